@@ -1,0 +1,106 @@
+// Narrow, domain-shaped interfaces between the use cases and the world. The AWS adapters implement them
+// over SDK v3 clients; the local twin implements all of them over one simulated cluster.
+import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef, Task } from '#domain/model';
+
+export type TaskStatusFilter = 'RUNNING' | 'STOPPED';
+
+/** What RunTask needs to start a copy of a task: same definition, overrides, launch type, network, tags. */
+export interface TaskLaunch {
+  cluster: string;
+  taskDefinitionArn: string;
+  group: string;
+  startedBy: string;
+  launchType?: string;
+  capacityProviderName?: string;
+  overrides?: unknown;
+  network?: { subnets: string[]; securityGroups: string[]; assignPublicIp: boolean };
+  tags: Record<string, string>;
+  /** RunTask's own idempotency token: a retried restart never starts a second task. */
+  clientToken: string;
+}
+
+export type LaunchResult = { started: true; taskArn: string } | { started: false; reason: string };
+
+export interface TaskFleet {
+  /** Tasks of one group, with tags. Stopped tasks stay listable for about an hour after they stop. */
+  listTasks(cluster: string, group: GroupRef, status: TaskStatusFilter): Promise<Task[]>;
+  runTask(launch: TaskLaunch): Promise<LaunchResult>;
+  /** Stopping a task that is already stopping or stopped succeeds. */
+  stopTask(cluster: string, taskArn: string, reason: string): Promise<void>;
+  /** Tags are the reflexes' only memory between invocations; a `null` value removes the key. */
+  tagTask(cluster: string, taskArn: string, tags: Record<string, string | null>): Promise<void>;
+}
+
+export interface ServiceControl {
+  describeService(cluster: string, serviceName: string): Promise<Service | undefined>;
+  /** Finished deployments, newest first, as far back as ECS remembers. */
+  deploymentHistory(cluster: string, serviceName: string): Promise<DeploymentRecord[]>;
+  /** Points the service at another task definition; ECS then runs a normal deployment. */
+  setTaskDefinition(cluster: string, serviceName: string, taskDefinitionArn: string): Promise<void>;
+  tagService(cluster: string, serviceName: string, tags: Record<string, string>): Promise<void>;
+}
+
+export interface TargetRegistry {
+  targetHealth(targetGroupArn: string): Promise<TargetGroupHealth>;
+  /** Deregistering a target that is not registered succeeds. */
+  deregister(targetGroupArn: string, targets: TargetRef[]): Promise<void>;
+}
+
+export interface Notification {
+  subject: string;
+  severity: 'info' | 'warning' | 'critical';
+  reflex: string;
+  detail: Record<string, unknown>;
+}
+
+export interface Notifier {
+  notify(notification: Notification): Promise<void>;
+}
+
+export interface CapacityShortfall {
+  cluster: string;
+  group: string;
+  reason: string;
+  at: Date;
+}
+
+/** Placement failures are reported here so the alarm and scaling reflexes can add capacity later. */
+export interface CapacitySignal {
+  reportShortfall(shortfall: CapacityShortfall): Promise<void>;
+}
+
+/** A later look at a group, for waits too short for a workflow and too long for a Lambda (backoff, grace). */
+export interface Rechecks {
+  recheckAt(cluster: string, group: string, at: Date): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/** Where every decided action is recorded: a structured log line and a metric in AWS, the timeline locally. */
+export interface ActionJournal {
+  record(entry: JournalEntry): void;
+}
+
+export interface JournalEntry {
+  reflex: string;
+  action: string;
+  target: string;
+  reason: string;
+  dryRun: boolean;
+  outcome: 'done' | 'skipped' | 'failed';
+  detail?: Record<string, unknown>;
+}
+
+/** Everything the task recycler touches. */
+export interface RecyclerPorts {
+  tasks: TaskFleet;
+  services: ServiceControl;
+  targets: TargetRegistry;
+  notifier: Notifier;
+  capacity: CapacitySignal;
+  rechecks: Rechecks;
+  clock: Clock;
+  journal: ActionJournal;
+}
