@@ -205,17 +205,16 @@ const registeredCount = (groups: TargetGroupHealth[], arn: string): number =>
   groups.find((g) => g.targetGroupArn === arn)?.targets.filter((t) => t.state !== 'draining').length ?? 0;
 
 /**
- * How many more tasks this group may lose right now. Tasks already on their way out (desired STOPPED,
- * not yet stopped) use up budget, so a burst of events cannot stop more than the share at once.
+ * How many more tasks this group may lose right now. ECS lists a task that is being stopped under
+ * desired status STOPPED while it still runs; those use up budget, so a burst of events cannot stop
+ * more than the share at once. Only unhealthy tasks are ever stopped here, and they do not count
+ * toward a service's healthy floor, so the floor cannot be crossed by these stops; the share bounds
+ * how fast the group changes all the same.
  */
-export function stopBudget(obs: Pick<GroupObservation, 'running' | 'service'>, maxStopShare: number): number {
-  const alive = obs.running.filter((t) => t.lastStatus !== 'STOPPED');
-  const leaving = alive.filter((t) => t.desiredStatus === 'STOPPED').length;
-  const share = Math.max(1, Math.floor(alive.length * maxStopShare)) - leaving;
-  if (!obs.service) return share;
-  const floor = Math.ceil((obs.service.desiredCount * obs.service.minimumHealthyPercent) / 100);
-  const aboveFloor = alive.length - leaving - Math.max(1, floor);
-  return Math.min(share, aboveFloor);
+export function stopBudget(obs: Pick<GroupObservation, 'running' | 'stopped'>, maxStopShare: number): number {
+  const staying = obs.running.filter((t) => t.lastStatus !== 'STOPPED').length;
+  const leaving = obs.stopped.filter((t) => t.lastStatus !== 'STOPPED').length;
+  return Math.max(1, Math.floor((staying + leaving) * maxStopShare)) - leaving;
 }
 
 // ---------------------------------------------------------------------------------------------------

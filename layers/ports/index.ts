@@ -37,6 +37,7 @@ export interface ServiceControl {
   deploymentHistory(cluster: string, serviceName: string): Promise<DeploymentRecord[]>;
   /** Points the service at another task definition; ECS then runs a normal deployment. */
   setTaskDefinition(cluster: string, serviceName: string, taskDefinitionArn: string): Promise<void>;
+  setDesiredCount(cluster: string, serviceName: string, desiredCount: number): Promise<void>;
   tagService(cluster: string, serviceName: string, tags: Record<string, string>): Promise<void>;
 }
 
@@ -74,6 +75,11 @@ export interface Rechecks {
   recheckAt(cluster: string, group: string, at: Date): Promise<void>;
 }
 
+/** Input that can never succeed is parked here with its reason: not retried, not lost. */
+export interface DeadLetters {
+  park(input: string, reason: string, source: string): Promise<void>;
+}
+
 export interface Clock {
   now(): Date;
 }
@@ -89,7 +95,8 @@ export interface JournalEntry {
   target: string;
   reason: string;
   dryRun: boolean;
-  outcome: 'done' | 'skipped' | 'failed';
+  /** done: carried out; dry-run: only logged; held: a guard stopped it; failed: the world said no. */
+  outcome: 'done' | 'dry-run' | 'held' | 'failed';
   detail?: Record<string, unknown>;
 }
 
@@ -103,4 +110,5 @@ export interface RecyclerPorts {
   rechecks: Rechecks;
   clock: Clock;
   journal: ActionJournal;
+  deadLetters: DeadLetters;
 }

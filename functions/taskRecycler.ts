@@ -1,0 +1,47 @@
+// Task recycler: ECS task and service events, buffered in SQS, each a hint to look at one task group.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { awsRecyclerDeps, type RecyclerDeps } from '#adapters/aws/recyclerPorts';
+import { REFLEX, recycleTaskGroup } from '#app/recycleTaskGroup';
+import { TaskVersionLedger } from '#app/taskVersionLedger';
+import { readTaskRecyclerInput } from '#events/taskRecyclerInput';
+import { eventStack } from '#runtime/middleware';
+import { logger, metrics } from '#runtime/powertools';
+
+export function createTaskRecyclerHandler(deps: () => RecyclerDeps) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const ledger = new TaskVersionLedger();
+
+  const handleRecord = async (record: SQSRecord) => {
+    const { ports, settings } = deps();
+    metrics.addMetric('InputReceived', MetricUnit.Count, 1);
+    const input = readTaskRecyclerInput(record.body);
+    if (input.kind === 'rejected') {
+      // Never throw here: it could only fail again. Parked with its reason, the batch moves on.
+      logger.warn('rejected input', {
+        reason: input.reason,
+        issues: input.issues,
+        messageId: record.messageId,
+      });
+      metrics.addMetric('RejectedInput', MetricUnit.Count, 1);
+      await ports.deadLetters.park(record.body, `${input.reason}: ${JSON.stringify(input.issues)}`, REFLEX);
+      return;
+    }
+    if (input.kind === 'ignored') return logger.debug('ignored', { why: input.why });
+    const { taskVersion } = input;
+    if (taskVersion && ledger.isStale(taskVersion.taskArn, taskVersion.version)) {
+      return logger.debug('duplicate or older task event', { ...taskVersion });
+    }
+    const outcome = await recycleTaskGroup(input.request, ports, settings);
+    if (taskVersion) ledger.handled(taskVersion.taskArn, taskVersion.version);
+    logger.debug('recycled', { request: input.request, outcome });
+  };
+
+  // One record after another: two events about one group looked at in parallel could both act.
+  return eventStack((event: SQSEvent, context) =>
+    processPartialResponse(event, handleRecord, processor, { context, processInParallel: false }),
+  );
+}
+
+export const handler = createTaskRecyclerHandler(awsRecyclerDeps);

@@ -1,0 +1,80 @@
+// Configuration comes from the environment, parsed once per cold start. A bad value stops the function
+// at init with an error that names the variable, instead of surfacing later as a wrong action.
+import { z } from 'zod';
+import { type RecyclerPolicy, RecyclerPolicySchema } from '#domain/recyclerPolicy';
+import { ConfigError } from '#runtime/errors';
+
+type Env = Record<string, string | undefined>;
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1');
+
+const clusterList = z
+  .string()
+  .min(1, 'name at least one cluster')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'cluster names, not ARNs')).min(1));
+
+const jsonOf = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `not JSON: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const RecyclerEnvSchema = z.object({
+  CLUSTERS: clusterList,
+  DRY_RUN: booleanFlag,
+  RECHECK_QUEUE_URL: z.url(),
+  DEAD_LETTER_QUEUE_URL: z.url(),
+  NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  RECYCLER_POLICY: jsonOf(RecyclerPolicySchema),
+  AWS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+});
+
+export interface RecyclerSettings {
+  clusters: string[];
+  dryRun: boolean;
+  policy: RecyclerPolicy;
+}
+
+export interface RecyclerConfig extends RecyclerSettings {
+  recheckQueueUrl: string;
+  deadLetterQueueUrl: string;
+  notifyTopicArn?: string;
+  maxAttempts: number;
+}
+
+export function loadRecyclerConfig(env: Env = process.env): RecyclerConfig {
+  const parsed = RecyclerEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const [variable, ...rest] = issue.path.map(String);
+    const where = rest.length > 0 ? ` at ${rest.join('.')}` : '';
+    throw new ConfigError(variable ?? '(environment)', `${issue.message}${where}`);
+  }
+  const env_ = parsed.data;
+  return {
+    clusters: env_.CLUSTERS,
+    dryRun: env_.DRY_RUN,
+    policy: env_.RECYCLER_POLICY,
+    recheckQueueUrl: env_.RECHECK_QUEUE_URL,
+    deadLetterQueueUrl: env_.DEAD_LETTER_QUEUE_URL,
+    notifyTopicArn: env_.NOTIFY_TOPIC_ARN,
+    maxAttempts: env_.AWS_MAX_ATTEMPTS,
+  };
+}

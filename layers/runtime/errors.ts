@@ -1,0 +1,33 @@
+// Named errors. Step Functions and tests match on `name`, and minifiers mangle class names, so every
+// name is a string literal set here, never `this.constructor.name`.
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`configuration variable ${variable}: ${problem}`);
+  }
+}
+
+/** Input that can never succeed: it is parked with its reason, never retried. */
+export class InvalidInputError extends Error {
+  override readonly name = 'InvalidInputError';
+  constructor(
+    message: string,
+    readonly issues: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Some decided actions could not be carried out; the input is retried, which is safe (level-triggered). */
+export class ActionsFailedError extends Error {
+  override readonly name = 'ActionsFailedError';
+  constructor(readonly failures: { action: string; target: string; error: string }[]) {
+    super(
+      `${failures.length} action(s) failed: ${failures.map((f) => `${f.action} ${f.target}: ${f.error}`).join('; ')}`,
+    );
+  }
+}

@@ -1,0 +1,135 @@
+// Expectations are about what a user would see: which reflex actions happened, which AWS calls were
+// made and in what order, and the state the cluster ended in.
+import type { ScenarioExpectation } from '#local/scenario/schema';
+import type { Twin } from '#local/twin/twin';
+
+export interface ExpectationResult {
+  description: string;
+  passed: boolean;
+  actual: string;
+}
+
+interface CountSpec {
+  count?: number;
+  atLeast?: number;
+  atMost?: number;
+}
+
+function countMatches(spec: CountSpec, actual: number): boolean {
+  if (spec.count !== undefined && actual !== spec.count) return false;
+  if (spec.atLeast !== undefined && actual < spec.atLeast) return false;
+  if (spec.atMost !== undefined && actual > spec.atMost) return false;
+  return spec.count !== undefined || spec.atLeast !== undefined || spec.atMost !== undefined || actual > 0;
+}
+
+function describeCount(spec: CountSpec): string {
+  if (spec.count !== undefined) return `exactly ${spec.count}`;
+  const parts = [
+    spec.atLeast !== undefined && `at least ${spec.atLeast}`,
+    spec.atMost !== undefined && `at most ${spec.atMost}`,
+  ];
+  return parts.filter(Boolean).join(' and ') || 'at least one';
+}
+
+export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): ExpectationResult {
+  if ('action' in expectation) {
+    const matching = twin.journal.filter(
+      (e) =>
+        e.action === expectation.action &&
+        (!expectation.outcome || e.outcome === expectation.outcome) &&
+        (!expectation.target || e.target.includes(expectation.target)),
+    );
+    const what = `${expectation.action}${expectation.outcome ? ` [${expectation.outcome}]` : ''}${expectation.target ? ` on ${expectation.target}` : ''}`;
+    return {
+      description: `${describeCount(expectation)} ${what}`,
+      passed: countMatches(expectation, matching.length),
+      actual: String(matching.length),
+    };
+  }
+  if ('api' in expectation) {
+    const calls = twin.world.apiCalls.filter(
+      (c) =>
+        c.api === expectation.api &&
+        !c.failed &&
+        (!expectation.target || c.target.includes(expectation.target)),
+    );
+    return {
+      description: `${describeCount(expectation)} successful ${expectation.api}${expectation.target ? ` on ${expectation.target}` : ''}`,
+      passed: countMatches(expectation, calls.length),
+      actual: String(calls.length),
+    };
+  }
+  if ('apiOrder' in expectation) {
+    const calls = twin.world.apiCalls
+      .filter((c) => !c.failed && c.write && (!expectation.target || c.target.includes(expectation.target)))
+      .map((c) => c.api);
+    let next = 0;
+    for (const api of calls) if (api === expectation.apiOrder[next]) next += 1;
+    return {
+      description: `writes happen in the order ${expectation.apiOrder.join(' -> ')}`,
+      passed: next >= expectation.apiOrder.length,
+      actual: calls.join(' -> ') || 'no writes',
+    };
+  }
+  if ('service' in expectation) {
+    const { cluster, name } = expectation.service;
+    const service = twin.world.service(cluster, name);
+    if (!service) return { description: `service ${name} exists`, passed: false, actual: 'missing' };
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY')!;
+    const td = twin.world.taskDefinition(primary.taskDefinitionArn);
+    const running = twin.world
+      .runningTasks(cluster, `service:${name}`)
+      .filter((t) => t.lastStatus === 'RUNNING').length;
+    const checks: [string, boolean][] = [];
+    if (expectation.taskDefinition)
+      checks.push([
+        `runs ${expectation.taskDefinition}`,
+        `${td.family}:${td.revision}` === expectation.taskDefinition,
+      ]);
+    if (expectation.runningCount !== undefined)
+      checks.push([`has ${expectation.runningCount} running`, running === expectation.runningCount]);
+    if (expectation.desiredCount !== undefined)
+      checks.push([`wants ${expectation.desiredCount}`, service.desiredCount === expectation.desiredCount]);
+    if (expectation.rolloutState)
+      checks.push([
+        `deployment ${expectation.rolloutState}`,
+        primary.rolloutState === expectation.rolloutState,
+      ]);
+    return {
+      description: `service ${name} ${checks.map(([d]) => d).join(', ')}`,
+      passed: checks.every(([, ok]) => ok),
+      actual: `${td.family}:${td.revision}, ${running} running, desired ${service.desiredCount}, ${primary.rolloutState}`,
+    };
+  }
+  if ('running' in expectation) {
+    const { cluster, group } = expectation.running;
+    const running = twin.world.runningTasks(cluster, group).filter((t) => t.lastStatus === 'RUNNING').length;
+    return {
+      description: `${describeCount(expectation)} running task(s) in ${group}`,
+      passed: countMatches(expectation, running),
+      actual: String(running),
+    };
+  }
+  if ('deadLetters' in expectation) {
+    return {
+      description: `${describeCount(expectation)} dead-lettered message(s)`,
+      passed: countMatches(expectation, twin.deadLetters.length),
+      actual: String(twin.deadLetters.length),
+    };
+  }
+  if ('notifications' in expectation) {
+    const sent = twin.recorders.notifications.filter(
+      (n) => !expectation.subject || n.subject.includes(expectation.subject),
+    );
+    return {
+      description: `${describeCount(expectation)} notification(s)${expectation.subject ? ` about "${expectation.subject}"` : ''}`,
+      passed: countMatches(expectation, sent.length),
+      actual: String(sent.length),
+    };
+  }
+  return {
+    description: `${describeCount(expectation)} capacity shortfall report(s)`,
+    passed: countMatches(expectation, twin.recorders.shortfalls.length),
+    actual: String(twin.recorders.shortfalls.length),
+  };
+}

@@ -1,0 +1,219 @@
+// Runs one scenario on a fresh twin: build the world, play the timeline on the virtual clock, then check
+// the expectations against what the reflexes did and how the world ended up.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
+import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
+import type { TimelineEntry } from '#local/twin/timeline';
+import { Twin } from '#local/twin/twin';
+import type { ApiCall } from '#local/twin/world';
+import type { JournalEntry } from '#ports';
+
+export const repoRoot = join(__dirname, '..', '..');
+
+export interface ScenarioResult {
+  name: string;
+  description: string;
+  passed: boolean;
+  virtualSeconds: number;
+  wallMilliseconds: number;
+  expectations: ExpectationResult[];
+  timeline: TimelineEntry[];
+  journal: JournalEntry[];
+  apiCalls: ApiCall[];
+  deliveredEvents: unknown[];
+  deadLetters: string[];
+}
+
+export function loadScenario(path: string): Scenario {
+  const raw = JSON.parse(readFileSync(path, 'utf8'));
+  const parsed = ScenarioSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export interface RunOptions {
+  /** Extra faults on top of the scenario's own, e.g. a test making every API flaky. */
+  extraFaults?: {
+    api: string;
+    rate: number;
+    error?: 'ThrottlingException' | 'ServerException' | 'TimeoutError';
+  }[];
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
+  const wallStart = performance.now();
+  const twin = new Twin({ seed: scenario.seed, settings: scenario.config });
+  buildWorld(twin, scenario);
+  const end = new Date(twin.scheduler.now().getTime() + scenario.duration * 1000);
+  for (const extra of options.extraFaults ?? []) {
+    twin.faults.add({
+      api: extra.api,
+      rate: extra.rate,
+      error: extra.error ?? 'ThrottlingException',
+      from: twin.scheduler.now(),
+      until: end,
+    });
+  }
+  for (const step of scenario.timeline) {
+    twin.scheduler.after(step.at, 'timeline', () => playStep(twin, step));
+  }
+  twin.start();
+  await twin.scheduler.runUntil(end);
+
+  const expectations = scenario.expect.map((expectation) => checkExpectation(expectation, twin));
+  for (const result of expectations) {
+    twin.timeline.add(
+      'expect',
+      `${result.passed ? 'ok  ' : 'FAIL'} ${result.description} (actual: ${result.actual})`,
+    );
+  }
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    passed: expectations.every((e) => e.passed),
+    virtualSeconds: scenario.duration,
+    wallMilliseconds: Math.round(performance.now() - wallStart),
+    expectations,
+    timeline: twin.timeline.entries,
+    journal: twin.journal,
+    apiCalls: twin.world.apiCalls,
+    deliveredEvents: twin.timeline.entries
+      .filter((e) => e.kind === 'event' && e.data?.event)
+      .map((e) => e.data!.event),
+    deadLetters: twin.deadLetters,
+  };
+}
+
+function buildWorld(twin: Twin, scenario: Scenario): void {
+  const { world } = twin;
+  const start = twin.scheduler.now().getTime();
+  for (const cluster of scenario.world.clusters) {
+    world.addCluster(cluster.name);
+    for (const group of cluster.instances) {
+      for (let i = 0; i < group.count; i++) world.addInstance(cluster.name, group.cpu, group.memory);
+    }
+  }
+  for (const td of scenario.world.taskDefinitions) {
+    world.addTaskDefinition({
+      family: td.family,
+      revision: td.revision,
+      cpu: td.cpu,
+      memory: td.memory,
+      networkMode: td.networkMode,
+      containerName: td.container.name,
+      containerPort: td.container.port,
+      behaviour: { startSeconds: 15, healthy: true, ...td.behaviour },
+    });
+  }
+  for (const tg of scenario.world.targetGroups) {
+    world.addTargetGroup({
+      name: tg.name,
+      port: tg.port,
+      targetType: tg.targetType,
+      deregistrationDelaySeconds: tg.deregistrationDelay,
+    });
+  }
+  for (const service of scenario.world.services) {
+    world.addService({
+      cluster: service.cluster,
+      name: service.name,
+      taskDefinition: service.taskDefinition,
+      desiredCount: service.desiredCount,
+      targetGroups: service.targetGroups,
+      minimumHealthyPercent: service.minimumHealthyPercent,
+      maximumPercent: service.maximumPercent,
+      healthCheckGraceSeconds: service.healthCheckGracePeriod,
+      history: service.history.map((h) => ({
+        taskDefinitionArn: world.taskDefinition(h.taskDefinition).arn,
+        status: 'SUCCESSFUL',
+        startedAt: new Date(start - h.startedAgo * 1000),
+        finishedAt: new Date(start - h.finishedAgo * 1000),
+      })),
+    });
+  }
+  // Scenarios name target groups as `arn:tg:NAME`; the recycler's config needs the twin's real ARNs.
+  for (const watch of scenario.config.policy.stopUnhealthy.watch) {
+    watch.targetGroupArns = watch.targetGroupArns.map((ref) =>
+      ref.startsWith('arn:tg:') ? world.targetGroup(ref.slice('arn:tg:'.length)).arn : ref,
+    );
+  }
+}
+
+function playStep(twin: Twin, step: ScenarioStep): void {
+  const { world, timeline } = twin;
+  if ('note' in step) timeline.add('world', step.note);
+  else if ('deploy' in step) {
+    const td = world.taskDefinition(step.deploy.taskDefinition);
+    timeline.add('world', `deploy ${step.deploy.taskDefinition} to ${step.deploy.service}`);
+    world.updateService(step.deploy.cluster, step.deploy.service, { taskDefinitionArn: td.arn });
+  } else if ('scale' in step) {
+    timeline.add('world', `scale ${step.scale.service} to ${step.scale.desiredCount}`);
+    world.updateService(step.scale.cluster, step.scale.service, { desiredCount: step.scale.desiredCount });
+  } else if ('runTask' in step) {
+    const { cluster, taskDefinition, count, tags, registerIn, behaviour } = step.runTask;
+    for (let i = 0; i < count; i++) {
+      const result = world.runTask({
+        cluster,
+        taskDefinitionArn: world.taskDefinition(taskDefinition).arn,
+        startedBy: 'scenario',
+        tags,
+        registerIn: registerIn.map((name) => world.targetGroup(name).arn),
+        behaviour,
+      });
+      timeline.add(
+        'world',
+        'failure' in result
+          ? `RunTask ${taskDefinition} failed: ${result.failure}`
+          : `RunTask ${taskDefinition} started ${result.id.slice(0, 8)}`,
+      );
+    }
+  } else if ('crash' in step) {
+    const { cluster, group, exitCode, oom, count } = step.crash;
+    const victims = world
+      .runningTasks(cluster, group)
+      .filter((t) => t.lastStatus === 'RUNNING')
+      .slice(0, count);
+    timeline.add(
+      'world',
+      `${victims.length} task(s) of ${group} ${oom ? 'run out of memory' : `exit with ${exitCode}`}`,
+    );
+    for (const task of victims)
+      world.crash(
+        task,
+        oom ? 137 : exitCode,
+        oom ? 'OutOfMemoryError: Container killed due to memory usage' : undefined,
+      );
+  } else if ('setBehaviour' in step) {
+    const td = world.taskDefinition(step.setBehaviour.taskDefinition);
+    td.behaviour = { ...td.behaviour, ...step.setBehaviour.behaviour };
+    timeline.add(
+      'world',
+      `tasks of ${step.setBehaviour.taskDefinition} now behave: ${JSON.stringify(step.setBehaviour.behaviour)}`,
+    );
+  } else if ('failHealthChecks' in step) {
+    const { cluster, group, count } = step.failHealthChecks;
+    const victims = world.runningTasks(cluster, group).slice(0, count);
+    for (const task of victims) task.behaviour = { ...task.behaviour, healthy: false };
+    timeline.add('world', `${victims.length} task(s) of ${group} start failing health checks`);
+  } else if ('recoverHealthChecks' in step) {
+    const { cluster, group } = step.recoverHealthChecks;
+    for (const task of world.runningTasks(cluster, group))
+      task.behaviour = { ...task.behaviour, healthy: true };
+    timeline.add('world', `tasks of ${group} pass health checks again`);
+  } else if ('fault' in step) {
+    const { api, rate, error } = step.fault;
+    const from = twin.scheduler.now();
+    twin.faults.add({ api, rate, error, from, until: new Date(from.getTime() + step.fault.for * 1000) });
+    timeline.add('fault', `${api} fails with ${error} at rate ${rate} for ${step.fault.for}s`);
+  } else if ('addInstances' in step) {
+    const { cluster, count, cpu, memory } = step.addInstances;
+    for (let i = 0; i < count; i++) world.addInstance(cluster, cpu, memory);
+    timeline.add('world', `${count} instance(s) join ${cluster}`);
+  } else if ('inject' in step) {
+    twin.inject(JSON.parse(readFileSync(join(repoRoot, step.inject.file), 'utf8')));
+  }
+}

@@ -1,0 +1,200 @@
+// The scenario file format (documented in local/scenarios/README.md). A scenario is the world, the
+// reflex config, a timeline of what happens, and what must be true afterwards.
+import { z } from 'zod';
+import { RecyclerPolicySchema } from '#domain/recyclerPolicy';
+import { parseDuration } from '#local/twin/scheduler';
+
+const Duration = z.union([z.string(), z.number().nonnegative()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const Group = z.string().regex(/^(service|family):.+/, 'service:NAME or family:NAME');
+
+const BehaviourSchema = z.strictObject({
+  startSeconds: z.number().nonnegative().optional(),
+  crashAfterSeconds: z.number().nonnegative().optional(),
+  exitCode: z.number().int().optional(),
+  oom: z.boolean().optional(),
+  completeAfterSeconds: z.number().nonnegative().optional(),
+  imagePullFails: z.boolean().optional(),
+  healthy: z.boolean().optional(),
+});
+
+const WorldSchema = z.strictObject({
+  clusters: z.array(
+    z.strictObject({
+      name: z.string(),
+      instances: z.array(
+        z.strictObject({ count: z.number().int().min(1), cpu: z.number(), memory: z.number() }),
+      ),
+    }),
+  ),
+  taskDefinitions: z.array(
+    z.strictObject({
+      family: z.string(),
+      revision: z.number().int().min(1),
+      cpu: z.number().default(256),
+      memory: z.number().default(512),
+      networkMode: z.enum(['awsvpc', 'bridge']).default('awsvpc'),
+      container: z
+        .strictObject({ name: z.string(), port: z.number().int() })
+        .default({ name: 'app', port: 8080 }),
+      behaviour: BehaviourSchema.default({}),
+    }),
+  ),
+  targetGroups: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        port: z.number().int(),
+        targetType: z.enum(['ip', 'instance']).default('ip'),
+        deregistrationDelay: Duration.default(30),
+      }),
+    )
+    .default([]),
+  services: z
+    .array(
+      z.strictObject({
+        cluster: z.string(),
+        name: z.string(),
+        taskDefinition: z.string(),
+        desiredCount: z.number().int().min(0),
+        targetGroups: z.array(z.string()).default([]),
+        minimumHealthyPercent: z.number().int().min(0).max(100).default(100),
+        maximumPercent: z.number().int().min(100).max(200).default(200),
+        healthCheckGracePeriod: Duration.default(60),
+        /** Deployments before the scenario starts, newest first, relative to the start. */
+        history: z
+          .array(z.strictObject({ taskDefinition: z.string(), startedAgo: Duration, finishedAgo: Duration }))
+          .default([]),
+      }),
+    )
+    .default([]),
+});
+
+const Step = z.union([
+  z.strictObject({ at: Duration, note: z.string() }),
+  z.strictObject({
+    at: Duration,
+    deploy: z.strictObject({ cluster: z.string(), service: z.string(), taskDefinition: z.string() }),
+  }),
+  z.strictObject({
+    at: Duration,
+    scale: z.strictObject({
+      cluster: z.string(),
+      service: z.string(),
+      desiredCount: z.number().int().min(0),
+    }),
+  }),
+  z.strictObject({
+    at: Duration,
+    runTask: z.strictObject({
+      cluster: z.string(),
+      taskDefinition: z.string(),
+      count: z.number().int().min(1).default(1),
+      tags: z.record(z.string(), z.string()).default({}),
+      registerIn: z.array(z.string()).default([]),
+      behaviour: BehaviourSchema.optional(),
+    }),
+  }),
+  z.strictObject({
+    at: Duration,
+    crash: z.strictObject({
+      cluster: z.string(),
+      group: Group,
+      exitCode: z.number().int().default(1),
+      oom: z.boolean().default(false),
+      count: z.number().int().min(1).default(1),
+    }),
+  }),
+  z.strictObject({
+    at: Duration,
+    setBehaviour: z.strictObject({ taskDefinition: z.string(), behaviour: BehaviourSchema }),
+  }),
+  z.strictObject({
+    at: Duration,
+    failHealthChecks: z.strictObject({
+      cluster: z.string(),
+      group: Group,
+      count: z.number().int().min(1).optional(),
+    }),
+  }),
+  z.strictObject({
+    at: Duration,
+    recoverHealthChecks: z.strictObject({ cluster: z.string(), group: Group }),
+  }),
+  z.strictObject({
+    at: Duration,
+    fault: z.strictObject({
+      api: z.string(),
+      for: Duration,
+      rate: z.number().min(0).max(1).default(1),
+      error: z
+        .enum(['ThrottlingException', 'ServerException', 'TimeoutError'])
+        .default('ThrottlingException'),
+    }),
+  }),
+  z.strictObject({
+    at: Duration,
+    addInstances: z.strictObject({
+      cluster: z.string(),
+      count: z.number().int().min(1),
+      cpu: z.number(),
+      memory: z.number(),
+    }),
+  }),
+  z.strictObject({ at: Duration, inject: z.strictObject({ file: z.string() }) }),
+]);
+
+const Count = {
+  count: z.number().int().min(0).optional(),
+  atLeast: z.number().int().min(0).optional(),
+  atMost: z.number().int().min(0).optional(),
+};
+
+const Expectation = z.union([
+  z.strictObject({
+    action: z.string(),
+    outcome: z.enum(['done', 'dry-run', 'held', 'failed']).optional(),
+    target: z.string().optional(),
+    ...Count,
+  }),
+  z.strictObject({ api: z.string(), target: z.string().optional(), ...Count }),
+  z.strictObject({ apiOrder: z.array(z.string()).min(2), target: z.string().optional() }),
+  z.strictObject({
+    service: z.strictObject({ cluster: z.string(), name: z.string() }),
+    taskDefinition: z.string().optional(),
+    runningCount: z.number().int().optional(),
+    desiredCount: z.number().int().optional(),
+    rolloutState: z.enum(['IN_PROGRESS', 'COMPLETED']).optional(),
+  }),
+  z.strictObject({ running: z.strictObject({ cluster: z.string(), group: Group }), ...Count }),
+  z.strictObject({ deadLetters: z.literal(true), ...Count }),
+  z.strictObject({ notifications: z.literal(true), subject: z.string().optional(), ...Count }),
+  z.strictObject({ shortfalls: z.literal(true), ...Count }),
+]);
+
+export const ScenarioSchema = z.strictObject({
+  $schema: z.string().optional(),
+  name: z.string(),
+  description: z.string(),
+  seed: z.number().int().default(1),
+  duration: Duration,
+  world: WorldSchema,
+  config: z.strictObject({
+    clusters: z.array(z.string()).min(1),
+    dryRun: z.boolean().default(false),
+    policy: RecyclerPolicySchema.prefault({}),
+  }),
+  timeline: z.array(Step).default([]),
+  expect: z.array(Expectation).default([]),
+});
+
+export type Scenario = z.infer<typeof ScenarioSchema>;
+export type ScenarioStep = Scenario['timeline'][number];
+export type ScenarioExpectation = Scenario['expect'][number];

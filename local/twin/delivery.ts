@@ -1,0 +1,185 @@
+// How events reach handlers in the twin, the way they do in AWS: EventBridge rules (the real pattern
+// files) put matching events on SQS queues; a poller hands batches to the Lambda handler; failed records
+// become visible again after the visibility timeout and go to the dead-letter queue after
+// maxReceiveCount receives. Scheduled rules invoke their function on a fixed rate.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { matchesPattern } from '#local/eventbridge/patternMatcher';
+import type { VirtualScheduler } from '#local/twin/scheduler';
+
+export type SqsHandler = (
+  event: SQSEvent,
+  context: Context,
+) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+export type ScheduledHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+export interface DeliveryObserver {
+  routed(event: unknown, rule: string): void;
+  unrouted(event: unknown): void;
+  invoked(functionName: string, records: number, failed: number, error?: string): void;
+  deadLettered(queue: string, body: string): void;
+}
+
+const EVENTBRIDGE_LATENCY_SECONDS = 0.5;
+const POLL_LATENCY_SECONDS = 1;
+
+export function loadPattern(patternFile: string): unknown {
+  return JSON.parse(readFileSync(join(__dirname, '..', '..', patternFile), 'utf8'));
+}
+
+export class TwinQueue {
+  private readonly messages: {
+    id: string;
+    body: string;
+    visibleAt: number;
+    receives: number;
+    sentAt: number;
+  }[] = [];
+  private pollAt: number | undefined;
+  readonly deadLetters: string[] = [];
+  private nextId = 0;
+
+  constructor(
+    readonly name: string,
+    private readonly clock: VirtualScheduler,
+    private readonly settings: {
+      visibilityTimeoutSeconds: number;
+      maxReceiveCount: number;
+      batchSize: number;
+      functionName: string;
+      handler: () => SqsHandler;
+    },
+    private readonly observer: DeliveryObserver,
+  ) {}
+
+  get depth(): number {
+    return this.messages.length;
+  }
+
+  send(body: string, delaySeconds = 0): void {
+    const now = this.clock.now().getTime();
+    const visibleAt = now + Math.min(900, Math.max(0, delaySeconds)) * 1000;
+    this.messages.push({
+      id: `msg-${this.name}-${this.nextId++}`,
+      body,
+      visibleAt,
+      receives: 0,
+      sentAt: now,
+    });
+    this.schedulePoll(visibleAt + POLL_LATENCY_SECONDS * 1000);
+  }
+
+  private schedulePoll(at: number): void {
+    if (this.pollAt !== undefined && this.pollAt <= at) return;
+    this.pollAt = at;
+    this.clock.at(new Date(at), `poll ${this.name}`, () => this.poll(at));
+  }
+
+  private async poll(scheduledFor: number): Promise<void> {
+    if (this.pollAt !== scheduledFor) return;
+    this.pollAt = undefined;
+    const now = this.clock.now().getTime();
+    const visible = this.messages.filter((m) => m.visibleAt <= now);
+    // SQS moves a message to the DLQ when a receive would exceed maxReceiveCount.
+    for (const message of visible.filter((m) => m.receives >= this.settings.maxReceiveCount)) {
+      this.messages.splice(this.messages.indexOf(message), 1);
+      this.deadLetters.push(message.body);
+      this.observer.deadLettered(this.name, message.body);
+    }
+    const batch = visible
+      .filter((m) => m.receives < this.settings.maxReceiveCount)
+      .slice(0, this.settings.batchSize);
+    if (batch.length > 0) await this.deliver(batch, now);
+    const next = this.messages.reduce((min, m) => Math.min(min, m.visibleAt), Number.POSITIVE_INFINITY);
+    if (Number.isFinite(next)) this.schedulePoll(Math.max(next, now) + POLL_LATENCY_SECONDS * 1000);
+  }
+
+  private async deliver(batch: TwinQueue['messages'], now: number): Promise<void> {
+    for (const message of batch) {
+      message.receives += 1;
+      message.visibleAt = now + this.settings.visibilityTimeoutSeconds * 1000;
+    }
+    const event: SQSEvent = { Records: batch.map((m) => this.record(m)) };
+    let failedIds: string[];
+    let error: string | undefined;
+    try {
+      const response = await this.settings.handler()(event, lambdaContext(this.settings.functionName));
+      failedIds = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
+    } catch (thrown) {
+      failedIds = batch.map((m) => m.id);
+      error = `${(thrown as Error).name}: ${(thrown as Error).message}`;
+    }
+    for (const message of batch) {
+      if (!failedIds.includes(message.id)) this.messages.splice(this.messages.indexOf(message), 1);
+    }
+    this.observer.invoked(this.settings.functionName, batch.length, failedIds.length, error);
+  }
+
+  private record(message: TwinQueue['messages'][number]): SQSRecord {
+    return {
+      messageId: message.id,
+      receiptHandle: `${message.id}-${message.receives}`,
+      body: message.body,
+      attributes: {
+        ApproximateReceiveCount: String(message.receives),
+        SentTimestamp: String(message.sentAt),
+        SenderId: 'AIDAEVENTBRIDGE',
+        ApproximateFirstReceiveTimestamp: String(this.clock.now().getTime()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:eu-west-1:111122223333:${this.name}`,
+      awsRegion: 'eu-west-1',
+    };
+  }
+}
+
+export class TwinEventBus {
+  private readonly rules: { name: string; pattern: unknown; target: TwinQueue }[] = [];
+
+  constructor(
+    private readonly clock: VirtualScheduler,
+    private readonly observer: DeliveryObserver,
+  ) {}
+
+  addRule(name: string, patternFile: string, target: TwinQueue): void {
+    this.rules.push({ name, pattern: loadPattern(patternFile), target });
+  }
+
+  /** Like PutEvents: each matching rule delivers its own copy, a moment later. */
+  put(event: unknown): void {
+    const matching = this.rules.filter((rule) => matchesPattern(rule.pattern, event));
+    if (matching.length === 0) {
+      this.observer.unrouted(event);
+      return;
+    }
+    for (const rule of matching) {
+      this.clock.after(EVENTBRIDGE_LATENCY_SECONDS, `route ${rule.name}`, () => {
+        this.observer.routed(event, rule.name);
+        rule.target.send(JSON.stringify(event));
+      });
+    }
+  }
+}
+
+let invocation = 0;
+
+export function lambdaContext(functionName: string): Context {
+  invocation += 1;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:111122223333:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: `twin-${invocation}`,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'twin',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

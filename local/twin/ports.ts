@@ -1,0 +1,286 @@
+// The reflexes' ports over the twin. Each method is named after the AWS call it stands for, records it
+// (the order of AWS-level actions is what scenarios assert) and can be made to fail like AWS does.
+import type { Service, Task } from '#domain/model';
+import { seededRandom } from '#local/twin/scheduler';
+import type { TaskState, World } from '#local/twin/world';
+import type {
+  ActionJournal,
+  CapacitySignal,
+  DeadLetters,
+  Notifier,
+  Rechecks,
+  RecyclerPorts,
+  ServiceControl,
+  TargetRegistry,
+  TaskFleet,
+} from '#ports';
+
+/** Same bound as the adapters' clients (layers/runtime/clients.ts, AWS_MAX_ATTEMPTS default). */
+export const SDK_MAX_ATTEMPTS = 4;
+
+export interface FaultRule {
+  api: string;
+  from: Date;
+  until: Date;
+  rate: number;
+  error: 'ThrottlingException' | 'ServerException' | 'TimeoutError';
+}
+
+export class Faults {
+  private readonly rules: FaultRule[] = [];
+  private readonly random: () => number;
+
+  constructor(seed: number) {
+    this.random = seededRandom(seed ^ 0x5eed);
+  }
+
+  add(rule: FaultRule): void {
+    this.rules.push(rule);
+  }
+
+  /** Throws the error AWS would, when a rule covers this call at this instant and the dice say so. */
+  check(api: string, now: Date): void {
+    for (const rule of this.rules) {
+      if (
+        (rule.api === api || rule.api === '*') &&
+        now >= rule.from &&
+        now < rule.until &&
+        this.random() < rule.rate
+      ) {
+        const error = new Error(
+          `${api}: ${rule.error === 'ThrottlingException' ? 'Rate exceeded' : 'injected fault'}`,
+        );
+        error.name = rule.error;
+        throw error;
+      }
+    }
+  }
+}
+
+export interface TwinRecorders {
+  journal: ActionJournal;
+  notifications: Parameters<Notifier['notify']>[0][];
+  shortfalls: Parameters<CapacitySignal['reportShortfall']>[0][];
+  parked: { input: string; reason: string; source: string }[];
+  /** Where a recheck message goes: the same buffer queue the events go to. */
+  recheck: (cluster: string, group: string, at: Date) => void;
+}
+
+export function twinRecyclerPorts(
+  world: World,
+  faults: Faults,
+  recorders: TwinRecorders,
+  onParked: (reason: string) => void = () => undefined,
+): RecyclerPorts {
+  // The AWS adapters' SDK clients retry throttling and 5xx themselves (adaptive mode, bounded
+  // attempts); the twin does the same, so a fault reaches the reflex only when every attempt failed.
+  const call = (api: string, target: string, write: boolean) => {
+    for (let attempt = 1; ; attempt++) {
+      const at = world.clock.now();
+      try {
+        faults.check(api, at);
+        world.apiCalls.push({ at, api, target, write });
+        return;
+      } catch (error) {
+        world.apiCalls.push({ at, api, target, write, failed: (error as Error).name });
+        if (attempt >= SDK_MAX_ATTEMPTS) throw error;
+      }
+    }
+  };
+
+  const tasks: TaskFleet = {
+    async listTasks(cluster, group, status) {
+      call('ListTasks', `${cluster} ${group.kind}:${group.name}`, false);
+      call('DescribeTasks', `${cluster} ${group.kind}:${group.name}`, false);
+      // ECS filters ListTasks on desired status: a task being stopped is already listed as STOPPED.
+      return [...world.tasks.values()]
+        .filter(
+          (t) =>
+            t.cluster === cluster && t.group === `${group.kind}:${group.name}` && t.desiredStatus === status,
+        )
+        .map((t) => toDomainTask(world, t));
+    },
+    async runTask(launch) {
+      call('RunTask', launch.taskDefinitionArn, true);
+      // RunTask's clientToken: the same token returns the task it already started.
+      const existing = [...world.tasks.values()].find(
+        (t) => t.tags['twin:client-token'] === launch.clientToken,
+      );
+      if (existing) return { started: true, taskArn: existing.arn };
+      const result = world.runTask({
+        cluster: launch.cluster,
+        taskDefinitionArn: launch.taskDefinitionArn,
+        group: launch.group,
+        startedBy: launch.startedBy,
+        launchType: launch.launchType,
+        capacityProviderName: launch.capacityProviderName,
+        overrides: launch.overrides,
+        tags: { ...launch.tags, 'twin:client-token': launch.clientToken },
+        registerIn: [],
+      });
+      return 'failure' in result
+        ? { started: false, reason: result.failure }
+        : { started: true, taskArn: result.arn };
+    },
+    async stopTask(_cluster, taskArn, reason) {
+      call('StopTask', taskArn, true);
+      world.stopTask(taskArn, reason);
+    },
+    async tagTask(_cluster, taskArn, tags) {
+      const removing = Object.entries(tags).some(([, v]) => v === null);
+      call(removing ? 'UntagResource' : 'TagResource', taskArn, true);
+      const task = world.tasks.get(taskArn);
+      if (!task) return;
+      for (const [key, value] of Object.entries(tags)) {
+        if (value === null) delete task.tags[key];
+        else task.tags[key] = value;
+      }
+    },
+  };
+
+  const services: ServiceControl = {
+    async describeService(cluster, name) {
+      call('DescribeServices', `${cluster}/${name}`, false);
+      const service = world.service(cluster, name);
+      if (!service) return undefined;
+      const alive = world.runningTasks(cluster, `service:${name}`);
+      const result: Service = {
+        serviceName: service.name,
+        serviceArn: service.arn,
+        clusterArn: world.arn('cluster', cluster),
+        taskDefinitionArn: service.deployments.find((d) => d.status === 'PRIMARY')!.taskDefinitionArn,
+        desiredCount: service.desiredCount,
+        runningCount: alive.filter((t) => t.lastStatus === 'RUNNING').length,
+        pendingCount: alive.filter((t) => t.lastStatus === 'PENDING').length,
+        minimumHealthyPercent: service.minimumHealthyPercent,
+        deployments: service.deployments.map((d) => ({
+          id: d.id,
+          status: d.status,
+          taskDefinitionArn: d.taskDefinitionArn,
+          rolloutState: d.rolloutState,
+          runningCount: alive.filter((t) => t.deploymentId === d.id && t.lastStatus === 'RUNNING').length,
+          desiredCount: d.status === 'PRIMARY' ? service.desiredCount : 0,
+          createdAt: d.createdAt,
+          updatedAt: d.updatedAt,
+        })),
+        targetGroupArns: [...service.targetGroupArns],
+        tags: { ...service.tags },
+      };
+      return result;
+    },
+    async deploymentHistory(cluster, name) {
+      call('ListServiceDeployments', `${cluster}/${name}`, false);
+      call('DescribeServiceDeployments', `${cluster}/${name}`, false);
+      call('DescribeServiceRevisions', `${cluster}/${name}`, false);
+      return [...(world.service(cluster, name)?.history ?? [])];
+    },
+    async setTaskDefinition(cluster, name, taskDefinitionArn) {
+      call('UpdateService', `${cluster}/${name} taskDefinition=${taskDefinitionArn}`, true);
+      world.updateService(cluster, name, { taskDefinitionArn });
+    },
+    async setDesiredCount(cluster, name, desiredCount) {
+      call('UpdateService', `${cluster}/${name} desiredCount=${desiredCount}`, true);
+      world.updateService(cluster, name, { desiredCount });
+    },
+    async tagService(cluster, name, tags) {
+      call('TagResource', `${cluster}/${name}`, true);
+      const service = world.service(cluster, name);
+      if (service) Object.assign(service.tags, tags);
+    },
+  };
+
+  const targets: TargetRegistry = {
+    async targetHealth(targetGroupArn) {
+      call('DescribeTargetHealth', targetGroupArn, false);
+      const tg = world.targetGroup(targetGroupArn);
+      return {
+        targetGroupArn: tg.arn,
+        targets: tg.targets.map((t) => ({ id: t.id, port: t.port, state: t.state, reason: t.reason })),
+      };
+    },
+    async deregister(targetGroupArn, refs) {
+      call(
+        'DeregisterTargets',
+        `${targetGroupArn} ${refs.map((r) => `${r.id}:${r.port ?? ''}`).join(',')}`,
+        true,
+      );
+      const tg = world.targetGroup(targetGroupArn);
+      for (const ref of refs) {
+        const target = tg.targets.find(
+          (t) => t.id === ref.id && (ref.port === undefined || t.port === ref.port),
+        );
+        if (target && target.state !== 'draining') world.drain(tg, target);
+      }
+    },
+  };
+
+  const notifier: Notifier = {
+    async notify(notification) {
+      call('Publish', notification.subject, true);
+      recorders.notifications.push(notification);
+    },
+  };
+  const capacity: CapacitySignal = {
+    async reportShortfall(shortfall) {
+      recorders.shortfalls.push(shortfall);
+    },
+  };
+  const rechecks: Rechecks = {
+    async recheckAt(cluster, group, at) {
+      call('SendMessage', `recheck ${cluster} ${group}`, false);
+      recorders.recheck(cluster, group, at);
+    },
+  };
+  const deadLetters: DeadLetters = {
+    async park(input, reason, source) {
+      recorders.parked.push({ input, reason, source });
+      onParked(reason);
+    },
+  };
+
+  return {
+    tasks,
+    services,
+    targets,
+    notifier,
+    capacity,
+    rechecks,
+    clock: world.clock,
+    journal: recorders.journal,
+    deadLetters,
+  };
+}
+
+function toDomainTask(world: World, t: TaskState): Task {
+  const td = world.taskDefinition(t.taskDefinitionArn);
+  return {
+    taskArn: t.arn,
+    clusterArn: world.arn('cluster', t.cluster),
+    group: t.group,
+    taskDefinitionArn: t.taskDefinitionArn,
+    lastStatus: t.lastStatus,
+    desiredStatus: t.desiredStatus,
+    version: t.version,
+    startedBy: t.startedBy,
+    launchType: t.launchType,
+    capacityProviderName: t.capacityProviderName,
+    createdAt: t.createdAt,
+    startedAt: t.startedAt,
+    stoppedAt: t.stoppedAt,
+    stopCode: t.stopCode,
+    stoppedReason: t.stoppedReason,
+    containers: [
+      {
+        name: td.containerName,
+        exitCode: t.exitCode,
+        reason: t.containerReason,
+        bindings: t.hostPort ? [{ containerPort: td.containerPort, hostPort: t.hostPort }] : undefined,
+      },
+    ],
+    ec2InstanceId: t.instance.instanceId,
+    privateIp: t.privateIp,
+    subnetId: t.privateIp ? t.instance.subnetId : undefined,
+    overrides: t.overrides,
+    tags: Object.fromEntries(Object.entries(t.tags).filter(([k]) => !k.startsWith('twin:'))),
+  };
+}

@@ -1,0 +1,170 @@
+// The local twin assembled: the simulated world, its event bus and queues wired like serverless.yml,
+// and the real handlers running against the twin's ports. Tests, `npm run simulate` and `npm start` all
+// build this one thing.
+
+import { recheckMessage } from '#events/recheck';
+import { createTaskRecyclerHandler } from '#functions/taskRecycler';
+import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
+import { type DeliveryObserver, lambdaContext, TwinEventBus, TwinQueue } from '#local/twin/delivery';
+import { Faults, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
+import { VirtualScheduler } from '#local/twin/scheduler';
+import { Timeline } from '#local/twin/timeline';
+import { taskRecyclerWiring } from '#local/twin/wiring';
+import { World } from '#local/twin/world';
+import type { JournalEntry, RecyclerPorts } from '#ports';
+import type { RecyclerSettings } from '#runtime/config';
+
+export interface TwinOptions {
+  seed: number;
+  start?: Date;
+  settings: RecyclerSettings;
+}
+
+export class Twin {
+  readonly scheduler: VirtualScheduler;
+  readonly world: World;
+  readonly faults: Faults;
+  readonly timeline: Timeline;
+  readonly journal: JournalEntry[] = [];
+  readonly recorders: TwinRecorders;
+  readonly ports: RecyclerPorts;
+  readonly bus: TwinEventBus;
+  readonly queue: TwinQueue;
+  readonly invocations = { total: 0, failedRecords: 0 };
+  private settings: RecyclerSettings;
+
+  constructor(options: TwinOptions) {
+    this.settings = options.settings;
+    this.scheduler = new VirtualScheduler(options.start ?? new Date('2026-11-02T09:00:00Z'));
+    this.timeline = new Timeline(() => this.scheduler.elapsedSeconds());
+    this.faults = new Faults(options.seed);
+    this.world = new World(
+      this.scheduler,
+      { event: (event) => this.bus.put(event), note: (text) => this.timeline.add('world', text) },
+      options.seed,
+    );
+    this.recorders = {
+      journal: { record: (entry) => this.recordJournal(entry) },
+      notifications: [],
+      shortfalls: [],
+      parked: [],
+      recheck: (cluster, group, at) => this.sendRecheck(cluster, group, at),
+    };
+    this.ports = twinRecyclerPorts(this.world, this.faults, this.recorders, (reason) =>
+      this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`),
+    );
+
+    const delivery = this.deliveryObserver();
+    this.bus = new TwinEventBus(this.scheduler, delivery);
+    const deps = () => ({ ports: this.ports, settings: this.settings });
+    const recycler = createTaskRecyclerHandler(deps);
+    this.queue = new TwinQueue(
+      taskRecyclerWiring.queue,
+      this.scheduler,
+      {
+        visibilityTimeoutSeconds: taskRecyclerWiring.visibilityTimeoutSeconds,
+        maxReceiveCount: taskRecyclerWiring.maxReceiveCount,
+        batchSize: taskRecyclerWiring.batchSize,
+        functionName: taskRecyclerWiring.functionName,
+        handler: () => recycler,
+      },
+      delivery,
+    );
+    for (const rule of taskRecyclerWiring.rules) this.bus.addRule(rule.name, rule.patternFile, this.queue);
+    this.scheduleSweep(createTaskRecyclerSweepHandler(deps));
+  }
+
+  /** Starts the world's clockwork; call once the scenario has built its world. */
+  start(): void {
+    this.world.start();
+  }
+
+  async runFor(seconds: number): Promise<void> {
+    await this.scheduler.runUntil(new Date(this.scheduler.now().getTime() + seconds * 1000));
+  }
+
+  /** An event from outside (a JSON file in a scenario), put on the bus like PutEvents would. */
+  inject(event: unknown): void {
+    this.timeline.add('event', `injected ${describeEvent(event)}`);
+    this.bus.put(event);
+  }
+
+  get deadLetters(): string[] {
+    return [...this.queue.deadLetters, ...this.recorders.parked.map((p) => p.input)];
+  }
+
+  private recordJournal(entry: JournalEntry): void {
+    this.journal.push(entry);
+    const kind = entry.outcome === 'held' ? 'decision' : 'action';
+    const target = shortArn(entry.target);
+    this.timeline.add(kind, `${entry.action} ${target}: ${entry.reason} [${entry.outcome}]`, { ...entry });
+  }
+
+  private sendRecheck(cluster: string, group: string, at: Date): void {
+    const now = this.scheduler.now();
+    const body = recheckMessage({ cluster, group, dueAt: at, id: this.world.newId(), now });
+    this.queue.send(JSON.stringify(body), Math.ceil((at.getTime() - now.getTime()) / 1000));
+  }
+
+  private scheduleSweep(sweep: ReturnType<typeof createTaskRecyclerSweepHandler>): void {
+    const run = async () => {
+      try {
+        await sweep(
+          {
+            'detail-type': 'Scheduled Event',
+            source: 'aws.events',
+            time: this.scheduler.now().toISOString(),
+          } as never,
+          lambdaContext(taskRecyclerWiring.sweepFunctionName),
+        );
+      } catch (error) {
+        this.timeline.add(
+          'lambda',
+          `${taskRecyclerWiring.sweepFunctionName} failed: ${(error as Error).message}`,
+        );
+      }
+      this.scheduler.after(taskRecyclerWiring.sweepRateSeconds, 'sweep', run);
+    };
+    this.scheduler.after(taskRecyclerWiring.sweepRateSeconds, 'sweep', run);
+  }
+
+  private deliveryObserver(): DeliveryObserver {
+    return {
+      routed: (event, rule) => this.timeline.add('event', `${describeEvent(event)} -> ${rule}`, { event }),
+      unrouted: () => undefined,
+      invoked: (fn, records, failed, error) => {
+        this.invocations.total += 1;
+        this.invocations.failedRecords += failed;
+        if (failed > 0)
+          this.timeline.add(
+            'lambda',
+            `${fn}: ${failed}/${records} record(s) failed, will be retried${error ? ` (${error})` : ''}`,
+          );
+      },
+      deadLettered: (queue) =>
+        this.timeline.add('lambda', `a message exhausted its receives on ${queue}: dead-lettered`),
+    };
+  }
+}
+
+export const shortArn = (text: string): string =>
+  text.replace(/arn:aws:[^\s]*?\/([^\s/]+)(?=\s|$)/g, (_m, id: string) =>
+    id.length > 12 ? id.slice(0, 8) : id,
+  );
+
+export function describeEvent(event: unknown): string {
+  const e = event as { 'detail-type'?: string; detail?: Record<string, unknown>; resources?: string[] };
+  const detail = e.detail ?? {};
+  if (e['detail-type'] === 'ECS Task State Change') {
+    const id = String(detail.taskArn ?? '')
+      .split('/')
+      .pop()
+      ?.slice(0, 8);
+    const why = [detail.stopCode, detail.stoppedReason].filter(Boolean).join(': ');
+    return `task ${id} ${detail.group} ${detail.lastStatus}${why ? ` (${why})` : ''}`;
+  }
+  if (e['detail-type'] === 'ECS Service Action')
+    return `service action ${detail.eventName} ${detail.reason ?? ''}`.trim();
+  if (e['detail-type'] === 'Task Group Recheck') return `recheck ${detail.group}`;
+  return `${e['detail-type'] ?? 'unknown event'}`;
+}

@@ -1,0 +1,19 @@
+// The twin's copy of what serverless.yml deploys for the task recycler: which rule feeds which queue,
+// the queue's redrive settings, the batch size and the sweep's rate. test/infra checks this table
+// against the packaged CloudFormation template, so the twin cannot drift from what AWS would run.
+export const taskRecyclerWiring = {
+  functionName: 'taskRecycler',
+  sweepFunctionName: 'taskRecyclerSweep',
+  queue: 'task-recycler-buffer',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  batchSize: 10,
+  sweepRateSeconds: 60,
+  rules: [
+    { name: 'TaskRecyclerTaskStopped', patternFile: 'events/patterns/task-recycler-task-stopped.json' },
+    {
+      name: 'TaskRecyclerPlacementFailure',
+      patternFile: 'events/patterns/task-recycler-placement-failure.json',
+    },
+  ],
+} as const;

@@ -1,0 +1,650 @@
+// The simulated cluster: one consistent in-memory model of ECS clusters, container instances, task
+// definitions, services with their scheduler, standalone tasks and load balancer target groups. It
+// behaves the way the reflexes depend on ECS behaving (a service scheduler that keeps the desired count
+// and backs off on repeated failure, stopped tasks listable for an hour, target health and deregistration
+// delay) and it announces every task change as a real-shaped EventBridge event.
+import type { DeploymentRecord } from '#domain/model';
+import { type Behaviour, TwinEvents } from '#local/twin/events';
+import { seededRandom, type VirtualScheduler } from '#local/twin/scheduler';
+
+export type { Behaviour } from '#local/twin/events';
+
+export interface TaskDefinitionState {
+  arn: string;
+  family: string;
+  revision: number;
+  cpu: number;
+  memory: number;
+  networkMode: 'awsvpc' | 'bridge';
+  containerName: string;
+  containerPort: number;
+  behaviour: Behaviour;
+}
+
+export interface InstanceState {
+  instanceId: string;
+  containerInstanceArn: string;
+  cluster: string;
+  cpu: number;
+  memory: number;
+  subnetId: string;
+  availabilityZone: string;
+}
+
+export interface TaskState {
+  arn: string;
+  id: string;
+  cluster: string;
+  group: string;
+  taskDefinitionArn: string;
+  lastStatus: 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEPROVISIONING' | 'STOPPED';
+  desiredStatus: 'RUNNING' | 'STOPPED';
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt?: Date;
+  stoppingAt?: Date;
+  stoppedAt?: Date;
+  stopCode?: string;
+  stoppedReason?: string;
+  exitCode?: number;
+  containerReason?: string;
+  startedBy?: string;
+  launchType: string;
+  capacityProviderName?: string;
+  instance: InstanceState;
+  privateIp?: string;
+  hostPort?: number;
+  overrides?: unknown;
+  tags: Record<string, string>;
+  serviceName?: string;
+  deploymentId?: string;
+  behaviour: Behaviour;
+  /** Target groups an outside registrar puts this standalone task in once it runs. */
+  registerIn: string[];
+}
+
+export interface DeploymentState {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE';
+  taskDefinitionArn: string;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED';
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ServiceState {
+  name: string;
+  arn: string;
+  cluster: string;
+  desiredCount: number;
+  minimumHealthyPercent: number;
+  maximumPercent: number;
+  targetGroupArns: string[];
+  healthCheckGraceSeconds: number;
+  deployments: DeploymentState[];
+  history: DeploymentRecord[];
+  tags: Record<string, string>;
+  consecutiveFailures: number;
+  nextLaunchAt: number;
+  lastPlacementEventAt: number;
+}
+
+export interface TargetState {
+  id: string;
+  port: number;
+  state: 'initial' | 'healthy' | 'unhealthy' | 'draining';
+  reason?: string;
+  taskArn?: string;
+  registeredAt: number;
+  unhealthySince?: number;
+  drainingUntil?: number;
+}
+
+export interface TargetGroupState {
+  arn: string;
+  name: string;
+  port: number;
+  targetType: 'ip' | 'instance';
+  deregistrationDelaySeconds: number;
+  targets: TargetState[];
+}
+
+/** A call the reflexes made against the twin's "AWS": the order of these is what scenarios assert. */
+export interface ApiCall {
+  at: Date;
+  api: string;
+  target: string;
+  write: boolean;
+  failed?: string;
+}
+
+export interface WorldObserver {
+  event(event: unknown): void;
+  note(text: string): void;
+}
+
+const TICK_SECONDS = 5;
+const STOP_SECONDS = 5;
+const HEALTHY_AFTER_SECONDS = 20;
+const STOPPED_TASK_RETENTION_SECONDS = 3600;
+
+export class World {
+  readonly account = '111122223333';
+  readonly region = 'eu-west-1';
+  readonly taskDefinitions = new Map<string, TaskDefinitionState>();
+  readonly instances: InstanceState[] = [];
+  readonly tasks = new Map<string, TaskState>();
+  readonly services = new Map<string, ServiceState>();
+  readonly targetGroups = new Map<string, TargetGroupState>();
+  readonly apiCalls: ApiCall[] = [];
+  readonly clusters = new Set<string>();
+  private readonly random: () => number;
+  private readonly events: TwinEvents;
+  private nextIp = 10;
+
+  constructor(
+    readonly clock: VirtualScheduler,
+    private readonly observer: WorldObserver,
+    seed = 1,
+  ) {
+    this.random = seededRandom(seed);
+    this.events = new TwinEvents(this, () => this.newId());
+  }
+
+  // --- building the world ------------------------------------------------------------------------
+
+  arn(kind: string, path: string, service = 'ecs'): string {
+    return `arn:aws:${service}:${this.region}:${this.account}:${kind}/${path}`;
+  }
+
+  newId(): string {
+    let id = '';
+    while (id.length < 32) id += Math.floor(this.random() * 16).toString(16);
+    return id;
+  }
+
+  addCluster(name: string): void {
+    this.clusters.add(name);
+  }
+
+  addInstance(cluster: string, cpu: number, memory: number): InstanceState {
+    const index = this.instances.length;
+    const instance: InstanceState = {
+      instanceId: `i-0${this.newId().slice(0, 16)}`,
+      containerInstanceArn: this.arn('container-instance', `${cluster}/${this.newId()}`),
+      cluster,
+      cpu,
+      memory,
+      subnetId: `subnet-0a${index % 3}`,
+      availabilityZone: `${this.region}${'abc'[index % 3]}`,
+    };
+    this.instances.push(instance);
+    return instance;
+  }
+
+  addTaskDefinition(td: Omit<TaskDefinitionState, 'arn'>): TaskDefinitionState {
+    const state = { ...td, arn: this.arn('task-definition', `${td.family}:${td.revision}`) };
+    this.taskDefinitions.set(state.arn, state);
+    return state;
+  }
+
+  taskDefinition(ref: string): TaskDefinitionState {
+    const td = this.taskDefinitions.get(ref) ?? this.taskDefinitions.get(this.arn('task-definition', ref));
+    if (!td) throw new Error(`unknown task definition ${ref}`);
+    return td;
+  }
+
+  addTargetGroup(tg: Omit<TargetGroupState, 'arn' | 'targets'>): TargetGroupState {
+    const arn = `arn:aws:elasticloadbalancing:${this.region}:${this.account}:targetgroup/${tg.name}/${this.newId().slice(0, 16)}`;
+    const state = { ...tg, arn, targets: [] };
+    this.targetGroups.set(arn, state);
+    return state;
+  }
+
+  targetGroup(ref: string): TargetGroupState {
+    const tg = this.targetGroups.get(ref) ?? [...this.targetGroups.values()].find((t) => t.name === ref);
+    if (!tg) throw new Error(`unknown target group ${ref}`);
+    return tg;
+  }
+
+  addService(input: {
+    cluster: string;
+    name: string;
+    taskDefinition: string;
+    desiredCount: number;
+    targetGroups: string[];
+    minimumHealthyPercent: number;
+    maximumPercent: number;
+    healthCheckGraceSeconds: number;
+    history: DeploymentRecord[];
+  }): ServiceState {
+    const td = this.taskDefinition(input.taskDefinition);
+    const now = this.clock.now();
+    const deployment: DeploymentState = {
+      id: `ecs-svc/${this.newId().slice(0, 19)}`,
+      status: 'PRIMARY',
+      taskDefinitionArn: td.arn,
+      rolloutState: 'COMPLETED',
+      createdAt: now,
+      updatedAt: now,
+    };
+    const service: ServiceState = {
+      name: input.name,
+      arn: this.arn('service', `${input.cluster}/${input.name}`),
+      cluster: input.cluster,
+      desiredCount: input.desiredCount,
+      minimumHealthyPercent: input.minimumHealthyPercent,
+      maximumPercent: input.maximumPercent,
+      targetGroupArns: input.targetGroups.map((ref) => this.targetGroup(ref).arn),
+      healthCheckGraceSeconds: input.healthCheckGraceSeconds,
+      deployments: [deployment],
+      history: input.history,
+      tags: {},
+      consecutiveFailures: 0,
+      nextLaunchAt: 0,
+      lastPlacementEventAt: -Infinity,
+    };
+    this.services.set(service.arn, service);
+    // A service that exists before the scenario starts is already steady: its tasks run and are healthy.
+    for (let i = 0; i < input.desiredCount; i++) {
+      const task = this.launch({
+        cluster: input.cluster,
+        td,
+        group: `service:${input.name}`,
+        startedBy: deployment.id,
+      });
+      if (!('arn' in task)) throw new Error(`no room for ${input.name} in the initial world`);
+      task.serviceName = input.name;
+      task.deploymentId = deployment.id;
+      this.markRunning(task, { silent: true });
+      for (const target of this.targetsOf(task)) target.state = 'healthy';
+    }
+    return service;
+  }
+
+  service(cluster: string, name: string): ServiceState | undefined {
+    return this.services.get(this.arn('service', `${cluster}/${name}`));
+  }
+
+  start(): void {
+    this.clock.after(TICK_SECONDS, 'tick', () => this.tick());
+  }
+
+  // --- the ECS API, as the ports see it --------------------------------------------------------------
+
+  runTask(input: {
+    cluster: string;
+    taskDefinitionArn: string;
+    group?: string;
+    startedBy?: string;
+    launchType?: string;
+    capacityProviderName?: string;
+    overrides?: unknown;
+    tags?: Record<string, string>;
+    registerIn?: string[];
+    behaviour?: Partial<Behaviour>;
+  }): TaskState | { failure: string } {
+    const td = this.taskDefinition(input.taskDefinitionArn);
+    const result = this.launch({
+      cluster: input.cluster,
+      td,
+      group: input.group ?? `family:${td.family}`,
+      startedBy: input.startedBy,
+      launchType: input.launchType,
+      capacityProviderName: input.capacityProviderName,
+      overrides: input.overrides,
+      tags: input.tags,
+      behaviour: input.behaviour,
+    });
+    if ('arn' in result) result.registerIn = input.registerIn ?? [];
+    return result;
+  }
+
+  stopTask(taskArn: string, reason: string, stopCode = 'UserInitiated'): TaskState | undefined {
+    const task = this.tasks.get(taskArn);
+    if (!task || task.desiredStatus === 'STOPPED') return task;
+    const now = this.clock.now();
+    task.desiredStatus = 'STOPPED';
+    task.stoppingAt = now;
+    task.stopCode = stopCode;
+    task.stoppedReason = reason;
+    this.drainTargetsOf(task);
+    this.changed(task);
+    this.clock.after(STOP_SECONDS, `stop ${task.id}`, () => this.markStopped(task, {}));
+    return task;
+  }
+
+  updateService(
+    cluster: string,
+    name: string,
+    change: { taskDefinitionArn?: string; desiredCount?: number },
+  ): void {
+    const service = this.service(cluster, name);
+    if (!service)
+      throw Object.assign(new Error(`service ${name} not found`), { name: 'ServiceNotFoundException' });
+    if (change.desiredCount !== undefined) service.desiredCount = change.desiredCount;
+    const current = service.deployments.find((d) => d.status === 'PRIMARY')!;
+    if (change.taskDefinitionArn && change.taskDefinitionArn !== current.taskDefinitionArn) {
+      const td = this.taskDefinition(change.taskDefinitionArn);
+      const now = this.clock.now();
+      for (const d of service.deployments) d.status = 'ACTIVE';
+      service.deployments.unshift({
+        id: `ecs-svc/${this.newId().slice(0, 19)}`,
+        status: 'PRIMARY',
+        taskDefinitionArn: td.arn,
+        rolloutState: 'IN_PROGRESS',
+        createdAt: now,
+        updatedAt: now,
+      });
+      service.consecutiveFailures = 0;
+      service.nextLaunchAt = 0;
+      this.observer.note(`deployment of ${td.family}:${td.revision} to ${name} started`);
+    }
+  }
+
+  // --- scenario levers ---------------------------------------------------------------------------------
+
+  /** The running tasks of a group, oldest first. */
+  runningTasks(cluster: string, group: string): TaskState[] {
+    return [...this.tasks.values()]
+      .filter((t) => t.cluster === cluster && t.group === group && t.desiredStatus === 'RUNNING')
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+  }
+
+  crash(task: TaskState, exitCode: number, reason?: string): void {
+    if (task.lastStatus !== 'RUNNING' || task.desiredStatus === 'STOPPED') return;
+    task.exitCode = exitCode;
+    task.containerReason = reason;
+    this.markStopped(task, {
+      stopCode: 'EssentialContainerExited',
+      reason: 'Essential container in task exited',
+    });
+  }
+
+  // --- the scheduler's heartbeat ---------------------------------------------------------------------
+
+  private tick(): void {
+    for (const tg of this.targetGroups.values()) this.evaluateTargets(tg);
+    for (const service of this.services.values()) this.reconcile(service);
+    this.clock.after(TICK_SECONDS, 'tick', () => this.tick());
+  }
+
+  private evaluateTargets(tg: TargetGroupState): void {
+    const now = this.clock.now().getTime();
+    tg.targets = tg.targets.filter((t) => t.state !== 'draining' || (t.drainingUntil ?? 0) > now);
+    for (const target of tg.targets) {
+      if (target.state === 'draining') continue;
+      const task = target.taskArn ? this.tasks.get(target.taskArn) : undefined;
+      const healthy = task?.lastStatus === 'RUNNING' && task.behaviour.healthy;
+      if (target.state === 'initial' && now - target.registeredAt < HEALTHY_AFTER_SECONDS * 1000) continue;
+      if (healthy) {
+        target.state = 'healthy';
+        target.reason = undefined;
+        target.unhealthySince = undefined;
+      } else if (target.state !== 'unhealthy') {
+        target.state = 'unhealthy';
+        target.reason = 'Target.FailedHealthChecks';
+        target.unhealthySince = now;
+      }
+    }
+  }
+
+  /** What the ECS service scheduler does: deploy, replace, keep the count, back off on failure. */
+  private reconcile(service: ServiceState): void {
+    const now = this.clock.now();
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY')!;
+    const alive = this.runningTasks(service.cluster, `service:${service.name}`);
+    const fresh = alive.filter((t) => t.deploymentId === primary.id);
+    const old = alive.filter((t) => t.deploymentId !== primary.id);
+
+    // ECS replaces tasks that fail health checks in the service's own target groups, after the grace.
+    for (const task of fresh) {
+      const failing = this.targetsOf(task).find(
+        (t) =>
+          service.targetGroupArns.some((arn) => this.targetGroups.get(arn)?.targets.includes(t)) &&
+          t.state === 'unhealthy' &&
+          task.startedAt &&
+          now.getTime() - task.startedAt.getTime() > service.healthCheckGraceSeconds * 1000,
+      );
+      if (failing) {
+        const tg = service.targetGroupArns.find((arn) =>
+          this.targetGroups.get(arn)?.targets.includes(failing),
+        )!;
+        this.stopTask(
+          task.arn,
+          `Task failed ELB health checks in (target-group ${tg})`,
+          'ServiceSchedulerInitiated',
+        );
+        this.failed(service);
+      }
+    }
+
+    const stillFresh = fresh.filter((t) => t.desiredStatus === 'RUNNING');
+    const ceiling = Math.ceil((service.desiredCount * service.maximumPercent) / 100);
+    const room = Math.min(service.desiredCount - stillFresh.length, ceiling - stillFresh.length - old.length);
+    if (room > 0 && now.getTime() >= service.nextLaunchAt) {
+      const td = this.taskDefinition(primary.taskDefinitionArn);
+      for (let i = 0; i < room; i++) {
+        const task = this.launch({
+          cluster: service.cluster,
+          td,
+          group: `service:${service.name}`,
+          startedBy: primary.id,
+        });
+        if (!('arn' in task)) {
+          this.placementFailed(service, task.failure);
+          break;
+        }
+        task.serviceName = service.name;
+        task.deploymentId = primary.id;
+      }
+    }
+
+    const ready = stillFresh.filter((t) => t.lastStatus === 'RUNNING' && this.isServing(service, t));
+    const replaceable = Math.min(old.length, ready.length + old.length - service.desiredCount);
+    for (const task of old.slice(0, Math.max(0, replaceable))) {
+      this.stopTask(
+        task.arn,
+        `Scaling activity initiated by (deployment ${primary.id})`,
+        'ServiceSchedulerInitiated',
+      );
+    }
+    const extra = stillFresh.length - service.desiredCount;
+    for (const task of stillFresh.slice(0, Math.max(0, extra))) {
+      this.stopTask(
+        task.arn,
+        'Scaling activity initiated by (service scale-in)',
+        'ServiceSchedulerInitiated',
+      );
+    }
+
+    if (primary.rolloutState === 'IN_PROGRESS' && old.length === 0 && ready.length >= service.desiredCount) {
+      primary.rolloutState = 'COMPLETED';
+      primary.updatedAt = now;
+      service.deployments = [primary];
+      service.history.unshift({
+        taskDefinitionArn: primary.taskDefinitionArn,
+        status: 'SUCCESSFUL',
+        startedAt: primary.createdAt,
+        finishedAt: now,
+      });
+      this.observer.note(`deployment ${primary.id} of ${service.name} completed`);
+      this.observer.event(this.events.deploymentCompleted(service, primary));
+    }
+  }
+
+  private isServing(service: ServiceState, task: TaskState): boolean {
+    const targets = this.targetsOf(task).filter((t) =>
+      service.targetGroupArns.some((arn) => this.targetGroups.get(arn)?.targets.includes(t)),
+    );
+    return (
+      service.targetGroupArns.length === 0 ||
+      (targets.length > 0 && targets.every((t) => t.state === 'healthy'))
+    );
+  }
+
+  /** ECS throttles a service whose tasks keep failing: the more in a row, the longer the pause. */
+  private failed(service: ServiceState): void {
+    service.consecutiveFailures += 1;
+    const n = service.consecutiveFailures;
+    const delaySeconds = n <= 3 ? 0 : Math.min(900, 10 * 2 ** (n - 4));
+    service.nextLaunchAt = this.clock.now().getTime() + delaySeconds * 1000;
+  }
+
+  private placementFailed(service: ServiceState, reason: string): void {
+    const now = this.clock.now().getTime();
+    if (now - service.lastPlacementEventAt < 60_000) return;
+    service.lastPlacementEventAt = now;
+    this.observer.note(`service ${service.name} cannot place a task: ${reason}`);
+    this.observer.event(this.events.placementFailure(service, reason));
+  }
+
+  // --- task lifecycle ------------------------------------------------------------------------------------
+
+  private launch(input: {
+    cluster: string;
+    td: TaskDefinitionState;
+    group: string;
+    startedBy?: string;
+    launchType?: string;
+    capacityProviderName?: string;
+    overrides?: unknown;
+    tags?: Record<string, string>;
+    behaviour?: Partial<Behaviour>;
+  }): TaskState | { failure: string } {
+    const { td } = input;
+    const instance = this.placeOn(input.cluster, td);
+    if (typeof instance === 'string') return { failure: instance };
+    const id = this.newId();
+    const now = this.clock.now();
+    const task: TaskState = {
+      arn: this.arn('task', `${input.cluster}/${id}`),
+      id,
+      cluster: input.cluster,
+      group: input.group,
+      taskDefinitionArn: td.arn,
+      lastStatus: 'PENDING',
+      desiredStatus: 'RUNNING',
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      startedBy: input.startedBy,
+      launchType: input.capacityProviderName ? 'EC2' : (input.launchType ?? 'EC2'),
+      capacityProviderName: input.capacityProviderName,
+      instance,
+      overrides: input.overrides ?? { containerOverrides: [] },
+      tags: { ...input.tags },
+      behaviour: { ...td.behaviour, ...input.behaviour },
+      registerIn: [],
+    };
+    if (td.networkMode === 'awsvpc')
+      task.privateIp = `10.0.${Math.floor(this.nextIp / 250)}.${(this.nextIp++ % 250) + 2}`;
+    else task.hostPort = 32768 + (this.nextIp++ % 28000);
+    this.tasks.set(task.arn, task);
+    this.observer.event(this.events.taskChange(task));
+    this.clock.after(task.behaviour.startSeconds, `start ${id}`, () => this.started(task));
+    return task;
+  }
+
+  private placeOn(cluster: string, td: TaskDefinitionState): InstanceState | string {
+    const candidates = this.instances.filter((i) => i.cluster === cluster);
+    const used = (instance: InstanceState, key: 'cpu' | 'memory') =>
+      [...this.tasks.values()]
+        .filter((t) => t.instance === instance && t.lastStatus !== 'STOPPED')
+        .reduce((sum, t) => sum + this.taskDefinition(t.taskDefinitionArn)[key], 0);
+    const fits = candidates.filter((i) => i.memory - used(i, 'memory') >= td.memory);
+    if (fits.length === 0) return 'RESOURCE:MEMORY';
+    const withCpu = fits.filter((i) => i.cpu - used(i, 'cpu') >= td.cpu);
+    if (withCpu.length === 0) return 'RESOURCE:CPU';
+    // Spread: the least loaded instance, as ECS's default spread-by-instance placement would.
+    return withCpu.sort((a, b) => used(a, 'memory') - used(b, 'memory'))[0]!;
+  }
+
+  private started(task: TaskState): void {
+    if (task.desiredStatus === 'STOPPED') return;
+    if (task.behaviour.imagePullFails) {
+      task.containerReason = `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${this.taskDefinition(task.taskDefinitionArn).family}:missing: not found`;
+      this.markStopped(task, { stopCode: 'TaskFailedToStart', reason: task.containerReason });
+      return;
+    }
+    this.markRunning(task, { silent: false });
+    const { crashAfterSeconds, completeAfterSeconds, exitCode, oom } = task.behaviour;
+    if (crashAfterSeconds !== undefined) {
+      this.clock.after(crashAfterSeconds, `crash ${task.id}`, () =>
+        this.crash(
+          task,
+          oom ? 137 : (exitCode ?? 1),
+          oom ? 'OutOfMemoryError: Container killed due to memory usage' : undefined,
+        ),
+      );
+    }
+    if (completeAfterSeconds !== undefined) {
+      this.clock.after(completeAfterSeconds, `complete ${task.id}`, () => this.crash(task, 0));
+    }
+  }
+
+  private markRunning(task: TaskState, options: { silent: boolean }): void {
+    const now = this.clock.now();
+    task.lastStatus = 'RUNNING';
+    task.startedAt = now;
+    const service = task.serviceName ? this.service(task.cluster, task.serviceName) : undefined;
+    const groupTargetGroups = service?.targetGroupArns ?? task.registerIn;
+    for (const arn of groupTargetGroups) {
+      const tg = this.targetGroups.get(arn);
+      if (!tg) continue;
+      const id = tg.targetType === 'ip' ? task.privateIp! : task.instance.instanceId;
+      const port = tg.targetType === 'ip' ? tg.port : (task.hostPort ?? tg.port);
+      tg.targets.push({ id, port, state: 'initial', taskArn: task.arn, registeredAt: now.getTime() });
+    }
+    if (options.silent) return;
+    this.changed(task);
+  }
+
+  private markStopped(task: TaskState, stop: { stopCode?: string; reason?: string }): void {
+    if (task.lastStatus === 'STOPPED') return;
+    const now = this.clock.now();
+    task.desiredStatus = 'STOPPED';
+    task.lastStatus = 'STOPPED';
+    task.stoppedAt = now;
+    task.stoppingAt = task.stoppingAt ?? now;
+    task.stopCode = task.stopCode ?? stop.stopCode;
+    task.stoppedReason = task.stoppedReason ?? stop.reason;
+    this.drainTargetsOf(task);
+    this.changed(task);
+    this.observer.note(
+      `task ${task.id.slice(0, 8)} (${task.group}) stopped: ${task.stopCode} ${task.stoppedReason ?? ''}`.trim(),
+    );
+    const service = task.serviceName ? this.service(task.cluster, task.serviceName) : undefined;
+    if (service && task.stopCode !== 'ServiceSchedulerInitiated' && task.stopCode !== 'UserInitiated')
+      this.failed(service);
+    // ECS forgets stopped tasks after about an hour; so does the twin, so nothing relies on more.
+    this.clock.after(STOPPED_TASK_RETENTION_SECONDS, `forget ${task.id}`, () => {
+      this.tasks.delete(task.arn);
+    });
+  }
+
+  private changed(task: TaskState): void {
+    task.version += 1;
+    task.updatedAt = this.clock.now();
+    this.observer.event(this.events.taskChange(task));
+  }
+
+  targetsOf(task: TaskState): TargetState[] {
+    return [...this.targetGroups.values()].flatMap((tg) => tg.targets.filter((t) => t.taskArn === task.arn));
+  }
+
+  private drainTargetsOf(task: TaskState): void {
+    for (const tg of this.targetGroups.values()) {
+      for (const target of tg.targets.filter((t) => t.taskArn === task.arn && t.state !== 'draining')) {
+        this.drain(tg, target);
+      }
+    }
+  }
+
+  drain(tg: TargetGroupState, target: TargetState): void {
+    target.state = 'draining';
+    target.reason = 'Target.DeregistrationInProgress';
+    target.drainingUntil = this.clock.now().getTime() + tg.deregistrationDelaySeconds * 1000;
+  }
+}

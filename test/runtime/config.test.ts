@@ -1,0 +1,59 @@
+import { loadRecyclerConfig } from '#runtime/config';
+
+const validEnv = {
+  CLUSTERS: 'prod, batch',
+  RECHECK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/ecs-reflex-dev-task-recycler-buffer',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/ecs-reflex-dev-task-recycler-dlq',
+  RECYCLER_POLICY: JSON.stringify({ crashLoopBreaker: { failures: 4 } }),
+};
+
+describe('loadRecyclerConfig', () => {
+  it('parses the environment, with the policy defaults a careful SRE would accept', () => {
+    // Act
+    const config = loadRecyclerConfig(validEnv);
+
+    // Assess
+    expect(config.clusters).toEqual(['prod', 'batch']);
+    expect(config.dryRun).toBe(false);
+    expect(config.policy.crashLoopBreaker).toMatchObject({
+      failures: 4,
+      windowSeconds: 600,
+      whenNoStableRevision: 'alert',
+    });
+    expect(config.policy.stopUnhealthy).toMatchObject({ maxStopShare: 0.25, graceSeconds: 120 });
+    expect(config.policy.restartStandalone).toMatchObject({ families: [], maxRestarts: 5 });
+    expect(config.maxAttempts).toBe(4);
+  });
+
+  it.each([
+    [{ CLUSTERS: '' }, 'CLUSTERS'],
+    [{ CLUSTERS: 'arn:aws:ecs:eu-west-1:111122223333:cluster/prod' }, 'CLUSTERS'],
+    [{ RECHECK_QUEUE_URL: 'not a url' }, 'RECHECK_QUEUE_URL'],
+    [{ DRY_RUN: 'yes' }, 'DRY_RUN'],
+    [{ RECYCLER_POLICY: '{not json' }, 'RECYCLER_POLICY'],
+    [{ RECYCLER_POLICY: JSON.stringify({ stopUnhealthy: { maxStopShare: 2 } }) }, 'RECYCLER_POLICY'],
+    [{ RECYCLER_POLICY: JSON.stringify({ restartStandalone: { windowSeconds: 7200 } }) }, 'RECYCLER_POLICY'],
+    [{ RECYCLER_POLICY: JSON.stringify({ typo: true }) }, 'RECYCLER_POLICY'],
+  ])('rejects %j with an error naming %s', (change, variable) => {
+    // Prepare
+    const env = { ...validEnv, ...change };
+
+    // Act
+    const attempt = () => loadRecyclerConfig(env);
+
+    // Assess
+    expect(attempt).toThrow(expect.objectContaining({ name: 'ConfigError', variable }));
+  });
+
+  it('names the policy field at fault', () => {
+    // Act
+    const attempt = () =>
+      loadRecyclerConfig({
+        ...validEnv,
+        RECYCLER_POLICY: JSON.stringify({ stopUnhealthy: { maxStopShare: 2 } }),
+      });
+
+    // Assess
+    expect(attempt).toThrow(/RECYCLER_POLICY.*stopUnhealthy\.maxStopShare/);
+  });
+});

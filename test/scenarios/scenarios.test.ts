@@ -1,0 +1,61 @@
+// Every scenario in local/scenarios runs on the twin exactly as `npm run simulate` runs it, and must
+// meet its own expectations. Then the demo runs again with AWS made flaky, and must end the same way.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadScenario, repoRoot, runScenario } from '#local/scenario/runner';
+
+const scenarioDir = join(repoRoot, 'local', 'scenarios');
+const scenarioFiles = readdirSync(scenarioDir).filter((f) => f.endsWith('.json'));
+
+describe('scenarios in local/scenarios', () => {
+  it('has the scenarios the task recycler promises', () => {
+    expect(scenarioFiles).toEqual(
+      expect.arrayContaining([
+        'demo.json',
+        'demo-dry-run.json',
+        'unhealthy-standalone.json',
+        'throttled-restart.json',
+        'image-pull-deployment.json',
+        'crash-loop-no-stable-revision.json',
+        'placement-shortfall.json',
+        'injected-events.json',
+      ]),
+    );
+  });
+
+  it.each(scenarioFiles)('%s meets its expectations', async (file) => {
+    // Act
+    const result = await runScenario(loadScenario(join(scenarioDir, file)));
+
+    // Assess
+    const failed = result.expectations.filter((e) => !e.passed);
+    expect(failed).toEqual([]);
+    expect(result.expectations.length).toBeGreaterThan(0);
+  });
+});
+
+describe('the demo under AWS faults', () => {
+  const demo = () => loadScenario(join(scenarioDir, 'demo.json'));
+  const endState = (result: Awaited<ReturnType<typeof runScenario>>) => ({
+    rollbacks: result.apiCalls.filter((c) => c.api === 'UpdateService' && !c.failed).length,
+    restarts: result.apiCalls.filter((c) => c.api === 'RunTask' && !c.failed).length,
+    gaveUp: result.journal.filter((e) => e.action === 'give-up-restarts' && e.outcome === 'done').length,
+  });
+
+  it.each([
+    ['throttling on 10% of calls', 0.1, 'ThrottlingException' as const],
+    ['throttling on 30% of calls', 0.3, 'ThrottlingException' as const],
+    ['server errors on 30% of calls', 0.3, 'ServerException' as const],
+  ])('converges to the clean run with %s', async (_label, rate, error) => {
+    // Prepare
+    const clean = await runScenario(demo());
+
+    // Act
+    const faulty = await runScenario(demo(), { extraFaults: [{ api: '*', rate, error }] });
+
+    // Assess: same end state, the same number of destructive calls, and the faults really happened
+    expect(faulty.expectations.filter((e) => !e.passed)).toEqual([]);
+    expect(endState(faulty)).toEqual(endState(clean));
+    expect(faulty.apiCalls.some((c) => c.failed === error)).toBe(true);
+  });
+});
