@@ -18,6 +18,8 @@ export interface TwinOptions {
   seed: number;
   start?: Date;
   settings: RecyclerSettings;
+  /** False for tests that invoke a handler themselves: the twin's events then reach no handler. */
+  deliverEvents?: boolean;
 }
 
 export class Twin {
@@ -31,7 +33,7 @@ export class Twin {
   readonly bus: TwinEventBus;
   readonly queue: TwinQueue;
   readonly invocations = { total: 0, failedRecords: 0 };
-  private settings: RecyclerSettings;
+  private readonly settings: RecyclerSettings;
 
   constructor(options: TwinOptions) {
     this.settings = options.settings;
@@ -70,8 +72,13 @@ export class Twin {
       },
       delivery,
     );
+    if (options.deliverEvents === false) return;
     for (const rule of taskRecyclerWiring.rules) this.bus.addRule(rule.name, rule.patternFile, this.queue);
     this.scheduleSweep(createTaskRecyclerSweepHandler(deps));
+  }
+
+  get settingsForTests(): RecyclerSettings {
+    return this.settings;
   }
 
   /** Starts the world's clockwork; call once the scenario has built its world. */

@@ -55,8 +55,9 @@ export class EcsTaskFleet implements TaskFleet {
         new StopTaskCommand({ cluster, task: taskArn, reason: reason.slice(0, STOP_REASON_MAX) }),
       );
     } catch (error) {
-      // Stopping a task that is already stopped (and still listed) succeeds in ECS. Once ECS has forgotten
-      // the task it answers InvalidParameterException "The referenced task was not found.": stopped as well.
+      // A task ECS has already forgotten (stopped long enough ago) fails with InvalidParameterException
+      // "The referenced task was not found." It is stopped, which is all we wanted. Any other invalid
+      // parameter (a malformed ARN, say) is a real error and surfaces.
       if (isTaskNotFound(error)) return;
       throw error;
     }
@@ -67,8 +68,9 @@ export class EcsTaskFleet implements TaskFleet {
     const toSet = entries.flatMap(([key, value]) => (value === null ? [] : [{ key, value }]));
     const toRemove = entries.flatMap(([key, value]) => (value === null ? [key] : []));
     if (toSet.length > 0) await this.ecs.send(new TagResourceCommand({ resourceArn: taskArn, tags: toSet }));
-    if (toRemove.length > 0)
+    if (toRemove.length > 0) {
       await this.ecs.send(new UntagResourceCommand({ resourceArn: taskArn, tagKeys: toRemove }));
+    }
   }
 
   private async listTaskArns(cluster: string, group: GroupRef, status: TaskStatusFilter): Promise<string[]> {

@@ -1,0 +1,210 @@
+// The task recycler handler as Lambda runs it: an SQS batch in, a partial batch response out, and the
+// AWS-level calls it made against the twin's world. No mocks: the twin is the world.
+import type { SQSEvent } from 'aws-lambda';
+import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
+import { loadSample } from '#events/samples';
+import { createTaskRecyclerHandler } from '#functions/taskRecycler';
+import { lambdaContext } from '#local/twin/delivery';
+import { Twin } from '#local/twin/twin';
+import type { RecyclerSettings } from '#runtime/config';
+
+function aWorld(settings: Partial<RecyclerSettings> = {}) {
+  const policy = defaultRecyclerPolicy();
+  policy.restartStandalone.families = ['report'];
+  const twin = new Twin({
+    seed: 1,
+    settings: { clusters: ['prod'], dryRun: false, policy, ...settings },
+    deliverEvents: false,
+  });
+  twin.world.addCluster('prod');
+  twin.world.addInstance('prod', 4096, 8192);
+  twin.world.addTaskDefinition({
+    family: 'report',
+    revision: 1,
+    cpu: 256,
+    memory: 512,
+    networkMode: 'bridge',
+    containerName: 'report',
+    containerPort: 9000,
+    behaviour: { startSeconds: 5, healthy: true },
+  });
+  const handler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settingsForTests }));
+  return { twin, handler };
+}
+
+/** A real stopped-task event for a task that really stopped in the twin. */
+async function crashedReportTask(twin: Twin) {
+  const task = twin.world.runTask({ cluster: 'prod', taskDefinitionArn: 'report:1' });
+  if (!('arn' in task)) throw new Error('no room');
+  await twin.runFor(10);
+  twin.world.crash(task, 1);
+  await twin.runFor(60);
+  const event = structuredClone(loadSample('ecs-task-stopped-standalone-batch')) as {
+    detail: Record<string, unknown>;
+  };
+  Object.assign(event.detail, {
+    taskArn: task.arn,
+    group: task.group,
+    version: task.version,
+    clusterArn: twin.world.arn('cluster', 'prod'),
+  });
+  return { task, event };
+}
+
+const batch = (...bodies: string[]): SQSEvent => ({
+  Records: bodies.map((body, i) => ({
+    messageId: `m${i}`,
+    receiptHandle: `r${i}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:task-recycler-buffer',
+    awsRegion: 'eu-west-1',
+  })),
+});
+
+const writes = (twin: Twin) => twin.world.apiCalls.filter((c) => c.write && !c.failed).map((c) => c.api);
+
+describe('taskRecycler handler', () => {
+  it('restarts a crashed standalone task from its stop event', async () => {
+    // Prepare
+    const { twin, handler } = aWorld();
+    const { event } = await crashedReportTask(twin);
+    const before = writes(twin).length;
+
+    // Act
+    const response = await handler(batch(JSON.stringify(event)), lambdaContext('taskRecycler'));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(writes(twin).slice(before)).toEqual(['RunTask']);
+  });
+
+  it('parks malformed input with its reason, acts on nothing, and does not ask for a retry', async () => {
+    // Prepare
+    const { twin, handler } = aWorld();
+    const { event } = await crashedReportTask(twin);
+    const broken = structuredClone(event);
+    broken.detail.containers = 'none';
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    const response = await handler(
+      batch('{"truncated": ', JSON.stringify(broken)),
+      lambdaContext('taskRecycler'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(twin.world.apiCalls.slice(before)).toEqual([]);
+    expect(twin.recorders.parked.map((p) => p.reason)).toEqual([
+      expect.stringContaining('body is not JSON'),
+      expect.stringContaining('detail.containers'),
+    ]);
+  });
+
+  it('ignores a duplicate of an event it already handled, and an older version of it', async () => {
+    // Prepare
+    const { twin, handler } = aWorld();
+    const { event } = await crashedReportTask(twin);
+    await handler(batch(JSON.stringify(event)), lambdaContext('taskRecycler'));
+    const older = structuredClone(event);
+    older.detail.version = (event.detail.version as number) - 1;
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    const response = await handler(
+      batch(JSON.stringify(event), JSON.stringify(older)),
+      lambdaContext('taskRecycler'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(twin.world.apiCalls.slice(before)).toEqual([]);
+  });
+
+  it('reports only the record whose actions failed, so SQS retries just that one', async () => {
+    // Prepare
+    const { twin, handler } = aWorld();
+    const { event } = await crashedReportTask(twin);
+    twin.faults.add({
+      api: 'RunTask',
+      rate: 1,
+      error: 'ThrottlingException',
+      from: new Date(0),
+      until: new Date(8.64e15),
+    });
+    const unrelated = loadSample('ecs-deployment-completed');
+
+    // Act
+    const response = await handler(
+      batch(JSON.stringify(unrelated), JSON.stringify(event)),
+      lambdaContext('taskRecycler'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
+  });
+
+  it('a retried delivery of a failed record is not mistaken for a duplicate', async () => {
+    // Prepare
+    const { twin, handler } = aWorld();
+    const { event } = await crashedReportTask(twin);
+    const throttledUntil = new Date(twin.scheduler.now().getTime() + 1);
+    twin.faults.add({
+      api: 'RunTask',
+      rate: 1,
+      error: 'ThrottlingException',
+      from: twin.scheduler.now(),
+      until: throttledUntil,
+    });
+    // A batch whose every record failed fails the invocation: SQS then retries the whole batch.
+    await expect(handler(batch(JSON.stringify(event)), lambdaContext('taskRecycler'))).rejects.toThrow(
+      /All records failed/,
+    );
+    await twin.runFor(1);
+
+    // Act
+    const retry = await handler(batch(JSON.stringify(event)), lambdaContext('taskRecycler'));
+
+    // Assess
+    expect(retry).toEqual({ batchItemFailures: [] });
+    expect(writes(twin)).toContain('RunTask');
+  });
+
+  it('in dry-run mode decides the same but writes nothing', async () => {
+    // Prepare
+    const { twin, handler } = aWorld({ dryRun: true });
+    const { event } = await crashedReportTask(twin);
+    const before = writes(twin).length;
+
+    // Act
+    await handler(batch(JSON.stringify(event)), lambdaContext('taskRecycler'));
+
+    // Assess
+    expect(writes(twin).slice(before)).toEqual([]);
+    expect(twin.journal).toEqual([
+      expect.objectContaining({ action: 'restart-task', outcome: 'dry-run', dryRun: true }),
+    ]);
+  });
+
+  it('ignores clusters that are not configured', async () => {
+    // Prepare
+    const { twin, handler } = aWorld({ clusters: ['staging'] });
+    const { event } = await crashedReportTask(twin);
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    await handler(batch(JSON.stringify(event)), lambdaContext('taskRecycler'));
+
+    // Assess
+    expect(twin.world.apiCalls.slice(before)).toEqual([]);
+  });
+});
