@@ -9,7 +9,7 @@ import { RECHECK_DETAIL_TYPE, RECHECK_SOURCE, RecheckSchema } from '#events/rech
 export interface TaskRecyclerRequest {
   cluster: string;
   group: string;
-  hint?: { kind: 'placement-failure'; reason: string };
+  hint?: { stoppedTaskArn?: string; placementFailure?: string };
 }
 
 export type TaskRecyclerInput =
@@ -54,8 +54,8 @@ function readTaskChange(json: unknown): TaskRecyclerInput {
       cluster: task.clusterArn,
       group: task.group,
       hint:
-        placement && task.lastStatus === 'STOPPED'
-          ? { kind: 'placement-failure', reason: placement[0] }
+        task.lastStatus === 'STOPPED'
+          ? { stoppedTaskArn: task.taskArn, ...(placement ? { placementFailure: placement[0] } : {}) }
           : undefined,
     },
     taskVersion: { taskArn: task.taskArn, version: task.version },
@@ -77,7 +77,7 @@ function readServiceAction(json: unknown): TaskRecyclerInput {
     request: {
       cluster: clusterArn,
       group,
-      hint: { kind: 'placement-failure', reason: reason ?? 'placement failure' },
+      hint: { placementFailure: reason ?? 'placement failure' },
     },
   };
 }

@@ -2,12 +2,13 @@
 // Whatever woke us (a task event, a placement failure, a recheck, the sweep) ends up here, so every
 // path takes the same guarded decisions.
 import { chooseCrashLoopRemedy } from '#domain/crashLoop';
-import type { GroupRef, Task } from '#domain/model';
+import type { GroupRef } from '#domain/model';
 import {
   backoffSeconds,
   decideRecycling,
   type GroupObservation,
   type RecyclerAction,
+  restartStartedBy,
   Tags,
   taskId,
 } from '#domain/taskRecycler';
@@ -16,7 +17,6 @@ import type { RecyclerSettings } from '#runtime/config';
 import { ActionsFailedError } from '#runtime/errors';
 
 export const REFLEX = 'task-recycler';
-export const RESTART_STARTED_BY = 'ecs-reflex/task-recycler';
 
 export interface RecycleRequest {
   cluster: string;
@@ -105,13 +105,7 @@ async function carryOut(
   }
   switch (action.kind) {
     case 'restart-task': {
-      const launch = restartLaunch(action, cluster, settings);
-      if ('problem' in launch) {
-        await giveUp(action.task, action.rootTaskId, launch.problem, observation, ports);
-        journal(ports, settings, action, observation, 'failed', { error: launch.problem });
-        return;
-      }
-      const result = await ports.tasks.runTask(launch);
+      const result = await ports.tasks.runTask(restartLaunch(action, cluster));
       if (!result.started) {
         if (result.reason.startsWith('RESOURCE:')) {
           await ports.capacity.reportShortfall({
@@ -137,13 +131,18 @@ async function carryOut(
       return;
     }
     case 'give-up-restarts':
-      await giveUp(
-        action.task,
-        action.rootTaskId,
-        `${action.restarts} restarts within the window`,
-        observation,
-        ports,
-      );
+      await ports.notifier.notify({
+        subject: `ecs-reflex gave up restarting ${action.task.group} in ${cluster}`,
+        severity: 'critical',
+        reflex: REFLEX,
+        detail: {
+          cluster,
+          group: action.task.group,
+          taskArn: action.task.taskArn,
+          rootTaskId: action.rootTaskId,
+          why: action.why,
+        },
+      });
       break;
     case 'mark-unhealthy':
       await ports.tasks.tagTask(cluster, action.task.taskArn, {
@@ -189,26 +188,9 @@ async function carryOut(
 function restartLaunch(
   action: Extract<RecyclerAction, { kind: 'restart-task' }>,
   cluster: string,
-  settings: RecyclerSettings,
-): TaskLaunch | { problem: string } {
-  const { task, attempt, rootTaskId } = action;
-  const family = task.group.replace(/^family:/, '');
-  let network: TaskLaunch['network'];
-  if (task.subnetId || task.privateIp) {
-    const configured = settings.policy.restartStandalone.network[family];
-    if (!configured) {
-      return {
-        problem: `awsvpc task of ${family}: ECS does not keep its security groups; configure restartStandalone.network.${family}`,
-      };
-    }
-    const subnets = configured.subnets ?? (task.subnetId ? [task.subnetId] : []);
-    if (subnets.length === 0) return { problem: `no subnet known for ${family}` };
-    network = {
-      subnets,
-      securityGroups: configured.securityGroups,
-      assignPublicIp: configured.assignPublicIp,
-    };
-  }
+): TaskLaunch {
+  const { task, attempt, rootTaskId, network } = action;
+  // The copy keeps the original's tags (at most 50, RunTask's limit too) minus the recycler's own.
   const inherited = Object.fromEntries(
     Object.entries(task.tags).filter(([key]) => !Object.values(Tags).includes(key as never)),
   );
@@ -216,36 +198,14 @@ function restartLaunch(
     cluster,
     taskDefinitionArn: task.taskDefinitionArn,
     group: task.group,
-    startedBy: RESTART_STARTED_BY,
+    startedBy: restartStartedBy({ rootTaskId, attempt, previousTaskId: taskId(task.taskArn) }),
     launchType: task.capacityProviderName ? undefined : task.launchType,
     capacityProviderName: task.capacityProviderName,
     overrides: task.overrides,
     network,
-    tags: {
-      ...inherited,
-      [Tags.restartRoot]: rootTaskId,
-      [Tags.restartAttempt]: String(attempt),
-      [Tags.restartOf]: taskId(task.taskArn),
-    },
+    tags: inherited,
     clientToken: `${rootTaskId}-${attempt}`.slice(0, 64),
   };
-}
-
-async function giveUp(
-  task: Task,
-  rootTaskId: string,
-  why: string,
-  observation: GroupObservation,
-  ports: RecyclerPorts,
-) {
-  // Notify before tagging: a retry after a failed tag repeats the alert, never loses it.
-  await ports.notifier.notify({
-    subject: `ecs-reflex gave up restarting ${task.group} in ${observation.cluster}`,
-    severity: 'critical',
-    reflex: REFLEX,
-    detail: { cluster: observation.cluster, group: task.group, taskArn: task.taskArn, rootTaskId, why },
-  });
-  await ports.tasks.tagTask(observation.cluster, task.taskArn, { [Tags.gaveUp]: 'true' });
 }
 
 async function breakCrashLoop(
@@ -300,7 +260,7 @@ function describe(
       return {
         kind: action.kind,
         target: action.task.taskArn,
-        reason: `${action.restarts} restarts of ${action.rootTaskId}`,
+        reason: `${action.why} (original task ${action.rootTaskId})`,
       };
     case 'mark-unhealthy':
       return {

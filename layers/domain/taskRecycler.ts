@@ -7,15 +7,21 @@ import type { GroupRef, Service, Target, TargetGroupHealth, TargetRef, Task } fr
 import type { RecyclerPolicy } from '#domain/recyclerPolicy';
 import { classifyStop, type StopCause } from '#domain/stopCause';
 
-/** Tags are the recycler's only memory; each names what it remembers. */
+/**
+ * Tags on running tasks and services are part of the recycler's memory. Never tags on stopped tasks:
+ * StopTask deletes a task's tags, so anything that must outlive a task rides in `startedBy` instead.
+ */
 export const Tags = {
-  restartRoot: 'ecs-reflex:restart-root',
-  restartAttempt: 'ecs-reflex:restart-attempt',
-  restartOf: 'ecs-reflex:restart-of',
-  gaveUp: 'ecs-reflex:gave-up',
   unhealthySince: 'ecs-reflex:unhealthy-since',
   crashLoopHandled: 'ecs-reflex:crash-loop-deployment',
 } as const;
+
+/** What the event that woke us says that the world will not show again. */
+export interface Hint {
+  /** This look was caused by this task's own STOPPED event (the moment to report on it, once). */
+  stoppedTaskArn?: string;
+  placementFailure?: string;
+}
 
 export interface GroupObservation {
   now: Date;
@@ -25,13 +31,19 @@ export interface GroupObservation {
   running: Task[];
   stopped: Task[];
   watchedTargetGroups: TargetGroupHealth[];
-  /** The event that woke us, when it carries something the world will not show again. */
-  hint?: { kind: 'placement-failure'; reason: string };
+  hint?: Hint;
 }
 
 export type RecyclerAction =
-  | { kind: 'restart-task'; task: Task; attempt: number; rootTaskId: string; cause: StopCause }
-  | { kind: 'give-up-restarts'; task: Task; restarts: number; rootTaskId: string; cause: StopCause }
+  | {
+      kind: 'restart-task';
+      task: Task;
+      attempt: number;
+      rootTaskId: string;
+      cause: StopCause;
+      network?: RestartNetwork;
+    }
+  | { kind: 'give-up-restarts'; task: Task; rootTaskId: string; cause: StopCause; why: string }
   | { kind: 'mark-unhealthy'; task: Task; targetGroupArn: string }
   | { kind: 'clear-unhealthy'; task: Task }
   | { kind: 'stop-unhealthy-task'; task: Task; targets: TargetPlacement[]; unhealthyForSeconds: number }
@@ -39,6 +51,12 @@ export type RecyclerAction =
   | { kind: 'break-crash-loop'; service: Service; failingTaskDefinitionArn: string; failures: number }
   | { kind: 'report-shortfall'; reason: string }
   | { kind: 'recheck'; at: Date; why: string };
+
+export interface RestartNetwork {
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: boolean;
+}
 
 export interface TargetPlacement {
   targetGroupArn: string;
@@ -61,15 +79,36 @@ const secondsBetween = (from: Date, to: Date): number => (to.getTime() - from.ge
 const addSeconds = (at: Date, seconds: number): Date => new Date(at.getTime() + seconds * 1000);
 
 // ---------------------------------------------------------------------------------------------------
-// Standalone tasks: nobody else restarts them. Each restart carries lineage tags (root, attempt, the
-// task it replaces) so the next look can tell a handled failure from a new one, and count restarts.
+// Standalone tasks: nobody else restarts them. Each restart carries its lineage (the original task,
+// the attempt, the task it replaces) in `startedBy`, which ECS keeps on stopped tasks, so the next look
+// can tell a handled failure from a new one and count restarts.
+
+export interface RestartLineage {
+  rootTaskId: string;
+  attempt: number;
+  previousTaskId: string;
+}
+
+const LINEAGE = /^ecs-reflex\/([0-9a-f]{32})\/(\d{1,3})\/([0-9a-f]{32})$/;
+
+/** `startedBy` allows 128 letters, digits, `-`, `/` and `_`: two task ids and an attempt fit in 80. */
+export const restartStartedBy = (lineage: RestartLineage): string =>
+  `ecs-reflex/${lineage.rootTaskId}/${lineage.attempt}/${lineage.previousTaskId}`;
+
+export function parseRestartLineage(startedBy: string | undefined): RestartLineage | undefined {
+  const match = LINEAGE.exec(startedBy ?? '');
+  return match ? { rootTaskId: match[1]!, attempt: Number(match[2]), previousTaskId: match[3]! } : undefined;
+}
 
 function decideStandaloneRestarts(obs: GroupObservation, policy: RecyclerPolicy): RecyclerAction[] {
   const rules = policy.restartStandalone;
   if (!rules.enabled || obs.group.kind !== 'family') return [];
 
-  const all = [...obs.running, ...obs.stopped];
-  const replaced = new Set(all.map((t) => t.tags[Tags.restartOf]).filter(Boolean));
+  const all = [...obs.running, ...obs.stopped].map((task) => ({
+    task,
+    lineage: parseRestartLineage(task.startedBy),
+  }));
+  const replaced = new Set(all.map((t) => t.lineage?.previousTaskId).filter(Boolean));
   const windowStart = addSeconds(obs.now, -rules.windowSeconds);
   const actions: RecyclerAction[] = [];
 
@@ -77,23 +116,57 @@ function decideStandaloneRestarts(obs: GroupObservation, policy: RecyclerPolicy)
     if (!task.stoppedAt || task.stoppedAt < windowStart) continue;
     if (!optedIn(task, obs.group, rules)) continue;
     const { cause, restartable } = classifyStop(task);
-    if (!restartable || replaced.has(taskId(task.taskArn)) || task.tags[Tags.gaveUp]) continue;
+    if (!restartable || replaced.has(taskId(task.taskArn))) continue;
 
-    const rootTaskId = task.tags[Tags.restartRoot] ?? taskId(task.taskArn);
+    const lineage = parseRestartLineage(task.startedBy);
+    const rootTaskId = lineage?.rootTaskId ?? taskId(task.taskArn);
     const restarts = all.filter(
-      (t) => t.tags[Tags.restartRoot] === rootTaskId && t.createdAt && t.createdAt >= windowStart,
+      (t) => t.lineage?.rootTaskId === rootTaskId && t.task.createdAt && t.task.createdAt >= windowStart,
     ).length;
-    if (restarts >= rules.maxRestarts) {
-      actions.push({ kind: 'give-up-restarts', task, restarts, rootTaskId, cause });
+    const network = restartNetwork(task, obs.group.name, rules);
+    const cannot = restarts >= rules.maxRestarts ? `${restarts} restarts within the window` : network.problem;
+    if (cannot) {
+      // Reported once, on the task's own stop event; later looks see the same task and stay quiet.
+      if (obs.hint?.stoppedTaskArn === task.taskArn) {
+        actions.push({ kind: 'give-up-restarts', task, rootTaskId, cause, why: cannot });
+      }
       continue;
     }
 
-    const attempt = Number(task.tags[Tags.restartAttempt] ?? 0) + 1;
+    const attempt = (lineage?.attempt ?? 0) + 1;
     const due = addSeconds(task.stoppedAt, backoffSeconds(attempt, rules));
-    if (obs.now >= due) actions.push({ kind: 'restart-task', task, attempt, rootTaskId, cause });
-    else actions.push({ kind: 'recheck', at: due, why: `restart ${taskId(task.taskArn)} after backoff` });
+    if (obs.now >= due) {
+      actions.push({ kind: 'restart-task', task, attempt, rootTaskId, cause, network: network.network });
+    } else actions.push({ kind: 'recheck', at: due, why: `restart ${taskId(task.taskArn)} after backoff` });
   }
   return actions;
+}
+
+/** awsvpc tasks need subnets and security groups; ECS keeps only the subnet of a stopped task. */
+function restartNetwork(
+  task: Task,
+  family: string,
+  rules: RecyclerPolicy['restartStandalone'],
+): { network?: RestartNetwork; problem?: string } {
+  if (!task.subnetId && !task.privateIp) return {};
+  const configured = rules.network[family];
+  if (!configured) {
+    return {
+      problem: `awsvpc task of ${family}: ECS does not keep its security groups; configure restartStandalone.network.${family}`,
+    };
+  }
+  const subnets = configured.subnets ?? (task.subnetId ? [task.subnetId] : []);
+  if (subnets.length === 0)
+    return {
+      problem: `no subnet known for ${family}; configure restartStandalone.network.${family}.subnets`,
+    };
+  return {
+    network: {
+      subnets,
+      securityGroups: configured.securityGroups,
+      assignPublicIp: configured.assignPublicIp,
+    },
+  };
 }
 
 function optedIn(task: Task, group: GroupRef, rules: RecyclerPolicy['restartStandalone']): boolean {
@@ -259,8 +332,9 @@ export function deploymentInProgress(service: Service): boolean {
 // ---------------------------------------------------------------------------------------------------
 
 function decidePlacement(obs: GroupObservation, policy: RecyclerPolicy): RecyclerAction[] {
-  if (!policy.reportPlacementFailures.enabled || obs.hint?.kind !== 'placement-failure') return [];
-  return [{ kind: 'report-shortfall', reason: obs.hint.reason }];
+  const reason = obs.hint?.placementFailure;
+  if (!policy.reportPlacementFailures.enabled || !reason) return [];
+  return [{ kind: 'report-shortfall', reason }];
 }
 
 /** One group needs at most one later look: the earliest asked for. */

@@ -33,7 +33,7 @@ export interface TaskFleet {
 
 export interface ServiceControl {
   describeService(cluster: string, serviceName: string): Promise<Service | undefined>;
-  /** Finished deployments, newest first, as far back as ECS remembers. */
+  /** Deployments of every status, newest first, as far back as ECS remembers (90 days). */
   deploymentHistory(cluster: string, serviceName: string): Promise<DeploymentRecord[]>;
   /** Points the service at another task definition; ECS then runs a normal deployment. */
   setTaskDefinition(cluster: string, serviceName: string, taskDefinitionArn: string): Promise<void>;

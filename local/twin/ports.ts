@@ -88,6 +88,8 @@ export function twinRecyclerPorts(
     }
   };
 
+  const startedByToken = new Map<string, string>();
+
   const tasks: TaskFleet = {
     async listTasks(cluster, group, status) {
       call('ListTasks', `${cluster} ${group.kind}:${group.name}`, false);
@@ -103,10 +105,8 @@ export function twinRecyclerPorts(
     async runTask(launch) {
       call('RunTask', launch.taskDefinitionArn, true);
       // RunTask's clientToken: the same token returns the task it already started.
-      const existing = [...world.tasks.values()].find(
-        (t) => t.tags['twin:client-token'] === launch.clientToken,
-      );
-      if (existing) return { started: true, taskArn: existing.arn };
+      const existing = startedByToken.get(launch.clientToken);
+      if (existing) return { started: true, taskArn: existing };
       const result = world.runTask({
         cluster: launch.cluster,
         taskDefinitionArn: launch.taskDefinitionArn,
@@ -115,9 +115,10 @@ export function twinRecyclerPorts(
         launchType: launch.launchType,
         capacityProviderName: launch.capacityProviderName,
         overrides: launch.overrides,
-        tags: { ...launch.tags, 'twin:client-token': launch.clientToken },
+        tags: launch.tags,
         registerIn: [],
       });
+      if (!('failure' in result)) startedByToken.set(launch.clientToken, result.arn);
       return 'failure' in result
         ? { started: false, reason: result.failure }
         : { started: true, taskArn: result.arn };
@@ -281,6 +282,6 @@ function toDomainTask(world: World, t: TaskState): Task {
     privateIp: t.privateIp,
     subnetId: t.privateIp ? t.instance.subnetId : undefined,
     overrides: t.overrides,
-    tags: Object.fromEntries(Object.entries(t.tags).filter(([k]) => !k.startsWith('twin:'))),
+    tags: { ...t.tags },
   };
 }

@@ -309,6 +309,8 @@ export class World {
     task.stoppingAt = now;
     task.stopCode = stopCode;
     task.stoppedReason = reason;
+    // "Any tags associated with the task will be deleted" (StopTask API reference).
+    task.tags = {};
     this.drainTargetsOf(task);
     this.changed(task);
     this.clock.after(STOP_SECONDS, `stop ${task.id}`, () => this.markStopped(task, {}));

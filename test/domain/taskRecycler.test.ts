@@ -5,6 +5,8 @@ import {
   backoffSeconds,
   decideRecycling,
   type GroupObservation,
+  parseRestartLineage,
+  restartStartedBy,
   stopBudget,
   Tags,
   taskId,
@@ -13,6 +15,8 @@ import { aService, aStoppedTask, aTask, targetGroup } from '../support/tasks';
 
 const now = new Date('2026-11-02T10:00:00Z');
 const secondsAgo = (s: number) => new Date(now.getTime() - s * 1000);
+const ROOT = 'a'.repeat(32);
+const OTHER = 'b'.repeat(32);
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/report/0123456789abcdef';
 
 function policy(changes: (p: RecyclerPolicy) => void = () => undefined): RecyclerPolicy {
@@ -59,7 +63,7 @@ describe('standalone restarts', () => {
   it('asks for a recheck at the end of the backoff instead of restarting early', () => {
     // Prepare
     const crashed = aStoppedTask(secondsAgo(3), {
-      tags: { [Tags.restartAttempt]: '2', [Tags.restartRoot]: 'root' },
+      startedBy: restartStartedBy({ rootTaskId: ROOT, attempt: 2, previousTaskId: OTHER }),
     });
 
     // Act
@@ -75,11 +79,11 @@ describe('standalone restarts', () => {
     // Prepare
     const crashed = aStoppedTask(secondsAgo(60));
     const replacement = aTask({
-      tags: {
-        [Tags.restartOf]: taskId(crashed.taskArn),
-        [Tags.restartRoot]: taskId(crashed.taskArn),
-        [Tags.restartAttempt]: '1',
-      },
+      startedBy: restartStartedBy({
+        rootTaskId: taskId(crashed.taskArn),
+        attempt: 1,
+        previousTaskId: taskId(crashed.taskArn),
+      }),
     });
 
     // Act
@@ -122,42 +126,73 @@ describe('standalone restarts', () => {
     expect(actions).toEqual([]);
   });
 
-  it('gives up once the root task has used its restarts in the window', () => {
-    // Prepare
-    const root = 'root0000';
-    const restarts = [1, 2, 3].map((attempt) =>
-      aStoppedTask(secondsAgo(400 - attempt * 60), {
-        createdAt: secondsAgo(500 - attempt * 60),
-        tags: { [Tags.restartRoot]: root, [Tags.restartAttempt]: String(attempt) },
-      }),
-    );
-    // Each restart replaced the one before it.
-    restarts[0]!.tags[Tags.restartOf] = root;
-    restarts[1]!.tags[Tags.restartOf] = taskId(restarts[0]!.taskArn);
-    restarts[2]!.tags[Tags.restartOf] = taskId(restarts[1]!.taskArn);
+  it('gives up once the root task has used its restarts in the window, on that task\u2019s own stop event', () => {
+    // Prepare: three restarts, each replacing the one before it
+    const restarts: ReturnType<typeof aStoppedTask>[] = [];
+    for (const attempt of [1, 2, 3]) {
+      const previousTaskId = attempt === 1 ? ROOT : taskId(restarts[attempt - 2]!.taskArn);
+      restarts.push(
+        aStoppedTask(secondsAgo(400 - attempt * 60), {
+          createdAt: secondsAgo(500 - attempt * 60),
+          startedBy: restartStartedBy({ rootTaskId: ROOT, attempt, previousTaskId }),
+        }),
+      );
+    }
+    const last = restarts[2]!;
 
     // Act
     const actions = decideRecycling(
-      observe({ stopped: restarts }),
+      observe({ stopped: restarts, hint: { stoppedTaskArn: last.taskArn } }),
       policy((p) => (p.restartStandalone.maxRestarts = 3)),
     );
 
     // Assess: only the newest one is unhandled; it is the one given up on
-    const last = restarts[2]!;
-    const giveUps = actions.filter((a) => a.kind === 'give-up-restarts');
-    expect(giveUps).toEqual([expect.objectContaining({ task: last, restarts: 3, rootTaskId: root })]);
+    expect(actions).toEqual([
+      expect.objectContaining({
+        kind: 'give-up-restarts',
+        task: last,
+        rootTaskId: ROOT,
+        why: '3 restarts within the window',
+      }),
+    ]);
+  });
+
+  it('never gives up twice: later looks at the same group stay quiet', () => {
+    // Prepare
+    const given = aStoppedTask(secondsAgo(60), {
+      startedBy: restartStartedBy({ rootTaskId: ROOT, attempt: 5, previousTaskId: OTHER }),
+    });
+    const earlier = [1, 2, 3, 4].map(() =>
+      aStoppedTask(secondsAgo(600), {
+        createdAt: secondsAgo(700),
+        startedBy: restartStartedBy({ rootTaskId: ROOT, attempt: 1, previousTaskId: OTHER }),
+      }),
+    );
+
+    // Act: a recheck or the sweep, not the task's own stop event
+    const actions = decideRecycling(observe({ stopped: [given, ...earlier] }), policy());
+
+    // Assess
+    expect(kinds(actions)).not.toContain('give-up-restarts');
     expect(kinds(actions)).not.toContain('restart-task');
   });
 
-  it('never gives up twice on the same task', () => {
-    // Prepare
-    const given = aStoppedTask(secondsAgo(60), { tags: { [Tags.gaveUp]: 'true' } });
-
-    // Act
-    const actions = decideRecycling(observe({ stopped: [given] }), policy());
-
-    // Assess
-    expect(actions).toEqual([]);
+  it('reads and writes restart lineage within what startedBy allows', () => {
+    fc.assert(
+      fc.property(
+        fc.stringMatching(/^[0-9a-f]{32}$/),
+        fc.integer({ min: 1, max: 100 }),
+        fc.stringMatching(/^[0-9a-f]{32}$/),
+        (rootTaskId, attempt, previousTaskId) => {
+          const startedBy = restartStartedBy({ rootTaskId, attempt, previousTaskId });
+          expect(startedBy.length).toBeLessThanOrEqual(128);
+          expect(startedBy).toMatch(/^[A-Za-z0-9_/-]+$/);
+          expect(parseRestartLineage(startedBy)).toEqual({ rootTaskId, attempt, previousTaskId });
+        },
+      ),
+    );
+    expect(parseRestartLineage('ecs-svc/1234567890')).toBeUndefined();
+    expect(parseRestartLineage(undefined)).toBeUndefined();
   });
 
   it('does not restart service tasks: the ECS scheduler does', () => {
@@ -479,10 +514,7 @@ describe('crash-loop breaker', () => {
 describe('placement failures', () => {
   it('reports a capacity shortfall when the event says placement failed', () => {
     // Act
-    const actions = decideRecycling(
-      observe({ hint: { kind: 'placement-failure', reason: 'RESOURCE:MEMORY' } }),
-      policy(),
-    );
+    const actions = decideRecycling(observe({ hint: { placementFailure: 'RESOURCE:MEMORY' } }), policy());
 
     // Assess
     expect(actions).toEqual([{ kind: 'report-shortfall', reason: 'RESOURCE:MEMORY' }]);
@@ -491,7 +523,7 @@ describe('placement failures', () => {
   it('stays quiet when placement reporting is switched off', () => {
     // Act
     const actions = decideRecycling(
-      observe({ hint: { kind: 'placement-failure', reason: 'RESOURCE:MEMORY' } }),
+      observe({ hint: { placementFailure: 'RESOURCE:MEMORY' } }),
       policy((p) => (p.reportPlacementFailures.enabled = false)),
     );
 

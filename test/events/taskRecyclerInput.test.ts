@@ -19,7 +19,7 @@ describe('readTaskRecyclerInput', () => {
       request: {
         cluster: 'arn:aws:ecs:eu-west-1:111122223333:cluster/prod',
         group: 'service:web',
-        hint: undefined,
+        hint: { stoppedTaskArn: event.detail.taskArn },
       },
       taskVersion: { taskArn: event.detail.taskArn, version: event.detail.version },
     });
@@ -38,10 +38,10 @@ describe('readTaskRecyclerInput', () => {
     // Assess
     expect(fromAction).toMatchObject({
       kind: 'request',
-      request: { group: 'service:web', hint: { kind: 'placement-failure', reason: 'RESOURCE:MEMORY' } },
+      request: { group: 'service:web', hint: { placementFailure: 'RESOURCE:MEMORY' } },
     });
     expect(fromTask).toMatchObject({
-      request: { hint: { kind: 'placement-failure', reason: 'RESOURCE:CPU' } },
+      request: { hint: { placementFailure: 'RESOURCE:CPU' } },
     });
   });
 
