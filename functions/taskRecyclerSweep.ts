@@ -1,29 +1,25 @@
-// Task recycler sweep: target health changes emit no ECS event, so watched groups are looked at on a
-// schedule too. Each group is independent; one failing does not stop the others from being looked at.
+// Task recycler sweep: target health changes emit no ECS event, so each watched group gets a recheck on
+// the recycler's own queue every minute. The sweep only enqueues: the recycler stays the one function
+// that acts, one batch at a time.
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ScheduledEvent } from 'aws-lambda';
 import { awsRecyclerDeps, type RecyclerDeps } from '#adapters/aws/recyclerPorts';
-import { recycleTaskGroup } from '#app/recycleTaskGroup';
 import { eventStack } from '#runtime/middleware';
-import { logger } from '#runtime/powertools';
+import { metrics } from '#runtime/powertools';
 
 export function createTaskRecyclerSweepHandler(deps: () => RecyclerDeps) {
   return eventStack(async (_event: ScheduledEvent) => {
     const { ports, settings } = deps();
-    const groups = settings.policy.stopUnhealthy.watch.map(({ cluster, group }) => ({ cluster, group }));
-    const results = await Promise.allSettled(
-      groups.map((request) => recycleTaskGroup(request, ports, settings)),
+    const now = ports.clock.now();
+    const groups = new Set(
+      settings.policy.stopUnhealthy.watch.map((w) => JSON.stringify([w.cluster, w.group])),
     );
-    const failed = results.flatMap((r, i) =>
-      r.status === 'rejected' ? [{ ...groups[i], error: String(r.reason) }] : [],
-    );
-    if (failed.length > 0) {
-      logger.error('sweep incomplete', { failed });
-      throw new AggregateError(
-        failed.map((f) => new Error(`${f.cluster} ${f.group}: ${f.error}`)),
-        'sweep incomplete',
-      );
+    for (const key of groups) {
+      const [cluster, group] = JSON.parse(key) as [string, string];
+      await ports.rechecks.recheckAt(cluster, group, now);
     }
-    return { swept: groups.length };
+    metrics.addMetric('GroupsSwept', MetricUnit.Count, groups.size);
+    return { swept: groups.size };
   });
 }
 

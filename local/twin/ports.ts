@@ -171,7 +171,6 @@ export function twinRecyclerPorts(
     },
     async deploymentHistory(cluster, name) {
       call('ListServiceDeployments', `${cluster}/${name}`, false);
-      call('DescribeServiceDeployments', `${cluster}/${name}`, false);
       call('DescribeServiceRevisions', `${cluster}/${name}`, false);
       return [...(world.service(cluster, name)?.history ?? [])];
     },
