@@ -1,0 +1,194 @@
+// npm run bench: the taskRecycler function's size, cold-start module init, warm per-event cost and the
+// demo scenario's speed on the twin. It measures and prints; it asserts nothing about the figures.
+// Read bench/README.md for what each figure means. Results: a table here, bench/results/latest.json.
+import './env';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '#local/scenario/runner';
+import { taskRecyclerBundle } from './bundle';
+import { measureHandler } from './handler';
+import { measureInit, pairedDelta } from './init';
+import { measureScenario } from './scenario';
+import { rounded } from './stats';
+
+const INIT_ROUNDS = 20;
+const HANDLER_WARMUP_ROUNDS = 100; // x 4 event kinds
+const HANDLER_ROUNDS = 1_000; // x 4 event kinds
+const SCENARIO_RUNS = 5;
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const fixed = (n: number, digits = 1) => n.toFixed(digits);
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+/** Text columns (the first, and any listed) align left; figures align right. */
+function table(header: string[], rows: string[][], textColumns: number[] = []): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const left = new Set([0, ...textColumns]);
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (left.has(i) ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)]
+    .map((l) => `  ${l}`)
+    .join('\n');
+}
+
+const print = (text = '') => process.stdout.write(`${text}\n`);
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const cpu = cpus();
+  const machine = {
+    node: process.version,
+    platform: `${platform()} ${arch()}`,
+    cpuModel: cpu[0]?.model.trim() ?? 'unknown',
+    cores: cpu.length,
+    date: new Date().toISOString(),
+    loadAverageAtStart: loadavg()[0]!,
+  };
+  print(`ecs-reflex bench: taskRecycler   ${machine.date}`);
+  print(
+    `node ${machine.node} (Lambda runs nodejs22.x)   ${machine.cpuModel}   ${machine.cores} cores   ` +
+      `${machine.platform}   load average ${fixed(machine.loadAverageAtStart, 2)}`,
+  );
+  print('Medians of runs taken in this process; ratios compare figures measured side by side in this run.');
+
+  const scratch = mkdtempSync(join(tmpdir(), 'ecs-reflex-bench-'));
+  try {
+    // 1. The package.
+    const bundle = await taskRecyclerBundle(repoRoot, scratch);
+    print('\n1. Bundle: the zip Lambda receives for taskRecycler');
+    print(
+      `   from ${bundle.source}${bundle.buildSeconds ? `, built in ${fixed(bundle.buildSeconds)} s` : ''}`,
+    );
+    print(
+      table(
+        ['file', 'bytes', 'zipped bytes', 'size'],
+        [
+          ...bundle.entries.map((e) => [e.name, int(e.bytes), int(e.compressedBytes), kib(e.bytes)]),
+          [
+            'unzipped total / zip file',
+            int(bundle.unzippedBytes),
+            int(bundle.zipBytes),
+            kib(bundle.zipBytes),
+          ],
+        ],
+      ),
+    );
+
+    // 2. Module init, cold.
+    const init = measureInit(bundle.handlerPath, scratch, INIT_ROUNDS);
+    const [withBundle, bare, withMaps] = init;
+    print(`\n2. Module init: require() in a fresh node process, ${INIT_ROUNDS} runs each, interleaved`);
+    print(
+      table(
+        ['variant', 'require p50 ms', 'p90', 'process wall p50 ms', 'p90'],
+        init.map((r) => [
+          `${r.name}: ${r.description}`,
+          fixed(r.requireMs.p50, 2),
+          fixed(r.requireMs.p90, 2),
+          fixed(r.wallMs.p50),
+          fixed(r.wallMs.p90),
+        ]),
+      ),
+    );
+    const paired = {
+      requireMs: pairedDelta(withBundle!.samples.requireMs, bare!.samples.requireMs),
+      wallMs: pairedDelta(withBundle!.samples.wallMs, bare!.samples.wallMs),
+      sourceMapsRequireMs: pairedDelta(withMaps!.samples.requireMs, withBundle!.samples.requireMs),
+    };
+    const initDelta = {
+      requireMs: withBundle!.requireMs.p50 - bare!.requireMs.p50,
+      requireRatio: withBundle!.requireMs.p50 / bare!.requireMs.p50,
+      wallMs: withBundle!.wallMs.p50 - bare!.wallMs.p50,
+      wallRatio: withBundle!.wallMs.p50 / bare!.wallMs.p50,
+      paired,
+    };
+    const range = (d: { p50: number; p10: number; p90: number }) =>
+      `${d.p50 >= 0 ? '+' : ''}${fixed(d.p50)} ms (p10..p90 ${fixed(d.p10)}..${fixed(d.p90)})`;
+    print(
+      `   bundle vs empty, medians: require +${fixed(initDelta.requireMs)} ms (x${fixed(initDelta.requireRatio)}), ` +
+        `whole process +${fixed(initDelta.wallMs)} ms (x${fixed(initDelta.wallRatio, 2)})`,
+    );
+    print(
+      `   same, paired round by round: require ${range(paired.requireMs)}, whole process ${range(paired.wallMs)}`,
+    );
+    print(`   --enable-source-maps, paired: require ${range(paired.sourceMapsRequireMs)}`);
+
+    // 3. Warm handler on the twin.
+    const handler = await measureHandler({ warmupRounds: HANDLER_WARMUP_ROUNDS, rounds: HANDLER_ROUNDS });
+    print(
+      `\n3. Warm handler on the twin: single-record SQS batches, ${int(handler.warmupInvocations)} warm-up, ` +
+        `${int(handler.timedInvocations)} timed (kinds interleaved)`,
+    );
+    const byKind = handler.kinds.map((k) => [
+      k.kind,
+      fixed(k.us.p50),
+      fixed(k.us.p99),
+      fixed(k.us.mean),
+      int(k.eventsPerSecond),
+      String(k.awsCalls),
+      k.effect,
+    ]);
+    const { us, eventsPerSecond } = handler.overall;
+    print(
+      table(
+        ['event', 'p50 us', 'p99 us', 'mean us', 'events/s', 'AWS calls', 'what it did'],
+        [
+          ...byKind,
+          ['all kinds', fixed(us.p50), fixed(us.p99), fixed(us.mean), int(eventsPerSecond), '', ''],
+        ],
+        [6],
+      ),
+    );
+    for (const k of handler.kinds) print(`   ${k.kind}: ${k.description}`);
+    const restart = handler.kinds.find((k) => k.kind === 'standalone-restart')!;
+    const dropped = handler.kinds.find((k) => k.kind === 'duplicate')!;
+    print(`   a full look + restart costs x${fixed(restart.us.p50 / dropped.us.p50)} a ledger drop (p50)`);
+
+    // 4. Demo scenario.
+    const scenario = await measureScenario(SCENARIO_RUNS);
+    print(`\n4. Demo scenario on the twin (${scenario.scenario}), ${scenario.runs} runs`);
+    print(
+      table(
+        ['virtual time', 'wall p50 ms', 'min', 'max', 'virtual s / wall s', 'expectations'],
+        [
+          [
+            `${scenario.virtualSeconds / 60} min`,
+            fixed(scenario.wallMs.p50),
+            fixed(scenario.wallMs.min),
+            fixed(scenario.wallMs.max),
+            int(scenario.speedup),
+            scenario.allPassed ? 'all met' : 'SOME FAILED',
+          ],
+        ],
+      ),
+    );
+
+    const totalSeconds = (performance.now() - started) / 1000;
+    const results = rounded({
+      machine: { ...machine, loadAverageAtEnd: loadavg()[0]! },
+      bundle: { ...bundle, handlerPath: undefined, zipPath: bundle.zipPath.replace(`${repoRoot}/`, '') },
+      init: { rounds: INIT_ROUNDS, variants: init, bundleVsEmpty: initDelta },
+      handler,
+      scenario,
+      totalSeconds,
+    });
+    const out = join(repoRoot, 'bench', 'results');
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    print(
+      `\nbench took ${fixed(totalSeconds)} s (load average now ${fixed(loadavg()[0]!, 2)}); ` +
+        'figures in bench/results/latest.json',
+    );
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+  process.exit(1);
+});
