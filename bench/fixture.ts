@@ -88,7 +88,7 @@ export async function buildFixture(seed = 42): Promise<Fixture> {
     taskDefinition: web.arn,
     desiredCount: 6,
     targetGroups: ['web'],
-    minimumHealthyPercent: 100,
+    circuitBreaker: false,
     maximumPercent: 200,
     healthCheckGraceSeconds: 60,
     history: [

@@ -1,5 +1,5 @@
-// Task recycler sweep: target health changes emit no ECS event, so each watched group gets a recheck on
-// the recycler's own queue every minute. The sweep only enqueues: the recycler stays the one function
+// Task recycler sweep: target health changes emit no ECS event, and a delayed recheck can be lost, so
+// each watched group and each restarted family gets a recheck on the recycler's own queue every minute. The sweep only enqueues: the recycler stays the one function
 // that acts, one batch at a time.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ScheduledEvent } from 'aws-lambda';
@@ -11,9 +11,16 @@ export function createTaskRecyclerSweepHandler(deps: () => RecyclerDeps) {
   return eventStack(async (_event: ScheduledEvent) => {
     const { ports, settings } = deps();
     const now = ports.clock.now();
-    const groups = new Set(
-      settings.policy.stopUnhealthy.watch.map((w) => JSON.stringify([w.cluster, w.group])),
-    );
+    // Watched groups (target health emits no event) and the families restarted by config, whose delayed
+    // rechecks could be lost to throttling: one look a minute makes up for either.
+    const groups = new Set([
+      ...settings.policy.stopUnhealthy.watch.map((w) => JSON.stringify([w.cluster, w.group])),
+      ...settings.clusters.flatMap((cluster) =>
+        settings.policy.restartStandalone.families.map((family) =>
+          JSON.stringify([cluster, `family:${family}`]),
+        ),
+      ),
+    ]);
     for (const key of groups) {
       const [cluster, group] = JSON.parse(key) as [string, string];
       await ports.rechecks.recheckAt(cluster, group, now);

@@ -1,7 +1,7 @@
 // The task recycler's use case: look at one task group as it is now, ask the domain what to do, do it.
 // Whatever woke us (a task event, a placement failure, a recheck, the sweep) ends up here, so every
 // path takes the same guarded decisions.
-import { chooseCrashLoopRemedy } from '#domain/crashLoop';
+import { type CrashLoopRemedy, chooseCrashLoopRemedy } from '#domain/crashLoop';
 import type { GroupRef } from '#domain/model';
 import {
   backoffSeconds,
@@ -216,8 +216,13 @@ async function breakCrashLoop(
 ): Promise<void> {
   const { cluster } = observation;
   const { service, failingTaskDefinitionArn } = action;
-  const history = await ports.services.deploymentHistory(cluster, service.serviceName);
-  const remedy = chooseCrashLoopRemedy(history, failingTaskDefinitionArn, settings.policy.crashLoopBreaker);
+  const remedy: CrashLoopRemedy = action.rollback
+    ? chooseCrashLoopRemedy(
+        await ports.services.deploymentHistory(cluster, service.serviceName),
+        failingTaskDefinitionArn,
+        settings.policy.crashLoopBreaker,
+      )
+    : { kind: 'alert-only', why: action.why };
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
 
   if (remedy.kind === 'roll-back') {
@@ -282,7 +287,7 @@ function describe(
       return {
         kind: action.kind,
         target: action.service.serviceName,
-        reason: `${action.failures} failures on ${action.failingTaskDefinitionArn}`,
+        reason: `${action.failures} failures on ${action.failingTaskDefinitionArn}: ${action.why}`,
       };
     case 'report-shortfall':
       return { kind: action.kind, target: group, reason: action.reason };

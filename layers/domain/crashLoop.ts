@@ -39,6 +39,7 @@ export function chooseCrashLoopRemedy(
   const good = lastStableTaskDefinition(history, failingTaskDefinitionArn, rules.minStableSeconds);
   if (good) return { kind: 'roll-back', toTaskDefinitionArn: good };
   const why = `no earlier task definition ran stably for ${rules.minStableSeconds}s`;
+  // Scaling to zero is for a broken release with nothing to go back to, never for a shared cause.
   return rules.whenNoStableRevision === 'scale-to-zero'
     ? { kind: 'scale-to-zero', why }
     : { kind: 'alert-only', why };

@@ -64,8 +64,8 @@ export interface Service {
   desiredCount: number;
   runningCount: number;
   pendingCount: number;
-  /** The floor ECS itself keeps during deployments; a reflex never takes the service below it either. */
-  minimumHealthyPercent: number;
+  /** ECS rolls a failing deployment back by itself only when its deployment circuit breaker is on. */
+  circuitBreaker: boolean;
   deployments: Deployment[];
   /** Target groups the service registers its own tasks in: ECS replaces tasks that fail these. */
   targetGroupArns: string[];

@@ -10,13 +10,13 @@ export type StopCause =
   | 'container-health-check'
   | 'elb-health-check'
   | 'image-pull'
+  | 'start-failure'
   | 'placement'
   | 'spot-interruption'
   | 'termination-notice'
   | 'infrastructure'
   | 'stopped-unhealthy'
-  | 'deployment'
-  | 'scale-in'
+  | 'scheduler-stop'
   | 'user-stop'
   | 'completed'
   | 'unknown';
@@ -35,14 +35,14 @@ export interface StopClassification {
 /** Prefix of every stop reason ecs-reflex writes, so its own stops are recognised later. */
 export const REFLEX_STOP_PREFIX = 'ecs-reflex:';
 
-const OOM_EXIT_CODE = 137;
-
 const byCause: Record<StopCause, Omit<StopClassification, 'cause' | 'detail'>> = {
   crash: { failure: true, crashLoopEvidence: true, restartable: true },
   'out-of-memory': { failure: true, crashLoopEvidence: true, restartable: true },
   'container-health-check': { failure: true, crashLoopEvidence: true, restartable: true },
   'elb-health-check': { failure: true, crashLoopEvidence: true, restartable: true },
   'image-pull': { failure: true, crashLoopEvidence: true, restartable: true },
+  // ResourceInitializationError, CannotStartContainerError, ...: secrets, volumes, the command itself.
+  'start-failure': { failure: true, crashLoopEvidence: true, restartable: true },
   // Capacity is missing, not the task broken: retrying with backoff helps, rolling back would not.
   placement: { failure: true, crashLoopEvidence: false, restartable: true },
   // The platform took the host away; the work was lost through no fault of the task.
@@ -51,8 +51,8 @@ const byCause: Record<StopCause, Omit<StopClassification, 'cause' | 'detail'>> =
   infrastructure: { failure: false, crashLoopEvidence: false, restartable: true },
   // ecs-reflex stopped it for being unhealthy in a target group nobody else watches.
   'stopped-unhealthy': { failure: true, crashLoopEvidence: false, restartable: true },
-  deployment: { failure: false, crashLoopEvidence: false, restartable: false },
-  'scale-in': { failure: false, crashLoopEvidence: false, restartable: false },
+  // Deployments and scale-in: ECS gives both the same reason, "Scaling activity initiated by (deployment ...)".
+  'scheduler-stop': { failure: false, crashLoopEvidence: false, restartable: false },
   'user-stop': { failure: false, crashLoopEvidence: false, restartable: false },
   completed: { failure: false, crashLoopEvidence: false, restartable: false },
   unknown: { failure: false, crashLoopEvidence: false, restartable: false },
@@ -88,29 +88,39 @@ export function classifyStop(
         ? classified('stopped-unhealthy', reason)
         : classified('user-stop', reason);
     case 'ServiceSchedulerInitiated':
-      return /deployment/i.test(reason) ? classified('deployment', reason) : classified('scale-in', reason);
-    case 'EssentialContainerExited':
+      return classified('scheduler-stop', reason);
     case 'TaskFailedToStart':
+      return classified('start-failure', reason || containerReasons);
+    case 'EssentialContainerExited':
       return classifyExit(task, reason);
     default:
       return classifyExit(task, reason);
   }
 }
 
+/** Exit codes of containers killed because their task was stopping (SIGKILL, SIGTERM). */
+const OOM_EXIT_CODE = 137;
+const STOP_SIGNAL_EXITS = new Set([OOM_EXIT_CODE, 143]);
+
 function classifyExit(task: Pick<Task, 'containers'>, reason: string): StopClassification {
   if (task.containers.some((c) => /OutOfMemory/i.test(c.reason ?? ''))) {
     return classified('out-of-memory', 'OutOfMemoryError');
   }
   const exited = task.containers.filter((c) => c.exitCode !== undefined);
-  const failed = exited.find((c) => c.exitCode !== 0);
-  if (failed?.exitCode === OOM_EXIT_CODE) {
+  const crashed = exited.find((c) => c.exitCode !== 0 && !STOP_SIGNAL_EXITS.has(c.exitCode!));
+  if (crashed) return classified('crash', `container ${crashed.name} exited with ${crashed.exitCode}`);
+  const killed = exited.filter((c) => STOP_SIGNAL_EXITS.has(c.exitCode!));
+  // The essential container finished with 0 and its sidecars were killed as the task stopped.
+  if (exited.some((c) => c.exitCode === 0))
+    return classified('completed', 'essential container exited with 0');
+  const first = killed[0];
+  if (first?.exitCode === OOM_EXIT_CODE) {
     return classified(
       'out-of-memory',
-      `container ${failed.name} exited with 137 (killed, usually for memory)`,
+      `container ${first.name} exited with 137 (killed, usually for memory)`,
     );
   }
-  if (failed) return classified('crash', `container ${failed.name} exited with ${failed.exitCode}`);
-  if (exited.length > 0) return classified('completed', 'essential containers exited with 0');
+  if (first) return classified('crash', `container ${first.name} exited with ${first.exitCode}`);
   if (/Essential container in task exited/i.test(reason)) return classified('crash', reason);
   return classified('unknown', reason || 'no stop code or reason');
 }

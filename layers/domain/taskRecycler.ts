@@ -48,7 +48,15 @@ export type RecyclerAction =
   | { kind: 'clear-unhealthy'; task: Task }
   | { kind: 'stop-unhealthy-task'; task: Task; targets: TargetPlacement[]; unhealthyForSeconds: number }
   | { kind: 'hold'; target: string; reason: string }
-  | { kind: 'break-crash-loop'; service: Service; failingTaskDefinitionArn: string; failures: number }
+  | {
+      kind: 'break-crash-loop';
+      service: Service;
+      failingTaskDefinitionArn: string;
+      failures: number;
+      /** Roll back to the last stable revision; false: alert (or scale to zero when configured) only. */
+      rollback: boolean;
+      why: string;
+    }
   | { kind: 'report-shortfall'; reason: string }
   | { kind: 'recheck'; at: Date; why: string };
 
@@ -104,11 +112,11 @@ function decideStandaloneRestarts(obs: GroupObservation, policy: RecyclerPolicy)
   const rules = policy.restartStandalone;
   if (!rules.enabled || obs.group.kind !== 'family') return [];
 
-  const all = [...obs.running, ...obs.stopped].map((task) => ({
-    task,
-    lineage: parseRestartLineage(task.startedBy),
-  }));
-  const replaced = new Set(all.map((t) => t.lineage?.previousTaskId).filter(Boolean));
+  const replaced = new Set(
+    [...obs.running, ...obs.stopped]
+      .map((t) => parseRestartLineage(t.startedBy)?.previousTaskId)
+      .filter(Boolean),
+  );
   const windowStart = addSeconds(obs.now, -rules.windowSeconds);
   const actions: RecyclerAction[] = [];
 
@@ -118,28 +126,37 @@ function decideStandaloneRestarts(obs: GroupObservation, policy: RecyclerPolicy)
     const { cause, restartable } = classifyStop(task);
     if (!restartable || replaced.has(taskId(task.taskArn))) continue;
 
-    const lineage = parseRestartLineage(task.startedBy);
-    const rootTaskId = lineage?.rootTaskId ?? taskId(task.taskArn);
-    const restarts = all.filter(
-      (t) => t.lineage?.rootTaskId === rootTaskId && t.task.createdAt && t.task.createdAt >= windowStart,
-    ).length;
+    const { rootTaskId, restarts } = restartChain(task, rules.windowSeconds);
     const network = restartNetwork(task, obs.group.name, rules);
-    const cannot = restarts >= rules.maxRestarts ? `${restarts} restarts within the window` : network.problem;
+    const cannot = restarts >= rules.maxRestarts ? `${restarts} restarts in a row` : network.problem;
     if (cannot) {
-      // Reported once, on the task's own stop event; later looks see the same task and stay quiet.
+      // Reported on the task's own stop event; later looks see the same task and stay quiet. The chain
+      // stays closed: this task keeps its attempt number for as long as ECS lists it.
       if (obs.hint?.stoppedTaskArn === task.taskArn) {
         actions.push({ kind: 'give-up-restarts', task, rootTaskId, cause, why: cannot });
       }
       continue;
     }
 
-    const attempt = (lineage?.attempt ?? 0) + 1;
+    const attempt = restarts + 1;
     const due = addSeconds(task.stoppedAt, backoffSeconds(attempt, rules));
     if (obs.now >= due) {
       actions.push({ kind: 'restart-task', task, attempt, rootTaskId, cause, network: network.network });
     } else actions.push({ kind: 'recheck', at: due, why: `restart ${taskId(task.taskArn)} after backoff` });
   }
   return actions;
+}
+
+/**
+ * Which chain of restarts a stopped task belongs to, and how many restarts it has had. A task that ran
+ * for a whole window before failing starts a fresh chain: `maxRestarts` bounds failures in a row, not
+ * failures over a task's whole life.
+ */
+export function restartChain(task: Task, windowSeconds: number): { rootTaskId: string; restarts: number } {
+  const lineage = parseRestartLineage(task.startedBy);
+  const ranFor = task.startedAt && task.stoppedAt ? secondsBetween(task.startedAt, task.stoppedAt) : 0;
+  if (!lineage || ranFor >= windowSeconds) return { rootTaskId: taskId(task.taskArn), restarts: 0 };
+  return { rootTaskId: lineage.rootTaskId, restarts: lineage.attempt };
 }
 
 /** awsvpc tasks need subnets and security groups; ECS keeps only the subnet of a stopped task. */
@@ -183,8 +200,8 @@ export function backoffSeconds(attempt: number, rules: RecyclerPolicy['restartSt
 // ---------------------------------------------------------------------------------------------------
 // Unhealthy tasks in target groups ECS does not act on. The first unhealthy sighting is remembered in a
 // tag on the task; only after the grace period is it deregistered and stopped, and only within the
-// blast radius: a share of the group at once, never below a service's floor, never emptying a target
-// group of healthy targets.
+// blast radius: a share of the group out of service at once, and never a target group's last healthy
+// target (when none is healthy, the cause is shared and stopping tasks would not fix it).
 
 function decideUnhealthyStops(obs: GroupObservation, policy: RecyclerPolicy): RecyclerAction[] {
   const rules = policy.stopUnhealthy;
@@ -203,19 +220,17 @@ function decideUnhealthyStops(obs: GroupObservation, policy: RecyclerPolicy): Re
         .filter((target) => isTargetOf(task, target))
         .map((target) => ({ tg, target: target as Target })),
     );
-    if (placements.length === 0) continue;
-    const unhealthy = placements.filter((p) => p.target.state === 'unhealthy');
     const sinceTag = task.tags[Tags.unhealthySince];
+    if (placements.length === 0 && !sinceTag) continue;
+    const unhealthy = placements.filter((p) => p.target.state === 'unhealthy');
+    const healthy = placements.filter((p) => p.target.state === 'healthy');
 
-    if (unhealthy.length === 0) {
-      if (sinceTag && placements.every((p) => p.target.state === 'healthy')) {
-        actions.push({ kind: 'clear-unhealthy', task });
-      }
+    if (unhealthy.length === 0 && (!sinceTag || healthy.length > 0)) {
+      if (sinceTag && healthy.length === placements.length) actions.push({ kind: 'clear-unhealthy', task });
       continue;
     }
-    const first = unhealthy[0]!;
     if (!sinceTag) {
-      actions.push({ kind: 'mark-unhealthy', task, targetGroupArn: first.tg.targetGroupArn });
+      actions.push({ kind: 'mark-unhealthy', task, targetGroupArn: unhealthy[0]!.tg.targetGroupArn });
       actions.push({ kind: 'recheck', at: addSeconds(obs.now, rules.graceSeconds), why: 'unhealthy grace' });
       continue;
     }
@@ -225,17 +240,19 @@ function decideUnhealthyStops(obs: GroupObservation, policy: RecyclerPolicy): Re
       actions.push({ kind: 'recheck', at, why: 'unhealthy grace' });
       continue;
     }
+    // Marked, past its grace, and no longer healthy anywhere: unhealthy targets are deregistered first;
+    // a task whose targets are already draining or gone (a stop that failed halfway) is just stopped.
     candidates.push({
       task,
       since,
-      targets: placements.map((p) => ({
+      targets: unhealthy.map((p) => ({
         targetGroupArn: p.tg.targetGroupArn,
         target: { id: p.target.id, port: p.target.port },
       })),
     });
   }
 
-  let budget = stopBudget(obs, rules.maxStopShare);
+  let budget = stopBudget(obs, rules);
   for (const candidate of candidates.sort((a, b) => a.since.getTime() - b.since.getTime())) {
     const target = candidate.task.taskArn;
     const emptied = candidate.targets.find(
@@ -278,50 +295,113 @@ const registeredCount = (groups: TargetGroupHealth[], arn: string): number =>
   groups.find((g) => g.targetGroupArn === arn)?.targets.filter((t) => t.state !== 'draining').length ?? 0;
 
 /**
- * How many more tasks this group may lose right now. ECS lists a task that is being stopped under
- * desired status STOPPED while it still runs; those use up budget, so a burst of events cannot stop
- * more than the share at once. Only unhealthy tasks are ever stopped here, and they do not count
- * toward a service's healthy floor, so the floor cannot be crossed by these stops; the share bounds
- * how fast the group changes all the same.
+ * How many more tasks this group may lose right now. Out of service count: tasks being stopped (listed
+ * under either desired status while they still run) and tasks this reflex stopped within the grace
+ * period, whose replacements are not proven healthy yet. So a burst of events, or a stop that completes
+ * in seconds, cannot take more than the share of the group out at once.
  */
-export function stopBudget(obs: Pick<GroupObservation, 'running' | 'stopped'>, maxStopShare: number): number {
-  const staying = obs.running.filter((t) => t.lastStatus !== 'STOPPED').length;
-  const leaving = obs.stopped.filter((t) => t.lastStatus !== 'STOPPED').length;
-  return Math.max(1, Math.floor((staying + leaving) * maxStopShare)) - leaving;
+export function stopBudget(
+  obs: Pick<GroupObservation, 'running' | 'stopped' | 'now'>,
+  rules: Pick<RecyclerPolicy['stopUnhealthy'], 'maxStopShare' | 'graceSeconds'>,
+): number {
+  const recent = addSeconds(obs.now, -rules.graceSeconds);
+  const out = new Set<string>();
+  for (const t of [...obs.running, ...obs.stopped]) {
+    const leaving = t.desiredStatus === 'STOPPED' && t.lastStatus !== 'STOPPED';
+    const stoppedByUs =
+      classifyStop(t).cause === 'stopped-unhealthy' && t.stoppedAt !== undefined && t.stoppedAt >= recent;
+    if (leaving || stoppedByUs) out.add(t.taskArn);
+  }
+  const inService = obs.running.filter((t) => t.lastStatus !== 'STOPPED' && !out.has(t.taskArn)).length;
+  return Math.max(1, Math.floor((inService + out.size) * rules.maxStopShare)) - out.size;
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Crash-loop breaker: outside deployments nothing in ECS stops a service that keeps failing on the same
-// task definition. Failures are counted from what ECS still lists, and the handled loop is remembered
-// by the primary deployment's id on the service, so one loop gets one action however many events.
+// task definition. Failures are counted from what ECS still lists, only those after the deployment
+// finished, and the handled loop is remembered by the primary deployment's id on the service, so one
+// loop gets one action however many events. It rolls back only when the release is the likely cause:
+// the tasks crash or run out of memory, and the revision never ran stably. Health-check and image-pull
+// loops, or a revision that had been fine for a while, point at something shared: alert instead.
+
+const RELEASE_EVIDENCE = new Set<StopCause>(['crash', 'out-of-memory', 'start-failure']);
 
 function decideCrashLoop(obs: GroupObservation, policy: RecyclerPolicy): RecyclerAction[] {
   const rules = policy.crashLoopBreaker;
   const service = obs.service;
   if (!rules.enabled || obs.group.kind !== 'service' || !service) return [];
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (!primary) return [];
 
+  const inProgress = deploymentInProgress(service);
+  // Failures while the deployment ran belong to the deployment (and its circuit breaker), not to us.
+  const completedAt = inProgress ? undefined : primary.updatedAt;
   const windowStart = addSeconds(obs.now, -rules.windowSeconds);
-  const failures = obs.stopped.filter(
-    (t) =>
-      t.taskDefinitionArn === service.taskDefinitionArn &&
-      t.stoppedAt !== undefined &&
-      t.stoppedAt >= windowStart &&
-      classifyStop(t).crashLoopEvidence,
-  ).length;
-  if (failures < rules.failures) return [];
+  const failures = obs.stopped
+    .filter(
+      (t) =>
+        t.taskDefinitionArn === service.taskDefinitionArn &&
+        t.stoppedAt !== undefined &&
+        t.stoppedAt >= windowStart &&
+        (!completedAt || t.stoppedAt > completedAt) &&
+        classifyStop(t).crashLoopEvidence,
+    )
+    .sort((a, b) => a.stoppedAt!.getTime() - b.stoppedAt!.getTime());
+  if (failures.length < rules.failures) return [];
 
   const target = service.serviceName;
-  if (deploymentInProgress(service)) {
-    return [
-      { kind: 'hold', target, reason: 'deployment-in-progress: the ECS circuit breaker owns this one' },
-    ];
-  }
-  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
-  if (primary && service.tags[Tags.crashLoopHandled] === primary.id) {
+  if (service.tags[Tags.crashLoopHandled] === primary.id) {
     return [{ kind: 'hold', target, reason: `crash loop on deployment ${primary.id} already handled` }];
   }
+  const loop = {
+    kind: 'break-crash-loop' as const,
+    service,
+    failingTaskDefinitionArn: service.taskDefinitionArn,
+  };
+  if (inProgress) {
+    if (service.circuitBreaker) {
+      return [
+        {
+          kind: 'hold',
+          target,
+          reason: 'deployment-in-progress: the ECS deployment circuit breaker owns it',
+        },
+      ];
+    }
+    // Without a circuit breaker ECS retries this deployment forever: say so, once, and leave it.
+    return [
+      {
+        ...loop,
+        failures: failures.length,
+        rollback: false,
+        why: 'failing deployment without a circuit breaker',
+      },
+    ];
+  }
+  const causes = new Set(failures.map((t) => classifyStop(t).cause));
+  const releaseEvidence = [...causes].every((c) => RELEASE_EVIDENCE.has(c));
+  const stableFor = completedAt ? secondsBetween(completedAt, failures[0]!.stoppedAt!) : 0;
+  if (!releaseEvidence) {
+    return [
+      {
+        ...loop,
+        failures: failures.length,
+        rollback: false,
+        why: `${[...causes].join(', ')}: likely a shared cause`,
+      },
+    ];
+  }
+  if (stableFor >= rules.minStableSeconds) {
+    const why = `the revision ran ${Math.round(stableFor)}s before failing: likely not the release`;
+    return [{ ...loop, failures: failures.length, rollback: false, why }];
+  }
   return [
-    { kind: 'break-crash-loop', service, failingTaskDefinitionArn: service.taskDefinitionArn, failures },
+    {
+      ...loop,
+      failures: failures.length,
+      rollback: true,
+      why: `${[...causes].join(', ')} soon after release`,
+    },
   ];
 }
 

@@ -110,6 +110,21 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
       actual: String(running),
     };
   }
+  if ('lowWater' in expectation) {
+    const { cluster, group, after } = expectation.lowWater;
+    const from = twin.scheduler.start.getTime() + after * 1000;
+    const history = twin.world.runningHistory.get(`${cluster} ${group}`) ?? [];
+    const before = history.filter((h) => h.at.getTime() <= from).at(-1);
+    const counts = [...(before ? [before] : []), ...history.filter((h) => h.at.getTime() > from)].map(
+      (h) => h.running,
+    );
+    const low = counts.length > 0 ? Math.min(...counts) : 0;
+    return {
+      description: `${describeCount(expectation)} running task(s) in ${group} at every moment after ${after}s`,
+      passed: countMatches(expectation, low),
+      actual: `low water ${low}`,
+    };
+  }
   if ('deadLetters' in expectation) {
     return {
       description: `${describeCount(expectation)} dead-lettered message(s)`,

@@ -124,7 +124,7 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
       taskDefinition: service.taskDefinition,
       desiredCount: service.desiredCount,
       targetGroups: service.targetGroups,
-      minimumHealthyPercent: service.minimumHealthyPercent,
+      circuitBreaker: service.circuitBreaker,
       maximumPercent: service.maximumPercent,
       healthCheckGraceSeconds: service.healthCheckGracePeriod,
       history: service.history.map((h) => ({

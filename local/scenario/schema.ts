@@ -65,7 +65,7 @@ const WorldSchema = z.strictObject({
         taskDefinition: z.string(),
         desiredCount: z.number().int().min(0),
         targetGroups: z.array(z.string()).default([]),
-        minimumHealthyPercent: z.number().int().min(0).max(100).default(100),
+        circuitBreaker: z.boolean().default(false),
         maximumPercent: z.number().int().min(100).max(200).default(200),
         healthCheckGracePeriod: Duration.default(60),
         /** Deployments before the scenario starts, newest first, relative to the start. */
@@ -174,6 +174,11 @@ const Expectation = z.union([
     rolloutState: z.enum(['IN_PROGRESS', 'COMPLETED']).optional(),
   }),
   z.strictObject({ running: z.strictObject({ cluster: z.string(), group: Group }), ...Count }),
+  /** The fewest running tasks the group had at any tick after `after`: the blast radius, observed. */
+  z.strictObject({
+    lowWater: z.strictObject({ cluster: z.string(), group: Group, after: Duration.default(0) }),
+    ...Count,
+  }),
   z.strictObject({ deadLetters: z.literal(true), ...Count }),
   z.strictObject({ notifications: z.literal(true), subject: z.string().optional(), ...Count }),
   z.strictObject({ shortfalls: z.literal(true), ...Count }),

@@ -153,7 +153,7 @@ export function twinRecyclerPorts(
         desiredCount: service.desiredCount,
         runningCount: alive.filter((t) => t.lastStatus === 'RUNNING').length,
         pendingCount: alive.filter((t) => t.lastStatus === 'PENDING').length,
-        minimumHealthyPercent: service.minimumHealthyPercent,
+        circuitBreaker: service.circuitBreaker,
         deployments: service.deployments.map((d) => ({
           id: d.id,
           status: d.status,

@@ -6,7 +6,7 @@ export const taskRecyclerWiring = {
   sweepFunctionName: 'taskRecyclerSweep',
   queue: 'task-recycler-buffer',
   visibilityTimeoutSeconds: 180,
-  maxReceiveCount: 5,
+  maxReceiveCount: 10,
   batchSize: 10,
   sweepRateSeconds: 60,
   rules: [

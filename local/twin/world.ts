@@ -78,8 +78,11 @@ export interface ServiceState {
   arn: string;
   cluster: string;
   desiredCount: number;
-  minimumHealthyPercent: number;
   maximumPercent: number;
+  /** ECS's deployment circuit breaker, with rollback: a deployment that keeps failing is rolled back. */
+  circuitBreaker: boolean;
+  /** Tasks of the current deployment that failed; the circuit breaker's count. */
+  deploymentFailures: number;
   targetGroupArns: string[];
   healthCheckGraceSeconds: number;
   deployments: DeploymentState[];
@@ -139,6 +142,8 @@ export class World {
   readonly targetGroups = new Map<string, TargetGroupState>();
   readonly apiCalls: ApiCall[] = [];
   readonly clusters = new Set<string>();
+  /** Running tasks per group, recorded at every change of the count: the blast-radius record. */
+  readonly runningHistory = new Map<string, { at: Date; running: number }[]>();
   private readonly random: () => number;
   private readonly events: TwinEvents;
   private nextIp = 10;
@@ -183,6 +188,40 @@ export class World {
     return instance;
   }
 
+  /** The instance goes away (an Auto Scaling scale-in): its tasks stop, as they would on a terminated host. */
+  removeInstance(instanceId: string): void {
+    const index = this.instances.findIndex((i) => i.instanceId === instanceId);
+    if (index < 0) return;
+    const [instance] = this.instances.splice(index, 1);
+    for (const task of [...this.tasks.values()].filter(
+      (t) => t.instance === instance && t.lastStatus !== 'STOPPED',
+    )) {
+      this.stopTask(
+        task.arn,
+        `Task stopped because the underlying EC2 instance ${instanceId} was terminated`,
+        'TerminationNotice',
+      );
+    }
+  }
+
+  /** Tasks still placed on an instance (not stopped). */
+  tasksOn(instanceId: string): TaskState[] {
+    return [...this.tasks.values()].filter(
+      (t) => t.instance.instanceId === instanceId && t.lastStatus !== 'STOPPED',
+    );
+  }
+
+  /** Share of the cluster's registered CPU or memory that running and pending tasks reserve, in percent. */
+  reservation(cluster: string, resource: 'cpu' | 'memory'): number | undefined {
+    const instances = this.instances.filter((i) => i.cluster === cluster);
+    const capacity = instances.reduce((sum, i) => sum + i[resource], 0);
+    if (capacity === 0) return undefined;
+    const used = [...this.tasks.values()]
+      .filter((t) => t.cluster === cluster && t.lastStatus !== 'STOPPED' && instances.includes(t.instance))
+      .reduce((sum, t) => sum + this.taskDefinition(t.taskDefinitionArn)[resource], 0);
+    return (used / capacity) * 100;
+  }
+
   addTaskDefinition(td: Omit<TaskDefinitionState, 'arn'>): TaskDefinitionState {
     const state = { ...td, arn: this.arn('task-definition', `${td.family}:${td.revision}`) };
     this.taskDefinitions.set(state.arn, state);
@@ -214,8 +253,8 @@ export class World {
     taskDefinition: string;
     desiredCount: number;
     targetGroups: string[];
-    minimumHealthyPercent: number;
     maximumPercent: number;
+    circuitBreaker: boolean;
     healthCheckGraceSeconds: number;
     history: DeploymentRecord[];
   }): ServiceState {
@@ -234,7 +273,8 @@ export class World {
       arn: this.arn('service', `${input.cluster}/${input.name}`),
       cluster: input.cluster,
       desiredCount: input.desiredCount,
-      minimumHealthyPercent: input.minimumHealthyPercent,
+      circuitBreaker: input.circuitBreaker,
+      deploymentFailures: 0,
       maximumPercent: input.maximumPercent,
       targetGroupArns: input.targetGroups.map((ref) => this.targetGroup(ref).arn),
       healthCheckGraceSeconds: input.healthCheckGraceSeconds,
@@ -340,6 +380,7 @@ export class World {
         updatedAt: now,
       });
       service.consecutiveFailures = 0;
+      service.deploymentFailures = 0;
       service.nextLaunchAt = 0;
       this.observer.note(`deployment of ${td.family}:${td.revision} to ${name} started`);
     }
@@ -367,9 +408,24 @@ export class World {
   // --- the scheduler's heartbeat ---------------------------------------------------------------------
 
   private tick(): void {
+    this.recordRunning();
     for (const tg of this.targetGroups.values()) this.evaluateTargets(tg);
     for (const service of this.services.values()) this.reconcile(service);
     this.clock.after(TICK_SECONDS, 'tick', () => this.tick());
+  }
+
+  private recordRunning(): void {
+    const counts = new Map<string, number>();
+    for (const task of this.tasks.values()) {
+      const key = `${task.cluster} ${task.group}`;
+      const running = task.lastStatus === 'RUNNING' && task.desiredStatus === 'RUNNING' ? 1 : 0;
+      counts.set(key, (counts.get(key) ?? 0) + running);
+    }
+    for (const [key, running] of counts) {
+      const history = this.runningHistory.get(key) ?? [];
+      if (history.at(-1)?.running !== running) history.push({ at: this.clock.now(), running });
+      this.runningHistory.set(key, history);
+    }
   }
 
   private evaluateTargets(tg: TargetGroupState): void {
@@ -456,11 +512,24 @@ export class World {
     for (const task of stillFresh.slice(0, Math.max(0, extra))) {
       this.stopTask(
         task.arn,
-        'Scaling activity initiated by (service scale-in)',
+        `Scaling activity initiated by (deployment ${primary.id})`,
         'ServiceSchedulerInitiated',
       );
     }
 
+    if (primary.rolloutState === 'IN_PROGRESS' && this.circuitBreakerTrips(service)) {
+      const previous = service.deployments.find((d) => d.status === 'ACTIVE');
+      service.history.unshift({
+        taskDefinitionArn: primary.taskDefinitionArn,
+        status: 'ROLLBACK_SUCCESSFUL',
+        startedAt: primary.createdAt,
+        finishedAt: now,
+      });
+      this.observer.note(`deployment circuit breaker: ${primary.id} of ${service.name} failed, rolling back`);
+      if (previous)
+        this.updateService(service.cluster, service.name, { taskDefinitionArn: previous.taskDefinitionArn });
+      return;
+    }
     if (primary.rolloutState === 'IN_PROGRESS' && old.length === 0 && ready.length >= service.desiredCount) {
       primary.rolloutState = 'COMPLETED';
       primary.updatedAt = now;
@@ -476,6 +545,13 @@ export class World {
     }
   }
 
+  /** ECS's threshold: half the desired count, at least 3 and at most 200 failed tasks. */
+  private circuitBreakerTrips(service: ServiceState): boolean {
+    if (!service.circuitBreaker) return false;
+    const threshold = Math.min(200, Math.max(3, Math.ceil(service.desiredCount * 0.5)));
+    return service.deploymentFailures >= threshold;
+  }
+
   private isServing(service: ServiceState, task: TaskState): boolean {
     const targets = this.targetsOf(task).filter((t) =>
       service.targetGroupArns.some((arn) => this.targetGroups.get(arn)?.targets.includes(t)),
@@ -489,6 +565,7 @@ export class World {
   /** ECS throttles a service whose tasks keep failing: the more in a row, the longer the pause. */
   private failed(service: ServiceState): void {
     service.consecutiveFailures += 1;
+    service.deploymentFailures += 1;
     const n = service.consecutiveFailures;
     const delaySeconds = n <= 3 ? 0 : Math.min(900, 10 * 2 ** (n - 4));
     service.nextLaunchAt = this.clock.now().getTime() + delaySeconds * 1000;

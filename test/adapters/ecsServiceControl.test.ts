@@ -70,12 +70,16 @@ beforeEach(() => {
 });
 
 describe('describeService', () => {
-  it('maps the service with its tags, target groups, floor and deployments', async () => {
+  it('maps the service with its tags, target groups, circuit breaker and deployments', async () => {
     // Prepare
     ecs.on(DescribeServicesCommand).resolves({
       services: [
         sdkService({
-          deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 200 },
+          deploymentConfiguration: {
+            minimumHealthyPercent: 50,
+            maximumPercent: 200,
+            deploymentCircuitBreaker: { enable: true, rollback: true },
+          },
           loadBalancers: [
             { targetGroupArn: TG, containerName: 'app', containerPort: 8080 },
             { targetGroupArn: TG, containerName: 'app', containerPort: 8081 },
@@ -117,7 +121,7 @@ describe('describeService', () => {
       desiredCount: 4,
       runningCount: 3,
       pendingCount: 1,
-      minimumHealthyPercent: 50,
+      circuitBreaker: true,
       deployments: [
         {
           id: 'ecs-svc/1111',
@@ -153,7 +157,7 @@ describe('describeService', () => {
     const service = await control.describeService('prod', 'web');
 
     // Assess
-    expect(service?.minimumHealthyPercent).toBe(100);
+    expect(service?.circuitBreaker).toBe(false);
     expect(service?.targetGroupArns).toEqual([]);
     expect(service?.tags).toEqual({});
   });

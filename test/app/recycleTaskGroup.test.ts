@@ -41,7 +41,7 @@ async function crashLoopingService(twin: Twin, history: boolean) {
     taskDefinition: 'web:2',
     desiredCount: 3,
     targetGroups: [],
-    minimumHealthyPercent: 100,
+    circuitBreaker: false,
     maximumPercent: 200,
     healthCheckGraceSeconds: 60,
     history: history
@@ -61,6 +61,7 @@ async function crashLoopingService(twin: Twin, history: boolean) {
         ]
       : [],
   });
+  await twin.runFor(30);
   for (const task of twin.world.runningTasks('prod', 'service:web')) twin.world.crash(task, 1);
   await twin.runFor(1);
 }

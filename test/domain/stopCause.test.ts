@@ -44,15 +44,42 @@ describe('classifyStop', () => {
         stoppedReason: 'Scaling activity initiated by (deployment ecs-svc/123)',
         containers: [{ name: 'app' }],
       },
-      'deployment',
+      'scheduler-stop',
     ],
     [
       {
-        stopCode: 'ServiceSchedulerInitiated',
-        stoppedReason: 'Scaling activity initiated by (service scale-in)',
+        stopCode: 'TaskFailedToStart',
+        stoppedReason: 'ResourceInitializationError: unable to pull secrets or registry auth',
         containers: [{ name: 'app' }],
       },
-      'scale-in',
+      'start-failure',
+    ],
+    [
+      {
+        containers: [
+          { name: 'app', exitCode: 0 },
+          { name: 'log-router', exitCode: 143 },
+        ],
+      },
+      'completed',
+    ],
+    [
+      {
+        containers: [
+          { name: 'app', exitCode: 0 },
+          { name: 'envoy', exitCode: 137 },
+        ],
+      },
+      'completed',
+    ],
+    [
+      {
+        containers: [
+          { name: 'app', exitCode: 3 },
+          { name: 'envoy', exitCode: 137 },
+        ],
+      },
+      'crash',
     ],
     [
       { stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user', containers: [{ name: 'app' }] },
@@ -94,7 +121,7 @@ describe('classifyStop', () => {
     expect(result.cause).toBe(cause);
   });
 
-  it('treats deployment, scale-in, user stops and clean exits as no failure and nothing to restart', () => {
+  it('treats scheduler stops (deployments, scale-in), user stops and clean exits as no failure and nothing to restart', () => {
     // Prepare
     const onPurpose = [
       aStoppedTask(at, {

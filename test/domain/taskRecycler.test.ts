@@ -7,7 +7,6 @@ import {
   type GroupObservation,
   parseRestartLineage,
   restartStartedBy,
-  stopBudget,
   Tags,
   taskId,
 } from '#domain/taskRecycler';
@@ -152,7 +151,7 @@ describe('standalone restarts', () => {
         kind: 'give-up-restarts',
         task: last,
         rootTaskId: ROOT,
-        why: '3 restarts within the window',
+        why: '3 restarts in a row',
       }),
     ]);
   });
@@ -162,15 +161,8 @@ describe('standalone restarts', () => {
     const given = aStoppedTask(secondsAgo(60), {
       startedBy: restartStartedBy({ rootTaskId: ROOT, attempt: 5, previousTaskId: OTHER }),
     });
-    const earlier = [1, 2, 3, 4].map(() =>
-      aStoppedTask(secondsAgo(600), {
-        createdAt: secondsAgo(700),
-        startedBy: restartStartedBy({ rootTaskId: ROOT, attempt: 1, previousTaskId: OTHER }),
-      }),
-    );
-
     // Act: a recheck or the sweep, not the task's own stop event
-    const actions = decideRecycling(observe({ stopped: [given, ...earlier] }), policy());
+    const actions = decideRecycling(observe({ stopped: [given] }), policy());
 
     // Assess
     expect(kinds(actions)).not.toContain('give-up-restarts');
@@ -333,6 +325,49 @@ describe('unhealthy tasks in watched target groups', () => {
     expect(actions.filter((a) => a.kind === 'hold')).toHaveLength(3);
   });
 
+  it('counts tasks it stopped within the grace period as out of service, so stops do not cascade', () => {
+    // Prepare: 4 tasks, share 0.25 -> 1 at a time; one was stopped by the reflex 20 s ago
+    const tasks = [1, 2, 3].map((n) =>
+      aTask({
+        privateIp: ip(n),
+        tags: n < 3 ? { [Tags.unhealthySince]: secondsAgo(600).toISOString() } : {},
+      }),
+    );
+    const justStopped = aStoppedTask(secondsAgo(20), {
+      stopCode: 'UserInitiated',
+      stoppedReason: 'ecs-reflex: unhealthy in its target group for 130s',
+    });
+    const targets = [unhealthy(1), unhealthy(2), healthy(3)];
+
+    // Act
+    const actions = decideRecycling(
+      observe({ running: tasks, stopped: [justStopped], watchedTargetGroups: [targetGroup(TG, targets)] }),
+      policy((p) => (p.restartStandalone.enabled = false)),
+    );
+
+    // Assess
+    expect(kinds(actions)).toEqual(['hold', 'hold']);
+    expect(actions[0]).toMatchObject({ reason: expect.stringContaining('blast-radius') });
+  });
+
+  it('finishes a stop that failed halfway: deregistered, still running, past its grace', () => {
+    // Prepare: the target is draining (deregistered by an earlier attempt whose StopTask failed)
+    const task = aTask({ privateIp: ip(1), tags: { [Tags.unhealthySince]: secondsAgo(300).toISOString() } });
+    const draining = { id: ip(1), port: 9000, state: 'draining' as const };
+
+    // Act
+    const actions = decideRecycling(
+      observe({
+        running: [task, aTask({ privateIp: ip(2) })],
+        watchedTargetGroups: [targetGroup(TG, [draining, healthy(2)])],
+      }),
+      policy(),
+    );
+
+    // Assess: stop it, with nothing left to deregister
+    expect(actions).toEqual([{ kind: 'stop-unhealthy-task', task, targets: [], unhealthyForSeconds: 300 }]);
+  });
+
   it('leaves tasks in a service\u2019s own target groups to ECS', () => {
     // Prepare
     const task = aTask({
@@ -386,7 +421,8 @@ describe('unhealthy tasks in watched target groups', () => {
           const stopped = actions.flatMap((a) =>
             a.kind === 'stop-unhealthy-task' ? [a.task.privateIp] : [],
           );
-          expect(stopped.length).toBeLessThanOrEqual(Math.max(0, stopBudget(obs, share)));
+          // Nothing is out of service yet: the share of the group, at least one.
+          expect(stopped.length).toBeLessThanOrEqual(Math.max(1, Math.floor(tasks.length * share)));
           for (const stoppedIp of stopped)
             expect(targets.find((t) => t.id === stoppedIp)?.state).toBe('unhealthy');
         },
@@ -426,9 +462,9 @@ describe('crash-loop breaker', () => {
     ]);
   });
 
-  it('holds during a deployment: the ECS deployment circuit breaker owns that', () => {
+  it('holds during a deployment that has a circuit breaker: ECS owns that one', () => {
     // Prepare
-    const deploying = aService();
+    const deploying = aService({ circuitBreaker: true });
     deploying.deployments[0]!.rolloutState = 'IN_PROGRESS';
 
     // Act
@@ -440,6 +476,89 @@ describe('crash-loop breaker', () => {
     // Assess
     expect(actions).toEqual([
       expect.objectContaining({ kind: 'hold', reason: expect.stringContaining('deployment-in-progress') }),
+    ]);
+  });
+
+  it('alerts, without rolling back, on a failing deployment that has no circuit breaker', () => {
+    // Prepare
+    const deploying = aService({ circuitBreaker: false });
+    deploying.deployments[0]!.rolloutState = 'IN_PROGRESS';
+
+    // Act
+    const actions = decideRecycling(
+      observe({ group: web, service: deploying, stopped: failing(5) }),
+      policy(),
+    );
+
+    // Assess
+    expect(actions).toEqual([
+      expect.objectContaining({
+        kind: 'break-crash-loop',
+        rollback: false,
+        why: expect.stringContaining('circuit breaker'),
+      }),
+    ]);
+  });
+
+  it('does not count failures from before the deployment completed', () => {
+    // Prepare: three failures 5 minutes ago, the deployment completed 2 minutes ago
+    const completed = aService();
+    completed.deployments[0]!.updatedAt = secondsAgo(120);
+    const duringDeployment = failing(3).map((t) => ({ ...t, stoppedAt: secondsAgo(300) }));
+
+    // Act
+    const actions = decideRecycling(
+      observe({ group: web, service: completed, stopped: duringDeployment }),
+      policy(),
+    );
+
+    // Assess
+    expect(actions).toEqual([]);
+  });
+
+  it('alerts instead of rolling back a revision that ran stably before it started failing', () => {
+    // Prepare: completed an hour ago, OOM loop now
+    const longStable = aService();
+    longStable.deployments[0]!.updatedAt = secondsAgo(3600);
+
+    // Act
+    const actions = decideRecycling(
+      observe({ group: web, service: longStable, stopped: failing(3) }),
+      policy(),
+    );
+
+    // Assess
+    expect(actions).toEqual([
+      expect.objectContaining({
+        kind: 'break-crash-loop',
+        rollback: false,
+        why: expect.stringContaining('likely not the release'),
+      }),
+    ]);
+  });
+
+  it('alerts instead of rolling back when the loop is health checks failing: likely a shared cause', () => {
+    // Prepare
+    const elbFailures = failing(3, {
+      stopCode: 'ServiceSchedulerInitiated',
+      stoppedReason:
+        'Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web/1)',
+      containers: [{ name: 'web' }],
+    });
+
+    // Act
+    const actions = decideRecycling(
+      observe({ group: web, service: aService(), stopped: elbFailures }),
+      policy(),
+    );
+
+    // Assess
+    expect(actions).toEqual([
+      expect.objectContaining({
+        kind: 'break-crash-loop',
+        rollback: false,
+        why: expect.stringContaining('shared cause'),
+      }),
     ]);
   });
 

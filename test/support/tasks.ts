@@ -83,7 +83,7 @@ export function aService(changes: Partial<Service> = {}): Service {
     desiredCount: 3,
     runningCount: 3,
     pendingCount: 0,
-    minimumHealthyPercent: 100,
+    circuitBreaker: false,
     deployments: [
       {
         id: 'ecs-svc/1111111111111111111',

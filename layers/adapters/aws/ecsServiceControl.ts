@@ -98,7 +98,11 @@ export class EcsServiceControl implements ServiceControl {
     const known = this.serviceArns.get(serviceKey(cluster, serviceName));
     if (known) return known;
     const service = await this.describeService(cluster, serviceName);
-    if (!service) throw new Error(`service ${serviceName} not found in cluster ${cluster}`);
+    if (!service) {
+      throw Object.assign(new Error(`service ${serviceName} not found in cluster ${cluster}`), {
+        name: 'ServiceNotFoundException',
+      });
+    }
     return service.serviceArn;
   }
 
@@ -153,7 +157,7 @@ function toDomainService(service: EcsService): Service {
     desiredCount: service.desiredCount ?? 0,
     runningCount: service.runningCount ?? 0,
     pendingCount: service.pendingCount ?? 0,
-    minimumHealthyPercent: service.deploymentConfiguration?.minimumHealthyPercent ?? 100,
+    circuitBreaker: service.deploymentConfiguration?.deploymentCircuitBreaker?.enable ?? false,
     deployments,
     targetGroupArns: [
       ...new Set(
