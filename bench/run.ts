@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '#local/scenario/runner';
+import { measureAlarmReactor } from './alarmReactor';
 import { taskRecyclerBundle } from './bundle';
 import { measureHandler } from './handler';
 import { measureInit, pairedDelta } from './init';
@@ -167,6 +168,32 @@ async function main(): Promise<void> {
       ),
     );
 
+    // 5. Alarm reactor.
+    const alarm = await measureAlarmReactor();
+    print(`\n5. Alarm reactor on the twin (${alarm.scenario}), virtual time`);
+    print(
+      table(
+        ['measure', 'value'],
+        [
+          ['alarm ALARM -> SetDesiredCapacity', `${fixed(alarm.alarmToWriteSeconds)} s`],
+          ['alarm ALARM -> new instances in service', `${fixed(alarm.alarmToInServiceSeconds)} s`],
+          [
+            'AWS calls to apply (minimum the design needs)',
+            `${alarm.applyCalls.length} (${alarm.minimumCalls}): ${alarm.applyCalls.map((c) => c.api).join(', ')}`,
+          ],
+          [
+            'AWS calls to restore',
+            `${alarm.restoreCalls.length} (${alarm.minimumCalls}): ${alarm.restoreCalls.map((c) => c.api).join(', ')}`,
+          ],
+        ],
+        [1],
+      ),
+    );
+    print(
+      '   minimum: read the alarm (level-triggered), read the knob and the memory on the target (one call where the\n' +
+        '   target returns its tags), remember the change, make it. Restore: the same, forget instead of remember.',
+    );
+
     const totalSeconds = (performance.now() - started) / 1000;
     const results = rounded({
       machine: { ...machine, loadAverageAtEnd: loadavg()[0]! },
@@ -174,6 +201,7 @@ async function main(): Promise<void> {
       init: { rounds: INIT_ROUNDS, variants: init, bundleVsEmpty: initDelta },
       handler,
       scenario,
+      alarmReactor: alarm,
       totalSeconds,
     });
     const out = join(repoRoot, 'bench', 'results');

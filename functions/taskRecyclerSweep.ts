@@ -2,13 +2,12 @@
 // each watched group and each restarted family gets a recheck on the recycler's own queue every minute. The sweep only enqueues: the recycler stays the one function
 // that acts, one batch at a time.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { ScheduledEvent } from 'aws-lambda';
 import { awsRecyclerDeps, type RecyclerDeps } from '#adapters/aws/recyclerPorts';
 import { eventStack } from '#runtime/middleware';
 import { metrics } from '#runtime/powertools';
 
 export function createTaskRecyclerSweepHandler(deps: () => RecyclerDeps) {
-  return eventStack(async (_event: ScheduledEvent) => {
+  return eventStack(async (_event: unknown) => {
     const { ports, settings } = deps();
     const now = ports.clock.now();
     // Watched groups (target health emits no event) and the families restarted by config, whose delayed

@@ -1,6 +1,7 @@
 // Per-stage configuration for serverless.yml: reads infra/stages/<stage>.json, checks it, and derives the
-// ARN lists the IAM statements need (one entry per cluster, which YAML and CloudFormation cannot map over).
-// Loaded by the Serverless Framework as `${file(./infra/stageConfig.js)}`; see infra/stages/README.md.
+// ARN lists the IAM statements need (one entry per cluster, group or alarm prefix, which YAML and
+// CloudFormation cannot map over). Loaded by the Serverless Framework as `${file(./infra/stageConfig.js)}`;
+// see infra/stages/README.md.
 //
 // ARNs come back as `Fn::Sub` objects over `${AWS::Partition}`, `${AWS::Region}` and `${AWS::AccountId}`,
 // so packaging needs no AWS credentials and one stage file serves any account. The Serverless variable
@@ -16,6 +17,19 @@ const arn = (service, resource) => ({ 'Fn::Sub': `${ACCOUNT.replace('%s', servic
 const sub = (text) => ({ 'Fn::Sub': text });
 
 const DEFAULT_TARGET_GROUPS = [`${ACCOUNT.replace('%s', 'elasticloadbalancing')}:targetgroup/*`];
+
+const KNOWN_KEYS = [
+  'clusters',
+  'dryRun',
+  'logRetentionInDays',
+  'notificationEmail',
+  'recyclerPolicy',
+  'passRoleArns',
+  'deregisterTargetGroupArns',
+  'alarmReactions',
+  'autoScalingGroupNames',
+  'alarmNamePrefixes',
+];
 
 function fail(file, message) {
   throw new Error(`${file}: ${message}`);
@@ -39,27 +53,77 @@ function arnList(file, key, value) {
   return value;
 }
 
-function load(stage) {
-  const file = path.join('infra', 'stages', `${stage}.json`);
-  const full = path.join(__dirname, 'stages', `${stage}.json`);
-  if (!fs.existsSync(full)) fail(file, `no configuration for stage "${stage}"`);
-  let raw;
-  try {
-    raw = JSON.parse(fs.readFileSync(full, 'utf8'));
-  } catch (error) {
-    fail(file, `not JSON: ${error.message}`);
+/**
+ * A non-empty list of names (or name prefixes) that end up inside an ARN: no IAM wildcards (`*`, `?`: the
+ * ARN adds its own where one belongs) and no `$` (Fn::Sub would read `${` as a placeholder).
+ */
+function nameList(file, key, value, what) {
+  if (!Array.isArray(value) || value.length === 0) fail(file, `${key} must be a non-empty list of ${what}`);
+  for (const name of value) {
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 255)
+      fail(file, `${key} must be a non-empty list of ${what}, got ${JSON.stringify(name)}`);
+    if (/[*?$]/.test(name))
+      fail(file, `${key}: ${JSON.stringify(name)} must not contain *, ? or $ (${what}, not patterns)`);
   }
+  if (new Set(value).size !== value.length) fail(file, `${key} lists a name twice`);
+  return value;
+}
 
-  const known = [
-    'clusters',
-    'dryRun',
-    'logRetentionInDays',
-    'notificationEmail',
-    'recyclerPolicy',
-    'passRoleArns',
-    'deregisterTargetGroupArns',
-  ];
-  const unknown = Object.keys(raw).filter((key) => !known.includes(key));
+/**
+ * The reactions travel as JSON text (ALARM_REACTIONS); the function checks them against ReactionsSchema at
+ * cold start. Here: that the text is a JSON array of objects, and that every target and alarm a reaction
+ * names lies inside what the role may touch, so a reaction cannot be configured that IAM would refuse at
+ * run time.
+ */
+function checkReactions(file, text, { clusters, autoScalingGroupNames, alarmNamePrefixes }) {
+  if (typeof text !== 'string') fail(file, 'alarmReactions must be a JSON string, not an array');
+  let reactions;
+  try {
+    reactions = JSON.parse(text);
+  } catch (error) {
+    fail(file, `alarmReactions is not JSON: ${error.message}`);
+  }
+  if (!Array.isArray(reactions)) fail(file, 'alarmReactions must be a JSON array (of reactions)');
+  const underPrefix = (name) =>
+    typeof name === 'string' && alarmNamePrefixes.some((prefix) => name.startsWith(prefix));
+  reactions.forEach((reaction, i) => {
+    const at = `alarmReactions[${i}]${reaction && typeof reaction.id === 'string' ? ` (${reaction.id})` : ''}`;
+    if (reaction === null || typeof reaction !== 'object' || Array.isArray(reaction))
+      fail(file, `${at} must be an object`);
+    const target = reaction.target ?? {};
+    if (target.kind === 'auto-scaling-group' && !autoScalingGroupNames.includes(target.name)) {
+      fail(
+        file,
+        `${at} changes group ${JSON.stringify(target.name)}, which autoScalingGroupNames does not list`,
+      );
+    }
+    if (target.kind === 'ecs-service') {
+      const cluster = String(target.cluster ?? '').replace(/^arn:.*\//, '');
+      if (!clusters.includes(cluster))
+        fail(
+          file,
+          `${at} changes a service of cluster ${JSON.stringify(target.cluster)}, which clusters does not list`,
+        );
+    }
+    // The reactor reads the tags of any alarm when some reaction picks alarms by tag: its role may read
+    // only the alarms under alarmNamePrefixes, so every alarm a reaction names must lie there too.
+    const alarm = reaction.alarm ?? {};
+    for (const key of ['name', 'prefix']) {
+      if (alarm[key] !== undefined && !underPrefix(alarm[key])) {
+        fail(
+          file,
+          `${at} alarm ${key} ${JSON.stringify(alarm[key])} does not start with one of alarmNamePrefixes`,
+        );
+      }
+    }
+  });
+  return text;
+}
+
+/** Checks one stage file's contents and derives what serverless.yml and the IAM statements use. */
+function check(file, stage, raw) {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, 'must be a JSON object');
+  const unknown = Object.keys(raw).filter((key) => !KNOWN_KEYS.includes(key));
   if (unknown.length > 0) fail(file, `unknown keys: ${unknown.join(', ')}`);
 
   // Same rule as layers/runtime/config.ts: cluster names, not ARNs (the ARNs are built here).
@@ -104,6 +168,20 @@ function load(stage) {
     raw.deregisterTargetGroupArns ?? DEFAULT_TARGET_GROUPS,
   );
 
+  // The alarm reactor: the groups it may change, the alarms it may read, and its reactions.
+  const autoScalingGroupNames = nameList(
+    file,
+    'autoScalingGroupNames',
+    raw.autoScalingGroupNames,
+    'Auto Scaling group names',
+  );
+  const alarmNamePrefixes = nameList(file, 'alarmNamePrefixes', raw.alarmNamePrefixes, 'alarm name prefixes');
+  const alarmReactions = checkReactions(file, raw.alarmReactions, {
+    clusters,
+    autoScalingGroupNames,
+    alarmNamePrefixes,
+  });
+
   const perCluster = (...resources) =>
     resources.flatMap((resource) => clusters.map((name) => arn('ecs', resource.replace('NAME', name))));
   return {
@@ -113,6 +191,7 @@ function load(stage) {
     logRetentionInDays: raw.logRetentionInDays,
     notificationEmail,
     recyclerPolicy: raw.recyclerPolicy,
+    alarmReactions,
     arns: {
       clusters: perCluster('cluster/NAME'),
       tasks: perCluster('task/NAME/*'),
@@ -123,9 +202,31 @@ function load(stage) {
       taskDefinitions: [arn('ecs', 'task-definition/*:*')],
       passRoles: passRoleArns.map(sub),
       targetGroups: targetGroups.map(sub),
+      // The group id in the ARN is unknown before the group exists, and changes when it is recreated.
+      autoScalingGroups: autoScalingGroupNames.map((name) =>
+        arn('autoscaling', `autoScalingGroup:*:autoScalingGroupName/${name}`),
+      ),
+      alarms: alarmNamePrefixes.map((prefix) => arn('cloudwatch', `alarm:${prefix}*`)),
+      // Scalable target ARNs carry an opaque id, not the service: any scalable target of the account and
+      // region, narrowed by condition keys to ECS service desired counts (infra/alarmReactorIam.yml).
+      scalableTargets: [arn('application-autoscaling', 'scalable-target/*')],
     },
   };
 }
 
+function load(stage) {
+  const file = path.join('infra', 'stages', `${stage}.json`);
+  const full = path.join(__dirname, 'stages', `${stage}.json`);
+  if (!fs.existsSync(full)) fail(file, `no configuration for stage "${stage}"`);
+  let raw;
+  try {
+    raw = JSON.parse(fs.readFileSync(full, 'utf8'));
+  } catch (error) {
+    fail(file, `not JSON: ${error.message}`);
+  }
+  return check(file, stage, raw);
+}
+
 module.exports = async ({ resolveVariable }) => load(await resolveVariable('sls:stage'));
 module.exports.load = load;
+module.exports.check = check;

@@ -1,5 +1,14 @@
 // Narrow, domain-shaped interfaces between the use cases and the world. The AWS adapters implement them
 // over SDK v3 clients; the local twin implements all of them over one simulated cluster.
+import type {
+  AlarmState,
+  Knob,
+  KnobReading,
+  KnobValue,
+  ReactionRecord,
+  ScalingTarget,
+  TargetMemory,
+} from '#domain/alarmReactions';
 import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef, Task } from '#domain/model';
 
 export type TaskStatusFilter = 'RUNNING' | 'STOPPED';
@@ -108,6 +117,46 @@ export interface RecyclerPorts {
   notifier: Notifier;
   capacity: CapacitySignal;
   rechecks: Rechecks;
+  clock: Clock;
+  journal: ActionJournal;
+  deadLetters: DeadLetters;
+}
+
+// --- alarm reactor --------------------------------------------------------------------------------------
+
+export interface AlarmDescription {
+  name: string;
+  arn: string;
+  state: AlarmState;
+  type: 'metric' | 'composite';
+  tags: Record<string, string>;
+}
+
+export interface AlarmStates {
+  /** The alarm as CloudWatch has it now; undefined when it does not exist (any more). */
+  describe(alarmName: string, options: { withTags: boolean }): Promise<AlarmDescription | undefined>;
+}
+
+export interface ScalingControls {
+  /** The knob's current value; undefined when the target or the policy does not exist. */
+  read(knob: Knob): Promise<KnobReading | undefined>;
+  /** Absolute write: setting a knob to the value it has is a no-op, never an error. */
+  write(knob: Knob, value: KnobValue): Promise<void>;
+}
+
+/** What the reactor remembers about a target: records of its own changes, and when it last changed it. */
+export interface ReactionMemoryStore {
+  load(target: ScalingTarget): Promise<TargetMemory>;
+  save(
+    target: ScalingTarget,
+    change: { reactionId: string; record: ReactionRecord | null; lastChangeAt: Date },
+  ): Promise<void>;
+}
+
+export interface AlarmReactorPorts {
+  alarms: AlarmStates;
+  scaling: ScalingControls;
+  memory: ReactionMemoryStore;
   clock: Clock;
   journal: ActionJournal;
   deadLetters: DeadLetters;

@@ -1,11 +1,17 @@
 // The AWS SDK clients every adapter shares, built once per cold start: creating them per invocation would
 // throw away their connection pools and the adaptive retry state they learn from throttling.
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 export interface AwsClients {
+  applicationAutoScaling: ApplicationAutoScalingClient;
+  autoScaling: AutoScalingClient;
+  cloudWatch: CloudWatchClient;
   ecs: ECSClient;
   elbv2: ElasticLoadBalancingV2Client;
   sns: SNSClient;
@@ -34,6 +40,9 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   // locally) is left to the SDK, which reads it on its own.
   const config = { maxAttempts, retryMode: 'adaptive', ...(region ? { region } : {}) };
   return {
+    applicationAutoScaling: new ApplicationAutoScalingClient(config),
+    autoScaling: new AutoScalingClient(config),
+    cloudWatch: new CloudWatchClient(config),
     ecs: new ECSClient(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
     sns: new SNSClient(config),

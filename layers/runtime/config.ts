@@ -1,6 +1,7 @@
 // Configuration comes from the environment, parsed once per cold start. A bad value stops the function
 // at init with an error that names the variable, instead of surfacing later as a wrong action.
 import { z } from 'zod';
+import { type Reaction, ReactionsSchema } from '#domain/alarmReactions';
 import { type RecyclerPolicy, RecyclerPolicySchema } from '#domain/recyclerPolicy';
 import { ConfigError } from '#runtime/errors';
 
@@ -22,10 +23,10 @@ const clusterList = z
   )
   .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'cluster names, not ARNs')).min(1));
 
-const jsonOf = <T extends z.ZodType>(schema: T) =>
+const jsonOf = <T extends z.ZodType>(schema: T, empty = '{}') =>
   z
     .string()
-    .default('{}')
+    .default(empty)
     .transform((text, ctx) => {
       try {
         return JSON.parse(text) as unknown;
@@ -36,6 +37,8 @@ const jsonOf = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
+const maxAttempts = z.coerce.number().int().min(1).max(10).default(4);
+
 const RecyclerEnvSchema = z.object({
   CLUSTERS: clusterList,
   DRY_RUN: booleanFlag,
@@ -43,7 +46,7 @@ const RecyclerEnvSchema = z.object({
   DEAD_LETTER_QUEUE_URL: z.url(),
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   RECYCLER_POLICY: jsonOf(RecyclerPolicySchema),
-  AWS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  AWS_MAX_ATTEMPTS: maxAttempts,
 });
 
 export interface RecyclerSettings {
@@ -60,14 +63,7 @@ export interface RecyclerConfig extends RecyclerSettings {
 }
 
 export function loadRecyclerConfig(env: Env = process.env): RecyclerConfig {
-  const parsed = RecyclerEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const [variable, ...rest] = issue.path.map(String);
-    const where = rest.length > 0 ? ` at ${rest.join('.')}` : '';
-    throw new ConfigError(variable ?? '(environment)', `${issue.message}${where}`);
-  }
-  const env_ = parsed.data;
+  const env_ = parseEnv(RecyclerEnvSchema, env);
   return {
     clusters: env_.CLUSTERS,
     dryRun: env_.DRY_RUN,
@@ -77,4 +73,37 @@ export function loadRecyclerConfig(env: Env = process.env): RecyclerConfig {
     notifyTopicArn: env_.NOTIFY_TOPIC_ARN,
     maxAttempts: env_.AWS_MAX_ATTEMPTS,
   };
+}
+
+const AlarmReactorEnvSchema = z.object({
+  DRY_RUN: booleanFlag,
+  DEAD_LETTER_QUEUE_URL: z.url(),
+  ALARM_REACTIONS: jsonOf(ReactionsSchema, '[]'),
+  AWS_MAX_ATTEMPTS: maxAttempts,
+});
+
+export interface AlarmReactorConfig {
+  dryRun: boolean;
+  reactions: Reaction[];
+  deadLetterQueueUrl: string;
+  maxAttempts: number;
+}
+
+export function loadAlarmReactorConfig(env: Env = process.env): AlarmReactorConfig {
+  const parsed = parseEnv(AlarmReactorEnvSchema, env);
+  return {
+    dryRun: parsed.DRY_RUN,
+    reactions: parsed.ALARM_REACTIONS,
+    deadLetterQueueUrl: parsed.DEAD_LETTER_QUEUE_URL,
+    maxAttempts: parsed.AWS_MAX_ATTEMPTS,
+  };
+}
+
+function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const [variable, ...rest] = issue.path.map(String);
+  const where = rest.length > 0 ? ` at ${rest.join('.')}` : '';
+  throw new ConfigError(variable ?? '(environment)', `${issue.message}${where}`);
 }

@@ -39,7 +39,10 @@ export async function simulate(args: string[]): Promise<number> {
 
 if (require.main === module) {
   simulate(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      // exitCode, not exit(): a large --json document piped to another program must be written out first.
+      process.exitCode = code;
+    },
     (error) => {
       process.stderr.write(`${(error as Error).message}\n`);
       process.exit(2);

@@ -3,7 +3,10 @@ import './quiet';
 import { simulate } from './simulate';
 
 simulate(['demo', ...process.argv.slice(2)]).then(
-  (code) => process.exit(code),
+  (code) => {
+    // exitCode, not exit(): a large --json document piped to another program must be written out first.
+    process.exitCode = code;
+  },
   (error) => {
     process.stderr.write(`${(error as Error).stack}\n`);
     process.exit(2);

@@ -142,6 +142,57 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
       actual: String(sent.length),
     };
   }
+  if ('autoScalingGroup' in expectation) {
+    const group = twin.scaling.groups.get(expectation.autoScalingGroup);
+    if (!group)
+      return {
+        description: `group ${expectation.autoScalingGroup} exists`,
+        passed: false,
+        actual: 'missing',
+      };
+    const checks: [string, boolean][] = [];
+    if (expectation.desired !== undefined)
+      checks.push([`desired ${expectation.desired}`, group.desired === expectation.desired]);
+    if (expectation.inService !== undefined) {
+      checks.push([`${expectation.inService} in service`, group.instances.length === expectation.inService]);
+    }
+    return {
+      description: `auto scaling group ${group.name} ${checks.map(([d]) => d).join(', ')}`,
+      passed: checks.every(([, ok]) => ok),
+      actual: `desired ${group.desired}, ${group.instances.length} in service`,
+    };
+  }
+  if ('asgPolicy' in expectation) {
+    const policy = twin.scaling.groups
+      .get(expectation.asgPolicy.group)
+      ?.policies.get(expectation.asgPolicy.name);
+    const what = `policy ${expectation.asgPolicy.group}/${expectation.asgPolicy.name}`;
+    if (policy?.type !== 'TargetTrackingScaling')
+      return { description: `${what} exists`, passed: false, actual: 'missing' };
+    const checks: [string, boolean][] = [];
+    if (expectation.targetValue !== undefined) {
+      checks.push([`target ${expectation.targetValue}`, policy.targetValue === expectation.targetValue]);
+    }
+    if (expectation.scaleInEnabled !== undefined) {
+      checks.push([
+        `scale-in ${expectation.scaleInEnabled ? 'on' : 'off'}`,
+        !policy.disableScaleIn === expectation.scaleInEnabled,
+      ]);
+    }
+    return {
+      description: `${what} ${checks.map(([d]) => d).join(', ')}`,
+      passed: checks.every(([, ok]) => ok),
+      actual: `target ${policy.targetValue}, scale-in ${policy.disableScaleIn ? 'off' : 'on'}`,
+    };
+  }
+  if ('alarm' in expectation) {
+    const state = twin.cloudWatch.describe(expectation.alarm)?.state ?? 'missing';
+    return {
+      description: `alarm ${expectation.alarm} is ${expectation.state}`,
+      passed: state === expectation.state,
+      actual: state,
+    };
+  }
   return {
     description: `${describeCount(expectation)} capacity shortfall report(s)`,
     passed: countMatches(expectation, twin.recorders.shortfalls.length),

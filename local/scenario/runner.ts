@@ -46,7 +46,11 @@ export interface RunOptions {
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const wallStart = performance.now();
-  const twin = new Twin({ seed: scenario.seed, settings: scenario.config });
+  const twin = new Twin({
+    seed: scenario.seed,
+    settings: scenario.config,
+    alarmReactor: scenario.config.alarmReactor,
+  });
   buildWorld(twin, scenario);
   const end = new Date(twin.scheduler.now().getTime() + scenario.duration * 1000);
   for (const extra of options.extraFaults ?? []) {
@@ -117,6 +121,24 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
       deregistrationDelaySeconds: tg.deregistrationDelay,
     });
   }
+  // Groups first: their instances are the room the services' tasks start in.
+  for (const group of scenario.world.autoScalingGroups) {
+    twin.scaling.addGroup({
+      name: group.name,
+      cluster: group.cluster,
+      min: group.min,
+      max: group.max,
+      desired: group.desired,
+      instance: group.instance,
+      launchSeconds: group.launchTime,
+      policies: new Map(
+        group.policies.map((p) => [
+          p.name,
+          p.type === 'StepScaling' ? { ...p, adjustmentType: 'ChangeInCapacity' as const } : p,
+        ]),
+      ),
+    });
+  }
   for (const service of scenario.world.services) {
     world.addService({
       cluster: service.cluster,
@@ -134,6 +156,23 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
         finishedAt: new Date(start - h.finishedAgo * 1000),
       })),
     });
+  }
+  for (const scaling of scenario.world.serviceScaling) {
+    twin.scaling.addServiceScaling({
+      ...scaling,
+      policies: new Map(scaling.policies.map((p) => [p.name, p])),
+    });
+  }
+  for (const alarm of scenario.world.alarms) {
+    if ('rule' in alarm) twin.cloudWatch.addAlarm({ kind: 'composite', ...alarm });
+    else {
+      twin.cloudWatch.addAlarm({
+        kind: 'metric',
+        ...alarm,
+        periodSeconds: 60,
+        datapointsToAlarm: alarm.datapointsToAlarm ?? alarm.evaluationPeriods,
+      });
+    }
   }
   // Scenarios name target groups as `arn:tg:NAME`; the recycler's config needs the twin's real ARNs.
   for (const watch of scenario.config.policy.stopUnhealthy.watch) {
@@ -213,6 +252,18 @@ function playStep(twin: Twin, step: ScenarioStep): void {
     const { cluster, count, cpu, memory } = step.addInstances;
     for (let i = 0; i < count; i++) world.addInstance(cluster, cpu, memory);
     timeline.add('world', `${count} instance(s) join ${cluster}`);
+  } else if ('setMetric' in step) {
+    const { metric, dimensions, value } = step.setMetric;
+    twin.cloudWatch.setGauge(metric, dimensions, value);
+    timeline.add('world', `${metric} ${JSON.stringify(dimensions)} is now ${value}`);
+  } else if ('manualEdit' in step) {
+    const edit = step.manualEdit;
+    if ('desired' in edit) twin.scaling.setDesiredCapacity(edit.group, edit.desired);
+    else {
+      const policy = twin.scaling.group(edit.group).policies.get(edit.policy);
+      if (policy?.type === 'TargetTrackingScaling') policy.targetValue = edit.targetValue;
+    }
+    timeline.add('world', `a person edits ${JSON.stringify(edit)} by hand`);
   } else if ('inject' in step) {
     twin.inject(JSON.parse(readFileSync(join(repoRoot, step.inject.file), 'utf8')));
   }

@@ -1,6 +1,7 @@
 // The scenario file format (documented in local/scenarios/README.md). A scenario is the world, the
 // reflex config, a timeline of what happens, and what must be true afterwards.
 import { z } from 'zod';
+import { ReactionsSchema } from '#domain/alarmReactions';
 import { RecyclerPolicySchema } from '#domain/recyclerPolicy';
 import { parseDuration } from '#local/twin/scheduler';
 
@@ -24,6 +25,48 @@ const BehaviourSchema = z.strictObject({
   imagePullFails: z.boolean().optional(),
   healthy: z.boolean().optional(),
 });
+
+const Dimensions = z.record(z.string(), z.string()).default({});
+
+const AsgPolicySchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    name: z.string(),
+    type: z.literal('TargetTrackingScaling'),
+    targetValue: z.number().positive(),
+    disableScaleIn: z.boolean().default(false),
+    metric: z.string().default('CPUReservation'),
+  }),
+  z.strictObject({
+    name: z.string(),
+    type: z.literal('StepScaling'),
+    steps: z.array(
+      z.strictObject({
+        lower: z.number().optional(),
+        upper: z.number().optional(),
+        adjustment: z.number().int(),
+      }),
+    ),
+  }),
+]);
+
+const AlarmSchema = z.union([
+  z.strictObject({
+    name: z.string(),
+    metric: z.string(),
+    dimensions: Dimensions,
+    comparison: z.enum([
+      'GreaterThanThreshold',
+      'GreaterThanOrEqualToThreshold',
+      'LessThanThreshold',
+      'LessThanOrEqualToThreshold',
+    ]),
+    threshold: z.number(),
+    evaluationPeriods: z.number().int().min(1).default(3),
+    datapointsToAlarm: z.number().int().min(1).optional(),
+    tags: z.record(z.string(), z.string()).default({}),
+  }),
+  z.strictObject({ name: z.string(), rule: z.string(), tags: z.record(z.string(), z.string()).default({}) }),
+]);
 
 const WorldSchema = z.strictObject({
   clusters: z.array(
@@ -75,6 +118,40 @@ const WorldSchema = z.strictObject({
       }),
     )
     .default([]),
+  autoScalingGroups: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        cluster: z.string(),
+        min: z.number().int().min(0),
+        max: z.number().int().min(0),
+        desired: z.number().int().min(0),
+        instance: z.strictObject({ cpu: z.number(), memory: z.number() }),
+        launchTime: Duration.default(60),
+        policies: z.array(AsgPolicySchema).default([]),
+      }),
+    )
+    .default([]),
+  serviceScaling: z
+    .array(
+      z.strictObject({
+        cluster: z.string(),
+        service: z.string(),
+        min: z.number().int().min(0),
+        max: z.number().int().min(0),
+        policies: z
+          .array(
+            z.strictObject({
+              name: z.string(),
+              targetValue: z.number().positive(),
+              metric: z.string().default('ECSServiceAverageCPUUtilization'),
+            }),
+          )
+          .default([]),
+      }),
+    )
+    .default([]),
+  alarms: z.array(AlarmSchema).default([]),
 });
 
 const Step = z.union([
@@ -149,6 +226,18 @@ const Step = z.union([
     }),
   }),
   z.strictObject({ at: Duration, inject: z.strictObject({ file: z.string() }) }),
+  z.strictObject({
+    at: Duration,
+    setMetric: z.strictObject({ metric: z.string(), dimensions: Dimensions, value: z.number() }),
+  }),
+  /** A person changes a scaling setting by hand (the console, the CLI). */
+  z.strictObject({
+    at: Duration,
+    manualEdit: z.union([
+      z.strictObject({ group: z.string(), desired: z.number().int().min(0) }),
+      z.strictObject({ group: z.string(), policy: z.string(), targetValue: z.number().positive() }),
+    ]),
+  }),
 ]);
 
 const Count = {
@@ -182,6 +271,17 @@ const Expectation = z.union([
   z.strictObject({ deadLetters: z.literal(true), ...Count }),
   z.strictObject({ notifications: z.literal(true), subject: z.string().optional(), ...Count }),
   z.strictObject({ shortfalls: z.literal(true), ...Count }),
+  z.strictObject({
+    autoScalingGroup: z.string(),
+    desired: z.number().int().optional(),
+    inService: z.number().int().optional(),
+  }),
+  z.strictObject({
+    asgPolicy: z.strictObject({ group: z.string(), name: z.string() }),
+    targetValue: z.number().optional(),
+    scaleInEnabled: z.boolean().optional(),
+  }),
+  z.strictObject({ alarm: z.string(), state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']) }),
 ]);
 
 export const ScenarioSchema = z.strictObject({
@@ -195,6 +295,9 @@ export const ScenarioSchema = z.strictObject({
     clusters: z.array(z.string()).min(1),
     dryRun: z.boolean().default(false),
     policy: RecyclerPolicySchema.prefault({}),
+    alarmReactor: z
+      .strictObject({ dryRun: z.boolean().default(false), reactions: ReactionsSchema.default([]) })
+      .prefault({}),
   }),
   timeline: z.array(Step).default([]),
   expect: z.array(Expectation).default([]),

@@ -137,14 +137,15 @@ export class TwinQueue {
 }
 
 export class TwinEventBus {
-  private readonly rules: { name: string; pattern: unknown; target: TwinQueue }[] = [];
+  private readonly rules: { name: string; pattern: unknown; target: (event: unknown) => void }[] = [];
 
   constructor(
     private readonly clock: VirtualScheduler,
     private readonly observer: DeliveryObserver,
   ) {}
 
-  addRule(name: string, patternFile: string, target: TwinQueue): void {
+  /** A rule with its pattern file; the target is a queue's send or a function's asynchronous invoke. */
+  addRule(name: string, patternFile: string, target: (event: unknown) => void): void {
     this.rules.push({ name, pattern: loadPattern(patternFile), target });
   }
 
@@ -158,9 +159,45 @@ export class TwinEventBus {
     for (const rule of matching) {
       this.clock.after(EVENTBRIDGE_LATENCY_SECONDS, `route ${rule.name}`, () => {
         this.observer.routed(event, rule.name);
-        rule.target.send(JSON.stringify(event));
+        rule.target(event);
       });
     }
+  }
+}
+
+/**
+ * A function EventBridge invokes asynchronously: Lambda retries a failed invocation (after about a
+ * minute, then two) and sends what still fails to the on-failure destination.
+ */
+export class TwinAsyncFunction {
+  readonly failures: unknown[] = [];
+
+  constructor(
+    private readonly clock: VirtualScheduler,
+    private readonly functionName: string,
+    private readonly handler: () => ScheduledHandler,
+    private readonly retryAttempts: number,
+    private readonly observer: DeliveryObserver,
+  ) {}
+
+  invoke(event: unknown, attempt = 0): void {
+    this.clock.after(POLL_LATENCY_SECONDS, `invoke ${this.functionName}`, async () => {
+      try {
+        await this.handler()(event, lambdaContext(this.functionName));
+        this.observer.invoked(this.functionName, 1, 0);
+      } catch (thrown) {
+        const error = `${(thrown as Error).name}: ${(thrown as Error).message}`;
+        this.observer.invoked(this.functionName, 1, 1, error);
+        if (attempt < this.retryAttempts) {
+          this.clock.after(60 * (attempt + 1), `retry ${this.functionName}`, () =>
+            this.invoke(event, attempt + 1),
+          );
+        } else {
+          this.failures.push(event);
+          this.observer.deadLettered(`${this.functionName} on-failure destination`, JSON.stringify(event));
+        }
+      }
+    });
   }
 }
 

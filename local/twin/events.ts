@@ -17,28 +17,36 @@ export interface Behaviour {
   healthy: boolean;
 }
 
+/** The EventBridge envelope every AWS event arrives in, stamped with the twin's clock and ids. */
+export function eventEnvelope(
+  world: Pick<World, 'account' | 'region' | 'clock' | 'newId'>,
+  source: string,
+  detailType: string,
+  resources: string[],
+  detail: unknown,
+) {
+  const id = world.newId();
+  return {
+    version: '0',
+    id: `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`,
+    'detail-type': detailType,
+    source,
+    account: world.account,
+    time: world.clock
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z'),
+    region: world.region,
+    resources,
+    detail,
+  };
+}
+
 export class TwinEvents {
-  constructor(
-    private readonly world: World,
-    private readonly newId: () => string,
-  ) {}
+  constructor(private readonly world: World) {}
 
   private envelope(detailType: string, resources: string[], detail: unknown) {
-    const id = this.newId();
-    return {
-      version: '0',
-      id: `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`,
-      'detail-type': detailType,
-      source: 'aws.ecs',
-      account: this.world.account,
-      time: this.world.clock
-        .now()
-        .toISOString()
-        .replace(/\.\d{3}Z$/, 'Z'),
-      region: this.world.region,
-      resources,
-      detail,
-    };
+    return eventEnvelope(this.world, 'aws.ecs', detailType, resources, detail);
   }
 
   taskChange(task: TaskState) {

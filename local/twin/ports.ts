@@ -62,19 +62,18 @@ export interface TwinRecorders {
   notifications: Parameters<Notifier['notify']>[0][];
   shortfalls: Parameters<CapacitySignal['reportShortfall']>[0][];
   parked: { input: string; reason: string; source: string }[];
+  onShortfall?: (shortfall: Parameters<CapacitySignal['reportShortfall']>[0]) => void;
   /** Where a recheck message goes: the same buffer queue the events go to. */
   recheck: (cluster: string, group: string, at: Date) => void;
 }
 
-export function twinRecyclerPorts(
-  world: World,
-  faults: Faults,
-  recorders: TwinRecorders,
-  onParked: (reason: string) => void = () => undefined,
-): RecyclerPorts {
-  // The AWS adapters' SDK clients retry throttling and 5xx themselves (adaptive mode, bounded
-  // attempts); the twin does the same, so a fault reaches the reflex only when every attempt failed.
-  const call = (api: string, target: string, write: boolean) => {
+/**
+ * One AWS call against the twin: recorded (scenarios assert their order), and failed when a fault rule
+ * says so. The AWS adapters' SDK clients retry throttling and 5xx themselves (adaptive mode, bounded
+ * attempts); the twin does the same, so a fault reaches a reflex only when every attempt failed.
+ */
+export function recordedCalls(world: World, faults: Faults) {
+  return (api: string, target: string, write: boolean): void => {
     for (let attempt = 1; ; attempt++) {
       const at = world.clock.now();
       try {
@@ -87,7 +86,15 @@ export function twinRecyclerPorts(
       }
     }
   };
+}
 
+export function twinRecyclerPorts(
+  world: World,
+  faults: Faults,
+  recorders: TwinRecorders,
+  onParked: (reason: string) => void = () => undefined,
+): RecyclerPorts {
+  const call = recordedCalls(world, faults);
   const startedByToken = new Map<string, string>();
 
   const tasks: TaskFleet = {
@@ -223,6 +230,7 @@ export function twinRecyclerPorts(
   const capacity: CapacitySignal = {
     async reportShortfall(shortfall) {
       recorders.shortfalls.push(shortfall);
+      recorders.onShortfall?.(shortfall);
     },
   };
   const rechecks: Rechecks = {

@@ -2,22 +2,36 @@
 // and the real handlers running against the twin's ports. Tests, `npm run simulate` and `npm start` all
 // build this one thing.
 
+import type { AlarmReactorSettings } from '#app/reactToAlarm';
 import { recheckMessage } from '#events/recheck';
+import { createAlarmReactorHandler } from '#functions/alarmReactor';
+import { createAlarmReactorSweepHandler } from '#functions/alarmReactorSweep';
 import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
-import { type DeliveryObserver, lambdaContext, TwinEventBus, TwinQueue } from '#local/twin/delivery';
-import { Faults, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
+import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
+import { TwinCloudWatch } from '#local/twin/alarms';
+import {
+  type DeliveryObserver,
+  lambdaContext,
+  type ScheduledHandler,
+  TwinAsyncFunction,
+  TwinEventBus,
+  TwinQueue,
+} from '#local/twin/delivery';
+import { Faults, recordedCalls, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
+import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
-import { taskRecyclerWiring } from '#local/twin/wiring';
+import { alarmReactorWiring, taskRecyclerWiring } from '#local/twin/wiring';
 import { World } from '#local/twin/world';
-import type { JournalEntry, RecyclerPorts } from '#ports';
+import type { AlarmReactorPorts, JournalEntry, RecyclerPorts } from '#ports';
 import type { RecyclerSettings } from '#runtime/config';
 
 export interface TwinOptions {
   seed: number;
   start?: Date;
   settings: RecyclerSettings;
+  alarmReactor?: AlarmReactorSettings;
   /** False for tests that invoke a handler themselves: the twin's events then reach no handler. */
   deliverEvents?: boolean;
 }
@@ -32,11 +46,17 @@ export class Twin {
   readonly ports: RecyclerPorts;
   readonly bus: TwinEventBus;
   readonly queue: TwinQueue;
+  readonly scaling: TwinScaling;
+  readonly cloudWatch: TwinCloudWatch;
+  readonly alarmPorts: AlarmReactorPorts;
+  readonly alarmReactor: TwinAsyncFunction;
   readonly invocations = { total: 0, failedRecords: 0 };
   private readonly settings: RecyclerSettings;
+  private readonly alarmSettings: AlarmReactorSettings;
 
   constructor(options: TwinOptions) {
     this.settings = options.settings;
+    this.alarmSettings = options.alarmReactor ?? { dryRun: false, reactions: [] };
     this.scheduler = new VirtualScheduler(options.start ?? new Date('2026-11-02T09:00:00Z'));
     this.timeline = new Timeline(() => this.scheduler.elapsedSeconds());
     this.faults = new Faults(options.seed);
@@ -51,13 +71,37 @@ export class Twin {
       shortfalls: [],
       parked: [],
       recheck: (cluster, group, at) => this.sendRecheck(cluster, group, at),
+      // The recycler's CapacityShortfall EMF metric, which an alarm can watch.
+      onShortfall: (shortfall) =>
+        this.cloudWatch.count('CapacityShortfall', { ClusterName: shortfall.cluster }),
     };
     this.ports = twinRecyclerPorts(this.world, this.faults, this.recorders, (reason) =>
       this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`),
     );
 
+    const note = (text: string) => this.timeline.add('world', text);
+    this.scaling = new TwinScaling(this.world, note);
+    this.cloudWatch = new TwinCloudWatch(this.world, (event) => this.bus.put(event), note);
+    this.alarmPorts = twinAlarmReactorPorts(
+      this.world,
+      this.cloudWatch,
+      this.scaling,
+      recordedCalls(this.world, this.faults),
+      this.recorders.journal,
+      this.ports.deadLetters,
+    );
+
     const delivery = this.deliveryObserver();
     this.bus = new TwinEventBus(this.scheduler, delivery);
+    const alarmDeps = () => ({ ports: this.alarmPorts, settings: this.alarmSettings });
+    const alarmHandler = createAlarmReactorHandler(alarmDeps);
+    this.alarmReactor = new TwinAsyncFunction(
+      this.scheduler,
+      alarmReactorWiring.functionName,
+      () => alarmHandler,
+      alarmReactorWiring.retryAttempts,
+      delivery,
+    );
     const deps = () => ({ ports: this.ports, settings: this.settings });
     const recycler = createTaskRecyclerHandler(deps);
     this.queue = new TwinQueue(
@@ -73,8 +117,22 @@ export class Twin {
       delivery,
     );
     if (options.deliverEvents === false) return;
-    for (const rule of taskRecyclerWiring.rules) this.bus.addRule(rule.name, rule.patternFile, this.queue);
-    this.scheduleSweep(createTaskRecyclerSweepHandler(deps));
+    for (const rule of taskRecyclerWiring.rules) {
+      this.bus.addRule(rule.name, rule.patternFile, (event) => this.queue.send(JSON.stringify(event)));
+    }
+    this.bus.addRule(alarmReactorWiring.rule.name, alarmReactorWiring.rule.patternFile, (event) =>
+      this.alarmReactor.invoke(event),
+    );
+    this.every(
+      taskRecyclerWiring.sweepRateSeconds,
+      taskRecyclerWiring.sweepFunctionName,
+      createTaskRecyclerSweepHandler(deps),
+    );
+    this.every(
+      alarmReactorWiring.sweepRateSeconds,
+      alarmReactorWiring.sweepFunctionName,
+      createAlarmReactorSweepHandler(alarmDeps),
+    );
   }
 
   get settingsForTests(): RecyclerSettings {
@@ -84,6 +142,8 @@ export class Twin {
   /** Starts the world's clockwork; call once the scenario has built its world. */
   start(): void {
     this.world.start();
+    this.scaling.start();
+    this.cloudWatch.start();
   }
 
   async runFor(seconds: number): Promise<void> {
@@ -97,7 +157,11 @@ export class Twin {
   }
 
   get deadLetters(): string[] {
-    return [...this.queue.deadLetters, ...this.recorders.parked.map((p) => p.input)];
+    return [
+      ...this.queue.deadLetters,
+      ...this.recorders.parked.map((p) => p.input),
+      ...this.alarmReactor.failures.map((e) => JSON.stringify(e)),
+    ];
   }
 
   private recordJournal(entry: JournalEntry): void {
@@ -113,26 +177,24 @@ export class Twin {
     this.queue.send(JSON.stringify(body), Math.ceil((at.getTime() - now.getTime()) / 1000));
   }
 
-  private scheduleSweep(sweep: ReturnType<typeof createTaskRecyclerSweepHandler>): void {
+  /** A scheduled rule: the function runs every `seconds`, a failed run shows on the timeline. */
+  private every(seconds: number, functionName: string, handler: ScheduledHandler): void {
     const run = async () => {
       try {
-        await sweep(
+        await handler(
           {
             'detail-type': 'Scheduled Event',
             source: 'aws.events',
             time: this.scheduler.now().toISOString(),
-          } as never,
-          lambdaContext(taskRecyclerWiring.sweepFunctionName),
+          },
+          lambdaContext(functionName),
         );
       } catch (error) {
-        this.timeline.add(
-          'lambda',
-          `${taskRecyclerWiring.sweepFunctionName} failed: ${(error as Error).message}`,
-        );
+        this.timeline.add('lambda', `${functionName} failed: ${(error as Error).message}`);
       }
-      this.scheduler.after(taskRecyclerWiring.sweepRateSeconds, 'sweep', run);
+      this.scheduler.after(seconds, functionName, run);
     };
-    this.scheduler.after(taskRecyclerWiring.sweepRateSeconds, 'sweep', run);
+    this.scheduler.after(seconds, functionName, run);
   }
 
   private deliveryObserver(): DeliveryObserver {

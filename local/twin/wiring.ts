@@ -17,3 +17,16 @@ export const taskRecyclerWiring = {
     },
   ],
 } as const;
+
+/** The twin's copy of the alarm reactor's deployment: EventBridge invokes the function directly. */
+export const alarmReactorWiring = {
+  functionName: 'alarmReactor',
+  sweepFunctionName: 'alarmReactorSweep',
+  /** Lambda's asynchronous invocation retries, before the on-failure destination. */
+  retryAttempts: 2,
+  sweepRateSeconds: 60,
+  rule: {
+    name: 'AlarmReactorAlarmStateChange',
+    patternFile: 'events/patterns/alarm-reactor-alarm-state-change.json',
+  },
+} as const;

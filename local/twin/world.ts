@@ -154,7 +154,7 @@ export class World {
     seed = 1,
   ) {
     this.random = seededRandom(seed);
-    this.events = new TwinEvents(this, () => this.newId());
+    this.events = new TwinEvents(this);
   }
 
   // --- building the world ------------------------------------------------------------------------

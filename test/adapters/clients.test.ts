@@ -8,7 +8,15 @@ describe('createAwsClients', () => {
     const clients = createAwsClients({ region: 'eu-central-1' });
 
     // Assess
-    for (const client of [clients.ecs, clients.elbv2, clients.sns, clients.sqs]) {
+    for (const client of [
+      clients.ecs,
+      clients.elbv2,
+      clients.sns,
+      clients.sqs,
+      clients.autoScaling,
+      clients.applicationAutoScaling,
+      clients.cloudWatch,
+    ]) {
       expect(await client.config.maxAttempts()).toBe(4);
       expect(client.config.retryMode).toBe('adaptive');
       expect(await client.config.retryStrategy()).toHaveProperty('mode', 'adaptive');

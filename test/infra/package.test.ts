@@ -8,8 +8,8 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { taskRecyclerWiring as wiring } from '#local/twin/wiring';
-import { loadRecyclerConfig } from '#runtime/config';
+import { alarmReactorWiring as reactor, taskRecyclerWiring as recycler } from '#local/twin/wiring';
+import { loadAlarmReactorConfig, loadRecyclerConfig } from '#runtime/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const STAGE = 'dev';
@@ -219,72 +219,180 @@ function rateSeconds(expression: string): number {
   return Number(match[1]) * unit;
 }
 
-/** IAM actions for the SDK v3 commands the AWS adapters send, e.g. `new ListTasksCommand(` -> ecs:ListTasks. */
-/** The AWS actions the SDK commands in the given adapter files send (all adapters when none are named). */
-function adapterActions(only?: string[]): Set<string> {
-  const prefixes: Record<string, string> = {
-    'client-ecs': 'ecs',
-    'client-elastic-load-balancing-v2': 'elasticloadbalancing',
-    'client-sns': 'sns',
-    'client-sqs': 'sqs',
-  };
-  const dir = path.join(ROOT, 'layers/adapters/aws');
+// --- which calls each function makes --------------------------------------------------------------------
+
+const ADAPTERS_DIR = path.join(ROOT, 'layers/adapters/aws');
+
+/** The `#adapters/aws/…` files a source file imports for their values (type-only imports build nothing). */
+function adapterImports(source: string): string[] {
+  return [...source.matchAll(/import\s+(?!type\s)[^;]*?from\s*'#adapters\/aws\/([\w-]+)'/g)].map(
+    ([, name]) => `${name}.ts`,
+  );
+}
+
+/**
+ * The adapter files a function builds: the ports file its handler imports (recyclerPorts.ts,
+ * alarmReactorPorts.ts), and every adapter that file imports, transitively.
+ */
+function adaptersOf(functionName: string): string[] {
+  const found = new Set<string>();
+  const queue = adapterImports(readFileSync(path.join(ROOT, 'functions', `${functionName}.ts`), 'utf8'));
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    if (found.has(file)) continue;
+    found.add(file);
+    queue.push(...adapterImports(readFileSync(path.join(ADAPTERS_DIR, file), 'utf8')));
+  }
+  return [...found].sort();
+}
+
+/** The IAM prefix of each SDK v3 client package the adapters use. */
+const SDK_PREFIXES: Record<string, string> = {
+  'client-application-auto-scaling': 'application-autoscaling',
+  'client-auto-scaling': 'autoscaling',
+  'client-cloudwatch': 'cloudwatch',
+  'client-ecs': 'ecs',
+  'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  'client-sns': 'sns',
+  'client-sqs': 'sqs',
+};
+
+/**
+ * IAM actions for the SDK v3 commands the given adapter files send, e.g. `new ListTasksCommand(` ->
+ * ecs:ListTasks. Renamed imports count by their SDK name (`PutScalingPolicyCommand as
+ * PutServicePolicyCommand` from client-application-auto-scaling -> application-autoscaling:PutScalingPolicy).
+ */
+function adapterActions(files: string[]): Set<string> {
   const actions = new Set<string>();
-  for (const file of readdirSync(dir).filter(
-    (name) => name.endsWith('.ts') && (!only || only.includes(name)),
-  )) {
-    const source = readFileSync(path.join(dir, file), 'utf8');
-    const moduleOf = new Map<string, string>();
+  for (const file of files) {
+    const source = readFileSync(path.join(ADAPTERS_DIR, file), 'utf8');
+    const imported = new Map<string, { client: string; name: string }>();
     for (const [, names, client] of source.matchAll(
       /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/([\w-]+)'/g,
     )) {
-      for (const name of names!.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim())) {
-        moduleOf.set(name, client!);
+      for (const entry of names!.split(',')) {
+        const [name, alias] = entry
+          .replace(/^\s*type\s+/, '')
+          .trim()
+          .split(/\s+as\s+/);
+        if (name) imported.set(alias ?? name, { client: client!, name });
       }
     }
-    for (const [, command] of source.matchAll(/new (\w+)Command\(/g)) {
-      const client = moduleOf.get(`${command}Command`);
-      const prefix = client ? prefixes[client] : undefined;
-      if (!prefix) throw new Error(`${file}: cannot tell which service ${command}Command belongs to`);
-      actions.add(`${prefix}:${command}`);
+    for (const [, local] of source.matchAll(/new (\w+Command)\(/g)) {
+      const found = imported.get(local!);
+      const prefix = found ? SDK_PREFIXES[found.client] : undefined;
+      if (!found || !prefix) throw new Error(`${file}: cannot tell which service ${local} belongs to`);
+      actions.add(`${prefix}:${found.name.replace(/Command$/, '')}`);
     }
   }
   return actions;
 }
 
-/** What the Lambda service does with a function's role, beyond the calls the code makes. */
-const PLATFORM_ACTIONS = new Set([
+/** The adapters whose calls each function's role grants. */
+function adapterFilesOf(functionName: string): string[] {
+  // The recycler's sweep builds the recycler's ports but only enqueues rechecks: the recycler stays the
+  // one function that acts, so its sweep's role allows that one adapter (a subset, checked below).
+  if (functionName === recycler.sweepFunctionName) return ['sqsRechecks.ts'];
+  return adaptersOf(functionName);
+}
+
+/** What the Lambda service does with every function's role: its logs and traces. */
+const LAMBDA_ACTIONS = [
   'logs:CreateLogStream',
   'logs:PutLogEvents',
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
-  // The SQS event source mapping's poller.
+];
+/** The SQS event source mapping's poller (the recycler's buffer queue). */
+const SQS_POLLER_ACTIONS = [
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
   'sqs:GetQueueAttributes',
   'sqs:ChangeMessageVisibility',
-  // RunTask and UpdateService pass the task definition's roles.
-  'iam:PassRole',
-]);
+];
 
-/** Actions whose service defines no resource type (or, for ListTasks, none a Fargate task has). */
+/** Each role's actions beyond the calls its code makes. */
+const PLATFORM_ACTIONS: Record<string, string[]> = {
+  // RunTask and UpdateService (to another revision) pass the task definition's roles.
+  [recycler.functionName]: [...LAMBDA_ACTIONS, ...SQS_POLLER_ACTIONS, 'iam:PassRole'],
+  [recycler.sweepFunctionName]: LAMBDA_ACTIONS,
+  // The alarm reactor's UpdateService sets a desired count only: no role passes.
+  [reactor.functionName]: LAMBDA_ACTIONS,
+  [reactor.sweepFunctionName]: LAMBDA_ACTIONS,
+};
+
+const ALL_FUNCTIONS = [
+  recycler.functionName,
+  recycler.sweepFunctionName,
+  reactor.functionName,
+  reactor.sweepFunctionName,
+];
+
+/**
+ * Actions whose service defines no resource type for them (or, for ListTasks, none a Fargate task has; for
+ * DescribeAlarms, none that still returns composite alarms).
+ */
 const STAR_RESOURCE_ACTIONS = new Set([
   'xray:PutTraceSegments',
   'xray:PutTelemetryRecords',
   'elasticloadbalancing:DescribeTargetHealth',
   'ecs:ListTasks',
+  'cloudwatch:DescribeAlarms',
+  'autoscaling:DescribeAutoScalingGroups',
+  'autoscaling:DescribePolicies',
+  'autoscaling:DescribeTags',
+  'application-autoscaling:DescribeScalableTargets',
+  'application-autoscaling:DescribeScalingPolicies',
 ]);
+
+/** The tag keys the alarm reactor keeps its memory in (layers/adapters/aws/tagReactionMemory.ts). */
+const REACTOR_TAG_KEYS = ['ecs-reflex:reaction:*', 'ecs-reflex:last-change'];
 
 const stageConfig = JSON.parse(readFileSync(path.join(ROOT, 'infra/stages', `${STAGE}.json`), 'utf8')) as {
   clusters: string;
+  alarmReactions: string;
+  autoScalingGroupNames: string[];
+  alarmNamePrefixes: string[];
 };
 const configuredClusters = stageConfig.clusters.split(',').map((name) => name.trim());
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS.
+const ACCOUNT_ARN = 'arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}';
+/** An ARN of this account and region as infra/stageConfig.js writes it, e.g. `arn:${AWS::Partition}:ecs:…`. */
+const accountArn = (service: string, resource: string) => `${ACCOUNT_ARN.replace('%s', service)}:${resource}`;
+
+/** The text of a `{ "Fn::Sub": text }` ARN, or `*`. */
+const subText = (arn: unknown) => (arn === '*' ? '*' : String((arn as { 'Fn::Sub'?: string })['Fn::Sub']));
+
+/** The asynchronous invocation config of a function, and the queue its failures go to. */
+function invokeConfigOf(functionName: string): { retries: unknown; onFailure: string } {
+  const id = functionLogicalId(functionName);
+  const configs = resourcesOf('AWS::Lambda::EventInvokeConfig').filter(
+    ([, config]) => refOf(config.Properties.FunctionName) === id,
+  );
+  expect(configs).toHaveLength(1);
+  const properties = configs[0]![1].Properties;
+  const onFailure = (properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure
+    .Destination;
+  return { retries: properties.MaximumRetryAttempts, onFailure: getAttArn(onFailure) };
+}
+
+/** The rules whose targets invoke a function. */
+function rulesInvoking(functionName: string): [string, Resource][] {
+  const id = functionLogicalId(functionName);
+  return resourcesOf('AWS::Events::Rule').filter(([, rule]) =>
+    (rule.Properties.Targets as { Arn: unknown }[]).some((target) => getAttArn(target.Arn) === id),
+  );
+}
 
 // --- the checks -----------------------------------------------------------------------------------------
 
 describe('serverless package (offline, no AWS credentials)', () => {
   it('packages each function as one bundle of its own, the AWS SDK inside', () => {
-    for (const functionName of [wiring.functionName, wiring.sweepFunctionName]) {
+    const zips = readdirSync(path.join(outDir, 'package')).filter((name) => name.endsWith('.zip'));
+    expect(zips.sort()).toEqual(ALL_FUNCTIONS.map((name) => `${name}.zip`).sort());
+
+    for (const functionName of ALL_FUNCTIONS) {
       const zip = path.join(outDir, 'package', `${functionName}.zip`);
       const entries = zipEntries(zip);
       const handlerFile = entries.find((entry) => entry.name === `functions/${functionName}.js`);
@@ -301,8 +409,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
     }
   });
 
-  it('routes each rule with the very pattern file the local twin routes with, into the buffer queue', () => {
-    for (const rule of wiring.rules) {
+  it('routes each recycler rule with the very pattern file the local twin routes with, into the buffer queue', () => {
+    for (const rule of recycler.rules) {
       const properties = resource(`${rule.name}Rule`, 'AWS::Events::Rule').Properties;
       const pattern = JSON.parse(readFileSync(path.join(ROOT, rule.patternFile), 'utf8'));
       const targets = properties.Targets as { Arn: unknown }[];
@@ -316,7 +424,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
   it('gives every rule target a retry policy and a dead-letter queue EventBridge may write to', () => {
     const rules = resourcesOf('AWS::Events::Rule');
-    expect(rules.length).toBeGreaterThanOrEqual(wiring.rules.length + 1); // + the sweep's schedule
+    // The recycler's rules, the alarm reactor's rule, and the two sweeps' schedules.
+    expect(rules.length).toBeGreaterThanOrEqual(recycler.rules.length + 3);
 
     for (const [ruleId, rule] of rules) {
       const targets = rule.Properties.Targets as {
@@ -337,14 +446,14 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
   it('buffers events in the queue the twin models, redriven to a dead-letter queue', () => {
     const buffer = resource(bufferQueueId(), 'AWS::SQS::Queue').Properties;
-    const recycler = resource(functionLogicalId(wiring.functionName)).Properties;
+    const recyclerFn = resource(functionLogicalId(recycler.functionName)).Properties;
     const redrive = buffer.RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: unknown };
     const dlq = resource(getAttArn(redrive.deadLetterTargetArn), 'AWS::SQS::Queue').Properties;
 
-    expect(buffer.QueueName).toMatch(new RegExp(`-${wiring.queue}$`));
-    expect(buffer.VisibilityTimeout).toBe(wiring.visibilityTimeoutSeconds);
-    expect(buffer.VisibilityTimeout).toBe(6 * (recycler.Timeout as number));
-    expect(redrive.maxReceiveCount).toBe(wiring.maxReceiveCount);
+    expect(buffer.QueueName).toMatch(new RegExp(`-${recycler.queue}$`));
+    expect(buffer.VisibilityTimeout).toBe(recycler.visibilityTimeoutSeconds);
+    expect(buffer.VisibilityTimeout).toBe(6 * (recyclerFn.Timeout as number));
+    expect(redrive.maxReceiveCount).toBe(recycler.maxReceiveCount);
     expect(buffer.SqsManagedSseEnabled).toBe(true);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.SqsManagedSseEnabled).toBe(true);
@@ -354,38 +463,84 @@ describe('serverless package (offline, no AWS credentials)', () => {
     const mappings = resourcesOf('AWS::Lambda::EventSourceMapping');
     expect(mappings).toHaveLength(1);
     const [[, mapping]] = mappings as [[string, Resource]];
-    const recycler = resource(functionLogicalId(wiring.functionName)).Properties;
+    const recyclerFn = resource(functionLogicalId(recycler.functionName)).Properties;
 
-    expect(getAttArn(mapping.Properties.FunctionName)).toBe(functionLogicalId(wiring.functionName));
-    expect(mapping.Properties.BatchSize).toBe(wiring.batchSize);
+    expect(getAttArn(mapping.Properties.FunctionName)).toBe(functionLogicalId(recycler.functionName));
+    expect(mapping.Properties.BatchSize).toBe(recycler.batchSize);
     expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    expect(recycler.ReservedConcurrentExecutions).toBe(1);
+    expect(recyclerFn.ReservedConcurrentExecutions).toBe(1);
   });
 
-  it('sweeps at the twin rate, without retries, failures kept in a dead-letter queue', () => {
-    const sweepId = functionLogicalId(wiring.sweepFunctionName);
-    const schedules = resourcesOf('AWS::Events::Rule').filter(([, rule]) =>
-      (rule.Properties.Targets as { Arn: unknown }[]).some((target) => getAttArn(target.Arn) === sweepId),
-    );
-    const [[, invokeConfig]] = resourcesOf('AWS::Lambda::EventInvokeConfig').filter(
-      ([, config]) => refOf(config.Properties.FunctionName) === sweepId,
-    ) as [[string, Resource]];
-    const onFailure = (invokeConfig.Properties.DestinationConfig as { OnFailure: { Destination: unknown } })
-      .OnFailure.Destination;
+  it.each([
+    ['task recycler', recycler],
+    ['alarm reactor', reactor],
+  ])('sweeps the %s at the twin rate, without retries, failures kept in a dead-letter queue', (_, wiring) => {
+    const schedules = rulesInvoking(wiring.sweepFunctionName);
+    const { retries, onFailure } = invokeConfigOf(wiring.sweepFunctionName);
 
     expect(schedules).toHaveLength(1);
     expect(rateSeconds(schedules[0]![1].Properties.ScheduleExpression as string)).toBe(
       wiring.sweepRateSeconds,
     );
-    expect(invokeConfig.Properties.MaximumRetryAttempts).toBe(0);
-    resource(getAttArn(onFailure), 'AWS::SQS::Queue');
+    expect(retries).toBe(0);
+    resource(onFailure, 'AWS::SQS::Queue');
+  });
+
+  it('invokes the alarm reactor straight from its rule, with the very pattern file the twin routes with', () => {
+    const ruleId = `${reactor.rule.name}Rule`;
+    const rule = resource(ruleId, 'AWS::Events::Rule').Properties;
+    const pattern = JSON.parse(readFileSync(path.join(ROOT, reactor.rule.patternFile), 'utf8'));
+    const targets = rule.Targets as {
+      Arn: unknown;
+      RetryPolicy?: { MaximumRetryAttempts?: number };
+      DeadLetterConfig?: { Arn: unknown };
+    }[];
+    const reactorId = functionLogicalId(reactor.functionName);
+
+    expect(rule.EventPattern).toEqual(pattern);
+    expect(rule.State).toBe('ENABLED');
+    expect(targets.map((target) => getAttArn(target.Arn))).toEqual([reactorId]);
+    expect(targets[0]!.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
+    const ruleDlq = getAttArn(targets[0]!.DeadLetterConfig?.Arn);
+    expect(resource(ruleDlq, 'AWS::SQS::Queue').Properties.SqsManagedSseEnabled).toBe(true);
+    expect(eventBridgeSendersTo(ruleDlq)).toEqual(
+      expect.arrayContaining([ruleId, rulesInvoking(reactor.sweepFunctionName)[0]![0]]),
+    );
+    // The one rule that invokes it; the sweep's schedule invokes only the sweep.
+    expect(rulesInvoking(reactor.functionName).map(([id]) => id)).toEqual([ruleId]);
+
+    // EventBridge may invoke the reactor from this rule only.
+    const permissions = resourcesOf('AWS::Lambda::Permission').filter(
+      ([, permission]) => getAttArn(permission.Properties.FunctionName) === reactorId,
+    );
+    expect(permissions.map(([, permission]) => permission.Properties)).toEqual([
+      {
+        FunctionName: { 'Fn::GetAtt': [reactorId, 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it('retries the alarm reactor as often as the twin does, one invocation at a time, then keeps the event', () => {
+    const reactorFn = resource(functionLogicalId(reactor.functionName)).Properties;
+    const env = (reactorFn.Environment as { Variables: Record<string, unknown> }).Variables;
+    const { retries, onFailure } = invokeConfigOf(reactor.functionName);
+    const dlq = resource(onFailure, 'AWS::SQS::Queue').Properties;
+
+    expect(retries).toBe(reactor.retryAttempts);
+    expect(reactorFn.ReservedConcurrentExecutions).toBe(1);
+    // Failed invocations, rejected input and failed sweeps all land in the one dead-letter queue.
+    expect(refOf(env.DEAD_LETTER_QUEUE_URL)).toBe(onFailure);
+    expect(invokeConfigOf(reactor.sweepFunctionName).onFailure).toBe(onFailure);
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.SqsManagedSseEnabled).toBe(true);
   });
 
   it('runs every function on nodejs22.x arm64, traced, with the configuration the code reads', () => {
     const functions = resourcesOf('AWS::Lambda::Function');
-    expect(functions.map(([id]) => id).sort()).toEqual(
-      [functionLogicalId(wiring.functionName), functionLogicalId(wiring.sweepFunctionName)].sort(),
-    );
+    expect(functions.map(([id]) => id).sort()).toEqual(ALL_FUNCTIONS.map(functionLogicalId).sort());
     const buffer = resource(bufferQueueId()).Properties;
     const bufferDlq = getAttArn(
       (buffer.RedrivePolicy as { deadLetterTargetArn: unknown }).deadLetterTargetArn,
@@ -393,23 +548,41 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
     for (const [id, fn] of functions) {
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-      const topic = resource(refOf(env.NOTIFY_TOPIC_ARN), 'AWS::SNS::Topic').Properties;
-
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
-      expect(refOf(env.RECHECK_QUEUE_URL)).toBe(bufferQueueId());
-      expect(refOf(env.DEAD_LETTER_QUEUE_URL)).toBe(bufferDlq);
-      expect(topic.KmsMasterKeyId).toBe('alias/aws/sns');
       expect(env.POWERTOOLS_SERVICE_NAME).toBe('ecs-reflex');
       // What CloudFormation fills in is stood in for; the rest must pass the function's own config check.
-      const config = loadRecyclerConfig({
-        ...(env as Record<string, string>),
-        RECHECK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/buffer',
+      const standIns = {
         DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq',
+        RECHECK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/buffer',
         NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:notifications',
-      });
-      expect({ id, clusters: config.clusters }).toEqual({ id, clusters: configuredClusters });
+      };
+
+      if (id.startsWith('TaskRecycler')) {
+        const topic = resource(refOf(env.NOTIFY_TOPIC_ARN), 'AWS::SNS::Topic').Properties;
+        expect(refOf(env.RECHECK_QUEUE_URL)).toBe(bufferQueueId());
+        expect(refOf(env.DEAD_LETTER_QUEUE_URL)).toBe(bufferDlq);
+        expect(topic.KmsMasterKeyId).toBe('alias/aws/sns');
+        const config = loadRecyclerConfig({ ...(env as Record<string, string>), ...standIns });
+        expect({ id, clusters: config.clusters }).toEqual({ id, clusters: configuredClusters });
+      } else {
+        expect(Object.keys(env).sort()).toEqual(
+          expect.arrayContaining(['ALARM_REACTIONS', 'AWS_MAX_ATTEMPTS', 'DEAD_LETTER_QUEUE_URL', 'DRY_RUN']),
+        );
+        expect(env.RECHECK_QUEUE_URL).toBeUndefined();
+        expect(env.ALARM_REACTIONS).toBe(stageConfig.alarmReactions);
+        resource(refOf(env.DEAD_LETTER_QUEUE_URL), 'AWS::SQS::Queue');
+        const config = loadAlarmReactorConfig({
+          ...(env as Record<string, string>),
+          DEAD_LETTER_QUEUE_URL: standIns.DEAD_LETTER_QUEUE_URL,
+        });
+        expect({ id, reactions: config.reactions.length }).toEqual({
+          id,
+          reactions: JSON.parse(stageConfig.alarmReactions).length,
+        });
+        expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
+      }
     }
   });
 
@@ -429,7 +602,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
   it('never grants an action with a wildcard, anywhere in the template', () => {
     const statements = statementsIn(template.Resources);
-    expect(statements.length).toBeGreaterThan(15);
+    expect(statements.length).toBeGreaterThan(25);
+    // The alarm reactor's roles are among them.
+    for (const functionName of [reactor.functionName, reactor.sweepFunctionName]) {
+      expect(roleStatements(roleOf(functionName)).length).toBeGreaterThan(5);
+    }
 
     for (const statement of statements) {
       expect(statement.NotAction).toBeUndefined();
@@ -447,41 +624,89 @@ describe('serverless package (offline, no AWS credentials)', () => {
     }
   });
 
-  it('lets each role make exactly the calls the adapters make, plus what Lambda does with the role', () => {
-    // The recycler acts through every adapter; the sweep only enqueues rechecks.
-    const calls = {
-      [wiring.functionName]: adapterActions(),
-      [wiring.sweepFunctionName]: adapterActions(['sqsRechecks.ts']),
-    };
-    expect(calls[wiring.functionName]!.size).toBeGreaterThan(10);
-    expect([...calls[wiring.sweepFunctionName]!]).toEqual(['sqs:SendMessage']);
+  it('derives each role from the adapters its function builds', () => {
+    const recyclerAdapters = adaptersOf(recycler.functionName);
+    const reactorAdapters = adaptersOf(reactor.functionName);
 
-    for (const functionName of [wiring.functionName, wiring.sweepFunctionName]) {
+    expect(recyclerAdapters).toContain('recyclerPorts.ts');
+    expect(reactorAdapters).toEqual(
+      expect.arrayContaining([
+        'alarmReactorPorts.ts',
+        'cloudWatchAlarmStates.ts',
+        'scalingControls.ts',
+        'tagReactionMemory.ts',
+        'sqsDeadLetters.ts',
+      ]),
+    );
+    // Neither reflex is granted the other's adapters.
+    expect(recyclerAdapters.filter((file) => reactorAdapters.includes(file))).toEqual(['sqsDeadLetters.ts']);
+    expect(adaptersOf(reactor.sweepFunctionName)).toEqual(reactorAdapters);
+    // The recycler's sweep is granted a part of what its ports file builds.
+    expect(adaptersOf(recycler.sweepFunctionName)).toEqual(
+      expect.arrayContaining(adapterFilesOf(recycler.sweepFunctionName)),
+    );
+  });
+
+  it('lets each role make exactly the calls its adapters make, plus what Lambda does with the role', () => {
+    const calls = Object.fromEntries(
+      ALL_FUNCTIONS.map((name) => [name, adapterActions(adapterFilesOf(name))]),
+    );
+    expect(calls[recycler.functionName]!.size).toBeGreaterThan(10);
+    expect([...calls[recycler.sweepFunctionName]!]).toEqual(['sqs:SendMessage']);
+    expect([...calls[reactor.functionName]!].sort()).toEqual(
+      [
+        'application-autoscaling:DescribeScalableTargets',
+        'application-autoscaling:DescribeScalingPolicies',
+        'application-autoscaling:PutScalingPolicy',
+        'application-autoscaling:RegisterScalableTarget',
+        'autoscaling:CreateOrUpdateTags',
+        'autoscaling:DeleteTags',
+        'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:DescribePolicies',
+        'autoscaling:DescribeTags',
+        'autoscaling:PutScalingPolicy',
+        'autoscaling:SetDesiredCapacity',
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:ListTagsForResource',
+        'ecs:DescribeServices',
+        'ecs:TagResource',
+        'ecs:UntagResource',
+        'ecs:UpdateService',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+
+    for (const functionName of ALL_FUNCTIONS) {
       const called = calls[functionName]!;
+      const platform = PLATFORM_ACTIONS[functionName]!;
       const granted = new Set(roleStatements(roleOf(functionName)).flatMap((s) => asList(s.Action)));
-      const missing = [...called].filter((action) => !granted.has(action));
-      const unused = [...granted].filter((action) => !called.has(action) && !PLATFORM_ACTIONS.has(action));
+      const missing = [...called, ...platform].filter((action) => !granted.has(action));
+      const unused = [...granted].filter((action) => !called.has(action) && !platform.includes(action));
 
       expect({ functionName, missing, unused }).toEqual({ functionName, missing: [], unused: [] });
     }
-    const consume = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
-    const recyclerActions = roleStatements(roleOf(wiring.functionName)).flatMap((s) => asList(s.Action));
-    const sweepActions = roleStatements(roleOf(wiring.sweepFunctionName)).flatMap((s) => asList(s.Action));
-    expect(recyclerActions).toEqual(expect.arrayContaining(consume));
-    expect(sweepActions.filter((action) => consume.includes(action))).toEqual([]);
   });
 
   it('scopes every grant to its resources, with `*` only where the service allows nothing else', () => {
-    for (const functionName of [wiring.functionName, wiring.sweepFunctionName]) {
+    const groupArns = stageConfig.autoScalingGroupNames.map((name) =>
+      accountArn('autoscaling', `autoScalingGroup:*:autoScalingGroupName/${name}`),
+    );
+    const alarmArns = stageConfig.alarmNamePrefixes.map((prefix) =>
+      accountArn('cloudwatch', `alarm:${prefix}*`),
+    );
+
+    for (const functionName of ALL_FUNCTIONS) {
       const roleId = roleOf(functionName);
       for (const statement of roleStatements(roleId)) {
         const actions = asList(statement.Action);
         const resources = asList(statement.Resource);
+        const arns = resources.map(subText);
+        const sid = statement.Sid;
         expect(resources.length).toBeGreaterThan(0);
 
         if (resources.includes('*')) {
-          expect({ sid: statement.Sid, actions }).toEqual({
-            sid: statement.Sid,
+          expect({ sid, actions }).toEqual({
+            sid,
             actions: actions.filter((action) => STAR_RESOURCE_ACTIONS.has(action)),
           });
         }
@@ -492,17 +717,49 @@ describe('serverless package (offline, no AWS credentials)', () => {
           expect(statement.Condition?.StringEquals?.['iam:PassedToService']).toBe('ecs-tasks.amazonaws.com');
           expect(resources).not.toContain('*');
         }
+        if (actions.includes('sqs:SendMessage')) {
+          for (const queue of resources) resource(getAttArn(queue), 'AWS::SQS::Queue');
+        }
+        // Writes to Auto Scaling groups: the configured groups, by name, and nothing else.
+        const groupWrites = actions.filter(
+          (action) => action.startsWith('autoscaling:') && !STAR_RESOURCE_ACTIONS.has(action),
+        );
+        if (groupWrites.length > 0) {
+          expect({ sid, arns }).toEqual({ sid, arns: groupArns });
+        }
+        // Tags are the alarm reactor's memory: its own tag keys only.
+        if (
+          actions.some((action) =>
+            /^(autoscaling:(CreateOrUpdate|Delete)Tags|ecs:(Untag|Tag)Resource)$/.test(action),
+          )
+        ) {
+          if (functionName.startsWith('alarmReactor')) {
+            expect(statement.Condition?.['ForAllValues:StringLike']?.['aws:TagKeys']).toEqual(
+              REACTOR_TAG_KEYS,
+            );
+          }
+        }
+        if (actions.includes('cloudwatch:ListTagsForResource')) {
+          expect({ sid, arns }).toEqual({ sid, arns: alarmArns });
+        }
+        // Scalable targets are named by an opaque id: only ECS service desired counts.
+        const scalingWrites = actions.filter(
+          (action) => action.startsWith('application-autoscaling:') && !STAR_RESOURCE_ACTIONS.has(action),
+        );
+        if (scalingWrites.length > 0) {
+          expect(arns).toEqual([accountArn('application-autoscaling', 'scalable-target/*')]);
+          expect(statement.Condition?.StringEquals).toEqual({
+            'application-autoscaling:service-namespace': 'ecs',
+            'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount',
+          });
+        }
+
         const ecsActions = actions.filter((action) => action.startsWith('ecs:'));
         if (ecsActions.length === 0) continue;
 
         // Every ECS grant names the configured clusters: in its resource ARNs, or in an ecs:cluster
         // condition where the resource (a task definition, or `*` for ListTasks) cannot.
-        const clusterCondition = asList(statement.Condition?.ArnEquals?.['ecs:cluster']).map((arn) =>
-          String((arn as { 'Fn::Sub'?: string })['Fn::Sub']),
-        );
-        const arns = resources.map((arn) =>
-          arn === '*' ? '*' : String((arn as { 'Fn::Sub'?: string })['Fn::Sub']),
-        );
+        const clusterCondition = asList(statement.Condition?.ArnEquals?.['ecs:cluster']).map(subText);
         const inClusters = (arn: string) =>
           configuredClusters.some((cluster) =>
             new RegExp(`:(task|container-instance|service|service-revision)/${cluster}/\\*$`).test(arn),
@@ -513,11 +770,15 @@ describe('serverless package (offline, no AWS credentials)', () => {
           configuredClusters.every((cluster) =>
             clusterCondition.some((arn) => arn.endsWith(`:cluster/${cluster}`)),
           );
-        expect({ sid: statement.Sid, scoped: byArn || byCondition }).toEqual({
-          sid: statement.Sid,
-          scoped: true,
-        });
+        expect({ sid, scoped: byArn || byCondition }).toEqual({ sid, scoped: true });
       }
+    }
+    // The alarm reactor's dead letters go to its own queue, not the recycler's.
+    for (const functionName of [reactor.functionName, reactor.sweepFunctionName]) {
+      const queues = roleStatements(roleOf(functionName))
+        .filter((s) => asList(s.Action).includes('sqs:SendMessage'))
+        .flatMap((s) => asList(s.Resource).map(getAttArn));
+      expect(queues).toEqual([invokeConfigOf(functionName).onFailure]);
     }
   });
 });

@@ -8,7 +8,7 @@ const scenarioDir = join(repoRoot, 'local', 'scenarios');
 const scenarioFiles = readdirSync(scenarioDir).filter((f) => f.endsWith('.json'));
 
 describe('scenarios in local/scenarios', () => {
-  it('has the scenarios the task recycler promises', () => {
+  it('has the scenarios the task recycler and the alarm reactor promise', () => {
     expect(scenarioFiles).toEqual(
       expect.arrayContaining([
         'demo.json',
@@ -19,6 +19,14 @@ describe('scenarios in local/scenarios', () => {
         'crash-loop-no-stable-revision.json',
         'placement-shortfall.json',
         'injected-events.json',
+        'image-pull-no-circuit-breaker.json',
+        'alarm-surge-restore.json',
+        'alarm-flapping-cooldown.json',
+        'alarm-bound-reached.json',
+        'alarm-manual-edit.json',
+        'alarm-placement-capacity.json',
+        'alarm-throttled.json',
+        'alarm-composite-duplicates.json',
       ]),
     );
   });
@@ -57,5 +65,22 @@ describe('the demo under AWS faults', () => {
     expect(faulty.expectations.filter((e) => !e.passed)).toEqual([]);
     expect(endState(faulty)).toEqual(endState(clean));
     expect(faulty.apiCalls.some((c) => c.failed === error)).toBe(true);
+  });
+});
+
+describe('the alarm surge under AWS faults', () => {
+  const surge = () => loadScenario(join(scenarioDir, 'alarm-surge-restore.json'));
+
+  it.each([0.1, 0.3])('sets and restores the same values with %s of calls throttled', async (rate) => {
+    // Act
+    const faulty = await runScenario(surge(), { extraFaults: [{ api: '*', rate }] });
+
+    // Assess
+    const capacityWrites = faulty.apiCalls
+      .filter((c) => c.api === 'SetDesiredCapacity' && !c.failed)
+      .map((c) => c.target);
+    expect(faulty.expectations.filter((e) => !e.passed)).toEqual([]);
+    expect(capacityWrites).toEqual(['prod-asg desired=4', 'prod-asg desired=2']);
+    expect(faulty.apiCalls.some((c) => c.failed === 'ThrottlingException')).toBe(true);
   });
 });

@@ -1,0 +1,35 @@
+// What reaches the alarm reactor, read at the edge: an alarm name to look at, an event deliberately
+// ignored, or a rejection with a reason (parked, never retried).
+import { CloudWatchAlarmStateChangeSchema } from '#events/cloudwatch';
+import { EventBridgeEnvelopeSchema } from '#events/envelope';
+
+export type AlarmReactorInput =
+  | { kind: 'request'; alarmName: string; reportedState: string }
+  | { kind: 'ignored'; why: string }
+  | { kind: 'rejected'; reason: string; issues: { path: string; message: string }[] };
+
+export function readAlarmReactorInput(event: unknown): AlarmReactorInput {
+  const envelope = EventBridgeEnvelopeSchema.safeParse(event);
+  if (!envelope.success) return rejected('not an EventBridge event', envelope.error.issues);
+  const { source, 'detail-type': detailType } = envelope.data;
+  if (source !== 'aws.cloudwatch' || detailType !== 'CloudWatch Alarm State Change') {
+    return { kind: 'ignored', why: `${source} / ${detailType} is not an alarm state change` };
+  }
+  const parsed = CloudWatchAlarmStateChangeSchema.safeParse(event);
+  if (!parsed.success) return rejected('malformed CloudWatch Alarm State Change', parsed.error.issues);
+  return {
+    kind: 'request',
+    alarmName: parsed.data.detail.alarmName,
+    reportedState: parsed.data.detail.state.value,
+  };
+}
+
+function rejected(reason: string, issues: { path: PropertyKey[]; message: string }[]): AlarmReactorInput {
+  return {
+    kind: 'rejected',
+    reason,
+    issues: issues
+      .slice(0, 10)
+      .map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })),
+  };
+}

@@ -1,0 +1,35 @@
+// Alarm reactor: CloudWatch alarm state changes, delivered by EventBridge, turned into bounded,
+// reversible scaling changes.
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { type AlarmReactorDeps, awsAlarmReactorDeps } from '#adapters/aws/alarmReactorPorts';
+import { ALARM_REFLEX, reactToAlarm } from '#app/reactToAlarm';
+import { readAlarmReactorInput } from '#events/alarmReactorInput';
+import { eventStack } from '#runtime/middleware';
+import { logger, metrics } from '#runtime/powertools';
+
+export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
+  return eventStack(async (event: unknown) => {
+    const { ports, settings } = deps();
+    metrics.addMetric('InputReceived', MetricUnit.Count, 1);
+    const input = readAlarmReactorInput(event);
+    if (input.kind === 'rejected') {
+      // Never throw here: Lambda would retry an event that can only fail again.
+      logger.warn('rejected input', { reason: input.reason, issues: input.issues });
+      metrics.addMetric('RejectedInput', MetricUnit.Count, 1);
+      await ports.deadLetters.park(
+        JSON.stringify(event) ?? String(event),
+        `${input.reason}: ${JSON.stringify(input.issues)}`,
+        ALARM_REFLEX,
+      );
+      return { status: 'rejected' as const };
+    }
+    if (input.kind === 'ignored') {
+      logger.debug('ignored', { why: input.why });
+      return { status: 'ignored' as const };
+    }
+    // AWS errors throw: Lambda retries the event, then it lands in the on-failure destination.
+    return reactToAlarm(input.alarmName, ports, settings);
+  });
+}
+
+export const handler = createAlarmReactorHandler(awsAlarmReactorDeps);

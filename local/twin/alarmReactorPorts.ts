@@ -1,0 +1,176 @@
+// The alarm reactor's ports over the twin: alarms from the twin's CloudWatch, knobs on the twin's Auto
+// Scaling groups, Application Auto Scaling targets and ECS services, and the reactor's memory kept on
+// the target (as the AWS adapter keeps it in tags). Every call is recorded and can fail like AWS does.
+import type {
+  KnobReading,
+  KnobValue,
+  ReactionRecord,
+  StepAdjustment,
+  TargetMemory,
+} from '#domain/alarmReactions';
+import type { TwinCloudWatch } from '#local/twin/alarms';
+import type { TwinScaling } from '#local/twin/scaling';
+import type { World } from '#local/twin/world';
+import type { ActionJournal, AlarmReactorPorts, DeadLetters } from '#ports';
+
+type Call = (api: string, target: string, write: boolean) => void;
+
+export function twinAlarmReactorPorts(
+  world: World,
+  cloudWatch: TwinCloudWatch,
+  scaling: TwinScaling,
+  call: Call,
+  journal: ActionJournal,
+  deadLetters: DeadLetters,
+): AlarmReactorPorts {
+  /** Per target: the records and the last change, as the AWS adapter keeps them in the target's tags. */
+  const memories = new Map<string, TargetMemory>();
+  const keyOf = (target: { kind: string; name?: string; cluster?: string; service?: string }) =>
+    target.kind === 'auto-scaling-group'
+      ? `asg/${target.name}`
+      : `service/${target.cluster}/${target.service}`;
+
+  return {
+    alarms: {
+      async describe(name, { withTags }) {
+        call('DescribeAlarms', name, false);
+        if (withTags) call('ListTagsForResource', name, false);
+        const found = cloudWatch.describe(name);
+        if (!found) return undefined;
+        return {
+          name,
+          arn: found.arn,
+          state: found.state,
+          type: found.alarm.kind,
+          tags: { ...found.alarm.tags },
+        };
+      },
+    },
+    scaling: {
+      async read(knob): Promise<KnobReading | undefined> {
+        const { target, setting } = knob;
+        if (target.kind === 'auto-scaling-group') {
+          call(
+            setting.kind === 'desired' ? 'DescribeAutoScalingGroups' : 'DescribePolicies',
+            target.name,
+            false,
+          );
+          const group = scaling.groups.get(target.name);
+          if (!group) return undefined;
+          if (setting.kind === 'desired')
+            return { value: group.desired, limits: { min: group.min, max: group.max } };
+          if (setting.kind === 'capacity-range') return undefined;
+          const policy = group.policies.get(setting.policy);
+          if (!policy) return undefined;
+          if (setting.kind === 'step-adjustments') {
+            return policy.type === 'StepScaling' ? { value: policy.steps.map((s) => ({ ...s })) } : undefined;
+          }
+          if (policy.type !== 'TargetTrackingScaling') return undefined;
+          return setting.kind === 'target-value'
+            ? { value: policy.targetValue }
+            : { value: !policy.disableScaleIn };
+        }
+        const where = `${target.cluster}/${target.service}`;
+        if (setting.kind === 'desired') {
+          call('DescribeServices', where, false);
+          const service = world.service(target.cluster, target.service);
+          return service ? { value: service.desiredCount } : undefined;
+        }
+        const scalable = scaling.serviceScaling(target.cluster, target.service);
+        if (setting.kind === 'capacity-range') {
+          call('DescribeScalableTargets', where, false);
+          return scalable ? { value: { min: scalable.min, max: scalable.max } } : undefined;
+        }
+        if (setting.kind !== 'target-value') return undefined;
+        call('DescribeScalingPolicies', where, false);
+        const policy = scalable?.policies.get(setting.policy);
+        return policy ? { value: policy.targetValue } : undefined;
+      },
+
+      async write(knob, value: KnobValue) {
+        const { target, setting } = knob;
+        if (target.kind === 'auto-scaling-group') {
+          if (setting.kind === 'desired') {
+            call('SetDesiredCapacity', `${target.name} desired=${value}`, true);
+            scaling.setDesiredCapacity(target.name, value as number);
+            return;
+          }
+          call(
+            'PutScalingPolicy',
+            `${target.name}/${'policy' in setting ? setting.policy : ''} ${JSON.stringify(value)}`,
+            true,
+          );
+          const policy =
+            'policy' in setting ? scaling.group(target.name).policies.get(setting.policy) : undefined;
+          if (!policy) throw Object.assign(new Error('policy not found'), { name: 'ValidationError' });
+          if (setting.kind === 'step-adjustments' && policy.type === 'StepScaling')
+            policy.steps = value as StepAdjustment[];
+          if (setting.kind === 'target-value' && policy.type === 'TargetTrackingScaling')
+            policy.targetValue = value as number;
+          if (setting.kind === 'scale-in' && policy.type === 'TargetTrackingScaling')
+            policy.disableScaleIn = !(value as boolean);
+          return;
+        }
+        const where = `${target.cluster}/${target.service}`;
+        if (setting.kind === 'desired') {
+          call('UpdateService', `${where} desiredCount=${value}`, true);
+          world.updateService(target.cluster, target.service, { desiredCount: value as number });
+          return;
+        }
+        const scalable = scaling.serviceScaling(target.cluster, target.service);
+        if (!scalable)
+          throw Object.assign(new Error('no scalable target'), { name: 'ObjectNotFoundException' });
+        if (setting.kind === 'capacity-range') {
+          call('RegisterScalableTarget', `${where} ${JSON.stringify(value)}`, true);
+          Object.assign(scalable, value as { min: number; max: number });
+          // Application Auto Scaling moves the desired count into the new range at once.
+          const service = world.service(target.cluster, target.service);
+          if (service) {
+            const clamped = Math.min(scalable.max, Math.max(scalable.min, service.desiredCount));
+            if (clamped !== service.desiredCount)
+              world.updateService(target.cluster, target.service, { desiredCount: clamped });
+          }
+          return;
+        }
+        if (setting.kind === 'target-value') {
+          call('PutScalingPolicy', `${where}/${setting.policy} ${value}`, true);
+          const policy = scalable.policies.get(setting.policy);
+          if (!policy)
+            throw Object.assign(new Error('policy not found'), { name: 'ObjectNotFoundException' });
+          policy.targetValue = value as number;
+        }
+      },
+    },
+    memory: {
+      async load(target) {
+        call(
+          target.kind === 'auto-scaling-group' ? 'DescribeTags' : 'DescribeServices',
+          keyOf(target),
+          false,
+        );
+        const memory = memories.get(keyOf(target));
+        return { records: { ...(memory?.records ?? {}) }, lastChangeAt: memory?.lastChangeAt };
+      },
+      async save(target, change) {
+        const removing = change.record === null;
+        const api =
+          target.kind === 'auto-scaling-group'
+            ? removing
+              ? 'DeleteTags'
+              : 'CreateOrUpdateTags'
+            : removing
+              ? 'UntagResource'
+              : 'TagResource';
+        call(api, `${keyOf(target)} ${change.reactionId}`, true);
+        const memory = memories.get(keyOf(target)) ?? { records: {} as Record<string, ReactionRecord> };
+        if (change.record) memory.records[change.reactionId] = change.record;
+        else delete memory.records[change.reactionId];
+        memory.lastChangeAt = change.lastChangeAt;
+        memories.set(keyOf(target), memory);
+      },
+    },
+    clock: world.clock,
+    journal,
+    deadLetters,
+  };
+}

@@ -1,0 +1,148 @@
+// The alarm reactor handler as Lambda runs it: an EventBridge event in, scaling calls out, on the twin.
+import { ReactionsSchema } from '#domain/alarmReactions';
+import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
+import { loadSample } from '#events/samples';
+import { createAlarmReactorHandler } from '#functions/alarmReactor';
+import { lambdaContext } from '#local/twin/delivery';
+import { Twin } from '#local/twin/twin';
+
+const reactions = ReactionsSchema.parse([
+  {
+    id: 'surge',
+    alarm: { name: 'prod-web-cpu-high' },
+    target: { kind: 'auto-scaling-group', name: 'prod-asg' },
+    action: { kind: 'add-capacity', by: 2 },
+    bounds: { min: 2, max: 6 },
+  },
+]);
+
+async function aWorld(dryRun = false) {
+  const twin = new Twin({
+    seed: 5,
+    settings: { clusters: ['prod'], dryRun: false, policy: defaultRecyclerPolicy() },
+    alarmReactor: { dryRun, reactions },
+    deliverEvents: false,
+  });
+  twin.world.addCluster('prod');
+  twin.scaling.addGroup({
+    name: 'prod-asg',
+    cluster: 'prod',
+    min: 1,
+    max: 10,
+    desired: 2,
+    instance: { cpu: 4096, memory: 8192 },
+    launchSeconds: 60,
+    policies: new Map(),
+  });
+  twin.cloudWatch.addAlarm({
+    kind: 'metric',
+    name: 'prod-web-cpu-high',
+    metric: 'CPUUtilization',
+    dimensions: { ClusterName: 'prod', ServiceName: 'web' },
+    comparison: 'GreaterThanThreshold',
+    threshold: 75,
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    tags: {},
+  });
+  twin.cloudWatch.setGauge('CPUUtilization', { ClusterName: 'prod', ServiceName: 'web' }, 88);
+  twin.start();
+  await twin.runFor(61);
+  const handler = createAlarmReactorHandler(() => ({
+    ports: twin.alarmPorts,
+    settings: { dryRun, reactions },
+  }));
+  return { twin, handler };
+}
+
+const writes = (twin: Twin) =>
+  twin.world.apiCalls.filter((c) => c.write && !c.failed).map((c) => `${c.api} ${c.target}`);
+
+describe('alarmReactor handler', () => {
+  it('raises capacity when the alarm it reads is in ALARM', async () => {
+    // Prepare
+    const { twin, handler } = await aWorld();
+
+    // Act
+    await handler(loadSample('cloudwatch-alarm-metric-alarm'), lambdaContext('alarmReactor'));
+
+    // Assess
+    expect(writes(twin)).toEqual([
+      expect.stringMatching(/^CreateOrUpdateTags asg\/prod-asg/),
+      'SetDesiredCapacity prod-asg desired=4',
+    ]);
+  });
+
+  it('acts on the alarm as CloudWatch has it now, not on a stale event', async () => {
+    // Prepare: the event says OK, CloudWatch says ALARM
+    const { twin, handler } = await aWorld();
+    const stale = structuredClone(loadSample('cloudwatch-alarm-metric-alarm')) as {
+      detail: { state: { value: string } };
+    };
+    stale.detail.state.value = 'OK';
+
+    // Act
+    await handler(stale, lambdaContext('alarmReactor'));
+    await handler(stale, lambdaContext('alarmReactor'));
+
+    // Assess: applied once, never restored on the stale OK
+    expect(writes(twin).filter((w) => w.startsWith('SetDesiredCapacity'))).toEqual([
+      'SetDesiredCapacity prod-asg desired=4',
+    ]);
+  });
+
+  it('parks malformed input with its reason and touches nothing', async () => {
+    // Prepare
+    const { twin, handler } = await aWorld();
+    const broken = structuredClone(loadSample('cloudwatch-alarm-metric-alarm')) as {
+      detail: Record<string, unknown>;
+    };
+    delete broken.detail.alarmName;
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    const result = await handler(broken, lambdaContext('alarmReactor'));
+
+    // Assess
+    expect(result).toEqual({ status: 'rejected' });
+    expect(twin.world.apiCalls.slice(before)).toEqual([]);
+    expect(twin.recorders.parked).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('detail.alarmName') }),
+    ]);
+  });
+
+  it('ignores alarms no reaction names, and other event kinds', async () => {
+    // Prepare
+    const { twin, handler } = await aWorld();
+    const other = structuredClone(loadSample('cloudwatch-alarm-metric-alarm')) as {
+      detail: { alarmName: string };
+    };
+    other.detail.alarmName = 'someone-elses-alarm';
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    const results = [
+      await handler(other, lambdaContext('alarmReactor')),
+      await handler(loadSample('ecs-task-running'), lambdaContext('alarmReactor')),
+    ];
+
+    // Assess
+    expect(results).toEqual([expect.objectContaining({ status: 'ignored' }), { status: 'ignored' }]);
+    expect(twin.world.apiCalls.slice(before)).toEqual([]);
+  });
+
+  it('in dry-run logs the change and makes none', async () => {
+    // Prepare
+    const { twin, handler } = await aWorld(true);
+
+    // Act
+    await handler(loadSample('cloudwatch-alarm-metric-alarm'), lambdaContext('alarmReactor'));
+
+    // Assess
+    expect(writes(twin)).toEqual([]);
+    expect(twin.journal).toEqual([
+      expect.objectContaining({ action: 'apply', outcome: 'dry-run', reason: '2 -> 4' }),
+    ]);
+  });
+});

@@ -1,0 +1,165 @@
+// The per-stage files, checked the way `serverless package` reads them (infra/stageConfig.js), without
+// packaging: every stage file passes the functions' own configuration checks, and a wrong value stops the
+// package step with a message that names the file and the key.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadAlarmReactorConfig, loadRecyclerConfig } from '#runtime/config';
+
+interface StageConfig {
+  clusters: string;
+  dryRun: string;
+  recyclerPolicy: string;
+  alarmReactions: string;
+  arns: Record<string, { 'Fn::Sub': string }[]>;
+}
+
+const stageConfig = require('../../infra/stageConfig.js') as {
+  load(stage: string): StageConfig;
+  check(file: string, stage: string, raw: unknown): StageConfig;
+};
+
+const STAGES_DIR = path.resolve(__dirname, '../../infra/stages');
+const stages = readdirSync(STAGES_DIR)
+  .filter((name) => name.endsWith('.json'))
+  .map((name) => name.replace(/\.json$/, ''));
+const FILE = 'infra/stages/test.json';
+
+/** dev.json with some keys replaced (undefined: left out). */
+function devWith(changes: Record<string, unknown>): Record<string, unknown> {
+  const raw = JSON.parse(readFileSync(path.join(STAGES_DIR, 'dev.json'), 'utf8')) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined) delete raw[key];
+    else raw[key] = value;
+  }
+  return raw;
+}
+
+const checkDevWith = (changes: Record<string, unknown>) => () =>
+  stageConfig.check(FILE, 'test', devWith(changes));
+
+const reaction = (overrides: Record<string, unknown>) =>
+  JSON.stringify([
+    {
+      id: 'surge',
+      alarm: { name: 'dev-web-requests-high' },
+      target: { kind: 'auto-scaling-group', name: 'dev-apps-asg' },
+      action: { kind: 'add-capacity', by: 2 },
+      ...overrides,
+    },
+  ]);
+
+describe('stage files', () => {
+  it('has a dev and a prod stage', () => {
+    expect(stages).toEqual(expect.arrayContaining(['dev', 'prod']));
+  });
+
+  it.each(stages)('%s.json passes the checks of both reflexes', (stage) => {
+    const config = stageConfig.load(stage);
+    const dlq = 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq';
+
+    const recycler = loadRecyclerConfig({
+      CLUSTERS: config.clusters,
+      DRY_RUN: config.dryRun,
+      RECYCLER_POLICY: config.recyclerPolicy,
+      RECHECK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/buffer',
+      DEAD_LETTER_QUEUE_URL: dlq,
+    });
+    const reactor = loadAlarmReactorConfig({
+      DRY_RUN: config.dryRun,
+      ALARM_REACTIONS: config.alarmReactions,
+      DEAD_LETTER_QUEUE_URL: dlq,
+      AWS_MAX_ATTEMPTS: '4',
+    });
+
+    expect(recycler.clusters.length).toBeGreaterThan(0);
+    expect(reactor.reactions).toEqual(expect.any(Array));
+    expect(config.arns.autoScalingGroups!.length).toBeGreaterThan(0);
+    expect(config.arns.alarms!.length).toBeGreaterThan(0);
+  });
+
+  it('keeps dev without reactions and gives prod an example for a group and a service', () => {
+    expect(stageConfig.load('dev').alarmReactions).toBe('[]');
+    const prod = loadAlarmReactorConfig({
+      ALARM_REACTIONS: stageConfig.load('prod').alarmReactions,
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq',
+    });
+    expect(prod.reactions.map((r) => r.target.kind)).toEqual(
+      expect.arrayContaining(['auto-scaling-group', 'ecs-service']),
+    );
+  });
+
+  it('builds the ARNs the alarm reactor role is scoped to', () => {
+    const config = stageConfig.check(
+      FILE,
+      'test',
+      devWith({ autoScalingGroupNames: ['a-asg', 'b-asg'], alarmNamePrefixes: ['dev-', 'shared-'] }),
+    );
+    const texts = (key: string) => config.arns[key]!.map((arn) => arn['Fn::Sub']);
+
+    expect(texts('autoScalingGroups')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/a-asg',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}:autoScalingGroup:*:autoScalingGroupName/b-asg',
+    ]);
+    expect(texts('alarms')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:dev-*',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:shared-*',
+    ]);
+  });
+
+  it.each([
+    ['alarmReactions left out', { alarmReactions: undefined }, /alarmReactions must be a JSON string/],
+    ['alarmReactions as an array', { alarmReactions: [] }, /alarmReactions must be a JSON string/],
+    ['alarmReactions not JSON', { alarmReactions: '[{' }, /alarmReactions is not JSON/],
+    ['alarmReactions an object', { alarmReactions: '{}' }, /alarmReactions must be a JSON array/],
+    ['a reaction that is not an object', { alarmReactions: '[1]' }, /alarmReactions\[0\] must be an object/],
+    [
+      'a group that is not listed',
+      { alarmReactions: reaction({ target: { kind: 'auto-scaling-group', name: 'other-asg' } }) },
+      /alarmReactions\[0\] \(surge\) changes group "other-asg", which autoScalingGroupNames does not list/,
+    ],
+    [
+      'a service of a cluster that is not listed',
+      {
+        alarmReactions: reaction({
+          target: {
+            kind: 'ecs-service',
+            cluster: 'arn:aws:ecs:eu-west-1:111122223333:cluster/prod',
+            service: 'web',
+          },
+        }),
+      },
+      /alarmReactions\[0\] \(surge\) changes a service of cluster .*cluster\/prod", which clusters does not list/,
+    ],
+    [
+      'an alarm outside the prefixes',
+      { alarmReactions: reaction({ alarm: { prefix: 'prod-' } }) },
+      /alarmReactions\[0\] \(surge\) alarm prefix "prod-" does not start with one of alarmNamePrefixes/,
+    ],
+    ['no groups', { autoScalingGroupNames: undefined }, /autoScalingGroupNames must be a non-empty list/],
+    ['an empty group list', { autoScalingGroupNames: [] }, /autoScalingGroupNames must be a non-empty list/],
+    ['a group pattern', { autoScalingGroupNames: ['*'] }, /autoScalingGroupNames: "\*" must not contain \*/],
+    ['a group name twice', { autoScalingGroupNames: ['a', 'a'] }, /autoScalingGroupNames lists a name twice/],
+    ['no alarm prefixes', { alarmNamePrefixes: [] }, /alarmNamePrefixes must be a non-empty list/],
+    ['an empty alarm prefix', { alarmNamePrefixes: [''] }, /alarmNamePrefixes must be a non-empty list/],
+    ['a placeholder in a prefix', { alarmNamePrefixes: ['$x'] }, /alarmNamePrefixes: .* must not contain/],
+    ['an unknown key', { alarmReaction: '[]' }, /unknown keys: alarmReaction/],
+  ])('stops the package step on %s, naming the file and the key', (_, changes, message) => {
+    expect(checkDevWith(changes)).toThrow(message);
+    expect(checkDevWith(changes)).toThrow(/^infra\/stages\/test\.json: /);
+  });
+
+  it('accepts a reaction whose service cluster is given as an ARN of a configured cluster', () => {
+    const alarmReactions = reaction({
+      target: {
+        kind: 'ecs-service',
+        cluster: 'arn:aws:ecs:eu-west-1:111122223333:cluster/dev-apps',
+        service: 'web',
+      },
+    });
+    expect(checkDevWith({ alarmReactions })).not.toThrow();
+  });
+});
