@@ -10,8 +10,10 @@ export interface AlarmReactorBench {
   alarmToInServiceSeconds: number;
   applyCalls: { api: string; write: boolean }[];
   restoreCalls: { api: string; write: boolean }[];
-  /** Read the alarm, read the knob with its memory, remember, write: the design's floor. */
-  minimumCalls: number;
+  /** Apply: read the alarm, read the knob with its memory, remember (pending), write, mark done. */
+  minimumApplyCalls: number;
+  /** Restore: read the alarm, read the knob with its memory, write, forget. */
+  minimumRestoreCalls: number;
 }
 
 export async function measureAlarmReactor(): Promise<AlarmReactorBench> {
@@ -43,6 +45,7 @@ export async function measureAlarmReactor(): Promise<AlarmReactorBench> {
       inServiceAt !== undefined && alarmAt !== undefined ? inServiceAt - alarmAt : Number.NaN,
     applyCalls: callsAt(firstWrite),
     restoreCalls: callsAt(writes[1]?.at),
-    minimumCalls: 4,
+    minimumApplyCalls: 5,
+    minimumRestoreCalls: 4,
   };
 }

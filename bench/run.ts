@@ -179,11 +179,11 @@ async function main(): Promise<void> {
           ['alarm ALARM -> new instances in service', `${fixed(alarm.alarmToInServiceSeconds)} s`],
           [
             'AWS calls to apply (minimum the design needs)',
-            `${alarm.applyCalls.length} (${alarm.minimumCalls}): ${alarm.applyCalls.map((c) => c.api).join(', ')}`,
+            `${alarm.applyCalls.length} (${alarm.minimumApplyCalls}): ${alarm.applyCalls.map((c) => c.api).join(', ')}`,
           ],
           [
             'AWS calls to restore',
-            `${alarm.restoreCalls.length} (${alarm.minimumCalls}): ${alarm.restoreCalls.map((c) => c.api).join(', ')}`,
+            `${alarm.restoreCalls.length} (${alarm.minimumRestoreCalls}): ${alarm.restoreCalls.map((c) => c.api).join(', ')}`,
           ],
         ],
         [1],
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     );
     print(
       '   minimum: read the alarm (level-triggered), read the knob and the memory on the target (one call where the\n' +
-        '   target returns its tags), remember the change, make it. Restore: the same, forget instead of remember.',
+        '   target returns its tags), remember the change as pending, make it, mark it done. Restore: read, read, write, forget.',
     );
 
     const totalSeconds = (performance.now() - started) / 1000;

@@ -5,6 +5,7 @@ import { EventBridgeEnvelopeSchema } from '#events/envelope';
 
 export type AlarmReactorInput =
   | { kind: 'request'; alarmName: string; reportedState: string }
+  | { kind: 'sweep' }
   | { kind: 'ignored'; why: string }
   | { kind: 'rejected'; reason: string; issues: { path: string; message: string }[] };
 
@@ -12,6 +13,8 @@ export function readAlarmReactorInput(event: unknown): AlarmReactorInput {
   const envelope = EventBridgeEnvelopeSchema.safeParse(event);
   if (!envelope.success) return rejected('not an EventBridge event', envelope.error.issues);
   const { source, 'detail-type': detailType } = envelope.data;
+  // The every-minute schedule that drives the sweep arrives at the same function.
+  if (source === 'aws.events' && detailType === 'Scheduled Event') return { kind: 'sweep' };
   if (source !== 'aws.cloudwatch' || detailType !== 'CloudWatch Alarm State Change') {
     return { kind: 'ignored', why: `${source} / ${detailType} is not an alarm state change` };
   }

@@ -1,8 +1,9 @@
 // Alarm reactor: CloudWatch alarm state changes, delivered by EventBridge, turned into bounded,
-// reversible scaling changes.
+// reversible scaling changes; and, every minute, the sweep over the changes in place. One function for
+// both, with a reserved concurrency of 1: one actor on the scaling knobs at a time.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type AlarmReactorDeps, awsAlarmReactorDeps } from '#adapters/aws/alarmReactorPorts';
-import { ALARM_REFLEX, reactToAlarm } from '#app/reactToAlarm';
+import { ALARM_REFLEX, reactToAlarm, reviewReactions } from '#app/reactToAlarm';
 import { readAlarmReactorInput } from '#events/alarmReactorInput';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
@@ -12,6 +13,16 @@ export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
     const { ports, settings } = deps();
     metrics.addMetric('InputReceived', MetricUnit.Count, 1);
     const input = readAlarmReactorInput(event);
+    if (input.kind === 'sweep') {
+      // The next sweep, a minute later, is this one's retry: a failure is logged, not sent to the DLQ.
+      try {
+        return await reviewReactions(ports, settings);
+      } catch (error) {
+        logger.warn('sweep incomplete', { error });
+        metrics.addMetric('SweepIncomplete', MetricUnit.Count, 1);
+        return { status: 'incomplete' as const };
+      }
+    }
     if (input.kind === 'rejected') {
       // Never throw here: Lambda would retry an event that can only fail again.
       logger.warn('rejected input', { reason: input.reason, issues: input.issues });

@@ -16,6 +16,7 @@ import { ActionsFailedError } from '#runtime/errors';
 
 export const ALARM_REFLEX = 'alarm-reactor';
 
+/** Errors a retry cannot fix: the knob is gone, the value is not one it takes, the record does not fit. */
 const PERMANENT_ERRORS = new Set([
   'ScalingKnobNotFound',
   'UnsupportedKnob',
@@ -31,6 +32,8 @@ export interface AlarmReactorSettings {
 export type AlarmOutcome =
   | { status: 'ignored'; why: string }
   | { status: 'handled'; decisions: ReactionDecision['kind'][] };
+
+type Due = { reaction: Reaction; alarmName: string; alarm: AlarmDescription | undefined };
 
 /** An alarm changed state: look at every reaction it drives. */
 export async function reactToAlarm(
@@ -54,28 +57,31 @@ export async function reactToAlarm(
 }
 
 /**
- * The sweep: every reaction that has a change in place is looked at again, so an OK event that never
- * arrived, or an expiry, still puts the knob back.
+ * The sweep: every reaction with a change in place, and every reaction naming its alarm, is looked at
+ * again. An OK event that never arrived, an expiry, a change whose write failed, an ALARM that was held
+ * by a cooldown since run out: each is taken care of within a minute.
  */
 export async function reviewReactions(
   ports: AlarmReactorPorts,
   settings: AlarmReactorSettings,
 ): Promise<AlarmOutcome> {
-  const pending: { reaction: Reaction; alarmName: string; alarm: AlarmDescription | undefined }[] = [];
   const alarms = new Map<string, AlarmDescription | undefined>();
+  const describe = async (name: string) => {
+    if (!alarms.has(name)) alarms.set(name, await ports.alarms.describe(name, { withTags: false }));
+    return alarms.get(name);
+  };
+  const due: Due[] = [];
   for (const reaction of settings.reactions) {
     const memory = await ports.memory.load(reaction.target);
-    const record = memory.records[reaction.id];
-    if (!record) continue;
-    if (!alarms.has(record.alarm))
-      alarms.set(record.alarm, await ports.alarms.describe(record.alarm, { withTags: false }));
-    pending.push({ reaction, alarmName: record.alarm, alarm: alarms.get(record.alarm) });
+    // Prefix and tag reactions without a change in place name no alarm to look at.
+    const alarmName = memory.records[reaction.id]?.alarm ?? reaction.alarm.name;
+    if (alarmName) due.push({ reaction, alarmName, alarm: await describe(alarmName) });
   }
-  return runReactions(pending, ports, settings);
+  return runReactions(due, ports, settings);
 }
 
 async function runReactions(
-  items: { reaction: Reaction; alarmName: string; alarm: AlarmDescription | undefined }[],
+  items: Due[],
   ports: AlarmReactorPorts,
   settings: AlarmReactorSettings,
 ): Promise<AlarmOutcome> {
@@ -89,11 +95,12 @@ async function runReactions(
       const message = `${(error as Error).name}: ${(error as Error).message}`;
       const decided = (error as { decision?: string }).decision;
       record(ports, settings, reaction, alarmName, 'failed', decided ?? 'look', message);
-      // A retry cannot fix these (the knob is gone, the value is not one it takes, the record does
-      // not fit a tag): logged and metered as failed, and the other reactions go on.
-      if (!PERMANENT_ERRORS.has((error as Error).name)) {
-        failures.push({ action: reaction.id, target: describeKnob(knobOf(reaction)), error: message });
+      if (PERMANENT_ERRORS.has((error as Error).name)) {
+        // Logged and metered as failed, never retried; a change that never happened is not remembered.
+        if (decided === 'apply') await forgetQuietly(reaction, ports);
+        continue;
       }
+      failures.push({ action: reaction.id, target: describeKnob(knobOf(reaction)), error: message });
     }
   }
   if (failures.length > 0) throw new ActionsFailedError(failures);
@@ -140,28 +147,39 @@ async function carryOut(
   ports: AlarmReactorPorts,
 ): Promise<void> {
   const knob = knobOf(reaction);
+  const save = (record: Parameters<AlarmReactorPorts['memory']['save']>[1]['record'], at: Date) =>
+    ports.memory.save(reaction.target, { reactionId: reaction.id, record, lastChangeAt: at });
   switch (decision.kind) {
-    case 'apply':
-      // Remember first: a write that then fails is finished by the retry (the record says what to set);
-      // a write before the record could be applied twice ("add 2" on top of the first 2).
-      await ports.memory.save(reaction.target, {
-        reactionId: reaction.id,
-        record: { alarm: alarmName, before: decision.before, set: decision.value, at: now },
-        lastChangeAt: now,
-      });
+    case 'apply': {
+      // Remember first, as pending: a write that then fails is finished by the retry (the record says
+      // what to set); a write before the record could be applied twice ("add 2" on top of the first 2).
+      // Once written the record stops being pending, so a person moving the knob back is not undone.
+      const at = decision.recordedAt ?? now;
+      const done = { alarm: alarmName, before: decision.before, set: decision.value, at };
+      await save({ ...done, pending: true }, at);
       await ports.scaling.write(knob, decision.value);
+      await save(done, at);
       break;
+    }
     case 'restore':
+      // A restore is never delayed by the cooldown, but it starts one: the next change waits.
       await ports.scaling.write(knob, decision.value);
-      await ports.memory.save(reaction.target, { reactionId: reaction.id, record: null, lastChangeAt: now });
+      await save(null, now);
       break;
     case 'forget':
-      await ports.memory.save(reaction.target, {
-        reactionId: reaction.id,
-        record: null,
-        lastChangeAt: lastChangeAt ?? now,
-      });
+      await save(null, lastChangeAt ?? now);
       break;
+  }
+}
+
+async function forgetQuietly(reaction: Reaction, ports: AlarmReactorPorts): Promise<void> {
+  try {
+    const memory = await ports.memory.load(reaction.target);
+    if (!memory.records[reaction.id]) return;
+    const lastChangeAt = memory.lastChangeAt ?? ports.clock.now();
+    await ports.memory.save(reaction.target, { reactionId: reaction.id, record: null, lastChangeAt });
+  } catch {
+    // The record stays; the next look meets the same permanent error and tries this again.
   }
 }
 

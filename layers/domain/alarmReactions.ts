@@ -108,6 +108,16 @@ export const ReactionsSchema = z.array(ReactionSchema).superRefine((reactions, c
   const ids = reactions.map((r) => r.id);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   if (twice) ctx.addIssue({ code: 'custom', message: `reaction id ${twice} is used twice` });
+  // Two reactions on one knob would each take the other's change for a person's and restore wrongly.
+  const knobs = reactions.map((r) => JSON.stringify(knobOf(r)));
+  const shared = knobs.findIndex((k, i) => knobs.indexOf(k) !== i);
+  if (shared >= 0) {
+    const first = reactions[knobs.indexOf(knobs[shared]!)]!.id;
+    ctx.addIssue({
+      code: 'custom',
+      message: `reactions ${first} and ${reactions[shared]!.id} turn the same knob; combine their alarms in a composite alarm`,
+    });
+  }
 });
 
 // --- knobs ---------------------------------------------------------------------------------------------
@@ -173,6 +183,8 @@ export interface ReactionRecord {
   before: KnobValue;
   set: KnobValue;
   at: Date;
+  /** Recorded, not yet written: only a pending change is finished when the knob still shows `before`. */
+  pending?: boolean;
 }
 
 export interface TargetMemory {
@@ -196,7 +208,7 @@ export interface ReactionObservation {
 }
 
 export type ReactionDecision =
-  | { kind: 'apply'; value: KnobValue; before: KnobValue }
+  | { kind: 'apply'; value: KnobValue; before: KnobValue; recordedAt?: Date }
   | { kind: 'restore'; value: KnobValue; set: KnobValue; why: string }
   | { kind: 'forget'; why: string }
   | { kind: 'hold'; why: string }
@@ -206,15 +218,24 @@ export function decideReaction(obs: ReactionObservation): ReactionDecision {
   const { reaction, current, memory, now } = obs;
   const record = memory.records[reaction.id];
   if (!current) return { kind: 'hold', why: `${describeKnob(knobOf(reaction))} not found` };
+  // A change belongs to the alarm that caused it: another alarm of a prefix or tag reaction neither
+  // undoes it nor adds to it.
+  if (record && record.alarm !== obs.alarmName)
+    return { kind: 'none', why: `change in place for ${record.alarm}` };
 
   const expired =
     record &&
     reaction.expireAfterSeconds !== undefined &&
     secondsSince(record.at, now) >= reaction.expireAfterSeconds;
-  if (record && (obs.alarmState === 'OK' || expired)) {
-    const why = expired ? `expired after ${reaction.expireAfterSeconds}s` : `${obs.alarmName} is OK`;
-    if (sameValue(current.value, record.before))
+  // A deleted alarm will never say OK: its change is undone as if it had.
+  const over = obs.alarmState === 'OK' || obs.alarmState === 'missing';
+  if (record && (over || expired)) {
+    const why = expired
+      ? `expired after ${reaction.expireAfterSeconds}s`
+      : `${obs.alarmName} is ${obs.alarmState}`;
+    if (sameValue(current.value, record.before)) {
       return { kind: 'forget', why: `already back at ${describeValue(record.before)}` };
+    }
     // A person (or another system) moved the knob after us: theirs is the newer decision.
     if (!sameValue(current.value, record.set)) {
       return {
@@ -226,20 +247,15 @@ export function decideReaction(obs: ReactionObservation): ReactionDecision {
     return { kind: 'restore', value: record.before, set: record.set, why };
   }
 
-  // A change whose record was written but whose write failed is finished, not started again.
-  if (
-    record &&
-    obs.alarmState === 'ALARM' &&
-    sameValue(current.value, record.before) &&
-    !sameValue(record.before, record.set)
-  ) {
-    return { kind: 'apply', value: record.set, before: record.before };
-  }
   if (obs.alarmState !== 'ALARM') {
     return {
       kind: 'none',
       why: `${obs.alarmName} is ${obs.alarmState}${record ? ', change still in place' : ''}`,
     };
+  }
+  if (record?.pending && sameValue(current.value, record.before)) {
+    // Recorded, then the write failed: finish it, keeping the record's time (expiry, cooldown).
+    return { kind: 'apply', value: record.set, before: record.before, recordedAt: record.at };
   }
   if (record) return { kind: 'none', why: 'already applied for this alarm' };
   if (memory.lastChangeAt && secondsSince(memory.lastChangeAt, now) < reaction.cooldownSeconds) {
@@ -247,10 +263,17 @@ export function decideReaction(obs: ReactionObservation): ReactionDecision {
     return { kind: 'hold', why: `cooldown: ${targetKey(reaction.target)} changed ${left}s too recently` };
   }
   const wanted = computeValue(reaction, current);
-  if (sameValue(wanted, current.value)) {
+  const { action } = reaction;
+  // Bounds can pull a value the wrong way (desired 8, max 6): an "add" must never remove.
+  const backwards =
+    action.kind === 'add-capacity' &&
+    (action.by > 0
+      ? (wanted as number) <= (current.value as number)
+      : (wanted as number) >= (current.value as number));
+  if (sameValue(wanted, current.value) || backwards) {
     return {
       kind: 'hold',
-      why: `bound reached: ${describeKnob(knobOf(reaction))} already at ${describeValue(current.value)}`,
+      why: `bound reached: ${describeKnob(knobOf(reaction))} at ${describeValue(current.value)}, bounds allow ${describeValue(wanted)}`,
     };
   }
   return { kind: 'apply', value: wanted, before: current.value };

@@ -72,6 +72,9 @@ export function twinAlarmReactorPorts(
         }
         const where = `${target.cluster}/${target.service}`;
         if (setting.kind === 'desired') {
+          // As the adapter: a service under Application Auto Scaling has no desired-count knob to turn.
+          call('DescribeScalableTargets', where, false);
+          if (scaling.serviceScaling(target.cluster, target.service)) return undefined;
           call('DescribeServices', where, false);
           const service = world.service(target.cluster, target.service);
           return service ? { value: service.desiredCount } : undefined;
@@ -152,16 +155,12 @@ export function twinAlarmReactorPorts(
         return { records: { ...(memory?.records ?? {}) }, lastChangeAt: memory?.lastChangeAt };
       },
       async save(target, change) {
-        const removing = change.record === null;
-        const api =
-          target.kind === 'auto-scaling-group'
-            ? removing
-              ? 'DeleteTags'
-              : 'CreateOrUpdateTags'
-            : removing
-              ? 'UntagResource'
-              : 'TagResource';
-        call(api, `${keyOf(target)} ${change.reactionId}`, true);
+        // As the adapter: the record and last-change are written together; dropping a record writes
+        // last-change, then deletes the record's tag.
+        const asg = target.kind === 'auto-scaling-group';
+        call(asg ? 'CreateOrUpdateTags' : 'TagResource', `${keyOf(target)} ${change.reactionId}`, true);
+        if (change.record === null)
+          call(asg ? 'DeleteTags' : 'UntagResource', `${keyOf(target)} ${change.reactionId}`, true);
         const memory = memories.get(keyOf(target)) ?? { records: {} as Record<string, ReactionRecord> };
         if (change.record) memory.records[change.reactionId] = change.record;
         else delete memory.records[change.reactionId];

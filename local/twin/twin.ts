@@ -5,7 +5,6 @@
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
 import { recheckMessage } from '#events/recheck';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
-import { createAlarmReactorSweepHandler } from '#functions/alarmReactorSweep';
 import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
 import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
@@ -128,11 +127,22 @@ export class Twin {
       taskRecyclerWiring.sweepFunctionName,
       createTaskRecyclerSweepHandler(deps),
     );
-    this.every(
-      alarmReactorWiring.sweepRateSeconds,
-      alarmReactorWiring.sweepFunctionName,
-      createAlarmReactorSweepHandler(alarmDeps),
-    );
+    // The alarm reactor's schedule invokes the reactor itself, asynchronously, like its alarm rule.
+    const everyMinute = () => {
+      this.alarmReactor.invoke({
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        version: '0',
+        id: this.world.newId(),
+        account: this.world.account,
+        time: this.scheduler.now().toISOString(),
+        region: this.world.region,
+        resources: [],
+        detail: {},
+      });
+      this.scheduler.after(alarmReactorWiring.sweepRateSeconds, 'alarm reactor schedule', everyMinute);
+    };
+    this.scheduler.after(alarmReactorWiring.sweepRateSeconds, 'alarm reactor schedule', everyMinute);
   }
 
   get settingsForTests(): RecyclerSettings {

@@ -18,10 +18,12 @@ export const taskRecyclerWiring = {
   ],
 } as const;
 
-/** The twin's copy of the alarm reactor's deployment: EventBridge invokes the function directly. */
+/**
+ * The twin's copy of the alarm reactor's deployment: EventBridge invokes the function directly, for
+ * alarm events and for the every-minute sweep alike.
+ */
 export const alarmReactorWiring = {
   functionName: 'alarmReactor',
-  sweepFunctionName: 'alarmReactorSweep',
   /** Lambda's asynchronous invocation retries, before the on-failure destination. */
   retryAttempts: 2,
   sweepRateSeconds: 60,

@@ -524,6 +524,35 @@ describe('Auto Scaling group scale-in', () => {
 describe('ECS service desired count', () => {
   const desired = knob(SERVICE, { kind: 'desired' });
 
+  beforeEach(() => {
+    // Not under Application Auto Scaling: the desired count is the reactor's to turn.
+    applicationAutoScaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
+  });
+
+  it('has no desired-count knob when Application Auto Scaling manages the service', async () => {
+    // Prepare
+    applicationAutoScaling.on(DescribeScalableTargetsCommand).resolves({
+      ScalableTargets: [
+        {
+          ServiceNamespace: 'ecs',
+          ResourceId: 'service/prod/web',
+          ScalableDimension: 'ecs:service:DesiredCount',
+          MinCapacity: 2,
+          MaxCapacity: 8,
+          RoleARN: 'arn:aws:iam::111122223333:role/aas',
+          CreationTime: new Date(0),
+        },
+      ],
+    });
+
+    // Act
+    const reading = await controls.read(desired);
+
+    // Assess
+    expect(reading).toBeUndefined();
+    expect(ecs).not.toHaveReceivedCommand(DescribeServicesCommand);
+  });
+
   it('reads the desired count of the service', async () => {
     // Prepare
     ecs.on(DescribeServicesCommand).resolves({

@@ -96,9 +96,9 @@ describe('decideReaction', () => {
     expect(decision.kind).toBe('none');
   });
 
-  it('finishes a change whose record was written but whose write failed', () => {
+  it('finishes a change whose record was written but whose write failed, keeping its time', () => {
     // Prepare
-    const record = { alarm: 'prod-web-requests-high', before: 2, set: 4, at: secondsAgo(30) };
+    const record = { alarm: 'prod-web-requests-high', before: 2, set: 4, at: secondsAgo(30), pending: true };
 
     // Act
     const decision = decideReaction(
@@ -106,7 +106,61 @@ describe('decideReaction', () => {
     );
 
     // Assess
-    expect(decision).toEqual({ kind: 'apply', value: 4, before: 2 });
+    expect(decision).toEqual({ kind: 'apply', value: 4, before: 2, recordedAt: record.at });
+  });
+
+  it('does not fight a person who moved the knob back during the alarm', () => {
+    // Prepare: the change was written (not pending); someone set desired back to 2
+    const record = { alarm: 'prod-web-requests-high', before: 2, set: 4, at: secondsAgo(300) };
+
+    // Act
+    const decision = decideReaction(
+      observe({ memory: { records: { surge: record }, lastChangeAt: record.at } }),
+    );
+
+    // Assess
+    expect(decision.kind).toBe('none');
+  });
+
+  it('leaves a change made for one alarm alone when another alarm of the reaction goes OK', () => {
+    // Prepare: a prefix reaction; the change was made for ...-requests-high, ...-5xx went OK
+    const prefixed = reaction({ alarm: { prefix: 'prod-web-' } });
+    const record = { alarm: 'prod-web-requests-high', before: 2, set: 4, at: secondsAgo(300) };
+
+    // Act
+    const decision = decideReaction(
+      observe({
+        reaction: prefixed,
+        alarmName: 'prod-web-5xx',
+        alarmState: 'OK',
+        current: { value: 4 },
+        memory: { records: { surge: record } },
+      }),
+    );
+
+    // Assess
+    expect(decision).toEqual({ kind: 'none', why: expect.stringContaining('prod-web-requests-high') });
+  });
+
+  it('never removes capacity to add capacity: above the bound is a hold, not a cut', () => {
+    // Act
+    const decision = decideReaction(observe({ current: { value: 8, limits: { min: 1, max: 10 } } }));
+
+    // Assess
+    expect(decision).toEqual({ kind: 'hold', why: expect.stringContaining('bound reached') });
+  });
+
+  it('undoes the change of an alarm that no longer exists', () => {
+    // Prepare
+    const record = { alarm: 'prod-web-requests-high', before: 2, set: 4, at: secondsAgo(300) };
+
+    // Act
+    const decision = decideReaction(
+      observe({ alarmState: 'missing', current: { value: 4 }, memory: { records: { surge: record } } }),
+    );
+
+    // Assess
+    expect(decision).toMatchObject({ kind: 'restore', value: 2 });
   });
 
   it('restores the value from before when the alarm is OK', () => {
@@ -251,6 +305,15 @@ describe('reaction configuration', () => {
       expect(parsed.error!.issues.map((i) => i.path.join('.'))).toContainEqual(
         expect.stringContaining(field),
       );
+  });
+
+  it('refuses two reactions on the same knob: each would take the other for a person', () => {
+    // Act
+    const parsed = ReactionsSchema.safeParse([reaction(), { ...reaction(), id: 'other' }]);
+
+    // Assess
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues[0]!.message).toContain('same knob');
   });
 
   it('refuses two reactions with the same id: each names a tag on its target', () => {

@@ -71,6 +71,7 @@ describe('alarmReactor handler', () => {
     expect(writes(twin)).toEqual([
       expect.stringMatching(/^CreateOrUpdateTags asg\/prod-asg/),
       'SetDesiredCapacity prod-asg desired=4',
+      expect.stringMatching(/^CreateOrUpdateTags asg\/prod-asg/),
     ]);
   });
 

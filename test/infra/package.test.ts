@@ -318,15 +318,10 @@ const PLATFORM_ACTIONS: Record<string, string[]> = {
   [recycler.sweepFunctionName]: LAMBDA_ACTIONS,
   // The alarm reactor's UpdateService sets a desired count only: no role passes.
   [reactor.functionName]: LAMBDA_ACTIONS,
-  [reactor.sweepFunctionName]: LAMBDA_ACTIONS,
 };
 
-const ALL_FUNCTIONS = [
-  recycler.functionName,
-  recycler.sweepFunctionName,
-  reactor.functionName,
-  reactor.sweepFunctionName,
-];
+/** The alarm reactor's sweep is its own schedule, not a function: three functions in all. */
+const ALL_FUNCTIONS = [recycler.functionName, recycler.sweepFunctionName, reactor.functionName];
 
 /**
  * Actions whose service defines no resource type for them (or, for ListTasks, none a Fargate task has; for
@@ -424,7 +419,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
   it('gives every rule target a retry policy and a dead-letter queue EventBridge may write to', () => {
     const rules = resourcesOf('AWS::Events::Rule');
-    // The recycler's rules, the alarm reactor's rule, and the two sweeps' schedules.
+    // The recycler's rules, the alarm reactor's rule, and the two schedules (the recycler's sweep function,
+    // the alarm reactor's sweep).
     expect(rules.length).toBeGreaterThanOrEqual(recycler.rules.length + 3);
 
     for (const [ruleId, rule] of rules) {
@@ -471,19 +467,56 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(recyclerFn.ReservedConcurrentExecutions).toBe(1);
   });
 
-  it.each([
-    ['task recycler', recycler],
-    ['alarm reactor', reactor],
-  ])('sweeps the %s at the twin rate, without retries, failures kept in a dead-letter queue', (_, wiring) => {
-    const schedules = rulesInvoking(wiring.sweepFunctionName);
-    const { retries, onFailure } = invokeConfigOf(wiring.sweepFunctionName);
+  it('sweeps the task recycler at the twin rate, without retries, failures kept in a dead-letter queue', () => {
+    const schedules = rulesInvoking(recycler.sweepFunctionName);
+    const { retries, onFailure } = invokeConfigOf(recycler.sweepFunctionName);
 
     expect(schedules).toHaveLength(1);
     expect(rateSeconds(schedules[0]![1].Properties.ScheduleExpression as string)).toBe(
-      wiring.sweepRateSeconds,
+      recycler.sweepRateSeconds,
     );
     expect(retries).toBe(0);
     resource(onFailure, 'AWS::SQS::Queue');
+  });
+
+  it('sweeps the alarm reactor from the reactor itself, at the twin rate, under its one-at-a-time lock', () => {
+    const reactorId = functionLogicalId(reactor.functionName);
+    const schedules = rulesInvoking(reactor.functionName).filter(
+      ([, rule]) => rule.Properties.ScheduleExpression !== undefined,
+    );
+    expect(schedules).toHaveLength(1);
+    const [[scheduleId, schedule]] = schedules as [[string, Resource]];
+    const targets = schedule.Properties.Targets as {
+      Arn: unknown;
+      Input?: unknown;
+      InputPath?: unknown;
+      InputTransformer?: unknown;
+      RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+      DeadLetterConfig?: { Arn: unknown };
+    }[];
+    const alarmRule = resource(`${reactor.rule.name}Rule`, 'AWS::Events::Rule').Properties;
+    const alarmRuleDlq = getAttArn(
+      (alarmRule.Targets as { DeadLetterConfig?: { Arn: unknown } }[])[0]!.DeadLetterConfig?.Arn,
+    );
+
+    expect(rateSeconds(schedule.Properties.ScheduleExpression as string)).toBe(reactor.sweepRateSeconds);
+    expect(schedule.Properties.State).toBe('ENABLED');
+    expect(targets.map((target) => getAttArn(target.Arn))).toEqual([reactorId]);
+    // The handler tells a sweep by the Scheduled Event itself (source aws.events): nothing replaces it.
+    expect(targets[0]!.Input).toBeUndefined();
+    expect(targets[0]!.InputPath).toBeUndefined();
+    expect(targets[0]!.InputTransformer).toBeUndefined();
+    // EventBridge retries a tick it cannot hand over, until the next one supersedes it, then keeps it in
+    // the reactor's rule dead-letter queue.
+    expect(targets[0]!.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
+    expect(targets[0]!.RetryPolicy?.MaximumEventAgeInSeconds).toBeLessThanOrEqual(reactor.sweepRateSeconds);
+    expect(getAttArn(targets[0]!.DeadLetterConfig?.Arn)).toBe(alarmRuleDlq);
+    expect(eventBridgeSendersTo(alarmRuleDlq)).toContain(scheduleId);
+
+    // One function, so the sweep is under the reactor's reserved concurrency of 1: it cannot put a knob
+    // back while an alarm event acts on it. No sweep function, role or log group of its own.
+    expect(resource(reactorId, 'AWS::Lambda::Function').Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(Object.keys(template.Resources).filter((id) => id.startsWith('AlarmReactorSweep'))).toEqual([]);
   });
 
   it('invokes the alarm reactor straight from its rule, with the very pattern file the twin routes with', () => {
@@ -503,24 +536,29 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(targets[0]!.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
     const ruleDlq = getAttArn(targets[0]!.DeadLetterConfig?.Arn);
     expect(resource(ruleDlq, 'AWS::SQS::Queue').Properties.SqsManagedSseEnabled).toBe(true);
-    expect(eventBridgeSendersTo(ruleDlq)).toEqual(
-      expect.arrayContaining([ruleId, rulesInvoking(reactor.sweepFunctionName)[0]![0]]),
-    );
-    // The one rule that invokes it; the sweep's schedule invokes only the sweep.
-    expect(rulesInvoking(reactor.functionName).map(([id]) => id)).toEqual([ruleId]);
+    // The two rules that invoke it: this one, and the schedule that drives its sweep.
+    const invokers = rulesInvoking(reactor.functionName).map(([id]) => id);
+    const [scheduleId] = invokers.filter((id) => id !== ruleId);
+    expect(invokers.sort()).toEqual([ruleId, scheduleId!].sort());
+    expect(resource(scheduleId!).Properties.EventPattern).toBeUndefined();
+    expect(eventBridgeSendersTo(ruleDlq).sort()).toEqual([ruleId, scheduleId!].sort());
 
-    // EventBridge may invoke the reactor from this rule only.
+    // EventBridge may invoke the reactor from these two rules only.
     const permissions = resourcesOf('AWS::Lambda::Permission').filter(
       ([, permission]) => getAttArn(permission.Properties.FunctionName) === reactorId,
     );
-    expect(permissions.map(([, permission]) => permission.Properties)).toEqual([
-      {
+    expect(
+      permissions
+        .map(([, permission]) => permission.Properties)
+        .sort((a, b) => getAttArn(a.SourceArn).localeCompare(getAttArn(b.SourceArn))),
+    ).toEqual(
+      [ruleId, scheduleId!].sort().map((sourceId) => ({
         FunctionName: { 'Fn::GetAtt': [reactorId, 'Arn'] },
         Action: 'lambda:InvokeFunction',
         Principal: 'events.amazonaws.com',
-        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
-      },
-    ]);
+        SourceArn: { 'Fn::GetAtt': [sourceId, 'Arn'] },
+      })),
+    );
   });
 
   it('retries the alarm reactor as often as the twin does, one invocation at a time, then keeps the event', () => {
@@ -531,9 +569,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
     expect(retries).toBe(reactor.retryAttempts);
     expect(reactorFn.ReservedConcurrentExecutions).toBe(1);
-    // Failed invocations, rejected input and failed sweeps all land in the one dead-letter queue.
+    // Failed invocations (alarm events and sweeps alike) and rejected input all land in the one
+    // dead-letter queue.
     expect(refOf(env.DEAD_LETTER_QUEUE_URL)).toBe(onFailure);
-    expect(invokeConfigOf(reactor.sweepFunctionName).onFailure).toBe(onFailure);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.SqsManagedSseEnabled).toBe(true);
   });
@@ -603,10 +641,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
   it('never grants an action with a wildcard, anywhere in the template', () => {
     const statements = statementsIn(template.Resources);
     expect(statements.length).toBeGreaterThan(25);
-    // The alarm reactor's roles are among them.
-    for (const functionName of [reactor.functionName, reactor.sweepFunctionName]) {
-      expect(roleStatements(roleOf(functionName)).length).toBeGreaterThan(5);
-    }
+    // The alarm reactor's role is among them.
+    expect(roleStatements(roleOf(reactor.functionName)).length).toBeGreaterThan(5);
 
     for (const statement of statements) {
       expect(statement.NotAction).toBeUndefined();
@@ -640,7 +676,6 @@ describe('serverless package (offline, no AWS credentials)', () => {
     );
     // Neither reflex is granted the other's adapters.
     expect(recyclerAdapters.filter((file) => reactorAdapters.includes(file))).toEqual(['sqsDeadLetters.ts']);
-    expect(adaptersOf(reactor.sweepFunctionName)).toEqual(reactorAdapters);
     // The recycler's sweep is granted a part of what its ports file builds.
     expect(adaptersOf(recycler.sweepFunctionName)).toEqual(
       expect.arrayContaining(adapterFilesOf(recycler.sweepFunctionName)),
@@ -774,11 +809,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
       }
     }
     // The alarm reactor's dead letters go to its own queue, not the recycler's.
-    for (const functionName of [reactor.functionName, reactor.sweepFunctionName]) {
-      const queues = roleStatements(roleOf(functionName))
-        .filter((s) => asList(s.Action).includes('sqs:SendMessage'))
-        .flatMap((s) => asList(s.Resource).map(getAttArn));
-      expect(queues).toEqual([invokeConfigOf(functionName).onFailure]);
-    }
+    const reactorQueues = roleStatements(roleOf(reactor.functionName))
+      .filter((s) => asList(s.Action).includes('sqs:SendMessage'))
+      .flatMap((s) => asList(s.Resource).map(getAttArn));
+    expect(reactorQueues).toEqual([invokeConfigOf(reactor.functionName).onFailure]);
   });
 });

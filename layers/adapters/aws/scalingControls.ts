@@ -88,6 +88,9 @@ export class AwsScalingControls implements ScalingControls {
     }
     switch (setting.kind) {
       case 'desired':
+        // A service under Application Auto Scaling has its desired count set by it: changing the count
+        // would be undone at the next evaluation. The knob is not there; the reaction holds.
+        if (await this.readServiceRange(target)) return undefined;
         return this.readServiceDesired(target);
       case 'capacity-range':
         return this.readServiceRange(target);

@@ -207,16 +207,19 @@ export function memoryOf(tags: Record<string, string>): TargetMemory {
 }
 
 export function encodeRecord(reactionId: string, record: ReactionRecord): string {
-  const text = `t=${record.at.toISOString()} b=${encodeValue(record.before)} s=${encodeValue(record.set)} a=${encodeAlarm(record.alarm)}`;
+  // p=1 marks a change recorded but not yet written (see decideReaction); it sits before the alarm,
+  // which runs to the end of the value.
+  const pending = record.pending ? ' p=1' : '';
+  const text = `t=${record.at.toISOString()} b=${encodeValue(record.before)} s=${encodeValue(record.set)}${pending} a=${encodeAlarm(record.alarm)}`;
   // UTF-16 units, never fewer than the characters AWS counts: a value this accepts, AWS accepts.
   if (text.length > TAG_VALUE_MAX) throw new ReactionRecordTooLarge(reactionId, text.length);
   return text;
 }
 
 export function decodeRecord(text: string): ReactionRecord | undefined {
-  const match = /^t=(\S+) b=(\S+) s=(\S+) a=(.+)$/.exec(text);
+  const match = /^t=(\S+) b=(\S+) s=(\S+)( p=1)? a=(.+)$/.exec(text);
   if (!match) return undefined;
-  const [, at = '', before = '', set = '', alarm = ''] = match;
+  const [, at = '', before = '', set = '', pending, alarm = ''] = match;
   const decoded = {
     at: decodeTime(at),
     before: decodeValue(before),
@@ -224,7 +227,8 @@ export function decodeRecord(text: string): ReactionRecord | undefined {
     alarm: decodeAlarm(alarm),
   };
   if (!decoded.at || decoded.before === undefined || decoded.set === undefined) return undefined;
-  return { alarm: decoded.alarm, before: decoded.before, set: decoded.set, at: decoded.at };
+  const record = { alarm: decoded.alarm, before: decoded.before, set: decoded.set, at: decoded.at };
+  return pending ? { ...record, pending: true } : record;
 }
 
 // Numbers as JavaScript writes them (String(n)), so they read back exactly.
