@@ -10,6 +10,8 @@ import {
   matchesAlarm,
   type Reaction,
   type ReactionDecision,
+  type TargetMemory,
+  targetKey,
 } from '#domain/alarmReactions';
 import type { AlarmDescription, AlarmReactorPorts, JournalEntry } from '#ports';
 import { ActionsFailedError } from '#runtime/errors';
@@ -33,7 +35,12 @@ export type AlarmOutcome =
   | { status: 'ignored'; why: string }
   | { status: 'handled'; decisions: ReactionDecision['kind'][] };
 
-type Due = { reaction: Reaction; alarmName: string; alarm: AlarmDescription | undefined };
+type Due = {
+  reaction: Reaction;
+  alarmName: string;
+  alarm: AlarmDescription | undefined;
+  memory?: TargetMemory;
+};
 
 /** An alarm changed state: look at every reaction it drives. */
 export async function reactToAlarm(
@@ -75,7 +82,7 @@ export async function reviewReactions(
     const memory = await ports.memory.load(reaction.target);
     // Prefix and tag reactions without a change in place name no alarm to look at.
     const alarmName = memory.records[reaction.id]?.alarm ?? reaction.alarm.name;
-    if (alarmName) due.push({ reaction, alarmName, alarm: await describe(alarmName) });
+    if (alarmName) due.push({ reaction, alarmName, alarm: await describe(alarmName), memory });
   }
   return runReactions(due, ports, settings);
 }
@@ -88,9 +95,22 @@ async function runReactions(
   const decisions: ReactionDecision['kind'][] = [];
   const failures: ActionsFailedError['failures'] = [];
   // One after another: two reactions on one target must each see the other's change.
-  for (const { reaction, alarmName, alarm } of items) {
+  for (const [index, { reaction, alarmName, alarm, memory }] of items.entries()) {
+    // The memory the sweep already read is still current unless an earlier reaction changed that target.
+    const fresh = items
+      .slice(0, index)
+      .some((d) => targetKey(d.reaction.target) === targetKey(reaction.target));
     try {
-      decisions.push(await runReaction(reaction, alarmName, alarm?.state ?? 'missing', ports, settings));
+      decisions.push(
+        await runReaction(
+          reaction,
+          alarmName,
+          alarm?.state ?? 'missing',
+          ports,
+          settings,
+          fresh ? undefined : memory,
+        ),
+      );
     } catch (error) {
       const message = `${(error as Error).name}: ${(error as Error).message}`;
       const decided = (error as { decision?: string }).decision;
@@ -113,9 +133,13 @@ async function runReaction(
   alarmState: AlarmState | 'missing',
   ports: AlarmReactorPorts,
   settings: AlarmReactorSettings,
+  known?: TargetMemory,
 ): Promise<ReactionDecision['kind']> {
   const knob = knobOf(reaction);
-  const [memory, current] = await Promise.all([ports.memory.load(reaction.target), ports.scaling.read(knob)]);
+  const [memory, current] = await Promise.all([
+    known ?? ports.memory.load(reaction.target),
+    ports.scaling.read(knob),
+  ]);
   const now = ports.clock.now();
   const decision = decideReaction({ now, reaction, alarmState, alarmName, current, memory });
 
