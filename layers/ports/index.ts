@@ -9,6 +9,7 @@ import type {
   ScalingTarget,
   TargetMemory,
 } from '#domain/alarmReactions';
+import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
 import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef, Task } from '#domain/model';
 
 export type TaskStatusFilter = 'RUNNING' | 'STOPPED';
@@ -160,4 +161,47 @@ export interface AlarmReactorPorts {
   clock: Clock;
   journal: ActionJournal;
   deadLetters: DeadLetters;
+}
+
+// --- instance lifecycle ---------------------------------------------------------------------------------
+
+export interface LifecycleActionRef {
+  groupName: string;
+  hookName: string;
+  instanceId: string;
+  token: string;
+}
+
+export interface LifecycleActions {
+  /** Completing an action that is already complete (or timed out) succeeds: the hook is done either way. */
+  complete(action: LifecycleActionRef, result: 'CONTINUE' | 'ABANDON'): Promise<void>;
+  heartbeat(action: LifecycleActionRef): Promise<void>;
+  /** The hook's heartbeat timeout and default result, and whether the group's capacity provider drains. */
+  hookSettings(
+    groupName: string,
+    hookName: string,
+  ): Promise<
+    | { heartbeatTimeoutSeconds: number; defaultResult: 'CONTINUE' | 'ABANDON'; managedDraining: boolean }
+    | undefined
+  >;
+}
+
+export interface ContainerInstances {
+  /** The ECS container instance on an EC2 instance, with its tasks; undefined before the agent registers. */
+  describe(cluster: string, ec2InstanceId: string): Promise<ContainerInstanceView | undefined>;
+  /** Draining an instance that is already draining succeeds. */
+  drain(cluster: string, ec2InstanceId: string): Promise<void>;
+  stopTasks(cluster: string, taskArns: string[], reason: string): Promise<void>;
+}
+
+export interface InstanceTargets {
+  /** Where the instance is a target (instance targets: id = instance id), in the given target groups. */
+  targetsOf(ec2InstanceId: string, targetGroupArns: string[]): Promise<TargetView[]>;
+  register(ec2InstanceId: string, targets: { targetGroupArn: string; port: number }[]): Promise<void>;
+  deregister(ec2InstanceId: string, targets: { targetGroupArn: string; port: number }[]): Promise<void>;
+}
+
+export interface Workflows {
+  /** Starts a workflow run; a run with the same name already started is not an error: `started: false`. */
+  start(workflow: string, name: string, input: unknown): Promise<{ started: boolean; runId: string }>;
 }

@@ -5,6 +5,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -14,6 +15,7 @@ export interface AwsClients {
   cloudWatch: CloudWatchClient;
   ecs: ECSClient;
   elbv2: ElasticLoadBalancingV2Client;
+  sfn: SFNClient;
   sns: SNSClient;
   sqs: SQSClient;
 }
@@ -45,6 +47,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     cloudWatch: new CloudWatchClient(config),
     ecs: new ECSClient(config),
     elbv2: new ElasticLoadBalancingV2Client(config),
+    sfn: new SFNClient(config),
     sns: new SNSClient(config),
     sqs: new SQSClient(config),
   };
