@@ -2,6 +2,7 @@
 // at init with an error that names the variable, instead of surfacing later as a wrong action.
 import { z } from 'zod';
 import { type Reaction, ReactionsSchema } from '#domain/alarmReactions';
+import { type LifecycleHookConfig, LifecycleHookConfigSchema } from '#domain/instanceLifecycle';
 import { type RecyclerPolicy, RecyclerPolicySchema } from '#domain/recyclerPolicy';
 import { ConfigError } from '#runtime/errors';
 
@@ -106,4 +107,34 @@ function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.infer<T> {
   const [variable, ...rest] = issue.path.map(String);
   const where = rest.length > 0 ? ` at ${rest.join('.')}` : '';
   throw new ConfigError(variable ?? '(environment)', `${issue.message}${where}`);
+}
+
+const LifecycleEnvSchema = z.object({
+  DRY_RUN: booleanFlag,
+  LIFECYCLE_HOOKS: jsonOf(z.array(LifecycleHookConfigSchema), '[]'),
+  STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  DEAD_LETTER_QUEUE_URL: z.url(),
+  NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  AWS_MAX_ATTEMPTS: maxAttempts,
+});
+
+export interface LifecycleConfig {
+  dryRun: boolean;
+  hooks: LifecycleHookConfig[];
+  stateMachineArn: string;
+  deadLetterQueueUrl: string;
+  notifyTopicArn?: string;
+  maxAttempts: number;
+}
+
+export function loadLifecycleConfig(env: Env = process.env): LifecycleConfig {
+  const parsed = parseEnv(LifecycleEnvSchema, env);
+  return {
+    dryRun: parsed.DRY_RUN,
+    hooks: parsed.LIFECYCLE_HOOKS,
+    stateMachineArn: parsed.STATE_MACHINE_ARN,
+    deadLetterQueueUrl: parsed.DEAD_LETTER_QUEUE_URL,
+    notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
+    maxAttempts: parsed.AWS_MAX_ATTEMPTS,
+  };
 }

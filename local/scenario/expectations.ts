@@ -185,6 +185,21 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
       actual: `target ${policy.targetValue}, scale-in ${policy.disableScaleIn ? 'off' : 'on'}`,
     };
   }
+  if ('lifecycleCompletions' in expectation) {
+    const want = expectation.lifecycleCompletions;
+    const found = twin.lifecycle.completions.filter(
+      (c) =>
+        (!want.group || c.groupName === want.group) &&
+        (!want.transition || c.transition === want.transition) &&
+        (!want.result || c.result === want.result) &&
+        (!want.by || c.by === want.by),
+    );
+    return {
+      description: `${describeCount(expectation)} lifecycle completion(s) ${JSON.stringify(want)}`,
+      passed: countMatches(expectation, found.length),
+      actual: String(found.length),
+    };
+  }
   if ('alarm' in expectation) {
     const state = twin.cloudWatch.describe(expectation.alarm)?.state ?? 'missing';
     return {

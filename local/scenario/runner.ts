@@ -50,6 +50,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     seed: scenario.seed,
     settings: scenario.config,
     alarmReactor: scenario.config.alarmReactor,
+    lifecycle: scenario.config.lifecycle,
   });
   buildWorld(twin, scenario);
   const end = new Date(twin.scheduler.now().getTime() + scenario.duration * 1000);
@@ -131,6 +132,18 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
       desired: group.desired,
       instance: group.instance,
       launchSeconds: group.launchTime,
+      agent:
+        group.agent === undefined || group.agent === 'never'
+          ? group.agent
+          : { delaySeconds: group.agent.delay },
+      managedDraining: group.managedDraining,
+      targetGroups: group.targetGroups.map((ref) => {
+        const [name, port] = [
+          ref.slice(0, ref.lastIndexOf(':')),
+          Number(ref.slice(ref.lastIndexOf(':') + 1)),
+        ];
+        return { arn: world.targetGroup(name).arn, port };
+      }),
       policies: new Map(
         group.policies.map((p) => [
           p.name,
@@ -157,6 +170,16 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
       })),
     });
   }
+  for (const group of scenario.world.autoScalingGroups) {
+    for (const hook of group.hooks) {
+      twin.lifecycle.addHook(group.name, {
+        name: hook.name,
+        transition: hook.transition,
+        heartbeatTimeoutSeconds: hook.heartbeatTimeout,
+        defaultResult: hook.defaultResult,
+      });
+    }
+  }
   for (const scaling of scenario.world.serviceScaling) {
     twin.scaling.addServiceScaling({
       ...scaling,
@@ -178,6 +201,13 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
   for (const watch of scenario.config.policy.stopUnhealthy.watch) {
     watch.targetGroupArns = watch.targetGroupArns.map((ref) =>
       ref.startsWith('arn:tg:') ? world.targetGroup(ref.slice('arn:tg:'.length)).arn : ref,
+    );
+  }
+  for (const hook of scenario.config.lifecycle.hooks) {
+    hook.targetGroups = hook.targetGroups.map((tg) =>
+      tg.arn.startsWith('arn:tg:')
+        ? { ...tg, arn: world.targetGroup(tg.arn.slice('arn:tg:'.length)).arn }
+        : tg,
     );
   }
 }

@@ -2,6 +2,7 @@
 // reflex config, a timeline of what happens, and what must be true afterwards.
 import { z } from 'zod';
 import { ReactionsSchema } from '#domain/alarmReactions';
+import { LifecycleHookConfigSchema } from '#domain/instanceLifecycle';
 import { RecyclerPolicySchema } from '#domain/recyclerPolicy';
 import { parseDuration } from '#local/twin/scheduler';
 
@@ -129,6 +130,21 @@ const WorldSchema = z.strictObject({
         instance: z.strictObject({ cpu: z.number(), memory: z.number() }),
         launchTime: Duration.default(60),
         policies: z.array(AsgPolicySchema).default([]),
+        /** When the ECS agent of a launched instance registers ("never": it never does). */
+        agent: z.union([z.literal('never'), z.strictObject({ delay: Duration })]).optional(),
+        managedDraining: z.boolean().default(false),
+        /** Target groups attached to the group (Auto Scaling registers in-service instances): `name:port`. */
+        targetGroups: z.array(z.string().regex(/^.+:\d+$/, 'NAME:PORT')).default([]),
+        hooks: z
+          .array(
+            z.strictObject({
+              name: z.string(),
+              transition: z.enum(['launch', 'terminate']),
+              heartbeatTimeout: Duration.default(300),
+              defaultResult: z.enum(['CONTINUE', 'ABANDON']).default('ABANDON'),
+            }),
+          )
+          .default([]),
       }),
     )
     .default([]),
@@ -282,6 +298,15 @@ const Expectation = z.union([
     scaleInEnabled: z.boolean().optional(),
   }),
   z.strictObject({ alarm: z.string(), state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']) }),
+  z.strictObject({
+    lifecycleCompletions: z.strictObject({
+      group: z.string().optional(),
+      transition: z.enum(['launch', 'terminate']).optional(),
+      result: z.enum(['CONTINUE', 'ABANDON']).optional(),
+      by: z.enum(['call', 'heartbeat-timeout', 'global-timeout']).optional(),
+    }),
+    ...Count,
+  }),
 ]);
 
 export const ScenarioSchema = z.strictObject({
@@ -297,6 +322,12 @@ export const ScenarioSchema = z.strictObject({
     policy: RecyclerPolicySchema.prefault({}),
     alarmReactor: z
       .strictObject({ dryRun: z.boolean().default(false), reactions: ReactionsSchema.default([]) })
+      .prefault({}),
+    lifecycle: z
+      .strictObject({
+        dryRun: z.boolean().default(false),
+        hooks: z.array(LifecycleHookConfigSchema).default([]),
+      })
       .prefault({}),
   }),
   timeline: z.array(Step).default([]),

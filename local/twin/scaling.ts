@@ -3,7 +3,7 @@
 // live (instances launch and join the cluster, or terminate); policies are stored with their real
 // limits but not run: in AWS the services run them, and the reflexes only read and set their values.
 import type { StepAdjustment } from '#domain/alarmReactions';
-import type { World } from '#local/twin/world';
+import type { AgentStart, World } from '#local/twin/world';
 
 export type TwinAsgPolicy =
   | {
@@ -26,6 +26,16 @@ export interface TwinAutoScalingGroup {
   /** Instances in service, oldest first, and those still launching. */
   instances: string[];
   launching: number;
+  /** Launched and held by a launch lifecycle hook (Pending:Wait): running, but not in service. */
+  pending: string[];
+  /** Chosen for scale-in and held by a terminate lifecycle hook (Terminating:Wait): still running. */
+  terminating: string[];
+  /** When the ECS agent of an instance this group launches registers; unset: at once. */
+  agent?: AgentStart;
+  /** An ECS capacity provider over this group drains its instances itself (managed instance draining). */
+  managedDraining?: boolean;
+  /** Target groups attached to the group: Auto Scaling registers its in-service instances there itself. */
+  targetGroups?: { arn: string; port: number }[];
   policies: Map<string, TwinAsgPolicy>;
   tags: Record<string, string>;
 }
@@ -40,22 +50,42 @@ export interface TwinServiceScaling {
 
 const RECONCILE_SECONDS = 10;
 
+/**
+ * Lifecycle hooks, seen from the group: an instance that launches or is chosen for scale-in may be held
+ * in a wait state. Each returns true when it holds the instance; the hooks then call back `enterService`,
+ * `terminateNow` (or the world's removal) when the action completes.
+ */
+export interface GroupLifecycle {
+  launched(group: TwinAutoScalingGroup, instanceId: string): boolean;
+  terminating(group: TwinAutoScalingGroup, instanceId: string): boolean;
+}
+
 export class TwinScaling {
   readonly groups = new Map<string, TwinAutoScalingGroup>();
   readonly services = new Map<string, TwinServiceScaling>();
+  private lifecycle?: GroupLifecycle;
 
   constructor(
     private readonly world: World,
     private readonly note: (text: string) => void,
   ) {}
 
-  addGroup(group: Omit<TwinAutoScalingGroup, 'instances' | 'launching' | 'tags'>): TwinAutoScalingGroup {
-    const state: TwinAutoScalingGroup = { ...group, instances: [], launching: 0, tags: {} };
+  addGroup(
+    group: Omit<TwinAutoScalingGroup, 'instances' | 'launching' | 'tags' | 'pending' | 'terminating'>,
+  ): TwinAutoScalingGroup {
+    const state: TwinAutoScalingGroup = {
+      ...group,
+      instances: [],
+      launching: 0,
+      pending: [],
+      terminating: [],
+      tags: {},
+    };
     // A group that exists before the scenario starts is in service already.
     for (let i = 0; i < group.desired; i++) {
-      state.instances.push(
-        this.world.addInstance(group.cluster, group.instance.cpu, group.instance.memory).instanceId,
-      );
+      const { instanceId } = this.world.addInstance(group.cluster, group.instance.cpu, group.instance.memory);
+      state.instances.push(instanceId);
+      this.attachTargets(state, instanceId, 'healthy');
     }
     this.groups.set(group.name, state);
     return state;
@@ -91,16 +121,75 @@ export class TwinScaling {
     return group;
   }
 
+  /** Lifecycle hooks take part from now on (TwinLifecycle attaches itself). */
+  attach(lifecycle: GroupLifecycle): void {
+    this.lifecycle = lifecycle;
+  }
+
+  /** The group whose instance this is, in any state it tracks. */
+  groupOf(instanceId: string): TwinAutoScalingGroup | undefined {
+    return [...this.groups.values()].find(
+      (g) =>
+        g.instances.includes(instanceId) ||
+        g.pending.includes(instanceId) ||
+        g.terminating.includes(instanceId),
+    );
+  }
+
+  /** Auto Scaling's view of an instance, as DescribeAutoScalingInstances names it. */
+  lifecycleState(instanceId: string): 'Pending:Wait' | 'InService' | 'Terminating:Wait' | undefined {
+    const group = this.groupOf(instanceId);
+    if (!group) return undefined;
+    if (group.pending.includes(instanceId)) return 'Pending:Wait';
+    if (group.terminating.includes(instanceId)) return 'Terminating:Wait';
+    return 'InService';
+  }
+
+  /** A launch lifecycle action completed with CONTINUE: the instance is in service. */
+  enterService(groupName: string, instanceId: string): void {
+    const group = this.group(groupName);
+    if (!remove(group.pending, instanceId)) return;
+    group.instances.push(instanceId);
+    this.attachTargets(group, instanceId, 'initial');
+    this.note(`instance ${instanceId} of ${group.name} in service`);
+  }
+
+  /** What a target group attachment does: the instance becomes a target when it enters service. */
+  private attachTargets(group: TwinAutoScalingGroup, instanceId: string, state: 'initial' | 'healthy'): void {
+    const now = this.world.clock.now().getTime();
+    for (const { arn, port } of group.targetGroups ?? []) {
+      const tg = this.world.targetGroup(arn);
+      if (tg.targets.some((t) => t.id === instanceId && t.port === port && t.state !== 'draining')) continue;
+      tg.targets.push({ id: instanceId, port, state, registeredAt: now });
+    }
+  }
+
+  /**
+   * The instance terminates: a launch abandoned, or a terminate action completed. The group launches a
+   * replacement on its next reconcile when it is below desired.
+   */
+  terminateNow(groupName: string, instanceId: string, why: string): void {
+    const group = this.group(groupName);
+    const held = remove(group.pending, instanceId) || remove(group.terminating, instanceId);
+    if (!held && !remove(group.instances, instanceId)) return;
+    this.world.removeInstance(instanceId);
+    this.note(`instance ${instanceId} of ${group.name} terminated (${why})`);
+  }
+
   start(): void {
     this.world.clock.after(RECONCILE_SECONDS, 'auto scaling', () => this.reconcile());
   }
 
   private reconcile(): void {
     for (const group of this.groups.values()) {
-      const have = group.instances.length + group.launching;
+      const have = group.instances.length + group.pending.length + group.launching;
       for (let i = have; i < group.desired; i++) this.launch(group);
-      if (group.instances.length > group.desired)
-        this.terminate(group, group.instances.length - group.desired);
+      // Instances held in Pending:Wait count toward desired; only instances in service are scaled in.
+      const excess = Math.min(
+        group.instances.length,
+        group.instances.length + group.pending.length - group.desired,
+      );
+      if (excess > 0) this.terminate(group, excess);
     }
     this.world.clock.after(RECONCILE_SECONDS, 'auto scaling', () => this.reconcile());
   }
@@ -109,8 +198,19 @@ export class TwinScaling {
     group.launching += 1;
     this.world.clock.after(group.launchSeconds, `launch into ${group.name}`, () => {
       group.launching -= 1;
-      const instance = this.world.addInstance(group.cluster, group.instance.cpu, group.instance.memory);
+      const instance = this.world.addInstance(
+        group.cluster,
+        group.instance.cpu,
+        group.instance.memory,
+        group.agent,
+      );
+      if (this.lifecycle?.launched(group, instance.instanceId)) {
+        group.pending.push(instance.instanceId);
+        this.note(`instance ${instance.instanceId} from ${group.name} launched: Pending:Wait`);
+        return;
+      }
       group.instances.push(instance.instanceId);
+      this.attachTargets(group, instance.instanceId, 'initial');
       this.note(`instance ${instance.instanceId} from ${group.name} joined ${group.cluster}`);
     });
   }
@@ -122,6 +222,11 @@ export class TwinScaling {
       .slice(0, count);
     for (const instanceId of victims) {
       group.instances.splice(group.instances.indexOf(instanceId), 1);
+      if (this.lifecycle?.terminating(group, instanceId)) {
+        group.terminating.push(instanceId);
+        this.note(`instance ${instanceId} of ${group.name} chosen for scale-in: Terminating:Wait`);
+        continue;
+      }
       this.world.removeInstance(instanceId);
       this.note(`instance ${instanceId} of ${group.name} terminated`);
     }
@@ -129,3 +234,10 @@ export class TwinScaling {
 }
 
 const serviceKey = (cluster: string, service: string) => `${cluster}/${service}`;
+
+function remove(list: string[], item: string): boolean {
+  const index = list.indexOf(item);
+  if (index < 0) return false;
+  list.splice(index, 1);
+  return true;
+}

@@ -2,11 +2,17 @@
 // and the real handlers running against the twin's ports. Tests, `npm run simulate` and `npm start` all
 // build this one thing.
 
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LifecyclePorts, LifecycleSettings } from '#app/instanceLifecycle';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
 import { recheckMessage } from '#events/recheck';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
+import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycleStep';
+import { createLifecycleHookHandler } from '#functions/lifecycleHook';
 import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
+import { TwinStepFunctions } from '#local/stepfunctions/runner';
 import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
 import { TwinCloudWatch } from '#local/twin/alarms';
 import {
@@ -17,11 +23,13 @@ import {
   TwinEventBus,
   TwinQueue,
 } from '#local/twin/delivery';
+import { TwinLifecycle } from '#local/twin/lifecycle';
+import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
 import { Faults, recordedCalls, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
-import { alarmReactorWiring, taskRecyclerWiring } from '#local/twin/wiring';
+import { alarmReactorWiring, lifecycleWiring, taskRecyclerWiring } from '#local/twin/wiring';
 import { World } from '#local/twin/world';
 import type { AlarmReactorPorts, JournalEntry, RecyclerPorts } from '#ports';
 import type { RecyclerSettings } from '#runtime/config';
@@ -31,6 +39,7 @@ export interface TwinOptions {
   start?: Date;
   settings: RecyclerSettings;
   alarmReactor?: AlarmReactorSettings;
+  lifecycle?: LifecycleSettings;
   /** False for tests that invoke a handler themselves: the twin's events then reach no handler. */
   deliverEvents?: boolean;
 }
@@ -49,13 +58,19 @@ export class Twin {
   readonly cloudWatch: TwinCloudWatch;
   readonly alarmPorts: AlarmReactorPorts;
   readonly alarmReactor: TwinAsyncFunction;
+  readonly lifecycle: TwinLifecycle;
+  readonly lifecyclePorts: LifecyclePorts;
+  readonly lifecycleHook: TwinAsyncFunction;
+  readonly stepFunctions: TwinStepFunctions;
   readonly invocations = { total: 0, failedRecords: 0 };
   private readonly settings: RecyclerSettings;
   private readonly alarmSettings: AlarmReactorSettings;
+  private readonly lifecycleSettings: LifecycleSettings;
 
   constructor(options: TwinOptions) {
     this.settings = options.settings;
     this.alarmSettings = options.alarmReactor ?? { dryRun: false, reactions: [] };
+    this.lifecycleSettings = options.lifecycle ?? { dryRun: false, hooks: [] };
     this.scheduler = new VirtualScheduler(options.start ?? new Date('2026-11-02T09:00:00Z'));
     this.timeline = new Timeline(() => this.scheduler.elapsedSeconds());
     this.faults = new Faults(options.seed);
@@ -90,8 +105,51 @@ export class Twin {
       this.ports.deadLetters,
     );
 
+    this.lifecycle = new TwinLifecycle(this.world, this.scaling, (event) => this.bus.put(event), note);
+    this.stepFunctions = new TwinStepFunctions(this.scheduler, {
+      region: this.world.region,
+      accountId: this.world.account,
+      onStatusChange: (event) => this.bus.put(event),
+    });
+    this.lifecyclePorts = {
+      ...twinLifecyclePorts(this.world, this.scaling, this.lifecycle, recordedCalls(this.world, this.faults)),
+      workflows: {
+        start: async (workflow, name, input) => {
+          recordedCalls(this.world, this.faults)('StartExecution', `${workflow} ${name}`, true);
+          try {
+            const { executionArn } = this.stepFunctions.startExecution(workflow, { name, input });
+            return { started: true, runId: executionArn };
+          } catch (error) {
+            if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+            return { started: false, runId: `${workflow}:${name}` };
+          }
+        },
+      },
+      notifier: this.ports.notifier,
+      clock: this.scheduler,
+      journal: this.recorders.journal,
+      deadLetters: this.ports.deadLetters,
+    };
+
     const delivery = this.deliveryObserver();
     this.bus = new TwinEventBus(this.scheduler, delivery);
+    const lifecycleDeps = () => ({ ports: this.lifecyclePorts, settings: this.lifecycleSettings });
+    const stepHandler = createInstanceLifecycleStepHandler(lifecycleDeps);
+    const definition = readFileSync(join(__dirname, '..', '..', lifecycleWiring.definitionFile), 'utf8');
+    const stepArn = `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${lifecycleWiring.stepFunctionName}`;
+    this.stepFunctions.createStateMachine(
+      lifecycleWiring.stateMachine,
+      JSON.parse(definition.replaceAll(['$', '{InstanceLifecycleStepFunctionArn}'].join(''), stepArn)),
+      { [stepArn]: (payload) => stepHandler(payload, lambdaContext(lifecycleWiring.stepFunctionName)) },
+    );
+    const hookHandler = createLifecycleHookHandler(lifecycleDeps);
+    this.lifecycleHook = new TwinAsyncFunction(
+      this.scheduler,
+      lifecycleWiring.intakeFunctionName,
+      () => hookHandler,
+      lifecycleWiring.retryAttempts,
+      delivery,
+    );
     const alarmDeps = () => ({ ports: this.alarmPorts, settings: this.alarmSettings });
     const alarmHandler = createAlarmReactorHandler(alarmDeps);
     this.alarmReactor = new TwinAsyncFunction(
@@ -121,6 +179,9 @@ export class Twin {
     }
     this.bus.addRule(alarmReactorWiring.rule.name, alarmReactorWiring.rule.patternFile, (event) =>
       this.alarmReactor.invoke(event),
+    );
+    this.bus.addRule(lifecycleWiring.rule.name, lifecycleWiring.rule.patternFile, (event) =>
+      this.lifecycleHook.invoke(event),
     );
     this.every(
       taskRecyclerWiring.sweepRateSeconds,

@@ -32,3 +32,13 @@ export const alarmReactorWiring = {
     patternFile: 'events/patterns/alarm-reactor-alarm-state-change.json',
   },
 } as const;
+
+/** The twin's copy of the instance lifecycle reflex: the intake function and the workflow's step. */
+export const lifecycleWiring = {
+  intakeFunctionName: 'lifecycleHook',
+  stepFunctionName: 'instanceLifecycleStep',
+  retryAttempts: 2,
+  stateMachine: 'instance-lifecycle',
+  definitionFile: 'infra/stateMachines/instanceLifecycle.asl.json',
+  rule: { name: 'LifecycleHookAction', patternFile: 'events/patterns/lifecycle-hook-action.json' },
+} as const;

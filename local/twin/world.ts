@@ -29,7 +29,16 @@ export interface InstanceState {
   memory: number;
   subnetId: string;
   availabilityZone: string;
+  /**
+   * The container instance's status. REGISTERING stands for "the EC2 instance runs, its ECS agent has not
+   * registered yet": ECS does not list it and places nothing on it. Only ACTIVE instances take new tasks.
+   */
+  status: 'REGISTERING' | 'ACTIVE' | 'DRAINING';
+  agentConnected: boolean;
 }
+
+/** When the ECS agent of a new instance registers: at once (the default), after a delay, or never. */
+export type AgentStart = { delaySeconds: number } | 'never';
 
 export interface TaskState {
   arn: string;
@@ -62,6 +71,8 @@ export interface TaskState {
   behaviour: Behaviour;
   /** Target groups an outside registrar puts this standalone task in once it runs. */
   registerIn: string[];
+  /** A service task started to take over from this task, which runs on a draining instance. */
+  replaces?: string;
 }
 
 export interface DeploymentState {
@@ -131,6 +142,9 @@ const TICK_SECONDS = 5;
 const STOP_SECONDS = 5;
 const HEALTHY_AFTER_SECONDS = 20;
 const STOPPED_TASK_RETENTION_SECONDS = 3600;
+/** Replacements the scheduler starts per service and tick for tasks on draining instances. */
+const DRAIN_REPLACEMENTS_PER_TICK = 2;
+export const DRAINING_STOP_REASON = 'Task stopped because the container instance is draining';
 
 export class World {
   readonly account = '111122223333';
@@ -173,7 +187,12 @@ export class World {
     this.clusters.add(name);
   }
 
-  addInstance(cluster: string, cpu: number, memory: number): InstanceState {
+  /**
+   * An EC2 instance joins the cluster. Without `agent` its ECS agent is registered at once (the world a
+   * scenario starts from, and every instance before the twin modelled the agent); with a delay it is
+   * REGISTERING until then, and with 'never' it stays so (an AMI without a working agent).
+   */
+  addInstance(cluster: string, cpu: number, memory: number, agent?: AgentStart): InstanceState {
     const index = this.instances.length;
     const instance: InstanceState = {
       instanceId: `i-0${this.newId().slice(0, 16)}`,
@@ -183,9 +202,43 @@ export class World {
       memory,
       subnetId: `subnet-0a${index % 3}`,
       availabilityZone: `${this.region}${'abc'[index % 3]}`,
+      status: agent === undefined ? 'ACTIVE' : 'REGISTERING',
+      agentConnected: agent === undefined,
     };
     this.instances.push(instance);
+    if (agent !== undefined && agent !== 'never') {
+      this.clock.after(agent.delaySeconds, `agent on ${instance.instanceId}`, () =>
+        this.connectAgent(instance.instanceId),
+      );
+    }
     return instance;
+  }
+
+  instance(instanceId: string): InstanceState | undefined {
+    return this.instances.find((i) => i.instanceId === instanceId);
+  }
+
+  /** The ECS agent registers the container instance: it becomes ACTIVE and takes tasks. */
+  connectAgent(instanceId: string): void {
+    const instance = this.instance(instanceId);
+    if (!instance || instance.agentConnected) return;
+    instance.agentConnected = true;
+    if (instance.status === 'REGISTERING') instance.status = 'ACTIVE';
+    this.observer.note(`ECS agent on ${instanceId} registered: container instance ACTIVE`);
+  }
+
+  /**
+   * UpdateContainerInstancesState. DRAINING: no new tasks, and the service scheduler moves the service
+   * tasks elsewhere over the next ticks; standalone tasks stay until they stop. ACTIVE undoes it.
+   * Only a registered instance changes; setting the status it has is a no-op.
+   */
+  setInstanceStatus(instanceId: string, status: 'ACTIVE' | 'DRAINING'): boolean {
+    const instance = this.instance(instanceId);
+    if (!instance || instance.status === 'REGISTERING') return false;
+    if (instance.status === status) return true;
+    instance.status = status;
+    this.observer.note(`container instance ${instanceId} ${status}`);
+    return true;
   }
 
   /** The instance goes away (an Auto Scaling scale-in): its tasks stop, as they would on a terminated host. */
@@ -213,7 +266,8 @@ export class World {
 
   /** Share of the cluster's registered CPU or memory that running and pending tasks reserve, in percent. */
   reservation(cluster: string, resource: 'cpu' | 'memory'): number | undefined {
-    const instances = this.instances.filter((i) => i.cluster === cluster);
+    // Only registered container instances count; an instance whose agent has not registered adds nothing.
+    const instances = this.instances.filter((i) => i.cluster === cluster && i.status !== 'REGISTERING');
     const capacity = instances.reduce((sum, i) => sum + i[resource], 0);
     if (capacity === 0) return undefined;
     const used = [...this.tasks.values()]
@@ -434,7 +488,9 @@ export class World {
     for (const target of tg.targets) {
       if (target.state === 'draining') continue;
       const task = target.taskArn ? this.tasks.get(target.taskArn) : undefined;
-      const healthy = task?.lastStatus === 'RUNNING' && task.behaviour.healthy;
+      const healthy = target.taskArn
+        ? task?.lastStatus === 'RUNNING' && task.behaviour.healthy
+        : this.instanceTargetHealthy(tg, target);
       if (target.state === 'initial' && now - target.registeredAt < HEALTHY_AFTER_SECONDS * 1000) continue;
       if (healthy) {
         target.state = 'healthy';
@@ -448,11 +504,26 @@ export class World {
     }
   }
 
+  /**
+   * An instance target registered by hand (no task behind it, id = instance id) answers health checks
+   * once the instance's agent has registered: on a real host that is when its containers can listen.
+   * A terminated instance answers nothing.
+   */
+  private instanceTargetHealthy(tg: TargetGroupState, target: TargetState): boolean {
+    if (tg.targetType !== 'instance') return false;
+    const instance = this.instance(target.id);
+    return instance !== undefined && instance.status !== 'REGISTERING';
+  }
+
   /** What the ECS service scheduler does: deploy, replace, keep the count, back off on failure. */
   private reconcile(service: ServiceState): void {
     const now = this.clock.now();
     const primary = service.deployments.find((d) => d.status === 'PRIMARY')!;
-    const alive = this.runningTasks(service.cluster, `service:${service.name}`);
+    // A task on a draining instance whose replacement is under way no longer counts toward the service:
+    // its replacement does, and the draining step below stops it once the replacement serves.
+    const group = this.runningTasks(service.cluster, `service:${service.name}`);
+    const replaced = new Set(group.flatMap((t) => (t.replaces ? [t.replaces] : [])));
+    const alive = group.filter((t) => !replaced.has(t.arn));
     const fresh = alive.filter((t) => t.deploymentId === primary.id);
     const old = alive.filter((t) => t.deploymentId !== primary.id);
 
@@ -517,6 +588,8 @@ export class World {
       );
     }
 
+    this.moveOffDraining(service, primary, group);
+
     if (primary.rolloutState === 'IN_PROGRESS' && this.circuitBreakerTrips(service)) {
       const previous = service.deployments.find((d) => d.status === 'ACTIVE');
       service.history.unshift({
@@ -542,6 +615,49 @@ export class World {
       });
       this.observer.note(`deployment ${primary.id} of ${service.name} completed`);
       this.observer.event(this.events.deploymentCompleted(service, primary));
+    }
+  }
+
+  /**
+   * ECS moves service tasks off a draining instance within the deployment configuration: pending ones
+   * stop at once, running ones get a replacement on an ACTIVE instance first (a few at a time, within
+   * maximumPercent) and stop once the replacement serves. Nothing happens when no instance drains.
+   */
+  private moveOffDraining(service: ServiceState, primary: DeploymentState, group: TaskState[]): void {
+    const onDraining = group.filter((t) => t.desiredStatus === 'RUNNING' && t.instance.status === 'DRAINING');
+    if (onDraining.length === 0) return;
+    const replacementOf = new Map(group.flatMap((t) => (t.replaces ? [[t.replaces, t] as const] : [])));
+    for (const task of onDraining.filter((t) => t.lastStatus !== 'RUNNING' && !replacementOf.has(t.arn)))
+      this.stopTask(task.arn, DRAINING_STOP_REASON, 'ServiceSchedulerInitiated');
+    for (const task of onDraining) {
+      const replacement = replacementOf.get(task.arn);
+      if (replacement?.lastStatus === 'RUNNING' && this.isServing(service, replacement))
+        this.stopTask(task.arn, DRAINING_STOP_REASON, 'ServiceSchedulerInitiated');
+    }
+    const ceiling = Math.ceil((service.desiredCount * service.maximumPercent) / 100);
+    const inFlight = [...replacementOf.values()].filter((t) => t.desiredStatus === 'RUNNING').length;
+    let budget = Math.min(
+      DRAIN_REPLACEMENTS_PER_TICK,
+      Math.max(1, ceiling - service.desiredCount) - inFlight,
+    );
+    const td = this.taskDefinition(primary.taskDefinitionArn);
+    for (const task of onDraining) {
+      if (budget <= 0) break;
+      if (task.lastStatus !== 'RUNNING' || replacementOf.get(task.arn)?.desiredStatus === 'RUNNING') continue;
+      const replacement = this.launch({
+        cluster: service.cluster,
+        td,
+        group: `service:${service.name}`,
+        startedBy: primary.id,
+      });
+      if (!('arn' in replacement)) {
+        this.placementFailed(service, replacement.failure);
+        return;
+      }
+      replacement.serviceName = service.name;
+      replacement.deploymentId = primary.id;
+      replacement.replaces = task.arn;
+      budget -= 1;
     }
   }
 
@@ -627,7 +743,7 @@ export class World {
   }
 
   private placeOn(cluster: string, td: TaskDefinitionState): InstanceState | string {
-    const candidates = this.instances.filter((i) => i.cluster === cluster);
+    const candidates = this.instances.filter((i) => i.cluster === cluster && i.status === 'ACTIVE');
     const used = (instance: InstanceState, key: 'cpu' | 'memory') =>
       [...this.tasks.values()]
         .filter((t) => t.instance === instance && t.lastStatus !== 'STOPPED')

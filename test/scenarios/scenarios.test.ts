@@ -27,6 +27,9 @@ describe('scenarios in local/scenarios', () => {
         'alarm-placement-capacity.json',
         'alarm-throttled.json',
         'alarm-composite-duplicates.json',
+        'lifecycle-scale-out.json',
+        'lifecycle-agent-never-connects.json',
+        'lifecycle-scale-in-drain.json',
       ]),
     );
   });

@@ -1,0 +1,51 @@
+// Lifecycle hook intake: an Auto Scaling lifecycle action, from EventBridge (one event) or from the
+// older notification form through SQS (a batch, SNS-wrapped or not), starts its workflow.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { awsLifecycleDeps, type LifecycleDeps } from '#adapters/aws/lifecyclePorts';
+import { LIFECYCLE_REFLEX, startLifecycleWorkflow } from '#app/instanceLifecycle';
+import { LifecycleDeliverySchema } from '#events/autoscaling';
+import { eventStack } from '#runtime/middleware';
+import { logger, metrics } from '#runtime/powertools';
+
+export function createLifecycleHookHandler(deps: () => LifecycleDeps) {
+  const processor = new BatchProcessor(EventType.SQS);
+
+  const intake = async (input: unknown) => {
+    const { ports, settings } = deps();
+    const delivery = LifecycleDeliverySchema.safeParse(input);
+    if (!delivery.success) {
+      // Never thrown: it could only fail again. Parked with its reason.
+      const reason = delivery.error.issues
+        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .join('; ');
+      logger.warn('rejected input', { reason });
+      metrics.addMetric('RejectedInput', MetricUnit.Count, 1);
+      await ports.deadLetters.park(
+        typeof input === 'string' ? input : JSON.stringify(input),
+        reason,
+        LIFECYCLE_REFLEX,
+      );
+      return { status: 'rejected' as const };
+    }
+    if (delivery.data.kind === 'test-notification')
+      return { status: 'ignored' as const, why: 'test notification' };
+    const { at, ...action } = delivery.data;
+    return startLifecycleWorkflow({ ...action, at: new Date(at) }, ports, settings);
+  };
+
+  return eventStack(async (event: unknown, context) => {
+    if (isSqsEvent(event)) {
+      return processPartialResponse(event, (record: SQSRecord) => intake(record.body), processor, {
+        context,
+      });
+    }
+    return intake(event);
+  });
+}
+
+const isSqsEvent = (event: unknown): event is SQSEvent =>
+  typeof event === 'object' && event !== null && Array.isArray((event as { Records?: unknown }).Records);
+
+export const handler = createLifecycleHookHandler(awsLifecycleDeps);

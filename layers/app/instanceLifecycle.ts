@@ -1,0 +1,296 @@
+// The instance lifecycle reflex's use cases. The intake starts one workflow per lifecycle action (its
+// name comes from the instance and the hook, so a duplicate event cannot start a second one). The
+// workflow's Look step re-reads the instance, takes at most one step and says how long to wait; the
+// fail-safe completes the action with the hook's default result when anything went wrong.
+import {
+  decideLaunch,
+  decideTerminate,
+  type HookClock,
+  type LifecycleHookConfig,
+  type LifecycleStep,
+} from '#domain/instanceLifecycle';
+import type {
+  ActionJournal,
+  Clock,
+  ContainerInstances,
+  DeadLetters,
+  InstanceTargets,
+  JournalEntry,
+  LifecycleActionRef,
+  LifecycleActions,
+  Notifier,
+  Workflows,
+} from '#ports';
+
+export const LIFECYCLE_REFLEX = 'instance-lifecycle';
+export const LIFECYCLE_WORKFLOW = 'instance-lifecycle';
+
+export interface LifecycleSettings {
+  dryRun: boolean;
+  hooks: LifecycleHookConfig[];
+}
+
+export interface LifecyclePorts {
+  actions: LifecycleActions;
+  instances: ContainerInstances;
+  targets: InstanceTargets;
+  workflows: Workflows;
+  notifier: Notifier;
+  clock: Clock;
+  journal: ActionJournal;
+  deadLetters: DeadLetters;
+}
+
+/** The workflow's state: everything a step needs, since steps keep no memory of their own. */
+export interface LifecycleWorkflowState {
+  hook: LifecycleActionRef & { transition: 'launch' | 'terminate'; cluster: string; startedAt: string };
+  progress: {
+    looks: number;
+    heartbeatTimeoutSeconds?: number;
+    defaultResult?: 'CONTINUE' | 'ABANDON';
+    managedDraining?: boolean;
+    lastHeartbeatAt?: string;
+    agentReadyAt?: string;
+    drainStartedAt?: string;
+  };
+}
+
+export interface LookResult extends LifecycleWorkflowState {
+  done: boolean;
+  waitSeconds: number;
+}
+
+export class HookNotConfigured extends Error {
+  override readonly name = 'HookNotConfigured';
+}
+
+export type IntakeOutcome =
+  | { status: 'ignored'; why: string }
+  | { status: 'started' | 'already-running'; runId: string };
+
+export async function startLifecycleWorkflow(
+  action: {
+    transition: 'launch' | 'terminate';
+    groupName: string;
+    hookName: string;
+    instanceId: string;
+    token: string;
+    at: Date;
+  },
+  ports: Pick<LifecyclePorts, 'workflows' | 'journal'>,
+  settings: LifecycleSettings,
+): Promise<IntakeOutcome> {
+  const config = hookConfig(settings, action.groupName, action.hookName);
+  if (!config)
+    return { status: 'ignored', why: `hook ${action.groupName}/${action.hookName} is not configured` };
+  const state: LifecycleWorkflowState = {
+    hook: {
+      groupName: action.groupName,
+      hookName: action.hookName,
+      instanceId: action.instanceId,
+      token: action.token,
+      transition: action.transition,
+      cluster: config.cluster,
+      startedAt: action.at.toISOString(),
+    },
+    progress: { looks: 0 },
+  };
+  const { started, runId } = await ports.workflows.start(
+    LIFECYCLE_WORKFLOW,
+    executionName(state.hook),
+    state,
+  );
+  return { status: started ? 'started' : 'already-running', runId };
+}
+
+/** Execution names: 1-80 of letters, digits, - and _; unique per instance and hook. */
+export function executionName(hook: { instanceId: string; transition: string; hookName: string }): string {
+  return `${hook.instanceId}-${hook.transition}-${hook.hookName}`
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .slice(0, 80);
+}
+
+export async function lookAtInstance(
+  state: LifecycleWorkflowState,
+  ports: LifecyclePorts,
+  settings: LifecycleSettings,
+): Promise<LookResult> {
+  const { hook } = state;
+  const config = hookConfig(settings, hook.groupName, hook.hookName);
+  if (!config) throw new HookNotConfigured(`hook ${hook.groupName}/${hook.hookName} is no longer configured`);
+  const now = ports.clock.now();
+  let progress = { ...state.progress, looks: state.progress.looks + 1 };
+  if (progress.heartbeatTimeoutSeconds === undefined) {
+    const hookSettings = await ports.actions.hookSettings(hook.groupName, hook.hookName);
+    // The hook (or its group) is gone: nothing waits on this action any more.
+    if (!hookSettings) return finished(state, progress, ports, settings, 'the hook no longer exists');
+    progress = { ...progress, ...hookSettings };
+  }
+  const clock: HookClock = {
+    startedAt: new Date(hook.startedAt),
+    heartbeatTimeoutSeconds: progress.heartbeatTimeoutSeconds!,
+    lastHeartbeatAt: progress.lastHeartbeatAt ? new Date(progress.lastHeartbeatAt) : undefined,
+  };
+  const [instance, targets] = await Promise.all([
+    ports.instances.describe(hook.cluster, hook.instanceId),
+    ports.targets.targetsOf(
+      hook.instanceId,
+      config.targetGroups.map((tg) => tg.arn),
+    ),
+  ]);
+  if (instance?.status === 'ACTIVE' && instance.agentConnected && !progress.agentReadyAt) {
+    progress = { ...progress, agentReadyAt: now.toISOString() };
+  }
+  const step =
+    hook.transition === 'launch'
+      ? decideLaunch(
+          { now, clock, containerInstance: instance, targets, agentReadyAt: date(progress.agentReadyAt) },
+          config,
+        )
+      : decideTerminate(
+          {
+            now,
+            clock,
+            containerInstance: instance,
+            targets,
+            drainStartedAt: date(progress.drainStartedAt),
+            managedDraining: progress.managedDraining ?? false,
+          },
+          config,
+        );
+  return carryOut(step, { ...state, progress }, ports, settings, now);
+}
+
+async function carryOut(
+  step: LifecycleStep,
+  state: LifecycleWorkflowState,
+  ports: LifecyclePorts,
+  settings: LifecycleSettings,
+  now: Date,
+): Promise<LookResult> {
+  const { hook } = state;
+  let progress = state.progress;
+  const next = (waitSeconds: number): LookResult => ({ ...state, progress, done: false, waitSeconds });
+  // Writes are skipped in dry-run, except completing the action: without it the instance would wait
+  // for the hook's timeout, which is not observing, it is acting.
+  const write = async (action: string, reason: string, run: () => Promise<void>) => {
+    if (!settings.dryRun) await run();
+    journal(ports, settings, hook, action, reason, settings.dryRun ? 'dry-run' : 'done');
+  };
+  switch (step.kind) {
+    case 'wait':
+      if (step.heartbeat) {
+        await write('heartbeat', step.why, () => ports.actions.heartbeat(hook));
+        progress = { ...progress, lastHeartbeatAt: now.toISOString() };
+      }
+      return next(step.seconds);
+    case 'register-targets':
+      await write('register-targets', targetsText(step.targets), () =>
+        ports.targets.register(hook.instanceId, step.targets),
+      );
+      return next(5);
+    case 'deregister-targets':
+      await write('deregister-targets', targetsText(step.targets), () =>
+        ports.targets.deregister(hook.instanceId, step.targets),
+      );
+      if (step.afterwards === 'abandon')
+        return complete(state, progress, ports, settings, 'ABANDON', 'gave up after deregistering');
+      return next(5);
+    case 'drain':
+      await write('drain', `${hook.instanceId} leaves the cluster`, () =>
+        ports.instances.drain(hook.cluster, hook.instanceId),
+      );
+      progress = { ...progress, drainStartedAt: progress.drainStartedAt ?? now.toISOString() };
+      return next(5);
+    case 'stop-standalone':
+      await write('stop-standalone-tasks', `${step.taskArns.length} task(s) past the grace`, () =>
+        ports.instances.stopTasks(hook.cluster, step.taskArns, 'ecs-reflex: the instance is terminating'),
+      );
+      return next(5);
+    case 'complete':
+      return complete(state, progress, ports, settings, step.result, step.why);
+  }
+}
+
+async function complete(
+  state: LifecycleWorkflowState,
+  progress: LifecycleWorkflowState['progress'],
+  ports: LifecyclePorts,
+  settings: LifecycleSettings,
+  result: 'CONTINUE' | 'ABANDON',
+  why: string,
+): Promise<LookResult> {
+  await ports.actions.complete(state.hook, result);
+  journal(ports, settings, state.hook, `complete-${result.toLowerCase()}`, why, 'done');
+  return { ...state, progress, done: true, waitSeconds: 0 };
+}
+
+function finished(
+  state: LifecycleWorkflowState,
+  progress: LifecycleWorkflowState['progress'],
+  ports: LifecyclePorts,
+  settings: LifecycleSettings,
+  why: string,
+): LookResult {
+  journal(ports, settings, state.hook, 'nothing-to-complete', why, 'done');
+  return { ...state, progress, done: true, waitSeconds: 0 };
+}
+
+/**
+ * Something failed past its retries: complete the action with the hook's default result now, rather than
+ * let the instance wait for the hook's timeout, and tell a person.
+ */
+export async function failSafe(
+  state: LifecycleWorkflowState & { error?: { Error?: string; Cause?: string } },
+  ports: LifecyclePorts,
+  settings: LifecycleSettings,
+): Promise<{ completed: 'CONTINUE' | 'ABANDON' }> {
+  const { hook } = state;
+  const known =
+    state.progress?.defaultResult ??
+    (await ports.actions.hookSettings(hook.groupName, hook.hookName))?.defaultResult;
+  const result = known ?? (hook.transition === 'terminate' ? 'CONTINUE' : 'ABANDON');
+  await ports.actions.complete(hook, result);
+  journal(
+    ports,
+    settings,
+    hook,
+    `fail-safe-${result.toLowerCase()}`,
+    state.error?.Error ?? 'workflow failed',
+    'failed',
+  );
+  await ports.notifier.notify({
+    subject: `ecs-reflex: lifecycle workflow for ${hook.instanceId} failed; completed with ${result}`,
+    severity: 'critical',
+    reflex: LIFECYCLE_REFLEX,
+    detail: { ...hook, token: undefined, error: state.error },
+  });
+  return { completed: result };
+}
+
+function hookConfig(settings: LifecycleSettings, groupName: string, hookName: string) {
+  return settings.hooks.find((h) => h.groupName === groupName && h.hookName === hookName);
+}
+
+const date = (iso: string | undefined) => (iso ? new Date(iso) : undefined);
+const targetsText = (targets: { targetGroupArn: string; port: number }[]) =>
+  targets.map((t) => `${t.targetGroupArn.split('/').at(-2) ?? t.targetGroupArn}:${t.port}`).join(', ');
+
+function journal(
+  ports: Pick<LifecyclePorts, 'journal'>,
+  settings: LifecycleSettings,
+  hook: LifecycleWorkflowState['hook'],
+  action: string,
+  reason: string,
+  outcome: JournalEntry['outcome'],
+): void {
+  ports.journal.record({
+    reflex: LIFECYCLE_REFLEX,
+    action,
+    target: hook.instanceId,
+    reason,
+    dryRun: settings.dryRun,
+    outcome,
+    detail: { group: hook.groupName, hook: hook.hookName, transition: hook.transition },
+  });
+}

@@ -1,0 +1,263 @@
+// EC2 Auto Scaling lifecycle hooks in the twin. A hook holds an instance the group launches in
+// Pending:Wait, or one it scales in in Terminating:Wait, announces the wait with the EventBridge event
+// AWS sends, and lets go when the action is completed, or when it times out: no heartbeat within the
+// heartbeat timeout, or the global timeout min(48 h, 100 x heartbeat timeout), applies the default result.
+// Completions and heartbeats are recorded, so scenarios can assert who completed what, when, and how.
+import { AUTOSCALING_SOURCE, LIFECYCLE_DETAIL_TYPES, LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
+import { eventEnvelope } from '#local/twin/events';
+import type { GroupLifecycle, TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
+import type { World } from '#local/twin/world';
+
+export type LifecycleResult = 'CONTINUE' | 'ABANDON';
+
+export interface TwinLifecycleHook {
+  name: string;
+  transition: 'launch' | 'terminate';
+  /** 30..7200 s, as PutLifecycleHook accepts. */
+  heartbeatTimeoutSeconds: number;
+  defaultResult: LifecycleResult;
+  notificationMetadata?: string;
+}
+
+export interface TwinLifecycleAction {
+  token: string;
+  groupName: string;
+  hookName: string;
+  instanceId: string;
+  transition: 'launch' | 'terminate';
+  startedAt: Date;
+  /** No heartbeat or completion by then: the default result applies. Moves with each heartbeat. */
+  heartbeatDeadline: Date;
+  /** min(48 h, 100 x heartbeat timeout) after the start: the default result applies, heartbeats or not. */
+  globalDeadline: Date;
+  completion?: LifecycleCompletion;
+}
+
+export interface LifecycleCompletion {
+  token: string;
+  groupName: string;
+  hookName: string;
+  instanceId: string;
+  transition: 'launch' | 'terminate';
+  result: LifecycleResult;
+  at: Date;
+  by: 'call' | 'heartbeat-timeout' | 'global-timeout';
+}
+
+/** What a lifecycle call names: the token, or the instance (AWS accepts either, and checks both if given). */
+export interface LifecycleActionCall {
+  groupName: string;
+  hookName: string;
+  instanceId?: string;
+  token?: string;
+}
+
+/** Auto Scaling's answer when no action matches: a ValidationError, matched on its message by the adapter. */
+export class NoActiveLifecycleAction extends Error {
+  override readonly name = 'ValidationError' as const;
+  constructor(call: LifecycleActionCall) {
+    super(
+      call.instanceId
+        ? `No active Lifecycle Action found with instance ID ${call.instanceId}`
+        : `No active Lifecycle Action found with token ${call.token}`,
+    );
+  }
+}
+
+/** A group or hook that does not exist: Auto Scaling answers ValidationError too. */
+export class UnknownLifecycleHook extends Error {
+  override readonly name = 'ValidationError' as const;
+}
+
+export const globalTimeoutSeconds = (heartbeatTimeoutSeconds: number): number =>
+  Math.min(48 * 3600, 100 * heartbeatTimeoutSeconds);
+
+export class TwinLifecycle implements GroupLifecycle {
+  /** Hooks per group name. */
+  readonly hooks = new Map<string, TwinLifecycleHook[]>();
+  /** Every action ever started, by token. */
+  readonly actions = new Map<string, TwinLifecycleAction>();
+  readonly completions: LifecycleCompletion[] = [];
+  readonly heartbeats: { token: string; instanceId: string; at: Date }[] = [];
+  /** The lifecycle events emitted, in order. */
+  readonly emitted: unknown[] = [];
+  private readonly groupIds = new Map<string, string>();
+
+  constructor(
+    private readonly world: World,
+    private readonly scaling: TwinScaling,
+    private readonly emit: (event: unknown) => void,
+    private readonly note: (text: string) => void = () => undefined,
+  ) {
+    scaling.attach(this);
+  }
+
+  addHook(groupName: string, hook: TwinLifecycleHook): void {
+    this.scaling.group(groupName);
+    if (hook.heartbeatTimeoutSeconds < 30 || hook.heartbeatTimeoutSeconds > 7200)
+      throw new UnknownLifecycleHook(`HeartbeatTimeout ${hook.heartbeatTimeoutSeconds} is outside 30..7200`);
+    const hooks = (this.hooks.get(groupName) ?? []).filter((h) => h.name !== hook.name);
+    this.hooks.set(groupName, [...hooks, hook]);
+  }
+
+  hook(groupName: string, hookName: string): TwinLifecycleHook | undefined {
+    return this.hooks.get(groupName)?.find((h) => h.name === hookName);
+  }
+
+  /** `arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME` */
+  groupArn(groupName: string): string {
+    let id = this.groupIds.get(groupName);
+    if (!id) {
+      id = uuid(this.world.newId());
+      this.groupIds.set(groupName, id);
+    }
+    return `arn:aws:autoscaling:${this.world.region}:${this.world.account}:autoScalingGroup:${id}:autoScalingGroupName/${groupName}`;
+  }
+
+  /** The action still waiting on this instance and hook, if any. */
+  activeAction(call: LifecycleActionCall): TwinLifecycleAction | undefined {
+    return [...this.actions.values()].find(
+      (a) =>
+        !a.completion &&
+        a.groupName === call.groupName &&
+        a.hookName === call.hookName &&
+        (call.token === undefined || a.token === call.token) &&
+        (call.instanceId === undefined || a.instanceId === call.instanceId),
+    );
+  }
+
+  /** Actions still waiting, optionally for one instance. */
+  pending(instanceId?: string): TwinLifecycleAction[] {
+    return [...this.actions.values()].filter(
+      (a) => !a.completion && (instanceId === undefined || a.instanceId === instanceId),
+    );
+  }
+
+  // --- the Auto Scaling API --------------------------------------------------------------------------
+
+  /** CompleteLifecycleAction: throws NoActiveLifecycleAction for an action that is gone, like AWS. */
+  complete(call: LifecycleActionCall, result: LifecycleResult): void {
+    const action = this.activeAction(call);
+    if (!action) throw new NoActiveLifecycleAction(call);
+    this.finish(action, result, 'call');
+  }
+
+  /** RecordLifecycleActionHeartbeat: the heartbeat timeout starts over; the global timeout stays. */
+  heartbeat(call: LifecycleActionCall): void {
+    const action = this.activeAction(call);
+    if (!action) throw new NoActiveLifecycleAction(call);
+    const hook = this.hook(action.groupName, action.hookName)!;
+    const now = this.world.clock.now();
+    this.heartbeats.push({ token: action.token, instanceId: action.instanceId, at: now });
+    action.heartbeatDeadline = new Date(now.getTime() + hook.heartbeatTimeoutSeconds * 1000);
+    this.watchHeartbeat(action);
+  }
+
+  // --- the group's side (GroupLifecycle) -------------------------------------------------------------
+
+  launched(group: TwinAutoScalingGroup, instanceId: string): boolean {
+    return this.hold(group, instanceId, 'launch');
+  }
+
+  terminating(group: TwinAutoScalingGroup, instanceId: string): boolean {
+    return this.hold(group, instanceId, 'terminate');
+  }
+
+  /** One action per hook of the transition; the instance moves on once every one of them completed. */
+  private hold(group: TwinAutoScalingGroup, instanceId: string, transition: 'launch' | 'terminate'): boolean {
+    const hooks = (this.hooks.get(group.name) ?? []).filter((h) => h.transition === transition);
+    for (const hook of hooks) this.begin(group, hook, instanceId);
+    return hooks.length > 0;
+  }
+
+  private begin(group: TwinAutoScalingGroup, hook: TwinLifecycleHook, instanceId: string): void {
+    const now = this.world.clock.now();
+    const action: TwinLifecycleAction = {
+      token: uuid(this.world.newId()),
+      groupName: group.name,
+      hookName: hook.name,
+      instanceId,
+      transition: hook.transition,
+      startedAt: now,
+      heartbeatDeadline: new Date(now.getTime() + hook.heartbeatTimeoutSeconds * 1000),
+      globalDeadline: new Date(now.getTime() + globalTimeoutSeconds(hook.heartbeatTimeoutSeconds) * 1000),
+    };
+    this.actions.set(action.token, action);
+    this.watchHeartbeat(action);
+    this.world.clock.at(action.globalDeadline, `lifecycle global timeout ${instanceId}`, () => {
+      if (!action.completion) this.finish(action, hook.defaultResult, 'global-timeout');
+    });
+    const event = this.event(group.name, hook, action);
+    this.emitted.push(event);
+    this.emit(event);
+  }
+
+  /** The check at the current heartbeat deadline; one scheduled by an earlier heartbeat finds it moved. */
+  private watchHeartbeat(action: TwinLifecycleAction): void {
+    const deadline = action.heartbeatDeadline;
+    this.world.clock.at(deadline, `lifecycle heartbeat timeout ${action.instanceId}`, () => {
+      if (action.completion || action.heartbeatDeadline !== deadline) return;
+      const hook = this.hook(action.groupName, action.hookName);
+      this.finish(action, hook?.defaultResult ?? 'ABANDON', 'heartbeat-timeout');
+    });
+  }
+
+  private finish(action: TwinLifecycleAction, result: LifecycleResult, by: LifecycleCompletion['by']): void {
+    const completion: LifecycleCompletion = {
+      token: action.token,
+      groupName: action.groupName,
+      hookName: action.hookName,
+      instanceId: action.instanceId,
+      transition: action.transition,
+      result,
+      at: this.world.clock.now(),
+      by,
+    };
+    action.completion = completion;
+    this.completions.push(completion);
+    this.note(
+      `lifecycle action ${action.hookName} on ${action.instanceId}: ${result}${by === 'call' ? '' : ` (${by})`}`,
+    );
+    // ABANDON on one launch hook is enough to give the instance up; otherwise wait for the other hooks.
+    const abandoned = action.transition === 'launch' && result === 'ABANDON';
+    const siblings = this.pending(action.instanceId).filter((a) => a.transition === action.transition);
+    if (abandoned) {
+      for (const sibling of siblings) sibling.completion = { ...completion, token: sibling.token };
+    } else if (siblings.length > 0) return;
+    if (action.transition === 'launch' && !abandoned)
+      this.scaling.enterService(action.groupName, action.instanceId);
+    else
+      this.scaling.terminateNow(
+        action.groupName,
+        action.instanceId,
+        `${action.hookName} ${result}${by === 'call' ? '' : ` by ${by}`}`,
+      );
+  }
+
+  /** The EventBridge event, as in events/samples/asg-lifecycle-*-eventbridge.json. */
+  private event(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
+    const launch = hook.transition === 'launch';
+    return eventEnvelope(
+      this.world,
+      AUTOSCALING_SOURCE,
+      LIFECYCLE_DETAIL_TYPES[hook.transition],
+      [this.groupArn(groupName)],
+      {
+        LifecycleActionToken: action.token,
+        AutoScalingGroupName: groupName,
+        LifecycleHookName: hook.name,
+        EC2InstanceId: action.instanceId,
+        LifecycleTransition: LIFECYCLE_TRANSITIONS[hook.transition],
+        ...(hook.notificationMetadata !== undefined
+          ? { NotificationMetadata: hook.notificationMetadata }
+          : {}),
+        Origin: launch ? 'EC2' : 'AutoScalingGroup',
+        Destination: launch ? 'AutoScalingGroup' : 'EC2',
+      },
+    );
+  }
+}
+
+function uuid(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

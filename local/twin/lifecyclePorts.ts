@@ -1,0 +1,172 @@
+// The instance lifecycle reflex's ports over the twin. Each method records the AWS calls its adapter
+// makes (layers/adapters/aws/autoScalingLifecycleActions.ts, ecsContainerInstances.ts,
+// elbInstanceTargets.ts), in the same order and with the same answers for the cases that must be
+// idempotent: completing a finished action, draining a draining instance, registering a registered target.
+
+import { LifecycleActionNotFound } from '#adapters/aws/autoScalingLifecycleActions';
+import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
+import { NoActiveLifecycleAction, type TwinLifecycle } from '#local/twin/lifecycle';
+import type { TwinScaling } from '#local/twin/scaling';
+import type { InstanceState, TargetGroupState, World } from '#local/twin/world';
+import type { ContainerInstances, InstanceTargets, LifecycleActions } from '#ports';
+
+/** The recorder from recordedCalls(world, faults): records the call, and throws when a fault says so. */
+export type RecordedCall = (api: string, target: string, write: boolean) => void;
+
+export interface TwinLifecyclePorts {
+  actions: LifecycleActions;
+  instances: ContainerInstances;
+  targets: InstanceTargets;
+}
+
+/** ELB's answer for a target group that does not exist. */
+export class TargetGroupNotFound extends Error {
+  override readonly name = 'TargetGroupNotFoundException' as const;
+}
+
+export function twinLifecyclePorts(
+  world: World,
+  scaling: TwinScaling,
+  lifecycle: TwinLifecycle,
+  call: RecordedCall,
+): TwinLifecyclePorts {
+  const actions: LifecycleActions = {
+    async complete(action, result) {
+      call('CompleteLifecycleAction', `${action.groupName} ${action.instanceId}`, true);
+      try {
+        lifecycle.complete(action, result);
+      } catch (error) {
+        // The adapter's rule: an action that is gone was completed or timed out; the hook is done.
+        if (error instanceof NoActiveLifecycleAction) return;
+        throw error;
+      }
+    },
+    async heartbeat(action) {
+      call('RecordLifecycleActionHeartbeat', `${action.groupName} ${action.instanceId}`, true);
+      try {
+        lifecycle.heartbeat(action);
+      } catch (error) {
+        if (error instanceof NoActiveLifecycleAction) throw new LifecycleActionNotFound(action);
+        throw error;
+      }
+    },
+    async hookSettings(groupName, hookName) {
+      call('DescribeAutoScalingGroups', groupName, false);
+      const group = scaling.groups.get(groupName);
+      if (!group) return undefined;
+      call('DescribeLifecycleHooks', `${groupName} ${hookName}`, false);
+      const hook = lifecycle.hook(groupName, hookName);
+      if (!hook) return undefined;
+      // The adapter pages DescribeCapacityProviders to learn whether ECS drains the group itself.
+      call('DescribeCapacityProviders', groupName, false);
+      return {
+        heartbeatTimeoutSeconds: hook.heartbeatTimeoutSeconds,
+        defaultResult: hook.defaultResult,
+        managedDraining: group.managedDraining ?? false,
+      };
+    },
+  };
+
+  /** ListContainerInstances + DescribeContainerInstances: nothing before the agent registers. */
+  const find = (cluster: string, ec2InstanceId: string): InstanceState | undefined => {
+    call('ListContainerInstances', `${cluster} ${ec2InstanceId}`, false);
+    const instance = world.instance(ec2InstanceId);
+    if (!instance || instance.cluster !== cluster || instance.status === 'REGISTERING') return undefined;
+    call('DescribeContainerInstances', `${cluster} ${ec2InstanceId}`, false);
+    return instance;
+  };
+
+  const instances: ContainerInstances = {
+    async describe(cluster, ec2InstanceId): Promise<ContainerInstanceView | undefined> {
+      const instance = find(cluster, ec2InstanceId);
+      if (!instance) return undefined;
+      // Both desired statuses are listed, as the adapter does: a task being stopped still runs.
+      call('ListTasks', `${cluster} ${ec2InstanceId} RUNNING`, false);
+      call('ListTasks', `${cluster} ${ec2InstanceId} STOPPED`, false);
+      const tasks = world.tasksOn(ec2InstanceId).filter((t) => t.cluster === cluster);
+      if (tasks.length > 0) call('DescribeTasks', `${cluster} ${ec2InstanceId}`, false);
+      const service = tasks.filter((t) => t.group.startsWith('service:'));
+      const standalone = tasks.filter((t) => !t.group.startsWith('service:'));
+      return {
+        status: instance.status,
+        agentConnected: instance.agentConnected,
+        runningServiceTasks: service.length,
+        runningStandaloneTasks: standalone.map((t) => ({
+          taskArn: t.arn,
+          ...(t.startedAt ? { startedAt: t.startedAt } : {}),
+        })),
+      };
+    },
+    async drain(cluster, ec2InstanceId) {
+      const instance = find(cluster, ec2InstanceId);
+      // DRAINING already is the goal; an unregistered instance has nothing to drain.
+      if (instance?.status !== 'ACTIVE') return;
+      call('UpdateContainerInstancesState', `${cluster} ${ec2InstanceId} DRAINING`, true);
+      world.setInstanceStatus(ec2InstanceId, 'DRAINING');
+    },
+    async stopTasks(cluster, taskArns, reason) {
+      for (const taskArn of taskArns) {
+        call('StopTask', taskArn, true);
+        // A task the twin has forgotten is stopped: success, as the adapter treats "not found".
+        if (world.tasks.get(taskArn)?.cluster === cluster) world.stopTask(taskArn, reason.slice(0, 255));
+      }
+    },
+  };
+
+  const targetGroup = (arn: string): TargetGroupState => {
+    const tg = world.targetGroups.get(arn);
+    if (!tg) throw new TargetGroupNotFound(`One or more target groups not found: ${arn}`);
+    return tg;
+  };
+
+  const targets: InstanceTargets = {
+    async targetsOf(ec2InstanceId, targetGroupArns): Promise<TargetView[]> {
+      return [...new Set(targetGroupArns)].flatMap((targetGroupArn): TargetView[] => {
+        call('DescribeTargetHealth', targetGroupArn, false);
+        const mine = (world.targetGroups.get(targetGroupArn)?.targets ?? []).filter(
+          (t) => t.id === ec2InstanceId,
+        );
+        if (mine.length === 0) return [{ targetGroupArn, port: 0, state: 'absent' }];
+        return mine.map((t) => ({ targetGroupArn, port: t.port, state: t.state }));
+      });
+    },
+    async register(ec2InstanceId, refs) {
+      for (const [targetGroupArn, ports] of byTargetGroup(refs)) {
+        call('RegisterTargets', `${targetGroupArn} ${ec2InstanceId}`, true);
+        const tg = targetGroup(targetGroupArn);
+        const now = world.clock.now().getTime();
+        for (const port of ports) {
+          // Registering a registered target is a no-op; a draining one is registered anew.
+          const existing = tg.targets.find(
+            (t) => t.id === ec2InstanceId && t.port === port && t.state !== 'draining',
+          );
+          if (existing) continue;
+          tg.targets.push({ id: ec2InstanceId, port, state: 'initial', registeredAt: now });
+        }
+      }
+    },
+    async deregister(ec2InstanceId, refs) {
+      for (const [targetGroupArn, ports] of byTargetGroup(refs)) {
+        call('DeregisterTargets', `${targetGroupArn} ${ec2InstanceId}`, true);
+        const tg = targetGroup(targetGroupArn);
+        // A target that is not registered (or draining already): ELB answers success.
+        for (const target of tg.targets.filter(
+          (t) => t.id === ec2InstanceId && ports.includes(t.port) && t.state !== 'draining',
+        ))
+          world.drain(tg, target);
+      }
+    },
+  };
+
+  return { actions, instances, targets };
+}
+
+function byTargetGroup(refs: { targetGroupArn: string; port: number }[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  for (const { targetGroupArn, port } of refs) {
+    const ports = groups.get(targetGroupArn) ?? [];
+    if (!ports.includes(port)) ports.push(port);
+    groups.set(targetGroupArn, ports);
+  }
+  return groups;
+}
