@@ -50,11 +50,11 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
     const calls = twin.world.apiCalls.filter(
       (c) =>
         c.api === expectation.api &&
-        !c.failed &&
+        Boolean(c.failed) === Boolean(expectation.failed) &&
         (!expectation.target || c.target.includes(expectation.target)),
     );
     return {
-      description: `${describeCount(expectation)} successful ${expectation.api}${expectation.target ? ` on ${expectation.target}` : ''}`,
+      description: `${describeCount(expectation)} ${expectation.failed ? 'failed' : 'successful'} ${expectation.api}${expectation.target ? ` on ${expectation.target}` : ''}`,
       passed: countMatches(expectation, calls.length),
       actual: String(calls.length),
     };

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
 import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
+import { seededRandom } from '#local/twin/scheduler';
 import type { TimelineEntry } from '#local/twin/timeline';
 import { Twin } from '#local/twin/twin';
 import type { ApiCall } from '#local/twin/world';
@@ -282,6 +283,14 @@ function playStep(twin: Twin, step: ScenarioStep): void {
     const { cluster, count, cpu, memory } = step.addInstances;
     for (let i = 0; i < count; i++) world.addInstance(cluster, cpu, memory);
     timeline.add('world', `${count} instance(s) join ${cluster}`);
+  } else if ('duplicateEvents' in step) {
+    const { copies, jitter } = step.duplicateEvents;
+    const until = new Date(twin.scheduler.now().getTime() + step.duplicateEvents.for * 1000);
+    twin.bus.duplicateAndReorder(until, copies, jitter, seededRandom(copies * 7919 + jitter));
+    timeline.add(
+      'fault',
+      `every event delivered ${copies} times, reordered within ${jitter}s, for ${step.duplicateEvents.for}s`,
+    );
   } else if ('setMetric' in step) {
     const { metric, dimensions, value } = step.setMetric;
     twin.cloudWatch.setGauge(metric, dimensions, value);

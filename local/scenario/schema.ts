@@ -246,6 +246,15 @@ const Step = z.union([
     at: Duration,
     setMetric: z.strictObject({ metric: z.string(), dimensions: Dimensions, value: z.number() }),
   }),
+  /** EventBridge at its worst: every event delivered `copies` times, in shuffled order, for a while. */
+  z.strictObject({
+    at: Duration,
+    duplicateEvents: z.strictObject({
+      for: Duration,
+      copies: z.number().int().min(1).max(5).default(2),
+      jitter: Duration.default(30),
+    }),
+  }),
   /** A person changes a scaling setting by hand (the console, the CLI). */
   z.strictObject({
     at: Duration,
@@ -269,7 +278,13 @@ const Expectation = z.union([
     target: z.string().optional(),
     ...Count,
   }),
-  z.strictObject({ api: z.string(), target: z.string().optional(), ...Count }),
+  /** Successful calls; with `failed: true`, the calls AWS (the twin's faults) refused instead. */
+  z.strictObject({
+    api: z.string(),
+    target: z.string().optional(),
+    failed: z.boolean().optional(),
+    ...Count,
+  }),
   z.strictObject({ apiOrder: z.array(z.string()).min(2), target: z.string().optional() }),
   z.strictObject({
     service: z.strictObject({ cluster: z.string(), name: z.string() }),

@@ -138,6 +138,10 @@ export class TwinQueue {
 
 export class TwinEventBus {
   private readonly rules: { name: string; pattern: unknown; target: (event: unknown) => void }[] = [];
+  /** At-least-once, unordered delivery, as a scenario can ask for: copies and a random delay each. */
+  private disorder:
+    | { until: number; copies: number; jitterSeconds: number; random: () => number }
+    | undefined;
 
   constructor(
     private readonly clock: VirtualScheduler,
@@ -149,6 +153,11 @@ export class TwinEventBus {
     this.rules.push({ name, pattern: loadPattern(patternFile), target });
   }
 
+  /** Until `until`, every delivery comes `copies` times, each after a random delay up to `jitterSeconds`. */
+  duplicateAndReorder(until: Date, copies: number, jitterSeconds: number, random: () => number): void {
+    this.disorder = { until: until.getTime(), copies, jitterSeconds, random };
+  }
+
   /** Like PutEvents: each matching rule delivers its own copy, a moment later. */
   put(event: unknown): void {
     const matching = this.rules.filter((rule) => matchesPattern(rule.pattern, event));
@@ -156,11 +165,17 @@ export class TwinEventBus {
       this.observer.unrouted(event);
       return;
     }
+    const disorder =
+      this.disorder && this.clock.now().getTime() < this.disorder.until ? this.disorder : undefined;
     for (const rule of matching) {
-      this.clock.after(EVENTBRIDGE_LATENCY_SECONDS, `route ${rule.name}`, () => {
-        this.observer.routed(event, rule.name);
-        rule.target(event);
-      });
+      for (let copy = 0; copy < (disorder?.copies ?? 1); copy++) {
+        const delay =
+          EVENTBRIDGE_LATENCY_SECONDS + (disorder ? disorder.random() * disorder.jitterSeconds : 0);
+        this.clock.after(delay, `route ${rule.name}`, () => {
+          this.observer.routed(event, rule.name);
+          rule.target(event);
+        });
+      }
     }
   }
 }

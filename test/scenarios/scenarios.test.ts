@@ -30,6 +30,9 @@ describe('scenarios in local/scenarios', () => {
         'lifecycle-scale-out.json',
         'lifecycle-agent-never-connects.json',
         'lifecycle-scale-in-drain.json',
+        'lifecycle-duplicates.json',
+        'lifecycle-throttled.json',
+        'lifecycle-step-fails.json',
       ]),
     );
   });

@@ -1,0 +1,128 @@
+// The lifecycle hook intake as Lambda runs it: an EventBridge event, or an SQS batch of notifications
+// (raw or SNS-wrapped), in; one workflow per lifecycle action out, on the twin's Step Functions.
+import type { SQSEvent } from 'aws-lambda';
+import { LifecycleHookConfigSchema } from '#domain/instanceLifecycle';
+import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
+import { loadSample } from '#events/samples';
+import { createLifecycleHookHandler } from '#functions/lifecycleHook';
+import { lambdaContext } from '#local/twin/delivery';
+import { Twin } from '#local/twin/twin';
+
+const hooks = [
+  LifecycleHookConfigSchema.parse({
+    groupName: 'prod-ecs-ondemand',
+    hookName: 'ecs-reflex-launch',
+    cluster: 'prod',
+  }),
+];
+
+function aTwin() {
+  const twin = new Twin({
+    seed: 9,
+    settings: { clusters: ['prod'], dryRun: false, policy: defaultRecyclerPolicy() },
+    lifecycle: { dryRun: false, hooks },
+    deliverEvents: false,
+  });
+  const handler = createLifecycleHookHandler(() => ({
+    ports: twin.lifecyclePorts,
+    settings: { dryRun: false, hooks },
+  }));
+  return { twin, handler };
+}
+
+const sqs = (...bodies: string[]): SQSEvent => ({
+  Records: bodies.map((body, i) => ({
+    messageId: `m${i}`,
+    receiptHandle: `r${i}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:lifecycle-notifications',
+    awsRegion: 'eu-west-1',
+  })),
+});
+
+const executions = (twin: Twin) => twin.stepFunctions.listExecutions('instance-lifecycle');
+
+describe('lifecycleHook handler', () => {
+  it('starts one workflow for a notification from SQS, named after the instance and the hook', async () => {
+    // Prepare
+    const { twin, handler } = aTwin();
+
+    // Act
+    const response = await handler(
+      sqs(JSON.stringify(loadSample('asg-lifecycle-sqs-body'))),
+      lambdaContext('lifecycleHook'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(executions(twin).map((e) => e.name)).toEqual(['i-0f9e8d7c6b5a43210-launch-ecs-reflex-launch']);
+  });
+
+  it('starts nothing twice for the same lifecycle action, whichever way it arrives', async () => {
+    // Prepare
+    const { twin, handler } = aTwin();
+    const body = JSON.stringify(loadSample('asg-lifecycle-sqs-body'));
+
+    // Act
+    const first = await handler(sqs(body), lambdaContext('lifecycleHook'));
+    const again = await handler(sqs(body, body), lambdaContext('lifecycleHook'));
+
+    // Assess
+    expect([first, again]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    expect(executions(twin)).toHaveLength(1);
+  });
+
+  it('skips the test notification Auto Scaling sends when a hook is created', async () => {
+    // Prepare
+    const { twin, handler } = aTwin();
+
+    // Act
+    const response = await handler(
+      sqs(JSON.stringify(loadSample('asg-test-notification'))),
+      lambdaContext('lifecycleHook'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(executions(twin)).toEqual([]);
+  });
+
+  it('ignores hooks it is not configured for', async () => {
+    // Prepare
+    const { twin, handler } = aTwin();
+    const other = structuredClone(loadSample('asg-lifecycle-sqs-body')) as Record<string, unknown>;
+    other.LifecycleHookName = 'someone-elses-hook';
+
+    // Act
+    await handler(sqs(JSON.stringify(other)), lambdaContext('lifecycleHook'));
+
+    // Assess
+    expect(executions(twin)).toEqual([]);
+  });
+
+  it('parks a malformed notification with its reason, starts nothing and asks for no retry', async () => {
+    // Prepare
+    const { twin, handler } = aTwin();
+    const broken = structuredClone(loadSample('asg-lifecycle-sqs-body')) as Record<string, unknown>;
+    delete broken.EC2InstanceId;
+
+    // Act
+    const response = await handler(sqs(JSON.stringify(broken)), lambdaContext('lifecycleHook'));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(executions(twin)).toEqual([]);
+    expect(twin.recorders.parked).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining('EC2InstanceId') }),
+    ]);
+  });
+});
