@@ -10,6 +10,7 @@ import { measureAlarmReactor } from './alarmReactor';
 import { taskRecyclerBundle } from './bundle';
 import { measureHandler } from './handler';
 import { measureInit, pairedDelta } from './init';
+import { measureInstanceLifecycle } from './instanceLifecycle';
 import { measureScenario } from './scenario';
 import { rounded } from './stats';
 
@@ -194,6 +195,40 @@ async function main(): Promise<void> {
         '   target returns its tags), remember the change as pending, make it, mark it done. Restore: read, read, write, forget.',
     );
 
+    // 6. Instance lifecycle.
+    const lifecycle = await measureInstanceLifecycle();
+    print(`\n6. Instance lifecycle on the twin: scale-in of ${lifecycle.instances} instances, virtual time`);
+    const writes = Object.values(lifecycle.writesPerInstance).reduce((a, b) => a + b, 0);
+    print(
+      table(
+        ['measure', 'value'],
+        [
+          [
+            'hook -> completion (deregistration delay)',
+            `${fixed(lifecycle.hookToCompletionSeconds.min)}..${fixed(lifecycle.hookToCompletionSeconds.max)} s (${lifecycle.deregistrationDelaySeconds} s)`,
+          ],
+          [
+            'writes per instance (minimum the design needs)',
+            `${fixed(writes)} (${lifecycle.minimumWritesPerInstance}): ${Object.entries(
+              lifecycle.writesPerInstance,
+            )
+              .map(([api, n]) => `${api} ${n}`)
+              .join(', ')}`,
+          ],
+          [
+            'reads per instance, over looks',
+            `${fixed(lifecycle.readsPerInstance)} over ${fixed(lifecycle.looksPerInstance)} looks`,
+          ],
+        ],
+        [1],
+      ),
+    );
+    print(
+      `   minimum writes: start the workflow, drain, deregister, complete, and a heartbeat every half heartbeat timeout\n` +
+        `   (${lifecycle.heartbeatTimeoutSeconds} s) of waiting. Reads: each look re-reads the instance (level-triggered), one look per quarter\n` +
+        "   heartbeat timeout at most, capped by the hook's poll interval.",
+    );
+
     const totalSeconds = (performance.now() - started) / 1000;
     const results = rounded({
       machine: { ...machine, loadAverageAtEnd: loadavg()[0]! },
@@ -202,6 +237,7 @@ async function main(): Promise<void> {
       handler,
       scenario,
       alarmReactor: alarm,
+      instanceLifecycle: lifecycle,
       totalSeconds,
     });
     const out = join(repoRoot, 'bench', 'results');
