@@ -192,7 +192,9 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
         (!want.group || c.groupName === want.group) &&
         (!want.transition || c.transition === want.transition) &&
         (!want.result || c.result === want.result) &&
-        (!want.by || c.by === want.by),
+        (!want.by || c.by === want.by) &&
+        (want.stillServing === undefined ||
+          (c.transition === 'terminate' && c.stillServing === want.stillServing)),
     );
     return {
       description: `${describeCount(expectation)} lifecycle completion(s) ${JSON.stringify(want)}`,

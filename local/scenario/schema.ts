@@ -319,6 +319,8 @@ const Expectation = z.union([
       transition: z.enum(['launch', 'terminate']).optional(),
       result: z.enum(['CONTINUE', 'ABANDON']).optional(),
       by: z.enum(['call', 'heartbeat-timeout', 'global-timeout']).optional(),
+      /** Only terminate actions completed while the instance still served (targets or service tasks). */
+      stillServing: z.boolean().optional(),
     }),
     ...Count,
   }),

@@ -42,6 +42,8 @@ export interface LifecycleCompletion {
   result: LifecycleResult;
   at: Date;
   by: 'call' | 'heartbeat-timeout' | 'global-timeout';
+  /** Released while still serving: a target not draining, or service tasks still running on it. */
+  stillServing: boolean;
 }
 
 /** What a lifecycle call names: the token, or the instance (AWS accepts either, and checks both if given). */
@@ -202,6 +204,15 @@ export class TwinLifecycle implements GroupLifecycle {
     });
   }
 
+  private serving(instanceId: string): boolean {
+    const targets = [...this.world.targetGroups.values()].flatMap((tg) => tg.targets);
+    const liveTarget = targets.some((t) => t.id === instanceId && t.state !== 'draining');
+    const serviceTasks = this.world
+      .tasksOn(instanceId)
+      .some((t) => t.group.startsWith('service:') && t.desiredStatus === 'RUNNING');
+    return liveTarget || serviceTasks;
+  }
+
   private finish(action: TwinLifecycleAction, result: LifecycleResult, by: LifecycleCompletion['by']): void {
     const completion: LifecycleCompletion = {
       token: action.token,
@@ -212,6 +223,7 @@ export class TwinLifecycle implements GroupLifecycle {
       result,
       at: this.world.clock.now(),
       by,
+      stillServing: this.serving(action.instanceId),
     };
     action.completion = completion;
     this.completions.push(completion);
