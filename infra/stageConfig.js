@@ -29,6 +29,7 @@ const KNOWN_KEYS = [
   'alarmReactions',
   'autoScalingGroupNames',
   'alarmNamePrefixes',
+  'lifecycleHooks',
 ];
 
 function fail(file, message) {
@@ -120,6 +121,60 @@ function checkReactions(file, text, { clusters, autoScalingGroupNames, alarmName
   return text;
 }
 
+/** An IAM ARN pattern (`*`, `?`, `${AWS::…}` placeholders) as a regular expression over literal ARNs. */
+function arnPattern(pattern) {
+  const source = pattern
+    .split(/(\$\{AWS::\w+\}|\*|\?)/)
+    .map((part) => {
+      if (part === '*') return '.*';
+      if (part === '?') return '.';
+      if (/^\$\{AWS::\w+\}$/.test(part)) return '[^:]+';
+      return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('');
+  return new RegExp(`^${source}$`);
+}
+
+/**
+ * The lifecycle hooks travel as JSON text (LIFECYCLE_HOOKS); the functions check them against
+ * LifecycleHookConfigSchema at cold start. Here: that the text is a JSON array of objects, and that what
+ * each hook names lies inside what the lifecycle roles may touch (its group, its cluster, its target
+ * groups), so a hook cannot be configured that IAM would refuse while an instance waits on it.
+ */
+function checkLifecycleHooks(file, text, { clusters, autoScalingGroupNames, targetGroups }) {
+  if (typeof text !== 'string') fail(file, 'lifecycleHooks must be a JSON string, not an array');
+  let hooks;
+  try {
+    hooks = JSON.parse(text);
+  } catch (error) {
+    fail(file, `lifecycleHooks is not JSON: ${error.message}`);
+  }
+  if (!Array.isArray(hooks)) fail(file, 'lifecycleHooks must be a JSON array (of hooks)');
+  const allowedTargetGroups = targetGroups.map(arnPattern);
+  hooks.forEach((hook, i) => {
+    if (hook === null || typeof hook !== 'object' || Array.isArray(hook))
+      fail(file, `lifecycleHooks[${i}] must be an object`);
+    const at = `lifecycleHooks[${i}] (${hook.groupName}/${hook.hookName})`;
+    if (!autoScalingGroupNames.includes(hook.groupName))
+      fail(
+        file,
+        `${at} serves group ${JSON.stringify(hook.groupName)}, which autoScalingGroupNames does not list`,
+      );
+    const cluster = String(hook.cluster ?? '').replace(/^arn:.*\//, '');
+    if (!clusters.includes(cluster))
+      fail(file, `${at} names cluster ${JSON.stringify(hook.cluster)}, which clusters does not list`);
+    for (const targetGroup of Array.isArray(hook.targetGroups) ? hook.targetGroups : []) {
+      const arn = String(targetGroup?.arn ?? '');
+      if (!allowedTargetGroups.some((pattern) => pattern.test(arn)))
+        fail(
+          file,
+          `${at} names target group ${JSON.stringify(arn)}, which deregisterTargetGroupArns does not cover`,
+        );
+    }
+  });
+  return text;
+}
+
 /** Checks one stage file's contents and derives what serverless.yml and the IAM statements use. */
 function check(file, stage, raw) {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, 'must be a JSON object');
@@ -181,6 +236,12 @@ function check(file, stage, raw) {
     autoScalingGroupNames,
     alarmNamePrefixes,
   });
+  // The instance lifecycle reflex: its hooks, inside the groups, clusters and target groups above.
+  const lifecycleHooks = checkLifecycleHooks(file, raw.lifecycleHooks, {
+    clusters,
+    autoScalingGroupNames,
+    targetGroups,
+  });
 
   const perCluster = (...resources) =>
     resources.flatMap((resource) => clusters.map((name) => arn('ecs', resource.replace('NAME', name))));
@@ -192,6 +253,7 @@ function check(file, stage, raw) {
     notificationEmail,
     recyclerPolicy: raw.recyclerPolicy,
     alarmReactions,
+    lifecycleHooks,
     arns: {
       clusters: perCluster('cluster/NAME'),
       tasks: perCluster('task/NAME/*'),
@@ -200,6 +262,8 @@ function check(file, stage, raw) {
       tasksAndServices: perCluster('task/NAME/*', 'service/NAME/*'),
       serviceRevisionsAndServices: perCluster('service-revision/NAME/*', 'service/NAME/*'),
       taskDefinitions: [arn('ecs', 'task-definition/*:*')],
+      // Capacity providers are not inside a cluster: every one of the account and region (read-only).
+      capacityProviders: [arn('ecs', 'capacity-provider/*')],
       passRoles: passRoleArns.map(sub),
       targetGroups: targetGroups.map(sub),
       // The group id in the ARN is unknown before the group exists, and changes when it is recreated.

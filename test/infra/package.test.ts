@@ -8,8 +8,12 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { alarmReactorWiring as reactor, taskRecyclerWiring as recycler } from '#local/twin/wiring';
-import { loadAlarmReactorConfig, loadRecyclerConfig } from '#runtime/config';
+import {
+  lifecycleWiring as lifecycle,
+  alarmReactorWiring as reactor,
+  taskRecyclerWiring as recycler,
+} from '#local/twin/wiring';
+import { loadAlarmReactorConfig, loadLifecycleConfig, loadRecyclerConfig } from '#runtime/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const STAGE = 'dev';
@@ -139,8 +143,15 @@ function roleOf(functionName: string): string {
   return getAttArn(resource(functionLogicalId(functionName), 'AWS::Lambda::Function').Properties.Role);
 }
 
+/** The SQS event source mappings that feed a function. */
+function mappingsOf(functionName: string): [string, Resource][] {
+  return resourcesOf('AWS::Lambda::EventSourceMapping').filter(
+    ([, mapping]) => getAttArn(mapping.Properties.FunctionName) === functionLogicalId(functionName),
+  );
+}
+
 function bufferQueueId(): string {
-  const [[, mapping]] = resourcesOf('AWS::Lambda::EventSourceMapping') as [[string, Resource]];
+  const [[, mapping]] = mappingsOf(recycler.functionName) as [[string, Resource]];
   return getAttArn(mapping.Properties.EventSourceArn);
 }
 
@@ -253,6 +264,7 @@ const SDK_PREFIXES: Record<string, string> = {
   'client-cloudwatch': 'cloudwatch',
   'client-ecs': 'ecs',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  'client-sfn': 'states',
   'client-sns': 'sns',
   'client-sqs': 'sqs',
 };
@@ -288,11 +300,76 @@ function adapterActions(files: string[]): Set<string> {
   return actions;
 }
 
+/** The top-level functions of a source file, by name, with their text. */
+function topLevelFunctions(source: string): Map<string, string> {
+  const functions = new Map<string, string>();
+  for (const match of source.matchAll(/^(?:export )?(?:async )?function (\w+)\(/gm)) {
+    const end = source.indexOf('\n}\n', match.index);
+    functions.set(match[1]!, source.slice(match.index, end < 0 ? undefined : end));
+  }
+  return functions;
+}
+
+/**
+ * The ports a lifecycle function uses: `ports.x` in its handler, and in the use cases of
+ * layers/app/instanceLifecycle.ts it calls, with the helpers those call, transitively.
+ */
+function lifecyclePortsUsedBy(functionName: string): Set<string> {
+  const handler = readFileSync(path.join(ROOT, 'functions', `${functionName}.ts`), 'utf8');
+  const app = topLevelFunctions(readFileSync(path.join(ROOT, 'layers/app/instanceLifecycle.ts'), 'utf8'));
+  const calls = (text: string) => [...app.keys()].filter((name) => new RegExp(`\\b${name}\\(`).test(text));
+  const reached = new Set<string>();
+  const queue = calls(handler);
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (reached.has(name)) continue;
+    reached.add(name);
+    queue.push(...calls(app.get(name)!));
+  }
+  const texts = [handler, ...[...reached].map((name) => app.get(name)!)];
+  return new Set(texts.flatMap((text) => [...text.matchAll(/\bports\.(\w+)/g)].map(([, port]) => port!)));
+}
+
+/** The adapter file behind each lifecycle port, as layers/adapters/aws/lifecyclePorts.ts builds them. */
+function lifecyclePortAdapters(): Map<string, string> {
+  const source = readFileSync(path.join(ADAPTERS_DIR, 'lifecyclePorts.ts'), 'utf8');
+  const fileOf = new Map(
+    [...source.matchAll(/import\s*\{\s*(\w+)\s*\}\s*from\s*'#adapters\/aws\/([\w-]+)'/g)].map(
+      ([, name, file]) => [name!, `${file}.ts`],
+    ),
+  );
+  const adapters = new Map<string, string>();
+  for (const [, port, adapter] of source.matchAll(/^\s*(\w+): [^\n]*?\bnew (\w+)\(/gm)) {
+    const file = fileOf.get(adapter!);
+    if (file) adapters.set(port!, file);
+  }
+  return adapters;
+}
+
+/** Lifecycle ports that make no AWS call of their own (the clock; the journal logs through Powertools). */
+const LIFECYCLE_PORTS_WITHOUT_CALLS = ['clock', 'journal'];
+
 /** The adapters whose calls each function's role grants. */
 function adapterFilesOf(functionName: string): string[] {
   // The recycler's sweep builds the recycler's ports but only enqueues rechecks: the recycler stays the
   // one function that acts, so its sweep's role allows that one adapter (a subset, checked below).
   if (functionName === recycler.sweepFunctionName) return ['sqsRechecks.ts'];
+  // Both lifecycle functions build all the lifecycle ports; each is granted the adapters of the ports its
+  // code uses (a subset, checked below).
+  if (functionName === lifecycle.intakeFunctionName || functionName === lifecycle.stepFunctionName) {
+    const adapters = lifecyclePortAdapters();
+    const used = [...lifecyclePortsUsedBy(functionName)].filter(
+      (port) => !LIFECYCLE_PORTS_WITHOUT_CALLS.includes(port),
+    );
+    return used
+      .map((port) => {
+        const file = adapters.get(port);
+        if (!file)
+          throw new Error(`${functionName} uses port ${port}, which lifecyclePorts.ts builds no adapter for`);
+        return file;
+      })
+      .sort();
+  }
   return adaptersOf(functionName);
 }
 
@@ -318,10 +395,19 @@ const PLATFORM_ACTIONS: Record<string, string[]> = {
   [recycler.sweepFunctionName]: LAMBDA_ACTIONS,
   // The alarm reactor's UpdateService sets a desired count only: no role passes.
   [reactor.functionName]: LAMBDA_ACTIONS,
+  // The lifecycle intake also reads the notification queue.
+  [lifecycle.intakeFunctionName]: [...LAMBDA_ACTIONS, ...SQS_POLLER_ACTIONS],
+  [lifecycle.stepFunctionName]: LAMBDA_ACTIONS,
 };
 
-/** The alarm reactor's sweep is its own schedule, not a function: three functions in all. */
-const ALL_FUNCTIONS = [recycler.functionName, recycler.sweepFunctionName, reactor.functionName];
+/** The alarm reactor's sweep is its own schedule, not a function: five functions in all. */
+const ALL_FUNCTIONS = [
+  recycler.functionName,
+  recycler.sweepFunctionName,
+  reactor.functionName,
+  lifecycle.intakeFunctionName,
+  lifecycle.stepFunctionName,
+];
 
 /**
  * Actions whose service defines no resource type for them (or, for ListTasks, none a Fargate task has; for
@@ -336,6 +422,7 @@ const STAR_RESOURCE_ACTIONS = new Set([
   'autoscaling:DescribeAutoScalingGroups',
   'autoscaling:DescribePolicies',
   'autoscaling:DescribeTags',
+  'autoscaling:DescribeLifecycleHooks',
   'application-autoscaling:DescribeScalableTargets',
   'application-autoscaling:DescribeScalingPolicies',
 ]);
@@ -346,6 +433,8 @@ const REACTOR_TAG_KEYS = ['ecs-reflex:reaction:*', 'ecs-reflex:last-change'];
 const stageConfig = JSON.parse(readFileSync(path.join(ROOT, 'infra/stages', `${STAGE}.json`), 'utf8')) as {
   clusters: string;
   alarmReactions: string;
+  lifecycleHooks: string;
+  deregisterTargetGroupArns?: string[];
   autoScalingGroupNames: string[];
   alarmNamePrefixes: string[];
 };
@@ -370,6 +459,15 @@ function invokeConfigOf(functionName: string): { retries: unknown; onFailure: st
   const onFailure = (properties.DestinationConfig as { OnFailure: { Destination: unknown } }).OnFailure
     .Destination;
   return { retries: properties.MaximumRetryAttempts, onFailure: getAttArn(onFailure) };
+}
+
+/** The workflow's state machine, as serverless-step-functions generates it. */
+const STATE_MACHINE_ID = 'InstanceLifecycle';
+/** The placeholder the ASL file holds for the step function's ARN. */
+const STEP_ARN_PLACEHOLDER = ['$', '{InstanceLifecycleStepFunctionArn}'].join('');
+
+function stateMachineRoleId(): string {
+  return getAttArn(resource(STATE_MACHINE_ID, 'AWS::StepFunctions::StateMachine').Properties.RoleArn);
 }
 
 /** The rules whose targets invoke a function. */
@@ -456,7 +554,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
   });
 
   it('feeds the recycler in batches of the twin size, one batch at a time, reporting partial failures', () => {
-    const mappings = resourcesOf('AWS::Lambda::EventSourceMapping');
+    const mappings = mappingsOf(recycler.functionName);
     expect(mappings).toHaveLength(1);
     const [[, mapping]] = mappings as [[string, Resource]];
     const recyclerFn = resource(functionLogicalId(recycler.functionName)).Properties;
@@ -597,7 +695,26 @@ describe('serverless package (offline, no AWS credentials)', () => {
         NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:notifications',
       };
 
-      if (id.startsWith('TaskRecycler')) {
+      if (id.startsWith('LifecycleHook') || id.startsWith('InstanceLifecycleStep')) {
+        expect(env.LIFECYCLE_HOOKS).toBe(stageConfig.lifecycleHooks);
+        expect(refOf(env.DEAD_LETTER_QUEUE_URL)).toBe(invokeConfigOf(lifecycle.intakeFunctionName).onFailure);
+        expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
+        // The intake starts executions of the state machine; the step cannot name it by Ref (the state
+        // machine names the step), so it gets the same machine's ARN, written out from its name.
+        const machineName = resource('InstanceLifecycle').Properties.StateMachineName;
+        if (id.startsWith('LifecycleHook')) expect(refOf(env.STATE_MACHINE_ARN)).toBe('InstanceLifecycle');
+        else expect(subText(env.STATE_MACHINE_ARN)).toMatch(new RegExp(`:stateMachine:${machineName}$`));
+        const config = loadLifecycleConfig({
+          ...(env as Record<string, string>),
+          ...standIns,
+          STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:111122223333:stateMachine:${machineName}`,
+        });
+        expect({ id, hooks: config.hooks.length }).toEqual({
+          id,
+          hooks: JSON.parse(stageConfig.lifecycleHooks).length,
+        });
+        expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
+      } else if (id.startsWith('TaskRecycler')) {
         const topic = resource(refOf(env.NOTIFY_TOPIC_ARN), 'AWS::SNS::Topic').Properties;
         expect(refOf(env.RECHECK_QUEUE_URL)).toBe(bufferQueueId());
         expect(refOf(env.DEAD_LETTER_QUEUE_URL)).toBe(bufferDlq);
@@ -641,8 +758,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
   it('never grants an action with a wildcard, anywhere in the template', () => {
     const statements = statementsIn(template.Resources);
     expect(statements.length).toBeGreaterThan(25);
-    // The alarm reactor's role is among them.
+    // The alarm reactor's, the lifecycle functions' and the workflow's roles are among them.
     expect(roleStatements(roleOf(reactor.functionName)).length).toBeGreaterThan(5);
+    expect(roleStatements(roleOf(lifecycle.intakeFunctionName)).length).toBeGreaterThan(3);
+    expect(roleStatements(roleOf(lifecycle.stepFunctionName)).length).toBeGreaterThan(8);
+    expect(roleStatements(stateMachineRoleId()).length).toBeGreaterThan(0);
 
     for (const statement of statements) {
       expect(statement.NotAction).toBeUndefined();
@@ -680,6 +800,33 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(adaptersOf(recycler.sweepFunctionName)).toEqual(
       expect.arrayContaining(adapterFilesOf(recycler.sweepFunctionName)),
     );
+
+    // Both lifecycle functions build the lifecycle ports; each is granted the adapters of the ports its
+    // code uses: the intake starts workflows and parks input, the step does everything else.
+    const lifecycleAdapters = [
+      'autoScalingLifecycleActions.ts',
+      'ecsContainerInstances.ts',
+      'elbInstanceTargets.ts',
+      'lifecyclePorts.ts',
+      'sfnWorkflows.ts',
+      'snsNotifier.ts',
+      'sqsDeadLetters.ts',
+    ];
+    for (const functionName of [lifecycle.intakeFunctionName, lifecycle.stepFunctionName]) {
+      expect(adaptersOf(functionName)).toEqual(expect.arrayContaining(lifecycleAdapters));
+      expect(adaptersOf(functionName)).toEqual(expect.arrayContaining(adapterFilesOf(functionName)));
+    }
+    expect([...lifecyclePortsUsedBy(lifecycle.intakeFunctionName)].sort()).toEqual([
+      'deadLetters',
+      'workflows',
+    ]);
+    expect(adapterFilesOf(lifecycle.intakeFunctionName)).toEqual(['sfnWorkflows.ts', 'sqsDeadLetters.ts']);
+    expect(adapterFilesOf(lifecycle.stepFunctionName)).toEqual([
+      'autoScalingLifecycleActions.ts',
+      'ecsContainerInstances.ts',
+      'elbInstanceTargets.ts',
+      'snsNotifier.ts',
+    ]);
   });
 
   it('lets each role make exactly the calls its adapters make, plus what Lambda does with the role', () => {
@@ -710,6 +857,29 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'sqs:SendMessage',
       ].sort(),
     );
+    expect([...calls[lifecycle.intakeFunctionName]!].sort()).toEqual([
+      'sqs:SendMessage',
+      'states:StartExecution',
+    ]);
+    expect([...calls[lifecycle.stepFunctionName]!].sort()).toEqual(
+      [
+        'autoscaling:CompleteLifecycleAction',
+        'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:DescribeLifecycleHooks',
+        'autoscaling:RecordLifecycleActionHeartbeat',
+        'ecs:DescribeCapacityProviders',
+        'ecs:DescribeContainerInstances',
+        'ecs:DescribeTasks',
+        'ecs:ListContainerInstances',
+        'ecs:ListTasks',
+        'ecs:StopTask',
+        'ecs:UpdateContainerInstancesState',
+        'elasticloadbalancing:DeregisterTargets',
+        'elasticloadbalancing:DescribeTargetHealth',
+        'elasticloadbalancing:RegisterTargets',
+        'sns:Publish',
+      ].sort(),
+    );
 
     for (const functionName of ALL_FUNCTIONS) {
       const called = calls[functionName]!;
@@ -729,6 +899,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
     const alarmArns = stageConfig.alarmNamePrefixes.map((prefix) =>
       accountArn('cloudwatch', `alarm:${prefix}*`),
     );
+    const targetGroupArns = stageConfig.deregisterTargetGroupArns ?? [
+      accountArn('elasticloadbalancing', 'targetgroup/*'),
+    ];
 
     for (const functionName of ALL_FUNCTIONS) {
       const roleId = roleOf(functionName);
@@ -774,6 +947,19 @@ describe('serverless package (offline, no AWS credentials)', () => {
             );
           }
         }
+        // Target writes: the stage's target groups (stageConfig.js keeps the hooks' groups inside them).
+        if (actions.some((action) => /^elasticloadbalancing:(Register|Deregister)Targets$/.test(action))) {
+          expect({ sid, arns }).toEqual({ sid, arns: targetGroupArns });
+        }
+        if (actions.includes('states:StartExecution')) {
+          expect({ sid, machines: resources.map(refOf) }).toEqual({ sid, machines: ['InstanceLifecycle'] });
+        }
+        if (actions.includes('sns:Publish')) {
+          expect({ sid, topics: resources.map(refOf) }).toEqual({
+            sid,
+            topics: ['TaskRecyclerNotificationTopic'],
+          });
+        }
         if (actions.includes('cloudwatch:ListTagsForResource')) {
           expect({ sid, arns }).toEqual({ sid, arns: alarmArns });
         }
@@ -789,6 +975,16 @@ describe('serverless package (offline, no AWS credentials)', () => {
           });
         }
 
+        // Capacity providers belong to no cluster: the account's and region's, read-only, in a statement
+        // of their own.
+        if (actions.includes('ecs:DescribeCapacityProviders')) {
+          expect({ sid, actions, arns }).toEqual({
+            sid,
+            actions: ['ecs:DescribeCapacityProviders'],
+            arns: [accountArn('ecs', 'capacity-provider/*')],
+          });
+          continue;
+        }
         const ecsActions = actions.filter((action) => action.startsWith('ecs:'));
         if (ecsActions.length === 0) continue;
 
@@ -797,7 +993,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
         const clusterCondition = asList(statement.Condition?.ArnEquals?.['ecs:cluster']).map(subText);
         const inClusters = (arn: string) =>
           configuredClusters.some((cluster) =>
-            new RegExp(`:(task|container-instance|service|service-revision)/${cluster}/\\*$`).test(arn),
+            new RegExp(
+              `:((task|container-instance|service|service-revision)/${cluster}/\\*|cluster/${cluster})$`,
+            ).test(arn),
           );
         const byArn = arns.every(inClusters);
         const byCondition =
@@ -813,5 +1011,149 @@ describe('serverless package (offline, no AWS credentials)', () => {
       .filter((s) => asList(s.Action).includes('sqs:SendMessage'))
       .flatMap((s) => asList(s.Resource).map(getAttArn));
     expect(reactorQueues).toEqual([invokeConfigOf(reactor.functionName).onFailure]);
+    // The lifecycle intake's to its own; the step parks nothing.
+    const queuesOf = (functionName: string) =>
+      roleStatements(roleOf(functionName))
+        .filter((s) => asList(s.Action).includes('sqs:SendMessage'))
+        .flatMap((s) => asList(s.Resource).map(getAttArn));
+    expect(queuesOf(lifecycle.intakeFunctionName)).toEqual([
+      invokeConfigOf(lifecycle.intakeFunctionName).onFailure,
+    ]);
+    expect(queuesOf(lifecycle.stepFunctionName)).toEqual([]);
+  });
+});
+
+describe('serverless package: the instance lifecycle reflex', () => {
+  const aslFile = () => readFileSync(path.join(ROOT, lifecycle.definitionFile), 'utf8');
+
+  it('deploys the ASL file the twin runs as a standard state machine, the step function filled in by CloudFormation', () => {
+    const machine = resource(STATE_MACHINE_ID, 'AWS::StepFunctions::StateMachine').Properties;
+    const definition = machine.DefinitionString;
+    const substitutions = machine.DefinitionSubstitutions as Record<string, unknown>;
+    // What CloudFormation does with DefinitionSubstitutions, with a stand-in for the function's ARN.
+    const standIn = 'arn:aws:lambda:eu-west-1:111122223333:function:ecs-reflex-dev-instanceLifecycleStep';
+    const substituted = (text: string) => text.replaceAll(STEP_ARN_PLACEHOLDER, standIn);
+
+    expect(machine.StateMachineType).toBe('STANDARD');
+    expect(machine.StateMachineName).toMatch(new RegExp(`-${STAGE}-${lifecycle.stateMachine}$`));
+    // A plain string: no Fn::Sub of the plugin's, so `${…}` is left to DefinitionSubstitutions alone.
+    expect(typeof definition).toBe('string');
+    expect(substitutions).toEqual({
+      InstanceLifecycleStepFunctionArn: {
+        'Fn::GetAtt': [functionLogicalId(lifecycle.stepFunctionName), 'Arn'],
+      },
+    });
+    // Every placeholder in the packaged definition is one CloudFormation fills in.
+    const placeholders = [...(definition as string).matchAll(/\$\{([^}]+)\}/g)].map(([, name]) => name);
+    expect(new Set(placeholders)).toEqual(new Set(Object.keys(substitutions)));
+    expect(JSON.parse(substituted(definition as string))).toEqual(JSON.parse(substituted(aslFile())));
+    // Neither logging nor tracing: the role needs no statement for them.
+    expect(machine.LoggingConfiguration).toBeUndefined();
+    expect(machine.TracingConfiguration).toBeUndefined();
+  });
+
+  it('lets the workflow invoke the step function, its versions and aliases, and nothing else', () => {
+    const roleId = stateMachineRoleId();
+    const role = resource(roleId, 'AWS::IAM::Role').Properties;
+    const stepId = functionLogicalId(lifecycle.stepFunctionName);
+
+    expect(statementsIn(role.AssumeRolePolicyDocument)).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'states.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(roleStatements(roleId).map(({ Sid, ...statement }) => statement)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: [{ 'Fn::GetAtt': [stepId, 'Arn'] }, { 'Fn::Sub': `\${${stepId}.Arn}:*` }],
+      },
+    ]);
+    // No other role may invoke the step, and nothing else invokes it: no permission, rule or queue.
+    const otherInvokes = resourcesOf('AWS::IAM::Role')
+      .filter(([id]) => id !== roleId)
+      .flatMap(([id]) => roleStatements(id))
+      .filter((statement) => asList(statement.Action).includes('lambda:InvokeFunction'));
+    expect(otherInvokes).toEqual([]);
+    expect(
+      resourcesOf('AWS::Lambda::Permission').filter(
+        ([, permission]) => getAttArn(permission.Properties.FunctionName) === stepId,
+      ),
+    ).toEqual([]);
+    expect(rulesInvoking(lifecycle.stepFunctionName)).toEqual([]);
+    expect(mappingsOf(lifecycle.stepFunctionName)).toEqual([]);
+    expect(resource(stepId, 'AWS::Lambda::Function').Properties.Timeout).toBe(30);
+  });
+
+  it('sends lifecycle actions from EventBridge to the intake, with the very pattern file the twin routes with', () => {
+    const ruleId = `${lifecycle.rule.name}Rule`;
+    const rule = resource(ruleId, 'AWS::Events::Rule').Properties;
+    const pattern = JSON.parse(readFileSync(path.join(ROOT, lifecycle.rule.patternFile), 'utf8'));
+    const targets = rule.Targets as {
+      Arn: unknown;
+      RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+      DeadLetterConfig?: { Arn: unknown };
+    }[];
+    const intakeId = functionLogicalId(lifecycle.intakeFunctionName);
+
+    expect(rule.EventPattern).toEqual(pattern);
+    expect(rule.State).toBe('ENABLED');
+    expect(targets.map((target) => getAttArn(target.Arn))).toEqual([intakeId]);
+    expect(targets[0]!.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
+    const ruleDlq = getAttArn(targets[0]!.DeadLetterConfig?.Arn);
+    expect(resource(ruleDlq, 'AWS::SQS::Queue').Properties.SqsManagedSseEnabled).toBe(true);
+    expect(eventBridgeSendersTo(ruleDlq)).toEqual([ruleId]);
+    expect(rulesInvoking(lifecycle.intakeFunctionName).map(([id]) => id)).toEqual([ruleId]);
+    // EventBridge may invoke the intake from this rule only.
+    expect(
+      resourcesOf('AWS::Lambda::Permission')
+        .filter(([, permission]) => getAttArn(permission.Properties.FunctionName) === intakeId)
+        .map(([, permission]) => permission.Properties),
+    ).toEqual([
+      {
+        FunctionName: { 'Fn::GetAtt': [intakeId, 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it('reads the notification form from its queue in batches of 10, reporting partial failures', () => {
+    const mappings = mappingsOf(lifecycle.intakeFunctionName);
+    expect(mappings).toHaveLength(1);
+    const [[, mapping]] = mappings as [[string, Resource]];
+    const queueId = getAttArn(mapping.Properties.EventSourceArn);
+    const queue = resource(queueId, 'AWS::SQS::Queue').Properties;
+    const redrive = queue.RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: unknown };
+    const intake = resource(functionLogicalId(lifecycle.intakeFunctionName)).Properties;
+
+    expect(queueId).toBe('LifecycleNotificationQueue');
+    expect(mapping.Properties.BatchSize).toBe(10);
+    expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(queue.VisibilityTimeout).toBe(6 * (intake.Timeout as number));
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(5);
+    const dlq = resource(getAttArn(redrive.deadLetterTargetArn), 'AWS::SQS::Queue').Properties;
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.SqsManagedSseEnabled).toBe(true);
+    // The poller's actions on this queue, in the intake's role.
+    const poller = roleStatements(roleOf(lifecycle.intakeFunctionName)).filter((s) =>
+      asList(s.Action).includes('sqs:ReceiveMessage'),
+    );
+    expect(poller.flatMap((s) => asList(s.Resource).map(getAttArn))).toEqual([queueId]);
+  });
+
+  it('retries the intake as often as the twin does, then keeps the event', () => {
+    const { retries, onFailure } = invokeConfigOf(lifecycle.intakeFunctionName);
+    const dlq = resource(onFailure, 'AWS::SQS::Queue').Properties;
+
+    expect(retries).toBe(lifecycle.retryAttempts);
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.SqsManagedSseEnabled).toBe(true);
   });
 });

@@ -3,13 +3,14 @@
 // package step with a message that names the file and the key.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadAlarmReactorConfig, loadRecyclerConfig } from '#runtime/config';
+import { loadAlarmReactorConfig, loadLifecycleConfig, loadRecyclerConfig } from '#runtime/config';
 
 interface StageConfig {
   clusters: string;
   dryRun: string;
   recyclerPolicy: string;
   alarmReactions: string;
+  lifecycleHooks: string;
   arns: Record<string, { 'Fn::Sub': string }[]>;
 }
 
@@ -47,6 +48,9 @@ const reaction = (overrides: Record<string, unknown>) =>
       ...overrides,
     },
   ]);
+
+const lifecycleHook = (overrides: Record<string, unknown>) =>
+  JSON.stringify([{ groupName: 'dev-apps-asg', hookName: 'drain', cluster: 'dev-apps', ...overrides }]);
 
 describe('stage files', () => {
   it('has a dev and a prod stage', () => {
@@ -147,9 +151,73 @@ describe('stage files', () => {
     ['an empty alarm prefix', { alarmNamePrefixes: [''] }, /alarmNamePrefixes must be a non-empty list/],
     ['a placeholder in a prefix', { alarmNamePrefixes: ['$x'] }, /alarmNamePrefixes: .* must not contain/],
     ['an unknown key', { alarmReaction: '[]' }, /unknown keys: alarmReaction/],
+    ['lifecycleHooks left out', { lifecycleHooks: undefined }, /lifecycleHooks must be a JSON string/],
+    ['lifecycleHooks not JSON', { lifecycleHooks: '[{' }, /lifecycleHooks is not JSON/],
+    ['lifecycleHooks an object', { lifecycleHooks: '{}' }, /lifecycleHooks must be a JSON array/],
+    [
+      'a hook of a group that is not listed',
+      { lifecycleHooks: lifecycleHook({ groupName: 'other-asg' }) },
+      /lifecycleHooks\[0\] \(other-asg\/drain\) serves group "other-asg", which autoScalingGroupNames does not list/,
+    ],
+    [
+      'a hook of a cluster that is not listed',
+      { lifecycleHooks: lifecycleHook({ cluster: 'prod-apps' }) },
+      /lifecycleHooks\[0\] .* names cluster "prod-apps", which clusters does not list/,
+    ],
+    [
+      'a hook target group outside deregisterTargetGroupArns',
+      {
+        deregisterTargetGroupArns: [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+          'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:targetgroup/dev-*',
+        ],
+        lifecycleHooks: lifecycleHook({
+          targetGroups: [
+            {
+              arn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/prod-web/0abc',
+              port: 80,
+            },
+          ],
+        }),
+      },
+      /names target group .*prod-web.*, which deregisterTargetGroupArns does not cover/,
+    ],
   ])('stops the package step on %s, naming the file and the key', (_, changes, message) => {
     expect(checkDevWith(changes)).toThrow(message);
     expect(checkDevWith(changes)).toThrow(/^infra\/stages\/test\.json: /);
+  });
+
+  it.each(stages)('%s.json has lifecycle hooks the functions accept', (stage) => {
+    const config = loadLifecycleConfig({
+      LIFECYCLE_HOOKS: stageConfig.load(stage).lifecycleHooks,
+      STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:instance-lifecycle',
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq',
+    });
+    if (stage === 'dev') expect(config.hooks).toEqual([]);
+    if (stage === 'prod') expect(config.hooks.map((hook) => hook.registerTargets)).toContain(true);
+  });
+
+  it('accepts a hook target group inside a configured pattern, and scopes capacity providers to the account', () => {
+    const config = stageConfig.check(
+      FILE,
+      'test',
+      devWith({
+        deregisterTargetGroupArns: [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+          'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:targetgroup/dev-*',
+        ],
+        lifecycleHooks: lifecycleHook({
+          cluster: 'arn:aws:ecs:eu-west-1:111122223333:cluster/dev-batch',
+          targetGroups: [
+            { arn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/dev-web/0abc', port: 80 },
+          ],
+        }),
+      }),
+    );
+    expect(config.arns.capacityProviders!.map((arn) => arn['Fn::Sub'])).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:capacity-provider/*',
+    ]);
   });
 
   it('accepts a reaction whose service cluster is given as an ARN of a configured cluster', () => {
