@@ -29,8 +29,11 @@ export function createLifecycleHookHandler(deps: () => LifecycleDeps) {
       );
       return { status: 'rejected' as const };
     }
-    if (delivery.data.kind === 'test-notification')
+    if (delivery.data.kind === 'test-notification') {
+      // Auto Scaling sends one to a new notification target: proof of delivery, not an action.
+      logger.info('skipped autoscaling:TEST_NOTIFICATION');
       return { status: 'ignored' as const, why: 'test notification' };
+    }
     const { at, ...action } = delivery.data;
     return startLifecycleWorkflow({ ...action, at: new Date(at) }, ports, settings);
   };

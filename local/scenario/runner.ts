@@ -178,6 +178,7 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
         transition: hook.transition,
         heartbeatTimeoutSeconds: hook.heartbeatTimeout,
         defaultResult: hook.defaultResult,
+        notifiesQueue: hook.notifiesQueue,
       });
     }
   }

@@ -142,6 +142,11 @@ const WorldSchema = z.strictObject({
               transition: z.enum(['launch', 'terminate']),
               heartbeatTimeout: Duration.default(300),
               defaultResult: z.enum(['CONTINUE', 'ABANDON']).default('ABANDON'),
+              /**
+               * The hook also notifies the reflex's SQS queue (the older form): a test notification when
+               * it is created, then each action there as well as on EventBridge.
+               */
+              notifiesQueue: z.boolean().default(false),
             }),
           )
           .default([]),

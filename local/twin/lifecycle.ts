@@ -17,6 +17,12 @@ export interface TwinLifecycleHook {
   heartbeatTimeoutSeconds: number;
   defaultResult: LifecycleResult;
   notificationMetadata?: string;
+  /**
+   * The hook also notifies the reflex's SQS queue (PutLifecycleHook NotificationTargetARN, the older form):
+   * Auto Scaling sends `autoscaling:TEST_NOTIFICATION` there when the hook is created, then every action
+   * there as well as to EventBridge, which always gets it.
+   */
+  notifiesQueue?: boolean;
 }
 
 export interface TwinLifecycleAction {
@@ -90,6 +96,8 @@ export class TwinLifecycle implements GroupLifecycle {
     private readonly scaling: TwinScaling,
     private readonly emit: (event: unknown) => void,
     private readonly note: (text: string) => void = () => undefined,
+    /** The notification target: the body of one SQS message, as Auto Scaling writes it. */
+    private readonly notify: (body: string) => void = () => undefined,
   ) {
     scaling.attach(this);
   }
@@ -100,6 +108,7 @@ export class TwinLifecycle implements GroupLifecycle {
       throw new UnknownLifecycleHook(`HeartbeatTimeout ${hook.heartbeatTimeoutSeconds} is outside 30..7200`);
     const hooks = (this.hooks.get(groupName) ?? []).filter((h) => h.name !== hook.name);
     this.hooks.set(groupName, [...hooks, hook]);
+    if (hook.notifiesQueue) this.notify(JSON.stringify(this.testNotification(groupName)));
   }
 
   hook(groupName: string, hookName: string): TwinLifecycleHook | undefined {
@@ -192,6 +201,7 @@ export class TwinLifecycle implements GroupLifecycle {
     const event = this.event(group.name, hook, action);
     this.emitted.push(event);
     this.emit(event);
+    if (hook.notifiesQueue) this.notify(JSON.stringify(this.notification(group.name, hook, action)));
   }
 
   /** The check at the current heartbeat deadline; one scheduled by an earlier heartbeat finds it moved. */
@@ -267,6 +277,38 @@ export class TwinLifecycle implements GroupLifecycle {
         Destination: launch ? 'AutoScalingGroup' : 'EC2',
       },
     );
+  }
+
+  /** The notification-form message, as in events/samples/asg-lifecycle-sqs-body.json. */
+  private notification(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
+    const launch = hook.transition === 'launch';
+    return {
+      Origin: launch ? 'EC2' : 'AutoScalingGroup',
+      LifecycleHookName: hook.name,
+      Destination: launch ? 'AutoScalingGroup' : 'EC2',
+      AccountId: this.world.account,
+      RequestId: uuid(this.world.newId()),
+      LifecycleTransition: LIFECYCLE_TRANSITIONS[hook.transition],
+      AutoScalingGroupName: groupName,
+      Service: 'AWS Auto Scaling',
+      Time: this.world.clock.now().toISOString(),
+      EC2InstanceId: action.instanceId,
+      ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
+      LifecycleActionToken: action.token,
+    };
+  }
+
+  /** What a new notification target receives first, as in events/samples/asg-test-notification.json. */
+  private testNotification(groupName: string) {
+    return {
+      AccountId: this.world.account,
+      RequestId: uuid(this.world.newId()),
+      AutoScalingGroupARN: this.groupArn(groupName),
+      AutoScalingGroupName: groupName,
+      Service: 'AWS Auto Scaling',
+      Event: 'autoscaling:TEST_NOTIFICATION',
+      Time: this.world.clock.now().toISOString(),
+    };
   }
 }
 

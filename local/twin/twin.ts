@@ -19,6 +19,7 @@ import {
   type DeliveryObserver,
   lambdaContext,
   type ScheduledHandler,
+  type SqsHandler,
   TwinAsyncFunction,
   TwinEventBus,
   TwinQueue,
@@ -61,6 +62,8 @@ export class Twin {
   readonly lifecycle: TwinLifecycle;
   readonly lifecyclePorts: LifecyclePorts;
   readonly lifecycleHook: TwinAsyncFunction;
+  /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
+  readonly lifecycleNotifications: TwinQueue;
   readonly stepFunctions: TwinStepFunctions;
   readonly invocations = { total: 0, failedRecords: 0 };
   private readonly settings: RecyclerSettings;
@@ -105,7 +108,13 @@ export class Twin {
       this.ports.deadLetters,
     );
 
-    this.lifecycle = new TwinLifecycle(this.world, this.scaling, (event) => this.bus.put(event), note);
+    this.lifecycle = new TwinLifecycle(
+      this.world,
+      this.scaling,
+      (event) => this.bus.put(event),
+      note,
+      (body) => this.lifecycleNotifications.send(body),
+    );
     this.stepFunctions = new TwinStepFunctions(this.scheduler, {
       region: this.world.region,
       accountId: this.world.account,
@@ -148,6 +157,19 @@ export class Twin {
       lifecycleWiring.intakeFunctionName,
       () => hookHandler,
       lifecycleWiring.retryAttempts,
+      delivery,
+    );
+    this.lifecycleNotifications = new TwinQueue(
+      lifecycleWiring.notificationQueue,
+      this.scheduler,
+      {
+        visibilityTimeoutSeconds: lifecycleWiring.visibilityTimeoutSeconds,
+        maxReceiveCount: lifecycleWiring.maxReceiveCount,
+        batchSize: lifecycleWiring.batchSize,
+        functionName: lifecycleWiring.intakeFunctionName,
+        // An SQS batch gets the batch answer (processPartialResponse) from the same handler.
+        handler: () => (event, context) => hookHandler(event, context) as ReturnType<SqsHandler>,
+      },
       delivery,
     );
     const alarmDeps = () => ({ ports: this.alarmPorts, settings: this.alarmSettings });
@@ -232,6 +254,8 @@ export class Twin {
       ...this.queue.deadLetters,
       ...this.recorders.parked.map((p) => p.input),
       ...this.alarmReactor.failures.map((e) => JSON.stringify(e)),
+      ...this.lifecycleHook.failures.map((e) => JSON.stringify(e)),
+      ...this.lifecycleNotifications.deadLetters,
     ];
   }
 

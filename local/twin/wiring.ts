@@ -41,4 +41,9 @@ export const lifecycleWiring = {
   stateMachine: 'instance-lifecycle',
   definitionFile: 'infra/stateMachines/instanceLifecycle.asl.json',
   rule: { name: 'LifecycleHookAction', patternFile: 'events/patterns/lifecycle-hook-action.json' },
+  /** The notification form's queue (LifecycleNotificationQueue), read by the intake. */
+  notificationQueue: 'lifecycle-notifications',
+  visibilityTimeoutSeconds: 180,
+  maxReceiveCount: 5,
+  batchSize: 10,
 } as const;

@@ -1133,11 +1133,13 @@ describe('serverless package: the instance lifecycle reflex', () => {
     const intake = resource(functionLogicalId(lifecycle.intakeFunctionName)).Properties;
 
     expect(queueId).toBe('LifecycleNotificationQueue');
-    expect(mapping.Properties.BatchSize).toBe(10);
+    expect(queue.QueueName).toMatch(new RegExp(`-${lifecycle.notificationQueue}$`));
+    expect(mapping.Properties.BatchSize).toBe(lifecycle.batchSize);
     expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(queue.VisibilityTimeout).toBe(6 * (intake.Timeout as number));
+    expect(queue.VisibilityTimeout).toBe(lifecycle.visibilityTimeoutSeconds);
     expect(queue.SqsManagedSseEnabled).toBe(true);
-    expect(redrive.maxReceiveCount).toBeGreaterThanOrEqual(5);
+    expect(redrive.maxReceiveCount).toBe(lifecycle.maxReceiveCount);
     const dlq = resource(getAttArn(redrive.deadLetterTargetArn), 'AWS::SQS::Queue').Properties;
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.SqsManagedSseEnabled).toBe(true);
