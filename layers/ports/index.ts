@@ -11,6 +11,7 @@ import type {
 } from '#domain/alarmReactions';
 import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
 import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef, Task } from '#domain/model';
+import type { RouteRef, RouteState, Weights } from '#domain/rolloutRoutes';
 
 export type TaskStatusFilter = 'RUNNING' | 'STOPPED';
 
@@ -204,4 +205,46 @@ export interface InstanceTargets {
 export interface Workflows {
   /** Starts a workflow run; a run with the same name already started is not an error: `started: false`. */
   start(workflow: string, name: string, input: unknown): Promise<{ started: boolean; runId: string }>;
+}
+
+// --- progressive rollouts -------------------------------------------------------------------------------
+
+/**
+ * One traffic router (App Mesh route, ALB listener rule): four methods, one small implementation per
+ * router, in the manner of Flagger's. Weights are absolute, in percent between stable and canary; the
+ * router keeps everything else of the route as it is.
+ */
+export interface TrafficRouter {
+  /** The route as it is now; throws RouteNotFoundError when it does not exist or holds no weighted targets. */
+  read(route: RouteRef): Promise<RouteState>;
+  /**
+   * Writes stable and canary (read, change the two weights, write back the whole route). Throws
+   * WeightOutOfRangeError before any write when the result would leave the router's limits.
+   */
+  setWeights(route: RouteRef, weights: Weights): Promise<void>;
+  /** Whether the route holds exactly these weights now (a separate read, after setWeights). */
+  verifyWeights(route: RouteRef, weights: Weights): Promise<boolean>;
+  /** Marks the rollout that owns the route (a tag), or clears the mark with null. */
+  setOwner(route: RouteRef, owner: string | null): Promise<void>;
+}
+
+export interface MetricQuery {
+  /** Unique within one call; a letter then letters, digits and underscores (GetMetricData's rule). */
+  id: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, string>;
+  /** `Sum`, `Average`, `SampleCount`, `Maximum`, `Minimum` or a percentile such as `p99`. */
+  stat: string;
+}
+
+export interface MetricsSource {
+  /**
+   * One value per query, aggregated over the whole window (the window is one period, whole minutes);
+   * undefined where CloudWatch has no datapoint. Throws when the provider itself fails.
+   */
+  query(
+    queries: MetricQuery[],
+    window: { start: Date; end: Date },
+  ): Promise<Record<string, number | undefined>>;
 }

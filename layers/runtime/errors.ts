@@ -31,3 +31,13 @@ export class ActionsFailedError extends Error {
     );
   }
 }
+
+/** The route a rollout names does not exist, or holds no weighted targets to shift. */
+export class RouteNotFoundError extends Error {
+  override readonly name = 'RouteNotFoundError';
+}
+
+/** Weights a router cannot take (its limits, or not summing to 100): refused before any call. */
+export class WeightOutOfRangeError extends Error {
+  override readonly name = 'WeightOutOfRangeError';
+}

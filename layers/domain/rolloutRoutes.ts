@@ -1,0 +1,124 @@
+// Routes and weights of a progressive rollout, in the domain's words. A rollout always talks about two
+// versions, stable and canary, in percent of the traffic between them; each router translates that to its
+// own weights and checks its own limits before it calls anything.
+
+/** An App Mesh route whose action has weighted targets (virtual nodes), or an ALB listener rule. */
+export type RouteRef =
+  | {
+      router: 'appmesh';
+      meshName: string;
+      /** The mesh owner's account, for a mesh shared with this account (AWS RAM). */
+      meshOwner?: string;
+      virtualRouterName: string;
+      routeName: string;
+      /** Virtual node names of the two versions. */
+      stable: string;
+      canary: string;
+    }
+  | {
+      router: 'alb';
+      listenerArn: string;
+      /** Absent: the listener's default action. */
+      ruleArn?: string;
+      /** Target group ARNs of the two versions. */
+      stable: string;
+      canary: string;
+    };
+
+export type RouterKind = RouteRef['router'];
+
+/** Percent of the traffic between the two versions: integers, summing to 100. */
+export interface Weights {
+  stable: number;
+  canary: number;
+}
+
+/** One weighted target as the router holds it (virtual node name or target group ARN, raw weight). */
+export interface WeightedTarget {
+  id: string;
+  weight: number;
+}
+
+export interface RouteState {
+  /** Stable and canary as percent of their sum (100 % stable when both are 0). */
+  weights: Weights;
+  /** Every weighted target of the route, raw, others included. */
+  targets: WeightedTarget[];
+  /** The rollout (execution name) that owns the route: a tag on the route, rule or listener. */
+  owner?: string;
+}
+
+export interface RouterLimits {
+  maxWeight: number;
+  minTargets: number;
+  maxTargets: number;
+}
+
+/** App Mesh: integer weights 0–100, 1–10 weighted targets. ALB forward: weights 0–999, 1–5 target groups. */
+export const ROUTER_LIMITS: Record<RouterKind, RouterLimits> = {
+  appmesh: { maxWeight: 100, minTargets: 1, maxTargets: 10 },
+  alb: { maxWeight: 999, minTargets: 1, maxTargets: 5 },
+};
+
+export const ALL_STABLE: Weights = { stable: 100, canary: 0 };
+export const ALL_CANARY: Weights = { stable: 0, canary: 100 };
+
+export const weightsFor = (canaryPercent: number): Weights => ({
+  stable: 100 - canaryPercent,
+  canary: canaryPercent,
+});
+
+export const sameWeights = (a: Weights, b: Weights): boolean =>
+  a.stable === b.stable && a.canary === b.canary;
+
+/** A rollout's weights: integer percent, 0..100 each, summing to 100. Undefined when they are. */
+export function weightsProblem(weights: Weights): string | undefined {
+  const { stable, canary } = weights;
+  if (!Number.isInteger(stable) || !Number.isInteger(canary))
+    return `weights must be integers (stable ${stable}, canary ${canary})`;
+  if (stable < 0 || canary < 0) return `weights must not be negative (stable ${stable}, canary ${canary})`;
+  if (stable + canary !== 100) return `weights must sum to 100 (stable ${stable} + canary ${canary})`;
+  return undefined;
+}
+
+/**
+ * The route's targets after setting stable and canary, others kept: undefined when that is within the
+ * router's limits, else why not. Checked before any call.
+ */
+export function targetsProblem(kind: RouterKind, targets: WeightedTarget[]): string | undefined {
+  const limits = ROUTER_LIMITS[kind];
+  for (const t of targets) {
+    if (!Number.isInteger(t.weight) || t.weight < 0 || t.weight > limits.maxWeight)
+      return `${kind} weight of ${t.id} must be an integer 0..${limits.maxWeight}, not ${t.weight}`;
+  }
+  if (targets.length < limits.minTargets || targets.length > limits.maxTargets)
+    return `${kind} takes ${limits.minTargets}..${limits.maxTargets} weighted targets, not ${targets.length}`;
+  if (targets.every((t) => t.weight === 0)) return `${kind} needs at least one target with a weight above 0`;
+  return undefined;
+}
+
+/** Sets stable and canary in a route's targets (adding either if missing), every other target kept. */
+export function withWeights(route: RouteRef, targets: WeightedTarget[], weights: Weights): WeightedTarget[] {
+  const rest = targets.filter((t) => t.id !== route.stable && t.id !== route.canary);
+  const ordered = targets.filter((t) => t.id === route.stable || t.id === route.canary).map((t) => t.id);
+  for (const id of [route.stable, route.canary]) if (!ordered.includes(id)) ordered.push(id);
+  const set = ordered.map((id) => ({ id, weight: id === route.stable ? weights.stable : weights.canary }));
+  return [...set, ...rest];
+}
+
+/** Stable and canary as percent of their sum, from raw router weights. */
+export function weightsOf(route: RouteRef, targets: WeightedTarget[]): Weights {
+  const weightOf = (id: string) => targets.find((t) => t.id === id)?.weight ?? 0;
+  const stable = weightOf(route.stable);
+  const canary = weightOf(route.canary);
+  if (stable + canary === 0) return ALL_STABLE;
+  const canaryPercent = Math.round((100 * canary) / (stable + canary));
+  return weightsFor(canaryPercent);
+}
+
+/** A stable key for a route: one rollout at a time per key. */
+export function routeKey(route: RouteRef): string {
+  return route.router === 'appmesh'
+    ? `appmesh:${route.meshOwner ? `${route.meshOwner}/` : ''}${route.meshName}/${route.virtualRouterName}/${route.routeName}`
+    : `alb:${route.ruleArn ?? `${route.listenerArn}#default`}`;
+}
