@@ -11,6 +11,7 @@ import type {
 } from '#domain/alarmReactions';
 import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
 import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef, Task } from '#domain/model';
+import type { MetricQuery } from '#domain/rolloutAnalysis';
 import type { RouteRef, RouteState, Weights } from '#domain/rolloutRoutes';
 
 export type TaskStatusFilter = 'RUNNING' | 'STOPPED';
@@ -207,6 +208,8 @@ export interface Workflows {
   start(workflow: string, name: string, input: unknown): Promise<{ started: boolean; runId: string }>;
 }
 
+export type { MetricQuery };
+
 // --- progressive rollouts -------------------------------------------------------------------------------
 
 /**
@@ -228,16 +231,6 @@ export interface TrafficRouter {
   setOwner(route: RouteRef, owner: string | null): Promise<void>;
 }
 
-export interface MetricQuery {
-  /** Unique within one call; a letter then letters, digits and underscores (GetMetricData's rule). */
-  id: string;
-  namespace: string;
-  metricName: string;
-  dimensions: Record<string, string>;
-  /** `Sum`, `Average`, `SampleCount`, `Maximum`, `Minimum` or a percentile such as `p99`. */
-  stat: string;
-}
-
 export interface MetricsSource {
   /**
    * One value per query, aggregated over the whole window (the window is one period, whole minutes);
@@ -247,4 +240,26 @@ export interface MetricsSource {
     queries: MetricQuery[],
     window: { start: Date; end: Date },
   ): Promise<Record<string, number | undefined>>;
+}
+
+/** Runs of a long workflow, by name: whether one still goes, which go (with their input), stopping one. */
+export interface WorkflowRuns {
+  /** `unknown`: never started, or forgotten (Step Functions keeps ended runs for 90 days). */
+  status(workflow: string, name: string): Promise<'running' | 'ended' | 'unknown'>;
+  running(workflow: string): Promise<{ name: string; input: unknown }[]>;
+  /** Stopping a run that has ended already succeeds. */
+  stop(workflow: string, name: string, cause: string): Promise<void>;
+}
+
+/** Everything a rollout step touches. */
+export interface RolloutPorts {
+  routers: Record<RouteRef['router'], TrafficRouter>;
+  metrics: MetricsSource;
+  alarms: AlarmStates;
+  targets: Pick<TargetRegistry, 'targetHealth'>;
+  services: Pick<ServiceControl, 'setDesiredCount'>;
+  runs: WorkflowRuns;
+  notifier: Notifier;
+  clock: Clock;
+  journal: ActionJournal;
 }

@@ -41,3 +41,21 @@ export class RouteNotFoundError extends Error {
 export class WeightOutOfRangeError extends Error {
   override readonly name = 'WeightOutOfRangeError';
 }
+
+/**
+ * The metrics provider failed (an error status, a refused read), as opposed to answering with no data:
+ * the analysis counts this as an error of the check, never as inconclusive.
+ */
+export class MetricsUnavailableError extends Error {
+  override readonly name = 'MetricsUnavailableError';
+}
+
+/** Another rollout that is still running owns the route: one rollout per route. */
+export class RouteBusyError extends Error {
+  override readonly name = 'RouteBusyError';
+}
+
+/** The router did not hold the weights just written (read back after the write): retried, then rolled back. */
+export class WeightsNotAppliedError extends Error {
+  override readonly name = 'WeightsNotAppliedError';
+}

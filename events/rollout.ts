@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import type { CheckSpec, MetricSourceSpec } from '#domain/rolloutAnalysis';
+import { ROUTER_LIMITS, type RouteRef } from '#domain/rolloutRoutes';
+import { gatesProblem, planSteps, type Schedule, scheduleProblem } from '#domain/rolloutSchedule';
+
+/*
+ * What a rollout is asked to do: the input of the rollout workflow, checked by its first step (and, later,
+ * by the ops API, which shares this schema). Strict: a misspelt field in something that moves production
+ * traffic is an error, not a default.
+ */
+
+const Name = z.string().min(1).max(255);
+const Arn = z.string().regex(/^arn:[^:]+:[^:]+:/, 'an ARN');
+
+const RouteSchema: z.ZodType<RouteRef> = z.discriminatedUnion('router', [
+  z.strictObject({
+    router: z.literal('appmesh'),
+    meshName: Name,
+    meshOwner: z
+      .string()
+      .regex(/^\d{12}$/, 'a 12-digit account id')
+      .optional(),
+    virtualRouterName: Name,
+    routeName: Name,
+    stable: Name,
+    canary: Name,
+  }),
+  z.strictObject({
+    router: z.literal('alb'),
+    listenerArn: Arn,
+    ruleArn: Arn.optional(),
+    stable: Arn,
+    canary: Arn,
+  }),
+]);
+
+const Percent = z.number().int().min(1).max(100);
+const Seconds = z.number().int().min(1);
+
+const ScheduleSchema: z.ZodType<Schedule> = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('canary'), weight: Percent, bakeSeconds: Seconds }),
+  z.strictObject({
+    kind: z.literal('linear'),
+    stepWeight: Percent,
+    maxWeight: Percent,
+    intervalSeconds: Seconds,
+  }),
+  z.strictObject({ kind: z.literal('weights'), weights: z.array(Percent).min(1), bakeSeconds: Seconds }),
+]);
+
+const MetricSourceSchema: z.ZodType<MetricSourceSpec> = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('alb'),
+    loadBalancer: z.string().regex(/^app\/[^/]+\/[^/]+$/, 'app/NAME/ID'),
+    stableTargetGroup: z.string().regex(/^targetgroup\/[^/]+\/[^/]+$/, 'targetgroup/NAME/ID'),
+    canaryTargetGroup: z.string().regex(/^targetgroup\/[^/]+\/[^/]+$/, 'targetgroup/NAME/ID'),
+  }),
+  z.strictObject({
+    kind: z.literal('envoy'),
+    namespace: Name.default('AppMesh/Envoy'),
+    mesh: Name,
+    stableVirtualNode: Name,
+    canaryVirtualNode: Name,
+  }),
+]) as z.ZodType<MetricSourceSpec>;
+
+const threshold = {
+  max: z.number().min(0).optional(),
+  maxRelativeToStable: z.number().positive().optional(),
+};
+
+const hasThreshold = (check: { max?: number; maxRelativeToStable?: number }) =>
+  check.max !== undefined || check.maxRelativeToStable !== undefined;
+
+const CheckSchema = z.discriminatedUnion('kind', [
+  z
+    .strictObject({
+      name: Name,
+      kind: z.literal('errorRate'),
+      source: MetricSourceSchema,
+      minRequests: z.number().int().min(1).default(100),
+      ...threshold,
+      max: z.number().min(0).max(1).optional(),
+    })
+    .refine(hasThreshold, 'an errorRate check needs max or maxRelativeToStable'),
+  z
+    .strictObject({
+      name: Name,
+      kind: z.literal('latency'),
+      source: MetricSourceSchema,
+      percentile: z.number().min(50).max(99.9),
+      minRequests: z.number().int().min(1).default(100),
+      ...threshold,
+    })
+    .refine(hasThreshold, 'a latency check needs max (ms) or maxRelativeToStable'),
+  z.strictObject({ name: Name, kind: z.literal('alarm'), alarmName: Name }),
+  z.strictObject({
+    name: Name,
+    kind: z.literal('targetHealth'),
+    targetGroupArn: Arn,
+    minHealthyPercent: z.number().min(0).max(100).default(100),
+  }),
+]) as unknown as z.ZodType<CheckSpec>;
+
+const ServiceRef = z.strictObject({ cluster: Name, service: Name });
+
+export const RolloutSpecSchema = z
+  .strictObject({
+    /** Shown in logs, notifications and the ops API. */
+    service: Name,
+    route: RouteSchema,
+    schedule: ScheduleSchema,
+    /** Steps (0-based) after whose passing analysis a person must resume the rollout. */
+    gates: z.array(z.number().int().min(0)).default([]),
+    /** How long a gate waits for a person before the rollout rolls back. */
+    gateTimeoutSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600)
+      .default(24 * 3600),
+    analysis: z
+      .strictObject({
+        checks: z.array(CheckSchema).max(20).default([]),
+        /** Re-analysis interval after a failed or inconclusive run, at the same weight. */
+        intervalSeconds: z.number().int().min(60).max(3600).default(60),
+        failureLimit: z.number().int().min(0).default(0),
+        inconclusiveLimit: z.number().int().min(0).default(2),
+        errorLimit: z.number().int().min(0).default(3),
+      })
+      .prefault({}),
+    /** Alarms whose ALARM aborts the rollout at once (the alarm event, not the next analysis). */
+    guardAlarms: z.array(Name).max(20).default([]),
+    /** A weight set by hand during the rollout: wait at a gate for a person, or roll back. */
+    onManualChange: z.enum(['pause', 'abort']).default('pause'),
+    promote: z
+      .strictObject({
+        /** The old version's service, scaled to zero after the delay once the new one takes all traffic. */
+        scaleDownStable: ServiceRef.extend({
+          delaySeconds: z.number().int().min(0).max(86400).default(600),
+        }).optional(),
+      })
+      .prefault({}),
+    rollback: z.strictObject({ scaleDownCanary: ServiceRef.optional() }).prefault({}),
+  })
+  .superRefine((spec, ctx) => {
+    const problem = scheduleProblem(spec.schedule);
+    if (problem) {
+      ctx.addIssue({ code: 'custom', path: ['schedule'], message: problem });
+      return;
+    }
+    const gates = gatesProblem(spec.gates, planSteps(spec.schedule).length);
+    if (gates) ctx.addIssue({ code: 'custom', path: ['gates'], message: gates });
+    if (spec.route.stable === spec.route.canary)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['route', 'canary'],
+        message: 'canary and stable are the same target',
+      });
+    const maxWeight = ROUTER_LIMITS[spec.route.router].maxWeight;
+    if (maxWeight < 100)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['route', 'router'],
+        message: `router weights stop at ${maxWeight}`,
+      });
+  });
+
+export type RolloutSpec = z.infer<typeof RolloutSpecSchema>;
+export type RolloutSpecInput = z.input<typeof RolloutSpecSchema>;

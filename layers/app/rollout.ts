@@ -1,0 +1,374 @@
+// Progressive rollouts: the steps of the rollout workflow. Each step re-reads the world, takes at most one
+// action and returns the whole state with what comes next; the state lives in the Step Functions execution,
+// so any step can run twice. Weights are written absolutely (SetWeight) and read back in a separate step
+// (VerifyWeight); every way out that is not promotion restores 100 % stable.
+import {
+  type AnalysisCounts,
+  assessCheck,
+  type CheckOutcome,
+  type CheckResult,
+  decideAfterAnalysis,
+  metricQueries,
+  NO_COUNTS,
+  type Observations,
+  runResult,
+} from '#domain/rolloutAnalysis';
+import {
+  ALL_CANARY,
+  ALL_STABLE,
+  type RouteRef,
+  routeKey,
+  sameWeights,
+  type Weights,
+  weightsFor,
+} from '#domain/rolloutRoutes';
+import { type PlannedStep, planSteps } from '#domain/rolloutSchedule';
+import type { RolloutSpec } from '#events/rollout';
+import type { JournalEntry, RolloutPorts, TrafficRouter } from '#ports';
+import { RouteBusyError, WeightsNotAppliedError } from '#runtime/errors';
+
+export const ROLLOUT_REFLEX = 'rollout';
+export const ROLLOUT_WORKFLOW = 'rollout';
+
+export type Next = 'shift' | 'verify' | 'bake' | 'gate' | 'promote' | 'rollback' | 'scale-down' | 'done';
+
+export interface RolloutProgress {
+  /** Index into the plan; the plan's length means promotion. */
+  step: number;
+  /** What this rollout last wrote, and so what the route must hold: anything else is a hand edit. */
+  weights: Weights;
+  /** When those weights were written, or the last analysis ran: the next analysis window starts here. */
+  windowStart: string;
+  counts: AnalysisCounts;
+  analyses: number;
+  lastAnalysis?: { at: string; result: CheckResult; outcomes: CheckOutcome[] };
+}
+
+/** The execution's state: the request, the run, where it is, and what comes next. */
+export interface RolloutState {
+  rollout: RolloutSpec;
+  run: { id: string; startedAt: string };
+  plan: PlannedStep[];
+  progress: RolloutProgress;
+  next: Next;
+  /** For a Wait state: the bake, the re-analysis interval, the scale-down delay. */
+  waitSeconds: number;
+  /** Where a gate leads once a person resumes. */
+  afterGate?: 'shift' | 'promote';
+  /** Why the rollout is rolling back (or waiting at a gate). */
+  reason?: string;
+}
+
+const routerOf = (ports: RolloutPorts, route: RouteRef): TrafficRouter => ports.routers[route.router];
+
+function record(ports: RolloutPorts, entry: Omit<JournalEntry, 'reflex' | 'dryRun'>): void {
+  ports.journal.record({ reflex: ROLLOUT_REFLEX, dryRun: false, ...entry });
+}
+
+const targetOf = (state: Pick<RolloutState, 'rollout' | 'run'>) =>
+  `${state.rollout.service} ${routeKey(state.rollout.route)}`;
+
+// --- prepare ------------------------------------------------------------------------------------------
+
+/**
+ * Claims the route for this run: refused (RouteBusyError, nothing changed) while another running rollout
+ * owns it. The rollout starts from the weights the route holds now.
+ */
+export async function prepareRollout(
+  rollout: RolloutSpec,
+  runId: string,
+  ports: RolloutPorts,
+): Promise<RolloutState> {
+  const router = routerOf(ports, rollout.route);
+  const route = await router.read(rollout.route);
+  if (route.owner && route.owner !== runId) {
+    const status = await ports.runs.status(ROLLOUT_WORKFLOW, route.owner);
+    if (status === 'running') {
+      record(ports, {
+        action: 'refuse-rollout',
+        target: targetOf({ rollout, run: { id: runId, startedAt: '' } }),
+        reason: `rollout ${route.owner} owns the route and is still running`,
+        outcome: 'held',
+      });
+      throw new RouteBusyError(`route ${routeKey(rollout.route)} is owned by running rollout ${route.owner}`);
+    }
+  }
+  await router.setOwner(rollout.route, runId);
+  const now = ports.clock.now().toISOString();
+  const state: RolloutState = {
+    rollout,
+    run: { id: runId, startedAt: now },
+    plan: planSteps(rollout.schedule),
+    progress: { step: 0, weights: route.weights, windowStart: now, counts: NO_COUNTS, analyses: 0 },
+    next: 'shift',
+    waitSeconds: 0,
+  };
+  record(ports, {
+    action: 'start-rollout',
+    target: targetOf(state),
+    reason: `${state.plan.length} step(s): ${state.plan.map((s) => `${s.canary}%`).join(', ')}, then 100%`,
+    outcome: 'done',
+    detail: { runId, from: route.weights },
+  });
+  return state;
+}
+
+// --- shift traffic (SetWeight) ------------------------------------------------------------------------
+
+/** Writes the step's weights, unless the route no longer holds what this rollout wrote (a hand edit). */
+export async function shiftTraffic(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
+  const { rollout, progress } = state;
+  const router = routerOf(ports, rollout.route);
+  const observed = (await router.read(rollout.route)).weights;
+  if (!sameWeights(observed, progress.weights)) {
+    const reason = `weights changed by hand to ${observed.canary}% canary (the rollout had set ${progress.weights.canary}%)`;
+    const pause = rollout.onManualChange === 'pause';
+    record(ports, {
+      action: 'manual-weight-change',
+      target: targetOf(state),
+      reason: `${reason}: ${pause ? 'waiting for a person' : 'rolling back'}`,
+      outcome: 'held',
+      detail: { observed, expected: progress.weights },
+    });
+    if (!pause) return { ...state, next: 'rollback', reason };
+    // Resuming means: carry on from here, so what the person set becomes what the route should hold.
+    return {
+      ...state,
+      progress: { ...progress, weights: observed },
+      next: 'gate',
+      afterGate: 'shift',
+      reason,
+    };
+  }
+  const step = state.plan[progress.step];
+  const target = step ? weightsFor(step.canary) : ALL_CANARY;
+  await router.setWeights(rollout.route, target);
+  const now = ports.clock.now().toISOString();
+  record(ports, {
+    action: 'shift-traffic',
+    target: targetOf(state),
+    reason: `step ${progress.step + 1}/${state.plan.length}: ${target.canary}% canary`,
+    outcome: 'done',
+    detail: { from: progress.weights, to: target },
+  });
+  return {
+    ...state,
+    progress: {
+      ...progress,
+      weights: target,
+      windowStart: now,
+      counts: { ...progress.counts, inconclusive: 0 },
+    },
+    next: 'verify',
+    waitSeconds: step?.bakeSeconds ?? 0,
+    reason: undefined,
+  };
+}
+
+/** VerifyWeight: a separate read; the workflow retries this step, then rolls back. */
+export async function verifyTraffic(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
+  const ok = await routerOf(ports, state.rollout.route).verifyWeights(
+    state.rollout.route,
+    state.progress.weights,
+  );
+  if (!ok)
+    throw new WeightsNotAppliedError(
+      `route ${routeKey(state.rollout.route)} does not hold ${state.progress.weights.canary}% canary yet`,
+    );
+  return { ...state, next: 'bake' };
+}
+
+// --- analyse -------------------------------------------------------------------------------------------
+
+async function observe(state: RolloutState, ports: RolloutPorts): Promise<Observations> {
+  const { checks } = state.rollout.analysis;
+  const seen: Observations = { metrics: {}, alarms: {}, targetHealth: {} };
+  const queries = metricQueries(checks);
+  if (queries.length > 0) {
+    const window = { start: new Date(state.progress.windowStart), end: ports.clock.now() };
+    try {
+      seen.metrics = await ports.metrics.query(queries, window);
+    } catch (error) {
+      // Provider-broken is its own verdict (error), never mistaken for a canary failure or a pass.
+      seen.metricsError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
+  for (const check of checks) {
+    if (check.kind === 'alarm') {
+      const alarm = await ports.alarms.describe(check.alarmName, { withTags: false });
+      seen.alarms[check.alarmName] = alarm ? alarm.state : 'missing';
+    }
+    if (check.kind === 'targetHealth') {
+      const health = await ports.targets.targetHealth(check.targetGroupArn);
+      const live = health.targets.filter((t) => t.state !== 'draining' && t.state !== 'unused');
+      seen.targetHealth[check.targetGroupArn] = {
+        healthy: live.filter((t) => t.state === 'healthy').length,
+        total: live.length,
+      };
+    }
+  }
+  return seen;
+}
+
+export async function analyseCanary(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
+  const { rollout, progress, plan } = state;
+  const seen = await observe(state, ports);
+  const outcomes = rollout.analysis.checks.map((check, index) => assessCheck(check, index, seen));
+  const result = runResult(outcomes);
+  const { next, counts } = decideAfterAnalysis(result, progress.counts, rollout.analysis);
+  const now = ports.clock.now().toISOString();
+  record(ports, {
+    action: 'analyse',
+    target: targetOf(state),
+    reason: `${result} at ${progress.weights.canary}% canary: ${outcomes.map((o) => `${o.check} ${o.result}`).join(', ') || 'no checks'}`,
+    outcome: 'done',
+    detail: { result, outcomes, counts },
+  });
+  const analysed: RolloutState = {
+    ...state,
+    progress: {
+      ...progress,
+      counts,
+      analyses: progress.analyses + 1,
+      windowStart: now,
+      lastAnalysis: { at: now, result, outcomes },
+    },
+  };
+  if (next.move === 'rollback') return { ...analysed, next: 'rollback', reason: next.reason };
+  if (next.move === 'retry')
+    return { ...analysed, next: 'bake', waitSeconds: rollout.analysis.intervalSeconds };
+  const following = progress.step + 1;
+  const afterThis = following < plan.length ? 'shift' : 'promote';
+  const moved = { ...analysed, progress: { ...analysed.progress, step: following } };
+  if (rollout.gates.includes(progress.step))
+    return {
+      ...moved,
+      next: 'gate',
+      afterGate: afterThis,
+      reason: `manual gate after step ${progress.step + 1}`,
+    };
+  return { ...moved, next: afterThis };
+}
+
+// --- gate ----------------------------------------------------------------------------------------------
+
+/** The workflow waits on the task token; this only says so, where a person will see it. */
+export async function announceGate(state: RolloutState, ports: RolloutPorts): Promise<void> {
+  record(ports, {
+    action: 'wait-at-gate',
+    target: targetOf(state),
+    reason: `${state.reason ?? 'manual gate'}: resume or abort rollout ${state.run.id}`,
+    outcome: 'held',
+    detail: { weights: state.progress.weights, afterGate: state.afterGate },
+  });
+  await ports.notifier.notify({
+    subject: `Rollout of ${state.rollout.service} waits for a person at ${state.progress.weights.canary}% canary`,
+    severity: 'info',
+    reflex: ROLLOUT_REFLEX,
+    detail: { runId: state.run.id, reason: state.reason, route: routeKey(state.rollout.route) },
+  });
+}
+
+// --- promote and roll back ---------------------------------------------------------------------------
+
+export async function promoteCanary(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
+  const { rollout } = state;
+  const router = routerOf(ports, rollout.route);
+  await router.setWeights(rollout.route, ALL_CANARY);
+  if (!(await router.verifyWeights(rollout.route, ALL_CANARY)))
+    throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% canary yet`);
+  await router.setOwner(rollout.route, null);
+  record(ports, {
+    action: 'promote',
+    target: targetOf(state),
+    reason: `all traffic on the new version after ${state.progress.analyses} analysis run(s)`,
+    outcome: 'done',
+  });
+  const scaleDown = rollout.promote.scaleDownStable;
+  return {
+    ...state,
+    progress: { ...state.progress, weights: ALL_CANARY },
+    next: scaleDown ? 'scale-down' : 'done',
+    waitSeconds: scaleDown?.delaySeconds ?? 0,
+  };
+}
+
+/** After the promotion's delay: the old version's service to zero (idempotent). */
+export async function scaleDownStable(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
+  const target = state.rollout.promote.scaleDownStable;
+  if (target) {
+    await ports.services.setDesiredCount(target.cluster, target.service, 0);
+    record(ports, {
+      action: 'scale-down-stable',
+      target: `${target.cluster}/${target.service}`,
+      reason: 'promoted: the old version takes no traffic',
+      outcome: 'done',
+    });
+  }
+  return { ...state, next: 'done' };
+}
+
+/**
+ * 100 % stable, the route released, the canary optionally scaled down. Safe to run any number of times,
+ * from the workflow, the safety net or an abort; it never touches a route another rollout has claimed since.
+ */
+export async function rollBack(
+  state: Pick<RolloutState, 'rollout' | 'run'> & { reason?: string },
+  ports: RolloutPorts,
+): Promise<{ restored: boolean; reason: string }> {
+  const { rollout, run } = state;
+  const reason = state.reason ?? 'rollback';
+  const router = routerOf(ports, rollout.route);
+  const route = await router.read(rollout.route);
+  if (route.owner && route.owner !== run.id) {
+    record(ports, {
+      action: 'rollback',
+      target: targetOf(state),
+      reason: `${reason}: not done, rollout ${route.owner} owns the route now`,
+      outcome: 'held',
+    });
+    return { restored: false, reason };
+  }
+  if (!route.owner && sameWeights(route.weights, ALL_STABLE)) return { restored: false, reason };
+  await router.setWeights(rollout.route, ALL_STABLE);
+  if (!(await router.verifyWeights(rollout.route, ALL_STABLE)))
+    throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% stable yet`);
+  if (route.owner) await router.setOwner(rollout.route, null);
+  const scaleDown = rollout.rollback.scaleDownCanary;
+  if (scaleDown) await ports.services.setDesiredCount(scaleDown.cluster, scaleDown.service, 0);
+  record(ports, {
+    action: 'rollback',
+    target: targetOf(state),
+    reason: `${reason}: 100% stable`,
+    outcome: 'done',
+    detail: { from: route.weights },
+  });
+  await ports.notifier.notify({
+    subject: `Rollout of ${rollout.service} rolled back`,
+    severity: 'critical',
+    reflex: ROLLOUT_REFLEX,
+    detail: { runId: run.id, reason, route: routeKey(rollout.route), from: route.weights },
+  });
+  return { restored: true, reason };
+}
+
+/**
+ * A guard alarm went to ALARM: every running rollout it guards is stopped and rolled back now, not at its
+ * next analysis. The run is stopped first so that no later step of it can shift traffic again.
+ */
+export async function abortGuardedRollouts(
+  alarmName: string,
+  ports: RolloutPorts,
+  parse: (input: unknown) => Pick<RolloutState, 'rollout'> | undefined,
+): Promise<string[]> {
+  const aborted: string[] = [];
+  for (const run of await ports.runs.running(ROLLOUT_WORKFLOW)) {
+    const parsed = parse(run.input);
+    if (!parsed?.rollout.guardAlarms.includes(alarmName)) continue;
+    const reason = `guard alarm ${alarmName} in ALARM`;
+    await ports.runs.stop(ROLLOUT_WORKFLOW, run.name, reason);
+    await rollBack({ rollout: parsed.rollout, run: { id: run.name, startedAt: '' }, reason }, ports);
+    aborted.push(run.name);
+  }
+  return aborted;
+}
