@@ -4,7 +4,7 @@
 // the manner of Argo Rollouts: a failure limit, an inconclusive limit and an error limit, each counted.
 
 export interface MetricQuery {
-  /** Unique within one call; a letter then letters, digits and underscores (GetMetricData's rule). */
+  /** Unique within one call; a lower-case letter, then letters, digits and underscores (GetMetricData's rule). */
   id: string;
   namespace: string;
   metricName: string;

@@ -1,12 +1,4 @@
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  ListExecutionsCommand,
-  SFNClient,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { SfnWorkflows, UnknownWorkflow } from '#adapters/aws/sfnWorkflows';
@@ -70,75 +62,5 @@ describe('start', () => {
     expect(error).toBeInstanceOf(UnknownWorkflow);
     expect(error).toHaveProperty('name', 'UnknownWorkflow');
     expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
-  });
-});
-
-describe('runs', () => {
-  const ROLLOUTS = 'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-prod-rollout';
-  const runs = new SfnWorkflows(sfn as unknown as SFNClient, { rollout: ROLLOUTS });
-  const runArn = (name: string) =>
-    `arn:aws:states:eu-west-1:111122223333:execution:ecs-reflex-prod-rollout:${name}`;
-
-  it('tells a running run from an ended one and from one that never was', async () => {
-    // Prepare
-    sfn
-      .on(DescribeExecutionCommand, { executionArn: runArn('web-1') })
-      .resolves({ status: 'RUNNING' } as never)
-      .on(DescribeExecutionCommand, { executionArn: runArn('web-0') })
-      .resolves({ status: 'SUCCEEDED' } as never)
-      .on(DescribeExecutionCommand, { executionArn: runArn('web-9') })
-      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
-
-    // Act
-    const states = await Promise.all(['web-1', 'web-0', 'web-9'].map((n) => runs.status('rollout', n)));
-
-    // Assess
-    expect(states).toEqual(['running', 'ended', 'unknown']);
-  });
-
-  it('lists every page of running runs with their input', async () => {
-    // Prepare
-    sfn
-      .on(ListExecutionsCommand, { stateMachineArn: ROLLOUTS, statusFilter: 'RUNNING' })
-      .resolvesOnce({
-        executions: [{ name: 'web-1', executionArn: runArn('web-1') }] as never,
-        nextToken: 'p2',
-      })
-      .resolvesOnce({ executions: [{ name: 'api-4', executionArn: runArn('api-4') }] as never });
-    sfn
-      .on(DescribeExecutionCommand, { executionArn: runArn('web-1') })
-      .resolves({ input: '{"rollout":{"service":"web"}}' } as never)
-      .on(DescribeExecutionCommand, { executionArn: runArn('api-4') })
-      .resolves({ input: '{"rollout":{"service":"api"}}' } as never);
-
-    // Act
-    const running = await runs.running('rollout');
-
-    // Assess
-    expect(running).toEqual([
-      { name: 'web-1', input: { rollout: { service: 'web' } } },
-      { name: 'api-4', input: { rollout: { service: 'api' } } },
-    ]);
-    expect(sfn.commandCalls(ListExecutionsCommand)[1]!.args[0].input.nextToken).toBe('p2');
-  });
-
-  it('stops a run by name, and a run that does not exist is not an error', async () => {
-    // Prepare
-    sfn
-      .on(StopExecutionCommand, { executionArn: runArn('web-1') })
-      .resolves({ stopDate: new Date() })
-      .on(StopExecutionCommand, { executionArn: runArn('gone') })
-      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
-
-    // Act
-    await runs.stop('rollout', 'web-1', 'guard alarm web-5xx in ALARM');
-    await runs.stop('rollout', 'gone', 'abort');
-
-    // Assess
-    expect(sfn.commandCalls(StopExecutionCommand)[0]!.args[0].input).toEqual({
-      executionArn: runArn('web-1'),
-      error: 'Aborted',
-      cause: 'guard alarm web-5xx in ALARM',
-    });
   });
 });

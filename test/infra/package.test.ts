@@ -259,6 +259,7 @@ function adaptersOf(functionName: string): string[] {
 
 /** The IAM prefix of each SDK v3 client package the adapters use. */
 const SDK_PREFIXES: Record<string, string> = {
+  'client-app-mesh': 'appmesh',
   'client-application-auto-scaling': 'application-autoscaling',
   'client-auto-scaling': 'autoscaling',
   'client-cloudwatch': 'cloudwatch',
