@@ -168,3 +168,10 @@ export const RolloutSpecSchema = z
 
 export type RolloutSpec = z.infer<typeof RolloutSpecSchema>;
 export type RolloutSpecInput = z.input<typeof RolloutSpecSchema>;
+
+/** The rollout request inside a workflow run's input (`{ "rollout": ... }`), or undefined when it is not one. */
+export function rolloutRequestOf(input: unknown): RolloutSpec | undefined {
+  const rollout = (input as { rollout?: unknown } | null)?.rollout;
+  const parsed = RolloutSpecSchema.safeParse(rollout);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -354,21 +354,24 @@ export async function rollBack(
 
 /**
  * A guard alarm went to ALARM: every running rollout it guards is stopped and rolled back now, not at its
- * next analysis. The run is stopped first so that no later step of it can shift traffic again.
+ * next analysis. The alarm's state is read first (an event is a hint: a late ALARM after OK aborts nothing),
+ * and the run is stopped before the rollback, so that no later step of it can shift traffic again.
  */
 export async function abortGuardedRollouts(
   alarmName: string,
   ports: RolloutPorts,
-  parse: (input: unknown) => Pick<RolloutState, 'rollout'> | undefined,
+  requestOf: (input: unknown) => RolloutSpec | undefined,
 ): Promise<string[]> {
-  const aborted: string[] = [];
-  for (const run of await ports.runs.running(ROLLOUT_WORKFLOW)) {
-    const parsed = parse(run.input);
-    if (!parsed?.rollout.guardAlarms.includes(alarmName)) continue;
-    const reason = `guard alarm ${alarmName} in ALARM`;
+  const guarded = (await ports.runs.running(ROLLOUT_WORKFLOW))
+    .map((run) => ({ name: run.name, rollout: requestOf(run.input) }))
+    .filter((run) => run.rollout?.guardAlarms.includes(alarmName));
+  if (guarded.length === 0) return [];
+  const alarm = await ports.alarms.describe(alarmName, { withTags: false });
+  if (alarm?.state !== 'ALARM') return [];
+  const reason = `guard alarm ${alarmName} in ALARM`;
+  for (const run of guarded) {
     await ports.runs.stop(ROLLOUT_WORKFLOW, run.name, reason);
-    await rollBack({ rollout: parsed.rollout, run: { id: run.name, startedAt: '' }, reason }, ports);
-    aborted.push(run.name);
+    await rollBack({ rollout: run.rollout!, run: { id: run.name, startedAt: '' }, reason }, ports);
   }
-  return aborted;
+  return guarded.map((run) => run.name);
 }

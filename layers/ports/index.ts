@@ -249,6 +249,11 @@ export interface WorkflowRuns {
   running(workflow: string): Promise<{ name: string; input: unknown }[]>;
   /** Stopping a run that has ended already succeeds. */
   stop(workflow: string, name: string, cause: string): Promise<void>;
+  /**
+   * Answers the callback the run waits on (a manual gate): resume it, or fail it with RolloutAborted and
+   * the cause. False when the run waits on nothing (no gate open, or it has ended).
+   */
+  answerGate(workflow: string, name: string, answer: { resume: true } | { abort: string }): Promise<boolean>;
 }
 
 /** Everything a rollout step touches. */

@@ -138,3 +138,25 @@ export function loadLifecycleConfig(env: Env = process.env): LifecycleConfig {
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
   };
 }
+
+const RolloutEnvSchema = z.object({
+  ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  AWS_MAX_ATTEMPTS: maxAttempts,
+});
+
+export interface RolloutConfig {
+  stateMachineArn: string;
+  notifyTopicArn?: string;
+  maxAttempts: number;
+}
+
+/** The rollout steps, the safety net, and the alarm reactor's guard-alarm aborts share this. */
+export function loadRolloutConfig(env: Env = process.env): RolloutConfig {
+  const parsed = parseEnv(RolloutEnvSchema, env);
+  return {
+    stateMachineArn: parsed.ROLLOUT_STATE_MACHINE_ARN,
+    notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
+    maxAttempts: parsed.AWS_MAX_ATTEMPTS,
+  };
+}

@@ -330,6 +330,13 @@ export class TwinStepFunctions {
     });
   }
 
+  /** The tokens an execution's callback states wait on now (what GetExecutionHistory's TaskScheduled shows). */
+  openTaskTokens(executionArn: string): string[] {
+    return [...this.tokens.values()]
+      .filter((wait) => wait.open && wait.execution.executionArn === executionArn)
+      .map((wait) => wait.token);
+  }
+
   sendTaskHeartbeat(taskToken: string): void {
     this.openWait(taskToken).lastBeat = this.scheduler.now().getTime();
   }

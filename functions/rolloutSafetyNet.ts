@@ -1,0 +1,46 @@
+// The rollout safety net: a rollout execution that ended FAILED, ABORTED or TIMED_OUT gets its route back
+// to 100 % stable, whatever state it ended in. Rolling back is idempotent and leaves alone a route another
+// rollout has claimed since, so hearing the same end twice, or after the workflow's own rollback, is harmless.
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { awsRolloutDeps, type RolloutDeps } from '#adapters/aws/rolloutPorts';
+import { rollBack } from '#app/rollout';
+import { RolloutSpecSchema } from '#events/rollout';
+import { ENDED_BADLY, ExecutionStatusChangeSchema } from '#events/stepfunctions';
+import { InvalidInputError } from '#runtime/errors';
+import { eventStack } from '#runtime/middleware';
+import { logger, metrics } from '#runtime/powertools';
+
+export function createRolloutSafetyNetHandler(deps: () => RolloutDeps) {
+  return eventStack(async (event: unknown) => {
+    const change = ExecutionStatusChangeSchema.safeParse(event);
+    // Thrown, not ignored: after Lambda's retries the event is kept in the dead-letter queue for a person,
+    // since a rollout whose end we cannot read may have left traffic on the canary.
+    if (!change.success) throw new InvalidInputError('not a Step Functions execution status change');
+    const { name, status, input, error } = change.data.detail;
+    if (!(ENDED_BADLY as readonly string[]).includes(status))
+      return { status: 'ignored' as const, why: status };
+    const rollout = RolloutSpecSchema.safeParse(parseJson(input)?.rollout);
+    if (!rollout.success) {
+      // A request that never parsed never claimed a route: there is nothing to restore.
+      logger.info('ended rollout had an invalid request; nothing to restore', { name, status });
+      return { status: 'ignored' as const, why: 'invalid rollout request' };
+    }
+    const reason = `execution ${status}${error ? ` (${error})` : ''}`;
+    const outcome = await rollBack(
+      { rollout: rollout.data, run: { id: name, startedAt: '' }, reason },
+      deps().ports,
+    );
+    if (outcome.restored) metrics.addMetric('SafetyNetRollbacks', MetricUnit.Count, 1);
+    return { status: outcome.restored ? ('restored' as const) : ('nothing-to-do' as const) };
+  });
+}
+
+function parseJson(text: string | null | undefined): { rollout?: unknown } | undefined {
+  try {
+    return JSON.parse(text ?? 'null') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const handler = createRolloutSafetyNetHandler(awsRolloutDeps);

@@ -1,0 +1,45 @@
+// The rollout reflex's ports over AWS, built once per cold start from the environment: the rollout
+// workflow's step, its safety net, and the alarm reactor (guard alarms) share them.
+import { albRouter } from '#adapters/aws/albRouter';
+import { appMeshRouter } from '#adapters/aws/appMeshRouter';
+import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
+import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
+import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
+import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
+import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
+import { SnsNotifier } from '#adapters/aws/snsNotifier';
+import { ROLLOUT_WORKFLOW } from '#app/rollout';
+import type { Notifier, RolloutPorts } from '#ports';
+import { awsClients } from '#runtime/clients';
+import { loadRolloutConfig } from '#runtime/config';
+import { powertoolsJournal } from '#runtime/journal';
+import { logger } from '#runtime/powertools';
+
+export interface RolloutDeps {
+  ports: RolloutPorts;
+}
+
+/** Without a topic, notifications still reach the logs, where an alarm on them can page someone. */
+const logNotifier: Notifier = { notify: async (n) => logger.error(n.subject, { notification: n }) };
+
+let built: RolloutDeps | undefined;
+
+export function awsRolloutDeps(): RolloutDeps {
+  if (built) return built;
+  const config = loadRolloutConfig();
+  const clients = awsClients({ maxAttempts: config.maxAttempts });
+  built = {
+    ports: {
+      routers: { appmesh: appMeshRouter(clients.appMesh), alb: albRouter(clients.elbv2) },
+      metrics: cloudWatchMetrics(clients.cloudWatch),
+      alarms: new CloudWatchAlarmStates(clients.cloudWatch),
+      targets: new ElbTargetRegistry(clients.elbv2),
+      services: new EcsServiceControl(clients.ecs),
+      runs: new SfnWorkflowRuns(clients.sfn, { [ROLLOUT_WORKFLOW]: config.stateMachineArn }),
+      notifier: config.notifyTopicArn ? new SnsNotifier(clients.sns, config.notifyTopicArn) : logNotifier,
+      clock: { now: () => new Date() },
+      journal: powertoolsJournal(),
+    },
+  };
+  return built;
+}

@@ -1,0 +1,137 @@
+// Runs of a long workflow over Step Functions, by name: is one still going, which are (with their input),
+// stop one, answer the gate one waits on. The rollout reflex's steering; the lifecycle intake, which only
+// starts runs, does not get these permissions.
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { executionArn, UnknownWorkflow } from '#adapters/aws/sfnWorkflows';
+import type { WorkflowRuns } from '#ports';
+
+export class SfnWorkflowRuns implements WorkflowRuns {
+  constructor(
+    private readonly sfn: Pick<SFNClient, 'send'>,
+    /** Workflow name -> state machine ARN, from the stage's config. */
+    private readonly stateMachines: Readonly<Record<string, string>>,
+  ) {}
+
+  async status(workflow: string, name: string): Promise<'running' | 'ended' | 'unknown'> {
+    try {
+      const run = await this.sfn.send(
+        new DescribeExecutionCommand({ executionArn: executionArn(this.machine(workflow), name) }),
+      );
+      return run.status === 'RUNNING' || run.status === 'PENDING_REDRIVE' ? 'running' : 'ended';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return 'unknown';
+      throw error;
+    }
+  }
+
+  /** ListExecutions (every page) for the running ones, then DescribeExecution for each one's input. */
+  async running(workflow: string): Promise<{ name: string; input: unknown }[]> {
+    const stateMachineArn = this.machine(workflow);
+    const runs: { name: string; input: unknown }[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', nextToken, maxResults: 100 }),
+      );
+      for (const item of page.executions ?? []) {
+        if (!item.executionArn || !item.name) continue;
+        const run = await this.sfn.send(new DescribeExecutionCommand({ executionArn: item.executionArn }));
+        runs.push({ name: item.name, input: parseInput(run.input) });
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return runs;
+  }
+
+  async stop(workflow: string, name: string, cause: string): Promise<void> {
+    try {
+      await this.sfn.send(
+        new StopExecutionCommand({
+          executionArn: executionArn(this.machine(workflow), name),
+          error: 'Aborted',
+          cause: cause.slice(0, 32768),
+        }),
+      );
+    } catch (error) {
+      // A run that has ended already is stopped as far as anyone can tell; AWS does not complain then,
+      // and a run that never existed has nothing to stop.
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return;
+      throw error;
+    }
+  }
+
+  /**
+   * The open gate's token is in the newest TaskScheduled event of the run's history (the callback state's
+   * parameters carry `$$.Task.Token`). A token whose task has closed answers TaskTimedOut: nothing waits.
+   */
+  async answerGate(
+    workflow: string,
+    name: string,
+    answer: { resume: true } | { abort: string },
+  ): Promise<boolean> {
+    const token = await this.newestTaskToken(executionArn(this.machine(workflow), name));
+    if (!token) return false;
+    try {
+      if ('resume' in answer)
+        await this.sfn.send(
+          new SendTaskSuccessCommand({ taskToken: token, output: '{"decision":"resume"}' }),
+        );
+      else
+        await this.sfn.send(
+          new SendTaskFailureCommand({
+            taskToken: token,
+            error: 'RolloutAborted',
+            cause: answer.abort.slice(0, 32768),
+          }),
+        );
+      return true;
+    } catch (error) {
+      if (error instanceof Error && (error.name === 'TaskTimedOut' || error.name === 'TaskDoesNotExist'))
+        return false;
+      throw error;
+    }
+  }
+
+  private async newestTaskToken(runArn: string): Promise<string | undefined> {
+    const history = await this.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: runArn, reverseOrder: true, maxResults: 100 }),
+    );
+    for (const event of history.events ?? []) {
+      if (
+        event.type === 'ExecutionSucceeded' ||
+        event.type === 'ExecutionFailed' ||
+        event.type === 'ExecutionAborted'
+      )
+        return undefined;
+      const parameters = event.taskScheduledEventDetails?.parameters;
+      if (event.type !== 'TaskScheduled' || !parameters) continue;
+      const token = (parseInput(parameters) as { Payload?: { taskToken?: unknown } } | undefined)?.Payload
+        ?.taskToken;
+      return typeof token === 'string' ? token : undefined;
+    }
+    return undefined;
+  }
+
+  private machine(workflow: string): string {
+    const stateMachineArn = this.stateMachines[workflow];
+    if (!stateMachineArn) throw new UnknownWorkflow(workflow);
+    return stateMachineArn;
+  }
+}
+
+/** Input that is not JSON (it always is, from this project) is handed on as text, for the caller to refuse. */
+function parseInput(input: string | undefined): unknown {
+  try {
+    return JSON.parse(input ?? 'null');
+  } catch {
+    return input;
+  }
+}

@@ -1,0 +1,259 @@
+// The rollout steps driven tick by tick against a small in-memory world (one route, a clock, metrics that a
+// test sets), in the manner of Flagger's tests: each step re-reads the world and moves at most once.
+import fc from 'fast-check';
+import {
+  abortGuardedRollouts,
+  analyseCanary,
+  prepareRollout,
+  promoteCanary,
+  type RolloutState,
+  rollBack,
+  shiftTraffic,
+  verifyTraffic,
+} from '#app/rollout';
+import {
+  ALL_STABLE,
+  type RouteRef,
+  type RouteState,
+  targetsProblem,
+  type WeightedTarget,
+  weightsOf,
+  weightsProblem,
+  withWeights,
+} from '#domain/rolloutRoutes';
+import { type RolloutSpecInput, RolloutSpecSchema } from '#events/rollout';
+import type { JournalEntry, RolloutPorts, TrafficRouter } from '#ports';
+import { RouteBusyError, WeightOutOfRangeError } from '#runtime/errors';
+
+const ROUTE: RouteRef = {
+  router: 'appmesh',
+  meshName: 'shop',
+  virtualRouterName: 'web',
+  routeName: 'web',
+  stable: 'web-v1',
+  canary: 'web-v2',
+};
+
+const REQUEST: RolloutSpecInput = {
+  service: 'web',
+  route: ROUTE,
+  schedule: { kind: 'weights', weights: [10, 50], bakeSeconds: 300 },
+  analysis: {
+    checks: [
+      {
+        name: 'errors',
+        kind: 'errorRate',
+        source: { kind: 'envoy', mesh: 'shop', stableVirtualNode: 'web-v1', canaryVirtualNode: 'web-v2' },
+        minRequests: 100,
+        max: 0.01,
+      },
+    ],
+  },
+  guardAlarms: ['web-5xx'],
+};
+
+function world() {
+  let targets: WeightedTarget[] = [{ id: 'web-v1', weight: 100 }];
+  let owner: string | undefined;
+  let now = new Date('2026-12-01T10:00:00Z');
+  const writes: WeightedTarget[][] = [];
+  const journal: JournalEntry[] = [];
+  const metrics: Record<string, number | undefined> = {};
+  const running = new Map<string, unknown>();
+  const alarms: Record<string, 'OK' | 'ALARM'> = {};
+  const router: TrafficRouter = {
+    read: async (route): Promise<RouteState> => ({ weights: weightsOf(route, targets), targets, owner }),
+    setWeights: async (route, weights) => {
+      const next = withWeights(route, targets, weights);
+      const problem = weightsProblem(weights) ?? targetsProblem(route.router, next);
+      if (problem) throw new WeightOutOfRangeError(problem);
+      targets = next;
+      writes.push(next);
+    },
+    verifyWeights: async (route, weights) => {
+      const held = weightsOf(route, targets);
+      return held.stable === weights.stable && held.canary === weights.canary;
+    },
+    setOwner: async (_route, next) => {
+      owner = next ?? undefined;
+    },
+  };
+  const ports: RolloutPorts = {
+    routers: { appmesh: router, alb: router },
+    metrics: { query: async (queries) => Object.fromEntries(queries.map((q) => [q.id, metrics[q.id]])) },
+    alarms: {
+      describe: async (name) =>
+        alarms[name]
+          ? { name, arn: `arn:alarm:${name}`, state: alarms[name], type: 'metric', tags: {} }
+          : undefined,
+    },
+    targets: { targetHealth: async (arn) => ({ targetGroupArn: arn, targets: [] }) },
+    services: { setDesiredCount: async () => undefined },
+    runs: {
+      status: async (_w, name) => (running.has(name) ? 'running' : 'ended'),
+      running: async () => [...running].map(([name, input]) => ({ name, input })),
+      stop: async (_w, name) => void running.delete(name),
+      answerGate: async () => false,
+    },
+    notifier: { notify: async () => undefined },
+    clock: { now: () => now },
+    journal: { record: (entry) => journal.push(entry) },
+  };
+  return {
+    ports,
+    writes,
+    journal,
+    metrics,
+    running,
+    alarms,
+    canary: () => weightsOf(ROUTE, targets).canary,
+    owner: () => owner,
+    handEdit: (canary: number) => {
+      targets = withWeights(ROUTE, targets, { stable: 100 - canary, canary });
+    },
+    pass: (minutes: number) => {
+      now = new Date(now.getTime() + minutes * 60_000);
+    },
+  };
+}
+
+const request = RolloutSpecSchema.parse(REQUEST);
+const healthy = {
+  c0_requests_canary: 1000,
+  c0_errors_canary: 1,
+  c0_requests_stable: 9000,
+  c0_errors_stable: 9,
+};
+
+async function shiftAndVerify(state: RolloutState, ports: RolloutPorts) {
+  return verifyTraffic(await shiftTraffic(state, ports), ports);
+}
+
+describe('a rollout, step by step', () => {
+  it('shifts 10 %, 50 %, then promotes, writing absolute weights and releasing the route', async () => {
+    // Prepare
+    const w = world();
+    Object.assign(w.metrics, healthy);
+
+    // Act
+    let state = await prepareRollout(request, 'web-1', w.ports);
+    const seen: number[] = [];
+    while (state.next === 'shift') {
+      state = await shiftAndVerify(state, w.ports);
+      seen.push(w.canary());
+      w.pass(5);
+      state = await analyseCanary(state, w.ports);
+    }
+    expect(state.next).toBe('promote');
+    state = await promoteCanary(state, w.ports);
+
+    // Assess
+    expect(seen).toEqual([10, 50]);
+    expect(w.canary()).toBe(100);
+    expect(w.writes.map((t) => t.map((x) => x.weight))).toEqual([
+      [90, 10],
+      [50, 50],
+      [0, 100],
+    ]);
+    expect(w.owner()).toBeUndefined();
+    expect(state.next).toBe('done');
+  });
+
+  it('rolls back when the canary fails its analysis', async () => {
+    // Prepare
+    const w = world();
+    Object.assign(w.metrics, healthy, { c0_errors_canary: 200 });
+    let state = await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    w.pass(5);
+
+    // Act
+    state = await analyseCanary(state, w.ports);
+    await rollBack(state, w.ports);
+
+    // Assess
+    expect(state).toMatchObject({ next: 'rollback', reason: '1 failed analysis run(s), limit 0' });
+    expect(w.canary()).toBe(0);
+    expect(w.owner()).toBeUndefined();
+  });
+
+  it('refuses a second rollout on a route a running one owns, changing nothing', async () => {
+    // Prepare
+    const w = world();
+    w.running.set('web-1', { rollout: REQUEST });
+    await prepareRollout(request, 'web-1', w.ports);
+
+    // Act
+    const second = prepareRollout(request, 'web-2', w.ports);
+
+    // Assess
+    await expect(second).rejects.toBeInstanceOf(RouteBusyError);
+    expect(w.owner()).toBe('web-1');
+    expect(w.journal.at(-1)).toMatchObject({ action: 'refuse-rollout', outcome: 'held' });
+  });
+
+  it('sees a hand edit at the next step and waits for a person (pause) or rolls back (abort)', async () => {
+    for (const onManualChange of ['pause', 'abort'] as const) {
+      // Prepare
+      const w = world();
+      const spec = RolloutSpecSchema.parse({ ...REQUEST, onManualChange });
+      let state = await shiftAndVerify(await prepareRollout(spec, 'web-1', w.ports), w.ports);
+      state = { ...state, next: 'shift' };
+      w.handEdit(30);
+
+      // Act
+      state = await shiftTraffic(state, w.ports);
+
+      // Assess
+      expect(state.next).toBe(onManualChange === 'pause' ? 'gate' : 'rollback');
+      expect(w.canary()).toBe(30);
+    }
+  });
+
+  it('aborts a running rollout its guard alarm guards, only while the alarm is in ALARM', async () => {
+    // Prepare
+    const w = world();
+    w.running.set('web-1', { rollout: REQUEST });
+    await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    const requestOf = (input: unknown) => RolloutSpecSchema.parse((input as { rollout: unknown }).rollout);
+
+    // Act
+    w.alarms['web-5xx'] = 'OK';
+    const late = await abortGuardedRollouts('web-5xx', w.ports, requestOf);
+    w.alarms['web-5xx'] = 'ALARM';
+    const now = await abortGuardedRollouts('web-5xx', w.ports, requestOf);
+
+    // Assess
+    expect(late).toEqual([]);
+    expect(now).toEqual(['web-1']);
+    expect(w.running.has('web-1')).toBe(false);
+    expect(w.canary()).toBe(0);
+  });
+
+  it('always ends at 100 % stable after a rollback, from any point of any rollout, any number of times', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 1, max: 99 }), { minLength: 1, maxLength: 6 }),
+        fc.nat(8),
+        fc.integer({ min: 1, max: 3 }),
+        async (weights, stopAfter, rollbacks) => {
+          const w = world();
+          Object.assign(w.metrics, healthy);
+          const spec = RolloutSpecSchema.parse({
+            ...REQUEST,
+            schedule: { kind: 'weights', weights: [...weights].sort((a, b) => a - b), bakeSeconds: 60 },
+          });
+          let state = await prepareRollout(spec, 'web-1', w.ports);
+          for (let i = 0; i < stopAfter && state.next === 'shift'; i++) {
+            state = await shiftAndVerify(state, w.ports);
+            w.pass(1);
+            state = await analyseCanary(state, w.ports);
+          }
+          for (let i = 0; i < rollbacks; i++) await rollBack({ ...state, reason: 'test' }, w.ports);
+          expect(weightsOf(ROUTE, (await w.ports.routers.appmesh.read(ROUTE)).targets)).toEqual(ALL_STABLE);
+          expect(w.owner()).toBeUndefined();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
