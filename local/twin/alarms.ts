@@ -24,7 +24,23 @@ export interface TwinMetricAlarm {
   evaluationPeriods: number;
   datapointsToAlarm: number;
   tags: Record<string, string>;
+  /** Set for metrics a metric source answers (the twin's traffic), which has namespaces of its own. */
+  namespace?: string;
+  /** `Sum`, `Average`, `p99`...: a metric source answers it; gauges and counters have one value. */
+  statistic?: string;
 }
+
+/** What a metric alarm asks a metric source for: the statistic over its last whole period. */
+export interface AlarmMetricQuery {
+  namespace?: string;
+  metric: string;
+  dimensions: Record<string, string>;
+  statistic: string;
+  periodSeconds: number;
+}
+
+/** A store of datapoints alarms can read (the twin's traffic); undefined when it has no datapoint. */
+export type AlarmMetricSource = (query: AlarmMetricQuery) => number | undefined;
 
 export interface TwinCompositeAlarm {
   kind: 'composite';
@@ -56,6 +72,7 @@ export class TwinCloudWatch {
     private readonly world: World,
     private readonly emit: (event: unknown) => void,
     private readonly note: (text: string) => void,
+    private readonly metricSource?: AlarmMetricSource,
   ) {}
 
   addAlarm(alarm: TwinAlarm): void {
@@ -125,6 +142,15 @@ export class TwinCloudWatch {
   }
 
   private sample(alarm: TwinMetricAlarm): number | undefined {
+    // A metric with real datapoints (the traffic's) wins; without one, gauges and counters as before.
+    const stored = this.metricSource?.({
+      namespace: alarm.namespace,
+      metric: alarm.metric,
+      dimensions: alarm.dimensions,
+      statistic: alarm.statistic ?? 'Average',
+      periodSeconds: alarm.periodSeconds,
+    });
+    if (stored !== undefined) return stored;
     const key = metricKey(alarm.metric, alarm.dimensions);
     const cluster = alarm.dimensions.ClusterName;
     if (alarm.metric === 'CPUReservation' && cluster) return this.world.reservation(cluster, 'cpu');
@@ -167,10 +193,10 @@ export class TwinCloudWatch {
                   metric: {
                     dimensions: alarm.dimensions,
                     name: alarm.metric,
-                    namespace: namespaceOf(alarm.metric),
+                    namespace: alarm.namespace ?? namespaceOf(alarm.metric),
                   },
                   period: alarm.periodSeconds,
-                  stat: 'Average',
+                  stat: alarm.statistic ?? 'Average',
                 },
                 returnData: true,
               },
