@@ -110,15 +110,11 @@ export const RolloutSpecSchema = z
     service: Name,
     route: RouteSchema,
     schedule: ScheduleSchema,
-    /** Steps (0-based) after whose passing analysis a person must resume the rollout. */
+    /**
+     * Steps (0-based) after whose passing analysis a person must resume the rollout. A gate waits 24 hours
+     * (the workflow's WaitForPerson timeout), then the rollout rolls back.
+     */
     gates: z.array(z.number().int().min(0)).default([]),
-    /** How long a gate waits for a person before the rollout rolls back. */
-    gateTimeoutSeconds: z
-      .number()
-      .int()
-      .min(60)
-      .max(7 * 24 * 3600)
-      .default(24 * 3600),
     analysis: z
       .strictObject({
         checks: z.array(CheckSchema).max(20).default([]),

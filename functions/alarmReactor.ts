@@ -4,7 +4,9 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { type AlarmReactorDeps, awsAlarmReactorDeps } from '#adapters/aws/alarmReactorPorts';
 import { ALARM_REFLEX, reactToAlarm, reviewReactions } from '#app/reactToAlarm';
+import { abortGuardedRollouts } from '#app/rollout';
 import { readAlarmReactorInput } from '#events/alarmReactorInput';
+import { rolloutRequestOf } from '#events/rollout';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 
@@ -37,6 +39,12 @@ export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
     if (input.kind === 'ignored') {
       logger.debug('ignored', { why: input.why });
       return { status: 'ignored' as const };
+    }
+    // Guard alarms first: a rollout's abort is the most urgent thing an ALARM can ask for.
+    const rollouts = deps().rollouts;
+    if (rollouts && input.reportedState === 'ALARM') {
+      const aborted = await abortGuardedRollouts(input.alarmName, rollouts.ports, rolloutRequestOf);
+      if (aborted.length > 0) logger.info('rollouts aborted', { alarm: input.alarmName, aborted });
     }
     // AWS errors throw: Lambda retries the event, then it lands in the on-failure destination.
     return reactToAlarm(input.alarmName, ports, settings);

@@ -16,9 +16,15 @@ export function createRolloutSafetyNetHandler(deps: () => RolloutDeps) {
     // Thrown, not ignored: after Lambda's retries the event is kept in the dead-letter queue for a person,
     // since a rollout whose end we cannot read may have left traffic on the canary.
     if (!change.success) throw new InvalidInputError('not a Step Functions execution status change');
-    const { name, status, input, error } = change.data.detail;
+    const { name, status, input, error, stateMachineArn } = change.data.detail;
+    // The rule matches every `*-rollout` state machine of the account and region; another stage's runs
+    // are that stage's safety net's business.
+    const { stateMachineArn: ours } = deps();
+    if (ours && stateMachineArn !== ours) return { status: 'ignored' as const, why: 'another state machine' };
     if (!(ENDED_BADLY as readonly string[]).includes(status))
       return { status: 'ignored' as const, why: status };
+    // Refused at the start because another rollout owns the route: that route is not this run's to touch.
+    if (error === 'RouteBusyError') return { status: 'ignored' as const, why: 'refused start' };
     const rollout = RolloutSpecSchema.safeParse(parseJson(input)?.rollout);
     if (!rollout.success) {
       // A request that never parsed never claimed a route: there is nothing to restore.

@@ -17,6 +17,10 @@ const arn = (service, resource) => ({ 'Fn::Sub': `${ACCOUNT.replace('%s', servic
 const sub = (text) => ({ 'Fn::Sub': text });
 
 const DEFAULT_TARGET_GROUPS = [`${ACCOUNT.replace('%s', 'elasticloadbalancing')}:targetgroup/*`];
+// Rollouts: every App Mesh mesh, and every ALB listener, of the account and region, unless the stage names
+// its own (rolloutMeshArns, rolloutListenerArns).
+const DEFAULT_ROLLOUT_MESHES = [`${ACCOUNT.replace('%s', 'appmesh')}:mesh/*`];
+const DEFAULT_ROLLOUT_LISTENERS = [`${ACCOUNT.replace('%s', 'elasticloadbalancing')}:listener/app/*/*/*`];
 
 const KNOWN_KEYS = [
   'clusters',
@@ -30,6 +34,8 @@ const KNOWN_KEYS = [
   'autoScalingGroupNames',
   'alarmNamePrefixes',
   'lifecycleHooks',
+  'rolloutMeshArns',
+  'rolloutListenerArns',
 ];
 
 function fail(file, message) {
@@ -119,6 +125,44 @@ function checkReactions(file, text, { clusters, autoScalingGroupNames, alarmName
     }
   });
   return text;
+}
+
+/** An ARN with its `${AWS::…}` placeholders stood in for, so that its colons can be counted. */
+const withoutPlaceholders = (text) => text.replace(/\$\{AWS::\w+\}/g, 'x');
+
+/**
+ * The meshes whose routes rollouts may shift: `arn:…:appmesh:<region>:<account>:mesh/<name or pattern>`. A
+ * shared mesh carries its owner's account id. The role gets each mesh's routes and virtual nodes.
+ */
+function rolloutMeshes(file, value) {
+  const meshes = arnList(file, 'rolloutMeshArns', value);
+  for (const mesh of meshes) {
+    if (!/^arn:[^:]+:appmesh:[^:]+:[^:]+:mesh\/[^/:]+$/.test(withoutPlaceholders(mesh)))
+      fail(
+        file,
+        `rolloutMeshArns: ${JSON.stringify(mesh)} is not an App Mesh mesh ARN (…:appmesh:…:mesh/NAME)`,
+      );
+  }
+  return meshes;
+}
+
+/**
+ * The ALB listeners whose rules (and default actions) rollouts may shift:
+ * `arn:…:elasticloadbalancing:<region>:<account>:listener/app/<lb name>/<lb id>/<listener id>`, any part of
+ * it a pattern. The role gets these listeners and the rules under them.
+ */
+function rolloutListeners(file, value) {
+  const listeners = arnList(file, 'rolloutListenerArns', value);
+  for (const listener of listeners) {
+    if (
+      !/^arn:[^:]+:elasticloadbalancing:[^:]+:[^:]+:listener\/app\/[^:]+$/.test(withoutPlaceholders(listener))
+    )
+      fail(
+        file,
+        `rolloutListenerArns: ${JSON.stringify(listener)} is not an Application Load Balancer listener ARN (…:listener/app/…)`,
+      );
+  }
+  return listeners;
 }
 
 /** An IAM ARN pattern (`*`, `?`, `${AWS::…}` placeholders) as a regular expression over literal ARNs. */
@@ -243,6 +287,16 @@ function check(file, stage, raw) {
     targetGroups,
   });
 
+  // Progressive rollouts: the routes they may shift, and the rules and listeners.
+  const rolloutMeshArns = rolloutMeshes(file, raw.rolloutMeshArns ?? DEFAULT_ROLLOUT_MESHES);
+  const rolloutListenerArns = rolloutListeners(file, raw.rolloutListenerArns ?? DEFAULT_ROLLOUT_LISTENERS);
+  const meshRoutes = rolloutMeshArns.map((mesh) => `${mesh}/virtualRouter/*/route/*`);
+  const meshVirtualNodes = rolloutMeshArns.map((mesh) => `${mesh}/virtualNode/*`);
+  // A rule's ARN is its listener's, as `listener-rule/…`, plus the rule id.
+  const listenerRules = rolloutListenerArns.map(
+    (listener) => `${listener.replace(':listener/', ':listener-rule/')}/*`,
+  );
+
   const perCluster = (...resources) =>
     resources.flatMap((resource) => clusters.map((name) => arn('ecs', resource.replace('NAME', name))));
   return {
@@ -274,6 +328,13 @@ function check(file, stage, raw) {
       // Scalable target ARNs carry an opaque id, not the service: any scalable target of the account and
       // region, narrowed by condition keys to ECS service desired counts (infra/alarmReactorIam.yml).
       scalableTargets: [arn('application-autoscaling', 'scalable-target/*')],
+      // App Mesh names a route by its mesh and virtual router; UpdateRoute is also authorized against the
+      // virtual nodes its weighted targets name.
+      rolloutMeshRoutes: meshRoutes.map(sub),
+      rolloutMeshRoutesAndVirtualNodes: [...meshRoutes, ...meshVirtualNodes].map(sub),
+      rolloutListeners: rolloutListenerArns.map(sub),
+      rolloutListenerRules: listenerRules.map(sub),
+      rolloutListenerRulesAndListeners: [...listenerRules, ...rolloutListenerArns].map(sub),
     },
   };
 }

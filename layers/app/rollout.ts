@@ -115,31 +115,38 @@ export async function prepareRollout(
 
 // --- shift traffic (SetWeight) ------------------------------------------------------------------------
 
+/**
+ * Before any write: does the route still hold what this rollout last wrote? If not, a person changed it,
+ * and it is never overwritten: wait for them at a gate (resuming carries on from their weights), or roll
+ * back, as the request says. Undefined when the route is as the rollout left it.
+ */
+async function handEdit(
+  state: RolloutState,
+  ports: RolloutPorts,
+  then: 'shift' | 'promote',
+): Promise<RolloutState | undefined> {
+  const { rollout, progress } = state;
+  const observed = (await routerOf(ports, rollout.route).read(rollout.route)).weights;
+  if (sameWeights(observed, progress.weights)) return undefined;
+  const reason = `weights changed by hand to ${observed.canary}% canary (the rollout had set ${progress.weights.canary}%)`;
+  const pause = rollout.onManualChange === 'pause';
+  record(ports, {
+    action: 'manual-weight-change',
+    target: targetOf(state),
+    reason: `${reason}: ${pause ? 'waiting for a person' : 'rolling back'}`,
+    outcome: 'held',
+    detail: { observed, expected: progress.weights },
+  });
+  if (!pause) return { ...state, next: 'rollback', reason };
+  return { ...state, progress: { ...progress, weights: observed }, next: 'gate', afterGate: then, reason };
+}
+
 /** Writes the step's weights, unless the route no longer holds what this rollout wrote (a hand edit). */
 export async function shiftTraffic(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
   const { rollout, progress } = state;
   const router = routerOf(ports, rollout.route);
-  const observed = (await router.read(rollout.route)).weights;
-  if (!sameWeights(observed, progress.weights)) {
-    const reason = `weights changed by hand to ${observed.canary}% canary (the rollout had set ${progress.weights.canary}%)`;
-    const pause = rollout.onManualChange === 'pause';
-    record(ports, {
-      action: 'manual-weight-change',
-      target: targetOf(state),
-      reason: `${reason}: ${pause ? 'waiting for a person' : 'rolling back'}`,
-      outcome: 'held',
-      detail: { observed, expected: progress.weights },
-    });
-    if (!pause) return { ...state, next: 'rollback', reason };
-    // Resuming means: carry on from here, so what the person set becomes what the route should hold.
-    return {
-      ...state,
-      progress: { ...progress, weights: observed },
-      next: 'gate',
-      afterGate: 'shift',
-      reason,
-    };
-  }
+  const edited = await handEdit(state, ports, 'shift');
+  if (edited) return edited;
   const step = state.plan[progress.step];
   const target = step ? weightsFor(step.canary) : ALL_CANARY;
   await router.setWeights(rollout.route, target);
@@ -274,6 +281,8 @@ export async function announceGate(state: RolloutState, ports: RolloutPorts): Pr
 export async function promoteCanary(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
   const { rollout } = state;
   const router = routerOf(ports, rollout.route);
+  const edited = await handEdit(state, ports, 'promote');
+  if (edited) return edited;
   await router.setWeights(rollout.route, ALL_CANARY);
   if (!(await router.verifyWeights(rollout.route, ALL_CANARY)))
     throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% canary yet`);
@@ -309,8 +318,9 @@ export async function scaleDownStable(state: RolloutState, ports: RolloutPorts):
 }
 
 /**
- * 100 % stable, the route released, the canary optionally scaled down. Safe to run any number of times,
- * from the workflow, the safety net or an abort; it never touches a route another rollout has claimed since.
+ * 100 % stable, the route released, the canary optionally scaled down, for the run that owns the route.
+ * Safe to run any number of times, from the workflow, the safety net or an abort: a route without an owner
+ * (never claimed, or released after a promotion or a finished rollback) or owned by another run is left alone.
  */
 export async function rollBack(
   state: Pick<RolloutState, 'rollout' | 'run'> & { reason?: string },
@@ -329,11 +339,13 @@ export async function rollBack(
     });
     return { restored: false, reason };
   }
-  if (!route.owner && sameWeights(route.weights, ALL_STABLE)) return { restored: false, reason };
+  // No owner: this run never claimed the route, or released it already (after promoting, or after a
+  // rollback that completed). Either way the weights are no longer this run's to change.
+  if (!route.owner) return { restored: false, reason };
   await router.setWeights(rollout.route, ALL_STABLE);
   if (!(await router.verifyWeights(rollout.route, ALL_STABLE)))
     throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% stable yet`);
-  if (route.owner) await router.setOwner(rollout.route, null);
+  await router.setOwner(rollout.route, null);
   const scaleDown = rollout.rollback.scaleDownCanary;
   if (scaleDown) await ports.services.setDesiredCount(scaleDown.cluster, scaleDown.service, 0);
   record(ports, {
@@ -374,4 +386,23 @@ export async function abortGuardedRollouts(
     await rollBack({ rollout: run.rollout!, run: { id: run.name, startedAt: '' }, reason }, ports);
   }
   return guarded.map((run) => run.name);
+}
+
+/**
+ * A person aborts a rollout (the ops API): a run waiting at a gate is failed there, so its own Rollback
+ * runs; any other run is stopped and rolled back here, at once (the safety net would too, a moment later).
+ */
+export async function abortRollout(
+  name: string,
+  reason: string,
+  ports: RolloutPorts,
+  requestOf: (input: unknown) => RolloutSpec | undefined,
+): Promise<'rolled-back-at-gate' | 'stopped-and-rolled-back' | 'not-running'> {
+  if (await ports.runs.answerGate(ROLLOUT_WORKFLOW, name, { abort: reason })) return 'rolled-back-at-gate';
+  const run = (await ports.runs.running(ROLLOUT_WORKFLOW)).find((r) => r.name === name);
+  const rollout = run && requestOf(run.input);
+  if (!rollout) return 'not-running';
+  await ports.runs.stop(ROLLOUT_WORKFLOW, name, reason);
+  await rollBack({ rollout, run: { id: name, startedAt: '' }, reason }, ports);
+  return 'stopped-and-rolled-back';
 }

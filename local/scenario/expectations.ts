@@ -210,6 +210,66 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
       actual: state,
     };
   }
+  if ('weights' in expectation) {
+    const { route, canary } = expectation.weights;
+    const share = (weights: Record<string, number>) => {
+      const total = Object.values(weights).reduce((a, b) => a + b, 0);
+      return total === 0 ? 0 : Math.round((100 * (weights[canary] ?? 0)) / total);
+    };
+    const writes = twin.traffic.writesTo(route);
+    const sequence = writes.filter((w) => w.by === 'reflex').map((w) => share(w.weights));
+    const final = share(twin.traffic.weightsNow(route));
+    const handEdits = writes.filter((w) => w.by === 'person').length;
+    const wanted = {
+      ...(expectation.sequence ? { sequence: expectation.sequence } : {}),
+      ...(expectation.final !== undefined ? { final: expectation.final } : {}),
+      ...(expectation.handEdits !== undefined ? { handEdits: expectation.handEdits } : {}),
+    };
+    const actual = { sequence, final, handEdits };
+    const passed = Object.entries(wanted).every(
+      ([key, value]) => JSON.stringify(actual[key as keyof typeof actual]) === JSON.stringify(value),
+    );
+    return {
+      description: `${canary} on route ${route}: ${JSON.stringify(wanted)}`,
+      passed,
+      actual: JSON.stringify(actual),
+    };
+  }
+  if ('stableWithin' in expectation) {
+    const { route, canary, afterAlarm } = expectation.stableWithin;
+    const alarmAt = twin.timeline.entries
+      .map(
+        (e) =>
+          e.data?.event as
+            | { time?: string; detail?: { alarmName?: string; state?: { value?: string } } }
+            | undefined,
+      )
+      .find(
+        (event) => event?.detail?.alarmName === afterAlarm && event.detail.state?.value === 'ALARM',
+      )?.time;
+    const restore = alarmAt
+      ? twin.traffic
+          .writesTo(route)
+          .find((w) => w.at.getTime() >= Date.parse(alarmAt) && (w.weights[canary] ?? 0) === 0)
+      : undefined;
+    const seconds = alarmAt && restore ? (restore.at.getTime() - Date.parse(alarmAt)) / 1000 : undefined;
+    return {
+      description: `route ${route} all on stable within ${expectation.seconds}s of ${afterAlarm} going to ALARM`,
+      passed: seconds !== undefined && seconds <= expectation.seconds,
+      actual: alarmAt ? (seconds === undefined ? 'never restored' : `${seconds}s`) : 'alarm never fired',
+    };
+  }
+  if ('rollout' in expectation) {
+    const run = twin.rolloutRun(expectation.rollout);
+    const passed =
+      run?.status === expectation.status &&
+      (expectation.error === undefined || run.error === expectation.error);
+    return {
+      description: `rollout ${expectation.rollout} ${expectation.status}${expectation.error ? ` (${expectation.error})` : ''}`,
+      passed,
+      actual: run ? `${run.status}${run.error ? ` (${run.error})` : ''}` : 'never started',
+    };
+  }
   return {
     description: `${describeCount(expectation)} capacity shortfall report(s)`,
     passed: countMatches(expectation, twin.recorders.shortfalls.length),

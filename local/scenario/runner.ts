@@ -2,6 +2,8 @@
 // the expectations against what the reflexes did and how the world ended up.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { abortRollout } from '#app/rollout';
+import { rolloutRequestOf } from '#events/rollout';
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
 import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
 import { seededRandom } from '#local/twin/scheduler';
@@ -188,12 +190,21 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
       policies: new Map(scaling.policies.map((p) => [p.name, p])),
     });
   }
+  const { traffic } = twin;
+  for (const route of scenario.world.traffic.meshRoutes) {
+    const { rps, ...rest } = route;
+    traffic.addMeshRoute({ ...rest, rps });
+  }
+  for (const rule of scenario.world.traffic.listenerRules) traffic.addListenerRule(rule);
+  for (const [version, profile] of Object.entries(scenario.world.traffic.profiles))
+    traffic.setProfile(version, profile);
   for (const alarm of scenario.world.alarms) {
     if ('rule' in alarm) twin.cloudWatch.addAlarm({ kind: 'composite', ...alarm });
     else {
       twin.cloudWatch.addAlarm({
         kind: 'metric',
         ...alarm,
+        dimensions: resolveTwinRefs(twin, alarm.dimensions) as Record<string, string>,
         periodSeconds: 60,
         datapointsToAlarm: alarm.datapointsToAlarm ?? alarm.evaluationPeriods,
       });
@@ -211,6 +222,29 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
         ? { ...tg, arn: world.targetGroup(tg.arn.slice('arn:tg:'.length)).arn }
         : tg,
     );
+  }
+}
+
+/** `@tg:NAME`, `@tgDimension:NAME`, `@loadBalancer:ROUTE`, `@listener:ROUTE`, `@rule:ROUTE` -> the twin's values. */
+function resolveTwinRefs(twin: Twin, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveTwinRefs(twin, v));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveTwinRefs(twin, v)]));
+  if (typeof value !== 'string' || !value.startsWith('@')) return value;
+  const [kind, name = ''] = value.slice(1).split(/:(.*)/s);
+  switch (kind) {
+    case 'tg':
+      return twin.world.targetGroup(name).arn;
+    case 'tgDimension':
+      return twin.world.targetGroup(name).arn.replace(/^.*:/, '');
+    case 'loadBalancer':
+      return twin.traffic.route(name).loadBalancer;
+    case 'listener':
+      return twin.traffic.route(name).listenerArn;
+    case 'rule':
+      return twin.traffic.route(name).ruleArn;
+    default:
+      throw new Error(`unknown twin reference ${value}`);
   }
 }
 
@@ -304,6 +338,33 @@ function playStep(twin: Twin, step: ScenarioStep): void {
       if (policy?.type === 'TargetTrackingScaling') policy.targetValue = edit.targetValue;
     }
     timeline.add('world', `a person edits ${JSON.stringify(edit)} by hand`);
+  } else if ('startRollout' in step) {
+    twin.startRollout(step.startRollout.name, resolveTwinRefs(twin, step.startRollout.request));
+  } else if ('resumeRollout' in step) {
+    const { name } = step.resumeRollout;
+    timeline.add('world', `a person resumes rollout ${name}`);
+    void twin.rolloutPorts.runs.answerGate('rollout', name, { resume: true });
+  } else if ('abortRollout' in step) {
+    const { name } = step.abortRollout;
+    timeline.add('world', `a person aborts rollout ${name}`);
+    void abortRollout(name, 'aborted by a person', twin.rolloutPorts, rolloutRequestOf);
+  } else if ('crashFunction' in step) {
+    const { function: name, for: seconds } = step.crashFunction;
+    twin.crashUntil.set(name, new Date(twin.scheduler.now().getTime() + seconds * 1000));
+    timeline.add('fault', `${name} crashes on every invocation for ${seconds}s`);
+  } else if ('setProfile' in step) {
+    const { version, ...profile } = step.setProfile;
+    twin.traffic.setProfile(version, profile);
+    timeline.add('world', `${version} now answers ${JSON.stringify(profile)}`);
+  } else if ('setRate' in step) {
+    twin.traffic.setRate(step.setRate.route, step.setRate.rps);
+    timeline.add('world', `route ${step.setRate.route} now takes ${step.setRate.rps} requests/s`);
+  } else if ('editWeights' in step) {
+    twin.traffic.manualEdit(step.editWeights.route, step.editWeights.weights);
+    timeline.add(
+      'world',
+      `a person sets route ${step.editWeights.route} to ${JSON.stringify(step.editWeights.weights)}`,
+    );
   } else if ('inject' in step) {
     twin.inject(JSON.parse(readFileSync(join(repoRoot, step.inject.file), 'utf8')));
   }

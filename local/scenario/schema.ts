@@ -62,12 +62,20 @@ const AlarmSchema = z.union([
       'LessThanOrEqualToThreshold',
     ]),
     threshold: z.number(),
+    /** For metrics of the traffic model (AWS/ApplicationELB, AppMesh/Envoy): where, and which statistic. */
+    namespace: z.string().optional(),
+    statistic: z.string().optional(),
     evaluationPeriods: z.number().int().min(1).default(3),
     datapointsToAlarm: z.number().int().min(1).optional(),
     tags: z.record(z.string(), z.string()).default({}),
   }),
   z.strictObject({ name: z.string(), rule: z.string(), tags: z.record(z.string(), z.string()).default({}) }),
 ]);
+
+const FaultProfileSchema = z.strictObject({
+  errorRate: z.number().min(0).max(1).optional(),
+  latencyMs: z.strictObject({ p50: z.number().positive(), p99: z.number().positive() }).optional(),
+});
 
 const WorldSchema = z.strictObject({
   clusters: z.array(
@@ -173,6 +181,43 @@ const WorldSchema = z.strictObject({
     )
     .default([]),
   alarms: z.array(AlarmSchema).default([]),
+  /** Routes with weighted targets and the requests they split: what rollouts shift. */
+  traffic: z
+    .strictObject({
+      meshRoutes: z
+        .array(
+          z.strictObject({
+            meshName: z.string(),
+            virtualRouterName: z.string(),
+            routeName: z.string(),
+            protocol: z.enum(['http', 'http2', 'grpc', 'tcp']).default('http'),
+            targets: z.array(z.strictObject({ virtualNode: z.string(), weight: z.number() })),
+            match: z.record(z.string(), z.unknown()).optional(),
+            retryPolicy: z.record(z.string(), z.unknown()).optional(),
+            timeout: z.record(z.string(), z.unknown()).optional(),
+            rps: z.number().min(0).default(0),
+          }),
+        )
+        .default([]),
+      /** An ALB listener rule (or the listener's default action) forwarding to the world's target groups. */
+      listenerRules: z
+        .array(
+          z.strictObject({
+            name: z.string(),
+            loadBalancer: z.string().default('shop'),
+            default: z.boolean().default(false),
+            targetGroups: z.array(z.strictObject({ targetGroup: z.string(), weight: z.number() })),
+            stickiness: z
+              .strictObject({ enabled: z.boolean(), durationSeconds: z.number().int() })
+              .optional(),
+            rps: z.number().min(0).default(0),
+          }),
+        )
+        .default([]),
+      /** Fault profile per version (virtual node or target group name). */
+      profiles: z.record(z.string(), FaultProfileSchema).default({}),
+    })
+    .prefault({}),
 });
 
 const Step = z.union([
@@ -260,6 +305,31 @@ const Step = z.union([
       jitter: Duration.default(30),
     }),
   }),
+  /**
+   * A rollout started (StartExecution of the rollout workflow). In `request`, strings `@tg:NAME` (target group
+   * ARN), `@tgDimension:NAME` (`targetgroup/NAME/ID`), `@loadBalancer:ROUTE` (`app/NAME/ID`), `@listener:ROUTE`
+   * and `@rule:ROUTE` stand for the twin's generated values.
+   */
+  z.strictObject({
+    at: Duration,
+    startRollout: z.strictObject({ name: z.string(), request: z.record(z.string(), z.unknown()) }),
+  }),
+  /** A person at a gate (or anywhere, for abort): what the ops API will do. */
+  z.strictObject({ at: Duration, resumeRollout: z.strictObject({ name: z.string() }) }),
+  z.strictObject({ at: Duration, abortRollout: z.strictObject({ name: z.string() }) }),
+  /** A Lambda function crashes on every invocation for a while (the runtime dies, not the code). */
+  z.strictObject({ at: Duration, crashFunction: z.strictObject({ function: z.string(), for: Duration }) }),
+  /** A version starts (or stops) misbehaving. */
+  z.strictObject({
+    at: Duration,
+    setProfile: z.strictObject({ version: z.string() }).extend(FaultProfileSchema.shape),
+  }),
+  z.strictObject({ at: Duration, setRate: z.strictObject({ route: z.string(), rps: z.number().min(0) }) }),
+  /** A person sets a route's weights by hand (version name -> raw weight). */
+  z.strictObject({
+    at: Duration,
+    editWeights: z.strictObject({ route: z.string(), weights: z.record(z.string(), z.number()) }),
+  }),
   /** A person changes a scaling setting by hand (the console, the CLI). */
   z.strictObject({
     at: Duration,
@@ -318,6 +388,27 @@ const Expectation = z.union([
     scaleInEnabled: z.boolean().optional(),
   }),
   z.strictObject({ alarm: z.string(), state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']) }),
+  /**
+   * The canary's share (percent of the route's weights) after each write by the reflexes, in order, and/or
+   * now; `handEdits` counts writes by a person.
+   */
+  z.strictObject({
+    weights: z.strictObject({ route: z.string(), canary: z.string() }),
+    sequence: z.array(z.number()).optional(),
+    final: z.number().optional(),
+    handEdits: z.number().int().optional(),
+  }),
+  /** All traffic back on stable within `seconds` (virtual) of the alarm's first ALARM event. */
+  z.strictObject({
+    stableWithin: z.strictObject({ route: z.string(), canary: z.string(), afterAlarm: z.string() }),
+    seconds: z.number().positive(),
+  }),
+  /** How a rollout execution ended (or that it still runs), and with which error. */
+  z.strictObject({
+    rollout: z.string(),
+    status: z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'ABORTED', 'TIMED_OUT']),
+    error: z.string().optional(),
+  }),
   z.strictObject({
     lifecycleCompletions: z.strictObject({
       group: z.string().optional(),

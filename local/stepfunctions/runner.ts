@@ -432,7 +432,7 @@ export class TwinStepFunctions {
     stateName: string,
     heartbeatSeconds: number | undefined,
   ): Promise<unknown> {
-    return new Promise((resolve, reject) => {
+    const answer = new Promise((resolve, reject) => {
       const wait: TokenWait = {
         token,
         execution,
@@ -445,6 +445,10 @@ export class TwinStepFunctions {
       this.tokens.set(token, wait);
       if (heartbeatSeconds !== undefined) this.watchHeartbeat(wait, heartbeatSeconds * 1000);
     });
+    // The library may have left the state already (it failed before the wait began): then nobody awaits
+    // the answer, and ending the execution's waits must not surface as an unhandled rejection.
+    answer.catch(() => undefined);
+    return answer;
   }
 
   /** States.HeartbeatTimeout when no heartbeat (or result) arrives within HeartbeatSeconds. */

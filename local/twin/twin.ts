@@ -10,6 +10,8 @@ import { recheckMessage } from '#events/recheck';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
 import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycleStep';
 import { createLifecycleHookHandler } from '#functions/lifecycleHook';
+import { createRolloutSafetyNetHandler } from '#functions/rolloutSafetyNet';
+import { createRolloutStepHandler } from '#functions/rolloutStep';
 import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
 import { TwinStepFunctions } from '#local/stepfunctions/runner';
@@ -27,12 +29,14 @@ import {
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
 import { Faults, recordedCalls, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
+import { twinMetrics, twinRolloutRouters } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
-import { alarmReactorWiring, lifecycleWiring, taskRecyclerWiring } from '#local/twin/wiring';
+import { TwinTraffic } from '#local/twin/traffic';
+import { alarmReactorWiring, lifecycleWiring, rolloutWiring, taskRecyclerWiring } from '#local/twin/wiring';
 import { World } from '#local/twin/world';
-import type { AlarmReactorPorts, JournalEntry, RecyclerPorts } from '#ports';
+import type { AlarmReactorPorts, JournalEntry, RecyclerPorts, RolloutPorts } from '#ports';
 import type { RecyclerSettings } from '#runtime/config';
 
 export interface TwinOptions {
@@ -65,6 +69,12 @@ export class Twin {
   /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
   readonly lifecycleNotifications: TwinQueue;
   readonly stepFunctions: TwinStepFunctions;
+  /** Routes (App Mesh, ALB rules), the requests they split, and the metrics those produce. */
+  readonly traffic: TwinTraffic;
+  readonly rolloutPorts: RolloutPorts;
+  readonly rolloutSafetyNet: TwinAsyncFunction;
+  /** Functions whose runtime dies on every invocation until then (a scenario's crashFunction). */
+  readonly crashUntil = new Map<string, Date>();
   readonly invocations = { total: 0, failedRecords: 0 };
   private readonly settings: RecyclerSettings;
   private readonly alarmSettings: AlarmReactorSettings;
@@ -98,7 +108,13 @@ export class Twin {
 
     const note = (text: string) => this.timeline.add('world', text);
     this.scaling = new TwinScaling(this.world, note);
-    this.cloudWatch = new TwinCloudWatch(this.world, (event) => this.bus.put(event), note);
+    this.traffic = new TwinTraffic(this.world, note);
+    this.cloudWatch = new TwinCloudWatch(
+      this.world,
+      (event) => this.bus.put(event),
+      note,
+      (query) => this.traffic.alarmSample(query),
+    );
     this.alarmPorts = twinAlarmReactorPorts(
       this.world,
       this.cloudWatch,
@@ -172,7 +188,37 @@ export class Twin {
       },
       delivery,
     );
-    const alarmDeps = () => ({ ports: this.alarmPorts, settings: this.alarmSettings });
+    this.rolloutPorts = this.buildRolloutPorts();
+    const rolloutMachineArn = `arn:aws:states:${this.world.region}:${this.world.account}:stateMachine:${rolloutWiring.twinStateMachineName}`;
+    const rolloutDeps = () => ({ ports: this.rolloutPorts, stateMachineArn: rolloutMachineArn });
+    const rolloutStep = createRolloutStepHandler(rolloutDeps);
+    const rolloutStepArn = `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${rolloutWiring.stepFunctionName}`;
+    const rolloutDefinition = readFileSync(join(__dirname, '..', '..', rolloutWiring.definitionFile), 'utf8');
+    this.stepFunctions.createStateMachine(
+      rolloutWiring.twinStateMachineName,
+      JSON.parse(
+        rolloutDefinition.replaceAll(['$', `{${rolloutWiring.stepArnPlaceholder}}`].join(''), rolloutStepArn),
+      ),
+      {
+        [rolloutStepArn]: (payload) => {
+          this.crashIfDue(rolloutWiring.stepFunctionName);
+          return rolloutStep(payload, lambdaContext(rolloutWiring.stepFunctionName));
+        },
+      },
+    );
+    const safetyNet = createRolloutSafetyNetHandler(rolloutDeps);
+    this.rolloutSafetyNet = new TwinAsyncFunction(
+      this.scheduler,
+      rolloutWiring.safetyNetFunctionName,
+      () => safetyNet,
+      rolloutWiring.retryAttempts,
+      delivery,
+    );
+    const alarmDeps = () => ({
+      ports: this.alarmPorts,
+      settings: this.alarmSettings,
+      rollouts: { ports: this.rolloutPorts },
+    });
     const alarmHandler = createAlarmReactorHandler(alarmDeps);
     this.alarmReactor = new TwinAsyncFunction(
       this.scheduler,
@@ -204,6 +250,9 @@ export class Twin {
     );
     this.bus.addRule(lifecycleWiring.rule.name, lifecycleWiring.rule.patternFile, (event) =>
       this.lifecycleHook.invoke(event),
+    );
+    this.bus.addRule(rolloutWiring.safetyNetRule.name, rolloutWiring.safetyNetRule.patternFile, (event) =>
+      this.rolloutSafetyNet.invoke(event),
     );
     this.every(
       taskRecyclerWiring.sweepRateSeconds,
@@ -237,6 +286,87 @@ export class Twin {
     this.world.start();
     this.scaling.start();
     this.cloudWatch.start();
+    this.traffic.start();
+  }
+
+  /** Like StartExecution on the rollout workflow (what a pipeline or the ops API does). */
+  startRollout(name: string, rollout: unknown): { executionArn: string } {
+    this.timeline.add('event', `rollout ${name} started`);
+    return this.stepFunctions.startExecution(rolloutWiring.twinStateMachineName, {
+      name,
+      input: { rollout },
+    });
+  }
+
+  /** What Lambda reports when the runtime dies mid-invocation: the workflow sees Runtime.ExitError. */
+  private crashIfDue(functionName: string): void {
+    const until = this.crashUntil.get(functionName);
+    if (!until || this.scheduler.now() >= until) return;
+    this.timeline.add('lambda', `${functionName} crashed (Runtime.ExitError)`);
+    throw Object.assign(new Error('RequestId: twin Error: Runtime exited with error: signal: killed'), {
+      name: 'Runtime.ExitError',
+    });
+  }
+
+  /** A rollout execution as DescribeExecution shows it, by name. */
+  rolloutRun(name: string): { status: string; error?: string } | undefined {
+    const machine = rolloutWiring.twinStateMachineName;
+    const run = this.stepFunctions.listExecutions(machine).find((e) => e.name === name);
+    return run && this.stepFunctions.describeExecution(run.executionArn);
+  }
+
+  /** The rollout ports over the twin: its routes and metrics, its CloudWatch, ECS and Step Functions. */
+  private buildRolloutPorts(): RolloutPorts {
+    const call = recordedCalls(this.world, this.faults);
+    const machine = rolloutWiring.twinStateMachineName;
+    const arnOf = (name: string) =>
+      `arn:aws:states:${this.world.region}:${this.world.account}:execution:${machine}:${name}`;
+    const known = (name: string) => this.stepFunctions.listExecutions(machine).some((e) => e.name === name);
+    return {
+      routers: twinRolloutRouters(this.traffic, call),
+      metrics: twinMetrics(this.traffic, call),
+      alarms: this.alarmPorts.alarms,
+      targets: this.ports.targets,
+      services: this.ports.services,
+      runs: {
+        status: async (_workflow, name) => {
+          call('DescribeExecution', name, false);
+          if (!known(name)) return 'unknown';
+          return this.stepFunctions.describeExecution(arnOf(name)).status === 'RUNNING' ? 'running' : 'ended';
+        },
+        running: async () => {
+          call('ListExecutions', machine, false);
+          return this.stepFunctions.listExecutions(machine, 'RUNNING').map((e) => {
+            call('DescribeExecution', e.name, false);
+            return {
+              name: e.name,
+              input: JSON.parse(this.stepFunctions.describeExecution(e.executionArn).input),
+            };
+          });
+        },
+        stop: async (_workflow, name, cause) => {
+          call('StopExecution', name, true);
+          if (known(name)) this.stepFunctions.stopExecution(arnOf(name), 'Aborted', cause);
+        },
+        answerGate: async (_workflow, name, answer) => {
+          call('GetExecutionHistory', name, false);
+          if (!known(name)) return false;
+          const [token] = this.stepFunctions.openTaskTokens(arnOf(name));
+          if (!token) return false;
+          if ('resume' in answer) {
+            call('SendTaskSuccess', name, true);
+            this.stepFunctions.sendTaskSuccess(token, { decision: 'resume' });
+          } else {
+            call('SendTaskFailure', name, true);
+            this.stepFunctions.sendTaskFailure(token, 'RolloutAborted', answer.abort);
+          }
+          return true;
+        },
+      },
+      notifier: this.ports.notifier,
+      clock: this.scheduler,
+      journal: this.recorders.journal,
+    };
   }
 
   async runFor(seconds: number): Promise<void> {
@@ -256,6 +386,7 @@ export class Twin {
       ...this.alarmReactor.failures.map((e) => JSON.stringify(e)),
       ...this.lifecycleHook.failures.map((e) => JSON.stringify(e)),
       ...this.lifecycleNotifications.deadLetters,
+      ...this.rolloutSafetyNet.failures.map((e) => JSON.stringify(e)),
     ];
   }
 

@@ -47,3 +47,21 @@ export const lifecycleWiring = {
   maxReceiveCount: 5,
   batchSize: 10,
 } as const;
+
+/**
+ * The twin's copy of the rollout reflex: the workflow (packaged as `${service}-${stage}-rollout`; the
+ * safety net's rule matches that suffix), its one Lambda step, and the safety net EventBridge invokes when
+ * a rollout execution ends FAILED, ABORTED or TIMED_OUT.
+ */
+export const rolloutWiring = {
+  stepFunctionName: 'rolloutStep',
+  safetyNetFunctionName: 'rolloutSafetyNet',
+  /** Lambda's asynchronous invocation retries for the safety net, before its on-failure destination. */
+  retryAttempts: 2,
+  stateMachine: 'rollout',
+  twinStateMachineName: 'ecs-reflex-twin-rollout',
+  definitionFile: 'infra/stateMachines/rollout.asl.json',
+  /** The ASL's `${...}` placeholder for the step function's ARN (DefinitionSubstitutions when packaged). */
+  stepArnPlaceholder: 'RolloutStepFunctionArn',
+  safetyNetRule: { name: 'RolloutSafetyNet', patternFile: 'events/patterns/rollout-safety-net.json' },
+} as const;

@@ -24,15 +24,9 @@ import {
 import { type RolloutSpecInput, RolloutSpecSchema } from '#events/rollout';
 import type { JournalEntry, RolloutPorts, TrafficRouter } from '#ports';
 import { RouteBusyError, WeightOutOfRangeError } from '#runtime/errors';
+import { MESH_ROUTE } from '../support/rollouts';
 
-const ROUTE: RouteRef = {
-  router: 'appmesh',
-  meshName: 'shop',
-  virtualRouterName: 'web',
-  routeName: 'web',
-  stable: 'web-v1',
-  canary: 'web-v2',
-};
+const ROUTE: RouteRef = MESH_ROUTE;
 
 const REQUEST: RolloutSpecInput = {
   service: 'web',

@@ -10,6 +10,7 @@ import {
   withWeights,
 } from '#domain/rolloutRoutes';
 import { gatesProblem, planSteps, type Schedule, scheduleProblem } from '#domain/rolloutSchedule';
+import { MESH_ROUTE } from '../support/rollouts';
 
 const bake = fc.integer({ min: 60, max: 3600 });
 const schedules: fc.Arbitrary<Schedule> = fc.oneof(
@@ -39,14 +40,7 @@ const schedules: fc.Arbitrary<Schedule> = fc.oneof(
   ),
 );
 
-const MESH: RouteRef = {
-  router: 'appmesh',
-  meshName: 'shop',
-  virtualRouterName: 'web',
-  routeName: 'web',
-  stable: 'web-v1',
-  canary: 'web-v2',
-};
+const MESH: RouteRef = MESH_ROUTE;
 const ALB: RouteRef = {
   router: 'alb',
   listenerArn: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/shop/1/2',

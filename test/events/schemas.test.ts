@@ -17,6 +17,7 @@ import {
 } from '#events/ecs';
 import { EventBridgeEnvelopeSchema } from '#events/envelope';
 import { loadSample, sampleNames } from '#events/samples';
+import { ExecutionStatusChangeSchema } from '#events/stepfunctions';
 
 type Path = readonly (string | number)[];
 type Change = { remove: true } | { set: unknown };
@@ -47,6 +48,7 @@ const SAMPLE_SCHEMAS: Record<string, z.ZodType> = {
   'ecs-task-stopped-failed-to-start': EcsTaskStateChangeSchema,
   'ecs-task-stopped-oom': EcsTaskStateChangeSchema,
   'ecs-task-stopped-standalone-batch': EcsTaskStateChangeSchema,
+  'sfn-rollout-execution-failed': ExecutionStatusChangeSchema,
 };
 
 function changed(value: unknown, path: Path, change: Change): unknown {

@@ -8,12 +8,20 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
+import ts from 'typescript';
+import { ROLLOUT_OWNER_TAG } from '#adapters/aws/albRouter';
 import {
   lifecycleWiring as lifecycle,
   alarmReactorWiring as reactor,
   taskRecyclerWiring as recycler,
+  rolloutWiring as rollout,
 } from '#local/twin/wiring';
-import { loadAlarmReactorConfig, loadLifecycleConfig, loadRecyclerConfig } from '#runtime/config';
+import {
+  loadAlarmReactorConfig,
+  loadLifecycleConfig,
+  loadRecyclerConfig,
+  loadRolloutConfig,
+} from '#runtime/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const STAGE = 'dev';
@@ -243,14 +251,15 @@ function adapterImports(source: string): string[] {
 
 /**
  * The adapter files a function builds: the ports file its handler imports (recyclerPorts.ts,
- * alarmReactorPorts.ts), and every adapter that file imports, transitively.
+ * alarmReactorPorts.ts), and every adapter that file imports, transitively; `except` leaves out a file and
+ * what only it imports.
  */
-function adaptersOf(functionName: string): string[] {
+function adaptersOf(functionName: string, except: string[] = []): string[] {
   const found = new Set<string>();
   const queue = adapterImports(readFileSync(path.join(ROOT, 'functions', `${functionName}.ts`), 'utf8'));
   while (queue.length > 0) {
     const file = queue.shift()!;
-    if (found.has(file)) continue;
+    if (found.has(file) || except.includes(file)) continue;
     found.add(file);
     queue.push(...adapterImports(readFileSync(path.join(ADAPTERS_DIR, file), 'utf8')));
   }
@@ -271,32 +280,33 @@ const SDK_PREFIXES: Record<string, string> = {
 };
 
 /**
- * IAM actions for the SDK v3 commands the given adapter files send, e.g. `new ListTasksCommand(` ->
- * ecs:ListTasks. Renamed imports count by their SDK name (`PutScalingPolicyCommand as
+ * The IAM action of an SDK v3 command an adapter file sends, by the name it has there, e.g. ListTasksCommand
+ * -> ecs:ListTasks. Renamed imports count by their SDK name (`PutScalingPolicyCommand as
  * PutServicePolicyCommand` from client-application-auto-scaling -> application-autoscaling:PutScalingPolicy).
  */
+function commandAction(file: string, local: string): string {
+  const source = readFileSync(path.join(ADAPTERS_DIR, file), 'utf8');
+  for (const [, names, client] of source.matchAll(
+    /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/([\w-]+)'/g,
+  )) {
+    for (const entry of names!.split(',')) {
+      const [name, alias] = entry
+        .replace(/^\s*type\s+/, '')
+        .trim()
+        .split(/\s+as\s+/);
+      const prefix = SDK_PREFIXES[client!];
+      if (name && (alias ?? name) === local && prefix) return `${prefix}:${name.replace(/Command$/, '')}`;
+    }
+  }
+  throw new Error(`${file}: cannot tell which service ${local} belongs to`);
+}
+
+/** IAM actions for every SDK v3 command the given adapter files send (`new ListTasksCommand(`). */
 function adapterActions(files: string[]): Set<string> {
   const actions = new Set<string>();
   for (const file of files) {
     const source = readFileSync(path.join(ADAPTERS_DIR, file), 'utf8');
-    const imported = new Map<string, { client: string; name: string }>();
-    for (const [, names, client] of source.matchAll(
-      /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/([\w-]+)'/g,
-    )) {
-      for (const entry of names!.split(',')) {
-        const [name, alias] = entry
-          .replace(/^\s*type\s+/, '')
-          .trim()
-          .split(/\s+as\s+/);
-        if (name) imported.set(alias ?? name, { client: client!, name });
-      }
-    }
-    for (const [, local] of source.matchAll(/new (\w+Command)\(/g)) {
-      const found = imported.get(local!);
-      const prefix = found ? SDK_PREFIXES[found.client] : undefined;
-      if (!found || !prefix) throw new Error(`${file}: cannot tell which service ${local} belongs to`);
-      actions.add(`${prefix}:${found.name.replace(/Command$/, '')}`);
-    }
+    for (const [, local] of source.matchAll(/new (\w+Command)\(/g)) actions.add(commandAction(file, local!));
   }
   return actions;
 }
@@ -350,6 +360,341 @@ function lifecyclePortAdapters(): Map<string, string> {
 /** Lifecycle ports that make no AWS call of their own (the clock; the journal logs through Powertools). */
 const LIFECYCLE_PORTS_WITHOUT_CALLS = ['clock', 'journal'];
 
+// --- the rollout functions: which methods of the rollout ports their code calls, and with what ---------
+//
+// The rollout step, the safety net and the alarm reactor build the same ports (rolloutPorts.ts) and each
+// calls a part of them, some only with particular arguments (alarms.describe never asks for tags; the safety
+// net only ever releases a route, setOwner(route, null)). So, finer than a whole adapter file: each call
+// `ports.<port>.<method>(…)` the function's code reaches (its handler and the use cases of
+// layers/app/rollout.ts it calls, transitively), followed into the adapter method behind that port, with
+// what every call site says about an argument (a literal null, false, or `{ withTags: false }`) used to
+// leave out the branches of the method that cannot run. Read with the TypeScript parser.
+
+const ROLLOUT_APP_FILE = path.join(ROOT, 'layers/app/rollout.ts');
+
+const parsedFiles = new Map<string, ts.SourceFile>();
+
+function parsed(file: string): ts.SourceFile {
+  if (!parsedFiles.has(file))
+    parsedFiles.set(
+      file,
+      ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true),
+    );
+  return parsedFiles.get(file)!;
+}
+
+type FunctionNode = ts.FunctionLikeDeclaration;
+
+/** Every named function of a file, nested ones too: declarations, methods, `const f = () =>`, `x: () =>`. */
+function namedFunctions(source: ts.SourceFile): Map<string, FunctionNode[]> {
+  const found = new Map<string, FunctionNode[]>();
+  const add = (name: string, node: FunctionNode) => found.set(name, [...(found.get(name) ?? []), node]);
+  const isFunction = (node: ts.Node | undefined): node is ts.ArrowFunction | ts.FunctionExpression =>
+    node !== undefined && (ts.isArrowFunction(node) || ts.isFunctionExpression(node));
+  const visit = (node: ts.Node): void => {
+    if (
+      (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node)) &&
+      node.name &&
+      ts.isIdentifier(node.name)
+    )
+      add(node.name.text, node);
+    if (
+      (ts.isVariableDeclaration(node) || ts.isPropertyAssignment(node)) &&
+      ts.isIdentifier(node.name) &&
+      isFunction(node.initializer)
+    )
+      add(node.name.text, node.initializer);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/** The names a file imports from other adapter files, and which file each comes from. */
+function adapterImportsOf(source: ts.SourceFile): Map<string, string> {
+  const imports = new Map<string, string>();
+  for (const statement of source.statements) {
+    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
+    const from = /^#adapters\/aws\/([\w-]+)$/.exec(statement.moduleSpecifier.text)?.[1];
+    const bindings = statement.importClause?.namedBindings;
+    if (!from || !bindings || !ts.isNamedImports(bindings)) continue;
+    for (const element of bindings.elements) imports.set(element.name.text, `${from}.ts`);
+  }
+  return imports;
+}
+
+/** What every call site says about an argument: `owner` is null, `options.withTags` is false. */
+type Facts = Map<string, boolean | null>;
+
+const LITERALS = new Map<ts.SyntaxKind, boolean | null>([
+  [ts.SyntaxKind.NullKeyword, null],
+  [ts.SyntaxKind.TrueKeyword, true],
+  [ts.SyntaxKind.FalseKeyword, false],
+]);
+
+/** The value of an expression when the facts (or the expression itself) fix it; undefined otherwise. */
+function fixedValue(expression: ts.Expression, facts: Facts): { value: boolean | null } | undefined {
+  if (ts.isParenthesizedExpression(expression)) return fixedValue(expression.expression, facts);
+  const text = expression.getText();
+  if (facts.has(text)) return { value: facts.get(text)! };
+  if (LITERALS.has(expression.kind)) return { value: LITERALS.get(expression.kind)! };
+  if (!ts.isBinaryExpression(expression)) return undefined;
+  const operator = expression.operatorToken.kind;
+  const left = fixedValue(expression.left, facts);
+  if (operator === ts.SyntaxKind.AmpersandAmpersandToken && left && !left.value) return { value: false };
+  const right = fixedValue(expression.right, facts);
+  if (!left || !right) return undefined;
+  if (operator === ts.SyntaxKind.EqualsEqualsEqualsToken) return { value: left.value === right.value };
+  if (operator === ts.SyntaxKind.ExclamationEqualsEqualsToken) return { value: left.value !== right.value };
+  return undefined;
+}
+
+interface Reached {
+  /** [adapter file, command class name as written there] */
+  commands: [string, string][];
+  /** Functions to follow: [file, name] */
+  next: [string, string][];
+}
+
+/** The commands a function's body sends, and the functions it calls, skipping branches the facts rule out. */
+function scanBody(file: string, node: ts.Node, facts: Facts, reached: Reached, known: Set<string>): void {
+  const truth = (condition: ts.Expression) => {
+    const value = fixedValue(condition, facts);
+    return value === undefined ? undefined : Boolean(value.value);
+  };
+  const visit = (child: ts.Node): void => {
+    if (ts.isConditionalExpression(child) || ts.isIfStatement(child)) {
+      const condition = ts.isIfStatement(child) ? child.expression : child.condition;
+      const taken = truth(condition);
+      if (taken !== undefined) {
+        visit(condition);
+        const branch = ts.isIfStatement(child)
+          ? taken
+            ? child.thenStatement
+            : child.elseStatement
+          : taken
+            ? child.whenTrue
+            : child.whenFalse;
+        if (branch) visit(branch);
+        return;
+      }
+    }
+    if (
+      ts.isBinaryExpression(child) &&
+      child.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken &&
+      truth(child.left) === false
+    ) {
+      visit(child.left);
+      return;
+    }
+    if (
+      ts.isNewExpression(child) &&
+      ts.isIdentifier(child.expression) &&
+      /Command$/.test(child.expression.text)
+    )
+      reached.commands.push([file, child.expression.text]);
+    if (ts.isCallExpression(child)) {
+      const callee = child.expression;
+      const names = [
+        ...(ts.isIdentifier(callee) ? [callee.text] : []),
+        ...(ts.isPropertyAccessExpression(callee) && callee.expression.kind === ts.SyntaxKind.ThisKeyword
+          ? [callee.name.text]
+          : []),
+        // A function handed on as a callback runs too.
+        ...child.arguments.filter(ts.isIdentifier).map((argument) => argument.text),
+      ];
+      for (const name of names) if (known.has(name)) reached.next.push([file, name]);
+    }
+    ts.forEachChild(child, visit);
+  };
+  visit(node);
+}
+
+/**
+ * IAM actions of the commands an adapter method sends, given what its callers always pass (facts about its
+ * parameters), following the functions it calls in its own file and in the adapter files it imports.
+ */
+function methodActions(file: string, method: string, factsOf: (node: FunctionNode) => Facts): Set<string> {
+  const actions = new Set<string>();
+  const seen = new Set<string>();
+  const queue: [string, string, boolean][] = [[file, method, true]];
+  while (queue.length > 0) {
+    const [at, name, entry] = queue.shift()!;
+    if (seen.has(`${at}#${name}`)) continue;
+    seen.add(`${at}#${name}`);
+    const source = parsed(path.join(ADAPTERS_DIR, at));
+    const functions = namedFunctions(source);
+    const imports = adapterImportsOf(source);
+    const nodes = functions.get(name);
+    if (!nodes) {
+      const from = imports.get(name);
+      if (from) queue.push([from, name, false]);
+      else if (entry) throw new Error(`${at} has no method ${name}`);
+      continue;
+    }
+    const known = new Set([...functions.keys(), ...imports.keys()]);
+    for (const node of nodes) {
+      const reached: Reached = { commands: [], next: [] };
+      scanBody(at, node, entry ? factsOf(node) : new Map(), reached, known);
+      for (const [commandFile, command] of reached.commands) actions.add(commandAction(commandFile, command));
+      for (const [nextFile, nextName] of reached.next) queue.push([nextFile, nextName, false]);
+    }
+  }
+  return actions;
+}
+
+/** The adapter files behind each rollout port, as layers/adapters/aws/rolloutPorts.ts builds them. */
+function rolloutPortAdapters(): Map<string, string[]> {
+  const source = parsed(path.join(ADAPTERS_DIR, 'rolloutPorts.ts'));
+  const imports = adapterImportsOf(source);
+  const adapters = new Map<string, string[]>();
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isPropertyAssignment(node) &&
+      ts.isIdentifier(node.name) &&
+      node.name.text === 'ports' &&
+      ts.isObjectLiteralExpression(node.initializer)
+    ) {
+      for (const property of node.initializer.properties) {
+        if (!ts.isPropertyAssignment(property) || !ts.isIdentifier(property.name)) continue;
+        const files = new Set<string>();
+        const collect = (inner: ts.Node): void => {
+          if (ts.isIdentifier(inner) && imports.has(inner.text)) files.add(imports.get(inner.text)!);
+          ts.forEachChild(inner, collect);
+        };
+        collect(property.initializer);
+        adapters.set(property.name.text, [...files].sort());
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return adapters;
+}
+
+/** Rollout ports that make no AWS call of their own (the clock; the journal logs through Powertools). */
+const ROLLOUT_PORTS_WITHOUT_CALLS = ['clock', 'journal'];
+
+interface PortCall {
+  port: string;
+  method: string;
+  args: readonly ts.Expression[];
+}
+
+/**
+ * The rollout port methods a function calls: `ports.<port>.<method>(…)` (and `router.<method>(…)` on a
+ * router from `routerOf(ports, …)`) in the use cases of layers/app/rollout.ts its handler calls, with the
+ * helpers those call, transitively; and in the handler itself when its ports are the rollout ports (the
+ * alarm reactor's handler holds its own ports under that name).
+ */
+function rolloutPortCalls(functionName: string): PortCall[] {
+  const handler = parsed(path.join(ROOT, 'functions', `${functionName}.ts`));
+  const handlerPorts = adapterImportsOf(handler);
+  const app = namedFunctions(parsed(ROLLOUT_APP_FILE));
+  const routerOf = app.get('routerOf')?.[0];
+  // routerOf is the one way the use cases reach a router: it must stay a look-up in ports.routers.
+  expect(routerOf?.getText()).toMatch(/=>\s*ports\.routers\[/);
+  const callees = (node: ts.Node): string[] => {
+    const names: string[] = [];
+    const visit = (child: ts.Node): void => {
+      if (ts.isCallExpression(child) && ts.isIdentifier(child.expression) && app.has(child.expression.text))
+        names.push(child.expression.text);
+      ts.forEachChild(child, visit);
+    };
+    visit(node);
+    return names;
+  };
+  const reached = new Set<string>();
+  const queue = callees(handler);
+  while (queue.length > 0) {
+    const name = queue.shift()!;
+    if (reached.has(name)) continue;
+    reached.add(name);
+    for (const node of app.get(name)!) queue.push(...callees(node));
+  }
+  const calls: PortCall[] = [];
+  const collect = (node: ts.Node, routers: Set<string>): void => {
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer &&
+      ts.isCallExpression(node.initializer) &&
+      node.initializer.expression.getText() === 'routerOf'
+    )
+      routers.add(node.name.text);
+    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
+      const target = node.expression.expression;
+      const method = node.expression.name.text;
+      if (ts.isPropertyAccessExpression(target) && target.expression.getText() === 'ports')
+        calls.push({ port: target.name.text, method, args: node.arguments });
+      const viaRouterOf = ts.isCallExpression(target) && target.expression.getText() === 'routerOf';
+      if (viaRouterOf || (ts.isIdentifier(target) && routers.has(target.text)))
+        calls.push({ port: 'routers', method, args: node.arguments });
+    }
+    ts.forEachChild(node, (child) => collect(child, routers));
+  };
+  const ownPortsFiles = [...handlerPorts.values()].filter((file) => file !== 'rolloutPorts.ts');
+  if (ownPortsFiles.length === 0) collect(handler, new Set());
+  for (const name of reached) for (const node of app.get(name)!) collect(node, new Set());
+  return calls;
+}
+
+/** What every call passes for a parameter, when all agree: a literal, or a literal property of an object. */
+function factsFromCalls(calls: PortCall[], node: FunctionNode): Facts {
+  const facts: Facts = new Map();
+  node.parameters.forEach((parameter, index) => {
+    if (!ts.isIdentifier(parameter.name)) return;
+    const name = parameter.name.text;
+    const args = calls.map((call) => call.args[index]);
+    const literal = (arg: ts.Expression | undefined) =>
+      arg && LITERALS.has(arg.kind) ? { value: LITERALS.get(arg.kind)! } : undefined;
+    const values = args.map(literal);
+    if (values.every((value) => value !== undefined) && new Set(values.map((v) => v!.value)).size === 1)
+      facts.set(name, values[0]!.value);
+    const objects = args.map((arg) => (arg && ts.isObjectLiteralExpression(arg) ? arg : undefined));
+    if (objects.length === 0 || !objects.every((object) => object !== undefined)) return;
+    const propertiesOf = (object: ts.ObjectLiteralExpression) =>
+      new Map(
+        object.properties.flatMap((property) =>
+          ts.isPropertyAssignment(property) && ts.isIdentifier(property.name)
+            ? [[property.name.text, literal(property.initializer)] as const]
+            : [],
+        ),
+      );
+    const [first, ...others] = objects.map((object) => propertiesOf(object!));
+    for (const [key, value] of first!) {
+      if (value && others.every((other) => other.get(key)?.value === value.value))
+        facts.set(`${name}.${key}`, value.value);
+    }
+  });
+  return facts;
+}
+
+/** The rollout port methods a function calls, `port.method`, each once. */
+function rolloutPortMethods(functionName: string): string[] {
+  return [...new Set(rolloutPortCalls(functionName).map((call) => `${call.port}.${call.method}`))].sort();
+}
+
+/** IAM actions of every rollout port method a function calls, with what its calls always pass. */
+function rolloutActions(functionName: string): Set<string> {
+  const adapters = rolloutPortAdapters();
+  const calls = rolloutPortCalls(functionName);
+  const actions = new Set<string>();
+  for (const key of new Set(calls.map((call) => `${call.port}.${call.method}`))) {
+    const [port, method] = key.split('.') as [string, string];
+    const files = adapters.get(port) ?? [];
+    if (files.length === 0) {
+      if (ROLLOUT_PORTS_WITHOUT_CALLS.includes(port)) continue;
+      throw new Error(`${functionName} uses port ${port}, which rolloutPorts.ts builds no adapter for`);
+    }
+    const sameMethod = calls.filter((call) => call.port === port && call.method === method);
+    for (const file of files)
+      for (const action of methodActions(file, method, (node) => factsFromCalls(sameMethod, node)))
+        actions.add(action);
+  }
+  return actions;
+}
+
 /** The adapters whose calls each function's role grants. */
 function adapterFilesOf(functionName: string): string[] {
   // The recycler's sweep builds the recycler's ports but only enqueues rechecks: the recycler stays the
@@ -371,7 +716,20 @@ function adapterFilesOf(functionName: string): string[] {
       })
       .sort();
   }
+  // The alarm reactor builds its own ports and, through them, the rollout ports: its own adapters count
+  // whole; of the rollout ports, the methods its code calls (rolloutActions).
+  if (functionName === reactor.functionName) return adaptersOf(functionName, ['rolloutPorts.ts']);
+  // The rollout functions: only the methods their code calls (rolloutActions).
+  if (functionName === rollout.stepFunctionName || functionName === rollout.safetyNetFunctionName) return [];
   return adaptersOf(functionName);
+}
+
+/** The calls each function makes: whole adapters, plus the rollout port methods it calls. */
+function callsOf(functionName: string): Set<string> {
+  const calls = adapterActions(adapterFilesOf(functionName));
+  const buildsRolloutPorts = adaptersOf(functionName).includes('rolloutPorts.ts');
+  if (buildsRolloutPorts) for (const action of rolloutActions(functionName)) calls.add(action);
+  return calls;
 }
 
 /** What the Lambda service does with every function's role: its logs and traces. */
@@ -399,15 +757,21 @@ const PLATFORM_ACTIONS: Record<string, string[]> = {
   // The lifecycle intake also reads the notification queue.
   [lifecycle.intakeFunctionName]: [...LAMBDA_ACTIONS, ...SQS_POLLER_ACTIONS],
   [lifecycle.stepFunctionName]: LAMBDA_ACTIONS,
+  // Invoked by the state machine only: no poller, no destination.
+  [rollout.stepFunctionName]: LAMBDA_ACTIONS,
+  // The safety net parks nothing itself; Lambda sends its failed invocations with its role.
+  [rollout.safetyNetFunctionName]: [...LAMBDA_ACTIONS, 'sqs:SendMessage'],
 };
 
-/** The alarm reactor's sweep is its own schedule, not a function: five functions in all. */
+/** The alarm reactor's sweep is its own schedule, not a function: seven functions in all. */
 const ALL_FUNCTIONS = [
   recycler.functionName,
   recycler.sweepFunctionName,
   reactor.functionName,
   lifecycle.intakeFunctionName,
   lifecycle.stepFunctionName,
+  rollout.stepFunctionName,
+  rollout.safetyNetFunctionName,
 ];
 
 /**
@@ -426,6 +790,10 @@ const STAR_RESOURCE_ACTIONS = new Set([
   'autoscaling:DescribeLifecycleHooks',
   'application-autoscaling:DescribeScalableTargets',
   'application-autoscaling:DescribeScalingPolicies',
+  'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeTags',
+  'cloudwatch:GetMetricData',
 ]);
 
 /** The tag keys the alarm reactor keeps its memory in (layers/adapters/aws/tagReactionMemory.ts). */
@@ -438,6 +806,8 @@ const stageConfig = JSON.parse(readFileSync(path.join(ROOT, 'infra/stages', `${S
   deregisterTargetGroupArns?: string[];
   autoScalingGroupNames: string[];
   alarmNamePrefixes: string[];
+  rolloutMeshArns?: string[];
+  rolloutListenerArns?: string[];
 };
 const configuredClusters = stageConfig.clusters.split(',').map((name) => name.trim());
 
@@ -466,10 +836,18 @@ function invokeConfigOf(functionName: string): { retries: unknown; onFailure: st
 const STATE_MACHINE_ID = 'InstanceLifecycle';
 /** The placeholder the ASL file holds for the step function's ARN. */
 const STEP_ARN_PLACEHOLDER = ['$', '{InstanceLifecycleStepFunctionArn}'].join('');
+/** The rollout workflow's state machine, and its placeholder for the step function's ARN. */
+const ROLLOUT_MACHINE_ID = 'Rollout';
+const ROLLOUT_STEP_ARN_PLACEHOLDER = ['$', `{${rollout.stepArnPlaceholder}}`].join('');
 
-function stateMachineRoleId(): string {
-  return getAttArn(resource(STATE_MACHINE_ID, 'AWS::StepFunctions::StateMachine').Properties.RoleArn);
+function stateMachineRoleId(machineId = STATE_MACHINE_ID): string {
+  return getAttArn(resource(machineId, 'AWS::StepFunctions::StateMachine').Properties.RoleArn);
 }
+
+/** The rollout state machine's name in the template, and the ARNs of its executions as the roles write them. */
+const rolloutMachineName = () => resource(ROLLOUT_MACHINE_ID).Properties.StateMachineName as string;
+const rolloutExecutionsArn = () =>
+  `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${rolloutMachineName()}:*`;
 
 /** The rules whose targets invoke a function. */
 function rulesInvoking(functionName: string): [string, Resource][] {
@@ -518,9 +896,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
   it('gives every rule target a retry policy and a dead-letter queue EventBridge may write to', () => {
     const rules = resourcesOf('AWS::Events::Rule');
-    // The recycler's rules, the alarm reactor's rule, and the two schedules (the recycler's sweep function,
-    // the alarm reactor's sweep).
-    expect(rules.length).toBeGreaterThanOrEqual(recycler.rules.length + 3);
+    // The recycler's rules, the alarm reactor's rule, the lifecycle rule, the rollout safety net's rule, and
+    // the two schedules (the recycler's sweep function, the alarm reactor's sweep).
+    expect(rules.length).toBeGreaterThanOrEqual(recycler.rules.length + 5);
 
     for (const [ruleId, rule] of rules) {
       const targets = rule.Properties.Targets as {
@@ -715,6 +1093,26 @@ describe('serverless package (offline, no AWS credentials)', () => {
           hooks: JSON.parse(stageConfig.lifecycleHooks).length,
         });
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
+      } else if (id.startsWith('Rollout')) {
+        // The safety net reads the state machine by Ref; the step cannot (the state machine names the step),
+        // so it gets the same machine's ARN, written out from its name.
+        const machineArn = `arn:aws:states:eu-west-1:111122223333:stateMachine:${rolloutMachineName()}`;
+        if (id === functionLogicalId(rollout.stepFunctionName))
+          expect(subText(env.ROLLOUT_STATE_MACHINE_ARN)).toBe(
+            accountArn('states', `stateMachine:${rolloutMachineName()}`),
+          );
+        else expect(refOf(env.ROLLOUT_STATE_MACHINE_ARN)).toBe(ROLLOUT_MACHINE_ID);
+        expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
+        // Rollouts are started on purpose and have no observe mode.
+        expect(env.DRY_RUN).toBeUndefined();
+        const config = loadRolloutConfig({
+          ...(env as Record<string, string>),
+          ...standIns,
+          ROLLOUT_STATE_MACHINE_ARN: machineArn,
+        });
+        expect({ id, machine: config.stateMachineArn }).toEqual({ id, machine: machineArn });
+        expect(config.notifyTopicArn).toBe(standIns.NOTIFY_TOPIC_ARN);
+        expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
       } else if (id.startsWith('TaskRecycler')) {
         const topic = resource(refOf(env.NOTIFY_TOPIC_ARN), 'AWS::SNS::Topic').Properties;
         expect(refOf(env.RECHECK_QUEUE_URL)).toBe(bufferQueueId());
@@ -738,6 +1136,15 @@ describe('serverless package (offline, no AWS credentials)', () => {
           reactions: JSON.parse(stageConfig.alarmReactions).length,
         });
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
+        // Guard alarms abort rollouts: the reactor builds the rollout ports, over the rollout state machine.
+        expect(refOf(env.ROLLOUT_STATE_MACHINE_ARN)).toBe(ROLLOUT_MACHINE_ID);
+        expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
+        const rolloutConfig = loadRolloutConfig({
+          ...(env as Record<string, string>),
+          ...standIns,
+          ROLLOUT_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:111122223333:stateMachine:${rolloutMachineName()}`,
+        });
+        expect(rolloutConfig.maxAttempts).toBe(config.maxAttempts);
       }
     }
   });
@@ -764,6 +1171,10 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(roleStatements(roleOf(lifecycle.intakeFunctionName)).length).toBeGreaterThan(3);
     expect(roleStatements(roleOf(lifecycle.stepFunctionName)).length).toBeGreaterThan(8);
     expect(roleStatements(stateMachineRoleId()).length).toBeGreaterThan(0);
+    // And the rollout functions' and workflow's.
+    expect(roleStatements(roleOf(rollout.stepFunctionName)).length).toBeGreaterThan(10);
+    expect(roleStatements(roleOf(rollout.safetyNetFunctionName)).length).toBeGreaterThan(8);
+    expect(roleStatements(stateMachineRoleId(ROLLOUT_MACHINE_ID)).length).toBeGreaterThan(0);
 
     for (const statement of statements) {
       expect(statement.NotAction).toBeUndefined();
@@ -783,7 +1194,10 @@ describe('serverless package (offline, no AWS credentials)', () => {
 
   it('derives each role from the adapters its function builds', () => {
     const recyclerAdapters = adaptersOf(recycler.functionName);
-    const reactorAdapters = adaptersOf(reactor.functionName);
+    // The reactor's own adapters; the rollout ports it builds too count method by method (below).
+    const reactorAdapters = adapterFilesOf(reactor.functionName);
+    expect(adaptersOf(reactor.functionName)).toContain('rolloutPorts.ts');
+    expect(reactorAdapters).not.toContain('rolloutPorts.ts');
 
     expect(recyclerAdapters).toContain('recyclerPorts.ts');
     expect(reactorAdapters).toEqual(
@@ -828,12 +1242,100 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'elbInstanceTargets.ts',
       'snsNotifier.ts',
     ]);
+
+    // The rollout step, the safety net and the alarm reactor build the rollout ports; each is granted the
+    // methods its code calls. The step runs every step of the workflow; the safety net only rolls back; the
+    // reactor finds the running rollouts, reads the guard alarm, stops the rollout and rolls it back.
+    expect(rolloutPortAdapters()).toEqual(
+      new Map([
+        ['alarms', ['cloudWatchAlarmStates.ts']],
+        ['clock', []],
+        ['journal', []],
+        ['metrics', ['cloudWatchMetrics.ts']],
+        ['notifier', ['snsNotifier.ts']],
+        ['routers', ['albRouter.ts', 'appMeshRouter.ts']],
+        ['runs', ['sfnWorkflowRuns.ts']],
+        ['services', ['ecsServiceControl.ts']],
+        ['targets', ['elbTargetRegistry.ts']],
+      ]),
+    );
+    for (const functionName of [rollout.stepFunctionName, rollout.safetyNetFunctionName]) {
+      expect(adaptersOf(functionName)).toContain('rolloutPorts.ts');
+      expect(adapterFilesOf(functionName)).toEqual([]);
+    }
+    const rollBack = [
+      'journal.record',
+      'notifier.notify',
+      'routers.read',
+      'routers.setOwner',
+      'routers.setWeights',
+      'routers.verifyWeights',
+      'services.setDesiredCount',
+    ];
+    expect(rolloutPortMethods(rollout.stepFunctionName)).toEqual(
+      [
+        ...rollBack,
+        'alarms.describe',
+        'clock.now',
+        'metrics.query',
+        'runs.status',
+        'targets.targetHealth',
+      ].sort(),
+    );
+    expect(rolloutPortMethods(rollout.safetyNetFunctionName)).toEqual(rollBack);
+    expect(rolloutPortMethods(reactor.functionName)).toEqual(
+      [...rollBack, 'alarms.describe', 'runs.running', 'runs.stop'].sort(),
+    );
+  });
+
+  it('follows what the calls pass into the adapter methods, leaving out branches that cannot run', () => {
+    // Rolling back only ever releases a route (setOwner(route, null)): no owner tag is written. Claiming
+    // one (setOwner(route, runId)) is the step's alone.
+    const safetyNet = rolloutActions(rollout.safetyNetFunctionName);
+    const step = rolloutActions(rollout.stepFunctionName);
+    expect(safetyNet).toContain('appmesh:UntagResource');
+    expect(safetyNet).toContain('elasticloadbalancing:RemoveTags');
+    expect(safetyNet).not.toContain('appmesh:TagResource');
+    expect(safetyNet).not.toContain('elasticloadbalancing:AddTags');
+    expect(step).toContain('appmesh:TagResource');
+    expect(step).toContain('elasticloadbalancing:AddTags');
+    // The rollout code reads alarms with { withTags: false }: the adapter's tag read is not reached.
+    expect(step).toContain('cloudwatch:DescribeAlarms');
+    expect(step).not.toContain('cloudwatch:ListTagsForResource');
+    // Without what the calls pass, both branches count.
+    const noFacts = () => new Map();
+    expect([...methodActions('cloudWatchAlarmStates.ts', 'describe', noFacts)].sort()).toEqual([
+      'cloudwatch:DescribeAlarms',
+      'cloudwatch:ListTagsForResource',
+    ]);
+    expect([...methodActions('albRouter.ts', 'setOwner', noFacts)].sort()).toEqual([
+      'elasticloadbalancing:AddTags',
+      'elasticloadbalancing:RemoveTags',
+    ]);
+    // Methods of an adapter the rollouts do not call are not granted: only UpdateService of the service
+    // control, only DescribeTargetHealth of the target registry, no StartExecution or gate answers.
+    expect([...step].filter((action) => action.startsWith('ecs:'))).toEqual(['ecs:UpdateService']);
+    expect([...step].filter((action) => action.startsWith('states:'))).toEqual(['states:DescribeExecution']);
+    expect(step).not.toContain('elasticloadbalancing:DeregisterTargets');
   });
 
   it('lets each role make exactly the calls its adapters make, plus what Lambda does with the role', () => {
-    const calls = Object.fromEntries(
-      ALL_FUNCTIONS.map((name) => [name, adapterActions(adapterFilesOf(name))]),
-    );
+    const calls = Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, callsOf(name)]));
+    // Rolling a route back, from the workflow, the safety net or a guard alarm.
+    const rollBack = [
+      'appmesh:DescribeRoute',
+      'appmesh:ListTagsForResource',
+      'appmesh:UntagResource',
+      'appmesh:UpdateRoute',
+      'ecs:UpdateService',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeRules',
+      'elasticloadbalancing:DescribeTags',
+      'elasticloadbalancing:ModifyListener',
+      'elasticloadbalancing:ModifyRule',
+      'elasticloadbalancing:RemoveTags',
+      'sns:Publish',
+    ];
     expect(calls[recycler.functionName]!.size).toBeGreaterThan(10);
     expect([...calls[recycler.sweepFunctionName]!]).toEqual(['sqs:SendMessage']);
     expect([...calls[reactor.functionName]!].sort()).toEqual(
@@ -856,7 +1358,14 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'ecs:UntagResource',
         'ecs:UpdateService',
         'sqs:SendMessage',
-      ].sort(),
+        // Guard alarms: find the running rollouts, stop those the alarm guards, roll them back.
+        ...rollBack,
+        'states:DescribeExecution',
+        'states:ListExecutions',
+        'states:StopExecution',
+      ]
+        .filter((action, index, all) => all.indexOf(action) === index)
+        .sort(),
     );
     expect([...calls[lifecycle.intakeFunctionName]!].sort()).toEqual([
       'sqs:SendMessage',
@@ -881,6 +1390,20 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'sns:Publish',
       ].sort(),
     );
+    expect([...calls[rollout.safetyNetFunctionName]!].sort()).toEqual(rollBack);
+    expect([...calls[rollout.stepFunctionName]!].sort()).toEqual(
+      [
+        ...rollBack,
+        // prepare: claim the route; is its owner still running?
+        'appmesh:TagResource',
+        'elasticloadbalancing:AddTags',
+        'states:DescribeExecution',
+        // analyse: metrics, alarms, target health
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:GetMetricData',
+        'elasticloadbalancing:DescribeTargetHealth',
+      ].sort(),
+    );
 
     for (const functionName of ALL_FUNCTIONS) {
       const called = calls[functionName]!;
@@ -903,6 +1426,29 @@ describe('serverless package (offline, no AWS credentials)', () => {
     const targetGroupArns = stageConfig.deregisterTargetGroupArns ?? [
       accountArn('elasticloadbalancing', 'targetgroup/*'),
     ];
+    // Rollouts: the routes of the stage's meshes (UpdateRoute: and their virtual nodes), the stage's
+    // listeners and their rules, the rollout state machine and its executions.
+    const meshes = stageConfig.rolloutMeshArns ?? [accountArn('appmesh', 'mesh/*')];
+    const listeners = stageConfig.rolloutListenerArns ?? [
+      accountArn('elasticloadbalancing', 'listener/app/*/*/*'),
+    ];
+    const routes = meshes.map((mesh) => `${mesh}/virtualRouter/*/route/*`);
+    const rules = listeners.map((listener) => `${listener.replace(':listener/', ':listener-rule/')}/*`);
+    const rolloutScopes: Record<string, string[]> = {
+      'appmesh:DescribeRoute': routes,
+      'appmesh:ListTagsForResource': routes,
+      'appmesh:TagResource': routes,
+      'appmesh:UntagResource': routes,
+      'appmesh:UpdateRoute': [...routes, ...meshes.map((mesh) => `${mesh}/virtualNode/*`)],
+      'elasticloadbalancing:ModifyRule': rules,
+      'elasticloadbalancing:ModifyListener': listeners,
+      'elasticloadbalancing:AddTags': [...rules, ...listeners],
+      'elasticloadbalancing:RemoveTags': [...rules, ...listeners],
+      'states:DescribeExecution': [rolloutExecutionsArn()],
+      'states:StopExecution': [rolloutExecutionsArn()],
+    };
+    expect(routes).toEqual([accountArn('appmesh', 'mesh/*/virtualRouter/*/route/*')]);
+    expect(rules).toEqual([accountArn('elasticloadbalancing', 'listener-rule/app/*/*/*/*')]);
 
     for (const functionName of ALL_FUNCTIONS) {
       const roleId = roleOf(functionName);
@@ -954,6 +1500,27 @@ describe('serverless package (offline, no AWS credentials)', () => {
         }
         if (actions.includes('states:StartExecution')) {
           expect({ sid, machines: resources.map(refOf) }).toEqual({ sid, machines: ['InstanceLifecycle'] });
+        }
+        if (actions.includes('states:ListExecutions')) {
+          expect({ sid, machines: resources.map(refOf) }).toEqual({ sid, machines: [ROLLOUT_MACHINE_ID] });
+        }
+        // Rollout grants: the stage's routes, rules and listeners, the rollout executions.
+        for (const action of actions.filter((name) => name in rolloutScopes)) {
+          expect({ sid, action, arns }).toEqual({ sid, action, arns: rolloutScopes[action] });
+        }
+        // The owner tag of a route is the rollouts' one tag key: nothing else may be written or removed.
+        if (
+          actions.some((action) =>
+            /^(appmesh:(Tag|Untag)Resource|elasticloadbalancing:(Add|Remove)Tags)$/.test(action),
+          )
+        ) {
+          expect({
+            sid,
+            tagKeys: statement.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'],
+          }).toEqual({
+            sid,
+            tagKeys: [ROLLOUT_OWNER_TAG],
+          });
         }
         if (actions.includes('sns:Publish')) {
           expect({ sid, topics: resources.map(refOf) }).toEqual({
@@ -1021,6 +1588,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
       invokeConfigOf(lifecycle.intakeFunctionName).onFailure,
     ]);
     expect(queuesOf(lifecycle.stepFunctionName)).toEqual([]);
+    // The rollout safety net's failures go to its own queue; the rollout step parks nothing.
+    expect(queuesOf(rollout.safetyNetFunctionName)).toEqual([
+      invokeConfigOf(rollout.safetyNetFunctionName).onFailure,
+    ]);
+    expect(queuesOf(rollout.stepFunctionName)).toEqual([]);
   });
 });
 
@@ -1074,11 +1646,14 @@ describe('serverless package: the instance lifecycle reflex', () => {
         Resource: [{ 'Fn::GetAtt': [stepId, 'Arn'] }, { 'Fn::Sub': `\${${stepId}.Arn}:*` }],
       },
     ]);
-    // No other role may invoke the step, and nothing else invokes it: no permission, rule or queue.
+    // No other role may invoke the step (the rollout workflow's role invokes the rollout step only, checked
+    // with the rollout reflex), and nothing else invokes it: no permission, rule or queue.
     const otherInvokes = resourcesOf('AWS::IAM::Role')
       .filter(([id]) => id !== roleId)
       .flatMap(([id]) => roleStatements(id))
-      .filter((statement) => asList(statement.Action).includes('lambda:InvokeFunction'));
+      .filter((statement) => asList(statement.Action).includes('lambda:InvokeFunction'))
+      .flatMap((statement) => asList(statement.Resource))
+      .filter((arn) => JSON.stringify(arn).includes(stepId));
     expect(otherInvokes).toEqual([]);
     expect(
       resourcesOf('AWS::Lambda::Permission').filter(
@@ -1158,5 +1733,177 @@ describe('serverless package: the instance lifecycle reflex', () => {
     expect(retries).toBe(lifecycle.retryAttempts);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.SqsManagedSseEnabled).toBe(true);
+  });
+});
+
+describe('serverless package: the rollout reflex', () => {
+  const aslFile = () => readFileSync(path.join(ROOT, rollout.definitionFile), 'utf8');
+  const stepId = () => functionLogicalId(rollout.stepFunctionName);
+  const safetyNetId = () => functionLogicalId(rollout.safetyNetFunctionName);
+
+  it('deploys the ASL file the twin runs as a standard state machine, the step function filled in by CloudFormation', () => {
+    const machine = resource(ROLLOUT_MACHINE_ID, 'AWS::StepFunctions::StateMachine').Properties;
+    const definition = machine.DefinitionString as string;
+    const substitutions = machine.DefinitionSubstitutions as Record<string, unknown>;
+    const standIn = 'arn:aws:lambda:eu-west-1:111122223333:function:ecs-reflex-dev-rolloutStep';
+    const substituted = (text: string) => text.replaceAll(ROLLOUT_STEP_ARN_PLACEHOLDER, standIn);
+
+    expect(machine.StateMachineType).toBe('STANDARD');
+    expect(machine.StateMachineName).toBe(`ecs-reflex-${STAGE}-${rollout.stateMachine}`);
+    expect(typeof definition).toBe('string');
+    expect(substitutions).toEqual({ [rollout.stepArnPlaceholder]: { 'Fn::GetAtt': [stepId(), 'Arn'] } });
+    const placeholders = [...definition.matchAll(/\$\{([^}]+)\}/g)].map(([, name]) => name);
+    expect(new Set(placeholders)).toEqual(new Set(Object.keys(substitutions)));
+    expect(aslFile()).toContain(ROLLOUT_STEP_ARN_PLACEHOLDER);
+    expect(JSON.parse(substituted(definition))).toEqual(JSON.parse(substituted(aslFile())));
+    expect(machine.LoggingConfiguration).toBeUndefined();
+    expect(machine.TracingConfiguration).toBeUndefined();
+  });
+
+  it('names the state machine so that the safety net hears its executions, and only its', () => {
+    const pattern = JSON.parse(readFileSync(path.join(ROOT, rollout.safetyNetRule.patternFile), 'utf8')) as {
+      detail: { stateMachineArn: { suffix: string }[] };
+    };
+    const [{ suffix }] = pattern.detail.stateMachineArn as [{ suffix: string }];
+    const machines = resourcesOf('AWS::StepFunctions::StateMachine').map(
+      ([id, machine]) => [id, machine.Properties.StateMachineName as string] as const,
+    );
+
+    expect(machines.filter(([, name]) => name.endsWith(suffix)).map(([id]) => id)).toEqual([
+      ROLLOUT_MACHINE_ID,
+    ]);
+  });
+
+  it('lets the workflow invoke the step function, its versions and aliases, and nothing else', () => {
+    const roleId = stateMachineRoleId(ROLLOUT_MACHINE_ID);
+    const role = resource(roleId, 'AWS::IAM::Role').Properties;
+
+    expect(roleId).not.toBe(stateMachineRoleId());
+    expect(statementsIn(role.AssumeRolePolicyDocument)).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'states.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(roleStatements(roleId).map(({ Sid, ...statement }) => statement)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: [{ 'Fn::GetAtt': [stepId(), 'Arn'] }, { 'Fn::Sub': `\${${stepId()}.Arn}:*` }],
+      },
+    ]);
+    // No other role may invoke the step, and nothing else invokes it: no permission, rule, queue, or
+    // asynchronous invocation settings (its failures belong to the workflow's Retry and Catch).
+    const otherInvokes = resourcesOf('AWS::IAM::Role')
+      .filter(([id]) => id !== roleId)
+      .flatMap(([id]) => roleStatements(id))
+      .filter((statement) => asList(statement.Action).includes('lambda:InvokeFunction'))
+      .flatMap((statement) => asList(statement.Resource))
+      .filter((arn) => JSON.stringify(arn).includes(stepId()));
+    expect(otherInvokes).toEqual([]);
+    expect(
+      resourcesOf('AWS::Lambda::Permission').filter(
+        ([, permission]) => getAttArn(permission.Properties.FunctionName) === stepId(),
+      ),
+    ).toEqual([]);
+    expect(rulesInvoking(rollout.stepFunctionName)).toEqual([]);
+    expect(mappingsOf(rollout.stepFunctionName)).toEqual([]);
+    expect(
+      resourcesOf('AWS::Lambda::EventInvokeConfig').filter(
+        ([, config]) => refOf(config.Properties.FunctionName) === stepId(),
+      ),
+    ).toEqual([]);
+  });
+
+  it('gives up on a step before the workflow does: the step times out below every Task timeout', () => {
+    const step = resource(stepId(), 'AWS::Lambda::Function').Properties;
+    const states = Object.values(
+      (JSON.parse(aslFile()) as { States: Record<string, Record<string, unknown>> }).States,
+    );
+    // The plain invocations; the gate's timeout is how long it waits for a person, not for the function.
+    const taskTimeouts = states
+      .filter((state) => state.Type === 'Task' && state.Resource === 'arn:aws:states:::lambda:invoke')
+      .map((state) => state.TimeoutSeconds as number);
+    expect(taskTimeouts.every((timeout) => timeout > 0)).toBe(true);
+
+    expect(taskTimeouts.length).toBeGreaterThan(5);
+    expect(step.Timeout).toBeGreaterThanOrEqual(30);
+    expect(step.Timeout).toBeLessThan(Math.min(...taskTimeouts));
+    expect(step.MemorySize).toBe(256);
+  });
+
+  it('sends rollouts that ended badly to the safety net, with the very pattern file the twin routes with', () => {
+    const ruleId = `${rollout.safetyNetRule.name}Rule`;
+    const rule = resource(ruleId, 'AWS::Events::Rule').Properties;
+    const pattern = JSON.parse(readFileSync(path.join(ROOT, rollout.safetyNetRule.patternFile), 'utf8'));
+    const targets = rule.Targets as {
+      Arn: unknown;
+      RetryPolicy?: { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number };
+      DeadLetterConfig?: { Arn: unknown };
+    }[];
+
+    expect(rule.EventPattern).toEqual(pattern);
+    expect(rule.State).toBe('ENABLED');
+    expect(targets.map((target) => getAttArn(target.Arn))).toEqual([safetyNetId()]);
+    expect(targets[0]!.RetryPolicy?.MaximumRetryAttempts).toBeGreaterThan(0);
+    const ruleDlq = getAttArn(targets[0]!.DeadLetterConfig?.Arn);
+    const queue = resource(ruleDlq, 'AWS::SQS::Queue').Properties;
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(eventBridgeSendersTo(ruleDlq)).toEqual([ruleId]);
+    expect(rulesInvoking(rollout.safetyNetFunctionName).map(([id]) => id)).toEqual([ruleId]);
+    expect(mappingsOf(rollout.safetyNetFunctionName)).toEqual([]);
+    // EventBridge may invoke the safety net from this rule only.
+    expect(
+      resourcesOf('AWS::Lambda::Permission')
+        .filter(([, permission]) => getAttArn(permission.Properties.FunctionName) === safetyNetId())
+        .map(([, permission]) => permission.Properties),
+    ).toEqual([
+      {
+        FunctionName: { 'Fn::GetAtt': [safetyNetId(), 'Arn'] },
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it('retries the safety net as often as the twin does, then keeps the event', () => {
+    const { retries, onFailure } = invokeConfigOf(rollout.safetyNetFunctionName);
+    const dlq = resource(onFailure, 'AWS::SQS::Queue').Properties;
+    const ruleDlq = getAttArn(
+      (
+        resource(`${rollout.safetyNetRule.name}Rule`).Properties.Targets as {
+          DeadLetterConfig?: { Arn: unknown };
+        }[]
+      )[0]!.DeadLetterConfig?.Arn,
+    );
+
+    expect(retries).toBe(rollout.retryAttempts);
+    expect(onFailure).not.toBe(ruleDlq);
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(dlq.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('lets only the step claim a route, and only the alarm reactor find and stop rollouts', () => {
+    const actionsOf = (functionName: string) =>
+      new Set(roleStatements(roleOf(functionName)).flatMap((statement) => asList(statement.Action)));
+    const claim = ['appmesh:TagResource', 'elasticloadbalancing:AddTags'];
+    const abort = ['states:ListExecutions', 'states:StopExecution'];
+
+    for (const functionName of ALL_FUNCTIONS) {
+      const granted = actionsOf(functionName);
+      expect({ functionName, claims: claim.filter((action) => granted.has(action)) }).toEqual({
+        functionName,
+        claims: functionName === rollout.stepFunctionName ? claim : [],
+      });
+      expect({ functionName, aborts: abort.filter((action) => granted.has(action)) }).toEqual({
+        functionName,
+        aborts: functionName === reactor.functionName ? abort : [],
+      });
+    }
   });
 });

@@ -49,6 +49,12 @@ const reaction = (overrides: Record<string, unknown>) =>
     },
   ]);
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+const MESH = 'arn:${AWS::Partition}:appmesh:${AWS::Region}:${AWS::AccountId}:mesh/dev-mesh';
+const LISTENER =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+  'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:listener/app/dev-web/50dc6c495c0c9188/f2f7dc8efc522ab2';
+
 const lifecycleHook = (overrides: Record<string, unknown>) =>
   JSON.stringify([{ groupName: 'dev-apps-asg', hookName: 'drain', cluster: 'dev-apps', ...overrides }]);
 
@@ -151,6 +157,52 @@ describe('stage files', () => {
     ['an empty alarm prefix', { alarmNamePrefixes: [''] }, /alarmNamePrefixes must be a non-empty list/],
     ['a placeholder in a prefix', { alarmNamePrefixes: ['$x'] }, /alarmNamePrefixes: .* must not contain/],
     ['an unknown key', { alarmReaction: '[]' }, /unknown keys: alarmReaction/],
+    ['rolloutMeshArns empty', { rolloutMeshArns: [] }, /rolloutMeshArns must be a non-empty list of ARNs/],
+    [
+      'rolloutMeshArns as a string',
+      { rolloutMeshArns: MESH },
+      /rolloutMeshArns must be a non-empty list of ARNs/,
+    ],
+    [
+      'rolloutMeshArns granting everything',
+      { rolloutMeshArns: ['*'] },
+      /rolloutMeshArns must be a non-empty list of ARNs/,
+    ],
+    [
+      'a mesh ARN ending in :*',
+      { rolloutMeshArns: [MESH.replace('mesh/dev-mesh', '*')] },
+      /rolloutMeshArns must not grant every resource/,
+    ],
+    [
+      'a rolloutMeshArns entry that is not a mesh',
+      { rolloutMeshArns: [`${MESH}/virtualRouter/web`] },
+      /rolloutMeshArns: .* is not an App Mesh mesh ARN/,
+    ],
+    [
+      'a rolloutMeshArns entry of another service',
+      { rolloutMeshArns: [LISTENER] },
+      /rolloutMeshArns: .* is not an App Mesh mesh ARN/,
+    ],
+    [
+      'rolloutListenerArns empty',
+      { rolloutListenerArns: [] },
+      /rolloutListenerArns must be a non-empty list of ARNs/,
+    ],
+    [
+      'a rolloutListenerArns entry that is a rule',
+      { rolloutListenerArns: [LISTENER.replace(':listener/', ':listener-rule/')] },
+      /rolloutListenerArns: .* is not an Application Load Balancer listener ARN/,
+    ],
+    [
+      'a Network Load Balancer listener',
+      { rolloutListenerArns: [LISTENER.replace('listener/app/', 'listener/net/')] },
+      /rolloutListenerArns: .* is not an Application Load Balancer listener ARN/,
+    ],
+    [
+      'a target group in rolloutListenerArns',
+      { rolloutListenerArns: [LISTENER.replace(/listener\/app\/.*/, 'targetgroup/dev-web/0abc')] },
+      /rolloutListenerArns: .* is not an Application Load Balancer listener ARN/,
+    ],
     ['lifecycleHooks left out', { lifecycleHooks: undefined }, /lifecycleHooks must be a JSON string/],
     ['lifecycleHooks not JSON', { lifecycleHooks: '[{' }, /lifecycleHooks is not JSON/],
     ['lifecycleHooks an object', { lifecycleHooks: '{}' }, /lifecycleHooks must be a JSON array/],
@@ -217,6 +269,69 @@ describe('stage files', () => {
     expect(config.arns.capacityProviders!.map((arn) => arn['Fn::Sub'])).toEqual([
       // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
       'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:capacity-provider/*',
+    ]);
+  });
+
+  it('lets rollouts shift every mesh route and ALB listener of the account and region unless the stage narrows them', () => {
+    const texts = (config: StageConfig, key: string) => config.arns[key]!.map((arn) => arn['Fn::Sub']);
+    const dev = stageConfig.load('dev');
+
+    expect(texts(dev, 'rolloutMeshRoutes')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:appmesh:${AWS::Region}:${AWS::AccountId}:mesh/*/virtualRouter/*/route/*',
+    ]);
+    expect(texts(dev, 'rolloutMeshRoutesAndVirtualNodes')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:appmesh:${AWS::Region}:${AWS::AccountId}:mesh/*/virtualRouter/*/route/*',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:appmesh:${AWS::Region}:${AWS::AccountId}:mesh/*/virtualNode/*',
+    ]);
+    expect(texts(dev, 'rolloutListeners')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:listener/app/*/*/*',
+    ]);
+    expect(texts(dev, 'rolloutListenerRules')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:listener-rule/app/*/*/*/*',
+    ]);
+    // prod names its mesh and a listener name pattern.
+    const prod = stageConfig.load('prod');
+    expect(texts(prod, 'rolloutMeshRoutes')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:appmesh:${AWS::Region}:${AWS::AccountId}:mesh/prod-mesh/virtualRouter/*/route/*',
+    ]);
+    expect(texts(prod, 'rolloutListenerRulesAndListeners')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:listener-rule/app/prod-*/*',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:listener/app/prod-*',
+    ]);
+  });
+
+  it('scopes rollouts to the listed meshes (a shared one by its owner account) and listeners, rules included', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+    const shared = 'arn:${AWS::Partition}:appmesh:${AWS::Region}:444455556666:mesh/shared';
+    const config = stageConfig.check(
+      FILE,
+      'test',
+      devWith({ rolloutMeshArns: [MESH, shared], rolloutListenerArns: [LISTENER] }),
+    );
+    const texts = (key: string) => config.arns[key]!.map((arn) => arn['Fn::Sub']);
+
+    expect(texts('rolloutMeshRoutes')).toEqual([
+      `${MESH}/virtualRouter/*/route/*`,
+      `${shared}/virtualRouter/*/route/*`,
+    ]);
+    expect(texts('rolloutMeshRoutesAndVirtualNodes')).toEqual([
+      `${MESH}/virtualRouter/*/route/*`,
+      `${shared}/virtualRouter/*/route/*`,
+      `${MESH}/virtualNode/*`,
+      `${shared}/virtualNode/*`,
+    ]);
+    expect(texts('rolloutListeners')).toEqual([LISTENER]);
+    expect(texts('rolloutListenerRules')).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+      'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:listener-rule/app/dev-web/50dc6c495c0c9188/f2f7dc8efc522ab2/*',
     ]);
   });
 

@@ -1,6 +1,7 @@
 // The alarm reactor's ports over AWS, built once per cold start from the environment.
 
 import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
+import { awsRolloutDeps, type RolloutDeps } from '#adapters/aws/rolloutPorts';
 import { AwsScalingControls } from '#adapters/aws/scalingControls';
 import { SqsDeadLetters } from '#adapters/aws/sqsDeadLetters';
 import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
@@ -13,6 +14,8 @@ import { powertoolsJournal } from '#runtime/journal';
 export interface AlarmReactorDeps {
   ports: AlarmReactorPorts;
   settings: AlarmReactorSettings;
+  /** Where rollouts run (ROLLOUT_STATE_MACHINE_ARN set): their guard alarms abort them. */
+  rollouts?: RolloutDeps;
 }
 
 let built: AlarmReactorDeps | undefined;
@@ -31,6 +34,7 @@ export function awsAlarmReactorDeps(): AlarmReactorDeps {
       journal: powertoolsJournal(),
       deadLetters: new SqsDeadLetters(clients.sqs, config.deadLetterQueueUrl),
     },
+    ...(process.env.ROLLOUT_STATE_MACHINE_ARN ? { rollouts: awsRolloutDeps() } : {}),
   };
   return built;
 }

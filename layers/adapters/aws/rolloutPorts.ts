@@ -17,6 +17,8 @@ import { logger } from '#runtime/powertools';
 
 export interface RolloutDeps {
   ports: RolloutPorts;
+  /** The rollout workflow this stack runs (the safety net hears every `*-rollout` machine's ends). */
+  stateMachineArn?: string;
 }
 
 /** Without a topic, notifications still reach the logs, where an alarm on them can page someone. */
@@ -29,6 +31,7 @@ export function awsRolloutDeps(): RolloutDeps {
   const config = loadRolloutConfig();
   const clients = awsClients({ maxAttempts: config.maxAttempts });
   built = {
+    stateMachineArn: config.stateMachineArn,
     ports: {
       routers: { appmesh: appMeshRouter(clients.appMesh), alb: albRouter(clients.elbv2) },
       metrics: cloudWatchMetrics(clients.cloudWatch),
