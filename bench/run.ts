@@ -11,6 +11,7 @@ import { taskRecyclerBundle } from './bundle';
 import { measureHandler } from './handler';
 import { measureInit, pairedDelta } from './init';
 import { measureInstanceLifecycle } from './instanceLifecycle';
+import { measureRollouts } from './rollout';
 import { measureScenario } from './scenario';
 import { rounded } from './stats';
 
@@ -229,6 +230,111 @@ async function main(): Promise<void> {
         "   heartbeat timeout at most, capped by the hook's poll interval.",
     );
 
+    // 7. Progressive rollouts.
+    const rollouts = await measureRollouts();
+    const { abort } = rollouts;
+    const { eventDriven: ed, analysisOnly: ao } = abort;
+    print('\n7. Progressive rollouts on the twin, virtual time');
+    print(
+      `   a) a canary at ${abort.canaryWeight} % of ${abort.requestsPerSecond} requests/s turns bad (${abort.errorRate * 100} % 5xx) ` +
+        `${abort.badAtSeconds - ed.stepStartSeconds} s into its step, until the route puts it back at 0 %`,
+    );
+    print(
+      table(
+        ['run', 'bad -> canary at 0 %', 'canary 5xx', 'rolled back by'],
+        [
+          [
+            `event-driven: guard alarm > ${ed.threshold} 5xx/min, ${ed.evaluationPeriods} period; ${ed.bakeSeconds} s bake`,
+            `${fixed(ed.seconds)} s`,
+            int(ed.canary5xx),
+            `the alarm's event (ALARM after ${fixed(ed.alarmAfterSeconds ?? Number.NaN)} s)`,
+          ],
+          [
+            `analysis-only, as Flagger: 5xx rate > ${ao.maxErrorRate} every ${ao.intervalSeconds} s, N = ${ao.threshold}`,
+            `${fixed(ao.seconds)} s`,
+            int(ao.canary5xx),
+            `failed check ${ao.failedAnalyses} of ${ao.threshold}`,
+          ],
+          ['analysis-only / event-driven', `x${fixed(abort.ratio)}`, '', ''],
+        ],
+        [3],
+      ),
+    );
+    const spread = (pick: (s: (typeof abort.sweep)[number]) => number) =>
+      `${fixed(Math.min(...abort.sweep.map(pick)))}..${fixed(Math.max(...abort.sweep.map(pick)))} s`;
+    print(
+      `   turning bad ${abort.sweep.map((s) => s.badAtSeconds % 60).join(', ')} s into a minute instead: ` +
+        `event-driven ${spread((s) => s.eventDrivenSeconds)}, analysis-only ${spread((s) => s.analysisOnlySeconds)}`,
+    );
+    print(
+      '   b) AWS calls per rollout step (a weight change, promotion included) against the design minimum',
+    );
+    const vs = (n: number, minimum: number, digits = 0) => `${fixed(n, digits)} (${fixed(minimum, digits)})`;
+    print(
+      table(
+        ['route', 'phase', 'calls (min)', 'reads (min)', 'writes (min)', 'what it called'],
+        rollouts.calls.flatMap((c) => [
+          ...c.phases.map((p, i) => [
+            i === 0 ? c.router : '',
+            p.name,
+            vs(p.reads + p.writes, p.minimumReads + p.minimumWrites),
+            vs(p.reads, p.minimumReads),
+            vs(p.writes, p.minimumWrites),
+            p.apis.join(', '),
+          ]),
+          [
+            '',
+            `per step (${c.steps})`,
+            vs(c.perStep.calls, c.perStep.minimumCalls, 2),
+            vs(c.perStep.reads, c.perStep.minimumReads, 2),
+            vs(c.perStep.writes, 1, 2),
+          ],
+          [
+            '',
+            'whole rollout',
+            vs(c.total.reads + c.total.writes, c.total.minimumReads + c.total.minimumWrites),
+            vs(c.total.reads, c.total.minimumReads),
+            vs(c.total.writes, c.total.minimumWrites),
+          ],
+        ]),
+        [1, 5],
+      ),
+    );
+    print(
+      '   minimum: claim = read the route and its owner tag, tag it; each step = read the route (the hand-edit check,\n' +
+        '   its answer also the spec to write), write, read back (VerifyWeight), and GetMetricData once per analysis\n' +
+        '   (one before every step but the first); release = untag.',
+    );
+    for (const c of rollouts.calls) {
+      const { ownerReadsInSteps: owner, routeRereadsInSteps: reread, claimAndRelease: edges } = c.excess;
+      const parts = [
+        owner && `${owner} owner-tag reads`,
+        reread && `${reread} route re-reads`,
+        edges && `${edges} ARN look-ups`,
+      ].filter(Boolean);
+      print(
+        `   excess, ${c.router}: ${parts.length > 0 ? `+${owner + reread + edges} = ${parts.join(' + ')}` : 'none'}`,
+      );
+    }
+    const causes = [
+      [
+        'ownerReadsInSteps',
+        "owner-tag reads: each step's hand-edit check reads the owner tag with the weights",
+      ],
+      [
+        'routeRereadsInSteps',
+        "route re-reads: the write reads the spec again rather than reuse the check's answer",
+      ],
+      ['claimAndRelease', 'ARN look-ups: App Mesh tagging and untagging describe the route first'],
+    ] as const;
+    for (const [key, cause] of causes)
+      if (rollouts.calls.some((c) => c.excess[key] > 0)) print(`     ${cause}`);
+    if (rollouts.calls.some((c) => c.promoteWithoutHandEditCheck))
+      print(
+        "   promotion meets its minimum's count, but its one read is the write's own: nothing compares the route with\n" +
+          '   what the rollout last wrote before 100 %, so a hand edit made during the last bake is overwritten.',
+      );
+
     const totalSeconds = (performance.now() - started) / 1000;
     const results = rounded({
       machine: { ...machine, loadAverageAtEnd: loadavg()[0]! },
@@ -238,6 +344,7 @@ async function main(): Promise<void> {
       scenario,
       alarmReactor: alarm,
       instanceLifecycle: lifecycle,
+      rollouts,
       totalSeconds,
     });
     const out = join(repoRoot, 'bench', 'results');
