@@ -12,7 +12,7 @@ import { gatesProblem, planSteps, type Schedule, scheduleProblem } from '#domain
 const Name = z.string().min(1).max(255);
 const Arn = z.string().regex(/^arn:[^:]+:[^:]+:/, 'an ARN');
 
-const RouteSchema: z.ZodType<RouteRef> = z.discriminatedUnion('router', [
+export const RouteSchema: z.ZodType<RouteRef> = z.discriminatedUnion('router', [
   z.strictObject({
     router: z.literal('appmesh'),
     meshName: Name,
@@ -61,6 +61,9 @@ const MetricSourceSchema: z.ZodType<MetricSourceSpec> = z.discriminatedUnion('ki
     mesh: Name,
     stableVirtualNode: Name,
     canaryVirtualNode: Name,
+    names: z
+      .strictObject({ requests: Name.optional(), errors: Name.optional(), latency: Name.optional() })
+      .optional(),
   }),
 ]) as z.ZodType<MetricSourceSpec>;
 
@@ -120,9 +123,10 @@ export const RolloutSpecSchema = z
         checks: z.array(CheckSchema).max(20).default([]),
         /** Re-analysis interval after a failed or inconclusive run, at the same weight. */
         intervalSeconds: z.number().int().min(60).max(3600).default(60),
-        failureLimit: z.number().int().min(0).default(0),
-        inconclusiveLimit: z.number().int().min(0).default(2),
-        errorLimit: z.number().int().min(0).default(3),
+        // Bounded: each run is a few history events, and the execution's history holds 25,000.
+        failureLimit: z.number().int().min(0).max(20).default(0),
+        inconclusiveLimit: z.number().int().min(0).max(20).default(2),
+        errorLimit: z.number().int().min(0).max(20).default(3),
       })
       .prefault({}),
     /** Alarms whose ALARM aborts the rollout at once (the alarm event, not the next analysis). */
@@ -171,3 +175,13 @@ export function rolloutRequestOf(input: unknown): RolloutSpec | undefined {
   const parsed = RolloutSpecSchema.safeParse(rollout);
   return parsed.success ? parsed.data : undefined;
 }
+
+/**
+ * What a rollback needs of a request, read leniently (unknown fields pass): the safety net restores a
+ * route even when the request would not pass a newer, stricter schema.
+ */
+export const RestoreSchema = z.looseObject({
+  service: z.string().default('unknown service'),
+  route: RouteSchema,
+  rollback: z.looseObject({ scaleDownCanary: ServiceRef.optional() }).prefault({}),
+});

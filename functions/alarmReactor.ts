@@ -41,13 +41,22 @@ export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
       return { status: 'ignored' as const };
     }
     // Guard alarms first: a rollout's abort is the most urgent thing an ALARM can ask for.
+    // A failure here must not keep the scaling reactions from running: it is raised after them, so the
+    // event is retried (both paths are level-triggered and safe to run again).
     const rollouts = deps().rollouts;
+    let abortFailure: unknown;
     if (rollouts && input.reportedState === 'ALARM') {
-      const aborted = await abortGuardedRollouts(input.alarmName, rollouts.ports, rolloutRequestOf);
-      if (aborted.length > 0) logger.info('rollouts aborted', { alarm: input.alarmName, aborted });
+      try {
+        const aborted = await abortGuardedRollouts(input.alarmName, rollouts.ports, rolloutRequestOf);
+        if (aborted.length > 0) logger.info('rollouts aborted', { alarm: input.alarmName, aborted });
+      } catch (error) {
+        abortFailure = error;
+      }
     }
     // AWS errors throw: Lambda retries the event, then it lands in the on-failure destination.
-    return reactToAlarm(input.alarmName, ports, settings);
+    const outcome = await reactToAlarm(input.alarmName, ports, settings);
+    if (abortFailure) throw abortFailure;
+    return outcome;
   });
 }
 

@@ -4,7 +4,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsRolloutDeps, type RolloutDeps } from '#adapters/aws/rolloutPorts';
 import { rollBack } from '#app/rollout';
-import { RolloutSpecSchema } from '#events/rollout';
+import { RestoreSchema, type RolloutSpec } from '#events/rollout';
 import { ENDED_BADLY, ExecutionStatusChangeSchema } from '#events/stepfunctions';
 import { InvalidInputError } from '#runtime/errors';
 import { eventStack } from '#runtime/middleware';
@@ -25,15 +25,17 @@ export function createRolloutSafetyNetHandler(deps: () => RolloutDeps) {
       return { status: 'ignored' as const, why: status };
     // Refused at the start because another rollout owns the route: that route is not this run's to touch.
     if (error === 'RouteBusyError') return { status: 'ignored' as const, why: 'refused start' };
-    const rollout = RolloutSpecSchema.safeParse(parseJson(input)?.rollout);
+    // Only what restoring needs (the route, the rollback options), leniently: a request a newer schema
+    // would refuse still names the route its run may have left on the canary.
+    const rollout = RestoreSchema.safeParse(parseJson(input)?.rollout);
     if (!rollout.success) {
-      // A request that never parsed never claimed a route: there is nothing to restore.
-      logger.info('ended rollout had an invalid request; nothing to restore', { name, status });
+      // Without a route there is nothing to restore; a request this broken never passed Prepare.
+      logger.info('ended rollout names no readable route; nothing to restore', { name, status });
       return { status: 'ignored' as const, why: 'invalid rollout request' };
     }
     const reason = `execution ${status}${error ? ` (${error})` : ''}`;
     const outcome = await rollBack(
-      { rollout: rollout.data, run: { id: name, startedAt: '' }, reason },
+      { rollout: rollout.data as unknown as RolloutSpec, run: { id: name, startedAt: '' }, reason },
       deps().ports,
     );
     if (outcome.restored) metrics.addMetric('SafetyNetRollbacks', MetricUnit.Count, 1);

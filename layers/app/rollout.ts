@@ -17,6 +17,7 @@ import {
   ALL_CANARY,
   ALL_STABLE,
   type RouteRef,
+  type RouteState,
   routeKey,
   sameWeights,
   type Weights,
@@ -94,6 +95,8 @@ export async function prepareRollout(
     }
   }
   await router.setOwner(rollout.route, runId);
+  // A request left on the route for an earlier run (one that ended without releasing it) is not this run's.
+  if (route.request && route.owner !== runId) await router.setRequest(rollout.route, null);
   const now = ports.clock.now().toISOString();
   const state: RolloutState = {
     rollout,
@@ -120,13 +123,14 @@ export async function prepareRollout(
  * and it is never overwritten: wait for them at a gate (resuming carries on from their weights), or roll
  * back, as the request says. Undefined when the route is as the rollout left it.
  */
-async function handEdit(
+function handEdit(
   state: RolloutState,
+  route: RouteState,
   ports: RolloutPorts,
   then: 'shift' | 'promote',
-): Promise<RolloutState | undefined> {
+): RolloutState | undefined {
   const { rollout, progress } = state;
-  const observed = (await routerOf(ports, rollout.route).read(rollout.route)).weights;
+  const observed = route.weights;
   if (sameWeights(observed, progress.weights)) return undefined;
   const reason = `weights changed by hand to ${observed.canary}% canary (the rollout had set ${progress.weights.canary}%)`;
   const pause = rollout.onManualChange === 'pause';
@@ -141,12 +145,63 @@ async function handEdit(
   return { ...state, progress: { ...progress, weights: observed }, next: 'gate', afterGate: then, reason };
 }
 
-/** Writes the step's weights, unless the route no longer holds what this rollout wrote (a hand edit). */
+/**
+ * A person's request marked on the route (pauseRollout, promoteRollout), read in the same read as the hand
+ * edit check, after it (a hand edit wins). `pause`: to the gate, which leads where this step would have gone.
+ * `promote`: to promotion now, the remaining steps skipped. The mark is cleared as it is acted on. Undefined
+ * when there is nothing to act on: no mark, a mark that is not this run's, a promote request met by the
+ * promotion itself, or a pause met already by the gate this step comes from (the person resumed since).
+ */
+async function personRequest(
+  state: RolloutState,
+  route: RouteState,
+  ports: RolloutPorts,
+  then: 'shift' | 'promote',
+): Promise<RolloutState | undefined> {
+  const { rollout, progress, plan } = state;
+  if (!route.request || route.owner !== state.run.id) return undefined;
+  const router = routerOf(ports, rollout.route);
+  const fromGate = state.next === 'gate';
+  if (route.request === 'pause' && !fromGate) {
+    await router.setRequest(rollout.route, null);
+    record(ports, {
+      action: 'pause-rollout',
+      target: targetOf(state),
+      reason: `paused by a person at ${progress.weights.canary}% canary: waiting at a gate, then ${then === 'shift' ? `step ${progress.step + 1}/${plan.length}` : 'promotion'}`,
+      outcome: 'held',
+      detail: { weights: progress.weights, afterGate: then },
+    });
+    return { ...state, next: 'gate', afterGate: then, reason: 'paused by a person' };
+  }
+  if (route.request === 'promote' && then === 'shift') {
+    await router.setRequest(rollout.route, null);
+    record(ports, {
+      action: 'skip-to-promotion',
+      target: targetOf(state),
+      reason: `promotion requested by a person at ${progress.weights.canary}% canary: step(s) ${progress.step + 1}..${plan.length} of ${plan.length} skipped`,
+      outcome: 'done',
+      detail: { weights: progress.weights, skipped: plan.slice(progress.step).map((s) => s.canary) },
+    });
+    return { ...state, next: 'promote', reason: 'promotion requested by a person' };
+  }
+  // Left: a pause the gate this step comes from has met already, or a promote request at the promotion.
+  // Promoting clears the mark with the owner; going on to shift clears it here.
+  if (then === 'shift') await router.setRequest(rollout.route, null);
+  return undefined;
+}
+
+/**
+ * Writes the step's weights, unless the route no longer holds what this rollout wrote (a hand edit) or a
+ * person asked for a pause or a promotion.
+ */
 export async function shiftTraffic(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
   const { rollout, progress } = state;
   const router = routerOf(ports, rollout.route);
-  const edited = await handEdit(state, ports, 'shift');
+  const route = await router.read(rollout.route);
+  const edited = handEdit(state, route, ports, 'shift');
   if (edited) return edited;
+  const requested = await personRequest(state, route, ports, 'shift');
+  if (requested) return requested;
   const step = state.plan[progress.step];
   const target = step ? weightsFor(step.canary) : ALL_CANARY;
   await router.setWeights(rollout.route, target);
@@ -278,19 +333,24 @@ export async function announceGate(state: RolloutState, ports: RolloutPorts): Pr
 
 // --- promote and roll back ---------------------------------------------------------------------------
 
+/** All traffic on the canary, the route released (its owner and any request mark), unless a hand edit or a pause. */
 export async function promoteCanary(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
   const { rollout } = state;
   const router = routerOf(ports, rollout.route);
-  const edited = await handEdit(state, ports, 'promote');
+  const route = await router.read(rollout.route);
+  const edited = handEdit(state, route, ports, 'promote');
   if (edited) return edited;
+  const requested = await personRequest(state, route, ports, 'promote');
+  if (requested) return requested;
   await router.setWeights(rollout.route, ALL_CANARY);
   if (!(await router.verifyWeights(rollout.route, ALL_CANARY)))
     throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% canary yet`);
   await router.setOwner(rollout.route, null);
+  const early = state.next === 'promote' && state.reason ? `${state.reason}: ` : '';
   record(ports, {
     action: 'promote',
     target: targetOf(state),
-    reason: `all traffic on the new version after ${state.progress.analyses} analysis run(s)`,
+    reason: `${early}all traffic on the new version after ${state.progress.analyses} analysis run(s)`,
     outcome: 'done',
   });
   const scaleDown = rollout.promote.scaleDownStable;
@@ -405,4 +465,75 @@ export async function abortRollout(
   await ports.runs.stop(ROLLOUT_WORKFLOW, name, reason);
   await rollBack({ rollout, run: { id: name, startedAt: '' }, reason }, ports);
   return 'stopped-and-rolled-back';
+}
+
+// --- a person steers a running rollout (the ops API) -----------------------------------------------------
+//
+// Step Functions has no pause and a step keeps no memory, so a pause or an early promotion is a mark on the
+// route (`setRequest`), which the workflow reads at its next step (ShiftTraffic or Promote) and clears as it
+// acts on it. A run waiting at a gate is answered at the gate instead: resume, promote, or abort.
+
+/**
+ * A run is waiting at a gate (or entering one) when the latest state it finished leads to the gate and no
+ * answer has come back: once the gate is answered, its output carries `gate` (or `error`) until the next
+ * step replaces the whole output.
+ */
+function waitsAtGate(latest: unknown): boolean {
+  const output = latest as { state?: { next?: unknown }; gate?: unknown; error?: unknown } | undefined;
+  return output?.state?.next === 'gate' && output.gate === undefined && output.error === undefined;
+}
+
+/**
+ * The running run by name with its request, when it holds its route: a run that has not claimed the route
+ * yet (or is being refused it) must not mark a route another rollout owns.
+ */
+async function runHoldingItsRoute(
+  name: string,
+  ports: RolloutPorts,
+  requestOf: (input: unknown) => RolloutSpec | undefined,
+): Promise<{ rollout: RolloutSpec; latest: unknown } | undefined> {
+  const run = await ports.runs.describe(ROLLOUT_WORKFLOW, name);
+  const rollout = run?.status === 'RUNNING' ? requestOf(run.input) : undefined;
+  if (!run || !rollout) return undefined;
+  const route = await routerOf(ports, rollout.route).read(rollout.route);
+  return route.owner === name ? { rollout, latest: run.latest } : undefined;
+}
+
+/**
+ * A person pauses a rollout: at its next step (before it shifts traffic again, or promotes) it waits at a
+ * gate, at the weights it holds, until resumed (resumeRollout), promoted or aborted. `not-running` also
+ * when the run does not hold its route (not claimed yet, or refused it).
+ */
+export async function pauseRollout(
+  name: string,
+  ports: RolloutPorts,
+  requestOf: (input: unknown) => RolloutSpec | undefined,
+): Promise<'pause-requested' | 'already-paused' | 'not-running'> {
+  const run = await runHoldingItsRoute(name, ports, requestOf);
+  if (!run) return 'not-running';
+  if (waitsAtGate(run.latest)) return 'already-paused';
+  await routerOf(ports, run.rollout.route).setRequest(run.rollout.route, 'pause');
+  return 'pause-requested';
+}
+
+/** A person resumes a rollout waiting at a gate (a manual gate, a pause, a hand edit). */
+export async function resumeRollout(name: string, ports: RolloutPorts): Promise<'resumed' | 'not-waiting'> {
+  return (await ports.runs.answerGate(ROLLOUT_WORKFLOW, name, { resume: true })) ? 'resumed' : 'not-waiting';
+}
+
+/**
+ * A person promotes a rollout now, skipping its remaining steps (the checks of the promotion itself still
+ * hold: a hand edit is not overwritten). Waiting at a gate: the gate is answered with the promote decision.
+ * Otherwise the promotion is marked on the route for its next step.
+ */
+export async function promoteRollout(
+  name: string,
+  ports: RolloutPorts,
+  requestOf: (input: unknown) => RolloutSpec | undefined,
+): Promise<'promoting' | 'promote-requested' | 'not-running'> {
+  if (await ports.runs.answerGate(ROLLOUT_WORKFLOW, name, { promote: true })) return 'promoting';
+  const run = await runHoldingItsRoute(name, ports, requestOf);
+  if (!run) return 'not-running';
+  await routerOf(ports, run.rollout.route).setRequest(run.rollout.route, 'promote');
+  return 'promote-requested';
 }

@@ -30,6 +30,11 @@ export type MetricSourceSpec =
       mesh: string;
       stableVirtualNode: string;
       canaryVirtualNode: string;
+      /**
+       * Metric names as the CloudWatch agent publishes Envoy's statistics in this account (its config
+       * decides them); latency in milliseconds. Defaults: RequestCount, HTTPCode_5XX_Count, ResponseTime.
+       */
+      names?: { requests?: string; errors?: string; latency?: string };
     };
 
 /** A threshold is absolute, or relative to stable over the same window (canary <= factor x stable). */
@@ -119,7 +124,8 @@ const queryId = (checkIndex: number, what: string, version: Version) => `c${chec
 export function metricQueries(checks: CheckSpec[]): MetricQuery[] {
   return checks.flatMap((check, index) => {
     if (check.kind !== 'errorRate' && check.kind !== 'latency') return [];
-    const names = METRIC_NAMES[check.source.kind];
+    const names =
+      check.source.kind === 'envoy' ? { ...METRIC_NAMES.envoy, ...check.source.names } : METRIC_NAMES.alb;
     return (['canary', 'stable'] as const).flatMap((version): MetricQuery[] => {
       const base = { namespace: namespaceOf(check.source), dimensions: dimensions(check.source, version) };
       const requests = {
@@ -128,11 +134,24 @@ export function metricQueries(checks: CheckSpec[]): MetricQuery[] {
         metricName: names.requests,
         stat: 'Sum',
       };
-      if (check.kind === 'errorRate')
-        return [
-          requests,
-          { ...base, id: queryId(index, 'errors', version), metricName: names.errors, stat: 'Sum' },
-        ];
+      if (check.kind === 'errorRate') {
+        const errors = {
+          ...base,
+          id: queryId(index, 'errors', version),
+          metricName: names.errors,
+          stat: 'Sum',
+        };
+        if (check.source.kind !== 'alb') return [requests, errors];
+        // A canary that crashes or hangs answers no 5xx itself: the load balancer does (502/504), and
+        // those count only as connection errors under the TargetGroup dimension.
+        const refused = {
+          ...base,
+          id: queryId(index, 'refused', version),
+          metricName: 'TargetConnectionErrorCount',
+          stat: 'Sum',
+        };
+        return [requests, errors, refused];
+      }
       return [
         requests,
         {
@@ -220,7 +239,7 @@ function assessMetricCheck(
     if (check.kind === 'errorRate') {
       // No 5xx datapoint in a window with requests means no 5xx: ALB publishes none for zero.
       if (requests[version] === 0) return undefined;
-      return (metric('errors', version) ?? 0) / requests[version];
+      return ((metric('errors', version) ?? 0) + (metric('refused', version) ?? 0)) / requests[version];
     }
     const latency = metric('latency', version);
     return latency === undefined ? undefined : latency * LATENCY_TO_MS[check.source.kind];

@@ -46,7 +46,19 @@ export interface RouteState {
   targets: WeightedTarget[];
   /** The rollout (execution name) that owns the route: a tag on the route, rule or listener. */
   owner?: string;
+  /**
+   * What a person asked of the rollout that owns the route, for its next step to act on (a tag next to
+   * the owner's): Step Functions has no pause, and a step keeps no memory.
+   */
+  request?: RolloutRequest;
 }
+
+/** A person's request to a running rollout, marked on its route: wait at a gate, or promote now. */
+export type RolloutRequest = 'pause' | 'promote';
+
+/** The request a route's tag value names; anything else is no request. */
+export const requestMarkOf = (value: string | undefined): RolloutRequest | undefined =>
+  value === 'pause' || value === 'promote' ? value : undefined;
 
 export interface RouterLimits {
   maxWeight: number;

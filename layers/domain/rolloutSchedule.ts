@@ -20,9 +20,18 @@ export interface PlannedStep {
 export const MAX_STEPS = 100;
 export const MIN_BAKE_SECONDS = 60;
 export const MAX_BAKE_SECONDS = 24 * 3600;
+/**
+ * All bakes together: the workflow's own timeout is 7 days, and gates (24 h each) and re-analyses need
+ * room inside it. A schedule that could only time out is refused up front.
+ */
+export const MAX_TOTAL_BAKE_SECONDS = 3 * 24 * 3600;
 
 /** Why a schedule cannot run (and what would have to change), or undefined when it can. */
 export function scheduleProblem(schedule: Schedule): string | undefined {
+  return shapeProblem(schedule) ?? planProblem(schedule);
+}
+
+function shapeProblem(schedule: Schedule): string | undefined {
   const bake = schedule.kind === 'linear' ? schedule.intervalSeconds : schedule.bakeSeconds;
   if (!Number.isInteger(bake) || bake < MIN_BAKE_SECONDS || bake > MAX_BAKE_SECONDS)
     return `bake time must be whole seconds in ${MIN_BAKE_SECONDS}..${MAX_BAKE_SECONDS}, not ${bake}`;
@@ -54,6 +63,16 @@ export function scheduleProblem(schedule: Schedule): string | undefined {
       return undefined;
     }
   }
+}
+
+/** A schedule that passes the shape checks can still be unable to run: no step below 100, or too long. */
+function planProblem(schedule: Schedule): string | undefined {
+  const steps = planSteps(schedule);
+  if (steps.length === 0) return 'the schedule needs at least one step below 100 % before promotion';
+  const total = steps.reduce((sum, step) => sum + step.bakeSeconds, 0);
+  if (total > MAX_TOTAL_BAKE_SECONDS)
+    return `the bakes add up to ${total} s, more than ${MAX_TOTAL_BAKE_SECONDS} s (the workflow would time out)`;
+  return undefined;
 }
 
 /** The steps before promotion. Call only with a schedule `scheduleProblem` accepts. */

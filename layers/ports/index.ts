@@ -12,7 +12,7 @@ import type {
 import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
 import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef, Task } from '#domain/model';
 import type { MetricQuery } from '#domain/rolloutAnalysis';
-import type { RouteRef, RouteState, Weights } from '#domain/rolloutRoutes';
+import type { RolloutRequest, RouteRef, RouteState, Weights } from '#domain/rolloutRoutes';
 
 export type TaskStatusFilter = 'RUNNING' | 'STOPPED';
 
@@ -51,6 +51,17 @@ export interface ServiceControl {
   setTaskDefinition(cluster: string, serviceName: string, taskDefinitionArn: string): Promise<void>;
   setDesiredCount(cluster: string, serviceName: string, desiredCount: number): Promise<void>;
   tagService(cluster: string, serviceName: string, tags: Record<string, string>): Promise<void>;
+}
+
+/** What an operator does to services through the ops API, beyond what the reflexes need. */
+export interface ServiceOperations {
+  /** The names of the cluster's services (every page). */
+  listServices(cluster: string): Promise<string[]>;
+  /**
+   * A rolling replacement of every task (UpdateService forceNewDeployment): ECS keeps the service's
+   * deployment configuration (minimum healthy percent, circuit breaker), which is the blast radius.
+   */
+  forceNewDeployment(cluster: string, serviceName: string): Promise<void>;
 }
 
 export interface TargetRegistry {
@@ -227,8 +238,16 @@ export interface TrafficRouter {
   setWeights(route: RouteRef, weights: Weights): Promise<void>;
   /** Whether the route holds exactly these weights now (a separate read, after setWeights). */
   verifyWeights(route: RouteRef, weights: Weights): Promise<boolean>;
-  /** Marks the rollout that owns the route (a tag), or clears the mark with null. */
+  /**
+   * Marks the rollout that owns the route (a tag), or clears the mark with null: then any request mark goes
+   * too, in the same call (a released route carries nothing for a later rollout to act on).
+   */
   setOwner(route: RouteRef, owner: string | null): Promise<void>;
+  /**
+   * Marks a person's request for the rollout that owns the route (a tag next to the owner's, read with it
+   * by `read`), or clears it with null. The rollout acts on it at its next step.
+   */
+  setRequest(route: RouteRef, request: RolloutRequest | null): Promise<void>;
 }
 
 export interface MetricsSource {
@@ -242,6 +261,12 @@ export interface MetricsSource {
   ): Promise<Record<string, number | undefined>>;
 }
 
+/**
+ * A person's answer at a manual gate: go on (`{"decision":"resume"}`), promote now (`{"decision":"promote"}`),
+ * or fail the gate with RolloutAborted and the cause.
+ */
+export type GateAnswer = { resume: true } | { promote: true } | { abort: string };
+
 /** Runs of a long workflow, by name: whether one still goes, which go (with their input), stopping one. */
 export interface WorkflowRuns {
   /** `unknown`: never started, or forgotten (Step Functions keeps ended runs for 90 days). */
@@ -250,10 +275,29 @@ export interface WorkflowRuns {
   /** Stopping a run that has ended already succeeds. */
   stop(workflow: string, name: string, cause: string): Promise<void>;
   /**
-   * Answers the callback the run waits on (a manual gate): resume it, or fail it with RolloutAborted and
-   * the cause. False when the run waits on nothing (no gate open, or it has ended).
+   * Answers the callback the run waits on (a manual gate): resume it, promote it now, or fail it with
+   * RolloutAborted and the cause. False when the run waits on nothing (no gate open, or it has ended).
    */
-  answerGate(workflow: string, name: string, answer: { resume: true } | { abort: string }): Promise<boolean>;
+  answerGate(workflow: string, name: string, answer: GateAnswer): Promise<boolean>;
+  /** One run as it stands, with the state its latest finished step returned; undefined when unknown. */
+  describe(workflow: string, name: string): Promise<RunView | undefined>;
+  /** Runs of the workflow, newest first, at most `limit`. */
+  list(workflow: string, limit: number): Promise<RunSummary[]>;
+}
+
+export interface RunSummary {
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
+  startDate: Date;
+  stopDate?: Date;
+}
+
+export interface RunView extends RunSummary {
+  input: unknown;
+  error?: string;
+  cause?: string;
+  /** The output of the latest step that finished (for a rollout, `{state: RolloutState}`), if any. */
+  latest?: unknown;
 }
 
 /** Everything a rollout step touches. */
@@ -267,4 +311,40 @@ export interface RolloutPorts {
   notifier: Notifier;
   clock: Clock;
   journal: ActionJournal;
+}
+
+// --- ops API ----------------------------------------------------------------------------------------------
+
+/** A stored answer to a write, so that a retry with the same Idempotency-Key gets it again. */
+export interface IdempotentRecord {
+  /** Hash of what the first request asked (method, path, body): the same key with another request is refused. */
+  requestHash: string;
+  /** `in-progress` while the first request runs: a concurrent retry is told to wait (409). */
+  status: 'in-progress' | 'done';
+  response?: { statusCode: number; body: string };
+}
+
+/** What the reflexes did, most recent first: the journal as it was written (logs in AWS). */
+export interface ActionHistory {
+  recent(filter: {
+    reflex?: string;
+    target?: string;
+    since?: Date;
+    limit: number;
+  }): Promise<(JournalEntry & { at: Date })[]>;
+}
+
+export interface IdempotencyStore {
+  /**
+   * Claims the key for this request: `claimed` the first time; otherwise the record that holds it. Keys are
+   * per caller (the caller's identity is part of the key), and expire after a day.
+   */
+  claim(
+    key: string,
+    requestHash: string,
+  ): Promise<{ claimed: true } | { claimed: false; record: IdempotentRecord }>;
+  /** Stores the answer of a claimed key. */
+  complete(key: string, response: { statusCode: number; body: string }): Promise<void>;
+  /** Lets the key go after a failure that must not be replayed (a 5xx): the retry runs again. */
+  release(key: string): Promise<void>;
 }

@@ -160,3 +160,51 @@ export function loadRolloutConfig(env: Env = process.env): RolloutConfig {
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
   };
 }
+
+const OpsRoutesSchema = z.array(
+  z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a route name'), route: z.unknown() }),
+);
+
+const OpsEnvSchema = z.object({
+  CLUSTERS: clusterList,
+  /** Named routes the API shows and sets: `[{"name": "web", "route": <a rollout route>}]`. */
+  OPS_ROUTES: jsonOf(OpsRoutesSchema, '[]'),
+  ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  IDEMPOTENCY_TABLE: z.string().min(3).max(255),
+  /** The reflexes' log groups, where their actions are: comma-separated names. */
+  ACTION_LOG_GROUPS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    ),
+  NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  AWS_MAX_ATTEMPTS: maxAttempts,
+});
+
+export interface OpsConfig {
+  clusters: string[];
+  /** Routes as given; each is checked against the rollout route schema by the caller (events/rollout.ts). */
+  routes: { name: string; route: unknown }[];
+  stateMachineArn: string;
+  idempotencyTable: string;
+  actionLogGroups: string[];
+  notifyTopicArn?: string;
+  maxAttempts: number;
+}
+
+export function loadOpsConfig(env: Env = process.env): OpsConfig {
+  const parsed = parseEnv(OpsEnvSchema, env);
+  return {
+    clusters: parsed.CLUSTERS,
+    routes: parsed.OPS_ROUTES,
+    stateMachineArn: parsed.ROLLOUT_STATE_MACHINE_ARN,
+    idempotencyTable: parsed.IDEMPOTENCY_TABLE,
+    actionLogGroups: parsed.ACTION_LOG_GROUPS,
+    notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
+    maxAttempts: parsed.AWS_MAX_ATTEMPTS,
+  };
+}

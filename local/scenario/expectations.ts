@@ -220,12 +220,25 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
     const sequence = writes.filter((w) => w.by === 'reflex').map((w) => share(w.weights));
     const final = share(twin.traffic.weightsNow(route));
     const handEdits = writes.filter((w) => w.by === 'person').length;
+    // Seconds after the start of the reflexes' writes within the window (none wanted).
+    const start = twin.scheduler.start.getTime();
+    const [from, to] = expectation.stillBetween ?? [0, -1];
+    const writtenBetween = writes
+      .filter((w) => w.by === 'reflex')
+      .map((w) => (w.at.getTime() - start) / 1000)
+      .filter((seconds) => seconds >= from && seconds <= to);
     const wanted = {
       ...(expectation.sequence ? { sequence: expectation.sequence } : {}),
       ...(expectation.final !== undefined ? { final: expectation.final } : {}),
       ...(expectation.handEdits !== undefined ? { handEdits: expectation.handEdits } : {}),
+      ...(expectation.stillBetween ? { writtenBetween: [] } : {}),
     };
-    const actual = { sequence, final, handEdits };
+    const actual = {
+      sequence,
+      final,
+      handEdits,
+      ...(expectation.stillBetween ? { writtenBetween } : {}),
+    };
     const passed = Object.entries(wanted).every(
       ([key, value]) => JSON.stringify(actual[key as keyof typeof actual]) === JSON.stringify(value),
     );

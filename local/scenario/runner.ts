@@ -2,7 +2,7 @@
 // the expectations against what the reflexes did and how the world ended up.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { abortRollout } from '#app/rollout';
+import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
 import { rolloutRequestOf } from '#events/rollout';
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
 import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
@@ -49,13 +49,7 @@ export interface RunOptions {
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const wallStart = performance.now();
-  const twin = new Twin({
-    seed: scenario.seed,
-    settings: scenario.config,
-    alarmReactor: scenario.config.alarmReactor,
-    lifecycle: scenario.config.lifecycle,
-  });
-  buildWorld(twin, scenario);
+  const twin = prepareTwin(scenario);
   const end = new Date(twin.scheduler.now().getTime() + scenario.duration * 1000);
   for (const extra of options.extraFaults ?? []) {
     twin.faults.add({
@@ -94,6 +88,18 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       .map((e) => e.data!.event),
     deadLetters: twin.deadLetters,
   };
+}
+
+/** A twin holding the scenario's world, its clockwork not started yet, its timeline not scheduled. */
+export function prepareTwin(scenario: Scenario): Twin {
+  const twin = new Twin({
+    seed: scenario.seed,
+    settings: scenario.config,
+    alarmReactor: scenario.config.alarmReactor,
+    lifecycle: scenario.config.lifecycle,
+  });
+  buildWorld(twin, scenario);
+  return twin;
 }
 
 function buildWorld(twin: Twin, scenario: Scenario): void {
@@ -248,6 +254,15 @@ function resolveTwinRefs(twin: Twin, value: unknown): unknown {
   }
 }
 
+/** What a person's request to a rollout came to (as the ops API would answer), on the timeline. */
+function answered(timeline: Twin['timeline'], what: string, answer: Promise<string>): void {
+  void answer.then(
+    (result) => timeline.add('world', `${what}: ${result}`),
+    (error: unknown) =>
+      timeline.add('world', `${what} failed: ${error instanceof Error ? error.message : error}`),
+  );
+}
+
 function playStep(twin: Twin, step: ScenarioStep): void {
   const { world, timeline } = twin;
   if ('note' in step) timeline.add('world', step.note);
@@ -343,7 +358,15 @@ function playStep(twin: Twin, step: ScenarioStep): void {
   } else if ('resumeRollout' in step) {
     const { name } = step.resumeRollout;
     timeline.add('world', `a person resumes rollout ${name}`);
-    void twin.rolloutPorts.runs.answerGate('rollout', name, { resume: true });
+    answered(timeline, `resume rollout ${name}`, resumeRollout(name, twin.rolloutPorts));
+  } else if ('pauseRollout' in step) {
+    const { name } = step.pauseRollout;
+    timeline.add('world', `a person pauses rollout ${name}`);
+    answered(timeline, `pause rollout ${name}`, pauseRollout(name, twin.rolloutPorts, rolloutRequestOf));
+  } else if ('promoteRollout' in step) {
+    const { name } = step.promoteRollout;
+    timeline.add('world', `a person promotes rollout ${name}`);
+    answered(timeline, `promote rollout ${name}`, promoteRollout(name, twin.rolloutPorts, rolloutRequestOf));
   } else if ('abortRollout' in step) {
     const { name } = step.abortRollout;
     timeline.add('world', `a person aborts rollout ${name}`);

@@ -314,8 +314,13 @@ const Step = z.union([
     at: Duration,
     startRollout: z.strictObject({ name: z.string(), request: z.record(z.string(), z.unknown()) }),
   }),
-  /** A person at a gate (or anywhere, for abort): what the ops API will do. */
+  /**
+   * A person steers a rollout, as the ops API does: resume it at a gate; pause it (it waits at a gate from
+   * its next step on) or promote it (at a gate, or from its next step on); abort it anywhere.
+   */
   z.strictObject({ at: Duration, resumeRollout: z.strictObject({ name: z.string() }) }),
+  z.strictObject({ at: Duration, pauseRollout: z.strictObject({ name: z.string() }) }),
+  z.strictObject({ at: Duration, promoteRollout: z.strictObject({ name: z.string() }) }),
   z.strictObject({ at: Duration, abortRollout: z.strictObject({ name: z.string() }) }),
   /** A Lambda function crashes on every invocation for a while (the runtime dies, not the code). */
   z.strictObject({ at: Duration, crashFunction: z.strictObject({ function: z.string(), for: Duration }) }),
@@ -390,13 +395,14 @@ const Expectation = z.union([
   z.strictObject({ alarm: z.string(), state: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']) }),
   /**
    * The canary's share (percent of the route's weights) after each write by the reflexes, in order, and/or
-   * now; `handEdits` counts writes by a person.
+   * now; `handEdits` counts writes by a person; `stillBetween: [from, to]`: no write by the reflexes then.
    */
   z.strictObject({
     weights: z.strictObject({ route: z.string(), canary: z.string() }),
     sequence: z.array(z.number()).optional(),
     final: z.number().optional(),
     handEdits: z.number().int().optional(),
+    stillBetween: z.tuple([Duration, Duration]).optional(),
   }),
   /** All traffic back on stable within `seconds` (virtual) of the alarm's first ALARM event. */
   z.strictObject({

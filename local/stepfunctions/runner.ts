@@ -70,6 +70,8 @@ export interface HistoryEvent {
   cause?: string;
   /** For StateRetried: which retry this is (1 for the first). */
   attempt?: number;
+  /** For StateExited: the state's output as JSON text, as `stateExitedEventDetails.output` has it. */
+  output?: string;
 }
 
 export type ExecutionDescription = ExecutionSnapshot;
@@ -113,7 +115,7 @@ interface Execution extends ExecutionSnapshot {
 interface LibraryEvent {
   type: string;
   timestamp: number;
-  state?: { name: string };
+  state?: { name: string; output?: unknown };
   /** Map iterations and Parallel branches name the Map or Parallel state here. */
   parentState?: { name: string };
   Error?: unknown;
@@ -492,6 +494,8 @@ export class TwinStepFunctions {
         entry.cause = typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause);
       }
       if (event.retry) entry.attempt = event.retry.attempt;
+      if (event.type === 'StateExited' && event.state?.output !== undefined)
+        entry.output = JSON.stringify(event.state.output);
       // A callback state that failed otherwise (its TimeoutSeconds ran out): its token is dead now.
       if (event.type === 'StateFailed' && event.state) {
         for (const wait of this.tokens.values()) {
@@ -564,6 +568,7 @@ export class TwinStepFunctions {
     if (event.error !== undefined) entry.error = event.error;
     if (event.cause !== undefined) entry.cause = event.cause;
     if (event.attempt !== undefined) entry.attempt = event.attempt;
+    if (event.output !== undefined) entry.output = event.output;
     execution.history.push(entry);
     this.onHistoryEvent?.(execution.executionArn, entry);
   }

@@ -2,11 +2,12 @@
 // its adapter makes (layers/adapters/aws/appMeshRouter.ts, albRouter.ts, cloudWatchMetrics.ts), in the same
 // order, with the same refusals before any write and the same "no write when nothing changes", and each
 // call goes through the recorder, so scenarios see the calls and fault injection reaches them.
-import { ROLLOUT_OWNER_TAG, sameTargetWeights } from '#adapters/aws/albRouter';
+import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG, sameTargetWeights } from '#adapters/aws/albRouter';
 import { MAX_QUERIES_PER_CALL } from '#adapters/aws/cloudWatchMetrics';
 import {
   type RouteRef,
   type RouteState,
+  requestMarkOf,
   routeKey,
   sameWeights,
   targetsProblem,
@@ -28,7 +29,7 @@ import { MESH_ROUTE_FIELDS } from '#local/twin/traffic';
 import type { MetricsSource, TrafficRouter } from '#ports';
 import { InvalidInputError, RouteNotFoundError, WeightOutOfRangeError } from '#runtime/errors';
 
-export { ROLLOUT_OWNER_TAG };
+export { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG };
 
 type MeshRoute = Extract<RouteRef, { router: 'appmesh' }>;
 type AlbRoute = Extract<RouteRef, { router: 'alb' }>;
@@ -74,9 +75,14 @@ function appMeshRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter 
       const { data, targets } = describe(mesh);
       call('ListTagsForResource', data.metadata.arn, false);
       const tags = meshNotFound(mesh, () => traffic.listTagsForResource(data.metadata.arn));
-      const owner = tags.find((t) => t.key === ROLLOUT_OWNER_TAG)?.value;
-      const state: RouteState = { weights: weightsOf(mesh, targets), targets };
-      return owner === undefined ? state : { ...state, owner };
+      return {
+        weights: weightsOf(mesh, targets),
+        targets,
+        ...marks(
+          tags.find((t) => t.key === ROLLOUT_OWNER_TAG)?.value,
+          tags.find((t) => t.key === ROLLOUT_REQUEST_TAG)?.value,
+        ),
+      };
     },
 
     async setWeights(route, weights) {
@@ -111,13 +117,34 @@ function appMeshRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter 
       const { arn } = describe(mesh).data.metadata;
       if (owner === null) {
         call('UntagResource', arn, true);
-        meshNotFound(mesh, () => traffic.untagResource(arn, [ROLLOUT_OWNER_TAG]));
+        meshNotFound(mesh, () => traffic.untagResource(arn, [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG]));
       } else {
         call('TagResource', arn, true);
         meshNotFound(mesh, () => traffic.tagResource(arn, [{ key: ROLLOUT_OWNER_TAG, value: owner }]));
       }
     },
+
+    async setRequest(route, request) {
+      const mesh = meshRoute(route);
+      const { arn } = describe(mesh).data.metadata;
+      if (request === null) {
+        call('UntagResource', arn, true);
+        meshNotFound(mesh, () => traffic.untagResource(arn, [ROLLOUT_REQUEST_TAG]));
+      } else {
+        call('TagResource', arn, true);
+        meshNotFound(mesh, () => traffic.tagResource(arn, [{ key: ROLLOUT_REQUEST_TAG, value: request }]));
+      }
+    },
   };
+}
+
+/** The owner and request marks as a route state carries them: absent when the route has none. */
+function marks(
+  owner: string | undefined,
+  request: string | undefined,
+): Pick<RouteState, 'owner' | 'request'> {
+  const mark = requestMarkOf(request);
+  return { ...(owner !== undefined ? { owner } : {}), ...(mark ? { request: mark } : {}) };
 }
 
 function meshRoute(route: RouteRef): MeshRoute {
@@ -187,9 +214,14 @@ function albRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter {
       const arn = alb.ruleArn ?? alb.listenerArn;
       call('DescribeTags', arn, false);
       const tags = albNotFound(alb, () => traffic.describeTags([arn]))[0]?.Tags ?? [];
-      const owner = tags.find((t) => t.Key === ROLLOUT_OWNER_TAG)?.Value;
-      const state: RouteState = { weights: weightsOf(alb, targets), targets };
-      return owner === undefined ? state : { ...state, owner };
+      return {
+        weights: weightsOf(alb, targets),
+        targets,
+        ...marks(
+          tags.find((t) => t.Key === ROLLOUT_OWNER_TAG)?.Value,
+          tags.find((t) => t.Key === ROLLOUT_REQUEST_TAG)?.Value,
+        ),
+      };
     },
 
     async setWeights(route, weights) {
@@ -225,10 +257,22 @@ function albRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter {
       const arn = alb.ruleArn ?? alb.listenerArn;
       if (owner === null) {
         call('RemoveTags', arn, true);
-        albNotFound(alb, () => traffic.removeTags([arn], [ROLLOUT_OWNER_TAG]));
+        albNotFound(alb, () => traffic.removeTags([arn], [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG]));
       } else {
         call('AddTags', arn, true);
         albNotFound(alb, () => traffic.addTags([arn], [{ Key: ROLLOUT_OWNER_TAG, Value: owner }]));
+      }
+    },
+
+    async setRequest(route, request) {
+      const alb = albRoute(route);
+      const arn = alb.ruleArn ?? alb.listenerArn;
+      if (request === null) {
+        call('RemoveTags', arn, true);
+        albNotFound(alb, () => traffic.removeTags([arn], [ROLLOUT_REQUEST_TAG]));
+      } else {
+        call('AddTags', arn, true);
+        albNotFound(alb, () => traffic.addTags([arn], [{ Key: ROLLOUT_REQUEST_TAG, Value: request }]));
       }
     },
   };

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LifecyclePorts, LifecycleSettings } from '#app/instanceLifecycle';
+import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
 import { recheckMessage } from '#events/recheck';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
@@ -28,6 +29,7 @@ import {
 } from '#local/twin/delivery';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
+import { twinActionHistory, twinIdempotencyStore, twinServiceOperations } from '#local/twin/opsPorts';
 import { Faults, recordedCalls, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
 import { twinMetrics, twinRolloutRouters } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
@@ -54,7 +56,8 @@ export class Twin {
   readonly world: World;
   readonly faults: Faults;
   readonly timeline: Timeline;
-  readonly journal: JournalEntry[] = [];
+  /** Every action any reflex (or the ops API) recorded, with its virtual time. */
+  readonly journal: (JournalEntry & { at: Date })[] = [];
   readonly recorders: TwinRecorders;
   readonly ports: RecyclerPorts;
   readonly bus: TwinEventBus;
@@ -73,6 +76,8 @@ export class Twin {
   readonly traffic: TwinTraffic;
   readonly rolloutPorts: RolloutPorts;
   readonly rolloutSafetyNet: TwinAsyncFunction;
+  /** What the ops API sees and steers, over this twin. */
+  readonly opsPorts: OpsPorts;
   /** Functions whose runtime dies on every invocation until then (a scenario's crashFunction). */
   readonly crashUntil = new Map<string, Date>();
   readonly invocations = { total: 0, failedRecords: 0 };
@@ -214,6 +219,29 @@ export class Twin {
       rolloutWiring.retryAttempts,
       delivery,
     );
+    const opsCall = recordedCalls(this.world, this.faults);
+    this.opsPorts = {
+      rollouts: this.rolloutPorts,
+      journal: this.recorders.journal,
+      workflows: {
+        start: async (workflow, name, input) => {
+          opsCall('StartExecution', `${workflow} ${name}`, true);
+          const machine = workflow === 'rollout' ? rolloutWiring.twinStateMachineName : workflow;
+          try {
+            const { executionArn } = this.stepFunctions.startExecution(machine, { name, input });
+            return { started: true, runId: executionArn };
+          } catch (error) {
+            if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
+            return { started: false, runId: `${machine}:${name}` };
+          }
+        },
+      },
+      services: this.ports.services,
+      serviceOperations: twinServiceOperations(this.world, opsCall),
+      instances: this.lifecyclePorts.instances,
+      actions: twinActionHistory(() => this.journal, this.scheduler),
+      idempotency: twinIdempotencyStore(this.scheduler),
+    };
     const alarmDeps = () => ({
       ports: this.alarmPorts,
       settings: this.alarmSettings,
@@ -348,14 +376,48 @@ export class Twin {
           call('StopExecution', name, true);
           if (known(name)) this.stepFunctions.stopExecution(arnOf(name), 'Aborted', cause);
         },
+        describe: async (_workflow, name) => {
+          call('DescribeExecution', name, false);
+          if (!known(name)) return undefined;
+          const run = this.stepFunctions.describeExecution(arnOf(name));
+          call('GetExecutionHistory', name, false);
+          const exited = this.stepFunctions
+            .getExecutionHistory(arnOf(name))
+            .filter((e) => e.type === 'StateExited' && e.output !== undefined)
+            .at(-1);
+          return {
+            name,
+            status: run.status,
+            startDate: run.startDate,
+            ...(run.stopDate ? { stopDate: run.stopDate } : {}),
+            input: JSON.parse(run.input),
+            ...(run.error ? { error: run.error } : {}),
+            ...(run.cause ? { cause: run.cause } : {}),
+            ...(exited?.output ? { latest: JSON.parse(exited.output) } : {}),
+          };
+        },
+        list: async (_workflow, limit) => {
+          call('ListExecutions', machine, false);
+          return this.stepFunctions
+            .listExecutions(machine)
+            .slice(0, limit)
+            .map((e) => ({
+              name: e.name,
+              status: e.status,
+              startDate: e.startDate,
+              ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+            }));
+        },
         answerGate: async (_workflow, name, answer) => {
           call('GetExecutionHistory', name, false);
           if (!known(name)) return false;
           const [token] = this.stepFunctions.openTaskTokens(arnOf(name));
           if (!token) return false;
-          if ('resume' in answer) {
+          if ('resume' in answer || 'promote' in answer) {
             call('SendTaskSuccess', name, true);
-            this.stepFunctions.sendTaskSuccess(token, { decision: 'resume' });
+            this.stepFunctions.sendTaskSuccess(token, {
+              decision: 'promote' in answer ? 'promote' : 'resume',
+            });
           } else {
             call('SendTaskFailure', name, true);
             this.stepFunctions.sendTaskFailure(token, 'RolloutAborted', answer.abort);
@@ -391,7 +453,7 @@ export class Twin {
   }
 
   private recordJournal(entry: JournalEntry): void {
-    this.journal.push(entry);
+    this.journal.push({ ...entry, at: this.scheduler.now() });
     const kind = entry.outcome === 'held' ? 'decision' : 'action';
     const target = shortArn(entry.target);
     this.timeline.add(kind, `${entry.action} ${target}: ${entry.reason} [${entry.outcome}]`, { ...entry });

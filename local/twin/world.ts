@@ -414,15 +414,18 @@ export class World {
   updateService(
     cluster: string,
     name: string,
-    change: { taskDefinitionArn?: string; desiredCount?: number },
+    change: { taskDefinitionArn?: string; desiredCount?: number; forceNewDeployment?: boolean },
   ): void {
     const service = this.service(cluster, name);
     if (!service)
       throw Object.assign(new Error(`service ${name} not found`), { name: 'ServiceNotFoundException' });
     if (change.desiredCount !== undefined) service.desiredCount = change.desiredCount;
     const current = service.deployments.find((d) => d.status === 'PRIMARY')!;
-    if (change.taskDefinitionArn && change.taskDefinitionArn !== current.taskDefinitionArn) {
-      const td = this.taskDefinition(change.taskDefinitionArn);
+    const target =
+      change.taskDefinitionArn ?? (change.forceNewDeployment ? current.taskDefinitionArn : undefined);
+    // A forced deployment replaces every task with the same revision, rolling, like a new revision would.
+    if (target && (target !== current.taskDefinitionArn || change.forceNewDeployment)) {
+      const td = this.taskDefinition(target);
       const now = this.clock.now();
       for (const d of service.deployments) d.status = 'ACTIVE';
       service.deployments.unshift({
@@ -763,7 +766,9 @@ export class World {
       this.markStopped(task, { stopCode: 'TaskFailedToStart', reason: task.containerReason });
       return;
     }
-    this.markRunning(task, { silent: false });
+    // A task of the initial world runs already (marked silently when the world was built): registering it
+    // again would list it twice in its target groups.
+    if (task.lastStatus !== 'RUNNING') this.markRunning(task, { silent: false });
     const { crashAfterSeconds, completeAfterSeconds, exitCode, oom } = task.behaviour;
     if (crashAfterSeconds !== undefined) {
       this.clock.after(crashAfterSeconds, `crash ${task.id}`, () =>

@@ -29,6 +29,7 @@ const targetGroup = (name: string) => `${ELB}:targetgroup/${name}/73e2d6bc24d8a0
 const STABLE = targetGroup('web-v1');
 const CANARY = targetGroup('web-v2');
 const OWNER_TAG = 'ecs-reflex:rollout';
+const REQUEST_TAG = 'ecs-reflex:request';
 
 const RULE_ROUTE: RouteRef = {
   router: 'alb',
@@ -152,6 +153,36 @@ describe('read', () => {
       { ResourceArns: [RULE_ARN] },
     ]);
     expect(elbv2).not.toHaveReceivedCommand(DescribeListenersCommand);
+  });
+
+  it("reads a person's request next to the owner, from the same DescribeTags", async () => {
+    // Prepare
+    elbv2.on(DescribeRulesCommand).resolves(describedRule());
+    const tags = ownerTags(RULE_ARN, 'web-rollout-42');
+    tags.TagDescriptions[0]!.Tags.push({ Key: REQUEST_TAG, Value: 'pause' });
+    elbv2.on(DescribeTagsCommand).resolves(tags);
+
+    // Act
+    const state = await router.read(RULE_ROUTE);
+
+    // Assess
+    expect(state).toMatchObject({ owner: 'web-rollout-42', request: 'pause' });
+    expect(elbv2).toHaveReceivedCommandTimes(DescribeTagsCommand, 1);
+  });
+
+  it('ignores a request tag whose value is no request', async () => {
+    // Prepare
+    elbv2.on(DescribeRulesCommand).resolves(describedRule());
+    const tags = ownerTags(RULE_ARN, 'web-rollout-42');
+    tags.TagDescriptions[0]!.Tags.push({ Key: REQUEST_TAG, Value: 'hurry-up' });
+    elbv2.on(DescribeTagsCommand).resolves(tags);
+
+    // Act
+    const state = await router.read(RULE_ROUTE);
+
+    // Assess
+    expect(state).not.toHaveProperty('request');
+    expect(state.owner).toBe('web-rollout-42');
   });
 
   it('reads the default action of a listener, and its owner from the listener', async () => {
@@ -485,7 +516,7 @@ describe('setOwner', () => {
     ]);
   });
 
-  it('clears the mark by removing the tag', async () => {
+  it('clears the mark by removing the tag, and any request with it, in one call', async () => {
     // Prepare
     elbv2.on(RemoveTagsCommand).resolves({});
 
@@ -494,7 +525,7 @@ describe('setOwner', () => {
 
     // Assess
     expect(elbv2.commandCalls(RemoveTagsCommand).map((call) => call.args[0].input)).toEqual([
-      { ResourceArns: [RULE_ARN], TagKeys: [OWNER_TAG] },
+      { ResourceArns: [RULE_ARN], TagKeys: [OWNER_TAG, REQUEST_TAG] },
     ]);
     expect(elbv2).not.toHaveReceivedCommand(AddTagsCommand);
   });
@@ -507,6 +538,62 @@ describe('setOwner', () => {
 
     // Act
     const marking = router.setOwner(RULE_ROUTE, 'web-rollout-42');
+
+    // Assess
+    await expect(marking).rejects.toBeInstanceOf(RouteNotFoundError);
+  });
+});
+
+describe('setRequest', () => {
+  it("tags the rule with a person's request", async () => {
+    // Prepare
+    elbv2.on(AddTagsCommand).resolves({});
+
+    // Act
+    await router.setRequest(RULE_ROUTE, 'promote');
+
+    // Assess
+    expect(elbv2.commandCalls(AddTagsCommand).map((call) => call.args[0].input)).toEqual([
+      { ResourceArns: [RULE_ARN], Tags: [{ Key: REQUEST_TAG, Value: 'promote' }] },
+    ]);
+    expect(elbv2).not.toHaveReceivedCommand(DescribeRulesCommand);
+  });
+
+  it('marks the listener for its default action', async () => {
+    // Prepare
+    elbv2.on(AddTagsCommand).resolves({});
+
+    // Act
+    await router.setRequest(DEFAULT_ROUTE, 'pause');
+
+    // Assess
+    expect(elbv2.commandCalls(AddTagsCommand).map((call) => call.args[0].input)).toEqual([
+      { ResourceArns: [LISTENER_ARN], Tags: [{ Key: REQUEST_TAG, Value: 'pause' }] },
+    ]);
+  });
+
+  it('clears the request alone, leaving the owner', async () => {
+    // Prepare
+    elbv2.on(RemoveTagsCommand).resolves({});
+
+    // Act
+    await router.setRequest(RULE_ROUTE, null);
+
+    // Assess
+    expect(elbv2.commandCalls(RemoveTagsCommand).map((call) => call.args[0].input)).toEqual([
+      { ResourceArns: [RULE_ARN], TagKeys: [REQUEST_TAG] },
+    ]);
+    expect(elbv2).not.toHaveReceivedCommand(AddTagsCommand);
+  });
+
+  it('throws RouteNotFoundError for a listener ELB does not know', async () => {
+    // Prepare
+    elbv2
+      .on(AddTagsCommand)
+      .rejects(new ListenerNotFoundException({ message: 'One or more listeners not found', $metadata: {} }));
+
+    // Act
+    const marking = router.setRequest(DEFAULT_ROUTE, 'pause');
 
     // Assess
     await expect(marking).rejects.toBeInstanceOf(RouteNotFoundError);

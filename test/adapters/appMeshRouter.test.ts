@@ -21,6 +21,7 @@ const router = appMeshRouter(appMesh as unknown as AppMeshClient, { warn: () => 
 
 const ROUTE_ARN = 'arn:aws:appmesh:eu-west-1:111122223333:mesh/shop/virtualRouter/web-router/route/web';
 const OWNER_TAG = 'ecs-reflex:rollout';
+const REQUEST_TAG = 'ecs-reflex:request';
 
 const ROUTE: RouteRef = {
   router: 'appmesh',
@@ -184,6 +185,41 @@ describe('read', () => {
       virtualRouterName: 'web-router',
       routeName: 'web',
     });
+  });
+
+  it("reads a person's request next to the owner, from the same ListTagsForResource", async () => {
+    // Prepare
+    appMesh.on(DescribeRouteCommand).resolves(described());
+    appMesh.on(ListTagsForResourceCommand).resolves({
+      tags: [
+        { key: OWNER_TAG, value: 'web-rollout-42' },
+        { key: REQUEST_TAG, value: 'promote' },
+      ],
+    });
+
+    // Act
+    const state = await router.read(ROUTE);
+
+    // Assess
+    expect(state).toMatchObject({ owner: 'web-rollout-42', request: 'promote' });
+    expect(appMesh).toHaveReceivedCommandTimes(ListTagsForResourceCommand, 1);
+  });
+
+  it('finds the request on a later page, and stops paging once it has both marks', async () => {
+    // Prepare
+    appMesh.on(DescribeRouteCommand).resolves(described());
+    appMesh
+      .on(ListTagsForResourceCommand)
+      .resolvesOnce({ tags: [{ key: OWNER_TAG, value: 'web-rollout-43' }], nextToken: 'page-2' })
+      .resolvesOnce({ tags: [{ key: REQUEST_TAG, value: 'pause' }], nextToken: 'page-3' })
+      .resolvesOnce({ tags: [{ key: 'team', value: 'shop' }] });
+
+    // Act
+    const state = await router.read(ROUTE);
+
+    // Assess
+    expect(state).toMatchObject({ owner: 'web-rollout-43', request: 'pause' });
+    expect(appMesh).toHaveReceivedCommandTimes(ListTagsForResourceCommand, 2);
   });
 
   it('finds the owner tag on a later page of tags', async () => {
@@ -471,7 +507,7 @@ describe('setOwner', () => {
     expect(appMesh).not.toHaveReceivedCommand(UntagResourceCommand);
   });
 
-  it('clears the mark by removing the tag', async () => {
+  it('clears the mark by removing the tag, and any request with it, in one call', async () => {
     // Prepare
     appMesh.on(DescribeRouteCommand).resolves(described());
     appMesh.on(UntagResourceCommand).resolves({});
@@ -481,7 +517,7 @@ describe('setOwner', () => {
 
     // Assess
     expect(appMesh.commandCalls(UntagResourceCommand).map((call) => call.args[0].input)).toEqual([
-      { resourceArn: ROUTE_ARN, tagKeys: [OWNER_TAG] },
+      { resourceArn: ROUTE_ARN, tagKeys: [OWNER_TAG, REQUEST_TAG] },
     ]);
     expect(appMesh).not.toHaveReceivedCommand(TagResourceCommand);
   });
@@ -494,6 +530,52 @@ describe('setOwner', () => {
 
     // Act
     const marking = router.setOwner(ROUTE, 'web-rollout-42');
+
+    // Assess
+    await expect(marking).rejects.toBeInstanceOf(RouteNotFoundError);
+    expect(appMesh).not.toHaveReceivedCommand(TagResourceCommand);
+  });
+});
+
+describe('setRequest', () => {
+  it("tags the route with a person's request, by the ARN the route has", async () => {
+    // Prepare
+    appMesh.on(DescribeRouteCommand).resolves(described());
+    appMesh.on(TagResourceCommand).resolves({});
+
+    // Act
+    await router.setRequest(ROUTE, 'pause');
+
+    // Assess
+    expect(appMesh.commandCalls(TagResourceCommand).map((call) => call.args[0].input)).toEqual([
+      { resourceArn: ROUTE_ARN, tags: [{ key: REQUEST_TAG, value: 'pause' }] },
+    ]);
+    expect(appMesh).not.toHaveReceivedCommand(UntagResourceCommand);
+  });
+
+  it('clears the request alone, leaving the owner', async () => {
+    // Prepare
+    appMesh.on(DescribeRouteCommand).resolves(described());
+    appMesh.on(UntagResourceCommand).resolves({});
+
+    // Act
+    await router.setRequest(ROUTE, null);
+
+    // Assess
+    expect(appMesh.commandCalls(UntagResourceCommand).map((call) => call.args[0].input)).toEqual([
+      { resourceArn: ROUTE_ARN, tagKeys: [REQUEST_TAG] },
+    ]);
+    expect(appMesh).not.toHaveReceivedCommand(TagResourceCommand);
+  });
+
+  it('throws RouteNotFoundError for a missing route, before tagging anything', async () => {
+    // Prepare
+    appMesh
+      .on(DescribeRouteCommand)
+      .rejects(new NotFoundException({ message: 'Route not found: web', $metadata: {} }));
+
+    // Act
+    const marking = router.setRequest(ROUTE, 'promote');
 
     // Assess
     await expect(marking).rejects.toBeInstanceOf(RouteNotFoundError);

@@ -116,7 +116,26 @@ describe('gates', () => {
       executionArn: RUN_ARN,
       reverseOrder: true,
     });
-    expect(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.taskToken).toBe('tok-2');
+    expect(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input).toEqual({
+      taskToken: 'tok-2',
+      output: '{"decision":"resume"}',
+    });
+  });
+
+  it('promotes from the gate: the same token, with the promote decision the workflow branches on', async () => {
+    // Prepare
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [scheduled('tok-3')] as never });
+    sfn.on(SendTaskSuccessCommand).resolves({});
+
+    // Act
+    const answered = await runs.answerGate('rollout', 'web-1', { promote: true });
+
+    // Assess
+    expect(answered).toBe(true);
+    expect(sfn.commandCalls(SendTaskSuccessCommand).map((call) => call.args[0].input)).toEqual([
+      { taskToken: 'tok-3', output: '{"decision":"promote"}' },
+    ]);
+    expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
   });
 
   it('aborts a gate with RolloutAborted and the cause', async () => {
@@ -152,5 +171,138 @@ describe('gates', () => {
     // Assess
     expect([ended, closed]).toEqual([false, false]);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+  });
+});
+
+describe('describe and list', () => {
+  const ROLLOUTS = 'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-prod-rollout';
+  const runs = new SfnWorkflowRuns(sfn as unknown as SFNClient, { rollout: ROLLOUTS });
+  const RUN_ARN = 'arn:aws:states:eu-west-1:111122223333:execution:ecs-reflex-prod-rollout:web-1';
+  const STARTED = new Date('2026-11-02T09:00:00.000Z');
+  const STOPPED = new Date('2026-11-02T09:40:00.000Z');
+  const exited = (name: string, output: string) => ({
+    type: 'TaskStateExited',
+    stateExitedEventDetails: { name, output },
+  });
+
+  it('describes a run with its input and the output of its newest finished step', async () => {
+    // Prepare
+    sfn.on(DescribeExecutionCommand, { executionArn: RUN_ARN }).resolves({
+      executionArn: RUN_ARN,
+      status: 'RUNNING',
+      startDate: STARTED,
+      input: '{"rollout":{"service":"web"}}',
+    } as never);
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { type: 'TaskScheduled' },
+        exited('Bake', '{"state":{"step":3}}'),
+        exited('Shift', '{"state":{"step":2}}'),
+      ] as never,
+    });
+
+    // Act
+    const run = await runs.describe('rollout', 'web-1');
+
+    // Assess
+    expect(run).toEqual({
+      name: 'web-1',
+      status: 'RUNNING',
+      startDate: STARTED,
+      input: { rollout: { service: 'web' } },
+      latest: { state: { step: 3 } },
+    });
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)[0]!.args[0].input).toEqual({
+      executionArn: RUN_ARN,
+      reverseOrder: true,
+      maxResults: 100,
+    });
+  });
+
+  it('describes an ended run with its stop date, error and cause, and no step output when none finished', async () => {
+    // Prepare
+    sfn.on(DescribeExecutionCommand).resolves({
+      status: 'FAILED',
+      startDate: STARTED,
+      stopDate: STOPPED,
+      input: '{}',
+      error: 'RolloutAborted',
+      cause: 'aborted by alice',
+    } as never);
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: [{ type: 'ExecutionFailed' }] as never });
+
+    // Act
+    const run = await runs.describe('rollout', 'web-1');
+
+    // Assess
+    expect(run).toEqual({
+      name: 'web-1',
+      status: 'FAILED',
+      startDate: STARTED,
+      stopDate: STOPPED,
+      input: {},
+      error: 'RolloutAborted',
+      cause: 'aborted by alice',
+    });
+  });
+
+  it('describes a run that does not exist as undefined, without reading a history', async () => {
+    // Prepare
+    sfn
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+
+    // Act
+    const run = await runs.describe('rollout', 'gone');
+
+    // Assess
+    expect(run).toBeUndefined();
+    expect(sfn.commandCalls(GetExecutionHistoryCommand)).toHaveLength(0);
+  });
+
+  it('lists runs of the workflow as Step Functions orders them (newest first), at most the limit', async () => {
+    // Prepare
+    sfn.on(ListExecutionsCommand).resolves({
+      executions: [
+        { name: 'web-3', status: 'RUNNING', startDate: STOPPED },
+        { name: 'web-2', status: 'ABORTED', startDate: STARTED, stopDate: STOPPED },
+        { name: 'web-1', status: 'SUCCEEDED', startDate: STARTED, stopDate: STARTED },
+      ] as never,
+    });
+
+    // Act
+    const listed = await runs.list('rollout', 2);
+
+    // Assess
+    expect(listed).toEqual([
+      { name: 'web-3', status: 'RUNNING', startDate: STOPPED },
+      { name: 'web-2', status: 'ABORTED', startDate: STARTED, stopDate: STOPPED },
+    ]);
+    expect(sfn.commandCalls(ListExecutionsCommand)[0]!.args[0].input).toEqual({
+      stateMachineArn: ROLLOUTS,
+      maxResults: 2,
+    });
+  });
+
+  it('asks for at most 1000 runs, the most one ListExecutions page holds', async () => {
+    // Prepare
+    sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+
+    // Act
+    const listed = await runs.list('rollout', 5000);
+
+    // Assess
+    expect(listed).toEqual([]);
+    expect(sfn.commandCalls(ListExecutionsCommand)[0]!.args[0].input.maxResults).toBe(1000);
+  });
+
+  it('refuses a workflow it has no state machine for', async () => {
+    // Act
+    const describing = runs.describe('nope', 'web-1');
+    const listing = runs.list('nope', 10);
+
+    // Assess
+    await expect(describing).rejects.toMatchObject({ name: 'UnknownWorkflow' });
+    await expect(listing).rejects.toMatchObject({ name: 'UnknownWorkflow' });
   });
 });

@@ -4,15 +4,19 @@ import fc from 'fast-check';
 import {
   abortGuardedRollouts,
   analyseCanary,
+  pauseRollout,
   prepareRollout,
   promoteCanary,
+  promoteRollout,
   type RolloutState,
+  resumeRollout,
   rollBack,
   shiftTraffic,
   verifyTraffic,
 } from '#app/rollout';
 import {
   ALL_STABLE,
+  type RolloutRequest,
   type RouteRef,
   type RouteState,
   targetsProblem,
@@ -22,7 +26,7 @@ import {
   withWeights,
 } from '#domain/rolloutRoutes';
 import { type RolloutSpecInput, RolloutSpecSchema } from '#events/rollout';
-import type { JournalEntry, RolloutPorts, TrafficRouter } from '#ports';
+import type { GateAnswer, JournalEntry, RolloutPorts, TrafficRouter } from '#ports';
 import { RouteBusyError, WeightOutOfRangeError } from '#runtime/errors';
 import { MESH_ROUTE } from '../support/rollouts';
 
@@ -49,14 +53,23 @@ const REQUEST: RolloutSpecInput = {
 function world() {
   let targets: WeightedTarget[] = [{ id: 'web-v1', weight: 100 }];
   let owner: string | undefined;
+  let request: RolloutRequest | undefined;
   let now = new Date('2026-12-01T10:00:00Z');
   const writes: WeightedTarget[][] = [];
   const journal: JournalEntry[] = [];
   const metrics: Record<string, number | undefined> = {};
   const running = new Map<string, unknown>();
   const alarms: Record<string, 'OK' | 'ALARM'> = {};
+  /** Runs waiting at a gate, and the answers the gates got. */
+  const atGate = new Set<string>();
+  const answers: [string, GateAnswer][] = [];
   const router: TrafficRouter = {
-    read: async (route): Promise<RouteState> => ({ weights: weightsOf(route, targets), targets, owner }),
+    read: async (route): Promise<RouteState> => ({
+      weights: weightsOf(route, targets),
+      targets,
+      ...(owner ? { owner } : {}),
+      ...(request ? { request } : {}),
+    }),
     setWeights: async (route, weights) => {
       const next = withWeights(route, targets, weights);
       const problem = weightsProblem(weights) ?? targetsProblem(route.router, next);
@@ -70,6 +83,10 @@ function world() {
     },
     setOwner: async (_route, next) => {
       owner = next ?? undefined;
+      if (next === null) request = undefined;
+    },
+    setRequest: async (_route, next) => {
+      request = next ?? undefined;
     },
   };
   const ports: RolloutPorts = {
@@ -87,7 +104,23 @@ function world() {
       status: async (_w, name) => (running.has(name) ? 'running' : 'ended'),
       running: async () => [...running].map(([name, input]) => ({ name, input })),
       stop: async (_w, name) => void running.delete(name),
-      answerGate: async () => false,
+      answerGate: async (_w, name, answer) => {
+        if (!atGate.delete(name)) return false;
+        answers.push([name, answer]);
+        return true;
+      },
+      // As the execution shows it: at a gate, the latest state it finished leads to the gate.
+      describe: async (_w, name) =>
+        running.has(name)
+          ? {
+              name,
+              status: 'RUNNING' as const,
+              startDate: now,
+              input: running.get(name),
+              latest: { state: { next: atGate.has(name) ? 'gate' : 'bake' } },
+            }
+          : undefined,
+      list: async () => [],
     },
     notifier: { notify: async () => undefined },
     clock: { now: () => now },
@@ -100,8 +133,11 @@ function world() {
     metrics,
     running,
     alarms,
+    atGate,
+    answers,
     canary: () => weightsOf(ROUTE, targets).canary,
     owner: () => owner,
+    request: () => request,
     handEdit: (canary: number) => {
       targets = withWeights(ROUTE, targets, { stable: 100 - canary, canary });
     },
@@ -249,5 +285,185 @@ describe('a rollout, step by step', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('a person pauses, resumes and promotes a rollout', () => {
+  const requestOf = (input: unknown) => RolloutSpecSchema.parse((input as { rollout: unknown }).rollout);
+
+  /** A rollout through its first step (10 %), analysed good: its next step would shift to 50 %. */
+  async function afterFirstStep() {
+    const w = world();
+    Object.assign(w.metrics, healthy);
+    w.running.set('web-1', { rollout: REQUEST });
+    let state = await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    w.pass(5);
+    state = await analyseCanary(state, w.ports);
+    return { w, state };
+  }
+
+  it('pauses at the next step: to a gate at the weights it holds, the mark cleared, then on after resuming', async () => {
+    // Prepare
+    const { w, state } = await afterFirstStep();
+    expect(state.next).toBe('shift');
+
+    // Act
+    const asked = await pauseRollout('web-1', w.ports, requestOf);
+    const paused = await shiftTraffic(state, w.ports);
+    const onGoing = await shiftTraffic(paused, w.ports);
+
+    // Assess
+    expect(asked).toBe('pause-requested');
+    expect(paused).toMatchObject({ next: 'gate', afterGate: 'shift', reason: 'paused by a person' });
+    expect(w.journal.filter((e) => e.action === 'pause-rollout')).toEqual([
+      expect.objectContaining({
+        outcome: 'held',
+        detail: { weights: { stable: 90, canary: 10 }, afterGate: 'shift' },
+      }),
+    ]);
+    expect(w.request()).toBeUndefined();
+    // Nothing moved while it waited; resumed (the Resumed choice leads back to ShiftTraffic), it goes on.
+    expect(w.writes.map((t) => t.map((x) => x.weight))).toEqual([
+      [90, 10],
+      [50, 50],
+    ]);
+    expect(onGoing.next).toBe('verify');
+  });
+
+  it('pauses before a promotion too: the gate then leads to the promotion, and nothing is written', async () => {
+    // Prepare
+    const w = world();
+    w.running.set('web-1', { rollout: REQUEST });
+    let state = await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    state = { ...state, next: 'promote' };
+    await pauseRollout('web-1', w.ports, requestOf);
+
+    // Act
+    state = await promoteCanary(state, w.ports);
+
+    // Assess
+    expect(state).toMatchObject({ next: 'gate', afterGate: 'promote', reason: 'paused by a person' });
+    expect(w.canary()).toBe(10);
+    expect(w.owner()).toBe('web-1');
+    expect(w.request()).toBeUndefined();
+  });
+
+  it('promotes at the next step when asked between steps, skipping the steps left', async () => {
+    // Prepare
+    const { w, state } = await afterFirstStep();
+
+    // Act
+    const asked = await promoteRollout('web-1', w.ports, requestOf);
+    const skipped = await shiftTraffic(state, w.ports);
+    const promoted = await promoteCanary(skipped, w.ports);
+
+    // Assess
+    expect(asked).toBe('promote-requested');
+    expect(skipped).toMatchObject({ next: 'promote', reason: 'promotion requested by a person' });
+    expect(w.journal.find((e) => e.action === 'skip-to-promotion')).toMatchObject({
+      outcome: 'done',
+      detail: { skipped: [50] },
+    });
+    expect(promoted.next).toBe('done');
+    expect(w.writes.map((t) => t.map((x) => x.weight))).toEqual([
+      [90, 10],
+      [0, 100],
+    ]);
+    expect({ owner: w.owner(), request: w.request() }).toEqual({ owner: undefined, request: undefined });
+  });
+
+  it('lets a hand edit win over a request: the hand edit is handled, the request waits', async () => {
+    // Prepare
+    const { w, state } = await afterFirstStep();
+    await promoteRollout('web-1', w.ports, requestOf);
+    w.handEdit(30);
+
+    // Act
+    const next = await shiftTraffic(state, w.ports);
+
+    // Assess
+    expect(next).toMatchObject({ next: 'gate', afterGate: 'shift' });
+    expect(w.journal.at(-1)).toMatchObject({ action: 'manual-weight-change' });
+    expect(w.request()).toBe('promote');
+    expect(w.canary()).toBe(30);
+  });
+
+  it('drops a pause the gate met already: the step right after a gate goes on', async () => {
+    // Prepare: asked to pause as the run went into a gate; the person resumed since.
+    const { w, state } = await afterFirstStep();
+    await pauseRollout('web-1', w.ports, requestOf);
+
+    // Act
+    const next = await shiftTraffic({ ...state, next: 'gate', afterGate: 'shift' }, w.ports);
+
+    // Assess
+    expect(next.next).toBe('verify');
+    expect(w.canary()).toBe(50);
+    expect(w.request()).toBeUndefined();
+    expect(w.journal.some((e) => e.action === 'pause-rollout')).toBe(false);
+  });
+
+  it('answers at the gate when the run waits at one: already paused, resumed, promoted', async () => {
+    // Prepare
+    const { w } = await afterFirstStep();
+    w.atGate.add('web-1');
+
+    // Act
+    const pause = await pauseRollout('web-1', w.ports, requestOf);
+    const resume = await resumeRollout('web-1', w.ports);
+    const resumeAgain = await resumeRollout('web-1', w.ports);
+    w.atGate.add('web-1');
+    const promote = await promoteRollout('web-1', w.ports, requestOf);
+
+    // Assess
+    expect([pause, resume, resumeAgain, promote]).toEqual([
+      'already-paused',
+      'resumed',
+      'not-waiting',
+      'promoting',
+    ]);
+    expect(w.answers).toEqual([
+      ['web-1', { resume: true }],
+      ['web-1', { promote: true }],
+    ]);
+    // No mark on the route: the gate had the answers.
+    expect(w.request()).toBeUndefined();
+  });
+
+  it('marks nothing for a run that is not running, or does not hold its route', async () => {
+    // Prepare
+    const w = world();
+    await prepareRollout(request, 'web-1', w.ports);
+    w.running.set('web-2', { rollout: REQUEST });
+
+    // Act
+    const results = [
+      await pauseRollout('web-9', w.ports, requestOf),
+      await promoteRollout('web-9', w.ports, requestOf),
+      // web-2 runs, but web-1 holds the route (web-2 is being refused it): web-1 must not be steered.
+      await pauseRollout('web-2', w.ports, requestOf),
+      await promoteRollout('web-2', w.ports, requestOf),
+    ];
+
+    // Assess
+    expect(results).toEqual(['not-running', 'not-running', 'not-running', 'not-running']);
+    expect(w.request()).toBeUndefined();
+  });
+
+  it('clears a request with the owner on rollback, and a request left for another run when claiming', async () => {
+    // Prepare
+    const { w, state } = await afterFirstStep();
+    await pauseRollout('web-1', w.ports, requestOf);
+
+    // Act
+    await rollBack({ ...state, reason: 'test' }, w.ports);
+    const afterRollback = { owner: w.owner(), request: w.request() };
+    await w.ports.routers.appmesh.setOwner(ROUTE, 'web-0');
+    await w.ports.routers.appmesh.setRequest(ROUTE, 'promote');
+    await prepareRollout(request, 'web-2', w.ports);
+
+    // Assess
+    expect(afterRollback).toEqual({ owner: undefined, request: undefined });
+    expect({ owner: w.owner(), request: w.request() }).toEqual({ owner: 'web-2', request: undefined });
   });
 });

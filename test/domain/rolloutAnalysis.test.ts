@@ -48,8 +48,10 @@ describe('metric queries', () => {
     expect(queries.map((q) => `${q.id} ${q.metricName} ${q.stat} ${q.dimensions.TargetGroup}`)).toEqual([
       'c0_requests_canary RequestCount Sum targetgroup/web-v2/6d0ecf831eec9f09',
       'c0_errors_canary HTTPCode_Target_5XX_Count Sum targetgroup/web-v2/6d0ecf831eec9f09',
+      'c0_refused_canary TargetConnectionErrorCount Sum targetgroup/web-v2/6d0ecf831eec9f09',
       'c0_requests_stable RequestCount Sum targetgroup/web-v1/73e2d6bc24d8a067',
       'c0_errors_stable HTTPCode_Target_5XX_Count Sum targetgroup/web-v1/73e2d6bc24d8a067',
+      'c0_refused_stable TargetConnectionErrorCount Sum targetgroup/web-v1/73e2d6bc24d8a067',
       'c1_requests_canary RequestCount Sum targetgroup/web-v2/6d0ecf831eec9f09',
       'c1_latency_canary TargetResponseTime p99 targetgroup/web-v2/6d0ecf831eec9f09',
       'c1_requests_stable RequestCount Sum targetgroup/web-v1/73e2d6bc24d8a067',
@@ -75,6 +77,34 @@ describe('assessing a check', () => {
       limit: 0.01,
       reason: 'canary errorRate 8.00 % above 1.00 %',
     });
+  });
+
+  it('counts the connections the canary refused (the load balancer answered 502) as errors', () => {
+    const outcome = assessCheck(errorRate, 0, seen({ c0_requests_canary: 1000, c0_refused_canary: 40 }));
+    expect(outcome).toMatchObject({ result: 'fail', canary: 0.04 });
+  });
+
+  it('reads Envoy metrics under the names the CloudWatch agent was configured with', () => {
+    const envoy: CheckSpec = {
+      name: 'envoy errors',
+      kind: 'errorRate',
+      source: {
+        kind: 'envoy',
+        namespace: 'ECS/ContainerInsights/Prometheus',
+        mesh: 'shop',
+        stableVirtualNode: 'web-v1',
+        canaryVirtualNode: 'web-v2',
+        names: { requests: 'envoy_cluster_upstream_rq_total', errors: 'envoy_cluster_upstream_rq_xx_5' },
+      },
+      minRequests: 1,
+      max: 0.01,
+    };
+    expect(metricQueries([envoy]).map((q) => `${q.namespace} ${q.metricName}`)).toEqual([
+      'ECS/ContainerInsights/Prometheus envoy_cluster_upstream_rq_total',
+      'ECS/ContainerInsights/Prometheus envoy_cluster_upstream_rq_xx_5',
+      'ECS/ContainerInsights/Prometheus envoy_cluster_upstream_rq_total',
+      'ECS/ContainerInsights/Prometheus envoy_cluster_upstream_rq_xx_5',
+    ]);
   });
 
   it('is inconclusive, not a pass, with too little traffic', () => {

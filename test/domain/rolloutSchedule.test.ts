@@ -12,7 +12,8 @@ import {
 import { gatesProblem, planSteps, type Schedule, scheduleProblem } from '#domain/rolloutSchedule';
 import { MESH_ROUTE } from '../support/rollouts';
 
-const bake = fc.integer({ min: 60, max: 3600 });
+// Up to 2,600 s a step keeps even a 99-step linear schedule within the 3-day total the workflow allows.
+const bake = fc.integer({ min: 60, max: 2600 });
 const schedules: fc.Arbitrary<Schedule> = fc.oneof(
   fc.record({
     kind: fc.constant('canary' as const),
@@ -21,7 +22,7 @@ const schedules: fc.Arbitrary<Schedule> = fc.oneof(
   }),
   fc
     .record({
-      stepWeight: fc.integer({ min: 1, max: 100 }),
+      stepWeight: fc.integer({ min: 1, max: 99 }),
       extra: fc.integer({ min: 0, max: 99 }),
       interval: bake,
     })
@@ -31,13 +32,19 @@ const schedules: fc.Arbitrary<Schedule> = fc.oneof(
       maxWeight: Math.min(100, stepWeight + extra),
       intervalSeconds: interval,
     })),
-  fc.uniqueArray(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 20 }).chain((weights) =>
-    bake.map((b) => ({
-      kind: 'weights' as const,
-      weights: [...weights].sort((a, z) => a - z),
-      bakeSeconds: b,
-    })),
-  ),
+  // At least one step below 100 (a lone 100 would be promotion without a canary step).
+  fc
+    .tuple(
+      fc.integer({ min: 1, max: 99 }),
+      fc.uniqueArray(fc.integer({ min: 1, max: 100 }), { maxLength: 19 }),
+    )
+    .chain(([first, more]) =>
+      bake.map((b) => ({
+        kind: 'weights' as const,
+        weights: [...new Set([first, ...more])].sort((a, z) => a - z),
+        bakeSeconds: b,
+      })),
+    ),
 );
 
 const MESH: RouteRef = MESH_ROUTE;
@@ -100,6 +107,18 @@ describe('schedules', () => {
     ],
     [{ kind: 'weights', weights: [], bakeSeconds: 60 }, 'weights must name at least one step'],
     [{ kind: 'weights', weights: [0, 50], bakeSeconds: 60 }, 'weights must be integers 1..100, not 0'],
+    [
+      { kind: 'weights', weights: [100], bakeSeconds: 60 },
+      'the schedule needs at least one step below 100 % before promotion',
+    ],
+    [
+      { kind: 'linear', stepWeight: 100, maxWeight: 100, intervalSeconds: 60 },
+      'the schedule needs at least one step below 100 % before promotion',
+    ],
+    [
+      { kind: 'linear', stepWeight: 1, maxWeight: 99, intervalSeconds: 86400 },
+      'the bakes add up to 8553600 s, more than 259200 s (the workflow would time out)',
+    ],
   ] as [Schedule, string][])('refuse %j: %s', (schedule, problem) => {
     expect(scheduleProblem(schedule)).toBe(problem);
   });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import ts from 'typescript';
-import { ROLLOUT_OWNER_TAG } from '#adapters/aws/albRouter';
+import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/albRouter';
 import {
   lifecycleWiring as lifecycle,
   alarmReactorWiring as reactor,
@@ -1278,6 +1278,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'alarms.describe',
         'clock.now',
         'metrics.query',
+        'routers.setRequest',
         'runs.status',
         'targets.targetHealth',
       ].sort(),
@@ -1299,6 +1300,15 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(safetyNet).not.toContain('elasticloadbalancing:AddTags');
     expect(step).toContain('appmesh:TagResource');
     expect(step).toContain('elasticloadbalancing:AddTags');
+    // The step only ever clears a person's request (setRequest(route, null)); marking one is the ops API's.
+    const stepClearsOnly = () => new Map([['request', null]]);
+    expect([...methodActions('appMeshRouter.ts', 'setRequest', stepClearsOnly)].sort()).toEqual([
+      'appmesh:DescribeRoute',
+      'appmesh:UntagResource',
+    ]);
+    expect([...methodActions('albRouter.ts', 'setRequest', stepClearsOnly)]).toEqual([
+      'elasticloadbalancing:RemoveTags',
+    ]);
     // The rollout code reads alarms with { withTags: false }: the adapter's tag read is not reached.
     expect(step).toContain('cloudwatch:DescribeAlarms');
     expect(step).not.toContain('cloudwatch:ListTagsForResource');
@@ -1508,18 +1518,21 @@ describe('serverless package (offline, no AWS credentials)', () => {
         for (const action of actions.filter((name) => name in rolloutScopes)) {
           expect({ sid, action, arns }).toEqual({ sid, action, arns: rolloutScopes[action] });
         }
-        // The owner tag of a route is the rollouts' one tag key: nothing else may be written or removed.
+        // The rollouts' tag keys on a route: the owner is written (claiming) and removed (releasing), and
+        // releasing removes a person's request with it, as clearing a request does. No rollout role writes a
+        // request (the ops API marks them), and nothing else may be written or removed.
         if (
           actions.some((action) =>
             /^(appmesh:(Tag|Untag)Resource|elasticloadbalancing:(Add|Remove)Tags)$/.test(action),
           )
         ) {
+          const removes = actions.some((action) => /(Untag|Remove)/.test(action));
           expect({
             sid,
             tagKeys: statement.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'],
           }).toEqual({
             sid,
-            tagKeys: [ROLLOUT_OWNER_TAG],
+            tagKeys: removes ? [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG] : [ROLLOUT_OWNER_TAG],
           });
         }
         if (actions.includes('sns:Publish')) {

@@ -4,6 +4,7 @@
 // Fail that changes nothing or that the safety net covers), the manual gate on a task token.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { rolloutWiring } from '#local/twin/wiring';
 
 type AslValidator = (
@@ -251,5 +252,49 @@ describe('rollout ASL definition', () => {
       (state.Choices ?? []).some((choice) => choice.Next === name),
     );
     expect(toGate.length).toBeGreaterThan(0);
+  });
+
+  it('goes from a gate answered with the promote decision to Promote, and a promote request from ShiftTraffic too', async () => {
+    const machine = definition();
+    /** The named Choice state alone, run on aws-local-stepfunctions: which state it goes to for an input. */
+    const choose = async (choice: string, input: Parameters<StateMachine['run']>[0]) => {
+      const ends = new Set(successors(machine.States[choice]!));
+      const alone = {
+        StartAt: choice,
+        States: {
+          [choice]: machine.States[choice],
+          ...Object.fromEntries([...ends].map((name) => [name, { Type: 'Pass', Result: name, End: true }])),
+        },
+      } as unknown as StateMachineDefinition;
+      return new StateMachine(alone).run(input).result;
+    };
+    const state = (next: string, afterGate?: string) => ({ next, ...(afterGate ? { afterGate } : {}) });
+
+    // The gate's answer (SendTaskSuccess output, at $.gate): promote goes to Promote, whatever came next.
+    expect(await choose('Resumed', { state: state('gate', 'shift'), gate: { decision: 'promote' } })).toBe(
+      'Promote',
+    );
+    expect(await choose('Resumed', { state: state('gate', 'shift'), gate: { decision: 'resume' } })).toBe(
+      'ShiftTraffic',
+    );
+    expect(await choose('Resumed', { state: state('gate', 'promote'), gate: { decision: 'resume' } })).toBe(
+      'Promote',
+    );
+    // An answer without a decision (sent by hand, say) resumes: a missing path would fail the Choice on AWS.
+    expect(await choose('Resumed', { state: state('gate', 'shift'), gate: {} })).toBe('ShiftTraffic');
+    const resumed = machine.States.Resumed as State & { Choices: Record<string, unknown>[] };
+    expect(resumed.Choices[0]).toEqual({
+      And: [
+        { Variable: '$.gate.decision', IsPresent: true },
+        { Variable: '$.gate.decision', StringEquals: 'promote' },
+      ],
+      Next: 'Promote',
+    });
+    // A promote request read by ShiftTraffic: straight to Promote, not to VerifyTraffic; a pause to the gate.
+    expect(await choose('Shifted?', { state: state('promote') })).toBe('Promote');
+    expect(await choose('Shifted?', { state: state('gate', 'shift') })).toBe('WaitForPerson');
+    expect(await choose('Shifted?', { state: state('verify') })).toBe('VerifyTraffic');
+    // A pause read by Promote: to the gate.
+    expect(await choose('Promoted?', { state: state('gate', 'promote') })).toBe('WaitForPerson');
   });
 });

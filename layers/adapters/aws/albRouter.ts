@@ -16,6 +16,7 @@ import {
 import {
   type RouteRef,
   type RouteState,
+  requestMarkOf,
   sameWeights,
   targetsProblem,
   type WeightedTarget,
@@ -29,6 +30,8 @@ import { InvalidInputError, RouteNotFoundError, WeightOutOfRangeError } from '#r
 
 /** The tag on a route (rule, listener, App Mesh route) naming the rollout that owns it; every router uses it. */
 export const ROLLOUT_OWNER_TAG = 'ecs-reflex:rollout';
+/** Next to it, a person's request (`pause`, `promote`) for that rollout's next step; every router uses it. */
+export const ROLLOUT_REQUEST_TAG = 'ecs-reflex:request';
 
 type AlbRoute = Extract<RouteRef, { router: 'alb' }>;
 
@@ -61,13 +64,16 @@ export function albRouter(client: Pick<ElasticLoadBalancingV2Client, 'send'>): T
     return { actions, forward, targets, viaListener };
   }
 
-  async function ownerOf(route: AlbRoute): Promise<string | undefined> {
+  /** The owner and request marks, in one DescribeTags. */
+  async function marksOf(route: AlbRoute): Promise<Pick<RouteState, 'owner' | 'request'>> {
     const arn = taggedArn(route);
     const output = await withRouteNotFound(route, () =>
       client.send(new DescribeTagsCommand({ ResourceArns: [arn] })),
     );
     const tags = output.TagDescriptions?.find((description) => description.ResourceArn === arn)?.Tags;
-    return tags?.find((tag) => tag.Key === ROLLOUT_OWNER_TAG)?.Value;
+    const owner = tags?.find((tag) => tag.Key === ROLLOUT_OWNER_TAG)?.Value;
+    const request = requestMarkOf(tags?.find((tag) => tag.Key === ROLLOUT_REQUEST_TAG)?.Value);
+    return { ...(owner !== undefined ? { owner } : {}), ...(request ? { request } : {}) };
   }
 
   async function write(route: AlbRoute, read: ForwardingActions, next: WeightedTarget[]): Promise<void> {
@@ -85,9 +91,7 @@ export function albRouter(client: Pick<ElasticLoadBalancingV2Client, 'send'>): T
     async read(route) {
       const alb = albRoute(route);
       const { targets } = await describe(alb);
-      const owner = await ownerOf(alb);
-      const state: RouteState = { weights: weightsOf(alb, targets), targets };
-      return owner === undefined ? state : { ...state, owner };
+      return { weights: weightsOf(alb, targets), targets, ...(await marksOf(alb)) };
     },
 
     async setWeights(route, weights) {
@@ -113,9 +117,29 @@ export function albRouter(client: Pick<ElasticLoadBalancingV2Client, 'send'>): T
       const arn = taggedArn(alb);
       await withRouteNotFound(alb, () =>
         owner === null
-          ? client.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: [ROLLOUT_OWNER_TAG] }))
+          ? client.send(
+              new RemoveTagsCommand({
+                ResourceArns: [arn],
+                TagKeys: [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG],
+              }),
+            )
           : client.send(
               new AddTagsCommand({ ResourceArns: [arn], Tags: [{ Key: ROLLOUT_OWNER_TAG, Value: owner }] }),
+            ),
+      );
+    },
+
+    async setRequest(route, request) {
+      const alb = albRoute(route);
+      const arn = taggedArn(alb);
+      await withRouteNotFound(alb, () =>
+        request === null
+          ? client.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: [ROLLOUT_REQUEST_TAG] }))
+          : client.send(
+              new AddTagsCommand({
+                ResourceArns: [arn],
+                Tags: [{ Key: ROLLOUT_REQUEST_TAG, Value: request }],
+              }),
             ),
       );
     },

@@ -13,10 +13,11 @@ import {
   UntagResourceCommand,
   UpdateRouteCommand,
 } from '@aws-sdk/client-app-mesh';
-import { ROLLOUT_OWNER_TAG, sameTargetWeights } from '#adapters/aws/albRouter';
+import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG, sameTargetWeights } from '#adapters/aws/albRouter';
 import {
   type RouteRef,
   type RouteState,
+  requestMarkOf,
   routeKey,
   sameWeights,
   targetsProblem,
@@ -92,7 +93,13 @@ export function appMeshRouter(
     return { data, spec, kind, weightedTargets, targets };
   }
 
-  async function ownerOf(route: MeshRoute, arn: string): Promise<string | undefined> {
+  /**
+   * The owner and request marks, from the same ListTagsForResource (one page: a route holds at most 50
+   * tags, a page 100; a later page is read only when there is one).
+   */
+  async function marksOf(route: MeshRoute, arn: string): Promise<Pick<RouteState, 'owner' | 'request'>> {
+    let owner: string | undefined;
+    let request: string | undefined;
     let nextToken: string | undefined;
     do {
       const output = await withRouteNotFound(route, () =>
@@ -100,11 +107,12 @@ export function appMeshRouter(
           new ListTagsForResourceCommand({ resourceArn: arn, ...(nextToken ? { nextToken } : {}) }),
         ),
       );
-      const tag = output.tags?.find((candidate) => candidate.key === ROLLOUT_OWNER_TAG);
-      if (tag) return tag.value;
-      nextToken = output.nextToken;
+      owner ??= output.tags?.find((candidate) => candidate.key === ROLLOUT_OWNER_TAG)?.value;
+      request ??= output.tags?.find((candidate) => candidate.key === ROLLOUT_REQUEST_TAG)?.value;
+      nextToken = owner !== undefined && request !== undefined ? undefined : output.nextToken;
     } while (nextToken);
-    return undefined;
+    const mark = requestMarkOf(request);
+    return { ...(owner !== undefined ? { owner } : {}), ...(mark ? { request: mark } : {}) };
   }
 
   async function write(route: MeshRoute, read: WeightedRoute, next: WeightedTarget[]): Promise<void> {
@@ -134,9 +142,8 @@ export function appMeshRouter(
       warnEndOfSupport();
       const { data, targets } = await describe(mesh);
       const arn = data.metadata?.arn;
-      const owner = arn ? await ownerOf(mesh, arn) : undefined;
-      const state: RouteState = { weights: weightsOf(mesh, targets), targets };
-      return owner === undefined ? state : { ...state, owner };
+      const marks = arn ? await marksOf(mesh, arn) : {};
+      return { weights: weightsOf(mesh, targets), targets, ...marks };
     },
 
     async setWeights(route, weights) {
@@ -167,9 +174,32 @@ export function appMeshRouter(
       if (!arn) throw new RouteNotFoundError(`App Mesh route ${routeKey(mesh)} has no ARN to tag`);
       await withRouteNotFound(mesh, () =>
         owner === null
-          ? client.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: [ROLLOUT_OWNER_TAG] }))
+          ? client.send(
+              new UntagResourceCommand({
+                resourceArn: arn,
+                tagKeys: [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG],
+              }),
+            )
           : client.send(
               new TagResourceCommand({ resourceArn: arn, tags: [{ key: ROLLOUT_OWNER_TAG, value: owner }] }),
+            ),
+      );
+    },
+
+    async setRequest(route, request) {
+      const mesh = meshRoute(route);
+      warnEndOfSupport();
+      const { data } = await describe(mesh);
+      const arn = data.metadata?.arn;
+      if (!arn) throw new RouteNotFoundError(`App Mesh route ${routeKey(mesh)} has no ARN to tag`);
+      await withRouteNotFound(mesh, () =>
+        request === null
+          ? client.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: [ROLLOUT_REQUEST_TAG] }))
+          : client.send(
+              new TagResourceCommand({
+                resourceArn: arn,
+                tags: [{ key: ROLLOUT_REQUEST_TAG, value: request }],
+              }),
             ),
       );
     },

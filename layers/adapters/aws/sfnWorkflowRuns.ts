@@ -3,6 +3,7 @@
 // starts runs, does not get these permissions.
 import {
   DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
   SendTaskFailureCommand,
@@ -11,7 +12,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { executionArn, UnknownWorkflow } from '#adapters/aws/sfnWorkflows';
-import type { WorkflowRuns } from '#ports';
+import type { GateAnswer, RunSummary, RunView, WorkflowRuns } from '#ports';
 
 export class SfnWorkflowRuns implements WorkflowRuns {
   constructor(
@@ -72,17 +73,16 @@ export class SfnWorkflowRuns implements WorkflowRuns {
    * The open gate's token is in the newest TaskScheduled event of the run's history (the callback state's
    * parameters carry `$$.Task.Token`). A token whose task has closed answers TaskTimedOut: nothing waits.
    */
-  async answerGate(
-    workflow: string,
-    name: string,
-    answer: { resume: true } | { abort: string },
-  ): Promise<boolean> {
+  async answerGate(workflow: string, name: string, answer: GateAnswer): Promise<boolean> {
     const token = await this.newestTaskToken(executionArn(this.machine(workflow), name));
     if (!token) return false;
     try {
-      if ('resume' in answer)
+      if ('resume' in answer || 'promote' in answer)
         await this.sfn.send(
-          new SendTaskSuccessCommand({ taskToken: token, output: '{"decision":"resume"}' }),
+          new SendTaskSuccessCommand({
+            taskToken: token,
+            output: JSON.stringify({ decision: 'promote' in answer ? 'promote' : 'resume' }),
+          }),
         );
       else
         await this.sfn.send(
@@ -118,6 +118,48 @@ export class SfnWorkflowRuns implements WorkflowRuns {
       return typeof token === 'string' ? token : undefined;
     }
     return undefined;
+  }
+
+  /** DescribeExecution, then the newest step output from the history (reverse order: one page suffices). */
+  async describe(workflow: string, name: string): Promise<RunView | undefined> {
+    const runArn = executionArn(this.machine(workflow), name);
+    let run: DescribeExecutionCommandOutput;
+    try {
+      run = await this.sfn.send(new DescribeExecutionCommand({ executionArn: runArn }));
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    }
+    const history = await this.sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: runArn, reverseOrder: true, maxResults: 100 }),
+    );
+    const output = history.events?.find((e) => e.stateExitedEventDetails?.output !== undefined)
+      ?.stateExitedEventDetails?.output;
+    return {
+      name,
+      status: run.status ?? 'RUNNING',
+      startDate: run.startDate ?? new Date(0),
+      ...(run.stopDate ? { stopDate: run.stopDate } : {}),
+      input: parseInput(run.input),
+      ...(run.error ? { error: run.error } : {}),
+      ...(run.cause ? { cause: run.cause } : {}),
+      ...(output !== undefined ? { latest: parseInput(output) } : {}),
+    };
+  }
+
+  async list(workflow: string, limit: number): Promise<RunSummary[]> {
+    const page = await this.sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: this.machine(workflow),
+        maxResults: Math.min(1000, limit),
+      }),
+    );
+    return (page.executions ?? []).slice(0, limit).map((e) => ({
+      name: e.name ?? '',
+      status: e.status ?? 'RUNNING',
+      startDate: e.startDate ?? new Date(0),
+      ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+    }));
   }
 
   private machine(workflow: string): string {

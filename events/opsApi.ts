@@ -1,0 +1,291 @@
+import { z } from 'zod';
+import { RolloutSpecSchema } from '#events/rollout';
+
+/*
+ * The ops API's contract: every route with the zod schemas of its path, query and body, and of its
+ * answer. The handlers validate with these schemas and the OpenAPI document is generated from them
+ * (events/openapi.ts), so the two cannot disagree.
+ */
+
+const Name = z.string().min(1).max(255);
+const DryRun = z.boolean().default(false).describe('log what would be done, do nothing');
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    /** The fields at fault: JSON pointer-ish paths into the request (`body.schedule.weight`). */
+    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .describe('RFC 9457 problem details');
+
+const WeightsSchema = z.object({ stable: z.number().int(), canary: z.number().int() });
+
+const ActionSchema = z.object({
+  at: z.string(),
+  reflex: z.string(),
+  action: z.string(),
+  target: z.string(),
+  reason: z.string(),
+  outcome: z.enum(['done', 'dry-run', 'held', 'failed']),
+});
+
+const RunStatusSchema = z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']);
+
+const RolloutSummarySchema = z.object({
+  name: z.string(),
+  status: RunStatusSchema,
+  startDate: z.string(),
+  stopDate: z.string().optional(),
+});
+
+const RolloutViewSchema = RolloutSummarySchema.extend({
+  service: z.string().optional(),
+  route: z.string().optional(),
+  error: z.string().optional(),
+  cause: z.string().optional(),
+  /** Where it is: the step, the weights it holds, what comes next. */
+  step: z.number().int().optional(),
+  steps: z.number().int().optional(),
+  weights: WeightsSchema.optional(),
+  next: z.string().optional(),
+  lastAnalysis: z
+    .object({
+      at: z.string(),
+      result: z.string(),
+      outcomes: z.array(z.object({ check: z.string(), result: z.string(), reason: z.string() }).loose()),
+    })
+    .optional(),
+  /** The rollout's actions (shifts, analyses, gates, promotion or rollback), oldest first. */
+  history: z.array(ActionSchema),
+});
+
+const RouteViewSchema = z.object({
+  name: z.string(),
+  key: z.string(),
+  weights: WeightsSchema,
+  targets: z.array(z.object({ id: z.string(), weight: z.number() })),
+  owner: z.string().optional(),
+});
+
+const ServiceViewSchema = z.object({
+  cluster: z.string(),
+  name: z.string(),
+  desired: z.number().int(),
+  running: z.number().int(),
+  pending: z.number().int(),
+  taskDefinition: z.string(),
+  deployments: z.array(
+    z.object({
+      id: z.string(),
+      status: z.string(),
+      taskDefinition: z.string(),
+      rolloutState: z.string().optional(),
+    }),
+  ),
+  targetGroups: z.array(z.string()),
+  recentActions: z.array(ActionSchema),
+});
+
+const TargetHealthSchema = z.object({
+  targetGroupArn: z.string(),
+  targets: z.array(z.object({ id: z.string(), port: z.number().optional(), state: z.string() })),
+});
+
+const Accepted = z.object({ status: z.string(), dryRun: z.boolean(), detail: z.string() });
+
+export type Access = 'read' | 'write';
+
+export interface OpsRoute {
+  operationId: string;
+  method: 'GET' | 'POST' | 'PUT';
+  /** API Gateway route syntax: `{name}` is one path segment. */
+  path: string;
+  summary: string;
+  access: Access;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** The success status and the answer's schema. */
+  status: number;
+  response: z.ZodType;
+  /** Error statuses this route can answer, beyond 400 / 403 / 413 / 429 / 500. */
+  errors: number[];
+}
+
+const RolloutName = z.object({ name: Name.regex(/^[A-Za-z0-9_-]{1,80}$/, 'an execution name') });
+const ServiceRef = z.object({ cluster: Name, service: Name });
+
+export const opsRoutes: OpsRoute[] = [
+  {
+    operationId: 'getOpenApi',
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This API, as an OpenAPI 3.1 document',
+    access: 'read',
+    status: 200,
+    response: z.record(z.string(), z.unknown()),
+    errors: [],
+  },
+  {
+    operationId: 'listRollouts',
+    method: 'GET',
+    path: '/rollouts',
+    summary: 'Rollouts, newest first',
+    access: 'read',
+    query: z.object({ limit: z.coerce.number().int().min(1).max(100).default(20) }),
+    status: 200,
+    response: z.object({ rollouts: z.array(RolloutSummarySchema) }),
+    errors: [],
+  },
+  {
+    operationId: 'startRollout',
+    method: 'POST',
+    path: '/rollouts',
+    summary: 'Start a rollout (refused while another rollout owns the route)',
+    access: 'write',
+    body: z.object({
+      name: RolloutName.shape.name.optional().describe('execution name; generated when absent'),
+      rollout: RolloutSpecSchema,
+      dryRun: DryRun,
+    }),
+    status: 202,
+    response: Accepted.extend({ name: z.string() }),
+    errors: [409, 422],
+  },
+  {
+    operationId: 'getRollout',
+    method: 'GET',
+    path: '/rollouts/{name}',
+    summary: 'One rollout: state, step, weights, analysis results and its history',
+    access: 'read',
+    params: RolloutName,
+    status: 200,
+    response: RolloutViewSchema,
+    errors: [404],
+  },
+  ...(['pause', 'resume', 'promote', 'abort'] as const).map(
+    (verb): OpsRoute => ({
+      operationId: `${verb}Rollout`,
+      method: 'POST',
+      path: `/rollouts/{name}/${verb}`,
+      summary: {
+        pause: 'Pause a rollout at its next step (it waits at a gate)',
+        resume: 'Resume a rollout waiting at a gate',
+        promote: 'Promote a rollout now, skipping its remaining steps',
+        abort: 'Abort a rollout: all traffic back on stable',
+      }[verb],
+      access: 'write',
+      params: RolloutName,
+      body: z.object({ reason: z.string().max(500).optional(), dryRun: DryRun }).default({ dryRun: false }),
+      status: 202,
+      response: Accepted,
+      errors: [404, 409, 422],
+    }),
+  ),
+  {
+    operationId: 'getRoute',
+    method: 'GET',
+    path: '/routes/{route}',
+    summary: 'A configured route and its weights',
+    access: 'read',
+    params: z.object({ route: Name }),
+    status: 200,
+    response: RouteViewSchema,
+    errors: [404],
+  },
+  {
+    operationId: 'setRouteWeights',
+    method: 'PUT',
+    path: '/routes/{route}/weights',
+    summary: "Set a route's weights by hand (refused while a rollout owns it, unless forced)",
+    access: 'write',
+    params: z.object({ route: Name }),
+    body: z.object({
+      canary: z.number().int().min(0).max(100).describe('percent of the traffic to the canary'),
+      force: z.boolean().default(false).describe('set them even while a rollout owns the route'),
+      reason: z.string().max(500).optional(),
+      dryRun: DryRun,
+    }),
+    status: 200,
+    response: Accepted.extend({ weights: WeightsSchema }),
+    errors: [404, 409, 422],
+  },
+  {
+    operationId: 'getService',
+    method: 'GET',
+    path: '/services/{cluster}/{service}',
+    summary: "A service: counts, deployments, target groups and the reflexes' recent actions on it",
+    access: 'read',
+    params: ServiceRef,
+    status: 200,
+    response: ServiceViewSchema,
+    errors: [404],
+  },
+  {
+    operationId: 'listServices',
+    method: 'GET',
+    path: '/services/{cluster}',
+    summary: 'The services of a cluster',
+    access: 'read',
+    params: z.object({ cluster: Name }),
+    status: 200,
+    response: z.object({ services: z.array(z.string()) }),
+    errors: [404],
+  },
+  {
+    operationId: 'recycleService',
+    method: 'POST',
+    path: '/services/{cluster}/{service}/recycle',
+    summary: 'Replace every task of a service, rolling, within its deployment configuration',
+    access: 'write',
+    params: ServiceRef,
+    body: z.object({ reason: z.string().max(500).optional(), dryRun: DryRun }).default({ dryRun: false }),
+    status: 202,
+    response: Accepted,
+    errors: [404, 409, 422],
+  },
+  {
+    operationId: 'getTargetHealth',
+    method: 'GET',
+    path: '/target-groups',
+    summary: "A target group's targets and their health",
+    access: 'read',
+    query: z.object({ arn: z.string().regex(/^arn:[^:]+:elasticloadbalancing:/, 'a target group ARN') }),
+    status: 200,
+    response: TargetHealthSchema,
+    errors: [404],
+  },
+  {
+    operationId: 'drainInstance',
+    method: 'POST',
+    path: '/instances/{instanceId}/drain',
+    summary: 'Drain a container instance before maintenance',
+    access: 'write',
+    params: z.object({ instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'an EC2 instance id') }),
+    body: z.object({ cluster: Name, reason: z.string().max(500).optional(), dryRun: DryRun }),
+    status: 202,
+    response: Accepted,
+    errors: [404, 422],
+  },
+  {
+    operationId: 'listActions',
+    method: 'GET',
+    path: '/actions',
+    summary: "The reflexes' recent actions, most recent first",
+    access: 'read',
+    query: z.object({
+      reflex: z.string().optional(),
+      target: z.string().optional(),
+      limit: z.coerce.number().int().min(1).max(200).default(50),
+    }),
+    status: 200,
+    response: z.object({ actions: z.array(ActionSchema) }),
+    errors: [],
+  },
+];
+
+/** Requests larger than this are refused with 413 before they are parsed. */
+export const MAX_BODY_BYTES = 64 * 1024;

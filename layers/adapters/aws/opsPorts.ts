@@ -1,0 +1,53 @@
+// The ops API's ports over AWS, built once per cold start from the environment. The CloudWatch Logs and
+// DynamoDB clients are made here rather than in the shared set: only the ops functions use them.
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
+import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
+import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
+import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
+import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
+import { awsRolloutDeps } from '#adapters/aws/rolloutPorts';
+import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
+import type { OpsPorts, OpsSettings } from '#app/opsApi';
+import { ROLLOUT_WORKFLOW } from '#app/rollout';
+import { RouteSchema } from '#events/rollout';
+import { awsClients } from '#runtime/clients';
+import { loadOpsConfig } from '#runtime/config';
+import { ConfigError } from '#runtime/errors';
+import { powertoolsJournal } from '#runtime/journal';
+
+export interface OpsDeps {
+  ports: OpsPorts;
+  /** Which routes the function serves is the function's own business (read or write). */
+  settings: Omit<OpsSettings, 'serves'>;
+}
+
+let built: OpsDeps | undefined;
+
+export function awsOpsDeps(): OpsDeps {
+  if (built) return built;
+  const config = loadOpsConfig();
+  const routes = config.routes.map(({ name, route }, i) => {
+    const parsed = RouteSchema.safeParse(route);
+    if (!parsed.success)
+      throw new ConfigError('OPS_ROUTES', `route ${i} (${name}): ${parsed.error.issues[0]?.message}`);
+    return { name, route: parsed.data };
+  });
+  const clients = awsClients({ maxAttempts: config.maxAttempts });
+  const sdk = { maxAttempts: config.maxAttempts, retryMode: 'adaptive' } as const;
+  built = {
+    settings: { routes, clusters: config.clusters },
+    ports: {
+      rollouts: awsRolloutDeps().ports,
+      journal: powertoolsJournal(),
+      workflows: new SfnWorkflows(clients.sfn, { [ROLLOUT_WORKFLOW]: config.stateMachineArn }),
+      services: new EcsServiceControl(clients.ecs),
+      serviceOperations: new EcsServiceOperations(clients.ecs),
+      instances: new EcsContainerInstances(clients.ecs),
+      actions: new CloudWatchLogsActionHistory(new CloudWatchLogsClient(sdk), config.actionLogGroups),
+      idempotency: new DynamoIdempotencyStore(new DynamoDBClient(sdk), config.idempotencyTable),
+    },
+  };
+  return built;
+}

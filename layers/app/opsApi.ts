@@ -1,0 +1,535 @@
+// The ops API: one request in (already authenticated by API Gateway's IAM authorizer, or locally by the
+// twin's SigV4 check), one answer out. The route table and its schemas are events/opsApi.ts; this file
+// validates against them, makes writes safe to retry (Idempotency-Key), audits every write with the
+// caller, and answers errors as RFC 9457 problem documents.
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import {
+  abortRollout,
+  pauseRollout,
+  promoteRollout,
+  ROLLOUT_WORKFLOW,
+  type RolloutState,
+  resumeRollout,
+} from '#app/rollout';
+import { type RouteRef, routeKey, weightsFor } from '#domain/rolloutRoutes';
+import { openApiDocument } from '#events/openapi';
+import { type Access, MAX_BODY_BYTES, type OpsRoute, opsRoutes } from '#events/opsApi';
+import { rolloutRequestOf } from '#events/rollout';
+import type {
+  ActionHistory,
+  ActionJournal,
+  ContainerInstances,
+  IdempotencyStore,
+  JournalEntry,
+  RolloutPorts,
+  ServiceControl,
+  ServiceOperations,
+  Workflows,
+} from '#ports';
+
+export const OPS_REFLEX = 'ops-api';
+
+export interface OpsRequest {
+  method: string;
+  path: string;
+  query: Record<string, string | undefined>;
+  headers: Record<string, string | undefined>;
+  body: string | undefined;
+  /** The caller as IAM authenticated it (user or role ARN); undefined when the request was not signed. */
+  caller: string | undefined;
+}
+
+export interface OpsResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface OpsSettings {
+  /** Routes the API may show and set by hand, by name. */
+  routes: { name: string; route: RouteRef }[];
+  /** Clusters the API shows and acts on. */
+  clusters: string[];
+  /** What this function serves: the read function GETs, the write function the rest. */
+  serves: Access[];
+}
+
+export interface OpsPorts {
+  rollouts: RolloutPorts;
+  /** Where every write is audited, with the caller. */
+  journal: ActionJournal;
+  workflows: Workflows;
+  services: Pick<ServiceControl, 'describeService'>;
+  serviceOperations: ServiceOperations;
+  instances: Pick<ContainerInstances, 'describe' | 'drain'>;
+  actions: ActionHistory;
+  idempotency: IdempotencyStore;
+}
+
+/** An answer other than success, with the fields at fault. Named, like every error here. */
+export class ProblemError extends Error {
+  override readonly name = 'ProblemError';
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    message: string,
+    readonly errors?: { field: string; message: string }[],
+  ) {
+    super(message);
+  }
+}
+
+const notFound = (what: string) => new ProblemError(404, 'Not Found', `${what} does not exist`);
+const conflict = (message: string) => new ProblemError(409, 'Conflict', message);
+
+/** AWS errors a caller can act on, by name: anything else is a 500 whose detail stays in the log. */
+const STATUS_BY_ERROR_NAME: Record<string, number> = {
+  InvalidInputError: 400,
+  WeightOutOfRangeError: 400,
+  RouteNotFoundError: 404,
+  ServiceNotFoundException: 404,
+  ClusterNotFoundException: 404,
+  TargetGroupNotFoundException: 404,
+  RouteBusyError: 409,
+  ThrottlingException: 429,
+  TooManyRequestsException: 429,
+  Throttling: 429,
+};
+
+export interface OpsContext {
+  ports: OpsPorts;
+  settings: OpsSettings;
+  clock: { now(): Date };
+  /** An error nobody expected: the caller gets a bare 500, this gets the detail. */
+  onUnexpected?: (error: unknown) => void;
+}
+
+export async function handleOpsRequest(request: OpsRequest, context: OpsContext): Promise<OpsResponse> {
+  const { ports, settings, clock } = context;
+  const { journal } = ports;
+  try {
+    const { route, params } = matchRoute(request, settings);
+    // API Gateway lets no unsigned request through; this is the second lock on the same door.
+    if (!request.caller) throw new ProblemError(403, 'Forbidden', 'requests must be signed with AWS SigV4');
+    const input = validate(route, params, request);
+    if (route.access === 'read') return json(route.status, await read(route, input, ports, settings));
+    return await idempotent(request, route, ports.idempotency, async () => {
+      const outcome = await write(route, input, request.caller!, ports, settings, clock);
+      journal.record({
+        reflex: OPS_REFLEX,
+        action: route.operationId,
+        target: outcome.target,
+        reason: `${request.caller}: ${outcome.reason}`,
+        dryRun: outcome.body.dryRun === true,
+        outcome: outcome.body.dryRun === true ? 'dry-run' : 'done',
+        detail: { caller: request.caller, path: request.path },
+      });
+      return json(route.status, outcome.body);
+    });
+  } catch (error) {
+    const answer = problem(error);
+    if (answer.statusCode >= 500) context.onUnexpected?.(error);
+    return answer;
+  }
+}
+
+// --- routing and validation -----------------------------------------------------------------------
+
+function matchRoute(
+  request: OpsRequest,
+  settings: OpsSettings,
+): { route: OpsRoute; params: Record<string, string> } {
+  const segments = request.path.replace(/\/+$/, '').split('/');
+  for (const route of opsRoutes) {
+    if (route.method !== request.method.toUpperCase() || !settings.serves.includes(route.access)) continue;
+    const pattern = route.path.split('/');
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((part, i) => {
+      const segment = segments[i]!;
+      if (part.startsWith('{')) {
+        params[part.slice(1, -1)] = decodeURIComponent(segment);
+        return segment.length > 0;
+      }
+      return part === segment;
+    });
+    if (matches) return { route, params };
+  }
+  throw new ProblemError(404, 'Not Found', `no route ${request.method} ${request.path}`);
+}
+
+interface Input {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  body: Record<string, unknown>;
+}
+
+function validate(route: OpsRoute, params: Record<string, string>, request: OpsRequest): Input {
+  const errors: { field: string; message: string }[] = [];
+  const check = (where: string, schema: z.ZodType | undefined, value: unknown) => {
+    if (!schema) return {};
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data as Record<string, unknown>;
+    for (const issue of parsed.error.issues)
+      errors.push({ field: [where, ...issue.path.map(String)].join('.'), message: issue.message });
+    return {};
+  };
+  let body: unknown;
+  if (route.body) {
+    const text = request.body ?? '';
+    if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+      throw new ProblemError(413, 'Payload Too Large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    try {
+      body = text.trim() === '' ? undefined : JSON.parse(text);
+    } catch (error) {
+      throw new ProblemError(400, 'Bad Request', 'the body is not JSON', [
+        { field: 'body', message: (error as Error).message },
+      ]);
+    }
+  }
+  const input = {
+    params: check('path', route.params, params),
+    query: check('query', route.query, request.query),
+    body: check('body', route.body, body),
+  };
+  if (errors.length > 0)
+    throw new ProblemError(
+      400,
+      'Bad Request',
+      `invalid request: ${errors[0]!.field}: ${errors[0]!.message}`,
+      errors,
+    );
+  return input;
+}
+
+// --- idempotency ----------------------------------------------------------------------------------
+
+async function idempotent(
+  request: OpsRequest,
+  route: OpsRoute,
+  store: IdempotencyStore,
+  run: () => Promise<OpsResponse>,
+): Promise<OpsResponse> {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return run();
+  if (key.length === 0 || key.length > 255)
+    throw new ProblemError(400, 'Bad Request', 'Idempotency-Key must be 1..255 characters', [
+      { field: 'header.Idempotency-Key', message: 'length 1..255' },
+    ]);
+  // Per caller: one caller's key never answers another's request.
+  const scoped = `${request.caller}|${key}`;
+  const requestHash = createHash('sha256')
+    .update(`${route.method} ${request.path}\n${request.body ?? ''}`)
+    .digest('hex');
+  const claim = await store.claim(scoped, requestHash);
+  if (!claim.claimed) {
+    if (claim.record.requestHash !== requestHash)
+      throw new ProblemError(
+        422,
+        'Unprocessable Content',
+        'this Idempotency-Key was used for a different request',
+      );
+    if (claim.record.status === 'in-progress' || !claim.record.response)
+      throw conflict('a request with this Idempotency-Key is still in progress; retry later');
+    return {
+      ...json(claim.record.response.statusCode, JSON.parse(claim.record.response.body)),
+      headers: { 'content-type': 'application/json', 'idempotent-replayed': 'true' },
+    };
+  }
+  try {
+    const response = await run();
+    await store.complete(scoped, { statusCode: response.statusCode, body: response.body });
+    return response;
+  } catch (error) {
+    // A refusal (4xx) is the answer to this request and is kept; a failure may succeed when retried.
+    const status =
+      error instanceof ProblemError ? error.status : (STATUS_BY_ERROR_NAME[(error as Error).name] ?? 500);
+    if (status >= 500 || status === 429) await store.release(scoped);
+    else {
+      const answer = problem(error);
+      await store.complete(scoped, { statusCode: answer.statusCode, body: answer.body });
+    }
+    throw error;
+  }
+}
+
+// --- reads ------------------------------------------------------------------------------------------
+
+async function read(route: OpsRoute, input: Input, ports: OpsPorts, settings: OpsSettings): Promise<unknown> {
+  const { params, query } = input;
+  switch (route.operationId) {
+    case 'getOpenApi':
+      return openApiDocument();
+    case 'listRollouts': {
+      const runs = await ports.rollouts.runs.list(ROLLOUT_WORKFLOW, query.limit as number);
+      return {
+        rollouts: runs.map((r) => ({ ...r, startDate: iso(r.startDate), stopDate: iso(r.stopDate) })),
+      };
+    }
+    case 'getRollout':
+      return describeRollout(params.name as string, ports);
+    case 'getRoute': {
+      const named = namedRoute(params.route as string, settings);
+      const state = await ports.rollouts.routers[named.route.router].read(named.route);
+      return { name: named.name, key: routeKey(named.route), ...state };
+    }
+    case 'getService': {
+      const { cluster, service } = params as { cluster: string; service: string };
+      knownCluster(cluster, settings);
+      const found = await ports.services.describeService(cluster, service);
+      if (!found) throw notFound(`service ${cluster}/${service}`);
+      const recent = await ports.actions.recent({ target: service, limit: 20 });
+      return {
+        cluster,
+        name: found.serviceName,
+        desired: found.desiredCount,
+        running: found.runningCount,
+        pending: found.pendingCount,
+        taskDefinition: found.taskDefinitionArn,
+        deployments: found.deployments.map((d) => ({
+          id: d.id,
+          status: d.status,
+          taskDefinition: d.taskDefinitionArn,
+          ...(d.rolloutState ? { rolloutState: d.rolloutState } : {}),
+        })),
+        targetGroups: found.targetGroupArns,
+        recentActions: recent.map(actionView),
+      };
+    }
+    case 'listServices': {
+      const cluster = params.cluster as string;
+      knownCluster(cluster, settings);
+      return { services: await ports.serviceOperations.listServices(cluster) };
+    }
+    case 'getTargetHealth': {
+      const health = await ports.rollouts.targets.targetHealth(query.arn as string);
+      return {
+        targetGroupArn: health.targetGroupArn,
+        targets: health.targets.map((t) => ({
+          id: t.id,
+          ...(t.port ? { port: t.port } : {}),
+          state: t.state,
+        })),
+      };
+    }
+    case 'listActions': {
+      const actions = await ports.actions.recent({
+        reflex: query.reflex as string | undefined,
+        target: query.target as string | undefined,
+        limit: query.limit as number,
+      });
+      return { actions: actions.map(actionView) };
+    }
+  }
+  throw new ProblemError(500, 'Internal Server Error', `read ${route.operationId} has no handler`);
+}
+
+async function describeRollout(name: string, ports: OpsPorts) {
+  const run = await ports.rollouts.runs.describe(ROLLOUT_WORKFLOW, name);
+  if (!run) throw notFound(`rollout ${name}`);
+  const request = rolloutRequestOf(run.input);
+  const state = (run.latest as { state?: RolloutState } | undefined)?.state;
+  const target = request ? `${request.service} ${routeKey(request.route)}` : undefined;
+  const history = target
+    ? (await ports.actions.recent({ reflex: 'rollout', target, since: run.startDate, limit: 200 }))
+        .filter((a) => !run.stopDate || a.at.getTime() <= run.stopDate.getTime() + 60_000)
+        .reverse()
+    : [];
+  return {
+    name: run.name,
+    status: run.status,
+    startDate: iso(run.startDate),
+    stopDate: iso(run.stopDate),
+    service: request?.service,
+    route: request ? routeKey(request.route) : undefined,
+    error: run.error,
+    cause: run.cause,
+    step: state?.progress?.step,
+    steps: state?.plan?.length,
+    weights: state?.progress?.weights,
+    next: state?.next,
+    lastAnalysis: state?.progress?.lastAnalysis,
+    history: history.map(actionView),
+  };
+}
+
+// --- writes -----------------------------------------------------------------------------------------
+
+interface WriteOutcome {
+  target: string;
+  reason: string;
+  body: Record<string, unknown> & { dryRun: boolean };
+}
+
+async function write(
+  route: OpsRoute,
+  input: Input,
+  caller: string,
+  ports: OpsPorts,
+  settings: OpsSettings,
+  clock: { now(): Date },
+): Promise<WriteOutcome> {
+  const { params, body } = input;
+  const dryRun = body.dryRun === true;
+  const why = (body.reason as string | undefined) ?? 'no reason given';
+  const accepted = (target: string, status: string, detail: string, extra: Record<string, unknown> = {}) => ({
+    target,
+    reason: `${detail} (${why})`,
+    body: { status: dryRun ? 'dry-run' : status, dryRun, detail, ...extra },
+  });
+
+  switch (route.operationId) {
+    case 'startRollout': {
+      const spec = body.rollout as RolloutState['rollout'];
+      const owner = (await ports.rollouts.routers[spec.route.router].read(spec.route)).owner;
+      if (owner && (await ports.rollouts.runs.status(ROLLOUT_WORKFLOW, owner)) === 'running')
+        throw conflict(`rollout ${owner} owns route ${routeKey(spec.route)} and is still running`);
+      const name = (body.name as string | undefined) ?? generatedName(spec.service, clock.now());
+      if (dryRun) return accepted(name, 'started', `would start rollout ${name}`, { name });
+      const started = await ports.workflows.start(ROLLOUT_WORKFLOW, name, { rollout: spec });
+      if (!started.started) throw conflict(`a rollout named ${name} exists already`);
+      return accepted(name, 'started', `rollout ${name} started by ${caller}`, { name });
+    }
+    case 'pauseRollout':
+    case 'resumeRollout':
+    case 'promoteRollout':
+    case 'abortRollout': {
+      const name = params.name as string;
+      const status = await ports.rollouts.runs.status(ROLLOUT_WORKFLOW, name);
+      if (status === 'unknown') throw notFound(`rollout ${name}`);
+      if (status === 'ended') throw conflict(`rollout ${name} has ended`);
+      const verb = route.operationId.replace('Rollout', '');
+      if (dryRun) return accepted(name, verb, `would ${verb} rollout ${name}`);
+      const result = await steer(verb, name, `${verb} by ${caller}: ${why}`, ports);
+      if (result === 'not-running') throw conflict(`rollout ${name} is not running`);
+      if (result === 'not-waiting') throw conflict(`rollout ${name} is not waiting at a gate`);
+      if (result === 'already-paused') throw conflict(`rollout ${name} is paused already`);
+      return accepted(name, result, `${verb} rollout ${name}: ${result}`);
+    }
+    case 'setRouteWeights': {
+      const named = namedRoute(params.route as string, settings);
+      const router = ports.rollouts.routers[named.route.router];
+      const state = await router.read(named.route);
+      const owned =
+        state.owner && (await ports.rollouts.runs.status(ROLLOUT_WORKFLOW, state.owner)) === 'running';
+      if (owned && body.force !== true)
+        throw conflict(
+          `rollout ${state.owner} owns route ${named.name}; set force to override (the rollout will see it)`,
+        );
+      const weights = weightsFor(body.canary as number);
+      if (!dryRun) await router.setWeights(named.route, weights);
+      return accepted(
+        routeKey(named.route),
+        'set',
+        `route ${named.name} to ${weights.canary}% canary${owned ? `, over rollout ${state.owner}` : ''}`,
+        {
+          weights,
+        },
+      );
+    }
+    case 'recycleService': {
+      const { cluster, service } = params as { cluster: string; service: string };
+      knownCluster(cluster, settings);
+      const found = await ports.services.describeService(cluster, service);
+      if (!found) throw notFound(`service ${cluster}/${service}`);
+      // One rolling replacement at a time: a deployment in flight is its own blast radius already.
+      if (found.deployments.length > 1 || found.deployments.some((d) => d.rolloutState === 'IN_PROGRESS'))
+        throw conflict(`service ${cluster}/${service} is in the middle of a deployment`);
+      if (!dryRun) await ports.serviceOperations.forceNewDeployment(cluster, service);
+      return accepted(
+        `${cluster}/${service}`,
+        'recycling',
+        `replace every task of ${cluster}/${service}, rolling`,
+      );
+    }
+    case 'drainInstance': {
+      const cluster = body.cluster as string;
+      const instanceId = params.instanceId as string;
+      knownCluster(cluster, settings);
+      const instance = await ports.instances.describe(cluster, instanceId);
+      if (!instance) throw notFound(`container instance ${instanceId} in ${cluster}`);
+      if (!dryRun) await ports.instances.drain(cluster, instanceId);
+      return accepted(
+        `${cluster}/${instanceId}`,
+        'draining',
+        `drain ${instanceId} (${instance.runningServiceTasks} service task(s) move)`,
+      );
+    }
+  }
+  throw new ProblemError(500, 'Internal Server Error', `write ${route.operationId} has no handler`);
+}
+
+function steer(verb: string, name: string, reason: string, ports: OpsPorts): Promise<string> {
+  const { rollouts } = ports;
+  if (verb === 'pause') return pauseRollout(name, rollouts, rolloutRequestOf);
+  if (verb === 'resume') return resumeRollout(name, rollouts);
+  if (verb === 'promote') return promoteRollout(name, rollouts, rolloutRequestOf);
+  return abortRollout(name, reason, rollouts, rolloutRequestOf);
+}
+
+// --- helpers -----------------------------------------------------------------------------------------
+
+function namedRoute(name: string, settings: OpsSettings) {
+  const named = settings.routes.find((r) => r.name === name);
+  if (!named) throw notFound(`route ${name}`);
+  return named;
+}
+
+function knownCluster(cluster: string, settings: OpsSettings): void {
+  if (!settings.clusters.includes(cluster)) throw notFound(`cluster ${cluster}`);
+}
+
+/** An execution name from the service and the time: unique enough, readable, within 80 characters. */
+function generatedName(service: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  return `${service.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${stamp}`;
+}
+
+const iso = (date: Date | undefined) => date?.toISOString();
+
+const actionView = (a: JournalEntry & { at: Date }) => ({
+  at: a.at.toISOString(),
+  reflex: a.reflex,
+  action: a.action,
+  target: a.target,
+  reason: a.reason,
+  outcome: a.outcome,
+});
+
+function json(statusCode: number, body: unknown): OpsResponse {
+  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+/** Every error leaves as a problem document; an unknown one as a 500 without its detail. */
+function problem(error: unknown): OpsResponse {
+  const named = error as Error;
+  const known = error instanceof ProblemError;
+  const status = known ? error.status : (STATUS_BY_ERROR_NAME[named?.name] ?? 500);
+  const title = known ? error.title : (STATUS_TITLES[status] ?? 'Error');
+  const detail = known || status < 500 ? named.message : 'internal error; see the function log';
+  const errors = known
+    ? error.errors
+    : named?.name === 'InvalidInputError'
+      ? (named as unknown as { issues: { path: string; message: string }[] }).issues.map((i) => ({
+          field: i.path,
+          message: i.message,
+        }))
+      : undefined;
+  return {
+    statusCode: status,
+    headers: {
+      'content-type': 'application/problem+json',
+      ...(status === 429 ? { 'retry-after': '5' } : {}),
+    },
+    body: JSON.stringify({ type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) }),
+  };
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};

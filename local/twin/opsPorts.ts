@@ -1,0 +1,88 @@
+// The ops API's own ports over the twin: the Idempotency-Key store (in memory, DynamoDB's semantics), the
+// action history (the twin's journal, read the way the logs are read) and the operators' service calls
+// over the simulated cluster.
+import { IDEMPOTENCY_TTL_SECONDS } from '#adapters/aws/dynamoIdempotencyStore';
+import type { RecordedCall } from '#local/twin/lifecyclePorts';
+import type { World } from '#local/twin/world';
+import type {
+  ActionHistory,
+  IdempotencyStore,
+  IdempotentRecord,
+  JournalEntry,
+  ServiceOperations,
+} from '#ports';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Same rules as DynamoIdempotencyStore: a key is held for a day from its claim (whole seconds, like the
+ * item's `expiresAt`), and a claim of a held key returns its record, whatever request the claim is for:
+ * telling a retry (409 while in progress, the stored answer when done) from a reuse for another request
+ * (422) is the caller's.
+ */
+export function twinIdempotencyStore(clock: { now(): Date }): IdempotencyStore {
+  const items = new Map<string, IdempotentRecord & { expiresAt: number }>();
+  const seconds = () => Math.floor(clock.now().getTime() / 1000);
+  return {
+    async claim(key, requestHash) {
+      const now = seconds();
+      const held = items.get(key);
+      if (held && !(held.expiresAt < now)) {
+        const { expiresAt: _, response, ...record } = held;
+        return { claimed: false, record: { ...record, ...(response ? { response: { ...response } } : {}) } };
+      }
+      items.set(key, { requestHash, status: 'in-progress', expiresAt: now + IDEMPOTENCY_TTL_SECONDS });
+      return { claimed: true };
+    },
+    async complete(key, response) {
+      const held = items.get(key);
+      // Like the conditional update: an item that is gone is not created again.
+      if (held) items.set(key, { ...held, status: 'done', response: { ...response } });
+    },
+    async release(key) {
+      items.delete(key);
+    },
+  };
+}
+
+/**
+ * The journal as CloudWatchLogsActionHistory reads it back: exact reflex and target, since, newest first.
+ * With a clock, `since` defaults to the last 24 hours, as there; without one, to the whole journal.
+ */
+export function twinActionHistory(
+  entries: () => (JournalEntry & { at: Date })[],
+  clock?: { now(): Date },
+): ActionHistory {
+  return {
+    async recent(filter) {
+      const since = filter.since?.getTime() ?? (clock ? clock.now().getTime() - DAY_MS : -Infinity);
+      // The journal is in the order it was written; among entries of the same instant the later is newer.
+      return entries()
+        .map((entry, index) => ({ entry, index }))
+        .filter(
+          ({ entry }) =>
+            (filter.reflex === undefined || entry.reflex === filter.reflex) &&
+            (filter.target === undefined || entry.target === filter.target) &&
+            entry.at.getTime() >= since,
+        )
+        .sort((a, b) => b.entry.at.getTime() - a.entry.at.getTime() || b.index - a.index)
+        .slice(0, Math.max(0, filter.limit))
+        .map(({ entry }) => ({ ...entry }));
+    },
+  };
+}
+
+/** ListServices and UpdateService(forceNewDeployment) over the twin's cluster, recorded like every call. */
+export function twinServiceOperations(world: World, call: RecordedCall): ServiceOperations {
+  return {
+    async forceNewDeployment(cluster, name) {
+      call('UpdateService', `${cluster}/${name} forceNewDeployment`, true);
+      // Throws ServiceNotFoundException for a service the cluster does not have, as ECS does.
+      world.updateService(cluster, name, { forceNewDeployment: true });
+    },
+    async listServices(cluster) {
+      call('ListServices', cluster, false);
+      return [...world.services.values()].filter((s) => s.cluster === cluster).map((s) => s.name);
+    },
+  };
+}

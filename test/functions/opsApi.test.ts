@@ -1,0 +1,411 @@
+// The ops API as API Gateway invokes it (HTTP API payload 2.0, IAM authorizer), over the twin: each route's
+// answer, validated against the schema the OpenAPI document publishes, and every error status it names.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { openApiDocument } from '#events/openapi';
+import { opsRoutes } from '#events/opsApi';
+import { createOpsHandler } from '#functions/opsApi';
+import { prepareTwin } from '#local/scenario/runner';
+import { ScenarioSchema } from '#local/scenario/schema';
+import { lambdaContext } from '#local/twin/delivery';
+
+const CALLER = 'arn:aws:iam::111122223333:role/deployer';
+
+const WORLD = ScenarioSchema.parse({
+  name: 'ops-api',
+  description: 'a cluster with a service and an ALB rule splitting two versions',
+  duration: '1h',
+  world: {
+    clusters: [{ name: 'prod', instances: [{ count: 2, cpu: 4096, memory: 8192 }] }],
+    taskDefinitions: [
+      { family: 'web', revision: 1, cpu: 256, memory: 512, container: { name: 'web', port: 8080 } },
+    ],
+    targetGroups: [
+      { name: 'web-v1', port: 8080, targetType: 'ip' },
+      { name: 'web-v2', port: 8080, targetType: 'ip' },
+    ],
+    services: [
+      { cluster: 'prod', name: 'web', taskDefinition: 'web:1', desiredCount: 2, targetGroups: ['web-v1'] },
+    ],
+    traffic: {
+      listenerRules: [
+        {
+          name: 'web',
+          targetGroups: [
+            { targetGroup: 'web-v1', weight: 100 },
+            { targetGroup: 'web-v2', weight: 0 },
+          ],
+          rps: 40,
+        },
+      ],
+    },
+  },
+  config: { clusters: ['prod'] },
+});
+
+function anApi() {
+  const twin = prepareTwin(structuredClone(WORLD));
+  twin.start();
+  const rule = twin.traffic.route('web');
+  const route = {
+    router: 'alb' as const,
+    listenerArn: rule.listenerArn!,
+    ruleArn: rule.ruleArn,
+    stable: twin.world.targetGroup('web-v1').arn,
+    canary: twin.world.targetGroup('web-v2').arn,
+  };
+  const deps = () => ({
+    ports: twin.opsPorts,
+    settings: { routes: [{ name: 'web', route }], clusters: ['prod'] },
+  });
+  const read = createOpsHandler(['read'], deps);
+  const write = createOpsHandler(['write'], deps);
+  const call = async (method: string, path: string, options: Request = {}) => {
+    const handler = method === 'GET' ? read : write;
+    const result = (await handler(
+      apiEvent(method, path, options),
+      lambdaContext('ops'),
+    )) as APIGatewayProxyStructuredResultV2;
+    return {
+      status: result.statusCode!,
+      headers: result.headers ?? {},
+      body: JSON.parse(result.body ?? 'null'),
+    };
+  };
+  return { twin, route, call, read, write };
+}
+
+interface Request {
+  body?: unknown;
+  rawBody?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  caller?: string | null;
+}
+
+/** An HTTP API (payload format 2.0) event as API Gateway sends it after IAM authorization. */
+function apiEvent(method: string, path: string, options: Request): APIGatewayProxyEventV2WithIAMAuthorizer {
+  const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const caller = options.caller === undefined ? CALLER : options.caller;
+  return {
+    version: '2.0',
+    routeKey: `${method} ${path}`,
+    rawPath: path,
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+    queryStringParameters: options.query,
+    headers: { 'content-type': 'application/json', ...options.headers },
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '111122223333',
+      apiId: 'a1b2c3d4e5',
+      domainName: 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'a1b2c3d4e5',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '192.0.2.10', userAgent: 'ecs-reflex-cli' },
+      requestId: 'req-1',
+      routeKey: `${method} ${path}`,
+      stage: '$default',
+      time: '01/Dec/2026:10:00:00 +0000',
+      timeEpoch: 1796119200000,
+      authorizer: {
+        iam: caller
+          ? {
+              accessKey: 'ASIAEXAMPLE',
+              accountId: '111122223333',
+              callerId: 'AROAEXAMPLE:deployer',
+              cognitoIdentity: null as never,
+              principalOrgId: 'o-example',
+              userArn: caller,
+              userId: 'AROAEXAMPLE:deployer',
+            }
+          : (undefined as never),
+      },
+    },
+  } as APIGatewayProxyEventV2WithIAMAuthorizer;
+}
+
+const routeOf = (operationId: string) => opsRoutes.find((r) => r.operationId === operationId)!;
+
+/** The answer as the OpenAPI document promises it: the route's response schema accepts the body. */
+function expectDocumented(operationId: string, answer: { status: number; body: unknown }) {
+  const route = routeOf(operationId);
+  expect(answer.status).toBe(route.status);
+  const parsed = route.response.safeParse(answer.body);
+  expect(parsed.error?.issues).toBeUndefined();
+}
+
+const request = (api: ReturnType<typeof anApi>, overrides: Record<string, unknown> = {}) => ({
+  rollout: {
+    service: 'web',
+    route: api.route,
+    schedule: { kind: 'weights', weights: [10, 50], bakeSeconds: 180 },
+    ...overrides,
+  },
+});
+
+describe('the OpenAPI document', () => {
+  it('is served at /openapi.json and is the one checked in (npm run openapi rewrites it)', async () => {
+    const { call } = anApi();
+    const answer = await call('GET', '/openapi.json');
+    const checkedIn = JSON.parse(readFileSync(join(__dirname, '..', '..', 'openapi.json'), 'utf8'));
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual(checkedIn);
+    expect(checkedIn).toEqual(JSON.parse(JSON.stringify(openApiDocument())));
+  });
+
+  it('documents every route with SigV4 security and every error status the route can answer', () => {
+    const doc = openApiDocument() as {
+      paths: Record<string, Record<string, { security: unknown; responses: object }>>;
+    };
+    for (const route of opsRoutes) {
+      const operation = doc.paths[route.path]![route.method.toLowerCase()]!;
+      expect(operation.security).toEqual([{ sigv4: [] }]);
+      expect(Object.keys(operation.responses)).toEqual(
+        expect.arrayContaining([
+          String(route.status),
+          '400',
+          '403',
+          '413',
+          '429',
+          '500',
+          ...route.errors.map(String),
+        ]),
+      );
+    }
+  });
+});
+
+describe('auth', () => {
+  it('refuses a request without an IAM identity, on every route, with a problem document', async () => {
+    const { call } = anApi();
+    for (const route of opsRoutes) {
+      const path = route.path.replace(/\{[^}]+\}/g, 'x');
+      const answer = await call(route.method, path, { caller: null, body: {} });
+      expect([answer.status, answer.headers['content-type']]).toEqual([403, 'application/problem+json']);
+    }
+  });
+});
+
+describe('rollouts', () => {
+  it('starts a rollout (202), shows it running with its weights and history, and audits the caller', async () => {
+    // Prepare
+    const api = anApi();
+
+    // Act
+    const started = await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) } });
+    await api.twin.runFor(120);
+    const shown = await api.call('GET', '/rollouts/web-42');
+    const listed = await api.call('GET', '/rollouts');
+
+    // Assess
+    expectDocumented('startRollout', started);
+    expect(started.body).toMatchObject({ status: 'started', name: 'web-42', dryRun: false });
+    expectDocumented('getRollout', shown);
+    expect(shown.body).toMatchObject({
+      name: 'web-42',
+      status: 'RUNNING',
+      service: 'web',
+      weights: { canary: 10 },
+    });
+    expect(shown.body.history.map((a: { action: string }) => a.action)).toEqual(
+      expect.arrayContaining(['start-rollout', 'shift-traffic']),
+    );
+    expectDocumented('listRollouts', listed);
+    expect(listed.body.rollouts.map((r: { name: string }) => r.name)).toEqual(['web-42']);
+    expect(api.twin.journal.find((e) => e.reflex === 'ops-api')).toMatchObject({
+      action: 'startRollout',
+      reason: expect.stringContaining(CALLER),
+      detail: { caller: CALLER },
+    });
+  });
+
+  it('refuses a second rollout on a route a running one owns (409), starting nothing', async () => {
+    const api = anApi();
+    await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) } });
+    await api.twin.runFor(60);
+    const second = await api.call('POST', '/rollouts', { body: { name: 'web-43', ...request(api) } });
+    expect(second.status).toBe(409);
+    expect(second.body.detail).toMatch(/web-42 owns route/);
+    expect(api.twin.rolloutRun('web-43')).toBeUndefined();
+  });
+
+  it('answers 400 with the fields at fault for an invalid request, before any AWS call', async () => {
+    const api = anApi();
+    const calls = api.twin.world.apiCalls.length;
+    const answer = await api.call('POST', '/rollouts', {
+      body: request(api, { schedule: { kind: 'canary', weight: 150, bakeSeconds: 300 } }),
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(answer.body.errors).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'body.rollout.schedule.weight' })]),
+    );
+    expect(api.twin.world.apiCalls.length).toBe(calls);
+  });
+
+  it('answers 400 for a body that is not JSON, and 413 for one larger than 64 KiB', async () => {
+    const api = anApi();
+    const broken = await api.call('POST', '/rollouts', { rawBody: '{"rollout": ' });
+    const huge = await api.call('POST', '/rollouts', {
+      rawBody: JSON.stringify({ pad: 'x'.repeat(70_000) }),
+    });
+    expect([broken.status, broken.body.errors[0].field]).toEqual([400, 'body']);
+    expect(huge.status).toBe(413);
+  });
+
+  it('aborts a running rollout (all traffic back on stable), then refuses to abort it again (409)', async () => {
+    const api = anApi();
+    await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) } });
+    await api.twin.runFor(120);
+    const aborted = await api.call('POST', '/rollouts/web-42/abort', { body: { reason: 'pager went off' } });
+    await api.twin.runFor(5);
+    const again = await api.call('POST', '/rollouts/web-42/abort', {});
+    expectDocumented('abortRollout', aborted);
+    expect(api.twin.traffic.weightsNow('web')).toEqual(expect.objectContaining({ 'web-v2': 0 }));
+    expect(again.status).toBe(409);
+  });
+
+  it('answers 404 for a rollout, a route and a path it does not know', async () => {
+    const api = anApi();
+    expect((await api.call('GET', '/rollouts/nope')).status).toBe(404);
+    expect((await api.call('GET', '/routes/api')).status).toBe(404);
+    expect((await api.call('GET', '/nothing/here')).status).toBe(404);
+    expect((await api.call('POST', '/rollouts/nope/resume', {})).status).toBe(404);
+  });
+
+  it('serves each route from its own function only: the read function has no write routes', async () => {
+    const api = anApi();
+    const viaRead = (await api.read(
+      apiEvent('POST', '/rollouts', { body: request(api) }),
+      lambdaContext('r'),
+    )) as {
+      statusCode: number;
+    };
+    expect(viaRead.statusCode).toBe(404);
+  });
+});
+
+describe('idempotent writes', () => {
+  it('answers a retry with the same key and request with the first answer, starting one rollout', async () => {
+    const api = anApi();
+    const headers = { 'idempotency-key': 'deploy-7781' };
+    const first = await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) }, headers });
+    const retry = await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) }, headers });
+    expect(retry).toEqual({ ...first, headers: { ...first.headers, 'idempotent-replayed': 'true' } });
+    expect(api.twin.world.apiCalls.filter((c) => c.api === 'StartExecution')).toHaveLength(1);
+  });
+
+  it('refuses the same key for a different request (422)', async () => {
+    const api = anApi();
+    const headers = { 'idempotency-key': 'deploy-7781' };
+    await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) }, headers });
+    const other = await api.call('POST', '/rollouts', { body: { name: 'web-99', ...request(api) }, headers });
+    expect(other.status).toBe(422);
+  });
+});
+
+describe('routes', () => {
+  it('shows a route, refuses a hand edit while a rollout owns it (409), and takes it when forced', async () => {
+    // Prepare
+    const api = anApi();
+    await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) } });
+    await api.twin.runFor(60);
+
+    // Act
+    const shown = await api.call('GET', '/routes/web');
+    const refused = await api.call('PUT', '/routes/web/weights', { body: { canary: 0 } });
+    const forced = await api.call('PUT', '/routes/web/weights', {
+      body: { canary: 0, force: true, reason: 'incident' },
+    });
+
+    // Assess
+    expectDocumented('getRoute', shown);
+    expect(shown.body).toMatchObject({ name: 'web', owner: 'web-42', weights: { canary: 10 } });
+    expect(refused.status).toBe(409);
+    expectDocumented('setRouteWeights', forced);
+    expect(api.twin.traffic.weightsNow('web')['web-v2']).toBe(0);
+    expect(api.twin.journal.filter((e) => e.action === 'setRouteWeights')).toEqual([
+      expect.objectContaining({
+        reason: expect.stringMatching(/deployer.*over rollout web-42 \(incident\)/),
+      }),
+    ]);
+  });
+
+  it('refuses out-of-range weights (400) and does nothing on a dry run', async () => {
+    const api = anApi();
+    const bad = await api.call('PUT', '/routes/web/weights', { body: { canary: 101 } });
+    const dry = await api.call('PUT', '/routes/web/weights', { body: { canary: 50, dryRun: true } });
+    expect(bad.status).toBe(400);
+    expect(dry.body).toMatchObject({ status: 'dry-run', dryRun: true });
+    expect(api.twin.traffic.weightsNow('web')['web-v2']).toBe(0);
+  });
+});
+
+describe('services, target groups and instances', () => {
+  it('shows a service and its target group, and lists the cluster', async () => {
+    const api = anApi();
+    await api.twin.runFor(120);
+    const service = await api.call('GET', '/services/prod/web');
+    const listed = await api.call('GET', '/services/prod');
+    const health = await api.call('GET', '/target-groups', { query: { arn: api.route.stable } });
+    expectDocumented('getService', service);
+    expect(service.body).toMatchObject({ name: 'web', desired: 2, running: 2 });
+    expectDocumented('listServices', listed);
+    expect(listed.body.services).toEqual(['web']);
+    expectDocumented('getTargetHealth', health);
+    expect(health.body.targets).toHaveLength(2);
+    expect((await api.call('GET', '/services/staging/web')).status).toBe(404);
+  });
+
+  it('recycles a service (a rolling deployment), and refuses while one is in flight (409)', async () => {
+    const api = anApi();
+    await api.twin.runFor(300);
+    const recycled = await api.call('POST', '/services/prod/web/recycle', { body: {} });
+    const again = await api.call('POST', '/services/prod/web/recycle', { body: {} });
+    expectDocumented('recycleService', recycled);
+    expect(again.status).toBe(409);
+    expect(api.twin.world.apiCalls.filter((c) => c.api === 'UpdateService' && c.write)).toHaveLength(1);
+  });
+
+  it('drains a container instance, and answers 404 for one the cluster does not have', async () => {
+    const api = anApi();
+    await api.twin.runFor(60);
+    const instance = [...api.twin.world.instances.values()][0]!;
+    const drained = await api.call('POST', `/instances/${instance.instanceId}/drain`, {
+      body: { cluster: 'prod' },
+    });
+    const missing = await api.call('POST', '/instances/i-0000000000000dead/drain', {
+      body: { cluster: 'prod' },
+    });
+    expectDocumented('drainInstance', drained);
+    expect(missing.status).toBe(404);
+  });
+
+  it('lists the recent actions of every reflex, most recent first', async () => {
+    const api = anApi();
+    await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) } });
+    await api.twin.runFor(60);
+    const actions = await api.call('GET', '/actions', { query: { limit: '3' } });
+    expectDocumented('listActions', actions);
+    expect(actions.body.actions.length).toBeGreaterThan(0);
+    const times = actions.body.actions.map((a: { at: string }) => a.at);
+    expect([...times].sort().reverse()).toEqual(times);
+  });
+});
+
+describe('throttling', () => {
+  it('answers 429 with Retry-After when AWS keeps throttling past the retries', async () => {
+    const api = anApi();
+    const now = api.twin.scheduler.now();
+    api.twin.faults.add({
+      api: 'DescribeRules',
+      rate: 1,
+      error: 'ThrottlingException',
+      from: now,
+      until: new Date(now.getTime() + 3600_000),
+    });
+    const answer = await api.call('GET', '/routes/web');
+    expect([answer.status, answer.headers['retry-after']]).toEqual([429, '5']);
+  });
+});
