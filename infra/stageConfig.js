@@ -36,6 +36,7 @@ const KNOWN_KEYS = [
   'lifecycleHooks',
   'rolloutMeshArns',
   'rolloutListenerArns',
+  'opsRoutes',
 ];
 
 function fail(file, message) {
@@ -219,6 +220,83 @@ function checkLifecycleHooks(file, text, { clusters, autoScalingGroupNames, targ
   return text;
 }
 
+/**
+ * The ops API's named routes travel as JSON text (OPS_ROUTES): `[{"name": …, "route": <a rollout route>}]`;
+ * the functions check each route against the rollout route schema at cold start. Here: that the text is a
+ * JSON array of `{name, route}` with unique names the API accepts, and that each route lies inside what the
+ * ops roles may read and write (the rollout meshes and listeners), so a route cannot be named that IAM would
+ * refuse when someone sets its weights. App Mesh routes are compared by mesh name (and owner account when
+ * the route names one): the partition, region and account of the stack are unknown at package time.
+ */
+function checkOpsRoutes(file, text, { rolloutMeshArns, rolloutListenerArns }) {
+  if (typeof text !== 'string') fail(file, 'opsRoutes must be a JSON string, not an array');
+  let routes;
+  try {
+    routes = JSON.parse(text);
+  } catch (error) {
+    fail(file, `opsRoutes is not JSON: ${error.message}`);
+  }
+  if (!Array.isArray(routes)) fail(file, 'opsRoutes must be a JSON array (of named routes)');
+  // `arn:<partition>:appmesh:<region>:<account>:mesh/<name>`, the partition and region of any stack, a
+  // placeholder for any account (it stands for the stack's own, unknown here).
+  const meshParts = (mesh) => {
+    const [, , , , account, resource] = mesh.replace(/\$\{AWS::\w+\}/g, '*').split(':');
+    return { account, resource };
+  };
+  const meshes = rolloutMeshArns.map((mesh) => {
+    const { account, resource } = meshParts(mesh);
+    return {
+      withOwner: arnPattern(`arn:*:appmesh:*:${account}:${resource}`),
+      // A route without meshOwner is in the stack's own account, whatever account the pattern names.
+      ownAccount: arnPattern(`arn:*:appmesh:*:*:${resource}`),
+    };
+  });
+  const listeners = rolloutListenerArns.map(arnPattern);
+  const rules = rolloutListenerArns.map((listener) =>
+    arnPattern(`${listener.replace(':listener/', ':listener-rule/')}/*`),
+  );
+  const names = new Set();
+  routes.forEach((named, i) => {
+    if (named === null || typeof named !== 'object' || Array.isArray(named))
+      fail(file, `opsRoutes[${i}] must be an object`);
+    const extra = Object.keys(named).filter((key) => key !== 'name' && key !== 'route');
+    if (extra.length > 0) fail(file, `opsRoutes[${i}] has unknown keys: ${extra.join(', ')}`);
+    if (typeof named.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(named.name))
+      fail(file, `opsRoutes[${i}] needs a name of letters, digits, - and _ (at most 64)`);
+    if (names.has(named.name)) fail(file, `opsRoutes names ${JSON.stringify(named.name)} twice`);
+    names.add(named.name);
+    const at = `opsRoutes[${i}] (${named.name})`;
+    const route = named.route;
+    if (route === null || typeof route !== 'object' || Array.isArray(route))
+      fail(file, `${at} needs a route object`);
+    if (route.router === 'appmesh') {
+      const owner = route.meshOwner;
+      const candidate = `arn:x:appmesh:x:${owner ?? 'x'}:mesh/${String(route.meshName ?? '')}`;
+      const covered = meshes.some((mesh) => (owner ? mesh.withOwner : mesh.ownAccount).test(candidate));
+      if (!covered)
+        fail(
+          file,
+          `${at} is a route of mesh ${JSON.stringify(route.meshName)}${owner ? ` (owner ${owner})` : ''}, which rolloutMeshArns does not cover`,
+        );
+    } else if (route.router === 'alb') {
+      const listener = String(route.listenerArn ?? '');
+      if (!listeners.some((pattern) => pattern.test(listener)))
+        fail(
+          file,
+          `${at} names listener ${JSON.stringify(listener)}, which rolloutListenerArns does not cover`,
+        );
+      if (route.ruleArn !== undefined && !rules.some((pattern) => pattern.test(String(route.ruleArn))))
+        fail(
+          file,
+          `${at} names rule ${JSON.stringify(route.ruleArn)}, which is not under rolloutListenerArns`,
+        );
+    } else {
+      fail(file, `${at} has router ${JSON.stringify(route.router)}: "appmesh" or "alb"`);
+    }
+  });
+  return text;
+}
+
 /** Checks one stage file's contents and derives what serverless.yml and the IAM statements use. */
 function check(file, stage, raw) {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, 'must be a JSON object');
@@ -296,6 +374,8 @@ function check(file, stage, raw) {
   const listenerRules = rolloutListenerArns.map(
     (listener) => `${listener.replace(':listener/', ':listener-rule/')}/*`,
   );
+  // The ops API: the routes it shows and sets by hand, inside the rollouts' meshes and listeners.
+  const opsRoutes = checkOpsRoutes(file, raw.opsRoutes ?? '[]', { rolloutMeshArns, rolloutListenerArns });
 
   const perCluster = (...resources) =>
     resources.flatMap((resource) => clusters.map((name) => arn('ecs', resource.replace('NAME', name))));
@@ -308,6 +388,7 @@ function check(file, stage, raw) {
     recyclerPolicy: raw.recyclerPolicy,
     alarmReactions,
     lifecycleHooks,
+    opsRoutes,
     arns: {
       clusters: perCluster('cluster/NAME'),
       tasks: perCluster('task/NAME/*'),

@@ -330,6 +330,10 @@ async function describeRollout(name: string, ports: OpsPorts) {
   if (!run) throw notFound(`rollout ${name}`);
   const request = rolloutRequestOf(run.input);
   const state = (run.latest as { state?: RolloutState } | undefined)?.state;
+  // What the route holds now, not what the last step wrote: after a rollback or an abort they differ.
+  const weights = request
+    ? (await ports.rollouts.routers[request.route.router].read(request.route)).weights
+    : undefined;
   const target = request ? `${request.service} ${routeKey(request.route)}` : undefined;
   const history = target
     ? (await ports.actions.recent({ reflex: 'rollout', target, since: run.startDate, limit: 200 }))
@@ -347,7 +351,7 @@ async function describeRollout(name: string, ports: OpsPorts) {
     cause: run.cause,
     step: state?.progress?.step,
     steps: state?.plan?.length,
-    weights: state?.progress?.weights,
+    weights: weights ?? state?.progress?.weights,
     next: state?.next,
     lastAnalysis: state?.progress?.lastAnalysis,
     history: history.map(actionView),

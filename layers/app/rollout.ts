@@ -26,7 +26,12 @@ import {
 import { type PlannedStep, planSteps } from '#domain/rolloutSchedule';
 import type { RolloutSpec } from '#events/rollout';
 import type { JournalEntry, RolloutPorts, TrafficRouter } from '#ports';
-import { RouteBusyError, WeightsNotAppliedError } from '#runtime/errors';
+import {
+  GuardAlarmFiringError,
+  InvalidInputError,
+  RouteBusyError,
+  WeightsNotAppliedError,
+} from '#runtime/errors';
 
 export const ROLLOUT_REFLEX = 'rollout';
 export const ROLLOUT_WORKFLOW = 'rollout';
@@ -94,9 +99,26 @@ export async function prepareRollout(
       throw new RouteBusyError(`route ${routeKey(rollout.route)} is owned by running rollout ${route.owner}`);
     }
   }
+  const problem = routeProblem(rollout, route);
+  if (problem)
+    throw new InvalidInputError(`route ${routeKey(rollout.route)}: ${problem}`, [
+      { path: 'route', message: problem },
+    ]);
+  const firing = await firingGuards(rollout, ports);
+  if (firing.length > 0)
+    throw new GuardAlarmFiringError(
+      `guard alarm(s) ${firing.join(', ')} in ALARM: the rollout does not start`,
+    );
   await router.setOwner(rollout.route, runId);
+  // Tags are last-writer-wins: two starts that both read no owner both write one. The one that reads
+  // another's name back gives way; should both read their own, each later step checks ownership again.
+  const claimed = await router.read(rollout.route);
+  if (claimed.owner !== runId)
+    throw new RouteBusyError(
+      `route ${routeKey(rollout.route)} was claimed by ${claimed.owner} at the same time`,
+    );
   // A request left on the route for an earlier run (one that ended without releasing it) is not this run's.
-  if (route.request && route.owner !== runId) await router.setRequest(rollout.route, null);
+  if (claimed.request) await router.setRequest(rollout.route, null);
   const now = ports.clock.now().toISOString();
   const state: RolloutState = {
     rollout,
@@ -116,6 +138,49 @@ export async function prepareRollout(
   return state;
 }
 
+/**
+ * What a route must be for a rollout to start on it: stable holding traffic, canary on it (at any weight),
+ * nothing else taking traffic. A misspelt target would otherwise be added and sent traffic.
+ */
+function routeProblem(rollout: RolloutSpec, route: RouteState): string | undefined {
+  const { stable, canary } = rollout.route;
+  const onRoute = (id: string) => route.targets.find((t) => t.id === id);
+  if (!onRoute(stable))
+    return `stable ${stable} is not a target of the route (${route.targets.map((t) => t.id).join(', ')})`;
+  if (!onRoute(canary)) return `canary ${canary} is not a target of the route: add it at weight 0 first`;
+  const others = route.targets.filter((t) => t.id !== stable && t.id !== canary && t.weight > 0);
+  if (others.length > 0) return `the route also sends traffic to ${others.map((t) => t.id).join(', ')}`;
+  return undefined;
+}
+
+/**
+ * Guard alarms in ALARM now: a rollout does not start under one (and an analysis fails on one). A guard
+ * that does not exist could never abort anything: that request is refused.
+ */
+async function firingGuards(rollout: RolloutSpec, ports: RolloutPorts): Promise<string[]> {
+  const firing: string[] = [];
+  for (const name of rollout.guardAlarms) {
+    const alarm = await ports.alarms.describe(name, { withTags: false });
+    if (!alarm)
+      throw new InvalidInputError(`guard alarm ${name} does not exist`, [
+        { path: 'guardAlarms', message: `no alarm ${name}` },
+      ]);
+    if (alarm.state === 'ALARM') firing.push(name);
+  }
+  return firing;
+}
+
+/**
+ * Every write is preceded by this: the route must still be this run's. It is not after an abort (the owner
+ * then reads `aborted:<run>`), after another start took it, or once it was released.
+ */
+function lostRoute(state: RolloutState, route: RouteState, ports: RolloutPorts): RolloutState | undefined {
+  if (route.owner === state.run.id) return undefined;
+  const reason = `the route is no longer this rollout's (owner: ${route.owner ?? 'none'})`;
+  record(ports, { action: 'stand-down', target: targetOf(state), reason, outcome: 'held' });
+  return { ...state, next: 'rollback', reason };
+}
+
 // --- shift traffic (SetWeight) ------------------------------------------------------------------------
 
 /**
@@ -128,10 +193,12 @@ function handEdit(
   route: RouteState,
   ports: RolloutPorts,
   then: 'shift' | 'promote',
+  intended: Weights,
 ): RolloutState | undefined {
   const { rollout, progress } = state;
   const observed = route.weights;
-  if (sameWeights(observed, progress.weights)) return undefined;
+  // What this step is about to write is no hand edit: it is this step's own write, run again by a retry.
+  if (sameWeights(observed, progress.weights) || sameWeights(observed, intended)) return undefined;
   const reason = `weights changed by hand to ${observed.canary}% canary (the rollout had set ${progress.weights.canary}%)`;
   const pause = rollout.onManualChange === 'pause';
   record(ports, {
@@ -198,12 +265,12 @@ export async function shiftTraffic(state: RolloutState, ports: RolloutPorts): Pr
   const { rollout, progress } = state;
   const router = routerOf(ports, rollout.route);
   const route = await router.read(rollout.route);
-  const edited = handEdit(state, route, ports, 'shift');
-  if (edited) return edited;
-  const requested = await personRequest(state, route, ports, 'shift');
-  if (requested) return requested;
   const step = state.plan[progress.step];
   const target = step ? weightsFor(step.canary) : ALL_CANARY;
+  const stop = lostRoute(state, route, ports) ?? handEdit(state, route, ports, 'shift', target);
+  if (stop) return stop;
+  const requested = await personRequest(state, route, ports, 'shift');
+  if (requested) return requested;
   await router.setWeights(rollout.route, target);
   const now = ports.clock.now().toISOString();
   record(ports, {
@@ -242,12 +309,31 @@ export async function verifyTraffic(state: RolloutState, ports: RolloutPorts): P
 
 // --- analyse -------------------------------------------------------------------------------------------
 
-async function observe(state: RolloutState, ports: RolloutPorts): Promise<Observations> {
+/**
+ * CloudWatch publishes a minute's datapoints a while after the minute ends (ALB: about a minute). The
+ * analysis reads whole minutes that have been published: from the first full minute after the window's
+ * start to the last minute that ended this long ago.
+ */
+export const METRICS_DELAY_SECONDS = 60;
+
+const MINUTE_MS = 60_000;
+
+/** The whole, published minutes since `windowStart`, or undefined while there is not one yet. */
+function publishedWindow(windowStart: string, now: Date): { start: Date; end: Date } | undefined {
+  const start = Math.ceil(Date.parse(windowStart) / MINUTE_MS) * MINUTE_MS;
+  const end = Math.floor((now.getTime() - METRICS_DELAY_SECONDS * 1000) / MINUTE_MS) * MINUTE_MS;
+  return end - start >= MINUTE_MS ? { start: new Date(start), end: new Date(end) } : undefined;
+}
+
+async function observe(
+  state: RolloutState,
+  window: { start: Date; end: Date } | undefined,
+  ports: RolloutPorts,
+): Promise<Observations> {
   const { checks } = state.rollout.analysis;
   const seen: Observations = { metrics: {}, alarms: {}, targetHealth: {} };
   const queries = metricQueries(checks);
-  if (queries.length > 0) {
-    const window = { start: new Date(state.progress.windowStart), end: ports.clock.now() };
+  if (queries.length > 0 && window) {
     try {
       seen.metrics = await ports.metrics.query(queries, window);
     } catch (error) {
@@ -255,18 +341,29 @@ async function observe(state: RolloutState, ports: RolloutPorts): Promise<Observ
       seen.metricsError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
   }
-  for (const check of checks) {
-    if (check.kind === 'alarm') {
-      const alarm = await ports.alarms.describe(check.alarmName, { withTags: false });
-      seen.alarms[check.alarmName] = alarm ? alarm.state : 'missing';
+  const alarmNames = new Set([
+    ...state.rollout.guardAlarms,
+    ...checks.flatMap((c) => (c.kind === 'alarm' ? [c.alarmName] : [])),
+  ]);
+  for (const name of alarmNames) {
+    try {
+      const alarm = await ports.alarms.describe(name, { withTags: false });
+      seen.alarms[name] = alarm ? alarm.state : 'missing';
+    } catch {
+      seen.alarms[name] = 'unavailable';
     }
-    if (check.kind === 'targetHealth') {
+  }
+  for (const check of checks) {
+    if (check.kind !== 'targetHealth') continue;
+    try {
       const health = await ports.targets.targetHealth(check.targetGroupArn);
       const live = health.targets.filter((t) => t.state !== 'draining' && t.state !== 'unused');
       seen.targetHealth[check.targetGroupArn] = {
         healthy: live.filter((t) => t.state === 'healthy').length,
         total: live.length,
       };
+    } catch {
+      seen.targetHealth[check.targetGroupArn] = 'unavailable';
     }
   }
   return seen;
@@ -274,11 +371,31 @@ async function observe(state: RolloutState, ports: RolloutPorts): Promise<Observ
 
 export async function analyseCanary(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
   const { rollout, progress, plan } = state;
-  const seen = await observe(state, ports);
-  const outcomes = rollout.analysis.checks.map((check, index) => assessCheck(check, index, seen));
+  const now = ports.clock.now();
+  const needsMetrics = metricQueries(rollout.analysis.checks).length > 0;
+  const window = publishedWindow(progress.windowStart, now);
+  if (needsMetrics && !window) {
+    // Not one published minute since the shift yet: too early to tell, which is not a verdict to count.
+    const ready = Math.ceil(Date.parse(progress.windowStart) / MINUTE_MS) * MINUTE_MS + MINUTE_MS;
+    const waitSeconds = Math.max(1, Math.ceil((ready + METRICS_DELAY_SECONDS * 1000 - now.getTime()) / 1000));
+    return { ...state, next: 'bake', waitSeconds };
+  }
+  const seen = await observe(state, window, ports);
+  // Guard alarms are checks too: an alarm event that was lost, or that fired before the start, still counts.
+  const guards = rollout.guardAlarms.map((alarmName) =>
+    assessCheck({ name: `guard ${alarmName}`, kind: 'alarm', alarmName }, -1, seen),
+  );
+  const outcomes = [
+    ...rollout.analysis.checks.map((check, index) => assessCheck(check, index, seen)),
+    ...guards,
+  ];
   const result = runResult(outcomes);
   const { next, counts } = decideAfterAnalysis(result, progress.counts, rollout.analysis);
-  const now = ports.clock.now().toISOString();
+  const at = now.toISOString();
+  // The next window starts where this one's data ended (or now, without metrics), except after too little
+  // evidence: then it keeps its start, so that the evidence adds up instead of starting over.
+  const nextWindowStart =
+    result === 'inconclusive' ? progress.windowStart : window ? window.end.toISOString() : at;
   record(ports, {
     action: 'analyse',
     target: targetOf(state),
@@ -292,8 +409,8 @@ export async function analyseCanary(state: RolloutState, ports: RolloutPorts): P
       ...progress,
       counts,
       analyses: progress.analyses + 1,
-      windowStart: now,
-      lastAnalysis: { at: now, result, outcomes },
+      windowStart: nextWindowStart,
+      lastAnalysis: { at, result, outcomes },
     },
   };
   if (next.move === 'rollback') return { ...analysed, next: 'rollback', reason: next.reason };
@@ -323,12 +440,23 @@ export async function announceGate(state: RolloutState, ports: RolloutPorts): Pr
     outcome: 'held',
     detail: { weights: state.progress.weights, afterGate: state.afterGate },
   });
-  await ports.notifier.notify({
-    subject: `Rollout of ${state.rollout.service} waits for a person at ${state.progress.weights.canary}% canary`,
-    severity: 'info',
-    reflex: ROLLOUT_REFLEX,
-    detail: { runId: state.run.id, reason: state.reason, route: routeKey(state.rollout.route) },
-  });
+  // The gate waits whether or not the message goes out: failing the gate for it would roll back a
+  // healthy release. The journal line above is the record a person finds either way.
+  await ports.notifier
+    .notify({
+      subject: `Rollout of ${state.rollout.service} waits for a person at ${state.progress.weights.canary}% canary`,
+      severity: 'info',
+      reflex: ROLLOUT_REFLEX,
+      detail: { runId: state.run.id, reason: state.reason, route: routeKey(state.rollout.route) },
+    })
+    .catch((error: unknown) =>
+      record(ports, {
+        action: 'notify',
+        target: targetOf(state),
+        reason: `gate notification failed: ${(error as Error).message}`,
+        outcome: 'failed',
+      }),
+    );
 }
 
 // --- promote and roll back ---------------------------------------------------------------------------
@@ -338,8 +466,8 @@ export async function promoteCanary(state: RolloutState, ports: RolloutPorts): P
   const { rollout } = state;
   const router = routerOf(ports, rollout.route);
   const route = await router.read(rollout.route);
-  const edited = handEdit(state, route, ports, 'promote');
-  if (edited) return edited;
+  const stop = lostRoute(state, route, ports) ?? handEdit(state, route, ports, 'promote', ALL_CANARY);
+  if (stop) return stop;
   const requested = await personRequest(state, route, ports, 'promote');
   if (requested) return requested;
   await router.setWeights(rollout.route, ALL_CANARY);
@@ -385,12 +513,14 @@ export async function scaleDownStable(state: RolloutState, ports: RolloutPorts):
 export async function rollBack(
   state: Pick<RolloutState, 'rollout' | 'run'> & { reason?: string },
   ports: RolloutPorts,
+  options: { release: boolean } = { release: true },
 ): Promise<{ restored: boolean; reason: string }> {
   const { rollout, run } = state;
   const reason = state.reason ?? 'rollback';
   const router = routerOf(ports, rollout.route);
   const route = await router.read(rollout.route);
-  if (route.owner && route.owner !== run.id) {
+  const ours = route.owner === run.id || route.owner === abortedMark(run.id);
+  if (route.owner && !ours) {
     record(ports, {
       action: 'rollback',
       target: targetOf(state),
@@ -402,26 +532,52 @@ export async function rollBack(
   // No owner: this run never claimed the route, or released it already (after promoting, or after a
   // rollback that completed). Either way the weights are no longer this run's to change.
   if (!route.owner) return { restored: false, reason };
+  const alreadyStable = sameWeights(route.weights, ALL_STABLE);
   await router.setWeights(rollout.route, ALL_STABLE);
   if (!(await router.verifyWeights(rollout.route, ALL_STABLE)))
     throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% stable yet`);
-  await router.setOwner(rollout.route, null);
   const scaleDown = rollout.rollback.scaleDownCanary;
   if (scaleDown) await ports.services.setDesiredCount(scaleDown.cluster, scaleDown.service, 0);
-  record(ports, {
-    action: 'rollback',
-    target: targetOf(state),
-    reason: `${reason}: 100% stable`,
-    outcome: 'done',
-    detail: { from: route.weights },
-  });
-  await ports.notifier.notify({
-    subject: `Rollout of ${rollout.service} rolled back`,
-    severity: 'critical',
-    reflex: ROLLOUT_REFLEX,
-    detail: { runId: run.id, reason, route: routeKey(rollout.route), from: route.weights },
-  });
-  return { restored: true, reason };
+  if (!alreadyStable || route.owner === run.id) {
+    record(ports, {
+      action: 'rollback',
+      target: targetOf(state),
+      reason: `${reason}: 100% stable`,
+      outcome: 'done',
+      detail: { from: route.weights },
+    });
+    await ports.notifier.notify({
+      subject: `Rollout of ${rollout.service} rolled back`,
+      severity: 'critical',
+      reflex: ROLLOUT_REFLEX,
+      detail: { runId: run.id, reason, route: routeKey(rollout.route), from: route.weights },
+    });
+  }
+  // Released last: a retry after a failed scale-down or notification still finds the route this run's.
+  if (options.release) await router.setOwner(rollout.route, null);
+  return { restored: !alreadyStable, reason };
+}
+
+/** The owner an aborted run leaves on its route until the safety net releases it. */
+export const abortedMark = (runId: string) => `aborted:${runId}`;
+
+/**
+ * An abort stops the run, but a step of it may be running still (Lambda is not stopped with the
+ * execution). Marked first, the route makes that step stand down; the rollback then restores stable and
+ * leaves the mark, and the safety net, hearing ABORTED, restores once more and releases the route. Only a
+ * route this run holds is marked.
+ */
+async function abortAndRollBack(
+  run: { name: string; rollout: RolloutSpec },
+  reason: string,
+  ports: RolloutPorts,
+): Promise<void> {
+  await ports.runs.stop(ROLLOUT_WORKFLOW, run.name, reason);
+  const router = routerOf(ports, run.rollout.route);
+  const route = await router.read(run.rollout.route);
+  if (route.owner === run.name) await router.setOwner(run.rollout.route, abortedMark(run.name));
+  const state = { rollout: run.rollout, run: { id: run.name, startedAt: '' }, reason };
+  await rollBack(state, ports, { release: false });
 }
 
 /**
@@ -441,10 +597,7 @@ export async function abortGuardedRollouts(
   const alarm = await ports.alarms.describe(alarmName, { withTags: false });
   if (alarm?.state !== 'ALARM') return [];
   const reason = `guard alarm ${alarmName} in ALARM`;
-  for (const run of guarded) {
-    await ports.runs.stop(ROLLOUT_WORKFLOW, run.name, reason);
-    await rollBack({ rollout: run.rollout!, run: { id: run.name, startedAt: '' }, reason }, ports);
-  }
+  for (const run of guarded) await abortAndRollBack({ name: run.name, rollout: run.rollout! }, reason, ports);
   return guarded.map((run) => run.name);
 }
 
@@ -462,8 +615,7 @@ export async function abortRollout(
   const run = (await ports.runs.running(ROLLOUT_WORKFLOW)).find((r) => r.name === name);
   const rollout = run && requestOf(run.input);
   if (!rollout) return 'not-running';
-  await ports.runs.stop(ROLLOUT_WORKFLOW, name, reason);
-  await rollBack({ rollout, run: { id: name, startedAt: '' }, reason }, ports);
+  await abortAndRollBack({ name, rollout }, reason, ports);
   return 'stopped-and-rolled-back';
 }
 

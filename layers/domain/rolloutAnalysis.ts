@@ -172,8 +172,9 @@ export interface Observations {
   metrics: Record<string, number | undefined>;
   /** Set when GetMetricData itself failed: every metric check is then an error, not inconclusive. */
   metricsError?: string;
-  alarms: Record<string, 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'missing'>;
-  targetHealth: Record<string, { healthy: number; total: number } | 'missing'>;
+  /** `unavailable`: reading it failed (the provider is broken, not the canary). */
+  alarms: Record<string, 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | 'missing' | 'unavailable'>;
+  targetHealth: Record<string, { healthy: number; total: number } | 'missing' | 'unavailable'>;
 }
 
 export function assessCheck(check: CheckSpec, index: number, seen: Observations): CheckOutcome {
@@ -181,6 +182,8 @@ export function assessCheck(check: CheckSpec, index: number, seen: Observations)
   switch (check.kind) {
     case 'alarm': {
       const state = seen.alarms[check.alarmName];
+      if (state === 'unavailable')
+        return { check: name, result: 'error', reason: `alarm ${check.alarmName} could not be read` };
       if (state === undefined || state === 'missing')
         return { check: name, result: 'error', reason: `alarm ${check.alarmName} does not exist` };
       if (state === 'ALARM')
@@ -195,6 +198,12 @@ export function assessCheck(check: CheckSpec, index: number, seen: Observations)
     }
     case 'targetHealth': {
       const health = seen.targetHealth[check.targetGroupArn];
+      if (health === 'unavailable')
+        return {
+          check: name,
+          result: 'error',
+          reason: `target group ${check.targetGroupArn} could not be read`,
+        };
       if (health === undefined || health === 'missing')
         return {
           check: name,

@@ -59,3 +59,8 @@ export class RouteBusyError extends Error {
 export class WeightsNotAppliedError extends Error {
   override readonly name = 'WeightsNotAppliedError';
 }
+
+/** A guard alarm of the rollout is in ALARM at its start: it does not start under one. */
+export class GuardAlarmFiringError extends Error {
+  override readonly name = 'GuardAlarmFiringError';
+}

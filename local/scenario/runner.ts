@@ -60,9 +60,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       until: end,
     });
   }
-  for (const step of scenario.timeline) {
-    twin.scheduler.after(step.at, 'timeline', () => playStep(twin, step));
-  }
+  scheduleTimeline(twin, scenario);
   twin.start();
   await twin.scheduler.runUntil(end);
 
@@ -88,6 +86,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       .map((e) => e.data!.event),
     deadLetters: twin.deadLetters,
   };
+}
+
+/** Plays the scenario's timeline on the twin's clock, each step at its time. */
+export function scheduleTimeline(twin: Twin, scenario: Scenario): void {
+  for (const step of scenario.timeline) {
+    twin.scheduler.after(step.at, 'timeline', () => playStep(twin, step));
+  }
 }
 
 /** A twin holding the scenario's world, its clockwork not started yet, its timeline not scheduled. */

@@ -51,7 +51,10 @@ const REQUEST: RolloutSpecInput = {
 };
 
 function world() {
-  let targets: WeightedTarget[] = [{ id: 'web-v1', weight: 100 }];
+  let targets: WeightedTarget[] = [
+    { id: 'web-v1', weight: 100 },
+    { id: 'web-v2', weight: 0 },
+  ];
   let owner: string | undefined;
   let request: RolloutRequest | undefined;
   let now = new Date('2026-12-01T10:00:00Z');
@@ -59,7 +62,8 @@ function world() {
   const journal: JournalEntry[] = [];
   const metrics: Record<string, number | undefined> = {};
   const running = new Map<string, unknown>();
-  const alarms: Record<string, 'OK' | 'ALARM'> = {};
+  // The request's guard alarm exists, and is quiet until a test says otherwise.
+  const alarms: Record<string, 'OK' | 'ALARM'> = { 'web-5xx': 'OK' };
   /** Runs waiting at a gate, and the answers the gates got. */
   const atGate = new Set<string>();
   const answers: [string, GateAnswer][] = [];
@@ -465,5 +469,133 @@ describe('a person pauses, resumes and promotes a rollout', () => {
     // Assess
     expect(afterRollback).toEqual({ owner: undefined, request: undefined });
     expect({ owner: w.owner(), request: w.request() }).toEqual({ owner: 'web-2', request: undefined });
+  });
+});
+
+describe('a rollout racing the world', () => {
+  it('re-running a shift whose write landed is not a hand edit: the step carries on', async () => {
+    // Prepare: the first shift wrote 10 % but its answer was lost (a Lambda retry runs it again)
+    const w = world();
+    const prepared = await prepareRollout(request, 'web-1', w.ports);
+    await shiftTraffic(prepared, w.ports);
+
+    // Act
+    const again = await shiftTraffic(prepared, w.ports);
+
+    // Assess
+    expect(again.next).toBe('verify');
+    expect(w.journal.filter((e) => e.action === 'manual-weight-change')).toEqual([]);
+  });
+
+  it('a step of a run whose route was taken (an abort, another start) stands down without writing', async () => {
+    // Prepare
+    const w = world();
+    const prepared = await prepareRollout(request, 'web-1', w.ports);
+    await w.ports.routers.appmesh.setOwner(ROUTE, 'aborted:web-1');
+    const writes = w.writes.length;
+
+    // Act
+    const late = await shiftTraffic(prepared, w.ports);
+
+    // Assess
+    expect(late).toMatchObject({ next: 'rollback', reason: expect.stringContaining('aborted:web-1') });
+    expect(w.writes.length).toBe(writes);
+  });
+
+  it('an abort leaves its mark; the safety net then restores once more and releases the route', async () => {
+    // Prepare
+    const w = world();
+    w.running.set('web-1', { rollout: REQUEST });
+    await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    const requestOf = (input: unknown) => RolloutSpecSchema.parse((input as { rollout: unknown }).rollout);
+    w.alarms['web-5xx'] = 'ALARM';
+
+    // Act
+    await abortGuardedRollouts('web-5xx', w.ports, requestOf);
+    const marked = w.owner();
+    w.handEdit(40); // the step that was still running writes after the abort
+    const safetyNet = await rollBack(
+      { rollout: request, run: { id: 'web-1', startedAt: '' }, reason: 'ABORTED' },
+      w.ports,
+    );
+
+    // Assess
+    expect(marked).toBe('aborted:web-1');
+    expect(safetyNet.restored).toBe(true);
+    expect([w.canary(), w.owner()]).toEqual([0, undefined]);
+  });
+
+  it('keeps the route until the rollback is complete: a failed notification is retried with it', async () => {
+    // Prepare
+    const w = world();
+    await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    const { notifier } = w.ports;
+    w.ports.notifier = { notify: async () => Promise.reject(new Error('SNS is down')) };
+    const run = { rollout: request, run: { id: 'web-1', startedAt: '' }, reason: 'failed analysis' };
+
+    // Act
+    const failed = rollBack(run, w.ports);
+    await expect(failed).rejects.toThrow('SNS is down');
+    const ownerAfterFailure = w.owner();
+    w.ports.notifier = notifier;
+    await rollBack(run, w.ports);
+
+    // Assess
+    expect(ownerAfterFailure).toBe('web-1');
+    expect([w.canary(), w.owner()]).toEqual([0, undefined]);
+  });
+
+  it.each([
+    [{ route: { ...ROUTE, stable: 'web-v0' } }, /stable web-v0 is not a target/],
+    [
+      { route: { ...ROUTE, canary: 'web-v3' } },
+      /canary web-v3 is not a target of the route: add it at weight 0/,
+    ],
+    [{ guardAlarms: ['no-such-alarm'] }, /guard alarm no-such-alarm does not exist/],
+  ])('refuses to start on %j, claiming nothing', async (change, message) => {
+    const w = world();
+    const spec = RolloutSpecSchema.parse({ ...REQUEST, ...change });
+    await expect(prepareRollout(spec, 'web-1', w.ports)).rejects.toMatchObject({
+      name: 'InvalidInputError',
+      message: expect.stringMatching(message),
+    });
+    expect(w.owner()).toBeUndefined();
+  });
+
+  it('does not start under a guard alarm in ALARM, and fails an analysis on one whose event was lost', async () => {
+    // Prepare
+    const w = world();
+    Object.assign(w.metrics, healthy);
+    w.alarms['web-5xx'] = 'ALARM';
+
+    // Act
+    const refused = await prepareRollout(request, 'web-1', w.ports).catch((error: Error) => error);
+    w.alarms['web-5xx'] = 'OK';
+    const state = await shiftAndVerify(await prepareRollout(request, 'web-2', w.ports), w.ports);
+    w.alarms['web-5xx'] = 'ALARM';
+    w.pass(5);
+    const analysed = await analyseCanary(state, w.ports);
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'GuardAlarmFiringError' });
+    expect(analysed).toMatchObject({ next: 'rollback' });
+    expect(analysed.progress.lastAnalysis?.outcomes).toEqual(
+      expect.arrayContaining([expect.objectContaining({ check: 'guard web-5xx', result: 'fail' })]),
+    );
+  });
+
+  it('waits for a published minute before judging, without counting it as inconclusive', async () => {
+    // Prepare
+    const w = world();
+    Object.assign(w.metrics, healthy);
+    const state = await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    w.pass(1);
+
+    // Act
+    const early = await analyseCanary(state, w.ports);
+
+    // Assess
+    expect(early).toMatchObject({ next: 'bake', progress: { analyses: 0, counts: { inconclusive: 0 } } });
+    expect(early.waitSeconds).toBe(60);
   });
 });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import ts from 'typescript';
 import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/albRouter';
+import { type Access, opsRoutes } from '#events/opsApi';
 import {
   lifecycleWiring as lifecycle,
   alarmReactorWiring as reactor,
@@ -19,6 +20,7 @@ import {
 import {
   loadAlarmReactorConfig,
   loadLifecycleConfig,
+  loadOpsConfig,
   loadRecyclerConfig,
   loadRolloutConfig,
 } from '#runtime/config';
@@ -242,6 +244,15 @@ function rateSeconds(expression: string): number {
 
 const ADAPTERS_DIR = path.join(ROOT, 'layers/adapters/aws');
 
+/** The ops API's two functions, by what they serve, and the one handler file they share. */
+const OPS_FUNCTIONS: Record<Access, string> = { read: 'opsRead', write: 'opsWrite' };
+const OPS_HANDLER_FILE = 'opsApi';
+const opsAccessOf = (functionName: string) =>
+  (Object.entries(OPS_FUNCTIONS) as [Access, string][]).find(([, name]) => name === functionName)?.[0];
+
+/** A function's handler file in functions/, without `.ts`: its own name, but for the ops API's two. */
+const handlerFileOf = (functionName: string) => (opsAccessOf(functionName) ? OPS_HANDLER_FILE : functionName);
+
 /** The `#adapters/aws/…` files a source file imports for their values (type-only imports build nothing). */
 function adapterImports(source: string): string[] {
   return [...source.matchAll(/import\s+(?!type\s)[^;]*?from\s*'#adapters\/aws\/([\w-]+)'/g)].map(
@@ -256,7 +267,9 @@ function adapterImports(source: string): string[] {
  */
 function adaptersOf(functionName: string, except: string[] = []): string[] {
   const found = new Set<string>();
-  const queue = adapterImports(readFileSync(path.join(ROOT, 'functions', `${functionName}.ts`), 'utf8'));
+  const queue = adapterImports(
+    readFileSync(path.join(ROOT, 'functions', `${handlerFileOf(functionName)}.ts`), 'utf8'),
+  );
   while (queue.length > 0) {
     const file = queue.shift()!;
     if (found.has(file) || except.includes(file)) continue;
@@ -272,6 +285,8 @@ const SDK_PREFIXES: Record<string, string> = {
   'client-application-auto-scaling': 'application-autoscaling',
   'client-auto-scaling': 'autoscaling',
   'client-cloudwatch': 'cloudwatch',
+  'client-cloudwatch-logs': 'logs',
+  'client-dynamodb': 'dynamodb',
   'client-ecs': 'ecs',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
   'client-sfn': 'states',
@@ -588,7 +603,7 @@ interface PortCall {
  * alarm reactor's handler holds its own ports under that name).
  */
 function rolloutPortCalls(functionName: string): PortCall[] {
-  const handler = parsed(path.join(ROOT, 'functions', `${functionName}.ts`));
+  const handler = parsed(path.join(ROOT, 'functions', `${handlerFileOf(functionName)}.ts`));
   const handlerPorts = adapterImportsOf(handler);
   const app = namedFunctions(parsed(ROLLOUT_APP_FILE));
   const routerOf = app.get('routerOf')?.[0];
@@ -695,8 +710,153 @@ function rolloutActions(functionName: string): Set<string> {
   return actions;
 }
 
+// --- the ops API: which port methods its two functions reach, and with what -----------------------------
+//
+// Both ops functions build the same ports (opsPorts.ts, the rollout ports among them) and run the same use
+// case file, layers/app/opsApi.ts; what differs is the routes they serve. handleOpsRequest answers a read
+// route with `read(…)` and any other with `idempotent(…, () => write(…))`, and each function matches only
+// the routes it serves: the read function enters `read`, the write function `write` and `idempotent` (the
+// one hand-written list here, OPS_ENTRIES, held to the code by a test below). From there every call is
+// followed with the TypeScript checker, through the helpers of opsApi.ts and the rollout use cases they
+// call (layers/app/rollout.ts), to the port methods it lands on: `ports.rollouts.routers[x].read(…)`,
+// `router.setWeights(…)` and `store.claim(…)` (store being ports.idempotency) resolve to the port interface
+// and method they are typed with, whatever local name holds the port. The adapter behind each interface is
+// the one opsPorts.ts builds (a class that implements it, a function that returns it), and its calls are
+// counted with methodActions, given what the calls pass, as for the rollout functions.
+
+const OPS_APP_FILE = path.join(ROOT, 'layers/app/opsApi.ts');
+const PORTS_FILE = path.join(ROOT, 'layers/ports/index.ts');
+const APP_DIR = path.join(ROOT, 'layers/app');
+/** The use cases each ops function enters, by what it serves. */
+const OPS_ENTRIES: Record<Access, string[]> = { read: ['read'], write: ['write', 'idempotent'] };
+/** Port interfaces whose implementations make no AWS call (the journal logs through Powertools). */
+const OPS_PORTS_WITHOUT_CALLS = ['ActionJournal', 'Clock'];
+
+let opsProgram: ts.Program | undefined;
+
+/** A program over layers/app/opsApi.ts and what it imports (no AWS SDK: the use cases see ports only). */
+function opsProgramAndChecker(): { program: ts.Program; checker: ts.TypeChecker } {
+  if (!opsProgram) {
+    const config = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile);
+    const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
+    opsProgram = ts.createProgram([OPS_APP_FILE], { ...options, types: [] });
+  }
+  return { program: opsProgram, checker: opsProgram.getTypeChecker() };
+}
+
+/** The port methods one ops function calls (`port` is the port interface), with each call's arguments. */
+function opsPortCalls(access: Access): PortCall[] {
+  const { program, checker } = opsProgramAndChecker();
+  const source = program.getSourceFile(OPS_APP_FILE);
+  if (!source) throw new Error(`${OPS_APP_FILE} is not in the program`);
+  const declarationOf = (node: ts.Node): ts.Declaration | undefined => {
+    let symbol = checker.getSymbolAtLocation(node);
+    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
+    return symbol?.declarations?.[0];
+  };
+  /** The use case (or helper) a name stands for, when it is a function of layers/app. */
+  const useCase = (declaration: ts.Declaration | undefined): FunctionNode | undefined => {
+    if (!declaration?.getSourceFile().fileName.startsWith(`${APP_DIR}/`)) return undefined;
+    if (ts.isFunctionDeclaration(declaration)) return declaration;
+    if (
+      ts.isVariableDeclaration(declaration) &&
+      declaration.initializer &&
+      (ts.isArrowFunction(declaration.initializer) || ts.isFunctionExpression(declaration.initializer))
+    )
+      return declaration.initializer;
+    return undefined;
+  };
+  const queue: FunctionNode[] = OPS_ENTRIES[access].map((name) => {
+    const entry = source.statements.find(
+      (statement): statement is ts.FunctionDeclaration =>
+        ts.isFunctionDeclaration(statement) && statement.name?.text === name,
+    );
+    if (!entry) throw new Error(`layers/app/opsApi.ts has no function ${name}`);
+    return entry;
+  });
+  const calls: PortCall[] = [];
+  const seen = new Set<ts.Node>();
+  while (queue.length > 0) {
+    const node = queue.shift()!;
+    if (seen.has(node)) continue;
+    seen.add(node);
+    const visit = (child: ts.Node): void => {
+      if (ts.isCallExpression(child)) {
+        const callee = ts.isPropertyAccessExpression(child.expression)
+          ? child.expression.name
+          : child.expression;
+        const declaration = declarationOf(callee);
+        const owner = declaration?.parent;
+        if (
+          declaration?.getSourceFile().fileName === PORTS_FILE &&
+          (ts.isMethodSignature(declaration) || ts.isPropertySignature(declaration)) &&
+          owner &&
+          ts.isInterfaceDeclaration(owner) &&
+          ts.isIdentifier(declaration.name)
+        )
+          calls.push({ port: owner.name.text, method: declaration.name.text, args: child.arguments });
+        const next = useCase(declaration);
+        if (next) queue.push(next);
+        // A function handed on as a callback runs too.
+        for (const argument of child.arguments.filter(ts.isIdentifier)) {
+          const callback = useCase(declarationOf(argument));
+          if (callback) queue.push(callback);
+        }
+      }
+      ts.forEachChild(child, visit);
+    };
+    visit(node);
+  }
+  return calls;
+}
+
+/** The port methods an ops function calls, `Interface.method`, each once. */
+function opsPortMethods(access: Access): string[] {
+  return [...new Set(opsPortCalls(access).map((call) => `${call.port}.${call.method}`))].sort();
+}
+
+/** The adapter files implementing each port interface, among those the ops ports are built from. */
+function opsPortAdapters(): Map<string, string[]> {
+  const implementing = new Map<string, string[]>();
+  const add = (port: string, file: string) =>
+    implementing.set(port, [...(implementing.get(port) ?? []), file]);
+  for (const file of adaptersOf(OPS_FUNCTIONS.read)) {
+    for (const statement of parsed(path.join(ADAPTERS_DIR, file)).statements) {
+      if (ts.isClassDeclaration(statement))
+        for (const clause of statement.heritageClauses ?? [])
+          if (clause.token === ts.SyntaxKind.ImplementsKeyword)
+            for (const type of clause.types) add(type.expression.getText(), file);
+      if (ts.isFunctionDeclaration(statement) && statement.type && ts.isTypeReferenceNode(statement.type))
+        add(statement.type.typeName.getText(), file);
+    }
+  }
+  return implementing;
+}
+
+/** IAM actions of every port method an ops function calls, given what its calls pass. */
+function opsActions(access: Access): Set<string> {
+  const adapters = opsPortAdapters();
+  const calls = opsPortCalls(access);
+  const actions = new Set<string>();
+  for (const key of new Set(calls.map((call) => `${call.port}.${call.method}`))) {
+    const [port, method] = key.split('.') as [string, string];
+    const files = adapters.get(port) ?? [];
+    if (files.length === 0) {
+      if (OPS_PORTS_WITHOUT_CALLS.includes(port)) continue;
+      throw new Error(`${OPS_FUNCTIONS[access]} calls ${key}, which no adapter of opsPorts.ts implements`);
+    }
+    const sameMethod = calls.filter((call) => call.port === port && call.method === method);
+    for (const file of files)
+      for (const action of methodActions(file, method, (node) => factsFromCalls(sameMethod, node)))
+        actions.add(action);
+  }
+  return actions;
+}
+
 /** The adapters whose calls each function's role grants. */
 function adapterFilesOf(functionName: string): string[] {
+  // The ops functions: only the port methods their code calls (opsActions).
+  if (opsAccessOf(functionName)) return [];
   // The recycler's sweep builds the recycler's ports but only enqueues rechecks: the recycler stays the
   // one function that acts, so its sweep's role allows that one adapter (a subset, checked below).
   if (functionName === recycler.sweepFunctionName) return ['sqsRechecks.ts'];
@@ -726,6 +886,8 @@ function adapterFilesOf(functionName: string): string[] {
 
 /** The calls each function makes: whole adapters, plus the rollout port methods it calls. */
 function callsOf(functionName: string): Set<string> {
+  const access = opsAccessOf(functionName);
+  if (access) return opsActions(access);
   const calls = adapterActions(adapterFilesOf(functionName));
   const buildsRolloutPorts = adaptersOf(functionName).includes('rolloutPorts.ts');
   if (buildsRolloutPorts) for (const action of rolloutActions(functionName)) calls.add(action);
@@ -761,9 +923,12 @@ const PLATFORM_ACTIONS: Record<string, string[]> = {
   [rollout.stepFunctionName]: LAMBDA_ACTIONS,
   // The safety net parks nothing itself; Lambda sends its failed invocations with its role.
   [rollout.safetyNetFunctionName]: [...LAMBDA_ACTIONS, 'sqs:SendMessage'],
+  // Invoked by API Gateway (a resource-based permission, not the role): no poller, no destination.
+  [OPS_FUNCTIONS.read]: LAMBDA_ACTIONS,
+  [OPS_FUNCTIONS.write]: LAMBDA_ACTIONS,
 };
 
-/** The alarm reactor's sweep is its own schedule, not a function: seven functions in all. */
+/** The alarm reactor's sweep is its own schedule, not a function: nine functions in all. */
 const ALL_FUNCTIONS = [
   recycler.functionName,
   recycler.sweepFunctionName,
@@ -772,11 +937,14 @@ const ALL_FUNCTIONS = [
   lifecycle.stepFunctionName,
   rollout.stepFunctionName,
   rollout.safetyNetFunctionName,
+  OPS_FUNCTIONS.read,
+  OPS_FUNCTIONS.write,
 ];
 
 /**
  * Actions whose service defines no resource type for them (or, for ListTasks, none a Fargate task has; for
- * DescribeAlarms, none that still returns composite alarms).
+ * DescribeAlarms, none that still returns composite alarms). ListTasks and ListServices are narrowed to the
+ * configured clusters by the ecs:cluster condition (checked below).
  */
 const STAR_RESOURCE_ACTIONS = new Set([
   'xray:PutTraceSegments',
@@ -794,6 +962,9 @@ const STAR_RESOURCE_ACTIONS = new Set([
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeTags',
   'cloudwatch:GetMetricData',
+  'ecs:ListServices',
+  'states:SendTaskSuccess',
+  'states:SendTaskFailure',
 ]);
 
 /** The tag keys the alarm reactor keeps its memory in (layers/adapters/aws/tagReactionMemory.ts). */
@@ -803,6 +974,7 @@ const stageConfig = JSON.parse(readFileSync(path.join(ROOT, 'infra/stages', `${S
   clusters: string;
   alarmReactions: string;
   lifecycleHooks: string;
+  opsRoutes: string;
   deregisterTargetGroupArns?: string[];
   autoScalingGroupNames: string[];
   alarmNamePrefixes: string[];
@@ -849,6 +1021,10 @@ const rolloutMachineName = () => resource(ROLLOUT_MACHINE_ID).Properties.StateMa
 const rolloutExecutionsArn = () =>
   `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${rolloutMachineName()}:*`;
 
+/** The ops API's idempotency table, and the log groups of every function (where the journal's lines are). */
+const OPS_TABLE_ID = 'OpsIdempotencyTable';
+const functionLogGroupIds = () => ALL_FUNCTIONS.map((functionName) => `${logicalIdOf(functionName)}LogGroup`);
+
 /** The rules whose targets invoke a function. */
 function rulesInvoking(functionName: string): [string, Resource][] {
   const id = functionLogicalId(functionName);
@@ -867,10 +1043,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
     for (const functionName of ALL_FUNCTIONS) {
       const zip = path.join(outDir, 'package', `${functionName}.zip`);
       const entries = zipEntries(zip);
-      const handlerFile = entries.find((entry) => entry.name === `functions/${functionName}.js`);
+      const handler = `functions/${handlerFileOf(functionName)}.js`;
+      const handlerFile = entries.find((entry) => entry.name === handler);
 
       expect(statSync(zip).size).toBeGreaterThan(100 * 1024);
-      expect(entries.map((entry) => entry.name)).toContain(`functions/${functionName}.js.map`);
+      expect(entries.map((entry) => entry.name)).toContain(`${handler}.map`);
       // SDK clients, Powertools, middy and zod are inside the handler: it requires nothing but Node (not
       // even the SDK the Lambda runtime carries), and no node_modules come along.
       expect(handlerFile?.size).toBeGreaterThan(300 * 1024);
@@ -1111,6 +1288,37 @@ describe('serverless package (offline, no AWS credentials)', () => {
           ROLLOUT_STATE_MACHINE_ARN: machineArn,
         });
         expect({ id, machine: config.stateMachineArn }).toEqual({ id, machine: machineArn });
+        expect(config.notifyTopicArn).toBe(standIns.NOTIFY_TOPIC_ARN);
+        expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
+      } else if (id.startsWith('Ops')) {
+        // Both ops functions read loadOpsConfig (and, through the rollout ports, loadRolloutConfig), with the
+        // same values.
+        expect(env.CLUSTERS).toBe(stageConfig.clusters);
+        expect(env.OPS_ROUTES).toBe(stageConfig.opsRoutes);
+        expect(refOf(env.ROLLOUT_STATE_MACHINE_ARN)).toBe(ROLLOUT_MACHINE_ID);
+        expect(refOf(env.IDEMPOTENCY_TABLE)).toBe(OPS_TABLE_ID);
+        expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
+        // Requests carry their own dryRun: no DRY_RUN for the API.
+        expect(env.DRY_RUN).toBeUndefined();
+        // The reflexes' actions are read from every function's log group, the ops API's own included.
+        const [separator, parts] = (env.ACTION_LOG_GROUPS as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+        const logGroupIds = parts.map(refOf);
+        expect(separator).toBe(',');
+        expect([...logGroupIds].sort()).toEqual(functionLogGroupIds().sort());
+        const logGroupNames = logGroupIds.map(
+          (logGroupId) => resource(logGroupId, 'AWS::Logs::LogGroup').Properties.LogGroupName as string,
+        );
+        const config = loadOpsConfig({
+          ...(env as Record<string, string>),
+          ...standIns,
+          ROLLOUT_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:111122223333:stateMachine:${rolloutMachineName()}`,
+          IDEMPOTENCY_TABLE: resource(OPS_TABLE_ID).Properties.TableName as string,
+          ACTION_LOG_GROUPS: logGroupNames.join(separator),
+        });
+        expect({ id, clusters: config.clusters }).toEqual({ id, clusters: configuredClusters });
+        expect(config.routes).toEqual(JSON.parse(stageConfig.opsRoutes));
+        expect(config.actionLogGroups).toEqual(logGroupNames);
+        expect(config.actionLogGroups.every((name) => name.startsWith('/aws/lambda/ecs-reflex-'))).toBe(true);
         expect(config.notifyTopicArn).toBe(standIns.NOTIFY_TOPIC_ARN);
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
       } else if (id.startsWith('TaskRecycler')) {
@@ -1368,8 +1576,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'ecs:UntagResource',
         'ecs:UpdateService',
         'sqs:SendMessage',
-        // Guard alarms: find the running rollouts, stop those the alarm guards, roll them back.
+        // Guard alarms: find the running rollouts, stop those the alarm guards, mark their routes aborted
+        // (the owner tag, `aborted:*` values only), roll them back.
         ...rollBack,
+        'appmesh:TagResource',
+        'elasticloadbalancing:AddTags',
         'states:DescribeExecution',
         'states:ListExecutions',
         'states:StopExecution',
@@ -1455,6 +1666,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'elasticloadbalancing:AddTags': [...rules, ...listeners],
       'elasticloadbalancing:RemoveTags': [...rules, ...listeners],
       'states:DescribeExecution': [rolloutExecutionsArn()],
+      'states:GetExecutionHistory': [rolloutExecutionsArn()],
       'states:StopExecution': [rolloutExecutionsArn()],
     };
     expect(routes).toEqual([accountArn('appmesh', 'mesh/*/virtualRouter/*/route/*')]);
@@ -1475,8 +1687,16 @@ describe('serverless package (offline, no AWS credentials)', () => {
             actions: actions.filter((action) => STAR_RESOURCE_ACTIONS.has(action)),
           });
         }
-        if (actions.some((action) => action.startsWith('logs:'))) {
+        if (actions.some((action) => /^logs:(CreateLogStream|PutLogEvents)$/.test(action))) {
           expect(resources.map(getAttArn)).toEqual([`${logicalIdOf(functionName)}LogGroup`]);
+        }
+        // The ops API reads the reflexes' actions from the functions' log groups, and from no other.
+        if (actions.includes('logs:FilterLogEvents')) {
+          expect({ sid, actions }).toEqual({ sid, actions: ['logs:FilterLogEvents'] });
+          expect([...resources.map(getAttArn)].sort()).toEqual(functionLogGroupIds().sort());
+        }
+        if (actions.some((action) => action.startsWith('dynamodb:'))) {
+          expect({ sid, tables: resources.map(getAttArn) }).toEqual({ sid, tables: [OPS_TABLE_ID] });
         }
         if (actions.includes('iam:PassRole')) {
           expect(statement.Condition?.StringEquals?.['iam:PassedToService']).toBe('ecs-tasks.amazonaws.com');
@@ -1508,8 +1728,12 @@ describe('serverless package (offline, no AWS credentials)', () => {
         if (actions.some((action) => /^elasticloadbalancing:(Register|Deregister)Targets$/.test(action))) {
           expect({ sid, arns }).toEqual({ sid, arns: targetGroupArns });
         }
+        // The lifecycle intake starts lifecycle workflows; the ops API, rollouts.
         if (actions.includes('states:StartExecution')) {
-          expect({ sid, machines: resources.map(refOf) }).toEqual({ sid, machines: ['InstanceLifecycle'] });
+          expect({ sid, machines: resources.map(refOf) }).toEqual({
+            sid,
+            machines: [functionName === OPS_FUNCTIONS.write ? ROLLOUT_MACHINE_ID : 'InstanceLifecycle'],
+          });
         }
         if (actions.includes('states:ListExecutions')) {
           expect({ sid, machines: resources.map(refOf) }).toEqual({ sid, machines: [ROLLOUT_MACHINE_ID] });
@@ -1520,20 +1744,22 @@ describe('serverless package (offline, no AWS credentials)', () => {
         }
         // The rollouts' tag keys on a route: the owner is written (claiming) and removed (releasing), and
         // releasing removes a person's request with it, as clearing a request does. No rollout role writes a
-        // request (the ops API marks them), and nothing else may be written or removed.
+        // request: the ops API marks them, and writes no owner. Nothing else may be written or removed.
         if (
           actions.some((action) =>
             /^(appmesh:(Tag|Untag)Resource|elasticloadbalancing:(Add|Remove)Tags)$/.test(action),
           )
         ) {
           const removes = actions.some((action) => /(Untag|Remove)/.test(action));
-          expect({
-            sid,
-            tagKeys: statement.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'],
-          }).toEqual({
-            sid,
-            tagKeys: removes ? [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG] : [ROLLOUT_OWNER_TAG],
-          });
+          const tagKeys = statement.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'];
+          // Writes: the owner tag, or (the ops API's alone) a person's request, never both in one grant.
+          const allowed = removes
+            ? [[ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG]]
+            : functionName === OPS_FUNCTIONS.write
+              ? [[ROLLOUT_OWNER_TAG], [ROLLOUT_REQUEST_TAG]]
+              : [[ROLLOUT_OWNER_TAG]];
+          const same = (keys: string[]) => JSON.stringify(keys) === JSON.stringify(tagKeys);
+          expect({ sid, tagKeys }).toEqual({ sid, tagKeys: allowed.find(same) ?? allowed[0] });
         }
         if (actions.includes('sns:Publish')) {
           expect({ sid, topics: resources.map(refOf) }).toEqual({
@@ -1901,22 +2127,341 @@ describe('serverless package: the rollout reflex', () => {
     expect(dlq.SqsManagedSseEnabled).toBe(true);
   });
 
-  it('lets only the step claim a route, and only the alarm reactor find and stop rollouts', () => {
+  it('lets only the step claim a route, and only the alarm reactor and the ops API find and stop rollouts', () => {
     const actionsOf = (functionName: string) =>
       new Set(roleStatements(roleOf(functionName)).flatMap((statement) => asList(statement.Action)));
     const claim = ['appmesh:TagResource', 'elasticloadbalancing:AddTags'];
+    /** Tag writes that may write the owner tag: a claim (the ops API's tag writes are its request's only). */
+    // An abort's mark (the owner tag with an `aborted:*` value only) is not a claim.
+    const abortMarkOnly = (statement: Statement) =>
+      statement.Condition?.StringLike?.[`aws:RequestTag/${ROLLOUT_OWNER_TAG}`] === 'aborted:*';
+    const claimsOf = (functionName: string) =>
+      roleStatements(roleOf(functionName))
+        .filter((statement) => {
+          const keys = statement.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'];
+          return keys === undefined || asList(keys as string[]).includes(ROLLOUT_OWNER_TAG);
+        })
+        .filter((statement) => !abortMarkOnly(statement))
+        .flatMap((statement) => asList(statement.Action))
+        .filter((action) => claim.includes(action));
     const abort = ['states:ListExecutions', 'states:StopExecution'];
+    // Listing the rollouts is a read of the ops API too (GET /rollouts); stopping one is not.
+    const aborts: Record<string, string[]> = {
+      [reactor.functionName]: abort,
+      [OPS_FUNCTIONS.write]: abort,
+      [OPS_FUNCTIONS.read]: ['states:ListExecutions'],
+    };
 
     for (const functionName of ALL_FUNCTIONS) {
       const granted = actionsOf(functionName);
-      expect({ functionName, claims: claim.filter((action) => granted.has(action)) }).toEqual({
+      expect({ functionName, claims: claimsOf(functionName) }).toEqual({
         functionName,
         claims: functionName === rollout.stepFunctionName ? claim : [],
       });
       expect({ functionName, aborts: abort.filter((action) => granted.has(action)) }).toEqual({
         functionName,
-        aborts: functionName === reactor.functionName ? abort : [],
+        aborts: aborts[functionName] ?? [],
       });
     }
+  });
+});
+
+describe('serverless package: the ops API', () => {
+  const readId = () => functionLogicalId(OPS_FUNCTIONS.read);
+  const writeId = () => functionLogicalId(OPS_FUNCTIONS.write);
+  const routeKeyOf = (route: { method: string; path: string }) => `${route.method} ${route.path}`;
+  /** The function that serves a route: GET routes the read function, the others the write function. */
+  const servingId = (access: Access) => functionLogicalId(OPS_FUNCTIONS[access]);
+  /** Write verbs: none may be in the read function's role, but for Lambda's own logs and traces. */
+  const WRITE_VERBS =
+    /^[a-z0-9-]+:(Put|Update|Modify|Start|Stop|Send|Tag|Untag|Add|Remove|Delete|Register|Deregister|Set|Publish|Create|Complete|Record|Run|Invoke|Pass|Attach|Detach|Enable|Disable|Reset|Redrive|Execute)/;
+
+  it('serves every route of opsRoutes, each with IAM authorization, and nothing else', () => {
+    const apis = resourcesOf('AWS::ApiGatewayV2::Api');
+    expect(apis.map(([id]) => id)).toEqual(['HttpApi']);
+    const api = apis[0]![1].Properties;
+    expect(api.ProtocolType).toBe('HTTP');
+    // No CORS: the API is for signed CLIs and scripts, not browsers.
+    expect(api.CorsConfiguration).toBeUndefined();
+    // The framework's ApiGatewayV2 resources, and no REST API or custom authorizer beside them.
+    expect(
+      [...new Set(Object.values(template.Resources).map((r) => r.Type))]
+        .filter((type) => type.startsWith('AWS::ApiGateway'))
+        .sort(),
+    ).toEqual([
+      'AWS::ApiGatewayV2::Api',
+      'AWS::ApiGatewayV2::Integration',
+      'AWS::ApiGatewayV2::Route',
+      'AWS::ApiGatewayV2::Stage',
+    ]);
+
+    const routes = resourcesOf('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
+    // One route per entry of opsRoutes, no other (no `$default` catch-all, no route the code does not serve).
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(opsRoutes.map(routeKeyOf).sort());
+    expect(new Set(routes.map((route) => route.RouteKey)).size).toBe(opsRoutes.length);
+    for (const route of routes) {
+      expect({ route: route.RouteKey, api: refOf(route.ApiId) }).toEqual({
+        route: route.RouteKey,
+        api: 'HttpApi',
+      });
+      expect({ route: route.RouteKey, authorization: route.AuthorizationType }).toEqual({
+        route: route.RouteKey,
+        authorization: 'AWS_IAM',
+      });
+      expect(route.AuthorizerId).toBeUndefined();
+    }
+
+    // Each route goes to the function that serves its access, through that function's one integration.
+    const integrationOf = (route: Record<string, unknown>) => {
+      const [, [prefix, target]] = (route.Target as { 'Fn::Join': [string, [string, unknown]] })['Fn::Join'];
+      expect(prefix).toBe('integrations');
+      return resource(refOf(target), 'AWS::ApiGatewayV2::Integration').Properties;
+    };
+    for (const opsRoute of opsRoutes) {
+      const route = routes.find((candidate) => candidate.RouteKey === routeKeyOf(opsRoute))!;
+      const integration = integrationOf(route);
+      expect({ route: route.RouteKey, function: getAttArn(integration.IntegrationUri) }).toEqual({
+        route: route.RouteKey,
+        function: servingId(opsRoute.access),
+      });
+      expect(opsRoute.access).toBe(opsRoute.method === 'GET' ? 'read' : 'write');
+    }
+    const integrations = resourcesOf('AWS::ApiGatewayV2::Integration').map(([, i]) => i.Properties);
+    expect(integrations.map((i) => getAttArn(i.IntegrationUri)).sort()).toEqual([readId(), writeId()].sort());
+    for (const integration of integrations) {
+      expect(integration.IntegrationType).toBe('AWS_PROXY');
+      // The handlers read the 2.0 event (APIGatewayProxyEventV2WithIAMAuthorizer).
+      expect(integration.PayloadFormatVersion).toBe('2.0');
+    }
+  });
+
+  it('throttles the whole stage and logs every request with its caller', () => {
+    const stages = resourcesOf('AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const stage = stages[0]![1].Properties;
+    const logs = stage.AccessLogSettings as { DestinationArn: unknown; Format: string };
+
+    expect(refOf(stage.ApiId)).toBe('HttpApi');
+    expect(stage.StageName).toBe('$default');
+    expect(stage.DefaultRouteSettings).toEqual({
+      DetailedMetricsEnabled: false,
+      ThrottlingBurstLimit: 50,
+      ThrottlingRateLimit: 20,
+    });
+    // No route lifts the limits for itself.
+    expect(stage.RouteSettings).toBeUndefined();
+    // The access log names the signed caller, also of requests refused before a function ran.
+    const format = JSON.parse(logs.Format) as Record<string, string>;
+    expect(format.caller).toBe('$context.identity.userArn');
+    expect(format.status).toBe('$context.status');
+    const logGroup = resource(getAttArn(logs.DestinationArn), 'AWS::Logs::LogGroup').Properties;
+    expect(logGroup.RetentionInDays).toBe(
+      resource(`${logicalIdOf(OPS_FUNCTIONS.write)}LogGroup`).Properties.RetentionInDays,
+    );
+  });
+
+  it('lets API Gateway, and nothing else, invoke the two functions, synchronously and within its 30 s', () => {
+    const integrationTimeouts = resourcesOf('AWS::ApiGatewayV2::Integration').map(
+      ([, integration]) => integration.Properties.TimeoutInMillis as number,
+    );
+    for (const [access, functionName] of Object.entries(OPS_FUNCTIONS) as [Access, string][]) {
+      const id = functionLogicalId(functionName);
+      const fn = resource(id, 'AWS::Lambda::Function').Properties;
+      expect(fn.Handler).toBe(`functions/${OPS_HANDLER_FILE}.${access}Handler`);
+      // The function gives up (and answers a problem document) before API Gateway stops waiting.
+      expect(fn.Timeout).toBe(29);
+      expect((fn.Timeout as number) * 1000).toBeLessThan(Math.min(...integrationTimeouts));
+      expect(fn.MemorySize).toBe(256);
+
+      const permissions = resourcesOf('AWS::Lambda::Permission')
+        .filter(([, permission]) => getAttArn(permission.Properties.FunctionName) === id)
+        .map(([, permission]) => permission.Properties);
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]!.Principal).toBe('apigateway.amazonaws.com');
+      expect(JSON.stringify(permissions[0]!.SourceArn)).toContain('{"Ref":"HttpApi"}');
+      expect(rulesInvoking(functionName)).toEqual([]);
+      expect(mappingsOf(functionName)).toEqual([]);
+
+      // Synchronous: an asynchronous invocation, were there one, is not retried, and goes nowhere.
+      const configs = resourcesOf('AWS::Lambda::EventInvokeConfig').filter(
+        ([, config]) => refOf(config.Properties.FunctionName) === id,
+      );
+      expect(configs).toHaveLength(1);
+      expect(configs[0]![1].Properties.MaximumRetryAttempts).toBe(0);
+      expect(
+        (configs[0]![1].Properties.DestinationConfig as { OnFailure?: unknown } | undefined)?.OnFailure,
+      ).toBeUndefined();
+    }
+  });
+
+  it('keeps Idempotency-Keys in an on-demand table with TTL on expiresAt and server-side encryption', () => {
+    const table = resource(OPS_TABLE_ID, 'AWS::DynamoDB::Table').Properties;
+    const adapter = readFileSync(path.join(ADAPTERS_DIR, 'dynamoIdempotencyStore.ts'), 'utf8');
+
+    expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.KeySchema).toEqual([{ AttributeName: 'pk', KeyType: 'HASH' }]);
+    expect(table.AttributeDefinitions).toEqual([{ AttributeName: 'pk', AttributeType: 'S' }]);
+    expect(table.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(table.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    // The names the adapter writes: the key, and the expiry in epoch seconds (a number).
+    expect(adapter).toMatch(/pk: \{ S: key \}/);
+    expect(adapter).toMatch(/expiresAt: \{ N: /);
+    // Only the write function's role touches it.
+    const tableUsers = ALL_FUNCTIONS.filter((functionName) =>
+      roleStatements(roleOf(functionName)).some((s) =>
+        asList(s.Action).some((a) => a.startsWith('dynamodb:')),
+      ),
+    );
+    expect(tableUsers).toEqual([OPS_FUNCTIONS.write]);
+  });
+
+  it('enters the use cases the way handleOpsRequest dispatches them (OPS_ENTRIES)', () => {
+    const app = readFileSync(OPS_APP_FILE, 'utf8');
+    const handler = readFileSync(path.join(ROOT, 'functions', `${OPS_HANDLER_FILE}.ts`), 'utf8');
+    const dispatch = topLevelFunctions(app).get('handleOpsRequest')!;
+
+    // Each function serves one access, and matches only the routes of that access.
+    expect(handler).toMatch(/readHandler = createOpsHandler\(\['read'\]/);
+    expect(handler).toMatch(/writeHandler = createOpsHandler\(\['write'\]/);
+    expect(app).toMatch(/!settings\.serves\.includes\(route\.access\)\) continue;/);
+    // A read route is answered by `read`, and returns; any other by `write`, inside `idempotent`.
+    expect(dispatch).toMatch(/if \(route\.access === 'read'\) return json\(route\.status, await read\(/);
+    expect(dispatch).toMatch(/return await idempotent\([\s\S]*await write\(/);
+    expect(OPS_ENTRIES).toEqual({ read: ['read'], write: ['write', 'idempotent'] });
+  });
+
+  it('follows each function to the port methods it calls', () => {
+    // GET: rollouts (list, one with its history), a route, a service, a cluster's services, target health,
+    // the reflexes' actions.
+    expect(opsPortMethods('read')).toEqual([
+      'ActionHistory.recent',
+      'ServiceControl.describeService',
+      'ServiceOperations.listServices',
+      'TargetRegistry.targetHealth',
+      'TrafficRouter.read',
+      'WorkflowRuns.describe',
+      'WorkflowRuns.list',
+    ]);
+    // POST/PUT: start (is the route's owner running?), steer (a request on the route, a gate's answer, stop
+    // and roll back), set weights, recycle, drain; every write audited and made idempotent.
+    expect(opsPortMethods('write')).toEqual(
+      [
+        'ActionJournal.record',
+        'ContainerInstances.describe',
+        'ContainerInstances.drain',
+        'IdempotencyStore.claim',
+        'IdempotencyStore.complete',
+        'IdempotencyStore.release',
+        'Notifier.notify',
+        'ServiceControl.describeService',
+        'ServiceControl.setDesiredCount',
+        'ServiceOperations.forceNewDeployment',
+        'TrafficRouter.read',
+        'TrafficRouter.setOwner',
+        'TrafficRouter.setRequest',
+        'TrafficRouter.setWeights',
+        'TrafficRouter.verifyWeights',
+        'WorkflowRuns.answerGate',
+        'WorkflowRuns.describe',
+        'WorkflowRuns.running',
+        'WorkflowRuns.status',
+        'WorkflowRuns.stop',
+        'Workflows.start',
+      ].sort(),
+    );
+    // The adapters behind the ports are those opsPorts.ts builds.
+    const adapters = opsPortAdapters();
+    expect(adapters.get('TrafficRouter')?.sort()).toEqual(['albRouter.ts', 'appMeshRouter.ts']);
+    expect(adapters.get('IdempotencyStore')).toEqual(['dynamoIdempotencyStore.ts']);
+    expect(adapters.get('ActionHistory')).toEqual(['cloudWatchLogsActionHistory.ts']);
+    expect(adapters.get('ServiceOperations')).toEqual(['ecsServiceOperations.ts']);
+  });
+
+  it('gives the read function a role that reads, and nothing else', () => {
+    const role = resource(roleOf(OPS_FUNCTIONS.read), 'AWS::IAM::Role').Properties;
+    const granted = [
+      ...new Set(roleStatements(roleOf(OPS_FUNCTIONS.read)).flatMap((s) => asList(s.Action))),
+    ].sort();
+    // Lambda writes the function's own logs and traces with its role; nothing else is written.
+    const writes = granted.filter((action) => WRITE_VERBS.test(action) && !LAMBDA_ACTIONS.includes(action));
+
+    expect(writes).toEqual([]);
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(granted).toEqual(
+      [
+        ...LAMBDA_ACTIONS,
+        'appmesh:DescribeRoute',
+        'appmesh:ListTagsForResource',
+        'ecs:DescribeServices',
+        'ecs:ListServices',
+        'elasticloadbalancing:DescribeListeners',
+        'elasticloadbalancing:DescribeRules',
+        'elasticloadbalancing:DescribeTags',
+        'elasticloadbalancing:DescribeTargetHealth',
+        'logs:FilterLogEvents',
+        'states:DescribeExecution',
+        'states:GetExecutionHistory',
+        'states:ListExecutions',
+      ].sort(),
+    );
+    // The same list the code paths give (the general check holds every role to its calls too).
+    expect([...callsOf(OPS_FUNCTIONS.read)].sort()).toEqual(
+      granted.filter((action) => !LAMBDA_ACTIONS.includes(action)),
+    );
+  });
+
+  it('gives the write function exactly what its code paths need, rolling back through RolloutRestorePolicy', () => {
+    const role = resource(roleOf(OPS_FUNCTIONS.write), 'AWS::IAM::Role').Properties;
+    const granted = [
+      ...new Set(roleStatements(roleOf(OPS_FUNCTIONS.write)).flatMap((s) => asList(s.Action))),
+    ].sort();
+    const needed = [
+      // rolling a route back (abort) and setting its weights by hand: RolloutRestorePolicy
+      'appmesh:DescribeRoute',
+      'appmesh:ListTagsForResource',
+      'appmesh:UntagResource',
+      'appmesh:UpdateRoute',
+      'ecs:UpdateService',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeRules',
+      'elasticloadbalancing:DescribeTags',
+      'elasticloadbalancing:ModifyListener',
+      'elasticloadbalancing:ModifyRule',
+      'elasticloadbalancing:RemoveTags',
+      'sns:Publish',
+      // a person's request on the route (pause, promote), and an abort's mark
+      'appmesh:TagResource',
+      'elasticloadbalancing:AddTags',
+      // start, steer and stop rollouts
+      'states:DescribeExecution',
+      'states:GetExecutionHistory',
+      'states:ListExecutions',
+      'states:SendTaskFailure',
+      'states:SendTaskSuccess',
+      'states:StartExecution',
+      'states:StopExecution',
+      // recycle a service, drain an instance
+      'ecs:DescribeContainerInstances',
+      'ecs:DescribeServices',
+      'ecs:DescribeTasks',
+      'ecs:ListContainerInstances',
+      'ecs:ListTasks',
+      'ecs:UpdateContainerInstancesState',
+      // Idempotency-Keys
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ].sort();
+
+    // Rolling back (RolloutRestorePolicy), and an abort's mark on the route (RolloutAbortPolicy).
+    expect(asList(role.ManagedPolicyArns).map(refOf)).toEqual(['RolloutRestorePolicy', 'RolloutAbortPolicy']);
+    expect([...callsOf(OPS_FUNCTIONS.write)].sort()).toEqual(needed);
+    expect(granted).toEqual([...LAMBDA_ACTIONS, ...needed].sort());
+    // What the write function reads beyond its own writes, it needs for them: no FilterLogEvents,
+    // ListServices or target health of the read routes.
+    expect(granted).not.toContain('logs:FilterLogEvents');
+    expect(granted).not.toContain('ecs:ListServices');
+    expect(granted).not.toContain('elasticloadbalancing:DescribeTargetHealth');
   });
 });

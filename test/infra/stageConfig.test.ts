@@ -3,7 +3,13 @@
 // package step with a message that names the file and the key.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadAlarmReactorConfig, loadLifecycleConfig, loadRecyclerConfig } from '#runtime/config';
+import { RouteSchema } from '#events/rollout';
+import {
+  loadAlarmReactorConfig,
+  loadLifecycleConfig,
+  loadOpsConfig,
+  loadRecyclerConfig,
+} from '#runtime/config';
 
 interface StageConfig {
   clusters: string;
@@ -11,6 +17,7 @@ interface StageConfig {
   recyclerPolicy: string;
   alarmReactions: string;
   lifecycleHooks: string;
+  opsRoutes: string;
   arns: Record<string, { 'Fn::Sub': string }[]>;
 }
 
@@ -54,6 +61,26 @@ const MESH = 'arn:${AWS::Partition}:appmesh:${AWS::Region}:${AWS::AccountId}:mes
 const LISTENER =
   // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
   'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:listener/app/dev-web/50dc6c495c0c9188/f2f7dc8efc522ab2';
+
+/** A named ALB route of the ops API, on LISTENER's load balancer in some account and region. */
+const ALB_ROUTE = {
+  router: 'alb',
+  listenerArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/dev-web/50dc6c495c0c9188/f2f7dc8efc522ab2',
+  ruleArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener-rule/app/dev-web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee',
+  stable: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/dev-web/73e2d6bc24d8a067',
+  canary: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/dev-web-canary/2453ed029918f21f',
+};
+const MESH_ROUTE = {
+  router: 'appmesh',
+  meshName: 'dev-mesh',
+  virtualRouterName: 'orders-router',
+  routeName: 'orders',
+  stable: 'orders-v1',
+  canary: 'orders-v2',
+};
+const opsRoutesOf = (...routes: unknown[]) => JSON.stringify(routes);
 
 const lifecycleHook = (overrides: Record<string, unknown>) =>
   JSON.stringify([{ groupName: 'dev-apps-asg', hookName: 'drain', cluster: 'dev-apps', ...overrides }]);
@@ -234,6 +261,79 @@ describe('stage files', () => {
       },
       /names target group .*prod-web.*, which deregisterTargetGroupArns does not cover/,
     ],
+    ['opsRoutes as an array', { opsRoutes: [] }, /opsRoutes must be a JSON string/],
+    ['opsRoutes not JSON', { opsRoutes: '[{' }, /opsRoutes is not JSON/],
+    ['opsRoutes an object', { opsRoutes: '{}' }, /opsRoutes must be a JSON array/],
+    ['a named route that is not an object', { opsRoutes: '["web"]' }, /opsRoutes\[0\] must be an object/],
+    [
+      'a named route with another key',
+      { opsRoutes: opsRoutesOf({ name: 'web', route: ALB_ROUTE, weights: {} }) },
+      /opsRoutes\[0\] has unknown keys: weights/,
+    ],
+    [
+      'a route name the API refuses',
+      { opsRoutes: opsRoutesOf({ name: 'web/1', route: ALB_ROUTE }) },
+      /opsRoutes\[0\] needs a name of letters, digits, - and _/,
+    ],
+    [
+      'a route name twice',
+      {
+        opsRoutes: opsRoutesOf({ name: 'web', route: ALB_ROUTE }, { name: 'web', route: MESH_ROUTE }),
+      },
+      /opsRoutes names "web" twice/,
+    ],
+    [
+      'a named route without a route',
+      { opsRoutes: opsRoutesOf({ name: 'web' }) },
+      /opsRoutes\[0\] \(web\) needs a route object/,
+    ],
+    [
+      'a route of another router',
+      { opsRoutes: opsRoutesOf({ name: 'web', route: { ...ALB_ROUTE, router: 'lattice' } }) },
+      /opsRoutes\[0\] \(web\) has router "lattice"/,
+    ],
+    [
+      'a route of a listener outside rolloutListenerArns',
+      {
+        rolloutListenerArns: [LISTENER],
+        opsRoutes: opsRoutesOf({
+          name: 'web',
+          route: { ...ALB_ROUTE, listenerArn: ALB_ROUTE.listenerArn.replace('dev-web', 'prod-web') },
+        }),
+      },
+      /opsRoutes\[0\] \(web\) names listener .*prod-web.*, which rolloutListenerArns does not cover/,
+    ],
+    [
+      'a rule under another listener',
+      {
+        rolloutListenerArns: [LISTENER],
+        opsRoutes: opsRoutesOf({
+          name: 'web',
+          route: { ...ALB_ROUTE, ruleArn: ALB_ROUTE.ruleArn.replace('f2f7dc8efc522ab2', '0000000000000000') },
+        }),
+      },
+      /opsRoutes\[0\] \(web\) names rule .*, which is not under rolloutListenerArns/,
+    ],
+    [
+      'a route of a mesh outside rolloutMeshArns',
+      {
+        rolloutMeshArns: [MESH],
+        opsRoutes: opsRoutesOf({ name: 'orders', route: { ...MESH_ROUTE, meshName: 'prod-mesh' } }),
+      },
+      /opsRoutes\[0\] \(orders\) is a route of mesh "prod-mesh", which rolloutMeshArns does not cover/,
+    ],
+    [
+      'a route of a shared mesh whose owner is not the listed one',
+      {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+        rolloutMeshArns: ['arn:${AWS::Partition}:appmesh:${AWS::Region}:444455556666:mesh/shared'],
+        opsRoutes: opsRoutesOf({
+          name: 'orders',
+          route: { ...MESH_ROUTE, meshName: 'shared', meshOwner: '777788889999' },
+        }),
+      },
+      /is a route of mesh "shared" \(owner 777788889999\), which rolloutMeshArns does not cover/,
+    ],
   ])('stops the package step on %s, naming the file and the key', (_, changes, message) => {
     expect(checkDevWith(changes)).toThrow(message);
     expect(checkDevWith(changes)).toThrow(/^infra\/stages\/test\.json: /);
@@ -333,6 +433,43 @@ describe('stage files', () => {
       // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
       'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:listener-rule/app/dev-web/50dc6c495c0c9188/f2f7dc8efc522ab2/*',
     ]);
+  });
+
+  it.each(stages)('%s.json has ops routes the ops functions accept', (stage) => {
+    const config = loadOpsConfig({
+      CLUSTERS: stageConfig.load(stage).clusters,
+      OPS_ROUTES: stageConfig.load(stage).opsRoutes,
+      ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-test-rollout',
+      IDEMPOTENCY_TABLE: 'ecs-reflex-test-ops-idempotency',
+    });
+    // Each route as awsOpsDeps checks it at cold start.
+    for (const { route } of config.routes) expect(RouteSchema.safeParse(route).error).toBeUndefined();
+    if (stage === 'dev') expect(config.routes).toEqual([]);
+    if (stage === 'prod')
+      expect(config.routes.map((named) => (named.route as { router: string }).router).sort()).toEqual([
+        'alb',
+        'appmesh',
+      ]);
+  });
+
+  it('defaults opsRoutes to none, and accepts routes inside the rollout meshes and listeners', () => {
+    expect(stageConfig.check(FILE, 'test', devWith({ opsRoutes: undefined })).opsRoutes).toBe('[]');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+    const shared = 'arn:${AWS::Partition}:appmesh:${AWS::Region}:444455556666:mesh/shared';
+    const opsRoutes = opsRoutesOf(
+      { name: 'web', route: ALB_ROUTE },
+      { name: 'web-default', route: { ...ALB_ROUTE, ruleArn: undefined } },
+      { name: 'orders', route: MESH_ROUTE },
+      { name: 'shared-orders', route: { ...MESH_ROUTE, meshName: 'shared', meshOwner: '444455556666' } },
+    );
+    const config = stageConfig.check(
+      FILE,
+      'test',
+      devWith({ rolloutMeshArns: [MESH, shared], rolloutListenerArns: [LISTENER], opsRoutes }),
+    );
+    expect(config.opsRoutes).toBe(opsRoutes);
+    // Without rolloutMeshArns / rolloutListenerArns every mesh and ALB listener of the account is allowed.
+    expect(checkDevWith({ opsRoutes })).not.toThrow();
   });
 
   it('accepts a reaction whose service cluster is given as an ARN of a configured cluster', () => {

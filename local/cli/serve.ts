@@ -1,0 +1,99 @@
+// npm run serve -- [scenario] [--speed N] [--port P]: the ops API on localhost over the twin, which runs the
+// scenario's world (its timeline too) at N times real speed. Requests are SigV4-checked against the local
+// credential the README names. Ctrl-C stops it.
+import './quiet';
+import { handleOpsRequest, type OpsSettings } from '#app/opsApi';
+import type { RouteRef } from '#domain/rolloutRoutes';
+import { startOpsServer } from '#local/api/server';
+import { LOCAL_CREDENTIAL } from '#local/api/sigv4';
+import { loadScenario, prepareTwin, scheduleTimeline } from '#local/scenario/runner';
+import type { Twin } from '#local/twin/twin';
+import { resolveScenarioPath } from './simulate';
+
+const TICK_MS = 100;
+/**
+ * The real clock, taken before the twin runs: while its scheduler runs, `Date` is the twin's virtual clock,
+ * and signatures must be checked against the time the caller signed at.
+ */
+const RealDate = Date;
+const realNow = () => new RealDate();
+
+/** Each route of the scenario's traffic, named as the scenario names it, stable first and canary second. */
+export function twinRoutes(twin: Twin, scenario: ReturnType<typeof loadScenario>): OpsSettings['routes'] {
+  const mesh = scenario.world.traffic.meshRoutes.map((r) => ({
+    name: r.routeName,
+    route: {
+      router: 'appmesh',
+      meshName: r.meshName,
+      virtualRouterName: r.virtualRouterName,
+      routeName: r.routeName,
+      stable: r.targets[0]!.virtualNode,
+      canary: r.targets[1]!.virtualNode,
+    } satisfies RouteRef,
+  }));
+  const alb = scenario.world.traffic.listenerRules.map((r) => {
+    const info = twin.traffic.route(r.name);
+    return {
+      name: r.name,
+      route: {
+        router: 'alb',
+        listenerArn: info.listenerArn!,
+        ...(info.ruleArn ? { ruleArn: info.ruleArn } : {}),
+        stable: twin.world.targetGroup(r.targetGroups[0]!.targetGroup).arn,
+        canary: twin.world.targetGroup(r.targetGroups[1]!.targetGroup).arn,
+      } satisfies RouteRef,
+    };
+  });
+  return [...mesh, ...alb];
+}
+
+export async function serve(args: string[]) {
+  const option = (name: string, fallback: number) => {
+    const at = args.indexOf(`--${name}`);
+    return at >= 0 ? Number(args[at + 1]) : fallback;
+  };
+  const name =
+    args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? 'rollout-alb-promoted';
+  const scenario = loadScenario(resolveScenarioPath(name));
+  const twin = prepareTwin(scenario);
+  scheduleTimeline(twin, scenario);
+  twin.start();
+  const settings: OpsSettings = {
+    routes: twinRoutes(twin, scenario),
+    clusters: scenario.world.clusters.map((c) => c.name),
+    serves: ['read', 'write'],
+  };
+  const server = await startOpsServer({
+    port: option('port', 8787),
+    clock: realNow,
+    handle: (request) => handleOpsRequest(request, { ports: twin.opsPorts, settings, clock: twin.scheduler }),
+  });
+  const speed = option('speed', 10);
+  // The twin's clock runs only inside runUntil; between ticks the server answers in real time.
+  const timer = setInterval(() => void twin.runFor((TICK_MS / 1000) * speed), TICK_MS);
+  const stop = async () => {
+    clearInterval(timer);
+    await server.close();
+  };
+  return { url: server.url, twin, settings, stop };
+}
+
+if (require.main === module) {
+  serve(process.argv.slice(2)).then(
+    ({ url, settings }) => {
+      process.stdout.write(
+        [
+          `ecs-reflex ops API on the twin: ${url}`,
+          `routes: ${settings.routes.map((r) => r.name).join(', ') || 'none'}; clusters: ${settings.clusters.join(', ')}`,
+          `sign with AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIAL.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIAL.secretAccessKey} AWS_REGION=eu-west-1`,
+          `e.g. ECS_REFLEX_ENDPOINT=${url} npx ecs-reflex status`,
+          '',
+        ].join('\n'),
+      );
+    },
+    (error) => {
+      process.stderr.write(`${(error as Error).stack}\n`);
+      process.exit(2);
+    },
+  );
+}

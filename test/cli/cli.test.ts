@@ -1,0 +1,483 @@
+// The `ecs-reflex` command against a real local ops server (SigV4 and all) over the twin: its main function
+// runs in-process with captured output, while a background loop moves the twin's clock on.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { handleOpsRequest, type OpsContext, type OpsRequest } from '#app/opsApi';
+import { type OpsServer, startOpsServer } from '#local/api/server';
+import { LOCAL_CREDENTIAL } from '#local/api/sigv4';
+import { prepareTwin } from '#local/scenario/runner';
+import { ScenarioSchema } from '#local/scenario/schema';
+import type { Twin } from '#local/twin/twin';
+import { type CliIo, main } from '../../cli/main';
+
+const WORLD = ScenarioSchema.parse({
+  name: 'ops-cli',
+  description: 'a cluster with a service and an ALB rule splitting two versions',
+  duration: '1h',
+  world: {
+    clusters: [{ name: 'prod', instances: [{ count: 2, cpu: 4096, memory: 8192 }] }],
+    taskDefinitions: [
+      { family: 'web', revision: 1, cpu: 256, memory: 512, container: { name: 'web', port: 8080 } },
+    ],
+    targetGroups: [
+      { name: 'web-v1', port: 8080, targetType: 'ip' },
+      { name: 'web-v2', port: 8080, targetType: 'ip' },
+    ],
+    services: [
+      { cluster: 'prod', name: 'web', taskDefinition: 'web:1', desiredCount: 2, targetGroups: ['web-v1'] },
+    ],
+    traffic: {
+      listenerRules: [
+        {
+          name: 'web',
+          targetGroups: [
+            { targetGroup: 'web-v1', weight: 100 },
+            { targetGroup: 'web-v2', weight: 0 },
+          ],
+          rps: 40,
+        },
+      ],
+    },
+  },
+  config: { clusters: ['prod'] },
+});
+
+// While the twin runs its clock, the global Date and setTimeout are virtual (local/twin/scheduler.ts), and
+// here the twin runs while the CLI and the server work: both get the wall clock and real timers explicitly.
+const WallClock = globalThis.Date;
+const wallClock = () => new WallClock();
+
+const CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIAL.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIAL.secretAccessKey,
+};
+
+interface Setup {
+  twin: Twin;
+  server: OpsServer;
+  route: { router: 'alb'; listenerArn: string; ruleArn?: string; stable: string; canary: string };
+  context: OpsContext;
+  dir: string;
+  /** Requests that got past the server to the API. */
+  seen: OpsRequest[];
+}
+
+const setups: Setup[] = [];
+const loops: { stop(): Promise<void> }[] = [];
+
+async function anApi(): Promise<Setup> {
+  const twin = prepareTwin(structuredClone(WORLD));
+  twin.start();
+  const rule = twin.traffic.route('web');
+  const route = {
+    router: 'alb' as const,
+    listenerArn: rule.listenerArn!,
+    ruleArn: rule.ruleArn,
+    stable: twin.world.targetGroup('web-v1').arn,
+    canary: twin.world.targetGroup('web-v2').arn,
+  };
+  const context: OpsContext = {
+    ports: twin.opsPorts,
+    settings: { routes: [{ name: 'web', route }], clusters: ['prod'], serves: ['read', 'write'] },
+    clock: twin.scheduler,
+  };
+  const seen: OpsRequest[] = [];
+  const server = await startOpsServer({
+    clock: wallClock,
+    handle: (request) => {
+      seen.push(request);
+      return handleOpsRequest(request, context);
+    },
+  });
+  const setup = { twin, server, route, context, dir: mkdtempSync(join(tmpdir(), 'ecs-reflex-cli-')), seen };
+  setups.push(setup);
+  return setup;
+}
+
+afterEach(async () => {
+  await Promise.all(loops.splice(0).map((loop) => loop.stop()));
+  for (const setup of setups.splice(0)) {
+    await setup.server.close();
+    rmSync(setup.dir, { recursive: true, force: true });
+  }
+});
+
+/** Moves the twin on by 30 virtual seconds every few milliseconds of real time, until stopped. */
+function advance(twin: Twin): void {
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      await twin.runFor(30);
+      await sleep(3);
+    }
+  })();
+  loops.push({
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  });
+}
+
+class Capture {
+  text = '';
+  constructor(readonly isTTY = false) {}
+  write(chunk: string) {
+    this.text += chunk;
+    return true;
+  }
+  get lines() {
+    return this.text.split('\n').filter((l) => l.length > 0);
+  }
+}
+
+/** Runs the CLI's main in-process: exit code, stdout, stderr. */
+function cli(setup: Setup, argv: string[], options: { env?: Record<string, string>; tty?: boolean } = {}) {
+  const stdout = new Capture(options.tty);
+  const stderr = new Capture();
+  const io: CliIo = {
+    stdout,
+    stderr,
+    env: { ECS_REFLEX_ENDPOINT: setup.server.url, ...CREDENTIALS, ...options.env },
+    sleep: (ms) => sleep(Math.min(ms, 20)),
+    now: wallClock,
+  };
+  const exit = main(argv, io);
+  return Object.assign(
+    exit.then((code) => ({ code, stdout: stdout.text, stderr: stderr.text, lines: stdout.lines })),
+    { stdout, stderr },
+  );
+}
+
+const json = (text: string) => JSON.parse(text);
+const jsonLines = (lines: string[]) => lines.map((l) => JSON.parse(l));
+
+function requestFile(setup: Setup, overrides: Record<string, unknown> = {}, file = 'request.json'): string {
+  const path = join(setup.dir, file);
+  const rollout = {
+    service: 'web',
+    route: setup.route,
+    schedule: { kind: 'weights', weights: [10, 50], bakeSeconds: 300 },
+    ...overrides,
+  };
+  writeFileSync(path, JSON.stringify(rollout));
+  return path;
+}
+
+async function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+describe('rollout start and watch', () => {
+  it('starts a rollout from a file and watches it to SUCCEEDED, the canary weight rising', async () => {
+    // Prepare
+    const api = await anApi();
+    const file = requestFile(api);
+
+    // Act
+    const started = await cli(api, ['rollout', 'start', '--file', file, '--name', 'web-42', '--json']);
+    advance(api.twin);
+    const watched = await cli(api, ['rollout', 'watch', 'web-42', '--json', '--interval', '0.01']);
+
+    // Assess
+    expect(started.code).toBe(0);
+    expect(json(started.stdout)).toEqual({
+      status: 'started',
+      dryRun: false,
+      name: 'web-42',
+      detail: expect.stringContaining('local-operator'),
+    });
+    expect(watched.code).toBe(0);
+    const events = jsonLines(watched.lines);
+    const canary = events.filter((e) => e.event === 'state' && e.weights).map((e) => e.weights.canary);
+    const rising = canary.filter((w, i) => i === 0 || w !== canary[i - 1]);
+    expect(rising).toEqual([...rising].sort((a, b) => a - b));
+    expect(rising).toEqual(expect.arrayContaining([10, 50, 100]));
+    expect(events.filter((e) => e.event === 'analysis').map((e) => e.result)).toEqual(['pass', 'pass']);
+    expect(events.at(-1)).toMatchObject({
+      event: 'end',
+      name: 'web-42',
+      status: 'SUCCEEDED',
+      weights: { canary: 100 },
+      succeeded: true,
+    });
+  });
+
+  it('waits at a gate until promoted, then ends SUCCEEDED at 100 %', async () => {
+    // Prepare
+    const api = await anApi();
+    const file = requestFile(api, { gates: [0] });
+    await cli(api, ['rollout', 'start', '--file', file, '--name', 'web-gated']);
+    advance(api.twin);
+
+    // Act
+    const watch = cli(api, ['rollout', 'watch', 'web-gated', '--json', '--interval', '0.01']);
+    await until(
+      () => jsonLines(watch.stdout.lines).some((e) => e.event === 'state' && e.next === 'gate'),
+      'the rollout to wait at its gate',
+    );
+    const waiting = await cli(api, ['status', '--json']);
+    const promoted = await cli(api, ['rollout', 'promote', 'web-gated', '--reason', 'looks good', '--json']);
+    const watched = await watch;
+
+    // Assess
+    expect(json(waiting.stdout).rollouts[0]).toMatchObject({
+      name: 'web-gated',
+      status: 'RUNNING',
+      next: 'gate',
+      weights: { canary: 10 },
+    });
+    expect(promoted.code).toBe(0);
+    expect(json(promoted.stdout)).toMatchObject({ status: 'promoting', dryRun: false });
+    expect(watched.code).toBe(0);
+    const events = jsonLines(watched.lines);
+    expect(events.filter((e) => e.event === 'action').map((e) => e.action)).toEqual(
+      expect.arrayContaining(['wait-at-gate', 'promote']),
+    );
+    expect(events.filter((e) => e.event === 'state').map((e) => e.weights?.canary)).not.toContain(50);
+    expect(events.at(-1)).toMatchObject({ status: 'SUCCEEDED', weights: { canary: 100 } });
+  });
+
+  it('draws progress bars on a terminal, and plain lines without colours when piped', async () => {
+    const api = await anApi();
+    await cli(api, ['rollout', 'start', '--file', requestFile(api), '--name', 'web-tty']);
+    advance(api.twin);
+
+    const onTerminal = await cli(api, ['rollout', 'watch', 'web-tty', '--interval', '0.01'], { tty: true });
+    const piped = await cli(api, ['rollout', 'watch', 'web-tty', '--interval', '0.01']);
+
+    expect(onTerminal.code).toBe(0);
+    expect(onTerminal.stdout).toMatch(/canary \[█{30}\] 100 %/);
+    expect(onTerminal.stdout).toMatch(/steps {2}\[█{30}\] 2\/2/);
+    expect(onTerminal.stdout).toMatch(/analysis .*pass.*: pass at 10% canary/);
+    expect(onTerminal.stdout).toContain('\x1b[');
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).not.toContain('\x1b[');
+    expect(piped.lines.at(-1)).toBe('rollout web-tty SUCCEEDED');
+  });
+
+  it('exits 1 when the rollout it watches is aborted', async () => {
+    const api = await anApi();
+    await cli(api, ['rollout', 'start', '--file', requestFile(api), '--name', 'web-bad']);
+    advance(api.twin);
+    const watch = cli(api, ['rollout', 'watch', 'web-bad', '--json', '--interval', '0.01']);
+    await until(() => watch.stdout.text.includes('"canary":10'), 'the first step');
+
+    const aborted = await cli(api, ['rollout', 'abort', 'web-bad', '--reason', 'pager', '--json']);
+    const watched = await watch;
+
+    expect(aborted.code).toBe(0);
+    expect(watched.code).toBe(1);
+    expect(jsonLines(watched.lines).at(-1)).toMatchObject({ event: 'end', succeeded: false });
+    expect(api.twin.traffic.weightsNow('web')['web-v2']).toBe(0);
+  });
+});
+
+describe('weights', () => {
+  it('refuses a hand edit while a rollout owns the route (exit 1, the 409 printed), takes it with --force', async () => {
+    // Prepare
+    const api = await anApi();
+    await cli(api, ['rollout', 'start', '--file', requestFile(api), '--name', 'web-42']);
+    await api.twin.runFor(60);
+
+    // Act
+    const shown = await cli(api, ['weights', 'get', 'web', '--json']);
+    const refused = await cli(api, ['weights', 'set', 'web', '--canary', '0']);
+    const forced = await cli(api, [
+      'weights',
+      'set',
+      'web',
+      '--canary',
+      '0',
+      '--force',
+      '--reason',
+      'incident',
+    ]);
+    const after = await cli(api, ['weights', 'get', 'web']);
+
+    // Assess
+    expect(json(shown.stdout)).toMatchObject({ name: 'web', owner: 'web-42', weights: { canary: 10 } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Conflict \(409\): rollout web-42 owns route web; set force to override/);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/^set: route web to 0% canary, over rollout web-42/);
+    expect(after.stdout).toMatch(/canary +\[-{30}\] +0 %/);
+    expect(api.twin.traffic.weightsNow('web')['web-v2']).toBe(0);
+  });
+});
+
+describe('errors', () => {
+  it('exits 1 with the 403 reason when the credentials are wrong', async () => {
+    const api = await anApi();
+    const wrongSecret = await cli(api, ['status'], { env: { AWS_SECRET_ACCESS_KEY: 'not-the-secret' } });
+    const unknownKey = await cli(api, ['weights', 'get', 'web', '--json'], {
+      env: { AWS_ACCESS_KEY_ID: 'AKIAUNKNOWNKEY000000' },
+    });
+
+    expect(wrongSecret.code).toBe(1);
+    expect(wrongSecret.stderr).toMatch(/Forbidden \(403\): signature does not match/);
+    expect(unknownKey.code).toBe(1);
+    expect(json(unknownKey.stderr)).toMatchObject({
+      status: 403,
+      detail: "unknown access key 'AKIAUNKNOWNKEY000000'",
+    });
+    expect(api.seen).toHaveLength(0);
+  });
+
+  it('exits 1 with the fields at fault when the API refuses the request (400)', async () => {
+    const api = await anApi();
+    const file = requestFile(api, { schedule: { kind: 'canary', weight: 150, bakeSeconds: 300 } });
+
+    const refused = await cli(api, ['rollout', 'start', '--file', file]);
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Bad Request \(400\): invalid request/);
+    expect(refused.stderr).toMatch(/\n {2}body\.rollout\.schedule\.weight: /);
+  });
+
+  it.each([
+    [[], /a command is required/],
+    [['deploy'], /unknown command 'deploy'/],
+    [['rollout'], /'rollout' needs one of: start, watch, promote, abort, pause, resume/],
+    [['rollout', 'watch'], /rollout watch: missing NAME/],
+    [['rollout', 'watch', 'a', 'b'], /unexpected argument 'b'/],
+    [['rollout', 'start'], /--file is required/],
+    [
+      ['rollout', 'start', '--file', '/nonexistent/request.json'],
+      /--file \/nonexistent\/request.json: ENOENT/,
+    ],
+    [['weights', 'set', 'web'], /--canary is required/],
+    [['weights', 'set', 'web', '--canary', 'ten'], /--canary 'ten' is not a whole number/],
+    [['status', '--canary', '5'], /status: option --canary does not apply/],
+    [['status', '--bogus'], /Unknown option '--bogus'/],
+    [['rollout', 'watch', 'x', '--interval', '0'], /--interval '0' is not a positive number/],
+    [['drain', 'i-0123456789abcdef0'], /--cluster is required/],
+    [['status', '--endpoint', 'ftp://example.com'], /not an http\(s\) URL/],
+  ])('exits 2 for the usage error %j', async (argv, message) => {
+    const api = await anApi();
+    const run = await cli(api, argv);
+    expect([run.code, run.stdout]).toEqual([2, '']);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).toContain("Run 'ecs-reflex --help' for usage.");
+    expect(api.seen).toHaveLength(0);
+  });
+
+  it('exits 2 without an endpoint, and for a request file that is not JSON', async () => {
+    const api = await anApi();
+    const broken = join(api.dir, 'broken.json');
+    writeFileSync(broken, '{"service": ');
+
+    const noEndpoint = await cli(api, ['status'], { env: { ECS_REFLEX_ENDPOINT: '' } });
+    const notJson = await cli(api, ['rollout', 'start', '--file', broken, '--json']);
+
+    expect(noEndpoint.code).toBe(2);
+    expect(noEndpoint.stderr).toMatch(/no endpoint: pass --endpoint URL or set ECS_REFLEX_ENDPOINT/);
+    expect(notJson.code).toBe(2);
+    expect(json(notJson.stderr)).toMatchObject({
+      error: 'UsageError',
+      message: expect.stringMatching(/is not JSON/),
+    });
+  });
+
+  it('prints its help, with the local credential, and exits 0', async () => {
+    const api = await anApi();
+    const run = await cli(api, ['--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIAL.accessKeyId}`);
+    expect(run.stdout).toContain(`AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIAL.secretAccessKey}`);
+    expect(run.stdout).toContain('ecs-reflex rollout watch NAME');
+  });
+});
+
+describe('retries', () => {
+  it('retries a write after a 503 with the same Idempotency-Key, starting the rollout once', async () => {
+    // Prepare: a server whose first answer is a 503, in front of the real API.
+    const api = await anApi();
+    let failures = 1;
+    const keys: (string | undefined)[] = [];
+    const flaky = await startOpsServer({
+      clock: wallClock,
+      handle: async (request) => {
+        keys.push(request.headers['idempotency-key']);
+        if (failures-- > 0)
+          return { statusCode: 503, headers: { 'content-type': 'text/plain' }, body: 'Service Unavailable' };
+        return handleOpsRequest(request, api.context);
+      },
+    });
+
+    // Act
+    const started = await cli(
+      api,
+      ['rollout', 'start', '--file', requestFile(api), '--name', 'web-7', '--json'],
+      {
+        env: { ECS_REFLEX_ENDPOINT: flaky.url },
+      },
+    );
+    await flaky.close();
+
+    // Assess
+    expect(started.code).toBe(0);
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^ecs-reflex-cli-/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(api.twin.world.apiCalls.filter((c) => c.api === 'StartExecution')).toHaveLength(1);
+  });
+});
+
+describe('--json', () => {
+  it('prints one JSON document for every command', async () => {
+    // Prepare
+    const api = await anApi();
+    await api.twin.runFor(60);
+    const instance = [...api.twin.world.instances.values()][0]!;
+    const file = requestFile(api);
+    const run = async (argv: string[]) => {
+      const result = await cli(api, [...argv, '--json']);
+      expect([argv.join(' '), result.code, result.stderr]).toEqual([argv.join(' '), 0, '']);
+      return json(result.stdout);
+    };
+
+    // Act, assess
+    expect(await run(['rollout', 'start', '--file', file, '--dry-run'])).toMatchObject({
+      status: 'dry-run',
+      dryRun: true,
+    });
+    expect(await run(['rollout', 'start', '--file', file, '--name', 'web-9'])).toMatchObject({
+      name: 'web-9',
+    });
+    await api.twin.runFor(10);
+    expect(await run(['rollout', 'pause', 'web-9', '--reason', 'lunch'])).toMatchObject({
+      status: 'pause-requested',
+    });
+    expect(await run(['rollout', 'promote', 'web-9', '--dry-run'])).toMatchObject({ status: 'dry-run' });
+    await api.twin.runFor(400);
+    expect(await run(['status'])).toMatchObject({
+      rollouts: [{ name: 'web-9', status: 'RUNNING', next: 'gate', history: expect.any(Array) }],
+      actions: expect.any(Array),
+    });
+    expect(await run(['rollout', 'resume', 'web-9'])).toMatchObject({ status: 'resumed' });
+    await api.twin.runFor(10);
+    expect(await run(['rollout', 'abort', 'web-9', '--reason', 'enough'])).toMatchObject({
+      status: 'stopped-and-rolled-back',
+    });
+    expect(await run(['weights', 'get', 'web'])).toMatchObject({ name: 'web', weights: expect.any(Object) });
+    expect(await run(['weights', 'set', 'web', '--canary', '20', '--dry-run'])).toMatchObject({
+      status: 'dry-run',
+      weights: { stable: 80, canary: 20 },
+    });
+    expect(await run(['recycle', 'prod', 'web', '--dry-run'])).toMatchObject({ status: 'dry-run' });
+    expect(await run(['drain', instance.instanceId, '--cluster', 'prod', '--dry-run'])).toMatchObject({
+      status: 'dry-run',
+    });
+    await api.twin.runFor(30);
+    const watched = await cli(api, ['rollout', 'watch', 'web-9', '--json']);
+    expect(watched.code).toBe(1);
+    expect(jsonLines(watched.lines).at(-1)).toMatchObject({ event: 'end', status: 'ABORTED' });
+  });
+});
