@@ -266,6 +266,32 @@ describe('rollouts', () => {
     expect(again.status).toBe(409);
   });
 
+  it('pauses a rollout at its next step, resumes it, then promotes it early', async () => {
+    // Prepare
+    const api = anApi();
+    await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) } });
+    await api.twin.runFor(60);
+
+    // Act
+    const paused = await api.call('POST', '/rollouts/web-42/pause', { body: { reason: 'lunch' } });
+    await api.twin.runFor(600);
+    const whilePaused = await api.call('GET', '/rollouts/web-42');
+    const resumed = await api.call('POST', '/rollouts/web-42/resume', {});
+    await api.twin.runFor(5);
+    const promoted = await api.call('POST', '/rollouts/web-42/promote', {});
+    await api.twin.runFor(600);
+
+    // Assess
+    expectDocumented('pauseRollout', paused);
+    expect(paused.body.status).toBe('pause-requested');
+    expect(whilePaused.body).toMatchObject({ status: 'RUNNING', next: 'gate', weights: { canary: 10 } });
+    expectDocumented('resumeRollout', resumed);
+    expect(resumed.body.status).toBe('resumed');
+    expectDocumented('promoteRollout', promoted);
+    expect(api.twin.rolloutRun('web-42')?.status).toBe('SUCCEEDED');
+    expect(api.twin.traffic.weightsNow('web')['web-v2']).toBe(100);
+  });
+
   it('answers 404 for a rollout, a route and a path it does not know', async () => {
     const api = anApi();
     expect((await api.call('GET', '/rollouts/nope')).status).toBe(404);
