@@ -282,15 +282,17 @@ function phasesOf(calls: ApiCall[]): ApiCall[][] {
   const phases: ApiCall[][] = [];
   let current: ApiCall[] = [];
   let claimed = false;
+  let readBack = 0;
   let wrote = false;
   for (const call of calls) {
     current.push(call);
     if (!claimed) {
-      if (CLAIMS.has(call.api) && !call.failed) {
+      // The claim ends with its read back (the route and its owner tag): two successful reads after the tag.
+      if (readBack > 0 && !call.failed && --readBack === 0) {
         phases.push(current);
         current = [];
         claimed = true;
-      }
+      } else if (readBack === 0 && CLAIMS.has(call.api) && !call.failed) readBack = 2;
     } else if (ROUTE_WRITES.has(call.api) && !call.failed) wrote = true;
     else if (wrote && ROUTE_READS.has(call.api)) {
       phases.push(current);
@@ -314,8 +316,10 @@ async function measureCalls(file: string, router: string): Promise<RolloutCalls>
   const release = rest.pop();
   if (!claim || !release || rest.length !== steps || weights.at(-1)?.weights[CANARY] !== 100)
     throw new Error(`${scenario}: expected a claim, ${steps} weight change(s) ending at 100 % and a release`);
-  // The minimum below has one GetMetricData per step after the first: one analysis per step, no retries.
-  if (analyses !== steps - 1) throw new Error(`${scenario}: ${analyses} analyses for ${steps} steps`);
+  // Every analysis reads its metrics once: a re-analysis (too little evidence yet) is needed, not excess.
+  if (analyses < steps - 1) throw new Error(`${scenario}: ${analyses} analyses for ${steps} steps`);
+  const metricReads = (calls: ApiCall[]) =>
+    calls.filter((c) => c.api === 'GetMetricData' && !c.failed).length;
 
   const count = (calls: ApiCall[], name: string, minimumReads: number, minimumWrites: number) => ({
     name,
@@ -327,14 +331,16 @@ async function measureCalls(file: string, router: string): Promise<RolloutCalls>
   });
   const phases: RolloutPhase[] = [
     // The route (its weights: the first shift's hand-edit check compares with them) and its owner tag.
-    count(claim, 'claim', 2, 1),
-    // The hand-edit check's read (which also gives the spec to write), the write, the read back; and the
-    // analysis that let the rollout move on, from the second step.
+    // ... tagged, and both read back (two starts at once: the one that reads another's name gives way).
+    count(claim, 'claim', 4, 1),
+    // The route and its owner (the ownership and hand-edit checks; the read also gives the spec to write),
+    // the write, the read back; and each
+    // analysis since the last step (one, or more when the first published minutes held too few requests).
     ...rest.map((calls, i) =>
       count(
         calls,
         i === steps - 1 ? 'promote: 100 %' : `step ${i + 1}: ${weights[i]!.weights[CANARY]} %`,
-        2 + (i > 0 ? 1 : 0),
+        3 + metricReads(calls),
         1,
       ),
     ),
@@ -347,7 +353,9 @@ async function measureCalls(file: string, router: string): Promise<RolloutCalls>
   const stepWrites = sum(stepPhases, (p) => p.writes);
   const stepMinimumReads = sum(stepPhases, (p) => p.minimumReads);
   const stepMinimumWrites = sum(stepPhases, (p) => p.minimumWrites);
-  const ownerReadsInSteps = sum(stepPhases, (p) => p.apis.filter((api) => OWNER_READS.has(api)).length);
+  // One owner read per step is the ownership check, part of the minimum; any beyond it is excess.
+  const ownerReadsInSteps =
+    sum(stepPhases, (p) => p.apis.filter((api) => OWNER_READS.has(api)).length) - stepPhases.length;
   const promote = stepPhases.at(-1)!;
   const edges = [phases[0]!, phases.at(-1)!];
   return {

@@ -301,9 +301,9 @@ async function main(): Promise<void> {
       ),
     );
     print(
-      '   minimum: claim = read the route and its owner tag, tag it; each step = read the route (the hand-edit check,\n' +
-        '   its answer also the spec to write), write, read back (VerifyWeight), and GetMetricData once per analysis\n' +
-        '   (one before every step but the first); release = untag.',
+      '   minimum: claim = read the route and its owner tag, tag it, read both back; each step = read the route\n' +
+        '   and its owner (the ownership and hand-edit checks; the answer is also the spec to write), write, read\n' +
+        '   back (VerifyWeight), and GetMetricData once per analysis since the last step; release = untag.',
     );
     for (const c of rollouts.calls) {
       const { ownerReadsInSteps: owner, routeRereadsInSteps: reread, claimAndRelease: edges } = c.excess;
