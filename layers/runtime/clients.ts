@@ -1,6 +1,5 @@
 // The AWS SDK clients every adapter shares, built once per cold start: creating them per invocation would
 // throw away their connection pools and the adaptive retry state they learn from throttling.
-import { AppMeshClient } from '@aws-sdk/client-app-mesh';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -11,7 +10,6 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
 export interface AwsClients {
-  appMesh: AppMeshClient;
   applicationAutoScaling: ApplicationAutoScalingClient;
   autoScaling: AutoScalingClient;
   cloudWatch: CloudWatchClient;
@@ -44,7 +42,6 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   // locally) is left to the SDK, which reads it on its own.
   const config = { maxAttempts, retryMode: 'adaptive', ...(region ? { region } : {}) };
   return {
-    appMesh: new AppMeshClient(config),
     applicationAutoScaling: new ApplicationAutoScalingClient(config),
     autoScaling: new AutoScalingClient(config),
     cloudWatch: new CloudWatchClient(config),

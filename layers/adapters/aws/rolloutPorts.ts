@@ -1,5 +1,6 @@
 // The rollout reflex's ports over AWS, built once per cold start from the environment: the rollout
 // workflow's step, its safety net, and the alarm reactor (guard alarms) share them.
+import { AppMeshClient } from '@aws-sdk/client-app-mesh';
 import { albRouter } from '#adapters/aws/albRouter';
 import { appMeshRouter } from '#adapters/aws/appMeshRouter';
 import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
@@ -33,7 +34,11 @@ export function awsRolloutDeps(): RolloutDeps {
   built = {
     stateMachineArn: config.stateMachineArn,
     ports: {
-      routers: { appmesh: appMeshRouter(clients.appMesh), alb: albRouter(clients.elbv2) },
+      // Made here, not in the shared set: only the rollout functions (and the ops API) talk to App Mesh.
+      routers: {
+        appmesh: appMeshRouter(new AppMeshClient({ maxAttempts: config.maxAttempts, retryMode: 'adaptive' })),
+        alb: albRouter(clients.elbv2),
+      },
       metrics: cloudWatchMetrics(clients.cloudWatch),
       alarms: new CloudWatchAlarmStates(clients.cloudWatch),
       targets: new ElbTargetRegistry(clients.elbv2),
