@@ -4,8 +4,9 @@
 // error (bad arguments, no endpoint, no credentials). No process.exit here: main returns the code.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LOCAL_CREDENTIAL } from '#local/api/sigv4';
-import { ApiError, CredentialsError, OpsClient, TransportError } from './client';
+import { startDashboard } from '#local/api/dashboardProxy';
+import { type Credentials, LOCAL_CREDENTIAL } from '#local/api/sigv4';
+import { ApiError, CredentialsError, credentialsFrom, OpsClient, TransportError } from './client';
 import {
   type Accepted,
   type Action,
@@ -33,6 +34,8 @@ export interface CliIo {
   sleep?: (ms: number) => Promise<void>;
   /** The wall clock requests are signed with; `new Date()` by default. */
   now?: () => Date;
+  /** `dashboard` runs until this settles; Ctrl-C (SIGINT) or SIGTERM by default. */
+  untilStopped?: () => Promise<unknown>;
 }
 
 const PROGRAM = 'ecs-reflex';
@@ -56,6 +59,7 @@ const OPTIONS = {
   canary: { type: 'string' },
   force: { type: 'boolean' },
   cluster: { type: 'string' },
+  port: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
@@ -65,6 +69,8 @@ interface Invocation {
   args: string[];
   values: Values;
   client: OpsClient;
+  endpoint: string;
+  region: string;
   io: Required<CliIo>;
   style: Style;
 }
@@ -182,6 +188,13 @@ const COMMANDS: Record<string, Command> = {
         dryRun: values['dry-run'] === true,
       }),
   },
+  dashboard: {
+    usage: 'dashboard [--port P]',
+    summary: 'the dashboard in a browser: a local page that signs its API calls here (port 8788 by default)',
+    args: [],
+    options: ['port'],
+    run: dashboard,
+  },
 };
 
 const GROUPS = new Set(['rollout', 'weights']);
@@ -191,6 +204,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     ...io,
     sleep: io.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     now: io.now ?? (() => new Date()),
+    untilStopped: io.untilStopped ?? untilSignalled,
   };
   let json = argv.includes('--json');
   try {
@@ -229,15 +243,20 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     // Checked before any call, so a typo costs no request.
     if (values.canary !== undefined) percentOf(values.canary);
     if (values.interval !== undefined) intervalOf(values.interval);
+    if (values.port !== undefined) portOf(values.port);
 
-    const client = new OpsClient({
-      endpoint: endpointOf(values.endpoint ?? full.env.ECS_REFLEX_ENDPOINT),
-      region: values.region ?? full.env.AWS_REGION ?? DEFAULT_REGION,
-      env: full.env,
-      sleep: full.sleep,
-      now: full.now,
-    });
-    const invocation = { args, values, client, io: full, style: styleFor(full.stdout, full.env) };
+    const endpoint = endpointOf(values.endpoint ?? full.env.ECS_REFLEX_ENDPOINT);
+    const region = values.region ?? full.env.AWS_REGION ?? DEFAULT_REGION;
+    const client = new OpsClient({ endpoint, region, env: full.env, sleep: full.sleep, now: full.now });
+    const invocation = {
+      args,
+      values,
+      client,
+      endpoint,
+      region,
+      io: full,
+      style: styleFor(full.stdout, full.env),
+    };
     const answer = await command.run(invocation);
     return typeof answer === 'number' ? answer : printAccepted(answer, invocation);
   } catch (error) {
@@ -307,6 +326,13 @@ function percentOf(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n))
     throw new UsageError(`--canary '${value}' is not a whole number`);
+  return n;
+}
+
+function portOf(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65_535)
+    throw new UsageError(`--port '${value}' is not a port number (0..65535; 0 picks a free one)`);
   return n;
 }
 
@@ -423,6 +449,62 @@ async function getWeights({ args, client, io, values, style }: Invocation): Prom
     );
   out.write(`  owner  ${route.owner ? `rollout ${route.owner}` : 'none (no rollout holds it)'}\n`);
   return 0;
+}
+
+/**
+ * The local signing proxy in front of the API, with this CLI's credentials, until Ctrl-C. The credentials
+ * are resolved once up front (none: exit 2 before anything listens), then again every few minutes, so
+ * that short-lived ones (SSO, roles) are renewed by their provider.
+ */
+async function dashboard({ values, endpoint, region, io, style }: Invocation): Promise<number> {
+  let cached: { at: number; credentials: Promise<Credentials> } | undefined;
+  const credentials = () => {
+    const at = performance.now();
+    if (!cached || at - cached.at > CREDENTIALS_TTL_MS) {
+      const fresh = { at, credentials: credentialsFrom(io.env) };
+      fresh.credentials.catch(() => {
+        if (cached === fresh) cached = undefined;
+      });
+      cached = fresh;
+    }
+    return cached.credentials;
+  };
+  try {
+    await credentials();
+  } catch (error) {
+    throw new CredentialsError(`no AWS credentials to sign with (${(error as Error).message})`);
+  }
+  const port = values.port === undefined ? DASHBOARD_PORT : portOf(values.port);
+  let running: Awaited<ReturnType<typeof startDashboard>>;
+  try {
+    running = await startDashboard({ endpoint, credentials, region, port, clock: io.now });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`the dashboard cannot listen on 127.0.0.1:${port} (${code}); pick another --port`);
+  }
+  io.stdout.write(`${style.bold('ecs-reflex dashboard')}: ${running.url}\n`);
+  io.stdout.write(`  the ops API at ${endpoint}, every call signed here (${region}); Ctrl-C to stop\n`);
+  try {
+    await io.untilStopped();
+  } finally {
+    await running.close();
+  }
+  return 0;
+}
+
+const DASHBOARD_PORT = 8788;
+const CREDENTIALS_TTL_MS = 5 * 60_000;
+
+function untilSignalled(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
 function printAccepted(answer: Accepted, { io, values, style }: Invocation): number {

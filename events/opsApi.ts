@@ -30,6 +30,8 @@ const ActionSchema = z.object({
   target: z.string(),
   reason: z.string(),
   outcome: z.enum(['done', 'dry-run', 'held', 'failed']),
+  /** What the reflex logged with it: a shift's weights (`from`, `to`), an analysis's `outcomes`, ... */
+  detail: z.record(z.string(), z.unknown()).optional(),
 });
 
 const RunStatusSchema = z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']);

@@ -499,6 +499,7 @@ const actionView = (a: JournalEntry & { at: Date }) => ({
   target: a.target,
   reason: a.reason,
   outcome: a.outcome,
+  ...(a.detail ? { detail: a.detail } : {}),
 });
 
 function json(statusCode: number, body: unknown): OpsResponse {

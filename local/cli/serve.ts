@@ -1,11 +1,13 @@
-// npm run serve -- [scenario] [--speed N] [--port P]: the ops API on localhost over the twin, which runs the
-// scenario's world (its timeline too) at N times real speed. Requests are SigV4-checked against the local
-// credential the README names. Ctrl-C stops it.
+// npm run serve -- [scenario] [--speed N] [--port P] [--dashboard-port D]: the ops API on localhost over the
+// twin, which runs the scenario's world (its timeline too) at N times real speed. Requests are SigV4-checked
+// against the local credential the README names. In front of it, the dashboard (local/api/dashboardProxy.ts)
+// signs the page's calls with that credential, on port P + 1 by default. Ctrl-C stops it.
 import './quiet';
 import { handleOpsRequest, type OpsSettings } from '#app/opsApi';
 import type { RouteRef } from '#domain/rolloutRoutes';
+import { startDashboard } from '#local/api/dashboardProxy';
 import { startOpsServer } from '#local/api/server';
-import { LOCAL_CREDENTIAL } from '#local/api/sigv4';
+import { LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
 import { loadScenario, prepareTwin, scheduleTimeline } from '#local/scenario/runner';
 import type { Twin } from '#local/twin/twin';
 import { resolveScenarioPath } from './simulate';
@@ -63,30 +65,47 @@ export async function serve(args: string[]) {
     clusters: scenario.world.clusters.map((c) => c.name),
     serves: ['read', 'write'],
   };
+  const apiPort = option('port', 8787);
   const server = await startOpsServer({
-    port: option('port', 8787),
+    port: apiPort,
     clock: realNow,
     handle: (request) => handleOpsRequest(request, { ports: twin.opsPorts, settings, clock: twin.scheduler }),
+  });
+  // Next to the API's port (any free one when the API's is), unless given.
+  const dashboard = await startDashboard({
+    endpoint: server.url,
+    credentials: async () => ({
+      accessKeyId: LOCAL_CREDENTIAL.accessKeyId,
+      secretAccessKey: LOCAL_CREDENTIAL.secretAccessKey,
+    }),
+    region: LOCAL_REGION,
+    port: option('dashboard-port', apiPort === 0 ? 0 : apiPort + 1),
+    clock: realNow,
+  }).catch(async (error: unknown) => {
+    await server.close();
+    throw error;
   });
   const speed = option('speed', 10);
   // The twin's clock runs only inside runUntil; between ticks the server answers in real time.
   const timer = setInterval(() => void twin.runFor((TICK_MS / 1000) * speed), TICK_MS);
   const stop = async () => {
     clearInterval(timer);
+    await dashboard.close();
     await server.close();
   };
-  return { url: server.url, twin, settings, stop };
+  return { url: server.url, dashboardUrl: dashboard.url, twin, settings, stop };
 }
 
 if (require.main === module) {
   serve(process.argv.slice(2)).then(
-    ({ url, settings }) => {
+    ({ url, dashboardUrl, settings }) => {
       process.stdout.write(
         [
           `ecs-reflex ops API on the twin: ${url}`,
           `routes: ${settings.routes.map((r) => r.name).join(', ') || 'none'}; clusters: ${settings.clusters.join(', ')}`,
           `sign with AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIAL.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIAL.secretAccessKey} AWS_REGION=eu-west-1`,
           `e.g. ECS_REFLEX_ENDPOINT=${url} npx ecs-reflex status`,
+          `dashboard: ${dashboardUrl}`,
           '',
         ].join('\n'),
       );

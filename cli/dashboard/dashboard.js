@@ -1,0 +1,432 @@
+// The ecs-reflex dashboard's script: polls the ops API through the signing proxy (/api/*), draws what it
+// answers, and sends what the buttons and the form ask for. Plain browser JavaScript, no build step.
+// Everything shown comes from the API as text (textContent), never as HTML.
+'use strict';
+
+(() => {
+  const params = new URLSearchParams(location.search);
+  /** Every 2 s; `?every=MS` changes it (tests poll faster). */
+  const POLL_MS = Math.max(100, Number(params.get('every')) || 2000);
+  const SVG = 'http://www.w3.org/2000/svg';
+  const CHART = { width: 420, height: 180, left: 44, right: 12, top: 12, bottom: 24 };
+
+  /** A template for the start form: an ALB route, linear steps, the 5xx rate and p99 latency against stable. */
+  const TEMPLATE = {
+    service: 'web',
+    route: {
+      router: 'alb',
+      listenerArn:
+        'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/web/0123456789abcdef/0123456789abcdef',
+      ruleArn:
+        'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener-rule/app/web/0123456789abcdef/0123456789abcdef/0123456789abcdef',
+      stable: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web-v1/0123456789abcdef',
+      canary: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web-v2/0123456789abcdef',
+    },
+    schedule: { kind: 'linear', stepWeight: 20, maxWeight: 60, intervalSeconds: 180 },
+    gates: [],
+    analysis: {
+      checks: ['errorRate', 'latency'].map((kind) => ({
+        name: kind === 'errorRate' ? '5xx rate' : 'p99 latency',
+        kind,
+        source: {
+          kind: 'alb',
+          loadBalancer: 'app/web/0123456789abcdef',
+          stableTargetGroup: 'targetgroup/web-v1/0123456789abcdef',
+          canaryTargetGroup: 'targetgroup/web-v2/0123456789abcdef',
+        },
+        minRequests: 200,
+        ...(kind === 'errorRate' ? { max: 0.01 } : { percentile: 99, maxRelativeToStable: 1.5 }),
+      })),
+    },
+  };
+
+  const state = {
+    selected: decodeURIComponent(location.hash.replace(/^#/, '')) || undefined,
+    timer: 0,
+    seq: 0,
+  };
+  const $ = (id) => document.getElementById(id);
+
+  // --- the API, through the proxy ---------------------------------------------------------------------
+
+  /** The answer's JSON; a refusal throws with the problem document's title, status and detail. */
+  async function api(method, path, body) {
+    const init = { method, headers: {} };
+    if (body !== undefined) {
+      init.headers['content-type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    const response = await fetch(`/api${path}`, init);
+    const text = await response.text();
+    let data;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+    if (!response.ok) {
+      const problem = data && typeof data.detail === 'string' ? data : undefined;
+      const fields = (problem?.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
+      const message = problem
+        ? `${problem.title} (${response.status}): ${problem.detail}${fields ? ` [${fields}]` : ''}`
+        : `HTTP ${response.status}: ${text.slice(0, 200)}`;
+      throw new Error(message);
+    }
+    return data;
+  }
+
+  // --- polling ----------------------------------------------------------------------------------------
+
+  /** One poll; a newer one (after a click) wins, and only one timer is ever left waiting. */
+  async function refresh() {
+    const seq = ++state.seq;
+    try {
+      const [{ rollouts }, { actions }] = await Promise.all([
+        api('GET', '/rollouts'),
+        api('GET', '/actions?limit=20'),
+      ]);
+      if (!state.selected || !rollouts.some((r) => r.name === state.selected))
+        state.selected = (rollouts.find((r) => r.status === 'RUNNING') ?? rollouts[0])?.name;
+      const view = state.selected
+        ? await api('GET', `/rollouts/${encodeURIComponent(state.selected)}`)
+        : undefined;
+      if (seq !== state.seq) return;
+      showRollouts(rollouts);
+      showRollout(view);
+      showActions(actions);
+      connection(`updated ${new Date().toLocaleTimeString()}`, false);
+    } catch (error) {
+      if (seq === state.seq) connection(error.message, true);
+    } finally {
+      clearTimeout(state.timer);
+      state.timer = setTimeout(refresh, POLL_MS);
+    }
+  }
+
+  function connection(text, failing) {
+    const element = $('connection');
+    element.textContent = text;
+    element.classList.toggle('failing', failing);
+  }
+
+  // --- the rollouts list ------------------------------------------------------------------------------
+
+  function showRollouts(rollouts) {
+    const body = $('rollout-list');
+    body.replaceChildren(
+      ...rollouts.map((r) => {
+        const row = tr([r.name, statusCell(r.status), shortTime(r.startDate)]);
+        row.dataset.testid = `rollout-row-${r.name}`;
+        row.dataset.name = r.name;
+        row.dataset.status = r.status;
+        row.classList.toggle('selected', r.name === state.selected);
+        row.addEventListener('click', () => select(r.name));
+        return row;
+      }),
+    );
+    $('no-rollouts').hidden = rollouts.length > 0;
+  }
+
+  function select(name) {
+    state.selected = name;
+    location.hash = encodeURIComponent(name);
+    void refresh();
+  }
+
+  // --- one rollout ------------------------------------------------------------------------------------
+
+  function showRollout(view) {
+    const section = $('rollout');
+    section.hidden = view === undefined;
+    if (!view) return;
+    section.dataset.name = view.name;
+    section.dataset.status = view.status;
+    $('rollout-name').textContent = view.name;
+    $('rollout-status').replaceChildren(
+      statusCell(view.status),
+      view.error ? ` ${view.error}${view.cause ? `: ${view.cause}` : ''}` : '',
+    );
+    $('rollout-service').textContent = [view.service, view.route].filter(Boolean).join('  ');
+    $('rollout-step').textContent =
+      view.step !== undefined && view.steps !== undefined
+        ? `${Math.min(view.step + 1, view.steps)} of ${view.steps}`
+        : '–';
+    const weights = $('rollout-weights');
+    weights.textContent = view.weights
+      ? `${view.weights.canary} % canary, ${view.weights.stable} % stable`
+      : '–';
+    weights.dataset.canary = view.weights ? String(view.weights.canary) : '';
+    $('rollout-next').textContent = view.status === 'RUNNING' ? (view.next ?? '–') : '–';
+    const last = view.lastAnalysis;
+    $('rollout-analysis').replaceChildren(
+      ...(last
+        ? [
+            statusCell(last.result),
+            ` at ${shortTime(last.at)}: `,
+            last.outcomes.map((o) => `${o.check} ${o.result} (${o.reason})`).join('; ') || 'no checks',
+          ]
+        : ['none yet']),
+    );
+    for (const button of document.querySelectorAll('button[data-verb]'))
+      button.disabled = view.status !== 'RUNNING';
+    drawWeights(view);
+    drawAnalyses(view);
+  }
+
+  /** The canary weight after each move of the rollout's history, then the weight its route holds now. */
+  function weightPoints(view) {
+    const points = [];
+    for (const a of view.history) {
+      const at = Date.parse(a.at);
+      const detail = a.detail ?? {};
+      const done = a.outcome === 'done';
+      if (a.action === 'start-rollout') points.push({ at, canary: detail.from?.canary ?? 0 });
+      else if (a.action === 'manual-weight-change') points.push({ at, canary: detail.observed?.canary });
+      else if (done && a.action === 'shift-traffic')
+        points.push({ at, canary: detail.to?.canary ?? percentIn(a.reason) });
+      else if (done && a.action === 'promote') points.push({ at, canary: 100 });
+      else if (done && a.action === 'rollback') points.push({ at, canary: 0 });
+    }
+    if (points.length === 0) points.push({ at: Date.parse(view.startDate), canary: 0 });
+    if (view.weights) {
+      const times = [...view.history.map((a) => Date.parse(a.at)), Date.parse(view.startDate)];
+      const end = view.stopDate ? Date.parse(view.stopDate) : Math.max(...times);
+      points.push({ at: Math.max(end, points.at(-1).at), canary: view.weights.canary, now: true });
+    }
+    return points.filter((p) => Number.isFinite(p.canary));
+  }
+
+  function percentIn(text) {
+    const match = /(\d+)% canary/.exec(text);
+    return match ? Number(match[1]) : Number.NaN;
+  }
+
+  function drawWeights(view) {
+    const points = weightPoints(view);
+    const svg = $('weight-chart');
+    svg.dataset.weights = points.map((p) => p.canary).join(',');
+    svg.dataset.points = JSON.stringify(
+      points.map((p) => ({ at: new Date(p.at).toISOString(), canary: p.canary })),
+    );
+    draw(svg, { max: 100, format: (v) => `${v} %` }, [
+      { name: 'canary', step: true, points: points.map((p) => ({ at: p.at, value: p.canary })) },
+    ]);
+  }
+
+  /** One chart per metric check: canary and stable at each analysis, from the `analyse` actions' outcomes. */
+  function drawAnalyses(view) {
+    const byCheck = new Map();
+    for (const a of view.history) {
+      if (a.action !== 'analyse') continue;
+      for (const o of a.detail?.outcomes ?? []) {
+        if (typeof o.canary !== 'number') continue;
+        const series = byCheck.get(o.check) ?? { unit: unitOf(o), canary: [], stable: [] };
+        series.canary.push({ at: Date.parse(a.at), value: o.canary });
+        if (typeof o.stable === 'number') series.stable.push({ at: Date.parse(a.at), value: o.stable });
+        byCheck.set(o.check, series);
+      }
+    }
+    $('analysis-charts').replaceChildren(
+      ...[...byCheck].map(([check, series]) => {
+        const svg = document.createElementNS(SVG, 'svg');
+        svg.classList.add('chart');
+        svg.setAttribute('viewBox', `0 0 ${CHART.width} ${CHART.height}`);
+        svg.setAttribute('role', 'img');
+        svg.dataset.testid = 'analysis-chart';
+        svg.dataset.check = check;
+        svg.dataset.canary = series.canary.map((p) => p.value).join(',');
+        svg.dataset.stable = series.stable.map((p) => p.value).join(',');
+        const values = [...series.canary, ...series.stable].map((p) => p.value);
+        draw(svg, { max: niceMax(Math.max(...values)), format: series.unit }, [
+          { name: 'stable', points: series.stable },
+          { name: 'canary', points: series.canary },
+        ]);
+        const caption = document.createElement('figcaption');
+        caption.className = 'legend';
+        caption.append(`${check}: `, span('canary', 'canary'), ' vs ', span('stable', 'stable'));
+        const figure = document.createElement('figure');
+        figure.append(svg, caption);
+        return figure;
+      }),
+    );
+  }
+
+  /** Error rates are shares (shown as %), latencies milliseconds: the outcome's reason names the kind. */
+  function unitOf(outcome) {
+    if (/errorRate/.test(outcome.reason)) return (v) => `${(v * 100).toFixed(2)} %`;
+    if (/latency/.test(outcome.reason)) return (v) => `${Math.round(v)} ms`;
+    return (v) => String(Math.round(v * 100) / 100);
+  }
+
+  function niceMax(value) {
+    if (!(value > 0)) return 1;
+    const magnitude = 10 ** Math.floor(Math.log10(value));
+    return [1, 2, 5, 10].map((f) => f * magnitude).find((m) => m >= value) ?? value;
+  }
+
+  // --- SVG line charts ------------------------------------------------------------------------------
+
+  /** Lines over time, y from 0 to `max`; a `step` series holds each value until the next one. */
+  function draw(svg, { max, format }, series) {
+    const all = series.flatMap((s) => s.points);
+    const first = Math.min(...all.map((p) => p.at));
+    const last = Math.max(...all.map((p) => p.at));
+    const span = last > first ? last - first : 60_000;
+    const inner = { w: CHART.width - CHART.left - CHART.right, h: CHART.height - CHART.top - CHART.bottom };
+    const x = (at) => CHART.left + ((at - (last > first ? first : first - span / 2)) / span) * inner.w;
+    const y = (value) => CHART.top + inner.h - (Math.min(value, max) / max) * inner.h;
+    const parts = [
+      el('line', { class: 'axis', x1: CHART.left, y1: y(0), x2: CHART.width - CHART.right, y2: y(0) }),
+      el('line', { class: 'axis', x1: CHART.left, y1: y(0), x2: CHART.left, y2: y(max) }),
+      text(format(max), CHART.left - 4, y(max) + 4, 'end'),
+      text(format(0), CHART.left - 4, y(0) + 4, 'end'),
+    ];
+    if (all.length > 0) {
+      parts.push(text(shortTime(new Date(first).toISOString()), CHART.left, CHART.height - 6, 'start'));
+      if (last > first)
+        parts.push(
+          text(shortTime(new Date(last).toISOString()), CHART.width - CHART.right, CHART.height - 6, 'end'),
+        );
+    }
+    for (const s of series) {
+      const coords = [];
+      s.points.forEach((p, i) => {
+        if (s.step && i > 0) coords.push([x(p.at), y(s.points[i - 1].value)]);
+        coords.push([x(p.at), y(p.value)]);
+      });
+      if (coords.length > 1)
+        parts.push(el('polyline', { class: s.name, points: coords.map((c) => c.join(',')).join(' ') }));
+      for (const p of s.points) {
+        const dot = el('circle', { class: s.name, cx: x(p.at), cy: y(p.value), r: 3 });
+        dot.dataset.series = s.name;
+        dot.dataset.value = String(p.value);
+        dot.dataset.at = new Date(p.at).toISOString();
+        const title = el('title', {});
+        title.textContent = `${s.name} ${format(p.value)} at ${shortTime(new Date(p.at).toISOString())}`;
+        dot.append(title);
+        parts.push(dot);
+      }
+    }
+    svg.replaceChildren(...parts);
+  }
+
+  function el(name, attributes) {
+    const node = document.createElementNS(SVG, name);
+    for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+    return node;
+  }
+
+  function text(content, x, y, anchor) {
+    const node = el('text', { x, y, 'text-anchor': anchor });
+    node.textContent = content;
+    return node;
+  }
+
+  // --- recent actions ---------------------------------------------------------------------------------
+
+  function showActions(actions) {
+    $('actions').replaceChildren(
+      ...actions.map((a) => {
+        const target = span(shorten(a.target, 64), 'target');
+        target.title = a.target;
+        const row = tr([shortTime(a.at), a.reflex, a.action, statusCell(a.outcome), target, a.reason]);
+        row.lastChild.className = 'reason';
+        row.dataset.reflex = a.reflex;
+        row.dataset.action = a.action;
+        return row;
+      }),
+    );
+  }
+
+  // --- steering and starting ----------------------------------------------------------------------------
+
+  async function steer(verb) {
+    const name = state.selected;
+    if (!name) return;
+    const reason = prompt(`${verb} rollout ${name}: why?`, '');
+    if (reason === null) return;
+    await report($('steer-result'), () =>
+      api('POST', `/rollouts/${encodeURIComponent(name)}/${verb}`, reason ? { reason } : {}),
+    );
+    void refresh();
+  }
+
+  async function start(event) {
+    event.preventDefault();
+    const output = $('start-result');
+    let parsed;
+    try {
+      parsed = JSON.parse($('start-request').value);
+    } catch (error) {
+      show(output, `the request is not JSON: ${error.message}`, true);
+      return;
+    }
+    // The request itself, or the workflow's input {"rollout": request} (with its name), as the CLI takes.
+    const rollout = parsed?.rollout !== undefined ? parsed.rollout : parsed;
+    const name = $('start-name').value.trim() || (typeof parsed?.name === 'string' ? parsed.name : '');
+    const answer = await report(output, () =>
+      api('POST', '/rollouts', { ...(name ? { name } : {}), rollout }),
+    );
+    if (answer?.name) select(answer.name);
+  }
+
+  /** Runs a write and shows its answer (or its refusal) in `output`; the answer, or undefined. */
+  async function report(output, write) {
+    show(output, 'sending…', false);
+    try {
+      const answer = await write();
+      show(output, `${answer.status}: ${answer.detail}`, false);
+      return answer;
+    } catch (error) {
+      show(output, error.message, true);
+      return undefined;
+    }
+  }
+
+  function show(output, message, refused) {
+    output.textContent = message;
+    output.classList.toggle('refused', refused);
+    output.dataset.outcome = refused ? 'refused' : 'accepted';
+  }
+
+  // --- small helpers ------------------------------------------------------------------------------------
+
+  function tr(cells) {
+    const row = document.createElement('tr');
+    for (const cell of cells) {
+      const td = document.createElement('td');
+      td.append(cell ?? '');
+      row.append(td);
+    }
+    return row;
+  }
+
+  function statusCell(status) {
+    return span(status, status);
+  }
+
+  function span(content, className) {
+    const node = document.createElement('span');
+    node.className = className;
+    node.textContent = content;
+    return node;
+  }
+
+  /** At most `max` characters: the start and the end, which tell ARNs apart. */
+  function shorten(text, max) {
+    if (text.length <= max) return text;
+    const head = Math.ceil((max - 1) / 2);
+    return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+  }
+
+  /** `2026-05-04T10:21:07.000Z` -> `05-04 10:21:07` (UTC, as the API answers). */
+  function shortTime(iso) {
+    return typeof iso === 'string' ? iso.slice(5, 19).replace('T', ' ') : '';
+  }
+
+  for (const button of document.querySelectorAll('button[data-verb]'))
+    button.addEventListener('click', () => void steer(button.dataset.verb));
+  $('start-form').addEventListener('submit', (event) => void start(event));
+  $('start-request').value = JSON.stringify(TEMPLATE, null, 2);
+  void refresh();
+})();

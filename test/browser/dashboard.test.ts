@@ -1,0 +1,193 @@
+// The dashboard in a real browser: Debian's Chromium, driven by playwright-core, against the signing proxy
+// in front of the local ops server over a twin. A person starts a rollout from the form, watches the canary
+// weight rise on the chart, and aborts it; the route is back at 0 % on the page and in the twin.
+//
+// The twin runs in this process. While it runs its clock (inside runFor), the global Date and setTimeout
+// are virtual, and Playwright's own timers must not fall into them: the test moves the twin on in small
+// steps between its browser calls, never during one, and the servers get the wall clock explicitly.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { handleOpsRequest, type OpsSettings } from '#app/opsApi';
+import { type Dashboard, startDashboard } from '#local/api/dashboardProxy';
+import { type OpsServer, startOpsServer } from '#local/api/server';
+import { LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
+import { twinRoutes } from '#local/cli/serve';
+import { resolveScenarioPath } from '#local/cli/simulate';
+import { loadScenario, prepareTwin } from '#local/scenario/runner';
+import type { Twin } from '#local/twin/twin';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium)
+  console.warn(
+    `test/browser/dashboard.test.ts SKIPPED: no Chromium at ${CHROMIUM}. Install it with: apt-get install -y chromium`,
+  );
+
+// Taken before any twin runs: the wall clock, for signatures.
+const WallClock = globalThis.Date;
+const wallClock = () => new WallClock();
+
+interface Setup {
+  twin: Twin;
+  server: OpsServer;
+  dashboard: Dashboard;
+  settings: OpsSettings;
+  context: BrowserContext;
+  page: Page;
+  profile: string;
+}
+
+/** The world of rollout-alb-promoted (an ALB rule splitting web-v1 and web-v2), without its timeline. */
+async function aDashboard(): Promise<Setup> {
+  const scenario = loadScenario(resolveScenarioPath('rollout-alb-promoted'));
+  const twin = prepareTwin(scenario);
+  twin.start();
+  const settings: OpsSettings = {
+    routes: twinRoutes(twin, scenario),
+    clusters: ['prod'],
+    serves: ['read', 'write'],
+  };
+  const server = await startOpsServer({
+    clock: wallClock,
+    handle: (request) => handleOpsRequest(request, { ports: twin.opsPorts, settings, clock: twin.scheduler }),
+  });
+  const dashboard = await startDashboard({
+    endpoint: server.url,
+    credentials: async () => LOCAL_CREDENTIAL,
+    region: LOCAL_REGION,
+    clock: wallClock,
+  });
+  const profile = mkdtempSync(join(tmpdir(), 'ecs-reflex-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(5_000);
+  return { twin, server, dashboard, settings, context, page, profile };
+}
+
+/** Moves the twin on in small steps, each followed by a real pause, until `check` (a browser call) holds. */
+async function until(setup: Setup, what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await setup.twin.runFor(10);
+    await sleep(20);
+  }
+}
+
+const numbers = (text: string | null) => (text ? text.split(',').map(Number) : []);
+
+(hasChromium ? describe : describe.skip)('dashboard in Chromium', () => {
+  let setup: Setup | undefined;
+
+  afterEach(async () => {
+    if (!setup) return;
+    await setup.context.close();
+    await setup.dashboard.close();
+    await setup.server.close();
+    rmSync(setup.profile, { recursive: true, force: true });
+    setup = undefined;
+  });
+
+  it('starts a rollout from the form, charts the canary weight rising, and aborts it back to 0 %', async () => {
+    // Prepare
+    setup = await aDashboard();
+    const { page, twin } = setup;
+    const web = setup.settings.routes.find((r) => r.name === 'web')!.route;
+    const source = {
+      kind: 'alb',
+      loadBalancer: twin.traffic.route('web').loadBalancer,
+      stableTargetGroup: twin.world.targetGroup('web-v1').arn.replace(/^.*:/, ''),
+      canaryTargetGroup: twin.world.targetGroup('web-v2').arn.replace(/^.*:/, ''),
+    };
+    const request = {
+      service: 'web',
+      route: web,
+      schedule: { kind: 'weights', weights: [10, 50], bakeSeconds: 60 },
+      // Waits at a gate after the 50 % step, so that the abort finds it running.
+      gates: [1],
+      analysis: {
+        checks: [
+          { name: '5xx rate', kind: 'errorRate', source, minRequests: 50, max: 0.05 },
+          {
+            name: 'p99 latency',
+            kind: 'latency',
+            source,
+            percentile: 99,
+            minRequests: 50,
+            maxRelativeToStable: 2,
+          },
+        ],
+      },
+    };
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    await page.goto(`${setup.dashboard.url}?every=200`);
+    const template = await page.getByTestId('start-request').inputValue();
+
+    // Act: start it from the form
+    await page.getByTestId('start-name').fill('web-7');
+    await page.getByTestId('start-request').fill(JSON.stringify(request, null, 2));
+    await page.getByTestId('start-submit').click();
+    await until(setup, 'the rollout to wait at its gate at 50 %', async () => {
+      const next = await page.getByTestId('rollout-next').textContent();
+      const weights = await page.getByTestId('weight-chart').getAttribute('data-weights');
+      return next === 'gate' && numbers(weights).at(-1) === 50;
+    });
+
+    // Assess: listed, selected, charted
+    expect(JSON.parse(template)).toMatchObject({ service: 'web', route: { router: 'alb' } });
+    expect(await page.getByTestId('start-result').textContent()).toMatch(/^started: rollout web-7/);
+    expect(await page.getByTestId('rollout-row-web-7').getAttribute('data-status')).toBe('RUNNING');
+    expect(await page.getByTestId('rollout-name').textContent()).toBe('web-7');
+    const rising = numbers(await page.getByTestId('weight-chart').getAttribute('data-weights'));
+    expect(rising).toEqual([0, 10, 50, 50]);
+    const points = JSON.parse((await page.getByTestId('weight-chart').getAttribute('data-points'))!);
+    expect(points.map((p: { at: string }) => p.at)).toEqual(points.map((p: { at: string }) => p.at).sort());
+    expect(await page.locator('#weight-chart circle').count()).toBe(4);
+    const errorRate = page.locator('[data-testid="analysis-chart"][data-check="5xx rate"]');
+    const latency = page.locator('[data-testid="analysis-chart"][data-check="p99 latency"]');
+    expect(numbers(await errorRate.getAttribute('data-canary'))).toHaveLength(2);
+    expect(numbers(await latency.getAttribute('data-stable'))).toHaveLength(2);
+    expect(numbers(await latency.getAttribute('data-canary')).every((ms) => ms > 0)).toBe(true);
+    expect(await page.getByTestId('rollout-weights').getAttribute('data-canary')).toBe('50');
+    expect(twin.traffic.weightsNow('web')['web-v2']).toBe(50);
+
+    // Act: abort it, with a reason
+    page.once('dialog', (dialog) => void dialog.accept('error budget spent'));
+    await page.getByTestId('abort').click();
+    await until(setup, 'the rollout to end at 0 %', async () => {
+      const status = await page.getByTestId('rollout').getAttribute('data-status');
+      const canary = await page.getByTestId('rollout-weights').getAttribute('data-canary');
+      const rollbacks = await page.locator('[data-testid="action-rows"] tr[data-action="rollback"]').count();
+      return status !== 'RUNNING' && canary === '0' && rollbacks > 0;
+    });
+
+    // Assess: on the page and in the twin
+    expect(await page.getByTestId('steer-result').textContent()).toMatch(/^rolled-back-at-gate: /);
+    expect(numbers(await page.getByTestId('weight-chart').getAttribute('data-weights')).at(-1)).toBe(0);
+    expect(await page.getByTestId('abort').isDisabled()).toBe(true);
+    expect(twin.traffic.weightsNow('web')['web-v2']).toBe(0);
+    expect(twin.rolloutRun('web-7')?.status).not.toBe('RUNNING');
+    expect(errors).toEqual([]);
+  }, 30_000);
+});
