@@ -93,7 +93,7 @@ export async function serve(args: string[]) {
     await dashboard.close();
     await server.close();
   };
-  return { url: server.url, dashboardUrl: dashboard.url, twin, settings, stop };
+  return { url: server.url, dashboardUrl: dashboard.url, twin, scenario, settings, stop };
 }
 
 if (require.main === module) {
