@@ -227,6 +227,16 @@ export const opsRoutes: OpsRoute[] = [
     errors: [404],
   },
   {
+    operationId: 'listClusters',
+    method: 'GET',
+    path: '/clusters',
+    summary: 'The clusters this API shows and acts on',
+    access: 'read',
+    status: 200,
+    response: z.object({ clusters: z.array(z.string()) }),
+    errors: [],
+  },
+  {
     operationId: 'listServices',
     method: 'GET',
     path: '/services/{cluster}',

@@ -90,10 +90,12 @@
       const view = state.selected
         ? await api('GET', `/rollouts/${encodeURIComponent(state.selected)}`)
         : undefined;
+      const services = await servicesView();
       if (seq !== state.seq) return;
       showRollouts(rollouts);
       showRollout(view);
       showActions(actions);
+      showServices(services);
       connection(`updated ${new Date().toLocaleTimeString()}`, false);
     } catch (error) {
       if (seq === state.seq) connection(error.message, true);
@@ -320,6 +322,58 @@
     const node = el('text', { x, y, 'text-anchor': anchor });
     node.textContent = content;
     return node;
+  }
+
+  // --- services and their targets' health -------------------------------------------------------------
+
+  /** At most this many services are shown: the page is a glance, the CLI and the API have the rest. */
+  const MAX_SERVICES = 20;
+
+  /** Each configured cluster's services, their counts and deployments, and their target groups' health. */
+  async function servicesView() {
+    const { clusters } = await api('GET', '/clusters');
+    const names = (
+      await Promise.all(
+        clusters.map(async (cluster) =>
+          (
+            await api('GET', `/services/${encodeURIComponent(cluster)}`)
+          ).services.map((service) => ({ cluster, service })),
+        ),
+      )
+    )
+      .flat()
+      .slice(0, MAX_SERVICES);
+    return Promise.all(
+      names.map(async ({ cluster, service }) => {
+        const view = await api(
+          'GET',
+          `/services/${encodeURIComponent(cluster)}/${encodeURIComponent(service)}`,
+        );
+        const groups = await Promise.all(
+          view.targetGroups.map((arn) => api('GET', `/target-groups?arn=${encodeURIComponent(arn)}`)),
+        );
+        const targets = groups.flatMap((g) => g.targets);
+        return {
+          ...view,
+          healthy: targets.filter((t) => t.state === 'healthy').length,
+          targets: targets.length,
+        };
+      }),
+    );
+  }
+
+  function showServices(services) {
+    $('services').replaceChildren(
+      ...services.map((s) => {
+        const deployments = s.deployments.map((d) => `${d.status} ${d.rolloutState ?? ''}`.trim()).join(', ');
+        const health = s.targets === 0 ? '-' : `${s.healthy}/${s.targets}`;
+        const row = tr([s.cluster, s.name, s.desired, s.running, s.pending, deployments, health]);
+        row.dataset.testid = `service-row-${s.cluster}-${s.name}`;
+        row.dataset.healthy = String(s.healthy);
+        row.dataset.running = String(s.running);
+        return row;
+      }),
+    );
   }
 
   // --- recent actions ---------------------------------------------------------------------------------

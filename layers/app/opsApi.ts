@@ -297,6 +297,8 @@ async function read(route: OpsRoute, input: Input, ports: OpsPorts, settings: Op
         recentActions: recent.map(actionView),
       };
     }
+    case 'listClusters':
+      return { clusters: settings.clusters };
     case 'listServices': {
       const cluster = params.cluster as string;
       knownCluster(cluster, settings);

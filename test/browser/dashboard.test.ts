@@ -17,6 +17,7 @@ import { LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
 import { twinRoutes } from '#local/cli/serve';
 import { resolveScenarioPath } from '#local/cli/simulate';
 import { loadScenario, prepareTwin } from '#local/scenario/runner';
+import { ScenarioSchema } from '#local/scenario/schema';
 import type { Twin } from '#local/twin/twin';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -50,9 +51,23 @@ interface Setup {
   profile: string;
 }
 
-/** The world of rollout-alb-promoted (an ALB rule splitting web-v1 and web-v2), without its timeline. */
+/**
+ * The world of rollout-alb-promoted (an ALB rule splitting web-v1 and web-v2), without its timeline, plus
+ * the stable version's service: two tasks on two instances, registered in web-v1.
+ */
 async function aDashboard(): Promise<Setup> {
   const scenario = loadScenario(resolveScenarioPath('rollout-alb-promoted'));
+  scenario.world.clusters[0]!.instances.push({ count: 2, cpu: 4096, memory: 8192 });
+  scenario.world.taskDefinitions.push(
+    ...ScenarioSchema.shape.world.shape.taskDefinitions.parse([
+      { family: 'web', revision: 1, cpu: 256, memory: 512, container: { name: 'web', port: 8080 } },
+    ]),
+  );
+  scenario.world.services.push(
+    ...ScenarioSchema.shape.world.shape.services.parse([
+      { cluster: 'prod', name: 'web', taskDefinition: 'web:1', desiredCount: 2, targetGroups: ['web-v1'] },
+    ]),
+  );
   const twin = prepareTwin(scenario);
   twin.start();
   const settings: OpsSettings = {
@@ -188,6 +203,12 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
     expect(await page.getByTestId('abort').isDisabled()).toBe(true);
     expect(twin.traffic.weightsNow('web')['web-v2']).toBe(0);
     expect(twin.rolloutRun('web-7')?.status).not.toBe('RUNNING');
+    // Services and their targets' health, as the page shows them.
+    const service = page.getByTestId('service-row-prod-web');
+    expect([await service.getAttribute('data-running'), await service.getAttribute('data-healthy')]).toEqual([
+      '2',
+      '2',
+    ]);
     expect(errors).toEqual([]);
   }, 30_000);
 });

@@ -373,10 +373,13 @@ describe('services, target groups and instances', () => {
     const api = anApi();
     await api.twin.runFor(120);
     const service = await api.call('GET', '/services/prod/web');
+    const clusters = await api.call('GET', '/clusters');
     const listed = await api.call('GET', '/services/prod');
     const health = await api.call('GET', '/target-groups', { query: { arn: api.route.stable } });
     expectDocumented('getService', service);
     expect(service.body).toMatchObject({ name: 'web', desired: 2, running: 2 });
+    expectDocumented('listClusters', clusters);
+    expect(clusters.body.clusters).toEqual(['prod']);
     expectDocumented('listServices', listed);
     expect(listed.body.services).toEqual(['web']);
     expectDocumented('getTargetHealth', health);
