@@ -188,6 +188,16 @@ export const opsRoutes: OpsRoute[] = [
     }),
   ),
   {
+    operationId: 'listRoutes',
+    method: 'GET',
+    path: '/routes',
+    summary: 'The configured routes and their weights',
+    access: 'read',
+    status: 200,
+    response: z.object({ routes: z.array(RouteViewSchema) }),
+    errors: [],
+  },
+  {
     operationId: 'getRoute',
     method: 'GET',
     path: '/routes/{route}',
@@ -268,6 +278,28 @@ export const opsRoutes: OpsRoute[] = [
     query: z.object({ arn: z.string().regex(/^arn:[^:]+:elasticloadbalancing:/, 'a target group ARN') }),
     status: 200,
     response: TargetHealthSchema,
+    errors: [404],
+  },
+  {
+    operationId: 'listInstances',
+    method: 'GET',
+    path: '/instances/{cluster}',
+    summary: "A cluster's container instances and the instance lifecycle workflows",
+    access: 'read',
+    params: z.object({ cluster: Name }),
+    status: 200,
+    response: z.object({
+      instances: z.array(
+        z.object({
+          ec2InstanceId: z.string(),
+          status: z.string(),
+          agentConnected: z.boolean(),
+          runningTasks: z.number().int(),
+          pendingTasks: z.number().int(),
+        }),
+      ),
+      lifecycleWorkflows: z.array(RolloutSummarySchema),
+    }),
     errors: [404],
   },
   {

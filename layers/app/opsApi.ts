@@ -4,6 +4,7 @@
 // caller, and answers errors as RFC 9457 problem documents.
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
+import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import {
   abortRollout,
   pauseRollout,
@@ -21,10 +22,12 @@ import type {
   ActionJournal,
   ContainerInstances,
   IdempotencyStore,
+  InstanceFleet,
   JournalEntry,
   RolloutPorts,
   ServiceControl,
   ServiceOperations,
+  WorkflowRuns,
   Workflows,
 } from '#ports';
 
@@ -63,6 +66,9 @@ export interface OpsPorts {
   services: Pick<ServiceControl, 'describeService'>;
   serviceOperations: ServiceOperations;
   instances: Pick<ContainerInstances, 'describe' | 'drain'>;
+  instanceFleet: InstanceFleet;
+  /** The instance lifecycle workflow's runs (one per lifecycle action). */
+  lifecycleRuns: Pick<WorkflowRuns, 'list'>;
   actions: ActionHistory;
   idempotency: IdempotencyStore;
 }
@@ -299,6 +305,31 @@ async function read(route: OpsRoute, input: Input, ports: OpsPorts, settings: Op
     }
     case 'listClusters':
       return { clusters: settings.clusters };
+    case 'listRoutes': {
+      const routes = await Promise.all(
+        settings.routes.map(async (named) => {
+          const state = await ports.rollouts.routers[named.route.router].read(named.route);
+          return { name: named.name, key: routeKey(named.route), ...state };
+        }),
+      );
+      return { routes };
+    }
+    case 'listInstances': {
+      const cluster = params.cluster as string;
+      knownCluster(cluster, settings);
+      const [instances, runs] = await Promise.all([
+        ports.instanceFleet.list(cluster),
+        ports.lifecycleRuns.list(LIFECYCLE_WORKFLOW, 50),
+      ]);
+      return {
+        instances,
+        lifecycleWorkflows: runs.map((r) => ({
+          ...r,
+          startDate: iso(r.startDate),
+          stopDate: iso(r.stopDate),
+        })),
+      };
+    }
     case 'listServices': {
       const cluster = params.cluster as string;
       knownCluster(cluster, settings);

@@ -324,6 +324,19 @@ export interface IdempotentRecord {
   response?: { statusCode: number; body: string };
 }
 
+/** A cluster's container instances at a glance, for operators (the ops API). */
+export interface InstanceFleet {
+  list(cluster: string): Promise<
+    {
+      ec2InstanceId: string;
+      status: string;
+      agentConnected: boolean;
+      runningTasks: number;
+      pendingTasks: number;
+    }[]
+  >;
+}
+
 /** What the reflexes did, most recent first: the journal as it was written (logs in AWS). */
 export interface ActionHistory {
   recent(filter: {

@@ -170,6 +170,7 @@ const OpsEnvSchema = z.object({
   /** Named routes the API shows and sets: `[{"name": "web", "route": <a rollout route>}]`. */
   OPS_ROUTES: jsonOf(OpsRoutesSchema, '[]'),
   ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  LIFECYCLE_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   IDEMPOTENCY_TABLE: z.string().min(3).max(255),
   /** The reflexes' log groups, where their actions are: comma-separated names. */
   ACTION_LOG_GROUPS: z
@@ -190,6 +191,7 @@ export interface OpsConfig {
   /** Routes as given; each is checked against the rollout route schema by the caller (events/rollout.ts). */
   routes: { name: string; route: unknown }[];
   stateMachineArn: string;
+  lifecycleStateMachineArn: string;
   idempotencyTable: string;
   actionLogGroups: string[];
   notifyTopicArn?: string;
@@ -202,6 +204,7 @@ export function loadOpsConfig(env: Env = process.env): OpsConfig {
     clusters: parsed.CLUSTERS,
     routes: parsed.OPS_ROUTES,
     stateMachineArn: parsed.ROLLOUT_STATE_MACHINE_ARN,
+    lifecycleStateMachineArn: parsed.LIFECYCLE_STATE_MACHINE_ARN,
     idempotencyTable: parsed.IDEMPOTENCY_TABLE,
     actionLogGroups: parsed.ACTION_LOG_GROUPS,
     notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,

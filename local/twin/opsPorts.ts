@@ -1,6 +1,6 @@
 // The ops API's own ports over the twin: the Idempotency-Key store (in memory, DynamoDB's semantics), the
-// action history (the twin's journal, read the way the logs are read) and the operators' service calls
-// over the simulated cluster.
+// action history (the twin's journal, read the way the logs are read) and the operators' service and
+// instance calls over the simulated cluster.
 import { IDEMPOTENCY_TTL_SECONDS } from '#adapters/aws/dynamoIdempotencyStore';
 import type { RecordedCall } from '#local/twin/lifecyclePorts';
 import type { World } from '#local/twin/world';
@@ -8,6 +8,7 @@ import type {
   ActionHistory,
   IdempotencyStore,
   IdempotentRecord,
+  InstanceFleet,
   JournalEntry,
   ServiceOperations,
 } from '#ports';
@@ -83,6 +84,27 @@ export function twinServiceOperations(world: World, call: RecordedCall): Service
     async listServices(cluster) {
       call('ListServices', cluster, false);
       return [...world.services.values()].filter((s) => s.cluster === cluster).map((s) => s.name);
+    },
+  };
+}
+
+/** ListContainerInstances and DescribeContainerInstances over the twin's cluster (registered instances only). */
+export function twinInstanceFleet(world: World, call: RecordedCall): InstanceFleet {
+  return {
+    async list(cluster) {
+      call('ListContainerInstances', cluster, false);
+      const registered = world.instances.filter((i) => i.cluster === cluster && i.status !== 'REGISTERING');
+      if (registered.length > 0) call('DescribeContainerInstances', cluster, false);
+      return registered.map((instance) => {
+        const tasks = world.tasksOn(instance.instanceId).filter((t) => t.desiredStatus === 'RUNNING');
+        return {
+          ec2InstanceId: instance.instanceId,
+          status: instance.status,
+          agentConnected: instance.agentConnected,
+          runningTasks: tasks.filter((t) => t.lastStatus === 'RUNNING').length,
+          pendingTasks: tasks.filter((t) => t.lastStatus !== 'RUNNING').length,
+        };
+      });
     },
   };
 }

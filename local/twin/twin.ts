@@ -29,7 +29,12 @@ import {
 } from '#local/twin/delivery';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
-import { twinActionHistory, twinIdempotencyStore, twinServiceOperations } from '#local/twin/opsPorts';
+import {
+  twinActionHistory,
+  twinIdempotencyStore,
+  twinInstanceFleet,
+  twinServiceOperations,
+} from '#local/twin/opsPorts';
 import { Faults, recordedCalls, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
 import { twinMetrics, twinRolloutRouters } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
@@ -239,6 +244,21 @@ export class Twin {
       services: this.ports.services,
       serviceOperations: twinServiceOperations(this.world, opsCall),
       instances: this.lifecyclePorts.instances,
+      instanceFleet: twinInstanceFleet(this.world, opsCall),
+      lifecycleRuns: {
+        list: async (_workflow, limit) => {
+          opsCall('ListExecutions', lifecycleWiring.stateMachine, false);
+          return this.stepFunctions
+            .listExecutions(lifecycleWiring.stateMachine)
+            .slice(0, limit)
+            .map((e) => ({
+              name: e.name,
+              status: e.status,
+              startDate: e.startDate,
+              ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+            }));
+        },
+      },
       actions: twinActionHistory(() => this.journal, this.scheduler),
       idempotency: twinIdempotencyStore(this.scheduler),
     };

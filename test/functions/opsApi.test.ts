@@ -374,11 +374,23 @@ describe('services, target groups and instances', () => {
     await api.twin.runFor(120);
     const service = await api.call('GET', '/services/prod/web');
     const clusters = await api.call('GET', '/clusters');
+    const routes = await api.call('GET', '/routes');
+    const instances = await api.call('GET', '/instances/prod');
     const listed = await api.call('GET', '/services/prod');
     const health = await api.call('GET', '/target-groups', { query: { arn: api.route.stable } });
     expectDocumented('getService', service);
     expect(service.body).toMatchObject({ name: 'web', desired: 2, running: 2 });
     expectDocumented('listClusters', clusters);
+    expectDocumented('listRoutes', routes);
+    expect(routes.body.routes).toEqual([
+      expect.objectContaining({ name: 'web', weights: { stable: 100, canary: 0 } }),
+    ]);
+    expectDocumented('listInstances', instances);
+    expect(instances.body.instances).toEqual([
+      expect.objectContaining({ status: 'ACTIVE', agentConnected: true }),
+      expect.objectContaining({ status: 'ACTIVE', agentConnected: true }),
+    ]);
+    expect(instances.body.instances.map((i: { runningTasks: number }) => i.runningTasks)).toEqual([1, 1]);
     expect(clusters.body.clusters).toEqual(['prod']);
     expectDocumented('listServices', listed);
     expect(listed.body.services).toEqual(['web']);

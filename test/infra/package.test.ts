@@ -1296,6 +1296,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         expect(env.CLUSTERS).toBe(stageConfig.clusters);
         expect(env.OPS_ROUTES).toBe(stageConfig.opsRoutes);
         expect(refOf(env.ROLLOUT_STATE_MACHINE_ARN)).toBe(ROLLOUT_MACHINE_ID);
+        expect(refOf(env.LIFECYCLE_STATE_MACHINE_ARN)).toBe('InstanceLifecycle');
         expect(refOf(env.IDEMPOTENCY_TABLE)).toBe(OPS_TABLE_ID);
         expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
         // Requests carry their own dryRun: no DRY_RUN for the API.
@@ -1312,6 +1313,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
           ...(env as Record<string, string>),
           ...standIns,
           ROLLOUT_STATE_MACHINE_ARN: `arn:aws:states:eu-west-1:111122223333:stateMachine:${rolloutMachineName()}`,
+          LIFECYCLE_STATE_MACHINE_ARN:
+            'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-dev-instance-lifecycle',
           IDEMPOTENCY_TABLE: resource(OPS_TABLE_ID).Properties.TableName as string,
           ACTION_LOG_GROUPS: logGroupNames.join(separator),
         });
@@ -1735,8 +1738,13 @@ describe('serverless package (offline, no AWS credentials)', () => {
             machines: [functionName === OPS_FUNCTIONS.write ? ROLLOUT_MACHINE_ID : 'InstanceLifecycle'],
           });
         }
+        // Rollouts are listed by the reflexes that steer them; the ops API's read also lists lifecycle runs.
         if (actions.includes('states:ListExecutions')) {
-          expect({ sid, machines: resources.map(refOf) }).toEqual({ sid, machines: [ROLLOUT_MACHINE_ID] });
+          const lifecycleList = functionName === OPS_FUNCTIONS.read && sid === 'ListLifecycleWorkflows';
+          expect({ sid, machines: resources.map(refOf) }).toEqual({
+            sid,
+            machines: [lifecycleList ? 'InstanceLifecycle' : ROLLOUT_MACHINE_ID],
+          });
         }
         // Rollout grants: the stage's routes, rules and listeners, the rollout executions.
         for (const action of actions.filter((name) => name in rolloutScopes)) {
@@ -2331,10 +2339,11 @@ describe('serverless package: the ops API', () => {
   });
 
   it('follows each function to the port methods it calls', () => {
-    // GET: rollouts (list, one with its history), a route, a service, a cluster's services, target health,
-    // the reflexes' actions.
+    // GET: rollouts (list, one with its history), routes, a service, a cluster's services and instances
+    // (with the lifecycle runs), target health, the reflexes' actions.
     expect(opsPortMethods('read')).toEqual([
       'ActionHistory.recent',
+      'InstanceFleet.list',
       'ServiceControl.describeService',
       'ServiceOperations.listServices',
       'TargetRegistry.targetHealth',
@@ -2392,7 +2401,9 @@ describe('serverless package: the ops API', () => {
         ...LAMBDA_ACTIONS,
         'appmesh:DescribeRoute',
         'appmesh:ListTagsForResource',
+        'ecs:DescribeContainerInstances',
         'ecs:DescribeServices',
+        'ecs:ListContainerInstances',
         'ecs:ListServices',
         'elasticloadbalancing:DescribeListeners',
         'elasticloadbalancing:DescribeRules',

@@ -440,6 +440,8 @@ describe('stage files', () => {
       CLUSTERS: stageConfig.load(stage).clusters,
       OPS_ROUTES: stageConfig.load(stage).opsRoutes,
       ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-test-rollout',
+      LIFECYCLE_STATE_MACHINE_ARN:
+        'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-test-instance-lifecycle',
       IDEMPOTENCY_TABLE: 'ecs-reflex-test-ops-idempotency',
     });
     // Each route as awsOpsDeps checks it at cold start.

@@ -5,10 +5,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
 import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
+import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
 import { awsRolloutDeps } from '#adapters/aws/rolloutPorts';
+import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
 import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
+import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import type { OpsPorts, OpsSettings } from '#app/opsApi';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import { RouteSchema } from '#events/rollout';
@@ -45,6 +48,10 @@ export function awsOpsDeps(): OpsDeps {
       services: new EcsServiceControl(clients.ecs),
       serviceOperations: new EcsServiceOperations(clients.ecs),
       instances: new EcsContainerInstances(clients.ecs),
+      instanceFleet: new EcsInstanceFleet(clients.ecs),
+      lifecycleRuns: new SfnWorkflowRuns(clients.sfn, {
+        [LIFECYCLE_WORKFLOW]: config.lifecycleStateMachineArn,
+      }),
       actions: new CloudWatchLogsActionHistory(new CloudWatchLogsClient(sdk), config.actionLogGroups),
       idempotency: new DynamoIdempotencyStore(new DynamoDBClient(sdk), config.idempotencyTable),
     },
