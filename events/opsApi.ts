@@ -88,6 +88,8 @@ const ServiceViewSchema = z.object({
     }),
   ),
   targetGroups: z.array(z.string()),
+  /** The service's tasks as its target groups see them (initial, draining and unused count as other). */
+  taskHealth: z.object({ healthy: z.number().int(), unhealthy: z.number().int(), other: z.number().int() }),
   recentActions: z.array(ActionSchema),
 });
 

@@ -286,6 +286,16 @@ async function read(route: OpsRoute, input: Input, ports: OpsPorts, settings: Op
       const found = await ports.services.describeService(cluster, service);
       if (!found) throw notFound(`service ${cluster}/${service}`);
       const recent = await ports.actions.recent({ target: service, limit: 20 });
+      // Task health as the load balancer sees it: the service's tasks are the targets of its target groups.
+      const health = await Promise.all(
+        found.targetGroupArns.map((arn) => ports.rollouts.targets.targetHealth(arn)),
+      );
+      const states = health.flatMap((h) => h.targets.map((t) => t.state));
+      const taskHealth = {
+        healthy: states.filter((state) => state === 'healthy').length,
+        unhealthy: states.filter((state) => state === 'unhealthy').length,
+        other: states.filter((state) => state !== 'healthy' && state !== 'unhealthy').length,
+      };
       return {
         cluster,
         name: found.serviceName,
@@ -300,6 +310,7 @@ async function read(route: OpsRoute, input: Input, ports: OpsPorts, settings: Op
           ...(d.rolloutState ? { rolloutState: d.rolloutState } : {}),
         })),
         targetGroups: found.targetGroupArns,
+        taskHealth,
         recentActions: recent.map(actionView),
       };
     }

@@ -379,7 +379,12 @@ describe('services, target groups and instances', () => {
     const listed = await api.call('GET', '/services/prod');
     const health = await api.call('GET', '/target-groups', { query: { arn: api.route.stable } });
     expectDocumented('getService', service);
-    expect(service.body).toMatchObject({ name: 'web', desired: 2, running: 2 });
+    expect(service.body).toMatchObject({
+      name: 'web',
+      desired: 2,
+      running: 2,
+      taskHealth: { healthy: 2, unhealthy: 0, other: 0 },
+    });
     expectDocumented('listClusters', clusters);
     expectDocumented('listRoutes', routes);
     expect(routes.body.routes).toEqual([
