@@ -106,7 +106,10 @@ export class OpsClient {
           );
         }
       }
-      const retryable = response.status >= 500 || response.status === 429;
+      // A 409 with Retry-After is the same key still in flight (an earlier attempt of this invocation):
+      // worth waiting for, unlike a conflict with another rollout.
+      const inFlight = response.status === 409 && response.headers['retry-after'] !== undefined;
+      const retryable = response.status >= 500 || response.status === 429 || inFlight;
       if (!retryable || last) throw new ApiError(problemOf(response.status, text));
       const retryAfter = Number(response.headers['retry-after']);
       const wait = Math.max(

@@ -8,6 +8,7 @@ import { RolloutSpecSchema } from '#events/rollout';
  */
 
 const Name = z.string().min(1).max(255);
+// Write bodies are strict: a misspelt `dryRun` must be a 400, never a write that really runs.
 const DryRun = z.boolean().default(false).describe('log what would be done, do nothing');
 
 export const ProblemSchema = z
@@ -150,7 +151,7 @@ export const opsRoutes: OpsRoute[] = [
     path: '/rollouts',
     summary: 'Start a rollout (refused while another rollout owns the route)',
     access: 'write',
-    body: z.object({
+    body: z.strictObject({
       name: RolloutName.shape.name.optional().describe('execution name; generated when absent'),
       rollout: RolloutSpecSchema,
       dryRun: DryRun,
@@ -183,7 +184,9 @@ export const opsRoutes: OpsRoute[] = [
       }[verb],
       access: 'write',
       params: RolloutName,
-      body: z.object({ reason: z.string().max(500).optional(), dryRun: DryRun }).default({ dryRun: false }),
+      body: z
+        .strictObject({ reason: z.string().max(500).optional(), dryRun: DryRun })
+        .default({ dryRun: false }),
       status: 202,
       response: Accepted,
       errors: [404, 409, 422],
@@ -217,7 +220,7 @@ export const opsRoutes: OpsRoute[] = [
     summary: "Set a route's weights by hand (refused while a rollout owns it, unless forced)",
     access: 'write',
     params: z.object({ route: Name }),
-    body: z.object({
+    body: z.strictObject({
       canary: z.number().int().min(0).max(100).describe('percent of the traffic to the canary'),
       force: z.boolean().default(false).describe('set them even while a rollout owns the route'),
       reason: z.string().max(500).optional(),
@@ -266,7 +269,9 @@ export const opsRoutes: OpsRoute[] = [
     summary: 'Replace every task of a service, rolling, within its deployment configuration',
     access: 'write',
     params: ServiceRef,
-    body: z.object({ reason: z.string().max(500).optional(), dryRun: DryRun }).default({ dryRun: false }),
+    body: z
+      .strictObject({ reason: z.string().max(500).optional(), dryRun: DryRun })
+      .default({ dryRun: false }),
     status: 202,
     response: Accepted,
     errors: [404, 409, 422],
@@ -311,7 +316,7 @@ export const opsRoutes: OpsRoute[] = [
     summary: 'Drain a container instance before maintenance',
     access: 'write',
     params: z.object({ instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'an EC2 instance id') }),
-    body: z.object({ cluster: Name, reason: z.string().max(500).optional(), dryRun: DryRun }),
+    body: z.strictObject({ cluster: Name, reason: z.string().max(500).optional(), dryRun: DryRun }),
     status: 202,
     response: Accepted,
     errors: [404, 422],

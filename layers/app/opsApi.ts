@@ -81,6 +81,8 @@ export class ProblemError extends Error {
     readonly title: string,
     message: string,
     readonly errors?: { field: string; message: string }[],
+    /** Extra response headers (Retry-After on a key still in flight). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -155,7 +157,7 @@ function matchRoute(
     const matches = pattern.every((part, i) => {
       const segment = segments[i]!;
       if (part.startsWith('{')) {
-        params[part.slice(1, -1)] = decodeURIComponent(segment);
+        params[part.slice(1, -1)] = decodedSegment(segment);
         return segment.length > 0;
       }
       return part === segment;
@@ -163,6 +165,17 @@ function matchRoute(
     if (matches) return { route, params };
   }
   throw new ProblemError(404, 'Not Found', `no route ${request.method} ${request.path}`);
+}
+
+/** A path segment, percent-decoded; a malformed escape is the caller's error (400), not ours. */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ProblemError(400, 'Bad Request', `the path segment ${segment} is not valid percent-encoding`, [
+      { field: 'path', message: 'malformed percent-encoding' },
+    ]);
+  }
 }
 
 interface Input {
@@ -237,27 +250,44 @@ async function idempotent(
         'this Idempotency-Key was used for a different request',
       );
     if (claim.record.status === 'in-progress' || !claim.record.response)
-      throw conflict('a request with this Idempotency-Key is still in progress; retry later');
+      throw new ProblemError(
+        409,
+        'Conflict',
+        'a request with this Idempotency-Key is still in progress; retry in a few seconds',
+        undefined,
+        { 'retry-after': '5' },
+      );
+    const { statusCode, body } = claim.record.response;
     return {
-      ...json(claim.record.response.statusCode, JSON.parse(claim.record.response.body)),
-      headers: { 'content-type': 'application/json', 'idempotent-replayed': 'true' },
+      statusCode,
+      headers: {
+        'content-type': statusCode >= 400 ? 'application/problem+json' : 'application/json',
+        'idempotent-replayed': 'true',
+      },
+      body,
     };
   }
+  let response: OpsResponse;
   try {
-    const response = await run();
-    await store.complete(scoped, { statusCode: response.statusCode, body: response.body });
-    return response;
+    response = await run();
   } catch (error) {
-    // A refusal (4xx) is the answer to this request and is kept; a failure may succeed when retried.
+    // A refusal (4xx) is the answer to this request and is kept; a failure may succeed when retried, and
+    // the key is let go for it.
     const status =
       error instanceof ProblemError ? error.status : (STATUS_BY_ERROR_NAME[(error as Error).name] ?? 500);
-    if (status >= 500 || status === 429) await store.release(scoped);
-    else {
-      const answer = problem(error);
-      await store.complete(scoped, { statusCode: answer.statusCode, body: answer.body });
-    }
+    const answer = problem(error);
+    await (status >= 500 || status === 429
+      ? store.release(scoped)
+      : store.complete(scoped, { statusCode: answer.statusCode, body: answer.body })
+    ).catch(() => undefined);
     throw error;
   }
+  // The write has happened: failing to keep its answer must not fail the request (a retry would then
+  // run the write again). The key stays claimed until its lease runs out.
+  await store
+    .complete(scoped, { statusCode: response.statusCode, body: response.body })
+    .catch(() => undefined);
+  return response;
 }
 
 // --- reads ------------------------------------------------------------------------------------------
@@ -431,7 +461,7 @@ async function write(
     case 'startRollout': {
       const spec = body.rollout as RolloutState['rollout'];
       const owner = (await ports.rollouts.routers[spec.route.router].read(spec.route)).owner;
-      if (owner && (await ports.rollouts.runs.status(ROLLOUT_WORKFLOW, owner)) === 'running')
+      if (await ownerRunning(owner, ports))
         throw conflict(`rollout ${owner} owns route ${routeKey(spec.route)} and is still running`);
       const name = (body.name as string | undefined) ?? generatedName(spec.service, clock.now());
       if (dryRun) return accepted(name, 'started', `would start rollout ${name}`, { name });
@@ -459,8 +489,7 @@ async function write(
       const named = namedRoute(params.route as string, settings);
       const router = ports.rollouts.routers[named.route.router];
       const state = await router.read(named.route);
-      const owned =
-        state.owner && (await ports.rollouts.runs.status(ROLLOUT_WORKFLOW, state.owner)) === 'running';
+      const owned = await ownerRunning(state.owner, ports);
       if (owned && body.force !== true)
         throw conflict(
           `rollout ${state.owner} owns route ${named.name}; set force to override (the rollout will see it)`,
@@ -506,6 +535,15 @@ async function write(
     }
   }
   throw new ProblemError(500, 'Internal Server Error', `write ${route.operationId} has no handler`);
+}
+
+/**
+ * Whether a route's owner is a rollout still running. An aborted run's mark (`aborted:<run>`) is no
+ * execution name: that run has stopped, and its route is being put back on stable.
+ */
+async function ownerRunning(owner: string | undefined, ports: OpsPorts): Promise<boolean> {
+  if (!owner || owner.startsWith('aborted:')) return false;
+  return (await ports.rollouts.runs.status(ROLLOUT_WORKFLOW, owner)) === 'running';
 }
 
 function steer(verb: string, name: string, reason: string, ports: OpsPorts): Promise<string> {
@@ -570,6 +608,7 @@ function problem(error: unknown): OpsResponse {
     headers: {
       'content-type': 'application/problem+json',
       ...(status === 429 ? { 'retry-after': '5' } : {}),
+      ...(known ? error.headers : {}),
     },
     body: JSON.stringify({ type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) }),
   };

@@ -87,7 +87,8 @@ export async function prepareRollout(
 ): Promise<RolloutState> {
   const router = routerOf(ports, rollout.route);
   const route = await router.read(rollout.route);
-  if (route.owner && route.owner !== runId) {
+  // An aborted run's mark is no execution name: that run has stopped.
+  if (route.owner && route.owner !== runId && !route.owner.startsWith('aborted:')) {
     const status = await ports.runs.status(ROLLOUT_WORKFLOW, route.owner);
     if (status === 'running') {
       record(ports, {

@@ -125,8 +125,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
   }
   if (!path.startsWith(API_PREFIX)) return send(res, problem(404, 'Not Found', `nothing at ${path}`));
   // `..` would climb out of the endpoint's base path (URL resolves it, escaped or not).
-  if (/(^|\/)(\.|%2e){1,2}(\/|$)/i.test(path.slice(API_PREFIX.length)))
-    return send(res, problem(400, 'Bad Request', 'the path must not hold . or .. segments'));
+  // A backslash is a separator to the URL parser too: refused, escaped or not.
+  const forwarded = path.slice(API_PREFIX.length);
+  if (/(^|[/\\]|%5c)(\.|%2e){1,2}([/\\]|%5c|$)/i.test(forwarded) || /\\|%5c/i.test(forwarded))
+    return send(res, problem(400, 'Bad Request', 'the path must not hold . or .. segments, or backslashes'));
 
   // A browser names the page that sent a write; a write from any other page is another site's doing.
   const { origin } = req.headers;

@@ -1,7 +1,7 @@
 // The ops API's own ports over the twin: the Idempotency-Key store (in memory, DynamoDB's semantics), the
 // action history (the twin's journal, read the way the logs are read) and the operators' service and
 // instance calls over the simulated cluster.
-import { IDEMPOTENCY_TTL_SECONDS } from '#adapters/aws/dynamoIdempotencyStore';
+import { IDEMPOTENCY_TTL_SECONDS, IN_PROGRESS_LEASE_SECONDS } from '#adapters/aws/dynamoIdempotencyStore';
 import type { RecordedCall } from '#local/twin/lifecyclePorts';
 import type { World } from '#local/twin/world';
 import type {
@@ -22,17 +22,23 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * (422) is the caller's.
  */
 export function twinIdempotencyStore(clock: { now(): Date }): IdempotencyStore {
-  const items = new Map<string, IdempotentRecord & { expiresAt: number }>();
+  const items = new Map<string, IdempotentRecord & { expiresAt: number; leaseUntil: number }>();
   const seconds = () => Math.floor(clock.now().getTime() / 1000);
   return {
     async claim(key, requestHash) {
       const now = seconds();
       const held = items.get(key);
-      if (held && !(held.expiresAt < now)) {
-        const { expiresAt: _, response, ...record } = held;
+      const abandoned = held?.status === 'in-progress' && held.leaseUntil < now;
+      if (held && !(held.expiresAt < now) && !abandoned) {
+        const { expiresAt: _, leaseUntil: __, response, ...record } = held;
         return { claimed: false, record: { ...record, ...(response ? { response: { ...response } } : {}) } };
       }
-      items.set(key, { requestHash, status: 'in-progress', expiresAt: now + IDEMPOTENCY_TTL_SECONDS });
+      items.set(key, {
+        requestHash,
+        status: 'in-progress',
+        expiresAt: now + IDEMPOTENCY_TTL_SECONDS,
+        leaseUntil: now + IN_PROGRESS_LEASE_SECONDS,
+      });
       return { claimed: true };
     },
     async complete(key, response) {

@@ -24,7 +24,7 @@ const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 describe('claim', () => {
-  it('puts an in-progress item for a day, on condition that the key is free or past its day', async () => {
+  it('puts an in-progress item for a day, on condition that the key is free, past its day, or abandoned', async () => {
     // Prepare
     dynamo.on(PutItemCommand).resolves({});
 
@@ -40,9 +40,13 @@ describe('claim', () => {
         requestHash: { S: 'hash-1' },
         status: { S: 'in-progress' },
         expiresAt: { N: String(NOW_SECONDS + 24 * 60 * 60) },
+        // A request that dies mid-way (a timeout, a crash) holds its key a minute, not a day.
+        leaseUntil: { N: String(NOW_SECONDS + 60) },
       },
-      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-      ExpressionAttributeValues: { ':now': { N: String(NOW_SECONDS) } },
+      ConditionExpression:
+        'attribute_not_exists(pk) OR expiresAt < :now OR (#status = :inProgress AND leaseUntil < :now)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':now': { N: String(NOW_SECONDS) }, ':inProgress': { S: 'in-progress' } },
     });
     expect(IDEMPOTENCY_TTL_SECONDS).toBe(86_400);
   });

@@ -1,5 +1,6 @@
 // The ops API as API Gateway invokes it (HTTP API payload 2.0, IAM authorizer), over the twin: each route's
 // answer, validated against the schema the OpenAPI document publishes, and every error status it names.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -328,6 +329,71 @@ describe('idempotent writes', () => {
     await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) }, headers });
     const other = await api.call('POST', '/rollouts', { body: { name: 'web-99', ...request(api) }, headers });
     expect(other.status).toBe(422);
+  });
+});
+
+describe('review findings', () => {
+  it('refuses a misspelt dryRun (400) instead of writing for real', async () => {
+    const api = anApi();
+    const answer = await api.call('PUT', '/routes/web/weights', { body: { canary: 100, dryrun: true } });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([expect.objectContaining({ field: 'body' })]);
+    expect(api.twin.traffic.weightsNow('web')['web-v2']).toBe(0);
+  });
+
+  it('keeps the answer of a write whose answer could not be stored: a retry does not write twice', async () => {
+    // Prepare: the store fails to keep the first answer (DynamoDB throttled after the write)
+    const api = anApi();
+    const { complete } = api.twin.opsPorts.idempotency;
+    api.twin.opsPorts.idempotency.complete = async () => Promise.reject(new Error('ThrottlingException'));
+    const headers = { 'idempotency-key': 'set-1' };
+
+    // Act
+    const first = await api.call('PUT', '/routes/web/weights', { body: { canary: 20 }, headers });
+    api.twin.opsPorts.idempotency.complete = complete;
+    const retry = await api.call('PUT', '/routes/web/weights', { body: { canary: 20 }, headers });
+
+    // Assess: the write answered, and the retry found the key still held instead of writing again
+    expect(first.status).toBe(200);
+    expect(retry.status).toBe(409);
+    expect(api.twin.traffic.writesTo('web').filter((w) => w.by === 'reflex')).toHaveLength(1);
+  });
+
+  it('lets a retry take over a key whose first request died mid-way, once its lease ran out', async () => {
+    // Prepare: the first request claimed the key and died (a timeout) before it answered
+    const api = anApi();
+    const body = JSON.stringify({ name: 'web-42', ...request(api) });
+    const hash = createHash('sha256').update(`POST /rollouts\n${body}`).digest('hex');
+    await api.twin.opsPorts.idempotency.claim(`${CALLER}|deploy-9`, hash);
+    const retry = () =>
+      api.call('POST', '/rollouts', { rawBody: body, headers: { 'idempotency-key': 'deploy-9' } });
+
+    // Act
+    const tooSoon = await retry();
+    await api.twin.runFor(61);
+    const later = await retry();
+
+    // Assess
+    expect([tooSoon.status, tooSoon.headers['retry-after']]).toEqual([409, '5']);
+    expect(later.status).toBe(202);
+    expect(api.twin.rolloutRun('web-42')).toBeDefined();
+  });
+
+  it('replays a stored refusal as a problem document', async () => {
+    const api = anApi();
+    const headers = { 'idempotency-key': 'abort-1' };
+    await api.call('POST', '/rollouts/nope/abort', { body: {}, headers });
+    const replay = await api.call('POST', '/rollouts/nope/abort', { body: {}, headers });
+    expect([replay.status, replay.headers['content-type'], replay.headers['idempotent-replayed']]).toEqual([
+      404,
+      'application/problem+json',
+      'true',
+    ]);
+  });
+
+  it('answers 400, not 500, for a path with a malformed escape', async () => {
+    const api = anApi();
+    expect((await api.call('GET', '/routes/50%')).status).toBe(400);
   });
 });
 

@@ -14,6 +14,11 @@ import type { Clock, IdempotencyStore, IdempotentRecord } from '#ports';
 
 /** How long a key answers for itself. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/**
+ * How long an unfinished claim holds its key: past the ops functions' 29 s timeout. A request that died
+ * mid-way (a timeout, a crash) leaves an in-progress item that a retry may take over after this.
+ */
+export const IN_PROGRESS_LEASE_SECONDS = 60;
 /** A key released between the refused put and the read is claimed again, a few times at most. */
 const CLAIM_ATTEMPTS = 3;
 
@@ -39,10 +44,14 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
               requestHash: { S: requestHash },
               status: { S: 'in-progress' },
               expiresAt: { N: String(now + IDEMPOTENCY_TTL_SECONDS) },
+              leaseUntil: { N: String(now + IN_PROGRESS_LEASE_SECONDS) },
             },
-            // Free: never claimed, or claimed more than a day ago and not yet swept by the TTL.
-            ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-            ExpressionAttributeValues: { ':now': { N: String(now) } },
+            // Free: never claimed, claimed more than a day ago and not yet swept by the TTL, or claimed by
+            // a request that never finished (its lease has run out).
+            ConditionExpression:
+              'attribute_not_exists(pk) OR expiresAt < :now OR (#status = :inProgress AND leaseUntil < :now)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':now': { N: String(now) }, ':inProgress': { S: 'in-progress' } },
           }),
         );
         return { claimed: true };
