@@ -78,7 +78,9 @@ const targetOf = (state: Pick<RolloutState, 'rollout' | 'run'>) =>
 
 /**
  * Claims the route for this run: refused (RouteBusyError, nothing changed) while another running rollout
- * owns it. The rollout starts from the weights the route holds now.
+ * owns it, and refused (InvalidInputError, GuardAlarmFiringError) on a route it cannot roll out on or under
+ * a guard alarm that is missing or in ALARM. The claim is read back. The rollout starts from the weights
+ * the route holds now.
  */
 export async function prepareRollout(
   rollout: RolloutSpec,
