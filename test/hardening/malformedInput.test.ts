@@ -1,0 +1,652 @@
+// Malformed input through every handler, on the twin, as properties: real samples mutated at one place
+// (a field removed, a wrong type, a huge string, deep nesting, an unknown field or detail-type), damaged
+// message bodies (truncated JSON, 256 KB), fully random JSON, and random requests on every ops API route.
+// For each: no AWS write, and a structured answer instead of a retry storm (DESIGN.md, "Bad input").
+import type {
+  APIGatewayProxyEventV2WithIAMAuthorizer,
+  APIGatewayProxyStructuredResultV2,
+  SQSBatchResponse,
+  SQSEvent,
+} from 'aws-lambda';
+import fc from 'fast-check';
+import { LifecycleHookConfigSchema } from '#domain/instanceLifecycle';
+import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
+import { readAlarmReactorInput } from '#events/alarmReactorInput';
+import { LifecycleDeliverySchema } from '#events/autoscaling';
+import { opsRoutes } from '#events/opsApi';
+import { RolloutSpecSchema } from '#events/rollout';
+import { loadSample, sampleNames } from '#events/samples';
+import { ExecutionStatusChangeSchema } from '#events/stepfunctions';
+import { readTaskRecyclerInput } from '#events/taskRecyclerInput';
+import { createAlarmReactorHandler } from '#functions/alarmReactor';
+import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycleStep';
+import { createLifecycleHookHandler } from '#functions/lifecycleHook';
+import { createOpsHandler } from '#functions/opsApi';
+import { createRolloutSafetyNetHandler } from '#functions/rolloutSafetyNet';
+import { createRolloutStepHandler } from '#functions/rolloutStep';
+import { createTaskRecyclerHandler } from '#functions/taskRecycler';
+import { lambdaContext } from '#local/twin/delivery';
+import { Twin } from '#local/twin/twin';
+import {
+  damagedText,
+  deepNesting,
+  hugeString,
+  mutated,
+  type Path,
+  randomJson,
+  setAt,
+  wrongTypeFor,
+} from '../support/malformed';
+import { MESH_ROUTE } from '../support/rollouts';
+
+/** Fixed, so CI replays the same inputs; fast-check prints seed and path of any counterexample. */
+const SEED = 20261102;
+const RUNS = 200;
+const params = (numRuns = RUNS): fc.Parameters<unknown> => ({ seed: SEED, numRuns, endOnFailure: true });
+
+const HOOKS = [
+  LifecycleHookConfigSchema.parse({
+    groupName: 'prod-ecs-ondemand',
+    hookName: 'ecs-reflex-launch',
+    cluster: 'prod',
+  }),
+];
+
+/**
+ * One twin for every handler: a cluster with an instance and a task, a lifecycle hook, and a mesh route at
+ * 70/30 that a valid rollout step or safety-net event would write to, so "no write" means something.
+ */
+function aTwin() {
+  const twin = new Twin({
+    seed: 7,
+    settings: { clusters: ['prod'], dryRun: false, policy: defaultRecyclerPolicy() },
+    lifecycle: { dryRun: false, hooks: HOOKS },
+    deliverEvents: false,
+  });
+  twin.world.addCluster('prod');
+  twin.world.addInstance('prod', 4096, 8192);
+  twin.traffic.addMeshRoute({
+    meshName: 'shop',
+    virtualRouterName: 'web',
+    routeName: 'web',
+    protocol: 'http',
+    targets: [
+      { virtualNode: 'web-v1', weight: 70 },
+      { virtualNode: 'web-v2', weight: 30 },
+    ],
+  });
+  const writes = () => twin.world.apiCalls.filter((c) => c.write).length;
+  const parked = () => twin.deadLetters.length;
+  return { twin, writes, parked };
+}
+
+const sqs = (bodies: string[]): SQSEvent => ({
+  Records: bodies.map((body, i) => ({
+    messageId: `m${i}`,
+    receiptHandle: `r${i}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'x',
+      ApproximateFirstReceiveTimestamp: '0',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:buffer',
+    awsRegion: 'eu-west-1',
+  })),
+});
+
+/** What a handler did with one input: its answer, or what it threw. */
+async function outcomeOf<T>(
+  run: () => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: Error }> {
+  try {
+    return { ok: true, value: await run() };
+  } catch (error) {
+    return { ok: false, error: error as Error };
+  }
+}
+
+const samplesStartingWith = (prefix: string) => sampleNames().filter((name) => name.startsWith(prefix));
+
+/** A sample, mutated at one place; or random JSON in its stead. */
+const malformedFrom = (names: string[]) =>
+  fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...names).chain((name) => mutated(loadSample(name))) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .record({ name: fc.constantFrom(...names), detailType: fc.string({ maxLength: 40 }) })
+        .map(({ name, detailType }) => ({
+          value: { ...(loadSample(name) as object), 'detail-type': detailType },
+          how: `detail-type ${JSON.stringify(detailType)}`,
+        })),
+    },
+    { weight: 1, arbitrary: randomJson },
+  );
+
+/** An SQS body: a malformed event as JSON text, or damaged text. */
+const malformedBody = (names: string[]) =>
+  fc.oneof(
+    { weight: 3, arbitrary: malformedFrom(names).map(({ value }) => JSON.stringify(value) ?? 'undefined') },
+    { weight: 2, arbitrary: fc.constantFrom(...names).chain((name) => damagedText(loadSample(name))) },
+  );
+
+describe('malformed input, through every handler (properties)', () => {
+  it('taskRecycler: answers a partial batch response, parks what it rejects, writes nothing', async () => {
+    const { twin, writes, parked } = aTwin();
+    const handler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settingsForTests }));
+    const bodies = fc.array(malformedBody(samplesStartingWith('ecs-')), { minLength: 1, maxLength: 4 });
+
+    await fc.assert(
+      fc.asyncProperty(bodies, async (batch) => {
+        const [writesBefore, parkedBefore] = [writes(), parked()];
+        const rejected = batch.map((body) => readTaskRecyclerInput(body).kind === 'rejected');
+
+        const outcome = await outcomeOf(() => handler(sqs(batch), lambdaContext('taskRecycler')));
+
+        expect(writes()).toBe(writesBefore);
+        // Every rejected record parked once, never retried.
+        expect(parked() - parkedBefore).toBe(rejected.filter(Boolean).length);
+        if (outcome.ok) {
+          const failed = (outcome.value as SQSBatchResponse).batchItemFailures.map((f) => f.itemIdentifier);
+          for (const id of failed) expect(rejected[Number(id.slice(1))]).toBe(false);
+        } else {
+          // Only a batch in which every record was readable, and failed, is thrown back whole.
+          expect(outcome.error.name).toBe('FullBatchFailureError');
+          expect(rejected.some(Boolean)).toBe(false);
+        }
+      }),
+      params(),
+    );
+  });
+
+  it('alarmReactor: never throws for input that cannot succeed, parks it, writes nothing', async () => {
+    const { twin, writes, parked } = aTwin();
+    const handler = createAlarmReactorHandler(() => ({
+      ports: twin.alarmPorts,
+      settings: { dryRun: false, reactions: [] },
+    }));
+    const events = malformedFrom(samplesStartingWith('cloudwatch-alarm-'));
+
+    await fc.assert(
+      fc.asyncProperty(events, async ({ value }) => {
+        const [writesBefore, parkedBefore] = [writes(), parked()];
+        const rejected = readAlarmReactorInput(value).kind === 'rejected';
+
+        const outcome = await outcomeOf(() => handler(value, lambdaContext('alarmReactor')));
+
+        expect(writes()).toBe(writesBefore);
+        if (!outcome.ok) throw outcome.error;
+        if (rejected) {
+          expect(outcome.value).toEqual({ status: 'rejected' });
+          expect(parked() - parkedBefore).toBe(1);
+        } else {
+          expect(parked()).toBe(parkedBefore);
+        }
+      }),
+      params(),
+    );
+  });
+
+  it('lifecycleHook (EventBridge): never throws for input that cannot succeed, parks it, writes nothing', async () => {
+    const { twin, writes, parked } = aTwin();
+    const handler = createLifecycleHookHandler(() => ({
+      ports: twin.lifecyclePorts,
+      settings: { dryRun: false, hooks: HOOKS },
+    }));
+    // Single events only: an object with a Records array is the SQS form, which has its own property.
+    const events = malformedFrom(samplesStartingWith('asg-')).filter(
+      ({ value }) => !(typeof value === 'object' && value !== null && 'Records' in value),
+    );
+
+    await fc.assert(
+      fc.asyncProperty(events, async ({ value }) => {
+        const [writesBefore, parkedBefore] = [writes(), parked()];
+        const rejected = !LifecycleDeliverySchema.safeParse(value).success;
+
+        const outcome = await outcomeOf(() => handler(value, lambdaContext('lifecycleHook')));
+
+        if (rejected) {
+          if (!outcome.ok) throw outcome.error;
+          expect(outcome.value).toEqual({ status: 'rejected' });
+          expect(parked() - parkedBefore).toBe(1);
+          expect(writes()).toBe(writesBefore);
+        }
+      }),
+      params(),
+    );
+  });
+
+  it('lifecycleHook (SQS): answers a partial batch response, parks what it rejects, writes nothing for it', async () => {
+    const { twin, writes, parked } = aTwin();
+    const handler = createLifecycleHookHandler(() => ({
+      ports: twin.lifecyclePorts,
+      settings: { dryRun: false, hooks: HOOKS },
+    }));
+    const bodies = fc.array(malformedBody(samplesStartingWith('asg-')), { minLength: 1, maxLength: 4 });
+
+    await fc.assert(
+      fc.asyncProperty(bodies, async (batch) => {
+        const [writesBefore, parkedBefore] = [writes(), parked()];
+        const rejected = batch.map((body) => !LifecycleDeliverySchema.safeParse(body).success);
+
+        const outcome = await outcomeOf(() => handler(sqs(batch), lambdaContext('lifecycleHook')));
+
+        expect(parked() - parkedBefore).toBe(rejected.filter(Boolean).length);
+        if (rejected.every(Boolean)) expect(writes()).toBe(writesBefore);
+        if (outcome.ok) {
+          const failed = (outcome.value as SQSBatchResponse).batchItemFailures.map((f) => f.itemIdentifier);
+          for (const id of failed) expect(rejected[Number(id.slice(1))]).toBe(false);
+        } else {
+          expect(outcome.error.name).toBe('FullBatchFailureError');
+          expect(rejected.some(Boolean)).toBe(false);
+        }
+      }),
+      params(),
+    );
+  });
+
+  describe('Step Functions steps: InvalidInputError with issues, nothing written', () => {
+    const HOOK = {
+      groupName: 'prod-ecs-ondemand',
+      hookName: 'ecs-reflex-launch',
+      instanceId: 'i-0f9e8d7c6b5a43210',
+      token: '3c5e7a9b-1d3f-4a5c-8e7b-9d1f3a5c7e9b',
+      transition: 'launch',
+      cluster: 'prod',
+      startedAt: '2026-11-02T09:00:00Z',
+    };
+    const hookPaths: Path[] = [['hook'], ...Object.keys(HOOK).map((key) => ['hook', key])];
+    // Each seed with the paths a change of type, or removal, always makes invalid (from the step's schema).
+    const LIFECYCLE_SEEDS: { seed: object; required: Path[]; typed: Path[] }[] = [
+      {
+        seed: { action: 'look', hook: HOOK, progress: { looks: 2 } },
+        required: [['action'], ...hookPaths, ['progress'], ['progress', 'looks']],
+        typed: [],
+      },
+      {
+        seed: { action: 'fail-safe', hook: HOOK, progress: { looks: 1 }, error: { Error: 'X', Cause: 'y' } },
+        required: [['action'], ...hookPaths],
+        typed: [['progress'], ['error'], ['error', 'Error'], ['error', 'Cause']],
+      },
+    ];
+
+    /** Inputs that can never be a valid step: a required field removed or of the wrong type, or random. */
+    function invalidFrom(seeds: { seed: object; required: Path[]; typed: Path[] }[]) {
+      return fc.oneof(
+        fc.constantFrom(...seeds).chain(({ seed, required, typed }) =>
+          fc.oneof(
+            fc.constantFrom(...required).map((path) => ({
+              value: setAt(seed, path, undefined, true),
+              how: `removed ${path.join('.')}`,
+            })),
+            fc.constantFrom(...required, ...typed).chain((path) =>
+              fc
+                .oneof(
+                  wrongTypeFor(pathValue(seed, path)),
+                  // Deep nesting of another kind than the field's own (an object for an object is valid).
+                  deepNesting.filter((deep) => kindOf(deep) !== kindOf(pathValue(seed, path))),
+                )
+                .map((value) => ({ value: setAt(seed, path, value), how: `${path.join('.')} replaced` })),
+            ),
+          ),
+        ),
+        fc
+          .record({ seed: fc.constantFrom(...seeds), action: fc.string({ maxLength: 30 }) })
+          .filter(({ seed, action }) => action !== (seed.seed as { action: string }).action)
+          .map(({ seed, action }) => ({
+            value: { ...seed.seed, action },
+            how: `action ${JSON.stringify(action)}`,
+          })),
+        randomJson,
+      );
+    }
+
+    it('instanceLifecycleStep', async () => {
+      const { twin, writes } = aTwin();
+      const handler = createInstanceLifecycleStepHandler(() => ({
+        ports: twin.lifecyclePorts,
+        settings: { dryRun: false, hooks: HOOKS },
+      }));
+      const formatBroken = fc
+        .record({
+          seed: fc.constantFrom(...LIFECYCLE_SEEDS),
+          field: fc.constantFrom('instanceId', 'startedAt', 'transition'),
+          value: hugeString,
+        })
+        .map(({ seed, field, value }) => ({
+          value: setAt(seed.seed, ['hook', field], value),
+          how: `huge ${field}`,
+        }));
+
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(invalidFrom(LIFECYCLE_SEEDS), formatBroken), async ({ value }) => {
+          const writesBefore = writes();
+          const outcome = await outcomeOf(() => handler(value, lambdaContext('instanceLifecycleStep')));
+          expectInvalidInput(outcome);
+          expect(writes()).toBe(writesBefore);
+        }),
+        params(),
+      );
+    });
+
+    const REQUEST = {
+      service: 'web',
+      route: MESH_ROUTE,
+      schedule: { kind: 'weights', weights: [10, 50], bakeSeconds: 300 },
+    };
+    const STATE = {
+      rollout: REQUEST,
+      run: { id: 'web-1', startedAt: '2026-11-02T09:00:00Z' },
+      plan: [
+        { canary: 10, bakeSeconds: 300 },
+        { canary: 50, bakeSeconds: 300 },
+      ],
+      progress: { step: 0, weights: { stable: 90, canary: 10 }, windowStart: '2026-11-02T09:00:00.000Z' },
+    };
+    const statePaths: Path[] = [
+      ['state'],
+      ['state', 'rollout'],
+      ['state', 'run'],
+      ['state', 'run', 'id'],
+      ['state', 'run', 'startedAt'],
+      ['state', 'plan'],
+      ['state', 'plan', 0, 'canary'],
+      ['state', 'plan', 0, 'bakeSeconds'],
+      ['state', 'progress'],
+      ['state', 'progress', 'step'],
+      ['state', 'progress', 'weights'],
+      ['state', 'progress', 'weights', 'stable'],
+      ['state', 'progress', 'weights', 'canary'],
+      ['state', 'progress', 'windowStart'],
+    ];
+    const ROLLOUT_SEEDS = [
+      {
+        seed: { action: 'prepare', runId: 'web-1', rollout: REQUEST },
+        required: [['action'], ['runId']],
+        typed: [],
+      },
+      ...['shift', 'verify', 'analyse', 'gate', 'promote', 'scale-down'].map((action) => ({
+        seed: { action, state: STATE },
+        required: [['action'], ...statePaths],
+        typed: [],
+      })),
+      {
+        seed: {
+          action: 'rollback',
+          state: { rollout: REQUEST, run: { id: 'web-1' }, reason: 'r' },
+          error: { Error: 'E' },
+        },
+        required: [['action'], ['state'], ['state', 'rollout'], ['state', 'run'], ['state', 'run', 'id']],
+        typed: [['state', 'reason'], ['error'], ['error', 'Error']],
+      },
+    ] as { seed: object; required: Path[]; typed: Path[] }[];
+
+    it('rolloutStep', async () => {
+      const { twin, writes } = aTwin();
+      const handler = createRolloutStepHandler(() => ({ ports: twin.rolloutPorts }));
+      // Anything inside the rollout request, mutated, kept only when the request's own schema refuses it.
+      const brokenRequest = fc.constantFrom(...ROLLOUT_SEEDS).chain(({ seed }) => {
+        const at: Path = 'runId' in seed ? ['rollout'] : ['state', 'rollout'];
+        return mutated(REQUEST)
+          .filter(({ value }) => !RolloutSpecSchema.safeParse(value).success)
+          .map(({ value, how }) => ({ value: setAt(seed, at, value), how: `rollout: ${how}` }));
+      });
+
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(invalidFrom(ROLLOUT_SEEDS), brokenRequest), async ({ value }) => {
+          const writesBefore = writes();
+          const outcome = await outcomeOf(() => handler(value, lambdaContext('rolloutStep')));
+          expectInvalidInput(outcome);
+          expect(writes()).toBe(writesBefore);
+        }),
+        params(),
+      );
+    });
+  });
+
+  it('rolloutSafetyNet: an unreadable event is thrown as InvalidInputError (for the DLQ), never a write', async () => {
+    const { twin, writes } = aTwin();
+    const handler = createRolloutSafetyNetHandler(() => ({ ports: twin.rolloutPorts }));
+    const sample = loadSample('sfn-rollout-execution-failed') as { detail: { input: string } };
+    // The execution input is JSON text inside the event: damage it as text too.
+    const damagedInput = damagedText(JSON.parse(sample.detail.input)).map((input) => ({
+      value: setAt(sample, ['detail', 'input'], input),
+      how: 'detail.input damaged',
+    }));
+    const events = fc.oneof(malformedFrom(['sfn-rollout-execution-failed']), damagedInput);
+
+    await fc.assert(
+      fc.asyncProperty(events, async ({ value }) => {
+        const writesBefore = writes();
+        const readable = ExecutionStatusChangeSchema.safeParse(value).success;
+        // A readable end whose request still names the route legitimately restores it (a write): only the
+        // inputs with nothing to restore from must leave the route alone.
+        const restorable = readable && restorableRoute(value);
+
+        const outcome = await outcomeOf(() => handler(value, lambdaContext('rolloutSafetyNet')));
+
+        if (!readable) expectInvalidInput(outcome, { issues: false });
+        if (!restorable) expect(writes()).toBe(writesBefore);
+      }),
+      params(),
+    );
+  });
+
+  it('opsApi: every route answers random requests with < 500, and 4xx as problem+json with a detail, no write', async () => {
+    const { twin, writes } = aTwin();
+    const deps = () => ({
+      ports: twin.opsPorts,
+      settings: { routes: [{ name: 'web', route: MESH_ROUTE }], clusters: ['prod'] },
+    });
+    const handlers = { read: createOpsHandler(['read'], deps), write: createOpsHandler(['write'], deps) };
+
+    await fc.assert(
+      fc.asyncProperty(opsRequest, whichHandler, async (request, which) => {
+        const writesBefore = writes();
+        const access = which === 'own' ? (request.method === 'GET' ? 'read' : 'write') : which;
+
+        const result = (await handlers[access](
+          apiEvent(request),
+          lambdaContext('ops'),
+        )) as APIGatewayProxyStructuredResultV2;
+
+        const status = result.statusCode!;
+        expect(status).toBeLessThan(500);
+        if (status >= 400) {
+          expect(result.headers?.['content-type']).toBe('application/problem+json');
+          const problem = JSON.parse(result.body ?? 'null');
+          expect(problem).toMatchObject({ status, detail: expect.any(String) });
+          expect(writes()).toBe(writesBefore);
+        }
+        if (request.method === 'GET') expect(writes()).toBe(writesBefore);
+      }),
+      params(500),
+    );
+  });
+});
+
+function pathValue(seed: object, path: Path): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown>)?.[key], seed);
+}
+
+const kindOf = (value: unknown) => (Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value);
+
+function expectInvalidInput(
+  outcome: { ok: true; value: unknown } | { ok: false; error: Error },
+  { issues = true } = {},
+): void {
+  if (outcome.ok) throw new Error(`accepted: answered ${JSON.stringify(outcome.value)?.slice(0, 300)}`);
+  expect(outcome.error.name).toBe('InvalidInputError');
+  if (issues) {
+    const { issues: found } = outcome.error as Error & { issues?: unknown[] };
+    expect(Array.isArray(found) && found.length > 0).toBe(true);
+  }
+}
+
+function restorableRoute(event: unknown): boolean {
+  try {
+    const input = JSON.parse((event as { detail: { input: string } }).detail.input);
+    return input?.rollout?.route !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+// --- the ops API's requests -------------------------------------------------------------------------
+
+interface OpsRequest {
+  method: string;
+  path: string;
+  query?: Record<string, string>;
+  body?: string;
+  base64: boolean;
+  caller: boolean;
+  contentType?: string;
+}
+
+/** A path parameter: a plausible value, random text (raw or percent-encoded), or broken encoding. */
+const segment = fc.oneof(
+  fc.constantFrom('web', 'prod', 'web-1', 'i-0123456789abcdef0', 'api', 'nope'),
+  fc.string({ maxLength: 40 }).map(encodeURIComponent),
+  fc.string({ maxLength: 40 }),
+  fc.constantFrom('%', '%E0%A4%A', '%zz', '..', '.'),
+  fc.string({ minLength: 256, maxLength: 300 }).map(encodeURIComponent),
+);
+
+const routePath = fc
+  .record({ route: fc.constantFrom(...opsRoutes), values: fc.array(segment, { minLength: 3, maxLength: 3 }) })
+  .map(({ route, values }) => {
+    let i = 0;
+    return { method: route.method as string, path: route.path.replace(/\{[^}]+\}/g, () => values[i++]!) };
+  });
+
+const opsRequest: fc.Arbitrary<OpsRequest> = fc
+  .record(
+    {
+      target: fc.oneof(
+        { weight: 5, arbitrary: routePath },
+        {
+          weight: 1,
+          arbitrary: fc.record({
+            method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'get', 'OPTIONS'),
+            path: fc.oneof(
+              fc.array(segment, { maxLength: 5 }).map((parts) => `/${parts.join('/')}`),
+              fc.string({ maxLength: 50 }),
+            ),
+          }),
+        },
+        {
+          weight: 1,
+          arbitrary: routePath.chain((target) =>
+            fc
+              .constantFrom('GET', 'POST', 'PUT', 'DELETE')
+              .map((method) => ({ ...target, method }))
+              .filter(({ method }) => method !== target.method),
+          ),
+        },
+      ),
+      query: fc.option(
+        fc.dictionary(
+          fc.oneof(fc.constantFrom('limit', 'arn', 'reflex', 'target'), fc.string({ maxLength: 10 })),
+          fc.oneof(
+            fc.string({ maxLength: 30 }),
+            fc.integer().map(String),
+            fc.constantFrom('-1', '0', '1e9', 'NaN'),
+          ),
+          { maxKeys: 3 },
+        ),
+        { nil: undefined },
+      ),
+      body: fc.option(
+        fc.oneof(
+          fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
+          fc
+            .record(
+              {
+                canary: fc.oneof(fc.integer({ min: -5, max: 105 }), fc.string(), fc.constant(null)),
+                force: fc.oneof(fc.boolean(), fc.string()),
+                dryRun: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
+                dryrun: fc.boolean(),
+                cluster: fc.oneof(fc.string({ maxLength: 300 }), fc.integer()),
+                reason: fc.oneof(fc.string({ minLength: 501, maxLength: 600 }), fc.integer()),
+                rollout: fc.jsonValue({ maxDepth: 2 }),
+              },
+              { requiredKeys: [] },
+            )
+            .filter((body) => Object.keys(body).length > 0)
+            .map((v) => JSON.stringify(v)),
+          damagedText({ name: 'web-2', rollout: { service: 'web', route: MESH_ROUTE }, dryRun: true }),
+          deepNesting.map((v) => JSON.stringify(v)),
+        ),
+        { nil: undefined },
+      ),
+      base64: fc.boolean(),
+      // Mostly signed: an unsigned request is refused (403) before anything else is looked at.
+      caller: fc.integer({ min: 0, max: 9 }).map((n) => n > 0),
+      contentType: fc.option(fc.constantFrom('application/json', 'text/plain', 'application/xml', ''), {
+        nil: undefined,
+      }),
+    },
+    { requiredKeys: ['target', 'base64', 'caller'] },
+  )
+  .map(({ target, ...rest }) => ({ ...target, ...rest }));
+
+/** Mostly the function that serves the method; sometimes the other one, which must not serve it. */
+const whichHandler = fc.oneof(
+  { weight: 4, arbitrary: fc.constant('own' as const) },
+  { weight: 1, arbitrary: fc.constantFrom('read' as const, 'write' as const) },
+);
+
+/** An HTTP API (payload format 2.0) event as API Gateway sends it after IAM authorization. */
+function apiEvent(request: OpsRequest): APIGatewayProxyEventV2WithIAMAuthorizer {
+  const body =
+    request.body !== undefined && request.base64
+      ? Buffer.from(request.body).toString('base64')
+      : request.body;
+  return {
+    version: '2.0',
+    routeKey: `${request.method} ${request.path}`,
+    rawPath: request.path,
+    rawQueryString: new URLSearchParams(request.query ?? {}).toString(),
+    queryStringParameters: request.query,
+    headers: request.contentType === undefined ? {} : { 'content-type': request.contentType },
+    body,
+    isBase64Encoded: request.body !== undefined && request.base64,
+    requestContext: {
+      accountId: '111122223333',
+      apiId: 'a1b2c3d4e5',
+      domainName: 'a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com',
+      domainPrefix: 'a1b2c3d4e5',
+      http: {
+        method: request.method,
+        path: request.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: '192.0.2.10',
+        userAgent: 'fast-check',
+      },
+      requestId: 'req-1',
+      routeKey: `${request.method} ${request.path}`,
+      stage: '$default',
+      time: '01/Dec/2026:10:00:00 +0000',
+      timeEpoch: 1796119200000,
+      authorizer: {
+        iam: request.caller
+          ? {
+              accessKey: 'ASIAEXAMPLE',
+              accountId: '111122223333',
+              callerId: 'AROAEXAMPLE:deployer',
+              cognitoIdentity: null as never,
+              principalOrgId: 'o-example',
+              userArn: 'arn:aws:iam::111122223333:role/deployer',
+              userId: 'AROAEXAMPLE:deployer',
+            }
+          : (undefined as never),
+      },
+    },
+  } as APIGatewayProxyEventV2WithIAMAuthorizer;
+}
