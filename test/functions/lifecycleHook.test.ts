@@ -7,6 +7,7 @@ import { loadSample } from '#events/samples';
 import { createLifecycleHookHandler } from '#functions/lifecycleHook';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
+import { sqsBatch } from '../support/sqs';
 
 const hooks = [
   LifecycleHookConfigSchema.parse({
@@ -30,24 +31,7 @@ function aTwin() {
   return { twin, handler };
 }
 
-const sqs = (...bodies: string[]): SQSEvent => ({
-  Records: bodies.map((body, i) => ({
-    messageId: `m${i}`,
-    receiptHandle: `r${i}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:lifecycle-notifications',
-    awsRegion: 'eu-west-1',
-  })),
-});
+const sqs = (...bodies: string[]): SQSEvent => sqsBatch(bodies, 'lifecycle-notifications');
 
 const executions = (twin: Twin) => twin.stepFunctions.listExecutions('instance-lifecycle');
 

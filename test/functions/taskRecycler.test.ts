@@ -7,6 +7,7 @@ import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
 import type { RecyclerSettings } from '#runtime/config';
+import { sqsBatch } from '../support/sqs';
 
 function aWorld(settings: Partial<RecyclerSettings> = {}) {
   const policy = defaultRecyclerPolicy();
@@ -51,24 +52,7 @@ async function crashedReportTask(twin: Twin) {
   return { task, event };
 }
 
-const batch = (...bodies: string[]): SQSEvent => ({
-  Records: bodies.map((body, i) => ({
-    messageId: `m${i}`,
-    receiptHandle: `r${i}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:task-recycler-buffer',
-    awsRegion: 'eu-west-1',
-  })),
-});
+const batch = (...bodies: string[]): SQSEvent => sqsBatch(bodies);
 
 const writes = (twin: Twin) => twin.world.apiCalls.filter((c) => c.write && !c.failed).map((c) => c.api);
 

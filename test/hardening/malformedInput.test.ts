@@ -38,6 +38,7 @@ import {
   wrongTypeFor,
 } from '../support/malformed';
 import { MESH_ROUTE } from '../support/rollouts';
+import { sqsBatch } from '../support/sqs';
 
 /** Fixed, so CI replays the same inputs; fast-check prints seed and path of any counterexample. */
 const SEED = 20261102;
@@ -80,24 +81,7 @@ function aTwin() {
   return { twin, writes, parked };
 }
 
-const sqs = (bodies: string[]): SQSEvent => ({
-  Records: bodies.map((body, i) => ({
-    messageId: `m${i}`,
-    receiptHandle: `r${i}`,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'x',
-      ApproximateFirstReceiveTimestamp: '0',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:buffer',
-    awsRegion: 'eu-west-1',
-  })),
-});
+const sqs = (bodies: string[]): SQSEvent => sqsBatch(bodies, 'buffer');
 
 /** What a handler did with one input: its answer, or what it threw. */
 async function outcomeOf<T>(
