@@ -26,6 +26,16 @@ export interface ScenarioResult {
   apiCalls: ApiCall[];
   deliveredEvents: unknown[];
   deadLetters: string[];
+  /** What the world converged to at the end: the parts a replay with duplicated events must match. */
+  endState: ScenarioEndState;
+}
+
+export interface ScenarioEndState {
+  services: Record<string, { desired: number; running: number; taskDefinition: string | undefined }>;
+  routes: Record<string, Record<string, number>>;
+  groups: Record<string, { desired: number; inService: number }>;
+  rollouts: Record<string, string | undefined>;
+  lifecycleCompletions: Record<string, number>;
 }
 
 export function loadScenario(path: string): Scenario {
@@ -45,6 +55,8 @@ export interface RunOptions {
     rate: number;
     error?: 'ThrottlingException' | 'ServerException' | 'TimeoutError';
   }[];
+  /** Every event delivered `copies` times, reordered within `jitterSeconds`, for the whole run. */
+  duplicate?: { copies: number; jitterSeconds: number; seed: number };
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
@@ -59,6 +71,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       from: twin.scheduler.now(),
       until: end,
     });
+  }
+  if (options.duplicate) {
+    const { copies, jitterSeconds, seed } = options.duplicate;
+    twin.bus.duplicateAndReorder(end, copies, jitterSeconds, seededRandom(seed));
   }
   scheduleTimeline(twin, scenario);
   twin.start();
@@ -85,7 +101,38 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       .filter((e) => e.kind === 'event' && e.data?.event)
       .map((e) => e.data!.event),
     deadLetters: twin.deadLetters,
+    endState: endStateOf(twin, scenario),
   };
+}
+
+/** Services' counts and revisions, routes' weights, groups' sizes, rollouts' status, lifecycle results. */
+export function endStateOf(twin: Twin, scenario: Scenario): ScenarioEndState {
+  const services: ScenarioEndState['services'] = {};
+  for (const service of twin.world.services.values()) {
+    services[`${service.cluster}/${service.name}`] = {
+      desired: service.desiredCount,
+      running: twin.world
+        .runningTasks(service.cluster, `service:${service.name}`)
+        .filter((t) => t.lastStatus === 'RUNNING').length,
+      taskDefinition: service.deployments.find((d) => d.status === 'PRIMARY')?.taskDefinitionArn,
+    };
+  }
+  const routeNames = [
+    ...scenario.world.traffic.meshRoutes.map((r) => r.routeName),
+    ...scenario.world.traffic.listenerRules.map((r) => r.name),
+  ];
+  const routes = Object.fromEntries(routeNames.map((name) => [name, twin.traffic.weightsNow(name)]));
+  const groups: ScenarioEndState['groups'] = {};
+  for (const group of twin.scaling.groups.values())
+    groups[group.name] = { desired: group.desired, inService: group.instances.length };
+  const rollouts: ScenarioEndState['rollouts'] = {};
+  for (const step of scenario.timeline)
+    if ('startRollout' in step)
+      rollouts[step.startRollout.name] = twin.rolloutRun(step.startRollout.name)?.status;
+  const lifecycleCompletions: Record<string, number> = {};
+  for (const completion of twin.lifecycle.completions)
+    lifecycleCompletions[completion.result] = (lifecycleCompletions[completion.result] ?? 0) + 1;
+  return { services, routes, groups, rollouts, lifecycleCompletions };
 }
 
 /** Plays the scenario's timeline on the twin's clock, each step at its time. */
