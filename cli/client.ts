@@ -2,8 +2,7 @@
 // signer the local server verifies with, retried on throttling, 5xx and network errors, and every write sent
 // with one Idempotency-Key per invocation, so a retry never does the same thing twice.
 import { randomUUID } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { type Answer, exchange } from '#local/api/exchange';
 import { type Credentials, signRequest } from '#local/api/sigv4';
 
 /** An RFC 9457 problem document, as the ops API answers every error. */
@@ -167,45 +166,6 @@ export async function credentialsFrom(env: Record<string, string | undefined>): 
     secretAccessKey: found.secretAccessKey,
     ...(found.sessionToken ? { sessionToken: found.sessionToken } : {}),
   };
-}
-
-interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-}
-
-/**
- * One HTTP exchange over node:http(s). Not fetch: its timers read the global Date and setTimeout, which
- * the local twin replaces with virtual time while it runs (tests run the CLI next to a running twin).
- */
-function exchange(
-  method: string,
-  url: URL,
-  headers: Record<string, string>,
-  body: string | undefined,
-  timeoutMs: number,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const request = send(url, { method, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.once('error', reject);
-      response.once('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          text: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    request.setTimeout(timeoutMs, () =>
-      request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
-    );
-    request.once('error', reject);
-    request.end(body);
-  });
 }
 
 function problemOf(status: number, text: string): Problem {

@@ -8,10 +8,10 @@
 // refuses what a browser would send on another site's behalf: a Host that is not this server (DNS
 // rebinding) and a write whose Origin is not this server's (a cross-site form or fetch).
 import { readFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { exchange } from '#local/api/exchange';
 import { MAX_REQUEST_BODY_BYTES } from '#local/api/server';
 import { type Credentials, signRequest } from '#local/api/sigv4';
 
@@ -194,35 +194,21 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too large'> {
   });
 }
 
-/** One exchange over node:http(s), not fetch: fetch's timers follow the twin's virtual clock when it runs. */
-function forward(
+/** The API's answer, with the headers the page needs and nothing else. */
+async function forward(
   method: string,
   url: URL,
   headers: Record<string, string>,
   body: string | undefined,
   timeoutMs: number,
 ): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const request = send(url, { method, headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.once('error', reject);
-      response.once('end', () => {
-        const kept: Record<string, string> = {};
-        for (const name of ['content-type', 'retry-after', 'idempotent-replayed']) {
-          const value = response.headers[name];
-          if (typeof value === 'string') kept[name] = value;
-        }
-        resolve({ status: response.statusCode ?? 502, headers: kept, body: Buffer.concat(chunks) });
-      });
-    });
-    request.setTimeout(timeoutMs, () =>
-      request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })),
-    );
-    request.once('error', reject);
-    request.end(body);
-  });
+  const answer = await exchange(method, url, headers, body, timeoutMs);
+  const kept: Record<string, string> = {};
+  for (const name of ['content-type', 'retry-after', 'idempotent-replayed']) {
+    const value = answer.headers[name];
+    if (typeof value === 'string') kept[name] = value;
+  }
+  return { status: answer.status || 502, headers: kept, body: answer.text };
 }
 
 function send(res: ServerResponse, answer: Answer, extraHeaders: Record<string, string> = {}): void {
