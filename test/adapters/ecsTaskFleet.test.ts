@@ -393,6 +393,33 @@ describe('runTask', () => {
     expect(result).toEqual({ started: false, reason: 'RESOURCE:MEMORY' });
   });
 
+  it.each([
+    'No Container Instances were found in your cluster.',
+    'No Container Instances were found in your capacity provider.',
+  ])('reports not started when ECS throws "%s"', async (message) => {
+    // Prepare
+    ecs.on(RunTaskCommand).rejects(new InvalidParameterException({ message, $metadata: {} }));
+
+    // Act
+    const result = await fleet.runTask(launch());
+
+    // Assess
+    expect(result).toEqual({ started: false, reason: message });
+  });
+
+  it('still throws any other invalid parameter from RunTask', async () => {
+    // Prepare
+    ecs
+      .on(RunTaskCommand)
+      .rejects(new InvalidParameterException({ message: 'TaskDefinition is inactive', $metadata: {} }));
+
+    // Act
+    const running = fleet.runTask(launch());
+
+    // Assess
+    await expect(running).rejects.toThrow('TaskDefinition is inactive');
+  });
+
   it('reports not started when ECS returns neither a task nor a failure', async () => {
     // Prepare
     ecs.on(RunTaskCommand).resolves({});

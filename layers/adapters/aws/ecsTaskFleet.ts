@@ -8,6 +8,7 @@ import {
   ListTasksCommand,
   RunTaskCommand,
   type RunTaskCommandInput,
+  type RunTaskCommandOutput,
   StopTaskCommand,
   type Tag,
   TagResourceCommand,
@@ -41,7 +42,15 @@ export class EcsTaskFleet implements TaskFleet {
   }
 
   async runTask(launch: TaskLaunch): Promise<LaunchResult> {
-    const output = await this.ecs.send(new RunTaskCommand(runTaskInput(launch)));
+    let output: RunTaskCommandOutput;
+    try {
+      output = await this.ecs.send(new RunTaskCommand(runTaskInput(launch)));
+    } catch (error) {
+      // With no container instance at all (the cluster, or its capacity provider, is empty), RunTask
+      // throws instead of answering with `failures`. It is the same "no room", found by the port contract.
+      if (isNoContainerInstances(error)) return { started: false, reason: (error as Error).message };
+      throw error;
+    }
     const taskArn = output.tasks?.[0]?.taskArn;
     if (taskArn) return { started: true, taskArn };
     const failure = output.failures?.[0];
@@ -175,6 +184,14 @@ function userTags(tags: Record<string, string>): Tag[] {
   return Object.entries(tags)
     .filter(([key, value]) => !reserved(key) && !reserved(value))
     .map(([key, value]) => ({ key, value }));
+}
+
+function isNoContainerInstances(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'InvalidParameterException' &&
+    /No Container Instances were found/i.test(error.message)
+  );
 }
 
 function isTaskNotFound(error: unknown): boolean {
