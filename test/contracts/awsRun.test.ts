@@ -49,7 +49,7 @@ describe('npm run test:aws', () => {
     expect(output).toContain('test:aws skipped: no AWS credentials found');
     expect(output).toContain('AWS_REGION');
     expect(output).not.toContain('PASS');
-  });
+  }, 60_000);
 
   it('runs the contracts on the AWS adapters against AWS_ENDPOINT_URL, signed with the credentials', async () => {
     // Arrange
@@ -88,5 +88,5 @@ describe('npm run test:aws', () => {
     } finally {
       stub.close();
     }
-  });
+  }, 60_000);
 });
