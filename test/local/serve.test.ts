@@ -19,7 +19,14 @@ describe('npm run serve', () => {
 
       // Assess
       expect(signed.status).toBe(200);
-      expect(await signed.json()).toMatchObject({ name: 'web', weights: { stable: 100, canary: 0 } });
+      // The twin runs at 600 x while the request travels: on a loaded machine the rollout may already
+      // have moved, so the answer is checked for the route and a whole split, not for the first weights.
+      const route = await signed.json();
+      expect(route).toMatchObject({
+        name: 'web',
+        weights: { stable: expect.any(Number), canary: expect.any(Number) },
+      });
+      expect(route.weights.stable + route.weights.canary).toBe(100);
       expect(unsigned.status).toBe(403);
       expect(server.settings.routes.map((r) => r.name)).toEqual(['web']);
     } finally {
