@@ -22,8 +22,6 @@ import { AwsContractContext, CONTRACT_TAG, describeOnAws } from './aws/context';
 import type { DeliveredNotification, ReceivedMessage } from './messaging.contract';
 import { messagingContract } from './messaging.contract';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describeOnAws('Messaging ports on AWS', () => {
   const aws = new AwsContractContext();
   const { sqs, sns } = aws.clients;
@@ -173,7 +171,7 @@ describeOnAws('Messaging ports on AWS', () => {
         );
         if (!through.some((m) => m.body.includes(PROBE_SUBJECT)))
           throw new Error(`the topic ${topicArn} delivered nothing to its queue within 3 minutes`);
-        await sleep(1000);
+        // (The probes took seconds: the queues made before are usable by now, SQS asking for one.)
         const { Attributes } = await sqs.send(
           new GetQueueAttributesCommand({ QueueUrl: queues.rechecks, AttributeNames: ['QueueArn'] }),
         );
