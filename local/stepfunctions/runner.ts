@@ -236,7 +236,7 @@ export class TwinStepFunctions {
     const name = request.name ?? this.newUuid();
     if (!validName(name)) throw new InvalidName(`invalid execution name: ${name}`);
     const input = jsonText(request.input ?? {}, (message) => new InvalidExecutionInput(message));
-    const executionArn = `arn:aws:states:${this.region}:${this.accountId}:execution:${machine.name}:${name}`;
+    const executionArn = this.executionArn(machine.name, name);
 
     const existing = this.executions.get(executionArn);
     if (existing) {
@@ -264,6 +264,11 @@ export class TwinStepFunctions {
       await settled();
     });
     return { executionArn, startDate: execution.startDate };
+  }
+
+  /** The ARN an execution of this name has (or would have) on the state machine. */
+  executionArn(stateMachine: string, name: string): string {
+    return `arn:aws:states:${this.region}:${this.accountId}:execution:${this.machine(stateMachine).name}:${name}`;
   }
 
   describeExecution(executionArn: string): ExecutionDescription {

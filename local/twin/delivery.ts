@@ -39,6 +39,7 @@ export class TwinQueue {
   private pollAt: number | undefined;
   readonly deadLetters: string[] = [];
   private nextId = 0;
+  private readonly watchers: ((record: SQSRecord) => void)[] = [];
 
   constructor(
     readonly name: string,
@@ -55,6 +56,11 @@ export class TwinQueue {
 
   get depth(): number {
     return this.messages.length;
+  }
+
+  /** Sees every record as the function receives it (attributes and all), as a test reading the queue would. */
+  watch(watcher: (record: SQSRecord) => void): void {
+    this.watchers.push(watcher);
   }
 
   send(body: string, delaySeconds = 0): void {
@@ -101,6 +107,7 @@ export class TwinQueue {
       message.visibleAt = now + this.settings.visibilityTimeoutSeconds * 1000;
     }
     const event: SQSEvent = { Records: batch.map((m) => this.record(m)) };
+    for (const record of event.Records) for (const watcher of this.watchers) watcher({ ...record });
     let failedIds: string[];
     let error: string | undefined;
     try {

@@ -1,5 +1,6 @@
 // The reflexes' ports over the twin. Each method is named after the AWS call it stands for, records it
 // (the order of AWS-level actions is what scenarios assert) and can be made to fail like AWS does.
+import { deadLetterOf } from '#adapters/aws/sqsDeadLetters';
 import type { Service, Task } from '#domain/model';
 import { seededRandom } from '#local/twin/scheduler';
 import type { TaskState, World } from '#local/twin/world';
@@ -241,7 +242,9 @@ export function twinRecyclerPorts(
   };
   const deadLetters: DeadLetters = {
     async park(input, reason, source) {
-      recorders.parked.push({ input, reason, source });
+      // What the dead-letter queue would hold: the adapter's message, cut to what SQS takes.
+      const letter = deadLetterOf(input, reason, source);
+      recorders.parked.push({ input: letter.body, reason: letter.reason, source: letter.source });
       onParked(reason);
     },
   };

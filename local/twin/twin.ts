@@ -4,9 +4,10 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LifecyclePorts, LifecycleSettings } from '#app/instanceLifecycle';
+import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
+import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import { recheckMessage } from '#events/recheck';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
 import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycleStep';
@@ -42,6 +43,7 @@ import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
 import { TwinTraffic } from '#local/twin/traffic';
 import { alarmReactorWiring, lifecycleWiring, rolloutWiring, taskRecyclerWiring } from '#local/twin/wiring';
+import { twinWorkflowRuns, twinWorkflows } from '#local/twin/workflows';
 import { World } from '#local/twin/world';
 import type { AlarmReactorPorts, JournalEntry, RecyclerPorts, RolloutPorts } from '#ports';
 import type { RecyclerSettings } from '#runtime/config';
@@ -148,18 +150,11 @@ export class Twin {
     });
     this.lifecyclePorts = {
       ...twinLifecyclePorts(this.world, this.scaling, this.lifecycle, recordedCalls(this.world, this.faults)),
-      workflows: {
-        start: async (workflow, name, input) => {
-          recordedCalls(this.world, this.faults)('StartExecution', `${workflow} ${name}`, true);
-          try {
-            const { executionArn } = this.stepFunctions.startExecution(workflow, { name, input });
-            return { started: true, runId: executionArn };
-          } catch (error) {
-            if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
-            return { started: false, runId: `${workflow}:${name}` };
-          }
-        },
-      },
+      workflows: twinWorkflows(
+        this.stepFunctions,
+        { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },
+        recordedCalls(this.world, this.faults),
+      ),
       notifier: this.ports.notifier,
       clock: this.scheduler,
       journal: this.recorders.journal,
@@ -228,37 +223,20 @@ export class Twin {
     this.opsPorts = {
       rollouts: this.rolloutPorts,
       journal: this.recorders.journal,
-      workflows: {
-        start: async (workflow, name, input) => {
-          opsCall('StartExecution', `${workflow} ${name}`, true);
-          const machine = workflow === 'rollout' ? rolloutWiring.twinStateMachineName : workflow;
-          try {
-            const { executionArn } = this.stepFunctions.startExecution(machine, { name, input });
-            return { started: true, runId: executionArn };
-          } catch (error) {
-            if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
-            return { started: false, runId: `${machine}:${name}` };
-          }
-        },
-      },
+      workflows: twinWorkflows(
+        this.stepFunctions,
+        { [ROLLOUT_WORKFLOW]: rolloutWiring.twinStateMachineName },
+        opsCall,
+      ),
       services: this.ports.services,
       serviceOperations: twinServiceOperations(this.world, opsCall),
       instances: this.lifecyclePorts.instances,
       instanceFleet: twinInstanceFleet(this.world, opsCall),
-      lifecycleRuns: {
-        list: async (_workflow, limit) => {
-          opsCall('ListExecutions', lifecycleWiring.stateMachine, false);
-          return this.stepFunctions
-            .listExecutions(lifecycleWiring.stateMachine)
-            .slice(0, limit)
-            .map((e) => ({
-              name: e.name,
-              status: e.status,
-              startDate: e.startDate,
-              ...(e.stopDate ? { stopDate: e.stopDate } : {}),
-            }));
-        },
-      },
+      lifecycleRuns: twinWorkflowRuns(
+        this.stepFunctions,
+        { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },
+        opsCall,
+      ),
       actions: twinActionHistory(() => this.journal, this.scheduler),
       idempotency: twinIdempotencyStore(this.scheduler),
     };
@@ -366,85 +344,17 @@ export class Twin {
   /** The rollout ports over the twin: its routes and metrics, its CloudWatch, ECS and Step Functions. */
   private buildRolloutPorts(): RolloutPorts {
     const call = recordedCalls(this.world, this.faults);
-    const machine = rolloutWiring.twinStateMachineName;
-    const arnOf = (name: string) =>
-      `arn:aws:states:${this.world.region}:${this.world.account}:execution:${machine}:${name}`;
-    const known = (name: string) => this.stepFunctions.listExecutions(machine).some((e) => e.name === name);
     return {
       routers: twinRolloutRouters(this.traffic, call),
       metrics: twinMetrics(this.traffic, call),
       alarms: this.alarmPorts.alarms,
       targets: this.ports.targets,
       services: this.ports.services,
-      runs: {
-        status: async (_workflow, name) => {
-          call('DescribeExecution', name, false);
-          if (!known(name)) return 'unknown';
-          return this.stepFunctions.describeExecution(arnOf(name)).status === 'RUNNING' ? 'running' : 'ended';
-        },
-        running: async () => {
-          call('ListExecutions', machine, false);
-          return this.stepFunctions.listExecutions(machine, 'RUNNING').map((e) => {
-            call('DescribeExecution', e.name, false);
-            return {
-              name: e.name,
-              input: JSON.parse(this.stepFunctions.describeExecution(e.executionArn).input),
-            };
-          });
-        },
-        stop: async (_workflow, name, cause) => {
-          call('StopExecution', name, true);
-          if (known(name)) this.stepFunctions.stopExecution(arnOf(name), 'Aborted', cause);
-        },
-        describe: async (_workflow, name) => {
-          call('DescribeExecution', name, false);
-          if (!known(name)) return undefined;
-          const run = this.stepFunctions.describeExecution(arnOf(name));
-          call('GetExecutionHistory', name, false);
-          const exited = this.stepFunctions
-            .getExecutionHistory(arnOf(name))
-            .filter((e) => e.type === 'StateExited' && e.output !== undefined)
-            .at(-1);
-          return {
-            name,
-            status: run.status,
-            startDate: run.startDate,
-            ...(run.stopDate ? { stopDate: run.stopDate } : {}),
-            input: JSON.parse(run.input),
-            ...(run.error ? { error: run.error } : {}),
-            ...(run.cause ? { cause: run.cause } : {}),
-            ...(exited?.output ? { latest: JSON.parse(exited.output) } : {}),
-          };
-        },
-        list: async (_workflow, limit) => {
-          call('ListExecutions', machine, false);
-          return this.stepFunctions
-            .listExecutions(machine)
-            .slice(0, limit)
-            .map((e) => ({
-              name: e.name,
-              status: e.status,
-              startDate: e.startDate,
-              ...(e.stopDate ? { stopDate: e.stopDate } : {}),
-            }));
-        },
-        answerGate: async (_workflow, name, answer) => {
-          call('GetExecutionHistory', name, false);
-          if (!known(name)) return false;
-          const [token] = this.stepFunctions.openTaskTokens(arnOf(name));
-          if (!token) return false;
-          if ('resume' in answer || 'promote' in answer) {
-            call('SendTaskSuccess', name, true);
-            this.stepFunctions.sendTaskSuccess(token, {
-              decision: 'promote' in answer ? 'promote' : 'resume',
-            });
-          } else {
-            call('SendTaskFailure', name, true);
-            this.stepFunctions.sendTaskFailure(token, 'RolloutAborted', answer.abort);
-          }
-          return true;
-        },
-      },
+      runs: twinWorkflowRuns(
+        this.stepFunctions,
+        { [ROLLOUT_WORKFLOW]: rolloutWiring.twinStateMachineName },
+        call,
+      ),
       notifier: this.ports.notifier,
       clock: this.scheduler,
       journal: this.recorders.journal,
@@ -481,7 +391,8 @@ export class Twin {
 
   private sendRecheck(cluster: string, group: string, at: Date): void {
     const now = this.scheduler.now();
-    const body = recheckMessage({ cluster, group, dueAt: at, id: this.world.newId(), now });
+    const { account, region } = this.world;
+    const body = recheckMessage({ cluster, group, dueAt: at, id: this.world.newId(), now, account, region });
     this.queue.send(JSON.stringify(body), Math.ceil((at.getTime() - now.getTime()) / 1000));
   }
 

@@ -13,8 +13,7 @@ import {
   NEWEST_FIRST_SINCE,
 } from '#adapters/aws/cloudWatchLogsActionHistory';
 import type { JournalEntry } from '#ports';
-import { powertoolsJournal } from '#runtime/journal';
-import { logger } from '#runtime/powertools';
+import { journalLines } from '../support/journalLines';
 
 const logs = mockClient(CloudWatchLogsClient);
 
@@ -53,35 +52,16 @@ const logged = (e: JournalEntry, at: string, eventId = at): FilteredLogEvent => 
 });
 
 describe('reading the journal back', () => {
-  it('parses the very line powertoolsJournal writes for an entry', () => {
+  it('parses the very line powertoolsJournal writes for an entry, and skips the EMF line of its metric', () => {
     // Prepare
-    const lines: string[] = [];
-    // Node's console writes warnings to stderr, the rest to stdout; Lambda takes both into the log group.
-    const capture = (chunk: unknown) => {
-      lines.push(
-        ...String(chunk)
-          .split('\n')
-          .filter((line) => line.length > 0),
-      );
-      return true;
-    };
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-    const level = logger.getLevelName();
-    logger.setLogLevel('INFO');
     const written = entry({ outcome: 'failed', detail: { weights: { stable: 80, canary: 20 } } });
-    try {
-      powertoolsJournal().record(written);
-    } finally {
-      logger.setLogLevel(level);
-      out.mockRestore();
-      err.mockRestore();
-    }
+    const lines = journalLines(written);
 
     // Act
     const parsed = lines.map((message) => actionOf({ message, timestamp: NOW.getTime() })).filter(Boolean);
 
     // Assess
+    expect(lines).toHaveLength(2);
     expect(parsed).toEqual([{ ...written, at: NOW }]);
   });
 

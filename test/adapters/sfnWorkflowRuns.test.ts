@@ -172,6 +172,20 @@ describe('gates', () => {
     expect([ended, closed]).toEqual([false, false]);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
   });
+
+  it('answers false for a run that never was, as for one waiting on nothing', async () => {
+    // Prepare
+    sfn
+      .on(GetExecutionHistoryCommand)
+      .rejects(new ExecutionDoesNotExist({ message: 'Execution Does Not Exist', $metadata: {} }));
+
+    // Act
+    const answered = await runs.answerGate('rollout', 'web-typo', { abort: 'aborted by alice' });
+
+    // Assess
+    expect(answered).toBe(false);
+    expect(sfn).not.toHaveReceivedCommand(SendTaskFailureCommand);
+  });
 });
 
 describe('describe and list', () => {

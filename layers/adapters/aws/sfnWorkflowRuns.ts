@@ -5,6 +5,7 @@ import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
   GetExecutionHistoryCommand,
+  type GetExecutionHistoryCommandOutput,
   ListExecutionsCommand,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
@@ -101,9 +102,16 @@ export class SfnWorkflowRuns implements WorkflowRuns {
   }
 
   private async newestTaskToken(runArn: string): Promise<string | undefined> {
-    const history = await this.sfn.send(
-      new GetExecutionHistoryCommand({ executionArn: runArn, reverseOrder: true, maxResults: 100 }),
-    );
+    let history: GetExecutionHistoryCommandOutput;
+    try {
+      history = await this.sfn.send(
+        new GetExecutionHistoryCommand({ executionArn: runArn, reverseOrder: true, maxResults: 100 }),
+      );
+    } catch (error) {
+      // A run that never was (a mistyped name, one forgotten after 90 days) waits on nothing either.
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    }
     for (const event of history.events ?? []) {
       if (
         event.type === 'ExecutionSucceeded' ||
