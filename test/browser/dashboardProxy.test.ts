@@ -268,7 +268,9 @@ describe('ecs-reflex dashboard', () => {
 
 describe('npm run serve', () => {
   it('serves the dashboard in front of its API, signed with the local credential', async () => {
-    const server = await serve(['rollout-alb-promoted', '--port', '0', '--speed', '600']);
+    // At 6 x the rollout starts 10 s after the server does: long enough for two requests on a loaded
+    // machine to still see the route before its first shift.
+    const server = await serve(['rollout-alb-promoted', '--port', '0', '--speed', '6']);
     try {
       const page = await call('GET', server.dashboardUrl);
       const route = await call('GET', `${server.dashboardUrl}api/routes/web`);

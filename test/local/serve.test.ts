@@ -21,7 +21,7 @@ describe('npm run serve', () => {
       expect(signed.status).toBe(200);
       // The twin runs at 600 x while the request travels: on a loaded machine the rollout may already
       // have moved, so the answer is checked for the route and a whole split, not for the first weights.
-      const route = await signed.json();
+      const route = (await signed.json()) as { weights: { stable: number; canary: number } };
       expect(route).toMatchObject({
         name: 'web',
         weights: { stable: expect.any(Number), canary: expect.any(Number) },
