@@ -45,7 +45,8 @@ export function twinAlarmReactorPorts(
           arn: found.arn,
           state: found.state,
           type: found.alarm.kind,
-          tags: { ...found.alarm.tags },
+          // As the adapter: tags cost a ListTagsForResource call, made only when asked for.
+          tags: withTags ? { ...found.alarm.tags } : {},
         };
       },
     },
