@@ -1,12 +1,15 @@
 // The alarm reactor's ports over the twin: alarms from the twin's CloudWatch, knobs on the twin's Auto
 // Scaling groups, Application Auto Scaling targets and ECS services, and the reactor's memory kept on
 // the target (as the AWS adapter keeps it in tags). Every call is recorded and can fail like AWS does.
-import type {
-  KnobReading,
-  KnobValue,
-  ReactionRecord,
-  StepAdjustment,
-  TargetMemory,
+import { ScalingKnobNotFound, UnsupportedKnob } from '#adapters/aws/scalingControls';
+import {
+  describeKnob,
+  type Knob,
+  type KnobReading,
+  type KnobValue,
+  type ReactionRecord,
+  type StepAdjustment,
+  type TargetMemory,
 } from '#domain/alarmReactions';
 import type { TwinCloudWatch } from '#local/twin/alarms';
 import type { TwinScaling } from '#local/twin/scaling';
@@ -42,7 +45,8 @@ export function twinAlarmReactorPorts(
           arn: found.arn,
           state: found.state,
           type: found.alarm.kind,
-          tags: { ...found.alarm.tags },
+          // As the adapter: tags cost a ListTagsForResource call, made only when asked for.
+          tags: withTags ? { ...found.alarm.tags } : {},
         };
       },
     },
@@ -59,7 +63,7 @@ export function twinAlarmReactorPorts(
           if (!group) return undefined;
           if (setting.kind === 'desired')
             return { value: group.desired, limits: { min: group.min, max: group.max } };
-          if (setting.kind === 'capacity-range') return undefined;
+          if (setting.kind === 'capacity-range') throw noCapacityRange(knob);
           const policy = group.policies.get(setting.policy);
           if (!policy) return undefined;
           if (setting.kind === 'step-adjustments') {
@@ -98,20 +102,17 @@ export function twinAlarmReactorPorts(
             scaling.setDesiredCapacity(target.name, value as number);
             return;
           }
-          call(
-            'PutScalingPolicy',
-            `${target.name}/${'policy' in setting ? setting.policy : ''} ${JSON.stringify(value)}`,
-            true,
-          );
-          const policy =
-            'policy' in setting ? scaling.group(target.name).policies.get(setting.policy) : undefined;
-          if (!policy) throw Object.assign(new Error('policy not found'), { name: 'ValidationError' });
-          if (setting.kind === 'step-adjustments' && policy.type === 'StepScaling')
-            policy.steps = value as StepAdjustment[];
-          if (setting.kind === 'target-value' && policy.type === 'TargetTrackingScaling')
-            policy.targetValue = value as number;
-          if (setting.kind === 'scale-in' && policy.type === 'TargetTrackingScaling')
-            policy.disableScaleIn = !(value as boolean);
+          if (setting.kind === 'capacity-range') throw noCapacityRange(knob);
+          // As the adapter: only a policy that is there and has the setting is written.
+          const policy = scaling.groups.get(target.name)?.policies.get(setting.policy);
+          if (!policy) throw new ScalingKnobNotFound(describeKnob(knob));
+          const fits = setting.kind === 'step-adjustments' ? 'StepScaling' : 'TargetTrackingScaling';
+          if (policy.type !== fits)
+            throw new UnsupportedKnob(describeKnob(knob), `a ${policy.type} policy has no ${setting.kind}`);
+          call('PutScalingPolicy', `${target.name}/${setting.policy} ${JSON.stringify(value)}`, true);
+          if (policy.type === 'StepScaling') policy.steps = value as StepAdjustment[];
+          else if (setting.kind === 'target-value') policy.targetValue = value as number;
+          else policy.disableScaleIn = !(value as boolean);
           return;
         }
         const where = `${target.cluster}/${target.service}`;
@@ -121,6 +122,14 @@ export function twinAlarmReactorPorts(
           return;
         }
         const scalable = scaling.serviceScaling(target.cluster, target.service);
+        if (setting.kind === 'target-value') {
+          // As the adapter: the policy is read first; one that is not there is a missing knob.
+          const policy = scalable?.policies.get(setting.policy);
+          if (!policy) throw new ScalingKnobNotFound(describeKnob(knob));
+          call('PutScalingPolicy', `${where}/${setting.policy} ${value}`, true);
+          policy.targetValue = value as number;
+          return;
+        }
         if (!scalable)
           throw Object.assign(new Error('no scalable target'), { name: 'ObjectNotFoundException' });
         if (setting.kind === 'capacity-range') {
@@ -134,13 +143,6 @@ export function twinAlarmReactorPorts(
               world.updateService(target.cluster, target.service, { desiredCount: clamped });
           }
           return;
-        }
-        if (setting.kind === 'target-value') {
-          call('PutScalingPolicy', `${where}/${setting.policy} ${value}`, true);
-          const policy = scalable.policies.get(setting.policy);
-          if (!policy)
-            throw Object.assign(new Error('policy not found'), { name: 'ObjectNotFoundException' });
-          policy.targetValue = value as number;
         }
       },
     },
@@ -172,4 +174,9 @@ export function twinAlarmReactorPorts(
     journal,
     deadLetters,
   };
+}
+
+/** What the adapter says for a knob an Auto Scaling group does not have (the configuration schema refuses it). */
+function noCapacityRange(knob: Knob): UnsupportedKnob {
+  return new UnsupportedKnob(describeKnob(knob), 'an Auto Scaling group has no capacity-range knob');
 }

@@ -7,7 +7,12 @@ import { LifecycleActionNotFound } from '#adapters/aws/autoScalingLifecycleActio
 import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
 import { NoActiveLifecycleAction, type TwinLifecycle } from '#local/twin/lifecycle';
 import type { TwinScaling } from '#local/twin/scaling';
-import type { InstanceState, TargetGroupState, World } from '#local/twin/world';
+import {
+  type InstanceState,
+  TargetGroupNotFound,
+  type TargetGroupState,
+  type World,
+} from '#local/twin/world';
 import type { ContainerInstances, InstanceTargets, LifecycleActions } from '#ports';
 
 /** The recorder from recordedCalls(world, faults): records the call, and throws when a fault says so. */
@@ -17,11 +22,6 @@ export interface TwinLifecyclePorts {
   actions: LifecycleActions;
   instances: ContainerInstances;
   targets: InstanceTargets;
-}
-
-/** ELB's answer for a target group that does not exist. */
-export class TargetGroupNotFound extends Error {
-  override readonly name = 'TargetGroupNotFoundException' as const;
 }
 
 export function twinLifecyclePorts(

@@ -124,6 +124,11 @@ export interface TargetGroupState {
   targets: TargetState[];
 }
 
+/** ELB's answer for a target group that does not exist (the SDK's TargetGroupNotFoundException). */
+export class TargetGroupNotFound extends Error {
+  override readonly name = 'TargetGroupNotFoundException' as const;
+}
+
 /** A call the reflexes made against the twin's "AWS": the order of these is what scenarios assert. */
 export interface ApiCall {
   at: Date;
@@ -295,9 +300,10 @@ export class World {
     return state;
   }
 
+  /** By ARN, or by name for scenarios; a group that is not there fails as ELB's TargetGroupNotFound does. */
   targetGroup(ref: string): TargetGroupState {
     const tg = this.targetGroups.get(ref) ?? [...this.targetGroups.values()].find((t) => t.name === ref);
-    if (!tg) throw new Error(`unknown target group ${ref}`);
+    if (!tg) throw new TargetGroupNotFound(`One or more target groups not found: ${ref}`);
     return tg;
   }
 
