@@ -1872,7 +1872,7 @@ describe('serverless package: the instance lifecycle reflex', () => {
     expect(machine.TracingConfiguration).toBeUndefined();
   });
 
-  it('lets the workflow invoke the step function, its versions and aliases, and nothing else', () => {
+  it('lets the workflow invoke the step function by the unqualified ARN its definition names, and nothing else', () => {
     const roleId = stateMachineRoleId();
     const role = resource(roleId, 'AWS::IAM::Role').Properties;
     const stepId = functionLogicalId(lifecycle.stepFunctionName);
@@ -1890,7 +1890,7 @@ describe('serverless package: the instance lifecycle reflex', () => {
       {
         Effect: 'Allow',
         Action: 'lambda:InvokeFunction',
-        Resource: [{ 'Fn::GetAtt': [stepId, 'Arn'] }, { 'Fn::Sub': `\${${stepId}.Arn}:*` }],
+        Resource: [{ 'Fn::GetAtt': [stepId, 'Arn'] }],
       },
     ]);
     // No other role may invoke the step (the rollout workflow's role invokes the rollout step only, checked
@@ -2021,7 +2021,7 @@ describe('serverless package: the rollout reflex', () => {
     ]);
   });
 
-  it('lets the workflow invoke the step function, its versions and aliases, and nothing else', () => {
+  it('lets the workflow invoke the step function by the unqualified ARN its definition names, and nothing else', () => {
     const roleId = stateMachineRoleId(ROLLOUT_MACHINE_ID);
     const role = resource(roleId, 'AWS::IAM::Role').Properties;
 
@@ -2039,7 +2039,7 @@ describe('serverless package: the rollout reflex', () => {
       {
         Effect: 'Allow',
         Action: 'lambda:InvokeFunction',
-        Resource: [{ 'Fn::GetAtt': [stepId(), 'Arn'] }, { 'Fn::Sub': `\${${stepId()}.Arn}:*` }],
+        Resource: [{ 'Fn::GetAtt': [stepId(), 'Arn'] }],
       },
     ]);
     // No other role may invoke the step, and nothing else invokes it: no permission, rule, queue, or
