@@ -8,7 +8,6 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import ts from 'typescript';
 import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/albRouter';
 import { type Access, opsRoutes } from '#events/opsApi';
 import {
@@ -24,31 +23,35 @@ import {
   loadRecyclerConfig,
   loadRolloutConfig,
 } from '#runtime/config';
+import {
+  ADAPTERS_DIR,
+  adaptersOf,
+  aslActions,
+  codeActions,
+  type Entry,
+  fileActions,
+  handlerOf,
+  methodActions,
+  portAdapters,
+  portMethodsOf,
+} from './codeActions';
+import {
+  ACCESS_LEVELS,
+  anyResourceFindings,
+  isWrite,
+  type Need,
+  READS_ON_ANY_RESOURCE,
+  type Resource,
+  rolePermissionFindings,
+  type Statement,
+  type Template,
+  WRITES_ON_ANY_RESOURCE,
+  wildcardActionFindings,
+} from './leastPrivilege';
 
 const ROOT = path.resolve(__dirname, '../..');
 const STAGE = 'dev';
 const PACKAGE_TIMEOUT_MS = 240_000;
-
-interface Resource {
-  Type: string;
-  Properties: Record<string, unknown>;
-  Condition?: string;
-}
-
-interface Template {
-  Resources: Record<string, Resource>;
-}
-
-interface Statement {
-  Sid?: string;
-  Effect: 'Allow' | 'Deny';
-  Action?: string | string[];
-  NotAction?: unknown;
-  Resource?: unknown;
-  NotResource?: unknown;
-  Principal?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
 
 let outDir: string;
 let template: Template;
@@ -240,9 +243,12 @@ function rateSeconds(expression: string): number {
   return Number(match[1]) * unit;
 }
 
-// --- which calls each function makes --------------------------------------------------------------------
-
-const ADAPTERS_DIR = path.join(ROOT, 'layers/adapters/aws');
+// --- which calls each function makes, and what each role needs -----------------------------------------
+//
+// The derivation from the code is test/infra/codeActions.ts; the three checks on a template are
+// test/infra/leastPrivilege.ts. What is left here: where the derivation enters each function, and what a
+// role needs beyond its code's calls, read from the template (what Lambda does with the role) or from the
+// Service Authorization Reference (actions another action depends on).
 
 /** The ops API's two functions, by what they serve, and the one handler file they share. */
 const OPS_FUNCTIONS: Record<Access, string> = { read: 'opsRead', write: 'opsWrite' };
@@ -252,79 +258,6 @@ const opsAccessOf = (functionName: string) =>
 
 /** A function's handler file in functions/, without `.ts`: its own name, but for the ops API's two. */
 const handlerFileOf = (functionName: string) => (opsAccessOf(functionName) ? OPS_HANDLER_FILE : functionName);
-
-/** The `#adapters/aws/…` files a source file imports for their values (type-only imports build nothing). */
-function adapterImports(source: string): string[] {
-  return [...source.matchAll(/import\s+(?!type\s)[^;]*?from\s*'#adapters\/aws\/([\w-]+)'/g)].map(
-    ([, name]) => `${name}.ts`,
-  );
-}
-
-/**
- * The adapter files a function builds: the ports file its handler imports (recyclerPorts.ts,
- * alarmReactorPorts.ts), and every adapter that file imports, transitively; `except` leaves out a file and
- * what only it imports.
- */
-function adaptersOf(functionName: string, except: string[] = []): string[] {
-  const found = new Set<string>();
-  const queue = adapterImports(
-    readFileSync(path.join(ROOT, 'functions', `${handlerFileOf(functionName)}.ts`), 'utf8'),
-  );
-  while (queue.length > 0) {
-    const file = queue.shift()!;
-    if (found.has(file) || except.includes(file)) continue;
-    found.add(file);
-    queue.push(...adapterImports(readFileSync(path.join(ADAPTERS_DIR, file), 'utf8')));
-  }
-  return [...found].sort();
-}
-
-/** The IAM prefix of each SDK v3 client package the adapters use. */
-const SDK_PREFIXES: Record<string, string> = {
-  'client-app-mesh': 'appmesh',
-  'client-application-auto-scaling': 'application-autoscaling',
-  'client-auto-scaling': 'autoscaling',
-  'client-cloudwatch': 'cloudwatch',
-  'client-cloudwatch-logs': 'logs',
-  'client-dynamodb': 'dynamodb',
-  'client-ecs': 'ecs',
-  'client-elastic-load-balancing-v2': 'elasticloadbalancing',
-  'client-sfn': 'states',
-  'client-sns': 'sns',
-  'client-sqs': 'sqs',
-};
-
-/**
- * The IAM action of an SDK v3 command an adapter file sends, by the name it has there, e.g. ListTasksCommand
- * -> ecs:ListTasks. Renamed imports count by their SDK name (`PutScalingPolicyCommand as
- * PutServicePolicyCommand` from client-application-auto-scaling -> application-autoscaling:PutScalingPolicy).
- */
-function commandAction(file: string, local: string): string {
-  const source = readFileSync(path.join(ADAPTERS_DIR, file), 'utf8');
-  for (const [, names, client] of source.matchAll(
-    /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'@aws-sdk\/([\w-]+)'/g,
-  )) {
-    for (const entry of names!.split(',')) {
-      const [name, alias] = entry
-        .replace(/^\s*type\s+/, '')
-        .trim()
-        .split(/\s+as\s+/);
-      const prefix = SDK_PREFIXES[client!];
-      if (name && (alias ?? name) === local && prefix) return `${prefix}:${name.replace(/Command$/, '')}`;
-    }
-  }
-  throw new Error(`${file}: cannot tell which service ${local} belongs to`);
-}
-
-/** IAM actions for every SDK v3 command the given adapter files send (`new ListTasksCommand(`). */
-function adapterActions(files: string[]): Set<string> {
-  const actions = new Set<string>();
-  for (const file of files) {
-    const source = readFileSync(path.join(ADAPTERS_DIR, file), 'utf8');
-    for (const [, local] of source.matchAll(/new (\w+Command)\(/g)) actions.add(commandAction(file, local!));
-  }
-  return actions;
-}
 
 /** The top-level functions of a source file, by name, with their text. */
 function topLevelFunctions(source: string): Map<string, string> {
@@ -336,597 +269,144 @@ function topLevelFunctions(source: string): Map<string, string> {
   return functions;
 }
 
-/**
- * The ports a lifecycle function uses: `ports.x` in its handler, and in the use cases of
- * layers/app/instanceLifecycle.ts it calls, with the helpers those call, transitively.
- */
-function lifecyclePortsUsedBy(functionName: string): Set<string> {
-  const handler = readFileSync(path.join(ROOT, 'functions', `${functionName}.ts`), 'utf8');
-  const app = topLevelFunctions(readFileSync(path.join(ROOT, 'layers/app/instanceLifecycle.ts'), 'utf8'));
-  const calls = (text: string) => [...app.keys()].filter((name) => new RegExp(`\\b${name}\\(`).test(text));
-  const reached = new Set<string>();
-  const queue = calls(handler);
-  while (queue.length > 0) {
-    const name = queue.shift()!;
-    if (reached.has(name)) continue;
-    reached.add(name);
-    queue.push(...calls(app.get(name)!));
-  }
-  const texts = [handler, ...[...reached].map((name) => app.get(name)!)];
-  return new Set(texts.flatMap((text) => [...text.matchAll(/\bports\.(\w+)/g)].map(([, port]) => port!)));
-}
-
-/** The adapter file behind each lifecycle port, as layers/adapters/aws/lifecyclePorts.ts builds them. */
-function lifecyclePortAdapters(): Map<string, string> {
-  const source = readFileSync(path.join(ADAPTERS_DIR, 'lifecyclePorts.ts'), 'utf8');
-  const fileOf = new Map(
-    [...source.matchAll(/import\s*\{\s*(\w+)\s*\}\s*from\s*'#adapters\/aws\/([\w-]+)'/g)].map(
-      ([, name, file]) => [name!, `${file}.ts`],
-    ),
-  );
-  const adapters = new Map<string, string>();
-  for (const [, port, adapter] of source.matchAll(/^\s*(\w+): [^\n]*?\bnew (\w+)\(/gm)) {
-    const file = fileOf.get(adapter!);
-    if (file) adapters.set(port!, file);
-  }
-  return adapters;
-}
-
-/** Lifecycle ports that make no AWS call of their own (the clock; the journal logs through Powertools). */
-const LIFECYCLE_PORTS_WITHOUT_CALLS = ['clock', 'journal'];
-
-// --- the rollout functions: which methods of the rollout ports their code calls, and with what ---------
-//
-// The rollout step, the safety net and the alarm reactor build the same ports (rolloutPorts.ts) and each
-// calls a part of them, some only with particular arguments (alarms.describe never asks for tags; the safety
-// net only ever releases a route, setOwner(route, null)). So, finer than a whole adapter file: each call
-// `ports.<port>.<method>(…)` the function's code reaches (its handler and the use cases of
-// layers/app/rollout.ts it calls, transitively), followed into the adapter method behind that port, with
-// what every call site says about an argument (a literal null, false, or `{ withTags: false }`) used to
-// leave out the branches of the method that cannot run. Read with the TypeScript parser.
-
-const ROLLOUT_APP_FILE = path.join(ROOT, 'layers/app/rollout.ts');
-
-const parsedFiles = new Map<string, ts.SourceFile>();
-
-function parsed(file: string): ts.SourceFile {
-  if (!parsedFiles.has(file))
-    parsedFiles.set(
-      file,
-      ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true),
-    );
-  return parsedFiles.get(file)!;
-}
-
-type FunctionNode = ts.FunctionLikeDeclaration;
-
-/** Every named function of a file, nested ones too: declarations, methods, `const f = () =>`, `x: () =>`. */
-function namedFunctions(source: ts.SourceFile): Map<string, FunctionNode[]> {
-  const found = new Map<string, FunctionNode[]>();
-  const add = (name: string, node: FunctionNode) => found.set(name, [...(found.get(name) ?? []), node]);
-  const isFunction = (node: ts.Node | undefined): node is ts.ArrowFunction | ts.FunctionExpression =>
-    node !== undefined && (ts.isArrowFunction(node) || ts.isFunctionExpression(node));
-  const visit = (node: ts.Node): void => {
-    if (
-      (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node)) &&
-      node.name &&
-      ts.isIdentifier(node.name)
-    )
-      add(node.name.text, node);
-    if (
-      (ts.isVariableDeclaration(node) || ts.isPropertyAssignment(node)) &&
-      ts.isIdentifier(node.name) &&
-      isFunction(node.initializer)
-    )
-      add(node.name.text, node.initializer);
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return found;
-}
-
-/** The names a file imports from other adapter files, and which file each comes from. */
-function adapterImportsOf(source: ts.SourceFile): Map<string, string> {
-  const imports = new Map<string, string>();
-  for (const statement of source.statements) {
-    if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
-    const from = /^#adapters\/aws\/([\w-]+)$/.exec(statement.moduleSpecifier.text)?.[1];
-    const bindings = statement.importClause?.namedBindings;
-    if (!from || !bindings || !ts.isNamedImports(bindings)) continue;
-    for (const element of bindings.elements) imports.set(element.name.text, `${from}.ts`);
-  }
-  return imports;
-}
-
-/** What every call site says about an argument: `owner` is null, `options.withTags` is false. */
-type Facts = Map<string, boolean | null>;
-
-const LITERALS = new Map<ts.SyntaxKind, boolean | null>([
-  [ts.SyntaxKind.NullKeyword, null],
-  [ts.SyntaxKind.TrueKeyword, true],
-  [ts.SyntaxKind.FalseKeyword, false],
-]);
-
-/** The value of an expression when the facts (or the expression itself) fix it; undefined otherwise. */
-function fixedValue(expression: ts.Expression, facts: Facts): { value: boolean | null } | undefined {
-  if (ts.isParenthesizedExpression(expression)) return fixedValue(expression.expression, facts);
-  const text = expression.getText();
-  if (facts.has(text)) return { value: facts.get(text)! };
-  if (LITERALS.has(expression.kind)) return { value: LITERALS.get(expression.kind)! };
-  if (!ts.isBinaryExpression(expression)) return undefined;
-  const operator = expression.operatorToken.kind;
-  const left = fixedValue(expression.left, facts);
-  if (operator === ts.SyntaxKind.AmpersandAmpersandToken && left && !left.value) return { value: false };
-  const right = fixedValue(expression.right, facts);
-  if (!left || !right) return undefined;
-  if (operator === ts.SyntaxKind.EqualsEqualsEqualsToken) return { value: left.value === right.value };
-  if (operator === ts.SyntaxKind.ExclamationEqualsEqualsToken) return { value: left.value !== right.value };
-  return undefined;
-}
-
-interface Reached {
-  /** [adapter file, command class name as written there] */
-  commands: [string, string][];
-  /** Functions to follow: [file, name] */
-  next: [string, string][];
-}
-
-/** The commands a function's body sends, and the functions it calls, skipping branches the facts rule out. */
-function scanBody(file: string, node: ts.Node, facts: Facts, reached: Reached, known: Set<string>): void {
-  const truth = (condition: ts.Expression) => {
-    const value = fixedValue(condition, facts);
-    return value === undefined ? undefined : Boolean(value.value);
-  };
-  const visit = (child: ts.Node): void => {
-    if (ts.isConditionalExpression(child) || ts.isIfStatement(child)) {
-      const condition = ts.isIfStatement(child) ? child.expression : child.condition;
-      const taken = truth(condition);
-      if (taken !== undefined) {
-        visit(condition);
-        const branch = ts.isIfStatement(child)
-          ? taken
-            ? child.thenStatement
-            : child.elseStatement
-          : taken
-            ? child.whenTrue
-            : child.whenFalse;
-        if (branch) visit(branch);
-        return;
-      }
-    }
-    if (
-      ts.isBinaryExpression(child) &&
-      child.operatorToken.kind === ts.SyntaxKind.AmpersandAmpersandToken &&
-      truth(child.left) === false
-    ) {
-      visit(child.left);
-      return;
-    }
-    if (
-      ts.isNewExpression(child) &&
-      ts.isIdentifier(child.expression) &&
-      /Command$/.test(child.expression.text)
-    )
-      reached.commands.push([file, child.expression.text]);
-    if (ts.isCallExpression(child)) {
-      const callee = child.expression;
-      const names = [
-        ...(ts.isIdentifier(callee) ? [callee.text] : []),
-        ...(ts.isPropertyAccessExpression(callee) && callee.expression.kind === ts.SyntaxKind.ThisKeyword
-          ? [callee.name.text]
-          : []),
-        // A function handed on as a callback runs too.
-        ...child.arguments.filter(ts.isIdentifier).map((argument) => argument.text),
-      ];
-      for (const name of names) if (known.has(name)) reached.next.push([file, name]);
-    }
-    ts.forEachChild(child, visit);
-  };
-  visit(node);
-}
-
-/**
- * IAM actions of the commands an adapter method sends, given what its callers always pass (facts about its
- * parameters), following the functions it calls in its own file and in the adapter files it imports.
- */
-function methodActions(file: string, method: string, factsOf: (node: FunctionNode) => Facts): Set<string> {
-  const actions = new Set<string>();
-  const seen = new Set<string>();
-  const queue: [string, string, boolean][] = [[file, method, true]];
-  while (queue.length > 0) {
-    const [at, name, entry] = queue.shift()!;
-    if (seen.has(`${at}#${name}`)) continue;
-    seen.add(`${at}#${name}`);
-    const source = parsed(path.join(ADAPTERS_DIR, at));
-    const functions = namedFunctions(source);
-    const imports = adapterImportsOf(source);
-    const nodes = functions.get(name);
-    if (!nodes) {
-      const from = imports.get(name);
-      if (from) queue.push([from, name, false]);
-      else if (entry) throw new Error(`${at} has no method ${name}`);
-      continue;
-    }
-    const known = new Set([...functions.keys(), ...imports.keys()]);
-    for (const node of nodes) {
-      const reached: Reached = { commands: [], next: [] };
-      scanBody(at, node, entry ? factsOf(node) : new Map(), reached, known);
-      for (const [commandFile, command] of reached.commands) actions.add(commandAction(commandFile, command));
-      for (const [nextFile, nextName] of reached.next) queue.push([nextFile, nextName, false]);
-    }
-  }
-  return actions;
-}
-
-/** The adapter files behind each rollout port, as layers/adapters/aws/rolloutPorts.ts builds them. */
-function rolloutPortAdapters(): Map<string, string[]> {
-  const source = parsed(path.join(ADAPTERS_DIR, 'rolloutPorts.ts'));
-  const imports = adapterImportsOf(source);
-  const adapters = new Map<string, string[]>();
-  const visit = (node: ts.Node): void => {
-    if (
-      ts.isPropertyAssignment(node) &&
-      ts.isIdentifier(node.name) &&
-      node.name.text === 'ports' &&
-      ts.isObjectLiteralExpression(node.initializer)
-    ) {
-      for (const property of node.initializer.properties) {
-        if (!ts.isPropertyAssignment(property) || !ts.isIdentifier(property.name)) continue;
-        const files = new Set<string>();
-        const collect = (inner: ts.Node): void => {
-          if (ts.isIdentifier(inner) && imports.has(inner.text)) files.add(imports.get(inner.text)!);
-          ts.forEachChild(inner, collect);
-        };
-        collect(property.initializer);
-        adapters.set(property.name.text, [...files].sort());
-      }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return adapters;
-}
-
-/** Rollout ports that make no AWS call of their own (the clock; the journal logs through Powertools). */
-const ROLLOUT_PORTS_WITHOUT_CALLS = ['clock', 'journal'];
-
-interface PortCall {
-  port: string;
-  method: string;
-  args: readonly ts.Expression[];
-}
-
-/**
- * The rollout port methods a function calls: `ports.<port>.<method>(…)` (and `router.<method>(…)` on a
- * router from `routerOf(ports, …)`) in the use cases of layers/app/rollout.ts its handler calls, with the
- * helpers those call, transitively; and in the handler itself when its ports are the rollout ports (the
- * alarm reactor's handler holds its own ports under that name).
- */
-function rolloutPortCalls(functionName: string): PortCall[] {
-  const handler = parsed(path.join(ROOT, 'functions', `${handlerFileOf(functionName)}.ts`));
-  const handlerPorts = adapterImportsOf(handler);
-  const app = namedFunctions(parsed(ROLLOUT_APP_FILE));
-  const routerOf = app.get('routerOf')?.[0];
-  // routerOf is the one way the use cases reach a router: it must stay a look-up in ports.routers.
-  expect(routerOf?.getText()).toMatch(/=>\s*ports\.routers\[/);
-  const callees = (node: ts.Node): string[] => {
-    const names: string[] = [];
-    const visit = (child: ts.Node): void => {
-      if (ts.isCallExpression(child) && ts.isIdentifier(child.expression) && app.has(child.expression.text))
-        names.push(child.expression.text);
-      ts.forEachChild(child, visit);
-    };
-    visit(node);
-    return names;
-  };
-  const reached = new Set<string>();
-  const queue = callees(handler);
-  while (queue.length > 0) {
-    const name = queue.shift()!;
-    if (reached.has(name)) continue;
-    reached.add(name);
-    for (const node of app.get(name)!) queue.push(...callees(node));
-  }
-  const calls: PortCall[] = [];
-  const collect = (node: ts.Node, routers: Set<string>): void => {
-    if (
-      ts.isVariableDeclaration(node) &&
-      ts.isIdentifier(node.name) &&
-      node.initializer &&
-      ts.isCallExpression(node.initializer) &&
-      node.initializer.expression.getText() === 'routerOf'
-    )
-      routers.add(node.name.text);
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
-      const target = node.expression.expression;
-      const method = node.expression.name.text;
-      if (ts.isPropertyAccessExpression(target) && target.expression.getText() === 'ports')
-        calls.push({ port: target.name.text, method, args: node.arguments });
-      const viaRouterOf = ts.isCallExpression(target) && target.expression.getText() === 'routerOf';
-      if (viaRouterOf || (ts.isIdentifier(target) && routers.has(target.text)))
-        calls.push({ port: 'routers', method, args: node.arguments });
-    }
-    ts.forEachChild(node, (child) => collect(child, routers));
-  };
-  const ownPortsFiles = [...handlerPorts.values()].filter((file) => file !== 'rolloutPorts.ts');
-  if (ownPortsFiles.length === 0) collect(handler, new Set());
-  for (const name of reached) for (const node of app.get(name)!) collect(node, new Set());
-  return calls;
-}
-
-/** What every call passes for a parameter, when all agree: a literal, or a literal property of an object. */
-function factsFromCalls(calls: PortCall[], node: FunctionNode): Facts {
-  const facts: Facts = new Map();
-  node.parameters.forEach((parameter, index) => {
-    if (!ts.isIdentifier(parameter.name)) return;
-    const name = parameter.name.text;
-    const args = calls.map((call) => call.args[index]);
-    const literal = (arg: ts.Expression | undefined) =>
-      arg && LITERALS.has(arg.kind) ? { value: LITERALS.get(arg.kind)! } : undefined;
-    const values = args.map(literal);
-    if (values.every((value) => value !== undefined) && new Set(values.map((v) => v!.value)).size === 1)
-      facts.set(name, values[0]!.value);
-    const objects = args.map((arg) => (arg && ts.isObjectLiteralExpression(arg) ? arg : undefined));
-    if (objects.length === 0 || !objects.every((object) => object !== undefined)) return;
-    const propertiesOf = (object: ts.ObjectLiteralExpression) =>
-      new Map(
-        object.properties.flatMap((property) =>
-          ts.isPropertyAssignment(property) && ts.isIdentifier(property.name)
-            ? [[property.name.text, literal(property.initializer)] as const]
-            : [],
-        ),
-      );
-    const [first, ...others] = objects.map((object) => propertiesOf(object!));
-    for (const [key, value] of first!) {
-      if (value && others.every((other) => other.get(key)?.value === value.value))
-        facts.set(`${name}.${key}`, value.value);
-    }
-  });
-  return facts;
-}
-
-/** The rollout port methods a function calls, `port.method`, each once. */
-function rolloutPortMethods(functionName: string): string[] {
-  return [...new Set(rolloutPortCalls(functionName).map((call) => `${call.port}.${call.method}`))].sort();
-}
-
-/** IAM actions of every rollout port method a function calls, with what its calls always pass. */
-function rolloutActions(functionName: string): Set<string> {
-  const adapters = rolloutPortAdapters();
-  const calls = rolloutPortCalls(functionName);
-  const actions = new Set<string>();
-  for (const key of new Set(calls.map((call) => `${call.port}.${call.method}`))) {
-    const [port, method] = key.split('.') as [string, string];
-    const files = adapters.get(port) ?? [];
-    if (files.length === 0) {
-      if (ROLLOUT_PORTS_WITHOUT_CALLS.includes(port)) continue;
-      throw new Error(`${functionName} uses port ${port}, which rolloutPorts.ts builds no adapter for`);
-    }
-    const sameMethod = calls.filter((call) => call.port === port && call.method === method);
-    for (const file of files)
-      for (const action of methodActions(file, method, (node) => factsFromCalls(sameMethod, node)))
-        actions.add(action);
-  }
-  return actions;
-}
-
-// --- the ops API: which port methods its two functions reach, and with what -----------------------------
-//
-// Both ops functions build the same ports (opsPorts.ts, the rollout ports among them) and run the same use
-// case file, layers/app/opsApi.ts; what differs is the routes they serve. handleOpsRequest answers a read
-// route with `read(…)` and any other with `idempotent(…, () => write(…))`, and each function matches only
-// the routes it serves: the read function enters `read`, the write function `write` and `idempotent` (the
-// one hand-written list here, OPS_ENTRIES, held to the code by a test below). From there every call is
-// followed with the TypeScript checker, through the helpers of opsApi.ts and the rollout use cases they
-// call (layers/app/rollout.ts), to the port methods it lands on: `ports.rollouts.routers[x].read(…)`,
-// `router.setWeights(…)` and `store.claim(…)` (store being ports.idempotency) resolve to the port interface
-// and method they are typed with, whatever local name holds the port. The adapter behind each interface is
-// the one opsPorts.ts builds (a class that implements it, a function that returns it), and its calls are
-// counted with methodActions, given what the calls pass, as for the rollout functions.
-
 const OPS_APP_FILE = path.join(ROOT, 'layers/app/opsApi.ts');
-const PORTS_FILE = path.join(ROOT, 'layers/ports/index.ts');
-const APP_DIR = path.join(ROOT, 'layers/app');
-/** The use cases each ops function enters, by what it serves. */
+/**
+ * The use cases each ops function enters, by what it serves: handleOpsRequest answers a read route with
+ * `read(…)` and any other with `idempotent(…, () => write(…))`, and each function matches only the routes
+ * of its kind. The one hand-written part of the derivation, held to the code by a test below.
+ */
 const OPS_ENTRIES: Record<Access, string[]> = { read: ['read'], write: ['write', 'idempotent'] };
-/** Port interfaces whose implementations make no AWS call (the journal logs through Powertools). */
-const OPS_PORTS_WITHOUT_CALLS = ['ActionJournal', 'Clock'];
 
-let opsProgram: ts.Program | undefined;
-
-/** A program over layers/app/opsApi.ts and what it imports (no AWS SDK: the use cases see ports only). */
-function opsProgramAndChecker(): { program: ts.Program; checker: ts.TypeChecker } {
-  if (!opsProgram) {
-    const config = ts.readConfigFile(path.join(ROOT, 'tsconfig.json'), ts.sys.readFile);
-    const { options } = ts.parseJsonConfigFileContent(config.config, ts.sys, ROOT);
-    opsProgram = ts.createProgram([OPS_APP_FILE], { ...options, types: [] });
-  }
-  return { program: opsProgram, checker: opsProgram.getTypeChecker() };
+/** Where the derivation enters the function a Handler names (for the ops API, at its kind's use cases). */
+function entryOf(handler: string): Entry {
+  const { file, exportName } = handlerOf(handler);
+  if (file !== OPS_HANDLER_FILE) return { handler };
+  const access = (Object.keys(OPS_FUNCTIONS) as Access[]).find((kind) => `${kind}Handler` === exportName);
+  if (!access) throw new Error(`${handler} is neither the read nor the write handler`);
+  return { handler, enterInstead: { handleOpsRequest: OPS_ENTRIES[access] } };
 }
 
-/** The port methods one ops function calls (`port` is the port interface), with each call's arguments. */
-function opsPortCalls(access: Access): PortCall[] {
-  const { program, checker } = opsProgramAndChecker();
-  const source = program.getSourceFile(OPS_APP_FILE);
-  if (!source) throw new Error(`${OPS_APP_FILE} is not in the program`);
-  const declarationOf = (node: ts.Node): ts.Declaration | undefined => {
-    let symbol = checker.getSymbolAtLocation(node);
-    if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
-    return symbol?.declarations?.[0];
-  };
-  /** The use case (or helper) a name stands for, when it is a function of layers/app. */
-  const useCase = (declaration: ts.Declaration | undefined): FunctionNode | undefined => {
-    if (!declaration?.getSourceFile().fileName.startsWith(`${APP_DIR}/`)) return undefined;
-    if (ts.isFunctionDeclaration(declaration)) return declaration;
-    if (
-      ts.isVariableDeclaration(declaration) &&
-      declaration.initializer &&
-      (ts.isArrowFunction(declaration.initializer) || ts.isFunctionExpression(declaration.initializer))
-    )
-      return declaration.initializer;
-    return undefined;
-  };
-  const queue: FunctionNode[] = OPS_ENTRIES[access].map((name) => {
-    const entry = source.statements.find(
-      (statement): statement is ts.FunctionDeclaration =>
-        ts.isFunctionDeclaration(statement) && statement.name?.text === name,
-    );
-    if (!entry) throw new Error(`layers/app/opsApi.ts has no function ${name}`);
-    return entry;
-  });
-  const calls: PortCall[] = [];
-  const seen = new Set<ts.Node>();
-  while (queue.length > 0) {
-    const node = queue.shift()!;
-    if (seen.has(node)) continue;
-    seen.add(node);
-    const visit = (child: ts.Node): void => {
-      if (ts.isCallExpression(child)) {
-        const callee = ts.isPropertyAccessExpression(child.expression)
-          ? child.expression.name
-          : child.expression;
-        const declaration = declarationOf(callee);
-        const owner = declaration?.parent;
-        if (
-          declaration?.getSourceFile().fileName === PORTS_FILE &&
-          (ts.isMethodSignature(declaration) || ts.isPropertySignature(declaration)) &&
-          owner &&
-          ts.isInterfaceDeclaration(owner) &&
-          ts.isIdentifier(declaration.name)
-        )
-          calls.push({ port: owner.name.text, method: declaration.name.text, args: child.arguments });
-        const next = useCase(declaration);
-        if (next) queue.push(next);
-        // A function handed on as a callback runs too.
-        for (const argument of child.arguments.filter(ts.isIdentifier)) {
-          const callback = useCase(declarationOf(argument));
-          if (callback) queue.push(callback);
-        }
-      }
-      ts.forEachChild(child, visit);
-    };
-    visit(node);
-  }
-  return calls;
+const actionsByHandler = new Map<string, Set<string>>();
+
+/** The IAM actions the code behind a Handler can make (derived once per handler). */
+function actionsOfHandler(handler: string): Set<string> {
+  if (!actionsByHandler.has(handler)) actionsByHandler.set(handler, codeActions(entryOf(handler)));
+  return actionsByHandler.get(handler)!;
 }
 
-/** The port methods an ops function calls, `Interface.method`, each once. */
-function opsPortMethods(access: Access): string[] {
-  return [...new Set(opsPortCalls(access).map((call) => `${call.port}.${call.method}`))].sort();
-}
+/** The Handler the packaged template gives a function, e.g. functions/opsApi.readHandler. */
+const handlerOfFunction = (functionName: string) =>
+  resource(functionLogicalId(functionName), 'AWS::Lambda::Function').Properties.Handler as string;
 
-/** The adapter files implementing each port interface, among those the ops ports are built from. */
-function opsPortAdapters(): Map<string, string[]> {
-  const implementing = new Map<string, string[]>();
-  const add = (port: string, file: string) =>
-    implementing.set(port, [...(implementing.get(port) ?? []), file]);
-  for (const file of adaptersOf(OPS_FUNCTIONS.read)) {
-    for (const statement of parsed(path.join(ADAPTERS_DIR, file)).statements) {
-      if (ts.isClassDeclaration(statement))
-        for (const clause of statement.heritageClauses ?? [])
-          if (clause.token === ts.SyntaxKind.ImplementsKeyword)
-            for (const type of clause.types) add(type.expression.getText(), file);
-      if (ts.isFunctionDeclaration(statement) && statement.type && ts.isTypeReferenceNode(statement.type))
-        add(statement.type.typeName.getText(), file);
-    }
-  }
-  return implementing;
-}
+/** The calls a function's code can make, and the port methods it reaches (`Interface.method`). */
+const callsOf = (functionName: string) => actionsOfHandler(handlerOfFunction(functionName));
+const portMethods = (functionName: string) => portMethodsOf(entryOf(handlerOfFunction(functionName)));
 
-/** IAM actions of every port method an ops function calls, given what its calls pass. */
-function opsActions(access: Access): Set<string> {
-  const adapters = opsPortAdapters();
-  const calls = opsPortCalls(access);
-  const actions = new Set<string>();
-  for (const key of new Set(calls.map((call) => `${call.port}.${call.method}`))) {
-    const [port, method] = key.split('.') as [string, string];
-    const files = adapters.get(port) ?? [];
-    if (files.length === 0) {
-      if (OPS_PORTS_WITHOUT_CALLS.includes(port)) continue;
-      throw new Error(`${OPS_FUNCTIONS[access]} calls ${key}, which no adapter of opsPorts.ts implements`);
-    }
-    const sameMethod = calls.filter((call) => call.port === port && call.method === method);
-    for (const file of files)
-      for (const action of methodActions(file, method, (node) => factsFromCalls(sameMethod, node)))
-        actions.add(action);
-  }
-  return actions;
-}
+/**
+ * Actions a role needs because its code calls another: the Service Authorization Reference lists
+ * iam:PassRole as a dependent action of ecs:RunTask (the task definition's task and execution roles).
+ */
+const DEPENDENT_ACTIONS: Record<string, string[]> = { 'ecs:RunTask': ['iam:PassRole'] };
 
-/** The adapters whose calls each function's role grants. */
-function adapterFilesOf(functionName: string): string[] {
-  // The ops functions: only the port methods their code calls (opsActions).
-  if (opsAccessOf(functionName)) return [];
-  // The recycler's sweep builds the recycler's ports but only enqueues rechecks: the recycler stays the
-  // one function that acts, so its sweep's role allows that one adapter (a subset, checked below).
-  if (functionName === recycler.sweepFunctionName) return ['sqsRechecks.ts'];
-  // Both lifecycle functions build all the lifecycle ports; each is granted the adapters of the ports its
-  // code uses (a subset, checked below).
-  if (functionName === lifecycle.intakeFunctionName || functionName === lifecycle.stepFunctionName) {
-    const adapters = lifecyclePortAdapters();
-    const used = [...lifecyclePortsUsedBy(functionName)].filter(
-      (port) => !LIFECYCLE_PORTS_WITHOUT_CALLS.includes(port),
-    );
-    return used
-      .map((port) => {
-        const file = adapters.get(port);
-        if (!file)
-          throw new Error(`${functionName} uses port ${port}, which lifecyclePorts.ts builds no adapter for`);
-        return file;
-      })
-      .sort();
-  }
-  // The alarm reactor builds its own ports and, through them, the rollout ports: its own adapters count
-  // whole; of the rollout ports, the methods its code calls (rolloutActions).
-  if (functionName === reactor.functionName) return adaptersOf(functionName, ['rolloutPorts.ts']);
-  // The rollout functions: only the methods their code calls (rolloutActions).
-  if (functionName === rollout.stepFunctionName || functionName === rollout.safetyNetFunctionName) return [];
-  return adaptersOf(functionName);
-}
-
-/** The calls each function makes: whole adapters, plus the rollout port methods it calls. */
-function callsOf(functionName: string): Set<string> {
-  const access = opsAccessOf(functionName);
-  if (access) return opsActions(access);
-  const calls = adapterActions(adapterFilesOf(functionName));
-  const buildsRolloutPorts = adaptersOf(functionName).includes('rolloutPorts.ts');
-  if (buildsRolloutPorts) for (const action of rolloutActions(functionName)) calls.add(action);
-  return calls;
-}
-
-/** What the Lambda service does with every function's role: its logs and traces. */
-const LAMBDA_ACTIONS = [
-  'logs:CreateLogStream',
-  'logs:PutLogEvents',
-  'xray:PutTraceSegments',
-  'xray:PutTelemetryRecords',
-];
-/** The SQS event source mapping's poller (the recycler's buffer queue). */
+/** What Lambda does with every function's role: it writes the function's logs. */
+const LAMBDA_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+/** With active tracing, it uploads the function's traces. */
+const TRACING_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+/** An SQS event source mapping's poller reads the queue with the function's role. */
 const SQS_POLLER_ACTIONS = [
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
   'sqs:GetQueueAttributes',
   'sqs:ChangeMessageVisibility',
 ];
-
-/** Each role's actions beyond the calls its code makes. */
-const PLATFORM_ACTIONS: Record<string, string[]> = {
-  // RunTask and UpdateService (to another revision) pass the task definition's roles.
-  [recycler.functionName]: [...LAMBDA_ACTIONS, ...SQS_POLLER_ACTIONS, 'iam:PassRole'],
-  [recycler.sweepFunctionName]: LAMBDA_ACTIONS,
-  // The alarm reactor's UpdateService sets a desired count only: no role passes.
-  [reactor.functionName]: LAMBDA_ACTIONS,
-  // The lifecycle intake also reads the notification queue.
-  [lifecycle.intakeFunctionName]: [...LAMBDA_ACTIONS, ...SQS_POLLER_ACTIONS],
-  [lifecycle.stepFunctionName]: LAMBDA_ACTIONS,
-  // Invoked by the state machine only: no poller, no destination.
-  [rollout.stepFunctionName]: LAMBDA_ACTIONS,
-  // The safety net parks nothing itself; Lambda sends its failed invocations with its role.
-  [rollout.safetyNetFunctionName]: [...LAMBDA_ACTIONS, 'sqs:SendMessage'],
-  // Invoked by API Gateway (a resource-based permission, not the role): no poller, no destination.
-  [OPS_FUNCTIONS.read]: LAMBDA_ACTIONS,
-  [OPS_FUNCTIONS.write]: LAMBDA_ACTIONS,
+/** What sending to a destination (or a dead-letter target) of each type takes. */
+const DESTINATION_ACTIONS: Record<string, string> = {
+  'AWS::SQS::Queue': 'sqs:SendMessage',
+  'AWS::SNS::Topic': 'sns:Publish',
+  'AWS::Lambda::Function': 'lambda:InvokeFunction',
+  'AWS::Events::EventBus': 'events:PutEvents',
 };
+
+/** The logical id a `Fn::GetAtt` or `Ref` names, if it is one. */
+const logicalIdIn = (value: unknown): string | undefined =>
+  (value as { Ref?: string } | null)?.Ref ??
+  (value as { 'Fn::GetAtt'?: [string] } | null)?.['Fn::GetAtt']?.[0];
+
+/** What Lambda does with a function's role, as a template configures the function. */
+function platformActions(t: Template, functionId: string): string[] {
+  const fn = t.Resources[functionId]!.Properties;
+  const actions = [...LAMBDA_ACTIONS];
+  if ((fn.TracingConfig as { Mode?: string } | undefined)?.Mode === 'Active')
+    actions.push(...TRACING_ACTIONS);
+  const typeOf = (value: unknown) => t.Resources[logicalIdIn(value) ?? '']?.Type;
+  for (const mapping of Object.values(t.Resources)) {
+    if (mapping.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+    if (logicalIdIn(mapping.Properties.FunctionName) !== functionId) continue;
+    if (typeOf(mapping.Properties.EventSourceArn) === 'AWS::SQS::Queue') actions.push(...SQS_POLLER_ACTIONS);
+    else throw new Error(`${functionId}: no poller actions known for ${JSON.stringify(mapping.Properties)}`);
+  }
+  const destinations = Object.values(t.Resources)
+    .filter(
+      (config) =>
+        config.Type === 'AWS::Lambda::EventInvokeConfig' &&
+        logicalIdIn(config.Properties.FunctionName) === functionId,
+    )
+    .flatMap((config) => {
+      const destination = config.Properties.DestinationConfig as
+        | Record<string, { Destination: unknown }>
+        | undefined;
+      return Object.values(destination ?? {}).map((target) => target.Destination);
+    });
+  const deadLetter = (fn.DeadLetterConfig as { TargetArn?: unknown } | undefined)?.TargetArn;
+  for (const target of deadLetter ? [...destinations, deadLetter] : destinations) {
+    const action = DESTINATION_ACTIONS[typeOf(target) ?? ''];
+    if (!action)
+      throw new Error(`${functionId}: no action known for the destination ${JSON.stringify(target)}`);
+    actions.push(action);
+  }
+  return [...new Set(actions)];
+}
+
+/**
+ * What every role of a template needs. A function's role: the calls its code can make, the actions those
+ * depend on, and what Lambda does with the role. A state machine's role: what its definition invokes, on
+ * exactly the resources it names (placeholders as its DefinitionSubstitutions fill them in).
+ */
+function needsOf(t: Template): Map<string, Need> {
+  const needs = new Map<string, Need>();
+  const add = (roleId: string, actions: Iterable<string>, resources?: Map<string, unknown[]>) => {
+    const need = needs.get(roleId) ?? { actions: new Set<string>() };
+    for (const action of actions) need.actions.add(action);
+    for (const [action, values] of resources ?? []) {
+      need.resources ??= new Map();
+      need.resources.set(action, [...(need.resources.get(action) ?? []), ...values]);
+    }
+    needs.set(roleId, need);
+  };
+  for (const [id, r] of Object.entries(t.Resources)) {
+    if (r.Type === 'AWS::Lambda::Function') {
+      const calls = actionsOfHandler(r.Properties.Handler as string);
+      const dependent = [...calls].flatMap((action) => DEPENDENT_ACTIONS[action] ?? []);
+      add(logicalIdIn(r.Properties.Role)!, [...calls, ...dependent, ...platformActions(t, id)]);
+    }
+    if (r.Type === 'AWS::StepFunctions::StateMachine') {
+      const substitutions = (r.Properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
+      const resolved = (value: string) => {
+        const placeholder = /^\$\{(\w+)\}$/.exec(value)?.[1];
+        if (placeholder === undefined) return value;
+        if (!(placeholder in substitutions)) throw new Error(`${id}: nothing substitutes ${value}`);
+        return substitutions[placeholder];
+      };
+      const invoked = aslActions(r.Properties.DefinitionString as string);
+      add(
+        logicalIdIn(r.Properties.RoleArn)!,
+        invoked.keys(),
+        new Map([...invoked].map(([action, values]) => [action, [...values].map(resolved)])),
+      );
+    }
+  }
+  return needs;
+}
 
 /** The alarm reactor's sweep is its own schedule, not a function: nine functions in all. */
 const ALL_FUNCTIONS = [
@@ -941,31 +421,8 @@ const ALL_FUNCTIONS = [
   OPS_FUNCTIONS.write,
 ];
 
-/**
- * Actions whose service defines no resource type for them (or, for ListTasks, none a Fargate task has; for
- * DescribeAlarms, none that still returns composite alarms). ListTasks and ListServices are narrowed to the
- * configured clusters by the ecs:cluster condition (checked below).
- */
-const STAR_RESOURCE_ACTIONS = new Set([
-  'xray:PutTraceSegments',
-  'xray:PutTelemetryRecords',
-  'elasticloadbalancing:DescribeTargetHealth',
-  'ecs:ListTasks',
-  'cloudwatch:DescribeAlarms',
-  'autoscaling:DescribeAutoScalingGroups',
-  'autoscaling:DescribePolicies',
-  'autoscaling:DescribeTags',
-  'autoscaling:DescribeLifecycleHooks',
-  'application-autoscaling:DescribeScalableTargets',
-  'application-autoscaling:DescribeScalingPolicies',
-  'elasticloadbalancing:DescribeRules',
-  'elasticloadbalancing:DescribeListeners',
-  'elasticloadbalancing:DescribeTags',
-  'cloudwatch:GetMetricData',
-  'ecs:ListServices',
-  'states:SendTaskSuccess',
-  'states:SendTaskFailure',
-]);
+/** Actions a role may hold on Resource `*` (each with its reason in test/infra/leastPrivilege.ts). */
+const onAnyResource = (action: string) => action in WRITES_ON_ANY_RESOURCE || action in READS_ON_ANY_RESOURCE;
 
 /** The tag keys the alarm reactor keeps its memory in (layers/adapters/aws/tagReactionMemory.ts). */
 const REACTOR_TAG_KEYS = ['ecs-reflex:reaction:*', 'ecs-reflex:last-change'];
@@ -1387,124 +844,203 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(roleStatements(roleOf(rollout.safetyNetFunctionName)).length).toBeGreaterThan(8);
     expect(roleStatements(stateMachineRoleId(ROLLOUT_MACHINE_ID)).length).toBeGreaterThan(0);
 
-    for (const statement of statements) {
-      expect(statement.NotAction).toBeUndefined();
-      expect(statement.NotResource).toBeUndefined();
-      const wildcards = asList(statement.Action).filter((action) => action.includes('*'));
-      if (statement.Effect === 'Allow') {
-        expect({ sid: statement.Sid, wildcards }).toEqual({ sid: statement.Sid, wildcards: [] });
-      } else {
-        // The framework's deployment bucket policy denies every S3 action over plain HTTP: a wildcard that
-        // takes rights away. Any other Deny must name its actions too.
-        expect(wildcards.length === 0 || statement.Condition?.Bool?.['aws:SecureTransport'] === false).toBe(
-          true,
-        );
-      }
+    // Every role, managed policy, trust policy, queue and bucket policy and Lambda permission: no `*` or
+    // `?` in an action, no NotAction, no NotResource in an Allow.
+    expect(wildcardActionFindings(template)).toEqual([]);
+    // The one wildcard left is the framework's deployment bucket policy, which denies every S3 action over
+    // plain HTTP: a wildcard that takes rights away.
+    const wildcards = statementsIn(template.Resources).filter((s) =>
+      asList(s.Action).some((a) => a.includes('*')),
+    );
+    expect(wildcards).toEqual([
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': false } },
+      }),
+    ]);
+  });
+
+  it('classifies every action it grants, and writes on `*` only where the service defines no resource type', () => {
+    // Every Allow of the template: each action has its access level (Service Authorization Reference); a
+    // write on `*` is one of WRITES_ON_ANY_RESOURCE, a read on `*` one of READS_ON_ANY_RESOURCE.
+    expect(anyResourceFindings(template)).toEqual([]);
+
+    // The lists say what they are: the writes are writes, the reads are reads.
+    expect(Object.keys(WRITES_ON_ANY_RESOURCE).filter((action) => !isWrite(action))).toEqual([]);
+    expect(
+      Object.keys(READS_ON_ANY_RESOURCE).filter((action) => isWrite(action) || !(action in ACCESS_LEVELS)),
+    ).toEqual([]);
+    // And hold nothing the template does not use on `*`: an entry stays only as long as its grant does.
+    const onAny = new Set(
+      statementsIn(template.Resources)
+        .filter((s) => s.Effect === 'Allow' && asList(s.Resource).includes('*'))
+        .flatMap((s) => asList(s.Action)),
+    );
+    expect(
+      [...Object.keys(WRITES_ON_ANY_RESOURCE), ...Object.keys(READS_ON_ANY_RESOURCE)].filter(
+        (a) => !onAny.has(a),
+      ),
+    ).toEqual([]);
+    // Of the writes, X-Ray's go to every function's role, the gate answers to the ops API's write role only.
+    expect(Object.keys(WRITES_ON_ANY_RESOURCE).sort()).toEqual([
+      'states:SendTaskFailure',
+      'states:SendTaskSuccess',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+    for (const functionName of ALL_FUNCTIONS) {
+      const gateAnswers = roleStatements(roleOf(functionName))
+        .flatMap((s) => asList(s.Action))
+        .filter((action) => action.startsWith('states:SendTask'));
+      expect({ functionName, gateAnswers }).toEqual({
+        functionName,
+        gateAnswers:
+          functionName === OPS_FUNCTIONS.write ? ['states:SendTaskSuccess', 'states:SendTaskFailure'] : [],
+      });
     }
   });
 
-  it('derives each role from the adapters its function builds', () => {
-    const recyclerAdapters = adaptersOf(recycler.functionName);
-    // The reactor's own adapters; the rollout ports it builds too count method by method (below).
-    const reactorAdapters = adapterFilesOf(reactor.functionName);
-    expect(adaptersOf(reactor.functionName)).toContain('rolloutPorts.ts');
-    expect(reactorAdapters).not.toContain('rolloutPorts.ts');
-
-    expect(recyclerAdapters).toContain('recyclerPorts.ts');
-    expect(reactorAdapters).toEqual(
+  it('derives what each function may call from its handler, through the port methods it reaches', () => {
+    // The adapters a handler builds: its ports file and what that imports. The reactor builds its own
+    // ports and the rollout ports (guard alarms); the recycler's sweep builds all of the recycler's.
+    expect(adaptersOf(handlerFileOf(recycler.functionName))).toEqual(
+      expect.arrayContaining([
+        'recyclerPorts.ts',
+        'ecsTaskFleet.ts',
+        'ecsServiceControl.ts',
+        'sqsRechecks.ts',
+      ]),
+    );
+    expect(adaptersOf(handlerFileOf(recycler.sweepFunctionName))).toEqual(
+      adaptersOf(handlerFileOf(recycler.functionName)),
+    );
+    expect(adaptersOf(handlerFileOf(reactor.functionName))).toEqual(
       expect.arrayContaining([
         'alarmReactorPorts.ts',
         'cloudWatchAlarmStates.ts',
         'scalingControls.ts',
         'tagReactionMemory.ts',
         'sqsDeadLetters.ts',
+        'rolloutPorts.ts',
+        'appMeshRouter.ts',
       ]),
     );
-    // Neither reflex is granted the other's adapters.
-    expect(recyclerAdapters.filter((file) => reactorAdapters.includes(file))).toEqual(['sqsDeadLetters.ts']);
-    // The recycler's sweep is granted a part of what its ports file builds.
-    expect(adaptersOf(recycler.sweepFunctionName)).toEqual(
-      expect.arrayContaining(adapterFilesOf(recycler.sweepFunctionName)),
-    );
+    // The adapter behind each port interface is the one among them that implements it.
+    const rolloutAdapters = portAdapters(adaptersOf(handlerFileOf(rollout.stepFunctionName)));
+    expect(
+      Object.fromEntries([...rolloutAdapters].map(([port, files]) => [port, [...files].sort()])),
+    ).toEqual({
+      AlarmStates: ['cloudWatchAlarmStates.ts'],
+      MetricsSource: ['cloudWatchMetrics.ts'],
+      Notifier: ['snsNotifier.ts'],
+      ServiceControl: ['ecsServiceControl.ts'],
+      TargetRegistry: ['elbTargetRegistry.ts'],
+      TrafficRouter: ['albRouter.ts', 'appMeshRouter.ts'],
+      WorkflowRuns: ['sfnWorkflowRuns.ts'],
+      // Imported by sfnWorkflowRuns.ts for executionArn; counted only if a Workflows method is called.
+      Workflows: ['sfnWorkflows.ts'],
+    });
 
-    // Both lifecycle functions build the lifecycle ports; each is granted the adapters of the ports its
-    // code uses: the intake starts workflows and parks input, the step does everything else.
-    const lifecycleAdapters = [
-      'autoScalingLifecycleActions.ts',
-      'ecsContainerInstances.ts',
-      'elbInstanceTargets.ts',
-      'lifecyclePorts.ts',
-      'sfnWorkflows.ts',
-      'snsNotifier.ts',
-      'sqsDeadLetters.ts',
-    ];
-    for (const functionName of [lifecycle.intakeFunctionName, lifecycle.stepFunctionName]) {
-      expect(adaptersOf(functionName)).toEqual(expect.arrayContaining(lifecycleAdapters));
-      expect(adaptersOf(functionName)).toEqual(expect.arrayContaining(adapterFilesOf(functionName)));
-    }
-    expect([...lifecyclePortsUsedBy(lifecycle.intakeFunctionName)].sort()).toEqual([
-      'deadLetters',
-      'workflows',
+    // The port methods each handler's code reaches (the journal and the clock make no AWS call).
+    expect(portMethods(recycler.functionName)).toEqual([
+      'ActionJournal.record',
+      'CapacitySignal.reportShortfall',
+      'Clock.now',
+      'DeadLetters.park',
+      'Notifier.notify',
+      'Rechecks.recheckAt',
+      'ServiceControl.deploymentHistory',
+      'ServiceControl.describeService',
+      'ServiceControl.setDesiredCount',
+      'ServiceControl.setTaskDefinition',
+      'ServiceControl.tagService',
+      'TargetRegistry.deregister',
+      'TargetRegistry.targetHealth',
+      'TaskFleet.listTasks',
+      'TaskFleet.runTask',
+      'TaskFleet.stopTask',
+      'TaskFleet.tagTask',
     ]);
-    expect(adapterFilesOf(lifecycle.intakeFunctionName)).toEqual(['sfnWorkflows.ts', 'sqsDeadLetters.ts']);
-    expect(adapterFilesOf(lifecycle.stepFunctionName)).toEqual([
-      'autoScalingLifecycleActions.ts',
-      'ecsContainerInstances.ts',
-      'elbInstanceTargets.ts',
-      'snsNotifier.ts',
+    // The sweep only enqueues rechecks: the recycler stays the one function that acts.
+    expect(portMethods(recycler.sweepFunctionName)).toEqual(['Clock.now', 'Rechecks.recheckAt']);
+    // Both lifecycle functions build all the lifecycle ports: the intake starts workflows and parks input,
+    // the step does everything else.
+    expect(portMethods(lifecycle.intakeFunctionName)).toEqual(['DeadLetters.park', 'Workflows.start']);
+    expect(portMethods(lifecycle.stepFunctionName)).toEqual([
+      'ActionJournal.record',
+      'Clock.now',
+      'ContainerInstances.describe',
+      'ContainerInstances.drain',
+      'ContainerInstances.stopTasks',
+      'InstanceTargets.deregister',
+      'InstanceTargets.register',
+      'InstanceTargets.targetsOf',
+      'LifecycleActions.complete',
+      'LifecycleActions.heartbeat',
+      'LifecycleActions.hookSettings',
+      'Notifier.notify',
     ]);
-
-    // The rollout step, the safety net and the alarm reactor build the rollout ports; each is granted the
-    // methods its code calls. The step runs every step of the workflow; the safety net only rolls back; the
-    // reactor finds the running rollouts, reads the guard alarm, stops the rollout and rolls it back.
-    expect(rolloutPortAdapters()).toEqual(
-      new Map([
-        ['alarms', ['cloudWatchAlarmStates.ts']],
-        ['clock', []],
-        ['journal', []],
-        ['metrics', ['cloudWatchMetrics.ts']],
-        ['notifier', ['snsNotifier.ts']],
-        ['routers', ['albRouter.ts', 'appMeshRouter.ts']],
-        ['runs', ['sfnWorkflowRuns.ts']],
-        ['services', ['ecsServiceControl.ts']],
-        ['targets', ['elbTargetRegistry.ts']],
-      ]),
-    );
-    for (const functionName of [rollout.stepFunctionName, rollout.safetyNetFunctionName]) {
-      expect(adaptersOf(functionName)).toContain('rolloutPorts.ts');
-      expect(adapterFilesOf(functionName)).toEqual([]);
-    }
+    // The rollout step runs every step of the workflow; the safety net only rolls back; the reactor reacts
+    // to its alarms and, for a guard alarm, finds the running rollouts, stops them and rolls them back.
     const rollBack = [
-      'journal.record',
-      'notifier.notify',
-      'routers.read',
-      'routers.setOwner',
-      'routers.setWeights',
-      'routers.verifyWeights',
-      'services.setDesiredCount',
+      'ActionJournal.record',
+      'Notifier.notify',
+      'ServiceControl.setDesiredCount',
+      'TrafficRouter.read',
+      'TrafficRouter.setOwner',
+      'TrafficRouter.setWeights',
+      'TrafficRouter.verifyWeights',
     ];
-    expect(rolloutPortMethods(rollout.stepFunctionName)).toEqual(
+    expect(portMethods(rollout.stepFunctionName)).toEqual(
       [
         ...rollBack,
-        'alarms.describe',
-        'clock.now',
-        'metrics.query',
-        'routers.setRequest',
-        'runs.status',
-        'targets.targetHealth',
+        'AlarmStates.describe',
+        'Clock.now',
+        'MetricsSource.query',
+        'TargetRegistry.targetHealth',
+        'TrafficRouter.setRequest',
+        'WorkflowRuns.status',
       ].sort(),
     );
-    expect(rolloutPortMethods(rollout.safetyNetFunctionName)).toEqual(rollBack);
-    expect(rolloutPortMethods(reactor.functionName)).toEqual(
-      [...rollBack, 'alarms.describe', 'runs.running', 'runs.stop'].sort(),
+    expect(portMethods(rollout.safetyNetFunctionName)).toEqual(rollBack);
+    expect(portMethods(reactor.functionName)).toEqual(
+      [
+        ...rollBack,
+        'AlarmStates.describe',
+        'Clock.now',
+        'DeadLetters.park',
+        'ReactionMemoryStore.load',
+        'ReactionMemoryStore.save',
+        'ScalingControls.read',
+        'ScalingControls.write',
+        'WorkflowRuns.running',
+        'WorkflowRuns.stop',
+      ].sort(),
     );
+
+    // Method by method, not file by file: the sweep builds the task fleet (RunTask, StopTask) but reaches
+    // none of it, and no function can call more than the adapters it builds send.
+    expect([...fileActions('ecsTaskFleet.ts')]).toEqual(
+      expect.arrayContaining(['ecs:RunTask', 'ecs:StopTask']),
+    );
+    expect([...callsOf(recycler.sweepFunctionName)]).toEqual(['sqs:SendMessage']);
+    for (const functionName of ALL_FUNCTIONS) {
+      const built = new Set(
+        adaptersOf(handlerFileOf(functionName)).flatMap((file) => [...fileActions(file)]),
+      );
+      expect({ functionName, beyond: [...callsOf(functionName)].filter((a) => !built.has(a)) }).toEqual({
+        functionName,
+        beyond: [],
+      });
+    }
   });
 
   it('follows what the calls pass into the adapter methods, leaving out branches that cannot run', () => {
     // Rolling back only ever releases a route (setOwner(route, null)): no owner tag is written. Claiming
     // one (setOwner(route, runId)) is the step's alone.
-    const safetyNet = rolloutActions(rollout.safetyNetFunctionName);
-    const step = rolloutActions(rollout.stepFunctionName);
+    const safetyNet = callsOf(rollout.safetyNetFunctionName);
+    const step = callsOf(rollout.stepFunctionName);
     expect(safetyNet).toContain('appmesh:UntagResource');
     expect(safetyNet).toContain('elasticloadbalancing:RemoveTags');
     expect(safetyNet).not.toContain('appmesh:TagResource');
@@ -1520,9 +1056,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect([...methodActions('albRouter.ts', 'setRequest', stepClearsOnly)]).toEqual([
       'elasticloadbalancing:RemoveTags',
     ]);
-    // The rollout code reads alarms with { withTags: false }: the adapter's tag read is not reached.
+    // The rollout code reads alarms with { withTags: false }: the adapter's tag read is not reached. The
+    // reactor's own reactions read them with tags, so its role has the tag read.
     expect(step).toContain('cloudwatch:DescribeAlarms');
     expect(step).not.toContain('cloudwatch:ListTagsForResource');
+    expect(callsOf(reactor.functionName)).toContain('cloudwatch:ListTagsForResource');
     // Without what the calls pass, both branches count.
     const noFacts = () => new Map();
     expect([...methodActions('cloudWatchAlarmStates.ts', 'describe', noFacts)].sort()).toEqual([
@@ -1540,7 +1078,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(step).not.toContain('elasticloadbalancing:DeregisterTargets');
   });
 
-  it('lets each role make exactly the calls its adapters make, plus what Lambda does with the role', () => {
+  it('lets each role make exactly the calls its code makes, plus what Lambda does with the role', () => {
     const calls = Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, callsOf(name)]));
     // Rolling a route back, from the workflow, the safety net or a guard alarm.
     const rollBack = [
@@ -1557,7 +1095,23 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'elasticloadbalancing:RemoveTags',
       'sns:Publish',
     ];
-    expect(calls[recycler.functionName]!.size).toBeGreaterThan(10);
+    expect([...calls[recycler.functionName]!].sort()).toEqual([
+      'ecs:DescribeContainerInstances',
+      'ecs:DescribeServiceRevisions',
+      'ecs:DescribeServices',
+      'ecs:DescribeTasks',
+      'ecs:ListServiceDeployments',
+      'ecs:ListTasks',
+      'ecs:RunTask',
+      'ecs:StopTask',
+      'ecs:TagResource',
+      'ecs:UntagResource',
+      'ecs:UpdateService',
+      'elasticloadbalancing:DeregisterTargets',
+      'elasticloadbalancing:DescribeTargetHealth',
+      'sns:Publish',
+      'sqs:SendMessage',
+    ]);
     expect([...calls[recycler.sweepFunctionName]!]).toEqual(['sqs:SendMessage']);
     expect([...calls[reactor.functionName]!].sort()).toEqual(
       [
@@ -1629,15 +1183,30 @@ describe('serverless package (offline, no AWS credentials)', () => {
       ].sort(),
     );
 
-    for (const functionName of ALL_FUNCTIONS) {
-      const called = calls[functionName]!;
-      const platform = PLATFORM_ACTIONS[functionName]!;
-      const granted = new Set(roleStatements(roleOf(functionName)).flatMap((s) => asList(s.Action)));
-      const missing = [...called, ...platform].filter((action) => !granted.has(action));
-      const unused = [...granted].filter((action) => !called.has(action) && !platform.includes(action));
+    // Beyond its code's calls, a role holds what Lambda does with it, as the template configures the
+    // function: its logs, its traces (active tracing), the SQS poller of its event source mapping, the
+    // sends to its on-failure destination; and iam:PassRole, which RunTask depends on.
+    const platform = (functionName: string) => platformActions(template, functionLogicalId(functionName));
+    for (const functionName of ALL_FUNCTIONS)
+      expect(platform(functionName)).toEqual(expect.arrayContaining([...LAMBDA_ACTIONS, ...TRACING_ACTIONS]));
+    expect(platform(recycler.functionName)).toEqual(expect.arrayContaining(SQS_POLLER_ACTIONS));
+    expect(platform(lifecycle.intakeFunctionName)).toEqual(
+      expect.arrayContaining([...SQS_POLLER_ACTIONS, 'sqs:SendMessage']),
+    );
+    expect(platform(rollout.safetyNetFunctionName)).toContain('sqs:SendMessage');
+    expect(platform(rollout.stepFunctionName)).toHaveLength(4);
+    expect(platform(OPS_FUNCTIONS.write)).toHaveLength(4);
 
-      expect({ functionName, missing, unused }).toEqual({ functionName, missing: [], unused: [] });
-    }
+    // Every role of the template: exactly what its user needs (a function's role, its code's calls and the
+    // above; a workflow's role, what its definition invokes, on exactly the functions it names).
+    const needs = needsOf(template);
+    expect([...needs.keys()].sort()).toEqual(
+      resourcesOf('AWS::IAM::Role')
+        .map(([id]) => id)
+        .sort(),
+    );
+    expect(needs.get(roleOf(recycler.functionName))?.actions).toContain('iam:PassRole');
+    expect(rolePermissionFindings(template, needs)).toEqual([]);
   });
 
   it('scopes every grant to its resources, with `*` only where the service allows nothing else', () => {
@@ -1684,11 +1253,10 @@ describe('serverless package (offline, no AWS credentials)', () => {
         const sid = statement.Sid;
         expect(resources.length).toBeGreaterThan(0);
 
+        // `*` only for the actions of WRITES_ON_ANY_RESOURCE and READS_ON_ANY_RESOURCE (anyResourceFindings,
+        // above, checks the whole template).
         if (resources.includes('*')) {
-          expect({ sid, actions }).toEqual({
-            sid,
-            actions: actions.filter((action) => STAR_RESOURCE_ACTIONS.has(action)),
-          });
+          expect({ sid, actions }).toEqual({ sid, actions: actions.filter(onAnyResource) });
         }
         if (actions.some((action) => /^logs:(CreateLogStream|PutLogEvents)$/.test(action))) {
           expect(resources.map(getAttArn)).toEqual([`${logicalIdOf(functionName)}LogGroup`]);
@@ -1710,7 +1278,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         }
         // Writes to Auto Scaling groups: the configured groups, by name, and nothing else.
         const groupWrites = actions.filter(
-          (action) => action.startsWith('autoscaling:') && !STAR_RESOURCE_ACTIONS.has(action),
+          (action) => action.startsWith('autoscaling:') && !onAnyResource(action),
         );
         if (groupWrites.length > 0) {
           expect({ sid, arns }).toEqual({ sid, arns: groupArns });
@@ -1780,7 +1348,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         }
         // Scalable targets are named by an opaque id: only ECS service desired counts.
         const scalingWrites = actions.filter(
-          (action) => action.startsWith('application-autoscaling:') && !STAR_RESOURCE_ACTIONS.has(action),
+          (action) => action.startsWith('application-autoscaling:') && !onAnyResource(action),
         );
         if (scalingWrites.length > 0) {
           expect(arns).toEqual([accountArn('application-autoscaling', 'scalable-target/*')]);
@@ -1872,7 +1440,7 @@ describe('serverless package: the instance lifecycle reflex', () => {
     expect(machine.TracingConfiguration).toBeUndefined();
   });
 
-  it('lets the workflow invoke the step function, its versions and aliases, and nothing else', () => {
+  it('lets the workflow invoke the step function its definition names, and nothing else', () => {
     const roleId = stateMachineRoleId();
     const role = resource(roleId, 'AWS::IAM::Role').Properties;
     const stepId = functionLogicalId(lifecycle.stepFunctionName);
@@ -1886,12 +1454,11 @@ describe('serverless package: the instance lifecycle reflex', () => {
       },
     ]);
     expect(role.ManagedPolicyArns).toBeUndefined();
+    // What the definition invokes: the step function, by its unqualified ARN (no version, no alias).
+    const invoked = aslActions(resource(STATE_MACHINE_ID).Properties.DefinitionString as string);
+    expect([...invoked]).toEqual([['lambda:InvokeFunction', new Set([STEP_ARN_PLACEHOLDER])]]);
     expect(roleStatements(roleId).map(({ Sid, ...statement }) => statement)).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: [{ 'Fn::GetAtt': [stepId, 'Arn'] }, { 'Fn::Sub': `\${${stepId}.Arn}:*` }],
-      },
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [{ 'Fn::GetAtt': [stepId, 'Arn'] }] },
     ]);
     // No other role may invoke the step (the rollout workflow's role invokes the rollout step only, checked
     // with the rollout reflex), and nothing else invokes it: no permission, rule or queue.
@@ -2021,7 +1588,7 @@ describe('serverless package: the rollout reflex', () => {
     ]);
   });
 
-  it('lets the workflow invoke the step function, its versions and aliases, and nothing else', () => {
+  it('lets the workflow invoke the step function its definition names, and nothing else', () => {
     const roleId = stateMachineRoleId(ROLLOUT_MACHINE_ID);
     const role = resource(roleId, 'AWS::IAM::Role').Properties;
 
@@ -2035,12 +1602,11 @@ describe('serverless package: the rollout reflex', () => {
       },
     ]);
     expect(role.ManagedPolicyArns).toBeUndefined();
+    // What the definition invokes: the step function, by its unqualified ARN (no version, no alias).
+    const invoked = aslActions(resource(ROLLOUT_MACHINE_ID).Properties.DefinitionString as string);
+    expect([...invoked]).toEqual([['lambda:InvokeFunction', new Set([ROLLOUT_STEP_ARN_PLACEHOLDER])]]);
     expect(roleStatements(roleId).map(({ Sid, ...statement }) => statement)).toEqual([
-      {
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: [{ 'Fn::GetAtt': [stepId(), 'Arn'] }, { 'Fn::Sub': `\${${stepId()}.Arn}:*` }],
-      },
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [{ 'Fn::GetAtt': [stepId(), 'Arn'] }] },
     ]);
     // No other role may invoke the step, and nothing else invokes it: no permission, rule, queue, or
     // asynchronous invocation settings (its failures belong to the workflow's Retry and Catch).
@@ -2180,9 +1746,8 @@ describe('serverless package: the ops API', () => {
   const routeKeyOf = (route: { method: string; path: string }) => `${route.method} ${route.path}`;
   /** The function that serves a route: GET routes the read function, the others the write function. */
   const servingId = (access: Access) => functionLogicalId(OPS_FUNCTIONS[access]);
-  /** Write verbs: none may be in the read function's role, but for Lambda's own logs and traces. */
-  const WRITE_VERBS =
-    /^[a-z0-9-]+:(Put|Update|Modify|Start|Stop|Send|Tag|Untag|Add|Remove|Delete|Register|Deregister|Set|Publish|Create|Complete|Record|Run|Invoke|Pass|Attach|Detach|Enable|Disable|Reset|Redrive|Execute)/;
+  /** What Lambda does with either function's role: the function's own logs and traces. */
+  const LAMBDA_OWN = [...LAMBDA_ACTIONS, ...TRACING_ACTIONS];
 
   it('serves every route of opsRoutes, each with IAM authorization, and nothing else', () => {
     const apis = resourcesOf('AWS::ApiGatewayV2::Api');
@@ -2341,7 +1906,7 @@ describe('serverless package: the ops API', () => {
   it('follows each function to the port methods it calls', () => {
     // GET: rollouts (list, one with its history), routes, a service, a cluster's services and instances
     // (with the lifecycle runs), target health, the reflexes' actions.
-    expect(opsPortMethods('read')).toEqual([
+    expect(portMethods(OPS_FUNCTIONS.read)).toEqual([
       'ActionHistory.recent',
       'InstanceFleet.list',
       'ServiceControl.describeService',
@@ -2353,7 +1918,7 @@ describe('serverless package: the ops API', () => {
     ]);
     // POST/PUT: start (is the route's owner running?), steer (a request on the route, a gate's answer, stop
     // and roll back), set weights, recycle, drain; every write audited and made idempotent.
-    expect(opsPortMethods('write')).toEqual(
+    expect(portMethods(OPS_FUNCTIONS.write)).toEqual(
       [
         'ActionJournal.record',
         'ContainerInstances.describe',
@@ -2379,7 +1944,7 @@ describe('serverless package: the ops API', () => {
       ].sort(),
     );
     // The adapters behind the ports are those opsPorts.ts builds.
-    const adapters = opsPortAdapters();
+    const adapters = portAdapters(adaptersOf(OPS_HANDLER_FILE));
     expect(adapters.get('TrafficRouter')?.sort()).toEqual(['albRouter.ts', 'appMeshRouter.ts']);
     expect(adapters.get('IdempotencyStore')).toEqual(['dynamoIdempotencyStore.ts']);
     expect(adapters.get('ActionHistory')).toEqual(['cloudWatchLogsActionHistory.ts']);
@@ -2391,14 +1956,17 @@ describe('serverless package: the ops API', () => {
     const granted = [
       ...new Set(roleStatements(roleOf(OPS_FUNCTIONS.read)).flatMap((s) => asList(s.Action))),
     ].sort();
-    // Lambda writes the function's own logs and traces with its role; nothing else is written.
-    const writes = granted.filter((action) => WRITE_VERBS.test(action) && !LAMBDA_ACTIONS.includes(action));
+    // Lambda writes the function's own logs and traces with its role; nothing else is written (no action
+    // of an access level but List or Read, and none left unclassified).
+    const writes = granted.filter(
+      (action) => (isWrite(action) || !(action in ACCESS_LEVELS)) && !LAMBDA_OWN.includes(action),
+    );
 
     expect(writes).toEqual([]);
     expect(role.ManagedPolicyArns).toBeUndefined();
     expect(granted).toEqual(
       [
-        ...LAMBDA_ACTIONS,
+        ...LAMBDA_OWN,
         'appmesh:DescribeRoute',
         'appmesh:ListTagsForResource',
         'ecs:DescribeContainerInstances',
@@ -2417,7 +1985,7 @@ describe('serverless package: the ops API', () => {
     );
     // The same list the code paths give (the general check holds every role to its calls too).
     expect([...callsOf(OPS_FUNCTIONS.read)].sort()).toEqual(
-      granted.filter((action) => !LAMBDA_ACTIONS.includes(action)),
+      granted.filter((action) => !LAMBDA_OWN.includes(action)),
     );
   });
 
@@ -2468,11 +2036,215 @@ describe('serverless package: the ops API', () => {
     // Rolling back (RolloutRestorePolicy), and an abort's mark on the route (RolloutAbortPolicy).
     expect(asList(role.ManagedPolicyArns).map(refOf)).toEqual(['RolloutRestorePolicy', 'RolloutAbortPolicy']);
     expect([...callsOf(OPS_FUNCTIONS.write)].sort()).toEqual(needed);
-    expect(granted).toEqual([...LAMBDA_ACTIONS, ...needed].sort());
+    expect(granted).toEqual([...LAMBDA_OWN, ...needed].sort());
     // What the write function reads beyond its own writes, it needs for them: no FilterLogEvents,
     // ListServices or target health of the read routes.
     expect(granted).not.toContain('logs:FilterLogEvents');
     expect(granted).not.toContain('ecs:ListServices');
     expect(granted).not.toContain('elasticloadbalancing:DescribeTargetHealth');
+  });
+});
+
+describe('least privilege: each check fails on a template that breaks it', () => {
+  /** A copy of the packaged template to break. */
+  const copy = () => structuredClone(template);
+  /** The statements of a role's first inline policy, or of a managed or resource policy, to add to. */
+  const inlinePolicy = (t: Template, roleId: string) =>
+    (
+      t.Resources[roleId]!.Properties.Policies as {
+        PolicyName: string;
+        PolicyDocument: { Statement: Statement[] };
+      }[]
+    )[0]!;
+  const policyStatements = (t: Template, policyId: string) =>
+    (t.Resources[policyId]!.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+
+  it('finds `*`, a service wildcard and a partial one: in a role, a managed policy, a queue policy, a permission', () => {
+    const t = copy();
+    const stepRole = roleOf(rollout.stepFunctionName);
+    const stepPolicy = `${stepRole}/${inlinePolicy(t, stepRole).PolicyName}`;
+    inlinePolicy(t, stepRole).PolicyDocument.Statement.push(
+      { Sid: 'Everything', Effect: 'Allow', Action: '*', Resource: '*' },
+      { Sid: 'AllOfEcs', Effect: 'Allow', Action: ['ecs:*'], Resource: '*' },
+      { Sid: 'EcsDescribes', Effect: 'Allow', Action: ['ecs:Describe*'], Resource: '*' },
+    );
+    policyStatements(t, 'RolloutStepPolicy').push({
+      Sid: 'Sends',
+      Effect: 'Allow',
+      Action: 'sqs:Send?essage',
+      Resource: '*',
+    });
+    const machineRole = stateMachineRoleId(ROLLOUT_MACHINE_ID);
+    inlinePolicy(t, machineRole).PolicyDocument.Statement.push({
+      Sid: 'AnyLambda',
+      Effect: 'Allow',
+      Action: 'lambda:*',
+      Resource: '*',
+    });
+    policyStatements(t, 'TaskRecyclerBufferQueuePolicy').push({
+      Sid: 'AnyQueueAction',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: 'sqs:*',
+      Resource: '*',
+    });
+    t.Resources.RolloutSafetyNetInvokePermission!.Properties.Action = 'lambda:*';
+    // A Deny with a wildcard anywhere but the framework's TLS guard on its bucket counts too, and so does
+    // a NotAction.
+    policyStatements(t, 'RolloutAbortPolicy').push({
+      Sid: 'NoS3',
+      Effect: 'Deny',
+      Action: 's3:*',
+      Resource: '*',
+    });
+    const readRole = roleOf(OPS_FUNCTIONS.read);
+    inlinePolicy(t, readRole).PolicyDocument.Statement.push({
+      Sid: 'AllButUpdates',
+      Effect: 'Allow',
+      NotAction: ['ecs:UpdateService'],
+      Resource: '*',
+    } as Statement);
+
+    const found = wildcardActionFindings(t);
+    expect(found).toHaveLength(9);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { check: 'wildcard-action', where: `${stepPolicy}/Everything`, action: '*' },
+        { check: 'wildcard-action', where: `${stepPolicy}/AllOfEcs`, action: 'ecs:*' },
+        { check: 'wildcard-action', where: `${stepPolicy}/EcsDescribes`, action: 'ecs:Describe*' },
+        { check: 'wildcard-action', where: 'RolloutStepPolicy/Sends', action: 'sqs:Send?essage' },
+        {
+          check: 'wildcard-action',
+          where: `${machineRole}/${inlinePolicy(t, machineRole).PolicyName}/AnyLambda`,
+          action: 'lambda:*',
+        },
+        { check: 'wildcard-action', where: 'TaskRecyclerBufferQueuePolicy/AnyQueueAction', action: 'sqs:*' },
+        { check: 'wildcard-action', where: 'RolloutSafetyNetInvokePermission', action: 'lambda:*' },
+        { check: 'wildcard-action', where: 'RolloutAbortPolicy/NoS3', action: 's3:*' },
+        { check: 'not-action', where: `${readRole}/${inlinePolicy(t, readRole).PolicyName}/AllButUpdates` },
+      ]),
+    );
+    // The packaged template is untouched.
+    expect(wildcardActionFindings(template)).toEqual([]);
+  });
+
+  it('finds a write on `*` that could name its resources, a read on `*` without a reason, an unclassified action', () => {
+    const t = copy();
+    policyStatements(t, 'TaskRecyclerReconcilePolicy').push(
+      // StopTask has the task resource type: `*` is not the only choice.
+      { Sid: 'StopAnyTask', Effect: 'Allow', Action: 'ecs:StopTask', Resource: '*' },
+      // So has DescribeServices (a read), and nothing says why it should be on `*`.
+      { Sid: 'DescribeAnyService', Effect: 'Allow', Action: 'ecs:DescribeServices', Resource: '*' },
+    );
+    policyStatements(t, 'RolloutStepPolicy').push(
+      // No access level known for it (even scoped): classify it before granting it.
+      {
+        Sid: 'DeleteClusters',
+        Effect: 'Allow',
+        Action: 'ecs:DeleteCluster',
+        Resource: { 'Fn::Sub': accountArn('ecs', 'cluster/dev') },
+      },
+      // A write whose service has no resource type for it is allowed on `*`.
+      { Sid: 'Traces', Effect: 'Allow', Action: 'xray:PutTraceSegments', Resource: '*' },
+      // Every ECS resource of the account and region is `*` by another name.
+      {
+        Sid: 'UpdateAnything',
+        Effect: 'Allow',
+        Action: 'ecs:UpdateService',
+        Resource: { 'Fn::Sub': accountArn('ecs', '*') },
+      },
+    );
+    inlinePolicy(t, stateMachineRoleId()).PolicyDocument.Statement.push({
+      Sid: 'InvokeAnything',
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: '*',
+    });
+
+    const found = anyResourceFindings(t);
+    expect(found).toHaveLength(5);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        {
+          check: 'write-on-any-resource',
+          where: 'TaskRecyclerReconcilePolicy/StopAnyTask',
+          action: 'ecs:StopTask',
+        },
+        {
+          check: 'read-on-any-resource',
+          where: 'TaskRecyclerReconcilePolicy/DescribeAnyService',
+          action: 'ecs:DescribeServices',
+        },
+        {
+          check: 'write-on-any-resource',
+          where: `${stateMachineRoleId()}/${inlinePolicy(t, stateMachineRoleId()).PolicyName}/InvokeAnything`,
+          action: 'lambda:InvokeFunction',
+        },
+        {
+          check: 'unclassified-action',
+          where: 'RolloutStepPolicy/DeleteClusters',
+          action: 'ecs:DeleteCluster',
+        },
+        {
+          check: 'write-on-any-resource',
+          where: 'RolloutStepPolicy/UpdateAnything',
+          action: 'ecs:UpdateService',
+        },
+      ]),
+    );
+    expect(anyResourceFindings(template)).toEqual([]);
+  });
+
+  it('finds a permission the code never uses, one it lacks, and a workflow that may invoke what it never names', () => {
+    const t = copy();
+    // The rollout step never sends to a queue (its failures are the workflow's), the safety net never
+    // claims a route (it only releases one).
+    policyStatements(t, 'RolloutStepPolicy').push({
+      Sid: 'Park',
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Resource: { 'Fn::GetAtt': ['RolloutDeadLetterQueue', 'Arn'] },
+    });
+    const netRole = roleOf(rollout.safetyNetFunctionName);
+    const netPolicy = inlinePolicy(t, netRole);
+    netPolicy.PolicyDocument.Statement.push({
+      Sid: 'Claim',
+      Effect: 'Allow',
+      Action: ['appmesh:TagResource'],
+      Resource: { 'Fn::Sub': accountArn('appmesh', 'mesh/*') },
+    });
+    // The lifecycle step may no longer stop the standalone tasks of a draining instance, which it does.
+    for (const statement of policyStatements(t, 'InstanceLifecycleStepPolicy'))
+      statement.Action = asList(statement.Action).filter((action) => action !== 'ecs:StopTask');
+    // The lifecycle workflow may invoke the rollout step too, which its definition never names.
+    const machineRole = stateMachineRoleId();
+    const machinePolicy = inlinePolicy(t, machineRole);
+    (machinePolicy.PolicyDocument.Statement[0]!.Resource as unknown[]).push({
+      'Fn::GetAtt': [functionLogicalId(rollout.stepFunctionName), 'Arn'],
+    });
+    // A role no function or workflow uses.
+    t.Resources.SpareRole = structuredClone(t.Resources[netRole]!);
+
+    const found = rolePermissionFindings(t, needsOf(t));
+    expect(found).toHaveLength(5);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        { check: 'unused-permission', where: 'RolloutStepPolicy/Park', action: 'sqs:SendMessage' },
+        {
+          check: 'unused-permission',
+          where: `${netRole}/${netPolicy.PolicyName}/Claim`,
+          action: 'appmesh:TagResource',
+        },
+        { check: 'missing-permission', where: roleOf(lifecycle.stepFunctionName), action: 'ecs:StopTask' },
+        {
+          check: 'unused-resource',
+          where: `${machineRole}/${machinePolicy.PolicyName}/${machinePolicy.PolicyDocument.Statement[0]!.Sid}`,
+          action: 'lambda:InvokeFunction',
+          detail: JSON.stringify({ 'Fn::GetAtt': [functionLogicalId(rollout.stepFunctionName), 'Arn'] }),
+        },
+        { check: 'unaccounted-role', where: 'SpareRole' },
+      ]),
+    );
+    expect(rolePermissionFindings(template, needsOf(template))).toEqual([]);
   });
 });
