@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
 import { rolloutRequestOf } from '#events/rollout';
+import { BlastRadiusChecker, type BlastRadiusReport } from '#local/scenario/blastRadius';
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
 import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
 import { seededRandom } from '#local/twin/scheduler';
@@ -28,6 +29,8 @@ export interface ScenarioResult {
   deadLetters: string[];
   /** What the world converged to at the end: the parts a replay with duplicated events must match. */
   endState: ScenarioEndState;
+  /** With `checkBlastRadius`: the steps looked at and the blast-radius invariants broken in them. */
+  blastRadius?: BlastRadiusReport;
 }
 
 export interface ScenarioEndState {
@@ -57,6 +60,8 @@ export interface RunOptions {
   }[];
   /** Every event delivered `copies` times, reordered within `jitterSeconds`, for the whole run. */
   duplicate?: { copies: number; jitterSeconds: number; seed: number };
+  /** Look at the blast-radius invariants after every step of the clock (local/scenario/blastRadius.ts). */
+  checkBlastRadius?: boolean;
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
@@ -78,7 +83,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   }
   scheduleTimeline(twin, scenario);
   twin.start();
-  await twin.scheduler.runUntil(end);
+  const checker = options.checkBlastRadius ? blastRadiusChecker(twin, scenario) : undefined;
+  await twin.scheduler.runUntil(end, { afterEachStep: checker?.afterEachStep });
 
   const expectations = scenario.expect.map((expectation) => checkExpectation(expectation, twin));
   for (const result of expectations) {
@@ -102,7 +108,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       .map((e) => e.data!.event),
     deadLetters: twin.deadLetters,
     endState: endStateOf(twin, scenario),
+    ...(checker ? { blastRadius: checker.report() } : {}),
   };
+}
+
+/** The checker for this scenario's twin, its floor from the scenario's own recycler policy. */
+export function blastRadiusChecker(twin: Twin, scenario: Scenario): BlastRadiusChecker {
+  return new BlastRadiusChecker(twin, {
+    scenario: scenario.name,
+    maxStopShare: scenario.config.policy.stopUnhealthy.maxStopShare,
+  });
 }
 
 /** Services' counts and revisions, routes' weights, groups' sizes, rollouts' status, lifecycle results. */

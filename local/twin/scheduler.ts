@@ -81,9 +81,11 @@ export class VirtualScheduler implements Clock {
   /**
    * Runs everything due up to `until` (inclusive), then leaves the clock there. A callback's promise is
    * awaited before the next callback runs; after a library timer (and after a callback that returns
-   * `settled()`), every promise continuation it set off has run too.
+   * `settled()`), every promise continuation it set off has run too. `afterEachStep` then looks at the
+   * world between two callbacks (invariant checks), with the step's label and the clock still at it.
    */
-  async runUntil(until: Date): Promise<number> {
+  async runUntil(until: Date, options: { afterEachStep?: (label: string) => void } = {}): Promise<number> {
+    const { afterEachStep } = options;
     const release = this.installGlobals();
     try {
       let steps = 0;
@@ -95,6 +97,7 @@ export class VirtualScheduler implements Clock {
         // most scenarios never touch a library timer, so they run as fast as before.
         if (next.settle) await settled();
         steps += 1;
+        afterEachStep?.(next.label);
       }
       this.nowMs = Math.max(this.nowMs, until.getTime());
       return steps;

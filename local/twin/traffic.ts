@@ -499,6 +499,11 @@ export class TwinTraffic {
     };
   }
 
+  /** The twin's names of every route, App Mesh and ALB. */
+  routeNames(): string[] {
+    return [...this.routes.keys()];
+  }
+
   /** The route's weights now, by version name (virtual node, target group name). */
   weightsNow(name: string): Record<string, number> {
     return Object.fromEntries(this.flowsOf(this.entry(name)).map((f) => [f.version, f.weight]));

@@ -15,10 +15,15 @@
 //
 // The runs are played here, as `runScenario` plays them, rather than through it: the twin itself is
 // needed to see the lifecycle actions still pending at the end.
+//
+// Every run, the clean one too, checks the blast-radius invariants after every step of the clock
+// (local/scenario/blastRadius.ts): none may be broken beyond the known ones (test/support/blastRadius.ts).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import type { BlastRadiusReport } from '#local/scenario/blastRadius';
 import {
+  blastRadiusChecker,
   endStateOf,
   loadScenario,
   prepareTwin,
@@ -29,6 +34,7 @@ import {
 import type { Scenario } from '#local/scenario/schema';
 import { SDK_MAX_ATTEMPTS } from '#local/twin/ports';
 import type { ApiCall } from '#local/twin/world';
+import { BlastRadiusTally, unknownViolations } from '../support/blastRadius';
 
 const scenarioDir = join(repoRoot, 'local', 'scenarios');
 const scenarioFiles = readdirSync(scenarioDir)
@@ -48,6 +54,7 @@ interface Run {
   endState: ScenarioEndState;
   apiCalls: ApiCall[];
   pendingLifecycleActions: number;
+  blastRadius: BlastRadiusReport;
 }
 
 /** One run of the scenario on a fresh twin, optionally with faults on every AWS call for the whole run. */
@@ -64,11 +71,13 @@ async function play(scenario: Scenario, fault?: { rate: number; error: FaultErro
     });
   scheduleTimeline(twin, scenario);
   twin.start();
-  await twin.scheduler.runUntil(end);
+  const checker = blastRadiusChecker(twin, scenario);
+  await twin.scheduler.runUntil(end, { afterEachStep: checker.afterEachStep });
   return {
     endState: endStateOf(twin, scenario),
     apiCalls: twin.world.apiCalls,
     pendingLifecycleActions: twin.lifecycle.pending().length,
+    blastRadius: checker.report(),
   };
 }
 
@@ -164,6 +173,7 @@ interface Cell {
   extraDestructive: number;
 }
 const table: Record<string, Partial<Record<Rate, Cell>>> = {};
+const blastRadius = new BlastRadiusTally();
 
 const SHORT: Record<FaultError, string> = {
   ThrottlingException: 'throttling',
@@ -202,6 +212,7 @@ describe('scenarios replayed with AWS faults on every call', () => {
     lines.push(`faults injected | ${sum(0.1, 'injected')} | ${sum(0.3, 'injected')}`);
     lines.push(`calls failed past retries | ${sum(0.1, 'exhausted')} | ${sum(0.3, 'exhausted')}`);
     console.log(lines.join('\n'));
+    console.log(blastRadius.summary('faults (clean and faulted runs)'));
   });
 
   it('tells a rollout left with canary traffic or a pending lifecycle action from one that failed safe', async () => {
@@ -227,34 +238,47 @@ describe('scenarios replayed with AWS faults on every call', () => {
     expect(outcomes).toEqual(['failed-safe', 'violated', 'violated']);
   });
 
-  it.each(scenarioFiles)('%s, each error at 10 %% and 30 %%, converges or fails safe', async (file) => {
-    // Arrange
-    const scenario = loadScenario(join(scenarioDir, file));
-    const clean = await play(scenario);
-    table[file] = {};
+  it.each(scenarioFiles)(
+    '%s, each error at 10 %% and 30 %%, converges or fails safe, within the blast radius',
+    async (file) => {
+      // Arrange
+      const scenario = loadScenario(join(scenarioDir, file));
+      const clean = await play(scenario);
+      blastRadius.add(clean.blastRadius);
+      table[file] = {};
 
-    // Act
-    const violations = [];
-    for (const rate of RATES) {
-      const cell: Cell = { outcomes: {} as Cell['outcomes'], injected: 0, exhausted: 0, extraDestructive: 0 };
-      for (const error of ERRORS) {
-        const faulted = await play(loadScenario(join(scenarioDir, file)), { rate, error });
-        const { outcome, reasons } = classify(scenario, clean, faulted);
-        cell.outcomes[error] = outcome === 'violated' ? `violated (${reasons.join('; ')})` : outcome;
-        cell.injected += failedAttempts(faulted.apiCalls) - failedAttempts(clean.apiCalls);
-        cell.exhausted += exhaustedCalls(faulted.apiCalls) - exhaustedCalls(clean.apiCalls);
-        for (const api of DESTRUCTIVE_APIS)
-          cell.extraDestructive += Math.max(
-            0,
-            successfulWrites(faulted.apiCalls, api) - successfulWrites(clean.apiCalls, api),
-          );
-        const key = `${file}@${rate}@${error}`;
-        if (outcome === 'violated' && !KNOWN_VIOLATIONS[key]) violations.push({ key, reasons });
+      // Act
+      const violations = [];
+      const blastRadiusViolations = [...unknownViolations(clean.blastRadius)];
+      for (const rate of RATES) {
+        const cell: Cell = {
+          outcomes: {} as Cell['outcomes'],
+          injected: 0,
+          exhausted: 0,
+          extraDestructive: 0,
+        };
+        for (const error of ERRORS) {
+          const faulted = await play(loadScenario(join(scenarioDir, file)), { rate, error });
+          blastRadius.add(faulted.blastRadius);
+          blastRadiusViolations.push(...unknownViolations(faulted.blastRadius));
+          const { outcome, reasons } = classify(scenario, clean, faulted);
+          cell.outcomes[error] = outcome === 'violated' ? `violated (${reasons.join('; ')})` : outcome;
+          cell.injected += failedAttempts(faulted.apiCalls) - failedAttempts(clean.apiCalls);
+          cell.exhausted += exhaustedCalls(faulted.apiCalls) - exhaustedCalls(clean.apiCalls);
+          for (const api of DESTRUCTIVE_APIS)
+            cell.extraDestructive += Math.max(
+              0,
+              successfulWrites(faulted.apiCalls, api) - successfulWrites(clean.apiCalls, api),
+            );
+          const key = `${file}@${rate}@${error}`;
+          if (outcome === 'violated' && !KNOWN_VIOLATIONS[key]) violations.push({ key, reasons });
+        }
+        table[file]![rate] = cell;
       }
-      table[file]![rate] = cell;
-    }
 
-    // Assess
-    expect(violations).toEqual([]);
-  });
+      // Assess
+      expect(violations).toEqual([]);
+      expect(blastRadiusViolations).toEqual([]);
+    },
+  );
 });

@@ -14,9 +14,13 @@
 //   same and the completions match).
 // A scenario whose own timeline has `duplicateEvents` (lifecycle-duplicates) replaces the whole-run
 // duplication with its own window from the step's time on, exactly as that step does in a clean run.
+//
+// Both runs also check the blast-radius invariants after every step of the clock
+// (local/scenario/blastRadius.ts): none may be broken beyond the known ones (test/support/blastRadius.ts).
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario, repoRoot, runScenario, type ScenarioResult } from '#local/scenario/runner';
+import { BlastRadiusTally, unknownViolations } from '../support/blastRadius';
 
 const scenarioDir = join(repoRoot, 'local', 'scenarios');
 const scenarioFiles = readdirSync(scenarioDir).filter((f) => f.endsWith('.json'));
@@ -43,22 +47,35 @@ const successfulWrites = (result: ScenarioResult, api: string): number =>
   result.apiCalls.filter((c) => c.api === api && c.write && !c.failed).length;
 
 describe('scenarios replayed with duplicated and reordered events', () => {
-  it.each(scenarioFiles)('%s ends as its clean run and acts no more often', async (file) => {
-    // Arrange
-    const path = join(scenarioDir, file);
-    const clean = await runScenario(loadScenario(path));
+  const tally = new BlastRadiusTally();
+  afterAll(() => console.log(tally.summary('replay (clean and duplicated runs)')));
 
-    // Act
-    const duplicated = await runScenario(loadScenario(path), { duplicate: DUPLICATE });
+  it.each(scenarioFiles)(
+    '%s ends as its clean run, acts no more often, within the blast radius',
+    async (file) => {
+      // Arrange
+      const path = join(scenarioDir, file);
+      const clean = await runScenario(loadScenario(path), { checkBlastRadius: true });
+      tally.add(clean.blastRadius);
 
-    // Assess
-    expect(duplicated.deliveredEvents.length).toBeGreaterThanOrEqual(clean.deliveredEvents.length);
-    expect(duplicated.endState).toEqual(clean.endState);
-    const moreOften = DESTRUCTIVE_APIS.map((api) => ({
-      api,
-      clean: successfulWrites(clean, api),
-      duplicated: successfulWrites(duplicated, api),
-    })).filter((c) => c.duplicated > c.clean);
-    expect(moreOften).toEqual([]);
-  });
+      // Act
+      const duplicated = await runScenario(loadScenario(path), {
+        duplicate: DUPLICATE,
+        checkBlastRadius: true,
+      });
+      tally.add(duplicated.blastRadius);
+
+      // Assess
+      expect(duplicated.deliveredEvents.length).toBeGreaterThanOrEqual(clean.deliveredEvents.length);
+      expect(duplicated.endState).toEqual(clean.endState);
+      const moreOften = DESTRUCTIVE_APIS.map((api) => ({
+        api,
+        clean: successfulWrites(clean, api),
+        duplicated: successfulWrites(duplicated, api),
+      })).filter((c) => c.duplicated > c.clean);
+      expect(moreOften).toEqual([]);
+      expect(unknownViolations(clean.blastRadius)).toEqual([]);
+      expect(unknownViolations(duplicated.blastRadius)).toEqual([]);
+    },
+  );
 });

@@ -779,6 +779,34 @@ describe('virtual time for libraries (VirtualScheduler)', () => {
     expect(Math.abs(Date.now() - START.getTime())).toBeGreaterThan(1000);
   });
 
+  it('calls afterEachStep once per callback, after what it awaited, with its label and time', async () => {
+    // Prepare
+    const scheduler = new VirtualScheduler(START);
+    const log: string[] = [];
+    scheduler.after(1, 'first', async () => {
+      await Promise.resolve();
+      log.push('first ran');
+    });
+    scheduler.after(2, 'library', () => {
+      setTimeout(() => log.push('timer ran'), 1_000);
+    });
+
+    // Act
+    const steps = await scheduler.runUntil(new Date(START.getTime() + 5_000), {
+      afterEachStep: (label) => log.push(`after ${label} at ${scheduler.elapsedSeconds()} s`),
+    });
+
+    // Assess
+    expect(steps).toBe(3);
+    expect(log).toEqual([
+      'first ran',
+      'after first at 1 s',
+      'after library at 2 s',
+      'timer ran',
+      'after setTimeout at 3 s',
+    ]);
+  });
+
   it('refuses to run two clocks at once', async () => {
     // Prepare
     const one = new VirtualScheduler(START);

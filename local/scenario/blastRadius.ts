@@ -1,0 +1,282 @@
+// Blast-radius invariants (issue 6), looked at after every step of the twin's clock (each callback
+// `VirtualScheduler.runUntil` runs, with everything it awaited):
+// - healthy-floor: a service never falls below its healthy floor because of a reflex;
+// - last-healthy-target: a target group never loses its last healthy target because of a reflex;
+// - router-limits: every route's weights stay within its router's limits, whoever wrote them.
+//
+// "Because of a reflex" is decided per step from what was lost in it. The tasks (targets) healthy
+// before the step and not after are the ones lost; the step is the reflexes' doing when one of its
+// successful AWS writes (`world.apiCalls`, which only the reflexes' ports record: a scenario's crashes,
+// RunTasks and hand edits call the world directly) reaches one of them: StopTask of that task,
+// DeregisterTargets of its target, draining or terminating (CompleteLifecycleAction) its instance, an
+// UpdateService of its service. A fall caused by the scenario in a step where a reflex also wrote
+// elsewhere is not the reflex's. A write whose effect comes only in a later step of the twin's own
+// clockwork (a desired count ECS acts on at its next tick, a drain ECS carries out by starting
+// replacements first) is not caught by this; the floor below follows the desired count for that reason.
+import { type RouterKind, targetsProblem } from '#domain/rolloutRoutes';
+import { clockLabel } from '#local/twin/timeline';
+import type { Twin } from '#local/twin/twin';
+import type { ApiCall, TargetState, TaskState } from '#local/twin/world';
+
+export type BlastRadiusInvariant = 'healthy-floor' | 'last-healthy-target' | 'router-limits';
+
+export interface BlastRadiusViolation {
+  scenario: string;
+  /** Virtual time since the scenario started, hh:mm:ss. */
+  at: string;
+  /** The scheduler step after which it was seen (its label: `tick`, `invoke taskRecycler`, ...). */
+  step: string;
+  invariant: BlastRadiusInvariant;
+  /** The service (`cluster/name`), target group (name) or route (the twin's name). */
+  subject: string;
+  detail: string;
+  /** The step's successful reflex writes that reached what was lost (or wrote the weights). */
+  calls: string[];
+}
+
+export interface BlastRadiusReport {
+  steps: number;
+  violations: BlastRadiusViolation[];
+}
+
+/**
+ * The fewest healthy tasks a reflex may leave a service with. The twin does not model ECS's
+ * minimumHealthyPercent (a service has a desired count and maximumPercent only), so the floor is the
+ * reflexes' own blast-radius rule: the task recycler lets at most max(1, floor(n x maxStopShare)) of a
+ * group's n tasks be out of service because of it at once (`stopBudget` in layers/domain/taskRecycler.ts).
+ * n is the desired count: a reflex that lowers it on purpose (an alarm reaction scaling in, the crash-loop
+ * breaker's scale-to-zero) lowers the floor with it, as minimumHealthyPercent would.
+ */
+export function healthyFloor(desiredCount: number, maxStopShare: number): number {
+  return Math.max(0, desiredCount - Math.max(1, Math.floor(desiredCount * maxStopShare)));
+}
+
+/** A target's name in the world and in API calls: `TARGET_GROUP_ARN ID` (ip or instance id). */
+const targetHandle = (targetGroupArn: string, id: string) => `target:${targetGroupArn} ${id}`;
+
+/**
+ * What a successful write can take out of service, as handles (`task:ARN`, `instance:ID`,
+ * `service:CLUSTER/NAME`, `target:TG_ARN ID`), read from the target string the twin's ports record.
+ * Writes not named here (tags, notifications, messages, RunTask, RegisterTargets, weights, policies,
+ * heartbeats, executions) cannot take a task or target out of service within their step.
+ */
+function reachOf(call: ApiCall, twin: Twin): string[] {
+  const words = call.target.split(' ');
+  switch (call.api) {
+    case 'StopTask':
+      return [`task:${call.target}`];
+    case 'DeregisterTargets': {
+      // The recycler names `ID:PORT,ID:PORT`, the lifecycle reflex the instance id alone; any port counts.
+      const [targetGroupArn = '', refs = ''] = words;
+      return refs.split(',').map((ref) => targetHandle(targetGroupArn, ref.split(':')[0]!));
+    }
+    case 'UpdateContainerInstancesState': // `CLUSTER INSTANCE DRAINING`
+    case 'CompleteLifecycleAction': // `GROUP INSTANCE`: a terminate action completed ends the instance
+      return [`instance:${words[1]}`];
+    case 'UpdateService': // `CLUSTER/NAME change`
+    case 'RegisterScalableTarget':
+      return [`service:${words[0]}`];
+    case 'SetDesiredCapacity': {
+      const group = twin.scaling.groups.get(words[0]!);
+      return [...(group?.instances ?? []), ...(group?.terminating ?? [])].map((id) => `instance:${id}`);
+    }
+    default:
+      return [];
+  }
+}
+
+interface Snapshot {
+  /** Healthy task ARNs per service, `cluster/name`. */
+  healthyTasks: Map<string, Set<string>>;
+  /** Healthy targets per target group ARN. */
+  healthyTargets: Map<string, Set<TargetState>>;
+}
+
+export class BlastRadiusChecker {
+  private steps = 0;
+  private readonly violations: BlastRadiusViolation[] = [];
+  private before: Snapshot;
+  private callsSeen: number;
+  /** The weights problem last reported per route: a route stays out of limits until written again. */
+  private readonly weightProblems = new Map<string, string>();
+
+  constructor(
+    private readonly twin: Twin,
+    private readonly options: { scenario: string; maxStopShare: number },
+  ) {
+    this.before = this.snapshot();
+    this.callsSeen = twin.world.apiCalls.length;
+    this.checkWeights('start', []);
+  }
+
+  /** For `runUntil`'s afterEachStep. */
+  readonly afterEachStep = (label: string): void => {
+    this.steps += 1;
+    const after = this.snapshot();
+    const { apiCalls } = this.twin.world;
+    const writes = apiCalls.slice(this.callsSeen).filter((c) => c.write && !c.failed);
+    this.callsSeen = apiCalls.length;
+    if (writes.length > 0) {
+      const reach = this.reachOf(writes);
+      this.checkServices(label, after, reach);
+      this.checkTargetGroups(label, after, reach);
+    }
+    this.checkWeights(label, writes);
+    this.before = after;
+  };
+
+  report(): BlastRadiusReport {
+    return { steps: this.steps, violations: [...this.violations] };
+  }
+
+  /**
+   * Healthy, as the twin's load balancers see it: a service task RUNNING and meant to run, every target it
+   * has healthy, and at least one target when its service has target groups (a new task's targets are
+   * `initial` until their first health checks pass). ECS's own notion (`isServing` in world.ts) looks at
+   * the service's target groups only; here every target group counts, so a task failing in a group the
+   * recycler watches for it is not healthy, and stopping it is not a loss.
+   */
+  private snapshot(): Snapshot {
+    const { world } = this.twin;
+    const healthyTargets = new Map<string, Set<TargetState>>();
+    const targetsOfTask = new Map<string, TargetState[]>();
+    for (const tg of world.targetGroups.values()) {
+      const healthy = new Set<TargetState>();
+      for (const target of tg.targets) {
+        if (target.state === 'healthy') healthy.add(target);
+        if (!target.taskArn) continue;
+        const ofTask = targetsOfTask.get(target.taskArn);
+        if (ofTask) ofTask.push(target);
+        else targetsOfTask.set(target.taskArn, [target]);
+      }
+      healthyTargets.set(tg.arn, healthy);
+    }
+    const healthyTasks = new Map<string, Set<string>>();
+    const hasTargetGroups = new Map<string, boolean>();
+    for (const service of world.services.values()) {
+      healthyTasks.set(serviceKey(service), new Set());
+      hasTargetGroups.set(serviceKey(service), service.targetGroupArns.length > 0);
+    }
+    for (const task of world.tasks.values()) {
+      if (!task.serviceName || task.lastStatus !== 'RUNNING' || task.desiredStatus !== 'RUNNING') continue;
+      const key = `${task.cluster}/${task.serviceName}`;
+      const targets = targetsOfTask.get(task.arn) ?? [];
+      const healthy =
+        targets.length > 0 ? targets.every((t) => t.state === 'healthy') : hasTargetGroups.get(key) === false;
+      if (healthy) healthyTasks.get(key)?.add(task.arn);
+    }
+    return { healthyTasks, healthyTargets };
+  }
+
+  /** Each handle the step's writes reach, with the writes that reach it. */
+  private reachOf(writes: ApiCall[]): Map<string, string[]> {
+    const reach = new Map<string, string[]>();
+    for (const call of writes)
+      for (const handle of reachOf(call, this.twin))
+        reach.set(handle, [...(reach.get(handle) ?? []), `${call.api} ${call.target}`]);
+    return reach;
+  }
+
+  private checkServices(label: string, after: Snapshot, reach: Map<string, string[]>): void {
+    const { world } = this.twin;
+    for (const service of world.services.values()) {
+      const key = serviceKey(service);
+      const was = this.before.healthyTasks.get(key) ?? new Set<string>();
+      const now = after.healthyTasks.get(key)!;
+      const floor = healthyFloor(service.desiredCount, this.options.maxStopShare);
+      if (now.size >= was.size || now.size >= floor) continue;
+      const lost = [...was].filter((arn) => !now.has(arn));
+      const calls = lost.flatMap((arn) => {
+        const task = world.tasks.get(arn);
+        return task ? this.handlesOfTask(task).flatMap((h) => reach.get(h) ?? []) : [];
+      });
+      if (calls.length === 0) continue;
+      this.violations.push(
+        this.violation(label, 'healthy-floor', key, {
+          detail: `healthy tasks ${was.size} -> ${now.size}, below the floor of ${floor} (desired ${service.desiredCount})`,
+          calls,
+        }),
+      );
+    }
+  }
+
+  private checkTargetGroups(label: string, after: Snapshot, reach: Map<string, string[]>): void {
+    for (const tg of this.twin.world.targetGroups.values()) {
+      const was = this.before.healthyTargets.get(tg.arn) ?? new Set<TargetState>();
+      const now = after.healthyTargets.get(tg.arn)!;
+      if (was.size === 0 || now.size > 0) continue;
+      const calls = [...was].flatMap((target) =>
+        this.handlesOfTarget(tg.arn, target).flatMap((h) => reach.get(h) ?? []),
+      );
+      if (calls.length === 0) continue;
+      this.violations.push(
+        this.violation(label, 'last-healthy-target', tg.name, {
+          detail: `healthy targets ${was.size} -> 0`,
+          calls,
+        }),
+      );
+    }
+  }
+
+  /** App Mesh: integers 0..100, 1..10 targets; ALB: 0..999, 1..5; and some weight above 0. */
+  private checkWeights(label: string, writes: ApiCall[]): void {
+    const { traffic } = this.twin;
+    for (const name of traffic.routeNames()) {
+      const kind: RouterKind = traffic.route(name).kind;
+      const targets = Object.entries(traffic.weightsNow(name)).map(([id, weight]) => ({ id, weight }));
+      const problem = targetsProblem(kind, targets);
+      if (problem === this.weightProblems.get(name)) continue;
+      if (problem === undefined) {
+        this.weightProblems.delete(name);
+        continue;
+      }
+      this.weightProblems.set(name, problem);
+      const weightWrites = writes.filter((c) => WEIGHT_APIS.has(c.api));
+      this.violations.push(
+        this.violation(label, 'router-limits', name, {
+          detail: problem,
+          calls: weightWrites.map((c) => `${c.api} ${c.target}`),
+        }),
+      );
+    }
+  }
+
+  private handlesOfTask(task: TaskState): string[] {
+    const handles = [`task:${task.arn}`, `instance:${task.instance.instanceId}`];
+    if (task.serviceName) handles.push(`service:${task.cluster}/${task.serviceName}`);
+    for (const tg of this.twin.world.targetGroups.values())
+      for (const target of tg.targets)
+        if (target.taskArn === task.arn) handles.push(targetHandle(tg.arn, target.id));
+    return handles;
+  }
+
+  private handlesOfTarget(targetGroupArn: string, target: TargetState): string[] {
+    const handles = [targetHandle(targetGroupArn, target.id)];
+    const task = target.taskArn ? this.twin.world.tasks.get(target.taskArn) : undefined;
+    if (!task) return [...handles, `instance:${target.id}`];
+    handles.push(`task:${task.arn}`, `instance:${task.instance.instanceId}`);
+    if (task.serviceName) handles.push(`service:${task.cluster}/${task.serviceName}`);
+    return handles;
+  }
+
+  private violation(
+    step: string,
+    invariant: BlastRadiusInvariant,
+    subject: string,
+    what: { detail: string; calls: string[] },
+  ): BlastRadiusViolation {
+    return {
+      scenario: this.options.scenario,
+      at: clockLabel(this.twin.scheduler.elapsedSeconds()),
+      step,
+      invariant,
+      subject,
+      detail: what.detail,
+      calls: [...new Set(what.calls)],
+    };
+  }
+}
+
+const WEIGHT_APIS = new Set(['UpdateRoute', 'ModifyRule', 'ModifyListener']);
+
+const serviceKey = (service: { cluster: string; name: string }) => `${service.cluster}/${service.name}`;

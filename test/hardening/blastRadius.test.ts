@@ -1,0 +1,180 @@
+// The blast-radius checker (local/scenario/blastRadius.ts) can fail: on a small twin whose clock is not
+// started (no ECS scheduler to replace tasks, no reflex reacting), a step makes the writes a reflex
+// would through the reflexes' own ports, or the scenario acts on the world directly, and the checker
+// looks after every step.
+import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
+import { BlastRadiusChecker, healthyFloor } from '#local/scenario/blastRadius';
+import { Twin } from '#local/twin/twin';
+
+function aService(desiredCount: number) {
+  const twin = new Twin({
+    seed: 1,
+    settings: { clusters: ['prod'], dryRun: false, policy: defaultRecyclerPolicy() },
+    deliverEvents: false,
+  });
+  const { world } = twin;
+  world.addCluster('prod');
+  world.addInstance('prod', 4096, 8192);
+  world.addInstance('prod', 4096, 8192);
+  world.addTaskDefinition({
+    family: 'web',
+    revision: 1,
+    cpu: 256,
+    memory: 512,
+    networkMode: 'awsvpc',
+    containerName: 'web',
+    containerPort: 8080,
+    behaviour: { startSeconds: 15, healthy: true },
+  });
+  const tg = world.addTargetGroup({
+    name: 'web',
+    port: 8080,
+    targetType: 'ip',
+    deregistrationDelaySeconds: 30,
+  });
+  world.addService({
+    cluster: 'prod',
+    name: 'web',
+    taskDefinition: 'web:1',
+    desiredCount,
+    targetGroups: ['web'],
+    maximumPercent: 200,
+    circuitBreaker: false,
+    healthCheckGraceSeconds: 60,
+    history: [],
+  });
+  const tasks = world.runningTasks('prod', 'service:web');
+  const checker = new BlastRadiusChecker(twin, { scenario: 'small', maxStopShare: 0.25 });
+  let stepsRun = 0;
+  /** A step at 10 s doing `act`, then 20 s more of whatever it set off (stops complete in 5 s). */
+  const step = async (act: () => void | Promise<void>) => {
+    twin.scheduler.after(10, 'act', act);
+    stepsRun += await twin.scheduler.runUntil(new Date(twin.scheduler.now().getTime() + 30_000), {
+      afterEachStep: checker.afterEachStep,
+    });
+    return { ...checker.report(), stepsRun };
+  };
+  return { twin, tg, tasks, step };
+}
+
+describe('blast-radius checker', () => {
+  it('takes the floor from the recycler stop budget: a quarter of the desired count, at least one task', () => {
+    // Prepare
+    const desired = [0, 1, 2, 3, 4, 8, 10];
+
+    // Act
+    const floors = desired.map((n) => healthyFloor(n, 0.25));
+
+    // Assess
+    expect(floors).toEqual([0, 0, 1, 2, 3, 6, 8]);
+  });
+
+  it('reports a reflex stopping healthy tasks below the floor, with the time and the calls', async () => {
+    // Prepare
+    const { twin, tasks, step } = aService(4);
+    const [first, second] = tasks;
+
+    // Act
+    const report = await step(async () => {
+      await twin.ports.tasks.stopTask('prod', first!.arn, 'reflex-like');
+      await twin.ports.tasks.stopTask('prod', second!.arn, 'reflex-like');
+    });
+
+    // Assess
+    expect(report.violations).toEqual([
+      {
+        scenario: 'small',
+        at: '00:00:10',
+        step: 'act',
+        invariant: 'healthy-floor',
+        subject: 'prod/web',
+        detail: 'healthy tasks 4 -> 2, below the floor of 3 (desired 4)',
+        calls: [`StopTask ${first!.arn}`, `StopTask ${second!.arn}`],
+      },
+    ]);
+    expect(report.steps).toBe(report.stepsRun);
+  });
+
+  it('reports a reflex deregistering the last healthy target', async () => {
+    // Prepare
+    const { twin, tg, tasks, step } = aService(1);
+    const ip = tasks[0]!.privateIp!;
+
+    // Act
+    const report = await step(() => twin.ports.targets.deregister(tg.arn, [{ id: ip, port: 8080 }]));
+
+    // Assess
+    expect(report.violations).toEqual([
+      expect.objectContaining({
+        invariant: 'last-healthy-target',
+        subject: 'web',
+        detail: 'healthy targets 1 -> 0',
+        calls: [`DeregisterTargets ${tg.arn} ${ip}:8080`],
+      }),
+    ]);
+  });
+
+  it('reports weights outside the router limits, whoever wrote them', async () => {
+    // Prepare
+    const { twin, step } = aService(2);
+    twin.traffic.addMeshRoute({
+      meshName: 'prod',
+      virtualRouterName: 'web-router',
+      routeName: 'web',
+      protocol: 'http',
+      targets: [
+        { virtualNode: 'web-v1', weight: 100 },
+        { virtualNode: 'web-v2', weight: 0 },
+      ],
+    });
+
+    // Act
+    const report = await step(() => twin.traffic.manualEdit('web', { 'web-v1': 0, 'web-v2': 0 }));
+
+    // Assess
+    expect(report.violations).toEqual([
+      expect.objectContaining({
+        at: '00:00:10',
+        invariant: 'router-limits',
+        subject: 'web',
+        detail: 'appmesh needs at least one target with a weight above 0',
+      }),
+    ]);
+  });
+
+  it('does not blame a reflex for the scenario crashing tasks, even while a reflex writes elsewhere', async () => {
+    // Prepare
+    const { twin, tasks, step } = aService(4);
+    const [first, second, third] = tasks;
+
+    // Act
+    const report = await step(async () => {
+      twin.world.crash(first!, 1);
+      twin.world.crash(second!, 1);
+      await twin.ports.tasks.tagTask('prod', third!.arn, { note: 'looked at' });
+    });
+
+    // Assess
+    expect(twin.world.runningTasks('prod', 'service:web')).toHaveLength(2);
+    expect(report.violations).toEqual([]);
+  });
+
+  it('does not blame a reflex for stopping a task that was not healthy', async () => {
+    // Prepare
+    const { twin, tg, tasks, step } = aService(4);
+    const [first, second] = tasks;
+    await step(() => {
+      for (const target of tg.targets.filter((t) => t.taskArn === first!.arn || t.taskArn === second!.arn))
+        target.state = 'unhealthy';
+    });
+
+    // Act
+    const report = await step(async () => {
+      await twin.ports.tasks.stopTask('prod', first!.arn, 'unhealthy');
+      await twin.ports.tasks.stopTask('prod', second!.arn, 'unhealthy');
+    });
+
+    // Assess
+    expect(report.violations).toEqual([]);
+  });
+});
