@@ -1,6 +1,7 @@
 // The reflexes' ports over the twin. Each method is named after the AWS call it stands for, records it
 // (the order of AWS-level actions is what scenarios assert) and can be made to fail like AWS does.
 import type { Service, Task } from '#domain/model';
+import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
 import { seededRandom } from '#local/twin/scheduler';
 import type { TaskState, World } from '#local/twin/world';
 import type {
@@ -71,9 +72,11 @@ export interface TwinRecorders {
  * One AWS call against the twin: recorded (scenarios assert their order), and failed when a fault rule
  * says so. The AWS adapters' SDK clients retry throttling and 5xx themselves (adaptive mode, bounded
  * attempts); the twin does the same, so a fault reaches a reflex only when every attempt failed.
+ * A call from a Lambda runtime that has died never leaves it, so it is not recorded at all.
  */
 export function recordedCalls(world: World, faults: Faults) {
   return (api: string, target: string, write: boolean): void => {
+    reachAws(api, write);
     for (let attempt = 1; ; attempt++) {
       const at = world.clock.now();
       try {
@@ -229,6 +232,8 @@ export function twinRecyclerPorts(
   };
   const capacity: CapacitySignal = {
     async reportShortfall(shortfall) {
+      // An EMF metric is a log line: a runtime that has died writes none.
+      if (runtimeGone()) return;
       recorders.shortfalls.push(shortfall);
       recorders.onShortfall?.(shortfall);
     },
@@ -241,6 +246,8 @@ export function twinRecyclerPorts(
   };
   const deadLetters: DeadLetters = {
     async park(input, reason, source) {
+      // SendMessage to the dead-letter queue, which a runtime that has died never sends.
+      if (runtimeGone()) throw runtimeExit();
       recorders.parked.push({ input, reason, source });
       onParked(reason);
     },
