@@ -2,6 +2,7 @@
 // (the order of AWS-level actions is what scenarios assert) and can be made to fail like AWS does.
 import { deadLetterOf } from '#adapters/aws/sqsDeadLetters';
 import type { Service, Task } from '#domain/model';
+import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
 import { seededRandom } from '#local/twin/scheduler';
 import type { TaskState, World } from '#local/twin/world';
 import type {
@@ -72,9 +73,11 @@ export interface TwinRecorders {
  * One AWS call against the twin: recorded (scenarios assert their order), and failed when a fault rule
  * says so. The AWS adapters' SDK clients retry throttling and 5xx themselves (adaptive mode, bounded
  * attempts); the twin does the same, so a fault reaches a reflex only when every attempt failed.
+ * A call from a Lambda runtime that has died never leaves it, so it is not recorded at all.
  */
 export function recordedCalls(world: World, faults: Faults) {
   return (api: string, target: string, write: boolean): void => {
+    reachAws(api, write);
     for (let attempt = 1; ; attempt++) {
       const at = world.clock.now();
       try {
@@ -230,6 +233,8 @@ export function twinRecyclerPorts(
   };
   const capacity: CapacitySignal = {
     async reportShortfall(shortfall) {
+      // An EMF metric is a log line: a runtime that has died writes none.
+      if (runtimeGone()) return;
       recorders.shortfalls.push(shortfall);
       recorders.onShortfall?.(shortfall);
     },
@@ -242,7 +247,9 @@ export function twinRecyclerPorts(
   };
   const deadLetters: DeadLetters = {
     async park(input, reason, source) {
-      // What the dead-letter queue would hold: the adapter's message, cut to what SQS takes.
+      // SendMessage to the dead-letter queue, which a runtime that has died never sends; what it holds
+      // is the adapter's message, cut to what SQS takes.
+      if (runtimeGone()) throw runtimeExit();
       const letter = deadLetterOf(input, reason, source);
       recorders.parked.push({ input: letter.body, reason: letter.reason, source: letter.source });
       onParked(reason);

@@ -28,6 +28,7 @@ import {
   TwinEventBus,
   TwinQueue,
 } from '#local/twin/delivery';
+import { type MidwayCrash, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
 import {
@@ -85,8 +86,10 @@ export class Twin {
   readonly rolloutSafetyNet: TwinAsyncFunction;
   /** What the ops API sees and steers, over this twin. */
   readonly opsPorts: OpsPorts;
+  /** Every Lambda invocation, the AWS calls each made, and the runtimes made to die. */
+  readonly lambdas: TwinLambdas;
   /** Functions whose runtime dies on every invocation until then (a scenario's crashFunction). */
-  readonly crashUntil = new Map<string, Date>();
+  readonly crashUntil: Map<string, Date>;
   readonly invocations = { total: 0, failedRecords: 0 };
   private readonly settings: RecyclerSettings;
   private readonly alarmSettings: AlarmReactorSettings;
@@ -98,6 +101,8 @@ export class Twin {
     this.lifecycleSettings = options.lifecycle ?? { dryRun: false, hooks: [] };
     this.scheduler = new VirtualScheduler(options.start ?? new Date('2026-11-02T09:00:00Z'));
     this.timeline = new Timeline(() => this.scheduler.elapsedSeconds());
+    this.lambdas = new TwinLambdas(this.scheduler, (text) => this.timeline.add('lambda', text));
+    this.crashUntil = this.lambdas.crashUntil;
     this.faults = new Faults(options.seed);
     this.world = new World(
       this.scheduler,
@@ -164,7 +169,9 @@ export class Twin {
     const delivery = this.deliveryObserver();
     this.bus = new TwinEventBus(this.scheduler, delivery);
     const lifecycleDeps = () => ({ ports: this.lifecyclePorts, settings: this.lifecycleSettings });
-    const stepHandler = createInstanceLifecycleStepHandler(lifecycleDeps);
+    const stepHandler = this.lambdas.function(lifecycleWiring.stepFunctionName, () =>
+      createInstanceLifecycleStepHandler(lifecycleDeps),
+    );
     const definition = readFileSync(join(__dirname, '..', '..', lifecycleWiring.definitionFile), 'utf8');
     const stepArn = `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${lifecycleWiring.stepFunctionName}`;
     this.stepFunctions.createStateMachine(
@@ -172,7 +179,9 @@ export class Twin {
       JSON.parse(definition.replaceAll(['$', '{InstanceLifecycleStepFunctionArn}'].join(''), stepArn)),
       { [stepArn]: (payload) => stepHandler(payload, lambdaContext(lifecycleWiring.stepFunctionName)) },
     );
-    const hookHandler = createLifecycleHookHandler(lifecycleDeps);
+    const hookHandler = this.lambdas.function(lifecycleWiring.intakeFunctionName, () =>
+      createLifecycleHookHandler(lifecycleDeps),
+    );
     this.lifecycleHook = new TwinAsyncFunction(
       this.scheduler,
       lifecycleWiring.intakeFunctionName,
@@ -196,7 +205,9 @@ export class Twin {
     this.rolloutPorts = this.buildRolloutPorts();
     const rolloutMachineArn = `arn:aws:states:${this.world.region}:${this.world.account}:stateMachine:${rolloutWiring.twinStateMachineName}`;
     const rolloutDeps = () => ({ ports: this.rolloutPorts, stateMachineArn: rolloutMachineArn });
-    const rolloutStep = createRolloutStepHandler(rolloutDeps);
+    const rolloutStep = this.lambdas.function(rolloutWiring.stepFunctionName, () =>
+      createRolloutStepHandler(rolloutDeps),
+    );
     const rolloutStepArn = `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${rolloutWiring.stepFunctionName}`;
     const rolloutDefinition = readFileSync(join(__dirname, '..', '..', rolloutWiring.definitionFile), 'utf8');
     this.stepFunctions.createStateMachine(
@@ -205,13 +216,12 @@ export class Twin {
         rolloutDefinition.replaceAll(['$', `{${rolloutWiring.stepArnPlaceholder}}`].join(''), rolloutStepArn),
       ),
       {
-        [rolloutStepArn]: (payload) => {
-          this.crashIfDue(rolloutWiring.stepFunctionName);
-          return rolloutStep(payload, lambdaContext(rolloutWiring.stepFunctionName));
-        },
+        [rolloutStepArn]: (payload) => rolloutStep(payload, lambdaContext(rolloutWiring.stepFunctionName)),
       },
     );
-    const safetyNet = createRolloutSafetyNetHandler(rolloutDeps);
+    const safetyNet = this.lambdas.function(rolloutWiring.safetyNetFunctionName, () =>
+      createRolloutSafetyNetHandler(rolloutDeps),
+    );
     this.rolloutSafetyNet = new TwinAsyncFunction(
       this.scheduler,
       rolloutWiring.safetyNetFunctionName,
@@ -245,7 +255,9 @@ export class Twin {
       settings: this.alarmSettings,
       rollouts: { ports: this.rolloutPorts },
     });
-    const alarmHandler = createAlarmReactorHandler(alarmDeps);
+    const alarmHandler = this.lambdas.function(alarmReactorWiring.functionName, () =>
+      createAlarmReactorHandler(alarmDeps),
+    );
     this.alarmReactor = new TwinAsyncFunction(
       this.scheduler,
       alarmReactorWiring.functionName,
@@ -254,7 +266,9 @@ export class Twin {
       delivery,
     );
     const deps = () => ({ ports: this.ports, settings: this.settings });
-    const recycler = createTaskRecyclerHandler(deps);
+    const recycler = this.lambdas.function(taskRecyclerWiring.functionName, () =>
+      createTaskRecyclerHandler(deps),
+    );
     this.queue = new TwinQueue(
       taskRecyclerWiring.queue,
       this.scheduler,
@@ -283,7 +297,7 @@ export class Twin {
     this.every(
       taskRecyclerWiring.sweepRateSeconds,
       taskRecyclerWiring.sweepFunctionName,
-      createTaskRecyclerSweepHandler(deps),
+      this.lambdas.function(taskRecyclerWiring.sweepFunctionName, () => createTaskRecyclerSweepHandler(deps)),
     );
     // The alarm reactor's schedule invokes the reactor itself, asynchronously, like its alarm rule.
     const everyMinute = () => {
@@ -324,14 +338,12 @@ export class Twin {
     });
   }
 
-  /** What Lambda reports when the runtime dies mid-invocation: the workflow sees Runtime.ExitError. */
-  private crashIfDue(functionName: string): void {
-    const until = this.crashUntil.get(functionName);
-    if (!until || this.scheduler.now() >= until) return;
-    this.timeline.add('lambda', `${functionName} crashed (Runtime.ExitError)`);
-    throw Object.assign(new Error('RequestId: twin Error: Runtime exited with error: signal: killed'), {
-      name: 'Runtime.ExitError',
-    });
+  /**
+   * The `invocation`-th invocation of `function` (1 for its first) dies once it has made `afterCalls`
+   * AWS calls: nothing it does after that reaches AWS, and its invoker sees Runtime.ExitError.
+   */
+  crashMidway(crash: MidwayCrash): void {
+    this.lambdas.crashMidway(crash);
   }
 
   /** A rollout execution as DescribeExecution shows it, by name. */
@@ -383,6 +395,8 @@ export class Twin {
   }
 
   private recordJournal(entry: JournalEntry): void {
+    // The journal is log lines: a runtime that has died writes none.
+    if (runtimeGone()) return;
     this.journal.push({ ...entry, at: this.scheduler.now() });
     const kind = entry.outcome === 'held' ? 'decision' : 'action';
     const target = shortArn(entry.target);

@@ -5,135 +5,23 @@
 // reflex; the table printed at the end counts both, over the three error kinds, beyond the clean run's
 // own (scenario) faults. Which calls fail is drawn from the scenario's seed, not from the error kind.
 //
-// Each faulted run is classified:
-// - converged: its end state (`endStateOf`, the same comparison as replay.test.ts) equals the clean run's;
-// - failed safe: it differs, but every rollout not SUCCEEDED ends with its route's canary at weight 0
-//   (all traffic on stable), no lifecycle action is left pending (beyond the clean run's) and at least as
-//   many were completed as in the clean run, and no destructive write (StopTask, DeregisterTargets,
-//   UpdateContainerInstancesState) succeeded more often than in the clean run;
-// - violated: anything else. No scenario may be violated.
-//
-// The runs are played here, as `runScenario` plays them, rather than through it: the twin itself is
-// needed to see the lifecycle actions still pending at the end.
-//
-// Every run, the clean one too, checks the blast-radius invariants after every step of the clock
-// (local/scenario/blastRadius.ts): none may be broken beyond the known ones (test/support/blastRadius.ts).
-import { readdirSync } from 'node:fs';
+// Each faulted run is classified as converged, failed safe or violated against the clean run
+// (test/hardening/outcomes.ts). No scenario may be violated.
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
-import type { BlastRadiusReport } from '#local/scenario/blastRadius';
-import {
-  blastRadiusChecker,
-  endStateOf,
-  loadScenario,
-  prepareTwin,
-  repoRoot,
-  type ScenarioEndState,
-  scheduleTimeline,
-} from '#local/scenario/runner';
-import type { Scenario } from '#local/scenario/schema';
+import { loadScenario } from '#local/scenario/runner';
 import { SDK_MAX_ATTEMPTS } from '#local/twin/ports';
+import type { Twin } from '#local/twin/twin';
 import type { ApiCall } from '#local/twin/world';
 import { BlastRadiusTally, unknownViolations } from '../support/blastRadius';
-
-const scenarioDir = join(repoRoot, 'local', 'scenarios');
-const scenarioFiles = readdirSync(scenarioDir)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+import { classify, DESTRUCTIVE_APIS, play, scenarioDir, scenarioFiles, successfulWrites } from './outcomes';
 
 const RATES = [0.1, 0.3] as const;
 const ERRORS = ['ThrottlingException', 'ServerException', 'TimeoutError'] as const;
 type FaultError = (typeof ERRORS)[number];
 
-/** Writes that take capacity away: a fault must never make the reflexes do more of them. */
-const DESTRUCTIVE_APIS = ['StopTask', 'DeregisterTargets', 'UpdateContainerInstancesState'];
-
-type Outcome = 'converged' | 'failed-safe' | 'violated';
-
-interface Run {
-  endState: ScenarioEndState;
-  apiCalls: ApiCall[];
-  pendingLifecycleActions: number;
-  blastRadius: BlastRadiusReport;
-}
-
-/** One run of the scenario on a fresh twin, optionally with faults on every AWS call for the whole run. */
-async function play(scenario: Scenario, fault?: { rate: number; error: FaultError }): Promise<Run> {
-  const twin = prepareTwin(scenario);
-  const end = new Date(twin.scheduler.now().getTime() + scenario.duration * 1000);
-  if (fault)
-    twin.faults.add({
-      api: '*',
-      rate: fault.rate,
-      error: fault.error,
-      from: twin.scheduler.now(),
-      until: end,
-    });
-  scheduleTimeline(twin, scenario);
-  twin.start();
-  const checker = blastRadiusChecker(twin, scenario);
-  await twin.scheduler.runUntil(end, { afterEachStep: checker.afterEachStep });
-  return {
-    endState: endStateOf(twin, scenario),
-    apiCalls: twin.world.apiCalls,
-    pendingLifecycleActions: twin.lifecycle.pending().length,
-    blastRadius: checker.report(),
-  };
-}
-
-const successfulWrites = (calls: ApiCall[], api: string): number =>
-  calls.filter((c) => c.api === api && c.write && !c.failed).length;
-
-const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
-
-/** `@rule:web` -> `web`, `@tg:web-v2` -> `web-v2`; App Mesh names are plain already. */
-const plainName = (ref: unknown): string => String(ref).replace(/^@[A-Za-z]+:/, '');
-
-/** Each rollout started in the scenario: the route it shifts and its canary version. */
-function rolloutRoutes(scenario: Scenario): Record<string, { route: string; canary: string }> {
-  const routes: Record<string, { route: string; canary: string }> = {};
-  for (const step of scenario.timeline) {
-    if (!('startRollout' in step)) continue;
-    const route = step.startRollout.request.route as Record<string, unknown>;
-    routes[step.startRollout.name] = {
-      route: plainName(route.router === 'appmesh' ? route.routeName : route.ruleArn),
-      canary: plainName(route.canary),
-    };
-  }
-  return routes;
-}
-
-/** Why a faulted run that did not converge is not safe; empty when it failed safe. */
-function unsafeReasons(scenario: Scenario, clean: Run, faulted: Run): string[] {
-  const reasons: string[] = [];
-  const routes = rolloutRoutes(scenario);
-  for (const [name, status] of Object.entries(faulted.endState.rollouts)) {
-    if (status === 'SUCCEEDED') continue;
-    const { route, canary } = routes[name]!;
-    const weight = faulted.endState.routes[route]?.[canary];
-    if (weight !== 0) reasons.push(`rollout ${name} ${status}: canary ${canary} on ${route} at ${weight}`);
-  }
-  const completed = total(faulted.endState.lifecycleCompletions);
-  const cleanCompleted = total(clean.endState.lifecycleCompletions);
-  if (completed < cleanCompleted)
-    reasons.push(`lifecycle completions ${completed} < clean ${cleanCompleted}`);
-  if (faulted.pendingLifecycleActions > clean.pendingLifecycleActions)
-    reasons.push(
-      `lifecycle actions pending ${faulted.pendingLifecycleActions} > clean ${clean.pendingLifecycleActions}`,
-    );
-  for (const api of DESTRUCTIVE_APIS) {
-    const n = successfulWrites(faulted.apiCalls, api);
-    const c = successfulWrites(clean.apiCalls, api);
-    if (n > c) reasons.push(`${api} ${n} > clean ${c}`);
-  }
-  return reasons;
-}
-
-function classify(scenario: Scenario, clean: Run, faulted: Run): { outcome: Outcome; reasons: string[] } {
-  if (isDeepStrictEqual(faulted.endState, clean.endState)) return { outcome: 'converged', reasons: [] };
-  const reasons = unsafeReasons(scenario, clean, faulted);
-  return { outcome: reasons.length === 0 ? 'failed-safe' : 'violated', reasons };
-}
+/** Faults on every AWS call of the twin, for the whole run. */
+const onEveryCall = (rate: number, error: FaultError) => (twin: Twin, end: Date) =>
+  twin.faults.add({ api: '*', rate, error, from: twin.scheduler.now(), until: end });
 
 /**
  * Runs known to end unsafe, by `file@rate@error`, with what differed: kept out of the assertion so the
@@ -173,7 +61,6 @@ interface Cell {
   extraDestructive: number;
 }
 const table: Record<string, Partial<Record<Rate, Cell>>> = {};
-const blastRadius = new BlastRadiusTally();
 
 const SHORT: Record<FaultError, string> = {
   ThrottlingException: 'throttling',
@@ -191,6 +78,8 @@ function cellText(cell: Cell | undefined): string {
   const destructive = cell.extraDestructive > 0 ? `, +${cell.extraDestructive} destructive writes` : '';
   return `${outcome} (+${cell.injected} faults, +${cell.exhausted} past retries${destructive})`;
 }
+
+const blastRadius = new BlastRadiusTally();
 
 describe('scenarios replayed with AWS faults on every call', () => {
   afterAll(() => {
@@ -224,6 +113,7 @@ describe('scenarios replayed with AWS faults on every call', () => {
     aborted.endState.routes.web = { 'web-v1': 100, 'web-v2': 0 };
     const leftOnCanary = structuredClone(aborted);
     leftOnCanary.endState.routes.web = { 'web-v1': 90, 'web-v2': 10 };
+    leftOnCanary.reflexWeights.web = { 'web-v1': 90, 'web-v2': 10 };
     const leftPending = {
       ...structuredClone(aborted),
       pendingLifecycleActions: clean.pendingLifecycleActions + 1,
@@ -258,7 +148,7 @@ describe('scenarios replayed with AWS faults on every call', () => {
           extraDestructive: 0,
         };
         for (const error of ERRORS) {
-          const faulted = await play(loadScenario(join(scenarioDir, file)), { rate, error });
+          const faulted = await play(loadScenario(join(scenarioDir, file)), onEveryCall(rate, error));
           blastRadius.add(faulted.blastRadius);
           blastRadiusViolations.push(...unknownViolations(faulted.blastRadius));
           const { outcome, reasons } = classify(scenario, clean, faulted);

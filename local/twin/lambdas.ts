@@ -1,0 +1,127 @@
+// The twin's Lambda runtime. Every handler the twin invokes (for an EventBridge event, an SQS batch, a
+// schedule or a Step Functions task) runs as one invocation of its function, so each AWS call can be
+// traced to the invocation that made it, and a runtime can be made to die:
+// - before the function runs, on every invocation for a while (a scenario's `crashFunction`);
+// - in the middle of one invocation, once it has made some of its AWS calls (`crashMidway`).
+// A runtime that dies takes everything with it: the calls it would still have made never reach AWS (they
+// are not recorded), its log lines (the journal) are never written, the invoker sees Runtime.ExitError
+// whatever the handler would have returned, and the next invocation starts cold, with none of the
+// handler's memory.
+//
+// Invocations can overlap (a Step Functions task runs on the library's promise chains, beside whatever
+// else is in flight at that instant), so no "current invocation" variable could say whose call it is:
+// AsyncLocalStorage carries the invocation along the handler's own promise chain. The scheduler runs its
+// callbacks from its loop, outside any invocation, so work a handler only sets off (an event put on the
+// bus, an execution started) is not counted as part of it. AWS calls made outside any Lambda (a
+// scenario's person using the ops API) belong to no invocation.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context } from 'aws-lambda';
+import type { Clock } from '#ports';
+
+export interface Invocation {
+  function: string;
+  /** 1 for the function's first invocation in the run. */
+  index: number;
+  at: Date;
+  /** The AWS calls it made, in order (each once, however many attempts the SDK took). */
+  calls: { api: string; write: boolean }[];
+  /** The runtime dies once it has made this many calls (a planned crash mid-way). */
+  dieAfterCalls?: number;
+  /** The calls it tried after its runtime died: none of them reached AWS. */
+  lost: string[];
+  /** Whether the runtime died during this invocation (the invoker saw Runtime.ExitError). */
+  crashed: boolean;
+}
+
+/** During the `invocation`-th invocation of `function`, the runtime dies after `afterCalls` AWS calls. */
+export interface MidwayCrash {
+  function: string;
+  invocation: number;
+  afterCalls: number;
+}
+
+type Handler<E, R> = (event: E, context: Context) => Promise<R>;
+
+const running = new AsyncLocalStorage<Invocation>();
+
+/** What Lambda reports when the runtime dies mid-invocation. */
+export const runtimeExit = (): Error =>
+  Object.assign(new Error('RequestId: twin Error: Runtime exited with error: signal: killed'), {
+    name: 'Runtime.ExitError',
+  });
+
+/**
+ * Called before every AWS call: counts it for the invocation making it, or, when that invocation's
+ * runtime has died, throws instead (nothing more leaves the process).
+ */
+export function reachAws(api: string, write: boolean): void {
+  const invocation = running.getStore();
+  if (!invocation) return;
+  if (invocation.dieAfterCalls !== undefined && invocation.calls.length >= invocation.dieAfterCalls) {
+    invocation.lost.push(api);
+    throw runtimeExit();
+  }
+  invocation.calls.push({ api, write });
+}
+
+/** True inside an invocation whose runtime has died: its logs and messages never leave it. */
+export const runtimeGone = (): boolean => (running.getStore()?.lost.length ?? 0) > 0;
+
+export class TwinLambdas {
+  readonly invocations: Invocation[] = [];
+  /** Functions whose runtime dies on every invocation until then, before running. */
+  readonly crashUntil = new Map<string, Date>();
+  private readonly midway: MidwayCrash[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly note: (text: string) => void,
+  ) {}
+
+  crashMidway(crash: MidwayCrash): void {
+    this.midway.push(crash);
+  }
+
+  /**
+   * The function as Lambda runs it: `create` builds the handler the way a cold start loads the module,
+   * again after every crash.
+   */
+  function<E, R>(name: string, create: () => Handler<E, R>): Handler<E, R> {
+    let handler = create();
+    let count = 0;
+    const die = (invocation: Invocation, how: string): Error => {
+      invocation.crashed = true;
+      handler = create();
+      this.note(`${name} crashed ${how} (Runtime.ExitError)`);
+      return runtimeExit();
+    };
+    return async (event, context) => {
+      count += 1;
+      const plan = this.midway.find((c) => c.function === name && c.invocation === count);
+      const invocation: Invocation = {
+        function: name,
+        index: count,
+        at: this.clock.now(),
+        calls: [],
+        lost: [],
+        crashed: false,
+        ...(plan ? { dieAfterCalls: plan.afterCalls } : {}),
+      };
+      this.invocations.push(invocation);
+      const until = this.crashUntil.get(name);
+      if (until && this.clock.now() < until) throw die(invocation, 'before running');
+      const outcome = await running
+        .run(invocation, async () => handler(event, context))
+        .then(
+          (result) => ({ result }),
+          (error: unknown) => ({ error }),
+        );
+      if (plan) {
+        const lost = invocation.lost.length > 0 ? `; ${invocation.lost.join(', ')} never reached AWS` : '';
+        throw die(invocation, `mid-way, after ${invocation.calls.length} AWS call(s)${lost}`);
+      }
+      if ('error' in outcome) throw outcome.error;
+      return outcome.result;
+    };
+  }
+}
