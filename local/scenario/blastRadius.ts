@@ -9,7 +9,8 @@
 // successful AWS writes (`world.apiCalls`, which only the reflexes' ports record: a scenario's crashes,
 // RunTasks and hand edits call the world directly) reaches one of them: StopTask of that task,
 // DeregisterTargets of its target, draining or terminating (CompleteLifecycleAction) its instance, an
-// UpdateService of its service. A fall caused by the scenario in a step where a reflex also wrote
+// UpdateService of its service. A lifecycle fail-safe's completion is the group's own scale-in going
+// ahead (see releasedByFailSafe). A fall caused by the scenario in a step where a reflex also wrote
 // elsewhere is not the reflex's. A write whose effect comes only in a later step of the twin's own
 // clockwork (a desired count ECS acts on at its next tick, a drain ECS carries out by starting
 // replacements first) is not caught by this; the floor below follows the desired count for that reason.
@@ -71,8 +72,9 @@ function reachOf(call: ApiCall, twin: Twin): string[] {
       return refs.split(',').map((ref) => targetHandle(targetGroupArn, ref.split(':')[0]!));
     }
     case 'UpdateContainerInstancesState': // `CLUSTER INSTANCE DRAINING`
-    case 'CompleteLifecycleAction': // `GROUP INSTANCE`: a terminate action completed ends the instance
       return [`instance:${words[1]}`];
+    case 'CompleteLifecycleAction': // `GROUP INSTANCE`: a terminate action completed ends the instance
+      return releasedByFailSafe(twin, call, words[1]!) ? [] : [`instance:${words[1]}`];
     case 'UpdateService': // `CLUSTER/NAME change`
     case 'RegisterScalableTarget':
       return [`service:${words[0]}`];
@@ -83,6 +85,23 @@ function reachOf(call: ApiCall, twin: Twin): string[] {
     default:
       return [];
   }
+}
+
+/**
+ * A completion the lifecycle workflow's fail-safe made (journaled `fail-safe-*` for the instance at the
+ * same instant). The workflow could not drain the instance, and the fail-safe lets the Auto Scaling
+ * group's own termination go ahead rather than hold it until the hook times out (issue 6's fail-safe:
+ * the action completed before its timeout). Without the hook the group would have terminated it just
+ * the same, at once: what is lost is the scale-in's, not the reflex's. A completion on the normal path,
+ * of an instance still serving, is counted.
+ */
+function releasedByFailSafe(twin: Twin, call: ApiCall, instanceId: string): boolean {
+  return twin.journal.some(
+    (entry) =>
+      entry.action.startsWith('fail-safe-') &&
+      entry.target === instanceId &&
+      entry.at.getTime() === call.at.getTime(),
+  );
 }
 
 interface Snapshot {

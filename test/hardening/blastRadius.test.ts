@@ -2,8 +2,17 @@
 // started (no ECS scheduler to replace tasks, no reflex reacting), a step makes the writes a reflex
 // would through the reflexes' own ports, or the scenario acts on the world directly, and the checker
 // looks after every step.
+
+import { join } from 'node:path';
 import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
 import { BlastRadiusChecker, healthyFloor } from '#local/scenario/blastRadius';
+import {
+  blastRadiusChecker,
+  loadScenario,
+  prepareTwin,
+  repoRoot,
+  scheduleTimeline,
+} from '#local/scenario/runner';
 import { Twin } from '#local/twin/twin';
 
 function aService(desiredCount: number) {
@@ -176,5 +185,52 @@ describe('blast-radius checker', () => {
 
     // Assess
     expect(report.violations).toEqual([]);
+  });
+
+  describe('a terminate action completed while its instance still serves', () => {
+    /** lifecycle-step-fails: ECS never lists the instance, so its tasks cannot be drained before it goes. */
+    async function undrainedTermination(keepFailSafeMark: boolean) {
+      const scenario = loadScenario(join(repoRoot, 'local', 'scenarios', 'lifecycle-step-fails.json'));
+      const twin = prepareTwin(scenario);
+      if (!keepFailSafeMark) {
+        // The same completion, as if the workflow's normal path had made it without draining first.
+        const record = twin.recorders.journal.record;
+        twin.recorders.journal.record = (entry) => {
+          if (!entry.action.startsWith('fail-safe-')) record(entry);
+        };
+      }
+      scheduleTimeline(twin, scenario);
+      twin.start();
+      const checker = blastRadiusChecker(twin, scenario);
+      await twin.scheduler.runUntil(new Date(twin.scheduler.now().getTime() + scenario.duration * 1000), {
+        afterEachStep: checker.afterEachStep,
+      });
+      return { twin, report: checker.report() };
+    }
+
+    it('is the scale-in going ahead when the fail-safe released it: the workflow could not drain', async () => {
+      // Act
+      const { twin, report } = await undrainedTermination(true);
+
+      // Assess
+      expect(
+        twin.lifecycle.completions.filter((c) => c.transition === 'terminate' && c.stillServing),
+      ).not.toEqual([]);
+      expect(report.violations).toEqual([]);
+    });
+
+    it('is a reflex taking the service below its floor when any other path completes it', async () => {
+      // Act
+      const { report } = await undrainedTermination(false);
+
+      // Assess
+      expect(report.violations).toContainEqual(
+        expect.objectContaining({
+          invariant: 'healthy-floor',
+          subject: 'prod/web',
+          calls: [expect.stringMatching(/^CompleteLifecycleAction prod-asg i-/)],
+        }),
+      );
+    });
   });
 });
