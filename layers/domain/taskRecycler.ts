@@ -414,6 +414,19 @@ export function deploymentInProgress(service: Service): boolean {
 function decidePlacement(obs: GroupObservation, policy: RecyclerPolicy): RecyclerAction[] {
   const reason = obs.hint?.placementFailure;
   if (!policy.reportPlacementFailures.enabled || !reason) return [];
+  // The event says placement failed when it was sent; a service shows whether it still lacks tasks. A
+  // late or redelivered event about a service that has since placed them all (ECS found room, an
+  // instance joined) must not ask for capacity again: the alarm reactor would add an instance for nothing.
+  const { service } = obs;
+  if (service && service.runningCount + service.pendingCount >= service.desiredCount) {
+    return [
+      {
+        kind: 'hold',
+        target: service.serviceName,
+        reason: `placement failure (${reason}) no longer holds: ${service.runningCount} running, ${service.pendingCount} pending of ${service.desiredCount}`,
+      },
+    ];
+  }
   return [{ kind: 'report-shortfall', reason }];
 }
 

@@ -639,6 +639,37 @@ describe('placement failures', () => {
     expect(actions).toEqual([{ kind: 'report-shortfall', reason: 'RESOURCE:MEMORY' }]);
   });
 
+  it('reports it for a service that still lacks tasks', () => {
+    // Act
+    const actions = decideRecycling(
+      observe({
+        group: { kind: 'service', name: 'web' },
+        service: aService({ desiredCount: 4, runningCount: 3, pendingCount: 0 }),
+        hint: { placementFailure: 'RESOURCE:MEMORY' },
+      }),
+      policy(),
+    );
+
+    // Assess
+    expect(actions).toContainEqual({ kind: 'report-shortfall', reason: 'RESOURCE:MEMORY' });
+  });
+
+  it('holds a late placement failure of a service that has placed all its tasks since', () => {
+    // Act
+    const actions = decideRecycling(
+      observe({
+        group: { kind: 'service', name: 'web' },
+        service: aService({ desiredCount: 4, runningCount: 3, pendingCount: 1 }),
+        hint: { placementFailure: 'RESOURCE:MEMORY' },
+      }),
+      policy(),
+    );
+
+    // Assess
+    expect(kinds(actions)).not.toContain('report-shortfall');
+    expect(actions).toContainEqual(expect.objectContaining({ kind: 'hold', target: 'web' }));
+  });
+
   it('stays quiet when placement reporting is switched off', () => {
     // Act
     const actions = decideRecycling(
