@@ -417,8 +417,16 @@ function decidePlacement(obs: GroupObservation, policy: RecyclerPolicy): Recycle
   // The event says placement failed when it was sent; a service shows whether it still lacks tasks. A
   // late or redelivered event about a service that has since placed them all (ECS found room, an
   // instance joined) must not ask for capacity again: the alarm reactor would add an instance for nothing.
+  // During a rolling deployment the old revision's tasks can fill the desired count while the new
+  // revision's cannot be placed: only the PRIMARY deployment's own count tells.
   const { service } = obs;
-  if (service && service.runningCount + service.pendingCount >= service.desiredCount) {
+  const primary = service?.deployments.find((d) => d.status === 'PRIMARY');
+  if (
+    service &&
+    primary &&
+    primary.runningCount >= primary.desiredCount &&
+    service.runningCount + service.pendingCount >= service.desiredCount
+  ) {
     return [
       {
         kind: 'hold',

@@ -654,12 +654,51 @@ describe('placement failures', () => {
     expect(actions).toContainEqual({ kind: 'report-shortfall', reason: 'RESOURCE:MEMORY' });
   });
 
+  it('reports it during a rolling deployment whose new tasks cannot be placed, though old ones fill the count', () => {
+    // Prepare
+    const old = aService().deployments[0]!;
+    const rolling = aService({
+      desiredCount: 4,
+      runningCount: 4,
+      pendingCount: 0,
+      deployments: [
+        {
+          ...old,
+          id: 'ecs-svc/2',
+          status: 'PRIMARY',
+          rolloutState: 'IN_PROGRESS',
+          runningCount: 0,
+          desiredCount: 4,
+        },
+        { ...old, status: 'ACTIVE', runningCount: 4, desiredCount: 4 },
+      ],
+    });
+
+    // Act
+    const actions = decideRecycling(
+      observe({
+        group: { kind: 'service', name: 'web' },
+        service: rolling,
+        hint: { placementFailure: 'RESOURCE:MEMORY' },
+      }),
+      policy(),
+    );
+
+    // Assess
+    expect(actions).toContainEqual({ kind: 'report-shortfall', reason: 'RESOURCE:MEMORY' });
+  });
+
   it('holds a late placement failure of a service that has placed all its tasks since', () => {
     // Act
     const actions = decideRecycling(
       observe({
         group: { kind: 'service', name: 'web' },
-        service: aService({ desiredCount: 4, runningCount: 3, pendingCount: 1 }),
+        service: aService({
+          desiredCount: 4,
+          runningCount: 4,
+          pendingCount: 0,
+          deployments: [{ ...aService().deployments[0]!, runningCount: 4, desiredCount: 4 }],
+        }),
         hint: { placementFailure: 'RESOURCE:MEMORY' },
       }),
       policy(),
