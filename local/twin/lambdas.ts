@@ -64,8 +64,18 @@ export function reachAws(api: string, write: boolean): void {
   invocation.calls.push({ api, write });
 }
 
-/** True inside an invocation whose runtime has died: its logs and messages never leave it. */
-export const runtimeGone = (): boolean => (running.getStore()?.lost.length ?? 0) > 0;
+/**
+ * True inside an invocation whose runtime has died (its crash point is reached, whether or not it has
+ * tried another AWS call since): its logs and messages never leave it.
+ */
+export const runtimeGone = (): boolean => {
+  const invocation = running.getStore();
+  if (!invocation) return false;
+  return (
+    invocation.lost.length > 0 ||
+    (invocation.dieAfterCalls !== undefined && invocation.calls.length >= invocation.dieAfterCalls)
+  );
+};
 
 export class TwinLambdas {
   readonly invocations: Invocation[] = [];

@@ -105,7 +105,8 @@ export function twinWorkflowRuns(
       const run = runOf(workflow, name);
       call('GetExecutionHistory', name, false);
       if (!run.known) return false;
-      const [token] = stepFunctions.openTaskTokens(run.arn);
+      // The newest token, as the adapter reads it from the history: a retried gate task leaves older ones.
+      const token = stepFunctions.openTaskTokens(run.arn).at(-1);
       if (!token) return false;
       if ('resume' in answer || 'promote' in answer) {
         call('SendTaskSuccess', name, true);
