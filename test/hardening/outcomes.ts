@@ -2,8 +2,9 @@
 // scenario on a fresh twin, and how a disturbed run is judged against the scenario's clean run.
 //
 // A disturbed run is classified:
-// - converged: its end state (`endStateOf`, the same comparison as replay.test.ts) equals the clean run's;
-// - failed safe: it differs, but every rollout not SUCCEEDED left its route's canary at weight 0 (all
+// - converged: its end state (`endStateOf`, the same comparison as replay.test.ts) equals the clean run's,
+//   and it did no destructive write (DESTRUCTIVE_APIS, replay.test.ts's list) more often;
+// - failed safe: it differs (or did more of those writes), but every rollout not SUCCEEDED left its route's canary at weight 0 (all
 //   traffic on stable) when the reflexes last wrote the route's weights (a person may set weights by hand
 //   after the rollout ended), unless another rollout on that route SUCCEEDED (the route then carries its
 //   promotion), no lifecycle action is left pending (beyond the clean run's), at least as many were
@@ -41,8 +42,36 @@ export const scenarioFiles = readdirSync(scenarioDir)
   .filter((f) => f.endsWith('.json'))
   .sort();
 
-/** Writes that take capacity away: a disturbance must never make the reflexes do more of them. */
-export const DESTRUCTIVE_APIS = ['StopTask', 'DeregisterTargets', 'UpdateContainerInstancesState'];
+/**
+ * Writes that stop, drain, shift traffic, resize, roll back, restart or release: a disturbance (a copy
+ * of an event, a fault, a crash) must never make the reflexes do one more often than the clean run.
+ */
+export const DESTRUCTIVE_APIS = [
+  'StopTask',
+  'DeregisterTargets',
+  'UpdateContainerInstancesState',
+  'UpdateRoute',
+  'ModifyRule',
+  'ModifyListener',
+  'SetDesiredCapacity',
+  'PutScalingPolicy',
+  'RegisterScalableTarget',
+  'UpdateService',
+  'RunTask',
+  'CompleteLifecycleAction',
+];
+
+/** The ones that take capacity away: even a run that fails safe may not do them more often. */
+export const CAPACITY_TAKING_APIS = ['StopTask', 'DeregisterTargets', 'UpdateContainerInstancesState'];
+
+/** Destructive writes the disturbed run did more often than the clean run, `API n > clean c`. */
+export function moreDestructiveWrites(clean: Run, disturbed: Run, apis = DESTRUCTIVE_APIS): string[] {
+  return apis.flatMap((api) => {
+    const n = successfulWrites(disturbed.apiCalls, api);
+    const c = successfulWrites(clean.apiCalls, api);
+    return n > c ? [`${api} ${n} > clean ${c}`] : [];
+  });
+}
 
 export type Outcome = 'converged' | 'failed-safe' | 'violated';
 
@@ -143,11 +172,7 @@ export function unsafeReasons(scenario: Scenario, clean: Run, disturbed: Run): s
     );
   for (const key of ['timedOutLifecycleActions', 'releasedWhileServing'] as const)
     if (disturbed[key] > clean[key]) reasons.push(`${key} ${disturbed[key]} > clean ${clean[key]}`);
-  for (const api of DESTRUCTIVE_APIS) {
-    const n = successfulWrites(disturbed.apiCalls, api);
-    const c = successfulWrites(clean.apiCalls, api);
-    if (n > c) reasons.push(`${api} ${n} > clean ${c}`);
-  }
+  reasons.push(...moreDestructiveWrites(clean, disturbed, CAPACITY_TAKING_APIS));
   return reasons;
 }
 
@@ -156,7 +181,11 @@ export function classify(
   clean: Run,
   disturbed: Run,
 ): { outcome: Outcome; reasons: string[] } {
-  if (isDeepStrictEqual(disturbed.endState, clean.endState)) return { outcome: 'converged', reasons: [] };
+  if (
+    isDeepStrictEqual(disturbed.endState, clean.endState) &&
+    moreDestructiveWrites(clean, disturbed).length === 0
+  )
+    return { outcome: 'converged', reasons: [] };
   const reasons = unsafeReasons(scenario, clean, disturbed);
   return { outcome: reasons.length === 0 ? 'failed-safe' : 'violated', reasons };
 }

@@ -17,34 +17,12 @@
 //
 // Both runs also check the blast-radius invariants after every step of the clock
 // (local/scenario/blastRadius.ts): none may be broken beyond the known ones (test/support/blastRadius.ts).
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadScenario, repoRoot, runScenario, type ScenarioResult } from '#local/scenario/runner';
+import { loadScenario, runScenario } from '#local/scenario/runner';
 import { BlastRadiusTally, unknownViolations } from '../support/blastRadius';
-
-const scenarioDir = join(repoRoot, 'local', 'scenarios');
-const scenarioFiles = readdirSync(scenarioDir).filter((f) => f.endsWith('.json'));
+import { DESTRUCTIVE_APIS, scenarioDir, scenarioFiles, successfulWrites } from './outcomes';
 
 const DUPLICATE = { copies: 3, jitterSeconds: 30, seed: 6 };
-
-/** Writes that stop, drain, shift traffic, resize, roll back, restart or release: a copy must add none. */
-const DESTRUCTIVE_APIS = [
-  'StopTask',
-  'DeregisterTargets',
-  'UpdateContainerInstancesState',
-  'UpdateRoute',
-  'ModifyRule',
-  'ModifyListener',
-  'SetDesiredCapacity',
-  'PutScalingPolicy',
-  'RegisterScalableTarget',
-  'UpdateService',
-  'RunTask',
-  'CompleteLifecycleAction',
-];
-
-const successfulWrites = (result: ScenarioResult, api: string): number =>
-  result.apiCalls.filter((c) => c.api === api && c.write && !c.failed).length;
 
 describe('scenarios replayed with duplicated and reordered events', () => {
   const tally = new BlastRadiusTally();
@@ -70,8 +48,8 @@ describe('scenarios replayed with duplicated and reordered events', () => {
       expect(duplicated.endState).toEqual(clean.endState);
       const moreOften = DESTRUCTIVE_APIS.map((api) => ({
         api,
-        clean: successfulWrites(clean, api),
-        duplicated: successfulWrites(duplicated, api),
+        clean: successfulWrites(clean.apiCalls, api),
+        duplicated: successfulWrites(duplicated.apiCalls, api),
       })).filter((c) => c.duplicated > c.clean);
       expect(moreOften).toEqual([]);
       expect(unknownViolations(clean.blastRadius)).toEqual([]);
