@@ -8,6 +8,7 @@ import {
   DeleteTaskDefinitionsCommand,
   DeregisterTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
+  waitUntilServicesInactive,
 } from '@aws-sdk/client-ecs';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
 import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
@@ -29,7 +30,9 @@ describeOnAws('ECS ports on AWS', () => {
       operations: new EcsServiceOperations(ecs),
       fleet: new EcsInstanceFleet(ecs),
       instances: new EcsContainerInstances(ecs),
-      eventually: (read, ok) => aws.eventually(read, ok),
+      // A deployment, even of no task, is SUCCESSFUL in ListServiceDeployments only after ECS has
+      // checked it for a while: up to five minutes.
+      eventually: (read, ok) => aws.eventually(read, ok, 300),
       given: async () => {
         const cluster = aws.name('cluster');
         const created = await ecs.send(new CreateClusterCommand({ clusterName: cluster, tags: aws.tags() }));
@@ -78,9 +81,14 @@ describeOnAws('ECS ports on AWS', () => {
             tags: aws.tags(),
           }),
         );
-        aws.defer(`service ${cluster}/${service}`, () =>
-          ecs.send(new DeleteServiceCommand({ cluster, service, force: true })),
-        );
+        aws.defer(`service ${cluster}/${service}`, async () => {
+          await ecs.send(new DeleteServiceCommand({ cluster, service, force: true }));
+          // The cluster can go only once its services are INACTIVE, not merely DRAINING.
+          await waitUntilServicesInactive(
+            { client: ecs, maxWaitTime: 600 },
+            { cluster, services: [service] },
+          );
+        });
         const clusterArn = created.cluster!.clusterArn!;
         return {
           cluster,

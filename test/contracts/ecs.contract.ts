@@ -96,11 +96,20 @@ export function ecsContract(harness: () => EcsHarness): void {
 
     it('sets the desired count as an absolute value', async () => {
       // Act
+      await ecs.services.setDesiredCount(world.cluster, world.service, 1);
+      const raised = await ecs.eventually(
+        () => ecs.services.describeService(world.cluster, world.service),
+        (s) => s?.desiredCount === 1,
+      );
       await ecs.services.setDesiredCount(world.cluster, world.service, 0);
-      const service = await ecs.services.describeService(world.cluster, world.service);
+      const lowered = await ecs.eventually(
+        () => ecs.services.describeService(world.cluster, world.service),
+        (s) => s?.desiredCount === 0,
+      );
 
-      // Assess
-      expect(service?.desiredCount).toBe(0);
+      // Assess: nothing can run (no container instance), but the count is what was set, each time
+      expect([raised?.desiredCount, lowered?.desiredCount]).toEqual([1, 0]);
+      expect(lowered?.runningCount).toBe(0);
     });
   });
 
