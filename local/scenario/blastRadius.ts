@@ -74,7 +74,7 @@ function reachOf(call: ApiCall, twin: Twin): string[] {
     case 'UpdateContainerInstancesState': // `CLUSTER INSTANCE DRAINING`
       return [`instance:${words[1]}`];
     case 'CompleteLifecycleAction': // `GROUP INSTANCE`: a terminate action completed ends the instance
-      return releasedByFailSafe(twin, call, words[1]!) ? [] : [`instance:${words[1]}`];
+      return releasedByFailSafe(call) ? [] : [`instance:${words[1]}`];
     case 'UpdateService': // `CLUSTER/NAME change`
     case 'RegisterScalableTarget':
       return [`service:${words[0]}`];
@@ -88,21 +88,14 @@ function reachOf(call: ApiCall, twin: Twin): string[] {
 }
 
 /**
- * A completion the lifecycle workflow's fail-safe made (journaled `fail-safe-*` for the instance at the
- * same instant). The workflow could not drain the instance, and the fail-safe lets the Auto Scaling
+ * A completion the lifecycle workflow's fail-safe step made (the call comes from its `fail-safe`
+ * invocation). The workflow could not drain the instance, and the fail-safe lets the Auto Scaling
  * group's own termination go ahead rather than hold it until the hook times out (issue 6's fail-safe:
  * the action completed before its timeout). Without the hook the group would have terminated it just
- * the same, at once: what is lost is the scale-in's, not the reflex's. A completion on the normal path,
+ * the same, at once: what is lost is the scale-in's, not the reflex's. A completion on any other path,
  * of an instance still serving, is counted.
  */
-function releasedByFailSafe(twin: Twin, call: ApiCall, instanceId: string): boolean {
-  return twin.journal.some(
-    (entry) =>
-      entry.action.startsWith('fail-safe-') &&
-      entry.target === instanceId &&
-      entry.at.getTime() === call.at.getTime(),
-  );
-}
+const releasedByFailSafe = (call: ApiCall): boolean => call.by?.endsWith(':fail-safe') ?? false;
 
 interface Snapshot {
   /** Healthy task ARNs per service, `cluster/name`. */

@@ -22,6 +22,8 @@ export interface Invocation {
   function: string;
   /** 1 for the function's first invocation in the run. */
   index: number;
+  /** The `action` its event names (a Step Functions task's payload: `look`, `fail-safe`, `rollback`...). */
+  action?: string;
   at: Date;
   /** The AWS calls it made, in order (each once, however many attempts the SDK took). */
   calls: { api: string; write: boolean }[];
@@ -51,17 +53,19 @@ export const runtimeExit = (): Error =>
   });
 
 /**
- * Called before every AWS call: counts it for the invocation making it, or, when that invocation's
- * runtime has died, throws instead (nothing more leaves the process).
+ * Called before every AWS call: counts it for the invocation making it and names that invocation
+ * (`function` or `function:action`), or, when that invocation's runtime has died, throws instead
+ * (nothing more leaves the process).
  */
-export function reachAws(api: string, write: boolean): void {
+export function reachAws(api: string, write: boolean): string | undefined {
   const invocation = running.getStore();
-  if (!invocation) return;
+  if (!invocation) return undefined;
   if (invocation.dieAfterCalls !== undefined && invocation.calls.length >= invocation.dieAfterCalls) {
     invocation.lost.push(api);
     throw runtimeExit();
   }
   invocation.calls.push({ api, write });
+  return invocation.action ? `${invocation.function}:${invocation.action}` : invocation.function;
 }
 
 /**
@@ -116,6 +120,7 @@ export class TwinLambdas {
         lost: [],
         crashed: false,
         ...(plan ? { dieAfterCalls: plan.afterCalls } : {}),
+        ...actionOf(event),
       };
       this.invocations.push(invocation);
       const until = this.crashUntil.get(name);
@@ -134,4 +139,9 @@ export class TwinLambdas {
       return outcome.result;
     };
   }
+}
+
+function actionOf(event: unknown): { action?: string } {
+  const action = (event as { action?: unknown } | null)?.action;
+  return typeof action === 'string' ? { action } : {};
 }

@@ -77,15 +77,16 @@ export interface TwinRecorders {
  */
 export function recordedCalls(world: World, faults: Faults) {
   return (api: string, target: string, write: boolean): void => {
-    reachAws(api, write);
+    const invocation = reachAws(api, write);
+    const by = invocation ? { by: invocation } : {};
     for (let attempt = 1; ; attempt++) {
       const at = world.clock.now();
       try {
         faults.check(api, at);
-        world.apiCalls.push({ at, api, target, write });
+        world.apiCalls.push({ at, api, target, write, ...by });
         return;
       } catch (error) {
-        world.apiCalls.push({ at, api, target, write, failed: (error as Error).name });
+        world.apiCalls.push({ at, api, target, write, failed: (error as Error).name, ...by });
         if (attempt >= SDK_MAX_ATTEMPTS) throw error;
       }
     }

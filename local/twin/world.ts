@@ -136,6 +136,8 @@ export interface ApiCall {
   target: string;
   write: boolean;
   failed?: string;
+  /** The Lambda invocation that made it (`function` or `function:action`); none from outside a Lambda. */
+  by?: string;
 }
 
 export interface WorldObserver {

@@ -189,15 +189,18 @@ describe('blast-radius checker', () => {
 
   describe('a terminate action completed while its instance still serves', () => {
     /** lifecycle-step-fails: ECS never lists the instance, so its tasks cannot be drained before it goes. */
-    async function undrainedTermination(keepFailSafeMark: boolean) {
+    async function undrainedTermination(fromFailSafe: boolean) {
       const scenario = loadScenario(join(repoRoot, 'local', 'scenarios', 'lifecycle-step-fails.json'));
       const twin = prepareTwin(scenario);
-      if (!keepFailSafeMark) {
+      if (!fromFailSafe) {
         // The same completion, as if the workflow's normal path had made it without draining first.
-        const record = twin.recorders.journal.record;
-        twin.recorders.journal.record = (entry) => {
-          if (!entry.action.startsWith('fail-safe-')) record(entry);
-        };
+        const record = twin.world.apiCalls.push.bind(twin.world.apiCalls);
+        twin.world.apiCalls.push = (...calls) =>
+          record(
+            ...calls.map((c) =>
+              c.by?.endsWith(':fail-safe') ? { ...c, by: 'instanceLifecycleStep:look' } : c,
+            ),
+          );
       }
       scheduleTimeline(twin, scenario);
       twin.start();
@@ -219,7 +222,7 @@ describe('blast-radius checker', () => {
       expect(report.violations).toEqual([]);
     });
 
-    it('is a reflex taking the service below its floor when any other path completes it', async () => {
+    it('is a reflex taking the service below its floor when any other step completes it', async () => {
       // Act
       const { report } = await undrainedTermination(false);
 
