@@ -1,6 +1,7 @@
 // The alarm reactor's ports over the twin: alarms from the twin's CloudWatch, knobs on the twin's Auto
 // Scaling groups, Application Auto Scaling targets and ECS services, and the reactor's memory kept on
 // the target (as the AWS adapter keeps it in tags). Every call is recorded and can fail like AWS does.
+import { isDeepStrictEqual } from 'node:util';
 import { ScalingKnobNotFound, UnsupportedKnob } from '#adapters/aws/scalingControls';
 import {
   describeKnob,
@@ -103,12 +104,21 @@ export function twinAlarmReactorPorts(
             return;
           }
           if (setting.kind === 'capacity-range') throw noCapacityRange(knob);
-          // As the adapter: only a policy that is there and has the setting is written.
+          // As the adapter: the policy is read first (PutScalingPolicy replaces all of it), only one that is
+          // there and has the setting is written, and a value it has already is not written again.
+          call('DescribePolicies', `${target.name}/${setting.policy}`, false);
           const policy = scaling.groups.get(target.name)?.policies.get(setting.policy);
           if (!policy) throw new ScalingKnobNotFound(describeKnob(knob));
           const fits = setting.kind === 'step-adjustments' ? 'StepScaling' : 'TargetTrackingScaling';
           if (policy.type !== fits)
             throw new UnsupportedKnob(describeKnob(knob), `a ${policy.type} policy has no ${setting.kind}`);
+          const current =
+            policy.type === 'StepScaling'
+              ? policy.steps
+              : setting.kind === 'target-value'
+                ? policy.targetValue
+                : !policy.disableScaleIn;
+          if (isDeepStrictEqual(current, value)) return;
           call('PutScalingPolicy', `${target.name}/${setting.policy} ${JSON.stringify(value)}`, true);
           if (policy.type === 'StepScaling') policy.steps = value as StepAdjustment[];
           else if (setting.kind === 'target-value') policy.targetValue = value as number;
@@ -123,9 +133,12 @@ export function twinAlarmReactorPorts(
         }
         const scalable = scaling.serviceScaling(target.cluster, target.service);
         if (setting.kind === 'target-value') {
-          // As the adapter: the policy is read first; one that is not there is a missing knob.
+          // As the adapter: the policy is read first; one that is not there is a missing knob, and a value
+          // it has already is not written again.
+          call('DescribeScalingPolicies', where, false);
           const policy = scalable?.policies.get(setting.policy);
           if (!policy) throw new ScalingKnobNotFound(describeKnob(knob));
+          if (policy.targetValue === value) return;
           call('PutScalingPolicy', `${where}/${setting.policy} ${value}`, true);
           policy.targetValue = value as number;
           return;
