@@ -81,6 +81,40 @@ describe('SqsRechecks', () => {
     expect(body).toMatchObject({ account: '000000000000', region: 'eu-west-1' });
   });
 
+  it("names the client's region when the queue URL names none (a custom endpoint)", async () => {
+    // Prepare
+    sqs.on(SendMessageCommand).resolves({});
+    const local = new SqsRechecks(
+      sqs as unknown as SQSClient,
+      'http://127.0.0.1:5055/123456789012/ecs-reflex-recycler',
+      clock,
+      () => 'id-1',
+      { region: 'us-east-1' },
+    );
+
+    // Act
+    await local.recheckAt('prod', 'family:report', secondsLater(1));
+
+    // Assess
+    const body = JSON.parse(sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.MessageBody!);
+    expect(body).toMatchObject({ account: '123456789012', region: 'us-east-1' });
+  });
+
+  it("keeps the region the queue URL names over the client's", async () => {
+    // Prepare
+    sqs.on(SendMessageCommand).resolves({});
+    const named = new SqsRechecks(sqs as unknown as SQSClient, QUEUE_URL, clock, () => 'id-1', {
+      region: 'us-east-1',
+    });
+
+    // Act
+    await named.recheckAt('prod', 'family:report', secondsLater(1));
+
+    // Assess
+    const body = JSON.parse(sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.MessageBody!);
+    expect(body).toMatchObject({ account: '111122223333', region: 'eu-west-1' });
+  });
+
   it('uses a fresh random id per recheck by default', async () => {
     // Prepare
     sqs.on(SendMessageCommand).resolves({});

@@ -98,6 +98,7 @@ describeOnAws('Messaging ports on AWS', () => {
   const queues = { notifications: '', rechecks: '', deadLetters: '' };
   let topicArn = '';
   const notificationsQueue = reader(() => queues.notifications);
+  const deadLetters = reader(() => queues.deadLetters);
 
   messagingContract(() => {
     const clock = { now: () => new Date() };
@@ -178,14 +179,19 @@ describeOnAws('Messaging ports on AWS', () => {
         const [, , , queueRegion, queueAccount] = Attributes!.QueueArn!.split(':');
         adapters = {
           notifier: new SnsNotifier(sns, topicArn),
-          rechecks: new SqsRechecks(sqs, queues.rechecks, clock),
+          // As in Lambda (recyclerPorts): the client's region, for a queue URL that names none.
+          rechecks: new SqsRechecks(sqs, queues.rechecks, clock, undefined, {
+            region: await sqs.config.region(),
+          }),
           deadLetters: new SqsDeadLetters(sqs, queues.deadLetters),
         };
         return { cluster: aws.name('cluster'), account: queueAccount!, region: queueRegion! };
       },
       notifications: async () => (await notificationsQueue()).flatMap((m) => delivered(m.body) ?? []),
       rechecksReceived: reader(() => queues.rechecks),
-      deadLettersReceived: reader(() => queues.deadLetters),
+      // The port's consumer sees only the body and the attributes (no receive timestamps), as on the twin.
+      deadLettersReceived: async () =>
+        (await deadLetters()).map(({ body, attributes }) => ({ body, attributes })),
     };
   });
 });

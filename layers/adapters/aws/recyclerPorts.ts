@@ -1,4 +1,5 @@
 // The task recycler's ports over AWS, built once per cold start from the environment.
+import { randomUUID } from 'node:crypto';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { EcsTaskFleet } from '#adapters/aws/ecsTaskFleet';
 import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
@@ -38,7 +39,9 @@ export function awsRecyclerDeps(): RecyclerDeps {
       targets: new ElbTargetRegistry(clients.elbv2),
       notifier: config.notifyTopicArn ? new SnsNotifier(clients.sns, config.notifyTopicArn) : logNotifier,
       capacity: new EmfCapacitySignal(),
-      rechecks: new SqsRechecks(clients.sqs, config.recheckQueueUrl, systemClock),
+      rechecks: new SqsRechecks(clients.sqs, config.recheckQueueUrl, systemClock, randomUUID, {
+        region: process.env.AWS_REGION,
+      }),
       clock: systemClock,
       journal: powertoolsJournal(),
       deadLetters: new SqsDeadLetters(clients.sqs, config.deadLetterQueueUrl),

@@ -15,8 +15,13 @@ export class SqsRechecks implements Rechecks {
     private readonly queueUrl: string,
     private readonly clock: Clock,
     private readonly idFactory: () => string = randomUUID,
+    /**
+     * Where the queue is when its URL does not say: the region the client sends to (a queue URL of a
+     * custom endpoint, AWS_ENDPOINT_URL, names none, and the envelope would otherwise claim eu-west-1).
+     */
+    home: { region?: string } = {},
   ) {
-    this.origin = originOf(queueUrl);
+    this.origin = { ...(home.region ? { region: home.region } : {}), ...originOf(queueUrl) };
   }
 
   async recheckAt(cluster: string, group: string, at: Date): Promise<void> {
@@ -43,7 +48,8 @@ export function delaySeconds(at: Date, now: Date): number {
 
 /**
  * The account and region a queue URL names (`https://sqs.REGION.amazonaws.com/ACCOUNT/NAME`), so the
- * recheck's envelope tells the truth; a local queue URL names neither and the defaults stand.
+ * recheck's envelope tells the truth; a local queue URL names neither, and the client's region (when
+ * given) or the envelope's defaults stand.
  */
 function originOf(queueUrl: string): { account?: string; region?: string } {
   let url: URL;
