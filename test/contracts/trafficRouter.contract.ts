@@ -17,15 +17,10 @@ export interface RouterWorld {
   missing: RouteRef;
 }
 
-/** Why a router cannot be tried where the suite runs (App Mesh refusing new meshes): its tests pass empty. */
-export interface RouterUnavailable {
-  unavailable: string;
-}
-
 export interface RouterHarness {
   router: TrafficRouter;
   eventually: Eventually;
-  given(): Promise<RouterWorld | RouterUnavailable>;
+  given(): Promise<RouterWorld>;
 }
 
 /** Weights `weightsProblem` refuses, one reason each: every router refuses them before any call. */
@@ -42,20 +37,15 @@ const byId = (targets: WeightedTarget[]): WeightedTarget[] =>
 
 export function trafficRouterContract(harness: () => RouterHarness): void {
   let routers: RouterHarness;
-  let world: RouterWorld | undefined;
+  let world: RouterWorld;
 
   beforeAll(async () => {
     routers = harness();
-    const given = await routers.given();
-    if ('unavailable' in given) console.warn(`TrafficRouter contract skipped: ${given.unavailable}`);
-    else world = given;
+    world = await routers.given();
   });
 
-  /** A test that runs only when the route could be made; the reason it could not was printed once. */
   const onRoute = (title: string, test: (world: RouterWorld) => Promise<void>) =>
-    it(title, async () => {
-      if (world) await test(world);
-    });
+    it(title, () => test(world));
 
   /** Every target of the route with the weights the contract expects of stable, canary and the bystander. */
   const targetsAt = ({ route, bystander }: RouterWorld, weights: Weights): WeightedTarget[] =>
