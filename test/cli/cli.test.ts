@@ -8,41 +8,11 @@ import { handleOpsRequest, type OpsContext, type OpsRequest } from '#app/opsApi'
 import { type OpsServer, startOpsServer } from '#local/api/server';
 import { LOCAL_CREDENTIAL } from '#local/api/sigv4';
 import { prepareTwin } from '#local/scenario/runner';
-import { ScenarioSchema } from '#local/scenario/schema';
 import type { Twin } from '#local/twin/twin';
 import { type CliIo, main } from '../../cli/main';
+import { opsWorld } from '../support/opsWorld';
 
-const WORLD = ScenarioSchema.parse({
-  name: 'ops-cli',
-  description: 'a cluster with a service and an ALB rule splitting two versions',
-  duration: '1h',
-  world: {
-    clusters: [{ name: 'prod', instances: [{ count: 2, cpu: 4096, memory: 8192 }] }],
-    taskDefinitions: [
-      { family: 'web', revision: 1, cpu: 256, memory: 512, container: { name: 'web', port: 8080 } },
-    ],
-    targetGroups: [
-      { name: 'web-v1', port: 8080, targetType: 'ip' },
-      { name: 'web-v2', port: 8080, targetType: 'ip' },
-    ],
-    services: [
-      { cluster: 'prod', name: 'web', taskDefinition: 'web:1', desiredCount: 2, targetGroups: ['web-v1'] },
-    ],
-    traffic: {
-      listenerRules: [
-        {
-          name: 'web',
-          targetGroups: [
-            { targetGroup: 'web-v1', weight: 100 },
-            { targetGroup: 'web-v2', weight: 0 },
-          ],
-          rps: 40,
-        },
-      ],
-    },
-  },
-  config: { clusters: ['prod'] },
-});
+const WORLD = opsWorld('ops-cli');
 
 // While the twin runs its clock, the global Date and setTimeout are virtual (local/twin/scheduler.ts), and
 // here the twin runs while the CLI and the server work: both get the wall clock and real timers explicitly.

@@ -8,42 +8,12 @@ import { openApiDocument } from '#events/openapi';
 import { opsRoutes } from '#events/opsApi';
 import { createOpsHandler } from '#functions/opsApi';
 import { prepareTwin } from '#local/scenario/runner';
-import { ScenarioSchema } from '#local/scenario/schema';
 import { lambdaContext } from '#local/twin/delivery';
+import { opsWorld } from '../support/opsWorld';
 
 const CALLER = 'arn:aws:iam::111122223333:role/deployer';
 
-const WORLD = ScenarioSchema.parse({
-  name: 'ops-api',
-  description: 'a cluster with a service and an ALB rule splitting two versions',
-  duration: '1h',
-  world: {
-    clusters: [{ name: 'prod', instances: [{ count: 2, cpu: 4096, memory: 8192 }] }],
-    taskDefinitions: [
-      { family: 'web', revision: 1, cpu: 256, memory: 512, container: { name: 'web', port: 8080 } },
-    ],
-    targetGroups: [
-      { name: 'web-v1', port: 8080, targetType: 'ip' },
-      { name: 'web-v2', port: 8080, targetType: 'ip' },
-    ],
-    services: [
-      { cluster: 'prod', name: 'web', taskDefinition: 'web:1', desiredCount: 2, targetGroups: ['web-v1'] },
-    ],
-    traffic: {
-      listenerRules: [
-        {
-          name: 'web',
-          targetGroups: [
-            { targetGroup: 'web-v1', weight: 100 },
-            { targetGroup: 'web-v2', weight: 0 },
-          ],
-          rps: 40,
-        },
-      ],
-    },
-  },
-  config: { clusters: ['prod'] },
-});
+const WORLD = opsWorld('ops-api');
 
 function anApi() {
   const twin = prepareTwin(structuredClone(WORLD));
