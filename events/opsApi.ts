@@ -10,6 +10,9 @@ import { RolloutSpecSchema } from '#events/rollout';
 const Name = z.string().min(1).max(255);
 // Write bodies are strict: a misspelt `dryRun` must be a 400, never a write that really runs.
 const DryRun = z.boolean().default(false).describe('log what would be done, do nothing');
+const Reason = z.string().max(500).optional();
+/** A write that takes only why it is done and a dry-run flag (abort, recycle), both optional. */
+const ReasonedWrite = z.strictObject({ reason: Reason, dryRun: DryRun }).default({ dryRun: false });
 
 export const ProblemSchema = z
   .object({
@@ -184,9 +187,7 @@ export const opsRoutes: OpsRoute[] = [
       }[verb],
       access: 'write',
       params: RolloutName,
-      body: z
-        .strictObject({ reason: z.string().max(500).optional(), dryRun: DryRun })
-        .default({ dryRun: false }),
+      body: ReasonedWrite,
       status: 202,
       response: Accepted,
       errors: [404, 409, 422],
@@ -269,9 +270,7 @@ export const opsRoutes: OpsRoute[] = [
     summary: 'Replace every task of a service, rolling, within its deployment configuration',
     access: 'write',
     params: ServiceRef,
-    body: z
-      .strictObject({ reason: z.string().max(500).optional(), dryRun: DryRun })
-      .default({ dryRun: false }),
+    body: ReasonedWrite,
     status: 202,
     response: Accepted,
     errors: [404, 409, 422],
@@ -316,7 +315,7 @@ export const opsRoutes: OpsRoute[] = [
     summary: 'Drain a container instance before maintenance',
     access: 'write',
     params: z.object({ instanceId: z.string().regex(/^i-[0-9a-f]{8,17}$/, 'an EC2 instance id') }),
-    body: z.strictObject({ cluster: Name, reason: z.string().max(500).optional(), dryRun: DryRun }),
+    body: z.strictObject({ cluster: Name, reason: Reason, dryRun: DryRun }),
     status: 202,
     response: Accepted,
     errors: [404, 422],
