@@ -9,7 +9,7 @@ import { type OpsRoute, opsRoutes, ProblemSchema } from '#events/opsApi';
 
 const STANDARD_ERRORS: Record<number, string> = {
   400: 'invalid input: the fields at fault are listed',
-  403: 'not signed, or not allowed (IAM)',
+  403: 'not signed, or not allowed (IAM, or a rollout on a route or service the stack does not declare)',
   404: 'no such resource',
   409: 'conflict: a rollout owns the route, or one already runs, or the same Idempotency-Key is in flight',
   413: 'body larger than 64 KiB',

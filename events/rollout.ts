@@ -107,6 +107,16 @@ const CheckSchema = z.discriminatedUnion('kind', [
 
 const ServiceRef = z.strictObject({ cluster: Name, service: Name });
 
+/**
+ * A route this stack may roll out on (OPS_ROUTES, the stage's opsRoutes): its name, the route, and the
+ * services behind its stable and canary versions, the only ones a rollout on it may scale down.
+ */
+export const DeclaredRouteSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a route name'),
+  route: RouteSchema,
+  services: z.strictObject({ stable: ServiceRef.optional(), canary: ServiceRef.optional() }).optional(),
+});
+
 export const RolloutSpecSchema = z
   .strictObject({
     /** Shown in logs, notifications and the ops API. */

@@ -228,7 +228,37 @@ function checkLifecycleHooks(file, text, { clusters, autoScalingGroupNames, targ
  * refuse when someone sets its weights. App Mesh routes are compared by mesh name (and owner account when
  * the route names one): the partition, region and account of the stack are unknown at package time.
  */
-function checkOpsRoutes(file, text, { rolloutMeshArns, rolloutListenerArns }) {
+/**
+ * A route's services (`{"stable": {"cluster", "service"}, "canary": …}`, each optional): the only services a
+ * rollout on the route may scale down, in the stage's clusters.
+ */
+function checkRouteServices(file, at, services, clusters) {
+  if (services === undefined) return;
+  if (services === null || typeof services !== 'object' || Array.isArray(services))
+    fail(file, `${at} services must be an object with stable and/or canary`);
+  const extra = Object.keys(services).filter((key) => key !== 'stable' && key !== 'canary');
+  if (extra.length > 0) fail(file, `${at} services has unknown keys: ${extra.join(', ')}`);
+  for (const [version, ref] of Object.entries(services)) {
+    if (
+      ref === null ||
+      typeof ref !== 'object' ||
+      typeof ref.cluster !== 'string' ||
+      typeof ref.service !== 'string'
+    )
+      fail(file, `${at} services.${version} must be {"cluster": …, "service": …}`);
+    const keys = Object.keys(ref).filter((key) => key !== 'cluster' && key !== 'service');
+    if (keys.length > 0) fail(file, `${at} services.${version} has unknown keys: ${keys.join(', ')}`);
+    if (!clusters.includes(ref.cluster))
+      fail(
+        file,
+        `${at} services.${version} is in cluster ${JSON.stringify(ref.cluster)}, not one of clusters`,
+      );
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(ref.service))
+      fail(file, `${at} services.${version} needs a service name of letters, digits, - and _`);
+  }
+}
+
+function checkOpsRoutes(file, text, { rolloutMeshArns, rolloutListenerArns, clusters }) {
   if (typeof text !== 'string') fail(file, 'opsRoutes must be a JSON string, not an array');
   let routes;
   try {
@@ -259,7 +289,7 @@ function checkOpsRoutes(file, text, { rolloutMeshArns, rolloutListenerArns }) {
   routes.forEach((named, i) => {
     if (named === null || typeof named !== 'object' || Array.isArray(named))
       fail(file, `opsRoutes[${i}] must be an object`);
-    const extra = Object.keys(named).filter((key) => key !== 'name' && key !== 'route');
+    const extra = Object.keys(named).filter((key) => !['name', 'route', 'services'].includes(key));
     if (extra.length > 0) fail(file, `opsRoutes[${i}] has unknown keys: ${extra.join(', ')}`);
     if (typeof named.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(named.name))
       fail(file, `opsRoutes[${i}] needs a name of letters, digits, - and _ (at most 64)`);
@@ -293,6 +323,7 @@ function checkOpsRoutes(file, text, { rolloutMeshArns, rolloutListenerArns }) {
     } else {
       fail(file, `${at} has router ${JSON.stringify(route.router)}: "appmesh" or "alb"`);
     }
+    checkRouteServices(file, at, named.services, clusters);
   });
   return text;
 }
@@ -375,7 +406,11 @@ function check(file, stage, raw) {
     (listener) => `${listener.replace(':listener/', ':listener-rule/')}/*`,
   );
   // The ops API: the routes it shows and sets by hand, inside the rollouts' meshes and listeners.
-  const opsRoutes = checkOpsRoutes(file, raw.opsRoutes ?? '[]', { rolloutMeshArns, rolloutListenerArns });
+  const opsRoutes = checkOpsRoutes(file, raw.opsRoutes ?? '[]', {
+    rolloutMeshArns,
+    rolloutListenerArns,
+    clusters,
+  });
 
   const perCluster = (...resources) =>
     resources.flatMap((resource) => clusters.map((name) => arn('ecs', resource.replace('NAME', name))));

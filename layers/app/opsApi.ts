@@ -7,13 +7,15 @@ import type { z } from 'zod';
 import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import {
   abortRollout,
+  checkAllowed,
   pauseRollout,
   promoteRollout,
   ROLLOUT_WORKFLOW,
   type RolloutState,
   resumeRollout,
 } from '#app/rollout';
-import { type RouteRef, routeKey, weightsFor } from '#domain/rolloutRoutes';
+import type { DeclaredRoute } from '#domain/declaredRoutes';
+import { routeKey, weightsFor } from '#domain/rolloutRoutes';
 import { openApiDocument } from '#events/openapi';
 import { type Access, MAX_BODY_BYTES, type OpsRoute, opsRoutes } from '#events/opsApi';
 import { rolloutRequestOf } from '#events/rollout';
@@ -30,6 +32,7 @@ import type {
   WorkflowRuns,
   Workflows,
 } from '#ports';
+import { RolloutNotAllowedError } from '#runtime/errors';
 
 export const OPS_REFLEX = 'ops-api';
 
@@ -50,8 +53,8 @@ export interface OpsResponse {
 }
 
 export interface OpsSettings {
-  /** Routes the API may show and set by hand, by name. */
-  routes: { name: string; route: RouteRef }[];
+  /** Routes the API may show, set by hand and start rollouts on, by name, with their services. */
+  routes: DeclaredRoute[];
   /** Clusters the API shows and acts on. */
   clusters: string[];
   /** What this function serves: the read function GETs, the write function the rest. */
@@ -95,6 +98,7 @@ const conflict = (message: string) => new ProblemError(409, 'Conflict', message)
 const STATUS_BY_ERROR_NAME: Record<string, number> = {
   InvalidInputError: 400,
   WeightOutOfRangeError: 400,
+  RolloutNotAllowedError: 403,
   RouteNotFoundError: 404,
   ServiceNotFoundException: 404,
   ClusterNotFoundException: 404,
@@ -460,6 +464,18 @@ async function write(
   switch (route.operationId) {
     case 'startRollout': {
       const spec = body.rollout as RolloutState['rollout'];
+      // The routes configured for the API are the ones rollouts may run on (the workflow checks again).
+      try {
+        checkAllowed(spec, 'ops-api', { ...ports.rollouts, declaredRoutes: settings.routes });
+      } catch (error) {
+        if (!(error instanceof RolloutNotAllowedError)) throw error;
+        throw new ProblemError(
+          403,
+          'Forbidden',
+          error.message,
+          error.issues.map((i) => ({ field: `body.rollout.${i.path}`, message: i.message })),
+        );
+      }
       const owner = (await ports.rollouts.routers[spec.route.router].read(spec.route)).owner;
       if (await ownerRunning(owner, ports))
         throw conflict(`rollout ${owner} owns route ${routeKey(spec.route)} and is still running`);
@@ -616,6 +632,7 @@ function problem(error: unknown): OpsResponse {
 
 const STATUS_TITLES: Record<number, string> = {
   400: 'Bad Request',
+  403: 'Forbidden',
   404: 'Not Found',
   409: 'Conflict',
   429: 'Too Many Requests',

@@ -2,6 +2,7 @@
 // action and returns the whole state with what comes next; the state lives in the Step Functions execution,
 // so any step can run twice. Weights are written absolutely (SetWeight) and read back in a separate step
 // (VerifyWeight); every way out that is not promotion restores 100 % stable.
+import { rolloutAllowance } from '#domain/declaredRoutes';
 import {
   type AnalysisCounts,
   assessCheck,
@@ -29,6 +30,7 @@ import type { JournalEntry, RolloutPorts, TrafficRouter } from '#ports';
 import {
   GuardAlarmFiringError,
   InvalidInputError,
+  RolloutNotAllowedError,
   RouteBusyError,
   WeightsNotAppliedError,
 } from '#runtime/errors';
@@ -77,8 +79,26 @@ const targetOf = (state: Pick<RolloutState, 'rollout' | 'run'>) =>
 // --- prepare ------------------------------------------------------------------------------------------
 
 /**
- * Claims the route for this run: refused (RouteBusyError, nothing changed) while another running rollout
- * owns it, and refused (InvalidInputError, GuardAlarmFiringError) on a route it cannot roll out on or under
+ * Refused (RolloutNotAllowedError) before any call when the request names a route the stack does not
+ * declare, or would scale down a service that is not that route's declared stable or canary: a direct
+ * StartExecution is checked here as the ops API checks its requests.
+ */
+export function checkAllowed(rollout: RolloutSpec, runId: string, ports: RolloutPorts): void {
+  const allowance = rolloutAllowance(rollout, ports.declaredRoutes);
+  if (allowance.allowed) return;
+  const reason = allowance.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  record(ports, {
+    action: 'refuse-rollout',
+    target: targetOf({ rollout, run: { id: runId, startedAt: '' } }),
+    reason,
+    outcome: 'held',
+  });
+  throw new RolloutNotAllowedError(`rollout not allowed: ${reason}`, allowance.problems);
+}
+
+/**
+ * Claims the route for this run: refused (RolloutNotAllowedError) for a route or service the stack does
+ * not declare, refused (RouteBusyError, nothing changed) while another running rollout owns it, and refused (InvalidInputError, GuardAlarmFiringError) on a route it cannot roll out on or under
  * a guard alarm that is missing or in ALARM. The claim is read back. The rollout starts from the weights
  * the route holds now.
  */
@@ -87,6 +107,7 @@ export async function prepareRollout(
   runId: string,
   ports: RolloutPorts,
 ): Promise<RolloutState> {
+  checkAllowed(rollout, runId, ports);
   const router = routerOf(ports, rollout.route);
   const route = await router.read(rollout.route);
   // An aborted run's mark is no execution name: that run has stopped.

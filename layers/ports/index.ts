@@ -9,6 +9,7 @@ import type {
   ScalingTarget,
   TargetMemory,
 } from '#domain/alarmReactions';
+import type { DeclaredRoute } from '#domain/declaredRoutes';
 import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
 import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef, Task } from '#domain/model';
 import type { MetricQuery } from '#domain/rolloutAnalysis';
@@ -303,6 +304,11 @@ export interface RunView extends RunSummary {
 /** Everything a rollout step touches. */
 export interface RolloutPorts {
   routers: Record<RouteRef['router'], TrafficRouter>;
+  /**
+   * Not a port to the world but the stack's configuration every rollout step needs: the routes it may roll
+   * out on (OPS_ROUTES), each with the services it may scale. A request naming anything else is refused.
+   */
+  declaredRoutes: readonly DeclaredRoute[];
   metrics: MetricsSource;
   alarms: AlarmStates;
   targets: Pick<TargetRegistry, 'targetHealth'>;

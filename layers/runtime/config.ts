@@ -141,12 +141,16 @@ export function loadLifecycleConfig(env: Env = process.env): LifecycleConfig {
 
 const RolloutEnvSchema = z.object({
   ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  /** The routes rollouts may run on, with their services (the ops API's OPS_ROUTES). */
+  OPS_ROUTES: jsonOf(z.array(z.unknown()), '[]'),
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   AWS_MAX_ATTEMPTS: maxAttempts,
 });
 
 export interface RolloutConfig {
   stateMachineArn: string;
+  /** Declared routes as given; each is checked against DeclaredRouteSchema by the caller (events/rollout.ts). */
+  routes: unknown[];
   notifyTopicArn?: string;
   maxAttempts: number;
 }
@@ -156,13 +160,18 @@ export function loadRolloutConfig(env: Env = process.env): RolloutConfig {
   const parsed = parseEnv(RolloutEnvSchema, env);
   return {
     stateMachineArn: parsed.ROLLOUT_STATE_MACHINE_ARN,
+    routes: parsed.OPS_ROUTES,
     notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
   };
 }
 
 const OpsRoutesSchema = z.array(
-  z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a route name'), route: z.unknown() }),
+  z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a route name'),
+    route: z.unknown(),
+    services: z.unknown().optional(),
+  }),
 );
 
 const OpsEnvSchema = z.object({
@@ -188,8 +197,8 @@ const OpsEnvSchema = z.object({
 
 export interface OpsConfig {
   clusters: string[];
-  /** Routes as given; each is checked against the rollout route schema by the caller (events/rollout.ts). */
-  routes: { name: string; route: unknown }[];
+  /** Routes as given; each is checked against DeclaredRouteSchema by the caller (events/rollout.ts). */
+  routes: { name: string; route: unknown; services?: unknown }[];
   stateMachineArn: string;
   lifecycleStateMachineArn: string;
   idempotencyTable: string;

@@ -64,3 +64,17 @@ export class WeightsNotAppliedError extends Error {
 export class GuardAlarmFiringError extends Error {
   override readonly name = 'GuardAlarmFiringError';
 }
+
+/**
+ * A rollout names a route this stack does not declare, or would scale a service that is not its route's
+ * stable or canary: refused before anything is written (403 from the ops API).
+ */
+export class RolloutNotAllowedError extends Error {
+  override readonly name = 'RolloutNotAllowedError';
+  constructor(
+    message: string,
+    readonly issues: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}

@@ -4,7 +4,6 @@
 // signs the page's calls with that credential, on port P + 1 by default. Ctrl-C stops it.
 import './quiet';
 import { handleOpsRequest, type OpsSettings } from '#app/opsApi';
-import type { RouteRef } from '#domain/rolloutRoutes';
 import { startDashboard } from '#local/api/dashboardProxy';
 import { startOpsServer } from '#local/api/server';
 import { LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
@@ -20,33 +19,9 @@ const TICK_MS = 100;
 const RealDate = Date;
 const realNow = () => new RealDate();
 
-/** Each route of the scenario's traffic, named as the scenario names it, stable first and canary second. */
-export function twinRoutes(twin: Twin, scenario: ReturnType<typeof loadScenario>): OpsSettings['routes'] {
-  const mesh = scenario.world.traffic.meshRoutes.map((r) => ({
-    name: r.routeName,
-    route: {
-      router: 'appmesh',
-      meshName: r.meshName,
-      virtualRouterName: r.virtualRouterName,
-      routeName: r.routeName,
-      stable: r.targets[0]!.virtualNode,
-      canary: r.targets[1]!.virtualNode,
-    } satisfies RouteRef,
-  }));
-  const alb = scenario.world.traffic.listenerRules.map((r) => {
-    const info = twin.traffic.route(r.name);
-    return {
-      name: r.name,
-      route: {
-        router: 'alb',
-        listenerArn: info.listenerArn!,
-        ...(info.ruleArn ? { ruleArn: info.ruleArn } : {}),
-        stable: twin.world.targetGroup(r.targetGroups[0]!.targetGroup).arn,
-        canary: twin.world.targetGroup(r.targetGroups[1]!.targetGroup).arn,
-      } satisfies RouteRef,
-    };
-  });
-  return [...mesh, ...alb];
+/** The routes the scenario declares (each of its traffic's routes), as the ops API is configured with them. */
+export function twinRoutes(twin: Twin, _scenario: ReturnType<typeof loadScenario>): OpsSettings['routes'] {
+  return twin.declaredRoutes;
 }
 
 export async function serve(args: string[]) {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
+import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { rolloutRequestOf } from '#events/rollout';
 import { BlastRadiusChecker, type BlastRadiusReport } from '#local/scenario/blastRadius';
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
@@ -265,10 +266,14 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
   }
   const { traffic } = twin;
   for (const route of scenario.world.traffic.meshRoutes) {
-    const { rps, ...rest } = route;
+    const { rps, services: _services, ...rest } = route;
     traffic.addMeshRoute({ ...rest, rps });
   }
-  for (const rule of scenario.world.traffic.listenerRules) traffic.addListenerRule(rule);
+  for (const rule of scenario.world.traffic.listenerRules) {
+    const { services: _services, ...rest } = rule;
+    traffic.addListenerRule(rest);
+  }
+  twin.declaredRoutes.push(...declaredRoutes(twin, scenario));
   for (const [version, profile] of Object.entries(scenario.world.traffic.profiles))
     traffic.setProfile(version, profile);
   for (const alarm of scenario.world.alarms) {
@@ -296,6 +301,41 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
         : tg,
     );
   }
+}
+
+/**
+ * Each route of the scenario's traffic, declared as rollouts may use it (as OPS_ROUTES declares routes in
+ * AWS): named as the scenario names it, stable first and canary second, with the services the scenario
+ * gives it (none: a rollout on it may scale nothing).
+ */
+function declaredRoutes(twin: Twin, scenario: Scenario): DeclaredRoute[] {
+  const mesh = scenario.world.traffic.meshRoutes.map((r) => ({
+    name: r.routeName,
+    route: {
+      router: 'appmesh' as const,
+      meshName: r.meshName,
+      virtualRouterName: r.virtualRouterName,
+      routeName: r.routeName,
+      stable: r.targets[0]!.virtualNode,
+      canary: r.targets[1]!.virtualNode,
+    },
+    ...(r.services ? { services: r.services } : {}),
+  }));
+  const alb = scenario.world.traffic.listenerRules.map((r) => {
+    const info = twin.traffic.route(r.name);
+    return {
+      name: r.name,
+      route: {
+        router: 'alb' as const,
+        listenerArn: info.listenerArn!,
+        ...(info.ruleArn ? { ruleArn: info.ruleArn } : {}),
+        stable: twin.world.targetGroup(r.targetGroups[0]!.targetGroup).arn,
+        canary: twin.world.targetGroup(r.targetGroups[1]!.targetGroup).arn,
+      },
+      ...(r.services ? { services: r.services } : {}),
+    };
+  });
+  return [...mesh, ...alb].filter((d) => d.route.stable !== undefined && d.route.canary !== undefined);
 }
 
 /** `@tg:NAME`, `@tgDimension:NAME`, `@loadBalancer:ROUTE`, `@listener:ROUTE`, `@rule:ROUTE` -> the twin's values. */

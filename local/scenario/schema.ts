@@ -27,6 +27,12 @@ const BehaviourSchema = z.strictObject({
   healthy: z.boolean().optional(),
 });
 
+const ServiceRef = z.strictObject({ cluster: z.string(), service: z.string() });
+/** The services behind a route's stable and canary (first and second target): what a rollout may scale. */
+const RouteServices = z
+  .strictObject({ stable: ServiceRef.optional(), canary: ServiceRef.optional() })
+  .optional();
+
 const Dimensions = z.record(z.string(), z.string()).default({});
 
 const AsgPolicySchema = z.discriminatedUnion('type', [
@@ -196,6 +202,7 @@ const WorldSchema = z.strictObject({
             retryPolicy: z.record(z.string(), z.unknown()).optional(),
             timeout: z.record(z.string(), z.unknown()).optional(),
             rps: z.number().min(0).default(0),
+            services: RouteServices,
           }),
         )
         .default([]),
@@ -211,6 +218,7 @@ const WorldSchema = z.strictObject({
               .strictObject({ enabled: z.boolean(), durationSeconds: z.number().int() })
               .optional(),
             rps: z.number().min(0).default(0),
+            services: RouteServices,
           }),
         )
         .default([]),

@@ -8,6 +8,7 @@ import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from 
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
+import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { recheckMessage } from '#events/recheck';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
 import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycleStep';
@@ -83,6 +84,11 @@ export class Twin {
   /** Routes (App Mesh, ALB rules), the requests they split, and the metrics those produce. */
   readonly traffic: TwinTraffic;
   readonly rolloutPorts: RolloutPorts;
+  /**
+   * The routes rollouts may run on, with their services (OPS_ROUTES in AWS): a scenario declares each of its
+   * routes; a test that builds a twin by hand pushes its own. The rollout ports read this very list.
+   */
+  readonly declaredRoutes: DeclaredRoute[] = [];
   readonly rolloutSafetyNet: TwinAsyncFunction;
   /** What the ops API sees and steers, over this twin. */
   readonly opsPorts: OpsPorts;
@@ -358,6 +364,7 @@ export class Twin {
     const call = recordedCalls(this.world, this.faults);
     return {
       routers: twinRolloutRouters(this.traffic, call),
+      declaredRoutes: this.declaredRoutes,
       metrics: twinMetrics(this.traffic, call),
       alarms: this.alarmPorts.alarms,
       targets: this.ports.targets,

@@ -95,6 +95,16 @@ function world() {
   };
   const ports: RolloutPorts = {
     routers: { appmesh: router, alb: router },
+    declaredRoutes: [
+      {
+        name: 'web',
+        route: ROUTE,
+        services: {
+          stable: { cluster: 'prod', service: 'web-v1' },
+          canary: { cluster: 'prod', service: 'web-v2' },
+        },
+      },
+    ],
     metrics: { query: async (queries) => Object.fromEntries(queries.map((q) => [q.id, metrics[q.id]])) },
     alarms: {
       describe: async (name) =>
@@ -555,6 +565,8 @@ describe('a rollout racing the world', () => {
   ])('refuses to start on %j, claiming nothing', async (change, message) => {
     const w = world();
     const spec = RolloutSpecSchema.parse({ ...REQUEST, ...change });
+    // Declared as it is asked: what is refused here is what the route itself holds.
+    w.ports.declaredRoutes = [...w.ports.declaredRoutes, { name: 'asked', route: spec.route }];
     await expect(prepareRollout(spec, 'web-1', w.ports)).rejects.toMatchObject({
       name: 'InvalidInputError',
       message: expect.stringMatching(message),
@@ -597,5 +609,52 @@ describe('a rollout racing the world', () => {
     // Assess
     expect(early).toMatchObject({ next: 'bake', progress: { analyses: 0, counts: { inconclusive: 0 } } });
     expect(early.waitSeconds).toBe(60);
+  });
+});
+
+describe('a rollout acts only on the routes and services the stack declares', () => {
+  it.each([
+    [{ route: { ...ROUTE, routeName: 'api' } }, 'route'],
+    [{ route: { ...ROUTE, canary: 'web-v9' } }, 'route'],
+    [{ promote: { scaleDownStable: { cluster: 'prod', service: 'payments' } } }, 'promote.scaleDownStable'],
+    [{ rollback: { scaleDownCanary: { cluster: 'prod', service: 'web-v1' } } }, 'rollback.scaleDownCanary'],
+  ])('refuses %j before any call, naming %s', async (change, path) => {
+    // Prepare
+    const w = world();
+    const spec = RolloutSpecSchema.parse({ ...REQUEST, ...change });
+    const calls: string[] = [];
+    const router = w.ports.routers.appmesh;
+    w.ports.routers = {
+      appmesh: {
+        ...router,
+        read: (r) => {
+          calls.push('read');
+          return router.read(r);
+        },
+      },
+      alb: router,
+    };
+
+    // Act
+    const refused = prepareRollout(spec, 'web-1', w.ports);
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({
+      name: 'RolloutNotAllowedError',
+      issues: [expect.objectContaining({ path })],
+    });
+    expect([calls, w.owner(), w.writes]).toEqual([[], undefined, []]);
+    expect(w.journal).toEqual([expect.objectContaining({ action: 'refuse-rollout', outcome: 'held' })]);
+  });
+
+  it("starts with the route's own stable and canary services to scale down", async () => {
+    const w = world();
+    const spec = RolloutSpecSchema.parse({
+      ...REQUEST,
+      promote: { scaleDownStable: { cluster: 'prod', service: 'web-v1' } },
+      rollback: { scaleDownCanary: { cluster: 'prod', service: 'web-v2' } },
+    });
+    await expect(prepareRollout(spec, 'web-1', w.ports)).resolves.toMatchObject({ next: 'shift' });
+    expect(w.owner()).toBe('web-1');
   });
 });

@@ -311,6 +311,20 @@ describe('errors', () => {
     expect(refused.stderr).toMatch(/\n {2}body\.rollout\.schedule\.weight: /);
   });
 
+  it('exits 1 with the field at fault when the rollout would scale a service its route does not declare (403)', async () => {
+    const api = await anApi();
+    const file = requestFile(api, { promote: { scaleDownStable: { cluster: 'prod', service: 'payments' } } });
+    const calls = api.twin.world.apiCalls.length;
+
+    const refused = await cli(api, ['rollout', 'start', '--file', file, '--name', 'web-66']);
+
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/Forbidden \(403\): rollout not allowed/);
+    expect(refused.stderr).toMatch(/\n {2}body\.rollout\.promote\.scaleDownStable: prod\/payments is not/);
+    expect(api.twin.world.apiCalls.slice(calls)).toEqual([]);
+    expect(api.twin.rolloutRun('web-66')).toBeUndefined();
+  });
+
   it.each([
     [[], /a command is required/],
     [['deploy'], /unknown command 'deploy'/],

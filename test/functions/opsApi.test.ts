@@ -28,7 +28,10 @@ function anApi() {
   };
   const deps = () => ({
     ports: twin.opsPorts,
-    settings: { routes: [{ name: 'web', route }], clusters: ['prod'] },
+    settings: {
+      routes: [{ name: 'web', route, services: { stable: { cluster: 'prod', service: 'web' } } }],
+      clusters: ['prod'],
+    },
   });
   const read = createOpsHandler(['read'], deps);
   const write = createOpsHandler(['write'], deps);
@@ -200,6 +203,46 @@ describe('rollouts', () => {
     expect(second.body.detail).toMatch(/web-42 owns route/);
     expect(api.twin.rolloutRun('web-43')).toBeUndefined();
   });
+
+  it.each([
+    [
+      'a route the API is not configured with',
+      (api: ReturnType<typeof anApi>) => ({
+        route: { ...api.route, canary: api.route.stable.replace('web-v1', 'payments') },
+      }),
+      'body.rollout.route',
+    ],
+    [
+      'a stable service other than the route declares',
+      () => ({ promote: { scaleDownStable: { cluster: 'prod', service: 'payments' } } }),
+      'body.rollout.promote.scaleDownStable',
+    ],
+    [
+      'the stable service as the canary to scale down',
+      () => ({ rollback: { scaleDownCanary: { cluster: 'prod', service: 'web' } } }),
+      'body.rollout.rollback.scaleDownCanary',
+    ],
+  ])(
+    'answers 403 for %s, naming the field, before any AWS call and starting nothing',
+    async (_what, change, field) => {
+      // Prepare
+      const api = anApi();
+      const calls = api.twin.world.apiCalls.length;
+
+      // Act
+      const answer = await api.call('POST', '/rollouts', {
+        body: { name: 'web-66', ...request(api, change(api)) },
+        headers: { 'idempotency-key': 'start-66' },
+      });
+
+      // Assess
+      expect(answer.status).toBe(403);
+      expect(answer.headers['content-type']).toBe('application/problem+json');
+      expect(answer.body).toMatchObject({ title: 'Forbidden', errors: [expect.objectContaining({ field })] });
+      expect(api.twin.world.apiCalls.slice(calls)).toEqual([]);
+      expect(api.twin.rolloutRun('web-66')).toBeUndefined();
+    },
+  );
 
   it('answers 400 with the fields at fault for an invalid request, before any AWS call', async () => {
     const api = anApi();

@@ -31,6 +31,14 @@ function aTwin() {
       { virtualNode: 'web-v2', weight: 30 },
     ],
   });
+  twin.declaredRoutes.push({
+    name: 'web',
+    route: MESH_ROUTE,
+    services: {
+      stable: { cluster: 'prod', service: 'web-v1' },
+      canary: { cluster: 'prod', service: 'web-v2' },
+    },
+  });
   const deps = () => ({ ports: twin.rolloutPorts });
   const step = createRolloutStepHandler(deps);
   const safetyNet = createRolloutSafetyNetHandler(deps);
@@ -74,8 +82,9 @@ describe('rolloutStep handler', () => {
   });
 
   it('fails with RouteNotFoundError for a route the mesh does not have, writing nothing', async () => {
-    // Prepare
-    const { step, writes } = aTwin();
+    // Prepare: declared, but not in the mesh
+    const { twin, step, writes } = aTwin();
+    twin.declaredRoutes.push({ name: 'api', route: { ...MESH_ROUTE, routeName: 'api' } });
 
     // Act
     const missing = step({
@@ -98,6 +107,31 @@ describe('rolloutStep handler', () => {
       progress: { step: 0, weights: { stable: 70, canary: 30 } },
     });
     expect(writes()).toEqual(['TagResource']);
+  });
+});
+
+describe('a direct StartExecution of the rollout workflow', () => {
+  it.each([
+    [{ route: { ...MESH_ROUTE, routeName: 'api' } }, 'route'],
+    [{ promote: { scaleDownStable: { cluster: 'prod', service: 'payments' } } }, 'promote.scaleDownStable'],
+    [{ rollback: { scaleDownCanary: { cluster: 'prod', service: 'payments' } } }, 'rollback.scaleDownCanary'],
+  ])('with %j fails at its first step (%s), before any write', async (change, _path) => {
+    // Prepare: the workflow run on the twin as Step Functions runs it, without the ops API in front
+    const { twin, writes, canary } = aTwin();
+    twin.start();
+
+    // Act
+    twin.startRollout('web-release-9', { ...REQUEST, ...change });
+    await twin.runFor(120);
+
+    // Assess
+    expect(twin.rolloutRun('web-release-9')).toMatchObject({ status: 'FAILED', error: 'RolloutNotStarted' });
+    expect(twin.journal).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'refuse-rollout', outcome: 'held' })]),
+    );
+    expect(writes()).toEqual([]);
+    expect(twin.world.apiCalls.filter((c) => !c.write).map((c) => c.api)).toEqual([]);
+    expect(canary()).toBe(30);
   });
 });
 

@@ -8,16 +8,14 @@ import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
 import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
-import { awsRolloutDeps } from '#adapters/aws/rolloutPorts';
+import { awsRolloutDeps, declaredRoutesOf } from '#adapters/aws/rolloutPorts';
 import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
 import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
 import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import type { OpsPorts, OpsSettings } from '#app/opsApi';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
-import { RouteSchema } from '#events/rollout';
 import { awsClients } from '#runtime/clients';
 import { loadOpsConfig } from '#runtime/config';
-import { ConfigError } from '#runtime/errors';
 import { powertoolsJournal } from '#runtime/journal';
 
 export interface OpsDeps {
@@ -31,12 +29,7 @@ let built: OpsDeps | undefined;
 export function awsOpsDeps(): OpsDeps {
   if (built) return built;
   const config = loadOpsConfig();
-  const routes = config.routes.map(({ name, route }, i) => {
-    const parsed = RouteSchema.safeParse(route);
-    if (!parsed.success)
-      throw new ConfigError('OPS_ROUTES', `route ${i} (${name}): ${parsed.error.issues[0]?.message}`);
-    return { name, route: parsed.data };
-  });
+  const routes = declaredRoutesOf(config.routes);
   const clients = awsClients({ maxAttempts: config.maxAttempts });
   const sdk = { maxAttempts: config.maxAttempts, retryMode: 'adaptive' } as const;
   built = {

@@ -10,9 +10,12 @@ import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
 import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
 import { SnsNotifier } from '#adapters/aws/snsNotifier';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
+import type { DeclaredRoute } from '#domain/declaredRoutes';
+import { DeclaredRouteSchema } from '#events/rollout';
 import type { Notifier, RolloutPorts } from '#ports';
 import { awsClients } from '#runtime/clients';
 import { loadRolloutConfig } from '#runtime/config';
+import { ConfigError } from '#runtime/errors';
 import { powertoolsJournal } from '#runtime/journal';
 import { logger } from '#runtime/powertools';
 
@@ -27,6 +30,22 @@ const logNotifier: Notifier = { notify: async (n) => logger.error(n.subject, { n
 
 let built: RolloutDeps | undefined;
 
+/** OPS_ROUTES, each entry checked at cold start: a bad one stops the function with the entry named. */
+export function declaredRoutesOf(routes: readonly unknown[]): DeclaredRoute[] {
+  return routes.map((entry, i) => {
+    const parsed = DeclaredRouteSchema.safeParse(entry);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const name = (entry as { name?: unknown } | null)?.name;
+      throw new ConfigError(
+        'OPS_ROUTES',
+        `route ${i} (${String(name)}): ${issue?.path.join('.')}: ${issue?.message}`,
+      );
+    }
+    return parsed.data;
+  });
+}
+
 export function awsRolloutDeps(): RolloutDeps {
   if (built) return built;
   const config = loadRolloutConfig();
@@ -39,6 +58,7 @@ export function awsRolloutDeps(): RolloutDeps {
         appmesh: appMeshRouter(new AppMeshClient({ maxAttempts: config.maxAttempts, retryMode: 'adaptive' })),
         alb: albRouter(clients.elbv2),
       },
+      declaredRoutes: declaredRoutesOf(config.routes),
       metrics: cloudWatchMetrics(clients.cloudWatch),
       alarms: new CloudWatchAlarmStates(clients.cloudWatch),
       targets: new ElbTargetRegistry(clients.elbv2),
