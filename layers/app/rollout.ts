@@ -98,9 +98,10 @@ export function checkAllowed(rollout: RolloutSpec, runId: string, ports: Rollout
 
 /**
  * Claims the route for this run: refused (RolloutNotAllowedError) for a route or service the stack does
- * not declare, refused (RouteBusyError, nothing changed) while another running rollout owns it, and refused (InvalidInputError, GuardAlarmFiringError) on a route it cannot roll out on or under
- * a guard alarm that is missing or in ALARM. The claim is read back. The rollout starts from the weights
- * the route holds now.
+ * not declare, refused (RouteBusyError, nothing written) while another running rollout holds it or wins it
+ * at the same time, and refused (InvalidInputError, GuardAlarmFiringError) on a route it cannot roll out on
+ * or under a guard alarm that is missing or in ALARM. The claim is a conditional write (RouteClaims); the
+ * owner tag on the route follows it. The rollout starts from the weights the route holds now.
  */
 export async function prepareRollout(
   rollout: RolloutSpec,
@@ -109,40 +110,33 @@ export async function prepareRollout(
 ): Promise<RolloutState> {
   checkAllowed(rollout, runId, ports);
   const router = routerOf(ports, rollout.route);
+  const key = routeKey(rollout.route);
   const route = await router.read(rollout.route);
-  // An aborted run's mark is no execution name: that run has stopped.
-  if (route.owner && route.owner !== runId && !route.owner.startsWith('aborted:')) {
-    const status = await ports.runs.status(ROLLOUT_WORKFLOW, route.owner);
-    if (status === 'running') {
-      record(ports, {
-        action: 'refuse-rollout',
-        target: targetOf({ rollout, run: { id: runId, startedAt: '' } }),
-        reason: `rollout ${route.owner} owns the route and is still running`,
-        outcome: 'held',
-      });
-      throw new RouteBusyError(`route ${routeKey(rollout.route)} is owned by running rollout ${route.owner}`);
-    }
+  const holder = await ports.claims.holder(key);
+  // The claim's holder, and the route's owner tag (an aborted run's mark is no execution name: that run
+  // has stopped): either still running keeps the route.
+  const owners = new Set([holder, route.owner].filter((o): o is string => !!o && o !== runId));
+  for (const owner of owners) {
+    if (owner.startsWith('aborted:')) continue;
+    if ((await ports.runs.status(ROLLOUT_WORKFLOW, owner)) === 'running')
+      refuseBusy(rollout, runId, owner, ports);
   }
   const problem = routeProblem(rollout, route);
-  if (problem)
-    throw new InvalidInputError(`route ${routeKey(rollout.route)}: ${problem}`, [
-      { path: 'route', message: problem },
-    ]);
+  if (problem) throw new InvalidInputError(`route ${key}: ${problem}`, [{ path: 'route', message: problem }]);
   const firing = await firingGuards(rollout, ports);
   if (firing.length > 0)
     throw new GuardAlarmFiringError(
       `guard alarm(s) ${firing.join(', ')} in ALARM: the rollout does not start`,
     );
-  await router.setOwner(rollout.route, runId);
-  // Tags are last-writer-wins: two starts that both read no owner both write one. The one that reads
-  // another's name back gives way; should both read their own, each later step checks ownership again.
-  const claimed = await router.read(rollout.route);
-  if (claimed.owner !== runId)
-    throw new RouteBusyError(
-      `route ${routeKey(rollout.route)} was claimed by ${claimed.owner} at the same time`,
-    );
-  // A request left on the route for an earlier run (one that ended without releasing it) is not this run's.
-  if (claimed.request) await router.setRequest(rollout.route, null);
+  // The claim is a conditional write: of two starts at once exactly one wins, and the other has written
+  // nothing (no tag, no request mark) when it gives way. An ended holder is replaced only as it was read.
+  const claim = await ports.claims.claim(key, runId, holder !== runId ? holder : undefined);
+  if (!claim.claimed) refuseBusy(rollout, runId, claim.holder ?? 'another rollout', ports);
+  // A request left on the route for an earlier run (one that ended without releasing it) is not this run's;
+  // cleared before this run's owner tag goes on, so that no request for this run can be made before it.
+  if (route.request && route.owner !== runId) await router.setRequest(rollout.route, null);
+  // The tag is what every later step, the ops API and the safety net read with the route.
+  if (route.owner !== runId) await router.setOwner(rollout.route, runId);
   const now = ports.clock.now().toISOString();
   const state: RolloutState = {
     rollout,
@@ -160,6 +154,16 @@ export async function prepareRollout(
     detail: { runId, from: route.weights },
   });
   return state;
+}
+
+function refuseBusy(rollout: RolloutSpec, runId: string, owner: string, ports: RolloutPorts): never {
+  record(ports, {
+    action: 'refuse-rollout',
+    target: targetOf({ rollout, run: { id: runId, startedAt: '' } }),
+    reason: `rollout ${owner} owns the route and is still running`,
+    outcome: 'held',
+  });
+  throw new RouteBusyError(`route ${routeKey(rollout.route)} is owned by running rollout ${owner}`);
 }
 
 /**
@@ -497,7 +501,9 @@ export async function promoteCanary(state: RolloutState, ports: RolloutPorts): P
   await router.setWeights(rollout.route, ALL_CANARY);
   if (!(await router.verifyWeights(rollout.route, ALL_CANARY)))
     throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% canary yet`);
+  // The tag first, then the claim: released in the other order, a new claim's tag could be untagged here.
   await router.setOwner(rollout.route, null);
+  await ports.claims.release(routeKey(rollout.route), state.run.id);
   const early = state.next === 'promote' && state.reason ? `${state.reason}: ` : '';
   record(ports, {
     action: 'promote',
@@ -578,7 +584,10 @@ export async function rollBack(
     });
   }
   // Released last: a retry after a failed scale-down or notification still finds the route this run's.
-  if (options.release) await router.setOwner(rollout.route, null);
+  if (options.release) {
+    await router.setOwner(rollout.route, null);
+    await ports.claims.release(routeKey(rollout.route), run.id);
+  }
   return { restored: !alreadyStable, reason };
 }
 

@@ -251,6 +251,27 @@ export interface TrafficRouter {
   setRequest(route: RouteRef, request: RolloutRequest | null): Promise<void>;
 }
 
+/**
+ * Who holds each route for a rollout, apart from the route itself (whose tags are last-writer-wins): one
+ * holder at a time, taken with a conditional write, so that of two rollouts claiming a route at once exactly
+ * one wins and the other writes nothing. Keyed by `routeKey`.
+ */
+export interface RouteClaims {
+  /**
+   * Takes the route for the run when nobody holds it, the run holds it already, or `replacing` holds it (a
+   * holder the caller found ended). Otherwise nothing is written and the holder that kept it is answered.
+   */
+  claim(
+    routeKey: string,
+    runId: string,
+    replacing?: string,
+  ): Promise<{ claimed: true } | { claimed: false; holder: string | undefined }>;
+  /** Lets the route go if the run holds it; a route another run holds (or nobody) is left as it is. */
+  release(routeKey: string, runId: string): Promise<void>;
+  /** The run that holds the route now, if any. */
+  holder(routeKey: string): Promise<string | undefined>;
+}
+
 export interface MetricsSource {
   /**
    * One value per query, aggregated over the whole window (the window is one period, whole minutes);
@@ -309,6 +330,7 @@ export interface RolloutPorts {
    * out on (OPS_ROUTES), each with the services it may scale. A request naming anything else is refused.
    */
   declaredRoutes: readonly DeclaredRoute[];
+  claims: RouteClaims;
   metrics: MetricsSource;
   alarms: AlarmStates;
   targets: Pick<TargetRegistry, 'targetHealth'>;

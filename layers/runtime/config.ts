@@ -143,6 +143,8 @@ const RolloutEnvSchema = z.object({
   ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   /** The routes rollouts may run on, with their services (the ops API's OPS_ROUTES). */
   OPS_ROUTES: jsonOf(z.array(z.unknown()), '[]'),
+  /** Where routes are claimed (a conditional write): the ops API's idempotency table. */
+  ROUTE_CLAIMS_TABLE: z.string().min(3).max(255),
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   AWS_MAX_ATTEMPTS: maxAttempts,
 });
@@ -151,6 +153,7 @@ export interface RolloutConfig {
   stateMachineArn: string;
   /** Declared routes as given; each is checked against DeclaredRouteSchema by the caller (events/rollout.ts). */
   routes: unknown[];
+  routeClaimsTable: string;
   notifyTopicArn?: string;
   maxAttempts: number;
 }
@@ -161,6 +164,7 @@ export function loadRolloutConfig(env: Env = process.env): RolloutConfig {
   return {
     stateMachineArn: parsed.ROLLOUT_STATE_MACHINE_ARN,
     routes: parsed.OPS_ROUTES,
+    routeClaimsTable: parsed.ROUTE_CLAIMS_TABLE,
     notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
   };

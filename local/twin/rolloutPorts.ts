@@ -26,7 +26,7 @@ import type {
   TwinTraffic,
 } from '#local/twin/traffic';
 import { MESH_ROUTE_FIELDS } from '#local/twin/traffic';
-import type { MetricsSource, TrafficRouter } from '#ports';
+import type { MetricsSource, RouteClaims, TrafficRouter } from '#ports';
 import { InvalidInputError, RouteNotFoundError, WeightOutOfRangeError } from '#runtime/errors';
 
 export { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG };
@@ -315,6 +315,44 @@ function withTargetGroups(forward: AlbAction, next: WeightedTarget[]): AlbAction
     ...next.filter((t) => !known.has(t.id)).map((t) => ({ TargetGroupArn: t.id, Weight: t.weight })),
   ];
   return { ...rest, ForwardConfig: { ...forward.ForwardConfig, TargetGroups } };
+}
+
+// --- route claims ----------------------------------------------------------------------------------------
+
+/**
+ * Route claims as DynamoRouteClaims keeps them (layers/adapters/aws/dynamoRouteClaims.ts): the same calls, the
+ * same conditions. A refused conditional put or delete changes nothing and is recorded as the failed call it
+ * is in AWS.
+ */
+export function twinRouteClaims(call: RecordedCall, failedCall: RecordedCall): RouteClaims {
+  const holders = new Map<string, string>();
+  const holder = (routeKey: string) => {
+    call('GetItem', routeKey, false);
+    return holders.get(routeKey);
+  };
+  return {
+    async claim(routeKey, runId, replacing) {
+      const held = holders.get(routeKey);
+      if (held === undefined || held === runId || (replacing !== undefined && held === replacing)) {
+        call('PutItem', routeKey, true);
+        holders.set(routeKey, runId);
+        return { claimed: true };
+      }
+      failedCall('PutItem', routeKey, true);
+      return { claimed: false, holder: holder(routeKey) };
+    },
+    async release(routeKey, runId) {
+      if (holders.get(routeKey) !== runId) {
+        failedCall('DeleteItem', routeKey, true);
+        return;
+      }
+      call('DeleteItem', routeKey, true);
+      holders.delete(routeKey);
+    },
+    async holder(routeKey) {
+      return holder(routeKey);
+    },
+  };
 }
 
 // --- metrics -----------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ import {
   twinServiceOperations,
 } from '#local/twin/opsPorts';
 import { Faults, recordedCalls, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
-import { twinMetrics, twinRolloutRouters } from '#local/twin/rolloutPorts';
+import { twinMetrics, twinRolloutRouters, twinRouteClaims } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
@@ -365,6 +365,12 @@ export class Twin {
     return {
       routers: twinRolloutRouters(this.traffic, call),
       declaredRoutes: this.declaredRoutes,
+      // A conditional write DynamoDB refuses reaches AWS (and its faults) and fails with this name.
+      claims: twinRouteClaims(call, (api, target, write) => {
+        call(api, target, write);
+        const made = this.world.apiCalls.at(-1);
+        if (made?.api === api && !made.failed) made.failed = 'ConditionalCheckFailedException';
+      }),
       metrics: twinMetrics(this.traffic, call),
       alarms: this.alarmPorts.alarms,
       targets: this.ports.targets,

@@ -93,8 +93,22 @@ function world() {
       request = next ?? undefined;
     },
   };
+  const claims = new Map<string, string>();
   const ports: RolloutPorts = {
     routers: { appmesh: router, alb: router },
+    claims: {
+      claim: async (key, runId, replacing) => {
+        const held = claims.get(key);
+        if (held !== undefined && held !== runId && held !== replacing)
+          return { claimed: false, holder: held };
+        claims.set(key, runId);
+        return { claimed: true };
+      },
+      release: async (key, runId) => {
+        if (claims.get(key) === runId) claims.delete(key);
+      },
+      holder: async (key) => claims.get(key),
+    },
     declaredRoutes: [
       {
         name: 'web',
@@ -151,6 +165,7 @@ function world() {
     answers,
     canary: () => weightsOf(ROUTE, targets).canary,
     owner: () => owner,
+    claims,
     request: () => request,
     handEdit: (canary: number) => {
       targets = withWeights(ROUTE, targets, { stable: 100 - canary, canary });

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
 import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
+import { DynamoRouteClaims } from '#adapters/aws/dynamoRouteClaims';
 import { journalLines } from '../support/journalLines';
 import { AwsContractContext, CONTRACT_TAG, describeOnAws } from './aws/context';
 import { storageContract } from './storage.contract';
@@ -37,6 +38,7 @@ describeOnAws('Ops storage ports on AWS', () => {
     const clock = { now: () => new Date(Date.now() + offsetMs) };
     return {
       idempotency: new DynamoIdempotencyStore(dynamo, tableName, clock),
+      claims: new DynamoRouteClaims(dynamo, tableName, clock),
       later: async (seconds) => {
         offsetMs += seconds * 1000;
       },

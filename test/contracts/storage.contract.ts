@@ -2,11 +2,13 @@
 // action history (the reflexes' journal, read back from their log groups). Keys and entries are made up
 // here; what matters is what a second request, or a later read, gets back.
 
-import type { ActionHistory, IdempotencyStore, JournalEntry } from '#ports';
+import type { ActionHistory, IdempotencyStore, JournalEntry, RouteClaims } from '#ports';
 import type { Eventually } from './harness';
 
 export interface StorageHarness {
   idempotency: IdempotencyStore;
+  /** Route claims, on the same table as the idempotency keys. */
+  claims: RouteClaims;
   /** Moves the time the idempotency store reads on by this much (its conditions compare with it). */
   later(seconds: number): Promise<void>;
   actions: ActionHistory;
@@ -27,6 +29,87 @@ export function storageContract(harness: () => StorageHarness): void {
   beforeAll(async () => {
     storage = harness();
     await storage.given();
+  });
+
+  describe('RouteClaims', () => {
+    const route = (name: string) => `appmesh:shop/web/${name}`;
+
+    it('gives a free route to the first claim, and keeps it from the next; the holder claims it again', async () => {
+      // Act
+      const first = await storage.claims.claim(route('free'), 'web-1');
+      const second = await storage.claims.claim(route('free'), 'web-2');
+      const again = await storage.claims.claim(route('free'), 'web-1');
+
+      // Assess
+      expect([first, second, again]).toEqual([
+        { claimed: true },
+        { claimed: false, holder: 'web-1' },
+        { claimed: true },
+      ]);
+      expect(await storage.claims.holder(route('free'))).toBe('web-1');
+    });
+
+    it('lets exactly one of two claims at once win', async () => {
+      // Act
+      const outcomes = await Promise.all([
+        storage.claims.claim(route('race'), 'web-1'),
+        storage.claims.claim(route('race'), 'web-2'),
+      ]);
+
+      // Assess
+      const winner = outcomes[0]!.claimed ? 'web-1' : 'web-2';
+      expect(outcomes.filter((o) => o.claimed)).toHaveLength(1);
+      expect(outcomes.find((o) => !o.claimed)).toEqual({ claimed: false, holder: winner });
+      expect(await storage.claims.holder(route('race'))).toBe(winner);
+    });
+
+    it('replaces only the holder the claimant names (one it found ended)', async () => {
+      // Prepare
+      await storage.claims.claim(route('stale'), 'web-1');
+
+      // Act
+      const wrongGuess = await storage.claims.claim(route('stale'), 'web-3', 'web-2');
+      const replaced = await storage.claims.claim(route('stale'), 'web-3', 'web-1');
+      const late = await storage.claims.claim(route('stale'), 'web-4', 'web-1');
+
+      // Assess
+      expect([wrongGuess, replaced, late]).toEqual([
+        { claimed: false, holder: 'web-1' },
+        { claimed: true },
+        { claimed: false, holder: 'web-3' },
+      ]);
+    });
+
+    it('releases a route only for its holder', async () => {
+      // Prepare
+      await storage.claims.claim(route('release'), 'web-1');
+
+      // Act
+      await storage.claims.release(route('release'), 'web-2');
+      const kept = await storage.claims.holder(route('release'));
+      await storage.claims.release(route('release'), 'web-1');
+      await storage.claims.release(route('release'), 'web-1');
+
+      // Assess
+      expect([kept, await storage.claims.holder(route('release'))]).toEqual(['web-1', undefined]);
+      expect(await storage.claims.claim(route('release'), 'web-2')).toEqual({ claimed: true });
+    });
+
+    it('never expires, and leaves the idempotency keys on the same table as they are', async () => {
+      // Prepare
+      const key = 'arn:aws:iam::111122223333:user/alice|beside-a-claim';
+      await storage.claims.claim(route('lasting'), 'web-1');
+      await storage.idempotency.claim(key, 'hash-1');
+
+      // Act
+      await storage.later(2 * DAY_SECONDS);
+      const claim = await storage.claims.claim(route('lasting'), 'web-2');
+      const idempotent = await storage.idempotency.claim(key, 'hash-2');
+
+      // Assess
+      expect(claim).toEqual({ claimed: false, holder: 'web-1' });
+      expect(idempotent).toEqual({ claimed: true });
+    });
   });
 
   describe('IdempotencyStore', () => {

@@ -7,6 +7,7 @@ describe('Ops storage ports on the twin', () => {
     const twin = contractTwin();
     return {
       idempotency: twin.opsPorts.idempotency,
+      claims: twin.rolloutPorts.claims,
       later: (seconds) => twin.runFor(seconds),
       actions: twin.opsPorts.actions,
       journal: async (entries) => {

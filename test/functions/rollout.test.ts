@@ -1,12 +1,16 @@
 // The rollout workflow's step and its safety net as Lambda runs them, over the twin's routes: bad input is
 // refused with its reasons before anything is written, and the safety net restores stable only for a run
 // that owns its route.
+import { prepareRollout, type RolloutState } from '#app/rollout';
 import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
+import { routeKey } from '#domain/rolloutRoutes';
+import { RolloutSpecSchema } from '#events/rollout';
 import { loadSample } from '#events/samples';
 import { createRolloutSafetyNetHandler } from '#functions/rolloutSafetyNet';
 import { createRolloutStepHandler } from '#functions/rolloutStep';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
+import type { RolloutPorts } from '#ports';
 import { MESH_ROUTE } from '../support/rollouts';
 
 const REQUEST = {
@@ -106,7 +110,7 @@ describe('rolloutStep handler', () => {
       plan: [{ canary: 10 }, { canary: 50 }],
       progress: { step: 0, weights: { stable: 70, canary: 30 } },
     });
-    expect(writes()).toEqual(['TagResource']);
+    expect(writes()).toEqual(['PutItem', 'TagResource']);
   });
 });
 
@@ -216,5 +220,97 @@ describe('rolloutSafetyNet and other stages', () => {
     // Assess
     expect(outcome).toEqual({ status: 'ignored', why: 'another state machine' });
     expect(canary()).toBe(30);
+  });
+});
+
+describe('two rollouts claiming one route at once', () => {
+  const spec = RolloutSpecSchema.parse(REQUEST);
+  /** Both runs are running executions, as they are when two StartExecutions race. */
+  const running = (twin: Twin): RolloutPorts => ({
+    ...twin.rolloutPorts,
+    runs: { ...twin.rolloutPorts.runs, status: async () => 'running' },
+  });
+
+  it('lets exactly one win; the other is refused with RouteBusyError', async () => {
+    // Prepare
+    const { twin } = aTwin();
+
+    // Act
+    const outcomes = await Promise.allSettled([
+      prepareRollout(spec, 'web-A', running(twin)),
+      prepareRollout(spec, 'web-B', running(twin)),
+    ]);
+
+    // Assess
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const lost = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(lost.reason).toMatchObject({ name: 'RouteBusyError' });
+    const won = outcomes.find((o) => o.status === 'fulfilled') as PromiseFulfilledResult<RolloutState>;
+    const route = await twin.rolloutPorts.routers.appmesh.read(MESH_ROUTE);
+    expect([route.owner, await twin.rolloutPorts.claims.holder(routeKey(MESH_ROUTE))]).toEqual([
+      won.value.run.id,
+      won.value.run.id,
+    ]);
+  });
+
+  it("refuses the one that read the route before the other claimed it, writing nothing: the winner's pause survives", async () => {
+    // Prepare: B reads the route free, then, at its first write, waits while A claims the route and a
+    // person pauses A
+    const { twin } = aTwin();
+    let letB: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      letB = resolve;
+    });
+    let waited = false;
+    const atFirstWrite = async () => {
+      if (waited) return;
+      waited = true;
+      await gate;
+    };
+    const ports = running(twin);
+    const router = ports.routers.appmesh;
+    const slowB: RolloutPorts = {
+      ...ports,
+      routers: {
+        ...ports.routers,
+        appmesh: {
+          ...router,
+          setOwner: async (route, owner) => {
+            await atFirstWrite();
+            return router.setOwner(route, owner);
+          },
+          setRequest: async (route, request) => {
+            await atFirstWrite();
+            return router.setRequest(route, request);
+          },
+        },
+      },
+      claims: {
+        ...ports.claims,
+        claim: async (key, runId, replacing) => {
+          await atFirstWrite();
+          return ports.claims.claim(key, runId, replacing);
+        },
+      },
+    };
+    const b = prepareRollout(spec, 'web-B', slowB);
+    await prepareRollout(spec, 'web-A', running(twin));
+    await twin.rolloutPorts.routers.appmesh.setRequest(MESH_ROUTE, 'pause');
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    letB();
+    const refused = await b.catch((error: Error) => error);
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'RouteBusyError' });
+    const bCalls = twin.world.apiCalls.slice(before);
+    expect(bCalls.filter((c) => c.write && !c.failed)).toEqual([]);
+    expect(bCalls.filter((c) => c.write).map((c) => [c.api, c.failed])).toEqual([
+      ['PutItem', 'ConditionalCheckFailedException'],
+    ]);
+    const route = await twin.rolloutPorts.routers.appmesh.read(MESH_ROUTE);
+    expect(route).toMatchObject({ owner: 'web-A', request: 'pause' });
+    expect(await twin.rolloutPorts.claims.holder(routeKey(MESH_ROUTE))).toBe('web-A');
   });
 });

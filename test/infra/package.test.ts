@@ -706,6 +706,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/dlq',
         RECHECK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/buffer',
         NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:notifications',
+        ROUTE_CLAIMS_TABLE: 'ecs-reflex-dev-ops-idempotency',
       };
 
       if (id.startsWith('LifecycleHook') || id.startsWith('InstanceLifecycleStep')) {
@@ -739,6 +740,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
         expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
         // Rollouts are started on purpose and have no observe mode.
         expect(env.DRY_RUN).toBeUndefined();
+        // The routes they may run on are the ops API's; they claim them on the ops API's table.
+        expect(env.OPS_ROUTES).toBe(stageConfig.opsRoutes);
+        expect(refOf(env.ROUTE_CLAIMS_TABLE)).toBe(OPS_TABLE_ID);
         const config = loadRolloutConfig({
           ...(env as Record<string, string>),
           ...standIns,
@@ -755,6 +759,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         expect(refOf(env.ROLLOUT_STATE_MACHINE_ARN)).toBe(ROLLOUT_MACHINE_ID);
         expect(refOf(env.LIFECYCLE_STATE_MACHINE_ARN)).toBe('InstanceLifecycle');
         expect(refOf(env.IDEMPOTENCY_TABLE)).toBe(OPS_TABLE_ID);
+        expect(refOf(env.ROUTE_CLAIMS_TABLE)).toBe(OPS_TABLE_ID);
         expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
         // Requests carry their own dryRun: no DRY_RUN for the API.
         expect(env.DRY_RUN).toBeUndefined();
@@ -806,6 +811,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
         // Guard alarms abort rollouts: the reactor builds the rollout ports, over the rollout state machine.
         expect(refOf(env.ROLLOUT_STATE_MACHINE_ARN)).toBe(ROLLOUT_MACHINE_ID);
+        expect(refOf(env.ROUTE_CLAIMS_TABLE)).toBe(OPS_TABLE_ID);
         expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
         const rolloutConfig = loadRolloutConfig({
           ...(env as Record<string, string>),
@@ -934,6 +940,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       AlarmStates: ['cloudWatchAlarmStates.ts'],
       MetricsSource: ['cloudWatchMetrics.ts'],
       Notifier: ['snsNotifier.ts'],
+      RouteClaims: ['dynamoRouteClaims.ts'],
       ServiceControl: ['ecsServiceControl.ts'],
       TargetRegistry: ['elbTargetRegistry.ts'],
       TrafficRouter: ['albRouter.ts', 'appMeshRouter.ts'],
@@ -986,6 +993,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
     const rollBack = [
       'ActionJournal.record',
       'Notifier.notify',
+      'RouteClaims.release',
       'ServiceControl.setDesiredCount',
       'TrafficRouter.read',
       'TrafficRouter.setOwner',
@@ -998,6 +1006,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'AlarmStates.describe',
         'Clock.now',
         'MetricsSource.query',
+        'RouteClaims.claim',
+        'RouteClaims.holder',
         'TargetRegistry.targetHealth',
         'TrafficRouter.setRequest',
         'WorkflowRuns.status',
@@ -1086,6 +1096,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'appmesh:ListTagsForResource',
       'appmesh:UntagResource',
       'appmesh:UpdateRoute',
+      // releasing the route's claim (a conditional delete on the ops API's table)
+      'dynamodb:DeleteItem',
       'ecs:UpdateService',
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeRules',
@@ -1172,7 +1184,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect([...calls[rollout.stepFunctionName]!].sort()).toEqual(
       [
         ...rollBack,
-        // prepare: claim the route; is its owner still running?
+        // prepare: claim the route (a conditional put, the holder read); is its owner still running?
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
         'appmesh:TagResource',
         'elasticloadbalancing:AddTags',
         'states:DescribeExecution',
@@ -1879,13 +1893,32 @@ describe('serverless package: the ops API', () => {
     // The names the adapter writes: the key, and the expiry in epoch seconds (a number).
     expect(adapter).toMatch(/pk: \{ S: key \}/);
     expect(adapter).toMatch(/expiresAt: \{ N: /);
-    // Only the write function's role touches it.
-    const tableUsers = ALL_FUNCTIONS.filter((functionName) =>
-      roleStatements(roleOf(functionName)).some((s) =>
+    // The write function's role touches every key; the functions that roll out (the alarm reactor aborts)
+    // only the route claims' items (layers/adapters/aws/dynamoRouteClaims.ts), never an Idempotency-Key.
+    const tableStatements = (functionName: string) =>
+      roleStatements(roleOf(functionName)).filter((s) =>
         asList(s.Action).some((a) => a.startsWith('dynamodb:')),
-      ),
+      );
+    const tableUsers = ALL_FUNCTIONS.filter((functionName) => tableStatements(functionName).length > 0);
+    expect([...tableUsers].sort()).toEqual(
+      [
+        OPS_FUNCTIONS.write,
+        rollout.stepFunctionName,
+        rollout.safetyNetFunctionName,
+        reactor.functionName,
+      ].sort(),
     );
-    expect(tableUsers).toEqual([OPS_FUNCTIONS.write]);
+    const claimsAdapter = readFileSync(path.join(ADAPTERS_DIR, 'dynamoRouteClaims.ts'), 'utf8');
+    expect(claimsAdapter).toMatch(/ROUTE_CLAIM_PREFIX = 'route-claim#'/);
+    for (const functionName of [
+      rollout.stepFunctionName,
+      rollout.safetyNetFunctionName,
+      reactor.functionName,
+    ])
+      for (const statement of tableStatements(functionName))
+        expect(statement.Condition).toEqual({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['route-claim#*'] },
+        });
   });
 
   it('enters the use cases the way handleOpsRequest dispatches them (OPS_ENTRIES)', () => {
@@ -1927,6 +1960,7 @@ describe('serverless package: the ops API', () => {
         'IdempotencyStore.complete',
         'IdempotencyStore.release',
         'Notifier.notify',
+        'RouteClaims.release',
         'ServiceControl.describeService',
         'ServiceControl.setDesiredCount',
         'ServiceOperations.forceNewDeployment',

@@ -1,10 +1,12 @@
 // The rollout reflex's ports over AWS, built once per cold start from the environment: the rollout
 // workflow's step, its safety net, and the alarm reactor (guard alarms) share them.
 import { AppMeshClient } from '@aws-sdk/client-app-mesh';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { albRouter } from '#adapters/aws/albRouter';
 import { appMeshRouter } from '#adapters/aws/appMeshRouter';
 import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
 import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
+import { DynamoRouteClaims } from '#adapters/aws/dynamoRouteClaims';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
 import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
@@ -59,6 +61,11 @@ export function awsRolloutDeps(): RolloutDeps {
         alb: albRouter(clients.elbv2),
       },
       declaredRoutes: declaredRoutesOf(config.routes),
+      // On the ops API's table (infra/opsApi.yml): a conditional put, so one rollout per route for sure.
+      claims: new DynamoRouteClaims(
+        new DynamoDBClient({ maxAttempts: config.maxAttempts, retryMode: 'adaptive' }),
+        config.routeClaimsTable,
+      ),
       metrics: cloudWatchMetrics(clients.cloudWatch),
       alarms: new CloudWatchAlarmStates(clients.cloudWatch),
       targets: new ElbTargetRegistry(clients.elbv2),
