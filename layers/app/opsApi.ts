@@ -12,6 +12,7 @@ import {
   promoteRollout,
   ROLLOUT_WORKFLOW,
   type RolloutState,
+  refuseIfControlledElsewhere,
   resumeRollout,
 } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
@@ -104,6 +105,7 @@ const STATUS_BY_ERROR_NAME: Record<string, number> = {
   ClusterNotFoundException: 404,
   TargetGroupNotFoundException: 404,
   RouteBusyError: 409,
+  ServiceControlledElsewhereError: 409,
   ThrottlingException: 429,
   TooManyRequestsException: 429,
   Throttling: 429,
@@ -476,6 +478,11 @@ async function write(
           error.issues.map((i) => ({ field: `body.rollout.${i.path}`, message: i.message })),
         );
       }
+      // A service of the route that another controller deploys (or shifts right now): 409, nothing started.
+      await refuseIfControlledElsewhere(spec, 'ops-api', {
+        ...ports.rollouts,
+        declaredRoutes: settings.routes,
+      });
       const owner = (await ports.rollouts.routers[spec.route.router].read(spec.route)).owner;
       if (await ownerRunning(owner, ports))
         throw conflict(`rollout ${owner} owns route ${routeKey(spec.route)} and is still running`);

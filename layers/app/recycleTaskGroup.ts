@@ -5,6 +5,7 @@ import { type CrashLoopRemedy, chooseCrashLoopRemedy } from '#domain/crashLoop';
 import type { GroupRef } from '#domain/model';
 import {
   backoffSeconds,
+  crashLoopKey,
   decideRecycling,
   type GroupObservation,
   type RecyclerAction,
@@ -223,8 +224,6 @@ async function breakCrashLoop(
         settings.policy.crashLoopBreaker,
       )
     : { kind: 'alert-only', why: action.why };
-  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
-
   if (remedy.kind === 'roll-back') {
     // Update before tagging: had the tag gone first, a failed update would look handled for good.
     await ports.services.setTaskDefinition(cluster, service.serviceName, remedy.toTaskDefinitionArn);
@@ -244,8 +243,9 @@ async function breakCrashLoop(
     if (remedy.kind === 'scale-to-zero')
       await ports.services.setDesiredCount(cluster, service.serviceName, 0);
   }
-  if (primary)
-    await ports.services.tagService(cluster, service.serviceName, { [Tags.crashLoopHandled]: primary.id });
+  await ports.services.tagService(cluster, service.serviceName, {
+    [Tags.crashLoopHandled]: crashLoopKey(service),
+  });
   journal(ports, settings, action, observation, 'done', { remedy });
 }
 

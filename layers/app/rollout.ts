@@ -2,7 +2,8 @@
 // action and returns the whole state with what comes next; the state lives in the Step Functions execution,
 // so any step can run twice. Weights are written absolutely (SetWeight) and read back in a separate step
 // (VerifyWeight); every way out that is not promotion restores 100 % stable.
-import { rolloutAllowance } from '#domain/declaredRoutes';
+import { rolloutAllowance, sameRoute } from '#domain/declaredRoutes';
+import { otherController } from '#domain/deploymentOwner';
 import {
   type AnalysisCounts,
   assessCheck,
@@ -32,6 +33,7 @@ import {
   InvalidInputError,
   RolloutNotAllowedError,
   RouteBusyError,
+  ServiceControlledElsewhereError,
   WeightsNotAppliedError,
 } from '#runtime/errors';
 
@@ -123,6 +125,7 @@ export async function prepareRollout(
   }
   const problem = routeProblem(rollout, route);
   if (problem) throw new InvalidInputError(`route ${key}: ${problem}`, [{ path: 'route', message: problem }]);
+  await refuseIfControlledElsewhere(rollout, runId, ports);
   const firing = await firingGuards(rollout, ports);
   if (firing.length > 0)
     throw new GuardAlarmFiringError(
@@ -154,6 +157,60 @@ export async function prepareRollout(
     detail: { runId, from: route.weights },
   });
   return state;
+}
+
+/**
+ * The route's declared services that another controller owns now (CodeDeploy, an external controller, or an
+ * ECS blue/green, linear or canary deployment in progress, which shifts traffic itself), each with why.
+ */
+export async function servicesControlledElsewhere(
+  rollout: RolloutSpec,
+  ports: RolloutPorts,
+): Promise<string[]> {
+  const declared = ports.declaredRoutes.find((d) => sameRoute(d.route, rollout.route));
+  const refs = [declared?.services?.stable, declared?.services?.canary].flatMap((ref) => (ref ? [ref] : []));
+  const owned: string[] = [];
+  for (const ref of refs) {
+    const service = await ports.services.describeService(ref.cluster, ref.service);
+    const owner = service && otherController(service);
+    if (owner) owned.push(`${ref.cluster}/${ref.service} is ${owner}`);
+  }
+  return owned;
+}
+
+/** Refused before any write (ServiceControlledElsewhereError) when another controller owns a service of the route. */
+export async function refuseIfControlledElsewhere(
+  rollout: RolloutSpec,
+  runId: string,
+  ports: RolloutPorts,
+): Promise<void> {
+  const owned = await servicesControlledElsewhere(rollout, ports);
+  if (owned.length === 0) return;
+  const reason = `${owned.join('; ')}: that controller shifts the route's traffic`;
+  record(ports, {
+    action: 'refuse-rollout',
+    target: targetOf({ rollout, run: { id: runId, startedAt: '' } }),
+    reason,
+    outcome: 'held',
+  });
+  throw new ServiceControlledElsewhereError(`rollout not started: ${reason}`);
+}
+
+/**
+ * Before a weight write: a service of the route that another controller took over since the last step
+ * (a blue/green deployment started) is that controller's to shift. Nothing is written: the rollout waits at
+ * a gate, at the weights it holds, for a person (resume once the deployment is done, or abort).
+ */
+async function controlledElsewhere(
+  state: RolloutState,
+  ports: RolloutPorts,
+  then: 'shift' | 'promote',
+): Promise<RolloutState | undefined> {
+  const owned = await servicesControlledElsewhere(state.rollout, ports);
+  if (owned.length === 0) return undefined;
+  const reason = `${owned.join('; ')}: not shifting traffic another controller shifts`;
+  record(ports, { action: 'stand-down', target: targetOf(state), reason, outcome: 'held' });
+  return { ...state, next: 'gate', afterGate: then, reason };
 }
 
 function refuseBusy(rollout: RolloutSpec, runId: string, owner: string, ports: RolloutPorts): never {
@@ -295,7 +352,10 @@ export async function shiftTraffic(state: RolloutState, ports: RolloutPorts): Pr
   const route = await router.read(rollout.route);
   const step = state.plan[progress.step];
   const target = step ? weightsFor(step.canary) : ALL_CANARY;
-  const stop = lostRoute(state, route, ports) ?? handEdit(state, route, ports, 'shift', target);
+  const stop =
+    lostRoute(state, route, ports) ??
+    handEdit(state, route, ports, 'shift', target) ??
+    (await controlledElsewhere(state, ports, 'shift'));
   if (stop) return stop;
   const requested = await personRequest(state, route, ports, 'shift');
   if (requested) return requested;
@@ -494,7 +554,10 @@ export async function promoteCanary(state: RolloutState, ports: RolloutPorts): P
   const { rollout } = state;
   const router = routerOf(ports, rollout.route);
   const route = await router.read(rollout.route);
-  const stop = lostRoute(state, route, ports) ?? handEdit(state, route, ports, 'promote', ALL_CANARY);
+  const stop =
+    lostRoute(state, route, ports) ??
+    handEdit(state, route, ports, 'promote', ALL_CANARY) ??
+    (await controlledElsewhere(state, ports, 'promote'));
   if (stop) return stop;
   const requested = await personRequest(state, route, ports, 'promote');
   if (requested) return requested;

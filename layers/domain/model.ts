@@ -66,6 +66,16 @@ export interface Service {
   pendingCount: number;
   /** ECS rolls a failing deployment back by itself only when its deployment circuit breaker is on. */
   circuitBreaker: boolean;
+  /**
+   * Who deploys the service (DescribeServices `deploymentController.type`): ECS when absent. A service
+   * deployed by CODE_DEPLOY or an EXTERNAL controller belongs to that controller.
+   */
+  deploymentController?: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL' | (string & {});
+  /**
+   * ECS's native deployment strategy (`deploymentConfiguration.strategy`): ROLLING when absent. While a
+   * BLUE_GREEN, LINEAR or CANARY deployment runs, ECS shifts the service's traffic itself.
+   */
+  deploymentStrategy?: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY' | (string & {});
   deployments: Deployment[];
   /** Target groups the service registers its own tasks in: ECS replaces tasks that fail these. */
   targetGroupArns: string[];

@@ -3,6 +3,7 @@
 // tasks, services, target health and the tags earlier runs left. Running it twice on the same world
 // gives the same actions, and once those actions are taken it gives none, which is what makes
 // duplicate and out-of-order events harmless.
+import { deploymentInProgress, otherController } from '#domain/deploymentOwner';
 import type { GroupRef, Service, Target, TargetGroupHealth, TargetRef, Task } from '#domain/model';
 import type { RecyclerPolicy } from '#domain/recyclerPolicy';
 import { classifyStop, type StopCause } from '#domain/stopCause';
@@ -331,11 +332,13 @@ function decideCrashLoop(obs: GroupObservation, policy: RecyclerPolicy): Recycle
   const service = obs.service;
   if (!rules.enabled || obs.group.kind !== 'service' || !service) return [];
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
-  if (!primary) return [];
+  // A service deployed through task sets (CodeDeploy, external) may list no deployment at all.
+  const owner = otherController(service);
+  if (!primary && !owner) return [];
 
   const inProgress = deploymentInProgress(service);
   // Failures while the deployment ran belong to the deployment (and its circuit breaker), not to us.
-  const completedAt = inProgress ? undefined : primary.updatedAt;
+  const completedAt = inProgress ? undefined : primary?.updatedAt;
   const windowStart = addSeconds(obs.now, -rules.windowSeconds);
   const failures = obs.stopped
     .filter(
@@ -350,14 +353,26 @@ function decideCrashLoop(obs: GroupObservation, policy: RecyclerPolicy): Recycle
   if (failures.length < rules.failures) return [];
 
   const target = service.serviceName;
-  if (service.tags[Tags.crashLoopHandled] === primary.id) {
-    return [{ kind: 'hold', target, reason: `crash loop on deployment ${primary.id} already handled` }];
+  const handledKey = crashLoopKey(service);
+  if (service.tags[Tags.crashLoopHandled] === handledKey) {
+    return [{ kind: 'hold', target, reason: `crash loop on deployment ${handledKey} already handled` }];
   }
   const loop = {
     kind: 'break-crash-loop' as const,
     service,
     failingTaskDefinitionArn: service.taskDefinitionArn,
   };
+  // Another controller's service: its deployments (and their rollbacks) are that controller's. Say so,
+  // once, and write nothing to the service.
+  if (owner)
+    return [
+      {
+        ...loop,
+        failures: failures.length,
+        rollback: false,
+        why: `${owner}: the breaker alerts and leaves its deployments to it`,
+      },
+    ];
   if (inProgress) {
     if (service.circuitBreaker) {
       return [
@@ -405,8 +420,14 @@ function decideCrashLoop(obs: GroupObservation, policy: RecyclerPolicy): Recycle
   ];
 }
 
-export function deploymentInProgress(service: Service): boolean {
-  return service.deployments.length > 1 || service.deployments.some((d) => d.rolloutState === 'IN_PROGRESS');
+export { deploymentInProgress };
+
+/**
+ * What the handled mark names: the primary deployment, or, for a service without one (task sets of
+ * CodeDeploy or an external controller), the failing task definition.
+ */
+export function crashLoopKey(service: Service): string {
+  return service.deployments.find((d) => d.status === 'PRIMARY')?.id ?? service.taskDefinitionArn;
 }
 
 // ---------------------------------------------------------------------------------------------------

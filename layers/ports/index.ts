@@ -334,7 +334,8 @@ export interface RolloutPorts {
   metrics: MetricsSource;
   alarms: AlarmStates;
   targets: Pick<TargetRegistry, 'targetHealth'>;
-  services: Pick<ServiceControl, 'setDesiredCount'>;
+  /** The route's declared services: who deploys them (read before every weight write), and scaling down. */
+  services: Pick<ServiceControl, 'describeService' | 'setDesiredCount'>;
   runs: WorkflowRuns;
   notifier: Notifier;
   clock: Clock;

@@ -60,6 +60,15 @@ export class WeightsNotAppliedError extends Error {
   override readonly name = 'WeightsNotAppliedError';
 }
 
+/**
+ * A service behind the route belongs to another deployment controller (CodeDeploy, an external one) or is
+ * in the middle of an ECS native blue/green, linear or canary deployment, which shifts its traffic itself:
+ * the rollout does not start (409 from the ops API).
+ */
+export class ServiceControlledElsewhereError extends Error {
+  override readonly name = 'ServiceControlledElsewhereError';
+}
+
 /** A guard alarm of the rollout is in ALARM at its start: it does not start under one. */
 export class GuardAlarmFiringError extends Error {
   override readonly name = 'GuardAlarmFiringError';

@@ -237,6 +237,8 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
       desiredCount: service.desiredCount,
       targetGroups: service.targetGroups,
       circuitBreaker: service.circuitBreaker,
+      deploymentController: service.deploymentController,
+      strategy: service.strategy,
       maximumPercent: service.maximumPercent,
       healthCheckGraceSeconds: service.healthCheckGracePeriod,
       history: service.history.map((h) => ({

@@ -124,6 +124,10 @@ const WorldSchema = z.strictObject({
         desiredCount: z.number().int().min(0),
         targetGroups: z.array(z.string()).default([]),
         circuitBreaker: z.boolean().default(false),
+        /** Who deploys it: ECS (the twin's scheduler), or CodeDeploy / an external controller. */
+        deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).default('ECS'),
+        /** ECS's native strategy; the twin deploys every one as a rolling deployment. */
+        strategy: z.enum(['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY']).default('ROLLING'),
         maximumPercent: z.number().int().min(100).max(200).default(200),
         healthCheckGracePeriod: Duration.default(60),
         /** Deployments before the scenario starts, newest first, relative to the start. */

@@ -166,6 +166,8 @@ export function twinRecyclerPorts(
         runningCount: alive.filter((t) => t.lastStatus === 'RUNNING').length,
         pendingCount: alive.filter((t) => t.lastStatus === 'PENDING').length,
         circuitBreaker: service.circuitBreaker,
+        deploymentController: service.deploymentController,
+        deploymentStrategy: service.strategy,
         deployments: service.deployments.map((d) => ({
           id: d.id,
           status: d.status,

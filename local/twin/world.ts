@@ -92,6 +92,9 @@ export interface ServiceState {
   maximumPercent: number;
   /** ECS's deployment circuit breaker, with rollback: a deployment that keeps failing is rolled back. */
   circuitBreaker: boolean;
+  /** Who deploys it (ECS, CODE_DEPLOY, EXTERNAL) and ECS's native strategy (ROLLING, BLUE_GREEN, …). */
+  deploymentController: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
+  strategy: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
   /** Tasks of the current deployment that failed; the circuit breaker's count. */
   deploymentFailures: number;
   targetGroupArns: string[];
@@ -319,6 +322,8 @@ export class World {
     circuitBreaker: boolean;
     healthCheckGraceSeconds: number;
     history: DeploymentRecord[];
+    deploymentController?: ServiceState['deploymentController'];
+    strategy?: ServiceState['strategy'];
   }): ServiceState {
     const td = this.taskDefinition(input.taskDefinition);
     const now = this.clock.now();
@@ -336,6 +341,8 @@ export class World {
       cluster: input.cluster,
       desiredCount: input.desiredCount,
       circuitBreaker: input.circuitBreaker,
+      deploymentController: input.deploymentController ?? 'ECS',
+      strategy: input.strategy ?? 'ROLLING',
       deploymentFailures: 0,
       maximumPercent: input.maximumPercent,
       targetGroupArns: input.targetGroups.map((ref) => this.targetGroup(ref).arn),

@@ -122,6 +122,8 @@ describe('describeService', () => {
       runningCount: 3,
       pendingCount: 1,
       circuitBreaker: true,
+      deploymentController: 'ECS',
+      deploymentStrategy: 'ROLLING',
       deployments: [
         {
           id: 'ecs-svc/1111',
@@ -160,6 +162,24 @@ describe('describeService', () => {
     expect(service?.circuitBreaker).toBe(false);
     expect(service?.targetGroupArns).toEqual([]);
     expect(service?.tags).toEqual({});
+  });
+
+  it.each([
+    [{ deploymentController: { type: 'CODE_DEPLOY' as const }, deployments: [] }, 'CODE_DEPLOY', 'ROLLING'],
+    [{ deploymentController: { type: 'EXTERNAL' as const } }, 'EXTERNAL', 'ROLLING'],
+    [
+      {
+        deploymentController: { type: 'ECS' as const },
+        deploymentConfiguration: { strategy: 'BLUE_GREEN' as const },
+      },
+      'ECS',
+      'BLUE_GREEN',
+    ],
+    [{ deploymentConfiguration: { strategy: 'CANARY' as const } }, 'ECS', 'CANARY'],
+  ])('reads who deploys the service and its strategy from %j', async (changes, controller, strategy) => {
+    ecs.on(DescribeServicesCommand).resolves({ services: [sdkService(changes)] });
+    const service = await control.describeService('prod', 'web');
+    expect([service?.deploymentController, service?.deploymentStrategy]).toEqual([controller, strategy]);
   });
 
   it('returns undefined for a missing service', async () => {

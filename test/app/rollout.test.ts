@@ -14,6 +14,7 @@ import {
   shiftTraffic,
   verifyTraffic,
 } from '#app/rollout';
+import type { Service } from '#domain/model';
 import {
   ALL_STABLE,
   type RolloutRequest,
@@ -127,7 +128,7 @@ function world() {
           : undefined,
     },
     targets: { targetHealth: async (arn) => ({ targetGroupArn: arn, targets: [] }) },
-    services: { setDesiredCount: async () => undefined },
+    services: { describeService: async () => undefined, setDesiredCount: async () => undefined },
     runs: {
       status: async (_w, name) => (running.has(name) ? 'running' : 'ended'),
       running: async () => [...running].map(([name, input]) => ({ name, input })),
@@ -671,5 +672,78 @@ describe('a rollout acts only on the routes and services the stack declares', ()
     });
     await expect(prepareRollout(spec, 'web-1', w.ports)).resolves.toMatchObject({ next: 'shift' });
     expect(w.owner()).toBe('web-1');
+  });
+});
+
+describe('a rollout leaves alone a route another deployment controller shifts', () => {
+  const service = (changes: Partial<Service>): Service => ({
+    serviceName: 'web-v2',
+    serviceArn: 'arn:aws:ecs:eu-west-1:111122223333:service/prod/web-v2',
+    clusterArn: 'arn:aws:ecs:eu-west-1:111122223333:cluster/prod',
+    taskDefinitionArn: 'arn:aws:ecs:eu-west-1:111122223333:task-definition/web:2',
+    desiredCount: 2,
+    runningCount: 2,
+    pendingCount: 0,
+    circuitBreaker: false,
+    deployments: [
+      {
+        id: 'ecs-svc/1',
+        status: 'PRIMARY',
+        taskDefinitionArn: 'arn:aws:ecs:eu-west-1:111122223333:task-definition/web:2',
+        rolloutState: 'COMPLETED',
+        runningCount: 2,
+        desiredCount: 2,
+      },
+    ],
+    targetGroupArns: [],
+    tags: {},
+    ...changes,
+  });
+
+  it('refuses to start, before any write, on a route whose canary service CodeDeploy deploys', async () => {
+    // Prepare
+    const w = world();
+    w.ports.services = {
+      ...w.ports.services,
+      describeService: async (_cluster, name) =>
+        name === 'web-v2' ? service({ deploymentController: 'CODE_DEPLOY', deployments: [] }) : undefined,
+    };
+
+    // Act
+    const refused = prepareRollout(request, 'web-1', w.ports);
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({
+      name: 'ServiceControlledElsewhereError',
+      message: expect.stringContaining('prod/web-v2 is deployed by the CODE_DEPLOY deployment controller'),
+    });
+    expect([w.owner(), w.claims.size, w.writes]).toEqual([undefined, 0, []]);
+  });
+
+  it('writes no weight once a service of the route is mid BLUE_GREEN deployment: it waits at a gate', async () => {
+    // Prepare: started, first step shifted; then ECS starts a blue/green deployment of the canary's service
+    const w = world();
+    Object.assign(w.metrics, healthy);
+    const state = await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    const writesBefore = w.writes.length;
+    const deploying = service({ deploymentStrategy: 'BLUE_GREEN' });
+    deploying.deployments[0]!.rolloutState = 'IN_PROGRESS';
+    w.ports.services = { ...w.ports.services, describeService: async () => deploying };
+
+    // Act
+    const next = await shiftTraffic(
+      { ...state, next: 'shift', progress: { ...state.progress, step: 1 } },
+      w.ports,
+    );
+
+    // Assess
+    expect(next).toMatchObject({
+      next: 'gate',
+      afterGate: 'shift',
+      reason: expect.stringContaining('BLUE_GREEN'),
+    });
+    expect(w.writes.length).toBe(writesBefore);
+    expect(w.canary()).toBe(10);
+    expect(w.journal.at(-1)).toMatchObject({ action: 'stand-down', outcome: 'held' });
   });
 });

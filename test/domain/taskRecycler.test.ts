@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { chooseCrashLoopRemedy, lastStableTaskDefinition } from '#domain/crashLoop';
+import type { Service } from '#domain/model';
 import { defaultRecyclerPolicy, type RecyclerPolicy } from '#domain/recyclerPolicy';
 import {
   backoffSeconds,
@@ -458,6 +459,50 @@ describe('crash-loop breaker', () => {
         kind: 'break-crash-loop',
         failures: 3,
         failingTaskDefinitionArn: aService().taskDefinitionArn,
+      }),
+    ]);
+  });
+
+  it.each([
+    [
+      'CODE_DEPLOY (task sets: no deployment listed)',
+      { deploymentController: 'CODE_DEPLOY', deployments: [] },
+    ],
+    ['an EXTERNAL controller', { deploymentController: 'EXTERNAL' }],
+  ])('alerts, without rolling back, on a service deployed by %s', (_what, changes) => {
+    // Act
+    const actions = decideRecycling(
+      observe({ group: web, service: aService(changes as Partial<Service>), stopped: failing(3) }),
+      policy(),
+    );
+
+    // Assess
+    expect(actions).toEqual([
+      expect.objectContaining({
+        kind: 'break-crash-loop',
+        rollback: false,
+        why: expect.stringContaining('deployment controller'),
+      }),
+    ]);
+  });
+
+  it('alerts, without rolling back, during an ECS BLUE_GREEN deployment even with a circuit breaker', () => {
+    // Prepare
+    const shifting = aService({ deploymentStrategy: 'BLUE_GREEN', circuitBreaker: true });
+    shifting.deployments[0]!.rolloutState = 'IN_PROGRESS';
+
+    // Act
+    const actions = decideRecycling(
+      observe({ group: web, service: shifting, stopped: failing(3) }),
+      policy(),
+    );
+
+    // Assess
+    expect(actions).toEqual([
+      expect.objectContaining({
+        kind: 'break-crash-loop',
+        rollback: false,
+        why: expect.stringContaining('BLUE_GREEN'),
       }),
     ]);
   });

@@ -244,6 +244,21 @@ describe('rollouts', () => {
     },
   );
 
+  it('answers 409, starting nothing, for a route whose service CodeDeploy deploys', async () => {
+    // Prepare
+    const api = anApi();
+    api.twin.world.service('prod', 'web')!.deploymentController = 'CODE_DEPLOY';
+
+    // Act
+    const answer = await api.call('POST', '/rollouts', { body: { name: 'web-67', ...request(api) } });
+
+    // Assess
+    expect(answer.status).toBe(409);
+    expect(answer.body.detail).toMatch(/prod\/web is deployed by the CODE_DEPLOY deployment controller/);
+    expect(api.twin.world.apiCalls.filter((c) => c.write)).toEqual([]);
+    expect(api.twin.rolloutRun('web-67')).toBeUndefined();
+  });
+
   it('answers 400 with the fields at fault for an invalid request, before any AWS call', async () => {
     const api = anApi();
     const calls = api.twin.world.apiCalls.length;

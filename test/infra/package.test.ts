@@ -1008,6 +1008,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'MetricsSource.query',
         'RouteClaims.claim',
         'RouteClaims.holder',
+        'ServiceControl.describeService',
         'TargetRegistry.targetHealth',
         'TrafficRouter.setRequest',
         'WorkflowRuns.status',
@@ -1081,9 +1082,13 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'elasticloadbalancing:AddTags',
       'elasticloadbalancing:RemoveTags',
     ]);
-    // Methods of an adapter the rollouts do not call are not granted: only UpdateService of the service
-    // control, only DescribeTargetHealth of the target registry, no StartExecution or gate answers.
-    expect([...step].filter((action) => action.startsWith('ecs:'))).toEqual(['ecs:UpdateService']);
+    // Methods of an adapter the rollouts do not call are not granted: only UpdateService and DescribeServices
+    // (who deploys the route's services) of the service control, only DescribeTargetHealth of the target
+    // registry, no StartExecution or gate answers.
+    expect([...step].filter((action) => action.startsWith('ecs:')).sort()).toEqual([
+      'ecs:DescribeServices',
+      'ecs:UpdateService',
+    ]);
     expect([...step].filter((action) => action.startsWith('states:'))).toEqual(['states:DescribeExecution']);
     expect(step).not.toContain('elasticloadbalancing:DeregisterTargets');
   });
@@ -1188,6 +1193,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'appmesh:TagResource',
+        // prepare and every weight write: who deploys the route's services (CodeDeploy, a blue/green?)
+        'ecs:DescribeServices',
         'elasticloadbalancing:AddTags',
         'states:DescribeExecution',
         // analyse: metrics, alarms, target health

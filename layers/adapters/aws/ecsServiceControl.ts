@@ -158,6 +158,9 @@ function toDomainService(service: EcsService): Service {
     runningCount: service.runningCount ?? 0,
     pendingCount: service.pendingCount ?? 0,
     circuitBreaker: service.deploymentConfiguration?.deploymentCircuitBreaker?.enable ?? false,
+    // Absent in older answers: ECS and ROLLING are the defaults.
+    deploymentController: service.deploymentController?.type ?? 'ECS',
+    deploymentStrategy: service.deploymentConfiguration?.strategy ?? 'ROLLING',
     deployments,
     targetGroupArns: [
       ...new Set(
