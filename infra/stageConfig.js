@@ -412,6 +412,21 @@ function check(file, stage, raw) {
     clusters,
   });
 
+  // The services rollouts may scale down (and read): those the declared routes name, nothing else. With
+  // none declared, a service ARN no cluster of the stage can hold, so the statement grants nothing.
+  const declaredServices = [
+    ...new Set(
+      JSON.parse(opsRoutes).flatMap((named) =>
+        ['stable', 'canary'].flatMap((version) => {
+          const ref = named.services?.[version];
+          return ref ? [`service/${ref.cluster}/${ref.service}`] : [];
+        }),
+      ),
+    ),
+  ];
+  const rolloutServices = (
+    declaredServices.length > 0 ? declaredServices : ['service/no-declared-route-service/none']
+  ).map((resource) => arn('ecs', resource));
   const perCluster = (...resources) =>
     resources.flatMap((resource) => clusters.map((name) => arn('ecs', resource.replace('NAME', name))));
   return {
@@ -429,6 +444,7 @@ function check(file, stage, raw) {
       tasks: perCluster('task/NAME/*'),
       containerInstances: perCluster('container-instance/NAME/*'),
       services: perCluster('service/NAME/*'),
+      rolloutServices,
       tasksAndServices: perCluster('task/NAME/*', 'service/NAME/*'),
       serviceRevisionsAndServices: perCluster('service-revision/NAME/*', 'service/NAME/*'),
       taskDefinitions: [arn('ecs', 'task-definition/*:*')],

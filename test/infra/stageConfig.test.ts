@@ -3,7 +3,7 @@
 // package step with a message that names the file and the key.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { RouteSchema } from '#events/rollout';
+import { DeclaredRouteSchema } from '#events/rollout';
 import {
   loadAlarmReactorConfig,
   loadLifecycleConfig,
@@ -334,6 +334,22 @@ describe('stage files', () => {
       },
       /is a route of mesh "shared" \(owner 777788889999\), which rolloutMeshArns does not cover/,
     ],
+    [
+      'route services in a cluster the stage does not configure',
+      {
+        opsRoutes: opsRoutesOf({
+          name: 'orders',
+          route: MESH_ROUTE,
+          services: { canary: { cluster: 'prod-apps', service: 'orders-v2' } },
+        }),
+      },
+      /opsRoutes\[0\] \(orders\) services.canary is in cluster "prod-apps", not one of clusters/,
+    ],
+    [
+      'route services of another shape',
+      { opsRoutes: opsRoutesOf({ name: 'orders', route: MESH_ROUTE, services: { blue: {} } }) },
+      /opsRoutes\[0\] \(orders\) services has unknown keys: blue/,
+    ],
   ])('stops the package step on %s, naming the file and the key', (_, changes, message) => {
     expect(checkDevWith(changes)).toThrow(message);
     expect(checkDevWith(changes)).toThrow(/^infra\/stages\/test\.json: /);
@@ -444,8 +460,8 @@ describe('stage files', () => {
         'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-test-instance-lifecycle',
       IDEMPOTENCY_TABLE: 'ecs-reflex-test-ops-idempotency',
     });
-    // Each route as awsOpsDeps checks it at cold start.
-    for (const { route } of config.routes) expect(RouteSchema.safeParse(route).error).toBeUndefined();
+    // Each route as awsOpsDeps and awsRolloutDeps check it at cold start.
+    for (const named of config.routes) expect(DeclaredRouteSchema.safeParse(named).error).toBeUndefined();
     if (stage === 'dev') expect(config.routes).toEqual([]);
     if (stage === 'prod')
       expect(config.routes.map((named) => (named.route as { router: string }).router).sort()).toEqual([
@@ -483,5 +499,36 @@ describe('stage files', () => {
       },
     });
     expect(checkDevWith({ alarmReactions })).not.toThrow();
+  });
+});
+
+describe('the services rollouts may scale', () => {
+  it('are the services the declared routes name, and only those', () => {
+    // Act
+    const config = stageConfig.check(
+      FILE,
+      'test',
+      devWith({
+        opsRoutes: opsRoutesOf({
+          name: 'orders',
+          route: MESH_ROUTE,
+          services: {
+            stable: { cluster: 'dev-apps', service: 'orders-v1' },
+            canary: { cluster: 'dev-apps', service: 'orders-v2' },
+          },
+        }),
+      }),
+    );
+
+    // Assess
+    expect(config.arns.rolloutServices!.map((a) => a['Fn::Sub'])).toEqual([
+      expect.stringMatching(/:service\/dev-apps\/orders-v1$/),
+      expect.stringMatching(/:service\/dev-apps\/orders-v2$/),
+    ]);
+  });
+
+  it('are none when no route declares services: an ARN no configured cluster holds', () => {
+    const arns = stageConfig.load('dev').arns.rolloutServices!.map((a) => a['Fn::Sub']);
+    expect(arns).toEqual([expect.stringMatching(/:service\/no-declared-route-service\/none$/)]);
   });
 });
