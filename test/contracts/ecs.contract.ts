@@ -45,6 +45,10 @@ export function ecsContract(harness: () => EcsHarness): void {
         runningCount: 0,
         pendingCount: 0,
         taskDefinitionArn: world.revisions[0],
+        // Created without a controller or a strategy: ECS's own, rolling. Another controller's service (or
+        // a blue/green in progress) is left alone by the reflexes, so both are always said.
+        deploymentController: 'ECS',
+        deploymentStrategy: 'ROLLING',
       });
       expect(service?.deployments.find((d) => d.status === 'PRIMARY')?.taskDefinitionArn).toBe(
         world.revisions[0],
