@@ -6,6 +6,7 @@ import { awsRecyclerDeps, type RecyclerDeps } from '#adapters/aws/recyclerPorts'
 import { REFLEX, recycleTaskGroup } from '#app/recycleTaskGroup';
 import { TaskVersionLedger } from '#app/taskVersionLedger';
 import { readTaskRecyclerInput } from '#events/taskRecyclerInput';
+import { boundedJson } from '#runtime/boundedInput';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 
@@ -25,7 +26,7 @@ export function createTaskRecyclerHandler(deps: () => RecyclerDeps) {
         messageId: record.messageId,
       });
       metrics.addMetric('RejectedInput', MetricUnit.Count, 1);
-      await ports.deadLetters.park(record.body, `${input.reason}: ${JSON.stringify(input.issues)}`, REFLEX);
+      await ports.deadLetters.park(record.body, `${input.reason}: ${boundedJson(input.issues)}`, REFLEX);
       return;
     }
     if (input.kind === 'ignored') return logger.debug('ignored', { why: input.why });

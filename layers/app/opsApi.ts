@@ -15,7 +15,7 @@ import {
 } from '#app/rollout';
 import { type RouteRef, routeKey, weightsFor } from '#domain/rolloutRoutes';
 import { openApiDocument } from '#events/openapi';
-import { type Access, MAX_BODY_BYTES, type OpsRoute, opsRoutes } from '#events/opsApi';
+import { type Access, MAX_BODY_BYTES, MAX_BODY_DEPTH, type OpsRoute, opsRoutes } from '#events/opsApi';
 import { rolloutRequestOf } from '#events/rollout';
 import type {
   ActionHistory,
@@ -30,6 +30,7 @@ import type {
   WorkflowRuns,
   Workflows,
 } from '#ports';
+import { checkText } from '#runtime/boundedInput';
 
 export const OPS_REFLEX = 'ops-api';
 
@@ -190,7 +191,7 @@ function validate(route: OpsRoute, params: Record<string, string>, request: OpsR
     if (!schema) return {};
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data as Record<string, unknown>;
-    for (const issue of parsed.error.issues)
+    for (const issue of parsed.error.issues.slice(0, 20))
       errors.push({ field: [where, ...issue.path.map(String)].join('.'), message: issue.message });
     return {};
   };
@@ -199,6 +200,12 @@ function validate(route: OpsRoute, params: Record<string, string>, request: OpsR
     const text = request.body ?? '';
     if (Buffer.byteLength(text) > MAX_BODY_BYTES)
       throw new ProblemError(413, 'Payload Too Large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    // No request nests deeply; the schemas' parse recurses, so a deep body is refused before it.
+    const bounded = checkText(text, { maxChars: MAX_BODY_BYTES, maxDepth: MAX_BODY_DEPTH });
+    if (!bounded.ok)
+      throw new ProblemError(400, 'Bad Request', 'the body nests too deeply', [
+        { field: 'body', message: bounded.reason },
+      ]);
     try {
       body = text.trim() === '' ? undefined : JSON.parse(text);
     } catch (error) {
