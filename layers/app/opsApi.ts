@@ -121,6 +121,7 @@ export async function handleOpsRequest(request: OpsRequest, context: OpsContext)
     const { route, params } = matchRoute(request, settings);
     // API Gateway lets no unsigned request through; this is the second lock on the same door.
     if (!request.caller) throw new ProblemError(403, 'Forbidden', 'requests must be signed with AWS SigV4');
+    if (route.access === 'write') requireJson(request);
     const input = validate(route, params, request);
     if (route.access === 'read') return json(route.status, await read(route, input, ports, settings));
     return await idempotent(request, route, ports.idempotency, async () => {
@@ -166,6 +167,25 @@ function matchRoute(
     if (matches) return { route, params };
   }
   throw new ProblemError(404, 'Not Found', `no route ${request.method} ${request.path}`);
+}
+
+/**
+ * A write's body is JSON and says so: a form post or text/plain (what a browser sends cross-site without
+ * asking first) is refused with 415 before anything is read. A write with no body needs no type.
+ */
+function requireJson(request: OpsRequest): void {
+  const type = request.headers['content-type'];
+  if (type === undefined && (request.body ?? '') === '') return;
+  const [mediaType, ...parameters] = (type ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length);
+  if (mediaType === 'application/json' && (charset === undefined || charset.replaceAll('"', '') === 'utf-8'))
+    return;
+  throw new ProblemError(
+    415,
+    'Unsupported Media Type',
+    `a write takes application/json, not ${type === undefined ? 'a body without content-type' : JSON.stringify(type.slice(0, 100))}`,
+    [{ field: 'content-type', message: 'expected application/json (charset utf-8, if given)' }],
+  );
 }
 
 /** A path segment, percent-decoded; a malformed escape is the caller's error (400), not ours. */

@@ -52,6 +52,8 @@ interface Request {
   rawBody?: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
+  /** Send no content-type header at all. */
+  noContentType?: boolean;
   caller?: string | null;
 }
 
@@ -65,7 +67,7 @@ function apiEvent(method: string, path: string, options: Request): APIGatewayPro
     rawPath: path,
     rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
     queryStringParameters: options.query,
-    headers: { 'content-type': 'application/json', ...options.headers },
+    headers: options.noContentType ? {} : { 'content-type': 'application/json', ...options.headers },
     body,
     isBase64Encoded: false,
     requestContext: {
@@ -223,6 +225,54 @@ describe('rollouts', () => {
     });
     expect([broken.status, broken.body.errors[0].field]).toEqual([400, 'body']);
     expect(huge.status).toBe(413);
+  });
+
+  it.each([
+    ['text/plain', 'text/plain;charset=UTF-8'],
+    ['a form', 'application/x-www-form-urlencoded'],
+    ['JSON in another charset', 'application/json; charset=latin1'],
+    ['no content-type', undefined],
+  ])('refuses a write whose body is %s with 415, writing nothing', async (_, contentType) => {
+    // Prepare
+    const api = anApi();
+    const calls = api.twin.world.apiCalls.length;
+    const journalled = api.twin.journal.length;
+    const headers: Record<string, string> = { 'content-type': contentType ?? '' };
+
+    // Act: a valid rollout request, in every way but its media type
+    const answer = await api.call('POST', '/rollouts', {
+      rawBody: JSON.stringify(request(api)),
+      headers: contentType === undefined ? {} : headers,
+      ...(contentType === undefined ? { noContentType: true } : {}),
+    });
+
+    // Assess
+    expect(answer.status).toBe(415);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(answer.body).toMatchObject({
+      title: 'Unsupported Media Type',
+      status: 415,
+      errors: [{ field: 'content-type', message: expect.stringContaining('application/json') }],
+    });
+    expect(api.twin.world.apiCalls.length).toBe(calls);
+    expect(api.twin.journal.length).toBe(journalled);
+  });
+
+  it('takes application/json with a utf-8 charset, and a write without a body and without a type', async () => {
+    // Prepare
+    const api = anApi();
+
+    // Act
+    const started = await api.call('POST', '/rollouts', {
+      body: { name: 'web-42', ...request(api) },
+      headers: { 'content-type': 'Application/JSON; charset="UTF-8"' },
+    });
+    await api.twin.runFor(60);
+    const paused = await api.call('POST', '/rollouts/web-42/pause', { noContentType: true });
+
+    // Assess
+    expect(started.status).toBe(202);
+    expect(paused.status).toBe(202);
   });
 
   it('aborts a running rollout (all traffic back on stable), then refuses to abort it again (409)', async () => {
