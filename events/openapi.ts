@@ -14,7 +14,7 @@ const STANDARD_ERRORS: Record<number, string> = {
   409: 'conflict: a rollout owns the route, or one already runs, or the same Idempotency-Key is in flight',
   413: 'body larger than 64 KiB',
   415: 'a write whose body is not application/json',
-  422: 'an Idempotency-Key reused for a different request',
+  422: 'an Idempotency-Key reused for a different request, or a list in the body with a repeated item',
   429: 'throttled: retry after the Retry-After seconds',
   500: 'internal error',
 };

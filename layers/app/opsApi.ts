@@ -16,7 +16,7 @@ import {
 import { type RouteRef, routeKey, weightsFor } from '#domain/rolloutRoutes';
 import { openApiDocument } from '#events/openapi';
 import { type Access, MAX_BODY_BYTES, MAX_BODY_DEPTH, type OpsRoute, opsRoutes } from '#events/opsApi';
-import { rolloutRequestOf } from '#events/rollout';
+import { DUPLICATE_ISSUE, rolloutRequestOf } from '#events/rollout';
 import type {
   ActionHistory,
   ActionJournal,
@@ -169,6 +169,9 @@ function matchRoute(
   throw new ProblemError(404, 'Not Found', `no route ${request.method} ${request.path}`);
 }
 
+const isRepeat = (issue: z.core.$ZodIssue) =>
+  issue.code === 'custom' && (issue.params as { kind?: string } | undefined)?.kind === DUPLICATE_ISSUE;
+
 /**
  * A write's body is JSON and says so: a form post or text/plain (what a browser sends cross-site without
  * asking first) is refused with 415 before anything is read. A write with no body needs no type.
@@ -207,12 +210,15 @@ interface Input {
 
 function validate(route: OpsRoute, params: Record<string, string>, request: OpsRequest): Input {
   const errors: { field: string; message: string }[] = [];
+  let repeats = 0;
   const check = (where: string, schema: z.ZodType | undefined, value: unknown) => {
     if (!schema) return {};
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data as Record<string, unknown>;
-    for (const issue of parsed.error.issues.slice(0, 20))
+    for (const issue of parsed.error.issues.slice(0, 20)) {
       errors.push({ field: [where, ...issue.path.map(String)].join('.'), message: issue.message });
+      if (isRepeat(issue)) repeats++;
+    }
     return {};
   };
   let body: unknown;
@@ -239,6 +245,14 @@ function validate(route: OpsRoute, params: Record<string, string>, request: OpsR
     query: check('query', route.query, request.query),
     body: check('body', route.body, body),
   };
+  // Well-formed but for a repeated item in a list: the request is understood and cannot be carried out.
+  if (errors.length > 0 && repeats === errors.length)
+    throw new ProblemError(
+      422,
+      'Unprocessable Content',
+      `invalid request: ${errors[0]!.field}: ${errors[0]!.message}`,
+      errors,
+    );
   if (errors.length > 0)
     throw new ProblemError(
       400,

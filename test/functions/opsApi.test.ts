@@ -275,6 +275,97 @@ describe('rollouts', () => {
     expect(paused.status).toBe(202);
   });
 
+  it.each([
+    ['a gate', { gates: [0, 0] }, 'body.rollout.gates.1', 'gate 0 is repeated (first at 0)'],
+    [
+      'a weight',
+      { schedule: { kind: 'weights', weights: [10, 10, 50], bakeSeconds: 180 } },
+      'body.rollout.schedule.weights.1',
+      'weight 10 is repeated (first at 0)',
+    ],
+    [
+      'a guard alarm',
+      { guardAlarms: ['web-5xx', 'web-latency', 'web-5xx'] },
+      'body.rollout.guardAlarms.2',
+      'guard alarm "web-5xx" is repeated (first at 0)',
+    ],
+    [
+      'a check name',
+      {
+        analysis: {
+          checks: [
+            { name: 'alarm', kind: 'alarm', alarmName: 'a' },
+            { name: 'alarm', kind: 'alarm', alarmName: 'b' },
+          ],
+        },
+      },
+      'body.rollout.analysis.checks.1',
+      'check name "alarm" is repeated (first at 0)',
+    ],
+  ])(
+    'refuses a rollout that repeats %s with 422, naming both places, starting nothing',
+    async (_, change, field, message) => {
+      // Prepare
+      const api = anApi();
+      const calls = api.twin.world.apiCalls.length;
+
+      // Act
+      const answer = await api.call('POST', '/rollouts', { body: request(api, change) });
+
+      // Assess
+      expect(answer.status).toBe(422);
+      expect(answer.headers['content-type']).toBe('application/problem+json');
+      expect(answer.body.errors).toEqual([{ field, message }]);
+      expect(api.twin.world.apiCalls.length).toBe(calls);
+    },
+  );
+
+  it.each([
+    ['gates', { gates: Array.from({ length: 101 }, (_, i) => i) }, 'body.rollout.gates'],
+    [
+      'guard alarms',
+      { guardAlarms: Array.from({ length: 21 }, (_, i) => `a${i}`) },
+      'body.rollout.guardAlarms',
+    ],
+    [
+      'weights',
+      {
+        schedule: { kind: 'weights', weights: Array.from({ length: 101 }, (_, i) => i + 1), bakeSeconds: 60 },
+      },
+      'body.rollout.schedule.weights',
+    ],
+  ])('refuses more %s than documented with 400', async (_, change, field) => {
+    // Act
+    const api = anApi();
+    const answer = await api.call('POST', '/rollouts', { body: request(api, change) });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+  });
+
+  it('documents the bound of every list a request can carry, and that its items are distinct', () => {
+    // Prepare: every array schema in the request bodies of the OpenAPI document
+    const arrays: { path: string; schema: { maxItems?: number; uniqueItems?: boolean } }[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as { type?: string; maxItems?: number; uniqueItems?: boolean };
+      if (schema.type === 'array') arrays.push({ path, schema });
+      for (const [key, child] of Object.entries(node)) walk(child, `${path}/${key}`);
+    };
+    const doc = openApiDocument() as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    for (const [path, operations] of Object.entries(doc.paths))
+      for (const [method, operation] of Object.entries(operations))
+        walk(operation.requestBody, `${method} ${path}`);
+
+    // Assess
+    expect(arrays.length).toBeGreaterThanOrEqual(4);
+    for (const { path, schema } of arrays) {
+      expect([path, schema.maxItems]).toEqual([path, expect.any(Number)]);
+      expect([path, schema.uniqueItems]).toEqual([path, true]);
+    }
+  });
+
   it('aborts a running rollout (all traffic back on stable), then refuses to abort it again (409)', async () => {
     const api = anApi();
     await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) } });
