@@ -2,6 +2,7 @@
 // ignored, or a rejection with a reason (parked, never retried).
 import { CloudWatchAlarmStateChangeSchema } from '#events/cloudwatch';
 import { EventBridgeEnvelopeSchema } from '#events/envelope';
+import { checkValue } from '#runtime/boundedInput';
 
 export type AlarmReactorInput =
   | { kind: 'request'; alarmName: string; reportedState: string }
@@ -10,6 +11,9 @@ export type AlarmReactorInput =
   | { kind: 'rejected'; reason: string; issues: { path: string; message: string }[] };
 
 export function readAlarmReactorInput(event: unknown): AlarmReactorInput {
+  // Before any parse: zod and JSON.stringify recurse, and a deep enough event would overflow the stack.
+  const bounded = checkValue(event);
+  if (!bounded.ok) return { kind: 'rejected', reason: bounded.reason, issues: [] };
   const envelope = EventBridgeEnvelopeSchema.safeParse(event);
   if (!envelope.success) return rejected('not an EventBridge event', envelope.error.issues);
   const { source, 'detail-type': detailType } = envelope.data;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AwsTimestampSchema, EventBridgeEnvelopeSchema } from '#events/envelope';
+import { checkText, checkValue } from '#runtime/boundedInput';
 
 /*
  * EC2 Auto Scaling lifecycle hooks reach us in three forms: an EventBridge event, a JSON message on an
@@ -163,6 +164,12 @@ function toLifecycleAction(fields: LifecycleActionDetail, at: string): Lifecycle
 function unwrap(input: unknown, ctx: z.RefinementCtx): unknown {
   let value = input;
   for (let layer = 0; layer < 4; layer++) {
+    // Each layer measured before it is parsed: zod and JSON.stringify recurse, JSON text may hide more.
+    const bounded = typeof value === 'string' ? checkText(value) : checkValue(value);
+    if (!bounded.ok) {
+      ctx.addIssue({ code: 'custom', message: bounded.reason, input: undefined });
+      return z.NEVER;
+    }
     if (typeof value === 'string') {
       try {
         value = JSON.parse(value);

@@ -13,7 +13,8 @@ const STANDARD_ERRORS: Record<number, string> = {
   404: 'no such resource',
   409: 'conflict: a rollout owns the route, or one already runs, or the same Idempotency-Key is in flight',
   413: 'body larger than 64 KiB',
-  422: 'an Idempotency-Key reused for a different request',
+  415: 'a write whose body is not application/json',
+  422: 'an Idempotency-Key reused for a different request, or a list in the body with a repeated item',
   429: 'throttled: retry after the Retry-After seconds',
   500: 'internal error',
 };
@@ -52,7 +53,8 @@ function parameters(route: OpsRoute) {
 
 function operation(route: OpsRoute) {
   const problem = { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } };
-  const errors = [...new Set([400, 403, 413, 429, 500, ...route.errors])].sort((a, b) => a - b);
+  const standard = route.access === 'write' ? [400, 403, 413, 415, 429, 500] : [400, 403, 413, 429, 500];
+  const errors = [...new Set([...standard, ...route.errors])].sort((a, b) => a - b);
   return {
     operationId: route.operationId,
     summary: route.summary,

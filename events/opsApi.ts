@@ -339,3 +339,5 @@ export const opsRoutes: OpsRoute[] = [
 
 /** Requests larger than this are refused with 413 before they are parsed. */
 export const MAX_BODY_BYTES = 64 * 1024;
+/** No request nests deeper than a rollout's metric checks (5 levels); deeper bodies are refused with 400. */
+export const MAX_BODY_DEPTH = 16;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CheckSpec, MetricSourceSpec } from '#domain/rolloutAnalysis';
 import { ROUTER_LIMITS, type RouteRef } from '#domain/rolloutRoutes';
-import { gatesProblem, planSteps, type Schedule, scheduleProblem } from '#domain/rolloutSchedule';
+import { gatesProblem, MAX_STEPS, planSteps, type Schedule, scheduleProblem } from '#domain/rolloutSchedule';
 
 /*
  * What a rollout is asked to do: the input of the rollout workflow, checked by its first step (and, later,
@@ -34,6 +34,43 @@ export const RouteSchema: z.ZodType<RouteRef> = z.discriminatedUnion('router', [
   }),
 ]);
 
+/** Marks an issue as a repeated item: the ops API answers it with 422 rather than 400. */
+export const DUPLICATE_ISSUE = 'duplicate';
+
+/**
+ * A list of at most `max` items, none repeated (by `key`): every list a request can carry is bounded
+ * (in the schema, so the OpenAPI document says so too) and a repeat is named with both its places.
+ */
+function distinctList<T extends z.ZodType>(
+  item: T,
+  max: number,
+  what: string,
+  key: (value: z.output<T>) => unknown = (value) => value,
+) {
+  return z
+    .array(item)
+    .max(max)
+    .superRefine((items, ctx) => {
+      const seen = new Map<unknown, number>();
+      items.forEach((value, i) => {
+        const k = key(value);
+        const first = seen.get(k);
+        if (first === undefined) seen.set(k, i);
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: [i],
+            message: `${what} ${JSON.stringify(k)} is repeated (first at ${first})`,
+            params: { kind: DUPLICATE_ISSUE },
+            // Aborting: the checks that read the whole list (weights rising, gates in range) would only
+            // say the same thing less clearly.
+            continue: false,
+          });
+      });
+    })
+    .meta({ uniqueItems: true });
+}
+
 const Percent = z.number().int().min(1).max(100);
 const Seconds = z.number().int().min(1);
 
@@ -45,7 +82,11 @@ const ScheduleSchema: z.ZodType<Schedule> = z.discriminatedUnion('kind', [
     maxWeight: Percent,
     intervalSeconds: Seconds,
   }),
-  z.strictObject({ kind: z.literal('weights'), weights: z.array(Percent).min(1), bakeSeconds: Seconds }),
+  z.strictObject({
+    kind: z.literal('weights'),
+    weights: distinctList(Percent, MAX_STEPS, 'weight').min(1),
+    bakeSeconds: Seconds,
+  }),
 ]);
 
 const MetricSourceSchema: z.ZodType<MetricSourceSpec> = z.discriminatedUnion('kind', [
@@ -127,10 +168,10 @@ export const RolloutSpecSchema = z
      * Steps (0-based) after whose passing analysis a person must resume the rollout. A gate waits 24 hours
      * (the workflow's WaitForPerson timeout), then the rollout rolls back.
      */
-    gates: z.array(z.number().int().min(0)).default([]),
+    gates: distinctList(z.number().int().min(0), MAX_STEPS, 'gate').default([]),
     analysis: z
       .strictObject({
-        checks: z.array(CheckSchema).max(20).default([]),
+        checks: distinctList(CheckSchema, 20, 'check name', (check) => check.name).default([]),
         /** Re-analysis interval after a failed or inconclusive run, at the same weight. */
         intervalSeconds: z.number().int().min(60).max(3600).default(60),
         // Bounded: each run is a few history events, and the execution's history holds 25,000.
@@ -140,7 +181,7 @@ export const RolloutSpecSchema = z
       })
       .prefault({}),
     /** Alarms whose ALARM aborts the rollout at once (the alarm event, not the next analysis). */
-    guardAlarms: z.array(Name).max(20).default([]),
+    guardAlarms: distinctList(Name, 20, 'guard alarm').default([]),
     /** A weight set by hand during the rollout: wait at a gate for a person, or roll back. */
     onManualChange: z.enum(['pause', 'abort']).default('pause'),
     promote: z

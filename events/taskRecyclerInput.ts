@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { EcsServiceActionSchema, EcsTaskStateChangeSchema } from '#events/ecs';
 import { EventBridgeEnvelopeSchema } from '#events/envelope';
 import { RECHECK_DETAIL_TYPE, RECHECK_SOURCE, RecheckSchema } from '#events/recheck';
+import { checkText } from '#runtime/boundedInput';
 
 export interface TaskRecyclerRequest {
   cluster: string;
@@ -20,6 +21,9 @@ export type TaskRecyclerInput =
 const PLACEMENT_REASON = /RESOURCE:[A-Z_]+/;
 
 export function readTaskRecyclerInput(body: string): TaskRecyclerInput {
+  // Before JSON.parse and zod: a body too large or too deep for them is refused as it is.
+  const bounded = checkText(body);
+  if (!bounded.ok) return { kind: 'rejected', reason: bounded.reason, issues: [] };
   let json: unknown;
   try {
     json = JSON.parse(body);

@@ -7,6 +7,7 @@ import { ALARM_REFLEX, reactToAlarm, reviewReactions } from '#app/reactToAlarm';
 import { abortGuardedRollouts } from '#app/rollout';
 import { readAlarmReactorInput } from '#events/alarmReactorInput';
 import { rolloutRequestOf } from '#events/rollout';
+import { boundedJson, PARK_LIMITS } from '#runtime/boundedInput';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 
@@ -30,8 +31,8 @@ export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
       logger.warn('rejected input', { reason: input.reason, issues: input.issues });
       metrics.addMetric('RejectedInput', MetricUnit.Count, 1);
       await ports.deadLetters.park(
-        JSON.stringify(event) ?? String(event),
-        `${input.reason}: ${JSON.stringify(input.issues)}`,
+        boundedJson(event, PARK_LIMITS),
+        `${input.reason}: ${boundedJson(input.issues)}`,
         ALARM_REFLEX,
       );
       return { status: 'rejected' as const };

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { awsLifecycleDeps, type LifecycleDeps } from '#adapters/aws/lifecyclePorts';
 import { failSafe, type LifecycleWorkflowState, lookAtInstance } from '#app/instanceLifecycle';
+import { checkValue } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { stepStack } from '#runtime/middleware';
 
@@ -32,9 +33,17 @@ const StepInput = z.discriminatedUnion('action', [
 
 export function createInstanceLifecycleStepHandler(deps: () => LifecycleDeps) {
   return stepStack(async (event: unknown) => {
+    // Measured before zod, which recurses: a deep enough input would overflow the stack.
+    const bounded = checkValue(event);
+    if (!bounded.ok)
+      throw new InvalidInputError(`invalid lifecycle step input: ${bounded.reason}`, [
+        { path: '(root)', message: bounded.reason },
+      ]);
     const parsed = StepInput.safeParse(event);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      const issues = parsed.error.issues
+        .slice(0, 10)
+        .map((i) => ({ path: i.path.join('.'), message: i.message }));
       // Named, so the workflow's Catch sends it to FailSafe, which completes the action.
       throw new InvalidInputError('invalid lifecycle step input', issues);
     }

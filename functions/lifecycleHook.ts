@@ -6,6 +6,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { awsLifecycleDeps, type LifecycleDeps } from '#adapters/aws/lifecyclePorts';
 import { LIFECYCLE_REFLEX, startLifecycleWorkflow } from '#app/instanceLifecycle';
 import { LifecycleDeliverySchema } from '#events/autoscaling';
+import { boundedJson, PARK_LIMITS } from '#runtime/boundedInput';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 
@@ -18,12 +19,13 @@ export function createLifecycleHookHandler(deps: () => LifecycleDeps) {
     if (!delivery.success) {
       // Never thrown: it could only fail again. Parked with its reason.
       const reason = delivery.error.issues
-        .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+        .slice(0, 10)
+        .map((i) => `${i.path.join('.').slice(0, 200) || '(root)'}: ${i.message.slice(0, 200)}`)
         .join('; ');
       logger.warn('rejected input', { reason });
       metrics.addMetric('RejectedInput', MetricUnit.Count, 1);
       await ports.deadLetters.park(
-        typeof input === 'string' ? input : JSON.stringify(input),
+        typeof input === 'string' ? input : boundedJson(input, PARK_LIMITS),
         reason,
         LIFECYCLE_REFLEX,
       );

@@ -6,12 +6,15 @@ import { awsRolloutDeps, type RolloutDeps } from '#adapters/aws/rolloutPorts';
 import { rollBack } from '#app/rollout';
 import { RestoreSchema, type RolloutSpec } from '#events/rollout';
 import { ENDED_BADLY, ExecutionStatusChangeSchema } from '#events/stepfunctions';
+import { checkText, checkValue } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 
 export function createRolloutSafetyNetHandler(deps: () => RolloutDeps) {
   return eventStack(async (event: unknown) => {
+    const bounded = checkValue(event);
+    if (!bounded.ok) throw new InvalidInputError(`not a readable execution status change: ${bounded.reason}`);
     const change = ExecutionStatusChangeSchema.safeParse(event);
     // Thrown, not ignored: after Lambda's retries the event is kept in the dead-letter queue for a person,
     // since a rollout whose end we cannot read may have left traffic on the canary.
@@ -44,6 +47,7 @@ export function createRolloutSafetyNetHandler(deps: () => RolloutDeps) {
 }
 
 function parseJson(text: string | null | undefined): { rollout?: unknown } | undefined {
+  if (!checkText(text ?? '').ok) return undefined;
   try {
     return JSON.parse(text ?? 'null') ?? undefined;
   } catch {

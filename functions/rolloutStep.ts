@@ -15,6 +15,7 @@ import {
   verifyTraffic,
 } from '#app/rollout';
 import { RolloutSpecSchema } from '#events/rollout';
+import { checkValue } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { stepStack } from '#runtime/middleware';
 
@@ -49,11 +50,17 @@ const StepInput = z.discriminatedUnion('action', [
 const invalid = (message: string, error: z.ZodError) =>
   new InvalidInputError(
     message,
-    error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    error.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message })),
   );
 
 export function createRolloutStepHandler(deps: () => RolloutDeps) {
   return stepStack(async (event: unknown) => {
+    // Measured before zod, which recurses: a deep enough input would overflow the stack.
+    const bounded = checkValue(event);
+    if (!bounded.ok)
+      throw new InvalidInputError(`invalid rollout step input: ${bounded.reason}`, [
+        { path: '(root)', message: bounded.reason },
+      ]);
     const parsed = StepInput.safeParse(event);
     if (!parsed.success) throw invalid('invalid rollout step input', parsed.error);
     const { ports } = deps();

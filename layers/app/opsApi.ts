@@ -18,8 +18,8 @@ import {
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { routeKey, weightsFor } from '#domain/rolloutRoutes';
 import { openApiDocument } from '#events/openapi';
-import { type Access, MAX_BODY_BYTES, type OpsRoute, opsRoutes } from '#events/opsApi';
-import { rolloutRequestOf } from '#events/rollout';
+import { type Access, MAX_BODY_BYTES, MAX_BODY_DEPTH, type OpsRoute, opsRoutes } from '#events/opsApi';
+import { DUPLICATE_ISSUE, rolloutRequestOf } from '#events/rollout';
 import type {
   ActionHistory,
   ActionJournal,
@@ -33,6 +33,7 @@ import type {
   WorkflowRuns,
   Workflows,
 } from '#ports';
+import { checkText } from '#runtime/boundedInput';
 import { RolloutNotAllowedError } from '#runtime/errors';
 
 export const OPS_REFLEX = 'ops-api';
@@ -126,6 +127,7 @@ export async function handleOpsRequest(request: OpsRequest, context: OpsContext)
     const { route, params } = matchRoute(request, settings);
     // API Gateway lets no unsigned request through; this is the second lock on the same door.
     if (!request.caller) throw new ProblemError(403, 'Forbidden', 'requests must be signed with AWS SigV4');
+    if (route.access === 'write') requireJson(request);
     const input = validate(route, params, request);
     if (route.access === 'read') return json(route.status, await read(route, input, ports, settings));
     return await idempotent(request, route, ports.idempotency, async () => {
@@ -173,6 +175,28 @@ function matchRoute(
   throw new ProblemError(404, 'Not Found', `no route ${request.method} ${request.path}`);
 }
 
+const isRepeat = (issue: z.core.$ZodIssue) =>
+  issue.code === 'custom' && (issue.params as { kind?: string } | undefined)?.kind === DUPLICATE_ISSUE;
+
+/**
+ * A write's body is JSON and says so: a form post or text/plain (what a browser sends cross-site without
+ * asking first) is refused with 415 before anything is read. A write with no body needs no type.
+ */
+function requireJson(request: OpsRequest): void {
+  const type = request.headers['content-type'];
+  if (type === undefined && (request.body ?? '') === '') return;
+  const [mediaType, ...parameters] = (type ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters.find((p) => p.startsWith('charset='))?.slice('charset='.length);
+  if (mediaType === 'application/json' && (charset === undefined || charset.replaceAll('"', '') === 'utf-8'))
+    return;
+  throw new ProblemError(
+    415,
+    'Unsupported Media Type',
+    `a write takes application/json, not ${type === undefined ? 'a body without content-type' : JSON.stringify(type.slice(0, 100))}`,
+    [{ field: 'content-type', message: 'expected application/json (charset utf-8, if given)' }],
+  );
+}
+
 /** A path segment, percent-decoded; a malformed escape is the caller's error (400), not ours. */
 function decodedSegment(segment: string): string {
   try {
@@ -192,12 +216,15 @@ interface Input {
 
 function validate(route: OpsRoute, params: Record<string, string>, request: OpsRequest): Input {
   const errors: { field: string; message: string }[] = [];
+  let repeats = 0;
   const check = (where: string, schema: z.ZodType | undefined, value: unknown) => {
     if (!schema) return {};
     const parsed = schema.safeParse(value);
     if (parsed.success) return parsed.data as Record<string, unknown>;
-    for (const issue of parsed.error.issues)
+    for (const issue of parsed.error.issues.slice(0, 20)) {
       errors.push({ field: [where, ...issue.path.map(String)].join('.'), message: issue.message });
+      if (isRepeat(issue)) repeats++;
+    }
     return {};
   };
   let body: unknown;
@@ -205,6 +232,12 @@ function validate(route: OpsRoute, params: Record<string, string>, request: OpsR
     const text = request.body ?? '';
     if (Buffer.byteLength(text) > MAX_BODY_BYTES)
       throw new ProblemError(413, 'Payload Too Large', `the body is larger than ${MAX_BODY_BYTES} bytes`);
+    // No request nests deeply; the schemas' parse recurses, so a deep body is refused before it.
+    const bounded = checkText(text, { maxChars: MAX_BODY_BYTES, maxDepth: MAX_BODY_DEPTH });
+    if (!bounded.ok)
+      throw new ProblemError(400, 'Bad Request', 'the body nests too deeply', [
+        { field: 'body', message: bounded.reason },
+      ]);
     try {
       body = text.trim() === '' ? undefined : JSON.parse(text);
     } catch (error) {
@@ -218,6 +251,14 @@ function validate(route: OpsRoute, params: Record<string, string>, request: OpsR
     query: check('query', route.query, request.query),
     body: check('body', route.body, body),
   };
+  // Well-formed but for a repeated item in a list: the request is understood and cannot be carried out.
+  if (errors.length > 0 && repeats === errors.length)
+    throw new ProblemError(
+      422,
+      'Unprocessable Content',
+      `invalid request: ${errors[0]!.field}: ${errors[0]!.message}`,
+      errors,
+    );
   if (errors.length > 0)
     throw new ProblemError(
       400,

@@ -3,6 +3,7 @@
 // path takes the same guarded decisions.
 import { type CrashLoopRemedy, chooseCrashLoopRemedy } from '#domain/crashLoop';
 import type { GroupRef } from '#domain/model';
+import { copyableTags } from '#domain/runTaskLimits';
 import {
   backoffSeconds,
   crashLoopKey,
@@ -185,23 +186,30 @@ async function carryOut(
   journal(ports, settings, action, observation, 'done');
 }
 
-/** A copy of the stopped task: same definition, overrides, launch type, network and tags, plus lineage. */
+/** A copy of the stopped task: same definition, overrides, launch type or provider, network and tags, plus lineage. */
 function restartLaunch(
   action: Extract<RecyclerAction, { kind: 'restart-task' }>,
   cluster: string,
 ): TaskLaunch {
   const { task, attempt, rootTaskId, network } = action;
-  // The copy keeps the original's tags (at most 50, RunTask's limit too) minus the recycler's own.
-  const inherited = Object.fromEntries(
-    Object.entries(task.tags).filter(([key]) => !Object.values(Tags).includes(key as never)),
+  // The copy keeps the original's tags minus the recycler's own and those RunTask refuses (`aws:`).
+  const inherited = copyableTags(
+    Object.fromEntries(
+      Object.entries(task.tags).filter(([key]) => !Object.values(Tags).includes(key as never)),
+    ),
   );
   return {
     cluster,
     taskDefinitionArn: task.taskDefinitionArn,
     group: task.group,
     startedBy: restartStartedBy({ rootTaskId, attempt, previousTaskId: taskId(task.taskArn) }),
-    launchType: task.capacityProviderName ? undefined : task.launchType,
-    capacityProviderName: task.capacityProviderName,
+    // A task that ran on a capacity provider lands on the same one, never with a launch type beside it
+    // (ECS refuses both). Weight 1: a provider left at the default weight 0 places nothing. A stopped task
+    // does not say which base its strategy had; with one provider a base only splits counts between
+    // providers, so the copy needs none.
+    ...(task.capacityProviderName
+      ? { capacityProviderStrategy: [{ capacityProvider: task.capacityProviderName, weight: 1 }] }
+      : { launchType: task.launchType }),
     overrides: task.overrides,
     network,
     tags: inherited,

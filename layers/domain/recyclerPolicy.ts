@@ -21,8 +21,9 @@ export const RecyclerPolicySchema = z.strictObject({
         .record(
           z.string(),
           z.strictObject({
-            subnets: z.array(z.string()).optional(),
-            securityGroups: z.array(z.string()).min(1),
+            // RunTask's awsvpcConfiguration takes at most 16 subnets and 5 security groups.
+            subnets: z.array(z.string()).min(1).max(16).optional(),
+            securityGroups: z.array(z.string()).min(1).max(5),
             assignPublicIp: z.boolean().default(false),
           }),
         )

@@ -14,17 +14,23 @@ import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycl
 import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef, Task } from '#domain/model';
 import type { MetricQuery } from '#domain/rolloutAnalysis';
 import type { RolloutRequest, RouteRef, RouteState, Weights } from '#domain/rolloutRoutes';
+import type { CapacityProviderShare } from '#domain/runTaskLimits';
 
 export type TaskStatusFilter = 'RUNNING' | 'STOPPED';
 
-/** What RunTask needs to start a copy of a task: same definition, overrides, launch type, network, tags. */
+/**
+ * What RunTask needs to start a copy of a task: same definition, overrides, launch type or capacity
+ * provider, network, tags. Passed to ECS as it is: a launch ECS would refuse (a launch type with a
+ * strategy, `aws:` tags, over 50 tags, ...; see #domain/runTaskLimits) is refused by both backends
+ * with InvalidParameterException.
+ */
 export interface TaskLaunch {
   cluster: string;
   taskDefinitionArn: string;
   group: string;
   startedBy: string;
   launchType?: string;
-  capacityProviderName?: string;
+  capacityProviderStrategy?: CapacityProviderShare[];
   overrides?: unknown;
   network?: { subnets: string[]; securityGroups: string[]; assignPublicIp: boolean };
   tags: Record<string, string>;

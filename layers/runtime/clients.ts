@@ -29,6 +29,29 @@ export const DEFAULT_MAX_ATTEMPTS = 4;
 /** More attempts than this outlast a Lambda's timeout under adaptive backoff and only delay the failure. */
 export const MAX_ATTEMPTS_LIMIT = 10;
 
+/**
+ * Without these the SDK waits on a silent connection until the Lambda's timeout: a TCP/TLS connect to a
+ * regional endpoint takes milliseconds, and the control-plane calls the reflexes make answer in well under
+ * a second, so a connection silent for this long is better retried on a fresh one (each attempt counts).
+ */
+export const CONNECTION_TIMEOUT_MS = 1_000;
+export const REQUEST_TIMEOUT_MS = 3_000;
+/** The SDK's backoff before retry n (0-based) is at most base × 2^n, capped at 20 s; throttling's base is 1 s. */
+const THROTTLING_BACKOFF_BASE_MS = 1_000;
+const BACKOFF_CAP_MS = 20_000;
+
+/**
+ * The longest one call can take before the SDK gives up: every attempt runs into its connection and
+ * request timeouts, and every wait between them is throttling's longest backoff. With 4 attempts:
+ * 4 × (1 + 3) s + (1 + 2 + 4) s = 23 s.
+ */
+export function worstCallMs(maxAttempts: number): number {
+  let backoff = 0;
+  for (let retry = 0; retry < maxAttempts - 1; retry++)
+    backoff += Math.min(THROTTLING_BACKOFF_BASE_MS * 2 ** retry, BACKOFF_CAP_MS);
+  return maxAttempts * (CONNECTION_TIMEOUT_MS + REQUEST_TIMEOUT_MS) + backoff;
+}
+
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {
@@ -40,7 +63,17 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   // Adaptive mode adds client-side rate limiting on throttling errors, so a burst of events slows down
   // instead of spending every attempt on ThrottlingException. The endpoint (AWS_ENDPOINT_URL, used
   // locally) is left to the SDK, which reads it on its own.
-  const config = { maxAttempts, retryMode: 'adaptive', ...(region ? { region } : {}) };
+  const config = {
+    maxAttempts,
+    retryMode: 'adaptive',
+    // The Node handler's options (@smithy/node-http-handler): a request timeout only throws when asked to.
+    requestHandler: {
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+    ...(region ? { region } : {}),
+  };
   return {
     applicationAutoScaling: new ApplicationAutoScalingClient(config),
     autoScaling: new AutoScalingClient(config),

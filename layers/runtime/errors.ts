@@ -22,6 +22,14 @@ export class InvalidInputError extends Error {
   }
 }
 
+/**
+ * The invocation has less time left than one record can take at worst: the record is handed back
+ * untouched (a batch item failure) rather than cut off by the Lambda's timeout half-way through.
+ */
+export class NoTimeForRecordError extends Error {
+  override readonly name = 'NoTimeForRecordError';
+}
+
 /** Some decided actions could not be carried out; the input is retried, which is safe (level-triggered). */
 export class ActionsFailedError extends Error {
   override readonly name = 'ActionsFailedError';

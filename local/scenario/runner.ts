@@ -383,13 +383,14 @@ function playStep(twin: Twin, step: ScenarioStep): void {
     timeline.add('world', `scale ${step.scale.service} to ${step.scale.desiredCount}`);
     world.updateService(step.scale.cluster, step.scale.service, { desiredCount: step.scale.desiredCount });
   } else if ('runTask' in step) {
-    const { cluster, taskDefinition, count, tags, registerIn, behaviour } = step.runTask;
+    const { cluster, taskDefinition, count, tags, registerIn, capacityProvider, behaviour } = step.runTask;
     for (let i = 0; i < count; i++) {
       const result = world.runTask({
         cluster,
         taskDefinitionArn: world.taskDefinition(taskDefinition).arn,
         startedBy: 'scenario',
         tags,
+        capacityProviderName: capacityProvider,
         registerIn: registerIn.map((name) => world.targetGroup(name).arn),
         behaviour,
       });

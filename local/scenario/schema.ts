@@ -254,6 +254,8 @@ const Step = z.union([
       count: z.number().int().min(1).default(1),
       tags: z.record(z.string(), z.string()).default({}),
       registerIn: z.array(z.string()).default([]),
+      /** The capacity provider the task runs on (ECS reports it on the task and in its events). */
+      capacityProvider: z.string().min(1).optional(),
       behaviour: BehaviourSchema.optional(),
     }),
   }),

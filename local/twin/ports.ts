@@ -2,6 +2,7 @@
 // (the order of AWS-level actions is what scenarios assert) and can be made to fail like AWS does.
 import { deadLetterOf } from '#adapters/aws/sqsDeadLetters';
 import type { Service, Task } from '#domain/model';
+import { runTaskProblems } from '#domain/runTaskLimits';
 import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
 import { seededRandom } from '#local/twin/scheduler';
 import type { TaskState, World } from '#local/twin/world';
@@ -26,6 +27,11 @@ export interface FaultRule {
   until: Date;
   rate: number;
   error: 'ThrottlingException' | 'ServerException' | 'TimeoutError';
+}
+
+/** ECS's answer to a request it will not take; the SDK names it InvalidParameterException. */
+export class TwinInvalidParameterError extends Error {
+  override readonly name = 'InvalidParameterException';
 }
 
 export class Faults {
@@ -116,6 +122,14 @@ export function twinRecyclerPorts(
     },
     async runTask(launch) {
       call('RunTask', launch.taskDefinitionArn, true);
+      // What ECS refuses before it places anything (#domain/runTaskLimits), refused the same way.
+      const problems = runTaskProblems(launch);
+      if (problems.length > 0) {
+        const refused = new TwinInvalidParameterError(problems.join('; '));
+        const recorded = world.apiCalls.at(-1);
+        if (recorded?.api === 'RunTask') recorded.failed = refused.name;
+        throw refused;
+      }
       // RunTask's clientToken: the same token returns the task it already started.
       const existing = startedByToken.get(launch.clientToken);
       if (existing) return { started: true, taskArn: existing };
@@ -125,7 +139,10 @@ export function twinRecyclerPorts(
         group: launch.group,
         startedBy: launch.startedBy,
         launchType: launch.launchType,
-        capacityProviderName: launch.capacityProviderName,
+        // One copy: it lands on the provider of the greatest weight (the base, if any, is met first).
+        capacityProviderName: [...(launch.capacityProviderStrategy ?? [])].sort(
+          (a, b) => (b.base ?? 0) - (a.base ?? 0) || b.weight - a.weight,
+        )[0]?.capacityProvider,
         overrides: launch.overrides,
         tags: launch.tags,
         registerIn: [],

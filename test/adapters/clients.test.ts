@@ -1,4 +1,13 @@
-import { awsClients, createAwsClients, resetAwsClientsForTests } from '#runtime/clients';
+import { createServer, type Socket } from 'node:net';
+import { ListClustersCommand } from '@aws-sdk/client-ecs';
+import {
+  awsClients,
+  CONNECTION_TIMEOUT_MS,
+  createAwsClients,
+  REQUEST_TIMEOUT_MS,
+  resetAwsClientsForTests,
+  worstCallMs,
+} from '#runtime/clients';
 
 afterEach(() => resetAwsClientsForTests());
 
@@ -39,6 +48,59 @@ describe('createAwsClients', () => {
     } finally {
       process.env.AWS_REGION = previous;
     }
+  });
+
+  it('gives every client a connection timeout and a request timeout that throws', async () => {
+    // Act
+    const clients = createAwsClients({ region: 'eu-central-1' });
+
+    // Assess
+    for (const client of Object.values(clients)) {
+      const handler = client.config.requestHandler as unknown as { configProvider: Promise<object> };
+      expect(await handler.configProvider).toMatchObject({
+        connectionTimeout: CONNECTION_TIMEOUT_MS,
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        throwOnRequestTimeout: true,
+      });
+    }
+  });
+
+  it('gives up on an endpoint that takes the request and never answers, instead of waiting forever', async () => {
+    // Prepare: a local endpoint that reads and stays silent
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => {
+      sockets.push(socket);
+      socket.on('data', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+    });
+
+    try {
+      // Act
+      const { ecs } = createAwsClients({ maxAttempts: 1 });
+      const call = ecs.send(new ListClustersCommand({}));
+
+      // Assess
+      await expect(call).rejects.toMatchObject({ name: 'TimeoutError' });
+    } finally {
+      process.env = saved;
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    // Room for a loaded machine: the verdict is the error, not how fast it came (without the timeouts
+    // the call never settles and this limit fails the test).
+  }, 60_000);
+
+  it('counts a call at worst as every attempt timing out, with the longest backoff between them', () => {
+    // Act / Assess: 4 × (1 s + 3 s) + (1 + 2 + 4) s
+    expect(worstCallMs(4)).toBe(23_000);
+    expect(worstCallMs(1)).toBe(4_000);
   });
 
   it.each([0, 11, 2.5])('refuses %p attempts', (maxAttempts) => {

@@ -303,17 +303,31 @@ describe('runTask', () => {
     ]);
   });
 
-  it('uses the capacity provider and never a launch type with it', async () => {
+  it('starts a copy on a capacity provider with its weight, and no launch type', async () => {
     // Prepare
     ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: taskArn(9) }] });
 
     // Act
-    await fleet.runTask(launch({ launchType: 'FARGATE', capacityProviderName: 'FARGATE_SPOT' }));
+    await fleet.runTask(
+      launch({
+        launchType: undefined,
+        capacityProviderStrategy: [{ capacityProvider: 'prod-asg', weight: 1 }],
+        tags: { team: 'reports' },
+      }),
+    );
 
-    // Assess
-    const input = ecs.commandCalls(RunTaskCommand)[0]!.args[0].input;
-    expect(input.capacityProviderStrategy).toEqual([{ capacityProvider: 'FARGATE_SPOT' }]);
-    expect(input).not.toHaveProperty('launchType');
+    // Assess: exactly what ECS gets
+    expect(ecs.commandCalls(RunTaskCommand).map((c) => c.args[0].input)).toEqual([
+      {
+        cluster: 'prod',
+        taskDefinition: 'arn:aws:ecs:eu-west-1:111122223333:task-definition/report:3',
+        group: 'family:report',
+        startedBy: 'ecs-reflex/task-recycler',
+        capacityProviderStrategy: [{ capacityProvider: 'prod-asg', weight: 1 }],
+        tags: [{ key: 'team', value: 'reports' }],
+        clientToken: 'root-1',
+      },
+    ]);
   });
 
   it('passes overrides and the awsvpc network through, and leaves propagateTags unset', async () => {
@@ -345,39 +359,20 @@ describe('runTask', () => {
     expect(input).not.toHaveProperty('propagateTags');
   });
 
-  it('leaves out tags AWS reserves, whatever their case', async () => {
+  it('surfaces what ECS refuses instead of changing the launch behind the caller', async () => {
     // Prepare
-    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: taskArn(9) }] });
+    ecs
+      .on(RunTaskCommand)
+      .rejects(new InvalidParameterException({ message: 'Tag keys cannot start with aws:', $metadata: {} }));
 
     // Act
-    await fleet.runTask(
-      launch({
-        tags: {
-          'aws:cloudformation:stack-name': 'reports',
-          'AWS:ecs:serviceName': 'x',
-          source: 'aws:codepipeline',
-          team: 'reports',
-        },
-      }),
-    );
+    const running = fleet.runTask(launch({ tags: { 'aws:cloudformation:stack-name': 'reports' } }));
 
     // Assess
+    await expect(running).rejects.toThrow('Tag keys cannot start with aws:');
     expect(ecs.commandCalls(RunTaskCommand)[0]!.args[0].input.tags).toEqual([
-      { key: 'team', value: 'reports' },
+      { key: 'aws:cloudformation:stack-name', value: 'reports' },
     ]);
-  });
-
-  it('caps startedBy at 128 and clientToken at 64 characters', async () => {
-    // Prepare
-    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: taskArn(9) }] });
-
-    // Act
-    await fleet.runTask(launch({ startedBy: 's'.repeat(200), clientToken: 't'.repeat(100) }));
-
-    // Assess
-    const input = ecs.commandCalls(RunTaskCommand)[0]!.args[0].input;
-    expect(input.startedBy).toHaveLength(128);
-    expect(input.clientToken).toHaveLength(64);
   });
 
   it('reports a placement failure as not started, with the reason ECS gave', async () => {

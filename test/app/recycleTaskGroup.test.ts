@@ -176,6 +176,43 @@ describe('recycleTaskGroup', () => {
     expect(twin.queue.depth).toBe(1);
   });
 
+  it('restarts a task that ran on a capacity provider on the same provider, without its aws: tags', async () => {
+    // Prepare: a bridge task on an Auto Scaling group's capacity provider, tagged by CloudFormation too
+    const twin = aTwin((p) => (p.restartStandalone.families = ['report']));
+    twin.world.addTaskDefinition({
+      family: 'report',
+      revision: 1,
+      cpu: 256,
+      memory: 512,
+      networkMode: 'bridge',
+      containerName: 'report',
+      containerPort: 9000,
+      behaviour: { startSeconds: 5, healthy: true },
+    });
+    const task = twin.world.runTask({
+      cluster: 'prod',
+      taskDefinitionArn: 'report:1',
+      capacityProviderName: 'prod-asg',
+      tags: { team: 'reports', 'aws:cloudformation:stack-name': 'reports' },
+    });
+    if (!('arn' in task)) throw new Error('no room');
+    await twin.runFor(10);
+    twin.world.crash(task, 1);
+    await twin.runFor(60);
+
+    // Act
+    await recycleTaskGroup({ cluster: 'prod', group: 'family:report' }, twin.ports, twin.settingsForTests);
+
+    // Assess: RunTask was taken (the twin refuses what ECS refuses) and the copy runs on prod-asg
+    expect(twin.world.apiCalls.filter((c) => c.api === 'RunTask').map((c) => c.failed ?? 'taken')).toEqual([
+      'taken',
+    ]);
+    const [copy] = twin.world.runningTasks('prod', 'family:report');
+    expect(copy).toMatchObject({ capacityProviderName: 'prod-asg', tags: { team: 'reports' } });
+    expect(Object.keys(copy!.tags).some((key) => key.startsWith('aws:'))).toBe(false);
+    expect(twin.journal).toEqual([expect.objectContaining({ action: 'restart-task', outcome: 'done' })]);
+  });
+
   it('ignores groups that are neither service: nor family:', async () => {
     // Act
     const outcome = await recycleTaskGroup(

@@ -12,6 +12,8 @@ export interface EcsWorld {
   revisions: [string, string];
   /** A well-formed ARN of a task this cluster never ran. */
   unknownTaskArn: string;
+  /** A capacity provider of the cluster with no instance behind it. */
+  capacityProvider: string;
 }
 
 export interface EcsHarness {
@@ -176,6 +178,51 @@ export function ecsContract(harness: () => EcsHarness): void {
       // Assess
       expect(result.started).toBe(false);
       expect(result.started === false && result.reason.length).toBeGreaterThan(0);
+    });
+
+    it('restarts a task that ran on a capacity provider on that provider: no room, not refused', async () => {
+      // Act: the launch the recycler makes for a copy of a task that ran on the provider
+      const result = await ecs.tasks.runTask({
+        cluster: world.cluster,
+        taskDefinitionArn: world.revisions[0],
+        group: 'family:contract',
+        startedBy: 'ecs-reflex/contract',
+        capacityProviderStrategy: [{ capacityProvider: world.capacityProvider, weight: 1 }],
+        tags: { 'ecs-reflex:contract': 'run' },
+        clientToken: `contract-cp-${world.cluster}`.slice(0, 64),
+      });
+
+      // Assess
+      expect(result.started).toBe(false);
+      expect(result.started === false && result.reason.length).toBeGreaterThan(0);
+    });
+
+    it.each([
+      ['a provider of weight 0', { capacityProviderStrategy: [{ capacityProvider: 'P', weight: 0 }] }],
+      [
+        'a launch type beside a strategy',
+        { launchType: 'EC2', capacityProviderStrategy: [{ capacityProvider: 'P', weight: 1 }] },
+      ],
+      ['a tag with the aws: prefix', { tags: { 'aws:cloudformation:stack-name': 'contract' } }],
+    ])('refuses %s with InvalidParameterException, starting nothing', async (_, changes) => {
+      // Prepare
+      const withProvider = JSON.parse(
+        JSON.stringify(changes).replaceAll('"P"', JSON.stringify(world.capacityProvider)),
+      );
+
+      // Act
+      const running = ecs.tasks.runTask({
+        cluster: world.cluster,
+        taskDefinitionArn: world.revisions[0],
+        group: 'family:contract',
+        startedBy: 'ecs-reflex/contract',
+        tags: {},
+        clientToken: `contract-refused-${world.cluster}`.slice(0, 64),
+        ...withProvider,
+      });
+
+      // Assess
+      await expect(running).rejects.toMatchObject({ name: 'InvalidParameterException' });
     });
 
     it('stops a task that is not there (any more) without an error', async () => {

@@ -43,6 +43,7 @@ describe('ECS ports on the twin', () => {
           service: 'web',
           revisions: [first!.arn, second!.arn],
           unknownTaskArn: world.arn('task', 'contract/0123456789abcdef0123456789abcdef'),
+          capacityProvider: 'contract-asg',
         };
       },
     };

@@ -55,6 +55,8 @@ interface Request {
   rawBody?: string;
   query?: Record<string, string>;
   headers?: Record<string, string>;
+  /** Send no content-type header at all. */
+  noContentType?: boolean;
   caller?: string | null;
 }
 
@@ -68,7 +70,7 @@ function apiEvent(method: string, path: string, options: Request): APIGatewayPro
     rawPath: path,
     rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
     queryStringParameters: options.query,
-    headers: { 'content-type': 'application/json', ...options.headers },
+    headers: options.noContentType ? {} : { 'content-type': 'application/json', ...options.headers },
     body,
     isBase64Encoded: false,
     requestContext: {
@@ -281,6 +283,145 @@ describe('rollouts', () => {
     });
     expect([broken.status, broken.body.errors[0].field]).toEqual([400, 'body']);
     expect(huge.status).toBe(413);
+  });
+
+  it.each([
+    ['text/plain', 'text/plain;charset=UTF-8'],
+    ['a form', 'application/x-www-form-urlencoded'],
+    ['JSON in another charset', 'application/json; charset=latin1'],
+    ['no content-type', undefined],
+  ])('refuses a write whose body is %s with 415, writing nothing', async (_, contentType) => {
+    // Prepare
+    const api = anApi();
+    const calls = api.twin.world.apiCalls.length;
+    const journalled = api.twin.journal.length;
+    const headers: Record<string, string> = { 'content-type': contentType ?? '' };
+
+    // Act: a valid rollout request, in every way but its media type
+    const answer = await api.call('POST', '/rollouts', {
+      rawBody: JSON.stringify(request(api)),
+      headers: contentType === undefined ? {} : headers,
+      ...(contentType === undefined ? { noContentType: true } : {}),
+    });
+
+    // Assess
+    expect(answer.status).toBe(415);
+    expect(answer.headers['content-type']).toBe('application/problem+json');
+    expect(answer.body).toMatchObject({
+      title: 'Unsupported Media Type',
+      status: 415,
+      errors: [{ field: 'content-type', message: expect.stringContaining('application/json') }],
+    });
+    expect(api.twin.world.apiCalls.length).toBe(calls);
+    expect(api.twin.journal.length).toBe(journalled);
+  });
+
+  it('takes application/json with a utf-8 charset, and a write without a body and without a type', async () => {
+    // Prepare
+    const api = anApi();
+
+    // Act
+    const started = await api.call('POST', '/rollouts', {
+      body: { name: 'web-42', ...request(api) },
+      headers: { 'content-type': 'Application/JSON; charset="UTF-8"' },
+    });
+    await api.twin.runFor(60);
+    const paused = await api.call('POST', '/rollouts/web-42/pause', { noContentType: true });
+
+    // Assess
+    expect(started.status).toBe(202);
+    expect(paused.status).toBe(202);
+  });
+
+  it.each([
+    ['a gate', { gates: [0, 0] }, 'body.rollout.gates.1', 'gate 0 is repeated (first at 0)'],
+    [
+      'a weight',
+      { schedule: { kind: 'weights', weights: [10, 10, 50], bakeSeconds: 180 } },
+      'body.rollout.schedule.weights.1',
+      'weight 10 is repeated (first at 0)',
+    ],
+    [
+      'a guard alarm',
+      { guardAlarms: ['web-5xx', 'web-latency', 'web-5xx'] },
+      'body.rollout.guardAlarms.2',
+      'guard alarm "web-5xx" is repeated (first at 0)',
+    ],
+    [
+      'a check name',
+      {
+        analysis: {
+          checks: [
+            { name: 'alarm', kind: 'alarm', alarmName: 'a' },
+            { name: 'alarm', kind: 'alarm', alarmName: 'b' },
+          ],
+        },
+      },
+      'body.rollout.analysis.checks.1',
+      'check name "alarm" is repeated (first at 0)',
+    ],
+  ])(
+    'refuses a rollout that repeats %s with 422, naming both places, starting nothing',
+    async (_, change, field, message) => {
+      // Prepare
+      const api = anApi();
+      const calls = api.twin.world.apiCalls.length;
+
+      // Act
+      const answer = await api.call('POST', '/rollouts', { body: request(api, change) });
+
+      // Assess
+      expect(answer.status).toBe(422);
+      expect(answer.headers['content-type']).toBe('application/problem+json');
+      expect(answer.body.errors).toEqual([{ field, message }]);
+      expect(api.twin.world.apiCalls.length).toBe(calls);
+    },
+  );
+
+  it.each([
+    ['gates', { gates: Array.from({ length: 101 }, (_, i) => i) }, 'body.rollout.gates'],
+    [
+      'guard alarms',
+      { guardAlarms: Array.from({ length: 21 }, (_, i) => `a${i}`) },
+      'body.rollout.guardAlarms',
+    ],
+    [
+      'weights',
+      {
+        schedule: { kind: 'weights', weights: Array.from({ length: 101 }, (_, i) => i + 1), bakeSeconds: 60 },
+      },
+      'body.rollout.schedule.weights',
+    ],
+  ])('refuses more %s than documented with 400', async (_, change, field) => {
+    // Act
+    const api = anApi();
+    const answer = await api.call('POST', '/rollouts', { body: request(api, change) });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+  });
+
+  it('documents the bound of every list a request can carry, and that its items are distinct', () => {
+    // Prepare: every array schema in the request bodies of the OpenAPI document
+    const arrays: { path: string; schema: { maxItems?: number; uniqueItems?: boolean } }[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (typeof node !== 'object' || node === null) return;
+      const schema = node as { type?: string; maxItems?: number; uniqueItems?: boolean };
+      if (schema.type === 'array') arrays.push({ path, schema });
+      for (const [key, child] of Object.entries(node)) walk(child, `${path}/${key}`);
+    };
+    const doc = openApiDocument() as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    for (const [path, operations] of Object.entries(doc.paths))
+      for (const [method, operation] of Object.entries(operations))
+        walk(operation.requestBody, `${method} ${path}`);
+
+    // Assess
+    expect(arrays.length).toBeGreaterThanOrEqual(4);
+    for (const { path, schema } of arrays) {
+      expect([path, schema.maxItems]).toEqual([path, expect.any(Number)]);
+      expect([path, schema.uniqueItems]).toEqual([path, true]);
+    }
   });
 
   it('aborts a running rollout (all traffic back on stable), then refuses to abort it again (409)', async () => {

@@ -3,7 +3,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
 import { loadSample } from '#events/samples';
-import { createTaskRecyclerHandler } from '#functions/taskRecycler';
+import { createTaskRecyclerHandler, recordWorstCaseMs } from '#functions/taskRecycler';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
 import type { RecyclerSettings } from '#runtime/config';
@@ -190,5 +190,32 @@ describe('taskRecycler handler', () => {
 
     // Assess
     expect(twin.world.apiCalls.slice(before)).toEqual([]);
+  });
+
+  it('hands back the records it has no time left for, untouched, instead of timing out mid-batch', async () => {
+    // Prepare: a crash to restart, then two stop events of other families; the invocation's clock runs
+    // down so that after the first record less than one record's worst case is left
+    const { twin, handler } = aWorld();
+    const { event } = await crashedReportTask(twin);
+    const other = (family: string) =>
+      JSON.stringify({ ...event, detail: { ...event.detail, group: `family:${family}` } });
+    const left = [30_000, recordWorstCaseMs() - 1, 1_000];
+    const context = { ...lambdaContext('taskRecycler'), getRemainingTimeInMillis: () => left.shift() ?? 0 };
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    const response = await handler(batch(JSON.stringify(event), other('alpha'), other('beta')), context);
+
+    // Assess: the first record was handled; the other two come back for another invocation, untouched
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }] });
+    const calls = twin.world.apiCalls.slice(before);
+    expect(calls.filter((c) => c.write && !c.failed).map((c) => c.api)).toEqual(['RunTask']);
+    expect(calls.filter((c) => /alpha|beta/.test(c.target))).toEqual([]);
+    expect(twin.recorders.parked).toEqual([]);
+  });
+
+  it('counts one record at worst as its slowest call through every retry, plus its other calls', () => {
+    // Act / Assess: 4 attempts of 1 s + 3 s, backoffs of 1 + 2 + 4 s, 2 s for the other calls
+    expect(recordWorstCaseMs(4)).toBe(25_000);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { OpsRequest, OpsResponse } from '#app/opsApi';
+import { handleOpsRequest, type OpsRequest, type OpsResponse } from '#app/opsApi';
 import { MAX_REQUEST_BODY_BYTES, type OpsServer, startOpsServer } from '#local/api/server';
 import {
   type KeyLookup,
@@ -12,6 +12,8 @@ import {
   signRequest,
   verifySignature,
 } from '#local/api/sigv4';
+import { prepareTwin } from '#local/scenario/runner';
+import { opsWorld } from '../support/opsWorld';
 
 const SERVICE = 'execute-api' as const;
 const sign = (
@@ -521,5 +523,51 @@ describe('Sha256', () => {
         .update('abc')
         .digest('hex'),
     );
+  });
+});
+
+describe('ops server over the ops API', () => {
+  it('answers a signed write that is not application/json with 415, writing nothing', async () => {
+    // Prepare: the real handler over a twin with a rule splitting two versions
+    const twin = prepareTwin(opsWorld('ops-server-415'));
+    const rule = twin.traffic.route('web');
+    const route = {
+      router: 'alb' as const,
+      listenerArn: rule.listenerArn!,
+      ruleArn: rule.ruleArn,
+      stable: twin.world.targetGroup('web-v1').arn,
+      canary: twin.world.targetGroup('web-v2').arn,
+    };
+    const settings = {
+      routes: [{ name: 'web', route }],
+      clusters: ['prod'],
+      serves: ['read', 'write'] as const,
+    };
+    const server = await startOpsServer({
+      port: 0,
+      handle: (request) =>
+        handleOpsRequest(request, {
+          ports: twin.opsPorts,
+          settings: { ...settings, serves: [...settings.serves] },
+          clock: twin.scheduler,
+        }),
+    });
+    const writesBefore = twin.world.apiCalls.filter((c) => c.write).length;
+    const url = `${server.url}/routes/web/weights`;
+    const body = JSON.stringify({ weights: { stable: 50, canary: 50 } });
+    const headers = await sign({ method: 'PUT', url, headers: { 'content-type': 'text/plain' }, body });
+
+    try {
+      // Act
+      const response = await fetch(url, { method: 'PUT', headers, body });
+
+      // Assess
+      expect(response.status).toBe(415);
+      expect(await problemOf(response)).toMatchObject({ title: 'Unsupported Media Type', status: 415 });
+      expect(twin.world.apiCalls.filter((c) => c.write).length).toBe(writesBefore);
+      expect(twin.traffic.weightsNow('web')).toMatchObject({ 'web-v1': 100, 'web-v2': 0 });
+    } finally {
+      await server.close();
+    }
   });
 });

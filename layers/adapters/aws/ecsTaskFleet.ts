@@ -20,8 +20,6 @@ import type { LaunchResult, TaskFleet, TaskLaunch, TaskStatusFilter } from '#por
 
 /** DescribeTasks and DescribeContainerInstances take at most 100 ARNs a call. */
 const DESCRIBE_BATCH = 100;
-const STARTED_BY_MAX = 128;
-const CLIENT_TOKEN_MAX = 64;
 const STOP_REASON_MAX = 255;
 
 export class EcsTaskFleet implements TaskFleet {
@@ -146,44 +144,34 @@ function runTaskInput(launch: TaskLaunch): RunTaskCommandInput {
     : {};
   const overrides: Pick<RunTaskCommandInput, 'overrides'> =
     launch.overrides === undefined ? {} : { overrides: launch.overrides as TaskOverride };
-  const tags = userTags(launch.tags);
+  const tags: Tag[] = Object.entries(launch.tags).map(([key, value]) => ({ key, value }));
   return {
     cluster: launch.cluster,
     taskDefinition: launch.taskDefinitionArn,
     group: launch.group,
-    startedBy: launch.startedBy.slice(0, STARTED_BY_MAX),
+    startedBy: launch.startedBy,
     ...placementOf(launch),
     ...overrides,
     ...network,
     ...(tags.length > 0 ? { tags } : {}),
-    clientToken: launch.clientToken.slice(0, CLIENT_TOKEN_MAX),
+    clientToken: launch.clientToken,
   };
 }
 
 /**
- * ECS refuses a launch type together with a capacity provider strategy. The provider wins: a task that
- * ran on one (Fargate Spot, an Auto Scaling group) must land on the same kind of capacity. With neither,
- * the cluster's default strategy applies, as it did for the original.
+ * The launch as it is: what ECS would refuse (a launch type beside a strategy, a provider of weight 0,
+ * `aws:` tags) is the caller's to leave out (#domain/runTaskLimits), and ECS's refusal surfaces, as it
+ * does from the twin. With neither a launch type nor a strategy the cluster's default strategy applies.
  */
 function placementOf(
   launch: TaskLaunch,
 ): Pick<RunTaskCommandInput, 'launchType' | 'capacityProviderStrategy'> {
-  if (launch.capacityProviderName) {
-    return { capacityProviderStrategy: [{ capacityProvider: launch.capacityProviderName }] };
-  }
-  if (launch.launchType) return { launchType: launch.launchType as RunTaskCommandInput['launchType'] };
-  return {};
-}
-
-/**
- * The tags a copy can carry. AWS reserves the `aws:` prefix (any case) for keys and values, and a task
- * inherits such tags from CloudFormation or its service; RunTask refuses them, so they stay behind.
- */
-function userTags(tags: Record<string, string>): Tag[] {
-  const reserved = (text: string) => text.toLowerCase().startsWith('aws:');
-  return Object.entries(tags)
-    .filter(([key, value]) => !reserved(key) && !reserved(value))
-    .map(([key, value]) => ({ key, value }));
+  return {
+    ...(launch.capacityProviderStrategy
+      ? { capacityProviderStrategy: launch.capacityProviderStrategy.map((item) => ({ ...item })) }
+      : {}),
+    ...(launch.launchType ? { launchType: launch.launchType as RunTaskCommandInput['launchType'] } : {}),
+  };
 }
 
 function isNoContainerInstances(error: unknown): boolean {

@@ -16,6 +16,8 @@ import { logger } from '#runtime/powertools';
 export interface RecyclerDeps {
   ports: RecyclerPorts;
   settings: RecyclerSettings;
+  /** The SDK clients' attempts per call, from which a record's worst case follows (default 4). */
+  maxAttempts?: number;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -33,6 +35,7 @@ export function awsRecyclerDeps(): RecyclerDeps {
   const clients = awsClients({ maxAttempts: config.maxAttempts });
   built = {
     settings: { clusters: config.clusters, dryRun: config.dryRun, policy: config.policy },
+    maxAttempts: config.maxAttempts,
     ports: {
       tasks: new EcsTaskFleet(clients.ecs),
       services: new EcsServiceControl(clients.ecs),
