@@ -77,7 +77,7 @@ export async function startLifecycleWorkflow(
     token: string;
     at: Date;
   },
-  ports: Pick<LifecyclePorts, 'workflows' | 'journal'>,
+  ports: Pick<LifecyclePorts, 'workflows' | 'journal' | 'clock'>,
   settings: LifecycleSettings,
 ): Promise<IntakeOutcome> {
   const config = hookConfig(settings, action.groupName, action.hookName);
@@ -91,7 +91,9 @@ export async function startLifecycleWorkflow(
       token: action.token,
       transition: action.transition,
       cluster: config.cluster,
-      startedAt: action.at.toISOString(),
+      // The hook's budgets count from here. An event stamped in the future (a skewed clock, or a forgery)
+      // must not lend the action more time than Auto Scaling gives it: min(event time, now).
+      startedAt: new Date(Math.min(action.at.getTime(), ports.clock.now().getTime())).toISOString(),
     },
     progress: { looks: 0 },
   };

@@ -7,6 +7,7 @@ import { loadSample } from '#events/samples';
 import { createLifecycleHookHandler } from '#functions/lifecycleHook';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
+import { logger } from '#runtime/powertools';
 import { sqsBatch } from '../support/sqs';
 
 const hooks = [
@@ -31,9 +32,13 @@ function aTwin() {
   return { twin, handler };
 }
 
+const sqsBody = () => structuredClone(loadSample('asg-lifecycle-sqs-body')) as Record<string, unknown>;
+
 const sqs = (...bodies: string[]): SQSEvent => sqsBatch(bodies, 'lifecycle-notifications');
 
 const executions = (twin: Twin) => twin.stepFunctions.listExecutions('instance-lifecycle');
+const inputs = (twin: Twin) =>
+  executions(twin).map((e) => JSON.parse(twin.stepFunctions.describeExecution(e.executionArn).input));
 
 describe('lifecycleHook handler', () => {
   it('starts one workflow for a notification from SQS, named after the instance and the hook', async () => {
@@ -107,6 +112,63 @@ describe('lifecycleHook handler', () => {
     expect(executions(twin)).toEqual([]);
     expect(twin.recorders.parked).toEqual([
       expect.objectContaining({ reason: expect.stringContaining('EC2InstanceId') }),
+    ]);
+  });
+
+  it.each([
+    [
+      'another account (a notification)',
+      () => sqs(JSON.stringify({ ...sqsBody(), AccountId: '444455556666' })),
+      /^from account 444455556666/,
+    ],
+    [
+      'another region (an EventBridge event)',
+      () => ({ ...(loadSample('asg-lifecycle-launch-eventbridge') as object), region: 'us-east-1' }),
+      /^from region us-east-1/,
+    ],
+  ])('ignores a lifecycle action from %s with a log line, and starts nothing', async (_, event, why) => {
+    // Prepare: the hook and group names are configured here, but the action is not this stack's
+    const { twin, handler } = aTwin();
+    const warned = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+
+    // Act
+    await handler(event(), lambdaContext('lifecycleHook'));
+
+    // Assess
+    expect(executions(twin)).toEqual([]);
+    expect(twin.world.apiCalls).toEqual([]);
+    expect(warned).toHaveBeenCalledWith(
+      'ignored a lifecycle action from another account or region',
+      expect.objectContaining({ why: expect.stringMatching(why) }),
+    );
+    warned.mockRestore();
+  });
+
+  it('counts the budgets from now, not from an event time that lies in the future', async () => {
+    // Prepare: the notification says it happened a day from now
+    const { twin, handler } = aTwin();
+    const now = twin.scheduler.now();
+    const future = new Date(now.getTime() + 24 * 3600 * 1000).toISOString();
+
+    // Act
+    await handler(sqs(JSON.stringify({ ...sqsBody(), Time: future })), lambdaContext('lifecycleHook'));
+
+    // Assess
+    expect(inputs(twin)).toEqual([
+      expect.objectContaining({ hook: expect.objectContaining({ startedAt: now.toISOString() }) }),
+    ]);
+  });
+
+  it('keeps an event time in the past as the start of the action', async () => {
+    // Prepare
+    const { twin, handler } = aTwin();
+
+    // Act
+    await handler(sqs(JSON.stringify(sqsBody())), lambdaContext('lifecycleHook'));
+
+    // Assess
+    expect(inputs(twin)).toEqual([
+      expect.objectContaining({ hook: expect.objectContaining({ startedAt: '2024-06-14T05:31:12.684Z' }) }),
     ]);
   });
 });
