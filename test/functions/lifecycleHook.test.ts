@@ -41,7 +41,7 @@ const inputs = (twin: Twin) =>
   executions(twin).map((e) => JSON.parse(twin.stepFunctions.describeExecution(e.executionArn).input));
 
 describe('lifecycleHook handler', () => {
-  it('starts one workflow for a notification from SQS, named after the instance and the hook', async () => {
+  it('starts one workflow for a notification from SQS, named after the instance, its move and its token', async () => {
     // Prepare
     const { twin, handler } = aTwin();
 
@@ -53,7 +53,9 @@ describe('lifecycleHook handler', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(executions(twin).map((e) => e.name)).toEqual(['i-0f9e8d7c6b5a43210-launch-ecs-reflex-launch']);
+    expect(executions(twin).map((e) => e.name)).toEqual([
+      'i-0f9e8d7c6b5a43210-launch-ec2-asg-3c5e7a9b-1d3f-4a5c-8e7b-9d1f3a5c7e9b',
+    ]);
   });
 
   it('starts nothing twice for the same lifecycle action, whichever way it arrives', async () => {
@@ -170,5 +172,39 @@ describe('lifecycleHook handler', () => {
     expect(inputs(twin)).toEqual([
       expect.objectContaining({ hook: expect.objectContaining({ startedAt: '2024-06-14T05:31:12.684Z' }) }),
     ]);
+  });
+
+  it('starts a workflow for each lifecycle action of an instance: into the warm pool, then into the group', async () => {
+    // Prepare: the same instance and hook, two actions (each with its own token), each delivered twice
+    const { twin, handler } = aTwin();
+    const intoPool = { ...sqsBody(), Origin: 'EC2', Destination: 'WarmPool' };
+    const intoGroup = {
+      ...sqsBody(),
+      Origin: 'WarmPool',
+      Destination: 'AutoScalingGroup',
+      LifecycleActionToken: '7a9c1e3f-5b7d-4f9a-8c1e-3f5b7d9a1c3e',
+    };
+
+    // Act
+    const outcomes = [];
+    for (const body of [intoPool, intoPool, intoGroup, intoGroup])
+      outcomes.push(await handler(sqs(JSON.stringify(body)), lambdaContext('lifecycleHook')));
+
+    // Assess: two runs, one per action; the duplicates start nothing
+    expect(outcomes).toEqual(Array(4).fill({ batchItemFailures: [] }));
+    expect(
+      executions(twin)
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual([
+      'i-0f9e8d7c6b5a43210-launch-ec2-warm-3c5e7a9b-1d3f-4a5c-8e7b-9d1f3a5c7e9b',
+      'i-0f9e8d7c6b5a43210-launch-warm-asg-7a9c1e3f-5b7d-4f9a-8c1e-3f5b7d9a1c3e',
+    ]);
+    expect(inputs(twin).map((input) => input.hook)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ origin: 'EC2', destination: 'WarmPool' }),
+        expect.objectContaining({ origin: 'WarmPool', destination: 'AutoScalingGroup' }),
+      ]),
+    );
   });
 });

@@ -966,7 +966,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(portMethods(recycler.sweepFunctionName)).toEqual(['Clock.now', 'Rechecks.recheckAt']);
     // Both lifecycle functions build all the lifecycle ports: the intake starts workflows and parks input,
     // the step does everything else.
-    expect(portMethods(lifecycle.intakeFunctionName)).toEqual(['DeadLetters.park', 'Workflows.start']);
+    expect(portMethods(lifecycle.intakeFunctionName)).toEqual([
+      'Clock.now',
+      'DeadLetters.park',
+      'Workflows.start',
+    ]);
     expect(portMethods(lifecycle.stepFunctionName)).toEqual([
       'ActionJournal.record',
       'Clock.now',
@@ -979,6 +983,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'LifecycleActions.complete',
       'LifecycleActions.heartbeat',
       'LifecycleActions.hookSettings',
+      'LifecycleActions.lifecycleState',
       'Notifier.notify',
     ]);
     // The rollout step runs every step of the workflow; the safety net only rolls back; the reactor reacts
@@ -1153,7 +1158,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
       [
         'autoscaling:CompleteLifecycleAction',
         'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:DescribeAutoScalingInstances',
         'autoscaling:DescribeLifecycleHooks',
+        'autoscaling:DescribeWarmPool',
         'autoscaling:RecordLifecycleActionHeartbeat',
         'ecs:DescribeCapacityProviders',
         'ecs:DescribeContainerInstances',
