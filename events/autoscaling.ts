@@ -123,6 +123,8 @@ export type LifecycleAction = {
    */
   account?: string;
   region?: string;
+  /** The SNS topic that carried a notification, when it came through one. */
+  topicArn?: string;
 };
 
 export type LifecycleTestNotification = { kind: 'test-notification' };
@@ -224,10 +226,13 @@ export const LifecycleDeliverySchema = z.unknown().transform((input, ctx): Norma
   if (!message.success) return forward(message.error, ctx);
   // arn:PARTITION:sns:REGION:ACCOUNT:NAME
   const topicRegion = via.topicArn?.split(':')[3] || undefined;
-  return toLifecycleAction(message.data, message.data.Time, {
-    account: message.data.AccountId,
-    ...(topicRegion ? { region: topicRegion } : {}),
-  });
+  return {
+    ...toLifecycleAction(message.data, message.data.Time, {
+      account: message.data.AccountId,
+      ...(topicRegion ? { region: topicRegion } : {}),
+    }),
+    ...(via.topicArn ? { topicArn: via.topicArn } : {}),
+  };
 });
 
 /** Throws a ZodError (naming the offending field) when the input is no lifecycle delivery at all. */

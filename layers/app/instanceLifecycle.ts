@@ -89,6 +89,7 @@ export async function startLifecycleWorkflow(
     at: Date;
     origin?: string;
     destination?: string;
+    topicArn?: string;
   },
   ports: Pick<LifecyclePorts, 'workflows' | 'journal' | 'clock'>,
   settings: LifecycleSettings,
@@ -96,6 +97,9 @@ export async function startLifecycleWorkflow(
   const config = hookConfig(settings, action.groupName, action.hookName);
   if (!config)
     return { status: 'ignored', why: `hook ${action.groupName}/${action.hookName} is not configured` };
+  // The queue admits the topics of every configured hook: one hook's topic does not speak for another.
+  if (action.topicArn !== undefined && action.topicArn !== config.notificationTopicArn)
+    return { status: 'ignored', why: `came through ${action.topicArn}, not the topic of this hook` };
   const state: LifecycleWorkflowState = {
     hook: {
       groupName: action.groupName,

@@ -481,6 +481,7 @@ describe('normaliseLifecycleAction', () => {
   };
   // Where it comes from: the envelope's account and region, or a notification's AccountId and its topic's region.
   const eventBridge = { account: '111122223333', region: 'eu-west-1' };
+  const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:prod-ecs-lifecycle';
 
   it.each([
     [
@@ -511,12 +512,12 @@ describe('normaliseLifecycleAction', () => {
     [
       'an SNS notification',
       () => loadSample('asg-lifecycle-sns-notification'),
-      { ...terminate, at: '2024-06-14T03:15:19.402Z', ...eventBridge },
+      { ...terminate, at: '2024-06-14T03:15:19.402Z', ...eventBridge, topicArn: TOPIC },
     ],
     [
       'an SNS notification delivered through SQS (body text)',
       () => JSON.stringify(loadSample('asg-lifecycle-sns-notification')),
-      { ...terminate, at: '2024-06-14T03:15:19.402Z', ...eventBridge },
+      { ...terminate, at: '2024-06-14T03:15:19.402Z', ...eventBridge, topicArn: TOPIC },
     ],
   ])('normalises %s', (_form, input, expected) => {
     // Prepare

@@ -207,4 +207,38 @@ describe('lifecycleHook handler', () => {
       ]),
     );
   });
+
+  it("starts a run for a notification through the hook's own topic, and ignores one through another topic", async () => {
+    // Prepare: the hook notifies prod-ecs-lifecycle; the same message also arrives through another topic
+    const topic = 'arn:aws:sns:eu-west-1:111122223333:prod-ecs-lifecycle';
+    const withTopic = [
+      LifecycleHookConfigSchema.parse({
+        groupName: 'prod-ecs-ondemand',
+        hookName: 'ecs-reflex-terminate',
+        cluster: 'prod',
+        notificationTopicArn: topic,
+      }),
+    ];
+    const twin = new Twin({
+      seed: 9,
+      settings: { clusters: ['prod'], dryRun: false, policy: defaultRecyclerPolicy() },
+      lifecycle: { dryRun: false, hooks: withTopic },
+      deliverEvents: false,
+    });
+    const handler = createLifecycleHookHandler(() => ({
+      ports: twin.lifecyclePorts,
+      settings: { dryRun: false, hooks: withTopic },
+    }));
+    const viaHookTopic = loadSample('asg-lifecycle-sns-notification') as Record<string, unknown>;
+    const viaOtherTopic = { ...viaHookTopic, TopicArn: `${topic}-other` };
+
+    // Act
+    const other = await handler(viaOtherTopic, lambdaContext('lifecycleHook'));
+    const own = await handler(viaHookTopic, lambdaContext('lifecycleHook'));
+
+    // Assess
+    expect(other).toEqual({ status: 'ignored', why: expect.stringContaining(`${topic}-other`) });
+    expect(own).toEqual(expect.objectContaining({ status: 'started' }));
+    expect(executions(twin)).toHaveLength(1);
+  });
 });

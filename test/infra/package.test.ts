@@ -1520,6 +1520,34 @@ describe('serverless package: the instance lifecycle reflex', () => {
     ]);
   });
 
+  it("lets SNS send to the notification queue only from the stage's hook topics, and none for a stage without", () => {
+    // The stage packaged here (dev) has no hook that notifies a topic.
+    const stageTopics = (require('../../infra/stageConfig.js') as { load(stage: string): unknown }).load(
+      STAGE,
+    ) as { lifecycleNotificationTopicArns: string[] };
+    const policies = resourcesOf('AWS::SQS::QueuePolicy').filter(([, policy]) =>
+      asList(policy.Properties.Queues).some((q) => refOf(q) === 'LifecycleNotificationQueue'),
+    );
+    const snsStatements = policies
+      .flatMap(([, policy]) => statementsIn(policy.Properties.PolicyDocument))
+      .filter((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'sns.amazonaws.com' }));
+    const conditions = (template as unknown as { Conditions: Record<string, unknown> }).Conditions;
+
+    // One policy, made only when the stage names topics: here it names none, so the condition is false.
+    expect(policies.map(([id, policy]) => [id, policy.Condition])).toEqual([
+      ['LifecycleNotificationQueuePolicy', 'HasLifecycleNotificationTopics'],
+    ]);
+    expect(stageTopics.lifecycleNotificationTopicArns).toEqual([]);
+    expect(conditions.HasLifecycleNotificationTopics).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': ['0', '0'] }],
+    });
+    // Exactly the topics by ARN, never a pattern over the account's topics.
+    expect(snsStatements).toHaveLength(1);
+    expect(snsStatements[0]!.Condition).toEqual({
+      ArnEquals: { 'aws:SourceArn': stageTopics.lifecycleNotificationTopicArns },
+    });
+  });
+
   it('reads the notification form from its queue in batches of 10, reporting partial failures', () => {
     const mappings = mappingsOf(lifecycle.intakeFunctionName);
     expect(mappings).toHaveLength(1);
