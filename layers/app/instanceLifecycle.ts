@@ -178,7 +178,16 @@ export async function lookAtInstance(
   if (!progress.confirmedAt) {
     // Before the first write: the message is a claim until Auto Scaling confirms the action is pending.
     const refusal = await confirmPending(hook, ports, settings);
-    if (refusal) return refused(state, progress, ports, settings, refusal);
+    if (refusal) {
+      // Someone or something sent a lifecycle action Auto Scaling does not hold: a person should know.
+      await ports.notifier.notify({
+        subject: `ecs-reflex: refused a lifecycle message for ${hook.instanceId}: no such action is pending`,
+        severity: 'warning',
+        reflex: LIFECYCLE_REFLEX,
+        detail: { ...hook, token: undefined, why: refusal },
+      });
+      return refused(state, progress, ports, settings, refusal);
+    }
     progress = {
       ...progress,
       confirmedAt: now.toISOString(),

@@ -61,8 +61,11 @@ async function aWorld() {
     },
     progress: { looks: 0 },
   });
+  // Writes to what the reflex acts on; the alert to a person (SNS Publish) is looked at on its own.
   const writes = () =>
-    twin.world.apiCalls.filter((c) => c.write && !c.failed).map((c) => `${c.api} ${c.target}`);
+    twin.world.apiCalls
+      .filter((c) => c.write && !c.failed && c.api !== 'Publish')
+      .map((c) => `${c.api} ${c.target}`);
   const refusals = () => twin.journal.filter((e) => e.action === 'refused');
   return { twin, step, input, waiting, inService, writes, refusals };
 }
@@ -72,7 +75,7 @@ const FORGED_TOKEN = '0badc0de-0bad-4c0d-8bad-c0de0badc0de';
 describe('instanceLifecycleStep handler', () => {
   it('refuses a terminate action for an instance that is InService, and writes nothing', async () => {
     // Prepare
-    const { step, input, inService, writes, refusals } = await aWorld();
+    const { twin, step, input, inService, writes, refusals } = await aWorld();
     const before = writes();
 
     // Act
@@ -87,6 +90,9 @@ describe('instanceLifecycleStep handler', () => {
         outcome: 'held',
         reason: `${inService} is InService in ${GROUP}, not Terminating:Wait`,
       }),
+    ]);
+    expect(twin.recorders.notifications).toEqual([
+      expect.objectContaining({ severity: 'warning', subject: expect.stringContaining('refused') }),
     ]);
   });
 
