@@ -1,6 +1,6 @@
 // The instance lifecycle reflex's use cases. The intake starts one workflow per lifecycle action (its
-// name comes from the instance, the move and the action's token, so a duplicate delivery cannot start a
-// second one, and a second action on the same instance, warm pool then group, gets its own). The
+// name comes from the instance and the action's token, so a duplicate delivery cannot start a second
+// one, and a second action on the same instance, warm pool then group, gets its own). The
 // workflow's Look step first confirms from Auto Scaling that the action is really pending, then re-reads
 // the instance, takes at most one step and says how long to wait; the fail-safe completes the action
 // with the hook's default result when anything went wrong.
@@ -124,25 +124,16 @@ export async function startLifecycleWorkflow(
   return { status: started ? 'started' : 'already-running', runId };
 }
 
-const PLACES: Record<string, string> = { EC2: 'ec2', AutoScalingGroup: 'asg', WarmPool: 'warm' };
-
 /**
- * Execution names: 1-80 of letters, digits, - and _. One per lifecycle action: the instance, the move
- * (origin and destination, so that warm pool -> group is not mistaken for EC2 -> warm pool) and the
- * action's token, which Auto Scaling gives each action anew; a duplicate delivery of the same action
- * carries the same token and so the same name. ≤ 19 + 9 + 10 + 36 characters: the token always fits.
+ * Execution names: 1-80 of letters, digits, - and _. One per lifecycle action: the instance, the transition
+ * and the action's token, which Auto Scaling gives each action anew (warm pools give an instance several
+ * launch actions: into the pool, then into the group). A duplicate delivery of the same action carries the
+ * same token, by EventBridge or by notification alike, and so gets the same name. Origin and destination
+ * stay out of the name: an older notification may lack them where the EventBridge event has them, and the
+ * two must still meet. 19 + 10 + 36 characters: the token always fits.
  */
-export function executionName(hook: {
-  instanceId: string;
-  transition: string;
-  token: string;
-  origin?: string;
-  destination?: string;
-}): string {
-  const place = (where: string | undefined) => (where ? (PLACES[where] ?? where) : 'x');
-  return `${hook.instanceId}-${hook.transition}-${place(hook.origin)}-${place(hook.destination)}-${hook.token}`
-    .replace(/[^A-Za-z0-9_-]/g, '_')
-    .slice(0, 80);
+export function executionName(hook: { instanceId: string; transition: string; token: string }): string {
+  return `${hook.instanceId}-${hook.transition}-${hook.token}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
 }
 
 /**

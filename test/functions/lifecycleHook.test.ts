@@ -41,7 +41,7 @@ const inputs = (twin: Twin) =>
   executions(twin).map((e) => JSON.parse(twin.stepFunctions.describeExecution(e.executionArn).input));
 
 describe('lifecycleHook handler', () => {
-  it('starts one workflow for a notification from SQS, named after the instance, its move and its token', async () => {
+  it('starts one workflow for a notification from SQS, named after the instance and the action token', async () => {
     // Prepare
     const { twin, handler } = aTwin();
 
@@ -54,8 +54,23 @@ describe('lifecycleHook handler', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     expect(executions(twin).map((e) => e.name)).toEqual([
-      'i-0f9e8d7c6b5a43210-launch-ec2-asg-3c5e7a9b-1d3f-4a5c-8e7b-9d1f3a5c7e9b',
+      'i-0f9e8d7c6b5a43210-launch-3c5e7a9b-1d3f-4a5c-8e7b-9d1f3a5c7e9b',
     ]);
+  });
+
+  it('starts one run for an action that arrives as an event with Origin and Destination and as a notification without', async () => {
+    // Prepare: the same action (same token) by EventBridge, and by an older notification lacking the move
+    const { twin, handler } = aTwin();
+    const older = sqsBody();
+    delete older.Origin;
+    delete older.Destination;
+
+    // Act
+    await handler(loadSample('asg-lifecycle-launch-eventbridge'), lambdaContext('lifecycleHook'));
+    await handler(sqs(JSON.stringify(older)), lambdaContext('lifecycleHook'));
+
+    // Assess
+    expect(executions(twin)).toHaveLength(1);
   });
 
   it('starts nothing twice for the same lifecycle action, whichever way it arrives', async () => {
@@ -197,8 +212,8 @@ describe('lifecycleHook handler', () => {
         .map((e) => e.name)
         .sort(),
     ).toEqual([
-      'i-0f9e8d7c6b5a43210-launch-ec2-warm-3c5e7a9b-1d3f-4a5c-8e7b-9d1f3a5c7e9b',
-      'i-0f9e8d7c6b5a43210-launch-warm-asg-7a9c1e3f-5b7d-4f9a-8c1e-3f5b7d9a1c3e',
+      'i-0f9e8d7c6b5a43210-launch-3c5e7a9b-1d3f-4a5c-8e7b-9d1f3a5c7e9b',
+      'i-0f9e8d7c6b5a43210-launch-7a9c1e3f-5b7d-4f9a-8c1e-3f5b7d9a1c3e',
     ]);
     expect(inputs(twin).map((input) => input.hook)).toEqual(
       expect.arrayContaining([
