@@ -3,19 +3,24 @@
 import { CloudWatchAlarmStateChangeSchema } from '#events/cloudwatch';
 import { EventBridgeEnvelopeSchema } from '#events/envelope';
 import { checkValue } from '#runtime/boundedInput';
+import { fromElsewhere, type StackLocation } from '#runtime/location';
 
 export type AlarmReactorInput =
   | { kind: 'request'; alarmName: string; reportedState: string }
   | { kind: 'sweep' }
   | { kind: 'ignored'; why: string }
+  /** An event of another account or region: its alarm is not ours, whatever its name. */
+  | { kind: 'elsewhere'; why: string }
   | { kind: 'rejected'; reason: string; issues: { path: string; message: string }[] };
 
-export function readAlarmReactorInput(event: unknown): AlarmReactorInput {
+export function readAlarmReactorInput(event: unknown, here?: StackLocation): AlarmReactorInput {
   // Before any parse: zod and JSON.stringify recurse, and a deep enough event would overflow the stack.
   const bounded = checkValue(event);
   if (!bounded.ok) return { kind: 'rejected', reason: bounded.reason, issues: [] };
   const envelope = EventBridgeEnvelopeSchema.safeParse(event);
   if (!envelope.success) return rejected('not an EventBridge event', envelope.error.issues);
+  const elsewhere = fromElsewhere(envelope.data, here);
+  if (elsewhere) return { kind: 'elsewhere', why: elsewhere };
   const { source, 'detail-type': detailType } = envelope.data;
   // The every-minute schedule that drives the sweep arrives at the same function.
   if (source === 'aws.events' && detailType === 'Scheduled Event') return { kind: 'sweep' };

@@ -118,13 +118,25 @@ export type LifecycleAction = {
   origin?: string;
   destination?: string;
   action?: string;
+  /**
+   * Where the action happened, as far as the delivery says: the EventBridge envelope's account and region;
+   * a notification's AccountId, and the region of the SNS topic that carried it.
+   */
+  account?: string;
+  region?: string;
+  /** The SNS topic that carried a notification, when it came through one. */
+  topicArn?: string;
 };
 
 export type LifecycleTestNotification = { kind: 'test-notification' };
 
 export type NormalisedLifecycleEvent = LifecycleAction | LifecycleTestNotification;
 
-const SnsEnvelopeSchema = z.looseObject({ Type: z.literal('Notification'), Message: z.string() });
+const SnsEnvelopeSchema = z.looseObject({
+  Type: z.literal('Notification'),
+  Message: z.string(),
+  TopicArn: z.string().optional(),
+});
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -143,7 +155,11 @@ function toTransition(transition: LifecycleTransition): LifecycleAction['transit
   return transition === LIFECYCLE_TRANSITIONS.launch ? 'launch' : 'terminate';
 }
 
-function toLifecycleAction(fields: LifecycleActionDetail, at: string): LifecycleAction {
+function toLifecycleAction(
+  fields: LifecycleActionDetail,
+  at: string,
+  where: { account?: string; region?: string },
+): LifecycleAction {
   return {
     kind: 'lifecycle-action',
     transition: toTransition(fields.LifecycleTransition),
@@ -156,12 +172,15 @@ function toLifecycleAction(fields: LifecycleActionDetail, at: string): Lifecycle
     ...(fields.Origin !== undefined ? { origin: fields.Origin } : {}),
     ...(fields.Destination !== undefined ? { destination: fields.Destination } : {}),
     ...(fields.Action !== undefined ? { action: fields.Action } : {}),
+    ...(where.account !== undefined ? { account: where.account } : {}),
+    ...(where.region !== undefined ? { region: where.region } : {}),
   };
 }
 
 // SQS bodies and SNS messages are JSON text, and SNS may wrap the message once more; at most three
-// layers (string -> SNS envelope -> string) exist, so the loop is bounded.
-function unwrap(input: unknown, ctx: z.RefinementCtx): unknown {
+// layers (string -> SNS envelope -> string) exist, so the loop is bounded. The topic that carried the
+// message is kept: its ARN says which region the notification comes from.
+function unwrap(input: unknown, ctx: z.RefinementCtx, via: { topicArn?: string }): unknown {
   let value = input;
   for (let layer = 0; layer < 4; layer++) {
     // Each layer measured before it is parsed: zod and JSON.stringify recurse, JSON text may hide more.
@@ -181,6 +200,7 @@ function unwrap(input: unknown, ctx: z.RefinementCtx): unknown {
     }
     const envelope = SnsEnvelopeSchema.safeParse(value);
     if (!envelope.success) return value;
+    if (envelope.data.TopicArn !== undefined) via.topicArn = envelope.data.TopicArn;
     value = envelope.data.Message;
   }
   return value;
@@ -197,19 +217,29 @@ function forward(error: z.ZodError, ctx: z.RefinementCtx): typeof z.NEVER {
  * log a structured reason instead of throwing.
  */
 export const LifecycleDeliverySchema = z.unknown().transform((input, ctx): NormalisedLifecycleEvent => {
-  const value = unwrap(input, ctx);
+  const via: { topicArn?: string } = {};
+  const value = unwrap(input, ctx, via);
   if (ctx.issues.length > 0) return z.NEVER;
   if (isTestNotification(value)) return { kind: 'test-notification' };
 
   if (isRecord(value) && 'detail-type' in value) {
     const event = LifecycleActionEventSchema.safeParse(value);
     if (!event.success) return forward(event.error, ctx);
-    return toLifecycleAction(event.data.detail, event.data.time);
+    const { account, region } = event.data;
+    return toLifecycleAction(event.data.detail, event.data.time, { account, region });
   }
 
   const message = LifecycleActionNotificationSchema.safeParse(value);
   if (!message.success) return forward(message.error, ctx);
-  return toLifecycleAction(message.data, message.data.Time);
+  // arn:PARTITION:sns:REGION:ACCOUNT:NAME
+  const topicRegion = via.topicArn?.split(':')[3] || undefined;
+  return {
+    ...toLifecycleAction(message.data, message.data.Time, {
+      account: message.data.AccountId,
+      ...(topicRegion ? { region: topicRegion } : {}),
+    }),
+    ...(via.topicArn ? { topicArn: via.topicArn } : {}),
+  };
 });
 
 /** Throws a ZodError (naming the offending field) when the input is no lifecycle delivery at all. */

@@ -8,14 +8,15 @@ import { abortGuardedRollouts } from '#app/rollout';
 import { readAlarmReactorInput } from '#events/alarmReactorInput';
 import { rolloutRequestOf } from '#events/rollout';
 import { boundedJson, PARK_LIMITS } from '#runtime/boundedInput';
+import { stackLocation } from '#runtime/location';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 
 export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
-  return eventStack(async (event: unknown) => {
+  return eventStack(async (event: unknown, context) => {
     const { ports, settings } = deps();
     metrics.addMetric('InputReceived', MetricUnit.Count, 1);
-    const input = readAlarmReactorInput(event);
+    const input = readAlarmReactorInput(event, stackLocation(context));
     if (input.kind === 'sweep') {
       // The next sweep, a minute later, is this one's retry: a failure is logged, not sent to the DLQ.
       try {
@@ -36,6 +37,11 @@ export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
         ALARM_REFLEX,
       );
       return { status: 'rejected' as const };
+    }
+    if (input.kind === 'elsewhere') {
+      logger.warn('ignored an event from another account or region', { why: input.why });
+      metrics.addMetric('EventFromElsewhere', MetricUnit.Count, 1);
+      return { status: 'ignored' as const, why: input.why };
     }
     if (input.kind === 'ignored') {
       logger.debug('ignored', { why: input.why });

@@ -15,6 +15,8 @@ const Hook = z.looseObject({
   transition: z.enum(['launch', 'terminate']),
   cluster: z.string().min(1),
   startedAt: z.iso.datetime(),
+  origin: z.string().min(1).optional(),
+  destination: z.string().min(1).optional(),
 });
 
 const StepInput = z.discriminatedUnion('action', [

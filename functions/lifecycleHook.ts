@@ -7,13 +7,14 @@ import { awsLifecycleDeps, type LifecycleDeps } from '#adapters/aws/lifecyclePor
 import { LIFECYCLE_REFLEX, startLifecycleWorkflow } from '#app/instanceLifecycle';
 import { LifecycleDeliverySchema } from '#events/autoscaling';
 import { boundedJson, PARK_LIMITS } from '#runtime/boundedInput';
+import { fromElsewhere, type StackLocation, stackLocation } from '#runtime/location';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 
 export function createLifecycleHookHandler(deps: () => LifecycleDeps) {
   const processor = new BatchProcessor(EventType.SQS);
 
-  const intake = async (input: unknown) => {
+  const intake = async (input: unknown, here: StackLocation | undefined) => {
     const { ports, settings } = deps();
     const delivery = LifecycleDeliverySchema.safeParse(input);
     if (!delivery.success) {
@@ -36,17 +37,25 @@ export function createLifecycleHookHandler(deps: () => LifecycleDeps) {
       logger.info('skipped autoscaling:TEST_NOTIFICATION');
       return { status: 'ignored' as const, why: 'test notification' };
     }
+    // An action of another account or region names an instance that is not ours, whatever its id.
+    const elsewhere = fromElsewhere(delivery.data, here);
+    if (elsewhere) {
+      logger.warn('ignored a lifecycle action from another account or region', { why: elsewhere });
+      metrics.addMetric('EventFromElsewhere', MetricUnit.Count, 1);
+      return { status: 'ignored' as const, why: elsewhere };
+    }
     const { at, ...action } = delivery.data;
     return startLifecycleWorkflow({ ...action, at: new Date(at) }, ports, settings);
   };
 
   return eventStack(async (event: unknown, context) => {
+    const here = stackLocation(context);
     if (isSqsEvent(event)) {
-      return processPartialResponse(event, (record: SQSRecord) => intake(record.body), processor, {
+      return processPartialResponse(event, (record: SQSRecord) => intake(record.body, here), processor, {
         context,
       });
     }
-    return intake(event);
+    return intake(event, here);
   });
 }
 

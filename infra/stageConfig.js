@@ -216,8 +216,27 @@ function checkLifecycleHooks(file, text, { clusters, autoScalingGroupNames, targ
           `${at} names target group ${JSON.stringify(arn)}, which deregisterTargetGroupArns does not cover`,
         );
     }
+    if (
+      hook.notificationTopicArn !== undefined &&
+      !/^arn:[^:]+:sns:[^:]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(String(hook.notificationTopicArn))
+    )
+      fail(
+        file,
+        `${at} notificationTopicArn ${JSON.stringify(hook.notificationTopicArn)} is not an SNS topic ARN`,
+      );
   });
   return text;
+}
+
+/**
+ * The SNS topics the lifecycle notification queue admits (`aws:SourceArn`): the hooks' notificationTopicArn,
+ * each once. None configured: the queue gets no policy, and no topic can send to it.
+ */
+function lifecycleNotificationTopics(lifecycleHooks) {
+  const topics = JSON.parse(lifecycleHooks)
+    .map((hook) => hook.notificationTopicArn)
+    .filter((arn) => typeof arn === 'string');
+  return [...new Set(topics)];
 }
 
 /**
@@ -395,6 +414,7 @@ function check(file, stage, raw) {
     autoScalingGroupNames,
     targetGroups,
   });
+  const lifecycleNotificationTopicArns = lifecycleNotificationTopics(lifecycleHooks);
 
   // Progressive rollouts: the routes they may shift, and the rules and listeners.
   const rolloutMeshArns = rolloutMeshes(file, raw.rolloutMeshArns ?? DEFAULT_ROLLOUT_MESHES);
@@ -438,6 +458,8 @@ function check(file, stage, raw) {
     recyclerPolicy: raw.recyclerPolicy,
     alarmReactions,
     lifecycleHooks,
+    lifecycleNotificationTopicArns,
+    lifecycleNotificationTopicCount: String(lifecycleNotificationTopicArns.length),
     opsRoutes,
     arns: {
       clusters: perCluster('cluster/NAME'),

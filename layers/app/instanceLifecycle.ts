@@ -1,7 +1,9 @@
 // The instance lifecycle reflex's use cases. The intake starts one workflow per lifecycle action (its
-// name comes from the instance and the hook, so a duplicate event cannot start a second one). The
-// workflow's Look step re-reads the instance, takes at most one step and says how long to wait; the
-// fail-safe completes the action with the hook's default result when anything went wrong.
+// name comes from the instance and the action's token, so a duplicate delivery cannot start a second
+// one, and a second action on the same instance, warm pool then group, gets its own). The
+// workflow's Look step first confirms from Auto Scaling that the action is really pending, then re-reads
+// the instance, takes at most one step and says how long to wait; the fail-safe completes the action
+// with the hook's default result when anything went wrong.
 import {
   decideLaunch,
   decideTerminate,
@@ -43,9 +45,18 @@ export interface LifecyclePorts {
 
 /** The workflow's state: everything a step needs, since steps keep no memory of their own. */
 export interface LifecycleWorkflowState {
-  hook: LifecycleActionRef & { transition: 'launch' | 'terminate'; cluster: string; startedAt: string };
+  hook: LifecycleActionRef & {
+    transition: 'launch' | 'terminate';
+    cluster: string;
+    startedAt: string;
+    /** Warm pools: where the instance comes from and goes to (EC2, AutoScalingGroup, WarmPool). */
+    origin?: string;
+    destination?: string;
+  };
   progress: {
     looks: number;
+    /** When Auto Scaling confirmed that this action is pending: nothing is written before. */
+    confirmedAt?: string;
     heartbeatTimeoutSeconds?: number;
     defaultResult?: 'CONTINUE' | 'ABANDON';
     managedDraining?: boolean;
@@ -76,13 +87,19 @@ export async function startLifecycleWorkflow(
     instanceId: string;
     token: string;
     at: Date;
+    origin?: string;
+    destination?: string;
+    topicArn?: string;
   },
-  ports: Pick<LifecyclePorts, 'workflows' | 'journal'>,
+  ports: Pick<LifecyclePorts, 'workflows' | 'journal' | 'clock'>,
   settings: LifecycleSettings,
 ): Promise<IntakeOutcome> {
   const config = hookConfig(settings, action.groupName, action.hookName);
   if (!config)
     return { status: 'ignored', why: `hook ${action.groupName}/${action.hookName} is not configured` };
+  // The queue admits the topics of every configured hook: one hook's topic does not speak for another.
+  if (action.topicArn !== undefined && action.topicArn !== config.notificationTopicArn)
+    return { status: 'ignored', why: `came through ${action.topicArn}, not the topic of this hook` };
   const state: LifecycleWorkflowState = {
     hook: {
       groupName: action.groupName,
@@ -91,7 +108,11 @@ export async function startLifecycleWorkflow(
       token: action.token,
       transition: action.transition,
       cluster: config.cluster,
-      startedAt: action.at.toISOString(),
+      // The hook's budgets count from here. An event stamped in the future (a skewed clock, or a forgery)
+      // must not lend the action more time than Auto Scaling gives it: min(event time, now).
+      startedAt: new Date(Math.min(action.at.getTime(), ports.clock.now().getTime())).toISOString(),
+      ...(action.origin !== undefined ? { origin: action.origin } : {}),
+      ...(action.destination !== undefined ? { destination: action.destination } : {}),
     },
     progress: { looks: 0 },
   };
@@ -103,11 +124,30 @@ export async function startLifecycleWorkflow(
   return { status: started ? 'started' : 'already-running', runId };
 }
 
-/** Execution names: 1-80 of letters, digits, - and _; unique per instance and hook. */
-export function executionName(hook: { instanceId: string; transition: string; hookName: string }): string {
-  return `${hook.instanceId}-${hook.transition}-${hook.hookName}`
-    .replace(/[^A-Za-z0-9_-]/g, '_')
-    .slice(0, 80);
+/**
+ * Execution names: 1-80 of letters, digits, - and _. One per lifecycle action: the instance, the transition
+ * and the action's token, which Auto Scaling gives each action anew (warm pools give an instance several
+ * launch actions: into the pool, then into the group). A duplicate delivery of the same action carries the
+ * same token, by EventBridge or by notification alike, and so gets the same name. Origin and destination
+ * stay out of the name: an older notification may lack them where the EventBridge event has them, and the
+ * two must still meet. 19 + 10 + 36 characters: the token always fits.
+ */
+export function executionName(hook: { instanceId: string; transition: string; token: string }): string {
+  return `${hook.instanceId}-${hook.transition}-${hook.token}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+}
+
+/**
+ * The lifecycle states an instance is in while this action waits on it. Auto Scaling lists no pending
+ * actions by token; what it exposes is the instance's state in the group (DescribeAutoScalingInstances,
+ * DescribeWarmPool), with the hook existing (DescribeLifecycleHooks). A delivery that does not say where
+ * the instance goes (an older notification) may be either the plain or the warm pool form.
+ */
+export function waitingStates(hook: LifecycleWorkflowState['hook']): string[] {
+  const warm = hook.transition === 'launch' ? hook.destination : hook.origin;
+  const plain = hook.transition === 'launch' ? 'Pending:Wait' : 'Terminating:Wait';
+  if (warm === 'WarmPool') return [`Warmed:${plain}`];
+  if (warm === undefined) return [plain, `Warmed:${plain}`];
+  return [plain];
 }
 
 export async function lookAtInstance(
@@ -126,6 +166,29 @@ export async function lookAtInstance(
     if (!hookSettings) return finished(state, progress, ports, settings, 'the hook no longer exists');
     progress = { ...progress, ...hookSettings };
   }
+  if (!progress.confirmedAt) {
+    // Before the first write: the message is a claim until Auto Scaling confirms the action is pending.
+    const refusal = await confirmPending(hook, ports, settings);
+    if (refusal) {
+      // Someone or something sent a lifecycle action Auto Scaling does not hold: a person should know.
+      await ports.notifier.notify({
+        subject: `ecs-reflex: refused a lifecycle message for ${hook.instanceId}: no such action is pending`,
+        severity: 'warning',
+        reflex: LIFECYCLE_REFLEX,
+        detail: { ...hook, token: undefined, why: refusal },
+      });
+      return refused(state, progress, ports, settings, refusal);
+    }
+    progress = {
+      ...progress,
+      confirmedAt: now.toISOString(),
+      ...(settings.dryRun ? {} : { lastHeartbeatAt: now.toISOString() }),
+    };
+  }
+  // Into a (stopped) warm pool: the instance will not join the cluster before it leaves the pool, so
+  // there is no agent to wait for. It is completed at once; leaving the pool is its own launch action.
+  if (hook.transition === 'launch' && hook.destination === 'WarmPool')
+    return complete(state, progress, ports, settings, 'CONTINUE', 'launched into the warm pool');
   const clock: HookClock = {
     startedAt: new Date(hook.startedAt),
     heartbeatTimeoutSeconds: progress.heartbeatTimeoutSeconds!,
@@ -225,6 +288,43 @@ async function complete(
   return { ...state, progress, done: true, waitSeconds: 0 };
 }
 
+/**
+ * Why this action is not (or no longer) pending, or undefined when Auto Scaling confirms it: the instance
+ * waits in the claimed group, in the state this transition holds it in, and (outside dry-run) a heartbeat
+ * with the claimed token is accepted, which a made-up token is not ("No active Lifecycle Action found").
+ */
+async function confirmPending(
+  hook: LifecycleWorkflowState['hook'],
+  ports: LifecyclePorts,
+  settings: LifecycleSettings,
+): Promise<string | undefined> {
+  const expected = waitingStates(hook);
+  const state = await ports.actions.lifecycleState(hook.groupName, hook.instanceId);
+  if (state === undefined) return `${hook.instanceId} is not an instance of ${hook.groupName}`;
+  if (!expected.includes(state))
+    return `${hook.instanceId} is ${state} in ${hook.groupName}, not ${expected.join(' or ')}`;
+  if (settings.dryRun) return undefined;
+  try {
+    await ports.actions.heartbeat(hook);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'LifecycleActionNotFound')
+      return `no lifecycle action of ${hook.hookName} is pending with this token`;
+    throw error;
+  }
+  return undefined;
+}
+
+function refused(
+  state: LifecycleWorkflowState,
+  progress: LifecycleWorkflowState['progress'],
+  ports: LifecyclePorts,
+  settings: LifecycleSettings,
+  why: string,
+): LookResult {
+  journal(ports, settings, state.hook, 'refused', why, 'held');
+  return { ...state, progress, done: true, waitSeconds: 0 };
+}
+
 function finished(
   state: LifecycleWorkflowState,
   progress: LifecycleWorkflowState['progress'],
@@ -244,8 +344,16 @@ export async function failSafe(
   state: LifecycleWorkflowState & { error?: { Error?: string; Cause?: string } },
   ports: LifecyclePorts,
   settings: LifecycleSettings,
-): Promise<{ completed: 'CONTINUE' | 'ABANDON' }> {
+): Promise<{ completed: 'CONTINUE' | 'ABANDON' | 'none' }> {
   const { hook } = state;
+  // The fail-safe writes too: only for an action Auto Scaling still holds. When this check fails as well,
+  // the hook's own timeout applies the same default result.
+  const waiting = await ports.actions.lifecycleState(hook.groupName, hook.instanceId);
+  if (waiting === undefined || !waitingStates(hook).includes(waiting)) {
+    const why = `${hook.instanceId} is ${waiting ?? 'not in the group'}: nothing to complete`;
+    journal(ports, settings, hook, 'refused', why, 'held');
+    return { completed: 'none' };
+  }
   const known =
     state.progress?.defaultResult ??
     (await ports.actions.hookSettings(hook.groupName, hook.hookName))?.defaultResult;

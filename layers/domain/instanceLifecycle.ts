@@ -22,6 +22,15 @@ export const LifecycleHookConfigSchema = z.strictObject({
   /** Standalone tasks (which draining does not move) get this long to finish before they are stopped. */
   standaloneGraceSeconds: z.number().int().min(0).max(7200).default(120),
   pollSeconds: z.number().int().min(5).max(300).default(15),
+  /**
+   * The SNS topic the hook notifies (PutLifecycleHook NotificationTargetARN), when it notifies the reflex's
+   * queue through one: the queue admits only these topics, and a message that came through another topic
+   * is ignored.
+   */
+  notificationTopicArn: z
+    .string()
+    .regex(/^arn:[^:]+:sns:[^:]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, 'an SNS topic ARN')
+    .optional(),
 });
 export type LifecycleHookConfig = z.infer<typeof LifecycleHookConfigSchema>;
 

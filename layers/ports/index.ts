@@ -196,6 +196,13 @@ export interface LifecycleActions {
   /** Completing an action that is already complete (or timed out) succeeds: the hook is done either way. */
   complete(action: LifecycleActionRef, result: 'CONTINUE' | 'ABANDON'): Promise<void>;
   heartbeat(action: LifecycleActionRef): Promise<void>;
+  /**
+   * The instance's lifecycle state in this group, as Auto Scaling has it now (`Pending:Wait`,
+   * `Terminating:Wait`, `Warmed:Pending:Wait`, `InService`, ...), or undefined when the group does not hold
+   * it. Auto Scaling lists no pending actions by token: the instance waiting in the group is what it
+   * exposes; a heartbeat with the token then shows whether the token is live.
+   */
+  lifecycleState(groupName: string, instanceId: string): Promise<string | undefined>;
   /** The hook's heartbeat timeout and default result, and whether the group's capacity provider drains. */
   hookSettings(
     groupName: string,

@@ -156,10 +156,17 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
     if (expectation.inService !== undefined) {
       checks.push([`${expectation.inService} in service`, group.instances.length === expectation.inService]);
     }
+    if (expectation.warmStopped !== undefined) {
+      checks.push([
+        `${expectation.warmStopped} stopped in the warm pool`,
+        group.warm.length === expectation.warmStopped,
+      ]);
+    }
+    const warm = group.warmPool ? `, ${group.warm.length} stopped in the warm pool` : '';
     return {
       description: `auto scaling group ${group.name} ${checks.map(([d]) => d).join(', ')}`,
       passed: checks.every(([, ok]) => ok),
-      actual: `desired ${group.desired}, ${group.instances.length} in service`,
+      actual: `desired ${group.desired}, ${group.instances.length} in service${warm}`,
     };
   }
   if ('asgPolicy' in expectation) {

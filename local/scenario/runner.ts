@@ -214,6 +214,7 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
           ? group.agent
           : { delaySeconds: group.agent.delay },
       managedDraining: group.managedDraining,
+      ...(group.warmPool ? { warmPool: group.warmPool } : {}),
       targetGroups: group.targetGroups.map((ref) => {
         const [name, port] = [
           ref.slice(0, ref.lastIndexOf(':')),
@@ -340,7 +341,10 @@ function declaredRoutes(twin: Twin, scenario: Scenario): DeclaredRoute[] {
   return [...mesh, ...alb].filter((d) => d.route.stable !== undefined && d.route.canary !== undefined);
 }
 
-/** `@tg:NAME`, `@tgDimension:NAME`, `@loadBalancer:ROUTE`, `@listener:ROUTE`, `@rule:ROUTE` -> the twin's values. */
+/**
+ * `@tg:NAME`, `@tgDimension:NAME`, `@loadBalancer:ROUTE`, `@listener:ROUTE`, `@rule:ROUTE`,
+ * `@instance:GROUP:N` -> the twin's values.
+ */
 function resolveTwinRefs(twin: Twin, value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => resolveTwinRefs(twin, v));
   if (value && typeof value === 'object')
@@ -358,6 +362,12 @@ function resolveTwinRefs(twin: Twin, value: unknown): unknown {
       return twin.traffic.route(name).listenerArn;
     case 'rule':
       return twin.traffic.route(name).ruleArn;
+    case 'instance': {
+      const [group = '', index = '0'] = name.split(':');
+      const instanceId = twin.scaling.group(group).instances[Number(index)];
+      if (!instanceId) throw new Error(`group ${group} has no in-service instance ${index}`);
+      return instanceId;
+    }
     default:
       throw new Error(`unknown twin reference ${value}`);
   }
@@ -499,6 +509,8 @@ function playStep(twin: Twin, step: ScenarioStep): void {
       `a person sets route ${step.editWeights.route} to ${JSON.stringify(step.editWeights.weights)}`,
     );
   } else if ('inject' in step) {
-    twin.inject(JSON.parse(readFileSync(join(repoRoot, step.inject.file), 'utf8')));
+    const content = resolveTwinRefs(twin, JSON.parse(readFileSync(join(repoRoot, step.inject.file), 'utf8')));
+    if (step.inject.via === 'lifecycleQueue') twin.injectLifecycleMessage(content);
+    else twin.inject(content);
   }
 }

@@ -151,6 +151,8 @@ const WorldSchema = z.strictObject({
         /** When the ECS agent of a launched instance registers ("never": it never does). */
         agent: z.union([z.literal('never'), z.strictObject({ delay: Duration })]).optional(),
         managedDraining: z.boolean().default(false),
+        /** A warm pool of stopped instances beside the group, kept at `minSize`. */
+        warmPool: z.strictObject({ minSize: z.number().int().min(0) }).optional(),
         /** Target groups attached to the group (Auto Scaling registers in-service instances): `name:port`. */
         targetGroups: z.array(z.string().regex(/^.+:\d+$/, 'NAME:PORT')).default([]),
         hooks: z
@@ -305,7 +307,18 @@ const Step = z.union([
       memory: z.number(),
     }),
   }),
-  z.strictObject({ at: Duration, inject: z.strictObject({ file: z.string() }) }),
+  /**
+   * A raw event from a file, put on the bus like PutEvents (`via: "bus"`), or a message sent to the lifecycle
+   * notification queue as any SNS topic or principal of the account could (`via: "lifecycleQueue"`). Strings
+   * `@instance:GROUP:N` in it stand for the Nth in-service instance of that group.
+   */
+  z.strictObject({
+    at: Duration,
+    inject: z.strictObject({
+      file: z.string(),
+      via: z.enum(['bus', 'lifecycleQueue']).default('bus'),
+    }),
+  }),
   z.strictObject({
     at: Duration,
     setMetric: z.strictObject({ metric: z.string(), dimensions: Dimensions, value: z.number() }),
@@ -400,6 +413,8 @@ const Expectation = z.union([
     autoScalingGroup: z.string(),
     desired: z.number().int().optional(),
     inService: z.number().int().optional(),
+    /** Instances stopped in the group's warm pool, ready (Warmed:Stopped). */
+    warmStopped: z.number().int().optional(),
   }),
   z.strictObject({
     asgPolicy: z.strictObject({ group: z.string(), name: z.string() }),

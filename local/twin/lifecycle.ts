@@ -5,7 +5,7 @@
 // Completions and heartbeats are recorded, so scenarios can assert who completed what, when, and how.
 import { AUTOSCALING_SOURCE, LIFECYCLE_DETAIL_TYPES, LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
 import { eventEnvelope } from '#local/twin/events';
-import type { GroupLifecycle, TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
+import type { GroupLifecycle, LifecycleMove, TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
@@ -31,6 +31,8 @@ export interface TwinLifecycleAction {
   hookName: string;
   instanceId: string;
   transition: 'launch' | 'terminate';
+  /** The event's Origin and Destination: EC2 -> AutoScalingGroup, EC2 -> WarmPool, WarmPool -> AutoScalingGroup, ... */
+  move: LifecycleMove;
   startedAt: Date;
   /** No heartbeat or completion by then: the default result applies. Moves with each heartbeat. */
   heartbeatDeadline: Date;
@@ -166,22 +168,36 @@ export class TwinLifecycle implements GroupLifecycle {
 
   // --- the group's side (GroupLifecycle) -------------------------------------------------------------
 
-  launched(group: TwinAutoScalingGroup, instanceId: string): boolean {
-    return this.hold(group, instanceId, 'launch');
+  launched(
+    group: TwinAutoScalingGroup,
+    instanceId: string,
+    move: LifecycleMove = { origin: 'EC2', destination: 'AutoScalingGroup' },
+  ): boolean {
+    return this.hold(group, instanceId, 'launch', move);
   }
 
   terminating(group: TwinAutoScalingGroup, instanceId: string): boolean {
-    return this.hold(group, instanceId, 'terminate');
+    return this.hold(group, instanceId, 'terminate', { origin: 'AutoScalingGroup', destination: 'EC2' });
   }
 
   /** One action per hook of the transition; the instance moves on once every one of them completed. */
-  private hold(group: TwinAutoScalingGroup, instanceId: string, transition: 'launch' | 'terminate'): boolean {
+  private hold(
+    group: TwinAutoScalingGroup,
+    instanceId: string,
+    transition: 'launch' | 'terminate',
+    move: LifecycleMove,
+  ): boolean {
     const hooks = (this.hooks.get(group.name) ?? []).filter((h) => h.transition === transition);
-    for (const hook of hooks) this.begin(group, hook, instanceId);
+    for (const hook of hooks) this.begin(group, hook, instanceId, move);
     return hooks.length > 0;
   }
 
-  private begin(group: TwinAutoScalingGroup, hook: TwinLifecycleHook, instanceId: string): void {
+  private begin(
+    group: TwinAutoScalingGroup,
+    hook: TwinLifecycleHook,
+    instanceId: string,
+    move: LifecycleMove,
+  ): void {
     const now = this.world.clock.now();
     const action: TwinLifecycleAction = {
       token: uuid(this.world.newId()),
@@ -189,6 +205,7 @@ export class TwinLifecycle implements GroupLifecycle {
       hookName: hook.name,
       instanceId,
       transition: hook.transition,
+      move,
       startedAt: now,
       heartbeatDeadline: new Date(now.getTime() + hook.heartbeatTimeoutSeconds * 1000),
       globalDeadline: new Date(now.getTime() + globalTimeoutSeconds(hook.heartbeatTimeoutSeconds) * 1000),
@@ -246,7 +263,9 @@ export class TwinLifecycle implements GroupLifecycle {
     if (abandoned) {
       for (const sibling of siblings) sibling.completion = { ...completion, token: sibling.token };
     } else if (siblings.length > 0) return;
-    if (action.transition === 'launch' && !abandoned)
+    if (action.transition === 'launch' && !abandoned && action.move.destination === 'WarmPool')
+      this.scaling.enterWarmPool(action.groupName, action.instanceId);
+    else if (action.transition === 'launch' && !abandoned)
       this.scaling.enterService(action.groupName, action.instanceId);
     else
       this.scaling.terminateNow(
@@ -258,7 +277,6 @@ export class TwinLifecycle implements GroupLifecycle {
 
   /** The EventBridge event, as in events/samples/asg-lifecycle-*-eventbridge.json. */
   private event(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
-    const launch = hook.transition === 'launch';
     return eventEnvelope(
       this.world,
       AUTOSCALING_SOURCE,
@@ -273,19 +291,18 @@ export class TwinLifecycle implements GroupLifecycle {
         ...(hook.notificationMetadata !== undefined
           ? { NotificationMetadata: hook.notificationMetadata }
           : {}),
-        Origin: launch ? 'EC2' : 'AutoScalingGroup',
-        Destination: launch ? 'AutoScalingGroup' : 'EC2',
+        Origin: action.move.origin,
+        Destination: action.move.destination,
       },
     );
   }
 
   /** The notification-form message, as in events/samples/asg-lifecycle-sqs-body.json. */
   private notification(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
-    const launch = hook.transition === 'launch';
     return {
-      Origin: launch ? 'EC2' : 'AutoScalingGroup',
+      Origin: action.move.origin,
       LifecycleHookName: hook.name,
-      Destination: launch ? 'AutoScalingGroup' : 'EC2',
+      Destination: action.move.destination,
       AccountId: this.world.account,
       RequestId: uuid(this.world.newId()),
       LifecycleTransition: LIFECYCLE_TRANSITIONS[hook.transition],

@@ -50,6 +50,15 @@ export function twinLifecyclePorts(
         throw error;
       }
     },
+    async lifecycleState(groupName, instanceId) {
+      call('DescribeAutoScalingInstances', instanceId, false);
+      const group = scaling.groupOf(instanceId);
+      if (group) return group.name === groupName ? scaling.lifecycleState(instanceId) : undefined;
+      // Not in any group: the adapter then pages the claimed group's warm pool.
+      call('DescribeWarmPool', groupName, false);
+      if (!scaling.groups.has(groupName)) return undefined;
+      return scaling.warmPoolState(groupName, instanceId);
+    },
     async hookSettings(groupName, hookName) {
       call('DescribeAutoScalingGroups', groupName, false);
       const group = scaling.groups.get(groupName);

@@ -30,6 +30,13 @@ export interface TwinAutoScalingGroup {
   pending: string[];
   /** Chosen for scale-in and held by a terminate lifecycle hook (Terminating:Wait): still running. */
   terminating: string[];
+  /** A warm pool of stopped instances, kept at `minSize` beside the group; unset: none. */
+  warmPool?: { minSize: number };
+  /** Launched into the warm pool and held by a launch hook there (Warmed:Pending:Wait). */
+  warming: string[];
+  /** Stopped in the warm pool, ready to be started into the group (Warmed:Stopped). */
+  warm: string[];
+  warmLaunching: number;
   /** When the ECS agent of an instance this group launches registers; unset: at once. */
   agent?: AgentStart;
   /** An ECS capacity provider over this group drains its instances itself (managed instance draining). */
@@ -49,6 +56,14 @@ export interface TwinServiceScaling {
 }
 
 const RECONCILE_SECONDS = 10;
+/** A stopped warm pool instance starts much faster than a new one boots. */
+const WARM_START_SECONDS = 15;
+
+/** Where a lifecycle action moves an instance: the event's Origin and Destination. */
+export interface LifecycleMove {
+  origin: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+  destination: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+}
 
 /**
  * Lifecycle hooks, seen from the group: an instance that launches or is chosen for scale-in may be held
@@ -56,7 +71,7 @@ const RECONCILE_SECONDS = 10;
  * `terminateNow` (or the world's removal) when the action completes.
  */
 export interface GroupLifecycle {
-  launched(group: TwinAutoScalingGroup, instanceId: string): boolean;
+  launched(group: TwinAutoScalingGroup, instanceId: string, move?: LifecycleMove): boolean;
   terminating(group: TwinAutoScalingGroup, instanceId: string): boolean;
 }
 
@@ -71,7 +86,10 @@ export class TwinScaling {
   ) {}
 
   addGroup(
-    group: Omit<TwinAutoScalingGroup, 'instances' | 'launching' | 'tags' | 'pending' | 'terminating'>,
+    group: Omit<
+      TwinAutoScalingGroup,
+      'instances' | 'launching' | 'tags' | 'pending' | 'terminating' | 'warming' | 'warm' | 'warmLaunching'
+    >,
   ): TwinAutoScalingGroup {
     const state: TwinAutoScalingGroup = {
       ...group,
@@ -79,6 +97,9 @@ export class TwinScaling {
       launching: 0,
       pending: [],
       terminating: [],
+      warming: [],
+      warm: [],
+      warmLaunching: 0,
       tags: {},
     };
     // A group that exists before the scenario starts is in service already.
@@ -145,6 +166,25 @@ export class TwinScaling {
     return 'InService';
   }
 
+  /**
+   * DescribeWarmPool's view of an instance in the group's warm pool. The twin's DescribeAutoScalingInstances
+   * (groupOf, lifecycleState) does not list warm pool instances; the adapter asks both.
+   */
+  warmPoolState(groupName: string, instanceId: string): 'Warmed:Pending:Wait' | 'Warmed:Stopped' | undefined {
+    const group = this.groups.get(groupName);
+    if (group?.warming.includes(instanceId)) return 'Warmed:Pending:Wait';
+    if (group?.warm.includes(instanceId)) return 'Warmed:Stopped';
+    return undefined;
+  }
+
+  /** A launch action into the warm pool completed with CONTINUE: the instance stops there, ready. */
+  enterWarmPool(groupName: string, instanceId: string): void {
+    const group = this.group(groupName);
+    if (!remove(group.warming, instanceId)) return;
+    group.warm.push(instanceId);
+    this.note(`instance ${instanceId} of ${group.name} stopped in the warm pool: Warmed:Stopped`);
+  }
+
   /** A launch lifecycle action completed with CONTINUE: the instance is in service. */
   enterService(groupName: string, instanceId: string): void {
     const group = this.group(groupName);
@@ -170,7 +210,11 @@ export class TwinScaling {
    */
   terminateNow(groupName: string, instanceId: string, why: string): void {
     const group = this.group(groupName);
-    const held = remove(group.pending, instanceId) || remove(group.terminating, instanceId);
+    const held =
+      remove(group.pending, instanceId) ||
+      remove(group.terminating, instanceId) ||
+      remove(group.warming, instanceId) ||
+      remove(group.warm, instanceId);
     if (!held && !remove(group.instances, instanceId)) return;
     this.world.removeInstance(instanceId);
     this.note(`instance ${instanceId} of ${group.name} terminated (${why})`);
@@ -190,11 +234,20 @@ export class TwinScaling {
         group.instances.length + group.pending.length - group.desired,
       );
       if (excess > 0) this.terminate(group, excess);
+      if (group.warmPool) {
+        const warm = group.warm.length + group.warming.length + group.warmLaunching;
+        for (let i = warm; i < group.warmPool.minSize; i++) this.launchIntoWarmPool(group);
+      }
     }
     this.world.clock.after(RECONCILE_SECONDS, 'auto scaling', () => this.reconcile());
   }
 
   private launch(group: TwinAutoScalingGroup): void {
+    const fromPool = group.warm.shift();
+    if (fromPool) {
+      this.startFromWarmPool(group, fromPool);
+      return;
+    }
     group.launching += 1;
     this.world.clock.after(group.launchSeconds, `launch into ${group.name}`, () => {
       group.launching -= 1;
@@ -212,6 +265,52 @@ export class TwinScaling {
       group.instances.push(instance.instanceId);
       this.attachTargets(group, instance.instanceId, 'initial');
       this.note(`instance ${instance.instanceId} from ${group.name} joined ${group.cluster}`);
+    });
+  }
+
+  /** A new instance for the warm pool: it boots, is held by the launch hooks, then stops there. */
+  private launchIntoWarmPool(group: TwinAutoScalingGroup): void {
+    group.warmLaunching += 1;
+    this.world.clock.after(group.launchSeconds, `launch into the warm pool of ${group.name}`, () => {
+      group.warmLaunching -= 1;
+      // The ECS agent does not register while the instance is in the warm pool (ECS_WARM_POOLS_CHECK).
+      const { instanceId } = this.world.addInstance(
+        group.cluster,
+        group.instance.cpu,
+        group.instance.memory,
+        'never',
+      );
+      if (this.lifecycle?.launched(group, instanceId, { origin: 'EC2', destination: 'WarmPool' })) {
+        group.warming.push(instanceId);
+        this.note(`instance ${instanceId} launched into the warm pool of ${group.name}: Warmed:Pending:Wait`);
+        return;
+      }
+      group.warm.push(instanceId);
+      this.note(`instance ${instanceId} stopped in the warm pool of ${group.name}: Warmed:Stopped`);
+    });
+  }
+
+  /** A stopped warm pool instance starts and joins the group: its agent registers now, as on a launch. */
+  private startFromWarmPool(group: TwinAutoScalingGroup, instanceId: string): void {
+    group.launching += 1;
+    this.world.clock.after(WARM_START_SECONDS, `start ${instanceId} from the warm pool`, () => {
+      group.launching -= 1;
+      const agent = group.agent;
+      if (agent === undefined) this.world.connectAgent(instanceId);
+      else if (agent !== 'never')
+        this.world.clock.after(agent.delaySeconds, `agent on ${instanceId}`, () =>
+          this.world.connectAgent(instanceId),
+        );
+      if (
+        this.lifecycle?.launched(group, instanceId, { origin: 'WarmPool', destination: 'AutoScalingGroup' })
+      ) {
+        group.pending.push(instanceId);
+        this.note(`instance ${instanceId} leaves the warm pool for ${group.name}: Pending:Wait`);
+        return;
+      }
+      group.instances.push(instanceId);
+      this.attachTargets(group, instanceId, 'initial');
+      this.note(`instance ${instanceId} left the warm pool and joined ${group.cluster}`);
     });
   }
 

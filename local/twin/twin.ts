@@ -396,6 +396,15 @@ export class Twin {
     this.bus.put(event);
   }
 
+  /**
+   * A message on the lifecycle notification queue from outside Auto Scaling: what an SNS topic the queue
+   * admits, or a principal allowed to SendMessage, could send. The intake takes it as any other.
+   */
+  injectLifecycleMessage(message: unknown): void {
+    this.timeline.add('event', `injected a message on ${lifecycleWiring.notificationQueue}`);
+    this.lifecycleNotifications.send(JSON.stringify(message));
+  }
+
   get deadLetters(): string[] {
     return [
       ...this.queue.deadLetters,

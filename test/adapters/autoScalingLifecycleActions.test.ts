@@ -2,7 +2,9 @@ import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
+  DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { type CapacityProvider, DescribeCapacityProvidersCommand, ECSClient } from '@aws-sdk/client-ecs';
@@ -273,5 +275,98 @@ describe('hookSettings', () => {
     // Assess
     expect(settings).toBeUndefined();
     expect(ecs).not.toHaveReceivedCommand(DescribeCapacityProvidersCommand);
+  });
+});
+
+describe('lifecycleState', () => {
+  const INSTANCE = ACTION.instanceId;
+
+  it("answers the instance's state in the group, from DescribeAutoScalingInstances", async () => {
+    // Prepare
+    autoScaling.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [
+        {
+          InstanceId: INSTANCE,
+          AutoScalingGroupName: GROUP,
+          LifecycleState: 'Terminating:Wait',
+          AvailabilityZone: 'eu-west-1a',
+          HealthStatus: 'HEALTHY',
+          ProtectedFromScaleIn: false,
+        },
+      ],
+    });
+
+    // Act
+    const state = await actions.lifecycleState(GROUP, INSTANCE);
+
+    // Assess
+    expect(state).toBe('Terminating:Wait');
+    expect(autoScaling).toHaveReceivedCommandWith(DescribeAutoScalingInstancesCommand, {
+      InstanceIds: [INSTANCE],
+    });
+    expect(autoScaling).not.toHaveReceivedCommand(DescribeWarmPoolCommand);
+  });
+
+  it('answers undefined for an instance of another group', async () => {
+    // Prepare
+    autoScaling.on(DescribeAutoScalingInstancesCommand).resolves({
+      AutoScalingInstances: [
+        {
+          InstanceId: INSTANCE,
+          AutoScalingGroupName: 'someone-elses-group',
+          LifecycleState: 'Terminating:Wait',
+          AvailabilityZone: 'eu-west-1a',
+          HealthStatus: 'HEALTHY',
+          ProtectedFromScaleIn: false,
+        },
+      ],
+    });
+
+    // Act
+    const state = await actions.lifecycleState(GROUP, INSTANCE);
+
+    // Assess
+    expect(state).toBeUndefined();
+  });
+
+  it("pages through the group's warm pool for an instance no group lists", async () => {
+    // Prepare
+    autoScaling.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    autoScaling
+      .on(DescribeWarmPoolCommand, { AutoScalingGroupName: GROUP, MaxRecords: 50 })
+      .resolves({ Instances: [], NextToken: 'page-2' })
+      .on(DescribeWarmPoolCommand, { AutoScalingGroupName: GROUP, MaxRecords: 50, NextToken: 'page-2' })
+      .resolves({
+        Instances: [
+          {
+            InstanceId: INSTANCE,
+            LifecycleState: 'Warmed:Pending:Wait',
+            AvailabilityZone: 'eu-west-1a',
+            HealthStatus: 'HEALTHY',
+            ProtectedFromScaleIn: false,
+          },
+        ],
+      });
+
+    // Act
+    const state = await actions.lifecycleState(GROUP, INSTANCE);
+
+    // Assess
+    expect(state).toBe('Warmed:Pending:Wait');
+    expect(autoScaling).toHaveReceivedCommandTimes(DescribeWarmPoolCommand, 2);
+  });
+
+  it('answers undefined when the group does not exist (DescribeWarmPool: ValidationError)', async () => {
+    // Prepare
+    autoScaling.on(DescribeAutoScalingInstancesCommand).resolves({ AutoScalingInstances: [] });
+    autoScaling
+      .on(DescribeWarmPoolCommand)
+      .rejects(Object.assign(new Error('Group not found'), { name: 'ValidationError' }));
+
+    // Act
+    const state = await actions.lifecycleState(GROUP, INSTANCE);
+
+    // Assess
+    expect(state).toBeUndefined();
   });
 });

@@ -112,6 +112,15 @@ export function autoScalingContract(harness: () => AutoScalingHarness): void {
       // Assess
       await expect(beating).rejects.toMatchObject({ name: 'LifecycleActionNotFound' });
     });
+
+    it('knows no lifecycle state for an instance the group does not hold, nor for a group that does not exist', async () => {
+      // Act: neither in the group nor in its warm pool; then a group that is not there at all
+      const notHeld = await asg.lifecycle.lifecycleState(world.group, NO_SUCH_INSTANCE);
+      const noGroup = await asg.lifecycle.lifecycleState(`${world.group}-missing`, NO_SUCH_INSTANCE);
+
+      // Assess: a message naming either is about no pending action
+      expect([notHeld, noGroup]).toEqual([undefined, undefined]);
+    });
   });
 
   describe('ScalingControls on an Auto Scaling group', () => {

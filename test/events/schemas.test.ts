@@ -479,42 +479,45 @@ describe('normaliseLifecycleAction', () => {
     origin: 'AutoScalingGroup',
     destination: 'EC2',
   };
+  // Where it comes from: the envelope's account and region, or a notification's AccountId and its topic's region.
+  const eventBridge = { account: '111122223333', region: 'eu-west-1' };
+  const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:prod-ecs-lifecycle';
 
   it.each([
     [
       'an EventBridge launch event',
       () => loadSample('asg-lifecycle-launch-eventbridge'),
-      { ...launch, at: '2024-06-14T05:31:12Z' },
+      { ...launch, at: '2024-06-14T05:31:12Z', ...eventBridge },
     ],
     [
       'an EventBridge terminate event',
       () => loadSample('asg-lifecycle-terminate-eventbridge'),
-      { ...terminate, at: '2024-06-14T03:15:19Z' },
+      { ...terminate, at: '2024-06-14T03:15:19Z', ...eventBridge },
     ],
     [
       'an EventBridge event delivered through SQS (body text)',
       () => JSON.stringify(loadSample('asg-lifecycle-terminate-eventbridge')),
-      { ...terminate, at: '2024-06-14T03:15:19Z' },
+      { ...terminate, at: '2024-06-14T03:15:19Z', ...eventBridge },
     ],
     [
       'an SQS message body (parsed)',
       () => loadSample('asg-lifecycle-sqs-body'),
-      { ...launch, at: '2024-06-14T05:31:12.684Z' },
+      { ...launch, at: '2024-06-14T05:31:12.684Z', account: '111122223333' },
     ],
     [
       'an SQS message body (text)',
       () => JSON.stringify(loadSample('asg-lifecycle-sqs-body')),
-      { ...launch, at: '2024-06-14T05:31:12.684Z' },
+      { ...launch, at: '2024-06-14T05:31:12.684Z', account: '111122223333' },
     ],
     [
       'an SNS notification',
       () => loadSample('asg-lifecycle-sns-notification'),
-      { ...terminate, at: '2024-06-14T03:15:19.402Z' },
+      { ...terminate, at: '2024-06-14T03:15:19.402Z', ...eventBridge, topicArn: TOPIC },
     ],
     [
       'an SNS notification delivered through SQS (body text)',
       () => JSON.stringify(loadSample('asg-lifecycle-sns-notification')),
-      { ...terminate, at: '2024-06-14T03:15:19.402Z' },
+      { ...terminate, at: '2024-06-14T03:15:19.402Z', ...eventBridge, topicArn: TOPIC },
     ],
   ])('normalises %s', (_form, input, expected) => {
     // Prepare
@@ -544,6 +547,7 @@ describe('normaliseLifecycleAction', () => {
       instanceId: 'i-0f9e8d7c6b5a43210',
       token: '3c5e7a9b-1d3f-4a5c-8e7b-9d1f3a5c7e9b',
       at: '2024-06-14T05:31:12.684Z',
+      account: '111122223333',
     });
   });
 

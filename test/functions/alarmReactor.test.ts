@@ -5,6 +5,7 @@ import { loadSample } from '#events/samples';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
+import { logger } from '#runtime/powertools';
 
 const reactions = ReactionsSchema.parse([
   {
@@ -132,6 +133,35 @@ describe('alarmReactor handler', () => {
     expect(results).toEqual([expect.objectContaining({ status: 'ignored' }), { status: 'ignored' }]);
     expect(twin.world.apiCalls.slice(before)).toEqual([]);
   });
+
+  it.each([
+    ['another account', { account: '444455556666' }],
+    ['another region', { region: 'us-east-1' }],
+  ])(
+    'ignores an alarm event from %s with a log line, and reads no alarm of its own name',
+    async (_, where) => {
+      // Prepare: the same alarm name, in ALARM here, but the event is not of this stack's account and region
+      const { twin, handler } = await aWorld();
+      const foreign = {
+        ...(structuredClone(loadSample('cloudwatch-alarm-metric-alarm')) as object),
+        ...where,
+      };
+      const warned = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+      const before = twin.world.apiCalls.length;
+
+      // Act
+      const result = await handler(foreign, lambdaContext('alarmReactor'));
+
+      // Assess
+      expect(result).toEqual(expect.objectContaining({ status: 'ignored' }));
+      expect(twin.world.apiCalls.slice(before)).toEqual([]);
+      expect(warned).toHaveBeenCalledWith(
+        'ignored an event from another account or region',
+        expect.objectContaining({ why: expect.stringMatching(/^from (account|region) /) }),
+      );
+      warned.mockRestore();
+    },
+  );
 
   it('in dry-run logs the change and makes none', async () => {
     // Prepare

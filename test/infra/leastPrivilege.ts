@@ -77,9 +77,11 @@ export const ACCESS_LEVELS: Record<string, AccessLevel> = {
   'autoscaling:CreateOrUpdateTags': 'Tagging',
   'autoscaling:DeleteTags': 'Tagging',
   'autoscaling:DescribeAutoScalingGroups': 'List',
+  'autoscaling:DescribeAutoScalingInstances': 'List',
   'autoscaling:DescribeLifecycleHooks': 'List',
   'autoscaling:DescribePolicies': 'List',
   'autoscaling:DescribeTags': 'Read',
+  'autoscaling:DescribeWarmPool': 'List',
   'autoscaling:PutScalingPolicy': 'Write',
   'autoscaling:RecordLifecycleActionHeartbeat': 'Write',
   'autoscaling:SetDesiredCapacity': 'Write',
@@ -159,7 +161,9 @@ export const WRITES_ON_ANY_RESOURCE: Record<string, string> = {
 /** Reads allowed on Resource `*`, each with the reason no narrower resource will do. */
 export const READS_ON_ANY_RESOURCE: Record<string, string> = {
   'autoscaling:DescribeAutoScalingGroups': 'EC2 Auto Scaling defines no resource type for it',
+  'autoscaling:DescribeAutoScalingInstances': 'EC2 Auto Scaling defines no resource type for it',
   'autoscaling:DescribeLifecycleHooks': 'EC2 Auto Scaling defines no resource type for it',
+  'autoscaling:DescribeWarmPool': 'EC2 Auto Scaling defines no resource type for it',
   'autoscaling:DescribePolicies': 'EC2 Auto Scaling defines no resource type for it',
   'autoscaling:DescribeTags': 'EC2 Auto Scaling defines no resource type for it',
   'application-autoscaling:DescribeScalableTargets':

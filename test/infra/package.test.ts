@@ -973,7 +973,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(portMethods(recycler.sweepFunctionName)).toEqual(['Clock.now', 'Rechecks.recheckAt']);
     // Both lifecycle functions build all the lifecycle ports: the intake starts workflows and parks input,
     // the step does everything else.
-    expect(portMethods(lifecycle.intakeFunctionName)).toEqual(['DeadLetters.park', 'Workflows.start']);
+    expect(portMethods(lifecycle.intakeFunctionName)).toEqual([
+      'Clock.now',
+      'DeadLetters.park',
+      'Workflows.start',
+    ]);
     expect(portMethods(lifecycle.stepFunctionName)).toEqual([
       'ActionJournal.record',
       'Clock.now',
@@ -986,6 +990,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'LifecycleActions.complete',
       'LifecycleActions.heartbeat',
       'LifecycleActions.hookSettings',
+      'LifecycleActions.lifecycleState',
       'Notifier.notify',
     ]);
     // The rollout step runs every step of the workflow; the safety net only rolls back; the reactor reacts
@@ -1170,7 +1175,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
       [
         'autoscaling:CompleteLifecycleAction',
         'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:DescribeAutoScalingInstances',
         'autoscaling:DescribeLifecycleHooks',
+        'autoscaling:DescribeWarmPool',
         'autoscaling:RecordLifecycleActionHeartbeat',
         'ecs:DescribeCapacityProviders',
         'ecs:DescribeContainerInstances',
@@ -1532,6 +1539,34 @@ describe('serverless package: the instance lifecycle reflex', () => {
         SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
       },
     ]);
+  });
+
+  it("lets SNS send to the notification queue only from the stage's hook topics, and none for a stage without", () => {
+    // The stage packaged here (dev) has no hook that notifies a topic.
+    const stageTopics = (require('../../infra/stageConfig.js') as { load(stage: string): unknown }).load(
+      STAGE,
+    ) as { lifecycleNotificationTopicArns: string[] };
+    const policies = resourcesOf('AWS::SQS::QueuePolicy').filter(([, policy]) =>
+      asList(policy.Properties.Queues).some((q) => refOf(q) === 'LifecycleNotificationQueue'),
+    );
+    const snsStatements = policies
+      .flatMap(([, policy]) => statementsIn(policy.Properties.PolicyDocument))
+      .filter((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'sns.amazonaws.com' }));
+    const conditions = (template as unknown as { Conditions: Record<string, unknown> }).Conditions;
+
+    // One policy, made only when the stage names topics: here it names none, so the condition is false.
+    expect(policies.map(([id, policy]) => [id, policy.Condition])).toEqual([
+      ['LifecycleNotificationQueuePolicy', 'HasLifecycleNotificationTopics'],
+    ]);
+    expect(stageTopics.lifecycleNotificationTopicArns).toEqual([]);
+    expect(conditions.HasLifecycleNotificationTopics).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': ['0', '0'] }],
+    });
+    // Exactly the topics by ARN, never a pattern over the account's topics.
+    expect(snsStatements).toHaveLength(1);
+    expect(snsStatements[0]!.Condition).toEqual({
+      ArnEquals: { 'aws:SourceArn': stageTopics.lifecycleNotificationTopicArns },
+    });
   });
 
   it('reads the notification form from its queue in batches of 10, reporting partial failures', () => {

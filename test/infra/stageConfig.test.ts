@@ -17,6 +17,8 @@ interface StageConfig {
   recyclerPolicy: string;
   alarmReactions: string;
   lifecycleHooks: string;
+  lifecycleNotificationTopicArns: string[];
+  lifecycleNotificationTopicCount: string;
   opsRoutes: string;
   arns: Record<string, { 'Fn::Sub': string }[]>;
 }
@@ -234,6 +236,11 @@ describe('stage files', () => {
     ['lifecycleHooks not JSON', { lifecycleHooks: '[{' }, /lifecycleHooks is not JSON/],
     ['lifecycleHooks an object', { lifecycleHooks: '{}' }, /lifecycleHooks must be a JSON array/],
     [
+      'a hook notification topic that is not an SNS topic ARN',
+      { lifecycleHooks: lifecycleHook({ notificationTopicArn: 'arn:aws:sqs:eu-west-1:111122223333:q' }) },
+      /lifecycleHooks\[0\] .* notificationTopicArn "arn:aws:sqs:eu-west-1:111122223333:q" is not an SNS topic ARN/,
+    ],
+    [
       'a hook of a group that is not listed',
       { lifecycleHooks: lifecycleHook({ groupName: 'other-asg' }) },
       /lifecycleHooks\[0\] \(other-asg\/drain\) serves group "other-asg", which autoScalingGroupNames does not list/,
@@ -363,6 +370,31 @@ describe('stage files', () => {
     });
     if (stage === 'dev') expect(config.hooks).toEqual([]);
     if (stage === 'prod') expect(config.hooks.map((hook) => hook.registerTargets)).toContain(true);
+  });
+
+  it("admits to the notification queue exactly the hooks' SNS topics, each once, and none without any", () => {
+    // Prepare: two hooks of one topic, one of another, one that notifies no topic
+    const topic = (name: string) => `arn:aws:sns:eu-west-1:111122223333:${name}`;
+    const hooks = JSON.stringify([
+      { groupName: 'dev-apps-asg', hookName: 'a', cluster: 'dev-apps', notificationTopicArn: topic('one') },
+      { groupName: 'dev-apps-asg', hookName: 'b', cluster: 'dev-apps', notificationTopicArn: topic('one') },
+      { groupName: 'dev-apps-asg', hookName: 'c', cluster: 'dev-apps', notificationTopicArn: topic('two') },
+      { groupName: 'dev-apps-asg', hookName: 'd', cluster: 'dev-apps' },
+    ]);
+
+    // Act
+    const some = stageConfig.check(FILE, 'test', devWith({ lifecycleHooks: hooks }));
+    const none = stageConfig.check(FILE, 'test', devWith({ lifecycleHooks: '[]' }));
+
+    // Assess
+    expect([some.lifecycleNotificationTopicArns, some.lifecycleNotificationTopicCount]).toEqual([
+      [topic('one'), topic('two')],
+      '2',
+    ]);
+    expect([none.lifecycleNotificationTopicArns, none.lifecycleNotificationTopicCount]).toEqual([[], '0']);
+    expect(stageConfig.load('prod').lifecycleNotificationTopicArns).toEqual([
+      'arn:aws:sns:eu-central-1:111122223333:prod-apps-lifecycle',
+    ]);
   });
 
   it('accepts a hook target group inside a configured pattern, and scopes capacity providers to the account', () => {

@@ -33,6 +33,8 @@ describe('scenarios in local/scenarios', () => {
         'lifecycle-duplicates.json',
         'lifecycle-throttled.json',
         'lifecycle-step-fails.json',
+        'lifecycle-forged-message.json',
+        'lifecycle-warm-pool.json',
       ]),
     );
   });

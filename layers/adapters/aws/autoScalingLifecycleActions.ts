@@ -4,7 +4,9 @@ import {
   type AutoScalingClient,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
+  DescribeWarmPoolCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { type CapacityProvider, DescribeCapacityProvidersCommand, type ECSClient } from '@aws-sdk/client-ecs';
@@ -64,6 +66,44 @@ export class AutoScalingLifecycleActions implements LifecycleActions {
       if (isNoActiveAction(error)) throw new LifecycleActionNotFound(action);
       throw error;
     }
+  }
+
+  /**
+   * DescribeAutoScalingInstances answers for an instance of any group of the account and region (an unknown
+   * id is left out, no error); an instance of another group is not this group's. An instance the listing
+   * does not hold may sit in the group's warm pool, which DescribeWarmPool lists (50 a page).
+   */
+  async lifecycleState(groupName: string, instanceId: string): Promise<string | undefined> {
+    const found = await this.clients.autoScaling.send(
+      new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }),
+    );
+    const instance = found.AutoScalingInstances?.find((i) => i.InstanceId === instanceId);
+    if (instance) return instance.AutoScalingGroupName === groupName ? instance.LifecycleState : undefined;
+    let nextToken: string | undefined;
+    do {
+      let page: Awaited<ReturnType<typeof this.warmPoolPage>>;
+      try {
+        page = await this.warmPoolPage(groupName, nextToken);
+      } catch (error) {
+        // A group that does not exist (any more) holds nothing.
+        if (error instanceof Error && error.name === 'ValidationError') return undefined;
+        throw error;
+      }
+      const warm = page.Instances?.find((i) => i.InstanceId === instanceId);
+      if (warm) return warm.LifecycleState;
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return undefined;
+  }
+
+  private warmPoolPage(groupName: string, nextToken: string | undefined) {
+    return this.clients.autoScaling.send(
+      new DescribeWarmPoolCommand({
+        AutoScalingGroupName: groupName,
+        MaxRecords: 50,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
   }
 
   /** undefined when the group or the hook does not exist (any more): there is no action to serve. */
