@@ -4,7 +4,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
 import { rolloutRequestOf } from '#events/rollout';
-import { BlastRadiusChecker, type BlastRadiusReport } from '#local/scenario/blastRadius';
+import {
+  BlastRadiusChecker,
+  type BlastRadiusReport,
+  type ConfiguredScaleDowns,
+} from '#local/scenario/blastRadius';
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
 import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
 import { seededRandom } from '#local/twin/scheduler';
@@ -117,7 +121,26 @@ export function blastRadiusChecker(twin: Twin, scenario: Scenario): BlastRadiusC
   return new BlastRadiusChecker(twin, {
     scenario: scenario.name,
     maxStopShare: scenario.config.policy.stopUnhealthy.maxStopShare,
+    scaleDowns: configuredScaleDowns(scenario),
   });
+}
+
+/** The scale-downs the scenario's rollouts name, and whether the crash-loop breaker may scale to zero. */
+export function configuredScaleDowns(scenario: Scenario): ConfiguredScaleDowns {
+  const services = scenario.timeline.flatMap((step) => {
+    if (!('startRollout' in step)) return [];
+    const { promote, rollback } = step.startRollout.request as {
+      promote?: { scaleDownStable?: { cluster: string; service: string } };
+      rollback?: { scaleDownCanary?: { cluster: string; service: string } };
+    };
+    return [promote?.scaleDownStable, rollback?.scaleDownCanary].flatMap((t) =>
+      t ? [`${t.cluster}/${t.service}`] : [],
+    );
+  });
+  return {
+    services,
+    crashLoopScaleToZero: scenario.config.policy.crashLoopBreaker.whenNoStableRevision === 'scale-to-zero',
+  };
 }
 
 /** Services' counts and revisions, routes' weights, groups' sizes, rollouts' status, lifecycle results. */
