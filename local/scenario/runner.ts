@@ -43,6 +43,8 @@ export interface ScenarioEndState {
   groups: Record<string, { desired: number; inService: number }>;
   rollouts: Record<string, string | undefined>;
   lifecycleCompletions: Record<string, number>;
+  /** Standalone tasks meant to run, per `cluster family:NAME`: a restart done twice shows here. */
+  standalone: Record<string, number>;
 }
 
 export function loadScenario(path: string): Scenario {
@@ -143,7 +145,10 @@ export function configuredScaleDowns(scenario: Scenario): ConfiguredScaleDowns {
   };
 }
 
-/** Services' counts and revisions, routes' weights, groups' sizes, rollouts' status, lifecycle results. */
+/**
+ * Services' counts and revisions, routes' weights, groups' sizes, rollouts' status, lifecycle results,
+ * standalone tasks running.
+ */
 export function endStateOf(twin: Twin, scenario: Scenario): ScenarioEndState {
   const services: ScenarioEndState['services'] = {};
   for (const service of twin.world.services.values()) {
@@ -170,7 +175,13 @@ export function endStateOf(twin: Twin, scenario: Scenario): ScenarioEndState {
   const lifecycleCompletions: Record<string, number> = {};
   for (const completion of twin.lifecycle.completions)
     lifecycleCompletions[completion.result] = (lifecycleCompletions[completion.result] ?? 0) + 1;
-  return { services, routes, groups, rollouts, lifecycleCompletions };
+  const standalone: Record<string, number> = {};
+  for (const task of twin.world.tasks.values())
+    if (task.group.startsWith('family:') && task.desiredStatus === 'RUNNING') {
+      const key = `${task.cluster} ${task.group}`;
+      standalone[key] = (standalone[key] ?? 0) + 1;
+    }
+  return { services, routes, groups, rollouts, lifecycleCompletions, standalone };
 }
 
 /** Plays the scenario's timeline on the twin's clock, each step at its time. */

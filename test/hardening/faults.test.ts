@@ -184,6 +184,26 @@ describe('scenarios replayed with AWS faults on every call', () => {
     );
   });
 
+  it('tells a standalone task started twice (a RunTask applied again by a retry) from one that failed safe', async () => {
+    // Arrange
+    const scenario = loadScenario(join(scenarioDir, 'unhealthy-standalone.json'));
+    const clean = await play(scenario);
+    const [group, running] = Object.entries(clean.endState.standalone)[0]!;
+    const twice = structuredClone(clean);
+    twice.endState.standalone[group] = running + 1;
+    const fewer = structuredClone(clean);
+    fewer.endState.standalone[group] = running - 1;
+
+    // Act
+    const outcomes = [twice, fewer].map((run) => classify(scenario, clean, run));
+
+    // Assess
+    expect(outcomes.map((o) => o.outcome)).toEqual(['violated', 'failed-safe']);
+    expect(outcomes[0]!.reasons).toEqual([
+      `standalone tasks running in ${group} ${running + 1} > clean ${running}`,
+    ]);
+  });
+
   it.each(sweepFiles)(
     '%s, each fault kind at 10 %% and 30 %%, converges or fails safe, within the blast radius',
     async (file) => {

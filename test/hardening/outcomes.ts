@@ -12,7 +12,8 @@
 //   reflex) and no more terminating instances released while still serving (live targets or service
 //   tasks: capacity taken away undrained), and no destructive write of any kind (DESTRUCTIVE_APIS:
 //   UpdateService, UpdateRoute/ModifyRule, RunTask, SetDesiredCapacity as much as StopTask and drains)
-//   took effect more often than in the clean run (an SDK retry of the same command counts once);
+//   took effect more often than in the clean run (an SDK retry of the same command counts once), and no
+//   more standalone tasks are left running than in the clean run (a RunTask a retry applied twice);
 // - violated: anything else. No scenario may be violated.
 //
 // The runs are played here, as `runScenario` plays them, rather than through it: the twin itself is
@@ -184,6 +185,11 @@ export function unsafeReasons(scenario: Scenario, clean: Run, disturbed: Run): s
   for (const key of ['timedOutLifecycleActions', 'releasedWhileServing'] as const)
     if (disturbed[key] > clean[key]) reasons.push(`${key} ${disturbed[key]} > clean ${clean[key]}`);
   reasons.push(...moreDestructiveWrites(clean, disturbed));
+  // A standalone task started twice (a RunTask applied again by a retry) is work done twice.
+  for (const [group, n] of Object.entries(disturbed.endState.standalone)) {
+    const c = clean.endState.standalone[group] ?? 0;
+    if (n > c) reasons.push(`standalone tasks running in ${group} ${n} > clean ${c}`);
+  }
   return reasons;
 }
 
