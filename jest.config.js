@@ -12,4 +12,8 @@ module.exports = {
   // @middy/core 5+ ships ESM only; let swc turn it into CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@middy)/)'],
   setupFiles: ['<rootDir>/test/setup.ts'],
+  setupFilesAfterEnv: ['<rootDir>/test/setupAfterEnv.ts'],
+  // No verdict hangs on the machine's speed: a test that waits does so for an event, and this bound only
+  // stops a test that would hang. On a 2-core machine under load a scenario sweep takes minutes.
+  testTimeout: 600_000,
 };

@@ -18,6 +18,69 @@ const TICK_MS = 100;
  */
 const RealDate = Date;
 const realNow = () => new RealDate();
+const realSetTimeout = globalThis.setTimeout;
+const realClearTimeout = globalThis.clearTimeout;
+
+/**
+ * Moves the twin's clock on by `virtualSeconds` every `everyMs` of real time, one tick after the other:
+ * the next tick is set only once the last one has ended, so a slow tick on a busy machine makes the
+ * twin fall behind real time instead of starting a second run beside the first (which the scheduler
+ * refuses with VirtualTimeBusy). A tick that throws stops the clock; `failure` says why.
+ */
+export class TwinTicker {
+  failure: Error | undefined;
+  private stopped = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private readonly waiting: { seconds: number; resolve: () => void; reject: (error: Error) => void }[] = [];
+
+  constructor(
+    private readonly twin: Twin,
+    private readonly virtualSeconds: number,
+    private readonly everyMs: number,
+  ) {
+    this.next();
+  }
+
+  /** Resolves once the scenario's clock has reached `seconds` (rejects if the clock stopped first). */
+  reached(seconds: number): Promise<void> {
+    if (this.twin.scheduler.elapsedSeconds() >= seconds) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.waiting.push({ seconds, resolve, reject }));
+  }
+
+  /** Stops the clock after the tick in progress, if any. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) realClearTimeout(this.timer);
+    await this.running;
+  }
+
+  private next(): void {
+    if (this.stopped) return;
+    this.timer = realSetTimeout(() => {
+      this.timer = undefined;
+      this.running = this.tick();
+    }, this.everyMs);
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.twin.runFor(this.virtualSeconds);
+    } catch (error) {
+      this.failure = error as Error;
+      this.stopped = true;
+      for (const w of this.waiting.splice(0)) w.reject(this.failure);
+      return;
+    }
+    const elapsed = this.twin.scheduler.elapsedSeconds();
+    for (const w of this.waiting.filter((w) => w.seconds <= elapsed)) {
+      this.waiting.splice(this.waiting.indexOf(w), 1);
+      w.resolve();
+    }
+    this.next();
+  }
+}
 
 /** The routes the scenario declares (each of its traffic's routes), as the ops API is configured with them. */
 export function twinRoutes(twin: Twin, _scenario: ReturnType<typeof loadScenario>): OpsSettings['routes'] {
@@ -62,18 +125,24 @@ export async function serve(args: string[]) {
   });
   const speed = option('speed', 10);
   // The twin's clock runs only inside runUntil; between ticks the server answers in real time.
-  const timer = setInterval(() => void twin.runFor((TICK_MS / 1000) * speed), TICK_MS);
+  const clock = new TwinTicker(twin, (TICK_MS / 1000) * speed, TICK_MS);
   const stop = async () => {
-    clearInterval(timer);
+    await clock.stop();
     await dashboard.close();
     await server.close();
   };
-  return { url: server.url, dashboardUrl: dashboard.url, twin, scenario, settings, stop };
+  return { url: server.url, dashboardUrl: dashboard.url, twin, scenario, settings, clock, stop };
 }
 
 if (require.main === module) {
   serve(process.argv.slice(2)).then(
-    ({ url, dashboardUrl, settings }) => {
+    ({ url, dashboardUrl, settings, clock, stop }) => {
+      // A twin that cannot go on is an error to show, not a server that vanishes (ECONNREFUSED).
+      clock.reached(Number.POSITIVE_INFINITY).catch(async (error: Error) => {
+        process.stderr.write(`the twin's clock stopped: ${error.stack}\n`);
+        await stop();
+        process.exit(2);
+      });
       process.stdout.write(
         [
           `ecs-reflex ops API on the twin: ${url}`,

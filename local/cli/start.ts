@@ -8,8 +8,6 @@ import { formatTimeline } from '#local/twin/timeline';
 import { serve } from './serve';
 import { simulate } from './simulate';
 
-const POLL_MS = 200;
-
 export async function start(args: string[], out: (text: string) => void): Promise<number> {
   const scenarioName = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--')) ?? 'demo';
   if (args.includes('--fast')) return simulate([scenarioName, ...args.filter((a) => a === '--json')]);
@@ -35,8 +33,8 @@ export async function start(args: string[], out: (text: string) => void): Promis
       '',
     ].join('\n'),
   );
-  while (twin.scheduler.elapsedSeconds() < scenario.duration)
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  // Woken by the clock itself when the demo's time is up (or when the twin could not go on).
+  await running.clock.reached(scenario.duration);
   const results = scenario.expect.map((expectation) => checkExpectation(expectation, twin));
   const passed = results.filter((r) => r.passed).length;
   out(`${formatTimeline(twin.timeline.entries)}\n\n`);

@@ -2,7 +2,12 @@
 // `VirtualScheduler.runUntil` runs, with everything it awaited):
 // - healthy-floor: a service never falls below its healthy floor because of a reflex;
 // - last-healthy-target: a target group never loses its last healthy target because of a reflex;
-// - router-limits: every route's weights stay within its router's limits, whoever wrote them.
+// - router-limits: every route's weights stay within its router's limits, whoever wrote them;
+// - desired-lowered: a reflex lowers a service's desired count (or scales it to zero) only where that is
+//   configured: the scale-downs the scenario's rollouts name (promote.scaleDownStable,
+//   rollback.scaleDownCanary) or the crash-loop breaker's scale-to-zero when its policy says so, each to
+//   0; an alarm reaction putting back a value it raised may lower it to where it was before (the
+//   service's baseline: its desired count as last set by anyone but a reflex), never below.
 //
 // "Because of a reflex" is decided per step from what was lost in it. The tasks (targets) healthy
 // before the step and not after are the ones lost; the step is the reflexes' doing when one of its
@@ -19,7 +24,19 @@ import { clockLabel } from '#local/twin/timeline';
 import type { Twin } from '#local/twin/twin';
 import type { ApiCall, TargetState, TaskState } from '#local/twin/world';
 
-export type BlastRadiusInvariant = 'healthy-floor' | 'last-healthy-target' | 'router-limits';
+export type BlastRadiusInvariant =
+  | 'healthy-floor'
+  | 'last-healthy-target'
+  | 'router-limits'
+  | 'desired-lowered';
+
+/** The scale-downs a scenario configures: where a reflex may take a service's desired count to 0. */
+export interface ConfiguredScaleDowns {
+  /** `cluster/name` of each service a rollout names as promote.scaleDownStable or rollback.scaleDownCanary. */
+  services: string[];
+  /** The recycler's crash-loop policy scales a service with no stable revision to zero. */
+  crashLoopScaleToZero: boolean;
+}
 
 export interface BlastRadiusViolation {
   scenario: string;
@@ -100,6 +117,8 @@ const releasedByFailSafe = (call: ApiCall): boolean => call.by?.endsWith(':fail-
 interface Snapshot {
   /** Healthy task ARNs per service, `cluster/name`. */
   healthyTasks: Map<string, Set<string>>;
+  /** Desired count per service, `cluster/name`. */
+  desired: Map<string, number>;
   /** Healthy targets per target group ARN. */
   healthyTargets: Map<string, Set<TargetState>>;
 }
@@ -111,12 +130,19 @@ export class BlastRadiusChecker {
   private callsSeen: number;
   /** The weights problem last reported per route: a route stays out of limits until written again. */
   private readonly weightProblems = new Map<string, string>();
+  /** Per service: its desired count as last set by anyone but a reflex (or by a configured scale-down). */
+  private readonly baseline = new Map<string, number>();
 
   constructor(
     private readonly twin: Twin,
-    private readonly options: { scenario: string; maxStopShare: number },
+    private readonly options: {
+      scenario: string;
+      maxStopShare: number;
+      scaleDowns?: ConfiguredScaleDowns;
+    },
   ) {
     this.before = this.snapshot();
+    for (const [key, desired] of this.before.desired) this.baseline.set(key, desired);
     this.callsSeen = twin.world.apiCalls.length;
     this.checkWeights('start', []);
   }
@@ -128,11 +154,12 @@ export class BlastRadiusChecker {
     const { apiCalls } = this.twin.world;
     const writes = apiCalls.slice(this.callsSeen).filter((c) => c.write && !c.failed);
     this.callsSeen = apiCalls.length;
+    const reach = this.reachOf(writes);
     if (writes.length > 0) {
-      const reach = this.reachOf(writes);
       this.checkServices(label, after, reach);
       this.checkTargetGroups(label, after, reach);
     }
+    this.checkDesired(label, after, reach, writes);
     this.checkWeights(label, writes);
     this.before = after;
   };
@@ -164,9 +191,11 @@ export class BlastRadiusChecker {
       healthyTargets.set(tg.arn, healthy);
     }
     const healthyTasks = new Map<string, Set<string>>();
+    const desired = new Map<string, number>();
     const hasTargetGroups = new Map<string, boolean>();
     for (const service of world.services.values()) {
       healthyTasks.set(serviceKey(service), new Set());
+      desired.set(serviceKey(service), service.desiredCount);
       hasTargetGroups.set(serviceKey(service), service.targetGroupArns.length > 0);
     }
     for (const task of world.tasks.values()) {
@@ -177,7 +206,48 @@ export class BlastRadiusChecker {
         targets.length > 0 ? targets.every((t) => t.state === 'healthy') : hasTargetGroups.get(key) === false;
       if (healthy) healthyTasks.get(key)?.add(task.arn);
     }
-    return { healthyTasks, healthyTargets };
+    return { healthyTasks, healthyTargets, desired };
+  }
+
+  /**
+   * A desired count that went down in a step in which a reflex wrote to its service (UpdateService,
+   * RegisterScalableTarget) must be a configured scale-down to 0, or no lower than the service's baseline.
+   */
+  private checkDesired(
+    label: string,
+    after: Snapshot,
+    reach: Map<string, string[]>,
+    writes: ApiCall[],
+  ): void {
+    const scaleDowns = this.options.scaleDowns ?? { services: [], crashLoopScaleToZero: false };
+    for (const [key, now] of after.desired) {
+      const was = this.before.desired.get(key) ?? now;
+      const calls = reach.get(`service:${key}`) ?? [];
+      if (calls.length === 0) {
+        // Set by the scenario or by a person (or not at all): that is the value a reaction restores to.
+        if (now !== was) this.baseline.set(key, now);
+        continue;
+      }
+      if (now >= was) continue;
+      const baseline = this.baseline.get(key) ?? was;
+      const byRecycler = writes.some(
+        (c) =>
+          c.api === 'UpdateService' && c.target.startsWith(`${key} `) && c.by?.startsWith('taskRecycler'),
+      );
+      const configured =
+        now === 0 && (scaleDowns.services.includes(key) || (scaleDowns.crashLoopScaleToZero && byRecycler));
+      if (configured) {
+        this.baseline.set(key, now);
+        continue;
+      }
+      if (now >= baseline) continue;
+      this.violations.push(
+        this.violation(label, 'desired-lowered', key, {
+          detail: `desired count ${was} -> ${now}, below ${baseline} and not a configured scale-down`,
+          calls,
+        }),
+      );
+    }
   }
 
   /** Each handle the step's writes reach, with the writes that reach it. */

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { rolloutRequestOf } from '#events/rollout';
-import { BlastRadiusChecker, type BlastRadiusReport } from '#local/scenario/blastRadius';
+import {
+  BlastRadiusChecker,
+  type BlastRadiusReport,
+  type ConfiguredScaleDowns,
+} from '#local/scenario/blastRadius';
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
 import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
 import { seededRandom } from '#local/twin/scheduler';
@@ -40,6 +44,8 @@ export interface ScenarioEndState {
   groups: Record<string, { desired: number; inService: number }>;
   rollouts: Record<string, string | undefined>;
   lifecycleCompletions: Record<string, number>;
+  /** Standalone tasks meant to run, per `cluster family:NAME`: a restart done twice shows here. */
+  standalone: Record<string, number>;
 }
 
 export function loadScenario(path: string): Scenario {
@@ -118,10 +124,32 @@ export function blastRadiusChecker(twin: Twin, scenario: Scenario): BlastRadiusC
   return new BlastRadiusChecker(twin, {
     scenario: scenario.name,
     maxStopShare: scenario.config.policy.stopUnhealthy.maxStopShare,
+    scaleDowns: configuredScaleDowns(scenario),
   });
 }
 
-/** Services' counts and revisions, routes' weights, groups' sizes, rollouts' status, lifecycle results. */
+/** The scale-downs the scenario's rollouts name, and whether the crash-loop breaker may scale to zero. */
+export function configuredScaleDowns(scenario: Scenario): ConfiguredScaleDowns {
+  const services = scenario.timeline.flatMap((step) => {
+    if (!('startRollout' in step)) return [];
+    const { promote, rollback } = step.startRollout.request as {
+      promote?: { scaleDownStable?: { cluster: string; service: string } };
+      rollback?: { scaleDownCanary?: { cluster: string; service: string } };
+    };
+    return [promote?.scaleDownStable, rollback?.scaleDownCanary].flatMap((t) =>
+      t ? [`${t.cluster}/${t.service}`] : [],
+    );
+  });
+  return {
+    services,
+    crashLoopScaleToZero: scenario.config.policy.crashLoopBreaker.whenNoStableRevision === 'scale-to-zero',
+  };
+}
+
+/**
+ * Services' counts and revisions, routes' weights, groups' sizes, rollouts' status, lifecycle results,
+ * standalone tasks running.
+ */
 export function endStateOf(twin: Twin, scenario: Scenario): ScenarioEndState {
   const services: ScenarioEndState['services'] = {};
   for (const service of twin.world.services.values()) {
@@ -148,7 +176,13 @@ export function endStateOf(twin: Twin, scenario: Scenario): ScenarioEndState {
   const lifecycleCompletions: Record<string, number> = {};
   for (const completion of twin.lifecycle.completions)
     lifecycleCompletions[completion.result] = (lifecycleCompletions[completion.result] ?? 0) + 1;
-  return { services, routes, groups, rollouts, lifecycleCompletions };
+  const standalone: Record<string, number> = {};
+  for (const task of twin.world.tasks.values())
+    if (task.group.startsWith('family:') && task.desiredStatus === 'RUNNING') {
+      const key = `${task.cluster} ${task.group}`;
+      standalone[key] = (standalone[key] ?? 0) + 1;
+    }
+  return { services, routes, groups, rollouts, lifecycleCompletions, standalone };
 }
 
 /** Plays the scenario's timeline on the twin's clock, each step at its time. */

@@ -13,11 +13,12 @@ import {
   type TargetMemory,
 } from '#domain/alarmReactions';
 import type { TwinCloudWatch } from '#local/twin/alarms';
+import type { RecordedCall } from '#local/twin/lifecyclePorts';
 import type { TwinScaling } from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
 import type { ActionJournal, AlarmReactorPorts, DeadLetters } from '#ports';
 
-type Call = (api: string, target: string, write: boolean) => void;
+type Call = RecordedCall;
 
 export function twinAlarmReactorPorts(
   world: World,
@@ -99,8 +100,9 @@ export function twinAlarmReactorPorts(
         const { target, setting } = knob;
         if (target.kind === 'auto-scaling-group') {
           if (setting.kind === 'desired') {
-            call('SetDesiredCapacity', `${target.name} desired=${value}`, true);
-            scaling.setDesiredCapacity(target.name, value as number);
+            call('SetDesiredCapacity', `${target.name} desired=${value}`, true, () =>
+              scaling.setDesiredCapacity(target.name, value as number),
+            );
             return;
           }
           if (setting.kind === 'capacity-range') throw noCapacityRange(knob);
@@ -119,16 +121,18 @@ export function twinAlarmReactorPorts(
                 ? policy.targetValue
                 : !policy.disableScaleIn;
           if (isDeepStrictEqual(current, value)) return;
-          call('PutScalingPolicy', `${target.name}/${setting.policy} ${JSON.stringify(value)}`, true);
-          if (policy.type === 'StepScaling') policy.steps = value as StepAdjustment[];
-          else if (setting.kind === 'target-value') policy.targetValue = value as number;
-          else policy.disableScaleIn = !(value as boolean);
+          call('PutScalingPolicy', `${target.name}/${setting.policy} ${JSON.stringify(value)}`, true, () => {
+            if (policy.type === 'StepScaling') policy.steps = value as StepAdjustment[];
+            else if (setting.kind === 'target-value') policy.targetValue = value as number;
+            else policy.disableScaleIn = !(value as boolean);
+          });
           return;
         }
         const where = `${target.cluster}/${target.service}`;
         if (setting.kind === 'desired') {
-          call('UpdateService', `${where} desiredCount=${value}`, true);
-          world.updateService(target.cluster, target.service, { desiredCount: value as number });
+          call('UpdateService', `${where} desiredCount=${value}`, true, () =>
+            world.updateService(target.cluster, target.service, { desiredCount: value as number }),
+          );
           return;
         }
         const scalable = scaling.serviceScaling(target.cluster, target.service);
@@ -139,22 +143,24 @@ export function twinAlarmReactorPorts(
           const policy = scalable?.policies.get(setting.policy);
           if (!policy) throw new ScalingKnobNotFound(describeKnob(knob));
           if (policy.targetValue === value) return;
-          call('PutScalingPolicy', `${where}/${setting.policy} ${value}`, true);
-          policy.targetValue = value as number;
+          call('PutScalingPolicy', `${where}/${setting.policy} ${value}`, true, () => {
+            policy.targetValue = value as number;
+          });
           return;
         }
         if (!scalable)
           throw Object.assign(new Error('no scalable target'), { name: 'ObjectNotFoundException' });
         if (setting.kind === 'capacity-range') {
-          call('RegisterScalableTarget', `${where} ${JSON.stringify(value)}`, true);
-          Object.assign(scalable, value as { min: number; max: number });
-          // Application Auto Scaling moves the desired count into the new range at once.
-          const service = world.service(target.cluster, target.service);
-          if (service) {
-            const clamped = Math.min(scalable.max, Math.max(scalable.min, service.desiredCount));
-            if (clamped !== service.desiredCount)
-              world.updateService(target.cluster, target.service, { desiredCount: clamped });
-          }
+          call('RegisterScalableTarget', `${where} ${JSON.stringify(value)}`, true, () => {
+            Object.assign(scalable, value as { min: number; max: number });
+            // Application Auto Scaling moves the desired count into the new range at once.
+            const service = world.service(target.cluster, target.service);
+            if (service) {
+              const clamped = Math.min(scalable.max, Math.max(scalable.min, service.desiredCount));
+              if (clamped !== service.desiredCount)
+                world.updateService(target.cluster, target.service, { desiredCount: clamped });
+            }
+          });
           return;
         }
       },
@@ -173,14 +179,21 @@ export function twinAlarmReactorPorts(
         // As the adapter: the record and last-change are written together; dropping a record writes
         // last-change, then deletes the record's tag.
         const asg = target.kind === 'auto-scaling-group';
-        call(asg ? 'CreateOrUpdateTags' : 'TagResource', `${keyOf(target)} ${change.reactionId}`, true);
-        if (change.record === null)
-          call(asg ? 'DeleteTags' : 'UntagResource', `${keyOf(target)} ${change.reactionId}`, true);
-        const memory = memories.get(keyOf(target)) ?? { records: {} as Record<string, ReactionRecord> };
-        if (change.record) memory.records[change.reactionId] = change.record;
-        else delete memory.records[change.reactionId];
-        memory.lastChangeAt = change.lastChangeAt;
-        memories.set(keyOf(target), memory);
+        // The memory changes with the last of the writes, as before a fault could let one take effect.
+        const remember = () => {
+          const memory = memories.get(keyOf(target)) ?? { records: {} as Record<string, ReactionRecord> };
+          if (change.record) memory.records[change.reactionId] = change.record;
+          else delete memory.records[change.reactionId];
+          memory.lastChangeAt = change.lastChangeAt;
+          memories.set(keyOf(target), memory);
+        };
+        const tags = `${keyOf(target)} ${change.reactionId}`;
+        if (change.record === null) {
+          call(asg ? 'CreateOrUpdateTags' : 'TagResource', tags, true);
+          call(asg ? 'DeleteTags' : 'UntagResource', tags, true, remember);
+        } else {
+          call(asg ? 'CreateOrUpdateTags' : 'TagResource', tags, true, remember);
+        }
       },
     },
     clock: world.clock,

@@ -15,8 +15,14 @@ import {
 } from '#local/twin/world';
 import type { ContainerInstances, InstanceTargets, LifecycleActions } from '#ports';
 
-/** The recorder from recordedCalls(world, faults): records the call, and throws when a fault says so. */
-export type RecordedCall = (api: string, target: string, write: boolean) => void;
+/**
+ * The recorder from recordedCalls(world, faults): records the call, and throws when a fault says so. A
+ * write passes its effect, which a fault may apply before the client sees a timeout, and again on retry.
+ */
+export interface RecordedCall {
+  (api: string, target: string, write: boolean): void;
+  <T>(api: string, target: string, write: boolean, effect: () => T): T;
+}
 
 export interface TwinLifecyclePorts {
   actions: LifecycleActions;
@@ -32,9 +38,10 @@ export function twinLifecyclePorts(
 ): TwinLifecyclePorts {
   const actions: LifecycleActions = {
     async complete(action, result) {
-      call('CompleteLifecycleAction', `${action.groupName} ${action.instanceId}`, true);
       try {
-        lifecycle.complete(action, result);
+        call('CompleteLifecycleAction', `${action.groupName} ${action.instanceId}`, true, () =>
+          lifecycle.complete(action, result),
+        );
       } catch (error) {
         // The adapter's rule: an action that is gone was completed or timed out; the hook is done.
         if (error instanceof NoActiveLifecycleAction) return;
@@ -42,9 +49,10 @@ export function twinLifecyclePorts(
       }
     },
     async heartbeat(action) {
-      call('RecordLifecycleActionHeartbeat', `${action.groupName} ${action.instanceId}`, true);
       try {
-        lifecycle.heartbeat(action);
+        call('RecordLifecycleActionHeartbeat', `${action.groupName} ${action.instanceId}`, true, () =>
+          lifecycle.heartbeat(action),
+        );
       } catch (error) {
         if (error instanceof NoActiveLifecycleAction) throw new LifecycleActionNotFound(action);
         throw error;
@@ -110,14 +118,16 @@ export function twinLifecyclePorts(
       const instance = find(cluster, ec2InstanceId);
       // DRAINING already is the goal; an unregistered instance has nothing to drain.
       if (instance?.status !== 'ACTIVE') return;
-      call('UpdateContainerInstancesState', `${cluster} ${ec2InstanceId} DRAINING`, true);
-      world.setInstanceStatus(ec2InstanceId, 'DRAINING');
+      call('UpdateContainerInstancesState', `${cluster} ${ec2InstanceId} DRAINING`, true, () =>
+        world.setInstanceStatus(ec2InstanceId, 'DRAINING'),
+      );
     },
     async stopTasks(cluster, taskArns, reason) {
       for (const taskArn of taskArns) {
-        call('StopTask', taskArn, true);
         // A task the twin has forgotten is stopped: success, as the adapter treats "not found".
-        if (world.tasks.get(taskArn)?.cluster === cluster) world.stopTask(taskArn, reason.slice(0, 255));
+        call('StopTask', taskArn, true, () => {
+          if (world.tasks.get(taskArn)?.cluster === cluster) world.stopTask(taskArn, reason.slice(0, 255));
+        });
       }
     },
   };
@@ -141,28 +151,30 @@ export function twinLifecyclePorts(
     },
     async register(ec2InstanceId, refs) {
       for (const [targetGroupArn, ports] of byTargetGroup(refs)) {
-        call('RegisterTargets', `${targetGroupArn} ${ec2InstanceId}`, true);
-        const tg = targetGroup(targetGroupArn);
-        const now = world.clock.now().getTime();
-        for (const port of ports) {
-          // Registering a registered target is a no-op; a draining one is registered anew.
-          const existing = tg.targets.find(
-            (t) => t.id === ec2InstanceId && t.port === port && t.state !== 'draining',
-          );
-          if (existing) continue;
-          tg.targets.push({ id: ec2InstanceId, port, state: 'initial', registeredAt: now });
-        }
+        call('RegisterTargets', `${targetGroupArn} ${ec2InstanceId}`, true, () => {
+          const tg = targetGroup(targetGroupArn);
+          const now = world.clock.now().getTime();
+          for (const port of ports) {
+            // Registering a registered target is a no-op; a draining one is registered anew.
+            const existing = tg.targets.find(
+              (t) => t.id === ec2InstanceId && t.port === port && t.state !== 'draining',
+            );
+            if (existing) continue;
+            tg.targets.push({ id: ec2InstanceId, port, state: 'initial', registeredAt: now });
+          }
+        });
       }
     },
     async deregister(ec2InstanceId, refs) {
       for (const [targetGroupArn, ports] of byTargetGroup(refs)) {
-        call('DeregisterTargets', `${targetGroupArn} ${ec2InstanceId}`, true);
-        const tg = targetGroup(targetGroupArn);
-        // A target that is not registered (or draining already): ELB answers success.
-        for (const target of tg.targets.filter(
-          (t) => t.id === ec2InstanceId && ports.includes(t.port) && t.state !== 'draining',
-        ))
-          world.drain(tg, target);
+        call('DeregisterTargets', `${targetGroupArn} ${ec2InstanceId}`, true, () => {
+          const tg = targetGroup(targetGroupArn);
+          // A target that is not registered (or draining already): ELB answers success.
+          for (const target of tg.targets.filter(
+            (t) => t.id === ec2InstanceId && ports.includes(t.port) && t.state !== 'draining',
+          ))
+            world.drain(tg, target);
+        });
       }
     },
   };

@@ -83,9 +83,10 @@ export function twinActionHistory(
 export function twinServiceOperations(world: World, call: RecordedCall): ServiceOperations {
   return {
     async forceNewDeployment(cluster, name) {
-      call('UpdateService', `${cluster}/${name} forceNewDeployment`, true);
       // Throws ServiceNotFoundException for a service the cluster does not have, as ECS does.
-      world.updateService(cluster, name, { forceNewDeployment: true });
+      call('UpdateService', `${cluster}/${name} forceNewDeployment`, true, () =>
+        world.updateService(cluster, name, { forceNewDeployment: true }),
+      );
     },
     async listServices(cluster) {
       call('ListServices', cluster, false);

@@ -27,6 +27,23 @@ export interface FaultRule {
   until: Date;
   rate: number;
   error: 'ThrottlingException' | 'ServerException' | 'TimeoutError';
+  /**
+   * The call took effect, then the client saw the error (a TimeoutError: the answer was lost) and its
+   * retry sends the same command again. Writes only: a read that times out has nothing to apply.
+   */
+  applied?: boolean;
+  /** Its own dice, from this seed: rules of different kinds then hit different calls. */
+  seed?: number;
+}
+
+/** An error as AWS (or the SDK, for TimeoutError) throws it. */
+export class InjectedFault extends Error {
+  constructor(
+    override readonly name: FaultRule['error'],
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** ECS's answer to a request it will not take; the SDK names it InvalidParameterException. */
@@ -35,7 +52,7 @@ export class TwinInvalidParameterError extends Error {
 }
 
 export class Faults {
-  private readonly rules: FaultRule[] = [];
+  private readonly rules: { rule: FaultRule; random: () => number }[] = [];
   private readonly random: () => number;
 
   constructor(seed: number) {
@@ -43,27 +60,36 @@ export class Faults {
   }
 
   add(rule: FaultRule): void {
-    this.rules.push(rule);
+    this.rules.push({ rule, random: rule.seed === undefined ? this.random : seededRandom(rule.seed) });
+  }
+
+  /** The rule that hits this call at this instant, when one covers it and its dice say so. */
+  draw(api: string, now: Date, write: boolean): FaultRule | undefined {
+    for (const { rule, random } of this.rules) {
+      if (
+        (rule.api === api || rule.api === '*') &&
+        (write || !rule.applied) &&
+        now >= rule.from &&
+        now < rule.until &&
+        random() < rule.rate
+      )
+        return rule;
+    }
+    return undefined;
   }
 
   /** Throws the error AWS would, when a rule covers this call at this instant and the dice say so. */
   check(api: string, now: Date): void {
-    for (const rule of this.rules) {
-      if (
-        (rule.api === api || rule.api === '*') &&
-        now >= rule.from &&
-        now < rule.until &&
-        this.random() < rule.rate
-      ) {
-        const error = new Error(
-          `${api}: ${rule.error === 'ThrottlingException' ? 'Rate exceeded' : 'injected fault'}`,
-        );
-        error.name = rule.error;
-        throw error;
-      }
-    }
+    const rule = this.draw(api, now, false);
+    if (rule) throw faultError(api, rule);
   }
 }
+
+const faultError = (api: string, rule: FaultRule): InjectedFault =>
+  new InjectedFault(
+    rule.error,
+    `${api}: ${rule.error === 'ThrottlingException' ? 'Rate exceeded' : rule.applied ? 'took effect, then timed out' : 'injected fault'}`,
+  );
 
 export interface TwinRecorders {
   journal: ActionJournal;
@@ -77,26 +103,56 @@ export interface TwinRecorders {
 
 /**
  * One AWS call against the twin: recorded (scenarios assert their order), and failed when a fault rule
- * says so. The AWS adapters' SDK clients retry throttling and 5xx themselves (adaptive mode, bounded
+ * says so. The AWS adapters' SDK clients retry throttling, 5xx and timeouts themselves (bounded
  * attempts); the twin does the same, so a fault reaches a reflex only when every attempt failed.
+ * A write passes its effect: a fault that lets the call take effect before the client times out
+ * (`applied`) applies it on that attempt and on each retry, as AWS would see the same command again;
+ * such an attempt is recorded as done, with the error the client saw in `answered`. A command AWS
+ * refuses (its effect throws AWS's error) is recorded as failed with that error: it did nothing.
  * A call from a Lambda runtime that has died never leaves it, so it is not recorded at all.
  */
 export function recordedCalls(world: World, faults: Faults) {
-  return (api: string, target: string, write: boolean): void => {
+  function call(api: string, target: string, write: boolean): void;
+  function call<T>(api: string, target: string, write: boolean, effect: () => T): T;
+  function call<T>(api: string, target: string, write: boolean, effect?: () => T): T | undefined {
     const invocation = reachAws(api, write);
-    const by = invocation ? { by: invocation } : {};
+    const byInvocation = invocation ? { by: invocation } : {};
     for (let attempt = 1; ; attempt++) {
       const at = world.clock.now();
-      try {
-        faults.check(api, at);
-        world.apiCalls.push({ at, api, target, write, ...by });
-        return;
-      } catch (error) {
-        world.apiCalls.push({ at, api, target, write, failed: (error as Error).name, ...by });
-        if (attempt >= SDK_MAX_ATTEMPTS) throw error;
+      const by = attempt > 1 ? { ...byInvocation, attempt } : byInvocation;
+      const fault = faults.draw(api, at, write && effect !== undefined);
+      if (!fault) {
+        if (!effect) {
+          world.apiCalls.push({ at, api, target, write, ...by });
+          return undefined;
+        }
+        try {
+          const result = effect();
+          world.apiCalls.push({ at, api, target, write, ...by });
+          return result;
+        } catch (refusal) {
+          // AWS refused the command (a completed lifecycle action, a missing service): it did nothing.
+          world.apiCalls.push({ at, api, target, write, failed: (refusal as Error).name, ...by });
+          throw refusal;
+        }
       }
+      const error = faultError(api, fault);
+      if (fault.applied) {
+        try {
+          effect?.();
+        } catch (refusal) {
+          // AWS's own refusal of the repeated command (the action is already completed) is its answer.
+          world.apiCalls.push({ at, api, target, write, failed: (refusal as Error).name, ...by });
+          throw refusal;
+        }
+        world.apiCalls.push({ at, api, target, write, answered: error.name, ...by });
+      } else {
+        world.apiCalls.push({ at, api, target, write, failed: error.name, ...by });
+      }
+      if (attempt >= SDK_MAX_ATTEMPTS) throw error;
     }
-  };
+  }
+  return call;
 }
 
 export function twinRecyclerPorts(
@@ -121,50 +177,47 @@ export function twinRecyclerPorts(
         .map((t) => toDomainTask(world, t));
     },
     async runTask(launch) {
-      call('RunTask', launch.taskDefinitionArn, true);
-      // What ECS refuses before it places anything (#domain/runTaskLimits), refused the same way.
-      const problems = runTaskProblems(launch);
-      if (problems.length > 0) {
-        const refused = new TwinInvalidParameterError(problems.join('; '));
-        const recorded = world.apiCalls.at(-1);
-        if (recorded?.api === 'RunTask') recorded.failed = refused.name;
-        throw refused;
-      }
-      // RunTask's clientToken: the same token returns the task it already started.
-      const existing = startedByToken.get(launch.clientToken);
-      if (existing) return { started: true, taskArn: existing };
-      const result = world.runTask({
-        cluster: launch.cluster,
-        taskDefinitionArn: launch.taskDefinitionArn,
-        group: launch.group,
-        startedBy: launch.startedBy,
-        launchType: launch.launchType,
-        // One copy: it lands on the provider of the greatest weight (the base, if any, is met first).
-        capacityProviderName: [...(launch.capacityProviderStrategy ?? [])].sort(
-          (a, b) => (b.base ?? 0) - (a.base ?? 0) || b.weight - a.weight,
-        )[0]?.capacityProvider,
-        overrides: launch.overrides,
-        tags: launch.tags,
-        registerIn: [],
+      // What ECS refuses before it places anything (#domain/runTaskLimits), refused the same way;
+      // RunTask's clientToken: the same token returns the task it already started (a retry too).
+      const result = call('RunTask', launch.taskDefinitionArn, true, () => {
+        const problems = runTaskProblems(launch);
+        if (problems.length > 0) throw new TwinInvalidParameterError(problems.join('; '));
+        const existing = startedByToken.get(launch.clientToken);
+        if (existing) return { arn: existing };
+        const started = world.runTask({
+          cluster: launch.cluster,
+          taskDefinitionArn: launch.taskDefinitionArn,
+          group: launch.group,
+          startedBy: launch.startedBy,
+          launchType: launch.launchType,
+          // One copy: it lands on the provider of the greatest weight (the base, if any, is met first).
+          capacityProviderName: [...(launch.capacityProviderStrategy ?? [])].sort(
+            (x, y) => (y.base ?? 0) - (x.base ?? 0) || y.weight - x.weight,
+          )[0]?.capacityProvider,
+          overrides: launch.overrides,
+          tags: launch.tags,
+          registerIn: [],
+        });
+        if (!('failure' in started)) startedByToken.set(launch.clientToken, started.arn);
+        return started;
       });
-      if (!('failure' in result)) startedByToken.set(launch.clientToken, result.arn);
       return 'failure' in result
         ? { started: false, reason: result.failure }
         : { started: true, taskArn: result.arn };
     },
     async stopTask(_cluster, taskArn, reason) {
-      call('StopTask', taskArn, true);
-      world.stopTask(taskArn, reason);
+      call('StopTask', taskArn, true, () => world.stopTask(taskArn, reason));
     },
     async tagTask(_cluster, taskArn, tags) {
       const removing = Object.entries(tags).some(([, v]) => v === null);
-      call(removing ? 'UntagResource' : 'TagResource', taskArn, true);
-      const task = world.tasks.get(taskArn);
-      if (!task) return;
-      for (const [key, value] of Object.entries(tags)) {
-        if (value === null) delete task.tags[key];
-        else task.tags[key] = value;
-      }
+      call(removing ? 'UntagResource' : 'TagResource', taskArn, true, () => {
+        const task = world.tasks.get(taskArn);
+        if (!task) return;
+        for (const [key, value] of Object.entries(tags)) {
+          if (value === null) delete task.tags[key];
+          else task.tags[key] = value;
+        }
+      });
     },
   };
 
@@ -206,17 +259,20 @@ export function twinRecyclerPorts(
       return [...(world.service(cluster, name)?.history ?? [])];
     },
     async setTaskDefinition(cluster, name, taskDefinitionArn) {
-      call('UpdateService', `${cluster}/${name} taskDefinition=${taskDefinitionArn}`, true);
-      world.updateService(cluster, name, { taskDefinitionArn });
+      call('UpdateService', `${cluster}/${name} taskDefinition=${taskDefinitionArn}`, true, () =>
+        world.updateService(cluster, name, { taskDefinitionArn }),
+      );
     },
     async setDesiredCount(cluster, name, desiredCount) {
-      call('UpdateService', `${cluster}/${name} desiredCount=${desiredCount}`, true);
-      world.updateService(cluster, name, { desiredCount });
+      call('UpdateService', `${cluster}/${name} desiredCount=${desiredCount}`, true, () =>
+        world.updateService(cluster, name, { desiredCount }),
+      );
     },
     async tagService(cluster, name, tags) {
-      call('TagResource', `${cluster}/${name}`, true);
-      const service = world.service(cluster, name);
-      if (service) Object.assign(service.tags, tags);
+      call('TagResource', `${cluster}/${name}`, true, () => {
+        const service = world.service(cluster, name);
+        if (service) Object.assign(service.tags, tags);
+      });
     },
   };
 
@@ -234,21 +290,22 @@ export function twinRecyclerPorts(
         'DeregisterTargets',
         `${targetGroupArn} ${refs.map((r) => `${r.id}:${r.port ?? ''}`).join(',')}`,
         true,
+        () => {
+          const tg = world.targetGroup(targetGroupArn);
+          for (const ref of refs) {
+            const target = tg.targets.find(
+              (t) => t.id === ref.id && (ref.port === undefined || t.port === ref.port),
+            );
+            if (target && target.state !== 'draining') world.drain(tg, target);
+          }
+        },
       );
-      const tg = world.targetGroup(targetGroupArn);
-      for (const ref of refs) {
-        const target = tg.targets.find(
-          (t) => t.id === ref.id && (ref.port === undefined || t.port === ref.port),
-        );
-        if (target && target.state !== 'draining') world.drain(tg, target);
-      }
     },
   };
 
   const notifier: Notifier = {
     async notify(notification) {
-      call('Publish', notification.subject, true);
-      recorders.notifications.push(notification);
+      call('Publish', notification.subject, true, () => recorders.notifications.push(notification));
     },
   };
   const capacity: CapacitySignal = {

@@ -103,8 +103,9 @@ function appMeshRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter 
           action: { ...body.action, weightedTargets: withTargetWeights(read.weightedTargets, next) },
         },
       };
-      call('UpdateRoute', routeKey(mesh), true);
-      meshNotFound(mesh, () => traffic.updateRoute({ ...idOf(mesh), spec }));
+      call('UpdateRoute', routeKey(mesh), true, () =>
+        meshNotFound(mesh, () => traffic.updateRoute({ ...idOf(mesh), spec })),
+      );
     },
 
     async verifyWeights(route, weights) {
@@ -116,11 +117,13 @@ function appMeshRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter 
       const mesh = meshRoute(route);
       const { arn } = describe(mesh).data.metadata;
       if (owner === null) {
-        call('UntagResource', arn, true);
-        meshNotFound(mesh, () => traffic.untagResource(arn, [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG]));
+        call('UntagResource', arn, true, () =>
+          meshNotFound(mesh, () => traffic.untagResource(arn, [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG])),
+        );
       } else {
-        call('TagResource', arn, true);
-        meshNotFound(mesh, () => traffic.tagResource(arn, [{ key: ROLLOUT_OWNER_TAG, value: owner }]));
+        call('TagResource', arn, true, () =>
+          meshNotFound(mesh, () => traffic.tagResource(arn, [{ key: ROLLOUT_OWNER_TAG, value: owner }])),
+        );
       }
     },
 
@@ -128,11 +131,13 @@ function appMeshRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter 
       const mesh = meshRoute(route);
       const { arn } = describe(mesh).data.metadata;
       if (request === null) {
-        call('UntagResource', arn, true);
-        meshNotFound(mesh, () => traffic.untagResource(arn, [ROLLOUT_REQUEST_TAG]));
+        call('UntagResource', arn, true, () =>
+          meshNotFound(mesh, () => traffic.untagResource(arn, [ROLLOUT_REQUEST_TAG])),
+        );
       } else {
-        call('TagResource', arn, true);
-        meshNotFound(mesh, () => traffic.tagResource(arn, [{ key: ROLLOUT_REQUEST_TAG, value: request }]));
+        call('TagResource', arn, true, () =>
+          meshNotFound(mesh, () => traffic.tagResource(arn, [{ key: ROLLOUT_REQUEST_TAG, value: request }])),
+        );
       }
     },
   };
@@ -236,12 +241,14 @@ function albRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter {
       const actions = read.actions.map((a) => (a === read.forward ? withTargetGroups(a, next) : a));
       if (alb.ruleArn && !read.viaListener) {
         const ruleArn = alb.ruleArn;
-        call('ModifyRule', ruleArn, true);
-        albNotFound(alb, () => traffic.modifyRule({ ruleArn, actions }));
+        call('ModifyRule', ruleArn, true, () =>
+          albNotFound(alb, () => traffic.modifyRule({ ruleArn, actions })),
+        );
       } else {
-        call('ModifyListener', alb.listenerArn, true);
-        albNotFound(alb, () =>
-          traffic.modifyListener({ listenerArn: alb.listenerArn, defaultActions: actions }),
+        call('ModifyListener', alb.listenerArn, true, () =>
+          albNotFound(alb, () =>
+            traffic.modifyListener({ listenerArn: alb.listenerArn, defaultActions: actions }),
+          ),
         );
       }
     },
@@ -256,11 +263,13 @@ function albRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter {
       // The default action has no rule ARN here to tag: the listener carries the mark.
       const arn = alb.ruleArn ?? alb.listenerArn;
       if (owner === null) {
-        call('RemoveTags', arn, true);
-        albNotFound(alb, () => traffic.removeTags([arn], [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG]));
+        call('RemoveTags', arn, true, () =>
+          albNotFound(alb, () => traffic.removeTags([arn], [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG])),
+        );
       } else {
-        call('AddTags', arn, true);
-        albNotFound(alb, () => traffic.addTags([arn], [{ Key: ROLLOUT_OWNER_TAG, Value: owner }]));
+        call('AddTags', arn, true, () =>
+          albNotFound(alb, () => traffic.addTags([arn], [{ Key: ROLLOUT_OWNER_TAG, Value: owner }])),
+        );
       }
     },
 
@@ -268,11 +277,13 @@ function albRouter(traffic: TwinTraffic, call: RecordedCall): TrafficRouter {
       const alb = albRoute(route);
       const arn = alb.ruleArn ?? alb.listenerArn;
       if (request === null) {
-        call('RemoveTags', arn, true);
-        albNotFound(alb, () => traffic.removeTags([arn], [ROLLOUT_REQUEST_TAG]));
+        call('RemoveTags', arn, true, () =>
+          albNotFound(alb, () => traffic.removeTags([arn], [ROLLOUT_REQUEST_TAG])),
+        );
       } else {
-        call('AddTags', arn, true);
-        albNotFound(alb, () => traffic.addTags([arn], [{ Key: ROLLOUT_REQUEST_TAG, Value: request }]));
+        call('AddTags', arn, true, () =>
+          albNotFound(alb, () => traffic.addTags([arn], [{ Key: ROLLOUT_REQUEST_TAG, Value: request }])),
+        );
       }
     },
   };
@@ -324,35 +335,47 @@ function withTargetGroups(forward: AlbAction, next: WeightedTarget[]): AlbAction
  * same conditions. A refused conditional put or delete changes nothing and is recorded as the failed call it
  * is in AWS.
  */
-export function twinRouteClaims(call: RecordedCall, failedCall: RecordedCall): RouteClaims {
+export function twinRouteClaims(call: RecordedCall): RouteClaims {
   const holders = new Map<string, string>();
-  const holder = (routeKey: string) => {
-    call('GetItem', routeKey, false);
-    return holders.get(routeKey);
+  const holder = (routeKey: string) => call('GetItem', routeKey, false, () => holders.get(routeKey));
+  // The condition is checked inside the write, so a put that took effect and then timed out is retried
+  // against the world it left (the same run holds it: the retry passes, as in DynamoDB).
+  const conditionally = (api: string, routeKey: string, effect: () => void): boolean => {
+    try {
+      call(api, routeKey, true, effect);
+      return true;
+    } catch (error) {
+      if (error instanceof TwinConditionalCheckFailedError) return false;
+      throw error;
+    }
   };
   return {
     async claim(routeKey, runId, replacing) {
-      const held = holders.get(routeKey);
-      if (held === undefined || held === runId || (replacing !== undefined && held === replacing)) {
-        call('PutItem', routeKey, true);
+      const claimed = conditionally('PutItem', routeKey, () => {
+        const held = holders.get(routeKey);
+        if (held !== undefined && held !== runId && (replacing === undefined || held !== replacing))
+          throw new TwinConditionalCheckFailedError('The conditional request failed');
         holders.set(routeKey, runId);
-        return { claimed: true };
-      }
-      failedCall('PutItem', routeKey, true);
-      return { claimed: false, holder: holder(routeKey) };
+      });
+      return claimed ? { claimed: true } : { claimed: false, holder: holder(routeKey) };
     },
     async release(routeKey, runId) {
-      if (holders.get(routeKey) !== runId) {
-        failedCall('DeleteItem', routeKey, true);
-        return;
-      }
-      call('DeleteItem', routeKey, true);
-      holders.delete(routeKey);
+      // Nobody holds it, or another run does: either way not this run's to let go.
+      conditionally('DeleteItem', routeKey, () => {
+        if (holders.get(routeKey) !== runId)
+          throw new TwinConditionalCheckFailedError('The conditional request failed');
+        holders.delete(routeKey);
+      });
     },
     async holder(routeKey) {
       return holder(routeKey);
     },
   };
+}
+
+/** DynamoDB's answer to a conditional write whose condition does not hold. */
+export class TwinConditionalCheckFailedError extends Error {
+  override readonly name = 'ConditionalCheckFailedException';
 }
 
 // --- metrics -----------------------------------------------------------------------------------------------

@@ -31,6 +31,11 @@ export class VirtualTimeBusy extends Error {
   override readonly name = 'VirtualTimeBusy' as const;
 }
 
+/** A run whose clock was taken back from it (`releaseVirtualTime`) stops at its next step with this. */
+export class VirtualTimeReleased extends Error {
+  override readonly name = 'VirtualTimeReleased' as const;
+}
+
 // Captured before any fake is installed: the loop yields to the real event loop with setImmediate, and
 // real timers handed to the fake clearTimeout are cleared with the real one.
 const real = {
@@ -39,7 +44,20 @@ const real = {
   Date: globalThis.Date,
 };
 
-let active: VirtualScheduler | undefined;
+/** The run that holds the global timers and Date, and how to give them back. */
+let active: { scheduler: VirtualScheduler; release: () => void } | undefined;
+
+/**
+ * Takes the global timers and Date back from a run that is still going (a test that failed or timed out
+ * while its twin ran, without awaiting the run's end): the real globals return at once, and that run
+ * stops at its next step with VirtualTimeReleased. The test setup calls it after every test, so one
+ * failing test cannot leave the next one's twin VirtualTimeBusy. Returns whether a run held the clock.
+ */
+export function releaseVirtualTime(): boolean {
+  if (!active) return false;
+  active.release();
+  return true;
+}
 
 /**
  * Lets every promise continuation that is already queued run to its end: a macrotask boundary drains
@@ -86,10 +104,11 @@ export class VirtualScheduler implements Clock {
    */
   async runUntil(until: Date, options: { afterEachStep?: (label: string) => void } = {}): Promise<number> {
     const { afterEachStep } = options;
-    const release = this.installGlobals();
+    const hold = this.installGlobals();
     try {
       let steps = 0;
       while (this.queue.length > 0 && this.queue[0]!.at <= until.getTime()) {
+        if (hold.released) throw new VirtualTimeReleased('the clock was taken back from this run');
         const next = this.queue.shift()!;
         this.nowMs = next.at;
         await next.run();
@@ -99,10 +118,11 @@ export class VirtualScheduler implements Clock {
         steps += 1;
         afterEachStep?.(next.label);
       }
+      if (hold.released) throw new VirtualTimeReleased('the clock was taken back from this run');
       this.nowMs = Math.max(this.nowMs, until.getTime());
       return steps;
     } finally {
-      release();
+      hold.release();
     }
   }
 
@@ -135,16 +155,18 @@ export class VirtualScheduler implements Clock {
     if (index >= 0) this.queue.splice(index, 1);
   }
 
-  /** Points the global timers and Date at this scheduler; returns the function that puts them back. */
-  private installGlobals(): () => void {
+  /**
+   * Points the global timers and Date at this scheduler; returns the hold, whose release puts them back
+   * (once: a run released from outside must not put them back over a later run's).
+   */
+  private installGlobals(): { release: () => void; readonly released: boolean } {
     if (active) {
       throw new VirtualTimeBusy(
-        active === this
+        active.scheduler === this
           ? 'runUntil is already running on this scheduler'
           : 'another twin is running its clock: run twins one after the other',
       );
     }
-    active = this;
     const saved = {
       setTimeout: globalThis.setTimeout,
       clearTimeout: globalThis.clearTimeout,
@@ -153,10 +175,17 @@ export class VirtualScheduler implements Clock {
       Date: globalThis.Date,
     };
     Object.assign(globalThis, this.timers.globals, { Date: this.date });
-    return () => {
-      Object.assign(globalThis, saved);
-      active = undefined;
+    const hold = {
+      released: false,
+      release: () => {
+        if (hold.released) return;
+        hold.released = true;
+        Object.assign(globalThis, saved);
+        active = undefined;
+      },
     };
+    active = { scheduler: this, release: hold.release };
+    return hold;
   }
 }
 

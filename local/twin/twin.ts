@@ -365,12 +365,8 @@ export class Twin {
     return {
       routers: twinRolloutRouters(this.traffic, call),
       declaredRoutes: this.declaredRoutes,
-      // A conditional write DynamoDB refuses reaches AWS (and its faults) and fails with this name.
-      claims: twinRouteClaims(call, (api, target, write) => {
-        call(api, target, write);
-        const made = this.world.apiCalls.at(-1);
-        if (made?.api === api && !made.failed) made.failed = 'ConditionalCheckFailedException';
-      }),
+      // A conditional write DynamoDB refuses reaches AWS (and its faults) and fails with its name.
+      claims: twinRouteClaims(call),
       metrics: twinMetrics(this.traffic, call),
       alarms: this.alarmPorts.alarms,
       targets: this.ports.targets,

@@ -23,9 +23,10 @@ export function twinWorkflows(
   return {
     async start(workflow, name, input) {
       const machine = machineOf(machines, workflow);
-      call('StartExecution', `${workflow} ${name}`, true);
       try {
-        const { executionArn } = stepFunctions.startExecution(machine, { name, input });
+        const { executionArn } = call('StartExecution', `${workflow} ${name}`, true, () =>
+          stepFunctions.startExecution(machine, { name, input }),
+        );
         return { started: true, runId: executionArn };
       } catch (error) {
         if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
@@ -64,8 +65,9 @@ export function twinWorkflowRuns(
     },
     async stop(workflow, name, cause) {
       const run = runOf(workflow, name);
-      call('StopExecution', name, true);
-      if (run.known) stepFunctions.stopExecution(run.arn, 'Aborted', cause);
+      call('StopExecution', name, true, () => {
+        if (run.known) stepFunctions.stopExecution(run.arn, 'Aborted', cause);
+      });
     },
     async describe(workflow, name) {
       const run = runOf(workflow, name);
@@ -109,11 +111,13 @@ export function twinWorkflowRuns(
       const token = stepFunctions.openTaskTokens(run.arn).at(-1);
       if (!token) return false;
       if ('resume' in answer || 'promote' in answer) {
-        call('SendTaskSuccess', name, true);
-        stepFunctions.sendTaskSuccess(token, { decision: 'promote' in answer ? 'promote' : 'resume' });
+        call('SendTaskSuccess', name, true, () =>
+          stepFunctions.sendTaskSuccess(token, { decision: 'promote' in answer ? 'promote' : 'resume' }),
+        );
       } else {
-        call('SendTaskFailure', name, true);
-        stepFunctions.sendTaskFailure(token, 'RolloutAborted', answer.abort);
+        call('SendTaskFailure', name, true, () =>
+          stepFunctions.sendTaskFailure(token, 'RolloutAborted', answer.abort),
+        );
       }
       return true;
     },

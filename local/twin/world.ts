@@ -139,6 +139,10 @@ export interface ApiCall {
   target: string;
   write: boolean;
   failed?: string;
+  /** It took effect, but the client saw this error (its answer was lost) and retried. */
+  answered?: string;
+  /** The SDK's attempt at the command, from 2 on: a retry of the call recorded just before. */
+  attempt?: number;
   /** The Lambda invocation that made it (`function` or `function:action`); none from outside a Lambda. */
   by?: string;
 }

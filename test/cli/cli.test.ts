@@ -136,12 +136,12 @@ function requestFile(setup: Setup, overrides: Record<string, unknown> = {}, file
   return path;
 }
 
-async function until(check: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
+/**
+ * Waits for what the CLI prints as the twin moves on. No deadline of its own: how long it takes depends on
+ * the machine, not on the verdict; a check that never holds ends at jest's testTimeout.
+ */
+async function until(check: () => boolean, _what: string): Promise<void> {
+  while (!check()) await sleep(5);
 }
 
 describe('rollout start and watch', () => {

@@ -5,9 +5,10 @@
 
 import { join } from 'node:path';
 import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
-import { BlastRadiusChecker, healthyFloor } from '#local/scenario/blastRadius';
+import { BlastRadiusChecker, type ConfiguredScaleDowns, healthyFloor } from '#local/scenario/blastRadius';
 import {
   blastRadiusChecker,
+  configuredScaleDowns,
   loadScenario,
   prepareTwin,
   repoRoot,
@@ -15,7 +16,7 @@ import {
 } from '#local/scenario/runner';
 import { Twin } from '#local/twin/twin';
 
-function aService(desiredCount: number) {
+function aService(desiredCount: number, scaleDowns?: ConfiguredScaleDowns) {
   const twin = new Twin({
     seed: 1,
     settings: { clusters: ['prod'], dryRun: false, policy: defaultRecyclerPolicy() },
@@ -53,7 +54,7 @@ function aService(desiredCount: number) {
     history: [],
   });
   const tasks = world.runningTasks('prod', 'service:web');
-  const checker = new BlastRadiusChecker(twin, { scenario: 'small', maxStopShare: 0.25 });
+  const checker = new BlastRadiusChecker(twin, { scenario: 'small', maxStopShare: 0.25, scaleDowns });
   let stepsRun = 0;
   /** A step at 10 s doing `act`, then 20 s more of whatever it set off (stops complete in 5 s). */
   const step = async (act: () => void | Promise<void>) => {
@@ -185,6 +186,88 @@ describe('blast-radius checker', () => {
 
     // Assess
     expect(report.violations).toEqual([]);
+  });
+
+  describe('a reflex lowering a desired count', () => {
+    it('is reported outside a configured scale-down', async () => {
+      // Prepare
+      const { twin, step } = aService(4);
+
+      // Act
+      const lowered = await step(() => twin.ports.services.setDesiredCount('prod', 'web', 2));
+      const zero = await step(() => twin.ports.services.setDesiredCount('prod', 'web', 0));
+
+      // Assess
+      expect(zero.violations).toEqual([
+        expect.objectContaining({
+          invariant: 'desired-lowered',
+          subject: 'prod/web',
+          detail: 'desired count 4 -> 2, below 4 and not a configured scale-down',
+          calls: ['UpdateService prod/web desiredCount=2'],
+        }),
+        expect.objectContaining({
+          invariant: 'desired-lowered',
+          detail: 'desired count 2 -> 0, below 4 and not a configured scale-down',
+        }),
+      ]);
+      expect(lowered.violations).toHaveLength(1);
+    });
+
+    it('is the configured scale-down when a rollout names the service, to zero only', async () => {
+      // Prepare
+      const configured = { services: ['prod/web'], crashLoopScaleToZero: false };
+      const { twin, step } = aService(4, configured);
+
+      // Act
+      const halved = await step(() => twin.ports.services.setDesiredCount('prod', 'web', 2));
+      const zero = await step(() => twin.ports.services.setDesiredCount('prod', 'web', 0));
+
+      // Assess
+      expect(zero.violations).toEqual([
+        expect.objectContaining({
+          invariant: 'desired-lowered',
+          detail: expect.stringMatching(/^desired count 4 -> 2/),
+        }),
+      ]);
+      expect(halved.violations).toHaveLength(1);
+    });
+
+    it('takes the configured scale-downs from the scenario: its rollouts and its crash-loop policy', () => {
+      // Prepare
+      const scenario = loadScenario(join(repoRoot, 'local', 'scenarios', 'rollout-alb-promoted.json'));
+      const step = scenario.timeline.find((s) => 'startRollout' in s) as {
+        startRollout: { request: Record<string, unknown> };
+      };
+      step.startRollout.request.promote = { scaleDownStable: { cluster: 'prod', service: 'web-v1' } };
+      step.startRollout.request.rollback = { scaleDownCanary: { cluster: 'prod', service: 'web-v2' } };
+      scenario.config.policy.crashLoopBreaker.whenNoStableRevision = 'scale-to-zero';
+
+      // Act
+      const scaleDowns = configuredScaleDowns(scenario);
+
+      // Assess
+      expect(scaleDowns).toEqual({ services: ['prod/web-v1', 'prod/web-v2'], crashLoopScaleToZero: true });
+    });
+
+    it('is a restore when it puts back the value it raised, and a violation below it', async () => {
+      // Prepare: a person set 3; a reaction raised it to 6
+      const { twin, step } = aService(4);
+      await step(() => twin.world.updateService('prod', 'web', { desiredCount: 3 }));
+      await step(() => twin.ports.services.setDesiredCount('prod', 'web', 6));
+
+      // Act
+      const restored = await step(() => twin.ports.services.setDesiredCount('prod', 'web', 3));
+      const below = await step(() => twin.ports.services.setDesiredCount('prod', 'web', 2));
+
+      // Assess
+      expect(restored.violations).toEqual([]);
+      expect(below.violations).toEqual([
+        expect.objectContaining({
+          invariant: 'desired-lowered',
+          detail: 'desired count 3 -> 2, below 3 and not a configured scale-down',
+        }),
+      ]);
+    });
   });
 
   describe('a terminate action completed while its instance still serves', () => {

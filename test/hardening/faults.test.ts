@@ -1,35 +1,56 @@
-// Issue 6, faults: every scenario in local/scenarios is replayed with AWS faults injected on every call of
-// the twin ('*'), for the whole run, at 10 % and at 30 % of calls, with each error kind in turn
-// (ThrottlingException, ServerException, TimeoutError), and compared with its clean run. The twin retries
-// a failed call as the SDK does (bounded attempts), so only the calls that fail every attempt reach a
-// reflex; the table printed at the end counts both, over the three error kinds, beyond the clean run's
-// own (scenario) faults. Which calls fail is drawn from the scenario's seed, not from the error kind.
+// Faults: every scenario in local/scenarios is replayed with AWS faults injected on every call of the twin
+// ('*'), for the whole run, at 10 % and at 30 % of calls, one error kind per run, and compared with its
+// clean run. The kinds: ThrottlingException, ServerException (5xx) and TimeoutError fail the call before
+// it takes effect; "applied, then timeout" lets a write take effect and then loses its answer, so the
+// client sees a TimeoutError and sends the same command again (local/twin/ports.ts). The twin retries a
+// failed call as the SDK does (SDK_MAX_ATTEMPTS), so only the calls that fail every attempt reach a
+// reflex, and an applied write is applied once per attempt. Each kind draws from its own dice, so
+// different kinds hit different calls.
 //
 // Each faulted run is classified as converged, failed safe or violated against the clean run
-// (test/hardening/outcomes.ts). No scenario may be violated.
+// (test/hardening/outcomes.ts). No scenario may be violated. Two tables are printed at the end: per
+// scenario, and per disturbance (kind x rate: runs, converged, failed safe, violated).
+//
+// `npm test` runs every scenario under every kind at both rates. FAULT_SCENARIOS=name,name narrows the
+// sweep to some scenarios (e.g. while working on one).
 import { join } from 'node:path';
 import { loadScenario } from '#local/scenario/runner';
-import { SDK_MAX_ATTEMPTS } from '#local/twin/ports';
+import { type FaultRule, SDK_MAX_ATTEMPTS } from '#local/twin/ports';
 import type { Twin } from '#local/twin/twin';
 import type { ApiCall } from '#local/twin/world';
 import { BlastRadiusTally, unknownViolations } from '../support/blastRadius';
 import { classify, DESTRUCTIVE_APIS, play, scenarioDir, scenarioFiles, successfulWrites } from './outcomes';
 
 const RATES = [0.1, 0.3] as const;
-const ERRORS = ['ThrottlingException', 'ServerException', 'TimeoutError'] as const;
-type FaultError = (typeof ERRORS)[number];
+/** The disturbances, each its own runs: the error the client sees, and whether the write took effect. */
+const KINDS = {
+  throttling: { error: 'ThrottlingException', seed: 0x7407 },
+  '5xx': { error: 'ServerException', seed: 0x5e5e },
+  timeout: { error: 'TimeoutError', seed: 0x71de },
+  'applied, then timeout': { error: 'TimeoutError', applied: true, seed: 0xaf7e },
+} as const satisfies Record<string, Pick<FaultRule, 'error' | 'applied' | 'seed'>>;
+type Kind = keyof typeof KINDS;
+const KIND_NAMES = Object.keys(KINDS) as Kind[];
 
-/** Faults on every AWS call of the twin, for the whole run. */
-const onEveryCall = (rate: number, error: FaultError) => (twin: Twin, end: Date) =>
-  twin.faults.add({ api: '*', rate, error, from: twin.scheduler.now(), until: end });
+const only = process.env.FAULT_SCENARIOS?.split(',').map((name) => name.replace(/\.json$/, ''));
+const sweepFiles = only
+  ? scenarioFiles.filter((f) => only.includes(f.replace(/\.json$/, '')))
+  : scenarioFiles;
+
+/** Faults of one kind on every AWS call of the twin, for the whole run. */
+const onEveryCall = (rate: number, kind: Kind) => (twin: Twin, end: Date) =>
+  twin.faults.add({ api: '*', rate, ...KINDS[kind], from: twin.scheduler.now(), until: end });
 
 /**
- * Runs known to end unsafe, by `file@rate@error`, with what differed: kept out of the assertion so the
+ * Runs known to end unsafe, by `file@rate@kind`, with what differed: kept out of the assertion so the
  * suite stays green. Production code is not changed by this test. None so far.
  */
 const KNOWN_VIOLATIONS: Record<string, string> = {};
 
-const failedAttempts = (calls: ApiCall[]): number => calls.filter((c) => c.failed !== undefined).length;
+/** The error the client saw on this attempt, whether or not the call took effect. */
+const seenError = (call: ApiCall): string | undefined => call.failed ?? call.answered;
+
+const failedAttempts = (calls: ApiCall[]): number => calls.filter((c) => seenError(c) !== undefined).length;
 
 /** Calls that failed on every attempt the twin's SDK retries allow: the faults a reflex actually saw. */
 function exhaustedCalls(calls: ApiCall[]): number {
@@ -38,11 +59,12 @@ function exhaustedCalls(calls: ApiCall[]): number {
   let previous: ApiCall | undefined;
   for (const call of calls) {
     const same =
-      previous?.failed !== undefined &&
+      previous !== undefined &&
+      seenError(previous) !== undefined &&
       previous.api === call.api &&
       previous.target === call.target &&
       previous.at.getTime() === call.at.getTime();
-    streak = call.failed === undefined ? 0 : same ? streak + 1 : 1;
+    streak = seenError(call) === undefined ? 0 : same ? streak + 1 : 1;
     if (streak === SDK_MAX_ATTEMPTS) {
       exhausted++;
       streak = 0;
@@ -54,7 +76,7 @@ function exhaustedCalls(calls: ApiCall[]): number {
 
 type Rate = (typeof RATES)[number];
 interface Cell {
-  outcomes: Record<FaultError, string>;
+  outcomes: Record<Kind, string>;
   injected: number;
   exhausted: number;
   /** Destructive writes beyond the clean run's, in converged runs too (none expected). */
@@ -62,21 +84,27 @@ interface Cell {
 }
 const table: Record<string, Partial<Record<Rate, Cell>>> = {};
 
-const SHORT: Record<FaultError, string> = {
-  ThrottlingException: 'throttling',
-  ServerException: '5xx',
-  TimeoutError: 'timeout',
-};
-
 function cellText(cell: Cell | undefined): string {
   if (!cell) return 'not run';
   const distinct = new Set(Object.values(cell.outcomes));
   const outcome =
-    distinct.size === 1
-      ? [...distinct][0]!
-      : ERRORS.map((e) => `${SHORT[e]}: ${cell.outcomes[e]}`).join(', ');
+    distinct.size === 1 ? [...distinct][0]! : KIND_NAMES.map((k) => `${k}: ${cell.outcomes[k]}`).join(', ');
   const destructive = cell.extraDestructive > 0 ? `, +${cell.extraDestructive} destructive writes` : '';
   return `${outcome} (+${cell.injected} faults, +${cell.exhausted} past retries${destructive})`;
+}
+
+/** Per disturbance (kind at rate): runs, converged, failed safe, violated. */
+function disturbanceTable(): string {
+  const lines = ['disturbance | runs | converged | failed safe | violated', '--- | --- | --- | --- | ---'];
+  for (const kind of KIND_NAMES)
+    for (const rate of RATES) {
+      const outcomes = Object.values(table).flatMap((row) => (row[rate] ? [row[rate]!.outcomes[kind]] : []));
+      const count = (outcome: string) => outcomes.filter((o) => o.startsWith(outcome)).length;
+      lines.push(
+        `${kind} ${rate * 100} % | ${outcomes.length} | ${count('converged')} | ${count('failed-safe')} | ${count('violated')}`,
+      );
+    }
+  return lines.join('\n');
 }
 
 const blastRadius = new BlastRadiusTally();
@@ -101,6 +129,7 @@ describe('scenarios replayed with AWS faults on every call', () => {
     lines.push(`faults injected | ${sum(0.1, 'injected')} | ${sum(0.3, 'injected')}`);
     lines.push(`calls failed past retries | ${sum(0.1, 'exhausted')} | ${sum(0.3, 'exhausted')}`);
     console.log(lines.join('\n'));
+    console.log(disturbanceTable());
     console.log(blastRadius.summary('faults (clean and faulted runs)'));
   });
 
@@ -128,8 +157,55 @@ describe('scenarios replayed with AWS faults on every call', () => {
     expect(outcomes).toEqual(['failed-safe', 'violated', 'violated']);
   });
 
-  it.each(scenarioFiles)(
-    '%s, each error at 10 %% and 30 %%, converges or fails safe, within the blast radius',
+  it('holds a run that failed safe to the clean run’s count of every destructive write', async () => {
+    // Arrange: a run that failed safe, then the same run with one more write of each destructive kind
+    const scenario = loadScenario(join(scenarioDir, 'rollout-bad-5xx.json'));
+    const clean = await play(scenario);
+    const aborted = structuredClone(clean);
+    aborted.endState.rollouts['web-release-43'] = 'ABORTED';
+    aborted.endState.routes.web = { 'web-v1': 100, 'web-v2': 0 };
+    const oneMore = (api: string) => ({
+      ...structuredClone(aborted),
+      apiCalls: [...aborted.apiCalls, { at: new Date(), api, target: 'web', write: true }],
+    });
+    const kinds = ['UpdateService', 'ModifyRule', 'UpdateRoute', 'RunTask', 'SetDesiredCapacity'];
+
+    // Act
+    const outcomes = kinds.map((api) => classify(scenario, clean, oneMore(api)));
+
+    // Assess
+    expect(classify(scenario, clean, aborted).outcome).toBe('failed-safe');
+    expect(outcomes.map((o) => o.outcome)).toEqual(kinds.map(() => 'violated'));
+    expect(outcomes.map((o) => o.reasons[0])).toEqual(
+      kinds.map(
+        (api) =>
+          `${api} ${successfulWrites(clean.apiCalls, api) + 1} > clean ${successfulWrites(clean.apiCalls, api)}`,
+      ),
+    );
+  });
+
+  it('tells a standalone task started twice (a RunTask applied again by a retry) from one that failed safe', async () => {
+    // Arrange
+    const scenario = loadScenario(join(scenarioDir, 'unhealthy-standalone.json'));
+    const clean = await play(scenario);
+    const [group, running] = Object.entries(clean.endState.standalone)[0]!;
+    const twice = structuredClone(clean);
+    twice.endState.standalone[group] = running + 1;
+    const fewer = structuredClone(clean);
+    fewer.endState.standalone[group] = running - 1;
+
+    // Act
+    const outcomes = [twice, fewer].map((run) => classify(scenario, clean, run));
+
+    // Assess
+    expect(outcomes.map((o) => o.outcome)).toEqual(['violated', 'failed-safe']);
+    expect(outcomes[0]!.reasons).toEqual([
+      `standalone tasks running in ${group} ${running + 1} > clean ${running}`,
+    ]);
+  });
+
+  it.each(sweepFiles)(
+    '%s, each fault kind at 10 %% and 30 %%, converges or fails safe, within the blast radius',
     async (file) => {
       // Arrange
       const scenario = loadScenario(join(scenarioDir, file));
@@ -147,12 +223,12 @@ describe('scenarios replayed with AWS faults on every call', () => {
           exhausted: 0,
           extraDestructive: 0,
         };
-        for (const error of ERRORS) {
-          const faulted = await play(loadScenario(join(scenarioDir, file)), onEveryCall(rate, error));
+        for (const kind of KIND_NAMES) {
+          const faulted = await play(loadScenario(join(scenarioDir, file)), onEveryCall(rate, kind));
           blastRadius.add(faulted.blastRadius);
           blastRadiusViolations.push(...unknownViolations(faulted.blastRadius));
           const { outcome, reasons } = classify(scenario, clean, faulted);
-          cell.outcomes[error] = outcome === 'violated' ? `violated (${reasons.join('; ')})` : outcome;
+          cell.outcomes[kind] = outcome === 'violated' ? `violated (${reasons.join('; ')})` : outcome;
           cell.injected += failedAttempts(faulted.apiCalls) - failedAttempts(clean.apiCalls);
           cell.exhausted += exhaustedCalls(faulted.apiCalls) - exhaustedCalls(clean.apiCalls);
           for (const api of DESTRUCTIVE_APIS)
@@ -160,7 +236,7 @@ describe('scenarios replayed with AWS faults on every call', () => {
               0,
               successfulWrites(faulted.apiCalls, api) - successfulWrites(clean.apiCalls, api),
             );
-          const key = `${file}@${rate}@${error}`;
+          const key = `${file}@${rate}@${kind}`;
           if (outcome === 'violated' && !KNOWN_VIOLATIONS[key]) violations.push({ key, reasons });
         }
         table[file]![rate] = cell;

@@ -10,8 +10,10 @@
 //   promotion), no lifecycle action is left pending (beyond the clean run's), at least as many were
 //   completed as in the clean run, no more were left to time out (completed by Auto Scaling, not by the
 //   reflex) and no more terminating instances released while still serving (live targets or service
-//   tasks: capacity taken away undrained), and no destructive write (StopTask, DeregisterTargets,
-//   UpdateContainerInstancesState) succeeded more often than in the clean run;
+//   tasks: capacity taken away undrained), and no destructive write of any kind (DESTRUCTIVE_APIS:
+//   UpdateService, UpdateRoute/ModifyRule, RunTask, SetDesiredCapacity as much as StopTask and drains)
+//   took effect more often than in the clean run (an SDK retry of the same command counts once), and no
+//   more standalone tasks are left running than in the clean run (a RunTask a retry applied twice);
 // - violated: anything else. No scenario may be violated.
 //
 // The runs are played here, as `runScenario` plays them, rather than through it: the twin itself is
@@ -60,9 +62,6 @@ export const DESTRUCTIVE_APIS = [
   'RunTask',
   'CompleteLifecycleAction',
 ];
-
-/** The ones that take capacity away: even a run that fails safe may not do them more often. */
-export const CAPACITY_TAKING_APIS = ['StopTask', 'DeregisterTargets', 'UpdateContainerInstancesState'];
 
 /** Destructive writes the disturbed run did more often than the clean run, `API n > clean c`. */
 export function moreDestructiveWrites(clean: Run, disturbed: Run, apis = DESTRUCTIVE_APIS): string[] {
@@ -127,8 +126,21 @@ export async function play(scenario: Scenario, disturb?: (twin: Twin, end: Date)
   };
 }
 
-export const successfulWrites = (calls: ApiCall[], api: string): number =>
-  calls.filter((c) => c.api === api && c.write && !c.failed).length;
+/**
+ * Commands of `api` that took effect: an SDK retry of a command (`attempt` 2 and on) is the same command,
+ * counted once however many of its attempts AWS applied (a write that took effect, then timed out).
+ */
+export function successfulWrites(calls: ApiCall[], api: string): number {
+  let commands = 0;
+  let counted = false;
+  for (const call of calls) {
+    if (call.attempt === undefined) counted = false;
+    if (call.api !== api || !call.write || call.failed !== undefined || counted) continue;
+    commands += 1;
+    counted = true;
+  }
+  return commands;
+}
 
 const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
 
@@ -172,7 +184,12 @@ export function unsafeReasons(scenario: Scenario, clean: Run, disturbed: Run): s
     );
   for (const key of ['timedOutLifecycleActions', 'releasedWhileServing'] as const)
     if (disturbed[key] > clean[key]) reasons.push(`${key} ${disturbed[key]} > clean ${clean[key]}`);
-  reasons.push(...moreDestructiveWrites(clean, disturbed, CAPACITY_TAKING_APIS));
+  reasons.push(...moreDestructiveWrites(clean, disturbed));
+  // A standalone task started twice (a RunTask applied again by a retry) is work done twice.
+  for (const [group, n] of Object.entries(disturbed.endState.standalone)) {
+    const c = clean.endState.standalone[group] ?? 0;
+    if (n > c) reasons.push(`standalone tasks running in ${group} ${n} > clean ${c}`);
+  }
   return reasons;
 }
 

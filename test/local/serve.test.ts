@@ -2,6 +2,8 @@
 import { LOCAL_CREDENTIAL, signRequest } from '#local/api/sigv4';
 import { serve } from '#local/cli/serve';
 
+const realSetTimeout = globalThis.setTimeout;
+
 describe('npm run serve', () => {
   it('serves the scenario routes on localhost while the twin runs, and refuses unsigned requests', async () => {
     // Prepare
@@ -29,6 +31,41 @@ describe('npm run serve', () => {
       expect(route.weights.stable + route.weights.canary).toBe(100);
       expect(unsigned.status).toBe(403);
       expect(server.settings.routes.map((r) => r.name)).toEqual(['web']);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('keeps the clock going after a tick slower than the tick interval, one run at a time', async () => {
+    // Prepare: a step of the twin's that takes 350 ms of real time, more than three tick intervals
+    const server = await serve(['rollout-alb-promoted', '--port', '0', '--speed', '10']);
+    try {
+      const { twin } = server;
+      twin.scheduler.after(
+        0.5,
+        'slow step',
+        () => new Promise<void>((resolve) => realSetTimeout(resolve, 350)),
+      );
+      const runFor = twin.runFor.bind(twin);
+      let inFlight = 0;
+      let most = 0;
+      twin.runFor = async (seconds) => {
+        inFlight += 1;
+        most = Math.max(most, inFlight);
+        try {
+          await runFor(seconds);
+        } finally {
+          inFlight -= 1;
+        }
+      };
+
+      // Act
+      await server.clock.reached(5);
+
+      // Assess
+      expect(most).toBe(1);
+      expect(server.clock.failure).toBeUndefined();
+      expect(twin.scheduler.elapsedSeconds()).toBeGreaterThanOrEqual(5);
     } finally {
       await server.stop();
     }
