@@ -53,11 +53,15 @@ const SEED = 20261102;
 const RUNS = Number(process.env.MALFORMED_RUNS ?? 200);
 const params = (numRuns = RUNS): fc.Parameters<unknown> => ({ seed: SEED, numRuns, endOnFailure: true });
 
+/** The topic the notification sample came through: the terminate hook's own. */
+const TOPIC_OF_SAMPLE = 'arn:aws:sns:eu-west-1:111122223333:prod-ecs-lifecycle';
+
 const HOOKS = ['launch', 'terminate'].map((transition) =>
   LifecycleHookConfigSchema.parse({
     groupName: 'prod-ecs-ondemand',
     hookName: `ecs-reflex-${transition}`,
     cluster: 'prod',
+    ...(transition === 'terminate' ? { notificationTopicArn: TOPIC_OF_SAMPLE } : {}),
   }),
 );
 
@@ -156,6 +160,20 @@ async function aTwin(owner = RUN_OF_SAMPLE, canary = owner === RUN_OF_STEPS ? 0 
     ],
   });
   await twin.rolloutPorts.routers.appmesh.setOwner(MESH_ROUTE, owner);
+  // Rollouts may run only on declared routes: the steps' route is one.
+  twin.declaredRoutes.push({ name: 'web', route: MESH_ROUTE });
+  // The fail-safe completes only an action Auto Scaling still holds: the steps' instance waits at launch.
+  const group = twin.scaling.addGroup({
+    name: HOOK.groupName,
+    cluster: 'prod',
+    min: 0,
+    max: 2,
+    desired: 0,
+    instance: { cpu: 4096, memory: 8192 },
+    launchSeconds: 60,
+    policies: new Map(),
+  });
+  group.pending.push(HOOK.instanceId);
   /** AWS writes the reflexes made (tried), refused ones too. */
   const writes = () => twin.world.apiCalls.filter((c) => c.write).length;
   const parked = () => twin.deadLetters.length;
