@@ -298,11 +298,8 @@ async function confirmPending(
   ports: LifecyclePorts,
   settings: LifecycleSettings,
 ): Promise<string | undefined> {
-  const expected = waitingStates(hook);
-  const state = await ports.actions.lifecycleState(hook.groupName, hook.instanceId);
-  if (state === undefined) return `${hook.instanceId} is not an instance of ${hook.groupName}`;
-  if (!expected.includes(state))
-    return `${hook.instanceId} is ${state} in ${hook.groupName}, not ${expected.join(' or ')}`;
+  const notWaiting = await notWaitingWhy(hook, ports);
+  if (notWaiting) return notWaiting;
   if (settings.dryRun) return undefined;
   try {
     await ports.actions.heartbeat(hook);
@@ -311,6 +308,19 @@ async function confirmPending(
       return `no lifecycle action of ${hook.hookName} is pending with this token`;
     throw error;
   }
+  return undefined;
+}
+
+/** Why the instance is not waiting in the claimed group in this transition's state, if it is not. */
+async function notWaitingWhy(
+  hook: LifecycleWorkflowState['hook'],
+  ports: LifecyclePorts,
+): Promise<string | undefined> {
+  const expected = waitingStates(hook);
+  const state = await ports.actions.lifecycleState(hook.groupName, hook.instanceId);
+  if (state === undefined) return `${hook.instanceId} is not an instance of ${hook.groupName}`;
+  if (!expected.includes(state))
+    return `${hook.instanceId} is ${state} in ${hook.groupName}, not ${expected.join(' or ')}`;
   return undefined;
 }
 
@@ -346,12 +356,15 @@ export async function failSafe(
   settings: LifecycleSettings,
 ): Promise<{ completed: 'CONTINUE' | 'ABANDON' | 'none' }> {
   const { hook } = state;
-  // The fail-safe writes too: only for an action Auto Scaling still holds. When this check fails as well,
-  // the hook's own timeout applies the same default result.
-  const waiting = await ports.actions.lifecycleState(hook.groupName, hook.instanceId);
-  if (waiting === undefined || !waitingStates(hook).includes(waiting)) {
-    const why = `${hook.instanceId} is ${waiting ?? 'not in the group'}: nothing to complete`;
-    journal(ports, settings, hook, 'refused', why, 'held');
+  // The fail-safe writes too: only for an action Auto Scaling still holds, and, when no look confirmed
+  // this one (the first look failed), only once the token is confirmed as a look would: a forged message
+  // naming a real waiting instance must not complete (or abandon) that instance's real action. When this
+  // check fails as well, the hook's own timeout applies the same default result.
+  const refusal = state.progress?.confirmedAt
+    ? await notWaitingWhy(hook, ports)
+    : await confirmPending(hook, ports, settings);
+  if (refusal) {
+    journal(ports, settings, hook, 'refused', `${refusal}: nothing to complete`, 'held');
     return { completed: 'none' };
   }
   const known =

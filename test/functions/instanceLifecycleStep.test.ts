@@ -142,4 +142,47 @@ describe('instanceLifecycleStep handler', () => {
     expect(writes()).toEqual([]);
     expect(refusals()).toHaveLength(1);
   });
+
+  it('the fail-safe of a look that never confirmed the action does not complete a waiting instance for a forged token', async () => {
+    // Prepare: the instance really waits in Terminating:Wait, but the message's token is made up, and the
+    // workflow failed before any look confirmed it (progress has no confirmedAt)
+    const { twin, step, input, waiting, refusals } = await aWorld();
+
+    // Act
+    const result = await step(
+      input('fail-safe', waiting.instanceId, FORGED_TOKEN),
+      lambdaContext('instanceLifecycleStep'),
+    );
+
+    // Assess: not even tried; the real action is left to the real workflow (or the hook's timeout)
+    expect(result).toEqual({ completed: 'none' });
+    expect(twin.world.apiCalls.filter((c) => c.api === 'CompleteLifecycleAction')).toEqual([]);
+    expect(refusals()).toEqual([
+      expect.objectContaining({
+        target: waiting.instanceId,
+        reason: expect.stringContaining(
+          'no lifecycle action of ecs-reflex-terminate is pending with this token',
+        ),
+      }),
+    ]);
+  });
+
+  it('the fail-safe completes the real action, confirmed by its token when no look did', async () => {
+    // Prepare
+    const { twin, step, input, waiting, writes } = await aWorld();
+
+    // Act
+    const result = await step(
+      input('fail-safe', waiting.instanceId, waiting.token),
+      lambdaContext('instanceLifecycleStep'),
+    );
+
+    // Assess
+    expect(result).toEqual({ completed: 'CONTINUE' });
+    expect(writes()).toEqual([
+      `RecordLifecycleActionHeartbeat ${GROUP} ${waiting.instanceId}`,
+      expect.stringContaining('CompleteLifecycleAction'),
+    ]);
+    expect(twin.lifecycle.completions).toEqual([expect.objectContaining({ result: 'CONTINUE' })]);
+  });
 });
