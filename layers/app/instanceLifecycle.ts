@@ -147,6 +147,10 @@ export function waitingStates(hook: LifecycleWorkflowState['hook']): string[] {
   const plain = hook.transition === 'launch' ? 'Pending:Wait' : 'Terminating:Wait';
   if (warm === 'WarmPool') return [`Warmed:${plain}`];
   if (warm === undefined) return [plain, `Warmed:${plain}`];
+  // Scale-in back into the warm pool (an instance reuse policy): the user guide's diagram is the only
+  // account of the state it waits in, so both readings are taken; the token's heartbeat still decides.
+  if (hook.transition === 'terminate' && hook.destination === 'WarmPool')
+    return [plain, 'Warmed:Pending:Wait'];
   return [plain];
 }
 
