@@ -52,7 +52,12 @@ export function worstCallMs(maxAttempts: number): number {
   return maxAttempts * (CONNECTION_TIMEOUT_MS + REQUEST_TIMEOUT_MS) + backoff;
 }
 
-export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+/**
+ * The configuration every SDK client of the reflexes is built with, shared or not (the rollout and ops
+ * wiring make their App Mesh, DynamoDB and CloudWatch Logs clients with it): the same attempts, adaptive
+ * retries and connection and request timeouts for every call to AWS.
+ */
+export function awsClientConfig(options: AwsClientOptions = {}) {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > MAX_ATTEMPTS_LIMIT) {
     throw new RangeError(
@@ -63,7 +68,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   // Adaptive mode adds client-side rate limiting on throttling errors, so a burst of events slows down
   // instead of spending every attempt on ThrottlingException. The endpoint (AWS_ENDPOINT_URL, used
   // locally) is left to the SDK, which reads it on its own.
-  const config = {
+  return {
     maxAttempts,
     retryMode: 'adaptive',
     // The Node handler's options (@smithy/node-http-handler): a request timeout only throws when asked to.
@@ -74,6 +79,10 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     },
     ...(region ? { region } : {}),
   };
+}
+
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+  const config = awsClientConfig(options);
   return {
     applicationAutoScaling: new ApplicationAutoScalingClient(config),
     autoScaling: new AutoScalingClient(config),

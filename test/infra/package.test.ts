@@ -1437,6 +1437,60 @@ describe('serverless package (offline, no AWS credentials)', () => {
     ]);
     expect(queuesOf(rollout.stepFunctionName)).toEqual([]);
   });
+
+  it('lets each role update exactly the services its code may update, checked on the resources', () => {
+    // The action alone is not enough: a role can hold ecs:UpdateService and still be denied it on the
+    // service its code names. The crash-loop breaker, the alarm reactor's scaling and the ops API's recycle
+    // (POST …/recycle, forceNewDeployment) may update any service of the configured clusters; a rollout's
+    // scale-downs (the step, the safety net, a guard-alarm or API abort) only the services the declared
+    // routes name (opsRoutes' `services`; with none, a placeholder no cluster of the stage holds).
+    const clusterServices = configuredClusters.map((cluster) => accountArn('ecs', `service/${cluster}/*`));
+    const routes = JSON.parse(stageConfig.opsRoutes) as {
+      services?: Record<string, { cluster: string; service: string }>;
+    }[];
+    const named = [
+      ...new Set(
+        routes.flatMap((route) =>
+          Object.values(route.services ?? {}).map(({ cluster, service }) => `service/${cluster}/${service}`),
+        ),
+      ),
+    ];
+    const declared = (named.length > 0 ? named : ['service/no-declared-route-service/none']).map((name) =>
+      accountArn('ecs', name),
+    );
+    const expected: Record<string, string[]> = {
+      [recycler.functionName]: clusterServices,
+      [recycler.sweepFunctionName]: [],
+      [reactor.functionName]: [...clusterServices, ...declared],
+      [lifecycle.intakeFunctionName]: [],
+      [lifecycle.stepFunctionName]: [],
+      [rollout.stepFunctionName]: declared,
+      [rollout.safetyNetFunctionName]: declared,
+      [OPS_FUNCTIONS.read]: [],
+      [OPS_FUNCTIONS.write]: [...clusterServices, ...declared],
+    };
+    expect(Object.keys(expected).sort()).toEqual([...ALL_FUNCTIONS].sort());
+
+    for (const functionName of ALL_FUNCTIONS) {
+      const updates = roleStatements(roleOf(functionName)).filter((statement) =>
+        asList(statement.Action).includes('ecs:UpdateService'),
+      );
+      const services = [...new Set(updates.flatMap((statement) => asList(statement.Resource).map(subText)))];
+      expect({ functionName, services: services.sort() }).toEqual({
+        functionName,
+        services: [...new Set(expected[functionName])].sort(),
+      });
+      // Every one of them is held to the configured clusters by ecs:cluster as well.
+      for (const statement of updates) {
+        const clusters = asList(statement.Condition?.ArnEquals?.['ecs:cluster']).map(subText);
+        expect({ functionName, sid: statement.Sid, clusters }).toEqual({
+          functionName,
+          sid: statement.Sid,
+          clusters: configuredClusters.map((cluster) => accountArn('ecs', `cluster/${cluster}`)),
+        });
+      }
+    }
+  });
 });
 
 describe('serverless package: the instance lifecycle reflex', () => {
@@ -2076,7 +2130,6 @@ describe('serverless package: the ops API', () => {
       'appmesh:ListTagsForResource',
       'appmesh:UntagResource',
       'appmesh:UpdateRoute',
-      'ecs:UpdateService',
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeRules',
       'elasticloadbalancing:DescribeTags',
@@ -2095,7 +2148,9 @@ describe('serverless package: the ops API', () => {
       'states:SendTaskSuccess',
       'states:StartExecution',
       'states:StopExecution',
-      // recycle a service, drain an instance
+      // recycle a service (its own UpdateService grant: RolloutRestorePolicy's covers only the declared
+      // routes' services, which an abort scales down), drain an instance
+      'ecs:UpdateService',
       'ecs:DescribeContainerInstances',
       'ecs:DescribeServices',
       'ecs:DescribeTasks',

@@ -14,7 +14,7 @@ import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
 import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import type { OpsPorts, OpsSettings } from '#app/opsApi';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
-import { awsClients } from '#runtime/clients';
+import { awsClientConfig, awsClients } from '#runtime/clients';
 import { loadOpsConfig } from '#runtime/config';
 import { powertoolsJournal } from '#runtime/journal';
 
@@ -31,7 +31,7 @@ export function awsOpsDeps(): OpsDeps {
   const config = loadOpsConfig();
   const routes = declaredRoutesOf(config.routes);
   const clients = awsClients({ maxAttempts: config.maxAttempts });
-  const sdk = { maxAttempts: config.maxAttempts, retryMode: 'adaptive' } as const;
+  const sdk = awsClientConfig({ maxAttempts: config.maxAttempts });
   built = {
     settings: { routes, clusters: config.clusters },
     ports: {

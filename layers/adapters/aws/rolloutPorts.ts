@@ -15,7 +15,7 @@ import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { DeclaredRouteSchema } from '#events/rollout';
 import type { Notifier, RolloutPorts } from '#ports';
-import { awsClients } from '#runtime/clients';
+import { awsClientConfig, awsClients } from '#runtime/clients';
 import { loadRolloutConfig } from '#runtime/config';
 import { ConfigError } from '#runtime/errors';
 import { powertoolsJournal } from '#runtime/journal';
@@ -52,20 +52,18 @@ export function awsRolloutDeps(): RolloutDeps {
   if (built) return built;
   const config = loadRolloutConfig();
   const clients = awsClients({ maxAttempts: config.maxAttempts });
+  const sdk = awsClientConfig({ maxAttempts: config.maxAttempts });
   built = {
     stateMachineArn: config.stateMachineArn,
     ports: {
       // Made here, not in the shared set: only the rollout functions (and the ops API) talk to App Mesh.
       routers: {
-        appmesh: appMeshRouter(new AppMeshClient({ maxAttempts: config.maxAttempts, retryMode: 'adaptive' })),
+        appmesh: appMeshRouter(new AppMeshClient(sdk)),
         alb: albRouter(clients.elbv2),
       },
       declaredRoutes: declaredRoutesOf(config.routes),
       // On the ops API's table (infra/opsApi.yml): a conditional put, so one rollout per route for sure.
-      claims: new DynamoRouteClaims(
-        new DynamoDBClient({ maxAttempts: config.maxAttempts, retryMode: 'adaptive' }),
-        config.routeClaimsTable,
-      ),
+      claims: new DynamoRouteClaims(new DynamoDBClient(sdk), config.routeClaimsTable),
       metrics: cloudWatchMetrics(clients.cloudWatch),
       alarms: new CloudWatchAlarmStates(clients.cloudWatch),
       targets: new ElbTargetRegistry(clients.elbv2),
