@@ -724,7 +724,10 @@ export async function abortGuardedRollouts(
 ): Promise<string[]> {
   const guarded = (await ports.runs.running(ROLLOUT_WORKFLOW))
     .map((run) => ({ name: run.name, rollout: requestOf(run.input) }))
-    .filter((run) => run.rollout?.guardAlarms.includes(alarmName));
+    .filter((run) => run.rollout?.guardAlarms.includes(alarmName))
+    // A run whose request the stack does not allow was refused at its first step: it never claimed its route
+    // and ends by itself; it is neither stopped nor rolled back (its route is not this function's to read).
+    .filter((run) => rolloutAllowance(run.rollout!, ports.declaredRoutes).allowed);
   if (guarded.length === 0) return [];
   const alarm = await ports.alarms.describe(alarmName, { withTags: false });
   if (alarm?.state !== 'ALARM') return [];

@@ -290,6 +290,25 @@ describe('a rollout, step by step', () => {
     expect(w.canary()).toBe(0);
   });
 
+  it('aborts the runs a guard alarm guards even when another of them was refused at its start', async () => {
+    // Prepare: web-0 names a canary scale-down its route does not declare (its first step refuses it)
+    const w = world();
+    w.running.set('web-0', {
+      rollout: { ...REQUEST, rollback: { scaleDownCanary: { cluster: 'prod', service: 'payments' } } },
+    });
+    w.running.set('web-1', { rollout: REQUEST });
+    await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    const requestOf = (input: unknown) => RolloutSpecSchema.parse((input as { rollout: unknown }).rollout);
+    w.alarms['web-5xx'] = 'ALARM';
+
+    // Act
+    const aborted = await abortGuardedRollouts('web-5xx', w.ports, requestOf);
+
+    // Assess: the refused run is left to end by itself; the one holding the route is rolled back
+    expect(aborted).toEqual(['web-1']);
+    expect([w.running.has('web-1'), w.canary()]).toEqual([false, 0]);
+  });
+
   it('always ends at 100 % stable after a rollback, from any point of any rollout, any number of times', async () => {
     await fc.assert(
       fc.asyncProperty(
