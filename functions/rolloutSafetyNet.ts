@@ -4,6 +4,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { awsRolloutDeps, type RolloutDeps } from '#adapters/aws/rolloutPorts';
 import { rollBack } from '#app/rollout';
+import { rolloutAllowance } from '#domain/declaredRoutes';
 import { RestoreSchema, type RolloutSpec } from '#events/rollout';
 import { ENDED_BADLY, ExecutionStatusChangeSchema } from '#events/stepfunctions';
 import { checkText, checkValue } from '#runtime/boundedInput';
@@ -36,6 +37,12 @@ export function createRolloutSafetyNetHandler(deps: () => RolloutDeps) {
       logger.info('ended rollout names no readable route; nothing to restore', { name, status });
       return { status: 'ignored' as const, why: 'invalid rollout request' };
     }
+    // A request the stack does not allow (an undeclared route, or a canary that route does not declare) was
+    // refused at the start, before any claim: there is nothing of it to restore, and its route is not this
+    // function's to read.
+    const { route, rollback } = rollout.data;
+    if (!rolloutAllowance({ route, promote: {}, rollback }, deps().ports.declaredRoutes).allowed)
+      return { status: 'ignored' as const, why: 'refused start' };
     const reason = `execution ${status}${error ? ` (${error})` : ''}`;
     const outcome = await rollBack(
       { rollout: rollout.data as unknown as RolloutSpec, run: { id: name, startedAt: '' }, reason },

@@ -583,19 +583,52 @@ export async function promoteCanary(state: RolloutState, ports: RolloutPorts): P
   };
 }
 
-/** After the promotion's delay: the old version's service to zero (idempotent). */
+/**
+ * After the promotion's delay: the old version's service to zero (idempotent). Checked again here, since the
+ * step can be invoked directly and time has passed: a service the route does not declare is refused
+ * (RolloutNotAllowedError) before any call, and one another controller took over meanwhile (a blue/green
+ * deployment, CodeDeploy) is left as it is, with an alert.
+ */
 export async function scaleDownStable(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
   const target = state.rollout.promote.scaleDownStable;
   if (target) {
-    await ports.services.setDesiredCount(target.cluster, target.service, 0);
-    record(ports, {
-      action: 'scale-down-stable',
-      target: `${target.cluster}/${target.service}`,
-      reason: 'promoted: the old version takes no traffic',
-      outcome: 'done',
-    });
+    checkAllowed(state.rollout, state.run.id, ports);
+    if (await scaleDownIfOurs(state, target, 'scale-down-stable', ports))
+      record(ports, {
+        action: 'scale-down-stable',
+        target: `${target.cluster}/${target.service}`,
+        reason: 'promoted: the old version takes no traffic',
+        outcome: 'done',
+      });
   }
   return { ...state, next: 'done' };
+}
+
+/**
+ * A declared service to zero unless another controller owns it now: then nothing is written, the journal
+ * says why (held) and a person is alerted. Returns whether it was scaled down.
+ */
+async function scaleDownIfOurs(
+  state: Pick<RolloutState, 'rollout' | 'run'>,
+  target: { cluster: string; service: string },
+  action: string,
+  ports: RolloutPorts,
+): Promise<boolean> {
+  const service = await ports.services.describeService(target.cluster, target.service);
+  const owner = service && otherController(service);
+  if (!owner) {
+    await ports.services.setDesiredCount(target.cluster, target.service, 0);
+    return true;
+  }
+  const reason = `${target.cluster}/${target.service} is ${owner}: not scaled down, that controller owns it`;
+  record(ports, { action, target: `${target.cluster}/${target.service}`, reason, outcome: 'held' });
+  await ports.notifier.notify({
+    subject: `Rollout of ${state.rollout.service}: ${target.service} not scaled down`,
+    severity: 'warning',
+    reflex: ROLLOUT_REFLEX,
+    detail: { runId: state.run.id, route: routeKey(state.rollout.route), reason },
+  });
+  return false;
 }
 
 /**
@@ -610,6 +643,9 @@ export async function rollBack(
 ): Promise<{ restored: boolean; reason: string }> {
   const { rollout, run } = state;
   const reason = state.reason ?? 'rollback';
+  // A route the stack does not declare, or a canary it does not declare, was never this run's: refused
+  // before any call (a direct invoke of the step is checked as a start is).
+  checkAllowed({ ...rollout, promote: {} }, run.id, ports);
   const router = routerOf(ports, rollout.route);
   const route = await router.read(rollout.route);
   const ours = route.owner === run.id || route.owner === abortedMark(run.id);
@@ -630,7 +666,7 @@ export async function rollBack(
   if (!(await router.verifyWeights(rollout.route, ALL_STABLE)))
     throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% stable yet`);
   const scaleDown = rollout.rollback.scaleDownCanary;
-  if (scaleDown) await ports.services.setDesiredCount(scaleDown.cluster, scaleDown.service, 0);
+  if (scaleDown) await scaleDownIfOurs(state, scaleDown, 'scale-down-canary', ports);
   if (!alreadyStable || route.owner === run.id) {
     record(ports, {
       action: 'rollback',
@@ -688,7 +724,10 @@ export async function abortGuardedRollouts(
 ): Promise<string[]> {
   const guarded = (await ports.runs.running(ROLLOUT_WORKFLOW))
     .map((run) => ({ name: run.name, rollout: requestOf(run.input) }))
-    .filter((run) => run.rollout?.guardAlarms.includes(alarmName));
+    .filter((run) => run.rollout?.guardAlarms.includes(alarmName))
+    // A run whose request the stack does not allow was refused at its first step: it never claimed its route
+    // and ends by itself; it is neither stopped nor rolled back (its route is not this function's to read).
+    .filter((run) => rolloutAllowance(run.rollout!, ports.declaredRoutes).allowed);
   if (guarded.length === 0) return [];
   const alarm = await ports.alarms.describe(alarmName, { withTags: false });
   if (alarm?.state !== 'ALARM') return [];

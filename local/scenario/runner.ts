@@ -124,21 +124,37 @@ export function blastRadiusChecker(twin: Twin, scenario: Scenario): BlastRadiusC
   return new BlastRadiusChecker(twin, {
     scenario: scenario.name,
     maxStopShare: scenario.config.policy.stopUnhealthy.maxStopShare,
-    scaleDowns: configuredScaleDowns(scenario),
+    scaleDowns: configuredScaleDowns(scenario, twin.declaredRoutes),
   });
 }
 
-/** The scale-downs the scenario's rollouts name, and whether the crash-loop breaker may scale to zero. */
-export function configuredScaleDowns(scenario: Scenario): ConfiguredScaleDowns {
+/**
+ * The scale-downs the scenario's rollouts name that a declared route allows (a route's declared stable for
+ * `promote.scaleDownStable`, its declared canary for `rollback.scaleDownCanary`), and whether the crash-loop
+ * breaker may scale to zero. A request naming any other service configures nothing: a reflex that scaled it
+ * down anyway lowered a desired count it does not own.
+ */
+export function configuredScaleDowns(
+  scenario: Scenario,
+  declared: readonly DeclaredRoute[],
+): ConfiguredScaleDowns {
+  const keyOf = (t: { cluster: string; service: string }) => `${t.cluster}/${t.service}`;
+  const declaredAs = (role: 'stable' | 'canary') =>
+    new Set(declared.flatMap((d) => (d.services?.[role] ? [keyOf(d.services[role])] : [])));
+  const stable = declaredAs('stable');
+  const canary = declaredAs('canary');
   const services = scenario.timeline.flatMap((step) => {
     if (!('startRollout' in step)) return [];
     const { promote, rollback } = step.startRollout.request as {
       promote?: { scaleDownStable?: { cluster: string; service: string } };
       rollback?: { scaleDownCanary?: { cluster: string; service: string } };
     };
-    return [promote?.scaleDownStable, rollback?.scaleDownCanary].flatMap((t) =>
-      t ? [`${t.cluster}/${t.service}`] : [],
-    );
+    const old = promote?.scaleDownStable && keyOf(promote.scaleDownStable);
+    const canaryService = rollback?.scaleDownCanary && keyOf(rollback.scaleDownCanary);
+    return [
+      old && stable.has(old) ? old : undefined,
+      canaryService && canary.has(canaryService) ? canaryService : undefined,
+    ].flatMap((k) => (k ? [k] : []));
   });
   return {
     services,

@@ -11,6 +11,7 @@ import {
   type RolloutState,
   resumeRollout,
   rollBack,
+  scaleDownStable,
   shiftTraffic,
   verifyTraffic,
 } from '#app/rollout';
@@ -287,6 +288,25 @@ describe('a rollout, step by step', () => {
     expect(now).toEqual(['web-1']);
     expect(w.running.has('web-1')).toBe(false);
     expect(w.canary()).toBe(0);
+  });
+
+  it('aborts the runs a guard alarm guards even when another of them was refused at its start', async () => {
+    // Prepare: web-0 names a canary scale-down its route does not declare (its first step refuses it)
+    const w = world();
+    w.running.set('web-0', {
+      rollout: { ...REQUEST, rollback: { scaleDownCanary: { cluster: 'prod', service: 'payments' } } },
+    });
+    w.running.set('web-1', { rollout: REQUEST });
+    await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    const requestOf = (input: unknown) => RolloutSpecSchema.parse((input as { rollout: unknown }).rollout);
+    w.alarms['web-5xx'] = 'ALARM';
+
+    // Act
+    const aborted = await abortGuardedRollouts('web-5xx', w.ports, requestOf);
+
+    // Assess: the refused run is left to end by itself; the one holding the route is rolled back
+    expect(aborted).toEqual(['web-1']);
+    expect([w.running.has('web-1'), w.canary()]).toEqual([false, 0]);
   });
 
   it('always ends at 100 % stable after a rollback, from any point of any rollout, any number of times', async () => {
@@ -673,6 +693,34 @@ describe('a rollout acts only on the routes and services the stack declares', ()
     await expect(prepareRollout(spec, 'web-1', w.ports)).resolves.toMatchObject({ next: 'shift' });
     expect(w.owner()).toBe('web-1');
   });
+
+  it.each([
+    ['scale-down step', { promote: { scaleDownStable: { cluster: 'prod', service: 'payments' } } }],
+    ['rollback step', { rollback: { scaleDownCanary: { cluster: 'prod', service: 'payments' } } }],
+  ])(
+    'refuses a direct %s that would scale down an undeclared service, before any call',
+    async (step, change) => {
+      // Prepare: a run that holds its route, then a step invoked with a state naming another service
+      const w = world();
+      const state = await prepareRollout(request, 'web-1', w.ports);
+      const forged = { ...state, rollout: RolloutSpecSchema.parse({ ...REQUEST, ...change }) };
+      const calls: string[] = [];
+      w.ports.services = {
+        describeService: async (cluster, name) => void calls.push(`describe ${cluster}/${name}`),
+        setDesiredCount: async (cluster, name, count) =>
+          void calls.push(`scale ${cluster}/${name} to ${count}`),
+      };
+      const writesBefore = w.writes.length;
+
+      // Act
+      const refused = step === 'rollback step' ? rollBack(forged, w.ports) : scaleDownStable(forged, w.ports);
+
+      // Assess
+      await expect(refused).rejects.toMatchObject({ name: 'RolloutNotAllowedError' });
+      expect([calls, w.writes.length, w.owner()]).toEqual([[], writesBefore, 'web-1']);
+      expect(w.journal.at(-1)).toMatchObject({ action: 'refuse-rollout', outcome: 'held' });
+    },
+  );
 });
 
 describe('a rollout leaves alone a route another deployment controller shifts', () => {
@@ -746,4 +794,60 @@ describe('a rollout leaves alone a route another deployment controller shifts', 
     expect(w.canary()).toBe(10);
     expect(w.journal.at(-1)).toMatchObject({ action: 'stand-down', outcome: 'held' });
   });
+
+  const inBlueGreen = () => {
+    const deploying = service({ deploymentStrategy: 'BLUE_GREEN' });
+    deploying.deployments[0]!.rolloutState = 'IN_PROGRESS';
+    return deploying;
+  };
+  const deployedByCodeDeploy = () => service({ deploymentController: 'CODE_DEPLOY', deployments: [] });
+
+  it.each([
+    ['mid BLUE_GREEN deployment', inBlueGreen],
+    ['deployed by CODE_DEPLOY', deployedByCodeDeploy],
+  ])(
+    'scales down neither version once its service is %s: an alert, no UpdateService',
+    async (_owner, owned) => {
+      // Prepare: promoted with the old version to scale down; another started with the canary to scale down
+      const w = world();
+      const spec = RolloutSpecSchema.parse({
+        ...REQUEST,
+        promote: { scaleDownStable: { cluster: 'prod', service: 'web-v1' } },
+        rollback: { scaleDownCanary: { cluster: 'prod', service: 'web-v2' } },
+      });
+      const promoted = await promoteCanary(await prepareRollout(spec, 'web-1', w.ports), w.ports);
+      w.handEdit(0);
+      const started = await prepareRollout(spec, 'web-2', w.ports);
+      const scaled: string[] = [];
+      const alerts: string[] = [];
+      // Then another controller takes both services over (during the promotion's delay, before the rollback)
+      w.ports.services = {
+        describeService: async () => owned(),
+        setDesiredCount: async (cluster, name) => void scaled.push(`${cluster}/${name}`),
+      };
+      w.ports.notifier = { notify: async (n) => void alerts.push(`${n.severity}: ${n.subject}`) };
+
+      // Act
+      const afterDelay = await scaleDownStable(promoted, w.ports);
+      const rolledBack = await rollBack({ ...started, reason: 'analysis failed' }, w.ports);
+
+      // Assess: nothing scaled, each held in the journal and told to a person; the rollback still restored stable
+      expect(afterDelay).toMatchObject({ next: 'done' });
+      expect(rolledBack).toMatchObject({ restored: false });
+      expect(scaled).toEqual([]);
+      expect(w.journal).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ action: 'scale-down-stable', target: 'prod/web-v1', outcome: 'held' }),
+          expect.objectContaining({ action: 'scale-down-canary', target: 'prod/web-v2', outcome: 'held' }),
+        ]),
+      );
+      expect(alerts).toEqual(
+        expect.arrayContaining([
+          expect.stringMatching(/^warning: .*web-v1 not scaled down/),
+          expect.stringMatching(/^warning: .*web-v2 not scaled down/),
+        ]),
+      );
+      expect([w.canary(), w.owner()]).toEqual([0, undefined]);
+    },
+  );
 });

@@ -170,6 +170,25 @@ describe('rolloutSafetyNet handler', () => {
     expect(canary()).toBe(30);
   });
 
+  it.each([
+    [{ route: { ...MESH_ROUTE, routeName: 'api' } }],
+    [{ rollback: { scaleDownCanary: { cluster: 'prod', service: 'payments' } } }],
+  ])('reads nothing for a start refused as not allowed (%j): its route was never claimed', async (change) => {
+    // Prepare: the run ended RolloutNotStarted at its first step, which refused the request
+    const { twin, safetyNet, canary } = aTwin();
+    const refused = structuredClone(failed);
+    refused.detail.error = 'RolloutNotStarted';
+    refused.detail.input = JSON.stringify({ rollout: { ...REQUEST, ...change } });
+
+    // Act
+    const outcome = await safetyNet(refused);
+
+    // Assess
+    expect(outcome).toEqual({ status: 'ignored', why: 'refused start' });
+    expect(twin.world.apiCalls).toEqual([]);
+    expect(canary()).toBe(30);
+  });
+
   it('ignores a rollout that succeeded, and throws (to be retried, then kept) on an event it cannot read', async () => {
     const { safetyNet, canary } = aTwin();
     const succeeded = structuredClone(failed);

@@ -232,21 +232,52 @@ describe('blast-radius checker', () => {
       expect(halved.violations).toHaveLength(1);
     });
 
-    it('takes the configured scale-downs from the scenario: its rollouts and its crash-loop policy', () => {
-      // Prepare
+    /** rollout-alb-promoted with its route declaring web-v1 and web-v2, its rollout scaling `stable` and `canary`. */
+    function scalingScenario(stable: string, canary: string) {
       const scenario = loadScenario(join(repoRoot, 'local', 'scenarios', 'rollout-alb-promoted.json'));
+      scenario.world.traffic.listenerRules[0]!.services = {
+        stable: { cluster: 'prod', service: 'web-v1' },
+        canary: { cluster: 'prod', service: 'web-v2' },
+      };
       const step = scenario.timeline.find((s) => 'startRollout' in s) as {
         startRollout: { request: Record<string, unknown> };
       };
-      step.startRollout.request.promote = { scaleDownStable: { cluster: 'prod', service: 'web-v1' } };
-      step.startRollout.request.rollback = { scaleDownCanary: { cluster: 'prod', service: 'web-v2' } };
+      step.startRollout.request.promote = { scaleDownStable: { cluster: 'prod', service: stable } };
+      step.startRollout.request.rollback = { scaleDownCanary: { cluster: 'prod', service: canary } };
+      return scenario;
+    }
+
+    it('takes the configured scale-downs from the scenario: its rollouts and its crash-loop policy', () => {
+      // Prepare
+      const scenario = scalingScenario('web-v1', 'web-v2');
       scenario.config.policy.crashLoopBreaker.whenNoStableRevision = 'scale-to-zero';
 
       // Act
-      const scaleDowns = configuredScaleDowns(scenario);
+      const scaleDowns = configuredScaleDowns(scenario, prepareTwin(scenario).declaredRoutes);
 
       // Assess
       expect(scaleDowns).toEqual({ services: ['prod/web-v1', 'prod/web-v2'], crashLoopScaleToZero: true });
+    });
+
+    it('is a violation when a rollout request scales a service its route does not declare', async () => {
+      // Prepare: the request names prod/web (undeclared) for both scale-downs, as a request the allowance
+      // check should have refused; a reflex that scaled it anyway lowered a count it does not own
+      const scenario = scalingScenario('web', 'web');
+      const scaleDowns = configuredScaleDowns(scenario, prepareTwin(scenario).declaredRoutes);
+      const { twin, step } = aService(4, scaleDowns);
+
+      // Act
+      const zero = await step(() => twin.ports.services.setDesiredCount('prod', 'web', 0));
+
+      // Assess
+      expect(scaleDowns.services).toEqual([]);
+      expect(zero.violations).toEqual([
+        expect.objectContaining({
+          invariant: 'desired-lowered',
+          subject: 'prod/web',
+          detail: 'desired count 4 -> 0, below 4 and not a configured scale-down',
+        }),
+      ]);
     });
 
     it('is a restore when it puts back the value it raised, and a violation below it', async () => {

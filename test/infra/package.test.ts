@@ -999,6 +999,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'ActionJournal.record',
       'Notifier.notify',
       'RouteClaims.release',
+      'ServiceControl.describeService',
       'ServiceControl.setDesiredCount',
       'TrafficRouter.read',
       'TrafficRouter.setOwner',
@@ -1013,7 +1014,6 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'MetricsSource.query',
         'RouteClaims.claim',
         'RouteClaims.holder',
-        'ServiceControl.describeService',
         'TargetRegistry.targetHealth',
         'TrafficRouter.setRequest',
         'WorkflowRuns.status',
@@ -1108,6 +1108,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'appmesh:UpdateRoute',
       // releasing the route's claim (a conditional delete on the ops API's table)
       'dynamodb:DeleteItem',
+      // who deploys a service before scaling it down (another controller's is left alone)
+      'ecs:DescribeServices',
       'ecs:UpdateService',
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeRules',
@@ -1200,8 +1202,6 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'appmesh:TagResource',
-        // prepare and every weight write: who deploys the route's services (CodeDeploy, a blue/green?)
-        'ecs:DescribeServices',
         'elasticloadbalancing:AddTags',
         'states:DescribeExecution',
         // analyse: metrics, alarms, target health
