@@ -643,9 +643,10 @@ export async function rollBack(
 ): Promise<{ restored: boolean; reason: string }> {
   const { rollout, run } = state;
   const reason = state.reason ?? 'rollback';
-  // A route the stack does not declare, or a canary it does not declare, was never this run's: refused
-  // before any call (a direct invoke of the step is checked as a start is).
-  checkAllowed({ ...rollout, promote: {} }, run.id, ports);
+  // Back to stable is the safe direction: it needs only this run's claim on the route (its owner tag), even
+  // on a route taken out of the configuration since it started. Scaling the canary down is a destructive
+  // write: only for the canary the route declares (a direct invoke of the step is checked as a start is).
+  const allowance = rolloutAllowance({ ...rollout, promote: {} }, ports.declaredRoutes);
   const router = routerOf(ports, rollout.route);
   const route = await router.read(rollout.route);
   const ours = route.owner === run.id || route.owner === abortedMark(run.id);
@@ -666,7 +667,14 @@ export async function rollBack(
   if (!(await router.verifyWeights(rollout.route, ALL_STABLE)))
     throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% stable yet`);
   const scaleDown = rollout.rollback.scaleDownCanary;
-  if (scaleDown) await scaleDownIfOurs(state, scaleDown, 'scale-down-canary', ports);
+  if (scaleDown && !allowance.allowed)
+    record(ports, {
+      action: 'scale-down-canary',
+      target: `${scaleDown.cluster}/${scaleDown.service}`,
+      reason: `not scaled down: ${allowance.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+      outcome: 'held',
+    });
+  else if (scaleDown) await scaleDownIfOurs(state, scaleDown, 'scale-down-canary', ports);
   if (!alreadyStable || route.owner === run.id) {
     record(ports, {
       action: 'rollback',

@@ -694,33 +694,54 @@ describe('a rollout acts only on the routes and services the stack declares', ()
     expect(w.owner()).toBe('web-1');
   });
 
-  it.each([
-    ['scale-down step', { promote: { scaleDownStable: { cluster: 'prod', service: 'payments' } } }],
-    ['rollback step', { rollback: { scaleDownCanary: { cluster: 'prod', service: 'payments' } } }],
-  ])(
-    'refuses a direct %s that would scale down an undeclared service, before any call',
-    async (step, change) => {
-      // Prepare: a run that holds its route, then a step invoked with a state naming another service
-      const w = world();
-      const state = await prepareRollout(request, 'web-1', w.ports);
-      const forged = { ...state, rollout: RolloutSpecSchema.parse({ ...REQUEST, ...change }) };
-      const calls: string[] = [];
-      w.ports.services = {
-        describeService: async (cluster, name) => void calls.push(`describe ${cluster}/${name}`),
-        setDesiredCount: async (cluster, name, count) =>
-          void calls.push(`scale ${cluster}/${name} to ${count}`),
-      };
-      const writesBefore = w.writes.length;
+  const forgedScaleDown = async (change: object) => {
+    // A run that holds its route, then a step invoked with a state naming another service
+    const w = world();
+    const state = await prepareRollout(request, 'web-1', w.ports);
+    const forged = { ...state, rollout: RolloutSpecSchema.parse({ ...REQUEST, ...change }) };
+    const calls: string[] = [];
+    w.ports.services = {
+      describeService: async (cluster, name) => void calls.push(`describe ${cluster}/${name}`),
+      setDesiredCount: async (cluster, name, count) =>
+        void calls.push(`scale ${cluster}/${name} to ${count}`),
+    };
+    return { w, forged, calls, writesBefore: w.writes.length };
+  };
 
-      // Act
-      const refused = step === 'rollback step' ? rollBack(forged, w.ports) : scaleDownStable(forged, w.ports);
+  it('refuses a direct scale-down step that would scale down an undeclared service, before any call', async () => {
+    // Prepare
+    const { w, forged, calls, writesBefore } = await forgedScaleDown({
+      promote: { scaleDownStable: { cluster: 'prod', service: 'payments' } },
+    });
 
-      // Assess
-      await expect(refused).rejects.toMatchObject({ name: 'RolloutNotAllowedError' });
-      expect([calls, w.writes.length, w.owner()]).toEqual([[], writesBefore, 'web-1']);
-      expect(w.journal.at(-1)).toMatchObject({ action: 'refuse-rollout', outcome: 'held' });
-    },
-  );
+    // Act
+    const refused = scaleDownStable(forged, w.ports);
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({ name: 'RolloutNotAllowedError' });
+    expect([calls, w.writes.length, w.owner()]).toEqual([[], writesBefore, 'web-1']);
+    expect(w.journal.at(-1)).toMatchObject({ action: 'refuse-rollout', outcome: 'held' });
+  });
+
+  it('a direct rollback step naming an undeclared canary still restores stable, but scales nothing down', async () => {
+    // Prepare
+    const { w, forged, calls } = await forgedScaleDown({
+      rollback: { scaleDownCanary: { cluster: 'prod', service: 'payments' } },
+    });
+
+    // Act
+    const result = await rollBack(forged, w.ports);
+
+    // Assess: back to 100 % stable is the safe direction; the undeclared service is never touched
+    expect(result.reason).toBeDefined();
+    expect(calls).toEqual([]);
+    expect(w.journal).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: 'scale-down-canary', target: 'prod/payments', outcome: 'held' }),
+        expect.objectContaining({ action: 'rollback', outcome: 'done' }),
+      ]),
+    );
+  });
 });
 
 describe('a rollout leaves alone a route another deployment controller shifts', () => {
