@@ -21,7 +21,7 @@ import type { ContainerInstances, InstanceTargets, LifecycleActions } from '#por
  */
 export interface RecordedCall {
   (api: string, target: string, write: boolean): void;
-  <T>(api: string, target: string, write: boolean, effect: () => T): T;
+  <T>(api: string, target: string, write: boolean, effect: () => T, attempts?: number): T;
 }
 
 export interface TwinLifecyclePorts {

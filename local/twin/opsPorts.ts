@@ -2,7 +2,9 @@
 // action history (the twin's journal, read the way the logs are read) and the operators' service and
 // instance calls over the simulated cluster.
 import { IDEMPOTENCY_TTL_SECONDS, IN_PROGRESS_LEASE_SECONDS } from '#adapters/aws/dynamoIdempotencyStore';
+import { writeConfirmed } from '#adapters/aws/ecsServiceOperations';
 import type { RecordedCall } from '#local/twin/lifecyclePorts';
+import { SDK_MAX_ATTEMPTS } from '#local/twin/ports';
 import type { World } from '#local/twin/world';
 import type {
   ActionHistory,
@@ -83,10 +85,27 @@ export function twinActionHistory(
 export function twinServiceOperations(world: World, call: RecordedCall): ServiceOperations {
   return {
     async forceNewDeployment(cluster, name) {
-      // Throws ServiceNotFoundException for a service the cluster does not have, as ECS does.
-      call('UpdateService', `${cluster}/${name} forceNewDeployment`, true, () =>
-        world.updateService(cluster, name, { forceNewDeployment: true }),
-      );
+      // As the adapter does: UpdateService once per attempt (no SDK retry), and after a lost answer the
+      // service is read again; a PRIMARY deployment other than the one before is this request's.
+      const primary = () => {
+        call('DescribeServices', `${cluster}/${name}`, false);
+        return world.service(cluster, name)?.deployments.find((d) => d.status === 'PRIMARY')?.id;
+      };
+      const before = primary();
+      await writeConfirmed({
+        // Throws ServiceNotFoundException for a service the cluster does not have, as ECS does.
+        send: async () =>
+          call(
+            'UpdateService',
+            `${cluster}/${name} forceNewDeployment`,
+            true,
+            () => world.updateService(cluster, name, { forceNewDeployment: true }),
+            1,
+          ),
+        tookEffect: async () => primary() !== before,
+        attempts: SDK_MAX_ATTEMPTS,
+        pause: async () => undefined,
+      });
     },
     async listServices(cluster) {
       call('ListServices', cluster, false);

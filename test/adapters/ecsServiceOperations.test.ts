@@ -1,7 +1,9 @@
 import {
   ClusterNotFoundException,
+  DescribeServicesCommand,
   ECSClient,
   ListServicesCommand,
+  ServerException,
   ServiceNotFoundException,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
@@ -13,7 +15,30 @@ const ecs = mockClient(ECSClient);
 
 beforeEach(() => ecs.reset());
 
-const operations = () => new EcsServiceOperations(ecs as unknown as ECSClient);
+const pauses: [number, boolean][] = [];
+beforeEach(() => {
+  pauses.length = 0;
+});
+const operations = () =>
+  new EcsServiceOperations(ecs as unknown as ECSClient, {
+    attempts: 4,
+    pause: async (retry, throttled) => {
+      pauses.push([retry, throttled]);
+    },
+  });
+/** DescribeServices with this PRIMARY deployment (and an older ACTIVE one). */
+const withPrimary = (id: string) => ({
+  services: [
+    {
+      serviceName: 'web',
+      deployments: [
+        { id, status: 'PRIMARY' },
+        { id: 'ecs-svc/old', status: 'ACTIVE' },
+      ],
+    },
+  ],
+});
+const timeout = () => Object.assign(new Error('socket hang up'), { name: 'TimeoutError' });
 const serviceArn = (name: string) => `arn:aws:ecs:eu-west-1:111122223333:service/prod/${name}`;
 
 describe('listServices', () => {
@@ -67,6 +92,10 @@ describe('listServices', () => {
 });
 
 describe('forceNewDeployment', () => {
+  beforeEach(() => {
+    ecs.on(DescribeServicesCommand).resolves(withPrimary('ecs-svc/before'));
+  });
+
   it('updates the service with forceNewDeployment and nothing else', async () => {
     // Prepare
     ecs.on(UpdateServiceCommand).resolves({});
@@ -94,5 +123,73 @@ describe('forceNewDeployment', () => {
 
     // Assess
     await expect(forcing).rejects.toMatchObject({ name: 'ServiceNotFoundException' });
+  });
+
+  it('confirms from the service after a timeout: a new PRIMARY deployment is its own, so it does not send again', async () => {
+    // Prepare: the UpdateService took effect, then its answer was lost
+    ecs.on(UpdateServiceCommand).rejectsOnce(timeout()).resolves({});
+    ecs
+      .on(DescribeServicesCommand)
+      .resolvesOnce(withPrimary('ecs-svc/before'))
+      .resolves(withPrimary('ecs-svc/after'));
+
+    // Act
+    await operations().forceNewDeployment('prod', 'web');
+
+    // Assess
+    expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
+    expect(ecs).toHaveReceivedCommandTimes(DescribeServicesCommand, 2);
+    expect(ecs).toHaveReceivedCommandWith(DescribeServicesCommand, { cluster: 'prod', services: ['web'] });
+    expect(pauses).toEqual([]);
+  });
+
+  it('sends again after a 5xx when the service shows no new deployment', async () => {
+    // Prepare
+    ecs
+      .on(UpdateServiceCommand)
+      .rejectsOnce(new ServerException({ message: 'Internal error', $metadata: { httpStatusCode: 500 } }))
+      .resolves({});
+
+    // Act
+    await operations().forceNewDeployment('prod', 'web');
+
+    // Assess
+    expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 2);
+    expect(ecs).toHaveReceivedCommandTimes(DescribeServicesCommand, 2);
+    expect(pauses).toEqual([[0, false]]);
+  });
+
+  it('retries throttling without reading the service: AWS did nothing', async () => {
+    // Prepare
+    ecs
+      .on(UpdateServiceCommand)
+      .rejectsOnce(
+        Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      )
+      .resolves({});
+
+    // Act
+    await operations().forceNewDeployment('prod', 'web');
+
+    // Assess
+    expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 2);
+    expect(ecs).toHaveReceivedCommandTimes(DescribeServicesCommand, 1);
+    expect(pauses).toEqual([[0, true]]);
+  });
+
+  it('gives up with the last error after its attempts, each confirmed as not taken', async () => {
+    // Prepare
+    ecs.on(UpdateServiceCommand).rejects(timeout());
+
+    // Act
+    const forcing = operations().forceNewDeployment('prod', 'web');
+
+    // Assess
+    await expect(forcing).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 4);
+    expect(ecs).toHaveReceivedCommandTimes(DescribeServicesCommand, 5);
   });
 });

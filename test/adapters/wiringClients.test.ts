@@ -58,7 +58,8 @@ describe('the AWS wiring of every function', () => {
     awsRolloutDeps();
     awsOpsDeps();
 
-    // Assess: the shared eight, and the four the rollout and ops wiring make themselves
+    // Assess: the shared eight, and the five the rollout and ops wiring make themselves (the ops API's
+    // second ECS client sends UpdateService once, without the SDK's retries)
     const clients = mockBuilt as AnyClient[];
     const names = clients.map((client) => client.constructor.name).sort();
     expect(names).toEqual(
@@ -75,8 +76,15 @@ describe('the AWS wiring of every function', () => {
         'DynamoDBClient',
         'CloudWatchLogsClient',
         'DynamoDBClient',
+        'ECSClient',
       ].sort(),
     );
+    const attempts = await Promise.all(
+      clients
+        .filter((client) => client.constructor.name === 'ECSClient')
+        .map((client) => (client.config as unknown as { maxAttempts: () => Promise<number> }).maxAttempts()),
+    );
+    expect(attempts.sort()).toEqual([1, 4]);
     for (const client of clients) {
       const handler = client.config.requestHandler as { configProvider?: Promise<object> };
       expect({ client: client.constructor.name, options: await handler.configProvider }).toMatchObject({

@@ -649,6 +649,29 @@ describe('services, target groups and instances', () => {
     expect(api.twin.world.apiCalls.filter((c) => c.api === 'UpdateService' && c.write)).toHaveLength(1);
   });
 
+  it('recycles once when UpdateService took effect and its answer was lost: one new deployment, not one per retry', async () => {
+    const api = anApi();
+    await api.twin.runFor(300);
+    const before = api.twin.world.service('prod', 'web')!.deployments.map((d) => d.id);
+    const now = api.twin.scheduler.now();
+    api.twin.faults.add({
+      api: 'UpdateService',
+      from: now,
+      until: new Date(now.getTime() + 3_600_000),
+      rate: 1,
+      error: 'TimeoutError',
+      applied: true,
+    });
+
+    const recycled = await api.call('POST', '/services/prod/web/recycle', { body: {} });
+
+    expectDocumented('recycleService', recycled);
+    const deployments = api.twin.world.service('prod', 'web')!.deployments;
+    expect(deployments.filter((d) => !before.includes(d.id))).toHaveLength(1);
+    const updates = api.twin.world.apiCalls.filter((c) => c.api === 'UpdateService' && c.write);
+    expect(updates.map((c) => c.answered)).toEqual(['TimeoutError']);
+  });
+
   it('drains a container instance, and answers 404 for one the cluster does not have', async () => {
     const api = anApi();
     await api.twin.runFor(60);

@@ -248,7 +248,7 @@ describe('twinServiceOperations', () => {
     ]);
   });
 
-  it('forces a new deployment of the same revision, and records UpdateService', async () => {
+  it('forces a new deployment of the same revision, and records the DescribeServices before and the UpdateService', async () => {
     // Prepare
     const { world, operations } = aWorld();
     const before = world.service('prod', 'web')!.deployments[0]!;
@@ -267,6 +267,7 @@ describe('twinServiceOperations', () => {
     expect(deployments[1]).toMatchObject({ id: before.id, status: 'ACTIVE' });
     expect(world.service('staging', 'web')!.deployments).toHaveLength(1);
     expect(world.apiCalls.map((c) => [c.api, c.target, c.write])).toEqual([
+      ['DescribeServices', 'prod/web', false],
       ['UpdateService', 'prod/web forceNewDeployment', true],
     ]);
   });

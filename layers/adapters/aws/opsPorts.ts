@@ -2,6 +2,7 @@
 // DynamoDB clients are made here rather than in the shared set: only the ops functions use them.
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
 import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
@@ -39,7 +40,11 @@ export function awsOpsDeps(): OpsDeps {
       journal: powertoolsJournal(),
       workflows: new SfnWorkflows(clients.sfn, { [ROLLOUT_WORKFLOW]: config.stateMachineArn }),
       services: new EcsServiceControl(clients.ecs),
-      serviceOperations: new EcsServiceOperations(clients.ecs),
+      // UpdateService has no client token: its single-attempt client lets the adapter check before a retry.
+      serviceOperations: new EcsServiceOperations(clients.ecs, {
+        once: new ECSClient(awsClientConfig({ maxAttempts: 1 })),
+        attempts: config.maxAttempts,
+      }),
       instances: new EcsContainerInstances(clients.ecs),
       instanceFleet: new EcsInstanceFleet(clients.ecs),
       lifecycleRuns: new SfnWorkflowRuns(clients.sfn, {
