@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { awsLifecycleDeps, type LifecycleDeps } from '#adapters/aws/lifecyclePorts';
 import { failSafe, type LifecycleWorkflowState, lookAtInstance } from '#app/instanceLifecycle';
-import { checkValue } from '#runtime/boundedInput';
+import { assertBounded } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { stepStack } from '#runtime/middleware';
 
@@ -36,11 +36,7 @@ const StepInput = z.discriminatedUnion('action', [
 export function createInstanceLifecycleStepHandler(deps: () => LifecycleDeps) {
   return stepStack(async (event: unknown) => {
     // Measured before zod, which recurses: a deep enough input would overflow the stack.
-    const bounded = checkValue(event);
-    if (!bounded.ok)
-      throw new InvalidInputError(`invalid lifecycle step input: ${bounded.reason}`, [
-        { path: '(root)', message: bounded.reason },
-      ]);
+    assertBounded(event, 'invalid lifecycle step input');
     const parsed = StepInput.safeParse(event);
     if (!parsed.success) {
       const issues = parsed.error.issues

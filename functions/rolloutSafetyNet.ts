@@ -7,15 +7,14 @@ import { rollBack } from '#app/rollout';
 import { rolloutAllowance } from '#domain/declaredRoutes';
 import { RestoreSchema, type RolloutSpec } from '#events/rollout';
 import { ENDED_BADLY, ExecutionStatusChangeSchema } from '#events/stepfunctions';
-import { checkText, checkValue } from '#runtime/boundedInput';
+import { assertBounded, checkText } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 
 export function createRolloutSafetyNetHandler(deps: () => RolloutDeps) {
   return eventStack(async (event: unknown) => {
-    const bounded = checkValue(event);
-    if (!bounded.ok) throw new InvalidInputError(`not a readable execution status change: ${bounded.reason}`);
+    assertBounded(event, 'not a readable execution status change');
     const change = ExecutionStatusChangeSchema.safeParse(event);
     // Thrown, not ignored: after Lambda's retries the event is kept in the dead-letter queue for a person,
     // since a rollout whose end we cannot read may have left traffic on the canary.

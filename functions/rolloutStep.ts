@@ -15,7 +15,7 @@ import {
   verifyTraffic,
 } from '#app/rollout';
 import { RolloutSpecSchema } from '#events/rollout';
-import { checkValue } from '#runtime/boundedInput';
+import { assertBounded } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { stepStack } from '#runtime/middleware';
 
@@ -56,11 +56,7 @@ const invalid = (message: string, error: z.ZodError) =>
 export function createRolloutStepHandler(deps: () => RolloutDeps) {
   return stepStack(async (event: unknown) => {
     // Measured before zod, which recurses: a deep enough input would overflow the stack.
-    const bounded = checkValue(event);
-    if (!bounded.ok)
-      throw new InvalidInputError(`invalid rollout step input: ${bounded.reason}`, [
-        { path: '(root)', message: bounded.reason },
-      ]);
+    assertBounded(event, 'invalid rollout step input');
     const parsed = StepInput.safeParse(event);
     if (!parsed.success) throw invalid('invalid rollout step input', parsed.error);
     const { ports } = deps();

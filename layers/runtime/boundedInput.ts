@@ -3,6 +3,8 @@
 // refuse it, and Lambda retries it into the DLQ. Every handler checks its input here before parsing it, and
 // logs or parks what it refuses through `boundedJson`.
 
+import { InvalidInputError } from '#runtime/errors';
+
 /**
  * What a handler reads at all. EventBridge events and Step Functions states are at most 256 KiB, SQS
  * messages 1 MiB: a larger input is no event of ours. No AWS event the reflexes read nests past a dozen
@@ -30,6 +32,16 @@ const tooLarge = (maxChars: number): InputCheck => ({
  * Depth and size (characters of its JSON, about) of a parsed value, walked with an explicit stack; stops
  * at the first limit passed, so a huge input costs no more than the limit.
  */
+/**
+ * For Step Functions steps and other inputs that are thrown back when unreadable: an input past the limits
+ * is an InvalidInputError (the workflow's Catch, or Lambda's DLQ, takes it) before any parse recurses into it.
+ */
+export function assertBounded(value: unknown, what: string, limits: InputLimits = INPUT_LIMITS): void {
+  const bounded = checkValue(value, limits);
+  if (!bounded.ok)
+    throw new InvalidInputError(`${what}: ${bounded.reason}`, [{ path: '(root)', message: bounded.reason }]);
+}
+
 export function checkValue(value: unknown, limits: InputLimits = INPUT_LIMITS): InputCheck {
   const stack: [unknown, number][] = [[value, 0]];
   let size = 0;

@@ -82,11 +82,6 @@ export class TwinTicker {
   }
 }
 
-/** The routes the scenario declares (each of its traffic's routes), as the ops API is configured with them. */
-export function twinRoutes(twin: Twin, _scenario: ReturnType<typeof loadScenario>): OpsSettings['routes'] {
-  return twin.declaredRoutes;
-}
-
 export async function serve(args: string[]) {
   const option = (name: string, fallback: number) => {
     const at = args.indexOf(`--${name}`);
@@ -99,7 +94,8 @@ export async function serve(args: string[]) {
   scheduleTimeline(twin, scenario);
   twin.start();
   const settings: OpsSettings = {
-    routes: twinRoutes(twin, scenario),
+    // The routes the scenario declares (each of its traffic's routes), as OPS_ROUTES configures them.
+    routes: twin.declaredRoutes,
     clusters: scenario.world.clusters.map((c) => c.name),
     serves: ['read', 'write'],
   };

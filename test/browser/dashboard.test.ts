@@ -14,7 +14,6 @@ import { handleOpsRequest, type OpsSettings } from '#app/opsApi';
 import { type Dashboard, startDashboard } from '#local/api/dashboardProxy';
 import { type OpsServer, startOpsServer } from '#local/api/server';
 import { LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
-import { twinRoutes } from '#local/cli/serve';
 import { resolveScenarioPath } from '#local/cli/simulate';
 import { loadScenario, prepareTwin } from '#local/scenario/runner';
 import { ScenarioSchema } from '#local/scenario/schema';
@@ -71,7 +70,7 @@ async function aDashboard(): Promise<Setup> {
   const twin = prepareTwin(scenario);
   twin.start();
   const settings: OpsSettings = {
-    routes: twinRoutes(twin, scenario),
+    routes: twin.declaredRoutes,
     clusters: ['prod'],
     serves: ['read', 'write'],
   };
