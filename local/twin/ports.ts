@@ -3,8 +3,8 @@
 import { deadLetterOf } from '#adapters/aws/sqsDeadLetters';
 import type { Service, Task } from '#domain/model';
 import { runTaskProblems } from '#domain/runTaskLimits';
+import { type Faults, faultError } from '#local/twin/aws/faults';
 import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
-import { seededRandom } from '#local/twin/scheduler';
 import type { TaskState, World } from '#local/twin/world';
 import type {
   ActionJournal,
@@ -20,76 +20,12 @@ import type {
 
 /** Same bound as the adapters' clients (layers/runtime/clients.ts, AWS_MAX_ATTEMPTS default). */
 export const SDK_MAX_ATTEMPTS = 4;
-
-export interface FaultRule {
-  api: string;
-  from: Date;
-  until: Date;
-  rate: number;
-  error: 'ThrottlingException' | 'ServerException' | 'TimeoutError';
-  /**
-   * The call took effect, then the client saw the error (a TimeoutError: the answer was lost) and its
-   * retry sends the same command again. Writes only: a read that times out has nothing to apply.
-   */
-  applied?: boolean;
-  /** Its own dice, from this seed: rules of different kinds then hit different calls. */
-  seed?: number;
-}
-
-/** An error as AWS (or the SDK, for TimeoutError) throws it. */
-export class InjectedFault extends Error {
-  constructor(
-    override readonly name: FaultRule['error'],
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { type FaultRule, Faults } from '#local/twin/aws/faults';
 
 /** ECS's answer to a request it will not take; the SDK names it InvalidParameterException. */
 export class TwinInvalidParameterError extends Error {
   override readonly name = 'InvalidParameterException';
 }
-
-export class Faults {
-  private readonly rules: { rule: FaultRule; random: () => number }[] = [];
-  private readonly random: () => number;
-
-  constructor(seed: number) {
-    this.random = seededRandom(seed ^ 0x5eed);
-  }
-
-  add(rule: FaultRule): void {
-    this.rules.push({ rule, random: rule.seed === undefined ? this.random : seededRandom(rule.seed) });
-  }
-
-  /** The rule that hits this call at this instant, when one covers it and its dice say so. */
-  draw(api: string, now: Date, write: boolean): FaultRule | undefined {
-    for (const { rule, random } of this.rules) {
-      if (
-        (rule.api === api || rule.api === '*') &&
-        (write || !rule.applied) &&
-        now >= rule.from &&
-        now < rule.until &&
-        random() < rule.rate
-      )
-        return rule;
-    }
-    return undefined;
-  }
-
-  /** Throws the error AWS would, when a rule covers this call at this instant and the dice say so. */
-  check(api: string, now: Date): void {
-    const rule = this.draw(api, now, false);
-    if (rule) throw faultError(api, rule);
-  }
-}
-
-const faultError = (api: string, rule: FaultRule): InjectedFault =>
-  new InjectedFault(
-    rule.error,
-    `${api}: ${rule.error === 'ThrottlingException' ? 'Rate exceeded' : rule.applied ? 'took effect, then timed out' : 'injected fault'}`,
-  );
 
 export interface TwinRecorders {
   journal: ActionJournal;

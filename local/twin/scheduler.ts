@@ -74,9 +74,12 @@ export class VirtualScheduler implements Clock {
   private readonly queue: Pending[] = [];
   /** Date as the code running inside runUntil sees it. */
   private readonly date = virtualDate(() => this.nowMs);
+  /** Math.random as the code running inside runUntil sees it: seeded by the start, so runs repeat. */
+  private readonly random: () => number;
 
   constructor(readonly start: Date) {
     this.nowMs = start.getTime();
+    this.random = seededRandom(start.getTime() / 1000);
   }
 
   now(): Date {
@@ -174,13 +177,18 @@ export class VirtualScheduler implements Clock {
       clearInterval: globalThis.clearInterval,
       Date: globalThis.Date,
     };
+    const savedRandom = Math.random;
     Object.assign(globalThis, this.timers.globals, { Date: this.date });
+    // The SDK's retry jitter (and aws-local-stepfunctions' UUIDs) draw from Math.random: inside the twin
+    // they draw from the run's own dice, so a run with faults is as repeatable as one without.
+    Math.random = this.random;
     const hold = {
       released: false,
       release: () => {
         if (hold.released) return;
         hold.released = true;
         Object.assign(globalThis, saved);
+        Math.random = savedRandom;
         active = undefined;
       },
     };

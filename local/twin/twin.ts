@@ -20,6 +20,7 @@ import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
 import { TwinStepFunctions } from '#local/stepfunctions/runner';
 import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
 import { TwinCloudWatch } from '#local/twin/alarms';
+import { TwinSendLayer } from '#local/twin/aws/client';
 import {
   type DeliveryObserver,
   lambdaContext,
@@ -64,6 +65,8 @@ export class Twin {
   readonly scheduler: VirtualScheduler;
   readonly world: World;
   readonly faults: Faults;
+  /** The send layer every twin SDK client answers through: records each attempt, draws its faults. */
+  readonly aws: TwinSendLayer;
   readonly timeline: Timeline;
   /** Every action any reflex (or the ops API) recorded, with its virtual time. */
   readonly journal: (JournalEntry & { at: Date })[] = [];
@@ -115,6 +118,7 @@ export class Twin {
       { event: (event) => this.bus.put(event), note: (text) => this.timeline.add('world', text) },
       options.seed,
     );
+    this.aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
     this.recorders = {
       journal: { record: (entry) => this.recordJournal(entry) },
       notifications: [],
