@@ -2,7 +2,6 @@
 // reversible scaling changes; and, every minute, the sweep over the changes in place. One function for
 // both, with a reserved concurrency of 1: one actor on the scaling knobs at a time.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { type AlarmReactorDeps, awsAlarmReactorDeps } from '#adapters/aws/alarmReactorPorts';
 import { ALARM_REFLEX, reactToAlarm, reviewReactions } from '#app/reactToAlarm';
 import { abortGuardedRollouts } from '#app/rollout';
 import { readAlarmReactorInput } from '#events/alarmReactorInput';
@@ -11,6 +10,7 @@ import { boundedJson, PARK_LIMITS } from '#runtime/boundedInput';
 import { stackLocation } from '#runtime/location';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
+import { type AlarmReactorDeps, awsAlarmReactorDeps } from '#wiring/alarmReactor';
 
 export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
   return eventStack(async (event: unknown, context) => {

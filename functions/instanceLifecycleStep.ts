@@ -1,11 +1,11 @@
 // The instance lifecycle workflow's one Lambda step: `look` (re-read the instance, take at most one
 // step, say how long to wait) or `fail-safe` (complete the action with the hook's default result).
 import { z } from 'zod';
-import { awsLifecycleDeps, type LifecycleDeps } from '#adapters/aws/lifecyclePorts';
 import { failSafe, type LifecycleWorkflowState, lookAtInstance } from '#app/instanceLifecycle';
 import { assertBounded } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { stepStack } from '#runtime/middleware';
+import { awsLifecycleDeps, type LifecycleDeps } from '#wiring/lifecycle';
 
 const Hook = z.looseObject({
   groupName: z.string().min(1),

@@ -3,13 +3,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { awsLifecycleDeps, type LifecycleDeps } from '#adapters/aws/lifecyclePorts';
 import { LIFECYCLE_REFLEX, startLifecycleWorkflow } from '#app/instanceLifecycle';
 import { LifecycleDeliverySchema } from '#events/autoscaling';
 import { boundedJson, PARK_LIMITS } from '#runtime/boundedInput';
 import { fromElsewhere, type StackLocation, stackLocation } from '#runtime/location';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
+import { awsLifecycleDeps, type LifecycleDeps } from '#wiring/lifecycle';
 
 export function createLifecycleHookHandler(deps: () => LifecycleDeps) {
   const processor = new BatchProcessor(EventType.SQS);

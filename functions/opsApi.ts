@@ -2,11 +2,11 @@
 // file's adapter from the API Gateway event to the use case: opsRead serves the GET routes, opsWrite the
 // others, each with its own role, so reading never holds a write permission.
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { awsOpsDeps, type OpsDeps } from '#adapters/aws/opsPorts';
 import { handleOpsRequest } from '#app/opsApi';
 import type { Access } from '#events/opsApi';
 import { httpStack } from '#runtime/middleware';
 import { logger } from '#runtime/powertools';
+import { awsOpsDeps, type OpsDeps } from '#wiring/ops';
 
 export function createOpsHandler(serves: Access[], deps: () => OpsDeps) {
   return httpStack(

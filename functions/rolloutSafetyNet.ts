@@ -2,7 +2,6 @@
 // to 100 % stable, whatever state it ended in. Rolling back is idempotent and leaves alone a route another
 // rollout has claimed since, so hearing the same end twice, or after the workflow's own rollback, is harmless.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { awsRolloutDeps, type RolloutDeps } from '#adapters/aws/rolloutPorts';
 import { rollBack } from '#app/rollout';
 import { rolloutAllowance } from '#domain/declaredRoutes';
 import { RestoreSchema, type RolloutSpec } from '#events/rollout';
@@ -11,6 +10,7 @@ import { assertBounded, checkText } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
+import { awsRolloutDeps, type RolloutDeps } from '#wiring/rollout';
 
 export function createRolloutSafetyNetHandler(deps: () => RolloutDeps) {
   return eventStack(async (event: unknown) => {

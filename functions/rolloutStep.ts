@@ -2,7 +2,6 @@
 // state back from the execution, re-reads the world and returns the next state. Named errors go to the
 // workflow's Retry and Catch: a refused start ends the run untouched, anything else rolls back.
 import { z } from 'zod';
-import { awsRolloutDeps, type RolloutDeps } from '#adapters/aws/rolloutPorts';
 import {
   analyseCanary,
   announceGate,
@@ -18,6 +17,7 @@ import { RolloutSpecSchema } from '#events/rollout';
 import { assertBounded } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { stepStack } from '#runtime/middleware';
+import { awsRolloutDeps, type RolloutDeps } from '#wiring/rollout';
 
 const RunId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'an execution name');
 const StateSchema = z.looseObject({

@@ -2,7 +2,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { awsRecyclerDeps, type RecyclerDeps } from '#adapters/aws/recyclerPorts';
 import { REFLEX, recycleTaskGroup } from '#app/recycleTaskGroup';
 import { TaskVersionLedger } from '#app/taskVersionLedger';
 import { readTaskRecyclerInput } from '#events/taskRecyclerInput';
@@ -11,6 +10,7 @@ import { DEFAULT_MAX_ATTEMPTS, worstCallMs } from '#runtime/clients';
 import { NoTimeForRecordError } from '#runtime/errors';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
+import { awsRecyclerDeps, type RecyclerDeps } from '#wiring/recycler';
 
 /**
  * One record's worst case: its slowest call runs through every attempt's timeouts and the longest

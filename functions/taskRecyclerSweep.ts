@@ -2,9 +2,9 @@
 // each watched group and each restarted family gets a recheck on the recycler's own queue every minute. The sweep only enqueues: the recycler stays the one function
 // that acts, one batch at a time.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { awsRecyclerDeps, type RecyclerDeps } from '#adapters/aws/recyclerPorts';
 import { eventStack } from '#runtime/middleware';
 import { metrics } from '#runtime/powertools';
+import { awsRecyclerDeps, type RecyclerDeps } from '#wiring/recycler';
 
 export function createTaskRecyclerSweepHandler(deps: () => RecyclerDeps) {
   return eventStack(async (_event: unknown) => {

@@ -1,8 +1,11 @@
 // The AWS SDK clients every adapter shares, built once per cold start: creating them per invocation would
 // throw away their connection pools and the adaptive retry state they learn from throttling.
+import type { AppMeshClient } from '@aws-sdk/client-app-mesh';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -18,6 +21,18 @@ export interface AwsClients {
   sfn: SFNClient;
   sns: SNSClient;
   sqs: SQSClient;
+}
+
+/**
+ * Every client a port is built over (layers/wiring): the shared eight, and those only some functions make
+ * for themselves. Lambda passes real clients; the twin passes its own, whose answers come from its model.
+ */
+export interface ReflexClients extends AwsClients {
+  appMesh: AppMeshClient;
+  dynamoDb: DynamoDBClient;
+  cloudWatchLogs: CloudWatchLogsClient;
+  /** ECS without the SDK's retries: for writes with no idempotency token, which the adapter re-checks. */
+  ecsSingleAttempt: ECSClient;
 }
 
 export interface AwsClientOptions {

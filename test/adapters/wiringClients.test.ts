@@ -1,12 +1,13 @@
 // Every SDK client the AWS wiring of a function builds, whether from the shared set (layers/runtime/clients.ts)
 // or on its own (App Mesh, DynamoDB, CloudWatch Logs), has the connection and request timeouts: one
 // built without them waits on a silent connection until the Lambda's timeout.
-import { awsAlarmReactorDeps } from '#adapters/aws/alarmReactorPorts';
-import { awsLifecycleDeps } from '#adapters/aws/lifecyclePorts';
-import { awsOpsDeps } from '#adapters/aws/opsPorts';
-import { awsRecyclerDeps } from '#adapters/aws/recyclerPorts';
-import { awsRolloutDeps } from '#adapters/aws/rolloutPorts';
+
 import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS, resetAwsClientsForTests } from '#runtime/clients';
+import { awsAlarmReactorDeps } from '#wiring/alarmReactor';
+import { awsLifecycleDeps } from '#wiring/lifecycle';
+import { awsOpsDeps } from '#wiring/ops';
+import { awsRecyclerDeps } from '#wiring/recycler';
+import { awsRolloutDeps } from '#wiring/rollout';
 
 // Every SDK client of the installed SDK extends the one Client class of @smithy/core/client: record each
 // one constructed.

@@ -6,8 +6,8 @@
 // callbacks they hand on), down to the port methods it lands on: `ports.tasks.stopTask(…)`,
 // `ports.rollouts.routers[x].read(…)` and `router.setWeights(…)` resolve to the port interface and method
 // they are typed with (layers/ports), whatever local name holds the port. The adapter behind each interface
-// is the one among the adapters the handler builds (its `#adapters/aws/*Ports` file and the adapters that
-// imports, transitively) that implements it; inside the adapter, the method is read with the TypeScript
+// is the one among the adapters the handler builds (the adapters its `#wiring/*` file imports, with the
+// wiring files that one imports, transitively) that implements it; inside the adapter, the method is read with the TypeScript
 // parser and followed through the functions it calls, collecting `new XxxCommand(…)` -> service:Xxx (by
 // the SDK package the command is imported from; renamed imports count by their SDK name). What every call
 // site of a port method passes (a literal null, false, `{ withTags: false }`) rules out the branches of the
@@ -19,6 +19,7 @@ import ts from 'typescript';
 export const ROOT = path.resolve(__dirname, '../..');
 export const ADAPTERS_DIR = path.join(ROOT, 'layers/adapters/aws');
 const FUNCTIONS_DIR = path.join(ROOT, 'functions');
+const WIRING_DIR = path.join(ROOT, 'layers/wiring');
 const APP_DIR = path.join(ROOT, 'layers/app');
 const PORTS_FILE = path.join(ROOT, 'layers/ports/index.ts');
 
@@ -84,38 +85,44 @@ export function fileActions(file: string): Set<string> {
   return actions;
 }
 
-/** The `#adapters/aws/…` files a source file imports for their values (type-only imports build nothing). */
+/**
+ * The `#adapters/aws/…` and `#wiring/…` files a source file imports for their values (type-only imports
+ * build nothing), as paths.
+ */
 function adapterImports(file: string): string[] {
   const found: string[] = [];
   for (const statement of parsed(file).statements) {
     if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
-    const name = /^#adapters\/aws\/([\w-]+)$/.exec(statement.moduleSpecifier.text)?.[1];
+    const match = /^#(adapters\/aws|wiring)\/([\w-]+)$/.exec(statement.moduleSpecifier.text);
     const clause = statement.importClause;
-    if (!name || !clause || clause.isTypeOnly) continue;
+    if (!match || !clause || clause.isTypeOnly) continue;
     const bindings = clause.namedBindings;
     const values =
       clause.name !== undefined ||
       (bindings !== undefined &&
         (!ts.isNamedImports(bindings) || bindings.elements.some((element) => !element.isTypeOnly)));
-    if (values) found.push(`${name}.ts`);
+    if (values) found.push(path.join(match[1] === 'wiring' ? WIRING_DIR : ADAPTERS_DIR, `${match[2]}.ts`));
   }
   return found;
 }
 
 /**
- * The adapter files a handler file builds: the ports file it imports (recyclerPorts.ts, …), and every
- * adapter that file imports, transitively.
+ * The adapter files a handler file builds: those its wiring file (layers/wiring/recycler.ts, …) imports,
+ * and every adapter those import, transitively.
  */
 export function adaptersOf(handlerFile: string): string[] {
-  const found = new Set<string>();
+  const seen = new Set<string>();
   const queue = adapterImports(path.join(FUNCTIONS_DIR, `${handlerFile}.ts`));
   while (queue.length > 0) {
     const file = queue.shift()!;
-    if (found.has(file)) continue;
-    found.add(file);
-    queue.push(...adapterImports(path.join(ADAPTERS_DIR, file)));
+    if (seen.has(file)) continue;
+    seen.add(file);
+    queue.push(...adapterImports(file));
   }
-  return [...found].sort();
+  return [...seen]
+    .filter((file) => path.dirname(file) === ADAPTERS_DIR)
+    .map((file) => path.basename(file))
+    .sort();
 }
 
 /** The port interfaces of layers/ports. */

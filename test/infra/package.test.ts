@@ -908,27 +908,20 @@ describe('serverless package (offline, no AWS credentials)', () => {
   });
 
   it('derives what each function may call from its handler, through the port methods it reaches', () => {
-    // The adapters a handler builds: its ports file and what that imports. The reactor builds its own
+    // The adapters a handler builds: those its wiring file (layers/wiring) imports, transitively. The reactor builds its own
     // ports and the rollout ports (guard alarms); the recycler's sweep builds all of the recycler's.
     expect(adaptersOf(handlerFileOf(recycler.functionName))).toEqual(
-      expect.arrayContaining([
-        'recyclerPorts.ts',
-        'ecsTaskFleet.ts',
-        'ecsServiceControl.ts',
-        'sqsRechecks.ts',
-      ]),
+      expect.arrayContaining(['ecsTaskFleet.ts', 'ecsServiceControl.ts', 'sqsRechecks.ts']),
     );
     expect(adaptersOf(handlerFileOf(recycler.sweepFunctionName))).toEqual(
       adaptersOf(handlerFileOf(recycler.functionName)),
     );
     expect(adaptersOf(handlerFileOf(reactor.functionName))).toEqual(
       expect.arrayContaining([
-        'alarmReactorPorts.ts',
         'cloudWatchAlarmStates.ts',
         'scalingControls.ts',
         'tagReactionMemory.ts',
         'sqsDeadLetters.ts',
-        'rolloutPorts.ts',
         'appMeshRouter.ts',
       ]),
     );
@@ -2073,7 +2066,7 @@ describe('serverless package: the ops API', () => {
         'Workflows.start',
       ].sort(),
     );
-    // The adapters behind the ports are those opsPorts.ts builds.
+    // The adapters behind the ports are those layers/wiring/ops.ts builds.
     const adapters = portAdapters(adaptersOf(OPS_HANDLER_FILE));
     expect(adapters.get('TrafficRouter')?.sort()).toEqual(['albRouter.ts', 'appMeshRouter.ts']);
     expect(adapters.get('IdempotencyStore')).toEqual(['dynamoIdempotencyStore.ts']);

@@ -1,0 +1,51 @@
+// The alarm reactor's ports: built here and nowhere else, over the clients given.
+import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
+import { AwsScalingControls } from '#adapters/aws/scalingControls';
+import { SqsDeadLetters } from '#adapters/aws/sqsDeadLetters';
+import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
+import type { AlarmReactorSettings } from '#app/reactToAlarm';
+import type { AlarmReactorPorts } from '#ports';
+import { awsClients, type ReflexClients } from '#runtime/clients';
+import { type AlarmReactorConfig, loadAlarmReactorConfig } from '#runtime/config';
+import { type Host, lambdaHost } from '#wiring/host';
+import { awsRolloutDeps, type RolloutDeps } from '#wiring/rollout';
+
+export interface AlarmReactorDeps {
+  ports: AlarmReactorPorts;
+  settings: AlarmReactorSettings;
+  /** Where rollouts run (ROLLOUT_STATE_MACHINE_ARN set): their guard alarms abort them. */
+  rollouts?: RolloutDeps;
+}
+
+export type AlarmReactorClients = Pick<
+  ReflexClients,
+  'applicationAutoScaling' | 'autoScaling' | 'cloudWatch' | 'ecs' | 'sqs'
+>;
+
+export function alarmReactorPorts(
+  clients: AlarmReactorClients,
+  config: Pick<AlarmReactorConfig, 'deadLetterQueueUrl'>,
+  host: Host,
+): AlarmReactorPorts {
+  return {
+    alarms: new CloudWatchAlarmStates(clients.cloudWatch),
+    scaling: new AwsScalingControls(clients),
+    memory: new TagReactionMemory(clients),
+    clock: host.clock,
+    journal: host.journal,
+    deadLetters: new SqsDeadLetters(clients.sqs, config.deadLetterQueueUrl),
+  };
+}
+
+let built: AlarmReactorDeps | undefined;
+
+export function awsAlarmReactorDeps(): AlarmReactorDeps {
+  if (built) return built;
+  const config = loadAlarmReactorConfig();
+  built = {
+    settings: { dryRun: config.dryRun, reactions: config.reactions },
+    ports: alarmReactorPorts(awsClients({ maxAttempts: config.maxAttempts }), config, lambdaHost()),
+    ...(process.env.ROLLOUT_STATE_MACHINE_ARN ? { rollouts: awsRolloutDeps() } : {}),
+  };
+  return built;
+}

@@ -1,0 +1,84 @@
+// The ops API's ports: built here and nowhere else, over the clients given. The ops API steers rollouts
+// with the rollout reflex's own ports.
+
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
+import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
+import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
+import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
+import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
+import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
+import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
+import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
+import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
+import type { OpsPorts, OpsSettings } from '#app/opsApi';
+import { ROLLOUT_WORKFLOW } from '#app/rollout';
+import type { RolloutPorts } from '#ports';
+import { awsClientConfig, awsClients, type ReflexClients } from '#runtime/clients';
+import { loadOpsConfig, type OpsConfig } from '#runtime/config';
+import type { Host } from '#wiring/host';
+import { lambdaHost } from '#wiring/host';
+import { awsRolloutDeps, declaredRoutesOf } from '#wiring/rollout';
+
+export interface OpsDeps {
+  ports: OpsPorts;
+  /** Which routes the function serves is the function's own business (read or write). */
+  settings: Omit<OpsSettings, 'serves'>;
+}
+
+export type OpsClients = Pick<
+  ReflexClients,
+  'ecs' | 'ecsSingleAttempt' | 'sfn' | 'cloudWatchLogs' | 'dynamoDb'
+>;
+
+export function opsPorts(
+  clients: OpsClients,
+  config: Pick<
+    OpsConfig,
+    'stateMachineArn' | 'lifecycleStateMachineArn' | 'actionLogGroups' | 'idempotencyTable' | 'maxAttempts'
+  >,
+  rollouts: RolloutPorts,
+  host: Pick<Host, 'journal'>,
+): OpsPorts {
+  return {
+    rollouts,
+    journal: host.journal,
+    workflows: new SfnWorkflows(clients.sfn, { [ROLLOUT_WORKFLOW]: config.stateMachineArn }),
+    services: new EcsServiceControl(clients.ecs),
+    // UpdateService has no client token: its single-attempt client lets the adapter check before a retry.
+    serviceOperations: new EcsServiceOperations(clients.ecs, {
+      once: clients.ecsSingleAttempt,
+      attempts: config.maxAttempts,
+    }),
+    instances: new EcsContainerInstances(clients.ecs),
+    instanceFleet: new EcsInstanceFleet(clients.ecs),
+    lifecycleRuns: new SfnWorkflowRuns(clients.sfn, {
+      [LIFECYCLE_WORKFLOW]: config.lifecycleStateMachineArn,
+    }),
+    actions: new CloudWatchLogsActionHistory(clients.cloudWatchLogs, config.actionLogGroups),
+    idempotency: new DynamoIdempotencyStore(clients.dynamoDb, config.idempotencyTable),
+  };
+}
+
+let built: OpsDeps | undefined;
+
+export function awsOpsDeps(): OpsDeps {
+  if (built) return built;
+  const config = loadOpsConfig();
+  const sdk = awsClientConfig({ maxAttempts: config.maxAttempts });
+  // The CloudWatch Logs and DynamoDB clients are made here rather than in the shared set: only the ops
+  // functions use them.
+  const clients = {
+    ...awsClients({ maxAttempts: config.maxAttempts }),
+    ecsSingleAttempt: new ECSClient(awsClientConfig({ maxAttempts: 1 })),
+    cloudWatchLogs: new CloudWatchLogsClient(sdk),
+    dynamoDb: new DynamoDBClient(sdk),
+  };
+  built = {
+    settings: { routes: declaredRoutesOf(config.routes), clusters: config.clusters },
+    ports: opsPorts(clients, config, awsRolloutDeps().ports, lambdaHost()),
+  };
+  return built;
+}

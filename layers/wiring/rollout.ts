@@ -1,0 +1,95 @@
+// The rollout reflex's ports: built here and nowhere else, over the clients given. The rollout workflow's
+// step, its safety net, and the alarm reactor (guard alarms) share them.
+
+import { AppMeshClient } from '@aws-sdk/client-app-mesh';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { albRouter } from '#adapters/aws/albRouter';
+import { appMeshRouter } from '#adapters/aws/appMeshRouter';
+import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
+import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
+import { DynamoRouteClaims } from '#adapters/aws/dynamoRouteClaims';
+import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
+import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
+import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
+import { SnsNotifier } from '#adapters/aws/snsNotifier';
+import { ROLLOUT_WORKFLOW } from '#app/rollout';
+import type { DeclaredRoute } from '#domain/declaredRoutes';
+import { DeclaredRouteSchema } from '#events/rollout';
+import type { RolloutPorts } from '#ports';
+import { awsClientConfig, awsClients, type ReflexClients } from '#runtime/clients';
+import { loadRolloutConfig, type RolloutConfig } from '#runtime/config';
+import { ConfigError } from '#runtime/errors';
+import { type Host, lambdaHost } from '#wiring/host';
+
+export interface RolloutDeps {
+  ports: RolloutPorts;
+  /** The rollout workflow this stack runs (the safety net hears every `*-rollout` machine's ends). */
+  stateMachineArn?: string;
+}
+
+let built: RolloutDeps | undefined;
+
+/** OPS_ROUTES, each entry checked at cold start: a bad one stops the function with the entry named. */
+export function declaredRoutesOf(routes: readonly unknown[]): DeclaredRoute[] {
+  return routes.map((entry, i) => {
+    const parsed = DeclaredRouteSchema.safeParse(entry);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const name = (entry as { name?: unknown } | null)?.name;
+      throw new ConfigError(
+        'OPS_ROUTES',
+        `route ${i} (${String(name)}): ${issue?.path.join('.')}: ${issue?.message}`,
+      );
+    }
+    return parsed.data;
+  });
+}
+
+export type RolloutClients = Pick<
+  ReflexClients,
+  'appMesh' | 'elbv2' | 'dynamoDb' | 'cloudWatch' | 'ecs' | 'sfn' | 'sns'
+>;
+
+/**
+ * `declaredRoutes` is the list itself, not a copy: the twin's scenarios declare routes as they go, and the
+ * ports read the same list.
+ */
+export function rolloutPorts(
+  clients: RolloutClients,
+  config: Pick<RolloutConfig, 'stateMachineArn' | 'routeClaimsTable' | 'notifyTopicArn'>,
+  declaredRoutes: DeclaredRoute[],
+  host: Host,
+): RolloutPorts {
+  return {
+    routers: { appmesh: appMeshRouter(clients.appMesh), alb: albRouter(clients.elbv2) },
+    declaredRoutes,
+    // On the ops API's table (infra/opsApi.yml): a conditional put, so one rollout per route for sure.
+    claims: new DynamoRouteClaims(clients.dynamoDb, config.routeClaimsTable),
+    metrics: cloudWatchMetrics(clients.cloudWatch),
+    alarms: new CloudWatchAlarmStates(clients.cloudWatch),
+    targets: new ElbTargetRegistry(clients.elbv2),
+    services: new EcsServiceControl(clients.ecs),
+    runs: new SfnWorkflowRuns(clients.sfn, { [ROLLOUT_WORKFLOW]: config.stateMachineArn }),
+    notifier: config.notifyTopicArn ? new SnsNotifier(clients.sns, config.notifyTopicArn) : host.logNotifier,
+    clock: host.clock,
+    journal: host.journal,
+  };
+}
+
+export function awsRolloutDeps(): RolloutDeps {
+  if (built) return built;
+  const config = loadRolloutConfig();
+  const sdk = awsClientConfig({ maxAttempts: config.maxAttempts });
+  // App Mesh and DynamoDB clients are made here, not in the shared set: only the rollout functions (and
+  // the ops API) talk to them.
+  const clients = {
+    ...awsClients({ maxAttempts: config.maxAttempts }),
+    appMesh: new AppMeshClient(sdk),
+    dynamoDb: new DynamoDBClient(sdk),
+  };
+  built = {
+    stateMachineArn: config.stateMachineArn,
+    ports: rolloutPorts(clients, config, declaredRoutesOf(config.routes), lambdaHost()),
+  };
+  return built;
+}
