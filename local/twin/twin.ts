@@ -413,7 +413,7 @@ export class Twin {
   sendMessage(queueName: string, body: string, topicArn?: string): void {
     const queue = this.sqsQueues.find((q) => q.name === queueName);
     if (!queue)
-      throw new Error(
+      throw new QueueDoesNotExist(
         `no queue ${queueName}; the twin's queues are ${this.sqsQueues.map((q) => q.name).join(', ')}`,
       );
     const via = topicArn ? ` through SNS topic ${topicArn.split(':').pop()}` : '';
@@ -485,6 +485,11 @@ export class Twin {
         this.timeline.add('lambda', `a message exhausted its receives on ${queue}: dead-lettered`),
     };
   }
+}
+
+/** SQS's answer to a send to a queue that is not there. */
+export class QueueDoesNotExist extends Error {
+  override readonly name = 'QueueDoesNotExist' as const;
 }
 
 export const shortArn = (text: string): string =>

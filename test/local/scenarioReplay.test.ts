@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { SQSRecord } from 'aws-lambda';
 import { loadScenario, prepareTwin, repoRoot, ScenarioError, scheduleTimeline } from '#local/scenario/runner';
 import { ScenarioSchema } from '#local/scenario/schema';
+import { QueueDoesNotExist } from '#local/twin/twin';
 import { DuplicateIdentityError } from '#local/twin/world';
 
 const ARN = 'arn:aws:ecs:eu-west-1:111122223333';
@@ -327,6 +328,18 @@ describe('sending a raw message body to a named queue', () => {
     ],
   ])('refuses %j', (sendMessage, message) => {
     expect(problem((s) => s.timeline.push({ at: '1m', sendMessage }))).toMatch(message);
+  });
+
+  it('refuses a send to a queue the twin does not have, as SQS does', () => {
+    // Prepare
+    const twin = prepareTwin(ScenarioSchema.parse(replayWorld()));
+
+    // Act
+    const send = () => twin.sendMessage('nowhere', '{}');
+
+    // Assess
+    expect(send).toThrow(QueueDoesNotExist);
+    expect(send).toThrow(/the twin's queues are task-recycler-buffer, lifecycle-notifications/);
   });
 });
 
