@@ -36,6 +36,7 @@ export async function buildFixture(seed = 42): Promise<Fixture> {
   // No rules with deliverEvents: false; keep what the world announces instead of dropping it.
   twin.bus.put = (event) => {
     emitted.push(event as TwinEvent);
+    return 0;
   };
   const { world } = twin;
 

@@ -201,12 +201,26 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
         (!want.result || c.result === want.result) &&
         (!want.by || c.by === want.by) &&
         (want.stillServing === undefined ||
-          (c.transition === 'terminate' && c.stillServing === want.stillServing)),
+          (c.transition === 'terminate' && c.stillServing === want.stillServing)) &&
+        (!want.token || c.token === want.token),
     );
     return {
       description: `${describeCount(expectation)} lifecycle completion(s) ${JSON.stringify(want)}`,
       passed: countMatches(expectation, found.length),
       actual: String(found.length),
+    };
+  }
+  if ('timeline' in expectation) {
+    const lines = twin.timeline.entries.filter(
+      (e) =>
+        e.kind !== 'expect' &&
+        (!expectation.kind || e.kind === expectation.kind) &&
+        e.text.includes(expectation.timeline),
+    );
+    return {
+      description: `${describeCount(expectation)} timeline line(s)${expectation.kind ? ` (${expectation.kind})` : ''} with "${expectation.timeline}"`,
+      passed: countMatches(expectation, lines.length),
+      actual: String(lines.length),
     };
   }
   if ('alarm' in expectation) {

@@ -1,7 +1,7 @@
 // Runs one scenario on a fresh twin: build the world, play the timeline on the virtual clock, then check
 // the expectations against what the reflexes did and how the world ended up.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { rolloutRequestOf } from '#events/rollout';
@@ -48,15 +48,42 @@ export interface ScenarioEndState {
   standalone: Record<string, number>;
 }
 
+/** A scenario file that does not follow the schema, or names a file that is not there. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError' as const;
+}
+
+/**
+ * Reads and checks a scenario file. The files its steps name (`inject.file`, `sendMessage.bodyFile`) are
+ * absolute or relative to the scenario file; they come back absolute, and each must exist.
+ */
 export function loadScenario(path: string): Scenario {
   const raw = JSON.parse(readFileSync(path, 'utf8'));
   const parsed = ScenarioSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new Error(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ScenarioError(`${path}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  return parsed.data;
+  const scenario = parsed.data;
+  const base = dirname(resolve(path));
+  const absolute = (file: string, field: string) => {
+    const full = resolve(base, file);
+    if (!existsSync(full)) throw new ScenarioError(`${path}: ${field}: no file ${full}`);
+    return full;
+  };
+  for (const [index, step] of scenario.timeline.entries()) {
+    if ('inject' in step) step.inject.file = absolute(step.inject.file, `timeline.${index}.inject.file`);
+    if ('sendMessage' in step && step.sendMessage.bodyFile !== undefined)
+      step.sendMessage.bodyFile = absolute(
+        step.sendMessage.bodyFile,
+        `timeline.${index}.sendMessage.bodyFile`,
+      );
+  }
+  return scenario;
 }
+
+/** A step's file: loadScenario made it absolute; a scenario built in code names it from the repository root. */
+const stepFile = (file: string): string => (isAbsolute(file) ? file : join(repoRoot, file));
 
 export interface RunOptions {
   /** Extra faults on top of the scenario's own, e.g. a test making every API flaky. */
@@ -226,7 +253,8 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
   for (const cluster of scenario.world.clusters) {
     world.addCluster(cluster.name);
     for (const group of cluster.instances) {
-      for (let i = 0; i < group.count; i++) world.addInstance(cluster.name, group.cpu, group.memory);
+      for (let i = 0; i < group.count; i++)
+        world.addInstance(cluster.name, group.cpu, group.memory, undefined, group.ids?.[i]);
     }
   }
   for (const td of scenario.world.taskDefinitions) {
@@ -251,34 +279,42 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
   }
   // Groups first: their instances are the room the services' tasks start in.
   for (const group of scenario.world.autoScalingGroups) {
-    twin.scaling.addGroup({
-      name: group.name,
-      cluster: group.cluster,
-      min: group.min,
-      max: group.max,
-      desired: group.desired,
-      instance: group.instance,
-      launchSeconds: group.launchTime,
-      agent:
-        group.agent === undefined || group.agent === 'never'
-          ? group.agent
-          : { delaySeconds: group.agent.delay },
-      managedDraining: group.managedDraining,
-      ...(group.warmPool ? { warmPool: group.warmPool } : {}),
-      targetGroups: group.targetGroups.map((ref) => {
-        const [name, port] = [
-          ref.slice(0, ref.lastIndexOf(':')),
-          Number(ref.slice(ref.lastIndexOf(':') + 1)),
-        ];
-        return { arn: world.targetGroup(name).arn, port };
-      }),
-      policies: new Map(
-        group.policies.map((p) => [
-          p.name,
-          p.type === 'StepScaling' ? { ...p, adjustmentType: 'ChangeInCapacity' as const } : p,
-        ]),
-      ),
-    });
+    twin.scaling.addGroup(
+      {
+        name: group.name,
+        cluster: group.cluster,
+        min: group.min,
+        max: group.max,
+        desired: group.desired,
+        instance: group.instance,
+        launchSeconds: group.launchTime,
+        agent:
+          group.agent === undefined || group.agent === 'never'
+            ? group.agent
+            : { delaySeconds: group.agent.delay },
+        managedDraining: group.managedDraining,
+        ...(group.warmPool ? { warmPool: group.warmPool } : {}),
+        targetGroups: group.targetGroups.map((ref) => {
+          const [name, port] = [
+            ref.slice(0, ref.lastIndexOf(':')),
+            Number(ref.slice(ref.lastIndexOf(':') + 1)),
+          ];
+          return { arn: world.targetGroup(name).arn, port };
+        }),
+        policies: new Map(
+          group.policies.map((p) => [
+            p.name,
+            p.type === 'StepScaling' ? { ...p, adjustmentType: 'ChangeInCapacity' as const } : p,
+          ]),
+        ),
+      },
+      group.ids,
+    );
+    // Instances a seeded lifecycle action holds, before the services: tasks run on a terminating one too.
+    for (const action of group.lifecycleActions) {
+      const transition = group.hooks.find((h) => h.name === action.hook)!.transition;
+      twin.scaling.addHeld(group.name, transition, action);
+    }
   }
   for (const service of scenario.world.services) {
     world.addService({
@@ -292,6 +328,7 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
       strategy: service.strategy,
       maximumPercent: service.maximumPercent,
       healthCheckGraceSeconds: service.healthCheckGracePeriod,
+      taskArns: service.taskArns,
       history: service.history.map((h) => ({
         taskDefinitionArn: world.taskDefinition(h.taskDefinition).arn,
         status: 'SUCCESSFUL',
@@ -308,6 +345,15 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
         heartbeatTimeoutSeconds: hook.heartbeatTimeout,
         defaultResult: hook.defaultResult,
         notifiesQueue: hook.notifiesQueue,
+      });
+    }
+    for (const action of group.lifecycleActions) {
+      twin.lifecycle.seedAction({
+        groupName: group.name,
+        hookName: action.hook,
+        instanceId: action.ec2InstanceId,
+        token: action.lifecycleActionToken,
+        startedAt: new Date(start - action.startedAgo * 1000),
       });
     }
   }
@@ -443,9 +489,11 @@ function playStep(twin: Twin, step: ScenarioStep): void {
     timeline.add('world', `scale ${step.scale.service} to ${step.scale.desiredCount}`);
     world.updateService(step.scale.cluster, step.scale.service, { desiredCount: step.scale.desiredCount });
   } else if ('runTask' in step) {
-    const { cluster, taskDefinition, count, tags, registerIn, capacityProvider, behaviour } = step.runTask;
+    const { cluster, taskDefinition, count, tags, registerIn, capacityProvider, behaviour, taskArns } =
+      step.runTask;
     for (let i = 0; i < count; i++) {
       const result = world.runTask({
+        taskArn: taskArns?.[i],
         cluster,
         taskDefinitionArn: world.taskDefinition(taskDefinition).arn,
         startedBy: 'scenario',
@@ -559,8 +607,50 @@ function playStep(twin: Twin, step: ScenarioStep): void {
       `a person sets route ${step.editWeights.route} to ${JSON.stringify(step.editWeights.weights)}`,
     );
   } else if ('inject' in step) {
-    const content = resolveTwinRefs(twin, JSON.parse(readFileSync(join(repoRoot, step.inject.file), 'utf8')));
-    if (step.inject.via === 'lifecycleQueue') twin.injectLifecycleMessage(content);
-    else twin.inject(content);
+    twin.inject(resolveTwinRefs(twin, JSON.parse(readFileSync(stepFile(step.inject.file), 'utf8'))));
+  } else if ('sendMessage' in step) {
+    const { queue, body, bodyFile, sns } = step.sendMessage;
+    const text = bodyText(
+      twin,
+      bodyFile === undefined ? body : readFileSync(stepFile(bodyFile), 'utf8'),
+      bodyFile !== undefined,
+    );
+    twin.sendMessage(queue, sns ? snsEnvelope(twin, sns, text) : text, sns?.topicArn);
   }
+}
+
+/**
+ * A message body as SQS carries it: a string as it is; JSON (given inline, or a file's text that parses as
+ * JSON) compact, its `@` references resolved; a file's other text as it is.
+ */
+function bodyText(twin: Twin, body: unknown, fromFile: boolean): string {
+  if (typeof body === 'string' && !fromFile) return body;
+  let value = body;
+  if (fromFile) {
+    try {
+      value = JSON.parse(body as string);
+    } catch {
+      return body as string;
+    }
+  }
+  return JSON.stringify(resolveTwinRefs(twin, value));
+}
+
+/** The envelope SNS puts around a message it delivers to an SQS subscription without raw message delivery. */
+function snsEnvelope(twin: Twin, sns: { topicArn: string; subject?: string }, message: string): string {
+  const id = twin.world.newId();
+  const region = sns.topicArn.split(':')[3];
+  return JSON.stringify({
+    Type: 'Notification',
+    MessageId: `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`,
+    TopicArn: sns.topicArn,
+    ...(sns.subject !== undefined ? { Subject: sns.subject } : {}),
+    Message: message,
+    Timestamp: twin.scheduler.now().toISOString(),
+    SignatureVersion: '1',
+    // Never verified by the reflexes; a real envelope carries SNS's signature here.
+    Signature: 'dHdpbg==',
+    SigningCertURL: `https://sns.${region}.amazonaws.com/SimpleNotificationService-twin.pem`,
+    UnsubscribeURL: `https://sns.${region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${sns.topicArn}:${id.slice(0, 8)}`,
+  });
 }

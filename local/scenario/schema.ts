@@ -4,7 +4,18 @@ import { z } from 'zod';
 import { ReactionsSchema } from '#domain/alarmReactions';
 import { LifecycleHookConfigSchema } from '#domain/instanceLifecycle';
 import { RecyclerPolicySchema } from '#domain/recyclerPolicy';
+import {
+  AlarmArn,
+  ContainerInstanceArn,
+  checkGivenIdentities,
+  Ec2InstanceId,
+  GivenInstance,
+  LifecycleActionToken,
+  SnsTopicArn,
+  TaskArn,
+} from '#local/scenario/identities';
 import { parseDuration } from '#local/twin/scheduler';
+import { lifecycleWiring, taskRecyclerWiring } from '#local/twin/wiring';
 
 const Duration = z.union([z.string(), z.number().nonnegative()]).transform((value, ctx) => {
   try {
@@ -61,6 +72,8 @@ const AlarmSchema = z.union([
     name: z.string(),
     metric: z.string(),
     dimensions: Dimensions,
+    /** The alarm's ARN as a real account had it: it must be the twin's own for this name. */
+    arn: AlarmArn.optional(),
     comparison: z.enum([
       'GreaterThanThreshold',
       'GreaterThanOrEqualToThreshold',
@@ -75,8 +88,16 @@ const AlarmSchema = z.union([
     datapointsToAlarm: z.number().int().min(1).optional(),
     tags: z.record(z.string(), z.string()).default({}),
   }),
-  z.strictObject({ name: z.string(), rule: z.string(), tags: z.record(z.string(), z.string()).default({}) }),
+  z.strictObject({
+    name: z.string(),
+    arn: AlarmArn.optional(),
+    rule: z.string(),
+    tags: z.record(z.string(), z.string()).default({}),
+  }),
 ]);
+
+/** The twin's SQS queues a scenario may send to, by name (local/twin/wiring.ts). */
+export const TWIN_QUEUES = [taskRecyclerWiring.queue, lifecycleWiring.notificationQueue] as const;
 
 const FaultProfileSchema = z.strictObject({
   errorRate: z.number().min(0).max(1).optional(),
@@ -88,7 +109,13 @@ const WorldSchema = z.strictObject({
     z.strictObject({
       name: z.string(),
       instances: z.array(
-        z.strictObject({ count: z.number().int().min(1), cpu: z.number(), memory: z.number() }),
+        z.strictObject({
+          count: z.number().int().min(1),
+          cpu: z.number(),
+          memory: z.number(),
+          /** Ids for the first instances of this entry, as a real account had them. */
+          ids: z.array(GivenInstance).optional(),
+        }),
       ),
     }),
   ),
@@ -130,6 +157,8 @@ const WorldSchema = z.strictObject({
         strategy: z.enum(['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY']).default('ROLLING'),
         maximumPercent: z.number().int().min(100).max(200).default(200),
         healthCheckGracePeriod: Duration.default(60),
+        /** ARNs for its first tasks, as a real account had them; the rest are generated. */
+        taskArns: z.array(TaskArn).default([]),
         /** Deployments before the scenario starts, newest first, relative to the start. */
         history: z
           .array(z.strictObject({ taskDefinition: z.string(), startedAgo: Duration, finishedAgo: Duration }))
@@ -155,6 +184,24 @@ const WorldSchema = z.strictObject({
         warmPool: z.strictObject({ minSize: z.number().int().min(0) }).optional(),
         /** Target groups attached to the group (Auto Scaling registers in-service instances): `name:port`. */
         targetGroups: z.array(z.string().regex(/^.+:\d+$/, 'NAME:PORT')).default([]),
+        /** Ids for the first instances in service, as a real account had them. */
+        ids: z.array(GivenInstance).default([]),
+        /**
+         * Lifecycle actions already waiting at the start, as a real account had them: the instance held by the
+         * hook (Pending:Wait, counted in `desired`; Terminating:Wait, beside it) with the action's token. Nothing
+         * is announced: the scenario replays the captured event or message.
+         */
+        lifecycleActions: z
+          .array(
+            z.strictObject({
+              hook: z.string(),
+              ec2InstanceId: Ec2InstanceId,
+              containerInstanceArn: ContainerInstanceArn.optional(),
+              lifecycleActionToken: LifecycleActionToken,
+              startedAgo: Duration.default(0),
+            }),
+          )
+          .default([]),
         hooks: z
           .array(
             z.strictObject({
@@ -259,6 +306,8 @@ const Step = z.union([
       /** The capacity provider the task runs on (ECS reports it on the task and in its events). */
       capacityProvider: z.string().min(1).optional(),
       behaviour: BehaviourSchema.optional(),
+      /** ARNs for the tasks started, as a real account had them (at most `count`). */
+      taskArns: z.array(TaskArn).optional(),
     }),
   }),
   z.strictObject({
@@ -308,16 +357,32 @@ const Step = z.union([
     }),
   }),
   /**
-   * A raw event from a file, put on the bus like PutEvents (`via: "bus"`), or a message sent to the lifecycle
-   * notification queue as any SNS topic or principal of the account could (`via: "lifecycleQueue"`). Strings
-   * `@instance:GROUP:N` in it stand for the Nth in-service instance of that group.
+   * A raw event from a file (absolute, or relative to the scenario file), put on the bus like PutEvents.
+   * Strings `@instance:GROUP:N` in it stand for the Nth in-service instance of that group.
+   */
+  z.strictObject({ at: Duration, inject: z.strictObject({ file: z.string().min(1) }) }),
+  /**
+   * A message body sent to one of the twin's SQS queues, as a principal of the account or an SNS topic the
+   * queue admits could send it: `body` (JSON, sent as its text, or a string sent as it is) or `bodyFile`
+   * (absolute, or relative to the scenario file; JSON is sent compact, other text as it is). With `sns`, the
+   * body arrives wrapped in the envelope SNS delivers to SQS without raw message delivery. `@instance:GROUP:N`
+   * in JSON stands for the group's Nth in-service instance.
    */
   z.strictObject({
     at: Duration,
-    inject: z.strictObject({
-      file: z.string(),
-      via: z.enum(['bus', 'lifecycleQueue']).default('bus'),
-    }),
+    sendMessage: z
+      .strictObject({
+        queue: z.string().refine((name) => (TWIN_QUEUES as readonly string[]).includes(name), {
+          error: (issue) =>
+            `unknown queue ${JSON.stringify(issue.input)}; the twin's queues are ${TWIN_QUEUES.join(', ')}`,
+        }),
+        body: z.unknown().optional(),
+        bodyFile: z.string().min(1).optional(),
+        sns: z.strictObject({ topicArn: SnsTopicArn, subject: z.string().min(1).optional() }).optional(),
+      })
+      .refine((m) => (m.body === undefined) !== (m.bodyFile === undefined), {
+        error: 'give exactly one of body and bodyFile',
+      }),
   }),
   z.strictObject({
     at: Duration,
@@ -407,6 +472,12 @@ const Expectation = z.union([
     ...Count,
   }),
   z.strictObject({ deadLetters: z.literal(true), ...Count }),
+  /** Timeline lines containing `timeline` (of one `kind`), e.g. "matched no rule" for an injected event. */
+  z.strictObject({
+    timeline: z.string().min(1),
+    kind: z.enum(['event', 'decision', 'action', 'world', 'fault', 'lambda']).optional(),
+    ...Count,
+  }),
   z.strictObject({ notifications: z.literal(true), subject: z.string().optional(), ...Count }),
   z.strictObject({ shortfalls: z.literal(true), ...Count }),
   z.strictObject({
@@ -452,35 +523,39 @@ const Expectation = z.union([
       by: z.enum(['call', 'heartbeat-timeout', 'global-timeout']).optional(),
       /** Only terminate actions completed while the instance still served (targets or service tasks). */
       stillServing: z.boolean().optional(),
+      /** Only the action with this token (a seeded one's, say). */
+      token: z.string().optional(),
     }),
     ...Count,
   }),
 ]);
 
-export const ScenarioSchema = z.strictObject({
-  $schema: z.string().optional(),
-  name: z.string(),
-  description: z.string(),
-  seed: z.number().int().default(1),
-  duration: Duration,
-  world: WorldSchema,
-  config: z.strictObject({
-    clusters: z.array(z.string()).min(1),
-    dryRun: z.boolean().default(false),
-    policy: RecyclerPolicySchema.prefault({}),
-    alarmReactor: z
-      .strictObject({ dryRun: z.boolean().default(false), reactions: ReactionsSchema.default([]) })
-      .prefault({}),
-    lifecycle: z
-      .strictObject({
-        dryRun: z.boolean().default(false),
-        hooks: z.array(LifecycleHookConfigSchema).default([]),
-      })
-      .prefault({}),
-  }),
-  timeline: z.array(Step).default([]),
-  expect: z.array(Expectation).default([]),
-});
+export const ScenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: z.string(),
+    description: z.string(),
+    seed: z.number().int().default(1),
+    duration: Duration,
+    world: WorldSchema,
+    config: z.strictObject({
+      clusters: z.array(z.string()).min(1),
+      dryRun: z.boolean().default(false),
+      policy: RecyclerPolicySchema.prefault({}),
+      alarmReactor: z
+        .strictObject({ dryRun: z.boolean().default(false), reactions: ReactionsSchema.default([]) })
+        .prefault({}),
+      lifecycle: z
+        .strictObject({
+          dryRun: z.boolean().default(false),
+          hooks: z.array(LifecycleHookConfigSchema).default([]),
+        })
+        .prefault({}),
+    }),
+    timeline: z.array(Step).default([]),
+    expect: z.array(Expectation).default([]),
+  })
+  .superRefine(checkGivenIdentities);
 
 export type Scenario = z.infer<typeof ScenarioSchema>;
 export type ScenarioStep = Scenario['timeline'][number];

@@ -165,12 +165,12 @@ export class TwinEventBus {
     this.disorder = { until: until.getTime(), copies, jitterSeconds, random };
   }
 
-  /** Like PutEvents: each matching rule delivers its own copy, a moment later. */
-  put(event: unknown): void {
+  /** Like PutEvents: each matching rule delivers its own copy, a moment later. Answers how many matched. */
+  put(event: unknown): number {
     const matching = this.rules.filter((rule) => matchesPattern(rule.pattern, event));
     if (matching.length === 0) {
       this.observer.unrouted(event);
-      return;
+      return 0;
     }
     const disorder =
       this.disorder && this.clock.now().getTime() < this.disorder.until ? this.disorder : undefined;
@@ -184,6 +184,7 @@ export class TwinEventBus {
         });
       }
     }
+    return matching.length;
   }
 }
 

@@ -6,7 +6,7 @@
 import { AUTOSCALING_SOURCE, LIFECYCLE_DETAIL_TYPES, LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
 import { eventEnvelope } from '#local/twin/events';
 import type { GroupLifecycle, LifecycleMove, TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
-import type { World } from '#local/twin/world';
+import { DuplicateIdentityError, type World } from '#local/twin/world';
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
 
@@ -146,6 +146,33 @@ export class TwinLifecycle implements GroupLifecycle {
     );
   }
 
+  /**
+   * An action already waiting when the scenario starts, with the token a real account gave it (a replay):
+   * its instance is held by the group already (TwinScaling's `addHeld`), its budgets count from `startedAt`,
+   * and nothing is announced, since the scenario replays what was delivered.
+   */
+  seedAction(input: {
+    groupName: string;
+    hookName: string;
+    instanceId: string;
+    token: string;
+    startedAt: Date;
+  }): TwinLifecycleAction {
+    const group = this.scaling.group(input.groupName);
+    const hook = this.hook(input.groupName, input.hookName);
+    if (!hook) throw new UnknownLifecycleHook(`No lifecycle hook ${input.hookName} on ${input.groupName}`);
+    if (this.actions.has(input.token))
+      throw new DuplicateIdentityError(`lifecycle action token ${input.token} is in use already`);
+    const move: LifecycleMove =
+      hook.transition === 'launch'
+        ? { origin: 'EC2', destination: 'AutoScalingGroup' }
+        : { origin: 'AutoScalingGroup', destination: 'EC2' };
+    return this.begin(group, hook, input.instanceId, move, {
+      token: input.token,
+      startedAt: input.startedAt,
+    });
+  }
+
   // --- the Auto Scaling API --------------------------------------------------------------------------
 
   /** CompleteLifecycleAction: throws NoActiveLifecycleAction for an action that is gone, like AWS. */
@@ -197,10 +224,12 @@ export class TwinLifecycle implements GroupLifecycle {
     hook: TwinLifecycleHook,
     instanceId: string,
     move: LifecycleMove,
-  ): void {
-    const now = this.world.clock.now();
+    /** A seeded action: its given token and start, and no announcement. */
+    given?: { token: string; startedAt: Date },
+  ): TwinLifecycleAction {
+    const now = given?.startedAt ?? this.world.clock.now();
     const action: TwinLifecycleAction = {
-      token: uuid(this.world.newId()),
+      token: given?.token ?? uuid(this.world.newId()),
       groupName: group.name,
       hookName: hook.name,
       instanceId,
@@ -215,10 +244,12 @@ export class TwinLifecycle implements GroupLifecycle {
     this.world.clock.at(action.globalDeadline, `lifecycle global timeout ${instanceId}`, () => {
       if (!action.completion) this.finish(action, hook.defaultResult, 'global-timeout');
     });
+    if (given) return action;
     const event = this.event(group.name, hook, action);
     this.emitted.push(event);
     this.emit(event);
     if (hook.notifiesQueue) this.notify(JSON.stringify(this.notification(group.name, hook, action)));
+    return action;
   }
 
   /** The check at the current heartbeat deadline; one scheduled by an earlier heartbeat finds it moved. */

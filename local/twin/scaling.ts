@@ -3,7 +3,7 @@
 // live (instances launch and join the cluster, or terminate); policies are stored with their real
 // limits but not run: in AWS the services run them, and the reflexes only read and set their values.
 import type { StepAdjustment } from '#domain/alarmReactions';
-import type { AgentStart, World } from '#local/twin/world';
+import type { AgentStart, GivenInstanceIds, World } from '#local/twin/world';
 
 export type TwinAsgPolicy =
   | {
@@ -90,6 +90,8 @@ export class TwinScaling {
       TwinAutoScalingGroup,
       'instances' | 'launching' | 'tags' | 'pending' | 'terminating' | 'warming' | 'warm' | 'warmLaunching'
     >,
+    /** Ids for its first instances (a replay's given ones); the rest are generated. */
+    given: GivenInstanceIds[] = [],
   ): TwinAutoScalingGroup {
     const state: TwinAutoScalingGroup = {
       ...group,
@@ -104,12 +106,36 @@ export class TwinScaling {
     };
     // A group that exists before the scenario starts is in service already.
     for (let i = 0; i < group.desired; i++) {
-      const { instanceId } = this.world.addInstance(group.cluster, group.instance.cpu, group.instance.memory);
+      const { instanceId } = this.world.addInstance(
+        group.cluster,
+        group.instance.cpu,
+        group.instance.memory,
+        undefined,
+        given[i],
+      );
       state.instances.push(instanceId);
       this.attachTargets(state, instanceId, 'healthy');
     }
     this.groups.set(group.name, state);
     return state;
+  }
+
+  /**
+   * An instance of the group that a lifecycle hook already holds when the scenario starts (a replay's given
+   * action): launched and in Pending:Wait (its agent as the group's), or chosen for scale-in and in
+   * Terminating:Wait, still registered and serving. The hook's action itself is TwinLifecycle's `seedAction`.
+   */
+  addHeld(groupName: string, transition: 'launch' | 'terminate', given: GivenInstanceIds): string {
+    const group = this.group(groupName);
+    const { cpu, memory } = group.instance;
+    const agent = transition === 'launch' ? group.agent : undefined;
+    const { instanceId } = this.world.addInstance(group.cluster, cpu, memory, agent, given);
+    if (transition === 'launch') group.pending.push(instanceId);
+    else {
+      group.terminating.push(instanceId);
+      this.attachTargets(group, instanceId, 'healthy');
+    }
+    return instanceId;
   }
 
   addServiceScaling(scaling: TwinServiceScaling): void {

@@ -390,19 +390,35 @@ export class Twin {
     await this.scheduler.runUntil(new Date(this.scheduler.now().getTime() + seconds * 1000));
   }
 
-  /** An event from outside (a JSON file in a scenario), put on the bus like PutEvents would. */
+  /**
+   * An event from outside (a JSON file in a scenario), put on the bus like PutEvents would. One that no
+   * rule matches reaches nothing, and the timeline says so.
+   */
   inject(event: unknown): void {
-    this.timeline.add('event', `injected ${describeEvent(event)}`);
-    this.bus.put(event);
+    const matched = this.bus.put(event);
+    if (matched > 0) this.timeline.add('event', `injected ${describeEvent(event)}`);
+    else
+      this.timeline.add('event', `injected ${describeEvent(event)}: matched no rule`, { unmatched: event });
+  }
+
+  /** The twin's SQS queues by name, as wiring.ts names them. */
+  get sqsQueues(): TwinQueue[] {
+    return [this.queue, this.lifecycleNotifications];
   }
 
   /**
-   * A message on the lifecycle notification queue from outside Auto Scaling: what an SNS topic the queue
-   * admits, or a principal allowed to SendMessage, could send. The intake takes it as any other.
+   * A message on one of the twin's queues from outside (a scenario): what a principal allowed to
+   * SendMessage, or an SNS topic the queue admits (`topicArn`), could send. The consumer takes it as any other.
    */
-  injectLifecycleMessage(message: unknown): void {
-    this.timeline.add('event', `injected a message on ${lifecycleWiring.notificationQueue}`);
-    this.lifecycleNotifications.send(JSON.stringify(message));
+  sendMessage(queueName: string, body: string, topicArn?: string): void {
+    const queue = this.sqsQueues.find((q) => q.name === queueName);
+    if (!queue)
+      throw new QueueDoesNotExist(
+        `no queue ${queueName}; the twin's queues are ${this.sqsQueues.map((q) => q.name).join(', ')}`,
+      );
+    const via = topicArn ? ` through SNS topic ${topicArn.split(':').pop()}` : '';
+    this.timeline.add('event', `message sent to ${queueName}${via}`, { queue: queueName, body });
+    queue.send(body);
   }
 
   get deadLetters(): string[] {
@@ -469,6 +485,11 @@ export class Twin {
         this.timeline.add('lambda', `a message exhausted its receives on ${queue}: dead-lettered`),
     };
   }
+}
+
+/** SQS's answer to a send to a queue that is not there. */
+export class QueueDoesNotExist extends Error {
+  override readonly name = 'QueueDoesNotExist' as const;
 }
 
 export const shortArn = (text: string): string =>

@@ -152,6 +152,21 @@ export interface WorldObserver {
   note(text: string): void;
 }
 
+/** The one account and region the twin runs in: every ARN it makes, and every ARN a scenario gives it. */
+export const TWIN_ACCOUNT = '111122223333';
+export const TWIN_REGION = 'eu-west-1';
+
+/** Ids a scenario gives an instance (what a real account used), instead of generated ones. */
+export interface GivenInstanceIds {
+  ec2InstanceId?: string;
+  containerInstanceArn?: string;
+}
+
+/** A scenario gave an id, ARN or token the twin already holds. */
+export class DuplicateIdentityError extends Error {
+  override readonly name = 'DuplicateIdentityError' as const;
+}
+
 const TICK_SECONDS = 5;
 const STOP_SECONDS = 5;
 const HEALTHY_AFTER_SECONDS = 20;
@@ -161,8 +176,8 @@ const DRAIN_REPLACEMENTS_PER_TICK = 2;
 export const DRAINING_STOP_REASON = 'Task stopped because the container instance is draining';
 
 export class World {
-  readonly account = '111122223333';
-  readonly region = 'eu-west-1';
+  readonly account = TWIN_ACCOUNT;
+  readonly region = TWIN_REGION;
   readonly taskDefinitions = new Map<string, TaskDefinitionState>();
   readonly instances: InstanceState[] = [];
   readonly tasks = new Map<string, TaskState>();
@@ -206,11 +221,26 @@ export class World {
    * scenario starts from, and every instance before the twin modelled the agent); with a delay it is
    * REGISTERING until then, and with 'never' it stays so (an AMI without a working agent).
    */
-  addInstance(cluster: string, cpu: number, memory: number, agent?: AgentStart): InstanceState {
+  addInstance(
+    cluster: string,
+    cpu: number,
+    memory: number,
+    agent?: AgentStart,
+    given: GivenInstanceIds = {},
+  ): InstanceState {
     const index = this.instances.length;
+    for (const taken of this.instances)
+      if (
+        taken.instanceId === given.ec2InstanceId ||
+        taken.containerInstanceArn === given.containerInstanceArn
+      )
+        throw new DuplicateIdentityError(
+          `instance ${given.ec2InstanceId ?? given.containerInstanceArn} is in the world already`,
+        );
     const instance: InstanceState = {
-      instanceId: `i-0${this.newId().slice(0, 16)}`,
-      containerInstanceArn: this.arn('container-instance', `${cluster}/${this.newId()}`),
+      instanceId: given.ec2InstanceId ?? `i-0${this.newId().slice(0, 16)}`,
+      containerInstanceArn:
+        given.containerInstanceArn ?? this.arn('container-instance', `${cluster}/${this.newId()}`),
       cluster,
       cpu,
       memory,
@@ -328,6 +358,8 @@ export class World {
     history: DeploymentRecord[];
     deploymentController?: ServiceState['deploymentController'];
     strategy?: ServiceState['strategy'];
+    /** ARNs for its first tasks (a replay's given ones); the rest are generated. */
+    taskArns?: string[];
   }): ServiceState {
     const td = this.taskDefinition(input.taskDefinition);
     const now = this.clock.now();
@@ -366,6 +398,7 @@ export class World {
         td,
         group: `service:${input.name}`,
         startedBy: deployment.id,
+        taskArn: input.taskArns?.[i],
       });
       if (!('arn' in task)) throw new Error(`no room for ${input.name} in the initial world`);
       task.serviceName = input.name;
@@ -397,6 +430,8 @@ export class World {
     tags?: Record<string, string>;
     registerIn?: string[];
     behaviour?: Partial<Behaviour>;
+    /** The task's ARN (a replay's given one) instead of a generated one. */
+    taskArn?: string;
   }): TaskState | { failure: string } {
     const td = this.taskDefinition(input.taskDefinitionArn);
     const result = this.launch({
@@ -409,6 +444,7 @@ export class World {
       overrides: input.overrides,
       tags: input.tags,
       behaviour: input.behaviour,
+      taskArn: input.taskArn,
     });
     if ('arn' in result) result.registerIn = input.registerIn ?? [];
     return result;
@@ -729,14 +765,17 @@ export class World {
     overrides?: unknown;
     tags?: Record<string, string>;
     behaviour?: Partial<Behaviour>;
+    taskArn?: string;
   }): TaskState | { failure: string } {
     const { td } = input;
+    if (input.taskArn !== undefined && this.tasks.has(input.taskArn))
+      throw new DuplicateIdentityError(`task ${input.taskArn} is in the world already`);
     const instance = this.placeOn(input.cluster, td);
     if (typeof instance === 'string') return { failure: instance };
-    const id = this.newId();
+    const id = input.taskArn?.split('/').pop() ?? this.newId();
     const now = this.clock.now();
     const task: TaskState = {
-      arn: this.arn('task', `${input.cluster}/${id}`),
+      arn: input.taskArn ?? this.arn('task', `${input.cluster}/${id}`),
       id,
       cluster: input.cluster,
       group: input.group,

@@ -35,6 +35,7 @@ describe('scenarios in local/scenarios', () => {
         'lifecycle-step-fails.json',
         'lifecycle-forged-message.json',
         'lifecycle-warm-pool.json',
+        'replay-captured-lifecycle.json',
       ]),
     );
   });
