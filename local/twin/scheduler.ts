@@ -114,7 +114,9 @@ export class VirtualScheduler implements Clock {
         if (hold.released) throw new VirtualTimeReleased('the clock was taken back from this run');
         const next = this.queue.shift()!;
         this.nowMs = next.at;
-        await next.run();
+        const outcome = next.run();
+        if (outcome) await this.awaitOrPark(outcome);
+        this.throwParkedFailure();
         // Only library timers pay for the macrotask hop: the twin's own callbacks are awaited, and
         // most scenarios never touch a library timer, so they run as fast as before.
         if (next.settle) await settled();
@@ -122,6 +124,7 @@ export class VirtualScheduler implements Clock {
         afterEachStep?.(next.label);
       }
       if (hold.released) throw new VirtualTimeReleased('the clock was taken back from this run');
+      this.throwParkedFailure();
       this.nowMs = Math.max(this.nowMs, until.getTime());
       return steps;
     } finally {
@@ -129,11 +132,56 @@ export class VirtualScheduler implements Clock {
     }
   }
 
+  /** Told when a callback being awaited sets a virtual timer: it may be about to wait on it. */
+  private timerSet: (() => void) | undefined;
+  /** A parked callback that failed: thrown from runUntil at its next step, as an awaited one would be. */
+  private parkedFailure: { error: unknown } | undefined;
+
+  /**
+   * Awaits a callback, unless it waits on a virtual timer (an SDK client backing off before a retry,
+   * a library's sleep): that timer is on this very queue, behind the callback, so awaiting would never
+   * end. Such a callback is parked instead: the queue moves on (the world does not stop while a Lambda
+   * function waits), the timer resumes it at its instant, and a failure surfaces at the next step. Only
+   * a callback that sets a timer pays for the macrotask hop that tells waiting from working.
+   */
+  private async awaitOrPark(run: Promise<void>): Promise<void> {
+    let outcome: { error?: unknown } | undefined;
+    const tracked = run.then(
+      () => {
+        outcome = {};
+      },
+      (error: unknown) => {
+        outcome = { error };
+      },
+    );
+    const timerSet = new Promise<void>((resolve) => {
+      this.timerSet = resolve;
+    });
+    await Promise.race([tracked, timerSet]);
+    this.timerSet = undefined;
+    if (!outcome) await settled();
+    if (outcome) {
+      if ('error' in outcome) throw outcome.error;
+      return;
+    }
+    void tracked.then(() => {
+      if (outcome && 'error' in outcome) this.parkedFailure ??= { error: outcome.error };
+    });
+  }
+
+  private throwParkedFailure(): void {
+    const failure = this.parkedFailure;
+    if (!failure) return;
+    this.parkedFailure = undefined;
+    throw failure.error;
+  }
+
   // One set per scheduler, so a timer set during one runUntil can be cleared during a later one.
   private readonly timers = new VirtualTimers({
     schedule: (at, label, run) => {
       const item: Pending = { at: Math.max(this.nowMs, at), seq: this.seq++, label, run, settle: true };
       this.enqueue(item);
+      this.timerSet?.();
       return item;
     },
     cancel: (item) => this.cancel(item),

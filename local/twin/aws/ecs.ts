@@ -83,11 +83,11 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       (i) => api.describeServiceRevisions(i),
     ),
     TagResource: write(
-      (i) => `${i.resourceArn} ${(i.tags ?? []).map((t: Tag) => t.key).join(',')}`,
+      (i) => `${resourceName(i.resourceArn)} ${(i.tags ?? []).map((t: Tag) => t.key).join(',')}`,
       (i) => api.tagResource(i),
     ),
     UntagResource: write(
-      (i) => `${i.resourceArn} ${(i.tagKeys ?? []).join(',')}`,
+      (i) => `${resourceName(i.resourceArn)} ${(i.tagKeys ?? []).join(',')}`,
       (i) => api.untagResource(i),
     ),
     ListTagsForResource: read(
@@ -120,6 +120,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
 /** A cluster as a short name or ARN; left out, the default cluster. */
 export const clusterName = (ref: string | undefined): string => (ref ? lastSegment(ref) : 'default');
 const lastSegment = (ref: string) => ref.split('/').pop() ?? ref;
+/** A service as `cluster/name`, as the other service commands name it; any other resource by its ARN. */
+const resourceName = (arn = '') => /^arn:[^:]*:ecs:[^:]*:[^:]*:service\/(.+)$/.exec(arn)?.[1] ?? arn;
 const shortId = (ref: string) => lastSegment(ref).slice(0, 8);
 
 function updateServiceTarget(input: UpdateServiceCommandInput): string {
