@@ -1,25 +1,22 @@
 // The twin's events in the exact shapes AWS delivers, so they pass through the real rule patterns and
 // the real schemas on their way to the real handlers.
-import type { DeploymentState, ServiceState, TaskState, World } from '#local/twin/world';
+import type { DeploymentState, ServiceState, TaskDefinitionState, TaskState } from '#local/twin/state';
 
-/** How a task of a given definition behaves once started; a scenario can change it over time. */
-export interface Behaviour {
-  startSeconds: number;
-  /** Essential container exits this long after RUNNING. */
-  crashAfterSeconds?: number;
-  exitCode?: number;
-  /** The crash is the kernel's OOM killer: exit 137 and ECS's OutOfMemoryError reason. */
-  oom?: boolean;
-  /** A batch task that finishes its work and exits 0. */
-  completeAfterSeconds?: number;
-  imagePullFails?: boolean;
-  /** Passes load balancer health checks. */
-  healthy: boolean;
+export type { Behaviour } from '#local/twin/state';
+
+/** What the events read of the world: its account, clock and ids, and the task definitions. */
+export interface EventSource {
+  readonly account: string;
+  readonly region: string;
+  readonly clock: { now(): Date };
+  newId(): string;
+  arn(kind: string, path: string): string;
+  taskDefinition(ref: string): TaskDefinitionState;
 }
 
 /** The EventBridge envelope every AWS event arrives in, stamped with the twin's clock and ids. */
 export function eventEnvelope(
-  world: Pick<World, 'account' | 'region' | 'clock' | 'newId'>,
+  world: Pick<EventSource, 'account' | 'region' | 'clock' | 'newId'>,
   source: string,
   detailType: string,
   resources: string[],
@@ -43,7 +40,7 @@ export function eventEnvelope(
 }
 
 export class TwinEvents {
-  constructor(private readonly world: World) {}
+  constructor(private readonly world: EventSource) {}
 
   private envelope(detailType: string, resources: string[], detail: unknown) {
     return eventEnvelope(this.world, 'aws.ecs', detailType, resources, detail);

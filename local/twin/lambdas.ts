@@ -97,15 +97,16 @@ export class TwinLambdas {
   }
 
   /**
-   * The function as Lambda runs it: `create` builds the handler the way a cold start loads the module,
-   * again after every crash.
+   * The function as Lambda runs it: `create` builds the handler the way a cold start loads the module.
+   * Each execution environment runs one invocation at a time: an invocation that overlaps another (one
+   * waiting on an SDK retry's backoff) gets an idle environment, or a new one, as Lambda scales out. An
+   * environment whose runtime died is gone: the next invocation starts cold.
    */
   function<E, R>(name: string, create: () => Handler<E, R>): Handler<E, R> {
-    let handler = create();
+    const idle: Handler<E, R>[] = [create()];
     let count = 0;
     const die = (invocation: Invocation, how: string): Error => {
       invocation.crashed = true;
-      handler = create();
       this.note(`${name} crashed ${how} (Runtime.ExitError)`);
       return runtimeExit();
     };
@@ -123,6 +124,7 @@ export class TwinLambdas {
         ...actionOf(event),
       };
       this.invocations.push(invocation);
+      const handler = idle.pop() ?? create();
       const until = this.crashUntil.get(name);
       if (until && this.clock.now() < until) throw die(invocation, 'before running');
       const outcome = await running
@@ -135,6 +137,7 @@ export class TwinLambdas {
         const lost = invocation.lost.length > 0 ? `; ${invocation.lost.join(', ')} never reached AWS` : '';
         throw die(invocation, `mid-way, after ${invocation.calls.length} AWS call(s)${lost}`);
       }
+      idle.push(handler);
       if ('error' in outcome) throw outcome.error;
       return outcome.result;
     };

@@ -1,19 +1,14 @@
 // The instance lifecycle reflex's ports over the twin. Each method records the AWS calls its adapter
-// makes (layers/adapters/aws/autoScalingLifecycleActions.ts, ecsContainerInstances.ts,
-// elbInstanceTargets.ts), in the same order and with the same answers for the cases that must be
-// idempotent: completing a finished action, draining a draining instance, registering a registered target.
+// makes (layers/adapters/aws/autoScalingLifecycleActions.ts, elbInstanceTargets.ts), in the same order
+// and with the same answers for the cases that must be idempotent: completing a finished action,
+// registering a registered target. The container instances are the real adapter over the twin's ECS.
 
 import { LifecycleActionNotFound } from '#adapters/aws/autoScalingLifecycleActions';
-import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
+import type { TargetView } from '#domain/instanceLifecycle';
 import { NoActiveLifecycleAction, type TwinLifecycle } from '#local/twin/lifecycle';
 import type { TwinScaling } from '#local/twin/scaling';
-import {
-  type InstanceState,
-  TargetGroupNotFound,
-  type TargetGroupState,
-  type World,
-} from '#local/twin/world';
-import type { ContainerInstances, InstanceTargets, LifecycleActions } from '#ports';
+import { TargetGroupNotFound, type TargetGroupState, type World } from '#local/twin/world';
+import type { InstanceTargets, LifecycleActions } from '#ports';
 
 /**
  * The recorder from recordedCalls(world, faults): records the call, and throws when a fault says so. A
@@ -26,7 +21,6 @@ export interface RecordedCall {
 
 export interface TwinLifecyclePorts {
   actions: LifecycleActions;
-  instances: ContainerInstances;
   targets: InstanceTargets;
 }
 
@@ -84,54 +78,6 @@ export function twinLifecyclePorts(
     },
   };
 
-  /** ListContainerInstances + DescribeContainerInstances: nothing before the agent registers. */
-  const find = (cluster: string, ec2InstanceId: string): InstanceState | undefined => {
-    call('ListContainerInstances', `${cluster} ${ec2InstanceId}`, false);
-    const instance = world.instance(ec2InstanceId);
-    if (!instance || instance.cluster !== cluster || instance.status === 'REGISTERING') return undefined;
-    call('DescribeContainerInstances', `${cluster} ${ec2InstanceId}`, false);
-    return instance;
-  };
-
-  const instances: ContainerInstances = {
-    async describe(cluster, ec2InstanceId): Promise<ContainerInstanceView | undefined> {
-      const instance = find(cluster, ec2InstanceId);
-      if (!instance) return undefined;
-      // Both desired statuses are listed, as the adapter does: a task being stopped still runs.
-      call('ListTasks', `${cluster} ${ec2InstanceId} RUNNING`, false);
-      call('ListTasks', `${cluster} ${ec2InstanceId} STOPPED`, false);
-      const tasks = world.tasksOn(ec2InstanceId).filter((t) => t.cluster === cluster);
-      if (tasks.length > 0) call('DescribeTasks', `${cluster} ${ec2InstanceId}`, false);
-      const service = tasks.filter((t) => t.group.startsWith('service:'));
-      const standalone = tasks.filter((t) => !t.group.startsWith('service:'));
-      return {
-        status: instance.status,
-        agentConnected: instance.agentConnected,
-        runningServiceTasks: service.length,
-        runningStandaloneTasks: standalone.map((t) => ({
-          taskArn: t.arn,
-          ...(t.startedAt ? { startedAt: t.startedAt } : {}),
-        })),
-      };
-    },
-    async drain(cluster, ec2InstanceId) {
-      const instance = find(cluster, ec2InstanceId);
-      // DRAINING already is the goal; an unregistered instance has nothing to drain.
-      if (instance?.status !== 'ACTIVE') return;
-      call('UpdateContainerInstancesState', `${cluster} ${ec2InstanceId} DRAINING`, true, () =>
-        world.setInstanceStatus(ec2InstanceId, 'DRAINING'),
-      );
-    },
-    async stopTasks(cluster, taskArns, reason) {
-      for (const taskArn of taskArns) {
-        // A task the twin has forgotten is stopped: success, as the adapter treats "not found".
-        call('StopTask', taskArn, true, () => {
-          if (world.tasks.get(taskArn)?.cluster === cluster) world.stopTask(taskArn, reason.slice(0, 255));
-        });
-      }
-    },
-  };
-
   const targetGroup = (arn: string): TargetGroupState => {
     const tg = world.targetGroups.get(arn);
     if (!tg) throw new TargetGroupNotFound(`One or more target groups not found: ${arn}`);
@@ -179,7 +125,7 @@ export function twinLifecyclePorts(
     },
   };
 
-  return { actions, instances, targets };
+  return { actions, targets };
 }
 
 function byTargetGroup(refs: { targetGroupArn: string; port: number }[]): Map<string, number[]> {

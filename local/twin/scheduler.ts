@@ -68,14 +68,6 @@ export function releaseVirtualTime(): boolean {
  */
 export const settled = (): Promise<void> => new Promise<void>((resolve) => real.setImmediate(resolve));
 
-function signalled(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-}
-
 export class VirtualScheduler implements Clock {
   private nowMs: number;
   private seq = 0;
@@ -121,13 +113,17 @@ export class VirtualScheduler implements Clock {
       while (this.queue.length > 0 && this.queue[0]!.at <= until.getTime()) {
         if (hold.released) throw new VirtualTimeReleased('the clock was taken back from this run');
         const next = this.queue.shift()!;
-        // A step may run late (never early) when a callback before it waited on a library timer.
-        this.nowMs = Math.max(this.nowMs, next.at);
-        await this.runStep(next);
+        this.nowMs = next.at;
+        await this.awaitOrPark(next);
+        this.throwParkedFailure();
+        // Only library timers pay for the macrotask hop: the twin's own callbacks are awaited, and
+        // most scenarios never touch a library timer, so they run as fast as before.
+        if (next.settle) await settled();
         steps += 1;
         afterEachStep?.(next.label);
       }
       if (hold.released) throw new VirtualTimeReleased('the clock was taken back from this run');
+      this.throwParkedFailure();
       this.nowMs = Math.max(this.nowMs, until.getTime());
       return steps;
     } finally {
@@ -135,65 +131,78 @@ export class VirtualScheduler implements Clock {
     }
   }
 
+  /** Told when a callback being awaited sets a virtual timer: it may be about to wait on it. */
+  private timerSet: (() => void) | undefined;
+  /** A parked callback that failed: thrown from runUntil at its next step, as an awaited one would be. */
+  private parkedFailure: { error: unknown } | undefined;
+
   /**
-   * One step. Only library timers pay for the macrotask hop: the twin's own callbacks are awaited, and
-   * most scenarios never touch a library timer, so they run as fast as before.
-   *
-   * A callback awaited here may itself wait on a library timer: a Lambda handler whose SDK call is
-   * retried sleeps its backoff (and the adaptive retry mode its rate limiter's delay) with setTimeout.
-   * That timer is on this very queue, behind the callback, so the callback alone would never end. While
-   * it waits, the earliest library timers run, the clock moving to each: the handler's virtual time passes
-   * as a real Lambda's would, and the world's own callbacks due meanwhile run when it is done.
+   * Awaits a callback, unless it waits on a virtual timer (an SDK client backing off before a retry,
+   * a library's sleep): that timer is on this very queue, behind the callback, so awaiting would never
+   * end. Such a callback is parked instead: the queue moves on (the world does not stop while a Lambda
+   * function waits), the timer resumes it at its instant, and a failure surfaces at the next step. Only
+   * a callback that sets a timer pays for the macrotask hop that tells waiting from working.
    */
-  private async runStep(step: Pending): Promise<void> {
-    let signal = this.timerScheduled.promise;
-    const result = step.run();
-    if (result) {
-      let done = false;
-      const watched = result.then(
-        () => {
-          done = true;
-        },
-        () => {
-          done = true;
-        },
-      );
-      for (;;) {
-        // The fast path: a callback that sets no timer ends here, without a macrotask hop.
-        await Promise.race([watched, signal]);
-        while (!done) {
-          await settled();
-          if (done) break;
-          const timer = this.takeLibraryTimer();
-          if (!timer) break;
-          this.nowMs = Math.max(this.nowMs, timer.at);
-          await timer.run();
-        }
-        if (done) break;
-        signal = this.timerScheduled.promise;
-      }
-      await result;
+  private async awaitOrPark(step: Pending): Promise<void> {
+    // Listening before the callback runs: it may set its timer before its first await.
+    let timerWasSet = false;
+    let wake = () => {};
+    this.timerSet = () => {
+      timerWasSet = true;
+      wake();
+    };
+    let run: void | Promise<void>;
+    try {
+      run = step.run();
+    } finally {
+      if (!timerWasSet) this.timerSet = undefined;
     }
-    if (step.settle) await settled();
+    if (!run) {
+      this.timerSet = undefined;
+      return;
+    }
+    let outcome: { error?: unknown } | undefined;
+    const tracked = run.then(
+      () => {
+        outcome = {};
+      },
+      (error: unknown) => {
+        outcome = { error };
+      },
+    );
+    const timerSet = new Promise<void>((resolve) => {
+      wake = resolve;
+      if (timerWasSet) resolve();
+    });
+    this.timerSet = () => {
+      timerWasSet = true;
+      wake();
+    };
+    await Promise.race([tracked, timerSet]);
+    this.timerSet = undefined;
+    if (!outcome) await settled();
+    if (outcome) {
+      if ('error' in outcome) throw outcome.error;
+      return;
+    }
+    void tracked.then(() => {
+      if (outcome && 'error' in outcome) this.parkedFailure ??= { error: outcome.error };
+    });
   }
 
-  /** The earliest library timer on the queue, taken off it. */
-  private takeLibraryTimer(): Pending | undefined {
-    const index = this.queue.findIndex((item) => item.settle);
-    return index < 0 ? undefined : this.queue.splice(index, 1)[0];
+  private throwParkedFailure(): void {
+    const failure = this.parkedFailure;
+    if (!failure) return;
+    this.parkedFailure = undefined;
+    throw failure.error;
   }
-
-  /** Settles whenever a library timer is set: a callback awaited by runStep may be waiting on it. */
-  private timerScheduled = signalled();
 
   // One set per scheduler, so a timer set during one runUntil can be cleared during a later one.
   private readonly timers = new VirtualTimers({
     schedule: (at, label, run) => {
       const item: Pending = { at: Math.max(this.nowMs, at), seq: this.seq++, label, run, settle: true };
       this.enqueue(item);
-      const scheduled = this.timerScheduled;
-      this.timerScheduled = signalled();
-      scheduled.resolve();
+      this.timerSet?.();
       return item;
     },
     cancel: (item) => this.cancel(item),

@@ -4,6 +4,12 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
+import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
+import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
+import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
+import { EcsTaskFleet } from '#adapters/aws/ecsTaskFleet';
 import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
@@ -21,6 +27,7 @@ import { TwinStepFunctions } from '#local/stepfunctions/runner';
 import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
 import { TwinCloudWatch } from '#local/twin/alarms';
 import { TwinSendLayer } from '#local/twin/aws/client';
+import { ecsModel } from '#local/twin/aws/ecs';
 import {
   type DeliveryObserver,
   lambdaContext,
@@ -33,13 +40,14 @@ import {
 import { type MidwayCrash, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
+import { twinActionHistory, twinIdempotencyStore } from '#local/twin/opsPorts';
 import {
-  twinActionHistory,
-  twinIdempotencyStore,
-  twinInstanceFleet,
-  twinServiceOperations,
-} from '#local/twin/opsPorts';
-import { Faults, recordedCalls, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
+  Faults,
+  recordedCalls,
+  SDK_MAX_ATTEMPTS,
+  type TwinRecorders,
+  twinRecyclerPorts,
+} from '#local/twin/ports';
 import { twinMetrics, twinRolloutRouters, twinRouteClaims } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
@@ -67,6 +75,8 @@ export class Twin {
   readonly faults: Faults;
   /** The send layer every twin SDK client answers through: records each attempt, draws its faults. */
   readonly aws: TwinSendLayer;
+  /** The twin's ECS, as the adapters reach it (one model: RunTask's client tokens hold across clients). */
+  readonly ecs: ECSClient;
   readonly timeline: Timeline;
   /** Every action any reflex (or the ops API) recorded, with its virtual time. */
   readonly journal: (JournalEntry & { at: Date })[] = [];
@@ -119,6 +129,10 @@ export class Twin {
       options.seed,
     );
     this.aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
+    const ecs = ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() });
+    this.ecs = this.aws.client(ECSClient, ecs);
+    // UpdateService has no client token: as in Lambda, the ops API sends it over a single-attempt client.
+    const ecsOnce = this.aws.client(ECSClient, ecs, { maxAttempts: 1 });
     this.recorders = {
       journal: { record: (entry) => this.recordJournal(entry) },
       notifications: [],
@@ -129,9 +143,14 @@ export class Twin {
       onShortfall: (shortfall) =>
         this.cloudWatch.count('CapacityShortfall', { ClusterName: shortfall.cluster }),
     };
-    this.ports = twinRecyclerPorts(this.world, this.faults, this.recorders, (reason) =>
-      this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`),
-    );
+    this.ports = {
+      ...twinRecyclerPorts(this.world, this.faults, this.recorders, (reason) =>
+        this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`),
+      ),
+      tasks: new EcsTaskFleet(this.ecs),
+      services: new EcsServiceControl(this.ecs),
+    };
+    const containerInstances = new EcsContainerInstances(this.ecs);
 
     const note = (text: string) => this.timeline.add('world', text);
     this.scaling = new TwinScaling(this.world, note);
@@ -165,6 +184,7 @@ export class Twin {
     });
     this.lifecyclePorts = {
       ...twinLifecyclePorts(this.world, this.scaling, this.lifecycle, recordedCalls(this.world, this.faults)),
+      instances: containerInstances,
       workflows: twinWorkflows(
         this.stepFunctions,
         { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },
@@ -249,9 +269,9 @@ export class Twin {
         opsCall,
       ),
       services: this.ports.services,
-      serviceOperations: twinServiceOperations(this.world, opsCall),
-      instances: this.lifecyclePorts.instances,
-      instanceFleet: twinInstanceFleet(this.world, opsCall),
+      serviceOperations: new EcsServiceOperations(this.ecs, { once: ecsOnce, attempts: SDK_MAX_ATTEMPTS }),
+      instances: containerInstances,
+      instanceFleet: new EcsInstanceFleet(this.ecs),
       lifecycleRuns: twinWorkflowRuns(
         this.stepFunctions,
         { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },

@@ -3,109 +3,29 @@
 // behaves the way the reflexes depend on ECS behaving (a service scheduler that keeps the desired count
 // and backs off on repeated failure, stopped tasks listable for an hour, target health and deregistration
 // delay) and it announces every task change as a real-shaped EventBridge event.
+
 import type { DeploymentRecord } from '#domain/model';
-import { type Behaviour, TwinEvents } from '#local/twin/events';
+import { TwinEvents } from '#local/twin/events';
 import { seededRandom, type VirtualScheduler } from '#local/twin/scheduler';
+import type {
+  AgentStart,
+  Behaviour,
+  DeploymentState,
+  InstanceState,
+  ServiceState,
+  TaskDefinitionState,
+  TaskState,
+} from '#local/twin/state';
 
-export type { Behaviour } from '#local/twin/events';
-
-export interface TaskDefinitionState {
-  arn: string;
-  family: string;
-  revision: number;
-  cpu: number;
-  memory: number;
-  networkMode: 'awsvpc' | 'bridge';
-  containerName: string;
-  containerPort: number;
-  behaviour: Behaviour;
-}
-
-export interface InstanceState {
-  instanceId: string;
-  containerInstanceArn: string;
-  cluster: string;
-  cpu: number;
-  memory: number;
-  subnetId: string;
-  availabilityZone: string;
-  /**
-   * The container instance's status. REGISTERING stands for "the EC2 instance runs, its ECS agent has not
-   * registered yet": ECS does not list it and places nothing on it. Only ACTIVE instances take new tasks.
-   */
-  status: 'REGISTERING' | 'ACTIVE' | 'DRAINING';
-  agentConnected: boolean;
-}
-
-/** When the ECS agent of a new instance registers: at once (the default), after a delay, or never. */
-export type AgentStart = { delaySeconds: number } | 'never';
-
-export interface TaskState {
-  arn: string;
-  id: string;
-  cluster: string;
-  group: string;
-  taskDefinitionArn: string;
-  lastStatus: 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEPROVISIONING' | 'STOPPED';
-  desiredStatus: 'RUNNING' | 'STOPPED';
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
-  startedAt?: Date;
-  stoppingAt?: Date;
-  stoppedAt?: Date;
-  stopCode?: string;
-  stoppedReason?: string;
-  exitCode?: number;
-  containerReason?: string;
-  startedBy?: string;
-  launchType: string;
-  capacityProviderName?: string;
-  instance: InstanceState;
-  privateIp?: string;
-  hostPort?: number;
-  overrides?: unknown;
-  tags: Record<string, string>;
-  serviceName?: string;
-  deploymentId?: string;
-  behaviour: Behaviour;
-  /** Target groups an outside registrar puts this standalone task in once it runs. */
-  registerIn: string[];
-  /** A service task started to take over from this task, which runs on a draining instance. */
-  replaces?: string;
-}
-
-export interface DeploymentState {
-  id: string;
-  status: 'PRIMARY' | 'ACTIVE';
-  taskDefinitionArn: string;
-  rolloutState: 'IN_PROGRESS' | 'COMPLETED';
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-export interface ServiceState {
-  name: string;
-  arn: string;
-  cluster: string;
-  desiredCount: number;
-  maximumPercent: number;
-  /** ECS's deployment circuit breaker, with rollback: a deployment that keeps failing is rolled back. */
-  circuitBreaker: boolean;
-  /** Who deploys it (ECS, CODE_DEPLOY, EXTERNAL) and ECS's native strategy (ROLLING, BLUE_GREEN, …). */
-  deploymentController: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
-  strategy: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
-  /** Tasks of the current deployment that failed; the circuit breaker's count. */
-  deploymentFailures: number;
-  targetGroupArns: string[];
-  healthCheckGraceSeconds: number;
-  deployments: DeploymentState[];
-  history: DeploymentRecord[];
-  tags: Record<string, string>;
-  consecutiveFailures: number;
-  nextLaunchAt: number;
-  lastPlacementEventAt: number;
-}
+export type {
+  AgentStart,
+  Behaviour,
+  DeploymentState,
+  InstanceState,
+  ServiceState,
+  TaskDefinitionState,
+  TaskState,
+} from '#local/twin/state';
 
 export interface TargetState {
   id: string;
@@ -417,7 +337,7 @@ export class World {
     this.clock.after(TICK_SECONDS, 'tick', () => this.tick());
   }
 
-  // --- the ECS API, as the ports see it --------------------------------------------------------------
+  // --- what ECS commands do to the cluster (local/twin/aws/ecs.ts answers them) ---------------------
 
   runTask(input: {
     cluster: string;

@@ -83,7 +83,7 @@ describe('recycleTaskGroup', () => {
     expect(outcome).toEqual({ status: 'handled', actions: ['break-crash-loop'] });
     expect(writes(twin)).toEqual([
       expect.stringMatching(/^UpdateService prod\/web taskDefinition=.*web:1$/),
-      'TagResource prod/web',
+      'TagResource prod/web ecs-reflex:crash-loop-deployment',
     ]);
     expect(twin.world.service('prod', 'web')!.tags[Tags.crashLoopHandled]).toMatch(/^ecs-svc\//);
   });
@@ -100,7 +100,7 @@ describe('recycleTaskGroup', () => {
     expect(writes(twin)).toEqual([
       expect.stringMatching(/^Publish .*crash-looping/),
       'UpdateService prod/web desiredCount=0',
-      'TagResource prod/web',
+      'TagResource prod/web ecs-reflex:crash-loop-deployment',
     ]);
     expect(twin.world.service('prod', 'web')!.desiredCount).toBe(0);
   });

@@ -1,4 +1,5 @@
-// The ECS contract on the twin (see ecs.contract.ts; ecs.awstest.ts runs the same on AWS).
+// The ECS contract on the twin: the real ECS adapters over the twin's ECS client (see ecs.contract.ts;
+// ecs.awstest.ts runs the same on AWS).
 import { ecsContract } from './ecs.contract';
 import { contractTwin, twinEventually } from './harness';
 

@@ -25,6 +25,8 @@ function aTwin() {
     settings: { clusters: ['prod'], dryRun: false, policy: defaultRecyclerPolicy() },
     deliverEvents: false,
   });
+  // The declared services' cluster: ECS answers ClusterNotFoundException for one it does not have.
+  twin.world.addCluster('prod');
   twin.traffic.addMeshRoute({
     meshName: 'shop',
     virtualRouterName: 'web',

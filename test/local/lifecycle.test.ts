@@ -1,6 +1,10 @@
 // The twin's Auto Scaling lifecycle hooks, ECS agent and container instance draining, and the lifecycle
 // ports over them: the behaviour the instance lifecycle reflex is tested against must be AWS's.
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
 import { LifecycleActionEventSchema } from '#events/autoscaling';
+import { TwinSendLayer } from '#local/twin/aws/client';
+import { ecsModel } from '#local/twin/aws/ecs';
 import { TwinLifecycle, type TwinLifecycleHook } from '#local/twin/lifecycle';
 import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
 import { Faults, recordedCalls } from '#local/twin/ports';
@@ -32,7 +36,16 @@ function aWorld(options: { desired?: number; agent?: AgentStart; hooks?: TwinLif
   const events: unknown[] = [];
   const lifecycle = new TwinLifecycle(world, scaling, (event) => events.push(event));
   for (const hook of options.hooks ?? []) lifecycle.addHook(GROUP, hook);
-  const ports = twinLifecyclePorts(world, scaling, lifecycle, recordedCalls(world, new Faults(1)));
+  const faults = new Faults(1);
+  // The container instances are the real adapter over the twin's ECS.
+  const ecs = new TwinSendLayer({ clock, calls: world.apiCalls, faults }).client(
+    ECSClient,
+    ecsModel(world, { autoScalingGroups: () => scaling.groups.values() }),
+  );
+  const ports = {
+    ...twinLifecyclePorts(world, scaling, lifecycle, recordedCalls(world, faults)),
+    instances: new EcsContainerInstances(ecs),
+  };
   const runFor = (seconds: number) => clock.runUntil(new Date(clock.now().getTime() + seconds * 1000));
   world.start();
   scaling.start();

@@ -1,7 +1,11 @@
 // The ops API's ports over the twin: the same answers as the AWS adapters give (test/adapters/
 // dynamoIdempotencyStore, cloudWatchLogsActionHistory, ecsServiceOperations).
-import { twinActionHistory, twinIdempotencyStore, twinServiceOperations } from '#local/twin/opsPorts';
-import { Faults, recordedCalls } from '#local/twin/ports';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
+import { TwinSendLayer } from '#local/twin/aws/client';
+import { ecsModel } from '#local/twin/aws/ecs';
+import { Faults } from '#local/twin/aws/faults';
+import { twinActionHistory, twinIdempotencyStore } from '#local/twin/opsPorts';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { World } from '#local/twin/world';
 import type { JournalEntry } from '#ports';
@@ -194,7 +198,7 @@ describe('twinActionHistory', () => {
   });
 });
 
-describe('twinServiceOperations', () => {
+describe('EcsServiceOperations over the twin ECS', () => {
   function aWorld() {
     const clock = new VirtualScheduler(START);
     const world = new World(clock, { event: () => undefined, note: () => undefined }, 7);
@@ -227,24 +231,29 @@ describe('twinServiceOperations', () => {
     service('prod', 'web');
     service('prod', 'api');
     service('staging', 'web');
-    const operations = twinServiceOperations(world, recordedCalls(world, new Faults(1)));
-    return { world, operations };
+    const faults = new Faults(1);
+    const aws = new TwinSendLayer({ clock, calls: world.apiCalls, faults });
+    const model = ecsModel(world);
+    const operations = new EcsServiceOperations(aws.client(ECSClient, model), {
+      once: aws.client(ECSClient, model, { maxAttempts: 1 }),
+    });
+    return { world, operations, faults };
   }
 
-  it("lists the cluster's services, and records ListServices", async () => {
+  it("lists the cluster's services, and records ListServices; a cluster ECS does not have is refused", async () => {
     // Prepare
     const { world, operations } = aWorld();
 
     // Act
     const prod = await operations.listServices('prod');
-    const other = await operations.listServices('dev');
+    const other = operations.listServices('dev');
 
     // Assess
     expect(prod).toEqual(['web', 'api']);
-    expect(other).toEqual([]);
-    expect(world.apiCalls.map((c) => [c.api, c.target, c.write])).toEqual([
-      ['ListServices', 'prod', false],
-      ['ListServices', 'dev', false],
+    await expect(other).rejects.toMatchObject({ name: 'ClusterNotFoundException' });
+    expect(world.apiCalls.map((c) => [c.api, c.target, c.write, c.failed])).toEqual([
+      ['ListServices', 'prod', false, undefined],
+      ['ListServices', 'dev', false, 'ClusterNotFoundException'],
     ]);
   });
 
@@ -269,6 +278,30 @@ describe('twinServiceOperations', () => {
     expect(world.apiCalls.map((c) => [c.api, c.target, c.write])).toEqual([
       ['DescribeServices', 'prod/web', false],
       ['UpdateService', 'prod/web forceNewDeployment', true],
+    ]);
+  });
+
+  it('starts one deployment when the UpdateService took effect but its answer was lost', async () => {
+    // Prepare: every UpdateService takes effect, then times out
+    const { world, operations, faults } = aWorld();
+    faults.add({
+      api: 'UpdateService',
+      from: START,
+      until: new Date(START.getTime() + 60_000),
+      rate: 1,
+      error: 'TimeoutError',
+      applied: true,
+    });
+
+    // Act
+    await operations.forceNewDeployment('prod', 'web');
+
+    // Assess: no SDK retry on the single-attempt client; the re-read finds the new deployment
+    expect(world.service('prod', 'web')!.deployments).toHaveLength(2);
+    expect(world.apiCalls.map((c) => [c.api, c.answered])).toEqual([
+      ['DescribeServices', undefined],
+      ['UpdateService', 'TimeoutError'],
+      ['DescribeServices', undefined],
     ]);
   });
 

@@ -75,23 +75,58 @@ describe('one failing twin test fails alone', () => {
   });
 });
 
-describe('a callback that waits on a library timer', () => {
-  it('ends: the timer runs while the callback waits, the clock moves to it, and later steps run after', async () => {
-    // Prepare: a handler that sleeps like the SDK's retry backoff, and a step due during its sleep
-    const clock = new VirtualScheduler(new Date('2026-11-02T09:00:00Z'));
+describe('a callback that waits on virtual time', () => {
+  const START = new Date('2026-11-02T09:00:00Z');
+  const at = (ms: number) => new Date(START.getTime() + ms);
+
+  it('lets the clock move on to its timer, then finishes (a handler whose SDK call backs off)', async () => {
+    // Prepare: a callback that sleeps 2 s of virtual time, as the SDK's retry backoff does, and one due
+    // while it sleeps
+    const scheduler = new VirtualScheduler(START);
     const seen: string[] = [];
-    clock.after(1, 'handler', async () => {
+    scheduler.after(0, 'handler', async () => {
+      seen.push(`start ${new Date().toISOString()}`);
       await new Promise((resolve) => setTimeout(resolve, 2_000));
-      seen.push(`handler woke at ${clock.elapsedSeconds()}`);
+      seen.push(`end ${new Date().toISOString()}`);
     });
-    clock.after(2, 'world', () => {
-      seen.push(`world at ${clock.elapsedSeconds()}`);
+    scheduler.after(1, 'other', () => {
+      seen.push(`other ${new Date().toISOString()}`);
     });
 
     // Act
-    await clock.runUntil(new Date('2026-11-02T09:01:00Z'));
+    await scheduler.runUntil(at(60_000));
 
-    // Assess: the world's step waited for the handler (it runs late, never early)
-    expect(seen).toEqual(['handler woke at 3', 'world at 3']);
+    // Assess: the world did not stop while the handler waited, and the handler ended 2 s after it began
+    expect(seen).toEqual([
+      'start 2026-11-02T09:00:00.000Z',
+      'other 2026-11-02T09:00:01.000Z',
+      'end 2026-11-02T09:00:02.000Z',
+    ]);
+  });
+
+  it('sets its timer before its first await, and still ends', async () => {
+    const scheduler = new VirtualScheduler(START);
+    const seen: number[] = [];
+    scheduler.after(0, 'handler', () => {
+      const sleep = new Promise((resolve) => setTimeout(resolve, 500));
+      return sleep.then(() => {
+        seen.push(scheduler.elapsedSeconds());
+      });
+    });
+
+    await scheduler.runUntil(at(60_000));
+
+    expect(seen).toEqual([0.5]);
+  });
+
+  it('stops the run with the error the callback ends with', async () => {
+    const scheduler = new VirtualScheduler(START);
+    scheduler.after(0, 'handler', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      throw new Error('answered after the backoff, with a failure');
+    });
+    scheduler.after(30, 'later', () => undefined);
+
+    await expect(scheduler.runUntil(at(60_000))).rejects.toThrow('with a failure');
   });
 });
