@@ -14,7 +14,6 @@ import type {
   Rechecks,
   RecyclerPorts,
   ServiceControl,
-  TargetRegistry,
   TaskFleet,
 } from '#ports';
 
@@ -103,7 +102,7 @@ export function twinRecyclerPorts(
   faults: Faults,
   recorders: TwinRecorders,
   onParked: (reason: string) => void = () => undefined,
-): RecyclerPorts {
+): Omit<RecyclerPorts, 'targets'> {
   const call = recordedCalls(world, faults);
   const startedByToken = new Map<string, string>();
 
@@ -219,33 +218,6 @@ export function twinRecyclerPorts(
     },
   };
 
-  const targets: TargetRegistry = {
-    async targetHealth(targetGroupArn) {
-      call('DescribeTargetHealth', targetGroupArn, false);
-      const tg = world.targetGroup(targetGroupArn);
-      return {
-        targetGroupArn: tg.arn,
-        targets: tg.targets.map((t) => ({ id: t.id, port: t.port, state: t.state, reason: t.reason })),
-      };
-    },
-    async deregister(targetGroupArn, refs) {
-      call(
-        'DeregisterTargets',
-        `${targetGroupArn} ${refs.map((r) => `${r.id}:${r.port ?? ''}`).join(',')}`,
-        true,
-        () => {
-          const tg = world.targetGroup(targetGroupArn);
-          for (const ref of refs) {
-            const target = tg.targets.find(
-              (t) => t.id === ref.id && (ref.port === undefined || t.port === ref.port),
-            );
-            if (target && target.state !== 'draining') world.drain(tg, target);
-          }
-        },
-      );
-    },
-  };
-
   const notifier: Notifier = {
     async notify(notification) {
       call('Publish', notification.subject, true, () => recorders.notifications.push(notification));
@@ -279,7 +251,6 @@ export function twinRecyclerPorts(
   return {
     tasks,
     services,
-    targets,
     notifier,
     capacity,
     rechecks,
