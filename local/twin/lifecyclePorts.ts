@@ -1,14 +1,13 @@
 // The instance lifecycle reflex's ports over the twin. Each method records the AWS calls its adapter
-// makes (layers/adapters/aws/autoScalingLifecycleActions.ts, elbInstanceTargets.ts), in the same order
-// and with the same answers for the cases that must be idempotent: completing a finished action,
-// registering a registered target. The container instances are the real adapter over the twin's ECS.
+// makes (layers/adapters/aws/autoScalingLifecycleActions.ts), in the same order and with the same answers
+// for the cases that must be idempotent: completing a finished action. The container instances and the
+// targets are the real adapters over the twin's ECS and ELBv2 clients.
 
 import { LifecycleActionNotFound } from '#adapters/aws/autoScalingLifecycleActions';
-import type { TargetView } from '#domain/instanceLifecycle';
 import { NoActiveLifecycleAction, type TwinLifecycle } from '#local/twin/lifecycle';
 import type { TwinScaling } from '#local/twin/scaling';
-import { TargetGroupNotFound, type TargetGroupState, type World } from '#local/twin/world';
-import type { InstanceTargets, LifecycleActions } from '#ports';
+import type { World } from '#local/twin/world';
+import type { LifecycleActions } from '#ports';
 
 /**
  * The recorder from recordedCalls(world, faults): records the call, and throws when a fault says so. A
@@ -21,7 +20,6 @@ export interface RecordedCall {
 
 export interface TwinLifecyclePorts {
   actions: LifecycleActions;
-  targets: InstanceTargets;
 }
 
 export function twinLifecyclePorts(
@@ -78,62 +76,5 @@ export function twinLifecyclePorts(
     },
   };
 
-  const targetGroup = (arn: string): TargetGroupState => {
-    const tg = world.targetGroups.get(arn);
-    if (!tg) throw new TargetGroupNotFound(`One or more target groups not found: ${arn}`);
-    return tg;
-  };
-
-  const targets: InstanceTargets = {
-    async targetsOf(ec2InstanceId, targetGroupArns): Promise<TargetView[]> {
-      return [...new Set(targetGroupArns)].flatMap((targetGroupArn): TargetView[] => {
-        call('DescribeTargetHealth', targetGroupArn, false);
-        const mine = (world.targetGroups.get(targetGroupArn)?.targets ?? []).filter(
-          (t) => t.id === ec2InstanceId,
-        );
-        if (mine.length === 0) return [{ targetGroupArn, port: 0, state: 'absent' }];
-        return mine.map((t) => ({ targetGroupArn, port: t.port, state: t.state }));
-      });
-    },
-    async register(ec2InstanceId, refs) {
-      for (const [targetGroupArn, ports] of byTargetGroup(refs)) {
-        call('RegisterTargets', `${targetGroupArn} ${ec2InstanceId}`, true, () => {
-          const tg = targetGroup(targetGroupArn);
-          const now = world.clock.now().getTime();
-          for (const port of ports) {
-            // Registering a registered target is a no-op; a draining one is registered anew.
-            const existing = tg.targets.find(
-              (t) => t.id === ec2InstanceId && t.port === port && t.state !== 'draining',
-            );
-            if (existing) continue;
-            tg.targets.push({ id: ec2InstanceId, port, state: 'initial', registeredAt: now });
-          }
-        });
-      }
-    },
-    async deregister(ec2InstanceId, refs) {
-      for (const [targetGroupArn, ports] of byTargetGroup(refs)) {
-        call('DeregisterTargets', `${targetGroupArn} ${ec2InstanceId}`, true, () => {
-          const tg = targetGroup(targetGroupArn);
-          // A target that is not registered (or draining already): ELB answers success.
-          for (const target of tg.targets.filter(
-            (t) => t.id === ec2InstanceId && ports.includes(t.port) && t.state !== 'draining',
-          ))
-            world.drain(tg, target);
-        });
-      }
-    },
-  };
-
-  return { actions, targets };
-}
-
-function byTargetGroup(refs: { targetGroupArn: string; port: number }[]): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  for (const { targetGroupArn, port } of refs) {
-    const ports = groups.get(targetGroupArn) ?? [];
-    if (!ports.includes(port)) ports.push(port);
-    groups.set(targetGroupArn, ports);
-  }
-  return groups;
+  return { actions };
 }

@@ -4,15 +4,7 @@ import { deadLetterOf } from '#adapters/aws/sqsDeadLetters';
 import { type Faults, faultError } from '#local/twin/aws/faults';
 import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
 import type { World } from '#local/twin/world';
-import type {
-  ActionJournal,
-  CapacitySignal,
-  DeadLetters,
-  Notifier,
-  Rechecks,
-  RecyclerPorts,
-  TargetRegistry,
-} from '#ports';
+import type { ActionJournal, CapacitySignal, DeadLetters, Notifier, Rechecks, RecyclerPorts } from '#ports';
 
 /** Same bound as the adapters' clients (layers/runtime/clients.ts, AWS_MAX_ATTEMPTS default). */
 export const SDK_MAX_ATTEMPTS = 4;
@@ -94,35 +86,8 @@ export function twinRecyclerPorts(
   faults: Faults,
   recorders: TwinRecorders,
   onParked: (reason: string) => void = () => undefined,
-): Omit<RecyclerPorts, 'tasks' | 'services'> {
+): Omit<RecyclerPorts, 'tasks' | 'services' | 'targets'> {
   const call = recordedCalls(world, faults);
-  const targets: TargetRegistry = {
-    async targetHealth(targetGroupArn) {
-      call('DescribeTargetHealth', targetGroupArn, false);
-      const tg = world.targetGroup(targetGroupArn);
-      return {
-        targetGroupArn: tg.arn,
-        targets: tg.targets.map((t) => ({ id: t.id, port: t.port, state: t.state, reason: t.reason })),
-      };
-    },
-    async deregister(targetGroupArn, refs) {
-      call(
-        'DeregisterTargets',
-        `${targetGroupArn} ${refs.map((r) => `${r.id}:${r.port ?? ''}`).join(',')}`,
-        true,
-        () => {
-          const tg = world.targetGroup(targetGroupArn);
-          for (const ref of refs) {
-            const target = tg.targets.find(
-              (t) => t.id === ref.id && (ref.port === undefined || t.port === ref.port),
-            );
-            if (target && target.state !== 'draining') world.drain(tg, target);
-          }
-        },
-      );
-    },
-  };
-
   const notifier: Notifier = {
     async notify(notification) {
       call('Publish', notification.subject, true, () => recorders.notifications.push(notification));
@@ -154,7 +119,6 @@ export function twinRecyclerPorts(
   };
 
   return {
-    targets,
     notifier,
     capacity,
     rechecks,

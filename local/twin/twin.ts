@@ -4,12 +4,18 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AppMeshClient } from '@aws-sdk/client-app-mesh';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { albRouter } from '#adapters/aws/albRouter';
+import { appMeshRouter } from '#adapters/aws/appMeshRouter';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
 import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
 import { EcsTaskFleet } from '#adapters/aws/ecsTaskFleet';
+import { ElbInstanceTargets } from '#adapters/aws/elbInstanceTargets';
+import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
 import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
@@ -26,8 +32,10 @@ import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
 import { TwinStepFunctions } from '#local/stepfunctions/runner';
 import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
 import { TwinCloudWatch } from '#local/twin/alarms';
+import { appMeshModel } from '#local/twin/aws/appMesh';
 import { TwinSendLayer } from '#local/twin/aws/client';
 import { ecsModel } from '#local/twin/aws/ecs';
+import { elbv2Model } from '#local/twin/aws/elbv2';
 import {
   type DeliveryObserver,
   lambdaContext,
@@ -48,7 +56,7 @@ import {
   type TwinRecorders,
   twinRecyclerPorts,
 } from '#local/twin/ports';
-import { twinMetrics, twinRolloutRouters, twinRouteClaims } from '#local/twin/rolloutPorts';
+import { twinMetrics, twinRouteClaims } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
@@ -94,6 +102,9 @@ export class Twin {
   /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
   readonly lifecycleNotifications: TwinQueue;
   readonly stepFunctions: TwinStepFunctions;
+  /** The twin's ELBv2 and App Mesh, as the target and router adapters reach them. */
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly appMesh: AppMeshClient;
   /** Routes (App Mesh, ALB rules), the requests they split, and the metrics those produce. */
   readonly traffic: TwinTraffic;
   readonly rolloutPorts: RolloutPorts;
@@ -143,18 +154,24 @@ export class Twin {
       onShortfall: (shortfall) =>
         this.cloudWatch.count('CapacityShortfall', { ClusterName: shortfall.cluster }),
     };
+    const note = (text: string) => this.timeline.add('world', text);
+    this.traffic = new TwinTraffic(this.world, note);
+    this.elbv2 = this.aws.client(
+      ElasticLoadBalancingV2Client,
+      elbv2Model(this.world, this.traffic.loadBalancers),
+    );
+    this.appMesh = this.aws.client(AppMeshClient, appMeshModel(this.traffic.mesh));
     this.ports = {
       ...twinRecyclerPorts(this.world, this.faults, this.recorders, (reason) =>
         this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`),
       ),
       tasks: new EcsTaskFleet(this.ecs),
       services: new EcsServiceControl(this.ecs),
+      targets: new ElbTargetRegistry(this.elbv2),
     };
     const containerInstances = new EcsContainerInstances(this.ecs);
 
-    const note = (text: string) => this.timeline.add('world', text);
     this.scaling = new TwinScaling(this.world, note);
-    this.traffic = new TwinTraffic(this.world, note);
     this.cloudWatch = new TwinCloudWatch(
       this.world,
       (event) => this.bus.put(event),
@@ -185,6 +202,7 @@ export class Twin {
     this.lifecyclePorts = {
       ...twinLifecyclePorts(this.world, this.scaling, this.lifecycle, recordedCalls(this.world, this.faults)),
       instances: containerInstances,
+      targets: new ElbInstanceTargets(this.elbv2),
       workflows: twinWorkflows(
         this.stepFunctions,
         { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },
@@ -387,13 +405,13 @@ export class Twin {
   private buildRolloutPorts(): RolloutPorts {
     const call = recordedCalls(this.world, this.faults);
     return {
-      routers: twinRolloutRouters(this.traffic, call),
+      routers: { appmesh: appMeshRouter(this.appMesh), alb: albRouter(this.elbv2) },
       declaredRoutes: this.declaredRoutes,
       // A conditional write DynamoDB refuses reaches AWS (and its faults) and fails with its name.
       claims: twinRouteClaims(call),
       metrics: twinMetrics(this.traffic, call),
       alarms: this.alarmPorts.alarms,
-      targets: this.ports.targets,
+      targets: new ElbTargetRegistry(this.elbv2),
       services: this.ports.services,
       runs: twinWorkflowRuns(
         this.stepFunctions,

@@ -323,38 +323,6 @@ describe('twin container instance draining', () => {
 });
 
 describe('twin lifecycle ports', () => {
-  it('register, health and deregister of instance targets are idempotent', async () => {
-    // Prepare
-    const { world, ports, runFor } = aWorld({ desired: 1 });
-    const tg = world.addTargetGroup({
-      name: 'web-instances',
-      port: 80,
-      targetType: 'instance',
-      deregistrationDelaySeconds: 30,
-    });
-    const instanceId = world.instances[0]!.instanceId;
-
-    // Act
-    const absent = await ports.targets.targetsOf(instanceId, [tg.arn]);
-    await ports.targets.register(instanceId, [{ targetGroupArn: tg.arn, port: 8080 }]);
-    await ports.targets.register(instanceId, [{ targetGroupArn: tg.arn, port: 8080 }]);
-    const initial = await ports.targets.targetsOf(instanceId, [tg.arn]);
-    await runFor(30);
-    const healthy = await ports.targets.targetsOf(instanceId, [tg.arn]);
-    await ports.targets.deregister(instanceId, [{ targetGroupArn: tg.arn, port: 8080 }]);
-    await ports.targets.deregister(instanceId, [{ targetGroupArn: tg.arn, port: 8080 }]);
-    const draining = await ports.targets.targetsOf(instanceId, [tg.arn]);
-    await runFor(40);
-    const gone = await ports.targets.targetsOf(instanceId, [tg.arn]);
-
-    // Assess
-    expect(absent).toEqual([{ targetGroupArn: tg.arn, port: 0, state: 'absent' }]);
-    expect(initial).toEqual([{ targetGroupArn: tg.arn, port: 8080, state: 'initial' }]);
-    expect(healthy).toEqual([{ targetGroupArn: tg.arn, port: 8080, state: 'healthy' }]);
-    expect(draining).toEqual([{ targetGroupArn: tg.arn, port: 8080, state: 'draining' }]);
-    expect(gone).toEqual([{ targetGroupArn: tg.arn, port: 0, state: 'absent' }]);
-  });
-
   it('reads hook settings and stops tasks, recording the calls the AWS adapters make', async () => {
     // Prepare
     const { world, ports, runFor } = aWorld({ desired: 1, hooks: [terminateHook] });
