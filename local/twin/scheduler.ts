@@ -68,6 +68,14 @@ export function releaseVirtualTime(): boolean {
  */
 export const settled = (): Promise<void> => new Promise<void>((resolve) => real.setImmediate(resolve));
 
+function signalled(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
 export class VirtualScheduler implements Clock {
   private nowMs: number;
   private seq = 0;
@@ -113,11 +121,9 @@ export class VirtualScheduler implements Clock {
       while (this.queue.length > 0 && this.queue[0]!.at <= until.getTime()) {
         if (hold.released) throw new VirtualTimeReleased('the clock was taken back from this run');
         const next = this.queue.shift()!;
-        this.nowMs = next.at;
-        await next.run();
-        // Only library timers pay for the macrotask hop: the twin's own callbacks are awaited, and
-        // most scenarios never touch a library timer, so they run as fast as before.
-        if (next.settle) await settled();
+        // A step may run late (never early) when a callback before it waited on a library timer.
+        this.nowMs = Math.max(this.nowMs, next.at);
+        await this.runStep(next);
         steps += 1;
         afterEachStep?.(next.label);
       }
@@ -129,11 +135,65 @@ export class VirtualScheduler implements Clock {
     }
   }
 
+  /**
+   * One step. Only library timers pay for the macrotask hop: the twin's own callbacks are awaited, and
+   * most scenarios never touch a library timer, so they run as fast as before.
+   *
+   * A callback awaited here may itself wait on a library timer: a Lambda handler whose SDK call is
+   * retried sleeps its backoff (and the adaptive retry mode its rate limiter's delay) with setTimeout.
+   * That timer is on this very queue, behind the callback, so the callback alone would never end. While
+   * it waits, the earliest library timers run, the clock moving to each: the handler's virtual time passes
+   * as a real Lambda's would, and the world's own callbacks due meanwhile run when it is done.
+   */
+  private async runStep(step: Pending): Promise<void> {
+    let signal = this.timerScheduled.promise;
+    const result = step.run();
+    if (result) {
+      let done = false;
+      const watched = result.then(
+        () => {
+          done = true;
+        },
+        () => {
+          done = true;
+        },
+      );
+      for (;;) {
+        // The fast path: a callback that sets no timer ends here, without a macrotask hop.
+        await Promise.race([watched, signal]);
+        while (!done) {
+          await settled();
+          if (done) break;
+          const timer = this.takeLibraryTimer();
+          if (!timer) break;
+          this.nowMs = Math.max(this.nowMs, timer.at);
+          await timer.run();
+        }
+        if (done) break;
+        signal = this.timerScheduled.promise;
+      }
+      await result;
+    }
+    if (step.settle) await settled();
+  }
+
+  /** The earliest library timer on the queue, taken off it. */
+  private takeLibraryTimer(): Pending | undefined {
+    const index = this.queue.findIndex((item) => item.settle);
+    return index < 0 ? undefined : this.queue.splice(index, 1)[0];
+  }
+
+  /** Settles whenever a library timer is set: a callback awaited by runStep may be waiting on it. */
+  private timerScheduled = signalled();
+
   // One set per scheduler, so a timer set during one runUntil can be cleared during a later one.
   private readonly timers = new VirtualTimers({
     schedule: (at, label, run) => {
       const item: Pending = { at: Math.max(this.nowMs, at), seq: this.seq++, label, run, settle: true };
       this.enqueue(item);
+      const scheduled = this.timerScheduled;
+      this.timerScheduled = signalled();
+      scheduled.resolve();
       return item;
     },
     cancel: (item) => this.cancel(item),

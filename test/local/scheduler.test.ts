@@ -74,3 +74,24 @@ describe('one failing twin test fails alone', () => {
     expect(Date).toBe(RealDate);
   });
 });
+
+describe('a callback that waits on a library timer', () => {
+  it('ends: the timer runs while the callback waits, the clock moves to it, and later steps run after', async () => {
+    // Prepare: a handler that sleeps like the SDK's retry backoff, and a step due during its sleep
+    const clock = new VirtualScheduler(new Date('2026-11-02T09:00:00Z'));
+    const seen: string[] = [];
+    clock.after(1, 'handler', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      seen.push(`handler woke at ${clock.elapsedSeconds()}`);
+    });
+    clock.after(2, 'world', () => {
+      seen.push(`world at ${clock.elapsedSeconds()}`);
+    });
+
+    // Act
+    await clock.runUntil(new Date('2026-11-02T09:01:00Z'));
+
+    // Assess: the world's step waited for the handler (it runs late, never early)
+    expect(seen).toEqual(['handler woke at 3', 'world at 3']);
+  });
+});
