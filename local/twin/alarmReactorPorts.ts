@@ -12,7 +12,6 @@ import {
   type StepAdjustment,
   type TargetMemory,
 } from '#domain/alarmReactions';
-import type { TwinCloudWatch } from '#local/twin/alarms';
 import type { RecordedCall } from '#local/twin/lifecyclePorts';
 import type { TwinScaling } from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
@@ -22,12 +21,11 @@ type Call = RecordedCall;
 
 export function twinAlarmReactorPorts(
   world: World,
-  cloudWatch: TwinCloudWatch,
   scaling: TwinScaling,
   call: Call,
   journal: ActionJournal,
   deadLetters: DeadLetters,
-): AlarmReactorPorts {
+): Omit<AlarmReactorPorts, 'alarms'> {
   /** Per target: the records and the last change, as the AWS adapter keeps them in the target's tags. */
   const memories = new Map<string, TargetMemory>();
   const keyOf = (target: { kind: string; name?: string; cluster?: string; service?: string }) =>
@@ -36,22 +34,6 @@ export function twinAlarmReactorPorts(
       : `service/${target.cluster}/${target.service}`;
 
   return {
-    alarms: {
-      async describe(name, { withTags }) {
-        call('DescribeAlarms', name, false);
-        if (withTags) call('ListTagsForResource', name, false);
-        const found = cloudWatch.describe(name);
-        if (!found) return undefined;
-        return {
-          name,
-          arn: found.arn,
-          state: found.state,
-          type: found.alarm.kind,
-          // As the adapter: tags cost a ListTagsForResource call, made only when asked for.
-          tags: withTags ? { ...found.alarm.tags } : {},
-        };
-      },
-    },
     scaling: {
       async read(knob): Promise<KnobReading | undefined> {
         const { target, setting } = knob;

@@ -45,6 +45,7 @@ export interface TwinAutoScalingGroup {
   targetGroups?: { arn: string; port: number }[];
   policies: Map<string, TwinAsgPolicy>;
   tags: Record<string, string>;
+  createdAt: Date;
 }
 
 export interface TwinServiceScaling {
@@ -52,7 +53,18 @@ export interface TwinServiceScaling {
   service: string;
   min: number;
   max: number;
-  policies: Map<string, { name: string; targetValue: number; metric: string }>;
+  policies: Map<string, TwinServicePolicy>;
+}
+
+/** A target tracking policy of a service's scalable target, as Application Auto Scaling keeps it. */
+export interface TwinServicePolicy {
+  name: string;
+  targetValue: number;
+  /** The predefined metric type (ECSServiceAverageCPUUtilization, ...) or a custom metric's name. */
+  metric: string;
+  disableScaleIn?: boolean;
+  scaleInCooldown?: number;
+  scaleOutCooldown?: number;
 }
 
 const RECONCILE_SECONDS = 10;
@@ -88,7 +100,15 @@ export class TwinScaling {
   addGroup(
     group: Omit<
       TwinAutoScalingGroup,
-      'instances' | 'launching' | 'tags' | 'pending' | 'terminating' | 'warming' | 'warm' | 'warmLaunching'
+      | 'instances'
+      | 'launching'
+      | 'tags'
+      | 'pending'
+      | 'terminating'
+      | 'warming'
+      | 'warm'
+      | 'warmLaunching'
+      | 'createdAt'
     >,
   ): TwinAutoScalingGroup {
     const state: TwinAutoScalingGroup = {
@@ -101,6 +121,7 @@ export class TwinScaling {
       warm: [],
       warmLaunching: 0,
       tags: {},
+      createdAt: this.world.clock.now(),
     };
     // A group that exists before the scenario starts is in service already.
     for (let i = 0; i < group.desired; i++) {

@@ -4,6 +4,9 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
+import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
 import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
@@ -21,6 +24,7 @@ import { TwinStepFunctions } from '#local/stepfunctions/runner';
 import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
 import { TwinCloudWatch } from '#local/twin/alarms';
 import { TwinSendLayer } from '#local/twin/aws/client';
+import { cloudWatchModel } from '#local/twin/aws/cloudWatch';
 import {
   type DeliveryObserver,
   lambdaContext,
@@ -40,7 +44,7 @@ import {
   twinServiceOperations,
 } from '#local/twin/opsPorts';
 import { Faults, recordedCalls, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
-import { twinMetrics, twinRolloutRouters, twinRouteClaims } from '#local/twin/rolloutPorts';
+import { twinRolloutRouters, twinRouteClaims } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
@@ -76,6 +80,8 @@ export class Twin {
   readonly queue: TwinQueue;
   readonly scaling: TwinScaling;
   readonly cloudWatch: TwinCloudWatch;
+  /** The twin's CloudWatch as the SDK reaches it: alarms, and the traffic's metrics. */
+  readonly cloudWatchClient: CloudWatchClient;
   readonly alarmPorts: AlarmReactorPorts;
   readonly alarmReactor: TwinAsyncFunction;
   readonly lifecycle: TwinLifecycle;
@@ -142,14 +148,17 @@ export class Twin {
       note,
       (query) => this.traffic.alarmSample(query),
     );
-    this.alarmPorts = twinAlarmReactorPorts(
-      this.world,
-      this.cloudWatch,
-      this.scaling,
-      recordedCalls(this.world, this.faults),
-      this.recorders.journal,
-      this.ports.deadLetters,
-    );
+    this.cloudWatchClient = this.aws.client(CloudWatchClient, cloudWatchModel(this.cloudWatch, this.traffic));
+    this.alarmPorts = {
+      ...twinAlarmReactorPorts(
+        this.world,
+        this.scaling,
+        recordedCalls(this.world, this.faults),
+        this.recorders.journal,
+        this.ports.deadLetters,
+      ),
+      alarms: new CloudWatchAlarmStates(this.cloudWatchClient),
+    };
 
     this.lifecycle = new TwinLifecycle(
       this.world,
@@ -371,8 +380,8 @@ export class Twin {
       declaredRoutes: this.declaredRoutes,
       // A conditional write DynamoDB refuses reaches AWS (and its faults) and fails with its name.
       claims: twinRouteClaims(call),
-      metrics: twinMetrics(this.traffic, call),
-      alarms: this.alarmPorts.alarms,
+      metrics: cloudWatchMetrics(this.cloudWatchClient),
+      alarms: new CloudWatchAlarmStates(this.cloudWatchClient),
       targets: this.ports.targets,
       services: this.ports.services,
       runs: twinWorkflowRuns(

@@ -1,10 +1,14 @@
 // The twin's traffic: App Mesh routes and ALB rules splitting requests by weight, fault profiles per
 // version, the CloudWatch metrics they leave, the limits AWS enforces on every write, and the rollout
 // routers and metrics source over all of it.
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
 import { type RouteRef, routeKey } from '#domain/rolloutRoutes';
 import { TwinCloudWatch } from '#local/twin/alarms';
+import { TwinSendLayer } from '#local/twin/aws/client';
+import { cloudWatchModel } from '#local/twin/aws/cloudWatch';
 import { Faults, recordedCalls } from '#local/twin/ports';
-import { ROLLOUT_OWNER_TAG, twinMetrics, twinRolloutRouters } from '#local/twin/rolloutPorts';
+import { ROLLOUT_OWNER_TAG, twinRolloutRouters } from '#local/twin/rolloutPorts';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { ALB_NAMESPACE, ENVOY_NAMESPACE, TwinTraffic } from '#local/twin/traffic';
 import { World } from '#local/twin/world';
@@ -23,7 +27,14 @@ function aWorld(targetGroups: string[] = ['web-blue', 'web-green']) {
   const faults = new Faults(3);
   const call = recordedCalls(world, faults);
   const routers = twinRolloutRouters(traffic, call);
-  const metrics = twinMetrics(traffic, call);
+  // The rollout's metrics source is the real adapter over the twin's CloudWatch.
+  const cloudWatch = new TwinCloudWatch(
+    world,
+    () => undefined,
+    () => undefined,
+  );
+  const aws = new TwinSendLayer({ clock, calls: world.apiCalls, faults });
+  const metrics = cloudWatchMetrics(aws.client(CloudWatchClient, cloudWatchModel(cloudWatch, traffic)));
   const runFor = (seconds: number) => clock.runUntil(new Date(clock.now().getTime() + seconds * 1000));
   const writeCalls = () => world.apiCalls.filter((c) => c.write && !c.failed).map((c) => c.api);
   return { clock, world, traffic, faults, routers, metrics, runFor, writeCalls, notes };
