@@ -1,19 +1,17 @@
-// The instance lifecycle reflex's ports over the twin. Each method records the AWS calls its adapter
-// makes (layers/adapters/aws/autoScalingLifecycleActions.ts, ecsContainerInstances.ts,
-// elbInstanceTargets.ts), in the same order and with the same answers for the cases that must be
-// idempotent: completing a finished action, draining a draining instance, registering a registered target.
+// The instance lifecycle reflex's container instance and target ports over the twin. Each method records
+// the AWS calls its adapter makes (layers/adapters/aws/ecsContainerInstances.ts, elbInstanceTargets.ts),
+// in the same order and with the same answers for the cases that must be idempotent: draining a draining
+// instance, registering a registered target. Lifecycle actions are the real adapter over the twin's
+// Auto Scaling (local/twin/aws/autoScaling.ts).
 
-import { LifecycleActionNotFound } from '#adapters/aws/autoScalingLifecycleActions';
 import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
-import { NoActiveLifecycleAction, type TwinLifecycle } from '#local/twin/lifecycle';
-import type { TwinScaling } from '#local/twin/scaling';
 import {
   type InstanceState,
   TargetGroupNotFound,
   type TargetGroupState,
   type World,
 } from '#local/twin/world';
-import type { ContainerInstances, InstanceTargets, LifecycleActions } from '#ports';
+import type { ContainerInstances, InstanceTargets } from '#ports';
 
 /**
  * The recorder from recordedCalls(world, faults): records the call, and throws when a fault says so. A
@@ -25,65 +23,11 @@ export interface RecordedCall {
 }
 
 export interface TwinLifecyclePorts {
-  actions: LifecycleActions;
   instances: ContainerInstances;
   targets: InstanceTargets;
 }
 
-export function twinLifecyclePorts(
-  world: World,
-  scaling: TwinScaling,
-  lifecycle: TwinLifecycle,
-  call: RecordedCall,
-): TwinLifecyclePorts {
-  const actions: LifecycleActions = {
-    async complete(action, result) {
-      try {
-        call('CompleteLifecycleAction', `${action.groupName} ${action.instanceId}`, true, () =>
-          lifecycle.complete(action, result),
-        );
-      } catch (error) {
-        // The adapter's rule: an action that is gone was completed or timed out; the hook is done.
-        if (error instanceof NoActiveLifecycleAction) return;
-        throw error;
-      }
-    },
-    async heartbeat(action) {
-      try {
-        call('RecordLifecycleActionHeartbeat', `${action.groupName} ${action.instanceId}`, true, () =>
-          lifecycle.heartbeat(action),
-        );
-      } catch (error) {
-        if (error instanceof NoActiveLifecycleAction) throw new LifecycleActionNotFound(action);
-        throw error;
-      }
-    },
-    async lifecycleState(groupName, instanceId) {
-      call('DescribeAutoScalingInstances', instanceId, false);
-      const group = scaling.groupOf(instanceId);
-      if (group) return group.name === groupName ? scaling.lifecycleState(instanceId) : undefined;
-      // Not in any group: the adapter then pages the claimed group's warm pool.
-      call('DescribeWarmPool', groupName, false);
-      if (!scaling.groups.has(groupName)) return undefined;
-      return scaling.warmPoolState(groupName, instanceId);
-    },
-    async hookSettings(groupName, hookName) {
-      call('DescribeAutoScalingGroups', groupName, false);
-      const group = scaling.groups.get(groupName);
-      if (!group) return undefined;
-      call('DescribeLifecycleHooks', `${groupName} ${hookName}`, false);
-      const hook = lifecycle.hook(groupName, hookName);
-      if (!hook) return undefined;
-      // The adapter pages DescribeCapacityProviders to learn whether ECS drains the group itself.
-      call('DescribeCapacityProviders', groupName, false);
-      return {
-        heartbeatTimeoutSeconds: hook.heartbeatTimeoutSeconds,
-        defaultResult: hook.defaultResult,
-        managedDraining: group.managedDraining ?? false,
-      };
-    },
-  };
-
+export function twinLifecyclePorts(world: World, call: RecordedCall): TwinLifecyclePorts {
   /** ListContainerInstances + DescribeContainerInstances: nothing before the agent registers. */
   const find = (cluster: string, ec2InstanceId: string): InstanceState | undefined => {
     call('ListContainerInstances', `${cluster} ${ec2InstanceId}`, false);
@@ -179,7 +123,7 @@ export function twinLifecyclePorts(
     },
   };
 
-  return { actions, instances, targets };
+  return { instances, targets };
 }
 
 function byTargetGroup(refs: { targetGroupArn: string; port: number }[]): Map<string, number[]> {

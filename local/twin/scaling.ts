@@ -141,17 +141,14 @@ export class TwinScaling {
     return this.services.get(serviceKey(cluster, service));
   }
 
-  /** SetDesiredCapacity: AWS refuses a value outside min..max (ValidationError). */
+  /**
+   * The group's desired capacity changes (SetDesiredCapacity, or a person's edit). What the API refuses
+   * (a value outside min..max) is refused by local/twin/aws/autoScaling.ts before it gets here.
+   */
   setDesiredCapacity(name: string, desired: number): void {
     const group = this.group(name);
-    if (desired < group.min || desired > group.max) {
-      throw Object.assign(
-        new Error(`New SetDesiredCapacity value ${desired} is outside ${group.min}..${group.max}`),
-        {
-          name: 'ValidationError',
-        },
-      );
-    }
+    if (desired < group.min || desired > group.max)
+      throw new RangeError(`desired ${desired} of ${name} is outside ${group.min}..${group.max}`);
     if (group.desired !== desired)
       this.note(`auto scaling group ${name} desired ${group.desired} -> ${desired}`);
     group.desired = desired;
@@ -185,17 +182,6 @@ export class TwinScaling {
     if (group.pending.includes(instanceId)) return 'Pending:Wait';
     if (group.terminating.includes(instanceId)) return 'Terminating:Wait';
     return 'InService';
-  }
-
-  /**
-   * DescribeWarmPool's view of an instance in the group's warm pool. The twin's DescribeAutoScalingInstances
-   * (groupOf, lifecycleState) does not list warm pool instances; the adapter asks both.
-   */
-  warmPoolState(groupName: string, instanceId: string): 'Warmed:Pending:Wait' | 'Warmed:Stopped' | undefined {
-    const group = this.groups.get(groupName);
-    if (group?.warming.includes(instanceId)) return 'Warmed:Pending:Wait';
-    if (group?.warm.includes(instanceId)) return 'Warmed:Stopped';
-    return undefined;
   }
 
   /** A launch action into the warm pool completed with CONTINUE: the instance stops there, ready. */

@@ -4,9 +4,15 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { AutoScalingLifecycleActions } from '#adapters/aws/autoScalingLifecycleActions';
 import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
 import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
+import { AwsScalingControls } from '#adapters/aws/scalingControls';
+import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
 import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
@@ -21,10 +27,12 @@ import { createRolloutStepHandler } from '#functions/rolloutStep';
 import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
 import { TwinStepFunctions } from '#local/stepfunctions/runner';
-import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
 import { TwinCloudWatch } from '#local/twin/alarms';
+import { applicationAutoScalingModel } from '#local/twin/aws/applicationAutoScaling';
+import { autoScalingModel } from '#local/twin/aws/autoScaling';
 import { TwinSendLayer } from '#local/twin/aws/client';
 import { cloudWatchModel } from '#local/twin/aws/cloudWatch';
+import { ecsModel } from '#local/twin/aws/ecs';
 import {
   type DeliveryObserver,
   lambdaContext,
@@ -82,6 +90,10 @@ export class Twin {
   readonly cloudWatch: TwinCloudWatch;
   /** The twin's CloudWatch as the SDK reaches it: alarms, and the traffic's metrics. */
   readonly cloudWatchClient: CloudWatchClient;
+  /** The twin's ECS, EC2 Auto Scaling and Application Auto Scaling as the SDK reaches them. */
+  readonly ecsClient: ECSClient;
+  readonly autoScalingClient: AutoScalingClient;
+  readonly applicationAutoScalingClient: ApplicationAutoScalingClient;
   readonly alarmPorts: AlarmReactorPorts;
   readonly alarmReactor: TwinAsyncFunction;
   readonly lifecycle: TwinLifecycle;
@@ -149,17 +161,6 @@ export class Twin {
       (query) => this.traffic.alarmSample(query),
     );
     this.cloudWatchClient = this.aws.client(CloudWatchClient, cloudWatchModel(this.cloudWatch, this.traffic));
-    this.alarmPorts = {
-      ...twinAlarmReactorPorts(
-        this.world,
-        this.scaling,
-        recordedCalls(this.world, this.faults),
-        this.recorders.journal,
-        this.ports.deadLetters,
-      ),
-      alarms: new CloudWatchAlarmStates(this.cloudWatchClient),
-    };
-
     this.lifecycle = new TwinLifecycle(
       this.world,
       this.scaling,
@@ -167,13 +168,40 @@ export class Twin {
       note,
       (body) => this.lifecycleNotifications.send(body),
     );
+    this.ecsClient = this.aws.client(
+      ECSClient,
+      ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() }),
+    );
+    this.autoScalingClient = this.aws.client(
+      AutoScalingClient,
+      autoScalingModel(this.world, this.scaling, this.lifecycle),
+    );
+    this.applicationAutoScalingClient = this.aws.client(
+      ApplicationAutoScalingClient,
+      applicationAutoScalingModel(this.world, this.scaling),
+    );
+    const scalingClients = {
+      autoScaling: this.autoScalingClient,
+      applicationAutoScaling: this.applicationAutoScalingClient,
+      ecs: this.ecsClient,
+    };
+    this.alarmPorts = {
+      alarms: new CloudWatchAlarmStates(this.cloudWatchClient),
+      scaling: new AwsScalingControls(scalingClients),
+      memory: new TagReactionMemory(scalingClients),
+      clock: this.scheduler,
+      journal: this.recorders.journal,
+      deadLetters: this.ports.deadLetters,
+    };
+
     this.stepFunctions = new TwinStepFunctions(this.scheduler, {
       region: this.world.region,
       accountId: this.world.account,
       onStatusChange: (event) => this.bus.put(event),
     });
     this.lifecyclePorts = {
-      ...twinLifecyclePorts(this.world, this.scaling, this.lifecycle, recordedCalls(this.world, this.faults)),
+      ...twinLifecyclePorts(this.world, recordedCalls(this.world, this.faults)),
+      actions: new AutoScalingLifecycleActions(scalingClients),
       workflows: twinWorkflows(
         this.stepFunctions,
         { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },

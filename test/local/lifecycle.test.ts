@@ -1,6 +1,12 @@
 // The twin's Auto Scaling lifecycle hooks, ECS agent and container instance draining, and the lifecycle
 // ports over them: the behaviour the instance lifecycle reflex is tested against must be AWS's.
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { AutoScalingLifecycleActions } from '#adapters/aws/autoScalingLifecycleActions';
 import { LifecycleActionEventSchema } from '#events/autoscaling';
+import { autoScalingModel } from '#local/twin/aws/autoScaling';
+import { TwinSendLayer } from '#local/twin/aws/client';
+import { ecsModel } from '#local/twin/aws/ecs';
 import { TwinLifecycle, type TwinLifecycleHook } from '#local/twin/lifecycle';
 import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
 import { Faults, recordedCalls } from '#local/twin/ports';
@@ -32,7 +38,14 @@ function aWorld(options: { desired?: number; agent?: AgentStart; hooks?: TwinLif
   const events: unknown[] = [];
   const lifecycle = new TwinLifecycle(world, scaling, (event) => events.push(event));
   for (const hook of options.hooks ?? []) lifecycle.addHook(GROUP, hook);
-  const ports = twinLifecyclePorts(world, scaling, lifecycle, recordedCalls(world, new Faults(1)));
+  const faults = new Faults(1);
+  // Lifecycle actions are the real adapter over the twin's Auto Scaling and ECS.
+  const aws = new TwinSendLayer({ clock, calls: world.apiCalls, faults });
+  const actions = new AutoScalingLifecycleActions({
+    autoScaling: aws.client(AutoScalingClient, autoScalingModel(world, scaling, lifecycle)),
+    ecs: aws.client(ECSClient, ecsModel(world, { autoScalingGroups: () => scaling.groups.values() })),
+  });
+  const ports = { ...twinLifecyclePorts(world, recordedCalls(world, faults)), actions };
   const runFor = (seconds: number) => clock.runUntil(new Date(clock.now().getTime() + seconds * 1000));
   world.start();
   scaling.start();

@@ -301,7 +301,13 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
 
     DescribeTags: read(
       (input: DescribeTagsCommandInput) =>
-        (input.Filters ?? []).map((f) => `${f.Name}=${(f.Values ?? []).join(',')}`).join(' ') || '*',
+        (input.Filters ?? [])
+          .map((f) =>
+            f.Name === GROUP_TAG
+              ? (f.Values ?? []).map((v) => `asg/${v}`).join(',')
+              : `${f.Name}=${(f.Values ?? []).join(',')}`,
+          )
+          .join(' ') || '*',
       (input: DescribeTagsCommandInput) => {
         const filters = input.Filters ?? [];
         for (const f of filters) {
@@ -385,8 +391,13 @@ const instanceOf = (input: LifecycleActionInput) => input.InstanceId ?? input.Li
 
 type TagInput = { ResourceId?: string; ResourceType?: string; Key?: string; Value?: string };
 
-const tagsTarget = (tags: TagInput[] | undefined) =>
-  (tags ?? []).map((t) => `${t.ResourceId} ${t.Key}`).join(', ');
+/** `asg/GROUP KEY,KEY`, per group: the call log names a group as the reactor's memory does. */
+const tagsTarget = (tags: TagInput[] | undefined) => {
+  const byGroup = new Map<string, string[]>();
+  for (const t of tags ?? [])
+    byGroup.set(t.ResourceId ?? '', [...(byGroup.get(t.ResourceId ?? '') ?? []), t.Key ?? '']);
+  return [...byGroup].map(([group, keys]) => `asg/${group} ${keys.join(',')}`).join(' ');
+};
 
 function checkTags(
   tags: TagInput[] | undefined,
