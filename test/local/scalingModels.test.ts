@@ -17,11 +17,14 @@ import {
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { AutoScalingLifecycleActions } from '#adapters/aws/autoScalingLifecycleActions';
 import { TwinCloudWatch } from '#local/twin/alarms';
 import { applicationAutoScalingModel } from '#local/twin/aws/applicationAutoScaling';
 import { autoScalingModel } from '#local/twin/aws/autoScaling';
 import { TwinSendLayer } from '#local/twin/aws/client';
 import { cloudWatchModel, type MetricStore } from '#local/twin/aws/cloudWatch';
+import { ecsModel } from '#local/twin/aws/ecs';
 import { Faults } from '#local/twin/aws/faults';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { TwinScaling } from '#local/twin/scaling';
@@ -63,12 +66,17 @@ function aTwin(metrics: MetricStore = { query: () => ({}) }) {
     () => undefined,
     () => undefined,
   );
-  const aws = new TwinSendLayer({ clock, calls: world.apiCalls, faults: new Faults(1) });
+  const faults = new Faults(1);
+  const aws = new TwinSendLayer({ clock, calls: world.apiCalls, faults });
   return {
+    clock,
+    faults,
+    lifecycle,
     world,
     scaling,
     cloudWatch,
     autoScaling: aws.client(AutoScalingClient, autoScalingModel(world, scaling, lifecycle)),
+    ecs: aws.client(ECSClient, ecsModel(world, { autoScalingGroups: () => scaling.groups.values() })),
     applicationAutoScaling: aws.client(
       ApplicationAutoScalingClient,
       applicationAutoScalingModel(world, scaling),
@@ -175,6 +183,59 @@ describe('twin EC2 Auto Scaling', () => {
       name: 'ValidationError',
       message: 'No active Lifecycle Action found with instance ID i-0123456789abcdef0',
     });
+  });
+
+  it('completes an action once when the completion took effect and its answer was lost: the SDK retries, Auto Scaling says it is gone, the adapter is done', async () => {
+    // Prepare: an instance held in Terminating:Wait, and every completion timing out after it took effect
+    const { autoScaling, ecs, clock, faults, lifecycle, scaling, world } = aTwin();
+    lifecycle.addHook('prod-asg', {
+      name: 'drain',
+      transition: 'terminate',
+      heartbeatTimeoutSeconds: 300,
+      defaultResult: 'ABANDON',
+    });
+    scaling.start();
+    scaling.setDesiredCapacity('prod-asg', 1);
+    await clock.runUntil(at(1));
+    const [action] = lifecycle.pending();
+    faults.add({
+      api: 'CompleteLifecycleAction',
+      from: at(0),
+      until: at(60),
+      rate: 1,
+      error: 'TimeoutError',
+      applied: true,
+    });
+    const actions = new AutoScalingLifecycleActions({ autoScaling, ecs });
+
+    // Act: inside the twin's clock, so the SDK's backoff waits in virtual time
+    let outcome = 'pending';
+    clock.after(0, 'complete', async () => {
+      outcome = await actions
+        .complete(
+          { groupName: 'prod-asg', hookName: 'drain', instanceId: action!.instanceId, token: action!.token },
+          'CONTINUE',
+        )
+        .then(
+          () => 'done',
+          (error: Error) => error.name,
+        );
+    });
+    await clock.runUntil(at(2));
+
+    // Assess
+    expect(outcome).toBe('done');
+    expect(lifecycle.completions.map((c) => [c.instanceId, c.result, c.by])).toEqual([
+      [action!.instanceId, 'CONTINUE', 'call'],
+    ]);
+    expect(
+      world.apiCalls
+        .filter((c) => c.api === 'CompleteLifecycleAction')
+        .map((c) => [c.attempt, c.answered ?? c.failed]),
+    ).toEqual([
+      [undefined, 'TimeoutError'],
+      [2, 'ValidationError'],
+    ]);
   });
 
   it('replaces the whole policy on PutScalingPolicy: what is left out takes its default', async () => {
