@@ -52,11 +52,22 @@ export interface TwinCompositeAlarm {
 
 export type TwinAlarm = TwinMetricAlarm | TwinCompositeAlarm;
 
+/** An alarm as CloudWatch keeps it: its configuration and its state now. */
+export interface AlarmView {
+  alarm: TwinAlarm;
+  arn: string;
+  state: AlarmStateValue;
+  reason: string;
+  changedAt: Date;
+  createdAt: Date;
+}
+
 interface AlarmRuntime {
   alarm: TwinAlarm;
   state: AlarmStateValue;
   reason: string;
   changedAt: Date;
+  createdAt: Date;
   datapoints: (number | undefined)[];
 }
 
@@ -81,6 +92,7 @@ export class TwinCloudWatch {
       state: 'INSUFFICIENT_DATA',
       reason: 'Unchecked: Initial alarm creation',
       changedAt: this.world.clock.now(),
+      createdAt: this.world.clock.now(),
       datapoints: [],
     });
   }
@@ -88,6 +100,20 @@ export class TwinCloudWatch {
   describe(name: string): { alarm: TwinAlarm; state: AlarmStateValue; arn: string } | undefined {
     const runtime = this.alarms.get(name);
     return runtime && { alarm: runtime.alarm, state: runtime.state, arn: this.arn(name) };
+  }
+
+  /** Every alarm, by name (what DescribeAlarms and ListTagsForResource read). */
+  list(): AlarmView[] {
+    return [...this.alarms.values()]
+      .map(({ alarm, state, reason, changedAt, createdAt }) => ({
+        alarm,
+        arn: this.arn(alarm.name),
+        state,
+        reason,
+        changedAt,
+        createdAt,
+      }))
+      .sort((a, b) => (a.alarm.name < b.alarm.name ? -1 : a.alarm.name > b.alarm.name ? 1 : 0));
   }
 
   setGauge(metric: string, dimensions: Record<string, string>, value: number): void {
@@ -219,7 +245,7 @@ export class TwinCloudWatch {
     return JSON.parse(JSON.stringify(event));
   }
 
-  private arn(name: string): string {
+  arn(name: string): string {
     return `arn:aws:cloudwatch:${this.world.region}:${this.world.account}:alarm:${name}`;
   }
 }
@@ -230,7 +256,8 @@ const metricKey = (metric: string, dimensions: Record<string, string>) =>
     .map(([k, v]) => `${k}=${v}`)
     .join(',')}`;
 
-const namespaceOf = (metric: string) =>
+/** The namespace of a metric the twin publishes without one (its alarms name only the metric). */
+export const namespaceOf = (metric: string) =>
   ['CPUReservation', 'MemoryReservation'].includes(metric)
     ? 'AWS/ECS'
     : metric === 'CapacityShortfall'

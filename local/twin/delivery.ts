@@ -194,6 +194,9 @@ export class TwinEventBus {
  */
 export class TwinAsyncFunction {
   readonly failures: unknown[] = [];
+  private running = 0;
+  /** Invocations Lambda holds back while the function is at its reserved concurrency. */
+  private readonly throttled: (() => void)[] = [];
 
   constructor(
     private readonly clock: VirtualScheduler,
@@ -201,26 +204,50 @@ export class TwinAsyncFunction {
     private readonly handler: () => ScheduledHandler,
     private readonly retryAttempts: number,
     private readonly observer: DeliveryObserver,
+    /** serverless.yml's reservedConcurrency: one actor at a time for the alarm reactor. */
+    private readonly reservedConcurrency = Number.POSITIVE_INFINITY,
   ) {}
 
   invoke(event: unknown, attempt = 0): void {
-    this.clock.after(POLL_LATENCY_SECONDS, `invoke ${this.functionName}`, async () => {
-      try {
-        await this.handler()(event, lambdaContext(this.functionName));
-        this.observer.invoked(this.functionName, 1, 0);
-      } catch (thrown) {
-        const error = `${(thrown as Error).name}: ${(thrown as Error).message}`;
-        this.observer.invoked(this.functionName, 1, 1, error);
-        if (attempt < this.retryAttempts) {
-          this.clock.after(60 * (attempt + 1), `retry ${this.functionName}`, () =>
-            this.invoke(event, attempt + 1),
-          );
-        } else {
-          this.failures.push(event);
-          this.observer.deadLettered(`${this.functionName} on-failure destination`, JSON.stringify(event));
-        }
+    this.clock.after(POLL_LATENCY_SECONDS, `invoke ${this.functionName}`, () => this.start(event, attempt));
+  }
+
+  /**
+   * Runs the invocation, or, at the reserved concurrency, holds it until a running one ends: Lambda's
+   * asynchronous queue retries a throttled event, so it runs later, never beside the others. (Handlers
+   * take virtual time now that their SDK calls back off, so two invocations can overlap.)
+   */
+  private async start(event: unknown, attempt: number): Promise<void> {
+    if (this.running >= this.reservedConcurrency) {
+      this.throttled.push(() => void this.start(event, attempt));
+      return;
+    }
+    this.running += 1;
+    try {
+      await this.run(event, attempt);
+    } finally {
+      this.running -= 1;
+      const next = this.throttled.shift();
+      if (next) this.clock.after(0, `invoke ${this.functionName} (held at its concurrency)`, next);
+    }
+  }
+
+  private async run(event: unknown, attempt: number): Promise<void> {
+    try {
+      await this.handler()(event, lambdaContext(this.functionName));
+      this.observer.invoked(this.functionName, 1, 0);
+    } catch (thrown) {
+      const error = `${(thrown as Error).name}: ${(thrown as Error).message}`;
+      this.observer.invoked(this.functionName, 1, 1, error);
+      if (attempt < this.retryAttempts) {
+        this.clock.after(60 * (attempt + 1), `retry ${this.functionName}`, () =>
+          this.invoke(event, attempt + 1),
+        );
+      } else {
+        this.failures.push(event);
+        this.observer.deadLettered(`${this.functionName} on-failure destination`, JSON.stringify(event));
       }
-    });
+    }
   }
 }
 

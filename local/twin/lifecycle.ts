@@ -62,18 +62,6 @@ export interface LifecycleActionCall {
   token?: string;
 }
 
-/** Auto Scaling's answer when no action matches: a ValidationError, matched on its message by the adapter. */
-export class NoActiveLifecycleAction extends Error {
-  override readonly name = 'ValidationError' as const;
-  constructor(call: LifecycleActionCall) {
-    super(
-      call.instanceId
-        ? `No active Lifecycle Action found with instance ID ${call.instanceId}`
-        : `No active Lifecycle Action found with token ${call.token}`,
-    );
-  }
-}
-
 /** A group or hook that does not exist: Auto Scaling answers ValidationError too. */
 export class UnknownLifecycleHook extends Error {
   override readonly name = 'ValidationError' as const;
@@ -173,19 +161,15 @@ export class TwinLifecycle implements GroupLifecycle {
     });
   }
 
-  // --- the Auto Scaling API --------------------------------------------------------------------------
+  // --- what the calls do (local/twin/aws/autoScaling.ts answers them) -------------------------------
 
-  /** CompleteLifecycleAction: throws NoActiveLifecycleAction for an action that is gone, like AWS. */
-  complete(call: LifecycleActionCall, result: LifecycleResult): void {
-    const action = this.activeAction(call);
-    if (!action) throw new NoActiveLifecycleAction(call);
+  /** A waiting action completed by a CompleteLifecycleAction call. */
+  complete(action: TwinLifecycleAction, result: LifecycleResult): void {
     this.finish(action, result, 'call');
   }
 
-  /** RecordLifecycleActionHeartbeat: the heartbeat timeout starts over; the global timeout stays. */
-  heartbeat(call: LifecycleActionCall): void {
-    const action = this.activeAction(call);
-    if (!action) throw new NoActiveLifecycleAction(call);
+  /** A heartbeat for a waiting action: the heartbeat timeout starts over; the global timeout stays. */
+  heartbeat(action: TwinLifecycleAction): void {
     const hook = this.hook(action.groupName, action.hookName)!;
     const now = this.world.clock.now();
     this.heartbeats.push({ token: action.token, instanceId: action.instanceId, at: now });

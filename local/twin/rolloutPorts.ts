@@ -1,12 +1,11 @@
-// The progressive rollout's route claims and metrics over the twin. Each method makes the AWS calls its
-// adapter makes (layers/adapters/aws/dynamoRouteClaims.ts, cloudWatchMetrics.ts), in the same order, with
-// the same refusals, and each call goes through the recorder, so scenarios see the calls and fault
-// injection reaches them. The routers are the real adapters over the twin's App Mesh and ELBv2 clients.
-import { MAX_QUERIES_PER_CALL } from '#adapters/aws/cloudWatchMetrics';
-import type { RecordedCall } from '#local/twin/lifecyclePorts';
-import type { TwinTraffic } from '#local/twin/traffic';
-import type { MetricsSource, RouteClaims } from '#ports';
-import { InvalidInputError } from '#runtime/errors';
+// The progressive rollout's route claims over the twin. Each method makes the AWS calls its adapter makes
+// (layers/adapters/aws/dynamoRouteClaims.ts), in the same order, with the same refusals, and each call goes
+// through the recorder, so scenarios see the calls and fault injection reaches them. The routers, alarms
+// and metrics are the real adapters over the twin's App Mesh, ELBv2 and CloudWatch clients.
+import type { recordedCalls } from '#local/twin/ports';
+import type { RouteClaims } from '#ports';
+
+type RecordedCall = ReturnType<typeof recordedCalls>;
 
 // --- route claims ----------------------------------------------------------------------------------------
 
@@ -56,42 +55,4 @@ export function twinRouteClaims(call: RecordedCall): RouteClaims {
 /** DynamoDB's answer to a conditional write whose condition does not hold. */
 export class TwinConditionalCheckFailedError extends Error {
   override readonly name = 'ConditionalCheckFailedException';
-}
-
-// --- metrics -----------------------------------------------------------------------------------------------
-
-const QUERY_ID = /^[a-z][a-zA-Z0-9_]*$/;
-
-/** GetMetricData over the twin's metric store, batched as the adapter batches it. */
-export function twinMetrics(traffic: TwinTraffic, call: RecordedCall): MetricsSource {
-  return {
-    async query(queries, window) {
-      // The adapter refuses what GetMetricData would refuse, before calling: the same here.
-      const seen = new Set<string>();
-      const issues = queries.flatMap((query, index) => {
-        const problem = !QUERY_ID.test(query.id)
-          ? `"${query.id}" must start with a lowercase letter, then letters, digits or underscores`
-          : seen.has(query.id)
-            ? `"${query.id}" is used twice`
-            : undefined;
-        seen.add(query.id);
-        return problem ? [{ path: `queries.${index}.id`, message: problem }] : [];
-      });
-      if (issues.length > 0)
-        throw new InvalidInputError(`metric queries GetMetricData would refuse: ${issues.length}`, issues);
-      if (!(window.end.getTime() > window.start.getTime()))
-        throw new InvalidInputError('metric window must end after it starts', [
-          { path: 'window', message: 'end must be after start' },
-        ]);
-      const values: Record<string, number | undefined> = Object.fromEntries(
-        queries.map((query) => [query.id, undefined]),
-      );
-      for (let at = 0; at < queries.length; at += MAX_QUERIES_PER_CALL) {
-        const batch = queries.slice(at, at + MAX_QUERIES_PER_CALL);
-        call('GetMetricData', batch.map((q) => q.id).join(','), false);
-        Object.assign(values, traffic.query(batch, window));
-      }
-      return values;
-    },
-  };
 }

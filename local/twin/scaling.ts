@@ -45,6 +45,7 @@ export interface TwinAutoScalingGroup {
   targetGroups?: { arn: string; port: number }[];
   policies: Map<string, TwinAsgPolicy>;
   tags: Record<string, string>;
+  createdAt: Date;
 }
 
 export interface TwinServiceScaling {
@@ -52,7 +53,18 @@ export interface TwinServiceScaling {
   service: string;
   min: number;
   max: number;
-  policies: Map<string, { name: string; targetValue: number; metric: string }>;
+  policies: Map<string, TwinServicePolicy>;
+}
+
+/** A target tracking policy of a service's scalable target, as Application Auto Scaling keeps it. */
+export interface TwinServicePolicy {
+  name: string;
+  targetValue: number;
+  /** The predefined metric type (ECSServiceAverageCPUUtilization, ...) or a custom metric's name. */
+  metric: string;
+  disableScaleIn?: boolean;
+  scaleInCooldown?: number;
+  scaleOutCooldown?: number;
 }
 
 const RECONCILE_SECONDS = 10;
@@ -88,7 +100,15 @@ export class TwinScaling {
   addGroup(
     group: Omit<
       TwinAutoScalingGroup,
-      'instances' | 'launching' | 'tags' | 'pending' | 'terminating' | 'warming' | 'warm' | 'warmLaunching'
+      | 'instances'
+      | 'launching'
+      | 'tags'
+      | 'pending'
+      | 'terminating'
+      | 'warming'
+      | 'warm'
+      | 'warmLaunching'
+      | 'createdAt'
     >,
     /** Ids for its first instances (a replay's given ones); the rest are generated. */
     given: GivenInstanceIds[] = [],
@@ -103,6 +123,7 @@ export class TwinScaling {
       warm: [],
       warmLaunching: 0,
       tags: {},
+      createdAt: this.world.clock.now(),
     };
     // A group that exists before the scenario starts is in service already.
     for (let i = 0; i < group.desired; i++) {
@@ -146,17 +167,14 @@ export class TwinScaling {
     return this.services.get(serviceKey(cluster, service));
   }
 
-  /** SetDesiredCapacity: AWS refuses a value outside min..max (ValidationError). */
+  /**
+   * The group's desired capacity changes (SetDesiredCapacity, or a person's edit). What the API refuses
+   * (a value outside min..max) is refused by local/twin/aws/autoScaling.ts before it gets here.
+   */
   setDesiredCapacity(name: string, desired: number): void {
     const group = this.group(name);
-    if (desired < group.min || desired > group.max) {
-      throw Object.assign(
-        new Error(`New SetDesiredCapacity value ${desired} is outside ${group.min}..${group.max}`),
-        {
-          name: 'ValidationError',
-        },
-      );
-    }
+    if (desired < group.min || desired > group.max)
+      throw new RangeError(`desired ${desired} of ${name} is outside ${group.min}..${group.max}`);
     if (group.desired !== desired)
       this.note(`auto scaling group ${name} desired ${group.desired} -> ${desired}`);
     group.desired = desired;
@@ -190,17 +208,6 @@ export class TwinScaling {
     if (group.pending.includes(instanceId)) return 'Pending:Wait';
     if (group.terminating.includes(instanceId)) return 'Terminating:Wait';
     return 'InService';
-  }
-
-  /**
-   * DescribeWarmPool's view of an instance in the group's warm pool. The twin's DescribeAutoScalingInstances
-   * (groupOf, lifecycleState) does not list warm pool instances; the adapter asks both.
-   */
-  warmPoolState(groupName: string, instanceId: string): 'Warmed:Pending:Wait' | 'Warmed:Stopped' | undefined {
-    const group = this.groups.get(groupName);
-    if (group?.warming.includes(instanceId)) return 'Warmed:Pending:Wait';
-    if (group?.warm.includes(instanceId)) return 'Warmed:Stopped';
-    return undefined;
   }
 
   /** A launch action into the warm pool completed with CONTINUE: the instance stops there, ready. */

@@ -5,10 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppMeshClient } from '@aws-sdk/client-app-mesh';
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { albRouter } from '#adapters/aws/albRouter';
 import { appMeshRouter } from '#adapters/aws/appMeshRouter';
+import { AutoScalingLifecycleActions } from '#adapters/aws/autoScalingLifecycleActions';
+import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
+import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
 import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
@@ -16,6 +22,8 @@ import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
 import { EcsTaskFleet } from '#adapters/aws/ecsTaskFleet';
 import { ElbInstanceTargets } from '#adapters/aws/elbInstanceTargets';
 import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
+import { AwsScalingControls } from '#adapters/aws/scalingControls';
+import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
 import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
@@ -30,10 +38,12 @@ import { createRolloutStepHandler } from '#functions/rolloutStep';
 import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
 import { TwinStepFunctions } from '#local/stepfunctions/runner';
-import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
 import { TwinCloudWatch } from '#local/twin/alarms';
+import { applicationAutoScalingModel } from '#local/twin/aws/applicationAutoScaling';
 import { appMeshModel } from '#local/twin/aws/appMesh';
+import { autoScalingModel } from '#local/twin/aws/autoScaling';
 import { TwinSendLayer } from '#local/twin/aws/client';
+import { cloudWatchModel } from '#local/twin/aws/cloudWatch';
 import { ecsModel } from '#local/twin/aws/ecs';
 import { elbv2Model } from '#local/twin/aws/elbv2';
 import {
@@ -47,7 +57,6 @@ import {
 } from '#local/twin/delivery';
 import { type MidwayCrash, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
-import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
 import { twinActionHistory, twinIdempotencyStore } from '#local/twin/opsPorts';
 import {
   Faults,
@@ -56,7 +65,7 @@ import {
   type TwinRecorders,
   twinRecyclerPorts,
 } from '#local/twin/ports';
-import { twinMetrics, twinRouteClaims } from '#local/twin/rolloutPorts';
+import { twinRouteClaims } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
@@ -94,6 +103,12 @@ export class Twin {
   readonly queue: TwinQueue;
   readonly scaling: TwinScaling;
   readonly cloudWatch: TwinCloudWatch;
+  /** The twin's CloudWatch as the SDK reaches it: alarms, and the traffic's metrics. */
+  readonly cloudWatchClient: CloudWatchClient;
+  /** The twin's ECS, EC2 Auto Scaling and Application Auto Scaling as the SDK reaches them. */
+  readonly ecsClient: ECSClient;
+  readonly autoScalingClient: AutoScalingClient;
+  readonly applicationAutoScalingClient: ApplicationAutoScalingClient;
   readonly alarmPorts: AlarmReactorPorts;
   readonly alarmReactor: TwinAsyncFunction;
   readonly lifecycle: TwinLifecycle;
@@ -178,15 +193,7 @@ export class Twin {
       note,
       (query) => this.traffic.alarmSample(query),
     );
-    this.alarmPorts = twinAlarmReactorPorts(
-      this.world,
-      this.cloudWatch,
-      this.scaling,
-      recordedCalls(this.world, this.faults),
-      this.recorders.journal,
-      this.ports.deadLetters,
-    );
-
+    this.cloudWatchClient = this.aws.client(CloudWatchClient, cloudWatchModel(this.cloudWatch, this.traffic));
     this.lifecycle = new TwinLifecycle(
       this.world,
       this.scaling,
@@ -194,15 +201,41 @@ export class Twin {
       note,
       (body) => this.lifecycleNotifications.send(body),
     );
+    this.ecsClient = this.aws.client(
+      ECSClient,
+      ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() }),
+    );
+    this.autoScalingClient = this.aws.client(
+      AutoScalingClient,
+      autoScalingModel(this.world, this.scaling, this.lifecycle),
+    );
+    this.applicationAutoScalingClient = this.aws.client(
+      ApplicationAutoScalingClient,
+      applicationAutoScalingModel(this.world, this.scaling),
+    );
+    const scalingClients = {
+      autoScaling: this.autoScalingClient,
+      applicationAutoScaling: this.applicationAutoScalingClient,
+      ecs: this.ecsClient,
+    };
+    this.alarmPorts = {
+      alarms: new CloudWatchAlarmStates(this.cloudWatchClient),
+      scaling: new AwsScalingControls(scalingClients),
+      memory: new TagReactionMemory(scalingClients),
+      clock: this.scheduler,
+      journal: this.recorders.journal,
+      deadLetters: this.ports.deadLetters,
+    };
+
     this.stepFunctions = new TwinStepFunctions(this.scheduler, {
       region: this.world.region,
       accountId: this.world.account,
       onStatusChange: (event) => this.bus.put(event),
     });
     this.lifecyclePorts = {
-      ...twinLifecyclePorts(this.world, this.scaling, this.lifecycle, recordedCalls(this.world, this.faults)),
       instances: containerInstances,
       targets: new ElbInstanceTargets(this.elbv2),
+      actions: new AutoScalingLifecycleActions(scalingClients),
       workflows: twinWorkflows(
         this.stepFunctions,
         { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },
@@ -312,6 +345,7 @@ export class Twin {
       () => alarmHandler,
       alarmReactorWiring.retryAttempts,
       delivery,
+      alarmReactorWiring.reservedConcurrency,
     );
     const deps = () => ({ ports: this.ports, settings: this.settings });
     const recycler = this.lambdas.function(taskRecyclerWiring.functionName, () =>
@@ -409,8 +443,8 @@ export class Twin {
       declaredRoutes: this.declaredRoutes,
       // A conditional write DynamoDB refuses reaches AWS (and its faults) and fails with its name.
       claims: twinRouteClaims(call),
-      metrics: twinMetrics(this.traffic, call),
-      alarms: this.alarmPorts.alarms,
+      metrics: cloudWatchMetrics(this.cloudWatchClient),
+      alarms: new CloudWatchAlarmStates(this.cloudWatchClient),
       targets: new ElbTargetRegistry(this.elbv2),
       services: this.ports.services,
       runs: twinWorkflowRuns(

@@ -24,6 +24,8 @@ export const taskRecyclerWiring = {
  */
 export const alarmReactorWiring = {
   functionName: 'alarmReactor',
+  /** One actor on the scaling knobs at a time (serverless.yml's reservedConcurrency). */
+  reservedConcurrency: 1,
   /** Lambda's asynchronous invocation retries, before the on-failure destination. */
   retryAttempts: 2,
   sweepRateSeconds: 60,

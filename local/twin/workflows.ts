@@ -3,7 +3,10 @@
 // by its ARN from the stage's config), a run is an execution of it, named by the caller.
 import { UnknownWorkflow } from '#adapters/aws/sfnWorkflows';
 import type { TwinStepFunctions } from '#local/stepfunctions/runner';
-import type { RecordedCall } from '#local/twin/lifecyclePorts';
+import type { recordedCalls } from '#local/twin/ports';
+
+type RecordedCall = ReturnType<typeof recordedCalls>;
+
 import type { WorkflowRuns, Workflows } from '#ports';
 
 /** Workflow name -> the twin state machine that runs it. */

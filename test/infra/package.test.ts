@@ -679,7 +679,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
     const dlq = resource(onFailure, 'AWS::SQS::Queue').Properties;
 
     expect(retries).toBe(reactor.retryAttempts);
-    expect(reactorFn.ReservedConcurrentExecutions).toBe(1);
+    expect(reactorFn.ReservedConcurrentExecutions).toBe(reactor.reservedConcurrency);
     // Failed invocations (alarm events and sweeps alike) and rejected input all land in the one
     // dead-letter queue.
     expect(refOf(env.DEAD_LETTER_QUEUE_URL)).toBe(onFailure);

@@ -1,13 +1,15 @@
 // The twin's Auto Scaling lifecycle hooks, ECS agent and container instance draining, and the lifecycle
 // ports over them: the behaviour the instance lifecycle reflex is tested against must be AWS's.
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { AutoScalingLifecycleActions } from '#adapters/aws/autoScalingLifecycleActions';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
 import { LifecycleActionEventSchema } from '#events/autoscaling';
+import { autoScalingModel } from '#local/twin/aws/autoScaling';
 import { TwinSendLayer } from '#local/twin/aws/client';
 import { ecsModel } from '#local/twin/aws/ecs';
+import { Faults } from '#local/twin/aws/faults';
 import { TwinLifecycle, type TwinLifecycleHook } from '#local/twin/lifecycle';
-import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
-import { Faults, recordedCalls } from '#local/twin/ports';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { type AgentStart, DRAINING_STOP_REASON, World } from '#local/twin/world';
@@ -37,15 +39,14 @@ function aWorld(options: { desired?: number; agent?: AgentStart; hooks?: TwinLif
   const lifecycle = new TwinLifecycle(world, scaling, (event) => events.push(event));
   for (const hook of options.hooks ?? []) lifecycle.addHook(GROUP, hook);
   const faults = new Faults(1);
-  // The container instances are the real adapter over the twin's ECS.
-  const ecs = new TwinSendLayer({ clock, calls: world.apiCalls, faults }).client(
-    ECSClient,
-    ecsModel(world, { autoScalingGroups: () => scaling.groups.values() }),
-  );
-  const ports = {
-    ...twinLifecyclePorts(world, scaling, lifecycle, recordedCalls(world, faults)),
-    instances: new EcsContainerInstances(ecs),
-  };
+  // Lifecycle actions and container instances are the real adapters over the twin's Auto Scaling and ECS.
+  const aws = new TwinSendLayer({ clock, calls: world.apiCalls, faults });
+  const ecs = aws.client(ECSClient, ecsModel(world, { autoScalingGroups: () => scaling.groups.values() }));
+  const actions = new AutoScalingLifecycleActions({
+    autoScaling: aws.client(AutoScalingClient, autoScalingModel(world, scaling, lifecycle)),
+    ecs,
+  });
+  const ports = { actions, instances: new EcsContainerInstances(ecs) };
   const runFor = (seconds: number) => clock.runUntil(new Date(clock.now().getTime() + seconds * 1000));
   world.start();
   scaling.start();

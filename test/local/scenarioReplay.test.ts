@@ -196,7 +196,8 @@ describe('seeding the world with given identities', () => {
     twin.start();
 
     // Act
-    twin.lifecycle.complete({ groupName: 'prod-asg', hookName: 'drain', token: TOKEN }, 'CONTINUE');
+    const seeded = twin.lifecycle.activeAction({ groupName: 'prod-asg', hookName: 'drain', token: TOKEN });
+    twin.lifecycle.complete(seeded!, 'CONTINUE');
     await twin.runFor(30);
 
     // Assess

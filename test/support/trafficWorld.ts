@@ -1,15 +1,18 @@
 // A world with the twin's traffic and its App Mesh and ELBv2 as the adapters reach them: real SDK clients
-// over the twin's models, the real routers over those, and the twin's metrics source.
+// over the twin's models, the real routers over those, and the real metrics source over its CloudWatch.
 import { AppMeshClient } from '@aws-sdk/client-app-mesh';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { albRouter } from '#adapters/aws/albRouter';
 import { appMeshRouter } from '#adapters/aws/appMeshRouter';
+import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
 import type { RouteRef } from '#domain/rolloutRoutes';
+import { TwinCloudWatch } from '#local/twin/alarms';
 import { appMeshModel } from '#local/twin/aws/appMesh';
 import { TwinSendLayer } from '#local/twin/aws/client';
+import { cloudWatchModel } from '#local/twin/aws/cloudWatch';
 import { elbv2Model } from '#local/twin/aws/elbv2';
-import { Faults, recordedCalls } from '#local/twin/ports';
-import { twinMetrics } from '#local/twin/rolloutPorts';
+import { Faults } from '#local/twin/aws/faults';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { TwinTraffic } from '#local/twin/traffic';
 import { World } from '#local/twin/world';
@@ -29,7 +32,12 @@ export function aWorld(targetGroups: string[] = ['web-blue', 'web-green']) {
   const elbv2 = aws.client(ElasticLoadBalancingV2Client, elbv2Model(world, traffic.loadBalancers));
   const appMesh = aws.client(AppMeshClient, appMeshModel(traffic.mesh));
   const routers = { appmesh: appMeshRouter(appMesh, { warn: () => undefined }), alb: albRouter(elbv2) };
-  const metrics = twinMetrics(traffic, recordedCalls(world, faults));
+  const cloudWatch = new TwinCloudWatch(
+    world,
+    () => undefined,
+    () => undefined,
+  );
+  const metrics = cloudWatchMetrics(aws.client(CloudWatchClient, cloudWatchModel(cloudWatch, traffic)));
   const runFor = (seconds: number) => clock.runUntil(new Date(clock.now().getTime() + seconds * 1000));
   /** What the call gives, made inside the clock's run: SDK retries wait in virtual time. */
   const during = async <T>(call: () => Promise<T>, seconds = 60): Promise<T> => {

@@ -1,0 +1,283 @@
+// Application Auto Scaling as the twin answers it, for ECS services (namespace `ecs`, dimension
+// `ecs:service:DesiredCount`): scalable targets and their target tracking policies, over the twin's
+// TwinScaling.services. Input checks, error names, paging and shapes as the Application Auto Scaling API
+// reference documents them. Policies are kept, not run: in AWS the service runs them.
+import type {
+  DescribeScalableTargetsCommandInput,
+  DescribeScalingPoliciesCommandInput,
+  PutScalingPolicyCommandInput,
+  RegisterScalableTargetCommandInput,
+  ScalableTarget,
+  ScalingPolicy,
+} from '@aws-sdk/client-application-auto-scaling';
+import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { type PageRules, page } from '#local/twin/aws/paging';
+import type { TwinScaling, TwinServicePolicy, TwinServiceScaling } from '#local/twin/scaling';
+import type { World } from '#local/twin/world';
+
+const NAMESPACES = [
+  'ecs',
+  'elasticmapreduce',
+  'ec2',
+  'appstream',
+  'dynamodb',
+  'rds',
+  'sagemaker',
+  'custom-resource',
+  'comprehend',
+  'lambda',
+  'cassandra',
+  'kafka',
+  'elasticache',
+  'neptune',
+  'workspaces',
+];
+const ECS = 'ecs';
+const DIMENSION = 'ecs:service:DesiredCount';
+const MAX_IDS = 50;
+
+const invalid = (message: string) => new AwsServiceError('ValidationException', message);
+
+const rules = (defaultMax: number, limit: number): PageRules => ({
+  defaultMax,
+  limit,
+  badToken: 'InvalidNextTokenException',
+  badSize: 'ValidationException',
+  sizeName: 'maxResults',
+});
+
+export function applicationAutoScalingModel(world: World, scaling: TwinScaling): ServiceModel {
+  const role = `arn:aws:iam::${world.account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService`;
+  const created = new Map<string, Date>();
+  const arns = new Map<string, string>();
+  const idOf = (key: string, make: () => string) => {
+    let arn = arns.get(key);
+    if (!arn) {
+      arn = make();
+      arns.set(key, arn);
+    }
+    return arn;
+  };
+  const targetArn = (resourceId: string) =>
+    idOf(
+      resourceId,
+      () =>
+        `arn:aws:application-autoscaling:${world.region}:${world.account}:scalable-target/${world.newId().slice(0, 28)}`,
+    );
+  const policyArn = (resourceId: string, name: string) =>
+    idOf(
+      `${resourceId}|${name}`,
+      () =>
+        `arn:aws:autoscaling:${world.region}:${world.account}:scalingPolicy:${uuid(world.newId())}:resource/ecs/${resourceId}:policyName/${name}`,
+    );
+  const createdAt = (resourceId: string) => {
+    const at = created.get(resourceId) ?? world.clock.now();
+    created.set(resourceId, at);
+    return at;
+  };
+
+  /** Every registered target of the namespace (only ECS services have any in the twin). */
+  const targets = (namespace: string): { resourceId: string; target: TwinServiceScaling }[] =>
+    namespace !== ECS
+      ? []
+      : [...scaling.services.values()]
+          .map((target) => ({ resourceId: `service/${target.cluster}/${target.service}`, target }))
+          .sort((a, b) => compare(a.resourceId, b.resourceId));
+
+  const describeTarget = (resourceId: string, target: TwinServiceScaling): ScalableTarget => ({
+    ServiceNamespace: ECS,
+    ResourceId: resourceId,
+    ScalableDimension: DIMENSION,
+    MinCapacity: target.min,
+    MaxCapacity: target.max,
+    RoleARN: role,
+    CreationTime: createdAt(resourceId),
+    SuspendedState: {
+      DynamicScalingInSuspended: false,
+      DynamicScalingOutSuspended: false,
+      ScheduledScalingSuspended: false,
+    },
+    ScalableTargetARN: targetArn(resourceId),
+  });
+
+  const describePolicy = (resourceId: string, policy: TwinServicePolicy): ScalingPolicy => ({
+    PolicyARN: policyArn(resourceId, policy.name),
+    PolicyName: policy.name,
+    ServiceNamespace: ECS,
+    ResourceId: resourceId,
+    ScalableDimension: DIMENSION,
+    PolicyType: 'TargetTrackingScaling',
+    TargetTrackingScalingPolicyConfiguration: {
+      TargetValue: policy.targetValue,
+      ...(policy.metric.startsWith('ECSService')
+        ? {
+            PredefinedMetricSpecification: {
+              PredefinedMetricType: policy.metric as 'ECSServiceAverageCPUUtilization',
+            },
+          }
+        : {
+            CustomizedMetricSpecification: {
+              MetricName: policy.metric,
+              Namespace: 'Custom',
+              Statistic: 'Average',
+            },
+          }),
+      ...(policy.scaleInCooldown !== undefined ? { ScaleInCooldown: policy.scaleInCooldown } : {}),
+      ...(policy.scaleOutCooldown !== undefined ? { ScaleOutCooldown: policy.scaleOutCooldown } : {}),
+      DisableScaleIn: policy.disableScaleIn ?? false,
+    },
+    Alarms: [],
+    CreationTime: createdAt(resourceId),
+  });
+
+  return {
+    DescribeScalableTargets: read(
+      (input: DescribeScalableTargetsCommandInput) => shortIds(input.ResourceIds),
+      (input: DescribeScalableTargetsCommandInput) => {
+        const namespace = checkNamespace(input.ServiceNamespace);
+        const ids = input.ResourceIds;
+        if (ids && ids.length > MAX_IDS) throw invalid(`ResourceIds must have at most ${MAX_IDS} members.`);
+        const wanted = targets(namespace).filter(
+          ({ resourceId }) =>
+            (!ids || ids.includes(resourceId)) &&
+            (input.ScalableDimension === undefined || input.ScalableDimension === DIMENSION),
+        );
+        const found = page(wanted, { max: input.MaxResults, token: input.NextToken }, rules(50, 50));
+        return {
+          ScalableTargets: found.items.map(({ resourceId, target }) => describeTarget(resourceId, target)),
+          ...next(found.next),
+        };
+      },
+    ),
+
+    RegisterScalableTarget: write(
+      (input: RegisterScalableTargetCommandInput) =>
+        `${shortId(input.ResourceId)} ${JSON.stringify({ min: input.MinCapacity, max: input.MaxCapacity })}`,
+      (input: RegisterScalableTargetCommandInput) => {
+        const { cluster, service } = ecsService(
+          input.ServiceNamespace,
+          input.ResourceId,
+          input.ScalableDimension,
+        );
+        const found = world.service(cluster, service);
+        if (!found) throw invalid(`ECS service doesn't exist: ${input.ResourceId}`);
+        const existing = scaling.serviceScaling(cluster, service);
+        const min = input.MinCapacity ?? existing?.min;
+        const max = input.MaxCapacity ?? existing?.max;
+        if (min === undefined || max === undefined)
+          throw invalid('MinCapacity and MaxCapacity are required for registering a new scalable target.');
+        if (min < 0 || max < 0) throw invalid('MinCapacity and MaxCapacity must not be negative.');
+        if (min > max) throw invalid('Minimum capacity cannot be greater than maximum capacity.');
+        if (existing) Object.assign(existing, { min, max });
+        else scaling.addServiceScaling({ cluster, service, min, max, policies: new Map() });
+        // Application Auto Scaling moves the desired count into the new range at once.
+        const clamped = Math.min(max, Math.max(min, found.desiredCount));
+        if (clamped !== found.desiredCount) found.desiredCount = clamped;
+        return { ScalableTargetARN: targetArn(input.ResourceId!) };
+      },
+    ),
+
+    DescribeScalingPolicies: read(
+      (input: DescribeScalingPoliciesCommandInput) =>
+        `${shortId(input.ResourceId)}/${(input.PolicyNames ?? ['*']).join(',')}`,
+      (input: DescribeScalingPoliciesCommandInput) => {
+        const namespace = checkNamespace(input.ServiceNamespace);
+        const names = input.PolicyNames;
+        if (names && names.length > MAX_IDS)
+          throw invalid(`PolicyNames must have at most ${MAX_IDS} members.`);
+        const policies = targets(namespace)
+          .filter(
+            ({ resourceId }) =>
+              (input.ResourceId === undefined || input.ResourceId === resourceId) &&
+              (input.ScalableDimension === undefined || input.ScalableDimension === DIMENSION),
+          )
+          .flatMap(({ resourceId, target }) =>
+            [...target.policies.values()]
+              .filter((p) => !names || names.includes(p.name))
+              .sort((a, b) => compare(a.name, b.name))
+              .map((p) => describePolicy(resourceId, p)),
+          );
+        const found = page(policies, { max: input.MaxResults, token: input.NextToken }, rules(10, 10));
+        return { ScalingPolicies: found.items, ...next(found.next) };
+      },
+    ),
+
+    PutScalingPolicy: write(
+      (input: PutScalingPolicyCommandInput) =>
+        `${shortId(input.ResourceId)}/${input.PolicyName} ${input.TargetTrackingScalingPolicyConfiguration?.TargetValue ?? ''}`.trim(),
+      (input: PutScalingPolicyCommandInput) => {
+        const { cluster, service } = ecsService(
+          input.ServiceNamespace,
+          input.ResourceId,
+          input.ScalableDimension,
+        );
+        const target = scaling.serviceScaling(cluster, service);
+        if (!target)
+          throw new AwsServiceError(
+            'ObjectNotFoundException',
+            `No scalable target registered for service namespace: ${ECS}, resource ID: ${input.ResourceId}, scalable dimension: ${DIMENSION}`,
+          );
+        if (!input.PolicyName) throw invalid('PolicyName is required.');
+        const type = input.PolicyType ?? 'StepScaling';
+        if (type !== 'TargetTrackingScaling')
+          throw invalid(
+            `PolicyType ${type} is not one the twin models for ECS services (TargetTrackingScaling).`,
+          );
+        const config = input.TargetTrackingScalingPolicyConfiguration;
+        if (config?.TargetValue === undefined)
+          throw invalid('TargetTrackingScalingPolicyConfiguration with a TargetValue is required.');
+        const metric =
+          config.PredefinedMetricSpecification?.PredefinedMetricType ??
+          config.CustomizedMetricSpecification?.MetricName;
+        if (!metric)
+          throw invalid('Either PredefinedMetricSpecification or CustomizedMetricSpecification is required.');
+        // The whole policy is replaced: what the call leaves out takes its default.
+        target.policies.set(input.PolicyName, {
+          name: input.PolicyName,
+          targetValue: config.TargetValue,
+          metric,
+          ...(config.DisableScaleIn !== undefined ? { disableScaleIn: config.DisableScaleIn } : {}),
+          ...(config.ScaleInCooldown !== undefined ? { scaleInCooldown: config.ScaleInCooldown } : {}),
+          ...(config.ScaleOutCooldown !== undefined ? { scaleOutCooldown: config.ScaleOutCooldown } : {}),
+        });
+        return { PolicyARN: policyArn(input.ResourceId!, input.PolicyName), Alarms: [] };
+      },
+    ),
+  };
+}
+
+function checkNamespace(namespace: string | undefined): string {
+  if (!namespace || !NAMESPACES.includes(namespace))
+    throw invalid(
+      `1 validation error detected: Value '${namespace}' at 'serviceNamespace' failed to satisfy constraint: Member must satisfy enum value set: [${NAMESPACES.join(', ')}]`,
+    );
+  return namespace;
+}
+
+/** `service/CLUSTER/SERVICE` in namespace ecs with its one dimension; anything else is refused. */
+function ecsService(
+  namespace: string | undefined,
+  resourceId: string | undefined,
+  dimension: string | undefined,
+): { cluster: string; service: string } {
+  checkNamespace(namespace);
+  if (namespace !== ECS) throw invalid(`The twin keeps scalable targets of namespace ${ECS} only.`);
+  if (dimension !== DIMENSION)
+    throw invalid(`Unsupported scalable dimension ${dimension} for namespace ${ECS}.`);
+  const match = /^service\/([^/]+)\/([^/]+)$/.exec(resourceId ?? '');
+  if (!match)
+    throw invalid(`Unsupported service namespace, resource type or scalable dimension: ${resourceId}`);
+  return { cluster: match[1]!, service: match[2]! };
+}
+
+/** The call log names a service `CLUSTER/NAME`, as ECS's calls do. */
+const shortId = (resourceId: string | undefined) => (resourceId ?? '').replace(/^service\//, '');
+const shortIds = (ids: string[] | undefined) => (ids ? ids.map(shortId).join(',') : '*');
+
+const next = (token: string | undefined) => (token ? { NextToken: token } : {});
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function uuid(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,280 @@
+// Amazon CloudWatch as the twin answers it: DescribeAlarms and ListTagsForResource over the twin's alarms
+// (local/twin/alarms.ts evaluates them), GetMetricData over the metrics the twin's traffic publishes. Input
+// checks, error names, paging and the order of datapoints as the CloudWatch API reference documents them.
+import type {
+  CompositeAlarm,
+  DescribeAlarmsCommandInput,
+  DescribeAlarmsCommandOutput,
+  GetMetricDataCommandInput,
+  GetMetricDataCommandOutput,
+  ListTagsForResourceCommandInput,
+  MetricAlarm,
+  MetricDataQuery,
+  MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
+import type { MetricQuery } from '#domain/rolloutAnalysis';
+import type { AlarmView, TwinCloudWatch } from '#local/twin/alarms';
+import { namespaceOf } from '#local/twin/alarms';
+import { AwsServiceError, read, type ServiceModel } from '#local/twin/aws/client';
+import { offsetOf, page, tokenAt } from '#local/twin/aws/paging';
+
+/** Where GetMetricData's datapoints come from: one value per query over a window (the twin's traffic). */
+export interface MetricStore {
+  query(queries: MetricQuery[], window: { start: Date; end: Date }): Record<string, number | undefined>;
+}
+
+const MAX_ALARM_NAMES = 100;
+const MAX_QUERIES = 500;
+const MAX_DATAPOINTS = 100_800;
+const QUERY_ID = /^[a-z][a-zA-Z0-9_]*$/;
+const QUERY_ID_MAX_LENGTH = 255;
+const HIGH_RESOLUTION_PERIODS = [1, 5, 10, 20, 30];
+const STANDARD_STATISTICS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'];
+const MINUTE_MS = 60_000;
+
+const invalid = (message: string) => new AwsServiceError('InvalidParameterValue', message);
+const validation = (message: string) => new AwsServiceError('ValidationError', message);
+
+export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore): ServiceModel {
+  return {
+    DescribeAlarms: read(
+      (input: DescribeAlarmsCommandInput) => (input.AlarmNames ?? [input.AlarmNamePrefix ?? '*']).join(','),
+      (input: DescribeAlarmsCommandInput): Partial<DescribeAlarmsCommandOutput> => {
+        const names = input.AlarmNames;
+        if (names && names.length > MAX_ALARM_NAMES)
+          throw validation(
+            `1 validation error detected: Value '[${names.join(', ')}]' at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ALARM_NAMES}`,
+          );
+        if (names && input.AlarmNamePrefix !== undefined)
+          throw new AwsServiceError(
+            'InvalidParameterCombination',
+            'AlarmNames and AlarmNamePrefix cannot be used together.',
+          );
+        // Without AlarmTypes, metric alarms only (the API reference's default).
+        const types = input.AlarmTypes ?? ['MetricAlarm'];
+        const wanted = cloudWatch
+          .list()
+          .filter(
+            (view) =>
+              types.includes(view.alarm.kind === 'metric' ? 'MetricAlarm' : 'CompositeAlarm') &&
+              (!names || names.includes(view.alarm.name)) &&
+              (input.AlarmNamePrefix === undefined || view.alarm.name.startsWith(input.AlarmNamePrefix)) &&
+              (input.StateValue === undefined || view.state === input.StateValue),
+          );
+        const found = page(
+          wanted,
+          { max: input.MaxRecords, token: input.NextToken },
+          {
+            defaultMax: 50,
+            limit: 100,
+            badToken: 'InvalidNextToken',
+            badSize: 'ValidationError',
+            sizeName: 'maxRecords',
+          },
+        );
+        return {
+          MetricAlarms: found.items.filter((v) => v.alarm.kind === 'metric').map(metricAlarm),
+          CompositeAlarms: found.items.filter((v) => v.alarm.kind === 'composite').map(compositeAlarm),
+          ...(found.next ? { NextToken: found.next } : {}),
+        };
+      },
+    ),
+
+    ListTagsForResource: read(
+      (input: ListTagsForResourceCommandInput) => input.ResourceARN ?? '',
+      (input: ListTagsForResourceCommandInput) => {
+        const view = cloudWatch.list().find((v) => v.arn === input.ResourceARN);
+        if (!view)
+          throw new AwsServiceError(
+            'ResourceNotFoundException',
+            'The specified resource does not exist.',
+            404,
+          );
+        return { Tags: Object.entries(view.alarm.tags).map(([Key, Value]) => ({ Key, Value })) };
+      },
+    ),
+
+    GetMetricData: read(
+      (input: GetMetricDataCommandInput) => (input.MetricDataQueries ?? []).map((q) => q.Id).join(','),
+      (input: GetMetricDataCommandInput) => getMetricData(metrics, input),
+    ),
+  };
+}
+
+// --- DescribeAlarms ------------------------------------------------------------------------------------
+
+function metricAlarm(view: AlarmView): MetricAlarm {
+  if (view.alarm.kind !== 'metric') throw new Error('not a metric alarm');
+  const { alarm } = view;
+  const statistic = alarm.statistic ?? 'Average';
+  return {
+    AlarmName: alarm.name,
+    AlarmArn: view.arn,
+    AlarmConfigurationUpdatedTimestamp: view.createdAt,
+    ActionsEnabled: true,
+    OKActions: [],
+    AlarmActions: [],
+    InsufficientDataActions: [],
+    StateValue: view.state,
+    StateReason: view.reason,
+    StateUpdatedTimestamp: view.changedAt,
+    StateTransitionedTimestamp: view.changedAt,
+    MetricName: alarm.metric,
+    Namespace: alarm.namespace ?? namespaceOf(alarm.metric),
+    ...(STANDARD_STATISTICS.includes(statistic)
+      ? { Statistic: statistic as MetricAlarm['Statistic'] }
+      : { ExtendedStatistic: statistic }),
+    Dimensions: Object.entries(alarm.dimensions).map(([Name, Value]) => ({ Name, Value })),
+    Period: alarm.periodSeconds,
+    EvaluationPeriods: alarm.evaluationPeriods,
+    DatapointsToAlarm: alarm.datapointsToAlarm,
+    Threshold: alarm.threshold,
+    ComparisonOperator: alarm.comparison,
+    TreatMissingData: 'missing',
+  };
+}
+
+function compositeAlarm(view: AlarmView): CompositeAlarm {
+  if (view.alarm.kind !== 'composite') throw new Error('not a composite alarm');
+  return {
+    AlarmName: view.alarm.name,
+    AlarmArn: view.arn,
+    AlarmRule: view.alarm.rule,
+    AlarmConfigurationUpdatedTimestamp: view.createdAt,
+    ActionsEnabled: true,
+    OKActions: [],
+    AlarmActions: [],
+    InsufficientDataActions: [],
+    StateValue: view.state,
+    StateReason: view.reason,
+    StateUpdatedTimestamp: view.changedAt,
+    StateTransitionedTimestamp: view.changedAt,
+  };
+}
+
+// --- GetMetricData -------------------------------------------------------------------------------------
+
+interface Stat {
+  id: string;
+  label: string;
+  query: MetricQuery;
+  period: number;
+}
+
+function getMetricData(
+  metrics: MetricStore,
+  input: GetMetricDataCommandInput,
+): Partial<GetMetricDataCommandOutput> {
+  const queries = input.MetricDataQueries ?? [];
+  if (queries.length === 0 || queries.length > MAX_QUERIES)
+    throw validation(
+      `The collection MetricDataQueries must not have more than ${MAX_QUERIES} members and must not be empty.`,
+    );
+  if (!input.StartTime || !input.EndTime)
+    throw new AwsServiceError('MissingParameter', 'The parameters StartTime and EndTime are required.');
+  const start = new Date(input.StartTime);
+  const end = new Date(input.EndTime);
+  if (!(end.getTime() > start.getTime()))
+    throw validation('The parameter StartTime must be less than the parameter EndTime.');
+  const scanBy = input.ScanBy ?? 'TimestampDescending';
+  if (scanBy !== 'TimestampDescending' && scanBy !== 'TimestampAscending')
+    throw validation(`The value ${scanBy} for parameter ScanBy is not valid.`);
+  const maxDatapoints = input.MaxDatapoints ?? MAX_DATAPOINTS;
+  if (!Number.isInteger(maxDatapoints) || maxDatapoints < 1)
+    throw validation(`The value ${maxDatapoints} for parameter MaxDatapoints is not valid.`);
+  const stats = checkQueries(queries);
+
+  // CloudWatch rounds a recent start time down to the whole minute; each period starts from there.
+  const from = Math.floor(start.getTime() / MINUTE_MS) * MINUTE_MS;
+  const series = stats.map((stat) => {
+    const points: { at: Date; value: number }[] = [];
+    for (let at = from; at < end.getTime(); at += stat.period * 1000) {
+      const window = { start: new Date(at), end: new Date(Math.min(at + stat.period * 1000, end.getTime())) };
+      const value = answer(() => metrics.query([stat.query], window)[stat.id]);
+      if (value !== undefined) points.push({ at: window.start, value });
+    }
+    return scanBy === 'TimestampDescending' ? points.reverse() : points;
+  });
+
+  // Pages of at most MaxDatapoints, query after query; a query cut by the page is PartialData.
+  const offset = input.NextToken === undefined ? 0 : offsetOf(input.NextToken, 'InvalidNextToken');
+  const total = series.reduce((sum, points) => sum + points.length, 0);
+  const pageEnd = Math.min(total, offset + maxDatapoints);
+  let before = 0;
+  const results: MetricDataResult[] = stats.map((stat, index) => {
+    const points = series[index]!;
+    const first = Math.max(0, offset - before);
+    const last = Math.min(points.length, pageEnd - before);
+    before += points.length;
+    const shown = last > first ? points.slice(first, last) : [];
+    const rest = points.length > Math.max(first, last);
+    return {
+      Id: stat.id,
+      Label: stat.label,
+      Timestamps: shown.map((p) => p.at),
+      Values: shown.map((p) => p.value),
+      StatusCode: rest ? 'PartialData' : 'Complete',
+    };
+  });
+  return {
+    MetricDataResults: results,
+    Messages: [],
+    ...(pageEnd < total ? { NextToken: tokenAt(pageEnd) } : {}),
+  };
+}
+
+/** The whole request is refused for one bad query, as GetMetricData does. */
+function checkQueries(queries: MetricDataQuery[]): Stat[] {
+  const seen = new Set<string>();
+  return queries.map((query, index) => {
+    const member = `MetricDataQueries.member.${index + 1}`;
+    const id = query.Id ?? '';
+    if (!QUERY_ID.test(id) || id.length > QUERY_ID_MAX_LENGTH)
+      throw validation(`The value ${id} for parameter ${member}.Id is not valid.`);
+    if (seen.has(id)) throw validation('The values for parameter id in MetricDataQueries are not unique.');
+    seen.add(id);
+    if (query.Expression !== undefined && query.MetricStat !== undefined)
+      throw validation(`${member}: exactly one of Expression and MetricStat must be given.`);
+    if (query.Expression !== undefined)
+      // Metric math and Metrics Insights: nothing the adapters send; the twin does not evaluate them.
+      throw validation(`${member}.Expression: the twin answers MetricStat queries only.`);
+    const stat = query.MetricStat;
+    const metric = stat?.Metric;
+    if (!stat || !metric?.Namespace || !metric.MetricName || !stat.Stat)
+      throw new AwsServiceError(
+        'MissingParameter',
+        `${member}: MetricStat with Metric, Period and Stat is required.`,
+      );
+    const period = stat.Period;
+    if (
+      period === undefined ||
+      !Number.isInteger(period) ||
+      !(HIGH_RESOLUTION_PERIODS.includes(period) || (period > 0 && period % 60 === 0))
+    )
+      throw validation(
+        `The value ${period} for parameter ${member}.MetricStat.Period is not valid: 1, 5, 10, 20, 30 or a multiple of 60.`,
+      );
+    return {
+      id,
+      label: query.Label ?? metric.MetricName,
+      period,
+      query: {
+        id,
+        namespace: metric.Namespace,
+        metricName: metric.MetricName,
+        dimensions: Object.fromEntries((metric.Dimensions ?? []).map((d) => [d.Name ?? '', d.Value ?? ''])),
+        stat: stat.Stat,
+      },
+    };
+  });
+}
+
+/** The store's refusals (a statistic it does not know) as CloudWatch's, which the SDK does not retry. */
+function answer<T>(ask: () => T): T {
+  try {
+    return ask();
+  } catch (error) {
+    if (error instanceof AwsServiceError) throw error;
+    throw validation((error as Error).message);
+  }
+}

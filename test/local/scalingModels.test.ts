@@ -1,0 +1,453 @@
+// The twin's EC2 Auto Scaling, Application Auto Scaling and CloudWatch, reached through real SDK clients:
+// the answers, refusals and pages the adapters meet must be the ones the API references document.
+import {
+  ApplicationAutoScalingClient,
+  DescribeScalableTargetsCommand,
+  PutScalingPolicyCommand as PutServicePolicyCommand,
+  RegisterScalableTargetCommand,
+} from '@aws-sdk/client-application-auto-scaling';
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  CreateOrUpdateTagsCommand,
+  DescribeAutoScalingGroupsCommand,
+  DescribePoliciesCommand,
+  DescribeTagsCommand,
+  PutScalingPolicyCommand,
+  SetDesiredCapacityCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { AutoScalingLifecycleActions } from '#adapters/aws/autoScalingLifecycleActions';
+import { TwinCloudWatch } from '#local/twin/alarms';
+import { applicationAutoScalingModel } from '#local/twin/aws/applicationAutoScaling';
+import { autoScalingModel } from '#local/twin/aws/autoScaling';
+import { TwinSendLayer } from '#local/twin/aws/client';
+import { cloudWatchModel, type MetricStore } from '#local/twin/aws/cloudWatch';
+import { ecsModel } from '#local/twin/aws/ecs';
+import { Faults } from '#local/twin/aws/faults';
+import { TwinLifecycle } from '#local/twin/lifecycle';
+import { TwinScaling } from '#local/twin/scaling';
+import { VirtualScheduler } from '#local/twin/scheduler';
+import { World } from '#local/twin/world';
+
+const START = new Date('2026-11-02T09:00:00Z');
+const at = (minutes: number) => new Date(START.getTime() + minutes * 60_000);
+
+function aTwin(metrics: MetricStore = { query: () => ({}) }) {
+  const clock = new VirtualScheduler(START);
+  const world = new World(clock, { event: () => undefined, note: () => undefined }, 5);
+  world.addCluster('prod');
+  const scaling = new TwinScaling(world, () => undefined);
+  scaling.addGroup({
+    name: 'prod-asg',
+    cluster: 'prod',
+    min: 1,
+    max: 4,
+    desired: 2,
+    instance: { cpu: 2048, memory: 4096 },
+    launchSeconds: 30,
+    policies: new Map([
+      [
+        'cpu',
+        {
+          name: 'cpu',
+          type: 'TargetTrackingScaling',
+          targetValue: 50,
+          disableScaleIn: false,
+          metric: 'ASGAverageCPUUtilization',
+        },
+      ],
+    ]),
+  });
+  const lifecycle = new TwinLifecycle(world, scaling, () => undefined);
+  const cloudWatch = new TwinCloudWatch(
+    world,
+    () => undefined,
+    () => undefined,
+  );
+  const faults = new Faults(1);
+  const aws = new TwinSendLayer({ clock, calls: world.apiCalls, faults });
+  return {
+    clock,
+    faults,
+    lifecycle,
+    world,
+    scaling,
+    cloudWatch,
+    autoScaling: aws.client(AutoScalingClient, autoScalingModel(world, scaling, lifecycle)),
+    ecs: aws.client(ECSClient, ecsModel(world, { autoScalingGroups: () => scaling.groups.values() })),
+    applicationAutoScaling: aws.client(
+      ApplicationAutoScalingClient,
+      applicationAutoScalingModel(world, scaling),
+    ),
+    cloudWatchClient: aws.client(CloudWatchClient, cloudWatchModel(cloudWatch, metrics)),
+  };
+}
+
+describe('twin EC2 Auto Scaling', () => {
+  it('refuses a desired capacity outside min..max with ValidationError, and sets one inside', async () => {
+    // Prepare
+    const { autoScaling, scaling, world } = aTwin();
+
+    // Act & Assess
+    await expect(
+      autoScaling.send(
+        new SetDesiredCapacityCommand({ AutoScalingGroupName: 'prod-asg', DesiredCapacity: 5 }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: 'New SetDesiredCapacity value 5 is above max value 4 for the AutoScalingGroup.',
+    });
+    await autoScaling.send(
+      new SetDesiredCapacityCommand({ AutoScalingGroupName: 'prod-asg', DesiredCapacity: 3 }),
+    );
+    expect(scaling.group('prod-asg').desired).toBe(3);
+    expect(world.apiCalls.map((c) => [c.api, c.target, c.failed])).toEqual([
+      ['SetDesiredCapacity', 'prod-asg desired=5', 'ValidationError'],
+      ['SetDesiredCapacity', 'prod-asg desired=3', undefined],
+    ]);
+  });
+
+  it('answers an empty list for a group that does not exist, and the group with its instances', async () => {
+    // Prepare
+    const { autoScaling } = aTwin();
+
+    // Act
+    const missing = await autoScaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['nope'] }),
+    );
+    const found = await autoScaling.send(
+      new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: ['prod-asg'] }),
+    );
+
+    // Assess
+    expect(missing.AutoScalingGroups).toEqual([]);
+    expect(found.AutoScalingGroups?.[0]).toMatchObject({
+      AutoScalingGroupName: 'prod-asg',
+      MinSize: 1,
+      MaxSize: 4,
+      DesiredCapacity: 2,
+    });
+    expect(found.AutoScalingGroups?.[0]?.AutoScalingGroupARN).toMatch(/:autoScalingGroupName\/prod-asg$/);
+    expect(found.AutoScalingGroups?.[0]?.Instances?.map((i) => i.LifecycleState)).toEqual([
+      'InService',
+      'InService',
+    ]);
+  });
+
+  it('pages tags with NextToken and refuses a token it did not hand out', async () => {
+    // Prepare
+    const { autoScaling } = aTwin();
+    const tag = (Key: string) => ({
+      ResourceId: 'prod-asg',
+      ResourceType: 'auto-scaling-group',
+      Key,
+      Value: Key,
+      PropagateAtLaunch: false,
+    });
+    await autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: [tag('a'), tag('b'), tag('c')] }));
+    const filters = [{ Name: 'auto-scaling-group', Values: ['prod-asg'] }];
+
+    // Act
+    const first = await autoScaling.send(new DescribeTagsCommand({ Filters: filters, MaxRecords: 2 }));
+    const second = await autoScaling.send(
+      new DescribeTagsCommand({ Filters: filters, MaxRecords: 2, NextToken: first.NextToken }),
+    );
+
+    // Assess
+    expect(first.Tags?.map((t) => t.Key)).toEqual(['a', 'b']);
+    expect(second.Tags?.map((t) => t.Key)).toEqual(['c']);
+    expect(second.NextToken).toBeUndefined();
+    await expect(
+      autoScaling.send(new DescribeTagsCommand({ Filters: filters, NextToken: 'forged' })),
+    ).rejects.toMatchObject({ name: 'InvalidNextToken' });
+  });
+
+  it('answers "No active Lifecycle Action" for an action that is not there', async () => {
+    // Prepare
+    const { autoScaling } = aTwin();
+
+    // Act
+    const completing = autoScaling.send(
+      new CompleteLifecycleActionCommand({
+        AutoScalingGroupName: 'prod-asg',
+        LifecycleHookName: 'drain',
+        InstanceId: 'i-0123456789abcdef0',
+        LifecycleActionResult: 'CONTINUE',
+      }),
+    );
+
+    // Assess
+    await expect(completing).rejects.toMatchObject({
+      name: 'ValidationError',
+      message: 'No active Lifecycle Action found with instance ID i-0123456789abcdef0',
+    });
+  });
+
+  it('completes an action once when the completion took effect and its answer was lost: the SDK retries, Auto Scaling says it is gone, the adapter is done', async () => {
+    // Prepare: an instance held in Terminating:Wait, and every completion timing out after it took effect
+    const { autoScaling, ecs, clock, faults, lifecycle, scaling, world } = aTwin();
+    lifecycle.addHook('prod-asg', {
+      name: 'drain',
+      transition: 'terminate',
+      heartbeatTimeoutSeconds: 300,
+      defaultResult: 'ABANDON',
+    });
+    scaling.start();
+    scaling.setDesiredCapacity('prod-asg', 1);
+    await clock.runUntil(at(1));
+    const [action] = lifecycle.pending();
+    faults.add({
+      api: 'CompleteLifecycleAction',
+      from: at(0),
+      until: at(60),
+      rate: 1,
+      error: 'TimeoutError',
+      applied: true,
+    });
+    const actions = new AutoScalingLifecycleActions({ autoScaling, ecs });
+
+    // Act: inside the twin's clock, so the SDK's backoff waits in virtual time
+    let outcome = 'pending';
+    clock.after(0, 'complete', async () => {
+      outcome = await actions
+        .complete(
+          { groupName: 'prod-asg', hookName: 'drain', instanceId: action!.instanceId, token: action!.token },
+          'CONTINUE',
+        )
+        .then(
+          () => 'done',
+          (error: Error) => error.name,
+        );
+    });
+    await clock.runUntil(at(2));
+
+    // Assess
+    expect(outcome).toBe('done');
+    expect(lifecycle.completions.map((c) => [c.instanceId, c.result, c.by])).toEqual([
+      [action!.instanceId, 'CONTINUE', 'call'],
+    ]);
+    expect(
+      world.apiCalls
+        .filter((c) => c.api === 'CompleteLifecycleAction')
+        .map((c) => [c.attempt, c.answered ?? c.failed]),
+    ).toEqual([
+      [undefined, 'TimeoutError'],
+      [2, 'ValidationError'],
+    ]);
+  });
+
+  it('replaces the whole policy on PutScalingPolicy: what is left out takes its default', async () => {
+    // Prepare
+    const { autoScaling } = aTwin();
+    const put = (DisableScaleIn?: boolean) =>
+      autoScaling.send(
+        new PutScalingPolicyCommand({
+          AutoScalingGroupName: 'prod-asg',
+          PolicyName: 'cpu',
+          PolicyType: 'TargetTrackingScaling',
+          TargetTrackingConfiguration: {
+            PredefinedMetricSpecification: { PredefinedMetricType: 'ASGAverageCPUUtilization' },
+            TargetValue: 60,
+            ...(DisableScaleIn === undefined ? {} : { DisableScaleIn }),
+          },
+        }),
+      );
+    const read = async () =>
+      (await autoScaling.send(new DescribePoliciesCommand({ AutoScalingGroupName: 'prod-asg' })))
+        .ScalingPolicies?.[0]?.TargetTrackingConfiguration;
+
+    // Act
+    await put(true);
+    const disabled = await read();
+    await put();
+    const reset = await read();
+
+    // Assess
+    expect([disabled?.TargetValue, disabled?.DisableScaleIn]).toEqual([60, true]);
+    expect(reset?.DisableScaleIn).toBe(false);
+  });
+});
+
+describe('twin Application Auto Scaling', () => {
+  it('registers a target only with both capacities, moves the desired count into a new range, and refuses a policy without a target', async () => {
+    // Prepare
+    const { applicationAutoScaling, world } = aTwin();
+    world.addTaskDefinition({
+      family: 'web',
+      revision: 1,
+      cpu: 256,
+      memory: 512,
+      networkMode: 'awsvpc',
+      containerName: 'app',
+      containerPort: 8080,
+      behaviour: { startSeconds: 10, healthy: true },
+    });
+    world.addService({
+      cluster: 'prod',
+      name: 'web',
+      taskDefinition: 'web:1',
+      desiredCount: 2,
+      targetGroups: [],
+      maximumPercent: 200,
+      circuitBreaker: false,
+      healthCheckGraceSeconds: 60,
+      history: [],
+    });
+    const target = {
+      ServiceNamespace: 'ecs' as const,
+      ResourceId: 'service/prod/web',
+      ScalableDimension: 'ecs:service:DesiredCount' as const,
+    };
+
+    // Act & Assess
+    await expect(
+      applicationAutoScaling.send(
+        new PutServicePolicyCommand({
+          ...target,
+          PolicyName: 'cpu',
+          PolicyType: 'TargetTrackingScaling',
+          TargetTrackingScalingPolicyConfiguration: { TargetValue: 50 },
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'ObjectNotFoundException' });
+    await expect(
+      applicationAutoScaling.send(new RegisterScalableTargetCommand({ ...target, MinCapacity: 3 })),
+    ).rejects.toMatchObject({ name: 'ValidationException' });
+    await applicationAutoScaling.send(
+      new RegisterScalableTargetCommand({ ...target, MinCapacity: 3, MaxCapacity: 6 }),
+    );
+    const described = await applicationAutoScaling.send(
+      new DescribeScalableTargetsCommand({ ServiceNamespace: 'ecs', ResourceIds: [target.ResourceId] }),
+    );
+    expect(described.ScalableTargets?.map((t) => [t.ResourceId, t.MinCapacity, t.MaxCapacity])).toEqual([
+      ['service/prod/web', 3, 6],
+    ]);
+    expect(world.service('prod', 'web')?.desiredCount).toBe(3);
+  });
+});
+
+describe('twin CloudWatch', () => {
+  const silence = {
+    kind: 'metric' as const,
+    metric: 'Silence',
+    namespace: 'Test',
+    dimensions: {},
+    statistic: 'Sum',
+    comparison: 'GreaterThanThreshold' as const,
+    threshold: 1,
+    periodSeconds: 60,
+    evaluationPeriods: 1,
+    datapointsToAlarm: 1,
+    tags: {},
+  };
+
+  it('describes metric alarms only unless asked for composites, and pages by MaxRecords', async () => {
+    // Prepare
+    const { cloudWatch, cloudWatchClient } = aTwin();
+    cloudWatch.addAlarm({ ...silence, name: 'a' });
+    cloudWatch.addAlarm({ ...silence, name: 'b' });
+    cloudWatch.addAlarm({ kind: 'composite', name: 'c', rule: 'ALARM("a")', tags: {} });
+
+    // Act
+    const byDefault = await cloudWatchClient.send(new DescribeAlarmsCommand({ AlarmNames: ['a', 'c'] }));
+    const first = await cloudWatchClient.send(
+      new DescribeAlarmsCommand({ AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 2 }),
+    );
+    const second = await cloudWatchClient.send(
+      new DescribeAlarmsCommand({
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 2,
+        NextToken: first.NextToken,
+      }),
+    );
+
+    // Assess
+    expect(byDefault.MetricAlarms?.map((a) => a.AlarmName)).toEqual(['a']);
+    expect(byDefault.CompositeAlarms).toEqual([]);
+    expect(first.MetricAlarms?.map((a) => [a.AlarmName, a.StateValue, a.Statistic])).toEqual([
+      ['a', 'INSUFFICIENT_DATA', 'Sum'],
+      ['b', 'INSUFFICIENT_DATA', 'Sum'],
+    ]);
+    expect(second.CompositeAlarms?.map((a) => [a.AlarmName, a.AlarmRule])).toEqual([['c', 'ALARM("a")']]);
+    await expect(
+      cloudWatchClient.send(
+        new DescribeAlarmsCommand({ AlarmNames: Array.from({ length: 101 }, (_, i) => `alarm${i}`) }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+
+  it('answers GetMetricData per period, newest first unless asked otherwise, in pages of MaxDatapoints', async () => {
+    // Prepare: the store answers the minute a window starts at, so each period shows which it was
+    const metrics: MetricStore = {
+      query: (queries, window) =>
+        Object.fromEntries(queries.map((q) => [q.id, (window.start.getTime() - START.getTime()) / 60_000])),
+    };
+    const { cloudWatchClient } = aTwin(metrics);
+    const query = (Id: string) => ({
+      Id,
+      MetricStat: { Metric: { Namespace: 'Test', MetricName: 'Requests' }, Period: 60, Stat: 'Sum' },
+    });
+
+    // Act
+    const newest = await cloudWatchClient.send(
+      new GetMetricDataCommand({ MetricDataQueries: [query('m')], StartTime: at(0), EndTime: at(3) }),
+    );
+    const oldest = await cloudWatchClient.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: [query('m')],
+        StartTime: at(0),
+        EndTime: at(3),
+        ScanBy: 'TimestampAscending',
+      }),
+    );
+    const first = await cloudWatchClient.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: [query('a'), query('b')],
+        StartTime: at(0),
+        EndTime: at(2),
+        MaxDatapoints: 3,
+      }),
+    );
+    const second = await cloudWatchClient.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: [query('a'), query('b')],
+        StartTime: at(0),
+        EndTime: at(2),
+        MaxDatapoints: 3,
+        NextToken: first.NextToken,
+      }),
+    );
+
+    // Assess
+    expect(newest.MetricDataResults).toEqual([
+      {
+        Id: 'm',
+        Label: 'Requests',
+        Timestamps: [at(2), at(1), at(0)],
+        Values: [2, 1, 0],
+        StatusCode: 'Complete',
+      },
+    ]);
+    expect(oldest.MetricDataResults?.[0]?.Values).toEqual([0, 1, 2]);
+    expect(first.MetricDataResults?.map((r) => [r.Id, r.Values, r.StatusCode])).toEqual([
+      ['a', [1, 0], 'Complete'],
+      ['b', [1], 'PartialData'],
+    ]);
+    expect(second.MetricDataResults?.map((r) => [r.Id, r.Values, r.StatusCode])).toEqual([
+      ['a', [], 'Complete'],
+      ['b', [0], 'Complete'],
+    ]);
+    expect(second.NextToken).toBeUndefined();
+    await expect(
+      cloudWatchClient.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: [query('m'), query('m')],
+          StartTime: at(0),
+          EndTime: at(1),
+        }),
+      ),
+    ).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+});
