@@ -8,6 +8,7 @@ import {
   decideLaunch,
   decideTerminate,
   type HookClock,
+  heartbeatDue,
   type LifecycleHookConfig,
   type LifecycleStep,
 } from '#domain/instanceLifecycle';
@@ -193,11 +194,17 @@ export async function lookAtInstance(
   // there is no agent to wait for. It is completed at once; leaving the pool is its own launch action.
   if (hook.transition === 'launch' && hook.destination === 'WarmPool')
     return complete(state, progress, ports, settings, 'CONTINUE', 'launched into the warm pool');
-  const clock: HookClock = {
-    startedAt: new Date(hook.startedAt),
-    heartbeatTimeoutSeconds: progress.heartbeatTimeoutSeconds!,
-    lastHeartbeatAt: progress.lastHeartbeatAt ? new Date(progress.lastHeartbeatAt) : undefined,
-  };
+  // The heartbeat first, whatever the look goes on to do: reads that back off or fail, or a slow write,
+  // must not hold it back (the margin is counted in heartbeatDue). Recorded as when it was sent, read
+  // before the call: never later than when Auto Scaling took it, however long the SDK's retries took.
+  if (heartbeatDue(hookClock(hook, progress), now)) {
+    const sentAt = ports.clock.now();
+    await writeStep(ports, settings, hook, 'heartbeat', 'the heartbeat is due', () =>
+      ports.actions.heartbeat(hook),
+    );
+    progress = { ...progress, lastHeartbeatAt: sentAt.toISOString() };
+  }
+  const clock = hookClock(hook, progress);
   const [instance, targets] = await Promise.all([
     ports.instances.describe(hook.cluster, hook.instanceId),
     ports.targets.targetsOf(
@@ -238,18 +245,10 @@ async function carryOut(
   const { hook } = state;
   let progress = state.progress;
   const next = (waitSeconds: number): LookResult => ({ ...state, progress, done: false, waitSeconds });
-  // Writes are skipped in dry-run, except completing the action: without it the instance would wait
-  // for the hook's timeout, which is not observing, it is acting.
-  const write = async (action: string, reason: string, run: () => Promise<void>) => {
-    if (!settings.dryRun) await run();
-    journal(ports, settings, hook, action, reason, settings.dryRun ? 'dry-run' : 'done');
-  };
+  const write = (action: string, reason: string, run: () => Promise<void>) =>
+    writeStep(ports, settings, hook, action, reason, run);
   switch (step.kind) {
     case 'wait':
-      if (step.heartbeat) {
-        await write('heartbeat', step.why, () => ports.actions.heartbeat(hook));
-        progress = { ...progress, lastHeartbeatAt: now.toISOString() };
-      }
       return next(step.seconds);
     case 'register-targets':
       await write('register-targets', targetsText(step.targets), () =>
@@ -277,6 +276,33 @@ async function carryOut(
     case 'complete':
       return complete(state, progress, ports, settings, step.result, step.why);
   }
+}
+
+/**
+ * Writes are skipped in dry-run, except completing the action: without it the instance would wait for the
+ * hook's timeout, which is not observing, it is acting.
+ */
+async function writeStep(
+  ports: LifecyclePorts,
+  settings: LifecycleSettings,
+  hook: LifecycleWorkflowState['hook'],
+  action: string,
+  reason: string,
+  run: () => Promise<void>,
+): Promise<void> {
+  if (!settings.dryRun) await run();
+  journal(ports, settings, hook, action, reason, settings.dryRun ? 'dry-run' : 'done');
+}
+
+function hookClock(
+  hook: LifecycleWorkflowState['hook'],
+  progress: LifecycleWorkflowState['progress'],
+): HookClock {
+  return {
+    startedAt: new Date(hook.startedAt),
+    heartbeatTimeoutSeconds: progress.heartbeatTimeoutSeconds!,
+    lastHeartbeatAt: date(progress.lastHeartbeatAt),
+  };
 }
 
 async function complete(

@@ -59,10 +59,27 @@ export function mustCompleteBy(clock: HookClock): Date {
   return new Date(clock.startedAt.getTime() + seconds * 1000);
 }
 
-/** A heartbeat is due once half the heartbeat timeout has passed since the last one (or the start). */
+/**
+ * A heartbeat is due once half the heartbeat timeout has passed since the last one (or the start). The
+ * look sends it first, before it reads or writes anything, whatever step follows: a look that is slow
+ * (the SDK backing off under throttling) or that fails on a read has heartbeated already, and the last
+ * heartbeat is recorded as the moment it was sent, which is never later than when Auto Scaling took it.
+ *
+ * The margin, with H the heartbeat timeout, L the longest look (every call's SDK retries included), T the
+ * longest heartbeat call (its SDK retries included): a wait never outlasts the due point H/2 (`wait`), so
+ * the first look at or past it starts by H/2 + L after the last heartbeat and its heartbeat lands by
+ * H/2 + L + T. A heartbeat that fails on every SDK attempt fails the look; the workflow's Retry
+ * (instanceLifecycle.asl.json: throttling, 5xx and timeouts after 5 s then 10 s; Lambda errors sooner)
+ * runs the look again, which heartbeats first: two such failures in a row still land one by
+ * H/2 + L + 3T + 15 s. For a 120 s timeout with looks of up to 10 s and heartbeats of up to 4 s under
+ * heavy throttling, that is 97 s of 120.
+ */
 export function heartbeatDue(clock: HookClock, now: Date): boolean {
-  const since = (clock.lastHeartbeatAt ?? clock.startedAt).getTime();
-  return (now.getTime() - since) / 1000 >= clock.heartbeatTimeoutSeconds / 2;
+  return secondsUntilHeartbeat(clock, now) <= 0;
+}
+
+function secondsUntilHeartbeat(clock: HookClock, now: Date): number {
+  return seconds(now, clock.lastHeartbeatAt ?? clock.startedAt) + clock.heartbeatTimeoutSeconds / 2;
 }
 
 /** The next look comes before the next heartbeat falls due, so waiting can never outlive the hook. */
@@ -96,7 +113,7 @@ export interface LaunchObservation {
 }
 
 export type LifecycleStep =
-  | { kind: 'wait'; seconds: number; why: string; heartbeat: boolean }
+  | { kind: 'wait'; seconds: number; why: string }
   | { kind: 'register-targets'; targets: { targetGroupArn: string; port: number }[] }
   | {
       kind: 'deregister-targets';
@@ -206,11 +223,12 @@ function wait(
   what: string,
 ): LifecycleStep {
   const untilDeadline = Math.floor(seconds(obs.now, mustCompleteBy(obs.clock)));
+  // The look after the wait starts no later than the next heartbeat's due point (see heartbeatDue).
+  const untilHeartbeat = Math.ceil(secondsUntilHeartbeat(obs.clock, obs.now));
   return {
     kind: 'wait',
-    seconds: Math.max(1, Math.min(nextLookIn(config, obs.clock), untilDeadline)),
+    seconds: Math.max(1, Math.min(nextLookIn(config, obs.clock), untilDeadline, untilHeartbeat)),
     why: `waiting for ${what}`,
-    heartbeat: heartbeatDue(obs.clock, obs.now),
   };
 }
 

@@ -79,6 +79,21 @@ describe('hook limits', () => {
     expect(heartbeatDue(clock, at(150))).toBe(true);
     expect(heartbeatDue({ ...clock, lastHeartbeatAt: at(140) }, at(200))).toBe(false);
   });
+
+  it('waits no longer than until the next heartbeat is due, so the look that sends it is not late', () => {
+    // Arrange: the last heartbeat 145 s ago, of a 300 s timeout; polls are 15 s
+    const hookClock = { ...clock, lastHeartbeatAt: at(10) };
+    const draining = { ...active, status: 'DRAINING', runningServiceTasks: 3 };
+
+    // Act
+    const step = decideTerminate(
+      terminate({ now: at(155), clock: hookClock, containerInstance: draining }),
+      config,
+    );
+
+    // Assess
+    expect(step).toMatchObject({ kind: 'wait', seconds: 5 });
+  });
 });
 
 describe('decideLaunch', () => {

@@ -128,16 +128,21 @@ export async function play(scenario: Scenario, disturb?: (twin: Twin, end: Date)
 
 /**
  * Commands of `api` that took effect: an SDK retry of a command (`attempt` 2 and on) is the same command,
- * counted once however many of its attempts AWS applied (a write that took effect, then timed out).
+ * counted once however many of its attempts AWS applied (a write that took effect, then timed out). The
+ * SDK's backoff takes time, so other calls (another workflow's) come between a command's attempts: a retry
+ * belongs to the last command of the same API and target by the same caller, not to the call just before.
  */
 export function successfulWrites(calls: ApiCall[], api: string): number {
   let commands = 0;
-  let counted = false;
+  /** Per command (API, target, caller): whether one of its attempts took effect and was counted. */
+  const counted = new Map<string, boolean>();
   for (const call of calls) {
-    if (call.attempt === undefined) counted = false;
-    if (call.api !== api || !call.write || call.failed !== undefined || counted) continue;
+    if (call.api !== api || !call.write) continue;
+    const command = `${call.target}\u0000${call.by ?? ''}`;
+    if (call.attempt === undefined) counted.set(command, false);
+    if (call.failed !== undefined || counted.get(command)) continue;
     commands += 1;
-    counted = true;
+    counted.set(command, true);
   }
   return commands;
 }
