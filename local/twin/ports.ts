@@ -1,14 +1,17 @@
 // The reflexes' ports over the twin. Each method is named after the AWS call it stands for, records it
 // (the order of AWS-level actions is what scenarios assert) and can be made to fail like AWS does.
+import { deadLetterOf } from '#adapters/aws/sqsDeadLetters';
 import type { Service, Task } from '#domain/model';
 import { runTaskProblems } from '#domain/runTaskLimits';
 import { type Faults, faultError } from '#local/twin/aws/faults';
-import { reachAws, runtimeGone } from '#local/twin/lambdas';
+import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
 import type { TaskState, World } from '#local/twin/world';
 import type {
   ActionJournal,
   CapacitySignal,
+  DeadLetters,
   Notifier,
+  Rechecks,
   RecyclerPorts,
   ServiceControl,
   TargetRegistry,
@@ -30,6 +33,8 @@ export interface TwinRecorders {
   shortfalls: Parameters<CapacitySignal['reportShortfall']>[0][];
   parked: { input: string; reason: string; source: string }[];
   onShortfall?: (shortfall: Parameters<CapacitySignal['reportShortfall']>[0]) => void;
+  /** Where a recheck message goes: the same buffer queue the events go to. */
+  recheck: (cluster: string, group: string, at: Date) => void;
 }
 
 /**
@@ -97,7 +102,8 @@ export function twinRecyclerPorts(
   world: World,
   faults: Faults,
   recorders: TwinRecorders,
-): Omit<RecyclerPorts, 'notifier' | 'rechecks' | 'deadLetters'> {
+  onParked: (reason: string) => void = () => undefined,
+): RecyclerPorts {
   const call = recordedCalls(world, faults);
   const startedByToken = new Map<string, string>();
 
@@ -240,6 +246,11 @@ export function twinRecyclerPorts(
     },
   };
 
+  const notifier: Notifier = {
+    async notify(notification) {
+      call('Publish', notification.subject, true, () => recorders.notifications.push(notification));
+    },
+  };
   const capacity: CapacitySignal = {
     async reportShortfall(shortfall) {
       // An EMF metric is a log line: a runtime that has died writes none.
@@ -248,7 +259,34 @@ export function twinRecyclerPorts(
       recorders.onShortfall?.(shortfall);
     },
   };
-  return { tasks, services, targets, capacity, clock: world.clock, journal: recorders.journal };
+  const rechecks: Rechecks = {
+    async recheckAt(cluster, group, at) {
+      call('SendMessage', `recheck ${cluster} ${group}`, false);
+      recorders.recheck(cluster, group, at);
+    },
+  };
+  const deadLetters: DeadLetters = {
+    async park(input, reason, source) {
+      // SendMessage to the dead-letter queue, which a runtime that has died never sends; what it holds
+      // is the adapter's message, cut to what SQS takes.
+      if (runtimeGone()) throw runtimeExit();
+      const letter = deadLetterOf(input, reason, source);
+      recorders.parked.push({ input: letter.body, reason: letter.reason, source: letter.source });
+      onParked(reason);
+    },
+  };
+
+  return {
+    tasks,
+    services,
+    targets,
+    notifier,
+    capacity,
+    rechecks,
+    clock: world.clock,
+    journal: recorders.journal,
+    deadLetters,
+  };
 }
 
 function toDomainTask(world: World, t: TaskState): Task {

@@ -26,7 +26,7 @@ import type {
   TwinTraffic,
 } from '#local/twin/traffic';
 import { MESH_ROUTE_FIELDS } from '#local/twin/traffic';
-import type { MetricsSource, TrafficRouter } from '#ports';
+import type { MetricsSource, RouteClaims, TrafficRouter } from '#ports';
 import { InvalidInputError, RouteNotFoundError, WeightOutOfRangeError } from '#runtime/errors';
 
 export { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG };
@@ -326,6 +326,56 @@ function withTargetGroups(forward: AlbAction, next: WeightedTarget[]): AlbAction
     ...next.filter((t) => !known.has(t.id)).map((t) => ({ TargetGroupArn: t.id, Weight: t.weight })),
   ];
   return { ...rest, ForwardConfig: { ...forward.ForwardConfig, TargetGroups } };
+}
+
+// --- route claims ----------------------------------------------------------------------------------------
+
+/**
+ * Route claims as DynamoRouteClaims keeps them (layers/adapters/aws/dynamoRouteClaims.ts): the same calls, the
+ * same conditions. A refused conditional put or delete changes nothing and is recorded as the failed call it
+ * is in AWS.
+ */
+export function twinRouteClaims(call: RecordedCall): RouteClaims {
+  const holders = new Map<string, string>();
+  const holder = (routeKey: string) => call('GetItem', routeKey, false, () => holders.get(routeKey));
+  // The condition is checked inside the write, so a put that took effect and then timed out is retried
+  // against the world it left (the same run holds it: the retry passes, as in DynamoDB).
+  const conditionally = (api: string, routeKey: string, effect: () => void): boolean => {
+    try {
+      call(api, routeKey, true, effect);
+      return true;
+    } catch (error) {
+      if (error instanceof TwinConditionalCheckFailedError) return false;
+      throw error;
+    }
+  };
+  return {
+    async claim(routeKey, runId, replacing) {
+      const claimed = conditionally('PutItem', routeKey, () => {
+        const held = holders.get(routeKey);
+        if (held !== undefined && held !== runId && (replacing === undefined || held !== replacing))
+          throw new TwinConditionalCheckFailedError('The conditional request failed');
+        holders.set(routeKey, runId);
+      });
+      return claimed ? { claimed: true } : { claimed: false, holder: holder(routeKey) };
+    },
+    async release(routeKey, runId) {
+      // Nobody holds it, or another run does: either way not this run's to let go.
+      conditionally('DeleteItem', routeKey, () => {
+        if (holders.get(routeKey) !== runId)
+          throw new TwinConditionalCheckFailedError('The conditional request failed');
+        holders.delete(routeKey);
+      });
+    },
+    async holder(routeKey) {
+      return holder(routeKey);
+    },
+  };
+}
+
+/** DynamoDB's answer to a conditional write whose condition does not hold. */
+export class TwinConditionalCheckFailedError extends Error {
+  override readonly name = 'ConditionalCheckFailedException';
 }
 
 // --- metrics -----------------------------------------------------------------------------------------------

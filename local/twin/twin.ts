@@ -4,24 +4,12 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
-import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
-import { DynamoRouteClaims } from '#adapters/aws/dynamoRouteClaims';
-import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
-import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
-import { SnsNotifier } from '#adapters/aws/snsNotifier';
-import { SqsDeadLetters } from '#adapters/aws/sqsDeadLetters';
-import { SqsRechecks } from '#adapters/aws/sqsRechecks';
 import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
+import { recheckMessage } from '#events/recheck';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
 import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycleStep';
 import { createLifecycleHookHandler } from '#functions/lifecycleHook';
@@ -33,11 +21,6 @@ import { TwinStepFunctions } from '#local/stepfunctions/runner';
 import { twinAlarmReactorPorts } from '#local/twin/alarmReactorPorts';
 import { TwinCloudWatch } from '#local/twin/alarms';
 import { TwinSendLayer } from '#local/twin/aws/client';
-import { cloudWatchLogsModel, TwinLogs } from '#local/twin/aws/cloudWatchLogs';
-import { dynamoDbModel, TwinDynamoDb } from '#local/twin/aws/dynamodb';
-import { sfnModel } from '#local/twin/aws/sfn';
-import { snsModel, TwinSns } from '#local/twin/aws/sns';
-import { StoredQueue, sqsModel, TwinSqs } from '#local/twin/aws/sqs';
 import {
   type DeliveryObserver,
   lambdaContext,
@@ -47,37 +30,26 @@ import {
   TwinEventBus,
   TwinQueue,
 } from '#local/twin/delivery';
-import { currentFunction, type MidwayCrash, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
+import { type MidwayCrash, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { twinLifecyclePorts } from '#local/twin/lifecyclePorts';
-import { twinInstanceFleet, twinServiceOperations } from '#local/twin/opsPorts';
+import {
+  twinActionHistory,
+  twinIdempotencyStore,
+  twinInstanceFleet,
+  twinServiceOperations,
+} from '#local/twin/opsPorts';
 import { Faults, recordedCalls, type TwinRecorders, twinRecyclerPorts } from '#local/twin/ports';
-import { twinMetrics, twinRolloutRouters } from '#local/twin/rolloutPorts';
+import { twinMetrics, twinRolloutRouters, twinRouteClaims } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
 import { TwinTraffic } from '#local/twin/traffic';
 import { alarmReactorWiring, lifecycleWiring, rolloutWiring, taskRecyclerWiring } from '#local/twin/wiring';
+import { twinWorkflowRuns, twinWorkflows } from '#local/twin/workflows';
 import { World } from '#local/twin/world';
 import type { AlarmReactorPorts, JournalEntry, RecyclerPorts, RolloutPorts } from '#ports';
 import type { RecyclerSettings } from '#runtime/config';
-
-/** The functions that write journal lines (ACTION_LOG_GROUPS in AWS lists their log groups). */
-const LOGGING_FUNCTIONS = [
-  taskRecyclerWiring.functionName,
-  taskRecyclerWiring.sweepFunctionName,
-  alarmReactorWiring.functionName,
-  lifecycleWiring.intakeFunctionName,
-  lifecycleWiring.stepFunctionName,
-  rolloutWiring.stepFunctionName,
-  rolloutWiring.safetyNetFunctionName,
-  'opsRead',
-  'opsWrite',
-];
-const logGroupOf = (functionName: string) => `/aws/lambda/${functionName}`;
-
-/** The ops API's DynamoDB table (OpsIdempotencyTable): Idempotency-Key items and route claims. */
-const OPS_TABLE = 'ops-idempotency';
 
 export interface TwinOptions {
   seed: number;
@@ -93,15 +65,6 @@ export class Twin {
   readonly scheduler: VirtualScheduler;
   readonly world: World;
   readonly faults: Faults;
-  /** The twin's SQS queues by URL (the buffer queues, the lifecycle notifications, the dead-letter queues). */
-  readonly sqs: TwinSqs;
-  /** The twin's SNS topics and what was published to them. */
-  readonly sns: TwinSns;
-  /** The twin's CloudWatch Logs: each function's log group, where its journal lines land. */
-  readonly logs: TwinLogs;
-  /** The twin's DynamoDB tables. */
-  readonly dynamo: TwinDynamoDb;
-  private readonly dynamoClient: DynamoDBClient;
   /** The send layer every twin SDK client answers through: records each attempt, draws its faults. */
   readonly aws: TwinSendLayer;
   readonly timeline: Timeline;
@@ -121,8 +84,6 @@ export class Twin {
   /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
   readonly lifecycleNotifications: TwinQueue;
   readonly stepFunctions: TwinStepFunctions;
-  /** A Step Functions client of the twin's: the execution API over `stepFunctions`. */
-  readonly sfnClient: SFNClient;
   /** Routes (App Mesh, ALB rules), the requests they split, and the metrics those produce. */
   readonly traffic: TwinTraffic;
   readonly rolloutPorts: RolloutPorts;
@@ -158,54 +119,19 @@ export class Twin {
       options.seed,
     );
     this.aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
-    this.logs = new TwinLogs(this.scheduler);
-    for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
     this.recorders = {
       journal: { record: (entry) => this.recordJournal(entry) },
       notifications: [],
       shortfalls: [],
       parked: [],
+      recheck: (cluster, group, at) => this.sendRecheck(cluster, group, at),
       // The recycler's CapacityShortfall EMF metric, which an alarm can watch.
       onShortfall: (shortfall) =>
         this.cloudWatch.count('CapacityShortfall', { ClusterName: shortfall.cluster }),
     };
-    // SQS and SNS: the queues and the one topic the reflexes send to, answered beneath the SDK.
-    const home = { account: this.world.account, region: this.world.region, clock: this.scheduler };
-    this.sqs = new TwinSqs(home);
-    this.sns = new TwinSns(home);
-    const sqs = this.aws.client(SQSClient, sqsModel(this.sqs));
-    const sns = this.aws.client(SNSClient, snsModel(this.sns));
-    const topicArn = this.sns.addTopic('task-recycler-notifications', (published) =>
-      this.recorders.notifications.push(JSON.parse(published.message)),
+    this.ports = twinRecyclerPorts(this.world, this.faults, this.recorders, (reason) =>
+      this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`),
     );
-    const notifier = new SnsNotifier(sns, topicArn);
-    // DynamoDB: the ops API's table, which holds its Idempotency-Key items and the rollouts' route claims.
-    this.dynamo = new TwinDynamoDb();
-    this.dynamo.createTable(OPS_TABLE, { name: 'pk', type: 'S' });
-    this.dynamoClient = this.aws.client(DynamoDBClient, dynamoDbModel(this.dynamo));
-    const deadLetterQueue = (name: string) =>
-      new SqsDeadLetters(
-        sqs,
-        this.sqs.add(
-          new StoredQueue(name, this.scheduler, ({ body, attributes }) => {
-            const reason = attributes.reason ?? '';
-            this.recorders.parked.push({ input: body, reason, source: attributes.source ?? '' });
-            this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`);
-          }),
-        ),
-      );
-    this.ports = {
-      ...twinRecyclerPorts(this.world, this.faults, this.recorders),
-      notifier,
-      rechecks: new SqsRechecks(
-        sqs,
-        this.sqs.url(taskRecyclerWiring.queue),
-        this.scheduler,
-        () => this.world.newId(),
-        { region: this.world.region },
-      ),
-      deadLetters: deadLetterQueue('task-recycler-dlq'),
-    };
 
     const note = (text: string) => this.timeline.add('world', text);
     this.scaling = new TwinScaling(this.world, note);
@@ -222,7 +148,7 @@ export class Twin {
       this.scaling,
       recordedCalls(this.world, this.faults),
       this.recorders.journal,
-      deadLetterQueue('alarm-reactor-dlq'),
+      this.ports.deadLetters,
     );
 
     this.lifecycle = new TwinLifecycle(
@@ -237,16 +163,17 @@ export class Twin {
       accountId: this.world.account,
       onStatusChange: (event) => this.bus.put(event),
     });
-    this.sfnClient = this.aws.client(SFNClient, sfnModel(this.stepFunctions, this.world.region));
     this.lifecyclePorts = {
       ...twinLifecyclePorts(this.world, this.scaling, this.lifecycle, recordedCalls(this.world, this.faults)),
-      workflows: new SfnWorkflows(this.sfnClient, {
-        [LIFECYCLE_WORKFLOW]: this.stateMachineArn(lifecycleWiring.stateMachine),
-      }),
-      notifier,
+      workflows: twinWorkflows(
+        this.stepFunctions,
+        { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },
+        recordedCalls(this.world, this.faults),
+      ),
+      notifier: this.ports.notifier,
       clock: this.scheduler,
       journal: this.recorders.journal,
-      deadLetters: deadLetterQueue('lifecycle-dlq'),
+      deadLetters: this.ports.deadLetters,
     };
 
     const delivery = this.deliveryObserver();
@@ -285,7 +212,6 @@ export class Twin {
       },
       delivery,
     );
-    this.sqs.add(this.lifecycleNotifications);
     this.rolloutPorts = this.buildRolloutPorts();
     const rolloutMachineArn = `arn:aws:states:${this.world.region}:${this.world.account}:stateMachine:${rolloutWiring.twinStateMachineName}`;
     const rolloutDeps = () => ({ ports: this.rolloutPorts, stateMachineArn: rolloutMachineArn });
@@ -317,22 +243,22 @@ export class Twin {
     this.opsPorts = {
       rollouts: this.rolloutPorts,
       journal: this.recorders.journal,
-      workflows: new SfnWorkflows(this.sfnClient, {
-        [ROLLOUT_WORKFLOW]: this.stateMachineArn(rolloutWiring.twinStateMachineName),
-      }),
+      workflows: twinWorkflows(
+        this.stepFunctions,
+        { [ROLLOUT_WORKFLOW]: rolloutWiring.twinStateMachineName },
+        opsCall,
+      ),
       services: this.ports.services,
       serviceOperations: twinServiceOperations(this.world, opsCall),
       instances: this.lifecyclePorts.instances,
       instanceFleet: twinInstanceFleet(this.world, opsCall),
-      lifecycleRuns: new SfnWorkflowRuns(this.sfnClient, {
-        [LIFECYCLE_WORKFLOW]: this.stateMachineArn(lifecycleWiring.stateMachine),
-      }),
-      actions: new CloudWatchLogsActionHistory(
-        this.aws.client(CloudWatchLogsClient, cloudWatchLogsModel(this.logs)),
-        LOGGING_FUNCTIONS.map(logGroupOf),
-        this.scheduler,
+      lifecycleRuns: twinWorkflowRuns(
+        this.stepFunctions,
+        { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },
+        opsCall,
       ),
-      idempotency: new DynamoIdempotencyStore(this.dynamoClient, OPS_TABLE, this.scheduler),
+      actions: twinActionHistory(() => this.journal, this.scheduler),
+      idempotency: twinIdempotencyStore(this.scheduler),
     };
     const alarmDeps = () => ({
       ports: this.alarmPorts,
@@ -365,7 +291,6 @@ export class Twin {
       },
       delivery,
     );
-    this.sqs.add(this.queue);
     if (options.deliverEvents === false) return;
     for (const rule of taskRecyclerWiring.rules) {
       this.bus.addRule(rule.name, rule.patternFile, (event) => this.queue.send(JSON.stringify(event)));
@@ -431,11 +356,6 @@ export class Twin {
     this.lambdas.crashMidway(crash);
   }
 
-  /** The ARN of one of the twin's state machines. */
-  stateMachineArn(name: string): string {
-    return `arn:aws:states:${this.world.region}:${this.world.account}:stateMachine:${name}`;
-  }
-
   /** A rollout execution as DescribeExecution shows it, by name. */
   rolloutRun(name: string): { status: string; error?: string } | undefined {
     const machine = rolloutWiring.twinStateMachineName;
@@ -450,14 +370,16 @@ export class Twin {
       routers: twinRolloutRouters(this.traffic, call),
       declaredRoutes: this.declaredRoutes,
       // A conditional write DynamoDB refuses reaches AWS (and its faults) and fails with its name.
-      claims: new DynamoRouteClaims(this.dynamoClient, OPS_TABLE, this.scheduler),
+      claims: twinRouteClaims(call),
       metrics: twinMetrics(this.traffic, call),
       alarms: this.alarmPorts.alarms,
       targets: this.ports.targets,
       services: this.ports.services,
-      runs: new SfnWorkflowRuns(this.sfnClient, {
-        [ROLLOUT_WORKFLOW]: this.stateMachineArn(rolloutWiring.twinStateMachineName),
-      }),
+      runs: twinWorkflowRuns(
+        this.stepFunctions,
+        { [ROLLOUT_WORKFLOW]: rolloutWiring.twinStateMachineName },
+        call,
+      ),
       notifier: this.ports.notifier,
       clock: this.scheduler,
       journal: this.recorders.journal,
@@ -497,26 +419,17 @@ export class Twin {
   private recordJournal(entry: JournalEntry): void {
     // The journal is log lines: a runtime that has died writes none.
     if (runtimeGone()) return;
-    const at = this.scheduler.now();
-    this.journal.push({ ...entry, at });
-    // The line powertoolsJournal logs, in the log group of the function that logs it (the ops API's
-    // write function when no Lambda of the twin's is running: a person's request).
-    const fn = currentFunction() ?? 'opsWrite';
-    this.logs.put(
-      logGroupOf(fn),
-      'twin',
-      JSON.stringify({
-        level: entry.outcome === 'failed' ? 'WARN' : 'INFO',
-        message: `${entry.reflex} ${entry.action} ${entry.outcome}`,
-        service: 'ecs-reflex',
-        timestamp: at.toISOString(),
-        function_name: fn,
-        ...entry,
-      }),
-    );
+    this.journal.push({ ...entry, at: this.scheduler.now() });
     const kind = entry.outcome === 'held' ? 'decision' : 'action';
     const target = shortArn(entry.target);
     this.timeline.add(kind, `${entry.action} ${target}: ${entry.reason} [${entry.outcome}]`, { ...entry });
+  }
+
+  private sendRecheck(cluster: string, group: string, at: Date): void {
+    const now = this.scheduler.now();
+    const { account, region } = this.world;
+    const body = recheckMessage({ cluster, group, dueAt: at, id: this.world.newId(), now, account, region });
+    this.queue.send(JSON.stringify(body), Math.ceil((at.getTime() - now.getTime()) / 1000));
   }
 
   /** A scheduled rule: the function runs every `seconds`, a failed run shows on the timeline. */

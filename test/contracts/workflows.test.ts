@@ -1,21 +1,21 @@
 // The workflows contract on the twin (see workflows.contract.ts; workflows.awstest.ts runs the same on AWS):
-// the real adapters over the twin's Step Functions client, which runs the contract's state machine.
-import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
-import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
+// the twin's Step Functions runs the contract's state machine, behind the same ports the reflexes get.
+import { recordedCalls } from '#local/twin/ports';
+import { twinWorkflowRuns, twinWorkflows } from '#local/twin/workflows';
 import { contractTwin, twinEventually } from './harness';
 import { WAITING_WORKFLOW, workflowsContract } from './workflows.contract';
 
 describe('Workflow ports on the twin', () => {
   workflowsContract(() => {
     const twin = contractTwin();
-    const machine = 'ecs-reflex-contract-wait';
-    const machines = { contract: twin.stateMachineArn(machine) };
+    const machines = { contract: 'ecs-reflex-contract-wait' };
+    const call = recordedCalls(twin.world, twin.faults);
     return {
-      workflows: new SfnWorkflows(twin.sfnClient, machines),
-      runs: new SfnWorkflowRuns(twin.sfnClient, machines),
+      workflows: twinWorkflows(twin.stepFunctions, machines, call),
+      runs: twinWorkflowRuns(twin.stepFunctions, machines, call),
       eventually: twinEventually(twin),
       given: async () => {
-        twin.stepFunctions.createStateMachine(machine, WAITING_WORKFLOW);
+        twin.stepFunctions.createStateMachine(machines.contract, WAITING_WORKFLOW);
         return { workflow: 'contract' };
       },
     };
