@@ -77,3 +77,19 @@ describe('SqsDeadLetters', () => {
     expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, { MessageBody: '(empty)' });
   });
 });
+
+describe('SqsDeadLetters and the characters SQS refuses', () => {
+  it('parks input with control characters or a lone surrogate, each of them replaced by U+FFFD', async () => {
+    // Act: SQS refuses the whole message (InvalidMessageContents) for any one of these
+    await deadLetters.park('a\u0000b\uD800c\u001Fd\te', 'bad \u0007 bytes', 'task-recycler');
+
+    // Assess
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      MessageBody: 'a\uFFFDb\uFFFDc\uFFFDd\te',
+      MessageAttributes: {
+        reason: { DataType: 'String', StringValue: 'bad \uFFFD bytes' },
+        source: { DataType: 'String', StringValue: 'task-recycler' },
+      },
+    });
+  });
+});

@@ -21,10 +21,20 @@ export interface DeadLetter {
 
 /**
  * The message a dead letter becomes: the reason and the source travel as attributes so the body stays the
- * input as it came; an input too large for the message keeps its beginning.
+ * input as it came (but for characters SQS cannot carry); an input too large for the message keeps its
+ * beginning.
  */
-export function deadLetterOf(input: string, reason: string, source: string): DeadLetter {
-  const attributes = { reason: reason.slice(0, MAX_REASON_CHARACTERS), source };
+/**
+ * The characters SQS takes in a body or attribute (XML 1.0's: tab, newline, carriage return, U+0020 and
+ * up, without surrogate halves, U+FFFE or U+FFFF). It refuses a whole message with any other
+ * (InvalidMessageContents), so such input would never be parked: each of them becomes U+FFFD instead.
+ */
+const NOT_SQS_TEXT = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+export const sqsText = (text: string): string => text.replace(NOT_SQS_TEXT, '\uFFFD');
+
+export function deadLetterOf(rawInput: string, reason: string, source: string): DeadLetter {
+  const input = sqsText(rawInput);
+  const attributes = { reason: sqsText(reason.slice(0, MAX_REASON_CHARACTERS)), source: sqsText(source) };
   const attributeBytes = Object.entries(attributes).reduce(
     (sum, [name, value]) =>
       sum + Buffer.byteLength(name) + Buffer.byteLength('String') + Buffer.byteLength(value),
