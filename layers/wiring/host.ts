@@ -2,6 +2,7 @@
 // down, and where a notification goes when no topic is configured. In Lambda: the system clock and
 // Powertools' logs. The twin passes its virtual clock and its
 // own record of what the functions logged.
+import { randomUUID } from 'node:crypto';
 import type { ActionJournal, Clock, Notifier } from '#ports';
 import { powertoolsJournal } from '#runtime/journal';
 import { logger } from '#runtime/powertools';
@@ -11,6 +12,8 @@ export interface Host {
   journal: ActionJournal;
   /** Without a topic, notifications still reach the logs, where an alarm on them can page someone. */
   logNotifier: Notifier;
+  /** Ids for the messages the functions send (the twin's are repeatable). */
+  newId: () => string;
 }
 
 const systemClock: Clock = { now: () => new Date() };
@@ -20,5 +23,5 @@ const logNotifier: Notifier = {
 };
 
 export function lambdaHost(): Host {
-  return { clock: systemClock, journal: powertoolsJournal(), logNotifier };
+  return { clock: systemClock, journal: powertoolsJournal(), logNotifier, newId: randomUUID };
 }

@@ -40,7 +40,7 @@ export function opsPorts(
     'stateMachineArn' | 'lifecycleStateMachineArn' | 'actionLogGroups' | 'idempotencyTable' | 'maxAttempts'
   >,
   rollouts: RolloutPorts,
-  host: Pick<Host, 'journal'>,
+  host: Pick<Host, 'journal' | 'clock'>,
 ): OpsPorts {
   return {
     rollouts,
@@ -57,8 +57,8 @@ export function opsPorts(
     lifecycleRuns: new SfnWorkflowRuns(clients.sfn, {
       [LIFECYCLE_WORKFLOW]: config.lifecycleStateMachineArn,
     }),
-    actions: new CloudWatchLogsActionHistory(clients.cloudWatchLogs, config.actionLogGroups),
-    idempotency: new DynamoIdempotencyStore(clients.dynamoDb, config.idempotencyTable),
+    actions: new CloudWatchLogsActionHistory(clients.cloudWatchLogs, config.actionLogGroups, host.clock),
+    idempotency: new DynamoIdempotencyStore(clients.dynamoDb, config.idempotencyTable, host.clock),
   };
 }
 

@@ -1,6 +1,5 @@
 // The task recycler's ports: built here and nowhere else, over the clients given (Lambda's, once per cold
 // start, from the environment; the twin's locally).
-import { randomUUID } from 'node:crypto';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { EcsTaskFleet } from '#adapters/aws/ecsTaskFleet';
 import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
@@ -40,7 +39,7 @@ export function recyclerPorts(
     targets: new ElbTargetRegistry(clients.elbv2),
     notifier: config.notifyTopicArn ? new SnsNotifier(clients.sns, config.notifyTopicArn) : host.logNotifier,
     capacity: host.capacity,
-    rechecks: new SqsRechecks(clients.sqs, config.recheckQueueUrl, host.clock, randomUUID, {
+    rechecks: new SqsRechecks(clients.sqs, config.recheckQueueUrl, host.clock, host.newId, {
       region: process.env.AWS_REGION,
     }),
     clock: host.clock,

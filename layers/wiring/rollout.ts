@@ -64,7 +64,7 @@ export function rolloutPorts(
     routers: { appmesh: appMeshRouter(clients.appMesh), alb: albRouter(clients.elbv2) },
     declaredRoutes,
     // On the ops API's table (infra/opsApi.yml): a conditional put, so one rollout per route for sure.
-    claims: new DynamoRouteClaims(clients.dynamoDb, config.routeClaimsTable),
+    claims: new DynamoRouteClaims(clients.dynamoDb, config.routeClaimsTable, host.clock),
     metrics: cloudWatchMetrics(clients.cloudWatch),
     alarms: new CloudWatchAlarmStates(clients.cloudWatch),
     targets: new ElbTargetRegistry(clients.elbv2),

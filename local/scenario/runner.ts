@@ -12,7 +12,7 @@ import {
 } from '#local/scenario/blastRadius';
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
 import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
-import { seededRandom } from '#local/twin/scheduler';
+import { seededRandom, settled } from '#local/twin/scheduler';
 import type { TimelineEntry } from '#local/twin/timeline';
 import { Twin } from '#local/twin/twin';
 import type { ApiCall } from '#local/twin/world';
@@ -231,7 +231,12 @@ export function endStateOf(twin: Twin, scenario: Scenario): ScenarioEndState {
 /** Plays the scenario's timeline on the twin's clock, each step at its time. */
 export function scheduleTimeline(twin: Twin, scenario: Scenario): void {
   for (const step of scenario.timeline) {
-    twin.scheduler.after(step.at, 'timeline', () => playStep(twin, step));
+    // A person's request (promote, pause...) goes through SDK clients and is not awaited here: the step
+    // lets it settle before the clock moves on, as it would have answered within that instant.
+    twin.scheduler.after(step.at, 'timeline', () => {
+      playStep(twin, step);
+      return settled();
+    });
   }
 }
 

@@ -44,10 +44,15 @@ export function parseDefinition(definition: object | string): AslMachine {
 
 /** Every Task state by name, nested ones included (state names are unique across the machine). */
 export function taskStates(machine: AslMachine): Map<string, AslState> {
+  return new Map([...allStates(machine)].filter(([, state]) => state.Type === 'Task'));
+}
+
+/** Every state by name, those of Parallel branches and Map iterations included. */
+export function allStates(machine: AslMachine): Map<string, AslState> {
   const found = new Map<string, AslState>();
   const walk = (states: Record<string, AslState>) => {
     for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task') found.set(name, state);
+      found.set(name, state);
       for (const branch of state.Branches ?? []) walk(branch.States);
       if (state.Iterator) walk(state.Iterator.States);
       if (state.ItemProcessor) walk(state.ItemProcessor.States);

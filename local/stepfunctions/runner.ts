@@ -13,6 +13,7 @@ import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctio
 import {
   type AslMachine,
   type AslState,
+  allStates,
   checkHandlers,
   forLibrary,
   handlerKeys,
@@ -72,6 +73,11 @@ export interface HistoryEvent {
   attempt?: number;
   /** For StateExited: the state's output as JSON text, as `stateExitedEventDetails.output` has it. */
   output?: string;
+  /** For StateEntered and StateExited: the state's Type (`Task`, `Wait`...), which AWS's event type names. */
+  stateType?: string;
+  /** For TaskScheduled: what the task was called with, as `taskScheduledEventDetails` has it. */
+  resource?: string;
+  parameters?: string;
 }
 
 export type ExecutionDescription = ExecutionSnapshot;
@@ -98,6 +104,8 @@ interface Machine {
   name: string;
   arn: string;
   tasks: Map<string, AslState>;
+  /** Each state's Type, by name. */
+  types: Map<string, string>;
   library: StateMachine;
   handlers: Record<string, TaskHandler>;
   creationDate: Date;
@@ -109,6 +117,8 @@ interface Execution extends ExecutionSnapshot {
   abort?: () => void;
   /** A token minted while Parameters were evaluated, waiting for its Task state's handler to claim it. */
   mintedToken?: string;
+  /** TaskScheduled events waiting for their state's StateEntered to reach the history. */
+  scheduled: Omit<HistoryEvent, 'at'>[];
 }
 
 /** The part of the library's event log the history is built from. */
@@ -214,6 +224,7 @@ export class TwinStepFunctions {
       name,
       arn: `arn:aws:states:${this.region}:${this.accountId}:stateMachine:${name}`,
       tasks: taskStates(parsed),
+      types: new Map([...allStates(parsed)].map(([stateName, state]) => [stateName, state.Type])),
       library,
       handlers: { ...taskHandlers },
       creationDate: this.scheduler.now(),
@@ -255,6 +266,7 @@ export class TwinStepFunctions {
       startDate: this.scheduler.now(),
       machine,
       history: [],
+      scheduled: [],
     };
     this.executions.set(executionArn, execution);
     this.record(execution, { type: 'ExecutionStarted' });
@@ -337,13 +349,6 @@ export class TwinStepFunctions {
     });
   }
 
-  /** The tokens an execution's callback states wait on now (what GetExecutionHistory's TaskScheduled shows). */
-  openTaskTokens(executionArn: string): string[] {
-    return [...this.tokens.values()]
-      .filter((wait) => wait.open && wait.execution.executionArn === executionArn)
-      .map((wait) => wait.token);
-  }
-
   sendTaskHeartbeat(taskToken: string): void {
     this.openWait(taskToken).lastBeat = this.scheduler.now().getTime();
   }
@@ -414,6 +419,20 @@ export class TwinStepFunctions {
       ...(token ? { taskToken: token } : {}),
     };
     const lambda = integration !== 'other';
+    // As on AWS, the history shows what the task was called with (a callback's token among it), right
+    // after the state was entered: the library's events reach the history a moment after it calls here.
+    const scheduled = {
+      type: 'TaskScheduled',
+      state: stateName,
+      resource: state.Resource ?? '',
+      parameters: JSON.stringify(input ?? null),
+    };
+    const last = execution.history.at(-1);
+    // A Retry calls the task again without entering the state again: its new call (a new token) follows
+    // the StateRetried event.
+    if ((last?.type === 'StateEntered' || last?.type === 'StateRetried') && last.state === stateName)
+      this.record(execution, scheduled);
+    else execution.scheduled.push(scheduled);
 
     if (!isCallback(state)) {
       const result = await callHandler(handler, event, context, lambda);
@@ -499,6 +518,9 @@ export class TwinStepFunctions {
         entry.cause = typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause);
       }
       if (event.retry) entry.attempt = event.retry.attempt;
+      const type = entry.state === undefined ? undefined : execution.machine.types.get(entry.state);
+      if (type !== undefined && (event.type === 'StateEntered' || event.type === 'StateExited'))
+        entry.stateType = type;
       if (event.type === 'StateExited' && event.state?.output !== undefined)
         entry.output = JSON.stringify(event.state.output);
       // A callback state that failed otherwise (its TimeoutSeconds ran out): its token is dead now.
@@ -508,6 +530,10 @@ export class TwinStepFunctions {
         }
       }
       this.record(execution, entry, new Date(event.timestamp));
+      if (event.type === 'StateEntered' || event.type === 'StateRetried') {
+        const waiting = execution.scheduled.findIndex((task) => task.state === entry.state);
+        if (waiting >= 0) this.record(execution, execution.scheduled.splice(waiting, 1)[0]!);
+      }
     }
   }
 
@@ -574,6 +600,9 @@ export class TwinStepFunctions {
     if (event.cause !== undefined) entry.cause = event.cause;
     if (event.attempt !== undefined) entry.attempt = event.attempt;
     if (event.output !== undefined) entry.output = event.output;
+    if (event.stateType !== undefined) entry.stateType = event.stateType;
+    if (event.resource !== undefined) entry.resource = event.resource;
+    if (event.parameters !== undefined) entry.parameters = event.parameters;
     execution.history.push(entry);
     this.onHistoryEvent?.(execution.executionArn, entry);
   }

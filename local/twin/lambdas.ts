@@ -81,6 +81,9 @@ export const runtimeGone = (): boolean => {
   );
 };
 
+/** The function whose invocation is running here (whose log group its lines go to), if any. */
+export const currentFunction = (): string | undefined => running.getStore()?.function;
+
 export class TwinLambdas {
   readonly invocations: Invocation[] = [];
   /** Functions whose runtime dies on every invocation until then, before running. */

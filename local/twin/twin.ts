@@ -8,28 +8,18 @@ import { AppMeshClient } from '@aws-sdk/client-app-mesh';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { albRouter } from '#adapters/aws/albRouter';
-import { appMeshRouter } from '#adapters/aws/appMeshRouter';
-import { AutoScalingLifecycleActions } from '#adapters/aws/autoScalingLifecycleActions';
-import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
-import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
-import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
-import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
-import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
-import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
-import { EcsTaskFleet } from '#adapters/aws/ecsTaskFleet';
-import { ElbInstanceTargets } from '#adapters/aws/elbInstanceTargets';
-import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
-import { AwsScalingControls } from '#adapters/aws/scalingControls';
-import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
-import { recheckMessage } from '#events/recheck';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
 import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycleStep';
 import { createLifecycleHookHandler } from '#functions/lifecycleHook';
@@ -44,8 +34,14 @@ import { appMeshModel } from '#local/twin/aws/appMesh';
 import { autoScalingModel } from '#local/twin/aws/autoScaling';
 import { TwinSendLayer } from '#local/twin/aws/client';
 import { cloudWatchModel } from '#local/twin/aws/cloudWatch';
+import { cloudWatchLogsModel, TwinLogs } from '#local/twin/aws/cloudWatchLogs';
+import { dynamoDbModel, TwinDynamoDb } from '#local/twin/aws/dynamodb';
 import { ecsModel } from '#local/twin/aws/ecs';
 import { elbv2Model } from '#local/twin/aws/elbv2';
+import { Faults } from '#local/twin/aws/faults';
+import { sfnModel } from '#local/twin/aws/sfn';
+import { snsModel, TwinSns } from '#local/twin/aws/sns';
+import { StoredQueue, sqsModel, TwinSqs } from '#local/twin/aws/sqs';
 import {
   type DeliveryObserver,
   lambdaContext,
@@ -55,26 +51,55 @@ import {
   TwinEventBus,
   TwinQueue,
 } from '#local/twin/delivery';
-import { type MidwayCrash, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
+import { currentFunction, type MidwayCrash, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
-import { twinActionHistory, twinIdempotencyStore } from '#local/twin/opsPorts';
-import {
-  Faults,
-  recordedCalls,
-  SDK_MAX_ATTEMPTS,
-  type TwinRecorders,
-  twinRecyclerPorts,
-} from '#local/twin/ports';
-import { twinRouteClaims } from '#local/twin/rolloutPorts';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
 import { TwinTraffic } from '#local/twin/traffic';
 import { alarmReactorWiring, lifecycleWiring, rolloutWiring, taskRecyclerWiring } from '#local/twin/wiring';
-import { twinWorkflowRuns, twinWorkflows } from '#local/twin/workflows';
 import { World } from '#local/twin/world';
-import type { AlarmReactorPorts, JournalEntry, RecyclerPorts, RolloutPorts } from '#ports';
+import type {
+  AlarmReactorPorts,
+  CapacitySignal,
+  JournalEntry,
+  Notification,
+  RecyclerPorts,
+  RolloutPorts,
+} from '#ports';
+import { DEFAULT_MAX_ATTEMPTS, type ReflexClients } from '#runtime/clients';
 import type { RecyclerSettings } from '#runtime/config';
+import { alarmReactorPorts } from '#wiring/alarmReactor';
+import type { Host } from '#wiring/host';
+import { lifecyclePorts } from '#wiring/lifecycle';
+import { opsPorts } from '#wiring/ops';
+import { recyclerPorts } from '#wiring/recycler';
+import { rolloutPorts } from '#wiring/rollout';
+
+/** The functions that write journal lines (ACTION_LOG_GROUPS in AWS lists their log groups). */
+const LOGGING_FUNCTIONS = [
+  taskRecyclerWiring.functionName,
+  taskRecyclerWiring.sweepFunctionName,
+  alarmReactorWiring.functionName,
+  lifecycleWiring.intakeFunctionName,
+  lifecycleWiring.stepFunctionName,
+  rolloutWiring.stepFunctionName,
+  rolloutWiring.safetyNetFunctionName,
+  'opsRead',
+  'opsWrite',
+];
+const logGroupOf = (functionName: string) => `/aws/lambda/${functionName}`;
+
+/** The ops API's DynamoDB table (OpsIdempotencyTable): Idempotency-Key items and route claims. */
+const OPS_TABLE = 'ops-idempotency';
+
+/** What the twin keeps of what the reflexes sent out: tests and scenarios read these. */
+export interface TwinRecorders {
+  journal: { record(entry: JournalEntry): void };
+  notifications: Notification[];
+  shortfalls: Parameters<CapacitySignal['reportShortfall']>[0][];
+  parked: { input: string; reason: string; source: string }[];
+}
 
 export interface TwinOptions {
   seed: number;
@@ -92,8 +117,16 @@ export class Twin {
   readonly faults: Faults;
   /** The send layer every twin SDK client answers through: records each attempt, draws its faults. */
   readonly aws: TwinSendLayer;
-  /** The twin's ECS, as the adapters reach it (one model: RunTask's client tokens hold across clients). */
-  readonly ecs: ECSClient;
+  /** The twin's AWS as the adapters reach it: real SDK clients answered by the models in local/twin/aws. */
+  readonly clients: ReflexClients;
+  /** The twin's SQS queues by URL (the buffer queues, the lifecycle notifications, the dead-letter queues). */
+  readonly sqs: TwinSqs;
+  /** The twin's SNS topic and what was published to it. */
+  readonly sns: TwinSns;
+  /** The twin's CloudWatch Logs: each function's log group, where its journal lines land. */
+  readonly logs: TwinLogs;
+  /** The twin's DynamoDB tables (the ops API's: Idempotency-Key items and route claims). */
+  readonly dynamo: TwinDynamoDb;
   readonly timeline: Timeline;
   /** Every action any reflex (or the ops API) recorded, with its virtual time. */
   readonly journal: (JournalEntry & { at: Date })[] = [];
@@ -103,12 +136,6 @@ export class Twin {
   readonly queue: TwinQueue;
   readonly scaling: TwinScaling;
   readonly cloudWatch: TwinCloudWatch;
-  /** The twin's CloudWatch as the SDK reaches it: alarms, and the traffic's metrics. */
-  readonly cloudWatchClient: CloudWatchClient;
-  /** The twin's ECS, EC2 Auto Scaling and Application Auto Scaling as the SDK reaches them. */
-  readonly ecsClient: ECSClient;
-  readonly autoScalingClient: AutoScalingClient;
-  readonly applicationAutoScalingClient: ApplicationAutoScalingClient;
   readonly alarmPorts: AlarmReactorPorts;
   readonly alarmReactor: TwinAsyncFunction;
   readonly lifecycle: TwinLifecycle;
@@ -117,9 +144,6 @@ export class Twin {
   /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
   readonly lifecycleNotifications: TwinQueue;
   readonly stepFunctions: TwinStepFunctions;
-  /** The twin's ELBv2 and App Mesh, as the target and router adapters reach them. */
-  readonly elbv2: ElasticLoadBalancingV2Client;
-  readonly appMesh: AppMeshClient;
   /** Routes (App Mesh, ALB rules), the requests they split, and the metrics those produce. */
   readonly traffic: TwinTraffic;
   readonly rolloutPorts: RolloutPorts;
@@ -155,37 +179,14 @@ export class Twin {
       options.seed,
     );
     this.aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
-    const ecs = ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() });
-    this.ecs = this.aws.client(ECSClient, ecs);
-    // UpdateService has no client token: as in Lambda, the ops API sends it over a single-attempt client.
-    const ecsOnce = this.aws.client(ECSClient, ecs, { maxAttempts: 1 });
     this.recorders = {
       journal: { record: (entry) => this.recordJournal(entry) },
       notifications: [],
       shortfalls: [],
       parked: [],
-      recheck: (cluster, group, at) => this.sendRecheck(cluster, group, at),
-      // The recycler's CapacityShortfall EMF metric, which an alarm can watch.
-      onShortfall: (shortfall) =>
-        this.cloudWatch.count('CapacityShortfall', { ClusterName: shortfall.cluster }),
     };
     const note = (text: string) => this.timeline.add('world', text);
     this.traffic = new TwinTraffic(this.world, note);
-    this.elbv2 = this.aws.client(
-      ElasticLoadBalancingV2Client,
-      elbv2Model(this.world, this.traffic.loadBalancers),
-    );
-    this.appMesh = this.aws.client(AppMeshClient, appMeshModel(this.traffic.mesh));
-    this.ports = {
-      ...twinRecyclerPorts(this.world, this.faults, this.recorders, (reason) =>
-        this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`),
-      ),
-      tasks: new EcsTaskFleet(this.ecs),
-      services: new EcsServiceControl(this.ecs),
-      targets: new ElbTargetRegistry(this.elbv2),
-    };
-    const containerInstances = new EcsContainerInstances(this.ecs);
-
     this.scaling = new TwinScaling(this.world, note);
     this.cloudWatch = new TwinCloudWatch(
       this.world,
@@ -193,7 +194,6 @@ export class Twin {
       note,
       (query) => this.traffic.alarmSample(query),
     );
-    this.cloudWatchClient = this.aws.client(CloudWatchClient, cloudWatchModel(this.cloudWatch, this.traffic));
     this.lifecycle = new TwinLifecycle(
       this.world,
       this.scaling,
@@ -201,51 +201,109 @@ export class Twin {
       note,
       (body) => this.lifecycleNotifications.send(body),
     );
-    this.ecsClient = this.aws.client(
-      ECSClient,
-      ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() }),
-    );
-    this.autoScalingClient = this.aws.client(
-      AutoScalingClient,
-      autoScalingModel(this.world, this.scaling, this.lifecycle),
-    );
-    this.applicationAutoScalingClient = this.aws.client(
-      ApplicationAutoScalingClient,
-      applicationAutoScalingModel(this.world, this.scaling),
-    );
-    const scalingClients = {
-      autoScaling: this.autoScalingClient,
-      applicationAutoScaling: this.applicationAutoScalingClient,
-      ecs: this.ecsClient,
-    };
-    this.alarmPorts = {
-      alarms: new CloudWatchAlarmStates(this.cloudWatchClient),
-      scaling: new AwsScalingControls(scalingClients),
-      memory: new TagReactionMemory(scalingClients),
-      clock: this.scheduler,
-      journal: this.recorders.journal,
-      deadLetters: this.ports.deadLetters,
-    };
-
     this.stepFunctions = new TwinStepFunctions(this.scheduler, {
       region: this.world.region,
       accountId: this.world.account,
       onStatusChange: (event) => this.bus.put(event),
     });
-    this.lifecyclePorts = {
-      instances: containerInstances,
-      targets: new ElbInstanceTargets(this.elbv2),
-      actions: new AutoScalingLifecycleActions(scalingClients),
-      workflows: twinWorkflows(
-        this.stepFunctions,
-        { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },
-        recordedCalls(this.world, this.faults),
+    const home = { account: this.world.account, region: this.world.region, clock: this.scheduler };
+    this.sqs = new TwinSqs(home);
+    this.sns = new TwinSns(home);
+    this.logs = new TwinLogs(this.scheduler);
+    for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
+    this.dynamo = new TwinDynamoDb();
+    this.dynamo.createTable(OPS_TABLE, { name: 'pk', type: 'S' });
+
+    // The twin's AWS, as every adapter reaches it: one model per service, real SDK clients over them.
+    const ecs = ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() });
+    this.clients = {
+      ecs: this.aws.client(ECSClient, ecs),
+      // UpdateService has no client token: as in Lambda, the ops API sends it over a single-attempt client.
+      ecsSingleAttempt: this.aws.client(ECSClient, ecs, { maxAttempts: 1 }),
+      elbv2: this.aws.client(
+        ElasticLoadBalancingV2Client,
+        elbv2Model(this.world, this.traffic.loadBalancers),
       ),
-      notifier: this.ports.notifier,
+      appMesh: this.aws.client(AppMeshClient, appMeshModel(this.traffic.mesh)),
+      autoScaling: this.aws.client(
+        AutoScalingClient,
+        autoScalingModel(this.world, this.scaling, this.lifecycle),
+      ),
+      applicationAutoScaling: this.aws.client(
+        ApplicationAutoScalingClient,
+        applicationAutoScalingModel(this.world, this.scaling),
+      ),
+      cloudWatch: this.aws.client(CloudWatchClient, cloudWatchModel(this.cloudWatch, this.traffic)),
+      cloudWatchLogs: this.aws.client(CloudWatchLogsClient, cloudWatchLogsModel(this.logs)),
+      dynamoDb: this.aws.client(DynamoDBClient, dynamoDbModel(this.dynamo)),
+      sfn: this.aws.client(SFNClient, sfnModel(this.stepFunctions, this.world.region)),
+      sns: this.aws.client(SNSClient, snsModel(this.sns)),
+      sqs: this.aws.client(SQSClient, sqsModel(this.sqs)),
+    };
+    const notifyTopicArn = this.sns.addTopic('ecs-reflex-notifications', (published) =>
+      this.recorders.notifications.push(JSON.parse(published.message)),
+    );
+    const deadLetterQueueUrl = (name: string) =>
+      this.sqs.add(
+        new StoredQueue(name, this.scheduler, ({ body, attributes }) => {
+          const reason = attributes.reason ?? '';
+          this.recorders.parked.push({ input: body, reason, source: attributes.source ?? '' });
+          this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`);
+        }),
+      );
+    const host: Host = {
       clock: this.scheduler,
       journal: this.recorders.journal,
-      deadLetters: this.ports.deadLetters,
+      logNotifier: { notify: async () => undefined },
+      newId: () => this.world.newId(),
     };
+
+    // The ports, built as in Lambda (layers/wiring), over the twin's clients.
+    this.ports = recyclerPorts(
+      this.clients,
+      {
+        recheckQueueUrl: this.sqs.url(taskRecyclerWiring.queue),
+        deadLetterQueueUrl: deadLetterQueueUrl('task-recycler-dlq'),
+        notifyTopicArn,
+      },
+      { ...host, capacity: this.capacitySignal() },
+    );
+    this.alarmPorts = alarmReactorPorts(
+      this.clients,
+      { deadLetterQueueUrl: deadLetterQueueUrl('alarm-reactor-dlq') },
+      host,
+    );
+    this.lifecyclePorts = lifecyclePorts(
+      this.clients,
+      {
+        stateMachineArn: this.stateMachineArn(lifecycleWiring.stateMachine),
+        deadLetterQueueUrl: deadLetterQueueUrl('lifecycle-dlq'),
+        notifyTopicArn,
+      },
+      host,
+    );
+    this.rolloutPorts = rolloutPorts(
+      this.clients,
+      {
+        stateMachineArn: this.stateMachineArn(rolloutWiring.twinStateMachineName),
+        routeClaimsTable: OPS_TABLE,
+        notifyTopicArn,
+      },
+      this.declaredRoutes,
+      host,
+    );
+    this.opsPorts = opsPorts(
+      this.clients,
+      {
+        stateMachineArn: this.stateMachineArn(rolloutWiring.twinStateMachineName),
+        lifecycleStateMachineArn: this.stateMachineArn(lifecycleWiring.stateMachine),
+        actionLogGroups: LOGGING_FUNCTIONS.map(logGroupOf),
+        idempotencyTable: OPS_TABLE,
+        maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      },
+      this.rolloutPorts,
+      host,
+    );
 
     const delivery = this.deliveryObserver();
     this.bus = new TwinEventBus(this.scheduler, delivery);
@@ -283,7 +341,7 @@ export class Twin {
       },
       delivery,
     );
-    this.rolloutPorts = this.buildRolloutPorts();
+    this.sqs.add(this.lifecycleNotifications);
     const rolloutMachineArn = `arn:aws:states:${this.world.region}:${this.world.account}:stateMachine:${rolloutWiring.twinStateMachineName}`;
     const rolloutDeps = () => ({ ports: this.rolloutPorts, stateMachineArn: rolloutMachineArn });
     const rolloutStep = this.lambdas.function(rolloutWiring.stepFunctionName, () =>
@@ -310,27 +368,6 @@ export class Twin {
       rolloutWiring.retryAttempts,
       delivery,
     );
-    const opsCall = recordedCalls(this.world, this.faults);
-    this.opsPorts = {
-      rollouts: this.rolloutPorts,
-      journal: this.recorders.journal,
-      workflows: twinWorkflows(
-        this.stepFunctions,
-        { [ROLLOUT_WORKFLOW]: rolloutWiring.twinStateMachineName },
-        opsCall,
-      ),
-      services: this.ports.services,
-      serviceOperations: new EcsServiceOperations(this.ecs, { once: ecsOnce, attempts: SDK_MAX_ATTEMPTS }),
-      instances: containerInstances,
-      instanceFleet: new EcsInstanceFleet(this.ecs),
-      lifecycleRuns: twinWorkflowRuns(
-        this.stepFunctions,
-        { [LIFECYCLE_WORKFLOW]: lifecycleWiring.stateMachine },
-        opsCall,
-      ),
-      actions: twinActionHistory(() => this.journal, this.scheduler),
-      idempotency: twinIdempotencyStore(this.scheduler),
-    };
     const alarmDeps = () => ({
       ports: this.alarmPorts,
       settings: this.alarmSettings,
@@ -363,6 +400,7 @@ export class Twin {
       },
       delivery,
     );
+    this.sqs.add(this.queue);
     if (options.deliverEvents === false) return;
     for (const rule of taskRecyclerWiring.rules) {
       this.bus.addRule(rule.name, rule.patternFile, (event) => this.queue.send(JSON.stringify(event)));
@@ -428,6 +466,11 @@ export class Twin {
     this.lambdas.crashMidway(crash);
   }
 
+  /** The ARN of one of the twin's state machines. */
+  stateMachineArn(name: string): string {
+    return `arn:aws:states:${this.world.region}:${this.world.account}:stateMachine:${name}`;
+  }
+
   /** A rollout execution as DescribeExecution shows it, by name. */
   rolloutRun(name: string): { status: string; error?: string } | undefined {
     const machine = rolloutWiring.twinStateMachineName;
@@ -436,28 +479,6 @@ export class Twin {
   }
 
   /** The rollout ports over the twin: its routes and metrics, its CloudWatch, ECS and Step Functions. */
-  private buildRolloutPorts(): RolloutPorts {
-    const call = recordedCalls(this.world, this.faults);
-    return {
-      routers: { appmesh: appMeshRouter(this.appMesh), alb: albRouter(this.elbv2) },
-      declaredRoutes: this.declaredRoutes,
-      // A conditional write DynamoDB refuses reaches AWS (and its faults) and fails with its name.
-      claims: twinRouteClaims(call),
-      metrics: cloudWatchMetrics(this.cloudWatchClient),
-      alarms: new CloudWatchAlarmStates(this.cloudWatchClient),
-      targets: new ElbTargetRegistry(this.elbv2),
-      services: this.ports.services,
-      runs: twinWorkflowRuns(
-        this.stepFunctions,
-        { [ROLLOUT_WORKFLOW]: rolloutWiring.twinStateMachineName },
-        call,
-      ),
-      notifier: this.ports.notifier,
-      clock: this.scheduler,
-      journal: this.recorders.journal,
-    };
-  }
-
   async runFor(seconds: number): Promise<void> {
     await this.scheduler.runUntil(new Date(this.scheduler.now().getTime() + seconds * 1000));
   }
@@ -507,17 +528,40 @@ export class Twin {
   private recordJournal(entry: JournalEntry): void {
     // The journal is log lines: a runtime that has died writes none.
     if (runtimeGone()) return;
-    this.journal.push({ ...entry, at: this.scheduler.now() });
+    const at = this.scheduler.now();
+    this.journal.push({ ...entry, at });
+    // The line powertoolsJournal logs, in the log group of the function that logs it (the ops API's
+    // write function when no Lambda of the twin's is running: a person's request).
+    const fn = currentFunction() ?? 'opsWrite';
+    this.logs.put(
+      logGroupOf(fn),
+      'twin',
+      JSON.stringify({
+        level: entry.outcome === 'failed' ? 'WARN' : 'INFO',
+        message: `${entry.reflex} ${entry.action} ${entry.outcome}`,
+        service: 'ecs-reflex',
+        timestamp: at.toISOString(),
+        function_name: fn,
+        ...entry,
+      }),
+    );
     const kind = entry.outcome === 'held' ? 'decision' : 'action';
     const target = shortArn(entry.target);
     this.timeline.add(kind, `${entry.action} ${target}: ${entry.reason} [${entry.outcome}]`, { ...entry });
   }
 
-  private sendRecheck(cluster: string, group: string, at: Date): void {
-    const now = this.scheduler.now();
-    const { account, region } = this.world;
-    const body = recheckMessage({ cluster, group, dueAt: at, id: this.world.newId(), now, account, region });
-    this.queue.send(JSON.stringify(body), Math.ceil((at.getTime() - now.getTime()) / 1000));
+  /**
+   * The recycler's CapacityShortfall, an EMF log line in Lambda that CloudWatch turns into a metric an
+   * alarm can watch: a runtime that has died writes none.
+   */
+  private capacitySignal(): CapacitySignal {
+    return {
+      reportShortfall: async (shortfall) => {
+        if (runtimeGone()) return;
+        this.recorders.shortfalls.push(shortfall);
+        this.cloudWatch.count('CapacityShortfall', { ClusterName: shortfall.cluster });
+      },
+    };
   }
 
   /** A scheduled rule: the function runs every `seconds`, a failed run shows on the timeline. */

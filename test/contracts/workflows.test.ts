@@ -1,21 +1,21 @@
 // The workflows contract on the twin (see workflows.contract.ts; workflows.awstest.ts runs the same on AWS):
-// the twin's Step Functions runs the contract's state machine, behind the same ports the reflexes get.
-import { recordedCalls } from '#local/twin/ports';
-import { twinWorkflowRuns, twinWorkflows } from '#local/twin/workflows';
+// the real adapters over the twin's Step Functions client, which runs the contract's state machine.
+import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
+import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
 import { contractTwin, twinEventually } from './harness';
 import { WAITING_WORKFLOW, workflowsContract } from './workflows.contract';
 
 describe('Workflow ports on the twin', () => {
   workflowsContract(() => {
     const twin = contractTwin();
-    const machines = { contract: 'ecs-reflex-contract-wait' };
-    const call = recordedCalls(twin.world, twin.faults);
+    const machine = 'ecs-reflex-contract-wait';
+    const machines = { contract: twin.stateMachineArn(machine) };
     return {
-      workflows: twinWorkflows(twin.stepFunctions, machines, call),
-      runs: twinWorkflowRuns(twin.stepFunctions, machines, call),
+      workflows: new SfnWorkflows(twin.clients.sfn, machines),
+      runs: new SfnWorkflowRuns(twin.clients.sfn, machines),
       eventually: twinEventually(twin),
       given: async () => {
-        twin.stepFunctions.createStateMachine(machines.contract, WAITING_WORKFLOW);
+        twin.stepFunctions.createStateMachine(machine, WAITING_WORKFLOW);
         return { workflow: 'contract' };
       },
     };

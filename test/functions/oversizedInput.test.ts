@@ -20,6 +20,7 @@ import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
+import { isParking } from '../support/apiCalls';
 import { MESH_ROUTE } from '../support/rollouts';
 import { sqsBatch } from '../support/sqs';
 
@@ -67,7 +68,7 @@ function aTwin() {
       { virtualNode: 'web-v2', weight: 30 },
     ],
   });
-  const writes = () => twin.world.apiCalls.filter((c) => c.write).length;
+  const writes = () => twin.world.apiCalls.filter((c) => c.write && !isParking(c)).length;
   return { twin, writes };
 }
 

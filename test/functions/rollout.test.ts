@@ -307,11 +307,12 @@ describe('two rollouts claiming one route at once', () => {
         },
       },
       claims: {
-        ...ports.claims,
         claim: async (key, runId, replacing) => {
           await atFirstWrite();
           return ports.claims.claim(key, runId, replacing);
         },
+        release: (key, runId) => ports.claims.release(key, runId),
+        holder: (key) => ports.claims.holder(key),
       },
     };
     const b = prepareRollout(spec, 'web-B', slowB);

@@ -7,6 +7,7 @@ import { createTaskRecyclerHandler, recordWorstCaseMs } from '#functions/taskRec
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
 import type { RecyclerSettings } from '#runtime/config';
+import { besidesParking } from '../support/apiCalls';
 import { sqsBatch } from '../support/sqs';
 
 function aWorld(settings: Partial<RecyclerSettings> = {}) {
@@ -87,7 +88,7 @@ describe('taskRecycler handler', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(twin.world.apiCalls.slice(before)).toEqual([]);
+    expect(besidesParking(twin.world.apiCalls.slice(before))).toEqual([]);
     expect(twin.recorders.parked.map((p) => p.reason)).toEqual([
       expect.stringContaining('body is not JSON'),
       expect.stringContaining('detail.containers'),
@@ -111,7 +112,7 @@ describe('taskRecycler handler', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(twin.world.apiCalls.slice(before)).toEqual([]);
+    expect(besidesParking(twin.world.apiCalls.slice(before))).toEqual([]);
   });
 
   it('reports only the record whose actions failed, so SQS retries just that one', async () => {
@@ -189,7 +190,7 @@ describe('taskRecycler handler', () => {
     await handler(batch(JSON.stringify(event)), lambdaContext('taskRecycler'));
 
     // Assess
-    expect(twin.world.apiCalls.slice(before)).toEqual([]);
+    expect(besidesParking(twin.world.apiCalls.slice(before))).toEqual([]);
   });
 
   it('hands back the records it has no time left for, untouched, instead of timing out mid-batch', async () => {

@@ -15,9 +15,10 @@
 // sweep to some scenarios (e.g. while working on one).
 import { join } from 'node:path';
 import { loadScenario } from '#local/scenario/runner';
-import { type FaultRule, SDK_MAX_ATTEMPTS } from '#local/twin/ports';
+import type { FaultRule } from '#local/twin/aws/faults';
 import type { Twin } from '#local/twin/twin';
 import type { ApiCall } from '#local/twin/world';
+import { DEFAULT_MAX_ATTEMPTS as SDK_MAX_ATTEMPTS } from '#runtime/clients';
 import { BlastRadiusTally, unknownViolations } from '../support/blastRadius';
 import { classify, DESTRUCTIVE_APIS, play, scenarioDir, scenarioFiles, successfulWrites } from './outcomes';
 

@@ -35,6 +35,7 @@ import { createRolloutStepHandler } from '#functions/rolloutStep';
 import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
+import { isParking } from '../support/apiCalls';
 import {
   damagedText,
   deepNesting,
@@ -175,7 +176,7 @@ async function aTwin(owner = RUN_OF_SAMPLE, canary = owner === RUN_OF_STEPS ? 0 
   });
   group.pending.push(HOOK.instanceId);
   /** AWS writes the reflexes made (tried), refused ones too. */
-  const writes = () => twin.world.apiCalls.filter((c) => c.write).length;
+  const writes = () => twin.world.apiCalls.filter((c) => c.write && !isParking(c)).length;
   const parked = () => twin.deadLetters.length;
   return { twin, writes, parked };
 }

@@ -1,8 +1,8 @@
 // Faults the twin injects at its AWS calls (local/twin/ports.ts): what a reflex sees, what AWS did, and
 // what the call log (world.apiCalls) says about it.
 import { prepareTwin } from '#local/scenario/runner';
-import { SDK_MAX_ATTEMPTS } from '#local/twin/ports';
 import type { Twin } from '#local/twin/twin';
+import { DEFAULT_MAX_ATTEMPTS as SDK_MAX_ATTEMPTS } from '#runtime/clients';
 import { opsWorld } from '../support/opsWorld';
 
 const aTwin = (): Twin => {

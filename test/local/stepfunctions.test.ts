@@ -69,15 +69,18 @@ describe('TwinStepFunctions: waits in virtual time', () => {
     expect(t(execution.startDate)).toBe(0);
     expect(t(execution.stopDate)).toBe(1200);
     const history = sfn.getExecutionHistory(executionArn).map((e) => `${t(e.at)} ${e.type} ${e.state ?? ''}`);
-    expect(history.slice(0, 9)).toEqual([
+    // Each Task state schedules its task (TaskScheduled, with what it was called with) once entered.
+    expect(history.slice(0, 11)).toEqual([
       '0 ExecutionStarted ',
       '0 StateEntered Count',
+      '0 TaskScheduled Count',
       '0 StateExited Count',
       '0 StateEntered Done?',
       '0 StateExited Done?',
       '0 StateEntered Pause',
       '300 StateExited Pause',
       '300 StateEntered Count',
+      '300 TaskScheduled Count',
       '300 StateExited Count',
     ]);
     expect(history.slice(-3)).toEqual([
@@ -546,6 +549,47 @@ describe('TwinStepFunctions: task tokens', () => {
     expect(() => sfn.sendTaskSuccess('not-a-token', {})).toThrow(
       expect.objectContaining({ name: 'InvalidToken' }),
     );
+  });
+
+  it('shows a retried callback task in the history with its new token, which is the one that resumes it', async () => {
+    // Prepare: the asking Lambda fails on its first call (its runtime died) and the state retries it
+    const twin = aTwin();
+    const tokens: string[] = [];
+    twin.sfn.createStateMachine(
+      'launch-hook',
+      {
+        ...askAndWait,
+        States: {
+          ...askAndWait.States,
+          AskForHealth: {
+            ...askAndWait.States.AskForHealth,
+            Retry: [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 5, MaxAttempts: 2 }],
+          },
+        },
+      },
+      {
+        askForHealth: (event) => {
+          tokens.push((event as { token: string }).token);
+          if (tokens.length === 1) throw Object.assign(new Error('killed'), { name: 'Runtime.ExitError' });
+          return { StatusCode: 202 };
+        },
+      },
+    );
+
+    // Act
+    const { executionArn } = twin.sfn.startExecution('launch-hook', { input: { instance: 'i-0abc' } });
+    await twin.runTo(60);
+    const scheduled = twin.sfn
+      .getExecutionHistory(executionArn)
+      .filter((e) => e.type === 'TaskScheduled')
+      .map((e) => (JSON.parse(e.parameters!) as { Payload: { token: string } }).Payload.token);
+    twin.sfn.sendTaskSuccess(scheduled.at(-1)!, { healthy: true });
+    await twin.runTo(120);
+
+    // Assess: the newest TaskScheduled names the retry's token (what the ops API answers a gate with)
+    expect(tokens).toHaveLength(2);
+    expect(scheduled).toEqual(tokens);
+    expect(twin.sfn.describeExecution(executionArn).status).toBe('SUCCEEDED');
   });
 
   it('fails a waitForTaskToken task with the error and cause of sendTaskFailure', async () => {

@@ -149,6 +149,15 @@ export class TwinSendLayer {
       ...awsClientConfig({ maxAttempts: options.maxAttempts, region: 'eu-west-1' }),
       // Never used (signing is taken out below); they keep the SDK from looking for real ones.
       credentials: { accessKeyId: 'TWIN', secretAccessKey: 'twin' },
+      // Left unset, these are read from ~/.aws/config on a client's first call: real file I/O in the
+      // middle of virtual time, during which the scheduler sees nothing pending and moves the clock on.
+      authSchemePreference: [],
+      ignoreConfiguredEndpointUrls: true,
+      useDualstackEndpoint: false,
+      useFipsEndpoint: false,
+      userAgentAppId: 'ecs-reflex-twin',
+      accountIdEndpointMode: 'disabled',
+      endpointDiscoveryEnabled: false,
     });
     // SigV4 checks nothing the twin could answer differently, and it is half of a call's cost here
     // (measured: ~0.4 ms a call with it, ~0.2-0.3 ms without, against ~4 us for a plain { send } object).

@@ -1,0 +1,319 @@
+// AWS Step Functions as the twin answers it: the execution API over the twin's runner
+// (local/stepfunctions/runner.ts, which runs the ASL in virtual time). StartExecution's name is its
+// idempotency (the same name and input while the first runs give the same execution, anything else with a
+// used name is ExecutionAlreadyExists); ListExecutions and GetExecutionHistory page with nextToken; the
+// history has AWS's event types and details, so a reader finds a callback's token where AWS puts it.
+import type {
+  DescribeExecutionInput,
+  DescribeExecutionOutput,
+  ExecutionStatus,
+  GetExecutionHistoryInput,
+  GetExecutionHistoryOutput,
+  HistoryEvent,
+  ListExecutionsInput,
+  ListExecutionsOutput,
+  SendTaskFailureInput,
+  SendTaskSuccessInput,
+  StartExecutionInput,
+  StartExecutionOutput,
+  StopExecutionInput,
+  StopExecutionOutput,
+} from '@aws-sdk/client-sfn';
+import type { HistoryEvent as RunnerEvent, TwinStepFunctions } from '#local/stepfunctions/runner';
+import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+
+/** Execution input and output, and a task's output: at most 256 KiB (UTF-8). */
+const MAX_PAYLOAD_BYTES = 262_144;
+const MAX_ERROR = 256;
+const MAX_CAUSE = 32_768;
+const MAX_TOKEN = 2048;
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
+const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([^:]+):([^:]+)$/;
+/** The runner's errors, which are the API's: passed on as AWS answers them. */
+const API_ERRORS = new Set([
+  'StateMachineDoesNotExist',
+  'ExecutionAlreadyExists',
+  'ExecutionDoesNotExist',
+  'InvalidName',
+  'InvalidExecutionInput',
+  'InvalidOutput',
+  'InvalidToken',
+  'TaskTimedOut',
+]);
+
+const validation = (message: string) => new AwsServiceError('ValidationException', message);
+
+function answered<T>(act: () => T): T {
+  try {
+    return act();
+  } catch (error) {
+    const { name, message } = error as Error;
+    if (API_ERRORS.has(name)) throw new AwsServiceError(name, message);
+    throw error;
+  }
+}
+
+function checkArn(arn: string | undefined, pattern: RegExp, what: string): string {
+  if (!arn || !pattern.test(arn))
+    throw new AwsServiceError('InvalidArn', `Invalid Arn: '${what} ARN: ${arn}'`);
+  return arn;
+}
+
+function checkLength(value: string | undefined, max: number, field: string): void {
+  if (value !== undefined && value.length > max)
+    throw validation(
+      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
+    );
+}
+
+function checkJson(text: string | undefined, error: 'InvalidExecutionInput' | 'InvalidOutput'): void {
+  if (text === undefined) return;
+  if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES)
+    throw new AwsServiceError(error, `Size of the payload exceeds the maximum of ${MAX_PAYLOAD_BYTES} bytes`);
+  try {
+    JSON.parse(text);
+  } catch {
+    throw new AwsServiceError(
+      error,
+      `Invalid ${error === 'InvalidOutput' ? 'Output' : 'Input'}: not valid JSON`,
+    );
+  }
+}
+
+/** `machine:name` of an execution ARN, as the call log names an execution. */
+const executionOf = (arn: string | undefined) => {
+  const match = EXECUTION_ARN.exec(arn ?? '');
+  return match ? `${match[1]}:${match[2]}` : (arn ?? '');
+};
+const machineOf = (arn: string | undefined) => arn?.split(':').pop() ?? '';
+
+/** The execution a token of this twin's runner was minted for (base64url of `<execution ARN>#<n>`). */
+function tokenExecution(token: string | undefined): string | undefined {
+  if (!token) return undefined;
+  const decoded = Buffer.from(token, 'base64url').toString();
+  const [arn] = decoded.split('#');
+  return EXECUTION_ARN.test(arn ?? '') ? arn : undefined;
+}
+
+/** A page token: where the next page starts, for which listing (a token of another listing is refused). */
+function page<T>(items: T[], listing: string, input: { maxResults?: number; nextToken?: string }) {
+  const size = input.maxResults ?? 0;
+  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE)
+    throw validation(
+      `1 validation error detected: Value '${size}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${MAX_PAGE}`,
+    );
+  let start = 0;
+  if (input.nextToken !== undefined) {
+    let token: { listing?: string; start?: number } = {};
+    try {
+      token = JSON.parse(Buffer.from(input.nextToken, 'base64url').toString());
+    } catch {
+      // refused below
+    }
+    if (token.listing !== listing || typeof token.start !== 'number')
+      throw new AwsServiceError('InvalidToken', `Invalid Token: '${input.nextToken}'`);
+    start = token.start;
+  }
+  const end = start + (size === 0 ? DEFAULT_PAGE : size);
+  return {
+    items: items.slice(start, end),
+    ...(end < items.length
+      ? { nextToken: Buffer.from(JSON.stringify({ listing, start: end })).toString('base64url') }
+      : {}),
+  };
+}
+
+export function sfnModel(stepFunctions: TwinStepFunctions, region: string): ServiceModel {
+  const describe = (executionArn: string) =>
+    answered(() => stepFunctions.describeExecution(checkArn(executionArn, EXECUTION_ARN, 'execution')));
+  return {
+    StartExecution: write(
+      (input: StartExecutionInput) => `${machineOf(input.stateMachineArn)} ${input.name ?? ''}`.trim(),
+      (input: StartExecutionInput): StartExecutionOutput => {
+        const stateMachineArn = checkArn(input.stateMachineArn, STATE_MACHINE_ARN, 'state machine');
+        checkJson(input.input, 'InvalidExecutionInput');
+        return answered(() =>
+          stepFunctions.startExecution(stateMachineArn, {
+            ...(input.name !== undefined ? { name: input.name } : {}),
+            input: input.input ?? '{}',
+          }),
+        );
+      },
+    ),
+    StopExecution: write(
+      (input: StopExecutionInput) => executionOf(input.executionArn),
+      (input: StopExecutionInput): StopExecutionOutput => {
+        checkLength(input.error, MAX_ERROR, 'error');
+        checkLength(input.cause, MAX_CAUSE, 'cause');
+        const arn = checkArn(input.executionArn, EXECUTION_ARN, 'execution');
+        return answered(() => stepFunctions.stopExecution(arn, input.error, input.cause));
+      },
+    ),
+    DescribeExecution: read(
+      (input: DescribeExecutionInput) => executionOf(input.executionArn),
+      (input: DescribeExecutionInput): DescribeExecutionOutput => {
+        const run = describe(input.executionArn ?? '');
+        return {
+          executionArn: run.executionArn,
+          stateMachineArn: run.stateMachineArn,
+          name: run.name,
+          status: run.status,
+          startDate: run.startDate,
+          ...(run.stopDate ? { stopDate: run.stopDate } : {}),
+          input: run.input,
+          inputDetails: { included: true },
+          ...(run.status === 'SUCCEEDED' && run.output !== undefined
+            ? { output: run.output, outputDetails: { included: true } }
+            : {}),
+          ...(run.error !== undefined ? { error: run.error } : {}),
+          ...(run.cause !== undefined ? { cause: run.cause } : {}),
+        };
+      },
+    ),
+    ListExecutions: read(
+      (input: ListExecutionsInput) => machineOf(input.stateMachineArn),
+      (input: ListExecutionsInput): ListExecutionsOutput => {
+        const stateMachineArn = checkArn(input.stateMachineArn, STATE_MACHINE_ARN, 'state machine');
+        const status = input.statusFilter as ExecutionStatus | undefined;
+        if (
+          status !== undefined &&
+          !['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'].includes(status)
+        )
+          throw validation(
+            `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint`,
+          );
+        const runs = answered(() =>
+          status === 'PENDING_REDRIVE'
+            ? []
+            : stepFunctions.listExecutions(
+                stateMachineArn,
+                status as Exclude<typeof status, 'PENDING_REDRIVE'>,
+              ),
+        );
+        const { items, nextToken } = page(runs, `${stateMachineArn}|${status ?? ''}`, input);
+        return {
+          executions: items.map((run) => ({
+            executionArn: run.executionArn,
+            stateMachineArn: run.stateMachineArn,
+            name: run.name,
+            status: run.status,
+            startDate: run.startDate,
+            ...(run.stopDate ? { stopDate: run.stopDate } : {}),
+          })),
+          ...(nextToken ? { nextToken } : {}),
+        };
+      },
+    ),
+    GetExecutionHistory: read(
+      (input: GetExecutionHistoryInput) => executionOf(input.executionArn),
+      (input: GetExecutionHistoryInput): GetExecutionHistoryOutput => {
+        const arn = checkArn(input.executionArn, EXECUTION_ARN, 'execution');
+        const events = answered(() => stepFunctions.getExecutionHistory(arn)).map((event, index) =>
+          historyEvent(event, index, region, input.includeExecutionData !== false),
+        );
+        if (input.reverseOrder) events.reverse();
+        const { items, nextToken } = page(events, `${arn}|${input.reverseOrder ? 'reverse' : ''}`, input);
+        return { events: items, ...(nextToken ? { nextToken } : {}) };
+      },
+    ),
+    SendTaskSuccess: write(
+      (input: SendTaskSuccessInput) => executionOf(tokenExecution(input.taskToken)),
+      (input: SendTaskSuccessInput) => {
+        const token = checkToken(input.taskToken);
+        checkJson(input.output ?? '', 'InvalidOutput');
+        answeredTask(token, () => stepFunctions.sendTaskSuccess(token, input.output ?? ''));
+        return {};
+      },
+    ),
+    SendTaskFailure: write(
+      (input: SendTaskFailureInput) => executionOf(tokenExecution(input.taskToken)),
+      (input: SendTaskFailureInput) => {
+        const token = checkToken(input.taskToken);
+        checkLength(input.error, MAX_ERROR, 'error');
+        checkLength(input.cause, MAX_CAUSE, 'cause');
+        answeredTask(token, () => stepFunctions.sendTaskFailure(token, input.error, input.cause));
+        return {};
+      },
+    ),
+  };
+}
+
+function checkToken(token: string | undefined): string {
+  if (!token || token.length > MAX_TOKEN)
+    throw validation(
+      `1 validation error detected: Value at 'taskToken' failed to satisfy constraint: Member must have length between 1 and ${MAX_TOKEN}`,
+    );
+  return token;
+}
+
+/**
+ * A token the runner does not know: TaskDoesNotExist when it is one this twin could have minted (its task
+ * is simply unknown), InvalidToken when it could never have been a token.
+ */
+function answeredTask(token: string, act: () => void): void {
+  try {
+    answered(act);
+  } catch (error) {
+    if ((error as Error).name === 'InvalidToken' && tokenExecution(token) !== undefined)
+      throw new AwsServiceError('TaskDoesNotExist', `Task Does Not Exist: '${token}'`);
+    throw error;
+  }
+}
+
+/** One event of the runner's history as GetExecutionHistory shows it. */
+function historyEvent(event: RunnerEvent, index: number, region: string, withData: boolean): HistoryEvent {
+  const base = { id: index + 1, previousEventId: index, timestamp: event.at };
+  const data = <T extends object>(details: T): T => details;
+  switch (event.type) {
+    case 'ExecutionStarted':
+      return { ...base, type: 'ExecutionStarted', executionStartedEventDetails: data({}) };
+    case 'StateEntered':
+      return {
+        ...base,
+        type: `${event.stateType ?? 'Task'}StateEntered` as HistoryEvent['type'],
+        stateEnteredEventDetails: { name: event.state ?? '' },
+      };
+    case 'StateExited':
+      return {
+        ...base,
+        type: `${event.stateType ?? 'Task'}StateExited` as HistoryEvent['type'],
+        stateExitedEventDetails: {
+          name: event.state ?? '',
+          ...(withData && event.output !== undefined ? { output: event.output } : {}),
+        },
+      };
+    case 'TaskScheduled': {
+      // arn:aws:states:::lambda:invoke.waitForTaskToken -> resourceType lambda, resource invoke.waitForTaskToken
+      const integration = /^arn:aws[a-z-]*:states:::([^:]+):(.+)$/.exec(event.resource ?? '');
+      return {
+        ...base,
+        type: 'TaskScheduled',
+        taskScheduledEventDetails: {
+          resourceType: integration?.[1] ?? 'lambda',
+          resource: integration?.[2] ?? event.resource ?? '',
+          region,
+          parameters: withData ? (event.parameters ?? '{}') : '{}',
+        },
+      };
+    }
+    case 'ExecutionSucceeded':
+      return { ...base, type: 'ExecutionSucceeded', executionSucceededEventDetails: {} };
+    case 'ExecutionFailed':
+      return { ...base, type: 'ExecutionFailed', executionFailedEventDetails: failure(event) };
+    case 'ExecutionAborted':
+      return { ...base, type: 'ExecutionAborted', executionAbortedEventDetails: failure(event) };
+    case 'ExecutionTimedOut':
+      return { ...base, type: 'ExecutionTimedOut', executionTimedOutEventDetails: failure(event) };
+    default:
+      // The library's other transitions (a state's failure, retry or catch) keep their own names.
+      return { ...base, type: event.type as HistoryEvent['type'] };
+  }
+}
+
+const failure = (event: RunnerEvent) => ({
+  ...(event.error !== undefined ? { error: event.error } : {}),
+  ...(event.cause !== undefined ? { cause: event.cause } : {}),
+});

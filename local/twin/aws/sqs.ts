@@ -1,0 +1,204 @@
+// Amazon SQS as the twin answers it: SendMessage onto the twin's queues, by queue URL. The queues
+// themselves are the simulation (local/twin/delivery.ts: visibility, receives, redrive to the function);
+// this module is the API in front of them, with SQS's own checks: the delay, the size, the characters,
+// the attributes, and the MD5 digests the SDK's SQS client verifies on every answer.
+import { createHash } from 'node:crypto';
+import type { MessageAttributeValue, SendMessageRequest, SendMessageResult } from '@aws-sdk/client-sqs';
+import { AwsServiceError, type ServiceModel, write } from '#local/twin/aws/client';
+
+/** What a queue of the twin takes: its consumer (if any) sees the message once its delay has passed. */
+export interface SqsQueue {
+  readonly name: string;
+  send(body: string, delaySeconds?: number, attributes?: Record<string, MessageAttributeValue>): void;
+}
+
+/** A message as a queue with no consumer keeps it (a dead-letter queue a person reads). */
+export interface StoredMessage {
+  messageId: string;
+  body: string;
+  attributes: Record<string, string>;
+  sentAt: Date;
+}
+
+/** A queue nothing polls: what arrives stays, for a person (or a test) to read. */
+export class StoredQueue implements SqsQueue {
+  readonly messages: StoredMessage[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly clock: { now(): Date },
+    private readonly onMessage: (message: StoredMessage) => void = () => undefined,
+  ) {}
+
+  send(body: string, _delaySeconds = 0, attributes: Record<string, MessageAttributeValue> = {}): void {
+    const message: StoredMessage = {
+      messageId: `msg-${this.name}-${this.messages.length}`,
+      body,
+      attributes: Object.fromEntries(
+        Object.entries(attributes).map(([name, value]) => [name, value.StringValue ?? '']),
+      ),
+      sentAt: this.clock.now(),
+    };
+    this.messages.push(message);
+    this.onMessage(message);
+  }
+}
+
+/** The twin's queues by URL, as SQS names them (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME). */
+export class TwinSqs {
+  private readonly queues = new Map<string, SqsQueue>();
+
+  constructor(private readonly home: { account: string; region: string }) {}
+
+  url(name: string): string {
+    return `https://sqs.${this.home.region}.amazonaws.com/${this.home.account}/${name}`;
+  }
+
+  /** Makes the queue reachable at its URL, which it returns. */
+  add(queue: SqsQueue): string {
+    const url = this.url(queue.name);
+    this.queues.set(url, queue);
+    return url;
+  }
+
+  /** The queue at this URL, if the twin has one. */
+  queue(queueUrl: string): SqsQueue | undefined {
+    return this.queues.get(queueUrl);
+  }
+}
+
+/** A message, body and attributes together, is at most 256 KiB on a queue of the default size. */
+export const MAX_MESSAGE_BYTES = 262_144;
+export const MAX_DELAY_SECONDS = 900;
+const MAX_ATTRIBUTES = 10;
+/** The characters SQS takes in a body or a string attribute (XML 1.0's, less the restricted ones). */
+const validCharacter = (code: number): boolean =>
+  code === 0x09 ||
+  code === 0x0a ||
+  code === 0x0d ||
+  (code >= 0x20 && code <= 0xd7ff) ||
+  (code >= 0xe000 && code <= 0xfffd) ||
+  code >= 0x10000;
+const hasInvalidCharacter = (text: string): boolean =>
+  [...text].some((character) => !validCharacter(character.codePointAt(0)!));
+const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
+
+const invalid = (message: string) => new AwsServiceError('InvalidParameterValue', message);
+
+/**
+ * QueueDoesNotExist, as the JSON protocol names it; `Code` is the query protocol's name for it, which
+ * the SDK carries too (awsQueryCompatible).
+ */
+export class QueueDoesNotExist extends AwsServiceError {
+  readonly Code = 'AWS.SimpleQueueService.NonExistentQueue';
+  constructor() {
+    super('QueueDoesNotExist', 'The specified queue does not exist.');
+  }
+}
+
+export function sqsModel(sqs: TwinSqs): ServiceModel {
+  let sent = 0;
+  return {
+    SendMessage: write(
+      (input: SendMessageRequest) => input.QueueUrl?.split('/').pop() ?? '',
+      (input: SendMessageRequest): SendMessageResult => {
+        if (!input.QueueUrl)
+          throw new AwsServiceError('MissingParameter', 'The request must contain the parameter QueueUrl.');
+        const queue = sqs.queue(input.QueueUrl);
+        if (!queue) throw new QueueDoesNotExist();
+        const body = input.MessageBody;
+        if (body === undefined || body.length === 0)
+          throw new AwsServiceError(
+            'MissingParameter',
+            'The request must contain the parameter MessageBody.',
+          );
+        if (hasInvalidCharacter(body))
+          throw new AwsServiceError(
+            'InvalidMessageContents',
+            'Invalid binary character in the message body: the message body must be valid XML characters.',
+          );
+        const delay = input.DelaySeconds ?? 0;
+        if (!Number.isInteger(delay) || delay < 0 || delay > MAX_DELAY_SECONDS)
+          throw invalid(
+            `Value ${delay} for parameter DelaySeconds is invalid. Reason: must be between 0 and ${MAX_DELAY_SECONDS}, if provided.`,
+          );
+        const attributes = input.MessageAttributes ?? {};
+        const attributeBytes = checkAttributes(attributes);
+        if (Buffer.byteLength(body) + attributeBytes > MAX_MESSAGE_BYTES)
+          throw invalid(
+            `One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`,
+          );
+        queue.send(body, delay, attributes);
+        sent += 1;
+        return {
+          MessageId: `00000000-0000-4000-a000-${sent.toString(16).padStart(12, '0')}`,
+          MD5OfMessageBody: md5(Buffer.from(body)),
+          ...(Object.keys(attributes).length > 0
+            ? { MD5OfMessageAttributes: md5OfMessageAttributes(attributes) }
+            : {}),
+        };
+      },
+    ),
+  };
+}
+
+/** SQS's rules for message attributes; answers the bytes they count towards the message's size. */
+function checkAttributes(attributes: Record<string, MessageAttributeValue>): number {
+  const names = Object.keys(attributes);
+  if (names.length > MAX_ATTRIBUTES)
+    throw invalid(
+      `Number of message attributes [${names.length}] exceeds the allowed maximum [${MAX_ATTRIBUTES}].`,
+    );
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    if (!ATTRIBUTE_NAME.test(name)) throw invalid(`Message attribute name '${name}' is invalid.`);
+    const type = value.DataType ?? '';
+    const base = type.split('.')[0];
+    if (base !== 'String' && base !== 'Number' && base !== 'Binary')
+      throw invalid(
+        `The type of message attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`,
+      );
+    const text = base === 'Binary' ? undefined : value.StringValue;
+    if (base === 'Binary' ? !value.BinaryValue?.length : !text)
+      throw invalid(
+        `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${base}'.`,
+      );
+    if (text !== undefined && hasInvalidCharacter(text))
+      throw invalid(`The message attribute '${name}' contains characters outside the allowed set.`);
+    if (base === 'Number' && !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text ?? ''))
+      throw invalid(`Can't cast the value of message (user) attribute '${name}' to a number.`);
+    bytes +=
+      Buffer.byteLength(name) +
+      Buffer.byteLength(type) +
+      (text !== undefined ? Buffer.byteLength(text) : (value.BinaryValue?.length ?? 0));
+  }
+  return bytes;
+}
+
+const md5 = (bytes: Buffer): string => createHash('md5').update(bytes).digest('hex');
+
+/**
+ * The digest SQS gives of a message's attributes: by name in order, each name, type and value with its
+ * length as 4 bytes big-endian before it, the value after a transport byte (1 string, 2 binary).
+ */
+export function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
+  const parts: Buffer[] = [];
+  const withLength = (bytes: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(bytes.length);
+    parts.push(length, bytes);
+  };
+  for (const name of Object.keys(attributes).sort()) {
+    const value = attributes[name]!;
+    withLength(Buffer.from(name));
+    withLength(Buffer.from(value.DataType ?? ''));
+    if (value.BinaryValue !== undefined) {
+      parts.push(Buffer.from([2]));
+      withLength(Buffer.from(value.BinaryValue));
+    } else {
+      parts.push(Buffer.from([1]));
+      withLength(Buffer.from(value.StringValue ?? ''));
+    }
+  }
+  return md5(Buffer.concat(parts));
+}

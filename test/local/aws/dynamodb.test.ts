@@ -1,0 +1,315 @@
+// DynamoDB as the twin answers it (local/twin/aws/dynamodb.ts), through a real SDK client: the adapters'
+// items and conditions, and the refusals DynamoDB gives for what they might get wrong.
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
+import { DynamoRouteClaims } from '#adapters/aws/dynamoRouteClaims';
+import { TwinSendLayer } from '#local/twin/aws/client';
+import { dynamoDbModel, TwinDynamoDb } from '#local/twin/aws/dynamodb';
+import { Faults } from '#local/twin/aws/faults';
+import type { ApiCall } from '#local/twin/world';
+
+const START = new Date('2026-11-02T09:00:00.000Z');
+const TABLE = 'ops-idempotency';
+
+function aDynamo(clock: { now(): Date } = { now: () => START }) {
+  const dynamo = new TwinDynamoDb();
+  dynamo.createTable(TABLE, { name: 'pk', type: 'S' });
+  const calls: ApiCall[] = [];
+  const layer = new TwinSendLayer({ clock, calls, faults: new Faults(1) });
+  return { dynamo, calls, client: layer.client(DynamoDBClient, dynamoDbModel(dynamo)) };
+}
+
+const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: Error & { Item?: unknown }) => ({
+      name: error.name,
+      message: error.message,
+      ...(error.Item ? { Item: error.Item } : {}),
+    }),
+  );
+
+describe('the twin’s DynamoDB', () => {
+  it('puts, gets, updates and deletes an item by its key', async () => {
+    // Prepare
+    const { client } = aDynamo();
+    const Key = { pk: { S: 'k' } };
+
+    // Act
+    await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...Key, n: { N: '1' } } }));
+    const updated = await client.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key,
+        UpdateExpression: 'SET #s = :s REMOVE n',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': { S: 'done' } },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    const got = await client.send(new GetItemCommand({ TableName: TABLE, Key, ConsistentRead: true }));
+    await client.send(new DeleteItemCommand({ TableName: TABLE, Key }));
+    const gone = await client.send(new GetItemCommand({ TableName: TABLE, Key }));
+
+    // Assess
+    expect(updated.Attributes).toEqual({ pk: { S: 'k' }, status: { S: 'done' } });
+    expect(got.Item).toEqual({ pk: { S: 'k' }, status: { S: 'done' } });
+    expect(gone.Item).toBeUndefined();
+  });
+
+  it('checks conditions with comparisons, functions, AND, OR, NOT and parentheses', async () => {
+    // Prepare
+    const { client } = aDynamo();
+    await client.send(
+      new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'k' }, n: { N: '10' }, s: { S: 'b' } } }),
+    );
+    const holds = (ConditionExpression: string, values: Record<string, { N: string } | { S: string }> = {}) =>
+      client
+        .send(
+          new PutItemCommand({
+            TableName: TABLE,
+            Item: { pk: { S: 'k' }, n: { N: '10' }, s: { S: 'b' } },
+            ConditionExpression,
+            ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+          }),
+        )
+        .then(
+          () => true,
+          (error: Error) => {
+            if (error.name !== 'ConditionalCheckFailedException') throw error;
+            return false;
+          },
+        );
+
+    // Act
+    const answers = [
+      await holds('n > :nine', { ':nine': { N: '9' } }),
+      await holds('n < :nine', { ':nine': { N: '9' } }),
+      await holds('n <= :ten AND s >= :a', { ':ten': { N: '10.0' }, ':a': { S: 'a' } }),
+      await holds('attribute_not_exists(pk) OR (s = :b AND NOT n <> :ten)', {
+        ':b': { S: 'b' },
+        ':ten': { N: '10' },
+      }),
+      await holds('attribute_exists(missing) OR n = :s', { ':s': { S: '10' } }),
+      await holds('NOT attribute_exists(missing)'),
+    ];
+
+    // Assess: a number never equals a string
+    expect(answers).toEqual([true, false, true, true, false, true]);
+  });
+
+  it('refuses a failed condition with ConditionalCheckFailedException, with the item when asked', async () => {
+    // Prepare
+    const { client, calls } = aDynamo();
+    await client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'k' }, holder: { S: 'a' } } }));
+
+    // Act
+    const failed = await refusal(
+      client.send(
+        new DeleteItemCommand({
+          TableName: TABLE,
+          Key: { pk: { S: 'k' } },
+          ConditionExpression: 'holder = :run',
+          ExpressionAttributeValues: { ':run': { S: 'b' } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      ),
+    );
+
+    // Assess
+    expect(failed).toEqual({
+      name: 'ConditionalCheckFailedException',
+      message: 'The conditional request failed',
+      Item: { pk: { S: 'k' }, holder: { S: 'a' } },
+    });
+    expect(calls.at(-1)).toMatchObject({ api: 'DeleteItem', target: `${TABLE} k`, failed: failed?.name });
+  });
+
+  it.each([
+    ['an expression the twin does not parse', 'size(holder) > :n', { ':n': { N: '1' } }, 'does not support'],
+    ['a value it does not define', 'holder = :run', {}, 'attribute value used in expression is not defined'],
+    ['a value it does not use', 'attribute_not_exists(pk)', { ':run': { S: 'a' } }, 'unused in expressions'],
+    ['a reserved word unquoted', 'status = :s', { ':s': { S: 'a' } }, 'reserved keyword'],
+    ['a syntax error', 'holder = = :s', { ':s': { S: 'a' } }, 'Syntax error'],
+  ])('refuses %s with ValidationException', async (_what, ConditionExpression, values, message) => {
+    // Prepare
+    const { client } = aDynamo();
+
+    // Act
+    const refused = await refusal(
+      client.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: { pk: { S: 'k' } },
+          ConditionExpression,
+          ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+        }),
+      ),
+    );
+
+    // Assess
+    expect(refused).toMatchObject({ name: 'ValidationException', message: expect.stringContaining(message) });
+  });
+
+  it('refuses an unknown table with ResourceNotFoundException and an item without its key with ValidationException', async () => {
+    // Prepare
+    const { client } = aDynamo();
+
+    // Act
+    const noTable = await refusal(
+      client.send(new GetItemCommand({ TableName: 'nope', Key: { pk: { S: 'k' } } })),
+    );
+    const noKey = await refusal(
+      client.send(new PutItemCommand({ TableName: TABLE, Item: { a: { S: 'x' } } })),
+    );
+
+    // Assess
+    expect(noTable?.name).toBe('ResourceNotFoundException');
+    expect(noKey).toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringContaining('Missing the key pk'),
+    });
+  });
+
+  it('lets exactly one of two route claims win, and only the holder release it', async () => {
+    // Prepare
+    const { client } = aDynamo();
+    const claims = new DynamoRouteClaims(client, TABLE, { now: () => START });
+
+    // Act
+    const first = await claims.claim('prod/web', 'run-a');
+    const second = await claims.claim('prod/web', 'run-b');
+    await claims.release('prod/web', 'run-b');
+    const held = await claims.holder('prod/web');
+    await claims.release('prod/web', 'run-a');
+
+    // Assess
+    expect(first).toEqual({ claimed: true });
+    expect(second).toEqual({ claimed: false, holder: 'run-a' });
+    expect(held).toBe('run-a');
+    expect(await claims.holder('prod/web')).toBeUndefined();
+  });
+});
+
+describe('DynamoIdempotencyStore over the twin’s DynamoDB', () => {
+  const aStore = () => {
+    let now = START;
+    const clock = { now: () => now };
+    const { client } = aDynamo(clock);
+    const store = new DynamoIdempotencyStore(client, TABLE, clock);
+    return { store, advance: (seconds: number) => (now = new Date(now.getTime() + seconds * 1000)) };
+  };
+
+  it('claims a key once, and answers the in-progress record to a second claim', async () => {
+    // Prepare
+    const { store } = aStore();
+
+    // Act
+    const first = await store.claim('alice|k1', 'hash-1');
+    const again = await store.claim('alice|k1', 'hash-1');
+
+    // Assess
+    expect(first).toEqual({ claimed: true });
+    expect(again).toEqual({ claimed: false, record: { requestHash: 'hash-1', status: 'in-progress' } });
+  });
+
+  it('answers the stored response once the key is complete', async () => {
+    // Prepare
+    const { store } = aStore();
+    await store.claim('alice|k1', 'hash-1');
+
+    // Act
+    await store.complete('alice|k1', { statusCode: 202, body: '{"accepted":true}' });
+    const again = await store.claim('alice|k1', 'hash-1');
+
+    // Assess
+    expect(again).toEqual({
+      claimed: false,
+      record: {
+        requestHash: 'hash-1',
+        status: 'done',
+        response: { statusCode: 202, body: '{"accepted":true}' },
+      },
+    });
+  });
+
+  it('answers the record for another request too: 422 is the caller to decide, not the store', async () => {
+    // Prepare
+    const { store } = aStore();
+    await store.claim('alice|k1', 'hash-1');
+
+    // Act
+    const other = await store.claim('alice|k1', 'hash-2');
+
+    // Assess
+    expect(other).toEqual({ claimed: false, record: { requestHash: 'hash-1', status: 'in-progress' } });
+  });
+
+  it('keeps keys apart: another key is claimed on its own', async () => {
+    // Prepare
+    const { store } = aStore();
+    await store.claim('alice|k1', 'hash-1');
+
+    // Act
+    const bob = await store.claim('bob|k1', 'hash-1');
+
+    // Assess
+    expect(bob).toEqual({ claimed: true });
+  });
+
+  it('holds a key for 24 hours from its claim, then lets it be claimed again', async () => {
+    // Prepare
+    const { store, advance } = aStore();
+    await store.claim('alice|k1', 'hash-1');
+    await store.complete('alice|k1', { statusCode: 200, body: '{}' });
+
+    // Act
+    advance(24 * 60 * 60);
+    const atTheDay = await store.claim('alice|k1', 'hash-2');
+    advance(1);
+    const afterTheDay = await store.claim('alice|k1', 'hash-2');
+    const fresh = await store.claim('alice|k1', 'hash-2');
+
+    // Assess
+    expect(atTheDay).toMatchObject({ claimed: false, record: { requestHash: 'hash-1', status: 'done' } });
+    expect(afterTheDay).toEqual({ claimed: true });
+    expect(fresh).toEqual({ claimed: false, record: { requestHash: 'hash-2', status: 'in-progress' } });
+  });
+
+  it('lets a released key be claimed again at once, and completes no key that is gone', async () => {
+    // Prepare
+    const { store } = aStore();
+    await store.claim('alice|k1', 'hash-1');
+
+    // Act
+    await store.release('alice|k1');
+    await store.complete('alice|k2', { statusCode: 200, body: '{}' });
+    const k1 = await store.claim('alice|k1', 'hash-1');
+    const k2 = await store.claim('alice|k2', 'hash-1');
+
+    // Assess
+    expect([k1, k2]).toEqual([{ claimed: true }, { claimed: true }]);
+  });
+
+  it('hands out copies: changing an answered record changes nothing stored', async () => {
+    // Prepare
+    const { store } = aStore();
+    await store.claim('alice|k1', 'hash-1');
+    await store.complete('alice|k1', { statusCode: 200, body: '{}' });
+    const answered = await store.claim('alice|k1', 'hash-1');
+    if (answered.claimed) throw new Error('claimed twice');
+
+    // Act
+    answered.record.response!.statusCode = 500;
+    const again = await store.claim('alice|k1', 'hash-1');
+
+    // Assess
+    expect(again).toMatchObject({ record: { response: { statusCode: 200 } } });
+  });
+});
