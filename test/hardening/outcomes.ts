@@ -131,6 +131,7 @@ export async function play(scenario: Scenario, disturb?: (twin: Twin, end: Date)
  * counted once however many of its attempts AWS applied (a write that took effect, then timed out). The
  * SDK's backoff takes time, so other calls (another workflow's) come between a command's attempts: a retry
  * belongs to the last command of the same API and target by the same caller, not to the call just before.
+ * A command with an idempotency token in its target is counted once whoever sends it again.
  */
 export function successfulWrites(calls: ApiCall[], api: string): number {
   let commands = 0;
@@ -138,8 +139,11 @@ export function successfulWrites(calls: ApiCall[], api: string): number {
   const counted = new Map<string, boolean>();
   for (const call of calls) {
     if (call.api !== api || !call.write) continue;
-    const command = `${call.target}\u0000${call.by ?? ''}`;
-    if (call.attempt === undefined) counted.set(command, false);
+    // A command that carries an idempotency token (RunTask's clientToken) is one command however often it
+    // is sent, by whichever invocation: AWS answers the same token with what it did the first time.
+    const tokened = call.target.includes('clientToken=');
+    const command = tokened ? call.target : `${call.target}\u0000${call.by ?? ''}`;
+    if (call.attempt === undefined && !tokened) counted.set(command, false);
     if (call.failed !== undefined || counted.get(command)) continue;
     commands += 1;
     counted.set(command, true);

@@ -55,7 +55,9 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       (i) => api.describeTasks(i),
     ),
     RunTask: write(
-      (i: RunTaskCommandInput) => i.taskDefinition ?? '',
+      // The client token names the command: a retry, or a later invocation sending it again, is the same.
+      (i: RunTaskCommandInput) =>
+        `${i.taskDefinition ?? ''}${i.clientToken ? ` clientToken=${i.clientToken}` : ''}`,
       (i) => api.runTask(i),
     ),
     StopTask: write(
