@@ -1,6 +1,12 @@
 // The twin's events in the exact shapes AWS delivers, so they pass through the real rule patterns and
 // the real schemas on their way to the real handlers.
-import type { DeploymentState, ServiceState, TaskDefinitionState, TaskState } from '#local/twin/state';
+import {
+  type DeploymentState,
+  eniAttachments,
+  type ServiceState,
+  type TaskDefinitionState,
+  type TaskState,
+} from '#local/twin/state';
 
 export type { Behaviour } from '#local/twin/state';
 
@@ -97,20 +103,7 @@ export class TwinEvents {
       cpu: String(td.cpu),
       memory: String(td.memory),
       connectivity: task.lastStatus === 'RUNNING' ? 'CONNECTED' : undefined,
-      attachments: task.privateIp
-        ? [
-            {
-              id: task.id,
-              type: 'eni',
-              status: task.lastStatus === 'STOPPED' ? 'DELETED' : 'ATTACHED',
-              details: [
-                { name: 'subnetId', value: task.instance.subnetId },
-                { name: 'networkInterfaceId', value: `eni-${task.id.slice(0, 17)}` },
-                { name: 'privateIPv4Address', value: task.privateIp },
-              ],
-            },
-          ]
-        : [],
+      attachments: eniAttachments(task, 'eni'),
       overrides: task.overrides ?? { containerOverrides: [] },
       containers: [container],
     };

@@ -114,3 +114,23 @@ export interface ServiceState {
   nextLaunchAt: number;
   lastPlacementEventAt: number;
 }
+
+/**
+ * A task's network interface as ECS shows it: `ElasticNetworkInterface` in DescribeTasks, `eni` in the
+ * Task State Change event; none for a task without an address of its own.
+ */
+export function eniAttachments(task: TaskState, type: 'ElasticNetworkInterface' | 'eni') {
+  if (!task.privateIp) return [];
+  return [
+    {
+      id: task.id,
+      type,
+      status: task.lastStatus === 'STOPPED' ? 'DELETED' : 'ATTACHED',
+      details: [
+        { name: 'subnetId', value: task.instance.subnetId },
+        { name: 'networkInterfaceId', value: `eni-${task.id.slice(0, 17)}` },
+        { name: 'privateIPv4Address', value: task.privateIp },
+      ],
+    },
+  ];
+}

@@ -15,10 +15,9 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { LIFECYCLE_WORKFLOW, type LifecyclePorts, type LifecycleSettings } from '#app/instanceLifecycle';
+import type { LifecyclePorts, LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
-import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
 import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycleStep';

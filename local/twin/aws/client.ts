@@ -14,6 +14,7 @@ import type { ApiCall } from '#local/twin/world';
 import { awsClientConfig } from '#runtime/clients';
 
 /** How one command of a service is answered. */
+// biome-ignore lint/suspicious/noExplicitAny: a service's commands each take and give their own shapes
 export interface CommandModel<I = any, O = any> {
   /** Whether it changes anything: faults that apply before the answer is lost hit writes only. */
   write: boolean;
@@ -140,7 +141,9 @@ export class TwinSendLayer {
    * A real client of the given SDK class whose commands the model answers. `maxAttempts` as the wiring
    * asks for it (the adapters' single-attempt clients too); everything else as in Lambda.
    */
+  // biome-ignore lint/suspicious/noExplicitAny: every SDK client has its own input, output and config types; only its middleware stack is used here
   client<C extends Client<any, any, any>>(
+    // biome-ignore lint/suspicious/noExplicitAny: the config is the Lambda functions' own, whatever the client
     Ctor: new (config: any) => C,
     model: ServiceModel,
     options: { maxAttempts?: number } = {},

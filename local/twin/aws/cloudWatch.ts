@@ -32,7 +32,6 @@ const HIGH_RESOLUTION_PERIODS = [1, 5, 10, 20, 30];
 const STANDARD_STATISTICS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'];
 const MINUTE_MS = 60_000;
 
-const invalid = (message: string) => new AwsServiceError('InvalidParameterValue', message);
 const validation = (message: string) => new AwsServiceError('ValidationError', message);
 
 export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore): ServiceModel {

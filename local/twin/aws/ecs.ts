@@ -18,6 +18,7 @@ import type {
 import { type RunTaskShape, runTaskProblems } from '#domain/runTaskLimits';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import type { TwinAutoScalingGroup } from '#local/twin/scaling';
+import { eniAttachments } from '#local/twin/state';
 import type { InstanceState, ServiceState, TaskState, World } from '#local/twin/world';
 
 /** The API reference's limits, per command. */
@@ -402,20 +403,7 @@ class EcsApi {
       stoppedReason: t.stoppedReason,
       connectivity: t.lastStatus === 'RUNNING' ? 'CONNECTED' : undefined,
       overrides: (t.overrides ?? { containerOverrides: [] }) as Task['overrides'],
-      attachments: t.privateIp
-        ? [
-            {
-              id: t.id,
-              type: 'ElasticNetworkInterface',
-              status: t.lastStatus === 'STOPPED' ? 'DELETED' : 'ATTACHED',
-              details: [
-                { name: 'subnetId', value: t.instance.subnetId },
-                { name: 'networkInterfaceId', value: `eni-${t.id.slice(0, 17)}` },
-                { name: 'privateIPv4Address', value: t.privateIp },
-              ],
-            },
-          ]
-        : [],
+      attachments: eniAttachments(t, 'ElasticNetworkInterface'),
       containers: [
         {
           containerArn: this.world.arn('container', `${t.cluster}/${t.id}/${td.containerName}`),
