@@ -102,12 +102,10 @@ export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore
 
 // --- DescribeAlarms ------------------------------------------------------------------------------------
 
-function metricAlarm(view: AlarmView): MetricAlarm {
-  if (view.alarm.kind !== 'metric') throw new Error('not a metric alarm');
-  const { alarm } = view;
-  const statistic = alarm.statistic ?? 'Average';
+/** What DescribeAlarms shows of every alarm, metric or composite: its name, actions and state. */
+function alarmState(view: AlarmView) {
   return {
-    AlarmName: alarm.name,
+    AlarmName: view.alarm.name,
     AlarmArn: view.arn,
     AlarmConfigurationUpdatedTimestamp: view.createdAt,
     ActionsEnabled: true,
@@ -118,6 +116,15 @@ function metricAlarm(view: AlarmView): MetricAlarm {
     StateReason: view.reason,
     StateUpdatedTimestamp: view.changedAt,
     StateTransitionedTimestamp: view.changedAt,
+  };
+}
+
+function metricAlarm(view: AlarmView): MetricAlarm {
+  if (view.alarm.kind !== 'metric') throw new Error('not a metric alarm');
+  const { alarm } = view;
+  const statistic = alarm.statistic ?? 'Average';
+  return {
+    ...alarmState(view),
     MetricName: alarm.metric,
     Namespace: alarm.namespace ?? namespaceOf(alarm.metric),
     ...(STANDARD_STATISTICS.includes(statistic)
@@ -136,18 +143,8 @@ function metricAlarm(view: AlarmView): MetricAlarm {
 function compositeAlarm(view: AlarmView): CompositeAlarm {
   if (view.alarm.kind !== 'composite') throw new Error('not a composite alarm');
   return {
-    AlarmName: view.alarm.name,
-    AlarmArn: view.arn,
+    ...alarmState(view),
     AlarmRule: view.alarm.rule,
-    AlarmConfigurationUpdatedTimestamp: view.createdAt,
-    ActionsEnabled: true,
-    OKActions: [],
-    AlarmActions: [],
-    InsufficientDataActions: [],
-    StateValue: view.state,
-    StateReason: view.reason,
-    StateUpdatedTimestamp: view.changedAt,
-    StateTransitionedTimestamp: view.changedAt,
   };
 }
 
