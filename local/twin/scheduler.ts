@@ -131,6 +131,31 @@ export class VirtualScheduler implements Clock {
     }
   }
 
+  /**
+   * Runs `act` now, on the virtual clock, and the queue with it until `act` settles: a handler a test
+   * calls directly backs off between SDK attempts in virtual seconds, and the world moves on meanwhile.
+   */
+  async runUntilSettled<T>(label: string, act: () => Promise<T>): Promise<T> {
+    let outcome: { value: T } | { error: unknown } | undefined;
+    this.after(0, label, () =>
+      act().then(
+        (value) => {
+          outcome = { value };
+        },
+        (error: unknown) => {
+          outcome = { error };
+        },
+      ),
+    );
+    while (!outcome) {
+      const next = this.queue[0];
+      if (!next) throw new Error(`${label} waits for something the twin will never run`);
+      await this.runUntil(new Date(next.at));
+    }
+    if ('error' in outcome) throw outcome.error;
+    return outcome.value;
+  }
+
   /** Told when a callback being awaited sets a virtual timer: it may be about to wait on it. */
   private timerSet: (() => void) | undefined;
   /** A parked callback that failed: thrown from runUntil at its next step, as an awaited one would be. */

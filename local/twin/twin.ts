@@ -483,6 +483,14 @@ export class Twin {
   }
 
   /**
+   * Runs `act` (a handler a test calls directly) on the twin's clock until it settles, as the twin runs
+   * its own invocations: the SDK's backoff between attempts takes virtual seconds, not real ones.
+   */
+  settle<T>(act: () => Promise<T>): Promise<T> {
+    return this.scheduler.runUntilSettled('called from a test', act);
+  }
+
+  /**
    * An event from outside (a JSON file in a scenario), put on the bus like PutEvents would. One that no
    * rule matches reaches nothing, and the timeline says so.
    */

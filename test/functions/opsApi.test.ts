@@ -37,9 +37,9 @@ function anApi() {
   const write = createOpsHandler(['write'], deps);
   const call = async (method: string, path: string, options: Request = {}) => {
     const handler = method === 'GET' ? read : write;
-    const result = (await handler(
-      apiEvent(method, path, options),
-      lambdaContext('ops'),
+    // On the twin's clock, as Lambda would run it: the SDK's backoff between attempts takes virtual time.
+    const result = (await twin.settle(() =>
+      handler(apiEvent(method, path, options), lambdaContext('ops')),
     )) as APIGatewayProxyStructuredResultV2;
     return {
       status: result.statusCode!,

@@ -30,7 +30,9 @@ function aWorld(settings: Partial<RecyclerSettings> = {}) {
     containerPort: 9000,
     behaviour: { startSeconds: 5, healthy: true },
   });
-  const handler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settingsForTests }));
+  const recycler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settingsForTests }));
+  // Invoked on the twin's clock, as Lambda would: the SDK's backoff between attempts takes virtual time.
+  const handler = (...args: Parameters<typeof recycler>) => twin.settle(() => recycler(...args));
   return { twin, handler };
 }
 
@@ -142,7 +144,8 @@ describe('taskRecycler handler', () => {
     // Prepare
     const { twin, handler } = aWorld();
     const { event } = await crashedReportTask(twin);
-    const throttledUntil = new Date(twin.scheduler.now().getTime() + 1);
+    // Throttled for longer than every attempt of the SDK's retries takes, then no more.
+    const throttledUntil = new Date(twin.scheduler.now().getTime() + 60_000);
     twin.faults.add({
       api: 'RunTask',
       rate: 1,
@@ -154,7 +157,7 @@ describe('taskRecycler handler', () => {
     await expect(handler(batch(JSON.stringify(event)), lambdaContext('taskRecycler'))).rejects.toThrow(
       /All records failed/,
     );
-    await twin.runFor(1);
+    await twin.runFor(60);
 
     // Act
     const retry = await handler(batch(JSON.stringify(event)), lambdaContext('taskRecycler'));

@@ -34,18 +34,19 @@ function aTopic(options: { refuse?: boolean } = {}) {
   return { model, published };
 }
 
-/** Sends one notification through the real adapter, inside virtual time; what it threw, if anything. */
-async function notifyInTwin(faults: Faults, model: Parameters<TwinSendLayer['client']>[1]) {
+/** Sends notifications through the real adapter, one after the other, inside virtual time; what the last threw. */
+async function notifyInTwin(faults: Faults, model: Parameters<TwinSendLayer['client']>[1], times = 1) {
   const scheduler = new VirtualScheduler(START);
   const calls: ApiCall[] = [];
   const layer = new TwinSendLayer({ clock: scheduler, calls, faults });
   const notifier = new SnsNotifier(layer.client(SNSClient, model), TOPIC);
   let thrown: (Error & { code?: string; $metadata?: { attempts?: number } }) | undefined;
   scheduler.after(0, 'notify', async () => {
-    thrown = await notifier.notify(NOTIFICATION).then(
-      () => undefined,
-      (error: Error) => error,
-    );
+    for (let sent = 0; sent < times; sent++)
+      thrown = await notifier.notify(NOTIFICATION).then(
+        () => undefined,
+        (error: Error) => error,
+      );
   });
   await scheduler.runUntil(new Date(START.getTime() + 3_600_000));
   return { thrown, calls, elapsedMs: calls.length > 0 ? calls.at(-1)!.at.getTime() - START.getTime() : 0 };
@@ -114,6 +115,21 @@ describe('faults at the twin client, retried by the SDK', () => {
     expect(thrown).toBeUndefined();
     expect(calls.map((c) => c.answered ?? c.failed ?? 'ok')).toEqual(['TimeoutError', 'ok']);
     expect(topic.published).toEqual([NOTIFICATION.subject, NOTIFICATION.subject]);
+  });
+
+  it('each command is its own call: the one sent after a retried one is a first attempt again', async () => {
+    const faults = new Faults(1);
+    faults.add(rule('ThrottlingException', 1));
+    const topic = aTopic();
+
+    const { calls } = await notifyInTwin(faults, topic.model, 2);
+
+    expect(calls.map((c) => [c.failed ?? 'ok', c.attempt ?? 1])).toEqual([
+      ['ThrottlingException', 1],
+      ['ok', 2],
+      ['ok', 1],
+    ]);
+    expect(topic.published).toHaveLength(2);
   });
 
   it('an AWS refusal is not retried: one attempt, the error as AWS named it', async () => {
