@@ -14,6 +14,7 @@ import { measureInstanceLifecycle } from './instanceLifecycle';
 import { measureRollouts } from './rollout';
 import { measureScenario } from './scenario';
 import { rounded } from './stats';
+import { measureTwinClient } from './twinClient';
 
 const INIT_ROUNDS = 20;
 const HANDLER_WARMUP_ROUNDS = 100; // x 4 event kinds
@@ -335,6 +336,27 @@ async function main(): Promise<void> {
           '   what the rollout last wrote before 100 %, so a hand edit made during the last bake is overwritten.',
       );
 
+    // 8. The twin's send layer.
+    const twinClient = await measureTwinClient();
+    print(
+      `\n8. One AWS call on the twin (DescribeServices): ${twinClient.blocks} interleaved blocks of ` +
+        `${twinClient.callsPerBlock} calls per variant`,
+    );
+    const plain = twinClient.variants.find((v) => v.name === 'plain { send }')!.us.p50;
+    print(
+      table(
+        ['variant', 'p50 us/call', 'p90', 'x plain', 'what it is'],
+        twinClient.variants.map((v) => [
+          v.name,
+          fixed(v.us.p50),
+          fixed(v.us.p90),
+          fixed(v.us.p50 / plain),
+          v.description,
+        ]),
+        [4],
+      ),
+    );
+
     const totalSeconds = (performance.now() - started) / 1000;
     const results = rounded({
       machine: { ...machine, loadAverageAtEnd: loadavg()[0]! },
@@ -345,6 +367,7 @@ async function main(): Promise<void> {
       alarmReactor: alarm,
       instanceLifecycle: lifecycle,
       rollouts,
+      twinClient,
       totalSeconds,
     });
     const out = join(repoRoot, 'bench', 'results');
