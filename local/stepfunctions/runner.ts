@@ -40,6 +40,7 @@ import {
   type ExecutionStatusChangeEvent,
   executionStatusChange,
 } from '#local/stepfunctions/statusChange';
+import { rememberValid, validatedBefore } from '#local/stepfunctions/validated';
 import { settled, type VirtualScheduler } from '#local/twin/scheduler';
 
 export type { ExecutionStatus, ExecutionStatusChangeEvent } from '#local/stepfunctions/statusChange';
@@ -634,19 +635,25 @@ export class TwinStepFunctions {
   }
 }
 
-// Validating a definition (asl-validator) costs about 0.1 s; every twin would pay it for every workflow.
-// A library StateMachine keeps no state between runs, so twins share one per distinct definition.
+// Validating a definition (asl-validator) costs about 0.3 s; every twin would pay it for every workflow.
+// A library StateMachine keeps no state between runs, so twins share one per distinct definition, and a
+// definition that passed once on this machine is not validated again (local/stepfunctions/validated.ts).
 const libraryMachines = new Map<string, StateMachine>();
 
 function libraryMachine(definition: AslMachine): StateMachine {
   const text = JSON.stringify(forLibrary(definition));
   let machine = libraryMachines.get(text);
   if (!machine) {
+    const validated = validatedBefore(text);
     try {
-      machine = new StateMachine(JSON.parse(text) as StateMachineDefinition);
+      machine = new StateMachine(
+        JSON.parse(text) as StateMachineDefinition,
+        validated ? { validationOptions: { noValidate: true } } : undefined,
+      );
     } catch (error) {
       throw new InvalidDefinition((error as Error).message);
     }
+    if (!validated) rememberValid(text);
     libraryMachines.set(text, machine);
   }
   return machine;

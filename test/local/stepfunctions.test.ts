@@ -1,6 +1,7 @@
 // Real ASL on aws-local-stepfunctions inside the twin: Wait states, Retry intervals and timeouts pass in
 // the twin's virtual time, interleaved with everything else the twin schedules, while the Step
 // Functions API around them (names, statuses, task tokens, stop, status-change events) behaves as AWS.
+import { randomUUID } from 'node:crypto';
 import { matchesPattern } from '#local/eventbridge/patternMatcher';
 import {
   type ExecutionStatusChangeEvent,
@@ -767,6 +768,19 @@ describe('TwinStepFunctions: definitions', () => {
     // Assess
     expect(noHandler).toThrow(expect.objectContaining({ name: 'TaskHandlerMissing' }));
     expect(invalid).toThrow(expect.objectContaining({ name: 'InvalidDefinition' }));
+  });
+
+  it('refuses an invalid definition in every twin: only one that passed is remembered', () => {
+    // Prepare: a definition no earlier run can have seen
+    const broken = { Comment: randomUUID(), StartAt: 'Nowhere', States: { A: { Type: 'Pass', End: true } } };
+
+    // Act
+    const first = () => aTwin().sfn.createStateMachine('broken', broken, {});
+    const second = () => aTwin().sfn.createStateMachine('broken', broken, {});
+
+    // Assess
+    expect(first).toThrow(expect.objectContaining({ name: 'InvalidDefinition' }));
+    expect(second).toThrow(expect.objectContaining({ name: 'InvalidDefinition' }));
   });
 
   it('accepts a handler registered by state name, function ARN or function name', async () => {
