@@ -95,14 +95,6 @@ const logGroupOf = (functionName: string) => `/aws/lambda/${functionName}`;
 /** The ops API's DynamoDB table (OpsIdempotencyTable): Idempotency-Key items and route claims. */
 const OPS_TABLE = 'ops-idempotency';
 
-/** What the twin keeps of what the reflexes sent out: tests and scenarios read these. */
-export interface TwinRecorders {
-  journal: { record(entry: JournalEntry): void };
-  notifications: Notification[];
-  shortfalls: Parameters<CapacitySignal['reportShortfall']>[0][];
-  parked: { input: string; reason: string; source: string }[];
-}
-
 export interface TwinOptions {
   seed: number;
   start?: Date;
@@ -119,10 +111,16 @@ export class Twin {
   readonly faults: Faults;
   /** The twin's AWS as the adapters reach it: real SDK clients answered by the models in local/twin/aws. */
   readonly clients: ReflexClients;
-  readonly timeline: Timeline;
+  readonly timeline = new Timeline(() => this.scheduler.elapsedSeconds());
   /** Every action any reflex (or the ops API) recorded, with its virtual time. */
   readonly journal: (JournalEntry & { at: Date })[] = [];
-  readonly recorders: TwinRecorders;
+  /** What the twin keeps of what the reflexes sent out: tests and scenarios read these. */
+  readonly recorders = {
+    journal: { record: (entry: JournalEntry) => this.recordJournal(entry) },
+    notifications: [] as Notification[],
+    shortfalls: [] as Parameters<CapacitySignal['reportShortfall']>[0][],
+    parked: [] as { input: string; reason: string; source: string }[],
+  };
   readonly ports: RecyclerPorts;
   readonly bus: TwinEventBus;
   readonly queue: TwinQueue;
@@ -158,19 +156,12 @@ export class Twin {
     const alarmSettings = options.alarmReactor ?? { dryRun: false, reactions: [] };
     const lifecycleSettings = options.lifecycle ?? { dryRun: false, hooks: [] };
     this.scheduler = new VirtualScheduler(options.start ?? new Date('2026-11-02T09:00:00Z'));
-    this.timeline = new Timeline(() => this.scheduler.elapsedSeconds());
     this.lambdas = new TwinLambdas(this.scheduler, (text) => this.timeline.add('lambda', text));
     this.faults = new Faults(options.seed);
     const note = (text: string) => this.timeline.add('world', text);
     const event = (event: unknown) => this.bus.put(event);
     this.world = new World(this.scheduler, { event, note }, options.seed);
     const aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
-    this.recorders = {
-      journal: { record: (entry) => this.recordJournal(entry) },
-      notifications: [],
-      shortfalls: [],
-      parked: [],
-    };
     this.traffic = new TwinTraffic(this.world, note);
     this.scaling = new TwinScaling(this.world, note);
     this.cloudWatch = new TwinCloudWatch(this.world, event, note, (query) => this.traffic.alarmSample(query));
