@@ -55,9 +55,8 @@ export class TwinQueue {
       visibilityTimeoutSeconds: number;
       maxReceiveCount: number;
       batchSize: number;
-      functionName: string;
-      handler: SqsHandler;
     },
+    private readonly handler: SqsHandler,
     private readonly delivery: Delivery,
   ) {}
 
@@ -117,7 +116,7 @@ export class TwinQueue {
     let failedIds: string[];
     let error: string | undefined;
     try {
-      const response = await this.settings.handler(event);
+      const response = await this.handler(event);
       failedIds = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
     } catch (thrown) {
       failedIds = batch.map((m) => m.id);
@@ -126,7 +125,7 @@ export class TwinQueue {
     for (const message of batch) {
       if (!failedIds.includes(message.id)) this.messages.splice(this.messages.indexOf(message), 1);
     }
-    failed(this.delivery, this.settings.functionName, batch.length, failedIds.length, error);
+    failed(this.delivery, this.handler.functionName, batch.length, failedIds.length, error);
   }
 
   private record(message: TwinQueue['messages'][number]): SQSRecord {
@@ -198,7 +197,6 @@ export class TwinAsyncFunction {
   private readonly throttled: (() => void)[] = [];
 
   constructor(
-    private readonly functionName: string,
     private readonly handler: TwinFunction,
     private readonly settings: {
       retryAttempts: number;
@@ -209,7 +207,7 @@ export class TwinAsyncFunction {
   ) {}
 
   invoke(event: unknown, attempt = 0): void {
-    this.delivery.clock.after(POLL_LATENCY_SECONDS, `invoke ${this.functionName}`, () =>
+    this.delivery.clock.after(POLL_LATENCY_SECONDS, `invoke ${this.handler.functionName}`, () =>
       this.start(event, attempt),
     );
   }
@@ -231,7 +229,7 @@ export class TwinAsyncFunction {
     } finally {
       this.running -= 1;
       const next = this.throttled.shift();
-      if (next) clock.after(0, `invoke ${this.functionName} (held at its concurrency)`, next);
+      if (next) clock.after(0, `invoke ${this.handler.functionName} (held at its concurrency)`, next);
     }
   }
 
@@ -240,12 +238,14 @@ export class TwinAsyncFunction {
     try {
       await this.handler(event);
     } catch (thrown) {
-      failed(this.delivery, this.functionName, 1, 1, errorText(thrown));
+      failed(this.delivery, this.handler.functionName, 1, 1, errorText(thrown));
       if (attempt < this.settings.retryAttempts) {
-        clock.after(60 * (attempt + 1), `retry ${this.functionName}`, () => this.invoke(event, attempt + 1));
+        clock.after(60 * (attempt + 1), `retry ${this.handler.functionName}`, () =>
+          this.invoke(event, attempt + 1),
+        );
       } else {
         this.failures.push(event);
-        deadLettered(this.delivery, `${this.functionName} on-failure destination`);
+        deadLettered(this.delivery, `${this.handler.functionName} on-failure destination`);
       }
     }
   }

@@ -45,8 +45,8 @@ export interface MidwayCrash {
 
 // biome-ignore lint/suspicious/noExplicitAny: a handler takes its own event, as Lambda hands it over
 export type Handler<E = any, R = unknown> = (event: E, context: Context) => Promise<R>;
-/** A function the twin invokes: its runtime hands the handler a context of its own. */
-export type TwinFunction<E = unknown, R = unknown> = (event: E) => Promise<R>;
+/** A function the twin invokes, by its name: its runtime hands the handler a context of its own. */
+export type TwinFunction<E = unknown, R = unknown> = ((event: E) => Promise<R>) & { functionName: string };
 
 const running = new AsyncLocalStorage<Invocation>();
 
@@ -113,7 +113,7 @@ export class TwinLambdas {
       this.note(`${name} crashed ${how} (Runtime.ExitError)`);
       return runtimeExit();
     };
-    return async (event) => {
+    const invoke = async (event: E): Promise<R> => {
       const context = lambdaContext(name);
       count += 1;
       const action = (event as { action?: unknown } | null)?.action;
@@ -146,5 +146,6 @@ export class TwinLambdas {
       if ('error' in outcome) throw outcome.error;
       return outcome.result;
     };
+    return Object.assign(invoke, { functionName: name });
   }
 }

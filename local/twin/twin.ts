@@ -283,51 +283,33 @@ export class Twin {
     const hook = this.lambdas.function(lifecycleWiring.intakeFunctionName, () =>
       createLifecycleHookHandler(lifecycleDeps),
     );
-    this.lifecycleHook = new TwinAsyncFunction(
-      lifecycleWiring.intakeFunctionName,
-      hook,
-      lifecycleWiring,
-      delivery,
-    );
-    this.lifecycleNotifications = new TwinQueue(
-      lifecycleWiring.notificationQueue,
-      // An SQS batch gets the batch answer (processPartialResponse) from the same handler.
-      { ...lifecycleWiring, functionName: lifecycleWiring.intakeFunctionName, handler: hook as SqsHandler },
-      delivery,
-    );
+    this.lifecycleHook = new TwinAsyncFunction(hook, lifecycleWiring, delivery);
+    // An SQS batch gets the batch answer (processPartialResponse) from the same handler.
+    const notifications = lifecycleWiring.notificationQueue;
+    this.lifecycleNotifications = new TwinQueue(notifications, lifecycleWiring, hook as SqsHandler, delivery);
     sqs.add(this.lifecycleNotifications);
     const rolloutDeps = () => ({ ports: this.rolloutPorts, stateMachineArn: rolloutMachineArn });
     this.workflow(rolloutWiring.twinStateMachineName, rolloutWiring, () =>
       createRolloutStepHandler(rolloutDeps),
     );
-    const asyncFunction = (name: string, create: () => Handler, settings: TwinAsyncFunction['settings']) =>
-      new TwinAsyncFunction(name, this.lambdas.function(name, create), settings, delivery);
-    this.rolloutSafetyNet = asyncFunction(
-      rolloutWiring.safetyNetFunctionName,
-      () => createRolloutSafetyNetHandler(rolloutDeps),
-      rolloutWiring,
+    const safetyNet = this.lambdas.function(rolloutWiring.safetyNetFunctionName, () =>
+      createRolloutSafetyNetHandler(rolloutDeps),
     );
+    this.rolloutSafetyNet = new TwinAsyncFunction(safetyNet, rolloutWiring, delivery);
     const alarmDeps = () => ({
       ports: this.alarmPorts,
       settings: alarmSettings,
       rollouts: { ports: this.rolloutPorts },
     });
-    this.alarmReactor = asyncFunction(
-      alarmReactorWiring.functionName,
-      () => createAlarmReactorHandler(alarmDeps),
-      alarmReactorWiring,
+    const alarmReactor = this.lambdas.function(alarmReactorWiring.functionName, () =>
+      createAlarmReactorHandler(alarmDeps),
     );
+    this.alarmReactor = new TwinAsyncFunction(alarmReactor, alarmReactorWiring, delivery);
     const deps = () => ({ ports: this.ports, settings: this.settings });
-    this.queue = new TwinQueue(
-      taskRecyclerWiring.queue,
-      {
-        ...taskRecyclerWiring,
-        handler: this.lambdas.function(taskRecyclerWiring.functionName, () =>
-          createTaskRecyclerHandler(deps),
-        ),
-      },
-      delivery,
+    const recycler = this.lambdas.function(taskRecyclerWiring.functionName, () =>
+      createTaskRecyclerHandler(deps),
     );
+    this.queue = new TwinQueue(taskRecyclerWiring.queue, taskRecyclerWiring, recycler, delivery);
     sqs.add(this.queue);
     if (options.deliverEvents === false) return;
     for (const rule of taskRecyclerWiring.rules)
