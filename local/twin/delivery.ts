@@ -13,10 +13,7 @@ import type { Timeline } from '#local/twin/timeline';
 export type SqsHandler = TwinFunction<SQSEvent, { batchItemFailures: { itemIdentifier: string }[] }>;
 
 /** Where deliveries happen and are shown: the twin's clock and its timeline. */
-export interface Delivery {
-  clock: VirtualScheduler;
-  timeline: Timeline;
-}
+export type Delivery = { clock: VirtualScheduler; timeline: Timeline };
 
 const EVENTBRIDGE_LATENCY_SECONDS = 0.5;
 const POLL_LATENCY_SECONDS = 1;
