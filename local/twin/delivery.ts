@@ -230,6 +230,8 @@ export class TwinAsyncFunction {
     }
   }
 
+  // Apart from start on purpose: the scheduler does not wait for chains it is not awaiting, so one await
+  // more or less here changes how far they get before its next step (and alarm-throttled's calls).
   private async run(event: unknown, attempt: number): Promise<void> {
     const { clock } = this.delivery;
     try {

@@ -317,7 +317,8 @@ export class Twin {
     this.bus.addRule(alarmReactorWiring.rule, (e) => this.alarmReactor.invoke(e));
     this.bus.addRule(lifecycleWiring.rule, (e) => this.lifecycleHook.invoke(e));
     this.bus.addRule(rolloutWiring.safetyNetRule, (e) => this.rolloutSafetyNet.invoke(e));
-    // The sweep's schedule: the function runs every minute, a failed run shows on the timeline.
+    // The sweep's schedule: the function runs every minute, a failed run shows on the timeline. (An
+    // awaited try, not .catch(): the extra step would shift parked invocations, as TwinAsyncFunction says.)
     const { sweepFunctionName, sweepRateSeconds } = taskRecyclerWiring;
     const sweep = this.lambdas.function(sweepFunctionName, () => createTaskRecyclerSweepHandler(deps));
     const sweepOnce = async () => {
