@@ -159,20 +159,20 @@ export class Twin {
     this.lambdas = new TwinLambdas(this.scheduler, (text) => this.timeline.add('lambda', text));
     this.faults = new Faults(options.seed);
     const note = (text: string) => this.timeline.add('world', text);
-    const event = (event: unknown) => this.bus.put(event);
-    this.world = new World(this.scheduler, { event, note }, options.seed);
+    const toBus = (event: unknown) => this.bus.put(event);
+    this.world = new World(this.scheduler, { event: toBus, note }, options.seed);
     const aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
     this.traffic = new TwinTraffic(this.world, note);
     this.scaling = new TwinScaling(this.world, note);
-    this.cloudWatch = new TwinCloudWatch(this.world, event, note, (query) => this.traffic.alarmSample(query));
-    this.lifecycle = new TwinLifecycle(this.world, this.scaling, event, note, (body) =>
+    this.cloudWatch = new TwinCloudWatch(this.world, toBus, note, (query) => this.traffic.alarmSample(query));
+    this.lifecycle = new TwinLifecycle(this.world, this.scaling, toBus, note, (body) =>
       this.lifecycleNotifications.send(body),
     );
     const { region, account } = this.world;
     this.stepFunctions = new TwinStepFunctions(this.scheduler, {
       region,
       accountId: account,
-      onStatusChange: event,
+      onStatusChange: toBus,
     });
     const home = { account, region, clock: this.scheduler };
     const sqs = new TwinSqs(home);
