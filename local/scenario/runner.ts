@@ -596,7 +596,7 @@ function playStep(twin: Twin, step: ScenarioStep): void {
     void abortRollout(name, 'aborted by a person', twin.rolloutPorts, rolloutRequestOf);
   } else if ('crashFunction' in step) {
     const { function: name, for: seconds } = step.crashFunction;
-    twin.crashUntil.set(name, new Date(twin.scheduler.now().getTime() + seconds * 1000));
+    twin.lambdas.crashUntil.set(name, new Date(twin.scheduler.now().getTime() + seconds * 1000));
     timeline.add('fault', `${name} crashes on every invocation for ${seconds}s`);
   } else if ('setProfile' in step) {
     const { version, ...profile } = step.setProfile;

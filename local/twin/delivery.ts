@@ -6,27 +6,32 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { matchesPattern } from '#local/eventbridge/patternMatcher';
+import type { TwinFunction } from '#local/twin/lambdas';
 import type { VirtualScheduler } from '#local/twin/scheduler';
+import type { Timeline } from '#local/twin/timeline';
 
-export type SqsHandler = (
-  event: SQSEvent,
-  context: Context,
-) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
-export type ScheduledHandler = (event: unknown, context: Context) => Promise<unknown>;
+export type SqsHandler = TwinFunction<SQSEvent, { batchItemFailures: { itemIdentifier: string }[] }>;
 
-export interface DeliveryObserver {
-  routed(event: unknown, rule: string): void;
-  unrouted(event: unknown): void;
-  invoked(functionName: string, records: number, failed: number, error?: string): void;
-  deadLettered(queue: string, body: string): void;
-}
+/** Where deliveries happen and are shown: the twin's clock and its timeline. */
+export type Delivery = { clock: VirtualScheduler; timeline: Timeline };
 
 const EVENTBRIDGE_LATENCY_SECONDS = 0.5;
 const POLL_LATENCY_SECONDS = 1;
 
-export function loadPattern(patternFile: string): unknown {
-  return JSON.parse(readFileSync(join(__dirname, '..', '..', patternFile), 'utf8'));
+/** A file of the repository (a pattern, a workflow definition), read as the packaging reads it. */
+export const repoFile = (path: string): string => readFileSync(join(__dirname, '..', '..', path), 'utf8');
+
+const errorText = (thrown: unknown) => `${(thrown as Error).name}: ${(thrown as Error).message}`;
+
+/** A failed invocation, on the timeline. */
+function failed(delivery: Delivery, fn: string, records: number, failures: number, error?: string): void {
+  if (failures === 0) return;
+  const why = error ? ` (${error})` : '';
+  delivery.timeline.add('lambda', `${fn}: ${failures}/${records} record(s) failed, will be retried${why}`);
 }
+
+const deadLettered = (delivery: Delivery, queue: string) =>
+  delivery.timeline.add('lambda', `a message exhausted its receives on ${queue}: dead-lettered`);
 
 export class TwinQueue {
   private readonly messages: {
@@ -43,15 +48,13 @@ export class TwinQueue {
 
   constructor(
     readonly name: string,
-    private readonly clock: VirtualScheduler,
     private readonly settings: {
       visibilityTimeoutSeconds: number;
       maxReceiveCount: number;
       batchSize: number;
-      functionName: string;
-      handler: () => SqsHandler;
     },
-    private readonly observer: DeliveryObserver,
+    private readonly handler: SqsHandler,
+    private readonly delivery: Delivery,
   ) {}
 
   get depth(): number {
@@ -64,7 +67,7 @@ export class TwinQueue {
   }
 
   send(body: string, delaySeconds = 0): void {
-    const now = this.clock.now().getTime();
+    const now = this.delivery.clock.now().getTime();
     const visibleAt = now + Math.min(900, Math.max(0, delaySeconds)) * 1000;
     this.messages.push({
       id: `msg-${this.name}-${this.nextId++}`,
@@ -79,23 +82,22 @@ export class TwinQueue {
   private schedulePoll(at: number): void {
     if (this.pollAt !== undefined && this.pollAt <= at) return;
     this.pollAt = at;
-    this.clock.at(new Date(at), `poll ${this.name}`, () => this.poll(at));
+    this.delivery.clock.at(new Date(at), `poll ${this.name}`, () => this.poll(at));
   }
 
   private async poll(scheduledFor: number): Promise<void> {
     if (this.pollAt !== scheduledFor) return;
     this.pollAt = undefined;
-    const now = this.clock.now().getTime();
+    const now = this.delivery.clock.now().getTime();
+    const { maxReceiveCount, batchSize } = this.settings;
     const visible = this.messages.filter((m) => m.visibleAt <= now);
     // SQS moves a message to the DLQ when a receive would exceed maxReceiveCount.
-    for (const message of visible.filter((m) => m.receives >= this.settings.maxReceiveCount)) {
+    for (const message of visible.filter((m) => m.receives >= maxReceiveCount)) {
       this.messages.splice(this.messages.indexOf(message), 1);
       this.deadLetters.push(message.body);
-      this.observer.deadLettered(this.name, message.body);
+      deadLettered(this.delivery, this.name);
     }
-    const batch = visible
-      .filter((m) => m.receives < this.settings.maxReceiveCount)
-      .slice(0, this.settings.batchSize);
+    const batch = visible.filter((m) => m.receives < maxReceiveCount).slice(0, batchSize);
     if (batch.length > 0) await this.deliver(batch, now);
     const next = this.messages.reduce((min, m) => Math.min(min, m.visibleAt), Number.POSITIVE_INFINITY);
     if (Number.isFinite(next)) this.schedulePoll(Math.max(next, now) + POLL_LATENCY_SECONDS * 1000);
@@ -111,16 +113,16 @@ export class TwinQueue {
     let failedIds: string[];
     let error: string | undefined;
     try {
-      const response = await this.settings.handler()(event, lambdaContext(this.settings.functionName));
+      const response = await this.handler(event);
       failedIds = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
     } catch (thrown) {
       failedIds = batch.map((m) => m.id);
-      error = `${(thrown as Error).name}: ${(thrown as Error).message}`;
+      error = errorText(thrown);
     }
     for (const message of batch) {
       if (!failedIds.includes(message.id)) this.messages.splice(this.messages.indexOf(message), 1);
     }
-    this.observer.invoked(this.settings.functionName, batch.length, failedIds.length, error);
+    failed(this.delivery, this.handler.functionName, batch.length, failedIds.length, error);
   }
 
   private record(message: TwinQueue['messages'][number]): SQSRecord {
@@ -132,7 +134,7 @@ export class TwinQueue {
         ApproximateReceiveCount: String(message.receives),
         SentTimestamp: String(message.sentAt),
         SenderId: 'AIDAEVENTBRIDGE',
-        ApproximateFirstReceiveTimestamp: String(this.clock.now().getTime()),
+        ApproximateFirstReceiveTimestamp: String(this.delivery.clock.now().getTime()),
       },
       messageAttributes: {},
       md5OfBody: '',
@@ -150,14 +152,11 @@ export class TwinEventBus {
     | { until: number; copies: number; jitterSeconds: number; random: () => number }
     | undefined;
 
-  constructor(
-    private readonly clock: VirtualScheduler,
-    private readonly observer: DeliveryObserver,
-  ) {}
+  constructor(private readonly delivery: Delivery) {}
 
   /** A rule with its pattern file; the target is a queue's send or a function's asynchronous invoke. */
-  addRule(name: string, patternFile: string, target: (event: unknown) => void): void {
-    this.rules.push({ name, pattern: loadPattern(patternFile), target });
+  addRule(rule: { name: string; patternFile: string }, target: (event: unknown) => void): void {
+    this.rules.push({ name: rule.name, pattern: JSON.parse(repoFile(rule.patternFile)), target });
   }
 
   /** Until `until`, every delivery comes `copies` times, each after a random delay up to `jitterSeconds`. */
@@ -167,19 +166,15 @@ export class TwinEventBus {
 
   /** Like PutEvents: each matching rule delivers its own copy, a moment later. Answers how many matched. */
   put(event: unknown): number {
+    const { clock, timeline } = this.delivery;
     const matching = this.rules.filter((rule) => matchesPattern(rule.pattern, event));
-    if (matching.length === 0) {
-      this.observer.unrouted(event);
-      return 0;
-    }
-    const disorder =
-      this.disorder && this.clock.now().getTime() < this.disorder.until ? this.disorder : undefined;
+    const disorder = this.disorder && clock.now().getTime() < this.disorder.until ? this.disorder : undefined;
     for (const rule of matching) {
       for (let copy = 0; copy < (disorder?.copies ?? 1); copy++) {
         const delay =
           EVENTBRIDGE_LATENCY_SECONDS + (disorder ? disorder.random() * disorder.jitterSeconds : 0);
-        this.clock.after(delay, `route ${rule.name}`, () => {
-          this.observer.routed(event, rule.name);
+        clock.after(delay, `route ${rule.name}`, () => {
+          timeline.add('event', `${describeEvent(event)} -> ${rule.name}`, { event });
           rule.target(event);
         });
       }
@@ -199,17 +194,19 @@ export class TwinAsyncFunction {
   private readonly throttled: (() => void)[] = [];
 
   constructor(
-    private readonly clock: VirtualScheduler,
-    private readonly functionName: string,
-    private readonly handler: () => ScheduledHandler,
-    private readonly retryAttempts: number,
-    private readonly observer: DeliveryObserver,
-    /** serverless.yml's reservedConcurrency: one actor at a time for the alarm reactor. */
-    private readonly reservedConcurrency = Number.POSITIVE_INFINITY,
+    private readonly handler: TwinFunction,
+    private readonly settings: {
+      retryAttempts: number;
+      /** serverless.yml's reservedConcurrency: one actor at a time for the alarm reactor. */
+      reservedConcurrency?: number;
+    },
+    private readonly delivery: Delivery,
   ) {}
 
   invoke(event: unknown, attempt = 0): void {
-    this.clock.after(POLL_LATENCY_SECONDS, `invoke ${this.functionName}`, () => this.start(event, attempt));
+    this.delivery.clock.after(POLL_LATENCY_SECONDS, `invoke ${this.handler.functionName}`, () =>
+      this.start(event, attempt),
+    );
   }
 
   /**
@@ -218,7 +215,8 @@ export class TwinAsyncFunction {
    * take virtual time now that their SDK calls back off, so two invocations can overlap.)
    */
   private async start(event: unknown, attempt: number): Promise<void> {
-    if (this.running >= this.reservedConcurrency) {
+    const { clock } = this.delivery;
+    if (this.running >= (this.settings.reservedConcurrency ?? Number.POSITIVE_INFINITY)) {
       this.throttled.push(() => void this.start(event, attempt));
       return;
     }
@@ -228,24 +226,25 @@ export class TwinAsyncFunction {
     } finally {
       this.running -= 1;
       const next = this.throttled.shift();
-      if (next) this.clock.after(0, `invoke ${this.functionName} (held at its concurrency)`, next);
+      if (next) clock.after(0, `invoke ${this.handler.functionName} (held at its concurrency)`, next);
     }
   }
 
+  // Apart from start on purpose: the scheduler does not wait for chains it is not awaiting, so one await
+  // more or less here changes how far they get before its next step (and alarm-throttled's calls).
   private async run(event: unknown, attempt: number): Promise<void> {
+    const { clock } = this.delivery;
     try {
-      await this.handler()(event, lambdaContext(this.functionName));
-      this.observer.invoked(this.functionName, 1, 0);
+      await this.handler(event);
     } catch (thrown) {
-      const error = `${(thrown as Error).name}: ${(thrown as Error).message}`;
-      this.observer.invoked(this.functionName, 1, 1, error);
-      if (attempt < this.retryAttempts) {
-        this.clock.after(60 * (attempt + 1), `retry ${this.functionName}`, () =>
+      failed(this.delivery, this.handler.functionName, 1, 1, errorText(thrown));
+      if (attempt < this.settings.retryAttempts) {
+        clock.after(60 * (attempt + 1), `retry ${this.handler.functionName}`, () =>
           this.invoke(event, attempt + 1),
         );
       } else {
         this.failures.push(event);
-        this.observer.deadLettered(`${this.functionName} on-failure destination`, JSON.stringify(event));
+        deadLettered(this.delivery, `${this.handler.functionName} on-failure destination`);
       }
     }
   }
@@ -269,4 +268,22 @@ export function lambdaContext(functionName: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/** An event in a few words, for the timeline. */
+export function describeEvent(event: unknown): string {
+  const e = event as { 'detail-type'?: string; detail?: Record<string, unknown>; resources?: string[] };
+  const detail = e.detail ?? {};
+  if (e['detail-type'] === 'ECS Task State Change') {
+    const id = String(detail.taskArn ?? '')
+      .split('/')
+      .pop()
+      ?.slice(0, 8);
+    const why = [detail.stopCode, detail.stoppedReason].filter(Boolean).join(': ');
+    return `task ${id} ${detail.group} ${detail.lastStatus}${why ? ` (${why})` : ''}`;
+  }
+  if (e['detail-type'] === 'ECS Service Action')
+    return `service action ${detail.eventName} ${detail.reason ?? ''}`.trim();
+  if (e['detail-type'] === 'Task Group Recheck') return `recheck ${detail.group}`;
+  return `${e['detail-type'] ?? 'unknown event'}`;
 }

@@ -16,6 +16,7 @@
 // scenario's person using the ops API) belong to no invocation.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
+import { lambdaContext } from '#local/twin/delivery';
 import type { Clock } from '#ports';
 
 export interface Invocation {
@@ -42,7 +43,10 @@ export interface MidwayCrash {
   afterCalls: number;
 }
 
-type Handler<E, R> = (event: E, context: Context) => Promise<R>;
+// biome-ignore lint/suspicious/noExplicitAny: a handler takes its own event, as Lambda hands it over
+export type Handler<E = any, R = unknown> = (event: E, context: Context) => Promise<R>;
+/** A function the twin invokes, by its name: its runtime hands the handler a context of its own. */
+export type TwinFunction<E = unknown, R = unknown> = ((event: E) => Promise<R>) & { functionName: string };
 
 const running = new AsyncLocalStorage<Invocation>();
 
@@ -60,7 +64,7 @@ export const runtimeExit = (): Error =>
 export function reachAws(api: string, write: boolean): string | undefined {
   const invocation = running.getStore();
   if (!invocation) return undefined;
-  if (invocation.dieAfterCalls !== undefined && invocation.calls.length >= invocation.dieAfterCalls) {
+  if (runtimeGone()) {
     invocation.lost.push(api);
     throw runtimeExit();
   }
@@ -74,11 +78,7 @@ export function reachAws(api: string, write: boolean): string | undefined {
  */
 export const runtimeGone = (): boolean => {
   const invocation = running.getStore();
-  if (!invocation) return false;
-  return (
-    invocation.lost.length > 0 ||
-    (invocation.dieAfterCalls !== undefined && invocation.calls.length >= invocation.dieAfterCalls)
-  );
+  return invocation?.dieAfterCalls !== undefined && invocation.calls.length >= invocation.dieAfterCalls;
 };
 
 /** The function whose invocation is running here (whose log group its lines go to), if any. */
@@ -105,7 +105,7 @@ export class TwinLambdas {
    * waiting on an SDK retry's backoff) gets an idle environment, or a new one, as Lambda scales out. An
    * environment whose runtime died is gone: the next invocation starts cold.
    */
-  function<E, R>(name: string, create: () => Handler<E, R>): Handler<E, R> {
+  function<E, R>(name: string, create: () => Handler<E, R>): TwinFunction<E, R> {
     const idle: Handler<E, R>[] = [create()];
     let count = 0;
     const die = (invocation: Invocation, how: string): Error => {
@@ -113,8 +113,10 @@ export class TwinLambdas {
       this.note(`${name} crashed ${how} (Runtime.ExitError)`);
       return runtimeExit();
     };
-    return async (event, context) => {
+    const invoke = async (event: E): Promise<R> => {
+      const context = lambdaContext(name);
       count += 1;
+      const action = (event as { action?: unknown } | null)?.action;
       const plan = this.midway.find((c) => c.function === name && c.invocation === count);
       const invocation: Invocation = {
         function: name,
@@ -124,7 +126,7 @@ export class TwinLambdas {
         lost: [],
         crashed: false,
         ...(plan ? { dieAfterCalls: plan.afterCalls } : {}),
-        ...actionOf(event),
+        ...(typeof action === 'string' ? { action } : {}),
       };
       this.invocations.push(invocation);
       const handler = idle.pop() ?? create();
@@ -144,10 +146,6 @@ export class TwinLambdas {
       if ('error' in outcome) throw outcome.error;
       return outcome.result;
     };
+    return Object.assign(invoke, { functionName: name });
   }
-}
-
-function actionOf(event: unknown): { action?: string } {
-  const action = (event as { action?: unknown } | null)?.action;
-  return typeof action === 'string' ? { action } : {};
 }

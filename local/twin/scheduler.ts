@@ -179,8 +179,9 @@ export class VirtualScheduler implements Clock {
     let run: void | Promise<void>;
     try {
       run = step.run();
-    } finally {
-      if (!timerWasSet) this.timerSet = undefined;
+    } catch (error) {
+      this.timerSet = undefined;
+      throw error;
     }
     if (!run) {
       this.timerSet = undefined;
@@ -199,10 +200,6 @@ export class VirtualScheduler implements Clock {
       wake = resolve;
       if (timerWasSet) resolve();
     });
-    this.timerSet = () => {
-      timerWasSet = true;
-      wake();
-    };
     await Promise.race([tracked, timerSet]);
     this.timerSet = undefined;
     if (!outcome) await settled();
@@ -330,12 +327,6 @@ class VirtualTimer {
   }
 }
 
-interface TimerQueue {
-  schedule(at: number, label: string, run: () => void): Pending;
-  cancel(item: Pending): void;
-  now(): number;
-}
-
 // Ids far above the ones Node hands out, so clearTimeout(number) never confuses a real timer with ours.
 let nextTimerId = 1e12;
 
@@ -344,7 +335,13 @@ class VirtualTimers {
   private readonly live = new Map<number, VirtualTimer>();
   readonly globals: Pick<typeof globalThis, 'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval'>;
 
-  constructor(private readonly queue: TimerQueue) {
+  constructor(
+    private readonly queue: {
+      schedule(at: number, label: string, run: () => void): Pending;
+      cancel(item: Pending): void;
+      now(): number;
+    },
+  ) {
     type Callback = (...args: unknown[]) => void;
     const clear = (handle: unknown) => this.clear(handle);
     this.globals = {

@@ -22,26 +22,12 @@ export class Timeline {
 
 export function clockLabel(seconds: number): string {
   const whole = Math.floor(seconds);
-  const h = Math.floor(whole / 3600);
-  const m = Math.floor((whole % 3600) / 60);
-  const s = whole % 60;
   const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(h)}:${pad(m)}:${pad(s)}`;
+  return `${pad(Math.floor(whole / 3600))}:${pad(Math.floor((whole % 3600) / 60))}:${pad(whole % 60)}`;
 }
 
-const marks: Record<TimelineKind, string> = {
-  event: 'event ',
-  decision: 'decide',
-  action: 'action',
-  world: 'world ',
-  fault: 'fault ',
-  lambda: 'lambda',
-  expect: 'expect',
-};
-
-export function formatTimeline(entries: TimelineEntry[], options: { kinds?: TimelineKind[] } = {}): string {
-  return entries
-    .filter((e) => !options.kinds || options.kinds.includes(e.kind))
-    .map((e) => `${clockLabel(e.t)}  ${marks[e.kind]}  ${e.text}`)
+/** The timeline as a person reads it: the clock, the kind in six columns, the text. */
+export const formatTimeline = (entries: TimelineEntry[]): string =>
+  entries
+    .map((e) => `${clockLabel(e.t)}  ${e.kind === 'decision' ? 'decide' : e.kind.padEnd(6)}  ${e.text}`)
     .join('\n');
-}

@@ -2,8 +2,6 @@
 // and the real handlers running against the twin's ports. Tests, `npm run simulate` and `npm start` all
 // build this one thing.
 
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { AppMeshClient } from '@aws-sdk/client-app-mesh';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -42,15 +40,20 @@ import { sfnModel } from '#local/twin/aws/sfn';
 import { snsModel, TwinSns } from '#local/twin/aws/sns';
 import { StoredQueue, sqsModel, TwinSqs } from '#local/twin/aws/sqs';
 import {
-  type DeliveryObserver,
-  lambdaContext,
-  type ScheduledHandler,
+  describeEvent,
+  repoFile,
   type SqsHandler,
   TwinAsyncFunction,
   TwinEventBus,
   TwinQueue,
 } from '#local/twin/delivery';
-import { currentFunction, type MidwayCrash, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
+import {
+  currentFunction,
+  type Handler,
+  type MidwayCrash,
+  runtimeGone,
+  TwinLambdas,
+} from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
@@ -92,14 +95,6 @@ const logGroupOf = (functionName: string) => `/aws/lambda/${functionName}`;
 /** The ops API's DynamoDB table (OpsIdempotencyTable): Idempotency-Key items and route claims. */
 const OPS_TABLE = 'ops-idempotency';
 
-/** What the twin keeps of what the reflexes sent out: tests and scenarios read these. */
-export interface TwinRecorders {
-  journal: { record(entry: JournalEntry): void };
-  notifications: Notification[];
-  shortfalls: Parameters<CapacitySignal['reportShortfall']>[0][];
-  parked: { input: string; reason: string; source: string }[];
-}
-
 export interface TwinOptions {
   seed: number;
   start?: Date;
@@ -114,34 +109,26 @@ export class Twin {
   readonly scheduler: VirtualScheduler;
   readonly world: World;
   readonly faults: Faults;
-  /** The send layer every twin SDK client answers through: records each attempt, draws its faults. */
-  readonly aws: TwinSendLayer;
   /** The twin's AWS as the adapters reach it: real SDK clients answered by the models in local/twin/aws. */
   readonly clients: ReflexClients;
-  /** The twin's SQS queues by URL (the buffer queues, the lifecycle notifications, the dead-letter queues). */
-  readonly sqs: TwinSqs;
-  /** The twin's SNS topic and what was published to it. */
-  readonly sns: TwinSns;
-  /** The twin's CloudWatch Logs: each function's log group, where its journal lines land. */
-  readonly logs: TwinLogs;
-  /** The twin's DynamoDB tables (the ops API's: Idempotency-Key items and route claims). */
-  readonly dynamo: TwinDynamoDb;
-  readonly timeline: Timeline;
+  readonly timeline = new Timeline(() => this.scheduler.elapsedSeconds());
   /** Every action any reflex (or the ops API) recorded, with its virtual time. */
   readonly journal: (JournalEntry & { at: Date })[] = [];
-  readonly recorders: TwinRecorders;
+  /** What the twin keeps of what the reflexes sent out: tests and scenarios read these. */
+  readonly recorders = {
+    journal: { record: (entry: JournalEntry) => this.recordJournal(entry) },
+    notifications: [] as Notification[],
+    shortfalls: [] as Parameters<CapacitySignal['reportShortfall']>[0][],
+    parked: [] as { input: string; reason: string; source: string }[],
+  };
   readonly ports: RecyclerPorts;
   readonly bus: TwinEventBus;
   readonly queue: TwinQueue;
   readonly scaling: TwinScaling;
   readonly cloudWatch: TwinCloudWatch;
   readonly alarmPorts: AlarmReactorPorts;
-  readonly alarmReactor: TwinAsyncFunction;
   readonly lifecycle: TwinLifecycle;
   readonly lifecyclePorts: LifecyclePorts;
-  readonly lifecycleHook: TwinAsyncFunction;
-  /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
-  readonly lifecycleNotifications: TwinQueue;
   readonly stepFunctions: TwinStepFunctions;
   /** Routes (App Mesh, ALB rules), the requests they split, and the metrics those produce. */
   readonly traffic: TwinTraffic;
@@ -151,99 +138,75 @@ export class Twin {
    * routes; a test that builds a twin by hand pushes its own. The rollout ports read this very list.
    */
   readonly declaredRoutes: DeclaredRoute[] = [];
-  readonly rolloutSafetyNet: TwinAsyncFunction;
   /** What the ops API sees and steers, over this twin. */
   readonly opsPorts: OpsPorts;
   /** Every Lambda invocation, the AWS calls each made, and the runtimes made to die. */
   readonly lambdas: TwinLambdas;
-  /** Functions whose runtime dies on every invocation until then (a scenario's crashFunction). */
-  readonly crashUntil: Map<string, Date>;
-  readonly invocations = { total: 0, failedRecords: 0 };
+  /** The twin's CloudWatch Logs: each function's log group, where its journal lines land. */
+  private readonly logs: TwinLogs;
   private readonly settings: RecyclerSettings;
-  private readonly alarmSettings: AlarmReactorSettings;
-  private readonly lifecycleSettings: LifecycleSettings;
+  private readonly alarmReactor: TwinAsyncFunction;
+  private readonly lifecycleHook: TwinAsyncFunction;
+  /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
+  private readonly lifecycleNotifications: TwinQueue;
+  private readonly rolloutSafetyNet: TwinAsyncFunction;
 
   constructor(options: TwinOptions) {
     this.settings = options.settings;
-    this.alarmSettings = options.alarmReactor ?? { dryRun: false, reactions: [] };
-    this.lifecycleSettings = options.lifecycle ?? { dryRun: false, hooks: [] };
+    const alarmSettings = options.alarmReactor ?? { dryRun: false, reactions: [] };
+    const lifecycleSettings = options.lifecycle ?? { dryRun: false, hooks: [] };
     this.scheduler = new VirtualScheduler(options.start ?? new Date('2026-11-02T09:00:00Z'));
-    this.timeline = new Timeline(() => this.scheduler.elapsedSeconds());
     this.lambdas = new TwinLambdas(this.scheduler, (text) => this.timeline.add('lambda', text));
-    this.crashUntil = this.lambdas.crashUntil;
     this.faults = new Faults(options.seed);
-    this.world = new World(
-      this.scheduler,
-      { event: (event) => this.bus.put(event), note: (text) => this.timeline.add('world', text) },
-      options.seed,
-    );
-    this.aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
-    this.recorders = {
-      journal: { record: (entry) => this.recordJournal(entry) },
-      notifications: [],
-      shortfalls: [],
-      parked: [],
-    };
     const note = (text: string) => this.timeline.add('world', text);
+    const toBus = (event: unknown) => this.bus.put(event);
+    this.world = new World(this.scheduler, { event: toBus, note }, options.seed);
+    const aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
     this.traffic = new TwinTraffic(this.world, note);
     this.scaling = new TwinScaling(this.world, note);
-    this.cloudWatch = new TwinCloudWatch(
-      this.world,
-      (event) => this.bus.put(event),
-      note,
-      (query) => this.traffic.alarmSample(query),
+    this.cloudWatch = new TwinCloudWatch(this.world, toBus, note, (query) => this.traffic.alarmSample(query));
+    this.lifecycle = new TwinLifecycle(this.world, this.scaling, toBus, note, (body) =>
+      this.lifecycleNotifications.send(body),
     );
-    this.lifecycle = new TwinLifecycle(
-      this.world,
-      this.scaling,
-      (event) => this.bus.put(event),
-      note,
-      (body) => this.lifecycleNotifications.send(body),
-    );
+    const { region, account } = this.world;
     this.stepFunctions = new TwinStepFunctions(this.scheduler, {
-      region: this.world.region,
-      accountId: this.world.account,
-      onStatusChange: (event) => this.bus.put(event),
+      region,
+      accountId: account,
+      onStatusChange: toBus,
     });
-    const home = { account: this.world.account, region: this.world.region, clock: this.scheduler };
-    this.sqs = new TwinSqs(home);
-    this.sns = new TwinSns(home);
+    const home = { account, region, clock: this.scheduler };
+    const sqs = new TwinSqs(home);
+    const sns = new TwinSns(home);
     this.logs = new TwinLogs(this.scheduler);
     for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
-    this.dynamo = new TwinDynamoDb();
-    this.dynamo.createTable(OPS_TABLE, { name: 'pk', type: 'S' });
+    const dynamo = new TwinDynamoDb();
+    dynamo.createTable(OPS_TABLE, { name: 'pk', type: 'S' });
 
     // The twin's AWS, as every adapter reaches it: one model per service, real SDK clients over them.
     const ecs = ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() });
     this.clients = {
-      ecs: this.aws.client(ECSClient, ecs),
+      ecs: aws.client(ECSClient, ecs),
       // UpdateService has no client token: as in Lambda, the ops API sends it over a single-attempt client.
-      ecsSingleAttempt: this.aws.client(ECSClient, ecs, { maxAttempts: 1 }),
-      elbv2: this.aws.client(
-        ElasticLoadBalancingV2Client,
-        elbv2Model(this.world, this.traffic.loadBalancers),
-      ),
-      appMesh: this.aws.client(AppMeshClient, appMeshModel(this.traffic.mesh)),
-      autoScaling: this.aws.client(
-        AutoScalingClient,
-        autoScalingModel(this.world, this.scaling, this.lifecycle),
-      ),
-      applicationAutoScaling: this.aws.client(
+      ecsSingleAttempt: aws.client(ECSClient, ecs, { maxAttempts: 1 }),
+      elbv2: aws.client(ElasticLoadBalancingV2Client, elbv2Model(this.world, this.traffic.loadBalancers)),
+      appMesh: aws.client(AppMeshClient, appMeshModel(this.traffic.mesh)),
+      autoScaling: aws.client(AutoScalingClient, autoScalingModel(this.world, this.scaling, this.lifecycle)),
+      applicationAutoScaling: aws.client(
         ApplicationAutoScalingClient,
         applicationAutoScalingModel(this.world, this.scaling),
       ),
-      cloudWatch: this.aws.client(CloudWatchClient, cloudWatchModel(this.cloudWatch, this.traffic)),
-      cloudWatchLogs: this.aws.client(CloudWatchLogsClient, cloudWatchLogsModel(this.logs)),
-      dynamoDb: this.aws.client(DynamoDBClient, dynamoDbModel(this.dynamo)),
-      sfn: this.aws.client(SFNClient, sfnModel(this.stepFunctions, this.world.region)),
-      sns: this.aws.client(SNSClient, snsModel(this.sns)),
-      sqs: this.aws.client(SQSClient, sqsModel(this.sqs)),
+      cloudWatch: aws.client(CloudWatchClient, cloudWatchModel(this.cloudWatch, this.traffic)),
+      cloudWatchLogs: aws.client(CloudWatchLogsClient, cloudWatchLogsModel(this.logs)),
+      dynamoDb: aws.client(DynamoDBClient, dynamoDbModel(dynamo)),
+      sfn: aws.client(SFNClient, sfnModel(this.stepFunctions, region)),
+      sns: aws.client(SNSClient, snsModel(sns)),
+      sqs: aws.client(SQSClient, sqsModel(sqs)),
     };
-    const notifyTopicArn = this.sns.addTopic('ecs-reflex-notifications', (published) =>
+    const notifyTopicArn = sns.addTopic('ecs-reflex-notifications', (published) =>
       this.recorders.notifications.push(JSON.parse(published.message)),
     );
     const deadLetterQueueUrl = (name: string) =>
-      this.sqs.add(
+      sqs.add(
         new StoredQueue(name, this.scheduler, ({ body, attributes }) => {
           const reason = attributes.reason ?? '';
           this.recorders.parked.push({ input: body, reason, source: attributes.source ?? '' });
@@ -256,16 +219,26 @@ export class Twin {
       logNotifier: { notify: async () => undefined },
       newId: () => this.world.newId(),
     };
+    const rolloutMachineArn = this.stateMachineArn(rolloutWiring.twinStateMachineName);
+    // The recycler's CapacityShortfall, an EMF log line in Lambda that CloudWatch turns into a metric an
+    // alarm can watch: a runtime that has died writes none.
+    const capacity: CapacitySignal = {
+      reportShortfall: async (shortfall) => {
+        if (runtimeGone()) return;
+        this.recorders.shortfalls.push(shortfall);
+        this.cloudWatch.count('CapacityShortfall', { ClusterName: shortfall.cluster });
+      },
+    };
 
     // The ports, built as in Lambda (layers/wiring), over the twin's clients.
     this.ports = recyclerPorts(
       this.clients,
       {
-        recheckQueueUrl: this.sqs.url(taskRecyclerWiring.queue),
+        recheckQueueUrl: sqs.url(taskRecyclerWiring.queue),
         deadLetterQueueUrl: deadLetterQueueUrl('task-recycler-dlq'),
         notifyTopicArn,
       },
-      { ...host, capacity: this.capacitySignal() },
+      { ...host, capacity },
     );
     this.alarmPorts = alarmReactorPorts(
       this.clients,
@@ -283,18 +256,14 @@ export class Twin {
     );
     this.rolloutPorts = rolloutPorts(
       this.clients,
-      {
-        stateMachineArn: this.stateMachineArn(rolloutWiring.twinStateMachineName),
-        routeClaimsTable: OPS_TABLE,
-        notifyTopicArn,
-      },
+      { stateMachineArn: rolloutMachineArn, routeClaimsTable: OPS_TABLE, notifyTopicArn },
       this.declaredRoutes,
       host,
     );
     this.opsPorts = opsPorts(
       this.clients,
       {
-        stateMachineArn: this.stateMachineArn(rolloutWiring.twinStateMachineName),
+        stateMachineArn: rolloutMachineArn,
         lifecycleStateMachineArn: this.stateMachineArn(lifecycleWiring.stateMachine),
         actionLogGroups: LOGGING_FUNCTIONS.map(logGroupOf),
         idempotencyTable: OPS_TABLE,
@@ -304,120 +273,64 @@ export class Twin {
       host,
     );
 
-    const delivery = this.deliveryObserver();
-    this.bus = new TwinEventBus(this.scheduler, delivery);
-    const lifecycleDeps = () => ({ ports: this.lifecyclePorts, settings: this.lifecycleSettings });
-    const stepHandler = this.lambdas.function(lifecycleWiring.stepFunctionName, () =>
+    // The functions, each run as Lambda runs it, behind the triggers serverless.yml gives it.
+    const delivery = { clock: this.scheduler, timeline: this.timeline };
+    this.bus = new TwinEventBus(delivery);
+    const lifecycleDeps = () => ({ ports: this.lifecyclePorts, settings: lifecycleSettings });
+    this.workflow(lifecycleWiring.stateMachine, lifecycleWiring, () =>
       createInstanceLifecycleStepHandler(lifecycleDeps),
     );
-    const definition = readFileSync(join(__dirname, '..', '..', lifecycleWiring.definitionFile), 'utf8');
-    const stepArn = `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${lifecycleWiring.stepFunctionName}`;
-    this.stepFunctions.createStateMachine(
-      lifecycleWiring.stateMachine,
-      JSON.parse(definition.replaceAll(['$', '{InstanceLifecycleStepFunctionArn}'].join(''), stepArn)),
-      { [stepArn]: (payload) => stepHandler(payload, lambdaContext(lifecycleWiring.stepFunctionName)) },
-    );
-    const hookHandler = this.lambdas.function(lifecycleWiring.intakeFunctionName, () =>
+    const hook = this.lambdas.function(lifecycleWiring.intakeFunctionName, () =>
       createLifecycleHookHandler(lifecycleDeps),
     );
-    this.lifecycleHook = new TwinAsyncFunction(
-      this.scheduler,
-      lifecycleWiring.intakeFunctionName,
-      () => hookHandler,
-      lifecycleWiring.retryAttempts,
-      delivery,
-    );
-    this.lifecycleNotifications = new TwinQueue(
-      lifecycleWiring.notificationQueue,
-      this.scheduler,
-      {
-        visibilityTimeoutSeconds: lifecycleWiring.visibilityTimeoutSeconds,
-        maxReceiveCount: lifecycleWiring.maxReceiveCount,
-        batchSize: lifecycleWiring.batchSize,
-        functionName: lifecycleWiring.intakeFunctionName,
-        // An SQS batch gets the batch answer (processPartialResponse) from the same handler.
-        handler: () => (event, context) => hookHandler(event, context) as ReturnType<SqsHandler>,
-      },
-      delivery,
-    );
-    this.sqs.add(this.lifecycleNotifications);
-    const rolloutMachineArn = `arn:aws:states:${this.world.region}:${this.world.account}:stateMachine:${rolloutWiring.twinStateMachineName}`;
+    this.lifecycleHook = new TwinAsyncFunction(hook, lifecycleWiring, delivery);
+    // An SQS batch gets the batch answer (processPartialResponse) from the same handler.
+    const notifications = lifecycleWiring.notificationQueue;
+    this.lifecycleNotifications = new TwinQueue(notifications, lifecycleWiring, hook as SqsHandler, delivery);
+    sqs.add(this.lifecycleNotifications);
     const rolloutDeps = () => ({ ports: this.rolloutPorts, stateMachineArn: rolloutMachineArn });
-    const rolloutStep = this.lambdas.function(rolloutWiring.stepFunctionName, () =>
+    this.workflow(rolloutWiring.twinStateMachineName, rolloutWiring, () =>
       createRolloutStepHandler(rolloutDeps),
-    );
-    const rolloutStepArn = `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${rolloutWiring.stepFunctionName}`;
-    const rolloutDefinition = readFileSync(join(__dirname, '..', '..', rolloutWiring.definitionFile), 'utf8');
-    this.stepFunctions.createStateMachine(
-      rolloutWiring.twinStateMachineName,
-      JSON.parse(
-        rolloutDefinition.replaceAll(['$', `{${rolloutWiring.stepArnPlaceholder}}`].join(''), rolloutStepArn),
-      ),
-      {
-        [rolloutStepArn]: (payload) => rolloutStep(payload, lambdaContext(rolloutWiring.stepFunctionName)),
-      },
     );
     const safetyNet = this.lambdas.function(rolloutWiring.safetyNetFunctionName, () =>
       createRolloutSafetyNetHandler(rolloutDeps),
     );
-    this.rolloutSafetyNet = new TwinAsyncFunction(
-      this.scheduler,
-      rolloutWiring.safetyNetFunctionName,
-      () => safetyNet,
-      rolloutWiring.retryAttempts,
-      delivery,
-    );
+    this.rolloutSafetyNet = new TwinAsyncFunction(safetyNet, rolloutWiring, delivery);
     const alarmDeps = () => ({
       ports: this.alarmPorts,
-      settings: this.alarmSettings,
+      settings: alarmSettings,
       rollouts: { ports: this.rolloutPorts },
     });
-    const alarmHandler = this.lambdas.function(alarmReactorWiring.functionName, () =>
+    const alarmReactor = this.lambdas.function(alarmReactorWiring.functionName, () =>
       createAlarmReactorHandler(alarmDeps),
     );
-    this.alarmReactor = new TwinAsyncFunction(
-      this.scheduler,
-      alarmReactorWiring.functionName,
-      () => alarmHandler,
-      alarmReactorWiring.retryAttempts,
-      delivery,
-      alarmReactorWiring.reservedConcurrency,
-    );
+    this.alarmReactor = new TwinAsyncFunction(alarmReactor, alarmReactorWiring, delivery);
     const deps = () => ({ ports: this.ports, settings: this.settings });
     const recycler = this.lambdas.function(taskRecyclerWiring.functionName, () =>
       createTaskRecyclerHandler(deps),
     );
-    this.queue = new TwinQueue(
-      taskRecyclerWiring.queue,
-      this.scheduler,
-      {
-        visibilityTimeoutSeconds: taskRecyclerWiring.visibilityTimeoutSeconds,
-        maxReceiveCount: taskRecyclerWiring.maxReceiveCount,
-        batchSize: taskRecyclerWiring.batchSize,
-        functionName: taskRecyclerWiring.functionName,
-        handler: () => recycler,
-      },
-      delivery,
-    );
-    this.sqs.add(this.queue);
+    this.queue = new TwinQueue(taskRecyclerWiring.queue, taskRecyclerWiring, recycler, delivery);
+    sqs.add(this.queue);
     if (options.deliverEvents === false) return;
-    for (const rule of taskRecyclerWiring.rules) {
-      this.bus.addRule(rule.name, rule.patternFile, (event) => this.queue.send(JSON.stringify(event)));
-    }
-    this.bus.addRule(alarmReactorWiring.rule.name, alarmReactorWiring.rule.patternFile, (event) =>
-      this.alarmReactor.invoke(event),
-    );
-    this.bus.addRule(lifecycleWiring.rule.name, lifecycleWiring.rule.patternFile, (event) =>
-      this.lifecycleHook.invoke(event),
-    );
-    this.bus.addRule(rolloutWiring.safetyNetRule.name, rolloutWiring.safetyNetRule.patternFile, (event) =>
-      this.rolloutSafetyNet.invoke(event),
-    );
-    this.every(
-      taskRecyclerWiring.sweepRateSeconds,
-      taskRecyclerWiring.sweepFunctionName,
-      this.lambdas.function(taskRecyclerWiring.sweepFunctionName, () => createTaskRecyclerSweepHandler(deps)),
-    );
+    for (const rule of taskRecyclerWiring.rules)
+      this.bus.addRule(rule, (e) => this.queue.send(JSON.stringify(e)));
+    this.bus.addRule(alarmReactorWiring.rule, (e) => this.alarmReactor.invoke(e));
+    this.bus.addRule(lifecycleWiring.rule, (e) => this.lifecycleHook.invoke(e));
+    this.bus.addRule(rolloutWiring.safetyNetRule, (e) => this.rolloutSafetyNet.invoke(e));
+    // The sweep's schedule: the function runs every minute, a failed run shows on the timeline. (An
+    // awaited try, not .catch(): the extra step would shift parked invocations, as TwinAsyncFunction says.)
+    const { sweepFunctionName, sweepRateSeconds } = taskRecyclerWiring;
+    const sweep = this.lambdas.function(sweepFunctionName, () => createTaskRecyclerSweepHandler(deps));
+    const sweepOnce = async () => {
+      const time = this.scheduler.now().toISOString();
+      try {
+        await sweep({ 'detail-type': 'Scheduled Event', source: 'aws.events', time });
+      } catch (error) {
+        this.timeline.add('lambda', `${sweepFunctionName} failed: ${(error as Error).message}`);
+      }
+      this.scheduler.after(sweepRateSeconds, sweepFunctionName, sweepOnce);
+    };
+    this.scheduler.after(sweepRateSeconds, sweepFunctionName, sweepOnce);
     // The alarm reactor's schedule invokes the reactor itself, asynchronously, like its alarm rule.
     const everyMinute = () => {
       this.alarmReactor.invoke({
@@ -425,9 +338,9 @@ export class Twin {
         source: 'aws.events',
         version: '0',
         id: this.world.newId(),
-        account: this.world.account,
+        account,
         time: this.scheduler.now().toISOString(),
-        region: this.world.region,
+        region,
         resources: [],
         detail: {},
       });
@@ -477,7 +390,7 @@ export class Twin {
     return run && this.stepFunctions.describeExecution(run.executionArn);
   }
 
-  /** The rollout ports over the twin: its routes and metrics, its CloudWatch, ECS and Step Functions. */
+  /** Moves the virtual clock `seconds` on, running everything due meanwhile. */
   async runFor(seconds: number): Promise<void> {
     await this.scheduler.runUntil(new Date(this.scheduler.now().getTime() + seconds * 1000));
   }
@@ -532,6 +445,22 @@ export class Twin {
     ];
   }
 
+  /** A workflow whose one Lambda step is `create`'s handler, its ARN put in the definition as packaging does. */
+  private workflow(
+    machine: string,
+    wiring: { definitionFile: string; stepArnPlaceholder: string; stepFunctionName: string },
+    create: () => Handler,
+  ): void {
+    const name = wiring.stepFunctionName;
+    const arn = `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${name}`;
+    const step = this.lambdas.function(name, create);
+    const definition = repoFile(wiring.definitionFile);
+    const placeholder = ['$', `{${wiring.stepArnPlaceholder}}`].join('');
+    this.stepFunctions.createStateMachine(machine, JSON.parse(definition.replaceAll(placeholder, arn)), {
+      [arn]: (payload) => step(payload),
+    });
+  }
+
   private recordJournal(entry: JournalEntry): void {
     // The journal is log lines: a runtime that has died writes none.
     if (runtimeGone()) return;
@@ -556,58 +485,6 @@ export class Twin {
     const target = shortArn(entry.target);
     this.timeline.add(kind, `${entry.action} ${target}: ${entry.reason} [${entry.outcome}]`, { ...entry });
   }
-
-  /**
-   * The recycler's CapacityShortfall, an EMF log line in Lambda that CloudWatch turns into a metric an
-   * alarm can watch: a runtime that has died writes none.
-   */
-  private capacitySignal(): CapacitySignal {
-    return {
-      reportShortfall: async (shortfall) => {
-        if (runtimeGone()) return;
-        this.recorders.shortfalls.push(shortfall);
-        this.cloudWatch.count('CapacityShortfall', { ClusterName: shortfall.cluster });
-      },
-    };
-  }
-
-  /** A scheduled rule: the function runs every `seconds`, a failed run shows on the timeline. */
-  private every(seconds: number, functionName: string, handler: ScheduledHandler): void {
-    const run = async () => {
-      try {
-        await handler(
-          {
-            'detail-type': 'Scheduled Event',
-            source: 'aws.events',
-            time: this.scheduler.now().toISOString(),
-          },
-          lambdaContext(functionName),
-        );
-      } catch (error) {
-        this.timeline.add('lambda', `${functionName} failed: ${(error as Error).message}`);
-      }
-      this.scheduler.after(seconds, functionName, run);
-    };
-    this.scheduler.after(seconds, functionName, run);
-  }
-
-  private deliveryObserver(): DeliveryObserver {
-    return {
-      routed: (event, rule) => this.timeline.add('event', `${describeEvent(event)} -> ${rule}`, { event }),
-      unrouted: () => undefined,
-      invoked: (fn, records, failed, error) => {
-        this.invocations.total += 1;
-        this.invocations.failedRecords += failed;
-        if (failed > 0)
-          this.timeline.add(
-            'lambda',
-            `${fn}: ${failed}/${records} record(s) failed, will be retried${error ? ` (${error})` : ''}`,
-          );
-      },
-      deadLettered: (queue) =>
-        this.timeline.add('lambda', `a message exhausted its receives on ${queue}: dead-lettered`),
-    };
-  }
 }
 
 /** SQS's answer to a send to a queue that is not there. */
@@ -619,20 +496,3 @@ export const shortArn = (text: string): string =>
   text.replace(/arn:aws:[^\s]*?\/([^\s/]+)(?=\s|$)/g, (_m, id: string) =>
     id.length > 12 ? id.slice(0, 8) : id,
   );
-
-export function describeEvent(event: unknown): string {
-  const e = event as { 'detail-type'?: string; detail?: Record<string, unknown>; resources?: string[] };
-  const detail = e.detail ?? {};
-  if (e['detail-type'] === 'ECS Task State Change') {
-    const id = String(detail.taskArn ?? '')
-      .split('/')
-      .pop()
-      ?.slice(0, 8);
-    const why = [detail.stopCode, detail.stoppedReason].filter(Boolean).join(': ');
-    return `task ${id} ${detail.group} ${detail.lastStatus}${why ? ` (${why})` : ''}`;
-  }
-  if (e['detail-type'] === 'ECS Service Action')
-    return `service action ${detail.eventName} ${detail.reason ?? ''}`.trim();
-  if (e['detail-type'] === 'Task Group Recheck') return `recheck ${detail.group}`;
-  return `${e['detail-type'] ?? 'unknown event'}`;
-}

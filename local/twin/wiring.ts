@@ -42,6 +42,8 @@ export const lifecycleWiring = {
   retryAttempts: 2,
   stateMachine: 'instance-lifecycle',
   definitionFile: 'infra/stateMachines/instanceLifecycle.asl.json',
+  /** The ASL's `${...}` placeholder for the step function's ARN (DefinitionSubstitutions when packaged). */
+  stepArnPlaceholder: 'InstanceLifecycleStepFunctionArn',
   rule: { name: 'LifecycleHookAction', patternFile: 'events/patterns/lifecycle-hook-action.json' },
   /** The notification form's queue (LifecycleNotificationQueue), read by the intake. */
   notificationQueue: 'lifecycle-notifications',

@@ -33,29 +33,25 @@ export class InjectedFault extends Error {
 
   constructor(kind: FaultKind, message: string) {
     super(message);
-    if (kind === 'ThrottlingException') {
-      this.name = 'ThrottlingException';
-      this.$fault = 'client';
-      this.$metadata = { httpStatusCode: 400 };
-    } else if (kind === 'ServerException') {
-      this.name = 'ServerException';
-      this.$fault = 'server';
-      this.$metadata = { httpStatusCode: 500 };
-    } else if (kind === 'ConnectionReset') {
-      // What node's socket raises; the SDK sees no HTTP status at all.
-      this.name = 'Error';
-      this.code = 'ECONNRESET';
-      this.$fault = 'client';
-      this.$metadata = {};
-    } else {
-      // @smithy/node-http-handler's requestTimeout with throwOnRequestTimeout.
-      this.name = 'TimeoutError';
-      this.code = 'ETIMEDOUT';
-      this.$fault = 'client';
-      this.$metadata = {};
-    }
+    const shape = FAULT_SHAPES[kind];
+    this.name = shape.name;
+    this.code = shape.code;
+    this.$fault = shape.$fault;
+    this.$metadata = shape.status ? { httpStatusCode: shape.status } : {};
   }
 }
+
+const FAULT_SHAPES: Record<
+  FaultKind,
+  { name: string; code?: string; $fault: 'client' | 'server'; status?: number }
+> = {
+  ThrottlingException: { name: 'ThrottlingException', $fault: 'client', status: 400 },
+  ServerException: { name: 'ServerException', $fault: 'server', status: 500 },
+  // What node's socket raises; the SDK sees no HTTP status at all.
+  ConnectionReset: { name: 'Error', code: 'ECONNRESET', $fault: 'client' },
+  // @smithy/node-http-handler's requestTimeout with throwOnRequestTimeout.
+  TimeoutError: { name: 'TimeoutError', code: 'ETIMEDOUT', $fault: 'client' },
+};
 
 export class Faults {
   private readonly rules: { rule: FaultRule; random: () => number }[] = [];
