@@ -73,6 +73,8 @@ const MESH_MAX_TARGETS = 10;
 const MESH_MAX_WEIGHT = 100;
 const MAX_TAGS = 50;
 
+const badRequest = (message: string) => new AwsServiceError('BadRequestException', message);
+
 /** routeKey() of an App Mesh route, without a RouteRef: the owner shows only for a mesh shared with us. */
 export function meshRouteKey(id: MeshRouteId): string {
   return routeKey({ router: 'appmesh', ...id, stable: '', canary: '' });
@@ -191,7 +193,7 @@ export function appMeshModel(mesh: TwinAppMesh): ServiceModel {
   const tokens = new Map<string, { request: string; answer: { route: MeshRouteData } }>();
   const idOf = (input: MeshRouteId): MeshRouteId => {
     for (const field of ['meshName', 'virtualRouterName', 'routeName'] as const)
-      if (!input[field]) throw new AwsServiceError('BadRequestException', `${field} is required`);
+      if (!input[field]) throw badRequest(`${field} is required`);
     return input;
   };
   return {
@@ -203,8 +205,8 @@ export function appMeshModel(mesh: TwinAppMesh): ServiceModel {
       (input: UpdateRouteInput) => `${meshRouteKey(input as MeshRouteId)} ${weightsText(input.spec)}`,
       (input: UpdateRouteInput) => {
         if (input.clientToken !== undefined && input.clientToken.length > 36)
-          throw new AwsServiceError('BadRequestException', 'clientToken takes at most 36 characters');
-        if (!input.spec) throw new AwsServiceError('BadRequestException', 'spec is required');
+          throw badRequest('clientToken takes at most 36 characters');
+        if (!input.spec) throw badRequest('spec is required');
         const id = idOf(input as MeshRouteId);
         const request = JSON.stringify([meshRouteKey(id), input.spec]);
         const seen = input.clientToken ? tokens.get(input.clientToken) : undefined;
@@ -243,8 +245,7 @@ export function appMeshModel(mesh: TwinAppMesh): ServiceModel {
       (input: TagResourceInput) =>
         `${input.resourceArn} ${(input.tags ?? []).map((t) => `${t.key}=${t.value}`).join(',')}`,
       (input: TagResourceInput) => {
-        if (!input.tags || input.tags.length === 0)
-          throw new AwsServiceError('BadRequestException', 'tags must hold at least one tag');
+        if (!input.tags || input.tags.length === 0) throw badRequest('tags must hold at least one tag');
         const tags = mesh.tagsOf(input.resourceArn ?? '');
         if (new Set([...tags.keys(), ...input.tags.map((t) => t.key)]).size > MAX_TAGS)
           throw new AwsServiceError(
@@ -276,10 +277,7 @@ const weightsText = (spec: UpdateRouteInput['spec']): string => {
 export function meshBody(spec: MeshRouteSpec): MeshRouteBody & { field: MeshRouteField } {
   const fields = MESH_ROUTE_FIELDS.filter((f) => spec[f] !== undefined);
   if (fields.length !== 1)
-    throw new AwsServiceError(
-      'BadRequestException',
-      'A route spec must have exactly one of httpRoute, http2Route, grpcRoute, tcpRoute',
-    );
+    throw badRequest('A route spec must have exactly one of httpRoute, http2Route, grpcRoute, tcpRoute');
   return { ...spec[fields[0]!]!, field: fields[0]! };
 }
 
@@ -293,24 +291,19 @@ function validateMeshSpec(spec: MeshRouteSpec): void {
   const targets = body.action?.weightedTargets;
   const at = `spec.${field}.action.weightedTargets`;
   if (!Array.isArray(targets) || targets.length < 1 || targets.length > MESH_MAX_TARGETS)
-    throw new AwsServiceError(
-      'BadRequestException',
+    throw badRequest(
       `1 validation error detected: Value at '${at}' failed to satisfy constraint: Member must have length between 1 and ${MESH_MAX_TARGETS}`,
     );
   for (const target of targets) {
     if (typeof target.virtualNode !== 'string' || target.virtualNode === '')
-      throw new AwsServiceError(
-        'BadRequestException',
-        `Value at '${at}.member.virtualNode' must not be empty`,
-      );
+      throw badRequest(`Value at '${at}.member.virtualNode' must not be empty`);
     if (!Number.isInteger(target.weight) || target.weight < 0 || target.weight > MESH_MAX_WEIGHT)
-      throw new AwsServiceError(
-        'BadRequestException',
+      throw badRequest(
         `1 validation error detected: Value '${target.weight}' at '${at}.member.weight' failed to satisfy constraint: Member must have value between 0 and ${MESH_MAX_WEIGHT}`,
       );
   }
   if (field === 'tcpRoute' && body.retryPolicy !== undefined)
-    throw new AwsServiceError('BadRequestException', 'A TCP route has no retry policy');
+    throw badRequest('A TCP route has no retry policy');
 }
 
 function uuidOf(hex: string): string {

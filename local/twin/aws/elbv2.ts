@@ -54,12 +54,14 @@ export function albRouteKey(listenerArn: string, ruleArn?: string): string {
 
 const notFound = (name: string, what: string, arn: string) =>
   new AwsServiceError(name, `One or more ${what} not found: ${arn}`);
+const invalid = (message: string) => new AwsServiceError('ValidationError', message);
+const inRange = (n: number | undefined, min: number, max: number) =>
+  n !== undefined && Number.isInteger(n) && n >= min && n <= max;
 
 interface ListenerState {
   listener: Listener & { ListenerArn: string; DefaultActions: Action[] };
   defaultRuleArn: string;
   tags: Map<string, string>;
-  nextPriority: number;
 }
 
 interface RuleState {
@@ -102,7 +104,6 @@ export class TwinLoadBalancers {
       },
       defaultRuleArn: `${arn.replace(':listener/', ':listener-rule/')}/${id()}`,
       tags: new Map(),
-      nextPriority: 1,
     });
     this.listenerOf.set(loadBalancer, arn);
     return arn;
@@ -136,12 +137,12 @@ export class TwinLoadBalancers {
     conditions?: RuleCondition[];
     actions: Action[];
   }) {
-    const listener = this.listener(input.listenerArn);
+    const rules = this.rulesOf(input.listenerArn).filter((r) => !r.IsDefault);
+    const priorities = rules.map((r) => Number(r.Priority));
     const RuleArn = `${input.listenerArn.replace(':listener/', ':listener-rule/')}/${this.world.newId().slice(0, 16)}`;
-    const priority = input.priority ?? listener.nextPriority;
-    if (this.rulesOf(input.listenerArn).some((r) => r.Priority === String(priority)))
+    const priority = input.priority ?? Math.max(0, ...priorities) + 1;
+    if (priorities.includes(priority))
       throw new AwsServiceError('PriorityInUseException', `Priority '${priority}' is currently in use`);
-    listener.nextPriority = Math.max(listener.nextPriority, priority + 1);
     const rule = {
       RuleArn,
       Priority: String(priority),
@@ -248,8 +249,7 @@ export class TwinLoadBalancers {
    * actions as ELB reports them.
    */
   private checked(actions: Action[]): Action[] {
-    if (actions.length === 0)
-      throw new AwsServiceError('ValidationError', 'Actions must contain at least one action');
+    if (actions.length === 0) throw invalid('Actions must contain at least one action');
     for (const action of actions) {
       if (action.Type !== 'forward') continue;
       const groups = action.ForwardConfig?.TargetGroups;
@@ -258,21 +258,18 @@ export class TwinLoadBalancers {
         action.TargetGroupArn !== undefined &&
         (groups.length !== 1 || groups[0]!.TargetGroupArn !== action.TargetGroupArn)
       )
-        throw new AwsServiceError(
-          'ValidationError',
+        throw invalid(
           'You cannot specify both a target group ARN and a forward config with other target groups',
         );
       const tuples = tuplesOf(action);
       if (tuples.length < 1 || tuples.length > ALB_MAX_TARGET_GROUPS)
-        throw new AwsServiceError(
-          'ValidationError',
+        throw invalid(
           `A forward action takes 1 to ${ALB_MAX_TARGET_GROUPS} target groups, not ${tuples.length}`,
         );
       for (const tuple of tuples) {
         const weight = tuple.Weight ?? 1;
-        if (!Number.isInteger(weight) || weight < 0 || weight > ALB_MAX_WEIGHT)
-          throw new AwsServiceError(
-            'ValidationError',
+        if (!inRange(weight, 0, ALB_MAX_WEIGHT))
+          throw invalid(
             `1 validation error detected: Value '${weight}' at 'actions.member.forwardConfig.targetGroups.member.weight' failed to satisfy constraint: Member must have value between 0 and ${ALB_MAX_WEIGHT}`,
           );
         if (!this.world.targetGroups.has(tuple.TargetGroupArn!))
@@ -280,15 +277,8 @@ export class TwinLoadBalancers {
       }
       const stickiness = action.ForwardConfig?.TargetGroupStickinessConfig;
       const seconds = stickiness?.DurationSeconds;
-      if (
-        stickiness?.Enabled &&
-        (seconds === undefined ||
-          !Number.isInteger(seconds) ||
-          seconds < 1 ||
-          seconds > ALB_MAX_STICKINESS_SECONDS)
-      )
-        throw new AwsServiceError(
-          'ValidationError',
+      if (stickiness?.Enabled && !inRange(seconds, 1, ALB_MAX_STICKINESS_SECONDS))
+        throw invalid(
           `Target group stickiness duration must be between 1 and ${ALB_MAX_STICKINESS_SECONDS} seconds, not ${seconds}`,
         );
     }
@@ -342,20 +332,18 @@ function defaultRule(listener: ListenerState): Rule {
 /** The ELBv2 commands the target and router adapters send, over the world's target groups and the twin's ALB. */
 export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
   const targetGroup = (arn: string | undefined): TargetGroupState => {
-    if (!arn) throw new AwsServiceError('ValidationError', 'TargetGroupArn is required');
+    if (!arn) throw invalid('TargetGroupArn is required');
     const tg = world.targetGroups.get(arn);
     if (!tg) throw notFound('TargetGroupNotFoundException', 'target groups', arn);
     return tg;
   };
   /** A target as ELB resolves it: without a port, the target group's. */
   const targetsOf = (tg: TargetGroupState, targets: TargetDescription[] | undefined) => {
-    if (!targets || targets.length === 0)
-      throw new AwsServiceError('ValidationError', 'Targets must hold at least one target');
+    if (!targets || targets.length === 0) throw invalid('Targets must hold at least one target');
     return targets.map((t) => {
-      if (!t.Id) throw new AwsServiceError('ValidationError', 'A target needs an Id');
+      if (!t.Id) throw invalid('A target needs an Id');
       const port = t.Port ?? tg.port;
-      if (!Number.isInteger(port) || port < 1 || port > 65_535)
-        throw new AwsServiceError('ValidationError', `Port ${port} is not between 1 and 65535`);
+      if (!inRange(port, 1, 65_535)) throw invalid(`Port ${port} is not between 1 and 65535`);
       return { id: t.Id, port };
     });
   };
@@ -363,6 +351,9 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
     `${input.TargetGroupArn} ${(input.Targets ?? [])
       .map((t) => (t.Port === undefined ? t.Id : `${t.Id}:${t.Port}`))
       .join(',')}`;
+  /** A target's registrations that are not draining. */
+  const registered = (tg: TargetGroupState, id: string, port: number) =>
+    tg.targets.filter((t) => t.id === id && t.port === port && t.state !== 'draining');
   const health = (id: string, port: number, TargetHealth: TargetHealth) => ({
     Target: { Id: id, Port: port },
     HealthCheckPort: String(port),
@@ -373,13 +364,13 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
     const found = page(items, { max: input.PageSize, token: input.Marker }, PAGES);
     return { [field]: structuredClone(found.items), ...(found.next ? { NextMarker: found.next } : {}) };
   };
-  const either = (one: unknown, other: unknown, message: string) => {
-    if (!one === !other) throw new AwsServiceError('ValidationError', message);
+  const either = (one: unknown, other: unknown, what: string) => {
+    if (!one === !other) throw invalid(`You must specify either ${what}`);
   };
   const modified = (field: string, answer: Rule | Listener) => ({ [field]: [structuredClone(answer)] });
   const tagResources = (arns: string[] | undefined) => {
     if (!arns || arns.length === 0 || arns.length > MAX_TAG_RESOURCES)
-      throw new AwsServiceError('ValidationError', `ResourceArns takes 1 to ${MAX_TAG_RESOURCES} resources`);
+      throw invalid(`ResourceArns takes 1 to ${MAX_TAG_RESOURCES} resources`);
     return arns;
   };
 
@@ -388,26 +379,22 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
       (input: DescribeTargetHealthInput) => input.TargetGroupArn ?? '',
       (input: DescribeTargetHealthInput) => {
         const tg = targetGroup(input.TargetGroupArn);
-        const described = (targets: TargetGroupState['targets']) =>
-          targets.map((t) =>
-            health(t.id, t.port, {
-              State: t.state,
-              ...(t.reason ? { Reason: t.reason as TargetHealthReasonEnum } : {}),
-            }),
-          );
-        if (!input.Targets) return { TargetHealthDescriptions: described(tg.targets) };
+        const described = (t: TargetGroupState['targets'][number]) =>
+          health(t.id, t.port, {
+            State: t.state,
+            ...(t.reason ? { Reason: t.reason as TargetHealthReasonEnum } : {}),
+          });
+        if (!input.Targets) return { TargetHealthDescriptions: tg.targets.map(described) };
         // A named target that is not registered comes back all the same: unused, Target.NotRegistered.
+        const unused = {
+          State: 'unused',
+          Reason: 'Target.NotRegistered',
+          Description: 'Target is not registered to the target group',
+        } as const;
         return {
           TargetHealthDescriptions: targetsOf(tg, input.Targets).flatMap(({ id, port }) => {
             const found = tg.targets.filter((t) => t.id === id && t.port === port);
-            if (found.length > 0) return described(found);
-            return [
-              health(id, port, {
-                State: 'unused',
-                Reason: 'Target.NotRegistered',
-                Description: 'Target is not registered to the target group',
-              }),
-            ];
+            return found.length > 0 ? found.map(described) : [health(id, port, unused)];
           }),
         };
       },
@@ -416,10 +403,8 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
       const tg = targetGroup(input.TargetGroupArn);
       const targets = targetsOf(tg, input.Targets);
       const now = world.clock.now().getTime();
-      const added = targets.filter(
-        // Registering a registered target is a no-op; a draining one is registered anew.
-        ({ id, port }) => !tg.targets.some((t) => t.id === id && t.port === port && t.state !== 'draining'),
-      );
+      // Registering a registered target is a no-op; a draining one is registered anew.
+      const added = targets.filter(({ id, port }) => registered(tg, id, port).length === 0);
       if (tg.targets.length + added.length > MAX_TARGETS_PER_GROUP)
         throw new AwsServiceError('TooManyTargetsException', `${tg.arn} would hold more than 1000 targets`);
       for (const { id, port } of added) tg.targets.push({ id, port, state: 'initial', registeredAt: now });
@@ -429,16 +414,13 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
       const tg = targetGroup(input.TargetGroupArn);
       // A target that is not registered (or draining already): ELB answers success.
       for (const { id, port } of targetsOf(tg, input.Targets))
-        for (const target of tg.targets.filter(
-          (t) => t.id === id && t.port === port && t.state !== 'draining',
-        ))
-          world.drain(tg, target);
+        for (const target of registered(tg, id, port)) world.drain(tg, target);
       return {};
     }),
     DescribeRules: read(
       (input: DescribeRulesInput) => input.RuleArns?.join(',') || (input.ListenerArn ?? ''),
       (input: DescribeRulesInput) => {
-        either(input.ListenerArn, input.RuleArns, 'You must specify either a listener or rules');
+        either(input.ListenerArn, input.RuleArns, 'a listener or rules');
         const rules = input.ListenerArn
           ? elb.rulesOf(input.ListenerArn)
           : input.RuleArns!.map((arn) => elb.rule(arn));
@@ -448,11 +430,7 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
     DescribeListeners: read(
       (input: DescribeListenersInput) => input.ListenerArns?.join(',') || (input.LoadBalancerArn ?? ''),
       (input: DescribeListenersInput) => {
-        either(
-          input.LoadBalancerArn,
-          input.ListenerArns,
-          'You must specify either a load balancer or listeners',
-        );
+        either(input.LoadBalancerArn, input.ListenerArns, 'a load balancer or listeners');
         const listeners = input.LoadBalancerArn
           ? elb.listenersOf(input.LoadBalancerArn)
           : input.ListenerArns!.map((arn) => elb.listener(arn).listener);
@@ -462,7 +440,7 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
     ModifyRule: write(
       (input: ModifyRuleInput) => `${input.RuleArn} ${forwardText(input.Actions)}`,
       (input: ModifyRuleInput) => {
-        if (!input.RuleArn) throw new AwsServiceError('ValidationError', 'RuleArn is required');
+        if (!input.RuleArn) throw invalid('RuleArn is required');
         const rule = elb.modify('ModifyRule', input.RuleArn, input.Actions) as Rule;
         if (input.Conditions) rule.Conditions = structuredClone(input.Conditions);
         return modified('Rules', rule);
@@ -471,7 +449,7 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
     ModifyListener: write(
       (input: ModifyListenerInput) => `${input.ListenerArn} ${forwardText(input.DefaultActions)}`,
       (input: ModifyListenerInput) => {
-        if (!input.ListenerArn) throw new AwsServiceError('ValidationError', 'ListenerArn is required');
+        if (!input.ListenerArn) throw invalid('ListenerArn is required');
         const listener = elb.modify('ModifyListener', input.ListenerArn, input.DefaultActions) as Listener;
         // The fields not given are kept.
         if (input.Port !== undefined) listener.Port = input.Port;
@@ -484,8 +462,7 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
         `${(input.ResourceArns ?? []).join(',')} ${(input.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).join(',')}`,
       (input: AddTagsInput) => {
         const tags = input.Tags ?? [];
-        if (tags.length === 0)
-          throw new AwsServiceError('ValidationError', 'Tags must hold at least one tag');
+        if (tags.length === 0) throw invalid('Tags must hold at least one tag');
         const arns = tagResources(input.ResourceArns);
         if (new Set(tags.map((t) => t.Key)).size !== tags.length)
           throw new AwsServiceError('DuplicateTagKeysException', 'A tag key was specified more than once');
