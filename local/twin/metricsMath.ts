@@ -35,26 +35,20 @@ export class MetricStore {
     this.series.set(key, series);
   }
 
-  has(namespace: string, metric: string, dimensions: Record<string, string>): boolean {
-    return this.series.has(seriesKey(namespace, metric, dimensions));
+  /** A series' minutes by their start, oldest first (they are published in order); undefined: never published. */
+  minutes(namespace: string, metric: string, dimensions: Record<string, string>) {
+    return this.series.get(seriesKey(namespace, metric, dimensions));
   }
 
   /** The minutes of a series starting within the window (its start rounded down to the minute). */
   points(namespace: string, metric: string, dimensions: Record<string, string>, start: Date, end: Date) {
     const from = Math.floor(start.getTime() / MINUTE_MS) * MINUTE_MS;
-    const series = this.series.get(seriesKey(namespace, metric, dimensions));
-    if (!series) return [];
-    return [...series.entries()].filter(([at]) => at >= from && at < end.getTime()).map(([, point]) => point);
-  }
-
-  /** Every minute of a series, oldest first. */
-  all(namespace: string, metric: string, dimensions: Record<string, string>): [number, Datapoint][] {
-    const series = this.series.get(seriesKey(namespace, metric, dimensions)) ?? new Map();
-    return [...series.entries()].sort(([a], [b]) => a - b);
+    const series = this.minutes(namespace, metric, dimensions) ?? [];
+    return [...series].filter(([at]) => at >= from && at < end.getTime()).map(([, point]) => point);
   }
 }
 
-export const seriesKey = (namespace: string, metric: string, dimensions: Record<string, string>) =>
+const seriesKey = (namespace: string, metric: string, dimensions: Record<string, string>) =>
   `${namespace}|${metric}|${Object.entries(dimensions)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`)

@@ -79,8 +79,6 @@ export interface TrafficRouteInfo {
   kind: 'appmesh' | 'alb';
   /** routeKey() of the route. */
   key: string;
-  /** The App Mesh route's ARN, or the rule's (the listener's for its default action). */
-  arn: string;
   listenerArn?: string;
   ruleArn?: string;
   /** `app/NAME/ID`: the LoadBalancer dimension of an ALB route's metrics. */
@@ -158,9 +156,9 @@ export class TwinTraffic {
     const { rps = 0, ...route } = input;
     const name = route.routeName;
     this.assertNewName(name);
-    const { arn } = this.mesh.addRoute(route).metadata;
+    this.mesh.addRoute(route);
     const id = { meshName: route.meshName, virtualRouterName: route.virtualRouterName, routeName: name };
-    return this.add({ name, kind: 'appmesh', key: meshRouteKey(id), arn }, rps, id);
+    return this.add({ name, kind: 'appmesh', key: meshRouteKey(id) }, rps, id);
   }
 
   /**
@@ -190,12 +188,12 @@ export class TwinTraffic {
       const taken = [...this.routes.values()].find((r) => r.key === key);
       if (taken) throw new Error(`the default action of ${listenerArn} already is route ${taken.name}`);
       elb.setDefaultActions(listenerArn, actions);
-      return this.add({ name, kind: 'alb', key, arn: listenerArn, listenerArn, loadBalancer }, rps);
+      return this.add({ name, kind: 'alb', key, listenerArn, loadBalancer }, rps);
     }
     const { priority, conditions } = input;
     const ruleArn = elb.addRule({ listenerArn, priority, conditions, actions });
     const key = albRouteKey(listenerArn, ruleArn);
-    return this.add({ name, kind: 'alb', key, arn: ruleArn, listenerArn, ruleArn, loadBalancer }, rps);
+    return this.add({ name, kind: 'alb', key, listenerArn, ruleArn, loadBalancer }, rps);
   }
 
   route(name: string): TrafficRouteInfo {
@@ -335,9 +333,8 @@ export class TwinTraffic {
     stat = 'Sum',
   ): { at: Date; value: number }[] {
     this.count();
-    return this.store
-      .all(namespace, metricName, dimensions)
-      .map(([at, point]) => ({ at: new Date(at), value: aggregate([point], stat)! }));
+    const minutes = [...(this.store.minutes(namespace, metricName, dimensions) ?? [])];
+    return minutes.map(([at, point]) => ({ at: new Date(at), value: aggregate([point], stat)! }));
   }
 
   /**
@@ -347,7 +344,7 @@ export class TwinTraffic {
   alarmSample(query: AlarmMetricQuery): number | undefined {
     this.count();
     const namespaces = (query.namespace ? [query.namespace] : [ALB_NAMESPACE, ENVOY_NAMESPACE]).filter((ns) =>
-      this.store.has(ns, query.metric, query.dimensions),
+      this.store.minutes(ns, query.metric, query.dimensions),
     );
     // A series the traffic never published is not ours: the alarm falls back to gauges and counters.
     if (namespaces.length === 0) return undefined;

@@ -93,16 +93,12 @@ export class TwinAppMesh {
     private readonly observer: RouteObserver = { changing: () => undefined, written: () => undefined },
   ) {}
 
-  /** A route as it exists before the scenario starts (not a write), in this account's mesh. */
+  /**
+   * A route as it exists before the scenario starts (not a write), in this account's mesh; the traffic
+   * keeps route names unique.
+   */
   addRoute(input: MeshRouteInput): MeshRouteData {
     const { meshName, virtualRouterName, routeName, protocol, priority, match, retryPolicy, timeout } = input;
-    const key = this.stateKey(input);
-    if (this.routes.has(key))
-      throw new AwsServiceError(
-        'ConflictException',
-        `Route ${routeName} already exists in ${virtualRouterName}`,
-        409,
-      );
     const body: MeshRouteBody = {
       action: { weightedTargets: input.targets.map((t) => ({ ...t })) },
       ...(match
@@ -136,7 +132,7 @@ export class TwinAppMesh {
       },
       status: { status: 'ACTIVE' },
     };
-    this.routes.set(key, { data, tags: new Map() });
+    this.routes.set(this.stateKey(input), { data, tags: new Map() });
     return structuredClone(data);
   }
 
