@@ -9,12 +9,11 @@
 // total, so totals over a window are exact and every run gives the same numbers. Latency follows a
 // log-normal shape through the profile's p50 and p99 (local/twin/metricsMath.ts).
 //
-// Metrics: ALB target groups publish to AWS/ApplicationELB (RequestCount, HTTPCode_Target_5XX_Count,
-// TargetResponseTime in seconds) with the LoadBalancer and TargetGroup dimensions. App Mesh has no
-// namespace of its own: Envoy's stats reach CloudWatch through the CloudWatch agent under a namespace the
-// operator picks; the twin uses AppMesh/Envoy (RequestCount, HTTPCode_5XX_Count, ResponseTime in ms) with
-// the Mesh and VirtualNode dimensions. As in CloudWatch, a minute without requests has no datapoint, and
-// ALB publishes no 5xx datapoint for a minute without a 5xx.
+// Metrics (METRICS below): ALB target groups publish to AWS/ApplicationELB with the LoadBalancer and
+// TargetGroup dimensions. App Mesh has no namespace of its own: Envoy's stats reach CloudWatch through the
+// CloudWatch agent under a namespace the operator picks; the twin uses AppMesh/Envoy with the Mesh and
+// VirtualNode dimensions. As in CloudWatch, a minute without requests has no datapoint, and ALB
+// publishes no 5xx datapoint for a minute without a 5xx.
 
 import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { WeightedTarget } from '#domain/rolloutRoutes';
@@ -252,8 +251,8 @@ export class TwinTraffic {
     const next = actions.map((a, i) =>
       i === index ? { ...forward, ForwardConfig: { ...forward.ForwardConfig, TargetGroups } } : a,
     );
-    if (route.ruleArn) this.loadBalancers.modify('ModifyRule', route.ruleArn, next, 'person');
-    else this.loadBalancers.modify('ModifyListener', route.listenerArn!, next, 'person');
+    const api = route.ruleArn ? 'ModifyRule' : 'ModifyListener';
+    this.loadBalancers.modify(api, route.ruleArn ?? route.listenerArn!, next, 'person');
   }
 
   /** Requests per second through the route from now on, split by its weights. */

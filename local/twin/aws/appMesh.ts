@@ -17,14 +17,8 @@ import type { World } from '#local/twin/world';
 
 export type MeshProtocol = 'http' | 'http2' | 'grpc' | 'tcp';
 
-export interface MeshWeightedTarget {
-  virtualNode: string;
-  weight: number;
-  port?: number;
-}
-
 export interface MeshRouteBody {
-  action: { weightedTargets: MeshWeightedTarget[] };
+  action: { weightedTargets: { virtualNode: string; weight: number; port?: number }[] };
   match?: Record<string, unknown>;
   retryPolicy?: Record<string, unknown>;
   timeout?: Record<string, unknown>;
@@ -61,7 +55,7 @@ export interface MeshRouteId {
 /** A route as it exists before the scenario starts. */
 export type MeshRouteInput = Omit<MeshRouteId, 'meshOwner'> & {
   protocol: MeshProtocol;
-  targets: MeshWeightedTarget[];
+  targets: MeshRouteBody['action']['weightedTargets'];
   priority?: number;
 } & Omit<MeshRouteBody, 'action'>;
 

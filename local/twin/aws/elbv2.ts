@@ -176,14 +176,6 @@ export class TwinLoadBalancers {
     return state;
   }
 
-  /** Every listener of a load balancer. */
-  listenersOf(loadBalancerArn: string): Listener[] {
-    const found = [...this.listeners.values()].filter((l) => l.listener.LoadBalancerArn === loadBalancerArn);
-    if (found.length === 0)
-      throw notFound('LoadBalancerNotFoundException', 'load balancers', loadBalancerArn);
-    return found.map((l) => l.listener);
-  }
-
   /** A rule by its ARN, a listener's default rule too. */
   rule(arn: string): Rule {
     const rule = this.rules.get(arn)?.rule;
@@ -210,7 +202,13 @@ export class TwinLoadBalancers {
     given: Action[] | undefined,
     by: Writer = 'reflex',
   ): Rule | Listener {
-    const rule = api === 'ModifyRule' ? this.modifiableRule(arn) : undefined;
+    const rule = api === 'ModifyRule' ? this.rules.get(arn) : undefined;
+    // A rule ARN that is not a rule of ours: a listener's default rule, or none at all (RuleNotFound).
+    if (api === 'ModifyRule' && !rule && this.rule(arn).IsDefault)
+      throw new AwsServiceError(
+        'OperationNotPermittedException',
+        'The default rule cannot be modified: use ModifyListener',
+      );
     const listener = rule ? undefined : this.listener(arn).listener;
     const actions = given && this.checked(given);
     this.observer.changing();
@@ -231,17 +229,6 @@ export class TwinLoadBalancers {
     if (arn.includes(':listener/')) throw notFound('ListenerNotFoundException', 'listeners', arn);
     if (arn.includes(':targetgroup/')) throw notFound('TargetGroupNotFoundException', 'target groups', arn);
     throw notFound('LoadBalancerNotFoundException', 'resources', arn);
-  }
-
-  private modifiableRule(arn: string): RuleState {
-    const state = this.rules.get(arn);
-    if (state) return state;
-    if ([...this.listeners.values()].some((l) => l.defaultRuleArn === arn))
-      throw new AwsServiceError(
-        'OperationNotPermittedException',
-        'The default rule cannot be modified: use ModifyListener',
-      );
-    throw notFound('RuleNotFoundException', 'rules', arn);
   }
 
   /**
@@ -367,7 +354,6 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
   const either = (one: unknown, other: unknown, what: string) => {
     if (!one === !other) throw invalid(`You must specify either ${what}`);
   };
-  const modified = (field: string, answer: Rule | Listener) => ({ [field]: [structuredClone(answer)] });
   const tagResources = (arns: string[] | undefined) => {
     if (!arns || arns.length === 0 || arns.length > MAX_TAG_RESOURCES)
       throw invalid(`ResourceArns takes 1 to ${MAX_TAG_RESOURCES} resources`);
@@ -431,9 +417,9 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
       (input: DescribeListenersInput) => input.ListenerArns?.join(',') || (input.LoadBalancerArn ?? ''),
       (input: DescribeListenersInput) => {
         either(input.LoadBalancerArn, input.ListenerArns, 'a load balancer or listeners');
-        const listeners = input.LoadBalancerArn
-          ? elb.listenersOf(input.LoadBalancerArn)
-          : input.ListenerArns!.map((arn) => elb.listener(arn).listener);
+        // The router names its listeners; a load balancer's whole list is not modelled.
+        if (input.LoadBalancerArn) throw invalid('The twin answers DescribeListeners by ListenerArns only');
+        const listeners = input.ListenerArns!.map((arn) => elb.listener(arn).listener);
         return described('Listeners', input, listeners);
       },
     ),
@@ -443,7 +429,7 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
         if (!input.RuleArn) throw invalid('RuleArn is required');
         const rule = elb.modify('ModifyRule', input.RuleArn, input.Actions) as Rule;
         if (input.Conditions) rule.Conditions = structuredClone(input.Conditions);
-        return modified('Rules', rule);
+        return { Rules: [structuredClone(rule)] };
       },
     ),
     ModifyListener: write(
@@ -454,7 +440,7 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
         // The fields not given are kept.
         if (input.Port !== undefined) listener.Port = input.Port;
         if (input.Protocol !== undefined) listener.Protocol = input.Protocol;
-        return modified('Listeners', listener);
+        return { Listeners: [structuredClone(listener)] };
       },
     ),
     AddTags: write(
