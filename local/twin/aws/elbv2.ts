@@ -346,7 +346,7 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
     HealthCheckPort: String(port),
     TargetHealth,
   });
-  /** DescribeRules and DescribeListeners: by ARNs or of one parent (never both), in pages. */
+  /** DescribeRules' and DescribeListeners' answer: a page of copies. */
   const described = <T>(field: string, input: { Marker?: string; PageSize?: number }, items: T[]) => {
     const found = page(items, { max: input.PageSize, token: input.Marker }, PAGES);
     return { [field]: structuredClone(found.items), ...(found.next ? { NextMarker: found.next } : {}) };
@@ -365,12 +365,12 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
       (input: DescribeTargetHealthInput) => input.TargetGroupArn ?? '',
       (input: DescribeTargetHealthInput) => {
         const tg = targetGroup(input.TargetGroupArn);
-        const described = (t: TargetGroupState['targets'][number]) =>
+        const healthOf = (t: TargetGroupState['targets'][number]) =>
           health(t.id, t.port, {
             State: t.state,
             ...(t.reason ? { Reason: t.reason as TargetHealthReasonEnum } : {}),
           });
-        if (!input.Targets) return { TargetHealthDescriptions: tg.targets.map(described) };
+        if (!input.Targets) return { TargetHealthDescriptions: tg.targets.map(healthOf) };
         // A named target that is not registered comes back all the same: unused, Target.NotRegistered.
         const unused = {
           State: 'unused',
@@ -380,7 +380,7 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
         return {
           TargetHealthDescriptions: targetsOf(tg, input.Targets).flatMap(({ id, port }) => {
             const found = tg.targets.filter((t) => t.id === id && t.port === port);
-            return found.length > 0 ? found.map(described) : [health(id, port, unused)];
+            return found.length > 0 ? found.map(healthOf) : [health(id, port, unused)];
           }),
         };
       },
