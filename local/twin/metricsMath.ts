@@ -35,26 +35,20 @@ export class MetricStore {
     this.series.set(key, series);
   }
 
-  has(namespace: string, metric: string, dimensions: Record<string, string>): boolean {
-    return this.series.has(seriesKey(namespace, metric, dimensions));
+  /** A series' minutes by their start, oldest first (they are published in order); undefined: never published. */
+  minutes(namespace: string, metric: string, dimensions: Record<string, string>) {
+    return this.series.get(seriesKey(namespace, metric, dimensions));
   }
 
   /** The minutes of a series starting within the window (its start rounded down to the minute). */
   points(namespace: string, metric: string, dimensions: Record<string, string>, start: Date, end: Date) {
     const from = Math.floor(start.getTime() / MINUTE_MS) * MINUTE_MS;
-    const series = this.series.get(seriesKey(namespace, metric, dimensions));
-    if (!series) return [];
-    return [...series.entries()].filter(([at]) => at >= from && at < end.getTime()).map(([, point]) => point);
-  }
-
-  /** Every minute of a series, oldest first. */
-  all(namespace: string, metric: string, dimensions: Record<string, string>): [number, Datapoint][] {
-    const series = this.series.get(seriesKey(namespace, metric, dimensions)) ?? new Map();
-    return [...series.entries()].sort(([a], [b]) => a - b);
+    const series = this.minutes(namespace, metric, dimensions) ?? [];
+    return [...series].filter(([at]) => at >= from && at < end.getTime()).map(([, point]) => point);
   }
 }
 
-export const seriesKey = (namespace: string, metric: string, dimensions: Record<string, string>) =>
+const seriesKey = (namespace: string, metric: string, dimensions: Record<string, string>) =>
   `${namespace}|${metric}|${Object.entries(dimensions)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`)
@@ -88,16 +82,22 @@ export function latencyPoint(
   };
 }
 
-type Stat =
-  | { kind: 'Sum' | 'Average' | 'SampleCount' | 'Maximum' | 'Minimum' }
-  | { kind: 'percentile'; q: number };
+/** The statistics CloudWatch names, over a window's totals. */
+type Totals = { samples: number; sum: number; minimum: number; maximum: number };
+const STATISTICS: Record<string, (w: Totals) => number> = {
+  Sum: (w) => w.sum,
+  SampleCount: (w) => w.samples,
+  Average: (w) => w.sum / w.samples,
+  Minimum: (w) => w.minimum,
+  Maximum: (w) => w.maximum,
+};
 
-export function parseStat(stat: string): Stat {
-  if (['Sum', 'Average', 'SampleCount', 'Maximum', 'Minimum'].includes(stat))
-    return { kind: stat as 'Sum' | 'Average' | 'SampleCount' | 'Maximum' | 'Minimum' };
+/** A percentile's share (p99: 0.99), undefined for a named statistic; any other statistic is refused. */
+function percentileOf(stat: string): number | undefined {
+  if (Object.hasOwn(STATISTICS, stat)) return undefined;
   const match = /^[pP](\d{1,3}(?:\.\d+)?)$/.exec(stat);
   const percent = match ? Number(match[1]) : Number.NaN;
-  if (percent >= 0 && percent <= 100) return { kind: 'percentile', q: percent / 100 };
+  if (percent >= 0 && percent <= 100) return percent / 100;
   throw new AwsServiceError(
     'ValidationError',
     `The value ${stat} for parameter MetricDataQueries.member.MetricStat.Stat is not valid (the twin answers Sum, Average, SampleCount, Maximum, Minimum and pNN)`,
@@ -106,34 +106,21 @@ export function parseStat(stat: string): Stat {
 
 /** One statistic over a window's datapoints, as CloudWatch combines them; undefined without any. */
 export function aggregate(points: Datapoint[], stat: string): number | undefined {
-  const parsed = parseStat(stat);
+  const q = percentileOf(stat);
   if (points.length === 0) return undefined;
   const samples = points.reduce((sum, p) => sum + p.sampleCount, 0);
   const sum = points.reduce((total, p) => total + p.sum, 0);
   const minimum = Math.min(...points.map((p) => p.minimum));
   const maximum = Math.max(...points.map((p) => p.maximum));
-  switch (parsed.kind) {
-    case 'Sum':
-      return sum;
-    case 'SampleCount':
-      return samples;
-    case 'Average':
-      return sum / samples;
-    case 'Minimum':
-      return minimum;
-    case 'Maximum':
-      return maximum;
-    case 'percentile': {
-      if (parsed.q <= 0) return minimum;
-      if (parsed.q >= 1) return maximum;
-      // Count metrics hold only 1s; a latency window is the mixture of its minutes, by their requests.
-      if (points.some((p) => !p.mixture)) return minimum;
-      const mixture = points.flatMap((p) =>
-        p.mixture!.map((s) => ({ ...s, weight: (s.weight * p.sampleCount) / samples })),
-      );
-      return Math.min(maximum, Math.max(minimum, quantile(mixture, parsed.q)));
-    }
-  }
+  if (q === undefined) return STATISTICS[stat]!({ samples, sum, minimum, maximum });
+  if (q <= 0) return minimum;
+  if (q >= 1) return maximum;
+  // Count metrics hold only 1s; a latency window is the mixture of its minutes, by their requests.
+  if (points.some((p) => !p.mixture)) return minimum;
+  const mixture = points.flatMap((p) =>
+    p.mixture!.map((s) => ({ ...s, weight: (s.weight * p.sampleCount) / samples })),
+  );
+  return Math.min(maximum, Math.max(minimum, quantile(mixture, q)));
 }
 
 /** The value below which a share q of the mixture lies: bisection on the log scale, monotonic in q. */
@@ -153,27 +140,18 @@ function quantile(mixture: Shape[], q: number): number {
   return Math.exp((lo + hi) / 2);
 }
 
+/** erfc's polynomial in t, past its constant term (Numerical Recipes' erfcc), innermost last. */
+const ERFC_TERMS = [
+  1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223,
+  0.17087277,
+];
+
 /** Φ from erfc (Numerical Recipes' erfcc, fractional error below 1.2e-7): ample for percentiles. */
 function normalCdf(z: number): number {
   const x = -z / Math.SQRT2;
   const a = Math.abs(x);
   const t = 1 / (1 + 0.5 * a);
-  const erfc =
-    t *
-    Math.exp(
-      -a * a -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 +
-                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
+  const terms = ERFC_TERMS.reduceRight((inner, c) => c + t * inner, 0);
+  const erfc = t * Math.exp(-a * a - 1.26551223 + t * terms);
   return 0.5 * (x >= 0 ? erfc : 2 - erfc);
 }

@@ -9,45 +9,36 @@
 // total, so totals over a window are exact and every run gives the same numbers. Latency follows a
 // log-normal shape through the profile's p50 and p99 (local/twin/metricsMath.ts).
 //
-// Metrics: ALB target groups publish to AWS/ApplicationELB (RequestCount, HTTPCode_Target_5XX_Count,
-// TargetResponseTime in seconds) with the LoadBalancer and TargetGroup dimensions. App Mesh has no
-// namespace of its own: Envoy's stats reach CloudWatch through the CloudWatch agent under a namespace the
-// operator picks; the twin uses AppMesh/Envoy (RequestCount, HTTPCode_5XX_Count, ResponseTime in ms) with
-// the Mesh and VirtualNode dimensions. As in CloudWatch, a minute without requests has no datapoint, and
-// ALB publishes no 5xx datapoint for a minute without a 5xx.
+// Metrics (METRICS below): ALB target groups publish to AWS/ApplicationELB with the LoadBalancer and
+// TargetGroup dimensions. App Mesh has no namespace of its own: Envoy's stats reach CloudWatch through the
+// CloudWatch agent under a namespace the operator picks; the twin uses AppMesh/Envoy with the Mesh and
+// VirtualNode dimensions. As in CloudWatch, a minute without requests has no datapoint, and ALB
+// publishes no 5xx datapoint for a minute without a 5xx.
+
+import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { WeightedTarget } from '#domain/rolloutRoutes';
 import type { AlarmMetricQuery } from '#local/twin/alarms';
 import {
-  type MeshProtocol,
-  type MeshRouteData,
   type MeshRouteId,
-  type MeshWeightedTarget,
+  type MeshRouteInput,
   meshBody,
-  meshField,
-  meshIdOf,
   meshRouteKey,
+  meshTargets,
   TwinAppMesh,
 } from '#local/twin/aws/appMesh';
-import { AwsServiceError } from '#local/twin/aws/client';
-import {
-  type AlbAction,
-  type AlbCondition,
-  type AlbListener,
-  albRouteKey,
-  TwinLoadBalancers,
-} from '#local/twin/aws/elbv2';
-import {
-  aggregate,
-  countPoint,
-  latencyPoint,
-  MetricStore,
-  MINUTE_MS,
-  parseStat,
-} from '#local/twin/metricsMath';
+import { albRouteKey, forwardTargets, TwinLoadBalancers } from '#local/twin/aws/elbv2';
+import { aggregate, countPoint, latencyPoint, MetricStore, MINUTE_MS } from '#local/twin/metricsMath';
 import type { World } from '#local/twin/world';
 import type { MetricQuery } from '#ports';
 
+/** Who changed a route: the rollout (through the API), or a person by hand (console, CLI). */
 export type Writer = 'reflex' | 'person';
+
+/** What hears a route's targets change in App Mesh or ELB: the traffic, which counts up to the change first. */
+export interface RouteObserver {
+  changing(): void;
+  written(change: { key: string; api: RouteWrite['api']; targets: WeightedTarget[] }, by: Writer): void;
+}
 
 export interface FaultProfile {
   /** Share of requests answered with a 5xx, 0..1. */
@@ -87,8 +78,6 @@ export interface TrafficRouteInfo {
   kind: 'appmesh' | 'alb';
   /** routeKey() of the route. */
   key: string;
-  /** The App Mesh route's ARN, or the rule's (the listener's for its default action). */
-  arn: string;
   listenerArn?: string;
   ruleArn?: string;
   /** `app/NAME/ID`: the LoadBalancer dimension of an ALB route's metrics. */
@@ -98,21 +87,29 @@ export interface TrafficRouteInfo {
 export const ENVOY_NAMESPACE = 'AppMesh/Envoy';
 export const ALB_NAMESPACE = 'AWS/ApplicationELB';
 
-const GET_METRIC_DATA_MAX_QUERIES = 500;
+/** Each kind's metric names; a version's dimensions complete them. */
+const METRICS = {
+  appmesh: {
+    namespace: ENVOY_NAMESPACE,
+    requests: 'RequestCount',
+    errors: 'HTTPCode_5XX_Count',
+    latency: 'ResponseTime',
+    latencyUnit: 'Milliseconds',
+  },
+  alb: {
+    namespace: ALB_NAMESPACE,
+    requests: 'RequestCount',
+    errors: 'HTTPCode_Target_5XX_Count',
+    latency: 'TargetResponseTime',
+    latencyUnit: 'Seconds',
+  },
+} as const;
 
-type RouteEntry =
-  | { kind: 'appmesh'; name: string; key: string; id: MeshRouteId; rps: number }
-  | { kind: 'alb'; name: string; key: string; listenerArn: string; ruleArn?: string; rps: number };
-
-/** Where one version's requests through one route are published. */
-interface SeriesRef {
-  key: string;
-  kind: 'appmesh' | 'alb';
-  dimensions: Record<string, string>;
-}
+/** A route: what route() tells of it, its rate, and an App Mesh route's id. */
+type RouteEntry = TrafficRouteInfo & { rps: number; id?: MeshRouteId };
 
 interface MinuteTraffic {
-  series: SeriesRef;
+  metrics: VersionMetrics;
   requests: number;
   errors: number;
   /** Expected requests per latency shape (p50/p99), to build the minute's mixture. */
@@ -129,6 +126,7 @@ export class TwinTraffic {
   private readonly routes = new Map<string, RouteEntry>();
   private readonly profiles = new Map<string, FaultProfile>();
   private readonly store = new MetricStore();
+  /** The minute under way, per series. */
   private readonly open = new Map<string, MinuteTraffic>();
   /** Expected and published totals per series: a minute's count is the rounded total minus what went out. */
   private readonly totals = new Map<
@@ -142,127 +140,64 @@ export class TwinTraffic {
     private readonly world: World,
     private readonly note: (text: string) => void = () => undefined,
   ) {
-    this.mesh = new TwinAppMesh(world, {
+    const observer: RouteObserver = {
       changing: () => this.count(),
-      written: (data, by) => this.meshWritten(data, by),
-    });
-    this.loadBalancers = new TwinLoadBalancers(world, {
-      changing: () => this.count(),
-      written: (change, actions, by) => this.albWritten(change, actions, by),
-    });
+      written: (change, by) => this.recordWrite(change, by),
+    };
+    this.mesh = new TwinAppMesh(world, observer);
+    this.loadBalancers = new TwinLoadBalancers(world, observer);
   }
 
   // --- building the routes ---------------------------------------------------------------------------
 
-  /** An App Mesh route as it exists before the scenario starts (not a write in the log). */
-  addMeshRoute(input: {
-    meshName: string;
-    meshOwner?: string;
-    virtualRouterName: string;
-    routeName: string;
-    /** The twin's name for the route (setRate, manualEdit); the route name by default. */
-    name?: string;
-    protocol: MeshProtocol;
-    targets: MeshWeightedTarget[];
-    match?: Record<string, unknown>;
-    retryPolicy?: Record<string, unknown>;
-    timeout?: Record<string, unknown>;
-    priority?: number;
-    tags?: Record<string, string>;
-    rps?: number;
-  }): TrafficRouteInfo {
-    const name = input.name ?? input.routeName;
+  /** An App Mesh route as it exists before the scenario starts (not a write in the log), named by its route. */
+  addMeshRoute(input: MeshRouteInput & { rps?: number }): TrafficRouteInfo {
+    const { rps = 0, ...route } = input;
+    const name = route.routeName;
     this.assertNewName(name);
-    const { name: _name, rps, ...route } = input;
-    const data = this.mesh.addRoute(route);
-    const id: MeshRouteId = {
-      meshName: data.meshName,
-      ...(data.metadata.meshOwner !== this.world.account ? { meshOwner: data.metadata.meshOwner } : {}),
-      virtualRouterName: data.virtualRouterName,
-      routeName: data.routeName,
-    };
-    const key = meshRouteKey(id);
-    this.routes.set(name, { kind: 'appmesh', name, key, id, rps: rps ?? 0 });
-    return { name, kind: 'appmesh', key, arn: data.metadata.arn };
-  }
-
-  /**
-   * An ALB listener, on a load balancer the twin makes up (ALB itself is not modelled beyond its
-   * listeners, rules and the target groups of the world). Its default action answers 404 until a route
-   * takes it over.
-   */
-  addListener(input: { loadBalancer?: string; port?: number; protocol?: string } = {}): AlbListener {
-    return this.loadBalancers.addListener(input);
+    this.mesh.addRoute(route);
+    const id = { meshName: route.meshName, virtualRouterName: route.virtualRouterName, routeName: name };
+    return this.add({ name, kind: 'appmesh', key: meshRouteKey(id) }, rps, id);
   }
 
   /**
    * An ALB route as it exists before the scenario starts (not a write in the log): a listener rule, or the
-   * listener's default action (`default: true`), forwarding to the world's target groups by weight.
-   * Without `listenerArn` the route goes on the twin's listener of `loadBalancer`; an unknown listener ARN
-   * (a scenario's realistic one) becomes a listener of the load balancer it names.
+   * listener's default action (`default: true`), forwarding to the world's target groups by weight, on the
+   * twin's listener of `loadBalancer`.
    */
   addListenerRule(input: {
     name: string;
-    listenerArn?: string;
     loadBalancer?: string;
-    ruleArn?: string;
     default?: boolean;
     priority?: number;
-    conditions?: AlbCondition[];
+    conditions?: RuleCondition[];
     /** Target group name or ARN (the world's), and its weight. */
     targetGroups: { targetGroup: string; weight: number }[];
     stickiness?: { enabled: boolean; durationSeconds: number };
-    tags?: Record<string, string>;
     rps?: number;
   }): TrafficRouteInfo {
-    this.assertNewName(input.name);
+    const { name, rps = 0 } = input;
+    this.assertNewName(name);
     const elb = this.loadBalancers;
     const actions = elb.forwardAction(input.targetGroups, input.stickiness);
-    const { ListenerArn: listenerArn } = elb.listenerFor(input.listenerArn, input.loadBalancer);
+    const listenerArn = elb.listenerFor(input.loadBalancer ?? 'twin-alb');
     const loadBalancer = elb.loadBalancerDimension(listenerArn);
     if (input.default) {
-      const taken = this.routeOnListenerDefault(listenerArn);
-      if (taken) throw new Error(`the default action of ${listenerArn} already is route ${taken.name}`);
-      elb.setDefaultActions(listenerArn, actions, input.tags);
       const key = albRouteKey(listenerArn);
-      this.routes.set(input.name, { kind: 'alb', name: input.name, key, listenerArn, rps: input.rps ?? 0 });
-      return { name: input.name, kind: 'alb', key, arn: listenerArn, listenerArn, loadBalancer };
+      const taken = [...this.routes.values()].find((r) => r.key === key);
+      if (taken) throw new Error(`the default action of ${listenerArn} already is route ${taken.name}`);
+      elb.setDefaultActions(listenerArn, actions);
+      return this.add({ name, kind: 'alb', key, listenerArn, loadBalancer }, rps);
     }
-    const { RuleArn: ruleArn } = elb.addRule({
-      listenerArn,
-      ...(input.ruleArn ? { ruleArn: input.ruleArn } : {}),
-      ...(input.priority !== undefined ? { priority: input.priority } : {}),
-      ...(input.conditions ? { conditions: input.conditions } : {}),
-      actions,
-      ...(input.tags ? { tags: input.tags } : {}),
-    });
+    const { priority, conditions } = input;
+    const ruleArn = elb.addRule({ listenerArn, priority, conditions, actions });
     const key = albRouteKey(listenerArn, ruleArn);
-    this.routes.set(input.name, {
-      kind: 'alb',
-      name: input.name,
-      key,
-      listenerArn,
-      ruleArn,
-      rps: input.rps ?? 0,
-    });
-    return { name: input.name, kind: 'alb', key, arn: ruleArn, listenerArn, ruleArn, loadBalancer };
+    return this.add({ name, kind: 'alb', key, listenerArn, ruleArn, loadBalancer }, rps);
   }
 
   route(name: string): TrafficRouteInfo {
-    const route = this.entry(name);
-    if (route.kind === 'appmesh') {
-      const data = this.mesh.current(route.id);
-      return { name, kind: 'appmesh', key: route.key, arn: data.metadata.arn };
-    }
-    return {
-      name,
-      kind: 'alb',
-      key: route.key,
-      arn: route.ruleArn ?? route.listenerArn,
-      listenerArn: route.listenerArn,
-      ...(route.ruleArn ? { ruleArn: route.ruleArn } : {}),
-      loadBalancer: this.loadBalancers.loadBalancerDimension(route.listenerArn),
-    };
+    const { rps: _rps, id: _id, ...info } = this.entry(name);
+    return info;
   }
 
   /** The twin's names of every route, App Mesh and ALB. */
@@ -272,7 +207,8 @@ export class TwinTraffic {
 
   /** The route's weights now, by version name (virtual node, target group name). */
   weightsNow(name: string): Record<string, number> {
-    return Object.fromEntries(this.flowsOf(this.entry(name)).map((f) => [f.version, f.weight]));
+    const route = this.entry(name);
+    return this.byVersion(route.kind, this.targetsOf(route));
   }
 
   /** The writes of one route's weights, in order. */
@@ -292,35 +228,31 @@ export class TwinTraffic {
       ? targets
       : Object.entries(targets).map(([id, weight]) => ({ id, weight }));
     const route = this.entry(name);
-    if (route.kind === 'appmesh') {
-      const data = this.mesh.describeRoute(route.id);
-      const field = meshField(data.spec);
-      const body = data.spec[field]!;
+    if (route.id) {
+      const { spec } = this.mesh.describeRoute(route.id);
+      const { field, ...body } = meshBody(spec);
       const ports = new Map(body.action.weightedTargets.map((t) => [t.virtualNode, t.port]));
       const weightedTargets = list.map((t) => {
         const port = ports.get(t.id);
         return { virtualNode: t.id, weight: t.weight, ...(port !== undefined ? { port } : {}) };
       });
-      this.mesh.updateRoute(
-        {
-          ...meshIdOf(data),
-          spec: { ...data.spec, [field]: { ...body, action: { ...body.action, weightedTargets } } },
-        },
-        'person',
-      );
+      const edited = { ...spec, [field]: { ...body, action: { ...body.action, weightedTargets } } };
+      this.mesh.updateRoute({ ...route.id, spec: edited }, 'person');
       return;
     }
-    const actions = this.loadBalancers.actionsOf(route.listenerArn, route.ruleArn);
+    const actions = this.loadBalancers.actionsOf(route.listenerArn!, route.ruleArn);
     const index = actions.findIndex((a) => a.Type === 'forward');
     if (index < 0) throw new Error(`route ${name} has no forward action to edit`);
     const { TargetGroupArn: _shortForm, ...forward } = actions[index]!;
-    const TargetGroups = list.map((t) => ({ TargetGroupArn: this.targetGroupArn(t.id), Weight: t.weight }));
+    const TargetGroups = list.map((t) => ({
+      TargetGroupArn: this.world.targetGroup(t.id).arn,
+      Weight: t.weight,
+    }));
     const next = actions.map((a, i) =>
       i === index ? { ...forward, ForwardConfig: { ...forward.ForwardConfig, TargetGroups } } : a,
     );
-    if (route.ruleArn) this.loadBalancers.modifyRule({ ruleArn: route.ruleArn, actions: next }, 'person');
-    else
-      this.loadBalancers.modifyListener({ listenerArn: route.listenerArn, defaultActions: next }, 'person');
+    const api = route.ruleArn ? 'ModifyRule' : 'ModifyListener';
+    this.loadBalancers.modify(api, route.ruleArn ?? route.listenerArn!, next, 'person');
   }
 
   /** Requests per second through the route from now on, split by its weights. */
@@ -349,34 +281,10 @@ export class TwinTraffic {
     );
   }
 
-  profile(version: string): FaultProfile {
-    return structuredClone(this.profiles.get(version) ?? DEFAULT_PROFILE);
-  }
-
   /** Where a version of a route publishes, and under which metric names. */
   versionMetrics(routeName: string, version: string): VersionMetrics {
     const route = this.entry(routeName);
-    if (route.kind === 'appmesh') {
-      return {
-        namespace: ENVOY_NAMESPACE,
-        dimensions: { Mesh: route.id.meshName, VirtualNode: version },
-        requests: 'RequestCount',
-        errors: 'HTTPCode_5XX_Count',
-        latency: 'ResponseTime',
-        latencyUnit: 'Milliseconds',
-      };
-    }
-    return {
-      namespace: ALB_NAMESPACE,
-      dimensions: {
-        LoadBalancer: this.loadBalancers.loadBalancerDimension(route.listenerArn),
-        TargetGroup: targetGroupDimension(this.targetGroupArn(version)),
-      },
-      requests: 'RequestCount',
-      errors: 'HTTPCode_Target_5XX_Count',
-      latency: 'TargetResponseTime',
-      latencyUnit: 'Seconds',
-    };
+    return this.metricsOf(route, route.id ? version : this.world.targetGroup(version).arn);
   }
 
   /** Traffic flows from now on; each whole minute of the clock is published as it ends. */
@@ -398,36 +306,12 @@ export class TwinTraffic {
   // --- the metrics, as CloudWatch answers for them -------------------------------------------------------
 
   /**
-   * GetMetricData: one value per query over the window, undefined where no datapoint falls in it. A
+   * GetMetricData's values (the CloudWatch model checks the request; a statistic the twin does not know
+   * is refused here): one value per query over the window, undefined where no datapoint falls in it. A
    * datapoint is a minute, counted in when the minute starts within the window (the start rounded down
    * to the minute, as CloudWatch aligns periods); the minute under way is not published yet.
    */
   query(queries: MetricQuery[], window: { start: Date; end: Date }): Record<string, number | undefined> {
-    if (queries.length === 0 || queries.length > GET_METRIC_DATA_MAX_QUERIES)
-      throw new AwsServiceError(
-        'ValidationError',
-        `GetMetricData takes 1..${GET_METRIC_DATA_MAX_QUERIES} queries, not ${queries.length}`,
-      );
-    const ids = new Set<string>();
-    for (const q of queries) {
-      if (!/^[a-z][a-zA-Z0-9_]*$/.test(q.id))
-        throw new AwsServiceError(
-          'ValidationError',
-          `The value ${q.id} for parameter MetricDataQueries.member.Id is not valid`,
-        );
-      if (ids.has(q.id))
-        throw new AwsServiceError(
-          'ValidationError',
-          `The values for parameter id in MetricDataQueries are not unique`,
-        );
-      ids.add(q.id);
-      parseStat(q.stat);
-    }
-    if (!(window.end.getTime() > window.start.getTime()))
-      throw new AwsServiceError(
-        'ValidationError',
-        'The parameter StartTime must be less than the parameter EndTime',
-      );
     this.count();
     return Object.fromEntries(
       queries.map((q) => [
@@ -448,9 +332,8 @@ export class TwinTraffic {
     stat = 'Sum',
   ): { at: Date; value: number }[] {
     this.count();
-    return this.store
-      .all(namespace, metricName, dimensions)
-      .map(([at, point]) => ({ at: new Date(at), value: aggregate([point], stat)! }));
+    const minutes = [...(this.store.minutes(namespace, metricName, dimensions) ?? [])];
+    return minutes.map(([at, point]) => ({ at: new Date(at), value: aggregate([point], stat)! }));
   }
 
   /**
@@ -460,7 +343,7 @@ export class TwinTraffic {
   alarmSample(query: AlarmMetricQuery): number | undefined {
     this.count();
     const namespaces = (query.namespace ? [query.namespace] : [ALB_NAMESPACE, ENVOY_NAMESPACE]).filter((ns) =>
-      this.store.has(ns, query.metric, query.dimensions),
+      this.store.minutes(ns, query.metric, query.dimensions),
     );
     // A series the traffic never published is not ours: the alarm falls back to gauges and counters.
     if (namespaces.length === 0) return undefined;
@@ -490,20 +373,17 @@ export class TwinTraffic {
   private flow(seconds: number): void {
     for (const route of this.routes.values()) {
       if (route.rps <= 0) continue;
-      const flows = this.flowsOf(route);
-      const total = flows.reduce((sum, f) => sum + f.weight, 0);
+      const targets = this.targetsOf(route);
+      const total = targets.reduce((sum, t) => sum + t.weight, 0);
       if (total <= 0) continue;
-      for (const f of flows) {
-        if (f.weight <= 0) continue;
-        const requests = (route.rps * seconds * f.weight) / total;
-        const profile = this.profiles.get(f.version) ?? DEFAULT_PROFILE;
-        const minute = this.open.get(f.series.key) ?? {
-          series: f.series,
-          requests: 0,
-          errors: 0,
-          shapes: new Map(),
-        };
-        this.open.set(f.series.key, minute);
+      for (const target of targets) {
+        if (target.weight <= 0) continue;
+        const requests = (route.rps * seconds * target.weight) / total;
+        const profile = this.profiles.get(this.versionOf(route.kind, target.id)) ?? DEFAULT_PROFILE;
+        const metrics = this.metricsOf(route, target.id);
+        const series = `${metrics.namespace}|${Object.values(metrics.dimensions).join('|')}`;
+        const minute = this.open.get(series) ?? { metrics, requests: 0, errors: 0, shapes: new Map() };
+        this.open.set(series, minute);
         minute.requests += requests;
         minute.errors += requests * profile.errorRate;
         const { p50, p99 } = profile.latencyMs;
@@ -515,15 +395,9 @@ export class TwinTraffic {
   }
 
   private publish(minute: number): void {
-    for (const traffic of this.open.values()) {
-      const { series } = traffic;
-      const totals = this.totals.get(series.key) ?? {
-        requests: 0,
-        errors: 0,
-        sentRequests: 0,
-        sentErrors: 0,
-      };
-      this.totals.set(series.key, totals);
+    for (const [series, traffic] of this.open) {
+      const totals = this.totals.get(series) ?? { requests: 0, errors: 0, sentRequests: 0, sentErrors: 0 };
+      this.totals.set(series, totals);
       totals.requests += traffic.requests;
       totals.errors += traffic.errors;
       const requests = Math.max(0, Math.round(totals.requests) - totals.sentRequests);
@@ -531,103 +405,46 @@ export class TwinTraffic {
       totals.sentRequests += requests;
       totals.sentErrors += errors;
       if (requests === 0) continue;
-      const alb = series.kind === 'alb';
-      const ns = alb ? ALB_NAMESPACE : ENVOY_NAMESPACE;
-      this.store.put(ns, 'RequestCount', series.dimensions, minute, countPoint(requests));
-      if (errors > 0)
-        this.store.put(
-          ns,
-          alb ? 'HTTPCode_Target_5XX_Count' : 'HTTPCode_5XX_Count',
-          series.dimensions,
-          minute,
-          countPoint(errors),
-        );
-      const latency = latencyPoint(requests, [...traffic.shapes.values()], alb ? 0.001 : 1);
-      this.store.put(ns, alb ? 'TargetResponseTime' : 'ResponseTime', series.dimensions, minute, latency);
+      const { namespace, dimensions, ...names } = traffic.metrics;
+      this.store.put(namespace, names.requests, dimensions, minute, countPoint(requests));
+      if (errors > 0) this.store.put(namespace, names.errors, dimensions, minute, countPoint(errors));
+      const unit = names.latencyUnit === 'Seconds' ? 0.001 : 1;
+      const latency = latencyPoint(requests, [...traffic.shapes.values()], unit);
+      this.store.put(namespace, names.latency, dimensions, minute, latency);
     }
     this.open.clear();
   }
 
-  /** The route's targets now, each with its version name and the series it publishes to. */
-  private flowsOf(route: RouteEntry): { version: string; weight: number; series: SeriesRef }[] {
-    if (route.kind === 'appmesh') {
-      const data = this.mesh.current(route.id);
-      return meshBody(data.spec).action.weightedTargets.map((t) => ({
-        version: t.virtualNode,
-        weight: t.weight,
-        series: {
-          key: `appmesh|${data.meshName}|${t.virtualNode}`,
-          kind: 'appmesh',
-          dimensions: { Mesh: data.meshName, VirtualNode: t.virtualNode },
-        },
-      }));
-    }
-    const lb = this.loadBalancers.loadBalancerDimension(route.listenerArn);
-    const forward = this.loadBalancers
-      .actionsOf(route.listenerArn, route.ruleArn)
-      .find((a) => a.Type === 'forward');
-    return (forward?.ForwardConfig?.TargetGroups ?? []).map((t) => {
-      const tg = targetGroupDimension(t.TargetGroupArn);
-      return {
-        version: this.world.targetGroups.get(t.TargetGroupArn)?.name ?? tg.split('/')[1]!,
-        weight: t.Weight ?? 1,
-        series: { key: `alb|${lb}|${tg}`, kind: 'alb', dimensions: { LoadBalancer: lb, TargetGroup: tg } },
-      };
-    });
+  // --- the routes' targets and the write log -------------------------------------------------------------
+
+  /** The route's targets now: virtual node names, or target group ARNs. */
+  private targetsOf(route: RouteEntry): WeightedTarget[] {
+    if (route.id) return meshTargets(this.mesh.current(route.id).spec);
+    return forwardTargets(this.loadBalancers.actionsOf(route.listenerArn!, route.ruleArn));
   }
 
-  // --- the write log -----------------------------------------------------------------------------------
-
-  private meshWritten(data: MeshRouteData, by: Writer): void {
-    const route = [...this.routes.values()].find(
-      (r) => r.kind === 'appmesh' && this.mesh.current(r.id) === data,
-    );
-    const targets = meshBody(data.spec).action.weightedTargets.map((t) => ({
-      id: t.virtualNode,
-      weight: t.weight,
-    }));
-    this.recordWrite(route, 'UpdateRoute', targets, by, meshRouteKey(meshIdOf(data)));
+  /** A target's version name: the virtual node, or the target group's name. */
+  private versionOf(kind: RouteEntry['kind'], target: string): string {
+    return kind === 'appmesh' ? target : (this.world.targetGroups.get(target)?.name ?? target);
   }
 
-  private albWritten(
-    change: { api: 'ModifyRule' | 'ModifyListener'; listenerArn: string; ruleArn?: string },
-    actions: AlbAction[],
-    by: Writer,
-  ): void {
-    const route = change.ruleArn
-      ? [...this.routes.values()].find((r) => r.kind === 'alb' && r.ruleArn === change.ruleArn)
-      : this.routeOnListenerDefault(change.listenerArn);
-    const forward = actions.find((a) => a.Type === 'forward');
-    const targets = (forward?.ForwardConfig?.TargetGroups ?? []).map((t) => ({
-      id: t.TargetGroupArn,
-      weight: t.Weight ?? 1,
-    }));
-    this.recordWrite(route, change.api, targets, by, albRouteKey(change.listenerArn, change.ruleArn));
+  private byVersion(kind: RouteEntry['kind'], targets: WeightedTarget[]): Record<string, number> {
+    return Object.fromEntries(targets.map((t) => [this.versionOf(kind, t.id), t.weight]));
   }
 
-  private recordWrite(
-    route: RouteEntry | undefined,
-    api: RouteWrite['api'],
-    targets: WeightedTarget[],
-    by: Writer,
-    key: string,
-  ) {
-    const name = route?.name ?? '';
-    const weights = Object.fromEntries(
-      targets.map((t) => [
-        api === 'UpdateRoute' ? t.id : (this.world.targetGroups.get(t.id)?.name ?? t.id),
-        t.weight,
-      ]),
-    );
-    this.writes.push({
-      at: this.world.clock.now(),
-      route: route?.key ?? key,
-      name,
-      api,
-      targets,
-      weights,
-      by,
-    });
+  /** Where a route's target (virtual node, target group ARN) publishes, under which names. */
+  private metricsOf(route: RouteEntry, target: string): VersionMetrics {
+    const dimensions: Record<string, string> = route.id
+      ? { Mesh: route.id.meshName, VirtualNode: target }
+      : { LoadBalancer: route.loadBalancer!, TargetGroup: target.slice(target.lastIndexOf(':') + 1) };
+    return { ...METRICS[route.kind], dimensions };
+  }
+
+  private recordWrite(change: Parameters<RouteObserver['written']>[0], by: Writer): void {
+    const { key, api, targets } = change;
+    const name = [...this.routes.values()].find((r) => r.key === key)?.name ?? '';
+    const weights = this.byVersion(api === 'UpdateRoute' ? 'appmesh' : 'alb', targets);
+    this.writes.push({ at: this.world.clock.now(), route: key, name, api, targets, weights, by });
     const text = Object.entries(weights)
       .map(([version, weight]) => `${version}=${weight}`)
       .join(' ');
@@ -635,6 +452,11 @@ export class TwinTraffic {
   }
 
   // --- lookups -----------------------------------------------------------------------------------------
+
+  private add(info: TrafficRouteInfo, rps: number, id?: MeshRouteId): TrafficRouteInfo {
+    this.routes.set(info.name, { ...info, rps, ...(id ? { id } : {}) });
+    return info;
+  }
 
   private entry(name: string): RouteEntry {
     const route = this.routes.get(name);
@@ -645,26 +467,4 @@ export class TwinTraffic {
   private assertNewName(name: string): void {
     if (this.routes.has(name)) throw new Error(`a route named ${name} exists already`);
   }
-
-  private routeOnListenerDefault(listenerArn: string): RouteEntry | undefined {
-    return [...this.routes.values()].find(
-      (r) => r.kind === 'alb' && r.listenerArn === listenerArn && !r.ruleArn,
-    );
-  }
-
-  private targetGroupArn(ref: string): string {
-    const tg =
-      this.world.targetGroups.get(ref) ?? [...this.world.targetGroups.values()].find((t) => t.name === ref);
-    if (!tg)
-      throw new AwsServiceError(
-        'TargetGroupNotFoundException',
-        `One or more target groups not found: ${ref}`,
-      );
-    return tg.arn;
-  }
-}
-
-/** The TargetGroup dimension: the ARN's resource part, `targetgroup/NAME/ID`. */
-function targetGroupDimension(arn: string): string {
-  return arn.slice(arn.lastIndexOf(':') + 1);
 }

@@ -233,8 +233,8 @@ describe('TwinTraffic: the write log', () => {
     // A person's edit is no AWS call the reflexes made.
     expect(w.writeCalls()).toEqual(['ModifyRule', 'ModifyRule']);
     // The stickiness the rule had survives every write.
-    const [rule] = w.traffic.loadBalancers.describeRules({ ruleArns: [info.ruleArn!] });
-    expect(rule!.Actions[0]!.ForwardConfig!.TargetGroupStickinessConfig).toEqual({
+    const rule = w.traffic.loadBalancers.rule(info.ruleArn!);
+    expect(rule.Actions![0]!.ForwardConfig!.TargetGroupStickinessConfig).toEqual({
       Enabled: true,
       DurationSeconds: 300,
     });

@@ -9,32 +9,22 @@ import type {
   UntagResourceInput,
   UpdateRouteInput,
 } from '@aws-sdk/client-app-mesh';
-import { routeKey } from '#domain/rolloutRoutes';
+import { routeKey, type WeightedTarget } from '#domain/rolloutRoutes';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { page } from '#local/twin/aws/paging';
+import type { RouteObserver, Writer } from '#local/twin/traffic';
 import type { World } from '#local/twin/world';
 
 export type MeshProtocol = 'http' | 'http2' | 'grpc' | 'tcp';
 
-export interface MeshWeightedTarget {
-  virtualNode: string;
-  weight: number;
-  port?: number;
-}
-
 export interface MeshRouteBody {
-  action: { weightedTargets: MeshWeightedTarget[] };
+  action: { weightedTargets: { virtualNode: string; weight: number; port?: number }[] };
   match?: Record<string, unknown>;
   retryPolicy?: Record<string, unknown>;
   timeout?: Record<string, unknown>;
 }
 
-export interface MeshRouteSpec {
-  priority?: number;
-  httpRoute?: MeshRouteBody;
-  http2Route?: MeshRouteBody;
-  grpcRoute?: MeshRouteBody;
-  tcpRoute?: MeshRouteBody;
-}
+export type MeshRouteSpec = { priority?: number } & { [F in MeshRouteField]?: MeshRouteBody };
 
 /** A route as DescribeRoute returns it. */
 export interface MeshRouteData {
@@ -62,29 +52,26 @@ export interface MeshRouteId {
   routeName: string;
 }
 
-export const MESH_ROUTE_FIELDS = ['httpRoute', 'http2Route', 'grpcRoute', 'tcpRoute'] as const;
-export type MeshRouteField = (typeof MESH_ROUTE_FIELDS)[number];
-const FIELD_OF: Record<MeshProtocol, MeshRouteField> = {
-  http: 'httpRoute',
-  http2: 'http2Route',
-  grpc: 'grpcRoute',
-  tcp: 'tcpRoute',
-};
+/** A route as it exists before the scenario starts. */
+export type MeshRouteInput = Omit<MeshRouteId, 'meshOwner'> & {
+  protocol: MeshProtocol;
+  targets: MeshRouteBody['action']['weightedTargets'];
+  priority?: number;
+} & Omit<MeshRouteBody, 'action'>;
+
+const MESH_ROUTE_FIELDS = ['httpRoute', 'http2Route', 'grpcRoute', 'tcpRoute'] as const;
+type MeshRouteField = (typeof MESH_ROUTE_FIELDS)[number];
 
 /** App Mesh's limits on a route's weighted targets, and on a resource's tags. */
 const MESH_MAX_TARGETS = 10;
 const MESH_MAX_WEIGHT = 100;
 const MAX_TAGS = 50;
-/** ListTagsForResource's page: `limit` 1..100, 100 without one. */
-const MAX_TAGS_PAGE = 100;
 
-/** Who changed a route: the rollout (through the API), or a person by hand (console, CLI). */
-export type Writer = 'reflex' | 'person';
+const badRequest = (message: string) => new AwsServiceError('BadRequestException', message);
 
-/** What hears a route's targets change: the traffic, which counts up to the change first. */
-export interface MeshRouteObserver {
-  changing(): void;
-  written(route: MeshRouteData, by: Writer): void;
+/** routeKey() of an App Mesh route, without a RouteRef: the owner shows only for a mesh shared with us. */
+export function meshRouteKey(id: MeshRouteId): string {
+  return routeKey({ router: 'appmesh', ...id, stable: '', canary: '' });
 }
 
 interface MeshRouteState {
@@ -92,80 +79,54 @@ interface MeshRouteState {
   tags: Map<string, string>;
 }
 
-/** routeKey() of an App Mesh route, without a RouteRef: the owner shows only for a mesh shared with us. */
-export function meshRouteKey(id: MeshRouteId): string {
-  return routeKey({ router: 'appmesh', ...id, stable: '', canary: '' });
-}
-
 export class TwinAppMesh {
   private readonly routes = new Map<string, MeshRouteState>();
 
   constructor(
     private readonly world: World,
-    private readonly observer: MeshRouteObserver = { changing: () => undefined, written: () => undefined },
+    private readonly observer: RouteObserver = { changing: () => undefined, written: () => undefined },
   ) {}
 
-  /** A route as it exists before the scenario starts (not a write). */
-  addRoute(input: {
-    meshName: string;
-    meshOwner?: string;
-    virtualRouterName: string;
-    routeName: string;
-    protocol: MeshProtocol;
-    targets: MeshWeightedTarget[];
-    match?: Record<string, unknown>;
-    retryPolicy?: Record<string, unknown>;
-    timeout?: Record<string, unknown>;
-    priority?: number;
-    tags?: Record<string, string>;
-  }): MeshRouteData {
-    const owner = input.meshOwner ?? this.world.account;
-    const id: MeshRouteId = {
-      meshName: input.meshName,
-      ...(owner !== this.world.account ? { meshOwner: owner } : {}),
-      virtualRouterName: input.virtualRouterName,
-      routeName: input.routeName,
-    };
-    const key = this.stateKey(id);
-    if (this.routes.has(key))
-      throw new AwsServiceError(
-        'ConflictException',
-        `Route ${input.routeName} already exists in ${input.virtualRouterName}`,
-        409,
-      );
+  /**
+   * A route as it exists before the scenario starts (not a write), in this account's mesh; the traffic
+   * keeps route names unique.
+   */
+  addRoute(input: MeshRouteInput): MeshRouteData {
+    const { meshName, virtualRouterName, routeName, protocol, priority, match, retryPolicy, timeout } = input;
     const body: MeshRouteBody = {
       action: { weightedTargets: input.targets.map((t) => ({ ...t })) },
-      ...(input.match
-        ? { match: input.match }
-        : input.protocol === 'tcp'
+      ...(match
+        ? { match }
+        : protocol === 'tcp'
           ? {}
-          : { match: input.protocol === 'grpc' ? { serviceName: input.routeName } : { prefix: '/' } }),
-      ...(input.retryPolicy ? { retryPolicy: input.retryPolicy } : {}),
-      ...(input.timeout ? { timeout: input.timeout } : {}),
+          : { match: protocol === 'grpc' ? { serviceName: routeName } : { prefix: '/' } }),
+      ...(retryPolicy ? { retryPolicy } : {}),
+      ...(timeout ? { timeout } : {}),
     };
     const spec: MeshRouteSpec = {
-      ...(input.priority !== undefined ? { priority: input.priority } : {}),
-      [FIELD_OF[input.protocol]]: body,
+      ...(priority !== undefined ? { priority } : {}),
+      [`${protocol}Route` as MeshRouteField]: body,
     };
     validateMeshSpec(spec);
     const now = this.world.clock.now();
+    const { account, region } = this.world;
     const data: MeshRouteData = {
-      meshName: input.meshName,
-      virtualRouterName: input.virtualRouterName,
-      routeName: input.routeName,
+      meshName,
+      virtualRouterName,
+      routeName,
       spec: structuredClone(spec),
       metadata: {
-        arn: `arn:aws:appmesh:${this.world.region}:${owner}:mesh/${input.meshName}/virtualRouter/${input.virtualRouterName}/route/${input.routeName}`,
+        arn: `arn:aws:appmesh:${region}:${account}:mesh/${meshName}/virtualRouter/${virtualRouterName}/route/${routeName}`,
         uid: uuidOf(this.world.newId()),
         version: 1,
         createdAt: now,
         lastUpdatedAt: now,
-        meshOwner: owner,
-        resourceOwner: this.world.account,
+        meshOwner: account,
+        resourceOwner: account,
       },
       status: { status: 'ACTIVE' },
     };
-    this.routes.set(key, { data, tags: new Map(Object.entries(input.tags ?? {})) });
+    this.routes.set(this.stateKey(input), { data, tags: new Map() });
     return structuredClone(data);
   }
 
@@ -180,35 +141,23 @@ export class TwinAppMesh {
 
   /** UpdateRoute: the spec given replaces the whole spec, as App Mesh does; the version moves on. */
   updateRoute(input: MeshRouteId & { spec: MeshRouteSpec }, by: Writer = 'reflex'): MeshRouteData {
-    const state = this.route(input);
+    const { data } = this.route(input);
     validateMeshSpec(input.spec);
     this.observer.changing();
-    state.data.spec = structuredClone(input.spec);
-    state.data.metadata.version += 1;
-    state.data.metadata.lastUpdatedAt = this.world.clock.now();
-    this.observer.written(state.data, by);
-    return structuredClone(state.data);
+    data.spec = structuredClone(input.spec);
+    data.metadata.version += 1;
+    data.metadata.lastUpdatedAt = this.world.clock.now();
+    // The twin's routes are all in meshes of its own account: the key names no owner.
+    const key = meshRouteKey(data);
+    this.observer.written({ key, api: 'UpdateRoute', targets: meshTargets(data.spec) }, by);
+    return structuredClone(data);
   }
 
-  tagResource(resourceArn: string, tags: { key: string; value?: string }[]): void {
-    const state = this.routeByArn(resourceArn);
-    const next = new Map(state.tags);
-    for (const tag of tags) next.set(tag.key, tag.value ?? '');
-    if (next.size > MAX_TAGS)
-      throw new AwsServiceError(
-        'TooManyTagsException',
-        `${resourceArn} would have more than ${MAX_TAGS} tags`,
-      );
-    state.tags = next;
-  }
-
-  untagResource(resourceArn: string, tagKeys: string[]): void {
-    const state = this.routeByArn(resourceArn);
-    for (const key of tagKeys) state.tags.delete(key);
-  }
-
-  listTagsForResource(resourceArn: string): { key: string; value: string }[] {
-    return [...this.routeByArn(resourceArn).tags].map(([key, value]) => ({ key, value }));
+  /** The tags of a route by its ARN. */
+  tagsOf(arn: string): Map<string, string> {
+    const state = [...this.routes.values()].find((s) => s.data.metadata.arn === arn);
+    if (!state) throw new AwsServiceError('NotFoundException', `Resource ${arn} not found`, 404);
+    return state.tags;
   }
 
   private stateKey(id: MeshRouteId): string {
@@ -225,12 +174,6 @@ export class TwinAppMesh {
       );
     return state;
   }
-
-  private routeByArn(arn: string): MeshRouteState {
-    const state = [...this.routes.values()].find((s) => s.data.metadata.arn === arn);
-    if (!state) throw new AwsServiceError('NotFoundException', `Resource ${arn} not found`, 404);
-    return state;
-  }
 }
 
 /** The App Mesh commands the App Mesh router sends, over the twin's routes. */
@@ -240,7 +183,7 @@ export function appMeshModel(mesh: TwinAppMesh): ServiceModel {
   const tokens = new Map<string, { request: string; answer: { route: MeshRouteData } }>();
   const idOf = (input: MeshRouteId): MeshRouteId => {
     for (const field of ['meshName', 'virtualRouterName', 'routeName'] as const)
-      if (!input[field]) throw new AwsServiceError('BadRequestException', `${field} is required`);
+      if (!input[field]) throw badRequest(`${field} is required`);
     return input;
   };
   return {
@@ -252,8 +195,8 @@ export function appMeshModel(mesh: TwinAppMesh): ServiceModel {
       (input: UpdateRouteInput) => `${meshRouteKey(input as MeshRouteId)} ${weightsText(input.spec)}`,
       (input: UpdateRouteInput) => {
         if (input.clientToken !== undefined && input.clientToken.length > 36)
-          throw new AwsServiceError('BadRequestException', 'clientToken takes at most 36 characters');
-        if (!input.spec) throw new AwsServiceError('BadRequestException', 'spec is required');
+          throw badRequest('clientToken takes at most 36 characters');
+        if (!input.spec) throw badRequest('spec is required');
         const id = idOf(input as MeshRouteId);
         const request = JSON.stringify([meshRouteKey(id), input.spec]);
         const seen = input.clientToken ? tokens.get(input.clientToken) : undefined;
@@ -272,32 +215,42 @@ export function appMeshModel(mesh: TwinAppMesh): ServiceModel {
     ListTagsForResource: read(
       (input: ListTagsForResourceInput) => input.resourceArn ?? '',
       (input: ListTagsForResourceInput) => {
-        const limit = input.limit ?? MAX_TAGS_PAGE;
-        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TAGS_PAGE)
-          throw new AwsServiceError('BadRequestException', `limit must be between 1 and ${MAX_TAGS_PAGE}`);
-        const tags = mesh.listTagsForResource(input.resourceArn ?? '');
-        const from = input.nextToken ? Number(input.nextToken) : 0;
-        if (!Number.isInteger(from) || from < 0 || from > tags.length)
-          throw new AwsServiceError('BadRequestException', `invalid nextToken ${input.nextToken}`);
-        const page = tags.slice(from, from + limit);
-        const next = from + limit < tags.length ? String(from + limit) : undefined;
-        return { tags: page, ...(next ? { nextToken: next } : {}) };
+        const tags = [...mesh.tagsOf(input.resourceArn ?? '')].map(([key, value]) => ({ key, value }));
+        // A page of `limit` tags, 1..100, 100 without one.
+        const found = page(
+          tags,
+          { max: input.limit, token: input.nextToken },
+          {
+            defaultMax: 100,
+            limit: 100,
+            badToken: 'BadRequestException',
+            badSize: 'BadRequestException',
+            sizeName: 'limit',
+          },
+        );
+        return { tags: found.items, ...(found.next ? { nextToken: found.next } : {}) };
       },
     ),
     TagResource: write(
       (input: TagResourceInput) =>
         `${input.resourceArn} ${(input.tags ?? []).map((t) => `${t.key}=${t.value}`).join(',')}`,
       (input: TagResourceInput) => {
-        if (!input.tags || input.tags.length === 0)
-          throw new AwsServiceError('BadRequestException', 'tags must hold at least one tag');
-        mesh.tagResource(input.resourceArn ?? '', input.tags as { key: string; value?: string }[]);
+        if (!input.tags || input.tags.length === 0) throw badRequest('tags must hold at least one tag');
+        const tags = mesh.tagsOf(input.resourceArn ?? '');
+        if (new Set([...tags.keys(), ...input.tags.map((t) => t.key)]).size > MAX_TAGS)
+          throw new AwsServiceError(
+            'TooManyTagsException',
+            `${input.resourceArn} would have more than ${MAX_TAGS} tags`,
+          );
+        for (const tag of input.tags) tags.set(tag.key!, tag.value ?? '');
         return {};
       },
     ),
     UntagResource: write(
       (input: UntagResourceInput) => `${input.resourceArn} ${(input.tagKeys ?? []).join(',')}`,
       (input: UntagResourceInput) => {
-        mesh.untagResource(input.resourceArn ?? '', input.tagKeys ?? []);
+        const tags = mesh.tagsOf(input.resourceArn ?? '');
+        for (const key of input.tagKeys ?? []) tags.delete(key);
         return {};
       },
     ),
@@ -310,52 +263,37 @@ const weightsText = (spec: UpdateRouteInput['spec']): string => {
   return targets.map((t) => `${t.virtualNode}=${t.weight}`).join(' ');
 };
 
-export function meshField(spec: MeshRouteSpec): MeshRouteField {
+/** The spec's one route body (httpRoute, http2Route, grpcRoute or tcpRoute) and its field. */
+export function meshBody(spec: MeshRouteSpec): MeshRouteBody & { field: MeshRouteField } {
   const fields = MESH_ROUTE_FIELDS.filter((f) => spec[f] !== undefined);
   if (fields.length !== 1)
-    throw new AwsServiceError(
-      'BadRequestException',
-      'A route spec must have exactly one of httpRoute, http2Route, grpcRoute, tcpRoute',
-    );
-  return fields[0]!;
+    throw badRequest('A route spec must have exactly one of httpRoute, http2Route, grpcRoute, tcpRoute');
+  return { ...spec[fields[0]!]!, field: fields[0]! };
 }
 
-export function meshBody(spec: MeshRouteSpec): MeshRouteBody {
-  return spec[meshField(spec)]!;
-}
-
-export const meshIdOf = (data: MeshRouteData): MeshRouteId => ({
-  meshName: data.meshName,
-  meshOwner: data.metadata.meshOwner,
-  virtualRouterName: data.virtualRouterName,
-  routeName: data.routeName,
-});
+/** The spec's weighted targets by virtual node name. */
+export const meshTargets = (spec: MeshRouteSpec): WeightedTarget[] =>
+  meshBody(spec).action.weightedTargets.map((t) => ({ id: t.virtualNode, weight: t.weight }));
 
 /** App Mesh's checks on every write: 1..10 weighted targets, integer weights 0..100; no retries on TCP. */
 function validateMeshSpec(spec: MeshRouteSpec): void {
-  const field = meshField(spec);
-  const body = spec[field]!;
+  const { field, ...body } = meshBody(spec);
   const targets = body.action?.weightedTargets;
   const at = `spec.${field}.action.weightedTargets`;
   if (!Array.isArray(targets) || targets.length < 1 || targets.length > MESH_MAX_TARGETS)
-    throw new AwsServiceError(
-      'BadRequestException',
+    throw badRequest(
       `1 validation error detected: Value at '${at}' failed to satisfy constraint: Member must have length between 1 and ${MESH_MAX_TARGETS}`,
     );
   for (const target of targets) {
     if (typeof target.virtualNode !== 'string' || target.virtualNode === '')
-      throw new AwsServiceError(
-        'BadRequestException',
-        `Value at '${at}.member.virtualNode' must not be empty`,
-      );
+      throw badRequest(`Value at '${at}.member.virtualNode' must not be empty`);
     if (!Number.isInteger(target.weight) || target.weight < 0 || target.weight > MESH_MAX_WEIGHT)
-      throw new AwsServiceError(
-        'BadRequestException',
+      throw badRequest(
         `1 validation error detected: Value '${target.weight}' at '${at}.member.weight' failed to satisfy constraint: Member must have value between 0 and ${MESH_MAX_WEIGHT}`,
       );
   }
   if (field === 'tcpRoute' && body.retryPolicy !== undefined)
-    throw new AwsServiceError('BadRequestException', 'A TCP route has no retry policy');
+    throw badRequest('A TCP route has no retry policy');
 }
 
 function uuidOf(hex: string): string {

@@ -4,87 +4,30 @@
 // The traffic (local/twin/traffic.ts) hears every change of a rule's or listener's actions; target
 // health and draining stay with the simulated world (local/twin/world.ts).
 import type {
+  Action,
   AddTagsInput,
   DeregisterTargetsInput,
   DescribeListenersInput,
   DescribeRulesInput,
   DescribeTagsInput,
   DescribeTargetHealthInput,
+  Listener,
   ModifyListenerInput,
   ModifyRuleInput,
   RegisterTargetsInput,
   RemoveTagsInput,
+  Rule,
+  RuleCondition,
   TargetDescription,
-  TargetHealthDescription,
+  TargetGroupTuple,
+  TargetHealth,
   TargetHealthReasonEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { routeKey } from '#domain/rolloutRoutes';
+import { routeKey, type WeightedTarget } from '#domain/rolloutRoutes';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { type PageRules, page } from '#local/twin/aws/paging';
+import type { RouteObserver, Writer } from '#local/twin/traffic';
 import type { TargetGroupState, World } from '#local/twin/world';
-
-// --- shapes (the SDK's, as DescribeRules and DescribeListeners return them) --------------------------------
-
-export interface AlbTargetGroupTuple {
-  TargetGroupArn: string;
-  Weight?: number;
-}
-
-export interface AlbForwardConfig {
-  TargetGroups: AlbTargetGroupTuple[];
-  TargetGroupStickinessConfig?: { Enabled: boolean; DurationSeconds?: number };
-}
-
-export interface AlbAction {
-  Type: string;
-  Order?: number;
-  TargetGroupArn?: string;
-  ForwardConfig?: AlbForwardConfig;
-  FixedResponseConfig?: { StatusCode: string; ContentType?: string; MessageBody?: string };
-  RedirectConfig?: Record<string, unknown>;
-  AuthenticateOidcConfig?: Record<string, unknown>;
-  AuthenticateCognitoConfig?: Record<string, unknown>;
-}
-
-export interface AlbCondition {
-  Field: string;
-  Values?: string[];
-  PathPatternConfig?: { Values: string[] };
-  HostHeaderConfig?: { Values: string[] };
-}
-
-export interface AlbRule {
-  RuleArn: string;
-  Priority: string;
-  Conditions: AlbCondition[];
-  Actions: AlbAction[];
-  IsDefault: boolean;
-}
-
-export interface AlbListener {
-  ListenerArn: string;
-  LoadBalancerArn: string;
-  Port: number;
-  Protocol: string;
-  DefaultActions: AlbAction[];
-}
-
-export interface AlbTag {
-  Key: string;
-  Value?: string;
-}
-
-/** Who changed a rule or listener: the rollout (through the API), or a person by hand. */
-export type Writer = 'reflex' | 'person';
-
-/** What hears a rule's or a listener's actions change: the traffic, which counts up to the change first. */
-export interface AlbRouteObserver {
-  changing(): void;
-  written(
-    change: { api: 'ModifyRule' | 'ModifyListener'; listenerArn: string; ruleArn?: string },
-    actions: AlbAction[],
-    by: Writer,
-  ): void;
-}
 
 // --- limits, as the ELB quotas and the API reference give them ----------------------------------------------
 
@@ -94,332 +37,206 @@ const ALB_MAX_STICKINESS_SECONDS = 604_800;
 const MAX_TAGS = 50;
 /** DescribeTags, AddTags and RemoveTags take up to 20 resources. */
 const MAX_TAG_RESOURCES = 20;
-/** DescribeRules and DescribeListeners: PageSize 1..400. */
-const MAX_PAGE_SIZE = 400;
 const MAX_TARGETS_PER_GROUP = 1000;
+/** DescribeRules and DescribeListeners: PageSize 1..400, all of them without one. */
+const PAGES: PageRules = {
+  defaultMax: 400,
+  limit: 400,
+  badToken: 'ValidationError',
+  badSize: 'ValidationError',
+  sizeName: 'pageSize',
+};
 
 /** routeKey() of an ALB rule, or of a listener's default action when there is no rule. */
 export function albRouteKey(listenerArn: string, ruleArn?: string): string {
   return routeKey({ router: 'alb', listenerArn, ...(ruleArn ? { ruleArn } : {}), stable: '', canary: '' });
 }
 
-interface LoadBalancerState {
-  arn: string;
-  /** `app/NAME/ID`, the LoadBalancer dimension. */
-  dimension: string;
-}
+const notFound = (name: string, what: string, arn: string) =>
+  new AwsServiceError(name, `One or more ${what} not found: ${arn}`);
+const invalid = (message: string) => new AwsServiceError('ValidationError', message);
+const inRange = (n: number | undefined, min: number, max: number) =>
+  n !== undefined && Number.isInteger(n) && n >= min && n <= max;
 
 interface ListenerState {
-  listener: AlbListener;
+  listener: Listener & { ListenerArn: string; DefaultActions: Action[] };
   defaultRuleArn: string;
-  loadBalancer: LoadBalancerState;
   tags: Map<string, string>;
-  nextPriority: number;
 }
 
 interface RuleState {
-  rule: AlbRule;
+  rule: Rule & { RuleArn: string; Actions: Action[] };
   listenerArn: string;
   tags: Map<string, string>;
 }
 
 /** ALB listeners and their rules (ALB itself is not modelled beyond them and the world's target groups). */
 export class TwinLoadBalancers {
-  private readonly loadBalancers = new Map<string, LoadBalancerState>();
+  /** The twin's one listener of each load balancer it made up, by the load balancer's name. */
+  private readonly listenerOf = new Map<string, string>();
   private readonly listeners = new Map<string, ListenerState>();
   private readonly rules = new Map<string, RuleState>();
 
   constructor(
     private readonly world: World,
-    private readonly observer: AlbRouteObserver = { changing: () => undefined, written: () => undefined },
+    private readonly observer: RouteObserver = { changing: () => undefined, written: () => undefined },
   ) {}
 
   // --- building --------------------------------------------------------------------------------------------
 
-  /** A listener on a load balancer the twin makes up; its default action answers 404. */
-  addListener(input: { loadBalancer?: string; port?: number; protocol?: string } = {}): AlbListener {
-    const lb = this.loadBalancer(input.loadBalancer ?? 'twin-alb');
-    const listenerArn = `${lb.arn.replace(':loadbalancer/', ':listener/')}/${this.world.newId().slice(0, 16)}`;
-    return structuredClone(
-      this.createListener(listenerArn, lb, input.port ?? 80, input.protocol ?? 'HTTP').listener,
-    );
-  }
-
-  /**
-   * The listener a route goes on: the one given (an unknown ARN, a scenario's realistic one, becomes a
-   * listener of the load balancer it names), or the twin's listener of `loadBalancer`.
-   */
-  listenerFor(listenerArn: string | undefined, loadBalancer: string | undefined): AlbListener {
-    if (listenerArn) {
-      const known = this.listeners.get(listenerArn);
-      if (known) return known.listener;
-      const match = /:listener\/app\/([^/]+)\/([^/]+)\/[^/]+$/.exec(listenerArn);
-      if (!match) throw new Error(`not an ALB listener ARN: ${listenerArn}`);
-      return this.createListener(listenerArn, this.loadBalancer(match[1]!, match[2]!), 80, 'HTTP').listener;
-    }
-    const lb = this.loadBalancer(loadBalancer ?? 'twin-alb');
-    const existing = [...this.listeners.values()].find((l) => l.loadBalancer === lb);
-    if (existing) return existing.listener;
-    return this.listeners.get(this.addListener({ loadBalancer: loadBalancer ?? 'twin-alb' }).ListenerArn)!
-      .listener;
+  /** The listener of a load balancer the twin makes up on first use; its default action answers 404. */
+  listenerFor(loadBalancer: string): string {
+    const known = this.listenerOf.get(loadBalancer);
+    if (known) return known;
+    const id = () => this.world.newId().slice(0, 16);
+    const { region, account } = this.world;
+    const lbArn = `arn:aws:elasticloadbalancing:${region}:${account}:loadbalancer/app/${loadBalancer}/${id()}`;
+    const arn = `${lbArn.replace(':loadbalancer/', ':listener/')}/${id()}`;
+    this.listeners.set(arn, {
+      listener: {
+        ListenerArn: arn,
+        LoadBalancerArn: lbArn,
+        Port: 80,
+        Protocol: 'HTTP',
+        DefaultActions: [
+          { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain' } },
+        ],
+      },
+      defaultRuleArn: `${arn.replace(':listener/', ':listener-rule/')}/${id()}`,
+      tags: new Map(),
+    });
+    this.listenerOf.set(loadBalancer, arn);
+    return arn;
   }
 
   /** A forward action to the world's target groups by weight, checked as ELB checks it. */
   forwardAction(
     targetGroups: { targetGroup: string; weight: number }[],
     stickiness?: { enabled: boolean; durationSeconds: number },
-  ): AlbAction[] {
-    const forward: AlbAction = {
-      Type: 'forward',
-      ForwardConfig: {
-        TargetGroups: targetGroups.map((t) => ({
-          TargetGroupArn: this.world.targetGroup(t.targetGroup).arn,
-          Weight: t.weight,
-        })),
-        ...(stickiness
-          ? {
-              TargetGroupStickinessConfig: {
-                Enabled: stickiness.enabled,
-                DurationSeconds: stickiness.durationSeconds,
-              },
-            }
-          : {}),
-      },
+  ): Action[] {
+    const TargetGroups = targetGroups.map((t) => ({
+      TargetGroupArn: this.world.targetGroup(t.targetGroup).arn,
+      Weight: t.weight,
+    }));
+    const TargetGroupStickinessConfig = stickiness && {
+      Enabled: stickiness.enabled,
+      DurationSeconds: stickiness.durationSeconds,
     };
-    return normalizeActions(this.validateActions([forward]));
+    return this.checked([{ Type: 'forward', ForwardConfig: { TargetGroups, TargetGroupStickinessConfig } }]);
   }
 
   /** The listener's default action as it is before the scenario starts (not a write). */
-  setDefaultActions(listenerArn: string, actions: AlbAction[], tags: Record<string, string> = {}): void {
-    const listener = this.listenerState(listenerArn);
-    listener.listener.DefaultActions = structuredClone(actions);
-    for (const [k, v] of Object.entries(tags)) listener.tags.set(k, v);
+  setDefaultActions(listenerArn: string, actions: Action[]): void {
+    this.listener(listenerArn).listener.DefaultActions = structuredClone(actions);
   }
 
-  /** A rule as it is before the scenario starts (not a write). */
+  /** A rule as it is before the scenario starts (not a write); its ARN. */
   addRule(input: {
     listenerArn: string;
-    ruleArn?: string;
     priority?: number;
-    conditions?: AlbCondition[];
-    actions: AlbAction[];
-    tags?: Record<string, string>;
-  }): AlbRule {
-    const listener = this.listenerState(input.listenerArn);
-    const ruleArn =
-      input.ruleArn ??
-      `${input.listenerArn.replace(':listener/', ':listener-rule/')}/${this.world.newId().slice(0, 16)}`;
-    if (this.rules.has(ruleArn) || [...this.listeners.values()].some((l) => l.defaultRuleArn === ruleArn))
-      throw new AwsServiceError('DuplicateRuleException', `rule ${ruleArn} already exists`);
-    const priority = input.priority ?? listener.nextPriority;
-    if (
-      [...this.rules.values()].some(
-        (r) => r.listenerArn === input.listenerArn && r.rule.Priority === String(priority),
-      )
-    )
+    conditions?: RuleCondition[];
+    actions: Action[];
+  }) {
+    const rules = this.rulesOf(input.listenerArn).filter((r) => !r.IsDefault);
+    const priorities = rules.map((r) => Number(r.Priority));
+    const RuleArn = `${input.listenerArn.replace(':listener/', ':listener-rule/')}/${this.world.newId().slice(0, 16)}`;
+    const priority = input.priority ?? Math.max(0, ...priorities) + 1;
+    if (priorities.includes(priority))
       throw new AwsServiceError('PriorityInUseException', `Priority '${priority}' is currently in use`);
-    listener.nextPriority = Math.max(listener.nextPriority, priority + 1);
-    const rule: AlbRule = {
-      RuleArn: ruleArn,
+    const rule = {
+      RuleArn,
       Priority: String(priority),
       Conditions: structuredClone(input.conditions ?? [{ Field: 'path-pattern', Values: ['/*'] }]),
       Actions: structuredClone(input.actions),
       IsDefault: false,
     };
-    this.rules.set(ruleArn, {
-      rule,
-      listenerArn: input.listenerArn,
-      tags: new Map(Object.entries(input.tags ?? {})),
-    });
-    return structuredClone(rule);
+    this.rules.set(RuleArn, { rule, listenerArn: input.listenerArn, tags: new Map() });
+    return RuleArn;
   }
 
   // --- the simulation's view -------------------------------------------------------------------------------
 
   /** The actions of a rule, or of the listener's default action (no copy: not to be changed). */
-  actionsOf(listenerArn: string, ruleArn?: string): AlbAction[] {
+  actionsOf(listenerArn: string, ruleArn?: string): Action[] {
     return ruleArn
       ? this.rules.get(ruleArn)!.rule.Actions
-      : this.listeners.get(listenerArn)!.listener.DefaultActions;
+      : this.listener(listenerArn).listener.DefaultActions;
   }
 
   /** `app/NAME/ID` of the listener's load balancer: the LoadBalancer dimension of its metrics. */
   loadBalancerDimension(listenerArn: string): string {
-    return this.listeners.get(listenerArn)!.loadBalancer.dimension;
+    return this.listener(listenerArn).listener.LoadBalancerArn!.replace(/^.*:loadbalancer\//, '');
   }
 
-  // --- the API ---------------------------------------------------------------------------------------------
+  // --- the API's lookups and writes ------------------------------------------------------------------------
 
-  /** DescribeRules by rule ARNs, or every rule of a listener (its default rule included, last). */
-  describeRules(input: { ruleArns: string[] } | { listenerArn: string }): AlbRule[] {
-    if ('listenerArn' in input) {
-      const listener = this.listenerState(input.listenerArn);
-      const rules = [...this.rules.values()]
-        .filter((r) => r.listenerArn === input.listenerArn)
-        .map((r) => r.rule)
-        .sort((a, b) => Number(a.Priority) - Number(b.Priority));
-      return structuredClone([...rules, defaultRule(listener)]);
-    }
-    return structuredClone(
-      input.ruleArns.map((arn) => {
-        const rule = this.rules.get(arn)?.rule;
-        if (rule) return rule;
-        const listener = [...this.listeners.values()].find((l) => l.defaultRuleArn === arn);
-        if (listener) return defaultRule(listener);
-        throw new AwsServiceError('RuleNotFoundException', `One or more rules not found: ${arn}`);
-      }),
-    );
-  }
-
-  /** DescribeListeners by listener ARNs, or every listener of a load balancer. */
-  describeListeners(input: { listenerArns: string[] } | { loadBalancerArn: string }): AlbListener[] {
-    if ('loadBalancerArn' in input) {
-      const lb = [...this.loadBalancers.values()].find((l) => l.arn === input.loadBalancerArn);
-      if (!lb)
-        throw new AwsServiceError(
-          'LoadBalancerNotFoundException',
-          `One or more load balancers not found: ${input.loadBalancerArn}`,
-        );
-      return structuredClone(
-        [...this.listeners.values()].filter((l) => l.loadBalancer === lb).map((l) => l.listener),
-      );
-    }
-    return structuredClone(input.listenerArns.map((arn) => this.listenerState(arn).listener));
-  }
-
-  /** ModifyRule: the actions given replace all of the rule's actions. */
-  modifyRule(
-    input: { ruleArn: string; actions?: AlbAction[]; conditions?: AlbCondition[] },
-    by: Writer = 'reflex',
-  ): AlbRule {
-    const state = this.rules.get(input.ruleArn);
-    if (!state) {
-      if ([...this.listeners.values()].some((l) => l.defaultRuleArn === input.ruleArn))
-        throw new AwsServiceError(
-          'OperationNotPermittedException',
-          'The default rule cannot be modified: use ModifyListener',
-        );
-      throw new AwsServiceError('RuleNotFoundException', `One or more rules not found: ${input.ruleArn}`);
-    }
-    const actions = input.actions && normalizeActions(this.validateActions(input.actions));
-    this.observer.changing();
-    if (input.conditions) state.rule.Conditions = structuredClone(input.conditions);
-    if (actions) {
-      state.rule.Actions = actions;
-      this.observer.written(
-        { api: 'ModifyRule', listenerArn: state.listenerArn, ruleArn: input.ruleArn },
-        actions,
-        by,
-      );
-    }
-    return structuredClone(state.rule);
-  }
-
-  /** ModifyListener: default actions given replace all of them; the other fields are kept when absent. */
-  modifyListener(
-    input: { listenerArn: string; defaultActions?: AlbAction[]; port?: number; protocol?: string },
-    by: Writer = 'reflex',
-  ): AlbListener {
-    const state = this.listenerState(input.listenerArn);
-    const actions = input.defaultActions && normalizeActions(this.validateActions(input.defaultActions));
-    this.observer.changing();
-    if (input.port !== undefined) state.listener.Port = input.port;
-    if (input.protocol !== undefined) state.listener.Protocol = input.protocol;
-    if (actions) {
-      state.listener.DefaultActions = actions;
-      this.observer.written({ api: 'ModifyListener', listenerArn: input.listenerArn }, actions, by);
-    }
-    return structuredClone(state.listener);
-  }
-
-  addTags(resourceArns: string[], tags: AlbTag[]): void {
-    const keys = tags.map((t) => t.Key);
-    if (new Set(keys).size !== keys.length)
-      throw new AwsServiceError('DuplicateTagKeysException', 'A tag key was specified more than once');
-    // ELB checks every resource before it tags any.
-    const holders = resourceArns.map((arn) => {
-      const holder = this.tagHolder(arn);
-      const next = new Map(holder.tags);
-      for (const tag of tags) next.set(tag.Key, tag.Value ?? '');
-      if (next.size > MAX_TAGS)
-        throw new AwsServiceError('TooManyTagsException', `${arn} would have more than ${MAX_TAGS} tags`);
-      return { holder, next };
-    });
-    for (const { holder, next } of holders) holder.tags = next;
-  }
-
-  removeTags(resourceArns: string[], tagKeys: string[]): void {
-    const holders = resourceArns.map((arn) => this.tagHolder(arn));
-    for (const holder of holders) for (const key of tagKeys) holder.tags.delete(key);
-  }
-
-  describeTags(resourceArns: string[]): { ResourceArn: string; Tags: AlbTag[] }[] {
-    return resourceArns.map((arn) => ({
-      ResourceArn: arn,
-      Tags: [...this.tagHolder(arn).tags].map(([Key, Value]) => ({ Key, Value })),
-    }));
-  }
-
-  // --- lookups ---------------------------------------------------------------------------------------------
-
-  private loadBalancer(name: string, id?: string): LoadBalancerState {
-    const known = this.loadBalancers.get(name);
-    if (known && (id === undefined || known.dimension.endsWith(`/${id}`))) return known;
-    const dimension = `app/${name}/${id ?? this.world.newId().slice(0, 16)}`;
-    const lb = {
-      arn: `arn:aws:elasticloadbalancing:${this.world.region}:${this.world.account}:loadbalancer/${dimension}`,
-      dimension,
-    };
-    this.loadBalancers.set(name, lb);
-    return lb;
-  }
-
-  private createListener(arn: string, lb: LoadBalancerState, port: number, protocol: string): ListenerState {
-    const state: ListenerState = {
-      listener: {
-        ListenerArn: arn,
-        LoadBalancerArn: lb.arn,
-        Port: port,
-        Protocol: protocol,
-        DefaultActions: [
-          { Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404', ContentType: 'text/plain' } },
-        ],
-      },
-      defaultRuleArn: `${arn.replace(':listener/', ':listener-rule/')}/${this.world.newId().slice(0, 16)}`,
-      loadBalancer: lb,
-      tags: new Map(),
-      nextPriority: 1,
-    };
-    this.listeners.set(arn, state);
-    return state;
-  }
-
-  private listenerState(arn: string): ListenerState {
+  listener(arn: string): ListenerState {
     const state = this.listeners.get(arn);
-    if (!state)
-      throw new AwsServiceError('ListenerNotFoundException', `One or more listeners not found: ${arn}`);
+    if (!state) throw notFound('ListenerNotFoundException', 'listeners', arn);
     return state;
   }
 
-  private tagHolder(arn: string): { tags: Map<string, string> } {
+  /** A rule by its ARN, a listener's default rule too. */
+  rule(arn: string): Rule {
+    const rule = this.rules.get(arn)?.rule;
+    if (rule) return rule;
+    const listener = [...this.listeners.values()].find((l) => l.defaultRuleArn === arn);
+    if (listener) return defaultRule(listener);
+    throw notFound('RuleNotFoundException', 'rules', arn);
+  }
+
+  /** Every rule of a listener by priority, its default rule last. */
+  rulesOf(listenerArn: string): Rule[] {
+    const listener = this.listener(listenerArn);
+    const rules = [...this.rules.values()]
+      .filter((r) => r.listenerArn === listenerArn)
+      .map((r) => r.rule)
+      .sort((a, b) => Number(a.Priority) - Number(b.Priority));
+    return [...rules, defaultRule(listener)];
+  }
+
+  /** ModifyRule (a rule ARN) or ModifyListener (a listener ARN): the actions given replace all of them. */
+  modify(
+    api: 'ModifyRule' | 'ModifyListener',
+    arn: string,
+    given: Action[] | undefined,
+    by: Writer = 'reflex',
+  ): Rule | Listener {
+    const rule = api === 'ModifyRule' ? this.rules.get(arn) : undefined;
+    // A rule ARN that is not a rule of ours: a listener's default rule, or none at all (RuleNotFound).
+    if (api === 'ModifyRule' && !rule && this.rule(arn).IsDefault)
+      throw new AwsServiceError(
+        'OperationNotPermittedException',
+        'The default rule cannot be modified: use ModifyListener',
+      );
+    const listener = rule ? undefined : this.listener(arn).listener;
+    const actions = given && this.checked(given);
+    this.observer.changing();
+    if (actions) {
+      if (rule) rule.rule.Actions = actions;
+      else listener!.DefaultActions = actions;
+      const key = albRouteKey(rule?.listenerArn ?? arn, rule?.rule.RuleArn);
+      this.observer.written({ key, api, targets: forwardTargets(actions) }, by);
+    }
+    return rule?.rule ?? listener!;
+  }
+
+  /** What carries a resource's tags: a rule or a listener. */
+  tagHolder(arn: string): { tags: Map<string, string> } {
     const holder = this.rules.get(arn) ?? this.listeners.get(arn);
     if (holder) return holder;
-    if (arn.includes(':listener-rule/'))
-      throw new AwsServiceError('RuleNotFoundException', `One or more rules not found: ${arn}`);
-    if (arn.includes(':listener/'))
-      throw new AwsServiceError('ListenerNotFoundException', `One or more listeners not found: ${arn}`);
-    if (arn.includes(':targetgroup/'))
-      throw new AwsServiceError(
-        'TargetGroupNotFoundException',
-        `One or more target groups not found: ${arn}`,
-      );
-    throw new AwsServiceError('LoadBalancerNotFoundException', `One or more resources not found: ${arn}`);
+    if (arn.includes(':listener-rule/')) throw notFound('RuleNotFoundException', 'rules', arn);
+    if (arn.includes(':listener/')) throw notFound('ListenerNotFoundException', 'listeners', arn);
+    if (arn.includes(':targetgroup/')) throw notFound('TargetGroupNotFoundException', 'target groups', arn);
+    throw notFound('LoadBalancerNotFoundException', 'resources', arn);
   }
 
-  /** ELB's checks of a forward action: 1..5 target groups, weights 0..999, groups that exist. */
-  private validateActions(actions: AlbAction[]): AlbAction[] {
-    if (actions.length === 0)
-      throw new AwsServiceError('ValidationError', 'Actions must contain at least one action');
+  /**
+   * ELB's checks of a forward action (1..5 target groups, weights 0..999, groups that exist), and the
+   * actions as ELB reports them.
+   */
+  private checked(actions: Action[]): Action[] {
+    if (actions.length === 0) throw invalid('Actions must contain at least one action');
     for (const action of actions) {
       if (action.Type !== 'forward') continue;
       const groups = action.ForwardConfig?.TargetGroups;
@@ -428,56 +245,54 @@ export class TwinLoadBalancers {
         action.TargetGroupArn !== undefined &&
         (groups.length !== 1 || groups[0]!.TargetGroupArn !== action.TargetGroupArn)
       )
-        throw new AwsServiceError(
-          'ValidationError',
+        throw invalid(
           'You cannot specify both a target group ARN and a forward config with other target groups',
         );
-      const tuples = groups ?? (action.TargetGroupArn ? [{ TargetGroupArn: action.TargetGroupArn }] : []);
+      const tuples = tuplesOf(action);
       if (tuples.length < 1 || tuples.length > ALB_MAX_TARGET_GROUPS)
-        throw new AwsServiceError(
-          'ValidationError',
+        throw invalid(
           `A forward action takes 1 to ${ALB_MAX_TARGET_GROUPS} target groups, not ${tuples.length}`,
         );
       for (const tuple of tuples) {
         const weight = tuple.Weight ?? 1;
-        if (!Number.isInteger(weight) || weight < 0 || weight > ALB_MAX_WEIGHT)
-          throw new AwsServiceError(
-            'ValidationError',
+        if (!inRange(weight, 0, ALB_MAX_WEIGHT))
+          throw invalid(
             `1 validation error detected: Value '${weight}' at 'actions.member.forwardConfig.targetGroups.member.weight' failed to satisfy constraint: Member must have value between 0 and ${ALB_MAX_WEIGHT}`,
           );
-        if (!this.world.targetGroups.has(tuple.TargetGroupArn))
-          throw new AwsServiceError(
-            'TargetGroupNotFoundException',
-            `One or more target groups not found: ${tuple.TargetGroupArn}`,
-          );
+        if (!this.world.targetGroups.has(tuple.TargetGroupArn!))
+          throw notFound('TargetGroupNotFoundException', 'target groups', `${tuple.TargetGroupArn}`);
       }
       const stickiness = action.ForwardConfig?.TargetGroupStickinessConfig;
       const seconds = stickiness?.DurationSeconds;
-      if (
-        stickiness?.Enabled &&
-        (seconds === undefined ||
-          !Number.isInteger(seconds) ||
-          seconds < 1 ||
-          seconds > ALB_MAX_STICKINESS_SECONDS)
-      )
-        throw new AwsServiceError(
-          'ValidationError',
+      if (stickiness?.Enabled && !inRange(seconds, 1, ALB_MAX_STICKINESS_SECONDS))
+        throw invalid(
           `Target group stickiness duration must be between 1 and ${ALB_MAX_STICKINESS_SECONDS} seconds, not ${seconds}`,
         );
     }
-    return actions;
+    return normalized(actions);
   }
 }
 
+/** A forward's target groups: its ForwardConfig's, or the one of its short form. */
+const tuplesOf = (action: Action): TargetGroupTuple[] =>
+  action.ForwardConfig?.TargetGroups ??
+  (action.TargetGroupArn ? [{ TargetGroupArn: action.TargetGroupArn }] : []);
+
+/** The target groups of the actions' forward with their weights (1 where none is given). */
+export const forwardTargets = (actions: Action[] | undefined): WeightedTarget[] => {
+  const forward = actions?.find((a) => a.Type === 'forward');
+  return (forward ? tuplesOf(forward) : []).map((t) => ({
+    id: t.TargetGroupArn ?? '',
+    weight: t.Weight ?? 1,
+  }));
+};
+
 /** As ELB reports a forward: every group with its weight, and TargetGroupArn only for a single group. */
-function normalizeActions(actions: AlbAction[]): AlbAction[] {
+function normalized(actions: Action[]): Action[] {
   return structuredClone(actions).map((action) => {
     if (action.Type !== 'forward') return action;
-    const { TargetGroupArn, ForwardConfig, ...rest } = action;
-    const groups = (ForwardConfig?.TargetGroups ?? (TargetGroupArn ? [{ TargetGroupArn }] : [])).map((t) => ({
-      TargetGroupArn: t.TargetGroupArn,
-      Weight: t.Weight ?? 1,
-    }));
+    const { TargetGroupArn: _shortForm, ForwardConfig, ...rest } = action;
+    const groups = tuplesOf(action).map((t) => ({ TargetGroupArn: t.TargetGroupArn, Weight: t.Weight ?? 1 }));
     return {
       ...rest,
       ...(groups.length === 1 ? { TargetGroupArn: groups[0]!.TargetGroupArn } : {}),
@@ -489,7 +304,7 @@ function normalizeActions(actions: AlbAction[]): AlbAction[] {
   });
 }
 
-function defaultRule(listener: ListenerState): AlbRule {
+function defaultRule(listener: ListenerState): Rule {
   return {
     RuleArn: listener.defaultRuleArn,
     Priority: 'default',
@@ -504,24 +319,18 @@ function defaultRule(listener: ListenerState): AlbRule {
 /** The ELBv2 commands the target and router adapters send, over the world's target groups and the twin's ALB. */
 export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
   const targetGroup = (arn: string | undefined): TargetGroupState => {
-    if (!arn) throw new AwsServiceError('ValidationError', 'TargetGroupArn is required');
+    if (!arn) throw invalid('TargetGroupArn is required');
     const tg = world.targetGroups.get(arn);
-    if (!tg)
-      throw new AwsServiceError(
-        'TargetGroupNotFoundException',
-        `One or more target groups not found: ${arn}`,
-      );
+    if (!tg) throw notFound('TargetGroupNotFoundException', 'target groups', arn);
     return tg;
   };
   /** A target as ELB resolves it: without a port, the target group's. */
   const targetsOf = (tg: TargetGroupState, targets: TargetDescription[] | undefined) => {
-    if (!targets || targets.length === 0)
-      throw new AwsServiceError('ValidationError', 'Targets must hold at least one target');
+    if (!targets || targets.length === 0) throw invalid('Targets must hold at least one target');
     return targets.map((t) => {
-      if (!t.Id) throw new AwsServiceError('ValidationError', 'A target needs an Id');
+      if (!t.Id) throw invalid('A target needs an Id');
       const port = t.Port ?? tg.port;
-      if (!Number.isInteger(port) || port < 1 || port > 65_535)
-        throw new AwsServiceError('ValidationError', `Port ${port} is not between 1 and 65535`);
+      if (!inRange(port, 1, 65_535)) throw invalid(`Port ${port} is not between 1 and 65535`);
       return { id: t.Id, port };
     });
   };
@@ -529,19 +338,25 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
     `${input.TargetGroupArn} ${(input.Targets ?? [])
       .map((t) => (t.Port === undefined ? t.Id : `${t.Id}:${t.Port}`))
       .join(',')}`;
-  const page = <T>(items: T[], input: { Marker?: string; PageSize?: number }) => {
-    const size = input.PageSize ?? MAX_PAGE_SIZE;
-    if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE)
-      throw new AwsServiceError('ValidationError', `PageSize must be between 1 and ${MAX_PAGE_SIZE}`);
-    const from = input.Marker ? Number(input.Marker) : 0;
-    if (!Number.isInteger(from) || from < 0 || from > items.length)
-      throw new AwsServiceError('ValidationError', `Invalid marker ${input.Marker}`);
-    const next = from + size < items.length ? String(from + size) : undefined;
-    return { items: items.slice(from, from + size), ...(next ? { NextMarker: next } : {}) };
+  /** A target's registrations that are not draining. */
+  const registered = (tg: TargetGroupState, id: string, port: number) =>
+    tg.targets.filter((t) => t.id === id && t.port === port && t.state !== 'draining');
+  const health = (id: string, port: number, TargetHealth: TargetHealth) => ({
+    Target: { Id: id, Port: port },
+    HealthCheckPort: String(port),
+    TargetHealth,
+  });
+  /** DescribeRules' and DescribeListeners' answer: a page of copies. */
+  const described = <T>(field: string, input: { Marker?: string; PageSize?: number }, items: T[]) => {
+    const found = page(items, { max: input.PageSize, token: input.Marker }, PAGES);
+    return { [field]: structuredClone(found.items), ...(found.next ? { NextMarker: found.next } : {}) };
+  };
+  const either = (one: unknown, other: unknown, what: string) => {
+    if (!one === !other) throw invalid(`You must specify either ${what}`);
   };
   const tagResources = (arns: string[] | undefined) => {
     if (!arns || arns.length === 0 || arns.length > MAX_TAG_RESOURCES)
-      throw new AwsServiceError('ValidationError', `ResourceArns takes 1 to ${MAX_TAG_RESOURCES} resources`);
+      throw invalid(`ResourceArns takes 1 to ${MAX_TAG_RESOURCES} resources`);
     return arns;
   };
 
@@ -550,34 +365,23 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
       (input: DescribeTargetHealthInput) => input.TargetGroupArn ?? '',
       (input: DescribeTargetHealthInput) => {
         const tg = targetGroup(input.TargetGroupArn);
-        const describe = (t: TargetGroupState['targets'][number]): TargetHealthDescription => ({
-          Target: { Id: t.id, Port: t.port },
-          HealthCheckPort: String(t.port),
-          TargetHealth: {
+        const healthOf = (t: TargetGroupState['targets'][number]) =>
+          health(t.id, t.port, {
             State: t.state,
             ...(t.reason ? { Reason: t.reason as TargetHealthReasonEnum } : {}),
-          },
-        });
-        if (!input.Targets) return { TargetHealthDescriptions: tg.targets.map(describe) };
+          });
+        if (!input.Targets) return { TargetHealthDescriptions: tg.targets.map(healthOf) };
         // A named target that is not registered comes back all the same: unused, Target.NotRegistered.
+        const unused = {
+          State: 'unused',
+          Reason: 'Target.NotRegistered',
+          Description: 'Target is not registered to the target group',
+        } as const;
         return {
-          TargetHealthDescriptions: targetsOf(tg, input.Targets).flatMap(
-            ({ id, port }): TargetHealthDescription[] => {
-              const found = tg.targets.filter((t) => t.id === id && t.port === port);
-              if (found.length > 0) return found.map(describe);
-              return [
-                {
-                  Target: { Id: id, Port: port },
-                  HealthCheckPort: String(port),
-                  TargetHealth: {
-                    State: 'unused',
-                    Reason: 'Target.NotRegistered',
-                    Description: 'Target is not registered to the target group',
-                  },
-                },
-              ];
-            },
-          ),
+          TargetHealthDescriptions: targetsOf(tg, input.Targets).flatMap(({ id, port }) => {
+            const found = tg.targets.filter((t) => t.id === id && t.port === port);
+            return found.length > 0 ? found.map(healthOf) : [health(id, port, unused)];
+          }),
         };
       },
     ),
@@ -585,10 +389,8 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
       const tg = targetGroup(input.TargetGroupArn);
       const targets = targetsOf(tg, input.Targets);
       const now = world.clock.now().getTime();
-      const added = targets.filter(
-        // Registering a registered target is a no-op; a draining one is registered anew.
-        ({ id, port }) => !tg.targets.some((t) => t.id === id && t.port === port && t.state !== 'draining'),
-      );
+      // Registering a registered target is a no-op; a draining one is registered anew.
+      const added = targets.filter(({ id, port }) => registered(tg, id, port).length === 0);
       if (tg.targets.length + added.length > MAX_TARGETS_PER_GROUP)
         throw new AwsServiceError('TooManyTargetsException', `${tg.arn} would hold more than 1000 targets`);
       for (const { id, port } of added) tg.targets.push({ id, port, state: 'initial', registeredAt: now });
@@ -598,73 +400,68 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
       const tg = targetGroup(input.TargetGroupArn);
       // A target that is not registered (or draining already): ELB answers success.
       for (const { id, port } of targetsOf(tg, input.Targets))
-        for (const target of tg.targets.filter(
-          (t) => t.id === id && t.port === port && t.state !== 'draining',
-        ))
-          world.drain(tg, target);
+        for (const target of registered(tg, id, port)) world.drain(tg, target);
       return {};
     }),
     DescribeRules: read(
-      (input: DescribeRulesInput) => (input.RuleArns ?? []).join(',') || (input.ListenerArn ?? ''),
+      (input: DescribeRulesInput) => input.RuleArns?.join(',') || (input.ListenerArn ?? ''),
       (input: DescribeRulesInput) => {
-        if (!input.ListenerArn === !input.RuleArns)
-          throw new AwsServiceError('ValidationError', 'You must specify either a listener or rules');
+        either(input.ListenerArn, input.RuleArns, 'a listener or rules');
         const rules = input.ListenerArn
-          ? elb.describeRules({ listenerArn: input.ListenerArn })
-          : elb.describeRules({ ruleArns: input.RuleArns ?? [] });
-        const { items, ...next } = page(rules, input);
-        return { Rules: items, ...next };
+          ? elb.rulesOf(input.ListenerArn)
+          : input.RuleArns!.map((arn) => elb.rule(arn));
+        return described('Rules', input, rules);
       },
     ),
     DescribeListeners: read(
-      (input: DescribeListenersInput) =>
-        (input.ListenerArns ?? []).join(',') || (input.LoadBalancerArn ?? ''),
+      (input: DescribeListenersInput) => input.ListenerArns?.join(',') || (input.LoadBalancerArn ?? ''),
       (input: DescribeListenersInput) => {
-        if (!input.LoadBalancerArn === !input.ListenerArns)
-          throw new AwsServiceError(
-            'ValidationError',
-            'You must specify either a load balancer or listeners',
-          );
-        const listeners = input.LoadBalancerArn
-          ? elb.describeListeners({ loadBalancerArn: input.LoadBalancerArn })
-          : elb.describeListeners({ listenerArns: input.ListenerArns ?? [] });
-        const { items, ...next } = page(listeners, input);
-        return { Listeners: items, ...next };
+        either(input.LoadBalancerArn, input.ListenerArns, 'a load balancer or listeners');
+        // The router names its listeners; a load balancer's whole list is not modelled.
+        if (input.LoadBalancerArn) throw invalid('The twin answers DescribeListeners by ListenerArns only');
+        const listeners = input.ListenerArns!.map((arn) => elb.listener(arn).listener);
+        return described('Listeners', input, listeners);
       },
     ),
     ModifyRule: write(
-      (input: ModifyRuleInput) => `${input.RuleArn} ${forwardText(input.Actions as AlbAction[] | undefined)}`,
+      (input: ModifyRuleInput) => `${input.RuleArn} ${forwardText(input.Actions)}`,
       (input: ModifyRuleInput) => {
-        if (!input.RuleArn) throw new AwsServiceError('ValidationError', 'RuleArn is required');
-        const rule = elb.modifyRule({
-          ruleArn: input.RuleArn,
-          ...(input.Actions ? { actions: input.Actions as AlbAction[] } : {}),
-          ...(input.Conditions ? { conditions: input.Conditions as AlbCondition[] } : {}),
-        });
-        return { Rules: [rule] };
+        if (!input.RuleArn) throw invalid('RuleArn is required');
+        const rule = elb.modify('ModifyRule', input.RuleArn, input.Actions) as Rule;
+        if (input.Conditions) rule.Conditions = structuredClone(input.Conditions);
+        return { Rules: [structuredClone(rule)] };
       },
     ),
     ModifyListener: write(
-      (input: ModifyListenerInput) =>
-        `${input.ListenerArn} ${forwardText(input.DefaultActions as AlbAction[] | undefined)}`,
+      (input: ModifyListenerInput) => `${input.ListenerArn} ${forwardText(input.DefaultActions)}`,
       (input: ModifyListenerInput) => {
-        if (!input.ListenerArn) throw new AwsServiceError('ValidationError', 'ListenerArn is required');
-        const listener = elb.modifyListener({
-          listenerArn: input.ListenerArn,
-          ...(input.DefaultActions ? { defaultActions: input.DefaultActions as AlbAction[] } : {}),
-          ...(input.Port !== undefined ? { port: input.Port } : {}),
-          ...(input.Protocol !== undefined ? { protocol: input.Protocol } : {}),
-        });
-        return { Listeners: [listener] };
+        if (!input.ListenerArn) throw invalid('ListenerArn is required');
+        const listener = elb.modify('ModifyListener', input.ListenerArn, input.DefaultActions) as Listener;
+        // The fields not given are kept.
+        if (input.Port !== undefined) listener.Port = input.Port;
+        if (input.Protocol !== undefined) listener.Protocol = input.Protocol;
+        return { Listeners: [structuredClone(listener)] };
       },
     ),
     AddTags: write(
       (input: AddTagsInput) =>
         `${(input.ResourceArns ?? []).join(',')} ${(input.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).join(',')}`,
       (input: AddTagsInput) => {
-        if (!input.Tags || input.Tags.length === 0)
-          throw new AwsServiceError('ValidationError', 'Tags must hold at least one tag');
-        elb.addTags(tagResources(input.ResourceArns), input.Tags as AlbTag[]);
+        const tags = input.Tags ?? [];
+        if (tags.length === 0) throw invalid('Tags must hold at least one tag');
+        const arns = tagResources(input.ResourceArns);
+        if (new Set(tags.map((t) => t.Key)).size !== tags.length)
+          throw new AwsServiceError('DuplicateTagKeysException', 'A tag key was specified more than once');
+        // ELB checks every resource before it tags any.
+        const tagged = arns.map((arn) => {
+          const holder = elb.tagHolder(arn);
+          const next = new Map(holder.tags);
+          for (const tag of tags) next.set(tag.Key!, tag.Value ?? '');
+          if (next.size > MAX_TAGS)
+            throw new AwsServiceError('TooManyTagsException', `${arn} would have more than ${MAX_TAGS} tags`);
+          return { holder, next };
+        });
+        for (const { holder, next } of tagged) holder.tags = next;
         return {};
       },
     ),
@@ -672,24 +469,26 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
       (input: RemoveTagsInput) =>
         `${(input.ResourceArns ?? []).join(',')} ${(input.TagKeys ?? []).join(',')}`,
       (input: RemoveTagsInput) => {
-        elb.removeTags(tagResources(input.ResourceArns), input.TagKeys ?? []);
+        const holders = tagResources(input.ResourceArns).map((arn) => elb.tagHolder(arn));
+        for (const holder of holders) for (const key of input.TagKeys ?? []) holder.tags.delete(key);
         return {};
       },
     ),
     DescribeTags: read(
       (input: DescribeTagsInput) => (input.ResourceArns ?? []).join(','),
-      (input: DescribeTagsInput) => ({ TagDescriptions: elb.describeTags(tagResources(input.ResourceArns)) }),
+      (input: DescribeTagsInput) => ({
+        TagDescriptions: tagResources(input.ResourceArns).map((arn) => ({
+          ResourceArn: arn,
+          Tags: [...elb.tagHolder(arn).tags].map(([Key, Value]) => ({ Key, Value })),
+        })),
+      }),
     ),
   };
 }
 
 /** The forward's weights, as a write's target shows them: `targetgroup/NAME/ID=90 ...`. */
-function forwardText(actions: AlbAction[] | undefined): string {
-  const forward = actions?.find((a) => a.Type === 'forward');
-  const groups =
-    forward?.ForwardConfig?.TargetGroups ??
-    (forward?.TargetGroupArn ? [{ TargetGroupArn: forward.TargetGroupArn, Weight: 1 }] : []);
-  return groups
-    .map((g) => `${g.TargetGroupArn.slice(g.TargetGroupArn.lastIndexOf(':') + 1)}=${g.Weight ?? 1}`)
+function forwardText(actions: Action[] | undefined): string {
+  return forwardTargets(actions)
+    .map((t) => `${t.id.slice(t.id.lastIndexOf(':') + 1)}=${t.weight}`)
     .join(' ');
 }
