@@ -46,11 +46,18 @@ const API_ERRORS = new Set([
 
 const validation = (message: string) => new AwsServiceError('ValidationException', message);
 
-function answered<T>(act: () => T): T {
+/**
+ * The runner's answer, its errors as AWS answers them. A task token the runner does not know is
+ * TaskDoesNotExist when this twin could have minted it (its task is simply unknown), InvalidToken when it
+ * could never have been a token.
+ */
+function answered<T>(act: () => T, taskToken?: string): T {
   try {
     return act();
   } catch (error) {
     const { name, message } = error as Error;
+    if (name === 'InvalidToken' && tokenExecution(taskToken) !== undefined)
+      throw new AwsServiceError('TaskDoesNotExist', `Task Does Not Exist: '${taskToken}'`);
     if (API_ERRORS.has(name)) throw new AwsServiceError(name, message);
     throw error;
   }
@@ -127,8 +134,6 @@ function page<T>(items: T[], listing: string, input: { maxResults?: number; next
 }
 
 export function sfnModel(stepFunctions: TwinStepFunctions, region: string): ServiceModel {
-  const describe = (executionArn: string) =>
-    answered(() => stepFunctions.describeExecution(checkArn(executionArn, EXECUTION_ARN, 'execution')));
   return {
     StartExecution: write(
       (input: StartExecutionInput) => `${machineOf(input.stateMachineArn)} ${input.name ?? ''}`.trim(),
@@ -155,21 +160,15 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
     DescribeExecution: read(
       (input: DescribeExecutionInput) => executionOf(input.executionArn),
       (input: DescribeExecutionInput): DescribeExecutionOutput => {
-        const run = describe(input.executionArn ?? '');
+        // The runner's description has AWS's fields, an output even for a run that did not succeed.
+        const arn = checkArn(input.executionArn ?? '', EXECUTION_ARN, 'execution');
+        const { output, ...run } = answered(() => stepFunctions.describeExecution(arn));
         return {
-          executionArn: run.executionArn,
-          stateMachineArn: run.stateMachineArn,
-          name: run.name,
-          status: run.status,
-          startDate: run.startDate,
-          ...(run.stopDate ? { stopDate: run.stopDate } : {}),
-          input: run.input,
+          ...run,
           inputDetails: { included: true },
-          ...(run.status === 'SUCCEEDED' && run.output !== undefined
-            ? { output: run.output, outputDetails: { included: true } }
+          ...(run.status === 'SUCCEEDED' && output !== undefined
+            ? { output, outputDetails: { included: true } }
             : {}),
-          ...(run.error !== undefined ? { error: run.error } : {}),
-          ...(run.cause !== undefined ? { cause: run.cause } : {}),
         };
       },
     ),
@@ -195,14 +194,7 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
         );
         const { items, nextToken } = page(runs, `${stateMachineArn}|${status ?? ''}`, input);
         return {
-          executions: items.map((run) => ({
-            executionArn: run.executionArn,
-            stateMachineArn: run.stateMachineArn,
-            name: run.name,
-            status: run.status,
-            startDate: run.startDate,
-            ...(run.stopDate ? { stopDate: run.stopDate } : {}),
-          })),
+          executions: items,
           ...(nextToken ? { nextToken } : {}),
         };
       },
@@ -224,7 +216,7 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
       (input: SendTaskSuccessInput) => {
         const token = checkToken(input.taskToken);
         checkJson(input.output ?? '', 'InvalidOutput');
-        answeredTask(token, () => stepFunctions.sendTaskSuccess(token, input.output ?? ''));
+        answered(() => stepFunctions.sendTaskSuccess(token, input.output ?? ''), token);
         return {};
       },
     ),
@@ -234,7 +226,7 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
         const token = checkToken(input.taskToken);
         checkLength(input.error, MAX_ERROR, 'error');
         checkLength(input.cause, MAX_CAUSE, 'cause');
-        answeredTask(token, () => stepFunctions.sendTaskFailure(token, input.error, input.cause));
+        answered(() => stepFunctions.sendTaskFailure(token, input.error, input.cause), token);
         return {};
       },
     ),
@@ -249,27 +241,17 @@ function checkToken(token: string | undefined): string {
   return token;
 }
 
-/**
- * A token the runner does not know: TaskDoesNotExist when it is one this twin could have minted (its task
- * is simply unknown), InvalidToken when it could never have been a token.
- */
-function answeredTask(token: string, act: () => void): void {
-  try {
-    answered(act);
-  } catch (error) {
-    if ((error as Error).name === 'InvalidToken' && tokenExecution(token) !== undefined)
-      throw new AwsServiceError('TaskDoesNotExist', `Task Does Not Exist: '${token}'`);
-    throw error;
-  }
-}
-
 /** One event of the runner's history as GetExecutionHistory shows it. */
 function historyEvent(event: RunnerEvent, index: number, region: string, withData: boolean): HistoryEvent {
   const base = { id: index + 1, previousEventId: index, timestamp: event.at };
-  const data = <T extends object>(details: T): T => details;
   switch (event.type) {
     case 'ExecutionStarted':
-      return { ...base, type: 'ExecutionStarted', executionStartedEventDetails: data({}) };
+    case 'ExecutionSucceeded':
+    case 'ExecutionFailed':
+    case 'ExecutionAborted':
+    case 'ExecutionTimedOut':
+      // executionStartedEventDetails, executionFailedEventDetails...: the error and cause of an end
+      return { ...base, type: event.type, [`e${event.type.slice(1)}EventDetails`]: failure(event) };
     case 'StateEntered':
       return {
         ...base,
@@ -299,14 +281,6 @@ function historyEvent(event: RunnerEvent, index: number, region: string, withDat
         },
       };
     }
-    case 'ExecutionSucceeded':
-      return { ...base, type: 'ExecutionSucceeded', executionSucceededEventDetails: {} };
-    case 'ExecutionFailed':
-      return { ...base, type: 'ExecutionFailed', executionFailedEventDetails: failure(event) };
-    case 'ExecutionAborted':
-      return { ...base, type: 'ExecutionAborted', executionAbortedEventDetails: failure(event) };
-    case 'ExecutionTimedOut':
-      return { ...base, type: 'ExecutionTimedOut', executionTimedOutEventDetails: failure(event) };
     default:
       // The library's other transitions (a state's failure, retry or catch) keep their own names.
       return { ...base, type: event.type as HistoryEvent['type'] };
