@@ -12,35 +12,16 @@ export interface SqsQueue {
   send(body: string, delaySeconds?: number, attributes?: Record<string, MessageAttributeValue>): void;
 }
 
-/** A message as a queue with no consumer keeps it (a dead-letter queue a person reads). */
-export interface StoredMessage {
-  messageId: string;
-  body: string;
-  attributes: Record<string, string>;
-  sentAt: Date;
-}
-
-/** A queue nothing polls: what arrives stays, for a person (or a test) to read. */
+/** A queue nothing polls (a dead-letter queue): each message is handed to `onMessage` as it arrives. */
 export class StoredQueue implements SqsQueue {
-  readonly messages: StoredMessage[] = [];
-
   constructor(
     readonly name: string,
-    private readonly clock: { now(): Date },
-    private readonly onMessage: (message: StoredMessage) => void = () => undefined,
+    private readonly onMessage: (message: { body: string; attributes: Record<string, string> }) => void,
   ) {}
 
   send(body: string, _delaySeconds = 0, attributes: Record<string, MessageAttributeValue> = {}): void {
-    const message: StoredMessage = {
-      messageId: `msg-${this.name}-${this.messages.length}`,
-      body,
-      attributes: Object.fromEntries(
-        Object.entries(attributes).map(([name, value]) => [name, value.StringValue ?? '']),
-      ),
-      sentAt: this.clock.now(),
-    };
-    this.messages.push(message);
-    this.onMessage(message);
+    const strings = Object.entries(attributes).map(([name, value]) => [name, value.StringValue ?? '']);
+    this.onMessage({ body, attributes: Object.fromEntries(strings) });
   }
 }
 
