@@ -192,11 +192,8 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
                 status as Exclude<typeof status, 'PENDING_REDRIVE'>,
               ),
         );
-        const { items, nextToken } = page(runs, `${stateMachineArn}|${status ?? ''}`, input);
-        return {
-          executions: items,
-          ...(nextToken ? { nextToken } : {}),
-        };
+        const { items: executions, ...next } = page(runs, `${stateMachineArn}|${status ?? ''}`, input);
+        return { executions, ...next };
       },
     ),
     GetExecutionHistory: read(
@@ -207,8 +204,8 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
           historyEvent(event, index, region, input.includeExecutionData !== false),
         );
         if (input.reverseOrder) events.reverse();
-        const { items, nextToken } = page(events, `${arn}|${input.reverseOrder ? 'reverse' : ''}`, input);
-        return { events: items, ...(nextToken ? { nextToken } : {}) };
+        const { items, ...next } = page(events, `${arn}|${input.reverseOrder ? 'reverse' : ''}`, input);
+        return { events: items, ...next };
       },
     ),
     SendTaskSuccess: write(
@@ -253,16 +250,12 @@ function historyEvent(event: RunnerEvent, index: number, region: string, withDat
       // executionStartedEventDetails, executionFailedEventDetails...: the error and cause of an end
       return { ...base, type: event.type, [`e${event.type.slice(1)}EventDetails`]: failure(event) };
     case 'StateEntered':
-      return {
-        ...base,
-        type: `${event.stateType ?? 'Task'}StateEntered` as HistoryEvent['type'],
-        stateEnteredEventDetails: { name: event.state ?? '' },
-      };
     case 'StateExited':
+      // TaskStateEntered, WaitStateExited...: named by the state's type; only an exit has an output
       return {
         ...base,
-        type: `${event.stateType ?? 'Task'}StateExited` as HistoryEvent['type'],
-        stateExitedEventDetails: {
+        type: `${event.stateType ?? 'Task'}${event.type}` as HistoryEvent['type'],
+        [`s${event.type.slice(1)}EventDetails`]: {
           name: event.state ?? '',
           ...(withData && event.output !== undefined ? { output: event.output } : {}),
         },
