@@ -68,7 +68,12 @@ export function dynamoDbModel(dynamo: TwinDynamoDb): ServiceModel {
       const table = dynamo.table(input.TableName);
       const item = input.Item ?? {};
       for (const value of Object.values(item)) checkValue(value);
-      const key = keyOf(table, { [table.hashKey]: item[table.hashKey] as AttributeValue }, 'item');
+      const hash = item[table.hashKey];
+      if (!hash)
+        throw validation(
+          `One or more parameter values were invalid: Missing the key ${table.hashKey} in the item`,
+        );
+      const key = keyOf(table, { [table.hashKey]: hash });
       return writeItem(table, key, input, () => structuredClone(item));
     }),
     UpdateItem: write(target, (input: UpdateItemInput): UpdateItemOutput => {
@@ -133,16 +138,10 @@ function writeItem(
   return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
 }
 
-function keyOf(table: Table, key: Item | undefined, where: 'key' | 'item' = 'key'): string {
-  const attributes = Object.keys(key ?? {});
+/** The key's hash value, as the table keeps its items by (a key is the hash key attribute alone). */
+function keyOf(table: Table, key: Item | undefined): string {
   const value = key?.[table.hashKey];
-  if (!value)
-    throw validation(
-      where === 'item'
-        ? `One or more parameter values were invalid: Missing the key ${table.hashKey} in the item`
-        : 'The provided key element does not match the schema',
-    );
-  if (where === 'key' && attributes.length !== 1)
+  if (!value || Object.keys(key).length !== 1)
     throw validation('The provided key element does not match the schema');
   const type = Object.keys(value)[0];
   if (type !== table.hashKeyType)

@@ -52,16 +52,8 @@ export class TwinSqs {
 export const MAX_MESSAGE_BYTES = 262_144;
 export const MAX_DELAY_SECONDS = 900;
 const MAX_ATTRIBUTES = 10;
-/** The characters SQS takes in a body or a string attribute (XML 1.0's, less the restricted ones). */
-const validCharacter = (code: number): boolean =>
-  code === 0x09 ||
-  code === 0x0a ||
-  code === 0x0d ||
-  (code >= 0x20 && code <= 0xd7ff) ||
-  (code >= 0xe000 && code <= 0xfffd) ||
-  code >= 0x10000;
-const hasInvalidCharacter = (text: string): boolean =>
-  [...text].some((character) => !validCharacter(character.codePointAt(0)!));
+/** A character SQS refuses in a body or a string attribute: one outside XML 1.0's, or a restricted one. */
+const INVALID_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
 
 const invalid = (message: string) => new AwsServiceError('InvalidParameterValue', message);
@@ -93,7 +85,7 @@ export function sqsModel(sqs: TwinSqs): ServiceModel {
             'MissingParameter',
             'The request must contain the parameter MessageBody.',
           );
-        if (hasInvalidCharacter(body))
+        if (INVALID_CHARACTER.test(body))
           throw new AwsServiceError(
             'InvalidMessageContents',
             'Invalid binary character in the message body: the message body must be valid XML characters.',
@@ -144,7 +136,7 @@ function checkAttributes(attributes: Record<string, MessageAttributeValue>): num
       throw invalid(
         `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${base}'.`,
       );
-    if (text !== undefined && hasInvalidCharacter(text))
+    if (text !== undefined && INVALID_CHARACTER.test(text))
       throw invalid(`The message attribute '${name}' contains characters outside the allowed set.`);
     if (base === 'Number' && !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text ?? ''))
       throw invalid(`Can't cast the value of message (user) attribute '${name}' to a number.`);
