@@ -19,6 +19,7 @@ import type {
   StopExecutionInput,
   StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
+import * as runnerErrors from '#local/stepfunctions/errors';
 import type { HistoryEvent as RunnerEvent, TwinStepFunctions } from '#local/stepfunctions/runner';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 
@@ -32,17 +33,8 @@ const MAX_PAGE = 1000;
 
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([^:]+):([^:]+)$/;
-/** The runner's errors, which are the API's: passed on as AWS answers them. */
-const API_ERRORS = new Set([
-  'StateMachineDoesNotExist',
-  'ExecutionAlreadyExists',
-  'ExecutionDoesNotExist',
-  'InvalidName',
-  'InvalidExecutionInput',
-  'InvalidOutput',
-  'InvalidToken',
-  'TaskTimedOut',
-]);
+/** The runner's errors are the API's, passed on as AWS answers them; a Task without a handler is the twin's. */
+const API_ERRORS = new Set(Object.keys(runnerErrors).filter((name) => name !== 'TaskHandlerMissing'));
 
 const validation = (message: string) => new AwsServiceError('ValidationException', message);
 
