@@ -154,7 +154,7 @@ const md5 = (bytes: Buffer): string => createHash('md5').update(bytes).digest('h
  * The digest SQS gives of a message's attributes: by name in order, each name, type and value with its
  * length as 4 bytes big-endian before it, the value after a transport byte (1 string, 2 binary).
  */
-export function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
+function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
   const parts: Buffer[] = [];
   const withLength = (bytes: Buffer) => {
     const length = Buffer.alloc(4);
@@ -162,16 +162,11 @@ export function md5OfMessageAttributes(attributes: Record<string, MessageAttribu
     parts.push(length, bytes);
   };
   for (const name of Object.keys(attributes).sort()) {
-    const value = attributes[name]!;
+    const { DataType = '', StringValue = '', BinaryValue } = attributes[name]!;
     withLength(Buffer.from(name));
-    withLength(Buffer.from(value.DataType ?? ''));
-    if (value.BinaryValue !== undefined) {
-      parts.push(Buffer.from([2]));
-      withLength(Buffer.from(value.BinaryValue));
-    } else {
-      parts.push(Buffer.from([1]));
-      withLength(Buffer.from(value.StringValue ?? ''));
-    }
+    withLength(Buffer.from(DataType));
+    parts.push(Buffer.from([BinaryValue ? 2 : 1]));
+    withLength(BinaryValue ? Buffer.from(BinaryValue) : Buffer.from(StringValue));
   }
   return md5(Buffer.concat(parts));
 }
