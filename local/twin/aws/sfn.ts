@@ -91,10 +91,10 @@ const machineOf = (arn: string | undefined) => arn?.split(':').pop() ?? '';
 
 /** The execution a token of this twin's runner was minted for (base64url of `<execution ARN>#<n>`). */
 function tokenExecution(token: string | undefined): string | undefined {
-  if (!token) return undefined;
-  const decoded = Buffer.from(token, 'base64url').toString();
-  const [arn] = decoded.split('#');
-  return EXECUTION_ARN.test(arn ?? '') ? arn : undefined;
+  const [arn = ''] = Buffer.from(token ?? '', 'base64url')
+    .toString()
+    .split('#');
+  return EXECUTION_ARN.test(arn) ? arn : undefined;
 }
 
 /** A page token: where the next page starts, for which listing (a token of another listing is refused). */

@@ -54,13 +54,8 @@ export function snsModel(sns: TwinSns): ServiceModel {
         if (message.length === 0) throw invalid('Empty message');
         const subject = input.Subject;
         // Printable, no line breaks or control characters, not starting with white space, under 100.
-        if (
-          subject !== undefined &&
-          (subject.length === 0 ||
-            subject.length > MAX_SUBJECT_CHARACTERS ||
-            /[\p{Cc}]/u.test(subject) ||
-            /^\s/.test(subject))
-        )
+        const printable = /^(?!\s)\P{Cc}+$/u;
+        if (subject !== undefined && !(subject.length <= MAX_SUBJECT_CHARACTERS && printable.test(subject)))
           throw invalid('Subject');
         const attributes = checkAttributes(input.MessageAttributes ?? {});
         const attributeBytes = Object.entries(attributes).reduce(
