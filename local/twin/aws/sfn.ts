@@ -3,21 +3,21 @@
 // idempotency (the same name and input while the first runs give the same execution, anything else with a
 // used name is ExecutionAlreadyExists); ListExecutions and GetExecutionHistory page with nextToken; the
 // history has AWS's event types and details, so a reader finds a callback's token where AWS puts it.
-import type {
-  DescribeExecutionInput,
-  DescribeExecutionOutput,
+import {
+  type DescribeExecutionInput,
+  type DescribeExecutionOutput,
   ExecutionStatus,
-  GetExecutionHistoryInput,
-  GetExecutionHistoryOutput,
-  HistoryEvent,
-  ListExecutionsInput,
-  ListExecutionsOutput,
-  SendTaskFailureInput,
-  SendTaskSuccessInput,
-  StartExecutionInput,
-  StartExecutionOutput,
-  StopExecutionInput,
-  StopExecutionOutput,
+  type GetExecutionHistoryInput,
+  type GetExecutionHistoryOutput,
+  type HistoryEvent,
+  type ListExecutionsInput,
+  type ListExecutionsOutput,
+  type SendTaskFailureInput,
+  type SendTaskSuccessInput,
+  type StartExecutionInput,
+  type StartExecutionOutput,
+  type StopExecutionInput,
+  type StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
 import * as runnerErrors from '#local/stepfunctions/errors';
 import type { HistoryEvent as RunnerEvent, TwinStepFunctions } from '#local/stepfunctions/runner';
@@ -168,21 +168,13 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
       (input: ListExecutionsInput) => machineOf(input.stateMachineArn),
       (input: ListExecutionsInput): ListExecutionsOutput => {
         const stateMachineArn = checkArn(input.stateMachineArn, STATE_MACHINE_ARN, 'state machine');
-        const status = input.statusFilter as ExecutionStatus | undefined;
-        if (
-          status !== undefined &&
-          !['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'].includes(status)
-        )
+        const status = input.statusFilter;
+        if (status !== undefined && !Object.values(ExecutionStatus).includes(status))
           throw validation(
             `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint`,
           );
         const runs = answered(() =>
-          status === 'PENDING_REDRIVE'
-            ? []
-            : stepFunctions.listExecutions(
-                stateMachineArn,
-                status as Exclude<typeof status, 'PENDING_REDRIVE'>,
-              ),
+          status === 'PENDING_REDRIVE' ? [] : stepFunctions.listExecutions(stateMachineArn, status),
         );
         const { items: executions, ...next } = page(runs, `${stateMachineArn}|${status ?? ''}`, input);
         return { executions, ...next };
