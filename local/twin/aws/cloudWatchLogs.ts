@@ -100,9 +100,8 @@ export function cloudWatchLogsModel(logs: TwinLogs): ServiceModel {
             (e) =>
               e.timestamp >= start &&
               e.timestamp <= end &&
-              (input.logStreamNames === undefined || input.logStreamNames.includes(e.logStreamName)) &&
-              (input.logStreamNamePrefix === undefined ||
-                e.logStreamName.startsWith(input.logStreamNamePrefix)) &&
+              (input.logStreamNames?.includes(e.logStreamName) ?? true) &&
+              e.logStreamName.startsWith(input.logStreamNamePrefix ?? '') &&
               // past the token's event, in the direction of reading
               (!token || order(e, token.after) * (newestFirst ? -1 : 1) > 0) &&
               matches(e.message),

@@ -157,10 +157,7 @@ function keyOf(table: Table, key: Item | undefined): string {
 }
 
 function checkValue(value: AttributeValue): void {
-  const types = Object.keys(value).filter(
-    (k) => (value as unknown as Record<string, unknown>)[k] !== undefined,
-  );
-  if (types.length !== 1)
+  if (Object.values(value).filter((type) => type !== undefined).length !== 1)
     throw validation(
       'Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes',
     );
