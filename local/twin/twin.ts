@@ -207,7 +207,7 @@ export class Twin {
     );
     const deadLetterQueueUrl = (name: string) =>
       sqs.add(
-        new StoredQueue(name, this.scheduler, ({ body, attributes }) => {
+        new StoredQueue(name, ({ body, attributes }) => {
           const reason = attributes.reason ?? '';
           this.recorders.parked.push({ input: body, reason, source: attributes.source ?? '' });
           this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`);

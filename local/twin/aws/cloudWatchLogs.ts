@@ -1,8 +1,9 @@
 // Amazon CloudWatch Logs as the twin answers it: FilterLogEvents over the log groups the twin's Lambda
 // functions write to (/aws/lambda/<function>), with the time range, the direction (startFromHead), the
 // page size and token, and the JSON filter patterns (`{ $.a = "x" && ($.b = "y" || $.b = "z*") }`) the
-// action history reads its lines with. Other pattern forms (terms, regular expressions, IS NULL) are
-// refused with an InvalidParameterException that says the twin does not support them.
+// action history reads its lines with. Other pattern forms (terms, bare values, numeric comparisons,
+// regular expressions, IS NULL) are refused with an InvalidParameterException that says the twin does not
+// support them.
 import type {
   FilteredLogEvent,
   FilterLogEventsRequest,
@@ -14,8 +15,8 @@ interface LogEvent {
   /** Its place in the twin's whole log: events of one instant are in the order they were written. */
   sequence: number;
   logStreamName: string;
+  /** Also its ingestion time: the twin ingests a line when it is written. */
   timestamp: number;
-  ingestionTime: number;
   message: string;
 }
 
@@ -39,14 +40,8 @@ export class TwinLogs {
   /** A line a function logs now (what its runtime sends to its log group). */
   put(group: string, logStreamName: string, message: string): void {
     this.createLogGroup(group);
-    const now = this.clock.now().getTime();
-    this.groups.get(group)!.push({
-      sequence: this.sequence++,
-      logStreamName,
-      timestamp: now,
-      ingestionTime: now,
-      message,
-    });
+    const timestamp = this.clock.now().getTime();
+    this.groups.get(group)!.push({ sequence: this.sequence++, logStreamName, timestamp, message });
   }
 
   /** @internal the model's lookup */
@@ -63,7 +58,7 @@ interface PageToken {
   pattern: string;
   newestFirst: boolean;
   /** The last event returned: the next page starts past it. */
-  after: [number, number];
+  after: Pick<LogEvent, 'timestamp' | 'sequence'>;
 }
 
 export function cloudWatchLogsModel(logs: TwinLogs): ServiceModel {
@@ -97,41 +92,35 @@ export function cloudWatchLogsModel(logs: TwinLogs): ServiceModel {
         const matches = parsePattern(pattern);
         const start = input.startTime ?? Number.NEGATIVE_INFINITY;
         const end = input.endTime ?? Number.POSITIVE_INFINITY;
-        const order = (e: LogEvent): [number, number] => [e.timestamp, e.sequence];
-        const past = (e: LogEvent) => {
-          if (!token) return true;
-          const [t, s] = order(e);
-          const [at, as] = token.after;
-          return newestFirst ? t < at || (t === at && s < as) : t > at || (t === at && s > as);
-        };
+        const order = (a: PageToken['after'], b: PageToken['after']) =>
+          a.timestamp - b.timestamp || a.sequence - b.sequence;
         const found = logs
           .events(group)
           .filter(
             (e) =>
               e.timestamp >= start &&
               e.timestamp <= end &&
-              (input.logStreamNames === undefined || input.logStreamNames.includes(e.logStreamName)) &&
-              (input.logStreamNamePrefix === undefined ||
-                e.logStreamName.startsWith(input.logStreamNamePrefix)) &&
-              past(e) &&
+              (input.logStreamNames?.includes(e.logStreamName) ?? true) &&
+              e.logStreamName.startsWith(input.logStreamNamePrefix ?? '') &&
+              // past the token's event, in the direction of reading
+              (!token || order(e, token.after) * (newestFirst ? -1 : 1) > 0) &&
               matches(e.message),
           )
-          .sort((a, b) => a.timestamp - b.timestamp || a.sequence - b.sequence);
+          .sort(order);
         if (newestFirst) found.reverse();
         const page = found.slice(0, limit);
-        const last = page.at(-1);
         const events: FilteredLogEvent[] = page.map((e) => ({
           logStreamName: e.logStreamName,
           timestamp: e.timestamp,
           message: e.message,
-          ingestionTime: e.ingestionTime,
+          ingestionTime: e.timestamp,
           eventId: String(e.sequence).padStart(56, '0'),
         }));
         return {
           events,
           searchedLogStreams: [],
-          ...(found.length > limit && last
-            ? { nextToken: writeToken({ group, pattern, newestFirst, after: order(last) }) }
+          ...(found.length > limit
+            ? { nextToken: writeToken({ group, pattern, newestFirst, after: page.at(-1)! }) }
             : {}),
         };
       },
@@ -139,12 +128,15 @@ export function cloudWatchLogsModel(logs: TwinLogs): ServiceModel {
   };
 }
 
-const writeToken = (token: PageToken) => Buffer.from(JSON.stringify(token)).toString('base64url');
+/** Of the last event, the token keeps only its place. */
+const writeToken = ({ after: { timestamp, sequence }, ...token }: PageToken) =>
+  Buffer.from(JSON.stringify({ ...token, after: { timestamp, sequence } })).toString('base64url');
 
 function readToken(text: string, group: string, pattern: string): PageToken {
   try {
     const token = JSON.parse(Buffer.from(text, 'base64url').toString()) as PageToken;
-    if (token.group === group && token.pattern === pattern && Array.isArray(token.after)) return token;
+    if (token.group === group && token.pattern === pattern && typeof token.after?.sequence === 'number')
+      return token;
   } catch {
     // refused below
   }
@@ -158,70 +150,65 @@ type Matcher = (line: unknown) => boolean;
 const unsupported = (pattern: string, what: string) =>
   invalid(`Invalid filter pattern: the twin does not support ${what} (in "${pattern}")`);
 
-/** The pattern as a test of one message: empty matches everything, a JSON pattern the parsed line. */
+/**
+ * The pattern as a test of one message: empty matches everything, a JSON pattern the parsed line: `$.a.b =
+ * "value"` or `!=`, `*` a wildcard in the value, joined with && and || and grouped with parentheses.
+ */
 function parsePattern(pattern: string): (message: string) => boolean {
-  if (pattern.trim().length === 0) return () => true;
   const text = pattern.trim();
+  if (text.length === 0) return () => true;
   if (!text.startsWith('{') || !text.endsWith('}'))
     throw unsupported(pattern, 'patterns other than JSON ones ({ $.field = value ... })');
-  const tokens = tokenize(text.slice(1, -1), pattern);
+  // Quoted strings (with \-escapes), && || != ( ) =, and runs of anything else (selectors, bare values).
+  const tokens = text.slice(1, -1).match(/"(?:\\.|[^"\\])*"|&&|\|\||!=|[()=]|[^\s()=!&|"<>]+|\S/gs) ?? [];
   let position = 0;
-  const peek = () => tokens[position];
   const next = () => {
     const token = tokens[position++];
     if (token === undefined) throw invalid(`Invalid filter pattern: unexpected end of "${pattern}"`);
     return token;
   };
-  const or = (): Matcher => {
-    let left = and();
-    while (peek()?.value === '||') {
-      next();
-      const [a, b] = [left, and()];
-      left = (line) => a(line) || b(line);
+  const unexpected = (token: string) =>
+    invalid(`Invalid filter pattern: unexpected "${token}" in "${pattern}"`);
+  const joined = (operator: '||' | '&&', part: () => Matcher): Matcher => {
+    let left = part();
+    while (tokens[position] === operator) {
+      position += 1;
+      const [a, b] = [left, part()];
+      left = operator === '||' ? (line) => a(line) || b(line) : (line) => a(line) && b(line);
     }
     return left;
   };
-  const and = (): Matcher => {
-    let left = term();
-    while (peek()?.value === '&&') {
-      next();
-      const [a, b] = [left, term()];
-      left = (line) => a(line) && b(line);
-    }
-    return left;
-  };
+  const or = (): Matcher => joined('||', () => joined('&&', term));
   const term = (): Matcher => {
-    const token = next();
-    if (token.value === '(') {
+    const selector = next();
+    if (selector === '(') {
       const inner = or();
-      if (next().value !== ')') throw invalid(`Invalid filter pattern: expected ")" in "${pattern}"`);
+      if (next() !== ')') throw invalid(`Invalid filter pattern: expected ")" in "${pattern}"`);
       return inner;
     }
-    if (token.kind !== 'selector')
-      throw invalid(`Invalid filter pattern: unexpected "${token.value}" in "${pattern}"`);
+    if (!selector.startsWith('$')) throw unexpected(selector);
+    if (!/^\$(\.[^.[\]]+)+$/.test(selector)) throw unsupported(pattern, `the selector ${selector}`);
     const operator = next();
-    if (operator.value !== '=' && operator.value !== '!=')
-      throw unsupported(pattern, `the operator ${operator.value}`);
+    if (operator !== '=' && operator !== '!=') throw unsupported(pattern, `the operator ${operator}`);
     const value = next();
-    if (value.kind === 'word' && /^(IS|NOT|EXISTS|NULL|TRUE|FALSE)$/i.test(value.value))
-      throw unsupported(pattern, value.value);
-    if (value.kind !== 'string' && value.kind !== 'word')
-      throw invalid(`Invalid filter pattern: unexpected "${value.value}" in "${pattern}"`);
-    if (value.kind === 'word' && value.value.startsWith('%'))
-      throw unsupported(pattern, 'regular expressions');
-    const path = token.value;
-    const wanted = wildcard(value.value);
+    if (value === '"') throw invalid(`Invalid filter pattern: unterminated string in "${pattern}"`);
+    if (!value.startsWith('"')) throw unsupported(pattern, `values other than quoted strings (${value})`);
+    const steps = selector.slice(2).split('.');
+    const wanted = wildcard(value.slice(1, -1).replace(/\\(.)/gs, '$1'));
+    const select = (line: unknown) =>
+      steps.reduce<unknown>(
+        (found, step) =>
+          typeof found === 'object' && found !== null ? (found as Record<string, unknown>)[step] : undefined,
+        line,
+      );
     const equal = (line: unknown) => {
-      const found = select(line, path);
-      if (typeof found === 'string') return wanted.test(found);
-      if (typeof found === 'number') return wanted.test(String(found));
-      return false;
+      const found = select(line);
+      return (typeof found === 'string' || typeof found === 'number') && wanted.test(String(found));
     };
-    return operator.value === '=' ? equal : (line) => select(line, path) !== undefined && !equal(line);
+    return operator === '=' ? equal : (line) => select(line) !== undefined && !equal(line);
   };
   const matcher = or();
-  if (position < tokens.length)
-    throw invalid(`Invalid filter pattern: unexpected "${tokens[position]!.value}" in "${pattern}"`);
+  if (position < tokens.length) throw unexpected(tokens[position]!);
   return (message) => {
     let line: unknown;
     try {
@@ -231,58 +218,6 @@ function parsePattern(pattern: string): (message: string) => boolean {
     }
     return typeof line === 'object' && line !== null && matcher(line);
   };
-}
-
-interface Token {
-  kind: 'selector' | 'string' | 'word' | 'symbol';
-  value: string;
-}
-
-function tokenize(text: string, pattern: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (/\s/.test(c)) {
-      i += 1;
-    } else if (c === '"') {
-      let value = '';
-      i += 1;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\' && i + 1 < text.length) i += 1;
-        value += text[i];
-        i += 1;
-      }
-      if (i >= text.length) throw invalid(`Invalid filter pattern: unterminated string in "${pattern}"`);
-      i += 1;
-      tokens.push({ kind: 'string', value });
-    } else if (text.startsWith('&&', i) || text.startsWith('||', i) || text.startsWith('!=', i)) {
-      tokens.push({ kind: 'symbol', value: text.slice(i, i + 2) });
-      i += 2;
-    } else if ('()='.includes(c)) {
-      tokens.push({ kind: 'symbol', value: c });
-      i += 1;
-    } else if ('<>'.includes(c)) {
-      throw unsupported(pattern, 'numeric comparisons');
-    } else {
-      const word = /^[^\s()=!&|"]+/.exec(text.slice(i))![0];
-      tokens.push({ kind: word.startsWith('$') ? 'selector' : 'word', value: word });
-      i += word.length;
-    }
-  }
-  return tokens;
-}
-
-/** `$.a.b[0]` in the parsed line; undefined where the path leads nowhere. */
-function select(line: unknown, path: string): unknown {
-  const steps = path.slice(1).match(/\.[^.[\]]+|\[\d+\]/g) ?? [];
-  if (steps.join('') !== path.slice(1)) return undefined;
-  let value: unknown = line;
-  for (const step of steps) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[step.startsWith('[') ? step.slice(1, -1) : step.slice(1)];
-  }
-  return value;
 }
 
 /** A value of a pattern, `*` matching any run of characters. */

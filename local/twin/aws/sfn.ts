@@ -3,22 +3,23 @@
 // idempotency (the same name and input while the first runs give the same execution, anything else with a
 // used name is ExecutionAlreadyExists); ListExecutions and GetExecutionHistory page with nextToken; the
 // history has AWS's event types and details, so a reader finds a callback's token where AWS puts it.
-import type {
-  DescribeExecutionInput,
-  DescribeExecutionOutput,
+import {
+  type DescribeExecutionInput,
+  type DescribeExecutionOutput,
   ExecutionStatus,
-  GetExecutionHistoryInput,
-  GetExecutionHistoryOutput,
-  HistoryEvent,
-  ListExecutionsInput,
-  ListExecutionsOutput,
-  SendTaskFailureInput,
-  SendTaskSuccessInput,
-  StartExecutionInput,
-  StartExecutionOutput,
-  StopExecutionInput,
-  StopExecutionOutput,
+  type GetExecutionHistoryInput,
+  type GetExecutionHistoryOutput,
+  type HistoryEvent,
+  type ListExecutionsInput,
+  type ListExecutionsOutput,
+  type SendTaskFailureInput,
+  type SendTaskSuccessInput,
+  type StartExecutionInput,
+  type StartExecutionOutput,
+  type StopExecutionInput,
+  type StopExecutionOutput,
 } from '@aws-sdk/client-sfn';
+import * as runnerErrors from '#local/stepfunctions/errors';
 import type { HistoryEvent as RunnerEvent, TwinStepFunctions } from '#local/stepfunctions/runner';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 
@@ -32,25 +33,23 @@ const MAX_PAGE = 1000;
 
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([^:]+):([^:]+)$/;
-/** The runner's errors, which are the API's: passed on as AWS answers them. */
-const API_ERRORS = new Set([
-  'StateMachineDoesNotExist',
-  'ExecutionAlreadyExists',
-  'ExecutionDoesNotExist',
-  'InvalidName',
-  'InvalidExecutionInput',
-  'InvalidOutput',
-  'InvalidToken',
-  'TaskTimedOut',
-]);
+/** The runner's errors are the API's, passed on as AWS answers them; a Task without a handler is the twin's. */
+const API_ERRORS = new Set(Object.keys(runnerErrors).filter((name) => name !== 'TaskHandlerMissing'));
 
 const validation = (message: string) => new AwsServiceError('ValidationException', message);
 
-function answered<T>(act: () => T): T {
+/**
+ * The runner's answer, its errors as AWS answers them. A task token the runner does not know is
+ * TaskDoesNotExist when this twin could have minted it (its task is simply unknown), InvalidToken when it
+ * could never have been a token.
+ */
+function answered<T>(act: () => T, taskToken?: string): T {
   try {
     return act();
   } catch (error) {
     const { name, message } = error as Error;
+    if (name === 'InvalidToken' && tokenExecution(taskToken) !== undefined)
+      throw new AwsServiceError('TaskDoesNotExist', `Task Does Not Exist: '${taskToken}'`);
     if (API_ERRORS.has(name)) throw new AwsServiceError(name, message);
     throw error;
   }
@@ -92,10 +91,10 @@ const machineOf = (arn: string | undefined) => arn?.split(':').pop() ?? '';
 
 /** The execution a token of this twin's runner was minted for (base64url of `<execution ARN>#<n>`). */
 function tokenExecution(token: string | undefined): string | undefined {
-  if (!token) return undefined;
-  const decoded = Buffer.from(token, 'base64url').toString();
-  const [arn] = decoded.split('#');
-  return EXECUTION_ARN.test(arn ?? '') ? arn : undefined;
+  const [arn = ''] = Buffer.from(token ?? '', 'base64url')
+    .toString()
+    .split('#');
+  return EXECUTION_ARN.test(arn) ? arn : undefined;
 }
 
 /** A page token: where the next page starts, for which listing (a token of another listing is refused). */
@@ -127,8 +126,6 @@ function page<T>(items: T[], listing: string, input: { maxResults?: number; next
 }
 
 export function sfnModel(stepFunctions: TwinStepFunctions, region: string): ServiceModel {
-  const describe = (executionArn: string) =>
-    answered(() => stepFunctions.describeExecution(checkArn(executionArn, EXECUTION_ARN, 'execution')));
   return {
     StartExecution: write(
       (input: StartExecutionInput) => `${machineOf(input.stateMachineArn)} ${input.name ?? ''}`.trim(),
@@ -155,21 +152,15 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
     DescribeExecution: read(
       (input: DescribeExecutionInput) => executionOf(input.executionArn),
       (input: DescribeExecutionInput): DescribeExecutionOutput => {
-        const run = describe(input.executionArn ?? '');
+        // The runner's description has AWS's fields, an output even for a run that did not succeed.
+        const arn = checkArn(input.executionArn ?? '', EXECUTION_ARN, 'execution');
+        const { output, ...run } = answered(() => stepFunctions.describeExecution(arn));
         return {
-          executionArn: run.executionArn,
-          stateMachineArn: run.stateMachineArn,
-          name: run.name,
-          status: run.status,
-          startDate: run.startDate,
-          ...(run.stopDate ? { stopDate: run.stopDate } : {}),
-          input: run.input,
+          ...run,
           inputDetails: { included: true },
-          ...(run.status === 'SUCCEEDED' && run.output !== undefined
-            ? { output: run.output, outputDetails: { included: true } }
+          ...(run.status === 'SUCCEEDED' && output !== undefined
+            ? { output, outputDetails: { included: true } }
             : {}),
-          ...(run.error !== undefined ? { error: run.error } : {}),
-          ...(run.cause !== undefined ? { cause: run.cause } : {}),
         };
       },
     ),
@@ -177,34 +168,16 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
       (input: ListExecutionsInput) => machineOf(input.stateMachineArn),
       (input: ListExecutionsInput): ListExecutionsOutput => {
         const stateMachineArn = checkArn(input.stateMachineArn, STATE_MACHINE_ARN, 'state machine');
-        const status = input.statusFilter as ExecutionStatus | undefined;
-        if (
-          status !== undefined &&
-          !['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'].includes(status)
-        )
+        const status = input.statusFilter;
+        if (status !== undefined && !Object.values(ExecutionStatus).includes(status))
           throw validation(
             `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint`,
           );
         const runs = answered(() =>
-          status === 'PENDING_REDRIVE'
-            ? []
-            : stepFunctions.listExecutions(
-                stateMachineArn,
-                status as Exclude<typeof status, 'PENDING_REDRIVE'>,
-              ),
+          status === 'PENDING_REDRIVE' ? [] : stepFunctions.listExecutions(stateMachineArn, status),
         );
-        const { items, nextToken } = page(runs, `${stateMachineArn}|${status ?? ''}`, input);
-        return {
-          executions: items.map((run) => ({
-            executionArn: run.executionArn,
-            stateMachineArn: run.stateMachineArn,
-            name: run.name,
-            status: run.status,
-            startDate: run.startDate,
-            ...(run.stopDate ? { stopDate: run.stopDate } : {}),
-          })),
-          ...(nextToken ? { nextToken } : {}),
-        };
+        const { items: executions, ...next } = page(runs, `${stateMachineArn}|${status ?? ''}`, input);
+        return { executions, ...next };
       },
     ),
     GetExecutionHistory: read(
@@ -215,8 +188,8 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
           historyEvent(event, index, region, input.includeExecutionData !== false),
         );
         if (input.reverseOrder) events.reverse();
-        const { items, nextToken } = page(events, `${arn}|${input.reverseOrder ? 'reverse' : ''}`, input);
-        return { events: items, ...(nextToken ? { nextToken } : {}) };
+        const { items, ...next } = page(events, `${arn}|${input.reverseOrder ? 'reverse' : ''}`, input);
+        return { events: items, ...next };
       },
     ),
     SendTaskSuccess: write(
@@ -224,7 +197,7 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
       (input: SendTaskSuccessInput) => {
         const token = checkToken(input.taskToken);
         checkJson(input.output ?? '', 'InvalidOutput');
-        answeredTask(token, () => stepFunctions.sendTaskSuccess(token, input.output ?? ''));
+        answered(() => stepFunctions.sendTaskSuccess(token, input.output ?? ''), token);
         return {};
       },
     ),
@@ -234,7 +207,7 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
         const token = checkToken(input.taskToken);
         checkLength(input.error, MAX_ERROR, 'error');
         checkLength(input.cause, MAX_CAUSE, 'cause');
-        answeredTask(token, () => stepFunctions.sendTaskFailure(token, input.error, input.cause));
+        answered(() => stepFunctions.sendTaskFailure(token, input.error, input.cause), token);
         return {};
       },
     ),
@@ -249,38 +222,24 @@ function checkToken(token: string | undefined): string {
   return token;
 }
 
-/**
- * A token the runner does not know: TaskDoesNotExist when it is one this twin could have minted (its task
- * is simply unknown), InvalidToken when it could never have been a token.
- */
-function answeredTask(token: string, act: () => void): void {
-  try {
-    answered(act);
-  } catch (error) {
-    if ((error as Error).name === 'InvalidToken' && tokenExecution(token) !== undefined)
-      throw new AwsServiceError('TaskDoesNotExist', `Task Does Not Exist: '${token}'`);
-    throw error;
-  }
-}
-
 /** One event of the runner's history as GetExecutionHistory shows it. */
 function historyEvent(event: RunnerEvent, index: number, region: string, withData: boolean): HistoryEvent {
   const base = { id: index + 1, previousEventId: index, timestamp: event.at };
-  const data = <T extends object>(details: T): T => details;
   switch (event.type) {
     case 'ExecutionStarted':
-      return { ...base, type: 'ExecutionStarted', executionStartedEventDetails: data({}) };
+    case 'ExecutionSucceeded':
+    case 'ExecutionFailed':
+    case 'ExecutionAborted':
+    case 'ExecutionTimedOut':
+      // executionStartedEventDetails, executionFailedEventDetails...: the error and cause of an end
+      return { ...base, type: event.type, [`e${event.type.slice(1)}EventDetails`]: failure(event) };
     case 'StateEntered':
-      return {
-        ...base,
-        type: `${event.stateType ?? 'Task'}StateEntered` as HistoryEvent['type'],
-        stateEnteredEventDetails: { name: event.state ?? '' },
-      };
     case 'StateExited':
+      // TaskStateEntered, WaitStateExited...: named by the state's type; only an exit has an output
       return {
         ...base,
-        type: `${event.stateType ?? 'Task'}StateExited` as HistoryEvent['type'],
-        stateExitedEventDetails: {
+        type: `${event.stateType ?? 'Task'}${event.type}` as HistoryEvent['type'],
+        [`s${event.type.slice(1)}EventDetails`]: {
           name: event.state ?? '',
           ...(withData && event.output !== undefined ? { output: event.output } : {}),
         },
@@ -299,14 +258,6 @@ function historyEvent(event: RunnerEvent, index: number, region: string, withDat
         },
       };
     }
-    case 'ExecutionSucceeded':
-      return { ...base, type: 'ExecutionSucceeded', executionSucceededEventDetails: {} };
-    case 'ExecutionFailed':
-      return { ...base, type: 'ExecutionFailed', executionFailedEventDetails: failure(event) };
-    case 'ExecutionAborted':
-      return { ...base, type: 'ExecutionAborted', executionAbortedEventDetails: failure(event) };
-    case 'ExecutionTimedOut':
-      return { ...base, type: 'ExecutionTimedOut', executionTimedOutEventDetails: failure(event) };
     default:
       // The library's other transitions (a state's failure, retry or catch) keep their own names.
       return { ...base, type: event.type as HistoryEvent['type'] };

@@ -4,25 +4,23 @@
 import type { MessageAttributeValue, PublishInput, PublishResponse } from '@aws-sdk/client-sns';
 import { AwsServiceError, type ServiceModel, write } from '#local/twin/aws/client';
 
+/** What a topic's subscriber is handed: the message as it was published. */
 export interface PublishedMessage {
-  messageId: string;
-  topicArn: string;
   subject?: string;
   message: string;
   attributes: Record<string, string>;
-  at: Date;
 }
 
 /** At most 256 KiB of message and attributes together. */
-export const MAX_PUBLISH_BYTES = 262_144;
+const MAX_PUBLISH_BYTES = 262_144;
 /** "Less than 100 characters long". */
-export const MAX_SUBJECT_CHARACTERS = 99;
+const MAX_SUBJECT_CHARACTERS = 99;
 
 export class TwinSns {
-  readonly published: PublishedMessage[] = [];
   private readonly topics = new Map<string, (message: PublishedMessage) => void>();
+  private published = 0;
 
-  constructor(private readonly home: { account: string; region: string; clock: { now(): Date } }) {}
+  constructor(private readonly home: { account: string; region: string }) {}
 
   /** Creates the topic (what subscribes to it is `onPublish`); answers its ARN. */
   addTopic(name: string, onPublish: (message: PublishedMessage) => void = () => undefined): string {
@@ -31,19 +29,13 @@ export class TwinSns {
     return arn;
   }
 
-  /** @internal the model's delivery */
-  publish(topicArn: string, message: Omit<PublishedMessage, 'messageId' | 'at' | 'topicArn'>): string {
+  /** @internal the model's delivery; answers the message's id */
+  publish(topicArn: string, message: PublishedMessage): string {
     const deliver = this.topics.get(topicArn);
     if (!deliver) throw new AwsServiceError('NotFoundException', 'Topic does not exist', 404);
-    const published: PublishedMessage = {
-      messageId: `00000000-0000-4000-b000-${(this.published.length + 1).toString(16).padStart(12, '0')}`,
-      topicArn,
-      ...message,
-      at: this.home.clock.now(),
-    };
-    this.published.push(published);
-    deliver(published);
-    return published.messageId;
+    this.published += 1;
+    deliver(message);
+    return `00000000-0000-4000-b000-${this.published.toString(16).padStart(12, '0')}`;
   }
 }
 
@@ -62,13 +54,8 @@ export function snsModel(sns: TwinSns): ServiceModel {
         if (message.length === 0) throw invalid('Empty message');
         const subject = input.Subject;
         // Printable, no line breaks or control characters, not starting with white space, under 100.
-        if (
-          subject !== undefined &&
-          (subject.length === 0 ||
-            subject.length > MAX_SUBJECT_CHARACTERS ||
-            /[\p{Cc}]/u.test(subject) ||
-            /^\s/.test(subject))
-        )
+        const printable = /^(?!\s)\P{Cc}+$/u;
+        if (subject !== undefined && !(subject.length <= MAX_SUBJECT_CHARACTERS && printable.test(subject)))
           throw invalid('Subject');
         const attributes = checkAttributes(input.MessageAttributes ?? {});
         const attributeBytes = Object.entries(attributes).reduce(

@@ -12,35 +12,16 @@ export interface SqsQueue {
   send(body: string, delaySeconds?: number, attributes?: Record<string, MessageAttributeValue>): void;
 }
 
-/** A message as a queue with no consumer keeps it (a dead-letter queue a person reads). */
-export interface StoredMessage {
-  messageId: string;
-  body: string;
-  attributes: Record<string, string>;
-  sentAt: Date;
-}
-
-/** A queue nothing polls: what arrives stays, for a person (or a test) to read. */
+/** A queue nothing polls (a dead-letter queue): each message is handed to `onMessage` as it arrives. */
 export class StoredQueue implements SqsQueue {
-  readonly messages: StoredMessage[] = [];
-
   constructor(
     readonly name: string,
-    private readonly clock: { now(): Date },
-    private readonly onMessage: (message: StoredMessage) => void = () => undefined,
+    private readonly onMessage: (message: { body: string; attributes: Record<string, string> }) => void,
   ) {}
 
   send(body: string, _delaySeconds = 0, attributes: Record<string, MessageAttributeValue> = {}): void {
-    const message: StoredMessage = {
-      messageId: `msg-${this.name}-${this.messages.length}`,
-      body,
-      attributes: Object.fromEntries(
-        Object.entries(attributes).map(([name, value]) => [name, value.StringValue ?? '']),
-      ),
-      sentAt: this.clock.now(),
-    };
-    this.messages.push(message);
-    this.onMessage(message);
+    const strings = Object.entries(attributes).map(([name, value]) => [name, value.StringValue ?? '']);
+    this.onMessage({ body, attributes: Object.fromEntries(strings) });
   }
 }
 
@@ -71,16 +52,8 @@ export class TwinSqs {
 export const MAX_MESSAGE_BYTES = 262_144;
 export const MAX_DELAY_SECONDS = 900;
 const MAX_ATTRIBUTES = 10;
-/** The characters SQS takes in a body or a string attribute (XML 1.0's, less the restricted ones). */
-const validCharacter = (code: number): boolean =>
-  code === 0x09 ||
-  code === 0x0a ||
-  code === 0x0d ||
-  (code >= 0x20 && code <= 0xd7ff) ||
-  (code >= 0xe000 && code <= 0xfffd) ||
-  code >= 0x10000;
-const hasInvalidCharacter = (text: string): boolean =>
-  [...text].some((character) => !validCharacter(character.codePointAt(0)!));
+/** A character SQS refuses in a body or a string attribute: one outside XML 1.0's, or a restricted one. */
+const INVALID_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
 
 const invalid = (message: string) => new AwsServiceError('InvalidParameterValue', message);
@@ -112,7 +85,7 @@ export function sqsModel(sqs: TwinSqs): ServiceModel {
             'MissingParameter',
             'The request must contain the parameter MessageBody.',
           );
-        if (hasInvalidCharacter(body))
+        if (INVALID_CHARACTER.test(body))
           throw new AwsServiceError(
             'InvalidMessageContents',
             'Invalid binary character in the message body: the message body must be valid XML characters.',
@@ -163,7 +136,7 @@ function checkAttributes(attributes: Record<string, MessageAttributeValue>): num
       throw invalid(
         `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${base}'.`,
       );
-    if (text !== undefined && hasInvalidCharacter(text))
+    if (text !== undefined && INVALID_CHARACTER.test(text))
       throw invalid(`The message attribute '${name}' contains characters outside the allowed set.`);
     if (base === 'Number' && !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text ?? ''))
       throw invalid(`Can't cast the value of message (user) attribute '${name}' to a number.`);
@@ -181,7 +154,7 @@ const md5 = (bytes: Buffer): string => createHash('md5').update(bytes).digest('h
  * The digest SQS gives of a message's attributes: by name in order, each name, type and value with its
  * length as 4 bytes big-endian before it, the value after a transport byte (1 string, 2 binary).
  */
-export function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
+function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
   const parts: Buffer[] = [];
   const withLength = (bytes: Buffer) => {
     const length = Buffer.alloc(4);
@@ -189,16 +162,11 @@ export function md5OfMessageAttributes(attributes: Record<string, MessageAttribu
     parts.push(length, bytes);
   };
   for (const name of Object.keys(attributes).sort()) {
-    const value = attributes[name]!;
+    const { DataType = '', StringValue = '', BinaryValue } = attributes[name]!;
     withLength(Buffer.from(name));
-    withLength(Buffer.from(value.DataType ?? ''));
-    if (value.BinaryValue !== undefined) {
-      parts.push(Buffer.from([2]));
-      withLength(Buffer.from(value.BinaryValue));
-    } else {
-      parts.push(Buffer.from([1]));
-      withLength(Buffer.from(value.StringValue ?? ''));
-    }
+    withLength(Buffer.from(DataType));
+    parts.push(Buffer.from([BinaryValue ? 2 : 1]));
+    withLength(BinaryValue ? Buffer.from(BinaryValue) : Buffer.from(StringValue));
   }
   return md5(Buffer.concat(parts));
 }
