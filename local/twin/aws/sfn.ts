@@ -184,9 +184,9 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
       (input: GetExecutionHistoryInput) => executionOf(input.executionArn),
       (input: GetExecutionHistoryInput): GetExecutionHistoryOutput => {
         const arn = checkArn(input.executionArn, EXECUTION_ARN, 'execution');
-        const events = answered(() => stepFunctions.getExecutionHistory(arn)).map((event, index) =>
-          historyEvent(event, index, region, input.includeExecutionData !== false),
-        );
+        const events = answered(() => stepFunctions.getExecutionHistory(arn))
+          .filter((event) => !RUNNER_ONLY.has(event.type))
+          .map((event, index) => historyEvent(event, index, region, input.includeExecutionData !== false));
         if (input.reverseOrder) events.reverse();
         const { items, ...next } = page(events, `${arn}|${input.reverseOrder ? 'reverse' : ''}`, input);
         return { events: items, ...next };
@@ -221,6 +221,20 @@ function checkToken(token: string | undefined): string {
     );
   return token;
 }
+
+/**
+ * The runner's own transitions that are no AWS history event type: AWS shows a retry as the task
+ * scheduled again, a caught error as the next state entered, and a failed task as TaskFailed or
+ * LambdaFunctionFailed, which the twin does not report.
+ */
+const RUNNER_ONLY = new Set([
+  'StateFailed',
+  'StateRetried',
+  'StateCaught',
+  'ParallelBranchStarted',
+  'ParallelBranchSucceeded',
+  'ParallelBranchFailed',
+]);
 
 /** One event of the runner's history as GetExecutionHistory shows it. */
 function historyEvent(event: RunnerEvent, index: number, region: string, withData: boolean): HistoryEvent {
@@ -259,7 +273,6 @@ function historyEvent(event: RunnerEvent, index: number, region: string, withDat
       };
     }
     default:
-      // The library's other transitions (a state's failure, retry or catch) keep their own names.
       return { ...base, type: event.type as HistoryEvent['type'] };
   }
 }
