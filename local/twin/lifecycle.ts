@@ -5,7 +5,13 @@
 // Completions and heartbeats are recorded, so scenarios can assert who completed what, when, and how.
 import { AUTOSCALING_SOURCE, LIFECYCLE_DETAIL_TYPES, LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
 import { eventEnvelope } from '#local/twin/events';
-import type { GroupLifecycle, LifecycleMove, TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
+import {
+  type GroupLifecycle,
+  type LifecycleMove,
+  newUuid,
+  type TwinAutoScalingGroup,
+  type TwinScaling,
+} from '#local/twin/scaling';
 import { DuplicateIdentityError, type World } from '#local/twin/world';
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
@@ -41,12 +47,8 @@ export interface TwinLifecycleAction {
   completion?: LifecycleCompletion;
 }
 
-export interface LifecycleCompletion {
-  token: string;
-  groupName: string;
-  hookName: string;
-  instanceId: string;
-  transition: 'launch' | 'terminate';
+export interface LifecycleCompletion
+  extends Pick<TwinLifecycleAction, 'token' | 'groupName' | 'hookName' | 'instanceId' | 'transition'> {
   result: LifecycleResult;
   at: Date;
   by: 'call' | 'heartbeat-timeout' | 'global-timeout';
@@ -54,18 +56,15 @@ export interface LifecycleCompletion {
   stillServing: boolean;
 }
 
-/** What a lifecycle call names: the token, or the instance (AWS accepts either, and checks both if given). */
-export interface LifecycleActionCall {
-  groupName: string;
-  hookName: string;
-  instanceId?: string;
-  token?: string;
-}
+/** What a lifecycle call names: the token, the instance, or both (each given one must match). */
+export type LifecycleActionCall = Pick<TwinLifecycleAction, 'groupName' | 'hookName'> &
+  Partial<Pick<TwinLifecycleAction, 'instanceId' | 'token'>>;
 
-/** A group or hook that does not exist: Auto Scaling answers ValidationError too. */
-export class UnknownLifecycleHook extends Error {
-  override readonly name = 'ValidationError' as const;
-}
+/** Where each transition moves an instance, but for the warm pool's (TwinScaling names those). */
+const MOVES: Record<TwinLifecycleHook['transition'], LifecycleMove> = {
+  launch: { origin: 'EC2', destination: 'AutoScalingGroup' },
+  terminate: { origin: 'AutoScalingGroup', destination: 'EC2' },
+};
 
 export const globalTimeoutSeconds = (heartbeatTimeoutSeconds: number): number =>
   Math.min(48 * 3600, 100 * heartbeatTimeoutSeconds);
@@ -95,7 +94,7 @@ export class TwinLifecycle implements GroupLifecycle {
   addHook(groupName: string, hook: TwinLifecycleHook): void {
     this.scaling.group(groupName);
     if (hook.heartbeatTimeoutSeconds < 30 || hook.heartbeatTimeoutSeconds > 7200)
-      throw new UnknownLifecycleHook(`HeartbeatTimeout ${hook.heartbeatTimeoutSeconds} is outside 30..7200`);
+      throw new RangeError(`HeartbeatTimeout ${hook.heartbeatTimeoutSeconds} is outside 30..7200`);
     const hooks = (this.hooks.get(groupName) ?? []).filter((h) => h.name !== hook.name);
     this.hooks.set(groupName, [...hooks, hook]);
     if (hook.notifiesQueue) this.notify(JSON.stringify(this.testNotification(groupName)));
@@ -109,7 +108,7 @@ export class TwinLifecycle implements GroupLifecycle {
   groupArn(groupName: string): string {
     let id = this.groupIds.get(groupName);
     if (!id) {
-      id = uuid(this.world.newId());
+      id = newUuid(this.world);
       this.groupIds.set(groupName, id);
     }
     return `arn:aws:autoscaling:${this.world.region}:${this.world.account}:autoScalingGroup:${id}:autoScalingGroupName/${groupName}`;
@@ -148,17 +147,10 @@ export class TwinLifecycle implements GroupLifecycle {
   }): TwinLifecycleAction {
     const group = this.scaling.group(input.groupName);
     const hook = this.hook(input.groupName, input.hookName);
-    if (!hook) throw new UnknownLifecycleHook(`No lifecycle hook ${input.hookName} on ${input.groupName}`);
+    if (!hook) throw new RangeError(`No lifecycle hook ${input.hookName} on ${input.groupName}`);
     if (this.actions.has(input.token))
       throw new DuplicateIdentityError(`lifecycle action token ${input.token} is in use already`);
-    const move: LifecycleMove =
-      hook.transition === 'launch'
-        ? { origin: 'EC2', destination: 'AutoScalingGroup' }
-        : { origin: 'AutoScalingGroup', destination: 'EC2' };
-    return this.begin(group, hook, input.instanceId, move, {
-      token: input.token,
-      startedAt: input.startedAt,
-    });
+    return this.begin(group, hook, input.instanceId, MOVES[hook.transition], input);
   }
 
   // --- what the calls do (local/twin/aws/autoScaling.ts answers them) -------------------------------
@@ -179,16 +171,12 @@ export class TwinLifecycle implements GroupLifecycle {
 
   // --- the group's side (GroupLifecycle) -------------------------------------------------------------
 
-  launched(
-    group: TwinAutoScalingGroup,
-    instanceId: string,
-    move: LifecycleMove = { origin: 'EC2', destination: 'AutoScalingGroup' },
-  ): boolean {
+  launched(group: TwinAutoScalingGroup, instanceId: string, move = MOVES.launch): boolean {
     return this.hold(group, instanceId, 'launch', move);
   }
 
   terminating(group: TwinAutoScalingGroup, instanceId: string): boolean {
-    return this.hold(group, instanceId, 'terminate', { origin: 'AutoScalingGroup', destination: 'EC2' });
+    return this.hold(group, instanceId, 'terminate', MOVES.terminate);
   }
 
   /** One action per hook of the transition; the instance moves on once every one of them completed. */
@@ -213,7 +201,7 @@ export class TwinLifecycle implements GroupLifecycle {
   ): TwinLifecycleAction {
     const now = given?.startedAt ?? this.world.clock.now();
     const action: TwinLifecycleAction = {
-      token: given?.token ?? uuid(this.world.newId()),
+      token: given?.token ?? newUuid(this.world),
       groupName: group.name,
       hookName: hook.name,
       instanceId,
@@ -229,10 +217,18 @@ export class TwinLifecycle implements GroupLifecycle {
       if (!action.completion) this.finish(action, hook.defaultResult, 'global-timeout');
     });
     if (given) return action;
-    const event = this.event(group.name, hook, action);
+    const detail = this.detail(group.name, hook, action);
+    const arn = this.groupArn(group.name);
+    const event = eventEnvelope(
+      this.world,
+      AUTOSCALING_SOURCE,
+      LIFECYCLE_DETAIL_TYPES[hook.transition],
+      [arn],
+      detail,
+    );
     this.emitted.push(event);
     this.emit(event);
-    if (hook.notifiesQueue) this.notify(JSON.stringify(this.notification(group.name, hook, action)));
+    if (hook.notifiesQueue) this.notify(JSON.stringify({ ...detail, ...this.messageFields() }));
     return action;
   }
 
@@ -256,94 +252,64 @@ export class TwinLifecycle implements GroupLifecycle {
   }
 
   private finish(action: TwinLifecycleAction, result: LifecycleResult, by: LifecycleCompletion['by']): void {
-    const completion: LifecycleCompletion = {
-      token: action.token,
-      groupName: action.groupName,
-      hookName: action.hookName,
-      instanceId: action.instanceId,
-      transition: action.transition,
-      result,
-      at: this.world.clock.now(),
-      by,
-      stillServing: this.serving(action.instanceId),
-    };
+    const { token, groupName, hookName, instanceId, transition } = action;
+    const at = this.world.clock.now();
+    const stillServing = this.serving(instanceId);
+    const completion = { token, groupName, hookName, instanceId, transition, result, at, by, stillServing };
     action.completion = completion;
     this.completions.push(completion);
-    this.note(
-      `lifecycle action ${action.hookName} on ${action.instanceId}: ${result}${by === 'call' ? '' : ` (${by})`}`,
-    );
+    this.note(`lifecycle action ${hookName} on ${instanceId}: ${result}${by === 'call' ? '' : ` (${by})`}`);
     // ABANDON on one launch hook is enough to give the instance up; otherwise wait for the other hooks.
-    const abandoned = action.transition === 'launch' && result === 'ABANDON';
-    const siblings = this.pending(action.instanceId).filter((a) => a.transition === action.transition);
+    const abandoned = transition === 'launch' && result === 'ABANDON';
+    const siblings = this.pending(instanceId).filter((a) => a.transition === transition);
     if (abandoned) {
       for (const sibling of siblings) sibling.completion = { ...completion, token: sibling.token };
     } else if (siblings.length > 0) return;
-    if (action.transition === 'launch' && !abandoned && action.move.destination === 'WarmPool')
-      this.scaling.enterWarmPool(action.groupName, action.instanceId);
-    else if (action.transition === 'launch' && !abandoned)
-      this.scaling.enterService(action.groupName, action.instanceId);
-    else
+    if (transition === 'terminate' || abandoned)
       this.scaling.terminateNow(
-        action.groupName,
-        action.instanceId,
-        `${action.hookName} ${result}${by === 'call' ? '' : ` by ${by}`}`,
+        groupName,
+        instanceId,
+        `${hookName} ${result}${by === 'call' ? '' : ` by ${by}`}`,
       );
+    else if (action.move.destination === 'WarmPool') this.scaling.enterWarmPool(groupName, instanceId);
+    else this.scaling.enterService(groupName, instanceId);
   }
 
-  /** The EventBridge event, as in events/samples/asg-lifecycle-*-eventbridge.json. */
-  private event(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
-    return eventEnvelope(
-      this.world,
-      AUTOSCALING_SOURCE,
-      LIFECYCLE_DETAIL_TYPES[hook.transition],
-      [this.groupArn(groupName)],
-      {
-        LifecycleActionToken: action.token,
-        AutoScalingGroupName: groupName,
-        LifecycleHookName: hook.name,
-        EC2InstanceId: action.instanceId,
-        LifecycleTransition: LIFECYCLE_TRANSITIONS[hook.transition],
-        ...(hook.notificationMetadata !== undefined
-          ? { NotificationMetadata: hook.notificationMetadata }
-          : {}),
-        Origin: action.move.origin,
-        Destination: action.move.destination,
-      },
-    );
-  }
-
-  /** The notification-form message, as in events/samples/asg-lifecycle-sqs-body.json. */
-  private notification(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
+  /**
+   * The action as Auto Scaling announces it: the EventBridge event's detail (events/samples/
+   * asg-lifecycle-*-eventbridge.json), and the notification-form message with the fields it adds
+   * (asg-lifecycle-sqs-body.json).
+   */
+  private detail(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
     return {
-      Origin: action.move.origin,
-      LifecycleHookName: hook.name,
-      Destination: action.move.destination,
-      AccountId: this.world.account,
-      RequestId: uuid(this.world.newId()),
-      LifecycleTransition: LIFECYCLE_TRANSITIONS[hook.transition],
-      AutoScalingGroupName: groupName,
-      Service: 'AWS Auto Scaling',
-      Time: this.world.clock.now().toISOString(),
-      EC2InstanceId: action.instanceId,
-      ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
       LifecycleActionToken: action.token,
+      AutoScalingGroupName: groupName,
+      LifecycleHookName: hook.name,
+      EC2InstanceId: action.instanceId,
+      LifecycleTransition: LIFECYCLE_TRANSITIONS[hook.transition],
+      ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
+      Origin: action.move.origin,
+      Destination: action.move.destination,
     };
   }
 
   /** What a new notification target receives first, as in events/samples/asg-test-notification.json. */
   private testNotification(groupName: string) {
     return {
-      AccountId: this.world.account,
-      RequestId: uuid(this.world.newId()),
+      ...this.messageFields(),
       AutoScalingGroupARN: this.groupArn(groupName),
       AutoScalingGroupName: groupName,
-      Service: 'AWS Auto Scaling',
       Event: 'autoscaling:TEST_NOTIFICATION',
+    };
+  }
+
+  /** What every message to a notification target carries. */
+  private messageFields() {
+    return {
+      AccountId: this.world.account,
+      RequestId: newUuid(this.world),
+      Service: 'AWS Auto Scaling',
       Time: this.world.clock.now().toISOString(),
     };
   }
-}
-
-function uuid(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
