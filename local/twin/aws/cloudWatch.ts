@@ -13,8 +13,7 @@ import type {
   MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import type { MetricQuery } from '#domain/rolloutAnalysis';
-import type { AlarmView, TwinCloudWatch } from '#local/twin/alarms';
-import { namespaceOf } from '#local/twin/alarms';
+import { type AlarmView, namespaceOf, type TwinCloudWatch, type TwinMetricAlarm } from '#local/twin/alarms';
 import { AwsServiceError, read, type ServiceModel } from '#local/twin/aws/client';
 import { offsetOf, page, tokenAt } from '#local/twin/aws/paging';
 
@@ -72,8 +71,12 @@ export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore
           },
         );
         return {
-          MetricAlarms: found.items.filter((v) => v.alarm.kind === 'metric').map(metricAlarm),
-          CompositeAlarms: found.items.filter((v) => v.alarm.kind === 'composite').map(compositeAlarm),
+          MetricAlarms: found.items.flatMap((v) =>
+            v.alarm.kind === 'metric' ? [metricAlarm(v, v.alarm)] : [],
+          ),
+          CompositeAlarms: found.items.flatMap((v): CompositeAlarm[] =>
+            v.alarm.kind === 'composite' ? [{ ...alarmState(v), AlarmRule: v.alarm.rule }] : [],
+          ),
           ...(found.next ? { NextToken: found.next } : {}),
         };
       },
@@ -119,9 +122,7 @@ function alarmState(view: AlarmView) {
   };
 }
 
-function metricAlarm(view: AlarmView): MetricAlarm {
-  if (view.alarm.kind !== 'metric') throw new Error('not a metric alarm');
-  const { alarm } = view;
+function metricAlarm(view: AlarmView, alarm: TwinMetricAlarm): MetricAlarm {
   const statistic = alarm.statistic ?? 'Average';
   return {
     ...alarmState(view),
@@ -137,14 +138,6 @@ function metricAlarm(view: AlarmView): MetricAlarm {
     Threshold: alarm.threshold,
     ComparisonOperator: alarm.comparison,
     TreatMissingData: 'missing',
-  };
-}
-
-function compositeAlarm(view: AlarmView): CompositeAlarm {
-  if (view.alarm.kind !== 'composite') throw new Error('not a composite alarm');
-  return {
-    ...alarmState(view),
-    AlarmRule: view.alarm.rule,
   };
 }
 
