@@ -4,6 +4,7 @@
 // heartbeat timeout, or the global timeout min(48 h, 100 x heartbeat timeout), applies the default result.
 // Completions and heartbeats are recorded, so scenarios can assert who completed what, when, and how.
 import { AUTOSCALING_SOURCE, LIFECYCLE_DETAIL_TYPES, LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
+import { autoScalingGroupArn } from '#local/twin/aws/ecs';
 import { eventEnvelope } from '#local/twin/events';
 import {
   type GroupLifecycle,
@@ -78,7 +79,6 @@ export class TwinLifecycle implements GroupLifecycle {
   readonly heartbeats: { token: string; instanceId: string; at: Date }[] = [];
   /** The lifecycle events emitted, in order. */
   readonly emitted: unknown[] = [];
-  private readonly groupIds = new Map<string, string>();
 
   constructor(
     private readonly world: World,
@@ -102,16 +102,6 @@ export class TwinLifecycle implements GroupLifecycle {
 
   hook(groupName: string, hookName: string): TwinLifecycleHook | undefined {
     return this.hooks.get(groupName)?.find((h) => h.name === hookName);
-  }
-
-  /** `arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME` */
-  groupArn(groupName: string): string {
-    let id = this.groupIds.get(groupName);
-    if (!id) {
-      id = newUuid(this.world);
-      this.groupIds.set(groupName, id);
-    }
-    return `arn:aws:autoscaling:${this.world.region}:${this.world.account}:autoScalingGroup:${id}:autoScalingGroupName/${groupName}`;
   }
 
   /** The action still waiting on this instance and hook, if any. */
@@ -218,7 +208,7 @@ export class TwinLifecycle implements GroupLifecycle {
     });
     if (given) return action;
     const detail = this.detail(group.name, hook, action);
-    const arn = this.groupArn(group.name);
+    const arn = autoScalingGroupArn(this.world, group.name);
     const event = eventEnvelope(
       this.world,
       AUTOSCALING_SOURCE,
@@ -297,7 +287,7 @@ export class TwinLifecycle implements GroupLifecycle {
   private testNotification(groupName: string) {
     return {
       ...this.messageFields(),
-      AutoScalingGroupARN: this.groupArn(groupName),
+      AutoScalingGroupARN: autoScalingGroupArn(this.world, groupName),
       AutoScalingGroupName: groupName,
       Event: 'autoscaling:TEST_NOTIFICATION',
     };

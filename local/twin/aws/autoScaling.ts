@@ -25,6 +25,7 @@ import type {
 import type { StepAdjustment } from '#domain/alarmReactions';
 import { LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { autoScalingGroupArn } from '#local/twin/aws/ecs';
 import { type PageRules, page } from '#local/twin/aws/paging';
 import { globalTimeoutSeconds, type TwinLifecycle } from '#local/twin/lifecycle';
 import {
@@ -128,7 +129,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
 
   const describeGroup = (g: TwinAutoScalingGroup): AutoScalingGroup => ({
     AutoScalingGroupName: g.name,
-    AutoScalingGroupARN: lifecycle.groupArn(g.name),
+    AutoScalingGroupARN: autoScalingGroupArn(world, g.name),
     MinSize: g.min,
     MaxSize: g.max,
     DesiredCapacity: g.desired,
