@@ -6,16 +6,16 @@
 import { AUTOSCALING_SOURCE, LIFECYCLE_DETAIL_TYPES, LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
 import { autoScalingGroupArn } from '#local/twin/aws/ecs';
 import { eventEnvelope } from '#local/twin/events';
-import {
-  type GroupLifecycle,
-  type LifecycleMove,
-  newUuid,
-  type TwinAutoScalingGroup,
-  type TwinScaling,
-} from '#local/twin/scaling';
+import { newUuid, type TwinAutoScalingGroup, type TwinScaling } from '#local/twin/scaling';
 import { DuplicateIdentityError, type World } from '#local/twin/world';
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
+
+/** Where a lifecycle action moves an instance: the event's Origin and Destination. */
+export interface LifecycleMove {
+  origin: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+  destination: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+}
 
 export interface TwinLifecycleHook {
   name: string;
@@ -43,8 +43,6 @@ export interface TwinLifecycleAction {
   startedAt: Date;
   /** No heartbeat or completion by then: the default result applies. Moves with each heartbeat. */
   heartbeatDeadline: Date;
-  /** min(48 h, 100 x heartbeat timeout) after the start: the default result applies, heartbeats or not. */
-  globalDeadline: Date;
   completion?: LifecycleCompletion;
 }
 
@@ -70,7 +68,7 @@ const MOVES: Record<TwinLifecycleHook['transition'], LifecycleMove> = {
 export const globalTimeoutSeconds = (heartbeatTimeoutSeconds: number): number =>
   Math.min(48 * 3600, 100 * heartbeatTimeoutSeconds);
 
-export class TwinLifecycle implements GroupLifecycle {
+export class TwinLifecycle {
   /** Hooks per group name. */
   readonly hooks = new Map<string, TwinLifecycleHook[]>();
   /** Every action ever started, by token. */
@@ -106,9 +104,8 @@ export class TwinLifecycle implements GroupLifecycle {
 
   /** The action still waiting on this instance and hook, if any. */
   activeAction(call: LifecycleActionCall): TwinLifecycleAction | undefined {
-    return [...this.actions.values()].find(
+    return this.pending().find(
       (a) =>
-        !a.completion &&
         a.groupName === call.groupName &&
         a.hookName === call.hookName &&
         (call.token === undefined || a.token === call.token) &&
@@ -128,13 +125,9 @@ export class TwinLifecycle implements GroupLifecycle {
    * its instance is held by the group already (TwinScaling's `addHeld`), its budgets count from `startedAt`,
    * and nothing is announced, since the scenario replays what was delivered.
    */
-  seedAction(input: {
-    groupName: string;
-    hookName: string;
-    instanceId: string;
-    token: string;
-    startedAt: Date;
-  }): TwinLifecycleAction {
+  seedAction(
+    input: Pick<TwinLifecycleAction, 'groupName' | 'hookName' | 'instanceId' | 'token' | 'startedAt'>,
+  ): TwinLifecycleAction {
     const group = this.scaling.group(input.groupName);
     const hook = this.hook(input.groupName, input.hookName);
     if (!hook) throw new RangeError(`No lifecycle hook ${input.hookName} on ${input.groupName}`);
@@ -199,11 +192,14 @@ export class TwinLifecycle implements GroupLifecycle {
       move,
       startedAt: now,
       heartbeatDeadline: new Date(now.getTime() + hook.heartbeatTimeoutSeconds * 1000),
-      globalDeadline: new Date(now.getTime() + globalTimeoutSeconds(hook.heartbeatTimeoutSeconds) * 1000),
     };
     this.actions.set(action.token, action);
     this.watchHeartbeat(action);
-    this.world.clock.at(action.globalDeadline, `lifecycle global timeout ${instanceId}`, () => {
+    // The global timeout applies the default result, heartbeats or not.
+    const globalDeadline = new Date(
+      now.getTime() + globalTimeoutSeconds(hook.heartbeatTimeoutSeconds) * 1000,
+    );
+    this.world.clock.at(globalDeadline, `lifecycle global timeout ${instanceId}`, () => {
       if (!action.completion) this.finish(action, hook.defaultResult, 'global-timeout');
     });
     if (given) return action;

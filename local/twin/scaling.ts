@@ -3,6 +3,7 @@
 // live (instances launch and join the cluster, or terminate); policies are stored with their real
 // limits but not run: in AWS the services run them, and the reflexes only read and set their values.
 import type { StepAdjustment } from '#domain/alarmReactions';
+import type { LifecycleMove, TwinLifecycle } from '#local/twin/lifecycle';
 import type { AgentStart, GivenInstanceIds, World } from '#local/twin/world';
 
 export type TwinAsgPolicy =
@@ -75,26 +76,15 @@ const RECONCILE_SECONDS = 10;
 /** A stopped warm pool instance starts much faster than a new one boots. */
 const WARM_START_SECONDS = 15;
 
-/** Where a lifecycle action moves an instance: the event's Origin and Destination. */
-export interface LifecycleMove {
-  origin: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
-  destination: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
-}
-
-/**
- * Lifecycle hooks, seen from the group: an instance that launches or is chosen for scale-in may be held
- * in a wait state. Each returns true when it holds the instance; the hooks then call back `enterService`,
- * `terminateNow` (or the world's removal) when the action completes.
- */
-export interface GroupLifecycle {
-  launched(group: TwinAutoScalingGroup, instanceId: string, move?: LifecycleMove): boolean;
-  terminating(group: TwinAutoScalingGroup, instanceId: string): boolean;
-}
-
 export class TwinScaling {
   readonly groups = new Map<string, TwinAutoScalingGroup>();
   readonly services = new Map<string, TwinServiceScaling>();
-  private lifecycle?: GroupLifecycle;
+  /**
+   * The lifecycle hooks: an instance that launches or is chosen for scale-in may be held in a wait state
+   * (`launched`, `terminating` say whether it is); they call back `enterService`, `enterWarmPool` or
+   * `terminateNow` when the action completes.
+   */
+  private lifecycle?: TwinLifecycle;
 
   constructor(
     private readonly world: World,
@@ -172,7 +162,7 @@ export class TwinScaling {
   }
 
   /** Lifecycle hooks take part from now on (TwinLifecycle attaches itself). */
-  attach(lifecycle: GroupLifecycle): void {
+  attach(lifecycle: TwinLifecycle): void {
     this.lifecycle = lifecycle;
   }
 
