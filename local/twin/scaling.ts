@@ -135,11 +135,11 @@ export class TwinScaling {
   }
 
   addServiceScaling(scaling: TwinServiceScaling): void {
-    this.services.set(serviceKey(scaling.cluster, scaling.service), scaling);
+    this.services.set(`${scaling.cluster}/${scaling.service}`, scaling);
   }
 
   serviceScaling(cluster: string, service: string): TwinServiceScaling | undefined {
-    return this.services.get(serviceKey(cluster, service));
+    return this.services.get(`${cluster}/${service}`);
   }
 
   /**
@@ -334,8 +334,6 @@ export class TwinScaling {
     }
   }
 }
-
-const serviceKey = (cluster: string, service: string) => `${cluster}/${service}`;
 
 function remove(list: string[], item: string): boolean {
   const index = list.indexOf(item);

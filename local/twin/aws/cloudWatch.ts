@@ -143,12 +143,7 @@ function metricAlarm(view: AlarmView, alarm: TwinMetricAlarm): MetricAlarm {
 
 // --- GetMetricData -------------------------------------------------------------------------------------
 
-interface Stat {
-  id: string;
-  label: string;
-  query: MetricQuery;
-  period: number;
-}
+type Stat = { label: string; query: MetricQuery; period: number };
 
 function getMetricData(
   metrics: MetricStore,
@@ -179,7 +174,7 @@ function getMetricData(
     const points: { at: Date; value: number }[] = [];
     for (let at = from; at < end.getTime(); at += stat.period * 1000) {
       const window = { start: new Date(at), end: new Date(Math.min(at + stat.period * 1000, end.getTime())) };
-      const value = answer(() => metrics.query([stat.query], window)[stat.id]);
+      const value = answer(() => metrics.query([stat.query], window)[stat.query.id]);
       if (value !== undefined) points.push({ at: window.start, value });
     }
     return scanBy === 'TimestampDescending' ? points.reverse() : points;
@@ -198,7 +193,7 @@ function getMetricData(
     const shown = last > first ? points.slice(first, last) : [];
     const rest = points.length > Math.max(first, last);
     return {
-      Id: stat.id,
+      Id: stat.query.id,
       Label: stat.label,
       Timestamps: shown.map((p) => p.at),
       Values: shown.map((p) => p.value),
@@ -244,7 +239,6 @@ function checkQueries(queries: MetricDataQuery[]): Stat[] {
         `The value ${period} for parameter ${member}.MetricStat.Period is not valid: 1, 5, 10, 20, 30 or a multiple of 60.`,
       );
     return {
-      id,
       label: query.Label ?? metric.MetricName,
       period,
       query: {
