@@ -86,7 +86,7 @@ export class TwinLifecycle {
     /** The notification target: the body of one SQS message, as Auto Scaling writes it. */
     private readonly notify: (body: string) => void = () => undefined,
   ) {
-    scaling.attach(this);
+    scaling.lifecycle = this;
   }
 
   addHook(groupName: string, hook: TwinLifecycleHook): void {
@@ -152,22 +152,17 @@ export class TwinLifecycle {
     this.watchHeartbeat(action);
   }
 
-  // --- the group's side (GroupLifecycle) -------------------------------------------------------------
+  // --- the group's side (TwinScaling) ----------------------------------------------------------------
 
-  launched(group: TwinAutoScalingGroup, instanceId: string, move = MOVES.launch): boolean {
-    return this.hold(group, instanceId, 'launch', move);
-  }
-
-  terminating(group: TwinAutoScalingGroup, instanceId: string): boolean {
-    return this.hold(group, instanceId, 'terminate', MOVES.terminate);
-  }
-
-  /** One action per hook of the transition; the instance moves on once every one of them completed. */
-  private hold(
+  /**
+   * An instance launches or is chosen for scale-in: one action per hook of the transition, and true when
+   * there is any. The instance moves on once every one of them completed.
+   */
+  hold(
     group: TwinAutoScalingGroup,
     instanceId: string,
     transition: 'launch' | 'terminate',
-    move: LifecycleMove,
+    move = MOVES[transition],
   ): boolean {
     const hooks = (this.hooks.get(group.name) ?? []).filter((h) => h.transition === transition);
     for (const hook of hooks) this.begin(group, hook, instanceId, move);

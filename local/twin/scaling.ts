@@ -80,11 +80,11 @@ export class TwinScaling {
   readonly groups = new Map<string, TwinAutoScalingGroup>();
   readonly services = new Map<string, TwinServiceScaling>();
   /**
-   * The lifecycle hooks: an instance that launches or is chosen for scale-in may be held in a wait state
-   * (`launched`, `terminating` say whether it is); they call back `enterService`, `enterWarmPool` or
-   * `terminateNow` when the action completes.
+   * The lifecycle hooks, once TwinLifecycle attaches itself: an instance that launches or is chosen for
+   * scale-in may be held in a wait state (`hold` says whether it is); they call back
+   * `enterService`, `enterWarmPool` or `terminateNow` when the action completes.
    */
-  private lifecycle?: TwinLifecycle;
+  lifecycle?: TwinLifecycle;
 
   constructor(
     private readonly world: World,
@@ -159,11 +159,6 @@ export class TwinScaling {
     const group = this.groups.get(name);
     if (!group) throw new RangeError(`group ${name} not found`);
     return group;
-  }
-
-  /** Lifecycle hooks take part from now on (TwinLifecycle attaches itself). */
-  attach(lifecycle: TwinLifecycle): void {
-    this.lifecycle = lifecycle;
   }
 
   /** Auto Scaling's view of an instance of any group, as DescribeAutoScalingInstances names it. */
@@ -255,7 +250,7 @@ export class TwinScaling {
       group.warmLaunching -= 1;
       // The ECS agent does not register while the instance is in the warm pool (ECS_WARM_POOLS_CHECK).
       const instanceId = this.boot(group, 'never');
-      if (this.lifecycle?.launched(group, instanceId, { origin: 'EC2', destination: 'WarmPool' })) {
+      if (this.lifecycle?.hold(group, instanceId, 'launch', { origin: 'EC2', destination: 'WarmPool' })) {
         group.warming.push(instanceId);
         this.note(`instance ${instanceId} launched into the warm pool of ${group.name}: Warmed:Pending:Wait`);
         return;
@@ -295,7 +290,7 @@ export class TwinScaling {
     held: string,
     joined: string,
   ): void {
-    if (this.lifecycle?.launched(group, instanceId, move)) {
+    if (this.lifecycle?.hold(group, instanceId, 'launch', move)) {
       group.pending.push(instanceId);
       this.note(`instance ${instanceId} ${held}: Pending:Wait`);
     } else this.inService(group, instanceId, `${joined} ${group.cluster}`);
@@ -324,7 +319,7 @@ export class TwinScaling {
       .slice(0, count);
     for (const instanceId of victims) {
       remove(group.instances, instanceId);
-      if (this.lifecycle?.terminating(group, instanceId)) {
+      if (this.lifecycle?.hold(group, instanceId, 'terminate')) {
         group.terminating.push(instanceId);
         this.note(`instance ${instanceId} of ${group.name} chosen for scale-in: Terminating:Wait`);
         continue;

@@ -111,11 +111,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
         PropagateAtLaunch: false,
       }));
 
-  const instance = (
-    InstanceId: string,
-    LifecycleState: LifecycleState | undefined,
-    HealthStatus = 'Healthy',
-  ) => ({
+  const instance = (InstanceId: string, LifecycleState?: LifecycleState, HealthStatus = 'Healthy') => ({
     InstanceId,
     AvailabilityZone: zone,
     LifecycleState,
