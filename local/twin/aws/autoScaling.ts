@@ -349,16 +349,18 @@ function answerPage<T, U>(
   limit: number,
   show: (item: T) => U,
 ) {
-  const rules: PageRules = {
-    defaultMax: 50,
-    limit,
-    badToken: 'InvalidNextToken',
-    badSize: 'ValidationError',
-    sizeName: 'maxRecords',
-  };
-  const found = page(items, { max: input.MaxRecords, token: input.NextToken }, rules);
+  const found = page(items, { max: input.MaxRecords, token: input.NextToken }, queryPages(limit));
   return { [key]: found.items.map(show), ...next(found.next) };
 }
+
+/** How the Query APIs (EC2 Auto Scaling, CloudWatch) page: MaxRecords up to `limit`, 50 if not given. */
+export const queryPages = (limit: number): PageRules => ({
+  defaultMax: 50,
+  limit,
+  badToken: 'InvalidNextToken',
+  badSize: 'ValidationError',
+  sizeName: 'maxRecords',
+});
 
 const actionTarget = (input: LifecycleActionInput) =>
   `${input.AutoScalingGroupName} ${input.InstanceId ?? input.LifecycleActionToken ?? ''}`;

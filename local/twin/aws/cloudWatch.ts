@@ -14,6 +14,7 @@ import type {
 } from '@aws-sdk/client-cloudwatch';
 import type { MetricQuery } from '#domain/rolloutAnalysis';
 import { type AlarmView, namespaceOf, type TwinCloudWatch, type TwinMetricAlarm } from '#local/twin/alarms';
+import { queryPages } from '#local/twin/aws/autoScaling';
 import { AwsServiceError, read, type ServiceModel } from '#local/twin/aws/client';
 import { offsetOf, page, tokenAt } from '#local/twin/aws/paging';
 
@@ -59,17 +60,7 @@ export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore
               (input.AlarmNamePrefix === undefined || view.alarm.name.startsWith(input.AlarmNamePrefix)) &&
               (input.StateValue === undefined || view.state === input.StateValue),
           );
-        const found = page(
-          wanted,
-          { max: input.MaxRecords, token: input.NextToken },
-          {
-            defaultMax: 50,
-            limit: 100,
-            badToken: 'InvalidNextToken',
-            badSize: 'ValidationError',
-            sizeName: 'maxRecords',
-          },
-        );
+        const found = page(wanted, { max: input.MaxRecords, token: input.NextToken }, queryPages(100));
         return {
           MetricAlarms: found.items.flatMap((v) =>
             v.alarm.kind === 'metric' ? [metricAlarm(v, v.alarm)] : [],
