@@ -135,19 +135,13 @@ export class TwinCloudWatch {
     }
     const breaching = present.filter((d) => BREACHES[alarm.comparison](d, alarm.threshold)).length;
     const recent = present.map((d) => Math.round(d * 100) / 100).join(', ');
-    if (breaching >= alarm.datapointsToAlarm) {
-      this.transition(
-        runtime,
-        'ALARM',
-        `Threshold Crossed: ${breaching} out of the last ${present.length} datapoints [${recent}] breached the threshold (${alarm.threshold}).`,
-      );
-    } else if (present.length - breaching > alarm.evaluationPeriods - alarm.datapointsToAlarm) {
-      this.transition(
-        runtime,
-        'OK',
-        `Threshold Crossed: ${present.length - breaching} out of the last ${present.length} datapoints [${recent}] did not breach the threshold (${alarm.threshold}).`,
-      );
-    }
+    const counted = `out of the last ${present.length} datapoints [${recent}]`;
+    const threshold = `the threshold (${alarm.threshold}).`;
+    const ok = present.length - breaching;
+    if (breaching >= alarm.datapointsToAlarm)
+      this.transition(runtime, 'ALARM', `Threshold Crossed: ${breaching} ${counted} breached ${threshold}`);
+    else if (ok > alarm.evaluationPeriods - alarm.datapointsToAlarm)
+      this.transition(runtime, 'OK', `Threshold Crossed: ${ok} ${counted} did not breach ${threshold}`);
   }
 
   private sample(alarm: TwinMetricAlarm): number | undefined {
