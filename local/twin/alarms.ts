@@ -2,16 +2,18 @@
 // shortfalls reported by the task recycler) or a scenario drives (request count, latency, anything),
 // metric alarms evaluated every period the way CloudWatch does (M out of N datapoints), composite
 // alarms over them, and a "CloudWatch Alarm State Change" event in the real shape on every change.
+import type { StateValue } from '@aws-sdk/client-cloudwatch';
 import { eventEnvelope } from '#local/twin/events';
 import type { World } from '#local/twin/world';
 
-export type Comparison =
-  | 'GreaterThanThreshold'
-  | 'GreaterThanOrEqualToThreshold'
-  | 'LessThanThreshold'
-  | 'LessThanOrEqualToThreshold';
-
-export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+/** The comparisons of a metric alarm with a static threshold. */
+const BREACHES = {
+  GreaterThanThreshold: (value: number, threshold: number) => value > threshold,
+  GreaterThanOrEqualToThreshold: (value: number, threshold: number) => value >= threshold,
+  LessThanThreshold: (value: number, threshold: number) => value < threshold,
+  LessThanOrEqualToThreshold: (value: number, threshold: number) => value <= threshold,
+};
+export type Comparison = keyof typeof BREACHES;
 
 export interface TwinMetricAlarm {
   kind: 'metric';
@@ -31,13 +33,12 @@ export interface TwinMetricAlarm {
 }
 
 /** What a metric alarm asks a metric source for: the statistic over its last whole period. */
-export interface AlarmMetricQuery {
-  namespace?: string;
-  metric: string;
-  dimensions: Record<string, string>;
+export type AlarmMetricQuery = Pick<
+  TwinMetricAlarm,
+  'namespace' | 'metric' | 'dimensions' | 'periodSeconds'
+> & {
   statistic: string;
-  periodSeconds: number;
-}
+};
 
 /** A store of datapoints alarms can read (the twin's traffic); undefined when it has no datapoint. */
 export type AlarmMetricSource = (query: AlarmMetricQuery) => number | undefined;
@@ -52,19 +53,11 @@ export interface TwinCompositeAlarm {
 
 export type TwinAlarm = TwinMetricAlarm | TwinCompositeAlarm;
 
-/** An alarm as CloudWatch keeps it: its configuration and its state now. */
+/** An alarm as CloudWatch keeps it: its configuration, its state now and its recent datapoints. */
 export interface AlarmView {
   alarm: TwinAlarm;
   arn: string;
-  state: AlarmStateValue;
-  reason: string;
-  changedAt: Date;
-  createdAt: Date;
-}
-
-interface AlarmRuntime {
-  alarm: TwinAlarm;
-  state: AlarmStateValue;
+  state: StateValue;
   reason: string;
   changedAt: Date;
   createdAt: Date;
@@ -74,7 +67,7 @@ interface AlarmRuntime {
 const EVALUATION_SECONDS = 60;
 
 export class TwinCloudWatch {
-  private readonly alarms = new Map<string, AlarmRuntime>();
+  private readonly alarms = new Map<string, AlarmView>();
   /** Gauges a scenario sets; they hold their value until set again. */
   private readonly gauges = new Map<string, number>();
   private readonly counters = new Map<string, number>();
@@ -89,6 +82,7 @@ export class TwinCloudWatch {
   addAlarm(alarm: TwinAlarm): void {
     this.alarms.set(alarm.name, {
       alarm,
+      arn: `arn:aws:cloudwatch:${this.world.region}:${this.world.account}:alarm:${alarm.name}`,
       state: 'INSUFFICIENT_DATA',
       reason: 'Unchecked: Initial alarm creation',
       changedAt: this.world.clock.now(),
@@ -97,23 +91,14 @@ export class TwinCloudWatch {
     });
   }
 
-  describe(name: string): { alarm: TwinAlarm; state: AlarmStateValue; arn: string } | undefined {
-    const runtime = this.alarms.get(name);
-    return runtime && { alarm: runtime.alarm, state: runtime.state, arn: this.arn(name) };
+  describe(name: string): AlarmView | undefined {
+    return this.alarms.get(name);
   }
 
   /** Every alarm, by name (what DescribeAlarms and ListTagsForResource read). */
   list(): AlarmView[] {
-    return [...this.alarms.values()]
-      .map(({ alarm, state, reason, changedAt, createdAt }) => ({
-        alarm,
-        arn: this.arn(alarm.name),
-        state,
-        reason,
-        changedAt,
-        createdAt,
-      }))
-      .sort((a, b) => (a.alarm.name < b.alarm.name ? -1 : a.alarm.name > b.alarm.name ? 1 : 0));
+    const byName = (a: AlarmView, b: AlarmView) => (a.alarm.name < b.alarm.name ? -1 : 1);
+    return [...this.alarms.values()].sort(byName);
   }
 
   setGauge(metric: string, dimensions: Record<string, string>, value: number): void {
@@ -131,18 +116,16 @@ export class TwinCloudWatch {
   }
 
   private evaluate(): void {
-    for (const runtime of this.alarms.values()) {
-      if (runtime.alarm.kind === 'metric') this.evaluateMetricAlarm(runtime, runtime.alarm);
-    }
+    for (const view of this.alarms.values())
+      if (view.alarm.kind === 'metric') this.evaluateMetricAlarm(view, view.alarm);
     // Composite alarms after their children, as CloudWatch re-evaluates them on a child's change.
-    for (const runtime of this.alarms.values()) {
-      if (runtime.alarm.kind === 'composite') this.evaluateComposite(runtime, runtime.alarm);
-    }
+    for (const view of this.alarms.values())
+      if (view.alarm.kind === 'composite') this.evaluateComposite(view, view.alarm);
     this.counters.clear();
     this.world.clock.after(EVALUATION_SECONDS, 'alarm evaluation', () => this.evaluate());
   }
 
-  private evaluateMetricAlarm(runtime: AlarmRuntime, alarm: TwinMetricAlarm): void {
+  private evaluateMetricAlarm(runtime: AlarmView, alarm: TwinMetricAlarm): void {
     runtime.datapoints.push(this.sample(alarm));
     runtime.datapoints = runtime.datapoints.slice(-alarm.evaluationPeriods);
     const present = runtime.datapoints.filter((d): d is number => d !== undefined);
@@ -150,32 +133,20 @@ export class TwinCloudWatch {
       this.transition(runtime, 'INSUFFICIENT_DATA', 'Insufficient Data: no datapoints were received');
       return;
     }
-    const breaching = present.filter((d) => breaches(alarm.comparison, d, alarm.threshold)).length;
+    const breaching = present.filter((d) => BREACHES[alarm.comparison](d, alarm.threshold)).length;
     const recent = present.map((d) => Math.round(d * 100) / 100).join(', ');
-    if (breaching >= alarm.datapointsToAlarm) {
-      this.transition(
-        runtime,
-        'ALARM',
-        `Threshold Crossed: ${breaching} out of the last ${present.length} datapoints [${recent}] breached the threshold (${alarm.threshold}).`,
-      );
-    } else if (present.length - breaching > alarm.evaluationPeriods - alarm.datapointsToAlarm) {
-      this.transition(
-        runtime,
-        'OK',
-        `Threshold Crossed: ${present.length - breaching} out of the last ${present.length} datapoints [${recent}] did not breach the threshold (${alarm.threshold}).`,
-      );
-    }
+    const counted = `out of the last ${present.length} datapoints [${recent}]`;
+    const threshold = `the threshold (${alarm.threshold}).`;
+    const ok = present.length - breaching;
+    if (breaching >= alarm.datapointsToAlarm)
+      this.transition(runtime, 'ALARM', `Threshold Crossed: ${breaching} ${counted} breached ${threshold}`);
+    else if (ok > alarm.evaluationPeriods - alarm.datapointsToAlarm)
+      this.transition(runtime, 'OK', `Threshold Crossed: ${ok} ${counted} did not breach ${threshold}`);
   }
 
   private sample(alarm: TwinMetricAlarm): number | undefined {
     // A metric with real datapoints (the traffic's) wins; without one, gauges and counters as before.
-    const stored = this.metricSource?.({
-      namespace: alarm.namespace,
-      metric: alarm.metric,
-      dimensions: alarm.dimensions,
-      statistic: alarm.statistic ?? 'Average',
-      periodSeconds: alarm.periodSeconds,
-    });
+    const stored = this.metricSource?.({ ...alarm, statistic: alarm.statistic ?? 'Average' });
     if (stored !== undefined) return stored;
     const key = metricKey(alarm.metric, alarm.dimensions);
     const cluster = alarm.dimensions.ClusterName;
@@ -187,13 +158,13 @@ export class TwinCloudWatch {
     return this.counters.get(key) ?? (alarm.metric === 'CapacityShortfall' ? 0 : undefined);
   }
 
-  private evaluateComposite(runtime: AlarmRuntime, alarm: TwinCompositeAlarm): void {
+  private evaluateComposite(runtime: AlarmView, alarm: TwinCompositeAlarm): void {
     const state = (name: string) => this.alarms.get(name)?.state ?? 'INSUFFICIENT_DATA';
     const result = evaluateRule(alarm.rule, state);
     this.transition(runtime, result ? 'ALARM' : 'OK', `${alarm.rule} is ${result ? 'TRUE' : 'FALSE'}`);
   }
 
-  private transition(runtime: AlarmRuntime, state: AlarmStateValue, reason: string): void {
+  private transition(runtime: AlarmView, state: StateValue, reason: string): void {
     if (runtime.state === state) return;
     const previous = { value: runtime.state, reason: runtime.reason, timestamp: stamp(runtime.changedAt) };
     runtime.state = state;
@@ -204,10 +175,10 @@ export class TwinCloudWatch {
   }
 
   private stateChangeEvent(
-    runtime: AlarmRuntime,
+    runtime: AlarmView,
     previous: { value: string; reason: string; timestamp: string },
   ) {
-    const { alarm } = runtime;
+    const { alarm, arn } = runtime;
     const configuration =
       alarm.kind === 'composite'
         ? { alarmRule: alarm.rule, actionsSuppressor: undefined }
@@ -234,19 +205,9 @@ export class TwinCloudWatch {
       previousState: previous,
       configuration,
     };
-    const event = eventEnvelope(
-      this.world,
-      'aws.cloudwatch',
-      'CloudWatch Alarm State Change',
-      [this.arn(alarm.name)],
-      detail,
-    );
+    const event = eventEnvelope(this.world, 'aws.cloudwatch', 'CloudWatch Alarm State Change', [arn], detail);
     // Through JSON, as EventBridge delivers it: undefined fields gone.
     return JSON.parse(JSON.stringify(event));
-  }
-
-  arn(name: string): string {
-    return `arn:aws:cloudwatch:${this.world.region}:${this.world.account}:alarm:${name}`;
   }
 }
 
@@ -267,62 +228,20 @@ export const namespaceOf = (metric: string) =>
 /** CloudWatch writes alarm timestamps as `2024-06-12T16:44:07.321+0000`. */
 const stamp = (at: Date) => at.toISOString().replace('Z', '+0000');
 
-function breaches(comparison: Comparison, value: number, threshold: number): boolean {
-  switch (comparison) {
-    case 'GreaterThanThreshold':
-      return value > threshold;
-    case 'GreaterThanOrEqualToThreshold':
-      return value >= threshold;
-    case 'LessThanThreshold':
-      return value < threshold;
-    case 'LessThanOrEqualToThreshold':
-      return value <= threshold;
-  }
-}
-
 /**
- * The composite alarm rule language: ALARM("name"), OK("name"), INSUFFICIENT_DATA("name"), TRUE, FALSE,
- * combined with AND, OR, NOT and parentheses (NOT binds tightest, then AND, then OR).
+ * The composite alarm rule language, as far as the scenarios write it: ALARM("name"), OK("name"),
+ * INSUFFICIENT_DATA("name"), TRUE or FALSE, each perhaps after NOT, joined by AND, then by OR (AND binds
+ * tighter). The twin refuses parentheses rather than evaluate them.
  */
-export function evaluateRule(rule: string, stateOf: (name: string) => AlarmStateValue): boolean {
-  const tokens =
-    rule.match(/\(|\)|AND|OR|NOT|TRUE|FALSE|(?:ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*"[^"]+"\s*\)/g) ?? [];
-  let position = 0;
-  const peek = () => tokens[position];
-  const take = () => tokens[position++];
-
-  const primary = (): boolean => {
-    const token = take();
-    if (token === undefined) throw new Error(`composite rule ends early: ${rule}`);
-    if (token === 'NOT') return !primary();
-    if (token === '(') {
-      const value = or();
-      if (take() !== ')') throw new Error(`unbalanced parentheses in ${rule}`);
-      return value;
-    }
-    if (token === 'TRUE') return true;
-    if (token === 'FALSE') return false;
-    const match = /^(ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*"([^"]+)"\s*\)$/.exec(token);
-    if (!match) throw new Error(`unexpected ${token} in ${rule}`);
-    return stateOf(match[2]!) === match[1];
-  };
-  const and = (): boolean => {
-    let value = primary();
-    while (peek() === 'AND') {
-      take();
-      value = primary() && value;
-    }
-    return value;
-  };
-  const or = (): boolean => {
-    let value = and();
-    while (peek() === 'OR') {
-      take();
-      value = and() || value;
-    }
-    return value;
-  };
-  const result = or();
-  if (position !== tokens.length) throw new Error(`unexpected ${peek()} in ${rule}`);
-  return result;
+function evaluateRule(rule: string, stateOf: (name: string) => StateValue): boolean {
+  return rule.split(/\s+OR\s+/).some((conjunction) =>
+    conjunction.split(/\s+AND\s+/).every((term) => {
+      const match = /^(NOT\s+)?(?:(TRUE|FALSE)|(ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*"([^"]+)"\s*\))$/.exec(
+        term.trim(),
+      );
+      if (!match) throw new Error(`the twin cannot evaluate ${term} in the composite rule ${rule}`);
+      const value = match[2] ? match[2] === 'TRUE' : stateOf(match[4]!) === match[3];
+      return match[1] ? !value : value;
+    }),
+  );
 }

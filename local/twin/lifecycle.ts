@@ -4,11 +4,18 @@
 // heartbeat timeout, or the global timeout min(48 h, 100 x heartbeat timeout), applies the default result.
 // Completions and heartbeats are recorded, so scenarios can assert who completed what, when, and how.
 import { AUTOSCALING_SOURCE, LIFECYCLE_DETAIL_TYPES, LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
+import { autoScalingGroupArn } from '#local/twin/aws/ecs';
 import { eventEnvelope } from '#local/twin/events';
-import type { GroupLifecycle, LifecycleMove, TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
+import { newUuid, type TwinAutoScalingGroup, type TwinScaling } from '#local/twin/scaling';
 import { DuplicateIdentityError, type World } from '#local/twin/world';
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
+
+/** Where a lifecycle action moves an instance: the event's Origin and Destination. */
+export interface LifecycleMove {
+  origin: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+  destination: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
+}
 
 export interface TwinLifecycleHook {
   name: string;
@@ -36,17 +43,11 @@ export interface TwinLifecycleAction {
   startedAt: Date;
   /** No heartbeat or completion by then: the default result applies. Moves with each heartbeat. */
   heartbeatDeadline: Date;
-  /** min(48 h, 100 x heartbeat timeout) after the start: the default result applies, heartbeats or not. */
-  globalDeadline: Date;
   completion?: LifecycleCompletion;
 }
 
-export interface LifecycleCompletion {
-  token: string;
-  groupName: string;
-  hookName: string;
-  instanceId: string;
-  transition: 'launch' | 'terminate';
+export interface LifecycleCompletion
+  extends Pick<TwinLifecycleAction, 'token' | 'groupName' | 'hookName' | 'instanceId' | 'transition'> {
   result: LifecycleResult;
   at: Date;
   by: 'call' | 'heartbeat-timeout' | 'global-timeout';
@@ -54,23 +55,20 @@ export interface LifecycleCompletion {
   stillServing: boolean;
 }
 
-/** What a lifecycle call names: the token, or the instance (AWS accepts either, and checks both if given). */
-export interface LifecycleActionCall {
-  groupName: string;
-  hookName: string;
-  instanceId?: string;
-  token?: string;
-}
+/** What a lifecycle call names: the token, the instance, or both (each given one must match). */
+export type LifecycleActionCall = Pick<TwinLifecycleAction, 'groupName' | 'hookName'> &
+  Partial<Pick<TwinLifecycleAction, 'instanceId' | 'token'>>;
 
-/** A group or hook that does not exist: Auto Scaling answers ValidationError too. */
-export class UnknownLifecycleHook extends Error {
-  override readonly name = 'ValidationError' as const;
-}
+/** Where each transition moves an instance, but for the warm pool's (TwinScaling names those). */
+const MOVES: Record<TwinLifecycleHook['transition'], LifecycleMove> = {
+  launch: { origin: 'EC2', destination: 'AutoScalingGroup' },
+  terminate: { origin: 'AutoScalingGroup', destination: 'EC2' },
+};
 
 export const globalTimeoutSeconds = (heartbeatTimeoutSeconds: number): number =>
   Math.min(48 * 3600, 100 * heartbeatTimeoutSeconds);
 
-export class TwinLifecycle implements GroupLifecycle {
+export class TwinLifecycle {
   /** Hooks per group name. */
   readonly hooks = new Map<string, TwinLifecycleHook[]>();
   /** Every action ever started, by token. */
@@ -79,7 +77,6 @@ export class TwinLifecycle implements GroupLifecycle {
   readonly heartbeats: { token: string; instanceId: string; at: Date }[] = [];
   /** The lifecycle events emitted, in order. */
   readonly emitted: unknown[] = [];
-  private readonly groupIds = new Map<string, string>();
 
   constructor(
     private readonly world: World,
@@ -89,13 +86,13 @@ export class TwinLifecycle implements GroupLifecycle {
     /** The notification target: the body of one SQS message, as Auto Scaling writes it. */
     private readonly notify: (body: string) => void = () => undefined,
   ) {
-    scaling.attach(this);
+    scaling.lifecycle = this;
   }
 
   addHook(groupName: string, hook: TwinLifecycleHook): void {
     this.scaling.group(groupName);
     if (hook.heartbeatTimeoutSeconds < 30 || hook.heartbeatTimeoutSeconds > 7200)
-      throw new UnknownLifecycleHook(`HeartbeatTimeout ${hook.heartbeatTimeoutSeconds} is outside 30..7200`);
+      throw new RangeError(`HeartbeatTimeout ${hook.heartbeatTimeoutSeconds} is outside 30..7200`);
     const hooks = (this.hooks.get(groupName) ?? []).filter((h) => h.name !== hook.name);
     this.hooks.set(groupName, [...hooks, hook]);
     if (hook.notifiesQueue) this.notify(JSON.stringify(this.testNotification(groupName)));
@@ -105,21 +102,10 @@ export class TwinLifecycle implements GroupLifecycle {
     return this.hooks.get(groupName)?.find((h) => h.name === hookName);
   }
 
-  /** `arn:aws:autoscaling:REGION:ACCOUNT:autoScalingGroup:UUID:autoScalingGroupName/NAME` */
-  groupArn(groupName: string): string {
-    let id = this.groupIds.get(groupName);
-    if (!id) {
-      id = uuid(this.world.newId());
-      this.groupIds.set(groupName, id);
-    }
-    return `arn:aws:autoscaling:${this.world.region}:${this.world.account}:autoScalingGroup:${id}:autoScalingGroupName/${groupName}`;
-  }
-
   /** The action still waiting on this instance and hook, if any. */
   activeAction(call: LifecycleActionCall): TwinLifecycleAction | undefined {
-    return [...this.actions.values()].find(
+    return this.pending().find(
       (a) =>
-        !a.completion &&
         a.groupName === call.groupName &&
         a.hookName === call.hookName &&
         (call.token === undefined || a.token === call.token) &&
@@ -139,26 +125,15 @@ export class TwinLifecycle implements GroupLifecycle {
    * its instance is held by the group already (TwinScaling's `addHeld`), its budgets count from `startedAt`,
    * and nothing is announced, since the scenario replays what was delivered.
    */
-  seedAction(input: {
-    groupName: string;
-    hookName: string;
-    instanceId: string;
-    token: string;
-    startedAt: Date;
-  }): TwinLifecycleAction {
+  seedAction(
+    input: Pick<TwinLifecycleAction, 'groupName' | 'hookName' | 'instanceId' | 'token' | 'startedAt'>,
+  ): TwinLifecycleAction {
     const group = this.scaling.group(input.groupName);
     const hook = this.hook(input.groupName, input.hookName);
-    if (!hook) throw new UnknownLifecycleHook(`No lifecycle hook ${input.hookName} on ${input.groupName}`);
+    if (!hook) throw new RangeError(`No lifecycle hook ${input.hookName} on ${input.groupName}`);
     if (this.actions.has(input.token))
       throw new DuplicateIdentityError(`lifecycle action token ${input.token} is in use already`);
-    const move: LifecycleMove =
-      hook.transition === 'launch'
-        ? { origin: 'EC2', destination: 'AutoScalingGroup' }
-        : { origin: 'AutoScalingGroup', destination: 'EC2' };
-    return this.begin(group, hook, input.instanceId, move, {
-      token: input.token,
-      startedAt: input.startedAt,
-    });
+    return this.begin(group, hook, input.instanceId, MOVES[hook.transition], input);
   }
 
   // --- what the calls do (local/twin/aws/autoScaling.ts answers them) -------------------------------
@@ -177,26 +152,17 @@ export class TwinLifecycle implements GroupLifecycle {
     this.watchHeartbeat(action);
   }
 
-  // --- the group's side (GroupLifecycle) -------------------------------------------------------------
+  // --- the group's side (TwinScaling) ----------------------------------------------------------------
 
-  launched(
-    group: TwinAutoScalingGroup,
-    instanceId: string,
-    move: LifecycleMove = { origin: 'EC2', destination: 'AutoScalingGroup' },
-  ): boolean {
-    return this.hold(group, instanceId, 'launch', move);
-  }
-
-  terminating(group: TwinAutoScalingGroup, instanceId: string): boolean {
-    return this.hold(group, instanceId, 'terminate', { origin: 'AutoScalingGroup', destination: 'EC2' });
-  }
-
-  /** One action per hook of the transition; the instance moves on once every one of them completed. */
-  private hold(
+  /**
+   * An instance launches or is chosen for scale-in: one action per hook of the transition, and true when
+   * there is any. The instance moves on once every one of them completed.
+   */
+  hold(
     group: TwinAutoScalingGroup,
     instanceId: string,
     transition: 'launch' | 'terminate',
-    move: LifecycleMove,
+    move = MOVES[transition],
   ): boolean {
     const hooks = (this.hooks.get(group.name) ?? []).filter((h) => h.transition === transition);
     for (const hook of hooks) this.begin(group, hook, instanceId, move);
@@ -213,7 +179,7 @@ export class TwinLifecycle implements GroupLifecycle {
   ): TwinLifecycleAction {
     const now = given?.startedAt ?? this.world.clock.now();
     const action: TwinLifecycleAction = {
-      token: given?.token ?? uuid(this.world.newId()),
+      token: given?.token ?? newUuid(this.world),
       groupName: group.name,
       hookName: hook.name,
       instanceId,
@@ -221,18 +187,29 @@ export class TwinLifecycle implements GroupLifecycle {
       move,
       startedAt: now,
       heartbeatDeadline: new Date(now.getTime() + hook.heartbeatTimeoutSeconds * 1000),
-      globalDeadline: new Date(now.getTime() + globalTimeoutSeconds(hook.heartbeatTimeoutSeconds) * 1000),
     };
     this.actions.set(action.token, action);
     this.watchHeartbeat(action);
-    this.world.clock.at(action.globalDeadline, `lifecycle global timeout ${instanceId}`, () => {
+    // The global timeout applies the default result, heartbeats or not.
+    const globalDeadline = new Date(
+      now.getTime() + globalTimeoutSeconds(hook.heartbeatTimeoutSeconds) * 1000,
+    );
+    this.world.clock.at(globalDeadline, `lifecycle global timeout ${instanceId}`, () => {
       if (!action.completion) this.finish(action, hook.defaultResult, 'global-timeout');
     });
     if (given) return action;
-    const event = this.event(group.name, hook, action);
+    const detail = this.detail(group.name, hook, action);
+    const arn = autoScalingGroupArn(this.world, group.name);
+    const event = eventEnvelope(
+      this.world,
+      AUTOSCALING_SOURCE,
+      LIFECYCLE_DETAIL_TYPES[hook.transition],
+      [arn],
+      detail,
+    );
     this.emitted.push(event);
     this.emit(event);
-    if (hook.notifiesQueue) this.notify(JSON.stringify(this.notification(group.name, hook, action)));
+    if (hook.notifiesQueue) this.notify(JSON.stringify({ ...detail, ...this.messageFields() }));
     return action;
   }
 
@@ -256,94 +233,64 @@ export class TwinLifecycle implements GroupLifecycle {
   }
 
   private finish(action: TwinLifecycleAction, result: LifecycleResult, by: LifecycleCompletion['by']): void {
-    const completion: LifecycleCompletion = {
-      token: action.token,
-      groupName: action.groupName,
-      hookName: action.hookName,
-      instanceId: action.instanceId,
-      transition: action.transition,
-      result,
-      at: this.world.clock.now(),
-      by,
-      stillServing: this.serving(action.instanceId),
-    };
+    const { token, groupName, hookName, instanceId, transition } = action;
+    const at = this.world.clock.now();
+    const stillServing = this.serving(instanceId);
+    const completion = { token, groupName, hookName, instanceId, transition, result, at, by, stillServing };
     action.completion = completion;
     this.completions.push(completion);
-    this.note(
-      `lifecycle action ${action.hookName} on ${action.instanceId}: ${result}${by === 'call' ? '' : ` (${by})`}`,
-    );
+    this.note(`lifecycle action ${hookName} on ${instanceId}: ${result}${by === 'call' ? '' : ` (${by})`}`);
     // ABANDON on one launch hook is enough to give the instance up; otherwise wait for the other hooks.
-    const abandoned = action.transition === 'launch' && result === 'ABANDON';
-    const siblings = this.pending(action.instanceId).filter((a) => a.transition === action.transition);
+    const abandoned = transition === 'launch' && result === 'ABANDON';
+    const siblings = this.pending(instanceId).filter((a) => a.transition === transition);
     if (abandoned) {
       for (const sibling of siblings) sibling.completion = { ...completion, token: sibling.token };
     } else if (siblings.length > 0) return;
-    if (action.transition === 'launch' && !abandoned && action.move.destination === 'WarmPool')
-      this.scaling.enterWarmPool(action.groupName, action.instanceId);
-    else if (action.transition === 'launch' && !abandoned)
-      this.scaling.enterService(action.groupName, action.instanceId);
-    else
+    if (transition === 'terminate' || abandoned)
       this.scaling.terminateNow(
-        action.groupName,
-        action.instanceId,
-        `${action.hookName} ${result}${by === 'call' ? '' : ` by ${by}`}`,
+        groupName,
+        instanceId,
+        `${hookName} ${result}${by === 'call' ? '' : ` by ${by}`}`,
       );
+    else if (action.move.destination === 'WarmPool') this.scaling.enterWarmPool(groupName, instanceId);
+    else this.scaling.enterService(groupName, instanceId);
   }
 
-  /** The EventBridge event, as in events/samples/asg-lifecycle-*-eventbridge.json. */
-  private event(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
-    return eventEnvelope(
-      this.world,
-      AUTOSCALING_SOURCE,
-      LIFECYCLE_DETAIL_TYPES[hook.transition],
-      [this.groupArn(groupName)],
-      {
-        LifecycleActionToken: action.token,
-        AutoScalingGroupName: groupName,
-        LifecycleHookName: hook.name,
-        EC2InstanceId: action.instanceId,
-        LifecycleTransition: LIFECYCLE_TRANSITIONS[hook.transition],
-        ...(hook.notificationMetadata !== undefined
-          ? { NotificationMetadata: hook.notificationMetadata }
-          : {}),
-        Origin: action.move.origin,
-        Destination: action.move.destination,
-      },
-    );
-  }
-
-  /** The notification-form message, as in events/samples/asg-lifecycle-sqs-body.json. */
-  private notification(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
+  /**
+   * The action as Auto Scaling announces it: the EventBridge event's detail (events/samples/
+   * asg-lifecycle-*-eventbridge.json), and the notification-form message with the fields it adds
+   * (asg-lifecycle-sqs-body.json).
+   */
+  private detail(groupName: string, hook: TwinLifecycleHook, action: TwinLifecycleAction) {
     return {
-      Origin: action.move.origin,
-      LifecycleHookName: hook.name,
-      Destination: action.move.destination,
-      AccountId: this.world.account,
-      RequestId: uuid(this.world.newId()),
-      LifecycleTransition: LIFECYCLE_TRANSITIONS[hook.transition],
-      AutoScalingGroupName: groupName,
-      Service: 'AWS Auto Scaling',
-      Time: this.world.clock.now().toISOString(),
-      EC2InstanceId: action.instanceId,
-      ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
       LifecycleActionToken: action.token,
+      AutoScalingGroupName: groupName,
+      LifecycleHookName: hook.name,
+      EC2InstanceId: action.instanceId,
+      LifecycleTransition: LIFECYCLE_TRANSITIONS[hook.transition],
+      ...(hook.notificationMetadata !== undefined ? { NotificationMetadata: hook.notificationMetadata } : {}),
+      Origin: action.move.origin,
+      Destination: action.move.destination,
     };
   }
 
   /** What a new notification target receives first, as in events/samples/asg-test-notification.json. */
   private testNotification(groupName: string) {
     return {
-      AccountId: this.world.account,
-      RequestId: uuid(this.world.newId()),
-      AutoScalingGroupARN: this.groupArn(groupName),
+      ...this.messageFields(),
+      AutoScalingGroupARN: autoScalingGroupArn(this.world, groupName),
       AutoScalingGroupName: groupName,
-      Service: 'AWS Auto Scaling',
       Event: 'autoscaling:TEST_NOTIFICATION',
+    };
+  }
+
+  /** What every message to a notification target carries. */
+  private messageFields() {
+    return {
+      AccountId: this.world.account,
+      RequestId: newUuid(this.world),
+      Service: 'AWS Auto Scaling',
       Time: this.world.clock.now().toISOString(),
     };
   }
-}
-
-function uuid(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

@@ -3,6 +3,7 @@
 // live (instances launch and join the cluster, or terminate); policies are stored with their real
 // limits but not run: in AWS the services run them, and the reflexes only read and set their values.
 import type { StepAdjustment } from '#domain/alarmReactions';
+import type { LifecycleMove, TwinLifecycle } from '#local/twin/lifecycle';
 import type { AgentStart, GivenInstanceIds, World } from '#local/twin/world';
 
 export type TwinAsgPolicy =
@@ -15,7 +16,8 @@ export type TwinAsgPolicy =
     }
   | { name: string; type: 'StepScaling'; steps: StepAdjustment[]; adjustmentType: 'ChangeInCapacity' };
 
-export interface TwinAutoScalingGroup {
+/** A group as a scenario declares it. */
+export interface TwinAutoScalingGroupSpec {
   name: string;
   cluster: string;
   min: number;
@@ -23,20 +25,8 @@ export interface TwinAutoScalingGroup {
   desired: number;
   instance: { cpu: number; memory: number };
   launchSeconds: number;
-  /** Instances in service, oldest first, and those still launching. */
-  instances: string[];
-  launching: number;
-  /** Launched and held by a launch lifecycle hook (Pending:Wait): running, but not in service. */
-  pending: string[];
-  /** Chosen for scale-in and held by a terminate lifecycle hook (Terminating:Wait): still running. */
-  terminating: string[];
   /** A warm pool of stopped instances, kept at `minSize` beside the group; unset: none. */
   warmPool?: { minSize: number };
-  /** Launched into the warm pool and held by a launch hook there (Warmed:Pending:Wait). */
-  warming: string[];
-  /** Stopped in the warm pool, ready to be started into the group (Warmed:Stopped). */
-  warm: string[];
-  warmLaunching: number;
   /** When the ECS agent of an instance this group launches registers; unset: at once. */
   agent?: AgentStart;
   /** An ECS capacity provider over this group drains its instances itself (managed instance draining). */
@@ -44,6 +34,21 @@ export interface TwinAutoScalingGroup {
   /** Target groups attached to the group: Auto Scaling registers its in-service instances there itself. */
   targetGroups?: { arn: string; port: number }[];
   policies: Map<string, TwinAsgPolicy>;
+}
+
+export interface TwinAutoScalingGroup extends TwinAutoScalingGroupSpec {
+  /** Instances in service, oldest first, and those still launching. */
+  instances: string[];
+  launching: number;
+  /** Launched and held by a launch lifecycle hook (Pending:Wait): running, but not in service. */
+  pending: string[];
+  /** Chosen for scale-in and held by a terminate lifecycle hook (Terminating:Wait): still running. */
+  terminating: string[];
+  /** Launched into the warm pool and held by a launch hook there (Warmed:Pending:Wait). */
+  warming: string[];
+  /** Stopped in the warm pool, ready to be started into the group (Warmed:Stopped). */
+  warm: string[];
+  warmLaunching: number;
   tags: Record<string, string>;
   createdAt: Date;
 }
@@ -71,26 +76,15 @@ const RECONCILE_SECONDS = 10;
 /** A stopped warm pool instance starts much faster than a new one boots. */
 const WARM_START_SECONDS = 15;
 
-/** Where a lifecycle action moves an instance: the event's Origin and Destination. */
-export interface LifecycleMove {
-  origin: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
-  destination: 'EC2' | 'AutoScalingGroup' | 'WarmPool';
-}
-
-/**
- * Lifecycle hooks, seen from the group: an instance that launches or is chosen for scale-in may be held
- * in a wait state. Each returns true when it holds the instance; the hooks then call back `enterService`,
- * `terminateNow` (or the world's removal) when the action completes.
- */
-export interface GroupLifecycle {
-  launched(group: TwinAutoScalingGroup, instanceId: string, move?: LifecycleMove): boolean;
-  terminating(group: TwinAutoScalingGroup, instanceId: string): boolean;
-}
-
 export class TwinScaling {
   readonly groups = new Map<string, TwinAutoScalingGroup>();
   readonly services = new Map<string, TwinServiceScaling>();
-  private lifecycle?: GroupLifecycle;
+  /**
+   * The lifecycle hooks, once TwinLifecycle attaches itself: an instance that launches or is chosen for
+   * scale-in may be held in a wait state (`hold` says whether it is); they call back
+   * `enterService`, `enterWarmPool` or `terminateNow` when the action completes.
+   */
+  lifecycle?: TwinLifecycle;
 
   constructor(
     private readonly world: World,
@@ -98,23 +92,12 @@ export class TwinScaling {
   ) {}
 
   addGroup(
-    group: Omit<
-      TwinAutoScalingGroup,
-      | 'instances'
-      | 'launching'
-      | 'tags'
-      | 'pending'
-      | 'terminating'
-      | 'warming'
-      | 'warm'
-      | 'warmLaunching'
-      | 'createdAt'
-    >,
+    spec: TwinAutoScalingGroupSpec,
     /** Ids for its first instances (a replay's given ones); the rest are generated. */
     given: GivenInstanceIds[] = [],
   ): TwinAutoScalingGroup {
-    const state: TwinAutoScalingGroup = {
-      ...group,
+    const group: TwinAutoScalingGroup = {
+      ...spec,
       instances: [],
       launching: 0,
       pending: [],
@@ -126,19 +109,13 @@ export class TwinScaling {
       createdAt: this.world.clock.now(),
     };
     // A group that exists before the scenario starts is in service already.
-    for (let i = 0; i < group.desired; i++) {
-      const { instanceId } = this.world.addInstance(
-        group.cluster,
-        group.instance.cpu,
-        group.instance.memory,
-        undefined,
-        given[i],
-      );
-      state.instances.push(instanceId);
-      this.attachTargets(state, instanceId, 'healthy');
+    for (let i = 0; i < spec.desired; i++) {
+      const instanceId = this.boot(group, undefined, given[i]);
+      group.instances.push(instanceId);
+      this.attachTargets(group, instanceId, 'healthy');
     }
-    this.groups.set(group.name, state);
-    return state;
+    this.groups.set(spec.name, group);
+    return group;
   }
 
   /**
@@ -148,9 +125,7 @@ export class TwinScaling {
    */
   addHeld(groupName: string, transition: 'launch' | 'terminate', given: GivenInstanceIds): string {
     const group = this.group(groupName);
-    const { cpu, memory } = group.instance;
-    const agent = transition === 'launch' ? group.agent : undefined;
-    const { instanceId } = this.world.addInstance(group.cluster, cpu, memory, agent, given);
+    const instanceId = this.boot(group, transition === 'launch' ? group.agent : undefined, given);
     if (transition === 'launch') group.pending.push(instanceId);
     else {
       group.terminating.push(instanceId);
@@ -160,11 +135,11 @@ export class TwinScaling {
   }
 
   addServiceScaling(scaling: TwinServiceScaling): void {
-    this.services.set(serviceKey(scaling.cluster, scaling.service), scaling);
+    this.services.set(`${scaling.cluster}/${scaling.service}`, scaling);
   }
 
   serviceScaling(cluster: string, service: string): TwinServiceScaling | undefined {
-    return this.services.get(serviceKey(cluster, service));
+    return this.services.get(`${cluster}/${service}`);
   }
 
   /**
@@ -182,32 +157,18 @@ export class TwinScaling {
 
   group(name: string): TwinAutoScalingGroup {
     const group = this.groups.get(name);
-    if (!group) throw Object.assign(new Error(`group ${name} not found`), { name: 'ValidationError' });
+    if (!group) throw new RangeError(`group ${name} not found`);
     return group;
   }
 
-  /** Lifecycle hooks take part from now on (TwinLifecycle attaches itself). */
-  attach(lifecycle: GroupLifecycle): void {
-    this.lifecycle = lifecycle;
-  }
-
-  /** The group whose instance this is, in any state it tracks. */
-  groupOf(instanceId: string): TwinAutoScalingGroup | undefined {
-    return [...this.groups.values()].find(
-      (g) =>
-        g.instances.includes(instanceId) ||
-        g.pending.includes(instanceId) ||
-        g.terminating.includes(instanceId),
-    );
-  }
-
-  /** Auto Scaling's view of an instance, as DescribeAutoScalingInstances names it. */
+  /** Auto Scaling's view of an instance of any group, as DescribeAutoScalingInstances names it. */
   lifecycleState(instanceId: string): 'Pending:Wait' | 'InService' | 'Terminating:Wait' | undefined {
-    const group = this.groupOf(instanceId);
-    if (!group) return undefined;
-    if (group.pending.includes(instanceId)) return 'Pending:Wait';
-    if (group.terminating.includes(instanceId)) return 'Terminating:Wait';
-    return 'InService';
+    for (const group of this.groups.values()) {
+      if (group.pending.includes(instanceId)) return 'Pending:Wait';
+      if (group.terminating.includes(instanceId)) return 'Terminating:Wait';
+      if (group.instances.includes(instanceId)) return 'InService';
+    }
+    return undefined;
   }
 
   /** A launch action into the warm pool completed with CONTINUE: the instance stops there, ready. */
@@ -221,20 +182,7 @@ export class TwinScaling {
   /** A launch lifecycle action completed with CONTINUE: the instance is in service. */
   enterService(groupName: string, instanceId: string): void {
     const group = this.group(groupName);
-    if (!remove(group.pending, instanceId)) return;
-    group.instances.push(instanceId);
-    this.attachTargets(group, instanceId, 'initial');
-    this.note(`instance ${instanceId} of ${group.name} in service`);
-  }
-
-  /** What a target group attachment does: the instance becomes a target when it enters service. */
-  private attachTargets(group: TwinAutoScalingGroup, instanceId: string, state: 'initial' | 'healthy'): void {
-    const now = this.world.clock.now().getTime();
-    for (const { arn, port } of group.targetGroups ?? []) {
-      const tg = this.world.targetGroup(arn);
-      if (tg.targets.some((t) => t.id === instanceId && t.port === port && t.state !== 'draining')) continue;
-      tg.targets.push({ id: instanceId, port, state, registeredAt: now });
-    }
+    if (remove(group.pending, instanceId)) this.inService(group, instanceId, `of ${group.name} in service`);
   }
 
   /**
@@ -275,6 +223,12 @@ export class TwinScaling {
     this.world.clock.after(RECONCILE_SECONDS, 'auto scaling', () => this.reconcile());
   }
 
+  /** A new instance of the group's type in its cluster. */
+  private boot(group: TwinAutoScalingGroup, agent: AgentStart | undefined, given?: GivenInstanceIds): string {
+    const { cpu, memory } = group.instance;
+    return this.world.addInstance(group.cluster, cpu, memory, agent, given).instanceId;
+  }
+
   private launch(group: TwinAutoScalingGroup): void {
     const fromPool = group.warm.shift();
     if (fromPool) {
@@ -284,20 +238,8 @@ export class TwinScaling {
     group.launching += 1;
     this.world.clock.after(group.launchSeconds, `launch into ${group.name}`, () => {
       group.launching -= 1;
-      const instance = this.world.addInstance(
-        group.cluster,
-        group.instance.cpu,
-        group.instance.memory,
-        group.agent,
-      );
-      if (this.lifecycle?.launched(group, instance.instanceId)) {
-        group.pending.push(instance.instanceId);
-        this.note(`instance ${instance.instanceId} from ${group.name} launched: Pending:Wait`);
-        return;
-      }
-      group.instances.push(instance.instanceId);
-      this.attachTargets(group, instance.instanceId, 'initial');
-      this.note(`instance ${instance.instanceId} from ${group.name} joined ${group.cluster}`);
+      const instanceId = this.boot(group, group.agent);
+      this.join(group, instanceId, undefined, `from ${group.name} launched`, `from ${group.name} joined`);
     });
   }
 
@@ -307,13 +249,8 @@ export class TwinScaling {
     this.world.clock.after(group.launchSeconds, `launch into the warm pool of ${group.name}`, () => {
       group.warmLaunching -= 1;
       // The ECS agent does not register while the instance is in the warm pool (ECS_WARM_POOLS_CHECK).
-      const { instanceId } = this.world.addInstance(
-        group.cluster,
-        group.instance.cpu,
-        group.instance.memory,
-        'never',
-      );
-      if (this.lifecycle?.launched(group, instanceId, { origin: 'EC2', destination: 'WarmPool' })) {
+      const instanceId = this.boot(group, 'never');
+      if (this.lifecycle?.hold(group, instanceId, 'launch', { origin: 'EC2', destination: 'WarmPool' })) {
         group.warming.push(instanceId);
         this.note(`instance ${instanceId} launched into the warm pool of ${group.name}: Warmed:Pending:Wait`);
         return;
@@ -334,17 +271,45 @@ export class TwinScaling {
         this.world.clock.after(agent.delaySeconds, `agent on ${instanceId}`, () =>
           this.world.connectAgent(instanceId),
         );
-      if (
-        this.lifecycle?.launched(group, instanceId, { origin: 'WarmPool', destination: 'AutoScalingGroup' })
-      ) {
-        group.pending.push(instanceId);
-        this.note(`instance ${instanceId} leaves the warm pool for ${group.name}: Pending:Wait`);
-        return;
-      }
-      group.instances.push(instanceId);
-      this.attachTargets(group, instanceId, 'initial');
-      this.note(`instance ${instanceId} left the warm pool and joined ${group.cluster}`);
+      const move = { origin: 'WarmPool', destination: 'AutoScalingGroup' } as const;
+      this.join(
+        group,
+        instanceId,
+        move,
+        `leaves the warm pool for ${group.name}`,
+        'left the warm pool and joined',
+      );
     });
+  }
+
+  /** A launched instance joins the group's cluster, unless a launch hook holds it in Pending:Wait first. */
+  private join(
+    group: TwinAutoScalingGroup,
+    instanceId: string,
+    move: LifecycleMove | undefined,
+    held: string,
+    joined: string,
+  ): void {
+    if (this.lifecycle?.hold(group, instanceId, 'launch', move)) {
+      group.pending.push(instanceId);
+      this.note(`instance ${instanceId} ${held}: Pending:Wait`);
+    } else this.inService(group, instanceId, `${joined} ${group.cluster}`);
+  }
+
+  private inService(group: TwinAutoScalingGroup, instanceId: string, how: string): void {
+    group.instances.push(instanceId);
+    this.attachTargets(group, instanceId, 'initial');
+    this.note(`instance ${instanceId} ${how}`);
+  }
+
+  /** What a target group attachment does: the instance becomes a target when it enters service. */
+  private attachTargets(group: TwinAutoScalingGroup, instanceId: string, state: 'initial' | 'healthy'): void {
+    const now = this.world.clock.now().getTime();
+    for (const { arn, port } of group.targetGroups ?? []) {
+      const tg = this.world.targetGroup(arn);
+      if (tg.targets.some((t) => t.id === instanceId && t.port === port && t.state !== 'draining')) continue;
+      tg.targets.push({ id: instanceId, port, state, registeredAt: now });
+    }
   }
 
   /** The default termination policy, simplified: the instances running the fewest tasks go first. */
@@ -353,8 +318,8 @@ export class TwinScaling {
       .sort((a, b) => this.world.tasksOn(a).length - this.world.tasksOn(b).length)
       .slice(0, count);
     for (const instanceId of victims) {
-      group.instances.splice(group.instances.indexOf(instanceId), 1);
-      if (this.lifecycle?.terminating(group, instanceId)) {
+      remove(group.instances, instanceId);
+      if (this.lifecycle?.hold(group, instanceId, 'terminate')) {
         group.terminating.push(instanceId);
         this.note(`instance ${instanceId} of ${group.name} chosen for scale-in: Terminating:Wait`);
         continue;
@@ -365,11 +330,15 @@ export class TwinScaling {
   }
 }
 
-const serviceKey = (cluster: string, service: string) => `${cluster}/${service}`;
-
 function remove(list: string[], item: string): boolean {
   const index = list.indexOf(item);
   if (index < 0) return false;
   list.splice(index, 1);
   return true;
+}
+
+/** A UUID as Auto Scaling writes its ids and tokens, drawn from the world's seeded ids. */
+export function newUuid(world: Pick<World, 'newId'>): string {
+  const hex = world.newId();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

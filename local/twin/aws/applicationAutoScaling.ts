@@ -2,39 +2,36 @@
 // `ecs:service:DesiredCount`): scalable targets and their target tracking policies, over the twin's
 // TwinScaling.services. Input checks, error names, paging and shapes as the Application Auto Scaling API
 // reference documents them. Policies are kept, not run: in AWS the service runs them.
-import type {
-  DescribeScalableTargetsCommandInput,
-  DescribeScalingPoliciesCommandInput,
-  PutScalingPolicyCommandInput,
-  RegisterScalableTargetCommandInput,
-  ScalableTarget,
-  ScalingPolicy,
+import {
+  type DescribeScalableTargetsCommandInput,
+  type DescribeScalingPoliciesCommandInput,
+  type PutScalingPolicyCommandInput,
+  type RegisterScalableTargetCommandInput,
+  type ScalableTarget,
+  type ScalingPolicy,
+  ServiceNamespace,
 } from '@aws-sdk/client-application-auto-scaling';
+import { compare, next } from '#local/twin/aws/autoScaling';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import { type PageRules, page } from '#local/twin/aws/paging';
-import type { TwinScaling, TwinServicePolicy, TwinServiceScaling } from '#local/twin/scaling';
+import {
+  newUuid,
+  type TwinScaling,
+  type TwinServicePolicy,
+  type TwinServiceScaling,
+} from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
 
-const NAMESPACES = [
-  'ecs',
-  'elasticmapreduce',
-  'ec2',
-  'appstream',
-  'dynamodb',
-  'rds',
-  'sagemaker',
-  'custom-resource',
-  'comprehend',
-  'lambda',
-  'cassandra',
-  'kafka',
-  'elasticache',
-  'neptune',
-  'workspaces',
-];
+// The namespaces as the API's enum-value error lists them.
+const NAMESPACES =
+  'ecs, elasticmapreduce, ec2, appstream, dynamodb, rds, sagemaker, custom-resource, comprehend, lambda, ' +
+  'cassandra, kafka, elasticache, neptune, workspaces';
 const ECS = 'ecs';
 const DIMENSION = 'ecs:service:DesiredCount';
 const MAX_IDS = 50;
+
+/** What a command names a scalable target by. */
+type Target = { ServiceNamespace?: string; ResourceId?: string; ScalableDimension?: string };
 
 const invalid = (message: string) => new AwsServiceError('ValidationException', message);
 
@@ -48,37 +45,29 @@ const rules = (defaultMax: number, limit: number): PageRules => ({
 
 export function applicationAutoScalingModel(world: World, scaling: TwinScaling): ServiceModel {
   const role = `arn:aws:iam::${world.account}:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService`;
-  const created = new Map<string, Date>();
-  const arns = new Map<string, string>();
-  const idOf = (key: string, make: () => string) => {
-    let arn = arns.get(key);
-    if (!arn) {
-      arn = make();
-      arns.set(key, arn);
-    }
-    return arn;
+  // What the service gives a target or a policy once and keeps: its ARN, its creation time.
+  const kept = new Map<string, unknown>();
+  const once = <T>(key: string, make: () => T): T => {
+    if (!kept.has(key)) kept.set(key, make());
+    return kept.get(key) as T;
   };
   const targetArn = (resourceId: string) =>
-    idOf(
-      resourceId,
+    once(
+      `arn ${resourceId}`,
       () =>
         `arn:aws:application-autoscaling:${world.region}:${world.account}:scalable-target/${world.newId().slice(0, 28)}`,
     );
   const policyArn = (resourceId: string, name: string) =>
-    idOf(
-      `${resourceId}|${name}`,
+    once(
+      `arn ${resourceId}|${name}`,
       () =>
-        `arn:aws:autoscaling:${world.region}:${world.account}:scalingPolicy:${uuid(world.newId())}:resource/ecs/${resourceId}:policyName/${name}`,
+        `arn:aws:autoscaling:${world.region}:${world.account}:scalingPolicy:${newUuid(world)}:resource/ecs/${resourceId}:policyName/${name}`,
     );
-  const createdAt = (resourceId: string) => {
-    const at = created.get(resourceId) ?? world.clock.now();
-    created.set(resourceId, at);
-    return at;
-  };
+  const createdAt = (resourceId: string) => once(`created ${resourceId}`, () => world.clock.now());
 
-  /** Every registered target of the namespace (only ECS services have any in the twin). */
-  const targets = (namespace: string): { resourceId: string; target: TwinServiceScaling }[] =>
-    namespace !== ECS
+  /** The registered targets of the namespace and dimension asked for (only ECS services have any). */
+  const targets = (input: Target): { resourceId: string; target: TwinServiceScaling }[] =>
+    checkNamespace(input.ServiceNamespace) !== ECS || (input.ScalableDimension ?? DIMENSION) !== DIMENSION
       ? []
       : [...scaling.services.values()]
           .map((target) => ({ resourceId: `service/${target.cluster}/${target.service}`, target }))
@@ -134,14 +123,10 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
     DescribeScalableTargets: read(
       (input: DescribeScalableTargetsCommandInput) => shortIds(input.ResourceIds),
       (input: DescribeScalableTargetsCommandInput) => {
-        const namespace = checkNamespace(input.ServiceNamespace);
+        const all = targets(input);
         const ids = input.ResourceIds;
         if (ids && ids.length > MAX_IDS) throw invalid(`ResourceIds must have at most ${MAX_IDS} members.`);
-        const wanted = targets(namespace).filter(
-          ({ resourceId }) =>
-            (!ids || ids.includes(resourceId)) &&
-            (input.ScalableDimension === undefined || input.ScalableDimension === DIMENSION),
-        );
+        const wanted = all.filter(({ resourceId }) => !ids || ids.includes(resourceId));
         const found = page(wanted, { max: input.MaxResults, token: input.NextToken }, rules(50, 50));
         return {
           ScalableTargets: found.items.map(({ resourceId, target }) => describeTarget(resourceId, target)),
@@ -154,11 +139,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
       (input: RegisterScalableTargetCommandInput) =>
         `${shortId(input.ResourceId)} ${JSON.stringify({ min: input.MinCapacity, max: input.MaxCapacity })}`,
       (input: RegisterScalableTargetCommandInput) => {
-        const { cluster, service } = ecsService(
-          input.ServiceNamespace,
-          input.ResourceId,
-          input.ScalableDimension,
-        );
+        const { cluster, service } = ecsService(input);
         const found = world.service(cluster, service);
         if (!found) throw invalid(`ECS service doesn't exist: ${input.ResourceId}`);
         const existing = scaling.serviceScaling(cluster, service);
@@ -181,16 +162,12 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
       (input: DescribeScalingPoliciesCommandInput) =>
         `${shortId(input.ResourceId)}/${(input.PolicyNames ?? ['*']).join(',')}`,
       (input: DescribeScalingPoliciesCommandInput) => {
-        const namespace = checkNamespace(input.ServiceNamespace);
+        const all = targets(input);
         const names = input.PolicyNames;
         if (names && names.length > MAX_IDS)
           throw invalid(`PolicyNames must have at most ${MAX_IDS} members.`);
-        const policies = targets(namespace)
-          .filter(
-            ({ resourceId }) =>
-              (input.ResourceId === undefined || input.ResourceId === resourceId) &&
-              (input.ScalableDimension === undefined || input.ScalableDimension === DIMENSION),
-          )
+        const policies = all
+          .filter(({ resourceId }) => input.ResourceId === undefined || input.ResourceId === resourceId)
           .flatMap(({ resourceId, target }) =>
             [...target.policies.values()]
               .filter((p) => !names || names.includes(p.name))
@@ -206,11 +183,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
       (input: PutScalingPolicyCommandInput) =>
         `${shortId(input.ResourceId)}/${input.PolicyName} ${input.TargetTrackingScalingPolicyConfiguration?.TargetValue ?? ''}`.trim(),
       (input: PutScalingPolicyCommandInput) => {
-        const { cluster, service } = ecsService(
-          input.ServiceNamespace,
-          input.ResourceId,
-          input.ScalableDimension,
-        );
+        const { cluster, service } = ecsService(input);
         const target = scaling.serviceScaling(cluster, service);
         if (!target)
           throw new AwsServiceError(
@@ -247,21 +220,21 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
 }
 
 function checkNamespace(namespace: string | undefined): string {
-  if (!namespace || !NAMESPACES.includes(namespace))
+  if (namespace === undefined || !Object.values<string>(ServiceNamespace).includes(namespace))
     throw invalid(
-      `1 validation error detected: Value '${namespace}' at 'serviceNamespace' failed to satisfy constraint: Member must satisfy enum value set: [${NAMESPACES.join(', ')}]`,
+      `1 validation error detected: Value '${namespace}' at 'serviceNamespace' failed to satisfy constraint: Member must satisfy enum value set: [${NAMESPACES}]`,
     );
   return namespace;
 }
 
 /** `service/CLUSTER/SERVICE` in namespace ecs with its one dimension; anything else is refused. */
-function ecsService(
-  namespace: string | undefined,
-  resourceId: string | undefined,
-  dimension: string | undefined,
-): { cluster: string; service: string } {
-  checkNamespace(namespace);
-  if (namespace !== ECS) throw invalid(`The twin keeps scalable targets of namespace ${ECS} only.`);
+function ecsService({
+  ServiceNamespace: namespace,
+  ResourceId: resourceId,
+  ScalableDimension: dimension,
+}: Target) {
+  if (checkNamespace(namespace) !== ECS)
+    throw invalid(`The twin keeps scalable targets of namespace ${ECS} only.`);
   if (dimension !== DIMENSION)
     throw invalid(`Unsupported scalable dimension ${dimension} for namespace ${ECS}.`);
   const match = /^service\/([^/]+)\/([^/]+)$/.exec(resourceId ?? '');
@@ -273,11 +246,3 @@ function ecsService(
 /** The call log names a service `CLUSTER/NAME`, as ECS's calls do. */
 const shortId = (resourceId: string | undefined) => (resourceId ?? '').replace(/^service\//, '');
 const shortIds = (ids: string[] | undefined) => (ids ? ids.map(shortId).join(',') : '*');
-
-const next = (token: string | undefined) => (token ? { NextToken: token } : {});
-
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-function uuid(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}

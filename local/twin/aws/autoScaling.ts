@@ -14,80 +14,90 @@ import type {
   DescribePoliciesCommandInput,
   DescribeTagsCommandInput,
   DescribeWarmPoolCommandInput,
+  LifecycleState,
   PutScalingPolicyCommandInput,
   RecordLifecycleActionHeartbeatCommandInput,
   ScalingPolicy,
   SetDesiredCapacityCommandInput,
+  Tag,
   TagDescription,
 } from '@aws-sdk/client-auto-scaling';
 import type { StepAdjustment } from '#domain/alarmReactions';
 import { LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { autoScalingGroupArn } from '#local/twin/aws/ecs';
 import { type PageRules, page } from '#local/twin/aws/paging';
+import { globalTimeoutSeconds, type TwinLifecycle } from '#local/twin/lifecycle';
 import {
-  globalTimeoutSeconds,
-  type LifecycleActionCall,
-  type TwinLifecycle,
-  type TwinLifecycleAction,
-} from '#local/twin/lifecycle';
-import type { TwinAsgPolicy, TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
+  newUuid,
+  type TwinAsgPolicy,
+  type TwinAutoScalingGroup,
+  type TwinScaling,
+} from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
 
 const GROUP_TAG = 'auto-scaling-group';
 const MAX_TAGS_PER_GROUP = 50;
 const MAX_NAMES = 50;
-const HEALTHY = 'Healthy';
 
 const invalid = (message: string) => new AwsServiceError('ValidationError', message);
-const groupNotFound = (name: string | undefined) =>
-  invalid(`AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
 
-const rules = (defaultMax: number, limit: number): PageRules => ({
-  defaultMax,
-  limit,
-  badToken: 'InvalidNextToken',
-  badSize: 'ValidationError',
-  sizeName: 'maxRecords',
-});
+/** DescribeTags' filters: the field of a tag each one matches its values against. */
+const TAG_FILTERS: Record<string, (tag: TagDescription) => string | undefined> = {
+  'auto-scaling-group': (tag) => tag.ResourceId,
+  key: (tag) => tag.Key,
+  value: (tag) => tag.Value,
+  'propagate-at-launch': (tag) => String(tag.PropagateAtLaunch),
+};
+
+type LifecycleActionInput = RecordLifecycleActionHeartbeatCommandInput;
 
 export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: TwinLifecycle): ServiceModel {
   const group = (name: string | undefined): TwinAutoScalingGroup => {
     const found = name === undefined ? undefined : scaling.groups.get(name);
-    if (!found) throw groupNotFound(name);
+    if (!found) throw invalid(`AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
     return found;
   };
   const zone = `${world.region}a`;
   const policyArns = new Map<string, string>();
   const policyArn = (groupName: string, policyName: string) => {
     const key = `${groupName}/${policyName}`;
-    let arn = policyArns.get(key);
-    if (!arn) {
-      arn = `arn:aws:autoscaling:${world.region}:${world.account}:scalingPolicy:${uuid(world.newId())}:autoScalingGroupName/${groupName}:policyName/${policyName}`;
-      policyArns.set(key, arn);
-    }
+    const arn =
+      policyArns.get(key) ??
+      `arn:aws:autoscaling:${world.region}:${world.account}:scalingPolicy:${newUuid(world)}:autoScalingGroupName/${groupName}:policyName/${policyName}`;
+    policyArns.set(key, arn);
     return arn;
   };
 
   /** The action a lifecycle call names: the token, the instance, or both (each given one must match). */
-  const activeAction = (input: LifecycleActionInput): TwinLifecycleAction => {
-    if (!input.AutoScalingGroupName || !input.LifecycleHookName)
-      throw invalid('AutoScalingGroupName and LifecycleHookName are required.');
-    if (input.LifecycleActionToken === undefined && input.InstanceId === undefined)
+  const activeAction = (input: LifecycleActionInput) => {
+    const { LifecycleActionToken: token, InstanceId: instanceId } = input;
+    const { AutoScalingGroupName: groupName, LifecycleHookName: hookName } = input;
+    if (!groupName || !hookName) throw invalid('AutoScalingGroupName and LifecycleHookName are required.');
+    if (token === undefined && instanceId === undefined)
       throw invalid('Either LifecycleActionToken or InstanceId must be specified.');
-    const call: LifecycleActionCall = {
-      groupName: input.AutoScalingGroupName,
-      hookName: input.LifecycleHookName,
-      ...(input.InstanceId !== undefined ? { instanceId: input.InstanceId } : {}),
-      ...(input.LifecycleActionToken !== undefined ? { token: input.LifecycleActionToken } : {}),
-    };
-    const action = lifecycle.activeAction(call);
-    if (!action)
-      throw invalid(
-        call.instanceId
-          ? `No active Lifecycle Action found with instance ID ${call.instanceId}`
-          : `No active Lifecycle Action found with token ${call.token}`,
-      );
-    return action;
+    const action = lifecycle.activeAction({ groupName, hookName, instanceId, token });
+    if (action) return action;
+    throw invalid(
+      `No active Lifecycle Action found with ${instanceId ? `instance ID ${instanceId}` : `token ${token}`}`,
+    );
+  };
+
+  /** Each tag of CreateOrUpdateTags or DeleteTags with its group, as Auto Scaling checks them. */
+  const checkTags = (tags: Tag[] | undefined, withValues: boolean) => {
+    if (!tags || tags.length === 0) throw invalid('Tags must not be empty.');
+    return tags.map((tag) => {
+      if (tag.ResourceType !== GROUP_TAG)
+        throw invalid(`The value ${tag.ResourceType} for ResourceType is not valid: use ${GROUP_TAG}.`);
+      const g = group(tag.ResourceId);
+      const key = tag.Key ?? '';
+      if (key.length < 1 || key.length > 128)
+        throw invalid(`The tag key ${key} must be 1 to 128 characters.`);
+      const value = tag.Value ?? '';
+      if (withValues && value.length > 256)
+        throw invalid(`The value of tag ${key} must be at most 256 characters.`);
+      return { g, key, value };
+    });
   };
 
   const tagsOf = (g: TwinAutoScalingGroup): TagDescription[] =>
@@ -101,9 +111,21 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
         PropagateAtLaunch: false,
       }));
 
+  const instance = (InstanceId: string, LifecycleState?: LifecycleState, HealthStatus = 'Healthy') => ({
+    InstanceId,
+    AvailabilityZone: zone,
+    LifecycleState,
+    HealthStatus,
+    ProtectedFromScaleIn: false,
+  });
+  const warmPool = (g: TwinAutoScalingGroup) =>
+    g.warmPool
+      ? { WarmPoolConfiguration: { MinSize: g.warmPool.minSize, PoolState: 'Stopped' as const } }
+      : {};
+
   const describeGroup = (g: TwinAutoScalingGroup): AutoScalingGroup => ({
     AutoScalingGroupName: g.name,
-    AutoScalingGroupARN: lifecycle.groupArn(g.name),
+    AutoScalingGroupARN: autoScalingGroupArn(world, g.name),
     MinSize: g.min,
     MaxSize: g.max,
     DesiredCapacity: g.desired,
@@ -113,13 +135,9 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
     TargetGroupARNs: (g.targetGroups ?? []).map((t) => t.arn),
     HealthCheckType: 'EC2',
     HealthCheckGracePeriod: 300,
-    Instances: [...g.pending, ...g.instances, ...g.terminating].map((InstanceId) => ({
-      InstanceId,
-      AvailabilityZone: zone,
-      LifecycleState: scaling.lifecycleState(InstanceId),
-      HealthStatus: HEALTHY,
-      ProtectedFromScaleIn: false,
-    })),
+    Instances: [...g.pending, ...g.instances, ...g.terminating].map((id) =>
+      instance(id, scaling.lifecycleState(id)),
+    ),
     CreatedTime: g.createdAt,
     SuspendedProcesses: [],
     EnabledMetrics: [],
@@ -127,27 +145,22 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
     TerminationPolicies: ['Default'],
     NewInstancesProtectedFromScaleIn: false,
     CapacityRebalance: false,
-    ...(g.warmPool
-      ? {
-          WarmPoolConfiguration: { MinSize: g.warmPool.minSize, PoolState: 'Stopped' },
-          WarmPoolSize: g.warm.length + g.warming.length,
-        }
-      : {}),
+    ...(g.warmPool ? { ...warmPool(g), WarmPoolSize: g.warm.length + g.warming.length } : {}),
   });
 
   return {
     DescribeAutoScalingGroups: read(
       (input: DescribeAutoScalingGroupsCommandInput) => (input.AutoScalingGroupNames ?? ['*']).join(','),
       (input: DescribeAutoScalingGroupsCommandInput) => {
+        // Filters (tag-key, tag-value, tag:KEY) are nothing the adapters send: refused, not ignored.
+        if (input.Filters?.length)
+          throw invalid('The twin answers DescribeAutoScalingGroups without Filters.');
         const names = input.AutoScalingGroupNames;
-        const filters = input.Filters ?? [];
         // Names that are not there are left out: no error.
         const groups = [...scaling.groups.values()]
           .filter((g) => !names || names.includes(g.name))
-          .filter((g) => filters.every((f) => matchesFilter(g.tags, f.Name, f.Values ?? [])))
           .sort((a, b) => compare(a.name, b.name));
-        const found = page(groups, { max: input.MaxRecords, token: input.NextToken }, rules(50, 100));
-        return { AutoScalingGroups: found.items.map(describeGroup), ...next(found.next) };
+        return answerPage('AutoScalingGroups', groups, input, 100, describeGroup);
       },
     ),
 
@@ -163,19 +176,11 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
           .flatMap((g) => [...g.pending, ...g.instances, ...g.terminating].map((id) => ({ id, g })))
           .filter(({ id }) => !ids || ids.includes(id))
           .sort((a, b) => compare(a.id, b.id));
-        const found = page(all, { max: input.MaxRecords, token: input.NextToken }, rules(50, 50));
-        return {
-          AutoScalingInstances: found.items.map(({ id, g }) => ({
-            InstanceId: id,
-            AutoScalingGroupName: g.name,
-            AvailabilityZone: zone,
-            LifecycleState: scaling.lifecycleState(id),
-            // This API writes the health status in capitals, DescribeAutoScalingGroups does not.
-            HealthStatus: 'HEALTHY',
-            ProtectedFromScaleIn: false,
-          })),
-          ...next(found.next),
-        };
+        // This API writes the health status in capitals, DescribeAutoScalingGroups does not.
+        return answerPage('AutoScalingInstances', all, input, 50, ({ id, g }) => ({
+          ...instance(id, scaling.lifecycleState(id), 'HEALTHY'),
+          AutoScalingGroupName: g.name,
+        }));
       },
     ),
 
@@ -184,23 +189,10 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
       (input: DescribeWarmPoolCommandInput) => {
         const g = group(input.AutoScalingGroupName);
         const instances = [
-          ...g.warming.map((id) => ({ id, state: 'Warmed:Pending:Wait' as const })),
-          ...g.warm.map((id) => ({ id, state: 'Warmed:Stopped' as const })),
+          ...g.warming.map((id) => instance(id, 'Warmed:Pending:Wait')),
+          ...g.warm.map((id) => instance(id, 'Warmed:Stopped')),
         ];
-        const found = page(instances, { max: input.MaxRecords, token: input.NextToken }, rules(50, 50));
-        return {
-          ...(g.warmPool
-            ? { WarmPoolConfiguration: { MinSize: g.warmPool.minSize, PoolState: 'Stopped' as const } }
-            : {}),
-          Instances: found.items.map(({ id, state }) => ({
-            InstanceId: id,
-            AvailabilityZone: zone,
-            LifecycleState: state,
-            HealthStatus: HEALTHY,
-            ProtectedFromScaleIn: false,
-          })),
-          ...next(found.next),
-        };
+        return { ...warmPool(g), ...answerPage('Instances', instances, input, 50, (i) => i) };
       },
     ),
 
@@ -229,25 +221,18 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
       },
     ),
 
-    CompleteLifecycleAction: write(
-      (input: CompleteLifecycleActionCommandInput) => `${input.AutoScalingGroupName} ${instanceOf(input)}`,
-      (input: CompleteLifecycleActionCommandInput) => {
-        const result = input.LifecycleActionResult;
-        if (result !== 'CONTINUE' && result !== 'ABANDON')
-          throw invalid(`LifecycleActionResult must be CONTINUE or ABANDON, not ${result}.`);
-        lifecycle.complete(activeAction(input), result);
-        return {};
-      },
-    ),
+    CompleteLifecycleAction: write(actionTarget, (input: CompleteLifecycleActionCommandInput) => {
+      const result = input.LifecycleActionResult;
+      if (result !== 'CONTINUE' && result !== 'ABANDON')
+        throw invalid(`LifecycleActionResult must be CONTINUE or ABANDON, not ${result}.`);
+      lifecycle.complete(activeAction(input), result);
+      return {};
+    }),
 
-    RecordLifecycleActionHeartbeat: write(
-      (input: RecordLifecycleActionHeartbeatCommandInput) =>
-        `${input.AutoScalingGroupName} ${instanceOf(input)}`,
-      (input: RecordLifecycleActionHeartbeatCommandInput) => {
-        lifecycle.heartbeat(activeAction(input));
-        return {};
-      },
-    ),
+    RecordLifecycleActionHeartbeat: write(actionTarget, (input: LifecycleActionInput) => {
+      lifecycle.heartbeat(activeAction(input));
+      return {};
+    }),
 
     SetDesiredCapacity: write(
       (input: SetDesiredCapacityCommandInput) =>
@@ -257,14 +242,10 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
         const desired = input.DesiredCapacity;
         if (desired === undefined || !Number.isInteger(desired) || desired < 0)
           throw invalid(`The value ${desired} for DesiredCapacity is not valid.`);
-        if (desired > g.max)
-          throw invalid(
-            `New SetDesiredCapacity value ${desired} is above max value ${g.max} for the AutoScalingGroup.`,
-          );
-        if (desired < g.min)
-          throw invalid(
-            `New SetDesiredCapacity value ${desired} is below min value ${g.min} for the AutoScalingGroup.`,
-          );
+        const beyond =
+          desired > g.max ? `above max value ${g.max}` : desired < g.min ? `below min value ${g.min}` : '';
+        if (beyond)
+          throw invalid(`New SetDesiredCapacity value ${desired} is ${beyond} for the AutoScalingGroup.`);
         // HonorCooldown: the twin's groups keep no cooldown (no simple scaling policy runs), so there is
         // never a scaling activity in progress to refuse it for.
         scaling.setDesiredCapacity(g.name, desired);
@@ -275,11 +256,11 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
     CreateOrUpdateTags: write(
       (input: CreateOrUpdateTagsCommandInput) => tagsTarget(input.Tags),
       (input: CreateOrUpdateTagsCommandInput) => {
-        const tags = checkTags(input.Tags, scaling, true);
+        const tags = checkTags(input.Tags, true);
         // All or nothing: a group that would hold more than 50 tags refuses the whole call.
-        for (const [g, keys] of byGroup(tags)) {
-          const after = new Set([...Object.keys(g.tags), ...keys]);
-          if (after.size > MAX_TAGS_PER_GROUP)
+        for (const g of new Set(tags.map((t) => t.g))) {
+          const keys = new Set([...Object.keys(g.tags), ...tags.filter((t) => t.g === g).map((t) => t.key)]);
+          if (keys.size > MAX_TAGS_PER_GROUP)
             throw new AwsServiceError(
               'LimitExceeded',
               `The number of tags on ${g.name} would exceed the limit of ${MAX_TAGS_PER_GROUP}.`,
@@ -294,7 +275,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
       (input: DeleteTagsCommandInput) => tagsTarget(input.Tags),
       (input: DeleteTagsCommandInput) => {
         // A tag that is not there is no error.
-        for (const { g, key } of checkTags(input.Tags, scaling, false)) delete g.tags[key];
+        for (const { g, key } of checkTags(input.Tags, false)) delete g.tags[key];
         return {};
       },
     ),
@@ -309,31 +290,16 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
           )
           .join(' ') || '*',
       (input: DescribeTagsCommandInput) => {
-        const filters = input.Filters ?? [];
-        for (const f of filters) {
-          if (!['auto-scaling-group', 'key', 'value', 'propagate-at-launch'].includes(f.Name ?? ''))
+        const filters = (input.Filters ?? []).map((f) => {
+          if (!Object.hasOwn(TAG_FILTERS, f.Name ?? ''))
             throw invalid(`The filter name ${f.Name} is not valid.`);
-        }
+          return { field: TAG_FILTERS[f.Name!]!, values: f.Values ?? [] };
+        });
         const tags = [...scaling.groups.values()]
           .sort((a, b) => compare(a.name, b.name))
           .flatMap(tagsOf)
-          .filter((tag) =>
-            filters.every((f) => {
-              const values = f.Values ?? [];
-              switch (f.Name) {
-                case 'auto-scaling-group':
-                  return values.includes(tag.ResourceId ?? '');
-                case 'key':
-                  return values.includes(tag.Key ?? '');
-                case 'value':
-                  return values.includes(tag.Value ?? '');
-                default:
-                  return values.includes(String(tag.PropagateAtLaunch));
-              }
-            }),
-          );
-        const found = page(tags, { max: input.MaxRecords, token: input.NextToken }, rules(50, 100));
-        return { Tags: found.items, ...next(found.next) };
+          .filter((tag) => filters.every(({ field, values }) => values.includes(field(tag) ?? '')));
+        return answerPage('Tags', tags, input, 100, (t) => t);
       },
     ),
 
@@ -357,8 +323,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
               .sort((a, b) => compare(a.name, b.name))
               .map((p) => describePolicy(g.name, p, policyArn(g.name, p.name))),
           );
-        const found = page(policies, { max: input.MaxRecords, token: input.NextToken }, rules(50, 100));
-        return { ScalingPolicies: found.items, ...next(found.next) };
+        return answerPage('ScalingPolicies', policies, input, 100, (p) => p);
       },
     ),
 
@@ -376,63 +341,36 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
   };
 }
 
-// --- lifecycle actions -----------------------------------------------------------------------------------
+/** One page of a describe command's items under `key`, each shown as the answer writes it, and the token. */
+function answerPage<T, U>(
+  key: string,
+  items: T[],
+  input: { MaxRecords?: number; NextToken?: string },
+  limit: number,
+  show: (item: T) => U,
+) {
+  const found = page(items, { max: input.MaxRecords, token: input.NextToken }, queryPages(limit));
+  return { [key]: found.items.map(show), ...next(found.next) };
+}
 
-type LifecycleActionInput = {
-  AutoScalingGroupName?: string;
-  LifecycleHookName?: string;
-  LifecycleActionToken?: string;
-  InstanceId?: string;
-};
+/** How the Query APIs (EC2 Auto Scaling, CloudWatch) page: MaxRecords up to `limit`, 50 if not given. */
+export const queryPages = (limit: number): PageRules => ({
+  defaultMax: 50,
+  limit,
+  badToken: 'InvalidNextToken',
+  badSize: 'ValidationError',
+  sizeName: 'maxRecords',
+});
 
-const instanceOf = (input: LifecycleActionInput) => input.InstanceId ?? input.LifecycleActionToken ?? '';
-
-// --- tags ------------------------------------------------------------------------------------------------
-
-type TagInput = { ResourceId?: string; ResourceType?: string; Key?: string; Value?: string };
+const actionTarget = (input: LifecycleActionInput) =>
+  `${input.AutoScalingGroupName} ${input.InstanceId ?? input.LifecycleActionToken ?? ''}`;
 
 /** `asg/GROUP KEY,KEY`, per group: the call log names a group as the reactor's memory does. */
-const tagsTarget = (tags: TagInput[] | undefined) => {
-  const byGroup = new Map<string, string[]>();
+function tagsTarget(tags: Tag[] | undefined): string {
+  const keys = new Map<string, string[]>();
   for (const t of tags ?? [])
-    byGroup.set(t.ResourceId ?? '', [...(byGroup.get(t.ResourceId ?? '') ?? []), t.Key ?? '']);
-  return [...byGroup].map(([group, keys]) => `asg/${group} ${keys.join(',')}`).join(' ');
-};
-
-function checkTags(
-  tags: TagInput[] | undefined,
-  scaling: TwinScaling,
-  withValues: boolean,
-): { g: TwinAutoScalingGroup; key: string; value: string }[] {
-  if (!tags || tags.length === 0) throw invalid('Tags must not be empty.');
-  return tags.map((tag) => {
-    if (tag.ResourceType !== GROUP_TAG)
-      throw invalid(`The value ${tag.ResourceType} for ResourceType is not valid: use ${GROUP_TAG}.`);
-    const g = tag.ResourceId === undefined ? undefined : scaling.groups.get(tag.ResourceId);
-    if (!g) throw groupNotFound(tag.ResourceId);
-    const key = tag.Key ?? '';
-    if (key.length < 1 || key.length > 128) throw invalid(`The tag key ${key} must be 1 to 128 characters.`);
-    const value = tag.Value ?? '';
-    if (withValues && value.length > 256)
-      throw invalid(`The value of tag ${key} must be at most 256 characters.`);
-    return { g, key, value };
-  });
-}
-
-function byGroup(tags: { g: TwinAutoScalingGroup; key: string }[]): Map<TwinAutoScalingGroup, string[]> {
-  const groups = new Map<TwinAutoScalingGroup, string[]>();
-  for (const { g, key } of tags) groups.set(g, [...(groups.get(g) ?? []), key]);
-  return groups;
-}
-
-function matchesFilter(tags: Record<string, string>, name: string | undefined, values: string[]): boolean {
-  if (name === 'tag-key') return Object.keys(tags).some((k) => values.includes(k));
-  if (name === 'tag-value') return Object.values(tags).some((v) => values.includes(v));
-  if (name?.startsWith('tag:')) {
-    const value = tags[name.slice(4)];
-    return value !== undefined && values.includes(value);
-  }
-  throw invalid(`The filter name ${name} is not valid.`);
+    keys.set(t.ResourceId ?? '', [...(keys.get(t.ResourceId ?? '') ?? []), t.Key ?? '']);
+  return [...keys].map(([group, names]) => `asg/${group} ${names.join(',')}`).join(' ');
 }
 
 // --- scaling policies ------------------------------------------------------------------------------------
@@ -487,35 +425,29 @@ function policyOf(input: PutScalingPolicyCommandInput, name: string): TwinAsgPol
       config.CustomizedMetricSpecification?.MetricName;
     if (!metric)
       throw invalid('Either PredefinedMetricSpecification or CustomizedMetricSpecification is required.');
-    return {
-      name,
-      type,
-      targetValue: config.TargetValue,
-      disableScaleIn: config.DisableScaleIn ?? false,
-      metric,
-    };
+    const disableScaleIn = config.DisableScaleIn ?? false;
+    return { name, type, targetValue: config.TargetValue, disableScaleIn, metric };
   }
-  if (type === 'StepScaling') {
-    const steps = input.StepAdjustments ?? [];
-    if (steps.length === 0) throw invalid('StepAdjustments are required for a StepScaling policy.');
-    if (input.AdjustmentType !== 'ChangeInCapacity')
-      // The twin keeps ChangeInCapacity policies only (ExactCapacity, PercentChangeInCapacity are not run).
-      throw invalid(`AdjustmentType ${input.AdjustmentType} is not one the twin models (ChangeInCapacity).`);
-    if (input.Cooldown !== undefined) throw invalid('Cooldown is not valid for a StepScaling policy.');
-    return {
-      name,
-      type,
-      adjustmentType: 'ChangeInCapacity',
-      steps: steps.map(
-        (s): StepAdjustment => ({
-          ...(s.MetricIntervalLowerBound === undefined ? {} : { lower: s.MetricIntervalLowerBound }),
-          ...(s.MetricIntervalUpperBound === undefined ? {} : { upper: s.MetricIntervalUpperBound }),
-          adjustment: s.ScalingAdjustment ?? 0,
-        }),
-      ),
-    };
-  }
-  throw invalid(`PolicyType ${type} is not one the twin models (TargetTrackingScaling, StepScaling).`);
+  if (type !== 'StepScaling')
+    throw invalid(`PolicyType ${type} is not one the twin models (TargetTrackingScaling, StepScaling).`);
+  const steps = input.StepAdjustments ?? [];
+  if (steps.length === 0) throw invalid('StepAdjustments are required for a StepScaling policy.');
+  if (input.AdjustmentType !== 'ChangeInCapacity')
+    // The twin keeps ChangeInCapacity policies only (ExactCapacity, PercentChangeInCapacity are not run).
+    throw invalid(`AdjustmentType ${input.AdjustmentType} is not one the twin models (ChangeInCapacity).`);
+  if (input.Cooldown !== undefined) throw invalid('Cooldown is not valid for a StepScaling policy.');
+  return {
+    name,
+    type,
+    adjustmentType: 'ChangeInCapacity',
+    steps: steps.map(
+      (s): StepAdjustment => ({
+        ...(s.MetricIntervalLowerBound === undefined ? {} : { lower: s.MetricIntervalLowerBound }),
+        ...(s.MetricIntervalUpperBound === undefined ? {} : { upper: s.MetricIntervalUpperBound }),
+        adjustment: s.ScalingAdjustment ?? 0,
+      }),
+    ),
+  };
 }
 
 /** What a scenario reads from the call log: the value the write sets. */
@@ -532,12 +464,8 @@ function policyValue(input: PutScalingPolicyCommandInput): string {
   );
 }
 
-// --- helpers ---------------------------------------------------------------------------------------------
+// --- shared with Application Auto Scaling ----------------------------------------------------------------
 
-const next = (token: string | undefined) => (token ? { NextToken: token } : {});
+export const next = (token: string | undefined) => (token ? { NextToken: token } : {});
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
-function uuid(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
+export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

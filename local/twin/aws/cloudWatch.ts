@@ -13,8 +13,8 @@ import type {
   MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import type { MetricQuery } from '#domain/rolloutAnalysis';
-import type { AlarmView, TwinCloudWatch } from '#local/twin/alarms';
-import { namespaceOf } from '#local/twin/alarms';
+import { type AlarmView, namespaceOf, type TwinCloudWatch, type TwinMetricAlarm } from '#local/twin/alarms';
+import { queryPages } from '#local/twin/aws/autoScaling';
 import { AwsServiceError, read, type ServiceModel } from '#local/twin/aws/client';
 import { offsetOf, page, tokenAt } from '#local/twin/aws/paging';
 
@@ -60,20 +60,14 @@ export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore
               (input.AlarmNamePrefix === undefined || view.alarm.name.startsWith(input.AlarmNamePrefix)) &&
               (input.StateValue === undefined || view.state === input.StateValue),
           );
-        const found = page(
-          wanted,
-          { max: input.MaxRecords, token: input.NextToken },
-          {
-            defaultMax: 50,
-            limit: 100,
-            badToken: 'InvalidNextToken',
-            badSize: 'ValidationError',
-            sizeName: 'maxRecords',
-          },
-        );
+        const found = page(wanted, { max: input.MaxRecords, token: input.NextToken }, queryPages(100));
         return {
-          MetricAlarms: found.items.filter((v) => v.alarm.kind === 'metric').map(metricAlarm),
-          CompositeAlarms: found.items.filter((v) => v.alarm.kind === 'composite').map(compositeAlarm),
+          MetricAlarms: found.items.flatMap((v) =>
+            v.alarm.kind === 'metric' ? [metricAlarm(v, v.alarm)] : [],
+          ),
+          CompositeAlarms: found.items.flatMap((v): CompositeAlarm[] =>
+            v.alarm.kind === 'composite' ? [{ ...alarmState(v), AlarmRule: v.alarm.rule }] : [],
+          ),
           ...(found.next ? { NextToken: found.next } : {}),
         };
       },
@@ -119,9 +113,7 @@ function alarmState(view: AlarmView) {
   };
 }
 
-function metricAlarm(view: AlarmView): MetricAlarm {
-  if (view.alarm.kind !== 'metric') throw new Error('not a metric alarm');
-  const { alarm } = view;
+function metricAlarm(view: AlarmView, alarm: TwinMetricAlarm): MetricAlarm {
   const statistic = alarm.statistic ?? 'Average';
   return {
     ...alarmState(view),
@@ -140,22 +132,9 @@ function metricAlarm(view: AlarmView): MetricAlarm {
   };
 }
 
-function compositeAlarm(view: AlarmView): CompositeAlarm {
-  if (view.alarm.kind !== 'composite') throw new Error('not a composite alarm');
-  return {
-    ...alarmState(view),
-    AlarmRule: view.alarm.rule,
-  };
-}
-
 // --- GetMetricData -------------------------------------------------------------------------------------
 
-interface Stat {
-  id: string;
-  label: string;
-  query: MetricQuery;
-  period: number;
-}
+type Stat = { label: string; query: MetricQuery; period: number };
 
 function getMetricData(
   metrics: MetricStore,
@@ -186,7 +165,7 @@ function getMetricData(
     const points: { at: Date; value: number }[] = [];
     for (let at = from; at < end.getTime(); at += stat.period * 1000) {
       const window = { start: new Date(at), end: new Date(Math.min(at + stat.period * 1000, end.getTime())) };
-      const value = answer(() => metrics.query([stat.query], window)[stat.id]);
+      const value = answer(() => metrics.query([stat.query], window)[stat.query.id]);
       if (value !== undefined) points.push({ at: window.start, value });
     }
     return scanBy === 'TimestampDescending' ? points.reverse() : points;
@@ -205,7 +184,7 @@ function getMetricData(
     const shown = last > first ? points.slice(first, last) : [];
     const rest = points.length > Math.max(first, last);
     return {
-      Id: stat.id,
+      Id: stat.query.id,
       Label: stat.label,
       Timestamps: shown.map((p) => p.at),
       Values: shown.map((p) => p.value),
@@ -251,7 +230,6 @@ function checkQueries(queries: MetricDataQuery[]): Stat[] {
         `The value ${period} for parameter ${member}.MetricStat.Period is not valid: 1, 5, 10, 20, 30 or a multiple of 60.`,
       );
     return {
-      id,
       label: query.Label ?? metric.MetricName,
       period,
       query: {
