@@ -723,7 +723,7 @@ class EcsApi {
         failures.push({ arn: ref, reason: 'MISSING' });
         continue;
       }
-      this.world.setInstanceStatus(instance.instanceId, status);
+      this.world.setInstanceStatus(instance, status);
       containerInstances.push(this.instanceView(instance));
     }
     return { containerInstances, failures };
