@@ -1,6 +1,7 @@
 // The twin's events in the exact shapes AWS delivers, so they pass through the real rule patterns and
 // the real schemas on their way to the real handlers.
 import {
+  containerOf,
   type DeploymentState,
   eniAttachments,
   type ServiceState,
@@ -56,29 +57,8 @@ export class TwinEvents {
     const td = this.world.taskDefinition(task.taskDefinitionArn);
     const iso = (d?: Date) => d?.toISOString();
     const container = {
-      containerArn: this.world.arn('container', `${task.cluster}/${task.id}/${td.containerName}`),
-      name: td.containerName,
-      lastStatus: task.lastStatus === 'STOPPED' ? 'STOPPED' : task.lastStatus,
-      taskArn: task.arn,
+      ...containerOf(task, td, this.world),
       image: `${this.world.account}.dkr.ecr.${this.world.region}.amazonaws.com/${td.family}:${td.revision}`,
-      ...(task.exitCode !== undefined ? { exitCode: task.exitCode } : {}),
-      ...(task.containerReason ? { reason: task.containerReason } : {}),
-      ...(task.privateIp
-        ? {
-            networkInterfaces: [
-              { attachmentId: `eni-attach-${task.id.slice(0, 8)}`, privateIpv4Address: task.privateIp },
-            ],
-          }
-        : {
-            networkBindings: [
-              {
-                bindIP: '0.0.0.0',
-                containerPort: td.containerPort,
-                hostPort: task.hostPort,
-                protocol: 'tcp',
-              },
-            ],
-          }),
     };
     const detail = {
       clusterArn: this.world.arn('cluster', task.cluster),
@@ -90,8 +70,9 @@ export class TwinEvents {
       version: task.version,
       createdAt: iso(task.createdAt),
       updatedAt: iso(task.updatedAt),
-      ...(task.startedAt ? { startedAt: iso(task.startedAt) } : {}),
-      ...(task.stoppingAt ? { stoppingAt: iso(task.stoppingAt) } : {}),
+      // Undefined fields leave with the JSON copy below, as AWS leaves out what a task does not have yet.
+      startedAt: iso(task.startedAt),
+      stoppingAt: iso(task.stoppingAt),
       ...(task.stoppedAt ? { stoppedAt: iso(task.stoppedAt), executionStoppedAt: iso(task.stoppedAt) } : {}),
       ...(task.stopCode ? { stopCode: task.stopCode } : {}),
       ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),

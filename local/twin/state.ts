@@ -134,3 +134,35 @@ export function eniAttachments(task: TaskState, type: 'ElasticNetworkInterface' 
     },
   ];
 }
+
+/** A task's one container as ECS shows it, in DescribeTasks and in the Task State Change event. */
+export function containerOf(
+  task: TaskState,
+  td: TaskDefinitionState,
+  names: { arn(kind: string, path: string): string },
+) {
+  return {
+    containerArn: names.arn('container', `${task.cluster}/${task.id}/${td.containerName}`),
+    taskArn: task.arn,
+    name: td.containerName,
+    lastStatus: task.lastStatus,
+    exitCode: task.exitCode,
+    reason: task.containerReason,
+    ...(task.privateIp
+      ? {
+          networkInterfaces: [
+            { attachmentId: `eni-attach-${task.id.slice(0, 8)}`, privateIpv4Address: task.privateIp },
+          ],
+        }
+      : {
+          networkBindings: [
+            {
+              bindIP: '0.0.0.0',
+              containerPort: td.containerPort,
+              hostPort: task.hostPort,
+              protocol: 'tcp' as const,
+            },
+          ],
+        }),
+  };
+}
