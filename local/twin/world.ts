@@ -27,7 +27,6 @@ export interface TargetState {
   reason?: string;
   taskArn?: string;
   registeredAt: number;
-  unhealthySince?: number;
   drainingUntil?: number;
 }
 
@@ -137,18 +136,12 @@ export class World {
     given: GivenInstanceIds = {},
   ): InstanceState {
     const index = this.instances.length;
-    for (const taken of this.instances)
-      if (
-        taken.instanceId === given.ec2InstanceId ||
-        taken.containerInstanceArn === given.containerInstanceArn
-      )
-        throw new DuplicateIdentityError(
-          `instance ${given.ec2InstanceId ?? given.containerInstanceArn} is in the world already`,
-        );
+    const { ec2InstanceId: id, containerInstanceArn: arn } = given;
+    if (this.instances.some((i) => i.instanceId === id || i.containerInstanceArn === arn))
+      throw new DuplicateIdentityError(`instance ${id ?? arn} is in the world already`);
     const instance: InstanceState = {
-      instanceId: given.ec2InstanceId ?? `i-0${this.newId().slice(0, 16)}`,
-      containerInstanceArn:
-        given.containerInstanceArn ?? this.arn('container-instance', `${cluster}/${this.newId()}`),
+      instanceId: id ?? `i-0${this.newId().slice(0, 16)}`,
+      containerInstanceArn: arn ?? this.arn('container-instance', `${cluster}/${this.newId()}`),
       cluster,
       cpu,
       memory,
@@ -244,12 +237,8 @@ export class World {
   /** By ARN, or by name for scenarios; a group that is not there fails as ELB's TargetGroupNotFound does. */
   targetGroup(ref: string): TargetGroupState {
     const tg = this.targetGroups.get(ref) ?? [...this.targetGroups.values()].find((t) => t.name === ref);
-    if (!tg)
-      throw new AwsServiceError(
-        'TargetGroupNotFoundException',
-        `One or more target groups not found: ${ref}`,
-      );
-    return tg;
+    if (tg) return tg;
+    throw new AwsServiceError('TargetGroupNotFoundException', `One or more target groups not found: ${ref}`);
   }
 
   addService(input: {
@@ -292,8 +281,8 @@ export class World {
     for (let i = 0; i < input.desiredCount; i++) {
       const task = this.launchFor(service, deployment, input.taskArns?.[i]);
       if (!task) throw new Error(`no room for ${input.name} in the initial world`);
-      this.markRunning(task, { silent: true });
-      for (const target of this.targetsOf(task)) target.state = 'healthy';
+      this.markRunning(task, true);
+      for (const { target } of this.serviceTargets(service, task)) target.state = 'healthy';
     }
     return service;
   }
@@ -461,11 +450,9 @@ export class World {
       if (healthy) {
         target.state = 'healthy';
         target.reason = undefined;
-        target.unhealthySince = undefined;
       } else if (target.state !== 'unhealthy') {
         target.state = 'unhealthy';
         target.reason = 'Target.FailedHealthChecks';
-        target.unhealthySince = now;
       }
     }
   }
@@ -520,29 +507,24 @@ export class World {
 
     this.moveOffDraining(service, primary, group);
 
-    if (primary.rolloutState === 'IN_PROGRESS' && this.circuitBreakerTrips(service)) {
+    if (primary.rolloutState !== 'IN_PROGRESS') return;
+    const { taskDefinitionArn, createdAt: startedAt } = primary;
+    if (this.circuitBreakerTrips(service)) {
       const previous = service.deployments.find((d) => d.status === 'ACTIVE');
       service.history.unshift({
-        taskDefinitionArn: primary.taskDefinitionArn,
+        taskDefinitionArn,
         status: 'ROLLBACK_SUCCESSFUL',
-        startedAt: primary.createdAt,
+        startedAt,
         finishedAt: now,
       });
       this.observer.note(`deployment circuit breaker: ${primary.id} of ${service.name} failed, rolling back`);
       if (previous)
         this.updateService(service.cluster, service.name, { taskDefinitionArn: previous.taskDefinitionArn });
-      return;
-    }
-    if (primary.rolloutState === 'IN_PROGRESS' && old.length === 0 && ready.length >= service.desiredCount) {
+    } else if (old.length === 0 && ready.length >= service.desiredCount) {
       primary.rolloutState = 'COMPLETED';
       primary.updatedAt = now;
       service.deployments = [primary];
-      service.history.unshift({
-        taskDefinitionArn: primary.taskDefinitionArn,
-        status: 'SUCCESSFUL',
-        startedAt: primary.createdAt,
-        finishedAt: now,
-      });
+      service.history.unshift({ taskDefinitionArn, status: 'SUCCESSFUL', startedAt, finishedAt: now });
       this.observer.note(`deployment ${primary.id} of ${service.name} completed`);
       this.observer.event(this.events.deploymentCompleted(service, primary));
     }
@@ -612,11 +594,7 @@ export class World {
   }
 
   /** A task of the service's deployment; none when it cannot be placed (the scheduler reports why). */
-  private launchFor(
-    service: ServiceState,
-    deployment: DeploymentState,
-    taskArn?: string,
-  ): TaskState | undefined {
+  private launchFor(service: ServiceState, deployment: DeploymentState, taskArn?: string) {
     const task = this.runTask({
       cluster: service.cluster,
       taskDefinitionArn: deployment.taskDefinitionArn,
@@ -664,7 +642,7 @@ export class World {
     }
     // A task of the initial world runs already (marked silently when the world was built): registering it
     // again would list it twice in its target groups.
-    if (task.lastStatus !== 'RUNNING') this.markRunning(task, { silent: false });
+    if (task.lastStatus !== 'RUNNING') this.markRunning(task, false);
     const { crashAfterSeconds, completeAfterSeconds, exitCode, oom } = task.behaviour;
     if (crashAfterSeconds !== undefined) {
       this.clock.after(crashAfterSeconds, `crash ${task.id}`, () =>
@@ -680,7 +658,8 @@ export class World {
     }
   }
 
-  private markRunning(task: TaskState, options: { silent: boolean }): void {
+  /** Silently for a task of the initial world, which announces nothing. */
+  private markRunning(task: TaskState, silent: boolean): void {
     const now = this.clock.now();
     task.lastStatus = 'RUNNING';
     task.startedAt = now;
@@ -693,8 +672,7 @@ export class World {
       const port = tg.targetType === 'ip' ? tg.port : (task.hostPort ?? tg.port);
       tg.targets.push({ id, port, state: 'initial', taskArn: task.arn, registeredAt: now.getTime() });
     }
-    if (options.silent) return;
-    this.changed(task);
+    if (!silent) this.changed(task);
   }
 
   private markStopped(task: TaskState, stop: { stopCode?: string; reason?: string }): void {
@@ -726,16 +704,10 @@ export class World {
     this.observer.event(this.events.taskChange(task));
   }
 
-  targetsOf(task: TaskState): TargetState[] {
-    return [...this.targetGroups.values()].flatMap((tg) => tg.targets.filter((t) => t.taskArn === task.arn));
-  }
-
   private drainTargetsOf(task: TaskState): void {
-    for (const tg of this.targetGroups.values()) {
-      for (const target of tg.targets.filter((t) => t.taskArn === task.arn && t.state !== 'draining')) {
-        this.drain(tg, target);
-      }
-    }
+    for (const tg of this.targetGroups.values())
+      for (const target of tg.targets)
+        if (target.taskArn === task.arn && target.state !== 'draining') this.drain(tg, target);
   }
 
   drain(tg: TargetGroupState, target: TargetState): void {
