@@ -6,7 +6,7 @@
 
 import type { DeploymentRecord } from '#domain/model';
 import { AwsServiceError } from '#local/twin/aws/client';
-import { TwinEvents } from '#local/twin/events';
+import { deploymentCompleted, placementFailure, taskChange } from '#local/twin/events';
 import { seededRandom, type VirtualScheduler } from '#local/twin/scheduler';
 import type {
   AgentStart,
@@ -95,7 +95,6 @@ export class World {
   /** Running tasks per group, recorded at every change of the count: the blast-radius record. */
   readonly runningHistory = new Map<string, { at: Date; running: number }[]>();
   private readonly random: () => number;
-  private readonly events: TwinEvents;
   private nextIp = 10;
 
   constructor(
@@ -104,7 +103,6 @@ export class World {
     seed = 1,
   ) {
     this.random = seededRandom(seed);
-    this.events = new TwinEvents(this);
   }
 
   // --- building the world ------------------------------------------------------------------------
@@ -346,7 +344,7 @@ export class World {
       task.privateIp = `10.0.${Math.floor(this.nextIp / 250)}.${(this.nextIp++ % 250) + 2}`;
     else task.hostPort = 32768 + (this.nextIp++ % 28000);
     this.tasks.set(task.arn, task);
-    this.observer.event(this.events.taskChange(task));
+    this.observer.event(taskChange(this, task));
     this.clock.after(task.behaviour.startSeconds, `start ${id}`, () => this.started(task));
     return task;
   }
@@ -526,7 +524,7 @@ export class World {
       service.deployments = [primary];
       service.history.unshift({ taskDefinitionArn, status: 'SUCCESSFUL', startedAt, finishedAt: now });
       this.observer.note(`deployment ${primary.id} of ${service.name} completed`);
-      this.observer.event(this.events.deploymentCompleted(service, primary));
+      this.observer.event(deploymentCompleted(this, service, primary));
     }
   }
 
@@ -614,7 +612,7 @@ export class World {
     if (now - service.lastPlacementEventAt < 60_000) return;
     service.lastPlacementEventAt = now;
     this.observer.note(`service ${service.name} cannot place a task: ${reason}`);
-    this.observer.event(this.events.placementFailure(service, reason));
+    this.observer.event(placementFailure(this, service, reason));
   }
 
   // --- task lifecycle ------------------------------------------------------------------------------------
@@ -701,7 +699,7 @@ export class World {
   private changed(task: TaskState): void {
     task.version += 1;
     task.updatedAt = this.clock.now();
-    this.observer.event(this.events.taskChange(task));
+    this.observer.event(taskChange(this, task));
   }
 
   private drainTargetsOf(task: TaskState): void {

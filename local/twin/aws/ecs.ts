@@ -7,13 +7,7 @@ import type { DeploymentRecord } from '#domain/model';
 import { type RunTaskShape, runTaskProblems } from '#domain/runTaskLimits';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import type { TwinAutoScalingGroup } from '#local/twin/scaling';
-import {
-  containerOf,
-  eniAttachments,
-  type InstanceState,
-  type ServiceState,
-  type TaskState,
-} from '#local/twin/state';
+import { type InstanceState, type ServiceState, type TaskState, taskFields } from '#local/twin/state';
 import type { World } from '#local/twin/world';
 
 /** RunTask's client token lives 24 hours (ECS_Idempotency). */
@@ -252,32 +246,11 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
   }
 
   function taskView(t: TaskState, withTags: boolean): Ecs.Task {
-    const td = world.taskDefinition(t.taskDefinitionArn);
     return {
-      taskArn: t.arn,
-      clusterArn: world.arn('cluster', t.cluster),
-      taskDefinitionArn: t.taskDefinitionArn,
-      containerInstanceArn: t.instance.containerInstanceArn,
-      group: t.group,
-      lastStatus: t.lastStatus,
-      desiredStatus: t.desiredStatus,
-      version: t.version,
-      startedBy: t.startedBy,
+      ...taskFields(t, world.taskDefinition(t.taskDefinitionArn), world, 'ElasticNetworkInterface'),
       launchType: t.launchType as Ecs.Task['launchType'],
-      capacityProviderName: t.capacityProviderName,
-      availabilityZone: t.instance.availabilityZone,
-      cpu: String(td.cpu),
-      memory: String(td.memory),
-      createdAt: t.createdAt,
-      startedAt: t.startedAt,
-      stoppingAt: t.stoppingAt,
-      stoppedAt: t.stoppedAt,
       stopCode: t.stopCode as Ecs.Task['stopCode'],
-      stoppedReason: t.stoppedReason,
-      connectivity: t.lastStatus === 'RUNNING' ? 'CONNECTED' : undefined,
       overrides: (t.overrides ?? { containerOverrides: [] }) as Ecs.Task['overrides'],
-      attachments: eniAttachments(t, 'ElasticNetworkInterface'),
-      containers: [containerOf(t, td, world)],
       ...(withTags ? { tags: toTags(t.tags) } : {}),
     };
   }
