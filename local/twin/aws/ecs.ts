@@ -25,7 +25,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
   /** RunTask's client tokens per cluster: the request they came with and the tasks they started. */
   const tokens = new Map<string, { request: string; taskArns: string[]; expiresAt: number }>();
   /** Service revisions handed out by ListServiceDeployments, for DescribeServiceRevisions. */
-  const revisions = new Map<string, { service: ServiceState; taskDefinitionArn: string; at?: Date }>();
+  const revisions = new Map<string, Ecs.ServiceRevision>();
   const recordIds = new WeakMap<object, string>();
 
   // Each command: what it acts on, as the timeline and scenario expectations name it, and its answer below.
@@ -171,12 +171,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const cluster = knownCluster(input.cluster);
     const refs = refsOf(input.tasks, 'tasks', 100, 'tasks');
     const withTags = input.include?.includes('TAGS') ?? false;
-    return lookUp(
-      'tasks',
-      refs,
-      (ref) => findTask(cluster, ref),
-      (task) => taskView(task, withTags),
-    );
+    const view = (task: TaskState) => taskView(task, withTags);
+    return lookUp('tasks', refs, (ref) => findTask(cluster, ref), view);
   }
 
   function runTask(input: Ecs.RunTaskCommandInput) {
@@ -261,13 +257,10 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const cluster = knownCluster(input.cluster);
     const refs = refsOf(input.services, 'services', 10, 'services');
     const withTags = input.include?.includes('TAGS') ?? false;
-    return lookUp(
-      'services',
-      refs,
-      (ref) => world.service(cluster, lastSegment(ref)),
-      (service) => serviceView(service, withTags),
-      (ref) => (ref.startsWith('arn:') ? ref : world.arn('service', `${cluster}/${ref}`)),
-    );
+    const view = (service: ServiceState) => serviceView(service, withTags);
+    const missing = (ref: string) =>
+      ref.startsWith('arn:') ? ref : world.arn('service', `${cluster}/${ref}`);
+    return lookUp('services', refs, (ref) => world.service(cluster, lastSegment(ref)), view, missing);
   }
 
   function listServices(input: Ecs.ListServicesCommandInput) {
@@ -360,11 +353,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
   }
 
   /** A deployment as ListServiceDeployments shows it; `record` keeps its id from one listing to the next. */
-  function brief(
-    service: ServiceState,
-    record: object,
-    deployment: DeploymentRecord,
-  ): Ecs.ServiceDeploymentBrief {
+  function brief(service: ServiceState, record: object, deployment: DeploymentRecord) {
     let id = recordIds.get(record);
     if (!id) {
       id = world.newId().slice(0, 20);
@@ -372,12 +361,21 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     }
     const path = `${service.cluster}/${service.name}/${id}`;
     const revisionArn = world.arn('service-revision', path);
-    const { taskDefinitionArn, startedAt, finishedAt } = deployment;
-    revisions.set(revisionArn, { service, taskDefinitionArn, at: startedAt });
+    const { startedAt, finishedAt } = deployment;
+    const serviceArn = service.arn;
+    const clusterArn = world.arn('cluster', service.cluster);
+    revisions.set(revisionArn, {
+      serviceRevisionArn: revisionArn,
+      serviceArn,
+      clusterArn,
+      taskDefinition: deployment.taskDefinitionArn,
+      launchType: 'EC2',
+      createdAt: startedAt,
+    });
     return {
       serviceDeploymentArn: world.arn('service-deployment', path),
-      serviceArn: service.arn,
-      clusterArn: world.arn('cluster', service.cluster),
+      serviceArn,
+      clusterArn,
       targetServiceRevisionArn: revisionArn,
       status: deployment.status as Ecs.ServiceDeploymentStatus,
       createdAt: startedAt,
@@ -388,19 +386,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
 
   function describeServiceRevisions(input: Ecs.DescribeServiceRevisionsCommandInput) {
     const refs = refsOf(input.serviceRevisionArns, 'serviceRevisionArns', 20, 'ARNs');
-    return lookUp(
-      'serviceRevisions',
-      refs,
-      (arn) => revisions.get(arn),
-      (revision, arn) => ({
-        serviceRevisionArn: arn,
-        serviceArn: revision.service.arn,
-        clusterArn: world.arn('cluster', revision.service.cluster),
-        taskDefinition: revision.taskDefinitionArn,
-        launchType: 'EC2' as const,
-        createdAt: revision.at,
-      }),
-    );
+    const known = (arn: string) => revisions.get(arn);
+    return lookUp('serviceRevisions', refs, known, (revision) => revision);
   }
 
   // --- tags -------------------------------------------------------------------------------------------
@@ -480,15 +467,11 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const status = input.status;
     if (status !== 'ACTIVE' && status !== 'DRAINING')
       throw invalid(`Container instances can only be set to ACTIVE or DRAINING, not ${status}`);
-    return lookUp(
-      'containerInstances',
-      refs,
-      (ref) => findInstance(cluster, ref),
-      (instance) => {
-        world.setInstanceStatus(instance, status);
-        return instanceView(instance);
-      },
-    );
+    const update = (instance: InstanceState) => {
+      world.setInstanceStatus(instance, status);
+      return instanceView(instance);
+    };
+    return lookUp('containerInstances', refs, (ref) => findInstance(cluster, ref), update);
   }
 
   function instanceView(instance: InstanceState): Ecs.ContainerInstance {
@@ -546,12 +529,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     if (!names?.length) return { ...page('capacityProviders', all, input, 10, 10), failures: [] };
     if (names.length > 100) throw invalid('capacityProviders takes at most 100 names');
     if (input.maxResults !== undefined) throw invalid('maxResults cannot be used with capacityProviders');
-    return lookUp(
-      'capacityProviders',
-      names,
-      (ref) => all.find((p) => p.name === ref || p.capacityProviderArn === ref),
-      (provider) => provider,
-    );
+    const named = (ref: string) => all.find((p) => p.name === ref || p.capacityProviderArn === ref);
+    return lookUp('capacityProviders', names, named, (provider) => provider);
   }
 }
 
@@ -571,17 +550,13 @@ function updateServiceTarget(input: Ecs.UpdateServiceCommandInput): string {
   return [`${clusterName(input.cluster)}/${lastSegment(input.service ?? '')}`, ...changes].join(' ');
 }
 
+type Listing = { maxResults?: number; nextToken?: string };
+
 /**
  * One page of a listing, under the answer's `key`. The token is the offset, opaque to the caller as
  * ECS's is; `maxResults` outside 1..limit is refused, as ECS refuses it.
  */
-function page<T>(
-  key: string,
-  items: T[],
-  input: { maxResults?: number; nextToken?: string },
-  limit: number,
-  fallback: number,
-) {
+function page<T>(key: string, items: T[], input: Listing, limit: number, fallback: number) {
   const size = input.maxResults ?? fallback;
   if (!Number.isInteger(size) || size < 1 || size > limit)
     throw invalid(`maxResults must be between 1 and ${limit}`);
