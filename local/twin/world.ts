@@ -149,11 +149,10 @@ export class World {
       agentConnected: agent === undefined,
     };
     this.instances.push(instance);
-    if (agent !== undefined && agent !== 'never') {
+    if (agent !== undefined && agent !== 'never')
       this.clock.after(agent.delaySeconds, `agent on ${instance.instanceId}`, () =>
         this.connectAgent(instance.instanceId),
       );
-    }
     return instance;
   }
 
@@ -254,22 +253,17 @@ export class World {
     /** ARNs for its first tasks (a replay's given ones); the rest are generated. */
     taskArns?: string[];
   }): ServiceState {
-    const deployment = this.deployment(this.taskDefinition(input.taskDefinition).arn, 'COMPLETED');
+    const { taskDefinition, targetGroups, taskArns, ...given } = input;
+    const deployment = this.deployment(this.taskDefinition(taskDefinition).arn, 'COMPLETED');
     const service: ServiceState = {
-      name: input.name,
+      ...given,
       arn: this.arn('service', `${input.cluster}/${input.name}`),
-      cluster: input.cluster,
-      desiredCount: input.desiredCount,
-      circuitBreaker: input.circuitBreaker,
       deploymentController: input.deploymentController ?? 'ECS',
       strategy: input.strategy ?? 'ROLLING',
-      deploymentFailures: 0,
-      maximumPercent: input.maximumPercent,
-      targetGroupArns: input.targetGroups.map((ref) => this.targetGroup(ref).arn),
-      healthCheckGraceSeconds: input.healthCheckGraceSeconds,
+      targetGroupArns: targetGroups.map((ref) => this.targetGroup(ref).arn),
       deployments: [deployment],
-      history: input.history,
       tags: {},
+      deploymentFailures: 0,
       consecutiveFailures: 0,
       nextLaunchAt: 0,
       lastPlacementEventAt: -Infinity,
@@ -277,7 +271,7 @@ export class World {
     this.services.set(service.arn, service);
     // A service that exists before the scenario starts is already steady: its tasks run and are healthy.
     for (let i = 0; i < input.desiredCount; i++) {
-      const task = this.launchFor(service, deployment, input.taskArns?.[i]);
+      const task = this.launchFor(service, deployment, taskArns?.[i]);
       if (!task) throw new Error(`no room for ${input.name} in the initial world`);
       this.markRunning(task, true);
       for (const { target } of this.serviceTargets(service, task)) target.state = 'healthy';
@@ -642,18 +636,12 @@ export class World {
     // again would list it twice in its target groups.
     if (task.lastStatus !== 'RUNNING') this.markRunning(task, false);
     const { crashAfterSeconds, completeAfterSeconds, exitCode, oom } = task.behaviour;
-    if (crashAfterSeconds !== undefined) {
-      this.clock.after(crashAfterSeconds, `crash ${task.id}`, () =>
-        this.crash(
-          task,
-          oom ? 137 : (exitCode ?? 1),
-          oom ? 'OutOfMemoryError: Container killed due to memory usage' : undefined,
-        ),
-      );
-    }
-    if (completeAfterSeconds !== undefined) {
+    const reason = oom ? 'OutOfMemoryError: Container killed due to memory usage' : undefined;
+    const code = oom ? 137 : (exitCode ?? 1);
+    if (crashAfterSeconds !== undefined)
+      this.clock.after(crashAfterSeconds, `crash ${task.id}`, () => this.crash(task, code, reason));
+    if (completeAfterSeconds !== undefined)
       this.clock.after(completeAfterSeconds, `complete ${task.id}`, () => this.crash(task, 0));
-    }
   }
 
   /** Silently for a task of the initial world, which announces nothing. */
