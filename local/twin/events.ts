@@ -18,10 +18,8 @@ export function eventEnvelope(
     'detail-type': detailType,
     source,
     account: world.account,
-    time: world.clock
-      .now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, 'Z'),
+    // Whole seconds, as EventBridge stamps events.
+    time: `${world.clock.now().toISOString().slice(0, 19)}Z`,
     region: world.region,
     resources,
     detail,
