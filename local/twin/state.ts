@@ -129,6 +129,7 @@ export function taskFields(
   world: Pick<World, 'arn'>,
   eni: EniType,
 ) {
+  const ports = { containerPort: td.containerPort, hostPort: task.hostPort };
   return {
     taskArn: task.arn,
     clusterArn: world.arn('cluster', task.cluster),
@@ -180,16 +181,7 @@ export function taskFields(
                 { attachmentId: `eni-attach-${task.id.slice(0, 8)}`, privateIpv4Address: task.privateIp },
               ],
             }
-          : {
-              networkBindings: [
-                {
-                  bindIP: '0.0.0.0',
-                  containerPort: td.containerPort,
-                  hostPort: task.hostPort,
-                  protocol: 'tcp' as const,
-                },
-              ],
-            }),
+          : { networkBindings: [{ bindIP: '0.0.0.0', ...ports, protocol: 'tcp' as const }] }),
       },
     ],
   };

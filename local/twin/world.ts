@@ -540,10 +540,8 @@ export class World {
     }
     const ceiling = Math.ceil((service.desiredCount * service.maximumPercent) / 100);
     const inFlight = [...replacementOf.values()].filter((t) => t.desiredStatus === 'RUNNING').length;
-    let budget = Math.min(
-      DRAIN_REPLACEMENTS_PER_TICK,
-      Math.max(1, ceiling - service.desiredCount) - inFlight,
-    );
+    const headroom = Math.max(1, ceiling - service.desiredCount);
+    let budget = Math.min(DRAIN_REPLACEMENTS_PER_TICK, headroom - inFlight);
     for (const task of onDraining) {
       if (budget <= 0) break;
       if (task.lastStatus !== 'RUNNING' || replacementOf.get(task.arn)?.desiredStatus === 'RUNNING') continue;
