@@ -1,28 +1,11 @@
 // The twin's events in the exact shapes AWS delivers, so they pass through the real rule patterns and
 // the real schemas on their way to the real handlers.
-import {
-  type DeploymentState,
-  eniAttachments,
-  type ServiceState,
-  type TaskDefinitionState,
-  type TaskState,
-} from '#local/twin/state';
-
-export type { Behaviour } from '#local/twin/state';
-
-/** What the events read of the world: its account, clock and ids, and the task definitions. */
-export interface EventSource {
-  readonly account: string;
-  readonly region: string;
-  readonly clock: { now(): Date };
-  newId(): string;
-  arn(kind: string, path: string): string;
-  taskDefinition(ref: string): TaskDefinitionState;
-}
+import { type DeploymentState, type ServiceState, type TaskState, taskFields } from '#local/twin/state';
+import type { World } from '#local/twin/world';
 
 /** The EventBridge envelope every AWS event arrives in, stamped with the twin's clock and ids. */
 export function eventEnvelope(
-  world: Pick<EventSource, 'account' | 'region' | 'clock' | 'newId'>,
+  world: Pick<World, 'account' | 'region' | 'clock' | 'newId'>,
   source: string,
   detailType: string,
   resources: string[],
@@ -35,98 +18,51 @@ export function eventEnvelope(
     'detail-type': detailType,
     source,
     account: world.account,
-    time: world.clock
-      .now()
-      .toISOString()
-      .replace(/\.\d{3}Z$/, 'Z'),
+    // Whole seconds, as EventBridge stamps events.
+    time: `${world.clock.now().toISOString().slice(0, 19)}Z`,
     region: world.region,
     resources,
     detail,
   };
 }
 
-export class TwinEvents {
-  constructor(private readonly world: EventSource) {}
+const ecsEvent = (world: World, detailType: string, resources: string[], detail: unknown) =>
+  eventEnvelope(world, 'aws.ecs', detailType, resources, detail);
 
-  private envelope(detailType: string, resources: string[], detail: unknown) {
-    return eventEnvelope(this.world, 'aws.ecs', detailType, resources, detail);
-  }
+export function taskChange(world: World, task: TaskState) {
+  const td = world.taskDefinition(task.taskDefinitionArn);
+  const { containers, ...fields } = taskFields(task, td, world, 'eni');
+  const image = `${world.account}.dkr.ecr.${world.region}.amazonaws.com/${td.family}:${td.revision}`;
+  const detail = {
+    ...fields,
+    updatedAt: task.updatedAt,
+    executionStoppedAt: task.stoppedAt,
+    // The event leaves out what a task was given empty; DescribeTasks answers it as given.
+    startedBy: task.startedBy || undefined,
+    stopCode: task.stopCode || undefined,
+    stoppedReason: task.stoppedReason || undefined,
+    capacityProviderName: task.capacityProviderName || undefined,
+    containers: containers.map((c) => ({ ...c, image, reason: c.reason || undefined })),
+  };
+  return ecsEvent(world, 'ECS Task State Change', [task.arn], JSON.parse(JSON.stringify(detail)));
+}
 
-  taskChange(task: TaskState) {
-    const td = this.world.taskDefinition(task.taskDefinitionArn);
-    const iso = (d?: Date) => d?.toISOString();
-    const container = {
-      containerArn: this.world.arn('container', `${task.cluster}/${task.id}/${td.containerName}`),
-      name: td.containerName,
-      lastStatus: task.lastStatus === 'STOPPED' ? 'STOPPED' : task.lastStatus,
-      taskArn: task.arn,
-      image: `${this.world.account}.dkr.ecr.${this.world.region}.amazonaws.com/${td.family}:${td.revision}`,
-      ...(task.exitCode !== undefined ? { exitCode: task.exitCode } : {}),
-      ...(task.containerReason ? { reason: task.containerReason } : {}),
-      ...(task.privateIp
-        ? {
-            networkInterfaces: [
-              { attachmentId: `eni-attach-${task.id.slice(0, 8)}`, privateIpv4Address: task.privateIp },
-            ],
-          }
-        : {
-            networkBindings: [
-              {
-                bindIP: '0.0.0.0',
-                containerPort: td.containerPort,
-                hostPort: task.hostPort,
-                protocol: 'tcp',
-              },
-            ],
-          }),
-    };
-    const detail = {
-      clusterArn: this.world.arn('cluster', task.cluster),
-      taskArn: task.arn,
-      taskDefinitionArn: task.taskDefinitionArn,
-      group: task.group,
-      lastStatus: task.lastStatus,
-      desiredStatus: task.desiredStatus,
-      version: task.version,
-      createdAt: iso(task.createdAt),
-      updatedAt: iso(task.updatedAt),
-      ...(task.startedAt ? { startedAt: iso(task.startedAt) } : {}),
-      ...(task.stoppingAt ? { stoppingAt: iso(task.stoppingAt) } : {}),
-      ...(task.stoppedAt ? { stoppedAt: iso(task.stoppedAt), executionStoppedAt: iso(task.stoppedAt) } : {}),
-      ...(task.stopCode ? { stopCode: task.stopCode } : {}),
-      ...(task.stoppedReason ? { stoppedReason: task.stoppedReason } : {}),
-      ...(task.startedBy ? { startedBy: task.startedBy } : {}),
-      launchType: task.launchType,
-      ...(task.capacityProviderName ? { capacityProviderName: task.capacityProviderName } : {}),
-      availabilityZone: task.instance.availabilityZone,
-      containerInstanceArn: task.instance.containerInstanceArn,
-      cpu: String(td.cpu),
-      memory: String(td.memory),
-      connectivity: task.lastStatus === 'RUNNING' ? 'CONNECTED' : undefined,
-      attachments: eniAttachments(task, 'eni'),
-      overrides: task.overrides ?? { containerOverrides: [] },
-      containers: [container],
-    };
-    return this.envelope('ECS Task State Change', [task.arn], JSON.parse(JSON.stringify(detail)));
-  }
+export function placementFailure(world: World, service: ServiceState, reason: string) {
+  return ecsEvent(world, 'ECS Service Action', [service.arn], {
+    eventType: 'ERROR',
+    eventName: 'SERVICE_TASK_PLACEMENT_FAILURE',
+    clusterArn: world.arn('cluster', service.cluster),
+    reason,
+    createdAt: world.clock.now().toISOString(),
+  });
+}
 
-  placementFailure(service: ServiceState, reason: string) {
-    return this.envelope('ECS Service Action', [service.arn], {
-      eventType: 'ERROR',
-      eventName: 'SERVICE_TASK_PLACEMENT_FAILURE',
-      clusterArn: this.world.arn('cluster', service.cluster),
-      reason,
-      createdAt: this.world.clock.now().toISOString(),
-    });
-  }
-
-  deploymentCompleted(service: ServiceState, deployment: DeploymentState) {
-    return this.envelope('ECS Deployment State Change', [service.arn], {
-      eventType: 'INFO',
-      eventName: 'SERVICE_DEPLOYMENT_COMPLETED',
-      deploymentId: deployment.id,
-      updatedAt: this.world.clock.now().toISOString(),
-      reason: 'ECS deployment completed.',
-    });
-  }
+export function deploymentCompleted(world: World, service: ServiceState, deployment: DeploymentState) {
+  return ecsEvent(world, 'ECS Deployment State Change', [service.arn], {
+    eventType: 'INFO',
+    eventName: 'SERVICE_DEPLOYMENT_COMPLETED',
+    deploymentId: deployment.id,
+    updatedAt: world.clock.now().toISOString(),
+    reason: 'ECS deployment completed.',
+  });
 }

@@ -1,6 +1,9 @@
 // The simulated cluster's records: task definitions, container instances, tasks, services and their
 // deployments, as world.ts keeps them and events.ts and the ECS model read them.
 import type { DeploymentRecord } from '#domain/model';
+import type { World } from '#local/twin/world';
+
+type EniType = 'ElasticNetworkInterface' | 'eni';
 
 /** How a task of a given definition behaves once started; a scenario can change it over time. */
 export interface Behaviour {
@@ -116,21 +119,70 @@ export interface ServiceState {
 }
 
 /**
- * A task's network interface as ECS shows it: `ElasticNetworkInterface` in DescribeTasks, `eni` in the
- * Task State Change event; none for a task without an address of its own.
+ * A task as ECS describes it, in DescribeTasks and (as its JSON copy: ISO dates, undefined fields left
+ * out) in the Task State Change event. Its network interface is an `ElasticNetworkInterface` attachment
+ * in the one, an `eni` in the other; a task without an address of its own has none.
  */
-export function eniAttachments(task: TaskState, type: 'ElasticNetworkInterface' | 'eni') {
-  if (!task.privateIp) return [];
-  return [
-    {
-      id: task.id,
-      type,
-      status: task.lastStatus === 'STOPPED' ? 'DELETED' : 'ATTACHED',
-      details: [
-        { name: 'subnetId', value: task.instance.subnetId },
-        { name: 'networkInterfaceId', value: `eni-${task.id.slice(0, 17)}` },
-        { name: 'privateIPv4Address', value: task.privateIp },
-      ],
-    },
-  ];
+export function taskFields(
+  task: TaskState,
+  td: TaskDefinitionState,
+  world: Pick<World, 'arn'>,
+  eni: EniType,
+) {
+  const ports = { containerPort: td.containerPort, hostPort: task.hostPort };
+  return {
+    taskArn: task.arn,
+    clusterArn: world.arn('cluster', task.cluster),
+    taskDefinitionArn: task.taskDefinitionArn,
+    containerInstanceArn: task.instance.containerInstanceArn,
+    group: task.group,
+    lastStatus: task.lastStatus,
+    desiredStatus: task.desiredStatus,
+    version: task.version,
+    startedBy: task.startedBy,
+    launchType: task.launchType,
+    capacityProviderName: task.capacityProviderName,
+    availabilityZone: task.instance.availabilityZone,
+    cpu: String(td.cpu),
+    memory: String(td.memory),
+    createdAt: task.createdAt,
+    startedAt: task.startedAt,
+    stoppingAt: task.stoppingAt,
+    stoppedAt: task.stoppedAt,
+    stopCode: task.stopCode,
+    stoppedReason: task.stoppedReason,
+    connectivity: task.lastStatus === 'RUNNING' ? ('CONNECTED' as const) : undefined,
+    overrides: task.overrides ?? { containerOverrides: [] },
+    attachments: task.privateIp
+      ? [
+          {
+            id: task.id,
+            type: eni,
+            status: task.lastStatus === 'STOPPED' ? 'DELETED' : 'ATTACHED',
+            details: [
+              { name: 'subnetId', value: task.instance.subnetId },
+              { name: 'networkInterfaceId', value: `eni-${task.id.slice(0, 17)}` },
+              { name: 'privateIPv4Address', value: task.privateIp },
+            ],
+          },
+        ]
+      : [],
+    containers: [
+      {
+        containerArn: world.arn('container', `${task.cluster}/${task.id}/${td.containerName}`),
+        taskArn: task.arn,
+        name: td.containerName,
+        lastStatus: task.lastStatus,
+        exitCode: task.exitCode,
+        reason: task.containerReason,
+        ...(task.privateIp
+          ? {
+              networkInterfaces: [
+                { attachmentId: `eni-attach-${task.id.slice(0, 8)}`, privateIpv4Address: task.privateIp },
+              ],
+            }
+          : { networkBindings: [{ bindIP: '0.0.0.0', ...ports, protocol: 'tcp' as const }] }),
+      },
+    ],
+  };
 }

@@ -5,7 +5,8 @@
 // delay) and it announces every task change as a real-shaped EventBridge event.
 
 import type { DeploymentRecord } from '#domain/model';
-import { TwinEvents } from '#local/twin/events';
+import { AwsServiceError } from '#local/twin/aws/client';
+import { deploymentCompleted, placementFailure, taskChange } from '#local/twin/events';
 import { seededRandom, type VirtualScheduler } from '#local/twin/scheduler';
 import type {
   AgentStart,
@@ -17,15 +18,7 @@ import type {
   TaskState,
 } from '#local/twin/state';
 
-export type {
-  AgentStart,
-  Behaviour,
-  DeploymentState,
-  InstanceState,
-  ServiceState,
-  TaskDefinitionState,
-  TaskState,
-} from '#local/twin/state';
+export type * from '#local/twin/state';
 
 export interface TargetState {
   id: string;
@@ -34,7 +27,6 @@ export interface TargetState {
   reason?: string;
   taskArn?: string;
   registeredAt: number;
-  unhealthySince?: number;
   drainingUntil?: number;
 }
 
@@ -45,11 +37,6 @@ export interface TargetGroupState {
   targetType: 'ip' | 'instance';
   deregistrationDelaySeconds: number;
   targets: TargetState[];
-}
-
-/** ELB's answer for a target group that does not exist (the SDK's TargetGroupNotFoundException). */
-export class TargetGroupNotFound extends Error {
-  override readonly name = 'TargetGroupNotFoundException' as const;
 }
 
 /** A call the reflexes made against the twin's "AWS": the order of these is what scenarios assert. */
@@ -108,7 +95,6 @@ export class World {
   /** Running tasks per group, recorded at every change of the count: the blast-radius record. */
   readonly runningHistory = new Map<string, { at: Date; running: number }[]>();
   private readonly random: () => number;
-  private readonly events: TwinEvents;
   private nextIp = 10;
 
   constructor(
@@ -117,7 +103,6 @@ export class World {
     seed = 1,
   ) {
     this.random = seededRandom(seed);
-    this.events = new TwinEvents(this);
   }
 
   // --- building the world ------------------------------------------------------------------------
@@ -149,18 +134,12 @@ export class World {
     given: GivenInstanceIds = {},
   ): InstanceState {
     const index = this.instances.length;
-    for (const taken of this.instances)
-      if (
-        taken.instanceId === given.ec2InstanceId ||
-        taken.containerInstanceArn === given.containerInstanceArn
-      )
-        throw new DuplicateIdentityError(
-          `instance ${given.ec2InstanceId ?? given.containerInstanceArn} is in the world already`,
-        );
+    const { ec2InstanceId: id, containerInstanceArn: arn } = given;
+    if (this.instances.some((i) => i.instanceId === id || i.containerInstanceArn === arn))
+      throw new DuplicateIdentityError(`instance ${id ?? arn} is in the world already`);
     const instance: InstanceState = {
-      instanceId: given.ec2InstanceId ?? `i-0${this.newId().slice(0, 16)}`,
-      containerInstanceArn:
-        given.containerInstanceArn ?? this.arn('container-instance', `${cluster}/${this.newId()}`),
+      instanceId: id ?? `i-0${this.newId().slice(0, 16)}`,
+      containerInstanceArn: arn ?? this.arn('container-instance', `${cluster}/${this.newId()}`),
       cluster,
       cpu,
       memory,
@@ -170,11 +149,10 @@ export class World {
       agentConnected: agent === undefined,
     };
     this.instances.push(instance);
-    if (agent !== undefined && agent !== 'never') {
+    if (agent !== undefined && agent !== 'never')
       this.clock.after(agent.delaySeconds, `agent on ${instance.instanceId}`, () =>
         this.connectAgent(instance.instanceId),
       );
-    }
     return instance;
   }
 
@@ -192,33 +170,27 @@ export class World {
   }
 
   /**
-   * UpdateContainerInstancesState. DRAINING: no new tasks, and the service scheduler moves the service
-   * tasks elsewhere over the next ticks; standalone tasks stay until they stop. ACTIVE undoes it.
-   * Only a registered instance changes; setting the status it has is a no-op.
+   * UpdateContainerInstancesState on a registered instance. DRAINING: no new tasks, and the service
+   * scheduler moves the service tasks elsewhere over the next ticks; standalone tasks stay until they
+   * stop. ACTIVE undoes it. Setting the status it has is a no-op.
    */
-  setInstanceStatus(instanceId: string, status: 'ACTIVE' | 'DRAINING'): boolean {
-    const instance = this.instance(instanceId);
-    if (!instance || instance.status === 'REGISTERING') return false;
-    if (instance.status === status) return true;
+  setInstanceStatus(instance: InstanceState, status: 'ACTIVE' | 'DRAINING'): void {
+    if (instance.status === status) return;
     instance.status = status;
-    this.observer.note(`container instance ${instanceId} ${status}`);
-    return true;
+    this.observer.note(`container instance ${instance.instanceId} ${status}`);
   }
 
   /** The instance goes away (an Auto Scaling scale-in): its tasks stop, as they would on a terminated host. */
   removeInstance(instanceId: string): void {
     const index = this.instances.findIndex((i) => i.instanceId === instanceId);
     if (index < 0) return;
-    const [instance] = this.instances.splice(index, 1);
-    for (const task of [...this.tasks.values()].filter(
-      (t) => t.instance === instance && t.lastStatus !== 'STOPPED',
-    )) {
+    this.instances.splice(index, 1);
+    for (const task of this.tasksOn(instanceId))
       this.stopTask(
         task.arn,
         `Task stopped because the underlying EC2 instance ${instanceId} was terminated`,
         'TerminationNotice',
       );
-    }
   }
 
   /** Tasks still placed on an instance (not stopped). */
@@ -262,8 +234,8 @@ export class World {
   /** By ARN, or by name for scenarios; a group that is not there fails as ELB's TargetGroupNotFound does. */
   targetGroup(ref: string): TargetGroupState {
     const tg = this.targetGroups.get(ref) ?? [...this.targetGroups.values()].find((t) => t.name === ref);
-    if (!tg) throw new TargetGroupNotFound(`One or more target groups not found: ${ref}`);
-    return tg;
+    if (tg) return tg;
+    throw new AwsServiceError('TargetGroupNotFoundException', `One or more target groups not found: ${ref}`);
   }
 
   addService(input: {
@@ -281,31 +253,17 @@ export class World {
     /** ARNs for its first tasks (a replay's given ones); the rest are generated. */
     taskArns?: string[];
   }): ServiceState {
-    const td = this.taskDefinition(input.taskDefinition);
-    const now = this.clock.now();
-    const deployment: DeploymentState = {
-      id: `ecs-svc/${this.newId().slice(0, 19)}`,
-      status: 'PRIMARY',
-      taskDefinitionArn: td.arn,
-      rolloutState: 'COMPLETED',
-      createdAt: now,
-      updatedAt: now,
-    };
+    const { taskDefinition, targetGroups, taskArns, ...given } = input;
+    const deployment = this.deployment(this.taskDefinition(taskDefinition).arn, 'COMPLETED');
     const service: ServiceState = {
-      name: input.name,
+      ...given,
       arn: this.arn('service', `${input.cluster}/${input.name}`),
-      cluster: input.cluster,
-      desiredCount: input.desiredCount,
-      circuitBreaker: input.circuitBreaker,
       deploymentController: input.deploymentController ?? 'ECS',
       strategy: input.strategy ?? 'ROLLING',
-      deploymentFailures: 0,
-      maximumPercent: input.maximumPercent,
-      targetGroupArns: input.targetGroups.map((ref) => this.targetGroup(ref).arn),
-      healthCheckGraceSeconds: input.healthCheckGraceSeconds,
+      targetGroupArns: targetGroups.map((ref) => this.targetGroup(ref).arn),
       deployments: [deployment],
-      history: input.history,
       tags: {},
+      deploymentFailures: 0,
       consecutiveFailures: 0,
       nextLaunchAt: 0,
       lastPlacementEventAt: -Infinity,
@@ -313,18 +271,10 @@ export class World {
     this.services.set(service.arn, service);
     // A service that exists before the scenario starts is already steady: its tasks run and are healthy.
     for (let i = 0; i < input.desiredCount; i++) {
-      const task = this.launch({
-        cluster: input.cluster,
-        td,
-        group: `service:${input.name}`,
-        startedBy: deployment.id,
-        taskArn: input.taskArns?.[i],
-      });
-      if (!('arn' in task)) throw new Error(`no room for ${input.name} in the initial world`);
-      task.serviceName = input.name;
-      task.deploymentId = deployment.id;
-      this.markRunning(task, { silent: true });
-      for (const target of this.targetsOf(task)) target.state = 'healthy';
+      const task = this.launchFor(service, deployment, taskArns?.[i]);
+      if (!task) throw new Error(`no room for ${input.name} in the initial world`);
+      this.markRunning(task, true);
+      for (const { target } of this.serviceTargets(service, task)) target.state = 'healthy';
     }
     return service;
   }
@@ -350,29 +300,52 @@ export class World {
     tags?: Record<string, string>;
     registerIn?: string[];
     behaviour?: Partial<Behaviour>;
+    serviceName?: string;
+    deploymentId?: string;
     /** The task's ARN (a replay's given one) instead of a generated one. */
     taskArn?: string;
   }): TaskState | { failure: string } {
     const td = this.taskDefinition(input.taskDefinitionArn);
-    const result = this.launch({
+    if (input.taskArn !== undefined && this.tasks.has(input.taskArn))
+      throw new DuplicateIdentityError(`task ${input.taskArn} is in the world already`);
+    const instance = this.placeOn(input.cluster, td);
+    if (typeof instance === 'string') return { failure: instance };
+    const id = input.taskArn?.split('/').pop() ?? this.newId();
+    const now = this.clock.now();
+    const task: TaskState = {
+      arn: input.taskArn ?? this.arn('task', `${input.cluster}/${id}`),
+      id,
       cluster: input.cluster,
-      td,
       group: input.group ?? `family:${td.family}`,
+      taskDefinitionArn: td.arn,
+      lastStatus: 'PENDING',
+      desiredStatus: 'RUNNING',
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
       startedBy: input.startedBy,
-      launchType: input.launchType,
+      launchType: input.capacityProviderName ? 'EC2' : (input.launchType ?? 'EC2'),
       capacityProviderName: input.capacityProviderName,
-      overrides: input.overrides,
-      tags: input.tags,
-      behaviour: input.behaviour,
-      taskArn: input.taskArn,
-    });
-    if ('arn' in result) result.registerIn = input.registerIn ?? [];
-    return result;
+      instance,
+      overrides: input.overrides ?? { containerOverrides: [] },
+      tags: { ...input.tags },
+      serviceName: input.serviceName,
+      deploymentId: input.deploymentId,
+      behaviour: { ...td.behaviour, ...input.behaviour },
+      registerIn: input.registerIn ?? [],
+    };
+    if (td.networkMode === 'awsvpc')
+      task.privateIp = `10.0.${Math.floor(this.nextIp / 250)}.${(this.nextIp++ % 250) + 2}`;
+    else task.hostPort = 32768 + (this.nextIp++ % 28000);
+    this.tasks.set(task.arn, task);
+    this.observer.event(taskChange(this, task));
+    this.clock.after(task.behaviour.startSeconds, `start ${id}`, () => this.started(task));
+    return task;
   }
 
-  stopTask(taskArn: string, reason: string, stopCode = 'UserInitiated'): TaskState | undefined {
+  stopTask(taskArn: string, reason: string, stopCode = 'UserInitiated'): void {
     const task = this.tasks.get(taskArn);
-    if (!task || task.desiredStatus === 'STOPPED') return task;
+    if (!task || task.desiredStatus === 'STOPPED') return;
     const now = this.clock.now();
     task.desiredStatus = 'STOPPED';
     task.stoppingAt = now;
@@ -383,7 +356,6 @@ export class World {
     this.drainTargetsOf(task);
     this.changed(task);
     this.clock.after(STOP_SECONDS, `stop ${task.id}`, () => this.markStopped(task, {}));
-    return task;
   }
 
   updateService(
@@ -392,8 +364,7 @@ export class World {
     change: { taskDefinitionArn?: string; desiredCount?: number; forceNewDeployment?: boolean },
   ): void {
     const service = this.service(cluster, name);
-    if (!service)
-      throw Object.assign(new Error(`service ${name} not found`), { name: 'ServiceNotFoundException' });
+    if (!service) throw new AwsServiceError('ServiceNotFoundException', `service ${name} not found`);
     if (change.desiredCount !== undefined) service.desiredCount = change.desiredCount;
     const current = service.deployments.find((d) => d.status === 'PRIMARY')!;
     const target =
@@ -401,21 +372,19 @@ export class World {
     // A forced deployment replaces every task with the same revision, rolling, like a new revision would.
     if (target && (target !== current.taskDefinitionArn || change.forceNewDeployment)) {
       const td = this.taskDefinition(target);
-      const now = this.clock.now();
       for (const d of service.deployments) d.status = 'ACTIVE';
-      service.deployments.unshift({
-        id: `ecs-svc/${this.newId().slice(0, 19)}`,
-        status: 'PRIMARY',
-        taskDefinitionArn: td.arn,
-        rolloutState: 'IN_PROGRESS',
-        createdAt: now,
-        updatedAt: now,
-      });
+      service.deployments.unshift(this.deployment(td.arn, 'IN_PROGRESS'));
       service.consecutiveFailures = 0;
       service.deploymentFailures = 0;
       service.nextLaunchAt = 0;
       this.observer.note(`deployment of ${td.family}:${td.revision} to ${name} started`);
     }
+  }
+
+  private deployment(taskDefinitionArn: string, rolloutState: 'IN_PROGRESS' | 'COMPLETED'): DeploymentState {
+    const now = this.clock.now();
+    const id = `ecs-svc/${this.newId().slice(0, 19)}`;
+    return { id, status: 'PRIMARY', taskDefinitionArn, rolloutState, createdAt: now, updatedAt: now };
   }
 
   // --- scenario levers ---------------------------------------------------------------------------------
@@ -473,11 +442,9 @@ export class World {
       if (healthy) {
         target.state = 'healthy';
         target.reason = undefined;
-        target.unhealthySince = undefined;
       } else if (target.state !== 'unhealthy') {
         target.state = 'unhealthy';
         target.reason = 'Target.FailedHealthChecks';
-        target.unhealthySince = now;
       }
     }
   }
@@ -506,93 +473,52 @@ export class World {
     const old = alive.filter((t) => t.deploymentId !== primary.id);
 
     // ECS replaces tasks that fail health checks in the service's own target groups, after the grace.
+    const grace = service.healthCheckGraceSeconds * 1000;
     for (const task of fresh) {
-      const failing = this.targetsOf(task).find(
-        (t) =>
-          service.targetGroupArns.some((arn) => this.targetGroups.get(arn)?.targets.includes(t)) &&
-          t.state === 'unhealthy' &&
-          task.startedAt &&
-          now.getTime() - task.startedAt.getTime() > service.healthCheckGraceSeconds * 1000,
-      );
-      if (failing) {
-        const tg = service.targetGroupArns.find((arn) =>
-          this.targetGroups.get(arn)?.targets.includes(failing),
-        )!;
-        this.stopTask(
-          task.arn,
-          `Task failed ELB health checks in (target-group ${tg})`,
-          'ServiceSchedulerInitiated',
-        );
-        this.failed(service);
-      }
+      if (!task.startedAt || now.getTime() - task.startedAt.getTime() <= grace) continue;
+      const failing = this.serviceTargets(service, task).find(({ target }) => target.state === 'unhealthy');
+      if (!failing) continue;
+      const reason = `Task failed ELB health checks in (target-group ${failing.tg.arn})`;
+      this.stopTask(task.arn, reason, 'ServiceSchedulerInitiated');
+      this.failed(service);
     }
 
     const stillFresh = fresh.filter((t) => t.desiredStatus === 'RUNNING');
     const ceiling = Math.ceil((service.desiredCount * service.maximumPercent) / 100);
     const room = Math.min(service.desiredCount - stillFresh.length, ceiling - stillFresh.length - old.length);
-    if (room > 0 && now.getTime() >= service.nextLaunchAt) {
-      const td = this.taskDefinition(primary.taskDefinitionArn);
-      for (let i = 0; i < room; i++) {
-        const task = this.launch({
-          cluster: service.cluster,
-          td,
-          group: `service:${service.name}`,
-          startedBy: primary.id,
-        });
-        if (!('arn' in task)) {
-          this.placementFailed(service, task.failure);
-          break;
-        }
-        task.serviceName = service.name;
-        task.deploymentId = primary.id;
-      }
-    }
+    if (room > 0 && now.getTime() >= service.nextLaunchAt)
+      for (let i = 0; i < room; i++) if (!this.launchFor(service, primary)) break;
 
+    // Old tasks go as fresh ones serve, then fresh ones beyond the desired count.
     const ready = stillFresh.filter((t) => t.lastStatus === 'RUNNING' && this.isServing(service, t));
     const replaceable = Math.min(old.length, ready.length + old.length - service.desiredCount);
-    for (const task of old.slice(0, Math.max(0, replaceable))) {
-      this.stopTask(
-        task.arn,
-        `Scaling activity initiated by (deployment ${primary.id})`,
-        'ServiceSchedulerInitiated',
-      );
-    }
     const extra = stillFresh.length - service.desiredCount;
-    for (const task of stillFresh.slice(0, Math.max(0, extra))) {
-      this.stopTask(
-        task.arn,
-        `Scaling activity initiated by (deployment ${primary.id})`,
-        'ServiceSchedulerInitiated',
-      );
-    }
+    const scaledIn = [...old.slice(0, Math.max(0, replaceable)), ...stillFresh.slice(0, Math.max(0, extra))];
+    const reason = `Scaling activity initiated by (deployment ${primary.id})`;
+    for (const task of scaledIn) this.stopTask(task.arn, reason, 'ServiceSchedulerInitiated');
 
     this.moveOffDraining(service, primary, group);
 
-    if (primary.rolloutState === 'IN_PROGRESS' && this.circuitBreakerTrips(service)) {
+    if (primary.rolloutState !== 'IN_PROGRESS') return;
+    const { taskDefinitionArn, createdAt: startedAt } = primary;
+    if (this.circuitBreakerTrips(service)) {
       const previous = service.deployments.find((d) => d.status === 'ACTIVE');
       service.history.unshift({
-        taskDefinitionArn: primary.taskDefinitionArn,
+        taskDefinitionArn,
         status: 'ROLLBACK_SUCCESSFUL',
-        startedAt: primary.createdAt,
+        startedAt,
         finishedAt: now,
       });
       this.observer.note(`deployment circuit breaker: ${primary.id} of ${service.name} failed, rolling back`);
       if (previous)
         this.updateService(service.cluster, service.name, { taskDefinitionArn: previous.taskDefinitionArn });
-      return;
-    }
-    if (primary.rolloutState === 'IN_PROGRESS' && old.length === 0 && ready.length >= service.desiredCount) {
+    } else if (old.length === 0 && ready.length >= service.desiredCount) {
       primary.rolloutState = 'COMPLETED';
       primary.updatedAt = now;
       service.deployments = [primary];
-      service.history.unshift({
-        taskDefinitionArn: primary.taskDefinitionArn,
-        status: 'SUCCESSFUL',
-        startedAt: primary.createdAt,
-        finishedAt: now,
-      });
+      service.history.unshift({ taskDefinitionArn, status: 'SUCCESSFUL', startedAt, finishedAt: now });
       this.observer.note(`deployment ${primary.id} of ${service.name} completed`);
-      this.observer.event(this.events.deploymentCompleted(service, primary));
+      this.observer.event(deploymentCompleted(this, service, primary));
     }
   }
 
@@ -614,26 +540,13 @@ export class World {
     }
     const ceiling = Math.ceil((service.desiredCount * service.maximumPercent) / 100);
     const inFlight = [...replacementOf.values()].filter((t) => t.desiredStatus === 'RUNNING').length;
-    let budget = Math.min(
-      DRAIN_REPLACEMENTS_PER_TICK,
-      Math.max(1, ceiling - service.desiredCount) - inFlight,
-    );
-    const td = this.taskDefinition(primary.taskDefinitionArn);
+    const headroom = Math.max(1, ceiling - service.desiredCount);
+    let budget = Math.min(DRAIN_REPLACEMENTS_PER_TICK, headroom - inFlight);
     for (const task of onDraining) {
       if (budget <= 0) break;
       if (task.lastStatus !== 'RUNNING' || replacementOf.get(task.arn)?.desiredStatus === 'RUNNING') continue;
-      const replacement = this.launch({
-        cluster: service.cluster,
-        td,
-        group: `service:${service.name}`,
-        startedBy: primary.id,
-      });
-      if (!('arn' in replacement)) {
-        this.placementFailed(service, replacement.failure);
-        return;
-      }
-      replacement.serviceName = service.name;
-      replacement.deploymentId = primary.id;
+      const replacement = this.launchFor(service, primary);
+      if (!replacement) return;
       replacement.replaces = task.arn;
       budget -= 1;
     }
@@ -647,13 +560,18 @@ export class World {
   }
 
   private isServing(service: ServiceState, task: TaskState): boolean {
-    const targets = this.targetsOf(task).filter((t) =>
-      service.targetGroupArns.some((arn) => this.targetGroups.get(arn)?.targets.includes(t)),
-    );
+    const targets = this.serviceTargets(service, task);
     return (
       service.targetGroupArns.length === 0 ||
-      (targets.length > 0 && targets.every((t) => t.state === 'healthy'))
+      (targets.length > 0 && targets.every(({ target }) => target.state === 'healthy'))
     );
+  }
+
+  /** The task's targets in the service's own target groups, each with its group. */
+  private serviceTargets(service: ServiceState, task: TaskState) {
+    return [...this.targetGroups.values()]
+      .filter((tg) => service.targetGroupArns.includes(tg.arn))
+      .flatMap((tg) => tg.targets.filter((t) => t.taskArn === task.arn).map((target) => ({ tg, target })));
   }
 
   /** ECS throttles a service whose tasks keep failing: the more in a row, the longer the pause. */
@@ -665,63 +583,31 @@ export class World {
     service.nextLaunchAt = this.clock.now().getTime() + delaySeconds * 1000;
   }
 
+  /** A task of the service's deployment; none when it cannot be placed (the scheduler reports why). */
+  private launchFor(service: ServiceState, deployment: DeploymentState, taskArn?: string) {
+    const task = this.runTask({
+      cluster: service.cluster,
+      taskDefinitionArn: deployment.taskDefinitionArn,
+      group: `service:${service.name}`,
+      startedBy: deployment.id,
+      serviceName: service.name,
+      deploymentId: deployment.id,
+      taskArn,
+    });
+    if ('arn' in task) return task;
+    this.placementFailed(service, task.failure);
+    return undefined;
+  }
+
   private placementFailed(service: ServiceState, reason: string): void {
     const now = this.clock.now().getTime();
     if (now - service.lastPlacementEventAt < 60_000) return;
     service.lastPlacementEventAt = now;
     this.observer.note(`service ${service.name} cannot place a task: ${reason}`);
-    this.observer.event(this.events.placementFailure(service, reason));
+    this.observer.event(placementFailure(this, service, reason));
   }
 
   // --- task lifecycle ------------------------------------------------------------------------------------
-
-  private launch(input: {
-    cluster: string;
-    td: TaskDefinitionState;
-    group: string;
-    startedBy?: string;
-    launchType?: string;
-    capacityProviderName?: string;
-    overrides?: unknown;
-    tags?: Record<string, string>;
-    behaviour?: Partial<Behaviour>;
-    taskArn?: string;
-  }): TaskState | { failure: string } {
-    const { td } = input;
-    if (input.taskArn !== undefined && this.tasks.has(input.taskArn))
-      throw new DuplicateIdentityError(`task ${input.taskArn} is in the world already`);
-    const instance = this.placeOn(input.cluster, td);
-    if (typeof instance === 'string') return { failure: instance };
-    const id = input.taskArn?.split('/').pop() ?? this.newId();
-    const now = this.clock.now();
-    const task: TaskState = {
-      arn: input.taskArn ?? this.arn('task', `${input.cluster}/${id}`),
-      id,
-      cluster: input.cluster,
-      group: input.group,
-      taskDefinitionArn: td.arn,
-      lastStatus: 'PENDING',
-      desiredStatus: 'RUNNING',
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-      startedBy: input.startedBy,
-      launchType: input.capacityProviderName ? 'EC2' : (input.launchType ?? 'EC2'),
-      capacityProviderName: input.capacityProviderName,
-      instance,
-      overrides: input.overrides ?? { containerOverrides: [] },
-      tags: { ...input.tags },
-      behaviour: { ...td.behaviour, ...input.behaviour },
-      registerIn: [],
-    };
-    if (td.networkMode === 'awsvpc')
-      task.privateIp = `10.0.${Math.floor(this.nextIp / 250)}.${(this.nextIp++ % 250) + 2}`;
-    else task.hostPort = 32768 + (this.nextIp++ % 28000);
-    this.tasks.set(task.arn, task);
-    this.observer.event(this.events.taskChange(task));
-    this.clock.after(task.behaviour.startSeconds, `start ${id}`, () => this.started(task));
-    return task;
-  }
 
   private placeOn(cluster: string, td: TaskDefinitionState): InstanceState | string {
     const candidates = this.instances.filter((i) => i.cluster === cluster && i.status === 'ACTIVE');
@@ -746,23 +632,18 @@ export class World {
     }
     // A task of the initial world runs already (marked silently when the world was built): registering it
     // again would list it twice in its target groups.
-    if (task.lastStatus !== 'RUNNING') this.markRunning(task, { silent: false });
+    if (task.lastStatus !== 'RUNNING') this.markRunning(task, false);
     const { crashAfterSeconds, completeAfterSeconds, exitCode, oom } = task.behaviour;
-    if (crashAfterSeconds !== undefined) {
-      this.clock.after(crashAfterSeconds, `crash ${task.id}`, () =>
-        this.crash(
-          task,
-          oom ? 137 : (exitCode ?? 1),
-          oom ? 'OutOfMemoryError: Container killed due to memory usage' : undefined,
-        ),
-      );
-    }
-    if (completeAfterSeconds !== undefined) {
+    const reason = oom ? 'OutOfMemoryError: Container killed due to memory usage' : undefined;
+    const code = oom ? 137 : (exitCode ?? 1);
+    if (crashAfterSeconds !== undefined)
+      this.clock.after(crashAfterSeconds, `crash ${task.id}`, () => this.crash(task, code, reason));
+    if (completeAfterSeconds !== undefined)
       this.clock.after(completeAfterSeconds, `complete ${task.id}`, () => this.crash(task, 0));
-    }
   }
 
-  private markRunning(task: TaskState, options: { silent: boolean }): void {
+  /** Silently for a task of the initial world, which announces nothing. */
+  private markRunning(task: TaskState, silent: boolean): void {
     const now = this.clock.now();
     task.lastStatus = 'RUNNING';
     task.startedAt = now;
@@ -775,8 +656,7 @@ export class World {
       const port = tg.targetType === 'ip' ? tg.port : (task.hostPort ?? tg.port);
       tg.targets.push({ id, port, state: 'initial', taskArn: task.arn, registeredAt: now.getTime() });
     }
-    if (options.silent) return;
-    this.changed(task);
+    if (!silent) this.changed(task);
   }
 
   private markStopped(task: TaskState, stop: { stopCode?: string; reason?: string }): void {
@@ -805,19 +685,13 @@ export class World {
   private changed(task: TaskState): void {
     task.version += 1;
     task.updatedAt = this.clock.now();
-    this.observer.event(this.events.taskChange(task));
-  }
-
-  targetsOf(task: TaskState): TargetState[] {
-    return [...this.targetGroups.values()].flatMap((tg) => tg.targets.filter((t) => t.taskArn === task.arn));
+    this.observer.event(taskChange(this, task));
   }
 
   private drainTargetsOf(task: TaskState): void {
-    for (const tg of this.targetGroups.values()) {
-      for (const target of tg.targets.filter((t) => t.taskArn === task.arn && t.state !== 'draining')) {
-        this.drain(tg, target);
-      }
-    }
+    for (const tg of this.targetGroups.values())
+      for (const target of tg.targets)
+        if (target.taskArn === task.arn && target.state !== 'draining') this.drain(tg, target);
   }
 
   drain(tg: TargetGroupState, target: TargetState): void {

@@ -2,39 +2,16 @@
 // world.ts, with the API reference's shapes, limits, pagination, `failures` arrays and error names. The
 // world keeps the simulation (scheduler, placement, instances); what a command means as an API call
 // (which refs it takes, what it refuses, what its answer looks like) lives here.
-import type {
-  CapacityProvider,
-  ContainerInstance,
-  Failure,
-  ListServiceDeploymentsCommandInput,
-  RunTaskCommandInput,
-  Service,
-  ServiceDeploymentBrief,
-  ServiceDeploymentStatus,
-  Tag,
-  Task,
-  UpdateServiceCommandInput,
-} from '@aws-sdk/client-ecs';
+import type * as Ecs from '@aws-sdk/client-ecs';
+import type { DeploymentRecord } from '#domain/model';
 import { type RunTaskShape, runTaskProblems } from '#domain/runTaskLimits';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import type { TwinAutoScalingGroup } from '#local/twin/scaling';
-import { eniAttachments } from '#local/twin/state';
-import type { InstanceState, ServiceState, TaskState, World } from '#local/twin/world';
+import { type InstanceState, type ServiceState, type TaskState, taskFields } from '#local/twin/state';
+import type { World } from '#local/twin/world';
 
-/** The API reference's limits, per command. */
-const LIMITS = {
-  describeTasks: 100,
-  describeServices: 10,
-  describeContainerInstances: 100,
-  updateContainerInstancesState: 10,
-  describeServiceRevisions: 20,
-  describeCapacityProviders: 100,
-  runTaskCount: 10,
-  tagsPerResource: 50,
-} as const;
 /** RunTask's client token lives 24 hours (ECS_Idempotency). */
 const CLIENT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
-const TASK_NOT_FOUND = 'The referenced task was not found.';
 
 const invalid = (message: string) => new AwsServiceError('InvalidParameterException', message);
 
@@ -45,149 +22,68 @@ export interface EcsModelSources {
 }
 
 export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceModel {
-  const api = new EcsApi(world, sources);
+  /** RunTask's client tokens per cluster: the request they came with and the tasks they started. */
+  const tokens = new Map<string, { request: string; taskArns: string[]; expiresAt: number }>();
+  /** Service revisions handed out by ListServiceDeployments, for DescribeServiceRevisions. */
+  const revisions = new Map<string, Ecs.ServiceRevision>();
+  const recordIds = new WeakMap<object, string>();
+
+  // Each command: what it acts on, as the timeline and scenario expectations name it, and its answer below.
   return {
-    ListTasks: read(
-      (i) => api.listTasksTarget(i),
-      (i) => api.listTasks(i),
-    ),
+    ListTasks: read(listTasksTarget, listTasks),
     DescribeTasks: read(
       (i) => `${clusterName(i.cluster)} ${(i.tasks ?? []).map(shortId).join(',')}`,
-      (i) => api.describeTasks(i),
+      describeTasks,
     ),
+    // The client token names the command: a retry, or a later invocation sending it again, is the same.
     RunTask: write(
-      // The client token names the command: a retry, or a later invocation sending it again, is the same.
-      (i: RunTaskCommandInput) =>
-        `${i.taskDefinition ?? ''}${i.clientToken ? ` clientToken=${i.clientToken}` : ''}`,
-      (i) => api.runTask(i),
+      (i) => `${i.taskDefinition ?? ''}${i.clientToken ? ` clientToken=${i.clientToken}` : ''}`,
+      runTask,
     ),
-    StopTask: write(
-      (i) => i.task ?? '',
-      (i) => api.stopTask(i),
-    ),
+    StopTask: write((i) => i.task ?? '', stopTask),
     DescribeServices: read(
-      (i) => (i.services ?? []).map((s: string) => `${clusterName(i.cluster)}/${lastSegment(s)}`).join(','),
-      (i) => api.describeServices(i),
+      (i) => (i.services ?? []).map((s) => `${clusterName(i.cluster)}/${lastSegment(s)}`).join(','),
+      describeServices,
     ),
-    ListServices: read(
-      (i) => clusterName(i.cluster),
-      (i) => api.listServices(i),
-    ),
-    UpdateService: write(
-      (i) => updateServiceTarget(i),
-      (i) => api.updateService(i),
-    ),
+    ListServices: read((i) => clusterName(i.cluster), listServices),
+    UpdateService: write(updateServiceTarget, updateService),
     ListServiceDeployments: read(
       (i) => `${clusterName(i.cluster)}/${lastSegment(i.service ?? '')}`,
-      (i) => api.listServiceDeployments(i),
+      listServiceDeployments,
     ),
-    DescribeServiceRevisions: read(
-      (i) => (i.serviceRevisionArns ?? []).join(','),
-      (i) => api.describeServiceRevisions(i),
-    ),
+    DescribeServiceRevisions: read((i) => (i.serviceRevisionArns ?? []).join(','), describeServiceRevisions),
     TagResource: write(
-      (i) => `${resourceName(i.resourceArn)} ${(i.tags ?? []).map((t: Tag) => t.key).join(',')}`,
-      (i) => api.tagResource(i),
+      (i) => `${resourceName(i.resourceArn)} ${(i.tags ?? []).map((t) => t.key).join(',')}`,
+      tagResource,
     ),
     UntagResource: write(
       (i) => `${resourceName(i.resourceArn)} ${(i.tagKeys ?? []).join(',')}`,
-      (i) => api.untagResource(i),
+      untagResource,
     ),
-    ListTagsForResource: read(
-      (i) => i.resourceArn ?? '',
-      (i) => api.listTagsForResource(i),
-    ),
+    ListTagsForResource: read((i) => i.resourceArn ?? '', listTagsForResource),
     ListContainerInstances: read(
       (i) =>
         [clusterName(i.cluster), i.filter?.replace(/^ec2InstanceId\s*==\s*/, ''), i.status]
           .filter(Boolean)
           .join(' '),
-      (i) => api.listContainerInstances(i),
+      listContainerInstances,
     ),
     DescribeContainerInstances: read(
-      (i) => `${clusterName(i.cluster)} ${api.instanceIdsOf(i.cluster, i.containerInstances)}`,
-      (i) => api.describeContainerInstances(i),
+      (i) => `${clusterName(i.cluster)} ${instanceIdsOf(i.cluster, i.containerInstances)}`,
+      describeContainerInstances,
     ),
     UpdateContainerInstancesState: write(
       // `CLUSTER INSTANCE STATUS`, with the EC2 instance id: what the timeline and the blast radius read.
-      (i) => `${clusterName(i.cluster)} ${api.instanceIdsOf(i.cluster, i.containerInstances)} ${i.status}`,
-      (i) => api.updateContainerInstancesState(i),
+      (i) => `${clusterName(i.cluster)} ${instanceIdsOf(i.cluster, i.containerInstances)} ${i.status}`,
+      updateContainerInstancesState,
     ),
-    DescribeCapacityProviders: read(
-      (i) => (i.capacityProviders ?? []).join(','),
-      (i) => api.describeCapacityProviders(i),
-    ),
+    DescribeCapacityProviders: read((i) => (i.capacityProviders ?? []).join(','), describeCapacityProviders),
   };
-}
-
-/** A cluster as a short name or ARN; left out, the default cluster. */
-export const clusterName = (ref: string | undefined): string => (ref ? lastSegment(ref) : 'default');
-const lastSegment = (ref: string) => ref.split('/').pop() ?? ref;
-/** A service as `cluster/name`, as the other service commands name it; any other resource by its ARN. */
-const resourceName = (arn = '') => /^arn:[^:]*:ecs:[^:]*:[^:]*:service\/(.+)$/.exec(arn)?.[1] ?? arn;
-const shortId = (ref: string) => lastSegment(ref).slice(0, 8);
-
-function updateServiceTarget(input: UpdateServiceCommandInput): string {
-  const changes = [
-    input.desiredCount !== undefined ? `desiredCount=${input.desiredCount}` : '',
-    input.taskDefinition ? `taskDefinition=${input.taskDefinition}` : '',
-    input.forceNewDeployment ? 'forceNewDeployment' : '',
-  ].filter(Boolean);
-  return [`${clusterName(input.cluster)}/${lastSegment(input.service ?? '')}`, ...changes].join(' ');
-}
-
-/**
- * One page of a listing. The token is the offset, opaque to the caller as ECS's is; `maxResults`
- * outside 1..limit is refused, as ECS refuses it.
- */
-function page<T>(
-  items: T[],
-  input: { maxResults?: number; nextToken?: string },
-  limit: number,
-  fallback: number,
-) {
-  const size = input.maxResults ?? fallback;
-  if (!Number.isInteger(size) || size < 1 || size > limit)
-    throw invalid(`maxResults must be between 1 and ${limit}`);
-  let offset = 0;
-  if (input.nextToken) {
-    const decoded = Number(Buffer.from(input.nextToken, 'base64url').toString('utf8').replace(/^o:/, ''));
-    if (!Number.isInteger(decoded) || decoded < 0) throw invalid('Invalid nextToken');
-    offset = decoded;
-  }
-  const end = offset + size;
-  return {
-    items: items.slice(offset, end),
-    nextToken: end < items.length ? Buffer.from(`o:${end}`, 'utf8').toString('base64url') : undefined,
-  };
-}
-
-interface TokenRecord {
-  request: string;
-  taskArns: string[];
-  expiresAt: number;
-}
-
-class EcsApi {
-  /** RunTask's client tokens per cluster: the request they came with and the tasks they started. */
-  private readonly tokens = new Map<string, TokenRecord>();
-  /** Service revisions handed out by ListServiceDeployments, for DescribeServiceRevisions. */
-  private readonly revisions = new Map<
-    string,
-    { service: ServiceState; taskDefinitionArn: string; at?: Date }
-  >();
-  private readonly recordIds = new WeakMap<object, string>();
-
-  constructor(
-    private readonly world: World,
-    private readonly sources: EcsModelSources,
-  ) {}
 
   // --- refs -------------------------------------------------------------------------------------------
 
-  private cluster(ref: string | undefined): string {
+  function knownCluster(ref: string | undefined): string {
     const name = clusterName(ref);
-    const { world } = this;
     const known =
       world.clusters.has(name) ||
       world.instances.some((i) => i.cluster === name) ||
@@ -196,26 +92,21 @@ class EcsApi {
     return name;
   }
 
-  private task(cluster: string, ref: string): TaskState | undefined {
-    const task =
-      this.world.tasks.get(ref) ?? this.world.tasks.get(this.world.arn('task', `${cluster}/${ref}`));
+  function findTask(cluster: string, ref: string): TaskState | undefined {
+    const task = world.tasks.get(ref) ?? world.tasks.get(world.arn('task', `${cluster}/${ref}`));
     return task?.cluster === cluster ? task : undefined;
   }
 
-  private service(cluster: string, ref: string): ServiceState | undefined {
-    return this.world.service(cluster, lastSegment(ref));
-  }
-
-  private requireService(cluster: string, ref: string | undefined): ServiceState {
+  function requireService(cluster: string, ref: string | undefined): ServiceState {
     if (!ref) throw invalid('service is required');
-    const service = this.service(cluster, ref);
+    const service = world.service(cluster, lastSegment(ref));
     if (!service) throw new AwsServiceError('ServiceNotFoundException', 'Service not found.');
     return service;
   }
 
   /** A container instance by ARN or id. One whose agent never registered is not one ECS knows. */
-  private containerInstance(cluster: string, ref: string): InstanceState | undefined {
-    return this.world.instances.find(
+  function findInstance(cluster: string, ref: string): InstanceState | undefined {
+    return world.instances.find(
       (i) =>
         i.cluster === cluster &&
         i.status !== 'REGISTERING' &&
@@ -223,14 +114,14 @@ class EcsApi {
     );
   }
 
-  instanceIdsOf(cluster: string | undefined, refs: string[] | undefined): string {
+  function instanceIdsOf(cluster: string | undefined, refs: string[] | undefined): string {
     const name = clusterName(cluster);
-    return (refs ?? []).map((ref) => this.containerInstance(name, ref)?.instanceId ?? shortId(ref)).join(',');
+    return (refs ?? []).map((ref) => findInstance(name, ref)?.instanceId ?? shortId(ref)).join(',');
   }
 
-  private taskDefinitionArn(ref: string): string {
+  function taskDefinitionArn(ref: string): string {
     try {
-      return this.world.taskDefinition(ref).arn;
+      return world.taskDefinition(ref).arn;
     } catch {
       throw new AwsServiceError('ClientException', 'TaskDefinition not found.');
     }
@@ -238,90 +129,68 @@ class EcsApi {
 
   // --- tasks ------------------------------------------------------------------------------------------
 
-  listTasksTarget(input: Record<string, string | undefined>): string {
+  function listTasksTarget(input: Ecs.ListTasksCommandInput): string {
     const by = input.serviceName
       ? `service:${input.serviceName}`
       : input.family
         ? `family:${input.family}`
         : input.containerInstance
-          ? this.instanceIdsOf(input.cluster, [input.containerInstance])
+          ? instanceIdsOf(input.cluster, [input.containerInstance])
           : (input.startedBy ?? '');
     return [clusterName(input.cluster), by, input.desiredStatus ?? 'RUNNING'].join(' ');
   }
 
-  listTasks(input: {
-    cluster?: string;
-    containerInstance?: string;
-    family?: string;
-    serviceName?: string;
-    startedBy?: string;
-    desiredStatus?: string;
-    launchType?: string;
-    maxResults?: number;
-    nextToken?: string;
-  }) {
-    const cluster = this.cluster(input.cluster);
+  function listTasks(input: Ecs.ListTasksCommandInput) {
+    const cluster = knownCluster(input.cluster);
     if (input.startedBy && (input.family || input.serviceName || input.containerInstance))
       throw invalid('startedBy must be the only filter when it is specified');
-    if (input.serviceName) this.requireService(cluster, input.serviceName);
-    const instance = input.containerInstance
-      ? this.containerInstance(cluster, input.containerInstance)
-      : undefined;
+    if (input.serviceName) requireService(cluster, input.serviceName);
+    const instance = input.containerInstance ? findInstance(cluster, input.containerInstance) : undefined;
     if (input.containerInstance && !instance)
       throw invalid('The referenced container instance was not found.');
     // The desired status filters, RUNNING by default: a task being stopped is already listed as STOPPED.
     // PENDING is a valid filter that ECS never matches (no task is meant to stay pending).
     const desired = input.desiredStatus ?? 'RUNNING';
-    const arns = [...this.world.tasks.values()]
+    const arns = [...world.tasks.values()]
       .filter(
         (t) =>
           t.cluster === cluster &&
           t.desiredStatus === desired &&
           (!input.serviceName || t.group === `service:${lastSegment(input.serviceName)}`) &&
-          (!input.family || this.world.taskDefinition(t.taskDefinitionArn).family === input.family) &&
+          (!input.family || world.taskDefinition(t.taskDefinitionArn).family === input.family) &&
           (!input.startedBy || t.startedBy === input.startedBy) &&
           (!input.launchType || t.launchType === input.launchType) &&
           (!instance || t.instance === instance),
       )
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
       .map((t) => t.arn);
-    const { items, nextToken } = page(arns, input, 100, 100);
-    return { taskArns: items, ...(nextToken ? { nextToken } : {}) };
+    return page('taskArns', arns, input, 100, 100);
   }
 
-  describeTasks(input: { cluster?: string; tasks?: string[]; include?: string[] }) {
-    const cluster = this.cluster(input.cluster);
-    const refs = input.tasks ?? [];
-    if (refs.length === 0 || refs.length > LIMITS.describeTasks)
-      throw invalid(`tasks takes 1 to ${LIMITS.describeTasks} tasks`);
+  function describeTasks(input: Ecs.DescribeTasksCommandInput) {
+    const cluster = knownCluster(input.cluster);
+    const refs = refsOf(input.tasks, 'tasks', 100, 'tasks');
     const withTags = input.include?.includes('TAGS') ?? false;
-    const tasks: Task[] = [];
-    const failures: Failure[] = [];
-    for (const ref of refs) {
-      const task = this.task(cluster, ref);
-      if (task) tasks.push(this.taskView(task, withTags));
-      else failures.push({ arn: ref, reason: 'MISSING' });
-    }
-    return { tasks, failures };
+    const view = (task: TaskState) => taskView(task, withTags);
+    return lookUp('tasks', refs, (ref) => findTask(cluster, ref), view);
   }
 
-  runTask(input: RunTaskCommandInput) {
-    const cluster = this.cluster(input.cluster);
+  function runTask(input: Ecs.RunTaskCommandInput) {
+    const cluster = knownCluster(input.cluster);
     if (!input.taskDefinition) throw invalid('taskDefinition is required');
     const count = input.count ?? 1;
-    if (!Number.isInteger(count) || count < 1 || count > LIMITS.runTaskCount)
-      throw invalid(`count must be between 1 and ${LIMITS.runTaskCount}`);
+    if (!Number.isInteger(count) || count < 1 || count > 10) throw invalid('count must be between 1 and 10');
     // What ECS refuses before it places anything (#domain/runTaskLimits, from the API reference).
     const problems = runTaskProblems(runTaskShape(input));
     if (problems.length > 0) throw invalid(problems.join('; '));
-    const taskDefinitionArn = this.taskDefinitionArn(input.taskDefinition);
+    const taskDefinition = taskDefinitionArn(input.taskDefinition);
     // The same token in the same cluster returns what the first request started; with other
     // parameters it is refused (ECS_Idempotency). A request that started nothing leaves no token.
-    const now = this.world.clock.now().getTime();
+    const now = world.clock.now().getTime();
     const key = `${cluster} ${input.clientToken}`;
     const { clientToken: _, ...rest } = input;
     const request = JSON.stringify(rest);
-    const held = this.tokens.get(key);
+    const held = tokens.get(key);
     if (held && held.expiresAt > now) {
       if (held.request !== request)
         throw new AwsServiceError(
@@ -330,21 +199,21 @@ class EcsApi {
         );
       return {
         tasks: held.taskArns.flatMap((arn) => {
-          const task = this.world.tasks.get(arn);
-          return task ? [this.taskView(task, false)] : [];
+          const task = world.tasks.get(arn);
+          return task ? [taskView(task, false)] : [];
         }),
         failures: [],
       };
     }
     // With no registered container instance at all, ECS throws instead of answering `failures`.
-    if (!this.world.instances.some((i) => i.cluster === cluster && i.status !== 'REGISTERING'))
+    if (!world.instances.some((i) => i.cluster === cluster && i.status !== 'REGISTERING'))
       throw invalid('No Container Instances were found in your cluster.');
     const tasks: TaskState[] = [];
-    const failures: Failure[] = [];
+    const failures: Ecs.Failure[] = [];
     for (let n = 0; n < count; n++) {
-      const started = this.world.runTask({
+      const started = world.runTask({
         cluster,
-        taskDefinitionArn,
+        taskDefinitionArn: taskDefinition,
         group: input.group,
         startedBy: input.startedBy,
         launchType: input.launchType,
@@ -353,141 +222,74 @@ class EcsApi {
           (x, y) => (y.base ?? 0) - (x.base ?? 0) || (y.weight ?? 0) - (x.weight ?? 0),
         )[0]?.capacityProvider,
         overrides: input.overrides,
-        tags: Object.fromEntries((input.tags ?? []).map((t) => [t.key ?? '', t.value ?? ''])),
-        registerIn: [],
+        tags: fromTags(input.tags),
       });
       if ('failure' in started) failures.push({ reason: started.failure });
       else tasks.push(started);
     }
     if (tasks.length > 0 && input.clientToken)
-      this.tokens.set(key, {
-        request,
-        taskArns: tasks.map((t) => t.arn),
-        expiresAt: now + CLIENT_TOKEN_TTL_MS,
-      });
-    return { tasks: tasks.map((t) => this.taskView(t, false)), failures };
+      tokens.set(key, { request, taskArns: tasks.map((t) => t.arn), expiresAt: now + CLIENT_TOKEN_TTL_MS });
+    return { tasks: tasks.map((t) => taskView(t, false)), failures };
   }
 
-  stopTask(input: { cluster?: string; task?: string; reason?: string }) {
-    const cluster = this.cluster(input.cluster);
-    const task = input.task ? this.task(cluster, input.task) : undefined;
-    if (!task) throw invalid(TASK_NOT_FOUND);
+  function stopTask(input: Ecs.StopTaskCommandInput) {
+    const cluster = knownCluster(input.cluster);
+    const task = input.task ? findTask(cluster, input.task) : undefined;
+    if (!task) throw invalid('The referenced task was not found.');
     // A task already stopping keeps its first reason; StopTask answers it as it is.
-    this.world.stopTask(task.arn, input.reason ?? 'Task stopped by the user');
-    return { task: this.taskView(task, false) };
+    world.stopTask(task.arn, input.reason ?? 'Task stopped by the user');
+    return { task: taskView(task, false) };
   }
 
-  private taskView(t: TaskState, withTags: boolean): Task {
-    const td = this.world.taskDefinition(t.taskDefinitionArn);
-    const clusterArn = this.world.arn('cluster', t.cluster);
+  function taskView(t: TaskState, withTags: boolean): Ecs.Task {
     return {
-      taskArn: t.arn,
-      clusterArn,
-      taskDefinitionArn: t.taskDefinitionArn,
-      containerInstanceArn: t.instance.containerInstanceArn,
-      group: t.group,
-      lastStatus: t.lastStatus,
-      desiredStatus: t.desiredStatus,
-      version: t.version,
-      startedBy: t.startedBy,
-      launchType: t.launchType as Task['launchType'],
-      capacityProviderName: t.capacityProviderName,
-      availabilityZone: t.instance.availabilityZone,
-      cpu: String(td.cpu),
-      memory: String(td.memory),
-      createdAt: t.createdAt,
-      startedAt: t.startedAt,
-      stoppingAt: t.stoppingAt,
-      stoppedAt: t.stoppedAt,
-      stopCode: t.stopCode as Task['stopCode'],
-      stoppedReason: t.stoppedReason,
-      connectivity: t.lastStatus === 'RUNNING' ? 'CONNECTED' : undefined,
-      overrides: (t.overrides ?? { containerOverrides: [] }) as Task['overrides'],
-      attachments: eniAttachments(t, 'ElasticNetworkInterface'),
-      containers: [
-        {
-          containerArn: this.world.arn('container', `${t.cluster}/${t.id}/${td.containerName}`),
-          taskArn: t.arn,
-          name: td.containerName,
-          lastStatus: t.lastStatus,
-          exitCode: t.exitCode,
-          reason: t.containerReason,
-          ...(t.hostPort
-            ? {
-                networkBindings: [
-                  {
-                    bindIP: '0.0.0.0',
-                    containerPort: td.containerPort,
-                    hostPort: t.hostPort,
-                    protocol: 'tcp',
-                  },
-                ],
-              }
-            : {}),
-          ...(t.privateIp
-            ? {
-                networkInterfaces: [
-                  { attachmentId: `eni-attach-${t.id.slice(0, 8)}`, privateIpv4Address: t.privateIp },
-                ],
-              }
-            : {}),
-        },
-      ],
+      ...taskFields(t, world.taskDefinition(t.taskDefinitionArn), world, 'ElasticNetworkInterface'),
+      launchType: t.launchType as Ecs.Task['launchType'],
+      stopCode: t.stopCode as Ecs.Task['stopCode'],
+      overrides: (t.overrides ?? { containerOverrides: [] }) as Ecs.Task['overrides'],
       ...(withTags ? { tags: toTags(t.tags) } : {}),
     };
   }
 
   // --- services ---------------------------------------------------------------------------------------
 
-  describeServices(input: { cluster?: string; services?: string[]; include?: string[] }) {
-    const cluster = this.cluster(input.cluster);
-    const refs = input.services ?? [];
-    if (refs.length === 0 || refs.length > LIMITS.describeServices)
-      throw invalid(`services takes 1 to ${LIMITS.describeServices} services`);
+  function describeServices(input: Ecs.DescribeServicesCommandInput) {
+    const cluster = knownCluster(input.cluster);
+    const refs = refsOf(input.services, 'services', 10, 'services');
     const withTags = input.include?.includes('TAGS') ?? false;
-    const services: Service[] = [];
-    const failures: Failure[] = [];
-    for (const ref of refs) {
-      const service = this.service(cluster, ref);
-      if (service) services.push(this.serviceView(service, withTags));
-      else
-        failures.push({
-          arn: ref.startsWith('arn:') ? ref : this.world.arn('service', `${cluster}/${ref}`),
-          reason: 'MISSING',
-        });
-    }
-    return { services, failures };
+    const view = (service: ServiceState) => serviceView(service, withTags);
+    const missing = (ref: string) =>
+      ref.startsWith('arn:') ? ref : world.arn('service', `${cluster}/${ref}`);
+    return lookUp('services', refs, (ref) => world.service(cluster, lastSegment(ref)), view, missing);
   }
 
-  listServices(input: { cluster?: string; maxResults?: number; nextToken?: string; launchType?: string }) {
-    const cluster = this.cluster(input.cluster);
-    const arns = [...this.world.services.values()].filter((s) => s.cluster === cluster).map((s) => s.arn);
-    const { items, nextToken } = page(arns, input, 100, 10);
-    return { serviceArns: items, ...(nextToken ? { nextToken } : {}) };
+  function listServices(input: Ecs.ListServicesCommandInput) {
+    const cluster = knownCluster(input.cluster);
+    const arns = [...world.services.values()].filter((s) => s.cluster === cluster).map((s) => s.arn);
+    return page('serviceArns', arns, input, 100, 10);
   }
 
-  updateService(input: UpdateServiceCommandInput) {
-    const cluster = this.cluster(input.cluster);
-    const service = this.requireService(cluster, input.service);
+  function updateService(input: Ecs.UpdateServiceCommandInput) {
+    const cluster = knownCluster(input.cluster);
+    const service = requireService(cluster, input.service);
     if (input.desiredCount !== undefined && (!Number.isInteger(input.desiredCount) || input.desiredCount < 0))
       throw invalid('desiredCount must be a whole number, 0 or more');
-    const taskDefinitionArn = input.taskDefinition ? this.taskDefinitionArn(input.taskDefinition) : undefined;
-    this.world.updateService(cluster, service.name, {
-      ...(input.desiredCount !== undefined ? { desiredCount: input.desiredCount } : {}),
-      ...(taskDefinitionArn ? { taskDefinitionArn } : {}),
-      ...(input.forceNewDeployment ? { forceNewDeployment: true } : {}),
+    world.updateService(cluster, service.name, {
+      desiredCount: input.desiredCount,
+      taskDefinitionArn: input.taskDefinition ? taskDefinitionArn(input.taskDefinition) : undefined,
+      forceNewDeployment: input.forceNewDeployment,
     });
-    return { service: this.serviceView(service, false) };
+    return { service: serviceView(service, false) };
   }
 
-  private serviceView(service: ServiceState, withTags: boolean): Service {
-    const alive = this.world.runningTasks(service.cluster, `service:${service.name}`);
+  function serviceView(service: ServiceState, withTags: boolean): Ecs.Service {
+    const alive = world.runningTasks(service.cluster, `service:${service.name}`);
     const running = (tasks: TaskState[]) => tasks.filter((t) => t.lastStatus === 'RUNNING').length;
     const primary = service.deployments.find((d) => d.status === 'PRIMARY')!;
     return {
       serviceArn: service.arn,
       serviceName: service.name,
-      clusterArn: this.world.arn('cluster', service.cluster),
+      clusterArn: world.arn('cluster', service.cluster),
       status: 'ACTIVE',
       desiredCount: service.desiredCount,
       runningCount: running(alive),
@@ -504,7 +306,7 @@ class EcsApi {
         strategy: service.strategy,
       },
       loadBalancers: service.targetGroupArns.map((targetGroupArn) => {
-        const td = this.world.taskDefinition(primary.taskDefinitionArn);
+        const td = world.taskDefinition(primary.taskDefinitionArn);
         return { targetGroupArn, containerName: td.containerName, containerPort: td.containerPort };
       }),
       deployments: service.deployments.map((d) => {
@@ -532,106 +334,75 @@ class EcsApi {
    * the finished ones the world keeps. Each points at a service revision that DescribeServiceRevisions
    * then answers.
    */
-  listServiceDeployments(input: ListServiceDeploymentsCommandInput) {
-    const cluster = this.cluster(input.cluster);
-    const service = this.requireService(cluster, input.service);
-    const clusterArn = this.world.arn('cluster', cluster);
-    const inProgress = service.deployments.filter(
-      (d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS',
-    );
-    const briefs: ServiceDeploymentBrief[] = [
-      ...inProgress.map((d) =>
-        this.brief(service, clusterArn, d, d.taskDefinitionArn, 'IN_PROGRESS', d.createdAt, undefined),
-      ),
-      ...service.history.map((h) =>
-        this.brief(
-          service,
-          clusterArn,
-          h,
-          h.taskDefinitionArn,
-          h.status as ServiceDeploymentStatus,
-          h.startedAt,
-          h.finishedAt,
-        ),
-      ),
+  function listServiceDeployments(input: Ecs.ListServiceDeploymentsCommandInput) {
+    const cluster = knownCluster(input.cluster);
+    const service = requireService(cluster, input.service);
+    const { after, before } = input.createdAt ?? {};
+    const briefs = [
+      ...service.deployments
+        .filter((d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS')
+        .map((d) => brief(service, d, { ...d, status: 'IN_PROGRESS', startedAt: d.createdAt })),
+      ...service.history.map((h) => brief(service, h, h)),
     ].filter(
       (b) =>
         (!input.status?.length || input.status.includes(b.status!)) &&
-        (!input.createdAt?.after || (b.createdAt?.getTime() ?? 0) >= input.createdAt.after.getTime()) &&
-        (!input.createdAt?.before || (b.createdAt?.getTime() ?? 0) <= input.createdAt.before.getTime()),
+        (!after || (b.createdAt?.getTime() ?? 0) >= after.getTime()) &&
+        (!before || (b.createdAt?.getTime() ?? 0) <= before.getTime()),
     );
-    const { items, nextToken } = page(briefs, input, 100, 20);
-    return { serviceDeployments: items, ...(nextToken ? { nextToken } : {}) };
+    return page('serviceDeployments', briefs, input, 100, 20);
   }
 
-  private brief(
-    service: ServiceState,
-    clusterArn: string,
-    record: object,
-    taskDefinitionArn: string,
-    status: ServiceDeploymentStatus,
-    startedAt: Date | undefined,
-    finishedAt: Date | undefined,
-  ): ServiceDeploymentBrief {
-    let id = this.recordIds.get(record);
+  /** A deployment as ListServiceDeployments shows it; `record` keeps its id from one listing to the next. */
+  function brief(service: ServiceState, record: object, deployment: DeploymentRecord) {
+    let id = recordIds.get(record);
     if (!id) {
-      id = this.world.newId().slice(0, 20);
-      this.recordIds.set(record, id);
+      id = world.newId().slice(0, 20);
+      recordIds.set(record, id);
     }
     const path = `${service.cluster}/${service.name}/${id}`;
-    const revisionArn = this.world.arn('service-revision', path);
-    this.revisions.set(revisionArn, { service, taskDefinitionArn, at: startedAt });
+    const revisionArn = world.arn('service-revision', path);
+    const { startedAt, finishedAt } = deployment;
+    const serviceArn = service.arn;
+    const clusterArn = world.arn('cluster', service.cluster);
+    revisions.set(revisionArn, {
+      serviceRevisionArn: revisionArn,
+      serviceArn,
+      clusterArn,
+      taskDefinition: deployment.taskDefinitionArn,
+      launchType: 'EC2',
+      createdAt: startedAt,
+    });
     return {
-      serviceDeploymentArn: this.world.arn('service-deployment', path),
-      serviceArn: service.arn,
+      serviceDeploymentArn: world.arn('service-deployment', path),
+      serviceArn,
       clusterArn,
       targetServiceRevisionArn: revisionArn,
-      status,
+      status: deployment.status as Ecs.ServiceDeploymentStatus,
       createdAt: startedAt,
       startedAt,
       finishedAt,
     };
   }
 
-  describeServiceRevisions(input: { serviceRevisionArns?: string[] }) {
-    const arns = input.serviceRevisionArns ?? [];
-    if (arns.length === 0 || arns.length > LIMITS.describeServiceRevisions)
-      throw invalid(`serviceRevisionArns takes 1 to ${LIMITS.describeServiceRevisions} ARNs`);
-    const failures: Failure[] = [];
-    const serviceRevisions = arns.flatMap((arn) => {
-      const revision = this.revisions.get(arn);
-      if (!revision) {
-        failures.push({ arn, reason: 'MISSING' });
-        return [];
-      }
-      return [
-        {
-          serviceRevisionArn: arn,
-          serviceArn: revision.service.arn,
-          clusterArn: this.world.arn('cluster', revision.service.cluster),
-          taskDefinition: revision.taskDefinitionArn,
-          launchType: 'EC2' as const,
-          createdAt: revision.at,
-        },
-      ];
-    });
-    return { serviceRevisions, failures };
+  function describeServiceRevisions(input: Ecs.DescribeServiceRevisionsCommandInput) {
+    const refs = refsOf(input.serviceRevisionArns, 'serviceRevisionArns', 20, 'ARNs');
+    const known = (arn: string) => revisions.get(arn);
+    return lookUp('serviceRevisions', refs, known, (revision) => revision);
   }
 
   // --- tags -------------------------------------------------------------------------------------------
 
   /** The tags of a task or service by ARN; anything else is a resource the twin does not have. */
-  private tagsOf(resourceArn: string | undefined): Record<string, string> {
+  function tagsOf(resourceArn: string | undefined): Record<string, string> {
     if (!resourceArn) throw invalid('resourceArn is required');
-    const task = this.world.tasks.get(resourceArn);
-    if (task) return task.tags;
-    const service = this.world.services.get(resourceArn);
-    if (service) return service.tags;
-    throw new AwsServiceError('ResourceNotFoundException', 'The specified resource could not be found.');
+    const tags = (world.tasks.get(resourceArn) ?? world.services.get(resourceArn))?.tags;
+    if (!tags)
+      throw new AwsServiceError('ResourceNotFoundException', 'The specified resource could not be found.');
+    return tags;
   }
 
-  tagResource(input: { resourceArn?: string; tags?: Tag[] }) {
-    const tags = this.tagsOf(input.resourceArn);
+  function tagResource(input: Ecs.TagResourceCommandInput) {
+    const tags = tagsOf(input.resourceArn);
     const given = input.tags ?? [];
     for (const { key = '', value = '' } of given) {
       if (key.toLowerCase().startsWith('aws:'))
@@ -639,21 +410,20 @@ class EcsApi {
       if (key.length === 0 || key.length > 128 || value.length > 256)
         throw invalid('A tag key takes 1 to 128 characters, its value up to 256.');
     }
-    const keys = new Set([...Object.keys(tags), ...given.map((t) => t.key ?? '')]);
-    if (keys.size > LIMITS.tagsPerResource)
-      throw invalid(`A resource takes at most ${LIMITS.tagsPerResource} tags.`);
-    for (const { key = '', value = '' } of given) tags[key] = value;
+    if (new Set([...Object.keys(tags), ...given.map((t) => t.key ?? '')]).size > 50)
+      throw invalid('A resource takes at most 50 tags.');
+    Object.assign(tags, fromTags(given));
     return {};
   }
 
-  untagResource(input: { resourceArn?: string; tagKeys?: string[] }) {
-    const tags = this.tagsOf(input.resourceArn);
+  function untagResource(input: Ecs.UntagResourceCommandInput) {
+    const tags = tagsOf(input.resourceArn);
     for (const key of input.tagKeys ?? []) delete tags[key];
     return {};
   }
 
-  listTagsForResource(input: { resourceArn?: string }) {
-    return { tags: toTags(this.tagsOf(input.resourceArn)) };
+  function listTagsForResource(input: Ecs.ListTagsForResourceCommandInput) {
+    return { tags: toTags(tagsOf(input.resourceArn)) };
   }
 
   // --- container instances -------------------------------------------------------------------------------
@@ -663,14 +433,8 @@ class EcsApi {
    * Without a status every status but INACTIVE is listed; an instance whose agent has not registered is
    * not a container instance yet.
    */
-  listContainerInstances(input: {
-    cluster?: string;
-    filter?: string;
-    status?: string;
-    maxResults?: number;
-    nextToken?: string;
-  }) {
-    const cluster = this.cluster(input.cluster);
+  function listContainerInstances(input: Ecs.ListContainerInstancesCommandInput) {
+    const cluster = knownCluster(input.cluster);
     let matches = (_: InstanceState) => true;
     if (input.filter) {
       const parsed = /^\s*ec2InstanceId\s*(==|!=)\s*([\w-]+)\s*$/.exec(input.filter);
@@ -678,7 +442,7 @@ class EcsApi {
       const [, op, id] = parsed;
       matches = (i) => (i.instanceId === id) === (op === '==');
     }
-    const arns = this.world.instances
+    const arns = world.instances
       .filter(
         (i) =>
           i.cluster === cluster &&
@@ -687,55 +451,35 @@ class EcsApi {
           matches(i),
       )
       .map((i) => i.containerInstanceArn);
-    const { items, nextToken } = page(arns, input, 100, 100);
-    return { containerInstanceArns: items, ...(nextToken ? { nextToken } : {}) };
+    return page('containerInstanceArns', arns, input, 100, 100);
   }
 
-  describeContainerInstances(input: { cluster?: string; containerInstances?: string[] }) {
-    const cluster = this.cluster(input.cluster);
-    const refs = input.containerInstances ?? [];
-    if (refs.length === 0 || refs.length > LIMITS.describeContainerInstances)
-      throw invalid(`containerInstances takes 1 to ${LIMITS.describeContainerInstances} instances`);
-    const containerInstances: ContainerInstance[] = [];
-    const failures: Failure[] = [];
-    for (const ref of refs) {
-      const instance = this.containerInstance(cluster, ref);
-      if (instance) containerInstances.push(this.instanceView(instance));
-      else failures.push({ arn: ref, reason: 'MISSING' });
-    }
-    return { containerInstances, failures };
+  function describeContainerInstances(input: Ecs.DescribeContainerInstancesCommandInput) {
+    const cluster = knownCluster(input.cluster);
+    const refs = refsOf(input.containerInstances, 'containerInstances', 100, 'instances');
+    return lookUp('containerInstances', refs, (ref) => findInstance(cluster, ref), instanceView);
   }
 
   /** Only ACTIVE and DRAINING can be set, and only on an instance in one of them (API reference). */
-  updateContainerInstancesState(input: { cluster?: string; containerInstances?: string[]; status?: string }) {
-    const cluster = this.cluster(input.cluster);
-    const refs = input.containerInstances ?? [];
-    if (refs.length === 0 || refs.length > LIMITS.updateContainerInstancesState)
-      throw invalid(`containerInstances takes 1 to ${LIMITS.updateContainerInstancesState} instances`);
+  function updateContainerInstancesState(input: Ecs.UpdateContainerInstancesStateCommandInput) {
+    const cluster = knownCluster(input.cluster);
+    const refs = refsOf(input.containerInstances, 'containerInstances', 10, 'instances');
     const status = input.status;
     if (status !== 'ACTIVE' && status !== 'DRAINING')
       throw invalid(`Container instances can only be set to ACTIVE or DRAINING, not ${status}`);
-    const containerInstances: ContainerInstance[] = [];
-    const failures: Failure[] = [];
-    for (const ref of refs) {
-      const instance = this.containerInstance(cluster, ref);
-      if (!instance) {
-        failures.push({ arn: ref, reason: 'MISSING' });
-        continue;
-      }
-      this.world.setInstanceStatus(instance.instanceId, status);
-      containerInstances.push(this.instanceView(instance));
-    }
-    return { containerInstances, failures };
+    const update = (instance: InstanceState) => {
+      world.setInstanceStatus(instance, status);
+      return instanceView(instance);
+    };
+    return lookUp('containerInstances', refs, (ref) => findInstance(cluster, ref), update);
   }
 
-  private instanceView(instance: InstanceState): ContainerInstance {
-    const tasks = this.world.tasksOn(instance.instanceId).filter((t) => t.desiredStatus === 'RUNNING');
+  function instanceView(instance: InstanceState): Ecs.ContainerInstance {
+    const placed = world.tasksOn(instance.instanceId);
+    const tasks = placed.filter((t) => t.desiredStatus === 'RUNNING');
     const running = tasks.filter((t) => t.lastStatus === 'RUNNING').length;
     const used = (key: 'cpu' | 'memory') =>
-      this.world
-        .tasksOn(instance.instanceId)
-        .reduce((sum, t) => sum + this.world.taskDefinition(t.taskDefinitionArn)[key], 0);
+      placed.reduce((sum, t) => sum + world.taskDefinition(t.taskDefinitionArn)[key], 0);
     const resource = (name: string, value: number) => ({ name, type: 'INTEGER', integerValue: value });
     return {
       containerInstanceArn: instance.containerInstanceArn,
@@ -759,30 +503,20 @@ class EcsApi {
    * FARGATE and FARGATE_SPOT, which every account has, and one provider per Auto Scaling group. With
    * names, those (and `failures` for the others); without, every provider, 10 a page by default.
    */
-  describeCapacityProviders(input: {
-    capacityProviders?: string[];
-    maxResults?: number;
-    nextToken?: string;
-    include?: string[];
-  }) {
-    const all: CapacityProvider[] = [
-      {
-        name: 'FARGATE',
-        status: 'ACTIVE',
-        capacityProviderArn: this.world.arn('capacity-provider', 'FARGATE'),
-      },
-      {
-        name: 'FARGATE_SPOT',
-        status: 'ACTIVE',
-        capacityProviderArn: this.world.arn('capacity-provider', 'FARGATE_SPOT'),
-      },
-      ...[...(this.sources.autoScalingGroups?.() ?? [])].map(
-        (group): CapacityProvider => ({
+  function describeCapacityProviders(input: Ecs.DescribeCapacityProvidersCommandInput) {
+    const all: Ecs.CapacityProvider[] = [
+      ...['FARGATE', 'FARGATE_SPOT'].map((name) => ({
+        name,
+        status: 'ACTIVE' as const,
+        capacityProviderArn: world.arn('capacity-provider', name),
+      })),
+      ...[...(sources.autoScalingGroups?.() ?? [])].map(
+        (group): Ecs.CapacityProvider => ({
           name: group.name,
           status: 'ACTIVE',
-          capacityProviderArn: this.world.arn('capacity-provider', group.name),
+          capacityProviderArn: world.arn('capacity-provider', group.name),
           autoScalingGroupProvider: {
-            autoScalingGroupArn: autoScalingGroupArn(this.world, group.name),
+            autoScalingGroupArn: autoScalingGroupArn(world, group.name),
             managedScaling: { status: 'DISABLED' },
             managedTerminationProtection: 'DISABLED',
             managedDraining: group.managedDraining ? 'ENABLED' : 'DISABLED',
@@ -792,21 +526,73 @@ class EcsApi {
       ),
     ];
     const names = input.capacityProviders;
-    if (names?.length) {
-      if (names.length > LIMITS.describeCapacityProviders)
-        throw invalid(`capacityProviders takes at most ${LIMITS.describeCapacityProviders} names`);
-      if (input.maxResults !== undefined) throw invalid('maxResults cannot be used with capacityProviders');
-      const failures: Failure[] = [];
-      const found = names.flatMap((ref) => {
-        const provider = all.find((p) => p.name === ref || p.capacityProviderArn === ref);
-        if (!provider) failures.push({ arn: ref, reason: 'MISSING' });
-        return provider ? [provider] : [];
-      });
-      return { capacityProviders: found, failures };
-    }
-    const { items, nextToken } = page(all, input, 10, 10);
-    return { capacityProviders: items, failures: [], ...(nextToken ? { nextToken } : {}) };
+    if (!names?.length) return { ...page('capacityProviders', all, input, 10, 10), failures: [] };
+    if (names.length > 100) throw invalid('capacityProviders takes at most 100 names');
+    if (input.maxResults !== undefined) throw invalid('maxResults cannot be used with capacityProviders');
+    const named = (ref: string) => all.find((p) => p.name === ref || p.capacityProviderArn === ref);
+    return lookUp('capacityProviders', names, named, (provider) => provider);
   }
+}
+
+/** A cluster as a short name or ARN; left out, the default cluster. */
+export const clusterName = (ref: string | undefined): string => (ref ? lastSegment(ref) : 'default');
+const lastSegment = (ref: string) => ref.split('/').pop() ?? ref;
+/** A service as `cluster/name`, as the other service commands name it; any other resource by its ARN. */
+const resourceName = (arn = '') => /^arn:[^:]*:ecs:[^:]*:[^:]*:service\/(.+)$/.exec(arn)?.[1] ?? arn;
+const shortId = (ref: string) => lastSegment(ref).slice(0, 8);
+
+function updateServiceTarget(input: Ecs.UpdateServiceCommandInput): string {
+  const changes = [
+    input.desiredCount !== undefined ? `desiredCount=${input.desiredCount}` : '',
+    input.taskDefinition ? `taskDefinition=${input.taskDefinition}` : '',
+    input.forceNewDeployment ? 'forceNewDeployment' : '',
+  ].filter(Boolean);
+  return [`${clusterName(input.cluster)}/${lastSegment(input.service ?? '')}`, ...changes].join(' ');
+}
+
+type Listing = { maxResults?: number; nextToken?: string };
+
+/**
+ * One page of a listing, under the answer's `key`. The token is the offset, opaque to the caller as
+ * ECS's is; `maxResults` outside 1..limit is refused, as ECS refuses it.
+ */
+function page<T>(key: string, items: T[], input: Listing, limit: number, fallback: number) {
+  const size = input.maxResults ?? fallback;
+  if (!Number.isInteger(size) || size < 1 || size > limit)
+    throw invalid(`maxResults must be between 1 and ${limit}`);
+  let offset = 0;
+  if (input.nextToken) {
+    const decoded = Number(Buffer.from(input.nextToken, 'base64url').toString('utf8').replace(/^o:/, ''));
+    if (!Number.isInteger(decoded) || decoded < 0) throw invalid('Invalid nextToken');
+    offset = decoded;
+  }
+  const end = offset + size;
+  const nextToken = Buffer.from(`o:${end}`, 'utf8').toString('base64url');
+  return { [key]: items.slice(offset, end), ...(end < items.length ? { nextToken } : {}) };
+}
+
+/** The refs a describe command was given: 1 to `limit` of them (the API reference's limit). */
+function refsOf(refs: string[] | undefined, field: string, limit: number, noun: string): string[] {
+  if (!refs?.length || refs.length > limit) throw invalid(`${field} takes 1 to ${limit} ${noun}`);
+  return refs;
+}
+
+/** A describe command's answer under `key`: the view of each ref found, and `failures` for the others. */
+function lookUp<T, V>(
+  key: string,
+  refs: string[],
+  find: (ref: string) => T | undefined,
+  view: (found: T, ref: string) => V,
+  arnOf = (ref: string) => ref,
+) {
+  const found: V[] = [];
+  const failures: Ecs.Failure[] = [];
+  for (const ref of refs) {
+    const item = find(ref);
+    if (item === undefined) failures.push({ arn: arnOf(ref), reason: 'MISSING' });
+    else found.push(view(item, ref));
+  }
+  return { [key]: found, failures };
 }
 
 /** An Auto Scaling group's ARN as AWS writes it (the id part is the twin's own, fixed per name). */
@@ -817,11 +603,12 @@ export function autoScalingGroupArn(world: Pick<World, 'region' | 'account'>, na
   return `arn:aws:autoscaling:${world.region}:${world.account}:autoScalingGroup:${hex}-0000-4000-8000-${hex}0000:autoScalingGroupName/${name}`;
 }
 
-const toTags = (tags: Record<string, string>): Tag[] =>
+const toTags = (tags: Record<string, string>): Ecs.Tag[] =>
   Object.entries(tags).map(([key, value]) => ({ key, value }));
+const fromTags = (tags: Ecs.Tag[] = []) => Object.fromEntries(tags.map((t) => [t.key ?? '', t.value ?? '']));
 
 /** The request as #domain/runTaskLimits checks it. */
-function runTaskShape(input: RunTaskCommandInput): RunTaskShape {
+function runTaskShape(input: Ecs.RunTaskCommandInput): RunTaskShape {
   const vpc = input.networkConfiguration?.awsvpcConfiguration;
   return {
     startedBy: input.startedBy ?? '',
@@ -834,7 +621,7 @@ function runTaskShape(input: RunTaskCommandInput): RunTaskShape {
     })),
     overrides: input.overrides,
     network: vpc ? { subnets: vpc.subnets ?? [], securityGroups: vpc.securityGroups ?? [] } : undefined,
-    tags: Object.fromEntries((input.tags ?? []).map((t) => [t.key ?? '', t.value ?? ''])),
+    tags: fromTags(input.tags),
     // The SDK fills in an idempotency token when the caller gives none.
     clientToken: input.clientToken ?? 'sdk-generated',
   };
