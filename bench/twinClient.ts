@@ -1,7 +1,7 @@
 // What one AWS call costs on the twin, three ways, over the same answer: the twin's client as every
-// scenario uses it (a real SDK client answered below its retry step), the same real client with the
-// SDK's whole default middleware on every send (what the twin first did), and a plain { send } object
-// that hands the command to the model (no SDK at all: no retry strategy, no serialization). The twin
+// scenario uses it (a real SDK client whose send runs its own retry step straight onto the model), the
+// same real client with the SDK's whole default middleware on every send (what the twin first did), and a
+// plain { send } object that hands the command to the model (no SDK at all: no retry strategy). The twin
 // pays the difference to run the adapters over the SDK's own retries; this is what it comes to.
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { read, type ServiceModel, TwinSendLayer } from '#local/twin/aws/client';
@@ -19,7 +19,7 @@ export interface TwinClientBench {
 }
 
 const VARIANTS = {
-  'twin client': 'the twin as scenarios run it: cached middleware, no HTTP dressing, no logger',
+  'twin client': "the twin as scenarios run it: the client's own retry step onto the model",
   'full SDK stack': 'the same, with every default middleware (signing too) built and run on each send',
   'plain { send }': 'the model called directly: what the twin would cost without the SDK',
 } as const;
