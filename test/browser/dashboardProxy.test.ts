@@ -2,8 +2,6 @@
 // else), hands the API's answers back as they are, and refuses what another site would send through it.
 // Also `ecs-reflex dashboard` and `npm run serve`, which start it.
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createServer } from 'node:net';
 import type { OpsRequest, OpsResponse } from '#app/opsApi';
 import { type Dashboard, startDashboard } from '#local/api/dashboardProxy';
 import { type OpsServer, startOpsServer } from '#local/api/server';
@@ -166,9 +164,8 @@ describe('dashboard proxy', () => {
   });
 
   it('answers 502 when the API cannot be reached, and 500 without credentials', async () => {
-    const closed = await freePort();
     const unreachable = await startDashboard({
-      endpoint: `http://127.0.0.1:${closed}`,
+      endpoint: `http://127.0.0.1:${NOTHING_LISTENS}`,
       credentials: async () => LOCAL_CREDENTIAL,
       region: LOCAL_REGION,
     });
@@ -194,13 +191,11 @@ describe('dashboard proxy', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/**
+ * A port nothing answers on: below 1024 no unprivileged process can take it, and nothing serves tcpmux.
+ * A port freed by the test itself could be handed to the next server the test (or the machine) starts.
+ */
+const NOTHING_LISTENS = 1;
 
 describe('ecs-reflex dashboard', () => {
   class Capture {
