@@ -229,19 +229,40 @@ export const namespaceOf = (metric: string) =>
 const stamp = (at: Date) => at.toISOString().replace('Z', '+0000');
 
 /**
- * The composite alarm rule language, as far as the scenarios write it: ALARM("name"), OK("name"),
- * INSUFFICIENT_DATA("name"), TRUE or FALSE, each perhaps after NOT, joined by AND, then by OR (AND binds
- * tighter). The twin refuses parentheses rather than evaluate them.
+ * The composite alarm rule language: ALARM("name"), OK("name"), INSUFFICIENT_DATA("name"), TRUE, FALSE,
+ * combined with AND, OR, NOT and parentheses (NOT binds tightest, then AND, then OR).
  */
 function evaluateRule(rule: string, stateOf: (name: string) => StateValue): boolean {
-  return rule.split(/\s+OR\s+/).some((conjunction) =>
-    conjunction.split(/\s+AND\s+/).every((term) => {
-      const match = /^(NOT\s+)?(?:(TRUE|FALSE)|(ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*"([^"]+)"\s*\))$/.exec(
-        term.trim(),
-      );
-      if (!match) throw new Error(`the twin cannot evaluate ${term} in the composite rule ${rule}`);
-      const value = match[2] ? match[2] === 'TRUE' : stateOf(match[4]!) === match[3];
-      return match[1] ? !value : value;
-    }),
-  );
+  const tokens =
+    rule.match(/\(|\)|AND|OR|NOT|TRUE|FALSE|(?:ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*"[^"]+"\s*\)/g) ?? [];
+  let position = 0;
+  const take = () => tokens[position++];
+  const primary = (): boolean => {
+    const token = take();
+    if (token === 'NOT') return !primary();
+    if (token === '(') {
+      const value = either();
+      if (take() !== ')') throw new Error(`unbalanced parentheses in ${rule}`);
+      return value;
+    }
+    if (token === 'TRUE' || token === 'FALSE') return token === 'TRUE';
+    const match = /^(ALARM|OK|INSUFFICIENT_DATA)\s*\(\s*"([^"]+)"\s*\)$/.exec(token ?? '');
+    if (!match) throw new Error(`unexpected ${token ?? 'end'} in the composite rule ${rule}`);
+    return stateOf(match[2]!) === match[1];
+  };
+  // Every operand is evaluated, not short-circuited: each must consume its tokens.
+  const joined = (operator: string, operand: () => boolean) => (): boolean => {
+    let value = operand();
+    while (tokens[position] === operator) {
+      take();
+      const next = operand();
+      value = operator === 'AND' ? value && next : value || next;
+    }
+    return value;
+  };
+  const either = joined('OR', joined('AND', primary));
+  const result = either();
+  if (position !== tokens.length)
+    throw new Error(`unexpected ${tokens[position]} in the composite rule ${rule}`);
+  return result;
 }

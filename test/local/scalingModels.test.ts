@@ -343,6 +343,33 @@ describe('twin CloudWatch', () => {
     tags: {},
   };
 
+  it('evaluates a composite rule with NOT, AND, OR and parentheses, NOT binding tightest and AND before OR', async () => {
+    // Prepare: "a" breaches (a gauge of 5 over a threshold of 1), "b" does not
+    const { clock, cloudWatch } = aTwin();
+    cloudWatch.addAlarm({ ...silence, name: 'a', metric: 'A' });
+    cloudWatch.addAlarm({ ...silence, name: 'b', metric: 'B' });
+    cloudWatch.setGauge('A', {}, 5);
+    cloudWatch.setGauge('B', {}, 0);
+    const rules = {
+      grouped: 'ALARM("b") AND (ALARM("a") OR ALARM("b"))',
+      ungrouped: 'ALARM("b") AND ALARM("a") OR ALARM("a")',
+      negated: 'NOT ALARM("b") AND NOT (OK("a") OR FALSE)',
+    };
+    for (const [name, rule] of Object.entries(rules))
+      cloudWatch.addAlarm({ kind: 'composite', name, rule, tags: {} });
+
+    // Act
+    cloudWatch.start();
+    await clock.runUntil(at(2));
+
+    // Assess
+    expect(Object.keys(rules).map((name) => [name, cloudWatch.describe(name)?.state])).toEqual([
+      ['grouped', 'OK'],
+      ['ungrouped', 'ALARM'],
+      ['negated', 'ALARM'],
+    ]);
+  });
+
   it('describes metric alarms only unless asked for composites, and pages by MaxRecords', async () => {
     // Prepare
     const { cloudWatch, cloudWatchClient } = aTwin();
