@@ -6,7 +6,7 @@
 import { AUTOSCALING_SOURCE, LIFECYCLE_DETAIL_TYPES, LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
 import { autoScalingGroupArn } from '#local/twin/aws/ecs';
 import { eventEnvelope } from '#local/twin/events';
-import { newUuid, type TwinAutoScalingGroup, type TwinScaling } from '#local/twin/scaling';
+import type { TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
 import { DuplicateIdentityError, type World } from '#local/twin/world';
 
 export type LifecycleResult = 'CONTINUE' | 'ABANDON';
@@ -179,7 +179,7 @@ export class TwinLifecycle {
   ): TwinLifecycleAction {
     const now = given?.startedAt ?? this.world.clock.now();
     const action: TwinLifecycleAction = {
-      token: given?.token ?? newUuid(this.world),
+      token: given?.token ?? this.world.newUuid(),
       groupName: group.name,
       hookName: hook.name,
       instanceId,
@@ -288,7 +288,7 @@ export class TwinLifecycle {
   private messageFields() {
     return {
       AccountId: this.world.account,
-      RequestId: newUuid(this.world),
+      RequestId: this.world.newUuid(),
       Service: 'AWS Auto Scaling',
       Time: this.world.clock.now().toISOString(),
     };

@@ -336,9 +336,3 @@ function remove(list: string[], item: string): boolean {
   list.splice(index, 1);
   return true;
 }
-
-/** A UUID as Auto Scaling writes its ids and tokens, drawn from the world's seeded ids. */
-export function newUuid(world: Pick<World, 'newId'>): string {
-  const hex = world.newId();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}

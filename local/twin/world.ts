@@ -117,6 +117,12 @@ export class World {
     return id;
   }
 
+  /** A UUID as AWS writes its ids and tokens (Auto Scaling, App Mesh), drawn from the seeded ids. */
+  newUuid(): string {
+    const hex = this.newId();
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  }
+
   addCluster(name: string): void {
     this.clusters.add(name);
   }

@@ -117,7 +117,7 @@ export class TwinAppMesh {
       spec: structuredClone(spec),
       metadata: {
         arn: `arn:aws:appmesh:${region}:${account}:mesh/${meshName}/virtualRouter/${virtualRouterName}/route/${routeName}`,
-        uid: uuidOf(this.world.newId()),
+        uid: this.world.newUuid(),
         version: 1,
         createdAt: now,
         lastUpdatedAt: now,
@@ -294,8 +294,4 @@ function validateMeshSpec(spec: MeshRouteSpec): void {
   }
   if (field === 'tcpRoute' && body.retryPolicy !== undefined)
     throw badRequest('A TCP route has no retry policy');
-}
-
-function uuidOf(hex: string): string {
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

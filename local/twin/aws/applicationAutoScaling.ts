@@ -14,12 +14,7 @@ import {
 import { compare, next } from '#local/twin/aws/autoScaling';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import { type PageRules, page } from '#local/twin/aws/paging';
-import {
-  newUuid,
-  type TwinScaling,
-  type TwinServicePolicy,
-  type TwinServiceScaling,
-} from '#local/twin/scaling';
+import type { TwinScaling, TwinServicePolicy, TwinServiceScaling } from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
 
 // The namespaces as the API's enum-value error lists them.
@@ -61,7 +56,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
     once(
       `arn ${resourceId}|${name}`,
       () =>
-        `arn:aws:autoscaling:${world.region}:${world.account}:scalingPolicy:${newUuid(world)}:resource/ecs/${resourceId}:policyName/${name}`,
+        `arn:aws:autoscaling:${world.region}:${world.account}:scalingPolicy:${world.newUuid()}:resource/ecs/${resourceId}:policyName/${name}`,
     );
   const createdAt = (resourceId: string) => once(`created ${resourceId}`, () => world.clock.now());
 

@@ -28,12 +28,7 @@ import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws
 import { autoScalingGroupArn } from '#local/twin/aws/ecs';
 import { type PageRules, page } from '#local/twin/aws/paging';
 import { globalTimeoutSeconds, type TwinLifecycle } from '#local/twin/lifecycle';
-import {
-  newUuid,
-  type TwinAsgPolicy,
-  type TwinAutoScalingGroup,
-  type TwinScaling,
-} from '#local/twin/scaling';
+import type { TwinAsgPolicy, TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
 
 const GROUP_TAG = 'auto-scaling-group';
@@ -64,7 +59,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
     const key = `${groupName}/${policyName}`;
     const arn =
       policyArns.get(key) ??
-      `arn:aws:autoscaling:${world.region}:${world.account}:scalingPolicy:${newUuid(world)}:autoScalingGroupName/${groupName}:policyName/${policyName}`;
+      `arn:aws:autoscaling:${world.region}:${world.account}:scalingPolicy:${world.newUuid()}:autoScalingGroupName/${groupName}:policyName/${policyName}`;
     policyArns.set(key, arn);
     return arn;
   };
