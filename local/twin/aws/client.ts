@@ -130,7 +130,7 @@ export class TwinSendLayer {
    * A real client of the given SDK class whose commands the model answers. `maxAttempts` as the wiring
    * asks for it (the adapters' single-attempt clients too); everything else as in Lambda.
    */
-  // biome-ignore lint/suspicious/noExplicitAny: every SDK client has its own input, output and config types; only its middleware stack is used here
+  // biome-ignore lint/suspicious/noExplicitAny: every SDK client has its own input, output and config types; only its configuration and send are used here
   client<C extends Client<any, any, any>>(
     // biome-ignore lint/suspicious/noExplicitAny: the config is the Lambda functions' own, whatever the client
     Ctor: new (config: any) => C,
