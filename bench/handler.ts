@@ -109,9 +109,11 @@ export async function measureHandler(options: {
       },
       check: (twin) => {
         const actions = journalOf(twin).join(',');
-        return actions === 'restart-task:done,recheck:done' && writesOf(twin).join(',') === 'RunTask'
+        // The recheck is a delayed message on the recycler's own queue, as in Lambda.
+        return actions === 'restart-task:done,recheck:done' &&
+          writesOf(twin).join(',') === 'RunTask,SendMessage'
           ? undefined
-          : `expected a restart and a recheck, got [${actions}]`;
+          : `expected a restart and a recheck, got [${actions}] writes [${writesOf(twin)}]`;
       },
     },
     {
@@ -134,12 +136,16 @@ export async function measureHandler(options: {
     },
     {
       kind: 'malformed',
-      description: 'task event failing its schema (detail.containers): parked',
+      description:
+        "task event failing its schema (detail.containers): parked on the function's dead-letter queue",
       prepare: async () => ({ twin: emptyLogs(shared.twin), body: malformed }),
+      // Parking is one SendMessage to the dead-letter queue, as in Lambda; nothing else is called.
       check: (twin) =>
-        twin.recorders.parked.length === 1 && twin.world.apiCalls.length === 0
+        twin.recorders.parked.length === 1 &&
+        twin.world.apiCalls.map((c) => c.api).join(',') === 'SendMessage' &&
+        twin.world.apiCalls[0]!.target.endsWith('-dlq')
           ? undefined
-          : `expected one parked input and no AWS call, got ${twin.recorders.parked.length} parked`,
+          : `expected one parked input and its SendMessage only, got ${twin.recorders.parked.length} parked, calls [${twin.world.apiCalls.map((c) => c.api)}]`,
     },
   ];
 
