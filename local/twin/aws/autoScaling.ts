@@ -237,10 +237,14 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
         const desired = input.DesiredCapacity;
         if (desired === undefined || !Number.isInteger(desired) || desired < 0)
           throw invalid(`The value ${desired} for DesiredCapacity is not valid.`);
-        const beyond =
-          desired > g.max ? `above max value ${g.max}` : desired < g.min ? `below min value ${g.min}` : '';
-        if (beyond)
-          throw invalid(`New SetDesiredCapacity value ${desired} is ${beyond} for the AutoScalingGroup.`);
+        if (desired > g.max)
+          throw invalid(
+            `New SetDesiredCapacity value ${desired} is above max value ${g.max} for the AutoScalingGroup.`,
+          );
+        if (desired < g.min)
+          throw invalid(
+            `New SetDesiredCapacity value ${desired} is below min value ${g.min} for the AutoScalingGroup.`,
+          );
         // HonorCooldown: the twin's groups keep no cooldown (no simple scaling policy runs), so there is
         // never a scaling activity in progress to refuse it for.
         scaling.setDesiredCapacity(g.name, desired);

@@ -171,6 +171,8 @@ export class TwinSendLayer {
     client.send = ((command: { input: object }) =>
       send({
         input: command.input,
+        // The SDK's command classes are named for their operation (DescribeServicesCommand); the twin
+        // runs them as published, never minified.
         command: command.constructor.name.replace(/Command$/, ''),
       } as never).then((result) => result.output)) as C['send'];
     return client;

@@ -103,7 +103,7 @@ export function cloudWatchLogsModel(logs: TwinLogs): ServiceModel {
               (input.logStreamNames?.includes(e.logStreamName) ?? true) &&
               e.logStreamName.startsWith(input.logStreamNamePrefix ?? '') &&
               // past the token's event, in the direction of reading
-              (!token || order(e, token.after) * (newestFirst ? -1 : 1) > 0) &&
+              (!token || (newestFirst ? order(e, token.after) < 0 : order(e, token.after) > 0)) &&
               matches(e.message),
           )
           .sort(order);

@@ -292,7 +292,8 @@ function parser(expression: string, names: Record<string, string>, values: Item,
       position += 2;
       const name = path();
       expect(')');
-      return (item) => name in item === (exists === 'attribute_exists');
+      const wanted = exists === 'attribute_exists';
+      return (item) => (name in item ? wanted : !wanted);
     }
     const left = operand();
     const operator = next();
