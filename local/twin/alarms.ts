@@ -91,12 +91,13 @@ export class TwinCloudWatch {
     });
   }
 
-  describe(name: string): AlarmView | undefined {
+  /** The live record, for reading at once: the twin's own evaluation goes on changing it. */
+  describe(name: string): Readonly<AlarmView> | undefined {
     return this.alarms.get(name);
   }
 
   /** Every alarm, by name (what DescribeAlarms and ListTagsForResource read). */
-  list(): AlarmView[] {
+  list(): Readonly<AlarmView>[] {
     const byName = (a: AlarmView, b: AlarmView) => (a.alarm.name < b.alarm.name ? -1 : 1);
     return [...this.alarms.values()].sort(byName);
   }

@@ -425,7 +425,9 @@ export class TwinTraffic {
 
   /** A target's version name: the virtual node, or the target group's name. */
   private versionOf(kind: RouteEntry['kind'], target: string): string {
-    return kind === 'appmesh' ? target : (this.world.targetGroups.get(target)?.name ?? target);
+    if (kind === 'appmesh') return target;
+    // targetgroup/<name>/<id>: a group the world does not know is named by its ARN's name part.
+    return this.world.targetGroups.get(target)?.name ?? target.split('/')[1] ?? target;
   }
 
   private byVersion(kind: RouteEntry['kind'], targets: WeightedTarget[]): Record<string, number> {

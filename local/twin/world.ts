@@ -492,8 +492,11 @@ export class World {
     const stillFresh = fresh.filter((t) => t.desiredStatus === 'RUNNING');
     const ceiling = Math.ceil((service.desiredCount * service.maximumPercent) / 100);
     const room = Math.min(service.desiredCount - stillFresh.length, ceiling - stillFresh.length - old.length);
-    if (room > 0 && now.getTime() >= service.nextLaunchAt)
-      for (let i = 0; i < room; i++) if (!this.launchFor(service, primary)) break;
+    if (room > 0 && now.getTime() >= service.nextLaunchAt) {
+      for (let i = 0; i < room; i++) {
+        if (!this.launchFor(service, primary)) break;
+      }
+    }
 
     // Old tasks go as fresh ones serve, then fresh ones beyond the desired count.
     const ready = stillFresh.filter((t) => t.lastStatus === 'RUNNING' && this.isServing(service, t));
@@ -695,9 +698,11 @@ export class World {
   }
 
   private drainTargetsOf(task: TaskState): void {
-    for (const tg of this.targetGroups.values())
-      for (const target of tg.targets)
+    for (const tg of this.targetGroups.values()) {
+      for (const target of tg.targets) {
         if (target.taskArn === task.arn && target.state !== 'draining') this.drain(tg, target);
+      }
+    }
   }
 
   drain(tg: TargetGroupState, target: TargetState): void {
