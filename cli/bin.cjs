@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// The `ecs-reflex` command (package.json "bin"): registers tsx's require hook, so the TypeScript source
-// runs as it is (with the package's "#..." import aliases), then hands over to cli/main.ts.
-require('tsx/cjs');
-const { main } = require('./main.ts');
+// The `ecs-reflex` command (package.json "bin"): runs cli/main.ts from its build (local/build.cjs), or from
+// the TypeScript source through tsx where it cannot be built.
+const { builtModule, ENTRIES } = require('../local/build.cjs');
+
+let built = builtModule('cli');
+if (!built) {
+  require('tsx/cjs');
+  built = require('node:path').join(__dirname, '..', ENTRIES.cli);
+}
+const { main } = require(built);
 
 main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
   (code) => {

@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { exchange } from '#local/api/exchange';
 import { MAX_REQUEST_BODY_BYTES } from '#local/api/server';
 import { type Credentials, signRequest } from '#local/api/sigv4';
+import { repoRoot } from '#local/repoRoot';
 
 /** Where the page's files are: cli/dashboard/ at the repository's root. */
-export const DASHBOARD_DIR = join(__dirname, '..', '..', 'cli', 'dashboard');
+export const DASHBOARD_DIR = join(repoRoot, 'cli', 'dashboard');
 
 const PAGE_FILES: Record<string, { file: string; contentType: string }> = {
   '/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },

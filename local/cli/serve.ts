@@ -129,30 +129,3 @@ export async function serve(args: string[]) {
   };
   return { url: server.url, dashboardUrl: dashboard.url, twin, scenario, settings, clock, stop };
 }
-
-if (require.main === module) {
-  serve(process.argv.slice(2)).then(
-    ({ url, dashboardUrl, settings, clock, stop }) => {
-      // A twin that cannot go on is an error to show, not a server that vanishes (ECONNREFUSED).
-      clock.reached(Number.POSITIVE_INFINITY).catch(async (error: Error) => {
-        process.stderr.write(`the twin's clock stopped: ${error.stack}\n`);
-        await stop();
-        process.exit(2);
-      });
-      process.stdout.write(
-        [
-          `ecs-reflex ops API on the twin: ${url}`,
-          `routes: ${settings.routes.map((r) => r.name).join(', ') || 'none'}; clusters: ${settings.clusters.join(', ')}`,
-          `sign with AWS_ACCESS_KEY_ID=${LOCAL_CREDENTIAL.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_CREDENTIAL.secretAccessKey} AWS_REGION=eu-west-1`,
-          `e.g. ECS_REFLEX_ENDPOINT=${url} npx ecs-reflex status`,
-          `dashboard: ${dashboardUrl}`,
-          '',
-        ].join('\n'),
-      );
-    },
-    (error) => {
-      process.stderr.write(`${(error as Error).stack}\n`);
-      process.exit(2);
-    },
-  );
-}

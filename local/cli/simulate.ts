@@ -36,16 +36,3 @@ export async function simulate(args: string[]): Promise<number> {
   }
   return result.passed ? 0 : 1;
 }
-
-if (require.main === module) {
-  simulate(process.argv.slice(2)).then(
-    (code) => {
-      // exitCode, not exit(): a large --json document piped to another program must be written out first.
-      process.exitCode = code;
-    },
-    (error) => {
-      process.stderr.write(`${(error as Error).message}\n`);
-      process.exit(2);
-    },
-  );
-}

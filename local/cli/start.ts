@@ -47,16 +47,3 @@ export async function start(args: string[], out: (text: string) => void): Promis
   await running.stop();
   return passed === results.length ? 0 : 1;
 }
-
-if (require.main === module) {
-  start(process.argv.slice(2), (text) => process.stdout.write(text)).then(
-    (code) => {
-      // exitCode, not exit(): a large --json document piped to another program must be written out first.
-      process.exitCode = code;
-    },
-    (error) => {
-      process.stderr.write(`${(error as Error).stack}\n`);
-      process.exit(2);
-    },
-  );
-}

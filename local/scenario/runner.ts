@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { rolloutRequestOf } from '#events/rollout';
+import { repoRoot } from '#local/repoRoot';
 import {
   BlastRadiusChecker,
   type BlastRadiusReport,
@@ -18,7 +19,7 @@ import { Twin } from '#local/twin/twin';
 import type { ApiCall } from '#local/twin/world';
 import type { JournalEntry } from '#ports';
 
-export const repoRoot = join(__dirname, '..', '..');
+export { repoRoot } from '#local/repoRoot';
 
 export interface ScenarioResult {
   name: string;

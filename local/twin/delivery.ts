@@ -2,10 +2,9 @@
 // files) put matching events on SQS queues; a poller hands batches to the Lambda handler; failed records
 // become visible again after the visibility timeout and go to the dead-letter queue after
 // maxReceiveCount receives. Scheduled rules invoke their function on a fixed rate.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { matchesPattern } from '#local/eventbridge/patternMatcher';
+import { repoFile } from '#local/repoRoot';
 import type { TwinFunction } from '#local/twin/lambdas';
 import type { VirtualScheduler } from '#local/twin/scheduler';
 import type { Timeline } from '#local/twin/timeline';
@@ -19,7 +18,7 @@ const EVENTBRIDGE_LATENCY_SECONDS = 0.5;
 const POLL_LATENCY_SECONDS = 1;
 
 /** A file of the repository (a pattern, a workflow definition), read as the packaging reads it. */
-export const repoFile = (path: string): string => readFileSync(join(__dirname, '..', '..', path), 'utf8');
+export { repoFile };
 
 const errorText = (thrown: unknown) => `${(thrown as Error).name}: ${(thrown as Error).message}`;
 
