@@ -35,6 +35,7 @@ import type {
 } from '#ports';
 import { checkText } from '#runtime/boundedInput';
 import { RolloutNotAllowedError } from '#runtime/errors';
+import { issueInWords } from '#runtime/issueWords';
 
 export const OPS_REFLEX = 'ops-api';
 
@@ -219,7 +220,7 @@ function validate(route: OpsRoute, params: Record<string, string>, request: OpsR
   let repeats = 0;
   const check = (where: string, schema: z.ZodType | undefined, value: unknown) => {
     if (!schema) return {};
-    const parsed = schema.safeParse(value);
+    const parsed = schema.safeParse(value, { error: issueInWords });
     if (parsed.success) return parsed.data as Record<string, unknown>;
     for (const issue of parsed.error.issues.slice(0, 20)) {
       errors.push({ field: [where, ...issue.path.map(String)].join('.'), message: issue.message });

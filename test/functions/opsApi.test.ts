@@ -278,6 +278,32 @@ describe('rollouts', () => {
     expect(api.twin.world.apiCalls.length).toBe(calls);
   });
 
+  it.each([
+    [
+      'a number too big',
+      { schedule: { kind: 'weights', weights: [10, 150], bakeSeconds: 60 } },
+      'body.rollout.schedule.weights.1',
+      'must be at most 100',
+    ],
+    [
+      'an unknown schedule kind',
+      { schedule: { kind: 'blue-green' } },
+      'body.rollout.schedule.kind',
+      'must be one of "canary", "linear", "weights"',
+    ],
+    ['a missing field', { service: undefined }, 'body.rollout.service', 'is required'],
+    ['a field of the wrong type', { service: 7 }, 'body.rollout.service', 'must be a string, not a number'],
+    ['an unknown field', { bogus: true }, 'body.rollout', 'unknown field "bogus"'],
+  ])('says what is wrong in words for %s', async (_, change, field, message) => {
+    // Act
+    const api = anApi();
+    const answer = await api.call('POST', '/rollouts', { body: request(api, change) });
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toContainEqual({ field, message });
+  });
+
   it('answers 400 for a body that is not JSON, and 413 for one larger than 64 KiB', async () => {
     const api = anApi();
     const broken = await api.call('POST', '/rollouts', { rawBody: '{"rollout": ' });

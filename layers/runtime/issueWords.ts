@@ -1,0 +1,59 @@
+// What a request got wrong, in words a person reads at a terminal or on a page, for zod's default issues
+// ("Too big: expected number to be <=100" becomes "must be at most 100"). A schema's own message
+// ("an ARN", "canary weight must be an integer 1..99") wins over these: zod asks this map only for issues
+// whose schema says nothing itself.
+import type { core } from 'zod';
+
+const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
+const quoted = (value: unknown) => (typeof value === 'string' ? `"${value}"` : String(value));
+
+const typeOfInput = (input: unknown) =>
+  input === null ? 'null' : Array.isArray(input) ? 'an array' : article(typeof input);
+
+function bound(
+  issue: core.$ZodRawIssue & { origin: string; inclusive?: boolean },
+  limit: unknown,
+  big: boolean,
+) {
+  const inclusive = issue.inclusive !== false;
+  const unit = { string: 'characters', array: 'items', set: 'items', file: 'bytes' }[issue.origin];
+  if (unit) return `must have at ${big ? 'most' : 'least'} ${limit} ${unit}`;
+  if (inclusive) return `must be at ${big ? 'most' : 'least'} ${limit}`;
+  return `must be ${big ? 'less' : 'more'} than ${limit}`;
+}
+
+/** zod's per-parse error map: the words for an issue, or undefined to keep zod's own message. */
+export function issueInWords(issue: core.$ZodRawIssue): string | undefined {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      return `must be ${article(issue.expected === 'int' ? 'whole number' : issue.expected)}, not ${typeOfInput(issue.input)}`;
+    case 'too_big':
+      return bound(issue, issue.maximum, true);
+    case 'too_small':
+      return issue.origin === 'string' && Number(issue.minimum) === 1
+        ? 'must not be empty'
+        : bound(issue, issue.minimum, false);
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(quoted).join(', ')}`;
+    case 'invalid_value':
+      return issue.values.length === 1
+        ? `must be ${quoted(issue.values[0])}`
+        : `must be one of ${issue.values.map(quoted).join(', ')}`;
+    case 'not_multiple_of':
+      return `must be a multiple of ${issue.divisor}`;
+    case 'invalid_format':
+      return issue.format === 'regex'
+        ? `does not have the expected form`
+        : `must be ${article(issue.format)}`;
+    case 'invalid_union': {
+      // A discriminated union's issue is at its discriminator (`schedule.kind`), with the values it takes.
+      const { options } = issue as { options?: unknown[] };
+      return options?.length
+        ? `must be one of ${options.map(quoted).join(', ')}`
+        : 'matches none of the forms this field takes';
+    }
+    default:
+      return undefined;
+  }
+}
