@@ -5,26 +5,30 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startDashboard } from '#local/api/dashboardProxy';
-import { type Credentials, LOCAL_CREDENTIAL } from '#local/api/sigv4';
+import { type Credentials, LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
+import { version } from '../package.json';
 import { ApiError, CredentialsError, credentialsFrom, OpsClient, TransportError } from './client';
 import {
   type Accepted,
   type Action,
+  actionTable,
   bar,
-  clockTime,
+  type InstancesView,
+  isoSeconds,
   type Output,
   type RolloutSummary,
   type RolloutView,
   type RouteView,
-  resultText,
   rolloutLine,
+  type ServiceView,
   type Style,
-  shorten,
+  shortArn,
   statusText,
   styleFor,
   table,
 } from './render';
 import { watchRollout } from './watch';
+import { didYouMean } from './words';
 
 export interface CliIo {
   stdout: Output;
@@ -39,7 +43,6 @@ export interface CliIo {
 }
 
 const PROGRAM = 'ecs-reflex';
-const DEFAULT_REGION = 'eu-west-1';
 
 /** A command line that cannot be run as written: exit 2, with a pointer to --help. */
 class UsageError extends Error {
@@ -51,6 +54,7 @@ const OPTIONS = {
   endpoint: { type: 'string' },
   region: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
   file: { type: 'string', short: 'f' },
   name: { type: 'string' },
   'dry-run': { type: 'boolean' },
@@ -60,10 +64,38 @@ const OPTIONS = {
   force: { type: 'boolean' },
   cluster: { type: 'string' },
   port: { type: 'string' },
+  reflex: { type: 'string' },
+  target: { type: 'string' },
+  limit: { type: 'string' },
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
 type Values = { [K in OptionName]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** Each option as `--help` shows it: its form and what it does. */
+const OPTION_HELP: Record<OptionName, string> = {
+  json: '--json           machine output: one JSON document (watch: one JSON object per line)',
+  endpoint: '--endpoint URL   the ops API (default: $ECS_REFLEX_ENDPOINT)',
+  region: "--region R       the region requests are signed for (default: the endpoint's, else $AWS_REGION)",
+  help: '-h, --help       help: for everything, or for the command before it',
+  version: '--version        the version of this CLI',
+  file: '-f, --file F     the JSON file holding the request',
+  name: "--name N         the rollout's name (default: the file's, else one made up)",
+  'dry-run': '--dry-run        ask the API what it would do, and do nothing',
+  interval: '--interval S     seconds between two looks (default 5)',
+  reason: '--reason R       why, for the journal and the notifications',
+  canary: "--canary N       the canary's percent of the traffic, 0..100",
+  force: '--force          even while a rollout owns the route',
+  cluster: '--cluster C      the cluster the instance belongs to',
+  port: '--port P         the local port to serve on',
+  reflex:
+    '--reflex R       only this reflex (task-recycler, instance-lifecycle, alarm-reactor, rollout, ops-api)',
+  target: '--target T       only actions on this target (an ARN or a name)',
+  limit: '--limit N        at most N actions, 1..200 (default 50)',
+};
+
+/** Options every command takes. */
+const GLOBAL_OPTIONS: OptionName[] = ['json', 'endpoint', 'region', 'help'];
 
 interface Invocation {
   args: string[];
@@ -78,6 +110,7 @@ interface Invocation {
 interface Command {
   usage: string;
   summary: string;
+  /** Its positional arguments, in order; `[NAME]` is optional. */
   args: string[];
   options: OptionName[];
   required?: OptionName[];
@@ -94,6 +127,35 @@ const COMMANDS: Record<string, Command> = {
     args: [],
     options: [],
     run: status,
+  },
+  services: {
+    usage: 'services [CLUSTER] [SERVICE]',
+    summary:
+      "the services of every cluster, or of one; with SERVICE, its tasks, deployments and the reflexes' actions on it",
+    args: ['[CLUSTER]', '[SERVICE]'],
+    options: [],
+    run: services,
+  },
+  instances: {
+    usage: 'instances [CLUSTER]',
+    summary: 'the container instances of every cluster, or of one, and their lifecycle workflows',
+    args: ['[CLUSTER]'],
+    options: [],
+    run: instances,
+  },
+  actions: {
+    usage: 'actions [--reflex R] [--target T] [--limit N]',
+    summary: "the reflexes' recent actions, most recent first",
+    args: [],
+    options: ['reflex', 'target', 'limit'],
+    run: actions,
+  },
+  routes: {
+    usage: 'routes',
+    summary: 'the routes rollouts may run on, their weights and the rollout holding each',
+    args: [],
+    options: [],
+    run: routes,
   },
   'rollout start': {
     usage: 'rollout start --file request.json [--name N] [--dry-run]',
@@ -210,30 +272,26 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     const { values, positionals, tokens } = parse(argv);
     json = values.json === true;
-    if (values.help || positionals[0] === 'help') {
-      full.stdout.write(help());
+    if (values.version) {
+      full.stdout.write(`${PROGRAM} ${version}\n`);
       return 0;
     }
-    const group = positionals[0];
-    if (group === undefined) throw new UsageError('a command is required');
-    const key = GROUPS.has(group) ? `${group} ${positionals[1] ?? ''}`.trim() : group;
-    const command = COMMANDS[key];
-    if (!command)
-      throw new UsageError(
-        GROUPS.has(group)
-          ? `${positionals[1] === undefined ? '' : `unknown command '${key}': `}'${group}' needs one of: ${commandsOf(group).join(', ')}`
-          : `unknown command '${group}'`,
-      );
+    if (values.help || positionals[0] === 'help') {
+      full.stdout.write(helpFor(positionals[0] === 'help' ? positionals.slice(1) : positionals));
+      return 0;
+    }
+    const { key, command } = commandOf(positionals);
     const args = positionals.slice(key.split(' ').length);
-    if (args.length !== command.args.length)
+    const required = command.args.filter((a) => !a.startsWith('['));
+    if (args.length < required.length || args.length > command.args.length)
       throw new UsageError(
-        args.length < command.args.length
-          ? `${key}: missing ${command.args.slice(args.length).join(' ')} (usage: ${PROGRAM} ${command.usage})`
+        args.length < required.length
+          ? `${key}: missing ${required.slice(args.length).join(' ')} (usage: ${PROGRAM} ${command.usage})`
           : `${key}: unexpected argument '${args[command.args.length]}' (usage: ${PROGRAM} ${command.usage})`,
       );
-    const global: OptionName[] = ['json', 'endpoint', 'region', 'help'];
+    const takes = [...GLOBAL_OPTIONS, ...command.options];
     for (const token of tokens)
-      if (token.kind === 'option' && ![...global, ...command.options].includes(token.name as OptionName))
+      if (token.kind === 'option' && !takes.includes(token.name as OptionName))
         throw new UsageError(
           `${key}: option --${token.name} does not apply (usage: ${PROGRAM} ${command.usage})`,
         );
@@ -244,9 +302,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (values.canary !== undefined) percentOf(values.canary);
     if (values.interval !== undefined) intervalOf(values.interval);
     if (values.port !== undefined) portOf(values.port);
+    if (values.limit !== undefined) limitOf(values.limit);
 
     const endpoint = endpointOf(values.endpoint ?? full.env.ECS_REFLEX_ENDPOINT);
-    const region = values.region ?? full.env.AWS_REGION ?? DEFAULT_REGION;
+    const region = regionOf(values.region, endpoint, full.env);
     const client = new OpsClient({ endpoint, region, env: full.env, sleep: full.sleep, now: full.now });
     const invocation = {
       args,
@@ -264,19 +323,53 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-function parse(argv: string[]) {
-  try {
-    const parsed = parseArgs({
-      args: argv,
-      options: OPTIONS,
-      strict: true,
-      allowPositionals: true,
-      tokens: true,
-    });
-    return { values: parsed.values as Values, positionals: parsed.positionals, tokens: parsed.tokens };
-  } catch (error) {
-    throw new UsageError((error as Error).message);
+/** The command the positionals name (`status`, `rollout start`), or a usage error that says what is. */
+function commandOf(positionals: string[]): { key: string; command: Command } {
+  const [group, sub] = positionals;
+  if (group === undefined) throw new UsageError('a command is required');
+  if (GROUPS.has(group)) {
+    const key = `${group} ${sub ?? ''}`.trim();
+    const command = COMMANDS[key];
+    if (command) return { key, command };
+    const verbs = commandsOf(group);
+    throw new UsageError(
+      sub === undefined
+        ? `'${group}' needs one of: ${verbs.join(', ')}`
+        : `unknown command '${key}'${didYouMean(sub, verbs, (verb) => `'${group} ${verb}'`)}; '${group}' takes one of: ${verbs.join(', ')}`,
+    );
   }
+  const command = COMMANDS[group];
+  if (command) return { key: group, command };
+  const names = [...new Set(Object.keys(COMMANDS).map((k) => k.split(' ')[0]!))];
+  throw new UsageError(`unknown command '${group}'${didYouMean(group, names)}`);
+}
+
+/**
+ * The command line's options and positionals, checked here rather than by parseArgs' strict mode, so that
+ * each mistake is said in this CLI's words, with the option that was probably meant.
+ */
+function parse(argv: string[]) {
+  const parsed = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const known = Object.keys(OPTIONS) as OptionName[];
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    const option = OPTIONS[token.name as OptionName];
+    if (!option)
+      throw new UsageError(
+        `unknown option ${token.rawName}${didYouMean(token.name, known, (name) => `--${name}`)}`,
+      );
+    if (option.type === 'string' && token.value === undefined)
+      throw new UsageError(`${token.rawName} needs a value: ${OPTION_HELP[token.name as OptionName].trim()}`);
+    if (option.type === 'boolean' && token.inlineValue)
+      throw new UsageError(`${token.rawName} takes no value (given '${token.value}')`);
+  }
+  return { values: parsed.values as Values, positionals: parsed.positionals, tokens: parsed.tokens };
 }
 
 function report(error: unknown, json: boolean, io: Required<CliIo>): number {
@@ -294,7 +387,15 @@ function report(error: unknown, json: boolean, io: Required<CliIo>): number {
     const { problem } = error;
     if (json) io.stderr.write(`${JSON.stringify(problem)}\n`);
     else {
-      say(`${style.red(problem.title)} (${problem.status}): ${problem.detail}`);
+      // The detail often repeats the first fault ("invalid request: body.canary: ..."): that part is left
+      // to the list, so that each fault is printed once, on its own line.
+      const [first] = problem.errors ?? [];
+      const repeated = first ? `: ${first.field}: ${first.message}` : undefined;
+      const detail =
+        repeated && problem.detail.endsWith(repeated)
+          ? problem.detail.slice(0, -repeated.length)
+          : problem.detail;
+      say(`${style.red(problem.title)} (${problem.status}): ${detail}`);
       for (const fault of problem.errors ?? [])
         io.stderr.write(`  ${style.bold(fault.field)}: ${fault.message}\n`);
     }
@@ -320,6 +421,33 @@ function endpointOf(value: string | undefined): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new UsageError(`--endpoint '${value}' is not an http(s) URL`);
   return url.toString();
+}
+
+/** `execute-api.<region>.amazonaws.com`: API Gateway's hostnames name their region. */
+const REGION_IN_HOST = /\.execute-api\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$/;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The region requests are signed for: the one asked for, else the one the endpoint's hostname names, else
+ * the local ops server's for a local endpoint, else the environment's. A signature for another region than the
+ * API's is refused with a 403 that does not say why, so a mismatch is refused here, before any call.
+ */
+function regionOf(asked: string | undefined, endpoint: string, env: CliIo['env']): string {
+  const host = new URL(endpoint).hostname;
+  const named = REGION_IN_HOST.exec(host)?.[1];
+  if (asked !== undefined && named !== undefined && asked !== named)
+    throw new UsageError(`--region ${asked}, but the endpoint ${host} is in ${named}: leave --region out`);
+  const region =
+    asked ?? named ?? (LOOPBACK.has(host) ? LOCAL_REGION : (env.AWS_REGION ?? env.AWS_DEFAULT_REGION));
+  if (region) return region;
+  throw new UsageError(`the endpoint ${host} names no region: pass --region or set AWS_REGION`);
+}
+
+function limitOf(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 200)
+    throw new UsageError(`--limit '${value}' is not a whole number from 1 to 200`);
+  return n;
 }
 
 function percentOf(value: string): number {
@@ -394,33 +522,18 @@ async function status({ client, io, values, style }: Invocation): Promise<number
         shown.map((r) => [
           r.name,
           statusText(r.status, style),
-          r.startDate.replace(/\.\d{3}Z$/, 'Z'),
+          isoSeconds(r.startDate),
           'history' in r
             ? `${r.service ?? ''}  ${rolloutLine(r)}`.trim()
             : r.stopDate
-              ? `ended ${r.stopDate.replace(/\.\d{3}Z$/, 'Z')}`
+              ? `ended ${isoSeconds(r.stopDate)}`
               : '',
         ]),
         style,
       ),
     );
   out.write(`${style.bold('Recent actions')}\n`);
-  if (actions.length === 0) out.write('  none\n');
-  else
-    out.write(
-      table(
-        ['AT', 'REFLEX', 'ACTION', 'OUTCOME', 'TARGET', 'REASON'],
-        actions.map((a) => [
-          `${a.at.slice(0, 10)} ${clockTime(a.at)}`,
-          a.reflex,
-          a.action,
-          resultText(a.outcome, style),
-          shorten(a.target, 48),
-          a.reason,
-        ]),
-        style,
-      ),
-    );
+  out.write(actions.length === 0 ? '  none\n' : actionTable(actions, style));
   return 0;
 }
 
@@ -448,6 +561,133 @@ async function getWeights({ args, client, io, values, style }: Invocation): Prom
       `  ${side.padEnd(6)} ${bar(route.weights[side] / 100, 30, unicode)} ${String(route.weights[side]).padStart(3)} %\n`,
     );
   out.write(`  owner  ${route.owner ? `rollout ${route.owner}` : 'none (no rollout holds it)'}\n`);
+  return 0;
+}
+
+/** The clusters named, or all those the API shows. */
+async function clustersOf(client: OpsClient, named: string | undefined): Promise<string[]> {
+  return named === undefined ? (await client.get<{ clusters: string[] }>('/clusters')).clusters : [named];
+}
+
+async function services({ args, client, io, values, style }: Invocation): Promise<number> {
+  const [cluster, service] = args;
+  if (service !== undefined) return serviceDetail(cluster!, service, { client, io, values, style });
+  const listed = await Promise.all(
+    (await clustersOf(client, cluster)).map(async (c) => ({
+      cluster: c,
+      services: (await client.get<{ services: string[] }>(`/services/${encodeURIComponent(c)}`)).services,
+    })),
+  );
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({ clusters: listed })}\n`);
+    return 0;
+  }
+  const rows = listed.flatMap((l) => l.services.map((s) => [l.cluster, s]));
+  io.stdout.write(rows.length === 0 ? '  no services\n' : table(['CLUSTER', 'SERVICE'], rows, style));
+  return 0;
+}
+
+async function serviceDetail(
+  cluster: string,
+  service: string,
+  { client, io, values, style }: Pick<Invocation, 'client' | 'io' | 'values' | 'style'>,
+): Promise<number> {
+  const view = await client.get<ServiceView>(
+    `/services/${encodeURIComponent(cluster)}/${encodeURIComponent(service)}`,
+  );
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(view)}\n`);
+    return 0;
+  }
+  const out = io.stdout;
+  const { healthy, unhealthy, other } = view.taskHealth;
+  out.write(`${style.bold(`${view.cluster}/${view.name}`)}  ${style.dim(shortArn(view.taskDefinition))}\n`);
+  out.write(`  tasks    ${view.running} running, ${view.pending} pending of ${view.desired} desired\n`);
+  if (view.targetGroups.length > 0)
+    out.write(`  targets  ${healthy} healthy, ${unhealthy} unhealthy, ${other} other\n`);
+  out.write(`${style.bold('Deployments')}\n`);
+  out.write(
+    table(
+      ['ID', 'STATUS', 'ROLLOUT', 'TASK DEFINITION'],
+      view.deployments.map((d) => [d.id, d.status, d.rolloutState ?? '', shortArn(d.taskDefinition)]),
+      style,
+    ),
+  );
+  out.write(`${style.bold('Recent actions')}\n`);
+  out.write(view.recentActions.length === 0 ? '  none\n' : actionTable(view.recentActions, style));
+  return 0;
+}
+
+async function instances({ args, client, io, values, style }: Invocation): Promise<number> {
+  const listed = await Promise.all(
+    (await clustersOf(client, args[0])).map(async (cluster) => ({
+      cluster,
+      ...(await client.get<InstancesView>(`/instances/${encodeURIComponent(cluster)}`)),
+    })),
+  );
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({ clusters: listed })}\n`);
+    return 0;
+  }
+  const out = io.stdout;
+  const rows = listed.flatMap((l) =>
+    l.instances.map((i) => [
+      l.cluster,
+      i.ec2InstanceId,
+      i.status,
+      i.agentConnected ? 'connected' : style.red('disconnected'),
+      String(i.runningTasks),
+      String(i.pendingTasks),
+    ]),
+  );
+  out.write(
+    rows.length === 0
+      ? '  no container instances\n'
+      : table(['CLUSTER', 'INSTANCE', 'STATUS', 'AGENT', 'RUNNING', 'PENDING'], rows, style),
+  );
+  const workflows = listed.flatMap((l) => l.lifecycleWorkflows);
+  if (workflows.length > 0) {
+    out.write(`${style.bold('Lifecycle workflows')}\n`);
+    out.write(
+      table(
+        ['NAME', 'STATUS', 'STARTED'],
+        workflows.map((w) => [w.name, statusText(w.status, style), isoSeconds(w.startDate)]),
+        style,
+      ),
+    );
+  }
+  return 0;
+}
+
+async function actions({ client, io, values, style }: Invocation): Promise<number> {
+  const { actions: list } = await client.get<{ actions: Action[] }>('/actions', {
+    reflex: values.reflex,
+    target: values.target,
+    limit: values.limit === undefined ? undefined : limitOf(values.limit),
+  });
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({ actions: list })}\n`);
+    return 0;
+  }
+  io.stdout.write(list.length === 0 ? '  none\n' : actionTable(list, style));
+  return 0;
+}
+
+async function routes({ client, io, values, style }: Invocation): Promise<number> {
+  const { routes: list } = await client.get<{ routes: RouteView[] }>('/routes');
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify({ routes: list })}\n`);
+    return 0;
+  }
+  io.stdout.write(
+    list.length === 0
+      ? '  no routes configured\n'
+      : table(
+          ['ROUTE', 'STABLE', 'CANARY', 'OWNER'],
+          list.map((r) => [r.name, `${r.weights.stable} %`, `${r.weights.canary} %`, r.owner ?? '']),
+          style,
+        ),
+  );
   return 0;
 }
 
@@ -527,6 +767,24 @@ function commandsOf(group: string): string[] {
     .map((k) => k.slice(group.length + 1));
 }
 
+/** Help for what the words name: everything, a group (`rollout`) or one command (`rollout start`). */
+export function helpFor(words: string[]): string {
+  if (words.length === 0) return help();
+  const { key, command } =
+    GROUPS.has(words[0]!) && words[1] === undefined
+      ? { key: words[0]!, command: undefined }
+      : commandOf(words);
+  if (!command) {
+    const lines = commandsOf(key).map((verb) => {
+      const c = COMMANDS[`${key} ${verb}`]!;
+      return `  ${PROGRAM} ${c.usage}\n      ${c.summary}`;
+    });
+    return `Usage: ${PROGRAM} ${key} <${commandsOf(key).join('|')}> [options]\n\n${lines.join('\n')}\n\nRun '${PROGRAM} ${key} <command> --help' for one of them.\n`;
+  }
+  const options = [...command.options, ...GLOBAL_OPTIONS].map((o) => `  ${OPTION_HELP[o]}`);
+  return `Usage: ${PROGRAM} ${command.usage}\n\n${command.summary}\n\nOptions:\n${options.join('\n')}\n`;
+}
+
 export function help(): string {
   const lines = Object.values(COMMANDS).map((c) => `  ${PROGRAM} ${c.usage}\n      ${c.summary}`);
   return `Usage: ${PROGRAM} <command> [options]
@@ -537,10 +795,8 @@ Commands:
 ${lines.join('\n')}
 
 Options (every command):
-  --json           machine output: one JSON document (watch: one JSON object per line)
-  --endpoint URL   the ops API (default: $ECS_REFLEX_ENDPOINT)
-  --region R       the region requests are signed for (default: $AWS_REGION, else ${DEFAULT_REGION})
-  -h, --help       this text
+${[...GLOBAL_OPTIONS, 'version' as const].map((o) => `  ${OPTION_HELP[o]}`).join('\n')}
+Run '${PROGRAM} <command> --help' for a command's own options.
 
 Credentials come from the standard AWS chain (environment, AWS_PROFILE, SSO, shared files, container or
 instance roles). Against the local ops server, use its credential:

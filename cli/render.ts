@@ -48,6 +48,30 @@ export interface RouteView {
   owner?: string;
 }
 
+export interface ServiceView {
+  cluster: string;
+  name: string;
+  desired: number;
+  running: number;
+  pending: number;
+  taskDefinition: string;
+  deployments: { id: string; status: string; taskDefinition: string; rolloutState?: string }[];
+  targetGroups: string[];
+  taskHealth: { healthy: number; unhealthy: number; other: number };
+  recentActions: Action[];
+}
+
+export interface InstancesView {
+  instances: {
+    ec2InstanceId: string;
+    status: string;
+    agentConnected: boolean;
+    runningTasks: number;
+    pendingTasks: number;
+  }[];
+  lifecycleWorkflows: RolloutSummary[];
+}
+
 export interface Accepted {
   status: string;
   dryRun: boolean;
@@ -167,6 +191,28 @@ export function shorten(text: string, max: number): string {
   if (text.length <= max) return text;
   const head = Math.ceil((max - 1) / 2);
   return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+}
+
+/** An ISO instant to the second, as the tables show it. */
+export const isoSeconds = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
+
+/** The name part of an ARN (`web:2` of a task definition's), the whole ARN where there is none. */
+export const shortArn = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
+
+/** The reflexes' actions, a line each. */
+export function actionTable(actions: Action[], style: Style): string {
+  return table(
+    ['AT', 'REFLEX', 'ACTION', 'OUTCOME', 'TARGET', 'REASON'],
+    actions.map((a) => [
+      `${a.at.slice(0, 10)} ${clockTime(a.at)}`,
+      a.reflex,
+      a.action,
+      resultText(a.outcome, style),
+      shorten(a.target, 48),
+      a.reason,
+    ]),
+    style,
+  );
 }
 
 /** The time of an ISO instant, for log lines. */

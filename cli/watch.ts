@@ -68,6 +68,10 @@ export async function watchRollout(client: OpsClient, options: WatchOptions): Pr
   }
 }
 
+/** At a gate, the two commands that answer it, ready to paste. */
+const gateCommands = (name: string) =>
+  `resume: ecs-reflex rollout resume ${name}   abort: ecs-reflex rollout abort ${name}`;
+
 /** An analysis action's verdict: the structured one when the view's last analysis is this one. */
 function analysisOf(action: Action, view: RolloutView) {
   const latest = view.lastAnalysis?.at === action.at ? view.lastAnalysis : undefined;
@@ -126,6 +130,7 @@ function lineRenderer(out: Output): Renderer {
     update(view, changed, actions) {
       for (const action of actions) out.write(`${actionLine(action, view, style)}\n`);
       if (changed) out.write(`${view.name} ${view.status}  ${rolloutLine(view)}\n`);
+      if (changed && view.next === 'gate') out.write(`  ${gateCommands(view.name)}\n`);
     },
     end(view) {
       const ended = progressText(view);
@@ -162,6 +167,7 @@ function terminalRenderer(out: Output, style: Style): Renderer {
       view.status === 'RUNNING'
         ? clip(`  ${progressText(view)}`)
         : `  ${statusText(view.status, style)}${ended ? `: ${ended}` : ''}`,
+      ...(view.status === 'RUNNING' && view.next === 'gate' ? [clip(`  ${gateCommands(view.name)}`)] : []),
     ];
   };
   return {

@@ -227,6 +227,25 @@ describe('rollout start and watch', () => {
     expect(events.at(-1)).toMatchObject({ status: 'SUCCEEDED', weights: { canary: 100 } });
   });
 
+  it('prints the commands that answer a gate when the rollout waits at one', async () => {
+    // Prepare
+    const api = await anApi();
+    await cli(api, ['rollout', 'start', '--file', requestFile(api, { gates: [0] }), '--name', 'web-gate']);
+    advance(api.twin);
+
+    // Act
+    const watch = cli(api, ['rollout', 'watch', 'web-gate', '--interval', '0.01']);
+    await until(() => watch.stdout.text.includes('resume:'), 'the gate');
+    await cli(api, ['rollout', 'abort', 'web-gate']);
+    const watched = await watch;
+
+    // Assess
+    expect(watched.stdout).toContain(
+      '  resume: ecs-reflex rollout resume web-gate   abort: ecs-reflex rollout abort web-gate\n',
+    );
+    expect(watched.code).toBe(1);
+  });
+
   it('draws progress bars on a terminal, and plain lines without colours when piped', async () => {
     const api = await anApi();
     await cli(api, ['rollout', 'start', '--file', requestFile(api), '--name', 'web-tty']);
@@ -259,6 +278,38 @@ describe('rollout start and watch', () => {
     expect(watched.code).toBe(1);
     expect(jsonLines(watched.lines).at(-1)).toMatchObject({ event: 'end', succeeded: false });
     expect(api.twin.traffic.weightsNow('web')['web-v2']).toBe(0);
+  });
+});
+
+describe('read commands', () => {
+  it('lists services, one service in detail, instances, routes and actions', async () => {
+    // Prepare: a running world, and one action by the ops API in the journal
+    const api = await anApi();
+    await api.twin.runFor(60);
+    await cli(api, ['weights', 'set', 'web', '--canary', '0', '--reason', 'reset']);
+
+    // Act
+    const services = await cli(api, ['services']);
+    const service = await cli(api, ['services', 'prod', 'web']);
+    const instances = await cli(api, ['instances', 'prod']);
+    const routes = await cli(api, ['routes']);
+    const actions = await cli(api, ['actions', '--reflex', 'ops-api', '--limit', '5', '--json']);
+
+    // Assess
+    expect(services.lines).toEqual(['  CLUSTER  SERVICE', '  prod     web']);
+    expect(service.stdout).toMatch(/^prod\/web {2}web:1\n {2}tasks {4}2 running, 0 pending of 2 desired\n/);
+    expect(service.stdout).toMatch(/targets {2}2 healthy, 0 unhealthy, 0 other/);
+    expect(service.stdout).toMatch(/ecs-svc\/\w+ +PRIMARY +COMPLETED +web:1/);
+    expect(instances.lines).toHaveLength(3);
+    expect(instances.lines[1]).toMatch(/^ {2}prod +i-[0-9a-f]+ +ACTIVE +connected +\d +0$/);
+    expect(routes.lines).toEqual(['  ROUTE  STABLE  CANARY  OWNER', '  web    100 %   0 %']);
+    expect(json(actions.stdout).actions).toEqual([
+      expect.objectContaining({
+        reflex: 'ops-api',
+        action: 'setRouteWeights',
+        reason: expect.stringContaining('reset'),
+      }),
+    ]);
   });
 });
 
@@ -320,8 +371,32 @@ describe('errors', () => {
     const refused = await cli(api, ['rollout', 'start', '--file', file]);
 
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/Bad Request \(400\): invalid request/);
-    expect(refused.stderr).toMatch(/\n {2}body\.rollout\.schedule\.weight: /);
+    expect(refused.stderr).toBe(
+      [
+        'ecs-reflex: Bad Request (400): invalid request',
+        '  body.rollout.schedule.weight: must be at most 100',
+        '  body.rollout.schedule: canary weight must be an integer 1..99, not 150',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says in words what a refused write got wrong, each fault once', async () => {
+    const api = await anApi();
+
+    const unknownField = await cli(api, ['rollout', 'start', '--file', requestFile(api, { bogus: 1 })]);
+    const missing = await cli(api, [
+      'rollout',
+      'start',
+      '--file',
+      requestFile(api, { route: { router: 'alb', listenerArn: api.route.listenerArn } }),
+    ]);
+
+    expect(unknownField.stderr).toBe(
+      'ecs-reflex: Bad Request (400): invalid request\n  body.rollout: unknown field "bogus"\n',
+    );
+    expect(missing.stderr).toMatch(/\n {2}body\.rollout\.route\.stable: is required\n/);
+    expect(missing.stderr.match(/route\.stable/g)).toHaveLength(1);
   });
 
   it('exits 1 with the field at fault when the rollout would scale a service its route does not declare (403)', async () => {
@@ -343,7 +418,19 @@ describe('errors', () => {
 
   it.each([
     [[], /a command is required/],
-    [['deploy'], /unknown command 'deploy'/],
+    [['deploy'], /unknown command 'deploy'$/m],
+    [['statsu'], /unknown command 'statsu'; did you mean 'status'\?/],
+    [['rollout', 'strat'], /unknown command 'rollout strat'; did you mean 'rollout start'\?/],
+    [['status', '--jsn'], /unknown option --jsn; did you mean --json\?/],
+    [['rollout', 'start', '--file'], /--file needs a value: -f, --file F/],
+    [['status', '--json=yes'], /--json takes no value \(given 'yes'\)/],
+    [['actions', '--limit', '0'], /--limit '0' is not a whole number from 1 to 200/],
+    [['services', 'prod', 'web', 'extra'], /services: unexpected argument 'extra'/],
+    [
+      ['status', '--endpoint', 'https://a1b2c3.execute-api.eu-west-1.amazonaws.com', '--region', 'us-east-1'],
+      /--region us-east-1, but the endpoint a1b2c3.execute-api.eu-west-1.amazonaws.com is in eu-west-1/,
+    ],
+    [['status', '--endpoint', 'https://ops.example.com'], /ops.example.com names no region: pass --region/],
     [['rollout'], /'rollout' needs one of: start, watch, promote, abort, pause, resume/],
     [['rollout', 'watch'], /rollout watch: missing NAME/],
     [['rollout', 'watch', 'a', 'b'], /unexpected argument 'b'/],
@@ -355,7 +442,7 @@ describe('errors', () => {
     [['weights', 'set', 'web'], /--canary is required/],
     [['weights', 'set', 'web', '--canary', 'ten'], /--canary 'ten' is not a whole number/],
     [['status', '--canary', '5'], /status: option --canary does not apply/],
-    [['status', '--bogus'], /Unknown option '--bogus'/],
+    [['status', '--bogus'], /unknown option --bogus$/m],
     [['rollout', 'watch', 'x', '--interval', '0'], /--interval '0' is not a positive number/],
     [['drain', 'i-0123456789abcdef0'], /--cluster is required/],
     [['status', '--endpoint', 'ftp://example.com'], /not an http\(s\) URL/],
@@ -383,6 +470,50 @@ describe('errors', () => {
       error: 'UsageError',
       message: expect.stringMatching(/is not JSON/),
     });
+  });
+
+  it('prints help for a group of commands and for one command, with its own options', async () => {
+    const api = await anApi();
+
+    const group = await cli(api, ['rollout', '--help']);
+    const one = await cli(api, ['rollout', 'start', '--help']);
+    const asWord = await cli(api, ['help', 'weights', 'set']);
+
+    expect(group.code).toBe(0);
+    expect(group.stdout).toMatch(/^Usage: ecs-reflex rollout <start\|watch\|promote\|abort\|pause\|resume>/);
+    expect(group.stdout).toContain('ecs-reflex rollout resume NAME [--reason R] [--dry-run]');
+    expect(one.stdout).toMatch(/^Usage: ecs-reflex rollout start --file request.json/);
+    expect(one.stdout).toContain('-f, --file F     the JSON file holding the request');
+    expect(one.stdout).not.toContain('--canary');
+    expect(asWord.stdout).toContain('--canary N');
+    expect(api.seen).toHaveLength(0);
+  });
+
+  it('prints its version', async () => {
+    const api = await anApi();
+    const run = await cli(api, ['--version']);
+    expect([run.code, run.stdout]).toEqual([0, `ecs-reflex ${require('../../package.json').version}\n`]);
+  });
+
+  it("signs for the region the endpoint's hostname names, over $AWS_REGION", async () => {
+    const api = await anApi();
+    const stdout = new Capture();
+    const io: CliIo = {
+      stdout,
+      stderr: new Capture(),
+      env: { ...CREDENTIALS, AWS_REGION: 'eu-west-1' },
+      now: wallClock,
+      untilStopped: async () => undefined,
+    };
+
+    const code = await main(
+      ['dashboard', '--port', '0', '--endpoint', 'https://a1b2c3.execute-api.ap-southeast-2.amazonaws.com'],
+      io,
+    );
+
+    expect(code).toBe(0);
+    expect(stdout.text).toContain('every call signed here (ap-southeast-2)');
+    expect(api.seen).toHaveLength(0);
   });
 
   it('prints its help, with the local credential, and exits 0', async () => {
