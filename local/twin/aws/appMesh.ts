@@ -5,6 +5,8 @@
 import type {
   DescribeRouteInput,
   ListTagsForResourceInput,
+  ResourceMetadata,
+  RouteData,
   TagResourceInput,
   UntagResourceInput,
   UpdateRouteInput,
@@ -15,34 +17,21 @@ import { page } from '#local/twin/aws/paging';
 import type { RouteHandle, RouteObserver, Writer } from '#local/twin/traffic';
 import type { World } from '#local/twin/world';
 
-export type MeshProtocol = 'http' | 'http2' | 'grpc' | 'tcp';
-
-export interface MeshRouteBody {
+interface MeshRouteBody {
   action: { weightedTargets: { virtualNode: string; weight: number; port?: number }[] };
   match?: Record<string, unknown>;
   retryPolicy?: Record<string, unknown>;
   timeout?: Record<string, unknown>;
 }
 
-export type MeshRouteSpec = { priority?: number } & { [F in MeshRouteField]?: MeshRouteBody };
+type MeshRouteSpec = { priority?: number } & { [F in MeshRouteField]?: MeshRouteBody };
 
-/** A route as DescribeRoute returns it. */
-export interface MeshRouteData {
-  meshName: string;
-  virtualRouterName: string;
-  routeName: string;
+type Defined<T> = { [K in keyof T]-?: NonNullable<T[K]> };
+/** A route as DescribeRoute returns it, every field there. */
+type MeshRouteData = Omit<Defined<RouteData>, 'spec' | 'metadata'> & {
   spec: MeshRouteSpec;
-  metadata: {
-    arn: string;
-    uid: string;
-    version: number;
-    createdAt: Date;
-    lastUpdatedAt: Date;
-    meshOwner: string;
-    resourceOwner: string;
-  };
-  status: { status: 'ACTIVE' };
-}
+  metadata: Defined<ResourceMetadata>;
+};
 
 export interface MeshRouteId {
   meshName: string;
@@ -54,7 +43,7 @@ export interface MeshRouteId {
 
 /** A route as it exists before the scenario starts. */
 export type MeshRouteInput = Omit<MeshRouteId, 'meshOwner'> & {
-  protocol: MeshProtocol;
+  protocol: 'http' | 'http2' | 'grpc' | 'tcp';
   targets: MeshRouteBody['action']['weightedTargets'];
   priority?: number;
 } & Omit<MeshRouteBody, 'action'>;
