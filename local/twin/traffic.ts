@@ -26,11 +26,14 @@ import type { MetricQuery } from '#ports';
 /** Who changed a route: the rollout (through the API), or a person by hand (console, CLI). */
 export type Writer = 'reflex' | 'person';
 
-/** What hears a route's targets change in App Mesh or ELB: the traffic, which counts up to the change first. */
-export interface RouteObserver {
-  changing(): void;
-  written(change: { key: string; api: RouteWrite['api']; targets: WeightedTarget[] }, by: Writer): void;
-}
+/**
+ * What hears a write of a route's targets in App Mesh or ELB, before it takes effect: the traffic, which
+ * counts up to the change first.
+ */
+export type RouteObserver = (
+  change: { key: string; api: RouteWrite['api']; targets: WeightedTarget[] },
+  by: Writer,
+) => void;
 
 /** A route as its API model (App Mesh, ELB) hands it to the traffic. */
 export interface RouteHandle {
@@ -143,10 +146,7 @@ export class TwinTraffic {
     private readonly world: World,
     private readonly note: (text: string) => void = () => undefined,
   ) {
-    const observer: RouteObserver = {
-      changing: () => this.count(),
-      written: (change, by) => this.recordWrite(change, by),
-    };
+    const observer: RouteObserver = (change, by) => this.recordWrite(change, by);
     this.mesh = new TwinAppMesh(world, observer);
     this.loadBalancers = new TwinLoadBalancers(world, observer);
   }
@@ -383,8 +383,8 @@ export class TwinTraffic {
     return { ...METRICS[route.info.kind], dimensions: route.dimensions(target) };
   }
 
-  private recordWrite(change: Parameters<RouteObserver['written']>[0], by: Writer): void {
-    const { key, api, targets } = change;
+  private recordWrite(...[{ key, api, targets }, by]: Parameters<RouteObserver>): void {
+    this.count();
     const { name, kind } = [...this.routes.values()].find((r) => r.info.key === key)!.info;
     const weights = this.byVersion(kind, targets);
     this.writes.push({ at: this.world.clock.now(), route: key, name, api, targets, weights, by });

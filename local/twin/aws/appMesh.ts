@@ -143,13 +143,12 @@ export class TwinAppMesh {
   updateRoute(input: MeshRouteId & { spec: MeshRouteSpec }, by: Writer = 'reflex'): MeshRouteData {
     const { data } = this.route(input);
     validateMeshSpec(input.spec);
-    this.observer.changing();
+    // The twin's routes are all in meshes of its own account: the key names no owner.
+    const targets = meshTargets(input.spec);
+    this.observer({ key: meshRouteKey(data), api: 'UpdateRoute', targets }, by);
     data.spec = structuredClone(input.spec);
     data.metadata.version += 1;
     data.metadata.lastUpdatedAt = this.world.clock.now();
-    // The twin's routes are all in meshes of its own account: the key names no owner.
-    const key = meshRouteKey(data);
-    this.observer.written({ key, api: 'UpdateRoute', targets: meshTargets(data.spec) }, by);
     return structuredClone(data);
   }
 

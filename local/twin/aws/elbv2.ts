@@ -234,12 +234,11 @@ export class TwinLoadBalancers {
       );
     const listener = rule ? undefined : this.listener(arn).listener;
     const actions = given && this.checked(given);
-    this.observer.changing();
     if (actions) {
+      const key = albRouteKey(rule?.listenerArn ?? arn, rule?.rule.RuleArn);
+      this.observer({ key, api, targets: forwardTargets(actions) }, by);
       if (rule) rule.rule.Actions = actions;
       else listener!.DefaultActions = actions;
-      const key = albRouteKey(rule?.listenerArn ?? arn, rule?.rule.RuleArn);
-      this.observer.written({ key, api, targets: forwardTargets(actions) }, by);
     }
     return rule?.rule ?? listener!;
   }
