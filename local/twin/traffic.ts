@@ -15,18 +15,10 @@
 // VirtualNode dimensions. As in CloudWatch, a minute without requests has no datapoint, and ALB
 // publishes no 5xx datapoint for a minute without a 5xx.
 
-import type { RuleCondition } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { WeightedTarget } from '#domain/rolloutRoutes';
 import type { AlarmMetricQuery } from '#local/twin/alarms';
-import {
-  type MeshRouteId,
-  type MeshRouteInput,
-  meshBody,
-  meshRouteKey,
-  meshTargets,
-  TwinAppMesh,
-} from '#local/twin/aws/appMesh';
-import { albRouteKey, forwardTargets, TwinLoadBalancers } from '#local/twin/aws/elbv2';
+import { type MeshRouteInput, TwinAppMesh } from '#local/twin/aws/appMesh';
+import { type AlbRouteInput, TwinLoadBalancers } from '#local/twin/aws/elbv2';
 import { aggregate, countPoint, latencyPoint, MetricStore, MINUTE_MS } from '#local/twin/metricsMath';
 import type { World } from '#local/twin/world';
 import type { MetricQuery } from '#ports';
@@ -34,10 +26,24 @@ import type { MetricQuery } from '#ports';
 /** Who changed a route: the rollout (through the API), or a person by hand (console, CLI). */
 export type Writer = 'reflex' | 'person';
 
-/** What hears a route's targets change in App Mesh or ELB: the traffic, which counts up to the change first. */
-export interface RouteObserver {
-  changing(): void;
-  written(change: { key: string; api: RouteWrite['api']; targets: WeightedTarget[] }, by: Writer): void;
+/**
+ * What hears a write of a route's targets in App Mesh or ELB, before it takes effect: the traffic, which
+ * counts up to the change first.
+ */
+export type RouteObserver = (
+  change: { key: string; api: RouteWrite['api']; targets: WeightedTarget[] },
+  by: Writer,
+) => void;
+
+/** A route as its API model (App Mesh, ELB) hands it to the traffic. */
+export interface RouteHandle {
+  info: Omit<TrafficRouteInfo, 'name' | 'kind'>;
+  /** The route's targets now: virtual node names, or target group ARNs. */
+  targets(): WeightedTarget[];
+  /** The dimensions a target's metrics are published with. */
+  dimensions(target: string): Record<string, string>;
+  /** A person's edit by hand (not an AWS call of the reflexes): the targets given become the whole list. */
+  edit(targets: WeightedTarget[]): void;
 }
 
 export interface FaultProfile {
@@ -105,8 +111,8 @@ const METRICS = {
   },
 } as const;
 
-/** A route: what route() tells of it, its rate, and an App Mesh route's id. */
-type RouteEntry = TrafficRouteInfo & { rps: number; id?: MeshRouteId };
+/** A route: what route() tells of it, its rate, and its model's handle. */
+type RouteEntry = RouteHandle & { info: TrafficRouteInfo; rps: number };
 
 interface MinuteTraffic {
   metrics: VersionMetrics;
@@ -140,10 +146,7 @@ export class TwinTraffic {
     private readonly world: World,
     private readonly note: (text: string) => void = () => undefined,
   ) {
-    const observer: RouteObserver = {
-      changing: () => this.count(),
-      written: (change, by) => this.recordWrite(change, by),
-    };
+    const observer: RouteObserver = (change, by) => this.recordWrite(change, by);
     this.mesh = new TwinAppMesh(world, observer);
     this.loadBalancers = new TwinLoadBalancers(world, observer);
   }
@@ -153,51 +156,20 @@ export class TwinTraffic {
   /** An App Mesh route as it exists before the scenario starts (not a write in the log), named by its route. */
   addMeshRoute(input: MeshRouteInput & { rps?: number }): TrafficRouteInfo {
     const { rps = 0, ...route } = input;
-    const name = route.routeName;
-    this.assertNewName(name);
-    this.mesh.addRoute(route);
-    const id = { meshName: route.meshName, virtualRouterName: route.virtualRouterName, routeName: name };
-    return this.add({ name, kind: 'appmesh', key: meshRouteKey(id) }, rps, id);
+    return this.add(route.routeName, 'appmesh', rps, () => this.mesh.addRoute(route));
   }
 
   /**
    * An ALB route as it exists before the scenario starts (not a write in the log): a listener rule, or the
-   * listener's default action (`default: true`), forwarding to the world's target groups by weight, on the
-   * twin's listener of `loadBalancer`.
+   * listener's default action (`default: true`), on the twin's listener of `loadBalancer`.
    */
-  addListenerRule(input: {
-    name: string;
-    loadBalancer?: string;
-    default?: boolean;
-    priority?: number;
-    conditions?: RuleCondition[];
-    /** Target group name or ARN (the world's), and its weight. */
-    targetGroups: { targetGroup: string; weight: number }[];
-    stickiness?: { enabled: boolean; durationSeconds: number };
-    rps?: number;
-  }): TrafficRouteInfo {
-    const { name, rps = 0 } = input;
-    this.assertNewName(name);
-    const elb = this.loadBalancers;
-    const actions = elb.forwardAction(input.targetGroups, input.stickiness);
-    const listenerArn = elb.listenerFor(input.loadBalancer ?? 'twin-alb');
-    const loadBalancer = elb.loadBalancerDimension(listenerArn);
-    if (input.default) {
-      const key = albRouteKey(listenerArn);
-      const taken = [...this.routes.values()].find((r) => r.key === key);
-      if (taken) throw new Error(`the default action of ${listenerArn} already is route ${taken.name}`);
-      elb.setDefaultActions(listenerArn, actions);
-      return this.add({ name, kind: 'alb', key, listenerArn, loadBalancer }, rps);
-    }
-    const { priority, conditions } = input;
-    const ruleArn = elb.addRule({ listenerArn, priority, conditions, actions });
-    const key = albRouteKey(listenerArn, ruleArn);
-    return this.add({ name, kind: 'alb', key, listenerArn, ruleArn, loadBalancer }, rps);
+  addListenerRule(input: AlbRouteInput & { name: string; rps?: number }): TrafficRouteInfo {
+    const { name, rps = 0, ...rule } = input;
+    return this.add(name, 'alb', rps, () => this.loadBalancers.addRoute(name, rule));
   }
 
   route(name: string): TrafficRouteInfo {
-    const { rps: _rps, id: _id, ...info } = this.entry(name);
-    return info;
+    return this.entry(name).info;
   }
 
   /** The twin's names of every route, App Mesh and ALB. */
@@ -208,7 +180,7 @@ export class TwinTraffic {
   /** The route's weights now, by version name (virtual node, target group name). */
   weightsNow(name: string): Record<string, number> {
     const route = this.entry(name);
-    return this.byVersion(route.kind, this.targetsOf(route));
+    return this.byVersion(route.info.kind, route.targets());
   }
 
   /** The writes of one route's weights, in order. */
@@ -227,32 +199,7 @@ export class TwinTraffic {
     const list = Array.isArray(targets)
       ? targets
       : Object.entries(targets).map(([id, weight]) => ({ id, weight }));
-    const route = this.entry(name);
-    if (route.id) {
-      const { spec } = this.mesh.describeRoute(route.id);
-      const { field, ...body } = meshBody(spec);
-      const ports = new Map(body.action.weightedTargets.map((t) => [t.virtualNode, t.port]));
-      const weightedTargets = list.map((t) => {
-        const port = ports.get(t.id);
-        return { virtualNode: t.id, weight: t.weight, ...(port !== undefined ? { port } : {}) };
-      });
-      const edited = { ...spec, [field]: { ...body, action: { ...body.action, weightedTargets } } };
-      this.mesh.updateRoute({ ...route.id, spec: edited }, 'person');
-      return;
-    }
-    const actions = this.loadBalancers.actionsOf(route.listenerArn!, route.ruleArn);
-    const index = actions.findIndex((a) => a.Type === 'forward');
-    if (index < 0) throw new Error(`route ${name} has no forward action to edit`);
-    const { TargetGroupArn: _shortForm, ...forward } = actions[index]!;
-    const TargetGroups = list.map((t) => ({
-      TargetGroupArn: this.world.targetGroup(t.id).arn,
-      Weight: t.weight,
-    }));
-    const next = actions.map((a, i) =>
-      i === index ? { ...forward, ForwardConfig: { ...forward.ForwardConfig, TargetGroups } } : a,
-    );
-    const api = route.ruleArn ? 'ModifyRule' : 'ModifyListener';
-    this.loadBalancers.modify(api, route.ruleArn ?? route.listenerArn!, next, 'person');
+    this.entry(name).edit(list);
   }
 
   /** Requests per second through the route from now on, split by its weights. */
@@ -284,7 +231,10 @@ export class TwinTraffic {
   /** Where a version of a route publishes, and under which metric names. */
   versionMetrics(routeName: string, version: string): VersionMetrics {
     const route = this.entry(routeName);
-    return this.metricsOf(route, route.id ? version : this.world.targetGroup(version).arn);
+    return this.metricsOf(
+      route,
+      route.info.kind === 'appmesh' ? version : this.world.targetGroup(version).arn,
+    );
   }
 
   /** Traffic flows from now on; each whole minute of the clock is published as it ends. */
@@ -373,13 +323,13 @@ export class TwinTraffic {
   private flow(seconds: number): void {
     for (const route of this.routes.values()) {
       if (route.rps <= 0) continue;
-      const targets = this.targetsOf(route);
+      const targets = route.targets();
       const total = targets.reduce((sum, t) => sum + t.weight, 0);
       if (total <= 0) continue;
       for (const target of targets) {
         if (target.weight <= 0) continue;
         const requests = (route.rps * seconds * target.weight) / total;
-        const profile = this.profiles.get(this.versionOf(route.kind, target.id)) ?? DEFAULT_PROFILE;
+        const profile = this.profiles.get(this.versionOf(route.info.kind, target.id)) ?? DEFAULT_PROFILE;
         const metrics = this.metricsOf(route, target.id);
         const series = `${metrics.namespace}|${Object.values(metrics.dimensions).join('|')}`;
         const minute = this.open.get(series) ?? { metrics, requests: 0, errors: 0, shapes: new Map() };
@@ -417,46 +367,40 @@ export class TwinTraffic {
 
   // --- the routes' targets and the write log -------------------------------------------------------------
 
-  /** The route's targets now: virtual node names, or target group ARNs. */
-  private targetsOf(route: RouteEntry): WeightedTarget[] {
-    if (route.id) return meshTargets(this.mesh.current(route.id).spec);
-    return forwardTargets(this.loadBalancers.actionsOf(route.listenerArn!, route.ruleArn));
-  }
-
   /** A target's version name: the virtual node, or the target group's name. */
-  private versionOf(kind: RouteEntry['kind'], target: string): string {
+  private versionOf(kind: TrafficRouteInfo['kind'], target: string): string {
     if (kind === 'appmesh') return target;
     // targetgroup/<name>/<id>: a group the world does not know is named by its ARN's name part.
     return this.world.targetGroups.get(target)?.name ?? target.split('/')[1] ?? target;
   }
 
-  private byVersion(kind: RouteEntry['kind'], targets: WeightedTarget[]): Record<string, number> {
+  private byVersion(kind: TrafficRouteInfo['kind'], targets: WeightedTarget[]): Record<string, number> {
     return Object.fromEntries(targets.map((t) => [this.versionOf(kind, t.id), t.weight]));
   }
 
   /** Where a route's target (virtual node, target group ARN) publishes, under which names. */
   private metricsOf(route: RouteEntry, target: string): VersionMetrics {
-    const dimensions: Record<string, string> = route.id
-      ? { Mesh: route.id.meshName, VirtualNode: target }
-      : { LoadBalancer: route.loadBalancer!, TargetGroup: target.slice(target.lastIndexOf(':') + 1) };
-    return { ...METRICS[route.kind], dimensions };
+    return { ...METRICS[route.info.kind], dimensions: route.dimensions(target) };
   }
 
-  private recordWrite(change: Parameters<RouteObserver['written']>[0], by: Writer): void {
-    const { key, api, targets } = change;
-    const name = [...this.routes.values()].find((r) => r.key === key)?.name ?? '';
-    const weights = this.byVersion(api === 'UpdateRoute' ? 'appmesh' : 'alb', targets);
+  private recordWrite(...[{ key, api, targets }, by]: Parameters<RouteObserver>): void {
+    this.count();
+    const { name, kind } = [...this.routes.values()].find((r) => r.info.key === key)!.info;
+    const weights = this.byVersion(kind, targets);
     this.writes.push({ at: this.world.clock.now(), route: key, name, api, targets, weights, by });
     const text = Object.entries(weights)
       .map(([version, weight]) => `${version}=${weight}`)
       .join(' ');
-    this.note(`route ${name || key} weights ${text} (${by}, ${api})`);
+    this.note(`route ${name} weights ${text} (${by}, ${api})`);
   }
 
   // --- lookups -----------------------------------------------------------------------------------------
 
-  private add(info: TrafficRouteInfo, rps: number, id?: MeshRouteId): TrafficRouteInfo {
-    this.routes.set(info.name, { ...info, rps, ...(id ? { id } : {}) });
+  private add(name: string, kind: TrafficRouteInfo['kind'], rps: number, make: () => RouteHandle) {
+    if (this.routes.has(name)) throw new Error(`a route named ${name} exists already`);
+    const handle = make();
+    const info = { name, kind, ...handle.info };
+    this.routes.set(name, { ...handle, info, rps });
     return info;
   }
 
@@ -464,9 +408,5 @@ export class TwinTraffic {
     const route = this.routes.get(name);
     if (!route) throw new Error(`no route named ${name} in the twin's traffic`);
     return route;
-  }
-
-  private assertNewName(name: string): void {
-    if (this.routes.has(name)) throw new Error(`a route named ${name} exists already`);
   }
 }

@@ -5,6 +5,8 @@
 import type {
   DescribeRouteInput,
   ListTagsForResourceInput,
+  ResourceMetadata,
+  RouteData,
   TagResourceInput,
   UntagResourceInput,
   UpdateRouteInput,
@@ -12,37 +14,24 @@ import type {
 import { routeKey, type WeightedTarget } from '#domain/rolloutRoutes';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import { page } from '#local/twin/aws/paging';
-import type { RouteObserver, Writer } from '#local/twin/traffic';
+import type { RouteHandle, RouteObserver, Writer } from '#local/twin/traffic';
 import type { World } from '#local/twin/world';
 
-export type MeshProtocol = 'http' | 'http2' | 'grpc' | 'tcp';
-
-export interface MeshRouteBody {
+interface MeshRouteBody {
   action: { weightedTargets: { virtualNode: string; weight: number; port?: number }[] };
   match?: Record<string, unknown>;
   retryPolicy?: Record<string, unknown>;
   timeout?: Record<string, unknown>;
 }
 
-export type MeshRouteSpec = { priority?: number } & { [F in MeshRouteField]?: MeshRouteBody };
+type MeshRouteSpec = { priority?: number } & { [F in MeshRouteField]?: MeshRouteBody };
 
-/** A route as DescribeRoute returns it. */
-export interface MeshRouteData {
-  meshName: string;
-  virtualRouterName: string;
-  routeName: string;
+type Defined<T> = { [K in keyof T]-?: NonNullable<T[K]> };
+/** A route as DescribeRoute returns it, every field there. */
+type MeshRouteData = Omit<Defined<RouteData>, 'spec' | 'metadata'> & {
   spec: MeshRouteSpec;
-  metadata: {
-    arn: string;
-    uid: string;
-    version: number;
-    createdAt: Date;
-    lastUpdatedAt: Date;
-    meshOwner: string;
-    resourceOwner: string;
-  };
-  status: { status: 'ACTIVE' };
-}
+  metadata: Defined<ResourceMetadata>;
+};
 
 export interface MeshRouteId {
   meshName: string;
@@ -54,7 +43,7 @@ export interface MeshRouteId {
 
 /** A route as it exists before the scenario starts. */
 export type MeshRouteInput = Omit<MeshRouteId, 'meshOwner'> & {
-  protocol: MeshProtocol;
+  protocol: 'http' | 'http2' | 'grpc' | 'tcp';
   targets: MeshRouteBody['action']['weightedTargets'];
   priority?: number;
 } & Omit<MeshRouteBody, 'action'>;
@@ -70,7 +59,7 @@ const MAX_TAGS = 50;
 const badRequest = (message: string) => new AwsServiceError('BadRequestException', message);
 
 /** routeKey() of an App Mesh route, without a RouteRef: the owner shows only for a mesh shared with us. */
-export function meshRouteKey(id: MeshRouteId): string {
+function meshRouteKey(id: MeshRouteId): string {
   return routeKey({ router: 'appmesh', ...id, stable: '', canary: '' });
 }
 
@@ -84,14 +73,14 @@ export class TwinAppMesh {
 
   constructor(
     private readonly world: World,
-    private readonly observer: RouteObserver = { changing: () => undefined, written: () => undefined },
+    private readonly observer: RouteObserver,
   ) {}
 
   /**
    * A route as it exists before the scenario starts (not a write), in this account's mesh; the traffic
    * keeps route names unique.
    */
-  addRoute(input: MeshRouteInput): MeshRouteData {
+  addRoute(input: MeshRouteInput): RouteHandle {
     const { meshName, virtualRouterName, routeName, protocol, priority, match, retryPolicy, timeout } = input;
     const body: MeshRouteBody = {
       action: { weightedTargets: input.targets.map((t) => ({ ...t })) },
@@ -127,12 +116,23 @@ export class TwinAppMesh {
       status: { status: 'ACTIVE' },
     };
     this.routes.set(this.stateKey(input), { data, tags: new Map() });
-    return structuredClone(data);
-  }
-
-  /** The route as it is now (the simulation's view: no copy, not to be changed). */
-  current(id: MeshRouteId): MeshRouteData {
-    return this.route(id).data;
+    const id = { meshName, virtualRouterName, routeName };
+    return {
+      info: { key: meshRouteKey(id) },
+      targets: () => meshTargets(data.spec),
+      dimensions: (node) => ({ Mesh: meshName, VirtualNode: node }),
+      // A person's edit keeps the rest of the route, and each virtual node's port.
+      edit: (targets) => {
+        const { field, ...edited } = meshBody(data.spec);
+        const ports = new Map(edited.action.weightedTargets.map((t) => [t.virtualNode, t.port]));
+        const weightedTargets = targets.map((t) => {
+          const port = ports.get(t.id);
+          return { virtualNode: t.id, weight: t.weight, ...(port !== undefined ? { port } : {}) };
+        });
+        const next = { ...data.spec, [field]: { ...edited, action: { ...edited.action, weightedTargets } } };
+        this.updateRoute({ ...id, spec: next }, 'person');
+      },
+    };
   }
 
   describeRoute(id: MeshRouteId): MeshRouteData {
@@ -143,13 +143,12 @@ export class TwinAppMesh {
   updateRoute(input: MeshRouteId & { spec: MeshRouteSpec }, by: Writer = 'reflex'): MeshRouteData {
     const { data } = this.route(input);
     validateMeshSpec(input.spec);
-    this.observer.changing();
+    // The twin's routes are all in meshes of its own account: the key names no owner.
+    const targets = meshTargets(input.spec);
+    this.observer({ key: meshRouteKey(data), api: 'UpdateRoute', targets }, by);
     data.spec = structuredClone(input.spec);
     data.metadata.version += 1;
     data.metadata.lastUpdatedAt = this.world.clock.now();
-    // The twin's routes are all in meshes of its own account: the key names no owner.
-    const key = meshRouteKey(data);
-    this.observer.written({ key, api: 'UpdateRoute', targets: meshTargets(data.spec) }, by);
     return structuredClone(data);
   }
 
@@ -264,7 +263,7 @@ const weightsText = (spec: UpdateRouteInput['spec']): string => {
 };
 
 /** The spec's one route body (httpRoute, http2Route, grpcRoute or tcpRoute) and its field. */
-export function meshBody(spec: MeshRouteSpec): MeshRouteBody & { field: MeshRouteField } {
+function meshBody(spec: MeshRouteSpec): MeshRouteBody & { field: MeshRouteField } {
   const fields = MESH_ROUTE_FIELDS.filter((f) => spec[f] !== undefined);
   if (fields.length !== 1)
     throw badRequest('A route spec must have exactly one of httpRoute, http2Route, grpcRoute, tcpRoute');
@@ -272,7 +271,7 @@ export function meshBody(spec: MeshRouteSpec): MeshRouteBody & { field: MeshRout
 }
 
 /** The spec's weighted targets by virtual node name. */
-export const meshTargets = (spec: MeshRouteSpec): WeightedTarget[] =>
+const meshTargets = (spec: MeshRouteSpec): WeightedTarget[] =>
   meshBody(spec).action.weightedTargets.map((t) => ({ id: t.virtualNode, weight: t.weight }));
 
 /** App Mesh's checks on every write: 1..10 weighted targets, integer weights 0..100; no retries on TCP. */

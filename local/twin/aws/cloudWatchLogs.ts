@@ -1,7 +1,7 @@
 // Amazon CloudWatch Logs as the twin answers it: FilterLogEvents over the log groups the twin's Lambda
 // functions write to (/aws/lambda/<function>), with the time range, the direction (startFromHead), the
 // page size and token, and the JSON filter patterns (`{ $.a = "x" && ($.b = "y" || $.b = "z*") }`) the
-// action history reads its lines with. Other pattern forms (terms, bare values, numeric comparisons,
+// action history reads its lines with. Other pattern forms (terms, bare values, !=, numeric comparisons,
 // regular expressions, IS NULL) are refused with an InvalidParameterException that says the twin does not
 // support them.
 import type {
@@ -151,8 +151,8 @@ const unsupported = (pattern: string, what: string) =>
   invalid(`Invalid filter pattern: the twin does not support ${what} (in "${pattern}")`);
 
 /**
- * The pattern as a test of one message: empty matches everything, a JSON pattern the parsed line: `$.a.b =
- * "value"` or `!=`, `*` a wildcard in the value, joined with && and || and grouped with parentheses.
+ * The pattern as a test of one message: empty matches everything, a JSON pattern the parsed line: `$.field =
+ * "value"`, `*` a wildcard in the value, joined with && and || and grouped with parentheses.
  */
 function parsePattern(pattern: string): (message: string) => boolean {
   const text = pattern.trim();
@@ -187,25 +187,18 @@ function parsePattern(pattern: string): (message: string) => boolean {
       return inner;
     }
     if (!selector.startsWith('$')) throw unexpected(selector);
-    if (!/^\$(\.[^.[\]]+)+$/.test(selector)) throw unsupported(pattern, `the selector ${selector}`);
+    // The journal's fields are top-level: a nested or indexed selector is not needed.
+    if (!/^\$\.[^.[\]]+$/.test(selector)) throw unsupported(pattern, `the selector ${selector}`);
     const operator = next();
-    if (operator !== '=' && operator !== '!=') throw unsupported(pattern, `the operator ${operator}`);
+    if (operator !== '=') throw unsupported(pattern, `the operator ${operator}`);
     const value = next();
     if (value === '"') throw invalid(`Invalid filter pattern: unterminated string in "${pattern}"`);
     if (!value.startsWith('"')) throw unsupported(pattern, `values other than quoted strings (${value})`);
-    const steps = selector.slice(2).split('.');
     const wanted = wildcard(value.slice(1, -1).replace(/\\(.)/gs, '$1'));
-    const select = (line: unknown) =>
-      steps.reduce<unknown>(
-        (found, step) =>
-          typeof found === 'object' && found !== null ? (found as Record<string, unknown>)[step] : undefined,
-        line,
-      );
-    const equal = (line: unknown) => {
-      const found = select(line);
+    return (line) => {
+      const found = (line as Record<string, unknown>)[selector.slice(2)];
       return (typeof found === 'string' || typeof found === 'number') && wanted.test(String(found));
     };
-    return operator === '=' ? equal : (line) => select(line) !== undefined && !equal(line);
   };
   const matcher = or();
   if (position < tokens.length) throw unexpected(tokens[position]!);

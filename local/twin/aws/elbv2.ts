@@ -26,7 +26,7 @@ import type {
 import { routeKey, type WeightedTarget } from '#domain/rolloutRoutes';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import { type PageRules, page } from '#local/twin/aws/paging';
-import type { RouteObserver, Writer } from '#local/twin/traffic';
+import type { RouteHandle, RouteObserver, Writer } from '#local/twin/traffic';
 import type { TargetGroupState, World } from '#local/twin/world';
 
 // --- limits, as the ELB quotas and the API reference give them ----------------------------------------------
@@ -48,7 +48,7 @@ const PAGES: PageRules = {
 };
 
 /** routeKey() of an ALB rule, or of a listener's default action when there is no rule. */
-export function albRouteKey(listenerArn: string, ruleArn?: string): string {
+function albRouteKey(listenerArn: string, ruleArn?: string): string {
   return routeKey({ router: 'alb', listenerArn, ...(ruleArn ? { ruleArn } : {}), stable: '', canary: '' });
 }
 
@@ -62,12 +62,26 @@ interface ListenerState {
   listener: Listener & { ListenerArn: string; DefaultActions: Action[] };
   defaultRuleArn: string;
   tags: Map<string, string>;
+  /** The traffic's route that is the listener's default action, by name. */
+  route?: string;
 }
 
 interface RuleState {
   rule: Rule & { RuleArn: string; Actions: Action[] };
   listenerArn: string;
   tags: Map<string, string>;
+}
+
+/** An ALB route as a scenario declares it, forwarding to the world's target groups by weight. */
+export interface AlbRouteInput {
+  loadBalancer?: string;
+  /** The listener's default action rather than a rule. */
+  default?: boolean;
+  priority?: number;
+  conditions?: RuleCondition[];
+  /** Target group name or ARN (the world's), and its weight. */
+  targetGroups: { targetGroup: string; weight: number }[];
+  stickiness?: { enabled: boolean; durationSeconds: number };
 }
 
 /** ALB listeners and their rules (ALB itself is not modelled beyond them and the world's target groups). */
@@ -79,13 +93,61 @@ export class TwinLoadBalancers {
 
   constructor(
     private readonly world: World,
-    private readonly observer: RouteObserver = { changing: () => undefined, written: () => undefined },
+    private readonly observer: RouteObserver,
   ) {}
 
-  // --- building --------------------------------------------------------------------------------------------
+  /**
+   * The route `name` as it is before the scenario starts (not a write): a rule, or the listener's default
+   * action, on the one listener the twin makes up for the load balancer on first use.
+   */
+  addRoute(name: string, input: AlbRouteInput): RouteHandle {
+    const { stickiness: s } = input;
+    const ForwardConfig = {
+      TargetGroups: this.tuples(input.targetGroups.map((t) => ({ id: t.targetGroup, weight: t.weight }))),
+      TargetGroupStickinessConfig: s && { Enabled: s.enabled, DurationSeconds: s.durationSeconds },
+    };
+    const actions = this.checked([{ Type: 'forward', ForwardConfig }]);
+    const listenerArn = this.listenerFor(input.loadBalancer ?? 'twin-alb');
+    const listener = this.listener(listenerArn);
+    const loadBalancer = listener.listener.LoadBalancerArn!.replace(/^.*:loadbalancer\//, '');
+    const ruleArn = input.default ? undefined : this.addRule(listenerArn, input, actions);
+    if (!ruleArn) {
+      if (listener.route)
+        throw new Error(`the default action of ${listenerArn} already is route ${listener.route}`);
+      listener.route = name;
+      listener.listener.DefaultActions = actions;
+    }
+    const actionsNow = () =>
+      ruleArn ? this.rules.get(ruleArn)!.rule.Actions : listener.listener.DefaultActions;
+    return {
+      info: {
+        key: albRouteKey(listenerArn, ruleArn),
+        listenerArn,
+        ...(ruleArn ? { ruleArn } : {}),
+        loadBalancer,
+      },
+      targets: () => forwardTargets(actionsNow()),
+      // The LoadBalancer and TargetGroup dimensions: `app/NAME/ID` and `targetgroup/NAME/ID`.
+      dimensions: (arn) => ({ LoadBalancer: loadBalancer, TargetGroup: arn.slice(arn.lastIndexOf(':') + 1) }),
+      edit: (targets) => {
+        const actions = actionsNow();
+        const index = actions.findIndex((a) => a.Type === 'forward');
+        if (index < 0) throw new Error(`route ${name} has no forward action to edit`);
+        const { TargetGroupArn: _shortForm, ...forward } = actions[index]!;
+        const ForwardConfig = { ...forward.ForwardConfig, TargetGroups: this.tuples(targets) };
+        const next = actions.with(index, { ...forward, ForwardConfig });
+        this.modify(ruleArn ? 'ModifyRule' : 'ModifyListener', ruleArn ?? listenerArn, next, 'person');
+      },
+    };
+  }
+
+  /** The world's target groups (by name or ARN) with their weights, as a forward names them. */
+  private tuples(targets: WeightedTarget[]): TargetGroupTuple[] {
+    return targets.map((t) => ({ TargetGroupArn: this.world.targetGroup(t.id).arn, Weight: t.weight }));
+  }
 
   /** The listener of a load balancer the twin makes up on first use; its default action answers 404. */
-  listenerFor(loadBalancer: string): string {
+  private listenerFor(loadBalancer: string): string {
     const known = this.listenerOf.get(loadBalancer);
     if (known) return known;
     const id = () => this.world.newId().slice(0, 16);
@@ -109,37 +171,12 @@ export class TwinLoadBalancers {
     return arn;
   }
 
-  /** A forward action to the world's target groups by weight, checked as ELB checks it. */
-  forwardAction(
-    targetGroups: { targetGroup: string; weight: number }[],
-    stickiness?: { enabled: boolean; durationSeconds: number },
-  ): Action[] {
-    const TargetGroups = targetGroups.map((t) => ({
-      TargetGroupArn: this.world.targetGroup(t.targetGroup).arn,
-      Weight: t.weight,
-    }));
-    const TargetGroupStickinessConfig = stickiness && {
-      Enabled: stickiness.enabled,
-      DurationSeconds: stickiness.durationSeconds,
-    };
-    return this.checked([{ Type: 'forward', ForwardConfig: { TargetGroups, TargetGroupStickinessConfig } }]);
-  }
-
-  /** The listener's default action as it is before the scenario starts (not a write). */
-  setDefaultActions(listenerArn: string, actions: Action[]): void {
-    this.listener(listenerArn).listener.DefaultActions = structuredClone(actions);
-  }
-
-  /** A rule as it is before the scenario starts (not a write); its ARN. */
-  addRule(input: {
-    listenerArn: string;
-    priority?: number;
-    conditions?: RuleCondition[];
-    actions: Action[];
-  }) {
-    const rules = this.rulesOf(input.listenerArn).filter((r) => !r.IsDefault);
-    const priorities = rules.map((r) => Number(r.Priority));
-    const RuleArn = `${input.listenerArn.replace(':listener/', ':listener-rule/')}/${this.world.newId().slice(0, 16)}`;
+  /** A rule with the actions given; its ARN. */
+  private addRule(listenerArn: string, input: AlbRouteInput, actions: Action[]): string {
+    const priorities = this.rulesOf(listenerArn)
+      .filter((r) => !r.IsDefault)
+      .map((r) => Number(r.Priority));
+    const RuleArn = `${listenerArn.replace(':listener/', ':listener-rule/')}/${this.world.newId().slice(0, 16)}`;
     const priority = input.priority ?? Math.max(0, ...priorities) + 1;
     if (priorities.includes(priority))
       throw new AwsServiceError('PriorityInUseException', `Priority '${priority}' is currently in use`);
@@ -147,25 +184,11 @@ export class TwinLoadBalancers {
       RuleArn,
       Priority: String(priority),
       Conditions: structuredClone(input.conditions ?? [{ Field: 'path-pattern', Values: ['/*'] }]),
-      Actions: structuredClone(input.actions),
+      Actions: actions,
       IsDefault: false,
     };
-    this.rules.set(RuleArn, { rule, listenerArn: input.listenerArn, tags: new Map() });
+    this.rules.set(RuleArn, { rule, listenerArn, tags: new Map() });
     return RuleArn;
-  }
-
-  // --- the simulation's view -------------------------------------------------------------------------------
-
-  /** The actions of a rule, or of the listener's default action (no copy: not to be changed). */
-  actionsOf(listenerArn: string, ruleArn?: string): Action[] {
-    return ruleArn
-      ? this.rules.get(ruleArn)!.rule.Actions
-      : this.listener(listenerArn).listener.DefaultActions;
-  }
-
-  /** `app/NAME/ID` of the listener's load balancer: the LoadBalancer dimension of its metrics. */
-  loadBalancerDimension(listenerArn: string): string {
-    return this.listener(listenerArn).listener.LoadBalancerArn!.replace(/^.*:loadbalancer\//, '');
   }
 
   // --- the API's lookups and writes ------------------------------------------------------------------------
@@ -211,12 +234,11 @@ export class TwinLoadBalancers {
       );
     const listener = rule ? undefined : this.listener(arn).listener;
     const actions = given && this.checked(given);
-    this.observer.changing();
     if (actions) {
+      const key = albRouteKey(rule?.listenerArn ?? arn, rule?.rule.RuleArn);
+      this.observer({ key, api, targets: forwardTargets(actions) }, by);
       if (rule) rule.rule.Actions = actions;
       else listener!.DefaultActions = actions;
-      const key = albRouteKey(rule?.listenerArn ?? arn, rule?.rule.RuleArn);
-      this.observer.written({ key, api, targets: forwardTargets(actions) }, by);
     }
     return rule?.rule ?? listener!;
   }
@@ -279,7 +301,7 @@ const tuplesOf = (action: Action): TargetGroupTuple[] =>
   (action.TargetGroupArn ? [{ TargetGroupArn: action.TargetGroupArn }] : []);
 
 /** The target groups of the actions' forward with their weights (1 where none is given). */
-export const forwardTargets = (actions: Action[] | undefined): WeightedTarget[] => {
+const forwardTargets = (actions: Action[] | undefined): WeightedTarget[] => {
   const forward = actions?.find((a) => a.Type === 'forward');
   return (forward ? tuplesOf(forward) : []).map((t) => ({
     id: t.TargetGroupArn ?? '',
