@@ -219,14 +219,9 @@ export class TwinLifecycle {
     });
     if (given) return action;
     const detail = this.detail(group.name, hook, action);
+    const type = LIFECYCLE_DETAIL_TYPES[hook.transition];
     const arn = autoScalingGroupArn(this.world, group.name);
-    const event = eventEnvelope(
-      this.world,
-      AUTOSCALING_SOURCE,
-      LIFECYCLE_DETAIL_TYPES[hook.transition],
-      [arn],
-      detail,
-    );
+    const event = eventEnvelope(this.world, AUTOSCALING_SOURCE, type, [arn], detail);
     this.emitted.push(event);
     this.emit(event);
     if (hook.notifiesQueue) this.notify(JSON.stringify({ ...detail, ...this.messageFields() }));
