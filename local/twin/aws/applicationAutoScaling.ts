@@ -62,12 +62,13 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
     );
   const createdAt = (resourceId: string) => once(`created ${resourceId}`, () => world.clock.now());
 
-  /** The registered targets of the namespace and dimension asked for (only ECS services have any). */
-  const targets = (input: Target): { resourceId: string; target: TwinServiceScaling }[] =>
+  /** The registered targets of the namespace and dimension asked for (only ECS services have any), of `ids`. */
+  const targets = (input: Target, ids?: string[]): { resourceId: string; target: TwinServiceScaling }[] =>
     checkNamespace(input.ServiceNamespace) !== ECS || (input.ScalableDimension ?? DIMENSION) !== DIMENSION
       ? []
       : [...scaling.services.values()]
           .map((target) => ({ resourceId: `service/${target.cluster}/${target.service}`, target }))
+          .filter(({ resourceId }) => !ids || ids.includes(resourceId))
           .sort((a, b) => compare(a.resourceId, b.resourceId));
 
   const describeTarget = (resourceId: string, target: TwinServiceScaling): ScalableTarget => ({
@@ -109,10 +110,9 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
     DescribeScalableTargets: read(
       (input: DescribeScalableTargetsCommandInput) => shortIds(input.ResourceIds),
       (input: DescribeScalableTargetsCommandInput) => {
-        const all = targets(input);
-        const ids = input.ResourceIds;
-        if (ids && ids.length > MAX_IDS) throw invalid(`ResourceIds must have at most ${MAX_IDS} members.`);
-        const wanted = all.filter(({ resourceId }) => !ids || ids.includes(resourceId));
+        const wanted = targets(input, input.ResourceIds);
+        if ((input.ResourceIds?.length ?? 0) > MAX_IDS)
+          throw invalid(`ResourceIds must have at most ${MAX_IDS} members.`);
         const found = page(wanted, { max: input.MaxResults, token: input.NextToken }, rules(50));
         return {
           ScalableTargets: found.items.map(({ resourceId, target }) => describeTarget(resourceId, target)),
@@ -149,18 +149,16 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
       (input: DescribeScalingPoliciesCommandInput) =>
         `${shortId(input.ResourceId)}/${(input.PolicyNames ?? ['*']).join(',')}`,
       (input: DescribeScalingPoliciesCommandInput) => {
-        const all = targets(input);
+        const wanted = targets(input, input.ResourceId === undefined ? undefined : [input.ResourceId]);
         const names = input.PolicyNames;
         if (names && names.length > MAX_IDS)
           throw invalid(`PolicyNames must have at most ${MAX_IDS} members.`);
-        const policies = all
-          .filter(({ resourceId }) => input.ResourceId === undefined || input.ResourceId === resourceId)
-          .flatMap(({ resourceId, target }) =>
-            [...target.policies]
-              .filter(([name]) => !names || names.includes(name))
-              .sort(([a], [b]) => compare(a, b))
-              .map((policy) => describePolicy(resourceId, policy)),
-          );
+        const policies = wanted.flatMap(({ resourceId, target }) =>
+          [...target.policies]
+            .filter(([name]) => !names || names.includes(name))
+            .sort(([a], [b]) => compare(a, b))
+            .map((policy) => describePolicy(resourceId, policy)),
+        );
         const found = page(policies, { max: input.MaxResults, token: input.NextToken }, rules(10));
         return { ScalingPolicies: found.items, ...next(found.next) };
       },
