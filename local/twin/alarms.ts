@@ -127,8 +127,7 @@ export class TwinCloudWatch {
   }
 
   private evaluateMetricAlarm(runtime: AlarmView, alarm: TwinMetricAlarm): void {
-    runtime.datapoints.push(this.sample(alarm));
-    runtime.datapoints = runtime.datapoints.slice(-alarm.evaluationPeriods);
+    runtime.datapoints = [...runtime.datapoints, this.sample(alarm)].slice(-alarm.evaluationPeriods);
     const present = runtime.datapoints.filter((d): d is number => d !== undefined);
     if (present.length === 0) {
       this.transition(runtime, 'INSUFFICIENT_DATA', 'Insufficient Data: no datapoints were received');

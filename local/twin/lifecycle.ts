@@ -138,9 +138,29 @@ export class TwinLifecycle {
 
   // --- what the calls do (local/twin/aws/autoScaling.ts answers them) -------------------------------
 
-  /** A waiting action completed by a CompleteLifecycleAction call. */
-  complete(action: TwinLifecycleAction, result: LifecycleResult): void {
-    this.finish(action, result, 'call');
+  /** A waiting action completes: by a CompleteLifecycleAction call, or by a timeout's default result. */
+  complete(
+    action: TwinLifecycleAction,
+    result: LifecycleResult,
+    by: LifecycleCompletion['by'] = 'call',
+  ): void {
+    const { token, groupName, hookName, instanceId, transition } = action;
+    const at = this.world.clock.now();
+    const stillServing = this.serving(instanceId);
+    const completion = { token, groupName, hookName, instanceId, transition, result, at, by, stillServing };
+    action.completion = completion;
+    this.completions.push(completion);
+    this.note(`lifecycle action ${hookName} on ${instanceId}: ${result}${by === 'call' ? '' : ` (${by})`}`);
+    // ABANDON on one launch hook is enough to give the instance up; otherwise wait for the other hooks.
+    const abandoned = transition === 'launch' && result === 'ABANDON';
+    const siblings = this.pending(instanceId).filter((a) => a.transition === transition);
+    if (abandoned) {
+      for (const sibling of siblings) sibling.completion = { ...completion, token: sibling.token };
+    } else if (siblings.length > 0) return;
+    const why = `${hookName} ${result}${by === 'call' ? '' : ` by ${by}`}`;
+    if (transition === 'terminate' || abandoned) this.scaling.terminateNow(groupName, instanceId, why);
+    else if (action.move.destination === 'WarmPool') this.scaling.enterWarmPool(groupName, instanceId);
+    else this.scaling.enterService(groupName, instanceId);
   }
 
   /** A heartbeat for a waiting action: the heartbeat timeout starts over; the global timeout stays. */
@@ -195,18 +215,13 @@ export class TwinLifecycle {
       now.getTime() + globalTimeoutSeconds(hook.heartbeatTimeoutSeconds) * 1000,
     );
     this.world.clock.at(globalDeadline, `lifecycle global timeout ${instanceId}`, () => {
-      if (!action.completion) this.finish(action, hook.defaultResult, 'global-timeout');
+      if (!action.completion) this.complete(action, hook.defaultResult, 'global-timeout');
     });
     if (given) return action;
     const detail = this.detail(group.name, hook, action);
+    const type = LIFECYCLE_DETAIL_TYPES[hook.transition];
     const arn = autoScalingGroupArn(this.world, group.name);
-    const event = eventEnvelope(
-      this.world,
-      AUTOSCALING_SOURCE,
-      LIFECYCLE_DETAIL_TYPES[hook.transition],
-      [arn],
-      detail,
-    );
+    const event = eventEnvelope(this.world, AUTOSCALING_SOURCE, type, [arn], detail);
     this.emitted.push(event);
     this.emit(event);
     if (hook.notifiesQueue) this.notify(JSON.stringify({ ...detail, ...this.messageFields() }));
@@ -219,7 +234,7 @@ export class TwinLifecycle {
     this.world.clock.at(deadline, `lifecycle heartbeat timeout ${action.instanceId}`, () => {
       if (action.completion || action.heartbeatDeadline !== deadline) return;
       const hook = this.hook(action.groupName, action.hookName);
-      this.finish(action, hook?.defaultResult ?? 'ABANDON', 'heartbeat-timeout');
+      this.complete(action, hook?.defaultResult ?? 'ABANDON', 'heartbeat-timeout');
     });
   }
 
@@ -230,30 +245,6 @@ export class TwinLifecycle {
       .tasksOn(instanceId)
       .some((t) => t.group.startsWith('service:') && t.desiredStatus === 'RUNNING');
     return liveTarget || serviceTasks;
-  }
-
-  private finish(action: TwinLifecycleAction, result: LifecycleResult, by: LifecycleCompletion['by']): void {
-    const { token, groupName, hookName, instanceId, transition } = action;
-    const at = this.world.clock.now();
-    const stillServing = this.serving(instanceId);
-    const completion = { token, groupName, hookName, instanceId, transition, result, at, by, stillServing };
-    action.completion = completion;
-    this.completions.push(completion);
-    this.note(`lifecycle action ${hookName} on ${instanceId}: ${result}${by === 'call' ? '' : ` (${by})`}`);
-    // ABANDON on one launch hook is enough to give the instance up; otherwise wait for the other hooks.
-    const abandoned = transition === 'launch' && result === 'ABANDON';
-    const siblings = this.pending(instanceId).filter((a) => a.transition === transition);
-    if (abandoned) {
-      for (const sibling of siblings) sibling.completion = { ...completion, token: sibling.token };
-    } else if (siblings.length > 0) return;
-    if (transition === 'terminate' || abandoned)
-      this.scaling.terminateNow(
-        groupName,
-        instanceId,
-        `${hookName} ${result}${by === 'call' ? '' : ` by ${by}`}`,
-      );
-    else if (action.move.destination === 'WarmPool') this.scaling.enterWarmPool(groupName, instanceId);
-    else this.scaling.enterService(groupName, instanceId);
   }
 
   /**

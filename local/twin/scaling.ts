@@ -2,6 +2,10 @@
 // policies, and Application Auto Scaling targets and policies for ECS services. Desired capacity is
 // live (instances launch and join the cluster, or terminate); policies are stored with their real
 // limits but not run: in AWS the services run them, and the reflexes only read and set their values.
+import type {
+  MetricType,
+  TargetTrackingScalingPolicyConfiguration,
+} from '@aws-sdk/client-application-auto-scaling';
 import type { StepAdjustment } from '#domain/alarmReactions';
 import type { LifecycleMove, TwinLifecycle } from '#local/twin/lifecycle';
 import type { AgentStart, GivenInstanceIds, World } from '#local/twin/world';
@@ -58,19 +62,12 @@ export interface TwinServiceScaling {
   service: string;
   min: number;
   max: number;
-  policies: Map<string, TwinServicePolicy>;
+  /** Target tracking policies by name, each configuration as PutScalingPolicy gave it. */
+  policies: Map<string, TargetTrackingScalingPolicyConfiguration>;
 }
 
-/** A target tracking policy of a service's scalable target, as Application Auto Scaling keeps it. */
-export interface TwinServicePolicy {
-  name: string;
-  targetValue: number;
-  /** The predefined metric type (ECSServiceAverageCPUUtilization, ...) or a custom metric's name. */
-  metric: string;
-  disableScaleIn?: boolean;
-  scaleInCooldown?: number;
-  scaleOutCooldown?: number;
-}
+/** A scenario's target tracking policy: a predefined metric type (ECSService...) or a custom metric's name. */
+type ServicePolicySpec = { targetValue: number; metric: string };
 
 const RECONCILE_SECONDS = 10;
 /** A stopped warm pool instance starts much faster than a new one boots. */
@@ -134,12 +131,24 @@ export class TwinScaling {
     return instanceId;
   }
 
-  addServiceScaling(scaling: TwinServiceScaling): void {
-    this.services.set(`${scaling.cluster}/${scaling.service}`, scaling);
-  }
-
-  serviceScaling(cluster: string, service: string): TwinServiceScaling | undefined {
-    return this.services.get(`${cluster}/${service}`);
+  /** A service's scalable target, under `CLUSTER/SERVICE`, with a scenario's policies. */
+  addServiceScaling(
+    scaling: Omit<TwinServiceScaling, 'policies'> & { policies: Map<string, ServicePolicySpec> },
+  ): void {
+    const configuration = ({ targetValue, metric }: ServicePolicySpec) => ({
+      TargetValue: targetValue,
+      ...(metric.startsWith('ECSService')
+        ? { PredefinedMetricSpecification: { PredefinedMetricType: metric as MetricType } }
+        : {
+            CustomizedMetricSpecification: {
+              MetricName: metric,
+              Namespace: 'Custom',
+              Statistic: 'Average' as const,
+            },
+          }),
+    });
+    const policies = [...scaling.policies].map(([name, policy]) => [name, configuration(policy)] as const);
+    this.services.set(`${scaling.cluster}/${scaling.service}`, { ...scaling, policies: new Map(policies) });
   }
 
   /**
@@ -186,17 +195,12 @@ export class TwinScaling {
   }
 
   /**
-   * The instance terminates: a launch abandoned, or a terminate action completed. The group launches a
+   * A held instance terminates: a launch abandoned, or a terminate action completed. The group launches a
    * replacement on its next reconcile when it is below desired.
    */
   terminateNow(groupName: string, instanceId: string, why: string): void {
     const group = this.group(groupName);
-    const held =
-      remove(group.pending, instanceId) ||
-      remove(group.terminating, instanceId) ||
-      remove(group.warming, instanceId) ||
-      remove(group.warm, instanceId);
-    if (!held && !remove(group.instances, instanceId)) return;
+    if (![group.pending, group.terminating, group.warming].some((held) => remove(held, instanceId))) return;
     this.world.removeInstance(instanceId);
     this.note(`instance ${instanceId} of ${group.name} terminated (${why})`);
   }
@@ -231,16 +235,15 @@ export class TwinScaling {
 
   private launch(group: TwinAutoScalingGroup): void {
     const fromPool = group.warm.shift();
-    if (fromPool) {
-      this.startFromWarmPool(group, fromPool);
-      return;
+    if (fromPool) this.startFromWarmPool(group, fromPool);
+    else {
+      group.launching += 1;
+      this.world.clock.after(group.launchSeconds, `launch into ${group.name}`, () => {
+        group.launching -= 1;
+        const instanceId = this.boot(group, group.agent);
+        this.join(group, instanceId, undefined, `from ${group.name} launched`, `from ${group.name} joined`);
+      });
     }
-    group.launching += 1;
-    this.world.clock.after(group.launchSeconds, `launch into ${group.name}`, () => {
-      group.launching -= 1;
-      const instanceId = this.boot(group, group.agent);
-      this.join(group, instanceId, undefined, `from ${group.name} launched`, `from ${group.name} joined`);
-    });
   }
 
   /** A new instance for the warm pool: it boots, is held by the launch hooks, then stops there. */

@@ -3,6 +3,7 @@
 import {
   ApplicationAutoScalingClient,
   DescribeScalableTargetsCommand,
+  DescribeScalingPoliciesCommand,
   PutScalingPolicyCommand as PutServicePolicyCommand,
   RegisterScalableTargetCommand,
 } from '@aws-sdk/client-application-auto-scaling';
@@ -325,6 +326,44 @@ describe('twin Application Auto Scaling', () => {
       ['service/prod/web', 3, 6],
     ]);
     expect(world.service('prod', 'web')?.desiredCount).toBe(3);
+  });
+
+  it('keeps a target tracking policy as it was put, and describes it back with DisableScaleIn written out', async () => {
+    // Prepare
+    const { applicationAutoScaling, scaling } = aTwin();
+    scaling.addServiceScaling({ cluster: 'prod', service: 'web', min: 1, max: 4, policies: new Map() });
+    const target = {
+      ServiceNamespace: 'ecs' as const,
+      ResourceId: 'service/prod/web',
+      ScalableDimension: 'ecs:service:DesiredCount' as const,
+    };
+    const configuration = {
+      TargetValue: 40,
+      CustomizedMetricSpecification: { MetricName: 'Backlog', Namespace: 'Shop', Statistic: 'Sum' as const },
+      ScaleOutCooldown: 60,
+    };
+
+    // Act
+    await applicationAutoScaling.send(
+      new PutServicePolicyCommand({
+        ...target,
+        PolicyName: 'backlog',
+        PolicyType: 'TargetTrackingScaling',
+        TargetTrackingScalingPolicyConfiguration: configuration,
+      }),
+    );
+    const described = await applicationAutoScaling.send(
+      new DescribeScalingPoliciesCommand({ ...target, PolicyNames: ['backlog'] }),
+    );
+
+    // Assess
+    expect(described.ScalingPolicies).toEqual([
+      expect.objectContaining({
+        PolicyName: 'backlog',
+        PolicyType: 'TargetTrackingScaling',
+        TargetTrackingScalingPolicyConfiguration: { ...configuration, DisableScaleIn: false },
+      }),
+    ]);
   });
 });
 

@@ -10,11 +10,12 @@ import {
   type ScalableTarget,
   type ScalingPolicy,
   ServiceNamespace,
+  type TargetTrackingScalingPolicyConfiguration,
 } from '@aws-sdk/client-application-auto-scaling';
 import { compare, next } from '#local/twin/aws/autoScaling';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import { type PageRules, page } from '#local/twin/aws/paging';
-import type { TwinScaling, TwinServicePolicy, TwinServiceScaling } from '#local/twin/scaling';
+import type { TwinScaling, TwinServiceScaling } from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
 
 // The namespaces as the API's enum-value error lists them.
@@ -30,8 +31,9 @@ type Target = { ServiceNamespace?: string; ResourceId?: string; ScalableDimensio
 
 const invalid = (message: string) => new AwsServiceError('ValidationException', message);
 
-const rules = (defaultMax: number, limit: number): PageRules => ({
-  defaultMax,
+/** Pages of at most `limit` items, `limit` when MaxResults is not given. */
+const rules = (limit: number): PageRules => ({
+  defaultMax: limit,
   limit,
   badToken: 'InvalidNextTokenException',
   badSize: 'ValidationException',
@@ -60,12 +62,13 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
     );
   const createdAt = (resourceId: string) => once(`created ${resourceId}`, () => world.clock.now());
 
-  /** The registered targets of the namespace and dimension asked for (only ECS services have any). */
-  const targets = (input: Target): { resourceId: string; target: TwinServiceScaling }[] =>
+  /** The registered targets of the namespace and dimension asked for (only ECS services have any), of `ids`. */
+  const targets = (input: Target, ids?: string[]): { resourceId: string; target: TwinServiceScaling }[] =>
     checkNamespace(input.ServiceNamespace) !== ECS || (input.ScalableDimension ?? DIMENSION) !== DIMENSION
       ? []
       : [...scaling.services.values()]
           .map((target) => ({ resourceId: `service/${target.cluster}/${target.service}`, target }))
+          .filter(({ resourceId }) => !ids || ids.includes(resourceId))
           .sort((a, b) => compare(a.resourceId, b.resourceId));
 
   const describeTarget = (resourceId: string, target: TwinServiceScaling): ScalableTarget => ({
@@ -84,31 +87,20 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
     ScalableTargetARN: targetArn(resourceId),
   });
 
-  const describePolicy = (resourceId: string, policy: TwinServicePolicy): ScalingPolicy => ({
-    PolicyARN: policyArn(resourceId, policy.name),
-    PolicyName: policy.name,
+  const describePolicy = (
+    resourceId: string,
+    [name, configuration]: [string, TargetTrackingScalingPolicyConfiguration],
+  ): ScalingPolicy => ({
+    PolicyARN: policyArn(resourceId, name),
+    PolicyName: name,
     ServiceNamespace: ECS,
     ResourceId: resourceId,
     ScalableDimension: DIMENSION,
     PolicyType: 'TargetTrackingScaling',
+    // A copy of the configuration as it was put, DisableScaleIn written out.
     TargetTrackingScalingPolicyConfiguration: {
-      TargetValue: policy.targetValue,
-      ...(policy.metric.startsWith('ECSService')
-        ? {
-            PredefinedMetricSpecification: {
-              PredefinedMetricType: policy.metric as 'ECSServiceAverageCPUUtilization',
-            },
-          }
-        : {
-            CustomizedMetricSpecification: {
-              MetricName: policy.metric,
-              Namespace: 'Custom',
-              Statistic: 'Average',
-            },
-          }),
-      ...(policy.scaleInCooldown !== undefined ? { ScaleInCooldown: policy.scaleInCooldown } : {}),
-      ...(policy.scaleOutCooldown !== undefined ? { ScaleOutCooldown: policy.scaleOutCooldown } : {}),
-      DisableScaleIn: policy.disableScaleIn ?? false,
+      ...structuredClone(configuration),
+      DisableScaleIn: configuration.DisableScaleIn ?? false,
     },
     Alarms: [],
     CreationTime: createdAt(resourceId),
@@ -118,11 +110,10 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
     DescribeScalableTargets: read(
       (input: DescribeScalableTargetsCommandInput) => shortIds(input.ResourceIds),
       (input: DescribeScalableTargetsCommandInput) => {
-        const all = targets(input);
-        const ids = input.ResourceIds;
-        if (ids && ids.length > MAX_IDS) throw invalid(`ResourceIds must have at most ${MAX_IDS} members.`);
-        const wanted = all.filter(({ resourceId }) => !ids || ids.includes(resourceId));
-        const found = page(wanted, { max: input.MaxResults, token: input.NextToken }, rules(50, 50));
+        const wanted = targets(input, input.ResourceIds);
+        if ((input.ResourceIds?.length ?? 0) > MAX_IDS)
+          throw invalid(`ResourceIds must have at most ${MAX_IDS} members.`);
+        const found = page(wanted, { max: input.MaxResults, token: input.NextToken }, rules(50));
         return {
           ScalableTargets: found.items.map(({ resourceId, target }) => describeTarget(resourceId, target)),
           ...next(found.next),
@@ -134,10 +125,11 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
       (input: RegisterScalableTargetCommandInput) =>
         `${shortId(input.ResourceId)} ${JSON.stringify({ min: input.MinCapacity, max: input.MaxCapacity })}`,
       (input: RegisterScalableTargetCommandInput) => {
-        const { cluster, service } = ecsService(input);
+        const key = ecsService(input);
+        const [cluster, service] = key.split('/') as [string, string];
         const found = world.service(cluster, service);
         if (!found) throw invalid(`ECS service doesn't exist: ${input.ResourceId}`);
-        const existing = scaling.serviceScaling(cluster, service);
+        const existing = scaling.services.get(key);
         const min = input.MinCapacity ?? existing?.min;
         const max = input.MaxCapacity ?? existing?.max;
         if (min === undefined || max === undefined)
@@ -157,19 +149,17 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
       (input: DescribeScalingPoliciesCommandInput) =>
         `${shortId(input.ResourceId)}/${(input.PolicyNames ?? ['*']).join(',')}`,
       (input: DescribeScalingPoliciesCommandInput) => {
-        const all = targets(input);
+        const wanted = targets(input, input.ResourceId === undefined ? undefined : [input.ResourceId]);
         const names = input.PolicyNames;
         if (names && names.length > MAX_IDS)
           throw invalid(`PolicyNames must have at most ${MAX_IDS} members.`);
-        const policies = all
-          .filter(({ resourceId }) => input.ResourceId === undefined || input.ResourceId === resourceId)
-          .flatMap(({ resourceId, target }) =>
-            [...target.policies.values()]
-              .filter((p) => !names || names.includes(p.name))
-              .sort((a, b) => compare(a.name, b.name))
-              .map((p) => describePolicy(resourceId, p)),
-          );
-        const found = page(policies, { max: input.MaxResults, token: input.NextToken }, rules(10, 10));
+        const policies = wanted.flatMap(({ resourceId, target }) =>
+          [...target.policies]
+            .filter(([name]) => !names || names.includes(name))
+            .sort(([a], [b]) => compare(a, b))
+            .map((policy) => describePolicy(resourceId, policy)),
+        );
+        const found = page(policies, { max: input.MaxResults, token: input.NextToken }, rules(10));
         return { ScalingPolicies: found.items, ...next(found.next) };
       },
     ),
@@ -178,8 +168,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
       (input: PutScalingPolicyCommandInput) =>
         `${shortId(input.ResourceId)}/${input.PolicyName} ${input.TargetTrackingScalingPolicyConfiguration?.TargetValue ?? ''}`.trim(),
       (input: PutScalingPolicyCommandInput) => {
-        const { cluster, service } = ecsService(input);
-        const target = scaling.serviceScaling(cluster, service);
+        const target = scaling.services.get(ecsService(input));
         if (!target)
           throw new AwsServiceError(
             'ObjectNotFoundException',
@@ -194,20 +183,13 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
         const config = input.TargetTrackingScalingPolicyConfiguration;
         if (config?.TargetValue === undefined)
           throw invalid('TargetTrackingScalingPolicyConfiguration with a TargetValue is required.');
-        const metric =
-          config.PredefinedMetricSpecification?.PredefinedMetricType ??
-          config.CustomizedMetricSpecification?.MetricName;
-        if (!metric)
+        if (
+          !config.PredefinedMetricSpecification?.PredefinedMetricType &&
+          !config.CustomizedMetricSpecification?.MetricName
+        )
           throw invalid('Either PredefinedMetricSpecification or CustomizedMetricSpecification is required.');
         // The whole policy is replaced: what the call leaves out takes its default.
-        target.policies.set(input.PolicyName, {
-          name: input.PolicyName,
-          targetValue: config.TargetValue,
-          metric,
-          ...(config.DisableScaleIn !== undefined ? { disableScaleIn: config.DisableScaleIn } : {}),
-          ...(config.ScaleInCooldown !== undefined ? { scaleInCooldown: config.ScaleInCooldown } : {}),
-          ...(config.ScaleOutCooldown !== undefined ? { scaleOutCooldown: config.ScaleOutCooldown } : {}),
-        });
+        target.policies.set(input.PolicyName, structuredClone(config));
         return { PolicyARN: policyArn(input.ResourceId!, input.PolicyName), Alarms: [] };
       },
     ),
@@ -222,20 +204,18 @@ function checkNamespace(namespace: string | undefined): string {
   return namespace;
 }
 
-/** `service/CLUSTER/SERVICE` in namespace ecs with its one dimension; anything else is refused. */
-function ecsService({
-  ServiceNamespace: namespace,
-  ResourceId: resourceId,
-  ScalableDimension: dimension,
-}: Target) {
-  if (checkNamespace(namespace) !== ECS)
+/**
+ * `service/CLUSTER/SERVICE` in namespace ecs with its one dimension, as its key in TwinScaling.services
+ * (`CLUSTER/SERVICE`); anything else is refused.
+ */
+function ecsService(input: Target): string {
+  if (checkNamespace(input.ServiceNamespace) !== ECS)
     throw invalid(`The twin keeps scalable targets of namespace ${ECS} only.`);
-  if (dimension !== DIMENSION)
-    throw invalid(`Unsupported scalable dimension ${dimension} for namespace ${ECS}.`);
-  const match = /^service\/([^/]+)\/([^/]+)$/.exec(resourceId ?? '');
-  if (!match)
-    throw invalid(`Unsupported service namespace, resource type or scalable dimension: ${resourceId}`);
-  return { cluster: match[1]!, service: match[2]! };
+  if (input.ScalableDimension !== DIMENSION)
+    throw invalid(`Unsupported scalable dimension ${input.ScalableDimension} for namespace ${ECS}.`);
+  if (!/^service\/[^/]+\/[^/]+$/.test(input.ResourceId ?? ''))
+    throw invalid(`Unsupported service namespace, resource type or scalable dimension: ${input.ResourceId}`);
+  return shortId(input.ResourceId);
 }
 
 /** The call log names a service `CLUSTER/NAME`, as ECS's calls do. */

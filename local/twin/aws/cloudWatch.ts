@@ -171,30 +171,26 @@ function getMetricData(
     return scanBy === 'TimestampDescending' ? points.reverse() : points;
   });
 
-  // Pages of at most MaxDatapoints, query after query; a query cut by the page is PartialData.
+  // Pages of at most MaxDatapoints, query after query; a query the page cuts short is PartialData.
   const offset = input.NextToken === undefined ? 0 : offsetOf(input.NextToken, 'InvalidNextToken');
-  const total = series.reduce((sum, points) => sum + points.length, 0);
-  const pageEnd = Math.min(total, offset + maxDatapoints);
-  let before = 0;
-  const results: MetricDataResult[] = stats.map((stat, index) => {
+  const pageEnd = offset + maxDatapoints;
+  let before = 0; // the datapoints of the queries before this one: all of them, once every query is shown
+  const results = stats.map((stat, index): MetricDataResult => {
     const points = series[index]!;
-    const first = Math.max(0, offset - before);
-    const last = Math.min(points.length, pageEnd - before);
+    const shown = points.slice(Math.max(0, offset - before), Math.max(0, pageEnd - before));
     before += points.length;
-    const shown = last > first ? points.slice(first, last) : [];
-    const rest = points.length > Math.max(first, last);
     return {
       Id: stat.query.id,
       Label: stat.label,
       Timestamps: shown.map((p) => p.at),
       Values: shown.map((p) => p.value),
-      StatusCode: rest ? 'PartialData' : 'Complete',
+      StatusCode: before > pageEnd ? 'PartialData' : 'Complete',
     };
   });
   return {
     MetricDataResults: results,
     Messages: [],
-    ...(pageEnd < total ? { NextToken: tokenAt(pageEnd) } : {}),
+    ...(before > pageEnd ? { NextToken: tokenAt(pageEnd) } : {}),
   };
 }
 
