@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startDashboard } from '#local/api/dashboardProxy';
 import { type Credentials, LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
+import { didYouMean } from '#runtime/didYouMean';
 import { version } from '../package.json';
 import { ApiError, CredentialsError, credentialsFrom, OpsClient, TransportError } from './client';
 import {
@@ -28,7 +29,6 @@ import {
   table,
 } from './render';
 import { watchRollout } from './watch';
-import { didYouMean } from './words';
 
 export interface CliIo {
   stdout: Output;

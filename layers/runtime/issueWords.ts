@@ -3,6 +3,7 @@
 // ("an ARN", "canary weight must be an integer 1..99") wins over these: zod asks this map only for issues
 // whose schema says nothing itself.
 import type { core } from 'zod';
+import { closest } from '#runtime/didYouMean';
 
 const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
 const quoted = (value: unknown) => (typeof value === 'string' ? `"${value}"` : String(value));
@@ -34,8 +35,15 @@ export function issueInWords(issue: core.$ZodRawIssue): string | undefined {
       return issue.origin === 'string' && Number(issue.minimum) === 1
         ? 'must not be empty'
         : bound(issue, issue.minimum, false);
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(quoted).join(', ')}`;
+    case 'unrecognized_keys': {
+      const unknown = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map(quoted).join(', ')}`;
+      // The object's own fields, when zod says which object it was: the typo's fix is then in the message.
+      const shape = (issue.inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape;
+      if (!shape) return unknown;
+      const valid = Object.keys(shape);
+      const meant = issue.keys.length === 1 ? closest(issue.keys[0]!, valid) : undefined;
+      return `${unknown}${meant ? ` (did you mean ${quoted(meant)}?)` : ''}; valid: ${valid.join(', ')}`;
+    }
     case 'invalid_value':
       return issue.values.length === 1
         ? `must be ${quoted(issue.values[0])}`

@@ -384,7 +384,7 @@ describe('errors', () => {
   it('says in words what a refused write got wrong, each fault once', async () => {
     const api = await anApi();
 
-    const unknownField = await cli(api, ['rollout', 'start', '--file', requestFile(api, { bogus: 1 })]);
+    const unknownField = await cli(api, ['rollout', 'start', '--file', requestFile(api, { gate: [1] })]);
     const missing = await cli(api, [
       'rollout',
       'start',
@@ -393,7 +393,8 @@ describe('errors', () => {
     ]);
 
     expect(unknownField.stderr).toBe(
-      'ecs-reflex: Bad Request (400): invalid request\n  body.rollout: unknown field "bogus"\n',
+      'ecs-reflex: Bad Request (400): invalid request\n  body.rollout: unknown field "gate" (did you mean "gates"?); ' +
+        'valid: service, route, schedule, gates, analysis, guardAlarms, onManualChange, promote, rollback\n',
     );
     expect(missing.stderr).toMatch(/\n {2}body\.rollout\.route\.stable: is required\n/);
     expect(missing.stderr.match(/route\.stable/g)).toHaveLength(1);

@@ -293,7 +293,12 @@ describe('rollouts', () => {
     ],
     ['a missing field', { service: undefined }, 'body.rollout.service', 'is required'],
     ['a field of the wrong type', { service: 7 }, 'body.rollout.service', 'must be a string, not a number'],
-    ['an unknown field', { bogus: true }, 'body.rollout', 'unknown field "bogus"'],
+    [
+      'an unknown field',
+      { guardAlarm: ['web-5xx'] },
+      'body.rollout',
+      'unknown field "guardAlarm" (did you mean "guardAlarms"?); valid: service, route, schedule, gates, analysis, guardAlarms, onManualChange, promote, rollback',
+    ],
   ])('says what is wrong in words for %s', async (_, change, field, message) => {
     // Act
     const api = anApi();

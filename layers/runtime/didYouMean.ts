@@ -1,5 +1,5 @@
-// The CLI's own words for a command line it cannot run: options checked against what each command takes,
-// and a "did you mean" for a name one or two keystrokes away from a real one.
+// "Did you mean": the known name one or two keystrokes away from a mistyped one, for the CLI's commands and
+// options, the stage files' keys and the ops API's request fields.
 
 /**
  * The edit distance between two names (insertions, deletions, substitutions and swaps of neighbours each
