@@ -10,6 +10,10 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
+const { builtModule } = require('../local/build.cjs');
+
+/** The functions' schemas and the did-you-mean helper, from their build (infra/stageSchema.ts). */
+const schemas = () => require(builtModule('stage'));
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS.
 const ACCOUNT = 'arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}';
@@ -39,8 +43,51 @@ const KNOWN_KEYS = [
   'opsRoutes',
 ];
 
+/**
+ * A stage file that cannot be deployed. Its stack is its message: the Serverless Framework prints an
+ * error's stack, and what a person needs here is the file, the key and what is wrong, not this file's lines.
+ */
+class StageError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'StageError';
+    this.stack = message;
+  }
+}
+
 function fail(file, message) {
-  throw new Error(`${file}: ${message}`);
+  throw new StageError(`${file}: ${message}`);
+}
+
+/**
+ * The parts that are JSON objects in the stage file and JSON text in the functions' environment (a Lambda
+ * environment value is a string): the loader stringifies them. `undefined`: the key may be left out.
+ */
+const STRUCTURED = {
+  recyclerPolicy: { kind: 'object', fallback: undefined },
+  alarmReactions: { kind: 'array', fallback: [] },
+  lifecycleHooks: { kind: 'array', fallback: [] },
+  opsRoutes: { kind: 'array', fallback: [] },
+};
+
+/** The structured parts, as the stage gives them or their defaults, checked with the functions' schemas. */
+function structuredParts(file, raw) {
+  const parts = {};
+  for (const [key, { kind, fallback }] of Object.entries(STRUCTURED)) {
+    const value = raw[key] ?? fallback;
+    if (typeof value === 'string')
+      fail(
+        file,
+        `${key} is JSON text inside JSON: write it as a JSON ${kind} (the loader makes the text the function receives)`,
+      );
+    const isArray = Array.isArray(value);
+    if (value === undefined || value === null || typeof value !== 'object' || isArray !== (kind === 'array'))
+      fail(file, `${key} must be a JSON ${kind}`);
+    parts[key] = value;
+  }
+  const problems = schemas().stageProblems(parts);
+  if (problems.length > 0) fail(file, problems.join(`\n${file}: `));
+  return parts;
 }
 
 function arnList(file, key, value) {
@@ -78,26 +125,15 @@ function nameList(file, key, value, what) {
 }
 
 /**
- * The reactions travel as JSON text (ALARM_REACTIONS); the function checks them against ReactionsSchema at
- * cold start. Here: that the text is a JSON array of objects, and that every target and alarm a reaction
- * names lies inside what the role may touch, so a reaction cannot be configured that IAM would refuse at
- * run time.
+ * The reactions (ALARM_REACTIONS), already checked against ReactionsSchema: that every target and alarm a
+ * reaction names lies inside what the role may touch, so a reaction cannot be configured that IAM would
+ * refuse at run time.
  */
-function checkReactions(file, text, { clusters, autoScalingGroupNames, alarmNamePrefixes }) {
-  if (typeof text !== 'string') fail(file, 'alarmReactions must be a JSON string, not an array');
-  let reactions;
-  try {
-    reactions = JSON.parse(text);
-  } catch (error) {
-    fail(file, `alarmReactions is not JSON: ${error.message}`);
-  }
-  if (!Array.isArray(reactions)) fail(file, 'alarmReactions must be a JSON array (of reactions)');
+function checkReactions(file, reactions, { clusters, autoScalingGroupNames, alarmNamePrefixes }) {
   const underPrefix = (name) =>
     typeof name === 'string' && alarmNamePrefixes.some((prefix) => name.startsWith(prefix));
   reactions.forEach((reaction, i) => {
-    const at = `alarmReactions[${i}]${reaction && typeof reaction.id === 'string' ? ` (${reaction.id})` : ''}`;
-    if (reaction === null || typeof reaction !== 'object' || Array.isArray(reaction))
-      fail(file, `${at} must be an object`);
+    const at = `alarmReactions[${i}] (${reaction.id})`;
     const target = reaction.target ?? {};
     if (target.kind === 'auto-scaling-group' && !autoScalingGroupNames.includes(target.name)) {
       fail(
@@ -125,7 +161,6 @@ function checkReactions(file, text, { clusters, autoScalingGroupNames, alarmName
       }
     }
   });
-  return text;
 }
 
 /** An ARN with its `${AWS::…}` placeholders stood in for, so that its colons can be counted. */
@@ -181,24 +216,13 @@ function arnPattern(pattern) {
 }
 
 /**
- * The lifecycle hooks travel as JSON text (LIFECYCLE_HOOKS); the functions check them against
- * LifecycleHookConfigSchema at cold start. Here: that the text is a JSON array of objects, and that what
- * each hook names lies inside what the lifecycle roles may touch (its group, its cluster, its target
- * groups), so a hook cannot be configured that IAM would refuse while an instance waits on it.
+ * The lifecycle hooks (LIFECYCLE_HOOKS), already checked against LifecycleHookConfigSchema: that what each
+ * hook names lies inside what the lifecycle roles may touch (its group, its cluster, its target groups), so
+ * a hook cannot be configured that IAM would refuse while an instance waits on it.
  */
-function checkLifecycleHooks(file, text, { clusters, autoScalingGroupNames, targetGroups }) {
-  if (typeof text !== 'string') fail(file, 'lifecycleHooks must be a JSON string, not an array');
-  let hooks;
-  try {
-    hooks = JSON.parse(text);
-  } catch (error) {
-    fail(file, `lifecycleHooks is not JSON: ${error.message}`);
-  }
-  if (!Array.isArray(hooks)) fail(file, 'lifecycleHooks must be a JSON array (of hooks)');
+function checkLifecycleHooks(file, hooks, { clusters, autoScalingGroupNames, targetGroups }) {
   const allowedTargetGroups = targetGroups.map(arnPattern);
   hooks.forEach((hook, i) => {
-    if (hook === null || typeof hook !== 'object' || Array.isArray(hook))
-      fail(file, `lifecycleHooks[${i}] must be an object`);
     const at = `lifecycleHooks[${i}] (${hook.groupName}/${hook.hookName})`;
     if (!autoScalingGroupNames.includes(hook.groupName))
       fail(
@@ -216,16 +240,7 @@ function checkLifecycleHooks(file, text, { clusters, autoScalingGroupNames, targ
           `${at} names target group ${JSON.stringify(arn)}, which deregisterTargetGroupArns does not cover`,
         );
     }
-    if (
-      hook.notificationTopicArn !== undefined &&
-      !/^arn:[^:]+:sns:[^:]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(String(hook.notificationTopicArn))
-    )
-      fail(
-        file,
-        `${at} notificationTopicArn ${JSON.stringify(hook.notificationTopicArn)} is not an SNS topic ARN`,
-      );
   });
-  return text;
 }
 
 /**
@@ -233,59 +248,33 @@ function checkLifecycleHooks(file, text, { clusters, autoScalingGroupNames, targ
  * each once. None configured: the queue gets no policy, and no topic can send to it.
  */
 function lifecycleNotificationTopics(lifecycleHooks) {
-  const topics = JSON.parse(lifecycleHooks)
+  const topics = lifecycleHooks
     .map((hook) => hook.notificationTopicArn)
     .filter((arn) => typeof arn === 'string');
   return [...new Set(topics)];
 }
 
 /**
- * The ops API's named routes travel as JSON text (OPS_ROUTES): `[{"name": …, "route": <a rollout route>}]`;
- * the functions check each route against the rollout route schema at cold start. Here: that the text is a
- * JSON array of `{name, route}` with unique names the API accepts, and that each route lies inside what the
- * ops roles may read and write (the rollout meshes and listeners), so a route cannot be named that IAM would
- * refuse when someone sets its weights. App Mesh routes are compared by mesh name (and owner account when
- * the route names one): the partition, region and account of the stack are unknown at package time.
- */
-/**
  * A route's services (`{"stable": {"cluster", "service"}, "canary": …}`, each optional): the only services a
  * rollout on the route may scale down, in the stage's clusters.
  */
-function checkRouteServices(file, at, services, clusters) {
-  if (services === undefined) return;
-  if (services === null || typeof services !== 'object' || Array.isArray(services))
-    fail(file, `${at} services must be an object with stable and/or canary`);
-  const extra = Object.keys(services).filter((key) => key !== 'stable' && key !== 'canary');
-  if (extra.length > 0) fail(file, `${at} services has unknown keys: ${extra.join(', ')}`);
-  for (const [version, ref] of Object.entries(services)) {
-    if (
-      ref === null ||
-      typeof ref !== 'object' ||
-      typeof ref.cluster !== 'string' ||
-      typeof ref.service !== 'string'
-    )
-      fail(file, `${at} services.${version} must be {"cluster": …, "service": …}`);
-    const keys = Object.keys(ref).filter((key) => key !== 'cluster' && key !== 'service');
-    if (keys.length > 0) fail(file, `${at} services.${version} has unknown keys: ${keys.join(', ')}`);
+function checkRouteServices(file, at, services = {}, clusters) {
+  for (const [version, ref] of Object.entries(services))
     if (!clusters.includes(ref.cluster))
       fail(
         file,
         `${at} services.${version} is in cluster ${JSON.stringify(ref.cluster)}, not one of clusters`,
       );
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(ref.service))
-      fail(file, `${at} services.${version} needs a service name of letters, digits, - and _`);
-  }
 }
 
-function checkOpsRoutes(file, text, { rolloutMeshArns, rolloutListenerArns, clusters }) {
-  if (typeof text !== 'string') fail(file, 'opsRoutes must be a JSON string, not an array');
-  let routes;
-  try {
-    routes = JSON.parse(text);
-  } catch (error) {
-    fail(file, `opsRoutes is not JSON: ${error.message}`);
-  }
-  if (!Array.isArray(routes)) fail(file, 'opsRoutes must be a JSON array (of named routes)');
+/**
+ * The ops API's named routes (OPS_ROUTES), already checked against DeclaredRouteSchema: that their names
+ * are unique, and that each route lies inside what the ops roles may read and write (the rollout meshes and
+ * listeners), so a route cannot be named that IAM would refuse when someone sets its weights. App Mesh
+ * routes are compared by mesh name (and owner account when the route names one): the partition, region and
+ * account of the stack are unknown at package time.
+ */
+function checkOpsRoutes(file, routes, { rolloutMeshArns, rolloutListenerArns, clusters }) {
   // `arn:<partition>:appmesh:<region>:<account>:mesh/<name>`, the partition and region of any stack, a
   // placeholder for any account (it stands for the stack's own, unknown here).
   const meshParts = (mesh) => {
@@ -306,29 +295,21 @@ function checkOpsRoutes(file, text, { rolloutMeshArns, rolloutListenerArns, clus
   );
   const names = new Set();
   routes.forEach((named, i) => {
-    if (named === null || typeof named !== 'object' || Array.isArray(named))
-      fail(file, `opsRoutes[${i}] must be an object`);
-    const extra = Object.keys(named).filter((key) => !['name', 'route', 'services'].includes(key));
-    if (extra.length > 0) fail(file, `opsRoutes[${i}] has unknown keys: ${extra.join(', ')}`);
-    if (typeof named.name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(named.name))
-      fail(file, `opsRoutes[${i}] needs a name of letters, digits, - and _ (at most 64)`);
     if (names.has(named.name)) fail(file, `opsRoutes names ${JSON.stringify(named.name)} twice`);
     names.add(named.name);
     const at = `opsRoutes[${i}] (${named.name})`;
     const route = named.route;
-    if (route === null || typeof route !== 'object' || Array.isArray(route))
-      fail(file, `${at} needs a route object`);
     if (route.router === 'appmesh') {
       const owner = route.meshOwner;
-      const candidate = `arn:x:appmesh:x:${owner ?? 'x'}:mesh/${String(route.meshName ?? '')}`;
+      const candidate = `arn:x:appmesh:x:${owner ?? 'x'}:mesh/${route.meshName}`;
       const covered = meshes.some((mesh) => (owner ? mesh.withOwner : mesh.ownAccount).test(candidate));
       if (!covered)
         fail(
           file,
           `${at} is a route of mesh ${JSON.stringify(route.meshName)}${owner ? ` (owner ${owner})` : ''}, which rolloutMeshArns does not cover`,
         );
-    } else if (route.router === 'alb') {
-      const listener = String(route.listenerArn ?? '');
+    } else {
+      const listener = route.listenerArn;
       if (!listeners.some((pattern) => pattern.test(listener)))
         fail(
           file,
@@ -339,29 +320,34 @@ function checkOpsRoutes(file, text, { rolloutMeshArns, rolloutListenerArns, clus
           file,
           `${at} names rule ${JSON.stringify(route.ruleArn)}, which is not under rolloutListenerArns`,
         );
-    } else {
-      fail(file, `${at} has router ${JSON.stringify(route.router)}: "appmesh" or "alb"`);
     }
     checkRouteServices(file, at, named.services, clusters);
   });
-  return text;
 }
 
 /** Checks one stage file's contents and derives what serverless.yml and the IAM statements use. */
 function check(file, stage, raw) {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) fail(file, 'must be a JSON object');
-  const unknown = Object.keys(raw).filter((key) => !KNOWN_KEYS.includes(key));
-  if (unknown.length > 0) fail(file, `unknown keys: ${unknown.join(', ')}`);
+  for (const key of Object.keys(raw))
+    if (!KNOWN_KEYS.includes(key)) {
+      const meant = schemas().closest(key, KNOWN_KEYS);
+      fail(
+        file,
+        `unknown key ${key}${meant ? ` (did you mean ${meant}?)` : ''}; valid: ${KNOWN_KEYS.join(', ')}`,
+      );
+    }
 
   // Same rule as layers/runtime/config.ts: cluster names, not ARNs (the ARNs are built here).
-  if (typeof raw.clusters !== 'string')
-    fail(file, 'clusters must be a comma-separated string of cluster names');
-  const clusters = raw.clusters
-    .split(',')
-    .map((name) => name.trim())
-    .filter(Boolean);
-  if (clusters.length === 0 || !clusters.every((name) => /^[A-Za-z0-9_-]{1,255}$/.test(name))) {
-    fail(file, `clusters must name at least one cluster (names, not ARNs): "${raw.clusters}"`);
+  const clusters = raw.clusters;
+  if (
+    !Array.isArray(clusters) ||
+    clusters.length === 0 ||
+    !clusters.every((name) => typeof name === 'string' && /^[A-Za-z0-9_-]{1,255}$/.test(name))
+  ) {
+    fail(
+      file,
+      `clusters must be a list of at least one cluster name (names, not ARNs): ${JSON.stringify(clusters)}`,
+    );
   }
 
   if (typeof raw.dryRun !== 'boolean') fail(file, 'dryRun must be true or false');
@@ -376,17 +362,8 @@ function check(file, stage, raw) {
     fail(file, 'notificationEmail must be an e-mail address, or left out');
   }
 
-  // A Lambda environment value is a string: the policy travels as JSON text and is parsed (and checked
-  // against RecyclerPolicySchema) by the function at cold start. Checking it is JSON here fails early.
-  if (typeof raw.recyclerPolicy !== 'string')
-    fail(file, 'recyclerPolicy must be a JSON string, not an object');
-  try {
-    const policy = JSON.parse(raw.recyclerPolicy);
-    if (policy === null || typeof policy !== 'object' || Array.isArray(policy))
-      throw new Error('not an object');
-  } catch (error) {
-    fail(file, `recyclerPolicy is not a JSON object: ${error.message}`);
-  }
+  // The policy, reactions, hooks and routes, each against the schema its function parses it with.
+  const parts = structuredParts(file, raw);
 
   const passRoleArns = arnList(file, 'passRoleArns', raw.passRoleArns);
   const targetGroups = arnList(
@@ -403,18 +380,18 @@ function check(file, stage, raw) {
     'Auto Scaling group names',
   );
   const alarmNamePrefixes = nameList(file, 'alarmNamePrefixes', raw.alarmNamePrefixes, 'alarm name prefixes');
-  const alarmReactions = checkReactions(file, raw.alarmReactions, {
+  checkReactions(file, parts.alarmReactions, {
     clusters,
     autoScalingGroupNames,
     alarmNamePrefixes,
   });
   // The instance lifecycle reflex: its hooks, inside the groups, clusters and target groups above.
-  const lifecycleHooks = checkLifecycleHooks(file, raw.lifecycleHooks, {
+  checkLifecycleHooks(file, parts.lifecycleHooks, {
     clusters,
     autoScalingGroupNames,
     targetGroups,
   });
-  const lifecycleNotificationTopicArns = lifecycleNotificationTopics(lifecycleHooks);
+  const lifecycleNotificationTopicArns = lifecycleNotificationTopics(parts.lifecycleHooks);
 
   // Progressive rollouts: the routes they may shift, and the rules and listeners.
   const rolloutMeshArns = rolloutMeshes(file, raw.rolloutMeshArns ?? DEFAULT_ROLLOUT_MESHES);
@@ -426,7 +403,7 @@ function check(file, stage, raw) {
     (listener) => `${listener.replace(':listener/', ':listener-rule/')}/*`,
   );
   // The ops API: the routes it shows and sets by hand, inside the rollouts' meshes and listeners.
-  const opsRoutes = checkOpsRoutes(file, raw.opsRoutes ?? '[]', {
+  checkOpsRoutes(file, parts.opsRoutes, {
     rolloutMeshArns,
     rolloutListenerArns,
     clusters,
@@ -436,7 +413,7 @@ function check(file, stage, raw) {
   // none declared, a service ARN no cluster of the stage can hold, so the statement grants nothing.
   const declaredServices = [
     ...new Set(
-      JSON.parse(opsRoutes).flatMap((named) =>
+      parts.opsRoutes.flatMap((named) =>
         ['stable', 'canary'].flatMap((version) => {
           const ref = named.services?.[version];
           return ref ? [`service/${ref.cluster}/${ref.service}`] : [];
@@ -455,12 +432,13 @@ function check(file, stage, raw) {
     dryRun: String(raw.dryRun),
     logRetentionInDays: raw.logRetentionInDays,
     notificationEmail,
-    recyclerPolicy: raw.recyclerPolicy,
-    alarmReactions,
-    lifecycleHooks,
+    // The functions' environment: JSON text of what the stage file holds as JSON.
+    recyclerPolicy: JSON.stringify(parts.recyclerPolicy),
+    alarmReactions: JSON.stringify(parts.alarmReactions),
+    lifecycleHooks: JSON.stringify(parts.lifecycleHooks),
     lifecycleNotificationTopicArns,
     lifecycleNotificationTopicCount: String(lifecycleNotificationTopicArns.length),
-    opsRoutes,
+    opsRoutes: JSON.stringify(parts.opsRoutes),
     arns: {
       clusters: perCluster('cluster/NAME'),
       tasks: perCluster('task/NAME/*'),
@@ -496,7 +474,15 @@ function check(file, stage, raw) {
 function load(stage) {
   const file = path.join('infra', 'stages', `${stage}.json`);
   const full = path.join(__dirname, 'stages', `${stage}.json`);
-  if (!fs.existsSync(full)) fail(file, `no configuration for stage "${stage}"`);
+  if (!fs.existsSync(full)) {
+    const known = fs
+      .readdirSync(path.join(__dirname, 'stages'))
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => name.slice(0, -'.json'.length));
+    throw new StageError(
+      `no stage "${stage}": infra/stages holds ${known.join(', ')} (a new stage is a new file there, see infra/stages/README.md)`,
+    );
+  }
   let raw;
   try {
     raw = JSON.parse(fs.readFileSync(full, 'utf8'));

@@ -1,6 +1,7 @@
 // The local tools' build: `node local/bin.cjs` (npm start, simulate, serve) and `cli/bin.cjs` (the ops
 // CLI) run one bundled file each from dist/ instead of compiling the TypeScript through tsx on every call
-// (about 1.5 s of a first answer). `npm ci` builds them (the prepare script); a bin rebuilds its file
+// (about 1.5 s of a first answer); infra/stageConfig.js checks a stage with the functions' schemas from
+// dist/stage.cjs. `npm ci` builds them (the prepare script); a bin rebuilds its file
 // first when a source file is newer, so an edited checkout never runs stale code. Packages stay outside
 // the bundle (required from node_modules as usual): only the project's own code is bundled.
 const { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } = require('node:fs');
@@ -9,9 +10,9 @@ const { join } = require('node:path');
 const ROOT = join(__dirname, '..');
 const DIST = join(ROOT, 'dist');
 /** Bundle name -> its entry module. */
-const ENTRIES = { local: 'local/cli/main.ts', cli: 'cli/main.ts' };
+const ENTRIES = { local: 'local/cli/main.ts', cli: 'cli/main.ts', stage: 'infra/stageSchema.ts' };
 /** Where the bundled code comes from: the #... imports of package.json resolve inside these. */
-const SOURCE_DIRS = ['layers', 'functions', 'events', 'local', 'cli'];
+const SOURCE_DIRS = ['layers', 'functions', 'events', 'local', 'cli', 'infra'];
 
 function newestSourceMs() {
   let newest = statSync(join(ROOT, 'package.json')).mtimeMs;

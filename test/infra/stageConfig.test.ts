@@ -1,6 +1,7 @@
 // The per-stage files, checked the way `serverless package` reads them (infra/stageConfig.js), without
 // packaging: every stage file passes the functions' own configuration checks, and a wrong value stops the
 // package step with a message that names the file and the key.
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DeclaredRouteSchema } from '#events/rollout';
@@ -47,16 +48,15 @@ function devWith(changes: Record<string, unknown>): Record<string, unknown> {
 const checkDevWith = (changes: Record<string, unknown>) => () =>
   stageConfig.check(FILE, 'test', devWith(changes));
 
-const reaction = (overrides: Record<string, unknown>) =>
-  JSON.stringify([
-    {
-      id: 'surge',
-      alarm: { name: 'dev-web-requests-high' },
-      target: { kind: 'auto-scaling-group', name: 'dev-apps-asg' },
-      action: { kind: 'add-capacity', by: 2 },
-      ...overrides,
-    },
-  ]);
+const reaction = (overrides: Record<string, unknown>) => [
+  {
+    id: 'surge',
+    alarm: { name: 'dev-web-requests-high' },
+    target: { kind: 'auto-scaling-group', name: 'dev-apps-asg' },
+    action: { kind: 'add-capacity', by: 2 },
+    ...overrides,
+  },
+];
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
 const MESH = 'arn:${AWS::Partition}:appmesh:${AWS::Region}:${AWS::AccountId}:mesh/dev-mesh';
@@ -82,10 +82,11 @@ const MESH_ROUTE = {
   stable: 'orders-v1',
   canary: 'orders-v2',
 };
-const opsRoutesOf = (...routes: unknown[]) => JSON.stringify(routes);
+const opsRoutesOf = (...routes: unknown[]) => routes;
 
-const lifecycleHook = (overrides: Record<string, unknown>) =>
-  JSON.stringify([{ groupName: 'dev-apps-asg', hookName: 'drain', cluster: 'dev-apps', ...overrides }]);
+const lifecycleHook = (overrides: Record<string, unknown>) => [
+  { groupName: 'dev-apps-asg', hookName: 'drain', cluster: 'dev-apps', ...overrides },
+];
 
 describe('stage files', () => {
   it('has a dev and a prod stage', () => {
@@ -150,11 +151,43 @@ describe('stage files', () => {
   });
 
   it.each([
-    ['alarmReactions left out', { alarmReactions: undefined }, /alarmReactions must be a JSON string/],
-    ['alarmReactions as an array', { alarmReactions: [] }, /alarmReactions must be a JSON string/],
-    ['alarmReactions not JSON', { alarmReactions: '[{' }, /alarmReactions is not JSON/],
-    ['alarmReactions an object', { alarmReactions: '{}' }, /alarmReactions must be a JSON array/],
-    ['a reaction that is not an object', { alarmReactions: '[1]' }, /alarmReactions\[0\] must be an object/],
+    [
+      'alarmReactions as JSON text',
+      { alarmReactions: '[]' },
+      /alarmReactions is JSON text inside JSON: write it as a JSON array/,
+    ],
+    ['alarmReactions an object', { alarmReactions: {} }, /alarmReactions must be a JSON array/],
+    [
+      'a reaction that is not an object',
+      { alarmReactions: [1] },
+      /alarmReactions\[0\]: must be an object, not a number/,
+    ],
+    [
+      'a reaction with a misspelt field',
+      { alarmReactions: reaction({ cooldown: 60 }) },
+      /^infra\/stages\/test.json: alarmReactions\[0\]: unknown field "cooldown" \(did you mean "cooldownSeconds"\?\); valid: id, alarm,/,
+    ],
+    [
+      'a recycler policy with a misspelt field',
+      { recyclerPolicy: { restartStandalone: { maxRestart: 3 } } },
+      /recyclerPolicy.restartStandalone: unknown field "maxRestart" \(did you mean "maxRestarts"\?\); valid: enabled, families,/,
+    ],
+    ['recyclerPolicy left out', { recyclerPolicy: undefined }, /recyclerPolicy must be a JSON object/],
+    [
+      'a misspelt key',
+      { alarmReaction: [] },
+      /unknown key alarmReaction \(did you mean alarmReactions\?\); valid: clusters, dryRun,/,
+    ],
+    [
+      'clusters as one string',
+      { clusters: 'dev-apps,dev-batch' },
+      /clusters must be a list of at least one cluster name/,
+    ],
+    [
+      'a cluster ARN',
+      { clusters: ['arn:aws:ecs:eu-west-1:111122223333:cluster/dev'] },
+      /clusters must be a list .*names, not ARNs/,
+    ],
     [
       'a group that is not listed',
       { alarmReactions: reaction({ target: { kind: 'auto-scaling-group', name: 'other-asg' } }) },
@@ -185,7 +218,6 @@ describe('stage files', () => {
     ['no alarm prefixes', { alarmNamePrefixes: [] }, /alarmNamePrefixes must be a non-empty list/],
     ['an empty alarm prefix', { alarmNamePrefixes: [''] }, /alarmNamePrefixes must be a non-empty list/],
     ['a placeholder in a prefix', { alarmNamePrefixes: ['$x'] }, /alarmNamePrefixes: .* must not contain/],
-    ['an unknown key', { alarmReaction: '[]' }, /unknown keys: alarmReaction/],
     ['rolloutMeshArns empty', { rolloutMeshArns: [] }, /rolloutMeshArns must be a non-empty list of ARNs/],
     [
       'rolloutMeshArns as a string',
@@ -232,13 +264,17 @@ describe('stage files', () => {
       { rolloutListenerArns: [LISTENER.replace(/listener\/app\/.*/, 'targetgroup/dev-web/0abc')] },
       /rolloutListenerArns: .* is not an Application Load Balancer listener ARN/,
     ],
-    ['lifecycleHooks left out', { lifecycleHooks: undefined }, /lifecycleHooks must be a JSON string/],
-    ['lifecycleHooks not JSON', { lifecycleHooks: '[{' }, /lifecycleHooks is not JSON/],
-    ['lifecycleHooks an object', { lifecycleHooks: '{}' }, /lifecycleHooks must be a JSON array/],
+    ['lifecycleHooks as JSON text', { lifecycleHooks: '[]' }, /lifecycleHooks is JSON text inside JSON/],
+    ['lifecycleHooks an object', { lifecycleHooks: {} }, /lifecycleHooks must be a JSON array/],
+    [
+      'a hook without a cluster',
+      { lifecycleHooks: lifecycleHook({ cluster: undefined }) },
+      /lifecycleHooks\[0\].cluster: is required/,
+    ],
     [
       'a hook notification topic that is not an SNS topic ARN',
       { lifecycleHooks: lifecycleHook({ notificationTopicArn: 'arn:aws:sqs:eu-west-1:111122223333:q' }) },
-      /lifecycleHooks\[0\] .* notificationTopicArn "arn:aws:sqs:eu-west-1:111122223333:q" is not an SNS topic ARN/,
+      /lifecycleHooks\[0\].notificationTopicArn: an SNS topic ARN/,
     ],
     [
       'a hook of a group that is not listed',
@@ -268,19 +304,22 @@ describe('stage files', () => {
       },
       /names target group .*prod-web.*, which deregisterTargetGroupArns does not cover/,
     ],
-    ['opsRoutes as an array', { opsRoutes: [] }, /opsRoutes must be a JSON string/],
-    ['opsRoutes not JSON', { opsRoutes: '[{' }, /opsRoutes is not JSON/],
-    ['opsRoutes an object', { opsRoutes: '{}' }, /opsRoutes must be a JSON array/],
-    ['a named route that is not an object', { opsRoutes: '["web"]' }, /opsRoutes\[0\] must be an object/],
+    ['opsRoutes as JSON text', { opsRoutes: '[]' }, /opsRoutes is JSON text inside JSON/],
+    ['opsRoutes an object', { opsRoutes: {} }, /opsRoutes must be a JSON array/],
+    [
+      'a named route that is not an object',
+      { opsRoutes: ['web'] },
+      /opsRoutes\[0\]: must be an object, not a string/,
+    ],
     [
       'a named route with another key',
       { opsRoutes: opsRoutesOf({ name: 'web', route: ALB_ROUTE, weights: {} }) },
-      /opsRoutes\[0\] has unknown keys: weights/,
+      /opsRoutes\[0\]: unknown field "weights"; valid: name, route, services/,
     ],
     [
       'a route name the API refuses',
       { opsRoutes: opsRoutesOf({ name: 'web/1', route: ALB_ROUTE }) },
-      /opsRoutes\[0\] needs a name of letters, digits, - and _/,
+      /opsRoutes\[0\].name: a route name/,
     ],
     [
       'a route name twice',
@@ -289,15 +328,11 @@ describe('stage files', () => {
       },
       /opsRoutes names "web" twice/,
     ],
-    [
-      'a named route without a route',
-      { opsRoutes: opsRoutesOf({ name: 'web' }) },
-      /opsRoutes\[0\] \(web\) needs a route object/,
-    ],
+    ['a named route without a route', { opsRoutes: opsRoutesOf({ name: 'web' }) }, /opsRoutes\[0\].route: /],
     [
       'a route of another router',
       { opsRoutes: opsRoutesOf({ name: 'web', route: { ...ALB_ROUTE, router: 'lattice' } }) },
-      /opsRoutes\[0\] \(web\) has router "lattice"/,
+      /opsRoutes\[0\].route.router: must be one of "appmesh", "alb"/,
     ],
     [
       'a route of a listener outside rolloutListenerArns',
@@ -355,7 +390,7 @@ describe('stage files', () => {
     [
       'route services of another shape',
       { opsRoutes: opsRoutesOf({ name: 'orders', route: MESH_ROUTE, services: { blue: {} } }) },
-      /opsRoutes\[0\] \(orders\) services has unknown keys: blue/,
+      /opsRoutes\[0\].services: unknown field "blue"; valid: stable, canary/,
     ],
   ])('stops the package step on %s, naming the file and the key', (_, changes, message) => {
     expect(checkDevWith(changes)).toThrow(message);
@@ -375,16 +410,16 @@ describe('stage files', () => {
   it("admits to the notification queue exactly the hooks' SNS topics, each once, and none without any", () => {
     // Prepare: two hooks of one topic, one of another, one that notifies no topic
     const topic = (name: string) => `arn:aws:sns:eu-west-1:111122223333:${name}`;
-    const hooks = JSON.stringify([
+    const hooks = [
       { groupName: 'dev-apps-asg', hookName: 'a', cluster: 'dev-apps', notificationTopicArn: topic('one') },
       { groupName: 'dev-apps-asg', hookName: 'b', cluster: 'dev-apps', notificationTopicArn: topic('one') },
       { groupName: 'dev-apps-asg', hookName: 'c', cluster: 'dev-apps', notificationTopicArn: topic('two') },
       { groupName: 'dev-apps-asg', hookName: 'd', cluster: 'dev-apps' },
-    ]);
+    ];
 
     // Act
     const some = stageConfig.check(FILE, 'test', devWith({ lifecycleHooks: hooks }));
-    const none = stageConfig.check(FILE, 'test', devWith({ lifecycleHooks: '[]' }));
+    const none = stageConfig.check(FILE, 'test', devWith({ lifecycleHooks: [] }));
 
     // Assess
     expect([some.lifecycleNotificationTopicArns, some.lifecycleNotificationTopicCount]).toEqual([
@@ -517,7 +552,7 @@ describe('stage files', () => {
       'test',
       devWith({ rolloutMeshArns: [MESH, shared], rolloutListenerArns: [LISTENER], opsRoutes }),
     );
-    expect(config.opsRoutes).toBe(opsRoutes);
+    expect(config.opsRoutes).toBe(JSON.stringify(opsRoutes));
     // Without rolloutMeshArns / rolloutListenerArns every mesh and ALB listener of the account is allowed.
     expect(checkDevWith({ opsRoutes })).not.toThrow();
   });
@@ -562,5 +597,45 @@ describe('the services rollouts may scale', () => {
   it('are none when no route declares services: an ARN no configured cluster holds', () => {
     const arns = stageConfig.load('dev').arns.rolloutServices!.map((a) => a['Fn::Sub']);
     expect(arns).toEqual([expect.stringMatching(/:service\/no-declared-route-service\/none$/)]);
+  });
+});
+
+describe('npm run validate', () => {
+  const validate = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [path.resolve(__dirname, '../../infra/validate.cjs'), ...args],
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      );
+    });
+
+  it('passes every shipped stage, one line each', async () => {
+    const run = await validate();
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual(
+      stages.map((stage) => expect.stringMatching(new RegExp(`^infra/stages/${stage}.json: ok: `))),
+    );
+  });
+
+  it('refuses an unknown stage in one line, naming the ones there are', async () => {
+    const run = await validate('--stage', 'qa');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(
+      `no stage "qa": infra/stages holds ${stages.join(', ')} (a new stage is a new file there, see infra/stages/README.md)\n`,
+    );
+  });
+
+  it('says a stage problem without a stack trace, as serverless prints the error it gets', () => {
+    let thrown: Error | undefined;
+    try {
+      stageConfig.check(FILE, 'test', devWith({ recyclerPolicy: { crashLoopBreaker: { failure: 3 } } }));
+    } catch (error) {
+      thrown = error as Error;
+    }
+    expect(thrown?.stack).toMatch(
+      /^infra\/stages\/test.json: recyclerPolicy.crashLoopBreaker: unknown field "failure" \(did you mean "failures"\?\)/,
+    );
+    expect(thrown?.stack).not.toMatch(/\n\s+at /);
   });
 });
