@@ -1,5 +1,6 @@
 // The simulated cluster's records: task definitions, container instances, tasks, services and their
 // deployments, as world.ts keeps them and events.ts and the ECS model read them.
+import type * as Ecs from '@aws-sdk/client-ecs';
 import type { DeploymentRecord } from '#domain/model';
 import type { World } from '#local/twin/world';
 
@@ -51,31 +52,31 @@ export interface InstanceState {
 /** When the ECS agent of a new instance registers: at once (the default), after a delay, or never. */
 export type AgentStart = { delaySeconds: number } | 'never';
 
-export interface TaskState {
+/** A task as the world keeps it: ECS's own fields of a task, and what the simulation needs besides. */
+export interface TaskState
+  extends Required<Pick<Ecs.Task, 'group' | 'taskDefinitionArn' | 'version' | 'createdAt' | 'launchType'>>,
+    Pick<
+      Ecs.Task,
+      | 'startedAt'
+      | 'stoppingAt'
+      | 'stoppedAt'
+      | 'stopCode'
+      | 'stoppedReason'
+      | 'startedBy'
+      | 'capacityProviderName'
+    > {
   arn: string;
   id: string;
   cluster: string;
-  group: string;
-  taskDefinitionArn: string;
   lastStatus: 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEPROVISIONING' | 'STOPPED';
   desiredStatus: 'RUNNING' | 'STOPPED';
-  version: number;
-  createdAt: Date;
   updatedAt: Date;
-  startedAt?: Date;
-  stoppingAt?: Date;
-  stoppedAt?: Date;
-  stopCode?: string;
-  stoppedReason?: string;
   exitCode?: number;
   containerReason?: string;
-  startedBy?: string;
-  launchType: string;
-  capacityProviderName?: string;
   instance: InstanceState;
   privateIp?: string;
   hostPort?: number;
-  overrides?: unknown;
+  overrides: Ecs.TaskOverride;
   tags: Record<string, string>;
   serviceName?: string;
   deploymentId?: string;
@@ -152,7 +153,7 @@ export function taskFields(
     stopCode: task.stopCode,
     stoppedReason: task.stoppedReason,
     connectivity: task.lastStatus === 'RUNNING' ? ('CONNECTED' as const) : undefined,
-    overrides: task.overrides ?? { containerOverrides: [] },
+    overrides: task.overrides,
     attachments: task.privateIp
       ? [
           {

@@ -4,7 +4,6 @@
 // and backs off on repeated failure, stopped tasks listable for an hour, target health and deregistration
 // delay) and it announces every task change as a real-shaped EventBridge event.
 
-import type { DeploymentRecord } from '#domain/model';
 import { AwsServiceError } from '#local/twin/aws/client';
 import { deploymentCompleted, placementFailure, taskChange } from '#local/twin/events';
 import { seededRandom, type VirtualScheduler } from '#local/twin/scheduler';
@@ -212,10 +211,16 @@ export class World {
     const instances = this.instances.filter((i) => i.cluster === cluster && i.status !== 'REGISTERING');
     const capacity = instances.reduce((sum, i) => sum + i[resource], 0);
     if (capacity === 0) return undefined;
-    const used = [...this.tasks.values()]
-      .filter((t) => t.cluster === cluster && t.lastStatus !== 'STOPPED' && instances.includes(t.instance))
-      .reduce((sum, t) => sum + this.taskDefinition(t.taskDefinitionArn)[resource], 0);
+    const used = instances.reduce((sum, i) => sum + this.reserved(i, resource), 0);
     return (used / capacity) * 100;
+  }
+
+  /** What the tasks placed on an instance (not stopped) reserve of its CPU or memory. */
+  reserved(instance: InstanceState, resource: 'cpu' | 'memory'): number {
+    return this.tasksOn(instance.instanceId).reduce(
+      (sum, t) => sum + this.taskDefinition(t.taskDefinitionArn)[resource],
+      0,
+    );
   }
 
   addTaskDefinition(td: Omit<TaskDefinitionState, 'arn'>): TaskDefinitionState {
@@ -244,21 +249,16 @@ export class World {
     throw new AwsServiceError('TargetGroupNotFoundException', `One or more target groups not found: ${ref}`);
   }
 
-  addService(input: {
-    cluster: string;
-    name: string;
-    taskDefinition: string;
-    desiredCount: number;
-    targetGroups: string[];
-    maximumPercent: number;
-    circuitBreaker: boolean;
-    healthCheckGraceSeconds: number;
-    history: DeploymentRecord[];
-    deploymentController?: ServiceState['deploymentController'];
-    strategy?: ServiceState['strategy'];
-    /** ARNs for its first tasks (a replay's given ones); the rest are generated. */
-    taskArns?: string[];
-  }): ServiceState {
+  addService(
+    input: Pick<ServiceState, 'cluster' | 'name' | 'desiredCount' | 'maximumPercent' | 'circuitBreaker'> &
+      Pick<ServiceState, 'healthCheckGraceSeconds' | 'history'> &
+      Partial<Pick<ServiceState, 'deploymentController' | 'strategy'>> & {
+        taskDefinition: string;
+        targetGroups: string[];
+        /** ARNs for its first tasks (a replay's given ones); the rest are generated. */
+        taskArns?: string[];
+      },
+  ): ServiceState {
     const { taskDefinition, targetGroups, taskArns, ...given } = input;
     const deployment = this.deployment(this.taskDefinition(taskDefinition).arn, 'COMPLETED');
     const service: ServiceState = {
@@ -295,22 +295,15 @@ export class World {
 
   // --- what ECS commands do to the cluster (local/twin/aws/ecs.ts answers them) ---------------------
 
-  runTask(input: {
-    cluster: string;
-    taskDefinitionArn: string;
-    group?: string;
-    startedBy?: string;
-    launchType?: string;
-    capacityProviderName?: string;
-    overrides?: unknown;
-    tags?: Record<string, string>;
-    registerIn?: string[];
-    behaviour?: Partial<Behaviour>;
-    serviceName?: string;
-    deploymentId?: string;
-    /** The task's ARN (a replay's given one) instead of a generated one. */
-    taskArn?: string;
-  }): TaskState | { failure: string } {
+  runTask(
+    input: Pick<TaskState, 'cluster' | 'taskDefinitionArn'> &
+      Partial<Pick<TaskState, 'group' | 'startedBy' | 'launchType' | 'capacityProviderName' | 'overrides'>> &
+      Partial<Pick<TaskState, 'tags' | 'registerIn' | 'serviceName' | 'deploymentId'>> & {
+        behaviour?: Partial<Behaviour>;
+        /** The task's ARN (a replay's given one) instead of a generated one. */
+        taskArn?: string;
+      },
+  ): TaskState | { failure: string } {
     const td = this.taskDefinition(input.taskDefinitionArn);
     if (input.taskArn !== undefined && this.tasks.has(input.taskArn))
       throw new DuplicateIdentityError(`task ${input.taskArn} is in the world already`);
@@ -349,7 +342,7 @@ export class World {
     return task;
   }
 
-  stopTask(taskArn: string, reason: string, stopCode = 'UserInitiated'): void {
+  stopTask(taskArn: string, reason: string, stopCode: TaskState['stopCode'] = 'UserInitiated'): void {
     const task = this.tasks.get(taskArn);
     if (!task || task.desiredStatus === 'STOPPED') return;
     const now = this.clock.now();
@@ -620,16 +613,12 @@ export class World {
 
   private placeOn(cluster: string, td: TaskDefinitionState): InstanceState | string {
     const candidates = this.instances.filter((i) => i.cluster === cluster && i.status === 'ACTIVE');
-    const used = (instance: InstanceState, key: 'cpu' | 'memory') =>
-      [...this.tasks.values()]
-        .filter((t) => t.instance === instance && t.lastStatus !== 'STOPPED')
-        .reduce((sum, t) => sum + this.taskDefinition(t.taskDefinitionArn)[key], 0);
-    const fits = candidates.filter((i) => i.memory - used(i, 'memory') >= td.memory);
+    const fits = candidates.filter((i) => i.memory - this.reserved(i, 'memory') >= td.memory);
     if (fits.length === 0) return 'RESOURCE:MEMORY';
-    const withCpu = fits.filter((i) => i.cpu - used(i, 'cpu') >= td.cpu);
+    const withCpu = fits.filter((i) => i.cpu - this.reserved(i, 'cpu') >= td.cpu);
     if (withCpu.length === 0) return 'RESOURCE:CPU';
     // Spread: the least loaded instance, as ECS's default spread-by-instance placement would.
-    return withCpu.sort((a, b) => used(a, 'memory') - used(b, 'memory'))[0]!;
+    return withCpu.sort((a, b) => this.reserved(a, 'memory') - this.reserved(b, 'memory'))[0]!;
   }
 
   private started(task: TaskState): void {
@@ -668,7 +657,7 @@ export class World {
     if (!silent) this.changed(task);
   }
 
-  private markStopped(task: TaskState, stop: { stopCode?: string; reason?: string }): void {
+  private markStopped(task: TaskState, stop: { stopCode?: TaskState['stopCode']; reason?: string }): void {
     if (task.lastStatus === 'STOPPED') return;
     const now = this.clock.now();
     task.desiredStatus = 'STOPPED';

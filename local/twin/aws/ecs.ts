@@ -244,9 +244,6 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
   function taskView(t: TaskState, withTags: boolean): Ecs.Task {
     return {
       ...taskFields(t, world.taskDefinition(t.taskDefinitionArn), world, 'ElasticNetworkInterface'),
-      launchType: t.launchType as Ecs.Task['launchType'],
-      stopCode: t.stopCode as Ecs.Task['stopCode'],
-      overrides: (t.overrides ?? { containerOverrides: [] }) as Ecs.Task['overrides'],
       ...(withTags ? { tags: toTags(t.tags) } : {}),
     };
   }
@@ -478,8 +475,6 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const placed = world.tasksOn(instance.instanceId);
     const tasks = placed.filter((t) => t.desiredStatus === 'RUNNING');
     const running = tasks.filter((t) => t.lastStatus === 'RUNNING').length;
-    const used = (key: 'cpu' | 'memory') =>
-      placed.reduce((sum, t) => sum + world.taskDefinition(t.taskDefinitionArn)[key], 0);
     const resource = (name: string, value: number) => ({ name, type: 'INTEGER', integerValue: value });
     return {
       containerInstanceArn: instance.containerInstanceArn,
@@ -490,8 +485,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       pendingTasksCount: tasks.length - running,
       registeredResources: [resource('CPU', instance.cpu), resource('MEMORY', instance.memory)],
       remainingResources: [
-        resource('CPU', instance.cpu - used('cpu')),
-        resource('MEMORY', instance.memory - used('memory')),
+        resource('CPU', instance.cpu - world.reserved(instance, 'cpu')),
+        resource('MEMORY', instance.memory - world.reserved(instance, 'memory')),
       ],
       attributes: [{ name: 'ecs.availability-zone', value: instance.availabilityZone }],
     };
