@@ -52,19 +52,13 @@ export interface InstanceState {
 /** When the ECS agent of a new instance registers: at once (the default), after a delay, or never. */
 export type AgentStart = { delaySeconds: number } | 'never';
 
+type TaskKept = 'group' | 'taskDefinitionArn' | 'version' | 'createdAt' | 'launchType';
+type TaskMaybe = 'startedAt' | 'stoppingAt' | 'stoppedAt' | 'stopCode' | 'stoppedReason' | 'startedBy';
+
 /** A task as the world keeps it: ECS's own fields of a task, and what the simulation needs besides. */
 export interface TaskState
-  extends Required<Pick<Ecs.Task, 'group' | 'taskDefinitionArn' | 'version' | 'createdAt' | 'launchType'>>,
-    Pick<
-      Ecs.Task,
-      | 'startedAt'
-      | 'stoppingAt'
-      | 'stoppedAt'
-      | 'stopCode'
-      | 'stoppedReason'
-      | 'startedBy'
-      | 'capacityProviderName'
-    > {
+  extends Required<Pick<Ecs.Task, TaskKept>>,
+    Pick<Ecs.Task, TaskMaybe | 'capacityProviderName'> {
   arn: string;
   id: string;
   cluster: string;
@@ -87,13 +81,10 @@ export interface TaskState
   replaces?: string;
 }
 
-export interface DeploymentState {
-  id: string;
+export interface DeploymentState extends Required<Pick<Ecs.Deployment, 'id' | 'createdAt' | 'updatedAt'>> {
   status: 'PRIMARY' | 'ACTIVE';
   taskDefinitionArn: string;
   rolloutState: 'IN_PROGRESS' | 'COMPLETED';
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 export interface ServiceState {

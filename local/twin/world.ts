@@ -309,12 +309,13 @@ export class World {
       throw new DuplicateIdentityError(`task ${input.taskArn} is in the world already`);
     const instance = this.placeOn(input.cluster, td);
     if (typeof instance === 'string') return { failure: instance };
-    const id = input.taskArn?.split('/').pop() ?? this.newId();
+    const { taskArn, behaviour, ...given } = input;
+    const id = taskArn?.split('/').pop() ?? this.newId();
     const now = this.clock.now();
     const task: TaskState = {
-      arn: input.taskArn ?? this.arn('task', `${input.cluster}/${id}`),
+      ...given,
+      arn: taskArn ?? this.arn('task', `${input.cluster}/${id}`),
       id,
-      cluster: input.cluster,
       group: input.group ?? `family:${td.family}`,
       taskDefinitionArn: td.arn,
       lastStatus: 'PENDING',
@@ -322,15 +323,11 @@ export class World {
       version: 1,
       createdAt: now,
       updatedAt: now,
-      startedBy: input.startedBy,
       launchType: input.capacityProviderName ? 'EC2' : (input.launchType ?? 'EC2'),
-      capacityProviderName: input.capacityProviderName,
       instance,
       overrides: input.overrides ?? { containerOverrides: [] },
       tags: { ...input.tags },
-      serviceName: input.serviceName,
-      deploymentId: input.deploymentId,
-      behaviour: { ...td.behaviour, ...input.behaviour },
+      behaviour: { ...td.behaviour, ...behaviour },
       registerIn: input.registerIn ?? [],
     };
     if (td.networkMode === 'awsvpc')

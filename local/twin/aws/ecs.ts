@@ -60,7 +60,6 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       (i) => `${resourceName(i.resourceArn)} ${(i.tagKeys ?? []).join(',')}`,
       untagResource,
     ),
-    ListTagsForResource: read((i) => i.resourceArn ?? '', listTagsForResource),
     ListContainerInstances: read(
       (i) =>
         [clusterName(i.cluster), i.filter?.replace(/^ec2InstanceId\s*==\s*/, ''), i.status]
@@ -417,10 +416,6 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const tags = tagsOf(input.resourceArn);
     for (const key of input.tagKeys ?? []) delete tags[key];
     return {};
-  }
-
-  function listTagsForResource(input: Ecs.ListTagsForResourceCommandInput) {
-    return { tags: toTags(tagsOf(input.resourceArn)) };
   }
 
   // --- container instances -------------------------------------------------------------------------------
