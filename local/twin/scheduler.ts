@@ -116,8 +116,7 @@ export class VirtualScheduler implements Clock {
         this.nowMs = next.at;
         await this.awaitOrPark(next);
         this.throwParkedFailure();
-        // Only library timers pay for the macrotask hop: the twin's own callbacks are awaited, and
-        // most scenarios never touch a library timer, so they run as fast as before.
+        // Only library timers pay for the macrotask hop: the twin's own callbacks are awaited.
         if (next.settle) await settled();
         steps += 1;
         afterEachStep?.(next.label);
@@ -276,13 +275,9 @@ export class VirtualScheduler implements Clock {
           : 'another twin is running its clock: run twins one after the other',
       );
     }
-    const saved = {
-      setTimeout: globalThis.setTimeout,
-      clearTimeout: globalThis.clearTimeout,
-      setInterval: globalThis.setInterval,
-      clearInterval: globalThis.clearInterval,
-      Date: globalThis.Date,
-    };
+    const saved = Object.fromEntries(
+      [...Object.keys(this.globals), 'Date'].map((key) => [key, Reflect.get(globalThis, key)]),
+    );
     const savedRandom = Math.random;
     Object.assign(globalThis, this.globals, { Date: this.date });
     // The SDK's retry jitter (and aws-local-stepfunctions' UUIDs) draw from Math.random: inside the twin

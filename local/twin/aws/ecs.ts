@@ -350,15 +350,12 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
 
   /** A deployment as ListServiceDeployments shows it; `record` keeps its id from one listing to the next. */
   function brief(service: ServiceState, record: object, deployment: DeploymentRecord) {
-    let id = recordIds.get(record);
-    if (!id) {
-      id = world.newId().slice(0, 20);
-      recordIds.set(record, id);
-    }
+    const id = recordIds.get(record) ?? world.newId().slice(0, 20);
+    recordIds.set(record, id);
     const path = `${service.cluster}/${service.name}/${id}`;
     const revisionArn = world.arn('service-revision', path);
     const { startedAt, finishedAt } = deployment;
-    const serviceArn = service.arn;
+    const { arn: serviceArn } = service;
     const clusterArn = world.arn('cluster', service.cluster);
     revisions.set(revisionArn, {
       serviceRevisionArn: revisionArn,
@@ -382,8 +379,12 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
 
   function describeServiceRevisions(input: Ecs.DescribeServiceRevisionsCommandInput) {
     const refs = refsOf(input.serviceRevisionArns, 'serviceRevisionArns', 20, 'ARNs');
-    const known = (arn: string) => revisions.get(arn);
-    return lookUp('serviceRevisions', refs, known, (revision) => revision);
+    return lookUp(
+      'serviceRevisions',
+      refs,
+      (arn) => revisions.get(arn),
+      (revision) => revision,
+    );
   }
 
   // --- tags -------------------------------------------------------------------------------------------
