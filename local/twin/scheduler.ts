@@ -195,7 +195,7 @@ export class VirtualScheduler implements Clock {
     if (failure) throw failure.error;
   }
 
-  /** Live timers by id; one set per scheduler, so a timer set in one runUntil can be cleared in a later one. */
+  /** Live timers by id, one set per scheduler: a timer set in one runUntil can be cleared in a later one. */
   private readonly timers = new Map<number, VirtualTimer>();
   /** setTimeout and friends over this queue, with Node's argument handling. */
   private readonly globals = {

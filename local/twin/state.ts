@@ -46,7 +46,6 @@ export interface InstanceState {
    * registered yet": ECS does not list it and places nothing on it. Only ACTIVE instances take new tasks.
    */
   status: 'REGISTERING' | 'ACTIVE' | 'DRAINING';
-  agentConnected: boolean;
 }
 
 /** When the ECS agent of a new instance registers: at once (the default), after a delay, or never. */
@@ -98,14 +97,13 @@ export interface ServiceState {
   /** Who deploys it (ECS, CODE_DEPLOY, EXTERNAL) and ECS's native strategy (ROLLING, BLUE_GREEN, …). */
   deploymentController: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
   strategy: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
-  /** Tasks of the current deployment that failed; the circuit breaker's count. */
+  /** Tasks of the current deployment that failed: the circuit breaker's count and the launch backoff's. */
   deploymentFailures: number;
   targetGroupArns: string[];
   healthCheckGraceSeconds: number;
   deployments: DeploymentState[];
   history: DeploymentRecord[];
   tags: Record<string, string>;
-  consecutiveFailures: number;
   nextLaunchAt: number;
   lastPlacementEventAt: number;
 }

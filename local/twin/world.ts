@@ -151,7 +151,6 @@ export class World {
       subnetId: `subnet-0a${index % 3}`,
       availabilityZone: `${this.region}${'abc'[index % 3]}`,
       status: agent === undefined ? 'ACTIVE' : 'REGISTERING',
-      agentConnected: agent === undefined,
     };
     this.instances.push(instance);
     if (agent !== undefined && agent !== 'never')
@@ -168,9 +167,8 @@ export class World {
   /** The ECS agent registers the container instance: it becomes ACTIVE and takes tasks. */
   connectAgent(instanceId: string): void {
     const instance = this.instance(instanceId);
-    if (!instance || instance.agentConnected) return;
-    instance.agentConnected = true;
-    if (instance.status === 'REGISTERING') instance.status = 'ACTIVE';
+    if (instance?.status !== 'REGISTERING') return;
+    instance.status = 'ACTIVE';
     this.observer.note(`ECS agent on ${instanceId} registered: container instance ACTIVE`);
   }
 
@@ -270,7 +268,6 @@ export class World {
       deployments: [deployment],
       tags: {},
       deploymentFailures: 0,
-      consecutiveFailures: 0,
       nextLaunchAt: 0,
       lastPlacementEventAt: -Infinity,
     };
@@ -370,7 +367,6 @@ export class World {
       const td = this.taskDefinition(target);
       for (const d of service.deployments) d.status = 'ACTIVE';
       service.deployments.unshift(this.deployment(td.arn, 'IN_PROGRESS'));
-      service.consecutiveFailures = 0;
       service.deploymentFailures = 0;
       service.nextLaunchAt = 0;
       this.observer.note(`deployment of ${td.family}:${td.revision} to ${name} started`);
@@ -573,11 +569,10 @@ export class World {
       .flatMap((tg) => tg.targets.filter((t) => t.taskArn === task.arn).map((target) => ({ tg, target })));
   }
 
-  /** ECS throttles a service whose tasks keep failing: the more in a row, the longer the pause. */
+  /** ECS throttles a service whose tasks keep failing: the more its deployment lost, the longer the pause. */
   private failed(service: ServiceState): void {
-    service.consecutiveFailures += 1;
     service.deploymentFailures += 1;
-    const n = service.consecutiveFailures;
+    const n = service.deploymentFailures;
     const delaySeconds = n <= 3 ? 0 : Math.min(900, 10 * 2 ** (n - 4));
     service.nextLaunchAt = this.clock.now().getTime() + delaySeconds * 1000;
   }

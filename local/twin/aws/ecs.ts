@@ -355,7 +355,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const path = `${service.cluster}/${service.name}/${id}`;
     const revisionArn = world.arn('service-revision', path);
     const { startedAt, finishedAt } = deployment;
-    const { arn: serviceArn } = service;
+    const serviceArn = service.arn;
     const clusterArn = world.arn('cluster', service.cluster);
     revisions.set(revisionArn, {
       serviceRevisionArn: revisionArn,
@@ -379,12 +379,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
 
   function describeServiceRevisions(input: Ecs.DescribeServiceRevisionsCommandInput) {
     const refs = refsOf(input.serviceRevisionArns, 'serviceRevisionArns', 20, 'ARNs');
-    return lookUp(
-      'serviceRevisions',
-      refs,
-      (arn) => revisions.get(arn),
-      (revision) => revision,
-    );
+    const known = (arn: string) => revisions.get(arn);
+    return lookUp('serviceRevisions', refs, known, (revision) => revision);
   }
 
   // --- tags -------------------------------------------------------------------------------------------
@@ -476,7 +472,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       containerInstanceArn: instance.containerInstanceArn,
       ec2InstanceId: instance.instanceId,
       status: instance.status,
-      agentConnected: instance.agentConnected,
+      agentConnected: instance.status !== 'REGISTERING',
       runningTasksCount: running,
       pendingTasksCount: tasks.length - running,
       registeredResources: [resource('CPU', instance.cpu), resource('MEMORY', instance.memory)],
