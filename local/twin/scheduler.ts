@@ -1,20 +1,15 @@
 // Virtual time for the twin. Everything that happens later (a task reaching RUNNING, a message becoming
-// visible, a timeline step, a Step Functions Wait state) is a callback at a virtual instant; running a
-// scenario is popping them in order. An hour of cluster life costs only the work done at each instant,
-// not the waiting in between.
+// visible, a Step Functions Wait) is a callback at a virtual instant, and running a scenario is popping
+// them in order: an hour of cluster life costs only the work done at each instant.
 //
-// Libraries that run inside the twin (aws-local-stepfunctions sleeps with setTimeout and reads Date.now)
-// must wait in the same virtual time, interleaved with the twin's own callbacks. So while `runUntil`
-// runs, the global setTimeout/setInterval (and their clear functions) put their callbacks on this very
-// queue, and the global Date reads this scheduler's time. There is ONE queue: a library timer and a twin
-// callback due at the same instant run in the order they were scheduled. Outside `runUntil` the real
-// globals are back, so jest and everything else see real time.
+// Libraries inside the twin (aws-local-stepfunctions sleeps with setTimeout and reads Date.now) wait in
+// the same virtual time: while `runUntil` runs, the global timers put their callbacks on this ONE queue
+// (a library timer and a twin callback due at the same instant run in the order they were set) and the
+// global Date reads this scheduler's time. Outside `runUntil` the real globals are back.
 //
-// Why not @sinonjs/fake-timers: its timer queue runs a zero-delay timer created inside a running timer
-// 1 ms later (that breaks same-instant FIFO and shifts every scenario), it turns delays above 2^31-1 ms
-// (24.8 days) into 1 ms where a Step Functions Wait may last a year, and its Date costs about 2 us per
-// `new Date(...)` (it redefines `constructor` on every instance): scenarios ran 30-50% slower. A Proxy
-// over the native Date costs about 100 ns and its dates are native dates.
+// Not @sinonjs/fake-timers: it runs a zero-delay timer set inside a running timer 1 ms later (breaking
+// same-instant FIFO), turns delays above 2^31-1 ms into 1 ms where a Wait may last a year, and its Date
+// costs ~2 us per `new Date(...)` (scenarios ran 30-50% slower); a Proxy over the native Date costs ~100 ns.
 import type { Clock } from '#ports';
 
 interface Pending {
@@ -48,10 +43,9 @@ const real = {
 let active: { scheduler: VirtualScheduler; release: () => void } | undefined;
 
 /**
- * Takes the global timers and Date back from a run that is still going (a test that failed or timed out
- * while its twin ran, without awaiting the run's end): the real globals return at once, and that run
- * stops at its next step with VirtualTimeReleased. The test setup calls it after every test, so one
- * failing test cannot leave the next one's twin VirtualTimeBusy. Returns whether a run held the clock.
+ * Takes the global timers and Date back from a run still going (its test failed or timed out): that run
+ * stops at its next step with VirtualTimeReleased. Called after every test, so one failing test cannot
+ * leave the next one's twin VirtualTimeBusy. Returns whether a run held the clock.
  */
 export function releaseVirtualTime(): boolean {
   if (!active) return false;
@@ -60,13 +54,19 @@ export function releaseVirtualTime(): boolean {
 }
 
 /**
- * Lets every promise continuation that is already queued run to its end: a macrotask boundary drains
- * the whole microtask queue, however long its chain. After this, library code that was resumed has
- * either finished or is waiting on the next timer (or on something the twin will do later). A twin
- * callback that resumes library code it does not await (resolving a promise an execution waits on)
- * returns `settled()`, so the loop moves on only once that code has gone as far as it can.
+ * Lets every queued promise continuation run to its end (a macrotask boundary drains the microtask
+ * queue): resumed library code has then finished or waits on a timer. A twin callback that resumes
+ * library code it does not await returns `settled()`, so the loop moves on once that code has gone as
+ * far as it can.
  */
 export const settled = (): Promise<void> => new Promise<void>((resolve) => real.setImmediate(resolve));
+
+type Outcome<T> = { value: T } | { error: unknown };
+const outcomeOf = <T>(run: Promise<T>): Promise<Outcome<T>> =>
+  run.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
 
 export class VirtualScheduler implements Clock {
   private nowMs: number;
@@ -116,8 +116,7 @@ export class VirtualScheduler implements Clock {
         this.nowMs = next.at;
         await this.awaitOrPark(next);
         this.throwParkedFailure();
-        // Only library timers pay for the macrotask hop: the twin's own callbacks are awaited, and
-        // most scenarios never touch a library timer, so they run as fast as before.
+        // Only library timers pay for the macrotask hop: the twin's own callbacks are awaited.
         if (next.settle) await settled();
         steps += 1;
         afterEachStep?.(next.label);
@@ -136,16 +135,11 @@ export class VirtualScheduler implements Clock {
    * calls directly backs off between SDK attempts in virtual seconds, and the world moves on meanwhile.
    */
   async runUntilSettled<T>(label: string, act: () => Promise<T>): Promise<T> {
-    let outcome: { value: T } | { error: unknown } | undefined;
+    let outcome: Outcome<T> | undefined;
     this.after(0, label, () =>
-      act().then(
-        (value) => {
-          outcome = { value };
-        },
-        (error: unknown) => {
-          outcome = { error };
-        },
-      ),
+      outcomeOf(act()).then((settledWith) => {
+        outcome = settledWith;
+      }),
     );
     while (!outcome) {
       const next = this.queue[0];
@@ -162,43 +156,26 @@ export class VirtualScheduler implements Clock {
   private parkedFailure: { error: unknown } | undefined;
 
   /**
-   * Awaits a callback, unless it waits on a virtual timer (an SDK client backing off before a retry,
-   * a library's sleep): that timer is on this very queue, behind the callback, so awaiting would never
-   * end. Such a callback is parked instead: the queue moves on (the world does not stop while a Lambda
-   * function waits), the timer resumes it at its instant, and a failure surfaces at the next step. Only
-   * a callback that sets a timer pays for the macrotask hop that tells waiting from working.
+   * Awaits a callback, unless it waits on a virtual timer (an SDK client's backoff, a library's sleep):
+   * that timer is behind it on this queue, so awaiting would never end. Such a callback is parked: the
+   * queue moves on, the timer resumes it, and its failure surfaces at the next step. Only a callback that
+   * sets a timer pays for the macrotask hop that tells waiting from working.
    */
   private async awaitOrPark(step: Pending): Promise<void> {
     // Listening before the callback runs: it may set its timer before its first await.
-    let timerWasSet = false;
-    let wake = () => {};
-    this.timerSet = () => {
-      timerWasSet = true;
-      wake();
-    };
+    const timerSet = new Promise<void>((resolve) => {
+      this.timerSet = resolve;
+    });
     let run: void | Promise<void>;
     try {
       run = step.run();
-    } catch (error) {
-      this.timerSet = undefined;
-      throw error;
+    } finally {
+      if (!run!) this.timerSet = undefined;
     }
-    if (!run) {
-      this.timerSet = undefined;
-      return;
-    }
-    let outcome: { error?: unknown } | undefined;
-    const tracked = run.then(
-      () => {
-        outcome = {};
-      },
-      (error: unknown) => {
-        outcome = { error };
-      },
-    );
-    const timerSet = new Promise<void>((resolve) => {
-      wake = resolve;
-      if (timerWasSet) resolve();
+    if (!run) return;
+    let outcome: Outcome<void> | undefined;
+    const tracked = outcomeOf(run).then((settledWith) => {
+      outcome = settledWith;
     });
     await Promise.race([tracked, timerSet]);
     this.timerSet = undefined;
@@ -214,22 +191,59 @@ export class VirtualScheduler implements Clock {
 
   private throwParkedFailure(): void {
     const failure = this.parkedFailure;
-    if (!failure) return;
     this.parkedFailure = undefined;
-    throw failure.error;
+    if (failure) throw failure.error;
   }
 
-  // One set per scheduler, so a timer set during one runUntil can be cleared during a later one.
-  private readonly timers = new VirtualTimers({
-    schedule: (at, label, run) => {
-      const item: Pending = { at: Math.max(this.nowMs, at), seq: this.seq++, label, run, settle: true };
-      this.enqueue(item);
+  /** Live timers by id, one set per scheduler: a timer set in one runUntil can be cleared in a later one. */
+  private readonly timers = new Map<number, VirtualTimer>();
+  /** setTimeout and friends over this queue, with Node's argument handling. */
+  private readonly globals = {
+    setTimeout: ((callback: TimerCallback, delay?: number, ...args: unknown[]) =>
+      this.setTimer(callback, delay, args, false)) as unknown as typeof globalThis.setTimeout,
+    setInterval: ((callback: TimerCallback, delay?: number, ...args: unknown[]) =>
+      this.setTimer(callback, delay, args, true)) as unknown as typeof globalThis.setInterval,
+    clearTimeout: ((handle: unknown) => this.clearTimer(handle)) as typeof globalThis.clearTimeout,
+    clearInterval: ((handle: unknown) => this.clearTimer(handle)) as typeof globalThis.clearInterval,
+  };
+
+  private setTimer(callback: TimerCallback, delay: unknown, args: unknown[], repeat: boolean): VirtualTimer {
+    if (typeof callback !== 'function')
+      throw new TypeError('The "callback" argument must be of type function');
+    // Like Node, a delay below 1 ms (or not a number) means 1 ms, so a library polling with
+    // setTimeout(fn, 0) still lets virtual time move. Unlike Node, long delays are kept as they are.
+    // Whole milliseconds, as Date has them (a backoff of 2 x 1.3^3 s is 4394.000000001 ms).
+    const asNumber = Number(delay);
+    const ms = Number.isFinite(asNumber) && asNumber >= 1 ? Math.trunc(asNumber) : 1;
+    const timer = new VirtualTimer();
+    const arm = () => {
+      const run = () => {
+        if (repeat) arm();
+        else this.timers.delete(timer.id);
+        callback(...args);
+      };
+      const label = repeat ? 'setInterval' : 'setTimeout';
+      timer.item = { at: this.nowMs + ms, seq: this.seq++, label, run, settle: true };
+      this.enqueue(timer.item);
       this.timerSet?.();
-      return item;
-    },
-    cancel: (item) => this.cancel(item),
-    now: () => this.nowMs,
-  });
+    };
+    arm();
+    this.timers.set(timer.id, timer);
+    return timer;
+  }
+
+  private clearTimer(handle: unknown): void {
+    const id = handle instanceof VirtualTimer ? handle.id : typeof handle === 'number' ? handle : Number.NaN;
+    const timer = this.timers.get(id);
+    if (timer) {
+      this.timers.delete(id);
+      if (timer.item) this.cancel(timer.item);
+      return;
+    }
+    // A real timer (one made before runUntil, or by a module that kept node:timers' setTimeout, as middy
+    // does) must still be cleared, or it would keep the process alive.
+    if (!(handle instanceof VirtualTimer)) real.clearTimeout(handle as Parameters<typeof clearTimeout>[0]);
+  }
 
   private enqueue(item: Pending): void {
     // Binary insertion keeps the queue sorted by (time, insertion order): same-instant work is FIFO.
@@ -261,15 +275,11 @@ export class VirtualScheduler implements Clock {
           : 'another twin is running its clock: run twins one after the other',
       );
     }
-    const saved = {
-      setTimeout: globalThis.setTimeout,
-      clearTimeout: globalThis.clearTimeout,
-      setInterval: globalThis.setInterval,
-      clearInterval: globalThis.clearInterval,
-      Date: globalThis.Date,
-    };
+    const saved = Object.fromEntries(
+      [...Object.keys(this.globals), 'Date'].map((key) => [key, Reflect.get(globalThis, key)]),
+    );
     const savedRandom = Math.random;
-    Object.assign(globalThis, this.timers.globals, { Date: this.date });
+    Object.assign(globalThis, this.globals, { Date: this.date });
     // The SDK's retry jitter (and aws-local-stepfunctions' UUIDs) draw from Math.random: inside the twin
     // they draw from the run's own dice, so a run with faults is as repeatable as one without.
     Math.random = this.random;
@@ -307,86 +317,19 @@ function virtualDate(now: () => number): DateConstructor {
   return date;
 }
 
-/** What Node's setTimeout returns, enough for code that keeps, refs, unrefs or clears it. */
-class VirtualTimer {
-  constructor(
-    readonly id: number,
-    public item: Pending | undefined,
-  ) {}
-  ref(): this {
-    return this;
-  }
-  unref(): this {
-    return this;
-  }
-  hasRef(): boolean {
-    return true;
-  }
-  [Symbol.toPrimitive](): number {
-    return this.id;
-  }
-}
+type TimerCallback = (...args: unknown[]) => void;
 
 // Ids far above the ones Node hands out, so clearTimeout(number) never confuses a real timer with ours.
 let nextTimerId = 1e12;
 
-/** setTimeout and friends over the scheduler's queue, with Node's argument handling. */
-class VirtualTimers {
-  private readonly live = new Map<number, VirtualTimer>();
-  readonly globals: Pick<typeof globalThis, 'setTimeout' | 'clearTimeout' | 'setInterval' | 'clearInterval'>;
-
-  constructor(
-    private readonly queue: {
-      schedule(at: number, label: string, run: () => void): Pending;
-      cancel(item: Pending): void;
-      now(): number;
-    },
-  ) {
-    type Callback = (...args: unknown[]) => void;
-    const clear = (handle: unknown) => this.clear(handle);
-    this.globals = {
-      setTimeout: ((callback: Callback, delay?: number, ...args: unknown[]) =>
-        this.set(callback, delay, args, false)) as unknown as typeof globalThis.setTimeout,
-      setInterval: ((callback: Callback, delay?: number, ...args: unknown[]) =>
-        this.set(callback, delay, args, true)) as unknown as typeof globalThis.setInterval,
-      clearTimeout: clear as typeof globalThis.clearTimeout,
-      clearInterval: clear as typeof globalThis.clearInterval,
-    };
-  }
-
-  private set(callback: (...args: unknown[]) => void, delay: unknown, args: unknown[], repeat: boolean) {
-    if (typeof callback !== 'function')
-      throw new TypeError('The "callback" argument must be of type function');
-    // Like Node, a delay below 1 ms (or not a number) means 1 ms, so a library polling with
-    // setTimeout(fn, 0) still lets virtual time move. Unlike Node, long delays are kept as they are.
-    // Whole milliseconds, as Date has them (a backoff of 2 x 1.3^3 s is 4394.000000001 ms).
-    const asNumber = Number(delay);
-    const ms = Number.isFinite(asNumber) && asNumber >= 1 ? Math.trunc(asNumber) : 1;
-    const timer = new VirtualTimer(nextTimerId++, undefined);
-    const arm = () => {
-      timer.item = this.queue.schedule(this.queue.now() + ms, repeat ? 'setInterval' : 'setTimeout', () => {
-        if (repeat) arm();
-        else this.live.delete(timer.id);
-        callback(...args);
-      });
-    };
-    arm();
-    this.live.set(timer.id, timer);
-    return timer;
-  }
-
-  private clear(handle: unknown): void {
-    const id = handle instanceof VirtualTimer ? handle.id : typeof handle === 'number' ? handle : Number.NaN;
-    const timer = this.live.get(id);
-    if (timer) {
-      this.live.delete(id);
-      if (timer.item) this.queue.cancel(timer.item);
-      return;
-    }
-    // A real timer (one made before runUntil, or by a module that kept node:timers' setTimeout, as middy
-    // does) must still be cleared, or it would keep the process alive.
-    if (!(handle instanceof VirtualTimer)) real.clearTimeout(handle as Parameters<typeof clearTimeout>[0]);
-  }
+/** What Node's setTimeout returns, enough for code that keeps, refs, unrefs or clears it. */
+class VirtualTimer {
+  readonly id = nextTimerId++;
+  item: Pending | undefined;
+  ref = () => this;
+  unref = () => this;
+  hasRef = () => true;
+  [Symbol.toPrimitive] = () => this.id;
 }
 
 /** mulberry32: small, seedable, good enough to make fault injection and ids repeatable. */

@@ -1,5 +1,6 @@
 // The simulated cluster's records: task definitions, container instances, tasks, services and their
 // deployments, as world.ts keeps them and events.ts and the ECS model read them.
+import type * as Ecs from '@aws-sdk/client-ecs';
 import type { DeploymentRecord } from '#domain/model';
 import type { World } from '#local/twin/world';
 
@@ -45,37 +46,30 @@ export interface InstanceState {
    * registered yet": ECS does not list it and places nothing on it. Only ACTIVE instances take new tasks.
    */
   status: 'REGISTERING' | 'ACTIVE' | 'DRAINING';
-  agentConnected: boolean;
 }
 
 /** When the ECS agent of a new instance registers: at once (the default), after a delay, or never. */
 export type AgentStart = { delaySeconds: number } | 'never';
 
-export interface TaskState {
+type TaskKept = 'group' | 'taskDefinitionArn' | 'version' | 'createdAt' | 'launchType';
+type TaskMaybe = 'startedAt' | 'stoppingAt' | 'stoppedAt' | 'stopCode' | 'stoppedReason' | 'startedBy';
+
+/** A task as the world keeps it: ECS's own fields of a task, and what the simulation needs besides. */
+export interface TaskState
+  extends Required<Pick<Ecs.Task, TaskKept>>,
+    Pick<Ecs.Task, TaskMaybe | 'capacityProviderName'> {
   arn: string;
   id: string;
   cluster: string;
-  group: string;
-  taskDefinitionArn: string;
   lastStatus: 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEPROVISIONING' | 'STOPPED';
   desiredStatus: 'RUNNING' | 'STOPPED';
-  version: number;
-  createdAt: Date;
   updatedAt: Date;
-  startedAt?: Date;
-  stoppingAt?: Date;
-  stoppedAt?: Date;
-  stopCode?: string;
-  stoppedReason?: string;
   exitCode?: number;
   containerReason?: string;
-  startedBy?: string;
-  launchType: string;
-  capacityProviderName?: string;
   instance: InstanceState;
   privateIp?: string;
   hostPort?: number;
-  overrides?: unknown;
+  overrides: Ecs.TaskOverride;
   tags: Record<string, string>;
   serviceName?: string;
   deploymentId?: string;
@@ -86,13 +80,10 @@ export interface TaskState {
   replaces?: string;
 }
 
-export interface DeploymentState {
-  id: string;
+export interface DeploymentState extends Required<Pick<Ecs.Deployment, 'id' | 'createdAt' | 'updatedAt'>> {
   status: 'PRIMARY' | 'ACTIVE';
   taskDefinitionArn: string;
   rolloutState: 'IN_PROGRESS' | 'COMPLETED';
-  createdAt: Date;
-  updatedAt: Date;
 }
 
 export interface ServiceState {
@@ -106,14 +97,13 @@ export interface ServiceState {
   /** Who deploys it (ECS, CODE_DEPLOY, EXTERNAL) and ECS's native strategy (ROLLING, BLUE_GREEN, …). */
   deploymentController: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL';
   strategy: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
-  /** Tasks of the current deployment that failed; the circuit breaker's count. */
+  /** Tasks of the current deployment that failed: the circuit breaker's count and the launch backoff's. */
   deploymentFailures: number;
   targetGroupArns: string[];
   healthCheckGraceSeconds: number;
   deployments: DeploymentState[];
   history: DeploymentRecord[];
   tags: Record<string, string>;
-  consecutiveFailures: number;
   nextLaunchAt: number;
   lastPlacementEventAt: number;
 }
@@ -152,7 +142,7 @@ export function taskFields(
     stopCode: task.stopCode,
     stoppedReason: task.stoppedReason,
     connectivity: task.lastStatus === 'RUNNING' ? ('CONNECTED' as const) : undefined,
-    overrides: task.overrides ?? { containerOverrides: [] },
+    overrides: task.overrides,
     attachments: task.privateIp
       ? [
           {

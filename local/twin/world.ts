@@ -4,7 +4,6 @@
 // and backs off on repeated failure, stopped tasks listable for an hour, target health and deregistration
 // delay) and it announces every task change as a real-shaped EventBridge event.
 
-import type { DeploymentRecord } from '#domain/model';
 import { AwsServiceError } from '#local/twin/aws/client';
 import { deploymentCompleted, placementFailure, taskChange } from '#local/twin/events';
 import { seededRandom, type VirtualScheduler } from '#local/twin/scheduler';
@@ -152,7 +151,6 @@ export class World {
       subnetId: `subnet-0a${index % 3}`,
       availabilityZone: `${this.region}${'abc'[index % 3]}`,
       status: agent === undefined ? 'ACTIVE' : 'REGISTERING',
-      agentConnected: agent === undefined,
     };
     this.instances.push(instance);
     if (agent !== undefined && agent !== 'never')
@@ -169,9 +167,8 @@ export class World {
   /** The ECS agent registers the container instance: it becomes ACTIVE and takes tasks. */
   connectAgent(instanceId: string): void {
     const instance = this.instance(instanceId);
-    if (!instance || instance.agentConnected) return;
-    instance.agentConnected = true;
-    if (instance.status === 'REGISTERING') instance.status = 'ACTIVE';
+    if (instance?.status !== 'REGISTERING') return;
+    instance.status = 'ACTIVE';
     this.observer.note(`ECS agent on ${instanceId} registered: container instance ACTIVE`);
   }
 
@@ -212,10 +209,16 @@ export class World {
     const instances = this.instances.filter((i) => i.cluster === cluster && i.status !== 'REGISTERING');
     const capacity = instances.reduce((sum, i) => sum + i[resource], 0);
     if (capacity === 0) return undefined;
-    const used = [...this.tasks.values()]
-      .filter((t) => t.cluster === cluster && t.lastStatus !== 'STOPPED' && instances.includes(t.instance))
-      .reduce((sum, t) => sum + this.taskDefinition(t.taskDefinitionArn)[resource], 0);
+    const used = instances.reduce((sum, i) => sum + this.reserved(i, resource), 0);
     return (used / capacity) * 100;
+  }
+
+  /** What the tasks placed on an instance (not stopped) reserve of its CPU or memory. */
+  reserved(instance: InstanceState, resource: 'cpu' | 'memory'): number {
+    return this.tasksOn(instance.instanceId).reduce(
+      (sum, t) => sum + this.taskDefinition(t.taskDefinitionArn)[resource],
+      0,
+    );
   }
 
   addTaskDefinition(td: Omit<TaskDefinitionState, 'arn'>): TaskDefinitionState {
@@ -244,21 +247,16 @@ export class World {
     throw new AwsServiceError('TargetGroupNotFoundException', `One or more target groups not found: ${ref}`);
   }
 
-  addService(input: {
-    cluster: string;
-    name: string;
-    taskDefinition: string;
-    desiredCount: number;
-    targetGroups: string[];
-    maximumPercent: number;
-    circuitBreaker: boolean;
-    healthCheckGraceSeconds: number;
-    history: DeploymentRecord[];
-    deploymentController?: ServiceState['deploymentController'];
-    strategy?: ServiceState['strategy'];
-    /** ARNs for its first tasks (a replay's given ones); the rest are generated. */
-    taskArns?: string[];
-  }): ServiceState {
+  addService(
+    input: Pick<ServiceState, 'cluster' | 'name' | 'desiredCount' | 'maximumPercent' | 'circuitBreaker'> &
+      Pick<ServiceState, 'healthCheckGraceSeconds' | 'history'> &
+      Partial<Pick<ServiceState, 'deploymentController' | 'strategy'>> & {
+        taskDefinition: string;
+        targetGroups: string[];
+        /** ARNs for its first tasks (a replay's given ones); the rest are generated. */
+        taskArns?: string[];
+      },
+  ): ServiceState {
     const { taskDefinition, targetGroups, taskArns, ...given } = input;
     const deployment = this.deployment(this.taskDefinition(taskDefinition).arn, 'COMPLETED');
     const service: ServiceState = {
@@ -270,7 +268,6 @@ export class World {
       deployments: [deployment],
       tags: {},
       deploymentFailures: 0,
-      consecutiveFailures: 0,
       nextLaunchAt: 0,
       lastPlacementEventAt: -Infinity,
     };
@@ -295,33 +292,27 @@ export class World {
 
   // --- what ECS commands do to the cluster (local/twin/aws/ecs.ts answers them) ---------------------
 
-  runTask(input: {
-    cluster: string;
-    taskDefinitionArn: string;
-    group?: string;
-    startedBy?: string;
-    launchType?: string;
-    capacityProviderName?: string;
-    overrides?: unknown;
-    tags?: Record<string, string>;
-    registerIn?: string[];
-    behaviour?: Partial<Behaviour>;
-    serviceName?: string;
-    deploymentId?: string;
-    /** The task's ARN (a replay's given one) instead of a generated one. */
-    taskArn?: string;
-  }): TaskState | { failure: string } {
+  runTask(
+    input: Pick<TaskState, 'cluster' | 'taskDefinitionArn'> &
+      Partial<Pick<TaskState, 'group' | 'startedBy' | 'launchType' | 'capacityProviderName' | 'overrides'>> &
+      Partial<Pick<TaskState, 'tags' | 'registerIn' | 'serviceName' | 'deploymentId'>> & {
+        behaviour?: Partial<Behaviour>;
+        /** The task's ARN (a replay's given one) instead of a generated one. */
+        taskArn?: string;
+      },
+  ): TaskState | { failure: string } {
     const td = this.taskDefinition(input.taskDefinitionArn);
     if (input.taskArn !== undefined && this.tasks.has(input.taskArn))
       throw new DuplicateIdentityError(`task ${input.taskArn} is in the world already`);
     const instance = this.placeOn(input.cluster, td);
     if (typeof instance === 'string') return { failure: instance };
-    const id = input.taskArn?.split('/').pop() ?? this.newId();
+    const { taskArn, behaviour, ...given } = input;
+    const id = taskArn?.split('/').pop() ?? this.newId();
     const now = this.clock.now();
     const task: TaskState = {
-      arn: input.taskArn ?? this.arn('task', `${input.cluster}/${id}`),
+      ...given,
+      arn: taskArn ?? this.arn('task', `${input.cluster}/${id}`),
       id,
-      cluster: input.cluster,
       group: input.group ?? `family:${td.family}`,
       taskDefinitionArn: td.arn,
       lastStatus: 'PENDING',
@@ -329,15 +320,11 @@ export class World {
       version: 1,
       createdAt: now,
       updatedAt: now,
-      startedBy: input.startedBy,
       launchType: input.capacityProviderName ? 'EC2' : (input.launchType ?? 'EC2'),
-      capacityProviderName: input.capacityProviderName,
       instance,
       overrides: input.overrides ?? { containerOverrides: [] },
       tags: { ...input.tags },
-      serviceName: input.serviceName,
-      deploymentId: input.deploymentId,
-      behaviour: { ...td.behaviour, ...input.behaviour },
+      behaviour: { ...td.behaviour, ...behaviour },
       registerIn: input.registerIn ?? [],
     };
     if (td.networkMode === 'awsvpc')
@@ -349,7 +336,7 @@ export class World {
     return task;
   }
 
-  stopTask(taskArn: string, reason: string, stopCode = 'UserInitiated'): void {
+  stopTask(taskArn: string, reason: string, stopCode: TaskState['stopCode'] = 'UserInitiated'): void {
     const task = this.tasks.get(taskArn);
     if (!task || task.desiredStatus === 'STOPPED') return;
     const now = this.clock.now();
@@ -380,7 +367,6 @@ export class World {
       const td = this.taskDefinition(target);
       for (const d of service.deployments) d.status = 'ACTIVE';
       service.deployments.unshift(this.deployment(td.arn, 'IN_PROGRESS'));
-      service.consecutiveFailures = 0;
       service.deploymentFailures = 0;
       service.nextLaunchAt = 0;
       this.observer.note(`deployment of ${td.family}:${td.revision} to ${name} started`);
@@ -583,11 +569,10 @@ export class World {
       .flatMap((tg) => tg.targets.filter((t) => t.taskArn === task.arn).map((target) => ({ tg, target })));
   }
 
-  /** ECS throttles a service whose tasks keep failing: the more in a row, the longer the pause. */
+  /** ECS throttles a service whose tasks keep failing: the more its deployment lost, the longer the pause. */
   private failed(service: ServiceState): void {
-    service.consecutiveFailures += 1;
     service.deploymentFailures += 1;
-    const n = service.consecutiveFailures;
+    const n = service.deploymentFailures;
     const delaySeconds = n <= 3 ? 0 : Math.min(900, 10 * 2 ** (n - 4));
     service.nextLaunchAt = this.clock.now().getTime() + delaySeconds * 1000;
   }
@@ -620,16 +605,12 @@ export class World {
 
   private placeOn(cluster: string, td: TaskDefinitionState): InstanceState | string {
     const candidates = this.instances.filter((i) => i.cluster === cluster && i.status === 'ACTIVE');
-    const used = (instance: InstanceState, key: 'cpu' | 'memory') =>
-      [...this.tasks.values()]
-        .filter((t) => t.instance === instance && t.lastStatus !== 'STOPPED')
-        .reduce((sum, t) => sum + this.taskDefinition(t.taskDefinitionArn)[key], 0);
-    const fits = candidates.filter((i) => i.memory - used(i, 'memory') >= td.memory);
+    const fits = candidates.filter((i) => i.memory - this.reserved(i, 'memory') >= td.memory);
     if (fits.length === 0) return 'RESOURCE:MEMORY';
-    const withCpu = fits.filter((i) => i.cpu - used(i, 'cpu') >= td.cpu);
+    const withCpu = fits.filter((i) => i.cpu - this.reserved(i, 'cpu') >= td.cpu);
     if (withCpu.length === 0) return 'RESOURCE:CPU';
     // Spread: the least loaded instance, as ECS's default spread-by-instance placement would.
-    return withCpu.sort((a, b) => used(a, 'memory') - used(b, 'memory'))[0]!;
+    return withCpu.sort((a, b) => this.reserved(a, 'memory') - this.reserved(b, 'memory'))[0]!;
   }
 
   private started(task: TaskState): void {
@@ -668,7 +649,7 @@ export class World {
     if (!silent) this.changed(task);
   }
 
-  private markStopped(task: TaskState, stop: { stopCode?: string; reason?: string }): void {
+  private markStopped(task: TaskState, stop: { stopCode?: TaskState['stopCode']; reason?: string }): void {
     if (task.lastStatus === 'STOPPED') return;
     const now = this.clock.now();
     task.desiredStatus = 'STOPPED';

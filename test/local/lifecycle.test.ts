@@ -185,7 +185,7 @@ describe('twin lifecycle hooks: launch', () => {
     await runFor(120);
 
     // Assess
-    expect(world.instance(instanceId)).toMatchObject({ status: 'REGISTERING', agentConnected: false });
+    expect(world.instance(instanceId)).toMatchObject({ status: 'REGISTERING' });
     expect(await ports.instances.describe(CLUSTER, instanceId)).toBeUndefined();
     expect(world.tasksOn(instanceId)).toEqual([]);
   });

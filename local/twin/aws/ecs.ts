@@ -60,7 +60,6 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       (i) => `${resourceName(i.resourceArn)} ${(i.tagKeys ?? []).join(',')}`,
       untagResource,
     ),
-    ListTagsForResource: read((i) => i.resourceArn ?? '', listTagsForResource),
     ListContainerInstances: read(
       (i) =>
         [clusterName(i.cluster), i.filter?.replace(/^ec2InstanceId\s*==\s*/, ''), i.status]
@@ -244,9 +243,6 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
   function taskView(t: TaskState, withTags: boolean): Ecs.Task {
     return {
       ...taskFields(t, world.taskDefinition(t.taskDefinitionArn), world, 'ElasticNetworkInterface'),
-      launchType: t.launchType as Ecs.Task['launchType'],
-      stopCode: t.stopCode as Ecs.Task['stopCode'],
-      overrides: (t.overrides ?? { containerOverrides: [] }) as Ecs.Task['overrides'],
       ...(withTags ? { tags: toTags(t.tags) } : {}),
     };
   }
@@ -354,11 +350,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
 
   /** A deployment as ListServiceDeployments shows it; `record` keeps its id from one listing to the next. */
   function brief(service: ServiceState, record: object, deployment: DeploymentRecord) {
-    let id = recordIds.get(record);
-    if (!id) {
-      id = world.newId().slice(0, 20);
-      recordIds.set(record, id);
-    }
+    const id = recordIds.get(record) ?? world.newId().slice(0, 20);
+    recordIds.set(record, id);
     const path = `${service.cluster}/${service.name}/${id}`;
     const revisionArn = world.arn('service-revision', path);
     const { startedAt, finishedAt } = deployment;
@@ -422,10 +415,6 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     return {};
   }
 
-  function listTagsForResource(input: Ecs.ListTagsForResourceCommandInput) {
-    return { tags: toTags(tagsOf(input.resourceArn)) };
-  }
-
   // --- container instances -------------------------------------------------------------------------------
 
   /**
@@ -478,20 +467,18 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const placed = world.tasksOn(instance.instanceId);
     const tasks = placed.filter((t) => t.desiredStatus === 'RUNNING');
     const running = tasks.filter((t) => t.lastStatus === 'RUNNING').length;
-    const used = (key: 'cpu' | 'memory') =>
-      placed.reduce((sum, t) => sum + world.taskDefinition(t.taskDefinitionArn)[key], 0);
     const resource = (name: string, value: number) => ({ name, type: 'INTEGER', integerValue: value });
     return {
       containerInstanceArn: instance.containerInstanceArn,
       ec2InstanceId: instance.instanceId,
       status: instance.status,
-      agentConnected: instance.agentConnected,
+      agentConnected: instance.status !== 'REGISTERING',
       runningTasksCount: running,
       pendingTasksCount: tasks.length - running,
       registeredResources: [resource('CPU', instance.cpu), resource('MEMORY', instance.memory)],
       remainingResources: [
-        resource('CPU', instance.cpu - used('cpu')),
-        resource('MEMORY', instance.memory - used('memory')),
+        resource('CPU', instance.cpu - world.reserved(instance, 'cpu')),
+        resource('MEMORY', instance.memory - world.reserved(instance, 'memory')),
       ],
       attributes: [{ name: 'ecs.availability-zone', value: instance.availabilityZone }],
     };
