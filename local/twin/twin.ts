@@ -32,7 +32,7 @@ import { autoScalingModel } from '#local/twin/aws/autoScaling';
 import { TwinSendLayer } from '#local/twin/aws/client';
 import { cloudWatchModel } from '#local/twin/aws/cloudWatch';
 import { cloudWatchLogsModel, TwinLogs } from '#local/twin/aws/cloudWatchLogs';
-import { dynamoDbModel, TwinDynamoDb } from '#local/twin/aws/dynamodb';
+import { dynamoDbModel } from '#local/twin/aws/dynamodb';
 import { ecsModel } from '#local/twin/aws/ecs';
 import { elbv2Model } from '#local/twin/aws/elbv2';
 import { Faults } from '#local/twin/aws/faults';
@@ -179,8 +179,6 @@ export class Twin {
     const sns = new TwinSns(home);
     this.logs = new TwinLogs(this.scheduler);
     for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
-    const dynamo = new TwinDynamoDb();
-    dynamo.createTable(OPS_TABLE, { name: 'pk', type: 'S' });
 
     // The twin's AWS, as every adapter reaches it: one model per service, real SDK clients over them.
     const ecs = ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() });
@@ -197,7 +195,7 @@ export class Twin {
       ),
       cloudWatch: aws.client(CloudWatchClient, cloudWatchModel(this.cloudWatch, this.traffic)),
       cloudWatchLogs: aws.client(CloudWatchLogsClient, cloudWatchLogsModel(this.logs)),
-      dynamoDb: aws.client(DynamoDBClient, dynamoDbModel(dynamo)),
+      dynamoDb: aws.client(DynamoDBClient, dynamoDbModel({ [OPS_TABLE]: 'pk' })),
       sfn: aws.client(SFNClient, sfnModel(this.stepFunctions, region)),
       sns: aws.client(SNSClient, snsModel(sns)),
       sqs: aws.client(SQSClient, sqsModel(sqs)),
