@@ -37,8 +37,8 @@ import { ecsModel } from '#local/twin/aws/ecs';
 import { elbv2Model } from '#local/twin/aws/elbv2';
 import { Faults } from '#local/twin/aws/faults';
 import { sfnModel } from '#local/twin/aws/sfn';
-import { snsModel, TwinSns } from '#local/twin/aws/sns';
-import { StoredQueue, sqsModel, TwinSqs } from '#local/twin/aws/sqs';
+import { snsModel } from '#local/twin/aws/sns';
+import { queueUrl, type SqsQueue, sqsModel } from '#local/twin/aws/sqs';
 import {
   describeEvent,
   repoFile,
@@ -174,9 +174,14 @@ export class Twin {
       accountId: account,
       onStatusChange: toBus,
     });
-    const home = { account, region, clock: this.scheduler };
-    const sqs = new TwinSqs(home);
-    const sns = new TwinSns(home);
+    const queues = new Map<string, SqsQueue>();
+    const addQueue = (queue: SqsQueue) => {
+      queues.set(queueUrl(this.world, queue.name), queue);
+      return queueUrl(this.world, queue.name);
+    };
+    const notifyTopicArn = `arn:aws:sns:${region}:${account}:ecs-reflex-notifications`;
+    const notify = (published: { message: string }) =>
+      this.recorders.notifications.push(JSON.parse(published.message));
     this.logs = new TwinLogs(this.scheduler);
     for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
 
@@ -197,20 +202,19 @@ export class Twin {
       cloudWatchLogs: aws.client(CloudWatchLogsClient, cloudWatchLogsModel(this.logs)),
       dynamoDb: aws.client(DynamoDBClient, dynamoDbModel({ [OPS_TABLE]: 'pk' })),
       sfn: aws.client(SFNClient, sfnModel(this.stepFunctions, region)),
-      sns: aws.client(SNSClient, snsModel(sns)),
-      sqs: aws.client(SQSClient, sqsModel(sqs)),
+      sns: aws.client(SNSClient, snsModel({ [notifyTopicArn]: notify })),
+      sqs: aws.client(SQSClient, sqsModel(queues)),
     };
-    const notifyTopicArn = sns.addTopic('ecs-reflex-notifications', (published) =>
-      this.recorders.notifications.push(JSON.parse(published.message)),
-    );
+    // A dead-letter queue nothing polls: each message is parked as it arrives.
     const deadLetterQueueUrl = (name: string) =>
-      sqs.add(
-        new StoredQueue(name, ({ body, attributes }) => {
-          const reason = attributes.reason ?? '';
-          this.recorders.parked.push({ input: body, reason, source: attributes.source ?? '' });
+      addQueue({
+        name,
+        send: (input, _delaySeconds, attributes = {}) => {
+          const reason = attributes.reason?.StringValue ?? '';
+          this.recorders.parked.push({ input, reason, source: attributes.source?.StringValue ?? '' });
           this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`);
-        }),
-      );
+        },
+      });
     const host: Host = {
       clock: this.scheduler,
       journal: this.recorders.journal,
@@ -232,7 +236,7 @@ export class Twin {
     this.ports = recyclerPorts(
       this.clients,
       {
-        recheckQueueUrl: sqs.url(taskRecyclerWiring.queue),
+        recheckQueueUrl: queueUrl(this.world, taskRecyclerWiring.queue),
         deadLetterQueueUrl: deadLetterQueueUrl('task-recycler-dlq'),
         notifyTopicArn,
       },
@@ -285,7 +289,7 @@ export class Twin {
     // An SQS batch gets the batch answer (processPartialResponse) from the same handler.
     const notifications = lifecycleWiring.notificationQueue;
     this.lifecycleNotifications = new TwinQueue(notifications, lifecycleWiring, hook as SqsHandler, delivery);
-    sqs.add(this.lifecycleNotifications);
+    addQueue(this.lifecycleNotifications);
     const rolloutDeps = () => ({ ports: this.rolloutPorts, stateMachineArn: rolloutMachineArn });
     this.workflow(rolloutWiring.twinStateMachineName, rolloutWiring, () =>
       createRolloutStepHandler(rolloutDeps),
@@ -308,7 +312,7 @@ export class Twin {
       createTaskRecyclerHandler(deps),
     );
     this.queue = new TwinQueue(taskRecyclerWiring.queue, taskRecyclerWiring, recycler, delivery);
-    sqs.add(this.queue);
+    addQueue(this.queue);
     if (options.deliverEvents === false) return;
     for (const rule of taskRecyclerWiring.rules)
       this.bus.addRule(rule, (e) => this.queue.send(JSON.stringify(e)));
