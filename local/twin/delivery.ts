@@ -12,8 +12,8 @@ import type { Timeline } from '#local/twin/timeline';
 
 export type SqsHandler = TwinFunction<SQSEvent, { batchItemFailures: { itemIdentifier: string }[] }>;
 
-/** Where deliveries happen and are shown: the twin's clock and its timeline. */
-export type Delivery = { clock: VirtualScheduler; timeline: Timeline };
+/** Where deliveries happen and are shown: the twin's clock and its timeline; what none could deliver. */
+export type Delivery = { clock: VirtualScheduler; timeline: Timeline; deadLetters: string[] };
 
 const EVENTBRIDGE_LATENCY_SECONDS = 0.5;
 const POLL_LATENCY_SECONDS = 1;
@@ -30,8 +30,10 @@ function failed(delivery: Delivery, fn: string, records: number, failures: numbe
   delivery.timeline.add('lambda', `${fn}: ${failures}/${records} record(s) failed, will be retried${why}`);
 }
 
-const deadLettered = (delivery: Delivery, queue: string) =>
-  delivery.timeline.add('lambda', `a message exhausted its receives on ${queue}: dead-lettered`);
+function deadLettered(delivery: Delivery, where: string, body: string): void {
+  delivery.deadLetters.push(body);
+  delivery.timeline.add('lambda', `a message exhausted its receives on ${where}: dead-lettered`);
+}
 
 export class TwinQueue {
   private readonly messages: {
@@ -42,7 +44,6 @@ export class TwinQueue {
     sentAt: number;
   }[] = [];
   private pollAt: number | undefined;
-  readonly deadLetters: string[] = [];
   private nextId = 0;
   private readonly watchers: ((record: SQSRecord) => void)[] = [];
 
@@ -94,8 +95,7 @@ export class TwinQueue {
     // SQS moves a message to the DLQ when a receive would exceed maxReceiveCount.
     for (const message of visible.filter((m) => m.receives >= maxReceiveCount)) {
       this.messages.splice(this.messages.indexOf(message), 1);
-      this.deadLetters.push(message.body);
-      deadLettered(this.delivery, this.name);
+      deadLettered(this.delivery, this.name, message.body);
     }
     const batch = visible.filter((m) => m.receives < maxReceiveCount).slice(0, batchSize);
     if (batch.length > 0) await this.deliver(batch, now);
@@ -188,7 +188,6 @@ export class TwinEventBus {
  * minute, then two) and sends what still fails to the on-failure destination.
  */
 export class TwinAsyncFunction {
-  readonly failures: unknown[] = [];
   private running = 0;
   /** Invocations Lambda holds back while the function is at its reserved concurrency. */
   private readonly throttled: (() => void)[] = [];
@@ -243,8 +242,8 @@ export class TwinAsyncFunction {
           this.invoke(event, attempt + 1),
         );
       } else {
-        this.failures.push(event);
-        deadLettered(this.delivery, `${this.handler.functionName} on-failure destination`);
+        const destination = `${this.handler.functionName} on-failure destination`;
+        deadLettered(this.delivery, destination, JSON.stringify(event));
       }
     }
   }

@@ -38,8 +38,9 @@ import { elbv2Model } from '#local/twin/aws/elbv2';
 import { Faults } from '#local/twin/aws/faults';
 import { sfnModel } from '#local/twin/aws/sfn';
 import { snsModel } from '#local/twin/aws/sns';
-import { queueUrl, type SqsQueue, sqsModel } from '#local/twin/aws/sqs';
+import { QueueDoesNotExist, queueUrl, type SqsQueue, sqsModel } from '#local/twin/aws/sqs';
 import {
+  type Delivery,
   describeEvent,
   repoFile,
   type SqsHandler,
@@ -47,13 +48,7 @@ import {
   TwinEventBus,
   TwinQueue,
 } from '#local/twin/delivery';
-import {
-  currentFunction,
-  type Handler,
-  type MidwayCrash,
-  runtimeGone,
-  TwinLambdas,
-} from '#local/twin/lambdas';
+import { currentFunction, type Handler, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
@@ -144,12 +139,12 @@ export class Twin {
   readonly lambdas: TwinLambdas;
   /** The twin's CloudWatch Logs: each function's log group, where its journal lines land. */
   private readonly logs: TwinLogs;
-  private readonly settings: RecyclerSettings;
+  /** The task recycler's settings, which a test calling its handler passes too. */
+  readonly settings: RecyclerSettings;
+  private readonly delivery: Delivery;
   private readonly alarmReactor: TwinAsyncFunction;
-  private readonly lifecycleHook: TwinAsyncFunction;
   /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
   private readonly lifecycleNotifications: TwinQueue;
-  private readonly rolloutSafetyNet: TwinAsyncFunction;
 
   constructor(options: TwinOptions) {
     this.settings = options.settings;
@@ -276,7 +271,8 @@ export class Twin {
     );
 
     // The functions, each run as Lambda runs it, behind the triggers serverless.yml gives it.
-    const delivery = { clock: this.scheduler, timeline: this.timeline };
+    const delivery: Delivery = { clock: this.scheduler, timeline: this.timeline, deadLetters: [] };
+    this.delivery = delivery;
     this.bus = new TwinEventBus(delivery);
     const lifecycleDeps = () => ({ ports: this.lifecyclePorts, settings: lifecycleSettings });
     this.workflow(lifecycleWiring.stateMachine, lifecycleWiring, () =>
@@ -285,7 +281,7 @@ export class Twin {
     const hook = this.lambdas.function(lifecycleWiring.intakeFunctionName, () =>
       createLifecycleHookHandler(lifecycleDeps),
     );
-    this.lifecycleHook = new TwinAsyncFunction(hook, lifecycleWiring, delivery);
+    const lifecycleHook = new TwinAsyncFunction(hook, lifecycleWiring, delivery);
     // An SQS batch gets the batch answer (processPartialResponse) from the same handler.
     const notifications = lifecycleWiring.notificationQueue;
     this.lifecycleNotifications = new TwinQueue(notifications, lifecycleWiring, hook as SqsHandler, delivery);
@@ -297,7 +293,7 @@ export class Twin {
     const safetyNet = this.lambdas.function(rolloutWiring.safetyNetFunctionName, () =>
       createRolloutSafetyNetHandler(rolloutDeps),
     );
-    this.rolloutSafetyNet = new TwinAsyncFunction(safetyNet, rolloutWiring, delivery);
+    const rolloutSafetyNet = new TwinAsyncFunction(safetyNet, rolloutWiring, delivery);
     const alarmDeps = () => ({
       ports: this.alarmPorts,
       settings: alarmSettings,
@@ -317,8 +313,8 @@ export class Twin {
     for (const rule of taskRecyclerWiring.rules)
       this.bus.addRule(rule, (e) => this.queue.send(JSON.stringify(e)));
     this.bus.addRule(alarmReactorWiring.rule, (e) => this.alarmReactor.invoke(e));
-    this.bus.addRule(lifecycleWiring.rule, (e) => this.lifecycleHook.invoke(e));
-    this.bus.addRule(rolloutWiring.safetyNetRule, (e) => this.rolloutSafetyNet.invoke(e));
+    this.bus.addRule(lifecycleWiring.rule, (e) => lifecycleHook.invoke(e));
+    this.bus.addRule(rolloutWiring.safetyNetRule, (e) => rolloutSafetyNet.invoke(e));
     // The sweep's schedule: the function runs every minute, a failed run shows on the timeline. (An
     // awaited try, not .catch(): the extra step would shift parked invocations, as TwinAsyncFunction says.)
     const { sweepFunctionName, sweepRateSeconds } = taskRecyclerWiring;
@@ -351,10 +347,6 @@ export class Twin {
     this.scheduler.after(alarmReactorWiring.sweepRateSeconds, 'alarm reactor schedule', everyMinute);
   }
 
-  get settingsForTests(): RecyclerSettings {
-    return this.settings;
-  }
-
   /** Starts the world's clockwork; call once the scenario has built its world. */
   start(): void {
     this.world.start();
@@ -370,14 +362,6 @@ export class Twin {
       name,
       input: { rollout },
     });
-  }
-
-  /**
-   * The `invocation`-th invocation of `function` (1 for its first) dies once it has made `afterCalls`
-   * AWS calls: nothing it does after that reaches AWS, and its invoker sees Runtime.ExitError.
-   */
-  crashMidway(crash: MidwayCrash): void {
-    this.lambdas.crashMidway(crash);
   }
 
   /** The ARN of one of the twin's state machines. */
@@ -436,15 +420,9 @@ export class Twin {
     queue.send(body);
   }
 
+  /** What no function took (messages past their receives, events past their retries), then what they parked. */
   get deadLetters(): string[] {
-    return [
-      ...this.queue.deadLetters,
-      ...this.recorders.parked.map((p) => p.input),
-      ...this.alarmReactor.failures.map((e) => JSON.stringify(e)),
-      ...this.lifecycleHook.failures.map((e) => JSON.stringify(e)),
-      ...this.lifecycleNotifications.deadLetters,
-      ...this.rolloutSafetyNet.failures.map((e) => JSON.stringify(e)),
-    ];
+    return [...this.delivery.deadLetters, ...this.recorders.parked.map((p) => p.input)];
   }
 
   /** A workflow whose one Lambda step is `create`'s handler, its ARN put in the definition as packaging does. */
@@ -487,11 +465,6 @@ export class Twin {
     const target = shortArn(entry.target);
     this.timeline.add(kind, `${entry.action} ${target}: ${entry.reason} [${entry.outcome}]`, { ...entry });
   }
-}
-
-/** SQS's answer to a send to a queue that is not there. */
-export class QueueDoesNotExist extends Error {
-  override readonly name = 'QueueDoesNotExist' as const;
 }
 
 export const shortArn = (text: string): string =>

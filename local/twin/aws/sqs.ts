@@ -32,8 +32,8 @@ const invalid = (message: string) => new AwsServiceError('InvalidParameterValue'
  */
 export class QueueDoesNotExist extends AwsServiceError {
   readonly Code = 'AWS.SimpleQueueService.NonExistentQueue';
-  constructor() {
-    super('QueueDoesNotExist', 'The specified queue does not exist.');
+  constructor(message = 'The specified queue does not exist.') {
+    super('QueueDoesNotExist', message);
   }
 }
 
