@@ -10,7 +10,7 @@
 import { constructStack } from '@smithy/core/client';
 import { getRetryPlugin } from '@smithy/core/retry';
 import type { Client, MetadataBearer } from '@smithy/types';
-import { type Faults, faultError } from '#local/twin/aws/faults';
+import { type Faults, InjectedFault } from '#local/twin/aws/faults';
 import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
 import type { ApiCall } from '#local/twin/world';
 import { awsClientConfig } from '#runtime/clients';
@@ -105,7 +105,7 @@ export class TwinSendLayer {
     }
     const target = handler.target(input as never);
     const fault = faults.draw(command, at, write);
-    const error = fault && faultError(command, fault);
+    const error = fault && new InjectedFault(command, fault);
     if (error && !fault.applied) {
       record({ failed: error.name }, target);
       throw error;
