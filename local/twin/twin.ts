@@ -48,6 +48,7 @@ import {
   TwinEventBus,
   TwinQueue,
 } from '#local/twin/delivery';
+import { eventEnvelope } from '#local/twin/events';
 import { currentFunction, type Handler, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { TwinScaling } from '#local/twin/scaling';
@@ -142,7 +143,6 @@ export class Twin {
   /** The task recycler's settings, which a test calling its handler passes too. */
   readonly settings: RecyclerSettings;
   private readonly delivery: Delivery;
-  private readonly alarmReactor: TwinAsyncFunction;
   /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
   private readonly lifecycleNotifications: TwinQueue;
 
@@ -299,10 +299,10 @@ export class Twin {
       settings: alarmSettings,
       rollouts: { ports: this.rolloutPorts },
     });
-    const alarmReactor = this.lambdas.function(alarmReactorWiring.functionName, () =>
+    const alarmReactorFunction = this.lambdas.function(alarmReactorWiring.functionName, () =>
       createAlarmReactorHandler(alarmDeps),
     );
-    this.alarmReactor = new TwinAsyncFunction(alarmReactor, alarmReactorWiring, delivery);
+    const alarmReactor = new TwinAsyncFunction(alarmReactorFunction, alarmReactorWiring, delivery);
     const deps = () => ({ ports: this.ports, settings: this.settings });
     const recycler = this.lambdas.function(taskRecyclerWiring.functionName, () =>
       createTaskRecyclerHandler(deps),
@@ -312,7 +312,7 @@ export class Twin {
     if (options.deliverEvents === false) return;
     for (const rule of taskRecyclerWiring.rules)
       this.bus.addRule(rule, (e) => this.queue.send(JSON.stringify(e)));
-    this.bus.addRule(alarmReactorWiring.rule, (e) => this.alarmReactor.invoke(e));
+    this.bus.addRule(alarmReactorWiring.rule, (e) => alarmReactor.invoke(e));
     this.bus.addRule(lifecycleWiring.rule, (e) => lifecycleHook.invoke(e));
     this.bus.addRule(rolloutWiring.safetyNetRule, (e) => rolloutSafetyNet.invoke(e));
     // The sweep's schedule: the function runs every minute, a failed run shows on the timeline. (An
@@ -331,17 +331,7 @@ export class Twin {
     this.scheduler.after(sweepRateSeconds, sweepFunctionName, sweepOnce);
     // The alarm reactor's schedule invokes the reactor itself, asynchronously, like its alarm rule.
     const everyMinute = () => {
-      this.alarmReactor.invoke({
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        version: '0',
-        id: this.world.newId(),
-        account,
-        time: this.scheduler.now().toISOString(),
-        region,
-        resources: [],
-        detail: {},
-      });
+      alarmReactor.invoke(eventEnvelope(this.world, 'aws.events', 'Scheduled Event', [], {}));
       this.scheduler.after(alarmReactorWiring.sweepRateSeconds, 'alarm reactor schedule', everyMinute);
     };
     this.scheduler.after(alarmReactorWiring.sweepRateSeconds, 'alarm reactor schedule', everyMinute);
