@@ -35,14 +35,10 @@ function deadLettered(delivery: Delivery, where: string, body: string): void {
   delivery.timeline.add('lambda', `a message exhausted its receives on ${where}: dead-lettered`);
 }
 
+type Message = { id: string; body: string; visibleAt: number; receives: number; sentAt: number };
+
 export class TwinQueue {
-  private readonly messages: {
-    id: string;
-    body: string;
-    visibleAt: number;
-    receives: number;
-    sentAt: number;
-  }[] = [];
+  private readonly messages: Message[] = [];
   private pollAt: number | undefined;
   private nextId = 0;
   private readonly watchers: ((record: SQSRecord) => void)[] = [];
@@ -67,16 +63,12 @@ export class TwinQueue {
     this.watchers.push(watcher);
   }
 
+  /** A delay as SendMessage takes it, within 0 to 900 seconds (the SQS model refuses any other). */
   send(body: string, delaySeconds = 0): void {
     const now = this.delivery.clock.now().getTime();
-    const visibleAt = now + Math.min(900, Math.max(0, delaySeconds)) * 1000;
-    this.messages.push({
-      id: `msg-${this.name}-${this.nextId++}`,
-      body,
-      visibleAt,
-      receives: 0,
-      sentAt: now,
-    });
+    const visibleAt = now + delaySeconds * 1000;
+    const id = `msg-${this.name}-${this.nextId++}`;
+    this.messages.push({ id, body, visibleAt, receives: 0, sentAt: now });
     this.schedulePoll(visibleAt + POLL_LATENCY_SECONDS * 1000);
   }
 
@@ -103,7 +95,7 @@ export class TwinQueue {
     if (Number.isFinite(next)) this.schedulePoll(Math.max(next, now) + POLL_LATENCY_SECONDS * 1000);
   }
 
-  private async deliver(batch: TwinQueue['messages'], now: number): Promise<void> {
+  private async deliver(batch: Message[], now: number): Promise<void> {
     for (const message of batch) {
       message.receives += 1;
       message.visibleAt = now + this.settings.visibilityTimeoutSeconds * 1000;
@@ -125,7 +117,7 @@ export class TwinQueue {
     failed(this.delivery, this.handler.functionName, batch.length, failedIds.length, error);
   }
 
-  private record(message: TwinQueue['messages'][number]): SQSRecord {
+  private record(message: Message): SQSRecord {
     return {
       messageId: message.id,
       receiptHandle: `${message.id}-${message.receives}`,
