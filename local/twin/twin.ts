@@ -175,8 +175,8 @@ export class Twin {
       return queueUrl(this.world, queue.name);
     };
     const notifyTopicArn = `arn:aws:sns:${region}:${account}:ecs-reflex-notifications`;
-    const notify = (published: { message: string }) =>
-      this.recorders.notifications.push(JSON.parse(published.message));
+    const notify = (published: { Message?: string }) =>
+      this.recorders.notifications.push(JSON.parse(published.Message!));
     this.logs = new TwinLogs(this.scheduler);
     for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
 

@@ -4,13 +4,6 @@
 import type { MessageAttributeValue, PublishInput, PublishResponse } from '@aws-sdk/client-sns';
 import { AwsServiceError, type ServiceModel, write } from '#local/twin/aws/client';
 
-/** What a topic's subscriber is handed: the message as it was published. */
-export interface PublishedMessage {
-  subject?: string;
-  message: string;
-  attributes: Record<string, string>;
-}
-
 /** At most 256 KiB of message and attributes together. */
 const MAX_PUBLISH_BYTES = 262_144;
 /** "Less than 100 characters long". */
@@ -20,7 +13,7 @@ const invalid = (what: string) =>
   new AwsServiceError('InvalidParameterException', `Invalid parameter: ${what}`);
 
 /** Publish to the twin's topics: each topic's ARN and what subscribes to it. */
-export function snsModel(topics: Record<string, (message: PublishedMessage) => void>): ServiceModel {
+export function snsModel(topics: Record<string, (published: PublishInput) => void>): ServiceModel {
   let published = 0;
   return {
     Publish: write(
@@ -36,38 +29,32 @@ export function snsModel(topics: Record<string, (message: PublishedMessage) => v
         const printable = /^(?!\s)\P{Cc}+$/u;
         if (subject !== undefined && !(subject.length <= MAX_SUBJECT_CHARACTERS && printable.test(subject)))
           throw invalid('Subject');
-        const attributes = checkAttributes(input.MessageAttributes ?? {});
-        const attributeBytes = Object.entries(attributes).reduce(
-          (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
-          0,
-        );
+        const attributeBytes = checkAttributes(input.MessageAttributes ?? {});
         if (Buffer.byteLength(message) + attributeBytes > MAX_PUBLISH_BYTES)
           throw invalid('Message too long');
         const deliver = topics[input.TopicArn];
         if (!deliver) throw new AwsServiceError('NotFoundException', 'Topic does not exist', 404);
         published += 1;
-        deliver({ ...(subject !== undefined ? { subject } : {}), message, attributes });
+        deliver(input);
         return { MessageId: `00000000-0000-4000-b000-${published.toString(16).padStart(12, '0')}` };
       },
     ),
   };
 }
 
-function checkAttributes(attributes: Record<string, MessageAttributeValue>): Record<string, string> {
-  const checked: Record<string, string> = {};
+/** SNS's rules for message attributes; answers the bytes they count towards the message's size. */
+function checkAttributes(attributes: Record<string, MessageAttributeValue>): number {
+  let bytes = 0;
   for (const [name, value] of Object.entries(attributes)) {
     const type = value.DataType ?? '';
     if (!/^(String|Number|Binary|String\.Array)(\..+)?$/.test(type))
       throw invalid(`The message attribute '${name}' has an invalid message attribute type`);
-    if (type.startsWith('Binary')) {
-      if (!value.BinaryValue?.length)
-        throw invalid(`The message attribute '${name}' must contain non-empty message attribute value`);
-      checked[name] = Buffer.from(value.BinaryValue).toString('base64');
-      continue;
-    }
-    if (!value.StringValue)
+    // A binary value counts as its base64 text.
+    const binary = value.BinaryValue?.length ? Buffer.from(value.BinaryValue).toString('base64') : '';
+    const text = type.startsWith('Binary') ? binary : value.StringValue;
+    if (!text)
       throw invalid(`The message attribute '${name}' must contain non-empty message attribute value`);
-    checked[name] = value.StringValue;
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(text);
   }
-  return checked;
+  return bytes;
 }
