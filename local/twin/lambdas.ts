@@ -21,7 +21,6 @@ export interface Invocation {
   index: number;
   /** The `action` its event names (a Step Functions task's payload: `look`, `fail-safe`, `rollback`...). */
   action?: string;
-  at: Date;
   /** The AWS calls it made, in order (each once, however many attempts the SDK took). */
   calls: { api: string; write: boolean }[];
   /** The runtime dies once it has made this many calls (a planned crash mid-way). */
@@ -117,7 +116,6 @@ export class TwinLambdas {
       const invocation: Invocation = {
         function: name,
         index: count,
-        at: this.clock.now(),
         calls: [],
         lost: [],
         crashed: false,
