@@ -25,6 +25,8 @@ const INVALID_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF
 const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
 
 const invalid = (message: string) => new AwsServiceError('InvalidParameterValue', message);
+const missing = (parameter: string) =>
+  new AwsServiceError('MissingParameter', `The request must contain the parameter ${parameter}.`);
 
 /**
  * QueueDoesNotExist, as the JSON protocol names it; `Code` is the query protocol's name for it, which
@@ -44,16 +46,11 @@ export function sqsModel(queues: Map<string, SqsQueue>): ServiceModel {
     SendMessage: write(
       (input: SendMessageRequest) => input.QueueUrl?.split('/').pop() ?? '',
       (input: SendMessageRequest): SendMessageResult => {
-        if (!input.QueueUrl)
-          throw new AwsServiceError('MissingParameter', 'The request must contain the parameter QueueUrl.');
+        if (!input.QueueUrl) throw missing('QueueUrl');
         const queue = queues.get(input.QueueUrl);
         if (!queue) throw new QueueDoesNotExist();
         const body = input.MessageBody;
-        if (body === undefined || body.length === 0)
-          throw new AwsServiceError(
-            'MissingParameter',
-            'The request must contain the parameter MessageBody.',
-          );
+        if (!body) throw missing('MessageBody');
         if (INVALID_CHARACTER.test(body))
           throw new AwsServiceError(
             'InvalidMessageContents',
