@@ -170,9 +170,11 @@ export class Twin {
       onStatusChange: toBus,
     });
     const queues = new Map<string, SqsQueue>();
+    /** Makes the queue reachable at its URL, which it answers. */
     const addQueue = (queue: SqsQueue) => {
-      queues.set(queueUrl(this.world, queue.name), queue);
-      return queueUrl(this.world, queue.name);
+      const url = queueUrl(this.world, queue.name);
+      queues.set(url, queue);
+      return url;
     };
     const notifyTopicArn = `arn:aws:sns:${region}:${account}:ecs-reflex-notifications`;
     const notify = (published: { Message?: string }) =>
