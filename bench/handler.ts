@@ -84,7 +84,7 @@ export async function measureHandler(options: {
   let active = shared.twin;
   const handler = createTaskRecyclerHandler(() => ({
     ports: active.ports,
-    settings: active.settingsForTests,
+    settings: active.settings,
   }));
 
   // Task events carry a version; the ledger drops any version it has handled. Every timed delivery of a

@@ -11,8 +11,8 @@ import type { Timeline } from '#local/twin/timeline';
 
 export type SqsHandler = TwinFunction<SQSEvent, { batchItemFailures: { itemIdentifier: string }[] }>;
 
-/** Where deliveries happen and are shown: the twin's clock and its timeline. */
-export type Delivery = { clock: VirtualScheduler; timeline: Timeline };
+/** Where deliveries happen and are shown: the twin's clock and its timeline; what none could deliver. */
+export type Delivery = { clock: VirtualScheduler; timeline: Timeline; deadLetters: string[] };
 
 const EVENTBRIDGE_LATENCY_SECONDS = 0.5;
 const POLL_LATENCY_SECONDS = 1;
@@ -29,19 +29,16 @@ function failed(delivery: Delivery, fn: string, records: number, failures: numbe
   delivery.timeline.add('lambda', `${fn}: ${failures}/${records} record(s) failed, will be retried${why}`);
 }
 
-const deadLettered = (delivery: Delivery, queue: string) =>
-  delivery.timeline.add('lambda', `a message exhausted its receives on ${queue}: dead-lettered`);
+function deadLettered(delivery: Delivery, where: string, body: string): void {
+  delivery.deadLetters.push(body);
+  delivery.timeline.add('lambda', `a message exhausted its receives on ${where}: dead-lettered`);
+}
+
+type Message = { id: string; body: string; visibleAt: number; receives: number; sentAt: number };
 
 export class TwinQueue {
-  private readonly messages: {
-    id: string;
-    body: string;
-    visibleAt: number;
-    receives: number;
-    sentAt: number;
-  }[] = [];
+  private readonly messages: Message[] = [];
   private pollAt: number | undefined;
-  readonly deadLetters: string[] = [];
   private nextId = 0;
   private readonly watchers: ((record: SQSRecord) => void)[] = [];
 
@@ -65,16 +62,12 @@ export class TwinQueue {
     this.watchers.push(watcher);
   }
 
+  /** A delay as SendMessage takes it, within 0 to 900 seconds (the SQS model refuses any other). */
   send(body: string, delaySeconds = 0): void {
     const now = this.delivery.clock.now().getTime();
-    const visibleAt = now + Math.min(900, Math.max(0, delaySeconds)) * 1000;
-    this.messages.push({
-      id: `msg-${this.name}-${this.nextId++}`,
-      body,
-      visibleAt,
-      receives: 0,
-      sentAt: now,
-    });
+    const visibleAt = now + delaySeconds * 1000;
+    const id = `msg-${this.name}-${this.nextId++}`;
+    this.messages.push({ id, body, visibleAt, receives: 0, sentAt: now });
     this.schedulePoll(visibleAt + POLL_LATENCY_SECONDS * 1000);
   }
 
@@ -93,8 +86,7 @@ export class TwinQueue {
     // SQS moves a message to the DLQ when a receive would exceed maxReceiveCount.
     for (const message of visible.filter((m) => m.receives >= maxReceiveCount)) {
       this.messages.splice(this.messages.indexOf(message), 1);
-      this.deadLetters.push(message.body);
-      deadLettered(this.delivery, this.name);
+      deadLettered(this.delivery, this.name, message.body);
     }
     const batch = visible.filter((m) => m.receives < maxReceiveCount).slice(0, batchSize);
     if (batch.length > 0) await this.deliver(batch, now);
@@ -102,7 +94,7 @@ export class TwinQueue {
     if (Number.isFinite(next)) this.schedulePoll(Math.max(next, now) + POLL_LATENCY_SECONDS * 1000);
   }
 
-  private async deliver(batch: TwinQueue['messages'], now: number): Promise<void> {
+  private async deliver(batch: Message[], now: number): Promise<void> {
     for (const message of batch) {
       message.receives += 1;
       message.visibleAt = now + this.settings.visibilityTimeoutSeconds * 1000;
@@ -124,7 +116,7 @@ export class TwinQueue {
     failed(this.delivery, this.handler.functionName, batch.length, failedIds.length, error);
   }
 
-  private record(message: TwinQueue['messages'][number]): SQSRecord {
+  private record(message: Message): SQSRecord {
     return {
       messageId: message.id,
       receiptHandle: `${message.id}-${message.receives}`,
@@ -187,7 +179,6 @@ export class TwinEventBus {
  * minute, then two) and sends what still fails to the on-failure destination.
  */
 export class TwinAsyncFunction {
-  readonly failures: unknown[] = [];
   private running = 0;
   /** Invocations Lambda holds back while the function is at its reserved concurrency. */
   private readonly throttled: (() => void)[] = [];
@@ -242,8 +233,8 @@ export class TwinAsyncFunction {
           this.invoke(event, attempt + 1),
         );
       } else {
-        this.failures.push(event);
-        deadLettered(this.delivery, `${this.handler.functionName} on-failure destination`);
+        const destination = `${this.handler.functionName} on-failure destination`;
+        deadLettered(this.delivery, destination, JSON.stringify(event));
       }
     }
   }

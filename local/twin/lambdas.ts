@@ -1,19 +1,15 @@
-// The twin's Lambda runtime. Every handler the twin invokes (for an EventBridge event, an SQS batch, a
-// schedule or a Step Functions task) runs as one invocation of its function, so each AWS call can be
-// traced to the invocation that made it, and a runtime can be made to die:
-// - before the function runs, on every invocation for a while (a scenario's `crashFunction`);
-// - in the middle of one invocation, once it has made some of its AWS calls (`crashMidway`).
-// A runtime that dies takes everything with it: the calls it would still have made never reach AWS (they
-// are not recorded), its log lines (the journal) are never written, the invoker sees Runtime.ExitError
-// whatever the handler would have returned, and the next invocation starts cold, with none of the
-// handler's memory.
+// The twin's Lambda runtime. Every handler the twin invokes (an EventBridge event, an SQS batch, a
+// schedule, a Step Functions task) runs as one invocation of its function, so each AWS call is traced to
+// the invocation that made it, and a runtime can die: before running, for a while (a scenario's
+// `crashFunction`), or mid-way, after some of its AWS calls (`crashMidway`). A dead runtime takes all with
+// it: its later calls never reach AWS, its log lines (the journal) are never written, the invoker sees
+// Runtime.ExitError, and the next invocation starts cold, without the handler's memory.
 //
-// Invocations can overlap (a Step Functions task runs on the library's promise chains, beside whatever
-// else is in flight at that instant), so no "current invocation" variable could say whose call it is:
-// AsyncLocalStorage carries the invocation along the handler's own promise chain. The scheduler runs its
-// callbacks from its loop, outside any invocation, so work a handler only sets off (an event put on the
-// bus, an execution started) is not counted as part of it. AWS calls made outside any Lambda (a
-// scenario's person using the ops API) belong to no invocation.
+// Invocations overlap (a Step Functions task runs on the library's promise chains), so AsyncLocalStorage,
+// not a "current invocation" variable, carries the invocation along the handler's own promise chain. The
+// scheduler runs its callbacks outside any invocation, so work a handler only sets off (an event put on
+// the bus, an execution started) is not part of it; nor is a call made outside any Lambda (a person
+// using the ops API).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
 import { lambdaContext } from '#local/twin/delivery';
@@ -25,7 +21,6 @@ export interface Invocation {
   index: number;
   /** The `action` its event names (a Step Functions task's payload: `look`, `fail-safe`, `rollback`...). */
   action?: string;
-  at: Date;
   /** The AWS calls it made, in order (each once, however many attempts the SDK took). */
   calls: { api: string; write: boolean }[];
   /** The runtime dies once it has made this many calls (a planned crash mid-way). */
@@ -121,7 +116,6 @@ export class TwinLambdas {
       const invocation: Invocation = {
         function: name,
         index: count,
-        at: this.clock.now(),
         calls: [],
         lost: [],
         crashed: false,

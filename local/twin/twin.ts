@@ -32,14 +32,15 @@ import { autoScalingModel } from '#local/twin/aws/autoScaling';
 import { TwinSendLayer } from '#local/twin/aws/client';
 import { cloudWatchModel } from '#local/twin/aws/cloudWatch';
 import { cloudWatchLogsModel, TwinLogs } from '#local/twin/aws/cloudWatchLogs';
-import { dynamoDbModel, TwinDynamoDb } from '#local/twin/aws/dynamodb';
+import { dynamoDbModel } from '#local/twin/aws/dynamodb';
 import { ecsModel } from '#local/twin/aws/ecs';
 import { elbv2Model } from '#local/twin/aws/elbv2';
 import { Faults } from '#local/twin/aws/faults';
 import { sfnModel } from '#local/twin/aws/sfn';
-import { snsModel, TwinSns } from '#local/twin/aws/sns';
-import { StoredQueue, sqsModel, TwinSqs } from '#local/twin/aws/sqs';
+import { snsModel } from '#local/twin/aws/sns';
+import { QueueDoesNotExist, queueUrl, type SqsQueue, sqsModel } from '#local/twin/aws/sqs';
 import {
+  type Delivery,
   describeEvent,
   repoFile,
   type SqsHandler,
@@ -47,13 +48,8 @@ import {
   TwinEventBus,
   TwinQueue,
 } from '#local/twin/delivery';
-import {
-  currentFunction,
-  type Handler,
-  type MidwayCrash,
-  runtimeGone,
-  TwinLambdas,
-} from '#local/twin/lambdas';
+import { eventEnvelope } from '#local/twin/events';
+import { currentFunction, type Handler, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
@@ -144,12 +140,11 @@ export class Twin {
   readonly lambdas: TwinLambdas;
   /** The twin's CloudWatch Logs: each function's log group, where its journal lines land. */
   private readonly logs: TwinLogs;
-  private readonly settings: RecyclerSettings;
-  private readonly alarmReactor: TwinAsyncFunction;
-  private readonly lifecycleHook: TwinAsyncFunction;
+  /** The task recycler's settings, which a test calling its handler passes too. */
+  readonly settings: RecyclerSettings;
+  private readonly delivery: Delivery;
   /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
   private readonly lifecycleNotifications: TwinQueue;
-  private readonly rolloutSafetyNet: TwinAsyncFunction;
 
   constructor(options: TwinOptions) {
     this.settings = options.settings;
@@ -174,13 +169,18 @@ export class Twin {
       accountId: account,
       onStatusChange: toBus,
     });
-    const home = { account, region, clock: this.scheduler };
-    const sqs = new TwinSqs(home);
-    const sns = new TwinSns(home);
+    const queues = new Map<string, SqsQueue>();
+    /** Makes the queue reachable at its URL, which it answers. */
+    const addQueue = (queue: SqsQueue) => {
+      const url = queueUrl(this.world, queue.name);
+      queues.set(url, queue);
+      return url;
+    };
+    const notifyTopicArn = `arn:aws:sns:${region}:${account}:ecs-reflex-notifications`;
+    const notify = (published: { Message?: string }) =>
+      this.recorders.notifications.push(JSON.parse(published.Message!));
     this.logs = new TwinLogs(this.scheduler);
     for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
-    const dynamo = new TwinDynamoDb();
-    dynamo.createTable(OPS_TABLE, { name: 'pk', type: 'S' });
 
     // The twin's AWS, as every adapter reaches it: one model per service, real SDK clients over them.
     const ecs = ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() });
@@ -197,22 +197,21 @@ export class Twin {
       ),
       cloudWatch: aws.client(CloudWatchClient, cloudWatchModel(this.cloudWatch, this.traffic)),
       cloudWatchLogs: aws.client(CloudWatchLogsClient, cloudWatchLogsModel(this.logs)),
-      dynamoDb: aws.client(DynamoDBClient, dynamoDbModel(dynamo)),
+      dynamoDb: aws.client(DynamoDBClient, dynamoDbModel({ [OPS_TABLE]: 'pk' })),
       sfn: aws.client(SFNClient, sfnModel(this.stepFunctions, region)),
-      sns: aws.client(SNSClient, snsModel(sns)),
-      sqs: aws.client(SQSClient, sqsModel(sqs)),
+      sns: aws.client(SNSClient, snsModel({ [notifyTopicArn]: notify })),
+      sqs: aws.client(SQSClient, sqsModel(queues)),
     };
-    const notifyTopicArn = sns.addTopic('ecs-reflex-notifications', (published) =>
-      this.recorders.notifications.push(JSON.parse(published.message)),
-    );
+    // A dead-letter queue nothing polls: each message is parked as it arrives.
     const deadLetterQueueUrl = (name: string) =>
-      sqs.add(
-        new StoredQueue(name, ({ body, attributes }) => {
-          const reason = attributes.reason ?? '';
-          this.recorders.parked.push({ input: body, reason, source: attributes.source ?? '' });
+      addQueue({
+        name,
+        send: (input, _delaySeconds, attributes = {}) => {
+          const reason = attributes.reason?.StringValue ?? '';
+          this.recorders.parked.push({ input, reason, source: attributes.source?.StringValue ?? '' });
           this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`);
-        }),
-      );
+        },
+      });
     const host: Host = {
       clock: this.scheduler,
       journal: this.recorders.journal,
@@ -234,7 +233,7 @@ export class Twin {
     this.ports = recyclerPorts(
       this.clients,
       {
-        recheckQueueUrl: sqs.url(taskRecyclerWiring.queue),
+        recheckQueueUrl: queueUrl(this.world, taskRecyclerWiring.queue),
         deadLetterQueueUrl: deadLetterQueueUrl('task-recycler-dlq'),
         notifyTopicArn,
       },
@@ -274,7 +273,8 @@ export class Twin {
     );
 
     // The functions, each run as Lambda runs it, behind the triggers serverless.yml gives it.
-    const delivery = { clock: this.scheduler, timeline: this.timeline };
+    const delivery: Delivery = { clock: this.scheduler, timeline: this.timeline, deadLetters: [] };
+    this.delivery = delivery;
     this.bus = new TwinEventBus(delivery);
     const lifecycleDeps = () => ({ ports: this.lifecyclePorts, settings: lifecycleSettings });
     this.workflow(lifecycleWiring.stateMachine, lifecycleWiring, () =>
@@ -283,11 +283,11 @@ export class Twin {
     const hook = this.lambdas.function(lifecycleWiring.intakeFunctionName, () =>
       createLifecycleHookHandler(lifecycleDeps),
     );
-    this.lifecycleHook = new TwinAsyncFunction(hook, lifecycleWiring, delivery);
+    const lifecycleHook = new TwinAsyncFunction(hook, lifecycleWiring, delivery);
     // An SQS batch gets the batch answer (processPartialResponse) from the same handler.
     const notifications = lifecycleWiring.notificationQueue;
     this.lifecycleNotifications = new TwinQueue(notifications, lifecycleWiring, hook as SqsHandler, delivery);
-    sqs.add(this.lifecycleNotifications);
+    addQueue(this.lifecycleNotifications);
     const rolloutDeps = () => ({ ports: this.rolloutPorts, stateMachineArn: rolloutMachineArn });
     this.workflow(rolloutWiring.twinStateMachineName, rolloutWiring, () =>
       createRolloutStepHandler(rolloutDeps),
@@ -295,28 +295,28 @@ export class Twin {
     const safetyNet = this.lambdas.function(rolloutWiring.safetyNetFunctionName, () =>
       createRolloutSafetyNetHandler(rolloutDeps),
     );
-    this.rolloutSafetyNet = new TwinAsyncFunction(safetyNet, rolloutWiring, delivery);
+    const rolloutSafetyNet = new TwinAsyncFunction(safetyNet, rolloutWiring, delivery);
     const alarmDeps = () => ({
       ports: this.alarmPorts,
       settings: alarmSettings,
       rollouts: { ports: this.rolloutPorts },
     });
-    const alarmReactor = this.lambdas.function(alarmReactorWiring.functionName, () =>
+    const alarmReactorFunction = this.lambdas.function(alarmReactorWiring.functionName, () =>
       createAlarmReactorHandler(alarmDeps),
     );
-    this.alarmReactor = new TwinAsyncFunction(alarmReactor, alarmReactorWiring, delivery);
+    const alarmReactor = new TwinAsyncFunction(alarmReactorFunction, alarmReactorWiring, delivery);
     const deps = () => ({ ports: this.ports, settings: this.settings });
     const recycler = this.lambdas.function(taskRecyclerWiring.functionName, () =>
       createTaskRecyclerHandler(deps),
     );
     this.queue = new TwinQueue(taskRecyclerWiring.queue, taskRecyclerWiring, recycler, delivery);
-    sqs.add(this.queue);
+    addQueue(this.queue);
     if (options.deliverEvents === false) return;
     for (const rule of taskRecyclerWiring.rules)
       this.bus.addRule(rule, (e) => this.queue.send(JSON.stringify(e)));
-    this.bus.addRule(alarmReactorWiring.rule, (e) => this.alarmReactor.invoke(e));
-    this.bus.addRule(lifecycleWiring.rule, (e) => this.lifecycleHook.invoke(e));
-    this.bus.addRule(rolloutWiring.safetyNetRule, (e) => this.rolloutSafetyNet.invoke(e));
+    this.bus.addRule(alarmReactorWiring.rule, (e) => alarmReactor.invoke(e));
+    this.bus.addRule(lifecycleWiring.rule, (e) => lifecycleHook.invoke(e));
+    this.bus.addRule(rolloutWiring.safetyNetRule, (e) => rolloutSafetyNet.invoke(e));
     // The sweep's schedule: the function runs every minute, a failed run shows on the timeline. (An
     // awaited try, not .catch(): the extra step would shift parked invocations, as TwinAsyncFunction says.)
     const { sweepFunctionName, sweepRateSeconds } = taskRecyclerWiring;
@@ -333,24 +333,10 @@ export class Twin {
     this.scheduler.after(sweepRateSeconds, sweepFunctionName, sweepOnce);
     // The alarm reactor's schedule invokes the reactor itself, asynchronously, like its alarm rule.
     const everyMinute = () => {
-      this.alarmReactor.invoke({
-        'detail-type': 'Scheduled Event',
-        source: 'aws.events',
-        version: '0',
-        id: this.world.newId(),
-        account,
-        time: this.scheduler.now().toISOString(),
-        region,
-        resources: [],
-        detail: {},
-      });
+      alarmReactor.invoke(eventEnvelope(this.world, 'aws.events', 'Scheduled Event', [], {}));
       this.scheduler.after(alarmReactorWiring.sweepRateSeconds, 'alarm reactor schedule', everyMinute);
     };
     this.scheduler.after(alarmReactorWiring.sweepRateSeconds, 'alarm reactor schedule', everyMinute);
-  }
-
-  get settingsForTests(): RecyclerSettings {
-    return this.settings;
   }
 
   /** Starts the world's clockwork; call once the scenario has built its world. */
@@ -368,14 +354,6 @@ export class Twin {
       name,
       input: { rollout },
     });
-  }
-
-  /**
-   * The `invocation`-th invocation of `function` (1 for its first) dies once it has made `afterCalls`
-   * AWS calls: nothing it does after that reaches AWS, and its invoker sees Runtime.ExitError.
-   */
-  crashMidway(crash: MidwayCrash): void {
-    this.lambdas.crashMidway(crash);
   }
 
   /** The ARN of one of the twin's state machines. */
@@ -434,15 +412,9 @@ export class Twin {
     queue.send(body);
   }
 
+  /** What no function took (messages past their receives, events past their retries), then what they parked. */
   get deadLetters(): string[] {
-    return [
-      ...this.queue.deadLetters,
-      ...this.recorders.parked.map((p) => p.input),
-      ...this.alarmReactor.failures.map((e) => JSON.stringify(e)),
-      ...this.lifecycleHook.failures.map((e) => JSON.stringify(e)),
-      ...this.lifecycleNotifications.deadLetters,
-      ...this.rolloutSafetyNet.failures.map((e) => JSON.stringify(e)),
-    ];
+    return [...this.delivery.deadLetters, ...this.recorders.parked.map((p) => p.input)];
   }
 
   /** A workflow whose one Lambda step is `create`'s handler, its ARN put in the definition as packaging does. */
@@ -485,11 +457,6 @@ export class Twin {
     const target = shortArn(entry.target);
     this.timeline.add(kind, `${entry.action} ${target}: ${entry.reason} [${entry.outcome}]`, { ...entry });
   }
-}
-
-/** SQS's answer to a send to a queue that is not there. */
-export class QueueDoesNotExist extends Error {
-  override readonly name = 'QueueDoesNotExist' as const;
 }
 
 export const shortArn = (text: string): string =>

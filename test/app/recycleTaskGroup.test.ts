@@ -76,7 +76,7 @@ describe('recycleTaskGroup', () => {
     const outcome = await recycleTaskGroup(
       { cluster: 'prod', group: 'service:web' },
       twin.ports,
-      twin.settingsForTests,
+      twin.settings,
     );
 
     // Assess
@@ -94,7 +94,7 @@ describe('recycleTaskGroup', () => {
     await crashLoopingService(twin, false);
 
     // Act
-    await recycleTaskGroup({ cluster: 'prod', group: 'service:web' }, twin.ports, twin.settingsForTests);
+    await recycleTaskGroup({ cluster: 'prod', group: 'service:web' }, twin.ports, twin.settings);
 
     // Assess
     expect(writes(twin)).toEqual([
@@ -126,12 +126,8 @@ describe('recycleTaskGroup', () => {
 
     // Act: the task's own stop event, then a later look at the group
     const hint = { stoppedTaskArn: task.arn };
-    await recycleTaskGroup(
-      { cluster: 'prod', group: 'family:report', hint },
-      twin.ports,
-      twin.settingsForTests,
-    );
-    await recycleTaskGroup({ cluster: 'prod', group: 'family:report' }, twin.ports, twin.settingsForTests);
+    await recycleTaskGroup({ cluster: 'prod', group: 'family:report', hint }, twin.ports, twin.settings);
+    await recycleTaskGroup({ cluster: 'prod', group: 'family:report' }, twin.ports, twin.settings);
 
     // Assess: one alert, no RunTask that could only fail
     expect(writes(twin).map((w) => w.split(' ')[0])).toEqual(['Publish']);
@@ -160,7 +156,7 @@ describe('recycleTaskGroup', () => {
     await twin.runFor(60);
 
     // Act
-    await recycleTaskGroup({ cluster: 'prod', group: 'family:big' }, twin.ports, twin.settingsForTests);
+    await recycleTaskGroup({ cluster: 'prod', group: 'family:big' }, twin.ports, twin.settings);
 
     // Assess
     expect(twin.recorders.shortfalls).toEqual([
@@ -201,7 +197,7 @@ describe('recycleTaskGroup', () => {
     await twin.runFor(60);
 
     // Act
-    await recycleTaskGroup({ cluster: 'prod', group: 'family:report' }, twin.ports, twin.settingsForTests);
+    await recycleTaskGroup({ cluster: 'prod', group: 'family:report' }, twin.ports, twin.settings);
 
     // Assess: RunTask was taken (the twin refuses what ECS refuses) and the copy runs on prod-asg
     expect(twin.world.apiCalls.filter((c) => c.api === 'RunTask').map((c) => c.failed ?? 'taken')).toEqual([
@@ -218,7 +214,7 @@ describe('recycleTaskGroup', () => {
     const outcome = await recycleTaskGroup(
       { cluster: 'prod', group: 'batch:nightly' },
       aTwin().ports,
-      aTwin().settingsForTests,
+      aTwin().settings,
     );
 
     // Assess

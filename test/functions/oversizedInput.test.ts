@@ -170,7 +170,7 @@ describe.each(inputs)('an event %s', (_, input) => {
     const { twin } = aTwin();
     const handler = createTaskRecyclerSweepHandler(() => ({
       ports: twin.ports,
-      settings: twin.settingsForTests,
+      settings: twin.settings,
     }));
 
     // Act
@@ -188,7 +188,7 @@ describe.each([
   it('taskRecycler: parks the record, fails none of the batch, writes nothing', async () => {
     // Prepare
     const { twin, writes } = aTwin();
-    const handler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settingsForTests }));
+    const handler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settings }));
 
     // Act
     const outcome = await outcomeOf(() => handler(sqsBatch([body()]), lambdaContext('taskRecycler')));

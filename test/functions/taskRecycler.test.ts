@@ -30,7 +30,7 @@ function aWorld(settings: Partial<RecyclerSettings> = {}) {
     containerPort: 9000,
     behaviour: { startSeconds: 5, healthy: true },
   });
-  const recycler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settingsForTests }));
+  const recycler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settings }));
   // Invoked on the twin's clock, as Lambda would: the SDK's backoff between attempts takes virtual time.
   const handler = (...args: Parameters<typeof recycler>) => twin.settle(() => recycler(...args));
   return { twin, handler };

@@ -1,5 +1,5 @@
 // Issue 6, crashes: every scenario in local/scenarios is replayed with a Lambda runtime dying in the
-// middle of an invocation, after some of its AWS calls and before the rest (`Twin.crashMidway`: the calls
+// middle of an invocation, after some of its AWS calls and before the rest (`TwinLambdas.crashMidway`: the calls
 // it would still make never reach AWS, its invoker sees Runtime.ExitError, and its next invocation starts
 // cold). Whatever the invoker does then is what AWS does: SQS redelivers the batch after its visibility
 // timeout, Lambda retries an asynchronous invocation, Step Functions applies the state's Retry and Catch.
@@ -140,7 +140,7 @@ describe('scenarios replayed with a Lambda runtime crashing mid-way', () => {
 
     // Act
     const crashed = await play(loadScenario(join(scenarioDir, 'rollout-bad-5xx.json')), (twin) =>
-      twin.crashMidway({ function: 'rolloutStep', invocation: rollback.index, afterCalls: reads }),
+      twin.lambdas.crashMidway({ function: 'rolloutStep', invocation: rollback.index, afterCalls: reads }),
     );
 
     // Assess
@@ -175,7 +175,9 @@ describe('scenarios replayed with a Lambda runtime crashing mid-way', () => {
       const blastRadiusViolations = [...unknownViolations(clean.blastRadius)];
       const missed = [];
       for (const crash of crashes) {
-        const crashed = await play(loadScenario(join(scenarioDir, file)), (twin) => twin.crashMidway(crash));
+        const crashed = await play(loadScenario(join(scenarioDir, file)), (twin) =>
+          twin.lambdas.crashMidway(crash),
+        );
         blastRadius.add(crashed.blastRadius);
         blastRadiusViolations.push(...unknownViolations(crashed.blastRadius));
         const { outcome, reasons } = classify(scenario, clean, crashed);

@@ -344,7 +344,7 @@ const WRITING_ROLLOUT_SEEDS = ROLLOUT_SEEDS.filter(({ seed }) =>
 /** What each handler is fed in this file, as the twin's delivery would feed it. */
 const invoke = {
   taskRecycler: ({ twin }: World, bodies: string[]) =>
-    createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settingsForTests }))(
+    createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settings }))(
       sqs(bodies),
       lambdaContext('taskRecycler'),
     ),

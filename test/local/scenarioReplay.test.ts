@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { SQSRecord } from 'aws-lambda';
 import { loadScenario, prepareTwin, repoRoot, ScenarioError, scheduleTimeline } from '#local/scenario/runner';
 import { ScenarioSchema } from '#local/scenario/schema';
-import { QueueDoesNotExist } from '#local/twin/twin';
+import { QueueDoesNotExist } from '#local/twin/aws/sqs';
 import { DuplicateIdentityError } from '#local/twin/world';
 
 const ARN = 'arn:aws:ecs:eu-west-1:111122223333';

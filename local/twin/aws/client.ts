@@ -1,16 +1,14 @@
-// The twin's AWS, as the adapters reach it: real SDK v3 clients, built with the very configuration the
-// Lambda functions use (`awsClientConfig`: attempts, adaptive retries), whose `send` runs the retry step
-// that configuration built and answers from the model beneath it instead of the network. A fault thrown
-// there is classified and retried by the SDK's own retry strategy, and the output comes back as the
-// model built it.
+// The twin's AWS, as the adapters reach it: real SDK v3 clients, built with the Lambda functions' own
+// configuration (`awsClientConfig`), whose `send` runs the retry step that configuration built and answers
+// from the model beneath it instead of the network, so the SDK's own retry strategy meets the faults.
 //
-// This is the one `send` layer every twin client shares. Each attempt is recorded (the call log scenarios
-// assert), faults are drawn here per attempt, and a Lambda runtime's crash point is reached here. The
-// service models under local/twin/aws/ answer commands; none of them knows about faults or recording.
+// The one `send` layer every twin client shares: each attempt is recorded (the call log scenarios assert),
+// faults are drawn per attempt, and a Lambda runtime's crash point is reached. The service models under
+// local/twin/aws/ answer commands and know nothing of faults or recording.
 import { constructStack } from '@smithy/core/client';
 import { getRetryPlugin } from '@smithy/core/retry';
 import type { Client, MetadataBearer } from '@smithy/types';
-import { type Faults, faultError } from '#local/twin/aws/faults';
+import { type Faults, InjectedFault } from '#local/twin/aws/faults';
 import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
 import type { ApiCall } from '#local/twin/world';
 import { awsClientConfig } from '#runtime/clients';
@@ -105,7 +103,7 @@ export class TwinSendLayer {
     }
     const target = handler.target(input as never);
     const fault = faults.draw(command, at, write);
-    const error = fault && faultError(command, fault);
+    const error = fault && new InjectedFault(command, fault);
     if (error && !fault.applied) {
       record({ failed: error.name }, target);
       throw error;

@@ -1,9 +1,8 @@
 // Amazon DynamoDB as the twin answers it: GetItem, PutItem, UpdateItem and DeleteItem on the twin's tables
-// (a hash key only), with condition and update expressions parsed for the part of their grammar the
-// adapters use: comparisons (= <> < <= > >=), attribute_exists and attribute_not_exists, AND, OR, NOT and
-// parentheses; SET path = value and REMOVE path. Anything else in an expression is refused with a
-// ValidationException that says the twin does not support it (DynamoDB would take it), rather than being
-// half understood.
+// (a string hash key only), with condition and update expressions parsed for the part of their grammar the
+// adapters use: comparisons (= <> < <= > >=), attribute_exists and attribute_not_exists, AND, OR and
+// parentheses; SET path = value. Anything else in an expression is refused with a ValidationException that
+// says the twin does not support it (DynamoDB would take it), rather than being half understood.
 import type {
   AttributeValue,
   DeleteItemInput,
@@ -21,24 +20,7 @@ type Item = Record<string, AttributeValue>;
 
 interface Table {
   hashKey: string;
-  hashKeyType: 'S' | 'N' | 'B';
   items: Map<string, Item>;
-}
-
-/** The twin's tables, by name. */
-export class TwinDynamoDb {
-  private readonly tables = new Map<string, Table>();
-
-  createTable(name: string, hashKey: { name: string; type: 'S' | 'N' | 'B' }): void {
-    this.tables.set(name, { hashKey: hashKey.name, hashKeyType: hashKey.type, items: new Map() });
-  }
-
-  /** @internal the model's lookup */
-  table(name: string | undefined): Table {
-    const table = name === undefined ? undefined : this.tables.get(name);
-    if (!table) throw new AwsServiceError('ResourceNotFoundException', 'Requested resource not found');
-    return table;
-  }
 }
 
 const validation = (message: string) => new AwsServiceError('ValidationException', message);
@@ -52,7 +34,16 @@ export class ConditionalCheckFailed extends AwsServiceError {
   }
 }
 
-export function dynamoDbModel(dynamo: TwinDynamoDb): ServiceModel {
+/** The twin's tables: each table's name and the name of its hash key (of type S). */
+export function dynamoDbModel(hashKeys: Record<string, string>): ServiceModel {
+  const tables = new Map<string, Table>(
+    Object.entries(hashKeys).map(([name, hashKey]) => [name, { hashKey, items: new Map() }]),
+  );
+  const tableNamed = (name: string | undefined): Table => {
+    const found = name === undefined ? undefined : tables.get(name);
+    if (!found) throw new AwsServiceError('ResourceNotFoundException', 'Requested resource not found');
+    return found;
+  };
   const target = <I extends { TableName?: string; Key?: Item; Item?: Item }>(input: I) => {
     const key = input.Key ?? input.Item ?? {};
     const first = Object.values(key)[0];
@@ -60,12 +51,12 @@ export function dynamoDbModel(dynamo: TwinDynamoDb): ServiceModel {
   };
   return {
     GetItem: read(target, (input: GetItemInput): GetItemOutput => {
-      const table = dynamo.table(input.TableName);
+      const table = tableNamed(input.TableName);
       const item = table.items.get(keyOf(table, input.Key));
       return item ? { Item: structuredClone(item) } : {};
     }),
     PutItem: write(target, (input: PutItemInput): PutItemOutput => {
-      const table = dynamo.table(input.TableName);
+      const table = tableNamed(input.TableName);
       const item = input.Item ?? {};
       for (const value of Object.values(item)) checkValue(value);
       const hash = item[table.hashKey];
@@ -77,20 +68,17 @@ export function dynamoDbModel(dynamo: TwinDynamoDb): ServiceModel {
       return writeItem(table, key, input, () => structuredClone(item));
     }),
     UpdateItem: write(target, (input: UpdateItemInput): UpdateItemOutput => {
-      const table = dynamo.table(input.TableName);
+      const table = tableNamed(input.TableName);
       const key = keyOf(table, input.Key);
       if (!input.UpdateExpression) throw unsupported('an UpdateItem without an UpdateExpression', '');
       return writeItem(table, key, input, (old, update) => {
         const item: Item = structuredClone(old ?? { ...input.Key });
-        for (const { path, value } of update) {
-          if (value) item[path] = structuredClone(value);
-          else delete item[path];
-        }
+        for (const { path, value } of update) item[path] = structuredClone(value);
         return item;
       });
     }),
     DeleteItem: write(target, (input: DeleteItemInput): DeleteItemOutput => {
-      const table = dynamo.table(input.TableName);
+      const table = tableNamed(input.TableName);
       return writeItem(table, keyOf(table, input.Key), input, () => undefined);
     }),
   };
@@ -144,9 +132,9 @@ function keyOf(table: Table, key: Item | undefined): string {
   if (!value || Object.keys(key).length !== 1)
     throw validation('The provided key element does not match the schema');
   const type = Object.keys(value)[0];
-  if (type !== table.hashKeyType)
+  if (type !== 'S')
     throw validation(
-      `One or more parameter values were invalid: Type mismatch for key ${table.hashKey} expected: ${table.hashKeyType} actual: ${type}`,
+      `One or more parameter values were invalid: Type mismatch for key ${table.hashKey} expected: S actual: ${type}`,
     );
   const text = displayValue(value);
   if (text.length === 0)
@@ -165,19 +153,15 @@ function checkValue(value: AttributeValue): void {
     throw validation('A value provided cannot be converted into a number');
 }
 
-function displayValue(value: AttributeValue): string {
-  if (value.S !== undefined) return value.S;
-  if (value.N !== undefined) return value.N;
-  if (value.B !== undefined) return Buffer.from(value.B).toString('base64');
-  return JSON.stringify(value);
-}
+/** A key's text, or any value's, as the call log names it. */
+const displayValue = (value: AttributeValue): string => value.S ?? value.N ?? JSON.stringify(value);
 
 // --- expressions -------------------------------------------------------------------------------------------
 
 type Condition = (item: Item) => boolean;
 type Operand = (item: Item) => AttributeValue | undefined;
-/** SET path = value, or REMOVE path (no value). */
-type UpdateAction = { path: string; value?: AttributeValue };
+/** SET path = value. */
+type UpdateAction = { path: string; value: AttributeValue };
 
 /**
  * The expression language's own words, and a few of DynamoDB's reserved words (its list has several
@@ -265,7 +249,7 @@ function parser(expression: string, names: Record<string, string>, values: Item,
     return (item) => item[name];
   };
 
-  // condition := and (OR and)*;  and := not (AND not)*;  not := NOT not | ( condition ) | function | comparison
+  // condition := and (OR and)*;  and := term (AND term)*;  term := ( condition ) | function | comparison
   const joined = (word: 'OR' | 'AND', part: () => Condition): Condition => {
     let left = part();
     while (keyword(word)) {
@@ -274,12 +258,9 @@ function parser(expression: string, names: Record<string, string>, values: Item,
     }
     return left;
   };
-  const condition = (): Condition => joined('OR', () => joined('AND', not));
-  const not = (): Condition => {
-    if (keyword('NOT')) {
-      const inner = not();
-      return (item) => !inner(item);
-    }
+  const condition = (): Condition => joined('OR', () => joined('AND', term));
+  const term = (): Condition => {
+    if (keyword('NOT')) throw unsupported('NOT', expression);
     if (keyword('(')) {
       const inner = condition();
       expect(')');
@@ -309,31 +290,27 @@ function parser(expression: string, names: Record<string, string>, values: Item,
       if (position < tokens.length) throw syntaxError('ConditionExpression', peek());
       return parsed;
     },
-    /** update := (SET path = :value (, path = :value)* | REMOVE path (, path)*)+, each clause once */
+    /** update := SET path = :value (, path = :value)*, the clause once */
     update(): UpdateAction[] {
       const actions: UpdateAction[] = [];
-      const seen = new Set<string>();
+      let set = false;
       while (position < tokens.length) {
         const clause = next().toUpperCase();
-        if (clause === 'ADD' || clause === 'DELETE') throw unsupported(`${clause} clauses`, expression);
-        if (clause !== 'SET' && clause !== 'REMOVE') throw syntaxError('UpdateExpression', clause);
-        if (seen.has(clause))
+        if (/^(REMOVE|ADD|DELETE)$/.test(clause)) throw unsupported(`${clause} clauses`, expression);
+        if (clause !== 'SET') throw syntaxError('UpdateExpression', clause);
+        if (set)
           throw validation(
-            `Invalid UpdateExpression: The "${clause}" section can only be used once in an update expression`,
+            'Invalid UpdateExpression: The "SET" section can only be used once in an update expression',
           );
-        seen.add(clause);
+        set = true;
         do {
           const target = path();
-          if (clause === 'REMOVE') {
-            actions.push({ path: target });
-            continue;
-          }
           expect('=');
           const isValue = peek()?.startsWith(':');
           const from = operand();
           if (!isValue || peek() === '+' || peek() === '-')
             throw unsupported('SET from anything but a value (:name)', expression);
-          actions.push({ path: target, value: from({}) });
+          actions.push({ path: target, value: from({})! });
         } while (keyword(','));
       }
       const paths = actions.map((a) => a.path);

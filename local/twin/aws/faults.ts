@@ -27,30 +27,30 @@ export interface FaultRule {
  * `$fault`) are the ones a real answer (or a real socket) gives.
  */
 export class InjectedFault extends Error {
-  readonly $fault: 'client' | 'server';
-  readonly $metadata: { httpStatusCode?: number; attempts?: number };
   readonly code?: string;
+  readonly $fault: 'client' | 'server';
+  readonly $metadata: { httpStatusCode?: number };
 
-  constructor(kind: FaultKind, message: string) {
-    super(message);
-    const shape = FAULT_SHAPES[kind];
-    this.name = shape.name;
-    this.code = shape.code;
-    this.$fault = shape.$fault;
-    this.$metadata = shape.status ? { httpStatusCode: shape.status } : {};
+  constructor(api: string, rule: FaultRule) {
+    const { error, applied } = rule;
+    super(
+      `${api}: ${error === 'ThrottlingException' ? 'Rate exceeded' : applied ? 'took effect, then timed out' : 'injected fault'}`,
+    );
+    const { name, code, status } = FAULT_SHAPES[error];
+    this.name = name;
+    this.code = code;
+    this.$fault = status === 500 ? 'server' : 'client';
+    this.$metadata = status ? { httpStatusCode: status } : {};
   }
 }
 
-const FAULT_SHAPES: Record<
-  FaultKind,
-  { name: string; code?: string; $fault: 'client' | 'server'; status?: number }
-> = {
-  ThrottlingException: { name: 'ThrottlingException', $fault: 'client', status: 400 },
-  ServerException: { name: 'ServerException', $fault: 'server', status: 500 },
+const FAULT_SHAPES: Record<FaultKind, { name: string; code?: string; status?: number }> = {
+  ThrottlingException: { name: 'ThrottlingException', status: 400 },
+  ServerException: { name: 'ServerException', status: 500 },
   // What node's socket raises; the SDK sees no HTTP status at all.
-  ConnectionReset: { name: 'Error', code: 'ECONNRESET', $fault: 'client' },
+  ConnectionReset: { name: 'Error', code: 'ECONNRESET' },
   // @smithy/node-http-handler's requestTimeout with throwOnRequestTimeout.
-  TimeoutError: { name: 'TimeoutError', code: 'ETIMEDOUT', $fault: 'client' },
+  TimeoutError: { name: 'TimeoutError', code: 'ETIMEDOUT' },
 };
 
 export class Faults {
@@ -80,9 +80,3 @@ export class Faults {
     return undefined;
   }
 }
-
-export const faultError = (api: string, rule: FaultRule): InjectedFault =>
-  new InjectedFault(
-    rule.error,
-    `${api}: ${rule.error === 'ThrottlingException' ? 'Rate exceeded' : rule.applied ? 'took effect, then timed out' : 'injected fault'}`,
-  );

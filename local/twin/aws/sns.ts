@@ -1,48 +1,20 @@
 // Amazon SNS as the twin answers it: Publish to the twin's topics, with SNS's checks on the subject, the
-// message and its attributes. Each topic keeps what was published to it (the twin has no subscribers to
-// deliver to); the twin's own recorders read it from there.
+// message and its attributes. Each topic hands what is published to it to its one subscriber: the twin's
+// recorders.
 import type { MessageAttributeValue, PublishInput, PublishResponse } from '@aws-sdk/client-sns';
 import { AwsServiceError, type ServiceModel, write } from '#local/twin/aws/client';
-
-/** What a topic's subscriber is handed: the message as it was published. */
-export interface PublishedMessage {
-  subject?: string;
-  message: string;
-  attributes: Record<string, string>;
-}
 
 /** At most 256 KiB of message and attributes together. */
 const MAX_PUBLISH_BYTES = 262_144;
 /** "Less than 100 characters long". */
 const MAX_SUBJECT_CHARACTERS = 99;
 
-export class TwinSns {
-  private readonly topics = new Map<string, (message: PublishedMessage) => void>();
-  private published = 0;
-
-  constructor(private readonly home: { account: string; region: string }) {}
-
-  /** Creates the topic (what subscribes to it is `onPublish`); answers its ARN. */
-  addTopic(name: string, onPublish: (message: PublishedMessage) => void = () => undefined): string {
-    const arn = `arn:aws:sns:${this.home.region}:${this.home.account}:${name}`;
-    this.topics.set(arn, onPublish);
-    return arn;
-  }
-
-  /** @internal the model's delivery; answers the message's id */
-  publish(topicArn: string, message: PublishedMessage): string {
-    const deliver = this.topics.get(topicArn);
-    if (!deliver) throw new AwsServiceError('NotFoundException', 'Topic does not exist', 404);
-    this.published += 1;
-    deliver(message);
-    return `00000000-0000-4000-b000-${this.published.toString(16).padStart(12, '0')}`;
-  }
-}
-
 const invalid = (what: string) =>
   new AwsServiceError('InvalidParameterException', `Invalid parameter: ${what}`);
 
-export function snsModel(sns: TwinSns): ServiceModel {
+/** Publish to the twin's topics: each topic's ARN and what subscribes to it. */
+export function snsModel(topics: Record<string, (published: PublishInput) => void>): ServiceModel {
+  let published = 0;
   return {
     Publish: write(
       (input: PublishInput) => input.Subject ?? input.TopicArn ?? '',
@@ -57,39 +29,32 @@ export function snsModel(sns: TwinSns): ServiceModel {
         const printable = /^(?!\s)\P{Cc}+$/u;
         if (subject !== undefined && !(subject.length <= MAX_SUBJECT_CHARACTERS && printable.test(subject)))
           throw invalid('Subject');
-        const attributes = checkAttributes(input.MessageAttributes ?? {});
-        const attributeBytes = Object.entries(attributes).reduce(
-          (sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value),
-          0,
-        );
+        const attributeBytes = checkAttributes(input.MessageAttributes ?? {});
         if (Buffer.byteLength(message) + attributeBytes > MAX_PUBLISH_BYTES)
           throw invalid('Message too long');
-        const MessageId = sns.publish(input.TopicArn, {
-          ...(subject !== undefined ? { subject } : {}),
-          message,
-          attributes,
-        });
-        return { MessageId };
+        const deliver = topics[input.TopicArn];
+        if (!deliver) throw new AwsServiceError('NotFoundException', 'Topic does not exist', 404);
+        published += 1;
+        deliver(input);
+        return { MessageId: `00000000-0000-4000-b000-${published.toString(16).padStart(12, '0')}` };
       },
     ),
   };
 }
 
-function checkAttributes(attributes: Record<string, MessageAttributeValue>): Record<string, string> {
-  const checked: Record<string, string> = {};
+/** SNS's rules for message attributes; answers the bytes they count towards the message's size. */
+function checkAttributes(attributes: Record<string, MessageAttributeValue>): number {
+  let bytes = 0;
   for (const [name, value] of Object.entries(attributes)) {
     const type = value.DataType ?? '';
     if (!/^(String|Number|Binary|String\.Array)(\..+)?$/.test(type))
       throw invalid(`The message attribute '${name}' has an invalid message attribute type`);
-    if (type.startsWith('Binary')) {
-      if (!value.BinaryValue?.length)
-        throw invalid(`The message attribute '${name}' must contain non-empty message attribute value`);
-      checked[name] = Buffer.from(value.BinaryValue).toString('base64');
-      continue;
-    }
-    if (!value.StringValue)
+    // A binary value counts as its base64 text.
+    const binary = value.BinaryValue?.length ? Buffer.from(value.BinaryValue).toString('base64') : '';
+    const text = type.startsWith('Binary') ? binary : value.StringValue;
+    if (!text)
       throw invalid(`The message attribute '${name}' must contain non-empty message attribute value`);
-    checked[name] = value.StringValue;
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(text);
   }
-  return checked;
+  return bytes;
 }

@@ -6,57 +6,27 @@ import { createHash } from 'node:crypto';
 import type { MessageAttributeValue, SendMessageRequest, SendMessageResult } from '@aws-sdk/client-sqs';
 import { AwsServiceError, type ServiceModel, write } from '#local/twin/aws/client';
 
-/** What a queue of the twin takes: its consumer (if any) sees the message once its delay has passed. */
+/** What a queue of the twin takes: its consumer sees the message once its delay has passed. */
 export interface SqsQueue {
   readonly name: string;
   send(body: string, delaySeconds?: number, attributes?: Record<string, MessageAttributeValue>): void;
 }
 
-/** A queue nothing polls (a dead-letter queue): each message is handed to `onMessage` as it arrives. */
-export class StoredQueue implements SqsQueue {
-  constructor(
-    readonly name: string,
-    private readonly onMessage: (message: { body: string; attributes: Record<string, string> }) => void,
-  ) {}
-
-  send(body: string, _delaySeconds = 0, attributes: Record<string, MessageAttributeValue> = {}): void {
-    const strings = Object.entries(attributes).map(([name, value]) => [name, value.StringValue ?? '']);
-    this.onMessage({ body, attributes: Object.fromEntries(strings) });
-  }
-}
-
-/** The twin's queues by URL, as SQS names them (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME). */
-export class TwinSqs {
-  private readonly queues = new Map<string, SqsQueue>();
-
-  constructor(private readonly home: { account: string; region: string }) {}
-
-  url(name: string): string {
-    return `https://sqs.${this.home.region}.amazonaws.com/${this.home.account}/${name}`;
-  }
-
-  /** Makes the queue reachable at its URL, which it returns. */
-  add(queue: SqsQueue): string {
-    const url = this.url(queue.name);
-    this.queues.set(url, queue);
-    return url;
-  }
-
-  /** The queue at this URL, if the twin has one. */
-  queue(queueUrl: string): SqsQueue | undefined {
-    return this.queues.get(queueUrl);
-  }
-}
+/** A queue's URL, as SQS names it. */
+export const queueUrl = (home: { account: string; region: string }, name: string): string =>
+  `https://sqs.${home.region}.amazonaws.com/${home.account}/${name}`;
 
 /** A message, body and attributes together, is at most 256 KiB on a queue of the default size. */
-export const MAX_MESSAGE_BYTES = 262_144;
-export const MAX_DELAY_SECONDS = 900;
+const MAX_MESSAGE_BYTES = 262_144;
+const MAX_DELAY_SECONDS = 900;
 const MAX_ATTRIBUTES = 10;
 /** A character SQS refuses in a body or a string attribute: one outside XML 1.0's, or a restricted one. */
 const INVALID_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const ATTRIBUTE_NAME = /^(?!aws\.|amazon\.)(?!\.)(?!.*\.\.)(?!.*\.$)[A-Za-z0-9_.-]{1,256}$/i;
 
 const invalid = (message: string) => new AwsServiceError('InvalidParameterValue', message);
+const missing = (parameter: string) =>
+  new AwsServiceError('MissingParameter', `The request must contain the parameter ${parameter}.`);
 
 /**
  * QueueDoesNotExist, as the JSON protocol names it; `Code` is the query protocol's name for it, which
@@ -64,27 +34,23 @@ const invalid = (message: string) => new AwsServiceError('InvalidParameterValue'
  */
 export class QueueDoesNotExist extends AwsServiceError {
   readonly Code = 'AWS.SimpleQueueService.NonExistentQueue';
-  constructor() {
-    super('QueueDoesNotExist', 'The specified queue does not exist.');
+  constructor(message = 'The specified queue does not exist.') {
+    super('QueueDoesNotExist', message);
   }
 }
 
-export function sqsModel(sqs: TwinSqs): ServiceModel {
+/** SendMessage onto the twin's queues, by their URLs. */
+export function sqsModel(queues: Map<string, SqsQueue>): ServiceModel {
   let sent = 0;
   return {
     SendMessage: write(
       (input: SendMessageRequest) => input.QueueUrl?.split('/').pop() ?? '',
       (input: SendMessageRequest): SendMessageResult => {
-        if (!input.QueueUrl)
-          throw new AwsServiceError('MissingParameter', 'The request must contain the parameter QueueUrl.');
-        const queue = sqs.queue(input.QueueUrl);
+        if (!input.QueueUrl) throw missing('QueueUrl');
+        const queue = queues.get(input.QueueUrl);
         if (!queue) throw new QueueDoesNotExist();
         const body = input.MessageBody;
-        if (body === undefined || body.length === 0)
-          throw new AwsServiceError(
-            'MissingParameter',
-            'The request must contain the parameter MessageBody.',
-          );
+        if (!body) throw missing('MessageBody');
         if (INVALID_CHARACTER.test(body))
           throw new AwsServiceError(
             'InvalidMessageContents',
