@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RolloutSpecSchema } from '#events/rollout';
+import { DeclaredRouteSchema, RolloutSpecSchema, RouteSchema } from '#events/rollout';
 
 /*
  * The ops API's contract: every route with the zod schemas of its path, query and body, and of its
@@ -57,6 +57,10 @@ const RolloutViewSchema = RolloutSummarySchema.extend({
   steps: z.number().int().optional(),
   weights: WeightsSchema.optional(),
   next: z.string().optional(),
+  /** While it waits at a gate: why, since when, and when it rolls back unless a person answers. */
+  gate: z
+    .object({ reason: z.string(), since: z.string(), rollsBackAt: z.string(), secondsLeft: z.number().int() })
+    .optional(),
   lastAnalysis: z
     .object({
       at: z.string(),
@@ -71,6 +75,9 @@ const RolloutViewSchema = RolloutSummarySchema.extend({
 const RouteViewSchema = z.object({
   name: z.string(),
   key: z.string(),
+  /** As declared: what a rollout request on this route names, and the services behind it. */
+  route: RouteSchema,
+  services: DeclaredRouteSchema.shape.services,
   weights: WeightsSchema,
   targets: z.array(z.object({ id: z.string(), weight: z.number() })),
   owner: z.string().optional(),

@@ -10,35 +10,65 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const CHART = { width: 420, height: 180, left: 44, right: 12, top: 12, bottom: 24 };
 
-  /** A template for the start form: an ALB route, linear steps, the 5xx rate and p99 latency against stable. */
-  const TEMPLATE = {
-    service: 'web',
-    route: {
-      router: 'alb',
-      listenerArn:
-        'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/web/0123456789abcdef/0123456789abcdef',
-      ruleArn:
-        'arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener-rule/app/web/0123456789abcdef/0123456789abcdef/0123456789abcdef',
-      stable: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web-v1/0123456789abcdef',
-      canary: 'arn:aws:elasticloadbalancing:eu-west-1:111122223333:targetgroup/web-v2/0123456789abcdef',
-    },
-    schedule: { kind: 'linear', stepWeight: 20, maxWeight: 60, intervalSeconds: 180 },
-    gates: [],
-    analysis: {
-      checks: ['errorRate', 'latency'].map((kind) => ({
-        name: kind === 'errorRate' ? '5xx rate' : 'p99 latency',
-        kind,
-        source: {
-          kind: 'alb',
-          loadBalancer: 'app/web/0123456789abcdef',
-          stableTargetGroup: 'targetgroup/web-v1/0123456789abcdef',
-          canaryTargetGroup: 'targetgroup/web-v2/0123456789abcdef',
-        },
+  /**
+   * A request for the start form on one of the configured routes (GET /routes: rollouts run on those only),
+   * with linear steps and, on an ALB route, the 5xx rate and p99 latency of canary against stable.
+   */
+  function templateFor(named) {
+    const route = named.route;
+    const service = named.services?.stable?.service ?? named.name;
+    const request = {
+      service,
+      route,
+      schedule: { kind: 'linear', stepWeight: 20, maxWeight: 60, intervalSeconds: 180 },
+      gates: [],
+    };
+    if (route.router !== 'alb') return request;
+    // The names CloudWatch's ALB metrics take: `app/<lb>/<id>` and `targetgroup/<name>/<id>`.
+    const source = {
+      kind: 'alb',
+      loadBalancer: route.listenerArn.replace(/^.*:listener\/(app\/[^/]+\/[^/]+)\/.*$/, '$1'),
+      stableTargetGroup: route.stable.replace(/^.*:/, ''),
+      canaryTargetGroup: route.canary.replace(/^.*:/, ''),
+    };
+    const checks = [
+      { name: '5xx rate', kind: 'errorRate', source, minRequests: 200, max: 0.01 },
+      {
+        name: 'p99 latency',
+        kind: 'latency',
+        source,
         minRequests: 200,
-        ...(kind === 'errorRate' ? { max: 0.01 } : { percentile: 99, maxRelativeToStable: 1.5 }),
-      })),
-    },
-  };
+        percentile: 99,
+        maxRelativeToStable: 1.5,
+      },
+    ];
+    return { ...request, analysis: { checks } };
+  }
+
+  /** The start form offers the configured routes; the request box starts from the first one. */
+  async function offerRoutes() {
+    try {
+      const { routes } = await api('GET', '/routes');
+      const select = $('start-route');
+      select.replaceChildren(
+        ...routes.map((r) => {
+          const option = document.createElement('option');
+          option.value = r.name;
+          option.textContent = `${r.name} (${r.key})`;
+          return option;
+        }),
+      );
+      const fill = () => {
+        const named = routes.find((r) => r.name === select.value);
+        if (named) $('start-request').value = JSON.stringify(templateFor(named), null, 2);
+      };
+      select.addEventListener('change', fill);
+      fill();
+      $('no-routes').hidden = routes.length > 0;
+    } catch (error) {
+      show($('start-result'), `the configured routes could not be read: ${error.message}`, true);
+    }
+  }
 
   const state = {
     selected: decodeURIComponent(location.hash.replace(/^#/, '')) || undefined,
@@ -169,10 +199,26 @@
           ]
         : ['none yet']),
     );
+    // Each button only where the API would take it: resume answers a gate, pause is for a run not at one.
+    const running = view.status === 'RUNNING';
+    const atGate = running && view.next === 'gate';
+    const accepts = { promote: running, abort: running, pause: running && !atGate, resume: atGate };
     for (const button of document.querySelectorAll('button[data-verb]'))
-      button.disabled = view.status !== 'RUNNING';
+      button.disabled = !accepts[button.dataset.verb];
+    showGate(atGate ? view.gate : undefined);
     drawWeights(view);
     drawAnalyses(view);
+  }
+
+  /** What a gate waits for, since when, and how long is left before it rolls back on its own. */
+  function showGate(gate) {
+    $('gate-banner').hidden = gate === undefined;
+    if (!gate) return;
+    $('gate-reason').textContent = gate.reason;
+    $('gate-since').textContent = utc(gate.since);
+    $('gate-deadline').textContent = utc(gate.rollsBackAt);
+    const minutes = Math.round(gate.secondsLeft / 60);
+    $('gate-left').textContent = `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
   }
 
   /** The canary weight after each move of the rollout's history, then the weight its route holds now. */
@@ -473,6 +519,11 @@
     return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
   }
 
+  /** `2026-05-04T10:21:07.000Z` -> `2026-05-04 10:21:07 UTC`. */
+  function utc(iso) {
+    return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
+  }
+
   /** `2026-05-04T10:21:07.000Z` -> `05-04 10:21:07` (UTC, as the API answers). */
   function shortTime(iso) {
     return typeof iso === 'string' ? iso.slice(5, 19).replace('T', ' ') : '';
@@ -481,6 +532,6 @@
   for (const button of document.querySelectorAll('button[data-verb]'))
     button.addEventListener('click', () => void steer(button.dataset.verb));
   $('start-form').addEventListener('submit', (event) => void start(event));
-  $('start-request').value = JSON.stringify(TEMPLATE, null, 2);
+  void offerRoutes();
   void refresh();
 })();

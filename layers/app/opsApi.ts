@@ -17,6 +17,7 @@ import {
 } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { routeKey, weightsFor } from '#domain/rolloutRoutes';
+import { GATE_TIMEOUT_SECONDS } from '#domain/rolloutSchedule';
 import { openApiDocument } from '#events/openapi';
 import { type Access, MAX_BODY_BYTES, MAX_BODY_DEPTH, type OpsRoute, opsRoutes } from '#events/opsApi';
 import { DUPLICATE_ISSUE, rolloutRequestOf } from '#events/rollout';
@@ -130,7 +131,7 @@ export async function handleOpsRequest(request: OpsRequest, context: OpsContext)
     if (!request.caller) throw new ProblemError(403, 'Forbidden', 'requests must be signed with AWS SigV4');
     if (route.access === 'write') requireJson(request);
     const input = validate(route, params, request);
-    if (route.access === 'read') return json(route.status, await read(route, input, ports, settings));
+    if (route.access === 'read') return json(route.status, await read(route, input, ports, settings, clock));
     return await idempotent(request, route, ports.idempotency, async () => {
       const outcome = await write(route, input, request.caller!, ports, settings, clock);
       journal.record({
@@ -340,7 +341,13 @@ async function idempotent(
 
 // --- reads ------------------------------------------------------------------------------------------
 
-async function read(route: OpsRoute, input: Input, ports: OpsPorts, settings: OpsSettings): Promise<unknown> {
+async function read(
+  route: OpsRoute,
+  input: Input,
+  ports: OpsPorts,
+  settings: OpsSettings,
+  clock: { now(): Date },
+): Promise<unknown> {
   const { params, query } = input;
   switch (route.operationId) {
     case 'getOpenApi':
@@ -352,12 +359,9 @@ async function read(route: OpsRoute, input: Input, ports: OpsPorts, settings: Op
       };
     }
     case 'getRollout':
-      return describeRollout(params.name as string, ports);
-    case 'getRoute': {
-      const named = namedRoute(params.route as string, settings);
-      const state = await ports.rollouts.routers[named.route.router].read(named.route);
-      return { name: named.name, key: routeKey(named.route), ...state };
-    }
+      return describeRollout(params.name as string, ports, clock.now());
+    case 'getRoute':
+      return routeView(namedRoute(params.route as string, settings), ports);
     case 'getService': {
       const { cluster, service } = params as { cluster: string; service: string };
       knownCluster(cluster, settings);
@@ -394,15 +398,8 @@ async function read(route: OpsRoute, input: Input, ports: OpsPorts, settings: Op
     }
     case 'listClusters':
       return { clusters: settings.clusters };
-    case 'listRoutes': {
-      const routes = await Promise.all(
-        settings.routes.map(async (named) => {
-          const state = await ports.rollouts.routers[named.route.router].read(named.route);
-          return { name: named.name, key: routeKey(named.route), ...state };
-        }),
-      );
-      return { routes };
-    }
+    case 'listRoutes':
+      return { routes: await Promise.all(settings.routes.map((named) => routeView(named, ports))) };
     case 'listInstances': {
       const cluster = params.cluster as string;
       knownCluster(cluster, settings);
@@ -447,7 +444,19 @@ async function read(route: OpsRoute, input: Input, ports: OpsPorts, settings: Op
   throw new ProblemError(500, 'Internal Server Error', `read ${route.operationId} has no handler`);
 }
 
-async function describeRollout(name: string, ports: OpsPorts) {
+/** A configured route as it is declared (what a rollout request names) and as its router reads it now. */
+async function routeView(named: DeclaredRoute, ports: OpsPorts) {
+  const state = await ports.rollouts.routers[named.route.router].read(named.route);
+  return {
+    name: named.name,
+    key: routeKey(named.route),
+    route: named.route,
+    ...(named.services ? { services: named.services } : {}),
+    ...state,
+  };
+}
+
+async function describeRollout(name: string, ports: OpsPorts, now: Date) {
   const run = await ports.rollouts.runs.describe(ROLLOUT_WORKFLOW, name);
   if (!run) throw notFound(`rollout ${name}`);
   const request = rolloutRequestOf(run.input);
@@ -475,8 +484,25 @@ async function describeRollout(name: string, ports: OpsPorts) {
     steps: state?.plan?.length,
     weights: weights ?? state?.progress?.weights,
     next: state?.next,
+    gate: run.status === 'RUNNING' && state?.next === 'gate' ? gateOf(state, history, now) : undefined,
     lastAnalysis: state?.progress?.lastAnalysis,
     history: history.map(actionView),
+  };
+}
+
+/**
+ * A gate the run waits at: the reason it gave, when it began to wait, when the wait times out and rolls
+ * back, and the seconds left until then by this API's clock (a browser's may be off, or the twin's virtual).
+ */
+function gateOf(state: RolloutState, history: { action: string; at: Date }[], now: Date) {
+  const waiting = history.findLast((a) => a.action === 'wait-at-gate');
+  if (!waiting) return undefined;
+  const rollsBackAt = waiting.at.getTime() + GATE_TIMEOUT_SECONDS * 1000;
+  return {
+    reason: state.reason ?? 'manual gate',
+    since: waiting.at.toISOString(),
+    rollsBackAt: new Date(rollsBackAt).toISOString(),
+    secondsLeft: Math.max(0, Math.round((rollsBackAt - now.getTime()) / 1000)),
   };
 }
 

@@ -18,6 +18,11 @@ export interface PlannedStep {
 
 /** Enough for any real schedule (1 % steps), and small enough for a Step Functions execution's state. */
 export const MAX_STEPS = 100;
+/**
+ * How long a gate waits for a person: the workflow's WaitForPerson task times out after this, and a gate
+ * nobody answered rolls back (infra/stateMachines/rollout.asl.json; a test keeps the two equal).
+ */
+export const GATE_TIMEOUT_SECONDS = 24 * 3600;
 export const MIN_BAKE_SECONDS = 60;
 export const MAX_BAKE_SECONDS = 24 * 3600;
 /**

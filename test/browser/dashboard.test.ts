@@ -166,7 +166,11 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
       if (message.type() === 'error') errors.push(message.text());
     });
     await page.goto(`${setup.dashboard.url}?every=200`);
+    await until(setup, 'the form to offer the configured routes', async () =>
+      (await page.getByTestId('start-request').inputValue()).includes('"route"'),
+    );
     const template = await page.getByTestId('start-request').inputValue();
+    const offered = await page.getByTestId('start-route').locator('option').allTextContents();
 
     // Act: start it from the form
     await page.getByTestId('start-name').fill('web-7');
@@ -179,7 +183,13 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
     });
 
     // Assess: listed, selected, charted
-    expect(JSON.parse(template)).toMatchObject({ service: 'web', route: { router: 'alb' } });
+    expect(offered).toEqual(
+      setup.settings.routes.map((r) => expect.stringMatching(new RegExp(`^${r.name} \\(`))),
+    );
+    expect(JSON.parse(template)).toMatchObject({
+      route: setup.settings.routes[0]!.route,
+      analysis: { checks: [{ source: { loadBalancer: source.loadBalancer } }, expect.anything()] },
+    });
     expect(await page.getByTestId('start-result').textContent()).toMatch(/^started: rollout web-7/);
     expect(await page.getByTestId('rollout-row-web-7').getAttribute('data-status')).toBe('RUNNING');
     expect(await page.getByTestId('rollout-name').textContent()).toBe('web-7');
@@ -195,6 +205,23 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
     expect(numbers(await latency.getAttribute('data-canary')).every((ms) => ms > 0)).toBe(true);
     expect(await page.getByTestId('rollout-weights').getAttribute('data-canary')).toBe('50');
     expect(twin.traffic.weightsNow('web')['web-v2']).toBe(50);
+    // At the gate: a banner says why, since when and until when; only the buttons the API would take.
+    expect(await page.getByTestId('gate-banner').isVisible()).toBe(true);
+    expect(await page.getByTestId('gate-reason').textContent()).toBe('manual gate after step 2');
+    const since = Date.parse(`${(await page.getByTestId('gate-since').textContent())!.replace(' UTC', 'Z')}`);
+    const deadline = Date.parse(
+      `${(await page.getByTestId('gate-deadline').textContent())!.replace(' UTC', 'Z')}`,
+    );
+    expect(deadline - since).toBe(24 * 3600 * 1000);
+    // The gate began within the last few virtual minutes: nearly all of its 24 hours are left.
+    expect(await page.getByTestId('gate-left').textContent()).toMatch(/^23 h [345]\d min$/);
+    const enabled = async (id: string) => !(await page.getByTestId(id).isDisabled());
+    expect([
+      await enabled('resume'),
+      await enabled('pause'),
+      await enabled('promote'),
+      await enabled('abort'),
+    ]).toEqual([true, false, true, true]);
 
     // Act: abort it, with a reason
     page.once('dialog', (dialog) => void dialog.accept('error budget spent'));
@@ -210,6 +237,7 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
     expect(await page.getByTestId('steer-result').textContent()).toMatch(/^rolled-back-at-gate: /);
     expect(numbers(await page.getByTestId('weight-chart').getAttribute('data-weights')).at(-1)).toBe(0);
     expect(await page.getByTestId('abort').isDisabled()).toBe(true);
+    expect(await page.getByTestId('gate-banner').isVisible()).toBe(false);
     expect(twin.traffic.weightsNow('web')['web-v2']).toBe(0);
     expect(twin.rolloutRun('web-7')?.status).not.toBe('RUNNING');
     // Services and their targets' health, as the page shows them.

@@ -428,17 +428,17 @@ const onAnyResource = (action: string) => action in WRITES_ON_ANY_RESOURCE || ac
 const REACTOR_TAG_KEYS = ['ecs-reflex:reaction:*', 'ecs-reflex:last-change'];
 
 const stageConfig = JSON.parse(readFileSync(path.join(ROOT, 'infra/stages', `${STAGE}.json`), 'utf8')) as {
-  clusters: string;
-  alarmReactions: string;
-  lifecycleHooks: string;
-  opsRoutes: string;
+  clusters: string[];
+  alarmReactions: unknown[];
+  lifecycleHooks: unknown[];
+  opsRoutes: unknown[];
   deregisterTargetGroupArns?: string[];
   autoScalingGroupNames: string[];
   alarmNamePrefixes: string[];
   rolloutMeshArns?: string[];
   rolloutListenerArns?: string[];
 };
-const configuredClusters = stageConfig.clusters.split(',').map((name) => name.trim());
+const configuredClusters = stageConfig.clusters;
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS.
 const ACCOUNT_ARN = 'arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}';
@@ -710,7 +710,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       };
 
       if (id.startsWith('LifecycleHook') || id.startsWith('InstanceLifecycleStep')) {
-        expect(env.LIFECYCLE_HOOKS).toBe(stageConfig.lifecycleHooks);
+        expect(env.LIFECYCLE_HOOKS).toBe(JSON.stringify(stageConfig.lifecycleHooks));
         expect(refOf(env.DEAD_LETTER_QUEUE_URL)).toBe(invokeConfigOf(lifecycle.intakeFunctionName).onFailure);
         expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
         // The intake starts executions of the state machine; the step cannot name it by Ref (the state
@@ -725,7 +725,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         });
         expect({ id, hooks: config.hooks.length }).toEqual({
           id,
-          hooks: JSON.parse(stageConfig.lifecycleHooks).length,
+          hooks: stageConfig.lifecycleHooks.length,
         });
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
       } else if (id.startsWith('Rollout')) {
@@ -741,7 +741,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         // Rollouts are started on purpose and have no observe mode.
         expect(env.DRY_RUN).toBeUndefined();
         // The routes they may run on are the ops API's; they claim them on the ops API's table.
-        expect(env.OPS_ROUTES).toBe(stageConfig.opsRoutes);
+        expect(env.OPS_ROUTES).toBe(JSON.stringify(stageConfig.opsRoutes));
         expect(refOf(env.ROUTE_CLAIMS_TABLE)).toBe(OPS_TABLE_ID);
         const config = loadRolloutConfig({
           ...(env as Record<string, string>),
@@ -754,8 +754,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
       } else if (id.startsWith('Ops')) {
         // Both ops functions read loadOpsConfig (and, through the rollout ports, loadRolloutConfig), with the
         // same values.
-        expect(env.CLUSTERS).toBe(stageConfig.clusters);
-        expect(env.OPS_ROUTES).toBe(stageConfig.opsRoutes);
+        expect(env.CLUSTERS).toBe(stageConfig.clusters.join(','));
+        expect(env.OPS_ROUTES).toBe(JSON.stringify(stageConfig.opsRoutes));
         expect(refOf(env.ROLLOUT_STATE_MACHINE_ARN)).toBe(ROLLOUT_MACHINE_ID);
         expect(refOf(env.LIFECYCLE_STATE_MACHINE_ARN)).toBe('InstanceLifecycle');
         expect(refOf(env.IDEMPOTENCY_TABLE)).toBe(OPS_TABLE_ID);
@@ -781,7 +781,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
           ACTION_LOG_GROUPS: logGroupNames.join(separator),
         });
         expect({ id, clusters: config.clusters }).toEqual({ id, clusters: configuredClusters });
-        expect(config.routes).toEqual(JSON.parse(stageConfig.opsRoutes));
+        expect(config.routes).toEqual(stageConfig.opsRoutes);
         expect(config.actionLogGroups).toEqual(logGroupNames);
         expect(config.actionLogGroups.every((name) => name.startsWith('/aws/lambda/ecs-reflex-'))).toBe(true);
         expect(config.notifyTopicArn).toBe(standIns.NOTIFY_TOPIC_ARN);
@@ -798,7 +798,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
           expect.arrayContaining(['ALARM_REACTIONS', 'AWS_MAX_ATTEMPTS', 'DEAD_LETTER_QUEUE_URL', 'DRY_RUN']),
         );
         expect(env.RECHECK_QUEUE_URL).toBeUndefined();
-        expect(env.ALARM_REACTIONS).toBe(stageConfig.alarmReactions);
+        expect(env.ALARM_REACTIONS).toBe(JSON.stringify(stageConfig.alarmReactions));
         resource(refOf(env.DEAD_LETTER_QUEUE_URL), 'AWS::SQS::Queue');
         const config = loadAlarmReactorConfig({
           ...(env as Record<string, string>),
@@ -806,7 +806,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         });
         expect({ id, reactions: config.reactions.length }).toEqual({
           id,
-          reactions: JSON.parse(stageConfig.alarmReactions).length,
+          reactions: stageConfig.alarmReactions.length,
         });
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
         // Guard alarms abort rollouts: the reactor builds the rollout ports, over the rollout state machine.
@@ -1438,7 +1438,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
     // scale-downs (the step, the safety net, a guard-alarm or API abort) only the services the declared
     // routes name (opsRoutes' `services`; with none, a placeholder no cluster of the stage holds).
     const clusterServices = configuredClusters.map((cluster) => accountArn('ecs', `service/${cluster}/*`));
-    const routes = JSON.parse(stageConfig.opsRoutes) as {
+    const routes = stageConfig.opsRoutes as {
       services?: Record<string, { cluster: string; service: string }>;
     }[];
     const named = [

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { GATE_TIMEOUT_SECONDS } from '#domain/rolloutSchedule';
 import { rolloutWiring } from '#local/twin/wiring';
 
 type AslValidator = (
@@ -94,6 +95,11 @@ function stepActions(): string[] {
 }
 
 describe('rollout ASL definition', () => {
+  it('gives a person as long at a gate as the ops API tells them they have', () => {
+    const gate = definition().States.WaitForPerson as State & { TimeoutSeconds?: number };
+    expect(gate.TimeoutSeconds).toBe(GATE_TIMEOUT_SECONDS);
+  });
+
   it('is valid Amazon States Language', () => {
     const result = aslValidator(definition());
     expect({ valid: result.isValid, errors: result.errorsText('\n') }).toEqual({
