@@ -4,6 +4,8 @@
 // workflow's Look step first confirms from Auto Scaling that the action is really pending, then re-reads
 // the instance, takes at most one step and says how long to wait; the fail-safe completes the action
 // with the hook's default result when anything went wrong.
+
+import { steer } from '#app/steering';
 import {
   decideLaunch,
   decideTerminate,
@@ -180,6 +182,9 @@ export async function lookAtInstance(
         subject: `ecs-reflex: refused a lifecycle message for ${hook.instanceId}: no such action is pending`,
         severity: 'warning',
         reflex: LIFECYCLE_REFLEX,
+        target: hook.instanceId,
+        summary: `A lifecycle message named ${hook.instanceId} (${hook.groupName}/${hook.hookName}), but Auto Scaling holds no such pending action (${refusal}): nothing was drained or completed. Something other than Auto Scaling may be sending to the reflex's queue.`,
+        steer: [steer.lookAtInstances(hook.cluster)],
         detail: { ...hook, token: undefined, why: refusal },
       });
       return refused(state, progress, ports, settings, refusal);
@@ -414,6 +419,9 @@ export async function failSafe(
     subject: `ecs-reflex: lifecycle workflow for ${hook.instanceId} failed; completed with ${result}`,
     severity: 'critical',
     reflex: LIFECYCLE_REFLEX,
+    target: hook.instanceId,
+    summary: `The ${hook.transition} workflow of ${hook.instanceId} failed (${state.error?.Error ?? 'workflow failed'}); as a fail-safe its lifecycle action was completed with ${result}, so the instance does not wait out the hook's timeout.`,
+    steer: [steer.lookAtInstances(hook.cluster)],
     detail: { ...hook, token: undefined, error: state.error },
   });
   return { completed: result };

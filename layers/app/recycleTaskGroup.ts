@@ -1,6 +1,8 @@
 // The task recycler's use case: look at one task group as it is now, ask the domain what to do, do it.
 // Whatever woke us (a task event, a placement failure, a recheck, the sweep) ends up here, so every
 // path takes the same guarded decisions.
+
+import { steer } from '#app/steering';
 import { type CrashLoopRemedy, chooseCrashLoopRemedy } from '#domain/crashLoop';
 import type { GroupRef } from '#domain/model';
 import { copyableTags } from '#domain/runTaskLimits';
@@ -137,6 +139,9 @@ async function carryOut(
         subject: `ecs-reflex gave up restarting ${action.task.group} in ${cluster}`,
         severity: 'critical',
         reflex: REFLEX,
+        target: action.task.group,
+        summary: `The recycler stopped restarting ${action.task.group} in ${cluster}: ${action.why}. Its tasks stay stopped until someone starts them.`,
+        steer: [steer.actionsOn(action.task.group)],
         detail: {
           cluster,
           group: action.task.group,
@@ -240,6 +245,9 @@ async function breakCrashLoop(
       subject: `ecs-reflex: ${service.serviceName} in ${cluster} is crash-looping`,
       severity: 'critical',
       reflex: REFLEX,
+      target: service.serviceName!,
+      summary: `${service.serviceName} failed ${action.failures} times on its new revision; ${remedy.why}.`,
+      steer: [steer.lookAtService(cluster, service.serviceName!)],
       detail: {
         cluster,
         service: service.serviceName,

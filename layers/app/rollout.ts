@@ -2,6 +2,8 @@
 // action and returns the whole state with what comes next; the state lives in the Step Functions execution,
 // so any step can run twice. Weights are written absolutely (SetWeight) and read back in a separate step
 // (VerifyWeight); every way out that is not promotion restores 100 % stable.
+
+import { steer } from '#app/steering';
 import { rolloutAllowance, sameRoute } from '#domain/declaredRoutes';
 import { otherController } from '#domain/deploymentOwner';
 import {
@@ -25,7 +27,7 @@ import {
   type Weights,
   weightsFor,
 } from '#domain/rolloutRoutes';
-import { type PlannedStep, planSteps } from '#domain/rolloutSchedule';
+import { GATE_TIMEOUT_SECONDS, type PlannedStep, planSteps } from '#domain/rolloutSchedule';
 import type { RolloutSpec } from '#events/rollout';
 import type { JournalEntry, RolloutPorts, TrafficRouter } from '#ports';
 import {
@@ -535,6 +537,9 @@ export async function announceGate(state: RolloutState, ports: RolloutPorts): Pr
       subject: `Rollout of ${state.rollout.service} waits for a person at ${state.progress.weights.canary}% canary`,
       severity: 'info',
       reflex: ROLLOUT_REFLEX,
+      target: state.rollout.service,
+      summary: `Rollout ${state.run.id} holds ${state.progress.weights.canary}% on the canary and waits (${state.reason ?? 'manual gate'}); it rolls back if nobody answers within ${GATE_TIMEOUT_SECONDS / 3600} hours.`,
+      steer: [steer.resumeRollout(state.run.id), steer.abortRollout(state.run.id)],
       detail: { runId: state.run.id, reason: state.reason, route: routeKey(state.rollout.route) },
     })
     .catch((error: unknown) =>
@@ -626,6 +631,9 @@ async function scaleDownIfOurs(
     subject: `Rollout of ${state.rollout.service}: ${target.service} not scaled down`,
     severity: 'warning',
     reflex: ROLLOUT_REFLEX,
+    target: target.service,
+    summary: `Rollout ${state.run.id} left ${target.cluster}/${target.service} running: ${reason}.`,
+    steer: [steer.lookAtService(target.cluster, target.service)],
     detail: { runId: state.run.id, route: routeKey(state.rollout.route), reason },
   });
   return false;
@@ -687,6 +695,9 @@ export async function rollBack(
       subject: `Rollout of ${rollout.service} rolled back`,
       severity: 'critical',
       reflex: ROLLOUT_REFLEX,
+      target: rollout.service,
+      summary: `Rollout ${run.id} put all traffic back on stable (from ${route.weights.canary}% canary): ${reason}.`,
+      steer: [steer.watchRollout(run.id), steer.actionsOn(rollout.service)],
       detail: { runId: run.id, reason, route: routeKey(rollout.route), from: route.weights },
     });
   }

@@ -77,10 +77,24 @@ export interface TargetRegistry {
   deregister(targetGroupArn: string, targets: TargetRef[]): Promise<void>;
 }
 
+/** One way to steer what a notification reports: the CLI command and the API call behind it. */
+export interface Steer {
+  /** In a few words: "resume the rollout", "abort it", "look at the service". */
+  what: string;
+  command: string;
+  api: string;
+}
+
+/** What a person is told: which reflex, about what (by its short name), what happened and why, what next. */
 export interface Notification {
   subject: string;
   severity: 'info' | 'warning' | 'critical';
   reflex: string;
+  /** The service, group, route or instance, by the short name a person knows it by. */
+  target: string;
+  /** What happened and why, in a sentence or two. */
+  summary: string;
+  steer: Steer[];
   detail: Record<string, unknown>;
 }
 

@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
+import { type PublishInput, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { LifecyclePorts, LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
@@ -37,7 +37,7 @@ import { ecsModel } from '#local/twin/aws/ecs';
 import { elbv2Model } from '#local/twin/aws/elbv2';
 import { Faults } from '#local/twin/aws/faults';
 import { sfnModel } from '#local/twin/aws/sfn';
-import { snsModel } from '#local/twin/aws/sns';
+import { messageFor, snsModel } from '#local/twin/aws/sns';
 import { QueueDoesNotExist, queueUrl, type SqsQueue, sqsModel } from '#local/twin/aws/sqs';
 import {
   type Delivery,
@@ -113,7 +113,10 @@ export class Twin {
   /** What the twin keeps of what the reflexes sent out: tests and scenarios read these. */
   readonly recorders = {
     journal: { record: (entry: JournalEntry) => this.recordJournal(entry) },
+    /** As a queue subscriber of the topic receives them: the notification itself. */
     notifications: [] as Notification[],
+    /** As people receive them: the e-mail text, and the chat integration's custom notification. */
+    notificationMessages: [] as { email: string; chat: unknown }[],
     shortfalls: [] as Parameters<CapacitySignal['reportShortfall']>[0][],
     parked: [] as { input: string; reason: string; source: string }[],
   };
@@ -177,8 +180,13 @@ export class Twin {
       return url;
     };
     const notifyTopicArn = `arn:aws:sns:${region}:${account}:ecs-reflex-notifications`;
-    const notify = (published: { Message?: string }) =>
-      this.recorders.notifications.push(JSON.parse(published.Message!));
+    const notify = (published: PublishInput) => {
+      this.recorders.notifications.push(JSON.parse(messageFor(published, 'sqs')));
+      this.recorders.notificationMessages.push({
+        email: messageFor(published, 'email'),
+        chat: JSON.parse(messageFor(published, 'https')),
+      });
+    };
     this.logs = new TwinLogs(this.scheduler);
     for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
 

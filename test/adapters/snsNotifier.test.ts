@@ -11,32 +11,112 @@ const notifier = new SnsNotifier(sns as unknown as SNSClient, TOPIC);
 beforeEach(() => sns.reset());
 
 describe('SnsNotifier', () => {
-  it('publishes the notification as JSON with severity and reflex attributes', async () => {
-    // Prepare
-    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    const notification: Notification = {
-      subject: 'ecs-reflex gave up restarting family:report in prod',
-      severity: 'critical',
-      reflex: 'task-recycler',
-      detail: { cluster: 'prod', group: 'family:report', why: '5 restarts within the window' },
-    };
+  const notification: Notification = {
+    subject: 'Rollout of web waits for a person at 50% canary',
+    severity: 'info',
+    reflex: 'rollout',
+    target: 'web',
+    summary: 'Rollout web-42 holds 50% on the canary and waits (manual gate after step 2).',
+    steer: [
+      {
+        what: 'resume the rollout',
+        command: 'ecs-reflex rollout resume web-42',
+        api: 'POST /rollouts/web-42/resume',
+      },
+    ],
+    detail: {
+      runId: 'web-42',
+      route: 'alb:arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/shop/1/2',
+    },
+  };
 
-    // Act
+  async function published() {
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     await notifier.notify(notification);
+    const [call] = sns.commandCalls(PublishCommand);
+    return call!.args[0].input;
+  }
+
+  it('publishes one message per kind of subscriber, with severity and reflex attributes to filter on', async () => {
+    // Act
+    const input = await published();
 
     // Assess
-    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input)).toEqual([
-      {
-        TopicArn: TOPIC,
-        Subject: 'ecs-reflex gave up restarting family:report in prod',
-        Message: JSON.stringify(notification),
-        MessageAttributes: {
-          severity: { DataType: 'String', StringValue: 'critical' },
-          reflex: { DataType: 'String', StringValue: 'task-recycler' },
-        },
+    expect(input).toMatchObject({
+      TopicArn: TOPIC,
+      Subject: notification.subject,
+      MessageStructure: 'json',
+      MessageAttributes: {
+        severity: { DataType: 'String', StringValue: 'info' },
+        reflex: { DataType: 'String', StringValue: 'rollout' },
       },
+    });
+    const messages = JSON.parse(input.Message!);
+    expect(Object.keys(messages).sort()).toEqual([
+      'default',
+      'email',
+      'email-json',
+      'https',
+      'lambda',
+      'sqs',
     ]);
-    expect(JSON.parse(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message!)).toEqual(notification);
+    expect(Object.values(messages).every((m) => typeof m === 'string')).toBe(true);
+    // Queues and functions get the notification itself.
+    expect(JSON.parse(messages.sqs)).toEqual(notification);
+    expect(messages.https).toBe(messages.default);
+  });
+
+  it('gives chat channels the custom-notification format, with the commands as next steps, one thread per target', async () => {
+    // Act
+    const chat = JSON.parse(JSON.parse((await published()).Message!).https);
+
+    // Assess
+    expect(chat).toEqual({
+      version: '1.0',
+      source: 'custom',
+      content: {
+        textType: 'client-markdown',
+        title: 'Rollout of web waits for a person at 50% canary',
+        description:
+          '*rollout* · `web`\nRollout web-42 holds 50% on the canary and waits (manual gate after step 2).',
+        nextSteps: ['resume the rollout: `ecs-reflex rollout resume web-42` (POST /rollouts/web-42/resume)'],
+        keywords: ['rollout', 'info'],
+      },
+      metadata: {
+        threadId: 'rollout/web',
+        summary: 'Rollout of web waits for a person at 50% canary',
+        eventType: 'rollout',
+        additionalContext: { target: 'web', severity: 'info' },
+      },
+    });
+  });
+
+  it('gives e-mail readers text: what happened, what they can do, then the particulars', async () => {
+    // Act
+    const email = JSON.parse((await published()).Message!).email;
+
+    // Assess
+    expect(email).toBe(
+      [
+        'Rollout of web waits for a person at 50% canary',
+        '',
+        'Rollout web-42 holds 50% on the canary and waits (manual gate after step 2).',
+        '',
+        'reflex:   rollout',
+        'target:   web',
+        'severity: info',
+        '',
+        'What you can do:',
+        '  resume the rollout:',
+        '    ecs-reflex rollout resume web-42',
+        '    (API: POST /rollouts/web-42/resume)',
+        '',
+        'Detail:',
+        '  runId: web-42',
+        '  route: alb:arn:aws:elasticloadbalancing:eu-west-1:111122223333:listener/app/shop/1/2',
+        '',
+      ].join('\n'),
+    );
   });
 });
 

@@ -75,6 +75,15 @@ export function messagingContract(harness: () => MessagingHarness): void {
         subject: 'ecs-reflex gave up restarting family:report in contract',
         severity: 'critical',
         reflex: 'task-recycler',
+        target: 'family:report',
+        summary: 'The recycler stopped restarting family:report: 5 restarts within the window.',
+        steer: [
+          {
+            what: 'see its actions',
+            command: 'ecs-reflex actions --target family:report',
+            api: 'GET /actions',
+          },
+        ],
         detail: { reference: 'plain', cluster: world.cluster, restarts: 5 },
       };
 
@@ -103,6 +112,9 @@ export function messagingContract(harness: () => MessagingHarness): void {
         subject,
         severity: 'warning',
         reflex: 'task-recycler',
+        target: 'web',
+        summary: 'gave up',
+        steer: [],
         detail: { reference: 'awkward' },
       });
       const delivered = (await deliveredAbout('awkward')).find(

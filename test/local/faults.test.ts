@@ -35,7 +35,15 @@ describe('faults on the twin’s AWS calls', () => {
 
     // Act
     const seen = await twin.ports.notifier
-      .notify({ subject: 'once', severity: 'info', reflex: 'test', detail: {} })
+      .notify({
+        subject: 'once',
+        severity: 'info',
+        reflex: 'test',
+        target: 'web',
+        summary: 'once',
+        steer: [],
+        detail: {},
+      })
       .catch((error: Error) => error.name);
 
     // Assess: SNS got the same Publish four times (it has no idempotency token); the reflex saw a timeout

@@ -15,6 +15,9 @@ const NOTIFICATION: Notification = {
   subject: 'ecs-reflex: restart given up for web',
   severity: 'warning',
   reflex: 'task-recycler',
+  target: 'web',
+  summary: 'The recycler stopped restarting web after 3 restarts.',
+  steer: [],
   detail: { restarts: 3 },
 };
 

@@ -24,6 +24,7 @@ export function snsModel(topics: Record<string, (published: PublishInput) => voi
           throw invalid('TopicArn');
         const message = input.Message ?? '';
         if (message.length === 0) throw invalid('Empty message');
+        if (input.MessageStructure !== undefined) perProtocol(input);
         const subject = input.Subject;
         // Printable, no line breaks or control characters, not starting with white space, under 100.
         const printable = /^(?!\s)\P{Cc}+$/u;
@@ -40,6 +41,34 @@ export function snsModel(topics: Record<string, (published: PublishInput) => voi
       },
     ),
   };
+}
+
+/**
+ * A message per protocol (MessageStructure "json"): a JSON object of strings with at least `default`, as
+ * SNS refuses anything else. Answers the messages by protocol.
+ */
+function perProtocol(input: PublishInput): Record<string, string> {
+  if (input.MessageStructure !== 'json') throw invalid('MessageStructure');
+  let messages: unknown;
+  try {
+    messages = JSON.parse(input.Message ?? '');
+  } catch {
+    throw invalid('Message Structure - JSON message body failed to parse');
+  }
+  if (messages === null || typeof messages !== 'object' || Array.isArray(messages))
+    throw invalid('Message Structure - JSON message body failed to parse');
+  if (typeof (messages as { default?: unknown }).default !== 'string')
+    throw invalid('Message Structure - No default entry in JSON message body');
+  if (Object.values(messages).some((value) => typeof value !== 'string'))
+    throw invalid('Message Structure - JSON message values must be strings');
+  return messages as Record<string, string>;
+}
+
+/** What a subscriber of `protocol` receives of a Publish: its own message, else the default one. */
+export function messageFor(input: PublishInput, protocol: string): string {
+  if (input.MessageStructure === undefined) return input.Message ?? '';
+  const messages = perProtocol(input);
+  return messages[protocol] ?? messages.default!;
 }
 
 /** SNS's rules for message attributes; answers the bytes they count towards the message's size. */
