@@ -29,7 +29,7 @@ import {
 } from '#domain/rolloutRoutes';
 import { GATE_TIMEOUT_SECONDS, type PlannedStep, planSteps } from '#domain/rolloutSchedule';
 import type { RolloutSpec } from '#events/rollout';
-import type { JournalEntry, RolloutPorts, TrafficRouter } from '#ports';
+import type { JournalEntry, Notification, RolloutPorts, TrafficRouter } from '#ports';
 import {
   GuardAlarmFiringError,
   InvalidInputError,
@@ -157,6 +157,13 @@ export async function prepareRollout(
     reason: `${state.plan.length} step(s): ${state.plan.map((s) => `${s.canary}%`).join(', ')}, then 100%`,
     outcome: 'done',
     detail: { runId, from: route.weights },
+  });
+  await tell(state, ports, 'start', {
+    subject: `Rollout of ${rollout.service} started`,
+    severity: 'info',
+    summary: `Rollout ${runId} shifts traffic to the new version in ${state.plan.length} step(s), ${state.plan.map((s) => `${s.canary}%`).join(', ')}, then 100%, checking the canary against stable at each; it rolls back by itself when a check fails.`,
+    steer: [steer.watchRollout(runId), steer.abortRollout(runId)],
+    detail: { from: route.weights },
   });
   return state;
 }
@@ -530,23 +537,38 @@ export async function announceGate(state: RolloutState, ports: RolloutPorts): Pr
     outcome: 'held',
     detail: { weights: state.progress.weights, afterGate: state.afterGate },
   });
-  // The gate waits whether or not the message goes out: failing the gate for it would roll back a
-  // healthy release. The journal line above is the record a person finds either way.
+  await tell(state, ports, 'gate', {
+    subject: `Rollout of ${state.rollout.service} waits for a person at ${state.progress.weights.canary}% canary`,
+    severity: 'info',
+    summary: `Rollout ${state.run.id} holds ${state.progress.weights.canary}% on the canary and waits (${state.reason ?? 'manual gate'}); it rolls back if nobody answers within ${GATE_TIMEOUT_SECONDS / 3600} hours.`,
+    steer: [steer.resumeRollout(state.run.id), steer.abortRollout(state.run.id)],
+    detail: { reason: state.reason },
+  });
+}
+
+/**
+ * Tells people how a rollout goes (it started, waits at a gate, was promoted). The step goes on whether or
+ * not the message goes out: failing it would stop or roll back a healthy release for a notification. The
+ * journal line of the step is the record a person finds either way, and a failed message is journaled too.
+ */
+async function tell(
+  state: Pick<RolloutState, 'rollout' | 'run'>,
+  ports: RolloutPorts,
+  what: string,
+  notification: Pick<Notification, 'subject' | 'severity' | 'summary' | 'steer' | 'detail'>,
+): Promise<void> {
   await ports.notifier
     .notify({
-      subject: `Rollout of ${state.rollout.service} waits for a person at ${state.progress.weights.canary}% canary`,
-      severity: 'info',
+      ...notification,
       reflex: ROLLOUT_REFLEX,
       target: state.rollout.service,
-      summary: `Rollout ${state.run.id} holds ${state.progress.weights.canary}% on the canary and waits (${state.reason ?? 'manual gate'}); it rolls back if nobody answers within ${GATE_TIMEOUT_SECONDS / 3600} hours.`,
-      steer: [steer.resumeRollout(state.run.id), steer.abortRollout(state.run.id)],
-      detail: { runId: state.run.id, reason: state.reason, route: routeKey(state.rollout.route) },
+      detail: { runId: state.run.id, route: routeKey(state.rollout.route), ...notification.detail },
     })
     .catch((error: unknown) =>
       record(ports, {
         action: 'notify',
         target: targetOf(state),
-        reason: `gate notification failed: ${(error as Error).message}`,
+        reason: `${what} notification failed: ${(error as Error).message}`,
         outcome: 'failed',
       }),
     );
@@ -580,6 +602,13 @@ export async function promoteCanary(state: RolloutState, ports: RolloutPorts): P
     outcome: 'done',
   });
   const scaleDown = rollout.promote.scaleDownStable;
+  await tell(state, ports, 'promotion', {
+    subject: `Rollout of ${rollout.service} promoted`,
+    severity: 'info',
+    summary: `Rollout ${state.run.id} put all traffic on the new version (${early}after ${state.progress.analyses} analysis run(s))${scaleDown ? `; ${scaleDown.cluster}/${scaleDown.service} is scaled down in ${scaleDown.delaySeconds ?? 0} s` : ''}.`,
+    steer: [steer.watchRollout(state.run.id)],
+    detail: {},
+  });
   return {
     ...state,
     progress: { ...state.progress, weights: ALL_CANARY },

@@ -104,7 +104,7 @@ describe('rolloutStep handler', () => {
     expect(writes()).toEqual([]);
   });
 
-  it('claims the route and plans the steps, starting from the weights the route holds', async () => {
+  it('claims the route, plans the steps from the weights the route holds, and tells people it started', async () => {
     const { step, writes } = aTwin();
     const state = await step({ action: 'prepare', runId: 'web-1', rollout: REQUEST });
     expect(state).toMatchObject({
@@ -112,7 +112,7 @@ describe('rolloutStep handler', () => {
       plan: [{ canary: 10 }, { canary: 50 }],
       progress: { step: 0, weights: { stable: 70, canary: 30 } },
     });
-    expect(writes()).toEqual(['PutItem', 'TagResource']);
+    expect(writes()).toEqual(['PutItem', 'TagResource', 'Publish']);
   });
 });
 

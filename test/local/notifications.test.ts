@@ -39,6 +39,18 @@ describe('notifications people read', () => {
     expect(email).toMatch(/it rolls back if nobody answers within 24 hours/);
   });
 
+  it('tells people when a rollout starts, waits at its gate and is promoted, in that order', async () => {
+    // Act
+    const { notifications } = await notificationsOf('rollout-gate-promoted');
+
+    // Assess
+    expect(notifications.filter((n) => n.reflex === 'rollout').map((n) => n.subject)).toEqual([
+      'Rollout of web started',
+      expect.stringMatching(/^Rollout of web waits for a person at \d+% canary$/),
+      'Rollout of web promoted',
+    ]);
+  });
+
   it('names the target by its short name and says what happened when a rollout rolls back', async () => {
     // Act
     const { notifications } = await notificationsOf('rollout-gate-aborted');
