@@ -44,8 +44,8 @@ function aWorld(settings: Partial<RecyclerSettings> = {}, options: TaskRecyclerO
 }
 
 /** A real stopped-task event for a task that really stopped in the twin. */
-async function crashedReportTask(twin: Twin) {
-  const task = twin.world.runTask({ cluster: 'prod', taskDefinitionArn: 'report:1' });
+async function crashedReportTask(twin: Twin, taskDefinitionArn = 'report:1') {
+  const task = twin.world.runTask({ cluster: 'prod', taskDefinitionArn });
   if (!('arn' in task)) throw new Error('no room');
   await twin.runFor(10);
   twin.world.crash(task, 1);
@@ -286,6 +286,37 @@ describe('taskRecycler handler', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(looks(twin, before)).toBe(1);
     expect(writes(twin).filter((api) => api === 'RunTask')).toHaveLength(2);
+  });
+
+  it('reports on each stopped task of a shared look: two that cannot be restarted, two give-ups', async () => {
+    // Prepare: awsvpc tasks whose security groups are not configured cannot be restarted
+    const { twin, handler } = aWorld();
+    twin.world.addTaskDefinition({
+      family: 'report',
+      revision: 2,
+      cpu: 256,
+      memory: 512,
+      networkMode: 'awsvpc',
+      containerName: 'report',
+      containerPort: 9000,
+      behaviour: { startSeconds: 5, healthy: true },
+    });
+    const first = await crashedReportTask(twin, 'report:2');
+    const second = await crashedReportTask(twin, 'report:2');
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    await handler(
+      batch(JSON.stringify(first.event), JSON.stringify(second.event)),
+      lambdaContext('taskRecycler'),
+    );
+
+    // Assess
+    expect(looks(twin, before)).toBe(1);
+    expect(twin.recorders.notifications.map((n) => n.detail.taskArn)).toEqual([
+      first.task.arn,
+      second.task.arn,
+    ]);
   });
 
   it('fails every record a failed look stood for, so SQS delivers each of them again', async () => {
