@@ -7,6 +7,9 @@ import { taskRecyclerWiring } from '#local/twin/wiring';
 
 export const STORM_SCENARIO = 'local/scenarios/crash-storm.json';
 
+/** How the readsPerEvent expectation describes itself (local/scenario/expectations.ts). */
+const READS_PER_EVENT = 'read(s) by the task recycler per event';
+
 /** Writes that change the cluster; the recycler's rechecks and parking (SendMessage) are not among them. */
 const DESTRUCTIVE = new Set(['UpdateService', 'RunTask', 'StopTask', 'DeregisterTargets']);
 
@@ -48,8 +51,11 @@ async function runStorm(coalesce: boolean): Promise<StormRun> {
     readsByApi: tally(own.filter((c) => !c.write).map((c) => c.api)),
     destructive: tally(writes.filter((api) => DESTRUCTIVE.has(api))),
     otherWrites: tally(writes.filter((api) => !DESTRUCTIVE.has(api))),
-    // With coalescing off the reads-per-event expectation fails: that is the figure being compared.
-    expectationsFailed: result.expectations.filter((e) => !e.passed).map((e) => e.description),
+    // The reads-per-event bound is the figure this section reports, not a check of the fixture (with
+    // coalescing off it fails by design); the bench fails only when the storm stops being the storm.
+    expectationsFailed: result.expectations
+      .filter((e) => !e.passed && !e.description.includes(READS_PER_EVENT))
+      .map((e) => e.description),
     wallMs,
   };
 }
