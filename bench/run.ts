@@ -14,6 +14,7 @@ import { measureInstanceLifecycle } from './instanceLifecycle';
 import { measureRollouts } from './rollout';
 import { measureScenario } from './scenario';
 import { rounded } from './stats';
+import { measureStorm, STORM_SCENARIO } from './storm';
 import { measureTwinClient } from './twinClient';
 
 const INIT_ROUNDS = 20;
@@ -357,6 +358,47 @@ async function main(): Promise<void> {
       ),
     );
 
+    // 9. The crash storm, coalescing off and on.
+    const storm = await measureStorm();
+    print(`\n9. Storm: ${STORM_SCENARIO}, the task recycler's coalescing off and on (counts are exact)`);
+    const counts = (c: Record<string, number>) =>
+      Object.entries(c)
+        .map(([api, n]) => `${api} ${n}`)
+        .join(', ') || 'none';
+    print(
+      table(
+        [
+          'coalescing',
+          'events',
+          'looks',
+          'looks/event',
+          'reads',
+          'reads/event',
+          'destructive writes',
+          'wall s',
+        ],
+        [storm.off, storm.on].map((run) => [
+          run.coalesce ? 'on' : 'off',
+          int(run.events),
+          int(run.looks),
+          fixed(run.looks / run.events, 3),
+          int(run.reads),
+          fixed(run.readsPerEvent, 3),
+          counts(run.destructive),
+          fixed(run.wallMs / 1000),
+        ]),
+        [6],
+      ),
+    );
+    print(
+      `   reads/event on vs off: ${fixed(storm.on.readsPerEvent / storm.off.readsPerEvent, 3)}x; ` +
+        `reads by API (on): ${counts(storm.on.readsByApi)}; other writes (on): ${counts(storm.on.otherWrites)}`,
+    );
+    if (storm.on.expectationsFailed.length > 0)
+      throw new Error(
+        `the storm no longer meets its expectations: ${storm.on.expectationsFailed.join('; ')}`,
+      );
+
     const totalSeconds = (performance.now() - started) / 1000;
     const results = rounded({
       machine: { ...machine, loadAverageAtEnd: loadavg()[0]! },
@@ -368,6 +410,7 @@ async function main(): Promise<void> {
       instanceLifecycle: lifecycle,
       rollouts,
       twinClient,
+      storm,
       totalSeconds,
     });
     const out = join(repoRoot, 'bench', 'results');

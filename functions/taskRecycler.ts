@@ -2,9 +2,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { REFLEX, recycleTaskGroup } from '#app/recycleTaskGroup';
-import { TaskVersionLedger } from '#app/taskVersionLedger';
-import { readTaskRecyclerInput } from '#events/taskRecyclerInput';
+import { REFLEX } from '#app/recycleTaskGroup';
+import { type BatchLooks, TaskGroupLooks } from '#app/taskGroupLooks';
+import { readTaskRecyclerInput, type TaskRecyclerInput } from '#events/taskRecyclerInput';
 import { boundedJson } from '#runtime/boundedInput';
 import { DEFAULT_MAX_ATTEMPTS, worstCallMs } from '#runtime/clients';
 import { NoTimeForRecordError } from '#runtime/errors';
@@ -21,19 +21,36 @@ import { awsRecyclerDeps, type RecyclerDeps } from '#wiring/recycler';
  */
 export const recordWorstCaseMs = (maxAttempts = DEFAULT_MAX_ATTEMPTS) => worstCallMs(maxAttempts) + 2_000;
 
-export function createTaskRecyclerHandler(deps: () => RecyclerDeps) {
-  const processor = new BatchProcessor(EventType.SQS);
-  const ledger = new TaskVersionLedger();
+export interface TaskRecyclerOptions {
+  /**
+   * Records about one task group in a batch share one look, and a task event that a look has already
+   * seen is skipped (true, as deployed). False looks once per record, as before, so the bench can
+   * measure what coalescing saves side by side.
+   */
+  coalesce?: boolean;
+}
 
-  const handleRecord = async (record: SQSRecord, context: Context) => {
+export function createTaskRecyclerHandler(
+  deps: () => RecyclerDeps,
+  { coalesce = true }: TaskRecyclerOptions = {},
+) {
+  const processor = new BatchProcessor(EventType.SQS);
+  const looks = new TaskGroupLooks(coalesce);
+
+  const handleRecord = async (
+    record: SQSRecord,
+    input: TaskRecyclerInput,
+    batch: BatchLooks,
+    context: Context,
+  ) => {
     const { ports, settings, maxAttempts } = deps();
+    const need = input.kind === 'request' ? batch.need(input) : undefined;
     const left = context.getRemainingTimeInMillis();
-    if (left < recordWorstCaseMs(maxAttempts)) {
+    if (need !== 'shared' && left < recordWorstCaseMs(maxAttempts)) {
       // Handed back untouched: SQS delivers it again once its visibility timeout runs out.
       throw new NoTimeForRecordError(`${left} ms left, less than one record's worst case`);
     }
     metrics.addMetric('InputReceived', MetricUnit.Count, 1);
-    const input = readTaskRecyclerInput(record.body);
     if (input.kind === 'rejected') {
       // Never throw here: it could only fail again. Parked with its reason, the batch moves on.
       logger.warn('rejected input', {
@@ -46,22 +63,26 @@ export function createTaskRecyclerHandler(deps: () => RecyclerDeps) {
       return;
     }
     if (input.kind === 'ignored') return logger.debug('ignored', { why: input.why });
-    const { taskVersion } = input;
-    if (taskVersion && ledger.isStale(taskVersion.taskArn, taskVersion.version)) {
-      return logger.debug('duplicate or older task event', { ...taskVersion });
+    if (need === 'duplicate') return logger.debug('duplicate or older task event', { ...input.taskVersion });
+    if (need === 'seen') {
+      metrics.addMetric('LookSkipped', MetricUnit.Count, 1);
+      return logger.debug('task already seen at this version by a look', { ...input.taskVersion });
     }
-    const outcome = await recycleTaskGroup(input.request, ports, settings);
-    if (taskVersion) ledger.handled(taskVersion.taskArn, taskVersion.version);
+    const outcome = await batch.look(input, ports, settings);
     logger.debug('recycled', { request: input.request, outcome });
   };
 
-  // One record after another: two events about one group looked at in parallel could both act.
-  return eventStack((event: SQSEvent, context) =>
-    processPartialResponse(event, (record: SQSRecord) => handleRecord(record, context), processor, {
-      context,
-      processInParallel: false,
-    }),
-  );
+  return eventStack((event: SQSEvent, context) => {
+    const inputs = new Map(event.Records.map((r) => [r.messageId, readTaskRecyclerInput(r.body)]));
+    const batch = looks.batch(inputs.values());
+    // One record after another: two events about one group looked at in parallel could both act.
+    return processPartialResponse(
+      event,
+      (record: SQSRecord) => handleRecord(record, inputs.get(record.messageId)!, batch, context),
+      processor,
+      { context, processInParallel: false },
+    );
+  });
 }
 
 export const handler = createTaskRecyclerHandler(awsRecyclerDeps);

@@ -28,9 +28,15 @@ export interface RecycleRequest {
   hint?: GroupObservation['hint'];
 }
 
+/** A task as a look read it: ECS raises `version` on every change, so a higher one is news. */
+export interface TaskVersion {
+  taskArn: string;
+  version: number;
+}
+
 export type RecycleOutcome =
   | { status: 'ignored'; why: string }
-  | { status: 'handled'; actions: RecyclerAction['kind'][] };
+  | { status: 'handled'; actions: RecyclerAction['kind'][]; observed: TaskVersion[] };
 
 export async function recycleTaskGroup(
   request: RecycleRequest,
@@ -59,7 +65,11 @@ export async function recycleTaskGroup(
   }
   // Retrying is safe: the next look re-reads the world and skips what was done.
   if (failures.length > 0) throw new ActionsFailedError(failures);
-  return { status: 'handled', actions: actions.map((a) => a.kind) };
+  const observed = [...observation.running, ...observation.stopped].map(({ taskArn, version }) => ({
+    taskArn,
+    version,
+  }));
+  return { status: 'handled', actions: actions.map((a) => a.kind), observed };
 }
 
 export const clusterName = (clusterOrArn: string): string =>
@@ -81,9 +91,13 @@ async function observeGroup(
   const watchedArns = settings.policy.stopUnhealthy.watch
     .filter((w) => w.cluster === cluster && w.group === groupName)
     .flatMap((w) => w.targetGroupArns);
+  // Running tasks matter to standalone restarts (families) and to unhealthy stops (watched target
+  // groups) only: a service nobody watches is decided on the service and its stopped tasks, which in a
+  // crash storm halves what each look lists and describes.
+  const runningMatters = group.kind === 'family' || watchedArns.length > 0;
   const [service, running, stopped, watchedTargetGroups] = await Promise.all([
     group.kind === 'service' ? ports.services.describeService(cluster, group.name) : undefined,
-    ports.tasks.listTasks(cluster, group, 'RUNNING'),
+    runningMatters ? ports.tasks.listTasks(cluster, group, 'RUNNING') : [],
     ports.tasks.listTasks(cluster, group, 'STOPPED'),
     Promise.all([...new Set(watchedArns)].map((arn) => ports.targets.targetHealth(arn))),
   ]);

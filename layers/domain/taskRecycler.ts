@@ -19,9 +19,20 @@ export const Tags = {
 
 /** What the event that woke us says that the world will not show again. */
 export interface Hint {
-  /** This look was caused by this task's own STOPPED event (the moment to report on it, once). */
-  stoppedTaskArn?: string;
+  /** This look was caused by these tasks' own STOPPED events (the moment to report on each, once). */
+  stoppedTaskArns?: readonly string[];
   placementFailure?: string;
+}
+
+/**
+ * Whether a hint tells a look what the world will not show it: a placement failure's reason, or a
+ * standalone task's own stop (its give-up is reported on that event only). A task event without such
+ * news, about a task a look has already read at that version or later, gives a new look nothing to read
+ * that the last one lacked: the recycler may skip it.
+ */
+export function hintCarriesNews(group: GroupRef, hint: Hint | undefined): boolean {
+  if (hint?.placementFailure) return true;
+  return group.kind === 'family' && (hint?.stoppedTaskArns?.length ?? 0) > 0;
 }
 
 export interface GroupObservation {
@@ -133,7 +144,7 @@ function decideStandaloneRestarts(obs: GroupObservation, policy: RecyclerPolicy)
     if (cannot) {
       // Reported on the task's own stop event; later looks see the same task and stay quiet. The chain
       // stays closed: this task keeps its attempt number for as long as ECS lists it.
-      if (obs.hint?.stoppedTaskArn === task.taskArn) {
+      if (obs.hint?.stoppedTaskArns?.includes(task.taskArn)) {
         actions.push({ kind: 'give-up-restarts', task, rootTaskId, cause, why: cannot });
       }
       continue;

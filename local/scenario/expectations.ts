@@ -1,7 +1,10 @@
 // Expectations are about what a user would see: which reflex actions happened, which AWS calls were
 // made and in what order, and the state the cluster ended in.
 import type { ScenarioExpectation } from '#local/scenario/schema';
+import type { TimelineEntry } from '#local/twin/timeline';
 import type { Twin } from '#local/twin/twin';
+import { taskRecyclerWiring } from '#local/twin/wiring';
+import type { ApiCall } from '#local/twin/world';
 
 export interface ExpectationResult {
   description: string;
@@ -32,6 +35,15 @@ function describeCount(spec: CountSpec): string {
 }
 
 export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): ExpectationResult {
+  if ('readsPerEvent' in expectation) {
+    const { reads, events } = recyclerReads(twin.timeline.entries, twin.world.apiCalls);
+    const perEvent = events === 0 ? 0 : reads / events;
+    return {
+      description: `at most ${expectation.atMost} AWS read(s) by the task recycler per event delivered to it`,
+      passed: perEvent <= expectation.atMost,
+      actual: `${perEvent.toFixed(3)} (${reads} reads, ${events} events)`,
+    };
+  }
   if ('action' in expectation) {
     const matching = twin.journal.filter(
       (e) =>
@@ -309,4 +321,22 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
     passed: countMatches(expectation, twin.recorders.shortfalls.length),
     actual: String(twin.recorders.shortfalls.length),
   };
+}
+
+/**
+ * The task recycler's AWS reads (its own invocations' calls; rechecks and parking are writes) and the
+ * events EventBridge delivered to its queue through its rules: what a storm costs per event.
+ */
+export function recyclerReads(
+  timeline: readonly TimelineEntry[],
+  apiCalls: readonly ApiCall[],
+): { reads: number; events: number } {
+  const rules = taskRecyclerWiring.rules.map((rule) => ` -> ${rule.name}`);
+  const events = timeline.filter(
+    (e) => e.kind === 'event' && rules.some((rule) => e.text.endsWith(rule)),
+  ).length;
+  const reads = apiCalls.filter(
+    (c) => !c.write && c.by?.split(':')[0] === taskRecyclerWiring.functionName,
+  ).length;
+  return { reads, events };
 }

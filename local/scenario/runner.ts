@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { rolloutRequestOf } from '#events/rollout';
+import type { TaskRecyclerOptions } from '#functions/taskRecycler';
 import { repoRoot } from '#local/repoRoot';
 import {
   BlastRadiusChecker,
@@ -97,11 +98,13 @@ export interface RunOptions {
   duplicate?: { copies: number; jitterSeconds: number; seed: number };
   /** Look at the blast-radius invariants after every step of the clock (local/scenario/blastRadius.ts). */
   checkBlastRadius?: boolean;
+  /** The task recycler's handler options: the bench runs the storm with coalescing off and on. */
+  recycler?: TaskRecyclerOptions;
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const wallStart = performance.now();
-  const twin = prepareTwin(scenario);
+  const twin = prepareTwin(scenario, options.recycler);
   const end = new Date(twin.scheduler.now().getTime() + scenario.duration * 1000);
   for (const extra of options.extraFaults ?? []) {
     twin.faults.add({
@@ -242,12 +245,13 @@ export function scheduleTimeline(twin: Twin, scenario: Scenario): void {
 }
 
 /** A twin holding the scenario's world, its clockwork not started yet, its timeline not scheduled. */
-export function prepareTwin(scenario: Scenario): Twin {
+export function prepareTwin(scenario: Scenario, recycler?: TaskRecyclerOptions): Twin {
   const twin = new Twin({
     seed: scenario.seed,
     settings: scenario.config,
     alarmReactor: scenario.config.alarmReactor,
     lifecycle: scenario.config.lifecycle,
+    ...(recycler ? { recycler } : {}),
   });
   buildWorld(twin, scenario);
   return twin;
@@ -516,7 +520,14 @@ function playStep(twin: Twin, step: ScenarioStep): void {
       );
     }
   } else if ('crash' in step) {
-    const { cluster, group, exitCode, oom, count } = step.crash;
+    const { cluster, group, exitCode, oom, count, repeat } = step.crash;
+    if (repeat && repeat.times > 1) {
+      const next = { ...step.crash, repeat: { ...repeat, times: repeat.times - 1 } };
+      twin.scheduler.after(repeat.every, 'timeline', () => {
+        playStep(twin, { at: step.at + repeat.every, crash: next });
+        return settled();
+      });
+    }
     const victims = world
       .runningTasks(cluster, group)
       .filter((t) => t.lastStatus === 'RUNNING')

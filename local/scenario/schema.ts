@@ -318,6 +318,8 @@ const Step = z.union([
       exitCode: z.number().int().default(1),
       oom: z.boolean().default(false),
       count: z.number().int().min(1).default(1),
+      /** The same crash again every `every`, `times` times in all: a storm at a steady rate. */
+      repeat: z.strictObject({ every: Duration, times: z.number().int().min(1).max(10_000) }).optional(),
     }),
   }),
   z.strictObject({
@@ -444,6 +446,11 @@ const Count = {
 };
 
 const Expectation = z.union([
+  /**
+   * The AWS reads the task recycler made per event its rules delivered (a storm's cost): at most
+   * `atMost`, which may be a fraction.
+   */
+  z.strictObject({ readsPerEvent: z.literal('taskRecycler'), atMost: z.number().nonnegative() }),
   z.strictObject({
     action: z.string(),
     outcome: z.enum(['done', 'dry-run', 'held', 'failed']).optional(),

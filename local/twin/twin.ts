@@ -22,7 +22,7 @@ import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycle
 import { createLifecycleHookHandler } from '#functions/lifecycleHook';
 import { createRolloutSafetyNetHandler } from '#functions/rolloutSafetyNet';
 import { createRolloutStepHandler } from '#functions/rolloutStep';
-import { createTaskRecyclerHandler } from '#functions/taskRecycler';
+import { createTaskRecyclerHandler, type TaskRecyclerOptions } from '#functions/taskRecycler';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
 import { TwinStepFunctions } from '#local/stepfunctions/runner';
 import { TwinCloudWatch } from '#local/twin/alarms';
@@ -99,6 +99,8 @@ export interface TwinOptions {
   lifecycle?: LifecycleSettings;
   /** False for tests that invoke a handler themselves: the twin's events then reach no handler. */
   deliverEvents?: boolean;
+  /** How the task recycler's handler is built (the bench turns coalescing off to compare). */
+  recycler?: TaskRecyclerOptions;
 }
 
 export class Twin {
@@ -315,7 +317,7 @@ export class Twin {
     const alarmReactor = new TwinAsyncFunction(alarmReactorFunction, alarmReactorWiring, delivery);
     const deps = () => ({ ports: this.ports, settings: this.settings });
     const recycler = this.lambdas.function(taskRecyclerWiring.functionName, () =>
-      createTaskRecyclerHandler(deps),
+      createTaskRecyclerHandler(deps, options.recycler),
     );
     this.queue = new TwinQueue(taskRecyclerWiring.queue, taskRecyclerWiring, recycler, delivery);
     addQueue(this.queue);

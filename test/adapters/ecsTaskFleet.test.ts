@@ -69,6 +69,45 @@ describe('listTasks', () => {
     expect(ecs).not.toHaveReceivedCommand(DescribeContainerInstancesCommand);
   });
 
+  it('describes a task ECS has stopped once, and a task still stopping on every listing', async () => {
+    // Prepare: task 1 has stopped, task 2 is on its way (a STOPPED listing returns both)
+    const remembering = new EcsTaskFleet(ecs as unknown as ECSClient);
+    ecs.on(ListTasksCommand).resolves({ taskArns: [taskArn(1), taskArn(2)] });
+    describeTasksWith((arn) =>
+      sdkTask(arn === taskArn(1) ? 1 : 2, {
+        desiredStatus: 'STOPPED',
+        lastStatus: arn === taskArn(1) ? 'STOPPED' : 'DEPROVISIONING',
+      }),
+    );
+    const first = await remembering.listTasks('prod', { kind: 'family', name: 'report' }, 'STOPPED');
+
+    // Act
+    const second = await remembering.listTasks('prod', { kind: 'family', name: 'report' }, 'STOPPED');
+
+    // Assess: the same answer, in the listing's order, with one describe fewer
+    expect(second).toEqual(first);
+    expect(second.map((t) => t.taskArn)).toEqual([taskArn(1), taskArn(2)]);
+    expect(ecs.commandCalls(DescribeTasksCommand).map((c) => c.args[0].input.tasks)).toEqual([
+      [taskArn(1), taskArn(2)],
+      [taskArn(2)],
+    ]);
+  });
+
+  it('forgets nothing ECS still lists, and returns nothing ECS no longer lists', async () => {
+    // Prepare
+    const remembering = new EcsTaskFleet(ecs as unknown as ECSClient);
+    describeTasksWith((arn) => sdkTask(arn === taskArn(1) ? 1 : 2, { lastStatus: 'STOPPED' }));
+    ecs.on(ListTasksCommand).resolves({ taskArns: [taskArn(1), taskArn(2)] });
+    await remembering.listTasks('prod', { kind: 'family', name: 'report' }, 'STOPPED');
+    ecs.on(ListTasksCommand).resolves({ taskArns: [taskArn(2)] });
+
+    // Act
+    const tasks = await remembering.listTasks('prod', { kind: 'family', name: 'report' }, 'STOPPED');
+
+    // Assess
+    expect(tasks.map((t) => t.taskArn)).toEqual([taskArn(2)]);
+  });
+
   it('lists a service by service name', async () => {
     // Prepare
     ecs.on(ListTasksCommand).resolves({ taskArns: [taskArn(1)] });

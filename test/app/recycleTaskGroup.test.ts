@@ -80,12 +80,39 @@ describe('recycleTaskGroup', () => {
     );
 
     // Assess
-    expect(outcome).toEqual({ status: 'handled', actions: ['break-crash-loop'] });
+    expect(outcome).toEqual({
+      status: 'handled',
+      actions: ['break-crash-loop'],
+      observed: expect.any(Array),
+    });
     expect(writes(twin)).toEqual([
       expect.stringMatching(/^UpdateService prod\/web taskDefinition=.*web:1$/),
       'TagResource prod/web ecs-reflex:crash-loop-deployment',
     ]);
     expect(twin.world.service('prod', 'web')!.tags[Tags.crashLoopHandled]).toMatch(/^ecs-svc\//);
+  });
+
+  it('reads a service nobody watches without its running tasks, and says which task versions it saw', async () => {
+    // Prepare: the crashed tasks' replacements are running again
+    const twin = aTwin();
+    await crashLoopingService(twin, true);
+    await twin.runFor(30);
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    const outcome = await recycleTaskGroup(
+      { cluster: 'prod', group: 'service:web' },
+      twin.ports,
+      twin.settings,
+    );
+
+    // Assess
+    const listings = twin.world.apiCalls.slice(before).filter((c) => c.api === 'ListTasks');
+    expect(listings.map((c) => c.target)).toEqual(['prod service:web STOPPED']);
+    expect(outcome).toMatchObject({
+      status: 'handled',
+      observed: [1, 2, 3].map(() => ({ taskArn: expect.any(String), version: expect.any(Number) })),
+    });
   });
 
   it('scales the service to zero when configured and no revision ran stably', async () => {
@@ -125,7 +152,7 @@ describe('recycleTaskGroup', () => {
     await twin.runFor(60);
 
     // Act: the task's own stop event, then a later look at the group
-    const hint = { stoppedTaskArn: task.arn };
+    const hint = { stoppedTaskArns: [task.arn] };
     await recycleTaskGroup({ cluster: 'prod', group: 'family:report', hint }, twin.ports, twin.settings);
     await recycleTaskGroup({ cluster: 'prod', group: 'family:report' }, twin.ports, twin.settings);
 

@@ -142,7 +142,7 @@ describe('standalone restarts', () => {
 
     // Act
     const actions = decideRecycling(
-      observe({ stopped: restarts, hint: { stoppedTaskArn: last.taskArn } }),
+      observe({ stopped: restarts, hint: { stoppedTaskArns: [last.taskArn] } }),
       policy((p) => (p.restartStandalone.maxRestarts = 3)),
     );
 

@@ -3,14 +3,18 @@
 import type { SQSEvent } from 'aws-lambda';
 import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
 import { loadSample } from '#events/samples';
-import { createTaskRecyclerHandler, recordWorstCaseMs } from '#functions/taskRecycler';
+import {
+  createTaskRecyclerHandler,
+  recordWorstCaseMs,
+  type TaskRecyclerOptions,
+} from '#functions/taskRecycler';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
 import type { RecyclerSettings } from '#runtime/config';
 import { besidesParking } from '../support/apiCalls';
 import { sqsBatch } from '../support/sqs';
 
-function aWorld(settings: Partial<RecyclerSettings> = {}) {
+function aWorld(settings: Partial<RecyclerSettings> = {}, options: TaskRecyclerOptions = {}) {
   const policy = defaultRecyclerPolicy();
   policy.restartStandalone.families = ['report'];
   const twin = new Twin({
@@ -30,15 +34,15 @@ function aWorld(settings: Partial<RecyclerSettings> = {}) {
     containerPort: 9000,
     behaviour: { startSeconds: 5, healthy: true },
   });
-  const recycler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settings }));
+  const recycler = createTaskRecyclerHandler(() => ({ ports: twin.ports, settings: twin.settings }), options);
   // Invoked on the twin's clock, as Lambda would: the SDK's backoff between attempts takes virtual time.
   const handler = (...args: Parameters<typeof recycler>) => twin.settle(() => recycler(...args));
   return { twin, handler };
 }
 
 /** A real stopped-task event for a task that really stopped in the twin. */
-async function crashedReportTask(twin: Twin) {
-  const task = twin.world.runTask({ cluster: 'prod', taskDefinitionArn: 'report:1' });
+async function crashedReportTask(twin: Twin, taskDefinitionArn = 'report:1') {
+  const task = twin.world.runTask({ cluster: 'prod', taskDefinitionArn });
   if (!('arn' in task)) throw new Error('no room');
   await twin.runFor(10);
   twin.world.crash(task, 1);
@@ -55,7 +59,51 @@ async function crashedReportTask(twin: Twin) {
   return { task, event };
 }
 
+/** A service `web` of three running tasks, and the stop event of each task that crashes. */
+async function crashedServiceTasks(twin: Twin, crashes: number) {
+  twin.world.addTaskDefinition({
+    family: 'web',
+    revision: 1,
+    cpu: 256,
+    memory: 512,
+    networkMode: 'bridge',
+    containerName: 'web',
+    containerPort: 8080,
+    behaviour: { startSeconds: 5, healthy: true },
+  });
+  twin.world.addService({
+    cluster: 'prod',
+    name: 'web',
+    taskDefinition: 'web:1',
+    desiredCount: 3,
+    targetGroups: [],
+    circuitBreaker: false,
+    maximumPercent: 200,
+    healthCheckGraceSeconds: 60,
+    history: [],
+  });
+  const victims = twin.world.runningTasks('prod', 'service:web').slice(0, crashes);
+  for (const task of victims) twin.world.crash(task, 1);
+  await twin.runFor(2);
+  return victims.map((task) => {
+    const event = structuredClone(loadSample('ecs-task-stopped-essential-exit')) as {
+      detail: Record<string, unknown>;
+    };
+    Object.assign(event.detail, {
+      taskArn: task.arn,
+      group: task.group,
+      version: task.version,
+      clusterArn: twin.world.arn('cluster', 'prod'),
+    });
+    return JSON.stringify(event);
+  });
+}
+
 const batch = (...bodies: string[]): SQSEvent => sqsBatch(bodies);
+
+/** Looks at the group: each lists the group's stopped tasks once. */
+const looks = (twin: Twin, from = 0) =>
+  twin.world.apiCalls.slice(from).filter((c) => c.api === 'ListTasks' && c.target.endsWith('STOPPED')).length;
 
 const writes = (twin: Twin) => twin.world.apiCalls.filter((c) => c.write && !c.failed).map((c) => c.api);
 
@@ -216,6 +264,124 @@ describe('taskRecycler handler', () => {
     expect(calls.filter((c) => c.write && !c.failed).map((c) => c.api)).toEqual(['RunTask']);
     expect(calls.filter((c) => /alpha|beta/.test(c.target))).toEqual([]);
     expect(twin.recorders.parked).toEqual([]);
+  });
+
+  it('looks once at a group for all its records in a batch, and restarts each crashed task', async () => {
+    // Prepare: two crashed tasks of one family, their stop events in one batch
+    const { twin, handler } = aWorld();
+    const first = await crashedReportTask(twin);
+    const second = await crashedReportTask(twin);
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    const response = await handler(
+      batch(JSON.stringify(first.event), JSON.stringify(second.event)),
+      lambdaContext('taskRecycler'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(looks(twin, before)).toBe(1);
+    expect(writes(twin).filter((api) => api === 'RunTask')).toHaveLength(2);
+  });
+
+  it('reports on each stopped task of a shared look: two that cannot be restarted, two give-ups', async () => {
+    // Prepare: awsvpc tasks whose security groups are not configured cannot be restarted
+    const { twin, handler } = aWorld();
+    twin.world.addTaskDefinition({
+      family: 'report',
+      revision: 2,
+      cpu: 256,
+      memory: 512,
+      networkMode: 'awsvpc',
+      containerName: 'report',
+      containerPort: 9000,
+      behaviour: { startSeconds: 5, healthy: true },
+    });
+    const first = await crashedReportTask(twin, 'report:2');
+    const second = await crashedReportTask(twin, 'report:2');
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    await handler(
+      batch(JSON.stringify(first.event), JSON.stringify(second.event)),
+      lambdaContext('taskRecycler'),
+    );
+
+    // Assess
+    expect(looks(twin, before)).toBe(1);
+    expect(twin.recorders.notifications.map((n) => n.detail.taskArn)).toEqual([
+      first.task.arn,
+      second.task.arn,
+    ]);
+  });
+
+  it('fails every record a failed look stood for, so SQS delivers each of them again', async () => {
+    // Prepare
+    const { twin, handler } = aWorld();
+    const first = await crashedReportTask(twin);
+    const second = await crashedReportTask(twin);
+    twin.faults.add({
+      api: 'RunTask',
+      rate: 1,
+      error: 'ThrottlingException',
+      from: new Date(0),
+      until: new Date(8.64e15),
+    });
+    const unrelated = loadSample('ecs-deployment-completed');
+
+    // Act
+    const response = await handler(
+      batch(JSON.stringify(first.event), JSON.stringify(unrelated), JSON.stringify(second.event)),
+      lambdaContext('taskRecycler'),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm2' }] });
+  });
+
+  it('skips the stop event of a service task that a look has already seen stopped', async () => {
+    // Prepare: two tasks crash; the first one's event gets a look, which sees both stopped
+    const { twin, handler } = aWorld();
+    const [first, second] = await crashedServiceTasks(twin, 2);
+    await handler(batch(first!), lambdaContext('taskRecycler'));
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    const response = await handler(batch(second!), lambdaContext('taskRecycler'));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(besidesParking(twin.world.apiCalls.slice(before))).toEqual([]);
+  });
+
+  it('looks again for every such event when coalescing is off, as it did before', async () => {
+    // Prepare
+    const { twin, handler } = aWorld({}, { coalesce: false });
+    const [first, second] = await crashedServiceTasks(twin, 2);
+    await handler(batch(first!), lambdaContext('taskRecycler'));
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    await handler(batch(second!), lambdaContext('taskRecycler'));
+
+    // Assess
+    expect(looks(twin, before)).toBe(1);
+  });
+
+  it("still looks on a standalone task's own stop event, seen or not: its give-up is reported there", async () => {
+    // Prepare: the first task's look also sees the second one stopped
+    const { twin, handler } = aWorld();
+    const first = await crashedReportTask(twin);
+    const second = await crashedReportTask(twin);
+    await handler(batch(JSON.stringify(first.event)), lambdaContext('taskRecycler'));
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    await handler(batch(JSON.stringify(second.event)), lambdaContext('taskRecycler'));
+
+    // Assess
+    expect(looks(twin, before)).toBe(1);
   });
 
   it('counts one record at worst as its slowest call through every retry, plus its other calls', () => {

@@ -36,6 +36,7 @@ describe('scenarios in local/scenarios', () => {
         'lifecycle-forged-message.json',
         'lifecycle-warm-pool.json',
         'replay-captured-lifecycle.json',
+        'crash-storm.json',
       ]),
     );
   });

@@ -22,21 +22,46 @@ import type { LaunchResult, TaskFleet, TaskLaunch, TaskStatusFilter } from '#por
 const DESCRIBE_BATCH = 100;
 const STOP_REASON_MAX = 255;
 
+/** Stopped tasks remembered per Lambda instance; past this, the oldest is described again if listed. */
+const STOPPED_TASKS_KEPT = 5_000;
+
 export class EcsTaskFleet implements TaskFleet {
+  /**
+   * A task ECS has stopped (lastStatus STOPPED) does not change again, so it is described once: a storm
+   * of crashes otherwise describes the same hundreds of stopped tasks on every look. Only what ListTasks
+   * still returns is used, so a task ECS has forgotten is forgotten here too.
+   */
+  private readonly stopped = new Map<string, Task>();
+
   constructor(private readonly ecs: Pick<ECSClient, 'send'>) {}
 
   async listTasks(cluster: string, group: GroupRef, status: TaskStatusFilter): Promise<Task[]> {
     const taskArns = await this.listTaskArns(cluster, group, status);
-    const described = await this.describeTasks(cluster, taskArns);
+    const described = await this.describeTasks(
+      cluster,
+      taskArns.filter((arn) => !this.stopped.has(arn)),
+    );
     // ListTasks filters by task definition family, so a family listing also holds the service tasks that
     // run the same family. Those belong to the ECS scheduler: keep only the group that was asked for.
     const wanted = `${group.kind}:${group.name}`;
     const inGroup = described.filter((task) => task.group === wanted);
     const instanceIds = await this.ec2InstanceIds(cluster, inGroup);
-    return inGroup.flatMap((task) => {
-      const mapped = toDomainTask(task, instanceIds);
-      return mapped ? [mapped] : [];
+    const fresh = new Map(
+      inGroup.flatMap((task) => {
+        const mapped = toDomainTask(task, instanceIds);
+        return mapped ? [[mapped.taskArn, mapped] as const] : [];
+      }),
+    );
+    for (const task of fresh.values()) if (task.lastStatus === 'STOPPED') this.rememberStopped(task);
+    return taskArns.flatMap((arn) => {
+      const task = fresh.get(arn) ?? this.stopped.get(arn);
+      return task && task.group === wanted ? [task] : [];
     });
+  }
+
+  private rememberStopped(task: Task): void {
+    this.stopped.set(task.taskArn, task);
+    if (this.stopped.size > STOPPED_TASKS_KEPT) this.stopped.delete(this.stopped.keys().next().value!);
   }
 
   async runTask(launch: TaskLaunch): Promise<LaunchResult> {
