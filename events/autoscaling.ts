@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AwsTimestampSchema, EventBridgeEnvelopeSchema } from '#events/envelope';
 import { checkText, checkValue } from '#runtime/boundedInput';
 

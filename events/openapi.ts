@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type OpsRoute, opsRoutes, ProblemSchema } from '#events/opsApi';
 
 /*

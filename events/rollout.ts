@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CheckSpec, MetricSourceSpec } from '#domain/rolloutAnalysis';
 import { ROUTER_LIMITS, type RouteRef } from '#domain/rolloutRoutes';
 import { gatesProblem, MAX_STEPS, planSteps, type Schedule, scheduleProblem } from '#domain/rolloutSchedule';

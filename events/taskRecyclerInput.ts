@@ -1,7 +1,7 @@
 // What the task recycler's buffer queue carries, read at the edge. Three outcomes, never an exception:
 // a request for the use case, an event deliberately ignored (a variant we do not act on), or a
 // rejection with a reason (input that can never succeed, so it is parked rather than retried).
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { EcsServiceActionSchema, EcsTaskStateChangeSchema } from '#events/ecs';
 import { EventBridgeEnvelopeSchema } from '#events/envelope';
 import { RECHECK_DETAIL_TYPE, RECHECK_SOURCE, RecheckSchema } from '#events/recheck';

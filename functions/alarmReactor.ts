@@ -11,6 +11,7 @@ import { stackLocation } from '#runtime/location';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 import { type AlarmReactorDeps, awsAlarmReactorDeps } from '#wiring/alarmReactor';
+import { builtAtColdStart } from '#wiring/coldStart';
 
 export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
   return eventStack(async (event: unknown, context) => {
@@ -67,4 +68,4 @@ export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
   });
 }
 
-export const handler = createAlarmReactorHandler(awsAlarmReactorDeps);
+export const handler = createAlarmReactorHandler(builtAtColdStart(awsAlarmReactorDeps));

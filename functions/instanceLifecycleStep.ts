@@ -1,11 +1,12 @@
 // The instance lifecycle workflow's one Lambda step: `look` (re-read the instance, take at most one
 // step, say how long to wait) or `fail-safe` (complete the action with the hook's default result).
-import { z } from 'zod';
+import * as z from 'zod';
 import { failSafe, type LifecycleWorkflowState, lookAtInstance } from '#app/instanceLifecycle';
 import { assertBounded } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { stepStack } from '#runtime/middleware';
-import { awsLifecycleDeps, type LifecycleDeps } from '#wiring/lifecycle';
+import { builtAtColdStart } from '#wiring/coldStart';
+import { awsLifecycleStepDeps, type LifecycleStepDeps } from '#wiring/lifecycle';
 
 const Hook = z.looseObject({
   groupName: z.string().min(1),
@@ -33,7 +34,7 @@ const StepInput = z.discriminatedUnion('action', [
   }),
 ]);
 
-export function createInstanceLifecycleStepHandler(deps: () => LifecycleDeps) {
+export function createInstanceLifecycleStepHandler(deps: () => LifecycleStepDeps) {
   return stepStack(async (event: unknown) => {
     // Measured before zod, which recurses: a deep enough input would overflow the stack.
     assertBounded(event, 'invalid lifecycle step input');
@@ -56,4 +57,4 @@ export function createInstanceLifecycleStepHandler(deps: () => LifecycleDeps) {
   });
 }
 
-export const handler = createInstanceLifecycleStepHandler(awsLifecycleDeps);
+export const handler = createInstanceLifecycleStepHandler(builtAtColdStart(awsLifecycleStepDeps));

@@ -9,9 +9,10 @@ import { boundedJson, PARK_LIMITS } from '#runtime/boundedInput';
 import { fromElsewhere, type StackLocation, stackLocation } from '#runtime/location';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
-import { awsLifecycleDeps, type LifecycleDeps } from '#wiring/lifecycle';
+import { builtAtColdStart } from '#wiring/coldStart';
+import { awsLifecycleIntakeDeps, type LifecycleIntakeDeps } from '#wiring/lifecycle';
 
-export function createLifecycleHookHandler(deps: () => LifecycleDeps) {
+export function createLifecycleHookHandler(deps: () => LifecycleIntakeDeps) {
   const processor = new BatchProcessor(EventType.SQS);
 
   const intake = async (input: unknown, here: StackLocation | undefined) => {
@@ -62,4 +63,4 @@ export function createLifecycleHookHandler(deps: () => LifecycleDeps) {
 const isSqsEvent = (event: unknown): event is SQSEvent =>
   typeof event === 'object' && event !== null && Array.isArray((event as { Records?: unknown }).Records);
 
-export const handler = createLifecycleHookHandler(awsLifecycleDeps);
+export const handler = createLifecycleHookHandler(builtAtColdStart(awsLifecycleIntakeDeps));

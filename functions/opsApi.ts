@@ -6,6 +6,7 @@ import { handleOpsRequest } from '#app/opsApi';
 import type { Access } from '#events/opsApi';
 import { httpStack } from '#runtime/middleware';
 import { logger } from '#runtime/powertools';
+import { builtAtColdStart } from '#wiring/coldStart';
 import { awsOpsDeps, type OpsDeps } from '#wiring/ops';
 
 export function createOpsHandler(serves: Access[], deps: () => OpsDeps) {
@@ -38,5 +39,5 @@ export function createOpsHandler(serves: Access[], deps: () => OpsDeps) {
   );
 }
 
-export const readHandler = createOpsHandler(['read'], awsOpsDeps);
-export const writeHandler = createOpsHandler(['write'], awsOpsDeps);
+export const readHandler = createOpsHandler(['read'], builtAtColdStart(awsOpsDeps));
+export const writeHandler = createOpsHandler(['write'], builtAtColdStart(awsOpsDeps));

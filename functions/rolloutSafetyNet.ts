@@ -10,6 +10,7 @@ import { assertBounded, checkText } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
+import { builtAtColdStart } from '#wiring/coldStart';
 import { awsRolloutDeps, type RolloutDeps } from '#wiring/rollout';
 
 export function createRolloutSafetyNetHandler(deps: () => RolloutDeps) {
@@ -61,4 +62,4 @@ function parseJson(text: string | null | undefined): { rollout?: unknown } | und
   }
 }
 
-export const handler = createRolloutSafetyNetHandler(awsRolloutDeps);
+export const handler = createRolloutSafetyNetHandler(builtAtColdStart(awsRolloutDeps));

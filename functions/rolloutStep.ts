@@ -1,7 +1,7 @@
 // The rollout workflow's one Lambda step. `action` names the step; every step but `prepare` gets the whole
 // state back from the execution, re-reads the world and returns the next state. Named errors go to the
 // workflow's Retry and Catch: a refused start ends the run untouched, anything else rolls back.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   analyseCanary,
   announceGate,
@@ -17,6 +17,7 @@ import { RolloutSpecSchema } from '#events/rollout';
 import { assertBounded } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { stepStack } from '#runtime/middleware';
+import { builtAtColdStart } from '#wiring/coldStart';
 import { awsRolloutDeps, type RolloutDeps } from '#wiring/rollout';
 
 const RunId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'an execution name');
@@ -95,4 +96,4 @@ export function createRolloutStepHandler(deps: () => RolloutDeps) {
   });
 }
 
-export const handler = createRolloutStepHandler(awsRolloutDeps);
+export const handler = createRolloutStepHandler(builtAtColdStart(awsRolloutDeps));

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_ATTEMPTS, worstCallMs } from '#runtime/clients';
 import { NoTimeForRecordError } from '#runtime/errors';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
+import { builtAtColdStart } from '#wiring/coldStart';
 import { awsRecyclerDeps, type RecyclerDeps } from '#wiring/recycler';
 
 /**
@@ -85,4 +86,4 @@ export function createTaskRecyclerHandler(
   });
 }
 
-export const handler = createTaskRecyclerHandler(awsRecyclerDeps);
+export const handler = createTaskRecyclerHandler(builtAtColdStart(awsRecyclerDeps));

@@ -4,9 +4,10 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { eventStack } from '#runtime/middleware';
 import { metrics } from '#runtime/powertools';
-import { awsRecyclerDeps, type RecyclerDeps } from '#wiring/recycler';
+import { builtAtColdStart } from '#wiring/coldStart';
+import { awsSweepDeps, type SweepDeps } from '#wiring/recycler';
 
-export function createTaskRecyclerSweepHandler(deps: () => RecyclerDeps) {
+export function createTaskRecyclerSweepHandler(deps: () => SweepDeps) {
   return eventStack(async (_event: unknown) => {
     const { ports, settings } = deps();
     const now = ports.clock.now();
@@ -29,4 +30,4 @@ export function createTaskRecyclerSweepHandler(deps: () => RecyclerDeps) {
   });
 }
 
-export const handler = createTaskRecyclerSweepHandler(awsRecyclerDeps);
+export const handler = createTaskRecyclerSweepHandler(builtAtColdStart(awsSweepDeps));

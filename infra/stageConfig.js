@@ -41,6 +41,8 @@ const KNOWN_KEYS = [
   'rolloutMeshArns',
   'rolloutListenerArns',
   'opsRoutes',
+  'tracing',
+  'sourceMaps',
 ];
 
 /**
@@ -354,6 +356,13 @@ function check(file, stage, raw) {
   if (!Number.isInteger(raw.logRetentionInDays))
     fail(file, 'logRetentionInDays must be a whole number of days');
 
+  // Both decide what goes into the bundles (infra/esbuildPlugins.js, docs/design.md "Cold start"): off,
+  // the X-Ray SDK and the source maps stay out of the zips and out of every cold start.
+  const tracing = raw.tracing ?? false;
+  if (typeof tracing !== 'boolean') fail(file, 'tracing must be true or false, or left out (false)');
+  const sourceMaps = raw.sourceMaps ?? false;
+  if (typeof sourceMaps !== 'boolean') fail(file, 'sourceMaps must be true or false, or left out (false)');
+
   const notificationEmail = raw.notificationEmail ?? '';
   if (
     typeof notificationEmail !== 'string' ||
@@ -432,6 +441,12 @@ function check(file, stage, raw) {
     dryRun: String(raw.dryRun),
     logRetentionInDays: raw.logRetentionInDays,
     notificationEmail,
+    // esbuild's `define` takes JavaScript text: the string literal "true" or "false".
+    tracingDefine: JSON.stringify(String(tracing)),
+    // In the zip and linked (true), or written beside it as .serverless/sourcemaps/ ('external').
+    esbuildSourcemap: sourceMaps ? true : 'external',
+    // Node reads the maps only with this flag, which costs every cold start: only where they are shipped.
+    nodeOptions: sourceMaps ? '--enable-source-maps' : null,
     // The functions' environment: JSON text of what the stage file holds as JSON.
     recyclerPolicy: JSON.stringify(parts.recyclerPolicy),
     alarmReactions: JSON.stringify(parts.alarmReactions),

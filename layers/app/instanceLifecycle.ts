@@ -46,6 +46,9 @@ export interface LifecyclePorts {
   deadLetters: DeadLetters;
 }
 
+/** The workflow's step neither starts workflows nor parks input: the intake does. */
+export type LifecycleStepPorts = Omit<LifecyclePorts, 'workflows' | 'deadLetters'>;
+
 /** The workflow's state: everything a step needs, since steps keep no memory of their own. */
 export interface LifecycleWorkflowState {
   hook: LifecycleActionRef & {
@@ -159,7 +162,7 @@ export function waitingStates(hook: LifecycleWorkflowState['hook']): string[] {
 
 export async function lookAtInstance(
   state: LifecycleWorkflowState,
-  ports: LifecyclePorts,
+  ports: LifecycleStepPorts,
   settings: LifecycleSettings,
 ): Promise<LookResult> {
   const { hook } = state;
@@ -243,7 +246,7 @@ export async function lookAtInstance(
 async function carryOut(
   step: LifecycleStep,
   state: LifecycleWorkflowState,
-  ports: LifecyclePorts,
+  ports: LifecycleStepPorts,
   settings: LifecycleSettings,
   now: Date,
 ): Promise<LookResult> {
@@ -288,7 +291,7 @@ async function carryOut(
  * hook's timeout, which is not observing, it is acting.
  */
 async function writeStep(
-  ports: LifecyclePorts,
+  ports: LifecycleStepPorts,
   settings: LifecycleSettings,
   hook: LifecycleWorkflowState['hook'],
   action: string,
@@ -313,7 +316,7 @@ function hookClock(
 async function complete(
   state: LifecycleWorkflowState,
   progress: LifecycleWorkflowState['progress'],
-  ports: LifecyclePorts,
+  ports: LifecycleStepPorts,
   settings: LifecycleSettings,
   result: 'CONTINUE' | 'ABANDON',
   why: string,
@@ -330,7 +333,7 @@ async function complete(
  */
 async function confirmPending(
   hook: LifecycleWorkflowState['hook'],
-  ports: LifecyclePorts,
+  ports: LifecycleStepPorts,
   settings: LifecycleSettings,
 ): Promise<string | undefined> {
   const notWaiting = await notWaitingWhy(hook, ports);
@@ -349,7 +352,7 @@ async function confirmPending(
 /** Why the instance is not waiting in the claimed group in this transition's state, if it is not. */
 async function notWaitingWhy(
   hook: LifecycleWorkflowState['hook'],
-  ports: LifecyclePorts,
+  ports: LifecycleStepPorts,
 ): Promise<string | undefined> {
   const expected = waitingStates(hook);
   const state = await ports.actions.lifecycleState(hook.groupName, hook.instanceId);
@@ -362,7 +365,7 @@ async function notWaitingWhy(
 function refused(
   state: LifecycleWorkflowState,
   progress: LifecycleWorkflowState['progress'],
-  ports: LifecyclePorts,
+  ports: LifecycleStepPorts,
   settings: LifecycleSettings,
   why: string,
 ): LookResult {
@@ -373,7 +376,7 @@ function refused(
 function finished(
   state: LifecycleWorkflowState,
   progress: LifecycleWorkflowState['progress'],
-  ports: LifecyclePorts,
+  ports: LifecycleStepPorts,
   settings: LifecycleSettings,
   why: string,
 ): LookResult {
@@ -387,7 +390,7 @@ function finished(
  */
 export async function failSafe(
   state: LifecycleWorkflowState & { error?: { Error?: string; Cause?: string } },
-  ports: LifecyclePorts,
+  ports: LifecycleStepPorts,
   settings: LifecycleSettings,
 ): Promise<{ completed: 'CONTINUE' | 'ABANDON' | 'none' }> {
   const { hook } = state;

@@ -3,7 +3,7 @@
 // validates against them, makes writes safe to retry (Idempotency-Key), audits every write with the
 // caller, and answers errors as RFC 9457 problem documents.
 import { createHash } from 'node:crypto';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import {
   abortRollout,

@@ -2,7 +2,7 @@
 // absolute value while its alarm is in ALARM, and puts the knob back when the alarm is OK again (or
 // after an expiry), unless a person moved the knob in between. Pure: the current alarm state, the
 // knob's current value and what the reactor remembers come in, one decision comes out.
-import { z } from 'zod';
+import * as z from 'zod';
 
 // --- configuration -----------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 // the world, take at most one step, say how long to wait before the next look. Each look is decided
 // here from what is observed now (level-triggered: a look can run twice), and always within the hook's
 // limits: a heartbeat before the heartbeat timeout, a completion before the global timeout.
-import { z } from 'zod';
+import * as z from 'zod';
 
 // --- configuration -----------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 // The task recycler's switches, with defaults a careful SRE would accept: restart only what opted in,
 // stop at most a quarter of a group at once, and alert rather than guess when no good revision exists.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const seconds = (max: number) => z.number().int().min(0).max(max);
 

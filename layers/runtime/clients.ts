@@ -1,5 +1,7 @@
-// The AWS SDK clients every adapter shares, built once per cold start: creating them per invocation would
-// throw away their connection pools and the adaptive retry state they learn from throttling.
+// The AWS SDK clients the adapters are built over, each made once per cold start: creating them per
+// invocation would throw away their connection pools and the adaptive retry state they learn from
+// throttling. A function's wiring (layers/wiring) asks for the clients its ports use and no others, so its
+// bundle carries only those (each client class is 10-45 KB of minified code, loaded at every cold start).
 import type { AppMeshClient } from '@aws-sdk/client-app-mesh';
 import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -24,8 +26,8 @@ export interface AwsClients {
 }
 
 /**
- * Every client a port is built over (layers/wiring): the shared eight, and those only some functions make
- * for themselves. Lambda passes real clients; the twin passes its own, whose answers come from its model.
+ * Every client a port is built over (layers/wiring); each function's wiring picks the ones it uses. Lambda
+ * passes real clients; the twin passes its own, whose answers come from its model.
  */
 export interface ReflexClients extends AwsClients {
   appMesh: AppMeshClient;
@@ -99,6 +101,10 @@ export function awsClientConfig(options: AwsClientOptions = {}) {
   };
 }
 
+/**
+ * All eight at once, for the AWS contract suites (test/contracts/aws). A function never calls this: it
+ * would put every client class in its bundle; its wiring asks sharedClient for the ones it uses.
+ */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const config = awsClientConfig(options);
   return {
@@ -113,14 +119,24 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   };
 }
 
-let shared: AwsClients | undefined;
+type ClientClass<C> = new (config: ReturnType<typeof awsClientConfig>) => C;
 
-/** The clients of this container; the options of the first call win, as they come from the same config. */
-export function awsClients(options?: AwsClientOptions): AwsClients {
-  shared ??= createAwsClients(options);
-  return shared;
+const shared = new Map<ClientClass<unknown>, unknown>();
+
+/**
+ * This container's client of one class, built on first use with awsClientConfig: the options of the first
+ * call win, as every wiring of a function reads them from the same configuration. Two wirings in one
+ * function (the alarm reactor's and the rollouts' it aborts) share the client.
+ */
+export function sharedClient<C>(Client: ClientClass<C>, options?: AwsClientOptions): C {
+  let client = shared.get(Client) as C | undefined;
+  if (!client) {
+    client = new Client(awsClientConfig(options));
+    shared.set(Client, client);
+  }
+  return client;
 }
 
 export function resetAwsClientsForTests(): void {
-  shared = undefined;
+  shared.clear();
 }

@@ -1,6 +1,6 @@
 // Configuration comes from the environment, parsed once per cold start. A bad value stops the function
 // at init with an error that names the variable, instead of surfacing later as a wrong action.
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Reaction, ReactionsSchema } from '#domain/alarmReactions';
 import { type LifecycleHookConfig, LifecycleHookConfigSchema } from '#domain/instanceLifecycle';
 import { type RecyclerPolicy, RecyclerPolicySchema } from '#domain/recyclerPolicy';

@@ -1,18 +1,20 @@
-// The standard middy stacks. Every function gets the same observability (trace, structured logs with
-// the Lambda context, EMF metrics flushed at the end); the stacks differ only in how errors leave.
+// The standard middy stacks. Every function gets the same observability (structured logs with the Lambda
+// context, EMF metrics flushed at the end, and a trace where the stage turns tracing on); the stacks
+// differ only in how errors leave.
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { InvalidInputError } from '#runtime/errors';
-import { logger, metrics, tracer } from '#runtime/powertools';
+import { logger, metrics, serviceName } from '#runtime/powertools';
+import { tracingMiddleware } from '#runtime/tracing';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
 function observed<E, R>(handler: Handler<E, R>) {
+  const tracing = tracingMiddleware(serviceName);
   return middy(handler)
-    .use(captureLambdaHandler(tracer))
+    .use(tracing ? [tracing] : [])
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics, { captureColdStartMetric: process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined }));
 }

@@ -1,11 +1,16 @@
 // The alarm reactor's ports: built here and nowhere else, over the clients given.
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
 import { AwsScalingControls } from '#adapters/aws/scalingControls';
 import { SqsDeadLetters } from '#adapters/aws/sqsDeadLetters';
 import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
 import type { AlarmReactorPorts } from '#ports';
-import { awsClients, type ReflexClients } from '#runtime/clients';
+import { type AwsClientOptions, type ReflexClients, sharedClient } from '#runtime/clients';
 import { type AlarmReactorConfig, loadAlarmReactorConfig } from '#runtime/config';
 import { type Host, lambdaHost } from '#wiring/host';
 import { awsRolloutDeps, type RolloutDeps } from '#wiring/rollout';
@@ -37,6 +42,16 @@ export function alarmReactorPorts(
   };
 }
 
+export function alarmReactorClients(options: AwsClientOptions): AlarmReactorClients {
+  return {
+    applicationAutoScaling: sharedClient(ApplicationAutoScalingClient, options),
+    autoScaling: sharedClient(AutoScalingClient, options),
+    cloudWatch: sharedClient(CloudWatchClient, options),
+    ecs: sharedClient(ECSClient, options),
+    sqs: sharedClient(SQSClient, options),
+  };
+}
+
 let built: AlarmReactorDeps | undefined;
 
 export function awsAlarmReactorDeps(): AlarmReactorDeps {
@@ -44,7 +59,7 @@ export function awsAlarmReactorDeps(): AlarmReactorDeps {
   const config = loadAlarmReactorConfig();
   built = {
     settings: { dryRun: config.dryRun, reactions: config.reactions },
-    ports: alarmReactorPorts(awsClients({ maxAttempts: config.maxAttempts }), config, lambdaHost()),
+    ports: alarmReactorPorts(alarmReactorClients({ maxAttempts: config.maxAttempts }), config, lambdaHost()),
     ...(process.env.ROLLOUT_STATE_MACHINE_ARN ? { rollouts: awsRolloutDeps() } : {}),
   };
   return built;

@@ -4,6 +4,7 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
 import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
@@ -16,7 +17,7 @@ import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import type { OpsPorts, OpsSettings } from '#app/opsApi';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import type { RolloutPorts } from '#ports';
-import { awsClientConfig, awsClients, type ReflexClients } from '#runtime/clients';
+import { type AwsClientOptions, awsClientConfig, type ReflexClients, sharedClient } from '#runtime/clients';
 import { loadOpsConfig, type OpsConfig } from '#runtime/config';
 import type { Host } from '#wiring/host';
 import { lambdaHost } from '#wiring/host';
@@ -62,23 +63,30 @@ export function opsPorts(
   };
 }
 
+export function opsClients(options: AwsClientOptions): OpsClients {
+  return {
+    ecs: sharedClient(ECSClient, options),
+    // Not shared: the same class with one attempt, for the writes the adapter re-checks itself.
+    ecsSingleAttempt: new ECSClient(awsClientConfig({ ...options, maxAttempts: 1 })),
+    sfn: sharedClient(SFNClient, options),
+    cloudWatchLogs: sharedClient(CloudWatchLogsClient, options),
+    dynamoDb: sharedClient(DynamoDBClient, options),
+  };
+}
+
 let built: OpsDeps | undefined;
 
 export function awsOpsDeps(): OpsDeps {
   if (built) return built;
   const config = loadOpsConfig();
-  const sdk = awsClientConfig({ maxAttempts: config.maxAttempts });
-  // The CloudWatch Logs and DynamoDB clients are made here rather than in the shared set: only the ops
-  // functions use them.
-  const clients = {
-    ...awsClients({ maxAttempts: config.maxAttempts }),
-    ecsSingleAttempt: new ECSClient(awsClientConfig({ maxAttempts: 1 })),
-    cloudWatchLogs: new CloudWatchLogsClient(sdk),
-    dynamoDb: new DynamoDBClient(sdk),
-  };
   built = {
     settings: { routes: declaredRoutesOf(config.routes), clusters: config.clusters },
-    ports: opsPorts(clients, config, awsRolloutDeps().ports, lambdaHost()),
+    ports: opsPorts(
+      opsClients({ maxAttempts: config.maxAttempts }),
+      config,
+      awsRolloutDeps().ports,
+      lambdaHost(),
+    ),
   };
   return built;
 }

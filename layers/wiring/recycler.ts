@@ -1,5 +1,9 @@
 // The task recycler's ports: built here and nowhere else, over the clients given (Lambda's, once per cold
 // start, from the environment; the twin's locally).
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { EcsTaskFleet } from '#adapters/aws/ecsTaskFleet';
 import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
@@ -8,7 +12,7 @@ import { SnsNotifier } from '#adapters/aws/snsNotifier';
 import { SqsDeadLetters } from '#adapters/aws/sqsDeadLetters';
 import { SqsRechecks } from '#adapters/aws/sqsRechecks';
 import type { CapacitySignal, RecyclerPorts } from '#ports';
-import { awsClients, type ReflexClients } from '#runtime/clients';
+import { type AwsClientOptions, type ReflexClients, sharedClient } from '#runtime/clients';
 import { loadRecyclerConfig, type RecyclerConfig, type RecyclerSettings } from '#runtime/config';
 import { type Host, lambdaHost } from '#wiring/host';
 
@@ -48,7 +52,44 @@ export function recyclerPorts(
   };
 }
 
+/** The four the recycler and its sweep use, and no others: only these are in their bundles. */
+export function recyclerClients(options: AwsClientOptions): RecyclerClients {
+  return {
+    ecs: sharedClient(ECSClient, options),
+    elbv2: sharedClient(ElasticLoadBalancingV2Client, options),
+    sns: sharedClient(SNSClient, options),
+    sqs: sharedClient(SQSClient, options),
+  };
+}
+
+/**
+ * What the sweep runs on: it only enqueues rechecks on the recycler's queue, so its bundle carries the SQS
+ * client alone. The recycler's deps are sweep deps too (the twin runs both on one set of ports).
+ */
+export interface SweepDeps {
+  ports: Pick<RecyclerPorts, 'rechecks' | 'clock'>;
+  settings: RecyclerSettings;
+}
+
 let built: RecyclerDeps | undefined;
+let builtSweep: SweepDeps | undefined;
+
+export function awsSweepDeps(): SweepDeps {
+  if (builtSweep) return builtSweep;
+  const config = loadRecyclerConfig();
+  const sqs = sharedClient(SQSClient, { maxAttempts: config.maxAttempts });
+  const { clock, newId } = lambdaHost();
+  builtSweep = {
+    settings: { clusters: config.clusters, dryRun: config.dryRun, policy: config.policy },
+    ports: {
+      rechecks: new SqsRechecks(sqs, config.recheckQueueUrl, clock, newId, {
+        region: process.env.AWS_REGION,
+      }),
+      clock,
+    },
+  };
+  return builtSweep;
+}
 
 export function awsRecyclerDeps(): RecyclerDeps {
   if (built) return built;
@@ -56,7 +97,7 @@ export function awsRecyclerDeps(): RecyclerDeps {
   built = {
     settings: { clusters: config.clusters, dryRun: config.dryRun, policy: config.policy },
     maxAttempts: config.maxAttempts,
-    ports: recyclerPorts(awsClients({ maxAttempts: config.maxAttempts }), config, {
+    ports: recyclerPorts(recyclerClients({ maxAttempts: config.maxAttempts }), config, {
       ...lambdaHost(),
       capacity: new EmfCapacitySignal(),
     }),

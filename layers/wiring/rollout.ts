@@ -2,7 +2,12 @@
 // step, its safety net, and the alarm reactor (guard alarms) share them.
 
 import { AppMeshClient } from '@aws-sdk/client-app-mesh';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { albRouter } from '#adapters/aws/albRouter';
 import { appMeshRouter } from '#adapters/aws/appMeshRouter';
 import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
@@ -16,7 +21,7 @@ import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { DeclaredRouteSchema } from '#events/rollout';
 import type { RolloutPorts } from '#ports';
-import { awsClientConfig, awsClients, type ReflexClients } from '#runtime/clients';
+import { type AwsClientOptions, type ReflexClients, sharedClient } from '#runtime/clients';
 import { loadRolloutConfig, type RolloutConfig } from '#runtime/config';
 import { ConfigError } from '#runtime/errors';
 import { type Host, lambdaHost } from '#wiring/host';
@@ -76,20 +81,29 @@ export function rolloutPorts(
   };
 }
 
+export function rolloutClients(options: AwsClientOptions): RolloutClients {
+  return {
+    appMesh: sharedClient(AppMeshClient, options),
+    elbv2: sharedClient(ElasticLoadBalancingV2Client, options),
+    dynamoDb: sharedClient(DynamoDBClient, options),
+    cloudWatch: sharedClient(CloudWatchClient, options),
+    ecs: sharedClient(ECSClient, options),
+    sfn: sharedClient(SFNClient, options),
+    sns: sharedClient(SNSClient, options),
+  };
+}
+
 export function awsRolloutDeps(): RolloutDeps {
   if (built) return built;
   const config = loadRolloutConfig();
-  const sdk = awsClientConfig({ maxAttempts: config.maxAttempts });
-  // App Mesh and DynamoDB clients are made here, not in the shared set: only the rollout functions (and
-  // the ops API) talk to them.
-  const clients = {
-    ...awsClients({ maxAttempts: config.maxAttempts }),
-    appMesh: new AppMeshClient(sdk),
-    dynamoDb: new DynamoDBClient(sdk),
-  };
   built = {
     stateMachineArn: config.stateMachineArn,
-    ports: rolloutPorts(clients, config, declaredRoutesOf(config.routes), lambdaHost()),
+    ports: rolloutPorts(
+      rolloutClients({ maxAttempts: config.maxAttempts }),
+      config,
+      declaredRoutesOf(config.routes),
+      lambdaHost(),
+    ),
   };
   return built;
 }

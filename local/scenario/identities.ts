@@ -1,7 +1,7 @@
 // Ids, ARNs and tokens a scenario gives the twin's resources, so that events and messages captured from a
 // real account find them: their shapes, and checks that span the whole scenario (each ARN in the twin's
 // account and region, in the cluster it is declared in, each id given once).
-import { z } from 'zod';
+import * as z from 'zod';
 import { TWIN_ACCOUNT, TWIN_REGION } from '#local/twin/world';
 
 /** i- and 8 or 17 hex digits, as EC2 gives them. */

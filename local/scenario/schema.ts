@@ -1,6 +1,6 @@
 // The scenario file format (documented in local/scenarios/README.md). A scenario is the world, the
 // reflex config, a timeline of what happens, and what must be true afterwards.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReactionsSchema } from '#domain/alarmReactions';
 import { LifecycleHookConfigSchema } from '#domain/instanceLifecycle';
 import { RecyclerPolicySchema } from '#domain/recyclerPolicy';

@@ -1,11 +1,12 @@
 import { createServer, type Socket } from 'node:net';
-import { ListClustersCommand } from '@aws-sdk/client-ecs';
+import { ECSClient, ListClustersCommand } from '@aws-sdk/client-ecs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import {
-  awsClients,
   CONNECTION_TIMEOUT_MS,
   createAwsClients,
   REQUEST_TIMEOUT_MS,
   resetAwsClientsForTests,
+  sharedClient,
   worstCallMs,
 } from '#runtime/clients';
 
@@ -109,24 +110,35 @@ describe('createAwsClients', () => {
   });
 });
 
-describe('awsClients', () => {
-  it('returns the same clients on every call of a container', () => {
+describe('sharedClient', () => {
+  it('returns the same client of a class on every call of a container, built with the first options', async () => {
     // Act
-    const first = awsClients({ maxAttempts: 3 });
-    const second = awsClients();
+    const first = sharedClient(ECSClient, { maxAttempts: 3 });
+    const second = sharedClient(ECSClient);
 
     // Assess
     expect(second).toBe(first);
+    expect(await second.config.maxAttempts()).toBe(3);
+  });
+
+  it('builds one client per class', () => {
+    // Act
+    const ecs = sharedClient(ECSClient);
+    const sqs = sharedClient(SQSClient);
+
+    // Assess
+    expect(sqs).toBeInstanceOf(SQSClient);
+    expect(sqs).not.toBe(ecs);
   });
 
   it('builds new clients after a reset', () => {
     // Prepare
-    const first = awsClients();
+    const first = sharedClient(ECSClient);
 
     // Act
     resetAwsClientsForTests();
 
     // Assess
-    expect(awsClients()).not.toBe(first);
+    expect(sharedClient(ECSClient)).not.toBe(first);
   });
 });

@@ -1,13 +1,8 @@
-// Every SDK client the AWS wiring of a function builds, whether from the shared set (layers/runtime/clients.ts)
-// or on its own (App Mesh, DynamoDB, CloudWatch Logs), has the connection and request timeouts: one
-// built without them waits on a silent connection until the Lambda's timeout.
+// The SDK clients the AWS wiring of each function builds: those its ports use and no others (each class it
+// builds is in its bundle and its cold start), and every one with the connection and request timeouts (one
+// built without them waits on a silent connection until the Lambda's timeout).
 
-import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS, resetAwsClientsForTests } from '#runtime/clients';
-import { awsAlarmReactorDeps } from '#wiring/alarmReactor';
-import { awsLifecycleDeps } from '#wiring/lifecycle';
-import { awsOpsDeps } from '#wiring/ops';
-import { awsRecyclerDeps } from '#wiring/recycler';
-import { awsRolloutDeps } from '#wiring/rollout';
+import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS } from '#runtime/clients';
 
 // Every SDK client of the installed SDK extends the one Client class of @smithy/core/client: record each
 // one constructed.
@@ -37,49 +32,84 @@ const ENV = {
   ROUTE_CLAIMS_TABLE: 'ops-idempotency',
   IDEMPOTENCY_TABLE: 'ops-idempotency',
   ACTION_LOG_GROUPS: '/aws/lambda/taskRecycler',
+  NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:notifications',
 };
 
 let saved: NodeJS.ProcessEnv;
 beforeEach(() => {
   saved = { ...process.env };
   Object.assign(process.env, ENV);
-  mockBuilt.length = 0;
-  resetAwsClientsForTests();
 });
 afterEach(() => {
   process.env = saved;
 });
 
-describe('the AWS wiring of every function', () => {
-  it('builds every SDK client with the connection and request timeouts', async () => {
-    // Act: the ports of every function, those of the ops API (which builds the rollouts' too) last
-    awsRecyclerDeps();
-    awsAlarmReactorDeps();
-    awsLifecycleDeps();
-    awsRolloutDeps();
-    awsOpsDeps();
+type Wiring = typeof import('#wiring/recycler') &
+  typeof import('#wiring/alarmReactor') &
+  typeof import('#wiring/lifecycle') &
+  typeof import('#wiring/rollout') &
+  typeof import('#wiring/ops');
 
-    // Assess: the shared eight, and the five the rollout and ops wiring make themselves (the ops API's
-    // second ECS client sends UpdateService once, without the SDK's retries)
-    const clients = mockBuilt as AnyClient[];
-    const names = clients.map((client) => client.constructor.name).sort();
-    expect(names).toEqual(
-      [
-        'ApplicationAutoScalingClient',
-        'AutoScalingClient',
-        'CloudWatchClient',
-        'ECSClient',
-        'ElasticLoadBalancingV2Client',
-        'SFNClient',
-        'SNSClient',
-        'SQSClient',
-        'AppMeshClient',
-        'DynamoDBClient',
-        'CloudWatchLogsClient',
-        'DynamoDBClient',
-        'ECSClient',
-      ].sort(),
+/** The clients one function's wiring builds, in a module registry of its own (each wiring keeps its deps). */
+function clientsBuiltBy(build: (wiring: Wiring) => unknown): AnyClient[] {
+  mockBuilt.length = 0;
+  jest.isolateModules(() => {
+    build({
+      ...jest.requireActual('#wiring/recycler'),
+      ...jest.requireActual('#wiring/alarmReactor'),
+      ...jest.requireActual('#wiring/lifecycle'),
+      ...jest.requireActual('#wiring/rollout'),
+      ...jest.requireActual('#wiring/ops'),
+    });
+  });
+  return [...mockBuilt] as AnyClient[];
+}
+
+const namesOf = (clients: AnyClient[]) => clients.map((client) => client.constructor.name).sort();
+
+describe('the AWS wiring of every function', () => {
+  it('builds the clients its ports use, one of each class, and no other', () => {
+    // Act / Assess: the ops API's second ECS client sends UpdateService once, without the SDK's retries;
+    // the alarm reactor builds the rollouts' ports too (its guard alarms abort rollouts)
+    const recycler = ['ECSClient', 'ElasticLoadBalancingV2Client', 'SNSClient', 'SQSClient'];
+    const rollout = [
+      'AppMeshClient',
+      'CloudWatchClient',
+      'DynamoDBClient',
+      'ECSClient',
+      'ElasticLoadBalancingV2Client',
+      'SFNClient',
+      'SNSClient',
+    ];
+    expect(namesOf(clientsBuiltBy((w) => w.awsRecyclerDeps()))).toEqual(recycler);
+    expect(namesOf(clientsBuiltBy((w) => w.awsSweepDeps()))).toEqual(['SQSClient']);
+    expect(namesOf(clientsBuiltBy((w) => w.awsLifecycleIntakeDeps()))).toEqual(['SFNClient', 'SQSClient']);
+    expect(namesOf(clientsBuiltBy((w) => w.awsLifecycleStepDeps()))).toEqual(
+      ['AutoScalingClient', 'ECSClient', 'ElasticLoadBalancingV2Client', 'SNSClient'].sort(),
     );
+    expect(namesOf(clientsBuiltBy((w) => w.awsRolloutDeps()))).toEqual(rollout);
+    expect(namesOf(clientsBuiltBy((w) => w.awsAlarmReactorDeps()))).toEqual(
+      [...new Set([...rollout, 'ApplicationAutoScalingClient', 'AutoScalingClient', 'SQSClient'])].sort(),
+    );
+    expect(namesOf(clientsBuiltBy((w) => w.awsOpsDeps()))).toEqual(
+      [...rollout, 'CloudWatchLogsClient', 'ECSClient'].sort(),
+    );
+  });
+
+  it('builds every SDK client with the connection and request timeouts', async () => {
+    // Act: the ports of every function, in one container as the alarm reactor and the ops API build two
+    // wirings' ports
+    const clients = clientsBuiltBy((w) => {
+      w.awsRecyclerDeps();
+      w.awsSweepDeps();
+      w.awsAlarmReactorDeps();
+      w.awsLifecycleIntakeDeps();
+      w.awsLifecycleStepDeps();
+      w.awsRolloutDeps();
+      w.awsOpsDeps();
+    });
+
+    // Assess
     const attempts = await Promise.all(
       clients
         .filter((client) => client.constructor.name === 'ECSClient')

@@ -21,6 +21,9 @@ interface StageConfig {
   lifecycleNotificationTopicArns: string[];
   lifecycleNotificationTopicCount: string;
   opsRoutes: string;
+  tracingDefine: string;
+  esbuildSourcemap: boolean | 'external';
+  nodeOptions: string | null;
   arns: Record<string, { 'Fn::Sub': string }[]>;
 }
 
@@ -555,6 +558,23 @@ describe('stage files', () => {
     expect(config.opsRoutes).toBe(JSON.stringify(opsRoutes));
     // Without rolloutMeshArns / rolloutListenerArns every mesh and ALB listener of the account is allowed.
     expect(checkDevWith({ opsRoutes })).not.toThrow();
+  });
+
+  it('bundles neither the tracer nor the source maps unless the stage asks, and sets NODE_OPTIONS only with the maps', () => {
+    const plain = stageConfig.check(FILE, 'test', devWith({ tracing: undefined, sourceMaps: undefined }));
+    expect(plain).toMatchObject({
+      tracingDefine: '"false"',
+      esbuildSourcemap: 'external',
+      nodeOptions: null,
+    });
+    const asked = stageConfig.check(FILE, 'test', devWith({ tracing: true, sourceMaps: true }));
+    expect(asked).toMatchObject({
+      tracingDefine: '"true"',
+      esbuildSourcemap: true,
+      nodeOptions: '--enable-source-maps',
+    });
+    expect(checkDevWith({ tracing: 'yes' })).toThrow(`${FILE}: tracing must be true or false`);
+    expect(checkDevWith({ sourceMaps: 1 })).toThrow(`${FILE}: sourceMaps must be true or false`);
   });
 
   it('accepts a reaction whose service cluster is given as an ARN of a configured cluster', () => {
