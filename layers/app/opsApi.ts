@@ -341,6 +341,8 @@ async function idempotent(
 
 // --- reads ------------------------------------------------------------------------------------------
 
+let openApi: Record<string, unknown> | undefined;
+
 async function read(
   route: OpsRoute,
   input: Input,
@@ -351,7 +353,9 @@ async function read(
   const { params, query } = input;
   switch (route.operationId) {
     case 'getOpenApi':
-      return openApiDocument();
+      // The document follows from the routes alone: built once per container, not on every request.
+      openApi ??= openApiDocument();
+      return openApi;
     case 'listRollouts': {
       const runs = await ports.rollouts.runs.list(ROLLOUT_WORKFLOW, query.limit as number);
       return {
