@@ -13,7 +13,7 @@ import {
   type TargetMemory,
   targetKey,
 } from '#domain/alarmReactions';
-import type { AlarmDescription, AlarmReactorPorts, JournalEntry } from '#ports';
+import type { AlarmDescription, AlarmReactorPorts, JournalEntry, TargetReading } from '#ports';
 import { ActionsFailedError } from '#runtime/errors';
 
 export const ALARM_REFLEX = 'alarm-reactor';
@@ -35,11 +35,14 @@ export type AlarmOutcome =
   | { status: 'ignored'; why: string }
   | { status: 'handled'; decisions: ReactionDecision['kind'][] };
 
+/** What a look already read of the target: its memory, and the knob too when it came in the same call. */
+type Known = { memory: TargetMemory } | TargetReading;
+
 type Due = {
   reaction: Reaction;
   alarmName: string;
   alarm: AlarmDescription | undefined;
-  memory?: TargetMemory;
+  known?: Known;
 };
 
 /** An alarm changed state: look at every reaction it drives. */
@@ -79,10 +82,15 @@ export async function reviewReactions(
   };
   const due: Due[] = [];
   for (const reaction of settings.reactions) {
-    const memory = await ports.memory.load(reaction.target);
+    // A reaction naming its alarm is looked at in any case: its knob is read with the memory, in one call
+    // where the target's description holds its tags. The others need the memory first, to know whether
+    // they have a change in place, and read the knob only then.
+    const known: Known = reaction.alarm.name
+      ? await ports.targets.read(knobOf(reaction))
+      : { memory: await ports.memory.load(reaction.target) };
     // Prefix and tag reactions without a change in place name no alarm to look at.
-    const alarmName = memory.records[reaction.id]?.alarm ?? reaction.alarm.name;
-    if (alarmName) due.push({ reaction, alarmName, alarm: await describe(alarmName), memory });
+    const alarmName = known.memory.records[reaction.id]?.alarm ?? reaction.alarm.name;
+    if (alarmName) due.push({ reaction, alarmName, alarm: await describe(alarmName), known });
   }
   return runReactions(due, ports, settings);
 }
@@ -95,8 +103,8 @@ async function runReactions(
   const decisions: ReactionDecision['kind'][] = [];
   const failures: ActionsFailedError['failures'] = [];
   // One after another: two reactions on one target must each see the other's change.
-  for (const [index, { reaction, alarmName, alarm, memory }] of items.entries()) {
-    // The memory the sweep already read is still current unless an earlier reaction changed that target.
+  for (const [index, { reaction, alarmName, alarm, known }] of items.entries()) {
+    // What the sweep already read is still current unless an earlier reaction looked at that target.
     const fresh = items
       .slice(0, index)
       .some((d) => targetKey(d.reaction.target) === targetKey(reaction.target));
@@ -108,7 +116,7 @@ async function runReactions(
           alarm?.state ?? 'missing',
           ports,
           settings,
-          fresh ? undefined : memory,
+          fresh ? undefined : known,
         ),
       );
     } catch (error) {
@@ -133,13 +141,14 @@ async function runReaction(
   alarmState: AlarmState | 'missing',
   ports: AlarmReactorPorts,
   settings: AlarmReactorSettings,
-  known?: TargetMemory,
+  known?: Known,
 ): Promise<ReactionDecision['kind']> {
   const knob = knobOf(reaction);
-  const [memory, current] = await Promise.all([
-    known ?? ports.memory.load(reaction.target),
-    ports.scaling.read(knob),
-  ]);
+  const { memory, current } = !known
+    ? await ports.targets.read(knob)
+    : 'current' in known
+      ? known
+      : { memory: known.memory, current: await ports.scaling.read(knob) };
   const now = ports.clock.now();
   const decision = decideReaction({ now, reaction, alarmState, alarmName, current, memory });
 

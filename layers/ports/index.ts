@@ -174,10 +174,25 @@ export interface ReactionMemoryStore {
   ): Promise<void>;
 }
 
+/** A knob's reading and its target's memory, as one look takes them. */
+export interface TargetReading {
+  current: KnobReading | undefined;
+  memory: TargetMemory;
+}
+
+/**
+ * The knob and the memory together, in one call where the target's description carries its tags (a group's
+ * or a service's desired count); apart where the knob lives elsewhere (a scaling policy).
+ */
+export interface ScalingTargetReader {
+  read(knob: Knob): Promise<TargetReading>;
+}
+
 export interface AlarmReactorPorts {
   alarms: AlarmStates;
   scaling: ScalingControls;
   memory: ReactionMemoryStore;
+  targets: ScalingTargetReader;
   clock: Clock;
   journal: ActionJournal;
   deadLetters: DeadLetters;
@@ -247,9 +262,11 @@ export interface TrafficRouter {
   read(route: RouteRef): Promise<RouteState>;
   /**
    * Writes stable and canary (read, change the two weights, write back the whole route). Throws
-   * WeightOutOfRangeError before any write when the result would leave the router's limits.
+   * WeightOutOfRangeError before any write when the result would leave the router's limits. Given the
+   * state this router's `read` answered in the same step (`read`), the route it holds is what is written
+   * back, with no second read: the answer the ownership and hand-edit checks looked at is the spec to write.
    */
-  setWeights(route: RouteRef, weights: Weights): Promise<void>;
+  setWeights(route: RouteRef, weights: Weights, read?: RouteState): Promise<void>;
   /** Whether the route holds exactly these weights now (a separate read, after setWeights). */
   verifyWeights(route: RouteRef, weights: Weights): Promise<boolean>;
   /**

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import {
   type AutoScalingClient,
+  type AutoScalingGroup,
   type StepAdjustment as AwsStepAdjustment,
   DescribeAutoScalingGroupsCommand,
   DescribePoliciesCommand,
@@ -19,7 +20,12 @@ import {
   type PutScalingPolicyCommandInput as PutGroupPolicyInput,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  type ECSClient,
+  type Service,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import {
   type CapacityRange,
   describeKnob,
@@ -159,16 +165,18 @@ export class AwsScalingControls implements ScalingControls {
   }
 
   private async readGroupDesired(groupName: string): Promise<KnobReading | undefined> {
+    return groupDesiredReading(await this.describeGroup(groupName));
+  }
+
+  /**
+   * The group as DescribeAutoScalingGroups answers it (its desired capacity, limits and tags), or undefined
+   * when there is no such group.
+   */
+  async describeGroup(groupName: string): Promise<AutoScalingGroup | undefined> {
     const output = await this.clients.autoScaling.send(
       new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }),
     );
-    const group = output.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === groupName);
-    if (group?.DesiredCapacity === undefined) return undefined;
-    const limits =
-      group.MinSize !== undefined && group.MaxSize !== undefined
-        ? { limits: { min: group.MinSize, max: group.MaxSize } }
-        : {};
-    return { value: group.DesiredCapacity, ...limits };
+    return output.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === groupName);
   }
 
   private async groupPolicy(groupName: string, policyName: string): Promise<GroupPolicy | undefined> {
@@ -213,17 +221,15 @@ export class AwsScalingControls implements ScalingControls {
       const output = await this.clients.ecs.send(
         new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
       );
-      // A missing service comes back in `failures` (reason MISSING), a deleted one with status INACTIVE.
-      const service = output.services?.[0];
-      if (!service || service.status === 'INACTIVE' || service.desiredCount === undefined) return undefined;
-      return { value: service.desiredCount };
+      return serviceDesiredReading(output.services?.[0]);
     } catch (error) {
       if (error instanceof Error && error.name === 'ClusterNotFoundException') return undefined;
       throw error;
     }
   }
 
-  private async readServiceRange(target: ServiceTarget): Promise<KnobReading | undefined> {
+  /** The service's Application Auto Scaling min and max; undefined when it has no scalable target. */
+  async readServiceRange(target: ServiceTarget): Promise<KnobReading | undefined> {
     const resourceId = resourceIdOf(target);
     const output = await this.clients.applicationAutoScaling.send(
       new DescribeScalableTargetsCommand({
@@ -275,6 +281,23 @@ export class AwsScalingControls implements ScalingControls {
       }),
     );
   }
+}
+
+/** A group's desired capacity with its min and max, as DescribeAutoScalingGroups gave them. */
+export function groupDesiredReading(group: AutoScalingGroup | undefined): KnobReading | undefined {
+  if (group?.DesiredCapacity === undefined) return undefined;
+  const limits =
+    group.MinSize !== undefined && group.MaxSize !== undefined
+      ? { limits: { min: group.MinSize, max: group.MaxSize } }
+      : {};
+  return { value: group.DesiredCapacity, ...limits };
+}
+
+/** A service's desired count, as DescribeServices gave it. */
+export function serviceDesiredReading(service: Service | undefined): KnobReading | undefined {
+  // A missing service comes back in `failures` (reason MISSING), a deleted one with status INACTIVE.
+  if (!service || service.status === 'INACTIVE' || service.desiredCount === undefined) return undefined;
+  return { value: service.desiredCount };
 }
 
 // --- EC2 Auto Scaling policies -------------------------------------------------------------------------
