@@ -439,8 +439,6 @@ export const CALL_BUDGETS: CallBudget[] = [
     action: 'drain',
     after: lifecycleLook,
     calls: [{ api: 'UpdateContainerInstancesState', why: 'DRAINING: ECS moves the service tasks' }],
-    notAsserted:
-      'the drain looks the container instance up again (ListContainerInstances, DescribeContainerInstances) for the ARN the look read',
   },
   {
     reflex: 'instance lifecycle',

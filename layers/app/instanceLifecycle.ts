@@ -5,6 +5,7 @@
 // the instance, takes at most one step and says how long to wait; the fail-safe completes the action
 // with the hook's default result when anything went wrong.
 import {
+  type ContainerInstanceView,
   decideLaunch,
   decideTerminate,
   type HookClock,
@@ -232,7 +233,7 @@ export async function lookAtInstance(
           },
           config,
         );
-  return carryOut(step, { ...state, progress }, ports, settings, now);
+  return carryOut(step, { ...state, progress }, ports, settings, now, instance);
 }
 
 async function carryOut(
@@ -241,6 +242,8 @@ async function carryOut(
   ports: LifecyclePorts,
   settings: LifecycleSettings,
   now: Date,
+  /** The container instance as this look read it: the drain acts on that answer. */
+  seen: ContainerInstanceView | undefined,
 ): Promise<LookResult> {
   const { hook } = state;
   let progress = state.progress;
@@ -264,7 +267,7 @@ async function carryOut(
       return next(5);
     case 'drain':
       await write('drain', `${hook.instanceId} leaves the cluster`, () =>
-        ports.instances.drain(hook.cluster, hook.instanceId),
+        ports.instances.drain(hook.cluster, hook.instanceId, seen),
       );
       progress = { ...progress, drainStartedAt: progress.drainStartedAt ?? now.toISOString() };
       return next(5);

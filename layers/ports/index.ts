@@ -231,8 +231,11 @@ export interface LifecycleActions {
 export interface ContainerInstances {
   /** The ECS container instance on an EC2 instance, with its tasks; undefined before the agent registers. */
   describe(cluster: string, ec2InstanceId: string): Promise<ContainerInstanceView | undefined>;
-  /** Draining an instance that is already draining succeeds. */
-  drain(cluster: string, ec2InstanceId: string): Promise<void>;
+  /**
+   * Draining an instance that is already draining succeeds. Given the view this adapter's `describe`
+   * answered in the same look (`seen`), the instance it read is the one drained, with no second look-up.
+   */
+  drain(cluster: string, ec2InstanceId: string, seen?: ContainerInstanceView): Promise<void>;
   stopTasks(cluster: string, taskArns: string[], reason: string): Promise<void>;
 }
 
