@@ -85,14 +85,27 @@ export async function reviewReactions(
     // A reaction naming its alarm is looked at in any case: its knob is read with the memory, in one call
     // where the target's description holds its tags. The others need the memory first, to know whether
     // they have a change in place, and read the knob only then.
-    const known: Known = reaction.alarm.name
-      ? await ports.targets.read(knobOf(reaction))
-      : { memory: await ports.memory.load(reaction.target) };
+    const known: Known = (reaction.alarm.name && (await readQuietly(reaction, ports))) || {
+      memory: await ports.memory.load(reaction.target),
+    };
     // Prefix and tag reactions without a change in place name no alarm to look at.
     const alarmName = known.memory.records[reaction.id]?.alarm ?? reaction.alarm.name;
     if (alarmName) due.push({ reaction, alarmName, alarm: await describe(alarmName), known });
   }
   return runReactions(due, ports, settings);
+}
+
+/**
+ * The knob with the memory, or undefined when the knob cannot be read: then the reaction's own look reads it
+ * again and fails there, as a failure of that reaction (journaled, retried or not by its kind), never of the
+ * whole sweep.
+ */
+async function readQuietly(reaction: Reaction, ports: AlarmReactorPorts): Promise<TargetReading | undefined> {
+  try {
+    return await ports.targets.read(knobOf(reaction));
+  } catch {
+    return undefined;
+  }
 }
 
 async function runReactions(
