@@ -325,7 +325,7 @@ async function main(): Promise<void> {
     );
     print(
       table(
-        ['reflex', 'action', 'invocations', 'most calls (min)', 'over budget', 'held to it'],
+        ['reflex', 'action', 'invocations', 'most calls (made every time)', 'over budget', 'held to it'],
         budgets.rows.map((r) => [
           r.reflex,
           r.action,
