@@ -23,6 +23,13 @@ export const BUDGET_SCENARIOS = [
   'lifecycle-scale-in-drain.json',
   'lifecycle-scale-out.json',
   'lifecycle-step-fails.json',
+  'alarm-composite-duplicates.json',
+  'alarm-placement-capacity.json',
+  'rollout-gate-aborted.json',
+  'rollout-hand-edit-before-promotion.json',
+  'rollout-refused-code-deploy.json',
+  'lifecycle-warm-pool.json',
+  'lifecycle-forged-message.json',
 ];
 
 export interface MeasuredInvocation {
@@ -102,6 +109,8 @@ export function actionsOf(
       const reactionApis = apis.filter((api) => !ABORT_APIS.has(api) || api === 'DescribeAlarms');
       const aborting = has('StopExecution') ? [`abort on a guard alarm (${routerOf(apis)})`] : [];
       if (aborting.length > 0 && !reactionApis.some((api) => KNOB_READS.has(api))) return aborting;
+      if (apis.every((api) => ['ListExecutions', 'DescribeExecution'].includes(api)))
+        return ['event, no reaction'];
       if (!has('DescribeAlarms')) return ['sweep, nothing in place'];
       const knob = has('DescribePolicies')
         ? 'group policy'

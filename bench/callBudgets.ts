@@ -260,8 +260,18 @@ const firstLook: BudgetCall[] = [
     why: "the claim confirmed: the instance waits in that group in the transition's state",
   },
   {
+    api: 'DescribeWarmPool',
+    why: "the same, for an instance in the group's warm pool (the listing above leaves it out)",
+    each: 'page of the warm pool, when the instance is not in the group',
+  },
+  {
     api: 'RecordLifecycleActionHeartbeat',
     why: "the claim confirmed: Auto Scaling accepts the message's token (and it is the first heartbeat)",
+  },
+  {
+    api: 'Publish',
+    why: 'a person is told of a refused claim, and nothing is written',
+    when: 'the claim is refused',
   },
 ];
 
@@ -486,6 +496,14 @@ export const CALL_BUDGETS: CallBudget[] = [
       { api: 'DescribeCapacityProviders', why: "read with the hook's settings", when: 'not known yet' },
       { api: 'CompleteLifecycleAction', why: 'the default result, before the hook times out' },
       { api: 'Publish', why: 'a person is told' },
+    ],
+  },
+  {
+    reflex: 'alarm reactor',
+    action: 'event, no reaction',
+    calls: [
+      guardCheck,
+      { api: 'DescribeExecution', why: "each one's request: its guard alarms", each: 'running rollout' },
     ],
   },
   ...KNOBS.flatMap(alarmBudgets),

@@ -10,7 +10,7 @@ import { repoRoot } from '#local/scenario/runner';
 import { measureActionCalls } from './actionCalls';
 import { measureAlarmReactor } from './alarmReactor';
 import { taskRecyclerBundle } from './bundle';
-import { describeExcess, documentedTable, renderBudgetTable } from './callBudgets';
+import { CALL_BUDGETS, describeExcess, documentedTable, renderBudgetTable } from './callBudgets';
 import { measureHandler } from './handler';
 import { measureInit, pairedDelta } from './init';
 import { measureInstanceLifecycle } from './instanceLifecycle';
@@ -339,6 +339,9 @@ async function main(): Promise<void> {
         [1, 4],
       ),
     );
+    const measuredActions = new Set(budgets.rows.map((r) => r.action));
+    const unmeasured = CALL_BUDGETS.filter((b) => !measuredActions.has(b.action)).map((b) => b.action);
+    print(`   rows no invocation of these scenarios took: ${unmeasured.join('; ')}`);
     const docTable = documentedTable();
     const docDrift = docTable !== renderBudgetTable();
     if (docDrift) print('   docs/design.md does not hold the table bench/callBudgets.ts renders');
