@@ -318,8 +318,6 @@ const KNOBS: KnobApis[] = [
     ],
     write: 'PutScalingPolicy',
     tag: 'CreateOrUpdateTags',
-    notAsserted:
-      "the write reads the policy again (DescribePolicies) for the whole policy PutScalingPolicy replaces, where the look's answer would do",
   },
 ];
 

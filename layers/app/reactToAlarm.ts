@@ -6,6 +6,7 @@ import {
   decideReaction,
   describeKnob,
   describeValue,
+  type KnobReading,
   knobOf,
   matchesAlarm,
   type Reaction,
@@ -176,7 +177,7 @@ async function runReaction(
     return decision.kind;
   }
   try {
-    await carryOut(decision, reaction, alarmName, now, memory.lastChangeAt, ports);
+    await carryOut(decision, reaction, alarmName, now, { lastChangeAt: memory.lastChangeAt, current }, ports);
   } catch (error) {
     throw Object.assign(error as Error, { decision: decision.kind });
   }
@@ -189,7 +190,8 @@ async function carryOut(
   reaction: Reaction,
   alarmName: string,
   now: Date,
-  lastChangeAt: Date | undefined,
+  /** What the look read: the memory's last change, and the knob (written back from that answer). */
+  { lastChangeAt, current }: { lastChangeAt: Date | undefined; current: KnobReading | undefined },
   ports: AlarmReactorPorts,
 ): Promise<void> {
   const knob = knobOf(reaction);
@@ -203,13 +205,13 @@ async function carryOut(
       const at = decision.recordedAt ?? now;
       const done = { alarm: alarmName, before: decision.before, set: decision.value, at };
       await save({ ...done, pending: true }, at);
-      await ports.scaling.write(knob, decision.value);
+      await ports.scaling.write(knob, decision.value, current);
       await save(done, at);
       break;
     }
     case 'restore':
       // A restore is never delayed by the cooldown, but it starts one: the next change waits.
-      await ports.scaling.write(knob, decision.value);
+      await ports.scaling.write(knob, decision.value, current);
       await save(null, now);
       break;
     case 'forget':

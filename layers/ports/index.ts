@@ -161,8 +161,12 @@ export interface AlarmStates {
 export interface ScalingControls {
   /** The knob's current value; undefined when the target or the policy does not exist. */
   read(knob: Knob): Promise<KnobReading | undefined>;
-  /** Absolute write: setting a knob to the value it has is a no-op, never an error. */
-  write(knob: Knob, value: KnobValue): Promise<void>;
+  /**
+   * Absolute write: setting a knob to the value it has is a no-op, never an error. Given the reading this
+   * adapter's `read` answered in the same look (`read`), a knob written whole (a scaling policy) is sent
+   * back from that answer, with no second read.
+   */
+  write(knob: Knob, value: KnobValue, read?: KnobReading): Promise<void>;
 }
 
 /** What the reactor remembers about a target: records of its own changes, and when it last changed it. */

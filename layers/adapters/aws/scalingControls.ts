@@ -70,6 +70,9 @@ const ECS_NAMESPACE = 'ecs';
 const SERVICE_DIMENSION = 'ecs:service:DesiredCount';
 
 export class AwsScalingControls implements ScalingControls {
+  /** The policy each reading `read` answered was read from, for a write in the same look. */
+  private readonly policies = new WeakMap<KnobReading, GroupPolicy | ServicePolicy>();
+
   constructor(private readonly clients: ScalingClients) {}
 
   /**
@@ -88,7 +91,7 @@ export class AwsScalingControls implements ScalingControls {
           throw new UnsupportedKnob(describeKnob(knob), 'an Auto Scaling group has no capacity-range knob');
         default: {
           const policy = await this.groupPolicy(target.name, setting.policy);
-          return policy ? readGroupPolicy(policy, setting.kind) : undefined;
+          return this.remembered(policy && readGroupPolicy(policy, setting.kind), policy);
         }
       }
     }
@@ -103,14 +106,26 @@ export class AwsScalingControls implements ScalingControls {
       case 'target-value': {
         const policy = await this.servicePolicy(target, setting.policy);
         const config = policy ? targetTrackingOf(policy) : undefined;
-        return config?.TargetValue === undefined ? undefined : { value: config.TargetValue };
+        return this.remembered(
+          config?.TargetValue === undefined ? undefined : { value: config.TargetValue },
+          policy,
+        );
       }
       default:
         throw new UnsupportedKnob(describeKnob(knob), `an ECS service has no ${setting.kind} knob`);
     }
   }
 
-  async write(knob: Knob, value: KnobValue): Promise<void> {
+  private remembered(
+    reading: KnobReading | undefined,
+    policy: GroupPolicy | ServicePolicy | undefined,
+  ): KnobReading | undefined {
+    if (reading && policy) this.policies.set(reading, policy);
+    return reading;
+  }
+
+  async write(knob: Knob, value: KnobValue, read?: KnobReading): Promise<void> {
+    const seen = read && this.policies.get(read);
     const { target, setting } = knob;
     const name = describeKnob(knob);
     if (target.kind === 'auto-scaling-group') {
@@ -129,7 +144,14 @@ export class AwsScalingControls implements ScalingControls {
         case 'capacity-range':
           throw new UnsupportedKnob(name, 'an Auto Scaling group has no capacity-range knob');
         default:
-          return this.writeGroupPolicy(name, target.name, setting.policy, setting.kind, value);
+          return this.writeGroupPolicy(
+            name,
+            target.name,
+            setting.policy,
+            setting.kind,
+            value,
+            seen as GroupPolicy | undefined,
+          );
       }
     }
     switch (setting.kind) {
@@ -158,7 +180,13 @@ export class AwsScalingControls implements ScalingControls {
         return;
       }
       case 'target-value':
-        return this.writeServiceTargetValue(name, target, setting.policy, value);
+        return this.writeServiceTargetValue(
+          name,
+          target,
+          setting.policy,
+          value,
+          seen as ServicePolicy | undefined,
+        );
       default:
         throw new UnsupportedKnob(name, `an ECS service has no ${setting.kind} knob`);
     }
@@ -202,9 +230,10 @@ export class AwsScalingControls implements ScalingControls {
     policyName: string,
     setting: PolicySetting,
     value: KnobValue,
+    seen?: GroupPolicy,
   ): Promise<void> {
     const change = groupPolicyChange(name, setting, value);
-    const policy = await this.groupPolicy(groupName, policyName);
+    const policy = seen ?? (await this.groupPolicy(groupName, policyName));
     if (!policy) throw new ScalingKnobNotFound(name);
     const current = readGroupPolicy(policy, setting);
     if (!current) {
@@ -261,9 +290,10 @@ export class AwsScalingControls implements ScalingControls {
     target: ServiceTarget,
     policyName: string,
     value: KnobValue,
+    seen?: ServicePolicy,
   ): Promise<void> {
     const targetValue = positive(name, value);
-    const policy = await this.servicePolicy(target, policyName);
+    const policy = seen ?? (await this.servicePolicy(target, policyName));
     if (!policy) throw new ScalingKnobNotFound(name);
     const config = targetTrackingOf(policy);
     if (!config) {
