@@ -3,6 +3,7 @@
 // fewest the design needs. Virtual time, so the figures are exact, not noisy.
 import { join } from 'node:path';
 import { loadScenario, repoRoot, runScenario } from '#local/scenario/runner';
+import { budgetOf, minimumCalls } from './callBudgets';
 
 export interface AlarmReactorBench {
   scenario: string;
@@ -45,7 +46,7 @@ export async function measureAlarmReactor(): Promise<AlarmReactorBench> {
       inServiceAt !== undefined && alarmAt !== undefined ? inServiceAt - alarmAt : Number.NaN,
     applyCalls: callsAt(firstWrite),
     restoreCalls: callsAt(writes[1]?.at),
-    minimumApplyCalls: 5,
-    minimumRestoreCalls: 4,
+    minimumApplyCalls: minimumCalls(budgetOf('apply (group capacity)')),
+    minimumRestoreCalls: minimumCalls(budgetOf('restore (group capacity)')),
   };
 }

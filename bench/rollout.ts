@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { repoRoot, runScenario, type ScenarioResult } from '#local/scenario/runner';
 import { type Scenario, ScenarioSchema } from '#local/scenario/schema';
 import { Twin } from '#local/twin/twin';
-import type { ApiCall } from '#local/twin/world';
+import { measureScenarioCalls } from './actionCalls';
+import { excessCount } from './callBudgets';
 
 const SCENARIOS = join(repoRoot, 'local', 'scenarios');
 const ROUTE = 'web';
@@ -245,144 +246,57 @@ export async function measureRolloutAbort(): Promise<AbortComparison> {
 
 // --- 2. AWS calls per step ----------------------------------------------------------------------------
 
-const ROUTE_READS = new Set(['DescribeRules', 'DescribeListeners', 'DescribeRoute']);
-const ROUTE_WRITES = new Set(['ModifyRule', 'ModifyListener', 'UpdateRoute']);
-const OWNER_READS = new Set(['DescribeTags', 'ListTagsForResource']);
-const CLAIMS = new Set(['AddTags', 'TagResource']);
-
-export interface RolloutPhase {
-  /** claim, step N: W %, promote: 100 %, release. */
-  name: string;
-  reads: number;
-  writes: number;
-  minimumReads: number;
-  minimumWrites: number;
+export interface RolloutActionCalls {
+  /** prepare (ALB), shift (ALB), ...: the row of bench/callBudgets.ts each invocation is held to. */
+  action: string;
+  invocations: number;
+  calls: number;
+  /** The calls its rows allow, of those it made: its calls less any above its budget. */
+  minimum: number;
   apis: string[];
 }
 
 export interface RolloutCalls {
   scenario: string;
   router: string;
+  /** Weight changes, promotion included. */
   steps: number;
-  analyses: number;
-  phases: RolloutPhase[];
-  perStep: { calls: number; reads: number; writes: number; minimumCalls: number; minimumReads: number };
-  total: { reads: number; writes: number; minimumReads: number; minimumWrites: number };
-  /** Calls above the minimum, by cause. */
-  excess: { ownerReadsInSteps: number; routeRereadsInSteps: number; claimAndRelease: number };
-  /** Promotion writes 100 % without first comparing the route with what the rollout last wrote. */
-  promoteWithoutHandEditCheck: boolean;
-}
-
-/**
- * Splits a rollout's calls into its phases: the claim (up to the tag write), one phase per weight change
- * (up to the read back after the route write; the analysis that led to it is in it), the release (the rest).
- */
-function phasesOf(calls: ApiCall[]): ApiCall[][] {
-  const phases: ApiCall[][] = [];
-  let current: ApiCall[] = [];
-  let claimed = false;
-  let readBack = 0;
-  let wrote = false;
-  for (const call of calls) {
-    current.push(call);
-    if (!claimed) {
-      // The claim ends with its read back (the route and its owner tag): two successful reads after the tag.
-      if (readBack > 0 && !call.failed && --readBack === 0) {
-        phases.push(current);
-        current = [];
-        claimed = true;
-      } else if (readBack === 0 && CLAIMS.has(call.api) && !call.failed) readBack = 2;
-    } else if (ROUTE_WRITES.has(call.api) && !call.failed) wrote = true;
-    else if (wrote && ROUTE_READS.has(call.api)) {
-      phases.push(current);
-      current = [];
-      wrote = false;
-    }
-  }
-  phases.push(current);
-  return phases;
+  actions: RolloutActionCalls[];
+  /** Shift, verify, analyse and promote invocations over the weight changes: what one step costs. */
+  perStep: { calls: number; minimum: number };
+  total: { calls: number; minimum: number };
 }
 
 async function measureCalls(file: string, router: string): Promise<RolloutCalls> {
   const scenario = `local/scenarios/${file}`;
+  const { measured } = await measureScenarioCalls(file);
   const raw = JSON.parse(readFileSync(join(SCENARIOS, file), 'utf8'));
-  const { result, twin } = await runKeepingTwin(ScenarioSchema.parse(raw));
-  if (!result.passed) throw new Error(`${scenario}: ${failedExpectations(result)}`);
-  const weights = twin.traffic.writesTo(ROUTE).filter((w) => w.by === 'reflex');
-  const steps = weights.length;
-  const analyses = result.journal.filter((e) => e.action === 'analyse').length;
-  const [claim, ...rest] = phasesOf(result.apiCalls);
-  const release = rest.pop();
-  if (!claim || !release || rest.length !== steps || weights.at(-1)?.weights[CANARY] !== 100)
-    throw new Error(`${scenario}: expected a claim, ${steps} weight change(s) ending at 100 % and a release`);
-  // Every analysis reads its metrics once: a re-analysis (too little evidence yet) is needed, not excess.
-  if (analyses < steps - 1) throw new Error(`${scenario}: ${analyses} analyses for ${steps} steps`);
-  const metricReads = (calls: ApiCall[]) =>
-    calls.filter((c) => c.api === 'GetMetricData' && !c.failed).length;
-
-  const count = (calls: ApiCall[], name: string, minimumReads: number, minimumWrites: number) => ({
-    name,
-    reads: calls.filter((c) => !c.write).length,
-    writes: calls.filter((c) => c.write).length,
-    minimumReads,
-    minimumWrites,
-    apis: calls.map((c) => (c.failed ? `${c.api} (failed)` : c.api)),
-  });
-  const phases: RolloutPhase[] = [
-    // The route (its weights: the first shift's hand-edit check compares with them) and its owner tag.
-    // ... tagged, and both read back (two starts at once: the one that reads another's name gives way).
-    count(claim, 'claim', 4, 1),
-    // The route and its owner (the ownership and hand-edit checks; the read also gives the spec to write),
-    // the write, the read back; and each
-    // analysis since the last step (one, or more when the first published minutes held too few requests).
-    ...rest.map((calls, i) =>
-      count(
-        calls,
-        i === steps - 1 ? 'promote: 100 %' : `step ${i + 1}: ${weights[i]!.weights[CANARY]} %`,
-        3 + metricReads(calls),
-        1,
-      ),
-    ),
-    count(release, 'release', 0, 1),
-  ];
-  const stepPhases = phases.slice(1, -1);
-  const sum = (list: RolloutPhase[], pick: (p: RolloutPhase) => number) =>
-    list.reduce((total, p) => total + pick(p), 0);
-  const stepReads = sum(stepPhases, (p) => p.reads);
-  const stepWrites = sum(stepPhases, (p) => p.writes);
-  const stepMinimumReads = sum(stepPhases, (p) => p.minimumReads);
-  const stepMinimumWrites = sum(stepPhases, (p) => p.minimumWrites);
-  // One owner read per step is the ownership check, part of the minimum; any beyond it is excess.
-  const ownerReadsInSteps =
-    sum(stepPhases, (p) => p.apis.filter((api) => OWNER_READS.has(api)).length) - stepPhases.length;
-  const promote = stepPhases.at(-1)!;
-  const edges = [phases[0]!, phases.at(-1)!];
+  const { twin } = await runKeepingTwin(ScenarioSchema.parse(raw));
+  const steps = twin.traffic.writesTo(ROUTE).filter((w) => w.by === 'reflex').length;
+  const rollout = measured.filter((m) => /^rolloutStep/.test(m.invocation));
+  const byAction = new Map<string, RolloutActionCalls>();
+  for (const m of rollout) {
+    const action = m.actions.join(' + ');
+    const row = byAction.get(action) ?? { action, invocations: 0, calls: 0, minimum: 0, apis: m.apis };
+    row.invocations += 1;
+    row.calls += m.apis.length;
+    row.minimum += m.apis.length - excessCount(m.excess);
+    byAction.set(action, row);
+  }
+  const actions = [...byAction.values()];
+  const stepActions = actions.filter((a) => /^(shift|verify|analyse|promote)/.test(a.action));
+  const sum = (list: RolloutActionCalls[], pick: (a: RolloutActionCalls) => number) =>
+    list.reduce((n, a) => n + pick(a), 0);
   return {
     scenario,
     router,
     steps,
-    analyses,
-    phases,
+    actions,
     perStep: {
-      calls: (stepReads + stepWrites) / steps,
-      reads: stepReads / steps,
-      writes: stepWrites / steps,
-      minimumCalls: (stepMinimumReads + stepMinimumWrites) / steps,
-      minimumReads: stepMinimumReads / steps,
+      calls: sum(stepActions, (a) => a.calls) / steps,
+      minimum: sum(stepActions, (a) => a.minimum) / steps,
     },
-    total: {
-      reads: sum(phases, (p) => p.reads),
-      writes: sum(phases, (p) => p.writes),
-      minimumReads: sum(phases, (p) => p.minimumReads),
-      minimumWrites: sum(phases, (p) => p.minimumWrites),
-    },
-    excess: {
-      ownerReadsInSteps,
-      routeRereadsInSteps: stepReads + stepWrites - stepMinimumReads - stepMinimumWrites - ownerReadsInSteps,
-      claimAndRelease: sum(edges, (p) => p.reads + p.writes - p.minimumReads - p.minimumWrites),
-    },
-    promoteWithoutHandEditCheck: !promote.apis.some((api) => OWNER_READS.has(api)),
+    total: { calls: sum(actions, (a) => a.calls), minimum: sum(actions, (a) => a.minimum) },
   };
 }
 

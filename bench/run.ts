@@ -1,13 +1,17 @@
 // npm run bench: every function's zip, cold start, first and warm invocations; the task recycler's warm
-// per-event cost on the twin, the demo scenario's speed, and the other reflexes' figures. It measures and prints; it asserts nothing about the figures.
+// per-event cost on the twin, the demo scenario's speed, the other reflexes' figures and the crash storm. It
+// measures and prints; the one figure it asserts is the AWS calls per action (section 9): it exits non-zero
+// when an action makes more than its row in bench/callBudgets.ts allows.
 // Read bench/README.md for what each figure means. Results: a table here, bench/results/latest.json.
 import './env';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '#local/scenario/runner';
+import { measureActionCalls } from './actionCalls';
 import { measureAlarmReactor } from './alarmReactor';
 import { functionBundles } from './bundle';
+import { CALL_BUDGETS, describeExcess, documentedTable, renderBudgetTable } from './callBudgets';
 import { BENCH_EVENTS, functionArn, lambdaEnvironment } from './functions';
 import { measureHandler } from './handler';
 import { measureCold, type Spread } from './init';
@@ -316,73 +320,30 @@ async function main(): Promise<void> {
         `event-driven ${spread((s) => s.eventDrivenSeconds)}, analysis-only ${spread((s) => s.analysisOnlySeconds)}`,
     );
     print(
-      '   b) AWS calls per rollout step (a weight change, promotion included) against the design minimum',
+      '   b) AWS calls per rollout action against the design minimum (bench/callBudgets.ts): per invocation of each',
     );
     const vs = (n: number, minimum: number, digits = 0) => `${fixed(n, digits)} (${fixed(minimum, digits)})`;
     print(
       table(
-        ['route', 'phase', 'calls (min)', 'reads (min)', 'writes (min)', 'what it called'],
+        ['route', 'action', 'invocations', 'calls (min)', 'what one called'],
         rollouts.calls.flatMap((c) => [
-          ...c.phases.map((p, i) => [
+          ...c.actions.map((a, i) => [
             i === 0 ? c.router : '',
-            p.name,
-            vs(p.reads + p.writes, p.minimumReads + p.minimumWrites),
-            vs(p.reads, p.minimumReads),
-            vs(p.writes, p.minimumWrites),
-            p.apis.join(', '),
+            a.action,
+            String(a.invocations),
+            vs(a.calls, a.minimum),
+            a.apis.join(', '),
           ]),
-          [
-            '',
-            `per step (${c.steps})`,
-            vs(c.perStep.calls, c.perStep.minimumCalls, 2),
-            vs(c.perStep.reads, c.perStep.minimumReads, 2),
-            vs(c.perStep.writes, 1, 2),
-          ],
-          [
-            '',
-            'whole rollout',
-            vs(c.total.reads + c.total.writes, c.total.minimumReads + c.total.minimumWrites),
-            vs(c.total.reads, c.total.minimumReads),
-            vs(c.total.writes, c.total.minimumWrites),
-          ],
+          ['', `per weight change (${c.steps})`, '', vs(c.perStep.calls, c.perStep.minimum, 2), ''],
+          ['', 'whole rollout', '', vs(c.total.calls, c.total.minimum), ''],
         ]),
-        [1, 5],
+        [1, 4],
       ),
     );
     print(
-      '   minimum: claim = read the route and its owner tag, tag it, read both back; each step = read the route\n' +
-        '   and its owner (the ownership and hand-edit checks; the answer is also the spec to write), write, read\n' +
-        '   back (VerifyWeight), and GetMetricData once per analysis since the last step; release = untag.',
+      '   a weight change is its shift (read the route and its owner, write from that answer), its verify (the read\n' +
+        '   back) and the analyses since the last one (GetMetricData each); section 9 holds every action to its row.',
     );
-    for (const c of rollouts.calls) {
-      const { ownerReadsInSteps: owner, routeRereadsInSteps: reread, claimAndRelease: edges } = c.excess;
-      const parts = [
-        owner && `${owner} owner-tag reads`,
-        reread && `${reread} route re-reads`,
-        edges && `${edges} ARN look-ups`,
-      ].filter(Boolean);
-      print(
-        `   excess, ${c.router}: ${parts.length > 0 ? `+${owner + reread + edges} = ${parts.join(' + ')}` : 'none'}`,
-      );
-    }
-    const causes = [
-      [
-        'ownerReadsInSteps',
-        "owner-tag reads: each step's hand-edit check reads the owner tag with the weights",
-      ],
-      [
-        'routeRereadsInSteps',
-        "route re-reads: the write reads the spec again rather than reuse the check's answer",
-      ],
-      ['claimAndRelease', 'ARN look-ups: App Mesh tagging and untagging describe the route first'],
-    ] as const;
-    for (const [key, cause] of causes)
-      if (rollouts.calls.some((c) => c.excess[key] > 0)) print(`     ${cause}`);
-    if (rollouts.calls.some((c) => c.promoteWithoutHandEditCheck))
-      print(
-        "   promotion meets its minimum's count, but its one read is the write's own: nothing compares the route with\n" +
-          '   what the rollout last wrote before 100 %, so a hand edit made during the last bake is overwritten.',
-      );
 
     // 8. The twin's send layer.
     const twinClient = await measureTwinClient();
@@ -405,9 +366,47 @@ async function main(): Promise<void> {
       ),
     );
 
-    // 9. The crash storm, coalescing off and on.
+    // 9. AWS calls per action, held to the design minimum.
+    const budgets = await measureActionCalls();
+    print(
+      `\n9. AWS calls per action against the design minimum (docs/design.md, bench/callBudgets.ts), ` +
+        `every invocation of ${budgets.scenarios.length} scenarios`,
+    );
+    print(
+      table(
+        ['reflex', 'action', 'invocations', 'most calls (made every time)', 'over budget', 'held to it'],
+        budgets.rows.map((r) => [
+          r.reflex,
+          r.action,
+          String(r.invocations),
+          r.maxCalls > 0 ? vs(r.maxCalls, r.minimum) : `with another (${r.minimum})`,
+          r.overBudget.length > 0
+            ? `${r.overBudget.length}: ${describeExcess(r.overBudget[0]!.excess)}`
+            : 'none',
+          r.asserted ? 'yes' : 'no (see docs/design.md)',
+        ]),
+        [1, 4],
+      ),
+    );
+    const measuredActions = new Set(budgets.rows.map((r) => r.action));
+    const unmeasured = CALL_BUDGETS.filter((b) => !measuredActions.has(b.action)).map((b) => b.action);
+    print(`   rows no invocation of these scenarios took: ${unmeasured.join('; ')}`);
+    const docTable = documentedTable();
+    const docDrift = docTable !== renderBudgetTable();
+    if (docDrift) print('   docs/design.md does not hold the table bench/callBudgets.ts renders');
+    for (const f of budgets.failures)
+      print(
+        `   OVER BUDGET: ${f.actions.join(' + ')}, ${f.scenario} ${f.invocation}: ${describeExcess(f.excess)}`,
+      );
+    for (const u of budgets.unclassified)
+      print(
+        `   NO ROW: ${u.scenario} ${u.invocation} (${u.apis.join(', ')}): add its action to bench/callBudgets.ts`,
+      );
+    const overBudget = budgets.failures.length + budgets.unclassified.length + (docDrift ? 1 : 0);
+
+    // 10. The crash storm, coalescing off and on.
     const storm = await measureStorm();
-    print(`\n9. Storm: ${STORM_SCENARIO}, the task recycler's coalescing off and on (counts are exact)`);
+    print(`\n10. Storm: ${STORM_SCENARIO}, the task recycler's coalescing off and on (counts are exact)`);
     const counts = (c: Record<string, number>) =>
       Object.entries(c)
         .map(([api, n]) => `${api} ${n}`)
@@ -467,6 +466,7 @@ async function main(): Promise<void> {
       rollouts,
       twinClient,
       storm,
+      actionCalls: budgets,
       totalSeconds,
     });
     const out = join(repoRoot, 'bench', 'results');
@@ -481,6 +481,12 @@ async function main(): Promise<void> {
         `FIGURES UNRELIABLE: the machine was busy (${unreliableWhy}); compare ratios within this run only, ` +
           'and measure again on a quiet machine before quoting a millisecond.',
       );
+    if (overBudget > 0) {
+      process.stderr.write(
+        `bench: ${overBudget} over the design minimum of AWS calls (section 9): see the lines marked above\n`,
+      );
+      process.exitCode = 1;
+    }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

@@ -7,6 +7,7 @@
 
 import { steer } from '#app/steering';
 import {
+  type ContainerInstanceView,
   decideLaunch,
   decideTerminate,
   type HookClock,
@@ -240,7 +241,7 @@ export async function lookAtInstance(
           },
           config,
         );
-  return carryOut(step, { ...state, progress }, ports, settings, now);
+  return carryOut(step, { ...state, progress }, ports, settings, now, instance);
 }
 
 async function carryOut(
@@ -249,6 +250,8 @@ async function carryOut(
   ports: LifecycleStepPorts,
   settings: LifecycleSettings,
   now: Date,
+  /** The container instance as this look read it: the drain acts on that answer. */
+  seen: ContainerInstanceView | undefined,
 ): Promise<LookResult> {
   const { hook } = state;
   let progress = state.progress;
@@ -272,7 +275,7 @@ async function carryOut(
       return next(5);
     case 'drain':
       await write('drain', `${hook.instanceId} leaves the cluster`, () =>
-        ports.instances.drain(hook.cluster, hook.instanceId),
+        ports.instances.drain(hook.cluster, hook.instanceId, seen),
       );
       progress = { ...progress, drainStartedAt: progress.drainStartedAt ?? now.toISOString() };
       return next(5);

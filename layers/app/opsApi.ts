@@ -590,7 +590,7 @@ async function write(
           `rollout ${state.owner} owns route ${named.name}; set force to override (the rollout will see it)`,
         );
       const weights = weightsFor(body.canary as number);
-      if (!dryRun) await router.setWeights(named.route, weights);
+      if (!dryRun) await router.setWeights(named.route, weights, state);
       return accepted(
         routeKey(named.route),
         'set',

@@ -6,6 +6,7 @@ import {
   decideReaction,
   describeKnob,
   describeValue,
+  type KnobReading,
   knobOf,
   matchesAlarm,
   type Reaction,
@@ -13,7 +14,7 @@ import {
   type TargetMemory,
   targetKey,
 } from '#domain/alarmReactions';
-import type { AlarmDescription, AlarmReactorPorts, JournalEntry } from '#ports';
+import type { AlarmDescription, AlarmReactorPorts, JournalEntry, TargetReading } from '#ports';
 import { ActionsFailedError } from '#runtime/errors';
 
 export const ALARM_REFLEX = 'alarm-reactor';
@@ -35,11 +36,14 @@ export type AlarmOutcome =
   | { status: 'ignored'; why: string }
   | { status: 'handled'; decisions: ReactionDecision['kind'][] };
 
+/** What a look already read of the target: its memory, and the knob too when it came in the same call. */
+type Known = { memory: TargetMemory } | TargetReading;
+
 type Due = {
   reaction: Reaction;
   alarmName: string;
   alarm: AlarmDescription | undefined;
-  memory?: TargetMemory;
+  known?: Known;
 };
 
 /** An alarm changed state: look at every reaction it drives. */
@@ -79,12 +83,30 @@ export async function reviewReactions(
   };
   const due: Due[] = [];
   for (const reaction of settings.reactions) {
-    const memory = await ports.memory.load(reaction.target);
+    // A reaction naming its alarm is looked at in any case: its knob is read with the memory, in one call
+    // where the target's description holds its tags. The others need the memory first, to know whether
+    // they have a change in place, and read the knob only then.
+    const known: Known = (reaction.alarm.name && (await readQuietly(reaction, ports))) || {
+      memory: await ports.memory.load(reaction.target),
+    };
     // Prefix and tag reactions without a change in place name no alarm to look at.
-    const alarmName = memory.records[reaction.id]?.alarm ?? reaction.alarm.name;
-    if (alarmName) due.push({ reaction, alarmName, alarm: await describe(alarmName), memory });
+    const alarmName = known.memory.records[reaction.id]?.alarm ?? reaction.alarm.name;
+    if (alarmName) due.push({ reaction, alarmName, alarm: await describe(alarmName), known });
   }
   return runReactions(due, ports, settings);
+}
+
+/**
+ * The knob with the memory, or undefined when the knob cannot be read: then the reaction's own look reads it
+ * again and fails there, as a failure of that reaction (journaled, retried or not by its kind), never of the
+ * whole sweep.
+ */
+async function readQuietly(reaction: Reaction, ports: AlarmReactorPorts): Promise<TargetReading | undefined> {
+  try {
+    return await ports.targets.read(knobOf(reaction));
+  } catch {
+    return undefined;
+  }
 }
 
 async function runReactions(
@@ -95,8 +117,8 @@ async function runReactions(
   const decisions: ReactionDecision['kind'][] = [];
   const failures: ActionsFailedError['failures'] = [];
   // One after another: two reactions on one target must each see the other's change.
-  for (const [index, { reaction, alarmName, alarm, memory }] of items.entries()) {
-    // The memory the sweep already read is still current unless an earlier reaction changed that target.
+  for (const [index, { reaction, alarmName, alarm, known }] of items.entries()) {
+    // What the sweep already read is still current unless an earlier reaction looked at that target.
     const fresh = items
       .slice(0, index)
       .some((d) => targetKey(d.reaction.target) === targetKey(reaction.target));
@@ -108,7 +130,7 @@ async function runReactions(
           alarm?.state ?? 'missing',
           ports,
           settings,
-          fresh ? undefined : memory,
+          fresh ? undefined : known,
         ),
       );
     } catch (error) {
@@ -133,13 +155,14 @@ async function runReaction(
   alarmState: AlarmState | 'missing',
   ports: AlarmReactorPorts,
   settings: AlarmReactorSettings,
-  known?: TargetMemory,
+  known?: Known,
 ): Promise<ReactionDecision['kind']> {
   const knob = knobOf(reaction);
-  const [memory, current] = await Promise.all([
-    known ?? ports.memory.load(reaction.target),
-    ports.scaling.read(knob),
-  ]);
+  const { memory, current } = !known
+    ? await ports.targets.read(knob)
+    : 'current' in known
+      ? known
+      : { memory: known.memory, current: await ports.scaling.read(knob) };
   const now = ports.clock.now();
   const decision = decideReaction({ now, reaction, alarmState, alarmName, current, memory });
 
@@ -154,7 +177,7 @@ async function runReaction(
     return decision.kind;
   }
   try {
-    await carryOut(decision, reaction, alarmName, now, memory.lastChangeAt, ports);
+    await carryOut(decision, reaction, alarmName, now, { lastChangeAt: memory.lastChangeAt, current }, ports);
   } catch (error) {
     throw Object.assign(error as Error, { decision: decision.kind });
   }
@@ -167,7 +190,8 @@ async function carryOut(
   reaction: Reaction,
   alarmName: string,
   now: Date,
-  lastChangeAt: Date | undefined,
+  /** What the look read: the memory's last change, and the knob (written back from that answer). */
+  { lastChangeAt, current }: { lastChangeAt: Date | undefined; current: KnobReading | undefined },
   ports: AlarmReactorPorts,
 ): Promise<void> {
   const knob = knobOf(reaction);
@@ -181,13 +205,13 @@ async function carryOut(
       const at = decision.recordedAt ?? now;
       const done = { alarm: alarmName, before: decision.before, set: decision.value, at };
       await save({ ...done, pending: true }, at);
-      await ports.scaling.write(knob, decision.value);
+      await ports.scaling.write(knob, decision.value, current);
       await save(done, at);
       break;
     }
     case 'restore':
       // A restore is never delayed by the cooldown, but it starts one: the next change waits.
-      await ports.scaling.write(knob, decision.value);
+      await ports.scaling.write(knob, decision.value, current);
       await save(null, now);
       break;
     case 'forget':

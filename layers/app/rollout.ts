@@ -368,7 +368,7 @@ export async function shiftTraffic(state: RolloutState, ports: RolloutPorts): Pr
   if (stop) return stop;
   const requested = await personRequest(state, route, ports, 'shift');
   if (requested) return requested;
-  await router.setWeights(rollout.route, target);
+  await router.setWeights(rollout.route, target, route);
   const now = ports.clock.now().toISOString();
   record(ports, {
     action: 'shift-traffic',
@@ -581,6 +581,12 @@ export async function promoteCanary(state: RolloutState, ports: RolloutPorts): P
   const { rollout } = state;
   const router = routerOf(ports, rollout.route);
   const route = await router.read(rollout.route);
+  if (await releasedButClaimed(state, route, ports)) {
+    // This promotion ran before up to its last call: the route holds all traffic on the canary and no owner
+    // tag, and only the claim's release failed. Run again, it finishes that release, not a rollback.
+    await ports.claims.release(routeKey(rollout.route), state.run.id);
+    return promoted(state, ports);
+  }
   const stop =
     lostRoute(state, route, ports) ??
     handEdit(state, route, ports, 'promote', ALL_CANARY) ??
@@ -588,12 +594,27 @@ export async function promoteCanary(state: RolloutState, ports: RolloutPorts): P
   if (stop) return stop;
   const requested = await personRequest(state, route, ports, 'promote');
   if (requested) return requested;
-  await router.setWeights(rollout.route, ALL_CANARY);
+  await router.setWeights(rollout.route, ALL_CANARY, route);
   if (!(await router.verifyWeights(rollout.route, ALL_CANARY)))
     throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% canary yet`);
   // The tag first, then the claim: released in the other order, a new claim's tag could be untagged here.
   await router.setOwner(rollout.route, null);
   await ports.claims.release(routeKey(rollout.route), state.run.id);
+  return promoted(state, ports);
+}
+
+/** A promotion untags the route before it releases the claim: only its own retry finds the two apart. */
+async function releasedButClaimed(
+  state: RolloutState,
+  route: RouteState,
+  ports: RolloutPorts,
+): Promise<boolean> {
+  if (route.owner !== undefined || !sameWeights(route.weights, ALL_CANARY)) return false;
+  return (await ports.claims.holder(routeKey(state.rollout.route))) === state.run.id;
+}
+
+async function promoted(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
+  const { rollout } = state;
   const early = state.next === 'promote' && state.reason ? `${state.reason}: ` : '';
   record(ports, {
     action: 'promote',
@@ -676,7 +697,14 @@ async function scaleDownIfOurs(
 export async function rollBack(
   state: Pick<RolloutState, 'rollout' | 'run'> & { reason?: string },
   ports: RolloutPorts,
-  options: { release: boolean } = { release: true },
+  options: {
+    release: boolean;
+    /**
+     * The route as this invocation read it just now, and the owner it holds since (the abort's mark): the
+     * rollback then writes from that answer instead of reading the route again.
+     */
+    known?: { route: RouteState; owner: string | undefined };
+  } = { release: true },
 ): Promise<{ restored: boolean; reason: string }> {
   const { rollout, run } = state;
   const reason = state.reason ?? 'rollback';
@@ -685,7 +713,8 @@ export async function rollBack(
   // write: only for the canary the route declares (a direct invoke of the step is checked as a start is).
   const allowance = rolloutAllowance({ ...rollout, promote: {} }, ports.declaredRoutes);
   const router = routerOf(ports, rollout.route);
-  const route = await router.read(rollout.route);
+  const read = options.known?.route ?? (await router.read(rollout.route));
+  const route = options.known ? { ...read, owner: options.known.owner } : read;
   const ours = route.owner === run.id || route.owner === abortedMark(run.id);
   if (route.owner && !ours) {
     record(ports, {
@@ -700,7 +729,7 @@ export async function rollBack(
   // rollback that completed). Either way the weights are no longer this run's to change.
   if (!route.owner) return { restored: false, reason };
   const alreadyStable = sameWeights(route.weights, ALL_STABLE);
-  await router.setWeights(rollout.route, ALL_STABLE);
+  await router.setWeights(rollout.route, ALL_STABLE, read);
   if (!(await router.verifyWeights(rollout.route, ALL_STABLE)))
     throw new WeightsNotAppliedError(`route ${routeKey(rollout.route)} does not hold 100% stable yet`);
   const scaleDown = rollout.rollback.scaleDownCanary;
@@ -755,9 +784,11 @@ async function abortAndRollBack(
   await ports.runs.stop(ROLLOUT_WORKFLOW, run.name, reason);
   const router = routerOf(ports, run.rollout.route);
   const route = await router.read(run.rollout.route);
-  if (route.owner === run.name) await router.setOwner(run.rollout.route, abortedMark(run.name));
+  const marked = route.owner === run.name;
+  if (marked) await router.setOwner(run.rollout.route, abortedMark(run.name));
   const state = { rollout: run.rollout, run: { id: run.name, startedAt: '' }, reason };
-  await rollBack(state, ports, { release: false });
+  const owner = marked ? abortedMark(run.name) : route.owner;
+  await rollBack(state, ports, { release: false, known: { route, owner } });
 }
 
 /**

@@ -175,8 +175,12 @@ export interface AlarmStates {
 export interface ScalingControls {
   /** The knob's current value; undefined when the target or the policy does not exist. */
   read(knob: Knob): Promise<KnobReading | undefined>;
-  /** Absolute write: setting a knob to the value it has is a no-op, never an error. */
-  write(knob: Knob, value: KnobValue): Promise<void>;
+  /**
+   * Absolute write: setting a knob to the value it has is a no-op, never an error. Given the reading this
+   * adapter's `read` answered in the same look (`read`), a knob written whole (a scaling policy) is sent
+   * back from that answer, with no second read.
+   */
+  write(knob: Knob, value: KnobValue, read?: KnobReading): Promise<void>;
 }
 
 /** What the reactor remembers about a target: records of its own changes, and when it last changed it. */
@@ -188,10 +192,25 @@ export interface ReactionMemoryStore {
   ): Promise<void>;
 }
 
+/** A knob's reading and its target's memory, as one look takes them. */
+export interface TargetReading {
+  current: KnobReading | undefined;
+  memory: TargetMemory;
+}
+
+/**
+ * The knob and the memory together, in one call where the target's description carries its tags (a group's
+ * or a service's desired count); apart where the knob lives elsewhere (a scaling policy).
+ */
+export interface ScalingTargetReader {
+  read(knob: Knob): Promise<TargetReading>;
+}
+
 export interface AlarmReactorPorts {
   alarms: AlarmStates;
   scaling: ScalingControls;
   memory: ReactionMemoryStore;
+  targets: ScalingTargetReader;
   clock: Clock;
   journal: ActionJournal;
   deadLetters: DeadLetters;
@@ -230,8 +249,11 @@ export interface LifecycleActions {
 export interface ContainerInstances {
   /** The ECS container instance on an EC2 instance, with its tasks; undefined before the agent registers. */
   describe(cluster: string, ec2InstanceId: string): Promise<ContainerInstanceView | undefined>;
-  /** Draining an instance that is already draining succeeds. */
-  drain(cluster: string, ec2InstanceId: string): Promise<void>;
+  /**
+   * Draining an instance that is already draining succeeds. Given the view this adapter's `describe`
+   * answered in the same look (`seen`), the instance it read is the one drained, with no second look-up.
+   */
+  drain(cluster: string, ec2InstanceId: string, seen?: ContainerInstanceView): Promise<void>;
   stopTasks(cluster: string, taskArns: string[], reason: string): Promise<void>;
 }
 
@@ -261,9 +283,11 @@ export interface TrafficRouter {
   read(route: RouteRef): Promise<RouteState>;
   /**
    * Writes stable and canary (read, change the two weights, write back the whole route). Throws
-   * WeightOutOfRangeError before any write when the result would leave the router's limits.
+   * WeightOutOfRangeError before any write when the result would leave the router's limits. Given the
+   * state this router's `read` answered in the same step (`read`), the route it holds is what is written
+   * back, with no second read: the answer the ownership and hand-edit checks looked at is the spec to write.
    */
-  setWeights(route: RouteRef, weights: Weights): Promise<void>;
+  setWeights(route: RouteRef, weights: Weights, read?: RouteState): Promise<void>;
   /** Whether the route holds exactly these weights now (a separate read, after setWeights). */
   verifyWeights(route: RouteRef, weights: Weights): Promise<boolean>;
   /**

@@ -6,6 +6,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
 import { AwsScalingControls } from '#adapters/aws/scalingControls';
+import { AwsScalingTargetReader } from '#adapters/aws/scalingTargetReader';
 import { SqsDeadLetters } from '#adapters/aws/sqsDeadLetters';
 import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
@@ -32,10 +33,13 @@ export function alarmReactorPorts(
   config: Pick<AlarmReactorConfig, 'deadLetterQueueUrl'>,
   host: Host,
 ): AlarmReactorPorts {
+  const scaling = new AwsScalingControls(clients);
+  const memory = new TagReactionMemory(clients);
   return {
     alarms: new CloudWatchAlarmStates(clients.cloudWatch),
-    scaling: new AwsScalingControls(clients),
-    memory: new TagReactionMemory(clients),
+    scaling,
+    memory,
+    targets: new AwsScalingTargetReader(scaling, memory),
     clock: host.clock,
     journal: host.journal,
     deadLetters: new SqsDeadLetters(clients.sqs, config.deadLetterQueueUrl),

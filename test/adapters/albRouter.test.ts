@@ -283,6 +283,23 @@ describe('read', () => {
 });
 
 describe('setWeights', () => {
+  it('writes back the rule its read answered, without reading it again', async () => {
+    // Prepare
+    elbv2.on(DescribeRulesCommand).resolves(describedRule());
+    elbv2.on(DescribeTagsCommand).resolves({ TagDescriptions: [{ ResourceArn: RULE_ARN, Tags: [] }] });
+    elbv2.on(ModifyRuleCommand).resolves({});
+    const state = await router.read(RULE_ROUTE);
+
+    // Act
+    await router.setWeights(RULE_ROUTE, { stable: 60, canary: 40 }, state);
+
+    // Assess
+    expect(elbv2.commandCalls(DescribeRulesCommand)).toHaveLength(1);
+    const [write] = ruleWrites();
+    const forward = write!.Actions!.find((action) => action.Type === 'forward');
+    expect(forward!.ForwardConfig!.TargetGroups!.map((group) => group.Weight)).toEqual([60, 40]);
+  });
+
   it('writes back every action of the rule with only the forward weights changed', async () => {
     // Prepare
     elbv2.on(DescribeRulesCommand).resolves(describedRule());

@@ -17,7 +17,9 @@ import type { TrafficRouter } from '#ports';
 import { InvalidInputError, RouteNotFoundError, WeightOutOfRangeError } from '#runtime/errors';
 
 const appMesh = mockClient(AppMeshClient);
-const router = appMeshRouter(appMesh as unknown as AppMeshClient, { warn: () => undefined });
+/** A router as a cold start builds it: it knows no route's ARN yet. */
+const newRouter = () => appMeshRouter(appMesh as unknown as AppMeshClient, { warn: () => undefined });
+let router = newRouter();
 
 const ROUTE_ARN = 'arn:aws:appmesh:eu-west-1:111122223333:mesh/shop/virtualRouter/web-router/route/web';
 const OWNER_TAG = 'ecs-reflex:rollout';
@@ -119,7 +121,10 @@ function targetsIn(spec: RouteSpec) {
 
 const sentUpdates = () => appMesh.commandCalls(UpdateRouteCommand).map((call) => call.args[0].input);
 
-beforeEach(() => appMesh.reset());
+beforeEach(() => {
+  appMesh.reset();
+  router = newRouter();
+});
 
 describe('read', () => {
   it('reads the weighted targets, the weights in percent and the owning rollout of an HTTP route', async () => {
@@ -327,6 +332,36 @@ describe('setWeights', () => {
     },
   );
 
+  it('writes back the route its read answered, without reading it again', async () => {
+    // Prepare
+    appMesh.on(DescribeRouteCommand).resolves(described());
+    appMesh.on(ListTagsForResourceCommand).resolves({ tags: [] });
+    appMesh.on(UpdateRouteCommand).resolves({});
+    const state = await router.read(ROUTE);
+
+    // Act
+    await router.setWeights(ROUTE, { stable: 70, canary: 30 }, state);
+
+    // Assess
+    expect(appMesh.commandCalls(DescribeRouteCommand)).toHaveLength(1);
+    expect(sentUpdates()).toHaveLength(1);
+    expect(targetsIn(sentUpdates()[0]!.spec!).map((t) => t.weight)).toEqual([70, 30]);
+  });
+
+  it("reads the route first when the state given is not one this router's read answered", async () => {
+    // Prepare
+    appMesh.on(DescribeRouteCommand).resolves(described());
+    appMesh.on(UpdateRouteCommand).resolves({});
+    const elsewhere = { weights: { stable: 90, canary: 10 }, targets: [] };
+
+    // Act
+    await router.setWeights(ROUTE, { stable: 70, canary: 30 }, elsewhere);
+
+    // Assess
+    expect(appMesh.commandCalls(DescribeRouteCommand)).toHaveLength(1);
+    expect(sentUpdates()).toHaveLength(1);
+  });
+
   it('keeps the weights of other targets and their ports, and writes to a shared mesh by its owner', async () => {
     // Prepare
     const spec = structuredClone(SPECS.http);
@@ -505,6 +540,41 @@ describe('setOwner', () => {
       { resourceArn: ROUTE_ARN, tags: [{ key: OWNER_TAG, value: 'web-rollout-42' }] },
     ]);
     expect(appMesh).not.toHaveReceivedCommand(UntagResourceCommand);
+  });
+
+  it('tags by the ARN an earlier answer gave, with no look-up first', async () => {
+    // Prepare
+    appMesh.on(DescribeRouteCommand).resolves(described());
+    appMesh.on(ListTagsForResourceCommand).resolves({ tags: [] });
+    appMesh.on(TagResourceCommand).resolves({});
+    appMesh.on(UntagResourceCommand).resolves({});
+    await router.read(ROUTE);
+
+    // Act
+    await router.setOwner(ROUTE, 'web-rollout-42');
+    await router.setRequest(ROUTE, null);
+    await router.setOwner(ROUTE, null);
+
+    // Assess
+    expect(appMesh.commandCalls(DescribeRouteCommand)).toHaveLength(1);
+    expect(appMesh.commandCalls(TagResourceCommand)[0]!.args[0].input.resourceArn).toBe(ROUTE_ARN);
+    expect(appMesh.commandCalls(UntagResourceCommand)).toHaveLength(2);
+  });
+
+  it('throws RouteNotFoundError for a route deleted since its ARN was seen', async () => {
+    // Prepare
+    appMesh.on(DescribeRouteCommand).resolves(described());
+    appMesh.on(ListTagsForResourceCommand).resolves({ tags: [] });
+    appMesh
+      .on(TagResourceCommand)
+      .rejects(new NotFoundException({ message: 'Route not found: web', $metadata: {} }));
+    await router.read(ROUTE);
+
+    // Act
+    const marking = router.setOwner(ROUTE, 'web-rollout-42');
+
+    // Assess
+    await expect(marking).rejects.toBeInstanceOf(RouteNotFoundError);
   });
 
   it('clears the mark by removing the tag, and any request with it, in one call', async () => {

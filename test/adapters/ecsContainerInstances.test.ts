@@ -163,6 +163,24 @@ describe('drain', () => {
     ]);
   });
 
+  it('drains the container instance its describe read in the same look, with no second look-up', async () => {
+    // Prepare
+    registered();
+    ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+    ecs.on(UpdateContainerInstancesStateCommand).resolves({ containerInstances: [], failures: [] });
+    const seen = await instances.describe('prod', EC2_ID);
+
+    // Act
+    await instances.drain('prod', EC2_ID, seen);
+
+    // Assess
+    expect(ecs.commandCalls(ListContainerInstancesCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(DescribeContainerInstancesCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(UpdateContainerInstancesStateCommand).map((c) => c.args[0].input)).toEqual([
+      { cluster: 'prod', containerInstances: [CI_ARN], status: 'DRAINING' },
+    ]);
+  });
+
   it.each(['DRAINING', 'DEREGISTERING'])('leaves a %s instance alone: success', async (status) => {
     // Prepare
     registered({ status });

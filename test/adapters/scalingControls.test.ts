@@ -245,6 +245,22 @@ describe('Auto Scaling group target-tracking target value', () => {
     expect(reading).toBeUndefined();
   });
 
+  it('writes back the policy its read answered in the same look, without reading it again', async () => {
+    // Prepare
+    autoScaling.on(DescribePoliciesCommand).resolves({ ScalingPolicies: [trackingPolicy()] });
+    autoScaling.on(PutGroupPolicyCommand).resolves({});
+    const reading = await controls.read(targetValue);
+
+    // Act
+    await controls.write(targetValue, 55, reading);
+
+    // Assess
+    expect(autoScaling.commandCalls(DescribePoliciesCommand)).toHaveLength(1);
+    const [put] = autoScaling.commandCalls(PutGroupPolicyCommand).map((c) => c.args[0].input);
+    expect(put?.TargetTrackingConfiguration?.TargetValue).toBe(55);
+    expect(put?.EstimatedInstanceWarmup).toBe(180);
+  });
+
   it('puts the whole policy back with only the target value changed', async () => {
     // Prepare
     autoScaling.on(DescribePoliciesCommand).resolves({ ScalingPolicies: [trackingPolicy()] });

@@ -2,7 +2,6 @@ import {
   AutoScalingClient,
   CreateOrUpdateTagsCommand,
   type CreateOrUpdateTagsCommandInput,
-  DeleteTagsCommand,
   DescribeTagsCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -10,7 +9,6 @@ import {
   DescribeServicesCommand,
   ECSClient,
   TagResourceCommand,
-  UntagResourceCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -152,13 +150,12 @@ describe('on an Auto Scaling group', () => {
         ],
       },
     ]);
-    expect(autoScaling).not.toHaveReceivedCommand(DeleteTagsCommand);
+    expect(autoScaling.calls()).toHaveLength(1);
   });
 
-  it('forgets a record by deleting its tag, after updating the last change', async () => {
+  it('forgets a record by emptying its tag, in the same write as the last change', async () => {
     // Prepare
     autoScaling.on(CreateOrUpdateTagsCommand).resolves({});
-    autoScaling.on(DeleteTagsCommand).resolves({});
 
     // Act
     await newMemory().save(GROUP, { reactionId: 'scale-out', record: null, lastChangeAt: LATER });
@@ -170,6 +167,13 @@ describe('on an Auto Scaling group', () => {
           {
             ResourceId: 'prod-ecs-instances',
             ResourceType: 'auto-scaling-group',
+            Key: 'ecs-reflex:reaction:scale-out',
+            Value: '',
+            PropagateAtLaunch: false,
+          },
+          {
+            ResourceId: 'prod-ecs-instances',
+            ResourceType: 'auto-scaling-group',
             Key: 'ecs-reflex:last-change',
             Value: '2026-11-02T09:05:00.000Z',
             PropagateAtLaunch: false,
@@ -177,21 +181,27 @@ describe('on an Auto Scaling group', () => {
         ],
       },
     ]);
-    expect(autoScaling.commandCalls(DeleteTagsCommand).map((c) => c.args[0].input)).toEqual([
-      {
-        Tags: [
-          {
-            ResourceId: 'prod-ecs-instances',
-            ResourceType: 'auto-scaling-group',
-            Key: 'ecs-reflex:reaction:scale-out',
-          },
-        ],
-      },
-    ]);
-    const order = autoScaling
-      .calls()
-      .map((call) => (call.args[0] instanceof DeleteTagsCommand ? 'delete' : 'update'));
-    expect(order).toEqual(['update', 'delete']);
+    expect(autoScaling.calls()).toHaveLength(1);
+  });
+
+  it('reads an emptied record as no record', async () => {
+    // Prepare
+    autoScaling.on(DescribeTagsCommand).resolves({
+      Tags: [
+        { ResourceId: 'prod-ecs-instances', Key: 'ecs-reflex:reaction:scale-out', Value: '' },
+        {
+          ResourceId: 'prod-ecs-instances',
+          Key: 'ecs-reflex:last-change',
+          Value: '2026-11-02T09:05:00.000Z',
+        },
+      ],
+    });
+
+    // Act
+    const memory = await newMemory().load(GROUP);
+
+    // Assess
+    expect(memory).toEqual({ records: {}, lastChangeAt: LATER });
   });
 });
 
@@ -275,14 +285,13 @@ describe('on an ECS service', () => {
         ],
       },
     ]);
-    expect(ecs).not.toHaveReceivedCommand(UntagResourceCommand);
+    expect(ecs.commandCalls(TagResourceCommand)).toHaveLength(1);
   });
 
   it('looks the service up when it saves before any load', async () => {
     // Prepare
     ecs.on(DescribeServicesCommand).resolves(service({}));
     ecs.on(TagResourceCommand).resolves({});
-    ecs.on(UntagResourceCommand).resolves({});
 
     // Act
     await newMemory().save(SERVICE, { reactionId: 'range', record: null, lastChangeAt: LATER });
@@ -291,11 +300,11 @@ describe('on an ECS service', () => {
     expect(ecs.commandCalls(TagResourceCommand).map((c) => c.args[0].input)).toEqual([
       {
         resourceArn: SERVICE_ARN,
-        tags: [{ key: 'ecs-reflex:last-change', value: '2026-11-02T09:05:00.000Z' }],
+        tags: [
+          { key: 'ecs-reflex:reaction:range', value: '' },
+          { key: 'ecs-reflex:last-change', value: '2026-11-02T09:05:00.000Z' },
+        ],
       },
-    ]);
-    expect(ecs.commandCalls(UntagResourceCommand).map((c) => c.args[0].input)).toEqual([
-      { resourceArn: SERVICE_ARN, tagKeys: ['ecs-reflex:reaction:range'] },
     ]);
   });
 

@@ -398,6 +398,30 @@ describe('a person pauses, resumes and promotes a rollout', () => {
     expect(w.request()).toBeUndefined();
   });
 
+  it("finishes a promotion whose claim's release failed when run again, rather than rolling back", async () => {
+    // Prepare: the first run untagged the route at 100 % canary, then failed to release the claim.
+    const w = world();
+    w.running.set('web-1', { rollout: REQUEST });
+    let state = await shiftAndVerify(await prepareRollout(request, 'web-1', w.ports), w.ports);
+    state = { ...state, next: 'promote' };
+    const release = w.ports.claims.release;
+    w.ports.claims.release = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    await expect(promoteCanary(state, w.ports)).rejects.toThrow('Rate exceeded');
+    w.ports.claims.release = release;
+
+    // Act
+    const promoted = await promoteCanary(state, w.ports);
+
+    // Assess
+    expect(promoted.next).toBe('done');
+    expect(w.canary()).toBe(100);
+    expect(w.claims.size).toBe(0);
+    expect(w.journal.filter((e) => e.action === 'stand-down')).toEqual([]);
+    expect(w.journal.filter((e) => e.action === 'promote')).toHaveLength(1);
+  });
+
   it('promotes at the next step when asked between steps, skipping the steps left', async () => {
     // Prepare
     const { w, state } = await afterFirstStep();

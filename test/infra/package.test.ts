@@ -1100,6 +1100,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'ReactionMemoryStore.save',
         'ScalingControls.read',
         'ScalingControls.write',
+        'ScalingTargetReader.read',
         'WorkflowRuns.running',
         'WorkflowRuns.stop',
       ].sort(),
@@ -1214,7 +1215,6 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'application-autoscaling:PutScalingPolicy',
         'application-autoscaling:RegisterScalableTarget',
         'autoscaling:CreateOrUpdateTags',
-        'autoscaling:DeleteTags',
         'autoscaling:DescribeAutoScalingGroups',
         'autoscaling:DescribePolicies',
         'autoscaling:DescribeTags',
@@ -1224,7 +1224,6 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'cloudwatch:ListTagsForResource',
         'ecs:DescribeServices',
         'ecs:TagResource',
-        'ecs:UntagResource',
         'ecs:UpdateService',
         'sqs:SendMessage',
         // Guard alarms: find the running rollouts, stop those the alarm guards, mark their routes aborted

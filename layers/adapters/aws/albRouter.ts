@@ -46,6 +46,9 @@ interface ForwardingActions {
 const NOT_FOUND = new Set(['RuleNotFoundException', 'ListenerNotFoundException']);
 
 export function albRouter(client: Pick<ElasticLoadBalancingV2Client, 'send'>): TrafficRouter {
+  /** What each state `read` answered was read from, for the write that follows it in the same step. */
+  const answers = new WeakMap<RouteState, ForwardingActions>();
+
   async function describe(route: AlbRoute): Promise<ForwardingActions> {
     const { actions, viaListener } = await withRouteNotFound(route, async () => {
       if (route.ruleArn) {
@@ -90,15 +93,18 @@ export function albRouter(client: Pick<ElasticLoadBalancingV2Client, 'send'>): T
   return {
     async read(route) {
       const alb = albRoute(route);
-      const { targets } = await describe(alb);
-      return { weights: weightsOf(alb, targets), targets, ...(await marksOf(alb)) };
+      const described = await describe(alb);
+      const { targets } = described;
+      const state = { weights: weightsOf(alb, targets), targets, ...(await marksOf(alb)) };
+      answers.set(state, described);
+      return state;
     },
 
-    async setWeights(route, weights) {
+    async setWeights(route, weights, from) {
       const alb = albRoute(route);
       const problem = weightsProblem(weights);
       if (problem) throw new WeightOutOfRangeError(`${describeRoute(alb)}: ${problem}`);
-      const read = await describe(alb);
+      const read = (from && answers.get(from)) ?? (await describe(alb));
       const next = withWeights(alb, read.targets, weights);
       const limit = targetsProblem('alb', next);
       if (limit) throw new WeightOutOfRangeError(`${describeRoute(alb)}: ${limit}`);

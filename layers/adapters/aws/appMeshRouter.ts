@@ -58,6 +58,13 @@ export function appMeshRouter(
   options: AppMeshRouterOptions = {},
 ): TrafficRouter {
   const warn = options.warn ?? ((message, extra) => logger.warn(message, { ...extra }));
+  /** What each state `read` answered was read from, for the write that follows it in the same step. */
+  const answers = new WeakMap<RouteState, WeightedRoute>();
+  /**
+   * Route ARNs seen in any answer, by route key, for tagging with no look-up first. An App Mesh route's ARN
+   * is made of its mesh, owner, router and route names, so a route of the same key always has the same one.
+   */
+  const arns = new Map<string, string>();
   // On first use, not when wired: a stage that only routes through ALB rules has nothing to move.
   function warnEndOfSupport(): void {
     if (endOfSupportWarned) return;
@@ -90,7 +97,14 @@ export function appMeshRouter(
       id: target.virtualNode ?? '',
       weight: target.weight ?? 0,
     }));
+    if (data.metadata?.arn) arns.set(routeKey(route), data.metadata.arn);
     return { data, spec, kind, weightedTargets, targets };
+  }
+
+  async function arnOf(route: MeshRoute): Promise<string> {
+    const arn = arns.get(routeKey(route)) ?? (await describe(route)).data.metadata?.arn;
+    if (!arn) throw new RouteNotFoundError(`App Mesh route ${routeKey(route)} has no ARN to tag`);
+    return arn;
   }
 
   /**
@@ -140,18 +154,21 @@ export function appMeshRouter(
     async read(route) {
       const mesh = meshRoute(route);
       warnEndOfSupport();
-      const { data, targets } = await describe(mesh);
+      const described = await describe(mesh);
+      const { data, targets } = described;
       const arn = data.metadata?.arn;
       const marks = arn ? await marksOf(mesh, arn) : {};
-      return { weights: weightsOf(mesh, targets), targets, ...marks };
+      const state = { weights: weightsOf(mesh, targets), targets, ...marks };
+      answers.set(state, described);
+      return state;
     },
 
-    async setWeights(route, weights) {
+    async setWeights(route, weights, from) {
       const mesh = meshRoute(route);
       warnEndOfSupport();
       const problem = weightsProblem(weights);
       if (problem) throw new WeightOutOfRangeError(`App Mesh route ${routeKey(mesh)}: ${problem}`);
-      const read = await describe(mesh);
+      const read = (from && answers.get(from)) ?? (await describe(mesh));
       const next = withWeights(mesh, read.targets, weights);
       const limit = targetsProblem('appmesh', next);
       if (limit) throw new WeightOutOfRangeError(`App Mesh route ${routeKey(mesh)}: ${limit}`);
@@ -169,9 +186,7 @@ export function appMeshRouter(
     async setOwner(route, owner) {
       const mesh = meshRoute(route);
       warnEndOfSupport();
-      const { data } = await describe(mesh);
-      const arn = data.metadata?.arn;
-      if (!arn) throw new RouteNotFoundError(`App Mesh route ${routeKey(mesh)} has no ARN to tag`);
+      const arn = await arnOf(mesh);
       await withRouteNotFound(mesh, () =>
         owner === null
           ? client.send(
@@ -189,9 +204,7 @@ export function appMeshRouter(
     async setRequest(route, request) {
       const mesh = meshRoute(route);
       warnEndOfSupport();
-      const { data } = await describe(mesh);
-      const arn = data.metadata?.arn;
-      if (!arn) throw new RouteNotFoundError(`App Mesh route ${routeKey(mesh)} has no ARN to tag`);
+      const arn = await arnOf(mesh);
       await withRouteNotFound(mesh, () =>
         request === null
           ? client.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: [ROLLOUT_REQUEST_TAG] }))

@@ -33,6 +33,9 @@ export class ContainerInstanceDrainFailed extends Error {
 }
 
 export class EcsContainerInstances implements ContainerInstances {
+  /** The container instance each view `describe` answered was read from, for a drain in the same look. */
+  private readonly described = new WeakMap<ContainerInstanceView, ContainerInstance>();
+
   constructor(private readonly ecs: Pick<ECSClient, 'send'>) {}
 
   async describe(cluster: string, ec2InstanceId: string): Promise<ContainerInstanceView | undefined> {
@@ -41,7 +44,7 @@ export class EcsContainerInstances implements ContainerInstances {
     const tasks = await this.tasksOn(cluster, instance.containerInstanceArn);
     const service = tasks.filter((task) => task.group?.startsWith(SERVICE_GROUP_PREFIX));
     const standalone = tasks.filter((task) => !task.group?.startsWith(SERVICE_GROUP_PREFIX));
-    return {
+    const view: ContainerInstanceView = {
       status: instance.status ?? 'REGISTERING',
       agentConnected: instance.agentConnected ?? false,
       runningServiceTasks: service.length,
@@ -51,6 +54,8 @@ export class EcsContainerInstances implements ContainerInstances {
           : [],
       ),
     };
+    this.described.set(view, instance);
+    return view;
   }
 
   /**
@@ -59,8 +64,8 @@ export class EcsContainerInstances implements ContainerInstances {
    * not registered at all) is leaving on its own, with nothing left to drain. If the update still fails,
    * another run may have drained it in between: read again before calling it a failure.
    */
-  async drain(cluster: string, ec2InstanceId: string): Promise<void> {
-    const instance = await this.find(cluster, ec2InstanceId);
+  async drain(cluster: string, ec2InstanceId: string, seen?: ContainerInstanceView): Promise<void> {
+    const instance = (seen && this.described.get(seen)) ?? (await this.find(cluster, ec2InstanceId));
     if (!instance?.containerInstanceArn || instance.status !== 'ACTIVE') return;
     let reason: string;
     try {

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-application-auto-scaling';
 import {
   type AutoScalingClient,
+  type AutoScalingGroup,
   type StepAdjustment as AwsStepAdjustment,
   DescribeAutoScalingGroupsCommand,
   DescribePoliciesCommand,
@@ -19,7 +20,12 @@ import {
   type PutScalingPolicyCommandInput as PutGroupPolicyInput,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { DescribeServicesCommand, type ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServicesCommand,
+  type ECSClient,
+  type Service,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
 import {
   type CapacityRange,
   describeKnob,
@@ -64,6 +70,9 @@ const ECS_NAMESPACE = 'ecs';
 const SERVICE_DIMENSION = 'ecs:service:DesiredCount';
 
 export class AwsScalingControls implements ScalingControls {
+  /** The policy each reading `read` answered was read from, for a write in the same look. */
+  private readonly policies = new WeakMap<KnobReading, GroupPolicy | ServicePolicy>();
+
   constructor(private readonly clients: ScalingClients) {}
 
   /**
@@ -82,7 +91,7 @@ export class AwsScalingControls implements ScalingControls {
           throw new UnsupportedKnob(describeKnob(knob), 'an Auto Scaling group has no capacity-range knob');
         default: {
           const policy = await this.groupPolicy(target.name, setting.policy);
-          return policy ? readGroupPolicy(policy, setting.kind) : undefined;
+          return this.remembered(policy && readGroupPolicy(policy, setting.kind), policy);
         }
       }
     }
@@ -97,14 +106,26 @@ export class AwsScalingControls implements ScalingControls {
       case 'target-value': {
         const policy = await this.servicePolicy(target, setting.policy);
         const config = policy ? targetTrackingOf(policy) : undefined;
-        return config?.TargetValue === undefined ? undefined : { value: config.TargetValue };
+        return this.remembered(
+          config?.TargetValue === undefined ? undefined : { value: config.TargetValue },
+          policy,
+        );
       }
       default:
         throw new UnsupportedKnob(describeKnob(knob), `an ECS service has no ${setting.kind} knob`);
     }
   }
 
-  async write(knob: Knob, value: KnobValue): Promise<void> {
+  private remembered(
+    reading: KnobReading | undefined,
+    policy: GroupPolicy | ServicePolicy | undefined,
+  ): KnobReading | undefined {
+    if (reading && policy) this.policies.set(reading, policy);
+    return reading;
+  }
+
+  async write(knob: Knob, value: KnobValue, read?: KnobReading): Promise<void> {
+    const seen = read && this.policies.get(read);
     const { target, setting } = knob;
     const name = describeKnob(knob);
     if (target.kind === 'auto-scaling-group') {
@@ -123,7 +144,14 @@ export class AwsScalingControls implements ScalingControls {
         case 'capacity-range':
           throw new UnsupportedKnob(name, 'an Auto Scaling group has no capacity-range knob');
         default:
-          return this.writeGroupPolicy(name, target.name, setting.policy, setting.kind, value);
+          return this.writeGroupPolicy(
+            name,
+            target.name,
+            setting.policy,
+            setting.kind,
+            value,
+            seen as GroupPolicy | undefined,
+          );
       }
     }
     switch (setting.kind) {
@@ -152,23 +180,31 @@ export class AwsScalingControls implements ScalingControls {
         return;
       }
       case 'target-value':
-        return this.writeServiceTargetValue(name, target, setting.policy, value);
+        return this.writeServiceTargetValue(
+          name,
+          target,
+          setting.policy,
+          value,
+          seen as ServicePolicy | undefined,
+        );
       default:
         throw new UnsupportedKnob(name, `an ECS service has no ${setting.kind} knob`);
     }
   }
 
   private async readGroupDesired(groupName: string): Promise<KnobReading | undefined> {
+    return groupDesiredReading(await this.describeGroup(groupName));
+  }
+
+  /**
+   * The group as DescribeAutoScalingGroups answers it (its desired capacity, limits and tags), or undefined
+   * when there is no such group.
+   */
+  async describeGroup(groupName: string): Promise<AutoScalingGroup | undefined> {
     const output = await this.clients.autoScaling.send(
       new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }),
     );
-    const group = output.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === groupName);
-    if (group?.DesiredCapacity === undefined) return undefined;
-    const limits =
-      group.MinSize !== undefined && group.MaxSize !== undefined
-        ? { limits: { min: group.MinSize, max: group.MaxSize } }
-        : {};
-    return { value: group.DesiredCapacity, ...limits };
+    return output.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === groupName);
   }
 
   private async groupPolicy(groupName: string, policyName: string): Promise<GroupPolicy | undefined> {
@@ -194,9 +230,10 @@ export class AwsScalingControls implements ScalingControls {
     policyName: string,
     setting: PolicySetting,
     value: KnobValue,
+    seen?: GroupPolicy,
   ): Promise<void> {
     const change = groupPolicyChange(name, setting, value);
-    const policy = await this.groupPolicy(groupName, policyName);
+    const policy = seen ?? (await this.groupPolicy(groupName, policyName));
     if (!policy) throw new ScalingKnobNotFound(name);
     const current = readGroupPolicy(policy, setting);
     if (!current) {
@@ -213,17 +250,15 @@ export class AwsScalingControls implements ScalingControls {
       const output = await this.clients.ecs.send(
         new DescribeServicesCommand({ cluster: target.cluster, services: [target.service] }),
       );
-      // A missing service comes back in `failures` (reason MISSING), a deleted one with status INACTIVE.
-      const service = output.services?.[0];
-      if (!service || service.status === 'INACTIVE' || service.desiredCount === undefined) return undefined;
-      return { value: service.desiredCount };
+      return serviceDesiredReading(output.services?.[0]);
     } catch (error) {
       if (error instanceof Error && error.name === 'ClusterNotFoundException') return undefined;
       throw error;
     }
   }
 
-  private async readServiceRange(target: ServiceTarget): Promise<KnobReading | undefined> {
+  /** The service's Application Auto Scaling min and max; undefined when it has no scalable target. */
+  async readServiceRange(target: ServiceTarget): Promise<KnobReading | undefined> {
     const resourceId = resourceIdOf(target);
     const output = await this.clients.applicationAutoScaling.send(
       new DescribeScalableTargetsCommand({
@@ -255,9 +290,10 @@ export class AwsScalingControls implements ScalingControls {
     target: ServiceTarget,
     policyName: string,
     value: KnobValue,
+    seen?: ServicePolicy,
   ): Promise<void> {
     const targetValue = positive(name, value);
-    const policy = await this.servicePolicy(target, policyName);
+    const policy = seen ?? (await this.servicePolicy(target, policyName));
     if (!policy) throw new ScalingKnobNotFound(name);
     const config = targetTrackingOf(policy);
     if (!config) {
@@ -275,6 +311,23 @@ export class AwsScalingControls implements ScalingControls {
       }),
     );
   }
+}
+
+/** A group's desired capacity with its min and max, as DescribeAutoScalingGroups gave them. */
+export function groupDesiredReading(group: AutoScalingGroup | undefined): KnobReading | undefined {
+  if (group?.DesiredCapacity === undefined) return undefined;
+  const limits =
+    group.MinSize !== undefined && group.MaxSize !== undefined
+      ? { limits: { min: group.MinSize, max: group.MaxSize } }
+      : {};
+  return { value: group.DesiredCapacity, ...limits };
+}
+
+/** A service's desired count, as DescribeServices gave it. */
+export function serviceDesiredReading(service: Service | undefined): KnobReading | undefined {
+  // A missing service comes back in `failures` (reason MISSING), a deleted one with status INACTIVE.
+  if (!service || service.status === 'INACTIVE' || service.desiredCount === undefined) return undefined;
+  return { value: service.desiredCount };
 }
 
 // --- EC2 Auto Scaling policies -------------------------------------------------------------------------

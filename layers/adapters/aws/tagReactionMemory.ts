@@ -2,8 +2,8 @@
 // group, or the ECS service): no table to create, and whoever looks at the target sees what the reactor
 // changed on it and when.
 //
-// One tag per reaction with a change in place, `ecs-reflex:reaction:<id>`, and `ecs-reflex:last-change`
-// (ISO time) for the cooldown. A record reads, for example:
+// One tag per reaction with a change in place, `ecs-reflex:reaction:<id>` (empty once the change is
+// forgotten), and `ecs-reflex:last-change` (ISO time) for the cooldown. A record reads, for example:
 //
 //   t=2026-11-02T09:00:00.000Z b=4 s=6 a=web-latency-high
 //
@@ -13,16 +13,16 @@
 // spaces other than U+0020 are written as @ and the four hex digits of each UTF-16 code unit (`>` is @003e).
 import {
   type AutoScalingClient,
+  type AutoScalingGroup,
   CreateOrUpdateTagsCommand,
-  DeleteTagsCommand,
   DescribeTagsCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeServicesCommand,
   type DescribeServicesCommandOutput,
   type ECSClient,
+  type Service,
   TagResourceCommand,
-  UntagResourceCommand,
 } from '@aws-sdk/client-ecs';
 import { ScalingKnobNotFound } from '#adapters/aws/scalingControls';
 import {
@@ -37,6 +37,8 @@ import type { ReactionMemoryStore } from '#ports';
 
 export const REACTION_TAG_PREFIX = 'ecs-reflex:reaction:';
 export const LAST_CHANGE_TAG = 'ecs-reflex:last-change';
+/** A reaction's tag once its record is forgotten: both services take an empty tag value. */
+const FORGOTTEN = '';
 /** ECS and EC2 Auto Scaling both stop a tag value at 256 characters. */
 export const TAG_VALUE_MAX = 256;
 
@@ -82,18 +84,18 @@ export class TagReactionMemory implements ReactionMemoryStore {
     change: { reactionId: string; record: ReactionRecord | null; lastChangeAt: Date },
   ): Promise<void> {
     const reactionKey = `${REACTION_TAG_PREFIX}${change.reactionId}`;
-    // Encoded first: a record that does not fit fails the save before anything is written.
-    const toSet: Record<string, string> = {
-      ...(change.record ? { [reactionKey]: encodeRecord(change.reactionId, change.record) } : {}),
+    // Encoded first: a record that does not fit fails the save before anything is written. A forgotten
+    // record is emptied rather than deleted: one write sets it and the last change together (no API sets
+    // one tag and deletes another), so there is no half-done forget to finish, and an empty value reads as
+    // no record.
+    const tags: Record<string, string> = {
+      [reactionKey]: change.record ? encodeRecord(change.reactionId, change.record) : FORGOTTEN,
       [LAST_CHANGE_TAG]: change.lastChangeAt.toISOString(),
     };
-    // last-change before the delete: if the delete then fails, the record is still there and the next
-    // look forgets it again, rather than a gone record with a stale cooldown.
-    const toRemove = change.record ? [] : [reactionKey];
     if (target.kind === 'auto-scaling-group') {
-      await this.setGroupTags(target.name, toSet, toRemove);
+      await this.setGroupTags(target.name, tags);
     } else {
-      await this.setServiceTags(target, toSet, toRemove);
+      await this.setServiceTags(target, tags);
     }
   }
 
@@ -115,28 +117,30 @@ export class TagReactionMemory implements ReactionMemoryStore {
     return tags;
   }
 
-  private async setGroupTags(
-    groupName: string,
-    toSet: Record<string, string>,
-    toRemove: string[],
-  ): Promise<void> {
-    const tag = (key: string) => ({ ResourceId: groupName, ResourceType: 'auto-scaling-group', Key: key });
+  private async setGroupTags(groupName: string, tags: Record<string, string>): Promise<void> {
     // PropagateAtLaunch false: the reactor's memory belongs to the group, not to its instances.
     await this.clients.autoScaling.send(
       new CreateOrUpdateTagsCommand({
-        Tags: Object.entries(toSet).map(([key, value]) => ({
-          ...tag(key),
+        Tags: Object.entries(tags).map(([key, value]) => ({
+          ResourceId: groupName,
+          ResourceType: 'auto-scaling-group',
+          Key: key,
           Value: value,
           PropagateAtLaunch: false,
         })),
       }),
     );
-    if (toRemove.length > 0) {
-      await this.clients.autoScaling.send(new DeleteTagsCommand({ Tags: toRemove.map(tag) }));
-    }
   }
 
   private async serviceTags(target: ServiceTarget): Promise<Record<string, string>> {
+    return serviceTagsOf(await this.describeService(target));
+  }
+
+  /**
+   * The service with its tags (DescribeServices, include TAGS), or undefined when it or its cluster does not
+   * exist; its ARN is kept for the saves that follow.
+   */
+  async describeService(target: ServiceTarget): Promise<Service | undefined> {
     const key = targetKey(target);
     let output: DescribeServicesCommandOutput;
     try {
@@ -149,36 +153,27 @@ export class TagReactionMemory implements ReactionMemoryStore {
       );
     } catch (error) {
       // No cluster, no service: nothing remembered.
-      if (error instanceof Error && error.name === 'ClusterNotFoundException') return {};
+      if (error instanceof Error && error.name === 'ClusterNotFoundException') return undefined;
       throw error;
     }
     // A missing service comes back in `failures` (reason MISSING), a deleted one with status INACTIVE.
     const service = output.services?.[0];
     if (!service?.serviceArn || service.status === 'INACTIVE') {
       this.serviceArns.delete(key);
-      return {};
+      return undefined;
     }
     this.serviceArns.set(key, service.serviceArn);
-    return Object.fromEntries(
-      (service.tags ?? []).flatMap((tag) => (tag.key ? [[tag.key, tag.value ?? '']] : [])),
-    );
+    return service;
   }
 
-  private async setServiceTags(
-    target: ServiceTarget,
-    toSet: Record<string, string>,
-    toRemove: string[],
-  ): Promise<void> {
+  private async setServiceTags(target: ServiceTarget, tags: Record<string, string>): Promise<void> {
     const resourceArn = await this.serviceArn(target);
     await this.clients.ecs.send(
       new TagResourceCommand({
         resourceArn,
-        tags: Object.entries(toSet).map(([key, value]) => ({ key, value })),
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
       }),
     );
-    if (toRemove.length > 0) {
-      await this.clients.ecs.send(new UntagResourceCommand({ resourceArn, tagKeys: toRemove }));
-    }
   }
 
   private async serviceArn(target: ServiceTarget): Promise<string> {
@@ -190,6 +185,24 @@ export class TagReactionMemory implements ReactionMemoryStore {
     if (!found) throw new ScalingKnobNotFound(key);
     return found;
   }
+}
+
+/** The memory kept on a group, from the tags DescribeAutoScalingGroups returns with it. */
+export function groupMemoryOf(group: AutoScalingGroup | undefined): TargetMemory {
+  const tags: Record<string, string> = {};
+  for (const tag of group?.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
+  return memoryOf(tags);
+}
+
+/** The memory kept on a service, from DescribeServices with include TAGS. */
+export function serviceMemoryOf(service: Service | undefined): TargetMemory {
+  return memoryOf(serviceTagsOf(service));
+}
+
+function serviceTagsOf(service: Service | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (service?.tags ?? []).flatMap((tag) => (tag.key ? [[tag.key, tag.value ?? '']] : [])),
+  );
 }
 
 // --- tags <-> memory -----------------------------------------------------------------------------------
