@@ -323,6 +323,12 @@ const KNOBS: KnobApis[] = [
   },
 ];
 
+/** A knob that moved, or went back, is news to the people who run the service. */
+const told: BudgetCall = {
+  api: 'Publish',
+  why: 'people are told the knob moved, why, and when it goes back',
+};
+
 function alarmBudgets(k: KnobApis): CallBudget[] {
   const at = (action: string) => `${action} (${k.name})`;
   const look = [alarm(), ...k.look];
@@ -332,7 +338,7 @@ function alarmBudgets(k: KnobApis): CallBudget[] {
     {
       reflex: 'alarm reactor',
       action: at('apply'),
-      calls: [...look, remember(k.tag), { api: k.write, why: 'the change' }, done(k.tag), guardCheck],
+      calls: [...look, remember(k.tag), { api: k.write, why: 'the change' }, done(k.tag), told, guardCheck],
       ...writes,
     },
     {
@@ -342,6 +348,7 @@ function alarmBudgets(k: KnobApis): CallBudget[] {
         ...look,
         { api: k.write, why: 'the value from before, only if the knob still holds what was set' },
         forget(k.tag),
+        told,
         guardCheck,
       ],
       ...writes,

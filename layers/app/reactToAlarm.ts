@@ -1,6 +1,8 @@
 // The alarm reactor's use case. An alarm state change is a hint: the alarm's current state is read
 // from CloudWatch, each matching reaction's knob and memory are read from the target, the domain decides,
 // and the decision is carried out. Duplicates and reordered events therefore change nothing.
+
+import { steer } from '#app/steering';
 import {
   type AlarmState,
   decideReaction,
@@ -182,7 +184,53 @@ async function runReaction(
     throw Object.assign(error as Error, { decision: decision.kind });
   }
   record(ports, settings, reaction, alarmName, 'done', decision.kind, explain(decision));
+  if (decision.kind !== 'forget') await tellCapacityChange(decision, reaction, alarmName, ports, settings);
   return decision.kind;
+}
+
+/**
+ * Tells people a knob moved (or went back), and why. The change stands whether or not the message goes
+ * out: a failed message is journaled, never retried with the change (which would count it twice).
+ */
+async function tellCapacityChange(
+  decision: Extract<ReactionDecision, { kind: 'apply' | 'restore' }>,
+  reaction: Reaction,
+  alarmName: string,
+  ports: AlarmReactorPorts,
+  settings: AlarmReactorSettings,
+): Promise<void> {
+  const knob = knobOf(reaction);
+  const target =
+    reaction.target.kind === 'auto-scaling-group' ? reaction.target.name : reaction.target.service;
+  const applied = decision.kind === 'apply';
+  const from = describeValue(applied ? decision.before : decision.set);
+  const comesBack =
+    reaction.onOk === 'restore'
+      ? ` It goes back when ${alarmName} returns to OK${reaction.expireAfterSeconds ? `, or after ${reaction.expireAfterSeconds} s` : ''}.`
+      : '';
+  await ports.notifier
+    .notify({
+      subject: `ecs-reflex: ${describeKnob(knob)} ${from} -> ${describeValue(decision.value)} (${applied ? alarmName : 'restored'})`,
+      severity: applied ? 'warning' : 'info',
+      reflex: ALARM_REFLEX,
+      target,
+      summary: applied
+        ? `${alarmName} is in ALARM: reaction ${reaction.id} set ${describeKnob(knob)} from ${from} to ${describeValue(decision.value)}.${comesBack}`
+        : `Reaction ${reaction.id} put ${describeKnob(knob)} back from ${from} to ${describeValue(decision.value)}: ${decision.why}.`,
+      steer: [steer.actionsOn(target)],
+      detail: { alarm: alarmName, reaction: reaction.id, knob: describeKnob(knob) },
+    })
+    .catch((error: unknown) =>
+      record(
+        ports,
+        settings,
+        reaction,
+        alarmName,
+        'failed',
+        'notify',
+        `notification failed: ${(error as Error).message}`,
+      ),
+    );
 }
 
 async function carryOut(

@@ -213,6 +213,7 @@ export interface AlarmReactorPorts {
   targets: ScalingTargetReader;
   clock: Clock;
   journal: ActionJournal;
+  notifier: Notifier;
   deadLetters: DeadLetters;
 }
 

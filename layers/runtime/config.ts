@@ -80,6 +80,8 @@ const AlarmReactorEnvSchema = z.object({
   DRY_RUN: booleanFlag,
   DEAD_LETTER_QUEUE_URL: z.url(),
   ALARM_REACTIONS: jsonOf(ReactionsSchema, '[]'),
+  /** Each change of a knob, and each restore, tells people here (without it: a log line). */
+  NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   AWS_MAX_ATTEMPTS: maxAttempts,
 });
 
@@ -87,6 +89,7 @@ export interface AlarmReactorConfig {
   dryRun: boolean;
   reactions: Reaction[];
   deadLetterQueueUrl: string;
+  notifyTopicArn?: string;
   maxAttempts: number;
 }
 
@@ -96,6 +99,7 @@ export function loadAlarmReactorConfig(env: Env = process.env): AlarmReactorConf
     dryRun: parsed.DRY_RUN,
     reactions: parsed.ALARM_REACTIONS,
     deadLetterQueueUrl: parsed.DEAD_LETTER_QUEUE_URL,
+    notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
   };
 }

@@ -3,10 +3,12 @@ import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-s
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
 import { AwsScalingControls } from '#adapters/aws/scalingControls';
 import { AwsScalingTargetReader } from '#adapters/aws/scalingTargetReader';
+import { SnsNotifier } from '#adapters/aws/snsNotifier';
 import { SqsDeadLetters } from '#adapters/aws/sqsDeadLetters';
 import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
@@ -25,12 +27,12 @@ export interface AlarmReactorDeps {
 
 export type AlarmReactorClients = Pick<
   ReflexClients,
-  'applicationAutoScaling' | 'autoScaling' | 'cloudWatch' | 'ecs' | 'sqs'
+  'applicationAutoScaling' | 'autoScaling' | 'cloudWatch' | 'ecs' | 'sns' | 'sqs'
 >;
 
 export function alarmReactorPorts(
   clients: AlarmReactorClients,
-  config: Pick<AlarmReactorConfig, 'deadLetterQueueUrl'>,
+  config: Pick<AlarmReactorConfig, 'deadLetterQueueUrl' | 'notifyTopicArn'>,
   host: Host,
 ): AlarmReactorPorts {
   const scaling = new AwsScalingControls(clients);
@@ -42,6 +44,7 @@ export function alarmReactorPorts(
     targets: new AwsScalingTargetReader(scaling, memory),
     clock: host.clock,
     journal: host.journal,
+    notifier: config.notifyTopicArn ? new SnsNotifier(clients.sns, config.notifyTopicArn) : host.logNotifier,
     deadLetters: new SqsDeadLetters(clients.sqs, config.deadLetterQueueUrl),
   };
 }
@@ -52,6 +55,7 @@ export function alarmReactorClients(options: AwsClientOptions): AlarmReactorClie
     autoScaling: sharedClient(AutoScalingClient, options),
     cloudWatch: sharedClient(CloudWatchClient, options),
     ecs: sharedClient(ECSClient, options),
+    sns: sharedClient(SNSClient, options),
     sqs: sharedClient(SQSClient, options),
   };
 }

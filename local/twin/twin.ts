@@ -251,7 +251,7 @@ export class Twin {
     );
     this.alarmPorts = alarmReactorPorts(
       this.clients,
-      { deadLetterQueueUrl: deadLetterQueueUrl('alarm-reactor-dlq') },
+      { deadLetterQueueUrl: deadLetterQueueUrl('alarm-reactor-dlq'), notifyTopicArn },
       host,
     );
     this.lifecyclePorts = lifecyclePorts(

@@ -62,7 +62,7 @@ const writes = (twin: Twin) =>
   twin.world.apiCalls.filter((c) => c.write && !c.failed).map((c) => `${c.api} ${c.target}`);
 
 describe('alarmReactor handler', () => {
-  it('raises capacity when the alarm it reads is in ALARM', async () => {
+  it('raises capacity when the alarm it reads is in ALARM, and tells people', async () => {
     // Prepare
     const { twin, handler } = await aWorld();
 
@@ -74,6 +74,17 @@ describe('alarmReactor handler', () => {
       expect.stringMatching(/^CreateOrUpdateTags asg\/prod-asg/),
       'SetDesiredCapacity prod-asg desired=4',
       expect.stringMatching(/^CreateOrUpdateTags asg\/prod-asg/),
+      'Publish ecs-reflex: asg/prod-asg desired 2 -> 4 (prod-web-cpu-high)',
+    ]);
+    expect(twin.recorders.notifications).toEqual([
+      expect.objectContaining({
+        reflex: 'alarm-reactor',
+        target: 'prod-asg',
+        summary: expect.stringMatching(
+          /^prod-web-cpu-high is in ALARM: reaction \S+ set asg\/prod-asg desired from 2 to 4\./,
+        ),
+        steer: [expect.objectContaining({ command: 'ecs-reflex actions --target prod-asg' })],
+      }),
     ]);
   });
 

@@ -880,7 +880,10 @@ describe('serverless package (offline, no AWS credentials)', () => {
         const config = loadAlarmReactorConfig({
           ...(env as Record<string, string>),
           DEAD_LETTER_QUEUE_URL: standIns.DEAD_LETTER_QUEUE_URL,
+          NOTIFY_TOPIC_ARN: standIns.NOTIFY_TOPIC_ARN,
         });
+        expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
+        expect(config.notifyTopicArn).toBe(standIns.NOTIFY_TOPIC_ARN);
         expect({ id, reactions: config.reactions.length }).toEqual({
           id,
           reactions: stageConfig.alarmReactions.length,

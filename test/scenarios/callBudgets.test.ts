@@ -11,7 +11,7 @@ const apisOf = async (file: string, action: string) =>
     .map((m) => m.apis);
 
 describe('the alarm reactor, on alarm-surge-restore', () => {
-  it('applies in five calls: the alarm, the group with its tags, remember, write, mark done', async () => {
+  it('applies in six calls: the alarm, the group with its tags, remember, write, mark done, tell people', async () => {
     // Act
     const applies = await apisOf('alarm-surge-restore.json', 'apply (group capacity)');
 
@@ -23,17 +23,18 @@ describe('the alarm reactor, on alarm-surge-restore', () => {
         'CreateOrUpdateTags',
         'SetDesiredCapacity',
         'CreateOrUpdateTags',
+        'Publish',
       ],
     ]);
   });
 
-  it('restores in four: the alarm, the group with its tags, write, forget in one tag write', async () => {
+  it('restores in five: the alarm, the group with its tags, write, forget in one tag write, tell people', async () => {
     // Act
     const restores = await apisOf('alarm-surge-restore.json', 'restore (group capacity)');
 
     // Assess
     expect(restores).toEqual([
-      ['DescribeAutoScalingGroups', 'DescribeAlarms', 'SetDesiredCapacity', 'CreateOrUpdateTags'],
+      ['DescribeAutoScalingGroups', 'DescribeAlarms', 'SetDesiredCapacity', 'CreateOrUpdateTags', 'Publish'],
     ]);
   });
 });
