@@ -1,14 +1,7 @@
 #!/usr/bin/env node
 // The `ecs-reflex` command (package.json "bin"): runs cli/main.ts from its build (local/build.cjs), or from
 // the TypeScript source through tsx where it cannot be built.
-const { builtModule, ENTRIES } = require('../local/build.cjs');
-
-let built = builtModule('cli');
-if (!built) {
-  require('tsx/cjs');
-  built = require('node:path').join(__dirname, '..', ENTRIES.cli);
-}
-const { main } = require(built);
+const { main } = require('../local/build.cjs').load('cli');
 
 main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
   (code) => {

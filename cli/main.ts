@@ -364,7 +364,12 @@ function parse(argv: string[]) {
       throw new UsageError(
         `unknown option ${token.rawName}${didYouMean(token.name, known, (name) => `--${name}`)}`,
       );
-    if (option.type === 'string' && token.value === undefined)
+    // Not strict, parseArgs gives a string option the next word even when it is another option:
+    // `--reason --dry-run` must not turn a dry run into a write with the reason "--dry-run".
+    if (
+      option.type === 'string' &&
+      (token.value === undefined || (!token.inlineValue && token.value.startsWith('-')))
+    )
       throw new UsageError(`${token.rawName} needs a value: ${OPTION_HELP[token.name as OptionName].trim()}`);
     if (option.type === 'boolean' && token.inlineValue)
       throw new UsageError(`${token.rawName} takes no value (given '${token.value}')`);
@@ -430,7 +435,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 /**
  * The region requests are signed for: the one asked for, else the one the endpoint's hostname names, else
  * the local ops server's for a local endpoint, else the environment's. A signature for another region than the
- * API's is refused with a 403 that does not say why, so a mismatch is refused here, before any call.
+ * API's is refused by API Gateway with a 403 after the call; a mismatch is refused here, before any call.
  */
 function regionOf(asked: string | undefined, endpoint: string, env: CliIo['env']): string {
   const host = new URL(endpoint).hostname;

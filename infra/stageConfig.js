@@ -10,10 +10,10 @@
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { builtModule } = require('../local/build.cjs');
+const bundles = require('../local/build.cjs');
 
 /** The functions' schemas and the did-you-mean helper, from their build (infra/stageSchema.ts). */
-const schemas = () => require(builtModule('stage'));
+const schemas = () => bundles.load('stage');
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS.
 const ACCOUNT = 'arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}';
@@ -63,7 +63,8 @@ function fail(file, message) {
 
 /**
  * The parts that are JSON objects in the stage file and JSON text in the functions' environment (a Lambda
- * environment value is a string): the loader stringifies them. `undefined`: the key may be left out.
+ * environment value is a string): the loader stringifies them. A fallback is what a left-out key stands
+ * for; without one (`undefined`) the key is required.
  */
 const STRUCTURED = {
   recyclerPolicy: { kind: 'object', fallback: undefined },

@@ -1,14 +1,8 @@
 #!/usr/bin/env node
 // `npm start`, `npm run simulate`, `npm run serve`: runs the local command from its build (local/build.cjs),
 // or from the TypeScript source through tsx where it cannot be built.
-const { builtModule, ENTRIES } = require('./build.cjs');
-
-let built = builtModule('local');
-if (!built) {
-  require('tsx/cjs');
-  built = require('node:path').join(__dirname, '..', ENTRIES.local);
-}
-require(built)
+require('./build.cjs')
+  .load('local')
   .runLocalCommand(process.argv.slice(2))
   .then((code) => {
     // exitCode, not exit(): a large --json document piped to another program must be written out first.

@@ -4,7 +4,15 @@
 // dist/stage.cjs. `npm ci` builds them (the prepare script); a bin rebuilds its file
 // first when a source file is newer, so an edited checkout never runs stale code. Packages stay outside
 // the bundle (required from node_modules as usual): only the project's own code is bundled.
-const { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} = require('node:fs');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -15,7 +23,10 @@ const ENTRIES = { local: 'local/cli/main.ts', cli: 'cli/main.ts', stage: 'infra/
 const SOURCE_DIRS = ['layers', 'functions', 'events', 'local', 'cli', 'infra'];
 
 function newestSourceMs() {
-  let newest = statSync(join(ROOT, 'package.json')).mtimeMs;
+  // This file and the compiler options decide the bundle too.
+  let newest = Math.max(
+    ...['package.json', 'tsconfig.json', 'local/build.cjs'].map((f) => statSync(join(ROOT, f)).mtimeMs),
+  );
   const walk = (dir) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
@@ -30,6 +41,9 @@ function newestSourceMs() {
 const bundlePath = (name) => join(DIST, `${name}.cjs`);
 
 function build(name) {
+  // Read before building: a file saved while esbuild runs is then newer than the bundle, which is built
+  // again on the next call instead of passing for fresh without that edit.
+  const sourcesAt = new Date(newestSourceMs());
   const { buildSync } = require('esbuild');
   const { outputFiles } = buildSync({
     absWorkingDir: ROOT,
@@ -46,6 +60,7 @@ function build(name) {
   mkdirSync(DIST, { recursive: true });
   const aside = `${bundlePath(name)}.${process.pid}`;
   writeFileSync(aside, outputFiles[0].contents);
+  utimesSync(aside, sourcesAt, sourcesAt);
   renameSync(aside, bundlePath(name));
 }
 
@@ -65,7 +80,15 @@ function builtModule(name) {
   }
 }
 
-module.exports = { builtModule, ENTRIES };
+/** A bundle's exports: from its fresh build, or from the TypeScript source through tsx where there is none. */
+function load(name) {
+  const built = builtModule(name);
+  if (built) return require(built);
+  require('tsx/cjs');
+  return require(join(ROOT, ENTRIES[name]));
+}
+
+module.exports = { builtModule, load };
 
 if (require.main === module) {
   for (const name of Object.keys(ENTRIES)) build(name);

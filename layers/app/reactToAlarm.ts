@@ -204,10 +204,13 @@ async function tellCapacityChange(
     reaction.target.kind === 'auto-scaling-group' ? reaction.target.name : reaction.target.service;
   const applied = decision.kind === 'apply';
   const from = describeValue(applied ? decision.before : decision.set);
+  const expires = reaction.expireAfterSeconds;
   const comesBack =
     reaction.onOk === 'restore'
-      ? ` It goes back when ${alarmName} returns to OK${reaction.expireAfterSeconds ? `, or after ${reaction.expireAfterSeconds} s` : ''}.`
-      : '';
+      ? ` It goes back when ${alarmName} returns to OK${expires ? `, or after ${expires} s` : ''}.`
+      : expires
+        ? ` It goes back after ${expires} s.`
+        : '';
   await ports.notifier
     .notify({
       subject: `ecs-reflex: ${describeKnob(knob)} ${from} -> ${describeValue(decision.value)} (${applied ? alarmName : 'restored'})`,
@@ -217,7 +220,7 @@ async function tellCapacityChange(
       summary: applied
         ? `${alarmName} is in ALARM: reaction ${reaction.id} set ${describeKnob(knob)} from ${from} to ${describeValue(decision.value)}.${comesBack}`
         : `Reaction ${reaction.id} put ${describeKnob(knob)} back from ${from} to ${describeValue(decision.value)}: ${decision.why}.`,
-      steer: [steer.actionsOn(target)],
+      steer: [steer.actionsOn(describeKnob(knob))],
       detail: { alarm: alarmName, reaction: reaction.id, knob: describeKnob(knob) },
     })
     .catch((error: unknown) =>

@@ -155,7 +155,7 @@ async function carryOut(
         reflex: REFLEX,
         target: action.task.group,
         summary: `The recycler stopped restarting ${action.task.group} in ${cluster}: ${action.why}. Its tasks stay stopped until someone starts them.`,
-        steer: [steer.actionsOn(action.task.group)],
+        steer: [steer.actionsOn(action.task.taskArn)],
         detail: {
           cluster,
           group: action.task.group,

@@ -755,7 +755,7 @@ export async function rollBack(
       reflex: ROLLOUT_REFLEX,
       target: rollout.service,
       summary: `Rollout ${run.id} put all traffic back on stable (from ${route.weights.canary}% canary): ${reason}.`,
-      steer: [steer.watchRollout(run.id), steer.actionsOn(rollout.service)],
+      steer: [steer.watchRollout(run.id), steer.actionsOn(targetOf(state))],
       detail: { runId: run.id, reason, route: routeKey(rollout.route), from: route.weights },
     });
   }

@@ -17,8 +17,8 @@ function bound(
   big: boolean,
 ) {
   const inclusive = issue.inclusive !== false;
-  const unit = { string: 'characters', array: 'items', set: 'items', file: 'bytes' }[issue.origin];
-  if (unit) return `must have at ${big ? 'most' : 'least'} ${limit} ${unit}`;
+  const unit = { string: 'character', array: 'item', set: 'item', file: 'byte' }[issue.origin];
+  if (unit) return `must have at ${big ? 'most' : 'least'} ${limit} ${unit}${Number(limit) === 1 ? '' : 's'}`;
   if (inclusive) return `must be at ${big ? 'most' : 'least'} ${limit}`;
   return `must be ${big ? 'less' : 'more'} than ${limit}`;
 }
@@ -28,6 +28,8 @@ export function issueInWords(issue: core.$ZodRawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
+      // 1.5 where an integer belongs: a number, but not a whole one.
+      if (issue.expected === 'int' && typeof issue.input === 'number') return 'must be a whole number';
       return `must be ${article(issue.expected === 'int' ? 'whole number' : issue.expected)}, not ${typeOfInput(issue.input)}`;
     case 'too_big':
       return bound(issue, issue.maximum, true);

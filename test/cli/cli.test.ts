@@ -424,6 +424,7 @@ describe('errors', () => {
     [['rollout', 'strat'], /unknown command 'rollout strat'; did you mean 'rollout start'\?/],
     [['status', '--jsn'], /unknown option --jsn; did you mean --json\?/],
     [['rollout', 'start', '--file'], /--file needs a value: -f, --file F/],
+    [['rollout', 'abort', 'web-1', '--reason', '--dry-run'], /--reason needs a value/],
     [['status', '--json=yes'], /--json takes no value \(given 'yes'\)/],
     [['actions', '--limit', '0'], /--limit '0' is not a whole number from 1 to 200/],
     [['services', 'prod', 'web', 'extra'], /services: unexpected argument 'extra'/],

@@ -83,7 +83,7 @@ describe('alarmReactor handler', () => {
         summary: expect.stringMatching(
           /^prod-web-cpu-high is in ALARM: reaction \S+ set asg\/prod-asg desired from 2 to 4\./,
         ),
-        steer: [expect.objectContaining({ command: 'ecs-reflex actions --target prod-asg' })],
+        steer: [expect.objectContaining({ command: "ecs-reflex actions --target 'asg/prod-asg desired'" })],
       }),
     ]);
   });

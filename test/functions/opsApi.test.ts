@@ -292,6 +292,12 @@ describe('rollouts', () => {
       'must be one of "canary", "linear", "weights"',
     ],
     ['a missing field', { service: undefined }, 'body.rollout.service', 'is required'],
+    [
+      'a fraction where a whole number belongs',
+      { schedule: { kind: 'weights', weights: [10.5, 50], bakeSeconds: 60 } },
+      'body.rollout.schedule.weights.0',
+      'must be a whole number',
+    ],
     ['a field of the wrong type', { service: 7 }, 'body.rollout.service', 'must be a string, not a number'],
     [
       'an unknown field',

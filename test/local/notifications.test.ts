@@ -11,8 +11,14 @@ async function notificationsOf(scenarioName: string) {
   scheduleTimeline(twin, scenario);
   twin.start();
   await twin.scheduler.runUntil(new Date(twin.scheduler.now().getTime() + scenario.duration * 1000));
-  return twin.recorders;
+  return { ...twin.recorders, journal: twin.journal };
 }
+
+/** The target a notification's "actions" step asks the API for (`GET /actions?target=...`). */
+const actionsTarget = (steps: { api: string }[]) => {
+  const api = steps.find((s) => s.api.startsWith('GET /actions?target='))!.api;
+  return decodeURIComponent(api.slice('GET /actions?target='.length));
+};
 
 describe('notifications people read', () => {
   it('tells a chat channel and an e-mail reader that a rollout waits at a gate, and how to answer it', async () => {
@@ -51,17 +57,20 @@ describe('notifications people read', () => {
     ]);
   });
 
-  it('names the target by its short name and says what happened when a rollout rolls back', async () => {
+  it('names the target by its short name, says what happened when a rollout rolls back, and how to see its actions', async () => {
     // Act
-    const { notifications } = await notificationsOf('rollout-gate-aborted');
+    const { notifications, journal } = await notificationsOf('rollout-gate-aborted');
 
     // Assess
     const rolledBack = notifications.find((n) => /rolled back/.test(n.subject))!;
     expect(rolledBack).toMatchObject({ reflex: 'rollout', severity: 'critical', target: 'web' });
     expect(rolledBack.summary).toMatch(/put all traffic back on stable \(from \d+% canary\)/);
+    const target = actionsTarget(rolledBack.steer);
     expect(rolledBack.steer.map((s) => s.command)).toEqual([
       `ecs-reflex rollout watch ${rolledBack.detail.runId}`,
-      'ecs-reflex actions --target web',
+      `ecs-reflex actions --target '${target}'`,
     ]);
+    // The action history matches a target exactly: the command finds the rollback it reports.
+    expect(journal.filter((e) => e.target === target).map((e) => e.action)).toContain('rollback');
   });
 });

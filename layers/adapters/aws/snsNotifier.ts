@@ -1,7 +1,8 @@
 // Notifications for people, published to one SNS topic in three forms, one per kind of subscriber (SNS's
 // per-protocol messages, MessageStructure "json"): chat channels through Amazon Q Developer in chat
 // applications (formerly AWS Chatbot, an HTTPS subscriber) get its custom-notification format, e-mail
-// subscribers readable text, and queues and functions the notification as JSON, filtered on the attributes.
+// subscribers readable text, and every other subscriber (queues, functions) the notification as JSON,
+// filtered on the attributes.
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { Notification, Notifier } from '#ports';
 
@@ -23,15 +24,8 @@ export class SnsNotifier implements Notifier {
         TopicArn: this.topicArn,
         Subject: snsSubject(notification.subject),
         MessageStructure: 'json',
-        // `default` serves every protocol not named: the chat integration subscribes over HTTPS.
-        Message: JSON.stringify({
-          default: chat,
-          https: chat,
-          email: emailText(notification),
-          'email-json': machine,
-          sqs: machine,
-          lambda: machine,
-        }),
+        // `default` serves every protocol not named; the chat integration subscribes over HTTPS.
+        Message: JSON.stringify({ default: machine, https: chat, email: emailText(notification) }),
         MessageAttributes: {
           severity: { DataType: 'String', StringValue: notification.severity },
           reflex: { DataType: 'String', StringValue: notification.reflex },

@@ -26,8 +26,8 @@ export function snsModel(topics: Record<string, (published: PublishInput) => voi
         if (message.length === 0) throw invalid('Empty message');
         if (input.MessageStructure !== undefined) perProtocol(input);
         const subject = input.Subject;
-        // Printable, no line breaks or control characters, not starting with white space, under 100.
-        const printable = /^(?!\s)\P{Cc}+$/u;
+        // Printable ASCII, no line breaks or control characters, not starting with white space, under 100.
+        const printable = /^[\x21-\x7E][\x20-\x7E]*$/;
         if (subject !== undefined && !(subject.length <= MAX_SUBJECT_CHARACTERS && printable.test(subject)))
           throw invalid('Subject');
         const attributeBytes = checkAttributes(input.MessageAttributes ?? {});
@@ -44,8 +44,9 @@ export function snsModel(topics: Record<string, (published: PublishInput) => voi
 }
 
 /**
- * A message per protocol (MessageStructure "json"): a JSON object of strings with at least `default`, as
- * SNS refuses anything else. Answers the messages by protocol.
+ * A message per protocol (MessageStructure "json"): a JSON object with a string `default`, as SNS refuses
+ * anything else; a key whose value is not a string is ignored, as SNS ignores it. Answers the messages by
+ * protocol.
  */
 function perProtocol(input: PublishInput): Record<string, string> {
   if (input.MessageStructure !== 'json') throw invalid('MessageStructure');
@@ -59,9 +60,7 @@ function perProtocol(input: PublishInput): Record<string, string> {
     throw invalid('Message Structure - JSON message body failed to parse');
   if (typeof (messages as { default?: unknown }).default !== 'string')
     throw invalid('Message Structure - No default entry in JSON message body');
-  if (Object.values(messages).some((value) => typeof value !== 'string'))
-    throw invalid('Message Structure - JSON message values must be strings');
-  return messages as Record<string, string>;
+  return Object.fromEntries(Object.entries(messages).filter(([, value]) => typeof value === 'string'));
 }
 
 /** What a subscriber of `protocol` receives of a Publish: its own message, else the default one. */
