@@ -3,10 +3,10 @@
 // claim and then acts); the twin records each invocation's calls, once per call however many attempts
 // the SDK took. An invocation that makes a call its row does not allow is over budget.
 import { join } from 'node:path';
-import { loadScenario, repoRoot, runScenario, type ScenarioResult } from '#local/scenario/runner';
+import { loadScenario, repoRoot, type ScenarioResult } from '#local/scenario/runner';
 import type { Invocation } from '#local/twin/lambdas';
-import { Twin } from '#local/twin/twin';
 import { budgetOf, type CallBudget, type Excess, excessCalls, minimumCalls } from './callBudgets';
+import { runKeepingTwin } from './rollout';
 
 /** Scenarios whose invocations are measured: every asserted action is taken in at least one of them. */
 export const BUDGET_SCENARIOS = [
@@ -167,19 +167,8 @@ export function actionsOf(
 }
 
 async function invocationsOf(file: string): Promise<{ result: ScenarioResult; invocations: Invocation[] }> {
-  const start = Twin.prototype.start;
-  let twin: Twin | undefined;
-  Twin.prototype.start = function (this: Twin) {
-    twin = this;
-    start.call(this);
-  };
-  try {
-    const result = await runScenario(loadScenario(join(repoRoot, 'local', 'scenarios', file)));
-    if (!twin) throw new Error(`${file}: the twin was never started`);
-    return { result, invocations: twin.lambdas.invocations };
-  } finally {
-    Twin.prototype.start = start;
-  }
+  const { result, twin } = await runKeepingTwin(loadScenario(join(repoRoot, 'local', 'scenarios', file)));
+  return { result, invocations: twin.lambdas.invocations };
 }
 
 /** Every invocation of the scenario, held to its rows. Throws when the scenario's expectations fail. */

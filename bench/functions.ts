@@ -2,6 +2,7 @@
 // the environment the packaged template gives each function. Sections 1 and 2 of the bench read these.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SQSEvent } from 'aws-lambda';
 
 /** One function of the packaged template. */
 export interface PackagedFunction {
@@ -90,7 +91,8 @@ const envelope = (source: string, detailType: string, detail: unknown) => ({
   detail,
 });
 
-const sqsBatch = (body: string) => ({
+/** An SQS batch of one message, as Lambda's poller hands it to a function (bench/handler.ts too). */
+export const sqsBatch = (body: string, queue = 'queue'): SQSEvent => ({
   Records: [
     {
       messageId: 'bench-0',
@@ -105,7 +107,7 @@ const sqsBatch = (body: string) => ({
       messageAttributes: {},
       md5OfBody: '',
       eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:queue`,
+      eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${queue}`,
       awsRegion: REGION,
     },
   ],

@@ -2,11 +2,11 @@
 // parsing, the ledger, the use case and the domain) created once, run on the twin's in-memory ports with
 // single-record SQS batches. The ports answer at once, so this is the CPU the function spends per event;
 // a real invocation adds one network round trip per AWS call listed next to each kind.
-import type { SQSEvent } from 'aws-lambda';
 import { createTaskRecyclerHandler } from '#functions/taskRecycler';
 import { lambdaContext } from '#local/twin/delivery';
 import type { Twin } from '#local/twin/twin';
 import { buildFixture, type TwinEvent } from './fixture';
+import { sqsBatch } from './functions';
 import { type Summary, summarize } from './stats';
 
 export type EventKind = 'standalone-restart' | 'service-no-action' | 'duplicate' | 'malformed';
@@ -43,26 +43,7 @@ interface KindSpec {
 
 const FUNCTION_NAME = 'taskRecycler';
 
-const sqsEvent = (body: string): SQSEvent => ({
-  Records: [
-    {
-      messageId: 'bench-0',
-      receiptHandle: 'bench-0-1',
-      body,
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: '0',
-        SenderId: 'AIDAEVENTBRIDGE',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:eu-west-1:111122223333:task-recycler-buffer',
-      awsRegion: 'eu-west-1',
-    },
-  ],
-});
+const sqsEvent = (body: string) => sqsBatch(body, 'task-recycler-buffer');
 
 /** The shared twin's logs grow with every event; emptied outside the timed region, so work stays equal. */
 function emptyLogs(twin: Twin): Twin {

@@ -54,7 +54,7 @@ interface RawScenario {
 }
 
 /** Runs a scenario as runScenario does, and keeps the twin it ran on (runScenario does not return it). */
-async function runKeepingTwin(scenario: Scenario): Promise<{ result: ScenarioResult; twin: Twin }> {
+export async function runKeepingTwin(scenario: Scenario): Promise<{ result: ScenarioResult; twin: Twin }> {
   const start = Twin.prototype.start;
   let twin: Twin | undefined;
   Twin.prototype.start = function (this: Twin) {
