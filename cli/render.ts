@@ -32,6 +32,8 @@ export interface RolloutView extends RolloutSummary {
   steps?: number;
   weights?: Weights;
   next?: string;
+  /** While it waits at a gate: why, and when it rolls back unless answered. */
+  gate?: { reason: string; since?: string; rollsBackAt?: string; secondsLeft?: number };
   lastAnalysis?: {
     at: string;
     result: string;

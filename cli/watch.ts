@@ -130,7 +130,7 @@ function lineRenderer(out: Output): Renderer {
     update(view, changed, actions) {
       for (const action of actions) out.write(`${actionLine(action, view, style)}\n`);
       if (changed) out.write(`${view.name} ${view.status}  ${rolloutLine(view)}\n`);
-      if (changed && view.next === 'gate') out.write(`  ${gateCommands(view.name)}\n`);
+      if (changed && view.gate) out.write(`  ${gateCommands(view.name)}\n`);
     },
     end(view) {
       const ended = progressText(view);
@@ -167,7 +167,7 @@ function terminalRenderer(out: Output, style: Style): Renderer {
       view.status === 'RUNNING'
         ? clip(`  ${progressText(view)}`)
         : `  ${statusText(view.status, style)}${ended ? `: ${ended}` : ''}`,
-      ...(view.status === 'RUNNING' && view.next === 'gate' ? [clip(`  ${gateCommands(view.name)}`)] : []),
+      ...(view.status === 'RUNNING' && view.gate ? [clip(`  ${gateCommands(view.name)}`)] : []),
     ];
   };
   return {

@@ -59,7 +59,13 @@ const RolloutViewSchema = RolloutSummarySchema.extend({
   next: z.string().optional(),
   /** While it waits at a gate: why, since when, and when it rolls back unless a person answers. */
   gate: z
-    .object({ reason: z.string(), since: z.string(), rollsBackAt: z.string(), secondsLeft: z.number().int() })
+    .object({
+      reason: z.string(),
+      /** Left out while the gate's journal line has not reached the action history yet. */
+      since: z.string().optional(),
+      rollsBackAt: z.string().optional(),
+      secondsLeft: z.number().int().optional(),
+    })
     .optional(),
   lastAnalysis: z
     .object({

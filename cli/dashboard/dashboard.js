@@ -201,7 +201,7 @@
     );
     // Each button only where the API would take it: resume answers a gate, pause is for a run not at one.
     const running = view.status === 'RUNNING';
-    const atGate = running && view.next === 'gate';
+    const atGate = running && view.gate !== undefined;
     const accepts = { promote: running, abort: running, pause: running && !atGate, resume: atGate };
     for (const button of document.querySelectorAll('button[data-verb]'))
       button.disabled = !accepts[button.dataset.verb];
@@ -215,9 +215,10 @@
     $('gate-banner').hidden = gate === undefined;
     if (!gate) return;
     $('gate-reason').textContent = gate.reason;
-    $('gate-since').textContent = utc(gate.since);
-    $('gate-deadline').textContent = utc(gate.rollsBackAt);
-    const minutes = Math.round(gate.secondsLeft / 60);
+    // The times come with the gate's journal line, which may reach the API a poll later.
+    $('gate-since').textContent = gate.since ? utc(gate.since) : 'just now';
+    $('gate-deadline').textContent = gate.rollsBackAt ? utc(gate.rollsBackAt) : 'its gate timeout';
+    const minutes = Math.round((gate.secondsLeft ?? 0) / 60);
     $('gate-left').textContent = `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
   }
 

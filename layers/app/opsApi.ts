@@ -14,6 +14,7 @@ import {
   type RolloutState,
   refuseIfControlledElsewhere,
   resumeRollout,
+  waitsAtGate,
 } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { routeKey, weightsFor } from '#domain/rolloutRoutes';
@@ -488,22 +489,31 @@ async function describeRollout(name: string, ports: OpsPorts, now: Date) {
     steps: state?.plan?.length,
     weights: weights ?? state?.progress?.weights,
     next: state?.next,
-    gate: run.status === 'RUNNING' && state?.next === 'gate' ? gateOf(state, history, now) : undefined,
+    // Waiting, as the steering sees it: a gate already answered (resumed, aborted) is no longer one.
+    gate:
+      run.status === 'RUNNING' && state && waitsAtGate(run.latest) ? gateOf(state, history, now) : undefined,
     lastAnalysis: state?.progress?.lastAnalysis,
     history: history.map(actionView),
   };
 }
+
+/** What a rollout's run journals as it moves on: one of these after a gate's line means a later step. */
+const RUN_STEPS = new Set(['start-rollout', 'shift-traffic', 'analyse', 'promote', 'rollback']);
 
 /**
  * A gate the run waits at: the reason it gave, when it began to wait, when the wait times out and rolls
  * back, and the seconds left until then by this API's clock (a browser's may be off, or the twin's virtual).
  */
 function gateOf(state: RolloutState, history: { action: string; at: Date }[], now: Date) {
-  const waiting = history.findLast((a) => a.action === 'wait-at-gate');
-  if (!waiting) return undefined;
+  const reason = state.reason ?? 'manual gate';
+  // This gate's line, not an earlier gate's (the history may not hold it yet: logs arrive late): none of
+  // the run's steps came after it.
+  const at = history.findLastIndex((a) => a.action === 'wait-at-gate');
+  if (at < 0 || history.slice(at + 1).some((a) => RUN_STEPS.has(a.action))) return { reason };
+  const waiting = history[at]!;
   const rollsBackAt = waiting.at.getTime() + GATE_TIMEOUT_SECONDS * 1000;
   return {
-    reason: state.reason ?? 'manual gate',
+    reason,
     since: waiting.at.toISOString(),
     rollsBackAt: new Date(rollsBackAt).toISOString(),
     secondsLeft: Math.max(0, Math.round((rollsBackAt - now.getTime()) / 1000)),

@@ -844,7 +844,7 @@ export async function abortRollout(
  * answer has come back: once the gate is answered, its output carries `gate` (or `error`) until the next
  * step replaces the whole output.
  */
-function waitsAtGate(latest: unknown): boolean {
+export function waitsAtGate(latest: unknown): boolean {
   const output = latest as { state?: { next?: unknown }; gate?: unknown; error?: unknown } | undefined;
   return output?.state?.next === 'gate' && output.gate === undefined && output.error === undefined;
 }

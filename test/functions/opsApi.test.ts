@@ -495,6 +495,10 @@ describe('rollouts', () => {
     expectDocumented('pauseRollout', paused);
     expect(paused.body.status).toBe('pause-requested');
     expect(whilePaused.body).toMatchObject({ status: 'RUNNING', next: 'gate', weights: { canary: 10 } });
+    expect(whilePaused.body.gate).toMatchObject({
+      since: expect.any(String),
+      secondsLeft: expect.any(Number),
+    });
     expectDocumented('resumeRollout', resumed);
     expect(resumed.body.status).toBe('resumed');
     expectDocumented('promoteRollout', promoted);
