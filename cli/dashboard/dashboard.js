@@ -179,10 +179,9 @@
       view.error ? ` ${view.error}${view.cause ? `: ${view.cause}` : ''}` : '',
     );
     $('rollout-service').textContent = [view.service, view.route].filter(Boolean).join('  ');
+    // The API's numbering (1-based, the gate's "after step N" the same number), as `watch` prints it.
     $('rollout-step').textContent =
-      view.step !== undefined && view.steps !== undefined
-        ? `${Math.min(view.step + 1, view.steps)} of ${view.steps}`
-        : '–';
+      view.step !== undefined && view.steps !== undefined ? `${view.step} of ${view.steps}` : '–';
     const weights = $('rollout-weights');
     weights.textContent = view.weights
       ? `${view.weights.canary} % canary, ${view.weights.stable} % stable`
@@ -215,6 +214,7 @@
     $('gate-banner').hidden = gate === undefined;
     if (!gate) return;
     $('gate-reason').textContent = gate.reason;
+    $('gate-banner').dataset.afterStep = String(gate.afterStep);
     // The times come with the gate's journal line, which may reach the API a poll later.
     $('gate-since').textContent = gate.since ? utc(gate.since) : 'just now';
     $('gate-deadline').textContent = gate.rollsBackAt ? utc(gate.rollsBackAt) : 'its gate timeout';

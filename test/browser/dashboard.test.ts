@@ -144,8 +144,8 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
       service: 'web',
       route: web,
       schedule: { kind: 'weights', weights: [10, 50], bakeSeconds: 60 },
-      // Waits at a gate after the 50 % step, so that the abort finds it running.
-      gates: [1],
+      // Waits at a gate after each step: the first is answered from its banner, the abort finds the second.
+      gates: [0, 1],
       analysis: {
         checks: [
           { name: '5xx rate', kind: 'errorRate', source, minRequests: 50, max: 0.05 },
@@ -176,6 +176,20 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
     await page.getByTestId('start-name').fill('web-7');
     await page.getByTestId('start-request').fill(JSON.stringify(request, null, 2));
     await page.getByTestId('start-submit').click();
+    await until(setup, 'the rollout to wait at its gate at 10 %', async () => {
+      const next = await page.getByTestId('rollout-next').textContent();
+      const reason = await page.getByTestId('gate-reason').textContent();
+      return next === 'gate' && reason !== '';
+    });
+
+    // Assess: the step as the API numbers it (and `watch` prints it at this moment: test/cli/cli.test.ts)
+    expect(await page.getByTestId('rollout-step').textContent()).toBe('1 of 2');
+    expect(await page.getByTestId('gate-reason').textContent()).toBe('manual gate after step 1');
+    expect(await page.getByTestId('gate-banner').getAttribute('data-after-step')).toBe('1');
+
+    // Act: answer the gate from its banner
+    page.once('dialog', (dialog) => void dialog.accept('canary looks fine'));
+    await page.getByTestId('gate-resume').click();
     await until(setup, 'the rollout to wait at its gate at 50 %', async () => {
       const next = await page.getByTestId('rollout-next').textContent();
       const weights = await page.getByTestId('weight-chart').getAttribute('data-weights');
@@ -208,6 +222,7 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
     // At the gate: a banner says why, since when and until when; only the buttons the API would take.
     expect(await page.getByTestId('gate-banner').isVisible()).toBe(true);
     expect(await page.getByTestId('gate-reason').textContent()).toBe('manual gate after step 2');
+    expect(await page.getByTestId('rollout-step').textContent()).toBe('2 of 2');
     const since = Date.parse(`${(await page.getByTestId('gate-since').textContent())!.replace(' UTC', 'Z')}`);
     const deadline = Date.parse(
       `${(await page.getByTestId('gate-deadline').textContent())!.replace(' UTC', 'Z')}`,
