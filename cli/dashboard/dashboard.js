@@ -8,7 +8,7 @@
   /** Every 2 s; `?every=MS` changes it (tests poll faster). */
   const POLL_MS = Math.max(100, Number(params.get('every')) || 2000);
   const SVG = 'http://www.w3.org/2000/svg';
-  const CHART = { width: 420, height: 180, left: 44, right: 12, top: 12, bottom: 24 };
+  const CHART = { width: 420, height: 150, left: 44, right: 12, top: 12, bottom: 24 };
 
   /**
    * A request for the start form on one of the configured routes (GET /routes: rollouts run on those only),
@@ -368,7 +368,7 @@
       span('┅ stable', 'stable'),
       ' ',
       span('┄ limit', 'limit'),
-      '; per analysis ',
+      '  ',
       ...['pass', 'fail', 'inconclusive'].flatMap((r) => [
         span(`${VERDICT_MARK[r]} ${r}`, `verdict-${r}`),
         ' ',
