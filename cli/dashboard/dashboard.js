@@ -282,7 +282,7 @@
       if (a.action !== 'analyse') continue;
       for (const o of a.detail?.outcomes ?? []) {
         const points = byCheck.get(o.check) ?? [];
-        points.push({ from: Math.min(windowStart, at), at, ...o });
+        points.push({ ...o, from: Math.min(windowStart, at), at });
         byCheck.set(o.check, points);
       }
       windowStart = at;
