@@ -15,7 +15,6 @@ import {
   actionTable,
   bar,
   type InstancesView,
-  isoSeconds,
   type Output,
   type RolloutSummary,
   type RolloutView,
@@ -27,6 +26,7 @@ import {
   statusText,
   styleFor,
   table,
+  utcTime,
 } from './render';
 import { watchRollout } from './watch';
 
@@ -527,11 +527,11 @@ async function status({ client, io, values, style }: Invocation): Promise<number
         shown.map((r) => [
           r.name,
           statusText(r.status, style),
-          isoSeconds(r.startDate),
+          utcTime(r.startDate),
           'history' in r
             ? `${r.service ?? ''}  ${rolloutLine(r)}`.trim()
             : r.stopDate
-              ? `ended ${isoSeconds(r.stopDate)}`
+              ? `ended ${utcTime(r.stopDate)}`
               : '',
         ]),
         style,
@@ -656,7 +656,7 @@ async function instances({ args, client, io, values, style }: Invocation): Promi
     out.write(
       table(
         ['NAME', 'STATUS', 'STARTED'],
-        workflows.map((w) => [w.name, statusText(w.status, style), isoSeconds(w.startDate)]),
+        workflows.map((w) => [w.name, statusText(w.status, style), utcTime(w.startDate)]),
         style,
       ),
     );

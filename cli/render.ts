@@ -32,8 +32,8 @@ export interface RolloutView extends RolloutSummary {
   steps?: number;
   weights?: Weights;
   next?: string;
-  /** While it waits at a gate: why, and when it rolls back unless answered. */
-  gate?: { reason: string; since?: string; rollsBackAt?: string; secondsLeft?: number };
+  /** While it waits at a gate: why, after which step, and when it rolls back unless answered. */
+  gate?: { reason: string; afterStep: number; since?: string; rollsBackAt?: string; secondsLeft?: number };
   lastAnalysis?: {
     at: string;
     result: string;
@@ -146,25 +146,28 @@ export function table(header: string[], rows: string[][], style: Style): string 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escapes are what this strips.
 const visible = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
 
-/** Where a run is: its step, the weights it holds and what it does next, in a few words. */
+/**
+ * Where a run is: its step, the weights it holds and what it does next, in a few words. The step is the
+ * API's (`step` of `steps`, 1-based), as the dashboard and the gate's reason number it.
+ */
 export function progressText(view: RolloutView): string {
   const canary = view.weights?.canary;
   const at = canary === undefined ? '' : ` at ${canary} % canary`;
+  const step = view.step ?? 0;
   const steps = view.steps ?? 0;
-  const current = Math.min((view.step ?? 0) + 1, Math.max(steps, 1));
   if (view.status !== 'RUNNING')
     return view.error ? `${view.error}${view.cause ? `: ${view.cause}` : ''}` : '';
   switch (view.next) {
     case undefined:
       return 'starting';
     case 'shift':
-      return (view.step ?? 0) < steps ? `shifting to step ${current}/${steps}` : 'shifting';
+      return step < steps ? `shifting to step ${step + 1}/${steps}` : 'shifting';
     case 'verify':
       return `checking the route holds${at}`;
     case 'bake':
-      return `baking${at} (step ${current}/${steps}), then analysis`;
+      return `baking${at} (step ${step}/${steps}), then analysis`;
     case 'gate':
-      return `waiting at a gate${at}: resume, promote or abort it`;
+      return `waiting at a gate after step ${view.gate?.afterStep ?? step}/${steps}${at}: resume, promote or abort it`;
     case 'promote':
       return 'promoting: all traffic to the new version';
     case 'rollback':
@@ -181,7 +184,7 @@ export function progressText(view: RolloutView): string {
 /** `step 1/2  canary 10 %  baking ...`: one line for a table or a log. */
 export function rolloutLine(view: RolloutView): string {
   const parts: string[] = [];
-  if (view.steps !== undefined) parts.push(`step ${Math.min(view.step ?? 0, view.steps)}/${view.steps} done`);
+  if (view.steps !== undefined) parts.push(`step ${view.step ?? 0}/${view.steps}`);
   if (view.weights) parts.push(`canary ${view.weights.canary} %`);
   const where = progressText(view);
   if (where) parts.push(where);
@@ -195,8 +198,8 @@ export function shorten(text: string, max: number): string {
   return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
 }
 
-/** An ISO instant to the second, as the tables show it. */
-export const isoSeconds = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');
+/** `2026-05-04T10:21:07.000Z` -> `2026-05-04 10:21:07 UTC`: every time the CLI prints, as the dashboard shows it. */
+export const utcTime = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 
 /** The name part of an ARN (`web:2` of a task definition's), the whole ARN where there is none. */
 export const shortArn = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
@@ -206,7 +209,7 @@ export function actionTable(actions: Action[], style: Style): string {
   return table(
     ['AT', 'REFLEX', 'ACTION', 'OUTCOME', 'TARGET', 'REASON'],
     actions.map((a) => [
-      `${a.at.slice(0, 10)} ${clockTime(a.at)}`,
+      utcTime(a.at),
       a.reflex,
       a.action,
       resultText(a.outcome, style),
@@ -216,6 +219,3 @@ export function actionTable(actions: Action[], style: Style): string {
     style,
   );
 }
-
-/** The time of an ISO instant, for log lines. */
-export const clockTime = (iso: string) => iso.slice(11, 19);

@@ -1,12 +1,11 @@
 // `rollout watch NAME`: polls GET /rollouts/NAME until the run ends. On a terminal it redraws progress bars
-// (the canary's weight and the steps done) and what comes next, with each new action of the rollout (an
+// (the canary's weight and the step it is at, numbered as the API numbers it) and what comes next, with each new action of the rollout (an
 // analysis result, a shift, a gate) logged above them; piped, it prints a plain line per change; with
 // --json, one JSON object per line. 0 when the rollout SUCCEEDED, 1 otherwise.
 import type { OpsClient } from './client';
 import {
   type Action,
   bar,
-  clockTime,
   type Output,
   progressText,
   type RolloutView,
@@ -14,6 +13,7 @@ import {
   rolloutLine,
   type Style,
   statusText,
+  utcTime,
 } from './render';
 
 export interface WatchOptions {
@@ -118,9 +118,9 @@ function actionLine(action: Action, view: RolloutView, style: Style): string {
     const detail = analysis.outcomes?.map(
       (o) => `\n             ${o.check}: ${resultText(o.result, style)} (${o.reason})`,
     );
-    return `${style.dim(clockTime(action.at))}  analysis ${resultText(analysis.result, style)}: ${action.reason}${detail?.join('') ?? ''}`;
+    return `${style.dim(utcTime(action.at))}  analysis ${resultText(analysis.result, style)}: ${action.reason}${detail?.join('') ?? ''}`;
   }
-  return `${style.dim(clockTime(action.at))}  ${action.action}: ${action.reason}`;
+  return `${style.dim(utcTime(action.at))}  ${action.action}: ${action.reason}`;
 }
 
 /** Piped without --json: a plain line per change, nothing redrawn. */
@@ -152,7 +152,7 @@ function terminalRenderer(out: Output, style: Style): Renderer {
   const block = (view: RolloutView) => {
     const canary = view.weights?.canary ?? 0;
     const steps = view.steps ?? 0;
-    const done = Math.min(view.step ?? 0, steps);
+    const step = Math.min(view.step ?? 0, steps);
     const name = clip(view.name).slice(0, width - view.status.length - 2);
     const room = width - name.length - view.status.length - 4;
     const service =
@@ -163,7 +163,7 @@ function terminalRenderer(out: Output, style: Style): Renderer {
     return [
       `${style.bold(name)}  ${statusText(view.status, style)}${service}`,
       `  canary ${bar(canary / 100, BAR_WIDTH, true)} ${String(canary).padStart(3)} %`,
-      `  steps  ${bar(steps === 0 ? 0 : done / steps, BAR_WIDTH, true)} ${done}/${steps}`,
+      `  steps  ${bar(steps === 0 ? 0 : step / steps, BAR_WIDTH, true)} ${step}/${steps}`,
       view.status === 'RUNNING'
         ? clip(`  ${progressText(view)}`)
         : `  ${statusText(view.status, style)}${ended ? `: ${ended}` : ''}`,

@@ -52,7 +52,10 @@ const RolloutViewSchema = RolloutSummarySchema.extend({
   route: z.string().optional(),
   error: z.string().optional(),
   cause: z.string().optional(),
-  /** Where it is: the step, the weights it holds, what comes next. */
+  /**
+   * Where it is: the step (1-based; 0 before the first shift) whose weights it wrote last and judges or
+   * waits after, of `steps` before promotion; the weights the route holds; what comes next.
+   */
   step: z.number().int().optional(),
   steps: z.number().int().optional(),
   weights: WeightsSchema.optional(),
@@ -61,6 +64,8 @@ const RolloutViewSchema = RolloutSummarySchema.extend({
   gate: z
     .object({
       reason: z.string(),
+      /** The step it waits after: the view's `step`. */
+      afterStep: z.number().int(),
       /** Left out while the gate's journal line has not reached the action history yet. */
       since: z.string().optional(),
       rollsBackAt: z.string().optional(),

@@ -8,7 +8,7 @@
   /** Every 2 s; `?every=MS` changes it (tests poll faster). */
   const POLL_MS = Math.max(100, Number(params.get('every')) || 2000);
   const SVG = 'http://www.w3.org/2000/svg';
-  const CHART = { width: 420, height: 180, left: 44, right: 12, top: 12, bottom: 24 };
+  const CHART = { width: 420, height: 150, left: 44, right: 12, top: 12, bottom: 24 };
 
   /**
    * A request for the start form on one of the configured routes (GET /routes: rollouts run on those only),
@@ -49,12 +49,14 @@
   async function offerRoutes() {
     try {
       const { routes } = await api('GET', '/routes');
+      state.routes = routes;
       const select = $('start-route');
       select.replaceChildren(
         ...routes.map((r) => {
           const option = document.createElement('option');
           option.value = r.name;
-          option.textContent = `${r.name} (${r.key})`;
+          option.textContent = `${r.name} (${r.route.router}: ${shortName(r.route.stable)} → ${shortName(r.route.canary)})`;
+          option.title = r.key;
           return option;
         }),
       );
@@ -74,6 +76,8 @@
     selected: decodeURIComponent(location.hash.replace(/^#/, '')) || undefined,
     timer: 0,
     seq: 0,
+    /** The configured routes (GET /routes), which name route keys on the page. */
+    routes: [],
   };
   const $ = (id) => document.getElementById(id);
 
@@ -126,7 +130,7 @@
       showRollout(view);
       showActions(actions);
       showServices(services);
-      connection(`updated ${new Date().toLocaleTimeString()}`, false);
+      connection(`updated ${utc(new Date().toISOString())}`, false);
     } catch (error) {
       if (seq === state.seq) connection(error.message, true);
     } finally {
@@ -147,7 +151,7 @@
     const body = $('rollout-list');
     body.replaceChildren(
       ...rollouts.map((r) => {
-        const row = tr([r.name, statusCell(r.status), shortTime(r.startDate)]);
+        const row = tr([r.name, statusCell(r.status), timeElement(r.startDate)]);
         row.dataset.testid = `rollout-row-${r.name}`;
         row.dataset.name = r.name;
         row.dataset.status = r.status;
@@ -178,11 +182,10 @@
       statusCell(view.status),
       view.error ? ` ${view.error}${view.cause ? `: ${view.cause}` : ''}` : '',
     );
-    $('rollout-service').textContent = [view.service, view.route].filter(Boolean).join('  ');
+    $('rollout-service').replaceChildren(...serviceAndRoute(view));
+    // The API's numbering (1-based, the gate's "after step N" the same number), as `watch` prints it.
     $('rollout-step').textContent =
-      view.step !== undefined && view.steps !== undefined
-        ? `${Math.min(view.step + 1, view.steps)} of ${view.steps}`
-        : '–';
+      view.step !== undefined && view.steps !== undefined ? `${view.step} of ${view.steps}` : '–';
     const weights = $('rollout-weights');
     weights.textContent = view.weights
       ? `${view.weights.canary} % canary, ${view.weights.stable} % stable`
@@ -194,7 +197,9 @@
       ...(last
         ? [
             statusCell(last.result),
-            ` at ${shortTime(last.at)}: `,
+            ' at ',
+            timeElement(last.at),
+            ': ',
             last.outcomes.map((o) => `${o.check} ${o.result} (${o.reason})`).join('; ') || 'no checks',
           ]
         : ['none yet']),
@@ -215,9 +220,10 @@
     $('gate-banner').hidden = gate === undefined;
     if (!gate) return;
     $('gate-reason').textContent = gate.reason;
+    $('gate-banner').dataset.afterStep = String(gate.afterStep);
     // The times come with the gate's journal line, which may reach the API a poll later.
-    $('gate-since').textContent = gate.since ? utc(gate.since) : 'just now';
-    $('gate-deadline').textContent = gate.rollsBackAt ? utc(gate.rollsBackAt) : 'its gate timeout';
+    $('gate-since').replaceChildren(gate.since ? timeElement(gate.since) : 'just now');
+    $('gate-deadline').replaceChildren(gate.rollsBackAt ? timeElement(gate.rollsBackAt) : 'its gate timeout');
     const minutes = Math.round((gate.secondsLeft ?? 0) / 60);
     $('gate-left').textContent = `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
   }
@@ -262,48 +268,155 @@
     ]);
   }
 
-  /** One chart per metric check: canary and stable at each analysis, from the `analyse` actions' outcomes. */
+  /**
+   * One chart per metric check, from the `analyse` actions' outcomes. An analysis judges the window since
+   * the step's shift or the analysis before it, so each value is drawn held over that window (a jump shows
+   * as a jump); with it the limit the canary was held to, and the verdict at each analysis.
+   */
   function drawAnalyses(view) {
     const byCheck = new Map();
+    let windowStart = Date.parse(view.startDate);
     for (const a of view.history) {
+      const at = Date.parse(a.at);
+      if (a.action === 'shift-traffic') windowStart = at;
       if (a.action !== 'analyse') continue;
       for (const o of a.detail?.outcomes ?? []) {
-        if (typeof o.canary !== 'number') continue;
-        const series = byCheck.get(o.check) ?? { unit: unitOf(o), canary: [], stable: [] };
-        series.canary.push({ at: Date.parse(a.at), value: o.canary });
-        if (typeof o.stable === 'number') series.stable.push({ at: Date.parse(a.at), value: o.stable });
-        byCheck.set(o.check, series);
+        const points = byCheck.get(o.check) ?? [];
+        points.push({ ...o, from: Math.min(windowStart, at), at });
+        byCheck.set(o.check, points);
       }
+      windowStart = at;
     }
     $('analysis-charts').replaceChildren(
-      ...[...byCheck].map(([check, series]) => {
-        const svg = document.createElementNS(SVG, 'svg');
-        svg.classList.add('chart');
-        svg.setAttribute('viewBox', `0 0 ${CHART.width} ${CHART.height}`);
-        svg.setAttribute('role', 'img');
-        svg.dataset.testid = 'analysis-chart';
-        svg.dataset.check = check;
-        svg.dataset.canary = series.canary.map((p) => p.value).join(',');
-        svg.dataset.stable = series.stable.map((p) => p.value).join(',');
-        const values = [...series.canary, ...series.stable].map((p) => p.value);
-        draw(svg, { max: niceMax(Math.max(...values)), format: series.unit }, [
-          { name: 'stable', points: series.stable },
-          { name: 'canary', points: series.canary },
-        ]);
-        const caption = document.createElement('figcaption');
-        caption.className = 'legend';
-        caption.append(`${check}: `, span('canary', 'canary'), ' vs ', span('stable', 'stable'));
-        const figure = document.createElement('figure');
-        figure.append(svg, caption);
-        return figure;
-      }),
+      ...[...byCheck]
+        // Alarm and target-health checks have verdicts but no values: the history lists them.
+        .filter(([, points]) => points.some((p) => isNumber(p.canary)))
+        .map(([check, points]) => checkChart(check, points)),
     );
   }
 
-  /** Error rates are shares (shown as %), latencies milliseconds: the outcome's reason names the kind. */
-  function unitOf(outcome) {
-    if (/errorRate/.test(outcome.reason)) return (v) => `${(v * 100).toFixed(2)} %`;
-    if (/latency/.test(outcome.reason)) return (v) => `${Math.round(v)} ms`;
+  const isNumber = (value) => typeof value === 'number' && Number.isFinite(value);
+
+  /** Shapes that tell verdicts apart without colour too. */
+  const VERDICT_MARK = { pass: '●', fail: '✕', inconclusive: '○', error: '○' };
+
+  function checkChart(check, points) {
+    const format = unitOf(points);
+    const values = points.flatMap((p) => [p.canary, p.stable, p.limit]).filter(isNumber);
+    const svg = el('svg', { class: 'chart', viewBox: `0 0 ${CHART.width} ${CHART.height}`, role: 'img' });
+    svg.setAttribute('aria-label', `${check}: canary against stable and the limit, per analysis`);
+    svg.dataset.testid = 'analysis-chart';
+    svg.dataset.check = check;
+    const list = (key) => points.map((p) => (isNumber(p[key]) ? p[key] : '')).join(',');
+    svg.dataset.canary = points
+      .filter((p) => isNumber(p.canary))
+      .map((p) => p.canary)
+      .join(',');
+    svg.dataset.stable = points
+      .filter((p) => isNumber(p.stable))
+      .map((p) => p.stable)
+      .join(',');
+    svg.dataset.limit = list('limit');
+    svg.dataset.verdicts = points.map((p) => p.result).join(',');
+    const times = points.flatMap((p) => [p.from, p.at]);
+    const max = niceMax(Math.max(...values));
+    svg.dataset.max = String(max);
+    const { x, y, parts } = frame({ max, format }, times);
+    const limits = points.filter((p) => isNumber(p.limit));
+    // A fixed limit is one line across the chart; one relative to stable moves with each analysis.
+    const fixed = limits.length > 0 && limits.every((p) => p.limit === limits[0].limit);
+    const across = `M${CHART.left} ${round(y(limits[0]?.limit ?? 0))} H${CHART.width - CHART.right}`;
+    // Stable under canary, wider and dashed: where they are equal both stay visible.
+    for (const name of ['limit', 'stable', 'canary']) {
+      const d = name === 'limit' && fixed ? across : heldPath(points, name, x, y);
+      if (d) parts.push(el('path', { class: name, d }));
+    }
+    if (limits.length > 0) {
+      const last = limits.at(-1);
+      parts.push(
+        text(
+          `limit ${format(last.limit)}`,
+          CHART.width - CHART.right - 2,
+          y(last.limit) - 3,
+          'end',
+          'limit-label',
+        ),
+      );
+    }
+    for (const p of points) {
+      const valued = isNumber(p.canary);
+      const mark = verdictMark(p.result, x(p.at), valued ? y(p.canary) : y(0));
+      mark.dataset.verdict = p.result;
+      mark.dataset.at = new Date(p.at).toISOString();
+      const title = el('title', {});
+      const measured = [
+        valued ? `canary ${format(p.canary)}` : 'no canary value',
+        isNumber(p.stable) ? `stable ${format(p.stable)}` : '',
+        isNumber(p.limit) ? `limit ${format(p.limit)}` : '',
+      ].filter(Boolean);
+      title.textContent = `${check} at ${utc(new Date(p.at).toISOString())}: ${p.result}; ${measured.join(', ')} (${p.reason})`;
+      mark.append(title);
+      parts.push(mark);
+    }
+    svg.replaceChildren(...parts);
+    const caption = document.createElement('figcaption');
+    caption.className = 'legend';
+    caption.append(
+      `${check}: `,
+      span('━ canary', 'canary'),
+      ' ',
+      span('┅ stable', 'stable'),
+      ' ',
+      span('┄ limit', 'limit'),
+      '  ',
+      ...['pass', 'fail', 'inconclusive'].flatMap((r) => [
+        span(`${VERDICT_MARK[r]} ${r}`, `verdict-${r}`),
+        ' ',
+      ]),
+    );
+    const figure = document.createElement('figure');
+    figure.append(svg, caption);
+    return figure;
+  }
+
+  /**
+   * A path of horizontal runs, one per analysis with a `key` value, over the window it judged, joined by
+   * vertical moves where windows meet: steps, never slopes.
+   */
+  function heldPath(points, key, x, y) {
+    let d = '';
+    let end;
+    for (const p of points) {
+      if (!isNumber(p[key])) {
+        end = undefined;
+        continue;
+      }
+      const [from, to, level] = [x(p.from), x(p.at), y(p[key])].map(round);
+      d += end === from ? ` V${level} H${to}` : `${d ? ' ' : ''}M${from} ${level} H${to}`;
+      end = to;
+    }
+    return d;
+  }
+
+  const round = (value) => Math.round(value * 10) / 10;
+
+  function verdictMark(result, cx, cy) {
+    const mark = el('g', { class: `verdict verdict-${result}` });
+    if (result === 'fail')
+      mark.append(
+        el('path', {
+          d: `M${cx - 5} ${cy - 5} L${cx + 5} ${cy + 5} M${cx - 5} ${cy + 5} L${cx + 5} ${cy - 5}`,
+        }),
+      );
+    else mark.append(el('circle', { cx, cy, r: result === 'pass' ? 3.5 : 4 }));
+    return mark;
+  }
+
+  /** Error rates are shares (shown as %), latencies milliseconds: the outcomes' reasons name the kind. */
+  function unitOf(points) {
+    const reasons = points.map((p) => p.reason).join(' ');
+    if (/errorRate/.test(reasons)) return (v) => `${(v * 100).toFixed(2)} %`;
+    if (/latency/.test(reasons)) return (v) => `${Math.round(v)} ms`;
     return (v) => String(Math.round(v * 100) / 100);
   }
 
@@ -313,13 +426,12 @@
     return [1, 2, 5, 10].map((f) => f * magnitude).find((m) => m >= value) ?? value;
   }
 
-  // --- SVG line charts ------------------------------------------------------------------------------
+  // --- SVG charts -----------------------------------------------------------------------------------
 
-  /** Lines over time, y from 0 to `max`; a `step` series holds each value until the next one. */
-  function draw(svg, { max, format }, series) {
-    const all = series.flatMap((s) => s.points);
-    const first = Math.min(...all.map((p) => p.at));
-    const last = Math.max(...all.map((p) => p.at));
+  /** Axes from 0 to `max` over `times` (epoch ms), labelled; the scales, and the parts drawn so far. */
+  function frame({ max, format }, times) {
+    const first = Math.min(...times);
+    const last = Math.max(...times);
     const span = last > first ? last - first : 60_000;
     const inner = { w: CHART.width - CHART.left - CHART.right, h: CHART.height - CHART.top - CHART.bottom };
     const x = (at) => CHART.left + ((at - (last > first ? first : first - span / 2)) / span) * inner.w;
@@ -330,13 +442,22 @@
       text(format(max), CHART.left - 4, y(max) + 4, 'end'),
       text(format(0), CHART.left - 4, y(0) + 4, 'end'),
     ];
-    if (all.length > 0) {
-      parts.push(text(shortTime(new Date(first).toISOString()), CHART.left, CHART.height - 6, 'start'));
+    if (times.length > 0) {
+      parts.push(text(utc(new Date(first).toISOString()), CHART.left, CHART.height - 6, 'start', 'time'));
       if (last > first)
         parts.push(
-          text(shortTime(new Date(last).toISOString()), CHART.width - CHART.right, CHART.height - 6, 'end'),
+          text(utc(new Date(last).toISOString()), CHART.width - CHART.right, CHART.height - 6, 'end', 'time'),
         );
     }
+    return { x, y, parts };
+  }
+
+  /** Lines over time, y from 0 to `max`; a `step` series holds each value until the next one. */
+  function draw(svg, { max, format }, series) {
+    const { x, y, parts } = frame(
+      { max, format },
+      series.flatMap((s) => s.points.map((p) => p.at)),
+    );
     for (const s of series) {
       const coords = [];
       s.points.forEach((p, i) => {
@@ -351,7 +472,7 @@
         dot.dataset.value = String(p.value);
         dot.dataset.at = new Date(p.at).toISOString();
         const title = el('title', {});
-        title.textContent = `${s.name} ${format(p.value)} at ${shortTime(new Date(p.at).toISOString())}`;
+        title.textContent = `${s.name} ${format(p.value)} at ${utc(new Date(p.at).toISOString())}`;
         dot.append(title);
         parts.push(dot);
       }
@@ -365,8 +486,8 @@
     return node;
   }
 
-  function text(content, x, y, anchor) {
-    const node = el('text', { x, y, 'text-anchor': anchor });
+  function text(content, x, y, anchor, className) {
+    const node = el('text', { x, y, 'text-anchor': anchor, ...(className ? { class: className } : {}) });
     node.textContent = content;
     return node;
   }
@@ -414,7 +535,9 @@
       ...services.map((s) => {
         const deployments = s.deployments.map((d) => `${d.status} ${d.rolloutState ?? ''}`.trim()).join(', ');
         const health = s.targets === 0 ? '-' : `${s.healthy}/${s.targets}`;
+        const groups = s.targetGroups.flatMap((arn, i) => [...(i > 0 ? [', '] : []), named(arn)]);
         const row = tr([s.cluster, s.name, s.desired, s.running, s.pending, deployments, health]);
+        row.lastChild.append(...(groups.length > 0 ? [' in ', ...groups] : []));
         row.dataset.testid = `service-row-${s.cluster}-${s.name}`;
         row.dataset.healthy = String(s.healthy);
         row.dataset.running = String(s.running);
@@ -428,9 +551,14 @@
   function showActions(actions) {
     $('actions').replaceChildren(
       ...actions.map((a) => {
-        const target = span(shorten(a.target, 64), 'target');
-        target.title = a.target;
-        const row = tr([shortTime(a.at), a.reflex, a.action, statusCell(a.outcome), target, a.reason]);
+        const row = tr([
+          timeElement(a.at),
+          a.reflex,
+          a.action,
+          statusCell(a.outcome),
+          named(a.target, 'target'),
+          named(a.reason),
+        ]);
         row.lastChild.className = 'reason';
         row.dataset.reflex = a.reflex;
         row.dataset.action = a.action;
@@ -513,21 +641,58 @@
     return node;
   }
 
-  /** At most `max` characters: the start and the end, which tell ARNs apart. */
-  function shorten(text, max) {
-    if (text.length <= max) return text;
-    const head = Math.ceil((max - 1) / 2);
-    return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+  /** The service, its route by name and the route's two versions, each full name on hover. */
+  function serviceAndRoute(view) {
+    if (!view.route) return [view.service ? named(view.service) : '–'];
+    const declared = state.routes.find((r) => r.key === view.route)?.route;
+    return [
+      ...(view.service ? [named(view.service), ' on route '] : ['route ']),
+      named(view.route),
+      ...(declared
+        ? [' (stable ', named(declared.stable, 'stable'), ', canary ', named(declared.canary, 'canary'), ')']
+        : []),
+    ];
   }
 
-  /** `2026-05-04T10:21:07.000Z` -> `2026-05-04 10:21:07 UTC`. */
+  /** A span of `text` with each ARN or route key in it by its short name, the full text on hover. */
+  function named(text, className) {
+    const short = text.replace(/\b(?:(?:alb|appmesh):|arn:)[^\s,;()]+/g, shortName);
+    const node = span(short, className ?? 'named');
+    if (short !== text) node.title = text;
+    return node;
+  }
+
+  /**
+   * An ARN (or a route key, `alb:<rule ARN>`) by the name people know it by: a configured route's name, a
+   * target group's, load balancer's or service's name, a task definition's `family:revision`; a listener or
+   * rule by its load balancer; otherwise the ARN's last part.
+   */
+  function shortName(id) {
+    const route = state.routes.find((r) => r.key === id);
+    if (route) return route.name;
+    const arn = id.replace(/^(alb|appmesh):/, '');
+    const resource = /^arn:[^:]+:[^:]+:[^:]*:[^:]*:(.+)$/.exec(arn.replace(/#default$/, ''))?.[1];
+    if (resource === undefined) return id;
+    const [type, ...parts] = resource.split('/');
+    if (type === 'targetgroup') return parts[0];
+    if (type === 'loadbalancer') return parts[1] ?? parts[0];
+    if (type === 'listener') return `${parts[1]} ${arn.endsWith('#default') ? 'default rule' : 'listener'}`;
+    if (type === 'listener-rule') return `${parts[1]} rule ${parts.at(-1).slice(-6)}`;
+    if (type === 'task-definition') return parts[0];
+    return parts.at(-1) ?? type;
+  }
+
+  /** `2026-05-04T10:21:07.000Z` -> `2026-05-04 10:21:07 UTC`: every time on the page (and in the CLI). */
   function utc(iso) {
     return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
   }
 
-  /** `2026-05-04T10:21:07.000Z` -> `05-04 10:21:07` (UTC, as the API answers). */
-  function shortTime(iso) {
-    return typeof iso === 'string' ? iso.slice(5, 19).replace('T', ' ') : '';
+  /** A time as the page shows it, the instant itself in `datetime`. */
+  function timeElement(iso) {
+    const node = document.createElement('time');
+    node.dateTime = iso;
+    node.textContent = utc(iso);
+    return node;
   }
 
   for (const button of document.querySelectorAll('button[data-verb]'))

@@ -14,6 +14,7 @@ import {
   type RolloutState,
   refuseIfControlledElsewhere,
   resumeRollout,
+  stepReached,
   waitsAtGate,
 } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
@@ -466,6 +467,7 @@ async function describeRollout(name: string, ports: OpsPorts, now: Date) {
   if (!run) throw notFound(`rollout ${name}`);
   const request = rolloutRequestOf(run.input);
   const state = (run.latest as { state?: RolloutState } | undefined)?.state;
+  const step = state?.plan && state.progress ? stepReached(state) : undefined;
   // What the route holds now, not what the last step wrote: after a rollback or an abort they differ.
   const weights = request
     ? (await ports.rollouts.routers[request.route.router].read(request.route)).weights
@@ -485,13 +487,15 @@ async function describeRollout(name: string, ports: OpsPorts, now: Date) {
     route: request ? routeKey(request.route) : undefined,
     error: run.error,
     cause: run.cause,
-    step: state?.progress?.step,
+    step,
     steps: state?.plan?.length,
     weights: weights ?? state?.progress?.weights,
     next: state?.next,
     // Waiting, as the steering sees it: a gate already answered (resumed, aborted) is no longer one.
     gate:
-      run.status === 'RUNNING' && state && waitsAtGate(run.latest) ? gateOf(state, history, now) : undefined,
+      run.status === 'RUNNING' && state && waitsAtGate(run.latest)
+        ? gateOf(state, step ?? 0, history, now)
+        : undefined,
     lastAnalysis: state?.progress?.lastAnalysis,
     history: history.map(actionView),
   };
@@ -501,19 +505,21 @@ async function describeRollout(name: string, ports: OpsPorts, now: Date) {
 const RUN_STEPS = new Set(['start-rollout', 'shift-traffic', 'analyse', 'promote', 'rollback']);
 
 /**
- * A gate the run waits at: the reason it gave, when it began to wait, when the wait times out and rolls
- * back, and the seconds left until then by this API's clock (a browser's may be off, or the twin's virtual).
+ * A gate the run waits at: the reason it gave, the step it waits after (the view's own step), when it began
+ * to wait, when the wait times out and rolls back, and the seconds left until then by this API's clock (a
+ * browser's may be off, or the twin's virtual).
  */
-function gateOf(state: RolloutState, history: { action: string; at: Date }[], now: Date) {
+function gateOf(state: RolloutState, afterStep: number, history: { action: string; at: Date }[], now: Date) {
   const reason = state.reason ?? 'manual gate';
   // This gate's line, not an earlier gate's (the history may not hold it yet: logs arrive late): none of
   // the run's steps came after it.
   const at = history.findLastIndex((a) => a.action === 'wait-at-gate');
-  if (at < 0 || history.slice(at + 1).some((a) => RUN_STEPS.has(a.action))) return { reason };
+  if (at < 0 || history.slice(at + 1).some((a) => RUN_STEPS.has(a.action))) return { reason, afterStep };
   const waiting = history[at]!;
   const rollsBackAt = waiting.at.getTime() + GATE_TIMEOUT_SECONDS * 1000;
   return {
     reason,
+    afterStep,
     since: waiting.at.toISOString(),
     rollsBackAt: new Date(rollsBackAt).toISOString(),
     secondsLeft: Math.max(0, Math.round((rollsBackAt - now.getTime()) / 1000)),

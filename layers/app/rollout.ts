@@ -77,6 +77,17 @@ function record(ports: RolloutPorts, entry: Omit<JournalEntry, 'reflex' | 'dryRu
   ports.journal.record({ reflex: ROLLOUT_REFLEX, dryRun: false, ...entry });
 }
 
+/**
+ * The step a run is at, 1-based, as people are told it everywhere (the API's view, the dashboard, `watch`,
+ * a gate's reason): the step whose weights the run wrote last, which it judges or waits after; 0 before
+ * its first shift. `progress.step` counts the steps passed, so a step shifted to and not yet passed adds one
+ * (the plan's weights rise strictly: only that step holds its weight).
+ */
+export function stepReached(state: Pick<RolloutState, 'plan' | 'progress'>): number {
+  const { step, weights } = state.progress;
+  return step + (state.plan[step]?.canary === weights.canary ? 1 : 0);
+}
+
 const targetOf = (state: Pick<RolloutState, 'rollout' | 'run'>) =>
   `${state.rollout.service} ${routeKey(state.rollout.route)}`;
 
@@ -521,7 +532,7 @@ export async function analyseCanary(state: RolloutState, ports: RolloutPorts): P
       ...moved,
       next: 'gate',
       afterGate: afterThis,
-      reason: `manual gate after step ${progress.step + 1}`,
+      reason: `manual gate after step ${stepReached(moved)}`,
     };
   return { ...moved, next: afterThis };
 }

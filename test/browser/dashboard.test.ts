@@ -1,165 +1,103 @@
 // The dashboard in a real browser: Debian's Chromium, driven by playwright-core, against the signing proxy
-// in front of the local ops server over a twin. A person starts a rollout from the form, watches the canary
-// weight rise on the chart, and aborts it; the route is back at 0 % on the page and in the twin.
+// in front of the local ops server over a twin (local/api/dashboardSession.ts). A person starts a rollout
+// from the form, answers its first gate from the banner, watches the canary weight rise and the metric
+// charts fill, and aborts it; the route is back at 0 % on the page and in the twin. A bad canary is charted
+// with its failed analysis and rolled back.
 //
 // The twin runs in this process. While it runs its clock (inside runFor), the global Date and setTimeout
 // are virtual, and Playwright's own timers must not fall into them: the test moves the twin on in small
-// steps between its browser calls, never during one, and the servers get the wall clock explicitly.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { handleOpsRequest, type OpsSettings } from '#app/opsApi';
-import { type Dashboard, startDashboard } from '#local/api/dashboardProxy';
-import { type OpsServer, startOpsServer } from '#local/api/server';
-import { LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
-import { resolveScenarioPath } from '#local/cli/simulate';
-import { loadScenario, prepareTwin } from '#local/scenario/runner';
-import { ScenarioSchema } from '#local/scenario/schema';
-import type { Twin } from '#local/twin/twin';
+// steps between its browser calls (`until`), never during one, and the servers get the wall clock.
+import { existsSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { routeKey } from '#domain/rolloutRoutes';
+import {
+  CHROMIUM,
+  type DashboardSession,
+  openDashboard,
+  until,
+  webRollout,
+} from '#local/api/dashboardSession';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
   console.warn(
     `test/browser/dashboard.test.ts SKIPPED: no Chromium at ${CHROMIUM}. Install it with: apt-get install -y chromium`,
   );
 
-// Taken before any twin runs: the wall clock, for signatures.
-const WallClock = globalThis.Date;
-const wallClock = () => new WallClock();
-
-interface Setup {
-  twin: Twin;
-  server: OpsServer;
-  dashboard: Dashboard;
-  settings: OpsSettings;
-  context: BrowserContext;
-  page: Page;
-  profile: string;
-}
-
-/**
- * The world of rollout-alb-promoted (an ALB rule splitting web-v1 and web-v2), without its timeline, plus
- * the stable version's service: two tasks on two instances, registered in web-v1.
- */
-async function aDashboard(): Promise<Setup> {
-  const scenario = loadScenario(resolveScenarioPath('rollout-alb-promoted'));
-  scenario.world.clusters[0]!.instances.push({ count: 2, cpu: 4096, memory: 8192 });
-  scenario.world.taskDefinitions.push(
-    ...ScenarioSchema.shape.world.shape.taskDefinitions.parse([
-      { family: 'web', revision: 1, cpu: 256, memory: 512, container: { name: 'web', port: 8080 } },
-    ]),
-  );
-  scenario.world.services.push(
-    ...ScenarioSchema.shape.world.shape.services.parse([
-      { cluster: 'prod', name: 'web', taskDefinition: 'web:1', desiredCount: 2, targetGroups: ['web-v1'] },
-    ]),
-  );
-  const twin = prepareTwin(scenario);
-  twin.start();
-  const settings: OpsSettings = {
-    routes: twin.declaredRoutes,
-    clusters: ['prod'],
-    serves: ['read', 'write'],
-  };
-  const server = await startOpsServer({
-    clock: wallClock,
-    handle: (request) => handleOpsRequest(request, { ports: twin.opsPorts, settings, clock: twin.scheduler }),
-  });
-  const dashboard = await startDashboard({
-    endpoint: server.url,
-    credentials: async () => LOCAL_CREDENTIAL,
-    region: LOCAL_REGION,
-    clock: wallClock,
-  });
-  const profile = mkdtempSync(join(tmpdir(), 'ecs-reflex-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  // Playwright's waits are wall-clock: generous, so a loaded machine gets the same verdict.
-  page.setDefaultTimeout(120_000);
-  return { twin, server, dashboard, settings, context, page, profile };
-}
-
-/**
- * Moves the twin on in small steps, each followed by a real pause, until `check` (a browser call) holds.
- * The bound is virtual time (an hour of the scenario), so a slow machine gets the same verdict.
- */
-async function until(
-  setup: Setup,
-  what: string,
-  check: () => Promise<boolean>,
-  virtualSeconds = 3600,
-): Promise<void> {
-  const limit = setup.twin.scheduler.elapsedSeconds() + virtualSeconds;
-  while (!(await check())) {
-    if (setup.twin.scheduler.elapsedSeconds() > limit)
-      throw new Error(`${what}: not within ${virtualSeconds} virtual s`);
-    await setup.twin.runFor(10);
-    await sleep(20);
-  }
-}
-
 const numbers = (text: string | null) => (text ? text.split(',').map(Number) : []);
 
+/** `2026-05-04 10:21:07 UTC`: the one way the page (and the CLI) writes a time. */
+const UTC_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/;
+
+/** A chart as drawn: its axes, its scale's top value, its paths' `d`, their strokes, and its verdict marks. */
+async function chartOf(page: Page, check: string) {
+  const selector = `[data-testid="analysis-chart"][data-check="${check}"]`;
+  const chart = page.locator(selector);
+  const path = async (name: string) => {
+    const found = chart.locator(`path.${name}`);
+    return (await found.count()) > 0 ? ((await found.getAttribute('d')) ?? undefined) : undefined;
+  };
+  const stroke = (name: string) =>
+    page.evaluate(
+      `(({ strokeDasharray, strokeWidth }) => ({ dash: strokeDasharray, width: parseFloat(strokeWidth) }))(getComputedStyle(document.querySelector('${selector} path.${name}')))`,
+    ) as Promise<{ dash: string; width: number }>;
+  return {
+    zeroY: Number(await chart.locator('line.axis').nth(0).getAttribute('y1')),
+    maxY: Number(await chart.locator('line.axis').nth(1).getAttribute('y2')),
+    max: Number(await chart.getAttribute('data-max')),
+    limits: numbers(await chart.getAttribute('data-limit')),
+    paths: { canary: await path('canary'), stable: await path('stable'), limit: await path('limit') },
+    strokes: { canary: await stroke('canary'), stable: await stroke('stable') },
+    verdicts: await chart.locator('g.verdict').evaluateAll((marks) =>
+      marks.map((g) => ({
+        verdict: g.getAttribute('data-verdict'),
+        title: g.querySelector('title')?.textContent ?? '',
+        shape: g.firstElementChild?.tagName,
+      })),
+    ),
+  };
+}
+
+/** The y of every point a path visits: only horizontal (H) and vertical (V) moves make it a step path. */
+function levelsOf(d: string): number[] {
+  const levels: number[] = [];
+  for (const [, command, args] of d.matchAll(/([MHVL])([^MHVL]*)/g)) {
+    const values = args!.trim().split(/[ ,]+/).map(Number);
+    if (command === 'M') levels.push(values[1]!);
+    if (command === 'V') levels.push(values[0]!);
+  }
+  return levels;
+}
+
+const STEP_PATH = /^M[\d.]+ [\d.]+( (H|V)[\d.]+| M[\d.]+ [\d.]+)*$/;
+
+/** Every time on the page: the text of each <time> and chart time label, and the instants behind them. */
+async function timesOn(page: Page) {
+  return {
+    shown: await page.locator('time, svg text.time').allTextContents(),
+    instants: await page
+      .locator('time')
+      .evaluateAll((times) => times.map((t) => [t.getAttribute('datetime'), t.textContent])),
+  };
+}
+
 (hasChromium ? describe : describe.skip)('dashboard in Chromium', () => {
-  let setup: Setup | undefined;
+  let setup: DashboardSession | undefined;
 
   afterEach(async () => {
-    if (!setup) return;
-    await setup.context.close();
-    await setup.dashboard.close();
-    await setup.server.close();
-    rmSync(setup.profile, { recursive: true, force: true });
+    await setup?.close();
     setup = undefined;
   });
 
   it('starts a rollout from the form, charts the canary weight rising, and aborts it back to 0 %', async () => {
     // Prepare
-    setup = await aDashboard();
+    setup = await openDashboard();
     const { page, twin } = setup;
     const web = setup.settings.routes.find((r) => r.name === 'web')!.route;
-    const source = {
-      kind: 'alb',
-      loadBalancer: twin.traffic.route('web').loadBalancer,
-      stableTargetGroup: twin.world.targetGroup('web-v1').arn.replace(/^.*:/, ''),
-      canaryTargetGroup: twin.world.targetGroup('web-v2').arn.replace(/^.*:/, ''),
-    };
-    const request = {
-      service: 'web',
-      route: web,
-      schedule: { kind: 'weights', weights: [10, 50], bakeSeconds: 60 },
-      // Waits at a gate after the 50 % step, so that the abort finds it running.
-      gates: [1],
-      analysis: {
-        checks: [
-          { name: '5xx rate', kind: 'errorRate', source, minRequests: 50, max: 0.05 },
-          {
-            name: 'p99 latency',
-            kind: 'latency',
-            source,
-            percentile: 99,
-            minRequests: 50,
-            maxRelativeToStable: 2,
-          },
-        ],
-      },
-    };
+    // Waits at a gate after each step: the first is answered from its banner, the abort finds the second.
+    const request = webRollout(setup, { weights: [10, 50], gates: [0, 1] });
+    // Neither version answers a 5xx: canary and stable are equal (0) at every analysis of that check.
+    for (const version of ['web-v1', 'web-v2']) twin.traffic.setProfile(version, { errorRate: 0 });
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('console', (message) => {
@@ -176,10 +114,32 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
     await page.getByTestId('start-name').fill('web-7');
     await page.getByTestId('start-request').fill(JSON.stringify(request, null, 2));
     await page.getByTestId('start-submit').click();
+    await until(setup, 'the rollout to wait at its gate at 10 %', async () => {
+      const next = await page.getByTestId('rollout-next').textContent();
+      const reason = await page.getByTestId('gate-reason').textContent();
+      return next === 'gate' && reason !== '';
+    });
+
+    // Assess: the step as the API numbers it (and `watch` prints it at this moment: test/cli/cli.test.ts)
+    expect(await page.getByTestId('rollout-step').textContent()).toBe('1 of 2');
+    expect(await page.getByTestId('gate-reason').textContent()).toBe('manual gate after step 1');
+    expect(await page.getByTestId('gate-banner').getAttribute('data-after-step')).toBe('1');
+
+    // Act: answer the gate from its banner
+    page.once('dialog', (dialog) => void dialog.accept('canary looks fine'));
+    await page.getByTestId('gate-resume').click();
     await until(setup, 'the rollout to wait at its gate at 50 %', async () => {
       const next = await page.getByTestId('rollout-next').textContent();
       const weights = await page.getByTestId('weight-chart').getAttribute('data-weights');
-      return next === 'gate' && numbers(weights).at(-1) === 50;
+      // The history (the journal's lines) may reach the API a poll or two after the run's state.
+      const verdicts = page.locator('[data-testid="analysis-chart"][data-check="5xx rate"] g.verdict');
+      const since = await page.getByTestId('gate-since').textContent();
+      return (
+        next === 'gate' &&
+        numbers(weights).at(-1) === 50 &&
+        (await verdicts.count()) === 2 &&
+        since !== 'just now'
+      );
     });
 
     // Assess: listed, selected, charted
@@ -188,7 +148,9 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
     );
     expect(JSON.parse(template)).toMatchObject({
       route: setup.settings.routes[0]!.route,
-      analysis: { checks: [{ source: { loadBalancer: source.loadBalancer } }, expect.anything()] },
+      analysis: {
+        checks: [{ source: { loadBalancer: twin.traffic.route('web').loadBalancer } }, expect.anything()],
+      },
     });
     expect(await page.getByTestId('start-result').textContent()).toMatch(/^started: rollout web-7/);
     expect(await page.getByTestId('rollout-row-web-7').getAttribute('data-status')).toBe('RUNNING');
@@ -203,11 +165,60 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
     expect(numbers(await errorRate.getAttribute('data-canary'))).toHaveLength(2);
     expect(numbers(await latency.getAttribute('data-stable'))).toHaveLength(2);
     expect(numbers(await latency.getAttribute('data-canary')).every((ms) => ms > 0)).toBe(true);
+    // The metric charts: the limit as a line at its level, each analysis's value held over its window as
+    // steps, stable drawn beside canary (wider, dashed) so that it shows where they are equal, a verdict each.
+    const fiveXx = await chartOf(page, '5xx rate');
+    const levelOf = (value: number) => fiveXx.zeroY - (value / fiveXx.max) * (fiveXx.zeroY - fiveXx.maxY);
+    expect(fiveXx.limits).toEqual([0.05, 0.05]);
+    expect(fiveXx.paths.limit).toMatch(/^M[\d.]+ [\d.]+ H[\d.]+$/);
+    expect(levelsOf(fiveXx.paths.limit!)).toEqual([expect.closeTo(levelOf(0.05), 0)]);
+    expect(fiveXx.paths.canary).toMatch(STEP_PATH);
+    expect(fiveXx.paths.stable).toMatch(STEP_PATH);
+    expect(numbers(await errorRate.getAttribute('data-canary'))).toEqual([0, 0]);
+    expect(numbers(await errorRate.getAttribute('data-stable'))).toEqual([0, 0]);
+    expect(fiveXx.paths.stable).toBe(fiveXx.paths.canary);
+    expect(fiveXx.strokes.stable.dash).not.toBe('none');
+    expect(fiveXx.strokes.stable.width).toBeGreaterThan(fiveXx.strokes.canary.width);
+    expect(fiveXx.verdicts).toEqual([
+      {
+        verdict: 'pass',
+        title: expect.stringMatching(/^5xx rate at .* UTC: pass; canary .*limit 5\.00 %/),
+        shape: 'circle',
+      },
+      { verdict: 'pass', title: expect.stringMatching(/: pass; /), shape: 'circle' },
+    ]);
+    const p99 = await chartOf(page, 'p99 latency');
+    expect(p99.paths.limit).toMatch(STEP_PATH);
+    expect(p99.paths.canary).toMatch(STEP_PATH);
+    // Names: short, the full ARN on hover.
+    const tg = (name: string) => twin.world.targetGroup(name).arn;
+    const webKey = routeKey(web);
+    const serviceAndRoute = page.getByTestId('rollout-service');
+    expect(await serviceAndRoute.textContent()).toBe('web on route web (stable web-v1, canary web-v2)');
+    expect(await serviceAndRoute.locator('span', { hasText: /^web$/ }).nth(1).getAttribute('title')).toBe(
+      webKey,
+    );
+    expect(await serviceAndRoute.locator('span.canary').getAttribute('title')).toBe(tg('web-v2'));
+    const shift = page.locator('[data-testid="action-rows"] tr[data-action="shift-traffic"]').first();
+    expect(await shift.locator('span.target').textContent()).toBe('web web');
+    expect(await shift.locator('span.target').getAttribute('title')).toBe(`web ${webKey}`);
+    const groups = page.getByTestId('service-row-prod-web').locator('span', { hasText: 'web-v1' });
+    expect(await groups.getAttribute('title')).toBe(tg('web-v1'));
+    // Times: one format, in UTC with the zone shown, each the instant the API gave.
+    const times = await timesOn(page);
+    expect(times.shown.length).toBeGreaterThan(5);
+    for (const shown of times.shown) expect(shown).toMatch(UTC_TIME);
+    for (const [instant, shown] of times.instants)
+      expect(shown).toBe(`${instant!.slice(0, 19).replace('T', ' ')} UTC`);
+    expect(await page.getByTestId('connection').textContent()).toMatch(
+      /^updated \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/,
+    );
     expect(await page.getByTestId('rollout-weights').getAttribute('data-canary')).toBe('50');
     expect(twin.traffic.weightsNow('web')['web-v2']).toBe(50);
     // At the gate: a banner says why, since when and until when; only the buttons the API would take.
     expect(await page.getByTestId('gate-banner').isVisible()).toBe(true);
     expect(await page.getByTestId('gate-reason').textContent()).toBe('manual gate after step 2');
+    expect(await page.getByTestId('rollout-step').textContent()).toBe('2 of 2');
     const since = Date.parse(`${(await page.getByTestId('gate-since').textContent())!.replace(' UTC', 'Z')}`);
     const deadline = Date.parse(
       `${(await page.getByTestId('gate-deadline').textContent())!.replace(' UTC', 'Z')}`,
@@ -252,5 +263,46 @@ const numbers = (text: string | null) => (text ? text.split(',').map(Number) : [
       '2',
     ]);
     expect(errors).toEqual([]);
+  });
+
+  it('charts a bad canary: its failed analysis marked fail above the limit line, then the rollback', async () => {
+    // Prepare: the canary answers one request in five with a 5xx
+    setup = await openDashboard();
+    const { page, twin } = setup;
+    twin.traffic.setProfile('web-v2', { errorRate: 0.2 });
+    await page.goto(`${setup.dashboard.url}?every=200`);
+    await until(setup, 'the form to offer the configured routes', async () =>
+      (await page.getByTestId('start-request').inputValue()).includes('"route"'),
+    );
+
+    // Act: start it from the form (the twin answers the API only while it runs: see `until`)
+    await page.getByTestId('start-name').fill('web-bad');
+    const request = webRollout(setup, { weights: [10, 50], gates: [] });
+    await page.getByTestId('start-request').fill(JSON.stringify(request));
+    await page.getByTestId('start-submit').click();
+    await until(setup, 'the rollout to end rolled back, its failed analysis charted', async () => {
+      const status = await page.getByTestId('rollout').getAttribute('data-status');
+      const failed = await page.locator('[data-check="5xx rate"] g.verdict-fail').count();
+      return status === 'FAILED' && failed > 0;
+    });
+
+    // Assess
+    const fiveXx = await chartOf(page, '5xx rate');
+    const levelOf = (value: number) => fiveXx.zeroY - (value / fiveXx.max) * (fiveXx.zeroY - fiveXx.maxY);
+    expect(levelsOf(fiveXx.paths.limit!)).toEqual([expect.closeTo(levelOf(0.05), 0)]);
+    const canary = numbers(await page.locator('[data-check="5xx rate"]').getAttribute('data-canary'));
+    expect(canary.at(-1)).toBeGreaterThan(0.05);
+    expect(levelsOf(fiveXx.paths.canary!).at(-1)).toBeCloseTo(levelOf(canary.at(-1)!), 0);
+    expect(fiveXx.verdicts.at(-1)).toEqual({
+      verdict: 'fail',
+      title: expect.stringMatching(
+        /^5xx rate at .* UTC: fail; canary [\d.]+ %, stable [\d.]+ %, limit 5\.00 % \(/,
+      ),
+      shape: 'path',
+    });
+    expect(await page.locator('[data-check="5xx rate"] g.verdict-fail').count()).toBe(1);
+    expect(await page.getByTestId('rollout-status').textContent()).toMatch(/^FAILED/);
+    expect(await page.getByTestId('rollout-step').textContent()).toBe('1 of 2');
+    expect(twin.traffic.weightsNow('web')['web-v2']).toBe(0);
   });
 });

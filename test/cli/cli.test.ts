@@ -239,9 +239,17 @@ describe('rollout start and watch', () => {
     await cli(api, ['rollout', 'abort', 'web-gate']);
     const watched = await watch;
 
-    // Assess
+    // Assess: the gate after the first of two steps, numbered as the API and the dashboard number it
     expect(watched.stdout).toContain(
       '  resume: ecs-reflex rollout resume web-gate   abort: ecs-reflex rollout abort web-gate\n',
+    );
+    expect(watched.lines).toContain(
+      'web-gate RUNNING  step 1/2  canary 10 %  waiting at a gate after step 1/2 at 10 % canary: resume, promote or abort it',
+    );
+    expect(watched.lines).toContainEqual(
+      expect.stringMatching(
+        /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC {2}wait-at-gate: manual gate after step 1: resume or abort/,
+      ),
     );
     expect(watched.code).toBe(1);
   });

@@ -506,6 +506,32 @@ describe('rollouts', () => {
     expect(api.twin.traffic.weightsNow('web')['web-v2']).toBe(100);
   });
 
+  it('numbers the step a rollout is at one way: 1-based, the gate waiting after that same step', async () => {
+    // Prepare
+    const api = anApi();
+    await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api, { gates: [0] }) } });
+
+    // Act: shifted to the first step, waiting at the gate after it, on the second step, promoted
+    await api.twin.runFor(60);
+    const baking = await api.call('GET', '/rollouts/web-42');
+    await api.twin.runFor(600);
+    const atGate = await api.call('GET', '/rollouts/web-42');
+    await api.call('POST', '/rollouts/web-42/resume', {});
+    await api.twin.runFor(60);
+    const second = await api.call('GET', '/rollouts/web-42');
+    await api.twin.runFor(1200);
+    const ended = await api.call('GET', '/rollouts/web-42');
+
+    // Assess
+    expect(baking.body).toMatchObject({ step: 1, steps: 2, next: 'bake', weights: { canary: 10 } });
+    expectDocumented('getRollout', atGate);
+    expect(atGate.body).toMatchObject({ step: 1, steps: 2, next: 'gate', weights: { canary: 10 } });
+    expect(atGate.body.gate).toMatchObject({ afterStep: 1, reason: 'manual gate after step 1' });
+    expect(second.body).toMatchObject({ step: 2, steps: 2, weights: { canary: 50 } });
+    expect(second.body.gate).toBeUndefined();
+    expect(ended.body).toMatchObject({ status: 'SUCCEEDED', step: 2, steps: 2 });
+  });
+
   it('answers 404 for a rollout, a route and a path it does not know', async () => {
     const api = anApi();
     expect((await api.call('GET', '/rollouts/nope')).status).toBe(404);

@@ -1,0 +1,157 @@
+// The dashboard in a real browser over a twin, for the browser test and the screenshots: Debian's Chromium,
+// driven by playwright-core, against the signing proxy in front of the local ops server.
+//
+// The twin runs in this process. While it runs its clock (inside runFor), the global Date and setTimeout
+// are virtual, and Playwright's own timers must not fall into them: the twin moves on in small steps between
+// browser calls (`until`), never during one, and the servers get the wall clock explicitly.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { handleOpsRequest, type OpsSettings } from '#app/opsApi';
+import { type Dashboard, startDashboard } from '#local/api/dashboardProxy';
+import { type OpsServer, startOpsServer } from '#local/api/server';
+import { LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
+import { resolveScenarioPath } from '#local/cli/simulate';
+import { loadScenario, prepareTwin } from '#local/scenario/runner';
+import { ScenarioSchema } from '#local/scenario/schema';
+import type { Twin } from '#local/twin/twin';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+// Taken before any twin runs: the wall clock, for signatures.
+const WallClock = globalThis.Date;
+const wallClock = () => new WallClock();
+
+export interface DashboardSession {
+  twin: Twin;
+  server: OpsServer;
+  dashboard: Dashboard;
+  settings: OpsSettings;
+  context: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/**
+ * The world of rollout-alb-promoted (an ALB rule splitting web-v1 and web-v2), without its timeline, plus
+ * the stable version's service: two tasks on two instances, registered in web-v1; a browser page on it.
+ */
+export async function openDashboard(viewport?: { width: number; height: number }): Promise<DashboardSession> {
+  const scenario = loadScenario(resolveScenarioPath('rollout-alb-promoted'));
+  scenario.world.clusters[0]!.instances.push({ count: 2, cpu: 4096, memory: 8192 });
+  scenario.world.taskDefinitions.push(
+    ...ScenarioSchema.shape.world.shape.taskDefinitions.parse([
+      { family: 'web', revision: 1, cpu: 256, memory: 512, container: { name: 'web', port: 8080 } },
+    ]),
+  );
+  scenario.world.services.push(
+    ...ScenarioSchema.shape.world.shape.services.parse([
+      { cluster: 'prod', name: 'web', taskDefinition: 'web:1', desiredCount: 2, targetGroups: ['web-v1'] },
+    ]),
+  );
+  const twin = prepareTwin(scenario);
+  twin.start();
+  const settings: OpsSettings = {
+    routes: twin.declaredRoutes,
+    clusters: ['prod'],
+    serves: ['read', 'write'],
+  };
+  const server = await startOpsServer({
+    clock: wallClock,
+    handle: (request) => handleOpsRequest(request, { ports: twin.opsPorts, settings, clock: twin.scheduler }),
+  });
+  const dashboard = await startDashboard({
+    endpoint: server.url,
+    credentials: async () => LOCAL_CREDENTIAL,
+    region: LOCAL_REGION,
+    clock: wallClock,
+  });
+  const profile = mkdtempSync(join(tmpdir(), 'ecs-reflex-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    ...(viewport ? { viewport } : {}),
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  // Playwright's waits are wall-clock: generous, so a loaded machine gets the same verdict.
+  page.setDefaultTimeout(120_000);
+  return {
+    twin,
+    server,
+    dashboard,
+    settings,
+    context,
+    page,
+    close: async () => {
+      await context.close();
+      await dashboard.close();
+      await server.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A rollout request on the `web` route: the given schedule and gates, checked on the 5xx rate (at most 5 %)
+ * and the p99 latency (at most twice stable's) of each version's target group.
+ */
+export function webRollout(session: DashboardSession, plan: { weights: number[]; gates: number[] }) {
+  const { twin } = session;
+  const source = {
+    kind: 'alb',
+    loadBalancer: twin.traffic.route('web').loadBalancer,
+    stableTargetGroup: twin.world.targetGroup('web-v1').arn.replace(/^.*:/, ''),
+    canaryTargetGroup: twin.world.targetGroup('web-v2').arn.replace(/^.*:/, ''),
+  };
+  return {
+    service: 'web',
+    route: session.settings.routes.find((r) => r.name === 'web')!.route,
+    schedule: { kind: 'weights', weights: plan.weights, bakeSeconds: 60 },
+    gates: plan.gates,
+    analysis: {
+      checks: [
+        { name: '5xx rate', kind: 'errorRate', source, minRequests: 50, max: 0.05 },
+        {
+          name: 'p99 latency',
+          kind: 'latency',
+          source,
+          percentile: 99,
+          minRequests: 50,
+          maxRelativeToStable: 2,
+        },
+      ],
+    },
+  };
+}
+
+/**
+ * Moves the twin on in small steps, each followed by a real pause, until `check` (a browser call) holds.
+ * The bound is virtual time (an hour of the scenario), so a slow machine gets the same verdict.
+ */
+export async function until(
+  session: DashboardSession,
+  what: string,
+  check: () => Promise<boolean>,
+  virtualSeconds = 3600,
+): Promise<void> {
+  const limit = session.twin.scheduler.elapsedSeconds() + virtualSeconds;
+  while (!(await check())) {
+    if (session.twin.scheduler.elapsedSeconds() > limit)
+      throw new Error(`${what}: not within ${virtualSeconds} virtual s`);
+    await session.twin.runFor(10);
+    await sleep(20);
+  }
+}
