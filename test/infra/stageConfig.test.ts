@@ -334,8 +334,8 @@ describe('stage files', () => {
     ['a named route without a route', { opsRoutes: opsRoutesOf({ name: 'web' }) }, /opsRoutes\[0\].route: /],
     [
       'a route of another router',
-      { opsRoutes: opsRoutesOf({ name: 'web', route: { ...ALB_ROUTE, router: 'lattice' } }) },
-      /opsRoutes\[0\].route.router: must be one of "appmesh", "alb"/,
+      { opsRoutes: opsRoutesOf({ name: 'web', route: { ...ALB_ROUTE, router: 'nlb' } }) },
+      /opsRoutes\[0\].route.router: must be one of "appmesh", "alb", "lattice"/,
     ],
     [
       'a route of a listener outside rolloutListenerArns',
