@@ -234,7 +234,10 @@ export const RolloutSpecSchema = z
     }
     const gates = gatesProblem(spec.gates, planSteps(spec.schedule).length);
     if (gates) ctx.addIssue({ code: 'custom', path: ['gates'], message: gates });
-    if (spec.route.stable === spec.route.canary)
+    // Lattice names a target group by ID or ARN: the same group either way is the same target.
+    const targetOf = (id: string) =>
+      spec.route.router === 'lattice' ? id.slice(id.lastIndexOf('/') + 1) : id;
+    if (targetOf(spec.route.stable) === targetOf(spec.route.canary))
       ctx.addIssue({
         code: 'custom',
         path: ['route', 'canary'],

@@ -37,6 +37,9 @@ const PATTERNS = {
 const invalid = (message: string) => new AwsServiceError('ValidationException', message);
 const notFound = (what: string, id: string) =>
   new AwsServiceError('ResourceNotFoundException', `${what} ${id} not found`, 404);
+/** routeKey() of a Lattice rule, or of a listener's default action when there is no rule. */
+const latticeRouteKey = (listenerArn: string, ruleArn?: string) =>
+  routeKey({ router: 'lattice', listenerArn, ...(ruleArn ? { ruleArn } : {}), stable: '', canary: '' });
 /** The ID an identifier names: the last part of an ARN, or the ID itself. */
 const idOf = (identifier: string) => identifier.slice(identifier.lastIndexOf('/') + 1);
 
@@ -80,6 +83,8 @@ export class TwinLattice {
   private readonly listenerOf = new Map<string, string>();
   private readonly listeners = new Map<string, ListenerState>();
   private readonly rules = new Map<string, RuleState>();
+  /** The route keys the traffic carries: only their writes are its to hear. */
+  private readonly routed = new Set<string>();
 
   constructor(
     private readonly world: World,
@@ -135,15 +140,11 @@ export class TwinLattice {
       this.rules.set(rule.arn, rule);
     }
     const actionNow = () => (rule ? rule.action : listener.defaultAction);
+    const key = latticeRouteKey(listener.arn, rule?.arn);
+    this.routed.add(key);
     return {
       info: {
-        key: routeKey({
-          router: 'lattice',
-          listenerArn: listener.arn,
-          ...(rule ? { ruleArn: rule.arn } : {}),
-          stable: '',
-          canary: '',
-        }),
+        key,
         listenerArn: listener.arn,
         ...(rule ? { ruleArn: rule.arn } : {}),
       },
@@ -183,22 +184,17 @@ export class TwinLattice {
 
   updateRule(rule: RuleState, given: RuleAction, by: Writer = 'reflex'): void {
     const action = this.checked(given);
-    const key = routeKey({
-      router: 'lattice',
-      listenerArn: rule.listenerArn,
-      ruleArn: rule.arn,
-      stable: '',
-      canary: '',
-    });
-    this.observer({ key, api: 'UpdateRule', targets: forwardTargets(action) }, by);
+    const key = latticeRouteKey(rule.listenerArn, rule.arn);
+    if (this.routed.has(key)) this.observer({ key, api: 'UpdateRule', targets: forwardTargets(action) }, by);
     rule.action = action;
     rule.lastUpdatedAt = this.world.clock.now();
   }
 
   updateListener(listener: ListenerState, given: RuleAction, by: Writer = 'reflex'): void {
     const action = this.checked(given);
-    const key = routeKey({ router: 'lattice', listenerArn: listener.arn, stable: '', canary: '' });
-    this.observer({ key, api: 'UpdateListener', targets: forwardTargets(action) }, by);
+    const key = latticeRouteKey(listener.arn);
+    if (this.routed.has(key))
+      this.observer({ key, api: 'UpdateListener', targets: forwardTargets(action) }, by);
     listener.defaultAction = action;
     listener.lastUpdatedAt = this.world.clock.now();
   }
