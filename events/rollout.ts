@@ -11,6 +11,16 @@ import { gatesProblem, MAX_STEPS, planSteps, type Schedule, scheduleProblem } fr
 
 const Name = z.string().min(1).max(255);
 const Arn = z.string().regex(/^arn:[^:]+:[^:]+:/, 'an ARN');
+/** VPC Lattice's patterns (API reference): a listener ARN names its service, a rule ARN its listener. */
+const LATTICE_LISTENER_ARN =
+  /^arn:[a-z0-9-]+:vpc-lattice:[a-zA-Z0-9-]+:\d{12}:service\/svc-[0-9a-z]{17}\/listener\/listener-[0-9a-z]{17}$/;
+const LATTICE_RULE_ARN = /^(.*)\/rule\/rule-[0-9a-z]{17}$/;
+const LatticeTargetGroup = z
+  .string()
+  .regex(
+    /^((tg-[0-9a-z]{17})|(arn:[a-z0-9-]+:vpc-lattice:[a-zA-Z0-9-]+:\d{12}:targetgroup\/tg-[0-9a-z]{17}))$/,
+    'a VPC Lattice target group ID (tg-…) or ARN',
+  );
 
 export const RouteSchema: z.ZodType<RouteRef> = z.discriminatedUnion('router', [
   z.strictObject({
@@ -32,6 +42,23 @@ export const RouteSchema: z.ZodType<RouteRef> = z.discriminatedUnion('router', [
     stable: Arn,
     canary: Arn,
   }),
+  z
+    .strictObject({
+      router: z.literal('lattice'),
+      listenerArn: z
+        .string()
+        .regex(LATTICE_LISTENER_ARN, 'a VPC Lattice listener ARN (…:service/svc-…/listener/listener-…)'),
+      ruleArn: z
+        .string()
+        .regex(LATTICE_RULE_ARN, 'a VPC Lattice rule ARN (<listener ARN>/rule/rule-…)')
+        .optional(),
+      stable: LatticeTargetGroup,
+      canary: LatticeTargetGroup,
+    })
+    .refine((route) => !route.ruleArn || LATTICE_RULE_ARN.exec(route.ruleArn)?.[1] === route.listenerArn, {
+      path: ['ruleArn'],
+      message: 'the rule must be a rule of the listener named',
+    }),
 ]);
 
 /** Marks an issue as a repeated item: the ops API answers it with 422 rather than 400. */
@@ -105,6 +132,11 @@ const MetricSourceSchema: z.ZodType<MetricSourceSpec> = z.discriminatedUnion('ki
     names: z
       .strictObject({ requests: Name.optional(), errors: Name.optional(), latency: Name.optional() })
       .optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('lattice'),
+    stableTargetGroup: z.string().regex(/^tg-[0-9a-z]{17}$/, 'a VPC Lattice target group ID (tg-…)'),
+    canaryTargetGroup: z.string().regex(/^tg-[0-9a-z]{17}$/, 'a VPC Lattice target group ID (tg-…)'),
   }),
 ]) as z.ZodType<MetricSourceSpec>;
 
@@ -202,7 +234,10 @@ export const RolloutSpecSchema = z
     }
     const gates = gatesProblem(spec.gates, planSteps(spec.schedule).length);
     if (gates) ctx.addIssue({ code: 'custom', path: ['gates'], message: gates });
-    if (spec.route.stable === spec.route.canary)
+    // Lattice names a target group by ID or ARN: the same group either way is the same target.
+    const targetOf = (id: string) =>
+      spec.route.router === 'lattice' ? id.slice(id.lastIndexOf('/') + 1) : id;
+    if (targetOf(spec.route.stable) === targetOf(spec.route.canary))
       ctx.addIssue({
         code: 'custom',
         path: ['route', 'canary'],

@@ -21,10 +21,11 @@ const arn = (service, resource) => ({ 'Fn::Sub': `${ACCOUNT.replace('%s', servic
 const sub = (text) => ({ 'Fn::Sub': text });
 
 const DEFAULT_TARGET_GROUPS = [`${ACCOUNT.replace('%s', 'elasticloadbalancing')}:targetgroup/*`];
-// Rollouts: every App Mesh mesh, and every ALB listener, of the account and region, unless the stage names
-// its own (rolloutMeshArns, rolloutListenerArns).
+// Rollouts: every App Mesh mesh, every ALB listener and every VPC Lattice service of the account and region,
+// unless the stage names its own (rolloutMeshArns, rolloutListenerArns, rolloutLatticeServiceArns).
 const DEFAULT_ROLLOUT_MESHES = [`${ACCOUNT.replace('%s', 'appmesh')}:mesh/*`];
 const DEFAULT_ROLLOUT_LISTENERS = [`${ACCOUNT.replace('%s', 'elasticloadbalancing')}:listener/app/*/*/*`];
+const DEFAULT_ROLLOUT_LATTICE_SERVICES = [`${ACCOUNT.replace('%s', 'vpc-lattice')}:service/*`];
 
 const KNOWN_KEYS = [
   'clusters',
@@ -40,6 +41,7 @@ const KNOWN_KEYS = [
   'lifecycleHooks',
   'rolloutMeshArns',
   'rolloutListenerArns',
+  'rolloutLatticeServiceArns',
   'opsRoutes',
   'tracing',
   'sourceMaps',
@@ -204,6 +206,23 @@ function rolloutListeners(file, value) {
   return listeners;
 }
 
+/**
+ * The VPC Lattice services whose listeners' rules (and default actions) rollouts may shift:
+ * `arn:…:vpc-lattice:<region>:<account>:service/<svc id or pattern>`. The roles get their listeners and the
+ * rules under them.
+ */
+function rolloutLatticeServices(file, value) {
+  const services = arnList(file, 'rolloutLatticeServiceArns', value);
+  for (const service of services) {
+    if (!/^arn:[^:]+:vpc-lattice:[^:]+:[^:]+:service\/[^/:]+$/.test(withoutPlaceholders(service)))
+      fail(
+        file,
+        `rolloutLatticeServiceArns: ${JSON.stringify(service)} is not a VPC Lattice service ARN (…:vpc-lattice:…:service/svc-…)`,
+      );
+  }
+  return services;
+}
+
 /** An IAM ARN pattern (`*`, `?`, `${AWS::…}` placeholders) as a regular expression over literal ARNs. */
 function arnPattern(pattern) {
   const source = pattern
@@ -277,7 +296,11 @@ function checkRouteServices(file, at, services = {}, clusters) {
  * routes are compared by mesh name (and owner account when the route names one): the partition, region and
  * account of the stack are unknown at package time.
  */
-function checkOpsRoutes(file, routes, { rolloutMeshArns, rolloutListenerArns, clusters }) {
+function checkOpsRoutes(
+  file,
+  routes,
+  { rolloutMeshArns, rolloutListenerArns, rolloutLatticeServiceArns, clusters },
+) {
   // `arn:<partition>:appmesh:<region>:<account>:mesh/<name>`, the partition and region of any stack, a
   // placeholder for any account (it stands for the stack's own, unknown here).
   const meshParts = (mesh) => {
@@ -296,6 +319,7 @@ function checkOpsRoutes(file, routes, { rolloutMeshArns, rolloutListenerArns, cl
   const rules = rolloutListenerArns.map((listener) =>
     arnPattern(`${listener.replace(':listener/', ':listener-rule/')}/*`),
   );
+  const latticeListeners = rolloutLatticeServiceArns.map((service) => arnPattern(`${service}/listener/*`));
   const names = new Set();
   routes.forEach((named, i) => {
     if (names.has(named.name)) fail(file, `opsRoutes names ${JSON.stringify(named.name)} twice`);
@@ -310,6 +334,13 @@ function checkOpsRoutes(file, routes, { rolloutMeshArns, rolloutListenerArns, cl
         fail(
           file,
           `${at} is a route of mesh ${JSON.stringify(route.meshName)}${owner ? ` (owner ${owner})` : ''}, which rolloutMeshArns does not cover`,
+        );
+    } else if (route.router === 'lattice') {
+      // The schema keeps a rule under its listener: the listener decides.
+      if (!latticeListeners.some((pattern) => pattern.test(route.listenerArn)))
+        fail(
+          file,
+          `${at} names VPC Lattice listener ${JSON.stringify(route.listenerArn)}, which rolloutLatticeServiceArns does not cover`,
         );
     } else {
       const listener = route.listenerArn;
@@ -412,10 +443,17 @@ function check(file, stage, raw) {
   const listenerRules = rolloutListenerArns.map(
     (listener) => `${listener.replace(':listener/', ':listener-rule/')}/*`,
   );
-  // The ops API: the routes it shows and sets by hand, inside the rollouts' meshes and listeners.
+  const rolloutLatticeServiceArns = rolloutLatticeServices(
+    file,
+    raw.rolloutLatticeServiceArns ?? DEFAULT_ROLLOUT_LATTICE_SERVICES,
+  );
+  const latticeListeners = rolloutLatticeServiceArns.map((service) => `${service}/listener/*`);
+  const latticeRules = rolloutLatticeServiceArns.map((service) => `${service}/listener/*/rule/*`);
+  // The ops API: the routes it shows and sets by hand, inside the rollouts' meshes, listeners and services.
   checkOpsRoutes(file, parts.opsRoutes, {
     rolloutMeshArns,
     rolloutListenerArns,
+    rolloutLatticeServiceArns,
     clusters,
   });
 
@@ -483,6 +521,11 @@ function check(file, stage, raw) {
       rolloutListeners: rolloutListenerArns.map(sub),
       rolloutListenerRules: listenerRules.map(sub),
       rolloutListenerRulesAndListeners: [...listenerRules, ...rolloutListenerArns].map(sub),
+      // A VPC Lattice rule's ARN is its listener's plus `/rule/<id>`; a listener's, its service's plus
+      // `/listener/<id>`.
+      rolloutLatticeListeners: latticeListeners.map(sub),
+      rolloutLatticeRules: latticeRules.map(sub),
+      rolloutLatticeRulesAndListeners: [...latticeRules, ...latticeListeners].map(sub),
     },
   };
 }

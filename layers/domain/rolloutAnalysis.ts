@@ -13,7 +13,10 @@ export interface MetricQuery {
   stat: string;
 }
 
-/** Where a check's metrics come from: an ALB's target groups, or App Mesh Envoy metrics per virtual node. */
+/**
+ * Where a check's metrics come from: an ALB's target groups, App Mesh Envoy metrics per virtual node, or VPC
+ * Lattice's target groups.
+ */
 export type MetricSourceSpec =
   | {
       kind: 'alb';
@@ -35,6 +38,15 @@ export type MetricSourceSpec =
        * decides them); latency in milliseconds. Defaults: RequestCount, HTTPCode_5XX_Count, ResponseTime.
        */
       names?: { requests?: string; errors?: string; latency?: string };
+    }
+  | {
+      kind: 'lattice';
+      /**
+       * The TargetGroup dimension of each version in AWS/VpcLattice: the target group's ID (`tg-…`), as
+       * `aws cloudwatch list-metrics --namespace AWS/VpcLattice` shows it.
+       */
+      stableTargetGroup: string;
+      canaryTargetGroup: string;
     };
 
 /** A threshold is absolute, or relative to stable over the same window (canary <= factor x stable). */
@@ -97,12 +109,15 @@ type Version = 'canary' | 'stable';
 const METRIC_NAMES = {
   alb: { requests: 'RequestCount', errors: 'HTTPCode_Target_5XX_Count', latency: 'TargetResponseTime' },
   envoy: { requests: 'RequestCount', errors: 'HTTPCode_5XX_Count', latency: 'ResponseTime' },
+  lattice: { requests: 'TotalRequestCount', errors: 'HTTPCode_5XX_Count', latency: 'RequestTime' },
 } as const;
 
-/** ALB reports TargetResponseTime in seconds; the checks speak milliseconds. */
-const LATENCY_TO_MS = { alb: 1000, envoy: 1 } as const;
+/** ALB reports TargetResponseTime in seconds; the checks speak milliseconds, as Lattice's RequestTime does. */
+const LATENCY_TO_MS = { alb: 1000, envoy: 1, lattice: 1 } as const;
 
 function dimensions(source: MetricSourceSpec, version: Version): Record<string, string> {
+  if (source.kind === 'lattice')
+    return { TargetGroup: version === 'canary' ? source.canaryTargetGroup : source.stableTargetGroup };
   if (source.kind === 'alb')
     return {
       LoadBalancer: source.loadBalancer,
@@ -114,8 +129,10 @@ function dimensions(source: MetricSourceSpec, version: Version): Record<string, 
   };
 }
 
+const NAMESPACES = { alb: 'AWS/ApplicationELB', lattice: 'AWS/VpcLattice' } as const;
+
 const namespaceOf = (source: MetricSourceSpec) =>
-  source.kind === 'alb' ? 'AWS/ApplicationELB' : source.namespace;
+  source.kind === 'envoy' ? source.namespace : NAMESPACES[source.kind];
 
 /** GetMetricData ids: a lower-case letter, then letters, digits, underscores. */
 const queryId = (checkIndex: number, what: string, version: Version) => `c${checkIndex}_${what}_${version}`;
@@ -125,7 +142,9 @@ export function metricQueries(checks: CheckSpec[]): MetricQuery[] {
   return checks.flatMap((check, index) => {
     if (check.kind !== 'errorRate' && check.kind !== 'latency') return [];
     const names =
-      check.source.kind === 'envoy' ? { ...METRIC_NAMES.envoy, ...check.source.names } : METRIC_NAMES.alb;
+      check.source.kind === 'envoy'
+        ? { ...METRIC_NAMES.envoy, ...check.source.names }
+        : METRIC_NAMES[check.source.kind];
     return (['canary', 'stable'] as const).flatMap((version): MetricQuery[] => {
       const base = { namespace: namespaceOf(check.source), dimensions: dimensions(check.source, version) };
       const requests = {

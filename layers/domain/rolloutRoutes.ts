@@ -2,7 +2,10 @@
 // versions, stable and canary, in percent of the traffic between them; each router translates that to its
 // own weights and checks its own limits before it calls anything.
 
-/** An App Mesh route whose action has weighted targets (virtual nodes), or an ALB listener rule. */
+/**
+ * An App Mesh route whose action has weighted targets (virtual nodes), an ALB listener rule, or a VPC Lattice
+ * listener rule, each forwarding to weighted target groups.
+ */
 export type RouteRef =
   | {
       router: 'appmesh';
@@ -21,6 +24,16 @@ export type RouteRef =
       /** Absent: the listener's default action. */
       ruleArn?: string;
       /** Target group ARNs of the two versions. */
+      stable: string;
+      canary: string;
+    }
+  | {
+      router: 'lattice';
+      /** The listener's ARN, which names its service: `…:service/svc-…/listener/listener-…`. */
+      listenerArn: string;
+      /** Absent: the listener's default action. Else a rule of that listener (`<listenerArn>/rule/rule-…`). */
+      ruleArn?: string;
+      /** VPC Lattice target groups (ID `tg-…` or ARN) of the two versions. */
       stable: string;
       canary: string;
     };
@@ -66,10 +79,14 @@ export interface RouterLimits {
   maxTargets: number;
 }
 
-/** App Mesh: integer weights 0–100, 1–10 weighted targets. ALB forward: weights 0–999, 1–5 target groups. */
+/**
+ * App Mesh: integer weights 0–100, 1–10 weighted targets. ALB forward: weights 0–999, 1–5 target groups.
+ * VPC Lattice forward (API reference, ForwardAction and WeightedTargetGroup): weights 0–999, 1–10 target groups.
+ */
 export const ROUTER_LIMITS: Record<RouterKind, RouterLimits> = {
   appmesh: { maxWeight: 100, minTargets: 1, maxTargets: 10 },
   alb: { maxWeight: 999, minTargets: 1, maxTargets: 5 },
+  lattice: { maxWeight: 999, minTargets: 1, maxTargets: 10 },
 };
 
 export const ALL_STABLE: Weights = { stable: 100, canary: 0 };
@@ -132,5 +149,15 @@ export function weightsOf(route: RouteRef, targets: WeightedTarget[]): Weights {
 export function routeKey(route: RouteRef): string {
   return route.router === 'appmesh'
     ? `appmesh:${route.meshOwner ? `${route.meshOwner}/` : ''}${route.meshName}/${route.virtualRouterName}/${route.routeName}`
-    : `alb:${route.ruleArn ?? `${route.listenerArn}#default`}`;
+    : `${route.router}:${route.ruleArn ?? `${route.listenerArn}#default`}`;
+}
+
+/**
+ * Whether two target lists send the same traffic: a target that is missing takes none, like one that
+ * weighs 0, so adding the canary at 0 to a route that never had it is no change worth a write.
+ */
+export function sameTargetWeights(current: WeightedTarget[], next: WeightedTarget[]): boolean {
+  const weightIn = (targets: WeightedTarget[], id: string) => targets.find((t) => t.id === id)?.weight ?? 0;
+  const ids = new Set([...current, ...next].map((target) => target.id));
+  return [...ids].every((id) => weightIn(current, id) === weightIn(next, id));
 }

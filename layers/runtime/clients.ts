@@ -13,6 +13,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 
 export interface AwsClients {
   applicationAutoScaling: ApplicationAutoScalingClient;
@@ -35,6 +36,7 @@ export interface ReflexClients extends AwsClients {
   cloudWatchLogs: CloudWatchLogsClient;
   /** ECS without the SDK's retries: for writes with no idempotency token, which the adapter re-checks. */
   ecsSingleAttempt: ECSClient;
+  vpcLattice: VPCLatticeClient;
 }
 
 export interface AwsClientOptions {

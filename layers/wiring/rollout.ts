@@ -8,6 +8,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import { albRouter } from '#adapters/aws/albRouter';
 import { appMeshRouter } from '#adapters/aws/appMeshRouter';
 import { CloudWatchAlarmStates } from '#adapters/aws/cloudWatchAlarmStates';
@@ -15,6 +16,7 @@ import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
 import { DynamoRouteClaims } from '#adapters/aws/dynamoRouteClaims';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
+import { latticeRouter } from '#adapters/aws/latticeRouter';
 import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
 import { SnsNotifier } from '#adapters/aws/snsNotifier';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
@@ -52,7 +54,7 @@ export function declaredRoutesOf(routes: readonly unknown[]): DeclaredRoute[] {
 
 export type RolloutClients = Pick<
   ReflexClients,
-  'appMesh' | 'elbv2' | 'dynamoDb' | 'cloudWatch' | 'ecs' | 'sfn' | 'sns'
+  'appMesh' | 'elbv2' | 'vpcLattice' | 'dynamoDb' | 'cloudWatch' | 'ecs' | 'sfn' | 'sns'
 >;
 
 /**
@@ -66,7 +68,11 @@ export function rolloutPorts(
   host: Host,
 ): RolloutPorts {
   return {
-    routers: { appmesh: appMeshRouter(clients.appMesh), alb: albRouter(clients.elbv2) },
+    routers: {
+      appmesh: appMeshRouter(clients.appMesh),
+      alb: albRouter(clients.elbv2),
+      lattice: latticeRouter(clients.vpcLattice),
+    },
     declaredRoutes,
     // On the ops API's table (infra/opsApi.yml): a conditional put, so one rollout per route for sure.
     claims: new DynamoRouteClaims(clients.dynamoDb, config.routeClaimsTable, host.clock),
@@ -85,6 +91,7 @@ export function rolloutClients(options: AwsClientOptions): RolloutClients {
   return {
     appMesh: sharedClient(AppMeshClient, options),
     elbv2: sharedClient(ElasticLoadBalancingV2Client, options),
+    vpcLattice: sharedClient(VPCLatticeClient, options),
     dynamoDb: sharedClient(DynamoDBClient, options),
     cloudWatch: sharedClient(CloudWatchClient, options),
     ecs: sharedClient(ECSClient, options),

@@ -211,6 +211,7 @@ export function endStateOf(twin: Twin, scenario: Scenario): ScenarioEndState {
   const routeNames = [
     ...scenario.world.traffic.meshRoutes.map((r) => r.routeName),
     ...scenario.world.traffic.listenerRules.map((r) => r.name),
+    ...scenario.world.traffic.latticeRoutes.map((r) => r.name),
   ];
   const routes = Object.fromEntries(routeNames.map((name) => [name, twin.traffic.weightsNow(name)]));
   const groups: ScenarioEndState['groups'] = {};
@@ -382,6 +383,10 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
     const { services: _services, ...rest } = rule;
     traffic.addListenerRule(rest);
   }
+  for (const route of scenario.world.traffic.latticeRoutes) {
+    const { services: _services, ...rest } = route;
+    traffic.addLatticeRoute(rest);
+  }
   twin.declaredRoutes.push(...declaredRoutes(twin, scenario));
   for (const [version, profile] of Object.entries(scenario.world.traffic.profiles))
     traffic.setProfile(version, profile);
@@ -444,12 +449,33 @@ function declaredRoutes(twin: Twin, scenario: Scenario): DeclaredRoute[] {
       ...(r.services ? { services: r.services } : {}),
     };
   });
-  return [...mesh, ...alb].filter((d) => d.route.stable !== undefined && d.route.canary !== undefined);
+  const lattice = scenario.world.traffic.latticeRoutes.map((r) => {
+    const info = twin.traffic.route(r.name);
+    const groupOf = (i: number) => {
+      const group = r.targetGroups[i]?.targetGroup;
+      return group === undefined ? undefined : twin.traffic.lattice.targetGroup(group).arn;
+    };
+    return {
+      name: r.name,
+      route: {
+        router: 'lattice' as const,
+        listenerArn: info.listenerArn!,
+        ...(info.ruleArn ? { ruleArn: info.ruleArn } : {}),
+        stable: groupOf(0) as string,
+        canary: groupOf(1) as string,
+      },
+      ...(r.services ? { services: r.services } : {}),
+    };
+  });
+  return [...mesh, ...alb, ...lattice].filter(
+    (d) => d.route.stable !== undefined && d.route.canary !== undefined,
+  );
 }
 
 /**
  * `@tg:NAME`, `@tgDimension:NAME`, `@loadBalancer:ROUTE`, `@listener:ROUTE`, `@rule:ROUTE`,
- * `@instance:GROUP:N` -> the twin's values.
+ * `@latticeTg:NAME` (a VPC Lattice target group's ARN), `@latticeTgId:NAME` (its ID, the TargetGroup
+ * dimension of its metrics), `@instance:GROUP:N` -> the twin's values.
  */
 function resolveTwinRefs(twin: Twin, value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => resolveTwinRefs(twin, v));
@@ -462,6 +488,10 @@ function resolveTwinRefs(twin: Twin, value: unknown): unknown {
       return twin.world.targetGroup(name).arn;
     case 'tgDimension':
       return twin.world.targetGroup(name).arn.replace(/^.*:/, '');
+    case 'latticeTg':
+      return twin.traffic.lattice.targetGroup(name).arn;
+    case 'latticeTgId':
+      return twin.traffic.lattice.targetGroup(name).id;
     case 'loadBalancer':
       return twin.traffic.route(name).loadBalancer;
     case 'listener':

@@ -275,6 +275,22 @@ const WorldSchema = z.strictObject({
           }),
         )
         .default([]),
+      /**
+       * A VPC Lattice listener rule (or the default action of the service's listener) forwarding to
+       * Lattice target groups, by name (made on first mention).
+       */
+      latticeRoutes: z
+        .array(
+          z.strictObject({
+            name: z.string(),
+            service: z.string().default('shop'),
+            default: z.boolean().default(false),
+            targetGroups: z.array(z.strictObject({ targetGroup: z.string(), weight: z.number() })),
+            rps: z.number().min(0).default(0),
+            services: RouteServices,
+          }),
+        )
+        .default([]),
       /** Fault profile per version (virtual node or target group name). */
       profiles: z.record(z.string(), FaultProfileSchema).default({}),
     })

@@ -1,7 +1,7 @@
-// Traffic in the twin: requests through App Mesh routes and ALB listener rules, split between versions by
+// Traffic in the twin: requests through App Mesh routes, ALB and VPC Lattice listener rules, split between versions by
 // the routes' weights, a fault profile per version, and the CloudWatch metrics those requests leave
 // behind, so that a rollout shifts real (simulated) traffic and its analysis reads what CloudWatch would
-// hold. The routes themselves are the APIs' (local/twin/aws/appMesh.ts, elbv2.ts); this module hears
+// hold. The routes themselves are the APIs' (local/twin/aws/appMesh.ts, elbv2.ts, vpcLattice.ts); this module hears
 // every change of their targets and counts up to it first.
 //
 // Requests are counted as expected values, integrated over virtual time: a weight, rate or profile change
@@ -12,13 +12,15 @@
 // Metrics (METRICS below): ALB target groups publish to AWS/ApplicationELB with the LoadBalancer and
 // TargetGroup dimensions. App Mesh has no namespace of its own: Envoy's stats reach CloudWatch through the
 // CloudWatch agent under a namespace the operator picks; the twin uses AppMesh/Envoy with the Mesh and
-// VirtualNode dimensions. As in CloudWatch, a minute without requests has no datapoint, and ALB
+// VirtualNode dimensions. VPC Lattice publishes to AWS/VpcLattice per target group (the TargetGroup
+// dimension, its ID), RequestTime in milliseconds. As in CloudWatch, a minute without requests has no datapoint, and ALB
 // publishes no 5xx datapoint for a minute without a 5xx.
 
 import type { WeightedTarget } from '#domain/rolloutRoutes';
 import type { AlarmMetricQuery } from '#local/twin/alarms';
 import { type MeshRouteInput, TwinAppMesh } from '#local/twin/aws/appMesh';
 import { type AlbRouteInput, TwinLoadBalancers } from '#local/twin/aws/elbv2';
+import { type LatticeRouteInput, TwinLattice } from '#local/twin/aws/vpcLattice';
 import { aggregate, countPoint, latencyPoint, MetricStore, MINUTE_MS } from '#local/twin/metricsMath';
 import type { World } from '#local/twin/world';
 import type { MetricQuery } from '#ports';
@@ -61,7 +63,7 @@ export interface RouteWrite {
   route: string;
   /** The twin's name for the route (setRate, manualEdit). */
   name: string;
-  api: 'UpdateRoute' | 'ModifyRule' | 'ModifyListener';
+  api: 'UpdateRoute' | 'ModifyRule' | 'ModifyListener' | 'UpdateRule' | 'UpdateListener';
   /** Raw targets as the router holds them: virtual node names, or target group ARNs. */
   targets: WeightedTarget[];
   /** The same weights by version name (virtual node, target group name), for reading. */
@@ -81,7 +83,7 @@ export interface VersionMetrics {
 
 export interface TrafficRouteInfo {
   name: string;
-  kind: 'appmesh' | 'alb';
+  kind: 'appmesh' | 'alb' | 'lattice';
   /** routeKey() of the route. */
   key: string;
   listenerArn?: string;
@@ -92,6 +94,7 @@ export interface TrafficRouteInfo {
 
 export const ENVOY_NAMESPACE = 'AppMesh/Envoy';
 export const ALB_NAMESPACE = 'AWS/ApplicationELB';
+export const LATTICE_NAMESPACE = 'AWS/VpcLattice';
 
 /** Each kind's metric names; a version's dimensions complete them. */
 const METRICS = {
@@ -108,6 +111,13 @@ const METRICS = {
     errors: 'HTTPCode_Target_5XX_Count',
     latency: 'TargetResponseTime',
     latencyUnit: 'Seconds',
+  },
+  lattice: {
+    namespace: LATTICE_NAMESPACE,
+    requests: 'TotalRequestCount',
+    errors: 'HTTPCode_5XX_Count',
+    latency: 'RequestTime',
+    latencyUnit: 'Milliseconds',
   },
 } as const;
 
@@ -129,6 +139,8 @@ export class TwinTraffic {
   readonly mesh: TwinAppMesh;
   /** ALB listeners and rules: what the ELBv2 model answers from. */
   readonly loadBalancers: TwinLoadBalancers;
+  /** VPC Lattice services, listeners and rules: what the VPC Lattice model answers from. */
+  readonly lattice: TwinLattice;
   private readonly routes = new Map<string, RouteEntry>();
   private readonly profiles = new Map<string, FaultProfile>();
   private readonly store = new MetricStore();
@@ -149,6 +161,7 @@ export class TwinTraffic {
     const observer: RouteObserver = (change, by) => this.recordWrite(change, by);
     this.mesh = new TwinAppMesh(world, observer);
     this.loadBalancers = new TwinLoadBalancers(world, observer);
+    this.lattice = new TwinLattice(world, observer);
   }
 
   // --- building the routes ---------------------------------------------------------------------------
@@ -166,6 +179,15 @@ export class TwinTraffic {
   addListenerRule(input: AlbRouteInput & { name: string; rps?: number }): TrafficRouteInfo {
     const { name, rps = 0, ...rule } = input;
     return this.add(name, 'alb', rps, () => this.loadBalancers.addRoute(name, rule));
+  }
+
+  /**
+   * A VPC Lattice route as it exists before the scenario starts (not a write in the log): a rule, or the
+   * default action, of the one listener the twin makes up for `service`.
+   */
+  addLatticeRoute(input: LatticeRouteInput & { name: string; rps?: number }): TrafficRouteInfo {
+    const { name, rps = 0, ...route } = input;
+    return this.add(name, 'lattice', rps, () => this.lattice.addRoute(name, route));
   }
 
   route(name: string): TrafficRouteInfo {
@@ -231,10 +253,14 @@ export class TwinTraffic {
   /** Where a version of a route publishes, and under which metric names. */
   versionMetrics(routeName: string, version: string): VersionMetrics {
     const route = this.entry(routeName);
-    return this.metricsOf(
-      route,
-      route.info.kind === 'appmesh' ? version : this.world.targetGroup(version).arn,
-    );
+    const kind = route.info.kind;
+    const target =
+      kind === 'appmesh'
+        ? version
+        : kind === 'lattice'
+          ? this.lattice.targetGroup(version).id
+          : this.world.targetGroup(version).arn;
+    return this.metricsOf(route, target);
   }
 
   /** Traffic flows from now on; each whole minute of the clock is published as it ends. */
@@ -292,7 +318,8 @@ export class TwinTraffic {
    */
   alarmSample(query: AlarmMetricQuery): number | undefined {
     this.count();
-    const namespaces = (query.namespace ? [query.namespace] : [ALB_NAMESPACE, ENVOY_NAMESPACE]).filter((ns) =>
+    const all = [ALB_NAMESPACE, ENVOY_NAMESPACE, LATTICE_NAMESPACE];
+    const namespaces = (query.namespace ? [query.namespace] : all).filter((ns) =>
       this.store.minutes(ns, query.metric, query.dimensions),
     );
     // A series the traffic never published is not ours: the alarm falls back to gauges and counters.
@@ -370,6 +397,7 @@ export class TwinTraffic {
   /** A target's version name: the virtual node, or the target group's name. */
   private versionOf(kind: TrafficRouteInfo['kind'], target: string): string {
     if (kind === 'appmesh') return target;
+    if (kind === 'lattice') return this.lattice.nameOf(target);
     // targetgroup/<name>/<id>: a group the world does not know is named by its ARN's name part.
     return this.world.targetGroups.get(target)?.name ?? target.split('/')[1] ?? target;
   }

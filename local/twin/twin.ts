@@ -13,6 +13,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type PublishInput, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { VPCLatticeClient } from '@aws-sdk/client-vpc-lattice';
 import type { LifecyclePorts, LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
@@ -39,6 +40,7 @@ import { Faults } from '#local/twin/aws/faults';
 import { sfnModel } from '#local/twin/aws/sfn';
 import { messageFor, snsModel } from '#local/twin/aws/sns';
 import { QueueDoesNotExist, queueUrl, type SqsQueue, sqsModel } from '#local/twin/aws/sqs';
+import { vpcLatticeModel } from '#local/twin/aws/vpcLattice';
 import {
   type Delivery,
   describeEvent,
@@ -200,6 +202,7 @@ export class Twin {
       ecsSingleAttempt: aws.client(ECSClient, ecs, { maxAttempts: 1 }),
       elbv2: aws.client(ElasticLoadBalancingV2Client, elbv2Model(this.world, this.traffic.loadBalancers)),
       appMesh: aws.client(AppMeshClient, appMeshModel(this.traffic.mesh)),
+      vpcLattice: aws.client(VPCLatticeClient, vpcLatticeModel(this.traffic.lattice)),
       autoScaling: aws.client(AutoScalingClient, autoScalingModel(this.world, this.scaling, this.lifecycle)),
       applicationAutoScaling: aws.client(
         ApplicationAutoScalingClient,

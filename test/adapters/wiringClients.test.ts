@@ -80,6 +80,7 @@ describe('the AWS wiring of every function', () => {
       'ElasticLoadBalancingV2Client',
       'SFNClient',
       'SNSClient',
+      'VPCLatticeClient',
     ];
     expect(namesOf(clientsBuiltBy((w) => w.awsRecyclerDeps()))).toEqual(recycler);
     expect(namesOf(clientsBuiltBy((w) => w.awsSweepDeps()))).toEqual(['SQSClient']);

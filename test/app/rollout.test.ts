@@ -97,7 +97,7 @@ function world() {
   };
   const claims = new Map<string, string>();
   const ports: RolloutPorts = {
-    routers: { appmesh: router, alb: router },
+    routers: { appmesh: router, alb: router, lattice: router },
     claims: {
       claim: async (key, runId, replacing) => {
         const held = claims.get(key);
@@ -693,6 +693,7 @@ describe('a rollout acts only on the routes and services the stack declares', ()
         },
       },
       alb: router,
+      lattice: router,
     };
 
     // Act

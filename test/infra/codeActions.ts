@@ -39,6 +39,7 @@ const SDK_PREFIXES: Record<string, string> = {
   'client-sfn': 'states',
   'client-sns': 'sns',
   'client-sqs': 'sqs',
+  'client-vpc-lattice': 'vpc-lattice',
 };
 
 const parsedFiles = new Map<string, ts.SourceFile>();

@@ -136,6 +136,13 @@ export const ACCESS_LEVELS: Record<string, AccessLevel> = {
   'states:StartExecution': 'Write',
   'states:StopExecution': 'Write',
   'sts:AssumeRole': 'Write',
+  'vpc-lattice:GetListener': 'Read',
+  'vpc-lattice:GetRule': 'Read',
+  'vpc-lattice:ListTagsForResource': 'Read',
+  'vpc-lattice:TagResource': 'Tagging',
+  'vpc-lattice:UntagResource': 'Tagging',
+  'vpc-lattice:UpdateListener': 'Write',
+  'vpc-lattice:UpdateRule': 'Write',
   'xray:PutTelemetryRecords': 'Write',
   'xray:PutTraceSegments': 'Write',
 };

@@ -8,7 +8,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/albRouter';
+import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/routeMarks';
 import { type Access, opsRoutes } from '#events/opsApi';
 import {
   lifecycleWiring as lifecycle,
@@ -437,6 +437,7 @@ const stageConfig = JSON.parse(readFileSync(path.join(ROOT, 'infra/stages', `${S
   alarmNamePrefixes: string[];
   rolloutMeshArns?: string[];
   rolloutListenerArns?: string[];
+  rolloutLatticeServiceArns?: string[];
   tracing?: boolean;
   sourceMaps?: boolean;
 };
@@ -558,6 +559,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       sns: 'SNS',
       sqs: 'SQS',
       states: 'SFN',
+      'vpc-lattice': 'VPC Lattice',
     };
     // Built and never called, for a reason: the safety net and the ops API build the rollout ports whole,
     // as rollBack and the ops use cases (layers/app) take them; narrowing those types would leave out
@@ -1016,7 +1018,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       RouteClaims: ['dynamoRouteClaims.ts'],
       ServiceControl: ['ecsServiceControl.ts'],
       TargetRegistry: ['elbTargetRegistry.ts'],
-      TrafficRouter: ['albRouter.ts', 'appMeshRouter.ts'],
+      TrafficRouter: ['albRouter.ts', 'appMeshRouter.ts', 'latticeRouter.ts'],
       WorkflowRuns: ['sfnWorkflowRuns.ts'],
       // Imported by sfnWorkflowRuns.ts for executionArn; counted only if a Workflows method is called.
       Workflows: ['sfnWorkflows.ts'],
@@ -1192,6 +1194,12 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'elasticloadbalancing:ModifyRule',
       'elasticloadbalancing:RemoveTags',
       'sns:Publish',
+      'vpc-lattice:GetListener',
+      'vpc-lattice:GetRule',
+      'vpc-lattice:ListTagsForResource',
+      'vpc-lattice:UntagResource',
+      'vpc-lattice:UpdateListener',
+      'vpc-lattice:UpdateRule',
     ];
     expect([...calls[recycler.functionName]!].sort()).toEqual([
       'ecs:DescribeContainerInstances',
@@ -1234,6 +1242,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         ...rollBack,
         'appmesh:TagResource',
         'elasticloadbalancing:AddTags',
+        'vpc-lattice:TagResource',
         'states:DescribeExecution',
         'states:ListExecutions',
         'states:StopExecution',
@@ -1275,6 +1284,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'dynamodb:PutItem',
         'appmesh:TagResource',
         'elasticloadbalancing:AddTags',
+        'vpc-lattice:TagResource',
         'states:DescribeExecution',
         // analyse: metrics, alarms, target health
         'cloudwatch:DescribeAlarms',
@@ -1325,6 +1335,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
     const listeners = stageConfig.rolloutListenerArns ?? [
       accountArn('elasticloadbalancing', 'listener/app/*/*/*'),
     ];
+    const services = stageConfig.rolloutLatticeServiceArns ?? [accountArn('vpc-lattice', 'service/*')];
+    const latticeListeners = services.map((service) => `${service}/listener/*`);
+    const latticeRules = services.map((service) => `${service}/listener/*/rule/*`);
     const routes = meshes.map((mesh) => `${mesh}/virtualRouter/*/route/*`);
     const rules = listeners.map((listener) => `${listener.replace(':listener/', ':listener-rule/')}/*`);
     const rolloutScopes: Record<string, string[]> = {
@@ -1337,6 +1350,13 @@ describe('serverless package (offline, no AWS credentials)', () => {
       'elasticloadbalancing:ModifyListener': listeners,
       'elasticloadbalancing:AddTags': [...rules, ...listeners],
       'elasticloadbalancing:RemoveTags': [...rules, ...listeners],
+      'vpc-lattice:GetRule': latticeRules,
+      'vpc-lattice:UpdateRule': latticeRules,
+      'vpc-lattice:GetListener': latticeListeners,
+      'vpc-lattice:UpdateListener': latticeListeners,
+      'vpc-lattice:ListTagsForResource': [...latticeRules, ...latticeListeners],
+      'vpc-lattice:TagResource': [...latticeRules, ...latticeListeners],
+      'vpc-lattice:UntagResource': [...latticeRules, ...latticeListeners],
       'states:DescribeExecution': [rolloutExecutionsArn()],
       'states:GetExecutionHistory': [rolloutExecutionsArn()],
       'states:StopExecution': [rolloutExecutionsArn()],
@@ -2147,7 +2167,11 @@ describe('serverless package: the ops API', () => {
     );
     // The adapters behind the ports are those layers/wiring/ops.ts builds.
     const adapters = portAdapters(adaptersOf(OPS_HANDLER_FILE));
-    expect(adapters.get('TrafficRouter')?.sort()).toEqual(['albRouter.ts', 'appMeshRouter.ts']);
+    expect(adapters.get('TrafficRouter')?.sort()).toEqual([
+      'albRouter.ts',
+      'appMeshRouter.ts',
+      'latticeRouter.ts',
+    ]);
     expect(adapters.get('IdempotencyStore')).toEqual(['dynamoIdempotencyStore.ts']);
     expect(adapters.get('ActionHistory')).toEqual(['cloudWatchLogsActionHistory.ts']);
     expect(adapters.get('ServiceOperations')).toEqual(['ecsServiceOperations.ts']);
@@ -2183,6 +2207,9 @@ describe('serverless package: the ops API', () => {
         'states:DescribeExecution',
         'states:GetExecutionHistory',
         'states:ListExecutions',
+        'vpc-lattice:GetListener',
+        'vpc-lattice:GetRule',
+        'vpc-lattice:ListTagsForResource',
       ].sort(),
     );
     // The same list the code paths give (the general check holds every role to its calls too).
@@ -2208,10 +2235,17 @@ describe('serverless package: the ops API', () => {
       'elasticloadbalancing:ModifyListener',
       'elasticloadbalancing:ModifyRule',
       'elasticloadbalancing:RemoveTags',
+      'vpc-lattice:GetListener',
+      'vpc-lattice:GetRule',
+      'vpc-lattice:ListTagsForResource',
+      'vpc-lattice:UntagResource',
+      'vpc-lattice:UpdateListener',
+      'vpc-lattice:UpdateRule',
       'sns:Publish',
       // a person's request on the route (pause, promote), and an abort's mark
       'appmesh:TagResource',
       'elasticloadbalancing:AddTags',
+      'vpc-lattice:TagResource',
       // start, steer and stop rollouts
       'states:DescribeExecution',
       'states:GetExecutionHistory',

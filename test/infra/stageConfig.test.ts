@@ -85,6 +85,19 @@ const MESH_ROUTE = {
   stable: 'orders-v1',
   canary: 'orders-v2',
 };
+const LATTICE_SERVICE =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders.
+  'arn:${AWS::Partition}:vpc-lattice:${AWS::Region}:${AWS::AccountId}:service/svc-0a1b2c3d4e5f60718';
+const LATTICE_LISTENER =
+  'arn:aws:vpc-lattice:eu-west-1:111122223333:service/svc-0a1b2c3d4e5f60718/listener/listener-0a1b2c3d4e5f60718';
+/** A named VPC Lattice route of the ops API, on LATTICE_SERVICE's listener in some account and region. */
+const LATTICE_ROUTE = {
+  router: 'lattice',
+  listenerArn: LATTICE_LISTENER,
+  ruleArn: `${LATTICE_LISTENER}/rule/rule-0a1b2c3d4e5f60718`,
+  stable: 'tg-0a1b2c3d4e5f60711',
+  canary: 'tg-0a1b2c3d4e5f60722',
+};
 const opsRoutesOf = (...routes: unknown[]) => routes;
 
 const lifecycleHook = (overrides: Record<string, unknown>) => [
@@ -334,8 +347,8 @@ describe('stage files', () => {
     ['a named route without a route', { opsRoutes: opsRoutesOf({ name: 'web' }) }, /opsRoutes\[0\].route: /],
     [
       'a route of another router',
-      { opsRoutes: opsRoutesOf({ name: 'web', route: { ...ALB_ROUTE, router: 'lattice' } }) },
-      /opsRoutes\[0\].route.router: must be one of "appmesh", "alb"/,
+      { opsRoutes: opsRoutesOf({ name: 'web', route: { ...ALB_ROUTE, router: 'nlb' } }) },
+      /opsRoutes\[0\].route.router: must be one of "appmesh", "alb", "lattice"/,
     ],
     [
       'a route of a listener outside rolloutListenerArns',
@@ -347,6 +360,39 @@ describe('stage files', () => {
         }),
       },
       /opsRoutes\[0\] \(web\) names listener .*prod-web.*, which rolloutListenerArns does not cover/,
+    ],
+    [
+      'a VPC Lattice route of a service outside rolloutLatticeServiceArns',
+      {
+        rolloutLatticeServiceArns: [LATTICE_SERVICE],
+        opsRoutes: opsRoutesOf({
+          name: 'web',
+          route: {
+            ...LATTICE_ROUTE,
+            listenerArn: LATTICE_LISTENER.replace('svc-0a1b2c3d4e5f60718', 'svc-99999999999999999'),
+            ruleArn: undefined,
+          },
+        }),
+      },
+      /opsRoutes\[0\] \(web\) names VPC Lattice listener .*svc-99999999999999999.*, which rolloutLatticeServiceArns does not cover/,
+    ],
+    [
+      'a VPC Lattice rule of another listener',
+      {
+        opsRoutes: opsRoutesOf({
+          name: 'web',
+          route: {
+            ...LATTICE_ROUTE,
+            ruleArn: LATTICE_ROUTE.ruleArn.replace('listener-0a1b', 'listener-9a1b'),
+          },
+        }),
+      },
+      /opsRoutes\[0\].route.ruleArn: the rule must be a rule of the listener named/,
+    ],
+    [
+      'a rolloutLatticeServiceArns entry that is not a service',
+      { rolloutLatticeServiceArns: [`${LATTICE_SERVICE}/listener/*`] },
+      /rolloutLatticeServiceArns: .* is not a VPC Lattice service ARN/,
     ],
     [
       'a rule under another listener',
@@ -549,11 +595,18 @@ describe('stage files', () => {
       { name: 'web-default', route: { ...ALB_ROUTE, ruleArn: undefined } },
       { name: 'orders', route: MESH_ROUTE },
       { name: 'shared-orders', route: { ...MESH_ROUTE, meshName: 'shared', meshOwner: '444455556666' } },
+      { name: 'api', route: LATTICE_ROUTE },
+      { name: 'api-default', route: { ...LATTICE_ROUTE, ruleArn: undefined } },
     );
     const config = stageConfig.check(
       FILE,
       'test',
-      devWith({ rolloutMeshArns: [MESH, shared], rolloutListenerArns: [LISTENER], opsRoutes }),
+      devWith({
+        rolloutMeshArns: [MESH, shared],
+        rolloutListenerArns: [LISTENER],
+        rolloutLatticeServiceArns: [LATTICE_SERVICE],
+        opsRoutes,
+      }),
     );
     expect(config.opsRoutes).toBe(JSON.stringify(opsRoutes));
     // Without rolloutMeshArns / rolloutListenerArns every mesh and ALB listener of the account is allowed.

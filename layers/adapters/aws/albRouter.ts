@@ -13,10 +13,12 @@ import {
   RemoveTagsCommand,
   type TargetGroupTuple,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/routeMarks';
 import {
   type RouteRef,
   type RouteState,
   requestMarkOf,
+  sameTargetWeights,
   sameWeights,
   targetsProblem,
   type WeightedTarget,
@@ -27,11 +29,6 @@ import {
 } from '#domain/rolloutRoutes';
 import type { TrafficRouter } from '#ports';
 import { InvalidInputError, RouteNotFoundError, WeightOutOfRangeError } from '#runtime/errors';
-
-/** The tag on a route (rule, listener, App Mesh route) naming the rollout that owns it; every router uses it. */
-export const ROLLOUT_OWNER_TAG = 'ecs-reflex:rollout';
-/** Next to it, a person's request (`pause`, `promote`) for that rollout's next step; every router uses it. */
-export const ROLLOUT_REQUEST_TAG = 'ecs-reflex:request';
 
 type AlbRoute = Extract<RouteRef, { router: 'alb' }>;
 
@@ -150,16 +147,6 @@ export function albRouter(client: Pick<ElasticLoadBalancingV2Client, 'send'>): T
       );
     },
   };
-}
-
-/**
- * Whether two target lists send the same traffic: a target that is missing takes none, like one that
- * weighs 0, so adding the canary at 0 to a route that never had it is no change worth a write.
- */
-export function sameTargetWeights(current: WeightedTarget[], next: WeightedTarget[]): boolean {
-  const weightIn = (targets: WeightedTarget[], id: string) => targets.find((t) => t.id === id)?.weight ?? 0;
-  const ids = new Set([...current, ...next].map((target) => target.id));
-  return [...ids].every((id) => weightIn(current, id) === weightIn(next, id));
 }
 
 function albRoute(route: RouteRef): AlbRoute {

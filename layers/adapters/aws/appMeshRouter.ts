@@ -13,12 +13,13 @@ import {
   UntagResourceCommand,
   UpdateRouteCommand,
 } from '@aws-sdk/client-app-mesh';
-import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG, sameTargetWeights } from '#adapters/aws/albRouter';
+import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/routeMarks';
 import {
   type RouteRef,
   type RouteState,
   requestMarkOf,
   routeKey,
+  sameTargetWeights,
   sameWeights,
   targetsProblem,
   type WeightedTarget,
