@@ -228,3 +228,20 @@ export function loadOpsConfig(env: Env = process.env): OpsConfig {
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
   };
 }
+
+const DeploymentHookEnvSchema = z.object({
+  /** The services the hook serves, with default settings: `[{"cluster": "prod", "service": "web"}]`. */
+  DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
+  AWS_MAX_ATTEMPTS: maxAttempts,
+});
+
+export interface DeploymentHookConfig {
+  /** As given; each is checked against HookServicesSchema by the wiring (events/deploymentHook.ts). */
+  services: unknown[];
+  maxAttempts: number;
+}
+
+export function loadDeploymentHookConfig(env: Env = process.env): DeploymentHookConfig {
+  const parsed = parseEnv(DeploymentHookEnvSchema, env);
+  return { services: parsed.DEPLOYMENT_HOOK_SERVICES, maxAttempts: parsed.AWS_MAX_ATTEMPTS };
+}
