@@ -93,7 +93,7 @@ export async function answerDeploymentHook(
 
   // Confirmed: from here on a problem is answered FAILED with its reason (ECS rolls back, the safe way).
   const now = ports.clock.now();
-  const hookSettings = settingsOf(deployment, configured, settings.functionName);
+  const hookSettings = hookSettingsOf(deployment, configured, settings.functionName);
   const state = stateOf(payload.hookDetails);
   const answer =
     'problem' in hookSettings
@@ -207,10 +207,10 @@ export function trafficSource(green: NativeRevision, blue: NativeRevision | unde
  * The service's own settings (hookDetails[ecsReflex] of the hook configured with this function, as ECS
  * describes the deployment, not as the payload claims), else the stage config's, else the defaults.
  */
-function settingsOf(
+export function hookSettingsOf(
   deployment: NativeDeployment,
   configured: HookService,
-  functionName: string | undefined,
+  functionName?: string,
 ): { settings: HookSettings } | { problem: string } {
   const ours = deployment.hooks.filter(
     (hook) => functionName === undefined || functionNameOf(hook.hookTargetArn) === functionName,

@@ -2149,10 +2149,13 @@ describe('serverless package: the ops API', () => {
         'IdempotencyStore.claim',
         'IdempotencyStore.complete',
         'IdempotencyStore.release',
+        // the deployment hook's gate: the deployment read back, the answer as the service's tag
+        'NativeDeployments.deployment',
         'Notifier.notify',
         'RouteClaims.release',
         'ServiceControl.describeService',
         'ServiceControl.setDesiredCount',
+        'ServiceControl.tagService',
         'ServiceOperations.forceNewDeployment',
         'TrafficRouter.read',
         'TrafficRouter.setOwner',
@@ -2251,6 +2254,9 @@ describe('serverless package: the ops API', () => {
       'ecs:ListContainerInstances',
       'ecs:ListTasks',
       'ecs:UpdateContainerInstancesState',
+      // the deployment hook's gate: the deployment read back, the answer as a tag on the service
+      'ecs:DescribeServiceDeployments',
+      'ecs:TagResource',
       // Idempotency-Keys
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
