@@ -237,6 +237,29 @@ const COMMANDS: Record<string, Command> = {
         },
       ),
   },
+  ...Object.fromEntries(
+    (['resume', 'abort'] as const).map((verb): [string, Command] => [
+      `deployment ${verb}`,
+      {
+        usage: `deployment ${verb} CLUSTER SERVICE DEPLOYMENT_ID [--reason R] [--dry-run]`,
+        summary: {
+          resume: "let an ECS native deployment past the deployment hook's gate",
+          abort: 'fail the deployment hook at its gate: ECS rolls the deployment back',
+        }[verb],
+        args: ['CLUSTER', 'SERVICE', 'DEPLOYMENT_ID'],
+        options: ['reason', 'dry-run'],
+        run: ({ args, values, client }) =>
+          client.write<Accepted>(
+            'POST',
+            `/deployments/${args.map((arg) => encodeURIComponent(arg)).join('/')}/${verb}`,
+            {
+              ...(values.reason !== undefined ? { reason: values.reason } : {}),
+              dryRun: values['dry-run'] === true,
+            },
+          ),
+      },
+    ]),
+  ),
   drain: {
     usage: 'drain INSTANCE_ID --cluster C [--reason R] [--dry-run]',
     summary: 'drain a container instance before maintenance',
@@ -259,7 +282,7 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-const GROUPS = new Set(['rollout', 'weights']);
+const GROUPS = new Set(['rollout', 'weights', 'deployment']);
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const full: Required<CliIo> = {

@@ -293,6 +293,25 @@ export const opsRoutes: OpsRoute[] = [
     response: Accepted,
     errors: [404, 409, 422],
   },
+  ...(['resume', 'abort'] as const).map(
+    (verb): OpsRoute => ({
+      operationId: `${verb}DeploymentGate`,
+      method: 'POST',
+      path: `/deployments/{cluster}/{service}/{deployment}/${verb}`,
+      summary:
+        verb === 'resume'
+          ? "Resume an ECS native deployment waiting at the deployment hook's gate"
+          : "Abort an ECS native deployment at the deployment hook's gate: the hook fails, ECS rolls back",
+      access: 'write',
+      params: ServiceRef.extend({
+        deployment: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a service deployment id'),
+      }),
+      body: ReasonedWrite,
+      status: 202,
+      response: Accepted,
+      errors: [404, 409],
+    }),
+  ),
   {
     operationId: 'getTargetHealth',
     method: 'GET',

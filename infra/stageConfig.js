@@ -43,6 +43,7 @@ const KNOWN_KEYS = [
   'rolloutListenerArns',
   'rolloutLatticeServiceArns',
   'opsRoutes',
+  'deploymentHookServices',
   'tracing',
   'sourceMaps',
 ];
@@ -73,6 +74,7 @@ const STRUCTURED = {
   alarmReactions: { kind: 'array', fallback: [] },
   lifecycleHooks: { kind: 'array', fallback: [] },
   opsRoutes: { kind: 'array', fallback: [] },
+  deploymentHookServices: { kind: 'array', fallback: [] },
 };
 
 /** The structured parts, as the stage gives them or their defaults, checked with the functions' schemas. */
@@ -472,6 +474,21 @@ function check(file, stage, raw) {
   const rolloutServices = (
     declaredServices.length > 0 ? declaredServices : ['service/no-declared-route-service/none']
   ).map((resource) => arn('ecs', resource));
+  // The deployment hook: the services it serves, inside the stage's clusters. With none, a service name
+  // nobody gives a service, so its read-only statements grant nothing that exists.
+  parts.deploymentHookServices.forEach((entry, i) => {
+    if (!clusters.includes(entry.cluster))
+      fail(
+        file,
+        `deploymentHookServices[${i}] (${entry.cluster}/${entry.service}) is in a cluster clusters does not list`,
+      );
+  });
+  const hookServices =
+    parts.deploymentHookServices.length > 0
+      ? parts.deploymentHookServices.map((entry) => `${entry.cluster}/${entry.service}`)
+      : [`${clusters[0]}/ecs-reflex-no-hook-service`];
+  const perHookService = (kind, suffix = '') =>
+    hookServices.map((path) => arn('ecs', `${kind}/${path}${suffix}`));
   const perCluster = (...resources) =>
     resources.flatMap((resource) => clusters.map((name) => arn('ecs', resource.replace('NAME', name))));
   return {
@@ -493,7 +510,11 @@ function check(file, stage, raw) {
     lifecycleNotificationTopicArns,
     lifecycleNotificationTopicCount: String(lifecycleNotificationTopicArns.length),
     opsRoutes: JSON.stringify(parts.opsRoutes),
+    deploymentHookServices: JSON.stringify(parts.deploymentHookServices),
     arns: {
+      hookServices: perHookService('service'),
+      hookServiceDeployments: perHookService('service-deployment', '/*'),
+      hookServiceRevisions: perHookService('service-revision', '/*'),
       clusters: perCluster('cluster/NAME'),
       tasks: perCluster('task/NAME/*'),
       containerInstances: perCluster('container-instance/NAME/*'),

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ReactionsSchema } from '#domain/alarmReactions';
 import { LifecycleHookConfigSchema } from '#domain/instanceLifecycle';
 import { RecyclerPolicySchema } from '#domain/recyclerPolicy';
+import { HookServicesSchema } from '#events/deploymentHook';
 import { DeclaredRouteSchema } from '#events/rollout';
 import { issueInWords } from '#runtime/issueWords';
 
@@ -17,6 +18,7 @@ const StructuredParts = z.object({
   alarmReactions: ReactionsSchema,
   lifecycleHooks: z.array(LifecycleHookConfigSchema),
   opsRoutes: z.array(DeclaredRouteSchema),
+  deploymentHookServices: HookServicesSchema,
 });
 
 /** What is wrong with a stage's structured parts, one `path: problem` line each; none when it is right. */

@@ -4,6 +4,7 @@
 // caller, and answers errors as RFC 9457 problem documents.
 import { createHash } from 'node:crypto';
 import type * as z from 'zod';
+import { hookSettingsOf } from '#app/deploymentHook';
 import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import {
   abortRollout,
@@ -18,8 +19,17 @@ import {
   waitsAtGate,
 } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
+import {
+  GATE_TAG_KEY,
+  type GateAnswerSeen,
+  gateAnswerFor,
+  gateTagValue,
+  HOOK_STAGES,
+  type HookStage,
+} from '#domain/deploymentHook';
 import { routeKey, weightsFor } from '#domain/rolloutRoutes';
 import { GATE_TIMEOUT_SECONDS } from '#domain/rolloutSchedule';
+import type { HookService } from '#events/deploymentHook';
 import { openApiDocument } from '#events/openapi';
 import { type Access, MAX_BODY_BYTES, MAX_BODY_DEPTH, type OpsRoute, opsRoutes } from '#events/opsApi';
 import { DUPLICATE_ISSUE, rolloutRequestOf } from '#events/rollout';
@@ -30,6 +40,7 @@ import type {
   IdempotencyStore,
   InstanceFleet,
   JournalEntry,
+  NativeDeployments,
   RolloutPorts,
   ServiceControl,
   ServiceOperations,
@@ -65,6 +76,8 @@ export interface OpsSettings {
   clusters: string[];
   /** What this function serves: the read function GETs, the write function the rest. */
   serves: Access[];
+  /** The services the deployment hook serves: the only ones whose gates the API answers. */
+  hookServices?: HookService[];
 }
 
 export interface OpsPorts {
@@ -72,7 +85,10 @@ export interface OpsPorts {
   /** Where every write is audited, with the caller. */
   journal: ActionJournal;
   workflows: Workflows;
-  services: Pick<ServiceControl, 'describeService'>;
+  /** Reading a service; its tag carries a person's answer at the deployment hook's gate. */
+  services: Pick<ServiceControl, 'describeService' | 'tagService'>;
+  /** ECS native deployments, for the deployment hook's gates. */
+  nativeDeployments: NativeDeployments;
   serviceOperations: ServiceOperations;
   instances: Pick<ContainerInstances, 'describe' | 'drain'>;
   instanceFleet: InstanceFleet;
@@ -631,6 +647,37 @@ async function write(
         `replace every task of ${cluster}/${service}, rolling`,
       );
     }
+    case 'resumeDeploymentGate':
+    case 'abortDeploymentGate': {
+      const decision = route.operationId === 'resumeDeploymentGate' ? 'resume' : 'abort';
+      const { cluster, service, deployment } = params as {
+        cluster: string;
+        service: string;
+        deployment: string;
+      };
+      const gate = await openGate(cluster, service, deployment, settings, ports);
+      const target = `${cluster}/${service} ${deployment} ${gate.stage}`;
+      // The first answer stands: the same one again is a retry, another one a conflict.
+      if (gate.answered?.decision === decision)
+        return accepted(
+          target,
+          decision === 'resume' ? 'resumed' : 'aborted',
+          `already ${decision}d by ${gate.answered.by}`,
+        );
+      if (gate.answered)
+        throw conflict(
+          `the gate at ${gate.stage} was answered ${gate.answered.decision} by ${gate.answered.by}`,
+        );
+      if (!dryRun)
+        await ports.services.tagService(cluster, service, {
+          [GATE_TAG_KEY]: gateTagValue({ deploymentId: deployment, stage: gate.stage, decision, by: caller }),
+        });
+      return accepted(
+        target,
+        decision === 'resume' ? 'resumed' : 'aborted',
+        `${decision} deployment ${deployment} of ${cluster}/${service} at ${gate.stage}: the hook reads it at its next invocation`,
+      );
+    }
     case 'drainInstance': {
       const cluster = body.cluster as string;
       const instanceId = params.instanceId as string;
@@ -666,6 +713,38 @@ function steer(verb: string, name: string, reason: string, ports: OpsPorts): Pro
 }
 
 // --- helpers -----------------------------------------------------------------------------------------
+
+/**
+ * The deployment hook's gate a person answers: the service is one the hook serves, ECS knows the deployment
+ * as this service's and running, and the stage it is at has a gate in the hook's settings for it.
+ */
+async function openGate(
+  cluster: string,
+  service: string,
+  deploymentId: string,
+  settings: OpsSettings,
+  ports: OpsPorts,
+): Promise<{ stage: HookStage; answered?: GateAnswerSeen }> {
+  knownCluster(cluster, settings);
+  const served = (settings.hookServices ?? []).find((s) => s.cluster === cluster && s.service === service);
+  if (!served) throw notFound(`a service ${cluster}/${service} the deployment hook serves`);
+  const found = await ports.services.describeService(cluster, service);
+  if (!found) throw notFound(`service ${cluster}/${service}`);
+  const arn = `${found.serviceArn.replace(':service/', ':service-deployment/')}/${deploymentId}`;
+  const deployment = await ports.nativeDeployments.deployment(arn);
+  if (!deployment || deployment.serviceArn !== found.serviceArn)
+    throw notFound(`deployment ${deploymentId} of ${cluster}/${service}`);
+  if (deployment.status !== 'IN_PROGRESS')
+    throw conflict(`deployment ${deploymentId} is ${deployment.status}: no gate waits`);
+  const stage = HOOK_STAGES.find((s) => s === deployment.lifecycleStage);
+  const hookSettings = hookSettingsOf(deployment, served);
+  if (!stage || !('settings' in hookSettings) || !hookSettings.settings.gates.some((g) => g.stage === stage))
+    throw conflict(
+      `deployment ${deploymentId} is at ${deployment.lifecycleStage ?? 'no stage'}, where the hook has no gate`,
+    );
+  const answered = gateAnswerFor(found.tags, deploymentId, stage);
+  return { stage, ...(answered ? { answered } : {}) };
+}
 
 function namedRoute(name: string, settings: OpsSettings) {
   const named = settings.routes.find((r) => r.name === name);

@@ -3,6 +3,7 @@
 // so any step can run twice. Weights are written absolutely (SetWeight) and read back in a separate step
 // (VerifyWeight); every way out that is not promotion restores 100 % stable.
 
+import { observeChecks } from '#app/analysisObservations';
 import { steer } from '#app/steering';
 import { rolloutAllowance, sameRoute } from '#domain/declaredRoutes';
 import { otherController } from '#domain/deploymentOwner';
@@ -11,10 +12,13 @@ import {
   assessCheck,
   type CheckOutcome,
   type CheckResult,
+  type CheckSpec,
   decideAfterAnalysis,
+  METRICS_DELAY_SECONDS,
   metricQueries,
   NO_COUNTS,
   type Observations,
+  publishedWindow,
   runResult,
 } from '#domain/rolloutAnalysis';
 import {
@@ -417,64 +421,18 @@ export async function verifyTraffic(state: RolloutState, ports: RolloutPorts): P
 
 // --- analyse -------------------------------------------------------------------------------------------
 
-/**
- * CloudWatch publishes a minute's datapoints a while after the minute ends (ALB: about a minute). The
- * analysis reads whole minutes that have been published: from the first full minute after the window's
- * start to the last minute that ended this long ago.
- */
-export const METRICS_DELAY_SECONDS = 60;
-
 const MINUTE_MS = 60_000;
 
-/** The whole, published minutes since `windowStart`, or undefined while there is not one yet. */
-function publishedWindow(windowStart: string, now: Date): { start: Date; end: Date } | undefined {
-  const start = Math.ceil(Date.parse(windowStart) / MINUTE_MS) * MINUTE_MS;
-  const end = Math.floor((now.getTime() - METRICS_DELAY_SECONDS * 1000) / MINUTE_MS) * MINUTE_MS;
-  return end - start >= MINUTE_MS ? { start: new Date(start), end: new Date(end) } : undefined;
-}
-
-async function observe(
+function observe(
   state: RolloutState,
   window: { start: Date; end: Date } | undefined,
   ports: RolloutPorts,
 ): Promise<Observations> {
   const { checks } = state.rollout.analysis;
-  const seen: Observations = { metrics: {}, alarms: {}, targetHealth: {} };
-  const queries = metricQueries(checks);
-  if (queries.length > 0 && window) {
-    try {
-      seen.metrics = await ports.metrics.query(queries, window);
-    } catch (error) {
-      // Provider-broken is its own verdict (error), never mistaken for a canary failure or a pass.
-      seen.metricsError = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    }
-  }
-  const alarmNames = new Set([
-    ...state.rollout.guardAlarms,
-    ...checks.flatMap((c) => (c.kind === 'alarm' ? [c.alarmName] : [])),
-  ]);
-  for (const name of alarmNames) {
-    try {
-      const alarm = await ports.alarms.describe(name, { withTags: false });
-      seen.alarms[name] = alarm ? alarm.state : 'missing';
-    } catch {
-      seen.alarms[name] = 'unavailable';
-    }
-  }
-  for (const check of checks) {
-    if (check.kind !== 'targetHealth') continue;
-    try {
-      const health = await ports.targets.targetHealth(check.targetGroupArn);
-      const live = health.targets.filter((t) => t.state !== 'draining' && t.state !== 'unused');
-      seen.targetHealth[check.targetGroupArn] = {
-        healthy: live.filter((t) => t.state === 'healthy').length,
-        total: live.length,
-      };
-    } catch {
-      seen.targetHealth[check.targetGroupArn] = 'unavailable';
-    }
-  }
-  return seen;
+  const guards = state.rollout.guardAlarms.map(
+    (alarmName): CheckSpec => ({ name: `guard ${alarmName}`, kind: 'alarm', alarmName }),
+  );
+  return observeChecks([...checks, ...guards], window, ports);
 }
 
 export async function analyseCanary(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {

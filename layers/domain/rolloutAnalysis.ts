@@ -303,6 +303,24 @@ function relativeLimit(kind: 'errorRate' | 'latency', stable: number, factor: nu
   return kind === 'errorRate' ? Math.max(stable, ERROR_RATE_FLOOR) * factor : stable * factor;
 }
 
+// --- when to read -----------------------------------------------------------------------------------
+
+/**
+ * CloudWatch publishes a minute's datapoints a while after the minute ends (ALB: about a minute). The
+ * analysis reads whole minutes that have been published: from the first full minute after the window's
+ * start to the last minute that ended this long ago.
+ */
+export const METRICS_DELAY_SECONDS = 60;
+
+const MINUTE_MS = 60_000;
+
+/** The whole, published minutes since `windowStart`, or undefined while there is not one yet. */
+export function publishedWindow(windowStart: string, now: Date): { start: Date; end: Date } | undefined {
+  const start = Math.ceil(Date.parse(windowStart) / MINUTE_MS) * MINUTE_MS;
+  const end = Math.floor((now.getTime() - METRICS_DELAY_SECONDS * 1000) / MINUTE_MS) * MINUTE_MS;
+  return end - start >= MINUTE_MS ? { start: new Date(start), end: new Date(end) } : undefined;
+}
+
 // --- the verdict --------------------------------------------------------------------------------------
 
 /** One run's result: any failure fails it; else a broken provider; else missing evidence; else a pass. */

@@ -442,3 +442,54 @@ export interface IdempotencyStore {
   /** Lets the key go after a failure that must not be replayed (a 5xx): the retry runs again. */
   release(key: string): Promise<void>;
 }
+
+// --- deployment hook --------------------------------------------------------------------------------------
+
+/** One revision's share of a native deployment's traffic, percent, as ECS requested it. */
+export interface RevisionShare {
+  arn: string;
+  productionWeight: number;
+  testWeight: number;
+}
+
+/** An ECS native deployment (DescribeServiceDeployments) as the deployment hook needs it. */
+export interface NativeDeployment {
+  arn: string;
+  serviceArn: string;
+  clusterArn: string;
+  /** PENDING, IN_PROGRESS, ROLLBACK_REQUESTED, ROLLBACK_IN_PROGRESS, SUCCESSFUL, STOPPED, ... */
+  status: string;
+  lifecycleStage?: string;
+  target: RevisionShare;
+  sources: RevisionShare[];
+  /** The Lambda hooks the deployment runs, with the hookDetails the service configured for each. */
+  hooks: { hookTargetArn: string; lifecycleStages: string[]; hookDetails?: unknown }[];
+}
+
+/** A service revision (DescribeServiceRevisions): where its traffic goes. */
+export interface NativeRevision {
+  arn: string;
+  serviceArn: string;
+  /** Resolved target groups of the revision and the production listener or rule sending to each. */
+  loadBalancers: { targetGroupArn: string; productionListenerRule?: string }[];
+  serviceConnect: boolean;
+}
+
+export interface NativeDeployments {
+  /** Undefined when ECS does not know it. */
+  deployment(deploymentArn: string): Promise<NativeDeployment | undefined>;
+  /** The revisions ECS knows among these (at most 20); unknown ones are left out. */
+  revisions(revisionArns: string[]): Promise<NativeRevision[]>;
+}
+
+/** Everything the deployment hook touches: it reads, and writes nothing but its journal. */
+export interface DeploymentHookPorts {
+  deployments: NativeDeployments;
+  /** The service's tags hold a person's answer at a gate. */
+  services: Pick<ServiceControl, 'describeService'>;
+  metrics: MetricsSource;
+  alarms: AlarmStates;
+  targets: Pick<TargetRegistry, 'targetHealth'>;
+  clock: Clock;
+  journal: ActionJournal;
+}

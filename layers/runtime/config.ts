@@ -200,6 +200,8 @@ const OpsEnvSchema = z.object({
         .filter(Boolean),
     ),
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  /** The deployment hook's services (its gates are answered here): `[{"cluster": …, "service": …}]`. */
+  DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
   AWS_MAX_ATTEMPTS: maxAttempts,
 });
 
@@ -212,6 +214,8 @@ export interface OpsConfig {
   idempotencyTable: string;
   actionLogGroups: string[];
   notifyTopicArn?: string;
+  /** As given; checked against HookServicesSchema by the wiring (events/deploymentHook.ts). */
+  hookServices: unknown[];
   maxAttempts: number;
 }
 
@@ -225,6 +229,24 @@ export function loadOpsConfig(env: Env = process.env): OpsConfig {
     idempotencyTable: parsed.IDEMPOTENCY_TABLE,
     actionLogGroups: parsed.ACTION_LOG_GROUPS,
     notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
+    hookServices: parsed.DEPLOYMENT_HOOK_SERVICES,
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
   };
+}
+
+const DeploymentHookEnvSchema = z.object({
+  /** The services the hook serves, with default settings: `[{"cluster": "prod", "service": "web"}]`. */
+  DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
+  AWS_MAX_ATTEMPTS: maxAttempts,
+});
+
+export interface DeploymentHookConfig {
+  /** As given; each is checked against HookServicesSchema by the wiring (events/deploymentHook.ts). */
+  services: unknown[];
+  maxAttempts: number;
+}
+
+export function loadDeploymentHookConfig(env: Env = process.env): DeploymentHookConfig {
+  const parsed = parseEnv(DeploymentHookEnvSchema, env);
+  return { services: parsed.DEPLOYMENT_HOOK_SERVICES, maxAttempts: parsed.AWS_MAX_ATTEMPTS };
 }

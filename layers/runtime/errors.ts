@@ -95,3 +95,12 @@ export class RolloutNotAllowedError extends Error {
     super(message);
   }
 }
+
+/**
+ * A deployment hook invocation whose claims ECS does not back (no such deployment, another service's
+ * revision) or that names a service the stack's hook does not serve: answered with this error, never with
+ * a hookStatus, since nothing was confirmed to answer about.
+ */
+export class HookClaimRefusedError extends Error {
+  override readonly name = 'HookClaimRefusedError';
+}

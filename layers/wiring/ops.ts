@@ -9,6 +9,7 @@ import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionH
 import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
 import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
+import { EcsNativeDeployments } from '#adapters/aws/ecsNativeDeployments';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
 import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
@@ -19,6 +20,7 @@ import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import type { RolloutPorts } from '#ports';
 import { type AwsClientOptions, awsClientConfig, type ReflexClients, sharedClient } from '#runtime/clients';
 import { loadOpsConfig, type OpsConfig } from '#runtime/config';
+import { hookServices } from '#wiring/deploymentHook';
 import type { Host } from '#wiring/host';
 import { lambdaHost } from '#wiring/host';
 import { awsRolloutDeps, declaredRoutesOf } from '#wiring/rollout';
@@ -48,6 +50,7 @@ export function opsPorts(
     journal: host.journal,
     workflows: new SfnWorkflows(clients.sfn, { [ROLLOUT_WORKFLOW]: config.stateMachineArn }),
     services: new EcsServiceControl(clients.ecs),
+    nativeDeployments: new EcsNativeDeployments(clients.ecs),
     // UpdateService has no client token: its single-attempt client lets the adapter check before a retry.
     serviceOperations: new EcsServiceOperations(clients.ecs, {
       once: clients.ecsSingleAttempt,
@@ -80,7 +83,11 @@ export function awsOpsDeps(): OpsDeps {
   if (built) return built;
   const config = loadOpsConfig();
   built = {
-    settings: { routes: declaredRoutesOf(config.routes), clusters: config.clusters },
+    settings: {
+      routes: declaredRoutesOf(config.routes),
+      clusters: config.clusters,
+      hookServices: hookServices(config.hookServices),
+    },
     ports: opsPorts(
       opsClients({ maxAttempts: config.maxAttempts }),
       config,

@@ -427,7 +427,7 @@ describe('errors', () => {
 
   it.each([
     [[], /a command is required/],
-    [['deploy'], /unknown command 'deploy'$/m],
+    [['launch'], /unknown command 'launch'$/m],
     [['statsu'], /unknown command 'statsu'; did you mean 'status'\?/],
     [['rollout', 'strat'], /unknown command 'rollout strat'; did you mean 'rollout start'\?/],
     [['status', '--jsn'], /unknown option --jsn; did you mean --json\?/],
@@ -613,6 +613,16 @@ describe('--json', () => {
       weights: { stable: 80, canary: 20 },
     });
     expect(await run(['recycle', 'prod', 'web', '--dry-run'])).toMatchObject({ status: 'dry-run' });
+    // The deployment hook's gate: this stack's hook serves no service, which the API says, signed and all.
+    const gate = await cli(api, [
+      'deployment',
+      'resume',
+      'prod',
+      'web',
+      'Qm3vT8xZpL2rWc9NhY4Ke',
+      '--dry-run',
+    ]);
+    expect([gate.code, gate.stderr]).toEqual([1, expect.stringContaining('404')]);
     expect(await run(['drain', instance.instanceId, '--cluster', 'prod', '--dry-run'])).toMatchObject({
       status: 'dry-run',
     });

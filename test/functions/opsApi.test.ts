@@ -3,7 +3,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DescribeServiceDeploymentsCommand, ECSClient } from '@aws-sdk/client-ecs';
 import type { APIGatewayProxyEventV2WithIAMAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { EcsNativeDeployments } from '#adapters/aws/ecsNativeDeployments';
+import { GATE_TAG_KEY } from '#domain/deploymentHook';
+import { HookSettingsSchema } from '#events/deploymentHook';
 import { openApiDocument } from '#events/openapi';
 import { opsRoutes } from '#events/opsApi';
 import { createOpsHandler } from '#functions/opsApi';
@@ -781,5 +786,112 @@ describe('throttling', () => {
     });
     const answer = await api.call('GET', '/routes/web');
     expect([answer.status, answer.headers['retry-after']]).toEqual([429, '5']);
+  });
+});
+
+describe("ops API: the deployment hook's gate", () => {
+  const DEPLOYMENT_ID = 'Qm3vT8xZpL2rWc9NhY4Ke';
+  const gated = HookSettingsSchema.parse({
+    gates: [{ stage: 'POST_TEST_TRAFFIC_SHIFT', timeoutSeconds: 600 }],
+  });
+
+  /**
+   * The twin's ECS does not model native deployments yet: DescribeServiceDeployments answers from a
+   * captured shape, for the twin's own service; everything else (the service, its tags) is the twin's.
+   */
+  async function aGateApi(deployment: { status?: string; lifecycleStage?: string } = {}) {
+    const twin = prepareTwin(structuredClone(WORLD));
+    twin.start();
+    const service = (await twin.settle(() => twin.opsPorts.services.describeService('prod', 'web')))!;
+    const ecs = new ECSClient({ region: 'eu-west-1' });
+    const arn = `${service.serviceArn.replace(':service/', ':service-deployment/')}/${DEPLOYMENT_ID}`;
+    mockClient(ecs)
+      .on(DescribeServiceDeploymentsCommand)
+      .callsFake((input) =>
+        input.serviceDeploymentArns?.[0] === arn
+          ? {
+              serviceDeployments: [
+                {
+                  serviceDeploymentArn: arn,
+                  serviceArn: service.serviceArn,
+                  clusterArn: service.clusterArn,
+                  status: deployment.status ?? 'IN_PROGRESS',
+                  lifecycleStage: deployment.lifecycleStage ?? 'POST_TEST_TRAFFIC_SHIFT',
+                  targetServiceRevision: {
+                    arn: `${service.serviceArn.replace(':service/', ':service-revision/')}/2`,
+                  },
+                  sourceServiceRevisions: [],
+                },
+              ],
+              failures: [],
+            }
+          : {
+              serviceDeployments: [],
+              failures: [{ arn: input.serviceDeploymentArns?.[0], reason: 'MISSING' }],
+            },
+      );
+    const deps = () => ({
+      ports: { ...twin.opsPorts, nativeDeployments: new EcsNativeDeployments(ecs) },
+      settings: {
+        routes: [],
+        clusters: ['prod'],
+        hookServices: [{ cluster: 'prod', service: 'web', settings: gated }],
+      },
+    });
+    const write = createOpsHandler(['write'], deps);
+    const call = async (path: string, body: unknown = {}, caller = CALLER) => {
+      const result = (await twin.settle(() =>
+        write(apiEvent('POST', path, { body, caller }), lambdaContext('ops')),
+      )) as APIGatewayProxyStructuredResultV2;
+      return { status: result.statusCode!, body: JSON.parse(result.body ?? 'null') };
+    };
+    const gateTag = async () =>
+      (await twin.settle(() => twin.opsPorts.services.describeService('prod', 'web')))!.tags[GATE_TAG_KEY];
+    return { call, gateTag };
+  }
+
+  it('records a resume as the tag the hook reads; the same answer again is a retry, another one a conflict', async () => {
+    const api = await aGateApi();
+
+    const resumed = await api.call(`/deployments/prod/web/${DEPLOYMENT_ID}/resume`, {
+      reason: 'smoke tests green',
+    });
+    const again = await api.call(
+      `/deployments/prod/web/${DEPLOYMENT_ID}/resume`,
+      {},
+      'arn:aws:iam::111122223333:user/bob',
+    );
+    const abort = await api.call(`/deployments/prod/web/${DEPLOYMENT_ID}/abort`);
+
+    expectDocumented('resumeDeploymentGate', resumed);
+    expect(await api.gateTag()).toBe(`${DEPLOYMENT_ID} POST_TEST_TRAFFIC_SHIFT resume ${CALLER}`);
+    expect([again.status, again.body.detail]).toEqual([202, `already resumed by ${CALLER}`]);
+    expect(abort.status).toBe(409);
+  });
+
+  it('writes nothing on a dry run', async () => {
+    const api = await aGateApi();
+
+    const answer = await api.call(`/deployments/prod/web/${DEPLOYMENT_ID}/abort`, { dryRun: true });
+
+    expect([answer.status, answer.body.status]).toEqual([202, 'dry-run']);
+    expect(await api.gateTag()).toBeUndefined();
+  });
+
+  it.each([
+    ['a service the hook does not serve', '/deployments/prod/api/Qm3vT8xZpL2rWc9NhY4Ke/resume', {}, 404],
+    ['a deployment ECS does not know', '/deployments/prod/web/Zz0000000000000000000/resume', {}, 404],
+    ['a finished deployment', `/deployments/prod/web/${DEPLOYMENT_ID}/resume`, { status: 'SUCCESSFUL' }, 409],
+    [
+      'a stage without a gate',
+      `/deployments/prod/web/${DEPLOYMENT_ID}/abort`,
+      { lifecycleStage: 'PRODUCTION_TRAFFIC_SHIFT' },
+      409,
+    ],
+  ])('refuses %s, writing nothing', async (_, path, deployment, status) => {
+    const api = await aGateApi(deployment);
+
+    expect((await api.call(path)).status).toBe(status);
+    expect(await api.gateTag()).toBeUndefined();
   });
 });

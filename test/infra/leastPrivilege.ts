@@ -94,6 +94,7 @@ export const ACCESS_LEVELS: Record<string, AccessLevel> = {
   'dynamodb:UpdateItem': 'Write',
   'ecs:DescribeCapacityProviders': 'Read',
   'ecs:DescribeContainerInstances': 'Read',
+  'ecs:DescribeServiceDeployments': 'Read',
   'ecs:DescribeServiceRevisions': 'Read',
   'ecs:DescribeServices': 'Read',
   'ecs:DescribeTasks': 'Read',

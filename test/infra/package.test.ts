@@ -18,11 +18,13 @@ import {
 } from '#local/twin/wiring';
 import {
   loadAlarmReactorConfig,
+  loadDeploymentHookConfig,
   loadLifecycleConfig,
   loadOpsConfig,
   loadRecyclerConfig,
   loadRolloutConfig,
 } from '#runtime/config';
+import { hookServices } from '#wiring/deploymentHook';
 import {
   ADAPTERS_DIR,
   adaptersOf,
@@ -37,6 +39,7 @@ import {
 } from './codeActions';
 import {
   ACCESS_LEVELS,
+  allStatements,
   anyResourceFindings,
   isWrite,
   type Need,
@@ -389,6 +392,12 @@ function needsOf(t: Template): Map<string, Need> {
       const dependent = [...calls].flatMap((action) => DEPENDENT_ACTIONS[action] ?? []);
       add(logicalIdIn(r.Properties.Role)!, [...calls, ...dependent, ...platformActions(t, id)]);
     }
+    // The role ECS invokes the deployment hook with: that one function, nothing else.
+    const trusted = allStatements(t).filter((s) => s.kind === 'trust' && s.logicalId === id);
+    if (trusted.some((s) => JSON.stringify(s.statement.Principal).includes('ecs.amazonaws.com'))) {
+      const hook = { 'Fn::GetAtt': [functionLogicalId(DEPLOYMENT_HOOK), 'Arn'] };
+      add(id, ['lambda:InvokeFunction'], new Map([['lambda:InvokeFunction', [hook]]]));
+    }
     if (r.Type === 'AWS::StepFunctions::StateMachine') {
       const substitutions = (r.Properties.DefinitionSubstitutions ?? {}) as Record<string, unknown>;
       const resolved = (value: string) => {
@@ -408,7 +417,10 @@ function needsOf(t: Template): Map<string, Need> {
   return needs;
 }
 
-/** The alarm reactor's sweep is its own schedule, not a function: nine functions in all. */
+/** The deployment hook, which ECS invokes (with its own role, DeploymentHookInvokeRole). */
+const DEPLOYMENT_HOOK = 'deploymentHook';
+
+/** The alarm reactor's sweep is its own schedule, not a function: ten functions in all. */
 const ALL_FUNCTIONS = [
   recycler.functionName,
   recycler.sweepFunctionName,
@@ -419,6 +431,7 @@ const ALL_FUNCTIONS = [
   rollout.safetyNetFunctionName,
   OPS_FUNCTIONS.read,
   OPS_FUNCTIONS.write,
+  DEPLOYMENT_HOOK,
 ];
 
 /** Actions a role may hold on Resource `*` (each with its reason in test/infra/leastPrivilege.ts). */
@@ -432,6 +445,7 @@ const stageConfig = JSON.parse(readFileSync(path.join(ROOT, 'infra/stages', `${S
   alarmReactions: unknown[];
   lifecycleHooks: unknown[];
   opsRoutes: unknown[];
+  deploymentHookServices?: unknown[];
   deregisterTargetGroupArns?: string[];
   autoScalingGroupNames: string[];
   alarmNamePrefixes: string[];
@@ -864,6 +878,12 @@ describe('serverless package (offline, no AWS credentials)', () => {
         expect(config.actionLogGroups).toEqual(logGroupNames);
         expect(config.actionLogGroups.every((name) => name.startsWith('/aws/lambda/ecs-reflex-'))).toBe(true);
         expect(config.notifyTopicArn).toBe(standIns.NOTIFY_TOPIC_ARN);
+        expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
+      } else if (id === functionLogicalId(DEPLOYMENT_HOOK)) {
+        // The services it answers for, as the stage lists them, checked as at cold start.
+        expect(env.DEPLOYMENT_HOOK_SERVICES).toBe(JSON.stringify(stageConfig.deploymentHookServices ?? []));
+        const config = loadDeploymentHookConfig(env as Record<string, string>);
+        expect(hookServices(config.services)).toHaveLength((stageConfig.deploymentHookServices ?? []).length);
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
       } else if (id.startsWith('TaskRecycler')) {
         const topic = resource(refOf(env.NOTIFY_TOPIC_ARN), 'AWS::SNS::Topic').Properties;
@@ -1497,7 +1517,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
         const inClusters = (arn: string) =>
           configuredClusters.some((cluster) =>
             new RegExp(
-              `:((task|container-instance|service|service-revision)/${cluster}/\\*|cluster/${cluster})$`,
+              // A cluster's resources, or one service's (its deployments and revisions) inside it.
+              `:((task|container-instance|service|service-revision)/${cluster}/\\*|(service|service-revision|service-deployment)/${cluster}/[A-Za-z0-9_-]+(/\\*)?|cluster/${cluster})$`,
             ).test(arn),
           );
         const byArn = arns.every(inClusters);
@@ -1560,6 +1581,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       [rollout.safetyNetFunctionName]: declared,
       [OPS_FUNCTIONS.read]: [],
       [OPS_FUNCTIONS.write]: [...clusterServices, ...declared],
+      [DEPLOYMENT_HOOK]: [],
     };
     expect(Object.keys(expected).sort()).toEqual([...ALL_FUNCTIONS].sort());
 
@@ -2147,10 +2169,13 @@ describe('serverless package: the ops API', () => {
         'IdempotencyStore.claim',
         'IdempotencyStore.complete',
         'IdempotencyStore.release',
+        // the deployment hook's gate: the deployment read back, the answer as the service's tag
+        'NativeDeployments.deployment',
         'Notifier.notify',
         'RouteClaims.release',
         'ServiceControl.describeService',
         'ServiceControl.setDesiredCount',
+        'ServiceControl.tagService',
         'ServiceOperations.forceNewDeployment',
         'TrafficRouter.read',
         'TrafficRouter.setOwner',
@@ -2263,6 +2288,9 @@ describe('serverless package: the ops API', () => {
       'ecs:ListContainerInstances',
       'ecs:ListTasks',
       'ecs:UpdateContainerInstancesState',
+      // the deployment hook's gate: the deployment read back, the answer as a tag on the service
+      'ecs:DescribeServiceDeployments',
+      'ecs:TagResource',
       // Idempotency-Keys
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',

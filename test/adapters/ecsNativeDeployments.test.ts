@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  DescribeServiceDeploymentsCommand,
+  DescribeServiceRevisionsCommand,
+  ECSClient,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { EcsNativeDeployments } from '#adapters/aws/ecsNativeDeployments';
+
+const ecs = mockClient(ECSClient);
+const FIXTURES = path.join(__dirname, '../fixtures/ecs/deploymentHook');
+const fixture = (name: string) => JSON.parse(readFileSync(path.join(FIXTURES, `${name}.json`), 'utf8'));
+const DEPLOYMENT =
+  'arn:aws:ecs:eu-west-1:210987654321:service-deployment/shop/checkout/Qm3vT8xZpL2rWc9NhY4Ke';
+const GREEN = 'arn:aws:ecs:eu-west-1:210987654321:service-revision/shop/checkout/7402918830016652210';
+const BLUE = 'arn:aws:ecs:eu-west-1:210987654321:service-revision/shop/checkout/5518203947718820117';
+
+beforeEach(() => ecs.reset());
+
+describe('EcsNativeDeployments', () => {
+  it('reads a deployment: its revisions with their requested weights and the hooks with their details', async () => {
+    ecs.on(DescribeServiceDeploymentsCommand).resolves(fixture('describeServiceDeployments'));
+
+    const deployment = await new EcsNativeDeployments(new ECSClient({})).deployment(DEPLOYMENT);
+
+    expect(deployment).toMatchObject({
+      serviceArn: 'arn:aws:ecs:eu-west-1:210987654321:service/shop/checkout',
+      status: 'IN_PROGRESS',
+      lifecycleStage: 'PRODUCTION_TRAFFIC_SHIFT',
+      target: { arn: GREEN, productionWeight: 10, testWeight: 100 },
+      sources: [{ arn: BLUE, productionWeight: 90, testWeight: 0 }],
+      hooks: [{ lifecycleStages: expect.arrayContaining(['PRODUCTION_TRAFFIC_SHIFT']), hookDetails: {} }],
+    });
+    expect(ecs).toHaveReceivedCommandWith(DescribeServiceDeploymentsCommand, {
+      serviceDeploymentArns: [DEPLOYMENT],
+    });
+  });
+
+  it('answers undefined for a deployment ECS reports MISSING', async () => {
+    ecs
+      .on(DescribeServiceDeploymentsCommand)
+      .resolves({ failures: [{ arn: DEPLOYMENT, reason: 'MISSING' }] });
+
+    expect(await new EcsNativeDeployments(new ECSClient({})).deployment(DEPLOYMENT)).toBeUndefined();
+  });
+
+  it("reads each revision's resolved target group, not the service's pair", async () => {
+    ecs.on(DescribeServiceRevisionsCommand).resolves(fixture('describeServiceRevisions'));
+
+    const revisions = await new EcsNativeDeployments(new ECSClient({})).revisions([GREEN, BLUE]);
+
+    expect(
+      revisions.map((r) => [r.arn, r.loadBalancers.map((lb) => lb.targetGroupArn.split('/')[1])]),
+    ).toEqual([
+      [GREEN, ['checkout-green']],
+      [BLUE, ['checkout-blue']],
+    ]);
+  });
+
+  it('asks nothing for no revisions and refuses more than one call can take', async () => {
+    const adapter = new EcsNativeDeployments(new ECSClient({}));
+
+    expect(await adapter.revisions([])).toEqual([]);
+    await expect(adapter.revisions(Array.from({ length: 21 }, (_, i) => `${GREEN}${i}`))).rejects.toThrow(
+      RangeError,
+    );
+    expect(ecs.calls()).toHaveLength(0);
+  });
+});
