@@ -6,6 +6,12 @@ import { createHash } from 'node:crypto';
 import type * as z from 'zod';
 import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import {
+  NO_REFLEX_SETTINGS,
+  type ReflexSettings,
+  type ReflexViewPorts,
+  reflexesView,
+} from '#app/reflexViews';
+import {
   abortRollout,
   checkAllowed,
   pauseRollout,
@@ -64,9 +70,11 @@ export interface OpsSettings {
   clusters: string[];
   /** What this function serves: the read function GETs, the write function the rest. */
   serves: Access[];
+  /** What GET /reflexes reads the other reflexes' state with; without it, nothing is configured. */
+  reflexes?: ReflexSettings;
 }
 
-export interface OpsPorts {
+export interface OpsPorts extends Omit<ReflexViewPorts, 'lifecycleRuns'> {
   rollouts: RolloutPorts;
   /** Where every write is audited, with the caller. */
   journal: ActionJournal;
@@ -76,7 +84,7 @@ export interface OpsPorts {
   instances: Pick<ContainerInstances, 'describe' | 'drain'>;
   instanceFleet: InstanceFleet;
   /** The instance lifecycle workflow's runs (one per lifecycle action). */
-  lifecycleRuns: Pick<WorkflowRuns, 'list'>;
+  lifecycleRuns: Pick<WorkflowRuns, 'list' | 'describe'>;
   actions: ActionHistory;
   idempotency: IdempotencyStore;
 }
@@ -437,6 +445,8 @@ async function read(
         })),
       };
     }
+    case 'getReflexes':
+      return reflexesView(ports, settings.reflexes ?? NO_REFLEX_SETTINGS, clock.now());
     case 'listActions': {
       const actions = await ports.actions.recent({
         reflex: query.reflex as string | undefined,

@@ -201,7 +201,32 @@ const OpsEnvSchema = z.object({
     ),
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   AWS_MAX_ATTEMPTS: maxAttempts,
+  // GET /reflexes: the other reflexes' configuration, the same stage values they read. REFLEXES_DRY_RUN,
+  // not DRY_RUN: the API's own writes take dryRun per request.
+  REFLEXES_DRY_RUN: booleanFlag,
+  ALARM_REACTIONS: jsonOf(ReactionsSchema, '[]'),
+  RECYCLER_POLICY: jsonOf(RecyclerPolicySchema),
+  /** Every dead-letter queue of the stack: comma-separated URLs. */
+  DEAD_LETTER_QUEUE_URLS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url())),
 });
+
+/** What the ops API is told of the other reflexes' configuration (GET /reflexes). */
+export interface ReflexSettings {
+  dryRun: { taskRecycler: boolean; alarmReactor: boolean; instanceLifecycle: boolean };
+  reactions: Reaction[];
+  recyclerPolicy: Pick<RecyclerPolicy, 'stopUnhealthy'>;
+  /** Every dead-letter queue of the stack, by URL (its name is the URL's last segment). */
+  deadLetterQueueUrls: string[];
+}
 
 export interface OpsConfig {
   clusters: string[];
@@ -213,6 +238,7 @@ export interface OpsConfig {
   actionLogGroups: string[];
   notifyTopicArn?: string;
   maxAttempts: number;
+  reflexes: ReflexSettings;
 }
 
 export function loadOpsConfig(env: Env = process.env): OpsConfig {
@@ -226,5 +252,16 @@ export function loadOpsConfig(env: Env = process.env): OpsConfig {
     actionLogGroups: parsed.ACTION_LOG_GROUPS,
     notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
+    reflexes: {
+      // One stage switch puts every reflex in dry-run (serverless.yml gives each the same DRY_RUN).
+      dryRun: {
+        taskRecycler: parsed.REFLEXES_DRY_RUN,
+        alarmReactor: parsed.REFLEXES_DRY_RUN,
+        instanceLifecycle: parsed.REFLEXES_DRY_RUN,
+      },
+      reactions: parsed.ALARM_REACTIONS,
+      recyclerPolicy: parsed.RECYCLER_POLICY,
+      deadLetterQueueUrls: parsed.DEAD_LETTER_QUEUE_URLS,
+    },
   };
 }
