@@ -9,6 +9,7 @@ import { type Credentials, LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sig
 import { didYouMean } from '#runtime/didYouMean';
 import { version } from '../package.json';
 import { ApiError, CredentialsError, credentialsFrom, OpsClient, TransportError } from './client';
+import { type ReflexesView, reflexesText } from './reflexes';
 import {
   type Accepted,
   type Action,
@@ -149,6 +150,14 @@ const COMMANDS: Record<string, Command> = {
     args: [],
     options: ['reflex', 'target', 'limit'],
     run: actions,
+  },
+  reflexes: {
+    usage: 'reflexes',
+    summary:
+      "the other reflexes now: the alarm reactor's changes in place, restarts given up, tasks marked unhealthy, lifecycle actions in progress, dead-letter queue depths, dry-run",
+    args: [],
+    options: [],
+    run: reflexes,
   },
   routes: {
     usage: 'routes',
@@ -716,6 +725,12 @@ async function routes({ client, io, values, style }: Invocation): Promise<number
           style,
         ),
   );
+  return 0;
+}
+
+async function reflexes({ client, io, values, style }: Invocation): Promise<number> {
+  const view = await client.get<ReflexesView>('/reflexes');
+  io.stdout.write(values.json ? `${JSON.stringify(view)}\n` : reflexesText(view, style));
   return 0;
 }
 

@@ -120,6 +120,86 @@ const TargetHealthSchema = z.object({
   targets: z.array(z.object({ id: z.string(), port: z.number().optional(), state: z.string() })),
 });
 
+/** The reflexes other than rollouts, as they stand (GET /reflexes); each says whether it runs in dry-run. */
+const ReflexesViewSchema = z.object({
+  alarmReactor: z.object({
+    dryRun: z.boolean(),
+    /** Each knob a reaction has changed and not yet put back: what it was, what it is, why, until when. */
+    changes: z.array(
+      z.object({
+        reaction: z.string(),
+        target: z.string(),
+        knob: z.string(),
+        alarm: z.string(),
+        from: z.string(),
+        to: z.string(),
+        since: z.string(),
+        /** Recorded before the write: the knob may not show the change yet. */
+        pending: z.boolean().optional(),
+        reverts: z.string(),
+        /** With an expiry: when the knob goes back even if the alarm lasts. */
+        revertsAt: z.string().optional(),
+        secondsLeft: z.number().int().optional(),
+      }),
+    ),
+  }),
+  taskRecycler: z.object({
+    dryRun: z.boolean(),
+    /** Standalone tasks the recycler stopped restarting, most recent first. */
+    gaveUp: z.array(
+      z.object({
+        at: z.string(),
+        taskArn: z.string(),
+        cluster: z.string().optional(),
+        reason: z.string(),
+        outcome: z.string(),
+      }),
+    ),
+    /** Running tasks marked unhealthy in a watched target group: stopped once the grace ends (blast radius permitting). */
+    unhealthy: z.array(
+      z.object({
+        cluster: z.string(),
+        group: z.string(),
+        taskArn: z.string(),
+        since: z.string(),
+        stopsAt: z.string(),
+        secondsLeft: z.number().int(),
+      }),
+    ),
+  }),
+  instanceLifecycle: z.object({
+    dryRun: z.boolean(),
+    /** Lifecycle actions the reflex holds: when Auto Scaling applies the hook's default result unless it hears more. */
+    actions: z.array(
+      z.object({
+        run: z.string(),
+        transition: z.enum(['launch', 'terminate']),
+        group: z.string(),
+        hook: z.string(),
+        instanceId: z.string(),
+        cluster: z.string(),
+        startedAt: z.string(),
+        lastHeartbeatAt: z.string().optional(),
+        heartbeatTimeoutSeconds: z.number().int().optional(),
+        defaultResult: z.enum(['CONTINUE', 'ABANDON']).optional(),
+        expiresAt: z.string().optional(),
+        secondsLeft: z.number().int().optional(),
+      }),
+    ),
+  }),
+  /** Every dead-letter queue of the stack: a message here is input a reflex could not take. */
+  deadLetters: z.array(
+    z.object({
+      queue: z.string(),
+      url: z.string(),
+      messages: z.number().int().optional(),
+      inFlight: z.number().int().optional(),
+      /** The queue is gone (deleted by hand): nothing can be parked in it. */
+      missing: z.boolean().optional(),
+    }),
+  ),
+});
+
 const Accepted = z.object({ status: z.string(), dryRun: z.boolean(), detail: z.string() });
 
 export type Access = 'read' | 'write';
@@ -356,6 +436,17 @@ export const opsRoutes: OpsRoute[] = [
     status: 202,
     response: Accepted,
     errors: [404, 422],
+  },
+  {
+    operationId: 'getReflexes',
+    method: 'GET',
+    path: '/reflexes',
+    summary:
+      "The other reflexes as they stand: the alarm reactor's changes in place, the recycler's give-ups and unhealthy marks, lifecycle actions in progress, dead-letter queue depths, and dry-run",
+    access: 'read',
+    status: 200,
+    response: ReflexesViewSchema,
+    errors: [],
   },
   {
     operationId: 'listActions',

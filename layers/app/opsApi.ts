@@ -7,6 +7,12 @@ import type * as z from 'zod';
 import { hookSettingsOf } from '#app/deploymentHook';
 import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import {
+  NO_REFLEX_SETTINGS,
+  type ReflexSettings,
+  type ReflexViewPorts,
+  reflexesView,
+} from '#app/reflexViews';
+import {
   abortRollout,
   checkAllowed,
   pauseRollout,
@@ -78,9 +84,11 @@ export interface OpsSettings {
   serves: Access[];
   /** The services the deployment hook serves: the only ones whose gates the API answers. */
   hookServices?: HookService[];
+  /** What GET /reflexes reads the other reflexes' state with; without it, nothing is configured. */
+  reflexes?: ReflexSettings;
 }
 
-export interface OpsPorts {
+export interface OpsPorts extends Omit<ReflexViewPorts, 'lifecycleRuns'> {
   rollouts: RolloutPorts;
   /** Where every write is audited, with the caller. */
   journal: ActionJournal;
@@ -93,7 +101,7 @@ export interface OpsPorts {
   instances: Pick<ContainerInstances, 'describe' | 'drain'>;
   instanceFleet: InstanceFleet;
   /** The instance lifecycle workflow's runs (one per lifecycle action). */
-  lifecycleRuns: Pick<WorkflowRuns, 'list'>;
+  lifecycleRuns: Pick<WorkflowRuns, 'list' | 'describe'>;
   actions: ActionHistory;
   idempotency: IdempotencyStore;
 }
@@ -454,6 +462,8 @@ async function read(
         })),
       };
     }
+    case 'getReflexes':
+      return reflexesView(ports, settings.reflexes ?? NO_REFLEX_SETTINGS, clock.now());
     case 'listActions': {
       const actions = await ports.actions.recent({
         reflex: query.reflex as string | undefined,

@@ -124,6 +124,11 @@ export interface DeadLetters {
   park(input: string, reason: string, source: string): Promise<void>;
 }
 
+/** How many messages wait on a queue, as SQS approximates them; `missing` for a queue that is gone. */
+export interface QueueDepths {
+  depth(queueUrl: string): Promise<{ messages: number; inFlight: number } | { missing: true }>;
+}
+
 export interface Clock {
   now(): Date;
 }

@@ -203,7 +203,32 @@ const OpsEnvSchema = z.object({
   /** The deployment hook's services (its gates are answered here): `[{"cluster": …, "service": …}]`. */
   DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
   AWS_MAX_ATTEMPTS: maxAttempts,
+  // GET /reflexes: the other reflexes' configuration, the same stage values they read. REFLEXES_DRY_RUN,
+  // not DRY_RUN: the API's own writes take dryRun per request.
+  REFLEXES_DRY_RUN: booleanFlag,
+  ALARM_REACTIONS: jsonOf(ReactionsSchema, '[]'),
+  RECYCLER_POLICY: jsonOf(RecyclerPolicySchema),
+  /** Every dead-letter queue of the stack: comma-separated URLs. */
+  DEAD_LETTER_QUEUE_URLS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((url) => url.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url())),
 });
+
+/** What the ops API is told of the other reflexes' configuration (GET /reflexes). */
+export interface ReflexSettings {
+  dryRun: { taskRecycler: boolean; alarmReactor: boolean; instanceLifecycle: boolean };
+  reactions: Reaction[];
+  recyclerPolicy: Pick<RecyclerPolicy, 'stopUnhealthy'>;
+  /** Every dead-letter queue of the stack, by URL (its name is the URL's last segment). */
+  deadLetterQueueUrls: string[];
+}
 
 export interface OpsConfig {
   clusters: string[];
@@ -217,6 +242,7 @@ export interface OpsConfig {
   /** As given; checked against HookServicesSchema by the wiring (events/deploymentHook.ts). */
   hookServices: unknown[];
   maxAttempts: number;
+  reflexes: ReflexSettings;
 }
 
 export function loadOpsConfig(env: Env = process.env): OpsConfig {
@@ -231,6 +257,17 @@ export function loadOpsConfig(env: Env = process.env): OpsConfig {
     notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
     hookServices: parsed.DEPLOYMENT_HOOK_SERVICES,
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
+    reflexes: {
+      // One stage switch puts every reflex in dry-run (serverless.yml gives each the same DRY_RUN).
+      dryRun: {
+        taskRecycler: parsed.REFLEXES_DRY_RUN,
+        alarmReactor: parsed.REFLEXES_DRY_RUN,
+        instanceLifecycle: parsed.REFLEXES_DRY_RUN,
+      },
+      reactions: parsed.ALARM_REACTIONS,
+      recyclerPolicy: parsed.RECYCLER_POLICY,
+      deadLetterQueueUrls: parsed.DEAD_LETTER_QUEUE_URLS,
+    },
   };
 }
 

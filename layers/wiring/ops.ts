@@ -1,10 +1,12 @@
 // The ops API's ports: built here and nowhere else, over the clients given. The ops API steers rollouts
 // with the rollout reflex's own ports.
 
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
 import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
@@ -12,8 +14,11 @@ import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
 import { EcsNativeDeployments } from '#adapters/aws/ecsNativeDeployments';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { EcsServiceOperations } from '#adapters/aws/ecsServiceOperations';
+import { EcsTaskFleet } from '#adapters/aws/ecsTaskFleet';
 import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
 import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
+import { SqsQueueDepths } from '#adapters/aws/sqsQueueDepths';
+import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
 import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import type { OpsPorts, OpsSettings } from '#app/opsApi';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
@@ -33,7 +38,7 @@ export interface OpsDeps {
 
 export type OpsClients = Pick<
   ReflexClients,
-  'ecs' | 'ecsSingleAttempt' | 'sfn' | 'cloudWatchLogs' | 'dynamoDb'
+  'ecs' | 'ecsSingleAttempt' | 'sfn' | 'cloudWatchLogs' | 'dynamoDb' | 'autoScaling' | 'sqs'
 >;
 
 export function opsPorts(
@@ -61,6 +66,11 @@ export function opsPorts(
     lifecycleRuns: new SfnWorkflowRuns(clients.sfn, {
       [LIFECYCLE_WORKFLOW]: config.lifecycleStateMachineArn,
     }),
+    // GET /reflexes: the alarm reactor's memory where it keeps it, the recycler's marks on running tasks,
+    // the dead-letter queues' depths.
+    reactionMemory: new TagReactionMemory(clients),
+    tasks: new EcsTaskFleet(clients.ecs),
+    queueDepths: new SqsQueueDepths(clients.sqs),
     actions: new CloudWatchLogsActionHistory(clients.cloudWatchLogs, config.actionLogGroups, host.clock),
     idempotency: new DynamoIdempotencyStore(clients.dynamoDb, config.idempotencyTable, host.clock),
   };
@@ -74,6 +84,8 @@ export function opsClients(options: AwsClientOptions): OpsClients {
     sfn: sharedClient(SFNClient, options),
     cloudWatchLogs: sharedClient(CloudWatchLogsClient, options),
     dynamoDb: sharedClient(DynamoDBClient, options),
+    autoScaling: sharedClient(AutoScalingClient, options),
+    sqs: sharedClient(SQSClient, options),
   };
 }
 
@@ -87,6 +99,7 @@ export function awsOpsDeps(): OpsDeps {
       routes: declaredRoutesOf(config.routes),
       clusters: config.clusters,
       hookServices: hookServices(config.hookServices),
+      reflexes: config.reflexes,
     },
     ports: opsPorts(
       opsClients({ maxAttempts: config.maxAttempts }),

@@ -14,7 +14,7 @@ import { type Dashboard, startDashboard } from '#local/api/dashboardProxy';
 import { type OpsServer, startOpsServer } from '#local/api/server';
 import { LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sigv4';
 import { resolveScenarioPath } from '#local/cli/simulate';
-import { loadScenario, prepareTwin } from '#local/scenario/runner';
+import { loadScenario, prepareTwin, scheduleTimeline } from '#local/scenario/runner';
 import { ScenarioSchema } from '#local/scenario/schema';
 import type { Twin } from '#local/twin/twin';
 
@@ -63,11 +63,41 @@ export async function openDashboard(viewport?: { width: number; height: number }
   );
   const twin = prepareTwin(scenario);
   twin.start();
+  return openDashboardOn(
+    twin,
+    { routes: twin.declaredRoutes, clusters: ['prod'], serves: ['read', 'write'] },
+    viewport,
+  );
+}
+
+/**
+ * reflexes-at-work ten minutes in, the twin's clock at rest: a surge alarm's change in place, two launches
+ * held at their hook, a task marked unhealthy, a give-up, a dead letter; a browser page on it.
+ */
+export async function openReflexDashboard(viewport?: {
+  width: number;
+  height: number;
+}): Promise<DashboardSession> {
+  const scenario = loadScenario(resolveScenarioPath('reflexes-at-work'));
+  const twin = prepareTwin(scenario);
+  scheduleTimeline(twin, scenario);
+  twin.start();
+  await twin.runFor(600);
   const settings: OpsSettings = {
-    routes: twin.declaredRoutes,
+    routes: [],
     clusters: ['prod'],
-    serves: ['read', 'write'],
+    serves: ['read'],
+    reflexes: structuredClone(twin.reflexSettings),
   };
+  return openDashboardOn(twin, settings, viewport);
+}
+
+/** The ops server over the twin, the signing proxy in front of it, and Chromium. */
+async function openDashboardOn(
+  twin: Twin,
+  settings: OpsSettings,
+  viewport?: { width: number; height: number },
+): Promise<DashboardSession> {
   const server = await startOpsServer({
     clock: wallClock,
     handle: (request) => handleOpsRequest(request, { ports: twin.opsPorts, settings, clock: twin.scheduler }),

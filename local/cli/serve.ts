@@ -98,6 +98,7 @@ export async function serve(args: string[]) {
     routes: twin.declaredRoutes,
     clusters: scenario.world.clusters.map((c) => c.name),
     serves: ['read', 'write'],
+    reflexes: twin.reflexSettings,
   };
   const apiPort = option('port', 8787);
   const server = await startOpsServer({

@@ -68,7 +68,7 @@ import type {
   RolloutPorts,
 } from '#ports';
 import { DEFAULT_MAX_ATTEMPTS, type ReflexClients } from '#runtime/clients';
-import type { RecyclerSettings } from '#runtime/config';
+import type { RecyclerSettings, ReflexSettings } from '#runtime/config';
 import { alarmReactorPorts } from '#wiring/alarmReactor';
 import type { Host } from '#wiring/host';
 import { lifecyclePorts } from '#wiring/lifecycle';
@@ -147,6 +147,8 @@ export class Twin {
   readonly lambdas: TwinLambdas;
   /** The twin's CloudWatch Logs: each function's log group, where its journal lines land. */
   private readonly logs: TwinLogs;
+  /** The reflexes' settings and dead-letter queues, as the ops API is told them (GET /reflexes). */
+  readonly reflexSettings: ReflexSettings;
   /** The task recycler's settings, which a test calling its handler passes too. */
   readonly settings: RecyclerSettings;
   private readonly delivery: Delivery;
@@ -216,15 +218,21 @@ export class Twin {
       sqs: aws.client(SQSClient, sqsModel(queues)),
     };
     // A dead-letter queue nothing polls: each message is parked as it arrives.
-    const deadLetterQueueUrl = (name: string) =>
-      addQueue({
+    const deadLetterQueueUrl = (name: string) => {
+      let depth = 0;
+      return addQueue({
         name,
+        get depth() {
+          return depth;
+        },
         send: (input, _delaySeconds, attributes = {}) => {
+          depth += 1;
           const reason = attributes.reason?.StringValue ?? '';
           this.recorders.parked.push({ input, reason, source: attributes.source?.StringValue ?? '' });
           this.timeline.add('lambda', `input parked in the dead-letter queue: ${reason}`);
         },
       });
+    };
     const host: Host = {
       clock: this.scheduler,
       journal: this.recorders.journal,
@@ -272,6 +280,18 @@ export class Twin {
       this.declaredRoutes,
       host,
     );
+    this.reflexSettings = {
+      dryRun: {
+        taskRecycler: this.settings.dryRun,
+        alarmReactor: alarmSettings.dryRun,
+        instanceLifecycle: lifecycleSettings.dryRun,
+      },
+      reactions: alarmSettings.reactions,
+      recyclerPolicy: this.settings.policy,
+      deadLetterQueueUrls: ['task-recycler-dlq', 'alarm-reactor-dlq', 'lifecycle-dlq'].map((name) =>
+        queueUrl(this.world, name),
+      ),
+    };
     this.opsPorts = opsPorts(
       this.clients,
       {

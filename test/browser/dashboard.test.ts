@@ -14,6 +14,7 @@ import {
   CHROMIUM,
   type DashboardSession,
   openDashboard,
+  openReflexDashboard,
   until,
   webRollout,
 } from '#local/api/dashboardSession';
@@ -304,5 +305,85 @@ async function timesOn(page: Page) {
     expect(await page.getByTestId('rollout-status').textContent()).toMatch(/^FAILED/);
     expect(await page.getByTestId('rollout-step').textContent()).toBe('1 of 2');
     expect(twin.traffic.weightsNow('web')['web-v2']).toBe(0);
+  });
+
+  it('shows the other reflexes on their own tab: changes in place, give-ups, marks, held launches, dead letters, dry-run', async () => {
+    // Prepare
+    setup = await openReflexDashboard();
+    const { page, twin } = setup;
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${setup.dashboard.url}?every=200`);
+
+    // Act: open the Reflexes tab
+    await page.getByTestId('tab-reflexes').click();
+    await page.getByTestId('alarm-change-surge-capacity').waitFor();
+
+    // Assess: each panel as the reflexes hold it in the twin
+    const utc = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/.source;
+    expect(await page.getByTestId('rollouts-view').isVisible()).toBe(false);
+    const cells = async (row: string) => page.getByTestId(row).locator('td').allTextContents();
+    const [knob, change, alarm, since, reverts] = await cells('alarm-change-surge-capacity');
+    expect([knob, change, alarm]).toEqual(['asg/prod-asg desired', '2 → 4', 'prod-web-requests-high']);
+    expect(since).toMatch(new RegExp(`^${utc}$`));
+    expect(reverts).toMatch(
+      new RegExp(`^when the alarm is OK, or at its expiry: ${utc} \\(5\\d min \\d+ s left\\)$`),
+    );
+    expect(twin.scaling.groups.get('prod-asg')?.desired).toBe(4);
+
+    const gaveUp = page.getByTestId('gave-up').locator('tr');
+    expect(await gaveUp.count()).toBe(1);
+    const task = gaveUp.locator('td').nth(2).locator('span');
+    const taskArn = (await task.getAttribute('title'))!;
+    expect(taskArn).toMatch(/^arn:aws:ecs:eu-west-1:111122223333:task\/prod\/[0-9a-f]{32}$/);
+    expect(await task.textContent()).toBe(taskArn.split('/').pop());
+    expect(await gaveUp.locator('td').nth(3).textContent()).toMatch(/^2 restarts in a row/);
+
+    const unhealthy = page.getByTestId('unhealthy').locator('tr');
+    expect(await unhealthy.count()).toBe(1);
+    expect(await unhealthy.locator('td').nth(1).textContent()).toBe('family:edge-api');
+    // Marked just after 3 min with a 30 min grace, seen at 10 min: about 23 min left.
+    const left = Number(await unhealthy.getAttribute('data-seconds-left'));
+    expect(left).toBeGreaterThan(22 * 60);
+    expect(left).toBeLessThanOrEqual(23 * 60 + 60);
+
+    const held = await page
+      .getByTestId('lifecycle-actions')
+      .locator('tr')
+      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-testid')));
+    expect(held.sort()).toEqual(
+      [...twin.scaling.groups.get('prod-asg')!.pending].map((id) => `lifecycle-${id}`).sort(),
+    );
+    for (const id of held) {
+      const [group, hook, , transition, , expires] = await cells(id!);
+      expect([group, hook, transition]).toEqual(['prod-asg', 'ecs-reflex-launch', 'launch']);
+      expect(expires).toMatch(new RegExp(`^ABANDON ${utc} \\(\\d min \\d+ s left\\)$`));
+    }
+
+    const queue = (name: string) => page.getByTestId(`dead-letters-${name}`);
+    expect(await queue('task-recycler-dlq').getAttribute('data-messages')).toBe('1');
+    expect(await queue('task-recycler-dlq').getAttribute('class')).toBe('nonzero');
+    expect(await queue('lifecycle-dlq').getAttribute('class')).toBeNull();
+    expect(await queue('task-recycler-dlq').locator('span').first().getAttribute('title')).toMatch(
+      /^https:\/\/sqs\.eu-west-1\.amazonaws\.com\/111122223333\/task-recycler-dlq$/,
+    );
+    const badges = ['alarm-reactor', 'task-recycler', 'instance-lifecycle'];
+    for (const reflex of badges)
+      expect(await page.getByTestId(`dry-run-${reflex}`).textContent()).toBe('live');
+    expect(await page.getByTestId('dry-run-banner').isVisible()).toBe(false);
+
+    // Act: the stage puts the lifecycle reflex in dry-run (the API reads the stage's switch)
+    setup.settings.reflexes!.dryRun.instanceLifecycle = true;
+    await page.getByTestId('dry-run-banner').waitFor({ state: 'visible' });
+
+    // Assess: a badge on its panel, a banner naming it
+    expect(await page.getByTestId('dry-run-instance-lifecycle').textContent()).toBe('dry-run');
+    expect(await page.getByTestId('dry-run-task-recycler').textContent()).toBe('live');
+    expect(await page.getByTestId('dry-run-who').textContent()).toBe('the instance lifecycle reflex');
+
+    // Act, assess: back to the rollouts
+    await page.getByTestId('tab-rollouts').click();
+    expect(await page.getByTestId('reflexes-view').isVisible()).toBe(false);
+    expect(errors).toEqual([]);
   });
 });

@@ -71,9 +71,10 @@ describe('dashboard proxy', () => {
     answer = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' };
   });
 
-  it('listens on 127.0.0.1 only and serves the page and its script, with a policy that loads nothing else', async () => {
+  it('listens on 127.0.0.1 only and serves the page and its scripts, with a policy that loads nothing else', async () => {
     const page = await call('GET', dashboard.url);
     const script = await call('GET', `${dashboard.url}dashboard.js`);
+    const reflexes = await call('GET', `${dashboard.url}reflexes.js`);
     const other = await call('GET', `${dashboard.url}index.html`);
 
     expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -85,6 +86,12 @@ describe('dashboard proxy', () => {
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
     expect(script.text).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    expect(page.text).toContain('<script src="/reflexes.js"></script>');
+    expect([reflexes.status, reflexes.headers['content-type']]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+    ]);
+    expect(reflexes.text).not.toMatch(/https?:\/\//);
     expect(other.status).toBe(404);
     expect(seen).toHaveLength(0);
   });

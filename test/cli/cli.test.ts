@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { handleOpsRequest, type OpsContext, type OpsRequest } from '#app/opsApi';
 import { type OpsServer, startOpsServer } from '#local/api/server';
 import { LOCAL_CREDENTIAL } from '#local/api/sigv4';
-import { prepareTwin } from '#local/scenario/runner';
+import { resolveScenarioPath } from '#local/cli/simulate';
+import { loadScenario, prepareTwin, scheduleTimeline } from '#local/scenario/runner';
 import { VirtualTimeReleased } from '#local/twin/scheduler';
 import type { Twin } from '#local/twin/twin';
 import { type CliIo, main } from '../../cli/main';
@@ -318,6 +319,95 @@ describe('read commands', () => {
         reason: expect.stringContaining('reset'),
       }),
     ]);
+  });
+});
+
+describe('reflexes', () => {
+  /** The API over reflexes-at-work ten minutes in: every reflex but rollouts holds something. */
+  async function aReflexApi(): Promise<Setup> {
+    const scenario = loadScenario(resolveScenarioPath('reflexes-at-work'));
+    const twin = prepareTwin(scenario);
+    scheduleTimeline(twin, scenario);
+    twin.start();
+    await twin.runFor(600);
+    const context: OpsContext = {
+      ports: twin.opsPorts,
+      settings: { routes: [], clusters: ['prod'], serves: ['read'], reflexes: twin.reflexSettings },
+      clock: twin.scheduler,
+    };
+    const server = await startOpsServer({
+      clock: wallClock,
+      handle: (request) => handleOpsRequest(request, context),
+    });
+    const setup = {
+      twin,
+      server,
+      route: undefined as never,
+      context,
+      dir: mkdtempSync(join(tmpdir(), 'ecs-reflex-cli-')),
+      seen: [],
+    };
+    setups.push(setup);
+    return setup;
+  }
+
+  it('prints each reflex in a section: the change in place, the give-up, the mark, the held launches, the dead letters', async () => {
+    // Prepare
+    const api = await aReflexApi();
+
+    // Act
+    const text = await cli(api, ['reflexes']);
+    const asJson = await cli(api, ['reflexes', '--json']);
+
+    // Assess: a section each, times in UTC with the zone, time left where something ends
+    expect(text.code).toBe(0);
+    const sections = text.stdout.split('\n\n');
+    expect(sections.map((section) => section.split('\n')[0])).toEqual([
+      'Alarm reactor: changes in place',
+      'Task recycler: restarts given up',
+      'Task recycler: tasks marked unhealthy',
+      'Instance lifecycle: actions in progress',
+      'Dead-letter queues',
+    ]);
+    const utc = '2026-11-02 \\d\\d:\\d\\d:\\d\\d UTC';
+    expect(sections[0]).toMatch(
+      new RegExp(
+        `asg/prod-asg desired +2 → 4 +prod-web-requests-high +${utc} +when the alarm is OK, or at its expiry: ${utc} \\(5\\d min \\d+ s left\\)`,
+      ),
+    );
+    expect(sections[1]).toMatch(new RegExp(`${utc} +prod +[0-9a-f]{32} +2 restarts in a row`));
+    expect(sections[2]).toMatch(
+      new RegExp(`prod +family:edge-api +[0-9a-f]{32} +${utc} +${utc} \\(2\\d min \\d+ s left\\)`),
+    );
+    expect(
+      sections[3]!
+        .split('\n')
+        .filter((line) => /prod-asg +ecs-reflex-launch +i-[0-9a-f]+ +launch /.test(line)),
+    ).toHaveLength(2);
+    expect(sections[3]).toMatch(new RegExp(`ABANDON ${utc} \\(\\d min \\d+ s left\\)`));
+    expect(sections[4]!.split('\n').slice(2)).toEqual([
+      '  task-recycler-dlq  1',
+      '  alarm-reactor-dlq  0',
+      '  lifecycle-dlq      0',
+      '',
+    ]);
+    expect(text.stdout).not.toMatch(/dry-run/);
+    expect(json(asJson.stdout)).toMatchObject({
+      alarmReactor: { dryRun: false, changes: [{ reaction: 'surge-capacity', from: '2', to: '4' }] },
+      deadLetters: [{ queue: 'task-recycler-dlq', messages: 1 }, expect.anything(), expect.anything()],
+    });
+  });
+
+  it('marks a reflex in dry-run, and suggests the command for a near miss', async () => {
+    const api = await aReflexApi();
+    api.context.settings.reflexes!.dryRun.alarmReactor = true;
+
+    const text = await cli(api, ['reflexes']);
+    const typo = await cli(api, ['reflex']);
+
+    expect(text.lines[0]).toBe('Alarm reactor: changes in place [dry-run: acts on nothing]');
+    expect(text.stdout.match(/dry-run/g)).toHaveLength(1);
+    expect([typo.code, typo.stderr]).toEqual([2, expect.stringMatching(/did you mean 'reflexes'/i)]);
   });
 });
 

@@ -12,7 +12,8 @@ import { HookSettingsSchema } from '#events/deploymentHook';
 import { openApiDocument } from '#events/openapi';
 import { opsRoutes } from '#events/opsApi';
 import { createOpsHandler } from '#functions/opsApi';
-import { prepareTwin } from '#local/scenario/runner';
+import { resolveScenarioPath } from '#local/cli/simulate';
+import { loadScenario, prepareTwin, scheduleTimeline } from '#local/scenario/runner';
 import { lambdaContext } from '#local/twin/delivery';
 import { opsWorld } from '../support/opsWorld';
 
@@ -770,6 +771,96 @@ describe('services, target groups and instances', () => {
     expect(actions.body.actions.length).toBeGreaterThan(0);
     const times = actions.body.actions.map((a: { at: string }) => a.at);
     expect([...times].sort().reverse()).toEqual(times);
+  });
+});
+
+describe('reflexes', () => {
+  /** reflexes-at-work ten minutes in: each reflex holds something, none has let go of it yet. */
+  async function reflexesTenMinutesIn() {
+    const scenario = loadScenario(resolveScenarioPath('reflexes-at-work'));
+    const twin = prepareTwin(scenario);
+    scheduleTimeline(twin, scenario);
+    twin.start();
+    await twin.runFor(600);
+    const read = createOpsHandler(['read'], () => ({
+      ports: twin.opsPorts,
+      settings: { routes: [], clusters: ['prod'], reflexes: twin.reflexSettings },
+    }));
+    const result = (await twin.settle(() =>
+      read(apiEvent('GET', '/reflexes', {}), lambdaContext('ops')),
+    )) as APIGatewayProxyStructuredResultV2;
+    return { twin, answer: { status: result.statusCode!, body: JSON.parse(result.body ?? 'null') } };
+  }
+  const seconds = (from: string, to: string) => (Date.parse(to) - Date.parse(from)) / 1000;
+
+  it("shows the alarm reactor's change in place, the recycler's give-up and mark, the held launches and the dead letters", async () => {
+    // Prepare, act
+    const { twin, answer } = await reflexesTenMinutesIn();
+    const now = twin.scheduler.now().toISOString();
+    const { alarmReactor, taskRecycler, instanceLifecycle, deadLetters } = answer.body;
+
+    // Assess: as documented, and as each reflex holds it in the twin
+    expectDocumented('getReflexes', answer);
+    expect([alarmReactor.dryRun, taskRecycler.dryRun, instanceLifecycle.dryRun]).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    // The surge alarm's capacity: 2 -> 4 on the group, back when the alarm is OK or an hour after.
+    expect(alarmReactor.changes).toEqual([
+      expect.objectContaining({
+        reaction: 'surge-capacity',
+        target: 'asg/prod-asg',
+        knob: 'asg/prod-asg desired',
+        alarm: 'prod-web-requests-high',
+        from: '2',
+        to: '4',
+        reverts: 'when the alarm is OK, or at its expiry',
+      }),
+    ]);
+    const [change] = alarmReactor.changes;
+    expect(twin.scaling.groups.get('prod-asg')?.desired).toBe(4);
+    expect(seconds(change.since, change.revertsAt)).toBe(3600);
+    expect(change.secondsLeft).toBe(Math.round(seconds(now, change.revertsAt)));
+    // The report task, restarted twice, then given up on.
+    expect(taskRecycler.gaveUp).toEqual([
+      expect.objectContaining({ cluster: 'prod', reason: expect.stringMatching(/^2 restarts in a row/) }),
+    ]);
+    // One edge-api task marked in its grace (30 min): stopped no earlier than its end.
+    expect(taskRecycler.unhealthy).toEqual([
+      expect.objectContaining({
+        cluster: 'prod',
+        group: 'family:edge-api',
+        taskArn: expect.stringMatching(/^arn:aws:ecs:/),
+      }),
+    ]);
+    const [mark] = taskRecycler.unhealthy;
+    expect(seconds(mark.since, mark.stopsAt)).toBe(1800);
+    expect(mark.secondsLeft).toBe(Math.round(seconds(now, mark.stopsAt)));
+    // The two instances the surge launched, held at their hook for an agent that never connects: each
+    // expires a heartbeat timeout after its last heartbeat.
+    expect(instanceLifecycle.actions).toHaveLength(2);
+    for (const action of instanceLifecycle.actions) {
+      expect(action).toMatchObject({
+        transition: 'launch',
+        group: 'prod-asg',
+        hook: 'ecs-reflex-launch',
+        cluster: 'prod',
+        heartbeatTimeoutSeconds: 300,
+        defaultResult: 'ABANDON',
+      });
+      expect(seconds(action.lastHeartbeatAt, action.expiresAt)).toBe(300);
+      expect(action.secondsLeft).toBe(Math.round(seconds(now, action.expiresAt)));
+    }
+    expect(instanceLifecycle.actions.map((a: { instanceId: string }) => a.instanceId).sort()).toEqual(
+      [...twin.scaling.groups.get('prod-asg')!.pending].sort(),
+    );
+    // The malformed event, parked by the recycler; the other queues are empty.
+    expect(deadLetters.map((q: { queue: string; messages: number }) => [q.queue, q.messages])).toEqual([
+      ['task-recycler-dlq', 1],
+      ['alarm-reactor-dlq', 0],
+      ['lifecycle-dlq', 0],
+    ]);
   });
 });
 

@@ -442,6 +442,8 @@ const REACTOR_TAG_KEYS = ['ecs-reflex:reaction:*', 'ecs-reflex:last-change'];
 
 const stageConfig = JSON.parse(readFileSync(path.join(ROOT, 'infra/stages', `${STAGE}.json`), 'utf8')) as {
   clusters: string[];
+  dryRun: boolean;
+  recyclerPolicy: unknown;
   alarmReactions: unknown[];
   lifecycleHooks: unknown[];
   opsRoutes: unknown[];
@@ -494,6 +496,18 @@ function stateMachineRoleId(machineId = STATE_MACHINE_ID): string {
 const rolloutMachineName = () => resource(ROLLOUT_MACHINE_ID).Properties.StateMachineName as string;
 const rolloutExecutionsArn = () =>
   `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${rolloutMachineName()}:*`;
+
+/** Every dead-letter queue of the template: the queues some other queue or rule target sends its failures to. */
+const deadLetterQueueIds = () =>
+  resourcesOf('AWS::SQS::Queue')
+    .map(([id]) => id)
+    .filter((id) => /DeadLetterQueue$/.test(id))
+    .sort();
+
+const lifecycleExecutionsArn = () =>
+  `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${
+    resource('InstanceLifecycle').Properties.StateMachineName as string
+  }:*`;
 
 /** The ops API's idempotency table, and the log groups of every function (where the journal's lines are). */
 const OPS_TABLE_ID = 'OpsIdempotencyTable';
@@ -854,8 +868,17 @@ describe('serverless package (offline, no AWS credentials)', () => {
         expect(refOf(env.IDEMPOTENCY_TABLE)).toBe(OPS_TABLE_ID);
         expect(refOf(env.ROUTE_CLAIMS_TABLE)).toBe(OPS_TABLE_ID);
         expect(refOf(env.NOTIFY_TOPIC_ARN)).toBe('TaskRecyclerNotificationTopic');
-        // Requests carry their own dryRun: no DRY_RUN for the API.
+        // Requests carry their own dryRun: no DRY_RUN for the API. GET /reflexes shows the stage's switch
+        // and the other reflexes' configuration, as they read it, and every dead-letter queue's depth.
         expect(env.DRY_RUN).toBeUndefined();
+        expect(env.REFLEXES_DRY_RUN).toBe(String(stageConfig.dryRun));
+        expect(env.ALARM_REACTIONS).toBe(JSON.stringify(stageConfig.alarmReactions));
+        expect(env.RECYCLER_POLICY).toBe(JSON.stringify(stageConfig.recyclerPolicy));
+        const [queueSeparator, queues] = (env.DEAD_LETTER_QUEUE_URLS as { 'Fn::Join': [string, unknown[]] })[
+          'Fn::Join'
+        ];
+        expect(queueSeparator).toBe(',');
+        expect(queues.map(refOf).sort()).toEqual(deadLetterQueueIds());
         // The reflexes' actions are read from every function's log group, the ops API's own included.
         const [separator, parts] = (env.ACTION_LOG_GROUPS as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
         const logGroupIds = parts.map(refOf);
@@ -872,7 +895,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
             'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-dev-instance-lifecycle',
           IDEMPOTENCY_TABLE: resource(OPS_TABLE_ID).Properties.TableName as string,
           ACTION_LOG_GROUPS: logGroupNames.join(separator),
+          DEAD_LETTER_QUEUE_URLS: queues
+            .map((queue) => `https://sqs.eu-west-1.amazonaws.com/111122223333/${refOf(queue)}`)
+            .join(queueSeparator),
         });
+        expect(config.reflexes.deadLetterQueueUrls).toHaveLength(queues.length);
         expect({ id, clusters: config.clusters }).toEqual({ id, clusters: configuredClusters });
         expect(config.routes).toEqual(stageConfig.opsRoutes);
         expect(config.actionLogGroups).toEqual(logGroupNames);
@@ -1454,9 +1481,17 @@ describe('serverless package (offline, no AWS credentials)', () => {
             machines: [lifecycleList ? 'InstanceLifecycle' : ROLLOUT_MACHINE_ID],
           });
         }
-        // Rollout grants: the stage's routes, rules and listeners, the rollout executions.
+        // Rollout grants: the stage's routes, rules and listeners, the rollout executions. The ops API's
+        // read also describes lifecycle executions (GET /reflexes), and only those with that grant.
+        const lifecycleRead = functionName === OPS_FUNCTIONS.read && sid === 'ReadLifecycleWorkflows';
         for (const action of actions.filter((name) => name in rolloutScopes)) {
-          expect({ sid, action, arns }).toEqual({ sid, action, arns: rolloutScopes[action] });
+          const scope = lifecycleRead ? [lifecycleExecutionsArn()] : rolloutScopes[action];
+          expect({ sid, action, arns }).toEqual({ sid, action, arns: scope });
+        }
+        // Queue depths: the dead-letter queues, all of them, and no other queue.
+        if (functionName === OPS_FUNCTIONS.read && actions.includes('sqs:GetQueueAttributes')) {
+          expect({ sid, actions }).toEqual({ sid, actions: ['sqs:GetQueueAttributes'] });
+          expect(resources.map(getAttArn).sort()).toEqual(deadLetterQueueIds());
         }
         // The rollouts' tag keys on a route: the owner is written (claiming) and removed (releasing), and
         // releasing removes a person's request with it, as clearing a request does. No rollout role writes a
@@ -2148,17 +2183,23 @@ describe('serverless package: the ops API', () => {
 
   it('follows each function to the port methods it calls', () => {
     // GET: rollouts (list, one with its history), routes, a service, a cluster's services and instances
-    // (with the lifecycle runs), target health, the reflexes' actions.
-    expect(portMethods(OPS_FUNCTIONS.read)).toEqual([
-      'ActionHistory.recent',
-      'InstanceFleet.list',
-      'ServiceControl.describeService',
-      'ServiceOperations.listServices',
-      'TargetRegistry.targetHealth',
-      'TrafficRouter.read',
-      'WorkflowRuns.describe',
-      'WorkflowRuns.list',
-    ]);
+    // (with the lifecycle runs), target health, the reflexes' actions and state.
+    expect(portMethods(OPS_FUNCTIONS.read)).toEqual(
+      [
+        'ActionHistory.recent',
+        'InstanceFleet.list',
+        'ServiceControl.describeService',
+        'ServiceOperations.listServices',
+        'TargetRegistry.targetHealth',
+        'TrafficRouter.read',
+        'WorkflowRuns.describe',
+        'WorkflowRuns.list',
+        // GET /reflexes: the dead-letter queues, the alarm reactor's memory, the recycler's marked tasks.
+        'QueueDepths.depth',
+        'ReactionMemoryStore.load',
+        'TaskFleet.listTasks',
+      ].sort(),
+    );
     // POST/PUT: start (is the route's owner running?), steer (a request on the route, a gate's answer, stop
     // and roll back), set weights, recycle, drain; every write audited and made idempotent.
     expect(portMethods(OPS_FUNCTIONS.write)).toEqual(
@@ -2220,15 +2261,19 @@ describe('serverless package: the ops API', () => {
         ...LAMBDA_OWN,
         'appmesh:DescribeRoute',
         'appmesh:ListTagsForResource',
+        'autoscaling:DescribeTags',
         'ecs:DescribeContainerInstances',
         'ecs:DescribeServices',
+        'ecs:DescribeTasks',
         'ecs:ListContainerInstances',
         'ecs:ListServices',
+        'ecs:ListTasks',
         'elasticloadbalancing:DescribeListeners',
         'elasticloadbalancing:DescribeRules',
         'elasticloadbalancing:DescribeTags',
         'elasticloadbalancing:DescribeTargetHealth',
         'logs:FilterLogEvents',
+        'sqs:GetQueueAttributes',
         'states:DescribeExecution',
         'states:GetExecutionHistory',
         'states:ListExecutions',

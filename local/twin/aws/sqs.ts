@@ -1,14 +1,23 @@
-// Amazon SQS as the twin answers it: SendMessage onto the twin's queues, by queue URL. The queues
+// Amazon SQS as the twin answers it: SendMessage onto the twin's queues and GetQueueAttributes (their
+// depth), by queue URL. The queues
 // themselves are the simulation (local/twin/delivery.ts: visibility, receives, redrive to the function);
 // this module is the API in front of them, with SQS's own checks: the delay, the size, the characters,
 // the attributes, and the MD5 digests the SDK's SQS client verifies on every answer.
 import { createHash } from 'node:crypto';
-import type { MessageAttributeValue, SendMessageRequest, SendMessageResult } from '@aws-sdk/client-sqs';
-import { AwsServiceError, type ServiceModel, write } from '#local/twin/aws/client';
+import type {
+  GetQueueAttributesRequest,
+  GetQueueAttributesResult,
+  MessageAttributeValue,
+  SendMessageRequest,
+  SendMessageResult,
+} from '@aws-sdk/client-sqs';
+import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 
 /** What a queue of the twin takes: its consumer sees the message once its delay has passed. */
 export interface SqsQueue {
   readonly name: string;
+  /** Messages on the queue, received or not (what GetQueueAttributes approximates). */
+  readonly depth: number;
   send(body: string, delaySeconds?: number, attributes?: Record<string, MessageAttributeValue>): void;
 }
 
@@ -39,10 +48,58 @@ export class QueueDoesNotExist extends AwsServiceError {
   }
 }
 
-/** SendMessage onto the twin's queues, by their URLs. */
+/** The attributes the twin's queues answer; any other name SQS knows is answered as absent. */
+const QUEUE_ATTRIBUTES = new Set([
+  'All',
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+  'Policy',
+  'VisibilityTimeout',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'CreatedTimestamp',
+  'LastModifiedTimestamp',
+  'QueueArn',
+  'DelaySeconds',
+  'ReceiveMessageWaitTimeSeconds',
+  'RedrivePolicy',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'KmsMasterKeyId',
+  'KmsDataKeyReusePeriodSeconds',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
+  'RedriveAllowPolicy',
+  'SqsManagedSseEnabled',
+]);
+
+/** SendMessage onto the twin's queues, and their depth, by their URLs. */
 export function sqsModel(queues: Map<string, SqsQueue>): ServiceModel {
   let sent = 0;
   return {
+    GetQueueAttributes: read(
+      (input: GetQueueAttributesRequest) => input.QueueUrl?.split('/').pop() ?? '',
+      (input: GetQueueAttributesRequest): GetQueueAttributesResult => {
+        if (!input.QueueUrl) throw missing('QueueUrl');
+        const queue = queues.get(input.QueueUrl);
+        if (!queue) throw new QueueDoesNotExist();
+        const names = input.AttributeNames ?? [];
+        const unknown = names.find((name) => !QUEUE_ATTRIBUTES.has(name));
+        if (unknown) throw new AwsServiceError('InvalidAttributeName', `Unknown Attribute ${unknown}.`);
+        // Counts only: nothing here reads a queue's configuration. Received messages are not held apart.
+        const counts: Record<string, string> = {
+          ApproximateNumberOfMessages: String(queue.depth),
+          ApproximateNumberOfMessagesNotVisible: '0',
+          ApproximateNumberOfMessagesDelayed: '0',
+        };
+        const wanted = names.includes('All') ? Object.keys(counts) : names;
+        const attributes = Object.fromEntries(
+          wanted.flatMap((name) => (name in counts ? [[name, counts[name]!]] : [])),
+        );
+        return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
+      },
+    ),
     SendMessage: write(
       (input: SendMessageRequest) => input.QueueUrl?.split('/').pop() ?? '',
       (input: SendMessageRequest): SendMessageResult => {
