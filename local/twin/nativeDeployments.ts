@@ -538,6 +538,7 @@ export class NativeDeployments {
   }
 
   private emit(d: NativeDeployment, name: string, type: 'INFO' | 'ERROR', reason: string): void {
+    this.sources.note(`ECS Deployment State Change ${name}: ${reason}`);
     this.sources.emit(
       deploymentStateChange(this.world, d.service, d.green.id, { eventName: name, eventType: type, reason }),
     );
