@@ -63,6 +63,8 @@ export interface NativeDeployment {
   hookDetails: Ecs.DeploymentLifecycleHookDetail[];
   rollback?: Ecs.Rollback;
   triggeredAlarms: string[];
+  /** What each hook (by its place in the settings) handed back so far: ECS keeps it for the deployment. */
+  hookState: Map<number, Record<string, unknown>>;
   /** The line it left in the service's history once it ended (other reflexes read the history). */
   record?: DeploymentRecord;
   /** The deployment stopped moving forward (rolled back, or stopped by an alarm without rollback). */
@@ -203,6 +205,7 @@ export class NativeDeployments {
       production: 0,
       test: 0,
       hookDetails: [],
+      hookState: new Map(),
       triggeredAlarms: [],
       halted: false,
     };
@@ -333,11 +336,11 @@ export class NativeDeployments {
       timeoutAction: timeout?.action ?? 'ROLLBACK',
     };
     d.hookDetails = [...d.hookDetails.filter((h) => h.targetArn !== target), detail];
-    let hookDetails = hook.hookDetails;
+    const index = d.settings.hooks.indexOf(hook);
     const name = target.split(':').pop();
     for (;;) {
       if (d.halted) return undefined;
-      const answer = await this.invoke(target, this.payload(d, stage, hookDetails));
+      const answer = await this.invoke(target, this.payload(d, stage, this.hookDetailsOf(d, hook)));
       if (d.halted) return undefined;
       const status = answer.ok ? answer.value.hookStatus : undefined;
       if (!answer.ok || typeof status !== 'string' || !HOOK_STATUSES.has(status)) {
@@ -356,9 +359,11 @@ export class NativeDeployments {
         detail.status = 'FAILED';
         return `Lifecycle hook ${name} at ${stage} answered FAILED.`;
       }
-      // Assumption (the guide does not say): the state a hook hands back is laid over the configured one.
+      // ECS merges what an IN_PROGRESS answer hands back and passes it to the same hook's later invocations
+      // within this deployment ("Lambda hooks for Amazon ECS service deployments", Passing state).
       const returned = answer.value.hookDetails;
-      if (returned && typeof returned === 'object') hookDetails = { ...(hookDetails as object), ...returned };
+      if (returned && typeof returned === 'object' && !Array.isArray(returned))
+        d.hookState.set(index, { ...d.hookState.get(index), ...(returned as Record<string, unknown>) });
       const delay = Number(answer.value.callBackDelay ?? DEFAULT_CALLBACK_SECONDS);
       const seconds = Number.isFinite(delay) && delay >= 0 ? delay : DEFAULT_CALLBACK_SECONDS;
       if (this.world.clock.now().getTime() + seconds * 1000 > detail.expiresAt!.getTime()) {
@@ -371,8 +376,20 @@ export class NativeDeployments {
     }
   }
 
+  /** The configured hookDetails with what the hook handed back earlier in this deployment laid over them. */
+  private hookDetailsOf(d: NativeDeployment, hook: Ecs.DeploymentLifecycleHook): unknown {
+    const kept = d.hookState.get(d.settings.hooks.indexOf(hook));
+    if (!kept) return hook.hookDetails;
+    return { ...(hook.hookDetails as Record<string, unknown> | undefined), ...kept };
+  }
+
+  /**
+   * The guide's payload: the weights only where traffic moves (test weights at TEST_TRAFFIC_SHIFT, production
+   * weights at PRE_PRODUCTION_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT), empty maps at the other stages.
+   */
   private payload(d: NativeDeployment, stage: HookStage, hookDetails: unknown): HookPayload {
-    const weights = (green: number) => ({ [d.sourceRevisionArn]: 100 - green, [d.targetRevisionArn]: green });
+    const weights = (green: number) => ({ [d.targetRevisionArn]: green, [d.sourceRevisionArn]: 100 - green });
+    const production = stage === 'PRE_PRODUCTION_TRAFFIC_SHIFT' || stage === 'PRODUCTION_TRAFFIC_SHIFT';
     return {
       executionId: this.world.newId(),
       lifecycleStage: stage,
@@ -380,8 +397,8 @@ export class NativeDeployments {
       executionDetails: {
         serviceArn: d.service.arn,
         targetServiceRevisionArn: d.targetRevisionArn,
-        testTrafficWeights: d.settings.loadBalancer?.testListenerRule ? weights(d.test) : {},
-        productionTrafficWeights: weights(d.production),
+        testTrafficWeights: stage === 'TEST_TRAFFIC_SHIFT' ? weights(d.test) : {},
+        productionTrafficWeights: production ? weights(d.production) : {},
       },
       ...(hookDetails !== undefined ? { hookDetails: structuredClone(hookDetails) } : {}),
     };
@@ -502,7 +519,7 @@ export class NativeDeployments {
     if (d.production > 0) this.shift(d, 'production', 0);
     for (const stage of ['TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT'] as const)
       for (const hook of d.settings.hooks.filter((h) => h.lifecycleStages?.includes(stage)))
-        void this.invoke(hook.hookTargetArn!, this.payload(d, stage, hook.hookDetails));
+        void this.invoke(hook.hookTargetArn!, this.payload(d, stage, this.hookDetailsOf(d, hook)));
     for (const task of this.world.runningTasks(service.cluster, `service:${service.name}`))
       if (task.deploymentId === green.id)
         this.world.stopTask(

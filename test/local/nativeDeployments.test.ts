@@ -210,8 +210,8 @@ describe('ECS native deployments in the twin: strategies, hooks and rollbacks', 
       executionDetails: {
         serviceArn: d.service.arn,
         targetServiceRevisionArn: d.targetRevisionArn,
-        testTrafficWeights: { [d.sourceRevisionArn]: 0, [d.targetRevisionArn]: 100 },
-        productionTrafficWeights: { [d.sourceRevisionArn]: 100, [d.targetRevisionArn]: 0 },
+        testTrafficWeights: {},
+        productionTrafficWeights: {},
       },
       hookDetails: { service: 'web' },
     });
@@ -224,6 +224,49 @@ describe('ECS native deployments in the twin: strategies, hooks and rollbacks', 
       status: 'SUCCEEDED',
       timeoutAction: 'ROLLBACK',
     });
+  });
+
+  it('keeps what a hook handed back for its later stages in the deployment, and applies its timeout action', async () => {
+    const linear = aTwin();
+    const step = linear.hook('step', [
+      { hookStatus: 'IN_PROGRESS', callBackDelay: 10, hookDetails: { seen: 1 } },
+      { hookStatus: 'SUCCEEDED' },
+    ]);
+    const at = (
+      arn: string,
+      stages: ('PRODUCTION_TRAFFIC_SHIFT' | 'POST_SCALE_UP')[],
+      timeoutConfiguration?: object,
+    ) => [
+      {
+        hookTargetArn: arn,
+        roleArn: ROLE,
+        lifecycleStages: stages,
+        ...(timeoutConfiguration ? { timeoutConfiguration } : {}),
+      },
+    ];
+    await linear.send(
+      linear.nativeUpdate({
+        strategy: 'LINEAR',
+        linearConfiguration: { stepPercent: 50, stepBakeTimeInMinutes: 1 },
+        lifecycleHooks: at(step.arn, ['PRODUCTION_TRAFFIC_SHIFT']),
+      }),
+    );
+    await linear.twin.runFor(10 * 60);
+    expect(step.payloads.map((p) => p.hookDetails)).toEqual([undefined, { seen: 1 }, { seen: 1 }]);
+
+    const outcomes: string[] = [];
+    for (const action of ['ROLLBACK', 'CONTINUE']) {
+      const slow = aTwin();
+      const waits = slow.hook('waits', [{ hookStatus: 'IN_PROGRESS', callBackDelay: 60 }]);
+      const hooks = at(waits.arn, ['POST_SCALE_UP'], { timeoutInMinutes: 2, action });
+      await slow.send(
+        slow.nativeUpdate({ strategy: 'BLUE_GREEN', bakeTimeInMinutes: 0, lifecycleHooks: hooks }),
+      );
+      await slow.twin.runFor(10 * 60);
+      const d = slow.twin.nativeDeployments.deployments[0]!;
+      outcomes.push(`${d.status} ${d.hookDetails[0]!.status} ${waits.payloads.length}`);
+    }
+    expect(outcomes).toEqual(['ROLLBACK_SUCCESSFUL TIMED_OUT 3', 'SUCCESSFUL TIMED_OUT 3']);
   });
 
   it.each([
@@ -251,6 +294,17 @@ describe('ECS native deployments in the twin: strategies, hooks and rollbacks', 
       const d = twin.nativeDeployments.deployments[0]!;
       expect(d.status).toBe('ROLLBACK_SUCCESSFUL');
       expect(d.rollback?.reason).toContain(reason);
+      // Asked at the step (if it lived to answer), then once more as traffic goes back to blue.
+      const weights = (green: number) => ({
+        [d.targetRevisionArn]: green,
+        [d.sourceRevisionArn]: 100 - green,
+      });
+      expect(
+        check.payloads.map((p) => [p.lifecycleStage, p.executionDetails.productionTrafficWeights]),
+      ).toEqual([
+        ['PRODUCTION_TRAFFIC_SHIFT', weights(20)],
+        ['PRODUCTION_TRAFFIC_SHIFT', weights(0)],
+      ]);
       expect(ecsWeights().map(([, g]) => g)).toEqual([20, 0]);
       expect(events.map((e) => e.eventName)).toEqual([
         'SERVICE_DEPLOYMENT_IN_PROGRESS',

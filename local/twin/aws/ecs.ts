@@ -837,8 +837,8 @@ export function nativeSettingsFrom(
     if (!hook.lifecycleStages?.length || hook.lifecycleStages.some((stage) => !HOOK_STAGES.has(stage)))
       throw invalid(`lifecycleStages takes one or more of ${[...HOOK_STAGES].join(', ')}`);
     const timeout = hook.timeoutConfiguration?.timeoutInMinutes;
-    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1))
-      throw invalid('timeoutInMinutes must be a whole number of minutes, 1 or more');
+    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > 1440))
+      throw invalid('timeoutInMinutes must be 1 to 1440 minutes');
   }
   const alarms = config.alarms ?? current?.alarms;
   if (
