@@ -190,14 +190,27 @@ export class NativeDeployments {
     const now = this.world.clock.now();
     const id = this.world.newId().slice(0, 21);
     const path = `${service.cluster}/${service.name}`;
+    const revisionArn = (x: DeploymentState) =>
+      this.world.arn('service-revision', `${path}/${x.id.replace(/^ecs-svc\//, '')}`);
+    // Green is the world's deployment only from SCALE_UP on (its tasks start then), in the alternate
+    // target group only; ListServiceDeployments shows the native deployment from the start.
+    const green: DeploymentState = {
+      id: `ecs-svc/${this.world.newId().slice(0, 19)}`,
+      status: 'PRIMARY',
+      taskDefinitionArn: this.world.taskDefinition(taskDefinitionArn).arn,
+      rolloutState: 'IN_PROGRESS',
+      createdAt: now,
+      updatedAt: now,
+      targetGroupArns: settings.loadBalancer ? [settings.loadBalancer.alternateTargetGroupArn] : [],
+    };
     const d: NativeDeployment = {
       arn: this.world.arn('service-deployment', `${path}/${id}`),
       service,
       settings: structuredClone(settings),
       blue,
-      green: blue,
-      sourceRevisionArn: this.world.arn('service-revision', `${path}/${revisionId(blue)}`),
-      targetRevisionArn: '',
+      green,
+      sourceRevisionArn: revisionArn(blue),
+      targetRevisionArn: revisionArn(green),
       status: 'PENDING',
       lifecycleStage: 'RECONCILE_SERVICE',
       createdAt: now,
@@ -209,19 +222,6 @@ export class NativeDeployments {
       triggeredAlarms: [],
       halted: false,
     };
-    const td = this.world.taskDefinition(taskDefinitionArn);
-    // Green is the world's deployment only from SCALE_UP on (its tasks start then), in the alternate
-    // target group only; ListServiceDeployments shows the native deployment from the start.
-    d.green = {
-      id: `ecs-svc/${this.world.newId().slice(0, 19)}`,
-      status: 'PRIMARY',
-      taskDefinitionArn: td.arn,
-      rolloutState: 'IN_PROGRESS',
-      createdAt: now,
-      updatedAt: now,
-      targetGroupArns: settings.loadBalancer ? [settings.loadBalancer.alternateTargetGroupArn] : [],
-    };
-    d.targetRevisionArn = this.world.arn('service-revision', `${path}/${revisionId(d.green)}`);
     this.deployments.unshift(d);
     service.nativeDeploymentInProgress = true;
     this.world.clock.after(0, `native deployment ${id}`, () => {
@@ -593,8 +593,6 @@ export function productionSteps(settings: NativeSettings): { percent: number; ba
   steps.push({ percent: 100, bakeMinutes: 0 });
   return steps;
 }
-
-const revisionId = (deployment: DeploymentState) => deployment.id.replace(/^ecs-svc\//, '');
 
 /** Thrown through a deployment's stages once it has halted: nothing after it runs. */
 class Halted extends Error {

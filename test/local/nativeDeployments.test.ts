@@ -5,6 +5,7 @@
 import {
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
+  DescribeServicesCommand,
   ListServiceDeploymentsCommand,
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
@@ -496,6 +497,15 @@ describe('ECS native deployments in the twin: the API', () => {
       sourceServiceRevisions: [{ requestedProductionTrafficWeight: 90, runningTaskCount: 2 }],
     });
     expect(described.failures).toEqual([{ arn: `${brief!.serviceDeploymentArn}x`, reason: 'MISSING' }]);
+    const services = await send<{ services: Record<string, unknown>[] }>(
+      new DescribeServicesCommand({ cluster: 'prod', services: ['web'] }),
+    );
+    expect(services.services[0]).toMatchObject({
+      deploymentConfiguration: { strategy: 'CANARY', canaryConfiguration: { canaryPercent: 10 } },
+      loadBalancers: [
+        { advancedConfiguration: { productionListenerRule: twin.traffic.route('web').ruleArn } },
+      ],
+    });
 
     const stopped = await send(
       new StopServiceDeploymentCommand({
