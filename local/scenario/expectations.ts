@@ -250,7 +250,8 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
       return total === 0 ? 0 : Math.round((100 * (weights[canary] ?? 0)) / total);
     };
     const writes = twin.traffic.writesTo(route);
-    const sequence = writes.filter((w) => w.by === 'reflex').map((w) => share(w.weights));
+    const writer = expectation.weights.by ?? 'reflex';
+    const sequence = writes.filter((w) => w.by === writer).map((w) => share(w.weights));
     const final = share(twin.traffic.weightsNow(route));
     const handEdits = writes.filter((w) => w.by === 'person').length;
     // Seconds after the start of the reflexes' writes within the window (none wanted).
@@ -303,6 +304,30 @@ export function checkExpectation(expectation: ScenarioExpectation, twin: Twin): 
       description: `route ${route} all on stable within ${expectation.seconds}s of ${afterAlarm} going to ALARM`,
       passed: seconds !== undefined && seconds <= expectation.seconds,
       actual: alarmAt ? (seconds === undefined ? 'never restored' : `${seconds}s`) : 'alarm never fired',
+    };
+  }
+  if ('nativeDeployment' in expectation) {
+    const { cluster, service } = expectation.nativeDeployment;
+    const d = twin.nativeDeployments.deployments.find(
+      (x) => x.service.cluster === cluster && x.service.name === service,
+    );
+    const reason = d?.statusReason ?? '';
+    return {
+      description: `native deployment of ${service} ${expectation.status}${expectation.reason ? ` (${expectation.reason})` : ''}`,
+      passed: d?.status === expectation.status && reason.includes(expectation.reason ?? ''),
+      actual: d ? `${d.status}${reason ? ` (${reason})` : ''}` : 'none',
+    };
+  }
+  if ('badRequests' in expectation) {
+    const { route, version } = expectation.badRequests;
+    const metrics = twin.traffic.versionMetrics(route, version);
+    const served = twin.traffic
+      .datapoints(metrics.namespace, metrics.errors, metrics.dimensions)
+      .reduce((sum, point) => sum + point.value, 0);
+    return {
+      description: `${describeCount(expectation)} 5xx answer(s) served by ${version} through ${route}`,
+      passed: countMatches(expectation, served),
+      actual: String(served),
     };
   }
   if ('rollout' in expectation) {

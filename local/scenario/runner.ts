@@ -1,5 +1,6 @@
 // Runs one scenario on a fresh twin: build the world, play the timeline on the virtual clock, then check
 // the expectations against what the reflexes did and how the world ended up.
+
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
@@ -14,6 +15,7 @@ import {
 } from '#local/scenario/blastRadius';
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
 import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
+import { nativeSettingsFrom } from '#local/twin/aws/ecs';
 import { seededRandom, settled } from '#local/twin/scheduler';
 import type { TimelineEntry } from '#local/twin/timeline';
 import { Twin } from '#local/twin/twin';
@@ -388,6 +390,22 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
     traffic.addLatticeRoute(rest);
   }
   twin.declaredRoutes.push(...declaredRoutes(twin, scenario));
+  for (const { name, answers } of scenario.world.hookFunctions) {
+    let asked = 0;
+    const answerOf = async () => answers[Math.min(asked++, answers.length - 1)];
+    twin.nativeDeployments.addHookFunction(twin.lambdas.function(name, () => answerOf));
+  }
+  for (const service of scenario.world.services) {
+    if (!service.native) continue;
+    const state = world.service(service.cluster, service.name)!;
+    const request = resolveTwinRefs(twin, service.native) as Parameters<typeof nativeSettingsFrom>[0];
+    const settings = nativeSettingsFrom(request, state, undefined, world);
+    if (!settings)
+      throw new Error(
+        `service ${service.name}: native settings need a BLUE_GREEN, LINEAR or CANARY strategy`,
+      );
+    twin.nativeDeployments.configure(state, settings);
+  }
   for (const [version, profile] of Object.entries(scenario.world.traffic.profiles))
     traffic.setProfile(version, profile);
   for (const alarm of scenario.world.alarms) {
@@ -475,7 +493,7 @@ function declaredRoutes(twin: Twin, scenario: Scenario): DeclaredRoute[] {
 /**
  * `@tg:NAME`, `@tgDimension:NAME`, `@loadBalancer:ROUTE`, `@listener:ROUTE`, `@rule:ROUTE`,
  * `@latticeTg:NAME` (a VPC Lattice target group's ARN), `@latticeTgId:NAME` (its ID, the TargetGroup
- * dimension of its metrics), `@instance:GROUP:N` -> the twin's values.
+ * dimension of its metrics), `@instance:GROUP:N`, `@lambda:FUNCTION` -> the twin's values.
  */
 function resolveTwinRefs(twin: Twin, value: unknown): unknown {
   if (Array.isArray(value)) return value.map((v) => resolveTwinRefs(twin, v));
@@ -498,6 +516,8 @@ function resolveTwinRefs(twin: Twin, value: unknown): unknown {
       return twin.traffic.route(name).listenerArn;
     case 'rule':
       return twin.traffic.route(name).ruleArn;
+    case 'lambda':
+      return twin.nativeDeployments.functionArn(name);
     case 'instance': {
       const [group = '', index = '0'] = name.split(':');
       const instanceId = twin.scaling.group(group).instances[Number(index)];
@@ -524,7 +544,9 @@ function playStep(twin: Twin, step: ScenarioStep): void {
   else if ('deploy' in step) {
     const td = world.taskDefinition(step.deploy.taskDefinition);
     timeline.add('world', `deploy ${step.deploy.taskDefinition} to ${step.deploy.service}`);
-    world.updateService(step.deploy.cluster, step.deploy.service, { taskDefinitionArn: td.arn });
+    const service = world.service(step.deploy.cluster, step.deploy.service);
+    if (!service) throw new Error(`no service ${step.deploy.service} in ${step.deploy.cluster}`);
+    twin.nativeDeployments.deploy(service, td.arn);
   } else if ('scale' in step) {
     timeline.add('world', `scale ${step.scale.service} to ${step.scale.desiredCount}`);
     world.updateService(step.scale.cluster, step.scale.service, { desiredCount: step.scale.desiredCount });

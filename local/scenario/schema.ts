@@ -153,8 +153,19 @@ const WorldSchema = z.strictObject({
         circuitBreaker: z.boolean().default(false),
         /** Who deploys it: ECS (the twin's scheduler), or CodeDeploy / an external controller. */
         deploymentController: z.enum(['ECS', 'CODE_DEPLOY', 'EXTERNAL']).default('ECS'),
-        /** ECS's native strategy; the twin deploys every one as a rolling deployment. */
+        /** ECS's native strategy; without `native` settings the twin deploys it as a rolling deployment. */
         strategy: z.enum(['ROLLING', 'BLUE_GREEN', 'LINEAR', 'CANARY']).default('ROLLING'),
+        /**
+         * ECS native deployment settings as UpdateService takes them (checked as the API does): its
+         * `deploymentConfiguration` and `loadBalancers` (with `advancedConfiguration`). `@tg:NAME`,
+         * `@rule:ROUTE`, `@listener:ROUTE` and `@lambda:FUNCTION` stand for the twin's values.
+         */
+        native: z
+          .strictObject({
+            deploymentConfiguration: z.record(z.string(), z.unknown()),
+            loadBalancers: z.array(z.record(z.string(), z.unknown())).optional(),
+          })
+          .optional(),
         maximumPercent: z.number().int().min(100).max(200).default(200),
         healthCheckGracePeriod: Duration.default(60),
         /** ARNs for its first tasks, as a real account had them; the rest are generated. */
@@ -240,6 +251,13 @@ const WorldSchema = z.strictObject({
     )
     .default([]),
   alarms: z.array(AlarmSchema).default([]),
+  /**
+   * Small Lambda functions of the twin a native deployment's hooks may name (`@lambda:NAME`): each answers
+   * its answers in turn, the last one again and again.
+   */
+  hookFunctions: z
+    .array(z.strictObject({ name: z.string(), answers: z.array(z.record(z.string(), z.unknown())).min(1) }))
+    .default([]),
   /** Routes with weighted targets and the requests they split: what rollouts shift. */
   traffic: z
     .strictObject({
@@ -521,7 +539,12 @@ const Expectation = z.union([
    * now; `handEdits` counts writes by a person; `stillBetween: [from, to]`: no write by the reflexes then.
    */
   z.strictObject({
-    weights: z.strictObject({ route: z.string(), canary: z.string() }),
+    /** `by: "ecs"`: the writes of ECS's native deployments instead of the reflexes'. */
+    weights: z.strictObject({
+      route: z.string(),
+      canary: z.string(),
+      by: z.enum(['reflex', 'ecs']).optional(),
+    }),
     sequence: z.array(z.number()).optional(),
     final: z.number().optional(),
     handEdits: z.number().int().optional(),
@@ -532,6 +555,14 @@ const Expectation = z.union([
     stableWithin: z.strictObject({ route: z.string(), canary: z.string(), afterAlarm: z.string() }),
     seconds: z.number().positive(),
   }),
+  /** The service's newest ECS native deployment: its status, and words its status reason contains. */
+  z.strictObject({
+    nativeDeployment: z.strictObject({ cluster: z.string(), service: z.string() }),
+    status: z.enum(['PENDING', 'IN_PROGRESS', 'SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL']),
+    reason: z.string().optional(),
+  }),
+  /** 5xx answers a version (target group) served through a route, as its published minutes count them. */
+  z.strictObject({ badRequests: z.strictObject({ route: z.string(), version: z.string() }), ...Count }),
   /** How a rollout execution ended (or that it still runs), and with which error. */
   z.strictObject({
     rollout: z.string(),

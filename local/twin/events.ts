@@ -58,11 +58,25 @@ export function placementFailure(world: World, service: ServiceState, reason: st
 }
 
 export function deploymentCompleted(world: World, service: ServiceState, deployment: DeploymentState) {
-  return ecsEvent(world, 'ECS Deployment State Change', [service.arn], {
-    eventType: 'INFO',
+  return deploymentStateChange(world, service, deployment.id, {
     eventName: 'SERVICE_DEPLOYMENT_COMPLETED',
-    deploymentId: deployment.id,
-    updatedAt: world.clock.now().toISOString(),
+    eventType: 'INFO',
     reason: 'ECS deployment completed.',
+  });
+}
+
+/** An `ECS Deployment State Change`: IN_PROGRESS (a deployment or its rollback), COMPLETED or FAILED. */
+export function deploymentStateChange(
+  world: World,
+  service: ServiceState,
+  deploymentId: string,
+  change: { eventName: string; eventType: 'INFO' | 'ERROR'; reason: string },
+) {
+  return ecsEvent(world, 'ECS Deployment State Change', [service.arn], {
+    eventType: change.eventType,
+    eventName: change.eventName,
+    deploymentId,
+    updatedAt: world.clock.now().toISOString(),
+    reason: change.reason,
   });
 }

@@ -84,6 +84,8 @@ export interface DeploymentState extends Required<Pick<Ecs.Deployment, 'id' | 'c
   status: 'PRIMARY' | 'ACTIVE';
   taskDefinitionArn: string;
   rolloutState: 'IN_PROGRESS' | 'COMPLETED';
+  /** Where its tasks register, when not the service's target groups (a native deployment's green). */
+  targetGroupArns?: string[];
 }
 
 export interface ServiceState {
@@ -99,6 +101,11 @@ export interface ServiceState {
   strategy: 'ROLLING' | 'BLUE_GREEN' | 'LINEAR' | 'CANARY';
   /** Tasks of the current deployment that failed: the circuit breaker's count and the launch backoff's. */
   deploymentFailures: number;
+  /**
+   * An ECS native deployment (nativeDeployments.ts) drives the service: the old revision's tasks stay until
+   * its clean-up, the new one scales to the full count beside them, and it decides when the deployment ends.
+   */
+  nativeDeploymentInProgress?: boolean;
   targetGroupArns: string[];
   healthCheckGraceSeconds: number;
   deployments: DeploymentState[];

@@ -25,8 +25,8 @@ import { aggregate, countPoint, latencyPoint, MetricStore, MINUTE_MS } from '#lo
 import type { World } from '#local/twin/world';
 import type { MetricQuery } from '#ports';
 
-/** Who changed a route: the rollout (through the API), or a person by hand (console, CLI). */
-export type Writer = 'reflex' | 'person';
+/** Who changed a route: the rollout (through the API), a person by hand (console, CLI), or ECS itself (a native deployment). */
+export type Writer = 'reflex' | 'person' | 'ecs';
 
 /**
  * What hears a write of a route's targets in App Mesh or ELB, before it takes effect: the traffic, which

@@ -53,6 +53,7 @@ import {
 import { eventEnvelope } from '#local/twin/events';
 import { currentFunction, type Handler, runtimeGone, TwinLambdas } from '#local/twin/lambdas';
 import { TwinLifecycle } from '#local/twin/lifecycle';
+import { NativeDeployments } from '#local/twin/nativeDeployments';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { Timeline } from '#local/twin/timeline';
@@ -135,6 +136,8 @@ export class Twin {
   readonly stepFunctions: TwinStepFunctions;
   /** Routes (App Mesh, ALB rules), the requests they split, and the metrics those produce. */
   readonly traffic: TwinTraffic;
+  /** ECS native deployments (BLUE_GREEN, LINEAR, CANARY): hook targets are the twin's functions, by ARN. */
+  readonly nativeDeployments: NativeDeployments;
   readonly rolloutPorts: RolloutPorts;
   /**
    * The routes rollouts may run on, with their services (OPS_ROUTES in AWS): a scenario declares each of its
@@ -197,7 +200,16 @@ export class Twin {
     for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
 
     // The twin's AWS, as every adapter reaches it: one model per service, real SDK clients over them.
-    const ecs = ecsModel(this.world, { autoScalingGroups: () => this.scaling.groups.values() });
+    this.nativeDeployments = new NativeDeployments(this.world, {
+      loadBalancers: this.traffic.loadBalancers,
+      alarmState: (name) => this.cloudWatch.describe(name)?.state,
+      emit: toBus,
+      note,
+    });
+    const ecs = ecsModel(this.world, {
+      autoScalingGroups: () => this.scaling.groups.values(),
+      native: this.nativeDeployments,
+    });
     this.clients = {
       ecs: aws.client(ECSClient, ecs),
       // UpdateService has no client token: as in Lambda, the ops API sends it over a single-attempt client.

@@ -477,7 +477,11 @@ export class World {
 
     const stillFresh = fresh.filter((t) => t.desiredStatus === 'RUNNING');
     const ceiling = Math.ceil((service.desiredCount * service.maximumPercent) / 100);
-    const room = Math.min(service.desiredCount - stillFresh.length, ceiling - stillFresh.length - old.length);
+    const native = service.nativeDeploymentInProgress === true;
+    const room = Math.min(
+      service.desiredCount - stillFresh.length,
+      native ? Infinity : ceiling - stillFresh.length - old.length,
+    );
     if (room > 0 && now.getTime() >= service.nextLaunchAt) {
       for (let i = 0; i < room; i++) {
         if (!this.launchFor(service, primary)) break;
@@ -486,7 +490,7 @@ export class World {
 
     // Old tasks go as fresh ones serve, then fresh ones beyond the desired count.
     const ready = stillFresh.filter((t) => t.lastStatus === 'RUNNING' && this.isServing(service, t));
-    const replaceable = Math.min(old.length, ready.length + old.length - service.desiredCount);
+    const replaceable = native ? 0 : Math.min(old.length, ready.length + old.length - service.desiredCount);
     const extra = stillFresh.length - service.desiredCount;
     const scaledIn = [...old.slice(0, Math.max(0, replaceable)), ...stillFresh.slice(0, Math.max(0, extra))];
     const reason = `Scaling activity initiated by (deployment ${primary.id})`;
@@ -494,7 +498,7 @@ export class World {
 
     this.moveOffDraining(service, primary, group);
 
-    if (primary.rolloutState !== 'IN_PROGRESS') return;
+    if (primary.rolloutState !== 'IN_PROGRESS' || native) return;
     const { taskDefinitionArn, createdAt: startedAt } = primary;
     if (this.circuitBreakerTrips(service)) {
       const previous = service.deployments.find((d) => d.status === 'ACTIVE');
@@ -564,9 +568,16 @@ export class World {
 
   /** The task's targets in the service's own target groups, each with its group. */
   private serviceTargets(service: ServiceState, task: TaskState) {
+    const arns = this.targetGroupsOf(service, task);
     return [...this.targetGroups.values()]
-      .filter((tg) => service.targetGroupArns.includes(tg.arn))
+      .filter((tg) => arns.includes(tg.arn))
       .flatMap((tg) => tg.targets.filter((t) => t.taskArn === task.arn).map((target) => ({ tg, target })));
+  }
+
+  /** Where a service task registers: its deployment's target groups (a native green's), or the service's. */
+  private targetGroupsOf(service: ServiceState, task: TaskState): string[] {
+    const deployment = service.deployments.find((d) => d.id === task.deploymentId);
+    return deployment?.targetGroupArns ?? service.targetGroupArns;
   }
 
   /** ECS throttles a service whose tasks keep failing: the more its deployment lost, the longer the pause. */
@@ -638,7 +649,7 @@ export class World {
     task.lastStatus = 'RUNNING';
     task.startedAt = now;
     const service = task.serviceName ? this.service(task.cluster, task.serviceName) : undefined;
-    const groupTargetGroups = service?.targetGroupArns ?? task.registerIn;
+    const groupTargetGroups = service ? this.targetGroupsOf(service, task) : task.registerIn;
     for (const arn of groupTargetGroups) {
       const tg = this.targetGroups.get(arn);
       if (!tg) continue;

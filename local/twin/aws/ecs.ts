@@ -6,6 +6,7 @@ import type * as Ecs from '@aws-sdk/client-ecs';
 import type { DeploymentRecord } from '#domain/model';
 import { type RunTaskShape, runTaskProblems } from '#domain/runTaskLimits';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import type { NativeDeployment, NativeDeployments, NativeSettings } from '#local/twin/nativeDeployments';
 import type { TwinAutoScalingGroup } from '#local/twin/scaling';
 import { type InstanceState, type ServiceState, type TaskState, taskFields } from '#local/twin/state';
 import type { World } from '#local/twin/world';
@@ -19,6 +20,8 @@ const invalid = (message: string) => new AwsServiceError('InvalidParameterExcept
 export interface EcsModelSources {
   /** Each group stands for one capacity provider of the same name (managed draining as the group says). */
   autoScalingGroups?: () => Iterable<TwinAutoScalingGroup>;
+  /** ECS native deployments (BLUE_GREEN, LINEAR, CANARY): their settings and their runs. */
+  native?: NativeDeployments;
 }
 
 export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceModel {
@@ -27,6 +30,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
   /** Service revisions handed out by ListServiceDeployments, for DescribeServiceRevisions. */
   const revisions = new Map<string, Ecs.ServiceRevision>();
   const recordIds = new WeakMap<object, string>();
+  /** Rolling deployments handed out by ListServiceDeployments, for DescribeServiceDeployments. */
+  const rolling = new Map<string, Ecs.ServiceDeployment>();
 
   // Each command: what it acts on, as the timeline and scenario expectations name it, and its answer below.
   return {
@@ -52,6 +57,14 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       listServiceDeployments,
     ),
     DescribeServiceRevisions: read((i) => (i.serviceRevisionArns ?? []).join(','), describeServiceRevisions),
+    DescribeServiceDeployments: read(
+      (i) => (i.serviceDeploymentArns ?? []).map(lastSegment).join(','),
+      describeServiceDeployments,
+    ),
+    StopServiceDeployment: write(
+      (i) => `${lastSegment(i.serviceDeploymentArn ?? '')} ${i.stopType ?? ''}`.trim(),
+      stopServiceDeployment,
+    ),
     TagResource: write(
       (i) => `${resourceName(i.resourceArn)} ${(i.tags ?? []).map((t) => t.key).join(',')}`,
       tagResource,
@@ -270,9 +283,40 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const service = requireService(cluster, input.service);
     if (input.desiredCount !== undefined && (!Number.isInteger(input.desiredCount) || input.desiredCount < 0))
       throw invalid('desiredCount must be a whole number, 0 or more');
+    const target = input.taskDefinition ? taskDefinitionArn(input.taskDefinition) : undefined;
+    const native = sources.native;
+    const { strategy, canaryConfiguration, linearConfiguration, lifecycleHooks, bakeTimeInMinutes } =
+      input.deploymentConfiguration ?? {};
+    const asks =
+      [strategy, canaryConfiguration, linearConfiguration, lifecycleHooks, bakeTimeInMinutes].some(
+        (field) => field !== undefined,
+      ) || input.loadBalancers?.some((lb) => lb.advancedConfiguration) === true;
+    const current = native?.settingsOf(service);
+    // A service the twin was given a native strategy for without its settings deploys as before (rolling).
+    const settings =
+      native && (asks || current) ? nativeSettingsFrom(input, service, current, world) : undefined;
+    if (asks && settings === undefined) service.strategy = 'ROLLING';
+    const deploys = target !== undefined || input.forceNewDeployment === true;
+    if (native && settings && deploys) {
+      if (native.inProgress(service))
+        throw new AwsServiceError(
+          'UnsupportedFeatureException',
+          'The twin does not model a deployment that supersedes a native deployment in progress.',
+        );
+      native.configure(service, settings);
+      if (settings.loadBalancer) service.targetGroupArns = [settings.loadBalancer.targetGroupArn];
+      world.updateService(cluster, service.name, { desiredCount: input.desiredCount });
+      const primary = service.deployments.find((d) => d.status === 'PRIMARY')!;
+      native.deploy(service, target ?? primary.taskDefinitionArn);
+      return { service: serviceView(service, false) };
+    }
+    if (native && settings) {
+      native.configure(service, settings);
+      if (settings.loadBalancer) service.targetGroupArns = [settings.loadBalancer.targetGroupArn];
+    }
     world.updateService(cluster, service.name, {
       desiredCount: input.desiredCount,
-      taskDefinitionArn: input.taskDefinition ? taskDefinitionArn(input.taskDefinition) : undefined,
+      taskDefinitionArn: target,
       forceNewDeployment: input.forceNewDeployment,
     });
     return { service: serviceView(service, false) };
@@ -300,10 +344,18 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
         minimumHealthyPercent: 100,
         deploymentCircuitBreaker: { enable: service.circuitBreaker, rollback: service.circuitBreaker },
         strategy: service.strategy,
+        ...nativeConfigurationView(sources.native?.settingsOf(service)),
       },
       loadBalancers: service.targetGroupArns.map((targetGroupArn) => {
         const td = world.taskDefinition(primary.taskDefinitionArn);
-        return { targetGroupArn, containerName: td.containerName, containerPort: td.containerPort };
+        const lb = sources.native?.settingsOf(service)?.loadBalancer;
+        const { targetGroupArn: _, ...advancedConfiguration } = lb ?? {};
+        return {
+          targetGroupArn,
+          containerName: td.containerName,
+          containerPort: td.containerPort,
+          ...(lb ? { advancedConfiguration } : {}),
+        };
       }),
       deployments: service.deployments.map((d) => {
         const own = alive.filter((t) => t.deploymentId === d.id);
@@ -334,11 +386,14 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const cluster = knownCluster(input.cluster);
     const service = requireService(cluster, input.service);
     const { after, before } = input.createdAt ?? {};
+    const natives = sources.native?.deployments.filter((d) => d.service === service) ?? [];
+    const isNative = (record: object) => natives.some((d) => d.green === record || d.record === record);
     const briefs = [
+      ...natives.map(nativeBrief),
       ...service.deployments
-        .filter((d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS')
+        .filter((d) => d.status === 'PRIMARY' && d.rolloutState === 'IN_PROGRESS' && !isNative(d))
         .map((d) => brief(service, d, { ...d, status: 'IN_PROGRESS', startedAt: d.createdAt })),
-      ...service.history.map((h) => brief(service, h, h)),
+      ...service.history.filter((h) => !isNative(h)).map((h) => brief(service, h, h)),
     ].filter(
       (b) =>
         (!input.status?.length || input.status.includes(b.status!)) &&
@@ -365,7 +420,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       launchType: 'EC2',
       createdAt: startedAt,
     });
-    return {
+    const answer = {
       serviceDeploymentArn: world.arn('service-deployment', path),
       serviceArn,
       clusterArn,
@@ -375,12 +430,113 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       startedAt,
       finishedAt,
     };
+    const { targetServiceRevisionArn: arn, ...described } = answer;
+    rolling.set(answer.serviceDeploymentArn, { ...described, targetServiceRevision: { arn } });
+    return answer;
   }
 
   function describeServiceRevisions(input: Ecs.DescribeServiceRevisionsCommandInput) {
     const refs = refsOf(input.serviceRevisionArns, 'serviceRevisionArns', 20, 'ARNs');
-    const known = (arn: string) => revisions.get(arn);
+    const known = (arn: string) => revisions.get(arn) ?? sources.native?.revision(arn);
     return lookUp('serviceRevisions', refs, known, (revision) => revision);
+  }
+
+  // --- native deployments (controller ECS, strategy BLUE_GREEN / LINEAR / CANARY) ------------------------
+  // The run itself is local/twin/nativeDeployments.ts; here, what the API answers of it.
+
+  function nativeBrief(d: NativeDeployment): Ecs.ServiceDeploymentBrief {
+    return {
+      serviceDeploymentArn: d.arn,
+      serviceArn: d.service.arn,
+      clusterArn: world.arn('cluster', d.service.cluster),
+      targetServiceRevisionArn: d.targetRevisionArn,
+      status: d.status,
+      ...(d.statusReason ? { statusReason: d.statusReason } : {}),
+      createdAt: d.createdAt,
+      startedAt: d.createdAt,
+      finishedAt: d.finishedAt,
+    };
+  }
+
+  function nativeView(d: NativeDeployment): Ecs.ServiceDeployment {
+    const tasks = world.runningTasks(d.service.cluster, `service:${d.service.name}`);
+    const summary = (arn: string, deployment: typeof d.blue, production: number, test: number) => {
+      const own = tasks.filter((t) => t.deploymentId === deployment.id);
+      const running = own.filter((t) => t.lastStatus === 'RUNNING').length;
+      const live = d.service.deployments.includes(deployment);
+      return {
+        arn,
+        requestedTaskCount: live ? d.service.desiredCount : 0,
+        runningTaskCount: running,
+        pendingTaskCount: own.length - running,
+        requestedProductionTrafficWeight: production,
+        requestedTestTrafficWeight: test,
+      };
+    };
+    const alarms = d.settings.alarms;
+    return {
+      ...nativeBrief(d),
+      updatedAt: d.updatedAt,
+      ...(d.stoppedAt ? { stoppedAt: d.stoppedAt } : {}),
+      sourceServiceRevisions: [summary(d.sourceRevisionArn, d.blue, 100 - d.production, 100 - d.test)],
+      targetServiceRevision: summary(d.targetRevisionArn, d.green, d.production, d.test),
+      lifecycleStage: d.lifecycleStage as Ecs.ServiceDeploymentLifecycleStage,
+      lifecycleHookDetails: d.hookDetails.map((h) => ({ ...h })),
+      deploymentConfiguration: nativeConfigurationView(d.settings),
+      ...(d.rollback ? { rollback: d.rollback } : {}),
+      deploymentCircuitBreaker: { status: 'DISABLED' },
+      alarms: alarms?.enable
+        ? {
+            status:
+              d.triggeredAlarms.length > 0
+                ? 'TRIGGERED'
+                : d.finishedAt
+                  ? 'MONITORING_COMPLETE'
+                  : 'MONITORING',
+            alarmNames: alarms.alarmNames,
+            triggeredAlarmNames: d.triggeredAlarms,
+          }
+        : { status: 'DISABLED' },
+    };
+  }
+
+  function describeServiceDeployments(input: Ecs.DescribeServiceDeploymentsCommandInput) {
+    const refs = refsOf(input.serviceDeploymentArns, 'serviceDeploymentArns', 20, 'ARNs');
+    const find = (arn: string) => sources.native?.find(arn) ?? rolling.get(arn);
+    const view = (found: NativeDeployment | Ecs.ServiceDeployment) =>
+      'settings' in found ? nativeView(found) : found;
+    return lookUp('serviceDeployments', refs, find, view);
+  }
+
+  /**
+   * ROLLBACK (the only stop type the reference lists as valid) of a deployment PENDING or IN_PROGRESS; one
+   * already rolling back goes on (the developer guide's "Stopping Amazon ECS service deployments"); one
+   * that has ended cannot be stopped.
+   */
+  function stopServiceDeployment(input: Ecs.StopServiceDeploymentCommandInput) {
+    const arn = input.serviceDeploymentArn;
+    if (!arn) throw invalid('serviceDeploymentArn is required');
+    if (input.stopType !== undefined && input.stopType !== 'ROLLBACK')
+      throw invalid(`stopType ${input.stopType} is not valid: the valid value is ROLLBACK`);
+    const d = sources.native?.find(arn);
+    if (!d && rolling.has(arn))
+      throw new AwsServiceError('UnsupportedFeatureException', 'The twin stops native deployments only.');
+    if (!d)
+      throw new AwsServiceError(
+        'ServiceDeploymentNotFoundException',
+        'The service deployment does not exist.',
+      );
+    if (d.status === 'PENDING' || d.status === 'IN_PROGRESS') sources.native!.stop(d);
+    else if (
+      !d.status.startsWith('ROLLBACK_') ||
+      d.status === 'ROLLBACK_SUCCESSFUL' ||
+      d.status === 'ROLLBACK_FAILED'
+    )
+      throw new AwsServiceError(
+        'ConflictException',
+        `The service deployment is ${d.status} and cannot be stopped.`,
+      );
+    return { serviceDeploymentArn: d.arn };
   }
 
   // --- tags -------------------------------------------------------------------------------------------
@@ -611,5 +767,155 @@ function runTaskShape(input: Ecs.RunTaskCommandInput): RunTaskShape {
     tags: fromTags(input.tags),
     // The SDK fills in an idempotency token when the caller gives none.
     clientToken: input.clientToken ?? 'sdk-generated',
+  };
+}
+
+// --- native deployment settings, as UpdateService takes them ---------------------------------------------
+
+const HOOK_STAGES = new Set<string>([
+  'RECONCILE_SERVICE',
+  'PRE_SCALE_UP',
+  'POST_SCALE_UP',
+  'TEST_TRAFFIC_SHIFT',
+  'POST_TEST_TRAFFIC_SHIFT',
+  'PRE_PRODUCTION_TRAFFIC_SHIFT',
+  'PRODUCTION_TRAFFIC_SHIFT',
+  'POST_PRODUCTION_TRAFFIC_SHIFT',
+]);
+const LAMBDA_ARN = /^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/;
+const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/.+$/;
+
+/** A multiple of 0.1 within min..max (CanaryConfiguration, LinearConfiguration). */
+function tenths(value: number, min: number, max: number, field: string): number {
+  const whole = Math.round(value * 10);
+  if (!(value >= min && value <= max) || Math.abs(value * 10 - whole) > 1e-9)
+    throw invalid(`${field} must be a multiple of 0.1 from ${min} to ${max}`);
+  return whole / 10;
+}
+
+/** Whole minutes, 0 to 1440 (the bake times). */
+function minutes(value: number, field: string): number {
+  if (!Number.isInteger(value) || value < 0 || value > 1440)
+    throw invalid(`${field} must be 0 to 1440 minutes`);
+  return value;
+}
+
+/**
+ * The native settings an UpdateService leaves the service with (undefined: it deploys ROLLING), from the
+ * request over the settings it had, or InvalidParameterException for what the API reference refuses
+ * (DeploymentConfiguration, CanaryConfiguration, LinearConfiguration, DeploymentLifecycleHook,
+ * DeploymentAlarms, AdvancedConfiguration). A scenario's declaration goes through it too.
+ */
+export function nativeSettingsFrom(
+  input: Pick<Ecs.UpdateServiceCommandInput, 'deploymentConfiguration' | 'loadBalancers'>,
+  service: Pick<ServiceState, 'deploymentController' | 'strategy'>,
+  current: NativeSettings | undefined,
+  world: Pick<World, 'targetGroups'>,
+): NativeSettings | undefined {
+  const config = input.deploymentConfiguration ?? {};
+  const strategy = config.strategy ?? current?.strategy ?? service.strategy;
+  if (config.canaryConfiguration && strategy !== 'CANARY')
+    throw invalid('canaryConfiguration is only valid with the CANARY deployment strategy');
+  if (config.linearConfiguration && strategy !== 'LINEAR')
+    throw invalid('linearConfiguration is only valid with the LINEAR deployment strategy');
+  if (strategy === 'ROLLING') return undefined;
+  if (service.deploymentController !== 'ECS')
+    throw invalid(`The ${strategy} deployment strategy requires the ECS deployment controller`);
+  const canary = config.canaryConfiguration ?? {};
+  const linear = config.linearConfiguration ?? {};
+  const bake = config.bakeTimeInMinutes ?? current?.bakeTimeInMinutes;
+  if (bake === undefined && strategy === 'BLUE_GREEN')
+    throw invalid('bakeTimeInMinutes is required with the BLUE_GREEN deployment strategy');
+  const hooks = config.lifecycleHooks ?? current?.hooks ?? [];
+  for (const hook of hooks) {
+    if ((hook.targetType ?? 'AWS_LAMBDA') === 'PAUSE')
+      throw new AwsServiceError('UnsupportedFeatureException', 'The twin does not model PAUSE hooks.');
+    if (!hook.hookTargetArn || !LAMBDA_ARN.test(hook.hookTargetArn))
+      throw invalid('hookTargetArn must be the ARN of a Lambda function');
+    if (!hook.roleArn || !ROLE_ARN.test(hook.roleArn))
+      throw invalid('roleArn must be the ARN of an IAM role');
+    if (!hook.lifecycleStages?.length || hook.lifecycleStages.some((stage) => !HOOK_STAGES.has(stage)))
+      throw invalid(`lifecycleStages takes one or more of ${[...HOOK_STAGES].join(', ')}`);
+    const timeout = hook.timeoutConfiguration?.timeoutInMinutes;
+    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > 1440))
+      throw invalid('timeoutInMinutes must be 1 to 1440 minutes');
+  }
+  const alarms = config.alarms ?? current?.alarms;
+  if (
+    alarms &&
+    (!Array.isArray(alarms.alarmNames) || alarms.enable === undefined || alarms.rollback === undefined)
+  )
+    throw invalid('alarms takes alarmNames, enable and rollback');
+  const given = input.loadBalancers?.find((lb) => lb.advancedConfiguration);
+  let loadBalancer = current?.loadBalancer;
+  if (given) {
+    const advanced = given.advancedConfiguration!;
+    const { alternateTargetGroupArn, productionListenerRule, testListenerRule, roleArn } = advanced;
+    if (!given.targetGroupArn || !alternateTargetGroupArn || !productionListenerRule || !roleArn)
+      throw invalid(
+        'advancedConfiguration takes alternateTargetGroupArn, productionListenerRule and roleArn',
+      );
+    for (const arn of [given.targetGroupArn, alternateTargetGroupArn])
+      if (!world.targetGroups.has(arn)) throw invalid(`The target group ${arn} does not exist`);
+    if (given.targetGroupArn === alternateTargetGroupArn)
+      throw invalid('alternateTargetGroupArn must differ from targetGroupArn');
+    loadBalancer = {
+      targetGroupArn: given.targetGroupArn,
+      alternateTargetGroupArn,
+      productionListenerRule,
+      ...(testListenerRule ? { testListenerRule } : {}),
+    };
+  }
+  return {
+    strategy,
+    bakeTimeInMinutes: minutes(bake ?? 0, 'bakeTimeInMinutes'),
+    canary: {
+      percent: tenths(canary.canaryPercent ?? current?.canary.percent ?? 5, 0.1, 100, 'canaryPercent'),
+      bakeMinutes: minutes(
+        canary.canaryBakeTimeInMinutes ?? current?.canary.bakeMinutes ?? 10,
+        'canaryBakeTimeInMinutes',
+      ),
+    },
+    linear: {
+      stepPercent: tenths(linear.stepPercent ?? current?.linear.stepPercent ?? 10, 3, 100, 'stepPercent'),
+      stepBakeMinutes: minutes(
+        linear.stepBakeTimeInMinutes ?? current?.linear.stepBakeMinutes ?? 6,
+        'stepBakeTimeInMinutes',
+      ),
+    },
+    hooks: structuredClone(hooks),
+    ...(alarms
+      ? {
+          alarms: { alarmNames: [...alarms.alarmNames!], enable: alarms.enable!, rollback: alarms.rollback! },
+        }
+      : {}),
+    ...(loadBalancer ? { loadBalancer } : {}),
+  };
+}
+
+/** The native settings as DescribeServices and DescribeServiceDeployments show them. */
+function nativeConfigurationView(settings: NativeSettings | undefined): Ecs.DeploymentConfiguration {
+  if (!settings) return {};
+  return {
+    strategy: settings.strategy,
+    bakeTimeInMinutes: settings.bakeTimeInMinutes,
+    ...(settings.strategy === 'CANARY'
+      ? {
+          canaryConfiguration: {
+            canaryPercent: settings.canary.percent,
+            canaryBakeTimeInMinutes: settings.canary.bakeMinutes,
+          },
+        }
+      : {}),
+    ...(settings.strategy === 'LINEAR'
+      ? {
+          linearConfiguration: {
+            stepPercent: settings.linear.stepPercent,
+            stepBakeTimeInMinutes: settings.linear.stepBakeMinutes,
+          },
+        }
+      : {}),
+    lifecycleHooks: settings.hooks,
+    ...(settings.alarms ? { alarms: settings.alarms } : {}),
   };
 }
