@@ -2,7 +2,7 @@
 // in front of the local ops server over a twin (local/api/dashboardSession.ts). A person starts a rollout
 // from the form, answers its first gate from the banner, watches the canary weight rise and the metric
 // charts fill, and aborts it; the route is back at 0 % on the page and in the twin. A bad canary is charted
-// with its failed analysis and rolled back.
+// with its failed analysis and rolled back; an analysis without enough requests is marked inconclusive.
 //
 // The twin runs in this process. While it runs its clock (inside runFor), the global Date and setTimeout
 // are virtual, and Playwright's own timers must not fall into them: the test moves the twin on in small
@@ -385,5 +385,49 @@ async function timesOn(page: Page) {
     await page.getByTestId('tab-rollouts').click();
     expect(await page.getByTestId('reflexes-view').isVisible()).toBe(false);
     expect(errors).toEqual([]);
+  });
+
+  it('marks an analysis without enough requests inconclusive, on the baseline, beside the ones that passed', async () => {
+    // Prepare: too little traffic for the first analysis (the canary's 10 % of 30 requests a minute)
+    setup = await openDashboard();
+    const { page, twin } = setup;
+    twin.traffic.setRate('web', 0.5);
+    await page.goto(`${setup.dashboard.url}?every=200`);
+    await until(setup, 'the form to offer the configured routes', async () =>
+      (await page.getByTestId('start-request').inputValue()).includes('"route"'),
+    );
+    const verdicts = () => page.locator('[data-check="5xx rate"]').getAttribute('data-verdicts');
+    const charted = () => page.locator('[data-check="5xx rate"]').count();
+
+    // Act: start it; once an analysis has found too few requests, the traffic comes back
+    await page.getByTestId('start-name').fill('web-quiet');
+    const request = webRollout(setup, { weights: [10, 50], gates: [] });
+    // However late the page sees the first inconclusive run, the rollout is still there to pass.
+    const patient = { ...request, analysis: { ...request.analysis, inconclusiveLimit: 10 } };
+    await page.getByTestId('start-request').fill(JSON.stringify(patient));
+    await page.getByTestId('start-submit').click();
+    await until(setup, 'an inconclusive analysis', async () =>
+      (await page.getByTestId('rollout-analysis').textContent())!.startsWith('inconclusive'),
+    );
+    twin.traffic.setRate('web', 40);
+    await until(
+      setup,
+      'a passed analysis charted after it',
+      async () => (await charted()) > 0 && (await verdicts())!.split(',').includes('pass'),
+    );
+
+    // Assess
+    const fiveXx = await chartOf(page, '5xx rate');
+    const inconclusive = fiveXx.verdicts.find((v) => v.verdict === 'inconclusive');
+    expect(inconclusive).toEqual({
+      verdict: 'inconclusive',
+      title: expect.stringMatching(
+        /^5xx rate at .* UTC: inconclusive; no canary value \(\d+ canary requests, fewer than the 50 needed\)$/,
+      ),
+      shape: 'circle',
+    });
+    const mark = page.locator('[data-check="5xx rate"] g.verdict-inconclusive circle').first();
+    expect(Number(await mark.getAttribute('cy'))).toBe(fiveXx.zeroY);
+    expect(fiveXx.verdicts.map((v) => v.verdict)).toContain('pass');
   });
 });
