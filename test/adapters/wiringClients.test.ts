@@ -92,8 +92,9 @@ describe('the AWS wiring of every function', () => {
     expect(namesOf(clientsBuiltBy((w) => w.awsAlarmReactorDeps()))).toEqual(
       [...new Set([...rollout, 'ApplicationAutoScalingClient', 'AutoScalingClient', 'SQSClient'])].sort(),
     );
+    // GET /reflexes reads the alarm reactor's tags on groups and the dead-letter queues' depths.
     expect(namesOf(clientsBuiltBy((w) => w.awsOpsDeps()))).toEqual(
-      [...rollout, 'CloudWatchLogsClient', 'ECSClient'].sort(),
+      [...rollout, 'AutoScalingClient', 'CloudWatchLogsClient', 'ECSClient', 'SQSClient'].sort(),
     );
   });
 
