@@ -131,6 +131,8 @@ export function actionsOf(
     }
     case 'lifecycleHook':
       return ['intake'];
+    case 'taskRecyclerRouter':
+      return ['route to task groups'];
     case 'instanceLifecycleStep': {
       if (invocation.action === 'fail-safe') return ['fail-safe'];
       if (invocation.action !== 'look') return undefined;

@@ -436,6 +436,17 @@ export const CALL_BUDGETS: CallBudget[] = [
   },
   {
     reflex: 'task recycler',
+    action: 'route to task groups',
+    calls: [
+      {
+        api: 'SendMessageBatch',
+        why: "the router's batch on to the FIFO queue, each message in its task group's message group (it reads nothing)",
+        each: 'ten messages, or 256 KiB of them',
+      },
+    ],
+  },
+  {
+    reflex: 'task recycler',
     action: 'park bad input',
     calls: [{ api: 'SendMessage', why: 'the input and its reason on the dead-letter queue; nothing else' }],
     notAsserted: "measured in section 3 (the recycler's own fixture)",

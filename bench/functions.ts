@@ -23,6 +23,9 @@ const REGION = 'eu-west-1';
  */
 function standIn(key: string, value: unknown): string {
   if (typeof value === 'string') return value;
+  // The router refuses a queue that is not FIFO.
+  if (key === 'TASK_GROUP_QUEUE_URL')
+    return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/ecs-reflex-dev-task-recycler-groups.fifo`;
   if (key.endsWith('_QUEUE_URL'))
     return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${key.toLowerCase()}`;
   if (key.endsWith('TOPIC_ARN')) return `arn:aws:sns:${REGION}:${ACCOUNT}:${key.toLowerCase()}`;
@@ -153,6 +156,10 @@ export const BENCH_EVENTS: Record<string, BenchEvent> = {
   taskRecycler: {
     what: 'SQS batch of one EventBridge event it does not handle: parsed, ignored',
     event: sqsBatch(JSON.stringify(envelope('aws.ecs', 'ECS Container Instance State Change', {}))),
+  },
+  taskRecyclerRouter: {
+    what: 'an empty SQS batch (Lambda sends none; every record is sent on): nothing to send',
+    event: { Records: [] },
   },
   taskRecyclerSweep: {
     what: 'the minute schedule, with no watched group or restarted family: nothing to enqueue',

@@ -1,5 +1,6 @@
 // npm run bench: every function's zip, cold start, first and warm invocations; the task recycler's warm
-// per-event cost on the twin, the demo scenario's speed, the other reflexes' figures and the crash storm. It
+// per-event cost on the twin, the demo scenario's speed, the other reflexes' figures, the crash storm and
+// the fleet's event-to-action latency, one batch at a time against by task group. It
 // measures and prints; the one figure it asserts is the AWS calls per action (section 9): it exits non-zero
 // when an action makes more than its row in bench/callBudgets.ts allows.
 // Read bench/README.md for what each figure means. Results: a table here, bench/results/latest.json.
@@ -7,11 +8,14 @@ import './env';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FLEET } from '#local/scenario/fleet';
 import { repoRoot } from '#local/scenario/runner';
+import { taskRecyclerWiring } from '#local/twin/wiring';
 import { measureActionCalls } from './actionCalls';
 import { measureAlarmReactor } from './alarmReactor';
 import { functionBundles } from './bundle';
 import { CALL_BUDGETS, describeExcess, documentedTable, renderBudgetTable } from './callBudgets';
+import { AWS_LATENCY, EVENT_TO_ACTION_GOAL_SECONDS, measureFleet } from './fleet';
 import { BENCH_EVENTS, functionArn, lambdaEnvironment } from './functions';
 import { measureHandler } from './handler';
 import { measureCold, type Spread } from './init';
@@ -445,6 +449,63 @@ async function main(): Promise<void> {
         `the storm no longer meets its expectations: ${storm.on.expectationsFailed.join('; ')}`,
       );
 
+    // 11. The fleet, fed to the recycler one batch at a time and by task group.
+    const fleet = await measureFleet();
+    const fleetRuns = [fleet.oneAtATime, fleet.taskGroupFifo];
+    print(
+      `\n11. Fleet: ${FLEET.clusters} clusters x ${FLEET.servicesPerCluster} services, ${fleet.taskGroupFifo.crashLooping} ` +
+        `crash-looping at once, the sweep; every AWS call ${AWS_LATENCY.minMs}-${AWS_LATENCY.maxMs} ms ` +
+        '(virtual seconds: exact, the same on every run)',
+    );
+    const deploymentName = {
+      'one-at-a-time': 'one at a time (reserved concurrency 1)',
+      'task-group-fifo': `task-group FIFO (max concurrency ${taskRecyclerWiring.maximumConcurrency})`,
+    } as const;
+    print(
+      table(
+        [
+          'deployment',
+          'events',
+          'event->action p50 s',
+          'p99 s',
+          'max s',
+          'event->recycler p50 s',
+          'p99 s',
+          'backlog drain s',
+          'rollbacks',
+          'wall s',
+        ],
+        fleetRuns.map((run) => [
+          deploymentName[run.deployment],
+          int(run.events),
+          fixed(run.eventToAction.p50),
+          fixed(run.eventToAction.p99),
+          fixed(run.eventToAction.max),
+          fixed(run.eventToRecycler.p50),
+          fixed(run.eventToRecycler.p99),
+          fixed(run.drainSeconds),
+          int(run.rollbacks),
+          fixed(run.wallMs / 1000),
+        ]),
+        [0],
+      ),
+    );
+    print(
+      `   goal: event->action p99 <= ${EVENT_TO_ACTION_GOAL_SECONDS} s: ` +
+        fleetRuns
+          .map(
+            (run) =>
+              `${run.deployment} ${run.eventToAction.p99 <= EVENT_TO_ACTION_GOAL_SECONDS ? 'meets it' : 'MISSES IT'} ` +
+              `(${fixed(run.eventToAction.p99)} s)`,
+          )
+          .join(', '),
+    );
+    for (const run of fleetRuns)
+      if (run.expectationsFailed.length > 0)
+        throw new Error(
+          `the fleet (${run.deployment}) no longer meets its expectations: ${run.expectationsFailed.join('; ')}`,
+        );
+
     loads.push(readLoad());
     const unreliableWhy = unreliable(loads);
     const totalSeconds = (performance.now() - started) / 1000;
@@ -466,6 +527,7 @@ async function main(): Promise<void> {
       rollouts,
       twinClient,
       storm,
+      fleet,
       actionCalls: budgets,
       totalSeconds,
     });

@@ -119,6 +119,15 @@ export interface Rechecks {
   recheckAt(cluster: string, group: string, at: Date): Promise<void>;
 }
 
+/**
+ * The recycler's FIFO queue: a message sent in its task group's message group is received only once the
+ * group's earlier messages are done, so each group has one actor while groups run side by side.
+ */
+export interface TaskGroupQueue {
+  /** Sends each message in its group (deduplicated by its id); answers the ids SQS did not take. */
+  enqueue(messages: { id: string; body: string; group: string }[]): Promise<string[]>;
+}
+
 /** Input that can never succeed is parked here with its reason: not retried, not lost. */
 export interface DeadLetters {
   park(input: string, reason: string, source: string): Promise<void>;

@@ -76,6 +76,22 @@ export function loadRecyclerConfig(env: Env = process.env): RecyclerConfig {
   };
 }
 
+const RouterEnvSchema = z.object({
+  TASK_GROUP_QUEUE_URL: z.url().endsWith('.fifo'),
+  AWS_MAX_ATTEMPTS: maxAttempts,
+});
+
+/** The task recycler's router: where each task group's messages go, and nothing of the recycler's policy. */
+export interface RouterConfig {
+  taskGroupQueueUrl: string;
+  maxAttempts: number;
+}
+
+export function loadRouterConfig(env: Env = process.env): RouterConfig {
+  const env_ = parseEnv(RouterEnvSchema, env);
+  return { taskGroupQueueUrl: env_.TASK_GROUP_QUEUE_URL, maxAttempts: env_.AWS_MAX_ATTEMPTS };
+}
+
 const AlarmReactorEnvSchema = z.object({
   DRY_RUN: booleanFlag,
   DEAD_LETTER_QUEUE_URL: z.url(),

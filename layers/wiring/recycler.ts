@@ -11,9 +11,15 @@ import { EmfCapacitySignal } from '#adapters/aws/emfCapacitySignal';
 import { SnsNotifier } from '#adapters/aws/snsNotifier';
 import { SqsDeadLetters } from '#adapters/aws/sqsDeadLetters';
 import { SqsRechecks } from '#adapters/aws/sqsRechecks';
-import type { CapacitySignal, RecyclerPorts } from '#ports';
+import { SqsTaskGroupQueue } from '#adapters/aws/sqsTaskGroupQueue';
+import type { CapacitySignal, RecyclerPorts, TaskGroupQueue } from '#ports';
 import { type AwsClientOptions, type ReflexClients, sharedClient } from '#runtime/clients';
-import { loadRecyclerConfig, type RecyclerConfig, type RecyclerSettings } from '#runtime/config';
+import {
+  loadRecyclerConfig,
+  loadRouterConfig,
+  type RecyclerConfig,
+  type RecyclerSettings,
+} from '#runtime/config';
 import { type Host, lambdaHost } from '#wiring/host';
 
 export interface RecyclerDeps {
@@ -103,4 +109,25 @@ export function awsRecyclerDeps(): RecyclerDeps {
     }),
   };
   return built;
+}
+
+/** The router: it only hands messages on, so its bundle carries the SQS client alone. */
+export interface RouterDeps {
+  queue: TaskGroupQueue;
+}
+
+export const routerDeps = (sqs: RecyclerClients['sqs'], taskGroupQueueUrl: string): RouterDeps => ({
+  queue: new SqsTaskGroupQueue(sqs, taskGroupQueueUrl),
+});
+
+let builtRouter: RouterDeps | undefined;
+
+export function awsRouterDeps(): RouterDeps {
+  if (builtRouter) return builtRouter;
+  const config = loadRouterConfig();
+  builtRouter = routerDeps(
+    sharedClient(SQSClient, { maxAttempts: config.maxAttempts }),
+    config.taskGroupQueueUrl,
+  );
+  return builtRouter;
 }

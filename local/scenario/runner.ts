@@ -18,7 +18,7 @@ import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenari
 import { nativeSettingsFrom } from '#local/twin/aws/ecs';
 import { seededRandom, settled } from '#local/twin/scheduler';
 import type { TimelineEntry } from '#local/twin/timeline';
-import { Twin } from '#local/twin/twin';
+import { Twin, type TwinOptions } from '#local/twin/twin';
 import type { ApiCall } from '#local/twin/world';
 import type { JournalEntry } from '#ports';
 
@@ -102,11 +102,19 @@ export interface RunOptions {
   checkBlastRadius?: boolean;
   /** The task recycler's handler options: the bench runs the storm with coalescing off and on. */
   recycler?: TaskRecyclerOptions;
+  /** AWS's round trips and the recycler's concurrency, as the fleet runs ask for them. */
+  deployment?: Pick<TwinOptions, 'awsLatency' | 'recyclerDeployment'>;
+  /** Sees the twin once it is built, before anything runs (the bench watches its queues). */
+  onTwin?: (twin: Twin) => void;
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const wallStart = performance.now();
-  const twin = prepareTwin(scenario, options.recycler);
+  const twin = prepareTwin(scenario, {
+    ...(options.recycler && { recycler: options.recycler }),
+    ...options.deployment,
+  });
+  options.onTwin?.(twin);
   const end = new Date(twin.scheduler.now().getTime() + scenario.duration * 1000);
   for (const extra of options.extraFaults ?? []) {
     twin.faults.add({
@@ -248,13 +256,16 @@ export function scheduleTimeline(twin: Twin, scenario: Scenario): void {
 }
 
 /** A twin holding the scenario's world, its clockwork not started yet, its timeline not scheduled. */
-export function prepareTwin(scenario: Scenario, recycler?: TaskRecyclerOptions): Twin {
+export function prepareTwin(
+  scenario: Scenario,
+  options: Pick<TwinOptions, 'recycler' | 'awsLatency' | 'recyclerDeployment'> = {},
+): Twin {
   const twin = new Twin({
     seed: scenario.seed,
     settings: scenario.config,
     alarmReactor: scenario.config.alarmReactor,
     lifecycle: scenario.config.lifecycle,
-    ...(recycler ? { recycler } : {}),
+    ...options,
   });
   buildWorld(twin, scenario);
   return twin;

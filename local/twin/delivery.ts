@@ -34,13 +34,27 @@ function deadLettered(delivery: Delivery, where: string, body: string): void {
   delivery.timeline.add('lambda', `a message exhausted its receives on ${where}: dead-lettered`);
 }
 
-type Message = { id: string; body: string; visibleAt: number; receives: number; sentAt: number };
+type Message = {
+  id: string;
+  body: string;
+  visibleAt: number;
+  receives: number;
+  sentAt: number;
+  /** A FIFO queue's message group: while one of its messages is in flight, the others wait. */
+  group?: string;
+};
+
+/** How SQS's FIFO deduplication window is long: a second send with the same id within it is dropped. */
+const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 
 export class TwinQueue {
   private readonly messages: Message[] = [];
   private pollAt: number | undefined;
   private nextId = 0;
   private readonly watchers: ((record: SQSRecord) => void)[] = [];
+  /** Batches the function is running now (bounded by `concurrency` when the deployment sets one). */
+  private inFlight = 0;
+  private readonly deduplicated = new Map<string, number>();
 
   constructor(
     readonly name: string,
@@ -48,6 +62,14 @@ export class TwinQueue {
       visibilityTimeoutSeconds: number;
       maxReceiveCount: number;
       batchSize: number;
+      /**
+       * The most batches the function runs at once (Lambda's reserved or maximum concurrency), each
+       * poller receiving again as soon as its batch ends. Without it, a batch starts whenever one is
+       * visible, however many are running: the twin's older model, which scenarios were written on.
+       */
+      concurrency?: number;
+      /** A FIFO queue: every message names its group, and a group's messages are received in order. */
+      fifo?: boolean;
     },
     private readonly handler: SqsHandler,
     private readonly delivery: Delivery,
@@ -57,17 +79,41 @@ export class TwinQueue {
     return this.messages.length;
   }
 
+  get fifo(): boolean {
+    return this.settings.fifo === true;
+  }
+
   /** Sees every record as the function receives it (attributes and all), as a test reading the queue would. */
   watch(watcher: (record: SQSRecord) => void): void {
     this.watchers.push(watcher);
   }
 
-  /** A delay as SendMessage takes it, within 0 to 900 seconds (the SQS model refuses any other). */
-  send(body: string, delaySeconds = 0): void {
+  /**
+   * A delay as SendMessage takes it, within 0 to 900 seconds (the SQS model refuses any other), or, on a
+   * FIFO queue, the message's group and deduplication id (the SQS model refuses a delay there).
+   */
+  send(
+    body: string,
+    delaySeconds = 0,
+    _attributes?: Record<string, unknown>,
+    fifo?: { groupId: string; deduplicationId: string },
+  ): void {
     const now = this.delivery.clock.now().getTime();
+    if (fifo) {
+      const firstSent = this.deduplicated.get(fifo.deduplicationId);
+      if (firstSent !== undefined && now - firstSent < DEDUPLICATION_WINDOW_MS) return;
+      this.deduplicated.set(fifo.deduplicationId, now);
+    }
     const visibleAt = now + delaySeconds * 1000;
     const id = `msg-${this.name}-${this.nextId++}`;
-    this.messages.push({ id, body, visibleAt, receives: 0, sentAt: now });
+    this.messages.push({
+      id,
+      body,
+      visibleAt,
+      receives: 0,
+      sentAt: now,
+      ...(fifo && { group: fifo.groupId }),
+    });
     this.schedulePoll(visibleAt + POLL_LATENCY_SECONDS * 1000);
   }
 
@@ -81,17 +127,59 @@ export class TwinQueue {
     if (this.pollAt !== scheduledFor) return;
     this.pollAt = undefined;
     const now = this.delivery.clock.now().getTime();
-    const { maxReceiveCount, batchSize } = this.settings;
+    const { maxReceiveCount, batchSize, concurrency } = this.settings;
     const visible = this.messages.filter((m) => m.visibleAt <= now);
     // SQS moves a message to the DLQ when a receive would exceed maxReceiveCount.
     for (const message of visible.filter((m) => m.receives >= maxReceiveCount)) {
       this.messages.splice(this.messages.indexOf(message), 1);
       deadLettered(this.delivery, this.name, message.body);
     }
+    if (concurrency !== undefined) return this.pollers(now, concurrency);
     const batch = visible.filter((m) => m.receives < maxReceiveCount).slice(0, batchSize);
     if (batch.length > 0) await this.deliver(batch, now);
     const next = this.messages.reduce((min, m) => Math.min(min, m.visibleAt), Number.POSITIVE_INFINITY);
     if (Number.isFinite(next)) this.schedulePoll(Math.max(next, now) + POLL_LATENCY_SECONDS * 1000);
+  }
+
+  /** Up to `concurrency` batches at once; a poller whose batch ends receives again straight away. */
+  private async pollers(now: number, concurrency: number): Promise<void> {
+    const started: Promise<void>[] = [];
+    while (this.inFlight < concurrency) {
+      const batch = this.receive(now);
+      if (batch.length === 0) break;
+      this.inFlight += 1;
+      started.push(
+        this.deliver(batch, now).finally(() => {
+          this.inFlight -= 1;
+          const at = this.delivery.clock.now().getTime();
+          // A full batch waiting is received at once; fewer wait out the batching window.
+          const full = this.receivable(at).length >= this.settings.batchSize;
+          this.schedulePoll(full ? at : at + POLL_LATENCY_SECONDS * 1000);
+        }),
+      );
+    }
+    const next = this.messages.reduce((min, m) => Math.min(min, m.visibleAt), Number.POSITIVE_INFINITY);
+    if (Number.isFinite(next) && next > now) this.schedulePoll(next + POLL_LATENCY_SECONDS * 1000);
+    await Promise.all(started);
+  }
+
+  /**
+   * The messages a receive may take now, in order: visible ones, and on a FIFO queue only those of
+   * groups with nothing in flight (a received message not yet deleted, its visibility not run out).
+   */
+  private receivable(now: number): Message[] {
+    const visible = this.messages.filter(
+      (m) => m.visibleAt <= now && m.receives < this.settings.maxReceiveCount,
+    );
+    if (!this.settings.fifo) return visible;
+    const busy = new Set(
+      this.messages.filter((m) => m.visibleAt > now && m.receives > 0).map((m) => m.group),
+    );
+    return visible.filter((m) => !busy.has(m.group));
+  }
+
+  private receive(now: number): Message[] {
+    return this.receivable(now).slice(0, this.settings.batchSize);
   }
 
   private async deliver(batch: Message[], now: number): Promise<void> {
@@ -126,6 +214,7 @@ export class TwinQueue {
         SentTimestamp: String(message.sentAt),
         SenderId: 'AIDAEVENTBRIDGE',
         ApproximateFirstReceiveTimestamp: String(this.delivery.clock.now().getTime()),
+        ...(message.group !== undefined && { MessageGroupId: message.group }),
       },
       messageAttributes: {},
       md5OfBody: '',

@@ -24,13 +24,14 @@ import { createLifecycleHookHandler } from '#functions/lifecycleHook';
 import { createRolloutSafetyNetHandler } from '#functions/rolloutSafetyNet';
 import { createRolloutStepHandler } from '#functions/rolloutStep';
 import { createTaskRecyclerHandler, type TaskRecyclerOptions } from '#functions/taskRecycler';
+import { createTaskRecyclerRouterHandler } from '#functions/taskRecyclerRouter';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
 import { TwinStepFunctions } from '#local/stepfunctions/runner';
 import { TwinCloudWatch } from '#local/twin/alarms';
 import { applicationAutoScalingModel } from '#local/twin/aws/applicationAutoScaling';
 import { appMeshModel } from '#local/twin/aws/appMesh';
 import { autoScalingModel } from '#local/twin/aws/autoScaling';
-import { TwinSendLayer } from '#local/twin/aws/client';
+import { type LatencyProfile, TwinSendLayer } from '#local/twin/aws/client';
 import { cloudWatchModel } from '#local/twin/aws/cloudWatch';
 import { cloudWatchLogsModel, TwinLogs } from '#local/twin/aws/cloudWatchLogs';
 import { dynamoDbModel } from '#local/twin/aws/dynamodb';
@@ -74,7 +75,7 @@ import { alarmReactorPorts } from '#wiring/alarmReactor';
 import type { Host } from '#wiring/host';
 import { lifecyclePorts } from '#wiring/lifecycle';
 import { opsPorts } from '#wiring/ops';
-import { recyclerPorts } from '#wiring/recycler';
+import { recyclerPorts, routerDeps } from '#wiring/recycler';
 import { rolloutPorts } from '#wiring/rollout';
 
 /** The functions that write journal lines (ACTION_LOG_GROUPS in AWS lists their log groups). */
@@ -91,6 +92,9 @@ const LOGGING_FUNCTIONS = [
 ];
 const logGroupOf = (functionName: string) => `/aws/lambda/${functionName}`;
 
+/** Batches Lambda's pollers take from a standard queue at once, before scaling up (none of the twin's runs do). */
+const STANDARD_QUEUE_POLLERS = 5;
+
 /** The ops API's DynamoDB table (OpsIdempotencyTable): Idempotency-Key items and route claims. */
 const OPS_TABLE = 'ops-idempotency';
 
@@ -104,6 +108,15 @@ export interface TwinOptions {
   deliverEvents?: boolean;
   /** How the task recycler's handler is built (the bench turns coalescing off to compare). */
   recycler?: TaskRecyclerOptions;
+  /** Each AWS call's round trip, in virtual time (none unless asked: the fleet scenario and the bench). */
+  awsLatency?: LatencyProfile;
+  /**
+   * How the task recycler is fed. `task-group-fifo`, as deployed: the buffer's router sends each message
+   * into its task group's message group of a FIFO queue, which the recycler consumes at its maximum
+   * concurrency. `one-at-a-time`, the design before it (the bench's comparison): the buffer straight to
+   * the recycler at reserved concurrency 1, one batch of the whole account at a time.
+   */
+  recyclerDeployment?: 'task-group-fifo' | 'one-at-a-time';
 }
 
 export class Twin {
@@ -128,6 +141,8 @@ export class Twin {
   readonly ports: RecyclerPorts;
   readonly bus: TwinEventBus;
   readonly queue: TwinQueue;
+  /** The queue the task recycler itself consumes: the FIFO queue as deployed, the buffer one at a time. */
+  readonly recyclerQueue: TwinQueue;
   readonly scaling: TwinScaling;
   readonly cloudWatch: TwinCloudWatch;
   readonly alarmPorts: AlarmReactorPorts;
@@ -169,6 +184,7 @@ export class Twin {
     const toBus = (event: unknown) => this.bus.put(event);
     this.world = new World(this.scheduler, { event: toBus, note }, options.seed);
     const aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
+    if (options.awsLatency) aws.withLatency(options.awsLatency, options.seed);
     this.traffic = new TwinTraffic(this.world, note);
     this.scaling = new TwinScaling(this.world, note);
     this.cloudWatch = new TwinCloudWatch(this.world, toBus, note, (query) => this.traffic.alarmSample(query));
@@ -354,7 +370,36 @@ export class Twin {
     const recycler = this.lambdas.function(taskRecyclerWiring.functionName, () =>
       createTaskRecyclerHandler(deps, options.recycler),
     );
-    this.queue = new TwinQueue(taskRecyclerWiring.queue, taskRecyclerWiring, recycler, delivery);
+    if (options.recyclerDeployment === 'one-at-a-time') {
+      this.queue = new TwinQueue(
+        taskRecyclerWiring.queue,
+        { ...taskRecyclerWiring, concurrency: 1 },
+        recycler,
+        delivery,
+      );
+      this.recyclerQueue = this.queue;
+    } else {
+      const { taskGroupQueue, maximumConcurrency, routerFunctionName } = taskRecyclerWiring;
+      const groups = new TwinQueue(
+        taskGroupQueue,
+        { ...taskRecyclerWiring, fifo: true, concurrency: maximumConcurrency },
+        recycler,
+        delivery,
+      );
+      const groupsUrl = addQueue(groups);
+      this.recyclerQueue = groups;
+      const router = this.lambdas.function(routerFunctionName, () =>
+        createTaskRecyclerRouterHandler(() => routerDeps(this.clients.sqs, groupsUrl)),
+      );
+      // Lambda polls a standard queue with five batches at once to start with (and scales up from there
+      // while messages keep coming); the router has no reserved concurrency to hold it back.
+      this.queue = new TwinQueue(
+        taskRecyclerWiring.queue,
+        { ...taskRecyclerWiring, concurrency: STANDARD_QUEUE_POLLERS },
+        router as SqsHandler,
+        delivery,
+      );
+    }
     addQueue(this.queue);
     if (options.deliverEvents === false) return;
     for (const rule of taskRecyclerWiring.rules)

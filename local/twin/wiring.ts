@@ -4,7 +4,14 @@
 export const taskRecyclerWiring = {
   functionName: 'taskRecycler',
   sweepFunctionName: 'taskRecyclerSweep',
+  /** Where EventBridge's events and the delayed rechecks land (a standard queue: it takes a delay). */
   queue: 'task-recycler-buffer',
+  /** The buffer's consumer: it sends each message on, in its task group's message group. */
+  routerFunctionName: 'taskRecyclerRouter',
+  /** The recycler's own queue: SQS keeps one batch of a task group in flight, and runs groups side by side. */
+  taskGroupQueue: 'task-recycler-groups.fifo',
+  /** The recycler's event source's MaximumConcurrency, and its reserved concurrency: batches at once. */
+  maximumConcurrency: 20,
   visibilityTimeoutSeconds: 180,
   maxReceiveCount: 10,
   batchSize: 10,

@@ -68,7 +68,9 @@ export function commandAction(file: string, local: string): string {
       if (element.name.text !== local) continue;
       const prefix = SDK_PREFIXES[client];
       if (!prefix) throw new Error(`${file}: no IAM prefix known for @aws-sdk/${client}`);
-      return `${prefix}:${(element.propertyName ?? element.name).getText().replace(/Command$/, '')}`;
+      const api = (element.propertyName ?? element.name).getText().replace(/Command$/, '');
+      // SQS's batch actions are authorised by their single actions (SendMessageBatch as SendMessage).
+      return `${prefix}:${prefix === 'sqs' ? api.replace(/Batch$/, '') : api}`;
     }
   }
   throw new Error(`${file}: cannot tell which service ${local} belongs to`);

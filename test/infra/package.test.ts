@@ -23,6 +23,7 @@ import {
   loadOpsConfig,
   loadRecyclerConfig,
   loadRolloutConfig,
+  loadRouterConfig,
 } from '#runtime/config';
 import { hookServices } from '#wiring/deploymentHook';
 import {
@@ -166,8 +167,9 @@ function mappingsOf(functionName: string): [string, Resource][] {
   );
 }
 
+/** The queue EventBridge and the rechecks feed: the router's event source. */
 function bufferQueueId(): string {
-  const [[, mapping]] = mappingsOf(recycler.functionName) as [[string, Resource]];
+  const [[, mapping]] = mappingsOf(recycler.routerFunctionName) as [[string, Resource]];
   return getAttArn(mapping.Properties.EventSourceArn);
 }
 
@@ -420,9 +422,10 @@ function needsOf(t: Template): Map<string, Need> {
 /** The deployment hook, which ECS invokes (with its own role, DeploymentHookInvokeRole). */
 const DEPLOYMENT_HOOK = 'deploymentHook';
 
-/** The alarm reactor's sweep is its own schedule, not a function: ten functions in all. */
+/** The alarm reactor's sweep is its own schedule, not a function: eleven functions in all. */
 const ALL_FUNCTIONS = [
   recycler.functionName,
+  recycler.routerFunctionName,
   recycler.sweepFunctionName,
   reactor.functionName,
   lifecycle.intakeFunctionName,
@@ -511,7 +514,11 @@ const lifecycleExecutionsArn = () =>
 
 /** The ops API's idempotency table, and the log groups of every function (where the journal's lines are). */
 const OPS_TABLE_ID = 'OpsIdempotencyTable';
-const functionLogGroupIds = () => ALL_FUNCTIONS.map((functionName) => `${logicalIdOf(functionName)}LogGroup`);
+/** The log groups the journal is read from: every function's but the router's, which journals nothing. */
+const functionLogGroupIds = () =>
+  ALL_FUNCTIONS.filter((functionName) => functionName !== recycler.routerFunctionName).map(
+    (functionName) => `${logicalIdOf(functionName)}LogGroup`,
+  );
 
 /** The rules whose targets invoke a function. */
 function rulesInvoking(functionName: string): [string, Resource][] {
@@ -673,16 +680,37 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(dlq.SqsManagedSseEnabled).toBe(true);
   });
 
-  it('feeds the recycler in batches of the twin size, one batch at a time, reporting partial failures', () => {
+  it('feeds the recycler from a FIFO queue by task group, at the twin concurrency, through the router', () => {
     const mappings = mappingsOf(recycler.functionName);
     expect(mappings).toHaveLength(1);
     const [[, mapping]] = mappings as [[string, Resource]];
     const recyclerFn = resource(functionLogicalId(recycler.functionName)).Properties;
+    const groups = resource(getAttArn(mapping.Properties.EventSourceArn), 'AWS::SQS::Queue').Properties;
+    const redrive = groups.RedrivePolicy as { maxReceiveCount: number; deadLetterTargetArn: unknown };
+    const groupsDlq = resource(getAttArn(redrive.deadLetterTargetArn), 'AWS::SQS::Queue').Properties;
 
-    expect(getAttArn(mapping.Properties.FunctionName)).toBe(functionLogicalId(recycler.functionName));
+    expect(groups.QueueName).toMatch(new RegExp(`-${recycler.taskGroupQueue.replace('.', '\\.')}$`));
+    expect(groups.FifoQueue).toBe(true);
+    expect(groups.VisibilityTimeout).toBe(recycler.visibilityTimeoutSeconds);
+    expect(redrive.maxReceiveCount).toBe(recycler.maxReceiveCount);
+    expect(groups.SqsManagedSseEnabled).toBe(true);
+    // A FIFO queue's dead-letter queue must be FIFO too.
+    expect(groupsDlq.FifoQueue).toBe(true);
+    expect(groupsDlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(mapping.Properties.BatchSize).toBe(recycler.batchSize);
     expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    expect(recyclerFn.ReservedConcurrentExecutions).toBe(1);
+    expect(mapping.Properties.ScalingConfig).toEqual({ MaximumConcurrency: recycler.maximumConcurrency });
+    // Reserved as much as the event source may use: never throttled, never more of the account.
+    expect(recyclerFn.ReservedConcurrentExecutions).toBe(recycler.maximumConcurrency);
+
+    const [[, routing]] = mappingsOf(recycler.routerFunctionName) as [[string, Resource]];
+    const router = resource(functionLogicalId(recycler.routerFunctionName)).Properties;
+    const buffer = resource(bufferQueueId()).Properties;
+    expect(routing.Properties.BatchSize).toBe(recycler.batchSize);
+    expect(routing.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(buffer.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (router.Timeout as number));
+    const env = (router.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(refOf(env.TASK_GROUP_QUEUE_URL)).toBe(getAttArn(mapping.Properties.EventSourceArn));
   });
 
   it('sweeps the task recycler at the twin rate, without retries, failures kept in a dead-letter queue', () => {
@@ -911,6 +939,14 @@ describe('serverless package (offline, no AWS credentials)', () => {
         expect(env.DEPLOYMENT_HOOK_SERVICES).toBe(JSON.stringify(stageConfig.deploymentHookServices ?? []));
         const config = loadDeploymentHookConfig(env as Record<string, string>);
         expect(hookServices(config.services)).toHaveLength((stageConfig.deploymentHookServices ?? []).length);
+      } else if (id === functionLogicalId(recycler.routerFunctionName)) {
+        // The router reads where to send and nothing of the recycler's configuration.
+        expect(env.RECHECK_QUEUE_URL).toBeUndefined();
+        expect(env.RECYCLER_POLICY).toBeUndefined();
+        const config = loadRouterConfig({
+          ...(env as Record<string, string>),
+          TASK_GROUP_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/groups.fifo',
+        });
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
       } else if (id.startsWith('TaskRecycler')) {
         const topic = resource(refOf(env.NOTIFY_TOPIC_ARN), 'AWS::SNS::Topic').Properties;
@@ -1609,6 +1645,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
     const expected: Record<string, string[]> = {
       [recycler.functionName]: clusterServices,
       [recycler.sweepFunctionName]: [],
+      [recycler.routerFunctionName]: [],
       [reactor.functionName]: [...clusterServices, ...declared],
       [lifecycle.intakeFunctionName]: [],
       [lifecycle.stepFunctionName]: [],

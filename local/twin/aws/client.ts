@@ -10,6 +10,7 @@ import { getRetryPlugin } from '@smithy/core/retry';
 import type { Client, MetadataBearer } from '@smithy/types';
 import { type Faults, InjectedFault } from '#local/twin/aws/faults';
 import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
+import { seededRandom } from '#local/twin/scheduler';
 import type { ApiCall } from '#local/twin/world';
 import { awsClientConfig } from '#runtime/clients';
 
@@ -60,8 +61,23 @@ export class AwsServiceError extends Error {
  */
 const callStates = new WeakMap<object, { attempts: number; by?: string }>();
 
+/** Each attempt's round trip to AWS, drawn uniformly between the two, in virtual milliseconds. */
+export interface LatencyProfile {
+  minMs: number;
+  maxMs: number;
+}
+
 export class TwinSendLayer {
+  /** Off unless a run asks for it: every answer then comes at once, and scenarios keep their timelines. */
+  private latency: { profile: LatencyProfile; draw: () => number } | undefined;
+
   constructor(private readonly options: { clock: { now(): Date }; calls: ApiCall[]; faults: Faults }) {}
+
+  /** From now on each attempt waits its round trip (seeded, so a run repeats), in the twin's virtual time. */
+  withLatency(profile: LatencyProfile, seed: number): void {
+    const random = seededRandom(seed);
+    this.latency = { profile, draw: () => profile.minMs + random() * (profile.maxMs - profile.minMs) };
+  }
 
   /**
    * One attempt at a command. The first attempt of a call reaches the Lambda runtime's crash point (a
@@ -85,6 +101,9 @@ export class TwinSendLayer {
       throw runtimeExit();
     }
     call.attempts += 1;
+    // The global setTimeout is the scheduler's inside a run: the invocation waits in virtual time, and
+    // other invocations run meanwhile, as they would beside a network call.
+    if (this.latency) await new Promise((resolve) => setTimeout(resolve, this.latency!.draw()));
     const { clock, calls, faults } = this.options;
     const at = clock.now();
     const record = (outcome: Pick<ApiCall, 'failed' | 'answered'>, target: string) =>

@@ -8,6 +8,8 @@ import type {
   GetQueueAttributesRequest,
   GetQueueAttributesResult,
   MessageAttributeValue,
+  SendMessageBatchRequest,
+  SendMessageBatchResult,
   SendMessageRequest,
   SendMessageResult,
 } from '@aws-sdk/client-sqs';
@@ -18,7 +20,14 @@ export interface SqsQueue {
   readonly name: string;
   /** Messages on the queue, received or not (what GetQueueAttributes approximates). */
   readonly depth: number;
-  send(body: string, delaySeconds?: number, attributes?: Record<string, MessageAttributeValue>): void;
+  /** A FIFO queue (its name ends in .fifo): each message names its group, and no message its own delay. */
+  readonly fifo?: boolean;
+  send(
+    body: string,
+    delaySeconds?: number,
+    attributes?: Record<string, MessageAttributeValue>,
+    fifo?: { groupId: string; deduplicationId: string },
+  ): void;
 }
 
 /** A queue's URL, as SQS names it. */
@@ -74,16 +83,62 @@ const QUEUE_ATTRIBUTES = new Set([
   'SqsManagedSseEnabled',
 ]);
 
-/** SendMessage onto the twin's queues, and their depth, by their URLs. */
+
+/** What SendMessage and each entry of SendMessageBatch carry. */
+type Message = Omit<SendMessageRequest, 'QueueUrl'>;
+
+const MAX_BATCH_ENTRIES = 10;
+/** A SendMessageBatch's messages together (since 2025; each message still within its queue's size). */
+const MAX_BATCH_BYTES = 1_048_576;
+const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+/** MessageGroupId and MessageDeduplicationId: up to 128 of the alphanumerics and punctuation. */
+const FIFO_TOKEN = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
+
+/** SendMessage and SendMessageBatch onto the twin's queues, and their depth, by their URLs. */
 export function sqsModel(queues: Map<string, SqsQueue>): ServiceModel {
   let sent = 0;
+  const queueAt = (url: string | undefined): SqsQueue => {
+    if (!url) throw missing('QueueUrl');
+    const queue = queues.get(url);
+    if (!queue) throw new QueueDoesNotExist();
+    return queue;
+  };
+  const send = (queue: SqsQueue, message: Message): SendMessageResult => {
+    const body = message.MessageBody;
+    if (!body) throw missing('MessageBody');
+    if (INVALID_CHARACTER.test(body))
+      throw new AwsServiceError(
+        'InvalidMessageContents',
+        'Invalid binary character in the message body: the message body must be valid XML characters.',
+      );
+    const delay = message.DelaySeconds ?? 0;
+    if (!Number.isInteger(delay) || delay < 0 || delay > MAX_DELAY_SECONDS)
+      throw invalid(
+        `Value ${delay} for parameter DelaySeconds is invalid. Reason: must be between 0 and ${MAX_DELAY_SECONDS}, if provided.`,
+      );
+    const fifo = queue.fifo ? fifoParameters(message, delay) : undefined;
+    const attributes = message.MessageAttributes ?? {};
+    const attributeBytes = checkAttributes(attributes);
+    if (Buffer.byteLength(body) + attributeBytes > MAX_MESSAGE_BYTES)
+      throw invalid(
+        `One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`,
+      );
+    queue.send(body, delay, attributes, fifo);
+    sent += 1;
+    return {
+      MessageId: `00000000-0000-4000-a000-${sent.toString(16).padStart(12, '0')}`,
+      MD5OfMessageBody: md5(Buffer.from(body)),
+      ...(Object.keys(attributes).length > 0
+        ? { MD5OfMessageAttributes: md5OfMessageAttributes(attributes) }
+        : {}),
+      ...(fifo && { SequenceNumber: String(sent).padStart(20, '0') }),
+    };
+  };
   return {
     GetQueueAttributes: read(
       (input: GetQueueAttributesRequest) => input.QueueUrl?.split('/').pop() ?? '',
       (input: GetQueueAttributesRequest): GetQueueAttributesResult => {
-        if (!input.QueueUrl) throw missing('QueueUrl');
-        const queue = queues.get(input.QueueUrl);
-        if (!queue) throw new QueueDoesNotExist();
+        const queue = queueAt(input.QueueUrl);
         const names = input.AttributeNames ?? [];
         const unknown = names.find((name) => !QUEUE_ATTRIBUTES.has(name));
         if (unknown) throw new AwsServiceError('InvalidAttributeName', `Unknown Attribute ${unknown}.`);
@@ -102,40 +157,79 @@ export function sqsModel(queues: Map<string, SqsQueue>): ServiceModel {
     ),
     SendMessage: write(
       (input: SendMessageRequest) => input.QueueUrl?.split('/').pop() ?? '',
-      (input: SendMessageRequest): SendMessageResult => {
-        if (!input.QueueUrl) throw missing('QueueUrl');
-        const queue = queues.get(input.QueueUrl);
-        if (!queue) throw new QueueDoesNotExist();
-        const body = input.MessageBody;
-        if (!body) throw missing('MessageBody');
-        if (INVALID_CHARACTER.test(body))
+      (input: SendMessageRequest): SendMessageResult => send(queueAt(input.QueueUrl), input),
+    ),
+    SendMessageBatch: write(
+      (input: SendMessageBatchRequest) => input.QueueUrl?.split('/').pop() ?? '',
+      (input: SendMessageBatchRequest): SendMessageBatchResult => {
+        const queue = queueAt(input.QueueUrl);
+        const entries = input.Entries ?? [];
+        if (entries.length === 0)
           throw new AwsServiceError(
-            'InvalidMessageContents',
-            'Invalid binary character in the message body: the message body must be valid XML characters.',
+            'EmptyBatchRequest',
+            'There should be at least one SendMessageBatchRequestEntry in the request.',
           );
-        const delay = input.DelaySeconds ?? 0;
-        if (!Number.isInteger(delay) || delay < 0 || delay > MAX_DELAY_SECONDS)
-          throw invalid(
-            `Value ${delay} for parameter DelaySeconds is invalid. Reason: must be between 0 and ${MAX_DELAY_SECONDS}, if provided.`,
+        if (entries.length > MAX_BATCH_ENTRIES)
+          throw new AwsServiceError(
+            'TooManyEntriesInBatchRequest',
+            `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`,
           );
-        const attributes = input.MessageAttributes ?? {};
-        const attributeBytes = checkAttributes(attributes);
-        if (Buffer.byteLength(body) + attributeBytes > MAX_MESSAGE_BYTES)
-          throw invalid(
-            `One or more parameters are invalid. Reason: Message must be shorter than ${MAX_MESSAGE_BYTES} bytes.`,
+        const ids = entries.map((e) => e.Id ?? '');
+        const badId = ids.find((id) => !BATCH_ENTRY_ID.test(id));
+        if (badId !== undefined)
+          throw new AwsServiceError(
+            'InvalidBatchEntryId',
+            `A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.`,
           );
-        queue.send(body, delay, attributes);
-        sent += 1;
-        return {
-          MessageId: `00000000-0000-4000-a000-${sent.toString(16).padStart(12, '0')}`,
-          MD5OfMessageBody: md5(Buffer.from(body)),
-          ...(Object.keys(attributes).length > 0
-            ? { MD5OfMessageAttributes: md5OfMessageAttributes(attributes) }
-            : {}),
-        };
+        if (new Set(ids).size < ids.length)
+          throw new AwsServiceError(
+            'BatchEntryIdsNotDistinct',
+            'Two or more batch entries in the request have the same Id.',
+          );
+        const bytes = entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody ?? ''), 0);
+        if (bytes > MAX_BATCH_BYTES)
+          throw new AwsServiceError(
+            'BatchRequestTooLong',
+            `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${bytes} bytes.`,
+          );
+        const result: SendMessageBatchResult = { Successful: [], Failed: [] };
+        for (const { Id, ...message } of entries) {
+          try {
+            result.Successful!.push({ Id, ...send(queue, message) } as never);
+          } catch (refusal) {
+            const error = refusal as AwsServiceError;
+            result.Failed!.push({ Id, SenderFault: true, Code: error.name, Message: error.message });
+          }
+        }
+        return result;
       },
     ),
   };
+}
+
+/** A FIFO queue's own rules: a group for every message, a deduplication id, no delay of its own. */
+function fifoParameters(message: Message, delay: number): { groupId: string; deduplicationId: string } {
+  if (delay !== 0)
+    throw invalid(
+      `Value ${delay} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`,
+    );
+  const groupId = message.MessageGroupId;
+  if (!groupId) throw missing('MessageGroupId');
+  const deduplicationId = message.MessageDeduplicationId;
+  if (!deduplicationId)
+    throw invalid(
+      'The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly',
+    );
+  for (const [name, value] of [
+    ['MessageGroupId', groupId],
+    ['MessageDeduplicationId', deduplicationId],
+  ] as const) {
+    if (!FIFO_TOKEN.test(value))
+      throw invalid(
+        `Value ${value} for parameter ${name} is invalid. Reason: The parameter may only contain alphanumeric and punctuation characters, up to 128.`,
+      );
+  }
+  return { groupId, deduplicationId };
 }
 
 /** SQS's rules for message attributes; answers the bytes they count towards the message's size. */
