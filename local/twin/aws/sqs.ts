@@ -83,7 +83,6 @@ const QUEUE_ATTRIBUTES = new Set([
   'SqsManagedSseEnabled',
 ]);
 
-
 /** What SendMessage and each entry of SendMessageBatch carry. */
 type Message = Omit<SendMessageRequest, 'QueueUrl'>;
 
