@@ -90,7 +90,7 @@ const OPTION_HELP: Record<OptionName, string> = {
   cluster: '--cluster C      the cluster the instance belongs to',
   port: '--port P         the local port to serve on',
   reflex:
-    '--reflex R       only this reflex (task-recycler, instance-lifecycle, alarm-reactor, rollout, ops-api)',
+    '--reflex R       only this reflex (task-recycler, instance-lifecycle, alarm-reactor, rollout, ops-api, deployment-hook)',
   target: '--target T       only actions on this target (an ARN or a name)',
   limit: '--limit N        at most N actions, 1..200 (default 50)',
 };

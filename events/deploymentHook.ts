@@ -1,11 +1,5 @@
 import * as z from 'zod';
-import {
-  HOOK_STAGES,
-  HOOK_STATE_KEY,
-  type HookCheck,
-  type HookSettings,
-  type HookState,
-} from '#domain/deploymentHook';
+import { HOOK_STAGES, type HookCheck, type HookSettings, type HookState } from '#domain/deploymentHook';
 
 /*
  * What ECS sends a deployment lifecycle hook (the developer guide's "Lifecycle payloads"), the settings a
@@ -161,5 +155,3 @@ export const HookServicesSchema = z
   )
   .max(100);
 export type HookService = z.infer<typeof HookServicesSchema>[number];
-
-export { HOOK_STATE_KEY };
