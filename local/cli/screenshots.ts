@@ -5,7 +5,13 @@ import './quiet';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DashboardSession, openDashboard, until, webRollout } from '#local/api/dashboardSession';
+import {
+  type DashboardSession,
+  openDashboard,
+  openReflexDashboard,
+  until,
+  webRollout,
+} from '#local/api/dashboardSession';
 import { repoRoot } from '#local/repoRoot';
 
 /** Small enough for a README, wide enough for the page's two columns. */
@@ -16,6 +22,10 @@ export interface DashboardState {
   name: string;
   /** What the picture shows, for the list this script prints. */
   shows: string;
+  /** The twin and page it starts from: the rollout world unless it says otherwise. */
+  open?: (viewport: { width: number; height: number }) => Promise<DashboardSession>;
+  /** The page's query beyond the polling interval (e.g. `view=reflexes`). */
+  query?: string;
   /** Brings the page (already open on the dashboard) to the state. */
   reach(session: DashboardSession): Promise<void>;
 }
@@ -82,6 +92,17 @@ export const STATES: DashboardState[] = [
       );
     },
   },
+  {
+    name: 'reflexes',
+    shows:
+      'the Reflexes tab over reflexes-at-work ten minutes in: a change in place, a give-up, a mark, held launches, a dead letter',
+    open: (viewport) => openReflexDashboard(viewport),
+    query: 'view=reflexes',
+    async reach(session) {
+      await session.page.getByTestId('alarm-change-surge-capacity').waitFor();
+      await session.page.getByTestId('dead-letters-task-recycler-dlq').waitFor();
+    },
+  },
 ];
 
 async function main(names: string[]): Promise<number> {
@@ -95,9 +116,9 @@ async function main(names: string[]): Promise<number> {
   const folder = join(repoRoot, 'docs', 'screenshots');
   mkdirSync(folder, { recursive: true });
   for (const state of STATES.filter((s) => names.length === 0 || names.includes(s.name))) {
-    const session = await openDashboard(VIEWPORT);
+    const session = await (state.open ?? openDashboard)(VIEWPORT);
     try {
-      await session.page.goto(`${session.dashboard.url}?every=200`);
+      await session.page.goto(`${session.dashboard.url}?every=200${state.query ? `&${state.query}` : ''}`);
       await state.reach(session);
       // One more poll with the twin still, so that the page shows the state it reached, not the one before.
       await sleep(600);
