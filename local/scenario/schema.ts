@@ -240,6 +240,15 @@ const WorldSchema = z.strictObject({
     )
     .default([]),
   alarms: z.array(AlarmSchema).default([]),
+  /** Functions a lambda check (tests before traffic) invokes: each answers this JSON, or throws. */
+  functions: z
+    .array(
+      z.union([
+        z.strictObject({ name: z.string(), answers: z.unknown() }),
+        z.strictObject({ name: z.string(), throws: z.string() }),
+      ]),
+    )
+    .default([]),
   /** Routes with weighted targets and the requests they split: what rollouts shift. */
   traffic: z
     .strictObject({

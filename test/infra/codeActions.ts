@@ -36,10 +36,14 @@ const SDK_PREFIXES: Record<string, string> = {
   'client-dynamodb': 'dynamodb',
   'client-ecs': 'ecs',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  'client-lambda': 'lambda',
   'client-sfn': 'states',
   'client-sns': 'sns',
   'client-sqs': 'sqs',
 };
+
+/** Commands whose IAM action has another name than the command. */
+const IAM_ACTION_OF_COMMAND: Record<string, string> = { 'lambda:Invoke': 'lambda:InvokeFunction' };
 
 const parsedFiles = new Map<string, ts.SourceFile>();
 
@@ -67,7 +71,8 @@ export function commandAction(file: string, local: string): string {
       if (element.name.text !== local) continue;
       const prefix = SDK_PREFIXES[client];
       if (!prefix) throw new Error(`${file}: no IAM prefix known for @aws-sdk/${client}`);
-      return `${prefix}:${(element.propertyName ?? element.name).getText().replace(/Command$/, '')}`;
+      const action = `${prefix}:${(element.propertyName ?? element.name).getText().replace(/Command$/, '')}`;
+      return IAM_ACTION_OF_COMMAND[action] ?? action;
     }
   }
   throw new Error(`${file}: cannot tell which service ${local} belongs to`);
