@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { CheckSpec, MetricSourceSpec } from '#domain/rolloutAnalysis';
 import { ROUTER_LIMITS, type RouteRef } from '#domain/rolloutRoutes';
 import { gatesProblem, MAX_STEPS, planSteps, type Schedule, scheduleProblem } from '#domain/rolloutSchedule';
+import { checksBudgetProblem, TrafficCheckSchema } from '#domain/trafficChecks';
 
 /*
  * What a rollout is asked to do: the input of the rollout workflow, checked by its first step (and, later,
@@ -212,6 +213,11 @@ export const RolloutSpecSchema = z
         errorLimit: z.number().int().min(0).max(20).default(3),
       })
       .prefault({}),
+    /**
+     * Tests before traffic: run before the first weight shift, judged as an analysis run (the same limits
+     * and counts); nothing is shifted unless they pass.
+     */
+    beforeTraffic: distinctList(TrafficCheckSchema, 10, 'check name', (check) => check.name).default([]),
     /** Alarms whose ALARM aborts the rollout at once (the alarm event, not the next analysis). */
     guardAlarms: distinctList(Name, 20, 'guard alarm').default([]),
     /** A weight set by hand during the rollout: wait at a gate for a person, or roll back. */
@@ -232,6 +238,8 @@ export const RolloutSpecSchema = z
       ctx.addIssue({ code: 'custom', path: ['schedule'], message: problem });
       return;
     }
+    const budget = checksBudgetProblem(spec.beforeTraffic);
+    if (budget) ctx.addIssue({ code: 'custom', path: ['beforeTraffic'], message: budget });
     const gates = gatesProblem(spec.gates, planSteps(spec.schedule).length);
     if (gates) ctx.addIssue({ code: 'custom', path: ['gates'], message: gates });
     // Lattice names a target group by ID or ARN: the same group either way is the same target.

@@ -11,6 +11,7 @@ import {
   rollBack,
   scaleDownStable,
   shiftTraffic,
+  testBeforeTraffic,
   verifyTraffic,
 } from '#app/rollout';
 import { RolloutSpecSchema } from '#events/rollout';
@@ -18,7 +19,8 @@ import { assertBounded } from '#runtime/boundedInput';
 import { InvalidInputError } from '#runtime/errors';
 import { stepStack } from '#runtime/middleware';
 import { builtAtColdStart } from '#wiring/coldStart';
-import { awsRolloutDeps, type RolloutDeps } from '#wiring/rollout';
+import type { RolloutDeps } from '#wiring/rollout';
+import { awsRolloutStepDeps } from '#wiring/rolloutStep';
 
 const RunId = z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'an execution name');
 const StateSchema = z.looseObject({
@@ -34,7 +36,7 @@ const StateSchema = z.looseObject({
 
 const StepInput = z.discriminatedUnion('action', [
   z.looseObject({ action: z.literal('prepare'), rollout: z.unknown(), runId: RunId }),
-  ...(['shift', 'verify', 'analyse', 'gate', 'promote', 'scale-down'] as const).map((action) =>
+  ...(['test', 'shift', 'verify', 'analyse', 'gate', 'promote', 'scale-down'] as const).map((action) =>
     z.looseObject({ action: z.literal(action), state: StateSchema }),
   ),
   z.looseObject({
@@ -79,6 +81,8 @@ export function createRolloutStepHandler(deps: () => RolloutDeps) {
     }
     const state = input.state as unknown as RolloutState;
     switch (input.action) {
+      case 'test':
+        return testBeforeTraffic(state, ports);
       case 'shift':
         return shiftTraffic(state, ports);
       case 'verify':
@@ -96,4 +100,4 @@ export function createRolloutStepHandler(deps: () => RolloutDeps) {
   });
 }
 
-export const handler = createRolloutStepHandler(builtAtColdStart(awsRolloutDeps));
+export const handler = createRolloutStepHandler(builtAtColdStart(awsRolloutStepDeps));

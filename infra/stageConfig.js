@@ -44,6 +44,7 @@ const KNOWN_KEYS = [
   'rolloutLatticeServiceArns',
   'opsRoutes',
   'deploymentHookServices',
+  'trafficCheckFunctions',
   'tracing',
   'sourceMaps',
 ];
@@ -128,6 +129,18 @@ function nameList(file, key, value, what) {
       fail(file, `${key}: ${JSON.stringify(name)} must not contain *, ? or $ (${what}, not patterns)`);
   }
   if (new Set(value).size !== value.length) fail(file, `${key} lists a name twice`);
+  return value;
+}
+
+/** Lambda function names (not ARNs: the stage's account and region are the ones the checks run in). */
+function functionNames(file, value) {
+  nameList(file, 'trafficCheckFunctions', value, 'function names');
+  for (const name of value)
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(name))
+      fail(
+        file,
+        `trafficCheckFunctions: ${JSON.stringify(name)} is not a function name (letters, digits, - and _, at most 64)`,
+      );
   return value;
 }
 
@@ -489,6 +502,14 @@ function check(file, stage, raw) {
       : [`${clusters[0]}/ecs-reflex-no-hook-service`];
   const perHookService = (kind, suffix = '') =>
     hookServices.map((path) => arn('ecs', `${kind}/${path}${suffix}`));
+  // The functions lambda checks may invoke (tests before traffic), each with any version or alias. With
+  // none, a name longer than Lambda allows (64), so the statement grants nothing.
+  const trafficCheckFunctions = (
+    raw.trafficCheckFunctions === undefined ||
+    (Array.isArray(raw.trafficCheckFunctions) && raw.trafficCheckFunctions.length === 0)
+      ? ['no-traffic-check-function-is-allowed-in-this-stage-so-this-name-is-too-long']
+      : functionNames(file, raw.trafficCheckFunctions)
+  ).flatMap((name) => [arn('lambda', `function:${name}`), arn('lambda', `function:${name}:*`)]);
   const perCluster = (...resources) =>
     resources.flatMap((resource) => clusters.map((name) => arn('ecs', resource.replace('NAME', name))));
   return {
@@ -511,10 +532,12 @@ function check(file, stage, raw) {
     lifecycleNotificationTopicCount: String(lifecycleNotificationTopicArns.length),
     opsRoutes: JSON.stringify(parts.opsRoutes),
     deploymentHookServices: JSON.stringify(parts.deploymentHookServices),
+    trafficCheckFunctions: (raw.trafficCheckFunctions ?? []).join(','),
     arns: {
       hookServices: perHookService('service'),
       hookServiceDeployments: perHookService('service-deployment', '/*'),
       hookServiceRevisions: perHookService('service-revision', '/*'),
+      trafficCheckFunctions,
       clusters: perCluster('cluster/NAME'),
       tasks: perCluster('task/NAME/*'),
       containerInstances: perCluster('container-instance/NAME/*'),

@@ -5,6 +5,7 @@
 
 import { observeChecks } from '#app/analysisObservations';
 import { steer } from '#app/steering';
+import { runTrafficChecks } from '#app/trafficChecks';
 import { rolloutAllowance, sameRoute } from '#domain/declaredRoutes';
 import { otherController } from '#domain/deploymentOwner';
 import {
@@ -32,6 +33,7 @@ import {
   weightsFor,
 } from '#domain/rolloutRoutes';
 import { GATE_TIMEOUT_SECONDS, type PlannedStep, planSteps } from '#domain/rolloutSchedule';
+import { checkFunctionProblems } from '#domain/trafficChecks';
 import type { RolloutSpec } from '#events/rollout';
 import type { JournalEntry, Notification, RolloutPorts, TrafficRouter } from '#ports';
 import {
@@ -46,7 +48,16 @@ import {
 export const ROLLOUT_REFLEX = 'rollout';
 export const ROLLOUT_WORKFLOW = 'rollout';
 
-export type Next = 'shift' | 'verify' | 'bake' | 'gate' | 'promote' | 'rollback' | 'scale-down' | 'done';
+export type Next =
+  | 'test'
+  | 'shift'
+  | 'verify'
+  | 'bake'
+  | 'gate'
+  | 'promote'
+  | 'rollback'
+  | 'scale-down'
+  | 'done';
 
 export interface RolloutProgress {
   /** Index into the plan; the plan's length means promotion. */
@@ -77,7 +88,7 @@ export interface RolloutState {
 
 const routerOf = (ports: RolloutPorts, route: RouteRef): TrafficRouter => ports.routers[route.router];
 
-function record(ports: RolloutPorts, entry: Omit<JournalEntry, 'reflex' | 'dryRun'>): void {
+function record(ports: Pick<RolloutPorts, 'journal'>, entry: Omit<JournalEntry, 'reflex' | 'dryRun'>): void {
   ports.journal.record({ reflex: ROLLOUT_REFLEX, dryRun: false, ...entry });
 }
 
@@ -99,20 +110,29 @@ const targetOf = (state: Pick<RolloutState, 'rollout' | 'run'>) =>
 
 /**
  * Refused (RolloutNotAllowedError) before any call when the request names a route the stack does not
- * declare, or would scale down a service that is not that route's declared stable or canary: a direct
- * StartExecution is checked here as the ops API checks its requests.
+ * declare, would scale down a service that is not that route's declared stable or canary, or has a lambda
+ * check invoke a function the stack may not: a direct StartExecution is checked here as the ops API checks
+ * its requests.
  */
-export function checkAllowed(rollout: RolloutSpec, runId: string, ports: RolloutPorts): void {
+export function checkAllowed(
+  rollout: RolloutSpec,
+  runId: string,
+  ports: Pick<RolloutPorts, 'declaredRoutes' | 'trafficCheckFunctions' | 'journal'>,
+): void {
   const allowance = rolloutAllowance(rollout, ports.declaredRoutes);
-  if (allowance.allowed) return;
-  const reason = allowance.problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+  const problems = [
+    ...(allowance.allowed ? [] : allowance.problems),
+    ...checkFunctionProblems(rollout.beforeTraffic, ports.trafficCheckFunctions, 'beforeTraffic'),
+  ];
+  if (problems.length === 0) return;
+  const reason = problems.map((p) => `${p.path}: ${p.message}`).join('; ');
   record(ports, {
     action: 'refuse-rollout',
     target: targetOf({ rollout, run: { id: runId, startedAt: '' } }),
     reason,
     outcome: 'held',
   });
-  throw new RolloutNotAllowedError(`rollout not allowed: ${reason}`, allowance.problems);
+  throw new RolloutNotAllowedError(`rollout not allowed: ${reason}`, problems);
 }
 
 /**
@@ -163,7 +183,7 @@ export async function prepareRollout(
     run: { id: runId, startedAt: now },
     plan: planSteps(rollout.schedule),
     progress: { step: 0, weights: route.weights, windowStart: now, counts: NO_COUNTS, analyses: 0 },
-    next: 'shift',
+    next: rollout.beforeTraffic.length > 0 ? 'test' : 'shift',
     waitSeconds: 0,
   };
   record(ports, {
@@ -288,6 +308,51 @@ function lostRoute(state: RolloutState, route: RouteState, ports: RolloutPorts):
   const reason = `the route is no longer this rollout's (owner: ${route.owner ?? 'none'})`;
   record(ports, { action: 'stand-down', target: targetOf(state), reason, outcome: 'held' });
   return { ...state, next: 'rollback', reason };
+}
+
+// --- tests before traffic ------------------------------------------------------------------------------
+
+/**
+ * Before the first shift: the request's `beforeTraffic` checks, judged as an analysis run is (the same
+ * limits and counts, Argo's model): all pass, the first shift; a failure past the failure limit, or a broken
+ * provider past the error limit, rolls back (nothing was shifted); below the limits, the checks run again
+ * after the analysis interval. The run is in the history as an analysis, marked `before traffic`.
+ */
+export async function testBeforeTraffic(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
+  const { rollout, progress } = state;
+  // Read first: an aborted or taken route runs no tests against a version it will not get.
+  const route = await routerOf(ports, rollout.route).read(rollout.route);
+  const lost = lostRoute(state, route, ports);
+  if (lost) return lost;
+  const outcomes = await runTrafficChecks(rollout.beforeTraffic, ports.trafficChecks, {
+    stage: 'before-traffic',
+    rollout: state.run.id,
+    service: rollout.service,
+  });
+  const result = runResult(outcomes);
+  const { next, counts } = decideAfterAnalysis(result, progress.counts, rollout.analysis);
+  const at = ports.clock.now().toISOString();
+  record(ports, {
+    action: 'analyse',
+    target: targetOf(state),
+    reason: `${result} before traffic: ${outcomes.map((o) => `${o.check} ${o.result}`).join(', ')}`,
+    outcome: 'done',
+    detail: { result, outcomes, counts, stage: 'before-traffic' },
+  });
+  const tested: RolloutState = {
+    ...state,
+    progress: {
+      ...progress,
+      counts,
+      analyses: progress.analyses + 1,
+      lastAnalysis: { at, result, outcomes },
+    },
+  };
+  if (next.move === 'rollback')
+    return { ...tested, next: 'rollback', reason: `tests before traffic: ${next.reason}` };
+  if (next.move === 'retry')
+    return { ...tested, next: 'test', waitSeconds: rollout.analysis.intervalSeconds };
+  return { ...tested, next: 'shift', reason: undefined };
 }
 
 // --- shift traffic (SetWeight) ------------------------------------------------------------------------

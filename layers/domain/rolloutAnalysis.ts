@@ -377,7 +377,7 @@ export function decideAfterAnalysis(
         ? {
             next: {
               move: 'rollback',
-              reason: `metrics provider failing: ${next.errors} run(s) in a row, limit ${limits.errorLimit}`,
+              reason: `a provider failing (metrics, alarms, tests): ${next.errors} run(s) in a row, limit ${limits.errorLimit}`,
             },
             counts: next,
           }

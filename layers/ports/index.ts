@@ -15,6 +15,7 @@ import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef,
 import type { MetricQuery } from '#domain/rolloutAnalysis';
 import type { RolloutRequest, RouteRef, RouteState, Weights } from '#domain/rolloutRoutes';
 import type { CapacityProviderShare } from '#domain/runTaskLimits';
+import type { HttpCheck, LambdaCheck, TrafficCheckObservation } from '#domain/trafficChecks';
 
 export type TaskStatusFilter = 'RUNNING' | 'STOPPED';
 
@@ -406,6 +407,25 @@ export interface RolloutPorts {
   notifier: Notifier;
   clock: Clock;
   journal: ActionJournal;
+  /** Tests before traffic: the checks a rollout runs before its first shift. */
+  trafficChecks: TrafficChecks;
+  /** Configuration, as declaredRoutes: the functions lambda checks may invoke (the stage's). */
+  trafficCheckFunctions: readonly string[];
+}
+
+/**
+ * Runs one test-before-traffic check and says what it saw. Never throws for what the check finds (no answer,
+ * a function that is missing or throws): that is an observation, which the domain judges.
+ */
+export interface TrafficCheckRunner<C> {
+  /** `context` is what a function under test is told: which check, which rollout or hook stage. */
+  run(check: C, context: Record<string, string>): Promise<TrafficCheckObservation>;
+}
+
+/** One runner per kind of check, as routers are one per kind of route. */
+export interface TrafficChecks {
+  http: TrafficCheckRunner<HttpCheck>;
+  lambda: TrafficCheckRunner<LambdaCheck>;
 }
 
 // --- ops API ----------------------------------------------------------------------------------------------

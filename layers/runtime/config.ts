@@ -167,6 +167,17 @@ const RolloutEnvSchema = z.object({
   ROUTE_CLAIMS_TABLE: z.string().min(3).max(255),
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   AWS_MAX_ATTEMPTS: maxAttempts,
+  /** The functions lambda checks (tests before traffic) may invoke, by name, comma-separated: the stage's. */
+  TRAFFIC_CHECK_FUNCTIONS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'function names, not ARNs'))),
 });
 
 export interface RolloutConfig {
@@ -176,6 +187,7 @@ export interface RolloutConfig {
   routeClaimsTable: string;
   notifyTopicArn?: string;
   maxAttempts: number;
+  trafficCheckFunctions: string[];
 }
 
 /** The rollout steps, the safety net, and the alarm reactor's guard-alarm aborts share this. */
@@ -187,6 +199,7 @@ export function loadRolloutConfig(env: Env = process.env): RolloutConfig {
     routeClaimsTable: parsed.ROUTE_CLAIMS_TABLE,
     notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
+    trafficCheckFunctions: parsed.TRAFFIC_CHECK_FUNCTIONS,
   };
 }
 

@@ -16,13 +16,15 @@ import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
 import { DynamoRouteClaims } from '#adapters/aws/dynamoRouteClaims';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
+import { HttpTrafficCheck } from '#adapters/aws/httpTrafficCheck';
 import { latticeRouter } from '#adapters/aws/latticeRouter';
 import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
 import { SnsNotifier } from '#adapters/aws/snsNotifier';
 import { ROLLOUT_WORKFLOW } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
+import type { LambdaCheck } from '#domain/trafficChecks';
 import { DeclaredRouteSchema } from '#events/rollout';
-import type { RolloutPorts } from '#ports';
+import type { RolloutPorts, TrafficCheckRunner } from '#ports';
 import { type AwsClientOptions, type ReflexClients, sharedClient } from '#runtime/clients';
 import { loadRolloutConfig, type RolloutConfig } from '#runtime/config';
 import { ConfigError } from '#runtime/errors';
@@ -58,14 +60,27 @@ export type RolloutClients = Pick<
 >;
 
 /**
+ * Lambda checks run in the workflow's step alone (#wiring/rolloutStep): the safety net, the alarm reactor
+ * and the ops API build the same ports without the Lambda client in their bundles.
+ */
+const NO_LAMBDA_CHECKS: TrafficCheckRunner<LambdaCheck> = {
+  run: async () => ({
+    kind: 'lambda',
+    answer: { unavailable: 'lambda checks run in the rollout step only' },
+  }),
+};
+
+/**
  * `declaredRoutes` is the list itself, not a copy: the twin's scenarios declare routes as they go, and the
  * ports read the same list.
  */
 export function rolloutPorts(
   clients: RolloutClients,
-  config: Pick<RolloutConfig, 'stateMachineArn' | 'routeClaimsTable' | 'notifyTopicArn'>,
+  config: Pick<RolloutConfig, 'stateMachineArn' | 'routeClaimsTable' | 'notifyTopicArn'> &
+    Partial<Pick<RolloutConfig, 'trafficCheckFunctions'>>,
   declaredRoutes: DeclaredRoute[],
   host: Host,
+  lambdaChecks: TrafficCheckRunner<LambdaCheck> = NO_LAMBDA_CHECKS,
 ): RolloutPorts {
   return {
     routers: {
@@ -74,6 +89,8 @@ export function rolloutPorts(
       lattice: latticeRouter(clients.vpcLattice),
     },
     declaredRoutes,
+    // None unless the stage names them: a lambda check is refused before the rollout starts.
+    trafficCheckFunctions: config.trafficCheckFunctions ?? [],
     // On the ops API's table (infra/opsApi.yml): a conditional put, so one rollout per route for sure.
     claims: new DynamoRouteClaims(clients.dynamoDb, config.routeClaimsTable, host.clock),
     metrics: cloudWatchMetrics(clients.cloudWatch),
@@ -84,6 +101,11 @@ export function rolloutPorts(
     notifier: config.notifyTopicArn ? new SnsNotifier(clients.sns, config.notifyTopicArn) : host.logNotifier,
     clock: host.clock,
     journal: host.journal,
+    trafficChecks: {
+      // The twin answers http checks from its simulated cluster; Lambda has Node's fetch.
+      http: new HttpTrafficCheck(host.fetch),
+      lambda: lambdaChecks,
+    },
   };
 }
 
@@ -100,7 +122,7 @@ export function rolloutClients(options: AwsClientOptions): RolloutClients {
   };
 }
 
-export function awsRolloutDeps(): RolloutDeps {
+export function awsRolloutDeps(lambdaChecks?: TrafficCheckRunner<LambdaCheck>): RolloutDeps {
   if (built) return built;
   const config = loadRolloutConfig();
   built = {
@@ -110,6 +132,7 @@ export function awsRolloutDeps(): RolloutDeps {
       config,
       declaredRoutesOf(config.routes),
       lambdaHost(),
+      lambdaChecks,
     ),
   };
   return built;

@@ -419,6 +419,10 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
   }
   for (const [version, profile] of Object.entries(scenario.world.traffic.profiles))
     traffic.setProfile(version, profile);
+  for (const { name, ...fn } of scenario.world.functions) {
+    twin.functions.set(name, fn);
+    twin.trafficCheckFunctions.push(name);
+  }
   for (const alarm of scenario.world.alarms) {
     if ('rule' in alarm) twin.cloudWatch.addAlarm({ kind: 'composite', ...alarm });
     else {

@@ -258,6 +258,15 @@ const WorldSchema = z.strictObject({
   hookFunctions: z
     .array(z.strictObject({ name: z.string(), answers: z.array(z.record(z.string(), z.unknown())).min(1) }))
     .default([]),
+  /** Functions a lambda check (tests before traffic) invokes: each answers this JSON, or throws. */
+  functions: z
+    .array(
+      z.union([
+        z.strictObject({ name: z.string(), answers: z.unknown() }),
+        z.strictObject({ name: z.string(), throws: z.string() }),
+      ]),
+    )
+    .default([]),
   /** Routes with weighted targets and the requests they split: what rollouts shift. */
   traffic: z
     .strictObject({

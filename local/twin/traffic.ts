@@ -251,6 +251,11 @@ export class TwinTraffic {
   }
 
   /** Where a version of a route publishes, and under which metric names. */
+  /** How a version answers now: its profile, or the default one. */
+  profileOf(version: string): FaultProfile {
+    return this.profiles.get(version) ?? DEFAULT_PROFILE;
+  }
+
   versionMetrics(routeName: string, version: string): VersionMetrics {
     const route = this.entry(routeName);
     const kind = route.info.kind;

@@ -10,6 +10,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { type PublishInput, SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -38,6 +39,7 @@ import { dynamoDbModel } from '#local/twin/aws/dynamodb';
 import { ecsModel } from '#local/twin/aws/ecs';
 import { elbv2Model } from '#local/twin/aws/elbv2';
 import { Faults } from '#local/twin/aws/faults';
+import { lambdaModel, type TwinFunction } from '#local/twin/aws/lambda';
 import { sfnModel } from '#local/twin/aws/sfn';
 import { messageFor, snsModel } from '#local/twin/aws/sns';
 import { QueueDoesNotExist, queueUrl, type SqsQueue, sqsModel } from '#local/twin/aws/sqs';
@@ -57,6 +59,7 @@ import { TwinLifecycle } from '#local/twin/lifecycle';
 import { NativeDeployments } from '#local/twin/nativeDeployments';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
+import { testListenerFetch } from '#local/twin/testListener';
 import { Timeline } from '#local/twin/timeline';
 import { TwinTraffic } from '#local/twin/traffic';
 import { alarmReactorWiring, lifecycleWiring, rolloutWiring, taskRecyclerWiring } from '#local/twin/wiring';
@@ -77,6 +80,7 @@ import { lifecyclePorts } from '#wiring/lifecycle';
 import { opsPorts } from '#wiring/ops';
 import { recyclerPorts, routerDeps } from '#wiring/recycler';
 import { rolloutPorts } from '#wiring/rollout';
+import { lambdaChecksOver } from '#wiring/rolloutStep';
 
 /** The functions that write journal lines (ACTION_LOG_GROUPS in AWS lists their log groups). */
 const LOGGING_FUNCTIONS = [
@@ -159,6 +163,10 @@ export class Twin {
    * routes; a test that builds a twin by hand pushes its own. The rollout ports read this very list.
    */
   readonly declaredRoutes: DeclaredRoute[] = [];
+  /** The functions lambda checks invoke, by name: what a scenario registers (`world.functions`). */
+  readonly functions = new Map<string, TwinFunction>();
+  /** The functions lambda checks may invoke (a stage's trafficCheckFunctions): a scenario's registered ones. */
+  readonly trafficCheckFunctions: string[] = [];
   /** What the ops API sees and steers, over this twin. */
   readonly opsPorts: OpsPorts;
   /** Every Lambda invocation, the AWS calls each made, and the runtimes made to die. */
@@ -266,6 +274,10 @@ export class Twin {
       journal: this.recorders.journal,
       logNotifier: { notify: async () => undefined },
       newId: () => this.world.newId(),
+      fetch: testListenerFetch(
+        (group) => [...this.world.targetGroups.values()].some((tg) => tg.name === group),
+        (group) => this.traffic.profileOf(group),
+      ),
     };
     const rolloutMachineArn = this.stateMachineArn(rolloutWiring.twinStateMachineName);
     // The recycler's CapacityShortfall, an EMF log line in Lambda that CloudWatch turns into a metric an
@@ -304,9 +316,15 @@ export class Twin {
     );
     this.rolloutPorts = rolloutPorts(
       this.clients,
-      { stateMachineArn: rolloutMachineArn, routeClaimsTable: OPS_TABLE, notifyTopicArn },
+      {
+        stateMachineArn: rolloutMachineArn,
+        routeClaimsTable: OPS_TABLE,
+        notifyTopicArn,
+        trafficCheckFunctions: this.trafficCheckFunctions,
+      },
       this.declaredRoutes,
       host,
+      lambdaChecksOver(aws.client(LambdaClient, lambdaModel(this.functions, this.world))),
     );
     this.reflexSettings = {
       dryRun: {

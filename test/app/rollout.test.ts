@@ -1,6 +1,7 @@
 // The rollout steps driven tick by tick against a small in-memory world (one route, a clock, metrics that a
 // test sets), in the manner of Flagger's tests: each step re-reads the world and moves at most once.
 import fc from 'fast-check';
+import { HttpTrafficCheck } from '#adapters/aws/httpTrafficCheck';
 import {
   abortGuardedRollouts,
   analyseCanary,
@@ -13,6 +14,7 @@ import {
   rollBack,
   scaleDownStable,
   shiftTraffic,
+  testBeforeTraffic,
   verifyTraffic,
 } from '#app/rollout';
 import type { Service } from '#domain/model';
@@ -96,6 +98,9 @@ function world() {
     },
   };
   const claims = new Map<string, string>();
+  /** What the new version's test URL answers; undefined: nothing answers at all. */
+  let testStatus: number | undefined = 200;
+  const testUrls: string[] = [];
   const ports: RolloutPorts = {
     routers: { appmesh: router, alb: router, lattice: router },
     claims: {
@@ -155,9 +160,22 @@ function world() {
     notifier: { notify: async () => undefined },
     clock: { now: () => now },
     journal: { record: (entry) => journal.push(entry) },
+    trafficCheckFunctions: ['web-smoke-tests'],
+    trafficChecks: {
+      http: new HttpTrafficCheck(async (url) => {
+        testUrls.push(url);
+        if (testStatus === undefined) throw new TypeError('fetch failed');
+        return new Response('ok', { status: testStatus });
+      }),
+      lambda: { run: async () => ({ kind: 'lambda', answer: { returned: '{"passed":true}' } }) },
+    },
   };
   return {
     ports,
+    testUrls,
+    testAnswers: (status: number | undefined) => {
+      testStatus = status;
+    },
     writes,
     journal,
     metrics,
@@ -896,4 +914,125 @@ describe('a rollout leaves alone a route another deployment controller shifts', 
       expect([w.canary(), w.owner()]).toEqual([0, undefined]);
     },
   );
+});
+
+describe('tests before traffic', () => {
+  const withTests = RolloutSpecSchema.parse({
+    ...REQUEST,
+    beforeTraffic: [
+      { name: 'smoke', kind: 'http', url: 'https://web-test.internal/health', requests: 5 },
+      { name: 'suite', kind: 'lambda', function: 'web-smoke-tests' },
+    ],
+    analysis: { ...REQUEST.analysis, errorLimit: 1 },
+  });
+
+  it('run before the first shift: all passing, the first shift comes next and nothing was written yet', async () => {
+    // Prepare
+    const w = world();
+    const prepared = await prepareRollout(withTests, 'web-1', w.ports);
+
+    // Act
+    const state = await testBeforeTraffic(prepared, w.ports);
+
+    // Assess
+    expect(prepared.next).toBe('test');
+    expect(state.next).toBe('shift');
+    expect(w.testUrls).toHaveLength(5);
+    expect(w.writes).toEqual([]);
+    expect(state.progress.lastAnalysis).toMatchObject({
+      result: 'pass',
+      outcomes: [
+        { check: 'smoke', result: 'pass' },
+        { check: 'suite', result: 'pass' },
+      ],
+    });
+    expect(w.journal.at(-1)).toMatchObject({
+      action: 'analyse',
+      reason: 'pass before traffic: smoke pass, suite pass',
+      detail: { stage: 'before-traffic' },
+    });
+  });
+
+  it('a request without tests shifts at once', async () => {
+    const w = world();
+    expect((await prepareRollout(request, 'web-1', w.ports)).next).toBe('shift');
+  });
+
+  it('a failed test rolls back with nothing shifted, and says why', async () => {
+    // Prepare
+    const w = world();
+    w.testAnswers(503);
+    const prepared = await prepareRollout(withTests, 'web-1', w.ports);
+
+    // Act
+    const state = await testBeforeTraffic(prepared, w.ports);
+    await rollBack(state, w.ports);
+
+    // Assess
+    expect(state).toMatchObject({
+      next: 'rollback',
+      reason: 'tests before traffic: 1 failed analysis run(s), limit 0',
+    });
+    expect(state.progress.lastAnalysis?.outcomes[0]).toMatchObject({
+      check: 'smoke',
+      result: 'fail',
+      reason: expect.stringContaining('0/5 as expected (status 503)'),
+    });
+    expect(w.writes.every((targets) => targets.find((t) => t.id === 'web-v2')?.weight === 0)).toBe(true);
+    expect(w.canary()).toBe(0);
+    expect(w.owner()).toBeUndefined();
+  });
+
+  it('a URL that never answers is an error, tested again after the interval, then rolled back past the error limit', async () => {
+    // Prepare
+    const w = world();
+    w.testAnswers(undefined);
+    let state = await prepareRollout(withTests, 'web-1', w.ports);
+
+    // Act
+    const results: string[] = [];
+    for (let run = 0; run < 2; run++) {
+      state = await testBeforeTraffic(state, w.ports);
+      results.push(`${state.progress.lastAnalysis?.result} -> ${state.next}`);
+    }
+
+    // Assess
+    expect(results).toEqual(['error -> test', 'error -> rollback']);
+    expect(state.waitSeconds).toBe(60);
+    expect(state.reason).toMatch(/^tests before traffic: .*limit 1/);
+    expect(w.writes).toEqual([]);
+  });
+
+  it('refuses, before any call, a lambda check of a function the stack may not invoke', async () => {
+    const w = world();
+    const other = RolloutSpecSchema.parse({
+      ...REQUEST,
+      beforeTraffic: [
+        {
+          name: 'suite',
+          kind: 'lambda',
+          function: 'arn:aws:lambda:eu-west-1:111122223333:function:payments-admin',
+        },
+      ],
+    });
+
+    await expect(prepareRollout(other, 'web-1', w.ports)).rejects.toMatchObject({
+      name: 'RolloutNotAllowedError',
+      issues: [
+        { path: 'beforeTraffic.0.function', message: expect.stringContaining('payments-admin is not one') },
+      ],
+    });
+    expect(w.owner()).toBeUndefined();
+  });
+
+  it('an aborted rollout runs no tests', async () => {
+    const w = world();
+    const prepared = await prepareRollout(withTests, 'web-1', w.ports);
+    await w.ports.routers.appmesh.setOwner(ROUTE, 'aborted:web-1');
+
+    const state = await testBeforeTraffic(prepared, w.ports);
+
+    expect(state.next).toBe('rollback');
+    expect(w.testUrls).toEqual([]);
+  });
 });

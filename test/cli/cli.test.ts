@@ -492,7 +492,7 @@ describe('errors', () => {
 
     expect(unknownField.stderr).toBe(
       'ecs-reflex: Bad Request (400): invalid request\n  body.rollout: unknown field "gate" (did you mean "gates"?); ' +
-        'valid: service, route, schedule, gates, analysis, guardAlarms, onManualChange, promote, rollback\n',
+        'valid: service, route, schedule, gates, analysis, beforeTraffic, guardAlarms, onManualChange, promote, rollback\n',
     );
     expect(missing.stderr).toMatch(/\n {2}body\.rollout\.route\.stable: is required\n/);
     expect(missing.stderr.match(/route\.stable/g)).toHaveLength(1);

@@ -230,6 +230,11 @@ describe('rollouts', () => {
       () => ({ rollback: { scaleDownCanary: { cluster: 'prod', service: 'web' } } }),
       'body.rollout.rollback.scaleDownCanary',
     ],
+    [
+      'a test before traffic invoking a function the stack may not',
+      () => ({ beforeTraffic: [{ name: 'suite', kind: 'lambda', function: 'payments-admin' }] }),
+      'body.rollout.beforeTraffic.0.function',
+    ],
   ])(
     'answers 403 for %s, naming the field, before any AWS call but its Idempotency-Key record, and starting nothing',
     async (_what, change, field) => {
@@ -306,10 +311,22 @@ describe('rollouts', () => {
     ],
     ['a field of the wrong type', { service: 7 }, 'body.rollout.service', 'must be a string, not a number'],
     [
+      'a test before traffic on a URL that is not http(s)',
+      { beforeTraffic: [{ name: 'smoke', kind: 'http', url: 'file:///etc/passwd' }] },
+      'body.rollout.beforeTraffic.0.url',
+      'an http:// or https:// URL, without credentials',
+    ],
+    [
+      'a test before traffic with too many requests',
+      { beforeTraffic: [{ name: 'smoke', kind: 'http', url: 'https://web-test.internal/', requests: 500 }] },
+      'body.rollout.beforeTraffic.0.requests',
+      'must be at most 100',
+    ],
+    [
       'an unknown field',
       { guardAlarm: ['web-5xx'] },
       'body.rollout',
-      'unknown field "guardAlarm" (did you mean "guardAlarms"?); valid: service, route, schedule, gates, analysis, guardAlarms, onManualChange, promote, rollback',
+      'unknown field "guardAlarm" (did you mean "guardAlarms"?); valid: service, route, schedule, gates, analysis, beforeTraffic, guardAlarms, onManualChange, promote, rollback',
     ],
   ])('says what is wrong in words for %s', async (_, change, field, message) => {
     // Act

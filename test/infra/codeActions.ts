@@ -36,10 +36,18 @@ const SDK_PREFIXES: Record<string, string> = {
   'client-dynamodb': 'dynamodb',
   'client-ecs': 'ecs',
   'client-elastic-load-balancing-v2': 'elasticloadbalancing',
+  'client-lambda': 'lambda',
   'client-sfn': 'states',
   'client-sns': 'sns',
   'client-sqs': 'sqs',
   'client-vpc-lattice': 'vpc-lattice',
+};
+
+/** Commands whose IAM action has another name than the command. */
+/** Commands whose IAM action has another name: SQS's batch actions are authorised by their single actions. */
+const IAM_ACTION_OF_COMMAND: Record<string, string> = {
+  'lambda:Invoke': 'lambda:InvokeFunction',
+  'sqs:SendMessageBatch': 'sqs:SendMessage',
 };
 
 const parsedFiles = new Map<string, ts.SourceFile>();
@@ -68,9 +76,8 @@ export function commandAction(file: string, local: string): string {
       if (element.name.text !== local) continue;
       const prefix = SDK_PREFIXES[client];
       if (!prefix) throw new Error(`${file}: no IAM prefix known for @aws-sdk/${client}`);
-      const api = (element.propertyName ?? element.name).getText().replace(/Command$/, '');
-      // SQS's batch actions are authorised by their single actions (SendMessageBatch as SendMessage).
-      return `${prefix}:${prefix === 'sqs' ? api.replace(/Batch$/, '') : api}`;
+      const action = `${prefix}:${(element.propertyName ?? element.name).getText().replace(/Command$/, '')}`;
+      return IAM_ACTION_OF_COMMAND[action] ?? action;
     }
   }
   throw new Error(`${file}: cannot tell which service ${local} belongs to`);

@@ -590,6 +590,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       dynamodb: 'DynamoDB',
       ecs: 'ECS',
       elasticloadbalancing: 'Elastic Load Balancing v2',
+      lambda: 'Lambda',
       logs: 'CloudWatch Logs',
       sns: 'SNS',
       sqs: 'SQS',
@@ -1101,6 +1102,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
       RouteClaims: ['dynamoRouteClaims.ts'],
       ServiceControl: ['ecsServiceControl.ts'],
       TargetRegistry: ['elbTargetRegistry.ts'],
+      TrafficCheckRunner: ['httpTrafficCheck.ts', 'lambdaTrafficCheck.ts'],
       TrafficRouter: ['albRouter.ts', 'appMeshRouter.ts', 'latticeRouter.ts'],
       WorkflowRuns: ['sfnWorkflowRuns.ts'],
       // Imported by sfnWorkflowRuns.ts for executionArn; counted only if a Workflows method is called.
@@ -1173,6 +1175,7 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'RouteClaims.claim',
         'RouteClaims.holder',
         'TargetRegistry.targetHealth',
+        'TrafficCheckRunner.run',
         'TrafficRouter.setRequest',
         'WorkflowRuns.status',
       ].sort(),
@@ -1373,6 +1376,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'cloudwatch:DescribeAlarms',
         'cloudwatch:GetMetricData',
         'elasticloadbalancing:DescribeTargetHealth',
+        // tests before traffic: lambda checks
+        'lambda:InvokeFunction',
       ].sort(),
     );
 

@@ -157,7 +157,7 @@ describe('rollout ASL definition', () => {
     const used = new Set<unknown>();
 
     expect(accepted.sort()).toEqual(
-      ['analyse', 'gate', 'prepare', 'promote', 'rollback', 'scale-down', 'shift', 'verify'].sort(),
+      ['analyse', 'gate', 'prepare', 'promote', 'rollback', 'scale-down', 'shift', 'test', 'verify'].sort(),
     );
     for (const [name, state] of tasks(machine)) {
       expect({ name, resource: [INVOKE, INVOKE_WITH_TOKEN].includes(state.Resource!) }).toEqual({

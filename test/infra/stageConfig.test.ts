@@ -673,6 +673,41 @@ describe('the services rollouts may scale', () => {
   });
 });
 
+describe('the functions lambda checks may invoke', () => {
+  it('are the names the stage lists, each with its versions and aliases, and in the rollout environment', () => {
+    const config = stageConfig.check(
+      FILE,
+      'test',
+      devWith({ trafficCheckFunctions: ['web-smoke', 'api-smoke'] }),
+    );
+
+    expect(config.arns.trafficCheckFunctions!.map((a) => a['Fn::Sub'])).toEqual([
+      expect.stringMatching(/:lambda:\$\{AWS::Region\}:\$\{AWS::AccountId\}:function:web-smoke$/),
+      expect.stringMatching(/:function:web-smoke:\*$/),
+      expect.stringMatching(/:function:api-smoke$/),
+      expect.stringMatching(/:function:api-smoke:\*$/),
+    ]);
+    expect((config as unknown as { trafficCheckFunctions: string }).trafficCheckFunctions).toBe(
+      'web-smoke,api-smoke',
+    );
+  });
+
+  it('are none by default: a name longer than Lambda allows, so the grant reaches no function', () => {
+    const [arn, ...rest] = stageConfig.load('dev').arns.trafficCheckFunctions!.map((a) => a['Fn::Sub']);
+    expect(rest).toHaveLength(1);
+    expect(arn!.split(':function:')[1]!.length).toBeGreaterThan(64);
+  });
+
+  it.each([
+    [['arn:aws:lambda:eu-west-1:111122223333:function:x']],
+    [['web-*']],
+    [['a'.repeat(65)]],
+    ['web-smoke'],
+  ])('refuses %j, naming the key', (trafficCheckFunctions) => {
+    expect(checkDevWith({ trafficCheckFunctions })).toThrow(/trafficCheckFunctions/);
+  });
+});
+
 describe('npm run validate', () => {
   const validate = (...args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
