@@ -14,6 +14,8 @@ export const BUDGET_SCENARIOS = [
   'alarm-manual-edit.json',
   'rollout-alb-promoted.json',
   'rollout-mesh-promoted.json',
+  'rollout-lattice-default-promoted.json',
+  'rollout-lattice-bad-rolled-back.json',
   'rollout-bad-5xx.json',
   'rollout-bad-latency.json',
   'rollout-guard-alarm.json',
@@ -77,6 +79,10 @@ const ABORT_APIS = new Set([
   'ListTagsForResource',
   'TagResource',
   'UpdateRoute',
+  'GetRule',
+  'GetListener',
+  'UpdateRule',
+  'UpdateListener',
   'Publish',
 ]);
 const KNOB_READS = new Set(['DescribeAutoScalingGroups', 'DescribePolicies', 'DescribeScalableTargets']);
@@ -90,9 +96,14 @@ const ROLLOUT_STEP_ACTIONS: Record<string, string> = {
   rollback: 'rollback',
 };
 
+/**
+ * The router of a rollout step's calls. The twin records an API by name only, and App Mesh and VPC Lattice
+ * share their tag APIs: each router is told by the route read and write only it has.
+ */
 function routerOf(apis: string[]): string | undefined {
-  if (apis.some((api) => ['DescribeRoute', 'UpdateRoute', 'ListTagsForResource'].includes(api)))
-    return 'App Mesh';
+  if (apis.some((api) => ['GetRule', 'GetListener', 'UpdateRule', 'UpdateListener'].includes(api)))
+    return 'VPC Lattice';
+  if (apis.some((api) => ['DescribeRoute', 'UpdateRoute'].includes(api))) return 'App Mesh';
   if (apis.some((api) => ['DescribeRules', 'DescribeListeners', 'DescribeTags', 'ModifyRule'].includes(api)))
     return 'ALB';
   return undefined;
@@ -131,6 +142,16 @@ export function actionsOf(
     }
     case 'lifecycleHook':
       return ['intake'];
+    case 'deploymentHook': {
+      const analysing = apis.some((api) =>
+        ['GetMetricData', 'DescribeAlarms', 'DescribeTargetHealth'].includes(api),
+      );
+      return [
+        'answer a stage',
+        ...(analysing ? ['analyse a stage'] : []),
+        ...(has('DescribeServices') ? ['gate a stage'] : []),
+      ];
+    }
     case 'taskRecyclerRouter':
       return ['route to task groups'];
     case 'instanceLifecycleStep': {

@@ -1,5 +1,7 @@
 // The design minimum of AWS calls is written once (bench/callBudgets.ts); docs/design.md shows it, and the
 // bench and the twin's call counts are held to it. This keeps the page and the module one table.
+
+import { actionsOf } from '../../bench/actionCalls';
 import {
   budgetOf,
   CALL_BUDGETS,
@@ -68,5 +70,75 @@ describe('excessCalls', () => {
     // Assess
     expect(excess).toEqual([]);
     expect(minimumCalls(budgetOf('shift (App Mesh)'))).toBe(3);
+  });
+
+  it("counts a VPC Lattice listener's read as the rule read it stands for: a second one is over budget", () => {
+    // Act
+    const excess = excessCalls(
+      [budgetOf('shift (VPC Lattice)')],
+      ['GetListener', 'ListTagsForResource', 'GetListener', 'UpdateListener'],
+    );
+
+    // Assess
+    expect(excess).toEqual([{ api: 'GetListener', made: 2, allowed: 1 }]);
+    expect(
+      excessCalls([budgetOf('shift (VPC Lattice)')], ['GetRule', 'ListTagsForResource', 'UpdateListener']),
+    ).toEqual([]);
+  });
+});
+
+describe('actionsOf', () => {
+  const calls = (...apis: string[]) => apis.map((api) => ({ api, write: false }));
+
+  it('tells a VPC Lattice step from an App Mesh one, though both read their tags with ListTagsForResource', () => {
+    // Act
+    const lattice = actionsOf({
+      function: 'rolloutStep',
+      action: 'shift',
+      calls: calls('GetRule', 'ListTagsForResource', 'UpdateRule'),
+    });
+    const mesh = actionsOf({
+      function: 'rolloutStep',
+      action: 'shift',
+      calls: calls('DescribeRoute', 'ListTagsForResource', 'UpdateRoute'),
+    });
+    const abort = actionsOf({
+      function: 'alarmReactor',
+      calls: calls(
+        'ListExecutions',
+        'DescribeExecution',
+        'DescribeAlarms',
+        'StopExecution',
+        'GetListener',
+        'ListTagsForResource',
+        'TagResource',
+        'UpdateListener',
+        'GetListener',
+        'Publish',
+      ),
+    });
+
+    // Assess
+    expect(lattice).toEqual(['shift (VPC Lattice)']);
+    expect(mesh).toEqual(['shift (App Mesh)']);
+    expect(abort).toEqual(['abort on a guard alarm (VPC Lattice)']);
+  });
+
+  it("holds a deployment hook's answer to the claim's reads, and its analysis and gate to theirs", () => {
+    // Act
+    const refused = actionsOf({ function: 'deploymentHook', calls: calls('DescribeServiceDeployments') });
+    const gated = actionsOf({
+      function: 'deploymentHook',
+      calls: calls(
+        'DescribeServiceDeployments',
+        'DescribeServiceRevisions',
+        'GetMetricData',
+        'DescribeServices',
+      ),
+    });
+
+    // Assess
+    expect(refused).toEqual(['answer a stage']);
+    expect(gated).toEqual(['answer a stage', 'analyse a stage', 'gate a stage']);
   });
 });

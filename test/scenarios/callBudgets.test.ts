@@ -56,6 +56,14 @@ describe.each([
     'TagResource',
     'UntagResource',
   ],
+  [
+    'rollout-lattice-default-promoted.json',
+    'VPC Lattice',
+    ['GetListener', 'ListTagsForResource'],
+    'UpdateListener',
+    'TagResource',
+    'UntagResource',
+  ],
 ])('a rollout on %s', (file, router, read, write, tag, untag) => {
   it('claims the route with one read of it, tags it without looking its ARN up, and tells people', async () => {
     // Act
@@ -95,6 +103,7 @@ describe.each([
   'alarm-surge-restore.json',
   'rollout-alb-promoted.json',
   'rollout-mesh-promoted.json',
+  'rollout-lattice-bad-rolled-back.json',
   'rollout-bad-5xx.json',
   'rollout-guard-alarm.json',
   'lifecycle-scale-in-drain.json',
