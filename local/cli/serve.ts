@@ -99,6 +99,7 @@ export async function serve(args: string[]) {
     clusters: scenario.world.clusters.map((c) => c.name),
     serves: ['read', 'write'],
     reflexes: twin.reflexSettings,
+    hookServices: scenario.config.deploymentHookServices,
   };
   const apiPort = option('port', 8787);
   const server = await startOpsServer({

@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { handleOpsRequest } from '#app/opsApi';
 import { abortRollout, pauseRollout, promoteRollout, resumeRollout } from '#app/rollout';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
 import { rolloutRequestOf } from '#events/rollout';
@@ -265,6 +266,7 @@ export function prepareTwin(
     settings: scenario.config,
     alarmReactor: scenario.config.alarmReactor,
     lifecycle: scenario.config.lifecycle,
+    deploymentHookServices: scenario.config.deploymentHookServices,
     ...options,
   });
   buildWorld(twin, scenario);
@@ -553,6 +555,34 @@ function answered(timeline: Twin['timeline'], what: string, answer: Promise<stri
   );
 }
 
+/** A person's signed request to the ops API's write function, for the deployment in progress. */
+async function answerGate(twin: Twin, cluster: string, service: string, decision: string): Promise<string> {
+  const state = twin.world.service(cluster, service);
+  const deployment = state && twin.nativeDeployments.inProgress(state);
+  const id = deployment?.arn.slice(deployment.arn.lastIndexOf('/') + 1) ?? 'none';
+  const response = await handleOpsRequest(
+    {
+      method: 'POST',
+      path: `/deployments/${cluster}/${service}/${id}/${decision}`,
+      query: {},
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+      caller: 'arn:aws:iam::111122223333:user/release-manager',
+    },
+    {
+      ports: twin.opsPorts,
+      settings: {
+        routes: twin.declaredRoutes,
+        clusters: [cluster],
+        serves: ['write'],
+        hookServices: twin.deploymentHookServices,
+      },
+      clock: twin.scheduler,
+    },
+  );
+  return `${response.statusCode} ${response.body}`;
+}
+
 function playStep(twin: Twin, step: ScenarioStep): void {
   const { world, timeline } = twin;
   if ('note' in step) timeline.add('world', step.note);
@@ -673,6 +703,10 @@ function playStep(twin: Twin, step: ScenarioStep): void {
     const { name } = step.abortRollout;
     timeline.add('world', `a person aborts rollout ${name}`);
     void abortRollout(name, 'aborted by a person', twin.rolloutPorts, rolloutRequestOf);
+  } else if ('answerDeploymentGate' in step) {
+    const { cluster, service, decision } = step.answerDeploymentGate;
+    timeline.add('world', `a person answers ${decision} at the deployment hook's gate of ${service}`);
+    answered(timeline, `${decision} the gate of ${service}`, answerGate(twin, cluster, service, decision));
   } else if ('crashFunction' in step) {
     const { function: name, for: seconds } = step.crashFunction;
     twin.lambdas.crashUntil.set(name, new Date(twin.scheduler.now().getTime() + seconds * 1000));

@@ -4,6 +4,7 @@ import * as z from 'zod';
 import { ReactionsSchema } from '#domain/alarmReactions';
 import { LifecycleHookConfigSchema } from '#domain/instanceLifecycle';
 import { RecyclerPolicySchema } from '#domain/recyclerPolicy';
+import { HookServicesSchema } from '#events/deploymentHook';
 import {
   AlarmArn,
   ContainerInstanceArn,
@@ -459,6 +460,18 @@ const Step = z.union([
   z.strictObject({ at: Duration, pauseRollout: z.strictObject({ name: z.string() }) }),
   z.strictObject({ at: Duration, promoteRollout: z.strictObject({ name: z.string() }) }),
   z.strictObject({ at: Duration, abortRollout: z.strictObject({ name: z.string() }) }),
+  /**
+   * A person answers the deployment hook's gate at the stage the service's native deployment in progress
+   * waits at, through the ops API (POST /deployments/{cluster}/{service}/{deployment}/resume|abort).
+   */
+  z.strictObject({
+    at: Duration,
+    answerDeploymentGate: z.strictObject({
+      cluster: z.string(),
+      service: z.string(),
+      decision: z.enum(['resume', 'abort']),
+    }),
+  }),
   /** A Lambda function crashes on every invocation for a while (the runtime dies, not the code). */
   z.strictObject({ at: Duration, crashFunction: z.strictObject({ function: z.string(), for: Duration }) }),
   /** A version starts (or stops) misbehaving. */
@@ -614,6 +627,8 @@ export const ScenarioSchema = z
           hooks: z.array(LifecycleHookConfigSchema).default([]),
         })
         .prefault({}),
+      /** The services the twin's real deployment hook serves, as the stage config gives them. */
+      deploymentHookServices: HookServicesSchema.default([]),
     }),
     timeline: z.array(Step).default([]),
     expect: z.array(Expectation).default([]),

@@ -168,6 +168,10 @@ export class NativeDeployments {
                 },
               },
             ],
+            // Which of the two target groups this revision got: what a reader of one revision needs.
+            resolvedConfiguration: {
+              loadBalancers: [{ targetGroupArn, productionListenerRule: lb.productionListenerRule }],
+            },
           }
         : {}),
     };

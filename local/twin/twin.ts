@@ -19,7 +19,9 @@ import type { LifecyclePorts, LifecycleSettings } from '#app/instanceLifecycle';
 import type { OpsPorts } from '#app/opsApi';
 import type { AlarmReactorSettings } from '#app/reactToAlarm';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
+import type { HookService } from '#events/deploymentHook';
 import { createAlarmReactorHandler } from '#functions/alarmReactor';
+import { createDeploymentHookHandler } from '#functions/deploymentHook';
 import { createInstanceLifecycleStepHandler } from '#functions/instanceLifecycleStep';
 import { createLifecycleHookHandler } from '#functions/lifecycleHook';
 import { createRolloutSafetyNetHandler } from '#functions/rolloutSafetyNet';
@@ -62,7 +64,13 @@ import { VirtualScheduler } from '#local/twin/scheduler';
 import { testListenerFetch } from '#local/twin/testListener';
 import { Timeline } from '#local/twin/timeline';
 import { TwinTraffic } from '#local/twin/traffic';
-import { alarmReactorWiring, lifecycleWiring, rolloutWiring, taskRecyclerWiring } from '#local/twin/wiring';
+import {
+  alarmReactorWiring,
+  deploymentHookWiring,
+  lifecycleWiring,
+  rolloutWiring,
+  taskRecyclerWiring,
+} from '#local/twin/wiring';
 import { World } from '#local/twin/world';
 import type {
   AlarmReactorPorts,
@@ -75,6 +83,7 @@ import type {
 import { DEFAULT_MAX_ATTEMPTS, type ReflexClients } from '#runtime/clients';
 import type { RecyclerSettings, ReflexSettings } from '#runtime/config';
 import { alarmReactorPorts } from '#wiring/alarmReactor';
+import { deploymentHookPorts } from '#wiring/deploymentHook';
 import type { Host } from '#wiring/host';
 import { lifecyclePorts } from '#wiring/lifecycle';
 import { opsPorts } from '#wiring/ops';
@@ -91,6 +100,7 @@ const LOGGING_FUNCTIONS = [
   lifecycleWiring.stepFunctionName,
   rolloutWiring.stepFunctionName,
   rolloutWiring.safetyNetFunctionName,
+  deploymentHookWiring.functionName,
   'opsRead',
   'opsWrite',
 ];
@@ -108,6 +118,8 @@ export interface TwinOptions {
   settings: RecyclerSettings;
   alarmReactor?: AlarmReactorSettings;
   lifecycle?: LifecycleSettings;
+  /** The services the deployment hook serves (the stage's deploymentHookServices); none unless given. */
+  deploymentHookServices?: HookService[];
   /** False for tests that invoke a handler themselves: the twin's events then reach no handler. */
   deliverEvents?: boolean;
   /** How the task recycler's handler is built (the bench turns coalescing off to compare). */
@@ -175,6 +187,8 @@ export class Twin {
   private readonly logs: TwinLogs;
   /** The reflexes' settings and dead-letter queues, as the ops API is told them (GET /reflexes). */
   readonly reflexSettings: ReflexSettings;
+  /** The services the deployment hook serves: its gates are the ones the ops API answers. */
+  readonly deploymentHookServices: HookService[];
   /** The task recycler's settings, which a test calling its handler passes too. */
   readonly settings: RecyclerSettings;
   private readonly delivery: Delivery;
@@ -375,6 +389,18 @@ export class Twin {
       createRolloutSafetyNetHandler(rolloutDeps),
     );
     const rolloutSafetyNet = new TwinAsyncFunction(safetyNet, rolloutWiring, delivery);
+    // The real deployment hook, a target a native deployment's hookTargetArn can name (`@lambda:deploymentHook`).
+    this.deploymentHookServices = options.deploymentHookServices ?? [];
+    const hookSettings = {
+      services: this.deploymentHookServices,
+      functionName: deploymentHookWiring.functionName,
+    };
+    const hookPorts = deploymentHookPorts(this.clients, host);
+    this.nativeDeployments.addHookFunction(
+      this.lambdas.function(deploymentHookWiring.functionName, () =>
+        createDeploymentHookHandler(() => ({ ports: hookPorts, settings: hookSettings })),
+      ),
+    );
     const alarmDeps = () => ({
       ports: this.alarmPorts,
       settings: alarmSettings,

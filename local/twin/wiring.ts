@@ -76,3 +76,6 @@ export const rolloutWiring = {
   stepArnPlaceholder: 'RolloutStepFunctionArn',
   safetyNetRule: { name: 'RolloutSafetyNet', patternFile: 'events/patterns/rollout-safety-net.json' },
 } as const;
+
+/** The twin's copy of the deployment hook: ECS invokes it synchronously, by the ARN a service's hook names. */
+export const deploymentHookWiring = { functionName: 'deploymentHook' } as const;
