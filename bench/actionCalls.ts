@@ -16,6 +16,8 @@ export const BUDGET_SCENARIOS = [
   'rollout-mesh-promoted.json',
   'rollout-lattice-default-promoted.json',
   'rollout-lattice-bad-rolled-back.json',
+  'native-canary-hook-rollback.json',
+  'native-hook-gate-resumed.json',
   'rollout-bad-5xx.json',
   'rollout-bad-latency.json',
   'rollout-guard-alarm.json',
