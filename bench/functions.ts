@@ -26,6 +26,13 @@ function standIn(key: string, value: unknown): string {
   // The router refuses a queue that is not FIFO.
   if (key === 'TASK_GROUP_QUEUE_URL')
     return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/ecs-reflex-dev-task-recycler-groups.fifo`;
+  // GET /reflexes reads every dead-letter queue: one URL per queue the template joins.
+  if (key === 'DEAD_LETTER_QUEUE_URLS') {
+    const [separator, parts] = (value as { 'Fn::Join': [string, { Ref: string }[]] })['Fn::Join'];
+    return parts
+      .map(({ Ref }) => `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${Ref.toLowerCase()}`)
+      .join(separator);
+  }
   if (key.endsWith('_QUEUE_URL'))
     return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${key.toLowerCase()}`;
   if (key.endsWith('TOPIC_ARN')) return `arn:aws:sns:${REGION}:${ACCOUNT}:${key.toLowerCase()}`;
