@@ -222,4 +222,19 @@ export const BENCH_EVENTS: Record<string, BenchEvent> = {
     what: 'POST /rollouts with a body that is not JSON: a 400 problem document',
     event: httpEvent('POST', '/rollouts', 'not json'),
   },
+  deploymentHook: {
+    what: "ECS's POST_SCALE_UP payload for a service the stage does not list: refused before any AWS call",
+    event: {
+      executionId: '2d9f5083-7c41-4e3a-9029-f3b2c8e4d567',
+      lifecycleStage: 'POST_SCALE_UP',
+      resourceArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service-deployment/bench/not-listed/Qm3vT8xZpL2rWc9NhY4Ke`,
+      executionDetails: {
+        serviceArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/bench/not-listed`,
+        targetServiceRevisionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service-revision/bench/not-listed/7402918830016652210`,
+        testTrafficWeights: {},
+        productionTrafficWeights: {},
+      },
+    },
+    throws: true,
+  },
 };
