@@ -13,6 +13,7 @@ const {
   utimesSync,
   writeFileSync,
 } = require('node:fs');
+const { execFileSync } = require('node:child_process');
 const { join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -70,14 +71,17 @@ function build(name) {
  */
 function builtModule(name) {
   const path = bundlePath(name);
-  if (existsSync(path) && statSync(path).mtimeMs >= newestSourceMs()) return path;
+  // Whole milliseconds: the stamp is written through a Date, and a file system keeps finer times.
+  if (existsSync(path) && Math.floor(statSync(path).mtimeMs) >= Math.floor(newestSourceMs())) return path;
   try {
-    build(name);
-    return path;
-  } catch (error) {
-    if (error && error.code === 'MODULE_NOT_FOUND') return undefined;
-    throw error;
+    require.resolve('esbuild');
+  } catch {
+    return undefined;
   }
+  // In a process of its own: esbuild's synchronous API leaves a service running in the caller, which
+  // keeps a long-lived caller (a test runner) from exiting.
+  execFileSync(process.execPath, [__filename, name], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return path;
 }
 
 /** A bundle's exports: from its fresh build, or from the TypeScript source through tsx where there is none. */
@@ -91,10 +95,7 @@ function load(name) {
 module.exports = { builtModule, load };
 
 if (require.main === module) {
-  for (const name of Object.keys(ENTRIES)) build(name);
-  process.stdout.write(
-    `built ${Object.keys(ENTRIES)
-      .map((n) => `dist/${n}.cjs`)
-      .join(', ')}\n`,
-  );
+  const names = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(ENTRIES);
+  for (const name of names) build(name);
+  process.stdout.write(`built ${names.map((n) => `dist/${n}.cjs`).join(', ')}\n`);
 }
