@@ -30,6 +30,20 @@ const REASON_LIMIT = 300;
  */
 const OWN_HOST = /^(localhost|127\.|0\.0\.0\.0$|169\.254\.|\[::1?\]$|\[fd00:ec2::)/i;
 
+/**
+ * The URL parser writes an IPv4-mapped IPv6 address in hex (`[::ffff:127.0.0.1]` becomes `[::ffff:7f00:1]`),
+ * which reaches the same IPv4 host: it is judged as that host.
+ */
+function isOwnHost(hostname: string): boolean {
+  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/i.exec(hostname);
+  const ipv4 = mapped
+    ? [mapped[1]!, mapped[2]!]
+        .flatMap((hex) => [Number.parseInt(hex, 16) >> 8, Number.parseInt(hex, 16) & 255])
+        .join('.')
+    : undefined;
+  return OWN_HOST.test(hostname) || (ipv4 !== undefined && OWN_HOST.test(ipv4));
+}
+
 const HttpUrl = z
   .string()
   .max(2048)
@@ -43,7 +57,7 @@ const HttpUrl = z
   }, 'an http:// or https:// URL, without credentials')
   .refine((value) => {
     try {
-      return !OWN_HOST.test(new URL(value).hostname);
+      return !isOwnHost(new URL(value).hostname);
     } catch {
       return true;
     }

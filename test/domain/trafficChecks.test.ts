@@ -92,6 +92,8 @@ describe('the checks a request may carry', () => {
     [{ url: 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next' }, 'url'],
     [{ url: 'http://169.254.169.254/latest/meta-data/' }, 'url'],
     [{ url: 'http://localhost:8080/' }, 'url'],
+    [{ url: 'http://[::ffff:127.0.0.1]:9001/2018-06-01/runtime/invocation/next' }, 'url'],
+    [{ url: 'http://[::ffff:169.254.169.254]/latest/meta-data/' }, 'url'],
     [{ url: 'http://[::1]/' }, 'url'],
     [{ requests: 0 }, 'requests'],
     [{ requests: 101 }, 'requests'],
