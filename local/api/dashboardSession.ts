@@ -109,12 +109,21 @@ async function openDashboardOn(
     clock: wallClock,
   });
   const profile = mkdtempSync(join(tmpdir(), 'ecs-reflex-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    ...(viewport ? { viewport } : {}),
-  });
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      ...(viewport ? { viewport } : {}),
+    });
+  } catch (error) {
+    // No session to close yet: the servers started for it go now, or they keep the test runner alive.
+    await dashboard.close();
+    await server.close();
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  }
   const page = context.pages()[0] ?? (await context.newPage());
   // Playwright's waits are wall-clock: generous, so a loaded machine gets the same verdict.
   page.setDefaultTimeout(120_000);
