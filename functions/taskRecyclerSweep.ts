@@ -1,6 +1,6 @@
 // Task recycler sweep: target health changes emit no ECS event, and a delayed recheck can be lost, so
-// each watched group and each restarted family gets a recheck on the recycler's own queue every minute. The sweep only enqueues: the recycler stays the one function
-// that acts, one batch at a time.
+// each watched group and each restarted family gets a recheck on the recycler's own queue every minute. The
+// sweep only enqueues: the recycler stays the one function that acts, one batch per task group at a time.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { eventStack } from '#runtime/middleware';
 import { metrics } from '#runtime/powertools';
