@@ -41,7 +41,7 @@ import {
   executionStatusChange,
 } from '#local/stepfunctions/statusChange';
 import { rememberValid, validatedBefore } from '#local/stepfunctions/validated';
-import { settled, type VirtualScheduler } from '#local/twin/scheduler';
+import { onPutAway, settled, type VirtualScheduler } from '#local/twin/scheduler';
 
 export type { ExecutionStatus, ExecutionStatusChangeEvent } from '#local/stepfunctions/statusChange';
 
@@ -207,6 +207,12 @@ export class TwinStepFunctions {
     this.accountId = options.accountId ?? '111122223333';
     this.onStatusChange = options.onStatusChange;
     this.onHistoryEvent = options.onHistoryEvent;
+    // A twin put away with executions still running stops their library runs, or their next Wait would
+    // sleep on the real clock, again and again.
+    onPutAway(() => {
+      for (const execution of this.executions.values())
+        if (execution.status === 'RUNNING') execution.abort?.();
+    });
   }
 
   // --- state machines ----------------------------------------------------------------------------

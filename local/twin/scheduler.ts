@@ -43,6 +43,23 @@ const real = {
 let active: { scheduler: VirtualScheduler; release: () => void } | undefined;
 
 /**
+ * What a twin put away must stop: library code it started (a Step Functions execution's Wait) that would
+ * otherwise go on outside any run, on the real clock, and keep the process alive. One set per module
+ * registry, so per test file.
+ */
+const putAwayHooks = new Set<() => void>();
+
+export function onPutAway(stop: () => void): void {
+  putAwayHooks.add(stop);
+}
+
+/** Stops what every twin of this process left running. Called after each test file. */
+export function putAwayTwins(): void {
+  for (const stop of putAwayHooks) stop();
+  putAwayHooks.clear();
+}
+
+/**
  * Takes the global timers and Date back from a run still going (its test failed or timed out): that run
  * stops at its next step with VirtualTimeReleased. Called after every test, so one failing test cannot
  * leave the next one's twin VirtualTimeBusy. Returns whether a run held the clock.
