@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { HOOK_STAGES, type HookCheck, type HookSettings, type HookState } from '#domain/deploymentHook';
+import { hasThreshold, threshold } from '#events/rollout';
 
 /*
  * What ECS sends a deployment lifecycle hook (the developer guide's "Lifecycle payloads"), the settings a
@@ -41,13 +42,6 @@ export type HookPayload = z.infer<typeof HookPayloadSchema>;
 
 /** The key of the hook's settings in the hookDetails a service configures for it. */
 export const HOOK_SETTINGS_KEY = 'ecsReflex';
-
-const threshold = {
-  max: z.number().min(0).optional(),
-  maxRelativeToStable: z.number().positive().optional(),
-};
-const hasThreshold = (check: { max?: number; maxRelativeToStable?: number }) =>
-  check.max !== undefined || check.maxRelativeToStable !== undefined;
 
 const HookCheckSchema = z.discriminatedUnion('kind', [
   z

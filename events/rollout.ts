@@ -141,12 +141,13 @@ const MetricSourceSchema: z.ZodType<MetricSourceSpec> = z.discriminatedUnion('ki
   }),
 ]) as z.ZodType<MetricSourceSpec>;
 
-const threshold = {
+/** A metric check's limit, absolute or against stable: shared with the deployment hook's checks. */
+export const threshold = {
   max: z.number().min(0).optional(),
   maxRelativeToStable: z.number().positive().optional(),
 };
 
-const hasThreshold = (check: { max?: number; maxRelativeToStable?: number }) =>
+export const hasThreshold = (check: { max?: number; maxRelativeToStable?: number }) =>
   check.max !== undefined || check.maxRelativeToStable !== undefined;
 
 const CheckSchema = z.discriminatedUnion('kind', [
