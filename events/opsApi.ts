@@ -200,6 +200,101 @@ const ReflexesViewSchema = z.object({
   ),
 });
 
+const OutcomeSchema = z
+  .object({
+    check: z.string(),
+    result: z.enum(['pass', 'fail', 'inconclusive', 'error']),
+    canary: z.number().optional(),
+    stable: z.number().optional(),
+    limit: z.number().optional(),
+    reason: z.string(),
+  })
+  .loose();
+const AnalysisSchema = z.object({
+  at: z.string(),
+  result: z.enum(['pass', 'fail', 'inconclusive', 'error']),
+  outcomes: z.array(OutcomeSchema),
+});
+const HookStatusSchema = z.enum(['SUCCEEDED', 'FAILED', 'IN_PROGRESS']);
+const GateAnswerSchema = z.object({ decision: z.enum(['resume', 'abort']), by: z.string(), at: z.string() });
+/** A hook gate: waiting (until when, and a person's answer the hook has yet to read), or how it closed. */
+const HookGateSchema = z.object({
+  status: z.enum(['waiting', 'resumed', 'aborted', 'timed-out']),
+  openedAt: z.string().optional(),
+  timesOutAt: z.string().optional(),
+  secondsLeft: z.number().int().optional(),
+  /** Resumed or aborted: who (the signed caller) and when the ops API took the answer. */
+  by: z.string().optional(),
+  at: z.string().optional(),
+  answered: GateAnswerSchema.optional(),
+});
+const RevisionShareSchema = z.object({
+  arn: z.string(),
+  productionWeight: z.number(),
+  testWeight: z.number(),
+});
+
+/** An ECS native deployment as ECS describes it, with the deployment hook's answers at each stage. */
+const NativeDeploymentViewSchema = z.object({
+  cluster: z.string(),
+  service: z.string(),
+  id: z.string(),
+  arn: z.string(),
+  status: z.string(),
+  statusReason: z.string().optional(),
+  strategy: z.string().optional(),
+  lifecycleStage: z.string().optional(),
+  sourceRevisions: z.array(RevisionShareSchema),
+  targetRevision: RevisionShareSchema,
+  createdAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  stoppedAt: z.string().optional(),
+  rollback: z.object({ reason: z.string().optional(), startedAt: z.string().optional() }).optional(),
+  /** ECS's own state of each hook run (lifecycleHookDetails): where it is, not what it answered. */
+  hookRuns: z.array(
+    z.object({
+      hookTargetArn: z.string().optional(),
+      status: z.string().optional(),
+      expiresAt: z.string().optional(),
+    }),
+  ),
+  /** Each stage the hook answered at, in order: its latest answer, its analyses, its gate. */
+  stages: z.array(
+    z.object({
+      stage: z.string(),
+      answer: HookStatusSchema,
+      reason: z.string(),
+      firstAt: z.string(),
+      lastAt: z.string(),
+      invocations: z.number().int(),
+      analyses: z.array(AnalysisSchema),
+      gate: HookGateSchema.optional(),
+    }),
+  ),
+  /** The gate the deployment waits at now, if any: what POST …/resume and …/abort answer. */
+  gate: HookGateSchema.extend({ stage: z.string() }).optional(),
+  /** The hook's last SUCCEEDED or FAILED, and why. */
+  verdict: z
+    .object({ stage: z.string(), hookStatus: HookStatusSchema, reason: z.string(), at: z.string() })
+    .optional(),
+  lastAnswerAt: z.string().optional(),
+  /** One service's view only: every answer of the hook, oldest first. */
+  history: z
+    .array(
+      z.object({
+        at: z.string(),
+        stage: z.string(),
+        hookStatus: HookStatusSchema,
+        reason: z.string(),
+        callBackDelay: z.number().optional(),
+        result: z.enum(['pass', 'fail', 'inconclusive', 'error']).optional(),
+        outcomes: z.array(OutcomeSchema).optional(),
+        gate: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .optional(),
+});
+
 const Accepted = z.object({ status: z.string(), dryRun: z.boolean(), detail: z.string() });
 
 export type Access = 'read' | 'write';
@@ -372,6 +467,31 @@ export const opsRoutes: OpsRoute[] = [
     status: 202,
     response: Accepted,
     errors: [404, 409, 422],
+  },
+  {
+    operationId: 'listDeployments',
+    method: 'GET',
+    path: '/deployments',
+    summary:
+      "ECS native deployments of the services the deployment hook serves, newest first, with the hook's verdicts at each stage",
+    access: 'read',
+    query: z.object({ limit: z.coerce.number().int().min(1).max(20).default(5).describe('per service') }),
+    status: 200,
+    response: z.object({ deployments: z.array(NativeDeploymentViewSchema) }),
+    errors: [],
+  },
+  {
+    operationId: 'getServiceDeployments',
+    method: 'GET',
+    path: '/deployments/{cluster}/{service}',
+    summary:
+      "One service's recent ECS native deployments, with every answer of the deployment hook (404 for a service it does not serve)",
+    access: 'read',
+    params: ServiceRef,
+    query: z.object({ limit: z.coerce.number().int().min(1).max(20).default(10) }),
+    status: 200,
+    response: z.object({ deployments: z.array(NativeDeploymentViewSchema) }),
+    errors: [404],
   },
   ...(['resume', 'abort'] as const).map(
     (verb): OpsRoute => ({

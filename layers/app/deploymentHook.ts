@@ -115,6 +115,7 @@ export async function answerDeploymentHook(
       executionId: payload.executionId,
       ...(answer.callBackDelay !== undefined ? { callBackDelay: answer.callBackDelay } : {}),
       outcomes: answer.outcomes,
+      ...(answer.gate ? { gate: answer.gate } : {}),
     },
   });
   return answer.hookStatus === 'IN_PROGRESS'

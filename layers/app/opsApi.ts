@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type * as z from 'zod';
 import { hookSettingsOf } from '#app/deploymentHook';
+import { deploymentsView } from '#app/deploymentViews';
 import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
 import {
   NO_REFLEX_SETTINGS,
@@ -95,7 +96,7 @@ export interface OpsPorts extends Omit<ReflexViewPorts, 'lifecycleRuns'> {
   workflows: Workflows;
   /** Reading a service; its tag carries a person's answer at the deployment hook's gate. */
   services: Pick<ServiceControl, 'describeService' | 'tagService'>;
-  /** ECS native deployments, for the deployment hook's gates. */
+  /** ECS native deployments: the deployment hook's gates, and GET /deployments. */
   nativeDeployments: NativeDeployments;
   serviceOperations: ServiceOperations;
   instances: Pick<ContainerInstances, 'describe' | 'drain'>;
@@ -464,6 +465,21 @@ async function read(
     }
     case 'getReflexes':
       return reflexesView(ports, settings.reflexes ?? NO_REFLEX_SETTINGS, clock.now());
+    case 'listDeployments':
+      return deploymentsView(ports, settings.hookServices ?? [], {
+        limit: query.limit as number,
+        now: clock.now(),
+      });
+    case 'getServiceDeployments':
+      return deploymentsView(
+        ports,
+        [servedService(params.cluster as string, params.service as string, settings)],
+        {
+          limit: query.limit as number,
+          now: clock.now(),
+          history: true,
+        },
+      );
     case 'listActions': {
       const actions = await ports.actions.recent({
         reflex: query.reflex as string | undefined,
@@ -735,9 +751,7 @@ async function openGate(
   settings: OpsSettings,
   ports: OpsPorts,
 ): Promise<{ stage: HookStage; answered?: GateAnswerSeen }> {
-  knownCluster(cluster, settings);
-  const served = (settings.hookServices ?? []).find((s) => s.cluster === cluster && s.service === service);
-  if (!served) throw notFound(`a service ${cluster}/${service} the deployment hook serves`);
+  const served = servedService(cluster, service, settings);
   const found = await ports.services.describeService(cluster, service);
   if (!found) throw notFound(`service ${cluster}/${service}`);
   const arn = `${found.serviceArn.replace(':service/', ':service-deployment/')}/${deploymentId}`;
@@ -754,6 +768,14 @@ async function openGate(
     );
   const answered = gateAnswerFor(found.tags, deploymentId, stage);
   return { stage, ...(answered ? { answered } : {}) };
+}
+
+/** A service the deployment hook serves (its stage's deploymentHookServices): no other is shown or answered. */
+function servedService(cluster: string, service: string, settings: OpsSettings): HookService {
+  knownCluster(cluster, settings);
+  const served = (settings.hookServices ?? []).find((s) => s.cluster === cluster && s.service === service);
+  if (!served) throw notFound(`a service ${cluster}/${service} the deployment hook serves`);
+  return served;
 }
 
 function namedRoute(name: string, settings: OpsSettings) {

@@ -152,7 +152,15 @@ export interface HookAnswer {
   reason: string;
   /** This invocation's analysis, for the journal. */
   outcomes: CheckOutcome[];
+  /** Where this stage's gate stands after this invocation, for the journal (the ops API shows it). */
+  gate?: GateStanding;
 }
+
+/** A gate as people see it: open and waiting (until when), or closed, by whom or by its time box. */
+export type GateStanding =
+  | { status: 'waiting'; openedAt: string; timesOutAt: string }
+  | { status: 'resumed' | 'aborted'; by: string }
+  | { status: 'timed-out'; openedAt: string };
 
 // --- what to look at ---------------------------------------------------------------------------------
 
@@ -289,7 +297,11 @@ export function decideHookAnswer(situation: HookSituation): HookAnswer {
       'FAILED',
       `the settings ask for what this deployment cannot give: ${unanswerable.join('; ')}`,
     );
-  if (gateAnswer?.decision === 'abort') return finished('FAILED', `aborted at ${stage} by ${gateAnswer.by}`);
+  if (gateAnswer?.decision === 'abort')
+    return {
+      ...finished('FAILED', `aborted at ${stage} by ${gateAnswer.by}`),
+      gate: { status: 'aborted', by: gateAnswer.by },
+    };
 
   const state = continuedState(stage, situation.state, deployment, now);
   const checks = hookChecks(stage, settings, deployment);
@@ -313,17 +325,27 @@ export function decideHookAnswer(situation: HookSituation): HookAnswer {
   const gate = settings.gates.find((g) => g.stage === stage);
   if (!gate) return finished('SUCCEEDED', `${stage}: ${summary(analysed, analysisChecks.length)}`, outcomes);
   if (gateAnswer?.decision === 'resume')
-    return finished('SUCCEEDED', `${stage}: gate resumed by ${gateAnswer.by}`, outcomes);
+    return {
+      ...finished('SUCCEEDED', `${stage}: gate resumed by ${gateAnswer.by}`, outcomes),
+      gate: { status: 'resumed', by: gateAnswer.by },
+    };
   const openedAt = analysed.gateOpenedAt ?? now.toISOString();
   const waited = (now.getTime() - Date.parse(openedAt)) / 1000;
   if (waited >= gate.timeoutSeconds)
-    return finished('FAILED', `${stage}: nobody answered the gate within ${gate.timeoutSeconds} s`, outcomes);
-  return inProgress(
-    { ...analysed, gateOpenedAt: openedAt },
-    Math.min(settings.limits.intervalSeconds, gate.timeoutSeconds - waited),
-    `${stage}: waiting at the gate for a person (resume or abort), ${Math.round(gate.timeoutSeconds - waited)} s left`,
-    outcomes,
-  );
+    return {
+      ...finished('FAILED', `${stage}: nobody answered the gate within ${gate.timeoutSeconds} s`, outcomes),
+      gate: { status: 'timed-out', openedAt },
+    };
+  const timesOutAt = new Date(Date.parse(openedAt) + gate.timeoutSeconds * 1000).toISOString();
+  return {
+    ...inProgress(
+      { ...analysed, gateOpenedAt: openedAt },
+      Math.min(settings.limits.intervalSeconds, gate.timeoutSeconds - waited),
+      `${stage}: waiting at the gate for a person (resume or abort), ${Math.round(gate.timeoutSeconds - waited)} s left`,
+      outcomes,
+    ),
+    gate: { status: 'waiting', openedAt, timesOutAt },
+  };
 }
 
 const summary = (state: HookState, checks: number) =>

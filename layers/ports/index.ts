@@ -498,6 +498,15 @@ export interface NativeDeployment {
   sources: RevisionShare[];
   /** The Lambda hooks the deployment runs, with the hookDetails the service configured for each. */
   hooks: { hookTargetArn: string; lifecycleStages: string[]; hookDetails?: unknown }[];
+  /** BLUE_GREEN, LINEAR, CANARY (or ROLLING for a deployment ECS shifts no traffic in). */
+  strategy?: string;
+  statusReason?: string;
+  createdAt?: Date;
+  finishedAt?: Date;
+  stoppedAt?: Date;
+  rollback?: { reason?: string; startedAt?: Date };
+  /** ECS's own state of each hook it ran (lifecycleHookDetails): not what the hook answered, only where it is. */
+  hookRuns?: { hookTargetArn?: string; status?: string; expiresAt?: Date }[];
 }
 
 /** A service revision (DescribeServiceRevisions): where its traffic goes. */
@@ -514,6 +523,8 @@ export interface NativeDeployments {
   deployment(deploymentArn: string): Promise<NativeDeployment | undefined>;
   /** The revisions ECS knows among these (at most 20); unknown ones are left out. */
   revisions(revisionArns: string[]): Promise<NativeRevision[]>;
+  /** A service's most recent deployments (at most 20), newest first. */
+  recent(cluster: string, service: string, limit: number): Promise<NativeDeployment[]>;
 }
 
 /** Everything the deployment hook touches: it reads, and writes nothing but its journal. */

@@ -4,6 +4,7 @@ import {
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   ECSClient,
+  ListServiceDeploymentsCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -67,5 +68,36 @@ describe('EcsNativeDeployments', () => {
       RangeError,
     );
     expect(ecs.calls()).toHaveLength(0);
+  });
+
+  it("lists a service's recent deployments newest first, described in one call", async () => {
+    const older = DEPLOYMENT.replace(/[^/]+$/, 'Aa1111111111111111111');
+    ecs.on(ListServiceDeploymentsCommand).resolves({
+      serviceDeployments: [
+        { serviceDeploymentArn: older, createdAt: new Date('2026-11-01T09:00:00Z') },
+        { serviceDeploymentArn: DEPLOYMENT, createdAt: new Date('2026-11-02T09:00:00Z') },
+      ],
+    });
+    const described = fixture('describeServiceDeployments');
+    const [current] = described.serviceDeployments;
+    ecs.on(DescribeServiceDeploymentsCommand).resolves({
+      serviceDeployments: [{ ...current, serviceDeploymentArn: older, status: 'SUCCESSFUL' }, current],
+    });
+
+    const recent = await new EcsNativeDeployments(new ECSClient({})).recent('shop', 'checkout', 50);
+
+    expect(recent.map((d) => [d.arn, d.status])).toEqual([
+      [DEPLOYMENT, 'IN_PROGRESS'],
+      [older, 'SUCCESSFUL'],
+    ]);
+    // DescribeServiceDeployments takes 20 ARNs: no more are listed.
+    expect(ecs).toHaveReceivedCommandWith(ListServiceDeploymentsCommand, {
+      cluster: 'shop',
+      service: 'checkout',
+      maxResults: 20,
+    });
+    expect(ecs).toHaveReceivedCommandWith(DescribeServiceDeploymentsCommand, {
+      serviceDeploymentArns: [DEPLOYMENT, older],
+    });
   });
 });

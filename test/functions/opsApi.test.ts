@@ -1003,3 +1003,127 @@ describe("ops API: the deployment hook's gate", () => {
     expect(await api.gateTag()).toBeUndefined();
   });
 });
+
+describe('native deployments', () => {
+  /** A native-deployment scenario played for `seconds` on the real hook, and the read function over it. */
+  async function aDeploymentScenario(name: string, seconds: number) {
+    const scenario = loadScenario(resolveScenarioPath(name));
+    const twin = prepareTwin(scenario);
+    scheduleTimeline(twin, scenario);
+    twin.start();
+    await twin.runFor(seconds);
+    const read = createOpsHandler(['read'], () => ({
+      ports: twin.opsPorts,
+      settings: { routes: [], clusters: ['prod'], hookServices: twin.deploymentHookServices },
+    }));
+    const get = async (path: string, query?: Record<string, string>) => {
+      const result = (await twin.settle(() =>
+        read(apiEvent('GET', path, query ? { query } : {}), lambdaContext('ops')),
+      )) as APIGatewayProxyStructuredResultV2;
+      return { status: result.statusCode!, body: JSON.parse(result.body ?? 'null') };
+    };
+    return { twin, get };
+  }
+
+  it('shows a deployment waiting at the hook gate, then resumed by the person who answered, and SUCCEEDED', async () => {
+    // Prepare: native-hook-gate-resumed four minutes in (the gate opened at about 2:30, nobody has answered)
+    const { twin, get } = await aDeploymentScenario('native-hook-gate-resumed', 240);
+
+    // Act
+    const waiting = await get('/deployments');
+
+    // Assess: ECS's facts, and the hook's gate with the time it fails unless answered
+    expectDocumented('listDeployments', waiting);
+    const [deployment] = waiting.body.deployments;
+    expect(deployment).toMatchObject({
+      cluster: 'prod',
+      service: 'web',
+      status: 'IN_PROGRESS',
+      strategy: 'BLUE_GREEN',
+      lifecycleStage: 'POST_TEST_TRAFFIC_SHIFT',
+      targetRevision: { productionWeight: 0 },
+      gate: { stage: 'POST_TEST_TRAFFIC_SHIFT', status: 'waiting' },
+    });
+    const gate = deployment.gate;
+    expect((Date.parse(gate.timesOutAt) - Date.parse(gate.openedAt)) / 1000).toBe(1800);
+    expect(gate.secondsLeft).toBe(
+      Math.round((Date.parse(gate.timesOutAt) - twin.scheduler.now().getTime()) / 1000),
+    );
+    expect(deployment.stages.map((s: { stage: string; answer: string }) => [s.stage, s.answer])).toEqual([
+      ['POST_TEST_TRAFFIC_SHIFT', 'IN_PROGRESS'],
+    ]);
+    expect(deployment.verdict).toBeUndefined();
+
+    // Act: past the person's answer (5:00) and the end of the deployment
+    await twin.runFor(600);
+    const done = await get('/deployments/prod/web');
+
+    // Assess: resumed, by whom and when, and the hook's SUCCEEDED; no gate waits any more
+    expectDocumented('getServiceDeployments', done);
+    const [finished] = done.body.deployments;
+    expect(finished).toMatchObject({
+      id: deployment.id,
+      status: 'SUCCESSFUL',
+      targetRevision: { productionWeight: 100 },
+    });
+    expect(finished.gate).toBeUndefined();
+    const [stage] = finished.stages;
+    expect(stage).toMatchObject({
+      stage: 'POST_TEST_TRAFFIC_SHIFT',
+      answer: 'SUCCEEDED',
+      gate: { status: 'resumed', by: 'arn:aws:iam::111122223333:user/release-manager' },
+    });
+    expect(Date.parse(stage.gate.at)).toBeGreaterThan(Date.parse(gate.openedAt));
+    expect(finished.verdict).toMatchObject({
+      hookStatus: 'SUCCEEDED',
+      reason: 'POST_TEST_TRAFFIC_SHIFT: gate resumed by arn:aws:iam::111122223333:user/release-manager',
+    });
+    // Every answer, oldest first: IN_PROGRESS while it waited, then the SUCCEEDED.
+    const statuses = finished.history.map((h: { hookStatus: string }) => h.hookStatus);
+    expect(statuses.at(-1)).toBe('SUCCEEDED');
+    expect(statuses.slice(0, -1).every((s: string) => s === 'IN_PROGRESS')).toBe(true);
+    expect(statuses.length).toBe(stage.invocations);
+  });
+
+  it("shows the hook's failed analysis with its numbers, and ECS's rollback", async () => {
+    // Prepare, act: native-canary-hook-rollback played to its end
+    const { get } = await aDeploymentScenario('native-canary-hook-rollback', 720);
+    const answer = await get('/deployments/prod/web');
+
+    // Assess
+    expectDocumented('getServiceDeployments', answer);
+    const [deployment] = answer.body.deployments;
+    expect(deployment.status).toMatch(/^ROLLBACK_SUCCESSFUL$/);
+    expect(deployment.strategy).toBe('CANARY');
+    expect(deployment.verdict).toMatchObject({ stage: 'POST_TEST_TRAFFIC_SHIFT', hookStatus: 'FAILED' });
+    const [stage] = deployment.stages;
+    const last = stage.analyses.at(-1);
+    expect(last.result).toBe('fail');
+    const failed = last.outcomes.find((o: { result: string }) => o.result === 'fail');
+    // Green's error rate against its limit, as the hook measured it.
+    expect(failed.canary).toBeGreaterThan(failed.limit);
+    expect(deployment.targetRevision.productionWeight).toBe(0);
+  });
+
+  it.each([
+    ['a service the hook does not serve', '/deployments/prod/api', 404],
+    ['a cluster the API does not show', '/deployments/staging/web', 404],
+    ['a path segment no service is named', `/deployments/prod/${'w'.repeat(256)}`, 400],
+  ])('refuses %s with a problem document', async (_, path, status) => {
+    const { get } = await aDeploymentScenario('native-hook-gate-resumed', 0);
+
+    const answer = await get(path);
+
+    expect(answer.status).toBe(status);
+    expect(answer.body).toMatchObject({ status, detail: expect.any(String) });
+  });
+
+  it('refuses a limit out of range', async () => {
+    const { get } = await aDeploymentScenario('native-hook-gate-resumed', 0);
+
+    const answer = await get('/deployments', { limit: '21' });
+
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors).toEqual([{ field: 'query.limit', message: expect.any(String) }]);
+  });
+});

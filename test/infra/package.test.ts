@@ -2238,6 +2238,8 @@ describe('serverless package: the ops API', () => {
         'WorkflowRuns.list',
         // GET /reflexes: the dead-letter queues, the alarm reactor's memory, the recycler's marked tasks.
         'QueueDepths.depth',
+        // GET /deployments: the native deployments of the services the deployment hook serves.
+        'NativeDeployments.recent',
         'ReactionMemoryStore.load',
         'TaskFleet.listTasks',
       ].sort(),
@@ -2305,9 +2307,11 @@ describe('serverless package: the ops API', () => {
         'appmesh:ListTagsForResource',
         'autoscaling:DescribeTags',
         'ecs:DescribeContainerInstances',
+        'ecs:DescribeServiceDeployments',
         'ecs:DescribeServices',
         'ecs:DescribeTasks',
         'ecs:ListContainerInstances',
+        'ecs:ListServiceDeployments',
         'ecs:ListServices',
         'ecs:ListTasks',
         'elasticloadbalancing:DescribeListeners',

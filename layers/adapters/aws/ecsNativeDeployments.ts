@@ -4,12 +4,16 @@ import {
   DescribeServiceDeploymentsCommand,
   DescribeServiceRevisionsCommand,
   type ECSClient,
+  ListServiceDeploymentsCommand,
+  type ServiceDeployment,
   type ServiceRevisionSummary,
 } from '@aws-sdk/client-ecs';
 import type { NativeDeployment, NativeDeployments, NativeRevision, RevisionShare } from '#ports';
 
 /** DescribeServiceRevisions takes at most 20 ARNs a call. */
 export const MAX_REVISIONS_PER_CALL = 20;
+/** DescribeServiceDeployments takes at most 20 ARNs a call: the most `recent` reads. */
+export const MAX_DEPLOYMENTS_PER_CALL = 20;
 
 const shareOf = (summary: ServiceRevisionSummary | undefined): RevisionShare => ({
   arn: summary?.arn ?? '',
@@ -26,27 +30,31 @@ export class EcsNativeDeployments implements NativeDeployments {
       new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: [deploymentArn] }),
     );
     const found = output.serviceDeployments?.find((d) => d.serviceDeploymentArn === deploymentArn);
-    if (!found?.serviceArn || !found.targetServiceRevision?.arn) return undefined;
-    return {
-      arn: deploymentArn,
-      serviceArn: found.serviceArn,
-      clusterArn: found.clusterArn ?? '',
-      status: found.status ?? 'UNKNOWN',
-      ...(found.lifecycleStage ? { lifecycleStage: found.lifecycleStage } : {}),
-      target: shareOf(found.targetServiceRevision),
-      sources: (found.sourceServiceRevisions ?? []).map(shareOf).filter((s) => s.arn),
-      hooks: (found.deploymentConfiguration?.lifecycleHooks ?? []).flatMap((hook) =>
-        hook.hookTargetArn
-          ? [
-              {
-                hookTargetArn: hook.hookTargetArn,
-                lifecycleStages: hook.lifecycleStages ?? [],
-                ...(hook.hookDetails !== undefined ? { hookDetails: hook.hookDetails } : {}),
-              },
-            ]
-          : [],
-      ),
-    };
+    return found ? deploymentOf(found) : undefined;
+  }
+
+  async recent(cluster: string, service: string, limit: number): Promise<NativeDeployment[]> {
+    const wanted = Math.min(limit, MAX_DEPLOYMENTS_PER_CALL);
+    if (wanted <= 0) return [];
+    const listed = await this.ecs.send(
+      new ListServiceDeploymentsCommand({ cluster, service, maxResults: wanted }),
+    );
+    const arns = (listed.serviceDeployments ?? [])
+      .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))
+      .flatMap((brief) => (brief.serviceDeploymentArn ? [brief.serviceDeploymentArn] : []))
+      .slice(0, wanted);
+    if (arns.length === 0) return [];
+    const described = await this.ecs.send(
+      new DescribeServiceDeploymentsCommand({ serviceDeploymentArns: arns }),
+    );
+    const byArn = new Map(
+      (described.serviceDeployments ?? []).map((d) => [d.serviceDeploymentArn, deploymentOf(d)]),
+    );
+    // In the listing's order; one that ended between the two calls and is no longer described is left out.
+    return arns.flatMap((arn) => {
+      const deployment = byArn.get(arn);
+      return deployment ? [deployment] : [];
+    });
   }
 
   async revisions(revisionArns: string[]): Promise<NativeRevision[]> {
@@ -80,4 +88,51 @@ export class EcsNativeDeployments implements NativeDeployments {
       ];
     });
   }
+}
+
+function deploymentOf(found: ServiceDeployment): NativeDeployment | undefined {
+  if (!found.serviceDeploymentArn || !found.serviceArn || !found.targetServiceRevision?.arn) return undefined;
+  const configuration = found.deploymentConfiguration;
+  return {
+    arn: found.serviceDeploymentArn,
+    serviceArn: found.serviceArn,
+    clusterArn: found.clusterArn ?? '',
+    status: found.status ?? 'UNKNOWN',
+    ...(found.lifecycleStage ? { lifecycleStage: found.lifecycleStage } : {}),
+    target: shareOf(found.targetServiceRevision),
+    sources: (found.sourceServiceRevisions ?? []).map(shareOf).filter((s) => s.arn),
+    hooks: (configuration?.lifecycleHooks ?? []).flatMap((hook) =>
+      hook.hookTargetArn
+        ? [
+            {
+              hookTargetArn: hook.hookTargetArn,
+              lifecycleStages: hook.lifecycleStages ?? [],
+              ...(hook.hookDetails !== undefined ? { hookDetails: hook.hookDetails } : {}),
+            },
+          ]
+        : [],
+    ),
+    ...(configuration?.strategy ? { strategy: configuration.strategy } : {}),
+    ...(found.statusReason ? { statusReason: found.statusReason } : {}),
+    ...(found.createdAt ? { createdAt: found.createdAt } : {}),
+    ...(found.finishedAt ? { finishedAt: found.finishedAt } : {}),
+    ...(found.stoppedAt ? { stoppedAt: found.stoppedAt } : {}),
+    ...(found.rollback
+      ? {
+          rollback: {
+            ...(found.rollback.reason ? { reason: found.rollback.reason } : {}),
+            ...(found.rollback.startedAt ? { startedAt: found.rollback.startedAt } : {}),
+          },
+        }
+      : {}),
+    ...(found.lifecycleHookDetails
+      ? {
+          hookRuns: found.lifecycleHookDetails.map((run) => ({
+            ...(run.targetArn ? { hookTargetArn: run.targetArn } : {}),
+            ...(run.status ? { status: run.status } : {}),
+            ...(run.expiresAt ? { expiresAt: run.expiresAt } : {}),
+          })),
+        }
+      : {}),
+  };
 }
