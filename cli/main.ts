@@ -9,6 +9,7 @@ import { type Credentials, LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sig
 import { didYouMean } from '#runtime/didYouMean';
 import { version } from '../package.json';
 import { ApiError, CredentialsError, credentialsFrom, OpsClient, TransportError } from './client';
+import { type DeploymentView, deploymentsText } from './deployments';
 import { type ReflexesView, reflexesText } from './reflexes';
 import {
   type Accepted,
@@ -92,7 +93,7 @@ const OPTION_HELP: Record<OptionName, string> = {
   reflex:
     '--reflex R       only this reflex (task-recycler, instance-lifecycle, alarm-reactor, rollout, ops-api, deployment-hook)',
   target: '--target T       only actions on this target (an ARN or a name)',
-  limit: '--limit N        at most N actions, 1..200 (default 50)',
+  limit: '--limit N        at most N: actions 1..200 (default 50); deployments per service 1..20',
 };
 
 /** Options every command takes. */
@@ -158,6 +159,14 @@ const COMMANDS: Record<string, Command> = {
     args: [],
     options: [],
     run: reflexes,
+  },
+  deployments: {
+    usage: 'deployments [CLUSTER SERVICE] [--limit N]',
+    summary:
+      "ECS native deployments of the services the deployment hook serves, with the hook's verdict at each stage and the gate waiting now; with CLUSTER SERVICE (or CLUSTER/SERVICE), that service's, with every answer",
+    args: ['[CLUSTER]', '[SERVICE]'],
+    options: ['limit'],
+    run: deployments,
   },
   routes: {
     usage: 'routes',
@@ -708,6 +717,29 @@ async function actions({ client, io, values, style }: Invocation): Promise<numbe
   }
   io.stdout.write(list.length === 0 ? '  none\n' : actionTable(list, style));
   return 0;
+}
+
+async function deployments({ args, client, io, values, style }: Invocation): Promise<number> {
+  const [cluster, service] = args.length === 1 ? args[0]!.split('/') : args;
+  if (cluster !== undefined && (service === undefined || service === '' || args[0]!.split('/').length > 2))
+    throw new UsageError(
+      `deployments: name a service as CLUSTER SERVICE or CLUSTER/SERVICE, not '${args.join(' ')}'`,
+    );
+  const limit = values.limit === undefined ? undefined : deploymentLimitOf(values.limit);
+  const path =
+    cluster === undefined
+      ? '/deployments'
+      : `/deployments/${encodeURIComponent(cluster)}/${encodeURIComponent(service!)}`;
+  const { deployments: list } = await client.get<{ deployments: DeploymentView[] }>(path, { limit });
+  io.stdout.write(values.json ? `${JSON.stringify({ deployments: list })}\n` : deploymentsText(list, style));
+  return 0;
+}
+
+function deploymentLimitOf(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 1 || n > 20)
+    throw new UsageError(`--limit '${value}' is not a whole number from 1 to 20`);
+  return n;
 }
 
 async function routes({ client, io, values, style }: Invocation): Promise<number> {

@@ -411,6 +411,111 @@ describe('reflexes', () => {
   });
 });
 
+describe('deployments', () => {
+  /** The API over a native-deployment scenario played for `seconds`, on the real deployment hook. */
+  async function aDeploymentApi(name: string, seconds: number): Promise<Setup> {
+    const scenario = loadScenario(resolveScenarioPath(name));
+    const twin = prepareTwin(scenario);
+    scheduleTimeline(twin, scenario);
+    twin.start();
+    await twin.runFor(seconds);
+    const context: OpsContext = {
+      ports: twin.opsPorts,
+      settings: {
+        routes: [],
+        clusters: ['prod'],
+        serves: ['read'],
+        hookServices: twin.deploymentHookServices,
+      },
+      clock: twin.scheduler,
+    };
+    const server = await startOpsServer({
+      clock: wallClock,
+      handle: (request) => handleOpsRequest(request, context),
+    });
+    const setup = {
+      twin,
+      server,
+      route: undefined as never,
+      context,
+      dir: mkdtempSync(join(tmpdir(), 'ecs-reflex-cli-')),
+      seen: [],
+    };
+    setups.push(setup);
+    return setup;
+  }
+  const utc = '2026-11-02 \\d\\d:\\d\\d:\\d\\d UTC';
+
+  it('prints a deployment waiting at the gate, the time it fails unless answered, and the commands that answer it', async () => {
+    // Prepare: native-hook-gate-resumed four minutes in
+    const api = await aDeploymentApi('native-hook-gate-resumed', 240);
+
+    // Act
+    const text = await cli(api, ['deployments']);
+
+    // Assess
+    expect(text.code).toBe(0);
+    const id = /prod\/web {2}(\w+) {2}BLUE_GREEN {2}IN_PROGRESS {2}at POST_TEST_TRAFFIC_SHIFT/.exec(
+      text.lines[0]!,
+    )?.[1];
+    expect(id).toBeDefined();
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `POST_TEST_TRAFFIC_SHIFT +IN_PROGRESS +waiting since ${utc} +${utc} +POST_TEST_TRAFFIC_SHIFT: waiting at the gate`,
+      ),
+    );
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `gate {7}waiting at POST_TEST_TRAFFIC_SHIFT; the hook fails at ${utc} \\(2\\d min \\d+ s left\\) unless answered`,
+      ),
+    );
+    expect(text.lines).toContain(
+      `  resume: ecs-reflex deployment resume prod web ${id}   abort: ecs-reflex deployment abort prod web ${id}`,
+    );
+  });
+
+  it("prints one service's failed analysis with its numbers, the verdict and every answer; --json is the API's answer", async () => {
+    // Prepare: native-canary-hook-rollback played to its end
+    const api = await aDeploymentApi('native-canary-hook-rollback', 720);
+
+    // Act
+    const text = await cli(api, ['deployments', 'prod/web']);
+    const asJson = await cli(api, ['deployments', 'prod', 'web', '--json']);
+    const unserved = await cli(api, ['deployments', 'prod', 'api']);
+    const half = await cli(api, ['deployments', 'prod']);
+
+    // Assess
+    expect(text.code).toBe(0);
+    expect(text.lines[0]).toMatch(
+      /^prod\/web {2}\w+ {2}CANARY {2}ROLLBACK_SUCCESSFUL {2}at POST_TEST_TRAFFIC_SHIFT$/,
+    );
+    expect(text.stdout).toMatch(/POST_TEST_TRAFFIC_SHIFT +FAILED +fail +/);
+    expect(text.stdout).toMatch(
+      /errors fail: canary errorRate 20\.00 % above 5\.00 % \(canary 0\.2, stable 0\.0008333, limit 0\.05\)/,
+    );
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `verdict {4}FAILED at POST_TEST_TRAFFIC_SHIFT, ${utc}: 1 failed analysis run\\(s\\), limit 0`,
+      ),
+    );
+    expect(text.stdout).toMatch(
+      /ECS says {3}Lifecycle hook deploymentHook at POST_TEST_TRAFFIC_SHIFT answered FAILED\./,
+    );
+    expect(text.stdout).toMatch(/Answers\n {2}AT +STAGE +HOOK +ANALYSIS +REASON\n/);
+    expect(text.stdout).not.toMatch(/resume: ecs-reflex/);
+    expect(json(asJson.stdout).deployments[0]).toMatchObject({
+      status: 'ROLLBACK_SUCCESSFUL',
+      verdict: { hookStatus: 'FAILED' },
+      history: expect.any(Array),
+    });
+    expect([unserved.code, unserved.stderr]).toEqual([
+      1,
+      expect.stringMatching(/404.*prod\/api the deployment hook serves/s),
+    ]);
+    expect(half.code).toBe(2);
+  });
+});
+
 describe('weights', () => {
   it('refuses a hand edit while a rollout owns the route (exit 1, the 409 printed), takes it with --force', async () => {
     // Prepare

@@ -1,0 +1,174 @@
+// `ecs-reflex deployments [CLUSTER SERVICE]`: the ECS native deployments of the services the deployment hook
+// serves (GET /deployments), each with the hook's verdict at every stage it answered at, and the gate it
+// waits at now with the commands that answer it. Times in UTC with the zone; revisions and ids short.
+import { durationText } from './reflexes';
+import { resultText, type Style, shortArn, table, utcTime } from './render';
+
+interface Outcome {
+  check: string;
+  result: string;
+  canary?: number;
+  stable?: number;
+  limit?: number;
+  reason: string;
+}
+
+interface Gate {
+  status: string;
+  openedAt?: string;
+  timesOutAt?: string;
+  secondsLeft?: number;
+  by?: string;
+  at?: string;
+  answered?: { decision: string; by: string; at: string };
+}
+
+interface Share {
+  arn: string;
+  productionWeight: number;
+  testWeight: number;
+}
+
+/** GET /deployments, as the ops API documents it (events/opsApi.ts). */
+export interface DeploymentView {
+  cluster: string;
+  service: string;
+  id: string;
+  arn: string;
+  status: string;
+  statusReason?: string;
+  strategy?: string;
+  lifecycleStage?: string;
+  sourceRevisions: Share[];
+  targetRevision: Share;
+  createdAt?: string;
+  finishedAt?: string;
+  stoppedAt?: string;
+  rollback?: { reason?: string; startedAt?: string };
+  stages: {
+    stage: string;
+    answer: string;
+    reason: string;
+    lastAt: string;
+    invocations: number;
+    analyses: { at: string; result: string; outcomes: Outcome[] }[];
+    gate?: Gate;
+  }[];
+  gate?: Gate & { stage: string };
+  verdict?: { stage: string; hookStatus: string; reason: string; at: string };
+  history?: { at: string; stage: string; hookStatus: string; reason: string; result?: string }[];
+}
+
+/** A deployment's status, coloured by how it went for the new revision. */
+export function deploymentStatusText(status: string, style: Style): string {
+  if (status === 'SUCCESSFUL') return style.green(status);
+  if (status === 'PENDING' || status === 'IN_PROGRESS') return style.yellow(status);
+  return style.red(status);
+}
+
+/** The hook's answer, coloured: SUCCEEDED lets ECS go on, FAILED rolls back. */
+export function hookStatusText(status: string, style: Style): string {
+  if (status === 'SUCCEEDED') return style.green(status);
+  if (status === 'FAILED') return style.red(status);
+  return style.yellow(status);
+}
+
+const percent = (share: Share) => `${share.productionWeight} % prod, ${share.testWeight} % test`;
+
+/** `fail fail pass`: each analysis of a stage, oldest first, the last few. */
+const ANALYSES_SHOWN = 6;
+function analysesText(analyses: { result: string }[], style: Style): string {
+  if (analyses.length === 0) return '';
+  const shown = analyses.slice(-ANALYSES_SHOWN).map((a) => resultText(a.result, style));
+  return `${analyses.length > ANALYSES_SHOWN ? '… ' : ''}${shown.join(' ')}`;
+}
+
+function gateText(gate: Gate | undefined): string {
+  if (!gate) return '';
+  if (gate.status === 'waiting')
+    return `waiting since ${utcTime(gate.openedAt!)}${gate.answered ? `; ${gate.answered.decision} by ${gate.answered.by} at ${utcTime(gate.answered.at)}, read at the hook's next call` : ''}`;
+  if (gate.status === 'timed-out') return `timed out (open since ${utcTime(gate.openedAt!)})`;
+  return `${gate.status} by ${gate.by}${gate.at ? ` at ${utcTime(gate.at)}` : ''}`;
+}
+
+/** The numbers of an analysis's checks: `errors fail: canary 0.2, stable 0.0008, limit 0.05`. */
+function outcomeLine(outcome: Outcome, style: Style): string {
+  const numbers = (['canary', 'stable', 'limit'] as const)
+    .filter((key) => outcome[key] !== undefined)
+    .map((key) => `${key} ${Number(outcome[key]!.toPrecision(4))}`);
+  return `${outcome.check} ${resultText(outcome.result, style)}: ${outcome.reason}${numbers.length ? ` (${numbers.join(', ')})` : ''}`;
+}
+
+export function deploymentsText(deployments: DeploymentView[], style: Style): string {
+  if (deployments.length === 0) return '  no native deployments of the services the deployment hook serves\n';
+  return deployments.map((d) => deploymentText(d, style)).join('\n');
+}
+
+function deploymentText(d: DeploymentView, style: Style): string {
+  const lines: string[] = [];
+  const head = [
+    style.bold(`${d.cluster}/${d.service}`),
+    d.id,
+    d.strategy ?? '',
+    deploymentStatusText(d.status, style),
+    d.lifecycleStage ? `at ${d.lifecycleStage}` : '',
+  ].filter(Boolean);
+  lines.push(`${head.join('  ')}\n`);
+  const times = [
+    d.createdAt ? `created ${utcTime(d.createdAt)}` : '',
+    d.finishedAt ? `finished ${utcTime(d.finishedAt)}` : '',
+    d.stoppedAt ? `stopped ${utcTime(d.stoppedAt)}` : '',
+  ].filter(Boolean);
+  if (times.length > 0) lines.push(`  ${times.join(', ')}\n`);
+  const from = d.sourceRevisions.map((s) => `${shortArn(s.arn)} (${percent(s)})`).join(', ') || 'none';
+  lines.push(`  revisions  ${from} → ${shortArn(d.targetRevision.arn)} (${percent(d.targetRevision)})\n`);
+  if (d.statusReason) lines.push(`  ECS says   ${d.statusReason}\n`);
+  if (d.stages.length === 0) lines.push('  the hook has not answered yet\n');
+  else
+    lines.push(
+      table(
+        ['STAGE', 'HOOK', 'ANALYSES', 'GATE', 'LAST', 'REASON'],
+        d.stages.map((s) => [
+          s.stage,
+          hookStatusText(s.answer, style),
+          analysesText(s.analyses, style),
+          gateText(s.gate),
+          utcTime(s.lastAt),
+          s.reason,
+        ]),
+        style,
+      ),
+    );
+  const lastAnalysis = d.stages.flatMap((s) => s.analyses).at(-1);
+  if (lastAnalysis && lastAnalysis.result !== 'pass')
+    for (const outcome of lastAnalysis.outcomes.filter((o) => o.result !== 'pass'))
+      lines.push(`  ${outcomeLine(outcome, style)}\n`);
+  if (d.verdict)
+    lines.push(
+      `  verdict    ${hookStatusText(d.verdict.hookStatus, style)} at ${d.verdict.stage}, ${utcTime(d.verdict.at)}: ${d.verdict.reason}\n`,
+    );
+  if (d.gate) {
+    const left = d.gate.timesOutAt
+      ? `; the hook fails at ${utcTime(d.gate.timesOutAt)} (${durationText(d.gate.secondsLeft ?? 0)} left) unless answered`
+      : '';
+    lines.push(`  ${style.yellow('gate')}       waiting at ${d.gate.stage}${left}\n`);
+    const ids = `${d.cluster} ${d.service} ${d.id}`;
+    lines.push(`  resume: ecs-reflex deployment resume ${ids}   abort: ecs-reflex deployment abort ${ids}\n`);
+  }
+  if (d.history?.length)
+    lines.push(
+      `${style.bold('  Answers')}\n`,
+      table(
+        ['AT', 'STAGE', 'HOOK', 'ANALYSIS', 'REASON'],
+        d.history.map((h) => [
+          utcTime(h.at),
+          h.stage,
+          hookStatusText(h.hookStatus, style),
+          h.result ? resultText(h.result, style) : '',
+          h.reason,
+        ]),
+        style,
+      ),
+    );
+  return lines.join('');
+}
