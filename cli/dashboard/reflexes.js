@@ -11,15 +11,20 @@
 
   // --- tabs -----------------------------------------------------------------------------------------------
 
-  /** Rollouts or Reflexes; `?view=reflexes` opens on the reflexes. The rollout view keeps the hash. */
+  /**
+   * Rollouts, Reflexes or Deployments; `?view=reflexes` (or `deployments`) opens on that tab. The rollout
+   * view keeps the hash. Every tab shown is announced, for the tabs other scripts draw (deployments.js).
+   */
+  const TABS = ['rollouts', 'reflexes', 'deployments'];
   function showTab(name) {
+    for (const tab of TABS) {
+      $(`${tab}-view`).hidden = tab !== name;
+      $(`tab-${tab}`).setAttribute('aria-selected', String(tab === name));
+    }
     state.shown = name === 'reflexes';
-    $('rollouts-view').hidden = state.shown;
-    $('reflexes-view').hidden = !state.shown;
-    $('tab-rollouts').setAttribute('aria-selected', String(!state.shown));
-    $('tab-reflexes').setAttribute('aria-selected', String(state.shown));
     clearTimeout(state.timer);
     if (state.shown) void refresh();
+    document.dispatchEvent(new CustomEvent('ecs-reflex:tab', { detail: name }));
   }
 
   async function refresh() {
@@ -174,7 +179,6 @@
     return span(`${utc(iso)} (${text} left)`, left < 300 ? 'soon' : '');
   }
 
-  $('tab-rollouts').addEventListener('click', () => showTab('rollouts'));
-  $('tab-reflexes').addEventListener('click', () => showTab('reflexes'));
-  showTab(params.get('view') === 'reflexes' ? 'reflexes' : 'rollouts');
+  for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => showTab(tab));
+  showTab(TABS.includes(params.get('view')) ? params.get('view') : 'rollouts');
 })();

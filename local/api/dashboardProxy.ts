@@ -23,6 +23,7 @@ const PAGE_FILES: Record<string, { file: string; contentType: string }> = {
   '/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
   '/dashboard.js': { file: 'dashboard.js', contentType: 'text/javascript; charset=utf-8' },
   '/reflexes.js': { file: 'reflexes.js', contentType: 'text/javascript; charset=utf-8' },
+  '/deployments.js': { file: 'deployments.js', contentType: 'text/javascript; charset=utf-8' },
 };
 
 /** The page loads nothing from elsewhere, and no other site may frame it. */

@@ -92,6 +92,30 @@ export async function openReflexDashboard(viewport?: {
   return openDashboardOn(twin, settings, viewport);
 }
 
+/**
+ * A native-deployment scenario on the real deployment hook, without a person's answers of its timeline (the
+ * page gives them). By default native-hook-gate-resumed four minutes in: an ECS native deployment held at
+ * the hook's POST_TEST_TRAFFIC_SHIFT gate.
+ */
+export async function openDeploymentDashboard(
+  viewport?: { width: number; height: number },
+  played = { scenario: 'native-hook-gate-resumed', seconds: 240 },
+): Promise<DashboardSession> {
+  const scenario = loadScenario(resolveScenarioPath(played.scenario));
+  scenario.timeline = scenario.timeline.filter((step) => !('answerDeploymentGate' in step));
+  const twin = prepareTwin(scenario);
+  scheduleTimeline(twin, scenario);
+  twin.start();
+  await twin.runFor(played.seconds);
+  const settings: OpsSettings = {
+    routes: twin.declaredRoutes,
+    clusters: ['prod'],
+    serves: ['read', 'write'],
+    hookServices: twin.deploymentHookServices,
+  };
+  return openDashboardOn(twin, settings, viewport);
+}
+
 /** The ops server over the twin, the signing proxy in front of it, and Chromium. */
 async function openDashboardOn(
   twin: Twin,

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type DashboardSession,
   openDashboard,
+  openDeploymentDashboard,
   openReflexDashboard,
   until,
   webRollout,
@@ -101,6 +102,27 @@ export const STATES: DashboardState[] = [
     async reach(session) {
       await session.page.getByTestId('alarm-change-surge-capacity').waitFor();
       await session.page.getByTestId('dead-letters-task-recycler-dlq').waitFor();
+    },
+  },
+  {
+    name: 'deployment-at-gate',
+    shows:
+      "the Deployments tab: an ECS native deployment held at the deployment hook's gate, with its time box and the Resume and Abort buttons",
+    open: (viewport) => openDeploymentDashboard(viewport),
+    query: 'view=deployments',
+    async reach(session) {
+      await session.page.getByTestId('deployment-gate').waitFor();
+    },
+  },
+  {
+    name: 'deployment-rolled-back',
+    shows:
+      "the Deployments tab: a native canary whose hook found green's error rate over its limit; ECS rolled back before production moved",
+    open: (viewport) =>
+      openDeploymentDashboard(viewport, { scenario: 'native-canary-hook-rollback', seconds: 300 }),
+    query: 'view=deployments',
+    async reach(session) {
+      await session.page.locator('article[data-status="ROLLBACK_SUCCESSFUL"]').waitFor();
     },
   },
 ];

@@ -14,6 +14,7 @@ import {
   CHROMIUM,
   type DashboardSession,
   openDashboard,
+  openDeploymentDashboard,
   openReflexDashboard,
   until,
   webRollout,
@@ -385,6 +386,104 @@ async function timesOn(page: Page) {
     await page.getByTestId('tab-rollouts').click();
     expect(await page.getByTestId('reflexes-view').isVisible()).toBe(false);
     expect(errors).toEqual([]);
+  });
+
+  it("shows a native deployment held at the hook's gate, resumes it from the page, and shows the hook's SUCCEEDED", async () => {
+    // Prepare: the real hook holds the deployment at POST_TEST_TRAFFIC_SHIFT, nobody has answered
+    setup = await openDeploymentDashboard();
+    const { page, twin } = setup;
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${setup.dashboard.url}?every=200`);
+
+    // Act: open the Deployments tab
+    await page.getByTestId('tab-deployments').click();
+    await page.getByTestId('deployment-gate').waitFor();
+
+    // Assess: the deployment as ECS has it, the stage as the hook answered it, the gate and its time box
+    const utc = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/.source;
+    expect(await page.getByTestId('rollouts-view').isVisible()).toBe(false);
+    const service = twin.world.service('prod', 'web')!;
+    const deployment = twin.nativeDeployments.inProgress(service)!;
+    const id = deployment.arn.split('/').pop()!;
+    const panel = page.getByTestId(`deployment-${id}`);
+    expect(await panel.getAttribute('data-status')).toBe('IN_PROGRESS');
+    expect(await panel.locator('h3').textContent()).toBe(
+      `prod/web${id}BLUE_GREENIN_PROGRESSat POST_TEST_TRAFFIC_SHIFT`,
+    );
+    const stage = page.getByTestId(`stage-${id}-POST_TEST_TRAFFIC_SHIFT`);
+    expect(await stage.getAttribute('data-answer')).toBe('IN_PROGRESS');
+    expect(await stage.getAttribute('data-gate')).toBe('waiting');
+    expect(await page.getByTestId('deployment-gate').textContent()).toMatch(
+      new RegExp(
+        `holds POST_TEST_TRAFFIC_SHIFT since ${utc}.*fails \\(ECS rolls back\\) at ${utc} \\(2\\d min \\d+ s left\\) unless someone answers`,
+      ),
+    );
+    expect(await page.getByTestId('deployment-revisions').textContent()).toMatch(
+      /^\w+ \(100 % prod, 0 % test\) → \w+ \(0 % prod, 100 % test\)$/,
+    );
+    expect(await timesOn(page)).toMatchObject({
+      shown: expect.arrayContaining([expect.stringMatching(UTC_TIME)]),
+    });
+
+    // Act: resume it from the banner
+    await page.getByTestId('deployment-resume').click();
+    await until(setup, 'the answer to be taken', async () =>
+      /^resumed: resume deployment/.test((await page.getByTestId('deployment-result').textContent()) ?? ''),
+    );
+    await until(
+      setup,
+      'the deployment to complete',
+      async () => (await panel.getAttribute('data-status')) === 'SUCCESSFUL',
+    );
+
+    // Assess: the hook's SUCCEEDED, who resumed it and when; no gate waits; the twin agrees
+    expect(await stage.getAttribute('data-answer')).toBe('SUCCEEDED');
+    expect(await stage.getAttribute('data-gate')).toBe('resumed');
+    expect(await stage.locator('td').nth(3).textContent()).toMatch(
+      new RegExp(`^resumed by arn:aws:\\S+ at ${utc}$`),
+    );
+    expect(await page.getByTestId('deployment-verdict').textContent()).toMatch(
+      new RegExp(
+        `^SUCCEEDED at POST_TEST_TRAFFIC_SHIFT, ${utc}: POST_TEST_TRAFFIC_SHIFT: gate resumed by arn:aws:`,
+      ),
+    );
+    expect(await page.getByTestId('deployment-gate').count()).toBe(0);
+    expect(twin.traffic.weightsNow('web')['web-green']).toBe(100);
+    expect(errors).toEqual([]);
+  });
+
+  it("marks a native deployment's failed analysis with its numbers, the hook's FAILED and ECS's rollback", async () => {
+    // Prepare: native-canary-hook-rollback five minutes in, rolled back at 4:00
+    setup = await openDeploymentDashboard(undefined, {
+      scenario: 'native-canary-hook-rollback',
+      seconds: 300,
+    });
+    const { page } = setup;
+
+    // Act
+    await page.goto(`${setup.dashboard.url}?every=200&view=deployments`);
+    const panel = page.locator('article[data-status="ROLLBACK_SUCCESSFUL"]');
+    await panel.waitFor();
+
+    // Assess: the mark, the numbers behind it, the verdict, ECS's word; no gate, no buttons
+    const stage = panel.locator('tr[data-answer="FAILED"]');
+    expect(await stage.getAttribute('data-results')).toBe('fail');
+    const mark = stage.locator('span.mark');
+    expect([await mark.textContent(), await mark.getAttribute('data-result')]).toEqual(['✕', 'fail']);
+    expect(await mark.getAttribute('title')).toMatch(
+      /^2026-11-02 09:04:00 UTC: fail\nerrors: fail; canary errorRate 20\.00 % above 5\.00 % \(canary 0\.2, stable 0\.0008333, limit 0\.05\)$/,
+    );
+    expect(await panel.getByTestId('deployment-last-analysis').textContent()).toMatch(
+      /^fail at 2026-11-02 09:04:00 UTC: errors: fail; canary errorRate 20\.00 % above 5\.00 %/,
+    );
+    expect(await panel.getByTestId('deployment-verdict').textContent()).toBe(
+      'FAILED at POST_TEST_TRAFFIC_SHIFT, 2026-11-02 09:04:00 UTC: 1 failed analysis run(s), limit 0',
+    );
+    expect(await panel.getByTestId('deployment-ECS-says').textContent()).toBe(
+      'Lifecycle hook deploymentHook at POST_TEST_TRAFFIC_SHIFT answered FAILED.',
+    );
+    expect(await page.getByTestId('deployment-resume').count()).toBe(0);
   });
 
   it('marks an analysis without enough requests inconclusive, on the baseline, beside the ones that passed', async () => {

@@ -75,6 +75,7 @@ describe('dashboard proxy', () => {
     const page = await call('GET', dashboard.url);
     const script = await call('GET', `${dashboard.url}dashboard.js`);
     const reflexes = await call('GET', `${dashboard.url}reflexes.js`);
+    const deployments = await call('GET', `${dashboard.url}deployments.js`);
     const other = await call('GET', `${dashboard.url}index.html`);
 
     expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -92,6 +93,12 @@ describe('dashboard proxy', () => {
       'text/javascript; charset=utf-8',
     ]);
     expect(reflexes.text).not.toMatch(/https?:\/\//);
+    expect(page.text).toContain('<script src="/deployments.js"></script>');
+    expect([deployments.status, deployments.headers['content-type']]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+    ]);
+    expect(deployments.text).not.toMatch(/https?:\/\//);
     expect(other.status).toBe(404);
     expect(seen).toHaveLength(0);
   });
