@@ -172,3 +172,88 @@ function deploymentText(d: DeploymentView, style: Style): string {
     );
   return lines.join('');
 }
+
+// --- deployment watch ------------------------------------------------------------------------------------
+
+/** Statuses after which ECS does no more with the deployment. */
+const ENDED = ['SUCCESSFUL', 'STOPPED', 'ROLLBACK_SUCCESSFUL', 'ROLLBACK_FAILED'];
+/** GET /deployments/{cluster}/{service} returns at most this many: the one watched is among them. */
+const RECENT = 20;
+
+export interface DeploymentWatchOptions {
+  cluster: string;
+  service: string;
+  id: string;
+  intervalMs: number;
+  json: boolean;
+  out: { write(chunk: string): unknown };
+  style: Style;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * `deployment watch CLUSTER SERVICE ID`: polls the service's deployments until this one ends, a line per
+ * answer of the hook and per change of status, stage or gate (with --json, one object per line). 0 when
+ * ECS completed it (SUCCESSFUL), 1 otherwise.
+ */
+export async function watchDeployment(
+  client: { get<T>(path: string, query?: Record<string, string | number | undefined>): Promise<T> },
+  options: DeploymentWatchOptions,
+): Promise<number> {
+  const { cluster, service, id, out, style } = options;
+  const path = `/deployments/${encodeURIComponent(cluster)}/${encodeURIComponent(service)}`;
+  const line = options.json
+    ? (value: Record<string, unknown>) => out.write(`${JSON.stringify(value)}\n`)
+    : undefined;
+  const seen = new Set<string>();
+  let last = '';
+  for (;;) {
+    const { deployments } = await client.get<{ deployments: DeploymentView[] }>(path, { limit: RECENT });
+    const d = deployments.find((candidate) => candidate.id === id);
+    if (!d) {
+      out.write(
+        line
+          ? `${JSON.stringify({ event: 'missing', id })}\n`
+          : `deployment ${id} is not among the ${RECENT} most recent of ${cluster}/${service}\n`,
+      );
+      return 1;
+    }
+    for (const answer of d.history ?? []) {
+      const key = `${answer.at}|${answer.stage}|${answer.hookStatus}|${answer.reason}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (line) line({ event: 'answer', ...answer });
+      else
+        out.write(
+          `${style.dim(utcTime(answer.at))}  ${answer.stage}  ${hookStatusText(answer.hookStatus, style)}${answer.result ? `  analysis ${resultText(answer.result, style)}` : ''}: ${answer.reason}\n`,
+        );
+    }
+    const state = { status: d.status, lifecycleStage: d.lifecycleStage, gate: d.gate?.status };
+    if (JSON.stringify(state) !== last) {
+      last = JSON.stringify(state);
+      if (line) line({ event: 'state', id, ...state });
+      else {
+        out.write(
+          `${cluster}/${service} ${id} ${deploymentStatusText(d.status, style)}${d.lifecycleStage ? ` at ${d.lifecycleStage}` : ''}\n`,
+        );
+        if (d.gate) {
+          const ids = `${cluster} ${service} ${id}`;
+          out.write(
+            `  waiting at the hook's gate (${durationText(d.gate.secondsLeft ?? 0)} left); resume: ecs-reflex deployment resume ${ids}   abort: ecs-reflex deployment abort ${ids}\n`,
+          );
+        }
+      }
+    }
+    if (ENDED.includes(d.status)) {
+      const succeeded = d.status === 'SUCCESSFUL';
+      if (line)
+        line({ event: 'end', id, status: d.status, ...(d.verdict ? { verdict: d.verdict } : {}), succeeded });
+      else
+        out.write(
+          `deployment ${id} ${deploymentStatusText(d.status, style)}${d.statusReason ? `: ${d.statusReason}` : ''}\n`,
+        );
+      return succeeded ? 0 : 1;
+    }
+    await options.sleep(options.intervalMs);
+  }
+}

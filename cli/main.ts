@@ -9,7 +9,7 @@ import { type Credentials, LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sig
 import { didYouMean } from '#runtime/didYouMean';
 import { version } from '../package.json';
 import { ApiError, CredentialsError, credentialsFrom, OpsClient, TransportError } from './client';
-import { type DeploymentView, deploymentsText } from './deployments';
+import { type DeploymentView, deploymentsText, watchDeployment } from './deployments';
 import { type ReflexesView, reflexesText } from './reflexes';
 import {
   type Accepted,
@@ -278,6 +278,24 @@ const COMMANDS: Record<string, Command> = {
       },
     ]),
   ),
+  'deployment watch': {
+    usage: 'deployment watch CLUSTER SERVICE DEPLOYMENT_ID [--interval SECONDS]',
+    summary:
+      'follow an ECS native deployment of a service the hook serves until it ends, a line per answer of the hook (every 5 s by default); exit 0 only if it was SUCCESSFUL',
+    args: ['CLUSTER', 'SERVICE', 'DEPLOYMENT_ID'],
+    options: ['interval'],
+    run: ({ args, values, client, io, style }) =>
+      watchDeployment(client, {
+        cluster: args[0]!,
+        service: args[1]!,
+        id: args[2]!,
+        intervalMs: intervalOf(values.interval) * 1000,
+        json: values.json === true,
+        out: io.stdout,
+        style,
+        sleep: io.sleep,
+      }),
+  },
   drain: {
     usage: 'drain INSTANCE_ID --cluster C [--reason R] [--dry-run]',
     summary: 'drain a container instance before maintenance',

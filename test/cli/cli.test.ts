@@ -514,6 +514,57 @@ describe('deployments', () => {
     ]);
     expect(half.code).toBe(2);
   });
+
+  it('watches a deployment through its gate to SUCCESSFUL: a line per answer, the gate with its commands, exit 0', async () => {
+    // Prepare: native-hook-gate-resumed four minutes in; its release manager resumes the gate at 5:00
+    const api = await aDeploymentApi('native-hook-gate-resumed', 240);
+    const id = api.twin.nativeDeployments
+      .inProgress(api.twin.world.service('prod', 'web')!)!
+      .arn.split('/')
+      .pop()!;
+
+    // Act: watch it while the twin moves on
+    advance(api.twin);
+    const text = await cli(api, ['deployment', 'watch', 'prod', 'web', id, '--interval', '1']);
+
+    // Assess
+    expect(text.code).toBe(0);
+    expect(text.lines[0]).toMatch(
+      new RegExp(
+        `^${utc}  POST_TEST_TRAFFIC_SHIFT  IN_PROGRESS: POST_TEST_TRAFFIC_SHIFT: waiting at the gate for a person`,
+      ),
+    );
+    expect(text.stdout).toContain(`waiting at the hook's gate (`);
+    expect(text.stdout).toContain(`resume: ecs-reflex deployment resume prod web ${id}`);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `${utc}  POST_TEST_TRAFFIC_SHIFT  SUCCEEDED: POST_TEST_TRAFFIC_SHIFT: gate resumed by arn:aws:iam::111122223333:user/release-manager\\n`,
+      ),
+    );
+    expect(text.lines.at(-1)).toBe(`deployment ${id} SUCCESSFUL`);
+  });
+
+  it('watches a rolled-back deployment to its end with exit 1, and says so as JSON lines', async () => {
+    const api = await aDeploymentApi('native-canary-hook-rollback', 720);
+    const id = api.twin.nativeDeployments.deployments[0]!.arn.split('/').pop()!;
+
+    const text = await cli(api, ['deployment', 'watch', 'prod', 'web', id, '--json']);
+    const unknown = await cli(api, ['deployment', 'watch', 'prod', 'web', 'Zz0000000000000000000']);
+
+    expect(text.code).toBe(1);
+    const events = jsonLines(text.lines);
+    expect(events.map((e) => e.event)).toEqual(['answer', 'answer', 'state', 'end']);
+    expect(events[1]).toMatchObject({ hookStatus: 'FAILED', result: 'fail' });
+    expect(events.at(-1)).toMatchObject({
+      status: 'ROLLBACK_SUCCESSFUL',
+      succeeded: false,
+      verdict: { hookStatus: 'FAILED' },
+    });
+    expect([unknown.code, unknown.stdout]).toEqual([
+      1,
+      expect.stringMatching(/is not among the 20 most recent of prod\/web/),
+    ]);
+  });
 });
 
 describe('weights', () => {
