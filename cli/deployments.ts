@@ -99,6 +99,31 @@ function outcomeLine(outcome: Outcome, style: Style): string {
   return `${outcome.check} ${resultText(outcome.result, style)}: ${outcome.reason}${numbers.length ? ` (${numbers.join(', ')})` : ''}`;
 }
 
+/** A line per deployment, for `status`: where it is and the hook's latest word on it. */
+export function deploymentTable(deployments: DeploymentView[], style: Style): string {
+  return table(
+    ['SERVICE', 'DEPLOYMENT', 'STRATEGY', 'STATUS', 'STAGE', 'HOOK'],
+    deployments.map((d) => {
+      const stage = d.stages.at(-1);
+      const gate = d.gate
+        ? `gate waiting at ${d.gate.stage}, ${durationText(d.gate.secondsLeft ?? 0)} left`
+        : undefined;
+      return [
+        `${d.cluster}/${d.service}`,
+        d.id,
+        d.strategy ?? '',
+        deploymentStatusText(d.status, style),
+        d.lifecycleStage ?? '',
+        gate ??
+          (stage
+            ? `${hookStatusText(stage.answer, style)} at ${stage.stage}: ${stage.reason}`
+            : 'no answer yet'),
+      ];
+    }),
+    style,
+  );
+}
+
 export function deploymentsText(deployments: DeploymentView[], style: Style): string {
   if (deployments.length === 0) return '  no native deployments of the services the deployment hook serves\n';
   return deployments.map((d) => deploymentText(d, style)).join('\n');

@@ -9,7 +9,7 @@ import { type Credentials, LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sig
 import { didYouMean } from '#runtime/didYouMean';
 import { version } from '../package.json';
 import { ApiError, CredentialsError, credentialsFrom, OpsClient, TransportError } from './client';
-import { type DeploymentView, deploymentsText, watchDeployment } from './deployments';
+import { type DeploymentView, deploymentsText, deploymentTable, watchDeployment } from './deployments';
 import { type ReflexesView, reflexesText } from './reflexes';
 import {
   type Accepted,
@@ -563,9 +563,11 @@ function rolloutRequestFrom(path: string): { name?: string; rollout: unknown } {
 // --- commands -----------------------------------------------------------------------------------------
 
 async function status({ client, io, values, style }: Invocation): Promise<number> {
-  const [{ rollouts }, { actions }] = await Promise.all([
+  const [{ rollouts }, { actions }, { deployments }] = await Promise.all([
     client.get<{ rollouts: RolloutSummary[] }>('/rollouts'),
     client.get<{ actions: Action[] }>('/actions', { limit: 10 }),
+    // Next to the rollouts: each hook service's latest native deployment and where the hook stands on it.
+    client.get<{ deployments: DeploymentView[] }>('/deployments', { limit: 1 }),
   ]);
   const shown: (RolloutSummary | RolloutView)[] = await Promise.all(
     rollouts.map((r) =>
@@ -573,7 +575,7 @@ async function status({ client, io, values, style }: Invocation): Promise<number
     ),
   );
   if (values.json) {
-    io.stdout.write(`${JSON.stringify({ rollouts: shown, actions })}\n`);
+    io.stdout.write(`${JSON.stringify({ rollouts: shown, deployments, actions })}\n`);
     return 0;
   }
   const out = io.stdout;
@@ -596,6 +598,10 @@ async function status({ client, io, values, style }: Invocation): Promise<number
         style,
       ),
     );
+  if (deployments.length > 0) {
+    out.write(`${style.bold('Native deployments')}\n`);
+    out.write(deploymentTable(deployments, style));
+  }
   out.write(`${style.bold('Recent actions')}\n`);
   out.write(actions.length === 0 ? '  none\n' : actionTable(actions, style));
   return 0;

@@ -60,6 +60,8 @@ export async function deploymentsView(
       deployments: await ports.nativeDeployments.recent(cluster, service, options.limit),
     })),
   );
+  // Nothing to put verdicts beside: no journal read.
+  if (listed.every((l) => l.deployments.length === 0)) return { deployments: [] };
   const created = listed.flatMap((l) => l.deployments.map((d) => d.createdAt?.getTime() ?? Number.NaN));
   const oldest = Math.min(...created.filter(Number.isFinite));
   // Back to the oldest deployment shown: a verdict older than that belongs to none of them.

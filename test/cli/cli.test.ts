@@ -472,6 +472,13 @@ describe('deployments', () => {
     expect(text.lines).toContain(
       `  resume: ecs-reflex deployment resume prod web ${id}   abort: ecs-reflex deployment abort prod web ${id}`,
     );
+    // Next to the rollouts in `status`: a line for the service's latest deployment.
+    const status = await cli(api, ['status']);
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `Rollouts\\n  none\\nNative deployments\\n.*\\n  prod/web +${id} +BLUE_GREEN +IN_PROGRESS +POST_TEST_TRAFFIC_SHIFT +gate waiting at POST_TEST_TRAFFIC_SHIFT, 2\\d min \\d+ s left\\nRecent actions`,
+      ),
+    );
   });
 
   it("prints one service's failed analysis with its numbers, the verdict and every answer; --json is the API's answer", async () => {
