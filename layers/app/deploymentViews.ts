@@ -5,7 +5,7 @@
 // reads the other reflexes' journals with. A person's answer at a gate is the ops API's own journal line.
 import { DEPLOYMENT_HOOK_REFLEX } from '#app/deploymentHook';
 import { OPS_REFLEX } from '#app/opsApi';
-import type { GateStanding, HookStage } from '#domain/deploymentHook';
+import type { GateStanding } from '#domain/deploymentHook';
 import { type CheckOutcome, runResult } from '#domain/rolloutAnalysis';
 import type { HookService } from '#events/deploymentHook';
 import type { ActionHistory, JournalEntry, NativeDeployment, NativeDeployments } from '#ports';
@@ -235,7 +235,7 @@ function hookLineOf(line: Line): HookLine[] {
     {
       at: line.at,
       deploymentId,
-      stage: stage as HookStage,
+      stage,
       hookStatus: detail.hookStatus,
       reason: line.reason.startsWith(prefix) ? line.reason.slice(prefix.length) : line.reason,
       ...(typeof detail.callBackDelay === 'number' ? { callBackDelay: detail.callBackDelay } : {}),

@@ -209,6 +209,12 @@ describe('deployment hook decision', () => {
 
       expect(answer).toMatchObject({ hookStatus: 'IN_PROGRESS', callBackDelay: 60 });
       expect(answer.state?.gateOpenedAt).toBe(NOW.toISOString());
+      // Where the gate stands, for the journal the ops API shows it from.
+      expect(answer.gate).toEqual({
+        status: 'waiting',
+        openedAt: NOW.toISOString(),
+        timesOutAt: minutes(10).toISOString(),
+      });
     });
 
     it('goes on when resumed and rolls back when aborted', () => {
@@ -223,6 +229,10 @@ describe('deployment hook decision', () => {
         hookStatus: 'FAILED',
         reason: 'aborted at POST_TEST_TRAFFIC_SHIFT by bob',
       });
+      expect([resumed.gate, aborted.gate]).toEqual([
+        { status: 'resumed', by: 'alice' },
+        { status: 'aborted', by: 'bob' },
+      ]);
     });
 
     it('fails when nobody answers within its time box', () => {
@@ -236,6 +246,7 @@ describe('deployment hook decision', () => {
         hookStatus: 'FAILED',
         reason: 'POST_TEST_TRAFFIC_SHIFT: nobody answered the gate within 600 s',
       });
+      expect(answer.gate).toEqual({ status: 'timed-out', openedAt: minutes(-11).toISOString() });
     });
   });
 
