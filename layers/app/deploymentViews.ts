@@ -30,6 +30,8 @@ type Line = JournalEntry & { at: Date };
 /** One answer of the hook, as its journal line holds it. */
 interface HookLine {
   at: Date;
+  /** `CLUSTER/SERVICE`. */
+  service: string;
   deploymentId: string;
   stage: string;
   hookStatus: string;
@@ -41,6 +43,7 @@ interface HookLine {
 
 interface GateAnswerLine {
   at: Date;
+  service: string;
   deploymentId: string;
   stage: string;
   decision: 'resume' | 'abort';
@@ -80,7 +83,8 @@ export async function deploymentsView(
     deployments: listed.flatMap(({ cluster, service, deployments }) =>
       deployments.map((deployment) => {
         const id = idOf(deployment.arn);
-        const mine = (line: { deploymentId: string }) => line.deploymentId === id;
+        const mine = (line: { service: string; deploymentId: string }) =>
+          line.service === `${cluster}/${service}` && line.deploymentId === id;
         return deploymentView(
           cluster,
           service,
@@ -226,14 +230,21 @@ const idOf = (arn: string) => arn.slice(arn.lastIndexOf('/') + 1);
 
 /** The hook's `answer-hook` line (target `CLUSTER/SERVICE ID STAGE`, reason `STATUS: why`); nothing else. */
 function hookLineOf(line: Line): HookLine[] {
-  const [, deploymentId, stage] = line.target.split(' ');
+  const [service, deploymentId, stage] = line.target.split(' ');
   const detail = line.detail ?? {};
-  if (line.action !== 'answer-hook' || !deploymentId || !stage || typeof detail.hookStatus !== 'string')
+  if (
+    line.action !== 'answer-hook' ||
+    !service ||
+    !deploymentId ||
+    !stage ||
+    typeof detail.hookStatus !== 'string'
+  )
     return [];
   const prefix = `${detail.hookStatus}: `;
   return [
     {
       at: line.at,
+      service,
       deploymentId,
       stage,
       hookStatus: detail.hookStatus,
@@ -248,8 +259,8 @@ function hookLineOf(line: Line): HookLine[] {
 /** A person's resume or abort the ops API carried out (target `CLUSTER/SERVICE ID STAGE`), not a dry run. */
 function gateAnswerOf(line: Line): GateAnswerLine[] {
   const decision = GATE_ANSWERS[line.action];
-  const [, deploymentId, stage] = line.target.split(' ');
-  if (!decision || line.outcome !== 'done' || !deploymentId || !stage) return [];
+  const [service, deploymentId, stage] = line.target.split(' ');
+  if (!decision || line.outcome !== 'done' || !service || !deploymentId || !stage) return [];
   const by = typeof line.detail?.caller === 'string' ? line.detail.caller : 'unknown';
-  return [{ at: line.at, deploymentId, stage, decision, by }];
+  return [{ at: line.at, service, deploymentId, stage, decision, by }];
 }
