@@ -1006,8 +1006,13 @@ describe("ops API: the deployment hook's gate", () => {
 
 describe('native deployments', () => {
   /** A native-deployment scenario played for `seconds` on the real hook, and the read function over it. */
-  async function aDeploymentScenario(name: string, seconds: number) {
+  async function aDeploymentScenario(
+    name: string,
+    seconds: number,
+    change: (scenario: ReturnType<typeof loadScenario>) => void = () => {},
+  ) {
     const scenario = loadScenario(resolveScenarioPath(name));
+    change(scenario);
     const twin = prepareTwin(scenario);
     scheduleTimeline(twin, scenario);
     twin.start();
@@ -1085,6 +1090,35 @@ describe('native deployments', () => {
     expect(statuses.length).toBe(stage.invocations);
   });
 
+  it('shows a gate aborted by the person who answered, the FAILED it made, and the rollback', async () => {
+    // Prepare: native-hook-gate-resumed, but the person at 5:00 aborts
+    const { get } = await aDeploymentScenario('native-hook-gate-resumed', 900, (scenario) => {
+      for (const step of scenario.timeline)
+        if ('answerDeploymentGate' in step) step.answerDeploymentGate.decision = 'abort';
+    });
+
+    // Act
+    const answer = await get('/deployments/prod/web');
+
+    // Assess
+    expectDocumented('getServiceDeployments', answer);
+    const [deployment] = answer.body.deployments;
+    expect(deployment.status).toBe('ROLLBACK_SUCCESSFUL');
+    expect(deployment.gate).toBeUndefined();
+    expect(deployment.stages[0]).toMatchObject({
+      answer: 'FAILED',
+      gate: {
+        status: 'aborted',
+        by: 'arn:aws:iam::111122223333:user/release-manager',
+        at: expect.any(String),
+      },
+    });
+    expect(deployment.verdict).toMatchObject({
+      hookStatus: 'FAILED',
+      reason: 'aborted at POST_TEST_TRAFFIC_SHIFT by arn:aws:iam::111122223333:user/release-manager',
+    });
+  });
+
   it("shows the hook's failed analysis with its numbers, and ECS's rollback", async () => {
     // Prepare, act: native-canary-hook-rollback played to its end
     const { get } = await aDeploymentScenario('native-canary-hook-rollback', 720);
@@ -1093,7 +1127,7 @@ describe('native deployments', () => {
     // Assess
     expectDocumented('getServiceDeployments', answer);
     const [deployment] = answer.body.deployments;
-    expect(deployment.status).toMatch(/^ROLLBACK_SUCCESSFUL$/);
+    expect(deployment.status).toBe('ROLLBACK_SUCCESSFUL');
     expect(deployment.strategy).toBe('CANARY');
     expect(deployment.verdict).toMatchObject({ stage: 'POST_TEST_TRAFFIC_SHIFT', hookStatus: 'FAILED' });
     const [stage] = deployment.stages;
