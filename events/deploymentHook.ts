@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { HOOK_STAGES, type HookCheck, type HookSettings, type HookState } from '#domain/deploymentHook';
-import { hasThreshold, threshold } from '#events/rollout';
+import { checksBudgetProblem } from '#domain/trafficChecks';
+import { hasThreshold, TrafficCheckListSchema, threshold } from '#events/rollout';
 
 /*
  * What ECS sends a deployment lifecycle hook (the developer guide's "Lifecycle payloads"), the settings a
@@ -79,6 +80,20 @@ export const HookSettingsSchema = z.strictObject({
     .max(20)
     .refine((checks) => distinct(checks, (c) => c.name), 'check names repeat')
     .default([]),
+  /** Tests before traffic at the stages named: the rollouts' http and lambda checks, one list per stage. */
+  tests: z
+    .array(
+      z
+        .strictObject({ stage: z.enum(HOOK_STAGES), checks: TrafficCheckListSchema.min(1) })
+        .superRefine((tests, ctx) => {
+          // They run inside one invocation, beside the analysis's reads (the function stops at 45 s).
+          const budget = checksBudgetProblem(tests.checks);
+          if (budget) ctx.addIssue({ code: 'custom', path: ['checks'], message: budget });
+        }),
+    )
+    .max(HOOK_STAGES.length)
+    .refine((tests) => distinct(tests, (t) => t.stage), 'one list of tests per stage')
+    .default([]),
   guardAlarms: z
     .array(Name)
     .max(20)
@@ -134,6 +149,21 @@ export const HookStateSchema = z.strictObject({
       at: Instant,
       result: Result,
       outcomes: z.array(z.strictObject({ check: Name, result: Result })).max(41),
+    })
+    .optional(),
+  tests: z
+    .strictObject({
+      counts: Counts,
+      runs: z.number().int().min(0),
+      passed: z.boolean().optional(),
+      last: z
+        .strictObject({
+          at: Instant,
+          result: Result,
+          // At most 10 checks, or the one error saying they did not run.
+          outcomes: z.array(z.strictObject({ check: Name, result: Result })).max(10),
+        })
+        .optional(),
     })
     .optional(),
 }) as unknown as z.ZodType<HookState>;

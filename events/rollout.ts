@@ -186,6 +186,14 @@ const ServiceRef = z.strictObject({ cluster: Name, service: Name });
  * A route this stack may roll out on (OPS_ROUTES, the stage's opsRoutes): its name, the route, and the
  * services behind its stable and canary versions, the only ones a rollout on it may scale down.
  */
+/** Tests before traffic: at most 10, distinct names (a rollout's `beforeTraffic`, a hook stage's `checks`). */
+export const TrafficCheckListSchema = distinctList(
+  TrafficCheckSchema,
+  10,
+  'check name',
+  (check) => check.name,
+);
+
 export const DeclaredRouteSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'a route name'),
   route: RouteSchema,
@@ -218,7 +226,7 @@ export const RolloutSpecSchema = z
      * Tests before traffic: run before the first weight shift, judged as an analysis run (the same limits
      * and counts); nothing is shifted unless they pass.
      */
-    beforeTraffic: distinctList(TrafficCheckSchema, 10, 'check name', (check) => check.name).default([]),
+    beforeTraffic: TrafficCheckListSchema.default([]),
     /** Alarms whose ALARM aborts the rollout at once (the alarm event, not the next analysis). */
     guardAlarms: distinctList(Name, 20, 'guard alarm').default([]),
     /** A weight set by hand during the rollout: wait at a gate for a person, or roll back. */

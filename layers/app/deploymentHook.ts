@@ -3,6 +3,7 @@
 // the service and the revisions before anything but an error is answered. Then the domain decides from
 // what was read; the hook writes nothing but its journal, and keeps its state in the hookDetails it returns.
 import { observeChecks } from '#app/analysisObservations';
+import { runTrafficChecks } from '#app/trafficChecks';
 import {
   analysisWindow,
   continuedState,
@@ -16,7 +17,9 @@ import {
   hookChecks,
   loadBalancerDimension,
   type TrafficSource,
+  testsDue,
 } from '#domain/deploymentHook';
+import { checkFunctionProblems } from '#domain/trafficChecks';
 import {
   HOOK_SETTINGS_KEY,
   type HookPayload,
@@ -93,7 +96,12 @@ export async function answerDeploymentHook(
 
   // Confirmed: from here on a problem is answered FAILED with its reason (ECS rolls back, the safe way).
   const now = ports.clock.now();
-  const hookSettings = hookSettingsOf(deployment, configured, settings.functionName);
+  const hookSettings = hookSettingsOf(
+    deployment,
+    configured,
+    settings.functionName,
+    ports.trafficCheckFunctions,
+  );
   const state = stateOf(payload.hookDetails);
   const answer =
     'problem' in hookSettings
@@ -116,6 +124,7 @@ export async function answerDeploymentHook(
       ...(answer.callBackDelay !== undefined ? { callBackDelay: answer.callBackDelay } : {}),
       outcomes: answer.outcomes,
       ...(answer.gate ? { gate: answer.gate } : {}),
+      ...(answer.tests ? { tests: answer.tests } : {}),
     },
   });
   return answer.hookStatus === 'IN_PROGRESS'
@@ -152,6 +161,15 @@ async function decide(
   const gateAnswer = settings.gates.some((g) => g.stage === stage)
     ? await gateAnswerOf(deployment, stage, ports)
     : undefined;
+  const tests = facts.rollingBack ? [] : testsDue(stage, settings, state);
+  const testOutcomes =
+    tests.length > 0
+      ? await runTrafficChecks(tests, ports.trafficChecks, {
+          stage,
+          deployment: payload.resourceArn,
+          service: deployment.serviceArn,
+        })
+      : undefined;
   return decideHookAnswer({
     stage,
     now,
@@ -160,6 +178,7 @@ async function decide(
     deployment: facts,
     observations,
     ...(gateAnswer ? { gateAnswer } : {}),
+    ...(testOutcomes ? { testOutcomes } : {}),
   });
 }
 
@@ -212,6 +231,7 @@ export function hookSettingsOf(
   deployment: NativeDeployment,
   configured: HookService,
   functionName?: string,
+  allowedFunctions: readonly string[] = [],
 ): { settings: HookSettings } | { problem: string } {
   const ours = deployment.hooks.filter(
     (hook) => functionName === undefined || functionNameOf(hook.hookTargetArn) === functionName,
@@ -221,14 +241,30 @@ export function hookSettingsOf(
     .find((value) => value !== undefined);
   if (given === undefined) return { settings: configured.settings ?? HookSettingsSchema.parse({}) };
   const parsed = HookSettingsSchema.safeParse(given);
-  return parsed.success
+  const issues = parsed.success
+    ? hookFunctionProblems(parsed.data, allowedFunctions)
+    : parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  return parsed.success && issues.length === 0
     ? { settings: parsed.data }
     : {
-        problem: parsed.error.issues
+        problem: issues
           .slice(0, 5)
-          .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+          .map((i) => `${i.path || '(root)'}: ${i.message}`)
           .join('; '),
       };
+}
+
+/**
+ * Lambda checks naming a function the stack may not invoke (the stage's trafficCheckFunctions, which IAM
+ * grants): settings on a service are refused as a rollout request is, not tried and denied.
+ */
+export function hookFunctionProblems(
+  settings: HookSettings,
+  allowed: readonly string[],
+): { path: string; message: string }[] {
+  return settings.tests.flatMap((tests, i) =>
+    checkFunctionProblems(tests.checks, allowed, `tests.${i}.checks`),
+  );
 }
 
 /** `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]` -> NAME. */

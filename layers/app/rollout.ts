@@ -316,7 +316,8 @@ function lostRoute(state: RolloutState, route: RouteState, ports: RolloutPorts):
  * Before the first shift: the request's `beforeTraffic` checks, judged as an analysis run is (the same
  * limits and counts, Argo's model): all pass, the first shift; a failure past the failure limit, or a broken
  * provider past the error limit, rolls back (nothing was shifted); below the limits, the checks run again
- * after the analysis interval. The run is in the history as an analysis, marked `before traffic`.
+ * after the analysis interval. The run is in the history as an analysis, marked `before traffic`. The
+ * counts are the tests' own: they start over for the canary analysis once the tests pass.
  */
 export async function testBeforeTraffic(state: RolloutState, ports: RolloutPorts): Promise<RolloutState> {
   const { rollout, progress } = state;
@@ -352,7 +353,9 @@ export async function testBeforeTraffic(state: RolloutState, ports: RolloutPorts
     return { ...tested, next: 'rollback', reason: `tests before traffic: ${next.reason}` };
   if (next.move === 'retry')
     return { ...tested, next: 'test', waitSeconds: rollout.analysis.intervalSeconds };
-  return { ...tested, next: 'shift', reason: undefined };
+  // The tests' counts end here: a failed test that was retried and then passed must not use up the failures
+  // the canary analysis is allowed once traffic moves.
+  return { ...tested, progress: { ...tested.progress, counts: NO_COUNTS }, next: 'shift', reason: undefined };
 }
 
 // --- shift traffic (SetWeight) ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import {
   publishedWindow,
   runResult,
 } from '#domain/rolloutAnalysis';
+import type { TrafficCheck } from '#domain/trafficChecks';
 
 /** The stages a Lambda hook can be configured at (DeploymentLifecycleHookStage). */
 export const HOOK_STAGES = [
@@ -60,8 +61,18 @@ export interface HookGate {
   timeoutSeconds: number;
 }
 
+/**
+ * Tests before traffic at a stage: the rollouts' http and lambda checks, run at the stage's first
+ * invocation (and again after the interval while they fail or error below the limits) before its analysis.
+ */
+export interface HookTests {
+  stage: HookStage;
+  checks: TrafficCheck[];
+}
+
 export interface HookSettings {
   checks: HookCheck[];
+  tests: HookTests[];
   /** In ALARM at any invocation: FAILED at once, whatever the analysis says. */
   guardAlarms: string[];
   limits: AnalysisLimits & {
@@ -97,6 +108,19 @@ export interface HookState {
   analysed?: boolean;
   /** When this stage's gate opened. */
   gateOpenedAt?: string;
+  last?: { at: string; result: CheckResult; outcomes: { check: string; result: CheckResult }[] };
+  /** This stage's tests before traffic, with counts of their own (never the analysis's). */
+  tests?: TestsState;
+}
+
+/**
+ * What the hook remembers of a stage's tests: kept small, as hookDetails travels with every invocation
+ * (each check's name and verdict; the reasons go to the journal line and the FAILED answer).
+ */
+export interface TestsState {
+  counts: AnalysisCounts;
+  runs: number;
+  passed?: boolean;
   last?: { at: string; result: CheckResult; outcomes: { check: string; result: CheckResult }[] };
 }
 
@@ -139,6 +163,8 @@ export interface HookSituation {
   gateAnswer?: GateAnswerSeen;
   /** What the app read for the checks `hookChecks` materialised; metrics over `analysisWindow`. */
   observations: Observations;
+  /** The stage's tests as this invocation ran them, when `testsDue` named any. */
+  testOutcomes?: CheckOutcome[];
 }
 
 export type HookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
@@ -154,6 +180,8 @@ export interface HookAnswer {
   outcomes: CheckOutcome[];
   /** Where this stage's gate stands after this invocation, for the journal (the ops API shows it). */
   gate?: GateStanding;
+  /** This invocation's tests before traffic, with their reasons, for the journal. */
+  tests?: CheckOutcome[];
 }
 
 /** A gate as people see it: open and waiting (until when), or closed, by whom or by its time box. */
@@ -286,6 +314,58 @@ const finished = (hookStatus: 'SUCCEEDED' | 'FAILED', reason: string, outcomes: 
   outcomes,
 });
 
+/** The tests this invocation runs: the stage's, until they have passed at it. */
+export function testsDue(stage: HookStage, settings: HookSettings, state: HookState): TrafficCheck[] {
+  if (state.tests?.passed) return [];
+  return settings.tests.find((tests) => tests.stage === stage)?.checks ?? [];
+}
+
+/**
+ * A run of the stage's tests, judged as the rollouts judge theirs (runResult and decideAfterAnalysis, the
+ * same limits) with counts of their own, so a test retried below the failure limit uses up none of the
+ * analysis's. A FAILED or IN_PROGRESS answer, or the state that passed them.
+ */
+function judgeTests(
+  stage: HookStage,
+  state: HookState,
+  outcomes: CheckOutcome[] | undefined,
+  settings: HookSettings,
+  now: Date,
+): { answer: HookAnswer } | { state: HookState; outcomes: CheckOutcome[] } {
+  // Tests due but not run are no pass: the app always runs what testsDue names.
+  const ran = outcomes ?? [{ check: 'tests', result: 'error' as const, reason: 'the tests did not run' }];
+  const result = runResult(ran);
+  const { next, counts } = decideAfterAnalysis(result, state.tests?.counts ?? NO_COUNTS, settings.limits);
+  const tests: TestsState = {
+    counts,
+    runs: (state.tests?.runs ?? 0) + 1,
+    last: { at: now.toISOString(), result, outcomes: ran.map((o) => ({ check: o.check, result: o.result })) },
+  };
+  const said = ran
+    .filter((o) => o.result !== 'pass')
+    .map((o) => `${o.check}: ${o.reason}`)
+    .join('; ');
+  if (next.move === 'rollback')
+    return {
+      answer: {
+        ...finished('FAILED', `${stage}: tests before traffic: ${next.reason}: ${said}`),
+        tests: ran,
+      },
+    };
+  if (next.move === 'retry')
+    return {
+      answer: {
+        ...inProgress(
+          { ...state, tests },
+          settings.limits.intervalSeconds,
+          `${stage}: tests before traffic ${result}, run again after the interval: ${said}`,
+        ),
+        tests: ran,
+      },
+    };
+  return { state: { ...state, tests: { ...tests, passed: true } }, outcomes: ran };
+}
+
 export function decideHookAnswer(situation: HookSituation): HookAnswer {
   const { stage, now, settings, deployment, gateAnswer, observations } = situation;
   // Failing or holding a rollback would only keep green in service longer.
@@ -312,6 +392,20 @@ export function decideHookAnswer(situation: HookSituation): HookAnswer {
   const firing = guards.filter((outcome) => outcome.result === 'fail');
   if (firing.length > 0) return finished('FAILED', firing.map((o) => o.reason).join('; '), guards);
 
+  if (testsDue(stage, settings, state).length === 0) return analyseAndGate(situation, state, checks, guards);
+  const tested = judgeTests(stage, state, situation.testOutcomes, settings, now);
+  if ('answer' in tested) return tested.answer;
+  return { ...analyseAndGate(situation, tested.state, checks, guards), tests: tested.outcomes };
+}
+
+/** After the guards and the stage's tests: the analysis, then the gate. */
+function analyseAndGate(
+  situation: HookSituation,
+  state: HookState,
+  checks: CheckSpec[],
+  guards: CheckOutcome[],
+): HookAnswer {
+  const { stage, now, settings, gateAnswer, observations } = situation;
   let analysed = state;
   let outcomes: CheckOutcome[] = guards;
   const analysisChecks = checks.filter((check) => !check.name.startsWith('guard '));

@@ -535,6 +535,10 @@ export interface DeploymentHookPorts {
   metrics: MetricsSource;
   alarms: AlarmStates;
   targets: Pick<TargetRegistry, 'targetHealth'>;
+  /** Tests before traffic at a stage, as rollouts run theirs. */
+  trafficChecks: TrafficChecks;
+  /** Configuration, as for rollouts: the functions lambda checks may invoke (the stage's). */
+  trafficCheckFunctions: readonly string[];
   clock: Clock;
   journal: ActionJournal;
 }

@@ -159,6 +159,18 @@ export function loadLifecycleConfig(env: Env = process.env): LifecycleConfig {
   };
 }
 
+/** The functions lambda checks (tests before traffic) may invoke, by name, comma-separated: the stage's. */
+const TrafficCheckFunctions = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'function names, not ARNs')));
+
 const RolloutEnvSchema = z.object({
   ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   /** The routes rollouts may run on, with their services (the ops API's OPS_ROUTES). */
@@ -167,17 +179,7 @@ const RolloutEnvSchema = z.object({
   ROUTE_CLAIMS_TABLE: z.string().min(3).max(255),
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   AWS_MAX_ATTEMPTS: maxAttempts,
-  /** The functions lambda checks (tests before traffic) may invoke, by name, comma-separated: the stage's. */
-  TRAFFIC_CHECK_FUNCTIONS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'function names, not ARNs'))),
+  TRAFFIC_CHECK_FUNCTIONS: TrafficCheckFunctions,
 });
 
 export interface RolloutConfig {
@@ -304,15 +306,22 @@ const DeploymentHookEnvSchema = z.object({
   /** The services the hook serves, with default settings: `[{"cluster": "prod", "service": "web"}]`. */
   DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
   AWS_MAX_ATTEMPTS: maxAttempts,
+  TRAFFIC_CHECK_FUNCTIONS: TrafficCheckFunctions,
 });
 
 export interface DeploymentHookConfig {
   /** As given; each is checked against HookServicesSchema by the wiring (events/deploymentHook.ts). */
   services: unknown[];
   maxAttempts: number;
+  /** The functions a hook stage's lambda checks may invoke: the rollouts' list. */
+  trafficCheckFunctions: string[];
 }
 
 export function loadDeploymentHookConfig(env: Env = process.env): DeploymentHookConfig {
   const parsed = parseEnv(DeploymentHookEnvSchema, env);
-  return { services: parsed.DEPLOYMENT_HOOK_SERVICES, maxAttempts: parsed.AWS_MAX_ATTEMPTS };
+  return {
+    services: parsed.DEPLOYMENT_HOOK_SERVICES,
+    maxAttempts: parsed.AWS_MAX_ATTEMPTS,
+    trafficCheckFunctions: parsed.TRAFFIC_CHECK_FUNCTIONS,
+  };
 }

@@ -7,13 +7,16 @@ import { cloudWatchMetrics } from '#adapters/aws/cloudWatchMetrics';
 import { EcsNativeDeployments } from '#adapters/aws/ecsNativeDeployments';
 import { EcsServiceControl } from '#adapters/aws/ecsServiceControl';
 import { ElbTargetRegistry } from '#adapters/aws/elbTargetRegistry';
-import type { DeploymentHookSettings } from '#app/deploymentHook';
+import { HttpTrafficCheck } from '#adapters/aws/httpTrafficCheck';
+import { type DeploymentHookSettings, hookFunctionProblems } from '#app/deploymentHook';
+import type { LambdaCheck } from '#domain/trafficChecks';
 import { HookServicesSchema } from '#events/deploymentHook';
-import type { DeploymentHookPorts } from '#ports';
+import type { DeploymentHookPorts, TrafficCheckRunner } from '#ports';
 import { type AwsClientOptions, type ReflexClients, sharedClient } from '#runtime/clients';
 import { loadDeploymentHookConfig } from '#runtime/config';
 import { ConfigError } from '#runtime/errors';
 import { type Host, lambdaHost } from '#wiring/host';
+import { lambdaCheckClient, lambdaChecksOver } from '#wiring/lambdaChecks';
 
 export interface DeploymentHookDeps {
   ports: DeploymentHookPorts;
@@ -22,24 +25,51 @@ export interface DeploymentHookDeps {
 
 export type DeploymentHookClients = Pick<ReflexClients, 'cloudWatch' | 'ecs' | 'elbv2'>;
 
-export function deploymentHookPorts(clients: DeploymentHookClients, host: Host): DeploymentHookPorts {
+/** Without a Lambda runner or allowed functions, a lambda check is refused (and could not run anyway). */
+const NO_LAMBDA_CHECKS: TrafficCheckRunner<LambdaCheck> = {
+  run: async () => ({ kind: 'lambda', answer: { unavailable: 'no function may be invoked by this hook' } }),
+};
+
+export function deploymentHookPorts(
+  clients: DeploymentHookClients,
+  host: Host,
+  checks: { lambda?: TrafficCheckRunner<LambdaCheck>; functions?: readonly string[] } = {},
+): DeploymentHookPorts {
   return {
     deployments: new EcsNativeDeployments(clients.ecs),
     services: new EcsServiceControl(clients.ecs),
     metrics: cloudWatchMetrics(clients.cloudWatch),
     alarms: new CloudWatchAlarmStates(clients.cloudWatch),
     targets: new ElbTargetRegistry(clients.elbv2),
+    trafficChecks: { http: new HttpTrafficCheck(host.fetch), lambda: checks.lambda ?? NO_LAMBDA_CHECKS },
+    trafficCheckFunctions: checks.functions ?? [],
     clock: host.clock,
     journal: host.journal,
   };
 }
 
-/** The services the hook serves (DEPLOYMENT_HOOK_SERVICES), checked: a bad entry stops the function at init. */
-export function hookServices(given: unknown[]): DeploymentHookSettings['services'] {
+/**
+ * The services the hook serves (DEPLOYMENT_HOOK_SERVICES), checked: a bad entry, or a lambda check of a
+ * function the stage does not allow, stops the function at init.
+ */
+export function hookServices(
+  given: unknown[],
+  allowedFunctions: readonly string[] = [],
+): DeploymentHookSettings['services'] {
   const parsed = HookServicesSchema.safeParse(given);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new ConfigError('DEPLOYMENT_HOOK_SERVICES', `${issue.message} at ${issue.path.join('.')}`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError('DEPLOYMENT_HOOK_SERVICES', `${issue.message} at ${issue.path.join('.')}`);
+  }
+  for (const [i, entry] of parsed.data.entries()) {
+    const [problem] = entry.settings ? hookFunctionProblems(entry.settings, allowedFunctions) : [];
+    if (problem)
+      throw new ConfigError(
+        'DEPLOYMENT_HOOK_SERVICES',
+        `${problem.message} at ${i}.settings.${problem.path}`,
+      );
+  }
+  return parsed.data;
 }
 
 function deploymentHookClients(options: AwsClientOptions): DeploymentHookClients {
@@ -57,10 +87,13 @@ export function awsDeploymentHookDeps(): DeploymentHookDeps {
   const config = loadDeploymentHookConfig();
   built = {
     settings: {
-      services: hookServices(config.services),
+      services: hookServices(config.services, config.trafficCheckFunctions),
       ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
     },
-    ports: deploymentHookPorts(deploymentHookClients({ maxAttempts: config.maxAttempts }), lambdaHost()),
+    ports: deploymentHookPorts(deploymentHookClients({ maxAttempts: config.maxAttempts }), lambdaHost(), {
+      lambda: lambdaChecksOver(lambdaCheckClient()),
+      functions: config.trafficCheckFunctions,
+    }),
   };
   return built;
 }

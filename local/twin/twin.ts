@@ -85,11 +85,11 @@ import type { RecyclerSettings, ReflexSettings } from '#runtime/config';
 import { alarmReactorPorts } from '#wiring/alarmReactor';
 import { deploymentHookPorts } from '#wiring/deploymentHook';
 import type { Host } from '#wiring/host';
+import { lambdaChecksOver } from '#wiring/lambdaChecks';
 import { lifecyclePorts } from '#wiring/lifecycle';
 import { opsPorts } from '#wiring/ops';
 import { recyclerPorts, routerDeps } from '#wiring/recycler';
 import { rolloutPorts } from '#wiring/rollout';
-import { lambdaChecksOver } from '#wiring/rolloutStep';
 
 /** The functions that write journal lines (ACTION_LOG_GROUPS in AWS lists their log groups). */
 const LOGGING_FUNCTIONS = [
@@ -395,7 +395,11 @@ export class Twin {
       services: this.deploymentHookServices,
       functionName: deploymentHookWiring.functionName,
     };
-    const hookPorts = deploymentHookPorts(this.clients, host);
+    // Lambda checks at hook stages invoke the same registered functions as the rollouts' do.
+    const hookPorts = deploymentHookPorts(this.clients, host, {
+      lambda: this.rolloutPorts.trafficChecks.lambda,
+      functions: this.trafficCheckFunctions,
+    });
     this.nativeDeployments.addHookFunction(
       this.lambdas.function(deploymentHookWiring.functionName, () =>
         createDeploymentHookHandler(() => ({ ports: hookPorts, settings: hookSettings })),

@@ -983,6 +983,33 @@ describe('tests before traffic', () => {
     expect(w.owner()).toBeUndefined();
   });
 
+  it('a failed test that passes when run again leaves the canary analysis all of its allowed failures', async () => {
+    // Prepare: one failure allowed, spent by the tests before traffic
+    const w = world();
+    Object.assign(w.metrics, healthy, { c0_errors_canary: 200 });
+    const oneFailure = RolloutSpecSchema.parse({
+      ...REQUEST,
+      beforeTraffic: [{ name: 'smoke', kind: 'http', url: 'https://web-test.internal/health', requests: 5 }],
+      analysis: { ...REQUEST.analysis, failureLimit: 1 },
+    });
+    w.testAnswers(503);
+    let state = await testBeforeTraffic(await prepareRollout(oneFailure, 'web-1', w.ports), w.ports);
+    expect(state.next).toBe('test');
+    w.testAnswers(200);
+    state = await testBeforeTraffic(state, w.ports);
+    expect(state.next).toBe('shift');
+
+    // Act: the canary fails its first analysis
+    state = await shiftAndVerify(state, w.ports);
+    w.pass(5);
+    state = await analyseCanary(state, w.ports);
+
+    // Assess: the canary's one allowed failure is still its own, so it is analysed again
+    expect(state.progress.lastAnalysis?.result).toBe('fail');
+    expect(state.next).not.toBe('rollback');
+    expect(state.progress.counts.failures).toBe(1);
+  });
+
   it('a URL that never answers is an error, tested again after the interval, then rolled back past the error limit', async () => {
     // Prepare
     const w = world();

@@ -15,6 +15,7 @@ import {
   MIN_CALLBACK_SECONDS,
   readGateTag,
   targetGroupDimension,
+  testsDue,
 } from '#domain/deploymentHook';
 import { metricQueries, type Observations } from '#domain/rolloutAnalysis';
 
@@ -41,6 +42,7 @@ const settings: HookSettings = {
     { name: 'errors', kind: 'errorRate', minRequests: 100, maxRelativeToStable: 2 },
     { name: 'healthy', kind: 'targetHealth', minHealthyPercent: 100 },
   ],
+  tests: [],
   guardAlarms: ['checkout-5xx'],
   limits: {
     intervalSeconds: 60,
@@ -322,6 +324,122 @@ describe('deployment hook decision', () => {
         },
       ),
     );
+  });
+});
+
+describe('tests before traffic at a hook stage', () => {
+  const smoke = {
+    name: 'smoke',
+    kind: 'http' as const,
+    url: 'https://checkout-test.example.com/',
+    requests: 5,
+  };
+  const tested: HookSettings = {
+    ...settings,
+    tests: [
+      {
+        stage: 'PRODUCTION_TRAFFIC_SHIFT',
+        checks: [{ ...smoke, method: 'GET', timeoutSeconds: 5, expectStatus: [200], minSuccessRatio: 1 }],
+      },
+    ],
+    limits: { ...settings.limits, failureLimit: 1 },
+  };
+  const ran = (result: 'pass' | 'fail' | 'error') => [{ check: 'smoke', result, reason: `smoke ${result}` }];
+  const failingGreen = {
+    ...quiet,
+    metrics: errorMetrics({ requests: 200, errors: 100 }),
+    targetHealth: healthy,
+  };
+
+  it('due at the stage the settings name, until they have passed there', () => {
+    const state = earlier(3);
+    expect(testsDue('PRODUCTION_TRAFFIC_SHIFT', tested, state).map((c) => c.name)).toEqual(['smoke']);
+    expect(testsDue('POST_SCALE_UP', tested, state)).toEqual([]);
+    expect(
+      testsDue('PRODUCTION_TRAFFIC_SHIFT', tested, {
+        ...state,
+        tests: { counts: { failures: 0, inconclusive: 0, errors: 0 }, runs: 1, passed: true },
+      }),
+    ).toEqual([]);
+  });
+
+  it('a failed run below the failure limit asks again, and uses up none of the analysis failures allowed', () => {
+    // Act: the tests fail, then pass; then the analysis fails once
+    const first = decideHookAnswer(
+      situation({
+        settings: tested,
+        state: earlier(3),
+        testOutcomes: ran('fail'),
+        observations: failingGreen,
+      }),
+    );
+    const second = decideHookAnswer(
+      situation({
+        settings: tested,
+        state: first.state,
+        testOutcomes: ran('pass'),
+        observations: failingGreen,
+      }),
+    );
+
+    // Assess: the analysis's one allowed failure was still its own
+    expect(first).toMatchObject({
+      hookStatus: 'IN_PROGRESS',
+      callBackDelay: 60,
+      state: { counts: { failures: 0 }, tests: { counts: { failures: 1 }, runs: 1 } },
+      tests: ran('fail'),
+    });
+    expect(first.outcomes).toEqual([]);
+    expect(second).toMatchObject({
+      hookStatus: 'IN_PROGRESS',
+      reason: 'analysis fail: running it again',
+      state: { counts: { failures: 1 }, tests: { passed: true, runs: 2 } },
+      tests: ran('pass'),
+    });
+  });
+
+  it('fails past the limit with the checks that failed as the reason; an error counts against errorLimit', () => {
+    const twice = { ...earlier(3), tests: { counts: { failures: 1, inconclusive: 0, errors: 0 }, runs: 1 } };
+    expect(
+      decideHookAnswer(situation({ settings: tested, state: twice, testOutcomes: ran('fail') })),
+    ).toMatchObject({
+      hookStatus: 'FAILED',
+      reason:
+        'PRODUCTION_TRAFFIC_SHIFT: tests before traffic: 2 failed analysis run(s), limit 1: smoke: smoke fail',
+    });
+    const errored = decideHookAnswer(
+      situation({ settings: tested, state: earlier(3), testOutcomes: ran('error') }),
+    );
+    expect(errored).toMatchObject({ hookStatus: 'IN_PROGRESS', state: { tests: { counts: { errors: 1 } } } });
+  });
+
+  it('tests due but not run are an error, never a pass', () => {
+    const answer = decideHookAnswer(situation({ settings: tested, state: earlier(3) }));
+    expect(answer).toMatchObject({ hookStatus: 'IN_PROGRESS', tests: [{ result: 'error' }] });
+  });
+
+  it("keeps only the last run's names and verdicts in hookDetails: at most 10, under 3 KB", () => {
+    // The longest names a setting allows, ten checks: what ECS would carry at worst for the tests.
+    const names = Array.from({ length: 10 }, (_, i) => `${i}`.padEnd(255, 'x'));
+    const worst = {
+      ...tested,
+      tests: [
+        {
+          stage: 'PRODUCTION_TRAFFIC_SHIFT' as const,
+          checks: names.map((name) => ({ ...tested.tests[0]!.checks[0]!, name })),
+        },
+      ],
+    };
+    const answer = decideHookAnswer(
+      situation({
+        settings: worst,
+        state: earlier(3),
+        testOutcomes: names.map((check) => ({ check, result: 'error' as const, reason: 'x'.repeat(300) })),
+      }),
+    );
+    expect(answer.hookStatus).toBe('IN_PROGRESS');
+    expect(JSON.stringify(answer.state?.tests).length).toBeLessThan(3 * 1024);
+    expect(JSON.stringify(answer.state?.tests)).not.toContain('x'.repeat(300));
   });
 });
 

@@ -22,6 +22,7 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { HOOK_STAGES, HOOK_STATE_KEY, type HookStage } from '#domain/deploymentHook';
 import { HookSettingsSchema } from '#events/deploymentHook';
@@ -29,6 +30,7 @@ import { createDeploymentHookHandler } from '#functions/deploymentHook';
 import { lambdaContext } from '#local/twin/delivery';
 import type { JournalEntry } from '#ports';
 import { deploymentHookPorts } from '#wiring/deploymentHook';
+import { lambdaChecksOver } from '#wiring/lambdaChecks';
 
 const FIXTURES = path.join(__dirname, '../fixtures/ecs/deploymentHook');
 // biome-ignore lint/suspicious/noExplicitAny: a captured payload is edited field by field, as JSON
@@ -39,6 +41,7 @@ const fixture = (name: string): Fixture =>
 const ecs = mockClient(ECSClient);
 const cloudWatch = mockClient(CloudWatchClient);
 const elbv2 = mockClient(ElasticLoadBalancingV2Client);
+const lambda = mockClient(LambdaClient);
 
 const GREEN = 'arn:aws:ecs:eu-west-1:210987654321:service-revision/shop/checkout/7402918830016652210';
 const START = new Date('2026-12-07T10:53:20Z');
@@ -107,7 +110,10 @@ function theWorld(options: { stage?: HookStage; status?: string; greenErrors?: n
   });
 }
 
-function aHook(services = [{ cluster: 'shop', service: 'checkout', settings }]) {
+function aHook(
+  services = [{ cluster: 'shop', service: 'checkout', settings }],
+  testListener: (url: string) => Promise<Response> = async () => new Response('ok'),
+) {
   const journal: JournalEntry[] = [];
   const ports = deploymentHookPorts(
     {
@@ -120,7 +126,9 @@ function aHook(services = [{ cluster: 'shop', service: 'checkout', settings }]) 
       journal: { record: (entry) => journal.push(entry) },
       logNotifier: { notify: async () => undefined },
       newId: () => 'id',
+      fetch: testListener,
     },
+    { lambda: lambdaChecksOver(new LambdaClient({ region: 'eu-west-1' })), functions: ['checkout-smoke'] },
   );
   const handler = createDeploymentHookHandler(() => ({
     ports,
@@ -136,6 +144,7 @@ beforeEach(() => {
   ecs.reset();
   cloudWatch.reset();
   elbv2.reset();
+  lambda.reset();
 });
 
 describe('deploymentHook handler: the answer to each documented stage payload', () => {
@@ -196,5 +205,121 @@ describe("deploymentHook handler: a payload that is not ECS's shape gets an erro
 
     await refused(payload, 'InvalidInputError', /not a deployment lifecycle hook payload/);
     expect(ecs.calls()).toHaveLength(0);
+  });
+});
+
+describe('deploymentHook handler: tests before traffic at a stage', () => {
+  // The stage config's settings for checkout: tests through the ALB's test listener, where green alone
+  // answers after TEST_TRAFFIC_SHIFT, and a function that runs the checkout smoke test.
+  const withTests = HookSettingsSchema.parse({
+    tests: [
+      {
+        stage: 'POST_TEST_TRAFFIC_SHIFT',
+        checks: [
+          {
+            name: 'health via the test listener',
+            kind: 'http',
+            url: 'https://checkout-test.shop.example.com:8443/health',
+            requests: 4,
+          },
+          { name: 'checkout smoke', kind: 'lambda', function: 'checkout-smoke' },
+        ],
+      },
+    ],
+  });
+  const services = [{ cluster: 'shop', service: 'checkout', settings: withTests }];
+  const passed = (reason: string) => ({
+    StatusCode: 200,
+    Payload: Buffer.from(JSON.stringify({ passed: true, reason })) as never,
+  });
+
+  it("all passing: SUCCEEDED, each check's verdict and reason on the journal line", async () => {
+    theWorld({ stage: 'POST_TEST_TRAFFIC_SHIFT' });
+    lambda.on(InvokeCommand).resolves(passed('3 orders placed'));
+    const asked: string[] = [];
+    const hook = aHook(services, async (url) => {
+      asked.push(url);
+      return new Response('ok');
+    });
+
+    const answer = await hook.invoke(fixture('POST_TEST_TRAFFIC_SHIFT'));
+
+    expect(answer).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect(asked).toHaveLength(4);
+    // The function under test is told the stage and the deployment, as a rollout's is told the rollout.
+    const event = JSON.parse(
+      Buffer.from(lambda.commandCalls(InvokeCommand)[0]!.args[0].input.Payload as Uint8Array).toString(),
+    );
+    expect(event).toMatchObject({
+      check: 'checkout smoke',
+      stage: 'POST_TEST_TRAFFIC_SHIFT',
+      deployment: fixture('POST_TEST_TRAFFIC_SHIFT').resourceArn,
+    });
+    expect(hook.journal[0]?.detail).toMatchObject({
+      hookStatus: 'SUCCEEDED',
+      tests: [
+        { check: 'health via the test listener', result: 'pass', reason: '4/4 as expected (status 200)' },
+        { check: 'checkout smoke', result: 'pass', reason: 'checkout-smoke passed: 3 orders placed' },
+      ],
+    });
+  });
+
+  it('one failing: FAILED with the reason, so that ECS rolls back before production traffic moves', async () => {
+    theWorld({ stage: 'POST_TEST_TRAFFIC_SHIFT' });
+    lambda.on(InvokeCommand).resolves(passed('3 orders placed'));
+    const hook = aHook(services, async () => new Response('bad gateway', { status: 502 }));
+
+    const answer = await hook.invoke(fixture('POST_TEST_TRAFFIC_SHIFT'));
+
+    expect(answer).toEqual({ hookStatus: 'FAILED' });
+    expect(hook.journal[0]).toMatchObject({
+      reason: expect.stringMatching(
+        /^FAILED: POST_TEST_TRAFFIC_SHIFT: tests before traffic: 1 failed analysis run\(s\), limit 0: health via the test listener: 0\/4 as expected \(status 502\)/,
+      ),
+      detail: {
+        tests: [
+          { check: 'health via the test listener', result: 'fail' },
+          { check: 'checkout smoke', result: 'pass' },
+        ],
+      },
+    });
+  });
+
+  it('a function that cannot be invoked is an error: asked again after the interval, its run in hookDetails', async () => {
+    theWorld({ stage: 'POST_TEST_TRAFFIC_SHIFT' });
+    lambda
+      .on(InvokeCommand)
+      .rejects(
+        Object.assign(new Error('Function not found: checkout-smoke'), { name: 'ResourceNotFoundException' }),
+      );
+    const hook = aHook(services);
+
+    const answer = await hook.invoke(fixture('POST_TEST_TRAFFIC_SHIFT'));
+
+    expect(answer).toMatchObject({ hookStatus: 'IN_PROGRESS', callBackDelay: 60 });
+    expect(answer.hookDetails[HOOK_STATE_KEY].tests).toEqual({
+      counts: { failures: 0, inconclusive: 0, errors: 1 },
+      runs: 1,
+      last: {
+        at: START.toISOString(),
+        result: 'error',
+        outcomes: [
+          { check: 'health via the test listener', result: 'pass' },
+          { check: 'checkout smoke', result: 'error' },
+        ],
+      },
+    });
+  });
+
+  it('runs no test at a stage the settings do not name', async () => {
+    theWorld({ stage: 'POST_SCALE_UP' });
+    const asked: string[] = [];
+    const hook = aHook(services, async (url) => {
+      asked.push(url);
+      return new Response('ok');
+    });
+
+    expect(await hook.invoke(fixture('POST_SCALE_UP'))).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect([asked, lambda.commandCalls(InvokeCommand)]).toEqual([[], []]);
   });
 });

@@ -11,7 +11,7 @@ import { ScenarioSchema } from '#local/scenario/schema';
 import { lambdaContext } from '#local/twin/delivery';
 import type { HookPayload } from '#local/twin/nativeDeployments';
 import type { JournalEntry } from '#ports';
-import { deploymentHookPorts } from '#wiring/deploymentHook';
+import { deploymentHookPorts, hookServices } from '#wiring/deploymentHook';
 
 const FUNCTION_NAME = 'deploymentHook';
 
@@ -210,6 +210,45 @@ describe('deploymentHook on the twin: settings', () => {
 
     expect(await hook.ask(hook.payload)).toEqual({ hookStatus: 'FAILED' });
     expect(hook.journal[0]?.reason).toContain('the hook settings on the service are invalid');
+  });
+
+  it('fails a lambda check of a function the stage does not allow, before invoking anything', async () => {
+    const hook = await heldAt('POST_SCALE_UP', {
+      hookDetails: {
+        ecsReflex: {
+          tests: [
+            {
+              stage: 'POST_SCALE_UP',
+              checks: [{ name: 'admin', kind: 'lambda', function: 'payments-admin' }],
+            },
+          ],
+        },
+      },
+    });
+
+    expect(await hook.ask(hook.payload)).toEqual({ hookStatus: 'FAILED' });
+    expect(hook.journal[0]?.reason).toMatch(
+      /settings on the service are invalid: tests\.0\.checks\.0\.function: function payments-admin is not one the stack may invoke \(none/,
+    );
+    expect(hook.journal[0]?.detail).not.toHaveProperty('tests');
+  });
+
+  it('refuses, at cold start, stage settings whose lambda check names a function the stage does not allow', () => {
+    const services = [
+      {
+        cluster: 'prod',
+        service: 'web',
+        settings: {
+          tests: [
+            { stage: 'POST_SCALE_UP', checks: [{ name: 'suite', kind: 'lambda', function: 'web-smoke' }] },
+          ],
+        },
+      },
+    ];
+    expect(hookServices(services, ['web-smoke'])).toHaveLength(1);
+    expect(() => hookServices(services, [])).toThrow(
+      /DEPLOYMENT_HOOK_SERVICES.*function web-smoke is not one the stack may invoke.*at 0\.settings\.tests\.0\.checks\.0\.function/,
+    );
   });
 
   it("reads the green revision's own target group for target health", async () => {

@@ -940,6 +940,10 @@ describe('serverless package (offline, no AWS credentials)', () => {
         expect(env.DEPLOYMENT_HOOK_SERVICES).toBe(JSON.stringify(stageConfig.deploymentHookServices ?? []));
         const config = loadDeploymentHookConfig(env as Record<string, string>);
         expect(hookServices(config.services)).toHaveLength((stageConfig.deploymentHookServices ?? []).length);
+        // The functions its lambda checks may invoke: the rollouts' list, the one its role is granted.
+        expect(config.trafficCheckFunctions).toEqual(
+          (stageConfig as { trafficCheckFunctions?: string[] }).trafficCheckFunctions ?? [],
+        );
       } else if (id === functionLogicalId(recycler.routerFunctionName)) {
         // The router reads where to send and nothing of the recycler's configuration.
         expect(env.RECHECK_QUEUE_URL).toBeUndefined();
@@ -1408,6 +1412,17 @@ describe('serverless package (offline, no AWS credentials)', () => {
   });
 
   it('scopes every grant to its resources, with `*` only where the service allows nothing else', () => {
+    const stageCheckFunctionArns = (
+      require('../../infra/stageConfig.js') as {
+        load(stage: string): { arns: { trafficCheckFunctions: { 'Fn::Sub': string }[] } };
+      }
+    )
+      .load(STAGE)
+      .arns.trafficCheckFunctions.map((arn) => arn['Fn::Sub']);
+    const invokers = ALL_FUNCTIONS.filter((name) =>
+      roleStatements(roleOf(name)).some((st) => asList(st.Action).includes('lambda:InvokeFunction')),
+    );
+    expect(invokers.sort()).toEqual([DEPLOYMENT_HOOK, rollout.stepFunctionName].sort());
     const groupArns = stageConfig.autoScalingGroupNames.map((name) =>
       accountArn('autoscaling', `autoScalingGroup:*:autoScalingGroupName/${name}`),
     );
@@ -1465,6 +1480,16 @@ describe('serverless package (offline, no AWS credentials)', () => {
         // above, checks the whole template).
         if (resources.includes('*')) {
           expect({ sid, actions }).toEqual({ sid, actions: actions.filter(onAnyResource) });
+        }
+        // Lambda checks (tests before traffic): the rollout step and the deployment hook may invoke the
+        // stage's trafficCheckFunctions, each with any qualifier, and no function role anything else.
+        if (actions.includes('lambda:InvokeFunction')) {
+          expect({ sid, functionName, actions }).toEqual({
+            sid: 'InvokeTrafficCheckFunctions',
+            functionName: expect.stringMatching(`^(${rollout.stepFunctionName}|${DEPLOYMENT_HOOK})$`),
+            actions: ['lambda:InvokeFunction'],
+          });
+          expect(arns).toEqual(stageCheckFunctionArns);
         }
         if (actions.some((action) => /^logs:(CreateLogStream|PutLogEvents)$/.test(action))) {
           expect(resources.map(getAttArn)).toEqual([`${logicalIdOf(functionName)}LogGroup`]);
