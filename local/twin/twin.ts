@@ -41,7 +41,7 @@ import { dynamoDbModel } from '#local/twin/aws/dynamodb';
 import { ecsModel } from '#local/twin/aws/ecs';
 import { elbv2Model } from '#local/twin/aws/elbv2';
 import { Faults } from '#local/twin/aws/faults';
-import { lambdaModel, type TwinFunction } from '#local/twin/aws/lambda';
+import { lambdaModel } from '#local/twin/aws/lambda';
 import { sfnModel } from '#local/twin/aws/sfn';
 import { messageFor, snsModel } from '#local/twin/aws/sns';
 import { QueueDoesNotExist, queueUrl, type SqsQueue, sqsModel } from '#local/twin/aws/sqs';
@@ -175,8 +175,6 @@ export class Twin {
    * routes; a test that builds a twin by hand pushes its own. The rollout ports read this very list.
    */
   readonly declaredRoutes: DeclaredRoute[] = [];
-  /** The functions lambda checks invoke, by name: what a scenario registers (`world.functions`). */
-  readonly functions = new Map<string, TwinFunction>();
   /** The functions lambda checks may invoke (a stage's trafficCheckFunctions): a scenario's registered ones. */
   readonly trafficCheckFunctions: string[] = [];
   /** What the ops API sees and steers, over this twin. */
@@ -240,6 +238,7 @@ export class Twin {
     // The twin's AWS, as every adapter reaches it: one model per service, real SDK clients over them.
     this.nativeDeployments = new NativeDeployments(this.world, {
       loadBalancers: this.traffic.loadBalancers,
+      lambdas: this.lambdas,
       alarmState: (name) => this.cloudWatch.describe(name)?.state,
       emit: toBus,
       note,
@@ -338,7 +337,7 @@ export class Twin {
       },
       this.declaredRoutes,
       host,
-      lambdaChecksOver(aws.client(LambdaClient, lambdaModel(this.functions, this.world))),
+      lambdaChecksOver(aws.client(LambdaClient, lambdaModel(this.lambdas, this.world))),
     );
     this.reflexSettings = {
       dryRun: {
@@ -396,10 +395,8 @@ export class Twin {
       functionName: deploymentHookWiring.functionName,
     };
     const hookPorts = deploymentHookPorts(this.clients, host);
-    this.nativeDeployments.addHookFunction(
-      this.lambdas.function(deploymentHookWiring.functionName, () =>
-        createDeploymentHookHandler(() => ({ ports: hookPorts, settings: hookSettings })),
-      ),
+    this.lambdas.function(deploymentHookWiring.functionName, () =>
+      createDeploymentHookHandler(() => ({ ports: hookPorts, settings: hookSettings })),
     );
     const alarmDeps = () => ({
       ports: this.alarmPorts,
