@@ -61,7 +61,7 @@ import { TwinLifecycle } from '#local/twin/lifecycle';
 import { NativeDeployments } from '#local/twin/nativeDeployments';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
-import { testListenerFetch } from '#local/twin/testListener';
+import { testListener } from '#local/twin/testListener';
 import { Timeline } from '#local/twin/timeline';
 import { TwinTraffic } from '#local/twin/traffic';
 import {
@@ -287,7 +287,7 @@ export class Twin {
       journal: this.recorders.journal,
       logNotifier: { notify: async () => undefined },
       newId: () => this.world.newId(),
-      fetch: testListenerFetch(
+      http: testListener(
         (group) => [...this.world.targetGroups.values()].some((tg) => tg.name === group),
         (group) => this.traffic.profileOf(group),
       ),
