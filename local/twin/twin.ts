@@ -66,6 +66,7 @@ import { Timeline } from '#local/twin/timeline';
 import { TwinTraffic } from '#local/twin/traffic';
 import {
   alarmReactorWiring,
+  deadLetterQueueNames,
   deploymentHookWiring,
   lifecycleWiring,
   rolloutWiring,
@@ -303,26 +304,30 @@ export class Twin {
       },
     };
 
+    // Every dead-letter queue of the stack, made once; the functions name theirs by URL.
+    const deadLetterQueueUrls = deadLetterQueueNames().map(deadLetterQueueUrl);
+    const deadLetters = (name: string) => queueUrl(this.world, name);
+
     // The ports, built as in Lambda (layers/wiring), over the twin's clients.
     this.ports = recyclerPorts(
       this.clients,
       {
         recheckQueueUrl: queueUrl(this.world, taskRecyclerWiring.queue),
-        deadLetterQueueUrl: deadLetterQueueUrl('task-recycler-dlq'),
+        deadLetterQueueUrl: deadLetters('task-recycler-dlq'),
         notifyTopicArn,
       },
       { ...host, capacity },
     );
     this.alarmPorts = alarmReactorPorts(
       this.clients,
-      { deadLetterQueueUrl: deadLetterQueueUrl('alarm-reactor-dlq'), notifyTopicArn },
+      { deadLetterQueueUrl: deadLetters('alarm-reactor-dlq'), notifyTopicArn },
       host,
     );
     this.lifecyclePorts = lifecyclePorts(
       this.clients,
       {
         stateMachineArn: this.stateMachineArn(lifecycleWiring.stateMachine),
-        deadLetterQueueUrl: deadLetterQueueUrl('lifecycle-dlq'),
+        deadLetterQueueUrl: deadLetters('lifecycle-dlq'),
         notifyTopicArn,
       },
       host,
@@ -347,9 +352,7 @@ export class Twin {
       },
       reactions: alarmSettings.reactions,
       recyclerPolicy: this.settings.policy,
-      deadLetterQueueUrls: ['task-recycler-dlq', 'alarm-reactor-dlq', 'lifecycle-dlq'].map((name) =>
-        queueUrl(this.world, name),
-      ),
+      deadLetterQueueUrls,
     };
     this.opsPorts = opsPorts(
       this.clients,

@@ -872,11 +872,18 @@ describe('reflexes', () => {
     expect(instanceLifecycle.actions.map((a: { instanceId: string }) => a.instanceId).sort()).toEqual(
       [...twin.scaling.groups.get('prod-asg')!.pending].sort(),
     );
-    // The malformed event, parked by the recycler; the other queues are empty.
+    // Every dead-letter queue of the stack, in serverless.yml's order: the malformed event, parked by the
+    // recycler; the other queues are empty.
     expect(deadLetters.map((q: { queue: string; messages: number }) => [q.queue, q.messages])).toEqual([
       ['task-recycler-dlq', 1],
+      ['task-recycler-rule-dlq', 0],
+      ['task-recycler-groups-dlq.fifo', 0],
       ['alarm-reactor-dlq', 0],
+      ['alarm-reactor-rule-dlq', 0],
       ['lifecycle-dlq', 0],
+      ['lifecycle-rule-dlq', 0],
+      ['rollout-dlq', 0],
+      ['rollout-rule-dlq', 0],
     ]);
   });
 });
