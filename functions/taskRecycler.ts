@@ -8,6 +8,7 @@ import { readTaskRecyclerInput, type TaskRecyclerInput } from '#events/taskRecyc
 import { boundedJson } from '#runtime/boundedInput';
 import { DEFAULT_MAX_ATTEMPTS, worstCallMs } from '#runtime/clients';
 import { NoTimeForRecordError } from '#runtime/errors';
+import { inGroupOrder } from '#runtime/fifoBatch';
 import { eventStack } from '#runtime/middleware';
 import { logger, metrics } from '#runtime/powertools';
 import { builtAtColdStart } from '#wiring/coldStart';
@@ -76,10 +77,13 @@ export function createTaskRecyclerHandler(
   return eventStack((event: SQSEvent, context) => {
     const inputs = new Map(event.Records.map((r) => [r.messageId, readTaskRecyclerInput(r.body)]));
     const batch = looks.batch(inputs.values());
-    // One record after another: two events about one group looked at in parallel could both act.
+    // One record after another: two events about one group looked at in parallel could both act. The
+    // queue is FIFO, a message group per task group: a failed record holds back the rest of its group.
     return processPartialResponse(
       event,
-      (record: SQSRecord) => handleRecord(record, inputs.get(record.messageId)!, batch, context),
+      inGroupOrder((record: SQSRecord) =>
+        handleRecord(record, inputs.get(record.messageId)!, batch, context),
+      ),
       processor,
       { context, processInParallel: false },
     );

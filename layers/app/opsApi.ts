@@ -44,6 +44,7 @@ import type {
   ActionHistory,
   ActionJournal,
   ContainerInstances,
+  GateAnswers,
   IdempotencyStore,
   InstanceFleet,
   JournalEntry,
@@ -105,6 +106,8 @@ export interface OpsPorts extends Omit<ReflexViewPorts, 'lifecycleRuns'> {
   lifecycleRuns: Pick<WorkflowRuns, 'list' | 'describe'>;
   actions: ActionHistory;
   idempotency: IdempotencyStore;
+  /** The first answer at each deployment-hook gate, recorded before the tag the hook reads. */
+  gateAnswers: GateAnswers;
 }
 
 /** An answer other than success, with the fields at fault. Named, like every error here. */
@@ -694,14 +697,26 @@ async function write(
         throw conflict(
           `the gate at ${gate.stage} was answered ${gate.answered.decision} by ${gate.answered.by}`,
         );
-      if (!dryRun)
-        await ports.services.tagService(cluster, service, {
-          [GATE_TAG_KEY]: gateTagValue({ deploymentId: deployment, stage: gate.stage, decision, by: caller }),
-        });
+      if (dryRun)
+        return accepted(target, decision, `would ${decision} deployment ${deployment} at ${gate.stage}`);
+      // Two answers given at the same moment both find the tag empty, and a tag write has no condition: the
+      // table's conditional put picks the first, and the tag only ever carries that one.
+      const held = await ports.gateAnswers.record(`${cluster}/${service}/${deployment}/${gate.stage}`, {
+        decision,
+        by: caller,
+      });
+      if (held.decision !== decision)
+        throw conflict(`the gate at ${gate.stage} was answered ${held.decision} by ${held.by}`);
+      // Written by every caller of the same answer (a retry after a call died between the put and the tag).
+      await ports.services.tagService(cluster, service, {
+        [GATE_TAG_KEY]: gateTagValue({ deploymentId: deployment, stage: gate.stage, ...held }),
+      });
       return accepted(
         target,
         decision === 'resume' ? 'resumed' : 'aborted',
-        `${decision} deployment ${deployment} of ${cluster}/${service} at ${gate.stage}: the hook reads it at its next invocation`,
+        held.by === caller
+          ? `${decision} deployment ${deployment} of ${cluster}/${service} at ${gate.stage}: the hook reads it at its next invocation`
+          : `already ${decision}d by ${held.by}`,
       );
     }
     case 'drainInstance': {

@@ -25,24 +25,25 @@ export const BODY_READ_LIMIT = 64 * 1024;
 const REASON_LIMIT = 300;
 
 /**
- * Hosts an http check never reaches: the requests are sent from the rollout step's function, whose own
- * runtime API listens on loopback and whose environment's metadata endpoints are link-local.
+ * Addresses an http check never reaches: the requests are sent from the rollout step's function, whose own
+ * runtime API listens on loopback and whose environment's metadata endpoints are link-local (169.254.x,
+ * fd00:ec2::). An IPv4-mapped IPv6 address reaches the same IPv4 host and is judged as that host; the URL
+ * parser writes it in hex (`[::ffff:127.0.0.1]` becomes `[::ffff:7f00:1]`), the resolver dotted.
  */
-const OWN_HOST = /^(localhost|127\.|0\.0\.0\.0$|169\.254\.|\[::1?\]$|\[fd00:ec2::)/i;
-
-/**
- * The URL parser writes an IPv4-mapped IPv6 address in hex (`[::ffff:127.0.0.1]` becomes `[::ffff:7f00:1]`),
- * which reaches the same IPv4 host: it is judged as that host.
- */
-function isOwnHost(hostname: string): boolean {
-  const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/i.exec(hostname);
+export function isRefusedAddress(address: string): boolean {
+  const ip = address.replace(/^\[|\]$/g, '').toLowerCase();
+  const mapped = /^::ffff:(?:([0-9a-f]{1,4}):([0-9a-f]{1,4})|(\d+\.\d+\.\d+\.\d+))$/.exec(ip);
   const ipv4 = mapped
-    ? [mapped[1]!, mapped[2]!]
+    ? (mapped[3] ??
+      [mapped[1]!, mapped[2]!]
         .flatMap((hex) => [Number.parseInt(hex, 16) >> 8, Number.parseInt(hex, 16) & 255])
-        .join('.')
-    : undefined;
-  return OWN_HOST.test(hostname) || (ipv4 !== undefined && OWN_HOST.test(ipv4));
+        .join('.'))
+    : ip;
+  return /^(127\.|0\.0\.0\.0$|169\.254\.)/.test(ipv4) || /^(::1?$|fd00:ec2::|fe[89ab][0-9a-f]:)/.test(ip);
 }
+
+/** A URL's host that is refused as written; a name is judged again by what it resolves to (the adapter). */
+const isOwnHost = (hostname: string): boolean => /^localhost/i.test(hostname) || isRefusedAddress(hostname);
 
 const HttpUrl = z
   .string()

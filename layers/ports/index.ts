@@ -10,6 +10,7 @@ import type {
   TargetMemory,
 } from '#domain/alarmReactions';
 import type { DeclaredRoute } from '#domain/declaredRoutes';
+import type { GateAnswerSeen } from '#domain/deploymentHook';
 import type { ContainerInstanceView, TargetView } from '#domain/instanceLifecycle';
 import type { DeploymentRecord, GroupRef, Service, TargetGroupHealth, TargetRef, Task } from '#domain/model';
 import type { MetricQuery } from '#domain/rolloutAnalysis';
@@ -475,6 +476,15 @@ export interface IdempotencyStore {
   complete(key: string, response: { statusCode: number; body: string }): Promise<void>;
   /** Lets the key go after a failure that must not be replayed (a 5xx): the retry runs again. */
   release(key: string): Promise<void>;
+}
+
+/**
+ * People's answers at the deployment hook's gates, one per gate (a deployment at a stage). ECS tags have no
+ * conditional write, so the answer the hook reads is written only after it is recorded here.
+ */
+export interface GateAnswers {
+  /** Records this answer unless the gate holds one already; either way, the answer the gate holds now. */
+  record(gate: string, answer: GateAnswerSeen): Promise<GateAnswerSeen>;
 }
 
 // --- deployment hook --------------------------------------------------------------------------------------

@@ -30,6 +30,11 @@ export class NoTimeForRecordError extends Error {
   override readonly name = 'NoTimeForRecordError';
 }
 
+/** A FIFO batch's record not handled because an earlier record of its message group failed: it comes back. */
+export class EarlierInGroupFailedError extends Error {
+  override readonly name = 'EarlierInGroupFailedError';
+}
+
 /** Some decided actions could not be carried out; the input is retried, which is safe (level-triggered). */
 export class ActionsFailedError extends Error {
   override readonly name = 'ActionsFailedError';

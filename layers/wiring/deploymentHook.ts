@@ -41,7 +41,7 @@ export function deploymentHookPorts(
     metrics: cloudWatchMetrics(clients.cloudWatch),
     alarms: new CloudWatchAlarmStates(clients.cloudWatch),
     targets: new ElbTargetRegistry(clients.elbv2),
-    trafficChecks: { http: new HttpTrafficCheck(host.fetch), lambda: checks.lambda ?? NO_LAMBDA_CHECKS },
+    trafficChecks: { http: new HttpTrafficCheck(host.http), lambda: checks.lambda ?? NO_LAMBDA_CHECKS },
     trafficCheckFunctions: checks.functions ?? [],
     clock: host.clock,
     journal: host.journal,

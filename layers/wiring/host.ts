@@ -3,7 +3,7 @@
 // Powertools' logs. The twin passes its virtual clock and its
 // own record of what the functions logged.
 import { randomUUID } from 'node:crypto';
-import type { Fetch } from '#adapters/aws/httpTrafficCheck';
+import type { HttpNetwork } from '#adapters/aws/httpTrafficCheck';
 import type { ActionJournal, Clock, Notifier } from '#ports';
 import { powertoolsJournal } from '#runtime/journal';
 import { logger } from '#runtime/powertools';
@@ -15,8 +15,8 @@ export interface Host {
   logNotifier: Notifier;
   /** Ids for the messages the functions send (the twin's are repeatable). */
   newId: () => string;
-  /** How http checks reach a URL: Node's fetch in Lambda, the simulated cluster in the twin. */
-  fetch?: Fetch;
+  /** How http checks resolve and reach a URL: DNS and Node's http client in Lambda, the twin's test listener. */
+  http?: HttpNetwork;
 }
 
 const systemClock: Clock = { now: () => new Date() };

@@ -8,6 +8,7 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
+import { DynamoGateAnswers } from '#adapters/aws/dynamoGateAnswers';
 import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
 import { EcsInstanceFleet } from '#adapters/aws/ecsInstanceFleet';
@@ -73,6 +74,7 @@ export function opsPorts(
     queueDepths: new SqsQueueDepths(clients.sqs),
     actions: new CloudWatchLogsActionHistory(clients.cloudWatchLogs, config.actionLogGroups, host.clock),
     idempotency: new DynamoIdempotencyStore(clients.dynamoDb, config.idempotencyTable, host.clock),
+    gateAnswers: new DynamoGateAnswers(clients.dynamoDb, config.idempotencyTable, host.clock),
   };
 }
 

@@ -102,8 +102,8 @@ export function rolloutPorts(
     clock: host.clock,
     journal: host.journal,
     trafficChecks: {
-      // The twin answers http checks from its simulated cluster; Lambda has Node's fetch.
-      http: new HttpTrafficCheck(host.fetch),
+      // The twin answers http checks from its simulated cluster; Lambda has DNS and Node's http client.
+      http: new HttpTrafficCheck(host.http),
       lambda: lambdaChecks,
     },
   };

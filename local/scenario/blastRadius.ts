@@ -300,7 +300,7 @@ export class BlastRadiusChecker {
     }
   }
 
-  /** App Mesh: integers 0..100, 1..10 targets; ALB: 0..999, 1..5; and some weight above 0. */
+  /** App Mesh: integers 0..100, 1..10 targets; ALB: 0..999, 1..5; Lattice: 0..999, 1..10; some weight above 0. */
   private checkWeights(label: string, writes: ApiCall[]): void {
     const { traffic } = this.twin;
     for (const name of traffic.routeNames()) {
@@ -359,6 +359,6 @@ export class BlastRadiusChecker {
   }
 }
 
-const WEIGHT_APIS = new Set(['UpdateRoute', 'ModifyRule', 'ModifyListener']);
+const WEIGHT_APIS = new Set(['UpdateRoute', 'ModifyRule', 'ModifyListener', 'UpdateRule', 'UpdateListener']);
 
 const serviceKey = (service: { cluster: string; name: string }) => `${service.cluster}/${service.name}`;

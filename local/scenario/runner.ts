@@ -17,6 +17,7 @@ import {
 import { checkExpectation, type ExpectationResult } from '#local/scenario/expectations';
 import { type Scenario, ScenarioSchema, type ScenarioStep } from '#local/scenario/schema';
 import { nativeSettingsFrom } from '#local/twin/aws/ecs';
+import type { Handler } from '#local/twin/lambdas';
 import { seededRandom, settled } from '#local/twin/scheduler';
 import type { TimelineEntry } from '#local/twin/timeline';
 import { Twin, type TwinOptions } from '#local/twin/twin';
@@ -403,10 +404,11 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
     traffic.addLatticeRoute(rest);
   }
   twin.declaredRoutes.push(...declaredRoutes(twin, scenario));
-  for (const { name, answers } of scenario.world.hookFunctions) {
-    let asked = 0;
-    const answerOf = async () => answers[Math.min(asked++, answers.length - 1)];
-    twin.nativeDeployments.addHookFunction(twin.lambdas.function(name, () => answerOf));
+  for (const { name, ...script } of scenario.world.functions) {
+    // One handler for every cold start: the answers go on in turn, whichever environment runs.
+    const handler = scripted(script);
+    twin.lambdas.function(name, () => handler);
+    twin.trafficCheckFunctions.push(name);
   }
   for (const service of scenario.world.services) {
     if (!service.native) continue;
@@ -421,10 +423,6 @@ function buildWorld(twin: Twin, scenario: Scenario): void {
   }
   for (const [version, profile] of Object.entries(scenario.world.traffic.profiles))
     traffic.setProfile(version, profile);
-  for (const { name, ...fn } of scenario.world.functions) {
-    twin.functions.set(name, fn);
-    twin.trafficCheckFunctions.push(name);
-  }
   for (const alarm of scenario.world.alarms) {
     if ('rule' in alarm) twin.cloudWatch.addAlarm({ kind: 'composite', ...alarm });
     else {
@@ -505,6 +503,15 @@ function declaredRoutes(twin: Twin, scenario: Scenario): DeclaredRoute[] {
   return [...mesh, ...alb, ...lattice].filter(
     (d) => d.route.stable !== undefined && d.route.canary !== undefined,
   );
+}
+
+/** A scenario's stand-in function: its answers in turn (the last one again and again), or an error. */
+export function scripted(script: { answers: unknown[] } | { throws: string }): Handler {
+  let asked = 0;
+  return async () => {
+    if ('throws' in script) throw new Error(script.throws);
+    return script.answers[Math.min(asked++, script.answers.length - 1)];
+  };
 }
 
 /**

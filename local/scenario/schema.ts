@@ -253,17 +253,14 @@ const WorldSchema = z.strictObject({
     .default([]),
   alarms: z.array(AlarmSchema).default([]),
   /**
-   * Small Lambda functions of the twin a native deployment's hooks may name (`@lambda:NAME`): each answers
-   * its answers in turn, the last one again and again.
+   * Small Lambda functions of the twin, which a native deployment's hooks (`@lambda:NAME`) and lambda checks
+   * (tests before traffic) may name: each answers its answers in turn, the last one again and again, or
+   * throws.
    */
-  hookFunctions: z
-    .array(z.strictObject({ name: z.string(), answers: z.array(z.record(z.string(), z.unknown())).min(1) }))
-    .default([]),
-  /** Functions a lambda check (tests before traffic) invokes: each answers this JSON, or throws. */
   functions: z
     .array(
       z.union([
-        z.strictObject({ name: z.string(), answers: z.unknown() }),
+        z.strictObject({ name: z.string(), answers: z.array(z.unknown()).min(1) }),
         z.strictObject({ name: z.string(), throws: z.string() }),
       ]),
     )

@@ -84,6 +84,8 @@ export class TwinLambdas {
   /** Functions whose runtime dies on every invocation until then, before running. */
   readonly crashUntil = new Map<string, Date>();
   private readonly midway: MidwayCrash[] = [];
+  /** Every function by name, the last made under a name standing: what Invoke and ECS's hooks reach. */
+  readonly named = new Map<string, TwinFunction>();
 
   constructor(
     private readonly clock: Clock,
@@ -140,6 +142,8 @@ export class TwinLambdas {
       if ('error' in outcome) throw outcome.error;
       return outcome.result;
     };
-    return Object.assign(invoke, { functionName: name });
+    const fn = Object.assign(invoke, { functionName: name });
+    this.named.set(name, fn as TwinFunction);
+    return fn;
   }
 }

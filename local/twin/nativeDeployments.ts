@@ -16,7 +16,7 @@ import type * as Ecs from '@aws-sdk/client-ecs';
 import type { DeploymentRecord } from '#domain/model';
 import type { TwinLoadBalancers } from '#local/twin/aws/elbv2';
 import { deploymentStateChange } from '#local/twin/events';
-import type { TwinFunction } from '#local/twin/lambdas';
+import type { TwinLambdas } from '#local/twin/lambdas';
 import { settled } from '#local/twin/scheduler';
 import type { DeploymentState, ServiceState } from '#local/twin/state';
 import type { World } from '#local/twin/world';
@@ -95,6 +95,8 @@ const HOOK_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'IN_PROGRESS']);
 
 export interface NativeDeploymentSources {
   loadBalancers: TwinLoadBalancers;
+  /** Hook targets: any function of the twin's Lambda host, by the ARN its name gives. */
+  lambdas: Pick<TwinLambdas, 'named'>;
   /** A CloudWatch alarm's state by name; undefined for an alarm that does not exist. */
   alarmState: (name: string) => string | undefined;
   emit: (event: unknown) => void;
@@ -105,8 +107,6 @@ export class NativeDeployments {
   /** Every native deployment, newest first. */
   readonly deployments: NativeDeployment[] = [];
   private readonly settings = new Map<string, NativeSettings>();
-  /** Hook targets by function ARN: any function of the twin's Lambda host. */
-  private readonly functions = new Map<string, TwinFunction<HookPayload, unknown>>();
 
   constructor(
     private readonly world: World,
@@ -116,13 +116,6 @@ export class NativeDeployments {
   /** The ARN a function of the twin's Lambda host answers to, as a hook's hookTargetArn names it. */
   functionArn(name: string): string {
     return `arn:aws:lambda:${this.world.region}:${this.world.account}:function:${name}`;
-  }
-
-  /** Makes a function of the twin's Lambda host a hook target; its ARN. */
-  addHookFunction(fn: TwinFunction<HookPayload, unknown>): string {
-    const arn = this.functionArn(fn.functionName);
-    this.functions.set(arn, fn);
-    return arn;
   }
 
   configure(service: ServiceState, settings: NativeSettings): void {
@@ -410,7 +403,8 @@ export class NativeDeployments {
 
   /** Invokes the hook function synchronously, as ECS does; an unknown function or its error is a failure. */
   private async invoke(arn: string, payload: HookPayload) {
-    const fn = this.functions.get(arn);
+    const name = arn.slice(this.functionArn('').length);
+    const fn = arn.startsWith(this.functionArn('')) ? this.sources.lambdas.named.get(name) : undefined;
     if (!fn) return { ok: false as const, error: `ResourceNotFoundException: Function not found: ${arn}` };
     try {
       const value = (await fn(payload)) as Record<string, unknown> | null;

@@ -41,7 +41,7 @@ import { dynamoDbModel } from '#local/twin/aws/dynamodb';
 import { ecsModel } from '#local/twin/aws/ecs';
 import { elbv2Model } from '#local/twin/aws/elbv2';
 import { Faults } from '#local/twin/aws/faults';
-import { lambdaModel, type TwinFunction } from '#local/twin/aws/lambda';
+import { lambdaModel } from '#local/twin/aws/lambda';
 import { sfnModel } from '#local/twin/aws/sfn';
 import { messageFor, snsModel } from '#local/twin/aws/sns';
 import { QueueDoesNotExist, queueUrl, type SqsQueue, sqsModel } from '#local/twin/aws/sqs';
@@ -61,11 +61,12 @@ import { TwinLifecycle } from '#local/twin/lifecycle';
 import { NativeDeployments } from '#local/twin/nativeDeployments';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
-import { testListenerFetch } from '#local/twin/testListener';
+import { testListener } from '#local/twin/testListener';
 import { Timeline } from '#local/twin/timeline';
 import { TwinTraffic } from '#local/twin/traffic';
 import {
   alarmReactorWiring,
+  deadLetterQueueNames,
   deploymentHookWiring,
   lifecycleWiring,
   rolloutWiring,
@@ -175,8 +176,6 @@ export class Twin {
    * routes; a test that builds a twin by hand pushes its own. The rollout ports read this very list.
    */
   readonly declaredRoutes: DeclaredRoute[] = [];
-  /** The functions lambda checks invoke, by name: what a scenario registers (`world.functions`). */
-  readonly functions = new Map<string, TwinFunction>();
   /** The functions lambda checks may invoke (a stage's trafficCheckFunctions): a scenario's registered ones. */
   readonly trafficCheckFunctions: string[] = [];
   /** What the ops API sees and steers, over this twin. */
@@ -240,6 +239,7 @@ export class Twin {
     // The twin's AWS, as every adapter reaches it: one model per service, real SDK clients over them.
     this.nativeDeployments = new NativeDeployments(this.world, {
       loadBalancers: this.traffic.loadBalancers,
+      lambdas: this.lambdas,
       alarmState: (name) => this.cloudWatch.describe(name)?.state,
       emit: toBus,
       note,
@@ -288,7 +288,7 @@ export class Twin {
       journal: this.recorders.journal,
       logNotifier: { notify: async () => undefined },
       newId: () => this.world.newId(),
-      fetch: testListenerFetch(
+      http: testListener(
         (group) => [...this.world.targetGroups.values()].some((tg) => tg.name === group),
         (group) => this.traffic.profileOf(group),
       ),
@@ -304,26 +304,30 @@ export class Twin {
       },
     };
 
+    // Every dead-letter queue of the stack, made once; the functions name theirs by URL.
+    const deadLetterQueueUrls = deadLetterQueueNames().map(deadLetterQueueUrl);
+    const deadLetters = (name: string) => queueUrl(this.world, name);
+
     // The ports, built as in Lambda (layers/wiring), over the twin's clients.
     this.ports = recyclerPorts(
       this.clients,
       {
         recheckQueueUrl: queueUrl(this.world, taskRecyclerWiring.queue),
-        deadLetterQueueUrl: deadLetterQueueUrl('task-recycler-dlq'),
+        deadLetterQueueUrl: deadLetters('task-recycler-dlq'),
         notifyTopicArn,
       },
       { ...host, capacity },
     );
     this.alarmPorts = alarmReactorPorts(
       this.clients,
-      { deadLetterQueueUrl: deadLetterQueueUrl('alarm-reactor-dlq'), notifyTopicArn },
+      { deadLetterQueueUrl: deadLetters('alarm-reactor-dlq'), notifyTopicArn },
       host,
     );
     this.lifecyclePorts = lifecyclePorts(
       this.clients,
       {
         stateMachineArn: this.stateMachineArn(lifecycleWiring.stateMachine),
-        deadLetterQueueUrl: deadLetterQueueUrl('lifecycle-dlq'),
+        deadLetterQueueUrl: deadLetters('lifecycle-dlq'),
         notifyTopicArn,
       },
       host,
@@ -338,7 +342,7 @@ export class Twin {
       },
       this.declaredRoutes,
       host,
-      lambdaChecksOver(aws.client(LambdaClient, lambdaModel(this.functions, this.world))),
+      lambdaChecksOver(aws.client(LambdaClient, lambdaModel(this.lambdas, this.world))),
     );
     this.reflexSettings = {
       dryRun: {
@@ -348,9 +352,7 @@ export class Twin {
       },
       reactions: alarmSettings.reactions,
       recyclerPolicy: this.settings.policy,
-      deadLetterQueueUrls: ['task-recycler-dlq', 'alarm-reactor-dlq', 'lifecycle-dlq'].map((name) =>
-        queueUrl(this.world, name),
-      ),
+      deadLetterQueueUrls,
     };
     this.opsPorts = opsPorts(
       this.clients,
@@ -400,10 +402,8 @@ export class Twin {
       lambda: this.rolloutPorts.trafficChecks.lambda,
       functions: this.trafficCheckFunctions,
     });
-    this.nativeDeployments.addHookFunction(
-      this.lambdas.function(deploymentHookWiring.functionName, () =>
-        createDeploymentHookHandler(() => ({ ports: hookPorts, settings: hookSettings })),
-      ),
+    this.lambdas.function(deploymentHookWiring.functionName, () =>
+      createDeploymentHookHandler(() => ({ ports: hookPorts, settings: hookSettings })),
     );
     const alarmDeps = () => ({
       ports: this.alarmPorts,

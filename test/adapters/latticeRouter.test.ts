@@ -1,5 +1,5 @@
 // The VPC Lattice router's own choices, on a mocked client: limits checked before any write, the default
-// rule written through its listener, Lattice's identifiers kept as it gave them. What it does against the
+// action written through its listener, Lattice's identifiers kept as it gave them. What it does against the
 // API (read back, marks, missing routes) is its contract: test/contracts/lattice.test.ts.
 import {
   GetListenerCommand,
@@ -57,15 +57,14 @@ describe('latticeRouter', () => {
     expect(lattice).not.toHaveReceivedCommand(UpdateListenerCommand);
   });
 
-  it('writes the default rule through its listener, with the service the listener ARN names', async () => {
+  it('writes the default action through its listener, with the service the listener ARN names', async () => {
     // Arrange
-    lattice.on(GetRuleCommand).resolves({
-      isDefault: true,
-      action: { forward: { targetGroups: [{ targetGroupIdentifier: tg(1), weight: 100 }] } },
+    lattice.on(GetListenerCommand).resolves({
+      defaultAction: { forward: { targetGroups: [{ targetGroupIdentifier: tg(1), weight: 100 }] } },
     });
 
     // Act
-    await router.setWeights(RULE_ROUTE, { stable: 80, canary: 20 });
+    await router.setWeights({ ...RULE_ROUTE, ruleArn: undefined }, { stable: 80, canary: 20 });
 
     // Assess
     expect(lattice).not.toHaveReceivedCommand(UpdateRuleCommand);

@@ -162,10 +162,13 @@ function world() {
     journal: { record: (entry) => journal.push(entry) },
     trafficCheckFunctions: ['web-smoke-tests'],
     trafficChecks: {
-      http: new HttpTrafficCheck(async (url) => {
-        testUrls.push(url);
-        if (testStatus === undefined) throw new TypeError('fetch failed');
-        return new Response('ok', { status: testStatus });
+      http: new HttpTrafficCheck({
+        resolve: async () => [{ address: '10.0.0.10', family: 4 }],
+        fetch: async (url) => {
+          testUrls.push(url);
+          if (testStatus === undefined) throw new TypeError('fetch failed');
+          return new Response('ok', { status: testStatus });
+        },
       }),
       lambda: { run: async () => ({ kind: 'lambda', answer: { returned: '{"passed":true}' } }) },
     },

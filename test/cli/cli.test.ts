@@ -386,15 +386,21 @@ describe('reflexes', () => {
     ).toHaveLength(2);
     expect(sections[3]).toMatch(new RegExp(`ABANDON ${utc} \\(\\d min \\d+ s left\\)`));
     expect(sections[4]!.split('\n').slice(2)).toEqual([
-      '  task-recycler-dlq  1',
-      '  alarm-reactor-dlq  0',
-      '  lifecycle-dlq      0',
+      '  task-recycler-dlq              1',
+      '  task-recycler-rule-dlq         0',
+      '  task-recycler-groups-dlq.fifo  0',
+      '  alarm-reactor-dlq              0',
+      '  alarm-reactor-rule-dlq         0',
+      '  lifecycle-dlq                  0',
+      '  lifecycle-rule-dlq             0',
+      '  rollout-dlq                    0',
+      '  rollout-rule-dlq               0',
       '',
     ]);
     expect(text.stdout).not.toMatch(/dry-run/);
     expect(json(asJson.stdout)).toMatchObject({
       alarmReactor: { dryRun: false, changes: [{ reaction: 'surge-capacity', from: '2', to: '4' }] },
-      deadLetters: [{ queue: 'task-recycler-dlq', messages: 1 }, expect.anything(), expect.anything()],
+      deadLetters: [{ queue: 'task-recycler-dlq', messages: 1 }, ...Array(8).fill(expect.anything())],
     });
   });
 

@@ -12,6 +12,7 @@ import {
   DeleteRuleCommand,
   DeleteServiceCommand,
   DeleteTargetGroupCommand,
+  ListRulesCommand,
   UpdateListenerCommand,
   VPCLatticeClient,
 } from '@aws-sdk/client-vpc-lattice';
@@ -103,6 +104,11 @@ describeOnAws('VPC Lattice router on AWS', () => {
         new DeleteRuleCommand({ serviceIdentifier, listenerIdentifier, ruleIdentifier: rule.id! }),
       ),
     );
+    const { items: rules = [] } = await lattice.send(
+      new ListRulesCommand({ serviceIdentifier, listenerIdentifier }),
+    );
+    const defaultRuleArn = rules.find((r) => r.isDefault)?.arn;
+    if (!defaultRuleArn) throw new Error(`ListRules of ${listener.arn} named no default rule`);
     // The route names its versions by ARN, as a stage's opsRoutes may: Lattice answers with IDs.
     const route = {
       router: 'lattice',
@@ -122,6 +128,13 @@ describeOnAws('VPC Lattice router on AWS', () => {
         defaultAction: {
           router: 'lattice',
           listenerArn: listener.arn!,
+          stable: stable.arn,
+          canary: canary.arn,
+        },
+        defaultRule: {
+          router: 'lattice',
+          listenerArn: listener.arn!,
+          ruleArn: defaultRuleArn,
           stable: stable.arn,
           canary: canary.arn,
         },

@@ -63,8 +63,19 @@ describe('VPC Lattice router on the twin', () => {
               { targetGroup: 'web-v2', weight: 0 },
             ],
           });
+          const defaultAction = {
+            router: 'lattice',
+            listenerArn: listener.listenerArn!,
+            stable,
+            canary,
+          } as const;
+          const { defaultRuleId } = twin.traffic.lattice.listener(
+            listener.listenerArn!.replace(/\/listener\/.*$/, ''),
+            listener.listenerArn,
+          );
           return {
-            defaultAction: { router: 'lattice', listenerArn: listener.listenerArn!, stable, canary },
+            defaultAction,
+            defaultRule: { ...defaultAction, ruleArn: `${listener.listenerArn}/rule/${defaultRuleId}` },
             editByHand: async (_route, targets) => twin.traffic.manualEdit('web-default', targets),
           };
         },

@@ -126,7 +126,7 @@ function aHook(
       journal: { record: (entry) => journal.push(entry) },
       logNotifier: { notify: async () => undefined },
       newId: () => 'id',
-      fetch: testListener,
+      http: { resolve: async () => [{ address: '10.0.0.10', family: 4 }], fetch: testListener },
     },
     { lambda: lambdaChecksOver(new LambdaClient({ region: 'eu-west-1' })), functions: ['checkout-smoke'] },
   );

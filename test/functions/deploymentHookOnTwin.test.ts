@@ -120,12 +120,10 @@ async function heldAt(
   const twin = prepareTwin(scenario);
   scheduleTimeline(twin, scenario);
   const sent: HookPayload[] = [];
-  twin.nativeDeployments.addHookFunction(
-    twin.lambdas.function(FUNCTION_NAME, () => async (payload: HookPayload) => {
-      sent.push(payload);
-      return { hookStatus: 'IN_PROGRESS', callBackDelay: 3600 };
-    }),
-  );
+  twin.lambdas.function(FUNCTION_NAME, () => async (payload: HookPayload) => {
+    sent.push(payload);
+    return { hookStatus: 'IN_PROGRESS', callBackDelay: 3600 };
+  });
   const journal: JournalEntry[] = [];
   const ports = deploymentHookPorts(twin.clients, {
     clock: twin.scheduler,

@@ -872,11 +872,18 @@ describe('reflexes', () => {
     expect(instanceLifecycle.actions.map((a: { instanceId: string }) => a.instanceId).sort()).toEqual(
       [...twin.scaling.groups.get('prod-asg')!.pending].sort(),
     );
-    // The malformed event, parked by the recycler; the other queues are empty.
+    // Every dead-letter queue of the stack, in serverless.yml's order: the malformed event, parked by the
+    // recycler; the other queues are empty.
     expect(deadLetters.map((q: { queue: string; messages: number }) => [q.queue, q.messages])).toEqual([
       ['task-recycler-dlq', 1],
+      ['task-recycler-rule-dlq', 0],
+      ['task-recycler-groups-dlq.fifo', 0],
       ['alarm-reactor-dlq', 0],
+      ['alarm-reactor-rule-dlq', 0],
       ['lifecycle-dlq', 0],
+      ['lifecycle-rule-dlq', 0],
+      ['rollout-dlq', 0],
+      ['rollout-rule-dlq', 0],
     ]);
   });
 });
@@ -947,15 +954,20 @@ describe("ops API: the deployment hook's gate", () => {
       },
     });
     const write = createOpsHandler(['write'], deps);
-    const call = async (path: string, body: unknown = {}, caller = CALLER) => {
-      const result = (await twin.settle(() =>
-        write(apiEvent('POST', path, { body, caller }), lambdaContext('ops')),
+    const send = async (path: string, body: unknown = {}, caller = CALLER) => {
+      const result = (await write(
+        apiEvent('POST', path, { body, caller }),
+        lambdaContext('ops'),
       )) as APIGatewayProxyStructuredResultV2;
       return { status: result.statusCode!, body: JSON.parse(result.body ?? 'null') };
     };
+    const call = (...request: Parameters<typeof send>) => twin.settle(() => send(...request));
+    /** Requests in flight together: each one's AWS calls interleave with the others'. */
+    const together = (first: Parameters<typeof send>, second: Parameters<typeof send>) =>
+      twin.settle(() => Promise.all([send(...first), send(...second)]));
     const gateTag = async () =>
       (await twin.settle(() => twin.opsPorts.services.describeService('prod', 'web')))!.tags[GATE_TAG_KEY];
-    return { call, gateTag };
+    return { call, together, gateTag };
   }
 
   it('records a resume as the tag the hook reads; the same answer again is a retry, another one a conflict', async () => {
@@ -975,6 +987,36 @@ describe("ops API: the deployment hook's gate", () => {
     expect(await api.gateTag()).toBe(`${DEPLOYMENT_ID} POST_TEST_TRAFFIC_SHIFT resume ${CALLER}`);
     expect([again.status, again.body.detail]).toEqual([202, `already resumed by ${CALLER}`]);
     expect(abort.status).toBe(409);
+  });
+
+  it('lets the first of two answers given at the same moment stand, and tells the other who answered', async () => {
+    const api = await aGateApi();
+    const bob = 'arn:aws:iam::111122223333:user/bob';
+
+    const [resumed, aborted] = await api.together(
+      [`/deployments/prod/web/${DEPLOYMENT_ID}/resume`],
+      [`/deployments/prod/web/${DEPLOYMENT_ID}/abort`, {}, bob],
+    );
+    const [first, second] = resumed.status === 202 ? [resumed, aborted] : [aborted, resumed];
+    const recorded = first === resumed ? `resume ${CALLER}` : `abort ${bob}`;
+
+    expect([first.status, second.status]).toEqual([202, 409]);
+    expect(second.body.detail).toBe(
+      `the gate at POST_TEST_TRAFFIC_SHIFT was answered ${recorded.replace(' ', ' by ')}`,
+    );
+    expect(await api.gateTag()).toBe(`${DEPLOYMENT_ID} POST_TEST_TRAFFIC_SHIFT ${recorded}`);
+  });
+
+  it('answers two identical answers given at the same moment alike, recording the first', async () => {
+    const api = await aGateApi();
+
+    const both = await api.together(
+      [`/deployments/prod/web/${DEPLOYMENT_ID}/resume`],
+      [`/deployments/prod/web/${DEPLOYMENT_ID}/resume`, {}, 'arn:aws:iam::111122223333:user/bob'],
+    );
+
+    expect(both.map((b) => b.status)).toEqual([202, 202]);
+    expect(await api.gateTag()).toMatch(new RegExp(`^${DEPLOYMENT_ID} POST_TEST_TRAFFIC_SHIFT resume `));
   });
 
   it('writes nothing on a dry run', async () => {

@@ -266,6 +266,34 @@ describe('taskRecycler handler', () => {
     expect(twin.recorders.parked).toEqual([]);
   });
 
+  it('fails the later records of a message group after one of it failed, unprocessed, so the group keeps its order', async () => {
+    // Prepare: two records of the report group around one of another group, from the FIFO queue; the
+    // invocation has too little time for the first record only, then time again
+    const { twin, handler } = aWorld();
+    const { event } = await crashedReportTask(twin);
+    const second = await crashedReportTask(twin);
+    const other = JSON.stringify({ ...event, detail: { ...event.detail, group: 'family:alpha' } });
+    const fifo = batch(JSON.stringify(event), other, JSON.stringify(second.event));
+    fifo.Records.forEach((record, i) => {
+      record.attributes.MessageGroupId = i === 1 ? 'prod/family:alpha' : 'prod/family:report';
+    });
+    const left = [recordWorstCaseMs() - 1];
+    const context = {
+      ...lambdaContext('taskRecycler'),
+      getRemainingTimeInMillis: () => left.shift() ?? 30_000,
+    };
+    const before = twin.world.apiCalls.length;
+
+    // Act
+    const response = await handler(fifo, context);
+
+    // Assess: the report group's second record is handed back with the first, and nothing acted on it
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm0' }, { itemIdentifier: 'm2' }] });
+    expect(twin.world.apiCalls.slice(before).filter((c) => /family:report|report:/.test(c.target))).toEqual(
+      [],
+    );
+  });
+
   it('looks once at a group for all its records in a batch, and restarts each crashed task', async () => {
     // Prepare: two crashed tasks of one family, their stop events in one batch
     const { twin, handler } = aWorld();

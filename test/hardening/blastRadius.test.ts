@@ -4,6 +4,7 @@
 // looks after every step.
 
 import { join } from 'node:path';
+import { UpdateListenerCommand } from '@aws-sdk/client-vpc-lattice';
 import { defaultRecyclerPolicy } from '#domain/recyclerPolicy';
 import { BlastRadiusChecker, type ConfiguredScaleDowns, healthyFloor } from '#local/scenario/blastRadius';
 import {
@@ -148,6 +149,47 @@ describe('blast-radius checker', () => {
         invariant: 'router-limits',
         subject: 'web',
         detail: 'appmesh needs at least one target with a weight above 0',
+      }),
+    ]);
+  });
+
+  it("names the VPC Lattice write that left a route's weights outside its limits", async () => {
+    // Prepare
+    const { twin, step } = aService(2);
+    const route = twin.traffic.addLatticeRoute({
+      name: 'web',
+      default: true,
+      targetGroups: [
+        { targetGroup: 'web-v1', weight: 100 },
+        { targetGroup: 'web-v2', weight: 0 },
+      ],
+    });
+    const group = (name: string) => twin.traffic.lattice.targetGroup(name).id;
+
+    // Act: a write that sends no traffic anywhere (Lattice takes weights of 0)
+    const report = await step(async () => {
+      await twin.clients.vpcLattice.send(
+        new UpdateListenerCommand({
+          serviceIdentifier: route.listenerArn!.replace(/\/listener\/.*$/, ''),
+          listenerIdentifier: route.listenerArn!,
+          defaultAction: {
+            forward: {
+              targetGroups: [
+                { targetGroupIdentifier: group('web-v1'), weight: 0 },
+                { targetGroupIdentifier: group('web-v2'), weight: 0 },
+              ],
+            },
+          },
+        }),
+      );
+    });
+
+    // Assess
+    expect(report.violations).toEqual([
+      expect.objectContaining({
+        invariant: 'router-limits',
+        subject: 'web',
+        calls: [expect.stringMatching(/^UpdateListener /)],
       }),
     ]);
   });

@@ -11,7 +11,8 @@
 //   completed as in the clean run, no more were left to time out (completed by Auto Scaling, not by the
 //   reflex) and no more terminating instances released while still serving (live targets or service
 //   tasks: capacity taken away undrained), and no destructive write of any kind (DESTRUCTIVE_APIS:
-//   UpdateService, UpdateRoute/ModifyRule, RunTask, SetDesiredCapacity as much as StopTask and drains)
+//   UpdateService, UpdateRoute/ModifyRule/UpdateRule, RunTask, SetDesiredCapacity as much as StopTask and
+//   drains)
 //   took effect more often than in the clean run (an SDK retry of the same command counts once), and no
 //   more standalone tasks are left running than in the clean run (a RunTask a retry applied twice);
 // - violated: anything else. No scenario may be violated.
@@ -55,6 +56,8 @@ export const DESTRUCTIVE_APIS = [
   'UpdateRoute',
   'ModifyRule',
   'ModifyListener',
+  'UpdateRule',
+  'UpdateListener',
   'SetDesiredCapacity',
   'PutScalingPolicy',
   'RegisterScalableTarget',
@@ -153,7 +156,7 @@ export function successfulWrites(calls: ApiCall[], api: string): number {
 
 const total = (counts: Record<string, number>): number => Object.values(counts).reduce((a, b) => a + b, 0);
 
-/** `@rule:web` -> `web`, `@tg:web-v2` -> `web-v2`; App Mesh names are plain already. */
+/** `@rule:web` -> `web`, `@listener:web` -> `web`, `@tg:web-v2` -> `web-v2`; App Mesh names are plain already. */
 const plainName = (ref: unknown): string => String(ref).replace(/^@[A-Za-z]+:/, '');
 
 /** Each rollout started in the scenario: the route it shifts and its canary version. */
@@ -163,7 +166,8 @@ function rolloutRoutes(scenario: Scenario): Record<string, { route: string; cana
     if (!('startRollout' in step)) continue;
     const route = step.startRollout.request.route as Record<string, unknown>;
     routes[step.startRollout.name] = {
-      route: plainName(route.router === 'appmesh' ? route.routeName : route.ruleArn),
+      // A listener's default action has no rule: the twin names its route after the listener.
+      route: plainName(route.router === 'appmesh' ? route.routeName : (route.ruleArn ?? route.listenerArn)),
       canary: plainName(route.canary),
     };
   }

@@ -2276,6 +2276,8 @@ describe('serverless package: the ops API', () => {
         'ActionJournal.record',
         'ContainerInstances.describe',
         'ContainerInstances.drain',
+        // the deployment hook's gate: the first answer recorded (a conditional put) before the tag
+        'GateAnswers.record',
         'IdempotencyStore.claim',
         'IdempotencyStore.complete',
         'IdempotencyStore.release',

@@ -86,13 +86,13 @@ function aTwin() {
   /** A hook function of the twin's Lambda host answering `answers` in turn (the last one again and again). */
   const hook = (name: string, answers: unknown[]) => {
     const payloads: HookPayload[] = [];
-    const fn = twin.lambdas.function(name, () => async (event: HookPayload) => {
+    twin.lambdas.function(name, () => async (event: HookPayload) => {
       payloads.push(event);
       const answer = answers[Math.min(payloads.length - 1, answers.length - 1)];
       if (answer instanceof Error) throw answer;
       return answer;
     });
-    return { arn: twin.nativeDeployments.addHookFunction(fn), payloads };
+    return { arn: twin.nativeDeployments.functionArn(name), payloads };
   };
   const nativeUpdate = (
     config: UpdateServiceCommandInput['deploymentConfiguration'],

@@ -36,8 +36,6 @@ interface ForwardingAction {
   /** The forward's groups as Lattice answered them (identifiers as it gives them), in order. */
   groups: WeightedTargetGroup[];
   targets: WeightedTarget[];
-  /** The listener's default rule can only be changed through UpdateListener. */
-  viaListener: boolean;
 }
 
 export function latticeRouter(client: Pick<VPCLatticeClient, 'send'>): TrafficRouter {
@@ -46,14 +44,17 @@ export function latticeRouter(client: Pick<VPCLatticeClient, 'send'>): TrafficRo
 
   async function describe(route: LatticeRoute): Promise<ForwardingAction> {
     const ids = identifiersOf(route);
-    const { action, viaListener } = await withRouteNotFound(route, async () => {
-      if (route.ruleArn) {
-        const rule = await client.send(new GetRuleCommand({ ...ids, ruleIdentifier: route.ruleArn }));
-        return { action: rule.action, viaListener: rule.isDefault === true };
-      }
+    const { action, isDefault } = await withRouteNotFound(route, async () => {
+      if (route.ruleArn) return client.send(new GetRuleCommand({ ...ids, ruleIdentifier: route.ruleArn }));
       const listener = await client.send(new GetListenerCommand(ids));
-      return { action: listener.defaultAction, viaListener: true };
+      return { action: listener.defaultAction, isDefault: false };
     });
+    // The default action has two names, the listener and its default rule's ARN, and a rollout's claim is
+    // keyed by the name: taking both would let two rollouts hold one action. The listener is its one name.
+    if (isDefault)
+      throw new InvalidInputError(
+        `${route.ruleArn} is the default rule of ${route.listenerArn}: name its default action by the listener alone, without ruleArn`,
+      );
     const groups = forwardOf(action);
     if (groups.length === 0)
       throw new RouteNotFoundError(`${describeRoute(route)} has no forward action with target groups`);
@@ -62,7 +63,7 @@ export function latticeRouter(client: Pick<VPCLatticeClient, 'send'>): TrafficRo
       id: targetIdIn(route, group.targetGroupIdentifier ?? ''),
       weight: group.weight ?? 100,
     }));
-    return { groups, targets, viaListener };
+    return { groups, targets };
   }
 
   /** The owner and request marks, in one ListTagsForResource (it answers every tag, with no pages). */
@@ -88,7 +89,7 @@ export function latticeRouter(client: Pick<VPCLatticeClient, 'send'>): TrafficRo
     const action: RuleAction = { forward: { targetGroups } };
     const ids = identifiersOf(route);
     await withRouteNotFound(route, () =>
-      route.ruleArn && !read.viaListener
+      route.ruleArn
         ? client.send(new UpdateRuleCommand({ ...ids, ruleIdentifier: route.ruleArn, action }))
         : client.send(new UpdateListenerCommand({ ...ids, defaultAction: action })),
     );

@@ -1,12 +1,10 @@
-// AWS Lambda as the twin answers it: Invoke of the functions a scenario registers (tests before traffic),
-// with Lambda's checks on the function name, the invocation type and the payload, its errors by name, and
-// a function that throws answered as Lambda answers it: status 200, FunctionError `Unhandled`, the error
-// as the payload. The functions themselves are plain answers, or a thrown error, declared by the scenario.
+// AWS Lambda as the twin answers it: Invoke of the functions of the twin's Lambda host (a scenario's
+// scripted ones, the reflexes' own), with Lambda's checks on the function name, the invocation type and the
+// payload, its errors by name, and a function that throws answered as Lambda answers it: status 200,
+// FunctionError `Unhandled`, the error as the payload.
 import type { InvocationRequest, InvocationResponse } from '@aws-sdk/client-lambda';
 import { AwsServiceError, type ServiceModel, write } from '#local/twin/aws/client';
-
-/** What a registered function does when invoked: answer this JSON, or throw this message. */
-export type TwinFunction = { answers: unknown } | { throws: string };
+import type { TwinLambdas } from '#local/twin/lambdas';
 
 /** RequestResponse payloads, in and out: 6 MB. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -17,13 +15,13 @@ const FUNCTION_NAME =
 const validation = (message: string) => new AwsServiceError('ValidationException', message);
 
 export function lambdaModel(
-  functions: Map<string, TwinFunction>,
+  functions: Pick<TwinLambdas, 'named'>,
   where: { region: string; account: string },
 ): ServiceModel {
   return {
     Invoke: write(
       (input: InvocationRequest) => input.FunctionName ?? '',
-      (input: InvocationRequest): InvocationResponse => {
+      async (input: InvocationRequest): Promise<InvocationResponse> => {
         const name = input.FunctionName ?? '';
         const match = FUNCTION_NAME.exec(name);
         if (!match || name.length > 170)
@@ -42,9 +40,10 @@ export function lambdaModel(
             `${payload.length} byte payload is too large for the ${type} invocation type (limit ${MAX_PAYLOAD_BYTES} bytes)`,
             413,
           );
+        let event: unknown = {};
         if (payload.length > 0) {
           try {
-            JSON.parse(payload.toString('utf8'));
+            event = JSON.parse(payload.toString('utf8'));
           } catch {
             throw new AwsServiceError(
               'InvalidRequestContentException',
@@ -54,19 +53,22 @@ export function lambdaModel(
         }
         const functionName = match[7]!;
         const arn = `arn:aws:lambda:${where.region}:${where.account}:function:${functionName}`;
-        const fn = functions.get(functionName);
+        const fn = functions.named.get(functionName);
         if (!fn) throw new AwsServiceError('ResourceNotFoundException', `Function not found: ${arn}`, 404);
         if (type === 'DryRun') return { StatusCode: 204 };
         if (type === 'Event') return { StatusCode: 202 };
-        const encode = (value: unknown) => new Uint8Array(Buffer.from(JSON.stringify(value)));
-        if ('throws' in fn)
+        const encode = (value: unknown) => new Uint8Array(Buffer.from(JSON.stringify(value ?? null)));
+        try {
+          return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: encode(await fn(event)) };
+        } catch (error) {
+          const { name, message } = error as Error;
           return {
             StatusCode: 200,
             FunctionError: 'Unhandled',
             ExecutedVersion: '$LATEST',
-            Payload: encode({ errorType: 'Error', errorMessage: fn.throws, trace: [`Error: ${fn.throws}`] }),
+            Payload: encode({ errorType: name, errorMessage: message, trace: [`${name}: ${message}`] }),
           };
-        return { StatusCode: 200, ExecutedVersion: '$LATEST', Payload: encode(fn.answers) };
+        }
       },
     ),
   };

@@ -1,22 +1,21 @@
-// The twin's Lambda, as the real client meets it: Invoke of a registered function answers its JSON, a
+// The twin's Lambda, as the real client meets it: Invoke of a function of the twin's Lambda host answers
+// what it returns, a
 // function that throws answers as Lambda does (200, FunctionError, the error as payload), and Lambda's
 // refusals come by name.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { scripted } from '#local/scenario/runner';
 import { TwinSendLayer } from '#local/twin/aws/client';
 import { Faults } from '#local/twin/aws/faults';
-import { lambdaModel, type TwinFunction } from '#local/twin/aws/lambda';
+import { lambdaModel } from '#local/twin/aws/lambda';
+import { TwinLambdas } from '#local/twin/lambdas';
 import { VirtualScheduler } from '#local/twin/scheduler';
 
 function aLambda() {
-  const functions = new Map<string, TwinFunction>([
-    ['web-smoke', { answers: { passed: true } }],
-    ['web-broken', { throws: 'boom' }],
-  ]);
-  const layer = new TwinSendLayer({
-    clock: new VirtualScheduler(new Date('2026-11-02T09:00:00Z')),
-    calls: [],
-    faults: new Faults(1),
-  });
+  const clock = new VirtualScheduler(new Date('2026-11-02T09:00:00Z'));
+  const functions = new TwinLambdas(clock, () => undefined);
+  functions.function('web-smoke', () => scripted({ answers: [{ passed: true }] }));
+  functions.function('web-broken', () => scripted({ throws: 'boom' }));
+  const layer = new TwinSendLayer({ clock, calls: [], faults: new Faults(1) });
   return layer.client(LambdaClient, lambdaModel(functions, { region: 'eu-west-1', account: '111122223333' }));
 }
 
