@@ -82,7 +82,7 @@ import type {
 } from '#ports';
 import { DEFAULT_MAX_ATTEMPTS, type ReflexClients } from '#runtime/clients';
 import type { RecyclerSettings, ReflexSettings } from '#runtime/config';
-import { alarmReactorPorts } from '#wiring/alarmReactor';
+import { alarmReactorPorts, guardedDeploymentPorts } from '#wiring/alarmReactor';
 import { deploymentHookPorts } from '#wiring/deploymentHook';
 import type { Host } from '#wiring/host';
 import { lifecyclePorts } from '#wiring/lifecycle';
@@ -401,10 +401,18 @@ export class Twin {
         createDeploymentHookHandler(() => ({ ports: hookPorts, settings: hookSettings })),
       ),
     );
+    // The guard alarms of the hook's services stop their native deployments through the alarm reactor.
+    const stopSettings = {
+      dryRun: alarmSettings.dryRun,
+      services: this.deploymentHookServices,
+      hookFunctionName: deploymentHookWiring.functionName,
+    };
+    const guardedPorts = guardedDeploymentPorts(this.clients, this.alarmPorts);
     const alarmDeps = () => ({
       ports: this.alarmPorts,
       settings: alarmSettings,
       rollouts: { ports: this.rolloutPorts },
+      deployments: { ports: guardedPorts, settings: stopSettings },
     });
     const alarmReactorFunction = this.lambdas.function(alarmReactorWiring.functionName, () =>
       createAlarmReactorHandler(alarmDeps),

@@ -50,6 +50,7 @@ export const scenarioFiles = readdirSync(scenarioDir)
  */
 export const DESTRUCTIVE_APIS = [
   'StopTask',
+  'StopServiceDeployment',
   'DeregisterTargets',
   'UpdateContainerInstancesState',
   'UpdateRoute',
