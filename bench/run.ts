@@ -21,6 +21,7 @@ import { measureHandler } from './handler';
 import { measureCold, type Spread } from './init';
 import { measureInstanceLifecycle } from './instanceLifecycle';
 import { type LoadReading, readLoad, unreliable } from './load';
+import { measureNativeRollbacks } from './nativeRollbacks';
 import { measureRollouts } from './rollout';
 import { measureScenario } from './scenario';
 import { rounded } from './stats';
@@ -349,6 +350,33 @@ async function main(): Promise<void> {
         '   back) and the analyses since the last one (GetMetricData each); section 9 holds every action to its row.',
     );
 
+    const nativeRollbacks = await measureNativeRollbacks();
+    print(
+      '   c) ECS native deployments: one bad release (20 % 5xx) under a native canary (10 % of 20 requests/s), from\n' +
+        "   green's first traffic to ECS's rollback; its 5xx by listener (test: 5 requests/s where a test client runs)",
+    );
+    print(
+      table(
+        [
+          'rolled back by',
+          'first shift -> rollback',
+          'after the alarm',
+          'production 5xx',
+          'test 5xx',
+          'scenario',
+        ],
+        nativeRollbacks.map((r) => [
+          r.how,
+          `${fixed(r.secondsToRollback)} s`,
+          r.secondsAfterAlarm === undefined ? '' : `${fixed(r.secondsAfterAlarm)} s`,
+          int(r.production5xx),
+          int(r.test5xx),
+          r.scenario,
+        ]),
+        [5],
+      ),
+    );
+
     // 8. The twin's send layer.
     const twinClient = await measureTwinClient();
     print(
@@ -525,6 +553,7 @@ async function main(): Promise<void> {
       alarmReactor: alarm,
       instanceLifecycle: lifecycle,
       rollouts,
+      nativeRollbacks,
       twinClient,
       storm,
       fleet,

@@ -4,6 +4,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ALARM_REFLEX, reactToAlarm, reviewReactions } from '#app/reactToAlarm';
 import { abortGuardedRollouts } from '#app/rollout';
+import { stopGuardedDeployments } from '#app/stopGuardedDeployments';
 import { readAlarmReactorInput } from '#events/alarmReactorInput';
 import { rolloutRequestOf } from '#events/rollout';
 import { boundedJson, PARK_LIMITS } from '#runtime/boundedInput';
@@ -51,7 +52,7 @@ export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
     // Guard alarms first: a rollout's abort is the most urgent thing an ALARM can ask for.
     // A failure here must not keep the scaling reactions from running: it is raised after them, so the
     // event is retried (both paths are level-triggered and safe to run again).
-    const rollouts = deps().rollouts;
+    const { rollouts, deployments } = deps();
     let abortFailure: unknown;
     if (rollouts && input.reportedState === 'ALARM') {
       try {
@@ -59,6 +60,18 @@ export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
         if (aborted.length > 0) logger.info('rollouts aborted', { alarm: input.alarmName, aborted });
       } catch (error) {
         abortFailure = error;
+      }
+    }
+    // Native deployments the alarm guards: stopped now rather than at the deployment hook's next invocation.
+    if (deployments && input.reportedState === 'ALARM') {
+      try {
+        const stops = await stopGuardedDeployments(input.alarmName, deployments.ports, deployments.settings);
+        // Said either way: a second event for the same alarm, after the stop, finds nothing to stop.
+        if (stops.length > 0) logger.info('guarded native deployments', { alarm: input.alarmName, stops });
+        else
+          logger.info('no native deployment in progress is guarded by the alarm', { alarm: input.alarmName });
+      } catch (error) {
+        abortFailure ??= error;
       }
     }
     // AWS errors throw: Lambda retries the event, then it lands in the on-failure destination.

@@ -55,7 +55,7 @@ export function serviceOfArn(serviceArn: string): { cluster: string; service: st
   return match ? { cluster: match[1]!, service: match[2]! } : undefined;
 }
 
-const idOf = (deploymentArn: string) => deploymentArn.slice(deploymentArn.lastIndexOf('/') + 1);
+export const idOf = (deploymentArn: string) => deploymentArn.slice(deploymentArn.lastIndexOf('/') + 1);
 
 export async function answerDeploymentHook(
   payload: HookPayload,
@@ -268,7 +268,7 @@ export function hookFunctionProblems(
 }
 
 /** `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]` -> NAME. */
-const functionNameOf = (arn: string) => arn.split(':')[6] ?? arn;
+export const functionNameOf = (arn: string) => arn.split(':')[6] ?? arn;
 
 function stateOf(
   hookDetails: Record<string, unknown> | undefined,

@@ -537,6 +537,27 @@ export interface NativeDeployments {
   recent(cluster: string, service: string, limit: number): Promise<NativeDeployment[]>;
 }
 
+/** What stopping a native deployment takes beyond reading it: ECS's list of a service's deployments, and the stop. */
+export interface NativeDeploymentStops {
+  /** The service's deployments ECS has not finished (PENDING, IN_PROGRESS, ROLLBACK_*), by ARN. */
+  unfinished(cluster: string, service: string): Promise<string[]>;
+  /**
+   * StopServiceDeployment with ROLLBACK. `stopped`: ECS took it; `refused`: ECS says the deployment cannot
+   * be stopped (it ended since it was read, or it is gone), with ECS's words.
+   */
+  stop(deploymentArn: string): Promise<{ stopped: true } | { stopped: false; why: string }>;
+}
+
+/** What the alarm reactor needs to stop the native deployments a guard alarm guards. */
+export interface GuardedDeploymentPorts {
+  alarms: AlarmStates;
+  deployments: Pick<NativeDeployments, 'deployment'>;
+  stops: NativeDeploymentStops;
+  clock: Clock;
+  journal: ActionJournal;
+  notifier: Notifier;
+}
+
 /** Everything the deployment hook touches: it reads, and writes nothing but its journal. */
 export interface DeploymentHookPorts {
   deployments: NativeDeployments;

@@ -83,7 +83,7 @@ import type {
 } from '#ports';
 import { DEFAULT_MAX_ATTEMPTS, type ReflexClients } from '#runtime/clients';
 import type { RecyclerSettings, ReflexSettings } from '#runtime/config';
-import { alarmReactorPorts } from '#wiring/alarmReactor';
+import { alarmReactorPorts, guardedDeploymentPorts } from '#wiring/alarmReactor';
 import { deploymentHookPorts } from '#wiring/deploymentHook';
 import type { Host } from '#wiring/host';
 import { lambdaChecksOver } from '#wiring/lambdaChecks';
@@ -405,10 +405,18 @@ export class Twin {
     this.lambdas.function(deploymentHookWiring.functionName, () =>
       createDeploymentHookHandler(() => ({ ports: hookPorts, settings: hookSettings })),
     );
+    // The guard alarms of the hook's services stop their native deployments through the alarm reactor.
+    const stopSettings = {
+      dryRun: alarmSettings.dryRun,
+      services: this.deploymentHookServices,
+      hookFunctionName: deploymentHookWiring.functionName,
+    };
+    const guardedPorts = guardedDeploymentPorts(this.clients, this.alarmPorts);
     const alarmDeps = () => ({
       ports: this.alarmPorts,
       settings: alarmSettings,
       rollouts: { ports: this.rolloutPorts },
+      deployments: { ports: guardedPorts, settings: stopSettings },
     });
     const alarmReactorFunction = this.lambdas.function(alarmReactorWiring.functionName, () =>
       createAlarmReactorHandler(alarmDeps),

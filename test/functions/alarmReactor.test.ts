@@ -6,6 +6,7 @@ import { createAlarmReactorHandler } from '#functions/alarmReactor';
 import { lambdaContext } from '#local/twin/delivery';
 import { Twin } from '#local/twin/twin';
 import { logger } from '#runtime/powertools';
+import { guardedDeploymentPorts } from '#wiring/alarmReactor';
 import { besidesParking } from '../support/apiCalls';
 
 const reactions = ReactionsSchema.parse([
@@ -86,6 +87,34 @@ describe('alarmReactor handler', () => {
         steer: [expect.objectContaining({ command: "ecs-reflex actions --target 'asg/prod-asg desired'" })],
       }),
     ]);
+  });
+
+  it('raises capacity even when stopping guarded deployments fails, and fails the event so it is retried', async () => {
+    // Prepare: ECS throttles the look for the hook's services' deployments
+    const { twin } = await aWorld();
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    const handler = createAlarmReactorHandler(() => ({
+      ports: twin.alarmPorts,
+      settings: { dryRun: false, reactions },
+      deployments: {
+        ports: {
+          ...guardedDeploymentPorts(twin.clients, twin.alarmPorts),
+          stops: { unfinished: async () => Promise.reject(throttled), stop: async () => ({ stopped: true }) },
+        },
+        settings: {
+          dryRun: false,
+          services: [{ cluster: 'prod', service: 'web' }],
+          hookFunctionName: 'hook',
+        },
+      },
+    }));
+
+    // Act
+    const invocation = handler(loadSample('cloudwatch-alarm-metric-alarm'), lambdaContext('alarmReactor'));
+
+    // Assess
+    await expect(invocation).rejects.toThrow('Rate exceeded');
+    expect(writes(twin)).toContain('SetDesiredCapacity prod-asg desired=4');
   });
 
   it('acts on the alarm as CloudWatch has it now, not on a stale event', async () => {

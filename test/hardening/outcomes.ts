@@ -51,6 +51,7 @@ export const scenarioFiles = readdirSync(scenarioDir)
  */
 export const DESTRUCTIVE_APIS = [
   'StopTask',
+  'StopServiceDeployment',
   'DeregisterTargets',
   'UpdateContainerInstancesState',
   'UpdateRoute',

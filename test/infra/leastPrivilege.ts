@@ -103,6 +103,7 @@ export const ACCESS_LEVELS: Record<string, AccessLevel> = {
   'ecs:ListServices': 'List',
   'ecs:ListTasks': 'List',
   'ecs:RunTask': 'Write',
+  'ecs:StopServiceDeployment': 'Write',
   'ecs:StopTask': 'Write',
   'ecs:TagResource': 'Tagging',
   'ecs:UntagResource': 'Tagging',

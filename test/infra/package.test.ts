@@ -461,6 +461,13 @@ const stageConfig = JSON.parse(readFileSync(path.join(ROOT, 'infra/stages', `${S
   sourceMaps?: boolean;
 };
 const configuredClusters = stageConfig.clusters;
+/** `CLUSTER/SERVICE` of each service the deployment hook serves; with none, a name no service has. */
+const hookServicePaths = () => {
+  const given = (stageConfig.deploymentHookServices ?? []) as { cluster: string; service: string }[];
+  return given.length > 0
+    ? given.map((entry) => `${entry.cluster}/${entry.service}`)
+    : [`${configuredClusters[0]}/ecs-reflex-no-hook-service`];
+};
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub placeholders, not JS.
 const ACCOUNT_ARN = 'arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}';
@@ -979,6 +986,10 @@ describe('serverless package (offline, no AWS credentials)', () => {
           reactions: stageConfig.alarmReactions.length,
         });
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
+        // Guard alarms stop native deployments: the hook's services, read as the hook reads them, and the
+        // hook's function (a deployment is the hook's when one of its lifecycle hooks names it).
+        expect(env.DEPLOYMENT_HOOK_SERVICES).toBe(JSON.stringify(stageConfig.deploymentHookServices ?? []));
+        expect(refOf(env.DEPLOYMENT_HOOK_FUNCTION_NAME)).toBe(functionLogicalId(DEPLOYMENT_HOOK));
         // Guard alarms abort rollouts: the reactor builds the rollout ports, over the rollout state machine.
         expect(refOf(env.ROLLOUT_STATE_MACHINE_ARN)).toBe(ROLLOUT_MACHINE_ID);
         expect(refOf(env.ROUTE_CLAIMS_TABLE)).toBe(OPS_TABLE_ID);
@@ -1198,6 +1209,10 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'ScalingTargetReader.read',
         'WorkflowRuns.running',
         'WorkflowRuns.stop',
+        // guard alarms of native deployments: found, read back, stopped
+        'NativeDeploymentStops.stop',
+        'NativeDeploymentStops.unfinished',
+        'NativeDeployments.deployment',
       ].sort(),
     );
 
@@ -1336,6 +1351,11 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'states:DescribeExecution',
         'states:ListExecutions',
         'states:StopExecution',
+        // Guard alarms of native deployments: the hook's services' unfinished deployments listed, read back,
+        // the one in progress stopped with ROLLBACK.
+        'ecs:ListServiceDeployments',
+        'ecs:DescribeServiceDeployments',
+        'ecs:StopServiceDeployment',
       ]
         .filter((action, index, all) => all.indexOf(action) === index)
         .sort(),
@@ -2025,6 +2045,21 @@ describe('serverless package: the rollout reflex', () => {
     expect(onFailure).not.toBe(ruleDlq);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it("lets only the alarm reactor stop native deployments, and only the deployment hook's services'", () => {
+    for (const functionName of ALL_FUNCTIONS) {
+      const stops = roleStatements(roleOf(functionName)).filter((statement) =>
+        asList(statement.Action).includes('ecs:StopServiceDeployment'),
+      );
+      const arns = stops.flatMap((statement) => asList(statement.Resource).map(subText));
+      // StopServiceDeployment's resource is the service deployment: `service-deployment/CLUSTER/SERVICE/*`.
+      const expected =
+        functionName === reactor.functionName
+          ? hookServicePaths().map((p) => accountArn('ecs', `service-deployment/${p}/*`))
+          : [];
+      expect({ functionName, arns }).toEqual({ functionName, arns: expected });
+    }
   });
 
   it('lets only the step claim a route, and only the alarm reactor and the ops API find and stop rollouts', () => {

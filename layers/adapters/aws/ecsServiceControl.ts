@@ -17,7 +17,7 @@ import type { ServiceControl } from '#ports';
 /** DescribeServiceRevisions takes at most 20 ARNs a call. */
 const REVISION_BATCH = 20;
 /** The largest page ListServiceDeployments gives (its default is 20). */
-const DEPLOYMENT_PAGE = 100;
+export const DEPLOYMENT_PAGE = 100;
 
 export class EcsServiceControl implements ServiceControl {
   /**

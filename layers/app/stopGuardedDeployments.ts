@@ -1,0 +1,119 @@
+// A guard alarm stops the native deployments it guards at once, instead of at the deployment hook's next
+// invocation. The alarm event is a claim: the deployments are found and read from ECS (only those of the
+// services the hook serves, only those whose hook is this stack's), their guard alarms are the ones the hook
+// itself resolves for them, the alarm's state is read from CloudWatch, and only a deployment ECS shows
+// IN_PROGRESS is stopped (StopServiceDeployment, ROLLBACK). Another alarm event, or a deployment already
+// rolling back, stops nothing and is journaled as such.
+import { functionNameOf, hookSettingsOf, idOf } from '#app/deploymentHook';
+import { ALARM_REFLEX } from '#app/reactToAlarm';
+import { steer } from '#app/steering';
+import type { AlarmState } from '#domain/alarmReactions';
+import { type DeploymentStopDecision, decideDeploymentStop, isGuardedBy } from '#domain/guardedDeployments';
+import type { HookService } from '#events/deploymentHook';
+import type { GuardedDeploymentPorts, JournalEntry, NativeDeployment } from '#ports';
+
+export const STOP_DEPLOYMENT_ACTION = 'stop-deployment';
+
+export interface GuardedDeploymentSettings {
+  dryRun: boolean;
+  /** The services the deployment hook serves, with their stage settings (deploymentHookServices). */
+  services: HookService[];
+  /** The hook's function name: a deployment is the hook's when one of its lifecycle hooks names it. */
+  hookFunctionName: string;
+}
+
+export interface DeploymentStopOutcome {
+  /** `CLUSTER/SERVICE DEPLOYMENT_ID`, as journaled. */
+  target: string;
+  decision: Exclude<DeploymentStopDecision['kind'], 'none'> | 'refused';
+  why: string;
+}
+
+/** ALARM for `alarmName`: every deployment of the served services that it guards, stopped if in progress. */
+export async function stopGuardedDeployments(
+  alarmName: string,
+  ports: GuardedDeploymentPorts,
+  settings: GuardedDeploymentSettings,
+): Promise<DeploymentStopOutcome[]> {
+  // Read once, and only for a deployment the alarm guards: most alarms guard none.
+  let alarmState: Promise<AlarmState | 'missing'> | undefined;
+  const stateNow = () => {
+    alarmState ??= ports.alarms
+      .describe(alarmName, { withTags: false })
+      .then((alarm) => alarm?.state ?? 'missing');
+    return alarmState;
+  };
+  const outcomes: DeploymentStopOutcome[] = [];
+  for (const configured of settings.services) {
+    for (const arn of await ports.stops.unfinished(configured.cluster, configured.service)) {
+      const deployment = await ports.deployments.deployment(arn);
+      if (!deployment || !servedByHook(deployment, settings.hookFunctionName)) continue;
+      // A service whose settings do not parse is the hook's to fail (it answers FAILED with the reason).
+      const resolved = hookSettingsOf(deployment, configured, settings.hookFunctionName);
+      if ('problem' in resolved) continue;
+      const { guardAlarms } = resolved.settings;
+      if (!isGuardedBy(guardAlarms, alarmName)) continue;
+      const decision = decideDeploymentStop({
+        alarmName,
+        alarmState: await stateNow(),
+        guardAlarms,
+        status: deployment.status,
+      });
+      if (decision.kind === 'none') continue;
+      const target = `${configured.cluster}/${configured.service} ${idOf(arn)}`;
+      outcomes.push(await carryOut(decision, target, deployment, alarmName, ports, settings));
+    }
+  }
+  return outcomes;
+}
+
+const servedByHook = (deployment: NativeDeployment, functionName: string) =>
+  deployment.hooks.some((hook) => functionNameOf(hook.hookTargetArn) === functionName);
+
+async function carryOut(
+  decision: Exclude<DeploymentStopDecision, { kind: 'none' }>,
+  target: string,
+  deployment: NativeDeployment,
+  alarmName: string,
+  ports: GuardedDeploymentPorts,
+  settings: GuardedDeploymentSettings,
+): Promise<DeploymentStopOutcome> {
+  const record = (outcome: JournalEntry['outcome'], reason: string) =>
+    ports.journal.record({
+      reflex: ALARM_REFLEX,
+      action: STOP_DEPLOYMENT_ACTION,
+      target,
+      reason,
+      dryRun: settings.dryRun,
+      outcome,
+      detail: { alarm: alarmName, deployment: deployment.arn, status: deployment.status },
+    });
+  if (decision.kind === 'already-stopping') {
+    record('held', `nothing to stop: ${decision.why}`);
+    return { target, decision: decision.kind, why: decision.why };
+  }
+  if (settings.dryRun) {
+    record('dry-run', `would stop and roll back: ${decision.why}`);
+    return { target, decision: decision.kind, why: decision.why };
+  }
+  // AWS errors other than "nothing to stop" throw: the event is retried, and a retry reads the deployment again.
+  const answer = await ports.stops.stop(deployment.arn);
+  if (!answer.stopped) {
+    record('held', `ECS did not stop it: ${answer.why}`);
+    return { target, decision: 'refused', why: answer.why };
+  }
+  record('done', `stopped with ROLLBACK: ${decision.why}`);
+  await ports.notifier
+    .notify({
+      subject: `ecs-reflex: ${target} stopped and rolled back (${alarmName})`,
+      severity: 'warning',
+      reflex: ALARM_REFLEX,
+      target,
+      summary: `Guard alarm ${alarmName} is in ALARM: the alarm reactor stopped native deployment ${target} with ROLLBACK; ECS takes traffic back to the blue revision.`,
+      steer: [steer.actionsOn(target)],
+      detail: { alarm: alarmName, deployment: deployment.arn },
+    })
+    // The stop stands whether or not the message goes out (the same rule as the scaling reactions).
+    .catch((error: unknown) => record('failed', `notification failed: ${(error as Error).message}`));
+  return { target, decision: decision.kind, why: decision.why };
+}

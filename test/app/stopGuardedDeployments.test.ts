@@ -1,0 +1,137 @@
+// The alarm reactor's stop of a native deployment, on the twin: the canary of
+// native-canary-guard-alarm-hook-only runs (the reactor in dry run, so nothing has stopped it), its guard
+// alarm is in ALARM and the hook waits for its next invocation. The use case is then run as the reactor runs
+// it, over the twin's ECS and CloudWatch through the real adapters; what is asserted is what ECS did.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type GuardedDeploymentSettings, stopGuardedDeployments } from '#app/stopGuardedDeployments';
+import { prepareTwin, scheduleTimeline } from '#local/scenario/runner';
+import { ScenarioSchema } from '#local/scenario/schema';
+import type { GuardedDeploymentPorts, JournalEntry, Notification } from '#ports';
+import { guardedDeploymentPorts } from '#wiring/alarmReactor';
+
+const SCENARIO = path.join(__dirname, '../../local/scenarios/native-canary-guard-alarm-hook-only.json');
+const GUARD = 'web-green-5xx';
+
+/** The canary `seconds` after the scenario's start (the shift is at 1:35, the alarm fires at 2:00). */
+async function canaryAt(seconds: number) {
+  const scenario = ScenarioSchema.parse(JSON.parse(readFileSync(SCENARIO, 'utf8')));
+  const twin = prepareTwin(scenario);
+  scheduleTimeline(twin, scenario);
+  twin.start();
+  await twin.runFor(seconds);
+  const journal: JournalEntry[] = [];
+  const notified: Notification[] = [];
+  const ports: GuardedDeploymentPorts = {
+    ...guardedDeploymentPorts(twin.clients, twin.alarmPorts),
+    journal: { record: (entry) => journal.push(entry) },
+    notifier: { notify: async (n) => void notified.push(n) },
+  };
+  const settings: GuardedDeploymentSettings = {
+    dryRun: false,
+    services: scenario.config.deploymentHookServices,
+    hookFunctionName: 'deploymentHook',
+  };
+  const callsBefore = twin.world.apiCalls.length;
+  const deployment = () => twin.nativeDeployments.deployments[0]!;
+  return {
+    twin,
+    journal,
+    notified,
+    deployment,
+    stop: (alarm = GUARD, given: Partial<GuardedDeploymentSettings> = {}, over = ports) =>
+      twin.settle(() => stopGuardedDeployments(alarm, over, { ...settings, ...given })),
+    calls: (api?: string) =>
+      twin.world.apiCalls.slice(callsBefore).filter((c) => !c.by && (!api || c.api === api)),
+    ports,
+  };
+}
+
+describe('a guard alarm stops a native deployment at once', () => {
+  it('stops the deployment in progress with ROLLBACK, once: another alarm event finds nothing to stop', async () => {
+    const canary = await canaryAt(150);
+    expect(canary.deployment().status).toBe('IN_PROGRESS');
+
+    const first = await canary.stop();
+    const second = await canary.stop();
+
+    expect(first).toEqual([
+      expect.objectContaining({ decision: 'stop', why: `guard alarm ${GUARD} is in ALARM` }),
+    ]);
+    expect(second).toEqual([]);
+    expect(canary.calls('StopServiceDeployment').map((c) => c.target)).toEqual([
+      expect.stringMatching(/ ROLLBACK$/),
+    ]);
+    expect(canary.deployment()).toMatchObject({
+      status: 'ROLLBACK_SUCCESSFUL',
+      statusReason: expect.stringContaining('StopServiceDeployment'),
+      production: 0,
+    });
+    expect(canary.journal).toEqual([
+      expect.objectContaining({ action: 'stop-deployment', outcome: 'done', reflex: 'alarm-reactor' }),
+    ]);
+    expect(canary.notified.map((n) => n.subject)).toEqual([
+      expect.stringContaining(`stopped and rolled back (${GUARD})`),
+    ]);
+  });
+
+  it('in dry run, journals the stop it would make and leaves the deployment to the hook', async () => {
+    const canary = await canaryAt(150);
+
+    const outcomes = await canary.stop(GUARD, { dryRun: true });
+
+    expect(outcomes).toEqual([expect.objectContaining({ decision: 'stop' })]);
+    expect(canary.calls('StopServiceDeployment')).toEqual([]);
+    expect(canary.deployment().status).toBe('IN_PROGRESS');
+    expect(canary.journal).toEqual([expect.objectContaining({ outcome: 'dry-run', dryRun: true })]);
+  });
+
+  it('checks the claim before any write: the alarm not in ALARM now, an alarm that guards nothing', async () => {
+    // 1:50: green serves its 10 %, the alarm has not fired yet.
+    const canary = await canaryAt(110);
+    expect(canary.twin.cloudWatch.describe(GUARD)?.state).not.toBe('ALARM');
+
+    expect(await canary.stop()).toEqual([]);
+    expect(await canary.stop('some-other-alarm')).toEqual([]);
+
+    expect(canary.calls('StopServiceDeployment')).toEqual([]);
+    // DescribeAlarms only for the alarm that guards the deployment, never for one that guards nothing.
+    expect(canary.calls('DescribeAlarms').map((c) => c.target)).toEqual([GUARD]);
+    expect(canary.deployment().status).toBe('IN_PROGRESS');
+  });
+
+  it("acts only on the hook's services and on deployments whose hook is this stack's", async () => {
+    const canary = await canaryAt(150);
+
+    expect(await canary.stop(GUARD, { services: [] })).toEqual([]);
+    expect(canary.calls()).toEqual([]);
+    expect(await canary.stop(GUARD, { hookFunctionName: 'someoneElsesHook' })).toEqual([]);
+
+    expect(canary.calls('StopServiceDeployment')).toEqual([]);
+    expect(canary.deployment().status).toBe('IN_PROGRESS');
+  });
+
+  it('says so when ECS refuses the stop because the deployment ended after it was read', async () => {
+    const canary = await canaryAt(150);
+    // Someone else's stop lands between the reactor's read and its own.
+    const racing: GuardedDeploymentPorts = {
+      ...canary.ports,
+      stops: {
+        unfinished: (cluster, service) => canary.ports.stops.unfinished(cluster, service),
+        stop: async (arn) => {
+          await canary.ports.stops.stop(arn);
+          return canary.ports.stops.stop(arn);
+        },
+      },
+    };
+
+    const outcomes = await canary.stop(GUARD, {}, racing);
+
+    expect(outcomes).toEqual([
+      expect.objectContaining({ decision: 'refused', why: expect.stringContaining('ConflictException') }),
+    ]);
+    expect(canary.journal).toEqual([
+      expect.objectContaining({ outcome: 'held', reason: expect.stringContaining('ECS did not stop it') }),
+    ]);
+  });
+});
