@@ -13,15 +13,19 @@ const booleanFlag = z
   .default('false')
   .transform((v) => v === 'true' || v === '1');
 
+/** A comma-separated list, its items trimmed and empty ones dropped. */
+const splitCommas = (v: string) =>
+  v
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+const commaList = z.string().default('').transform(splitCommas);
+
 const clusterList = z
   .string()
   .min(1, 'name at least one cluster')
-  .transform((v) =>
-    v
-      .split(',')
-      .map((name) => name.trim())
-      .filter(Boolean),
-  )
+  .transform(splitCommas)
   .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, 'cluster names, not ARNs')).min(1));
 
 const jsonOf = <T extends z.ZodType>(schema: T, empty = '{}') =>
@@ -160,16 +164,9 @@ export function loadLifecycleConfig(env: Env = process.env): LifecycleConfig {
 }
 
 /** The functions lambda checks (tests before traffic) may invoke, by name, comma-separated: the stage's. */
-const TrafficCheckFunctions = z
-  .string()
-  .default('')
-  .transform((v) =>
-    v
-      .split(',')
-      .map((name) => name.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'function names, not ARNs')));
+const TrafficCheckFunctions = commaList.pipe(
+  z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'function names, not ARNs')),
+);
 
 const RolloutEnvSchema = z.object({
   ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
@@ -221,15 +218,7 @@ const OpsEnvSchema = z.object({
   LIFECYCLE_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   IDEMPOTENCY_TABLE: z.string().min(3).max(255),
   /** The reflexes' log groups, where their actions are: comma-separated names. */
-  ACTION_LOG_GROUPS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    ),
+  ACTION_LOG_GROUPS: commaList,
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   /** The deployment hook's services (its gates are answered here): `[{"cluster": …, "service": …}]`. */
   DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
@@ -240,16 +229,7 @@ const OpsEnvSchema = z.object({
   ALARM_REACTIONS: jsonOf(ReactionsSchema, '[]'),
   RECYCLER_POLICY: jsonOf(RecyclerPolicySchema),
   /** Every dead-letter queue of the stack: comma-separated URLs. */
-  DEAD_LETTER_QUEUE_URLS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((url) => url.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.url())),
+  DEAD_LETTER_QUEUE_URLS: commaList.pipe(z.array(z.url())),
 });
 
 /** What the ops API is told of the other reflexes' configuration (GET /reflexes). */
