@@ -49,19 +49,28 @@ export function deploymentHookPorts(
 }
 
 /**
- * The services the hook serves (DEPLOYMENT_HOOK_SERVICES), checked: a bad entry, or a lambda check of a
- * function the stage does not allow, stops the function at init.
+ * The services the hook serves (DEPLOYMENT_HOOK_SERVICES), checked against the settings' schema: a bad entry
+ * stops the function at init. The alarm reactor and the ops API read them this way too.
  */
-export function hookServices(
-  given: unknown[],
-  allowedFunctions: readonly string[] = [],
-): DeploymentHookSettings['services'] {
+export function hookServices(given: unknown[]): DeploymentHookSettings['services'] {
   const parsed = HookServicesSchema.safeParse(given);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError('DEPLOYMENT_HOOK_SERVICES', `${issue.message} at ${issue.path.join('.')}`);
   }
-  for (const [i, entry] of parsed.data.entries()) {
+  return parsed.data;
+}
+
+/**
+ * The hook's own reading: also a lambda check of a function the stage does not allow stops it at init. Only
+ * the hook invokes those functions, so only the hook holds the list (readers of the same settings do not).
+ */
+export function hookServicesInvoking(
+  given: unknown[],
+  allowedFunctions: readonly string[],
+): DeploymentHookSettings['services'] {
+  const services = hookServices(given);
+  for (const [i, entry] of services.entries()) {
     const [problem] = entry.settings ? hookFunctionProblems(entry.settings, allowedFunctions) : [];
     if (problem)
       throw new ConfigError(
@@ -69,7 +78,7 @@ export function hookServices(
         `${problem.message} at ${i}.settings.${problem.path}`,
       );
   }
-  return parsed.data;
+  return services;
 }
 
 function deploymentHookClients(options: AwsClientOptions): DeploymentHookClients {
@@ -87,7 +96,7 @@ export function awsDeploymentHookDeps(): DeploymentHookDeps {
   const config = loadDeploymentHookConfig();
   built = {
     settings: {
-      services: hookServices(config.services, config.trafficCheckFunctions),
+      services: hookServicesInvoking(config.services, config.trafficCheckFunctions),
       ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
     },
     ports: deploymentHookPorts(deploymentHookClients({ maxAttempts: config.maxAttempts }), lambdaHost(), {

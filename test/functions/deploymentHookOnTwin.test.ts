@@ -11,7 +11,7 @@ import { ScenarioSchema } from '#local/scenario/schema';
 import { lambdaContext } from '#local/twin/delivery';
 import type { HookPayload } from '#local/twin/nativeDeployments';
 import type { JournalEntry } from '#ports';
-import { deploymentHookPorts, hookServices } from '#wiring/deploymentHook';
+import { deploymentHookPorts, hookServicesInvoking } from '#wiring/deploymentHook';
 
 const FUNCTION_NAME = 'deploymentHook';
 
@@ -243,8 +243,8 @@ describe('deploymentHook on the twin: settings', () => {
         },
       },
     ];
-    expect(hookServices(services, ['web-smoke'])).toHaveLength(1);
-    expect(() => hookServices(services, [])).toThrow(
+    expect(hookServicesInvoking(services, ['web-smoke'])).toHaveLength(1);
+    expect(() => hookServicesInvoking(services, [])).toThrow(
       /DEPLOYMENT_HOOK_SERVICES.*function web-smoke is not one the stack may invoke.*at 0\.settings\.tests\.0\.checks\.0\.function/,
     );
   });

@@ -25,7 +25,7 @@ import {
   loadRolloutConfig,
   loadRouterConfig,
 } from '#runtime/config';
-import { hookServices } from '#wiring/deploymentHook';
+import { hookServicesInvoking } from '#wiring/deploymentHook';
 import {
   ADAPTERS_DIR,
   adaptersOf,
@@ -946,7 +946,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
         // The services it answers for, as the stage lists them, checked as at cold start.
         expect(env.DEPLOYMENT_HOOK_SERVICES).toBe(JSON.stringify(stageConfig.deploymentHookServices ?? []));
         const config = loadDeploymentHookConfig(env as Record<string, string>);
-        expect(hookServices(config.services)).toHaveLength((stageConfig.deploymentHookServices ?? []).length);
+        expect(hookServicesInvoking(config.services, config.trafficCheckFunctions)).toHaveLength(
+          (stageConfig.deploymentHookServices ?? []).length,
+        );
         // The functions its lambda checks may invoke: the rollouts' list, the one its role is granted.
         expect(config.trafficCheckFunctions).toEqual(
           (stageConfig as { trafficCheckFunctions?: string[] }).trafficCheckFunctions ?? [],
