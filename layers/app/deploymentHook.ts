@@ -6,6 +6,7 @@ import { observeChecks } from '#app/analysisObservations';
 import { runTrafficChecks } from '#app/trafficChecks';
 import {
   analysisWindow,
+  answerBeforeTests,
   continuedState,
   type DeploymentFacts,
   decideHookAnswer,
@@ -13,6 +14,7 @@ import {
   HOOK_STATE_KEY,
   type HookAnswer,
   type HookSettings,
+  type HookSituation,
   type HookState,
   hookChecks,
   loadBalancerDimension,
@@ -161,16 +163,7 @@ async function decide(
   const gateAnswer = settings.gates.some((g) => g.stage === stage)
     ? await gateAnswerOf(deployment, stage, ports)
     : undefined;
-  const tests = facts.rollingBack ? [] : testsDue(stage, settings, state);
-  const testOutcomes =
-    tests.length > 0
-      ? await runTrafficChecks(tests, ports.trafficChecks, {
-          stage,
-          deployment: payload.resourceArn,
-          service: deployment.serviceArn,
-        })
-      : undefined;
-  return decideHookAnswer({
+  const situation: HookSituation = {
     stage,
     now,
     settings,
@@ -178,8 +171,17 @@ async function decide(
     deployment: facts,
     observations,
     ...(gateAnswer ? { gateAnswer } : {}),
-    ...(testOutcomes ? { testOutcomes } : {}),
+  };
+  const decided = answerBeforeTests(situation);
+  if (decided) return decided;
+  const tests = testsDue(stage, settings, state);
+  if (tests.length === 0) return decideHookAnswer(situation);
+  const testOutcomes = await runTrafficChecks(tests, ports.trafficChecks, {
+    stage,
+    deployment: payload.resourceArn,
+    service: deployment.serviceArn,
   });
+  return decideHookAnswer({ ...situation, testOutcomes });
 }
 
 async function gateAnswerOf(

@@ -366,8 +366,13 @@ function judgeTests(
   return { state: { ...state, tests: { ...tests, passed: true } }, outcomes: ran };
 }
 
-export function decideHookAnswer(situation: HookSituation): HookAnswer {
-  const { stage, now, settings, deployment, gateAnswer, observations } = situation;
+/**
+ * The answers decided before any test runs: a rollback in progress, settings this deployment cannot answer,
+ * an abort, a guard alarm firing. The caller asks this first, so no test spends the invocation's time (or a
+ * function's side effects) on a deployment already decided.
+ */
+export function answerBeforeTests(situation: HookSituation): HookAnswer | undefined {
+  const { stage, settings, deployment, gateAnswer, observations } = situation;
   // Failing or holding a rollback would only keep green in service longer.
   if (deployment.rollingBack)
     return finished('SUCCEEDED', 'the deployment is rolling back: the hook does not hold a rollback');
@@ -382,21 +387,30 @@ export function decideHookAnswer(situation: HookSituation): HookAnswer {
       ...finished('FAILED', `aborted at ${stage} by ${gateAnswer.by}`),
       gate: { status: 'aborted', by: gateAnswer.by },
     };
-
-  const state = continuedState(stage, situation.state, deployment, now);
-  const checks = hookChecks(stage, settings, deployment);
   // Guard alarms fail the hook at once: a guard is not evidence to weigh, it is the service saying stop.
-  const guards = checks
-    .filter((check) => check.name.startsWith('guard '))
-    .map((check) => assessCheck(check, -1, observations));
+  const guards = guardOutcomes(hookChecks(stage, settings, deployment), observations);
   const firing = guards.filter((outcome) => outcome.result === 'fail');
   if (firing.length > 0) return finished('FAILED', firing.map((o) => o.reason).join('; '), guards);
+  return undefined;
+}
 
+export function decideHookAnswer(situation: HookSituation): HookAnswer {
+  const decided = answerBeforeTests(situation);
+  if (decided) return decided;
+  const { stage, now, settings, deployment, observations } = situation;
+  const state = continuedState(stage, situation.state, deployment, now);
+  const checks = hookChecks(stage, settings, deployment);
+  const guards = guardOutcomes(checks, observations);
   if (testsDue(stage, settings, state).length === 0) return analyseAndGate(situation, state, checks, guards);
   const tested = judgeTests(stage, state, situation.testOutcomes, settings, now);
   if ('answer' in tested) return tested.answer;
   return { ...analyseAndGate(situation, tested.state, checks, guards), tests: tested.outcomes };
 }
+
+const guardOutcomes = (checks: CheckSpec[], observations: HookSituation['observations']) =>
+  checks
+    .filter((check) => check.name.startsWith('guard '))
+    .map((check) => assessCheck(check, -1, observations));
 
 /** After the guards and the stage's tests: the analysis, then the gate. */
 function analyseAndGate(

@@ -311,6 +311,27 @@ describe('deploymentHook handler: tests before traffic at a stage', () => {
     });
   });
 
+  it('runs no test when a guard alarm has already decided: FAILED at once, no request, no invocation', async () => {
+    theWorld({ stage: 'POST_TEST_TRAFFIC_SHIFT' });
+    cloudWatch
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: [{ AlarmName: 'checkout-5xx', StateValue: 'ALARM' }] });
+    const asked: string[] = [];
+    const hook = aHook(
+      [{ cluster: 'shop', service: 'checkout', settings: { ...withTests, guardAlarms: ['checkout-5xx'] } }],
+      async (url) => {
+        asked.push(url);
+        return new Response('ok');
+      },
+    );
+
+    const answer = await hook.invoke(fixture('POST_TEST_TRAFFIC_SHIFT'));
+
+    expect(answer).toEqual({ hookStatus: 'FAILED' });
+    expect(hook.journal[0]?.reason).toMatch(/checkout-5xx/);
+    expect([asked, lambda.commandCalls(InvokeCommand)]).toEqual([[], []]);
+  });
+
   it('runs no test at a stage the settings do not name', async () => {
     theWorld({ stage: 'POST_SCALE_UP' });
     const asked: string[] = [];
