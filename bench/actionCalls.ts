@@ -87,6 +87,7 @@ const ABORT_APIS = new Set([
   'UpdateListener',
   'Publish',
 ]);
+const GUARDED_DEPLOYMENTS_LOOK = 'look for guarded native deployments';
 const KNOB_READS = new Set(['DescribeAutoScalingGroups', 'DescribePolicies', 'DescribeScalableTargets']);
 const KNOB_WRITES = new Set(['SetDesiredCapacity', 'UpdateService', 'PutScalingPolicy']);
 
@@ -119,12 +120,18 @@ export function actionsOf(
   const has = (api: string) => apis.includes(api);
   switch (invocation.function) {
     case 'alarmReactor': {
+      // The look for guarded native deployments (on an ALARM event and at each sweep) is a row of its own,
+      // beside whatever else the invocation did.
+      const guarded = has('ListServiceDeployments') ? [GUARDED_DEPLOYMENTS_LOOK] : [];
+      const knobRead = apis.some((api) => KNOB_READS.has(api));
+      if (guarded.length > 0 && !knobRead && !has('StopExecution'))
+        return [...guarded, has('ListExecutions') ? 'event, no reaction' : 'sweep, nothing in place'];
       const reactionApis = apis.filter((api) => !ABORT_APIS.has(api) || api === 'DescribeAlarms');
       const aborting = has('StopExecution') ? [`abort on a guard alarm (${routerOf(apis)})`] : [];
       if (aborting.length > 0 && !reactionApis.some((api) => KNOB_READS.has(api))) return aborting;
       if (apis.every((api) => ['ListExecutions', 'DescribeExecution'].includes(api)))
         return ['event, no reaction'];
-      if (!has('DescribeAlarms')) return ['sweep, nothing in place'];
+      if (!has('DescribeAlarms')) return [...guarded, 'sweep, nothing in place'];
       const knob = has('DescribePolicies')
         ? 'group policy'
         : has('DescribeScalableTargets')
@@ -140,7 +147,7 @@ export function actionsOf(
           : tagWrite >= 0
             ? 'forget (a person moved the knob)'
             : 'look, no change';
-      return [...aborting, `${reaction} (${knob})`];
+      return [...guarded, ...aborting, `${reaction} (${knob})`];
     }
     case 'lifecycleHook':
       return ['intake'];

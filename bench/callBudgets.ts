@@ -548,6 +548,33 @@ export const CALL_BUDGETS: CallBudget[] = [
       { api: 'DescribeExecution', why: "each one's request: its guard alarms", each: 'running rollout' },
     ],
   },
+  {
+    reflex: 'alarm reactor',
+    action: 'look for guarded native deployments',
+    calls: [
+      {
+        api: 'ListServiceDeployments',
+        why: 'its unfinished deployments (PENDING, IN_PROGRESS, ROLLBACK_*)',
+        each: 'service the deployment hook serves',
+      },
+      {
+        api: 'DescribeServiceDeployments',
+        why: "is it this stack's hook's, its status, and the hook's settings with their guard alarms",
+        each: 'unfinished deployment',
+      },
+      {
+        api: 'DescribeAlarms',
+        why: "an event's alarm, when it guards one; at the sweep, the guard alarms of all of them together",
+        each: '100 guard alarm names (the most AlarmNames takes)',
+      },
+      {
+        api: 'StopServiceDeployment',
+        why: 'ROLLBACK, of one IN_PROGRESS whose guard alarm is in ALARM now',
+        each: 'deployment stopped',
+      },
+      { api: 'Publish', why: 'people are told it was stopped and why', each: 'deployment stopped' },
+    ],
+  },
   ...KNOBS.flatMap(alarmBudgets),
   {
     reflex: 'alarm reactor',
