@@ -3,9 +3,12 @@
 // claim and then acts); the twin records each invocation's calls, once per call however many attempts
 // the SDK took. An invocation that makes a call its row does not allow is over budget.
 import { join } from 'node:path';
+import { createOpsHandler } from '#functions/opsApi';
 import { loadScenario, repoRoot, type ScenarioResult } from '#local/scenario/runner';
 import type { Invocation } from '#local/twin/lambdas';
+import type { Twin } from '#local/twin/twin';
 import { budgetOf, type CallBudget, type Excess, excessCalls, minimumCalls } from './callBudgets';
+import { httpEvent } from './functions';
 import { runKeepingTwin } from './rollout';
 
 /** Scenarios whose invocations are measured: every asserted action is taken in at least one of them. */
@@ -35,6 +38,19 @@ export const BUDGET_SCENARIOS = [
   'lifecycle-warm-pool.json',
   'lifecycle-forged-message.json',
 ];
+
+const OPS_READ_FUNCTION = 'opsRead';
+
+/**
+ * Ops API reads made once a scenario has ended, on the world it left, each held to its row: the views whose
+ * calls grow with what the scenario did (deployments, journal lines).
+ */
+export const OPS_READS: Record<string, { path: string; action: string }[]> = {
+  'native-hook-gate-resumed.json': [
+    { path: '/deployments', action: 'GET /deployments' },
+    { path: '/deployments/prod/web', action: 'GET /deployments/{cluster}/{service}' },
+  ],
+};
 
 export interface MeasuredInvocation {
   scenario: string;
@@ -161,6 +177,8 @@ export function actionsOf(
         ...(has('DescribeServices') ? ['gate a stage'] : []),
       ];
     }
+    case OPS_READ_FUNCTION:
+      return invocation.action ? [invocation.action] : undefined;
     case 'taskRecyclerRouter':
       return ['route to task groups'];
     case 'instanceLifecycleStep': {
@@ -200,7 +218,31 @@ export function actionsOf(
 
 async function invocationsOf(file: string): Promise<{ result: ScenarioResult; invocations: Invocation[] }> {
   const { result, twin } = await runKeepingTwin(loadScenario(join(repoRoot, 'local', 'scenarios', file)));
+  await readThroughOps(twin, OPS_READS[file] ?? []);
   return { result, invocations: twin.lambdas.invocations };
+}
+
+/**
+ * Each read through the ops API's read function as Lambda runs it, its invocation named by its row (an
+ * HTTP event names no action); a read that does not answer 200 throws.
+ */
+async function readThroughOps(twin: Twin, reads: { path: string; action: string }[]): Promise<void> {
+  if (reads.length === 0) return;
+  const read = twin.lambdas.function(OPS_READ_FUNCTION, () =>
+    createOpsHandler(['read'], () => ({
+      ports: twin.opsPorts,
+      settings: { routes: [], clusters: twin.settings.clusters, hookServices: twin.deploymentHookServices },
+    })),
+  );
+  for (const { path, action } of reads) {
+    const answer = (await twin.settle(() =>
+      read(httpEvent('GET', path) as unknown as Parameters<typeof read>[0]),
+    )) as {
+      statusCode?: number;
+    };
+    if (answer.statusCode !== 200) throw new Error(`GET ${path} answered ${answer.statusCode}`);
+    twin.lambdas.invocations.at(-1)!.action = action;
+  }
 }
 
 /** Every invocation of the scenario, held to its rows. Throws when the scenario's expectations fail. */
