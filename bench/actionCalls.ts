@@ -3,9 +3,12 @@
 // claim and then acts); the twin records each invocation's calls, once per call however many attempts
 // the SDK took. An invocation that makes a call its row does not allow is over budget.
 import { join } from 'node:path';
+import { createOpsHandler } from '#functions/opsApi';
 import { loadScenario, repoRoot, type ScenarioResult } from '#local/scenario/runner';
 import type { Invocation } from '#local/twin/lambdas';
+import type { Twin } from '#local/twin/twin';
 import { budgetOf, type CallBudget, type Excess, excessCalls, minimumCalls } from './callBudgets';
+import { httpEvent } from './functions';
 import { runKeepingTwin } from './rollout';
 
 /** Scenarios whose invocations are measured: every asserted action is taken in at least one of them. */
@@ -35,6 +38,19 @@ export const BUDGET_SCENARIOS = [
   'lifecycle-warm-pool.json',
   'lifecycle-forged-message.json',
 ];
+
+const OPS_READ_FUNCTION = 'opsRead';
+
+/**
+ * Ops API reads made once a scenario has ended, on the world it left, each held to its row: the views whose
+ * calls grow with what the scenario did (deployments, journal lines).
+ */
+export const OPS_READS: Record<string, { path: string; action: string }[]> = {
+  'native-hook-gate-resumed.json': [
+    { path: '/deployments', action: 'GET /deployments' },
+    { path: '/deployments/prod/web', action: 'GET /deployments/{cluster}/{service}' },
+  ],
+};
 
 export interface MeasuredInvocation {
   scenario: string;
@@ -87,6 +103,7 @@ const ABORT_APIS = new Set([
   'UpdateListener',
   'Publish',
 ]);
+const GUARDED_DEPLOYMENTS_LOOK = 'look for guarded native deployments';
 const KNOB_READS = new Set(['DescribeAutoScalingGroups', 'DescribePolicies', 'DescribeScalableTargets']);
 const KNOB_WRITES = new Set(['SetDesiredCapacity', 'UpdateService', 'PutScalingPolicy']);
 
@@ -119,12 +136,18 @@ export function actionsOf(
   const has = (api: string) => apis.includes(api);
   switch (invocation.function) {
     case 'alarmReactor': {
+      // The look for guarded native deployments (on an ALARM event and at each sweep) is a row of its own,
+      // beside whatever else the invocation did.
+      const guarded = has('ListServiceDeployments') ? [GUARDED_DEPLOYMENTS_LOOK] : [];
+      const knobRead = apis.some((api) => KNOB_READS.has(api));
+      if (guarded.length > 0 && !knobRead && !has('StopExecution'))
+        return [...guarded, has('ListExecutions') ? 'event, no reaction' : 'sweep, nothing in place'];
       const reactionApis = apis.filter((api) => !ABORT_APIS.has(api) || api === 'DescribeAlarms');
       const aborting = has('StopExecution') ? [`abort on a guard alarm (${routerOf(apis)})`] : [];
       if (aborting.length > 0 && !reactionApis.some((api) => KNOB_READS.has(api))) return aborting;
       if (apis.every((api) => ['ListExecutions', 'DescribeExecution'].includes(api)))
         return ['event, no reaction'];
-      if (!has('DescribeAlarms')) return ['sweep, nothing in place'];
+      if (!has('DescribeAlarms')) return [...guarded, 'sweep, nothing in place'];
       const knob = has('DescribePolicies')
         ? 'group policy'
         : has('DescribeScalableTargets')
@@ -140,7 +163,7 @@ export function actionsOf(
           : tagWrite >= 0
             ? 'forget (a person moved the knob)'
             : 'look, no change';
-      return [...aborting, `${reaction} (${knob})`];
+      return [...guarded, ...aborting, `${reaction} (${knob})`];
     }
     case 'lifecycleHook':
       return ['intake'];
@@ -154,6 +177,8 @@ export function actionsOf(
         ...(has('DescribeServices') ? ['gate a stage'] : []),
       ];
     }
+    case OPS_READ_FUNCTION:
+      return invocation.action ? [invocation.action] : undefined;
     case 'taskRecyclerRouter':
       return ['route to task groups'];
     case 'instanceLifecycleStep': {
@@ -193,7 +218,31 @@ export function actionsOf(
 
 async function invocationsOf(file: string): Promise<{ result: ScenarioResult; invocations: Invocation[] }> {
   const { result, twin } = await runKeepingTwin(loadScenario(join(repoRoot, 'local', 'scenarios', file)));
+  await readThroughOps(twin, OPS_READS[file] ?? []);
   return { result, invocations: twin.lambdas.invocations };
+}
+
+/**
+ * Each read through the ops API's read function as Lambda runs it, its invocation named by its row (an
+ * HTTP event names no action); a read that does not answer 200 throws.
+ */
+async function readThroughOps(twin: Twin, reads: { path: string; action: string }[]): Promise<void> {
+  if (reads.length === 0) return;
+  const read = twin.lambdas.function(OPS_READ_FUNCTION, () =>
+    createOpsHandler(['read'], () => ({
+      ports: twin.opsPorts,
+      settings: { routes: [], clusters: twin.settings.clusters, hookServices: twin.deploymentHookServices },
+    })),
+  );
+  for (const { path, action } of reads) {
+    const answer = (await twin.settle(() =>
+      read(httpEvent('GET', path) as unknown as Parameters<typeof read>[0]),
+    )) as {
+      statusCode?: number;
+    };
+    if (answer.statusCode !== 200) throw new Error(`GET ${path} answered ${answer.statusCode}`);
+    twin.lambdas.invocations.at(-1)!.action = action;
+  }
 }
 
 /** Every invocation of the scenario, held to its rows. Throws when the scenario's expectations fail. */

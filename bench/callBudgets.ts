@@ -548,6 +548,33 @@ export const CALL_BUDGETS: CallBudget[] = [
       { api: 'DescribeExecution', why: "each one's request: its guard alarms", each: 'running rollout' },
     ],
   },
+  {
+    reflex: 'alarm reactor',
+    action: 'look for guarded native deployments',
+    calls: [
+      {
+        api: 'ListServiceDeployments',
+        why: 'its unfinished deployments (PENDING, IN_PROGRESS, ROLLBACK_*)',
+        each: 'service the deployment hook serves',
+      },
+      {
+        api: 'DescribeServiceDeployments',
+        why: "is it this stack's hook's, its status, and the hook's settings with their guard alarms",
+        each: 'unfinished deployment',
+      },
+      {
+        api: 'DescribeAlarms',
+        why: "an event's alarm, when it guards one; at the sweep, the guard alarms of all of them together",
+        each: '100 guard alarm names (the most AlarmNames takes)',
+      },
+      {
+        api: 'StopServiceDeployment',
+        why: 'ROLLBACK, of one IN_PROGRESS whose guard alarm is in ALARM now',
+        each: 'deployment stopped',
+      },
+      { api: 'Publish', why: 'people are told it was stopped and why', each: 'deployment stopped' },
+    ],
+  },
   ...KNOBS.flatMap(alarmBudgets),
   {
     reflex: 'alarm reactor',
@@ -634,11 +661,40 @@ export const CALL_BUDGETS: CallBudget[] = [
       },
     ],
   },
+  // GET /deployments and GET /deployments/{cluster}/{service} (layers/app/deploymentViews.ts). ECS keeps
+  // no record of what a hook answered, so the minimum is ECS's facts per served service (one list, then
+  // every deployment listed described in one call: DescribeServiceDeployments takes 20 ARNs and the view
+  // shows at most that many) and two journal reads: the hook's answers and the people's gate answers, none
+  // when no deployment is listed. A journal read is one FilterLogEvents per log group of ACTION_LOG_GROUPS
+  // (the API takes one group a call, and the stack's list does not say which function journals which
+  // reflex): 2 x 10 calls; narrowed to the hook's group and opsWrite's, the two reads would be two calls.
+  ...[
+    { action: 'GET /deployments', each: 'served service' },
+    { action: 'GET /deployments/{cluster}/{service}' },
+  ].map(
+    ({ action, each }): CallBudget => ({
+      reflex: 'ops API',
+      action,
+      calls: [
+        { api: 'ListServiceDeployments', why: "the service's recent deployments", ...(each ? { each } : {}) },
+        {
+          api: 'DescribeServiceDeployments',
+          why: 'their status, stage, revisions and hook runs, all listed ones in one call',
+          ...(each ? { each } : { when: 'the service has a deployment' }),
+        },
+        {
+          api: 'FilterLogEvents',
+          why: "the hook's answers, then the gate answers, since the oldest deployment shown",
+          each: 'log group of ACTION_LOG_GROUPS, per journal read',
+        },
+      ],
+    }),
+  ),
   {
     reflex: 'ops API',
     action: 'read (GET)',
     calls: [{ api: "the route's reads", why: 'what it shows, read now; no write of any kind' }],
-    notAsserted: 'not measured by the bench',
+    notAsserted: 'not measured by the bench, but for GET /deployments (its rows above)',
   },
   {
     reflex: 'ops API',

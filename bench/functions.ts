@@ -125,7 +125,7 @@ export const sqsBatch = (body: string, queue = 'queue'): SQSEvent => ({
   ],
 });
 
-const httpEvent = (method: string, path: string, body?: string) => ({
+export const httpEvent = (method: string, path: string, body?: string) => ({
   version: '2.0',
   routeKey: `${method} ${path}`,
   rawPath: path,

@@ -1,10 +1,11 @@
 // Alarm reactor: CloudWatch alarm state changes, delivered by EventBridge, turned into bounded,
-// reversible scaling changes; and, every minute, the sweep over the changes in place. One function for
-// both, with a reserved concurrency of 1: one actor on the scaling knobs at a time.
+// reversible scaling changes; and, every minute, the sweep over the changes in place and over the guarded
+// native deployments whose guard alarm is in ALARM. One function for both, with a reserved concurrency of 1:
+// one actor on the scaling knobs at a time.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ALARM_REFLEX, reactToAlarm, reviewReactions } from '#app/reactToAlarm';
 import { abortGuardedRollouts } from '#app/rollout';
-import { stopGuardedDeployments } from '#app/stopGuardedDeployments';
+import { stopDeploymentsUnderAlarm, stopGuardedDeployments } from '#app/stopGuardedDeployments';
 import { readAlarmReactorInput } from '#events/alarmReactorInput';
 import { rolloutRequestOf } from '#events/rollout';
 import { boundedJson, PARK_LIMITS } from '#runtime/boundedInput';
@@ -21,6 +22,17 @@ export function createAlarmReactorHandler(deps: () => AlarmReactorDeps) {
     const input = readAlarmReactorInput(event, stackLocation(context));
     if (input.kind === 'sweep') {
       // The next sweep, a minute later, is this one's retry: a failure is logged, not sent to the DLQ.
+      // Guarded deployments first, as for an ALARM event; their failure does not keep the reactions' review from running.
+      const { deployments } = deps();
+      if (deployments) {
+        try {
+          const stops = await stopDeploymentsUnderAlarm(deployments.ports, deployments.settings);
+          if (stops.length > 0) logger.info('native deployments under a guard alarm', { stops });
+        } catch (error) {
+          logger.warn('sweep of guarded native deployments incomplete', { error });
+          metrics.addMetric('SweepIncomplete', MetricUnit.Count, 1);
+        }
+      }
       try {
         return await reviewReactions(ports, settings);
       } catch (error) {

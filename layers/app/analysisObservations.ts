@@ -6,7 +6,7 @@ import type { AlarmStates, MetricsSource, TargetRegistry } from '#ports';
 
 export interface ObservationPorts {
   metrics: MetricsSource;
-  alarms: AlarmStates;
+  alarms: Pick<AlarmStates, 'describe'>;
   targets: Pick<TargetRegistry, 'targetHealth'>;
 }
 

@@ -44,6 +44,55 @@ export async function stopGuardedDeployments(
     return alarmState;
   };
   const outcomes: DeploymentStopOutcome[] = [];
+  for (const guarded of await guardedDeployments(ports, settings)) {
+    if (!isGuardedBy(guarded.guardAlarms, alarmName)) continue;
+    const outcome = await decideAndCarryOut(guarded, alarmName, await stateNow(), ports, settings);
+    if (outcome) outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+/**
+ * The alarm reactor's sweep: a deployment whose guard alarm is in ALARM now is stopped as the ALARM event
+ * would have stopped it, so a lost or failed event costs a minute, not the hook's next invocation. The guard
+ * alarms of all the deployments are read together (DescribeAlarms, 100 names a call); with no deployment
+ * unfinished, the sweep reads no alarm at all. A deployment ECS is already rolling back is left unsaid: the
+ * next sweep would say it again every minute until ECS is done.
+ */
+export async function stopDeploymentsUnderAlarm(
+  ports: GuardedDeploymentPorts,
+  settings: GuardedDeploymentSettings,
+): Promise<DeploymentStopOutcome[]> {
+  const guarded = await guardedDeployments(ports, settings);
+  const alarmNames = guarded.flatMap((g) => g.guardAlarms);
+  if (alarmNames.length === 0) return [];
+  const states = await ports.alarms.statesOf(alarmNames);
+  const outcomes: DeploymentStopOutcome[] = [];
+  for (const deployment of guarded) {
+    const firing = deployment.guardAlarms.find((name) => states.get(name) === 'ALARM');
+    if (!firing) continue;
+    const outcome = await decideAndCarryOut(deployment, firing, 'ALARM', ports, settings, {
+      journalAlreadyStopping: false,
+    });
+    if (outcome) outcomes.push(outcome);
+  }
+  return outcomes;
+}
+
+interface GuardedDeployment {
+  /** `CLUSTER/SERVICE DEPLOYMENT_ID`, as journaled. */
+  target: string;
+  deployment: NativeDeployment;
+  /** As the hook itself resolves them for this deployment. */
+  guardAlarms: readonly string[];
+}
+
+/** The unfinished deployments of the served services that this stack's hook serves, with their guard alarms. */
+async function guardedDeployments(
+  ports: GuardedDeploymentPorts,
+  settings: GuardedDeploymentSettings,
+): Promise<GuardedDeployment[]> {
+  const found: GuardedDeployment[] = [];
   for (const configured of settings.services) {
     for (const arn of await ports.stops.unfinished(configured.cluster, configured.service)) {
       const deployment = await ports.deployments.deployment(arn);
@@ -51,20 +100,25 @@ export async function stopGuardedDeployments(
       // A service whose settings do not parse is the hook's to fail (it answers FAILED with the reason).
       const resolved = hookSettingsOf(deployment, configured, settings.hookFunctionName);
       if ('problem' in resolved) continue;
-      const { guardAlarms } = resolved.settings;
-      if (!isGuardedBy(guardAlarms, alarmName)) continue;
-      const decision = decideDeploymentStop({
-        alarmName,
-        alarmState: await stateNow(),
-        guardAlarms,
-        status: deployment.status,
-      });
-      if (decision.kind === 'none') continue;
       const target = `${configured.cluster}/${configured.service} ${idOf(arn)}`;
-      outcomes.push(await carryOut(decision, target, deployment, alarmName, ports, settings));
+      found.push({ target, deployment, guardAlarms: resolved.settings.guardAlarms });
     }
   }
-  return outcomes;
+  return found;
+}
+
+async function decideAndCarryOut(
+  { target, deployment, guardAlarms }: GuardedDeployment,
+  alarmName: string,
+  alarmState: AlarmState | 'missing',
+  ports: GuardedDeploymentPorts,
+  settings: GuardedDeploymentSettings,
+  { journalAlreadyStopping } = { journalAlreadyStopping: true },
+): Promise<DeploymentStopOutcome | undefined> {
+  const decision = decideDeploymentStop({ alarmName, alarmState, guardAlarms, status: deployment.status });
+  if (decision.kind === 'none' || (decision.kind === 'already-stopping' && !journalAlreadyStopping))
+    return undefined;
+  return carryOut(decision, target, deployment, alarmName, ports, settings);
 }
 
 const servedByHook = (deployment: NativeDeployment, functionName: string) =>

@@ -186,6 +186,8 @@ export interface AlarmDescription {
 export interface AlarmStates {
   /** The alarm as CloudWatch has it now; undefined when it does not exist (any more). */
   describe(alarmName: string, options: { withTags: boolean }): Promise<AlarmDescription | undefined>;
+  /** The states of many alarms now, in as few calls as CloudWatch allows; an alarm that does not exist is absent. */
+  statesOf(alarmNames: readonly string[]): Promise<Map<string, AlarmState>>;
 }
 
 export interface ScalingControls {
@@ -400,7 +402,7 @@ export interface RolloutPorts {
   declaredRoutes: readonly DeclaredRoute[];
   claims: RouteClaims;
   metrics: MetricsSource;
-  alarms: AlarmStates;
+  alarms: Pick<AlarmStates, 'describe'>;
   targets: Pick<TargetRegistry, 'targetHealth'>;
   /** The route's declared services: who deploys them (read before every weight write), and scaling down. */
   services: Pick<ServiceControl, 'describeService' | 'setDesiredCount'>;
@@ -564,7 +566,7 @@ export interface DeploymentHookPorts {
   /** The service's tags hold a person's answer at a gate. */
   services: Pick<ServiceControl, 'describeService'>;
   metrics: MetricsSource;
-  alarms: AlarmStates;
+  alarms: Pick<AlarmStates, 'describe'>;
   targets: Pick<TargetRegistry, 'targetHealth'>;
   /** Tests before traffic at a stage, as rollouts run theirs. */
   trafficChecks: TrafficChecks;

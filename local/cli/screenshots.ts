@@ -97,7 +97,8 @@ export const STATES: DashboardState[] = [
     name: 'reflexes',
     shows:
       'the Reflexes tab over reflexes-at-work ten minutes in: a change in place, a give-up, a mark, held launches, a dead letter',
-    open: (viewport) => openReflexDashboard(viewport),
+    // Taller than the others: the page ends with all nine dead-letter queues.
+    open: (viewport) => openReflexDashboard({ ...viewport, height: 900 }),
     query: 'view=reflexes',
     async reach(session) {
       await session.page.getByTestId('alarm-change-surge-capacity').waitFor();

@@ -178,3 +178,51 @@ describe('tags of alarms the role may not read', () => {
     expect(alarm).toMatchObject({ state: 'ALARM', tags: {} });
   });
 });
+
+describe('statesOf', () => {
+  it('asks for at most 100 names a call, the most DescribeAlarms takes, and maps metric and composite alarms', async () => {
+    // Prepare: 150 guard alarms, one of them composite, one deleted
+    const names = Array.from({ length: 150 }, (_, i) => `guard-${i}`);
+    cloudWatch.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({
+      MetricAlarms: input.AlarmNames.filter((n) => n !== 'guard-7' && n !== 'guard-120').map((n) =>
+        metricAlarm(n, { StateValue: n === 'guard-3' ? 'ALARM' : 'OK' }),
+      ),
+      CompositeAlarms: input.AlarmNames.includes('guard-120') ? [compositeAlarm('guard-120')] : [],
+    }));
+
+    // Act
+    const states = await alarms.statesOf([...names, 'guard-3']);
+
+    // Assess
+    expect(cloudWatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames)).toEqual([
+      names.slice(0, 100),
+      names.slice(100),
+    ]);
+    expect(states.get('guard-3')).toBe('ALARM');
+    expect(states.get('guard-120')).toBe('ALARM');
+    expect(states.get('guard-4')).toBe('OK');
+    expect(states.has('guard-7')).toBe(false);
+    expect(states.size).toBe(149);
+  });
+
+  it('follows NextToken within a batch', async () => {
+    // Prepare
+    cloudWatch
+      .on(DescribeAlarmsCommand)
+      .resolvesOnce({ MetricAlarms: [metricAlarm('a')], NextToken: 'more' })
+      .resolvesOnce({ CompositeAlarms: [compositeAlarm('b', { StateValue: 'OK' })] });
+
+    // Act
+    const states = await alarms.statesOf(['a', 'b']);
+
+    // Assess
+    expect(cloudWatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.NextToken)).toEqual([
+      undefined,
+      'more',
+    ]);
+    expect([...states]).toEqual([
+      ['a', 'ALARM'],
+      ['b', 'OK'],
+    ]);
+  });
+});

@@ -5,8 +5,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type GuardedDeploymentSettings, stopGuardedDeployments } from '#app/stopGuardedDeployments';
+import { createAlarmReactorHandler } from '#functions/alarmReactor';
 import { prepareTwin, scheduleTimeline } from '#local/scenario/runner';
 import { ScenarioSchema } from '#local/scenario/schema';
+import { lambdaContext } from '#local/twin/delivery';
+import { eventEnvelope } from '#local/twin/events';
 import type { GuardedDeploymentPorts, JournalEntry, Notification } from '#ports';
 import { guardedDeploymentPorts } from '#wiring/alarmReactor';
 
@@ -41,6 +44,16 @@ async function canaryAt(seconds: number) {
     deployment,
     stop: (alarm = GUARD, given: Partial<GuardedDeploymentSettings> = {}, over = ports) =>
       twin.settle(() => stopGuardedDeployments(alarm, over, { ...settings, ...given })),
+    /** The alarm reactor's scheduled run, as its every-minute rule invokes it, with the stops enabled. */
+    sweep: (given: Partial<GuardedDeploymentSettings> = {}) => {
+      const handler = createAlarmReactorHandler(() => ({
+        ports: twin.alarmPorts,
+        settings: { dryRun: false, reactions: [] },
+        deployments: { ports, settings: { ...settings, ...given } },
+      }));
+      const scheduled = eventEnvelope(twin.world, 'aws.events', 'Scheduled Event', [], {});
+      return twin.settle(() => handler(scheduled, lambdaContext('alarmReactor')));
+    },
     calls: (api?: string) =>
       twin.world.apiCalls.slice(callsBefore).filter((c) => !c.by && (!api || c.api === api)),
     ports,
@@ -133,5 +146,68 @@ describe('a guard alarm stops a native deployment at once', () => {
     expect(canary.journal).toEqual([
       expect.objectContaining({ outcome: 'held', reason: expect.stringContaining('ECS did not stop it') }),
     ]);
+  });
+});
+
+describe("the alarm reactor's sweep stops a guarded deployment whose ALARM event was lost", () => {
+  // In native-canary-guard-alarm-hook-only nothing acted on the ALARM event: as far as ECS knows, it was lost.
+  it('stops it with ROLLBACK at the next sweep, reading every guard alarm in one DescribeAlarms', async () => {
+    const canary = await canaryAt(150);
+    expect(canary.twin.cloudWatch.describe(GUARD)?.state).toBe('ALARM');
+    expect(canary.deployment().status).toBe('IN_PROGRESS');
+
+    await canary.sweep();
+    await canary.sweep();
+
+    expect(canary.calls('StopServiceDeployment').map((c) => c.target)).toEqual([
+      expect.stringMatching(/ ROLLBACK$/),
+    ]);
+    expect(canary.deployment()).toMatchObject({ status: 'ROLLBACK_SUCCESSFUL', production: 0 });
+    // The second sweep finds no deployment unfinished, and so reads no alarm.
+    expect(canary.calls('DescribeAlarms').map((c) => c.target)).toEqual([GUARD]);
+    expect(canary.journal).toEqual([
+      expect.objectContaining({
+        action: 'stop-deployment',
+        outcome: 'done',
+        reason: `stopped with ROLLBACK: guard alarm ${GUARD} is in ALARM`,
+      }),
+    ]);
+    expect(canary.notified.map((n) => n.subject)).toEqual([
+      expect.stringContaining(`stopped and rolled back (${GUARD})`),
+    ]);
+  });
+
+  it('makes no StopServiceDeployment call while no guard alarm is in ALARM', async () => {
+    // 1:50: green serves its 10 %, the alarm has not fired yet.
+    const canary = await canaryAt(110);
+    expect(canary.twin.cloudWatch.describe(GUARD)?.state).not.toBe('ALARM');
+
+    await canary.sweep();
+
+    expect(canary.calls('StopServiceDeployment')).toEqual([]);
+    expect(canary.calls('DescribeAlarms')).toHaveLength(1);
+    expect(canary.journal).toEqual([]);
+    expect(canary.deployment().status).toBe('IN_PROGRESS');
+  });
+
+  it('in dry run, journals the stop it would make and makes none', async () => {
+    const canary = await canaryAt(150);
+
+    await canary.sweep({ dryRun: true });
+
+    expect(canary.calls('StopServiceDeployment')).toEqual([]);
+    expect(canary.deployment().status).toBe('IN_PROGRESS');
+    expect(canary.journal).toEqual([expect.objectContaining({ outcome: 'dry-run', dryRun: true })]);
+  });
+
+  it("looks only at the hook's services and at deployments whose hook is this stack's", async () => {
+    const canary = await canaryAt(150);
+
+    await canary.sweep({ services: [] });
+    await canary.sweep({ hookFunctionName: 'someoneElsesHook' });
+
+    expect(canary.calls('StopServiceDeployment')).toEqual([]);
+    expect(canary.calls('DescribeAlarms')).toEqual([]);
+    expect(canary.deployment().status).toBe('IN_PROGRESS');
   });
 });

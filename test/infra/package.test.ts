@@ -1211,7 +1211,8 @@ describe('serverless package (offline, no AWS credentials)', () => {
         'ScalingTargetReader.read',
         'WorkflowRuns.running',
         'WorkflowRuns.stop',
-        // guard alarms of native deployments: found, read back, stopped
+        // guard alarms of native deployments: found, read back, stopped; the sweep reads their alarms together
+        'AlarmStates.statesOf',
         'NativeDeploymentStops.stop',
         'NativeDeploymentStops.unfinished',
         'NativeDeployments.deployment',

@@ -5,6 +5,9 @@
 import { measureScenarioCalls } from '../../bench/actionCalls';
 import { describeExcess } from '../../bench/callBudgets';
 
+/** The stack's function log groups where journal lines are, ten in serverless.yml's ACTION_LOG_GROUPS and in the twin. */
+const ACTION_LOG_GROUPS = 10;
+
 const apisOf = async (file: string, action: string) =>
   (await measureScenarioCalls(file)).measured
     .filter((m) => m.actions.join(' + ') === action)
@@ -99,6 +102,31 @@ describe.each([
   });
 });
 
+describe('GET /deployments, after native-hook-gate-resumed', () => {
+  it("reads ECS once a served service, all listed deployments in one call, and the journal for the hook's and the gate's answers", async () => {
+    // Act
+    const { measured } = await measureScenarioCalls('native-hook-gate-resumed.json');
+    const reads = measured.filter((m) => m.actions.some((a) => a.startsWith('GET /deployments')));
+
+    // Assess: one served service with one deployment; two journal reads over every action log group
+    expect(reads.map((m) => m.actions)).toEqual([
+      ['GET /deployments'],
+      ['GET /deployments/{cluster}/{service}'],
+    ]);
+    for (const read of reads) {
+      const counts = Object.fromEntries(
+        [...new Set(read.apis)].map((api) => [api, read.apis.filter((a) => a === api).length]),
+      );
+      expect(counts).toEqual({
+        ListServiceDeployments: 1,
+        DescribeServiceDeployments: 1,
+        FilterLogEvents: 2 * ACTION_LOG_GROUPS,
+      });
+      expect(read).toMatchObject({ asserted: true, excess: [] });
+    }
+  });
+});
+
 describe.each([
   'alarm-surge-restore.json',
   'rollout-alb-promoted.json',
@@ -107,6 +135,7 @@ describe.each([
   'rollout-bad-5xx.json',
   'rollout-guard-alarm.json',
   'lifecycle-scale-in-drain.json',
+  'native-hook-gate-resumed.json',
 ])('%s', (file) => {
   it('makes no call beyond the design minimum of any action held to it', async () => {
     // Act

@@ -9,6 +9,9 @@ import {
 import type { AlarmState } from '#domain/alarmReactions';
 import type { AlarmDescription, AlarmStates } from '#ports';
 
+/** DescribeAlarms takes at most 100 AlarmNames, and returns at most 100 alarms a page (the API reference). */
+const MAX_NAMES_PER_CALL = 100;
+
 const STATES: Record<StateValue, AlarmState> = {
   OK: 'OK',
   ALARM: 'ALARM',
@@ -35,6 +38,30 @@ export class CloudWatchAlarmStates implements AlarmStates {
     const arn = alarm.AlarmArn ?? '';
     const tags = options.withTags && arn ? await this.tagsOf(arn) : {};
     return { name: alarmName, arn, state: stateOf(alarm.StateValue), type, tags };
+  }
+
+  async statesOf(alarmNames: readonly string[]): Promise<Map<string, AlarmState>> {
+    const states = new Map<string, AlarmState>();
+    const names = [...new Set(alarmNames)];
+    for (let start = 0; start < names.length; start += MAX_NAMES_PER_CALL) {
+      const batch = names.slice(start, start + MAX_NAMES_PER_CALL);
+      let NextToken: string | undefined;
+      do {
+        const output = await this.cloudWatch.send(
+          new DescribeAlarmsCommand({
+            AlarmNames: batch,
+            AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+            MaxRecords: MAX_NAMES_PER_CALL,
+            ...(NextToken ? { NextToken } : {}),
+          }),
+        );
+        for (const alarm of [...(output.MetricAlarms ?? []), ...(output.CompositeAlarms ?? [])])
+          if (alarm.AlarmName && batch.includes(alarm.AlarmName))
+            states.set(alarm.AlarmName, stateOf(alarm.StateValue));
+        NextToken = output.NextToken;
+      } while (NextToken);
+    }
+    return states;
   }
 
   private async tagsOf(alarmArn: string): Promise<Record<string, string>> {
