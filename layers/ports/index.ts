@@ -533,7 +533,7 @@ export interface NativeDeployments {
   deployment(deploymentArn: string): Promise<NativeDeployment | undefined>;
   /** The revisions ECS knows among these (at most 20); unknown ones are left out. */
   revisions(revisionArns: string[]): Promise<NativeRevision[]>;
-  /** A service's most recent deployments (at most 20), newest first. */
+  /** A service's most recent deployments by `createdAt` (at most 20), newest first, from every listed page. */
   recent(cluster: string, service: string, limit: number): Promise<NativeDeployment[]>;
 }
 
