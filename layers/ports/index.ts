@@ -458,6 +458,10 @@ export interface ActionHistory {
   recent(filter: {
     reflex?: string;
     target?: string;
+    /** Only targets that start with this: one service's lines among everything its reflex journals. */
+    targetPrefix?: string;
+    /** Only these actions. */
+    actions?: readonly string[];
     since?: Date;
     limit: number;
   }): Promise<(JournalEntry & { at: Date })[]>;
