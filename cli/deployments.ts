@@ -124,6 +124,10 @@ export function deploymentTable(deployments: DeploymentView[], style: Style): st
   );
 }
 
+/** What the CLI and the dashboard say when the API read as many journal lines as a view reads. */
+export const TRUNCATED_NOTE =
+  'note: more hook answers than one view reads; the oldest verdicts may be missing';
+
 export function deploymentsText(deployments: DeploymentView[], style: Style): string {
   if (deployments.length === 0) return '  no native deployments of the services the deployment hook serves\n';
   return deployments.map((d) => deploymentText(d, style)).join('\n');

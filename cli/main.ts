@@ -9,7 +9,13 @@ import { type Credentials, LOCAL_CREDENTIAL, LOCAL_REGION } from '#local/api/sig
 import { didYouMean } from '#runtime/didYouMean';
 import { version } from '../package.json';
 import { ApiError, CredentialsError, credentialsFrom, OpsClient, TransportError } from './client';
-import { type DeploymentView, deploymentsText, deploymentTable, watchDeployment } from './deployments';
+import {
+  type DeploymentView,
+  deploymentsText,
+  deploymentTable,
+  TRUNCATED_NOTE,
+  watchDeployment,
+} from './deployments';
 import { type ReflexesView, reflexesText } from './reflexes';
 import {
   type Accepted,
@@ -754,8 +760,13 @@ async function deployments({ args, client, io, values, style }: Invocation): Pro
     cluster === undefined
       ? '/deployments'
       : `/deployments/${encodeURIComponent(cluster)}/${encodeURIComponent(service!)}`;
-  const { deployments: list } = await client.get<{ deployments: DeploymentView[] }>(path, { limit });
-  io.stdout.write(values.json ? `${JSON.stringify({ deployments: list })}\n` : deploymentsText(list, style));
+  const { deployments: list, truncated } = await client.get<{
+    deployments: DeploymentView[];
+    truncated?: true;
+  }>(path, { limit });
+  if (values.json)
+    io.stdout.write(`${JSON.stringify({ deployments: list, ...(truncated ? { truncated } : {}) })}\n`);
+  else io.stdout.write(deploymentsText(list, style) + (truncated ? `  ${TRUNCATED_NOTE}\n` : ''));
   return 0;
 }
 

@@ -295,6 +295,14 @@ const NativeDeploymentViewSchema = z.object({
     .optional(),
 });
 
+const DeploymentsViewSchema = z.object({
+  deployments: z.array(NativeDeploymentViewSchema),
+  truncated: z
+    .literal(true)
+    .optional()
+    .describe("a service's journal held more lines than one view reads: its oldest verdicts may be missing"),
+});
+
 const Accepted = z.object({ status: z.string(), dryRun: z.boolean(), detail: z.string() });
 
 export type Access = 'read' | 'write';
@@ -477,7 +485,7 @@ export const opsRoutes: OpsRoute[] = [
     access: 'read',
     query: z.object({ limit: z.coerce.number().int().min(1).max(20).default(5).describe('per service') }),
     status: 200,
-    response: z.object({ deployments: z.array(NativeDeploymentViewSchema) }),
+    response: DeploymentsViewSchema,
     errors: [],
   },
   {
@@ -490,7 +498,7 @@ export const opsRoutes: OpsRoute[] = [
     params: ServiceRef,
     query: z.object({ limit: z.coerce.number().int().min(1).max(20).default(10) }),
     status: 200,
-    response: z.object({ deployments: z.array(NativeDeploymentViewSchema) }),
+    response: DeploymentsViewSchema,
     errors: [404],
   },
   ...(['resume', 'abort'] as const).map(

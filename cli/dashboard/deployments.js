@@ -33,9 +33,10 @@
   async function refresh() {
     const seq = ++state.seq;
     try {
-      const { deployments } = await call('GET', '/deployments');
+      const { deployments, truncated } = await call('GET', '/deployments');
       if (seq !== state.seq) return;
       render(deployments);
+      $('deployment-list-truncated').hidden = truncated !== true;
       $('deployments-status').hidden = true;
     } catch (error) {
       $('deployments-status').textContent = error.message;

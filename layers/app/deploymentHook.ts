@@ -33,6 +33,8 @@ import type { DeploymentHookPorts, NativeDeployment, NativeRevision } from '#por
 import { HookClaimRefusedError } from '#runtime/errors';
 
 export const DEPLOYMENT_HOOK_REFLEX = 'deployment-hook';
+/** The journal line of each answer the hook gives (GET /deployments reads them back). */
+export const HOOK_ANSWER_ACTION = 'answer-hook';
 
 export interface DeploymentHookSettings {
   /** The services this stack's hook serves, with their default settings (the stage's config). */
@@ -114,7 +116,7 @@ export async function answerDeploymentHook(
 
   ports.journal.record({
     reflex: DEPLOYMENT_HOOK_REFLEX,
-    action: 'answer-hook',
+    action: HOOK_ANSWER_ACTION,
     target: `${named.cluster}/${named.service} ${idOf(payload.resourceArn)} ${stage}`,
     reason: `${answer.hookStatus}: ${answer.reason}`,
     dryRun: false,

@@ -3,7 +3,7 @@
 // no record of what a hook answered (lifecycleHookDetails says only where each hook run is), so the verdicts
 // are read where the hook writes every answer: its journal, through the same action history GET /reflexes
 // reads the other reflexes' journals with. A person's answer at a gate is the ops API's own journal line.
-import { DEPLOYMENT_HOOK_REFLEX } from '#app/deploymentHook';
+import { DEPLOYMENT_HOOK_REFLEX, HOOK_ANSWER_ACTION } from '#app/deploymentHook';
 import { OPS_REFLEX } from '#app/opsApi';
 import type { GateStanding } from '#domain/deploymentHook';
 import { type CheckOutcome, runResult } from '#domain/rolloutAnalysis';
@@ -21,7 +21,10 @@ const GATE_ANSWERS: Record<string, 'resume' | 'abort'> = {
   abortDeploymentGate: 'abort',
 };
 
-/** Journal lines read per view: a gate held for hours at one answer a minute stays well inside. */
+/**
+ * Journal lines read per service: a gate held for hours at one answer a minute stays well inside. Reaching
+ * either marks the view `truncated`: older verdicts may be missing from it.
+ */
 const HOOK_LINES_READ = 1000;
 const GATE_ANSWER_LINES_READ = 200;
 
@@ -65,23 +68,36 @@ export async function deploymentsView(
   );
   // Nothing to put verdicts beside: no journal read.
   if (listed.every((l) => l.deployments.length === 0)) return { deployments: [] };
-  const created = listed.flatMap((l) => l.deployments.map((d) => d.createdAt?.getTime() ?? Number.NaN));
-  const oldest = Math.min(...created.filter(Number.isFinite));
-  // Back to the oldest deployment shown: a verdict older than that belongs to none of them.
-  const since = Number.isFinite(oldest) ? new Date(oldest) : undefined;
-  const [hookLines, gateLines] = await Promise.all([
-    ports.actions.recent({
-      reflex: DEPLOYMENT_HOOK_REFLEX,
-      limit: HOOK_LINES_READ,
-      ...(since ? { since } : {}),
-    }),
-    ports.actions.recent({ reflex: OPS_REFLEX, limit: GATE_ANSWER_LINES_READ, ...(since ? { since } : {}) }),
-  ]);
-  const answers = hookLines.flatMap(hookLineOf).reverse();
-  const gateAnswers = gateLines.flatMap(gateAnswerOf).reverse();
-  return {
-    deployments: listed.flatMap(({ cluster, service, deployments }) =>
-      deployments.map((deployment) => {
+  let truncated = false;
+  const views = await Promise.all(
+    listed.map(async ({ cluster, service, deployments }) => {
+      if (deployments.length === 0) return [];
+      // Each service's own lines, back to its oldest deployment shown: one service's answers, or the ops
+      // API's other actions, crowd out no other service's verdicts.
+      const created = deployments.map((d) => d.createdAt?.getTime() ?? Number.NaN);
+      const oldest = Math.min(...created.filter(Number.isFinite));
+      const since = Number.isFinite(oldest) ? { since: new Date(oldest) } : {};
+      const targetPrefix = `${cluster}/${service} `;
+      const [hookLines, gateLines] = await Promise.all([
+        ports.actions.recent({
+          reflex: DEPLOYMENT_HOOK_REFLEX,
+          actions: [HOOK_ANSWER_ACTION],
+          targetPrefix,
+          limit: HOOK_LINES_READ,
+          ...since,
+        }),
+        ports.actions.recent({
+          reflex: OPS_REFLEX,
+          actions: Object.keys(GATE_ANSWERS),
+          targetPrefix,
+          limit: GATE_ANSWER_LINES_READ,
+          ...since,
+        }),
+      ]);
+      if (hookLines.length >= HOOK_LINES_READ || gateLines.length >= GATE_ANSWER_LINES_READ) truncated = true;
+      const answers = hookLines.flatMap(hookLineOf).reverse();
+      const gateAnswers = gateLines.flatMap(gateAnswerOf).reverse();
+      return deployments.map((deployment) => {
         const id = idOf(deployment.arn);
         const mine = (line: { service: string; deploymentId: string }) =>
           line.service === `${cluster}/${service}` && line.deploymentId === id;
@@ -93,9 +109,10 @@ export async function deploymentsView(
           gateAnswers.filter(mine),
           options,
         );
-      }),
-    ),
-  };
+      });
+    }),
+  );
+  return { deployments: views.flat(), ...(truncated ? { truncated } : {}) };
 }
 
 function deploymentView(
@@ -233,7 +250,7 @@ function hookLineOf(line: Line): HookLine[] {
   const [service, deploymentId, stage] = line.target.split(' ');
   const detail = line.detail ?? {};
   if (
-    line.action !== 'answer-hook' ||
+    line.action !== HOOK_ANSWER_ACTION ||
     !service ||
     !deploymentId ||
     !stage ||

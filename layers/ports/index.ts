@@ -460,6 +460,10 @@ export interface ActionHistory {
   recent(filter: {
     reflex?: string;
     target?: string;
+    /** Only targets that start with this: one service's lines among everything its reflex journals. */
+    targetPrefix?: string;
+    /** Only these actions. */
+    actions?: readonly string[];
     since?: Date;
     limit: number;
   }): Promise<(JournalEntry & { at: Date })[]>;
@@ -535,7 +539,7 @@ export interface NativeDeployments {
   deployment(deploymentArn: string): Promise<NativeDeployment | undefined>;
   /** The revisions ECS knows among these (at most 20); unknown ones are left out. */
   revisions(revisionArns: string[]): Promise<NativeRevision[]>;
-  /** A service's most recent deployments (at most 20), newest first. */
+  /** A service's most recent deployments by `createdAt` (at most 20), newest first, from every listed page. */
   recent(cluster: string, service: string, limit: number): Promise<NativeDeployment[]>;
 }
 

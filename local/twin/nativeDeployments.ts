@@ -91,6 +91,8 @@ const DEFAULT_CALLBACK_SECONDS = 30;
 const DEFAULT_HOOK_TIMEOUT_MINUTES = 1440;
 /** How often the twin's ECS looks at the green tasks' health and at the deployment alarms. */
 const WATCH_SECONDS = 5;
+/** From ROLLBACK_REQUESTED to the rollback's start: ECS documents no delay; one second makes the state seen. */
+const ROLLBACK_START_SECONDS = 1;
 const HOOK_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'IN_PROGRESS']);
 
 export interface NativeDeploymentSources {
@@ -228,15 +230,25 @@ export class NativeDeployments {
     return d;
   }
 
-  /** StopServiceDeployment with ROLLBACK: the deployment goes back to the blue revision. */
+  /**
+   * StopServiceDeployment with ROLLBACK: ROLLBACK_REQUESTED at once, nothing moves forward any more, and the
+   * rollback starts a moment later (the developer guide's "Stopping Amazon ECS service deployments").
+   */
   stop(d: NativeDeployment): void {
-    this.rollBack(d, 'Service deployment rolled back by StopServiceDeployment.');
+    if (d.halted || d.finishedAt) return;
+    d.halted = true;
+    d.status = 'ROLLBACK_REQUESTED';
+    d.updatedAt = this.world.clock.now();
+    this.world.clock.after(ROLLBACK_START_SECONDS, 'native deployment rollback', () =>
+      this.rollBack(d, 'Service deployment rolled back by StopServiceDeployment.', true),
+    );
   }
 
   // --- the deployment, stage by stage ------------------------------------------------------------------
 
   private async run(d: NativeDeployment): Promise<void> {
     const { service, settings } = d;
+    if (d.halted) return; // stopped while PENDING
     d.status = 'IN_PROGRESS';
     this.emit(d, 'SERVICE_DEPLOYMENT_IN_PROGRESS', 'INFO', `ECS deployment ${d.green.id} in progress.`);
     this.sources.note(`native ${settings.strategy} deployment of ${service.name} started`);
@@ -495,10 +507,11 @@ export class NativeDeployments {
 
   /**
    * Back to blue: traffic first (test and production, the hooks of those stages invoked once more, as the
-   * guide says they are on a rollback; their answers cannot stop it), then green's tasks go.
+   * guide says they are on a rollback; their answers cannot stop it), then green's tasks go. A requested
+   * rollback (StopServiceDeployment) is ROLLBACK_IN_PROGRESS until ECS's next look; the others end at once.
    */
-  private rollBack(d: NativeDeployment, reason: string): void {
-    if (d.halted || d.finishedAt) return;
+  private rollBack(d: NativeDeployment, reason: string, requested = false): void {
+    if ((d.halted && !requested) || d.finishedAt) return;
     const { service, blue, green } = d;
     const now = this.world.clock.now();
     d.halted = true;
@@ -528,12 +541,19 @@ export class NativeDeployments {
     blue.status = 'PRIMARY';
     blue.updatedAt = now;
     service.deployments = [blue];
-    service.nativeDeploymentInProgress = false;
-    d.status = 'ROLLBACK_SUCCESSFUL';
-    d.finishedAt = now;
     d.updatedAt = now;
+    if (requested)
+      this.world.clock.after(WATCH_SECONDS, 'native deployment rollback', () => this.rolledBack(d));
+    else this.rolledBack(d);
+  }
+
+  private rolledBack(d: NativeDeployment): void {
+    d.service.nativeDeploymentInProgress = false;
+    d.status = 'ROLLBACK_SUCCESSFUL';
+    d.finishedAt = this.world.clock.now();
+    d.updatedAt = d.finishedAt;
     this.remember(d, 'ROLLBACK_SUCCESSFUL');
-    this.emit(d, 'SERVICE_DEPLOYMENT_COMPLETED', 'INFO', `ECS deployment ${green.id} rolled back.`);
+    this.emit(d, 'SERVICE_DEPLOYMENT_COMPLETED', 'INFO', `ECS deployment ${d.green.id} rolled back.`);
   }
 
   /** An alarm without rollback: the deployment stops where it is, both revisions kept. */

@@ -97,6 +97,18 @@ describe('reading the journal back', () => {
       '{ $.reflex = "rollout" && $.action = "*" && ($.outcome = "done" || $.outcome = "dry-run" || $.outcome = "held" || $.outcome = "failed") && $.target = "web \\"blue\\"" }',
     );
   });
+
+  it("selects one service's lines of given actions: a target prefix with CloudWatch's wildcard", () => {
+    const pattern = journalFilterPattern({
+      reflex: 'ops-api',
+      targetPrefix: 'prod/web ',
+      actions: ['resumeDeploymentGate', 'abortDeploymentGate'],
+    });
+
+    expect(pattern).toBe(
+      '{ $.reflex = "ops-api" && ($.action = "resumeDeploymentGate" || $.action = "abortDeploymentGate") && ($.outcome = "done" || $.outcome = "dry-run" || $.outcome = "held" || $.outcome = "failed") && $.target = "prod/web *" }',
+    );
+  });
 });
 
 describe('recent actions', () => {

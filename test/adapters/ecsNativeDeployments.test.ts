@@ -90,14 +90,47 @@ describe('EcsNativeDeployments', () => {
       [DEPLOYMENT, 'IN_PROGRESS'],
       [older, 'SUCCESSFUL'],
     ]);
-    // DescribeServiceDeployments takes 20 ARNs: no more are listed.
     expect(ecs).toHaveReceivedCommandWith(ListServiceDeploymentsCommand, {
       cluster: 'shop',
       service: 'checkout',
-      maxResults: 20,
+      maxResults: 100,
     });
     expect(ecs).toHaveReceivedCommandWith(DescribeServiceDeploymentsCommand, {
       serviceDeploymentArns: [DEPLOYMENT, older],
+    });
+  });
+
+  it('reads every page before it picks the newest: ECS documents no order for the listing', async () => {
+    // 25 deployments, one a day, listed oldest first over two pages.
+    const arnOf = (day: number) => DEPLOYMENT.replace(/[^/]+$/, `day${String(day).padStart(2, '0')}`);
+    const brief = (day: number) => ({
+      serviceDeploymentArn: arnOf(day),
+      createdAt: new Date(Date.UTC(2026, 10, day, 9)),
+    });
+    const days = Array.from({ length: 25 }, (_, i) => i + 1);
+    ecs
+      .on(ListServiceDeploymentsCommand)
+      .resolves({ serviceDeployments: days.slice(0, 20).map(brief), nextToken: 'page-2' })
+      .on(ListServiceDeploymentsCommand, { nextToken: 'page-2' })
+      .resolves({ serviceDeployments: days.slice(20).map(brief) });
+    const [current] = fixture('describeServiceDeployments').serviceDeployments;
+    ecs.on(DescribeServiceDeploymentsCommand).callsFake((input: { serviceDeploymentArns: string[] }) => ({
+      serviceDeployments: input.serviceDeploymentArns.map((arn) => ({
+        ...current,
+        serviceDeploymentArn: arn,
+      })),
+    }));
+    const adapter = new EcsNativeDeployments(new ECSClient({}));
+
+    const newest = await adapter.recent('shop', 'checkout', 1);
+    const twenty = await adapter.recent('shop', 'checkout', 50);
+
+    expect(newest.map((d) => d.arn)).toEqual([arnOf(25)]);
+    expect(twenty.map((d) => d.arn)).toEqual(days.slice(5).reverse().map(arnOf));
+    expect(ecs).toHaveReceivedCommandWith(ListServiceDeploymentsCommand, { nextToken: 'page-2' });
+    // DescribeServiceDeployments takes at most 20 ARNs a call.
+    expect(ecs).toHaveReceivedCommandWith(DescribeServiceDeploymentsCommand, {
+      serviceDeploymentArns: [arnOf(25)],
     });
   });
 });

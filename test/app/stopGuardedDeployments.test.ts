@@ -61,7 +61,7 @@ async function canaryAt(seconds: number) {
 }
 
 describe('a guard alarm stops a native deployment at once', () => {
-  it('stops the deployment in progress with ROLLBACK, once: another alarm event finds nothing to stop', async () => {
+  it('stops the deployment in progress with ROLLBACK, once: another alarm event finds it rolling back and holds', async () => {
     const canary = await canaryAt(150);
     expect(canary.deployment().status).toBe('IN_PROGRESS');
 
@@ -71,10 +71,17 @@ describe('a guard alarm stops a native deployment at once', () => {
     expect(first).toEqual([
       expect.objectContaining({ decision: 'stop', why: `guard alarm ${GUARD} is in ALARM` }),
     ]);
-    expect(second).toEqual([]);
+    // ECS moves a stopped deployment to ROLLBACK_REQUESTED first; the second event finds it there.
+    expect(second).toEqual([
+      expect.objectContaining({
+        decision: 'already-stopping',
+        why: expect.stringContaining('ROLLBACK_REQUESTED'),
+      }),
+    ]);
     expect(canary.calls('StopServiceDeployment').map((c) => c.target)).toEqual([
       expect.stringMatching(/ ROLLBACK$/),
     ]);
+    await canary.twin.runFor(60);
     expect(canary.deployment()).toMatchObject({
       status: 'ROLLBACK_SUCCESSFUL',
       statusReason: expect.stringContaining('StopServiceDeployment'),
@@ -82,6 +89,7 @@ describe('a guard alarm stops a native deployment at once', () => {
     });
     expect(canary.journal).toEqual([
       expect.objectContaining({ action: 'stop-deployment', outcome: 'done', reflex: 'alarm-reactor' }),
+      expect.objectContaining({ outcome: 'held', reason: expect.stringContaining('nothing to stop') }),
     ]);
     expect(canary.notified.map((n) => n.subject)).toEqual([
       expect.stringContaining(`stopped and rolled back (${GUARD})`),
@@ -126,16 +134,17 @@ describe('a guard alarm stops a native deployment at once', () => {
 
   it('says so when ECS refuses the stop because the deployment ended after it was read', async () => {
     const canary = await canaryAt(150);
-    // Someone else's stop lands between the reactor's read and its own.
+    const arn = canary.deployment().arn;
+    // The reactor reads the deployment IN_PROGRESS; then someone else's stop lands and ECS rolls it back
+    // to the end before the reactor's own stop arrives.
+    const read = await canary.twin.settle(() => canary.ports.deployments.deployment(arn));
+    await canary.twin.settle(() => canary.ports.stops.stop(arn));
+    await canary.twin.runFor(60);
+    expect(canary.deployment().status).toBe('ROLLBACK_SUCCESSFUL');
     const racing: GuardedDeploymentPorts = {
       ...canary.ports,
-      stops: {
-        unfinished: (cluster, service) => canary.ports.stops.unfinished(cluster, service),
-        stop: async (arn) => {
-          await canary.ports.stops.stop(arn);
-          return canary.ports.stops.stop(arn);
-        },
-      },
+      deployments: { deployment: async () => read },
+      stops: { unfinished: async () => [arn], stop: (x) => canary.ports.stops.stop(x) },
     };
 
     const outcomes = await canary.stop(GUARD, {}, racing);

@@ -450,6 +450,22 @@ async function timesOn(page: Page) {
     );
     expect(await page.getByTestId('deployment-gate').count()).toBe(0);
     expect(twin.traffic.weightsNow('web')['web-green']).toBe(100);
+    expect(await page.getByTestId('deployment-list-truncated').isVisible()).toBe(false);
+
+    // Act: the hook's answers outgrow what one view reads
+    for (let i = 0; i < 1000; i++)
+      twin.recorders.journal.record({
+        reflex: 'deployment-hook',
+        action: 'answer-hook',
+        target: `prod/web ${id} POST_TEST_TRAFFIC_SHIFT`,
+        reason: 'IN_PROGRESS: waiting',
+        dryRun: false,
+        outcome: 'done',
+        detail: { hookStatus: 'IN_PROGRESS' },
+      });
+
+    // Assess: the page says its view is cut short
+    await page.getByTestId('deployment-list-truncated').waitFor();
     expect(errors).toEqual([]);
   });
 

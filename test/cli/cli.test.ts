@@ -11,6 +11,7 @@ import { resolveScenarioPath } from '#local/cli/simulate';
 import { loadScenario, prepareTwin, scheduleTimeline } from '#local/scenario/runner';
 import { VirtualTimeReleased } from '#local/twin/scheduler';
 import type { Twin } from '#local/twin/twin';
+import { TRUNCATED_NOTE } from '../../cli/deployments';
 import { type CliIo, main } from '../../cli/main';
 import { opsWorld } from '../support/opsWorld';
 
@@ -526,6 +527,30 @@ describe('deployments', () => {
       expect.stringMatching(/404.*prod\/api the deployment hook serves/s),
     ]);
     expect(half.code).toBe(2);
+  });
+
+  it('notes when the view was cut short, in text and in --json', async () => {
+    // Prepare: the gate waits, and its deployment's hook has answered more than a view reads
+    const api = await aDeploymentApi('native-hook-gate-resumed', 240);
+    const id = api.twin.nativeDeployments.deployments[0]!.arn.split('/').pop()!;
+    for (let i = 0; i < 1000; i++)
+      api.twin.recorders.journal.record({
+        reflex: 'deployment-hook',
+        action: 'answer-hook',
+        target: `prod/web ${id} POST_TEST_TRAFFIC_SHIFT`,
+        reason: 'IN_PROGRESS: waiting',
+        dryRun: false,
+        outcome: 'done',
+        detail: { hookStatus: 'IN_PROGRESS' },
+      });
+
+    // Act
+    const text = await cli(api, ['deployments']);
+    const asJson = await cli(api, ['deployments', 'prod/web', '--json']);
+
+    // Assess
+    expect(text.lines.at(-1)).toBe(`  ${TRUNCATED_NOTE}`);
+    expect(json(asJson.stdout).truncated).toBe(true);
   });
 
   it('watches a deployment through its gate to SUCCESSFUL: a line per answer, the gate with its commands, exit 0', async () => {

@@ -299,6 +299,22 @@ export function storageContract(harness: () => StorageHarness): void {
       expect(ofBoth).toEqual(newestFirst([2]));
     });
 
+    it('finds the entries whose target starts with a prefix, of the given actions only', async () => {
+      // Act
+      const ofCanary = await storage.actions.recent({ targetPrefix: `${web}-`, since: at[0], limit: 50 });
+      const restarts = await storage.actions.recent({
+        reflex: 'task-recycler',
+        targetPrefix: web,
+        actions: ['restart-task'],
+        since: at[0],
+        limit: 50,
+      });
+
+      // Assess
+      expect(ofCanary).toEqual(newestFirst([2]));
+      expect(restarts).toEqual(newestFirst([4, 0]));
+    });
+
     it('keeps the newest up to the limit', async () => {
       // Act
       const actions = await storage.actions.recent({ since: at[0], limit: 2 });

@@ -1181,6 +1181,69 @@ describe('native deployments', () => {
     expect(deployment.targetRevision.productionWeight).toBe(0);
   });
 
+  it("reads each service's verdicts apart: other services' answers and other ops lines crowd none out", async () => {
+    // Prepare: the gate resumed and the deployment SUCCEEDED; then another service's hook answers a
+    // thousand times and the ops API journals two hundred other actions, all newer than web's lines.
+    const { twin, get } = await aDeploymentScenario('native-hook-gate-resumed', 900);
+    const journal = twin.recorders.journal;
+    for (let i = 0; i < 1000; i++)
+      journal.record({
+        reflex: 'deployment-hook',
+        action: 'answer-hook',
+        target: `prod/cart Cart${i} POST_TEST_TRAFFIC_SHIFT`,
+        reason: 'IN_PROGRESS: waiting',
+        dryRun: false,
+        outcome: 'done',
+        detail: { hookStatus: 'IN_PROGRESS' },
+      });
+    for (let i = 0; i < 200; i++)
+      journal.record({
+        reflex: 'ops-api',
+        action: 'scaleService',
+        target: 'prod/web',
+        reason: 'scaled',
+        dryRun: false,
+        outcome: 'done',
+      });
+
+    // Act
+    const answer = await get('/deployments/prod/web');
+
+    // Assess: the verdict, the stage and who resumed the gate are all there; nothing was cut short
+    const [deployment] = answer.body.deployments;
+    expect(deployment.verdict).toMatchObject({ hookStatus: 'SUCCEEDED' });
+    expect(deployment.stages[0]).toMatchObject({
+      answer: 'SUCCEEDED',
+      gate: { status: 'resumed', at: expect.any(String) },
+    });
+    expect(answer.body.truncated).toBeUndefined();
+  });
+
+  it("says the view is cut short when a service's own lines reach what is read", async () => {
+    // Prepare: the gate waits; its deployment's hook has answered more than a view reads.
+    const { twin, get } = await aDeploymentScenario('native-hook-gate-resumed', 240);
+    const before = await get('/deployments/prod/web');
+    const [{ id }] = before.body.deployments;
+    for (let i = 0; i < 1000; i++)
+      twin.recorders.journal.record({
+        reflex: 'deployment-hook',
+        action: 'answer-hook',
+        target: `prod/web ${id} POST_TEST_TRAFFIC_SHIFT`,
+        reason: 'IN_PROGRESS: waiting',
+        dryRun: false,
+        outcome: 'done',
+        detail: { hookStatus: 'IN_PROGRESS' },
+      });
+
+    // Act
+    const answer = await get('/deployments/prod/web');
+
+    // Assess
+    expect(before.body.truncated).toBeUndefined();
+    expectDocumented('getServiceDeployments', answer);
+    expect(answer.body.truncated).toBe(true);
+  });
+
   it.each([
     ['a service the hook does not serve', '/deployments/prod/api', 404],
     ['a cluster the API does not show', '/deployments/staging/web', 404],

@@ -459,8 +459,8 @@ describe('ECS native deployments in the twin: the API', () => {
     expect(twin.world.service('prod', 'web')!.deployments.map((d) => d.taskDefinitionArn)).toEqual([v1.arn]);
   });
 
-  it('lists, describes and stops a native deployment; a second stop conflicts; unknown ARNs are MISSING or not found', async () => {
-    const { twin, send, nativeUpdate, events } = aTwin();
+  it('lists, describes and stops a native deployment; a stop while it rolls back changes nothing, one after it ended conflicts; unknown ARNs are MISSING or not found', async () => {
+    const { twin, send, nativeUpdate, events, ecsWeights } = aTwin();
     await send(
       nativeUpdate({
         strategy: 'CANARY',
@@ -507,19 +507,35 @@ describe('ECS native deployments in the twin: the API', () => {
       ],
     });
 
-    const stopped = await send(
-      new StopServiceDeploymentCommand({
-        serviceDeploymentArn: brief!.serviceDeploymentArn,
-        stopType: 'ROLLBACK',
-      }),
+    const stop = () =>
+      send(
+        new StopServiceDeploymentCommand({
+          serviceDeploymentArn: brief!.serviceDeploymentArn,
+          stopType: 'ROLLBACK',
+        }),
+      );
+    const statuses = async () =>
+      (
+        await send<{ serviceDeployments: { status: string }[] }>(
+          new ListServiceDeploymentsCommand({ cluster: 'prod', service: 'web' }),
+        )
+      ).serviceDeployments.map((d) => d.status);
+    const stopped = await stop();
+    // The developer guide: IN_PROGRESS moves to ROLLBACK_REQUESTED, then the rollback starts; a stop while it
+    // is requested or in progress goes on as it was.
+    expect(await statuses()).toEqual(['ROLLBACK_REQUESTED']);
+    const weightsBefore = ecsWeights().length;
+    expect(await stop()).toEqual(
+      expect.objectContaining({ serviceDeploymentArn: brief!.serviceDeploymentArn }),
     );
-    const again = send(
-      new StopServiceDeploymentCommand({
-        serviceDeploymentArn: brief!.serviceDeploymentArn,
-        stopType: 'ROLLBACK',
-      }),
-    );
-    await expect(again).rejects.toMatchObject({ name: 'ConflictException' });
+    expect(await statuses()).toEqual(['ROLLBACK_REQUESTED']);
+    await twin.runFor(5);
+    expect(await statuses()).toEqual(['ROLLBACK_IN_PROGRESS']);
+    expect(ecsWeights().slice(weightsBefore)).toEqual([[expect.anything(), 0]]);
+    await stop();
+    expect(await statuses()).toEqual(['ROLLBACK_IN_PROGRESS']);
+    await twin.runFor(60);
+    await expect(stop()).rejects.toMatchObject({ name: 'ConflictException' });
     const unknown = send(
       new StopServiceDeploymentCommand({ serviceDeploymentArn: `${brief!.serviceDeploymentArn}x` }),
     );
@@ -528,9 +544,6 @@ describe('ECS native deployments in the twin: the API', () => {
     expect(stopped).toEqual(expect.objectContaining({ serviceDeploymentArn: brief!.serviceDeploymentArn }));
     expect(twin.nativeDeployments.deployments[0]!.rollback?.reason).toContain('StopServiceDeployment');
     expect(events.map((e) => e.eventName)).toContain('SERVICE_DEPLOYMENT_FAILED');
-    const after = await send<{ serviceDeployments: { status: string }[] }>(
-      new ListServiceDeploymentsCommand({ cluster: 'prod', service: 'web' }),
-    );
-    expect(after.serviceDeployments.map((d) => d.status)).toEqual(['ROLLBACK_SUCCESSFUL']);
+    expect(await statuses()).toEqual(['ROLLBACK_SUCCESSFUL']);
   });
 });

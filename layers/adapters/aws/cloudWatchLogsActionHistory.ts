@@ -91,14 +91,22 @@ export class CloudWatchLogsActionHistory implements ActionHistory {
  * <outcome>", so it is no fixed string to match on.) A `*` in a value would be a wildcard to CloudWatch:
  * the entries are matched exactly once more after parsing.
  */
-export function journalFilterPattern(filter: Pick<Filter, 'reflex' | 'target'>): string {
+export function journalFilterPattern(
+  filter: Pick<Filter, 'reflex' | 'target' | 'targetPrefix' | 'actions'>,
+): string {
+  const actions = filter.actions?.map(usable);
   const clauses = [
     `$.reflex = ${quote(usable(filter.reflex) ?? '*')}`,
-    '$.action = "*"',
+    actions?.length && actions.every((a) => a !== undefined)
+      ? `(${actions.map((a) => `$.action = ${quote(a)}`).join(' || ')})`
+      : '$.action = "*"',
     `(${OUTCOMES.map((o) => `$.outcome = ${quote(o)}`).join(' || ')})`,
   ];
   const target = usable(filter.target);
   if (target !== undefined) clauses.push(`$.target = ${quote(target)}`);
+  const prefix = usable(filter.targetPrefix);
+  // A trailing `*` is CloudWatch's wildcard: any target that starts with the prefix.
+  if (prefix !== undefined && target === undefined) clauses.push(`$.target = ${quote(`${prefix}*`)}`);
   return `{ ${clauses.join(' && ')} }`;
 }
 
@@ -143,6 +151,8 @@ export function actionOf(event: FilteredLogEvent): Action | undefined {
 function matches(action: Action, filter: Filter): boolean {
   return (
     (filter.reflex === undefined || action.reflex === filter.reflex) &&
-    (filter.target === undefined || action.target === filter.target)
+    (filter.target === undefined || action.target === filter.target) &&
+    (filter.targetPrefix === undefined || action.target.startsWith(filter.targetPrefix)) &&
+    (filter.actions === undefined || filter.actions.includes(action.action))
   );
 }

@@ -6,8 +6,10 @@ import {
   type ECSClient,
   ListServiceDeploymentsCommand,
   type ServiceDeployment,
+  type ServiceDeploymentBrief,
   type ServiceRevisionSummary,
 } from '@aws-sdk/client-ecs';
+import { DEPLOYMENT_PAGE } from '#adapters/aws/ecsServiceControl';
 import type { NativeDeployment, NativeDeployments, NativeRevision, RevisionShare } from '#ports';
 
 /** DescribeServiceRevisions takes at most 20 ARNs a call. */
@@ -36,10 +38,18 @@ export class EcsNativeDeployments implements NativeDeployments {
   async recent(cluster: string, service: string, limit: number): Promise<NativeDeployment[]> {
     const wanted = Math.min(limit, MAX_DEPLOYMENTS_PER_CALL);
     if (wanted <= 0) return [];
-    const listed = await this.ecs.send(
-      new ListServiceDeploymentsCommand({ cluster, service, maxResults: wanted }),
-    );
-    const arns = (listed.serviceDeployments ?? [])
+    // ECS documents no order for the listing, so the newest can be on any page: every page is read (a
+    // service keeps few deployments; the createdAt filter would need a cut-off nobody knows), then sorted.
+    const listed: ServiceDeploymentBrief[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.ecs.send(
+        new ListServiceDeploymentsCommand({ cluster, service, maxResults: DEPLOYMENT_PAGE, nextToken }),
+      );
+      listed.push(...(page.serviceDeployments ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const arns = listed
       .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))
       .flatMap((brief) => (brief.serviceDeploymentArn ? [brief.serviceDeploymentArn] : []))
       .slice(0, wanted);
@@ -50,7 +60,7 @@ export class EcsNativeDeployments implements NativeDeployments {
     const byArn = new Map(
       (described.serviceDeployments ?? []).map((d) => [d.serviceDeploymentArn, deploymentOf(d)]),
     );
-    // In the listing's order; one that ended between the two calls and is no longer described is left out.
+    // Newest first; one that ended between the two calls and is no longer described is left out.
     return arns.flatMap((arn) => {
       const deployment = byArn.get(arn);
       return deployment ? [deployment] : [];

@@ -509,9 +509,11 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
   }
 
   /**
-   * ROLLBACK (the only stop type the reference lists as valid) of a deployment PENDING or IN_PROGRESS; one
-   * already rolling back goes on (the developer guide's "Stopping Amazon ECS service deployments"); one
-   * that has ended cannot be stopped.
+   * ROLLBACK (the only stop type the reference lists as valid). The developer guide's "Stopping Amazon ECS
+   * service deployments": PENDING or IN_PROGRESS moves to ROLLBACK_REQUESTED; STOP_REQUESTED,
+   * ROLLBACK_REQUESTED and ROLLBACK_IN_PROGRESS go on as they were (the stop succeeds, nothing changes).
+   * Neither it nor the API reference says what a deployment that has ended gets: the twin answers
+   * ConflictException, the reference's error for "conflict in the current state of the resource".
    */
   function stopServiceDeployment(input: Ecs.StopServiceDeploymentCommandInput) {
     const arn = input.serviceDeploymentArn;
@@ -527,11 +529,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
         'The service deployment does not exist.',
       );
     if (d.status === 'PENDING' || d.status === 'IN_PROGRESS') sources.native!.stop(d);
-    else if (
-      !d.status.startsWith('ROLLBACK_') ||
-      d.status === 'ROLLBACK_SUCCESSFUL' ||
-      d.status === 'ROLLBACK_FAILED'
-    )
+    else if (!STOPPING.has(d.status))
       throw new AwsServiceError(
         'ConflictException',
         `The service deployment is ${d.status} and cannot be stopped.`,
@@ -919,3 +917,5 @@ function nativeConfigurationView(settings: NativeSettings | undefined): Ecs.Depl
     ...(settings.alarms ? { alarms: settings.alarms } : {}),
   };
 }
+/** A deployment already stopping: another stop goes on as it was. */
+const STOPPING = new Set<string>(['STOP_REQUESTED', 'ROLLBACK_REQUESTED', 'ROLLBACK_IN_PROGRESS']);
