@@ -14,23 +14,12 @@ import {
   type TargetGroupTuple,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/routeMarks';
-import {
-  type RouteRef,
-  type RouteState,
-  requestMarkOf,
-  sameTargetWeights,
-  sameWeights,
-  targetsProblem,
-  type WeightedTarget,
-  type Weights,
-  weightsOf,
-  weightsProblem,
-  withWeights,
-} from '#domain/rolloutRoutes';
+import { type RouteOf, weightedRoutes } from '#adapters/aws/weightedRoutes';
+import type { WeightedTarget } from '#domain/rolloutRoutes';
 import type { TrafficRouter } from '#ports';
-import { InvalidInputError, RouteNotFoundError, WeightOutOfRangeError } from '#runtime/errors';
+import { RouteNotFoundError } from '#runtime/errors';
 
-type AlbRoute = Extract<RouteRef, { router: 'alb' }>;
+type AlbRoute = RouteOf<'alb'>;
 
 interface ForwardingActions {
   actions: Action[];
@@ -40,23 +29,16 @@ interface ForwardingActions {
   viaListener: boolean;
 }
 
-const NOT_FOUND = new Set(['RuleNotFoundException', 'ListenerNotFoundException']);
-
 export function albRouter(client: Pick<ElasticLoadBalancingV2Client, 'send'>): TrafficRouter {
-  /** What each state `read` answered was read from, for the write that follows it in the same step. */
-  const answers = new WeakMap<RouteState, ForwardingActions>();
+  const routes = weightedRoutes<'alb', ForwardingActions>({
+    kind: 'alb',
+    name: 'ALB',
+    describeRoute,
+    notFound: new Set(['RuleNotFoundException', 'ListenerNotFoundException']),
+  });
 
   async function describe(route: AlbRoute): Promise<ForwardingActions> {
-    const { actions, viaListener } = await withRouteNotFound(route, async () => {
-      if (route.ruleArn) {
-        const output = await client.send(new DescribeRulesCommand({ RuleArns: [route.ruleArn] }));
-        const rule = output.Rules?.find((candidate) => candidate.RuleArn === route.ruleArn);
-        return { actions: rule?.Actions ?? [], viaListener: rule?.IsDefault === true };
-      }
-      const output = await client.send(new DescribeListenersCommand({ ListenerArns: [route.listenerArn] }));
-      const listener = output.Listeners?.find((candidate) => candidate.ListenerArn === route.listenerArn);
-      return { actions: listener?.DefaultActions ?? [], viaListener: true };
-    });
+    const { actions, viaListener } = await actionsOf(route);
     const forward = actions.find((action) => action.Type === 'forward');
     const targets = forward ? tuplesOf(forward).map(toTarget) : [];
     if (!forward || targets.length === 0)
@@ -64,95 +46,59 @@ export function albRouter(client: Pick<ElasticLoadBalancingV2Client, 'send'>): T
     return { actions, forward, targets, viaListener };
   }
 
-  /** The owner and request marks, in one DescribeTags. */
-  async function marksOf(route: AlbRoute): Promise<Pick<RouteState, 'owner' | 'request'>> {
-    const arn = taggedArn(route);
-    const output = await withRouteNotFound(route, () =>
-      client.send(new DescribeTagsCommand({ ResourceArns: [arn] })),
-    );
-    const tags = output.TagDescriptions?.find((description) => description.ResourceArn === arn)?.Tags;
-    const owner = tags?.find((tag) => tag.Key === ROLLOUT_OWNER_TAG)?.Value;
-    const request = requestMarkOf(tags?.find((tag) => tag.Key === ROLLOUT_REQUEST_TAG)?.Value);
-    return { ...(owner !== undefined ? { owner } : {}), ...(request ? { request } : {}) };
+  async function actionsOf(route: AlbRoute): Promise<Pick<ForwardingActions, 'actions' | 'viaListener'>> {
+    if (route.ruleArn) {
+      const output = await client.send(new DescribeRulesCommand({ RuleArns: [route.ruleArn] }));
+      const rule = output.Rules?.find((candidate) => candidate.RuleArn === route.ruleArn);
+      return { actions: rule?.Actions ?? [], viaListener: rule?.IsDefault === true };
+    }
+    const output = await client.send(new DescribeListenersCommand({ ListenerArns: [route.listenerArn] }));
+    const listener = output.Listeners?.find((candidate) => candidate.ListenerArn === route.listenerArn);
+    return { actions: listener?.DefaultActions ?? [], viaListener: true };
   }
 
   async function write(route: AlbRoute, read: ForwardingActions, next: WeightedTarget[]): Promise<void> {
     const actions = read.actions.map((action) =>
       action === read.forward ? withTargetGroups(action, next) : asWritable(action),
     );
-    await withRouteNotFound(route, () =>
-      route.ruleArn && !read.viaListener
-        ? client.send(new ModifyRuleCommand({ RuleArn: route.ruleArn, Actions: actions }))
-        : client.send(new ModifyListenerCommand({ ListenerArn: route.listenerArn, DefaultActions: actions })),
-    );
+    await (route.ruleArn && !read.viaListener
+      ? client.send(new ModifyRuleCommand({ RuleArn: route.ruleArn, Actions: actions }))
+      : client.send(new ModifyListenerCommand({ ListenerArn: route.listenerArn, DefaultActions: actions })));
+  }
+
+  /** The owner and request marks, in one DescribeTags. */
+  async function marksOf(route: AlbRoute) {
+    const arn = taggedArn(route);
+    const output = await client.send(new DescribeTagsCommand({ ResourceArns: [arn] }));
+    const tags = output.TagDescriptions?.find((description) => description.ResourceArn === arn)?.Tags;
+    const tagged = (key: string) => tags?.find((tag) => tag.Key === key)?.Value;
+    return { owner: tagged(ROLLOUT_OWNER_TAG), request: tagged(ROLLOUT_REQUEST_TAG) };
+  }
+
+  async function tag(route: AlbRoute, key: string, value: string): Promise<void> {
+    const Tags = [{ Key: key, Value: value }];
+    await client.send(new AddTagsCommand({ ResourceArns: [taggedArn(route)], Tags }));
+  }
+
+  async function untag(route: AlbRoute, keys: string[]): Promise<void> {
+    await client.send(new RemoveTagsCommand({ ResourceArns: [taggedArn(route)], TagKeys: keys }));
   }
 
   return {
-    async read(route) {
-      const alb = albRoute(route);
-      const described = await describe(alb);
-      const { targets } = described;
-      const state = { weights: weightsOf(alb, targets), targets, ...(await marksOf(alb)) };
-      answers.set(state, described);
-      return state;
-    },
-
-    async setWeights(route, weights, from) {
-      const alb = albRoute(route);
-      const problem = weightsProblem(weights);
-      if (problem) throw new WeightOutOfRangeError(`${describeRoute(alb)}: ${problem}`);
-      const read = (from && answers.get(from)) ?? (await describe(alb));
-      const next = withWeights(alb, read.targets, weights);
-      const limit = targetsProblem('alb', next);
-      if (limit) throw new WeightOutOfRangeError(`${describeRoute(alb)}: ${limit}`);
-      if (sameTargetWeights(read.targets, next)) return;
-      await write(alb, read, next);
-    },
-
-    async verifyWeights(route, weights: Weights) {
-      const alb = albRoute(route);
-      const { targets } = await describe(alb);
-      return sameWeights(weightsOf(alb, targets), weights);
-    },
-
-    async setOwner(route, owner) {
-      const alb = albRoute(route);
-      const arn = taggedArn(alb);
-      await withRouteNotFound(alb, () =>
+    read: (route) => routes.read(route, describe, marksOf),
+    setWeights: (route, weights, from) => routes.setWeights(route, weights, from, describe, write),
+    verifyWeights: (route, weights) => routes.verifyWeights(route, weights, describe),
+    setOwner: (route, owner) =>
+      routes.mark(route, (alb) =>
         owner === null
-          ? client.send(
-              new RemoveTagsCommand({
-                ResourceArns: [arn],
-                TagKeys: [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG],
-              }),
-            )
-          : client.send(
-              new AddTagsCommand({ ResourceArns: [arn], Tags: [{ Key: ROLLOUT_OWNER_TAG, Value: owner }] }),
-            ),
-      );
-    },
-
-    async setRequest(route, request) {
-      const alb = albRoute(route);
-      const arn = taggedArn(alb);
-      await withRouteNotFound(alb, () =>
-        request === null
-          ? client.send(new RemoveTagsCommand({ ResourceArns: [arn], TagKeys: [ROLLOUT_REQUEST_TAG] }))
-          : client.send(
-              new AddTagsCommand({
-                ResourceArns: [arn],
-                Tags: [{ Key: ROLLOUT_REQUEST_TAG, Value: request }],
-              }),
-            ),
-      );
-    },
+          ? untag(alb, [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG])
+          : tag(alb, ROLLOUT_OWNER_TAG, owner),
+      ),
+    setRequest: (route, request) =>
+      routes.mark(route, (alb) =>
+        request === null ? untag(alb, [ROLLOUT_REQUEST_TAG]) : tag(alb, ROLLOUT_REQUEST_TAG, request),
+      ),
   };
-}
-
-function albRoute(route: RouteRef): AlbRoute {
-  if (route.router !== 'alb')
-    throw new InvalidInputError(`the ALB router cannot serve a ${route.router} route`);
-  return route;
 }
 
 /** The listener's default action has no rule ARN of its own to tag here, so the listener carries the mark. */
@@ -160,16 +106,6 @@ const taggedArn = (route: AlbRoute): string => route.ruleArn ?? route.listenerAr
 
 const describeRoute = (route: AlbRoute): string =>
   route.ruleArn ? `ALB rule ${route.ruleArn}` : `default action of ALB listener ${route.listenerArn}`;
-
-async function withRouteNotFound<T>(route: AlbRoute, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof Error && NOT_FOUND.has(error.name))
-      throw new RouteNotFoundError(`${describeRoute(route)} does not exist: ${error.message}`);
-    throw error;
-  }
-}
 
 /**
  * A forward written the short way, with only TargetGroupArn, is one group taking all the traffic. ELB

@@ -15,22 +15,12 @@ import {
   type WeightedTargetGroup,
 } from '@aws-sdk/client-vpc-lattice';
 import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/routeMarks';
-import {
-  type RouteRef,
-  type RouteState,
-  requestMarkOf,
-  sameTargetWeights,
-  sameWeights,
-  targetsProblem,
-  type WeightedTarget,
-  weightsOf,
-  weightsProblem,
-  withWeights,
-} from '#domain/rolloutRoutes';
+import { type RouteOf, weightedRoutes } from '#adapters/aws/weightedRoutes';
+import type { WeightedTarget } from '#domain/rolloutRoutes';
 import type { TrafficRouter } from '#ports';
-import { InvalidInputError, RouteNotFoundError, WeightOutOfRangeError } from '#runtime/errors';
+import { InvalidInputError, RouteNotFoundError } from '#runtime/errors';
 
-type LatticeRoute = Extract<RouteRef, { router: 'lattice' }>;
+type LatticeRoute = RouteOf<'lattice'>;
 
 interface ForwardingAction {
   /** The forward's groups as Lattice answered them (identifiers as it gives them), in order. */
@@ -39,16 +29,18 @@ interface ForwardingAction {
 }
 
 export function latticeRouter(client: Pick<VPCLatticeClient, 'send'>): TrafficRouter {
-  /** What each state `read` answered was read from, for the write that follows it in the same step. */
-  const answers = new WeakMap<RouteState, ForwardingAction>();
+  const routes = weightedRoutes<'lattice', ForwardingAction>({
+    kind: 'lattice',
+    name: 'VPC Lattice',
+    describeRoute,
+    notFound: new Set(['ResourceNotFoundException']),
+  });
 
   async function describe(route: LatticeRoute): Promise<ForwardingAction> {
     const ids = identifiersOf(route);
-    const { action, isDefault } = await withRouteNotFound(route, async () => {
-      if (route.ruleArn) return client.send(new GetRuleCommand({ ...ids, ruleIdentifier: route.ruleArn }));
-      const listener = await client.send(new GetListenerCommand(ids));
-      return { action: listener.defaultAction, isDefault: false };
-    });
+    const { action, isDefault } = route.ruleArn
+      ? await client.send(new GetRuleCommand({ ...ids, ruleIdentifier: route.ruleArn }))
+      : { action: (await client.send(new GetListenerCommand(ids))).defaultAction, isDefault: false };
     // The default action has two names, the listener and its default rule's ARN, and a rollout's claim is
     // keyed by the name: taking both would let two rollouts hold one action. The listener is its one name.
     if (isDefault)
@@ -66,16 +58,6 @@ export function latticeRouter(client: Pick<VPCLatticeClient, 'send'>): TrafficRo
     return { groups, targets };
   }
 
-  /** The owner and request marks, in one ListTagsForResource (it answers every tag, with no pages). */
-  async function marksOf(route: LatticeRoute): Promise<Pick<RouteState, 'owner' | 'request'>> {
-    const output = await withRouteNotFound(route, () =>
-      client.send(new ListTagsForResourceCommand({ resourceArn: taggedArn(route) })),
-    );
-    const owner = output.tags?.[ROLLOUT_OWNER_TAG];
-    const request = requestMarkOf(output.tags?.[ROLLOUT_REQUEST_TAG]);
-    return { ...(owner !== undefined ? { owner } : {}), ...(request ? { request } : {}) };
-  }
-
   async function write(route: LatticeRoute, read: ForwardingAction, next: WeightedTarget[]): Promise<void> {
     const weightOf = (identifier: string) =>
       next.find((target) => sameTargetGroup(target.id, identifier))?.weight;
@@ -88,69 +70,40 @@ export function latticeRouter(client: Pick<VPCLatticeClient, 'send'>): TrafficRo
     ];
     const action: RuleAction = { forward: { targetGroups } };
     const ids = identifiersOf(route);
-    await withRouteNotFound(route, () =>
-      route.ruleArn
-        ? client.send(new UpdateRuleCommand({ ...ids, ruleIdentifier: route.ruleArn, action }))
-        : client.send(new UpdateListenerCommand({ ...ids, defaultAction: action })),
-    );
+    await (route.ruleArn
+      ? client.send(new UpdateRuleCommand({ ...ids, ruleIdentifier: route.ruleArn, action }))
+      : client.send(new UpdateListenerCommand({ ...ids, defaultAction: action })));
+  }
+
+  /** The owner and request marks, in one ListTagsForResource (it answers every tag, with no pages). */
+  async function marksOf(route: LatticeRoute) {
+    const { tags } = await client.send(new ListTagsForResourceCommand({ resourceArn: taggedArn(route) }));
+    return { owner: tags?.[ROLLOUT_OWNER_TAG], request: tags?.[ROLLOUT_REQUEST_TAG] };
+  }
+
+  async function tag(route: LatticeRoute, key: string, value: string): Promise<void> {
+    await client.send(new TagResourceCommand({ resourceArn: taggedArn(route), tags: { [key]: value } }));
+  }
+
+  async function untag(route: LatticeRoute, keys: string[]): Promise<void> {
+    await client.send(new UntagResourceCommand({ resourceArn: taggedArn(route), tagKeys: keys }));
   }
 
   return {
-    async read(route) {
-      const lattice = latticeRoute(route);
-      const described = await describe(lattice);
-      const { targets } = described;
-      const state = { weights: weightsOf(lattice, targets), targets, ...(await marksOf(lattice)) };
-      answers.set(state, described);
-      return state;
-    },
-
-    async setWeights(route, weights, from) {
-      const lattice = latticeRoute(route);
-      const problem = weightsProblem(weights);
-      if (problem) throw new WeightOutOfRangeError(`${describeRoute(lattice)}: ${problem}`);
-      const read = (from && answers.get(from)) ?? (await describe(lattice));
-      const next = withWeights(lattice, read.targets, weights);
-      const limit = targetsProblem('lattice', next);
-      if (limit) throw new WeightOutOfRangeError(`${describeRoute(lattice)}: ${limit}`);
-      if (sameTargetWeights(read.targets, next)) return;
-      await write(lattice, read, next);
-    },
-
-    async verifyWeights(route, weights) {
-      const lattice = latticeRoute(route);
-      const { targets } = await describe(lattice);
-      return sameWeights(weightsOf(lattice, targets), weights);
-    },
-
-    async setOwner(route, owner) {
-      const lattice = latticeRoute(route);
-      const resourceArn = taggedArn(lattice);
-      await withRouteNotFound(lattice, () =>
+    read: (route) => routes.read(route, describe, marksOf),
+    setWeights: (route, weights, from) => routes.setWeights(route, weights, from, describe, write),
+    verifyWeights: (route, weights) => routes.verifyWeights(route, weights, describe),
+    setOwner: (route, owner) =>
+      routes.mark(route, (lattice) =>
         owner === null
-          ? client.send(
-              new UntagResourceCommand({ resourceArn, tagKeys: [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG] }),
-            )
-          : client.send(new TagResourceCommand({ resourceArn, tags: { [ROLLOUT_OWNER_TAG]: owner } })),
-      );
-    },
-
-    async setRequest(route, request) {
-      const lattice = latticeRoute(route);
-      const resourceArn = taggedArn(lattice);
-      await withRouteNotFound(lattice, () =>
-        request === null
-          ? client.send(new UntagResourceCommand({ resourceArn, tagKeys: [ROLLOUT_REQUEST_TAG] }))
-          : client.send(new TagResourceCommand({ resourceArn, tags: { [ROLLOUT_REQUEST_TAG]: request } })),
-      );
-    },
+          ? untag(lattice, [ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG])
+          : tag(lattice, ROLLOUT_OWNER_TAG, owner),
+      ),
+    setRequest: (route, request) =>
+      routes.mark(route, (lattice) =>
+        request === null ? untag(lattice, [ROLLOUT_REQUEST_TAG]) : tag(lattice, ROLLOUT_REQUEST_TAG, request),
+      ),
   };
-}
-
-function latticeRoute(route: RouteRef): LatticeRoute {
-  if (route.router !== 'lattice')
-    throw new InvalidInputError(`the VPC Lattice router cannot serve a ${route.router} route`);
-  return route;
 }
 
 /** Lattice takes an ID or an ARN for each; the listener's ARN holds its service's. */
@@ -185,13 +138,3 @@ function targetIdIn(route: LatticeRoute, identifier: string): string {
 
 const forwardOf = (action: RuleAction | undefined): WeightedTargetGroup[] =>
   (action && 'forward' in action ? action.forward?.targetGroups : undefined) ?? [];
-
-async function withRouteNotFound<T>(route: LatticeRoute, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException')
-      throw new RouteNotFoundError(`${describeRoute(route)} does not exist: ${error.message}`);
-    throw error;
-  }
-}
