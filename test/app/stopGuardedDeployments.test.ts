@@ -166,6 +166,8 @@ describe("the alarm reactor's sweep stops a guarded deployment whose ALARM event
     expect(canary.deployment().status).toBe('IN_PROGRESS');
 
     await canary.sweep();
+    // ECS takes the rollback over in its own time; the next minute's sweep comes after it.
+    await canary.twin.runFor(60);
     await canary.sweep();
 
     expect(canary.calls('StopServiceDeployment').map((c) => c.target)).toEqual([
