@@ -11,6 +11,7 @@ import type { AlarmState } from '#domain/alarmReactions';
 import { type DeploymentStopDecision, decideDeploymentStop, isGuardedBy } from '#domain/guardedDeployments';
 import type { HookService } from '#events/deploymentHook';
 import type { GuardedDeploymentPorts, JournalEntry, NativeDeployment } from '#ports';
+import { ActionsFailedError } from '#runtime/errors';
 
 export const STOP_DEPLOYMENT_ACTION = 'stop-deployment';
 
@@ -43,12 +44,17 @@ export async function stopGuardedDeployments(
       .then((alarm) => alarm?.state ?? 'missing');
     return alarmState;
   };
+  const failures: Failure[] = [];
   const outcomes: DeploymentStopOutcome[] = [];
-  for (const guarded of await guardedDeployments(ports, settings)) {
+  for (const guarded of await guardedDeployments(ports, settings, failures)) {
     if (!isGuardedBy(guarded.guardAlarms, alarmName)) continue;
-    const outcome = await decideAndCarryOut(guarded, alarmName, await stateNow(), ports, settings);
-    if (outcome) outcomes.push(outcome);
+    await failingApart(guarded.target, failures, async () => {
+      const outcome = await decideAndCarryOut(guarded, alarmName, await stateNow(), ports, settings);
+      if (outcome) outcomes.push(outcome);
+    });
   }
+  // After every other deployment was seen to: the event is retried, and a retry reads them all again.
+  if (failures.length > 0) throw new ActionsFailedError(failures);
   return outcomes;
 }
 
@@ -63,7 +69,8 @@ export async function stopDeploymentsUnderAlarm(
   ports: GuardedDeploymentPorts,
   settings: GuardedDeploymentSettings,
 ): Promise<DeploymentStopOutcome[]> {
-  const guarded = await guardedDeployments(ports, settings);
+  const failures: Failure[] = [];
+  const guarded = await guardedDeployments(ports, settings, failures);
   const alarmNames = guarded.flatMap((g) => g.guardAlarms);
   if (alarmNames.length === 0) return [];
   const states = await ports.alarms.statesOf(alarmNames);
@@ -71,12 +78,29 @@ export async function stopDeploymentsUnderAlarm(
   for (const deployment of guarded) {
     const firing = deployment.guardAlarms.find((name) => states.get(name) === 'ALARM');
     if (!firing) continue;
-    const outcome = await decideAndCarryOut(deployment, firing, 'ALARM', ports, settings, {
-      journalAlreadyStopping: false,
+    await failingApart(deployment.target, failures, async () => {
+      const outcome = await decideAndCarryOut(deployment, firing, 'ALARM', ports, settings, {
+        journalAlreadyStopping: false,
+      });
+      if (outcome) outcomes.push(outcome);
     });
-    if (outcome) outcomes.push(outcome);
   }
+  if (failures.length > 0) throw new ActionsFailedError(failures);
   return outcomes;
+}
+
+type Failure = ActionsFailedError['failures'][number];
+
+/**
+ * One service or deployment that cannot be read or stopped (deleted, throttled, access denied) must not keep
+ * the others from being stopped: its failure is kept, and thrown once all were seen to.
+ */
+async function failingApart(target: string, failures: Failure[], act: () => Promise<void>): Promise<void> {
+  try {
+    await act();
+  } catch (error) {
+    failures.push({ action: STOP_DEPLOYMENT_ACTION, target, error: (error as Error).message });
+  }
 }
 
 interface GuardedDeployment {
@@ -91,18 +115,21 @@ interface GuardedDeployment {
 async function guardedDeployments(
   ports: GuardedDeploymentPorts,
   settings: GuardedDeploymentSettings,
+  failures: Failure[],
 ): Promise<GuardedDeployment[]> {
   const found: GuardedDeployment[] = [];
   for (const configured of settings.services) {
-    for (const arn of await ports.stops.unfinished(configured.cluster, configured.service)) {
-      const deployment = await ports.deployments.deployment(arn);
-      if (!deployment || !servedByHook(deployment, settings.hookFunctionName)) continue;
-      // A service whose settings do not parse is the hook's to fail (it answers FAILED with the reason).
-      const resolved = hookSettingsOf(deployment, configured, settings.hookFunctionName);
-      if ('problem' in resolved) continue;
-      const target = `${configured.cluster}/${configured.service} ${idOf(arn)}`;
-      found.push({ target, deployment, guardAlarms: resolved.settings.guardAlarms });
-    }
+    await failingApart(`${configured.cluster}/${configured.service}`, failures, async () => {
+      for (const arn of await ports.stops.unfinished(configured.cluster, configured.service)) {
+        const deployment = await ports.deployments.deployment(arn);
+        if (!deployment || !servedByHook(deployment, settings.hookFunctionName)) continue;
+        // A service whose settings do not parse is the hook's to fail (it answers FAILED with the reason).
+        const resolved = hookSettingsOf(deployment, configured, settings.hookFunctionName);
+        if ('problem' in resolved) continue;
+        const target = `${configured.cluster}/${configured.service} ${idOf(arn)}`;
+        found.push({ target, deployment, guardAlarms: resolved.settings.guardAlarms });
+      }
+    });
   }
   return found;
 }

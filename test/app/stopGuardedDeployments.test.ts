@@ -42,6 +42,7 @@ async function canaryAt(seconds: number) {
     journal,
     notified,
     deployment,
+    settings,
     stop: (alarm = GUARD, given: Partial<GuardedDeploymentSettings> = {}, over = ports) =>
       twin.settle(() => stopGuardedDeployments(alarm, over, { ...settings, ...given })),
     /** The alarm reactor's scheduled run, as its every-minute rule invokes it, with the stops enabled. */
@@ -130,6 +131,31 @@ describe('a guard alarm stops a native deployment at once', () => {
 
     expect(canary.calls('StopServiceDeployment')).toEqual([]);
     expect(canary.deployment().status).toBe('IN_PROGRESS');
+  });
+
+  it('stops the others when one served service cannot be read, then fails the event naming it', async () => {
+    const canary = await canaryAt(150);
+    // A stale entry first in the stage's list: ECS no longer knows the service.
+    const gone: GuardedDeploymentPorts['stops'] = {
+      unfinished: async (cluster, service) => {
+        if (service === 'gone')
+          throw Object.assign(new Error('Service not found.'), { name: 'ServiceNotFoundException' });
+        return canary.ports.stops.unfinished(cluster, service);
+      },
+      stop: (arn) => canary.ports.stops.stop(arn),
+    };
+    const services = [{ cluster: 'prod', service: 'gone' }, ...canary.settings.services];
+
+    const stopping = canary.stop(GUARD, { services }, { ...canary.ports, stops: gone });
+
+    await expect(stopping).rejects.toMatchObject({
+      name: 'ActionsFailedError',
+      failures: [{ action: 'stop-deployment', target: 'prod/gone', error: 'Service not found.' }],
+    });
+    expect(canary.calls('StopServiceDeployment').map((c) => c.target)).toEqual([
+      expect.stringMatching(/ ROLLBACK$/),
+    ]);
+    expect(canary.journal).toEqual([expect.objectContaining({ action: 'stop-deployment', outcome: 'done' })]);
   });
 
   it('says so when ECS refuses the stop because the deployment ended after it was read', async () => {
