@@ -572,6 +572,11 @@ export const CALL_BUDGETS: CallBudget[] = [
         why: 'ROLLBACK, of one IN_PROGRESS whose guard alarm is in ALARM now',
         each: 'deployment stopped',
       },
+      {
+        api: 'DescribeServiceDeployments',
+        why: 'read back after the stop: ECS answers a stop of a rollback already under way with success, so who started it?',
+        each: 'deployment stopped',
+      },
       { api: 'Publish', why: 'people are told it was stopped and why', each: 'deployment stopped' },
     ],
   },

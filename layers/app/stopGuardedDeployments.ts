@@ -178,10 +178,19 @@ async function carryOut(
     return { target, decision: decision.kind, why: decision.why };
   }
   // AWS errors other than "nothing to stop" throw: the event is retried, and a retry reads the deployment again.
+  const askedAt = ports.clock.now();
   const answer = await ports.stops.stop(deployment.arn);
   if (!answer.stopped) {
     record('held', `ECS did not stop it: ${answer.why}`);
     return { target, decision: 'refused', why: answer.why };
+  }
+  // ECS also answers a stop of a deployment already rolling back (the hook's FAILED, landed since the read)
+  // with success: read it back, so that the journal and the page name who started the rollback.
+  const started = (await ports.deployments.deployment(deployment.arn))?.rollback;
+  if (started?.startedAt && started.startedAt < askedAt) {
+    const why = `ECS was already rolling back since ${started.startedAt.toISOString()}: ${started.reason ?? 'no reason given'}`;
+    record('held', `nothing to stop: ${why}`);
+    return { target, decision: 'already-stopping', why };
   }
   record('done', `stopped with ROLLBACK: ${decision.why}`);
   await ports.notifier

@@ -158,6 +158,36 @@ describe('a guard alarm stops a native deployment at once', () => {
     expect(canary.journal).toEqual([expect.objectContaining({ action: 'stop-deployment', outcome: 'done' })]);
   });
 
+  it("does not claim a rollback the hook's FAILED started after the deployment was read", async () => {
+    const canary = await canaryAt(150);
+    const arn = canary.deployment().arn;
+    // The reactor reads the deployment IN_PROGRESS; then another rollback starts (as the hook's FAILED would)
+    // before the reactor's own stop arrives, which ECS answers with success all the same.
+    const read = await canary.twin.settle(() => canary.ports.deployments.deployment(arn));
+    await canary.twin.settle(() => canary.ports.stops.stop(arn));
+    await canary.twin.runFor(2);
+    expect(canary.deployment().status).toBe('ROLLBACK_IN_PROGRESS');
+    let reads = 0;
+    const racing: GuardedDeploymentPorts = {
+      ...canary.ports,
+      deployments: {
+        deployment: async (x) => (reads++ === 0 ? read : canary.ports.deployments.deployment(x)),
+      },
+      stops: { unfinished: async () => [arn], stop: (x) => canary.ports.stops.stop(x) },
+    };
+
+    const outcomes = await canary.stop(GUARD, {}, racing);
+
+    expect(outcomes).toEqual([
+      expect.objectContaining({
+        decision: 'already-stopping',
+        why: expect.stringContaining('already rolling back'),
+      }),
+    ]);
+    expect(canary.journal).toEqual([expect.objectContaining({ outcome: 'held' })]);
+    expect(canary.notified).toEqual([]);
+  });
+
   it('says so when ECS refuses the stop because the deployment ended after it was read', async () => {
     const canary = await canaryAt(150);
     const arn = canary.deployment().arn;
