@@ -3,6 +3,7 @@
 // world keeps the simulation (scheduler, placement, instances); what a command means as an API call
 // (which refs it takes, what it refuses, what its answer looks like) lives here.
 import type * as Ecs from '@aws-sdk/client-ecs';
+import { DeploymentLifecycleHookStage } from '@aws-sdk/client-ecs';
 import type { DeploymentRecord } from '#domain/model';
 import { type RunTaskShape, runTaskProblems } from '#domain/runTaskLimits';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
@@ -770,16 +771,8 @@ function runTaskShape(input: Ecs.RunTaskCommandInput): RunTaskShape {
 
 // --- native deployment settings, as UpdateService takes them ---------------------------------------------
 
-const HOOK_STAGES = new Set<string>([
-  'RECONCILE_SERVICE',
-  'PRE_SCALE_UP',
-  'POST_SCALE_UP',
-  'TEST_TRAFFIC_SHIFT',
-  'POST_TEST_TRAFFIC_SHIFT',
-  'PRE_PRODUCTION_TRAFFIC_SHIFT',
-  'PRODUCTION_TRAFFIC_SHIFT',
-  'POST_PRODUCTION_TRAFFIC_SHIFT',
-]);
+// The SDK's own list of the stages, so the twin's validation follows the API and not the hook's copy of it.
+const HOOK_STAGES = new Set<string>(Object.values(DeploymentLifecycleHookStage));
 const LAMBDA_ARN = /^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/;
 const ROLE_ARN = /^arn:aws[\w-]*:iam::\d{12}:role\/.+$/;
 
