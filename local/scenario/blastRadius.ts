@@ -115,8 +115,8 @@ function reachOf(call: ApiCall, twin: Twin): string[] {
 const releasedByFailSafe = (call: ApiCall): boolean => call.by?.endsWith(':fail-safe') ?? false;
 
 interface Snapshot {
-  /** Healthy task ARNs per service, `cluster/name`. */
-  healthyTasks: Map<string, Set<string>>;
+  /** Healthy task ARNs per service, `cluster/name` (a list: a snapshot is taken every step, and read rarely). */
+  healthyTasks: Map<string, string[]>;
   /** Desired count per service, `cluster/name`. */
   desired: Map<string, number>;
   /** Healthy targets per target group ARN. */
@@ -190,21 +190,21 @@ export class BlastRadiusChecker {
       }
       healthyTargets.set(tg.arn, healthy);
     }
-    const healthyTasks = new Map<string, Set<string>>();
+    const healthyTasks = new Map<string, string[]>();
     const desired = new Map<string, number>();
     const hasTargetGroups = new Map<string, boolean>();
     for (const service of world.services.values()) {
-      healthyTasks.set(serviceKey(service), new Set());
+      healthyTasks.set(serviceKey(service), []);
       desired.set(serviceKey(service), service.desiredCount);
       hasTargetGroups.set(serviceKey(service), service.targetGroupArns.length > 0);
     }
-    for (const task of world.tasks.values()) {
+    for (const task of world.liveTasks()) {
       if (!task.serviceName || task.lastStatus !== 'RUNNING' || task.desiredStatus !== 'RUNNING') continue;
       const key = `${task.cluster}/${task.serviceName}`;
       const targets = targetsOfTask.get(task.arn) ?? [];
       const healthy =
         targets.length > 0 ? targets.every((t) => t.state === 'healthy') : hasTargetGroups.get(key) === false;
-      if (healthy) healthyTasks.get(key)?.add(task.arn);
+      if (healthy) healthyTasks.get(key)?.push(task.arn);
     }
     return { healthyTasks, healthyTargets, desired };
   }
@@ -263,11 +263,12 @@ export class BlastRadiusChecker {
     const { world } = this.twin;
     for (const service of world.services.values()) {
       const key = serviceKey(service);
-      const was = this.before.healthyTasks.get(key) ?? new Set<string>();
+      const was = this.before.healthyTasks.get(key) ?? [];
       const now = after.healthyTasks.get(key)!;
       const floor = healthyFloor(service.desiredCount, this.options.maxStopShare);
-      if (now.size >= was.size || now.size >= floor) continue;
-      const lost = [...was].filter((arn) => !now.has(arn));
+      if (now.length >= was.length || now.length >= floor) continue;
+      const still = new Set(now);
+      const lost = was.filter((arn) => !still.has(arn));
       const calls = lost.flatMap((arn) => {
         const task = world.tasks.get(arn);
         return task ? this.handlesOfTask(task).flatMap((h) => reach.get(h) ?? []) : [];
@@ -275,7 +276,7 @@ export class BlastRadiusChecker {
       if (calls.length === 0) continue;
       this.violations.push(
         this.violation(label, 'healthy-floor', key, {
-          detail: `healthy tasks ${was.size} -> ${now.size}, below the floor of ${floor} (desired ${service.desiredCount})`,
+          detail: `healthy tasks ${was.length} -> ${now.length}, below the floor of ${floor} (desired ${service.desiredCount})`,
           calls,
         }),
       );

@@ -237,7 +237,7 @@ export function endStateOf(twin: Twin, scenario: Scenario): ScenarioEndState {
   for (const completion of twin.lifecycle.completions)
     lifecycleCompletions[completion.result] = (lifecycleCompletions[completion.result] ?? 0) + 1;
   const standalone: Record<string, number> = {};
-  for (const task of twin.world.tasks.values())
+  for (const task of twin.world.liveTasks())
     if (task.group.startsWith('family:') && task.desiredStatus === 'RUNNING') {
       const key = `${task.cluster} ${task.group}`;
       standalone[key] = (standalone[key] ?? 0) + 1;

@@ -134,6 +134,8 @@ function quantile(mixture: Shape[], q: number): number {
   let hi = Math.max(...mixture.map((s) => s.mu + 10 * s.sigma)) + 1;
   for (let i = 0; i < 100; i++) {
     const mid = (lo + hi) / 2;
+    // Once the bounds are neighbouring doubles nothing moves any more.
+    if (mid === lo || mid === hi) break;
     if (cdf(mid) < q) lo = mid;
     else hi = mid;
   }

@@ -84,12 +84,20 @@ export const rolloutWiring = {
 /** The twin's copy of the deployment hook: ECS invokes it synchronously, by the ARN a service's hook names. */
 export const deploymentHookWiring = { functionName: 'deploymentHook' } as const;
 
+let dlqNames: string[] | undefined;
+
 /**
  * The stack's dead-letter queues, read from the stack's own files rather than copied: the resources
  * serverless.yml joins into the ops API's DEAD_LETTER_QUEUE_URLS, in its order, each named as its
  * infra/*.yml resource names it (its QueueName without the `${self:service}-${sls:stage}-` prefix).
  */
 export function deadLetterQueueNames(): string[] {
+  // Read once per process: every twin of a test file or a bench run is built from the same files.
+  dlqNames ??= readDeadLetterQueueNames();
+  return [...dlqNames];
+}
+
+function readDeadLetterQueueNames(): string[] {
   const joined = /DEAD_LETTER_QUEUE_URLS: !Join\n\s+- ","\n((?:\s+-(?: -)? !Ref \w+\n)+)/.exec(
     repoFile('serverless.yml'),
   );

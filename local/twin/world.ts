@@ -74,6 +74,7 @@ export class DuplicateIdentityError extends Error {
 }
 
 const TICK_SECONDS = 5;
+const HEX_DIGITS = '0123456789abcdef';
 const oldestFirst = (a: TaskState, b: TaskState) => a.createdAt.getTime() - b.createdAt.getTime();
 const STOP_SECONDS = 5;
 const HEALTHY_AFTER_SECONDS = 20;
@@ -88,6 +89,14 @@ export class World {
   readonly taskDefinitions = new Map<string, TaskDefinitionState>();
   readonly instances: InstanceState[] = [];
   readonly tasks = new Map<string, TaskState>();
+  /**
+   * The tasks not yet stopped, in the order they started. Stopped tasks stay in `tasks` for an hour, as ECS
+   * keeps them; placement and the scheduler's tick read only these, so a crash storm's thousands of stopped
+   * tasks cost them nothing.
+   */
+  private readonly live = new Map<string, TaskState>();
+  /** Every group a task has ever run in (`CLUSTER GROUP`): the running count of each is recorded. */
+  private readonly groupsSeen = new Set<string>();
   readonly services = new Map<string, ServiceState>();
   readonly targetGroups = new Map<string, TargetGroupState>();
   readonly apiCalls: ApiCall[] = [];
@@ -113,7 +122,7 @@ export class World {
 
   newId(): string {
     let id = '';
-    while (id.length < 32) id += Math.floor(this.random() * 16).toString(16);
+    for (let i = 0; i < 32; i++) id += HEX_DIGITS[Math.floor(this.random() * 16)];
     return id;
   }
 
@@ -199,9 +208,12 @@ export class World {
 
   /** Tasks still placed on an instance (not stopped). */
   tasksOn(instanceId: string): TaskState[] {
-    return [...this.tasks.values()].filter(
-      (t) => t.instance.instanceId === instanceId && t.lastStatus !== 'STOPPED',
-    );
+    return [...this.live.values()].filter((t) => t.instance.instanceId === instanceId);
+  }
+
+  /** The tasks not yet stopped (running, pending or stopping), oldest first. */
+  liveTasks(): IterableIterator<TaskState> {
+    return this.live.values();
   }
 
   /** Share of the cluster's registered CPU or memory that running and pending tasks reserve, in percent. */
@@ -307,15 +319,22 @@ export class World {
       throw new DuplicateIdentityError(`task ${input.taskArn} is in the world already`);
     const instance = this.placeOn(input.cluster, td);
     if (typeof instance === 'string') return { failure: instance };
-    const { taskArn, behaviour, ...given } = input;
+    const { taskArn, behaviour } = input;
     const id = taskArn?.split('/').pop() ?? this.newId();
     const now = this.clock.now();
+    const ip = this.nextIp++;
+    // Every task is built with the same fields in the same order (no spread of the input): objects of one
+    // shape keep the property reads of a tick over thousands of tasks fast.
     const task: TaskState = {
-      ...given,
       arn: taskArn ?? this.arn('task', `${input.cluster}/${id}`),
       id,
-      group: input.group ?? `family:${td.family}`,
+      cluster: input.cluster,
       taskDefinitionArn: td.arn,
+      group: input.group ?? `family:${td.family}`,
+      startedBy: input.startedBy,
+      serviceName: input.serviceName,
+      deploymentId: input.deploymentId,
+      capacityProviderName: input.capacityProviderName,
       lastStatus: 'PENDING',
       desiredStatus: 'RUNNING',
       version: 1,
@@ -327,11 +346,12 @@ export class World {
       tags: { ...input.tags },
       behaviour: { ...td.behaviour, ...behaviour },
       registerIn: input.registerIn ?? [],
+      privateIp: td.networkMode === 'awsvpc' ? `10.0.${Math.floor(ip / 250)}.${(ip % 250) + 2}` : undefined,
+      hostPort: td.networkMode === 'awsvpc' ? undefined : 32768 + (ip % 28000),
     };
-    if (td.networkMode === 'awsvpc')
-      task.privateIp = `10.0.${Math.floor(this.nextIp / 250)}.${(this.nextIp++ % 250) + 2}`;
-    else task.hostPort = 32768 + (this.nextIp++ % 28000);
     this.tasks.set(task.arn, task);
+    this.live.set(task.arn, task);
+    this.groupsSeen.add(`${task.cluster} ${task.group}`);
     this.observer.event(taskChange(this, task));
     this.clock.after(task.behaviour.startSeconds, `start ${id}`, () => this.started(task));
     return task;
@@ -384,7 +404,7 @@ export class World {
 
   /** The running tasks of a group, oldest first. */
   runningTasks(cluster: string, group: string): TaskState[] {
-    return [...this.tasks.values()]
+    return [...this.live.values()]
       .filter((t) => t.cluster === cluster && t.group === group && t.desiredStatus === 'RUNNING')
       .sort(oldestFirst);
   }
@@ -392,7 +412,7 @@ export class World {
   /** runningTasks of every group at once, in one pass: a tick over a thousand services reads them all. */
   private runningByGroup(): Map<string, TaskState[]> {
     const groups = new Map<string, TaskState[]>();
-    for (const task of this.tasks.values()) {
+    for (const task of this.live.values()) {
       if (task.desiredStatus !== 'RUNNING') continue;
       const key = `${task.cluster} ${task.group}`;
       const tasks = groups.get(key);
@@ -425,11 +445,11 @@ export class World {
   }
 
   private recordRunning(): void {
-    const counts = new Map<string, number>();
-    for (const task of this.tasks.values()) {
+    const counts = new Map([...this.groupsSeen].map((key) => [key, 0]));
+    for (const task of this.live.values()) {
       const key = `${task.cluster} ${task.group}`;
-      const running = task.lastStatus === 'RUNNING' && task.desiredStatus === 'RUNNING' ? 1 : 0;
-      counts.set(key, (counts.get(key) ?? 0) + running);
+      if (task.lastStatus === 'RUNNING' && task.desiredStatus === 'RUNNING')
+        counts.set(key, counts.get(key)! + 1);
     }
     for (const [key, running] of counts) {
       const history = this.runningHistory.get(key) ?? [];
@@ -686,6 +706,7 @@ export class World {
     task.stoppingAt = task.stoppingAt ?? now;
     task.stopCode = task.stopCode ?? stop.stopCode;
     task.stoppedReason = task.stoppedReason ?? stop.reason;
+    this.live.delete(task.arn);
     this.drainTargetsOf(task);
     this.changed(task);
     this.observer.note(

@@ -164,7 +164,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     // The desired status filters, RUNNING by default: a task being stopped is already listed as STOPPED.
     // PENDING is a valid filter that ECS never matches (no task is meant to stay pending).
     const desired = input.desiredStatus ?? 'RUNNING';
-    const arns = [...world.tasks.values()]
+    const arns = [...(desired === 'RUNNING' ? world.liveTasks() : world.tasks.values())]
       .filter(
         (t) =>
           t.cluster === cluster &&
