@@ -709,7 +709,11 @@ function playStep(twin: Twin, step: ScenarioStep): void {
   } else if ('abortRollout' in step) {
     const { name } = step.abortRollout;
     timeline.add('world', `a person aborts rollout ${name}`);
-    void abortRollout(name, 'aborted by a person', twin.rolloutPorts, rolloutRequestOf);
+    answered(
+      timeline,
+      `abort rollout ${name}`,
+      abortRollout(name, 'aborted by a person', twin.rolloutPorts, rolloutRequestOf),
+    );
   } else if ('answerDeploymentGate' in step) {
     const { cluster, service, decision } = step.answerDeploymentGate;
     timeline.add('world', `a person answers ${decision} at the deployment hook's gate of ${service}`);

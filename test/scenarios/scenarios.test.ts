@@ -94,3 +94,19 @@ describe('the alarm surge under AWS faults', () => {
     expect(faulty.apiCalls.some((c) => c.failed === 'ThrottlingException')).toBe(true);
   });
 });
+
+describe('a person steering a rollout while AWS refuses', () => {
+  it('shows an abort that never reached the gate on the timeline, and the run goes on', async () => {
+    // Prepare: every SendTaskFailure throttled, so the person's abort cannot answer the gate
+    const aborted = loadScenario(join(scenarioDir, 'rollout-gate-aborted.json'));
+
+    // Act
+    const result = await runScenario(aborted, { extraFaults: [{ api: 'SendTaskFailure', rate: 1 }] });
+
+    // Assess: the failure is the person's to see, as with resume and pause, not an unhandled rejection
+    const abort = result.timeline.filter((e) => e.text.startsWith('abort rollout'));
+    expect(abort.map((e) => e.text)).toEqual([
+      expect.stringMatching(/^abort rollout \S+ failed: .*Rate exceeded/),
+    ]);
+  });
+});
