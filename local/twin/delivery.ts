@@ -331,7 +331,11 @@ export class TwinAsyncFunction {
 
 let invocation = 0;
 
-export function lambdaContext(functionName: string): Context {
+/**
+ * The context Lambda hands a handler. `remainingMs` counts down the invocation's time (the twin's Lambda
+ * gives it the function's timeout on the virtual clock); a handler a test calls directly has 30 s.
+ */
+export function lambdaContext(functionName: string, remainingMs: () => number = () => 30_000): Context {
   invocation += 1;
   return {
     callbackWaitsForEmptyEventLoop: false,
@@ -342,7 +346,7 @@ export function lambdaContext(functionName: string): Context {
     awsRequestId: `twin-${invocation}`,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'twin',
-    getRemainingTimeInMillis: () => 30_000,
+    getRemainingTimeInMillis: remainingMs,
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

@@ -13,6 +13,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
 import { lambdaContext } from '#local/twin/delivery';
+import { functionTimeoutSeconds } from '#local/twin/wiring';
 import type { Clock } from '#ports';
 
 export interface Invocation {
@@ -111,7 +112,8 @@ export class TwinLambdas {
       return runtimeExit();
     };
     const invoke = async (event: E): Promise<R> => {
-      const context = lambdaContext(name);
+      const deadline = this.clock.now().getTime() + functionTimeoutSeconds(name) * 1000;
+      const context = lambdaContext(name, () => deadline - this.clock.now().getTime());
       count += 1;
       const action = (event as { action?: unknown } | null)?.action;
       const plan = this.midway.find((c) => c.function === name && c.invocation === count);

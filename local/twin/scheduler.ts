@@ -10,6 +10,8 @@
 // Not @sinonjs/fake-timers: it runs a zero-delay timer set inside a running timer 1 ms later (breaking
 // same-instant FIFO), turns delays above 2^31-1 ms into 1 ms where a Wait may last a year, and its Date
 // costs ~2 us per `new Date(...)` (scenarios ran 30-50% slower); a Proxy over the native Date costs ~100 ns.
+import { syncBuiltinESMExports } from 'node:module';
+import timers from 'node:timers';
 import type { Clock } from '#ports';
 
 interface Pending {
@@ -297,6 +299,12 @@ export class VirtualScheduler implements Clock {
     );
     const savedRandom = Math.random;
     Object.assign(globalThis, this.globals, { Date: this.date });
+    // middy arms its early timeout (the context's remaining time) with node:timers' own setTimeout, not
+    // the global one: on the real clock, an invocation waiting out a virtual backoff would time out after
+    // thirty real seconds on a slow machine, and one left waiting at the end of a run would fire after it.
+    const savedTimers = { setTimeout: timers.setTimeout, clearTimeout: timers.clearTimeout };
+    Object.assign(timers, { setTimeout: this.globals.setTimeout, clearTimeout: this.globals.clearTimeout });
+    syncBuiltinESMExports();
     // The SDK's retry jitter (and aws-local-stepfunctions' UUIDs) draw from Math.random: inside the twin
     // they draw from the run's own dice, so a run with faults is as repeatable as one without.
     Math.random = this.random;
@@ -306,6 +314,8 @@ export class VirtualScheduler implements Clock {
         if (hold.released) return;
         hold.released = true;
         Object.assign(globalThis, saved);
+        Object.assign(timers, savedTimers);
+        syncBuiltinESMExports();
         Math.random = savedRandom;
         active = undefined;
       },

@@ -114,3 +114,27 @@ function readDeadLetterQueueNames(): string[] {
     return named[1]!;
   });
 }
+
+let timeouts: { provider: number; functions: Map<string, number> } | undefined;
+
+/**
+ * A function's timeout in seconds as serverless.yml deploys it (its own, or the provider's): the time
+ * the twin's Lambda gives an invocation, on the virtual clock. A function serverless.yml does not deploy
+ * (a scenario's traffic check) gets the provider's.
+ */
+export function functionTimeoutSeconds(functionName: string): number {
+  timeouts ??= readFunctionTimeouts();
+  return timeouts.functions.get(functionName) ?? timeouts.provider;
+}
+
+function readFunctionTimeouts(): { provider: number; functions: Map<string, number> } {
+  const yml = repoFile('serverless.yml');
+  const provider = /\nprovider:\n(?: {2}.*\n|\n)*? {2}timeout: (\d+)\n/.exec(yml);
+  const functions = /\nfunctions:\n((?: {2}.*\n|\n)*)/.exec(yml);
+  if (!provider || !functions) throw new Error('serverless.yml has no provider timeout or no functions');
+  const own = [...`\n${functions[1]}`.matchAll(/\n {2}(\w+):\n(?: {4}.*\n|\n)*? {4}timeout: (\d+)\n/g)];
+  return {
+    provider: Number(provider[1]),
+    functions: new Map(own.map(([, name, seconds]) => [name!, Number(seconds)])),
+  };
+}

@@ -3,6 +3,7 @@
 // used to leave them so, and every later twin test in the file threw VirtualTimeBusy. The test setup
 // (test/setupAfterEnv.ts) now takes the clock back after every test.
 import { join } from 'node:path';
+import middy from '@middy/core';
 import { loadScenario, prepareTwin, repoRoot, runScenario } from '#local/scenario/runner';
 import { releaseVirtualTime, VirtualScheduler, VirtualTimeReleased } from '#local/twin/scheduler';
 
@@ -128,5 +129,60 @@ describe('a callback that waits on virtual time', () => {
     scheduler.after(30, 'later', () => undefined);
 
     await expect(scheduler.runUntil(at(60_000))).rejects.toThrow('with a failure');
+  });
+});
+
+describe('an invocation’s time, on the virtual clock', () => {
+  /** A function whose handler, wrapped by middy as every reflex's is, sleeps `seconds` of virtual time. */
+  function sleeper(seconds: number, functionName = 'sleeper') {
+    const twin = prepareTwin(loadScenario(scenarioPath));
+    const sleep = twin.lambdas.function(functionName, () =>
+      middy(async () => {
+        await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+        return 'woke';
+      }),
+    );
+    const ended: { at: number; outcome: string }[] = [];
+    twin.scheduler.after(0, 'invoke', async () => {
+      const outcome = await sleep({}).catch((error: Error) => error.name);
+      ended.push({ at: twin.scheduler.elapsedSeconds(), outcome });
+    });
+    return { twin, ended };
+  }
+  const realTimers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+  it('ends an invocation at its function’s timeout in virtual time, the way middy answers it early', async () => {
+    // Prepare: a function serverless.yml does not deploy has the provider's 30 s
+    const { twin, ended } = sleeper(40);
+
+    // Act
+    await twin.runFor(60);
+
+    // Assess: middy's early answer, 5 ms before the deadline, however long the run took on this machine
+    expect(ended).toEqual([{ at: 29.995, outcome: 'TimeoutError' }]);
+  });
+
+  it('gives a function the timeout serverless.yml deploys it with', async () => {
+    // Prepare: rolloutStep has 45 s
+    const { twin, ended } = sleeper(40, 'rolloutStep');
+
+    // Act
+    await twin.runFor(60);
+
+    // Assess
+    expect(ended).toEqual([{ at: 40, outcome: 'woke' }]);
+  });
+
+  it('leaves no real timer behind an invocation still waiting when the run ends', async () => {
+    // Prepare
+    const { twin, ended } = sleeper(40);
+    const before = realTimers();
+
+    // Act: the run ends while the invocation sleeps
+    await twin.runFor(10);
+
+    // Assess: nothing of it can fire on the real clock after the test
+    expect(ended).toEqual([]);
+    expect(realTimers()).toBe(before);
   });
 });
