@@ -16,4 +16,7 @@ module.exports = {
   // No verdict hangs on the machine's speed: a test that waits does so for an event, and this bound only
   // stops a test that would hang. On a 2-core machine under load a scenario sweep takes minutes.
   testTimeout: 600_000,
+  // One worker per core. Jest's default leaves a core to its main process, which only hands out files
+  // and prints: on a 2-core machine that ran the suite in one worker, twice as long.
+  maxWorkers: '100%',
 };

@@ -90,7 +90,7 @@ export class World {
   readonly instances: InstanceState[] = [];
   readonly tasks = new Map<string, TaskState>();
   /**
-   * The tasks not yet stopped, in the order they started. Stopped tasks stay in `tasks` for an hour, as ECS
+   * The tasks not yet stopped, in the order they were launched. Stopped tasks stay in `tasks` for an hour, as ECS
    * keeps them; placement and the scheduler's tick read only these, so a crash storm's thousands of stopped
    * tasks cost them nothing.
    */
