@@ -26,7 +26,20 @@ export class PatternError extends Error {
  * value array, which EventBridge refuses to store but which, read literally, matches nothing.
  */
 export function matchesPattern(pattern: unknown, event: unknown): boolean {
-  return objectMatches(compile(pattern, 'lenient'), event);
+  return objectMatches(compiledForMatching(pattern), event);
+}
+
+/** A rule's pattern is compiled once, at its first event: every later event reuses it. */
+const compiledPatterns = new WeakMap<object, ObjectNode>();
+
+function compiledForMatching(pattern: unknown): ObjectNode {
+  if (typeof pattern !== 'object' || pattern === null) return compile(pattern, 'lenient');
+  let compiled = compiledPatterns.get(pattern);
+  if (!compiled) {
+    compiled = compile(pattern, 'lenient');
+    compiledPatterns.set(pattern, compiled);
+  }
+  return compiled;
 }
 
 /** Whether EventBridge would accept `pattern`, with the first problem found and where it is. */

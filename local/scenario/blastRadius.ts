@@ -192,19 +192,24 @@ export class BlastRadiusChecker {
     }
     const healthyTasks = new Map<string, string[]>();
     const desired = new Map<string, number>();
-    const hasTargetGroups = new Map<string, boolean>();
+    // Per cluster, per service name: a task finds its service without building a key (a snapshot is taken
+    // every step, over every task still running).
+    const services = new Map<string, Map<string, { healthy: string[]; hasTargetGroups: boolean }>>();
     for (const service of world.services.values()) {
-      healthyTasks.set(serviceKey(service), []);
+      const healthy: string[] = [];
+      healthyTasks.set(serviceKey(service), healthy);
       desired.set(serviceKey(service), service.desiredCount);
-      hasTargetGroups.set(serviceKey(service), service.targetGroupArns.length > 0);
+      const ofCluster = services.get(service.cluster) ?? new Map();
+      ofCluster.set(service.name, { healthy, hasTargetGroups: service.targetGroupArns.length > 0 });
+      services.set(service.cluster, ofCluster);
     }
     for (const task of world.liveTasks()) {
       if (!task.serviceName || task.lastStatus !== 'RUNNING' || task.desiredStatus !== 'RUNNING') continue;
-      const key = `${task.cluster}/${task.serviceName}`;
-      const targets = targetsOfTask.get(task.arn) ?? [];
-      const healthy =
-        targets.length > 0 ? targets.every((t) => t.state === 'healthy') : hasTargetGroups.get(key) === false;
-      if (healthy) healthyTasks.get(key)?.push(task.arn);
+      const service = services.get(task.cluster)?.get(task.serviceName);
+      if (!service) continue;
+      const targets = targetsOfTask.get(task.arn);
+      const healthy = targets ? targets.every((t) => t.state === 'healthy') : !service.hasTargetGroups;
+      if (healthy) service.healthy.push(task.arn);
     }
     return { healthyTasks, healthyTargets, desired };
   }
