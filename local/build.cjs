@@ -71,8 +71,11 @@ function build(name) {
  */
 function builtModule(name) {
   const path = bundlePath(name);
-  // Whole milliseconds: the stamp is written through a Date, and a file system keeps finer times.
-  if (existsSync(path) && Math.floor(statSync(path).mtimeMs) >= Math.floor(newestSourceMs())) return path;
+  // Whole milliseconds: the stamp is written through a Date, and a file system keeps finer times. The
+  // stamp read back may fall a hair below the millisecond it was (seconds as a float: .972 is kept as
+  // .971999), so it is rounded, not floored: floored, a fresh clone's bundle could look stale at every
+  // start and be built again each time.
+  if (existsSync(path) && Math.round(statSync(path).mtimeMs) >= Math.floor(newestSourceMs())) return path;
   try {
     require.resolve('esbuild');
   } catch {
@@ -92,7 +95,7 @@ function load(name) {
   return require(join(ROOT, ENTRIES[name]));
 }
 
-module.exports = { builtModule, load };
+module.exports = { builtModule, load, newestSourceMs };
 
 if (require.main === module) {
   const names = process.argv.length > 2 ? process.argv.slice(2) : Object.keys(ENTRIES);

@@ -56,6 +56,27 @@ describe('the local commands from their build', () => {
   });
 });
 
+describe('a bundle’s freshness', () => {
+  const build = require('../../local/build.cjs') as {
+    builtModule(name: string): string | undefined;
+    newestSourceMs(): number;
+  };
+
+  it('takes a bundle stamped with its sources’ time as fresh, however the file system keeps the stamp', () => {
+    // Prepare: a fresh bundle whose stamp reads a hair below its sources' millisecond, as utimes can keep it
+    const bundle = build.builtModule('cli')!;
+    const stamp = (Math.floor(build.newestSourceMs()) - 0.001) / 1000;
+    utimesSync(bundle, stamp, stamp);
+    const stamped = statSync(bundle).mtimeMs;
+
+    // Act
+    build.builtModule('cli');
+
+    // Assess: not built again
+    expect(statSync(bundle).mtimeMs).toBe(stamped);
+  });
+});
+
 describe('the ops CLI from its build', () => {
   it('prints its usage', async () => {
     // Act
