@@ -11,6 +11,7 @@ import { inflateRawSync } from 'node:zlib';
 import { ROLLOUT_OWNER_TAG, ROLLOUT_REQUEST_TAG } from '#adapters/aws/routeMarks';
 import { type Access, opsRoutes } from '#events/opsApi';
 import {
+  functionTimeoutSeconds,
   lifecycleWiring as lifecycle,
   alarmReactorWiring as reactor,
   taskRecyclerWiring as recycler,
@@ -828,6 +829,14 @@ describe('serverless package (offline, no AWS credentials)', () => {
     expect(refOf(env.DEAD_LETTER_QUEUE_URL)).toBe(onFailure);
     expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(dlq.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('gives every function the timeout the twin’s Lambda gives its invocations', () => {
+    const timeouts = ALL_FUNCTIONS.map((name) => [
+      name,
+      resource(functionLogicalId(name), 'AWS::Lambda::Function').Properties.Timeout,
+    ]);
+    expect(timeouts).toEqual(ALL_FUNCTIONS.map((name) => [name, functionTimeoutSeconds(name)]));
   });
 
   it('runs every function on nodejs22.x arm64, traced, with the configuration the code reads', () => {
