@@ -164,12 +164,13 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     // The desired status filters, RUNNING by default: a task being stopped is already listed as STOPPED.
     // PENDING is a valid filter that ECS never matches (no task is meant to stay pending).
     const desired = input.desiredStatus ?? 'RUNNING';
+    const group = input.serviceName ? `service:${lastSegment(input.serviceName)}` : undefined;
     const arns = [...(desired === 'RUNNING' ? world.liveTasks() : world.tasks.values())]
       .filter(
         (t) =>
           t.cluster === cluster &&
           t.desiredStatus === desired &&
-          (!input.serviceName || t.group === `service:${lastSegment(input.serviceName)}`) &&
+          (!group || t.group === group) &&
           (!input.family || world.taskDefinition(t.taskDefinitionArn).family === input.family) &&
           (!input.startedBy || t.startedBy === input.startedBy) &&
           (!input.launchType || t.launchType === input.launchType) &&
