@@ -19,6 +19,7 @@ import {
   until,
   webRollout,
 } from '#local/api/dashboardSession';
+import { recordHookAnswers } from '../support/hookAnswers';
 
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium)
@@ -453,16 +454,7 @@ async function timesOn(page: Page) {
     expect(await page.getByTestId('deployment-list-truncated').isVisible()).toBe(false);
 
     // Act: the hook's answers outgrow what one view reads
-    for (let i = 0; i < 1000; i++)
-      twin.recorders.journal.record({
-        reflex: 'deployment-hook',
-        action: 'answer-hook',
-        target: `prod/web ${id} POST_TEST_TRAFFIC_SHIFT`,
-        reason: 'IN_PROGRESS: waiting',
-        dryRun: false,
-        outcome: 'done',
-        detail: { hookStatus: 'IN_PROGRESS' },
-      });
+    recordHookAnswers(twin, id);
 
     // Assess: the page says its view is cut short
     await page.getByTestId('deployment-list-truncated').waitFor();

@@ -13,6 +13,7 @@ import { VirtualTimeReleased } from '#local/twin/scheduler';
 import type { Twin } from '#local/twin/twin';
 import { TRUNCATED_NOTE } from '../../cli/deployments';
 import { type CliIo, main } from '../../cli/main';
+import { recordHookAnswers } from '../support/hookAnswers';
 import { opsWorld } from '../support/opsWorld';
 
 const WORLD = opsWorld('ops-cli');
@@ -65,6 +66,38 @@ async function anApi(): Promise<Setup> {
     },
   });
   const setup = { twin, server, route, context, dir: mkdtempSync(join(tmpdir(), 'ecs-reflex-cli-')), seen };
+  setups.push(setup);
+  return setup;
+}
+
+/** A read-only API over a scenario played for `seconds`, with what its views need of the twin's settings. */
+async function aScenarioApi(
+  name: string,
+  seconds: number,
+  settingsOf: (twin: Twin) => Partial<OpsContext['settings']>,
+): Promise<Setup> {
+  const scenario = loadScenario(resolveScenarioPath(name));
+  const twin = prepareTwin(scenario);
+  scheduleTimeline(twin, scenario);
+  twin.start();
+  await twin.runFor(seconds);
+  const context: OpsContext = {
+    ports: twin.opsPorts,
+    settings: { routes: [], clusters: ['prod'], serves: ['read'], ...settingsOf(twin) },
+    clock: twin.scheduler,
+  };
+  const server = await startOpsServer({
+    clock: wallClock,
+    handle: (request) => handleOpsRequest(request, context),
+  });
+  const setup = {
+    twin,
+    server,
+    route: undefined as never,
+    context,
+    dir: mkdtempSync(join(tmpdir(), 'ecs-reflex-cli-')),
+    seen: [],
+  };
   setups.push(setup);
   return setup;
 }
@@ -325,32 +358,8 @@ describe('read commands', () => {
 
 describe('reflexes', () => {
   /** The API over reflexes-at-work ten minutes in: every reflex but rollouts holds something. */
-  async function aReflexApi(): Promise<Setup> {
-    const scenario = loadScenario(resolveScenarioPath('reflexes-at-work'));
-    const twin = prepareTwin(scenario);
-    scheduleTimeline(twin, scenario);
-    twin.start();
-    await twin.runFor(600);
-    const context: OpsContext = {
-      ports: twin.opsPorts,
-      settings: { routes: [], clusters: ['prod'], serves: ['read'], reflexes: twin.reflexSettings },
-      clock: twin.scheduler,
-    };
-    const server = await startOpsServer({
-      clock: wallClock,
-      handle: (request) => handleOpsRequest(request, context),
-    });
-    const setup = {
-      twin,
-      server,
-      route: undefined as never,
-      context,
-      dir: mkdtempSync(join(tmpdir(), 'ecs-reflex-cli-')),
-      seen: [],
-    };
-    setups.push(setup);
-    return setup;
-  }
+  const aReflexApi = () =>
+    aScenarioApi('reflexes-at-work', 600, (twin) => ({ reflexes: twin.reflexSettings }));
 
   it('prints each reflex in a section: the change in place, the give-up, the mark, the held launches, the dead letters', async () => {
     // Prepare
@@ -420,37 +429,8 @@ describe('reflexes', () => {
 
 describe('deployments', () => {
   /** The API over a native-deployment scenario played for `seconds`, on the real deployment hook. */
-  async function aDeploymentApi(name: string, seconds: number): Promise<Setup> {
-    const scenario = loadScenario(resolveScenarioPath(name));
-    const twin = prepareTwin(scenario);
-    scheduleTimeline(twin, scenario);
-    twin.start();
-    await twin.runFor(seconds);
-    const context: OpsContext = {
-      ports: twin.opsPorts,
-      settings: {
-        routes: [],
-        clusters: ['prod'],
-        serves: ['read'],
-        hookServices: twin.deploymentHookServices,
-      },
-      clock: twin.scheduler,
-    };
-    const server = await startOpsServer({
-      clock: wallClock,
-      handle: (request) => handleOpsRequest(request, context),
-    });
-    const setup = {
-      twin,
-      server,
-      route: undefined as never,
-      context,
-      dir: mkdtempSync(join(tmpdir(), 'ecs-reflex-cli-')),
-      seen: [],
-    };
-    setups.push(setup);
-    return setup;
-  }
+  const aDeploymentApi = (name: string, seconds: number) =>
+    aScenarioApi(name, seconds, (twin) => ({ hookServices: twin.deploymentHookServices }));
   const utc = '2026-11-02 \\d\\d:\\d\\d:\\d\\d UTC';
 
   it('prints a deployment waiting at the gate, the time it fails unless answered, and the commands that answer it', async () => {
@@ -533,16 +513,7 @@ describe('deployments', () => {
     // Prepare: the gate waits, and its deployment's hook has answered more than a view reads
     const api = await aDeploymentApi('native-hook-gate-resumed', 240);
     const id = api.twin.nativeDeployments.deployments[0]!.arn.split('/').pop()!;
-    for (let i = 0; i < 1000; i++)
-      api.twin.recorders.journal.record({
-        reflex: 'deployment-hook',
-        action: 'answer-hook',
-        target: `prod/web ${id} POST_TEST_TRAFFIC_SHIFT`,
-        reason: 'IN_PROGRESS: waiting',
-        dryRun: false,
-        outcome: 'done',
-        detail: { hookStatus: 'IN_PROGRESS' },
-      });
+    recordHookAnswers(api.twin, id);
 
     // Act
     const text = await cli(api, ['deployments']);

@@ -15,6 +15,7 @@ import { createOpsHandler } from '#functions/opsApi';
 import { resolveScenarioPath } from '#local/cli/simulate';
 import { loadScenario, prepareTwin, scheduleTimeline } from '#local/scenario/runner';
 import { lambdaContext } from '#local/twin/delivery';
+import { recordHookAnswers } from '../support/hookAnswers';
 import { opsWorld } from '../support/opsWorld';
 
 const CALLER = 'arn:aws:iam::111122223333:role/deployer';
@@ -1224,16 +1225,7 @@ describe('native deployments', () => {
     const { twin, get } = await aDeploymentScenario('native-hook-gate-resumed', 240);
     const before = await get('/deployments/prod/web');
     const [{ id }] = before.body.deployments;
-    for (let i = 0; i < 1000; i++)
-      twin.recorders.journal.record({
-        reflex: 'deployment-hook',
-        action: 'answer-hook',
-        target: `prod/web ${id} POST_TEST_TRAFFIC_SHIFT`,
-        reason: 'IN_PROGRESS: waiting',
-        dryRun: false,
-        outcome: 'done',
-        detail: { hookStatus: 'IN_PROGRESS' },
-      });
+    recordHookAnswers(twin, id);
 
     // Act
     const answer = await get('/deployments/prod/web');
