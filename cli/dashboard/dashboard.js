@@ -4,6 +4,7 @@
 'use strict';
 
 (() => {
+  const { $, span, utc, timeElement } = window.ecsReflexPage;
   const params = new URLSearchParams(location.search);
   /** Every 2 s; `?every=MS` changes it (tests poll faster). */
   const POLL_MS = Math.max(100, Number(params.get('every')) || 2000);
@@ -79,7 +80,6 @@
     /** The configured routes (GET /routes), which name route keys on the page. */
     routes: [],
   };
-  const $ = (id) => document.getElementById(id);
 
   // --- the API, through the proxy ---------------------------------------------------------------------
 
@@ -634,13 +634,6 @@
     return span(status, status);
   }
 
-  function span(content, className) {
-    const node = document.createElement('span');
-    node.className = className;
-    node.textContent = content;
-    return node;
-  }
-
   /** The service, its route by name and the route's two versions, each full name on hover. */
   function serviceAndRoute(view) {
     if (!view.route) return [view.service ? named(view.service) : '–'];
@@ -680,19 +673,6 @@
     if (type === 'listener-rule') return `${parts[1]} rule ${parts.at(-1).slice(-6)}`;
     if (type === 'task-definition') return parts[0];
     return parts.at(-1) ?? type;
-  }
-
-  /** `2026-05-04T10:21:07.000Z` -> `2026-05-04 10:21:07 UTC`: every time on the page (and in the CLI). */
-  function utc(iso) {
-    return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
-  }
-
-  /** A time as the page shows it, the instant itself in `datetime`. */
-  function timeElement(iso) {
-    const node = document.createElement('time');
-    node.dateTime = iso;
-    node.textContent = utc(iso);
-    return node;
   }
 
   for (const button of document.querySelectorAll('button[data-verb]'))

@@ -7,9 +7,9 @@
 'use strict';
 
 (() => {
+  const { $, span, lastPart, utc, timeElement } = window.ecsReflexPage;
   const params = new URLSearchParams(location.search);
   const POLL_MS = Math.max(100, Number(params.get('every')) || 2000);
-  const $ = (id) => document.getElementById(id);
   const state = { timer: 0, shown: false, seq: 0 };
 
   document.addEventListener('ecs-reflex:tab', (event) => {
@@ -259,29 +259,9 @@
 
   // --- small helpers ----------------------------------------------------------------------------------------
 
-  function span(text, className, title) {
-    const node = document.createElement('span');
-    node.className = className;
-    node.textContent = text;
-    if (title) node.title = title;
-    return node;
-  }
-
   function strong(text) {
     const node = document.createElement('strong');
     node.textContent = text;
-    return node;
-  }
-
-  const lastPart = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
-
-  /** `2026-05-04T10:21:07.000Z` -> `2026-05-04 10:21:07 UTC`. */
-  const utc = (iso) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
-
-  function timeElement(iso) {
-    const node = document.createElement('time');
-    node.dateTime = iso;
-    node.textContent = utc(iso);
     return node;
   }
 

@@ -4,9 +4,9 @@
 'use strict';
 
 (() => {
+  const { $, span, lastPart, utc } = window.ecsReflexPage;
   const params = new URLSearchParams(location.search);
   const POLL_MS = Math.max(100, Number(params.get('every')) || 2000);
-  const $ = (id) => document.getElementById(id);
   const state = { timer: 0, shown: false };
 
   // --- tabs -----------------------------------------------------------------------------------------------
@@ -154,21 +154,8 @@
 
   // --- small helpers ----------------------------------------------------------------------------------------
 
-  function span(text, className, title) {
-    const node = document.createElement('span');
-    node.className = className;
-    node.textContent = text;
-    if (title) node.title = title;
-    return node;
-  }
-
-  const lastPart = (arn) => arn.slice(arn.lastIndexOf('/') + 1);
-
   /** A task's id on the page, its ARN on hover. */
   const arnName = (arn) => span(lastPart(arn), 'name', arn);
-
-  /** `2026-05-04T10:21:07.000Z` -> `2026-05-04 10:21:07 UTC`. */
-  const utc = (iso) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 
   /** When, and how long until then by the API's clock (the browser's may be off, or the twin's virtual). */
   function deadline(iso, secondsLeft) {

@@ -21,6 +21,7 @@ export const DASHBOARD_DIR = join(repoRoot, 'cli', 'dashboard');
 
 const PAGE_FILES: Record<string, { file: string; contentType: string }> = {
   '/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
+  '/page.js': { file: 'page.js', contentType: 'text/javascript; charset=utf-8' },
   '/dashboard.js': { file: 'dashboard.js', contentType: 'text/javascript; charset=utf-8' },
   '/reflexes.js': { file: 'reflexes.js', contentType: 'text/javascript; charset=utf-8' },
   '/deployments.js': { file: 'deployments.js', contentType: 'text/javascript; charset=utf-8' },

@@ -76,13 +76,20 @@ describe('dashboard proxy', () => {
     const script = await call('GET', `${dashboard.url}dashboard.js`);
     const reflexes = await call('GET', `${dashboard.url}reflexes.js`);
     const deployments = await call('GET', `${dashboard.url}deployments.js`);
+    const helpers = await call('GET', `${dashboard.url}page.js`);
     const other = await call('GET', `${dashboard.url}index.html`);
 
     expect(dashboard.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(page.headers['content-security-policy']).toContain("default-src 'self'");
-    expect(page.text).toContain('<script src="/dashboard.js"></script>');
+    expect(page.text).toContain(
+      '<script src="/page.js"></script>\n    <script src="/dashboard.js"></script>',
+    );
+    expect([helpers.status, helpers.headers['content-type']]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+    ]);
     expect(page.text).not.toMatch(/(src|href)="https?:/);
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toBe('text/javascript; charset=utf-8');
