@@ -19,4 +19,6 @@ module.exports = {
   // One worker per core. Jest's default leaves a core to its main process, which only hands out files
   // and prints: on a 2-core machine that ran the suite in one worker, twice as long.
   maxWorkers: '100%',
+  // The scenario sweeps first, on a fresh clone too (test/sequencer.cjs).
+  testSequencer: '<rootDir>/test/sequencer.cjs',
 };
