@@ -208,7 +208,9 @@ export class World {
 
   /** Tasks still placed on an instance (not stopped). */
   tasksOn(instanceId: string): TaskState[] {
-    return [...this.live.values()].filter((t) => t.instance.instanceId === instanceId);
+    const placed: TaskState[] = [];
+    for (const task of this.live.values()) if (task.instance.instanceId === instanceId) placed.push(task);
+    return placed;
   }
 
   /** The tasks not yet stopped (running, pending or stopping), oldest first. */
@@ -222,16 +224,31 @@ export class World {
     const instances = this.instances.filter((i) => i.cluster === cluster && i.status !== 'REGISTERING');
     const capacity = instances.reduce((sum, i) => sum + i[resource], 0);
     if (capacity === 0) return undefined;
-    const used = instances.reduce((sum, i) => sum + this.reserved(i, resource), 0);
+    const reserved = this.reservedByInstance();
+    const used = instances.reduce((sum, i) => sum + (reserved.get(i.instanceId)?.[resource] ?? 0), 0);
     return (used / capacity) * 100;
   }
 
   /** What the tasks placed on an instance (not stopped) reserve of its CPU or memory. */
   reserved(instance: InstanceState, resource: 'cpu' | 'memory'): number {
-    return this.tasksOn(instance.instanceId).reduce(
-      (sum, t) => sum + this.taskDefinition(t.taskDefinitionArn)[resource],
-      0,
-    );
+    return this.reservedByInstance().get(instance.instanceId)?.[resource] ?? 0;
+  }
+
+  /**
+   * What the tasks not stopped reserve on each instance, in one pass over them: a placement weighs every
+   * instance of the cluster, and a storm places a thousand tasks.
+   */
+  private reservedByInstance(): Map<string, { cpu: number; memory: number }> {
+    const reserved = new Map<string, { cpu: number; memory: number }>();
+    for (const task of this.live.values()) {
+      const { cpu, memory } = this.taskDefinition(task.taskDefinitionArn);
+      const onInstance = reserved.get(task.instance.instanceId);
+      if (onInstance) {
+        onInstance.cpu += cpu;
+        onInstance.memory += memory;
+      } else reserved.set(task.instance.instanceId, { cpu, memory });
+    }
+    return reserved;
   }
 
   addTaskDefinition(td: Omit<TaskDefinitionState, 'arn'>): TaskDefinitionState {
@@ -653,12 +670,15 @@ export class World {
 
   private placeOn(cluster: string, td: TaskDefinitionState): InstanceState | string {
     const candidates = this.instances.filter((i) => i.cluster === cluster && i.status === 'ACTIVE');
-    const fits = candidates.filter((i) => i.memory - this.reserved(i, 'memory') >= td.memory);
+    const reservedByInstance = this.reservedByInstance();
+    const reserved = (i: InstanceState, resource: 'cpu' | 'memory') =>
+      reservedByInstance.get(i.instanceId)?.[resource] ?? 0;
+    const fits = candidates.filter((i) => i.memory - reserved(i, 'memory') >= td.memory);
     if (fits.length === 0) return 'RESOURCE:MEMORY';
-    const withCpu = fits.filter((i) => i.cpu - this.reserved(i, 'cpu') >= td.cpu);
+    const withCpu = fits.filter((i) => i.cpu - reserved(i, 'cpu') >= td.cpu);
     if (withCpu.length === 0) return 'RESOURCE:CPU';
     // Spread: the least loaded instance, as ECS's default spread-by-instance placement would.
-    return withCpu.sort((a, b) => this.reserved(a, 'memory') - this.reserved(b, 'memory'))[0]!;
+    return withCpu.sort((a, b) => reserved(a, 'memory') - reserved(b, 'memory'))[0]!;
   }
 
   private started(task: TaskState): void {

@@ -2,9 +2,10 @@
 // ('*'), for the whole run, at 10 % and at 30 % of calls, one error kind per run, and compared with its
 // clean run. The kinds: ThrottlingException, ServerException (5xx) and TimeoutError fail the call before
 // it takes effect; "applied, then timeout" lets a write take effect and then loses its answer, so the
-// client sees a TimeoutError and sends the same command again (local/twin/ports.ts). The twin retries a
-// failed call as the SDK does (SDK_MAX_ATTEMPTS), so only the calls that fail every attempt reach a
-// reflex, and an applied write is applied once per attempt. Each kind draws from its own dice, so
+// client sees a TimeoutError and sends the same command again. The faults are drawn per attempt below
+// the twin's real SDK clients (local/twin/aws/client.ts), whose own retry strategy retries them
+// (SDK_MAX_ATTEMPTS), so only the calls that fail every attempt reach a reflex, and an applied write is
+// applied once per attempt. Each kind draws from its own dice, so
 // different kinds hit different calls.
 //
 // Each faulted run is classified as converged, failed safe or violated against the clean run
