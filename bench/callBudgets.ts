@@ -670,9 +670,10 @@ export const CALL_BUDGETS: CallBudget[] = [
   // no record of what a hook answered, so the minimum is ECS's facts per served service (one list, then
   // every deployment listed described in one call: DescribeServiceDeployments takes 20 ARNs and the view
   // shows at most that many) and two journal reads: the hook's answers and the people's gate answers, none
-  // when no deployment is listed. A journal read is one FilterLogEvents per log group of ACTION_LOG_GROUPS
-  // (the API takes one group a call, and the stack's list does not say which function journals which
-  // reflex): 2 x 10 calls; narrowed to the hook's group and opsWrite's, the two reads would be two calls.
+  // when no deployment is listed. A journal read is one FilterLogEvents per log group of a function that
+  // journals the reflex read (the API takes one group a call): the hook's answers are in deploymentHook's
+  // group, the gate answers in opsWrite's, so the two reads are two calls (ten each before the stack's list
+  // said which function journals which reflex; FilterLogEvents allows 5 a second per account and Region).
   ...[
     { action: 'GET /deployments', each: 'served service' },
     { action: 'GET /deployments/{cluster}/{service}' },
@@ -690,7 +691,7 @@ export const CALL_BUDGETS: CallBudget[] = [
         {
           api: 'FilterLogEvents',
           why: "the hook's answers, then the gate answers, since the oldest deployment shown",
-          each: 'log group of ACTION_LOG_GROUPS, per journal read',
+          each: 'journal read: the one log group of the function that journals its reflex',
         },
       ],
     }),

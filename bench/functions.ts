@@ -39,7 +39,7 @@ function standIn(key: string, value: unknown): string {
   if (key.endsWith('STATE_MACHINE_ARN'))
     return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${key.toLowerCase()}`;
   if (key.endsWith('_TABLE')) return 'ecs-reflex-dev-ops-idempotency';
-  if (key === 'ACTION_LOG_GROUPS') return '/aws/lambda/ecs-reflex-dev-taskRecycler';
+  if (key === 'ACTION_LOG_GROUPS') return 'taskRecycler=/aws/lambda/ecs-reflex-dev-taskRecycler';
   // A Ref of a function is its name.
   if (key === 'DEPLOYMENT_HOOK_FUNCTION_NAME') return 'ecs-reflex-dev-deploymentHook';
   throw new Error(`bench: no stand-in for ${key} = ${JSON.stringify(value)}`);

@@ -217,8 +217,17 @@ const OpsEnvSchema = z.object({
   ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   LIFECYCLE_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   IDEMPOTENCY_TABLE: z.string().min(3).max(255),
-  /** The reflexes' log groups, where their actions are: comma-separated names. */
-  ACTION_LOG_GROUPS: commaList,
+  /** The functions' log groups, where the reflexes' actions are: comma-separated `function=log group`. */
+  ACTION_LOG_GROUPS: commaList.pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+=[^=\s]+$/, '`function=log group` pairs')
+          .transform((pair) => pair.split('=') as [string, string]),
+      )
+      .transform((pairs) => Object.fromEntries(pairs)),
+  ),
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   /** The deployment hook's services (its gates are answered here): `[{"cluster": …, "service": …}]`. */
   DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
@@ -248,7 +257,8 @@ export interface OpsConfig {
   stateMachineArn: string;
   lifecycleStateMachineArn: string;
   idempotencyTable: string;
-  actionLogGroups: string[];
+  /** Each function's log group, by the function's name in serverless.yml. */
+  actionLogGroups: Record<string, string>;
   notifyTopicArn?: string;
   /** As given; checked against HookServicesSchema by the wiring (events/deploymentHook.ts). */
   hookServices: unknown[];

@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { CloudWatchLogsActionHistory } from '#adapters/aws/cloudWatchLogsActionHistory';
+import { CloudWatchLogsActionHistory, type JournalLogGroup } from '#adapters/aws/cloudWatchLogsActionHistory';
 import { DynamoGateAnswers } from '#adapters/aws/dynamoGateAnswers';
 import { DynamoIdempotencyStore } from '#adapters/aws/dynamoIdempotencyStore';
 import { EcsContainerInstances } from '#adapters/aws/ecsContainerInstances';
@@ -20,9 +20,12 @@ import { SfnWorkflowRuns } from '#adapters/aws/sfnWorkflowRuns';
 import { SfnWorkflows } from '#adapters/aws/sfnWorkflows';
 import { SqsQueueDepths } from '#adapters/aws/sqsQueueDepths';
 import { TagReactionMemory } from '#adapters/aws/tagReactionMemory';
-import { LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
-import type { OpsPorts, OpsSettings } from '#app/opsApi';
-import { ROLLOUT_WORKFLOW } from '#app/rollout';
+import { DEPLOYMENT_HOOK_REFLEX } from '#app/deploymentHook';
+import { LIFECYCLE_REFLEX, LIFECYCLE_WORKFLOW } from '#app/instanceLifecycle';
+import { OPS_REFLEX, type OpsPorts, type OpsSettings } from '#app/opsApi';
+import { ALARM_REFLEX } from '#app/reactToAlarm';
+import { REFLEX as TASK_RECYCLER_REFLEX } from '#app/recycleTaskGroup';
+import { ROLLOUT_REFLEX, ROLLOUT_WORKFLOW } from '#app/rollout';
 import type { RolloutPorts } from '#ports';
 import { type AwsClientOptions, awsClientConfig, type ReflexClients, sharedClient } from '#runtime/clients';
 import { loadOpsConfig, type OpsConfig } from '#runtime/config';
@@ -72,7 +75,11 @@ export function opsPorts(
     reactionMemory: new TagReactionMemory(clients),
     tasks: new EcsTaskFleet(clients.ecs),
     queueDepths: new SqsQueueDepths(clients.sqs),
-    actions: new CloudWatchLogsActionHistory(clients.cloudWatchLogs, config.actionLogGroups, host.clock),
+    actions: new CloudWatchLogsActionHistory(
+      clients.cloudWatchLogs,
+      journalLogGroups(config.actionLogGroups),
+      host.clock,
+    ),
     idempotency: new DynamoIdempotencyStore(clients.dynamoDb, config.idempotencyTable, host.clock),
     gateAnswers: new DynamoGateAnswers(clients.dynamoDb, config.idempotencyTable, host.clock),
   };
@@ -112,3 +119,32 @@ export function awsOpsDeps(): OpsDeps {
   };
   return built;
 }
+
+/**
+ * The reflexes each function journals, by its name in serverless.yml: a read of one reflex's actions reads
+ * the log groups of these functions only (GET /deployments reads two reflexes per service, and the account
+ * has 5 FilterLogEvents a second). A function missing here would hide its lines from those reads; the
+ * list is held to what each handler's code journals by test/infra/package.test.ts.
+ */
+export const JOURNALED_REFLEXES: Record<string, readonly string[]> = {
+  taskRecycler: [TASK_RECYCLER_REFLEX],
+  taskRecyclerRouter: [],
+  taskRecyclerSweep: [],
+  // A guard alarm aborts the rollouts it guards: their roll-back is journaled where it runs.
+  alarmReactor: [ALARM_REFLEX, ROLLOUT_REFLEX],
+  lifecycleHook: [],
+  instanceLifecycleStep: [LIFECYCLE_REFLEX],
+  rolloutStep: [ROLLOUT_REFLEX],
+  rolloutSafetyNet: [ROLLOUT_REFLEX],
+  opsRead: [],
+  // Every write, and the roll-back of a rollout a person aborts.
+  opsWrite: [OPS_REFLEX, ROLLOUT_REFLEX],
+  deploymentHook: [DEPLOYMENT_HOOK_REFLEX],
+};
+
+/** Each function's log group with what it journals; a function not in the list is read for every reflex. */
+export const journalLogGroups = (logGroups: Record<string, string>): JournalLogGroup[] =>
+  Object.entries(logGroups).map(([functionName, logGroupName]) => {
+    const reflexes = JOURNALED_REFLEXES[functionName];
+    return reflexes ? { logGroupName, reflexes } : { logGroupName };
+  });

@@ -88,7 +88,7 @@ import { deploymentHookPorts } from '#wiring/deploymentHook';
 import type { Host } from '#wiring/host';
 import { lambdaChecksOver } from '#wiring/lambdaChecks';
 import { lifecyclePorts } from '#wiring/lifecycle';
-import { opsPorts } from '#wiring/ops';
+import { JOURNALED_REFLEXES, opsPorts } from '#wiring/ops';
 import { recyclerPorts, routerDeps } from '#wiring/recycler';
 import { rolloutPorts } from '#wiring/rollout';
 
@@ -106,6 +106,11 @@ const LOGGING_FUNCTIONS = [
   'opsWrite',
 ];
 const logGroupOf = (functionName: string) => `/aws/lambda/${functionName}`;
+/** Where a line of this reflex is logged when no function is running: opsWrite's, unless it never journals it. */
+const functionJournaling = (reflex: string): string =>
+  ['opsWrite', ...Object.keys(JOURNALED_REFLEXES)].find((name) =>
+    JOURNALED_REFLEXES[name]?.includes(reflex),
+  ) ?? 'opsWrite';
 
 /** Batches Lambda's pollers take from a standard queue at once, before scaling up (none of the twin's runs do). */
 const STANDARD_QUEUE_POLLERS = 5;
@@ -359,7 +364,7 @@ export class Twin {
       {
         stateMachineArn: rolloutMachineArn,
         lifecycleStateMachineArn: this.stateMachineArn(lifecycleWiring.stateMachine),
-        actionLogGroups: LOGGING_FUNCTIONS.map(logGroupOf),
+        actionLogGroups: Object.fromEntries(LOGGING_FUNCTIONS.map((name) => [name, logGroupOf(name)])),
         idempotencyTable: OPS_TABLE,
         maxAttempts: DEFAULT_MAX_ATTEMPTS,
       },
@@ -584,9 +589,10 @@ export class Twin {
     if (runtimeGone()) return;
     const at = this.scheduler.now();
     this.journal.push({ ...entry, at });
-    // The line powertoolsJournal logs, in the log group of the function that logs it (the ops API's
-    // write function when no Lambda of the twin's is running: a person's request).
-    const fn = currentFunction() ?? 'opsWrite';
+    // The line powertoolsJournal logs, in the log group of the function that logs it. Recorded while no
+    // Lambda of the twin's runs (a person's request, a test filling the journal), it lands where a function
+    // that journals its reflex would log it: the ops API's write function first, as a person's request does.
+    const fn = currentFunction() ?? functionJournaling(entry.reflex);
     this.logs.put(
       logGroupOf(fn),
       'twin',

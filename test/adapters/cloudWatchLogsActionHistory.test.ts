@@ -22,7 +22,11 @@ beforeEach(() => logs.reset());
 const NOW = new Date('2026-11-02T09:00:00.000Z');
 const GROUPS = ['/aws/lambda/ecs-reflex-prod-rolloutStep', '/aws/lambda/ecs-reflex-prod-taskRecycler'];
 const newHistory = (groups: readonly string[] = GROUPS) =>
-  new CloudWatchLogsActionHistory(logs as unknown as CloudWatchLogsClient, groups, { now: () => NOW });
+  new CloudWatchLogsActionHistory(
+    logs as unknown as CloudWatchLogsClient,
+    groups.map((logGroupName) => ({ logGroupName })),
+    { now: () => NOW },
+  );
 
 const entry = (changes: Partial<JournalEntry> = {}): JournalEntry => ({
   reflex: 'rollout',
@@ -144,6 +148,37 @@ describe('recent actions', () => {
         limit: 10,
       });
     }
+  });
+
+  it("reads one reflex's actions from the groups of the functions that journal it, and groups it knows nothing of", async () => {
+    // Prepare: rolloutStep journals the rollout, taskRecycler the task recycler, opsRead is not described
+    logs.on(FilterLogEventsCommand).resolves({ events: [] });
+    const history = new CloudWatchLogsActionHistory(
+      logs as unknown as CloudWatchLogsClient,
+      [
+        { logGroupName: GROUPS[0]!, reflexes: ['rollout'] },
+        { logGroupName: GROUPS[1]!, reflexes: ['task-recycler'] },
+        { logGroupName: '/aws/lambda/ecs-reflex-prod-opsRead' },
+      ],
+      { now: () => NOW },
+    );
+    const groupsRead = () =>
+      logs.commandCalls(FilterLogEventsCommand).map((c) => c.args[0].input.logGroupName);
+
+    // Act
+    await history.recent({ reflex: 'rollout', limit: 10 });
+    const forRollout = groupsRead();
+    logs.resetHistory();
+    await history.recent({ limit: 10 });
+    const forAny = groupsRead();
+    logs.resetHistory();
+    await history.recent({ reflex: 'deployment-hook', limit: 10 });
+    const forNoneJournaling = groupsRead();
+
+    // Assess
+    expect(forRollout).toEqual([GROUPS[0], '/aws/lambda/ecs-reflex-prod-opsRead']);
+    expect(forAny).toEqual([...GROUPS, '/aws/lambda/ecs-reflex-prod-opsRead']);
+    expect(forNoneJournaling).toEqual(['/aws/lambda/ecs-reflex-prod-opsRead']);
   });
 
   it('pages with nextToken until it has the limit, and caps the merged list at the limit', async () => {

@@ -42,7 +42,10 @@ describeOnAws('Ops storage ports on AWS', () => {
       later: async (seconds) => {
         offsetMs += seconds * 1000;
       },
-      actions: new CloudWatchLogsActionHistory(logs, logGroupNames),
+      actions: new CloudWatchLogsActionHistory(
+        logs,
+        logGroupNames.map((logGroupName) => ({ logGroupName })),
+      ),
       journal: async (entries) => {
         const start = Date.now() - (entries.length - 1) * 10_000;
         const written = entries.map((_, i) => new Date(start + i * 10_000));

@@ -574,6 +574,34 @@ export function portCalls(entry: Entry): PortCall[] {
   return calls;
 }
 
+/**
+ * The reflexes a handler's code journals: the `reflex` of every `ActionJournal.record` it reaches, each a
+ * string the checker knows (a literal, or a constant holding one). A record whose reflex the checker cannot
+ * tell fails the derivation, as a port call it cannot type does.
+ */
+export function journaledReflexes(entry: Entry): string[] {
+  const { checker } = programAndChecker();
+  const reflexes = portCalls(entry)
+    .filter((call) => call.port === 'ActionJournal' && call.method === 'record')
+    .map((call) => {
+      const [entryArg] = call.args;
+      const reflex =
+        entryArg && ts.isObjectLiteralExpression(entryArg)
+          ? entryArg.properties.find(
+              (p): p is ts.PropertyAssignment =>
+                ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === 'reflex',
+            )
+          : undefined;
+      const type = reflex && checker.getTypeAtLocation(reflex.initializer);
+      if (!type?.isStringLiteral())
+        throw new Error(
+          `${entryArg?.getSourceFile().fileName ?? entry.handler}: cannot tell which reflex ${entryArg?.getText() ?? 'a record'} journals`,
+        );
+      return type.value;
+    });
+  return [...new Set(reflexes)].sort();
+}
+
 /** The port methods a handler's code reaches, `Interface.method`, each once. */
 export function portMethodsOf(entry: Entry): string[] {
   return [...new Set(portCalls(entry).map((call) => `${call.port}.${call.method}`))].sort();

@@ -27,6 +27,7 @@ import {
   loadRouterConfig,
 } from '#runtime/config';
 import { hookServicesInvoking } from '#wiring/deploymentHook';
+import { JOURNALED_REFLEXES } from '#wiring/ops';
 import {
   ADAPTERS_DIR,
   adaptersOf,
@@ -35,6 +36,7 @@ import {
   type Entry,
   fileActions,
   handlerOf,
+  journaledReflexes,
   methodActions,
   portAdapters,
   portMethodsOf,
@@ -924,13 +926,22 @@ describe('serverless package (offline, no AWS credentials)', () => {
         ];
         expect(queueSeparator).toBe(',');
         expect(queues.map(refOf).sort()).toEqual(deadLetterQueueIds());
-        // The reflexes' actions are read from every function's log group, the ops API's own included.
+        // The reflexes' actions are read from every function's log group, the ops API's own included, each
+        // named by its function: `function=${LogGroup}`.
         const [separator, parts] = (env.ACTION_LOG_GROUPS as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
-        const logGroupIds = parts.map(refOf);
+        const pairs = parts.map((part) => {
+          const [, functionName, logGroupId] = /^(\w+)=\$\{(\w+)\}$/.exec(
+            (part as { 'Fn::Sub': string })['Fn::Sub'],
+          )!;
+          return { functionName: functionName!, logGroupId: logGroupId! };
+        });
         expect(separator).toBe(',');
-        expect([...logGroupIds].sort()).toEqual(functionLogGroupIds().sort());
-        const logGroupNames = logGroupIds.map(
-          (logGroupId) => resource(logGroupId, 'AWS::Logs::LogGroup').Properties.LogGroupName as string,
+        expect(pairs.map((p) => p.logGroupId).sort()).toEqual(functionLogGroupIds().sort());
+        for (const { functionName, logGroupId } of pairs)
+          expect(logGroupId).toBe(`${logicalIdOf(functionName)}LogGroup`);
+        const logGroupNames = pairs.map(
+          ({ functionName, logGroupId }) =>
+            `${functionName}=${resource(logGroupId, 'AWS::Logs::LogGroup').Properties.LogGroupName as string}`,
         );
         const config = loadOpsConfig({
           ...(env as Record<string, string>),
@@ -947,8 +958,9 @@ describe('serverless package (offline, no AWS credentials)', () => {
         expect(config.reflexes.deadLetterQueueUrls).toHaveLength(queues.length);
         expect({ id, clusters: config.clusters }).toEqual({ id, clusters: configuredClusters });
         expect(config.routes).toEqual(stageConfig.opsRoutes);
-        expect(config.actionLogGroups).toEqual(logGroupNames);
-        expect(config.actionLogGroups.every((name) => name.startsWith('/aws/lambda/ecs-reflex-'))).toBe(true);
+        expect(Object.keys(config.actionLogGroups).sort()).toEqual(pairs.map((p) => p.functionName).sort());
+        for (const [functionName, logGroupName] of Object.entries(config.actionLogGroups))
+          expect(logGroupName).toBe(`/aws/lambda/ecs-reflex-${STAGE}-${functionName}`);
         expect(config.notifyTopicArn).toBe(standIns.NOTIFY_TOPIC_ARN);
         expect(config.maxAttempts).toBe(Number(env.AWS_MAX_ATTEMPTS));
       } else if (id === functionLogicalId(DEPLOYMENT_HOOK)) {
@@ -2293,6 +2305,33 @@ describe('serverless package: the ops API', () => {
     expect(dispatch).toMatch(/if \(route\.access === 'read'\) return json\(route\.status, await read\(/);
     expect(dispatch).toMatch(/return await idempotent\([\s\S]*await write\(/);
     expect(OPS_ENTRIES).toEqual({ read: ['read'], write: ['write', 'idempotent'] });
+  });
+
+  it('reads a reflex’s actions from the log groups of exactly the functions whose code journals it', () => {
+    // The journal record of every write is in handleOpsRequest itself, around `write`: the write function's
+    // code is all of handleOpsRequest (its read branch journals nothing).
+    const journaled = (functionName: string) =>
+      journaledReflexes(
+        opsAccessOf(functionName) === 'write'
+          ? { handler: handlerOfFunction(functionName) }
+          : entryOf(handlerOfFunction(functionName)),
+      );
+
+    const derived = Object.fromEntries(ALL_FUNCTIONS.map((name) => [name, journaled(name)]));
+
+    expect(derived).toEqual(
+      Object.fromEntries(
+        ALL_FUNCTIONS.map((name) => [name, [...(JOURNALED_REFLEXES[name] ?? ['(missing)'])].sort()]),
+      ),
+    );
+    expect(Object.keys(JOURNALED_REFLEXES).sort()).toEqual([...ALL_FUNCTIONS].sort());
+    // Every function that journals has its log group among the ops API's ACTION_LOG_GROUPS.
+    const ops = resource(functionLogicalId(OPS_FUNCTIONS.read));
+    const named = JSON.stringify(
+      (ops.Properties.Environment as { Variables: Record<string, unknown> }).Variables.ACTION_LOG_GROUPS,
+    );
+    for (const [name, reflexes] of Object.entries(derived))
+      if (reflexes.length > 0) expect(named).toContain(`${name}=\${${logicalIdOf(name)}LogGroup}`);
   });
 
   it('follows each function to the port methods it calls', () => {

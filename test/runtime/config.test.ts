@@ -1,4 +1,4 @@
-import { loadRecyclerConfig } from '#runtime/config';
+import { loadOpsConfig, loadRecyclerConfig } from '#runtime/config';
 
 const validEnv = {
   CLUSTERS: 'prod, batch',
@@ -56,4 +56,42 @@ describe('loadRecyclerConfig', () => {
     // Assess
     expect(attempt).toThrow(/RECYCLER_POLICY.*stopUnhealthy\.maxStopShare/);
   });
+});
+
+describe('loadOpsConfig', () => {
+  const opsEnv = {
+    CLUSTERS: 'prod',
+    ROLLOUT_STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-dev-rollout',
+    LIFECYCLE_STATE_MACHINE_ARN:
+      'arn:aws:states:eu-west-1:111122223333:stateMachine:ecs-reflex-dev-instance-lifecycle',
+    IDEMPOTENCY_TABLE: 'ecs-reflex-dev-ops-idempotency',
+  };
+
+  it('reads each function’s log group by the function’s name', () => {
+    // Act
+    const config = loadOpsConfig({
+      ...opsEnv,
+      ACTION_LOG_GROUPS:
+        'rolloutStep=/aws/lambda/ecs-reflex-dev-rolloutStep, opsWrite=/aws/lambda/ecs-reflex-dev-opsWrite',
+    });
+
+    // Assess
+    expect(config.actionLogGroups).toEqual({
+      rolloutStep: '/aws/lambda/ecs-reflex-dev-rolloutStep',
+      opsWrite: '/aws/lambda/ecs-reflex-dev-opsWrite',
+    });
+  });
+
+  it.each(['/aws/lambda/ecs-reflex-dev-rolloutStep', 'rolloutStep=', 'rolloutStep=/a=b'])(
+    'rejects a log group not named by its function (%j), naming ACTION_LOG_GROUPS',
+    (value) => {
+      // Act
+      const attempt = () => loadOpsConfig({ ...opsEnv, ACTION_LOG_GROUPS: value });
+
+      // Assess
+      expect(attempt).toThrow(
+        expect.objectContaining({ name: 'ConfigError', variable: 'ACTION_LOG_GROUPS' }),
+      );
+    },
+  );
 });

@@ -1,6 +1,8 @@
 // What the reflexes did, read back from their logs: every journal entry is one Powertools JSON log line in
 // the function's log group (layers/runtime/journal.ts), so FilterLogEvents with a JSON filter pattern finds
-// them again. One query per log group (the API takes one group a call), newest first, merged.
+// them again. One query per log group (the API takes one group a call), newest first, merged. A read of one
+// reflex's actions reads only the groups of the functions that journal it: FilterLogEvents allows 5
+// transactions per second per account and Region, for every caller together, and cannot be raised.
 import {
   type CloudWatchLogsClient,
   type FilteredLogEvent,
@@ -20,23 +22,33 @@ const OUTCOMES: readonly JournalEntry['outcome'][] = ['done', 'dry-run', 'held',
 /** The most events FilterLogEvents returns in one page. */
 const MAX_PAGE = 10_000;
 
+/** A function's log group (/aws/lambda/<function>), and the reflexes its function journals. */
+export interface JournalLogGroup {
+  logGroupName: string;
+  /** Unknown (absent): the group is read for every reflex. */
+  reflexes?: readonly string[];
+}
+
 export class CloudWatchLogsActionHistory implements ActionHistory {
   constructor(
     private readonly logs: Pick<CloudWatchLogsClient, 'send'>,
-    /** The reflexes' function log groups (/aws/lambda/<function>). */
-    private readonly logGroupNames: readonly string[],
+    private readonly logGroups: readonly JournalLogGroup[],
     private readonly clock: Clock = { now: () => new Date() },
   ) {}
 
   async recent(filter: Filter): Promise<Action[]> {
-    if (filter.limit <= 0 || this.logGroupNames.length === 0) return [];
+    const { reflex } = filter;
+    const logGroupNames = this.logGroups
+      .filter(
+        (group) => reflex === undefined || group.reflexes === undefined || group.reflexes.includes(reflex),
+      )
+      .map((group) => group.logGroupName);
+    if (filter.limit <= 0 || logGroupNames.length === 0) return [];
     const since = filter.since?.getTime() ?? this.clock.now().getTime() - DAY_MS;
     const startTime = Math.max(since, NEWEST_FIRST_SINCE);
     const filterPattern = journalFilterPattern(filter);
     const perGroup = await Promise.all(
-      this.logGroupNames.map((logGroupName) =>
-        this.fromGroup(logGroupName, filterPattern, startTime, filter),
-      ),
+      logGroupNames.map((logGroupName) => this.fromGroup(logGroupName, filterPattern, startTime, filter)),
     );
     return perGroup
       .flat()

@@ -10,6 +10,8 @@ import type { JournalEntry } from '#ports';
 const START = new Date('2026-11-02T09:00:00.000Z');
 const at = (minutes: number) => new Date(START.getTime() + minutes * 60_000);
 const GROUPS = ['/aws/lambda/rolloutStep', '/aws/lambda/taskRecycler', '/aws/lambda/opsWrite'];
+/** Groups read for every reflex: what each function journals is the wiring's business, not the model's. */
+const anyReflex = (groups: string[]) => groups.map((logGroupName) => ({ logGroupName }));
 
 function someLogs() {
   let now = START;
@@ -49,7 +51,7 @@ describe('CloudWatchLogsActionHistory over the twin’s CloudWatch Logs', () => 
     write(GROUPS[0]!, { action: undefined, outcome: undefined, reflex: undefined }, at(2));
     write(GROUPS[2]!, { reflex: 'ops-api', action: 'abortRollout' }, at(3));
     setNow(at(10));
-    return { history: new CloudWatchLogsActionHistory(client, GROUPS, clock), write, setNow };
+    return { history: new CloudWatchLogsActionHistory(client, anyReflex(GROUPS), clock), write, setNow };
   };
 
   it('answers the most recent first, the later of one instant first, at most the limit', async () => {
@@ -84,7 +86,7 @@ describe('CloudWatchLogsActionHistory over the twin’s CloudWatch Logs', () => 
     write(GROUPS[0]!, { action: 'two days ago' }, at(-48 * 60));
     write(GROUPS[0]!, { action: 'today' }, at(0));
     setNow(at(60));
-    const history = new CloudWatchLogsActionHistory(client, GROUPS, clock);
+    const history = new CloudWatchLogsActionHistory(client, anyReflex(GROUPS), clock);
 
     // Act
     const recent = await history.recent({ limit: 10 });
