@@ -16,6 +16,7 @@ import {
 import {
   abortRollout,
   checkAllowed,
+  isAbortedMark,
   pauseRollout,
   promoteRollout,
   ROLLOUT_WORKFLOW,
@@ -741,7 +742,7 @@ async function write(
  * execution name: that run has stopped, and its route is being put back on stable.
  */
 async function ownerRunning(owner: string | undefined, ports: OpsPorts): Promise<boolean> {
-  if (!owner || owner.startsWith('aborted:')) return false;
+  if (!owner || isAbortedMark(owner)) return false;
   return (await ports.rollouts.runs.status(ROLLOUT_WORKFLOW, owner)) === 'running';
 }
 

@@ -156,7 +156,7 @@ export async function prepareRollout(
   // has stopped): either still running keeps the route.
   const owners = new Set([holder, route.owner].filter((o): o is string => !!o && o !== runId));
   for (const owner of owners) {
-    if (owner.startsWith('aborted:')) continue;
+    if (isAbortedMark(owner)) continue;
     if ((await ports.runs.status(ROLLOUT_WORKFLOW, owner)) === 'running')
       refuseBusy(rollout, runId, owner, ports);
   }
@@ -806,6 +806,9 @@ export async function rollBack(
 
 /** The owner an aborted run leaves on its route until the safety net releases it. */
 export const abortedMark = (runId: string) => `aborted:${runId}`;
+
+/** An aborted run's mark is no execution name: that run has stopped, and its route goes back to stable. */
+export const isAbortedMark = (owner: string) => owner.startsWith(abortedMark(''));
 
 /**
  * An abort stops the run, but a step of it may be running still (Lambda is not stopped with the

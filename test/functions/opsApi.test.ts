@@ -687,6 +687,22 @@ describe('routes', () => {
     ]);
   });
 
+  it('takes a route an aborted run still marks: the mark names no execution to ask Step Functions about', async () => {
+    // Prepare: the rollout was aborted; until the safety net releases the route, its owner is the mark
+    const api = anApi();
+    await api.twin.opsPorts.rollouts.routers.alb.setOwner(api.route, 'aborted:web-41');
+    const calls = api.twin.world.apiCalls.length;
+
+    // Act
+    const set = await api.call('PUT', '/routes/web/weights', { body: { canary: 20 } });
+    const started = await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) } });
+
+    // Assess
+    expect([set.status, started.status]).toEqual([200, 202]);
+    expect(set.body.detail).not.toMatch(/over rollout/);
+    expect(api.twin.world.apiCalls.slice(calls).filter((c) => c.target.includes('aborted:'))).toEqual([]);
+  });
+
   it('refuses out-of-range weights (400) and does nothing on a dry run', async () => {
     const api = anApi();
     const bad = await api.call('PUT', '/routes/web/weights', { body: { canary: 101 } });
