@@ -696,9 +696,12 @@ describe('routes', () => {
     // Act
     const set = await api.call('PUT', '/routes/web/weights', { body: { canary: 20 } });
     const started = await api.call('POST', '/rollouts', { body: { name: 'web-42', ...request(api) } });
+    await api.twin.runFor(60);
+    const shown = await api.call('GET', '/routes/web');
 
-    // Assess
+    // Assess: the rollout's own first step took the route over the mark as well
     expect([set.status, started.status]).toEqual([200, 202]);
+    expect(shown.body).toMatchObject({ owner: 'web-42', weights: { canary: 10 } });
     expect(set.body.detail).not.toMatch(/over rollout/);
     expect(api.twin.world.apiCalls.slice(calls).filter((c) => c.target.includes('aborted:'))).toEqual([]);
   });
