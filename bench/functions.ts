@@ -26,20 +26,15 @@ function standIn(key: string, value: unknown): string {
   // The router refuses a queue that is not FIFO.
   if (key === 'TASK_GROUP_QUEUE_URL')
     return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/ecs-reflex-dev-task-recycler-groups.fifo`;
-  // GET /reflexes reads every dead-letter queue: one URL per queue the template joins.
-  if (key === 'DEAD_LETTER_QUEUE_URLS') {
-    const [separator, parts] = (value as { 'Fn::Join': [string, { Ref: string }[]] })['Fn::Join'];
-    return parts
-      .map(({ Ref }) => `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${Ref.toLowerCase()}`)
-      .join(separator);
-  }
+  // GET /reflexes reads every dead-letter queue: the prefix of their URLs, before the names the template lists.
+  if (key === 'DEAD_LETTER_QUEUE_URL_PREFIX')
+    return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/ecs-reflex-dev-`;
   if (key.endsWith('_QUEUE_URL'))
     return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${key.toLowerCase()}`;
   if (key.endsWith('TOPIC_ARN')) return `arn:aws:sns:${REGION}:${ACCOUNT}:${key.toLowerCase()}`;
   if (key.endsWith('STATE_MACHINE_ARN'))
     return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${key.toLowerCase()}`;
   if (key.endsWith('_TABLE')) return 'ecs-reflex-dev-ops-idempotency';
-  if (key === 'ACTION_LOG_GROUPS') return 'taskRecycler=/aws/lambda/ecs-reflex-dev-taskRecycler';
   // A Ref of a function is its name.
   if (key === 'DEPLOYMENT_HOOK_FUNCTION_NAME') return 'ecs-reflex-dev-deploymentHook';
   throw new Error(`bench: no stand-in for ${key} = ${JSON.stringify(value)}`);

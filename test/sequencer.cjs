@@ -3,7 +3,8 @@
 // CI run) has no timings, and jest falls back to file size, which starts the scenario sweeps in
 // test/hardening/ (each one replays every scenario many times: a minute or more of a worker) after dozens
 // of small files: the run then ends with one or two sweeps still going, and took 198 s where the same
-// tests took 166 s in the timed order. The sweeps go first here; jest's own order holds within each part.
+// tests took 166 s in the timed order. The sweeps go first here, after the files that failed last time
+// (jest's own first choice, so a rerun shows them soon); jest's own order holds within each part.
 const Sequencer = require('@jest/test-sequencer').default;
 
 const isSweep = (test) => /[\\/]test[\\/]hardening[\\/]/.test(test.path);
@@ -11,7 +12,9 @@ const isSweep = (test) => /[\\/]test[\\/]hardening[\\/]/.test(test.path);
 class SweepsFirst extends Sequencer {
   sort(tests) {
     const ordered = super.sort(tests);
-    return [...ordered.filter(isSweep), ...ordered.filter((test) => !isSweep(test))];
+    const failed = ordered.filter((test) => this.hasFailed(test));
+    const rest = ordered.filter((test) => !this.hasFailed(test));
+    return [...failed, ...rest.filter(isSweep), ...rest.filter((test) => !isSweep(test))];
   }
 }
 

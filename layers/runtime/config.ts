@@ -217,17 +217,12 @@ const OpsEnvSchema = z.object({
   ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   LIFECYCLE_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   IDEMPOTENCY_TABLE: z.string().min(3).max(255),
-  /** The functions' log groups, where the reflexes' actions are: comma-separated `function=log group`. */
-  ACTION_LOG_GROUPS: commaList.pipe(
-    z
-      .array(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9_-]+=[^=\s]+$/, '`function=log group` pairs')
-          .transform((pair) => pair.split('=') as [string, string]),
-      )
-      .transform((pairs) => Object.fromEntries(pairs)),
-  ),
+  /** The functions whose log groups hold the reflexes' actions, comma-separated, and their groups' prefix. */
+  ACTION_LOG_GROUPS: commaList.pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'function names'))),
+  ACTION_LOG_GROUP_PREFIX: z
+    .string()
+    .regex(/^\/aws\/lambda\/[A-Za-z0-9_-]*$/)
+    .default('/aws/lambda/'),
   NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   /** The deployment hook's services (its gates are answered here): `[{"cluster": …, "service": …}]`. */
   DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
@@ -237,8 +232,11 @@ const OpsEnvSchema = z.object({
   REFLEXES_DRY_RUN: booleanFlag,
   ALARM_REACTIONS: jsonOf(ReactionsSchema, '[]'),
   RECYCLER_POLICY: jsonOf(RecyclerPolicySchema),
-  /** Every dead-letter queue of the stack: comma-separated URLs. */
-  DEAD_LETTER_QUEUE_URLS: commaList.pipe(z.array(z.url())),
+  /** Every dead-letter queue of the stack: comma-separated names after the prefix of their URLs. */
+  DEAD_LETTER_QUEUES: commaList.pipe(
+    z.array(z.string().regex(/^[A-Za-z0-9_-]{1,75}(\.fifo)?$/, 'queue names after the prefix')),
+  ),
+  DEAD_LETTER_QUEUE_URL_PREFIX: z.url().default('https://sqs.invalid/'),
 });
 
 /** What the ops API is told of the other reflexes' configuration (GET /reflexes). */
@@ -274,7 +272,9 @@ export function loadOpsConfig(env: Env = process.env): OpsConfig {
     stateMachineArn: parsed.ROLLOUT_STATE_MACHINE_ARN,
     lifecycleStateMachineArn: parsed.LIFECYCLE_STATE_MACHINE_ARN,
     idempotencyTable: parsed.IDEMPOTENCY_TABLE,
-    actionLogGroups: parsed.ACTION_LOG_GROUPS,
+    actionLogGroups: Object.fromEntries(
+      parsed.ACTION_LOG_GROUPS.map((name) => [name, `${parsed.ACTION_LOG_GROUP_PREFIX}${name}`]),
+    ),
     notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
     hookServices: parsed.DEPLOYMENT_HOOK_SERVICES,
     maxAttempts: parsed.AWS_MAX_ATTEMPTS,
@@ -287,7 +287,9 @@ export function loadOpsConfig(env: Env = process.env): OpsConfig {
       },
       reactions: parsed.ALARM_REACTIONS,
       recyclerPolicy: parsed.RECYCLER_POLICY,
-      deadLetterQueueUrls: parsed.DEAD_LETTER_QUEUE_URLS,
+      deadLetterQueueUrls: parsed.DEAD_LETTER_QUEUES.map(
+        (name) => `${parsed.DEAD_LETTER_QUEUE_URL_PREFIX}${name}`,
+      ),
     },
   };
 }

@@ -123,8 +123,9 @@ export function awsOpsDeps(): OpsDeps {
 /**
  * The reflexes each function journals, by its name in serverless.yml: a read of one reflex's actions reads
  * the log groups of these functions only (GET /deployments reads two reflexes per service, and the account
- * has 5 FilterLogEvents a second). A function missing here would hide its lines from those reads; the
- * list is held to what each handler's code journals by test/infra/package.test.ts.
+ * has 5 FilterLogEvents a second). A function listed with too few reflexes would hide its lines from those
+ * reads (one not listed at all is read for every reflex); the list is held to what each handler's code
+ * journals by test/infra/package.test.ts.
  */
 export const JOURNALED_REFLEXES: Record<string, readonly string[]> = {
   taskRecycler: [TASK_RECYCLER_REFLEX],
@@ -145,6 +146,8 @@ export const JOURNALED_REFLEXES: Record<string, readonly string[]> = {
 /** Each function's log group with what it journals; a function not in the list is read for every reflex. */
 export const journalLogGroups = (logGroups: Record<string, string>): JournalLogGroup[] =>
   Object.entries(logGroups).map(([functionName, logGroupName]) => {
-    const reflexes = JOURNALED_REFLEXES[functionName];
+    const reflexes = Object.hasOwn(JOURNALED_REFLEXES, functionName)
+      ? JOURNALED_REFLEXES[functionName]
+      : undefined;
     return reflexes ? { logGroupName, reflexes } : { logGroupName };
   });

@@ -1,9 +1,7 @@
 // The twin's copy of what serverless.yml deploys for the task recycler: which rule feeds which queue,
 // the queue's redrive settings, the batch size and the sweep's rate. test/infra checks this table
 // against the packaged CloudFormation template, so the twin cannot drift from what AWS would run.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoFile, repoRoot } from '#local/repoRoot';
+import { repoFile } from '#local/repoRoot';
 
 export const taskRecyclerWiring = {
   functionName: 'taskRecycler',
@@ -87,9 +85,9 @@ export const deploymentHookWiring = { functionName: 'deploymentHook' } as const;
 let dlqNames: string[] | undefined;
 
 /**
- * The stack's dead-letter queues, read from the stack's own files rather than copied: the resources
- * serverless.yml joins into the ops API's DEAD_LETTER_QUEUE_URLS, in its order, each named as its
- * infra/*.yml resource names it (its QueueName without the `${self:service}-${sls:stage}-` prefix).
+ * The stack's dead-letter queues, read from serverless.yml rather than copied: the names it gives the ops
+ * API's DEAD_LETTER_QUEUES, in its order (each queue's QueueName without the `${self:service}-${sls:stage}-`
+ * prefix, which the package test holds to infra/*.yml).
  */
 export function deadLetterQueueNames(): string[] {
   // Read once per process: every twin of a test file or a bench run is built from the same files.
@@ -98,21 +96,9 @@ export function deadLetterQueueNames(): string[] {
 }
 
 function readDeadLetterQueueNames(): string[] {
-  const joined = /DEAD_LETTER_QUEUE_URLS: !Join\n\s+- ","\n((?:\s+-(?: -)? !Ref \w+\n)+)/.exec(
-    repoFile('serverless.yml'),
-  );
-  if (!joined) throw new Error('serverless.yml joins no DEAD_LETTER_QUEUE_URLS');
-  const resources = readdirSync(join(repoRoot, 'infra'))
-    .filter((file) => file.endsWith('.yml'))
-    .map((file) => repoFile(`infra/${file}`))
-    .join('\n');
-  return [...joined[1]!.matchAll(/!Ref (\w+)/g)].map(([, id]) => {
-    const named = new RegExp(
-      `\\n  ${id}:\\n(?: {4}.*\\n)*? {6}QueueName: \\$\\{self:service\\}-\\$\\{sls:stage\\}-(\\S+)`,
-    ).exec(resources);
-    if (!named) throw new Error(`infra/*.yml names no queue ${id}`);
-    return named[1]!;
-  });
+  const listed = /\n\s+DEAD_LETTER_QUEUES: (\S+)\n/.exec(repoFile('serverless.yml'));
+  if (!listed) throw new Error('serverless.yml lists no DEAD_LETTER_QUEUES');
+  return listed[1]!.split(',');
 }
 
 let timeouts: { provider: number; functions: Map<string, number> } | undefined;

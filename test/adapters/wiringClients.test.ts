@@ -31,7 +31,7 @@ const ENV = {
   ROLLOUT_STATE_MACHINE_ARN: `${ARN}:rollout`,
   ROUTE_CLAIMS_TABLE: 'ops-idempotency',
   IDEMPOTENCY_TABLE: 'ops-idempotency',
-  ACTION_LOG_GROUPS: 'taskRecycler=/aws/lambda/taskRecycler',
+  ACTION_LOG_GROUPS: 'taskRecycler',
   NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:notifications',
 };
 

@@ -592,7 +592,16 @@ export function journaledReflexes(entry: Entry): string[] {
                 ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === 'reflex',
             )
           : undefined;
-      const type = reflex && checker.getTypeAtLocation(reflex.initializer);
+      // A spread after it may set the reflex again, unless its type has none.
+      const overridden =
+        reflex &&
+        ts.isObjectLiteralExpression(entryArg!) &&
+        entryArg.properties
+          .slice(entryArg.properties.indexOf(reflex) + 1)
+          .some(
+            (p) => ts.isSpreadAssignment(p) && checker.getTypeAtLocation(p.expression).getProperty('reflex'),
+          );
+      const type = reflex && !overridden ? checker.getTypeAtLocation(reflex.initializer) : undefined;
       if (!type?.isStringLiteral())
         throw new Error(
           `${entryArg?.getSourceFile().fileName ?? entry.handler}: cannot tell which reflex ${entryArg?.getText() ?? 'a record'} journals`,
@@ -600,6 +609,40 @@ export function journaledReflexes(entry: Entry): string[] {
       return type.value;
     });
   return [...new Set(reflexes)].sort();
+}
+
+/**
+ * The journal records in layers/app that none of the entries' code reaches (`file:line`): a record the
+ * call-graph walk misses (a call through an element access, `record.call(…)`) would journal a reflex no
+ * derivation saw.
+ */
+export function unreachedJournalRecords(entries: Entry[]): string[] {
+  const { program, checker } = programAndChecker();
+  const reached = new Set(
+    entries.flatMap((entry) =>
+      portCalls(entry)
+        .filter((call) => call.port === 'ActionJournal' && call.method === 'record')
+        .map((call) => call.args[0]?.parent),
+    ),
+  );
+  const unreached: string[] = [];
+  for (const file of program.getSourceFiles().filter((f) => f.fileName.startsWith(`${APP_DIR}/`))) {
+    const visit = (node: ts.Node): void => {
+      if (
+        ts.isCallExpression(node) &&
+        ts.isPropertyAccessExpression(node.expression) &&
+        node.expression.name.text === 'record' &&
+        checker.getTypeAtLocation(node.expression.expression).getSymbol()?.name === 'ActionJournal' &&
+        !reached.has(node)
+      )
+        unreached.push(
+          `${path.relative(ROOT, file.fileName)}:${file.getLineAndCharacterOfPosition(node.getStart()).line + 1}`,
+        );
+      ts.forEachChild(node, visit);
+    };
+    visit(file);
+  }
+  return unreached;
 }
 
 /** The port methods a handler's code reaches, `Interface.method`, each once. */

@@ -67,12 +67,14 @@ describe('loadOpsConfig', () => {
     IDEMPOTENCY_TABLE: 'ecs-reflex-dev-ops-idempotency',
   };
 
-  it('reads each function’s log group by the function’s name', () => {
+  it('reads each function’s log group and each dead-letter queue from their names after a prefix', () => {
     // Act
     const config = loadOpsConfig({
       ...opsEnv,
-      ACTION_LOG_GROUPS:
-        'rolloutStep=/aws/lambda/ecs-reflex-dev-rolloutStep, opsWrite=/aws/lambda/ecs-reflex-dev-opsWrite',
+      ACTION_LOG_GROUP_PREFIX: '/aws/lambda/ecs-reflex-dev-',
+      ACTION_LOG_GROUPS: 'rolloutStep, opsWrite',
+      DEAD_LETTER_QUEUE_URL_PREFIX: 'https://sqs.eu-west-1.amazonaws.com/111122223333/ecs-reflex-dev-',
+      DEAD_LETTER_QUEUES: 'rollout-dlq,task-recycler-groups-dlq.fifo',
     });
 
     // Assess
@@ -80,18 +82,25 @@ describe('loadOpsConfig', () => {
       rolloutStep: '/aws/lambda/ecs-reflex-dev-rolloutStep',
       opsWrite: '/aws/lambda/ecs-reflex-dev-opsWrite',
     });
+    expect(config.reflexes.deadLetterQueueUrls).toEqual([
+      'https://sqs.eu-west-1.amazonaws.com/111122223333/ecs-reflex-dev-rollout-dlq',
+      'https://sqs.eu-west-1.amazonaws.com/111122223333/ecs-reflex-dev-task-recycler-groups-dlq.fifo',
+    ]);
   });
 
-  it.each(['/aws/lambda/ecs-reflex-dev-rolloutStep', 'rolloutStep=', 'rolloutStep=/a=b'])(
-    'rejects a log group not named by its function (%j), naming ACTION_LOG_GROUPS',
-    (value) => {
-      // Act
-      const attempt = () => loadOpsConfig({ ...opsEnv, ACTION_LOG_GROUPS: value });
+  it.each([
+    [{ ACTION_LOG_GROUPS: '/aws/lambda/ecs-reflex-dev-rolloutStep' }, 'ACTION_LOG_GROUPS'],
+    [{ ACTION_LOG_GROUP_PREFIX: 'ecs-reflex-dev-' }, 'ACTION_LOG_GROUP_PREFIX'],
+    [
+      { DEAD_LETTER_QUEUES: 'https://sqs.eu-west-1.amazonaws.com/111122223333/rollout-dlq' },
+      'DEAD_LETTER_QUEUES',
+    ],
+    [{ DEAD_LETTER_QUEUE_URL_PREFIX: 'sqs/ecs-reflex-dev-' }, 'DEAD_LETTER_QUEUE_URL_PREFIX'],
+  ])('rejects %j with an error naming %s', (change, variable) => {
+    // Act
+    const attempt = () => loadOpsConfig({ ...opsEnv, ...change });
 
-      // Assess
-      expect(attempt).toThrow(
-        expect.objectContaining({ name: 'ConfigError', variable: 'ACTION_LOG_GROUPS' }),
-      );
-    },
-  );
+    // Assess
+    expect(attempt).toThrow(expect.objectContaining({ name: 'ConfigError', variable }));
+  });
 });
