@@ -61,6 +61,19 @@ async function canaryAt(seconds: number) {
   };
 }
 
+/**
+ * The reactor has read the canary's deployment IN_PROGRESS; then another stop lands, and ECS rolls back for
+ * `seconds` before the reactor's own stop arrives.
+ */
+async function readThenStoppedByAnother(seconds: number) {
+  const canary = await canaryAt(150);
+  const arn = canary.deployment().arn;
+  const read = await canary.twin.settle(() => canary.ports.deployments.deployment(arn));
+  await canary.twin.settle(() => canary.ports.stops.stop(arn));
+  await canary.twin.runFor(seconds);
+  return { canary, arn, read };
+}
+
 describe('a guard alarm stops a native deployment at once', () => {
   it('stops the deployment in progress with ROLLBACK, once: another alarm event finds it rolling back and holds', async () => {
     const canary = await canaryAt(150);
@@ -159,13 +172,9 @@ describe('a guard alarm stops a native deployment at once', () => {
   });
 
   it("does not claim a rollback the hook's FAILED started after the deployment was read", async () => {
-    const canary = await canaryAt(150);
-    const arn = canary.deployment().arn;
-    // The reactor reads the deployment IN_PROGRESS; then another rollback starts (as the hook's FAILED would)
-    // before the reactor's own stop arrives, which ECS answers with success all the same.
-    const read = await canary.twin.settle(() => canary.ports.deployments.deployment(arn));
-    await canary.twin.settle(() => canary.ports.stops.stop(arn));
-    await canary.twin.runFor(2);
+    // Another rollback starts (as the hook's FAILED would) before the reactor's own stop arrives, which ECS
+    // answers with success all the same.
+    const { canary, arn, read } = await readThenStoppedByAnother(2);
     expect(canary.deployment().status).toBe('ROLLBACK_IN_PROGRESS');
     let reads = 0;
     const racing: GuardedDeploymentPorts = {
@@ -189,13 +198,8 @@ describe('a guard alarm stops a native deployment at once', () => {
   });
 
   it('says so when ECS refuses the stop because the deployment ended after it was read', async () => {
-    const canary = await canaryAt(150);
-    const arn = canary.deployment().arn;
-    // The reactor reads the deployment IN_PROGRESS; then someone else's stop lands and ECS rolls it back
-    // to the end before the reactor's own stop arrives.
-    const read = await canary.twin.settle(() => canary.ports.deployments.deployment(arn));
-    await canary.twin.settle(() => canary.ports.stops.stop(arn));
-    await canary.twin.runFor(60);
+    // Someone else's stop lands and ECS rolls the deployment back to the end before the reactor's own stop.
+    const { canary, arn, read } = await readThenStoppedByAnother(60);
     expect(canary.deployment().status).toBe('ROLLBACK_SUCCESSFUL');
     const racing: GuardedDeploymentPorts = {
       ...canary.ports,
