@@ -10,7 +10,7 @@
 //   service's baseline: its desired count as last set by anyone but a reflex), never below.
 //
 // "Because of a reflex" is decided per step from what was lost in it. The tasks (targets) healthy
-// before the step and not after are the ones lost; the step is the reflexes' doing when one of its
+// before the step's first write and not after the step are the ones lost; the step is the reflexes' doing when one of its
 // successful AWS writes (`world.apiCalls`, which only the reflexes' ports record: a scenario's crashes,
 // RunTasks and hand edits call the world directly) reaches one of them: StopTask of that task,
 // DeregisterTargets of its target, draining or terminating (CompleteLifecycleAction) its instance, an
@@ -114,11 +114,10 @@ function reachOf(call: ApiCall, twin: Twin): string[] {
  */
 const releasedByFailSafe = (call: ApiCall): boolean => call.by?.endsWith(':fail-safe') ?? false;
 
+/** Who serves, before and after a step that wrote. */
 interface Snapshot {
-  /** Healthy task ARNs per service, `cluster/name` (a list: a snapshot is taken every step, and read rarely). */
+  /** Healthy task ARNs per service, `cluster/name` (a list: read only where a service fell). */
   healthyTasks: Map<string, string[]>;
-  /** Desired count per service, `cluster/name`. */
-  desired: Map<string, number>;
   /** Healthy targets per target group ARN. */
   healthyTargets: Map<string, Set<TargetState>>;
 }
@@ -126,7 +125,14 @@ interface Snapshot {
 export class BlastRadiusChecker {
   private steps = 0;
   private readonly violations: BlastRadiusViolation[] = [];
-  private before: Snapshot;
+  /**
+   * The world as the step's first write found it. Taken then rather than after every step: most steps
+   * (clock ticks, reads, invocations that decide to do nothing) write nothing, and a step's losses are
+   * looked for only where it wrote. Nothing but a write changes the world within a step before it.
+   */
+  private beforeFirstWrite: Snapshot | undefined;
+  /** Desired count per service, `cluster/name`, after the last step. */
+  private desiredBefore: Map<string, number>;
   private callsSeen: number;
   /** The weights problem last reported per route: a route stays out of limits until written again. */
   private readonly weightProblems = new Map<string, string>();
@@ -141,27 +147,34 @@ export class BlastRadiusChecker {
       scaleDowns?: ConfiguredScaleDowns;
     },
   ) {
-    this.before = this.snapshot();
-    for (const [key, desired] of this.before.desired) this.baseline.set(key, desired);
+    this.desiredBefore = this.desiredCounts();
+    for (const [key, desired] of this.desiredBefore) this.baseline.set(key, desired);
     this.callsSeen = twin.world.apiCalls.length;
+    twin.beforeEachWrite(() => {
+      this.beforeFirstWrite ??= this.snapshot();
+    });
     this.checkWeights('start', []);
   }
 
   /** For `runUntil`'s afterEachStep. */
   readonly afterEachStep = (label: string): void => {
     this.steps += 1;
-    const after = this.snapshot();
     const { apiCalls } = this.twin.world;
     const writes = apiCalls.slice(this.callsSeen).filter((c) => c.write && !c.failed);
     this.callsSeen = apiCalls.length;
     const reach = this.reachOf(writes);
     if (writes.length > 0) {
-      this.checkServices(label, after, reach);
-      this.checkTargetGroups(label, after, reach);
+      const before = this.beforeFirstWrite;
+      if (!before) throw new Error(`a write in step ${label} was not seen before it reached the twin`);
+      const after = this.snapshot();
+      this.checkServices(label, before, after, reach);
+      this.checkTargetGroups(label, before, after, reach);
     }
-    this.checkDesired(label, after, reach, writes);
+    this.beforeFirstWrite = undefined;
+    const desired = this.desiredCounts();
+    this.checkDesired(label, desired, reach, writes);
     this.checkWeights(label, writes);
-    this.before = after;
+    this.desiredBefore = desired;
   };
 
   report(): BlastRadiusReport {
@@ -175,6 +188,13 @@ export class BlastRadiusChecker {
    * the service's target groups only; here every target group counts, so a task failing in a group the
    * recycler watches for it is not healthy, and stopping it is not a loss.
    */
+  private desiredCounts(): Map<string, number> {
+    const desired = new Map<string, number>();
+    for (const service of this.twin.world.services.values())
+      desired.set(serviceKey(service), service.desiredCount);
+    return desired;
+  }
+
   private snapshot(): Snapshot {
     const { world } = this.twin;
     const healthyTargets = new Map<string, Set<TargetState>>();
@@ -191,14 +211,12 @@ export class BlastRadiusChecker {
       healthyTargets.set(tg.arn, healthy);
     }
     const healthyTasks = new Map<string, string[]>();
-    const desired = new Map<string, number>();
-    // Per cluster, per service name: a task finds its service without building a key (a snapshot is taken
-    // every step, over every task still running).
+    // Per cluster, per service name: a task finds its service without building a key (a snapshot goes over
+    // every task still running).
     const services = new Map<string, Map<string, { healthy: string[]; hasTargetGroups: boolean }>>();
     for (const service of world.services.values()) {
       const healthy: string[] = [];
       healthyTasks.set(serviceKey(service), healthy);
-      desired.set(serviceKey(service), service.desiredCount);
       const ofCluster = services.get(service.cluster) ?? new Map();
       ofCluster.set(service.name, { healthy, hasTargetGroups: service.targetGroupArns.length > 0 });
       services.set(service.cluster, ofCluster);
@@ -211,7 +229,7 @@ export class BlastRadiusChecker {
       const healthy = targets ? targets.every((t) => t.state === 'healthy') : !service.hasTargetGroups;
       if (healthy) service.healthy.push(task.arn);
     }
-    return { healthyTasks, healthyTargets, desired };
+    return { healthyTasks, healthyTargets };
   }
 
   /**
@@ -220,13 +238,13 @@ export class BlastRadiusChecker {
    */
   private checkDesired(
     label: string,
-    after: Snapshot,
+    desired: Map<string, number>,
     reach: Map<string, string[]>,
     writes: ApiCall[],
   ): void {
     const scaleDowns = this.options.scaleDowns ?? { services: [], crashLoopScaleToZero: false };
-    for (const [key, now] of after.desired) {
-      const was = this.before.desired.get(key) ?? now;
+    for (const [key, now] of desired) {
+      const was = this.desiredBefore.get(key) ?? now;
       const calls = reach.get(`service:${key}`) ?? [];
       if (calls.length === 0) {
         // Set by the scenario or by a person (or not at all): that is the value a reaction restores to.
@@ -264,11 +282,16 @@ export class BlastRadiusChecker {
     return reach;
   }
 
-  private checkServices(label: string, after: Snapshot, reach: Map<string, string[]>): void {
+  private checkServices(
+    label: string,
+    before: Snapshot,
+    after: Snapshot,
+    reach: Map<string, string[]>,
+  ): void {
     const { world } = this.twin;
     for (const service of world.services.values()) {
       const key = serviceKey(service);
-      const was = this.before.healthyTasks.get(key) ?? [];
+      const was = before.healthyTasks.get(key) ?? [];
       const now = after.healthyTasks.get(key)!;
       const floor = healthyFloor(service.desiredCount, this.options.maxStopShare);
       if (now.length >= was.length || now.length >= floor) continue;
@@ -288,9 +311,14 @@ export class BlastRadiusChecker {
     }
   }
 
-  private checkTargetGroups(label: string, after: Snapshot, reach: Map<string, string[]>): void {
+  private checkTargetGroups(
+    label: string,
+    before: Snapshot,
+    after: Snapshot,
+    reach: Map<string, string[]>,
+  ): void {
     for (const tg of this.twin.world.targetGroups.values()) {
-      const was = this.before.healthyTargets.get(tg.arn) ?? new Set<TargetState>();
+      const was = before.healthyTargets.get(tg.arn) ?? new Set<TargetState>();
       const now = after.healthyTargets.get(tg.arn)!;
       if (was.size === 0 || now.size > 0) continue;
       const calls = [...was].flatMap((target) =>

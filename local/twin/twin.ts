@@ -196,6 +196,7 @@ export class Twin {
   /** The task recycler's settings, which a test calling its handler passes too. */
   readonly settings: RecyclerSettings;
   private readonly delivery: Delivery;
+  private readonly aws: TwinSendLayer;
   /** Hooks with a notification target deliver there too (the older form), read by the same intake. */
   private readonly lifecycleNotifications: TwinQueue;
 
@@ -210,6 +211,7 @@ export class Twin {
     const toBus = (event: unknown) => this.bus.put(event);
     this.world = new World(this.scheduler, { event: toBus, note }, options.seed);
     const aws = new TwinSendLayer({ clock: this.scheduler, calls: this.world.apiCalls, faults: this.faults });
+    this.aws = aws;
     if (options.awsLatency) aws.withLatency(options.awsLatency, options.seed);
     this.traffic = new TwinTraffic(this.world, note);
     this.scaling = new TwinScaling(this.world, note);
@@ -496,6 +498,11 @@ export class Twin {
     this.scaling.start();
     this.cloudWatch.start();
     this.traffic.start();
+  }
+
+  /** `listener` runs before each attempt at a write a client sends: the world just before it may change. */
+  beforeEachWrite(listener: () => void): void {
+    this.aws.beforeEachWrite(listener);
   }
 
   /** Like StartExecution on the rollout workflow (what a pipeline or the ops API does). */

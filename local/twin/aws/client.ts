@@ -70,6 +70,7 @@ export interface LatencyProfile {
 export class TwinSendLayer {
   /** Off unless a run asks for it: every answer then comes at once, and scenarios keep their timelines. */
   private latency: { profile: LatencyProfile; draw: () => number } | undefined;
+  private readonly writeListeners: (() => void)[] = [];
 
   constructor(private readonly options: { clock: { now(): Date }; calls: ApiCall[]; faults: Faults }) {}
 
@@ -77,6 +78,14 @@ export class TwinSendLayer {
   withLatency(profile: LatencyProfile, seed: number): void {
     const random = seededRandom(seed);
     this.latency = { profile, draw: () => profile.minMs + random() * (profile.maxMs - profile.minMs) };
+  }
+
+  /**
+   * `listener` runs before each attempt at a write reaches its model: it sees the world as it was just
+   * before a reflex changed it.
+   */
+  beforeEachWrite(listener: () => void): void {
+    this.writeListeners.push(listener);
   }
 
   /**
@@ -121,6 +130,7 @@ export class TwinSendLayer {
       throw new AwsServiceError('UnknownOperationException', `the twin does not answer ${command}`);
     }
     const target = handler.target(input as never);
+    if (write) for (const listener of this.writeListeners) listener();
     const fault = faults.draw(command, at, write);
     const error = fault && new InjectedFault(command, fault);
     if (error && !fault.applied) {
