@@ -6,7 +6,7 @@
 // faults are drawn per attempt, and a Lambda runtime's crash point is reached. The service models under
 // local/twin/aws/ answer commands and know nothing of faults or recording.
 import { constructStack } from '@smithy/core/client';
-import { getRetryPlugin } from '@smithy/core/retry';
+import { getRetryPlugin, resolveRetryConfig } from '@smithy/core/retry';
 import type { Client, MetadataBearer } from '@smithy/types';
 import { type Faults, InjectedFault } from '#local/twin/aws/faults';
 import { reachAws, runtimeExit, runtimeGone } from '#local/twin/lambdas';
@@ -157,33 +157,24 @@ export class TwinSendLayer {
    * A real client of the given SDK class whose commands the model answers. `maxAttempts` as the wiring
    * asks for it (the adapters' single-attempt clients too); everything else as in Lambda.
    */
-  // biome-ignore lint/suspicious/noExplicitAny: every SDK client has its own input, output and config types; only its configuration and send are used here
-  client<C extends Client<any, any, any>>(
-    // biome-ignore lint/suspicious/noExplicitAny: the config is the Lambda functions' own, whatever the client
-    Ctor: new (config: any) => C,
+  client<C extends AnyClient>(
+    Ctor: ClientClass<C>,
     model: ServiceModel,
     options: { maxAttempts?: number } = {},
   ): C {
-    const client = new Ctor({
-      ...awsClientConfig({ maxAttempts: options.maxAttempts, region: 'eu-west-1' }),
-      // The send below never signs nor resolves an endpoint; set all the same, so that nothing in the
-      // client looks for credentials or reads ~/.aws/config (file I/O in the middle of virtual time,
-      // during which the scheduler sees nothing pending and moves the clock on).
-      credentials: { accessKeyId: 'TWIN', secretAccessKey: 'twin' },
-      authSchemePreference: [],
-      ignoreConfiguredEndpointUrls: true,
-      useDualstackEndpoint: false,
-      useFipsEndpoint: false,
-      userAgentAppId: 'ecs-reflex-twin',
-      accountIdEndpointMode: 'disabled',
-      endpointDiscoveryEnabled: false,
-    });
-    // The client sends through its own retry step, as its configuration built it (adaptive, maxAttempts,
-    // the retry quota and rate limiter it keeps between calls), straight onto the model. The rest of its
-    // stack builds, signs, dresses and logs an HTTP request the twin never sends: over 80 % of a call's
-    // cost here (npm run bench, section 8), and nothing the twin answers depends on it.
+    const built = builtClient(Ctor, options.maxAttempts);
+    // This twin's client: the built one's configuration, with a retry strategy of its own (the retry
+    // quota and rate limiter it keeps between calls belong to one client, as in a Lambda function).
+    const client = Object.create(built) as C;
+    const { retryMode, maxAttempts, logger } = built.config as RetrySettings;
+    const config = { ...built.config, ...resolveRetryConfig({ retryMode, maxAttempts }), logger };
+    Object.defineProperty(client, 'config', { value: config, enumerable: true });
+    // The client sends through its own retry step, as its configuration built it (adaptive, maxAttempts),
+    // straight onto the model. The rest of its stack builds, signs, dresses and logs an HTTP request the
+    // twin never sends: over 80 % of a call's cost here (npm run bench, section 8), and nothing the twin
+    // answers depends on it.
     const stack = constructStack<object, MetadataBearer>();
-    stack.use(getRetryPlugin(client.config as Parameters<typeof getRetryPlugin>[0]));
+    stack.use(getRetryPlugin(config as Parameters<typeof getRetryPlugin>[0]));
     stack.add(
       (_next) => async (args) => {
         const { input, command } = args as typeof args & { command: string };
@@ -195,7 +186,7 @@ export class TwinSendLayer {
     const send = stack.resolve(() => {
       throw new Error('the twin answers every command above this step');
     }, {});
-    client.send = ((command: { input: object }) =>
+    (client as { send: C['send'] }).send = ((command: { input: object }) =>
       send({
         input: command.input,
         // The SDK's command classes are named for their operation (DescribeServicesCommand); the twin
@@ -204,4 +195,41 @@ export class TwinSendLayer {
       } as never).then((result) => result.output)) as C['send'];
     return client;
   }
+}
+
+type RetrySettings = Parameters<typeof resolveRetryConfig>[0] & { logger?: unknown };
+// biome-ignore lint/suspicious/noExplicitAny: every SDK client has its own input, output and config types; only its configuration and send are used here
+type AnyClient = Client<any, any, any>;
+// biome-ignore lint/suspicious/noExplicitAny: the config is the Lambda functions' own, whatever the client
+type ClientClass<C extends AnyClient> = new (config: any) => C;
+
+/**
+ * Building an SDK client resolves its whole configuration and middleware stack (~0.3 ms, thirteen
+ * clients per twin, and a test file builds hundreds of twins): each client class is built once per
+ * process and number of attempts, and each twin's client is made from it (`client` above).
+ */
+const builtClients = new Map<ClientClass<AnyClient>, Map<number | undefined, AnyClient>>();
+
+function builtClient<C extends AnyClient>(Ctor: ClientClass<C>, maxAttempts?: number): C {
+  const ofClass = builtClients.get(Ctor) ?? new Map<number | undefined, AnyClient>();
+  builtClients.set(Ctor, ofClass);
+  let built = ofClass.get(maxAttempts) as C | undefined;
+  if (!built) {
+    built = new Ctor({
+      ...awsClientConfig({ maxAttempts, region: 'eu-west-1' }),
+      // The twin's send never signs nor resolves an endpoint; set all the same, so that nothing in the
+      // client looks for credentials or reads ~/.aws/config (file I/O in the middle of virtual time,
+      // during which the scheduler sees nothing pending and moves the clock on).
+      credentials: { accessKeyId: 'TWIN', secretAccessKey: 'twin' },
+      authSchemePreference: [],
+      ignoreConfiguredEndpointUrls: true,
+      useDualstackEndpoint: false,
+      useFipsEndpoint: false,
+      userAgentAppId: 'ecs-reflex-twin',
+      accountIdEndpointMode: 'disabled',
+      endpointDiscoveryEnabled: false,
+    });
+    ofClass.set(maxAttempts, built);
+  }
+  return built;
 }
