@@ -9,7 +9,7 @@
 // API call that would resume an execution (start, stop, send a task result) changes the bookkeeping at
 // once, as AWS answers at once, and hands the library its part as a callback at the same virtual instant.
 import '#local/stepfunctions/polyfill';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 import {
   type AslMachine,
   type AslState,
@@ -107,7 +107,8 @@ interface Machine {
   tasks: Map<string, AslState>;
   /** Each state's Type, by name. */
   types: Map<string, string>;
-  library: StateMachine;
+  /** The library's machine, made at the first execution (or at creation, to validate a new definition). */
+  library: () => StateMachine;
   handlers: Record<string, TaskHandler>;
   creationDate: Date;
 }
@@ -368,7 +369,7 @@ export class TwinStepFunctions {
     for (const [stateName, state] of machine.tasks) {
       overrides[stateName] = (input) => this.runTask(execution, stateName, state, input);
     }
-    const run = machine.library.run(JSON.parse(execution.input), {
+    const run = machine.library().run(JSON.parse(execution.input), {
       context: this.contextObject(execution),
       overrides: { taskResourceLocalHandlers: overrides as never },
     });
@@ -644,23 +645,33 @@ export class TwinStepFunctions {
 // Validating a definition (asl-validator) costs about 0.3 s; every twin would pay it for every workflow.
 // A library StateMachine keeps no state between runs, so twins share one per distinct definition, and a
 // definition that passed once on this machine is not validated again (local/stepfunctions/validated.ts).
+// The library itself (with its validators, JSONata and JSONPath: 0.9 MB of code) is loaded only once an
+// execution starts or a new definition is to be validated: most twins a test builds run no workflow, and
+// each test file loads its modules anew.
 const libraryMachines = new Map<string, StateMachine>();
 
-function libraryMachine(definition: AslMachine): StateMachine {
+function libraryMachine(definition: AslMachine): () => StateMachine {
   const text = JSON.stringify(forLibrary(definition));
-  let machine = libraryMachines.get(text);
-  if (!machine) {
-    const validated = validatedBefore(text);
-    try {
-      machine = new StateMachine(
+  const validated = libraryMachines.has(text) || validatedBefore(text);
+  const machine = () => {
+    let made = libraryMachines.get(text);
+    if (!made) {
+      const { StateMachine } = require('aws-local-stepfunctions') as typeof import('aws-local-stepfunctions');
+      made = new StateMachine(
         JSON.parse(text) as StateMachineDefinition,
         validated ? { validationOptions: { noValidate: true } } : undefined,
       );
+      libraryMachines.set(text, made);
+    }
+    return made;
+  };
+  if (!validated && !libraryMachines.has(text)) {
+    try {
+      machine();
     } catch (error) {
       throw new InvalidDefinition((error as Error).message);
     }
-    if (!validated) rememberValid(text);
-    libraryMachines.set(text, machine);
+    rememberValid(text);
   }
   return machine;
 }
