@@ -135,6 +135,24 @@ describe('faults at the twin client, retried by the SDK', () => {
     expect(topic.published).toHaveLength(2);
   });
 
+  it("a twin's client keeps its own retry quota: one that another twin's client spent still retries", async () => {
+    // Prepare: one twin's client spends its retry quota on timeouts, call after call
+    const timeoutsAllHour = () => {
+      const faults = new Faults(1);
+      faults.add(rule('TimeoutError', 3_600_000));
+      return faults;
+    };
+    const spent = await notifyInTwin(timeoutsAllHour(), aTopic().model, 25);
+
+    // Act: a new twin's client of the same SDK class meets the same timeouts
+    const fresh = await notifyInTwin(timeoutsAllHour(), aTopic().model);
+
+    // Assess: the spent quota left the first client's last call without retries; the new one makes all four
+    const lastCallOf = (calls: ApiCall[]) => calls.slice(calls.findLastIndex((c) => c.attempt === undefined));
+    expect(lastCallOf(spent.calls)).toHaveLength(1);
+    expect(fresh.calls.map((c) => c.attempt ?? 1)).toEqual([1, 2, 3, 4]);
+  });
+
   it('an AWS refusal is not retried: one attempt, the error as AWS named it', async () => {
     const topic = aTopic({ refuse: true });
 
