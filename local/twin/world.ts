@@ -95,6 +95,8 @@ export class World {
    * tasks cost them nothing.
    */
   private readonly live = new Map<string, TaskState>();
+  /** reservedByInstance's answer, until the live tasks change. */
+  private reservations: Map<string, { cpu: number; memory: number }> | undefined;
   /** Every group a task has ever run in (`CLUSTER GROUP`): the running count of each is recorded. */
   private readonly groupsSeen = new Set<string>();
   readonly services = new Map<string, ServiceState>();
@@ -235,11 +237,14 @@ export class World {
   }
 
   /**
-   * What the tasks not stopped reserve on each instance, in one pass over them: a placement weighs every
+   * What the tasks not stopped reserve on each instance, in one pass over them, kept until a task is
+   * placed or stops (a task's instance and task definition never change): a placement weighs every
    * instance of the cluster, and a storm places a thousand tasks.
    */
   private reservedByInstance(): Map<string, { cpu: number; memory: number }> {
+    if (this.reservations) return this.reservations;
     const reserved = new Map<string, { cpu: number; memory: number }>();
+    this.reservations = reserved;
     for (const task of this.live.values()) {
       const { cpu, memory } = this.taskDefinition(task.taskDefinitionArn);
       const onInstance = reserved.get(task.instance.instanceId);
@@ -368,6 +373,7 @@ export class World {
     };
     this.tasks.set(task.arn, task);
     this.live.set(task.arn, task);
+    this.reservations = undefined;
     this.groupsSeen.add(`${task.cluster} ${task.group}`);
     this.observer.event(taskChange(this, task));
     this.clock.after(task.behaviour.startSeconds, `start ${id}`, () => this.started(task));
@@ -727,6 +733,7 @@ export class World {
     task.stopCode = task.stopCode ?? stop.stopCode;
     task.stoppedReason = task.stoppedReason ?? stop.reason;
     this.live.delete(task.arn);
+    this.reservations = undefined;
     this.drainTargetsOf(task);
     this.changed(task);
     this.observer.note(
