@@ -29,38 +29,46 @@ export function eventEnvelope(
 const ecsEvent = (world: World, detailType: string, resources: string[], detail: unknown) =>
   eventEnvelope(world, 'aws.ecs', detailType, resources, detail);
 
+/** Fields the event leaves out when the task was given them empty; DescribeTasks answers them as given. */
+const ABSENT_WHEN_EMPTY = new Set(['startedBy', 'stopCode', 'stoppedReason', 'capacityProviderName']);
+
 export function taskChange(world: World, task: TaskState) {
   const td = world.taskDefinition(task.taskDefinitionArn);
-  const { containers, ...fields } = taskFields(task, td, world, 'eni');
+  const fields = taskFields(task, td, world, 'eni');
   const image = `${world.account}.dkr.ecr.${world.region}.amazonaws.com/${td.family}:${td.revision}`;
-  const detail = {
-    ...fields,
-    updatedAt: task.updatedAt,
-    executionStoppedAt: task.stoppedAt,
-    // The event leaves out what a task was given empty; DescribeTasks answers it as given.
-    startedBy: task.startedBy || undefined,
-    stopCode: task.stopCode || undefined,
-    stoppedReason: task.stoppedReason || undefined,
-    capacityProviderName: task.capacityProviderName || undefined,
-    containers: containers.map((c) => ({ ...c, image, reason: c.reason || undefined })),
-  };
-  return ecsEvent(world, 'ECS Task State Change', [task.arn], asJson(detail));
+  // Built field by field, as JSON carries it, in DescribeTasks' order with the event's own fields before
+  // the containers: a storm emits thousands of task events, and copying the task's fields into new
+  // objects (rest, spread, then a JSON round trip) cost three times as much.
+  const detail: Record<string, unknown> = {};
+  for (const key in fields) {
+    if (key === 'containers') continue;
+    const value = fields[key as keyof typeof fields];
+    if (ABSENT_WHEN_EMPTY.has(key) && !value) continue;
+    putJson(detail, key, value);
+  }
+  putJson(detail, 'updatedAt', task.updatedAt);
+  putJson(detail, 'executionStoppedAt', task.stoppedAt);
+  detail.containers = fields.containers.map((c) => asJson({ ...c, image, reason: c.reason || undefined }));
+  return ecsEvent(world, 'ECS Task State Change', [task.arn], detail);
+}
+
+/** Sets `key` to the value as JSON carries it; an absent (undefined) value leaves the key out. */
+function putJson(target: Record<string, unknown>, key: string, value: unknown): void {
+  const json = asJson(value);
+  if (json !== undefined) target[key] = json;
 }
 
 /**
  * The value as it travels in JSON (times as ISO strings, absent fields left out), as JSON.stringify then
  * JSON.parse give it for what a task event holds (strings, finite numbers, booleans, Dates, plain objects
- * and arrays of them), at a third of their cost: a storm emits thousands of task events.
+ * and arrays of them), at a fraction of their cost.
  */
 function asJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(asJson);
-  if (value === null || typeof value !== 'object') return value;
   const fields: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) {
-    const json = asJson(field);
-    if (json !== undefined) fields[key] = json;
-  }
+  for (const key in value) putJson(fields, key, (value as Record<string, unknown>)[key]);
   return fields;
 }
 
