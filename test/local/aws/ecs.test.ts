@@ -118,6 +118,26 @@ describe('the twin ECS: tasks', () => {
     await expect(none).rejects.toThrow(/No Container Instances were found/);
   });
 
+  it("gives a stopped task's room back: the next task placed once it has stopped takes it", async () => {
+    // Prepare: one instance, its free memory taken by two tasks of half of it each
+    const { ecs, world, web, runFor } = aCluster({ instances: 1 });
+    const instance = world.instances[0]!;
+    const free = instance.memory - world.reserved(instance, 'memory');
+    const half = world.addTaskDefinition({ ...web, family: 'half', memory: free / 2 });
+    const first = await ecs.send(launch(half.arn, 'half-1'));
+    await ecs.send(launch(half.arn, 'half-2'));
+    const full = await ecs.send(launch(half.arn, 'half-3'));
+
+    // Act
+    await ecs.send(new StopTaskCommand({ cluster: 'prod', task: first.tasks![0]!.taskArn! }));
+    await runFor(60);
+    const again = await ecs.send(launch(half.arn, 'half-4'));
+
+    // Assess
+    expect(full.failures).toEqual([expect.objectContaining({ reason: 'RESOURCE:MEMORY' })]);
+    expect(again).toMatchObject({ failures: [], tasks: [{ taskDefinitionArn: half.arn }] });
+  });
+
   it('lists by service, family and desired status in pages, and describes with failures for the unknown', async () => {
     // Prepare
     const { ecs, web, world } = aCluster();
