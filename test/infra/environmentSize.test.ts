@@ -23,6 +23,9 @@ interface Printed {
   resources: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 }
 
+/** The project's own framework, run without npx (a second each time to find it). */
+const SERVERLESS = path.join(ROOT, 'node_modules', '.bin', 'serverless');
+
 /** The service as the framework resolves it for a stage (`serverless print`), offline. */
 function printed(stage: string): Printed {
   const dir = mkdtempSync(path.join(tmpdir(), 'ecs-reflex-print-'));
@@ -30,7 +33,7 @@ function printed(stage: string): Printed {
     const empty = path.join(dir, 'empty-aws-config');
     writeFileSync(empty, '');
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
-    const out = execFileSync('npx', ['serverless', 'print', '--stage', stage, '--format', 'json'], {
+    const out = execFileSync(process.execPath, [SERVERLESS, 'print', '--stage', stage, '--format', 'json'], {
       cwd: ROOT,
       env: { ...env, AWS_CONFIG_FILE: empty, AWS_SHARED_CREDENTIALS_FILE: empty, AWS_SDK_LOAD_CONFIG: '0' },
       encoding: 'utf8',
