@@ -29,10 +29,6 @@ const tooLarge = (maxChars: number): InputCheck => ({
 });
 
 /**
- * Depth and size (characters of its JSON, about) of a parsed value, walked with an explicit stack; stops
- * at the first limit passed, so a huge input costs no more than the limit.
- */
-/**
  * For Step Functions steps and other inputs that are thrown back when unreadable: an input past the limits
  * is an InvalidInputError (the workflow's Catch, or Lambda's DLQ, takes it) before any parse recurses into it.
  */
@@ -42,6 +38,10 @@ export function assertBounded(value: unknown, what: string, limits: InputLimits 
     throw new InvalidInputError(`${what}: ${bounded.reason}`, [{ path: '(root)', message: bounded.reason }]);
 }
 
+/**
+ * Depth and size (characters of its JSON, about) of a parsed value, walked with an explicit stack; stops
+ * at the first limit passed, so a huge input costs no more than the limit.
+ */
 export function checkValue(value: unknown, limits: InputLimits = INPUT_LIMITS): InputCheck {
   const stack: [unknown, number][] = [[value, 0]];
   let size = 0;
@@ -75,6 +75,9 @@ export function checkValue(value: unknown, limits: InputLimits = INPUT_LIMITS): 
 /** The same for JSON text, before JSON.parse: its length, and its brackets counted outside strings. */
 export function checkText(text: string, limits: InputLimits = INPUT_LIMITS): InputCheck {
   if (text.length > limits.maxChars) return tooLarge(limits.maxChars);
+  // Every event is checked, and most hold a few dozen brackets: with no more opening brackets than the
+  // limit, inside strings or not, nothing can nest past it, and the scan below is not needed.
+  if (openingBracketsAtMost(text, limits.maxDepth)) return { ok: true };
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -89,6 +92,16 @@ export function checkText(text: string, limits: InputLimits = INPUT_LIMITS): Inp
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
   return { ok: true };
+}
+
+/** Whether `text` holds at most `limit` of `{` and `[` together, found by indexOf (native, not a loop here). */
+function openingBracketsAtMost(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ['{', '[']) {
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1))
+      if (++count > limit) return false;
+  }
+  return true;
 }
 
 export interface BoundedJsonLimits {

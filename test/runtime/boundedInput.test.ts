@@ -74,4 +74,25 @@ describe('checkValue and checkText', () => {
     expect(checkText(`${'['.repeat(65)}${']'.repeat(65)}`)).toMatchObject({ ok: false });
     expect(checkText(JSON.stringify({ text: `${'['.repeat(1000)}\\"{` }))).toEqual({ ok: true });
   });
+
+  it('tell text too deep from text that is not, whatever its strings hold (property)', () => {
+    // Prepare: JSON values of any nesting, with strings full of brackets, quotes and backslashes
+    const text = fc.string({ unit: fc.constantFrom('{', '}', '[', ']', '"', '\\', 'a') });
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, text, fc.array(tie('node')), fc.dictionary(text, tie('node'))),
+    })).node;
+    const depthOf = (node: unknown): number =>
+      node !== null && typeof node === 'object'
+        ? 1 + Math.max(0, ...Object.values(node as Record<string, unknown>).map(depthOf))
+        : 0;
+
+    // Act / Assess: a limit below, at and above each value's depth
+    fc.assert(
+      fc.property(value, fc.integer({ min: 0, max: 8 }), (node, maxDepth) => {
+        const check = checkText(JSON.stringify(node), { maxChars: 1_000_000, maxDepth });
+        expect(check.ok).toBe(depthOf(node) <= maxDepth);
+      }),
+      { numRuns: 2000 },
+    );
+  });
 });
