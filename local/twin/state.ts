@@ -61,6 +61,8 @@ export interface TaskState
   arn: string;
   id: string;
   cluster: string;
+  /** `CLUSTER GROUP`: what the world counts a task under, made once (a tick reads it for every task). */
+  groupKey: string;
   lastStatus: 'PROVISIONING' | 'PENDING' | 'RUNNING' | 'DEPROVISIONING' | 'STOPPED';
   desiredStatus: 'RUNNING' | 'STOPPED';
   updatedAt: Date;

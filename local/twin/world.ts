@@ -347,12 +347,14 @@ export class World {
     const ip = this.nextIp++;
     // Every task is built with the same fields in the same order (no spread of the input): objects of one
     // shape keep the property reads of a tick over thousands of tasks fast.
+    const group = input.group ?? `family:${td.family}`;
     const task: TaskState = {
       arn: taskArn ?? this.arn('task', `${input.cluster}/${id}`),
       id,
       cluster: input.cluster,
+      groupKey: `${input.cluster} ${group}`,
       taskDefinitionArn: td.arn,
-      group: input.group ?? `family:${td.family}`,
+      group,
       startedBy: input.startedBy,
       serviceName: input.serviceName,
       deploymentId: input.deploymentId,
@@ -374,7 +376,7 @@ export class World {
     this.tasks.set(task.arn, task);
     this.live.set(task.arn, task);
     this.reservations = undefined;
-    this.groupsSeen.add(`${task.cluster} ${task.group}`);
+    this.groupsSeen.add(task.groupKey);
     this.observer.event(taskChange(this, task));
     this.clock.after(task.behaviour.startSeconds, `start ${id}`, () => this.started(task));
     return task;
@@ -437,10 +439,9 @@ export class World {
     const groups = new Map<string, TaskState[]>();
     for (const task of this.live.values()) {
       if (task.desiredStatus !== 'RUNNING') continue;
-      const key = `${task.cluster} ${task.group}`;
-      const tasks = groups.get(key);
+      const tasks = groups.get(task.groupKey);
       if (tasks) tasks.push(task);
-      else groups.set(key, [task]);
+      else groups.set(task.groupKey, [task]);
     }
     for (const tasks of groups.values()) tasks.sort(oldestFirst);
     return groups;
@@ -459,25 +460,26 @@ export class World {
   // --- the scheduler's heartbeat ---------------------------------------------------------------------
 
   private tick(): void {
-    this.recordRunning();
-    for (const tg of this.targetGroups.values()) this.evaluateTargets(tg);
+    // Target health changes no task's status: the tasks meant to run are read once, before it.
     const running = this.runningByGroup();
+    this.recordRunning(running);
+    for (const tg of this.targetGroups.values()) this.evaluateTargets(tg);
     for (const service of this.services.values())
       this.reconcile(service, running.get(`${service.cluster} service:${service.name}`) ?? []);
     this.clock.after(TICK_SECONDS, 'tick', () => this.tick());
   }
 
-  private recordRunning(): void {
-    const counts = new Map([...this.groupsSeen].map((key) => [key, 0]));
-    for (const task of this.live.values()) {
-      const key = `${task.cluster} ${task.group}`;
-      if (task.lastStatus === 'RUNNING' && task.desiredStatus === 'RUNNING')
-        counts.set(key, counts.get(key)! + 1);
-    }
-    for (const [key, running] of counts) {
-      const history = this.runningHistory.get(key) ?? [];
+  /** Each group's count of tasks running (and meant to), kept as it changes. */
+  private recordRunning(meantToRun: Map<string, TaskState[]>): void {
+    for (const key of this.groupsSeen) {
+      let running = 0;
+      for (const task of meantToRun.get(key) ?? []) if (task.lastStatus === 'RUNNING') running += 1;
+      let history = this.runningHistory.get(key);
+      if (!history) {
+        history = [];
+        this.runningHistory.set(key, history);
+      }
       if (history.at(-1)?.running !== running) history.push({ at: this.clock.now(), running });
-      this.runningHistory.set(key, history);
     }
   }
 
