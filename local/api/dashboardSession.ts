@@ -4,11 +4,8 @@
 // The twin runs in this process. While it runs its clock (inside runFor), the global Date and setTimeout
 // are virtual, and Playwright's own timers must not fall into them: the twin moves on in small steps between
 // browser calls (`until`), never during one, and the servers get the wall clock explicitly.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { handleOpsRequest, type OpsSettings } from '#app/opsApi';
 import { type Dashboard, startDashboard } from '#local/api/dashboardProxy';
 import { type OpsServer, startOpsServer } from '#local/api/server';
@@ -132,23 +129,16 @@ async function openDashboardOn(
     region: LOCAL_REGION,
     clock: wallClock,
   });
-  const profile = mkdtempSync(join(tmpdir(), 'ecs-reflex-chromium-'));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      ...(viewport ? { viewport } : {}),
-    });
+    context = await (await sharedBrowser()).newContext(viewport ? { viewport } : {});
   } catch (error) {
     // No session to close yet: the servers started for it go now, or they keep the test runner alive.
     await dashboard.close();
     await server.close();
-    rmSync(profile, { recursive: true, force: true });
     throw error;
   }
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = await context.newPage();
   // Playwright's waits are wall-clock: generous, so a loaded machine gets the same verdict.
   page.setDefaultTimeout(120_000);
   return {
@@ -162,9 +152,31 @@ async function openDashboardOn(
       await context.close();
       await dashboard.close();
       await server.close();
-      rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One Chromium for every session in the process, each session a context of its own in it (its own
+ * cookies, storage and viewport): launching one per session cost ~0.7 s each.
+ */
+let browser: Promise<Browser> | undefined;
+
+function sharedBrowser(): Promise<Browser> {
+  browser ??= chromium
+    .launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+    .catch((error: unknown) => {
+      browser = undefined;
+      throw error;
+    });
+  return browser;
+}
+
+/** Closes the Chromium the sessions share, once the last session has closed (or the process keeps it). */
+export async function closeDashboardBrowser(): Promise<void> {
+  const launched = browser;
+  browser = undefined;
+  if (launched) await (await launched).close();
 }
 
 /**

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  closeDashboardBrowser,
   type DashboardSession,
   openDashboard,
   openDeploymentDashboard,
@@ -138,6 +139,15 @@ async function main(names: string[]): Promise<number> {
   }
   const folder = join(repoRoot, 'docs', 'screenshots');
   mkdirSync(folder, { recursive: true });
+  try {
+    await takeScreenshots(folder, names);
+  } finally {
+    await closeDashboardBrowser();
+  }
+  return 0;
+}
+
+async function takeScreenshots(folder: string, names: string[]): Promise<void> {
   for (const state of STATES.filter((s) => names.length === 0 || names.includes(s.name))) {
     const session = await (state.open ?? openDashboard)(VIEWPORT);
     try {
@@ -152,7 +162,6 @@ async function main(names: string[]): Promise<number> {
       await session.close();
     }
   }
-  return 0;
 }
 
 main(process.argv.slice(2)).then(

@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { routeKey } from '#domain/rolloutRoutes';
 import {
   CHROMIUM,
+  closeDashboardBrowser,
   type DashboardSession,
   openDashboard,
   openDeploymentDashboard,
@@ -91,6 +92,8 @@ async function timesOn(page: Page) {
     await setup?.close();
     setup = undefined;
   });
+
+  afterAll(() => closeDashboardBrowser());
 
   it('starts a rollout from the form, charts the canary weight rising, and aborts it back to 0 %', async () => {
     // Prepare
