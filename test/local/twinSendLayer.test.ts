@@ -1,6 +1,7 @@
 // The twin's send layer under a real adapter: each kind of fault is thrown below the SDK's retry step, so
 // the client's own retry strategy (the Lambda functions' configuration: adaptive, 4 attempts) decides
 // what the adapter sees. Runs in virtual time: the SDK's backoff waits on the twin's clock.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SnsNotifier } from '#adapters/aws/snsNotifier';
 import { AwsServiceError, TwinSendLayer, write } from '#local/twin/aws/client';
@@ -8,6 +9,7 @@ import { type FaultKind, Faults } from '#local/twin/aws/faults';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import type { ApiCall } from '#local/twin/world';
 import type { Notification } from '#ports';
+import { awsClientConfig } from '#runtime/clients';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:ecs-reflex-notifications';
 const START = new Date('2026-11-02T09:00:00Z');
@@ -151,6 +153,30 @@ describe('faults at the twin client, retried by the SDK', () => {
     const lastCallOf = (calls: ApiCall[]) => calls.slice(calls.findLastIndex((c) => c.attempt === undefined));
     expect(lastCallOf(spent.calls)).toHaveLength(1);
     expect(fresh.calls.map((c) => c.attempt ?? 1)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('retries as each SDK client class is configured to: DynamoDB backs off from its own 25 ms base', async () => {
+    // Prepare: the twin's clients, and the SDK's own clients built with the functions' configuration
+    const layer = new TwinSendLayer({ clock: new VirtualScheduler(START), calls: [], faults: new Faults(1) });
+    const strategyOf = async (client: { config: unknown }) => {
+      const strategy = (await (client.config as { retryStrategy(): Promise<object> }).retryStrategy()) as {
+        mode: string;
+        standardRetryStrategy: { baseDelay: number };
+      };
+      return { mode: strategy.mode, baseDelay: strategy.standardRetryStrategy.baseDelay };
+    };
+
+    // Act
+    const twin = await Promise.all(
+      [layer.client(DynamoDBClient, {}), layer.client(SNSClient, {})].map(strategyOf),
+    );
+    const sdk = await Promise.all(
+      [new DynamoDBClient(awsClientConfig()), new SNSClient(awsClientConfig())].map(strategyOf),
+    );
+
+    // Assess
+    expect(twin).toEqual(sdk);
+    expect(twin[0]).toEqual({ mode: 'adaptive', baseDelay: 25 });
   });
 
   it('an AWS refusal is not retried: one attempt, the error as AWS named it', async () => {

@@ -166,8 +166,7 @@ export class TwinSendLayer {
     // This twin's client: the built one's configuration, with a retry strategy of its own (the retry
     // quota and rate limiter it keeps between calls belong to one client, as in a Lambda function).
     const client = Object.create(built) as C;
-    const { retryMode, maxAttempts, logger } = built.config as RetrySettings;
-    const config = { ...built.config, ...resolveRetryConfig({ retryMode, maxAttempts }), logger };
+    const config = { ...built.config, retryStrategy: ownRetryStrategy(built.config as BuiltRetryConfig) };
     Object.defineProperty(client, 'config', { value: config, enumerable: true });
     // The client sends through its own retry step, as its configuration built it (adaptive, maxAttempts),
     // straight onto the model. The rest of its stack builds, signs, dresses and logs an HTTP request the
@@ -197,7 +196,27 @@ export class TwinSendLayer {
   }
 }
 
-type RetrySettings = Parameters<typeof resolveRetryConfig>[0] & { logger?: unknown };
+type BuiltRetryConfig = Parameters<typeof resolveRetryConfig>[0] & { retryStrategy(): Promise<unknown> };
+
+/**
+ * A retry strategy as the built client's (its mode, attempts and base delay: DynamoDB's client backs off
+ * from 25 ms where the others start at 50), made anew for one twin's client: the retry quota and rate
+ * limiter belong to it alone.
+ */
+function ownRetryStrategy(built: BuiltRetryConfig): () => Promise<unknown> {
+  let own: Promise<unknown> | undefined;
+  const make = async () => {
+    // The SDK class passes its base delay to resolveRetryConfig when it builds; read back from its strategy.
+    const model = (await built.retryStrategy()) as { standardRetryStrategy?: { baseDelay?: number } };
+    const defaultBaseDelay = model.standardRetryStrategy?.baseDelay;
+    const { retryMode, maxAttempts } = built;
+    return resolveRetryConfig({ retryMode, maxAttempts }, { defaultBaseDelay }).retryStrategy();
+  };
+  return () => {
+    own ??= make();
+    return own;
+  };
+}
 // biome-ignore lint/suspicious/noExplicitAny: every SDK client has its own input, output and config types; only its configuration and send are used here
 type AnyClient = Client<any, any, any>;
 // biome-ignore lint/suspicious/noExplicitAny: the config is the Lambda functions' own, whatever the client
