@@ -239,8 +239,7 @@ export function endStateOf(twin: Twin, scenario: Scenario): ScenarioEndState {
   const standalone: Record<string, number> = {};
   for (const task of twin.world.liveTasks())
     if (task.group.startsWith('family:') && task.desiredStatus === 'RUNNING') {
-      const key = `${task.cluster} ${task.group}`;
-      standalone[key] = (standalone[key] ?? 0) + 1;
+      standalone[task.groupKey] = (standalone[task.groupKey] ?? 0) + 1;
     }
   return { services, routes, groups, rollouts, lifecycleCompletions, standalone };
 }

@@ -665,7 +665,7 @@ function libraryMachine(definition: AslMachine): () => StateMachine {
     }
     return made;
   };
-  if (!validated && !libraryMachines.has(text)) {
+  if (!validated) {
     try {
       machine();
     } catch (error) {

@@ -226,8 +226,7 @@ export class World {
     const instances = this.instances.filter((i) => i.cluster === cluster && i.status !== 'REGISTERING');
     const capacity = instances.reduce((sum, i) => sum + i[resource], 0);
     if (capacity === 0) return undefined;
-    const reserved = this.reservedByInstance();
-    const used = instances.reduce((sum, i) => sum + (reserved.get(i.instanceId)?.[resource] ?? 0), 0);
+    const used = instances.reduce((sum, i) => sum + this.reserved(i, resource), 0);
     return (used / capacity) * 100;
   }
 
@@ -678,15 +677,12 @@ export class World {
 
   private placeOn(cluster: string, td: TaskDefinitionState): InstanceState | string {
     const candidates = this.instances.filter((i) => i.cluster === cluster && i.status === 'ACTIVE');
-    const reservedByInstance = this.reservedByInstance();
-    const reserved = (i: InstanceState, resource: 'cpu' | 'memory') =>
-      reservedByInstance.get(i.instanceId)?.[resource] ?? 0;
-    const fits = candidates.filter((i) => i.memory - reserved(i, 'memory') >= td.memory);
+    const fits = candidates.filter((i) => i.memory - this.reserved(i, 'memory') >= td.memory);
     if (fits.length === 0) return 'RESOURCE:MEMORY';
-    const withCpu = fits.filter((i) => i.cpu - reserved(i, 'cpu') >= td.cpu);
+    const withCpu = fits.filter((i) => i.cpu - this.reserved(i, 'cpu') >= td.cpu);
     if (withCpu.length === 0) return 'RESOURCE:CPU';
     // Spread: the least loaded instance, as ECS's default spread-by-instance placement would.
-    return withCpu.sort((a, b) => reserved(a, 'memory') - reserved(b, 'memory'))[0]!;
+    return withCpu.sort((a, b) => this.reserved(a, 'memory') - this.reserved(b, 'memory'))[0]!;
   }
 
   private started(task: TaskState): void {
