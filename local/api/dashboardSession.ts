@@ -129,16 +129,18 @@ async function openDashboardOn(
     region: LOCAL_REGION,
     clock: wallClock,
   });
-  let context: BrowserContext;
+  let context: BrowserContext | undefined;
+  let page: Page;
   try {
     context = await (await sharedBrowser()).newContext(viewport ? { viewport } : {});
+    page = await context.newPage();
   } catch (error) {
-    // No session to close yet: the servers started for it go now, or they keep the test runner alive.
+    // No session to close yet: what was started for it goes now, or it keeps the test runner alive.
+    await context?.close();
     await dashboard.close();
     await server.close();
     throw error;
   }
-  const page = await context.newPage();
   // Playwright's waits are wall-clock: generous, so a loaded machine gets the same verdict.
   page.setDefaultTimeout(120_000);
   return {
