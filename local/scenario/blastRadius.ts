@@ -128,7 +128,8 @@ export class BlastRadiusChecker {
   /**
    * The world as the step's first write found it. Taken then rather than after every step: most steps
    * (clock ticks, reads, invocations that decide to do nothing) write nothing, and a step's losses are
-   * looked for only where it wrote. Nothing but a write changes the world within a step before it.
+   * looked for only where it wrote. A step that writes is an invocation's: its reads change nothing, and
+   * the twin's own clockwork (ticks, a scenario's crashes) runs in steps of its own.
    */
   private beforeFirstWrite: Snapshot | undefined;
   /** Desired count per service, `cluster/name`, after the last step. */
@@ -181,13 +182,6 @@ export class BlastRadiusChecker {
     return { steps: this.steps, violations: [...this.violations] };
   }
 
-  /**
-   * Healthy, as the twin's load balancers see it: a service task RUNNING and meant to run, every target it
-   * has healthy, and at least one target when its service has target groups (a new task's targets are
-   * `initial` until their first health checks pass). ECS's own notion (`isServing` in world.ts) looks at
-   * the service's target groups only; here every target group counts, so a task failing in a group the
-   * recycler watches for it is not healthy, and stopping it is not a loss.
-   */
   private desiredCounts(): Map<string, number> {
     const desired = new Map<string, number>();
     for (const service of this.twin.world.services.values())
@@ -195,6 +189,13 @@ export class BlastRadiusChecker {
     return desired;
   }
 
+  /**
+   * Healthy, as the twin's load balancers see it: a service task RUNNING and meant to run, every target it
+   * has healthy, and at least one target when its service has target groups (a new task's targets are
+   * `initial` until their first health checks pass). ECS's own notion (`isServing` in world.ts) looks at
+   * the service's target groups only; here every target group counts, so a task failing in a group the
+   * recycler watches for it is not healthy, and stopping it is not a loss.
+   */
   private snapshot(): Snapshot {
     const { world } = this.twin;
     const healthyTargets = new Map<string, Set<TargetState>>();
