@@ -52,12 +52,17 @@ const ended = (child) =>
   new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'])
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'])
   process.on(signal, () => {
     interrupted = true;
     stop(check, signal);
     stop(jest, signal);
   });
+// However this process ends (an uncaught error too), nothing it started goes on using the machine.
+process.on('exit', () => {
+  stop(check);
+  stop(jest);
+});
 
 (async () => {
   const checkEnded = ended(check).then((code) => {
