@@ -150,14 +150,16 @@ describe('recent actions', () => {
     }
   });
 
-  it("reads one reflex's actions from the groups of the functions that journal it, and groups it knows nothing of", async () => {
-    // Prepare: rolloutStep journals the rollout, taskRecycler the task recycler, opsRead is not described
+  it("reads one reflex's actions from the groups of the functions that journal it, and groups it knows nothing of, never a group of a function that journals nothing", async () => {
+    // Prepare: rolloutStep journals the rollout, taskRecycler the task recycler, the router nothing, opsRead
+    // is not described
     logs.on(FilterLogEventsCommand).resolves({ events: [] });
     const history = new CloudWatchLogsActionHistory(
       logs as unknown as CloudWatchLogsClient,
       [
         { logGroupName: GROUPS[0]!, reflexes: ['rollout'] },
         { logGroupName: GROUPS[1]!, reflexes: ['task-recycler'] },
+        { logGroupName: '/aws/lambda/ecs-reflex-prod-taskRecyclerRouter', reflexes: [] },
         { logGroupName: '/aws/lambda/ecs-reflex-prod-opsRead' },
       ],
       { now: () => NOW },

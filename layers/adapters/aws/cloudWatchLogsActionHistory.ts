@@ -1,8 +1,9 @@
 // What the reflexes did, read back from their logs: every journal entry is one Powertools JSON log line in
 // the function's log group (layers/runtime/journal.ts), so FilterLogEvents with a JSON filter pattern finds
 // them again. One query per log group (the API takes one group a call), newest first, merged. A read of one
-// reflex's actions reads only the groups of the functions that journal it: FilterLogEvents allows 5
-// transactions per second per account and Region, for every caller together, and cannot be raised.
+// reflex's actions reads only the groups of the functions that journal it, and no read touches the group of
+// a function that journals nothing: FilterLogEvents allows 5 transactions per second per account and
+// Region, for every caller together, and cannot be raised.
 import {
   type CloudWatchLogsClient,
   type FilteredLogEvent,
@@ -25,7 +26,7 @@ const MAX_PAGE = 10_000;
 /** A function's log group (/aws/lambda/<function>), and the reflexes its function journals. */
 export interface JournalLogGroup {
   logGroupName: string;
-  /** Unknown (absent): the group is read for every reflex. */
+  /** Unknown (absent): the group is read for every reflex. None (empty): it is never read. */
   reflexes?: readonly string[];
 }
 
@@ -38,11 +39,9 @@ export class CloudWatchLogsActionHistory implements ActionHistory {
 
   async recent(filter: Filter): Promise<Action[]> {
     const { reflex } = filter;
-    const logGroupNames = this.logGroups
-      .filter(
-        (group) => reflex === undefined || group.reflexes === undefined || group.reflexes.includes(reflex),
-      )
-      .map((group) => group.logGroupName);
+    const journals = ({ reflexes }: JournalLogGroup) =>
+      reflexes === undefined || (reflex === undefined ? reflexes.length > 0 : reflexes.includes(reflex));
+    const logGroupNames = this.logGroups.filter(journals).map((group) => group.logGroupName);
     if (filter.limit <= 0 || logGroupNames.length === 0) return [];
     const since = filter.since?.getTime() ?? this.clock.now().getTime() - DAY_MS;
     const startTime = Math.max(since, NEWEST_FIRST_SINCE);
