@@ -308,7 +308,7 @@ export class World {
     this.services.set(service.arn, service);
     // A service that exists before the scenario starts is already steady: its tasks run and are healthy.
     for (let i = 0; i < input.desiredCount; i++) {
-      const task = this.launchFor(service, deployment, taskArns?.[i]);
+      const task = this.launchFor(service, deployment, taskArns?.[i], { foundRunning: true });
       if (!task) throw new Error(`no room for ${input.name} in the initial world`);
       this.markRunning(task, true);
       for (const { target } of this.serviceTargets(service, task)) target.state = 'healthy';
@@ -333,6 +333,11 @@ export class World {
         behaviour?: Partial<Behaviour>;
         /** The task's ARN (a replay's given one) instead of a generated one. */
         taskArn?: string;
+        /**
+         * A task of the world as the scenario finds it, started long before: no PENDING event announces
+         * it now (its RUNNING one is not sent either, see markRunning).
+         */
+        foundRunning?: boolean;
       },
   ): TaskState | { failure: string } {
     const td = this.taskDefinition(input.taskDefinitionArn);
@@ -376,7 +381,7 @@ export class World {
     this.live.set(task.arn, task);
     this.reservations = undefined;
     this.groupsSeen.add(task.groupKey);
-    this.observer.event(taskChange(this, task));
+    if (!input.foundRunning) this.observer.event(taskChange(this, task));
     this.clock.after(task.behaviour.startSeconds, `start ${id}`, () => this.started(task));
     return task;
   }
@@ -650,7 +655,12 @@ export class World {
   }
 
   /** A task of the service's deployment; none when it cannot be placed (the scheduler reports why). */
-  private launchFor(service: ServiceState, deployment: DeploymentState, taskArn?: string) {
+  private launchFor(
+    service: ServiceState,
+    deployment: DeploymentState,
+    taskArn?: string,
+    { foundRunning = false } = {},
+  ) {
     const task = this.runTask({
       cluster: service.cluster,
       taskDefinitionArn: deployment.taskDefinitionArn,
@@ -659,6 +669,7 @@ export class World {
       serviceName: service.name,
       deploymentId: deployment.id,
       taskArn,
+      foundRunning,
     });
     if ('arn' in task) return task;
     this.placementFailed(service, task.failure);

@@ -66,3 +66,49 @@ describe('the twin’s task state change events', () => {
     }
   });
 });
+
+describe('the world a scenario starts from', () => {
+  it('announces none of its tasks, which ran long before; a task it starts later is announced', async () => {
+    // Prepare: a service whose two tasks run when the scenario starts
+    const clock = new VirtualScheduler(new Date('2026-11-02T09:00:00Z'));
+    const events: TaskEvent[] = [];
+    const world = new World(clock, { event: (e) => events.push(e as TaskEvent), note: () => undefined }, 3);
+    world.addCluster('prod');
+    world.addInstance('prod', 4096, 8192);
+    const web = world.addTaskDefinition({
+      family: 'web',
+      revision: 1,
+      cpu: 256,
+      memory: 512,
+      networkMode: 'bridge',
+      containerName: 'web',
+      containerPort: 8080,
+      behaviour: { startSeconds: 5, healthy: true },
+    });
+    world.addService({
+      cluster: 'prod',
+      name: 'web',
+      taskDefinition: web.arn,
+      desiredCount: 2,
+      targetGroups: [],
+      maximumPercent: 200,
+      circuitBreaker: true,
+      healthCheckGraceSeconds: 0,
+      history: [],
+    });
+    world.start();
+
+    // Act: a minute passes, then the service is scaled out by one
+    await clock.runUntil(new Date('2026-11-02T09:01:00Z'));
+    const before = events.length;
+    world.updateService('prod', 'web', { desiredCount: 3 });
+    await clock.runUntil(new Date('2026-11-02T09:02:00Z'));
+
+    // Assess
+    expect(before).toBe(0);
+    expect(events.map((e) => [e['detail-type'], e.detail.lastStatus])).toEqual([
+      ['ECS Task State Change', 'PENDING'],
+      ['ECS Task State Change', 'RUNNING'],
+    ]);
+  });
+});
