@@ -65,6 +65,7 @@ import { testListener } from '#local/twin/testListener';
 import { Timeline } from '#local/twin/timeline';
 import { TwinTraffic } from '#local/twin/traffic';
 import {
+  actionLogFunctions,
   alarmReactorWiring,
   deadLetterQueueNames,
   deploymentHookWiring,
@@ -92,19 +93,6 @@ import { JOURNALED_REFLEXES, opsPorts } from '#wiring/ops';
 import { recyclerPorts, routerDeps } from '#wiring/recycler';
 import { rolloutPorts } from '#wiring/rollout';
 
-/** The functions that write journal lines (ACTION_LOG_GROUPS in AWS lists their log groups). */
-const LOGGING_FUNCTIONS = [
-  taskRecyclerWiring.functionName,
-  taskRecyclerWiring.sweepFunctionName,
-  alarmReactorWiring.functionName,
-  lifecycleWiring.intakeFunctionName,
-  lifecycleWiring.stepFunctionName,
-  rolloutWiring.stepFunctionName,
-  rolloutWiring.safetyNetFunctionName,
-  deploymentHookWiring.functionName,
-  'opsRead',
-  'opsWrite',
-];
 const logGroupOf = (functionName: string) => `/aws/lambda/${functionName}`;
 /** Where a line of this reflex is logged when no function is running: opsWrite's, unless it never journals it. */
 const functionJournaling = (reflex: string): string =>
@@ -241,7 +229,7 @@ export class Twin {
       });
     };
     this.logs = new TwinLogs(this.scheduler);
-    for (const name of LOGGING_FUNCTIONS) this.logs.createLogGroup(logGroupOf(name));
+    for (const name of actionLogFunctions()) this.logs.createLogGroup(logGroupOf(name));
 
     // The twin's AWS, as every adapter reaches it: one model per service, real SDK clients over them.
     this.nativeDeployments = new NativeDeployments(this.world, {
@@ -366,7 +354,7 @@ export class Twin {
       {
         stateMachineArn: rolloutMachineArn,
         lifecycleStateMachineArn: this.stateMachineArn(lifecycleWiring.stateMachine),
-        actionLogGroups: Object.fromEntries(LOGGING_FUNCTIONS.map((name) => [name, logGroupOf(name)])),
+        actionLogGroups: Object.fromEntries(actionLogFunctions().map((name) => [name, logGroupOf(name)])),
         idempotencyTable: OPS_TABLE,
         maxAttempts: DEFAULT_MAX_ATTEMPTS,
       },

@@ -82,24 +82,34 @@ export const rolloutWiring = {
 /** The twin's copy of the deployment hook: ECS invokes it synchronously, by the ARN a service's hook names. */
 export const deploymentHookWiring = { functionName: 'deploymentHook' } as const;
 
-let dlqNames: string[] | undefined;
+/** The comma lists the ops functions' environment takes from serverless.yml, read once per process. */
+const listedInStack = new Map<string, string[]>();
+
+/** A comma list serverless.yml gives the ops functions, read from it rather than copied. */
+function listedInServerlessYml(variable: 'DEAD_LETTER_QUEUES' | 'ACTION_LOG_GROUPS'): string[] {
+  let names = listedInStack.get(variable);
+  if (!names) {
+    // Every twin of a test file or a bench run is built from the same files.
+    const listed = new RegExp(`\\n\\s+${variable}: (\\S+)\\n`).exec(repoFile('serverless.yml'));
+    if (!listed) throw new Error(`serverless.yml lists no ${variable}`);
+    names = listed[1]!.split(',');
+    listedInStack.set(variable, names);
+  }
+  return [...names];
+}
 
 /**
- * The stack's dead-letter queues, read from serverless.yml rather than copied: the names it gives the ops
- * API's DEAD_LETTER_QUEUES, in its order (each queue's QueueName without the `${self:service}-${sls:stage}-`
- * prefix, which the package test holds to infra/*.yml).
+ * The stack's dead-letter queues: the names serverless.yml gives the ops API's DEAD_LETTER_QUEUES, in its
+ * order (each queue's QueueName without the `${self:service}-${sls:stage}-` prefix, which the package test
+ * holds to infra/*.yml).
  */
-export function deadLetterQueueNames(): string[] {
-  // Read once per process: every twin of a test file or a bench run is built from the same files.
-  dlqNames ??= readDeadLetterQueueNames();
-  return [...dlqNames];
-}
+export const deadLetterQueueNames = (): string[] => listedInServerlessYml('DEAD_LETTER_QUEUES');
 
-function readDeadLetterQueueNames(): string[] {
-  const listed = /\n\s+DEAD_LETTER_QUEUES: (\S+)\n/.exec(repoFile('serverless.yml'));
-  if (!listed) throw new Error('serverless.yml lists no DEAD_LETTER_QUEUES');
-  return listed[1]!.split(',');
-}
+/**
+ * The functions whose log groups the ops API reads for the action history: ACTION_LOG_GROUPS, as
+ * serverless.yml gives it (the package test holds it to the functions that journal).
+ */
+export const actionLogFunctions = (): string[] => listedInServerlessYml('ACTION_LOG_GROUPS');
 
 let timeouts: { provider: number; functions: Map<string, number> } | undefined;
 
