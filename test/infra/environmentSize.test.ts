@@ -35,7 +35,14 @@ function printed(stage: string): Printed {
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_')));
     const out = execFileSync(process.execPath, [SERVERLESS, 'print', '--stage', stage, '--format', 'json'], {
       cwd: ROOT,
-      env: { ...env, AWS_CONFIG_FILE: empty, AWS_SHARED_CREDENTIALS_FILE: empty, AWS_SDK_LOAD_CONFIG: '0' },
+      // No account, no profile, no instance metadata: what the package test gives the framework too.
+      env: {
+        ...env,
+        AWS_CONFIG_FILE: empty,
+        AWS_SHARED_CREDENTIALS_FILE: empty,
+        AWS_SDK_LOAD_CONFIG: '0',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      },
       encoding: 'utf8',
       stdio: 'pipe',
     });
