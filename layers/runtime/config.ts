@@ -210,34 +210,45 @@ const OpsRoutesSchema = z.array(
   }),
 );
 
-const OpsEnvSchema = z.object({
-  CLUSTERS: clusterList,
-  /** Named routes the API shows and sets: `[{"name": "web", "route": <a rollout route>}]`. */
-  OPS_ROUTES: jsonOf(OpsRoutesSchema, '[]'),
-  ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-  LIFECYCLE_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-  IDEMPOTENCY_TABLE: z.string().min(3).max(255),
-  /** The functions whose log groups hold the reflexes' actions, comma-separated, and their groups' prefix. */
-  ACTION_LOG_GROUPS: commaList.pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'function names'))),
-  ACTION_LOG_GROUP_PREFIX: z
-    .string()
-    .regex(/^\/aws\/lambda\/[A-Za-z0-9_-]*$/)
-    .default('/aws/lambda/'),
-  NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
-  /** The deployment hook's services (its gates are answered here): `[{"cluster": …, "service": …}]`. */
-  DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
-  AWS_MAX_ATTEMPTS: maxAttempts,
-  // GET /reflexes: the other reflexes' configuration, the same stage values they read. REFLEXES_DRY_RUN,
-  // not DRY_RUN: the API's own writes take dryRun per request.
-  REFLEXES_DRY_RUN: booleanFlag,
-  ALARM_REACTIONS: jsonOf(ReactionsSchema, '[]'),
-  RECYCLER_POLICY: jsonOf(RecyclerPolicySchema),
-  /** Every dead-letter queue of the stack: comma-separated names after the prefix of their URLs. */
-  DEAD_LETTER_QUEUES: commaList.pipe(
-    z.array(z.string().regex(/^[A-Za-z0-9_-]{1,75}(\.fifo)?$/, 'queue names after the prefix')),
-  ),
-  DEAD_LETTER_QUEUE_URL_PREFIX: z.url().default('https://sqs.invalid/'),
-});
+const OpsEnvSchema = z
+  .object({
+    CLUSTERS: clusterList,
+    /** Named routes the API shows and sets: `[{"name": "web", "route": <a rollout route>}]`. */
+    OPS_ROUTES: jsonOf(OpsRoutesSchema, '[]'),
+    ROLLOUT_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+    LIFECYCLE_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+    IDEMPOTENCY_TABLE: z.string().min(3).max(255),
+    /** The functions whose log groups hold the reflexes' actions, comma-separated, and their groups' prefix. */
+    ACTION_LOG_GROUPS: commaList.pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'function names'))),
+    ACTION_LOG_GROUP_PREFIX: z
+      .string()
+      .regex(/^\/aws\/lambda\/[A-Za-z0-9_-]*$/)
+      .optional(),
+    NOTIFY_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+    /** The deployment hook's services (its gates are answered here): `[{"cluster": …, "service": …}]`. */
+    DEPLOYMENT_HOOK_SERVICES: jsonOf(z.array(z.unknown()), '[]'),
+    AWS_MAX_ATTEMPTS: maxAttempts,
+    // GET /reflexes: the other reflexes' configuration, the same stage values they read. REFLEXES_DRY_RUN,
+    // not DRY_RUN: the API's own writes take dryRun per request.
+    REFLEXES_DRY_RUN: booleanFlag,
+    ALARM_REACTIONS: jsonOf(ReactionsSchema, '[]'),
+    RECYCLER_POLICY: jsonOf(RecyclerPolicySchema),
+    /** Every dead-letter queue of the stack: comma-separated names after the prefix of their URLs. */
+    DEAD_LETTER_QUEUES: commaList.pipe(
+      z.array(z.string().regex(/^[A-Za-z0-9_-]{1,75}(\.fifo)?$/, 'queue names after the prefix')),
+    ),
+    DEAD_LETTER_QUEUE_URL_PREFIX: z.url().optional(),
+  })
+  // A list of names without the prefix that makes them log groups or URLs would read the wrong resources
+  // (or none): a stack that forgets the prefix is refused, not given a guess.
+  .superRefine((env, context) => {
+    for (const [list, prefix] of [
+      ['ACTION_LOG_GROUPS', 'ACTION_LOG_GROUP_PREFIX'],
+      ['DEAD_LETTER_QUEUES', 'DEAD_LETTER_QUEUE_URL_PREFIX'],
+    ] as const)
+      if (env[list].length > 0 && env[prefix] === undefined)
+        context.addIssue({ code: 'custom', path: [prefix], message: `required with ${list}` });
+  });
 
 /** What the ops API is told of the other reflexes' configuration (GET /reflexes). */
 export interface ReflexSettings {
@@ -273,7 +284,7 @@ export function loadOpsConfig(env: Env = process.env): OpsConfig {
     lifecycleStateMachineArn: parsed.LIFECYCLE_STATE_MACHINE_ARN,
     idempotencyTable: parsed.IDEMPOTENCY_TABLE,
     actionLogGroups: Object.fromEntries(
-      parsed.ACTION_LOG_GROUPS.map((name) => [name, `${parsed.ACTION_LOG_GROUP_PREFIX}${name}`]),
+      parsed.ACTION_LOG_GROUPS.map((name) => [name, `${parsed.ACTION_LOG_GROUP_PREFIX ?? ''}${name}`]),
     ),
     notifyTopicArn: parsed.NOTIFY_TOPIC_ARN,
     hookServices: parsed.DEPLOYMENT_HOOK_SERVICES,
@@ -288,7 +299,7 @@ export function loadOpsConfig(env: Env = process.env): OpsConfig {
       reactions: parsed.ALARM_REACTIONS,
       recyclerPolicy: parsed.RECYCLER_POLICY,
       deadLetterQueueUrls: parsed.DEAD_LETTER_QUEUES.map(
-        (name) => `${parsed.DEAD_LETTER_QUEUE_URL_PREFIX}${name}`,
+        (name) => `${parsed.DEAD_LETTER_QUEUE_URL_PREFIX ?? ''}${name}`,
       ),
     },
   };

@@ -32,6 +32,7 @@ const ENV = {
   ROUTE_CLAIMS_TABLE: 'ops-idempotency',
   IDEMPOTENCY_TABLE: 'ops-idempotency',
   ACTION_LOG_GROUPS: 'taskRecycler',
+  ACTION_LOG_GROUP_PREFIX: '/aws/lambda/ecs-reflex-dev-',
   NOTIFY_TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:notifications',
 };
 

@@ -96,6 +96,9 @@ describe('loadOpsConfig', () => {
       'DEAD_LETTER_QUEUES',
     ],
     [{ DEAD_LETTER_QUEUE_URL_PREFIX: 'sqs/ecs-reflex-dev-' }, 'DEAD_LETTER_QUEUE_URL_PREFIX'],
+    // A list whose prefix the stack forgot: no guess at the names' groups or URLs.
+    [{ ACTION_LOG_GROUPS: 'rolloutStep,opsWrite' }, 'ACTION_LOG_GROUP_PREFIX'],
+    [{ DEAD_LETTER_QUEUES: 'rollout-dlq' }, 'DEAD_LETTER_QUEUE_URL_PREFIX'],
   ])('rejects %j with an error naming %s', (change, variable) => {
     // Act
     const attempt = () => loadOpsConfig({ ...opsEnv, ...change });
