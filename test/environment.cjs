@@ -20,7 +20,7 @@ class OrdinaryGlobalEnvironment extends TestEnvironment {
     // jest-environment-node makes its context with vm.createContext while it is constructed; it is
     // given the ordinary kind for that one call.
     const createContext = vm.createContext;
-    vm.createContext = () => createContext(vm.constants.DONT_CONTEXTIFY);
+    vm.createContext = (_sandbox, options) => createContext(vm.constants.DONT_CONTEXTIFY, options);
     try {
       super(config, context);
     } finally {
