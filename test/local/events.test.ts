@@ -4,19 +4,26 @@ import { loadSample, sampleNames } from '#events/samples';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import type { TaskState } from '#local/twin/state';
 import { World } from '#local/twin/world';
+import { addWebService } from '../support/webService';
 
 interface TaskEvent {
   'detail-type': string;
   detail: Record<string, unknown> & { lastStatus: string; containers: Record<string, unknown>[] };
 }
 
-/** A standalone task run, started and crashed on a one-instance cluster, and every event the world sent. */
-async function aCrashedTask(): Promise<TaskEvent[]> {
+/** A one-instance cluster whose world keeps every event it sends. */
+function aClusterSendingEvents(instance: { cpu: number; memory: number }) {
   const clock = new VirtualScheduler(new Date('2026-11-02T09:00:00Z'));
   const events: TaskEvent[] = [];
   const world = new World(clock, { event: (e) => events.push(e as TaskEvent), note: () => undefined }, 3);
   world.addCluster('prod');
-  world.addInstance('prod', 2048, 4096);
+  world.addInstance('prod', instance.cpu, instance.memory);
+  return { clock, events, world };
+}
+
+/** A standalone task run, started and crashed on a one-instance cluster, and every event the world sent. */
+async function aCrashedTask(): Promise<TaskEvent[]> {
+  const { clock, events, world } = aClusterSendingEvents({ cpu: 2048, memory: 4096 });
   const td = world.addTaskDefinition({
     family: 'worker',
     revision: 17,
@@ -70,32 +77,8 @@ describe('the twin’s task state change events', () => {
 describe('the world a scenario starts from', () => {
   it('announces none of its tasks, which ran long before; a task it starts later is announced', async () => {
     // Prepare: a service whose two tasks run when the scenario starts
-    const clock = new VirtualScheduler(new Date('2026-11-02T09:00:00Z'));
-    const events: TaskEvent[] = [];
-    const world = new World(clock, { event: (e) => events.push(e as TaskEvent), note: () => undefined }, 3);
-    world.addCluster('prod');
-    world.addInstance('prod', 4096, 8192);
-    const web = world.addTaskDefinition({
-      family: 'web',
-      revision: 1,
-      cpu: 256,
-      memory: 512,
-      networkMode: 'bridge',
-      containerName: 'web',
-      containerPort: 8080,
-      behaviour: { startSeconds: 5, healthy: true },
-    });
-    world.addService({
-      cluster: 'prod',
-      name: 'web',
-      taskDefinition: web.arn,
-      desiredCount: 2,
-      targetGroups: [],
-      maximumPercent: 200,
-      circuitBreaker: true,
-      healthCheckGraceSeconds: 0,
-      history: [],
-    });
+    const { clock, events, world } = aClusterSendingEvents({ cpu: 4096, memory: 8192 });
+    addWebService(world, 2);
     world.start();
 
     // Act: a minute passes, then the service is scaled out by one

@@ -24,34 +24,15 @@ import { Faults } from '#local/twin/aws/faults';
 import { TwinScaling } from '#local/twin/scaling';
 import { VirtualScheduler } from '#local/twin/scheduler';
 import { World } from '#local/twin/world';
+import { addWebService } from '../../support/webService';
 
 function aCluster(options: { instances?: number } = {}) {
   const clock = new VirtualScheduler(new Date('2026-11-02T09:00:00Z'));
   const world = new World(clock, { event: () => undefined, note: () => undefined }, 3);
   world.addCluster('prod');
   for (let i = 0; i < (options.instances ?? 2); i++) world.addInstance('prod', 4096, 8192);
-  const web = world.addTaskDefinition({
-    family: 'web',
-    revision: 1,
-    cpu: 256,
-    memory: 512,
-    networkMode: 'bridge',
-    containerName: 'web',
-    containerPort: 8080,
-    behaviour: { startSeconds: 5, healthy: true },
-  });
+  const web = addWebService(world, options.instances === 0 ? 0 : 2);
   const next = world.addTaskDefinition({ ...web, revision: 2 });
-  world.addService({
-    cluster: 'prod',
-    name: 'web',
-    taskDefinition: web.arn,
-    desiredCount: options.instances === 0 ? 0 : 2,
-    targetGroups: [],
-    maximumPercent: 200,
-    circuitBreaker: true,
-    healthCheckGraceSeconds: 0,
-    history: [],
-  });
   const scaling = new TwinScaling(world, () => undefined);
   const aws = new TwinSendLayer({ clock, calls: world.apiCalls, faults: new Faults(1) });
   const ecs = aws.client(ECSClient, ecsModel(world, { autoScalingGroups: () => scaling.groups.values() }));
