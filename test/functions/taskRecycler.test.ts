@@ -13,6 +13,7 @@ import { Twin } from '#local/twin/twin';
 import type { RecyclerSettings } from '#runtime/config';
 import { besidesParking } from '../support/apiCalls';
 import { sqsBatch } from '../support/sqs';
+import { addWebService } from '../support/webService';
 
 function aWorld(settings: Partial<RecyclerSettings> = {}, options: TaskRecyclerOptions = {}) {
   const policy = defaultRecyclerPolicy();
@@ -61,27 +62,7 @@ async function crashedReportTask(twin: Twin, taskDefinitionArn = 'report:1') {
 
 /** A service `web` of three running tasks, and the stop event of each task that crashes. */
 async function crashedServiceTasks(twin: Twin, crashes: number) {
-  twin.world.addTaskDefinition({
-    family: 'web',
-    revision: 1,
-    cpu: 256,
-    memory: 512,
-    networkMode: 'bridge',
-    containerName: 'web',
-    containerPort: 8080,
-    behaviour: { startSeconds: 5, healthy: true },
-  });
-  twin.world.addService({
-    cluster: 'prod',
-    name: 'web',
-    taskDefinition: 'web:1',
-    desiredCount: 3,
-    targetGroups: [],
-    circuitBreaker: false,
-    maximumPercent: 200,
-    healthCheckGraceSeconds: 60,
-    history: [],
-  });
+  addWebService(twin.world, 3, { circuitBreaker: false, healthCheckGraceSeconds: 60 });
   const victims = twin.world.runningTasks('prod', 'service:web').slice(0, crashes);
   for (const task of victims) twin.world.crash(task, 1);
   await twin.runFor(2);
