@@ -211,13 +211,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
           'ConflictException',
           'The request uses the same client token as a previous, but non-identical request.',
         );
-      return {
-        tasks: held.taskArns.flatMap((arn) => {
-          const task = world.tasks.get(arn);
-          return task ? [taskView(task, false)] : [];
-        }),
-        failures: [],
-      };
+      const tasks = held.taskArns.flatMap((arn) => world.tasks.get(arn) ?? []);
+      return { tasks: tasks.map((t) => taskView(t, false)), failures: [] };
     }
     // With no registered container instance at all, ECS throws instead of answering `failures`.
     if (!world.instances.some((i) => i.cluster === cluster && i.status !== 'REGISTERING'))
@@ -299,28 +294,26 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       native && (asks || current) ? nativeSettingsFrom(input, service, current, world) : undefined;
     if (asks && settings === undefined) service.strategy = 'ROLLING';
     const deploys = target !== undefined || input.forceNewDeployment === true;
-    if (native && settings && deploys) {
-      if (native.inProgress(service))
+    if (native && settings) {
+      if (deploys && native.inProgress(service))
         throw new AwsServiceError(
           'UnsupportedFeatureException',
           'The twin does not model a deployment that supersedes a native deployment in progress.',
         );
       native.configure(service, settings);
       if (settings.loadBalancer) service.targetGroupArns = [settings.loadBalancer.targetGroupArn];
+    }
+    if (native && settings && deploys) {
       world.updateService(cluster, service.name, { desiredCount: input.desiredCount });
       const primary = service.deployments.find((d) => d.status === 'PRIMARY')!;
       native.deploy(service, target ?? primary.taskDefinitionArn);
-      return { service: serviceView(service, false) };
+    } else {
+      world.updateService(cluster, service.name, {
+        desiredCount: input.desiredCount,
+        taskDefinitionArn: target,
+        forceNewDeployment: input.forceNewDeployment,
+      });
     }
-    if (native && settings) {
-      native.configure(service, settings);
-      if (settings.loadBalancer) service.targetGroupArns = [settings.loadBalancer.targetGroupArn];
-    }
-    world.updateService(cluster, service.name, {
-      desiredCount: input.desiredCount,
-      taskDefinitionArn: target,
-      forceNewDeployment: input.forceNewDeployment,
-    });
     return { service: serviceView(service, false) };
   }
 
@@ -328,6 +321,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     const alive = world.runningTasks(service.cluster, `service:${service.name}`);
     const running = (tasks: TaskState[]) => tasks.filter((t) => t.lastStatus === 'RUNNING').length;
     const primary = service.deployments.find((d) => d.status === 'PRIMARY')!;
+    const settings = sources.native?.settingsOf(service);
     return {
       serviceArn: service.arn,
       serviceName: service.name,
@@ -346,11 +340,11 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
         minimumHealthyPercent: 100,
         deploymentCircuitBreaker: { enable: service.circuitBreaker, rollback: service.circuitBreaker },
         strategy: service.strategy,
-        ...nativeConfigurationView(sources.native?.settingsOf(service)),
+        ...nativeConfigurationView(settings),
       },
       loadBalancers: service.targetGroupArns.map((targetGroupArn) => {
         const td = world.taskDefinition(primary.taskDefinitionArn);
-        const lb = sources.native?.settingsOf(service)?.loadBalancer;
+        const lb = settings?.loadBalancer;
         const { targetGroupArn: _, ...advancedConfiguration } = lb ?? {};
         return {
           targetGroupArn,
@@ -647,17 +641,16 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
    * names, those (and `failures` for the others); without, every provider, 10 a page by default.
    */
   function describeCapacityProviders(input: Ecs.DescribeCapacityProvidersCommandInput) {
+    const provider = (name: string): Ecs.CapacityProvider => ({
+      name,
+      status: 'ACTIVE',
+      capacityProviderArn: world.arn('capacity-provider', name),
+    });
     const all: Ecs.CapacityProvider[] = [
-      ...['FARGATE', 'FARGATE_SPOT'].map((name) => ({
-        name,
-        status: 'ACTIVE' as const,
-        capacityProviderArn: world.arn('capacity-provider', name),
-      })),
+      ...['FARGATE', 'FARGATE_SPOT'].map(provider),
       ...[...(sources.autoScalingGroups?.() ?? [])].map(
         (group): Ecs.CapacityProvider => ({
-          name: group.name,
-          status: 'ACTIVE',
-          capacityProviderArn: world.arn('capacity-provider', group.name),
+          ...provider(group.name),
           autoScalingGroupProvider: {
             autoScalingGroupArn: autoScalingGroupArn(world, group.name),
             managedScaling: { status: 'DISABLED' },
@@ -785,10 +778,10 @@ function tenths(value: number, min: number, max: number, field: string): number 
   return whole / 10;
 }
 
-/** Whole minutes, 0 to 1440 (the bake times). */
-function minutes(value: number, field: string): number {
-  if (!Number.isInteger(value) || value < 0 || value > 1440)
-    throw invalid(`${field} must be 0 to 1440 minutes`);
+/** Whole minutes, `min` to 1440 (the bake times, a hook's timeout). */
+function minutes(value: number, field: string, min = 0): number {
+  if (!Number.isInteger(value) || value < min || value > 1440)
+    throw invalid(`${field} must be ${min} to 1440 minutes`);
   return value;
 }
 
@@ -829,8 +822,7 @@ export function nativeSettingsFrom(
     if (!hook.lifecycleStages?.length || hook.lifecycleStages.some((stage) => !HOOK_STAGES.has(stage)))
       throw invalid(`lifecycleStages takes one or more of ${[...HOOK_STAGES].join(', ')}`);
     const timeout = hook.timeoutConfiguration?.timeoutInMinutes;
-    if (timeout !== undefined && (!Number.isInteger(timeout) || timeout < 1 || timeout > 1440))
-      throw invalid('timeoutInMinutes must be 1 to 1440 minutes');
+    if (timeout !== undefined) minutes(timeout, 'timeoutInMinutes', 1);
   }
   const alarms = config.alarms ?? current?.alarms;
   if (
