@@ -303,19 +303,14 @@ export class NativeDeployments {
     service.deployments.unshift(d.green);
     service.deploymentFailures = 0;
     service.nextLaunchAt = 0;
+    const healthyIn = (arn: string, taskArn: string) =>
+      this.world.targetGroups.get(arn)?.targets.some((x) => x.taskArn === taskArn && x.state === 'healthy');
     for (;;) {
-      const serving = this.world
-        .runningTasks(d.service.cluster, `service:${d.service.name}`)
-        .filter((t) => t.deploymentId === d.green.id && t.lastStatus === 'RUNNING')
-        .filter((t) => {
-          const arns = d.green.targetGroupArns ?? [];
-          return arns.every((arn) =>
-            this.world.targetGroups
-              .get(arn)
-              ?.targets.some((x) => x.taskArn === t.arn && x.state === 'healthy'),
-          );
-        });
-      if (serving.length >= d.service.desiredCount) return;
+      const serving = this.serviceTasks(d, d.green).filter(
+        (t) =>
+          t.lastStatus === 'RUNNING' && (d.green.targetGroupArns ?? []).every((arn) => healthyIn(arn, t.arn)),
+      );
+      if (serving.length >= service.desiredCount) return;
       await this.sleep(d, WATCH_SECONDS);
     }
   }
@@ -349,7 +344,7 @@ export class NativeDeployments {
     const name = target.split(':').pop();
     for (;;) {
       if (d.halted) return undefined;
-      const answer = await this.invoke(target, this.payload(d, stage, this.hookDetailsOf(d, hook)));
+      const answer = await this.invoke(target, this.payload(d, stage, hook));
       if (d.halted) return undefined;
       const status = answer.ok ? answer.value.hookStatus : undefined;
       if (!answer.ok || typeof status !== 'string' || !HOOK_STATUSES.has(status)) {
@@ -385,20 +380,18 @@ export class NativeDeployments {
     }
   }
 
-  /** The configured hookDetails with what the hook handed back earlier in this deployment laid over them. */
-  private hookDetailsOf(d: NativeDeployment, hook: Ecs.DeploymentLifecycleHook): unknown {
-    const kept = d.hookState.get(d.settings.hooks.indexOf(hook));
-    if (!kept) return hook.hookDetails;
-    return { ...(hook.hookDetails as Record<string, unknown> | undefined), ...kept };
-  }
-
   /**
    * The guide's payload: the weights only where traffic moves (test weights at TEST_TRAFFIC_SHIFT, production
-   * weights at PRE_PRODUCTION_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT), empty maps at the other stages.
+   * weights at PRE_PRODUCTION_TRAFFIC_SHIFT and PRODUCTION_TRAFFIC_SHIFT), empty maps at the other stages;
+   * the hook's configured hookDetails with what it handed back earlier in this deployment laid over them.
    */
-  private payload(d: NativeDeployment, stage: HookStage, hookDetails: unknown): HookPayload {
+  private payload(d: NativeDeployment, stage: HookStage, hook: Ecs.DeploymentLifecycleHook): HookPayload {
     const weights = (green: number) => ({ [d.targetRevisionArn]: green, [d.sourceRevisionArn]: 100 - green });
     const production = stage === 'PRE_PRODUCTION_TRAFFIC_SHIFT' || stage === 'PRODUCTION_TRAFFIC_SHIFT';
+    const kept = d.hookState.get(d.settings.hooks.indexOf(hook));
+    const hookDetails = kept
+      ? { ...(hook.hookDetails as Record<string, unknown> | undefined), ...kept }
+      : hook.hookDetails;
     return {
       executionId: this.world.newId(),
       lifecycleStage: stage,
@@ -478,13 +471,7 @@ export class NativeDeployments {
   private complete(d: NativeDeployment): void {
     const { service, blue, green } = d;
     const now = this.world.clock.now();
-    for (const task of this.world.runningTasks(service.cluster, `service:${service.name}`))
-      if (task.deploymentId === blue.id)
-        this.world.stopTask(
-          task.arn,
-          `Scaling activity initiated by (deployment ${green.id})`,
-          'ServiceSchedulerInitiated',
-        );
+    this.stopTasksOf(d, blue, green);
     green.rolloutState = 'COMPLETED';
     green.updatedAt = now;
     service.deployments = [green];
@@ -496,11 +483,7 @@ export class NativeDeployments {
       [next.targetGroupArn, next.alternateTargetGroupArn] = [lb.alternateTargetGroupArn, lb.targetGroupArn];
     }
     delete green.targetGroupArns;
-    service.nativeDeploymentInProgress = false;
-    d.status = 'SUCCESSFUL';
-    d.finishedAt = now;
-    d.updatedAt = now;
-    this.remember(d, 'SUCCESSFUL');
+    this.finish(d, 'SUCCESSFUL');
     this.sources.note(`native deployment of ${service.name} completed`);
     this.emit(d, 'SERVICE_DEPLOYMENT_COMPLETED', 'INFO', 'ECS deployment completed.');
   }
@@ -530,14 +513,8 @@ export class NativeDeployments {
     if (d.production > 0) this.shift(d, 'production', 0);
     for (const stage of ['TEST_TRAFFIC_SHIFT', 'PRODUCTION_TRAFFIC_SHIFT'] as const)
       for (const hook of d.settings.hooks.filter((h) => h.lifecycleStages?.includes(stage)))
-        void this.invoke(hook.hookTargetArn!, this.payload(d, stage, this.hookDetailsOf(d, hook)));
-    for (const task of this.world.runningTasks(service.cluster, `service:${service.name}`))
-      if (task.deploymentId === green.id)
-        this.world.stopTask(
-          task.arn,
-          `Scaling activity initiated by (deployment ${blue.id})`,
-          'ServiceSchedulerInitiated',
-        );
+        void this.invoke(hook.hookTargetArn!, this.payload(d, stage, hook));
+    this.stopTasksOf(d, green, blue);
     blue.status = 'PRIMARY';
     blue.updatedAt = now;
     service.deployments = [blue];
@@ -548,11 +525,7 @@ export class NativeDeployments {
   }
 
   private rolledBack(d: NativeDeployment): void {
-    d.service.nativeDeploymentInProgress = false;
-    d.status = 'ROLLBACK_SUCCESSFUL';
-    d.finishedAt = this.world.clock.now();
-    d.updatedAt = d.finishedAt;
-    this.remember(d, 'ROLLBACK_SUCCESSFUL');
+    this.finish(d, 'ROLLBACK_SUCCESSFUL');
     this.emit(d, 'SERVICE_DEPLOYMENT_COMPLETED', 'INFO', `ECS deployment ${d.green.id} rolled back.`);
   }
 
@@ -566,7 +539,25 @@ export class NativeDeployments {
     this.emit(d, 'SERVICE_DEPLOYMENT_FAILED', 'ERROR', reason);
   }
 
-  private remember(d: NativeDeployment, status: string): void {
+  /** The running tasks of one of the deployment's two revisions. */
+  private serviceTasks(d: NativeDeployment, revision: DeploymentState) {
+    const { cluster, name } = d.service;
+    return this.world.runningTasks(cluster, `service:${name}`).filter((t) => t.deploymentId === revision.id);
+  }
+
+  /** The scheduler stops the tasks of the revision that goes, in favour of the one that stays. */
+  private stopTasksOf(d: NativeDeployment, going: DeploymentState, staying: DeploymentState): void {
+    const reason = `Scaling activity initiated by (deployment ${staying.id})`;
+    for (const task of this.serviceTasks(d, going))
+      this.world.stopTask(task.arn, reason, 'ServiceSchedulerInitiated');
+  }
+
+  /** The deployment has ended: the scheduler has the service again, and its history gets the line. */
+  private finish(d: NativeDeployment, status: 'SUCCESSFUL' | 'ROLLBACK_SUCCESSFUL'): void {
+    d.service.nativeDeploymentInProgress = false;
+    d.status = status;
+    d.finishedAt = this.world.clock.now();
+    d.updatedAt = d.finishedAt;
     const { taskDefinitionArn } = d.green;
     d.record = { taskDefinitionArn, status, startedAt: d.createdAt, finishedAt: d.finishedAt };
     d.service.history.unshift(d.record);
@@ -593,21 +584,15 @@ export class NativeDeployments {
 
 /** The production steps of a strategy: the green share after each, and the bake before the next. */
 export function productionSteps(settings: NativeSettings): { percent: number; bakeMinutes: number }[] {
-  if (settings.strategy === 'BLUE_GREEN') return [{ percent: 100, bakeMinutes: 0 }];
-  if (settings.strategy === 'CANARY') {
-    const { percent, bakeMinutes } = settings.canary;
-    return percent >= 100
-      ? [{ percent: 100, bakeMinutes: 0 }]
-      : [
-          { percent, bakeMinutes },
-          { percent: 100, bakeMinutes: 0 },
-        ];
-  }
-  const { stepPercent, stepBakeMinutes } = settings.linear;
   const steps: { percent: number; bakeMinutes: number }[] = [];
-  // Tenths, so that 3 x 33.3 does not fall short of 100 by a rounding error.
-  for (let tenths = Math.round(stepPercent * 10); tenths < 1000; tenths += Math.round(stepPercent * 10))
-    steps.push({ percent: tenths / 10, bakeMinutes: stepBakeMinutes });
+  if (settings.strategy === 'CANARY' && settings.canary.percent < 100) steps.push({ ...settings.canary });
+  if (settings.strategy === 'LINEAR') {
+    const { stepPercent, stepBakeMinutes } = settings.linear;
+    // Tenths, so that 3 x 33.3 does not fall short of 100 by a rounding error.
+    for (let tenths = Math.round(stepPercent * 10); tenths < 1000; tenths += Math.round(stepPercent * 10))
+      steps.push({ percent: tenths / 10, bakeMinutes: stepBakeMinutes });
+  }
+  // Every strategy ends with all of production on green (BLUE_GREEN in that one step).
   steps.push({ percent: 100, bakeMinutes: 0 });
   return steps;
 }
