@@ -5,16 +5,15 @@ import type { World } from '#local/twin/world';
 
 /** The EventBridge envelope every AWS event arrives in, stamped with the twin's clock and ids. */
 export function eventEnvelope(
-  world: Pick<World, 'account' | 'region' | 'clock' | 'newId'>,
+  world: Pick<World, 'account' | 'region' | 'clock' | 'newUuid'>,
   source: string,
   detailType: string,
   resources: string[],
   detail: unknown,
 ) {
-  const id = world.newId();
   return {
     version: '0',
-    id: `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20, 32)}`,
+    id: world.newUuid(),
     'detail-type': detailType,
     source,
     account: world.account,
