@@ -210,9 +210,7 @@ export class World {
 
   /** Tasks still placed on an instance (not stopped). */
   tasksOn(instanceId: string): TaskState[] {
-    const placed: TaskState[] = [];
-    for (const task of this.live.values()) if (task.instance.instanceId === instanceId) placed.push(task);
-    return placed;
+    return [...this.live.values()].filter((t) => t.instance.instanceId === instanceId);
   }
 
   /** The tasks not yet stopped (running, pending or stopping), oldest first. */
@@ -478,11 +476,8 @@ export class World {
     for (const key of this.groupsSeen) {
       let running = 0;
       for (const task of meantToRun.get(key) ?? []) if (task.lastStatus === 'RUNNING') running += 1;
-      let history = this.runningHistory.get(key);
-      if (!history) {
-        history = [];
-        this.runningHistory.set(key, history);
-      }
+      const history = this.runningHistory.get(key) ?? [];
+      this.runningHistory.set(key, history);
       if (history.at(-1)?.running !== running) history.push({ at: this.clock.now(), running });
     }
   }
@@ -548,11 +543,8 @@ export class World {
       service.desiredCount - stillFresh.length,
       native ? Infinity : ceiling - stillFresh.length - old.length,
     );
-    if (room > 0 && now.getTime() >= service.nextLaunchAt) {
-      for (let i = 0; i < room; i++) {
-        if (!this.launchFor(service, primary)) break;
-      }
-    }
+    if (now.getTime() >= service.nextLaunchAt)
+      for (let i = 0; i < room; i++) if (!this.launchFor(service, primary)) break;
 
     // Old tasks go as fresh ones serve, then fresh ones beyond the desired count.
     const ready = stillFresh.filter((t) => t.lastStatus === 'RUNNING' && this.isServing(service, t));
@@ -738,9 +730,9 @@ export class World {
     task.desiredStatus = 'STOPPED';
     task.lastStatus = 'STOPPED';
     task.stoppedAt = now;
-    task.stoppingAt = task.stoppingAt ?? now;
-    task.stopCode = task.stopCode ?? stop.stopCode;
-    task.stoppedReason = task.stoppedReason ?? stop.reason;
+    task.stoppingAt ??= now;
+    task.stopCode ??= stop.stopCode;
+    task.stoppedReason ??= stop.reason;
     this.live.delete(task.arn);
     this.reservations = undefined;
     this.drainTargetsOf(task);
@@ -764,11 +756,9 @@ export class World {
   }
 
   private drainTargetsOf(task: TaskState): void {
-    for (const tg of this.targetGroups.values()) {
-      for (const target of tg.targets) {
+    for (const tg of this.targetGroups.values())
+      for (const target of tg.targets)
         if (target.taskArn === task.arn && target.state !== 'draining') this.drain(tg, target);
-      }
-    }
   }
 
   drain(tg: TargetGroupState, target: TargetState): void {
