@@ -371,12 +371,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+const SECONDS_PER_UNIT: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+
 export function parseDuration(text: string | number): number {
   if (typeof text === 'number') return text;
   const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(text.trim());
   if (!match) throw new Error(`not a duration: ${text} (use 90s, 5m, 1h)`);
-  const factor = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }[
-    (match[2] ?? 's') as 'ms' | 's' | 'm' | 'h' | 'd'
-  ];
-  return Number(match[1]) * factor;
+  return Number(match[1]) * SECONDS_PER_UNIT[match[2] ?? 's']!;
 }
