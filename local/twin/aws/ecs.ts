@@ -117,13 +117,15 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
     return service;
   }
 
-  /** A container instance by ARN or id. One whose agent never registered is not one ECS knows. */
+  /** The cluster's container instances: one whose agent never registered is not one ECS knows. */
+  function registeredIn(cluster: string): InstanceState[] {
+    return world.instances.filter((i) => i.cluster === cluster && i.status !== 'REGISTERING');
+  }
+
+  /** A container instance by ARN or id. */
   function findInstance(cluster: string, ref: string): InstanceState | undefined {
-    return world.instances.find(
-      (i) =>
-        i.cluster === cluster &&
-        i.status !== 'REGISTERING' &&
-        (i.containerInstanceArn === ref || i.containerInstanceArn.endsWith(`/${ref}`)),
+    return registeredIn(cluster).find(
+      ({ containerInstanceArn: arn }) => arn === ref || arn.endsWith(`/${ref}`),
     );
   }
 
@@ -215,7 +217,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       return { tasks: tasks.map((t) => taskView(t, false)), failures: [] };
     }
     // With no registered container instance at all, ECS throws instead of answering `failures`.
-    if (!world.instances.some((i) => i.cluster === cluster && i.status !== 'REGISTERING'))
+    if (registeredIn(cluster).length === 0)
       throw invalid('No Container Instances were found in your cluster.');
     const tasks: TaskState[] = [];
     const failures: Ecs.Failure[] = [];
@@ -581,14 +583,8 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
       const [, op, id] = parsed;
       matches = (i) => (i.instanceId === id) === (op === '==');
     }
-    const arns = world.instances
-      .filter(
-        (i) =>
-          i.cluster === cluster &&
-          i.status !== 'REGISTERING' &&
-          (!input.status || i.status === input.status) &&
-          matches(i),
-      )
+    const arns = registeredIn(cluster)
+      .filter((i) => (!input.status || i.status === input.status) && matches(i))
       .map((i) => i.containerInstanceArn);
     return page('containerInstanceArns', arns, input, 100, 100);
   }
@@ -614,8 +610,7 @@ export function ecsModel(world: World, sources: EcsModelSources = {}): ServiceMo
   }
 
   function instanceView(instance: InstanceState): Ecs.ContainerInstance {
-    const placed = world.tasksOn(instance.instanceId);
-    const tasks = placed.filter((t) => t.desiredStatus === 'RUNNING');
+    const tasks = world.tasksOn(instance.instanceId).filter((t) => t.desiredStatus === 'RUNNING');
     const running = tasks.filter((t) => t.lastStatus === 'RUNNING').length;
     const resource = (name: string, value: number) => ({ name, type: 'INTEGER', integerValue: value });
     return {
