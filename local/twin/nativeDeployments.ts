@@ -355,13 +355,9 @@ export class NativeDeployments {
         return `Lifecycle hook ${name} at ${stage} failed: ${why}.`;
       }
       this.sources.note(`hook ${name} at ${stage}: ${status}`);
-      if (status === 'SUCCEEDED') {
-        detail.status = 'SUCCEEDED';
-        return undefined;
-      }
-      if (status === 'FAILED') {
-        detail.status = 'FAILED';
-        return `Lifecycle hook ${name} at ${stage} answered FAILED.`;
+      if (status !== 'IN_PROGRESS') {
+        detail.status = status as 'SUCCEEDED' | 'FAILED';
+        return status === 'FAILED' ? `Lifecycle hook ${name} at ${stage} answered FAILED.` : undefined;
       }
       // ECS merges what an IN_PROGRESS answer hands back and passes it to the same hook's later invocations
       // within this deployment ("Lambda hooks for Amazon ECS service deployments", Passing state).
@@ -453,19 +449,17 @@ export class NativeDeployments {
   private watchAlarms(d: NativeDeployment): void {
     const alarms = d.settings.alarms;
     if (!alarms?.enable || alarms.alarmNames.length === 0) return;
+    const lookLater = () => this.world.clock.after(WATCH_SECONDS, 'native deployment alarms', look);
     const look = () => {
       if (d.halted || d.finishedAt) return;
       const firing = alarms.alarmNames.filter((name) => this.sources.alarmState(name) === 'ALARM');
-      if (firing.length === 0) {
-        this.world.clock.after(WATCH_SECONDS, 'native deployment alarms', look);
-        return;
-      }
+      if (firing.length === 0) return lookLater();
       d.triggeredAlarms = firing;
       const reason = `Service deployment failed: alarm(s) ${firing.join(', ')} in ALARM.`;
       if (alarms.rollback) this.rollBack(d, reason);
       else this.stopWithoutRollback(d, reason);
     };
-    this.world.clock.after(WATCH_SECONDS, 'native deployment alarms', look);
+    lookLater();
   }
 
   private complete(d: NativeDeployment): void {
