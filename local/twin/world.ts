@@ -266,7 +266,7 @@ export class World {
   }
 
   addTargetGroup(tg: Omit<TargetGroupState, 'arn' | 'targets'>): TargetGroupState {
-    const arn = `arn:aws:elasticloadbalancing:${this.region}:${this.account}:targetgroup/${tg.name}/${this.newId().slice(0, 16)}`;
+    const arn = this.arn('targetgroup', `${tg.name}/${this.newId().slice(0, 16)}`, 'elasticloadbalancing');
     const state = { ...tg, arn, targets: [] };
     this.targetGroups.set(arn, state);
     return state;
