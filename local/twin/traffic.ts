@@ -29,18 +29,18 @@ import type { MetricQuery } from '#ports';
 export type Writer = 'reflex' | 'person' | 'ecs';
 
 /**
- * What hears a write of a route's targets in App Mesh or ELB, before it takes effect: the traffic, which
- * counts up to the change first.
+ * What hears a write of a route's targets in App Mesh, ELB or VPC Lattice, before it takes effect: the
+ * traffic, which counts up to the change first.
  */
 export type RouteObserver = (
   change: { key: string; api: RouteWrite['api']; targets: WeightedTarget[] },
   by: Writer,
 ) => void;
 
-/** A route as its API model (App Mesh, ELB) hands it to the traffic. */
+/** A route as its API model (App Mesh, ELB, VPC Lattice) hands it to the traffic. */
 export interface RouteHandle {
   info: Omit<TrafficRouteInfo, 'name' | 'kind'>;
-  /** The route's targets now: virtual node names, or target group ARNs. */
+  /** The route's targets now: virtual node names, ALB target group ARNs, or Lattice target group IDs. */
   targets(): WeightedTarget[];
   /** The dimensions a target's metrics are published with. */
   dimensions(target: string): Record<string, string>;
@@ -194,7 +194,7 @@ export class TwinTraffic {
     return this.entry(name).info;
   }
 
-  /** The twin's names of every route, App Mesh and ALB. */
+  /** The twin's names of every route, of every kind. */
   routeNames(): string[] {
     return [...this.routes.keys()];
   }
@@ -235,10 +235,7 @@ export class TwinTraffic {
 
   /** How a version answers from now on: its share of 5xx and its latency; unset fields keep their value. */
   setProfile(version: string, profile: Partial<FaultProfile>): void {
-    const next: FaultProfile = {
-      ...(this.profiles.get(version) ?? DEFAULT_PROFILE),
-      ...profile,
-    };
+    const next: FaultProfile = { ...this.profileOf(version), ...profile };
     if (!(next.errorRate >= 0 && next.errorRate <= 1))
       throw new Error(`error rate of ${version} must be within 0..1, not ${next.errorRate}`);
     if (!(next.latencyMs.p50 > 0 && next.latencyMs.p99 >= next.latencyMs.p50))
@@ -250,12 +247,12 @@ export class TwinTraffic {
     );
   }
 
-  /** Where a version of a route publishes, and under which metric names. */
   /** How a version answers now: its profile, or the default one. */
   profileOf(version: string): FaultProfile {
     return this.profiles.get(version) ?? DEFAULT_PROFILE;
   }
 
+  /** Where a version of a route publishes, and under which metric names. */
   versionMetrics(routeName: string, version: string): VersionMetrics {
     const route = this.entry(routeName);
     const kind = route.info.kind;
@@ -277,11 +274,7 @@ export class TwinTraffic {
       this.count();
       this.world.clock.after(60, 'traffic minute', tick);
     };
-    this.world.clock.at(
-      new Date(Math.floor(now / MINUTE_MS) * MINUTE_MS + MINUTE_MS),
-      'traffic minute',
-      tick,
-    );
+    this.world.clock.at(new Date(minuteStart(now) + MINUTE_MS), 'traffic minute', tick);
   }
 
   // --- the metrics, as CloudWatch answers for them -------------------------------------------------------
@@ -329,7 +322,7 @@ export class TwinTraffic {
     );
     // A series the traffic never published is not ours: the alarm falls back to gauges and counters.
     if (namespaces.length === 0) return undefined;
-    const end = Math.floor(this.world.clock.now().getTime() / MINUTE_MS) * MINUTE_MS;
+    const end = minuteStart(this.world.clock.now().getTime());
     const start = new Date(end - query.periodSeconds * 1000);
     const points = namespaces.flatMap((ns) =>
       this.store.points(ns, query.metric, query.dimensions, start, new Date(end)),
@@ -344,7 +337,7 @@ export class TwinTraffic {
     if (this.countedUntil === undefined) return;
     const now = this.world.clock.now().getTime();
     while (this.countedUntil < now) {
-      const minute = Math.floor(this.countedUntil / MINUTE_MS) * MINUTE_MS;
+      const minute = minuteStart(this.countedUntil);
       const until = Math.min(now, minute + MINUTE_MS);
       this.flow((until - this.countedUntil) / 1000);
       this.countedUntil = until;
@@ -361,7 +354,7 @@ export class TwinTraffic {
       for (const target of targets) {
         if (target.weight <= 0) continue;
         const requests = (route.rps * seconds * target.weight) / total;
-        const profile = this.profiles.get(this.versionOf(route.info.kind, target.id)) ?? DEFAULT_PROFILE;
+        const profile = this.profileOf(this.versionOf(route.info.kind, target.id));
         const metrics = this.metricsOf(route, target.id);
         const series = `${metrics.namespace}|${Object.values(metrics.dimensions).join('|')}`;
         const minute = this.open.get(series) ?? { metrics, requests: 0, errors: 0, shapes: new Map() };
@@ -443,3 +436,6 @@ export class TwinTraffic {
     return route;
   }
 }
+
+/** The start of the minute an instant (epoch milliseconds) falls in. */
+const minuteStart = (ms: number) => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
