@@ -43,29 +43,27 @@ const latticeRouteKey = (listenerArn: string, ruleArn?: string) =>
 /** The ID an identifier names: the last part of an ARN, or the ID itself. */
 const idOf = (identifier: string) => identifier.slice(identifier.lastIndexOf('/') + 1);
 
-interface ListenerState {
+/** What Lattice keeps of a listener and of a rule alike. */
+interface ResourceState {
   arn: string;
   id: string;
   name: string;
-  serviceArn: string;
-  defaultRuleId: string;
-  defaultAction: RuleAction;
+  /** A rule's action; a listener's default action. */
+  action: RuleAction;
   tags: Map<string, string>;
   createdAt: Date;
   lastUpdatedAt: Date;
 }
 
-interface RuleState {
-  arn: string;
-  id: string;
-  name: string;
+interface ListenerState extends ResourceState {
+  serviceArn: string;
+  defaultRuleId: string;
+}
+
+interface RuleState extends ResourceState {
   listenerArn: string;
   priority: number;
   match: RuleMatch;
-  action: RuleAction;
-  tags: Map<string, string>;
-  createdAt: Date;
-  lastUpdatedAt: Date;
 }
 
 /** A Lattice route as a scenario declares it: a rule, or the default action of its service's listener. */
@@ -97,7 +95,7 @@ export class TwinLattice {
     if (byId) return { id: idOf(ref), arn: byId.arn };
     const found = [...this.groups].find(([, g]) => g.name === ref);
     if (found) return { id: found[0], arn: found[1].arn };
-    const id = `tg-${this.world.newId().slice(0, 17)}`;
+    const id = this.newId('tg');
     const arn = `arn:aws:vpc-lattice:${this.world.region}:${this.world.account}:targetgroup/${id}`;
     this.groups.set(id, { arn, name: ref });
     return { id, arn };
@@ -121,9 +119,9 @@ export class TwinLattice {
     const listener = this.listenerFor(input.service ?? 'twin-svc');
     const now = this.world.clock.now();
     let rule: RuleState | undefined;
-    if (input.default) listener.defaultAction = action;
+    if (input.default) listener.action = action;
     else {
-      const id = `rule-${this.world.newId().slice(0, 17)}`;
+      const id = this.newId('rule');
       const priorities = [...this.rules.values()].filter((r) => r.listenerArn === listener.arn);
       rule = {
         arn: `${listener.arn}/rule/${id}`,
@@ -139,7 +137,7 @@ export class TwinLattice {
       };
       this.rules.set(rule.arn, rule);
     }
-    const actionNow = () => (rule ? rule.action : listener.defaultAction);
+    const routed = rule ?? listener;
     const key = latticeRouteKey(listener.arn, rule?.arn);
     this.routed.add(key);
     return {
@@ -148,14 +146,13 @@ export class TwinLattice {
         listenerArn: listener.arn,
         ...(rule ? { ruleArn: rule.arn } : {}),
       },
-      targets: () => forwardTargets(actionNow()),
+      targets: () => forwardTargets(routed.action),
       dimensions: (id) => ({ TargetGroup: id }),
       edit: (targets) => {
         const next = {
           forward: { targetGroups: targets.map((t) => ({ targetGroupIdentifier: t.id, weight: t.weight })) },
         };
-        if (rule) this.updateRule(rule, next, 'person');
-        else this.updateListener(listener, next, 'person');
+        this.update(routed, next, 'person');
       },
     };
   }
@@ -182,21 +179,15 @@ export class TwinLattice {
     return found;
   }
 
-  updateRule(rule: RuleState, given: RuleAction, by: Writer = 'reflex'): void {
+  /** UpdateRule of a rule's action, or UpdateListener of a listener's default action. */
+  update(resource: RuleState | ListenerState, given: RuleAction, by: Writer = 'reflex'): void {
     const action = this.checked(given);
-    const key = latticeRouteKey(rule.listenerArn, rule.arn);
-    if (this.routed.has(key)) this.observer({ key, api: 'UpdateRule', targets: forwardTargets(action) }, by);
-    rule.action = action;
-    rule.lastUpdatedAt = this.world.clock.now();
-  }
-
-  updateListener(listener: ListenerState, given: RuleAction, by: Writer = 'reflex'): void {
-    const action = this.checked(given);
-    const key = latticeRouteKey(listener.arn);
-    if (this.routed.has(key))
-      this.observer({ key, api: 'UpdateListener', targets: forwardTargets(action) }, by);
-    listener.defaultAction = action;
-    listener.lastUpdatedAt = this.world.clock.now();
+    const rule = 'listenerArn' in resource ? resource : undefined;
+    const key = latticeRouteKey(rule?.listenerArn ?? resource.arn, rule?.arn);
+    const api = rule ? 'UpdateRule' : 'UpdateListener';
+    if (this.routed.has(key)) this.observer({ key, api, targets: forwardTargets(action) }, by);
+    resource.action = action;
+    resource.lastUpdatedAt = this.world.clock.now();
   }
 
   /** The tags of a rule or listener, by its ARN. */
@@ -212,16 +203,16 @@ export class TwinLattice {
     const known = this.listenerOf.get(service);
     if (known) return this.listeners.get(known)!;
     const { region, account } = this.world;
-    const serviceArn = `arn:aws:vpc-lattice:${region}:${account}:service/svc-${this.world.newId().slice(0, 17)}`;
-    const id = `listener-${this.world.newId().slice(0, 17)}`;
+    const serviceArn = `arn:aws:vpc-lattice:${region}:${account}:service/${this.newId('svc')}`;
+    const id = this.newId('listener');
     const now = this.world.clock.now();
     const listener: ListenerState = {
       arn: `${serviceArn}/listener/${id}`,
       id,
       name: `${service}-http`,
       serviceArn,
-      defaultRuleId: `rule-${this.world.newId().slice(0, 17)}`,
-      defaultAction: { fixedResponse: { statusCode: 404 } },
+      defaultRuleId: this.newId('rule'),
+      action: { fixedResponse: { statusCode: 404 } },
       tags: new Map(),
       createdAt: now,
       lastUpdatedAt: now,
@@ -229,6 +220,11 @@ export class TwinLattice {
     this.listeners.set(listener.arn, listener);
     this.listenerOf.set(service, listener.arn);
     return listener;
+  }
+
+  /** A new resource ID: its kind's prefix and 17 characters (the ID patterns above). */
+  private newId(prefix: 'svc' | 'listener' | 'rule' | 'tg'): string {
+    return `${prefix}-${this.world.newId().slice(0, 17)}`;
   }
 
   /**
@@ -300,7 +296,7 @@ export function vpcLatticeModel(lattice: TwinLattice): ServiceModel {
             id: listener.defaultRuleId,
             name: 'default',
             isDefault: true,
-            action: listener.defaultAction,
+            action: listener.action,
             createdAt: listener.createdAt,
             lastUpdatedAt: listener.lastUpdatedAt,
           }
@@ -325,7 +321,7 @@ export function vpcLatticeModel(lattice: TwinLattice): ServiceModel {
       port: 80,
       serviceArn: l.serviceArn,
       serviceId: idOf(l.serviceArn),
-      defaultAction: l.defaultAction,
+      defaultAction: l.action,
       createdAt: l.createdAt,
       lastUpdatedAt: l.lastUpdatedAt,
     });
@@ -355,7 +351,7 @@ export function vpcLatticeModel(lattice: TwinLattice): ServiceModel {
         if (rule === 'default') throw invalid("You can't modify a default listener rule: use UpdateListener");
         if (input.match !== undefined || input.priority !== undefined)
           throw invalid('The twin models UpdateRule of the action only');
-        if (input.action) lattice.updateRule(rule, input.action);
+        if (input.action) lattice.update(rule, input.action);
         const { createdAt: _c, lastUpdatedAt: _u, ...answer } = ruleOut(listener, rule);
         return answer;
       },
@@ -365,7 +361,7 @@ export function vpcLatticeModel(lattice: TwinLattice): ServiceModel {
       (input: UpdateListenerRequest) => {
         const listener = lattice.listener(input.serviceIdentifier, input.listenerIdentifier);
         if (!input.defaultAction) throw invalid('defaultAction is required');
-        lattice.updateListener(listener, input.defaultAction);
+        lattice.update(listener, input.defaultAction);
         const { createdAt: _c, lastUpdatedAt: _u, ...answer } = listenerOut(listener);
         return answer;
       },
