@@ -13,7 +13,7 @@ import type {
 } from '@aws-sdk/client-app-mesh';
 import { routeKey, type WeightedTarget } from '#domain/rolloutRoutes';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
-import { page } from '#local/twin/aws/paging';
+import { type PageRules, page } from '#local/twin/aws/paging';
 import type { RouteHandle, RouteObserver, Writer } from '#local/twin/traffic';
 import type { World } from '#local/twin/world';
 
@@ -55,6 +55,14 @@ type MeshRouteField = (typeof MESH_ROUTE_FIELDS)[number];
 const MESH_MAX_TARGETS = 10;
 const MESH_MAX_WEIGHT = 100;
 const MAX_TAGS = 50;
+/** ListTagsForResource: a page of `limit` tags, 1..100, 100 without one. */
+const TAG_PAGES: PageRules = {
+  defaultMax: 100,
+  limit: 100,
+  badToken: 'BadRequestException',
+  badSize: 'BadRequestException',
+  sizeName: 'limit',
+};
 
 const badRequest = (message: string) => new AwsServiceError('BadRequestException', message);
 
@@ -215,18 +223,7 @@ export function appMeshModel(mesh: TwinAppMesh): ServiceModel {
       (input: ListTagsForResourceInput) => input.resourceArn ?? '',
       (input: ListTagsForResourceInput) => {
         const tags = [...mesh.tagsOf(input.resourceArn ?? '')].map(([key, value]) => ({ key, value }));
-        // A page of `limit` tags, 1..100, 100 without one.
-        const found = page(
-          tags,
-          { max: input.limit, token: input.nextToken },
-          {
-            defaultMax: 100,
-            limit: 100,
-            badToken: 'BadRequestException',
-            badSize: 'BadRequestException',
-            sizeName: 'limit',
-          },
-        );
+        const found = page(tags, { max: input.limit, token: input.nextToken }, TAG_PAGES);
         return { tags: found.items, ...(found.next ? { nextToken: found.next } : {}) };
       },
     ),
