@@ -54,6 +54,9 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
     return found;
   };
   const zone = `${world.region}a`;
+  const groupsByName = () => [...scaling.groups.values()].sort((a, b) => compare(a.name, b.name));
+  /** A group's instances but its warm pool's: held at launch, in service, held at scale-in. */
+  const instanceIds = (g: TwinAutoScalingGroup) => [...g.pending, ...g.instances, ...g.terminating];
   const policyArns = new Map<string, string>();
   const policyArn = (groupName: string, policyName: string) => {
     const key = `${groupName}/${policyName}`;
@@ -130,9 +133,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
     TargetGroupARNs: (g.targetGroups ?? []).map((t) => t.arn),
     HealthCheckType: 'EC2',
     HealthCheckGracePeriod: 300,
-    Instances: [...g.pending, ...g.instances, ...g.terminating].map((id) =>
-      instance(id, scaling.lifecycleState(id)),
-    ),
+    Instances: instanceIds(g).map((id) => instance(id, scaling.lifecycleState(id))),
     CreatedTime: g.createdAt,
     SuspendedProcesses: [],
     EnabledMetrics: [],
@@ -152,9 +153,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
           throw invalid('The twin answers DescribeAutoScalingGroups without Filters.');
         const names = input.AutoScalingGroupNames;
         // Names that are not there are left out: no error.
-        const groups = [...scaling.groups.values()]
-          .filter((g) => !names || names.includes(g.name))
-          .sort((a, b) => compare(a.name, b.name));
+        const groups = groupsByName().filter((g) => !names || names.includes(g.name));
         return answerPage('AutoScalingGroups', groups, input, 100, describeGroup);
       },
     ),
@@ -168,7 +167,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
         // An instance of any group of the account and region; an id no group holds is left out. Warm pool
         // instances are DescribeWarmPool's.
         const all = [...scaling.groups.values()]
-          .flatMap((g) => [...g.pending, ...g.instances, ...g.terminating].map((id) => ({ id, g })))
+          .flatMap((g) => instanceIds(g).map((id) => ({ id, g })))
           .filter(({ id }) => !ids || ids.includes(id))
           .sort((a, b) => compare(a.id, b.id));
         // This API writes the health status in capitals, DescribeAutoScalingGroups does not.
@@ -294,8 +293,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
             throw invalid(`The filter name ${f.Name} is not valid.`);
           return { field: TAG_FILTERS[f.Name!]!, values: f.Values ?? [] };
         });
-        const tags = [...scaling.groups.values()]
-          .sort((a, b) => compare(a.name, b.name))
+        const tags = groupsByName()
           .flatMap(tagsOf)
           .filter((tag) => filters.every(({ field, values }) => values.includes(field(tag) ?? '')));
         return answerPage('Tags', tags, input, 100, (t) => t);
@@ -310,18 +308,14 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
         if (names && names.length > MAX_NAMES)
           throw invalid(`The maximum number of policy names is ${MAX_NAMES}.`);
         const groups =
-          input.AutoScalingGroupName === undefined
-            ? [...scaling.groups.values()]
-            : [group(input.AutoScalingGroupName)];
-        const policies = groups
-          .sort((a, b) => compare(a.name, b.name))
-          .flatMap((g) =>
-            [...g.policies.values()]
-              .filter((p) => !names || names.includes(p.name))
-              .filter((p) => !input.PolicyTypes || input.PolicyTypes.includes(p.type))
-              .sort((a, b) => compare(a.name, b.name))
-              .map((p) => describePolicy(g.name, p, policyArn(g.name, p.name))),
-          );
+          input.AutoScalingGroupName === undefined ? groupsByName() : [group(input.AutoScalingGroupName)];
+        const policies = groups.flatMap((g) =>
+          [...g.policies.values()]
+            .filter((p) => !names || names.includes(p.name))
+            .filter((p) => !input.PolicyTypes || input.PolicyTypes.includes(p.type))
+            .sort((a, b) => compare(a.name, b.name))
+            .map((p) => describePolicy(g.name, p, policyArn(g.name, p.name))),
+        );
         return answerPage('ScalingPolicies', policies, input, 100, (p) => p);
       },
     ),
