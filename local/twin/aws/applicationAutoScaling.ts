@@ -28,6 +28,8 @@ const MAX_IDS = 50;
 
 /** What a command names a scalable target by. */
 type Target = { ServiceNamespace?: string; ResourceId?: string; ScalableDimension?: string };
+/** A registered target, by its resource ID (`service/CLUSTER/SERVICE`). */
+type Registered = { resourceId: string; target: TwinServiceScaling };
 
 const invalid = (message: string) => new AwsServiceError('ValidationException', message);
 
@@ -63,7 +65,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
   const createdAt = (resourceId: string) => once(`created ${resourceId}`, () => world.clock.now());
 
   /** The registered targets of the namespace and dimension asked for (only ECS services have any), of `ids`. */
-  const targets = (input: Target, ids?: string[]): { resourceId: string; target: TwinServiceScaling }[] =>
+  const targets = (input: Target, ids?: string[]): Registered[] =>
     checkNamespace(input.ServiceNamespace) !== ECS || (input.ScalableDimension ?? DIMENSION) !== DIMENSION
       ? []
       : [...scaling.services.values()]
@@ -71,7 +73,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
           .filter(({ resourceId }) => !ids || ids.includes(resourceId))
           .sort((a, b) => compare(a.resourceId, b.resourceId));
 
-  const describeTarget = (resourceId: string, target: TwinServiceScaling): ScalableTarget => ({
+  const describeTarget = ({ resourceId, target }: Registered): ScalableTarget => ({
     ServiceNamespace: ECS,
     ResourceId: resourceId,
     ScalableDimension: DIMENSION,
@@ -114,10 +116,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
         if ((input.ResourceIds?.length ?? 0) > MAX_IDS)
           throw invalid(`ResourceIds must have at most ${MAX_IDS} members.`);
         const found = page(wanted, { max: input.MaxResults, token: input.NextToken }, rules(50));
-        return {
-          ScalableTargets: found.items.map(({ resourceId, target }) => describeTarget(resourceId, target)),
-          ...next(found.next),
-        };
+        return { ScalableTargets: found.items.map(describeTarget), ...next(found.next) };
       },
     ),
 
@@ -139,8 +138,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
         if (existing) Object.assign(existing, { min, max });
         else scaling.addServiceScaling({ cluster, service, min, max, policies: new Map() });
         // Application Auto Scaling moves the desired count into the new range at once.
-        const clamped = Math.min(max, Math.max(min, found.desiredCount));
-        if (clamped !== found.desiredCount) found.desiredCount = clamped;
+        found.desiredCount = Math.min(max, Math.max(min, found.desiredCount));
         return { ScalableTargetARN: targetArn(input.ResourceId!) };
       },
     ),
