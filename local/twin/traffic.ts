@@ -64,7 +64,7 @@ export interface RouteWrite {
   /** The twin's name for the route (setRate, manualEdit). */
   name: string;
   api: 'UpdateRoute' | 'ModifyRule' | 'ModifyListener' | 'UpdateRule' | 'UpdateListener';
-  /** Raw targets as the router holds them: virtual node names, or target group ARNs. */
+  /** Raw targets as the router holds them: virtual node names, target group ARNs, or Lattice IDs. */
   targets: WeightedTarget[];
   /** The same weights by version name (virtual node, target group name), for reading. */
   weights: Record<string, number>;
