@@ -17,9 +17,6 @@ export type Delivery = { clock: VirtualScheduler; timeline: Timeline; deadLetter
 const EVENTBRIDGE_LATENCY_SECONDS = 0.5;
 const POLL_LATENCY_SECONDS = 1;
 
-/** A file of the repository (a pattern, a workflow definition), read as the packaging reads it. */
-export { repoFile };
-
 const errorText = (thrown: unknown) => `${(thrown as Error).name}: ${(thrown as Error).message}`;
 
 /** A failed invocation, on the timeline. */
@@ -105,9 +102,8 @@ export class TwinQueue {
       this.deduplicated.set(fifo.deduplicationId, now);
     }
     const visibleAt = now + delaySeconds * 1000;
-    const id = `msg-${this.name}-${this.nextId++}`;
     this.messages.push({
-      id,
+      id: `msg-${this.name}-${this.nextId++}`,
       body,
       visibleAt,
       receives: 0,
@@ -145,7 +141,7 @@ export class TwinQueue {
   private async pollers(now: number, concurrency: number): Promise<void> {
     const started: Promise<void>[] = [];
     while (this.inFlight < concurrency) {
-      const batch = this.receive(now);
+      const batch = this.receivable(now).slice(0, this.settings.batchSize);
       if (batch.length === 0) break;
       this.inFlight += 1;
       started.push(
@@ -176,10 +172,6 @@ export class TwinQueue {
       this.messages.filter((m) => m.visibleAt > now && m.receives > 0).map((m) => m.group),
     );
     return visible.filter((m) => !busy.has(m.group));
-  }
-
-  private receive(now: number): Message[] {
-    return this.receivable(now).slice(0, this.settings.batchSize);
   }
 
   private async deliver(batch: Message[], now: number): Promise<void> {

@@ -29,6 +29,7 @@ import { createRolloutStepHandler } from '#functions/rolloutStep';
 import { createTaskRecyclerHandler, type TaskRecyclerOptions } from '#functions/taskRecycler';
 import { createTaskRecyclerRouterHandler } from '#functions/taskRecyclerRouter';
 import { createTaskRecyclerSweepHandler } from '#functions/taskRecyclerSweep';
+import { repoFile } from '#local/repoRoot';
 import { TwinStepFunctions } from '#local/stepfunctions/runner';
 import { TwinCloudWatch } from '#local/twin/alarms';
 import { applicationAutoScalingModel } from '#local/twin/aws/applicationAutoScaling';
@@ -49,7 +50,6 @@ import { vpcLatticeModel } from '#local/twin/aws/vpcLattice';
 import {
   type Delivery,
   describeEvent,
-  repoFile,
   type SqsHandler,
   TwinAsyncFunction,
   TwinEventBus,
