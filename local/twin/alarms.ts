@@ -4,6 +4,7 @@
 // alarms over them, and a "CloudWatch Alarm State Change" event in the real shape on every change.
 import type { StateValue } from '@aws-sdk/client-cloudwatch';
 import { eventEnvelope } from '#local/twin/events';
+import { seriesKey } from '#local/twin/metricsMath';
 import type { World } from '#local/twin/world';
 
 /** The comparisons of a metric alarm with a static threshold. */
@@ -211,11 +212,9 @@ export class TwinCloudWatch {
   }
 }
 
+/** A gauge's or a counter's series: the twin publishes them in the namespace its metrics have. */
 const metricKey = (metric: string, dimensions: Record<string, string>) =>
-  `${metric}|${Object.entries(dimensions)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',')}`;
+  seriesKey(namespaceOf(metric), metric, dimensions);
 
 /** The namespace of a metric the twin publishes without one (its alarms name only the metric). */
 export const namespaceOf = (metric: string) =>

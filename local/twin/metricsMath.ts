@@ -48,7 +48,7 @@ export class MetricStore {
   }
 }
 
-const seriesKey = (namespace: string, metric: string, dimensions: Record<string, string>) =>
+export const seriesKey = (namespace: string, metric: string, dimensions: Record<string, string>) =>
   `${namespace}|${metric}|${Object.entries(dimensions)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}=${v}`)

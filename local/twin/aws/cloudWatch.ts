@@ -17,6 +17,7 @@ import { type AlarmView, namespaceOf, type TwinCloudWatch, type TwinMetricAlarm 
 import { queryPages } from '#local/twin/aws/autoScaling';
 import { AwsServiceError, read, type ServiceModel } from '#local/twin/aws/client';
 import { offsetOf, page, tokenAt } from '#local/twin/aws/paging';
+import { MINUTE_MS } from '#local/twin/metricsMath';
 
 /** Where GetMetricData's datapoints come from: one value per query over a window (the twin's traffic). */
 export interface MetricStore {
@@ -30,7 +31,6 @@ const QUERY_ID = /^[a-z][a-zA-Z0-9_]*$/;
 const QUERY_ID_MAX_LENGTH = 255;
 const HIGH_RESOLUTION_PERIODS = [1, 5, 10, 20, 30];
 const STANDARD_STATISTICS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'];
-const MINUTE_MS = 60_000;
 
 const validation = (message: string) => new AwsServiceError('ValidationError', message);
 
