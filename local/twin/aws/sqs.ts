@@ -93,6 +93,9 @@ const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 /** MessageGroupId and MessageDeduplicationId: up to 128 of the alphanumerics and punctuation. */
 const FIFO_TOKEN = /^[A-Za-z0-9!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]{1,128}$/;
 
+/** What a call acts on: the queue its URL ends in. */
+const queueNameOf = (input: { QueueUrl?: string }) => input.QueueUrl?.split('/').pop() ?? '';
+
 /** SendMessage and SendMessageBatch onto the twin's queues, and their depth, by their URLs. */
 export function sqsModel(queues: Map<string, SqsQueue>): ServiceModel {
   let sent = 0;
@@ -134,75 +137,69 @@ export function sqsModel(queues: Map<string, SqsQueue>): ServiceModel {
     };
   };
   return {
-    GetQueueAttributes: read(
-      (input: GetQueueAttributesRequest) => input.QueueUrl?.split('/').pop() ?? '',
-      (input: GetQueueAttributesRequest): GetQueueAttributesResult => {
-        const queue = queueAt(input.QueueUrl);
-        const names = input.AttributeNames ?? [];
-        const unknown = names.find((name) => !QUEUE_ATTRIBUTES.has(name));
-        if (unknown) throw new AwsServiceError('InvalidAttributeName', `Unknown Attribute ${unknown}.`);
-        // Counts only: nothing here reads a queue's configuration. Received messages are not held apart.
-        const counts: Record<string, string> = {
-          ApproximateNumberOfMessages: String(queue.depth),
-          ApproximateNumberOfMessagesNotVisible: '0',
-          ApproximateNumberOfMessagesDelayed: '0',
-        };
-        const wanted = names.includes('All') ? Object.keys(counts) : names;
-        const attributes = Object.fromEntries(
-          wanted.flatMap((name) => (name in counts ? [[name, counts[name]!]] : [])),
-        );
-        return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
-      },
-    ),
+    GetQueueAttributes: read(queueNameOf, (input: GetQueueAttributesRequest): GetQueueAttributesResult => {
+      const queue = queueAt(input.QueueUrl);
+      const names = input.AttributeNames ?? [];
+      const unknown = names.find((name) => !QUEUE_ATTRIBUTES.has(name));
+      if (unknown) throw new AwsServiceError('InvalidAttributeName', `Unknown Attribute ${unknown}.`);
+      // Counts only: nothing here reads a queue's configuration. Received messages are not held apart.
+      const counts: Record<string, string> = {
+        ApproximateNumberOfMessages: String(queue.depth),
+        ApproximateNumberOfMessagesNotVisible: '0',
+        ApproximateNumberOfMessagesDelayed: '0',
+      };
+      const wanted = names.includes('All') ? Object.keys(counts) : names;
+      const attributes = Object.fromEntries(
+        wanted.flatMap((name) => (name in counts ? [[name, counts[name]!]] : [])),
+      );
+      return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
+    }),
     SendMessage: write(
-      (input: SendMessageRequest) => input.QueueUrl?.split('/').pop() ?? '',
+      queueNameOf,
       (input: SendMessageRequest): SendMessageResult => send(queueAt(input.QueueUrl), input),
     ),
-    SendMessageBatch: write(
-      (input: SendMessageBatchRequest) => input.QueueUrl?.split('/').pop() ?? '',
-      (input: SendMessageBatchRequest): SendMessageBatchResult => {
-        const queue = queueAt(input.QueueUrl);
-        const entries = input.Entries ?? [];
-        if (entries.length === 0)
-          throw new AwsServiceError(
-            'EmptyBatchRequest',
-            'There should be at least one SendMessageBatchRequestEntry in the request.',
-          );
-        if (entries.length > MAX_BATCH_ENTRIES)
-          throw new AwsServiceError(
-            'TooManyEntriesInBatchRequest',
-            `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`,
-          );
-        const ids = entries.map((e) => e.Id ?? '');
-        const badId = ids.find((id) => !BATCH_ENTRY_ID.test(id));
-        if (badId !== undefined)
-          throw new AwsServiceError(
-            'InvalidBatchEntryId',
-            `A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.`,
-          );
-        if (new Set(ids).size < ids.length)
-          throw new AwsServiceError(
-            'BatchEntryIdsNotDistinct',
-            'Two or more batch entries in the request have the same Id.',
-          );
-        const bytes = entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody ?? ''), 0);
-        if (bytes > MAX_BATCH_BYTES)
-          throw new AwsServiceError(
-            'BatchRequestTooLong',
-            `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${bytes} bytes.`,
-          );
-        const result: SendMessageBatchResult = { Successful: [], Failed: [] };
-        for (const { Id, ...message } of entries) {
-          try {
-            result.Successful!.push({ Id, ...send(queue, message) } as never);
-          } catch (refusal) {
-            const error = refusal as AwsServiceError;
-            result.Failed!.push({ Id, SenderFault: true, Code: error.name, Message: error.message });
-          }
+    SendMessageBatch: write(queueNameOf, (input: SendMessageBatchRequest): SendMessageBatchResult => {
+      const queue = queueAt(input.QueueUrl);
+      const entries = input.Entries ?? [];
+      if (entries.length === 0)
+        throw new AwsServiceError(
+          'EmptyBatchRequest',
+          'There should be at least one SendMessageBatchRequestEntry in the request.',
+        );
+      if (entries.length > MAX_BATCH_ENTRIES)
+        throw new AwsServiceError(
+          'TooManyEntriesInBatchRequest',
+          `Maximum number of entries per request are ${MAX_BATCH_ENTRIES}. You have sent ${entries.length}.`,
+        );
+      const ids = entries.map((e) => e.Id ?? '');
+      const badId = ids.find((id) => !BATCH_ENTRY_ID.test(id));
+      if (badId !== undefined)
+        throw new AwsServiceError(
+          'InvalidBatchEntryId',
+          `A batch entry id can only contain alphanumeric characters, hyphens and underscores. It can be at most 80 letters long.`,
+        );
+      if (new Set(ids).size < ids.length)
+        throw new AwsServiceError(
+          'BatchEntryIdsNotDistinct',
+          'Two or more batch entries in the request have the same Id.',
+        );
+      const bytes = entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody ?? ''), 0);
+      if (bytes > MAX_BATCH_BYTES)
+        throw new AwsServiceError(
+          'BatchRequestTooLong',
+          `Batch requests cannot be longer than ${MAX_BATCH_BYTES} bytes. You have sent ${bytes} bytes.`,
+        );
+      const result: SendMessageBatchResult = { Successful: [], Failed: [] };
+      for (const { Id, ...message } of entries) {
+        try {
+          result.Successful!.push({ Id, ...send(queue, message) } as never);
+        } catch (refusal) {
+          const error = refusal as AwsServiceError;
+          result.Failed!.push({ Id, SenderFault: true, Code: error.name, Message: error.message });
         }
-        return result;
-      },
-    ),
+      }
+      return result;
+    }),
   };
 }
 
