@@ -87,6 +87,9 @@ const executionOf = (arn: string | undefined) => {
   const match = EXECUTION_ARN.exec(arn ?? '');
   return match ? `${match[1]}:${match[2]}` : (arn ?? '');
 };
+/** What a command on one execution acts on; a callback's, the execution its token was minted for. */
+const byExecutionArn = (input: { executionArn?: string }) => executionOf(input.executionArn);
+const byTaskToken = (input: { taskToken?: string }) => executionOf(tokenExecution(input.taskToken));
 const machineOf = (arn: string | undefined) => arn?.split(':').pop() ?? '';
 
 /** The execution a token of this twin's runner was minted for (base64url of `<execution ARN>#<n>`). */
@@ -140,30 +143,24 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
         );
       },
     ),
-    StopExecution: write(
-      (input: StopExecutionInput) => executionOf(input.executionArn),
-      (input: StopExecutionInput): StopExecutionOutput => {
-        checkLength(input.error, MAX_ERROR, 'error');
-        checkLength(input.cause, MAX_CAUSE, 'cause');
-        const arn = checkArn(input.executionArn, EXECUTION_ARN, 'execution');
-        return answered(() => stepFunctions.stopExecution(arn, input.error, input.cause));
-      },
-    ),
-    DescribeExecution: read(
-      (input: DescribeExecutionInput) => executionOf(input.executionArn),
-      (input: DescribeExecutionInput): DescribeExecutionOutput => {
-        // The runner's description has AWS's fields, an output even for a run that did not succeed.
-        const arn = checkArn(input.executionArn ?? '', EXECUTION_ARN, 'execution');
-        const { output, ...run } = answered(() => stepFunctions.describeExecution(arn));
-        return {
-          ...run,
-          inputDetails: { included: true },
-          ...(run.status === 'SUCCEEDED' && output !== undefined
-            ? { output, outputDetails: { included: true } }
-            : {}),
-        };
-      },
-    ),
+    StopExecution: write(byExecutionArn, (input: StopExecutionInput): StopExecutionOutput => {
+      checkLength(input.error, MAX_ERROR, 'error');
+      checkLength(input.cause, MAX_CAUSE, 'cause');
+      const arn = checkArn(input.executionArn, EXECUTION_ARN, 'execution');
+      return answered(() => stepFunctions.stopExecution(arn, input.error, input.cause));
+    }),
+    DescribeExecution: read(byExecutionArn, (input: DescribeExecutionInput): DescribeExecutionOutput => {
+      // The runner's description has AWS's fields, an output even for a run that did not succeed.
+      const arn = checkArn(input.executionArn ?? '', EXECUTION_ARN, 'execution');
+      const { output, ...run } = answered(() => stepFunctions.describeExecution(arn));
+      return {
+        ...run,
+        inputDetails: { included: true },
+        ...(run.status === 'SUCCEEDED' && output !== undefined
+          ? { output, outputDetails: { included: true } }
+          : {}),
+      };
+    }),
     ListExecutions: read(
       (input: ListExecutionsInput) => machineOf(input.stateMachineArn),
       (input: ListExecutionsInput): ListExecutionsOutput => {
@@ -181,7 +178,7 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
       },
     ),
     GetExecutionHistory: read(
-      (input: GetExecutionHistoryInput) => executionOf(input.executionArn),
+      byExecutionArn,
       (input: GetExecutionHistoryInput): GetExecutionHistoryOutput => {
         const arn = checkArn(input.executionArn, EXECUTION_ARN, 'execution');
         const events = answered(() => stepFunctions.getExecutionHistory(arn))
@@ -192,25 +189,19 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
         return { events: items, ...next };
       },
     ),
-    SendTaskSuccess: write(
-      (input: SendTaskSuccessInput) => executionOf(tokenExecution(input.taskToken)),
-      (input: SendTaskSuccessInput) => {
-        const token = checkToken(input.taskToken);
-        checkJson(input.output ?? '', 'InvalidOutput');
-        answered(() => stepFunctions.sendTaskSuccess(token, input.output ?? ''), token);
-        return {};
-      },
-    ),
-    SendTaskFailure: write(
-      (input: SendTaskFailureInput) => executionOf(tokenExecution(input.taskToken)),
-      (input: SendTaskFailureInput) => {
-        const token = checkToken(input.taskToken);
-        checkLength(input.error, MAX_ERROR, 'error');
-        checkLength(input.cause, MAX_CAUSE, 'cause');
-        answered(() => stepFunctions.sendTaskFailure(token, input.error, input.cause), token);
-        return {};
-      },
-    ),
+    SendTaskSuccess: write(byTaskToken, (input: SendTaskSuccessInput) => {
+      const token = checkToken(input.taskToken);
+      checkJson(input.output ?? '', 'InvalidOutput');
+      answered(() => stepFunctions.sendTaskSuccess(token, input.output ?? ''), token);
+      return {};
+    }),
+    SendTaskFailure: write(byTaskToken, (input: SendTaskFailureInput) => {
+      const token = checkToken(input.taskToken);
+      checkLength(input.error, MAX_ERROR, 'error');
+      checkLength(input.cause, MAX_CAUSE, 'cause');
+      answered(() => stepFunctions.sendTaskFailure(token, input.error, input.cause), token);
+      return {};
+    }),
   };
 }
 
