@@ -532,10 +532,9 @@ export class Twin {
    * rule matches reaches nothing, and the timeline says so.
    */
   inject(event: unknown): void {
-    const matched = this.bus.put(event);
-    if (matched > 0) this.timeline.add('event', `injected ${describeEvent(event)}`);
-    else
-      this.timeline.add('event', `injected ${describeEvent(event)}: matched no rule`, { unmatched: event });
+    const injected = `injected ${describeEvent(event)}`;
+    if (this.bus.put(event) > 0) this.timeline.add('event', injected);
+    else this.timeline.add('event', `${injected}: matched no rule`, { unmatched: event });
   }
 
   /** The twin's SQS queues by name, as wiring.ts names them. */
