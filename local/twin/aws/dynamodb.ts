@@ -64,8 +64,7 @@ export function dynamoDbModel(hashKeys: Record<string, string>): ServiceModel {
         throw validation(
           `One or more parameter values were invalid: Missing the key ${table.hashKey} in the item`,
         );
-      const key = keyOf(table, { [table.hashKey]: hash });
-      return writeItem(table, key, input, () => structuredClone(item));
+      return writeItem(table, keyOf(table, { [table.hashKey]: hash }), input, () => structuredClone(item));
     }),
     UpdateItem: write(target, (input: UpdateItemInput): UpdateItemOutput => {
       const table = tableNamed(input.TableName);
