@@ -3,6 +3,7 @@
 import {
   ApplicationAutoScalingClient,
   DescribeScalableTargetsCommand,
+  type DescribeScalableTargetsCommandInput,
   DescribeScalingPoliciesCommand,
   PutScalingPolicyCommand as PutServicePolicyCommand,
   RegisterScalableTargetCommand,
@@ -326,6 +327,28 @@ describe('twin Application Auto Scaling', () => {
       ['service/prod/web', 3, 6],
     ]);
     expect(world.service('prod', 'web')?.desiredCount).toBe(3);
+  });
+
+  it('refuses a namespace it does not know, and one not given, in the API validation wording', async () => {
+    // Prepare
+    const { applicationAutoScaling } = aTwin();
+    const describe = (ServiceNamespace: string | undefined) =>
+      applicationAutoScaling.send(
+        new DescribeScalableTargetsCommand({ ServiceNamespace } as DescribeScalableTargetsCommandInput),
+      );
+
+    // Act & Assess
+    await expect(describe('ecz')).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: expect.stringMatching(
+        /^1 validation error detected: Value 'ecz' at 'serviceNamespace' failed to satisfy constraint: Member must satisfy enum value set: \[ecs, /,
+      ),
+    });
+    await expect(describe(undefined)).rejects.toMatchObject({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value null at 'serviceNamespace' failed to satisfy constraint: Member must not be null",
+    });
   });
 
   it('keeps a target tracking policy as it was put, and describes it back with DisableScaleIn written out', async () => {

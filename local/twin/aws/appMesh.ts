@@ -12,7 +12,7 @@ import type {
   UpdateRouteInput,
 } from '@aws-sdk/client-app-mesh';
 import { routeKey, type WeightedTarget } from '#domain/rolloutRoutes';
-import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { AwsServiceError, constraintError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import { type PageRules, page } from '#local/twin/aws/paging';
 import type { RouteHandle, RouteObserver, Writer } from '#local/twin/traffic';
 import type { World } from '#local/twin/world';
@@ -277,16 +277,17 @@ function validateMeshSpec(spec: MeshRouteSpec): void {
   const targets = body.action?.weightedTargets;
   const at = `spec.${field}.action.weightedTargets`;
   if (!Array.isArray(targets) || targets.length < 1 || targets.length > MESH_MAX_TARGETS)
-    throw badRequest(
-      `1 validation error detected: Value at '${at}' failed to satisfy constraint: Member must have length between 1 and ${MESH_MAX_TARGETS}`,
-    );
+    throw constraintError('BadRequestException', at, {
+      constraint: `Member must have length between 1 and ${MESH_MAX_TARGETS}`,
+    });
   for (const target of targets) {
     if (typeof target.virtualNode !== 'string' || target.virtualNode === '')
       throw badRequest(`Value at '${at}.member.virtualNode' must not be empty`);
     if (!Number.isInteger(target.weight) || target.weight < 0 || target.weight > MESH_MAX_WEIGHT)
-      throw badRequest(
-        `1 validation error detected: Value '${target.weight}' at '${at}.member.weight' failed to satisfy constraint: Member must have value between 0 and ${MESH_MAX_WEIGHT}`,
-      );
+      throw constraintError('BadRequestException', `${at}.member.weight`, {
+        value: target.weight,
+        constraint: `Member must have value between 0 and ${MESH_MAX_WEIGHT}`,
+      });
   }
   if (field === 'tcpRoute' && body.retryPolicy !== undefined)
     throw badRequest('A TCP route has no retry policy');

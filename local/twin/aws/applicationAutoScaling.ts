@@ -13,7 +13,7 @@ import {
   type TargetTrackingScalingPolicyConfiguration,
 } from '@aws-sdk/client-application-auto-scaling';
 import { compare, next } from '#local/twin/aws/autoScaling';
-import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { AwsServiceError, constraintError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import { type PageRules, page } from '#local/twin/aws/paging';
 import type { TwinScaling, TwinServiceScaling } from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
@@ -195,10 +195,16 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
 }
 
 function checkNamespace(namespace: string | undefined): string {
-  if (namespace === undefined || !Object.values<string>(ServiceNamespace).includes(namespace))
-    throw invalid(
-      `1 validation error detected: Value '${namespace}' at 'serviceNamespace' failed to satisfy constraint: Member must satisfy enum value set: [${NAMESPACES}]`,
-    );
+  if (namespace === undefined)
+    throw constraintError('ValidationException', 'serviceNamespace', {
+      value: null,
+      constraint: 'Member must not be null',
+    });
+  if (!Object.values<string>(ServiceNamespace).includes(namespace))
+    throw constraintError('ValidationException', 'serviceNamespace', {
+      value: namespace,
+      constraint: `Member must satisfy enum value set: [${NAMESPACES}]`,
+    });
   return namespace;
 }
 

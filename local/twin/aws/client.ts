@@ -55,6 +55,23 @@ export class AwsServiceError extends Error {
 }
 
 /**
+ * AWS's answer to a parameter outside its constraint, worded as its JSON APIs word it: the value where
+ * AWS shows it (null for one not given; not for lists or long strings), the constraint where AWS names one.
+ */
+export function constraintError(
+  name: string,
+  at: string,
+  { value, constraint }: { value?: unknown; constraint?: string } = {},
+): AwsServiceError {
+  const shown = value === undefined ? '' : value === null ? ' null' : ` '${value}'`;
+  const rule = constraint === undefined ? '' : `: ${constraint}`;
+  return new AwsServiceError(
+    name,
+    `1 validation error detected: Value${shown} at '${at}' failed to satisfy constraint${rule}`,
+  );
+}
+
+/**
  * What a command's first attempt learnt (the invocation that makes the call), kept for its retries. Keyed
  * by the arguments the retry step hands each attempt of one call: the handler context cannot carry it,
  * as a client that caches its middleware (`cacheMiddleware`) shares one context between all its calls.

@@ -15,7 +15,7 @@ import type {
 import type { MetricQuery } from '#domain/rolloutAnalysis';
 import { type AlarmView, namespaceOf, type TwinCloudWatch, type TwinMetricAlarm } from '#local/twin/alarms';
 import { queryPages } from '#local/twin/aws/autoScaling';
-import { AwsServiceError, read, type ServiceModel } from '#local/twin/aws/client';
+import { AwsServiceError, constraintError, read, type ServiceModel } from '#local/twin/aws/client';
 import { offsetOf, page, tokenAt } from '#local/twin/aws/paging';
 import { MINUTE_MS } from '#local/twin/metricsMath';
 
@@ -41,9 +41,10 @@ export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore
       (input: DescribeAlarmsCommandInput): Partial<DescribeAlarmsCommandOutput> => {
         const names = input.AlarmNames;
         if (names && names.length > MAX_ALARM_NAMES)
-          throw validation(
-            `1 validation error detected: Value '[${names.join(', ')}]' at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ALARM_NAMES}`,
-          );
+          throw constraintError('ValidationError', 'alarmNames', {
+            value: `[${names.join(', ')}]`,
+            constraint: `Member must have length less than or equal to ${MAX_ALARM_NAMES}`,
+          });
         if (names && input.AlarmNamePrefix !== undefined)
           throw new AwsServiceError(
             'InvalidParameterCombination',

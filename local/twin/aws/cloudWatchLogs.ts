@@ -9,7 +9,7 @@ import type {
   FilterLogEventsRequest,
   FilterLogEventsResponse,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { AwsServiceError, read, type ServiceModel } from '#local/twin/aws/client';
+import { AwsServiceError, constraintError, read, type ServiceModel } from '#local/twin/aws/client';
 
 interface LogEvent {
   /** Its place in the twin's whole log: events of one instant are in the order they were written. */
@@ -72,14 +72,12 @@ export function cloudWatchLogsModel(logs: TwinLogs): ServiceModel {
           throw invalid('Cannot specify both logStreamNames and logStreamNamePrefix');
         const limit = input.limit ?? MAX_LIMIT;
         if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
-          throw invalid(
-            `1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint`,
-          );
+          throw constraintError('InvalidParameterException', 'limit', { value: limit });
         const pattern = input.filterPattern ?? '';
         if (pattern.length > MAX_PATTERN)
-          throw invalid(
-            `1 validation error detected: Value at 'filterPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PATTERN}`,
-          );
+          throw constraintError('InvalidParameterException', 'filterPattern', {
+            constraint: `Member must have length less than or equal to ${MAX_PATTERN}`,
+          });
         const group = (input.logGroupName ?? input.logGroupIdentifier)!
           .replace(/^arn:[^:]*:logs:[^:]*:\d*:log-group:/, '')
           .replace(/:\*$/, '');

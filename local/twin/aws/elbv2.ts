@@ -24,7 +24,7 @@ import type {
   TargetHealthReasonEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { routeKey, type WeightedTarget } from '#domain/rolloutRoutes';
-import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { AwsServiceError, constraintError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import { type PageRules, page } from '#local/twin/aws/paging';
 import type { RouteHandle, RouteObserver, Writer } from '#local/twin/traffic';
 import type { TargetGroupState, World } from '#local/twin/world';
@@ -278,8 +278,13 @@ export class TwinLoadBalancers {
       for (const tuple of tuples) {
         const weight = tuple.Weight ?? 1;
         if (!inRange(weight, 0, ALB_MAX_WEIGHT))
-          throw invalid(
-            `1 validation error detected: Value '${weight}' at 'actions.member.forwardConfig.targetGroups.member.weight' failed to satisfy constraint: Member must have value between 0 and ${ALB_MAX_WEIGHT}`,
+          throw constraintError(
+            'ValidationError',
+            'actions.member.forwardConfig.targetGroups.member.weight',
+            {
+              value: weight,
+              constraint: `Member must have value between 0 and ${ALB_MAX_WEIGHT}`,
+            },
           );
         if (!this.world.targetGroups.has(tuple.TargetGroupArn!))
           throw notFound('TargetGroupNotFoundException', 'target groups', `${tuple.TargetGroupArn}`);

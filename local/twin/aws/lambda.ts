@@ -3,7 +3,7 @@
 // payload, its errors by name, and a function that throws answered as Lambda answers it: status 200,
 // FunctionError `Unhandled`, the error as the payload.
 import type { InvocationRequest, InvocationResponse } from '@aws-sdk/client-lambda';
-import { AwsServiceError, type ServiceModel, write } from '#local/twin/aws/client';
+import { AwsServiceError, constraintError, type ServiceModel, write } from '#local/twin/aws/client';
 import type { TwinLambdas } from '#local/twin/lambdas';
 
 /** RequestResponse payloads, in and out: 6 MB. */
@@ -11,8 +11,6 @@ const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Name, name:qualifier, partial or full ARN (Invoke's FunctionName pattern, in short). */
 const FUNCTION_NAME =
   /^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?$/;
-
-const validation = (message: string) => new AwsServiceError('ValidationException', message);
 
 export function lambdaModel(
   functions: Pick<TwinLambdas, 'named'>,
@@ -25,14 +23,16 @@ export function lambdaModel(
         const name = input.FunctionName ?? '';
         const match = FUNCTION_NAME.exec(name);
         if (!match || name.length > 170)
-          throw validation(
-            `1 validation error detected: Value '${name}' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`,
-          );
+          throw constraintError('ValidationException', 'functionName', {
+            value: name,
+            constraint: `Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?`,
+          });
         const type = input.InvocationType ?? 'RequestResponse';
         if (!['RequestResponse', 'Event', 'DryRun'].includes(type))
-          throw validation(
-            `1 validation error detected: Value '${type}' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]`,
-          );
+          throw constraintError('ValidationException', 'invocationType', {
+            value: type,
+            constraint: 'Member must satisfy enum value set: [Event, RequestResponse, DryRun]',
+          });
         const payload = input.Payload ? Buffer.from(input.Payload) : Buffer.alloc(0);
         if (payload.length > MAX_PAYLOAD_BYTES)
           throw new AwsServiceError(

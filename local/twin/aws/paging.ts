@@ -1,7 +1,7 @@
 // Pagination as AWS list and describe commands answer it: a page of at most `max` items and an opaque
 // token for the rest. The token names where the next page starts; one this twin did not hand out is
 // refused with the service's own error name (InvalidNextToken, InvalidNextTokenException, ...).
-import { AwsServiceError } from '#local/twin/aws/client';
+import { AwsServiceError, constraintError } from '#local/twin/aws/client';
 
 const PREFIX = 'twin-page:';
 
@@ -25,10 +25,10 @@ export interface PageRules {
 export function page<T>(items: T[], request: PageRequest, rules: PageRules): { items: T[]; next?: string } {
   const size = request.max ?? rules.defaultMax;
   if (!Number.isInteger(size) || size < 1 || size > rules.limit)
-    throw new AwsServiceError(
-      rules.badSize,
-      `1 validation error detected: Value '${request.max}' at '${rules.sizeName}' failed to satisfy constraint: Member must have value between 1 and ${rules.limit}`,
-    );
+    throw constraintError(rules.badSize, rules.sizeName, {
+      value: request.max,
+      constraint: `Member must have value between 1 and ${rules.limit}`,
+    });
   const start = request.token === undefined ? 0 : offsetOf(request.token, rules.badToken);
   const end = start + size;
   return { items: items.slice(start, end), ...(end < items.length ? { next: tokenAt(end) } : {}) };

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import * as runnerErrors from '#local/stepfunctions/errors';
 import type { HistoryEvent as RunnerEvent, TwinStepFunctions } from '#local/stepfunctions/runner';
-import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { AwsServiceError, constraintError, read, type ServiceModel, write } from '#local/twin/aws/client';
 
 /** Execution input and output, and a task's output: at most 256 KiB (UTF-8). */
 const MAX_PAYLOAD_BYTES = 262_144;
@@ -35,8 +35,6 @@ const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([^:]+):([^:]+)$/;
 /** The runner's errors are the API's, passed on as AWS answers them; a Task without a handler is the twin's. */
 const API_ERRORS = new Set(Object.keys(runnerErrors).filter((name) => name !== 'TaskHandlerMissing'));
-
-const validation = (message: string) => new AwsServiceError('ValidationException', message);
 
 /**
  * The runner's answer, its errors as AWS answers them. A task token the runner does not know is
@@ -63,9 +61,9 @@ function checkArn(arn: string | undefined, pattern: RegExp, what: string): strin
 
 function checkLength(value: string | undefined, max: number, field: string): void {
   if (value !== undefined && value.length > max)
-    throw validation(
-      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
-    );
+    throw constraintError('ValidationException', field, {
+      constraint: `Member must have length less than or equal to ${max}`,
+    });
 }
 
 function checkJson(text: string | undefined, error: 'InvalidExecutionInput' | 'InvalidOutput'): void {
@@ -104,9 +102,10 @@ function tokenExecution(token: string | undefined): string | undefined {
 function page<T>(items: T[], listing: string, input: { maxResults?: number; nextToken?: string }) {
   const size = input.maxResults ?? 0;
   if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE)
-    throw validation(
-      `1 validation error detected: Value '${size}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to ${MAX_PAGE}`,
-    );
+    throw constraintError('ValidationException', 'maxResults', {
+      value: size,
+      constraint: `Member must have value less than or equal to ${MAX_PAGE}`,
+    });
   let start = 0;
   if (input.nextToken !== undefined) {
     let token: { listing?: string; start?: number } = {};
@@ -167,9 +166,7 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
         const stateMachineArn = checkArn(input.stateMachineArn, STATE_MACHINE_ARN, 'state machine');
         const status = input.statusFilter;
         if (status !== undefined && !Object.values(ExecutionStatus).includes(status))
-          throw validation(
-            `1 validation error detected: Value '${status}' at 'statusFilter' failed to satisfy constraint`,
-          );
+          throw constraintError('ValidationException', 'statusFilter', { value: status });
         const runs = answered(() =>
           status === 'PENDING_REDRIVE' ? [] : stepFunctions.listExecutions(stateMachineArn, status),
         );
@@ -207,9 +204,9 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
 
 function checkToken(token: string | undefined): string {
   if (!token || token.length > MAX_TOKEN)
-    throw validation(
-      `1 validation error detected: Value at 'taskToken' failed to satisfy constraint: Member must have length between 1 and ${MAX_TOKEN}`,
-    );
+    throw constraintError('ValidationException', 'taskToken', {
+      constraint: `Member must have length between 1 and ${MAX_TOKEN}`,
+    });
   return token;
 }
 

@@ -17,7 +17,7 @@ import type {
   WeightedTargetGroup,
 } from '@aws-sdk/client-vpc-lattice';
 import { routeKey, type WeightedTarget } from '#domain/rolloutRoutes';
-import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
+import { AwsServiceError, constraintError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import type { RouteHandle, RouteObserver, Writer } from '#local/twin/traffic';
 import type { World } from '#local/twin/world';
 
@@ -244,9 +244,9 @@ export class TwinLattice {
     }
     const groups: WeightedTargetGroup[] = ('forward' in action && action.forward?.targetGroups) || [];
     if (groups.length < 1 || groups.length > MAX_TARGET_GROUPS)
-      throw invalid(
-        `1 validation error detected: Value at 'action.forward.targetGroups' failed to satisfy constraint: Member must have length between 1 and ${MAX_TARGET_GROUPS}`,
-      );
+      throw constraintError('ValidationException', 'action.forward.targetGroups', {
+        constraint: `Member must have length between 1 and ${MAX_TARGET_GROUPS}`,
+      });
     const ids = groups.map((g) => {
       checked('targetGroupIdentifier', g.targetGroupIdentifier, PATTERNS.targetGroup);
       const id = idOf(g.targetGroupIdentifier!);
@@ -258,9 +258,10 @@ export class TwinLattice {
       if (weight === undefined && groups.length > 1)
         throw invalid('A weight is required for each target group when there are several');
       if (weight !== undefined && !(Number.isInteger(weight) && weight >= 0 && weight <= MAX_WEIGHT))
-        throw invalid(
-          `1 validation error detected: Value '${weight}' at 'action.forward.targetGroups.member.weight' failed to satisfy constraint: Member must have value between 0 and ${MAX_WEIGHT}`,
-        );
+        throw constraintError('ValidationException', 'action.forward.targetGroups.member.weight', {
+          value: weight,
+          constraint: `Member must have value between 0 and ${MAX_WEIGHT}`,
+        });
     }
     return {
       forward: {
@@ -273,9 +274,10 @@ export class TwinLattice {
 function checked(name: string, value: string | undefined, pattern: RegExp): void {
   if (!value) throw invalid(`${name} is required`);
   if (!pattern.test(value))
-    throw invalid(
-      `1 validation error detected: Value '${value}' at '${name}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source}`,
-    );
+    throw constraintError('ValidationException', name, {
+      value,
+      constraint: `Member must satisfy regular expression pattern: ${pattern.source}`,
+    });
 }
 
 const forwardTargets = (action: RuleAction): WeightedTarget[] =>
