@@ -12,9 +12,8 @@ import {
   ServiceNamespace,
   type TargetTrackingScalingPolicyConfiguration,
 } from '@aws-sdk/client-application-auto-scaling';
-import { compare, next } from '#local/twin/aws/autoScaling';
 import { AwsServiceError, constraintError, read, type ServiceModel, write } from '#local/twin/aws/client';
-import { type PageRules, page } from '#local/twin/aws/paging';
+import { compare, type PageRules, page, withNextToken } from '#local/twin/aws/paging';
 import type { TwinScaling, TwinServiceScaling } from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
 
@@ -116,7 +115,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
         if ((input.ResourceIds?.length ?? 0) > MAX_IDS)
           throw invalid(`ResourceIds must have at most ${MAX_IDS} members.`);
         const found = page(wanted, { max: input.MaxResults, token: input.NextToken }, rules(50));
-        return { ScalableTargets: found.items.map(describeTarget), ...next(found.next) };
+        return { ScalableTargets: found.items.map(describeTarget), ...withNextToken(found.next) };
       },
     ),
 
@@ -158,7 +157,7 @@ export function applicationAutoScalingModel(world: World, scaling: TwinScaling):
             .map((policy) => describePolicy(resourceId, policy)),
         );
         const found = page(policies, { max: input.MaxResults, token: input.NextToken }, rules(10));
-        return { ScalingPolicies: found.items, ...next(found.next) };
+        return { ScalingPolicies: found.items, ...withNextToken(found.next) };
       },
     ),
 

@@ -26,7 +26,7 @@ import type { StepAdjustment } from '#domain/alarmReactions';
 import { LIFECYCLE_TRANSITIONS } from '#events/autoscaling';
 import { AwsServiceError, read, type ServiceModel, write } from '#local/twin/aws/client';
 import { autoScalingGroupArn } from '#local/twin/aws/ecs';
-import { type PageRules, page } from '#local/twin/aws/paging';
+import { compare, page, queryPages, withNextToken } from '#local/twin/aws/paging';
 import { globalTimeoutSeconds, type TwinLifecycle } from '#local/twin/lifecycle';
 import type { TwinAsgPolicy, TwinAutoScalingGroup, TwinScaling } from '#local/twin/scaling';
 import type { World } from '#local/twin/world';
@@ -343,17 +343,8 @@ function answerPage<T, U>(
   show: (item: T) => U,
 ) {
   const found = page(items, { max: input.MaxRecords, token: input.NextToken }, queryPages(limit));
-  return { [key]: found.items.map(show), ...next(found.next) };
+  return { [key]: found.items.map(show), ...withNextToken(found.next) };
 }
-
-/** How the Query APIs (EC2 Auto Scaling, CloudWatch) page: MaxRecords up to `limit`, 50 if not given. */
-export const queryPages = (limit: number): PageRules => ({
-  defaultMax: 50,
-  limit,
-  badToken: 'InvalidNextToken',
-  badSize: 'ValidationError',
-  sizeName: 'maxRecords',
-});
 
 const actionTarget = (input: LifecycleActionInput) =>
   `${input.AutoScalingGroupName} ${input.InstanceId ?? input.LifecycleActionToken ?? ''}`;
@@ -456,9 +447,3 @@ function policyValue(input: PutScalingPolicyCommandInput): string {
     })),
   );
 }
-
-// --- shared with Application Auto Scaling ----------------------------------------------------------------
-
-export const next = (token: string | undefined) => (token ? { NextToken: token } : {});
-
-export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

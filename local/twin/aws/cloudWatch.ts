@@ -14,9 +14,8 @@ import type {
 } from '@aws-sdk/client-cloudwatch';
 import type { MetricQuery } from '#domain/rolloutAnalysis';
 import { type AlarmView, namespaceOf, type TwinCloudWatch, type TwinMetricAlarm } from '#local/twin/alarms';
-import { queryPages } from '#local/twin/aws/autoScaling';
 import { AwsServiceError, constraintError, read, type ServiceModel } from '#local/twin/aws/client';
-import { offsetOf, page, tokenAt } from '#local/twin/aws/paging';
+import { offsetOf, page, queryPages, tokenAt } from '#local/twin/aws/paging';
 import { MINUTE_MS } from '#local/twin/metricsMath';
 
 /** Where GetMetricData's datapoints come from: one value per query over a window (the twin's traffic). */

@@ -34,6 +34,21 @@ export function page<T>(items: T[], request: PageRequest, rules: PageRules): { i
   return { items: items.slice(start, end), ...(end < items.length ? { next: tokenAt(end) } : {}) };
 }
 
+/** How the Query APIs (EC2 Auto Scaling, CloudWatch) page: MaxRecords up to `limit`, 50 if not given. */
+export const queryPages = (limit: number): PageRules => ({
+  defaultMax: 50,
+  limit,
+  badToken: 'InvalidNextToken',
+  badSize: 'ValidationError',
+  sizeName: 'maxRecords',
+});
+
+/** The answer's NextToken, only when there is a next page. */
+export const withNextToken = (token: string | undefined) => (token ? { NextToken: token } : {});
+
+/** The order the twin lists names in: by UTF-16 code unit, the same on every machine (localeCompare is not). */
+export const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export const tokenAt = (offset: number): string =>
   Buffer.from(`${PREFIX}${offset}`, 'utf8').toString('base64');
 
