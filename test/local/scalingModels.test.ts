@@ -15,10 +15,18 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribePoliciesCommand,
   DescribeTagsCommand,
+  LimitExceededFault,
   PutScalingPolicyCommand,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  type GetMetricDataCommandInput,
+  InvalidParameterCombinationException,
+  MissingRequiredParameterException,
+} from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { AutoScalingLifecycleActions } from '#adapters/aws/autoScalingLifecycleActions';
 import { TwinCloudWatch } from '#local/twin/alarms';
@@ -164,6 +172,25 @@ describe('twin EC2 Auto Scaling', () => {
     await expect(
       autoScaling.send(new DescribeTagsCommand({ Filters: filters, NextToken: 'forged' })),
     ).rejects.toMatchObject({ name: 'InvalidNextToken' });
+  });
+
+  it('refuses tags past 50 on a group with the name the SDK gives the error, and writes none of them', async () => {
+    // Prepare
+    const { autoScaling, scaling } = aTwin();
+    const tags = Array.from({ length: 51 }, (_, i) => ({
+      ResourceId: 'prod-asg',
+      ResourceType: 'auto-scaling-group',
+      Key: `k${i}`,
+      Value: 'v',
+      PropagateAtLaunch: false,
+    }));
+
+    // Act
+    const refused = autoScaling.send(new CreateOrUpdateTagsCommand({ Tags: tags }));
+
+    // Assess: Auto Scaling answers the code LimitExceeded, which the SDK raises as LimitExceededFault.
+    await expect(refused).rejects.toMatchObject({ name: LimitExceededFault.name });
+    expect(scaling.groups.get('prod-asg')?.tags).toEqual({});
   });
 
   it('answers "No active Lifecycle Action" for an action that is not there', async () => {
@@ -465,6 +492,29 @@ describe('twin CloudWatch', () => {
         new DescribeAlarmsCommand({ AlarmNames: Array.from({ length: 101 }, (_, i) => `alarm${i}`) }),
       ),
     ).rejects.toMatchObject({ name: 'ValidationError' });
+  });
+
+  it('refuses names with a prefix, and GetMetricData without its times, with the names the SDK gives those errors', async () => {
+    // Prepare
+    const { cloudWatchClient } = aTwin();
+    const query = {
+      Id: 'q',
+      MetricStat: { Metric: { Namespace: 'Test', MetricName: 'A' }, Period: 60, Stat: 'Sum' },
+    };
+
+    const both = new DescribeAlarmsCommand({ AlarmNames: ['a'], AlarmNamePrefix: 'a' });
+    const noTimes = new GetMetricDataCommand({
+      MetricDataQueries: [query],
+    } as unknown as GetMetricDataCommandInput);
+
+    // Act & Assess: CloudWatch's codes InvalidParameterCombination and MissingParameter, as the SDK
+    // raises them (each call sent as it is awaited: a failed assertion leaves no rejection unhandled).
+    await expect(cloudWatchClient.send(both)).rejects.toMatchObject({
+      name: InvalidParameterCombinationException.name,
+    });
+    await expect(cloudWatchClient.send(noTimes)).rejects.toMatchObject({
+      name: MissingRequiredParameterException.name,
+    });
   });
 
   it('answers GetMetricData per period, newest first unless asked otherwise, in pages of MaxDatapoints', async () => {

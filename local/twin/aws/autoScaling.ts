@@ -260,7 +260,7 @@ export function autoScalingModel(world: World, scaling: TwinScaling, lifecycle: 
           const keys = new Set([...Object.keys(g.tags), ...tags.filter((t) => t.g === g).map((t) => t.key)]);
           if (keys.size > MAX_TAGS_PER_GROUP)
             throw new AwsServiceError(
-              'LimitExceeded',
+              'LimitExceededFault',
               `The number of tags on ${g.name} would exceed the limit of ${MAX_TAGS_PER_GROUP}.`,
             );
         }

@@ -40,7 +40,9 @@ export const write = command(true);
 
 /**
  * An error as an AWS service answers it (a modeled exception or a validation error): the SDK reads
- * `name`, `$fault` and `$metadata`, and does not retry a client fault.
+ * `name`, `$fault` and `$metadata`, and does not retry a client fault. `name` is the one the SDK raises:
+ * a modeled exception's class name, which a Query API's wire code may not be (Auto Scaling's
+ * LimitExceeded arrives as LimitExceededFault), and an unmodeled error's code (ValidationError).
  */
 export class AwsServiceError extends Error {
   readonly $fault: 'client' | 'server';

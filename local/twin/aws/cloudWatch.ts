@@ -46,7 +46,7 @@ export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore
           });
         if (names && input.AlarmNamePrefix !== undefined)
           throw new AwsServiceError(
-            'InvalidParameterCombination',
+            'InvalidParameterCombinationException',
             'AlarmNames and AlarmNamePrefix cannot be used together.',
           );
         // Without AlarmTypes, metric alarms only (the API reference's default).
@@ -146,7 +146,10 @@ function getMetricData(
       `The collection MetricDataQueries must not have more than ${MAX_QUERIES} members and must not be empty.`,
     );
   if (!input.StartTime || !input.EndTime)
-    throw new AwsServiceError('MissingParameter', 'The parameters StartTime and EndTime are required.');
+    throw new AwsServiceError(
+      'MissingRequiredParameterException',
+      'The parameters StartTime and EndTime are required.',
+    );
   const start = new Date(input.StartTime);
   const end = new Date(input.EndTime);
   if (!(end.getTime() > start.getTime()))
@@ -213,7 +216,7 @@ function checkQueries(queries: MetricDataQuery[]): Stat[] {
     const metric = stat?.Metric;
     if (!stat || !metric?.Namespace || !metric.MetricName || !stat.Stat)
       throw new AwsServiceError(
-        'MissingParameter',
+        'MissingRequiredParameterException',
         `${member}: MetricStat with Metric, Period and Stat is required.`,
       );
     const period = stat.Period;
