@@ -415,6 +415,15 @@ export function elbv2Model(world: World, elb: TwinLoadBalancers): ServiceModel {
     RegisterTargets: write(targetsText, (input: RegisterTargetsInput) => {
       const tg = targetGroup(input.TargetGroupArn);
       const targets = targetsOf(tg, input.Targets);
+      // An instance that is not there (never was, or terminated) is refused; deregistering one is not.
+      const gone = targets.find(
+        ({ id }) => tg.targetType === 'instance' && !world.instances.some((i) => i.instanceId === id),
+      );
+      if (gone)
+        throw new AwsServiceError(
+          'InvalidTargetException',
+          `The following targets are not valid: '${gone.id}'. The specified target does not exist.`,
+        );
       const now = world.clock.now().getTime();
       // Registering a registered target is a no-op; a draining one is registered anew.
       const added = targets.filter(({ id, port }) => registered(tg, id, port).length === 0);

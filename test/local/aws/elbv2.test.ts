@@ -4,6 +4,7 @@ import {
   DescribeRulesCommand,
   DescribeTargetHealthCommand,
   ModifyRuleCommand,
+  RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ElbInstanceTargets } from '#adapters/aws/elbInstanceTargets';
 import { type RouteRef, routeKey } from '#domain/rolloutRoutes';
@@ -120,7 +121,7 @@ describe('ElbInstanceTargets over the twin', () => {
       deregistrationDelaySeconds: 30,
     });
     const targets = new ElbInstanceTargets(w.elbv2);
-    const instanceId = 'i-0123456789abcdef0';
+    const { instanceId } = w.world.addInstance('prod', 2048, 4096);
 
     // Act
     const absent = await targets.targetsOf(instanceId, [tg.arn]);
@@ -145,6 +146,33 @@ describe('ElbInstanceTargets over the twin', () => {
       ['DeregisterTargets', `${tg.arn} ${instanceId}:8080`],
       ['DeregisterTargets', `${tg.arn} ${instanceId}:8080`],
     ]);
+  });
+
+  it('refuses to register an instance that is not there, and registers none of the call’s targets', async () => {
+    // Prepare: one instance that runs, one that has terminated
+    const w = aWorld();
+    const tg = w.world.addTargetGroup({
+      name: 'web-instances',
+      port: 80,
+      targetType: 'instance',
+      deregistrationDelaySeconds: 30,
+    });
+    const running = w.world.addInstance('prod', 2048, 4096).instanceId;
+    const terminated = w.world.addInstance('prod', 2048, 4096).instanceId;
+    w.world.removeInstance(terminated);
+
+    // Act
+    const refused = w.elbv2.send(
+      new RegisterTargetsCommand({
+        TargetGroupArn: tg.arn,
+        Targets: [{ Id: running }, { Id: terminated }],
+      }),
+    );
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({ name: 'InvalidTargetException' });
+    const health = await w.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.arn }));
+    expect(health.TargetHealthDescriptions).toEqual([]);
   });
 });
 
