@@ -410,8 +410,12 @@ export class TwinTraffic {
   }
 
   private recordWrite(...[{ key, api, targets }, by]: Parameters<RouteObserver>): void {
+    // A listener or rule that carries none of the twin's routes (a listener's fixed-response default
+    // under a routed rule): its actions change, and no modelled traffic with them.
+    const route = [...this.routes.values()].find((r) => r.info.key === key);
+    if (!route) return;
     this.count();
-    const { name, kind } = [...this.routes.values()].find((r) => r.info.key === key)!.info;
+    const { name, kind } = route.info;
     const weights = this.byVersion(kind, targets);
     this.writes.push({ at: this.world.clock.now(), route: key, name, api, targets, weights, by });
     const text = Object.entries(weights)

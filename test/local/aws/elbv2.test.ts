@@ -1,8 +1,10 @@
 // The twin's Elastic Load Balancing v2 through a real SDK client: what ModifyRule refuses, rules in pages,
 // target health and registration; and the real adapters over it (the ALB router, ElbInstanceTargets).
 import {
+  DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTargetHealthCommand,
+  ModifyListenerCommand,
   ModifyRuleCommand,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -264,5 +266,24 @@ describe('the ALB router over the twin', () => {
     expect(w.traffic.weightsNow('default')).toEqual({ 'web-blue': 95, 'web-green': 5 });
     expect(w.writeCalls()).toEqual(['AddTags', 'ModifyListener']);
     expect(w.traffic.writes[0]).toMatchObject({ route: routeKey(ref), api: 'ModifyListener', by: 'reflex' });
+  });
+
+  it('changes the default action of a listener that carries no route, and records no route write', async () => {
+    // Prepare: the route is the listener's rule; its default action is a fixed response
+    const w = aWorld();
+    const { info } = withAlbRule(w);
+    const forward = [{ Type: 'forward' as const, TargetGroupArn: w.world.targetGroup('web-blue').arn }];
+
+    // Act
+    await w.elbv2.send(
+      new ModifyListenerCommand({ ListenerArn: info.listenerArn!, DefaultActions: forward }),
+    );
+    const { Listeners } = await w.elbv2.send(
+      new DescribeListenersCommand({ ListenerArns: [info.listenerArn!] }),
+    );
+
+    // Assess
+    expect(Listeners?.[0]?.DefaultActions).toMatchObject(forward);
+    expect(w.traffic.writes).toEqual([]);
   });
 });
