@@ -26,6 +26,7 @@ import {
   type GetMetricDataCommandInput,
   InvalidParameterCombinationException,
   MissingRequiredParameterException,
+  ValidationException,
 } from '@aws-sdk/client-cloudwatch';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { AutoScalingLifecycleActions } from '#adapters/aws/autoScalingLifecycleActions';
@@ -491,7 +492,10 @@ describe('twin CloudWatch', () => {
       cloudWatchClient.send(
         new DescribeAlarmsCommand({ AlarmNames: Array.from({ length: 101 }, (_, i) => `alarm${i}`) }),
       ),
-    ).rejects.toMatchObject({ name: 'ValidationError' });
+    ).rejects.toMatchObject({ name: ValidationException.name });
+    await expect(cloudWatchClient.send(new DescribeAlarmsCommand({ MaxRecords: 101 }))).rejects.toMatchObject(
+      { name: ValidationException.name },
+    );
   });
 
   it('refuses names with a prefix, and GetMetricData without its times, with the names the SDK gives those errors', async () => {
@@ -587,6 +591,6 @@ describe('twin CloudWatch', () => {
           EndTime: at(1),
         }),
       ),
-    ).rejects.toMatchObject({ name: 'ValidationError' });
+    ).rejects.toMatchObject({ name: ValidationException.name });
   });
 });

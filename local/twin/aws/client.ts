@@ -41,8 +41,9 @@ export const write = command(true);
 /**
  * An error as an AWS service answers it (a modeled exception or a validation error): the SDK reads
  * `name`, `$fault` and `$metadata`, and does not retry a client fault. `name` is the one the SDK raises:
- * a modeled exception's class name, which a Query API's wire code may not be (Auto Scaling's
- * LimitExceeded arrives as LimitExceededFault), and an unmodeled error's code (ValidationError).
+ * a modeled exception's class name, which the wire code may not be (Auto Scaling's LimitExceeded
+ * arrives as LimitExceededFault, CloudWatch's ValidationError as ValidationException), and an unmodeled
+ * error's code (Auto Scaling's and ELB's ValidationError).
  */
 export class AwsServiceError extends Error {
   readonly $fault: 'client' | 'server';

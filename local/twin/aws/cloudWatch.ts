@@ -31,7 +31,11 @@ const QUERY_ID_MAX_LENGTH = 255;
 const HIGH_RESOLUTION_PERIODS = [1, 5, 10, 20, 30];
 const STANDARD_STATISTICS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'];
 
-const validation = (message: string) => new AwsServiceError('ValidationError', message);
+// CloudWatch speaks JSON now, compatible with its Query past: the wire code ValidationError arrives in the
+// SDK as its modeled ValidationException.
+const validation = (message: string) => new AwsServiceError('ValidationException', message);
+/** DescribeAlarms' pages: the Query APIs' rules, with CloudWatch's name for a size out of range. */
+const ALARM_PAGES = { ...queryPages(100), badSize: 'ValidationException' };
 
 export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore): ServiceModel {
   return {
@@ -40,7 +44,7 @@ export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore
       (input: DescribeAlarmsCommandInput): Partial<DescribeAlarmsCommandOutput> => {
         const names = input.AlarmNames;
         if (names && names.length > MAX_ALARM_NAMES)
-          throw constraintError('ValidationError', 'alarmNames', {
+          throw constraintError('ValidationException', 'alarmNames', {
             value: `[${names.join(', ')}]`,
             constraint: `Member must have length less than or equal to ${MAX_ALARM_NAMES}`,
           });
@@ -60,7 +64,7 @@ export function cloudWatchModel(cloudWatch: TwinCloudWatch, metrics: MetricStore
               (input.AlarmNamePrefix === undefined || view.alarm.name.startsWith(input.AlarmNamePrefix)) &&
               (input.StateValue === undefined || view.state === input.StateValue),
           );
-        const found = page(wanted, { max: input.MaxRecords, token: input.NextToken }, queryPages(100));
+        const found = page(wanted, { max: input.MaxRecords, token: input.NextToken }, ALARM_PAGES);
         return {
           MetricAlarms: found.items.flatMap((v) =>
             v.alarm.kind === 'metric' ? [metricAlarm(v, v.alarm)] : [],
