@@ -24,6 +24,10 @@ interface Table {
 }
 
 const validation = (message: string) => new AwsServiceError('ValidationException', message);
+/** An item's most bytes, its attribute names included (DynamoDB's service quota; not adjustable). */
+const MAX_ITEM_BYTES = 400 * 1024;
+/** What each write may ask back: UpdateItem any of these, PutItem and DeleteItem the first two only. */
+const RETURN_VALUES = ['NONE', 'ALL_OLD', 'UPDATED_OLD', 'ALL_NEW', 'UPDATED_NEW'];
 const unsupported = (what: string, expression: string) =>
   validation(`Invalid expression: the twin does not support ${what} (in "${expression}")`);
 
@@ -64,6 +68,8 @@ export function dynamoDbModel(hashKeys: Record<string, string>): ServiceModel {
         throw validation(
           `One or more parameter values were invalid: Missing the key ${table.hashKey} in the item`,
         );
+      if (itemBytes(item) > MAX_ITEM_BYTES)
+        throw validation('Item size has exceeded the maximum allowed size');
       return writeItem(table, keyOf(table, { [table.hashKey]: hash }), input, () => structuredClone(item));
     }),
     UpdateItem: write(target, (input: UpdateItemInput): UpdateItemOutput => {
@@ -73,6 +79,8 @@ export function dynamoDbModel(hashKeys: Record<string, string>): ServiceModel {
       return writeItem(table, key, input, (old, update) => {
         const item: Item = structuredClone(old ?? { ...input.Key });
         for (const { path, value } of update) item[path] = structuredClone(value);
+        if (itemBytes(item) > MAX_ITEM_BYTES)
+          throw validation('Item size to update has exceeded the maximum allowed size');
         return item;
       });
     }),
@@ -93,6 +101,15 @@ function writeItem(
   input: Partial<UpdateItemInput>,
   next: (old: Item | undefined, update: UpdateAction[]) => Item | undefined,
 ): { Attributes?: Item } {
+  const returnValues = input.ReturnValues ?? 'NONE';
+  const allowed = input.UpdateExpression ? RETURN_VALUES : RETURN_VALUES.slice(0, 2);
+  if (!allowed.includes(returnValues)) throw validation('Return values set to invalid value');
+  for (const [which, given] of Object.entries({
+    Values: input.ExpressionAttributeValues,
+    Names: input.ExpressionAttributeNames,
+  }))
+    if (given && Object.keys(given).length === 0)
+      throw validation(`ExpressionAttribute${which} must not be empty`);
   const names = input.ExpressionAttributeNames ?? {};
   const values = input.ExpressionAttributeValues ?? {};
   const used = new Set<string>();
@@ -119,11 +136,48 @@ function writeItem(
   const item = next(old, update);
   if (item) table.items.set(key, item);
   else table.items.delete(key);
-  // ALL_NEW is UpdateItem's alone: PutItem and DeleteItem answer only ALL_OLD.
-  if (input.ReturnValues === 'ALL_NEW' && input.UpdateExpression)
-    return { Attributes: structuredClone(item) };
-  return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
+  // The UPDATED_ ones: the attributes the update set, as they were before or are now.
+  const updated = (from: Item | undefined) =>
+    Object.fromEntries(
+      update.flatMap(({ path }) => (from?.[path] ? [[path, structuredClone(from[path])]] : [])),
+    );
+  const answer = {
+    NONE: undefined,
+    ALL_OLD: old,
+    UPDATED_OLD: updated(old),
+    ALL_NEW: structuredClone(item),
+    UPDATED_NEW: updated(item),
+  }[returnValues];
+  return answer && Object.keys(answer).length > 0 ? { Attributes: answer } : {};
 }
+
+/**
+ * An item's size as DynamoDB counts it toward its 400 KB: each attribute's name in UTF-8 and its value (a
+ * string or binary by its bytes, a number by about one byte per two significant digits plus one, a
+ * boolean or null one byte, a list or map three bytes and one more per element besides the elements).
+ */
+function itemBytes(item: Item): number {
+  return Object.entries(item).reduce(
+    (sum, [name, value]) => sum + Buffer.byteLength(name) + valueBytes(value),
+    0,
+  );
+}
+
+function valueBytes(value: AttributeValue): number {
+  if (value.S !== undefined) return Buffer.byteLength(value.S);
+  if (value.N !== undefined) return numberBytes(value.N);
+  if (value.B !== undefined) return value.B.length;
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  if (value.SS !== undefined) return value.SS.reduce((sum, s) => sum + Buffer.byteLength(s), 0);
+  if (value.NS !== undefined) return value.NS.reduce((sum, n) => sum + numberBytes(n), 0);
+  if (value.BS !== undefined) return value.BS.reduce((sum, b) => sum + b.length, 0);
+  if (value.L !== undefined) return value.L.reduce((sum, v) => sum + 1 + valueBytes(v), 3);
+  if (value.M !== undefined) return 3 + Object.keys(value.M).length + itemBytes(value.M);
+  return 0;
+}
+
+const numberBytes = (n: string) =>
+  Math.ceil(n.replace(/^-|\.|[eE].*$/g, '').replace(/^0+/, '').length / 2) + 1;
 
 /** The key's hash value, as the table keeps its items by (a key is the hash key attribute alone). */
 function keyOf(table: Table, key: Item | undefined): string {

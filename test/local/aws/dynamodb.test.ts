@@ -176,6 +176,90 @@ describe('the twin’s DynamoDB', () => {
     });
   });
 
+  it('refuses an item over 400 KB, whether put whole or grown by an update, and keeps the item as it was', async () => {
+    // Prepare: an item a few bytes under the limit (its names count too)
+    const { client } = aDynamo();
+    const Key = { pk: { S: 'k' } };
+    const room = 400 * 1024 - 'pk'.length - 'k'.length - 'body'.length;
+    await client.send(
+      new PutItemCommand({ TableName: TABLE, Item: { ...Key, body: { S: 'x'.repeat(room) } } }),
+    );
+    const grow = (by: string) =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key,
+          UpdateExpression: 'SET more = :more',
+          ExpressionAttributeValues: { ':more': { S: by } },
+        }),
+      );
+
+    // Act
+    const putOver = await refusal(
+      client.send(
+        new PutItemCommand({ TableName: TABLE, Item: { ...Key, body: { S: 'x'.repeat(room + 1) } } }),
+      ),
+    );
+    const updatedOver = await refusal(grow('y'));
+    const got = await client.send(new GetItemCommand({ TableName: TABLE, Key }));
+
+    // Assess
+    expect(putOver).toEqual({
+      name: 'ValidationException',
+      message: 'Item size has exceeded the maximum allowed size',
+    });
+    expect(updatedOver).toEqual({
+      name: 'ValidationException',
+      message: 'Item size to update has exceeded the maximum allowed size',
+    });
+    expect(Object.keys(got.Item ?? {}).sort()).toEqual(['body', 'pk']);
+  });
+
+  it('answers the attributes an update set, before or after, and refuses what a write cannot ask back', async () => {
+    // Prepare
+    const { client } = aDynamo();
+    const Key = { pk: { S: 'k' } };
+    await client.send(
+      new PutItemCommand({ TableName: TABLE, Item: { ...Key, n: { N: '1' }, s: { S: 'a' } } }),
+    );
+    const setN = (n: string, ReturnValues: 'UPDATED_OLD' | 'UPDATED_NEW') =>
+      client.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key,
+          UpdateExpression: 'SET n = :n',
+          ExpressionAttributeValues: { ':n': { N: n } },
+          ReturnValues,
+        }),
+      );
+
+    // Act
+    const before = await setN('2', 'UPDATED_OLD');
+    const after = await setN('3', 'UPDATED_NEW');
+    const putAllNew = await refusal(
+      client.send(new PutItemCommand({ TableName: TABLE, Item: Key, ReturnValues: 'ALL_NEW' })),
+    );
+    const emptyValues = await refusal(
+      client.send(
+        new UpdateItemCommand({
+          TableName: TABLE,
+          Key,
+          UpdateExpression: 'SET n = n',
+          ExpressionAttributeValues: {},
+        }),
+      ),
+    );
+
+    // Assess
+    expect(before.Attributes).toEqual({ n: { N: '1' } });
+    expect(after.Attributes).toEqual({ n: { N: '3' } });
+    expect(putAllNew).toEqual({ name: 'ValidationException', message: 'Return values set to invalid value' });
+    expect(emptyValues).toEqual({
+      name: 'ValidationException',
+      message: 'ExpressionAttributeValues must not be empty',
+    });
+  });
+
   it('lets exactly one of two route claims win, and only the holder release it', async () => {
     // Prepare
     const { client } = aDynamo();
