@@ -178,9 +178,11 @@ export function sfnModel(stepFunctions: TwinStepFunctions, region: string): Serv
       byExecutionArn,
       (input: GetExecutionHistoryInput): GetExecutionHistoryOutput => {
         const arn = checkArn(input.executionArn, EXECUTION_ARN, 'execution');
+        const run = answered(() => stepFunctions.describeExecution(arn));
+        const data = input.includeExecutionData !== false ? run : undefined;
         const events = answered(() => stepFunctions.getExecutionHistory(arn))
           .filter((event) => !RUNNER_ONLY.has(event.type))
-          .map((event, index) => historyEvent(event, index, region, input.includeExecutionData !== false));
+          .map((event, index) => historyEvent(event, index, region, data));
         if (input.reverseOrder) events.reverse();
         const { items, ...next } = page(events, `${arn}|${input.reverseOrder ? 'reverse' : ''}`, input);
         return { events: items, ...next };
@@ -224,16 +226,43 @@ const RUNNER_ONLY = new Set([
   'ParallelBranchFailed',
 ]);
 
-/** One event of the runner's history as GetExecutionHistory shows it. */
-function historyEvent(event: RunnerEvent, index: number, region: string, withData: boolean): HistoryEvent {
+/**
+ * One event of the runner's history as GetExecutionHistory shows it; `data` (the execution's input and
+ * output) unless the caller left execution data out.
+ */
+function historyEvent(
+  event: RunnerEvent,
+  index: number,
+  region: string,
+  data: { input?: string; output?: string } | undefined,
+): HistoryEvent {
   const base = { id: index + 1, previousEventId: index, timestamp: event.at };
+  const withData = data !== undefined;
   switch (event.type) {
+    // The execution's input and its output as the first and last events carry them (no roleArn: the
+    // twin's state machines run under no IAM role).
     case 'ExecutionStarted':
+      return {
+        ...base,
+        type: event.type,
+        executionStartedEventDetails: {
+          ...(data?.input !== undefined ? { input: data.input } : {}),
+          inputDetails: { truncated: false },
+        },
+      };
     case 'ExecutionSucceeded':
+      return {
+        ...base,
+        type: event.type,
+        executionSucceededEventDetails: {
+          ...(data?.output !== undefined ? { output: data.output } : {}),
+          outputDetails: { truncated: false },
+        },
+      };
     case 'ExecutionFailed':
     case 'ExecutionAborted':
     case 'ExecutionTimedOut':
-      // executionStartedEventDetails, executionFailedEventDetails...: the error and cause of an end
+      // executionFailedEventDetails...: the error and cause of an end
       return { ...base, type: event.type, [`e${event.type.slice(1)}EventDetails`]: failure(event) };
     case 'StateEntered':
     case 'StateExited':

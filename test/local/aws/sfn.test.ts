@@ -65,4 +65,41 @@ describe('the twin’s Step Functions', () => {
     expect(events.map((e) => [e.id, e.previousEventId])).toEqual(events.map((_, i) => [i + 1, i]));
     expect(events.at(-1)?.type).toBe('ExecutionSucceeded');
   });
+
+  it('shows the execution’s input on its first event and its output on its last, unless asked to leave data out', async () => {
+    // Prepare: a Pass state that answers with a field of its own
+    const scheduler = new VirtualScheduler(START);
+    const stepFunctions = new TwinStepFunctions(scheduler);
+    const { stateMachineArn } = stepFunctions.createStateMachine(
+      'echo',
+      { StartAt: 'Echo', States: { Echo: { Type: 'Pass', Result: { done: true }, End: true } } },
+      {},
+    );
+    const layer = new TwinSendLayer({ clock: scheduler, calls: [], faults: new Faults(1) });
+    const client = layer.client(SFNClient, sfnModel(stepFunctions, 'eu-west-1'));
+    const { executionArn } = await client.send(
+      new StartExecutionCommand({ stateMachineArn, name: 'run-1', input: '{"service":"web"}' }),
+    );
+    await scheduler.runUntil(new Date(START.getTime() + 60_000));
+
+    // Act
+    const full = await client.send(new GetExecutionHistoryCommand({ executionArn }));
+    const bare = await client.send(
+      new GetExecutionHistoryCommand({ executionArn, includeExecutionData: false }),
+    );
+
+    // Assess
+    expect(full.events?.at(0)?.executionStartedEventDetails).toEqual({
+      input: '{"service":"web"}',
+      inputDetails: { truncated: false },
+    });
+    expect(full.events?.at(-1)?.executionSucceededEventDetails).toEqual({
+      output: '{"done":true}',
+      outputDetails: { truncated: false },
+    });
+    expect(bare.events?.at(0)?.executionStartedEventDetails).toEqual({ inputDetails: { truncated: false } });
+    expect(bare.events?.at(-1)?.executionSucceededEventDetails).toEqual({
+      outputDetails: { truncated: false },
+    });
+  });
 });
