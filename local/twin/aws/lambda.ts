@@ -52,8 +52,14 @@ export function lambdaModel(
           }
         }
         const functionName = match[7]!;
-        const arn = `arn:aws:lambda:${where.region}:${where.account}:function:${functionName}`;
-        const fn = functions.named.get(functionName);
+        const [region = where.region, account = where.account] = [match[3], match[5]].map((part) =>
+          part?.slice(0, -1),
+        );
+        const arn = `arn:aws:lambda:${region}:${account}:function:${functionName}`;
+        // The twin's functions live in its one region and account: a function of another is one it does
+        // not have. Any qualifier answers: the twin does not publish versions, every alias is $LATEST.
+        const here = region === where.region && account === where.account;
+        const fn = here ? functions.named.get(functionName) : undefined;
         if (!fn) throw new AwsServiceError('ResourceNotFoundException', `Function not found: ${arn}`, 404);
         if (type === 'DryRun') return { StatusCode: 204 };
         if (type === 'Event') return { StatusCode: 202 };

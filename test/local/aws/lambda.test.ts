@@ -24,7 +24,7 @@ const invoke = (FunctionName: string, Payload = '{}') =>
 const text = (payload: Uint8Array | undefined) => Buffer.from(payload ?? []).toString('utf8');
 
 describe('the twin’s Lambda', () => {
-  it('answers a registered function by name, name:alias or ARN', async () => {
+  it('answers a registered function by name, name:alias or ARN of its region and account', async () => {
     for (const name of [
       'web-smoke',
       'web-smoke:live',
@@ -48,6 +48,8 @@ describe('the twin’s Lambda', () => {
 
   it.each([
     ['web-missing', '{}', 'ResourceNotFoundException'],
+    ['arn:aws:lambda:us-east-1:111122223333:function:web-smoke', '{}', 'ResourceNotFoundException'],
+    ['arn:aws:lambda:eu-west-1:444455556666:function:web-smoke', '{}', 'ResourceNotFoundException'],
     ['not a name', '{}', 'ValidationException'],
     ['web-smoke', 'not json', 'InvalidRequestContentException'],
   ])('refuses %j (payload %j) with %s', async (name, payload, error) => {
