@@ -112,16 +112,20 @@ describe('the twin’s ELBv2', () => {
   });
 });
 
+/** A target group of EC2 instances (bridge or host tasks, the instance lifecycle's targets). */
+const instanceTargetGroup = (w: ReturnType<typeof aWorld>) =>
+  w.world.addTargetGroup({
+    name: 'web-instances',
+    port: 80,
+    targetType: 'instance',
+    deregistrationDelaySeconds: 30,
+  });
+
 describe('ElbInstanceTargets over the twin', () => {
   it('register, health and deregister of instance targets are idempotent', async () => {
     // Prepare
     const w = aWorld();
-    const tg = w.world.addTargetGroup({
-      name: 'web-instances',
-      port: 80,
-      targetType: 'instance',
-      deregistrationDelaySeconds: 30,
-    });
+    const tg = instanceTargetGroup(w);
     const targets = new ElbInstanceTargets(w.elbv2);
     const { instanceId } = w.world.addInstance('prod', 2048, 4096);
 
@@ -153,12 +157,7 @@ describe('ElbInstanceTargets over the twin', () => {
   it('refuses to register an instance that is not there, and registers none of the call’s targets', async () => {
     // Prepare: one instance that runs, one that has terminated
     const w = aWorld();
-    const tg = w.world.addTargetGroup({
-      name: 'web-instances',
-      port: 80,
-      targetType: 'instance',
-      deregistrationDelaySeconds: 30,
-    });
+    const tg = instanceTargetGroup(w);
     const running = w.world.addInstance('prod', 2048, 4096).instanceId;
     const terminated = w.world.addInstance('prod', 2048, 4096).instanceId;
     w.world.removeInstance(terminated);
