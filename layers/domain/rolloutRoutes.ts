@@ -75,16 +75,18 @@ export const requestMarkOf = (value: string | undefined): RolloutRequest | undef
 
 export interface RouterLimits {
   maxWeight: number;
+  /** The most all of a route's weights may add up to, where the router sets one. */
+  maxTotal?: number;
   minTargets: number;
   maxTargets: number;
 }
 
 /**
- * App Mesh: integer weights 0–100, 1–10 weighted targets. ALB forward: weights 0–999, 1–5 target groups.
+ * App Mesh: integer weights 0–100 totalling at most 100, 1–10 weighted targets. ALB forward: weights 0–999, 1–5 target groups.
  * VPC Lattice forward (API reference, ForwardAction and WeightedTargetGroup): weights 0–999, 1–10 target groups.
  */
 export const ROUTER_LIMITS: Record<RouterKind, RouterLimits> = {
-  appmesh: { maxWeight: 100, minTargets: 1, maxTargets: 10 },
+  appmesh: { maxWeight: 100, maxTotal: 100, minTargets: 1, maxTargets: 10 },
   alb: { maxWeight: 999, minTargets: 1, maxTargets: 5 },
   lattice: { maxWeight: 999, minTargets: 1, maxTargets: 10 },
 };
@@ -123,6 +125,10 @@ export function targetsProblem(kind: RouterKind, targets: WeightedTarget[]): str
   if (targets.length < limits.minTargets || targets.length > limits.maxTargets)
     return `${kind} takes ${limits.minTargets}..${limits.maxTargets} weighted targets, not ${targets.length}`;
   if (targets.every((t) => t.weight === 0)) return `${kind} needs at least one target with a weight above 0`;
+  // Another target's weight (a mirror kept at 10) leaves stable and canary less than 100 between them.
+  const total = targets.reduce((sum, t) => sum + t.weight, 0);
+  if (limits.maxTotal !== undefined && total > limits.maxTotal)
+    return `${kind} weights must total at most ${limits.maxTotal}, not ${total} (${targets.map((t) => `${t.id}=${t.weight}`).join(', ')})`;
   return undefined;
 }
 

@@ -365,9 +365,10 @@ describe('setWeights', () => {
   it('keeps the weights of other targets and their ports, and writes to a shared mesh by its owner', async () => {
     // Prepare
     const spec = structuredClone(SPECS.http);
+    // Another target stays at 0: App Mesh's weights total at most 100, and the rollout's take all of it.
     spec.httpRoute!.action!.weightedTargets = [
-      { virtualNode: 'web-legacy', weight: 20, port: 8080 },
-      { virtualNode: 'web-v1', weight: 70, port: 8080 },
+      { virtualNode: 'web-legacy', weight: 0, port: 8080 },
+      { virtualNode: 'web-v1', weight: 90, port: 8080 },
       { virtualNode: 'web-v2', weight: 10, port: 8080 },
     ];
     appMesh.on(DescribeRouteCommand).resolves(described(spec));
@@ -380,7 +381,7 @@ describe('setWeights', () => {
     const [update] = sentUpdates();
     expect(update?.meshOwner).toBe('444455556666');
     expect(update?.spec?.httpRoute?.action?.weightedTargets).toEqual([
-      { virtualNode: 'web-legacy', weight: 20, port: 8080 },
+      { virtualNode: 'web-legacy', weight: 0, port: 8080 },
       { virtualNode: 'web-v1', weight: 50, port: 8080 },
       { virtualNode: 'web-v2', weight: 50, port: 8080 },
     ]);

@@ -147,6 +147,18 @@ describe('router limits', () => {
     expect(targetsProblem('alb', six)).toBe('alb takes 1..5 weighted targets, not 6');
     expect(targetsProblem('appmesh', [...six, ...six])).toBe('appmesh takes 1..10 weighted targets, not 12');
     expect(targetsProblem('appmesh', [{ id: 'a', weight: 0 }])).toMatch(/at least one target/);
+    expect(
+      targetsProblem('appmesh', [
+        { id: 'a', weight: 60 },
+        { id: 'b', weight: 50 },
+      ]),
+    ).toBe('appmesh weights must total at most 100, not 110 (a=60, b=50)');
+    expect(
+      targetsProblem('alb', [
+        { id: 'a', weight: 600 },
+        { id: 'b', weight: 500 },
+      ]),
+    ).toBeUndefined();
     expect(weightsProblem({ stable: 60, canary: 50 })).toMatch(/sum to 100/);
     expect(weightsProblem({ stable: -10, canary: 110 })).toMatch(/negative/);
     expect(ROUTER_LIMITS.appmesh.maxTargets).toBe(10);

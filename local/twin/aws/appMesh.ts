@@ -271,7 +271,10 @@ function meshBody(spec: MeshRouteSpec): MeshRouteBody & { field: MeshRouteField 
 const meshTargets = (spec: MeshRouteSpec): WeightedTarget[] =>
   meshBody(spec).action.weightedTargets.map((t) => ({ id: t.virtualNode, weight: t.weight }));
 
-/** App Mesh's checks on every write: 1..10 weighted targets, integer weights 0..100; no retries on TCP. */
+/**
+ * App Mesh's checks on every write: 1..10 weighted targets, integer weights 0..100 that total at most 100
+ * (WeightedTarget in the API reference); no retries on TCP.
+ */
 function validateMeshSpec(spec: MeshRouteSpec): void {
   const { field, ...body } = meshBody(spec);
   const targets = body.action?.weightedTargets;
@@ -289,6 +292,11 @@ function validateMeshSpec(spec: MeshRouteSpec): void {
         constraint: `Member must have value between 0 and ${MESH_MAX_WEIGHT}`,
       });
   }
+  const total = targets.reduce((sum, target) => sum + target.weight, 0);
+  if (total > MESH_MAX_WEIGHT)
+    throw badRequest(
+      `The total weight of the weighted targets must be at most ${MESH_MAX_WEIGHT}, not ${total}`,
+    );
   if (field === 'tcpRoute' && body.retryPolicy !== undefined)
     throw badRequest('A TCP route has no retry policy');
 }

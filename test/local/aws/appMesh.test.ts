@@ -12,7 +12,7 @@ import { at, aWorld, START, withMeshRoute } from '../../support/trafficWorld';
 const ID = { meshName: 'prod', virtualRouterName: 'web-router', routeName: 'web' };
 
 describe('the twin’s App Mesh', () => {
-  it('refuses routes with more than 10 targets or weights outside 0..100, and changes nothing', async () => {
+  it('refuses routes with more than 10 targets, weights outside 0..100 or totalling over 100, and changes nothing', async () => {
     // Prepare
     const w = aWorld();
     withMeshRoute(w, [100, 0]);
@@ -37,6 +37,10 @@ describe('the twin’s App Mesh', () => {
       [{ virtualNode: 'web-v1', weight: 101 }],
       [{ virtualNode: 'web-v1', weight: 50.5 }],
       [{ virtualNode: 'web-v1', weight: -1 }],
+      [
+        { virtualNode: 'web-v1', weight: 60 },
+        { virtualNode: 'web-v2', weight: 50 },
+      ],
       [],
     ])
       await expect(
@@ -214,6 +218,36 @@ describe('the App Mesh router over the twin', () => {
     });
     expect(w.writeCalls()).toEqual([]);
     expect(w.traffic.writes).toEqual([]);
+  });
+
+  it('refuses weights that leave a route over 100 in all, with its other targets, before any write', async () => {
+    // Prepare: a route that also sends 10 % to a mirror the rollout does not own
+    const w = aWorld();
+    w.traffic.addMeshRoute({
+      meshName: 'prod',
+      virtualRouterName: 'web-router',
+      routeName: 'mirrored',
+      protocol: 'http',
+      targets: [
+        { virtualNode: 'web-v1', weight: 90 },
+        { virtualNode: 'web-v2', weight: 0 },
+        { virtualNode: 'mirror', weight: 10 },
+      ],
+    });
+    const mesh: RouteRef = {
+      router: 'appmesh',
+      ...ID,
+      routeName: 'mirrored',
+      stable: 'web-v1',
+      canary: 'web-v2',
+    };
+
+    // Act & Assess
+    await expect(w.routers.appmesh.setWeights(mesh, { stable: 50, canary: 50 })).rejects.toMatchObject({
+      name: 'WeightOutOfRangeError',
+      message: expect.stringContaining('must total at most 100, not 110'),
+    });
+    expect(w.writeCalls()).toEqual([]);
   });
 
   it('says RouteNotFoundError for a route that does not exist', async () => {
