@@ -210,7 +210,10 @@ export class World {
 
   /** Tasks still placed on an instance (not stopped). */
   tasksOn(instanceId: string): TaskState[] {
-    return [...this.live.values()].filter((t) => t.instance.instanceId === instanceId);
+    // A loop, not a filter over a copy: scale-in ranks every instance by its tasks.
+    const placed: TaskState[] = [];
+    for (const task of this.live.values()) if (task.instance.instanceId === instanceId) placed.push(task);
+    return placed;
   }
 
   /** The tasks not yet stopped (running, pending or stopping), oldest first. */

@@ -257,6 +257,18 @@ describe('twin metrics source', () => {
       w.traffic.query([{ ...query, id: 'a', stat: 'tm99' }], { start: at(0), end: at(1) }),
     ).toThrow(expect.objectContaining({ name: 'ValidationError' }));
   });
+
+  it('passes on CloudWatch’s refusal of a statistic it does not know, named as the SDK names it', async () => {
+    // Prepare
+    const w = aWorld();
+    withMeshRoute(w);
+    const query = { ...sum(w.traffic, 'web', 'web-v1', 'requests'), id: 'a', stat: 'tm99' };
+
+    // Act & Assess: CloudWatch's wire code ValidationError, raised by the SDK as ValidationException
+    await expect(w.metrics.query([query], { start: at(0), end: at(1) })).rejects.toMatchObject({
+      name: 'ValidationException',
+    });
+  });
 });
 
 describe('alarms on the traffic’s metrics', () => {

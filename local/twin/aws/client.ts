@@ -59,7 +59,7 @@ export class AwsServiceError extends Error {
 
 /**
  * AWS's answer to a parameter outside its constraint, worded as its JSON APIs word it: the value where
- * AWS shows it (null for one not given; not for lists or long strings), the constraint where AWS names one.
+ * AWS shows it (null for one not given), the constraint where AWS names one.
  */
 export function constraintError(
   name: string,

@@ -137,24 +137,24 @@ function writeItem(
   if (item) table.items.set(key, item);
   else table.items.delete(key);
   // The UPDATED_ ones: the attributes the update set, as they were before or are now.
-  const updated = (from: Item | undefined) =>
-    Object.fromEntries(
-      update.flatMap(({ path }) => (from?.[path] ? [[path, structuredClone(from[path])]] : [])),
-    );
-  const answer = {
-    NONE: undefined,
-    ALL_OLD: old,
-    UPDATED_OLD: updated(old),
-    ALL_NEW: structuredClone(item),
-    UPDATED_NEW: updated(item),
-  }[returnValues];
-  return answer && Object.keys(answer).length > 0 ? { Attributes: answer } : {};
+  const updated = (from: Item | undefined): Item =>
+    Object.fromEntries(update.flatMap(({ path }) => (from?.[path] ? [[path, from[path]]] : [])));
+  const answers: Record<string, () => Item | undefined> = {
+    NONE: () => undefined,
+    ALL_OLD: () => old,
+    UPDATED_OLD: () => updated(old),
+    ALL_NEW: () => item,
+    UPDATED_NEW: () => updated(item),
+  };
+  const answer = answers[returnValues]!();
+  return answer && Object.keys(answer).length > 0 ? { Attributes: structuredClone(answer) } : {};
 }
 
 /**
- * An item's size as DynamoDB counts it toward its 400 KB: each attribute's name in UTF-8 and its value (a
- * string or binary by its bytes, a number by about one byte per two significant digits plus one, a
- * boolean or null one byte, a list or map three bytes and one more per element besides the elements).
+ * An item's size as DynamoDB counts it toward its 400 KB: each attribute's name in UTF-8 and its value. A
+ * string or binary counts its bytes; a number one byte per two significant digits (leading and trailing
+ * zeros left out) plus one; a boolean or null one byte; a list or map three bytes and one per element
+ * besides the elements.
  */
 function itemBytes(item: Item): number {
   return Object.entries(item).reduce(
@@ -177,7 +177,7 @@ function valueBytes(value: AttributeValue): number {
 }
 
 const numberBytes = (n: string) =>
-  Math.ceil(n.replace(/^-|\.|[eE].*$/g, '').replace(/^0+/, '').length / 2) + 1;
+  Math.ceil(n.replace(/^-|\.|[eE].*$/g, '').replace(/^0+|0+$/g, '').length / 2) + 1;
 
 /** The key's hash value, as the table keeps its items by (a key is the hash key attribute alone). */
 function keyOf(table: Table, key: Item | undefined): string {

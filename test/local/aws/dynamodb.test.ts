@@ -177,12 +177,13 @@ describe('the twin’s DynamoDB', () => {
   });
 
   it('refuses an item over 400 KB, whether put whole or grown by an update, and keeps the item as it was', async () => {
-    // Prepare: an item a few bytes under the limit (its names count too)
+    // Prepare: an item exactly at the limit (its names count too; 1000 is one significant digit: 2 bytes)
     const { client } = aDynamo();
     const Key = { pk: { S: 'k' } };
-    const room = 400 * 1024 - 'pk'.length - 'k'.length - 'body'.length;
+    const count = { n: { N: '1000' } };
+    const room = 400 * 1024 - 'pk'.length - 'k'.length - 'n'.length - 2 - 'body'.length;
     await client.send(
-      new PutItemCommand({ TableName: TABLE, Item: { ...Key, body: { S: 'x'.repeat(room) } } }),
+      new PutItemCommand({ TableName: TABLE, Item: { ...Key, ...count, body: { S: 'x'.repeat(room) } } }),
     );
     const grow = (by: string) =>
       client.send(
@@ -197,7 +198,10 @@ describe('the twin’s DynamoDB', () => {
     // Act
     const putOver = await refusal(
       client.send(
-        new PutItemCommand({ TableName: TABLE, Item: { ...Key, body: { S: 'x'.repeat(room + 1) } } }),
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: { ...Key, ...count, body: { S: 'x'.repeat(room + 1) } },
+        }),
       ),
     );
     const updatedOver = await refusal(grow('y'));
@@ -212,7 +216,7 @@ describe('the twin’s DynamoDB', () => {
       name: 'ValidationException',
       message: 'Item size to update has exceeded the maximum allowed size',
     });
-    expect(Object.keys(got.Item ?? {}).sort()).toEqual(['body', 'pk']);
+    expect(Object.keys(got.Item ?? {}).sort()).toEqual(['body', 'n', 'pk']);
   });
 
   it('answers the attributes an update set, before or after, and refuses what a write cannot ask back', async () => {
