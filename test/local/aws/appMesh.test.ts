@@ -199,56 +199,42 @@ describe('the App Mesh router over the twin', () => {
     ]);
   });
 
-  it('refuses a route that would take more than 10 targets before any write', async () => {
-    // Prepare: a route with 10 targets already, none of them the canary
-    const w = aWorld();
-    w.traffic.addMeshRoute({
-      meshName: 'prod',
-      virtualRouterName: 'web-router',
-      routeName: 'full',
-      protocol: 'http',
+  it.each([
+    {
+      // 10 targets already, none of them the canary
+      leaving: 'more than 10 targets',
       targets: Array.from({ length: 10 }, (_, i) => ({ virtualNode: `n${i}`, weight: 10 })),
-    });
-    const mesh: RouteRef = { router: 'appmesh', ...ID, routeName: 'full', stable: 'n0', canary: 'web-v2' };
-
-    // Act & Assess
-    await expect(w.routers.appmesh.setWeights(mesh, { stable: 90, canary: 10 })).rejects.toMatchObject({
-      name: 'WeightOutOfRangeError',
-      message: expect.stringContaining('1..10 weighted targets'),
-    });
-    expect(w.writeCalls()).toEqual([]);
-    expect(w.traffic.writes).toEqual([]);
-  });
-
-  it('refuses weights that leave a route over 100 in all, with its other targets, before any write', async () => {
-    // Prepare: a route that also sends 10 % to a mirror the rollout does not own
-    const w = aWorld();
-    w.traffic.addMeshRoute({
-      meshName: 'prod',
-      virtualRouterName: 'web-router',
-      routeName: 'mirrored',
-      protocol: 'http',
+      stable: 'n0',
+      refusal: '1..10 weighted targets',
+    },
+    {
+      // 10 % to a mirror the rollout does not own, and stable and canary take 100 between them
+      leaving: 'weights over 100 in all',
       targets: [
         { virtualNode: 'web-v1', weight: 90 },
         { virtualNode: 'web-v2', weight: 0 },
         { virtualNode: 'mirror', weight: 10 },
       ],
-    });
-    const mesh: RouteRef = {
-      router: 'appmesh',
-      ...ID,
-      routeName: 'mirrored',
       stable: 'web-v1',
-      canary: 'web-v2',
-    };
+      refusal: 'must total at most 100, not 110',
+    },
+  ])(
+    'refuses weights that would leave a route with $leaving, before any write',
+    async ({ targets, stable, refusal }) => {
+      // Prepare
+      const w = aWorld();
+      w.traffic.addMeshRoute({ ...ID, routeName: 'other', protocol: 'http', targets });
+      const mesh: RouteRef = { router: 'appmesh', ...ID, routeName: 'other', stable, canary: 'web-v2' };
 
-    // Act & Assess
-    await expect(w.routers.appmesh.setWeights(mesh, { stable: 50, canary: 50 })).rejects.toMatchObject({
-      name: 'WeightOutOfRangeError',
-      message: expect.stringContaining('must total at most 100, not 110'),
-    });
-    expect(w.writeCalls()).toEqual([]);
-  });
+      // Act & Assess
+      await expect(w.routers.appmesh.setWeights(mesh, { stable: 50, canary: 50 })).rejects.toMatchObject({
+        name: 'WeightOutOfRangeError',
+        message: expect.stringContaining(refusal),
+      });
+      expect(w.writeCalls()).toEqual([]);
+      expect(w.traffic.writes).toEqual([]);
+    },
+  );
 
   it('says RouteNotFoundError for a route that does not exist', async () => {
     // Prepare
