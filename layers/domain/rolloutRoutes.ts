@@ -82,7 +82,8 @@ export interface RouterLimits {
 }
 
 /**
- * App Mesh: integer weights 0–100 totalling at most 100, 1–10 weighted targets. ALB forward: weights 0–999, 1–5 target groups.
+ * App Mesh: integer weights 0–100 totalling at most 100, 1–10 weighted targets. ALB forward: weights
+ * 0–999, 1–5 target groups.
  * VPC Lattice forward (API reference, ForwardAction and WeightedTargetGroup): weights 0–999, 1–10 target groups.
  */
 export const ROUTER_LIMITS: Record<RouterKind, RouterLimits> = {
