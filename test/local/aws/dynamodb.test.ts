@@ -226,20 +226,24 @@ describe('the twin’s DynamoDB', () => {
     await client.send(
       new PutItemCommand({ TableName: TABLE, Item: { ...Key, n: { N: '1' }, s: { S: 'a' } } }),
     );
-    const setN = (n: string, ReturnValues: 'UPDATED_OLD' | 'UPDATED_NEW') =>
+    const set = (path: string, n: string, ReturnValues: 'UPDATED_OLD' | 'UPDATED_NEW') =>
       client.send(
         new UpdateItemCommand({
           TableName: TABLE,
           Key,
-          UpdateExpression: 'SET n = :n',
+          UpdateExpression: `SET ${path} = :n`,
           ExpressionAttributeValues: { ':n': { N: n } },
           ReturnValues,
         }),
       );
 
     // Act
-    const before = await setN('2', 'UPDATED_OLD');
-    const after = await setN('3', 'UPDATED_NEW');
+    const before = await set('n', '2', 'UPDATED_OLD');
+    const after = await set('n', '3', 'UPDATED_NEW');
+    const beforeNew = await set('m', '1', 'UPDATED_OLD');
+    const deleted = await client.send(
+      new DeleteItemCommand({ TableName: TABLE, Key, ReturnValues: 'ALL_OLD' }),
+    );
     const putAllNew = await refusal(
       client.send(new PutItemCommand({ TableName: TABLE, Item: Key, ReturnValues: 'ALL_NEW' })),
     );
@@ -257,6 +261,9 @@ describe('the twin’s DynamoDB', () => {
     // Assess
     expect(before.Attributes).toEqual({ n: { N: '1' } });
     expect(after.Attributes).toEqual({ n: { N: '3' } });
+    // An attribute the update added had no value before: nothing to answer.
+    expect(beforeNew.Attributes).toBeUndefined();
+    expect(deleted.Attributes).toEqual({ ...Key, n: { N: '3' }, s: { S: 'a' }, m: { N: '1' } });
     expect(putAllNew).toEqual({ name: 'ValidationException', message: 'Return values set to invalid value' });
     expect(emptyValues).toEqual({
       name: 'ValidationException',
