@@ -21,12 +21,17 @@ import { ActionsFailedError } from '#runtime/errors';
 
 export const ALARM_REFLEX = 'alarm-reactor';
 
-/** Errors a retry cannot fix: the knob is gone, the value is not one it takes, the record does not fit. */
+/**
+ * Errors a retry cannot fix: the knob is gone, the value is not one it takes, the record does not fit. AWS
+ * names a refused value ValidationError in EC2 Auto Scaling and ValidationException in Application Auto
+ * Scaling and CloudWatch.
+ */
 const PERMANENT_ERRORS = new Set([
   'ScalingKnobNotFound',
   'UnsupportedKnob',
   'ReactionRecordTooLarge',
   'ValidationError',
+  'ValidationException',
 ]);
 
 export interface AlarmReactorSettings {

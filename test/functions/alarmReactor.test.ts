@@ -204,6 +204,44 @@ describe('alarmReactor handler', () => {
     },
   );
 
+  it.each([
+    // Auto Scaling's unmodeled code, and the JSON APIs' (Application Auto Scaling, CloudWatch)
+    { error: 'ValidationError', retried: false },
+    { error: 'ValidationException', retried: false },
+    { error: 'ThrottlingException', retried: true },
+  ])(
+    'journals a refused write ($error) as failed, and fails the event only if a retry can help',
+    async ({ error, retried }) => {
+      // Prepare: the knob's write is refused
+      const { twin } = await aWorld();
+      const refusal = Object.assign(new Error('refused'), { name: error });
+      const scaling = { ...twin.alarmPorts.scaling, write: async () => Promise.reject(refusal) };
+      const handler = createAlarmReactorHandler(() => ({
+        ports: { ...twin.alarmPorts, scaling },
+        settings: { dryRun: false, reactions },
+      }));
+
+      // Act
+      const outcome = handler(
+        loadSample('cloudwatch-alarm-metric-alarm'),
+        lambdaContext('alarmReactor'),
+      ).then(
+        () => 'handled',
+        () => 'failed',
+      );
+
+      // Assess
+      expect(await outcome).toBe(retried ? 'failed' : 'handled');
+      expect(twin.journal).toContainEqual(
+        expect.objectContaining({
+          action: 'apply',
+          outcome: 'failed',
+          reason: expect.stringContaining(error),
+        }),
+      );
+    },
+  );
+
   it('in dry-run logs the change and makes none', async () => {
     // Prepare
     const { twin, handler } = await aWorld(true);
