@@ -99,7 +99,8 @@ function percentileOf(stat: string): number | undefined {
   const percent = match ? Number(match[1]) : Number.NaN;
   if (percent >= 0 && percent <= 100) return percent / 100;
   throw new AwsServiceError(
-    'ValidationError',
+    // CloudWatch's ValidationError, as the SDK raises it.
+    'ValidationException',
     `The value ${stat} for parameter MetricDataQueries.member.MetricStat.Stat is not valid (the twin answers Sum, Average, SampleCount, Maximum, Minimum and pNN)`,
   );
 }

@@ -255,7 +255,7 @@ describe('twin metrics source', () => {
     expect(w.world.apiCalls).toEqual([]);
     expect(() =>
       w.traffic.query([{ ...query, id: 'a', stat: 'tm99' }], { start: at(0), end: at(1) }),
-    ).toThrow(expect.objectContaining({ name: 'ValidationError' }));
+    ).toThrow(expect.objectContaining({ name: 'ValidationException' }));
   });
 
   it('passes on CloudWatch’s refusal of a statistic it does not know, named as the SDK names it', async () => {

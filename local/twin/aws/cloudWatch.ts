@@ -246,15 +246,12 @@ function checkQueries(queries: MetricDataQuery[]): Stat[] {
   });
 }
 
-/**
- * The store's refusals (a statistic it does not know, named by its wire code) as the SDK raises
- * CloudWatch's, which it does not retry.
- */
+/** The store's refusals (a statistic it does not know) as CloudWatch's, which the SDK does not retry. */
 function answer<T>(ask: () => T): T {
   try {
     return ask();
   } catch (error) {
-    if (error instanceof AwsServiceError && error.name !== 'ValidationError') throw error;
+    if (error instanceof AwsServiceError) throw error;
     throw validation((error as Error).message);
   }
 }
